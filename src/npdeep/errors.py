@@ -1,0 +1,28 @@
+"""Exceptions that npdeep raises for user mistakes.
+
+Every error a user can cause derives from :class:`NpdeepError`, so the command line can
+print its message and exit non-zero instead of showing a traceback. Each also derives from
+the built-in class a Python user would expect (``ValueError``, ``KeyError``...).
+"""
+
+from __future__ import annotations
+
+
+class NpdeepError(Exception):
+    """Base class of every error caused by input that npdeep rejects."""
+
+
+class ConfigurationError(NpdeepError, ValueError):
+    """A network, training or command option has an invalid value or name."""
+
+
+class DataError(NpdeepError, ValueError):
+    """Training or prediction data is malformed: shapes, NaN/inf, unreadable files, bad cells."""
+
+
+class ModelFileError(NpdeepError, ValueError):
+    """A model file is corrupt, truncated, of an unknown version or otherwise unsafe to load."""
+
+
+class TrainingError(NpdeepError, RuntimeError):
+    """Training cannot go on (for example the gradients became NaN)."""
