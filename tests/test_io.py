@@ -1,0 +1,421 @@
+"""Tests of the model file container: round trips, atomic saves and every refusal on load."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import pickle
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from npdeep.errors import ModelFileError, NpdeepError
+from npdeep.io import FORMAT_VERSION, load_model_file, save_model_file
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def arrays(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Parameters of a 3-4-2 network: W[l]: (n[l], n[l-1]), b[l]: (n[l], 1)."""
+    return {
+        "W1": rng.standard_normal((4, 3)),
+        "b1": rng.standard_normal((4, 1)),
+        "W2": rng.standard_normal((2, 4)).astype(np.float32),
+        "b2": np.array([[np.nan], [-np.inf]]),
+        "steps": np.array(7, dtype=np.int64),
+        "mask": np.array([True, False]),
+    }
+
+
+@pytest.fixture
+def header() -> dict:
+    return {
+        "architecture": {"layer_sizes": [3, 4, 2], "activations": ["relu", "sigmoid"]},
+        "history": {"loss": [0.7, 0.5, 0.25]},
+        "seed": 0,
+    }
+
+
+@pytest.fixture
+def saved(tmp_path: Path, header: dict, arrays: dict) -> Path:
+    return save_model_file(tmp_path / "model.npdeep", header, arrays)
+
+
+def _npy_bytes(array: np.ndarray, allow_pickle: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def _craft(path: Path, header: dict, members: dict[str, bytes]) -> Path:
+    """Write a zip by hand: ``header.json`` plus the given raw members."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("header.json", json.dumps(header))
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _entry(data: bytes, dtype: str, shape: list[int]) -> dict:
+    return {"dtype": dtype, "shape": shape, "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _base_header(manifest: dict) -> dict:
+    return {"format": "npdeep", "format_version": 1, "npdeep_version": "0.1.0", "arrays": manifest}
+
+
+# ----------------------------------------------------------------------------------- round trip
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_round_trip_is_bit_exact(tmp_path: Path, header: dict, arrays: dict, compress: bool):
+    path = save_model_file(tmp_path / "m.npdeep", header, arrays, compress=compress)
+    loaded_header, loaded = load_model_file(path)
+    assert list(loaded) == list(arrays)
+    for name, array in arrays.items():
+        assert loaded[name].dtype == array.dtype
+        assert loaded[name].shape == array.shape
+        assert loaded[name].tobytes() == array.tobytes()  # bit for bit, NaN and -inf included
+        assert loaded[name].flags.writeable
+    for key, value in header.items():
+        assert loaded_header[key] == value
+    assert loaded_header["format"] == "npdeep"
+    assert loaded_header["format_version"] == FORMAT_VERSION
+    assert isinstance(loaded_header["npdeep_version"], str)
+    assert loaded_header["arrays"]["W1"]["shape"] == [4, 3]
+    assert loaded_header["arrays"]["W2"]["dtype"] == "<f4"
+
+
+def test_load_gives_fresh_arrays_not_views_of_the_caller(saved: Path, arrays: dict):
+    _, first = load_model_file(saved)
+    first["W1"][...] = 0.0
+    _, second = load_model_file(saved)
+    assert np.array_equal(second["W1"], arrays["W1"])
+
+
+def test_fortran_ordered_input_round_trips(tmp_path: Path, rng: np.random.Generator):
+    W = np.asfortranarray(rng.standard_normal((5, 3)))
+    _, loaded = load_model_file(save_model_file(tmp_path / "f.npdeep", {}, {"W1": W}))
+    assert np.array_equal(loaded["W1"], W)
+
+
+def test_same_content_gives_same_bytes(tmp_path: Path, header: dict, arrays: dict):
+    a = save_model_file(tmp_path / "a.npdeep", header, arrays)
+    b = save_model_file(tmp_path / "b.npdeep", header, arrays)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_save_overwrites_previous_file(saved: Path, header: dict):
+    save_model_file(saved, header, {"W1": np.full((2, 2), 3.0)})
+    _, loaded = load_model_file(saved)
+    assert list(loaded) == ["W1"]
+    assert np.array_equal(loaded["W1"], np.full((2, 2), 3.0))
+
+
+# ----------------------------------------------------------------------------------- saving
+
+
+def test_save_into_missing_folder_names_the_folder(tmp_path: Path, header: dict, arrays: dict):
+    folder = tmp_path / "no" / "such"
+    with pytest.raises(ModelFileError, match=r"folder '.*no/such' does not exist"):
+        save_model_file(folder / "m.npdeep", header, arrays)
+    assert not folder.exists()
+
+
+def test_model_file_error_is_an_npdeep_error():
+    assert issubclass(ModelFileError, NpdeepError)
+
+
+def test_save_refuses_object_arrays(tmp_path: Path, header: dict):
+    with pytest.raises(ModelFileError, match=r"array 'W1' has dtype object; .* only numeric"):
+        save_model_file(tmp_path / "m.npdeep", header, {"W1": np.array([{}, 1], dtype=object)})
+    with pytest.raises(ModelFileError, match=r"array 'names' has dtype <U1"):
+        save_model_file(tmp_path / "m.npdeep", header, {"names": np.array(["a", "b"])})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_refuses_reserved_and_non_json_header(tmp_path: Path, arrays: dict):
+    with pytest.raises(ModelFileError, match=r"header keys \['format_version'\] are reserved"):
+        save_model_file(tmp_path / "m.npdeep", {"format_version": 3}, arrays)
+    with pytest.raises(ModelFileError, match="header is not strict JSON"):
+        save_model_file(tmp_path / "m.npdeep", {"seed": np.random.default_rng(0)}, arrays)
+    with pytest.raises(ModelFileError, match="header is not strict JSON"):
+        save_model_file(tmp_path / "m.npdeep", {"best_loss": float("nan")}, arrays)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_refuses_unsafe_array_names(tmp_path: Path):
+    with pytest.raises(ModelFileError, match=r"array name '\.\./evil' is not allowed"):
+        save_model_file(tmp_path / "m.npdeep", {}, {"../evil": np.zeros(1)})
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, RuntimeError, OSError])
+def test_interrupted_save_keeps_previous_file(
+    saved: Path, header: dict, arrays: dict, monkeypatch: pytest.MonkeyPatch, interrupt: type
+):
+    before = saved.read_bytes()
+    real_write_array = np.lib.format.write_array
+    calls = []
+
+    def write_half_then_fail(fp, array, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:  # two arrays already written, the third one mid-way
+            buffer = io.BytesIO()
+            real_write_array(buffer, array, allow_pickle=False)
+            fp.write(buffer.getvalue()[:200])
+            raise interrupt("simulated interruption")
+        return real_write_array(fp, array, *args, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", write_half_then_fail)
+    bigger = {**arrays, "W1": np.zeros((40, 30))}
+    expected = ModelFileError if interrupt is OSError else interrupt
+    with pytest.raises(expected, match="simulated interruption"):
+        save_model_file(saved, {**header, "seed": 99}, bigger)
+    assert len(calls) == 3
+    assert saved.read_bytes() == before
+    assert [p.name for p in saved.parent.iterdir()] == [saved.name]  # no temporary left
+    loaded_header, loaded = load_model_file(saved)
+    assert loaded_header["seed"] == 0
+    assert np.array_equal(loaded["W1"], arrays["W1"])
+
+
+def test_interrupted_rename_keeps_previous_file(
+    saved: Path, header: dict, monkeypatch: pytest.MonkeyPatch
+):
+    before = saved.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("npdeep.io.os.replace", fail)
+    with pytest.raises(KeyboardInterrupt):
+        save_model_file(saved, header, {"W1": np.ones(3)})
+    assert saved.read_bytes() == before
+    assert [p.name for p in saved.parent.iterdir()] == [saved.name]
+
+
+# ----------------------------------------------------------------------------------- refusals
+
+
+def test_missing_file(tmp_path: Path):
+    with pytest.raises(ModelFileError, match=r"model file '.*absent\.npdeep' does not exist"):
+        load_model_file(tmp_path / "absent.npdeep")
+
+
+def test_csv_given_as_model(tmp_path: Path):
+    path = tmp_path / "data.csv"
+    path.write_text("x1,x2,y\n0.5,1.5,1\n0.1,0.2,0\n")
+    with pytest.raises(
+        ModelFileError, match=r"data\.csv': not an npdeep model file: it looks like a text file"
+    ):
+        load_model_file(path)
+
+
+def test_empty_file_and_plain_npy_and_npz(tmp_path: Path):
+    (tmp_path / "empty").write_bytes(b"")
+    with pytest.raises(ModelFileError, match="not an npdeep model file: the file is empty"):
+        load_model_file(tmp_path / "empty")
+    np.save(tmp_path / "a.npy", np.zeros(3))
+    with pytest.raises(ModelFileError, match="single NumPy .npy array"):
+        load_model_file(tmp_path / "a.npy")
+    np.savez(tmp_path / "a.npz", W1=np.zeros(3))
+    with pytest.raises(ModelFileError, match=r"no header.json \(it looks like a plain NumPy .npz"):
+        load_model_file(tmp_path / "a.npz")
+
+
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9, -1])
+def test_truncated_file(saved: Path, keep: float):
+    data = saved.read_bytes()
+    cut = len(data) - 1 if keep == -1 else int(len(data) * keep)
+    saved.write_bytes(data[:cut])
+    with pytest.raises(ModelFileError, match=r"model\.npdeep'.* truncated or corrupt"):
+        load_model_file(saved)
+
+
+def test_corrupt_array_bytes_fail_the_zip_crc(saved: Path):
+    data = bytearray(saved.read_bytes())
+    offset = data.index(_npy_bytes(np.zeros(0))[:6]) + 200  # inside the first array's data
+    data[offset] ^= 0xFF
+    saved.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="corrupt"):
+        load_model_file(saved)
+
+
+def test_corrupt_array_bytes_fail_the_checksum(tmp_path: Path):
+    """Bytes changed *with* a valid zip CRC (rewritten archive): the SHA-256 catches it."""
+    good = _npy_bytes(np.arange(6.0).reshape(2, 3))
+    bad = bytearray(good)
+    bad[-1] ^= 0x01
+    path = _craft(
+        tmp_path / "m.npdeep",
+        _base_header({"W1": _entry(good, "<f8", [2, 3])}),
+        {"W1.npy": bytes(bad)},
+    )
+    with pytest.raises(ModelFileError, match=r"array 'W1' fails its SHA-256 checksum; .*corrupt"):
+        load_model_file(path)
+
+
+def test_future_format_version(tmp_path: Path):
+    header = _base_header({})
+    header["format_version"] = FORMAT_VERSION + 1
+    path = _craft(tmp_path / "m.npdeep", header, {})
+    with pytest.raises(
+        ModelFileError,
+        match=rf"format version {FORMAT_VERSION + 1} is newer than this npdeep supports "
+        rf"\({FORMAT_VERSION}\); upgrade npdeep",
+    ):
+        load_model_file(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"format": "keras"}, r"not an npdeep model file \(header format is 'keras'"),
+        ({"format_version": "1"}, "unknown model file format version '1'"),
+        ({"format_version": 0}, "unknown model file format version 0"),
+        ({"arrays": []}, "header 'arrays' must be an object"),
+    ],
+)
+def test_bad_header_fields(tmp_path: Path, change: dict, message: str):
+    path = _craft(tmp_path / "m.npdeep", {**_base_header({}), **change}, {})
+    with pytest.raises(ModelFileError, match=message):
+        load_model_file(path)
+
+
+def test_header_not_json_or_too_big(tmp_path: Path, saved: Path):
+    path = tmp_path / "bad.npdeep"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("header.json", "{not json")
+    with pytest.raises(ModelFileError, match="header.json is not valid JSON"):
+        load_model_file(path)
+    with pytest.raises(ModelFileError, match=r"header.json is \d+ bytes, over max_header_bytes=10"):
+        load_model_file(saved, max_header_bytes=10)
+
+
+def test_duplicate_header_keys(tmp_path: Path):
+    path = tmp_path / "m.npdeep"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("header.json", '{"format": "npdeep", "format": "npdeep"}')
+    with pytest.raises(ModelFileError, match=r"repeats the keys \['format'\]"):
+        load_model_file(path)
+
+
+def test_missing_and_extra_members(tmp_path: Path):
+    W = _npy_bytes(np.zeros((2, 2)))
+    manifest = {"W1": _entry(W, "<f8", [2, 2]), "b1": _entry(W, "<f8", [2, 2])}
+    path = _craft(tmp_path / "m.npdeep", _base_header(manifest), {"W1.npy": W, "run.py": b"x"})
+    with pytest.raises(ModelFileError, match=r"missing \['b1.npy'\], unexpected \['run.py'\]"):
+        load_model_file(path)
+
+
+def test_npy_shape_differs_from_manifest(tmp_path: Path):
+    W = _npy_bytes(np.zeros((3, 2)))
+    path = _craft(
+        tmp_path / "m.npdeep", _base_header({"W1": _entry(W, "<f8", [2, 3])}), {"W1.npy": W}
+    )
+    with pytest.raises(
+        ModelFileError, match=r"'W1' is <f8 \(3, 2\) in its .npy header but <f8 \(2, 3\)"
+    ):
+        load_model_file(path)
+
+
+def test_shape_differs_from_architecture(saved: Path, arrays: dict):
+    expected = {name: array.shape for name, array in arrays.items()}
+    load_model_file(saved, expected_shapes=expected)  # matching architecture loads
+    with pytest.raises(
+        ModelFileError, match=r"array 'W1' has shape \(4, 3\) but the architecture expects \(3, 4\)"
+    ):
+        load_model_file(saved, expected_shapes={**expected, "W1": (3, 4)})
+    extra = {**expected, "W3": (1, 2)}
+    del extra["b1"]
+    with pytest.raises(ModelFileError, match=r"missing \['W3'\], unexpected \['b1'\]"):
+        load_model_file(saved, expected_shapes=extra)
+
+
+class _Payload:
+    """Unpickling this creates the marker file: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.parametrize("declared_dtype", ["|O", "<f8"])
+def test_pickled_object_array_is_refused_and_never_run(tmp_path: Path, declared_dtype: str):
+    marker = tmp_path / "pwned"
+    evil = _npy_bytes(np.array([_Payload(marker)], dtype=object), allow_pickle=True)
+    # the payload is live: unpickling it the unsafe way would create the marker
+    probe = tmp_path / "probe"
+    pickle.loads(pickle.dumps(_Payload(probe)))
+    assert probe.exists()
+    path = _craft(
+        tmp_path / "m.npdeep",
+        _base_header({"W1": _entry(evil, declared_dtype, [1])}),
+        {"W1.npy": evil},
+    )
+    with pytest.raises(ModelFileError, match=r"array 'W1' has dtype object; .* never objects"):
+        load_model_file(path)
+    assert not marker.exists()
+
+
+def test_structured_dtype_is_refused(tmp_path: Path):
+    data = _npy_bytes(np.zeros(2, dtype=[("a", "<f8"), ("b", "<i4")]))
+    path = _craft(
+        tmp_path / "m.npdeep", _base_header({"W1": _entry(data, "<f8", [2])}), {"W1.npy": data}
+    )
+    with pytest.raises(ModelFileError, match=r"array 'W1' has dtype .* only numeric dtypes"):
+        load_model_file(path)
+
+
+def _huge_npy_header(shape: tuple[int, ...]) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue() + b"\x00" * 64  # a few bytes of "data"
+
+
+@pytest.mark.parametrize(
+    ("manifest_shape", "max_elements", "message"),
+    [
+        # the manifest claims 10^12 elements: refused from the header alone
+        ([10**6, 10**6], None, r"more than max_elements=\d+ elements .* \(1000000, 1000000\)"),
+        # caps lifted: the .npy header and the member size still refuse it before allocating
+        ([10**6, 10**6], 10**13, r"declares 8000000000000 data bytes but its member holds 64"),
+        # the manifest lies small, the .npy header claims 10^12
+        ([8], None, r"\(1000000, 1000000\) in its .npy header but <f8 \(8,\) in the manifest"),
+    ],
+)
+def test_huge_declared_array_is_refused_without_allocating(
+    tmp_path: Path, manifest_shape: list, max_elements: int | None, message: str
+):
+    data = _huge_npy_header((10**6, 10**6))
+    path = _craft(
+        tmp_path / "m.npdeep",
+        _base_header({"W1": _entry(data, "<f8", manifest_shape)}),
+        {"W1.npy": data},
+    )
+    limits = {} if max_elements is None else {"max_elements": max_elements}
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=message):
+            load_model_file(path, **limits)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20
+
+
+def test_total_elements_are_capped(saved: Path):
+    with pytest.raises(ModelFileError, match=r"more than max_elements=10 elements in total"):
+        load_model_file(saved, max_elements=10)
