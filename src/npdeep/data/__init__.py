@@ -1,0 +1,281 @@
+"""Data loaders for the command line: what a user types in, clean arrays out.
+
+``load`` reads training or evaluation data (features and target); ``load_features`` and
+``iter_csv_chunks`` read prediction data (no target needed) and replay the training-time
+one-hot encoding. Every problem raises :class:`npdeep.errors.DataError` naming the file, the
+line and the column where it can. Arrays have samples as rows (``X: (n_samples, n_features)``):
+the core works on ``X.T``, of shape ``(n_x, m)``.
+
+Sources: a CSV file (``.csv``, ``.tsv``, optionally gzipped), ``.npz`` (arrays ``X``, ``y``),
+``.npy`` (``X`` only), IDX files (MNIST's format, plain or gzipped; an images file or a folder
+holding one images/labels pair), or a built-in name (``digits``, ``breast_cancer``, ``wine``,
+``iris``, ``diabetes``, ``mnist-t10k``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from npdeep.data.arrays import load_arrays, read_npy, read_npz
+from npdeep.data.builtin import BUILTIN_NAMES, find_mnist_dir, load_builtin
+from npdeep.data.csv import iter_csv_chunks as _iter_csv_chunks
+from npdeep.data.csv import read_csv, read_csv_features
+from npdeep.data.dataset import Dataset, check_features, detect_task
+from npdeep.data.encoding import Column, FeatureEncoder
+from npdeep.data.idx import find_images, is_idx, load_idx, read_idx
+from npdeep.data.scaling import Standardizer, standardize
+from npdeep.errors import DataError
+
+__all__ = [
+    "BUILTIN_NAMES",
+    "Column",
+    "Dataset",
+    "FeatureEncoder",
+    "Standardizer",
+    "detect_task",
+    "find_mnist_dir",
+    "iter_csv_chunks",
+    "load",
+    "load_features",
+    "sniff",
+    "standardize",
+]
+
+MODEL_SUFFIXES = (".npdeep",)
+
+
+def _model_file_error(path: Path) -> DataError:
+    return DataError(
+        f"{path}: looks like a model file, not data; give a data file (CSV, .npz, .npy, IDX) "
+        "or a built-in name here"
+    )
+
+
+def sniff(source: str | Path) -> str:
+    """Tell what a source is: ``"builtin"``, ``"csv"``, ``"npy"``, ``"npz"`` or ``"idx"``.
+
+    Files are recognised from their first bytes, not only their name. Raises DataError for a
+    missing or empty file, a model file, or an archive that is not data.
+    """
+    path = Path(source)
+    if not path.exists():
+        if str(source) in BUILTIN_NAMES:
+            return "builtin"
+        near = difflib.get_close_matches(str(source), BUILTIN_NAMES, n=1)
+        hint = f"; did you mean the built-in {near[0]!r}?" if near else ""
+        raise DataError(
+            f"{source}: no such file or folder, and not a built-in data set "
+            f"({', '.join(BUILTIN_NAMES)}){hint}"
+        )
+    if path.is_dir():
+        return "idx"
+    if path.suffix.lower() in MODEL_SUFFIXES:
+        raise _model_file_error(path)
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not head:
+        raise DataError(f"{path}: the file is empty")
+    if head[:2] == b"PK":
+        return _sniff_zip(path)
+    if head.startswith(b"\x93NUMPY"):
+        return "npy"
+    if head[:2] == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rb") as fh:
+                inner = fh.read(4)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"{path}: corrupt gzip file ({exc})") from None
+        if not inner:
+            raise DataError(f"{path}: the file is empty (an empty gzip stream)")
+        return "idx" if is_idx(inner) else "csv"
+    if is_idx(head):
+        return "idx"
+    if path.suffix.lower() in (".npy", ".npz"):
+        raise DataError(
+            f"{path}: not a NumPy file (it does not start with NumPy's or zip's magic bytes)"
+        )
+    return "csv"
+
+
+def _sniff_zip(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except zipfile.BadZipFile as exc:
+        raise DataError(f"{path}: corrupt zip/npz archive ({exc})") from None
+    if any(n.endswith(".json") for n in names):
+        raise _model_file_error(path)
+    if names and all(n.endswith(".npy") for n in names):
+        return "npz"
+    raise DataError(
+        f"{path}: is a zip archive holding {', '.join(names[:10]) or 'nothing'}, not data; "
+        "expected an .npz with arrays 'X' and 'y'"
+    )
+
+
+def _encoder(encoder_config: dict[str, Any] | FeatureEncoder | None) -> FeatureEncoder | None:
+    if encoder_config is None or isinstance(encoder_config, FeatureEncoder):
+        return encoder_config
+    return FeatureEncoder.from_config(encoder_config)
+
+
+def _check_count(X: np.ndarray, expected: int | None, source: str | Path) -> None:
+    if expected is not None and X.shape[1] != expected:
+        hint = " (does it still hold the target column?)" if X.shape[1] == expected + 1 else ""
+        raise DataError(
+            f"{source}: has {X.shape[1]} features but the model expects {expected} features{hint}"
+        )
+
+
+def load(
+    source: str | Path,
+    target: str | int | Path | None = None,
+    *,
+    task: str | None = None,
+    categorical: str = "reject",
+    mnist_dir: str | Path | None = None,
+    encoder_config: dict[str, Any] | FeatureEncoder | None = None,
+) -> Dataset:
+    """Load training or evaluation data (features and target) from a path or a built-in name.
+
+    Parameters
+    ----------
+    source : str or Path
+        A CSV/TSV file, ``.npz``, ``.npy``, an IDX images file or folder, or a built-in name.
+    target : str, int or Path, optional
+        CSV: the target column by name or index (default: the last column). ``.npz``: the
+        array holding the target (default ``"y"``). ``.npy``: a ``.npy`` file holding y.
+        Ignored for IDX and built-in data.
+    task : {"classification", "regression"}, optional
+        Detected from the target when omitted (:func:`detect_task`).
+    categorical : {"reject", "onehot"}
+        CSV text feature columns: refused by name, or one-hot encoded.
+    mnist_dir : str or Path, optional
+        Folder of MNIST's t10k IDX files, for ``"mnist-t10k"``.
+    encoder_config : dict or FeatureEncoder, optional
+        The encoding stored with a model (``Dataset.encoder.to_config()``): replayed on this
+        data (evaluation), and the feature count checked against it.
+
+    Returns
+    -------
+    Dataset
+        ``X: (n_samples, n_features)`` float64, ``y: (n_samples,)`` (or ``(n_samples, k)``).
+    """
+    encoder = _encoder(encoder_config)
+    kind = sniff(source)
+    if kind == "builtin":
+        ds = load_builtin(str(source), task=task, mnist_dir=mnist_dir)
+    elif kind == "csv":
+        return read_csv(Path(source), target, task=task, categorical=categorical, encoder=encoder)
+    elif kind == "idx":
+        ds = load_idx(source, task=task)
+    else:
+        ds = load_arrays(source, target, task=task)
+    _check_count(ds.X, None if encoder is None else encoder.n_features, source)
+    return ds
+
+
+def load_features(
+    source: str | Path,
+    feature_names: list[str] | None = None,
+    encoder_config: dict[str, Any] | FeatureEncoder | None = None,
+    *,
+    mnist_dir: str | Path | None = None,
+) -> Dataset:
+    """Load prediction data (no target needed), replaying the model's encoding.
+
+    Parameters
+    ----------
+    source : str or Path
+    feature_names : list of str, optional
+        The model's feature names; with no ``encoder_config``, the features must be numeric
+        and their count must match (a CSV's columns are picked by these names when present).
+    encoder_config : dict or FeatureEncoder, optional
+        The encoding stored with the model; CSV columns are picked by name (a target column
+        or other extra columns are ignored) or by position when the names differ.
+    mnist_dir : str or Path, optional
+
+    Returns
+    -------
+    Dataset
+        ``X: (n_samples, n_features)`` float64 and ``y=None``; a DataError names the expected
+        feature count when it does not match.
+    """
+    encoder = _encoder(encoder_config)
+    if encoder is None and feature_names is not None:
+        encoder = FeatureEncoder.numeric(feature_names)
+    expected = None if encoder is None else encoder.n_features
+    kind = sniff(source)
+    if kind == "csv":
+        X = read_csv_features(Path(source), encoder, expected)
+        if encoder is None:
+            encoder = FeatureEncoder.numeric([f"x{i}" for i in range(X.shape[1])])
+        label = f"{Path(source).name} (CSV, {X.shape[0]} rows)"
+    elif kind == "builtin":
+        X = load_builtin(str(source), mnist_dir=mnist_dir).X
+        label = f"{source} (built-in)"
+    elif kind == "idx":
+        path = Path(source)
+        images = find_images(path) if path.is_dir() else path
+        X = check_features(read_idx(images), str(images))
+        label = f"{images.name} (IDX, {X.shape[0]} images)"
+    elif kind == "npy":
+        X = check_features(read_npy(source), str(source))
+        label = f"{Path(source).name} (NumPy, {X.shape[0]} samples)"
+    else:
+        X = check_features(read_npz(source, y_key=None)[0], str(source))
+        label = f"{Path(source).name} (NumPy, {X.shape[0]} samples)"
+    _check_count(X, expected, source)
+    if encoder is None:
+        encoder = FeatureEncoder.numeric([f"x{i}" for i in range(X.shape[1])])
+    return Dataset(
+        X=X,
+        y=None,
+        feature_names=encoder.feature_names,
+        target_name=None,
+        task=None,
+        classes=None,
+        source=label,
+        encoder=encoder,
+    )
+
+
+def iter_csv_chunks(
+    path: str | Path,
+    chunk_rows: int,
+    *,
+    feature_names: list[str] | None = None,
+    encoder_config: dict[str, Any] | FeatureEncoder | None = None,
+):
+    """Stream a CSV's features in chunks of at most ``chunk_rows`` rows, with bounded memory.
+
+    Parameters
+    ----------
+    path : str or Path
+    chunk_rows : int
+    feature_names, encoder_config :
+        As for :func:`load_features`.
+
+    Yields
+    ------
+    ndarray of float64, shape (n_chunk, n_features)
+    """
+    if sniff(path) != "csv":
+        raise DataError(f"{path}: streaming in chunks needs a CSV file")
+    encoder = _encoder(encoder_config)
+    if encoder is None and feature_names is not None:
+        encoder = FeatureEncoder.numeric(feature_names)
+    yield from _iter_csv_chunks(Path(path), chunk_rows, encoder=encoder)
+
+
+# Re-exported for callers that want one format explicitly.
+read_csv = read_csv
+load_arrays = load_arrays
+load_idx = load_idx
+load_builtin = load_builtin

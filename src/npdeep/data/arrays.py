@@ -1,0 +1,145 @@
+"""NumPy files: ``.npz`` with arrays ``X`` and ``y``, or ``.npy`` holding ``X`` alone.
+
+Always loaded with ``allow_pickle=False``: an object array is refused, never unpickled.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from npdeep.data.dataset import Dataset, check_features, prepare_target
+from npdeep.data.encoding import FeatureEncoder
+from npdeep.errors import DataError
+
+
+def _load(path: Path) -> np.ndarray | np.lib.npyio.NpzFile:
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise DataError(
+                f"{path}: holds an object array (dtype=object), which could run code when "
+                "loaded; save plain numeric arrays instead"
+            ) from None
+        raise DataError(f"{path}: not a readable NumPy file ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: not a readable NumPy file ({exc})") from None
+
+
+def read_npy(path: str | Path) -> np.ndarray:
+    """Read one ``.npy`` array without pickle."""
+    path = Path(path)
+    arr = _load(path)
+    if not isinstance(arr, np.ndarray):
+        raise DataError(f"{path}: is an .npz archive, expected a single .npy array")
+    return arr
+
+
+def read_npz(
+    path: str | Path, x_key: str = "X", y_key: str | None = "y"
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read ``X`` and, when present, ``y`` from an ``.npz`` archive without pickle.
+
+    Returns
+    -------
+    X : ndarray, shape (n_samples, ...)
+    y : ndarray or None
+    """
+    path = Path(path)
+    archive = _load(path)
+    if isinstance(archive, np.ndarray):
+        raise DataError(f"{path}: is a single .npy array, expected an .npz archive")
+    with archive:
+        names = list(archive.files)
+        if x_key not in names:
+            raise DataError(
+                f"{path}: has no array {x_key!r}; it holds "
+                f"{', '.join(map(repr, names)) or 'nothing'} "
+                "(expected arrays 'X' and 'y', as written by numpy.savez(path, X=X, y=y))"
+            )
+        try:
+            X = archive[x_key]
+            y = archive[y_key] if y_key is not None and y_key in names else None
+        except ValueError as exc:
+            if "allow_pickle" in str(exc):
+                raise DataError(
+                    f"{path}: holds an object array (dtype=object), which could run code when "
+                    "loaded; save plain numeric arrays instead"
+                ) from None
+            raise DataError(f"{path}: cannot read its arrays ({exc})") from None
+    return X, y
+
+
+def _target_array(y: np.ndarray, n: int, where: str) -> np.ndarray:
+    if y.dtype.kind == "O":
+        raise DataError(f"{where}: y holds Python objects (dtype=object); expected numbers or text")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim not in (1, 2):
+        raise DataError(f"{where}: y has shape {y.shape}; expected (n_samples,) or (n_samples, k)")
+    if y.shape[0] != n:
+        raise DataError(f"{where}: X has {n} samples but y has {y.shape[0]}")
+    return y
+
+
+def load_arrays(
+    path: str | Path,
+    target: str | Path | None = None,
+    *,
+    task: str | None = None,
+    require_target: bool = True,
+) -> Dataset:
+    """Load a ``.npz`` (arrays ``X``, ``y``) or a ``.npy`` (``X``; ``target`` a ``.npy`` of y).
+
+    Parameters
+    ----------
+    path : str or Path
+    target : str or Path, optional
+        For ``.npz``: the name of the array holding the target (default ``"y"``).
+        For ``.npy``: the path of a ``.npy`` file holding ``y``.
+    task : {"classification", "regression"}, optional
+    require_target : bool
+        When False (prediction), a missing target gives ``y=None``.
+
+    Returns
+    -------
+    Dataset
+        ``X: (n_samples, n_features)`` float64 (extra dimensions flattened).
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
+        X = read_npy(path)
+        y = read_npy(Path(target)) if target is not None else None
+        y_label = "y" if target is None else Path(target).name
+        if y is None and require_target:
+            raise DataError(
+                f"{path}: a .npy file holds X only; give the target as another .npy file "
+                "(target=PATH) or save both with numpy.savez(path, X=X, y=y)"
+            )
+    else:
+        y_key = "y" if target is None else str(target)
+        X, y = read_npz(path, y_key=y_key)
+        y_label = y_key
+        if y is None and require_target:
+            raise DataError(f"{path}: has X but no array {y_key!r} for the target")
+    X = check_features(X, str(path))
+    names = [f"x{i}" for i in range(X.shape[1])]
+    classes = None
+    if y is not None:
+        y = _target_array(y, X.shape[0], str(path))
+        y, task, classes = prepare_target(y, task, y_label)
+    else:
+        task = None
+    return Dataset(
+        X=X,
+        y=y,
+        feature_names=names,
+        target_name=y_label if y is not None else None,
+        task=task,
+        classes=classes,
+        source=f"{path.name} (NumPy, {X.shape[0]} samples x {X.shape[1]} features)",
+        encoder=FeatureEncoder.numeric(names),
+    )

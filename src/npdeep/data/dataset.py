@@ -1,0 +1,217 @@
+"""The :class:`Dataset` every loader returns, and the rules that read a target.
+
+Samples are rows here (``X: (n_samples, n_features)``): this is the edge of the package. The
+core works on features x samples, so it receives ``X.T`` (``(n_x, m)`` in the article's terms).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from npdeep.data.encoding import FeatureEncoder
+from npdeep.errors import DataError
+
+TASKS = ("classification", "regression")
+
+#: An integer-valued target is read as class labels when it has at most this many distinct values...
+MAX_CLASSES = 50
+#: ...and at most ``max(SMALL_CLASS_COUNT, CLASS_FRACTION * n_samples)`` of them.
+SMALL_CLASS_COUNT = 10
+CLASS_FRACTION = 0.05
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Clean arrays loaded from a file or a built-in data set.
+
+    Attributes
+    ----------
+    X : ndarray of float64, shape (n_samples, n_features)
+        Features, samples as rows, every value finite.
+    y : ndarray, shape (n_samples,) or (n_samples, k), or None
+        Target: class labels (numbers or text) for classification, float64 for regression;
+        ``None`` when the data was loaded for prediction only.
+    feature_names : list of str
+        One name per column of ``X`` (one-hot features are named ``"column=category"``).
+    target_name : str or None
+    task : {"classification", "regression"} or None
+    classes : ndarray or None
+        Sorted distinct labels of a classification target.
+    source : str
+        What was loaded, for ``npdeep inspect`` (for example ``"iris.csv (CSV, 150 rows)"``).
+    encoder : FeatureEncoder
+        How the input columns became ``X``; store ``encoder.to_config()`` with a model.
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None
+    feature_names: list[str]
+    target_name: str | None
+    task: str | None
+    classes: np.ndarray | None
+    source: str
+    encoder: FeatureEncoder = field(repr=False)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    def summary(self) -> dict[str, Any]:
+        """Return a JSON-serialisable description (source, sizes, task, target, classes)."""
+        return {
+            "source": self.source,
+            "n_samples": self.n_samples,
+            "n_features": self.n_features,
+            "target": self.target_name,
+            "task": self.task,
+            "classes": None if self.classes is None else self.classes.tolist(),
+        }
+
+
+def _integer_like(y: np.ndarray) -> bool:
+    if y.dtype.kind in "biu":
+        return True
+    return y.dtype.kind == "f" and bool(np.all(np.isfinite(y))) and bool(np.all(y == np.round(y)))
+
+
+def detect_task(y: np.ndarray) -> str:
+    """Guess the task from a target.
+
+    Rule: text or boolean labels, or an integer-valued 1-D target with at most
+    ``min(50, max(10, 5% of the samples))`` distinct values, is classification; anything
+    else (non-integer values, many distinct integers, a 2-D target) is regression.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,) or (n_samples, k)
+
+    Returns
+    -------
+    {"classification", "regression"}
+    """
+    if y.ndim != 1:
+        return "regression"
+    if y.dtype.kind in "USOb":
+        return "classification"
+    if not _integer_like(y):
+        return "regression"
+    n_distinct = len(np.unique(y))
+    limit = min(MAX_CLASSES, max(SMALL_CLASS_COUNT, int(CLASS_FRACTION * len(y))))
+    return "classification" if n_distinct <= limit else "regression"
+
+
+def prepare_target(
+    y: np.ndarray,
+    task: str | None,
+    target_name: str,
+    line_numbers: Sequence[int] | None = None,
+) -> tuple[np.ndarray, str, np.ndarray | None]:
+    """Check a target against the task (detected when ``task`` is None).
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,) or (n_samples, k)
+        Numbers, or text labels (numbers stay numbers: text is only kept where a cell is not one).
+    task : {"classification", "regression"} or None
+    target_name : str
+        Named in error messages.
+    line_numbers : sequence of int, optional
+        File line of each sample, to name the line of a bad value.
+
+    Returns
+    -------
+    y : ndarray
+        Labels for classification (integers when integer-valued), float64 for regression.
+    task : str
+    classes : ndarray or None
+    """
+    if task is not None and task not in TASKS:
+        raise DataError(
+            f"task must be one of {', '.join(TASKS)} (or None to detect it), got {task!r}"
+        )
+    if y.dtype.kind == "O":
+        raise DataError(
+            f"target {target_name!r} holds Python objects; expected numbers or text labels"
+        )
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+        bad = int(np.flatnonzero(~np.isfinite(y).reshape(len(y), -1).all(axis=1))[0])
+        where = f"line {line_numbers[bad]}" if line_numbers is not None else f"sample {bad}"
+        raise DataError(f"{where}: target {target_name!r} is not finite ({y[bad]!r})")
+    task = task or detect_task(y)
+    if task == "regression":
+        if y.dtype.kind in "US":
+            i = _first_non_number(y)
+            where = f"line {line_numbers[i]}" if line_numbers is not None else f"sample {i}"
+            raise DataError(
+                f"{where}: target {target_name!r} value {str(y[i])!r} is not a number; "
+                "regression needs a numeric target"
+            )
+        return y.astype(np.float64), task, None
+    if y.ndim != 1:
+        raise DataError(
+            f"target {target_name!r} has shape {y.shape}; classification needs one label per sample"
+        )
+    if y.dtype.kind == "f":
+        if not _integer_like(y):
+            raise DataError(
+                f"target {target_name!r} holds non-integer numbers "
+                f"(e.g. {y[~(y == np.round(y))][0]!r}); "
+                "classification needs class labels: use task='regression' or integer/text labels"
+            )
+        y = y.astype(np.int64)
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise DataError(
+            f"target {target_name!r} has a single class ({classes[0]!r}) in all {len(y)} samples; "
+            "classification needs at least 2 classes"
+        )
+    return y, task, classes
+
+
+def _first_non_number(values: np.ndarray) -> int:
+    for i, v in enumerate(values):
+        try:
+            float(v)
+        except ValueError:
+            return i
+    return 0
+
+
+def check_features(X: np.ndarray, where: str) -> np.ndarray:
+    """Return X as float64 ``(n_samples, n_features)``, raising DataError on a bad shape or value.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_samples, n_features)
+    where : str
+        What X came from, named in error messages.
+    """
+    if X.dtype.kind == "O":
+        raise DataError(f"{where}: X holds Python objects (dtype=object); expected numbers")
+    if X.dtype.kind not in "biuf":
+        raise DataError(f"{where}: X has dtype {X.dtype}; expected numbers")
+    if X.ndim == 1:
+        raise DataError(
+            f"{where}: X has shape {X.shape}; expected 2-D (n_samples, n_features) "
+            "(use X.reshape(-1, 1) for a single feature)"
+        )
+    if X.ndim > 2:
+        X = X.reshape(X.shape[0], -1)
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(
+            f"{where}: X has shape {X.shape}; expected at least one sample and one feature"
+        )
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    finite = np.isfinite(X)
+    if not finite.all():
+        r, c = (int(v) for v in np.argwhere(~finite)[0])
+        raise DataError(f"{where}: X[{r}, {c}] is {X[r, c]!r}; NaN and inf are not allowed")
+    return X
