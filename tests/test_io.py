@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import pickle
 import tracemalloc
 import zipfile
@@ -114,7 +115,7 @@ def test_same_content_gives_same_bytes(tmp_path: Path, header: dict, arrays: dic
 
 
 def test_save_overwrites_previous_file(saved: Path, header: dict):
-    save_model_file(saved, header, {"W1": np.full((2, 2), 3.0)})
+    assert save_model_file(str(saved), header, {"W1": np.full((2, 2), 3.0)}) == saved
     _, loaded = load_model_file(saved)
     assert list(loaded) == ["W1"]
     assert np.array_equal(loaded["W1"], np.full((2, 2), 3.0))
@@ -128,6 +129,28 @@ def test_save_into_missing_folder_names_the_folder(tmp_path: Path, header: dict,
     with pytest.raises(ModelFileError, match=r"folder '.*no/such' does not exist"):
         save_model_file(folder / "m.npdeep", header, arrays)
     assert not folder.exists()
+
+
+def test_save_under_a_file_or_onto_a_folder(tmp_path: Path, header: dict, arrays: dict):
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(ModelFileError, match=r"folder '.*plain' is not a folder"):
+        save_model_file(tmp_path / "plain" / "m.npdeep", header, arrays)
+    with pytest.raises(ModelFileError, match=r"cannot save model file '.*': it is a folder"):
+        save_model_file(tmp_path, header, arrays)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes to read-only folders"
+)
+def test_save_into_unwritable_folder(tmp_path: Path, header: dict, arrays: dict):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(ModelFileError, match=r"folder '.*locked' is not writable"):
+            save_model_file(folder / "m.npdeep", header, arrays)
+    finally:
+        folder.chmod(0o700)
 
 
 def test_model_file_error_is_an_npdeep_error():
@@ -168,6 +191,7 @@ def test_interrupted_save_keeps_previous_file(
     def write_half_then_fail(fp, array, *args, **kwargs):
         calls.append(1)
         if len(calls) == 3:  # two arrays already written, the third one mid-way
+            assert [p.suffix for p in saved.parent.iterdir()].count(".tmp") == 1
             buffer = io.BytesIO()
             real_write_array(buffer, array, allow_pickle=False)
             fp.write(buffer.getvalue()[:200])
@@ -210,6 +234,11 @@ def test_missing_file(tmp_path: Path):
         load_model_file(tmp_path / "absent.npdeep")
 
 
+def test_folder_given_as_model(tmp_path: Path):
+    with pytest.raises(ModelFileError, match=r"model file '.*' is not a file"):
+        load_model_file(tmp_path)
+
+
 def test_csv_given_as_model(tmp_path: Path):
     path = tmp_path / "data.csv"
     path.write_text("x1,x2,y\n0.5,1.5,1\n0.1,0.2,0\n")
@@ -247,6 +276,17 @@ def test_corrupt_array_bytes_fail_the_zip_crc(saved: Path):
     saved.write_bytes(bytes(data))
     with pytest.raises(ModelFileError, match="corrupt"):
         load_model_file(saved)
+
+
+def test_corrupt_deflated_member(tmp_path: Path, header: dict, arrays: dict):
+    path = save_model_file(tmp_path / "m.npdeep", header, arrays, compress=True)
+    data = bytearray(path.read_bytes())
+    offset = data.index(b"W1.npy") + len("W1.npy") + 40  # inside W1's deflate stream
+    for i in range(offset, offset + 8):
+        data[i] ^= 0x55
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=r"m\.npdeep'.* (truncated or )?corrupt"):
+        load_model_file(path)
 
 
 def test_corrupt_array_bytes_fail_the_checksum(tmp_path: Path):
@@ -414,6 +454,18 @@ def test_huge_declared_array_is_refused_without_allocating(
     finally:
         tracemalloc.stop()
     assert peak < 5 * 2**20
+
+
+def test_tracemalloc_sees_numpy_allocations():
+    """The peak-memory assertions above are meaningful: numpy reports its buffers."""
+    tracemalloc.start()
+    try:
+        block = np.empty(2**20)
+        block.fill(0.0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak >= 8 * 2**20
 
 
 def test_total_elements_are_capped(saved: Path):

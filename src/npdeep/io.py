@@ -257,8 +257,9 @@ def save_model_file(
     _header_bytes(header, {})  # fail early on a bad header, before touching the disk
     folder = path.parent
     if not folder.is_dir():
+        state = "is not a folder" if folder.exists() else "does not exist"
         raise ModelFileError(
-            f"cannot save model file {str(path)!r}: folder {str(folder)!r} does not exist"
+            f"cannot save model file {str(path)!r}: folder {str(folder)!r} {state}"
         )
     if path.is_dir():
         raise ModelFileError(f"cannot save model file {str(path)!r}: it is a folder")
@@ -315,23 +316,28 @@ class _HashingReader:
         return data
 
 
-def _describe_non_zip(path: Path) -> str:
+def _not_a_zip_message(path: Path, where: str) -> str:
     with open(path, "rb") as fp:
         head = fp.read(512)
-    if not head:
-        return "the file is empty"
     if head.startswith(b"PK"):
-        return "it is truncated or corrupt (not a complete zip archive)"
-    if head.startswith(b"\x93NUMPY"):
-        return "it is a single NumPy .npy array, not a zip archive"
+        return f"{where} is truncated or corrupt (not a complete zip archive)"
+    if not head:
+        reason = "the file is empty"
+    elif head.startswith(b"\x93NUMPY"):
+        reason = "it is a single NumPy .npy array, not a zip archive"
+    elif b"\x00" not in head and _is_utf8(head):
+        reason = "it looks like a text file (CSV or similar), not a zip archive"
+    else:
+        reason = "it is not a zip archive"
+    return f"{where}: not an npdeep model file: {reason}"
+
+
+def _is_utf8(head: bytes) -> bool:
     try:
         head.decode("utf-8")
-        is_text = b"\x00" not in head
     except UnicodeDecodeError as exc:
-        is_text = exc.start > len(head) - 4 and b"\x00" not in head  # cut inside a character
-    if is_text:
-        return "it looks like a text file (CSV or similar), not a zip archive"
-    return "it is not a zip archive"
+        return exc.start > len(head) - 4  # only cut inside the last character
+    return True
 
 
 def _parse_header(raw: bytes, where: str) -> dict[str, Any]:
@@ -565,7 +571,7 @@ def load_model_file(
         raise ModelFileError(f"{where} is not a file")
     try:
         if not zipfile.is_zipfile(path):
-            raise ModelFileError(f"{where}: not an npdeep model file: {_describe_non_zip(path)}")
+            raise ModelFileError(_not_a_zip_message(path, where))
         with zipfile.ZipFile(path, "r") as archive:
             return _load(archive, where, max_elements, max_header_bytes, expected_shapes)
     except ModelFileError:
