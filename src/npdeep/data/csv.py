@@ -39,7 +39,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
     try:
         with _open_text(path) as fh:
-            reader = csv.reader(fh, delimiter=delimiter, strict=True)
+            reader = csv.reader(fh, delimiter=delimiter, skipinitialspace=True, strict=True)
             try:
                 for row in reader:
                     if row and any(cell.strip() for cell in row):

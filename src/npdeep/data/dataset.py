@@ -144,7 +144,7 @@ def prepare_target(
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
         bad = int(np.flatnonzero(~np.isfinite(y).reshape(len(y), -1).all(axis=1))[0])
         where = f"line {line_numbers[bad]}" if line_numbers is not None else f"sample {bad}"
-        raise DataError(f"{where}: target {target_name!r} is not finite ({y[bad]!r})")
+        raise DataError(f"{where}: target {target_name!r} is not finite ({y[bad].tolist()!r})")
     task = task or detect_task(y)
     if task == "regression":
         if y.dtype.kind in "US":
@@ -163,14 +163,15 @@ def prepare_target(
         if not _integer_like(y):
             raise DataError(
                 f"target {target_name!r} holds non-integer numbers "
-                f"(e.g. {y[~(y == np.round(y))][0]!r}); "
+                f"(e.g. {y[~(y == np.round(y))][0].item()!r}); "
                 "classification needs class labels: use task='regression' or integer/text labels"
             )
         y = y.astype(np.int64)
     classes = np.unique(y)
     if len(classes) < 2:
         raise DataError(
-            f"target {target_name!r} has a single class ({classes[0]!r}) in all {len(y)} samples; "
+            f"target {target_name!r} has a single class ({classes[0].item()!r}) "
+            f"in all {len(y)} samples; "
             "classification needs at least 2 classes"
         )
     return y, task, classes
@@ -213,5 +214,5 @@ def check_features(X: np.ndarray, where: str) -> np.ndarray:
     finite = np.isfinite(X)
     if not finite.all():
         r, c = (int(v) for v in np.argwhere(~finite)[0])
-        raise DataError(f"{where}: X[{r}, {c}] is {X[r, c]!r}; NaN and inf are not allowed")
+        raise DataError(f"{where}: X[{r}, {c}] is {X[r, c].item()!r}; NaN and inf are not allowed")
     return X

@@ -1,0 +1,241 @@
+"""CSV loading: every format feature and every error, matched on its message."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, load_iris
+
+from npdeep.data import FeatureEncoder, load
+from npdeep.errors import DataError
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def iris_csv(tmp_path):
+    bunch = load_iris()
+    header = ",".join(n.replace(" (cm)", "").replace(" ", "_") for n in bunch.feature_names)
+    lines = [header + ",species"]
+    for row, t in zip(bunch.data, bunch.target, strict=True):
+        lines.append(",".join(repr(float(v)) for v in row) + f",{bunch.target_names[t]}")
+    return write(tmp_path, "\n".join(lines) + "\n", "iris.csv"), bunch
+
+
+def test_iris_csv_text_labels_classification(iris_csv):
+    path, bunch = iris_csv
+    ds = load(path)
+    assert ds.X.shape == (150, 4) and ds.X.dtype == np.float64
+    np.testing.assert_array_equal(ds.X, bunch.data)
+    assert ds.task == "classification"
+    assert ds.target_name == "species"
+    assert ds.classes.tolist() == ["setosa", "versicolor", "virginica"]
+    assert ds.y[0] == "setosa" and ds.y[-1] == "virginica"
+    assert ds.feature_names == ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    assert "iris.csv" in ds.source and "150 rows" in ds.source
+    json.dumps(ds.summary())
+
+
+def test_diabetes_csv_is_regression(tmp_path):
+    bunch = load_diabetes()
+    lines = [",".join([*bunch.feature_names, "progression"])]
+    lines += [
+        ",".join(repr(float(v)) for v in [*r, t])
+        for r, t in zip(bunch.data, bunch.target, strict=True)
+    ]
+    ds = load(write(tmp_path, "\n".join(lines)))
+    assert ds.task == "regression" and ds.classes is None
+    assert ds.y.dtype == np.float64
+    np.testing.assert_array_equal(ds.y, bunch.target)
+
+
+def test_target_by_name_and_index(tmp_path):
+    path = write(tmp_path, "label,a,b\n0,1.5,2\n1,3,4\n0,5,6\n")
+    by_name = load(path, target="label")
+    by_index = load(path, target=0)
+    by_index_str = load(path, target="0")
+    for ds in (by_name, by_index, by_index_str):
+        assert ds.target_name == "label"
+        assert ds.feature_names == ["a", "b"]
+        np.testing.assert_array_equal(ds.X, [[1.5, 2], [3, 4], [5, 6]])
+        assert ds.y.tolist() == [0, 1, 0] and ds.y.dtype == np.int64
+    assert load(path, target=-1).target_name == "b"
+
+
+def test_task_override(tmp_path):
+    path = write(tmp_path, "a,y\n1,0\n2,1\n3,0\n4,1\n")
+    assert load(path).task == "classification"
+    ds = load(path, task="regression")
+    assert ds.task == "regression" and ds.y.dtype == np.float64
+
+
+def test_quoted_fields_blank_lines_bom_whitespace_and_tsv(tmp_path):
+    text = '\ufeff"a","b c",y\n\n 1 , "2",x\n3,4, z \n\n'
+    ds = load(write(tmp_path, text), task="classification")
+    assert ds.feature_names == ["a", "b c"]
+    np.testing.assert_array_equal(ds.X, [[1, 2], [3, 4]])
+    assert ds.y.tolist() == ["x", "z"]
+    tsv = load(write(tmp_path, "a\tb\ty\n1\t2\t0\n3\t4\t1\n", "d.tsv"))
+    np.testing.assert_array_equal(tsv.X, [[1, 2], [3, 4]])
+
+
+def test_gzipped_csv(tmp_path):
+    path = tmp_path / "d.csv.gz"
+    path.write_bytes(gzip.compress(b"a,y\n1,0\n2,1\n"))
+    ds = load(path)
+    np.testing.assert_array_equal(ds.X, [[1], [2]])
+
+
+def test_onehot_encoding_and_replay(tmp_path):
+    path = write(tmp_path, "color,size,y\nred,1,0\nblue,2,1\nred,3,1\ngreen,4,0\n")
+    ds = load(path, categorical="onehot")
+    assert ds.feature_names == ["color=blue", "color=green", "color=red", "size"]
+    np.testing.assert_array_equal(ds.X, [[0, 0, 1, 1], [1, 0, 0, 2], [0, 0, 1, 3], [0, 1, 0, 4]])
+    config = json.loads(json.dumps(ds.encoder.to_config()))
+    assert FeatureEncoder.from_config(config) == ds.encoder
+    # Replayed on evaluation data with other rows and columns in another order.
+    other = write(tmp_path, "y,size,color\n1,9,green\n0,8,red\n", "eval.csv")
+    ev = load(other, target="y", encoder_config=config)
+    np.testing.assert_array_equal(ev.X, [[0, 1, 0, 9], [0, 0, 1, 8]])
+    assert ev.feature_names == ds.feature_names
+
+
+def test_text_column_rejected_by_name(tmp_path):
+    path = write(tmp_path, "color,size,y\nred,1,0\nblue,2,1\n")
+    with pytest.raises(DataError, match=r"column 'color' holds text \(e.g. 'red' on line 2\)"):
+        load(path)
+    with pytest.raises(DataError, match="categorical must be 'reject' or 'onehot', got 'yes'"):
+        load(path, categorical="yes")
+
+
+def test_unknown_category_at_replay(tmp_path):
+    ds = load(write(tmp_path, "c,y\na,0\nb,1\n"), categorical="onehot")
+    other = write(tmp_path, "c,y\na,0\nz,1\n", "o.csv")
+    with pytest.raises(DataError, match=r"line 3, column 'c': category 'z' was not seen"):
+        load(other, encoder_config=ds.encoder.to_config())
+
+
+def test_empty_file(tmp_path):
+    with pytest.raises(DataError, match="the file is empty"):
+        load(write(tmp_path, ""))
+    with pytest.raises(DataError, match="the file is empty"):
+        load(write(tmp_path, "\n\n  \n", "blank.csv"))
+
+
+def test_header_only(tmp_path):
+    with pytest.raises(DataError, match="has a header on line 1 but no data rows"):
+        load(write(tmp_path, "a,b,y\n"))
+
+
+def test_single_column(tmp_path):
+    with pytest.raises(DataError, match="names only"):
+        load(write(tmp_path, "y\n1\n2\n"))
+
+
+def test_ragged_rows_name_the_line(tmp_path):
+    path = write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n5,6\n")
+    with pytest.raises(DataError, match=r"line 4 has 2 fields, expected 3"):
+        load(path)
+    path = write(tmp_path, "a,b,y\n1,2,0\n\n3,4,1,9\n", "long.csv")
+    with pytest.raises(DataError, match=r"line 4 has 4 fields, expected 3"):
+        load(path)
+
+
+def test_non_numeric_cell_names_line_and_column(tmp_path):
+    path = write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n5,oops,0\n7,8,1\n")
+    with pytest.raises(DataError, match=r"line 4, column 'b': 'oops' is not a number"):
+        load(path)
+
+
+def test_non_numeric_target_cell_for_regression(tmp_path):
+    rows = "\n".join(f"{i},{i * 1.5}" for i in range(10))
+    path = write(tmp_path, f"a,y\n{rows}\n10,bad\n")
+    with pytest.raises(DataError, match=r"line 12, column 'y': 'bad' is not a number"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("", r"line 3, column 'b': empty cell"),
+        ("nan", r"line 3, column 'b': 'nan' is not a finite number"),
+        ("inf", r"line 3, column 'b': 'inf' is not a finite number"),
+        ("-Infinity", r"line 3, column 'b': '-Infinity' is not a finite number"),
+    ],
+)
+def test_missing_and_non_finite_cells(tmp_path, cell, message):
+    path = write(tmp_path, f"a,b,y\n1,2,0\n3,{cell},1\n5,6,0\n")
+    with pytest.raises(DataError, match=message):
+        load(path)
+
+
+def test_empty_target_cell(tmp_path):
+    path = write(tmp_path, "a,y\n1,0\n2,\n")
+    with pytest.raises(DataError, match=r"line 3, column 'y': empty cell"):
+        load(path)
+
+
+def test_missing_target_column_lists_columns(tmp_path):
+    path = write(tmp_path, "a,b,label\n1,2,0\n")
+    with pytest.raises(
+        DataError, match=r"target column 'price' not found; the columns are: 'a', 'b', 'label'"
+    ):
+        load(path, target="price")
+    with pytest.raises(DataError, match=r"target column index 7 is out of range for 3 columns"):
+        load(path, target=7)
+
+
+def test_single_class_target(tmp_path):
+    path = write(tmp_path, "a,y\n1,cat\n2,cat\n3,cat\n")
+    with pytest.raises(
+        DataError, match=r"target 'y' has a single class \('cat'\).*at least 2 classes"
+    ):
+        load(path)
+
+
+def test_text_target_for_regression(tmp_path):
+    path = write(tmp_path, "a,y\n1,cat\n2,dog\n")
+    with pytest.raises(DataError, match=r"line 2: target 'y' value 'cat' is not a number"):
+        load(path, task="regression")
+
+
+def test_non_integer_target_forced_to_classification(tmp_path):
+    path = write(tmp_path, "a,y\n1,0.5\n2,1.5\n")
+    with pytest.raises(DataError, match="holds non-integer numbers"):
+        load(path, task="classification")
+
+
+def test_unknown_task(tmp_path):
+    path = write(tmp_path, "a,y\n1,0\n2,1\n")
+    with pytest.raises(
+        DataError, match=r"task must be one of classification, regression.*got 'clustering'"
+    ):
+        load(path, task="clustering")
+
+
+def test_bad_header(tmp_path):
+    with pytest.raises(DataError, match="column name 'a' appears more than once"):
+        load(write(tmp_path, "a,a,y\n1,2,0\n"))
+    with pytest.raises(DataError, match="header column 1 has no name"):
+        load(write(tmp_path, "a,,y\n1,2,0\n", "d2.csv"))
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "bin.csv"
+    path.write_bytes(b"a,y\n\xff\xfe,1\n")
+    with pytest.raises(DataError, match="not a UTF-8 text file"):
+        load(path)
+
+
+def test_replay_feature_count_mismatch_names_expected(tmp_path):
+    ds = load(write(tmp_path, "a,b,c,y\n1,2,3,0\n4,5,6,1\n"))
+    other = write(tmp_path, "p,q,y\n1,2,0\n", "o.csv")
+    with pytest.raises(DataError, match="has 2 feature columns but the model expects 3 features"):
+        load(other, encoder_config=ds.encoder.to_config())
