@@ -1,0 +1,160 @@
+"""Run npdeep's benchmark suite: npdeep against PyTorch CPU, scikit-learn and the article.
+
+Usage::
+
+    python bench/run.py [--quick] [--cases a,b,c,d,e] [--out bench/results]
+
+Every case runs its frameworks side by side in this process (same network, data, batch size,
+optimizer and dtype), in interleaved rounds, and reports the median rate with its spread; case
+e runs one fresh process per framework. The results land in ``<out>/<name>.json`` and
+``<out>/<name>.md``; the Markdown table is printed too. See ``bench/README.md``.
+
+When started as a script, the suite first re-executes itself without ``OPENBLAS_CORETYPE`` and
+``OPENBLAS_L2_SIZE`` (they slow numpy's OpenBLAS on this project's machines); the environment
+of the caller is untouched. ``--keep-env`` turns that off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+BLAS_ENV_TO_REMOVE = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+_REMOVED_MARKER = "NPDEEP_BENCH_ENV_REMOVED"
+FRAMEWORKS = ("npdeep", "torch", "sklearn")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from bench.cases import CASES
+
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py", description="npdeep vs PyTorch CPU, scikit-learn and the article.")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="smaller data, 3 rounds (~1 min)")
+    size.add_argument("--tiny", action="store_true",
+                      help="smallest sizes, 2 rounds: checks the suite runs, measures nothing")
+    parser.add_argument("--cases", default=",".join(CASES),
+                        help=f"comma-separated case letters among {','.join(CASES)} "
+                             "(default: all)")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results",
+                        help="directory for the JSON and Markdown files")
+    parser.add_argument("--name", default=None,
+                        help="file stem of the outputs (default bench-<mode>-<timestamp>)")
+    parser.add_argument("--rounds", type=int, default=None, help="override the rounds")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for every framework (default: numpy's BLAS pool size)")
+    parser.add_argument("--without", default="",
+                        help=f"comma-separated frameworks to leave out among {FRAMEWORKS}")
+    parser.add_argument("--keep-env", action="store_true",
+                        help=f"do not re-exec without {', '.join(BLAS_ENV_TO_REMOVE)}")
+    args = parser.parse_args(argv)
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = [c for c in cases if c not in CASES]
+    if unknown or not cases:
+        parser.error(f"--cases: got {args.cases!r}, expected letters among {','.join(CASES)}")
+    args.cases = cases
+    without = [w.strip() for w in args.without.split(",") if w.strip()]
+    bad = [w for w in without if w not in FRAMEWORKS]
+    if bad:
+        parser.error(f"--without: got {bad}, expected names among {', '.join(FRAMEWORKS)}")
+    args.without = without
+    if args.rounds is not None and args.rounds < 1:
+        parser.error(f"--rounds: got {args.rounds}, expected an integer >= 1")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads: got {args.threads}, expected an integer >= 1")
+    return args
+
+
+def _frameworks(without: list[str]) -> dict[str, str]:
+    """Frameworks to skip, with the reason (asked for, or not importable)."""
+    from bench.numpy_side import npdeep_missing
+    from bench.torch_side import torch_missing
+
+    skip = {name: "left out with --without" for name in without}
+    if "npdeep" not in skip and (reason := npdeep_missing()):
+        skip["npdeep"] = reason
+    if "torch" not in skip and (reason := torch_missing()):
+        skip["torch"] = reason
+    if "sklearn" not in skip:
+        try:
+            import sklearn.neural_network  # noqa: F401
+        except ImportError as exc:
+            skip["sklearn"] = f"import sklearn failed: {exc}"
+    return skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected cases, write ``<out>/<name>.json`` and ``.md``; return an exit code."""
+    args = parse_args(argv)
+    from bench import harness, report
+    from bench.cases import CASES, SIZES, Context
+
+    mode = "tiny" if args.tiny else "quick" if args.quick else "full"
+    skip = _frameworks(args.without)
+    threads = args.threads or harness.numpy_blas_threads() or len(os.sched_getaffinity(0))
+    limiter = None
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        limiter = threadpool_limits(args.threads)
+    if "torch" not in skip:
+        import torch
+
+        torch.set_num_threads(threads)
+    ctx = Context(mode=mode, rounds=args.rounds or SIZES[mode]["rounds"],
+                  min_time=SIZES[mode]["min_time"], skip=skip, threads=args.threads)
+
+    meta: dict[str, Any] = harness.machine_report()
+    meta.update(mode=mode, rounds=ctx.rounds, argv=list(argv or sys.argv[1:]),
+                skipped_frameworks=skip, threads=harness.thread_report(),
+                env_removed=json.loads(os.environ.get(_REMOVED_MARKER, "{}")))
+    print(f"npdeep bench, mode {mode}, cases {','.join(args.cases)}; skipped: "
+          f"{skip or 'none'}", file=sys.stderr, flush=True)
+    results: dict[str, Any] = {"meta": meta, "cases": {}}
+    start = time.perf_counter()
+    for letter in args.cases:
+        print(f"case {letter}", file=sys.stderr, flush=True)
+        try:
+            case = CASES[letter](ctx)
+            report.compute_ratios(case)
+        except Exception as exc:  # noqa: BLE001 - one broken case must not lose the others
+            case = {"title": f"{letter}. (failed)", "unit": "", "configs": [],
+                    "error": f"{type(exc).__name__}: {exc}"}
+        results["cases"][letter] = case
+    meta["seconds"] = time.perf_counter() - start
+    meta["threads"] = harness.thread_report()  # again: torch and scipy pools now loaded
+    if limiter is not None:
+        limiter.restore_original_limits()
+    stem = args.name or f"bench-{mode}-{time.strftime('%Y%m%d-%H%M%S')}"
+    json_path, md_path = report.write(results, args.out, stem)
+    print(report.markdown(results))
+    print(f"wrote {json_path} and {md_path} in {meta['seconds']:.0f} s", file=sys.stderr)
+    return 0
+
+
+def _reexec_without_blas_env(argv: list[str]) -> None:
+    """Replace this process by itself without the BLAS variables that slow numpy down."""
+    if "--keep-env" in argv or _REMOVED_MARKER in os.environ:
+        return
+    removed = {k: os.environ[k] for k in BLAS_ENV_TO_REMOVE if k in os.environ}
+    if not removed:
+        return
+    env = {k: v for k, v in os.environ.items() if k not in removed}
+    env[_REMOVED_MARKER] = json.dumps(removed)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, str(Path(__file__).resolve()), *argv], env)
+
+
+if __name__ == "__main__":
+    _reexec_without_blas_env(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,123 @@
+"""Smoke tests of the benchmark suite (bench/): it runs, skips what is absent, writes its files.
+
+Tiny sizes only; nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RUN_PY = REPO_ROOT / "bench" / "run.py"
+
+
+@pytest.fixture(scope="module")
+def run_module():
+    """``bench/run.py`` imported by path (it puts the repo root on sys.path for ``bench``)."""
+    spec = importlib.util.spec_from_file_location("npdeep_bench_run", RUN_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _load(out: Path, stem: str) -> tuple[dict, str]:
+    return json.loads((out / f"{stem}.json").read_text()), (out / f"{stem}.md").read_text()
+
+
+def _torch_importable() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def test_tiny_case_b_writes_json_and_markdown(run_module, tmp_path):
+    assert run_module.main(["--tiny", "--cases", "b", "--out", str(tmp_path),
+                            "--name", "smoke"]) == 0
+    report, md = _load(tmp_path, "smoke")
+
+    assert set(report) == {"meta", "cases"}
+    meta = report["meta"]
+    for key in ("date", "cpu", "versions", "threads", "mode", "rounds", "skipped_frameworks"):
+        assert key in meta
+    assert meta["mode"] == "tiny"
+    assert "threadpools" in meta["threads"]
+    assert list(report["cases"]) == ["b"]
+    case = report["cases"]["b"]
+    assert case["unit"] == "steps/s"
+    assert [c["id"] for c in case["configs"]] == ["m2", "m256"]
+    for config in case["configs"]:
+        for key in ("params", "results", "skipped", "ratios", "ratio_values", "targets",
+                    "target_met"):
+            assert key in config
+        article = config["results"]["article"]
+        assert article["median"] > 0
+        assert article["min"] <= article["median"] <= article["max"]
+        assert len(article["values"]) == meta["rounds"]
+        if _torch_importable():
+            assert "torch" in config["results"]
+        else:
+            assert "import torch failed" in config["skipped"]["torch"]
+        # npdeep either ran, or is reported as skipped with a reason: never silently absent
+        assert "npdeep" in config["results"] or config["skipped"]["npdeep"]
+    assert "## b. The article's network" in md
+    assert "| config |" in md and "| m2 |" in md
+
+
+def test_without_torch_skips_torch_cleanly(run_module, tmp_path):
+    assert run_module.main(["--tiny", "--cases", "b", "--without", "torch", "--out",
+                            str(tmp_path), "--name", "notorch"]) == 0
+    report, md = _load(tmp_path, "notorch")
+
+    assert report["meta"]["skipped_frameworks"]["torch"] == "left out with --without"
+    for config in report["cases"]["b"]["configs"]:
+        assert "torch" not in config["results"]
+        assert config["skipped"]["torch"] == "left out with --without"
+        assert config["ratio_values"]["npdeep/torch"] is None
+    assert "torch skipped: left out with --without" in md
+
+
+def test_script_reexecs_without_openblas_coretype(tmp_path):
+    env = dict(os.environ, OPENBLAS_CORETYPE="Haswell")
+    env.pop("NPDEEP_BENCH_ENV_REMOVED", None)
+    proc = subprocess.run(
+        [sys.executable, str(RUN_PY), "--tiny", "--cases", "b", "--without", "torch",
+         "--out", str(tmp_path), "--name", "script"],
+        capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    report, _ = _load(tmp_path, "script")
+    assert report["meta"]["env_removed"]["OPENBLAS_CORETYPE"] == "Haswell"
+    assert "OPENBLAS_CORETYPE" not in report["meta"]["blas_env"]
+    assert "# npdeep benchmark results" in proc.stdout
+
+
+def test_unknown_case_letter_is_an_error(run_module, capsys):
+    with pytest.raises(SystemExit) as excinfo:
+        run_module.main(["--cases", "b,z"])
+    assert excinfo.value.code == 2
+    assert "--cases: got 'b,z'" in capsys.readouterr().err
+
+
+def test_ratios_and_targets_from_medians(run_module):
+    from bench.report import compute_ratios
+
+    case = {"higher_is_better": True, "configs": [{
+        "results": {"npdeep": {"median": 300.0}, "torch": {"median": 100.0}},
+        "ratios": {"npdeep/torch": ["npdeep", "torch"], "npdeep/sklearn": ["npdeep", "sklearn"]},
+        "targets": {"npdeep/torch": 8.0, "npdeep/sklearn": 2.0},
+    }]}
+    compute_ratios(case)
+    config = case["configs"][0]
+    assert config["ratio_values"] == {"npdeep/torch": 3.0, "npdeep/sklearn": None}
+    assert config["target_met"] == {"npdeep/torch": False, "npdeep/sklearn": None}
+
+    memory = {"higher_is_better": False, "configs": [{
+        "results": {"npdeep": {"median": 200.0}, "torch": {"median": 400.0}},
+        "ratios": {"npdeep/torch": ["npdeep", "torch"]}, "targets": {"npdeep/torch": 1.0},
+    }]}
+    compute_ratios(memory)
+    assert memory["configs"][0]["target_met"] == {"npdeep/torch": True}
