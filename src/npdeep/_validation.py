@@ -1,0 +1,64 @@
+"""Checks at the boundary: shapes, finiteness and numbers given by users."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .errors import ConfigurationError, DataError
+
+_CHUNK = 1 << 20  # elements checked at a time, so a memory-mapped array is never copied whole
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise DataError when ``arr`` holds NaN or inf (checked in chunks along the last axis)."""
+    if arr.size == 0:
+        return
+    if arr.ndim == 2 and arr.size > _CHUNK:
+        # the last axis of (n, m) counts samples; walk it in blocks of columns
+        step = max(1, _CHUNK // max(1, arr.shape[0]))
+        for start in range(0, arr.shape[1], step):
+            if not np.isfinite(arr[:, start : start + step]).all():
+                raise DataError(f"{name} contains NaN or inf values")
+        return
+    if not np.isfinite(arr).all():
+        raise DataError(f"{name} contains NaN or inf values")
+
+
+def as_numeric_array(value, name: str) -> np.ndarray:
+    """Return ``value`` as a numeric ndarray without copying when possible."""
+    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise DataError(f"{name} must be numeric, got an array of dtype {arr.dtype}") from None
+    return arr
+
+
+def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as int, or raise ConfigurationError when it is not an int >= minimum."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ConfigurationError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_positive_float(value, name: str) -> float:
+    """Return ``value`` as float, or raise ConfigurationError unless it is finite and > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
+            or value <= 0:
+        raise ConfigurationError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def check_fraction(value, name: str, low_inclusive=True, high_inclusive=False) -> float:
+    """Return ``value`` as float when it lies in [0, 1) (bounds as asked), else raise."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    if ok:
+        v = float(value)
+        ok = (v >= 0 if low_inclusive else v > 0) and (v <= 1 if high_inclusive else v < 1)
+    if not ok:
+        interval = ("[" if low_inclusive else "(") + "0, 1" + ("]" if high_inclusive else ")")
+        raise ConfigurationError(f"{name} must be in {interval}, got {value!r}")
+    return float(value)

@@ -1,0 +1,263 @@
+"""Activation functions g[l], each beside its derivative g'[l].
+
+Every activation is one small object with three methods that work in place on
+preallocated arrays of shape ``(n[l], m)``:
+
+- ``forward(Z, out)``: ``a = g(Z)``;
+- ``derivative(Z, A)``: ``g'(Z)`` as a new array (for reading and testing);
+- ``backward(dA, Z, A, out)``: ``dZ = dA * g'(Z)``, written into ``out`` (the training hot path).
+
+``A`` is the already computed ``g(Z)``: sigmoid and tanh take their derivative from it,
+so backpropagation never evaluates an exponential twice.
+
+>>> import numpy as np
+>>> from npdeep import activations
+>>> g = activations.get("sigmoid")
+>>> Z = np.array([[-1e4, 0.0, 1e4]])
+>>> g.forward(Z, np.empty_like(Z))
+array([[0. , 0.5, 1. ]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from .errors import ConfigurationError
+
+__all__ = [
+    "Activation",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "Softmax",
+    "Identity",
+    "get",
+    "NAMES",
+]
+
+
+class Activation:
+    """Base class: an activation g and its derivative g'.
+
+    Subclasses implement ``forward`` and ``derivative``; ``backward`` defaults to
+    ``dA * derivative(Z, A)`` and is overridden where an in-place form is faster.
+    """
+
+    name: str = ""
+    #: True when ``forward(Z, out=Z)`` is allowed (the result may overwrite Z).
+    inplace_ok: bool = False
+    #: True for activations whose Jacobian is not diagonal (softmax): output layer only.
+    output_only: bool = False
+
+    def forward(self, Z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Compute ``a = g(Z)``.
+
+        Parameters
+        ----------
+        Z : (n[l], m) array
+        out : (n[l], m) array receiving g(Z).
+        """
+        raise NotImplementedError
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        """Return ``g'(Z)``, shape (n[l], m); ``A`` is ``g(Z)``."""
+        raise NotImplementedError
+
+    def backward(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Compute ``dZ = dA * g'(Z)`` into ``out`` (may be ``dA`` itself)."""
+        return np.multiply(dA, self.derivative(Z, A), out=out)
+
+    def __call__(self, Z: np.ndarray) -> np.ndarray:
+        """Return ``g(Z)`` as a new array."""
+        return self.forward(Z, np.empty_like(Z))
+
+    def get_config(self) -> dict:
+        """Return the JSON-serialisable description of this activation."""
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Sigmoid(Activation):
+    """Logistic sigmoid ``g(z) = 1 / (1 + exp(-z))``, ``g'(z) = g(z)(1 - g(z))``.
+
+    Computed with ``scipy.special.expit``, which never overflows for any finite input.
+    (The article calls the derivative ``inv_sigmoid``; it is not an inverse.)
+    """
+
+    name = "sigmoid"
+    inplace_ok = True
+
+    def forward(self, Z, out):
+        return expit(Z, out=out)
+
+    def derivative(self, Z, A):
+        return A * (1.0 - A)
+
+    def backward(self, dA, Z, A, out):
+        # dZ = dA * A * (1 - A), in two in-place passes without a temporary of size (n, m)
+        np.multiply(dA, A, out=out)
+        out -= out * A
+        return out
+
+
+class Tanh(Activation):
+    """Hyperbolic tangent ``g(z) = tanh(z)``, ``g'(z) = 1 - g(z)^2``."""
+
+    name = "tanh"
+    inplace_ok = True
+
+    def forward(self, Z, out):
+        return np.tanh(Z, out=out)
+
+    def derivative(self, Z, A):
+        return 1.0 - A * A
+
+    def backward(self, dA, Z, A, out):
+        d = A * A
+        np.subtract(1.0, d, out=d)
+        return np.multiply(dA, d, out=out)
+
+
+class ReLU(Activation):
+    """Rectified linear unit ``g(z) = max(z, 0)``, ``g'(z) = 1 if z > 0 else 0``."""
+
+    name = "relu"
+    inplace_ok = True
+
+    def forward(self, Z, out):
+        return np.maximum(Z, 0, out=out)
+
+    def derivative(self, Z, A):
+        return (Z > 0).astype(Z.dtype)
+
+    def backward(self, dA, Z, A, out):
+        # A > 0 exactly where Z > 0; multiplying by the boolean mask is far faster than
+        # boolean-index assignment (dZ[Z <= 0] = 0).
+        return np.multiply(dA, A > 0, out=out)
+
+
+class LeakyReLU(Activation):
+    """Leaky ReLU ``g(z) = z if z > 0 else alpha * z`` (``0 <= alpha < 1``)."""
+
+    name = "leaky_relu"
+    inplace_ok = True
+
+    def __init__(self, alpha: float = 0.01):
+        if not 0.0 <= float(alpha) < 1.0:
+            raise ConfigurationError(f"leaky_relu alpha must be in [0, 1), got {alpha!r}")
+        self.alpha = float(alpha)
+
+    def forward(self, Z, out):
+        if out is Z:
+            scaled = Z * self.alpha
+            return np.maximum(Z, scaled, out=out)
+        np.multiply(Z, self.alpha, out=out)
+        return np.maximum(out, Z, out=out)
+
+    def derivative(self, Z, A):
+        return np.where(Z > 0, 1.0, self.alpha).astype(Z.dtype)
+
+    def get_config(self):
+        return {"name": self.name, "alpha": self.alpha}
+
+    def __repr__(self):
+        return f"LeakyReLU(alpha={self.alpha})"
+
+
+class Identity(Activation):
+    """Identity ``g(z) = z``, ``g'(z) = 1`` (the output of a regression)."""
+
+    name = "identity"
+    inplace_ok = True
+
+    def forward(self, Z, out):
+        if out is not Z:
+            np.copyto(out, Z)
+        return out
+
+    def derivative(self, Z, A):
+        return np.ones_like(Z)
+
+    def backward(self, dA, Z, A, out):
+        if out is not dA:
+            np.copyto(out, dA)
+        return out
+
+
+class Softmax(Activation):
+    """Softmax over the units of a column: ``a_i = exp(z_i) / sum_j exp(z_j)``.
+
+    Computed as ``exp(z - max z)``, so it never overflows. Its Jacobian is not diagonal:
+    ``derivative`` returns the diagonal only, and ``backward`` applies the full
+    Jacobian-vector product ``dZ = a * (dA - sum_i(dA_i * a_i))``. Output layer only.
+    """
+
+    name = "softmax"
+    inplace_ok = True
+    output_only = True
+
+    def forward(self, Z, out):
+        np.subtract(Z, Z.max(axis=0, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=0, keepdims=True)
+        return out
+
+    def derivative(self, Z, A):
+        return A * (1.0 - A)
+
+    def backward(self, dA, Z, A, out):
+        s = np.sum(dA * A, axis=0, keepdims=True)
+        np.subtract(dA, s, out=out)
+        out *= A
+        return out
+
+
+_REGISTRY: dict[str, type[Activation]] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "softmax": Softmax,
+    "identity": Identity,
+}
+_ALIASES = {"linear": "identity", "logistic": "sigmoid", "leakyrelu": "leaky_relu"}
+
+#: The valid activation names.
+NAMES: tuple[str, ...] = tuple(_REGISTRY)
+
+
+def get(spec: str | dict | Activation) -> Activation:
+    """Return the activation named by ``spec``.
+
+    Parameters
+    ----------
+    spec : str, dict or Activation
+        A name (``"relu"``), a config dict (``{"name": "leaky_relu", "alpha": 0.1}``) or an
+        ``Activation``, returned as is.
+
+    Raises
+    ------
+    ConfigurationError
+        For an unknown name; the message lists the valid ones.
+    """
+    if isinstance(spec, Activation):
+        return spec
+    config: dict = {}
+    if isinstance(spec, dict):
+        config = dict(spec)
+        spec = config.pop("name", None)
+    if not isinstance(spec, str):
+        raise ConfigurationError(
+            f"activation must be a name or an Activation, got {spec!r}; "
+            f"valid names: {', '.join(NAMES)}"
+        )
+    key = _ALIASES.get(spec.lower(), spec.lower())
+    if key not in _REGISTRY:
+        raise ConfigurationError(
+            f"unknown activation {spec!r}; valid names: {', '.join(NAMES)}"
+        )
+    return _REGISTRY[key](**config)

@@ -1,0 +1,177 @@
+"""Callbacks: code that runs at fixed points of training.
+
+The protocol (every method optional, each receives a ``logs`` dict)::
+
+    on_train_begin(logs)            once, before the first epoch
+    on_epoch_begin(epoch, logs)     epoch counts from 0
+    on_batch_begin(batch, logs)     only called on callbacks that override it
+    on_batch_end(batch, logs)       logs: {'cost': batch cost, 'size': batch size}
+    on_epoch_end(epoch, logs)       logs: {'cost', 'learning_rate', ...}
+    on_train_end(logs)
+
+``set_context(network, trainer)`` runs first; a callback stops training by setting
+``trainer.stop_training = True`` (and, by convention, ``trainer.stop_reason``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["Callback", "CallbackList", "History", "ProgressBar"]
+
+
+class Callback:
+    """Base class of callbacks; override the hooks you need."""
+
+    network = None
+    trainer = None
+
+    def set_context(self, network, trainer) -> None:
+        self.network = network
+        self.trainer = trainer
+
+    def on_train_begin(self, logs: dict) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict) -> None: ...
+    def on_batch_begin(self, batch: int, logs: dict) -> None: ...
+    def on_batch_end(self, batch: int, logs: dict) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict) -> None: ...
+    def on_train_end(self, logs: dict) -> None: ...
+
+
+def _overrides(cb: Callback, hook: str) -> bool:
+    return getattr(type(cb), hook) is not getattr(Callback, hook)
+
+
+class CallbackList:
+    """Dispatch each hook to every callback; batch hooks only to those that define them."""
+
+    def __init__(self, callbacks, network, trainer):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            cb.set_context(network, trainer)
+        self._batch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_batch_begin")]
+        self._batch_end = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end")]
+
+    @property
+    def wants_batches(self) -> bool:
+        return bool(self._batch_begin or self._batch_end)
+
+    def on_train_begin(self, logs):
+        for cb in self.callbacks:
+            cb.on_train_begin(logs)
+
+    def on_epoch_begin(self, epoch, logs):
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch, logs)
+
+    def on_batch_begin(self, batch, logs):
+        for cb in self._batch_begin:
+            cb.on_batch_begin(batch, logs)
+
+    def on_batch_end(self, batch, logs):
+        for cb in self._batch_end:
+            cb.on_batch_end(batch, logs)
+
+    def on_epoch_end(self, epoch, logs):
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs):
+        for cb in self.callbacks:
+            cb.on_train_end(logs)
+
+
+class History(Callback):
+    """Record every epoch's logs: ``history.cost`` is the list of epoch costs.
+
+    ``history.history`` maps each logged name (``cost``, ``learning_rate``, ...) to one value
+    per epoch; ``history.epoch`` lists the epoch numbers. Any logged name also reads as an
+    attribute (``history.val_cost``).
+    """
+
+    def __init__(self):
+        self.history: dict[str, list] = {}
+        self.epoch: list[int] = []
+        self.stop_reason: str | None = None
+
+    def on_epoch_end(self, epoch, logs):
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def on_train_end(self, logs):
+        if self.trainer is not None:
+            self.stop_reason = getattr(self.trainer, "stop_reason", None)
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name in ("history", "epoch"):
+            raise AttributeError(name)
+        try:
+            return self.__dict__["history"][name]
+        except KeyError:
+            raise AttributeError(f"History has no {name!r}; logged: {list(self.history)}") from None
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable copy."""
+        return {"epoch": list(self.epoch), "stop_reason": self.stop_reason,
+                **{k: list(v) for k, v in self.history.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> History:
+        h = cls()
+        data = dict(data)
+        h.epoch = list(data.pop("epoch", []))
+        h.stop_reason = data.pop("stop_reason", None)
+        h.history = {k: list(v) for k, v in data.items()}
+        return h
+
+
+class ProgressBar(Callback):
+    """Show training progress: a live tqdm bar on a terminal, one plain line per epoch otherwise.
+
+    The only callback that prints. Writes to ``stream`` (default: standard error).
+    """
+
+    def __init__(self, stream=None, force_plain: bool | None = None):
+        self.stream = stream
+        self.force_plain = force_plain
+        self._bar = None
+
+    def _plain(self) -> bool:
+        if self.force_plain is not None:
+            return self.force_plain
+        stream = self.stream or sys.stderr
+        return not (hasattr(stream, "isatty") and stream.isatty())
+
+    def on_train_begin(self, logs):
+        self._epochs = logs.get("epochs")
+        if not self._plain():
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self._epochs, unit="epoch", file=self.stream or sys.stderr,
+                             dynamic_ncols=True, leave=True)
+
+    @staticmethod
+    def _fmt(logs) -> str:
+        parts = []
+        for key, value in logs.items():
+            if isinstance(value, float):
+                parts.append(f"{key}={value:.4g}")
+        return " ".join(parts)
+
+    def on_epoch_end(self, epoch, logs):
+        if self._bar is not None:
+            self._bar.set_postfix_str(self._fmt(logs), refresh=False)
+            self._bar.update(1)
+        else:
+            total = f"/{self._epochs}" if self._epochs else ""
+            print(f"epoch {epoch + 1}{total} {self._fmt(logs)}", file=self.stream or sys.stderr,
+                  flush=True)
+
+    def on_train_end(self, logs):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,0 +1,150 @@
+"""The training hot path: forward and backward propagation into preallocated buffers.
+
+The equations are the article's, layer by layer (``l`` runs 1..L, ``a[0] = X``)::
+
+    Z[l]  = W[l] . a[l-1] + b[l]                 forward
+    a[l]  = g[l](Z[l])
+    dZ[L] = c * (a[L] - Y)                       fused output delta (c = 1/m)
+    dZ[l] = (W[l+1]^T . dZ[l+1]) * g'[l](Z[l])   backward
+    dW[l] = dZ[l] . a[l-1]^T
+    db[l] = sum over samples of dZ[l]
+
+A :class:`Workspace` holds every ``Z[l]``, ``a[l]`` and ``dZ[l]`` for one batch size, so a
+training step allocates nothing proportional to the batch. Hidden layers whose activation can
+work in place store ``a[l]`` over ``Z[l]`` (their derivative is read from ``a[l]``); the output
+layer keeps both, since the cost is computed from the logits ``Z[L]``. ``dA[0]`` is never
+computed: training does not need it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Activation
+from .losses import Loss
+
+__all__ = ["Workspace", "forward", "backward"]
+
+
+class Workspace:
+    """Preallocated arrays for a batch of ``m`` samples.
+
+    Attributes
+    ----------
+    Z, A, dZ : lists indexed by layer ``l`` (index 0 unused, ``A[0]`` set per batch)
+        ``Z[l]``, ``A[l]``, ``dZ[l]``: (n[l], m).
+    D : list
+        ``D[l]``: (n[l], m) dropout output ``a[l] * mask / keep`` for hidden layers with dropout,
+        else None. ``mask[l]``: the scaled mask ``mask / keep`` of the same shape.
+    ones : (m, 1) array of ones (``db[l] = dZ[l] . ones``).
+    """
+
+    def __init__(self, units, activations: list[Activation], dtype, m: int, keep=None):
+        L = len(units) - 1
+        dtype = np.dtype(dtype)
+        self.m = m
+        self.Z: list = [None] * (L + 1)
+        self.A: list = [None] * (L + 1)
+        self.dZ: list = [None] * (L + 1)
+        self.D: list = [None] * (L + 1)
+        self.mask: list = [None] * (L + 1)
+        self.uniform: list = [None] * (L + 1)
+        for l in range(1, L + 1):  # noqa: E741
+            shape = (units[l], m)
+            self.Z[l] = np.empty(shape, dtype)
+            share = activations[l].inplace_ok and l < L
+            self.A[l] = self.Z[l] if share else np.empty(shape, dtype)
+            self.dZ[l] = np.empty(shape, dtype)
+            if keep is not None and l < L and keep[l] < 1.0:
+                self.D[l] = np.empty(shape, dtype)
+                self.mask[l] = np.empty(shape, dtype)
+                self.uniform[l] = np.empty(shape, dtype)
+        self.ones = np.ones((m, 1), dtype)
+
+
+def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.ndarray:
+    """Run forward propagation of a batch through every layer.
+
+    Parameters
+    ----------
+    layers : list of (W, b)
+        ``layers[l-1] = (W[l], b[l])``: W[l] (n[l], n[l-1]), b[l] (n[l], 1).
+    activations : list of Activation, index ``l`` is g[l] (index 0 unused).
+    A0 : (n_x, m) array, the batch ``a[0] = X``.
+    ws : Workspace for ``m`` samples; receives every Z[l] and a[l].
+    keep : list of float or None
+        Keep probability of inverted dropout per layer (index ``l``); None: no dropout.
+    rng : numpy.random.Generator, needed when dropout is on.
+
+    Returns
+    -------
+    a[L] : (n[L], m) array (a view of the workspace).
+    """
+    ws.A[0] = A0
+    A_prev = A0
+    for l, (W, b) in enumerate(layers, start=1):  # noqa: E741
+        Z = ws.Z[l]
+        np.matmul(W, A_prev, out=Z)
+        Z += b
+        activations[l].forward(Z, ws.A[l])
+        A_prev = ws.A[l]
+        if ws.D[l] is not None and keep is not None:
+            U, M, D = ws.uniform[l], ws.mask[l], ws.D[l]
+            rng.random(out=U, dtype=U.dtype)
+            np.less(U, keep[l], out=M, casting="unsafe")
+            M *= 1.0 / keep[l]
+            np.multiply(A_prev, M, out=D)
+            A_prev = D
+    return ws.A[len(layers)]
+
+
+def backward(
+    layers,
+    activations,
+    loss: Loss,
+    ws: Workspace,
+    Y: np.ndarray,
+    coef,
+    grads,
+    fused: bool,
+    dropout: bool = False,
+) -> None:
+    """Run backpropagation after :func:`forward`, writing every dW[l] and db[l].
+
+    Parameters
+    ----------
+    layers : list of (W, b) as in :func:`forward`.
+    activations : list of Activation (index ``l`` is g[l]).
+    loss : Loss
+    ws : Workspace filled by :func:`forward`.
+    Y : (n[L], m) targets.
+    coef : float or (1, m) array
+        ``1/m``, or ``w / sum(w)`` with sample weights.
+    grads : list of (dW, db)
+        ``grads[l-1] = (dW[l], db[l])``: (n[l], n[l-1]) and (n[l], 1), written in place.
+    fused : bool
+        True for a canonical output/loss pair: ``dZ[L] = coef * (a[L] - Y)``.
+    dropout : bool
+        True when :func:`forward` ran with dropout (masks in ``ws``).
+    """
+    L = len(layers)
+    dZ = ws.dZ[L]
+    if fused:
+        np.subtract(ws.A[L], Y, out=dZ)
+        dZ *= coef
+    else:
+        dA = loss.gradient(ws.A[L], Y, coef)
+        activations[L].backward(dA, ws.Z[L], ws.A[L], out=dZ)
+    for l in range(L, 0, -1):  # noqa: E741
+        dW, db = grads[l - 1]
+        prev = l - 1
+        A_prev = ws.D[prev] if (dropout and prev >= 1 and ws.D[prev] is not None) else ws.A[prev]
+        np.matmul(dZ, A_prev.T, out=dW)
+        np.matmul(dZ, ws.ones, out=db)
+        if l > 1:
+            dA_prev = ws.dZ[prev]
+            np.matmul(layers[l - 1][0].T, dZ, out=dA_prev)
+            if dropout and ws.D[prev] is not None:
+                dA_prev *= ws.mask[prev]
+            activations[prev].backward(dA_prev, ws.Z[prev], ws.A[prev], out=dA_prev)
+            dZ = dA_prev

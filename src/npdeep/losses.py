@@ -1,0 +1,175 @@
+"""Cost functions J and their gradient with respect to the output a[L].
+
+The cost of a batch is a weighted mean of per-sample losses:
+``J = sum_i c_i * loss(a[L]_i, y_i)`` with ``c_i = 1/m`` (the article) or, with sample
+weights, ``c_i = w_i / sum(w)``. ``coef`` below is that ``c``: a scalar ``1/m`` or an array of
+shape ``(1, m)``.
+
+For the canonical pairs (sigmoid + binary cross-entropy, softmax + categorical
+cross-entropy, identity + mean squared error) the output delta fuses into the article's
+``dZ[L] = (1/m)(a[L] - Y)``, and the cost is computed from the logits ``Z[L]``, which keeps
+it finite when an output saturates (no ``log(0)``). Every other pair goes through
+``dZ[L] = dA[L] * g'(Z[L])`` with ``dA[L]`` from :meth:`Loss.gradient`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import logsumexp
+
+from .errors import ConfigurationError, DataError
+
+__all__ = ["Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "get", "NAMES"]
+
+
+def _weighted_sum(per_sample: np.ndarray, coef) -> float:
+    """Return ``sum_i coef_i * per_sample_i`` for per_sample of shape (m,)."""
+    if np.ndim(coef) == 0:
+        return float(coef * per_sample.sum())
+    return float(np.dot(np.ravel(coef), per_sample))
+
+
+class Loss:
+    """Base class of the costs. ``Y`` and ``A`` are ``(n[L], m)``."""
+
+    name: str = ""
+    #: the output activation whose pairing gives dZ[L] = coef * (a[L] - Y)
+    canonical: str = ""
+    #: output activations this loss accepts; None means any
+    compatible: tuple[str, ...] | None = None
+
+    def cost(self, A: np.ndarray, Y: np.ndarray, coef, Z: np.ndarray | None = None) -> float:
+        """Return the cost J of outputs ``A`` (and, for canonical pairs, logits ``Z``)."""
+        raise NotImplementedError
+
+    def gradient(self, A: np.ndarray, Y: np.ndarray, coef) -> np.ndarray:
+        """Return ``dA[L] = dJ/da[L]``, shape (n[L], m)."""
+        raise NotImplementedError
+
+    def check_targets(self, Y: np.ndarray) -> None:
+        """Raise DataError when targets ``Y`` are outside this loss's domain."""
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _check_unit_interval(Y: np.ndarray, what: str) -> None:
+    if Y.size and (Y.min() < 0 or Y.max() > 1):
+        raise DataError(
+            f"{what} targets must lie in [0, 1], got values in "
+            f"[{Y.min():.6g}, {Y.max():.6g}]; encode the classes as 0/1 (one-hot for several units)"
+        )
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy, the article's cost.
+
+    ``J = -sum_i c_i sum_k [y_ki log a_ki + (1 - y_ki) log(1 - a_ki)]``. With a sigmoid
+    output it is evaluated from the logits as ``y softplus(-z) + (1 - y) softplus(z)``.
+    Several output units are independent binary problems (multi-label).
+    """
+
+    name = "binary_crossentropy"
+    canonical = "sigmoid"
+    compatible = ("sigmoid",)
+
+    def cost(self, A, Y, coef, Z=None):
+        if Z is not None:
+            per = Y * np.logaddexp(0.0, -Z) + (1.0 - Y) * np.logaddexp(0.0, Z)
+        else:
+            eps = np.finfo(A.dtype).eps
+            Ac = np.clip(A, eps, 1.0 - eps)
+            per = -(Y * np.log(Ac) + (1.0 - Y) * np.log1p(-Ac))
+        return _weighted_sum(per.sum(axis=0), coef)
+
+    def gradient(self, A, Y, coef):
+        eps = np.finfo(A.dtype).eps
+        Ac = np.clip(A, eps, 1.0 - eps)
+        return coef * ((1.0 - Y) / (1.0 - Ac) - Y / Ac)
+
+    def check_targets(self, Y):
+        _check_unit_interval(Y, "binary cross-entropy")
+
+
+class CategoricalCrossEntropy(Loss):
+    """Categorical cross-entropy ``J = -sum_i c_i sum_k y_ki log a_ki`` (one-hot ``Y``).
+
+    With a softmax output it is evaluated from the logits as ``log a = z - logsumexp(z)``.
+    """
+
+    name = "categorical_crossentropy"
+    canonical = "softmax"
+    compatible = ("softmax",)
+
+    def cost(self, A, Y, coef, Z=None):
+        if Z is not None:
+            log_a = Z - logsumexp(Z, axis=0, keepdims=True)
+        else:
+            log_a = np.log(np.clip(A, np.finfo(A.dtype).tiny, 1.0))
+        return _weighted_sum(-(Y * log_a).sum(axis=0), coef)
+
+    def gradient(self, A, Y, coef):
+        return coef * (-Y / np.clip(A, np.finfo(A.dtype).tiny, 1.0))
+
+    def check_targets(self, Y):
+        _check_unit_interval(Y, "categorical cross-entropy")
+
+
+class MeanSquaredError(Loss):
+    """Mean squared error ``J = sum_i c_i * (1/2) ||a_i - y_i||^2``.
+
+    The factor 1/2 makes the identity-output delta exactly ``dZ[L] = (1/m)(a[L] - Y)``.
+    """
+
+    name = "mean_squared_error"
+    canonical = "identity"
+    compatible = None
+
+    def cost(self, A, Y, coef, Z=None):
+        D = A - Y
+        return _weighted_sum(0.5 * (D * D).sum(axis=0), coef)
+
+    def gradient(self, A, Y, coef):
+        return coef * (A - Y)
+
+
+_REGISTRY: dict[str, type[Loss]] = {
+    "binary_crossentropy": BinaryCrossEntropy,
+    "categorical_crossentropy": CategoricalCrossEntropy,
+    "mean_squared_error": MeanSquaredError,
+}
+_ALIASES = {
+    "bce": "binary_crossentropy",
+    "binary_cross_entropy": "binary_crossentropy",
+    "log_loss": "binary_crossentropy",
+    "cce": "categorical_crossentropy",
+    "categorical_cross_entropy": "categorical_crossentropy",
+    "crossentropy": "categorical_crossentropy",
+    "mse": "mean_squared_error",
+    "squared_error": "mean_squared_error",
+}
+
+#: The valid loss names (aliases: bce, cce, mse).
+NAMES: tuple[str, ...] = tuple(_REGISTRY)
+
+
+def get(spec: str | dict | Loss) -> Loss:
+    """Return the loss named by ``spec`` (a name, a config dict or a Loss)."""
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, dict):
+        spec = spec.get("name")
+    if not isinstance(spec, str):
+        raise ConfigurationError(
+            f"loss must be a name or a Loss, got {spec!r}; valid names: {', '.join(NAMES)}"
+        )
+    key = _ALIASES.get(spec.lower(), spec.lower())
+    if key not in _REGISTRY:
+        raise ConfigurationError(
+            f"unknown loss {spec!r}; valid names: {', '.join(NAMES)} "
+            f"(aliases: {', '.join(sorted(_ALIASES))})"
+        )
+    return _REGISTRY[key]()

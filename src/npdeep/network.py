@@ -1,0 +1,450 @@
+"""The deep L-layer network of the article, as one object.
+
+>>> import numpy as np
+>>> import npdeep
+>>> net = npdeep.Network([3, 4, 4, 4, 4, 3, 1], activation="sigmoid", seed=0)
+>>> X = np.random.default_rng(0).random((3, 2))       # (n_x, m): features x samples
+>>> a_L, cache = net.forward(X)
+>>> a_L.shape, cache["Z2"].shape, net.parameters["W2"].shape
+((1, 2), (4, 2), (4, 4))
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import activations as _activations
+from . import initializers as _initializers
+from . import losses as _losses
+from ._validation import as_numeric_array, check_finite, check_fraction
+from .engine import Workspace, backward, forward
+from .errors import ConfigurationError, DataError
+from .parameters import Layout, Parameters
+
+__all__ = ["Network"]
+
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+_PREDICT_CHUNK = 8192  # samples per forward pass at prediction: bounds memory on large inputs
+
+
+def _check_units(units) -> list[int]:
+    if isinstance(units, (str, bytes)) or not isinstance(units, Sequence):
+        raise ConfigurationError(
+            f"units must be a list of layer widths [n_x, n_1, ..., n_L], got {units!r}"
+        )
+    units = list(units)
+    if len(units) < 2:
+        raise ConfigurationError(
+            f"units must have at least 2 entries [n_x, ..., n_L] (input and output), got {units!r}"
+        )
+    for i, n in enumerate(units):
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ConfigurationError(
+                f"units[{i}] must be a positive integer width, got {n!r} in {units!r}"
+            )
+    return [int(n) for n in units]
+
+
+def _default_loss_for(output_name: str, n_L: int) -> str:
+    return {
+        "sigmoid": "binary_crossentropy",
+        "softmax": "categorical_crossentropy",
+    }.get(output_name, "mean_squared_error")
+
+
+class Network:
+    """A fully connected deep network described by ``units = [n_x, n_1, ..., n_L]``.
+
+    Parameters
+    ----------
+    units : list of int
+        Layer widths; ``units[0]`` is the input size ``n_x``, ``units[-1]`` the output size.
+    activation : str, Activation or list
+        Activation g[l] of the hidden layers 1..L-1: one name for all, or one per hidden layer
+        (a list of L names also sets the output layer's). Names: sigmoid, tanh, relu,
+        leaky_relu, identity.
+    output_activation : str or Activation, optional
+        g[L]. Default: the loss's canonical pair (sigmoid for binary cross-entropy, softmax for
+        categorical cross-entropy, identity for mean squared error); with no loss either,
+        sigmoid for one output unit and softmax for several.
+    loss : str or Loss, optional
+        ``binary_crossentropy``, ``categorical_crossentropy`` or ``mean_squared_error``.
+        Default: the canonical pair of the output activation.
+    init : str, optional
+        ``article``, ``glorot``, ``he`` or ``normal``. Default: ``he`` for relu-like hidden
+        layers, ``glorot`` otherwise.
+    dtype : {"float64", "float32"}
+        Precision of parameters and computation.
+    seed : int, numpy.random.Generator or None
+        Source of every random draw (initial weights, shuffling, dropout).
+    l2 : float
+        L2 penalty ``lambda``: adds ``(lambda / 2m) * sum_l ||W[l]||^2`` to the cost.
+    dropout : float or list of float
+        Inverted-dropout drop probability of the hidden layers (one value, or one per hidden
+        layer), in [0, 1). Active only in :meth:`fit`.
+    """
+
+    def __init__(
+        self,
+        units,
+        activation="relu",
+        output_activation=None,
+        loss=None,
+        init: str | None = None,
+        dtype="float64",
+        seed=None,
+        l2: float = 0.0,
+        dropout=0.0,
+    ):
+        self.units = _check_units(units)
+        L = self.L = len(self.units) - 1
+        hidden, output_from_list = self._resolve_hidden(activation, L)
+        if output_from_list is not None:
+            if output_activation is not None and _activations.get(output_activation).name != \
+                    output_from_list.name:
+                raise ConfigurationError(
+                    "activation lists an output activation "
+                    f"{output_from_list.name!r} that differs from output_activation="
+                    f"{output_activation!r}"
+                )
+            output_activation = output_from_list
+        self.loss = _losses.get(loss) if loss is not None else None
+        if output_activation is None:
+            if self.loss is not None:
+                output_activation = self.loss.canonical
+            else:
+                output_activation = "sigmoid" if self.units[-1] == 1 else "softmax"
+        g_L = _activations.get(output_activation)
+        if self.loss is None:
+            self.loss = _losses.get(_default_loss_for(g_L.name, self.units[-1]))
+        if self.loss.compatible is not None and g_L.name not in self.loss.compatible:
+            raise ConfigurationError(
+                f"loss {self.loss.name!r} needs an output activation in "
+                f"{list(self.loss.compatible)}, got {g_L.name!r}"
+            )
+        if g_L.name == "softmax" and self.units[-1] < 2:
+            raise ConfigurationError(
+                "softmax needs at least 2 output units (got n_L = 1); for a binary target use "
+                "output_activation='sigmoid' with 1 unit"
+            )
+        self.activations = [None, *hidden, g_L]
+        self.fused = g_L.name == self.loss.canonical
+
+        dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+        if dtype_name not in _DTYPES:
+            raise ConfigurationError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.dtype = np.dtype(_DTYPES[dtype_name])
+        self.init = _initializers.check_name(
+            init if init is not None else _initializers.default_for([g.name for g in hidden])
+        )
+        self.l2 = float(l2)
+        if not np.isfinite(self.l2) or self.l2 < 0:
+            raise ConfigurationError(f"l2 must be a finite number >= 0, got {l2!r}")
+        self.dropout = self._resolve_dropout(dropout, L)
+        self.seed = seed if isinstance(seed, (int, np.integer)) or seed is None else None
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+        self.layout = Layout(self.units, self.dtype)
+        self._parameters = Parameters(self.layout)
+        self.layers = self.layout.layer_views(self._parameters.flat)
+        self.grad_flat = self.layout.zeros()
+        self.grad_layers = self.layout.layer_views(self.grad_flat)
+        for key, value in _initializers.initialize(self.init, self.units, self.rng).items():
+            self._parameters[key] = value
+        self._workspaces: dict = {}
+        self.history = None
+
+    # ----------------------------------------------------------------- construction helpers
+    @staticmethod
+    def _resolve_hidden(activation, L):
+        if isinstance(activation, (list, tuple)):
+            names = list(activation)
+            if len(names) not in (L - 1, L):
+                raise ConfigurationError(
+                    f"activation list must have {L - 1} entries (one per hidden layer) or {L} "
+                    f"(including the output layer), got {len(names)}"
+                )
+        else:
+            names = [activation] * (L - 1)
+        acts = [_activations.get(a) for a in names]
+        output = acts.pop() if len(acts) == L else None
+        for l, g in enumerate(acts, start=1):  # noqa: E741
+            if g.output_only:
+                raise ConfigurationError(
+                    f"{g.name} can only be the output activation, not hidden layer {l}'s"
+                )
+        return acts, output
+
+    @staticmethod
+    def _resolve_dropout(dropout, L) -> list[float]:
+        rates = list(dropout) if isinstance(dropout, (list, tuple)) else [dropout] * (L - 1)
+        if len(rates) != L - 1:
+            raise ConfigurationError(
+                f"dropout list must have {L - 1} entries (one per hidden layer), got {len(rates)}"
+            )
+        return [check_fraction(p, "dropout") for p in rates]
+
+    # ----------------------------------------------------------------------- properties
+    @property
+    def parameters(self) -> Parameters:
+        """The mapping ``{'W1': W[1] (n[1], n[0]), 'b1': b[1] (n[1], 1), ...}``."""
+        return self._parameters
+
+    @parameters.setter
+    def parameters(self, values) -> None:
+        for key, value in dict(values).items():
+            self._parameters[key] = value
+
+    @property
+    def n_x(self) -> int:
+        return self.units[0]
+
+    @property
+    def output_activation(self):
+        return self.activations[-1]
+
+    @property
+    def keep(self) -> list[float] | None:
+        """Keep probability per layer index (1 - dropout), or None without dropout."""
+        if not any(self.dropout):
+            return None
+        return [1.0, *[1.0 - p for p in self.dropout], 1.0]
+
+    # --------------------------------------------------------------------- input checks
+    def check_X(self, X, name: str = "X") -> np.ndarray:
+        """Validate ``X`` of shape (n_x, m) and return it in the network's dtype."""
+        X = as_numeric_array(X, name)
+        if X.ndim == 1 and self.n_x == 1:
+            X = X.reshape(1, -1)
+        if X.ndim != 2:
+            raise DataError(f"{name} must be 2-D (n_x, m) = (features, samples), got shape {X.shape}")
+        if X.shape[0] != self.n_x:
+            hint = " (it looks transposed: use X.T)" if X.shape[1] == self.n_x else ""
+            raise DataError(
+                f"{name} has {X.shape[0]} rows but the network expects n_x = {self.n_x} "
+                f"features; {name} must be (n_x, m) = (features, samples){hint}"
+            )
+        if X.shape[1] == 0:
+            raise DataError(f"{name} has no samples (shape {X.shape})")
+        check_finite(X, name)
+        return X if X.dtype == self.dtype else X.astype(self.dtype)
+
+    def check_Y(self, Y, m: int, name: str = "Y") -> np.ndarray:
+        """Validate targets ``Y`` for ``m`` samples and return them as (n_L, m).
+
+        Integer class labels of shape (m,) are one-hot encoded for a softmax output.
+        """
+        Y = as_numeric_array(Y, name)
+        n_L = self.units[-1]
+        if Y.ndim == 1:
+            if self.output_activation.name == "softmax":
+                Y = self._one_hot(Y, name)
+            else:
+                Y = Y.reshape(1, -1)
+        if Y.ndim != 2:
+            raise DataError(f"{name} must be 2-D (n_L, m), got shape {Y.shape}")
+        if Y.shape[1] != m:
+            raise DataError(
+                f"X and {name} have different sample counts: X has m = {m} columns, "
+                f"{name} has {Y.shape[1]} (samples are columns)"
+            )
+        if Y.shape[0] != n_L:
+            raise DataError(f"{name} has {Y.shape[0]} rows but the network has n_L = {n_L} outputs")
+        check_finite(Y, name)
+        self.loss.check_targets(Y)
+        return Y if Y.dtype == self.dtype else Y.astype(self.dtype)
+
+    def _one_hot(self, labels: np.ndarray, name: str) -> np.ndarray:
+        n_L = self.units[-1]
+        check_finite(labels, name)
+        if labels.size and (np.any(labels != np.round(labels)) or labels.min() < 0
+                            or labels.max() >= n_L):
+            raise DataError(
+                f"{name} given as labels must hold integers in [0, {n_L}) for {n_L} softmax units"
+            )
+        Y = np.zeros((n_L, labels.shape[0]), dtype=self.dtype)
+        Y[labels.astype(np.intp), np.arange(labels.shape[0])] = 1
+        return Y
+
+    def sample_coef(self, m: int, sample_weight=None):
+        """Return ``c``: ``1/m``, or ``w / sum(w)`` of shape (1, m) with sample weights."""
+        if sample_weight is None:
+            return 1.0 / m
+        w = as_numeric_array(sample_weight, "sample_weight").astype(self.dtype).reshape(-1)
+        if w.shape[0] != m:
+            raise DataError(f"sample_weight has {w.shape[0]} entries for m = {m} samples")
+        check_finite(w, "sample_weight")
+        if np.any(w < 0) or w.sum() <= 0:
+            raise DataError("sample_weight must be >= 0 with a positive sum")
+        return (w / w.sum()).reshape(1, m)
+
+    # ----------------------------------------------------------------------- the math
+    def workspace(self, m: int, train: bool = True) -> Workspace:
+        """Return the cached Workspace for batches of ``m`` samples."""
+        key = (m, train)
+        ws = self._workspaces.get(key)
+        if ws is None:
+            if len(self._workspaces) >= 4:
+                self._workspaces.clear()
+            ws = Workspace(self.units, self.activations, self.dtype, m,
+                           keep=self.keep if train else None)
+            self._workspaces[key] = ws
+        return ws
+
+    def l2_cost(self, m: int) -> float:
+        """Return the L2 term ``(lambda / 2m) * sum_l ||W[l]||^2`` (0 without L2)."""
+        if not self.l2:
+            return 0.0
+        return self.l2 / (2.0 * m) * float(sum(np.vdot(W, W) for W, _ in self.layers))
+
+    def add_l2_gradient(self, m: int) -> None:
+        """Add ``(lambda / m) * W[l]`` to every dW[l] in the gradient buffer."""
+        if self.l2:
+            for (W, _), (dW, _) in zip(self.layers, self.grad_layers):
+                dW += (self.l2 / m) * W
+
+    def forward(self, X) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Propagate ``X`` forward and return ``a[L]`` and the cache of every step.
+
+        Parameters
+        ----------
+        X : (n_x, m) array
+
+        Returns
+        -------
+        a_L : (n[L], m) array
+        cache : dict
+            ``'a0'`` (X), and ``'Z1', 'a1', ..., 'ZL', 'aL'``, each (n[l], m), the article's names.
+        """
+        X = self.check_X(X)
+        cache: dict[str, np.ndarray] = {"a0": X}
+        A = X
+        for l, (W, b) in enumerate(self.layers, start=1):  # noqa: E741
+            Z = W @ A + b
+            A = self.activations[l](Z)
+            cache[f"Z{l}"], cache[f"a{l}"] = Z, A
+        return A, cache
+
+    def _output(self, X: np.ndarray) -> np.ndarray:
+        """Return a new (n[L], m) array a[L] for a checked X, in chunks of samples."""
+        m = X.shape[1]
+        out = np.empty((self.units[-1], m), dtype=self.dtype)
+        for start in range(0, m, _PREDICT_CHUNK):
+            block = X[:, start : start + _PREDICT_CHUNK]
+            ws = self.workspace(block.shape[1], train=False)
+            out[:, start : start + block.shape[1]] = forward(self.layers, self.activations, block, ws)
+        return out
+
+    def cost(self, X, Y, sample_weight=None) -> float:
+        """Return the cost J(W, b) on ``X`` (n_x, m) and ``Y`` (n_L, m), L2 term included."""
+        X = self.check_X(X)
+        m = X.shape[1]
+        Y = self.check_Y(Y, m)
+        coef = self.sample_coef(m, sample_weight)
+        ws = self.workspace(m, train=False)
+        A_L = forward(self.layers, self.activations, X, ws)
+        return self.loss.cost(A_L, Y, coef, ws.Z[self.L] if self.fused else None) + self.l2_cost(m)
+
+    def gradients(self, X, Y, sample_weight=None) -> dict[str, np.ndarray]:
+        """Return the gradients by backpropagation (no dropout), L2 term included.
+
+        Returns
+        -------
+        dict with keys ``'dW1', 'db1', ..., 'dWL', 'dbL'``: dW[l] (n[l], n[l-1]), db[l] (n[l], 1).
+        """
+        X = self.check_X(X)
+        m = X.shape[1]
+        Y = self.check_Y(Y, m)
+        coef = self.sample_coef(m, sample_weight)
+        ws = self.workspace(m, train=False)
+        forward(self.layers, self.activations, X, ws)
+        backward(self.layers, self.activations, self.loss, ws, Y, coef, self.grad_layers,
+                 self.fused)
+        self.add_l2_gradient(m)
+        views = self.layout.views(self.grad_flat)
+        return {f"d{k}": v.copy() for k, v in views.items()}
+
+    # ------------------------------------------------------------------ user-level API
+    def fit(self, X, Y, epochs: int = 100, learning_rate: float = 0.01, batch_size=None, **kwargs):
+        """Train by gradient descent; see :func:`npdeep.training.fit` for every option.
+
+        With ``batch_size=None`` this is the article's full-batch gradient descent; otherwise
+        shuffled mini-batches. Returns a History whose ``.cost`` holds one float per epoch.
+        """
+        from .training import fit
+
+        return fit(self, X, Y, epochs=epochs, learning_rate=learning_rate,
+                   batch_size=batch_size, **kwargs)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Return the output probabilities ``a[L]`` (n[L], m) of a sigmoid or softmax output."""
+        if self.output_activation.name not in ("sigmoid", "softmax"):
+            raise ConfigurationError(
+                f"predict_proba needs a sigmoid or softmax output, this network's is "
+                f"{self.output_activation.name!r}; use predict"
+            )
+        return self._output(self.check_X(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Return predictions for ``X`` (n_x, m).
+
+        softmax output: class indices, shape (m,). One sigmoid unit: 0/1 labels, shape (m,).
+        Several sigmoid units (multi-label): 0/1 array (n[L], m). Otherwise (regression): the
+        values a[L], (n[L], m).
+        """
+        A = self._output(self.check_X(X))
+        name = self.output_activation.name
+        if name == "softmax":
+            return A.argmax(axis=0)
+        if name == "sigmoid":
+            labels = (A > 0.5).astype(np.int64)
+            return labels[0] if self.units[-1] == 1 else labels
+        return A
+
+    # --------------------------------------------------------------------- description
+    def get_config(self) -> dict:
+        """Return the JSON-serialisable architecture (enough to rebuild the network)."""
+        return {
+            "units": list(self.units),
+            "activation": [g.get_config() for g in self.activations[1:-1]],
+            "output_activation": self.output_activation.get_config(),
+            "loss": self.loss.name,
+            "init": self.init,
+            "dtype": self.dtype.name,
+            "l2": self.l2,
+            "dropout": list(self.dropout),
+            "seed": int(self.seed) if self.seed is not None else None,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> Network:
+        """Build a network from :meth:`get_config`'s dict (parameters freshly initialized)."""
+        config = dict(config)
+        acts = config.pop("activation")
+        if not acts:
+            acts = "relu"
+        return cls(activation=acts, **config)
+
+    def save(self, path, **extra_header) -> None:
+        """Save to a model file (arrays plus a JSON header; see :mod:`npdeep.io`)."""
+        from .serialization import save_network
+
+        save_network(self, path, **extra_header)
+
+    @classmethod
+    def load(cls, path) -> Network:
+        """Load a network saved by :meth:`save`."""
+        from .serialization import load_network
+
+        return load_network(path)
+
+    def __repr__(self) -> str:
+        hidden = ",".join(g.name for g in self.activations[1:-1]) or "-"
+        return (
+            f"Network(units={self.units}, activation=[{hidden}], "
+            f"output_activation={self.output_activation.name!r}, loss={self.loss.name!r}, "
+            f"dtype={self.dtype.name!r})"
+        )

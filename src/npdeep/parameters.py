@@ -1,0 +1,118 @@
+"""Where W[l] and b[l] live: one flat buffer, with a view per parameter.
+
+``Layout`` is the one place that builds the key set ``'W1', 'b1', ..., 'WL', 'bL'`` shared
+by the parameters, their gradients and every optimizer state. Keeping all parameters in one
+contiguous buffer lets an optimizer update the whole network in a fixed, small number of
+NumPy calls, whatever the depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+
+import numpy as np
+
+from .errors import ConfigurationError, DataError
+
+__all__ = ["Layout", "Parameters"]
+
+
+class Layout:
+    """The shapes and offsets of every W[l] (n[l], n[l-1]) and b[l] (n[l], 1) in a flat buffer.
+
+    Parameters
+    ----------
+    units : list of int
+        ``[n_x, n_1, ..., n_L]``.
+    dtype : numpy dtype
+    """
+
+    def __init__(self, units: list[int], dtype):
+        self.units = list(units)
+        self.dtype = np.dtype(dtype)
+        self.L = len(units) - 1
+        self.keys: list[str] = []
+        self.shapes: dict[str, tuple[int, int]] = {}
+        self.slices: dict[str, slice] = {}
+        offset = 0
+        for l in range(1, self.L + 1):  # noqa: E741
+            for key, shape in ((f"W{l}", (units[l], units[l - 1])), (f"b{l}", (units[l], 1))):
+                size = shape[0] * shape[1]
+                self.keys.append(key)
+                self.shapes[key] = shape
+                self.slices[key] = slice(offset, offset + size)
+                offset += size
+        self.size = offset
+
+    def zeros(self) -> np.ndarray:
+        """Return a new zero flat buffer of shape (size,)."""
+        return np.zeros(self.size, dtype=self.dtype)
+
+    def views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """Return ``{key: view}`` over ``flat``; writing a view writes the buffer."""
+        return {k: flat[self.slices[k]].reshape(self.shapes[k]) for k in self.keys}
+
+    def layer_views(self, flat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Return ``[(W1, b1), ..., (WL, bL)]`` views over ``flat`` (index 0 is layer 1)."""
+        v = self.views(flat)
+        return [(v[f"W{l}"], v[f"b{l}"]) for l in range(1, self.L + 1)]  # noqa: E741
+
+
+class Parameters(MutableMapping):
+    """The article's parameter dictionary ``{'W1': W[1], 'b1': b[1], ...}`` over a flat buffer.
+
+    Reading gives a view (``net.parameters['W1']`` is the live W[1]). Assigning
+    (``net.parameters['W2'] = array``) checks the key, the shape and that every value is
+    finite, then copies into the buffer. Keys cannot be added or deleted.
+    """
+
+    def __init__(self, layout: Layout, flat: np.ndarray | None = None):
+        self.layout = layout
+        self.flat = layout.zeros() if flat is None else flat
+        self._views = layout.views(self.flat)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        try:
+            return self._views[key]
+        except KeyError:
+            raise KeyError(self._unknown(key)) from None
+
+    def __setitem__(self, key: str, value) -> None:
+        if key not in self._views:
+            raise KeyError(self._unknown(key))
+        expected = self.layout.shapes[key]
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"parameter {key!r} must be numeric: {exc}") from None
+        if key.startswith("b") and arr.ndim == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.shape != expected:
+            raise DataError(
+                f"parameter {key!r} must have shape {expected} "
+                f"(n[{key[1:]}], {'n[' + str(int(key[1:]) - 1) + ']' if key[0] == 'W' else '1'}), "
+                f"got {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise DataError(f"parameter {key!r} contains NaN or inf")
+        np.copyto(self._views[key], arr, casting="unsafe")
+
+    def __delitem__(self, key: str) -> None:
+        raise ConfigurationError("parameters cannot be deleted; the architecture fixes the keys")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.layout.keys)
+
+    def __len__(self) -> int:
+        return len(self.layout.keys)
+
+    def _unknown(self, key) -> str:
+        return f"unknown parameter {key!r}; valid keys: {', '.join(self.layout.keys)}"
+
+    def copy(self) -> dict[str, np.ndarray]:
+        """Return a plain dict of independent copies."""
+        return {k: v.copy() for k, v in self._views.items()}
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{k}: {self.layout.shapes[k]}" for k in self.layout.keys)
+        return f"Parameters({shapes})"

@@ -1,0 +1,88 @@
+"""Saving and loading networks through the safe model file of :mod:`npdeep.io`.
+
+The header holds ``kind: "network"``, the architecture (:meth:`Network.get_config`), the
+training history and any extra JSON the caller adds (the CLI adds the data description and
+the feature scaling); the arrays are ``'W1', 'b1', ..., 'WL', 'bL'``. Loading rebuilds the
+network from the architecture, checks every array's shape against it, and copies the arrays
+into the freshly built network.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .callbacks import History
+from .errors import ModelFileError, NpdeepError
+from .io import load_model_file, save_model_file
+
+__all__ = ["save", "load", "save_network", "load_network", "read_header"]
+
+
+def save_network(net, path: str | os.PathLike, **extra: Any):
+    """Write ``net`` to ``path`` atomically; ``extra`` keys are added to the JSON header."""
+    header = {
+        "kind": "network",
+        "architecture": net.get_config(),
+        "history": net.history.to_dict() if net.history is not None else None,
+        **extra,
+    }
+    arrays = {k: v for k, v in net.parameters.items()}
+    return save_model_file(path, header, arrays)
+
+
+def _expected_shapes(units: list[int]) -> dict[str, tuple[int, int]]:
+    shapes = {}
+    for l in range(1, len(units)):  # noqa: E741
+        shapes[f"W{l}"] = (units[l], units[l - 1])
+        shapes[f"b{l}"] = (units[l], 1)
+    return shapes
+
+
+def read_header(path: str | os.PathLike) -> tuple[dict, dict]:
+    """Return ``(header, arrays)`` of a network model file, checked against its architecture."""
+    header, arrays = load_model_file(path)
+    if header.get("kind", "network") != "network" or "architecture" not in header:
+        raise ModelFileError(f"{os.fspath(path)}: not an npdeep network file (kind "
+                             f"{header.get('kind')!r})")
+    units = header["architecture"].get("units")
+    if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
+        raise ModelFileError(f"{os.fspath(path)}: invalid architecture units {units!r}")
+    expected = _expected_shapes(units)
+    if set(arrays) != set(expected):
+        raise ModelFileError(
+            f"{os.fspath(path)}: arrays {sorted(arrays)} do not match the architecture "
+            f"{units} (expected {sorted(expected)})"
+        )
+    for key, shape in expected.items():
+        if tuple(arrays[key].shape) != shape:
+            raise ModelFileError(
+                f"{os.fspath(path)}: array {key!r} has shape {arrays[key].shape}, the "
+                f"architecture {units} needs {shape}"
+            )
+    return header, arrays
+
+
+def load_network(path: str | os.PathLike):
+    """Load a network saved by :func:`save_network` (arrays copied into a fresh network)."""
+    from .network import Network
+
+    header, arrays = read_header(path)
+    try:
+        net = Network.from_config(header["architecture"])
+        net.parameters = arrays
+    except NpdeepError as exc:
+        raise ModelFileError(f"{os.fspath(path)}: invalid model: {exc}") from None
+    if header.get("history"):
+        net.history = History.from_dict(header["history"])
+    return net
+
+
+def save(net, path: str | os.PathLike, **extra: Any):
+    """Save a network to ``path`` (see :func:`save_network`)."""
+    return save_network(net, path, **extra)
+
+
+def load(path: str | os.PathLike):
+    """Load a network from ``path`` (see :func:`load_network`)."""
+    return load_network(path)
