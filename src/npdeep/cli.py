@@ -22,7 +22,9 @@ def _parse_units(text: str) -> list[int]:
     try:
         return [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise click.BadParameter(f"expected comma-separated integers like 128,64, got {text!r}")
+        raise click.BadParameter(
+            f"expected comma-separated integers like 128,64, got {text!r}"
+        ) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

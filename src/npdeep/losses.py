@@ -19,7 +19,14 @@ from scipy.special import logsumexp
 
 from .errors import ConfigurationError, DataError
 
-__all__ = ["Loss", "BinaryCrossEntropy", "CategoricalCrossEntropy", "MeanSquaredError", "get", "NAMES"]
+__all__ = [
+    "Loss",
+    "BinaryCrossEntropy",
+    "CategoricalCrossEntropy",
+    "MeanSquaredError",
+    "get",
+    "NAMES",
+]
 
 
 def _weighted_sum(per_sample: np.ndarray, coef) -> float:

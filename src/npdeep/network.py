@@ -220,7 +220,9 @@ class Network:
         if X.ndim == 1 and self.n_x == 1:
             X = X.reshape(1, -1)
         if X.ndim != 2:
-            raise DataError(f"{name} must be 2-D (n_x, m) = (features, samples), got shape {X.shape}")
+            raise DataError(
+                f"{name} must be 2-D (n_x, m) = (features, samples), got shape {X.shape}"
+            )
         if X.shape[0] != self.n_x:
             hint = " (it looks transposed: use X.T)" if X.shape[1] == self.n_x else ""
             raise DataError(
@@ -303,7 +305,7 @@ class Network:
     def add_l2_gradient(self, m: int) -> None:
         """Add ``(lambda / m) * W[l]`` to every dW[l] in the gradient buffer."""
         if self.l2:
-            for (W, _), (dW, _) in zip(self.layers, self.grad_layers):
+            for (W, _), (dW, _) in zip(self.layers, self.grad_layers, strict=True):
                 dW += (self.l2 / m) * W
 
     def forward(self, X) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -335,7 +337,8 @@ class Network:
         for start in range(0, m, _PREDICT_CHUNK):
             block = X[:, start : start + _PREDICT_CHUNK]
             ws = self.workspace(block.shape[1], train=False)
-            out[:, start : start + block.shape[1]] = forward(self.layers, self.activations, block, ws)
+            A_L = forward(self.layers, self.activations, block, ws)
+            out[:, start : start + block.shape[1]] = A_L
         return out
 
     def cost(self, X, Y, sample_weight=None) -> float:
@@ -440,6 +443,12 @@ class Network:
         from .serialization import load_network
 
         return load_network(path)
+
+    def summary(self) -> str:
+        """Return a table of the layers: W[l] and b[l] shapes, activation, parameter counts."""
+        from .summary import summary
+
+        return summary(self)
 
     def __repr__(self) -> str:
         hidden = ",".join(g.name for g in self.activations[1:-1]) or "-"
