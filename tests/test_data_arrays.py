@@ -1,0 +1,142 @@
+"""NumPy sources (.npz, .npy): formats and errors, matched on their messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from npdeep.data import load, load_features
+from npdeep.errors import DataError
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def test_npz_classification(tmp_path, rng):
+    X = rng.normal(size=(40, 3))
+    y = np.repeat([0, 1], 20)
+    path = tmp_path / "d.npz"
+    np.savez(path, X=X, y=y)
+    ds = load(path)
+    np.testing.assert_array_equal(ds.X, X)
+    assert ds.task == "classification" and ds.classes.tolist() == [0, 1]
+    assert ds.feature_names == ["x0", "x1", "x2"]
+    assert ds.target_name == "y"
+
+
+def test_npz_regression_and_multi_output(tmp_path, rng):
+    X = rng.normal(size=(30, 2)).astype(np.float32)
+    y = rng.normal(size=(30, 2))
+    path = tmp_path / "d.npz"
+    np.savez_compressed(path, X=X, y=y)
+    ds = load(path)
+    assert ds.X.dtype == np.float64 and ds.y.shape == (30, 2) and ds.task == "regression"
+    with pytest.raises(DataError, match=r"classification needs one label per sample"):
+        load(path, task="classification")
+
+
+def test_npz_images_are_flattened(tmp_path, rng):
+    path = tmp_path / "img.npz"
+    np.savez(path, X=rng.integers(0, 255, size=(10, 4, 4), dtype=np.uint8), y=np.arange(10) % 2)
+    assert load(path).X.shape == (10, 16)
+
+
+def test_npz_target_array_by_name(tmp_path, rng):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=rng.normal(size=(6, 2)), labels=np.array([0, 1, 0, 1, 0, 1]))
+    assert load(path, target="labels").target_name == "labels"
+    with pytest.raises(DataError, match="has X but no array 'y' for the target"):
+        load(path)
+
+
+def test_npz_without_X_lists_members(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, features=np.zeros((2, 2)), y=np.zeros(2))
+    with pytest.raises(DataError, match=r"has no array 'X'; it holds 'features', 'y'"):
+        load(path)
+
+
+def test_npz_object_array_rejected(tmp_path):
+    path = tmp_path / "obj.npz"
+    np.savez(path, X=np.array([[1, "a"]], dtype=object), y=np.array([0]))
+    with pytest.raises(DataError, match="holds an object array"):
+        load(path)
+
+
+def test_npy_object_array_rejected(tmp_path):
+    path = tmp_path / "obj.npy"
+    np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(DataError, match="holds an object array"):
+        load_features(path)
+
+
+def test_npy_needs_target_file(tmp_path, rng):
+    X = rng.normal(size=(8, 3))
+    xp, yp = tmp_path / "X.npy", tmp_path / "y.npy"
+    np.save(xp, X)
+    np.save(yp, np.array([0, 1] * 4))
+    with pytest.raises(DataError, match=r"a \.npy file holds X only; give the target"):
+        load(xp)
+    ds = load(xp, target=yp)
+    np.testing.assert_array_equal(ds.X, X)
+    assert ds.y.tolist() == [0, 1] * 4
+    feats = load_features(xp, feature_names=["a", "b", "c"])
+    assert feats.y is None and feats.feature_names == ["a", "b", "c"]
+
+
+def test_sample_count_mismatch(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.zeros((5, 2)), y=np.zeros(4))
+    with pytest.raises(DataError, match="X has 5 samples but y has 4"):
+        load(path)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_X(tmp_path, bad):
+    X = np.ones((4, 2))
+    X[2, 1] = bad
+    path = tmp_path / "d.npz"
+    np.savez(path, X=X, y=np.array([0, 1, 0, 1]))
+    with pytest.raises(DataError, match=r"X\[2, 1\] is (nan|inf); NaN and inf are not allowed"):
+        load(path)
+
+
+def test_non_finite_y(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.ones((3, 1)), y=np.array([0.5, np.nan, 1.5]))
+    with pytest.raises(DataError, match=r"sample 1: target 'y' is not finite \(nan\)"):
+        load(path)
+
+
+def test_one_dimensional_X(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.ones(3), y=np.array([0, 1, 0]))
+    with pytest.raises(DataError, match=r"X has shape \(3,\); expected 2-D"):
+        load(path)
+
+
+def test_single_class_npz(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.ones((4, 2)), y=np.array([3, 3, 3, 3]))
+    with pytest.raises(DataError, match=r"single class \(3\)"):
+        load(path)
+
+
+def test_feature_count_mismatch(tmp_path):
+    path = tmp_path / "X.npy"
+    np.save(path, np.ones((3, 5)))
+    with pytest.raises(DataError, match="has 5 features but the model expects 4 features"):
+        load_features(path, feature_names=["a", "b", "c", "d"])
+
+
+def test_corrupt_npy(tmp_path):
+    path = tmp_path / "bad.npy"
+    path.write_bytes(b"\x93NUMPY garbage")
+    with pytest.raises(DataError, match="not a readable NumPy file"):
+        load_features(path)
+    other = tmp_path / "text.npz"
+    other.write_text("a,b\n1,2\n")
+    with pytest.raises(DataError, match="not a NumPy file"):
+        load(other)

@@ -1,0 +1,108 @@
+"""IDX (MNIST's format): hand-built files, gzipped or plain, and the real t10k set when present."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from npdeep.data import load, load_features
+from npdeep.data.idx import read_idx
+from npdeep.errors import DataError
+
+MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-t10k"
+
+
+def idx_bytes(arr: np.ndarray) -> bytes:
+    code = {np.uint8: 0x08, np.int16: 0x0B, np.float32: 0x0D}[arr.dtype.type]
+    head = bytes([0, 0, code, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
+    return head + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
+
+
+def write_pair(folder: Path, prefix: str, images, labels, gz: bool) -> Path:
+    suffix = ".gz" if gz else ""
+    pack = gzip.compress if gz else (lambda b: b)
+    img = folder / f"{prefix}-images-idx3-ubyte{suffix}"
+    img.write_bytes(pack(idx_bytes(images)))
+    (folder / f"{prefix}-labels-idx1-ubyte{suffix}").write_bytes(pack(idx_bytes(labels)))
+    return img
+
+
+@pytest.fixture
+def pair():
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(12, 3, 2), dtype=np.uint8)
+    labels = (np.arange(12) % 3).astype(np.uint8)
+    return images, labels
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_idx_images_file_and_folder(tmp_path, pair, gz):
+    images, labels = pair
+    img = write_pair(tmp_path, "train", images, labels, gz)
+    for source in (img, tmp_path):
+        ds = load(source)
+        np.testing.assert_array_equal(ds.X, images.reshape(12, 6).astype(np.float64))
+        assert ds.y.tolist() == labels.tolist()
+        assert ds.task == "classification" and ds.classes.tolist() == [0, 1, 2]
+        assert ds.feature_names[0] == "pixel_0" and len(ds.feature_names) == 6
+    assert load_features(img).X.shape == (12, 6)
+
+
+def test_read_idx_other_dtypes(tmp_path):
+    arr = np.arange(6, dtype=np.int16).reshape(2, 3) - 3
+    path = tmp_path / "a.idx"
+    path.write_bytes(idx_bytes(arr))
+    np.testing.assert_array_equal(read_idx(path), arr)
+    farr = np.linspace(0, 1, 4, dtype=np.float32)
+    path.write_bytes(idx_bytes(farr))
+    np.testing.assert_array_equal(read_idx(path), farr)
+
+
+def test_truncated_idx(tmp_path, pair):
+    images, labels = pair
+    img = write_pair(tmp_path, "t10k", images, labels, gz=False)
+    img.write_bytes(img.read_bytes()[:-5])
+    with pytest.raises(DataError, match="truncated or corrupt file"):
+        load(img)
+
+
+def test_missing_labels_file(tmp_path, pair):
+    images, labels = pair
+    img = write_pair(tmp_path, "t10k", images, labels, gz=True)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError, match="no labels file 't10k-labels-idx1-ubyte"):
+        load(img)
+
+
+def test_count_mismatch(tmp_path, pair):
+    images, labels = pair
+    write_pair(tmp_path, "t10k", images, labels[:10], gz=False)
+    with pytest.raises(DataError, match="holds 12 images but .* holds 10 labels"):
+        load(tmp_path)
+
+
+def test_folder_with_two_sets_or_none(tmp_path, pair):
+    images, labels = pair
+    write_pair(tmp_path, "t10k", images, labels, gz=True)
+    write_pair(tmp_path, "train", images, labels, gz=True)
+    with pytest.raises(DataError, match="holds several IDX image sets"):
+        load(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="no IDX images file"):
+        load(empty)
+
+
+@pytest.mark.skipif(not MNIST.is_dir(), reason="MNIST t10k folder not present")
+def test_real_mnist_t10k():
+    ds = load(MNIST)
+    assert ds.X.shape == (10000, 784)
+    assert ds.X.min() == 0 and ds.X.max() == 255
+    assert ds.classes.tolist() == list(range(10))
+    by_name = load("mnist-t10k", mnist_dir=MNIST)
+    np.testing.assert_array_equal(by_name.y, ds.y)
+    assert by_name.source.startswith("mnist-t10k")
