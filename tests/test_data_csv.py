@@ -239,3 +239,28 @@ def test_replay_feature_count_mismatch_names_expected(tmp_path):
     other = write(tmp_path, "p,q,y\n1,2,0\n", "o.csv")
     with pytest.raises(DataError, match="has 2 feature columns but the model expects 3 features"):
         load(other, encoder_config=ds.encoder.to_config())
+
+
+def test_header_that_looks_like_data(tmp_path):
+    with pytest.raises(DataError, match="line 1 looks like data, not a header"):
+        load(write(tmp_path, "1,2,0\n3,4,1\n"))
+
+
+def test_many_small_chunks_keep_line_numbers(tmp_path, monkeypatch):
+    import npdeep.data.csv as csv_module
+
+    monkeypatch.setattr(csv_module, "READ_CHUNK_CELLS", 6)  # two rows of three cells per chunk
+    body = "".join(f"{i},{i % 3},{i % 2}\n" for i in range(9))
+    ds = load(write(tmp_path, "a,b,y\n" + body))
+    np.testing.assert_array_equal(ds.X[:, 0], np.arange(9))
+    assert ds.y.tolist() == [i % 2 for i in range(9)]
+    bad = write(tmp_path, "a,b,y\n" + body + "9,inf,1\n", "bad.csv")
+    with pytest.raises(DataError, match=r"line 11, column 'b': 'inf' is not a finite number"):
+        load(bad)
+    # Text appearing only in a late chunk switches to the column-by-column reader.
+    text = write(tmp_path, "a,c,y\n" + body.replace("8,2,0", "8,x,0"), "text.csv")
+    with pytest.raises(DataError, match=r"line 10, column 'c': 'x' is not a number"):
+        load(text)
+    late = write(tmp_path, "a,c,y\n1,u,0\n2,v,1\n3,u,1\n4,w,0\n5,v,1\n", "late.csv")
+    ds = load(late, categorical="onehot")
+    assert ds.feature_names == ["a", "c=u", "c=v", "c=w"]

@@ -1,8 +1,8 @@
 """CSV files: a header row, one sample per line, numeric or text columns.
 
 Read with the standard library's :mod:`csv` module so that every error can name the file line
-(``reader.line_num``, which counts quoted newlines too). Cells are converted to float64 by
-numpy a whole column at a time; the slow cell-by-cell search only runs to name a bad cell.
+(``reader.line_num``, which counts quoted newlines too), a block of rows at a time so that only
+one block's text is held in memory (see :mod:`npdeep.data.cells` for the conversion).
 
 A column is *numeric* when at least half of its cells read as numbers (a stray word in it is
 then an error naming its line), otherwise it is *text*: one-hot encoded when asked for,
@@ -14,16 +14,23 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from npdeep.data import cells
+from npdeep.data.cells import Plan
 from npdeep.data.dataset import Dataset, prepare_target
-from npdeep.data.encoding import Column, FeatureEncoder, one_hot
+from npdeep.data.encoding import Column, FeatureEncoder
 from npdeep.errors import DataError
 
-Plan = list[tuple[int, Column]]  # (index of the column in the file, how to encode it)
+#: Cells converted at a time while reading a whole file (bounds the text held in memory).
+READ_CHUNK_CELLS = 1 << 18
+
+
+def _chunk_rows(header: list[str]) -> int:
+    return max(1, READ_CHUNK_CELLS // len(header))
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -63,6 +70,11 @@ def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, lis
     for i, name in enumerate(header):
         if not name:
             raise DataError(f"{path}: line {line}: header column {i} has no name")
+    if cells.fast_float([header]) is not None:
+        raise DataError(
+            f"{path}: line {line} looks like data, not a header (every cell is a number); "
+            "the first line must name the columns"
+        )
     seen: set[str] = set()
     for name in header:
         if name in seen:
@@ -79,10 +91,6 @@ def _check_width(
             f"{path}: line {line} has {len(row)} fields, expected {len(header)} "
             f"(the header on line {header_line} names {len(header)} columns)"
         )
-
-
-def _block(rows: list[list[str]]) -> np.ndarray:
-    return np.array(rows, dtype=str).reshape(len(rows), -1)
 
 
 def _resolve_target(target: str | int | None, header: list[str], path: Path) -> int:
@@ -106,77 +114,6 @@ def _resolve_target(target: str | int | None, header: list[str], path: Path) -> 
     return index % len(header)
 
 
-def _to_float(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> np.ndarray:
-    """Convert one numeric column; name the line and column of the first bad cell."""
-    try:
-        values = cells.astype(np.float64)
-    except ValueError:
-        for i, cell in enumerate(cells):
-            try:
-                float(cell)
-            except ValueError:
-                if not str(cell).strip():
-                    raise DataError(
-                        f"{path}: line {lines[i]}, column {name!r}: empty cell; "
-                        "missing values are not supported"
-                    ) from None
-                raise DataError(
-                    f"{path}: line {lines[i]}, column {name!r}: {str(cell)!r} is not a number "
-                    "(the other cells of this column are numbers)"
-                ) from None
-        raise
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{path}: line {lines[i]}, column {name!r}: {str(cells[i]).strip()!r} is not a finite "
-            "number; NaN and inf are not allowed"
-        )
-    return values
-
-
-def _is_numeric(cells: np.ndarray) -> bool:
-    """True when at least half the non-empty cells read as numbers."""
-    try:
-        cells.astype(np.float64)
-        return True
-    except ValueError:
-        pass
-    n_number = n_filled = 0
-    for cell in cells:
-        if str(cell).strip():
-            n_filled += 1
-            try:
-                float(cell)
-                n_number += 1
-            except ValueError:
-                pass
-    return n_filled > 0 and 2 * n_number >= n_filled
-
-
-def _text(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> np.ndarray:
-    stripped = np.char.strip(cells)
-    empty = stripped == ""
-    if empty.any():
-        i = int(np.flatnonzero(empty)[0])
-        raise DataError(
-            f"{path}: line {lines[i]}, column {name!r}: empty cell; "
-            "missing values are not supported"
-        )
-    return stripped
-
-
-def _encode(block: np.ndarray, lines: Sequence[int], plan: Plan, path: Path) -> np.ndarray:
-    """Turn a block of text cells ``(n_rows, n_file_columns)`` into ``X: (n_rows, n_features)``."""
-    parts = []
-    for j, column in plan:
-        if column.categories is None:
-            parts.append(_to_float(block[:, j], column.name, lines, path)[:, None])
-        else:
-            parts.append(one_hot(_text(block[:, j], column.name, lines, path), column, lines))
-    return np.hstack(parts) if parts else np.empty((len(block), 0))
-
-
 def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | None, path: Path) -> Plan:
     """Match a stored encoding to a file's columns: by name, or by position when names differ."""
     if all(name in header for name in encoder.input_names):
@@ -195,6 +132,31 @@ def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | None, path
         f"{encoder.n_features} features{hint}; columns missing by name: "
         f"{', '.join(repr(m) for m in missing[:20])}"
     )
+
+
+def _chunks(
+    rows: Iterator[tuple[int, list[str]]],
+    header: list[str],
+    header_line: int,
+    path: Path,
+    chunk_rows: int,
+) -> Iterator[tuple[list[list[str]], list[int]]]:
+    """Group rows into blocks of at most ``chunk_rows``, checking each row's width."""
+    block: list[list[str]] = []
+    lines: list[int] = []
+    for line, row in rows:
+        _check_width(row, line, header, header_line, path)
+        block.append(row)
+        lines.append(line)
+        if len(block) == chunk_rows:
+            yield block, lines
+            block, lines = [], []
+    if block:
+        yield block, lines
+
+
+def _no_rows(path: Path, header_line: int) -> DataError:
+    return DataError(f"{path}: has a header on line {header_line} but no data rows")
 
 
 def read_csv(
@@ -226,70 +188,87 @@ def read_csv(
     """
     if categorical not in ("reject", "onehot"):
         raise DataError(f"categorical must be 'reject' or 'onehot', got {categorical!r}")
-    rows_iter = _rows(path)
-    header_line, header = _header(rows_iter, path)
+    rows = _rows(path)
+    header_line, header = _header(rows, path)
     if len(header) < 2:
         raise DataError(
             f"{path}: the header on line {header_line} names only {header!r}; "
             "expected at least one feature column and a target column"
         )
     t = _resolve_target(target, header, path)
-    rows, lines = [], []
-    for line, row in rows_iter:
-        _check_width(row, line, header, header_line, path)
-        rows.append(row)
-        lines.append(line)
-    if not rows:
-        raise DataError(f"{path}: has a header on line {header_line} but no data rows")
-    block = _block(rows)
-    del rows
-    if encoder is None:
-        plan: Plan = []
-        for j, name in enumerate(header):
-            if j == t:
-                continue
-            if _is_numeric(block[:, j]):
-                plan.append((j, Column(name)))
-                continue
-            cells = _text(block[:, j], name, lines, path)
-            if categorical == "reject":
-                raise DataError(
-                    f"{path}: column {name!r} holds text "
-                    f"(e.g. {str(cells[0])!r} on line {lines[0]}); "
-                    "drop it, or ask for one-hot encoding of text columns (categorical='onehot')"
-                )
-            plan.append((j, Column(name, tuple(sorted(set(cells.tolist()))))))
-        encoder = FeatureEncoder(tuple(c for _, c in plan))
-    else:
+    features = [j for j in range(len(header)) if j != t]
+    plan: Plan | None = None
+    if encoder is not None:
         plan = _plan_for(encoder, header, t, path)
-    X = _encode(block, lines, plan, path)
-    y = _target(block[:, t], header[t], lines, task, path)
-    y, task, classes = prepare_target(y, task, header[t], lines)
+    else:
+        plan = [(j, Column(header[j])) for j in features]  # tried first: every column numeric
+    X_parts, y_parts, all_lines = [], [], []
+    for block, lines in _chunks(rows, header, header_line, path, _chunk_rows(header)):
+        if encoder is None:
+            values = cells.fast_float(block)
+            if values is None:  # text somewhere: read the whole file column by column
+                return _read_csv_text(path, header, header_line, t, task, categorical)
+            cells.check_finite(values, range(len(header)), block, header, lines, path)
+            X_parts.append(values[:, features])
+            y_parts.append(values[:, t])
+        else:
+            X_parts.append(cells.encode(block, header, lines, plan, path))
+            y_parts.append(cells.block([[row[t]] for row in block])[:, 0])
+        all_lines += lines
+    if not all_lines:
+        raise _no_rows(path, header_line)
+    X = np.vstack(X_parts)
+    y = np.concatenate(y_parts)
+    if y.dtype.kind == "U":
+        y = cells.target_values(y, header[t], all_lines, task, path)
+    encoder = encoder or FeatureEncoder(tuple(c for _, c in plan))
+    return _dataset(path, X, y, header[t], task, all_lines, encoder)
+
+
+def _read_csv_text(
+    path: Path, header: list[str], header_line: int, t: int, task: str | None, categorical: str
+) -> Dataset:
+    """Read a CSV holding text cells: the whole file at once, each column classified."""
+    rows = _rows(path)
+    next(rows)
+    block, lines = [], []
+    for chunk, chunk_lines in _chunks(rows, header, header_line, path, _chunk_rows(header)):
+        block += chunk
+        lines += chunk_lines
+    text_cells = cells.block(block)
+    del block
+    columns, parts = [], []
+    for j in range(len(header)):
+        if j != t:
+            column, part = cells.classify(text_cells[:, j], header[j], lines, path, categorical)
+            columns.append(column)
+            parts.append(part)
+    y = cells.target_values(text_cells[:, t], header[t], lines, task, path)
+    return _dataset(
+        path, np.hstack(parts), y, header[t], task, lines, FeatureEncoder(tuple(columns))
+    )
+
+
+def _dataset(
+    path: Path,
+    X: np.ndarray,
+    y: np.ndarray,
+    target_name: str,
+    task: str | None,
+    lines: list[int],
+    encoder: FeatureEncoder,
+) -> Dataset:
+    y, task, classes = prepare_target(y, task, target_name, lines)
     return Dataset(
         X=X,
         y=y,
         feature_names=encoder.feature_names,
-        target_name=header[t],
+        target_name=target_name,
         task=task,
         classes=classes,
-        source=f"{path.name} (CSV, {len(lines)} rows, target {header[t]!r})",
+        source=f"{path.name} (CSV, {len(lines)} rows, target {target_name!r})",
         encoder=encoder,
     )
-
-
-def _target(
-    cells: np.ndarray, name: str, lines: Sequence[int], task: str | None, path: Path
-) -> np.ndarray:
-    """Numbers when the column is numeric; text labels when it is text."""
-    cells = _text(cells, name, lines, path)
-    try:
-        cells.astype(np.float64)
-        all_numbers = True
-    except ValueError:
-        all_numbers = False
-    if all_numbers or (task != "classification" and _is_numeric(cells)):
-        return _to_float(cells, name, lines, path)
-    return cells
 
 
 def iter_csv_chunks(
@@ -323,8 +302,8 @@ def iter_csv_chunks(
         or chunk_rows < 1
     ):
         raise DataError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
-    rows_iter = _rows(path)
-    header_line, header = _header(rows_iter, path)
+    rows = _rows(path)
+    header_line, header = _header(rows, path)
     if encoder is None:
         if n_features is not None and len(header) != n_features:
             extra = (
@@ -336,27 +315,16 @@ def iter_csv_chunks(
             )
         encoder = FeatureEncoder.numeric(header)
     plan = _plan_for(encoder, header, None, path)
-    rows: list[list[str]] = []
-    lines: list[int] = []
     n_total = 0
-    for line, row in rows_iter:
-        _check_width(row, line, header, header_line, path)
-        rows.append(row)
-        lines.append(line)
-        if len(rows) == chunk_rows:
-            yield _encode(_block(rows), lines, plan, path)
-            n_total += len(rows)
-            rows, lines = [], []
-    if rows:
-        yield _encode(_block(rows), lines, plan, path)
-        n_total += len(rows)
+    for block, lines in _chunks(rows, header, header_line, path, int(chunk_rows)):
+        yield cells.encode(block, header, lines, plan, path)
+        n_total += len(block)
     if n_total == 0:
-        raise DataError(f"{path}: has a header on line {header_line} but no data rows")
+        raise _no_rows(path, header_line)
 
 
 def read_csv_features(
     path: Path, encoder: FeatureEncoder | None, n_features: int | None
 ) -> np.ndarray:
     """Load every row's features (no target needed): ``X: (n_samples, n_features)``."""
-    chunks = list(iter_csv_chunks(path, 65536, encoder=encoder, n_features=n_features))
-    return np.vstack(chunks)
+    return np.vstack(list(iter_csv_chunks(path, 1024, encoder=encoder, n_features=n_features)))
