@@ -98,10 +98,10 @@ class Sigmoid(Activation):
         return A * (1.0 - A)
 
     def backward(self, dA, Z, A, out):
-        # dZ = dA * A * (1 - A), in two in-place passes without a temporary of size (n, m)
+        # dZ = (dA * A) * (1 - A): never multiplies two tiny numbers (no underflow)
+        one_minus_A = np.subtract(1.0, A)
         np.multiply(dA, A, out=out)
-        out -= out * A
-        return out
+        return np.multiply(out, one_minus_A, out=out)
 
 
 class Tanh(Activation):
@@ -202,6 +202,9 @@ class Softmax(Activation):
 
     def forward(self, Z, out):
         np.subtract(Z, Z.max(axis=0, keepdims=True), out=out)
+        # exp(z - max) below the smallest normal number is 0 for all purposes; clipping
+        # there keeps exp from raising underflow (the error is < 1e-38 relative)
+        np.maximum(out, np.log(np.finfo(out.dtype).tiny), out=out)
         np.exp(out, out=out)
         out /= out.sum(axis=0, keepdims=True)
         return out

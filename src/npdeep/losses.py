@@ -15,7 +15,6 @@ it finite when an output saturates (no ``log(0)``). Every other pair goes throug
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 from .errors import ConfigurationError, DataError
 
@@ -34,6 +33,19 @@ def _weighted_sum(per_sample: np.ndarray, coef) -> float:
     if np.ndim(coef) == 0:
         return float(coef * per_sample.sum())
     return float(np.dot(np.ravel(coef), per_sample))
+
+
+def softplus(Z: np.ndarray) -> np.ndarray:
+    """Return ``log(1 + exp(Z))`` elementwise, exact for large |Z| and free of overflow/underflow."""
+    log_tiny = np.log(np.finfo(Z.dtype).tiny)
+    return np.maximum(Z, 0.0) + np.log1p(np.exp(np.maximum(-np.abs(Z), log_tiny)))
+
+
+def log_softmax(Z: np.ndarray) -> np.ndarray:
+    """Return ``Z - logsumexp(Z)`` over axis 0 (the units), shape (n[L], m)."""
+    shifted = Z - Z.max(axis=0, keepdims=True)
+    log_tiny = np.log(np.finfo(Z.dtype).tiny)
+    return shifted - np.log(np.exp(np.maximum(shifted, log_tiny)).sum(axis=0, keepdims=True))
 
 
 class Loss:
@@ -85,7 +97,7 @@ class BinaryCrossEntropy(Loss):
 
     def cost(self, A, Y, coef, Z=None):
         if Z is not None:
-            per = Y * np.logaddexp(0.0, -Z) + (1.0 - Y) * np.logaddexp(0.0, Z)
+            per = Y * softplus(-Z) + (1.0 - Y) * softplus(Z)
         else:
             eps = np.finfo(A.dtype).eps
             Ac = np.clip(A, eps, 1.0 - eps)
@@ -113,7 +125,7 @@ class CategoricalCrossEntropy(Loss):
 
     def cost(self, A, Y, coef, Z=None):
         if Z is not None:
-            log_a = Z - logsumexp(Z, axis=0, keepdims=True)
+            log_a = log_softmax(Z)
         else:
             log_a = np.log(np.clip(A, np.finfo(A.dtype).tiny, 1.0))
         return _weighted_sum(-(Y * log_a).sum(axis=0), coef)

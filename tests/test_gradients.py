@@ -1,0 +1,123 @@
+"""Backpropagation against central differences, on random architectures and data."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import npdeep
+from npdeep import activations
+
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+# every sensible (output activation, loss) pairing
+PAIRS = [
+    ("sigmoid", "binary_crossentropy"),
+    ("softmax", "categorical_crossentropy"),
+    ("identity", "mean_squared_error"),
+    ("sigmoid", "mean_squared_error"),
+    ("tanh", "mean_squared_error"),
+    ("softmax", "mean_squared_error"),
+    ("leaky_relu", "mean_squared_error"),
+]
+
+
+def make_targets(rng, output, loss, n_L, m):
+    if output == "softmax":
+        return np.eye(n_L)[rng.integers(0, n_L, size=m)].T
+    if loss == "binary_crossentropy":
+        return rng.random((n_L, m))
+    return rng.normal(size=(n_L, m))
+
+
+def min_abs_pre_activation(net, X):
+    """Smallest |Z[l]| over relu-like layers (central differences are invalid at the kink)."""
+    _, cache = net.forward(X)
+    kinks = [abs(cache[f"Z{l}"]).min() for l in range(1, net.L + 1)
+             if net.activations[l].name in ("relu", "leaky_relu")]
+    return min(kinks, default=np.inf)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.filter_too_much])
+@given(
+    depth=st.integers(1, 6),
+    widths=st.lists(st.integers(1, 6), min_size=6, max_size=6),
+    hidden=st.sampled_from(HIDDEN),
+    pair=st.sampled_from(PAIRS),
+    n_x=st.integers(1, 5),
+    m=st.integers(1, 7),
+    weighted=st.booleans(),
+    l2=st.sampled_from([0.0, 0.3]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_backprop_matches_central_differences(depth, widths, hidden, pair, n_x, m, weighted, l2,
+                                              seed):
+    output, loss = pair
+    rng = np.random.default_rng(seed)
+    n_L = max(2, widths[-1]) if output == "softmax" else widths[-1]
+    units = [n_x, *widths[: depth - 1], n_L]
+    net = npdeep.Network(units, activation=hidden, output_activation=output, loss=loss,
+                         dtype="float64", seed=seed, l2=l2)
+    X = rng.normal(size=(n_x, m))
+    Y = make_targets(rng, output, loss, n_L, m)
+    assume(min_abs_pre_activation(net, X) > 1e-2)
+    w = rng.random(m) + 0.1 if weighted else None
+    result = npdeep.gradient_check(net, X, Y, sample_weight=w, tolerance=1e-6)
+    assert result.passed, str(result)
+    assert result.max_error < 1e-6
+
+
+def test_gradient_check_fails_on_a_broken_backward_pass(rng, monkeypatch):
+    net = npdeep.Network([4, 5, 5, 1], activation="tanh", seed=1)
+    X, Y = rng.normal(size=(4, 6)), rng.random((1, 6))
+    assert npdeep.gradient_check(net, X, Y).passed
+    # forget the factor g'(Z) in the backward pass of tanh
+    monkeypatch.setattr(activations.Tanh, "backward",
+                        lambda self, dA, Z, A, out: np.copyto(out, dA) or out)
+    result = npdeep.gradient_check(net, X, Y)
+    assert not result.passed
+    assert result.errors["W1"] > 1e-3
+    assert "FAILED" in str(result)
+    assert result.errors["W3"] < 1e-6  # the output layer does not use tanh: still right
+
+
+def test_gradient_check_of_a_float32_network_runs_in_float64(rng):
+    net = npdeep.Network([3, 8, 3], activation="relu", dtype="float32", seed=2)
+    X, labels = rng.normal(size=(3, 10)), rng.integers(0, 3, size=10)
+    result = npdeep.gradient_check(net, X, labels)
+    assert result.passed, str(result)
+    assert net.dtype == np.float32  # the network itself is untouched
+
+
+def test_gradient_check_table_lists_every_parameter(rng):
+    net = npdeep.Network([2, 3, 1], activation="sigmoid", seed=0)
+    result = npdeep.gradient_check(net, rng.normal(size=(2, 4)), rng.random((1, 4)))
+    table = str(result)
+    for key in ("W1", "b1", "W2", "b2"):
+        assert key in table
+    assert [r["parameter"] for r in result.rows()] == ["W1", "b1", "W2", "b2"]
+    assert "PASSED" in table
+
+
+def test_gradients_have_the_articles_keys_and_shapes(rng):
+    net = npdeep.Network([3, 4, 2], activation="relu", output_activation="softmax", seed=0)
+    grads = net.gradients(rng.normal(size=(3, 5)), rng.integers(0, 2, size=5))
+    assert list(grads) == ["dW1", "db1", "dW2", "db2"]
+    assert grads["dW1"].shape == (4, 3) and grads["db2"].shape == (2, 1)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"])
+def test_derivative_matches_central_differences_elementwise(name, rng):
+    g = activations.get(name)
+    Z = rng.normal(size=(4, 6))
+    Z[np.abs(Z) < 1e-3] = 0.5
+    eps = 1e-6
+    dA = rng.normal(size=Z.shape)
+    analytic = g.backward(dA, Z, g(Z), np.empty_like(Z))
+    numeric = np.empty_like(Z)
+    for idx in np.ndindex(Z.shape):
+        Zp, Zm = Z.copy(), Z.copy()
+        Zp[idx] += eps
+        Zm[idx] -= eps
+        numeric[idx] = np.sum(dA * (g(Zp) - g(Zm))) / (2 * eps)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)

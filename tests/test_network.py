@@ -1,0 +1,186 @@
+"""The Network API: parameters mapping, predictions, and every bad input by its message."""
+
+import numpy as np
+import pytest
+
+import npdeep
+from npdeep import ConfigurationError, DataError
+
+
+@pytest.fixture
+def net():
+    return npdeep.Network([3, 4, 2, 1], activation="tanh", seed=0)
+
+
+def test_parameters_mapping_has_the_articles_keys_and_shapes(net):
+    assert list(net.parameters) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert net.parameters["W1"].shape == (4, 3)
+    assert net.parameters["b2"].shape == (2, 1)
+
+
+def test_parameters_are_assignable_and_used(net, rng):
+    X = rng.normal(size=(3, 5))
+    W = rng.normal(size=(4, 3))
+    net.parameters["W1"] = W
+    np.testing.assert_array_equal(net.parameters["W1"], W)
+    _, cache = net.forward(X)
+    np.testing.assert_allclose(cache["Z1"], W @ X + net.parameters["b1"])
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "error", "match"),
+    [
+        ("W1", np.zeros((3, 4)), DataError, r"'W1' must have shape \(4, 3\)"),
+        ("W2", np.full((2, 4), np.nan), DataError, "'W2' contains NaN or inf"),
+        ("b1", np.array([[np.inf]] * 4), DataError, "'b1' contains NaN or inf"),
+        ("W9", np.zeros((1, 1)), KeyError, "unknown parameter 'W9'; valid keys: W1, b1"),
+    ],
+)
+def test_bad_parameter_assignment(net, key, value, error, match):
+    before = net.parameters.flat.copy()
+    with pytest.raises(error, match=match):
+        net.parameters[key] = value
+    np.testing.assert_array_equal(net.parameters.flat, before)
+
+
+def test_unknown_parameter_read(net):
+    with pytest.raises(KeyError, match="unknown parameter 'Z1'"):
+        net.parameters["Z1"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"units": [3]}, "at least 2 entries"),
+        ({"units": []}, "at least 2 entries"),
+        ({"units": [3, 0, 1]}, r"units\[1\] must be a positive integer width, got 0"),
+        ({"units": [3, -2, 1]}, r"units\[1\] must be a positive integer width, got -2"),
+        ({"units": [3, 2.5, 1]}, r"units\[1\] must be a positive integer"),
+        ({"units": [3, 4, 1], "activation": "swish"},
+         "unknown activation 'swish'; valid names: sigmoid, tanh, relu, leaky_relu, softmax, identity"),
+        ({"units": [3, 4, 1], "loss": "hinge"},
+         "unknown loss 'hinge'; valid names: binary_crossentropy, categorical_crossentropy"),
+        ({"units": [3, 4, 1], "init": "orthogonal"},
+         "unknown initializer 'orthogonal'; valid names: article, glorot, he, normal"),
+        ({"units": [3, 4, 1], "output_activation": "softmax"}, "softmax needs at least 2 output units"),
+        ({"units": [3, 4, 1], "output_activation": "softmax", "loss": "cce"},
+         "softmax needs at least 2 output units"),
+        ({"units": [3, 4, 2], "activation": "softmax"}, "softmax can only be the output activation"),
+        ({"units": [3, 4, 2], "loss": "bce", "output_activation": "identity"},
+         "loss 'binary_crossentropy' needs an output activation in"),
+        ({"units": [3, 4, 1], "dtype": "float16"}, "dtype must be 'float32' or 'float64'"),
+        ({"units": [3, 4, 4, 1], "activation": ["relu"]}, "activation list must have 2 entries"),
+        ({"units": [3, 4, 1], "dropout": 1.0}, r"dropout must be in \[0, 1\), got 1.0"),
+        ({"units": [3, 4, 1], "l2": -1.0}, "l2 must be a finite number >= 0"),
+    ],
+)
+def test_bad_configuration(kwargs, match):
+    with pytest.raises(ConfigurationError, match=match):
+        npdeep.Network(**kwargs)
+
+
+def test_bad_training_data(net, rng):
+    X, Y = rng.normal(size=(3, 10)), rng.random((1, 10))
+    with pytest.raises(DataError, match="X and Y have different sample counts: X has m = 10"):
+        net.fit(X, Y[:, :7], epochs=1)
+    with pytest.raises(DataError, match=r"X has 5 rows but the network expects n_x = 3"):
+        net.fit(rng.normal(size=(5, 10)), Y, epochs=1)
+    with pytest.raises(DataError, match=r"it looks transposed: use X.T"):
+        net.fit(X.T, Y, epochs=1)
+    Xnan = X.copy()
+    Xnan[1, 2] = np.nan
+    with pytest.raises(DataError, match="X contains NaN or inf"):
+        net.fit(Xnan, Y, epochs=1)
+    Yinf = Y.copy()
+    Yinf[0, 0] = np.inf
+    with pytest.raises(DataError, match="Y contains NaN or inf"):
+        net.fit(X, Yinf, epochs=1)
+    with pytest.raises(DataError, match=r"binary cross-entropy targets must lie in \[0, 1\]"):
+        net.fit(X, Y + 1.5, epochs=1)
+    with pytest.raises(DataError, match="X has no samples"):
+        net.fit(np.empty((3, 0)), np.empty((1, 0)), epochs=1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"learning_rate": 0.0}, "learning_rate must be a finite number > 0, got 0.0"),
+        ({"learning_rate": -0.1}, "learning_rate must be a finite number > 0, got -0.1"),
+        ({"epochs": 0}, "epochs must be an integer >= 1, got 0"),
+        ({"epochs": -3}, "epochs must be an integer >= 1, got -3"),
+        ({"batch_size": 0}, "batch_size must be an integer >= 1, got 0"),
+    ],
+)
+def test_bad_training_options(net, rng, kwargs, match):
+    before = net.parameters.flat.copy()
+    with pytest.raises(ConfigurationError, match=match):
+        net.fit(rng.normal(size=(3, 4)), rng.random((1, 4)), **kwargs)
+    np.testing.assert_array_equal(net.parameters.flat, before)
+
+
+def test_predict_shapes_and_labels(rng):
+    X = rng.normal(size=(3, 6))
+    binary = npdeep.Network([3, 4, 1], seed=0)
+    assert binary.predict(X).shape == (6,)
+    assert set(np.unique(binary.predict(X))) <= {0, 1}
+    assert binary.predict_proba(X).shape == (1, 6)
+    multi = npdeep.Network([3, 4, 5], seed=0)
+    assert multi.output_activation.name == "softmax" and multi.loss.name == "categorical_crossentropy"
+    np.testing.assert_allclose(multi.predict_proba(X).sum(axis=0), 1.0)
+    np.testing.assert_array_equal(multi.predict(X), multi.predict_proba(X).argmax(axis=0))
+    reg = npdeep.Network([3, 4, 2], loss="mse", seed=0)
+    assert reg.output_activation.name == "identity"
+    assert reg.predict(X).shape == (2, 6)
+    with pytest.raises(ConfigurationError, match="predict_proba needs a sigmoid or softmax output"):
+        reg.predict_proba(X)
+
+
+def test_prediction_is_chunked_consistently(rng):
+    net = npdeep.Network([3, 8, 3], seed=0)
+    X = rng.normal(size=(3, 20000))
+    full = net.predict_proba(X)
+    np.testing.assert_allclose(full[:, -5:], net.predict_proba(X[:, -5:]), rtol=1e-12)
+
+
+def test_cost_decreases_and_history_has_one_cost_per_epoch(rng):
+    X = rng.normal(size=(2, 200))
+    y = (X[0] * X[1] > 0).astype(float)
+    net = npdeep.Network([2, 16, 16, 1], activation="tanh", seed=0)
+    history = net.fit(X, y, epochs=300, learning_rate=0.5)
+    assert len(history.cost) == 300 and all(isinstance(c, float) for c in history.cost)
+    assert history.cost[-1] < 0.5 * history.cost[0]
+    assert (net.predict(X) == y).mean() > 0.9
+
+
+def test_minibatch_fit_uses_every_sample_each_epoch(rng):
+    X = rng.normal(size=(4, 103))
+    y = rng.integers(0, 3, size=103)
+    net = npdeep.Network([4, 5, 3], seed=0)
+    history = net.fit(X, y, epochs=2, learning_rate=0.1, batch_size=10)
+    assert len(history.cost) == 2 and np.isfinite(history.cost).all()
+
+
+def test_float32_network_computes_in_float32(rng):
+    net = npdeep.Network([3, 4, 2], dtype="float32", seed=0)
+    a_L, cache = net.forward(rng.normal(size=(3, 5)))
+    assert a_L.dtype == np.float32 and cache["Z1"].dtype == np.float32
+    assert net.parameters["W1"].dtype == np.float32
+    # same seed: float32 weights are the float64 draw rounded
+    net64 = npdeep.Network([3, 4, 2], dtype="float64", seed=0)
+    np.testing.assert_array_equal(net.parameters["W1"], net64.parameters["W1"].astype(np.float32))
+
+
+def test_save_load_round_trip_into_different_values(tmp_path, rng):
+    net = npdeep.Network([3, 5, 2], activation="leaky_relu", seed=0)
+    net.fit(rng.normal(size=(3, 30)), rng.integers(0, 2, size=30), epochs=3, learning_rate=0.1)
+    path = tmp_path / "model.npz"
+    net.save(path)
+    loaded = npdeep.load(path)  # built from the header with seed 0, then overwritten
+    other = npdeep.Network([3, 5, 2], activation="leaky_relu", seed=99)
+    assert not np.array_equal(other.parameters["W1"], net.parameters["W1"])
+    for key in net.parameters:
+        np.testing.assert_array_equal(loaded.parameters[key], net.parameters[key])
+    X = rng.normal(size=(3, 7))
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+    assert loaded.history.cost == net.history.cost
+    assert loaded.get_config() == net.get_config()
