@@ -264,3 +264,21 @@ def test_many_small_chunks_keep_line_numbers(tmp_path, monkeypatch):
     late = write(tmp_path, "a,c,y\n1,u,0\n2,v,1\n3,u,1\n4,w,0\n5,v,1\n", "late.csv")
     ds = load(late, categorical="onehot")
     assert ds.feature_names == ["a", "c=u", "c=v", "c=w"]
+
+
+def test_csv_written_by_pandas(tmp_path):
+    pd = pytest.importorskip("pandas")
+    from sklearn.datasets import load_breast_cancer
+
+    frame = load_breast_cancer(as_frame=True).frame
+    path = tmp_path / "bc.csv"
+    frame.to_csv(path, index=False)
+    ds = load(path, target="target")
+    np.testing.assert_allclose(ds.X, frame.drop(columns="target").to_numpy(), rtol=1e-15)
+    assert ds.task == "classification" and ds.classes.tolist() == [0, 1]
+    frame.to_csv(tmp_path / "indexed.csv")
+    with pytest.raises(
+        DataError, match=r"header column 0 has no name \(an index written by pandas"
+    ):
+        load(tmp_path / "indexed.csv")
+    assert pd is not None

@@ -227,3 +227,16 @@ def test_iter_csv_chunks_bounded_memory(tmp_path):
 )
 def test_detect_task(y, task):
     assert detect_task(y) == task
+
+
+def test_target_for_builtin_must_be_its_own():
+    assert load("iris", target="target").target_name == "target"
+    with pytest.raises(
+        DataError, match=r"target 'species' does not apply; this data set's target is 'target'"
+    ):
+        load("iris", target="species")
+
+
+def test_builtin_task_override():
+    ds = load("iris", task="regression")
+    assert ds.task == "regression" and ds.y.dtype == np.float64 and ds.classes is None

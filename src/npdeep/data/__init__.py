@@ -151,7 +151,7 @@ def load(
     target : str, int or Path, optional
         CSV: the target column by name or index (default: the last column). ``.npz``: the
         array holding the target (default ``"y"``). ``.npy``: a ``.npy`` file holding y.
-        Ignored for IDX and built-in data.
+        IDX and built-in data have their own target ("label", "target"); another name is an error.
     task : {"classification", "regression"}, optional
         Detected from the target when omitted (:func:`detect_task`).
     categorical : {"reject", "onehot"}
@@ -166,17 +166,29 @@ def load(
     -------
     Dataset
         ``X: (n_samples, n_features)`` float64, ``y: (n_samples,)`` (or ``(n_samples, k)``).
+
+    Examples
+    --------
+    >>> ds = load("iris")
+    >>> ds.X.shape, ds.task, ds.classes.tolist()
+    ((150, 4), 'classification', [0, 1, 2])
     """
     encoder = _encoder(encoder_config)
     kind = sniff(source)
-    if kind == "builtin":
-        ds = load_builtin(str(source), task=task, mnist_dir=mnist_dir)
-    elif kind == "csv":
+    if kind == "csv":
         return read_csv(Path(source), target, task=task, categorical=categorical, encoder=encoder)
-    elif kind == "idx":
-        ds = load_idx(source, task=task)
-    else:
+    if kind in ("npy", "npz"):
         ds = load_arrays(source, target, task=task)
+    else:
+        if kind == "builtin":
+            ds = load_builtin(str(source), task=task, mnist_dir=mnist_dir)
+        else:
+            ds = load_idx(source, task=task)
+        if target is not None and str(target) != ds.target_name:
+            raise DataError(
+                f"{source}: target {str(target)!r} does not apply; this data set's target is "
+                f"{ds.target_name!r} (a target column is chosen only in CSV and NumPy files)"
+            )
     _check_count(ds.X, None if encoder is None else encoder.n_features, source)
     return ds
 
@@ -272,10 +284,3 @@ def iter_csv_chunks(
     if encoder is None and feature_names is not None:
         encoder = FeatureEncoder.numeric(feature_names)
     yield from _iter_csv_chunks(Path(path), chunk_rows, encoder=encoder)
-
-
-# Re-exported for callers that want one format explicitly.
-read_csv = read_csv
-load_arrays = load_arrays
-load_idx = load_idx
-load_builtin = load_builtin

@@ -75,7 +75,7 @@ def to_float(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> 
                     ) from None
                 raise DataError(
                     f"{path}: line {lines[i]}, column {name!r}: {str(cell)!r} is not a number "
-                    "(the other cells of this column are numbers)"
+                    "(this column is numeric)"
                 ) from None
     assert values is not None
     bad = ~np.isfinite(values)

@@ -69,7 +69,8 @@ def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, lis
     header = [h.strip() for h in header]
     for i, name in enumerate(header):
         if not name:
-            raise DataError(f"{path}: line {line}: header column {i} has no name")
+            hint = " (an index written by pandas' to_csv? write with index=False)" if i == 0 else ""
+            raise DataError(f"{path}: line {line}: header column {i} has no name{hint}")
     if cells.fast_float([header]) is not None:
         raise DataError(
             f"{path}: line {line} looks like data, not a header (every cell is a number); "
