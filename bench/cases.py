@@ -34,12 +34,12 @@ ARTICLE_UNITS = [3, 4, 4, 4, 4, 3, 1]
 
 #: Problem sizes per mode. ``full`` fits in a few minutes on 2 cores.
 SIZES: dict[str, dict[str, Any]] = {
-    "full": {"rounds": 5, "min_time": 0.3, "a_samples": 60_000, "c_deep_samples": 20_000,
-             "c_wide_samples": 6_000, "e_samples": 60_000},
-    "quick": {"rounds": 3, "min_time": 0.1, "a_samples": 8_000, "c_deep_samples": 4_000,
-              "c_wide_samples": 1_500, "e_samples": 10_000},
-    "tiny": {"rounds": 2, "min_time": 0.01, "a_samples": 512, "c_deep_samples": 512,
-             "c_wide_samples": 256, "e_samples": 512},
+    "full": {"rounds": 5, "min_time": 0.3, "cooldown": 0.25, "a_samples": 60_000,
+             "c_deep_samples": 20_000, "c_wide_samples": 6_000, "e_samples": 60_000},
+    "quick": {"rounds": 3, "min_time": 0.1, "cooldown": 0.25, "a_samples": 8_000,
+              "c_deep_samples": 4_000, "c_wide_samples": 1_500, "e_samples": 10_000},
+    "tiny": {"rounds": 2, "min_time": 0.01, "cooldown": 0.0, "a_samples": 512,
+             "c_deep_samples": 512, "c_wide_samples": 256, "e_samples": 512},
 }
 
 
@@ -77,7 +77,8 @@ def _config(ctx: Context, config_id: str, params: dict[str, Any],
             contestants.append(build())
         except Exception as exc:  # noqa: BLE001 - report, never stop the suite
             skipped[name] = f"setup failed: {type(exc).__name__}: {exc}"
-    stats, failed = interleaved(contestants, ctx.rounds, ctx.min_time)
+    stats, failed = interleaved(contestants, ctx.rounds, ctx.min_time,
+                                ctx.sizes["cooldown"])
     skipped.update(failed)
     print(f"  {config_id}: " + ", ".join(f"{k} {v.median:,.0f}" for k, v in stats.items()),
           file=sys.stderr, flush=True)

@@ -81,9 +81,17 @@ class Stats:
         }
 
 
-def _timed(contestant: Contestant, count: int) -> float:
-    """Run ``contestant`` once with ``count`` repetitions; return its rate (work per second)."""
+def _timed(contestant: Contestant, count: int, cooldown: float) -> float:
+    """Run ``contestant`` once with ``count`` repetitions; return its rate (work per second).
+
+    Sleeps ``cooldown`` seconds first: thread pools spin for a while after their last job
+    (OpenBLAS about 0.1 s, OpenMP a few ms) and would steal the cores from the next framework,
+    whose pool is another one. Measured here: PyTorch right after a NumPy GEMM run at 10-50% of
+    its speed without the pause.
+    """
     gc.collect()
+    if cooldown > 0:
+        time.sleep(cooldown)
     start = time.perf_counter()
     work = contestant.run(count)
     elapsed = time.perf_counter() - start
@@ -103,12 +111,13 @@ def _calibrate(contestant: Contestant, min_time: float) -> int:
 
 
 def interleaved(
-    contestants: list[Contestant], rounds: int, min_time: float
+    contestants: list[Contestant], rounds: int, min_time: float, cooldown: float = 0.25
 ) -> tuple[dict[str, Stats], dict[str, str]]:
     """Measure every contestant ``rounds`` times in rotating interleaved order.
 
     One untimed warm-up run of each contestant comes first (workspaces, caches, page faults
-    of freshly allocated buffers). A contestant that raises during calibration or warm-up is
+    of freshly allocated buffers). Every timed run starts after ``cooldown`` seconds of
+    sleep (see :func:`_timed`). A contestant that raises during calibration or warm-up is
     dropped and its error reported, so one broken framework never stops the suite.
 
     Returns
@@ -135,7 +144,7 @@ def interleaved(
     for r in range(rounds):
         shift = r % len(contestants)
         for c in contestants[shift:] + contestants[:shift]:
-            rates[c.name].append(_timed(c, c.count))
+            rates[c.name].append(_timed(c, c.count, cooldown))
     return {c.name: Stats.of(rates[c.name], c.count) for c in contestants}, failed
 
 
