@@ -240,3 +240,14 @@ def test_target_for_builtin_must_be_its_own():
 def test_builtin_task_override():
     ds = load("iris", task="regression")
     assert ds.task == "regression" and ds.y.dtype == np.float64 and ds.classes is None
+
+
+def test_dataset_config_round_trips_through_json(tmp_path):
+    path = write(tmp_path, "color,size,y\nred,1,no\nblue,2,yes\nred,3,yes\n")
+    ds = load(path, categorical="onehot")
+    config = json.loads(json.dumps(ds.to_config()))
+    assert config["classes"] == ["no", "yes"] and config["task"] == "classification"
+    assert config["feature_names"] == ["color=blue", "color=red", "size"]
+    new = write(tmp_path, "size,color\n5,blue\n", "new.csv")
+    feats = load_features(new, encoder_config=config["encoder"])
+    np.testing.assert_array_equal(feats.X, [[1, 0, 5]])

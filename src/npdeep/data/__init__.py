@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import gzip
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -264,7 +265,7 @@ def iter_csv_chunks(
     *,
     feature_names: list[str] | None = None,
     encoder_config: dict[str, Any] | FeatureEncoder | None = None,
-):
+) -> Iterator[np.ndarray]:
     """Stream a CSV's features in chunks of at most ``chunk_rows`` rows, with bounded memory.
 
     Parameters

@@ -75,6 +75,18 @@ class Dataset:
             "classes": None if self.classes is None else self.classes.tolist(),
         }
 
+    def to_config(self) -> dict[str, Any]:
+        """Return what a model file records about its data, JSON-serialisable.
+
+        ``summary()`` plus ``feature_names`` and ``encoder`` (pass ``config["encoder"]`` back
+        as ``encoder_config`` to :func:`npdeep.data.load_features` at predict time).
+        """
+        return {
+            **self.summary(),
+            "feature_names": list(self.feature_names),
+            "encoder": self.encoder.to_config(),
+        }
+
 
 def _integer_like(y: np.ndarray) -> bool:
     if y.dtype.kind in "biu":
