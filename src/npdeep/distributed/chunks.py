@@ -1,0 +1,2 @@
+def fit_chunks(*a, **k):
+    raise NotImplementedError

@@ -1,0 +1,212 @@
+"""Start a local Dask cluster safely, or connect to a running scheduler.
+
+:func:`local_cluster` binds every server to 127.0.0.1 (scheduler, workers, nannies, dashboard),
+runs one process per worker, and undoes Dask's ``MALLOC_TRIM_THRESHOLD_`` setting, which makes
+small-batch NumPy training 2-2.7x slower inside workers. :func:`check_loopback` and
+:func:`listening_sockets` say what a cluster listens on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dask
+from distributed import Client, LocalCluster
+from distributed.comm import get_address_host
+
+from ..errors import ConfigurationError
+
+__all__ = ["local_cluster", "connect", "check_loopback", "listening_sockets", "ALLOCATOR_CONFIG"]
+
+#: Dask config that stops the nanny from exporting ``MALLOC_TRIM_THRESHOLD_`` to its worker.
+ALLOCATOR_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+_LOOPBACK = "127.0.0.1"
+_FIXED = ("host", "ip", "interface", "processes", "dashboard_address", "protocol")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@contextmanager
+def local_cluster(
+    n_workers: int = 2,
+    threads_per_worker: int = 1,
+    *,
+    dashboard: bool = True,
+    silence_logs: int = logging.WARNING,
+    **cluster_kwargs,
+) -> Iterator[Client]:
+    """Start a local cluster on 127.0.0.1 and yield a connected :class:`distributed.Client`.
+
+    Every server binds the loopback interface: the scheduler, each worker and its nanny, and the
+    dashboard (on a free port, ``dashboard_address="127.0.0.1:0"``, or none with
+    ``dashboard=False``). Workers are separate processes (``processes=True``) whose BLAS pools
+    Dask limits to one thread each. The nanny's ``MALLOC_TRIM_THRESHOLD_`` is unset for the
+    cluster's whole life (restarted workers included). On exit the client and cluster close.
+
+    In a script, call it under ``if __name__ == "__main__":``: workers are spawned processes
+    that import the main module.
+
+    Parameters
+    ----------
+    n_workers : int
+        Worker processes.
+    threads_per_worker : int
+        Threads of each worker.
+    dashboard : bool
+        Serve the dashboard on a free loopback port (``client.dashboard_link``).
+    silence_logs : int
+        Logging level of the cluster's servers.
+    **cluster_kwargs
+        Passed to :class:`distributed.LocalCluster` (``memory_limit``, ...). The binding options
+        (host, ip, interface, processes, dashboard_address, protocol) are fixed and refused.
+
+    Yields
+    ------
+    distributed.Client
+
+    Examples
+    --------
+    >>> from npdeep.distributed import local_cluster
+    >>> with local_cluster(n_workers=2) as client:            # doctest: +SKIP
+    ...     print(client.scheduler.address)
+    tcp://127.0.0.1:...
+    """
+    for name in ("n_workers", "threads_per_worker"):
+        value = locals()[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigurationError(f"{name} must be a positive integer, got {value!r}")
+    fixed = sorted(set(cluster_kwargs) & set(_FIXED))
+    if fixed:
+        raise ConfigurationError(
+            f"local_cluster binds 127.0.0.1 with worker processes; it does not accept "
+            f"{', '.join(fixed)} (got {', '.join(f'{k}={cluster_kwargs[k]!r}' for k in fixed)}); "
+            "start a LocalCluster yourself for other bindings"
+        )
+    with dask.config.set(ALLOCATOR_CONFIG):
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=threads_per_worker,
+            processes=True,
+            host=_LOOPBACK,
+            dashboard_address=f"{_LOOPBACK}:0" if dashboard else None,
+            silence_logs=silence_logs,
+            **cluster_kwargs,
+        )
+        try:
+            client = Client(cluster)
+            try:
+                check_loopback(client)
+                yield client
+            finally:
+                client.close()
+        finally:
+            cluster.close()
+
+
+def connect(address: str, *, timeout: float = 30.0, check_allocator: bool = True) -> Client:
+    """Connect to a running scheduler and return a :class:`distributed.Client`.
+
+    Parameters
+    ----------
+    address : str
+        The scheduler's address, ``"tcp://host:8786"`` (as printed by ``dask scheduler``).
+    timeout : float
+        Seconds to wait for the connection.
+    check_allocator : bool
+        Warn (``RuntimeWarning``) when workers run with ``MALLOC_TRIM_THRESHOLD_`` set, which
+        slows small-batch NumPy training; ``docs/DISTRIBUTED.md`` says how to unset it.
+
+    Returns
+    -------
+    distributed.Client
+        Use it as a context manager, or call ``close()``.
+    """
+    if not isinstance(address, str) or "://" not in address and ":" not in address:
+        raise ConfigurationError(
+            f"address must be a scheduler address such as 'tcp://10.0.0.5:8786', got {address!r}"
+        )
+    client = Client(address, timeout=timeout)
+    if check_allocator:
+        found = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        slowed = sorted(w for w, v in found.items() if v is not None)
+        if slowed:
+            warnings.warn(
+                f"{len(slowed)} worker(s) run with MALLOC_TRIM_THRESHOLD_ set "
+                f"({found[slowed[0]]}), which can make small-batch NumPy training 2-3x slower; "
+                "start them with distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_ "
+                "set to null (see docs/DISTRIBUTED.md)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    return client
+
+
+def _declared_addresses(client: Client) -> dict[str, str]:
+    """Return ``{role: address}`` of the scheduler, workers, nannies and dashboard."""
+    info = client.scheduler_info()
+    found = {"scheduler": info["address"]}
+    for address, worker in info["workers"].items():
+        found[f"worker {address}"] = address
+        if worker.get("nanny"):
+            found[f"nanny of {address}"] = worker["nanny"]
+    link = client.dashboard_link if info.get("services", {}).get("dashboard") else None
+    if link:
+        found["dashboard"] = link.split("://", 1)[-1].split("/", 1)[0]
+    return found
+
+
+def check_loopback(client: Client) -> dict[str, str]:
+    """Check that the scheduler, workers, nannies and dashboard bind loopback addresses.
+
+    Returns
+    -------
+    dict
+        ``{role: address}`` of every server checked.
+
+    Raises
+    ------
+    ConfigurationError
+        Naming each server that listens on a non-loopback address.
+    """
+    found = _declared_addresses(client)
+    outside = {}
+    for role, address in found.items():
+        host = address.rsplit(":", 1)[0] if "://" not in address else get_address_host(address)
+        if not _is_loopback(host):
+            outside[role] = address
+    if outside:
+        raise ConfigurationError(
+            "the cluster listens outside the loopback interface: "
+            + ", ".join(f"{role} at {addr}" for role, addr in outside.items())
+            + "; expected 127.0.0.1 only"
+        )
+    return found
+
+
+def listening_sockets(client: Client) -> list[tuple[int, str, int]]:
+    """Return ``(pid, ip, port)`` of every listening TCP socket of this process and its workers.
+
+    Reads the operating system's socket table (psutil), so it sees servers a config would not
+    declare. Meaningful for a local cluster only: remote workers' processes are not visible.
+    """
+    import psutil
+
+    pids = {os.getpid(), *client.run(os.getpid).values()}
+    return sorted(
+        (c.pid, c.laddr.ip, c.laddr.port)
+        for c in psutil.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN and c.pid in pids
+    )

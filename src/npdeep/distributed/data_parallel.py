@@ -1,0 +1,280 @@
+"""Synchronous data-parallel training of one :class:`npdeep.Network` on a Dask cluster.
+
+The driver splits the samples into one contiguous shard per worker and scatters each shard
+once. Every step, for the global batch the single-process loop would draw (same generator calls
+as :func:`npdeep.training.fit`), each worker computes the gradient *sums* of the batch's samples
+that live in its shard (:func:`~npdeep.distributed.gradients.shard_loss_and_gradients`); the
+driver adds them, divides by the global ``m``, adds the L2 term and steps the npdeep optimizer on
+the flat parameter buffer. The result equals single-process training to float rounding.
+
+Faults: Dask schedules, transports and re-runs tasks; the driver keeps the data, so when a
+worker dies with its shard, the driver re-scatters the shards to the workers left and re-runs
+the step (``max_retries``). A step is applied only once every shard has answered, so a failure
+never leaves a half-applied update: if the retries run out, :class:`npdeep.TrainingError` is
+raised and the network holds the weights of the last completed step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from distributed import Client, wait
+from distributed.comm.core import CommClosedError
+from distributed.scheduler import KilledWorker
+
+from .. import optimizers as _optimizers
+from .._validation import check_positive_float, check_positive_int
+from ..errors import ConfigurationError, TrainingError
+from ..network import Network
+from .gradients import shard_local_steps, shard_loss_and_gradients
+
+__all__ = ["data_parallel_fit", "DataParallelResult"]
+
+#: Failures of the cluster (not of the computation) after which a step is re-run.
+_TRANSIENT = (KilledWorker, concurrent.futures.CancelledError, asyncio.CancelledError,
+              CommClosedError, TimeoutError, OSError)
+
+
+@dataclass
+class DataParallelResult:
+    """What :func:`data_parallel_fit` did.
+
+    Attributes
+    ----------
+    cost : list of float
+        One cost per epoch: the mean of its batch costs, each before its update (as ``fit``).
+    steps : int
+        Updates applied (averagings of gradients, or of parameters with local steps).
+    retries : int
+        Steps re-run after a cluster failure.
+    shards : list of (int, int)
+        Column range ``[start, stop)`` of ``X`` in each shard.
+    errors : list of str
+        The failures that caused the retries.
+    """
+
+    cost: list[float] = field(default_factory=list)
+    steps: int = 0
+    retries: int = 0
+    shards: list[tuple[int, int]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class _Shards:
+    """The driver's copy of every shard and the futures of their scattered copies."""
+
+    def __init__(self, client: Client, X: np.ndarray, Y: np.ndarray, n_shards: int):
+        self.client = client
+        N = X.shape[1]
+        self.bounds = np.linspace(0, N, n_shards + 1).round().astype(np.intp)
+        self.data = [(np.ascontiguousarray(X[:, a:b]), np.ascontiguousarray(Y[:, a:b]))
+                     for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
+        self.futures: list = []
+        self.scatter()
+
+    def scatter(self) -> None:
+        """Send shard k to worker k (mod the workers alive), replacing older copies."""
+        workers = sorted(self.client.scheduler_info()["workers"])
+        self.futures = [self.client.scatter(list(pair), workers=[workers[k % len(workers)]],
+                                            hash=False)
+                        for k, pair in enumerate(self.data)]
+
+    def split(self, idx: np.ndarray | None) -> list[np.ndarray | None]:
+        """Map global column indices ``idx`` to per-shard local indices (None: whole shards)."""
+        if idx is None:
+            return [None] * len(self.data)
+        k = np.searchsorted(self.bounds, idx, side="right") - 1
+        return [idx[k == s] - self.bounds[s] for s in range(len(self.data))]
+
+
+def _batches(N: int, batch_size: int | None, rng, shuffle: bool):
+    """Yield the global batches of one epoch exactly as :func:`npdeep.training.fit` draws them."""
+    if batch_size is None or batch_size >= N:
+        yield None
+        return
+    order = rng.permutation(N) if shuffle else np.arange(N)
+    for start in range(0, N, batch_size):
+        yield order[start : start + batch_size]
+
+
+def _run(client: Client, futures: list, timeout: float | None) -> list:
+    wait(futures, timeout=timeout)
+    return client.gather(futures)
+
+
+def data_parallel_fit(
+    net: Network,
+    X,
+    Y,
+    client: Client,
+    *,
+    epochs: int = 10,
+    learning_rate: float = 0.01,
+    batch_size: int | None = None,
+    optimizer="sgd",
+    shuffle: bool = True,
+    seed=None,
+    local_steps: int = 1,
+    n_shards: int | None = None,
+    max_retries: int = 3,
+    step_timeout: float | None = 120.0,
+    on_step: Callable[[int, float], None] | None = None,
+) -> DataParallelResult:
+    """Train ``net`` in place, each step's gradient computed in parallel by the workers.
+
+    With ``local_steps=1`` (default) this is synchronous data parallelism: the same updates as
+    ``net.fit(X, Y, epochs=..., batch_size=..., seed=...)``, to float rounding. With
+    ``local_steps=k > 1`` every worker runs ``k`` plain gradient-descent steps on its part of
+    ``k`` consecutive global batches, and the driver averages the parameters (weighted by the
+    samples each worker saw): ``k`` times fewer round trips, a different (local SGD) trajectory.
+
+    Parameters
+    ----------
+    net : Network
+        Trained in place; without dropout (its random masks would differ from one process's).
+    X : (n_x, N) array
+    Y : (n_L, N) array, or labels (N,) for a softmax output.
+    client : distributed.Client
+    epochs, learning_rate, batch_size, shuffle, seed
+        As in :func:`npdeep.training.fit` (``batch_size=None``: full batch).
+    optimizer : str, dict or Optimizer
+        An npdeep optimizer, stepped on the driver. ``local_steps > 1`` needs ``"sgd"``.
+    local_steps : int
+        Global batches per averaging.
+    n_shards : int, optional
+        Shards of the data; default: one per worker.
+    max_retries : int
+        Times one step is re-run after a worker loss before giving up.
+    step_timeout : float or None
+        Seconds one step may take before it counts as failed.
+    on_step : callable, optional
+        ``on_step(step, cost)`` after each applied update (``step`` counts from 1).
+
+    Returns
+    -------
+    DataParallelResult
+
+    Raises
+    ------
+    TrainingError
+        When a step still fails after ``max_retries`` retries; ``net`` keeps the weights of the
+        last completed step.
+    """
+    if not isinstance(net, Network):
+        raise ConfigurationError(f"net must be an npdeep.Network, got {type(net).__name__}")
+    if any(net.dropout):
+        raise ConfigurationError(
+            f"data-parallel training does not support dropout (net has dropout={net.dropout}); "
+            "build the network with dropout=0"
+        )
+    epochs = check_positive_int(epochs, "epochs")
+    learning_rate = check_positive_float(learning_rate, "learning_rate")
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, "batch_size")
+    local_steps = check_positive_int(local_steps, "local_steps")
+    max_retries = check_positive_int(max_retries, "max_retries", minimum=0)
+    workers = client.scheduler_info()["workers"]
+    if not workers:
+        raise ConfigurationError("the Dask cluster has no workers; start some or wait for them")
+    n_shards = len(workers) if n_shards is None else check_positive_int(n_shards, "n_shards")
+    opt = _optimizers.get(optimizer)
+    if local_steps > 1 and opt.name != "sgd":
+        raise ConfigurationError(
+            f"local_steps={local_steps} runs plain gradient descent on the workers and needs "
+            f"optimizer='sgd', got {opt.name!r}; use local_steps=1 with other optimizers"
+        )
+    opt.setup(net.layout)
+    X = net.check_X(X)
+    N = X.shape[1]
+    Y = net.check_Y(Y, N)
+    if n_shards > N:
+        raise ConfigurationError(f"n_shards={n_shards} exceeds the {N} samples")
+    rng = net.rng if seed is None else np.random.default_rng(seed)
+    config = net.get_config()
+    shards = _Shards(client, X, Y, n_shards)
+    result = DataParallelResult(shards=[(int(a), int(b)) for a, b in
+                                        zip(shards.bounds[:-1], shards.bounds[1:], strict=True)])
+
+    def attempt(batches: list) -> tuple[float, int]:
+        """Run one update over ``batches`` (global index arrays); apply it.
+
+        Returns ``(sum of m_b * J_b over the batches, samples seen)``.
+        """
+        theta = net.parameters.flat.copy()
+        if local_steps == 1:
+            parts = shards.split(batches[0])
+            futures = [client.submit(shard_loss_and_gradients, config, theta, xf[0], xf[1], cols,
+                                     pure=False)
+                       for xf, cols in zip(shards.futures, parts, strict=True)
+                       if cols is None or len(cols)]
+            answers = _run(client, futures, step_timeout)
+            m = sum(a[2] for a in answers)
+            grad = net.grad_flat
+            np.copyto(grad, answers[0][1])
+            for _, g, _ in answers[1:]:
+                grad += g
+            grad /= m
+            cost = sum(a[0] for a in answers) / m + net.l2_cost(m)
+            net.add_l2_gradient(m)
+            opt.step(net.parameters.flat, grad, learning_rate)
+            return cost * m, m
+        per_shard = list(zip(*(shards.split(b) for b in batches), strict=True))
+        futures = [client.submit(shard_local_steps, config, theta, xf[0], xf[1],
+                                 [c for c in cols if c is None or len(c)], learning_rate,
+                                 pure=False)
+                   for xf, cols in zip(shards.futures, per_shard, strict=True)]
+        answers = [a for a in _run(client, futures, step_timeout) if a[2] > 0]
+        m = sum(a[2] for a in answers)
+        new = sum(a[2] * a[0] for a in answers) / m
+        np.copyto(net.parameters.flat, new)
+        return sum(a[1] for a in answers), m
+
+    def step(batches: list, epoch: int) -> float:
+        """Run :func:`attempt` with retries; count the step; return its cost * m."""
+        for tries in range(max_retries + 1):
+            try:
+                cost_m, m = attempt(batches)
+            except _TRANSIENT as exc:
+                message = f"{type(exc).__name__}: {exc}".strip()
+                result.errors.append(message)
+                if tries == max_retries:
+                    raise TrainingError(
+                        f"data-parallel training stopped in epoch {epoch + 1}, step "
+                        f"{result.steps + 1}: {tries + 1} attempt(s) failed, last with {message}; "
+                        f"the network keeps the weights of the last completed step "
+                        f"({result.steps} steps applied)"
+                    ) from exc
+                result.retries += 1
+                client.wait_for_workers(1, timeout=step_timeout)
+                shards.scatter()
+                continue
+            result.steps += 1
+            if on_step is not None:
+                on_step(result.steps, cost_m / m)
+            return cost_m
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    for epoch in range(epochs):
+        total = 0.0
+        pending: list = []
+        for idx in _batches(N, batch_size, rng, shuffle):
+            pending.append(idx)
+            if len(pending) < local_steps:
+                continue
+            total += step(pending, epoch)
+            pending = []
+        if pending:
+            total += step(pending, epoch)
+        cost = total / N
+        if not math.isfinite(cost):
+            raise TrainingError(
+                f"the cost became {cost} in epoch {epoch + 1}; lower learning_rate "
+                f"(got {learning_rate})"
+            )
+        result.cost.append(cost)
+    return result

@@ -1,0 +1,169 @@
+"""The pure, picklable function a worker runs in data-parallel training.
+
+:func:`loss_and_gradients` returns *sums* over the samples of a shard, not means, so the driver
+divides by the global batch size ``m`` exactly, whatever the split::
+
+    J     = (1/m) sum_shards cost_sum_k            (+ the L2 term, added by the driver)
+    dW[l] = (1/m) sum_shards dW_sum[l]_k
+
+It runs the engine's own kernels (:func:`npdeep.engine.forward` and
+:func:`npdeep.engine.backward` with ``coef = 1``), the same code as single-process training.
+This module does not import Dask: it can run anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+
+from .. import optimizers as _optimizers
+from ..engine import backward, forward
+from ..errors import DataError
+from ..network import Network
+
+__all__ = ["loss_and_gradients", "shard_loss_and_gradients", "shard_local_steps"]
+
+_local = threading.local()
+
+
+def _network(config: dict) -> Network:
+    """Return this thread's Network for ``config`` (built once; its weights are never used)."""
+    cache = getattr(_local, "networks", None)
+    if cache is None:
+        cache = _local.networks = {}
+    key = json.dumps(config, sort_keys=True)
+    net = cache.get(key)
+    if net is None:
+        if len(cache) >= 8:
+            cache.clear()
+        net = cache[key] = Network.from_config(dict(config, seed=0))
+    return net
+
+
+def loss_and_gradients(
+    config: dict, theta: np.ndarray, X: np.ndarray, Y: np.ndarray
+) -> tuple[float, np.ndarray, int]:
+    """Return the cost sum, the gradient sum and the sample count of a shard.
+
+    Pure: the result depends only on the arguments (a per-thread cache keeps the built network
+    and its buffers between calls). No dropout and no L2 term: the driver adds
+    ``(lambda / m) W[l]`` once it knows the global ``m``.
+
+    Parameters
+    ----------
+    config : dict
+        The architecture, ``Network.get_config()``.
+    theta : (size,) array
+        Every W[l] and b[l] in the flat layout of :class:`npdeep.parameters.Layout`.
+    X : (n_x, m_k) array
+        The shard's samples, features x samples.
+    Y : (n_L, m_k) array
+        Their targets.
+
+    Returns
+    -------
+    cost_sum : float
+        ``sum_i loss(a[L]_i, y_i)`` over the shard's ``m_k`` samples.
+    grad_sum : (size,) array
+        ``sum_i`` of the per-sample gradients, in theta's layout (dW[l] and db[l] views).
+    m_k : int
+        The shard's sample count.
+
+    Examples
+    --------
+    >>> import numpy as np, npdeep
+    >>> net = npdeep.Network([2, 3, 1], seed=0)
+    >>> X, Y = np.ones((2, 4)), np.ones((1, 4))
+    >>> cost, grad, m = loss_and_gradients(net.get_config(), net.parameters.flat, X, Y)
+    >>> bool(np.allclose(grad / m, np.concatenate(
+    ...     [g.ravel() for g in net.gradients(X, Y).values()])))
+    True
+    """
+    net = _network(config)
+    theta = np.asarray(theta)
+    if theta.shape != (net.layout.size,):
+        raise DataError(
+            f"theta must be the flat parameter buffer of shape ({net.layout.size},) for units "
+            f"{net.units}, got shape {theta.shape}"
+        )
+    X = np.asarray(X, dtype=net.dtype)
+    Y = np.asarray(Y, dtype=net.dtype)
+    m = X.shape[1] if X.ndim == 2 else -1
+    if X.ndim != 2 or X.shape[0] != net.n_x:
+        raise DataError(f"X must be (n_x, m) = ({net.n_x}, m), got shape {X.shape}")
+    if Y.shape != (net.units[-1], m):
+        raise DataError(f"Y must be (n_L, m) = ({net.units[-1]}, {m}), got shape {Y.shape}")
+    grad = net.layout.zeros()
+    if m == 0:
+        return 0.0, grad, 0
+    theta = theta.astype(net.dtype, copy=False)
+    layers = net.layout.layer_views(theta)
+    ws = net.workspace(m, train=False)
+    A_L = forward(layers, net.activations, X, ws)
+    cost = net.loss.cost(A_L, Y, 1.0, ws.Z[net.L] if net.fused else None)
+    backward(layers, net.activations, net.loss, ws, Y, 1.0, net.layout.layer_views(grad),
+             net.fused)
+    return float(cost), grad, m
+
+
+def shard_loss_and_gradients(
+    config: dict, theta: np.ndarray, X_shard: np.ndarray, Y_shard: np.ndarray, columns=None
+) -> tuple[float, np.ndarray, int]:
+    """Run :func:`loss_and_gradients` on the columns ``columns`` of a shard (None: all).
+
+    ``X_shard``: (n_x, N_k), ``Y_shard``: (n_L, N_k); ``columns``: integer indices into N_k.
+    """
+    if columns is not None:
+        X_shard = np.take(X_shard, columns, axis=1)
+        Y_shard = np.take(Y_shard, columns, axis=1)
+    return loss_and_gradients(config, theta, X_shard, Y_shard)
+
+
+def shard_local_steps(
+    config: dict,
+    theta: np.ndarray,
+    X_shard: np.ndarray,
+    Y_shard: np.ndarray,
+    batches: list,
+    learning_rate: float,
+) -> tuple[np.ndarray, float, int]:
+    """Run plain gradient-descent steps on a shard's own batches, starting from ``theta``.
+
+    Each step is the single-process one on the shard's part of a global batch (``m_k``
+    samples): ``theta <- theta - lr * (grad_sum / m_k + (lambda / m_k) W)``.
+
+    Parameters
+    ----------
+    batches : list of integer arrays
+        Column indices into the shard, one array per local step (empty arrays are skipped).
+
+    Returns
+    -------
+    theta : (size,) array
+        The parameters after the local steps.
+    cost_sum : float
+        Sum over the steps of ``m_k * J_k`` (each J_k before its step, L2 term included).
+    m : int
+        Samples visited.
+    """
+    net = _network(config)
+    theta = np.array(theta, dtype=net.dtype, copy=True)
+    layers = net.layout.layer_views(theta)
+    sgd = _optimizers.get("sgd")
+    total, seen = 0.0, 0
+    for columns in batches:
+        cost_sum, grad, m = shard_loss_and_gradients(config, theta, X_shard, Y_shard, columns)
+        if m == 0:
+            continue
+        grad /= m
+        l2_cost = 0.0
+        if net.l2:
+            for (W, _), (dW, _) in zip(layers, net.layout.layer_views(grad), strict=True):
+                dW += (net.l2 / m) * W
+            l2_cost = net.l2 / (2.0 * m) * float(sum(np.vdot(W, W) for W, _ in layers))
+        total += cost_sum + m * l2_cost
+        seen += m
+        sgd.step(theta, grad, learning_rate)
+    return theta, total, seen
