@@ -184,3 +184,19 @@ def test_save_load_round_trip_into_different_values(tmp_path, rng):
     np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
     assert loaded.history.cost == net.history.cost
     assert loaded.get_config() == net.get_config()
+
+
+def test_pickle_and_deepcopy_keep_parameters_linked_to_the_flat_buffer(rng):
+    import copy
+    import pickle  # for joblib/Dask transport only; model files never use pickle
+
+    X, y = rng.normal(size=(3, 40)), rng.integers(0, 2, size=40)
+    net = npdeep.Network([3, 4, 1], seed=0)
+    net.fit(X, y, epochs=2, learning_rate=0.1)
+    for clone in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        np.testing.assert_array_equal(clone.predict_proba(X), net.predict_proba(X))
+        clone.fit(X, y, epochs=3, learning_rate=0.5)
+        # training moved the views the forward pass reads
+        np.testing.assert_array_equal(clone.parameters["W1"], clone.layers[0][0])
+        assert not np.array_equal(clone.parameters["W1"], net.parameters["W1"])
+        assert np.shares_memory(clone.parameters["W1"], clone.parameters.flat)

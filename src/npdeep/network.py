@@ -450,6 +450,28 @@ class Network:
 
         return summary(self)
 
+    # ----------------------------------------------------------- pickling and copying
+    def __getstate__(self) -> dict:
+        """Return a state in which the parameter views are not duplicated.
+
+        Pickling (for joblib and Dask workers) and ``copy.deepcopy`` would otherwise turn each
+        view into an independent copy, detaching ``W[l]`` from the flat buffer that the
+        optimizers update. Model *files* never use pickle (see :mod:`npdeep.io`).
+        """
+        state = self.__dict__.copy()
+        for key in ("_parameters", "layers", "grad_layers", "_workspaces"):
+            state.pop(key)
+        state["_flat"] = self._parameters.flat
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        flat = state.pop("_flat")
+        self.__dict__.update(state)
+        self._parameters = Parameters(self.layout, flat)
+        self.layers = self.layout.layer_views(flat)
+        self.grad_layers = self.layout.layer_views(self.grad_flat)
+        self._workspaces = {}
+
     def __repr__(self) -> str:
         hidden = ",".join(g.name for g in self.activations[1:-1]) or "-"
         return (
