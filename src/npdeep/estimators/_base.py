@@ -1,0 +1,353 @@
+"""What DeepClassifier and DeepRegressor share: parameters, the network, the training loop.
+
+At this boundary samples are rows: ``X`` is (m, n_x) as scikit-learn expects. Inside, the
+network keeps the article's orientation, so ``X`` is transposed to (n_x, m) before it reaches
+:class:`~npdeep.network.Network`, and targets to (n_L, m).
+
+``coefs_[l-1]`` is ``W[l].T`` of shape (n[l-1], n[l]) and ``intercepts_[l-1]`` is ``b[l]`` as
+(n[l],): scikit-learn's MLP convention. They are live views of the network's parameters;
+``network_`` holds the same numbers in the article's orientation (W[l]: (n[l], n[l-1])).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .. import optimizers as _optimizers
+from ..callbacks import Callback
+from ..errors import ConfigurationError, DataError
+from ..network import Network
+from ..training import fit as _train
+
+__all__ = ["BaseDeepEstimator"]
+
+
+class _Monitor(Callback):
+    """Record each epoch's cost, score the validation set and stop when progress stalls.
+
+    Stops like scikit-learn's MLP: after ``n_iter_no_change`` epochs in a row without an
+    improvement of at least ``tol`` (of the training cost, or of the validation score when
+    ``validation`` is given). With validation, the best parameters are restored at the end.
+    """
+
+    def __init__(self, estimator, validation, stop: bool):
+        self.est = estimator
+        self.validation = validation
+        self.stop = stop
+        self.best_flat = None
+
+    def on_epoch_end(self, epoch, logs):
+        est = self.est
+        cost = float(logs["cost"])
+        est.loss_curve_.append(cost)
+        est.n_iter_ += 1
+        if self.validation is not None:
+            Xv, Yv = self.validation
+            score = est._validation_score(self.network, Xv, Yv)
+            est.validation_scores_.append(score)
+            improved = score > est.best_validation_score_ + est.tol
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                self.best_flat = self.network.parameters.flat.copy()
+        else:
+            improved = cost < est.best_loss_ - est.tol
+            est.best_loss_ = min(est.best_loss_, cost)
+        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        if self.stop and est._no_improvement_count >= est.n_iter_no_change:
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = (
+                f"no improvement of at least tol={est.tol} in {est.n_iter_no_change} epochs"
+            )
+
+    def on_train_end(self, logs):
+        if self.best_flat is not None:
+            self.network.parameters.flat[...] = self.best_flat
+
+
+class BaseDeepEstimator(BaseEstimator):
+    """Common base of the estimators; see DeepClassifier for the parameters."""
+
+    _output_activation: str = "identity"
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        optimizer="adam",
+        learning_rate=0.001,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        l2=0.0,
+        dropout=0.0,
+        init=None,
+        dtype="float64",
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        schedule=None,
+        clip_norm=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.l2 = l2
+        self.dropout = dropout
+        self.init = init
+        self.dtype = dtype
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.schedule = schedule
+        self.clip_norm = clip_norm
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ learned attributes
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """``[W[1].T, ..., W[L].T]``: layer l's weights as (n[l-1], n[l]), scikit-learn's way."""
+        check_is_fitted(self, "network_")
+        return [W.T for W, _ in self.network_.layers]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """``[b[1], ..., b[L]]`` each flattened to (n[l],), scikit-learn's way."""
+        check_is_fitted(self, "network_")
+        return [b[:, 0] for _, b in self.network_.layers]
+
+    # ---------------------------------------------------------------------- parameters
+    def _units(self, n_x: int, n_L: int) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = (sizes,)
+        try:
+            hidden = list(sizes)
+        except TypeError:
+            hidden = None
+        if hidden is None or not all(
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0 for n in hidden
+        ):
+            raise ConfigurationError(
+                "hidden_layer_sizes must be a list of positive integers (n_1, ..., n_{L-1}), "
+                f"got {self.hidden_layer_sizes!r}"
+            )
+        return [n_x, *(int(n) for n in hidden), n_L]
+
+    def _check_params(self) -> None:
+        for name in ("max_iter", "n_iter_no_change"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ConfigurationError(f"{name} must be an integer >= 1, got {value!r}")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or self.tol < 0:
+            raise ConfigurationError(f"tol must be a number >= 0, got {self.tol!r}")
+        vf = self.validation_fraction
+        if self.early_stopping and not (isinstance(vf, numbers.Real) and 0 < vf < 1):
+            raise ConfigurationError(
+                f"validation_fraction must be in (0, 1) with early_stopping=True, got {vf!r}"
+            )
+        bs = self.batch_size
+        if not (bs is None or bs == "auto" or (isinstance(bs, numbers.Integral)
+                                                and not isinstance(bs, bool) and bs > 0)):
+            raise ConfigurationError(
+                f"batch_size must be 'auto', None (full batch) or an integer >= 1, got {bs!r}"
+            )
+
+    def _batch_size(self, m: int):
+        if self.batch_size == "auto":
+            return min(200, m)
+        return self.batch_size
+
+    def _seed(self):
+        """Return the network's seed: the int random_state, or one drawn from a RandomState."""
+        if self.random_state is None or isinstance(self.random_state, numbers.Integral):
+            return self.random_state
+        return int(check_random_state(self.random_state).randint(2**31 - 1))
+
+    def _new_network(self, n_x: int, n_L: int, seed) -> Network:
+        return Network(
+            self._units(n_x, n_L),
+            activation=self.activation,
+            output_activation=self._output_activation_for(n_L),
+            init=self.init,
+            dtype=self.dtype,
+            seed=seed,
+            l2=self.l2,
+            dropout=self.dropout,
+        )
+
+    def _output_activation_for(self, n_L: int) -> str:
+        return self._output_activation
+
+    # ----------------------------------------------------------------------- training
+    def _float(self):
+        return np.float32 if str(self.dtype) == "float32" else np.float64
+
+    def _validate_X(self, X, reset: bool):
+        """Check ``X`` (m, n_x); set or compare n_features_in_ and feature_names_in_."""
+        return validate_data(self, X, reset=reset, dtype=self._float())
+
+    def _validate_Xy(self, X, y, reset: bool, **kwargs):
+        """Check ``X`` (m, n_x) and ``y`` (m,) or (m, n_L) together."""
+        if y is None:
+            raise DataError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
+        return validate_data(self, X, y, reset=reset, dtype=self._float(), multi_output=True,
+                             **kwargs)
+
+    def _start(self, n_x: int, n_L: int) -> None:
+        """Build a fresh network and reset every learned attribute."""
+        seed = self._seed()
+        self.network_ = self._new_network(n_x, n_L, seed)
+        self.optimizer_ = _optimizers.get(self.optimizer)
+        if not isinstance(self.optimizer, (str, dict)):
+            # an Optimizer instance given as a parameter is cloned, never shared between fits
+            self.optimizer_ = _optimizers.get(self.optimizer.get_config())
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self.best_loss_ = np.inf
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.best_validation_score_ = -np.inf if self.early_stopping else None
+        self._no_improvement_count = 0
+
+    def _check_architecture(self, n_L: int) -> None:
+        wanted = self._units(self.n_features_in_, n_L)
+        if wanted != self.network_.units:
+            raise ConfigurationError(
+                f"warm_start/partial_fit cannot change the architecture: the fitted network has "
+                f"units {self.network_.units}, the parameters now ask for {wanted}; set "
+                "warm_start=False to train a new network"
+            )
+
+    def _train(self, X, Y, sample_weight, epochs: int, incremental: bool) -> None:
+        """Train ``network_`` on ``X`` (m, n_x) rows and encoded targets ``Y`` (m, n_L)."""
+        validation = None
+        if self.early_stopping and not incremental:
+            X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight)
+        m = X.shape[0]
+        if not incremental:
+            self._no_improvement_count = 0
+        monitor = _Monitor(self, validation, stop=not incremental)
+        history = _train(
+            self.network_,
+            X.T,
+            Y.T,
+            epochs=epochs,
+            learning_rate=self.learning_rate,
+            batch_size=self._batch_size(m),
+            optimizer=self.optimizer_,
+            shuffle=self.shuffle,
+            sample_weight=sample_weight,
+            callbacks=[monitor],
+            verbose=self.verbose,
+            **self._extra_training_options(),
+        )
+        self.t_ += m * len(history)
+        self.network_.history = None  # the estimator's loss_curve_ is the record
+
+    def _extra_training_options(self) -> dict:
+        """Options of :func:`npdeep.training.fit` passed only when set (schedule, clip_norm)."""
+        import inspect
+
+        accepted = inspect.signature(_train).parameters
+        options = {}
+        for name in ("schedule", "clip_norm"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if name not in accepted:
+                raise ConfigurationError(
+                    f"{name}={value!r} needs a newer npdeep.training.fit (it has no {name} option)"
+                )
+            options[name] = value
+        return options
+
+    def _split_validation(self, X, Y, sample_weight):
+        rng = np.random.default_rng(self._seed())
+        m = X.shape[0]
+        n_val = max(1, int(round(self.validation_fraction * m)))
+        if m - n_val < 1:
+            raise ConfigurationError(
+                f"early_stopping needs at least 2 samples, got {m} with validation_fraction="
+                f"{self.validation_fraction}"
+            )
+        order = rng.permutation(m)
+        val, train = order[:n_val], order[n_val:]
+        sw = None if sample_weight is None else sample_weight[train]
+        return X[train], Y[train], sw, (X[val].T, Y[val].T)
+
+    def _fit(self, X, Y, sample_weight, incremental: bool) -> None:
+        """Shared body of fit and partial_fit once X and Y (m, n_L) are encoded."""
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        if incremental:
+            self._train(X, Y, sample_weight, epochs=1, incremental=True)
+        else:
+            self._train(X, Y, sample_weight, epochs=self.max_iter, incremental=False)
+
+    def _warm(self) -> bool:
+        return bool(self.warm_start) and hasattr(self, "network_")
+
+    def _outputs(self, X) -> np.ndarray:
+        """Return ``a[L]`` transposed to rows: (m, n_L)."""
+        check_is_fitted(self, "network_")
+        X = self._validate_X(X, reset=False)
+        return self.network_._output(self.network_.check_X(X.T)).T
+
+    def _logits(self, X) -> np.ndarray:
+        """Return ``Z[L]`` transposed to rows: (m, n_L)."""
+        check_is_fitted(self, "network_")
+        X = self._validate_X(X, reset=False)
+        net = self.network_
+        A = net.check_X(X.T)
+        for l, (W, b) in enumerate(net.layers, start=1):  # noqa: E741
+            Z = W @ A + b
+            if l == net.L:
+                return Z.T
+            A = net.activations[l](Z)
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------------ pickling
+    def __getstate__(self):
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else dict(
+            self.__dict__)
+        state = dict(state)
+        net = state.get("network_")
+        if isinstance(net, Network):
+            state["network_"] = {
+                "config": net.get_config(),
+                "parameters": net.parameters.flat.copy(),
+                "rng_state": net.rng.bit_generator.state,
+            }
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        saved = state.get("network_")
+        if isinstance(saved, dict) and "config" in saved:
+            net = Network.from_config(saved["config"])
+            net.parameters.flat[...] = saved["parameters"]
+            net.rng.bit_generator.state = saved["rng_state"]
+            state["network_"] = net
+        if hasattr(super(), "__setstate__"):
+            super().__setstate__(state)
+        else:
+            self.__dict__.update(state)

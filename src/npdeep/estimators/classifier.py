@@ -1,0 +1,298 @@
+"""DeepClassifier: binary, multi-class and multi-label classification with a deep network."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from ..errors import DataError
+from ._base import BaseDeepEstimator
+
+__all__ = ["DeepClassifier"]
+
+
+class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
+    """A deep L-layer network classifier with scikit-learn's interface.
+
+    Samples are rows here: ``X`` is (m, n_x); inside, the network sees ``X.T`` (n_x, m).
+    The output layer follows the target: one sigmoid unit for two classes, ``K`` softmax
+    units for ``K > 2`` classes, one sigmoid unit per label for a multi-label indicator
+    matrix (m, K).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default (100,)
+        Widths n_1, ..., n_{L-1} of the hidden layers.
+    activation : str or list of str, default "relu"
+        Hidden activation g[l]: sigmoid, tanh, relu, leaky_relu, identity (one, or one per layer).
+    optimizer : str, dict or Optimizer, default "sgd"
+        Update rule (a name, a config dict such as ``{"name": "sgd"}``, or an Optimizer).
+    learning_rate : float, default 0.01
+        ``alpha`` of ``theta <- theta - alpha * d theta``.
+    batch_size : int, "auto" or None, default "auto"
+        Mini-batch size; "auto" is ``min(200, m)``; None is full-batch gradient descent.
+    max_iter : int, default 200
+        Most epochs per :meth:`fit` (one pass over the data each).
+    shuffle : bool, default True
+        Shuffle the samples every epoch.
+    l2 : float, default 0.0
+        L2 penalty ``lambda``: cost ``+ (lambda / 2m) sum_l ||W[l]||^2`` (scikit-learn's ``alpha``).
+    dropout : float or list of float, default 0.0
+        Drop probability of the hidden layers during training.
+    init : str or None, default None
+        article, glorot, he or normal; None picks he for relu-like layers, glorot otherwise.
+    dtype : {"float64", "float32"}, default "float64"
+    tol : float, default 1e-4
+        Smallest improvement that counts (training cost, or validation accuracy).
+    n_iter_no_change : int, default 10
+        Stop after this many epochs in a row without improvement.
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the data, stop on its accuracy, keep the best weights.
+    validation_fraction : float, default 0.1
+    class_weight : dict, "balanced" or None, default None
+        Weights per class, multiplied into ``sample_weight``.
+    warm_start : bool, default False
+        Let :meth:`fit` continue from the fitted network instead of starting afresh.
+    random_state : int, RandomState or None, default None
+        Seed of the initial weights, shuffling, dropout and the validation split.
+    verbose : int, default 0
+        1 shows a progress bar.
+
+    Attributes
+    ----------
+    classes_ : (n_classes,) array
+    network_ : Network
+        The trained network, article orientation: W[l] is (n[l], n[l-1]).
+    coefs_ : list of (n[l-1], n[l]) arrays
+        ``W[l].T``, scikit-learn's MLP orientation (live views of ``network_``'s parameters).
+    intercepts_ : list of (n[l],) arrays
+    n_iter_ : int
+        Epochs run in total.
+    loss_curve_ : list of float
+        Training cost per epoch.
+    validation_scores_ : list of float or None
+        Validation accuracy per epoch (with ``early_stopping``).
+    best_validation_score_, best_loss_ : float
+    n_features_in_ : int
+    feature_names_in_ : (n_features_in_,) array of str
+        Only when ``X`` had column names (pandas).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from npdeep import DeepClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = DeepClassifier((16,), learning_rate=0.1, random_state=0).fit(X, y)
+    >>> clf.predict(X[:3])
+    array([0, 0, 0])
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        optimizer="adam",
+        learning_rate=0.001,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        l2=0.0,
+        dropout=0.0,
+        init=None,
+        dtype="float64",
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        class_weight=None,
+        warm_start=False,
+        schedule=None,
+        clip_norm=None,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes, activation, optimizer=optimizer, learning_rate=learning_rate,
+            batch_size=batch_size, max_iter=max_iter, shuffle=shuffle, l2=l2, dropout=dropout,
+            init=init, dtype=dtype, tol=tol, n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            warm_start=warm_start, schedule=schedule, clip_norm=clip_norm,
+            random_state=random_state, verbose=verbose,
+        )
+        self.class_weight = class_weight
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    # ----------------------------------------------------------------- target encoding
+    def _output_activation_for(self, n_L: int) -> str:
+        return "softmax" if self._target_type == "multiclass" else "sigmoid"
+
+    @staticmethod
+    def _target_kind(y) -> str:
+        kind = type_of_target(y, input_name="y")
+        if kind in ("binary", "multiclass", "multilabel-indicator"):
+            return "multilabel" if kind == "multilabel-indicator" else kind
+        if kind == "multiclass-multioutput":
+            raise DataError(
+                "y is a multi-output multi-class target, which DeepClassifier does not support; "
+                "use a 1-D class vector or a 0/1 multi-label indicator matrix (m, K)"
+            )
+        raise DataError(f"Unknown label type: y is {kind!r}")
+
+    def _encode(self, y) -> np.ndarray:
+        """Return targets as (m, n_L): 0/1 column, one-hot rows or the indicator matrix."""
+        if self._target_type == "multilabel":
+            return np.asarray(y, dtype=np.float64)
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise DataError(
+                f"y contains labels {unseen.tolist()} that are not in classes_ "
+                f"{self.classes_.tolist()}; fit again (warm_start=False) to learn new classes"
+            )
+        idx = np.searchsorted(self.classes_, y)
+        if self._target_type == "binary":
+            return (idx == 1).astype(np.float64).reshape(-1, 1)
+        Y = np.zeros((y.shape[0], self.classes_.shape[0]))
+        Y[np.arange(y.shape[0]), idx] = 1.0
+        return Y
+
+    def _set_classes(self, y, classes=None) -> None:
+        kind = self._target_kind(y)
+        if kind == "multilabel":
+            self.classes_ = np.arange(y.shape[1])
+            self._target_type = kind
+            return
+        self.classes_ = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        if self.classes_.shape[0] < 2:
+            raise DataError(
+                f"Classifier can't train when only one class is present: got the 1 class "
+                f"{self.classes_.tolist()}; y needs at least 2 classes"
+            )
+        self._target_type = "binary" if self.classes_.shape[0] == 2 else "multiclass"
+
+    @staticmethod
+    def _labels(y) -> np.ndarray:
+        """Check a classification target; a column (m, 1) becomes (m,) with a warning."""
+        check_classification_targets(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected: y of shape "
+                f"{y.shape} was flattened to ({y.shape[0]},) with y.ravel()",
+                DataConversionWarning, stacklevel=3,
+            )
+            y = y.ravel()
+        return y
+
+    def _n_outputs(self) -> int:
+        return 1 if self._target_type == "binary" else self.classes_.shape[0]
+
+    def _sample_weight(self, y, sample_weight):
+        if self.class_weight is None or self._target_type == "multilabel":
+            return sample_weight
+        cw = compute_sample_weight(self.class_weight, y)
+        return cw if sample_weight is None else cw * np.asarray(sample_weight, dtype=np.float64)
+
+    # ------------------------------------------------------------------------ fitting
+    def fit(self, X, y, sample_weight=None):
+        """Train on ``X`` (m, n_x) and ``y`` (m,) labels or (m, K) 0/1 indicators.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        warm = self._warm()
+        X, y = self._validate_Xy(X, y, reset=not warm)
+        y = self._labels(y)
+        if warm:
+            self._check_same_targets(y)
+            self._check_architecture(self._n_outputs())
+        else:
+            self._set_classes(y)
+            self._start(X.shape[1], self._n_outputs())
+        Y = self._encode(y)
+        self._fit(X, Y, self._sample_weight(y, sample_weight), incremental=False)
+        return self
+
+    def _check_same_targets(self, y) -> None:
+        kind = self._target_kind(y)
+        if kind == "multilabel" or self._target_type == "multilabel":
+            if kind != self._target_type or y.shape[1] != self.classes_.shape[0]:
+                raise DataError(
+                    f"y must be a multi-label indicator matrix with {self.classes_.shape[0]} "
+                    f"columns like the first fit, got a {kind} target of shape {y.shape}"
+                )
+        # labels outside classes_ are refused by _encode
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch on ``X`` (m, n_x), ``y``; pass every class in ``classes`` the first time.
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "network_")
+        X, y = self._validate_Xy(X, y, reset=first)
+        y = self._labels(y)
+        if first:
+            self._check_params()
+            if classes is None and self._target_kind(y) != "multilabel":
+                raise DataError(
+                    "classes must be given on the first call to partial_fit (every label that "
+                    "will ever appear, e.g. classes=np.unique(y_all)), got None"
+                )
+            self._set_classes(y, classes)
+            self._start(X.shape[1], self._n_outputs())
+        else:
+            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+                raise DataError(
+                    f"classes={np.unique(classes).tolist()} differs from classes_ "
+                    f"{self.classes_.tolist()} given on the first call to partial_fit"
+                )
+            self._check_same_targets(y)
+        Y = self._encode(y)
+        self._fit(X, Y, self._sample_weight(y, sample_weight), incremental=True)
+        return self
+
+    def _validation_score(self, net, Xv, Yv) -> float:
+        """Accuracy of ``net`` on ``Xv`` (n_x, m) against encoded ``Yv`` (n_L, m)."""
+        A = net._output(Xv)
+        if self._target_type == "multiclass":
+            return float(np.mean(A.argmax(axis=0) == Yv.argmax(axis=0)))
+        return float(np.mean(np.all((A > 0.5) == (Yv > 0.5), axis=0)))
+
+    # --------------------------------------------------------------------- prediction
+    def predict_proba(self, X) -> np.ndarray:
+        """Return class probabilities (m, n_classes); multi-label: P(label k) (m, K)."""
+        A = self._outputs(X)
+        if self._target_type == "binary":
+            return np.hstack([1.0 - A, A])
+        return A
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Return ``log(predict_proba(X))`` (m, n_classes)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def decision_function(self, X) -> np.ndarray:
+        """Return the output logits ``Z[L].T``: (m,) for two classes, (m, n_L) otherwise."""
+        Z = self._logits(X)
+        return Z[:, 0] if self._target_type == "binary" else Z
+
+    def predict(self, X) -> np.ndarray:
+        """Return labels (m,) from ``classes_``; multi-label: a 0/1 matrix (m, K)."""
+        A = self._outputs(X)
+        if self._target_type == "multilabel":
+            return (A > 0.5).astype(np.int64)
+        if self._target_type == "binary":
+            return self.classes_[(A[:, 0] > 0.5).astype(np.intp)]
+        return self.classes_[A.argmax(axis=1)]

@@ -1,0 +1,281 @@
+"""Estimators and ``Pipeline(StandardScaler(), Deep*())`` in the one model file format.
+
+The container is :mod:`npdeep.io` (zip of ``.npy`` arrays + ``header.json``, atomic writes,
+checked loads; nothing is ever unpickled). On top of it:
+
+* an estimator file has ``"kind": "estimator"`` and a header holding ``estimator`` (the class
+  name, looked up in a fixed table, never imported from the file), ``params`` (its
+  ``get_params()``), ``architecture`` (:meth:`Network.get_config`), ``state`` (``classes_``,
+  ``n_iter_``, ``loss_curve_``, ...) and the arrays ``W1, b1, ..., WL, bL`` in the article's
+  orientation (W[l]: (n[l], n[l-1]));
+* a pipeline file has ``"kind": "pipeline"`` and ``steps``: a list of ``{"name", "type",
+  ...}``, where each StandardScaler stores its parameters in the header and ``mean_``,
+  ``scale_``, ``var_`` as arrays ``"<i>.mean_"``..., and the final estimator stores its arrays
+  as ``"<i>.W1"``... .
+
+>>> import npdeep                                                     # doctest: +SKIP
+>>> npdeep.save(pipeline, "model.npdeep"); same = npdeep.load("model.npdeep")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigurationError, ModelFileError, NpdeepError
+from ..io import load_model_file, save_model_file
+
+__all__ = ["save_estimator", "load_estimator", "save_pipeline", "load_pipeline",
+           "estimator_to_header", "estimator_from_header"]
+
+_STATE_KEYS = ("n_iter_", "t_", "loss_curve_", "best_loss_", "validation_scores_",
+               "best_validation_score_", "n_features_in_", "n_outputs_", "_target_type",
+               "_no_improvement_count")
+
+
+def _classes():
+    from .classifier import DeepClassifier
+    from .regressor import DeepRegressor
+
+    return {"DeepClassifier": DeepClassifier, "DeepRegressor": DeepRegressor}
+
+
+def _jsonable(value: Any, what: str) -> Any:
+    """Return ``value`` as plain JSON types, or raise naming the parameter."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        return value if np.isfinite(value) else None if np.isnan(value) else str(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v, what) for v in value]
+    if isinstance(value, dict):
+        # keys may be class labels (class_weight): keep them with their type as pairs
+        return {"__pairs__": [[_jsonable(k, what), _jsonable(v, what)] for k, v in value.items()]}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufU":
+        return value.tolist()
+    raise ConfigurationError(
+        f"cannot save {what}={value!r} in a model file: only numbers, strings, lists and dicts "
+        "of them can be stored (pass an int random_state and optimizer names or dicts)"
+    )
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"__pairs__"}:
+        return {_key(k): _from_json(v) for k, v in value["__pairs__"]}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    if value in ("inf", "-inf"):
+        return float(value)
+    return value
+
+
+def _key(k):
+    return tuple(k) if isinstance(k, list) else k
+
+
+def _classes_to_json(classes: np.ndarray) -> dict:
+    kind = classes.dtype.kind
+    if kind in "biuf":
+        return {"dtype": classes.dtype.str, "values": classes.tolist()}
+    if kind in "UO" and all(isinstance(c, str) for c in classes.tolist()):
+        return {"dtype": "str" if kind == "U" else "object", "values": classes.tolist()}
+    raise ConfigurationError(
+        f"cannot save classes_ of dtype {classes.dtype}: only numbers and strings are supported"
+    )
+
+
+def _classes_from_json(data: Any, where: str) -> np.ndarray:
+    if not isinstance(data, dict) or not isinstance(data.get("values"), list):
+        raise ModelFileError(f"{where}: invalid classes_ entry {data!r}")
+    dtype, values = data.get("dtype"), data["values"]
+    if dtype == "object":
+        if not all(isinstance(v, str) for v in values):
+            raise ModelFileError(f"{where}: classes_ of dtype object must be strings")
+        return np.array(values, dtype=object)
+    if dtype == "str":
+        return np.array(values, dtype=str)
+    if not isinstance(dtype, str) or len(dtype) > 4 or np.dtype(dtype).kind not in "biuf":
+        raise ModelFileError(f"{where}: invalid classes_ dtype {dtype!r}")
+    return np.array(values, dtype=np.dtype(dtype))
+
+
+def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
+    """Return ``(header, arrays)`` describing a fitted Deep* estimator."""
+    from sklearn.utils.validation import check_is_fitted
+
+    name = type(est).__name__
+    if name not in _classes() or type(est) is not _classes()[name]:
+        raise ConfigurationError(
+            f"cannot save a {name}: model files hold DeepClassifier, DeepRegressor, Network or "
+            "a Pipeline of StandardScaler steps ending in one of the estimators"
+        )
+    check_is_fitted(est, "network_")
+    params = est.get_params(deep=False)
+    header: dict[str, Any] = {
+        "kind": "estimator",
+        "estimator": name,
+        "params": {k: _jsonable(v, k) for k, v in params.items()},
+        "architecture": est.network_.get_config(),
+        "optimizer": est.optimizer_.get_config(),
+        "state": {k: _jsonable(getattr(est, k), k) for k in _STATE_KEYS if hasattr(est, k)},
+    }
+    if hasattr(est, "classes_"):
+        header["state"]["classes_"] = _classes_to_json(est.classes_)
+    if hasattr(est, "feature_names_in_"):
+        header["state"]["feature_names_in_"] = [str(f) for f in est.feature_names_in_]
+    arrays = {k: np.array(v) for k, v in est.network_.parameters.items()}
+    return header, arrays
+
+
+def estimator_from_header(header: dict, arrays: dict, where: str):
+    """Rebuild a fitted estimator from :func:`estimator_to_header`'s output (shapes checked)."""
+    from .. import optimizers as _optimizers
+    from ..network import Network
+    from ..serialization import expected_shapes
+
+    name = header.get("estimator")
+    table = _classes()
+    if name not in table:
+        raise ModelFileError(f"{where}: unknown estimator {name!r}; expected one of {list(table)}")
+    try:
+        params = {k: _from_json(v) for k, v in dict(header["params"]).items()}
+        est = table[name](**params)
+        arch = header["architecture"]
+        units = arch["units"]
+        if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
+            raise ModelFileError(f"{where}: invalid architecture units {units!r}")
+        shapes = expected_shapes(units)
+        if set(arrays) != set(shapes):
+            raise ModelFileError(f"{where}: arrays {sorted(arrays)} do not match the "
+                                 f"architecture {units} (expected {sorted(shapes)})")
+        for key, shape in shapes.items():
+            if tuple(arrays[key].shape) != shape:
+                raise ModelFileError(f"{where}: array {key!r} has shape {arrays[key].shape}, "
+                                     f"the architecture {units} needs {shape}")
+        net = Network.from_config(arch)
+        net.parameters = arrays
+        est.network_ = net
+        est.optimizer_ = _optimizers.get(header.get("optimizer", {"name": "sgd"}))
+        state = dict(header["state"])
+        if "classes_" in state:
+            est.classes_ = _classes_from_json(state.pop("classes_"), where)
+        if "feature_names_in_" in state:
+            est.feature_names_in_ = np.array(state.pop("feature_names_in_"), dtype=object)
+        for key, value in state.items():
+            if key not in _STATE_KEYS:
+                raise ModelFileError(f"{where}: unknown estimator state {key!r}")
+            setattr(est, key, _from_json(value))
+    except ModelFileError:
+        raise
+    except (NpdeepError, KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{where}: invalid estimator description: {exc}") from None
+    return est
+
+
+def save_estimator(est, path: str | os.PathLike, **extra: Any):
+    """Write a fitted DeepClassifier or DeepRegressor to ``path`` atomically."""
+    header, arrays = estimator_to_header(est)
+    return save_model_file(path, {**header, **extra}, arrays)
+
+
+def load_estimator(path: str | os.PathLike):
+    """Load an estimator saved by :func:`save_estimator`."""
+    header, arrays = load_model_file(path)
+    where = f"model file {os.fspath(path)!r}"
+    if header.get("kind") != "estimator":
+        raise ModelFileError(f"{where}: not an estimator file (kind {header.get('kind')!r})")
+    return estimator_from_header(header, arrays, where)
+
+
+_SCALER_ATTRS = ("mean_", "scale_", "var_")
+
+
+def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
+    """Write a fitted ``Pipeline(StandardScaler(), ..., DeepClassifier or DeepRegressor)``.
+
+    Every step but the last must be a fitted StandardScaler; its ``mean_``, ``scale_`` and
+    ``var_`` (n_x,) are stored as arrays ``"<i>.mean_"``..., the rest in the header.
+    """
+    from sklearn.preprocessing import StandardScaler
+
+    steps, arrays = [], {}
+    *scalers, (last_name, last) = pipeline.steps
+    for i, (name, step) in enumerate(scalers):
+        if type(step) is not StandardScaler:
+            raise ConfigurationError(
+                f"cannot save pipeline step {name!r} ({type(step).__name__}): only "
+                "StandardScaler steps followed by a DeepClassifier or DeepRegressor are supported"
+            )
+        if not hasattr(step, "n_features_in_"):
+            raise ConfigurationError(f"pipeline step {name!r} is not fitted; fit the pipeline")
+        entry = {"name": name, "type": "StandardScaler",
+                 "params": {k: _jsonable(v, k) for k, v in step.get_params().items()},
+                 "n_features_in_": int(step.n_features_in_),
+                 "n_samples_seen_": _jsonable(step.n_samples_seen_, "n_samples_seen_")}
+        if hasattr(step, "feature_names_in_"):
+            entry["feature_names_in_"] = [str(f) for f in step.feature_names_in_]
+        for attr in _SCALER_ATTRS:
+            value = getattr(step, attr)
+            entry[attr] = value is not None
+            if value is not None:
+                arrays[f"{i}.{attr}"] = np.asarray(value)
+        steps.append(entry)
+    header, est_arrays = estimator_to_header(last)
+    steps.append({"name": last_name, "type": "estimator", **header})
+    arrays.update({f"{len(scalers)}.{k}": v for k, v in est_arrays.items()})
+    return save_model_file(path, {"kind": "pipeline", "steps": steps, **extra}, arrays)
+
+
+def load_pipeline(path: str | os.PathLike):
+    """Load a pipeline saved by :func:`save_pipeline`."""
+    header, arrays = load_model_file(path)
+    where = f"model file {os.fspath(path)!r}"
+    if header.get("kind") != "pipeline":
+        raise ModelFileError(f"{where}: not a pipeline file (kind {header.get('kind')!r})")
+    return pipeline_from_header(header, arrays, where)
+
+
+def pipeline_from_header(header: dict, arrays: dict, where: str):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    entries = header.get("steps")
+    if not isinstance(entries, list) or not entries:
+        raise ModelFileError(f"{where}: pipeline has no steps")
+    steps = []
+    try:
+        for i, entry in enumerate(entries):
+            prefix = f"{i}."
+            mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            if i < len(entries) - 1:
+                if entry.get("type") != "StandardScaler":
+                    raise ModelFileError(f"{where}: unsupported step type {entry.get('type')!r}")
+                scaler = StandardScaler(**{k: _from_json(v)
+                                           for k, v in entry["params"].items()})
+                n = int(entry["n_features_in_"])
+                for attr in _SCALER_ATTRS:
+                    value = mine.get(attr) if entry.get(attr) else None
+                    if value is not None and value.shape != (n,):
+                        raise ModelFileError(f"{where}: step {i} {attr} has shape "
+                                             f"{value.shape}, expected ({n},)")
+                    setattr(scaler, attr, value)
+                scaler.n_features_in_ = n
+                scaler.n_samples_seen_ = _from_json(entry["n_samples_seen_"])
+                if "feature_names_in_" in entry:
+                    scaler.feature_names_in_ = np.array(entry["feature_names_in_"], dtype=object)
+                steps.append((entry["name"], scaler))
+            else:
+                if entry.get("type") != "estimator":
+                    raise ModelFileError(f"{where}: the last step must be an estimator")
+                steps.append((entry["name"], estimator_from_header(entry, mine, where)))
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{where}: invalid pipeline description: {exc}") from None
+    return Pipeline(steps)

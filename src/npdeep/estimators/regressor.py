@@ -1,0 +1,139 @@
+"""DeepRegressor: single- and multi-output regression with a deep network."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import RegressorMixin
+
+from ._base import BaseDeepEstimator
+
+__all__ = ["DeepRegressor"]
+
+
+class DeepRegressor(RegressorMixin, BaseDeepEstimator):
+    """A deep L-layer network regressor with scikit-learn's interface.
+
+    Samples are rows here: ``X`` is (m, n_x), ``y`` is (m,) or (m, n_outputs); inside, the
+    network sees ``X.T`` (n_x, m) and ``Y`` (n_L, m). The output layer is ``output_activation``
+    (identity by default) with the mean squared error ``J = sum_i c_i ||a[L]_i - y_i||^2 / 2``.
+
+    Parameters are those of :class:`DeepClassifier` (without ``class_weight``), plus
+
+    output_activation : str, default "identity"
+        g[L]; e.g. "sigmoid" for targets in [0, 1].
+
+    ``early_stopping`` scores the held-out data with R^2.
+
+    Attributes
+    ----------
+    network_, coefs_, intercepts_, n_iter_, loss_curve_, validation_scores_, best_loss_,
+    best_validation_score_, n_features_in_, feature_names_in_ :
+        As for :class:`DeepClassifier`.
+    n_outputs_ : int
+        n_L, the number of targets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from npdeep import DeepRegressor
+    >>> X = np.linspace(-1, 1, 50).reshape(-1, 1)
+    >>> reg = DeepRegressor((16,), learning_rate=0.05, max_iter=50, random_state=0)
+    >>> reg.fit(X, 2 * X[:, 0]).predict(X[:2]).shape
+    (2,)
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        output_activation="identity",
+        optimizer="adam",
+        learning_rate=0.001,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        l2=0.0,
+        dropout=0.0,
+        init=None,
+        dtype="float64",
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        schedule=None,
+        clip_norm=None,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes, activation, optimizer=optimizer, learning_rate=learning_rate,
+            batch_size=batch_size, max_iter=max_iter, shuffle=shuffle, l2=l2, dropout=dropout,
+            init=init, dtype=dtype, tol=tol, n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            warm_start=warm_start, schedule=schedule, clip_norm=clip_norm,
+            random_state=random_state, verbose=verbose,
+        )
+        self.output_activation = output_activation
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _output_activation_for(self, n_L: int) -> str:
+        return self.output_activation
+
+    def _new_network(self, n_x, n_L, seed):
+        from ..network import Network
+
+        return Network(
+            self._units(n_x, n_L), activation=self.activation,
+            output_activation=self.output_activation, loss="mean_squared_error",
+            init=self.init, dtype=self.dtype, seed=seed, l2=self.l2, dropout=self.dropout,
+        )
+
+    @staticmethod
+    def _as_rows(y) -> np.ndarray:
+        y = np.asarray(y, dtype=np.float64)
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on ``X`` (m, n_x) and ``y`` (m,) or (m, n_outputs). Returns self."""
+        self._check_params()
+        warm = self._warm()
+        X, y = self._validate_Xy(X, y, reset=not warm, y_numeric=True)
+        Y = self._as_rows(y)
+        if warm:
+            self._check_architecture(Y.shape[1])
+        else:
+            self.n_outputs_ = Y.shape[1]
+            self._start(X.shape[1], Y.shape[1])
+        self._fit(X, Y, sample_weight, incremental=False)
+        return self
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch on ``X`` (m, n_x) and ``y``; the first call builds the network."""
+        first = not hasattr(self, "network_")
+        X, y = self._validate_Xy(X, y, reset=first, y_numeric=True)
+        Y = self._as_rows(y)
+        if first:
+            self._check_params()
+            self.n_outputs_ = Y.shape[1]
+            self._start(X.shape[1], Y.shape[1])
+        else:
+            self._check_architecture(Y.shape[1])
+        self._fit(X, Y, sample_weight, incremental=True)
+        return self
+
+    def _validation_score(self, net, Xv, Yv) -> float:
+        """R^2 of ``net`` on ``Xv`` (n_x, m) against ``Yv`` (n_L, m), averaged over outputs."""
+        from sklearn.metrics import r2_score
+
+        return float(r2_score(Yv.T, net._output(Xv).T))
+
+    def predict(self, X) -> np.ndarray:
+        """Return ``a[L].T``: (m,) for one target, (m, n_outputs) for several."""
+        A = self._outputs(X)
+        return A[:, 0] if self.n_outputs_ == 1 else A
