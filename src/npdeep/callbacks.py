@@ -11,13 +11,24 @@ The protocol (every method optional, each receives a ``logs`` dict)::
 
 ``set_context(network, trainer)`` runs first; a callback stops training by setting
 ``trainer.stop_training = True`` (and, by convention, ``trainer.stop_reason``).
+
+Epoch logs hold ``cost``, the metric (``accuracy`` or ``r2``), ``val_cost`` and
+``val_accuracy``/``val_r2`` with validation data, ``learning_rate``, ``gradient_norms``
+(a list, one norm per layer) and ``time`` (seconds).
+
+More callbacks (EarlyStopping, ModelCheckpoint, TerminateOnNaN, CSVLogger, JSONLogger) live
+in :mod:`npdeep.monitors` and are re-exported here.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 
-__all__ = ["Callback", "CallbackList", "History", "ProgressBar"]
+import numpy as np
+
+__all__ = ["Callback", "CallbackList", "History", "ProgressBar", "TerminateOnNaN",
+           "EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger"]
 
 
 class Callback:
@@ -81,6 +92,15 @@ class CallbackList:
             cb.on_train_end(logs)
 
 
+def _finite_or_none(value):
+    """Return ``value`` with NaN/inf floats replaced by None (strict JSON), lists included."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    return value
+
+
 class History(Callback):
     """Record every epoch's logs: ``history.cost`` is the list of epoch costs.
 
@@ -93,6 +113,7 @@ class History(Callback):
         self.history: dict[str, list] = {}
         self.epoch: list[int] = []
         self.stop_reason: str | None = None
+        self.diagnosis = None
 
     def on_epoch_end(self, epoch, logs):
         self.epoch.append(epoch)
@@ -100,11 +121,11 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
     def on_train_end(self, logs):
-        if self.trainer is not None:
-            self.stop_reason = getattr(self.trainer, "stop_reason", None)
+        if self.trainer is not None and getattr(self.trainer, "stop_reason", None):
+            self.stop_reason = self.trainer.stop_reason
 
     def __getattr__(self, name):
-        if name.startswith("_") or name in ("history", "epoch"):
+        if name.startswith("_") or name in ("history", "epoch", "diagnosis", "stop_reason"):
             raise AttributeError(name)
         try:
             return self.__dict__["history"][name]
@@ -117,7 +138,7 @@ class History(Callback):
     def to_dict(self) -> dict:
         """Return a JSON-serialisable copy."""
         return {"epoch": list(self.epoch), "stop_reason": self.stop_reason,
-                **{k: list(v) for k, v in self.history.items()}}
+                **{k: [_finite_or_none(x) for x in v] for k, v in self.history.items()}}
 
     @classmethod
     def from_dict(cls, data: dict) -> History:
@@ -137,6 +158,7 @@ class ProgressBar(Callback):
 
     def __init__(self, stream=None, force_plain: bool | None = None):
         self.stream = stream
+        self._epochs = None
         self.force_plain = force_plain
         self._bar = None
 
@@ -175,3 +197,42 @@ class ProgressBar(Callback):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+        out = self.stream or sys.stderr
+        reason = getattr(self.trainer, "stop_reason", None)
+        if reason:
+            print(f"stopped: {reason}", file=out, flush=True)
+        diagnosis = getattr(self.trainer, "diagnosis", None)
+        if diagnosis is not None:
+            for line in diagnosis.warnings:
+                print(f"warning: {line}", file=out, flush=True)
+
+
+class TerminateOnNaN(Callback):
+    """Stop when an epoch's cost is NaN or inf; keep the last good weights; say why.
+
+    The training loop already skips any update whose gradient is not finite; this callback
+    also watches the epoch costs and, should the weights themselves have gone non-finite,
+    restores those of the last good epoch. ``fit`` adds one when none is given.
+    """
+
+    def on_train_begin(self, logs):
+        self._good = self.network.parameters.flat.copy()
+
+    def on_epoch_end(self, epoch, logs):
+        flat = self.network.parameters.flat
+        costs = [v for k, v in logs.items() if k.endswith("cost")]
+        bad = not all(math.isfinite(c) for c in costs)
+        if bad or getattr(self.trainer, "nan_stop", False):
+            if not np.isfinite(flat).all():
+                flat[...] = self._good
+            self.trainer.stop_training = True
+            if not self.trainer.stop_reason:
+                self.trainer.stop_reason = (
+                    f"the cost became NaN or inf at epoch {epoch + 1}; training stopped and "
+                    "the last good weights kept. Try a smaller learning_rate or clip_norm"
+                )
+            return
+        np.copyto(self._good, flat)
+
+
+from .monitors import CSVLogger, EarlyStopping, JSONLogger, ModelCheckpoint  # noqa: E402

@@ -1,24 +1,61 @@
-"""Update rules: how the parameters theta move given their gradient.
+"""Update rules: how the parameters theta move given their gradient g.
 
 Every optimizer works on the network's flat buffers (see :mod:`npdeep.parameters`):
-``theta`` holds every W[l] and b[l], ``grad`` every dW[l] and db[l], and each state buffer
+``theta`` holds every W[l] and b[l], ``g`` every dW[l] and db[l], and each state buffer
 (velocity, moments...) has the same layout, so its per-parameter views carry the
-parameters' own keys ``'W1', 'b1', ...``. An update is a fixed, small number of NumPy
-calls whatever the depth.
+parameters' own keys ``'W1', 'b1', ...`` (:meth:`Optimizer.state_views`). An update is a
+fixed, small number of NumPy calls on whole buffers, whatever the depth, and allocates
+nothing: the gradient buffer is used as scratch.
+
+| name      | update (t counts steps from 1, lr is the learning rate)                       |
+|-----------|-------------------------------------------------------------------------------|
+| sgd       | theta <- theta - lr g                                                         |
+| momentum  | v <- mu v + g;  theta <- theta - lr v            (heavy ball, PyTorch's form) |
+| nesterov  | v <- mu v + g;  theta <- theta - lr (g + mu v)   (PyTorch's form)             |
+| rmsprop   | s <- rho s + (1 - rho) g^2;  theta <- theta - lr g / (sqrt(s) + eps)          |
+| adam      | m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;                            |
+|           | theta <- theta - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)           |
+| adamw     | theta <- theta - lr wd theta (weights W[l] only), then the adam step          |
 """
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
+from ._validation import check_fraction
 from .errors import ConfigurationError
 from .parameters import Layout
 
-__all__ = ["Optimizer", "SGD", "get", "NAMES"]
+__all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "RMSprop", "Adam", "AdamW", "get",
+           "NAMES"]
+
+
+def _check_nonneg(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
+            or value < 0:
+        raise ConfigurationError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _check_eps(value) -> float:
+    eps = _check_nonneg(value, "epsilon")
+    if eps == 0:
+        raise ConfigurationError(f"epsilon must be a finite number > 0, got {value!r}")
+    return eps
 
 
 class Optimizer:
-    """Base class. Subclasses name their state buffers and implement :meth:`update`."""
+    """Base class. Subclasses name their state buffers and implement :meth:`update`.
+
+    Attributes
+    ----------
+    state : dict
+        ``{state_name: flat buffer (size,)}``; see :meth:`state_views` for per-parameter views.
+    t : int
+        Number of steps taken.
+    """
 
     name: str = ""
     state_names: tuple[str, ...] = ()
@@ -36,9 +73,13 @@ class Optimizer:
         self.layout = layout
         self.state = {n: layout.zeros() for n in self.state_names}
         self.t = 0
+        self._setup_scratch(layout)
+
+    def _setup_scratch(self, layout: Layout) -> None:
+        """Allocate buffers that are not state (not saved)."""
 
     def step(self, theta: np.ndarray, grad: np.ndarray, lr: float) -> None:
-        """Apply one update in place. ``grad`` may be overwritten (it is scratch)."""
+        """Apply one update in place to ``theta`` (size,). ``grad`` (size,) is overwritten."""
         self.t += 1
         self.update(theta, grad, lr)
 
@@ -48,6 +89,24 @@ class Optimizer:
     def state_views(self, name: str) -> dict[str, np.ndarray]:
         """Return state buffer ``name`` as ``{'W1': ..., 'b1': ...}`` views."""
         return self.layout.views(self.state[name])
+
+    # -------------------------------------------------------------- saving and resuming
+    def state_arrays(self, prefix: str = "optimizer.") -> dict[str, np.ndarray]:
+        """Return every state buffer per parameter: ``{'optimizer.m.W1': view, ...}``."""
+        return {f"{prefix}{n}.{k}": v for n in self.state_names
+                for k, v in self.state_views(n).items()}
+
+    def load_state(self, layout: Layout, t: int, arrays: dict, prefix: str = "optimizer.") -> None:
+        """Restore ``t`` and the state buffers from :meth:`state_arrays`' mapping."""
+        self.layout = None
+        self.setup(layout)
+        self.t = int(t)
+        for n in self.state_names:
+            for k, view in self.state_views(n).items():
+                key = f"{prefix}{n}.{k}"
+                if key not in arrays:
+                    raise ConfigurationError(f"optimizer state {key!r} missing for {self.name}")
+                np.copyto(view, arrays[key], casting="unsafe")
 
     def get_config(self) -> dict:
         """Return the JSON-serialisable hyper-parameters (``name`` included)."""
@@ -59,7 +118,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Plain gradient descent, the article's rule: ``theta <- theta - lr * grad``."""
+    """Plain gradient descent, the article's rule: ``theta <- theta - lr * g``."""
 
     name = "sgd"
 
@@ -68,19 +127,196 @@ class SGD(Optimizer):
         theta -= grad
 
 
-_REGISTRY: dict[str, type[Optimizer]] = {"sgd": SGD}
+class Momentum(Optimizer):
+    """Gradient descent with heavy-ball momentum (PyTorch's form, no dampening).
+
+    ``v <- mu * v + g``, then ``theta <- theta - lr * v``. (The course form
+    ``v <- mu v + (1 - mu) g`` is this one with the learning rate scaled by ``1 - mu``.)
+
+    Parameters
+    ----------
+    momentum : float in [0, 1)
+        ``mu``.
+    """
+
+    name = "momentum"
+    state_names = ("velocity",)
+
+    def __init__(self, momentum: float = 0.9):
+        super().__init__()
+        self.momentum = check_fraction(momentum, "momentum")
+
+    def update(self, theta, grad, lr):
+        v = self.state["velocity"]
+        v *= self.momentum
+        v += grad
+        np.multiply(v, lr, out=grad)
+        theta -= grad
+
+    def get_config(self):
+        return {"name": self.name, "momentum": self.momentum}
+
+
+class Nesterov(Momentum):
+    """Nesterov momentum (PyTorch's form): ``v <- mu v + g``, ``theta <- theta - lr (g + mu v)``."""
+
+    name = "nesterov"
+
+    def update(self, theta, grad, lr):
+        v = self.state["velocity"]
+        v *= self.momentum
+        v += grad
+        # g + mu v, built in the scratch gradient buffer
+        np.multiply(v, self.momentum, out=self._tmp)
+        grad += self._tmp
+        grad *= lr
+        theta -= grad
+
+    def _setup_scratch(self, layout):
+        self._tmp = layout.zeros()
+
+
+class RMSprop(Optimizer):
+    """RMSprop: ``s <- rho s + (1 - rho) g^2``, ``theta <- theta - lr g / (sqrt(s) + eps)``.
+
+    Parameters
+    ----------
+    rho : float in [0, 1)
+    epsilon : float > 0
+    """
+
+    name = "rmsprop"
+    state_names = ("square_avg",)
+
+    def __init__(self, rho: float = 0.9, epsilon: float = 1e-8):
+        super().__init__()
+        self.rho = check_fraction(rho, "rho")
+        self.epsilon = _check_eps(epsilon)
+
+    def _setup_scratch(self, layout):
+        self._tmp = layout.zeros()
+
+    def update(self, theta, grad, lr):
+        s, tmp = self.state["square_avg"], self._tmp
+        s *= self.rho
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - self.rho
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.epsilon
+        np.divide(grad, tmp, out=grad)
+        grad *= lr
+        theta -= grad
+
+    def get_config(self):
+        return {"name": self.name, "rho": self.rho, "epsilon": self.epsilon}
+
+
+class Adam(Optimizer):
+    """Adam with bias correction (Kingma & Ba, 2015), eps outside the square root.
+
+    ``m <- b1 m + (1 - b1) g``; ``v <- b2 v + (1 - b2) g^2``;
+    ``theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)``.
+
+    Parameters
+    ----------
+    beta1, beta2 : float in [0, 1)
+    epsilon : float > 0
+    """
+
+    name = "adam"
+    state_names = ("m", "v")
+
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8):
+        super().__init__()
+        self.beta1 = check_fraction(beta1, "beta1")
+        self.beta2 = check_fraction(beta2, "beta2")
+        self.epsilon = _check_eps(epsilon)
+
+    def _setup_scratch(self, layout):
+        self._tmp = layout.zeros()
+
+    def update(self, theta, grad, lr):
+        m, v, tmp = self.state["m"], self.state["v"], self._tmp
+        b1, b2, t = self.beta1, self.beta2, self.t
+        m *= b1
+        np.multiply(grad, 1.0 - b1, out=tmp)
+        m += tmp
+        v *= b2
+        np.multiply(grad, grad, out=grad)
+        grad *= 1.0 - b2
+        v += grad
+        np.sqrt(v, out=tmp)
+        tmp *= 1.0 / np.sqrt(1.0 - b2**t)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr / (1.0 - b1**t)
+        theta -= tmp
+
+    def get_config(self):
+        return {"name": self.name, "beta1": self.beta1, "beta2": self.beta2,
+                "epsilon": self.epsilon}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+    ``theta <- theta - lr * wd * theta`` on the weights W[l] (biases are not decayed), then
+    the :class:`Adam` step with the same ``lr``.
+
+    Parameters
+    ----------
+    weight_decay : float >= 0
+        ``wd``.
+    """
+
+    name = "adamw"
+
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8,
+                 weight_decay: float = 0.01):
+        super().__init__(beta1, beta2, epsilon)
+        self.weight_decay = _check_nonneg(weight_decay, "weight_decay")
+
+    def _setup_scratch(self, layout):
+        super()._setup_scratch(layout)
+        self._mask = layout.zeros()
+        for key, view in layout.views(self._mask).items():
+            if key.startswith("W"):
+                view[...] = 1.0
+
+    def update(self, theta, grad, lr):
+        if self.weight_decay:
+            np.multiply(theta, self._mask, out=self._tmp)
+            self._tmp *= lr * self.weight_decay
+            theta -= self._tmp
+        super().update(theta, grad, lr)
+
+    def get_config(self):
+        return {**super().get_config(), "weight_decay": self.weight_decay}
+
+
+_REGISTRY: dict[str, type[Optimizer]] = {
+    "sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "rmsprop": RMSprop,
+    "adam": Adam, "adamw": AdamW,
+}
 _ALIASES = {"gd": "sgd", "gradient_descent": "sgd"}
+
+#: The valid optimizer names (alias: gd, gradient_descent for sgd).
+NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
 def names() -> tuple[str, ...]:
-    return tuple(_REGISTRY)
-
-
-NAMES = names()
+    return NAMES
 
 
 def get(spec) -> Optimizer:
-    """Return a fresh optimizer from a name, a config dict or an Optimizer (returned as is)."""
+    """Return a fresh optimizer from a name, a config dict or an Optimizer (returned as is).
+
+    >>> get("adam")
+    Adam(beta1=0.9, beta2=0.999, epsilon=1e-08)
+    >>> get({"name": "momentum", "momentum": 0.5})
+    Momentum(momentum=0.5)
+    """
     if isinstance(spec, Optimizer):
         return spec
     config: dict = {}
@@ -97,4 +333,7 @@ def get(spec) -> Optimizer:
         raise ConfigurationError(
             f"unknown optimizer {spec!r}; valid names: {', '.join(_REGISTRY)}"
         )
-    return _REGISTRY[key](**config)
+    try:
+        return _REGISTRY[key](**config)
+    except TypeError as exc:
+        raise ConfigurationError(f"invalid options for optimizer {key!r}: {exc}") from None

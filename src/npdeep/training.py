@@ -5,21 +5,30 @@ With ``batch_size=None`` every epoch is one step of full-batch gradient descent,
 the article's loop, and the epoch's cost is that of its forward pass, before its update.
 With a batch size, each epoch visits the samples in a fresh shuffled order, and the epoch's
 cost is the mean of its batch costs (each computed before that batch's update).
+
+Per step the loop adds to forward and backward only whole-buffer NumPy calls: one dot
+product for the gradient norm (clipping and the NaN guard), the optimizer's update, and the
+metric's count. Per-layer gradient norms are taken from the last batch of each epoch.
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
 from . import optimizers as _optimizers
+from . import schedules as _schedules
 from ._validation import check_positive_float, check_positive_int
-from .callbacks import CallbackList, History, ProgressBar
+from .callbacks import CallbackList, History, ProgressBar, TerminateOnNaN
 from .engine import backward, forward
 from .errors import ConfigurationError
+from .splits import Metric, check_validation_data, class_sample_weight, validation_split
 
-__all__ = ["fit", "Trainer", "BatchSource"]
+__all__ = ["fit", "Trainer", "BatchSource", "evaluate"]
+
+_DIAGNOSE_SAMPLES = 1024  # samples used by the end-of-training diagnosis
 
 
 class BatchSource:
@@ -37,6 +46,7 @@ class BatchSource:
         self.Yr = Y.T  # (N, n_L)
         self.N = X.shape[1]
         self.batch_size = min(batch_size, self.N)
+        self.n_batches = -(-self.N // self.batch_size)
         self.weights = None if np.ndim(coef_full) == 0 else np.ravel(coef_full)
         self.sort_indices = isinstance(getattr(X, "base", None), np.memmap) or isinstance(
             X, np.memmap)
@@ -75,29 +85,120 @@ class BatchSource:
 
 
 class Trainer:
-    """Holds what persists across epochs: the optimizer, the epoch counter, the stop flag."""
+    """Holds what persists across epochs: optimizer, schedule, rng, epoch, stop flag.
 
-    def __init__(self, net, optimizer, learning_rate: float):
+    Attributes
+    ----------
+    learning_rate : float
+        The current epoch's rate (set from the schedule at each epoch start).
+    stop_training : bool
+        Set by a callback (or the NaN guard) to end training after the current batch/epoch.
+    stop_reason : str or None
+        Why training stopped early, in plain words.
+    """
+
+    def __init__(self, net, optimizer, learning_rate: float, schedule=None, clip_norm=None,
+                 rng=None, config=None):
         self.net = net
         self.optimizer = optimizer
+        self.initial_learning_rate = learning_rate
         self.learning_rate = learning_rate
+        self.schedule = schedule if schedule is not None else _schedules.Constant()
+        self.clip_norm = clip_norm
+        self.rng = rng
+        self.config = dict(config or {})
         self.epoch = 0
+        self.batch = 0
         self.stop_training = False
         self.stop_reason: str | None = None
+        self.nan_stop = False
+        self.gradient_norms: list[float] | None = None
+        self.gradient_norm = 0.0
+        self.diagnosis = None
+        self.history = None
+        L = net.layout
+        self._layer_slices = [slice(L.slices[f"W{l}"].start, L.slices[f"b{l}"].stop)
+                              for l in range(1, net.L + 1)]  # noqa: E741
 
-    def step(self, A0, Y, coef, dropout_rng=None) -> float:
-        """Run one forward/backward/update step on a batch; return its cost (before update)."""
+    def record_gradient_norms(self) -> None:
+        """Store ``||(dW[l], db[l])||`` per layer from the gradient buffer (before the update)."""
+        g = self.net.grad_flat
+        self.gradient_norms = [math.sqrt(float(np.dot(g[s], g[s]))) for s in self._layer_slices]
+
+    def step(self, A0, Y, coef, metric: Metric | None = None, record: bool = False) -> float:
+        """Run one forward/backward/update step on a batch; return its cost (before update).
+
+        A0 : (n_x, m), Y : (n_L, m), coef : ``1/m`` or (1, m) normalised sample weights.
+        When the gradient is not finite the update is skipped and training stops.
+        """
         net = self.net
         m = A0.shape[1]
         ws = net.workspace(m, train=True)
         keep = net.keep
-        A_L = forward(net.layers, net.activations, A0, ws, keep=keep, rng=dropout_rng)
+        A_L = forward(net.layers, net.activations, A0, ws, keep=keep, rng=self.rng)
         cost = net.loss.cost(A_L, Y, coef, ws.Z[net.L] if net.fused else None) + net.l2_cost(m)
+        if metric is not None:
+            metric.add(A_L, Y)
         backward(net.layers, net.activations, net.loss, ws, Y, coef, net.grad_layers,
                  net.fused, dropout=keep is not None)
         net.add_l2_gradient(m)
-        self.optimizer.step(net.parameters.flat, net.grad_flat, self.learning_rate)
+        g = net.grad_flat
+        gsq = float(np.dot(g, g))
+        if not math.isfinite(gsq):
+            self.stop_training = self.nan_stop = True
+            self.stop_reason = (
+                f"the gradients became NaN or inf at epoch {self.epoch + 1}, batch "
+                f"{self.batch + 1}; that update was skipped and the last good weights kept. "
+                "Try a smaller learning_rate, clip_norm, or standardized inputs"
+            )
+            return cost
+        norm = math.sqrt(gsq)
+        if record:
+            self.record_gradient_norms()
+        self.gradient_norm = norm
+        if self.clip_norm is not None and norm > self.clip_norm:
+            g *= self.clip_norm / norm
+        self.optimizer.step(net.parameters.flat, g, self.learning_rate)
         return cost
+
+
+def evaluate(net, X, Y, metric_only: bool = False) -> tuple[float, float]:
+    """Return ``(cost, metric)`` of ``net`` on checked ``X`` (n_x, m), ``Y`` (n_L, m).
+
+    ``cost`` equals :meth:`Network.cost` (L2 term included); ``metric`` is accuracy for
+    sigmoid/softmax outputs and r2 otherwise.
+    """
+    m = X.shape[1]
+    ws = net.workspace(m, train=False)
+    A_L = forward(net.layers, net.activations, X, ws)
+    cost = net.loss.cost(A_L, Y, 1.0 / m, ws.Z[net.L] if net.fused else None) + net.l2_cost(m)
+    metric = Metric(net, Y)
+    metric.add(A_L, Y)
+    return float(cost), float(metric.result())
+
+
+def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
+                  validation_fraction, validation_seed):
+    X = net.check_X(X)
+    Y = net.check_Y(Y, X.shape[1])
+    weights = None
+    if sample_weight is not None:
+        net.sample_coef(X.shape[1], sample_weight)  # validates
+        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    if class_weight is not None:
+        cw = class_sample_weight(net, Y, class_weight)
+        weights = cw if weights is None else weights * cw
+    val = None
+    if validation_data is not None and validation_fraction:
+        raise ConfigurationError("give validation_data or validation_fraction, not both")
+    if validation_data is not None:
+        val = check_validation_data(net, validation_data)
+    elif validation_fraction:
+        tr, va = validation_split(net, X, Y, validation_fraction, validation_seed)
+        val = (X[:, va], Y[:, va])
+        X, Y = X[:, tr], Y[:, tr]
+        weights = None if weights is None else weights[tr]
+    return X, Y, weights, val
 
 
 def fit(
@@ -109,81 +210,160 @@ def fit(
     learning_rate: float = 0.01,
     batch_size: int | None = None,
     optimizer="sgd",
+    schedule=None,
+    clip_norm: float | None = None,
     shuffle: bool = True,
     sample_weight=None,
+    class_weight=None,
+    validation_data=None,
+    validation_fraction: float | None = None,
+    validation_seed: int = 0,
     callbacks=None,
     verbose: int = 0,
     seed=None,
+    diagnose: bool = True,
+    _resume: dict | None = None,
 ) -> History:
     """Train ``net`` on ``X`` (n_x, m) and ``Y`` (n_L, m, or class labels (m,)).
 
     Parameters
     ----------
     epochs : int >= 1
+        Total number of epochs (a resumed run continues up to this number).
     learning_rate : float > 0
-        ``alpha`` of the update ``theta <- theta - alpha * d theta``.
+        ``alpha`` of the update, before any schedule.
     batch_size : int or None
         None: full batch, the article's gradient descent. Else shuffled mini-batches.
     optimizer : str or Optimizer
+        ``sgd`` (alias ``gd``), ``momentum``, ``nesterov``, ``rmsprop``, ``adam``, ``adamw``.
+    schedule : str, Schedule or None
+        ``constant``, ``step``, ``exponential``, ``cosine``, ``plateau``.
+    clip_norm : float > 0, optional
+        Rescale the whole gradient when its L2 norm exceeds this.
     shuffle : bool
         Shuffle the samples every epoch (mini-batches only).
     sample_weight : (m,) array, optional
+    class_weight : dict or 'balanced', optional
+        ``{class: weight}`` multiplying each sample's weight (classification only).
+    validation_data : (X_val (n_x, m_val), Y_val), optional
+    validation_fraction : float in (0, 1), optional
+        Hold out this share of the samples (stratified for classification) drawn with
+        ``validation_seed``.
     callbacks : list of Callback, optional
     verbose : int
         0: silent; 1: a progress bar (one plain line per epoch when not on a terminal).
     seed : int or Generator, optional
         Source of shuffling and dropout draws; default: the network's generator.
+    diagnose : bool
+        Run :func:`npdeep.diagnostics.diagnose` at the end (``history.diagnosis``).
 
     Returns
     -------
     History
-        ``history.cost``: one float per epoch.
+        Per epoch: ``cost``, ``accuracy`` or ``r2``, ``val_cost``/``val_...`` with validation,
+        ``learning_rate``, ``gradient_norms`` (per layer), ``time``; ``stop_reason``.
     """
     epochs = check_positive_int(epochs, "epochs")
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
-    X = net.check_X(X)
-    m = X.shape[1]
-    Y = net.check_Y(Y, m)
-    coef_full = net.sample_coef(m, sample_weight)
-    opt = _optimizers.get(optimizer)
-    opt.setup(net.layout)
-    rng = net.rng if seed is None else np.random.default_rng(seed)
+    if clip_norm is not None:
+        clip_norm = check_positive_float(clip_norm, "clip_norm")
     if not isinstance(callbacks, (list, tuple, type(None))):
         raise ConfigurationError(f"callbacks must be a list of Callback, got {callbacks!r}")
-
-    trainer = Trainer(net, opt, learning_rate)
+    opt = _optimizers.get(optimizer)
+    sched = _schedules.get(schedule)
+    if hasattr(sched, "set_epochs"):
+        sched.set_epochs(epochs)
+    X, Y, weights, val = _prepare_data(net, X, Y, sample_weight, class_weight,
+                                       validation_data, validation_fraction, validation_seed)
+    m = X.shape[1]
+    coef_full = net.sample_coef(m, weights)
+    opt.setup(net.layout)
+    rng = net.rng if seed is None else (seed if isinstance(seed, np.random.Generator)
+                                        else np.random.default_rng(seed))
+    config = {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
+              "clip_norm": clip_norm, "shuffle": bool(shuffle),
+              "validation_fraction": validation_fraction, "validation_seed": validation_seed,
+              "class_weight": _jsonable_class_weight(class_weight)}
+    trainer = Trainer(net, opt, learning_rate, sched, clip_norm, rng, config)
     history = History()
+    start_epoch = 0
+    if _resume is not None:
+        start_epoch = int(_resume["epoch"])
+        if _resume.get("history"):
+            history = History.from_dict(_resume["history"])
+        if _resume.get("schedule_state"):
+            sched.set_state(_resume["schedule_state"])
+    trainer.history = history
+    history.optimizer_name, history.initial_learning_rate = opt.name, learning_rate
     cbs = [history, *(callbacks or [])]
+    if not any(isinstance(c, TerminateOnNaN) for c in cbs):
+        cbs.append(TerminateOnNaN())
     if verbose:
         cbs.append(ProgressBar())
     cb = CallbackList(cbs, net, trainer)
     full_batch = batch_size is None or batch_size >= m
     source = None if full_batch else BatchSource(net, X, Y, batch_size, coef_full)
+    metric = Metric(net, Y)
 
-    cb.on_train_begin({"epochs": epochs, "samples": m})
-    for epoch in range(epochs):
-        trainer.epoch = epoch
-        cb.on_epoch_begin(epoch, {})
-        start = time.perf_counter()
-        if full_batch:
-            cost = trainer.step(X, Y, coef_full, rng)
-        else:
-            total = 0.0
-            for i, (A0, Yb, coef) in enumerate(source.batches(rng if shuffle else None)):
-                if cb.wants_batches:
-                    cb.on_batch_begin(i, {"size": A0.shape[1]})
-                c = trainer.step(A0, Yb, coef, rng)
-                total += c * A0.shape[1]
-                if cb.wants_batches:
-                    cb.on_batch_end(i, {"cost": c, "size": A0.shape[1]})
-            cost = total / m
-        logs = {"cost": float(cost), "learning_rate": trainer.learning_rate,
-                "time": time.perf_counter() - start}
-        cb.on_epoch_end(epoch, logs)
-        if trainer.stop_training:
-            break
+    cb.on_train_begin({"epochs": epochs, "samples": m, "initial_epoch": start_epoch})
+    epoch = start_epoch
+    try:
+        for epoch in range(start_epoch, epochs):
+            trainer.epoch = epoch
+            trainer.learning_rate = sched.learning_rate(epoch, learning_rate)
+            cb.on_epoch_begin(epoch, {"learning_rate": trainer.learning_rate})
+            start = time.perf_counter()
+            metric.total, metric.count = 0.0, 0
+            if full_batch:
+                trainer.batch = 0
+                cost = trainer.step(X, Y, coef_full, metric, record=True)
+            else:
+                cost = _run_batches(trainer, source, metric, cb, rng if shuffle else None)
+            logs = {"cost": float(cost), metric.name: float(metric.result())}
+            if val is not None:
+                vc, vm = evaluate(net, *val)
+                logs["val_cost"], logs[f"val_{metric.name}"] = vc, vm
+            logs["learning_rate"] = trainer.learning_rate
+            logs["gradient_norms"] = list(trainer.gradient_norms or [])
+            logs["time"] = time.perf_counter() - start
+            sched.update(epoch, logs)
+            cb.on_epoch_end(epoch, logs)
+            if trainer.stop_training:
+                break
+    except KeyboardInterrupt:
+        trainer.stop_reason = f"interrupted (KeyboardInterrupt) during epoch {epoch + 1}"
+        history.stop_reason = trainer.stop_reason
+        net.history = history
+        raise
+    if diagnose:
+        from .diagnostics import diagnose as _diagnose
+
+        k = min(m, _DIAGNOSE_SAMPLES)
+        trainer.diagnosis = history.diagnosis = _diagnose(net, X[:, :k], Y[:, :k], history=history)
     cb.on_train_end({})
     net.history = history
     return history
+
+
+def _run_batches(trainer, source, metric, cb, rng) -> float:
+    total = 0.0
+    last = source.n_batches - 1
+    for i, (A0, Yb, coef) in enumerate(source.batches(rng)):
+        trainer.batch = i
+        if cb.wants_batches:
+            cb.on_batch_begin(i, {"size": A0.shape[1]})
+        c = trainer.step(A0, Yb, coef, metric, record=i == last)
+        total += c * A0.shape[1]
+        if cb.wants_batches:
+            cb.on_batch_end(i, {"cost": c, "size": A0.shape[1]})
+        if trainer.nan_stop:
+            break
+    return total / source.N
+
+
+def _jsonable_class_weight(class_weight):
+    if isinstance(class_weight, dict):
+        return {str(k): float(v) for k, v in class_weight.items()}
+    return class_weight

@@ -1,0 +1,144 @@
+"""Checkpoints: a model file that also holds what training needs to go on exactly.
+
+A checkpoint is an ordinary network model file (:mod:`npdeep.serialization`) whose header
+gains a ``training`` object and whose arrays gain the optimizer state under the parameters'
+own keys (``'optimizer.m.W1'``, ``'optimizer.v.b2'``...)::
+
+    "training": {
+        "epoch": 3,                          # epochs completed
+        "config": {...},                     # fit's settings: learning_rate, batch_size...
+        "optimizer": {"name": "adam", ..., "t": 120},
+        "schedule": {"config": {...}, "state": {...}},
+        "rng_state": "<JSON of numpy's bit generator state>"
+    }
+
+Resuming from it (:func:`resume`) gives the same weights, bit for bit, as a run that was
+never interrupted: same parameters, optimizer moments and step count, learning-rate schedule
+and random stream (shuffling and dropout).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+from . import optimizers as _optimizers
+from . import schedules as _schedules
+from .errors import ModelFileError, NpdeepError
+from .io import load_model_file, save_model_file
+
+__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "resume"]
+
+
+@dataclass
+class Checkpoint:
+    """What :func:`load_checkpoint` returns."""
+
+    network: object
+    optimizer: _optimizers.Optimizer | None
+    epoch: int
+    config: dict = field(default_factory=dict)
+    schedule: _schedules.Schedule | None = None
+    schedule_state: dict = field(default_factory=dict)
+    history: dict | None = None
+
+
+def save_checkpoint(path, net, trainer, epoch: int | None = None, **extra):
+    """Write ``net`` with ``trainer``'s optimizer, schedule and random state, atomically.
+
+    ``epoch`` is the number of epochs completed (default: ``trainer.epoch + 1``).
+    """
+    opt, sched = trainer.optimizer, trainer.schedule
+    history = getattr(trainer, "history", None)
+    training = {
+        "epoch": int(trainer.epoch + 1 if epoch is None else epoch),
+        "config": dict(trainer.config),
+        "optimizer": {**opt.get_config(), "t": int(opt.t)},
+        "schedule": {"config": sched.get_config(), "state": sched.get_state()},
+        "rng_state": json.dumps(trainer.rng.bit_generator.state) if trainer.rng is not None
+        else None,
+    }
+    header = {
+        "kind": "network",
+        "architecture": net.get_config(),
+        "history": history.to_dict() if history is not None else None,
+        "training": training,
+        **extra,
+    }
+    arrays = {k: v for k, v in net.parameters.items()}
+    if opt.layout is not None:
+        arrays.update(opt.state_arrays())
+    return save_model_file(path, header, arrays)
+
+
+def load_checkpoint(path) -> Checkpoint:
+    """Load a checkpoint written by :func:`save_checkpoint` (or a plain model file, at epoch 0
+    without optimizer state)."""
+    from .network import Network
+
+    where = os.fspath(path)
+    header, arrays = load_model_file(path)
+    if header.get("kind", "network") != "network" or "architecture" not in header:
+        raise ModelFileError(f"{where}: not an npdeep network file (kind {header.get('kind')!r})")
+    try:
+        net = Network.from_config(header["architecture"])
+        missing = [k for k in net.layout.keys if k not in arrays]
+        if missing:
+            raise ModelFileError(f"{where}: arrays {missing} missing for the architecture")
+        net.parameters = {k: arrays[k] for k in net.layout.keys}
+    except ModelFileError:
+        raise
+    except NpdeepError as exc:
+        raise ModelFileError(f"{where}: invalid model: {exc}") from None
+    training = header.get("training")
+    if not training:
+        return Checkpoint(net, None, 0, history=header.get("history"))
+    try:
+        opt_config = dict(training["optimizer"])
+        t = opt_config.pop("t", 0)
+        opt = _optimizers.get(opt_config)
+        opt.load_state(net.layout, t, arrays)
+        sched = _schedules.get(training["schedule"]["config"])
+        if training.get("rng_state"):
+            net.rng.bit_generator.state = json.loads(training["rng_state"])
+        epoch = int(training["epoch"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{where}: invalid training state in the checkpoint: {exc}") from None
+    return Checkpoint(net, opt, epoch, dict(training.get("config", {})), sched,
+                      dict(training["schedule"].get("state") or {}), header.get("history"))
+
+
+def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validation_data=None,
+           callbacks=None, verbose: int = 0, diagnose: bool = True):
+    """Continue training from the checkpoint at ``path`` up to ``epochs`` in total.
+
+    Uses the settings saved with the checkpoint (learning rate, batch size, optimizer and its
+    state, schedule, clipping, validation split, class weights) and its random state, so the
+    final weights equal those of an uninterrupted run. Pass the same ``X`` (n_x, m), ``Y``,
+    ``sample_weight`` and ``validation_data`` as the first run.
+
+    Returns
+    -------
+    Network
+        The trained network; ``net.history`` continues the saved history.
+    """
+    from .training import fit
+
+    ck = load_checkpoint(path)
+    if ck.optimizer is None:
+        raise ModelFileError(
+            f"{os.fspath(path)}: a model file without optimizer state cannot be resumed; save "
+            "checkpoints with npdeep.callbacks.ModelCheckpoint"
+        )
+    c = ck.config
+    fit(ck.network, X, Y, epochs=epochs or c.get("epochs", ck.epoch),
+        learning_rate=c["learning_rate"], batch_size=c.get("batch_size"),
+        optimizer=ck.optimizer, schedule=ck.schedule, clip_norm=c.get("clip_norm"),
+        shuffle=c.get("shuffle", True), sample_weight=sample_weight,
+        class_weight=c.get("class_weight"), validation_data=validation_data,
+        validation_fraction=c.get("validation_fraction") if validation_data is None else None,
+        validation_seed=c.get("validation_seed", 0), callbacks=callbacks, verbose=verbose,
+        diagnose=diagnose,
+        _resume={"epoch": ck.epoch, "history": ck.history, "schedule_state": ck.schedule_state})
+    return ck.network

@@ -1,0 +1,188 @@
+"""Why a deep network does not learn: saturation, dead units, vanishing gradients, stuck cost.
+
+:func:`diagnose` looks at a trained (or untrained) network on a sample of data and reports,
+per hidden layer l, the share of saturated activations (sigmoid, tanh) or dead units (relu),
+the gradient norm ``||dW[l]||`` and the ratio ``||dW[1]|| / ||dW[L]||`` across depth. It
+flags training as **stuck** when the cost sits at the entropy of the class prior (the cost
+of predicting the class frequencies for every sample, which a network reaches by ignoring
+its input) or when the first layers' gradients have vanished, and explains in plain words
+the likely causes and fixes.
+
+>>> import numpy as np, npdeep
+>>> rng = np.random.default_rng(0)
+>>> X, y = rng.normal(size=(4, 64)), (rng.random(64) > 0.5).astype(float)
+>>> net = npdeep.Network([4, 4, 4, 4, 1], activation="sigmoid", init="article", seed=0)
+>>> npdeep.diagnostics.diagnose(net, X, y).stuck
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["diagnose", "Diagnosis", "prior_entropy"]
+
+SATURATION = {"sigmoid": 0.02, "tanh": 0.02}  # |a - bound| below this counts as saturated
+PRIOR_TOLERANCE = 0.02   # cost within 2% of the prior entropy counts as "at the prior"
+VANISHING_RATIO = 1e-3   # ||dW[1]|| / ||dW[L]|| below this counts as vanishing
+
+
+def prior_entropy(net, Y: np.ndarray) -> float | None:
+    """Return the cost of predicting the class frequencies for ``Y`` (n_L, m), or None for
+    regression: ``-sum_k p_k log p_k`` (binary: ``-(p log p + (1-p) log(1-p))``)."""
+    name = net.output_activation.name
+    if name == "softmax":
+        p = Y.mean(axis=1)
+    elif name == "sigmoid":
+        q = Y.mean(axis=1)
+        return float(sum(_h(np.array([v, 1.0 - v])) for v in q))
+    else:
+        return None
+    return float(_h(p))
+
+
+def _h(p: np.ndarray) -> float:
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
+
+
+@dataclass
+class Diagnosis:
+    """What :func:`diagnose` found.
+
+    Attributes
+    ----------
+    layers : list of dict
+        One per layer l = 1..L: ``layer``, ``activation``, ``units``, ``saturated`` (share of
+        activations at the flat ends of sigmoid/tanh, or None), ``dead`` (share of relu units
+        that output 0 for every sample, or None), ``gradient_norm`` (``||dW[l]||``).
+    gradient_ratio : float
+        ``||dW[1]|| / ||dW[L]||``; far below 1 means vanishing gradients.
+    cost : float
+        The cost on the data (without the L2 term).
+    prior_entropy : float or None
+    stuck : bool
+    reasons, warnings : list of str
+        Why it looks stuck; plain-words warnings with causes and fixes.
+    """
+
+    layers: list = field(default_factory=list)
+    gradient_ratio: float = float("nan")
+    cost: float = float("nan")
+    prior_entropy: float | None = None
+    stuck: bool = False
+    reasons: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"{'layer':>5} {'activation':<11}{'units':>6}{'saturated':>11}{'dead':>7}"
+                 f"{'||dW||':>11}"]
+        for r in self.layers:
+            sat = "-" if r["saturated"] is None else f"{r['saturated']:.0%}"
+            dead = "-" if r["dead"] is None else f"{r['dead']:.0%}"
+            lines.append(f"{r['layer']:>5} {r['activation']:<11}{r['units']:>6}{sat:>11}"
+                         f"{dead:>7}{r['gradient_norm']:>11.2e}")
+        lines.append(f"gradient ratio ||dW[1]|| / ||dW[L]|| = {self.gradient_ratio:.2e}")
+        prior = "" if self.prior_entropy is None else \
+            f" (entropy of the class prior {self.prior_entropy:.4f})"
+        lines.append(f"cost {self.cost:.4f}{prior}")
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"layers": self.layers, "gradient_ratio": self.gradient_ratio, "cost": self.cost,
+                "prior_entropy": self.prior_entropy, "stuck": self.stuck,
+                "reasons": list(self.reasons), "warnings": list(self.warnings)}
+
+
+def _layer_rows(net, X, grads) -> list[dict]:
+    _, cache = net.forward(X)
+    rows = []
+    for l in range(1, net.L + 1):  # noqa: E741
+        g = net.activations[l].name
+        A = cache[f"a{l}"]
+        saturated = dead = None
+        if g == "sigmoid" and l < net.L:
+            eps = SATURATION[g]
+            saturated = float(np.mean((A < eps) | (A > 1.0 - eps)))
+        elif g == "tanh" and l < net.L:
+            saturated = float(np.mean(np.abs(A) > 1.0 - SATURATION[g]))
+        elif g == "relu" and l < net.L:
+            dead = float(np.mean(~(A > 0).any(axis=1)))
+        rows.append({"layer": l, "activation": g, "units": net.units[l], "saturated": saturated,
+                     "dead": dead, "gradient_norm": float(np.linalg.norm(grads[f"dW{l}"]))})
+    return rows
+
+
+def _causes(net, history, rows) -> list[str]:
+    causes = []
+    if net.init in ("article", "normal"):
+        what = "all-positive uniform [0, 1)" if net.init == "article" else "tiny (std 0.01)"
+        causes.append(f"initialization: init={net.init!r} draws {what} weights, which push "
+                      "deep layers to the same output for every sample; use init='glorot' "
+                      "(sigmoid/tanh) or 'he' (relu)")
+    hidden = {r["activation"] for r in rows[:-1]}
+    if "sigmoid" in hidden and net.L >= 3:
+        causes.append("activation: sigmoid hidden layers scale gradients by at most 0.25 per "
+                      "layer, so they vanish with depth; use activation='relu' or 'tanh'")
+    if any((r["saturated"] or 0) > 0.5 for r in rows):
+        causes.append("saturation: over half the activations of some layer sit at the flat "
+                      "ends of the activation, where the derivative is ~0")
+    if any((r["dead"] or 0) > 0.5 for r in rows):
+        causes.append("dead units: over half the relu units of some layer never activate; "
+                      "lower the learning rate or use leaky_relu")
+    opt = getattr(history, "optimizer_name", None)
+    lr = getattr(history, "initial_learning_rate", None)
+    if opt in (None, "sgd"):
+        small = f" with learning rate {lr:g}" if lr is not None else ""
+        causes.append(f"optimizer: plain gradient descent{small} barely moves a flat cost; "
+                      "use optimizer='adam' (or a larger learning_rate)")
+    return causes
+
+
+def diagnose(net, X, Y, history=None) -> Diagnosis:
+    """Diagnose ``net`` on ``X`` (n_x, m) and ``Y`` (n_L, m, or labels (m,)).
+
+    Parameters
+    ----------
+    history : History, optional
+        The training history: the cost's trend is taken into account when present.
+
+    Returns
+    -------
+    Diagnosis
+        Printable; ``.stuck``, ``.reasons`` and ``.warnings`` hold the verdict in words.
+    """
+    X = net.check_X(X)
+    Y = net.check_Y(Y, X.shape[1])
+    grads = net.gradients(X, Y)
+    rows = _layer_rows(net, X, grads)
+    cost = net.cost(X, Y) - net.l2_cost(X.shape[1])
+    first, last = rows[0]["gradient_norm"], rows[-1]["gradient_norm"]
+    ratio = first / last if last > 0 else (math.inf if first > 0 else float("nan"))
+    diag = Diagnosis(layers=rows, gradient_ratio=ratio, cost=float(cost),
+                     prior_entropy=prior_entropy(net, Y))
+    costs = [c for c in (getattr(history, "history", {}) or {}).get("cost", [])
+             if c is not None and math.isfinite(c)]
+    moved = len(costs) >= 2 and abs(costs[0] - costs[-1]) > PRIOR_TOLERANCE * abs(costs[0])
+    H = diag.prior_entropy
+    if H is not None and H > 0 and abs(cost - H) <= PRIOR_TOLERANCE * H:
+        diag.reasons.append(
+            f"the cost {cost:.4f} sits at {H:.4f}, the entropy of the class prior: the network "
+            "predicts the class frequencies for every sample, ignoring its input"
+            + ("" if moved or not costs else f", and it has held there for {len(costs)} epochs"))
+    if net.L >= 2 and ratio < VANISHING_RATIO:
+        diag.reasons.append(
+            f"vanishing gradients: ||dW[1]|| / ||dW[L]|| = {ratio:.1e}, the first layers "
+            "barely receive any gradient")
+    if diag.reasons:
+        diag.stuck = True
+        causes = _causes(net, history, rows)
+        text = "training looks stuck: " + "; ".join(diag.reasons) + "."
+        if causes:
+            text += " Likely causes and fixes: " + " | ".join(causes) + "."
+        diag.warnings.append(text)
+    return diag

@@ -1,0 +1,248 @@
+"""Callbacks that watch a logged quantity or write files: early stopping, checkpoints, logs.
+
+All follow the protocol of :mod:`npdeep.callbacks` (and are importable from there).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+
+import numpy as np
+
+from ._validation import check_positive_int
+from .callbacks import Callback
+from .errors import ConfigurationError
+
+__all__ = ["EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger"]
+
+
+def _check_min_delta(value) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+        and value >= 0
+    if not ok:
+        raise ConfigurationError(f"min_delta must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+class _Monitor:
+    """Track the best value of a logged quantity (``mode`` 'min', 'max' or 'auto')."""
+
+    def __init__(self, monitor: str, mode: str, min_delta: float):
+        if not isinstance(monitor, str) or not monitor:
+            raise ConfigurationError(f"monitor must be a logged name like 'val_cost', got "
+                                     f"{monitor!r}")
+        if mode not in ("auto", "min", "max"):
+            raise ConfigurationError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        if mode == "auto":
+            mode = "max" if monitor.endswith(("accuracy", "r2")) else "min"
+        self.monitor, self.mode, self.min_delta = monitor, mode, min_delta
+        self.reset()
+
+    def reset(self) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch: int | None = None
+        self.used: str | None = None
+
+    def value(self, logs: dict):
+        """Return the monitored value; ``val_x`` falls back to ``x`` without validation data."""
+        if self.monitor in logs:
+            self.used = self.monitor
+        elif self.monitor.startswith("val_") and self.monitor[4:] in logs:
+            self.used = self.monitor[4:]
+        else:
+            raise ConfigurationError(
+                f"monitor {self.monitor!r} is not logged; logged names: "
+                f"{[k for k in logs if k != 'gradient_norms']}"
+            )
+        return logs[self.used]
+
+    def improved(self, value, epoch: int) -> bool:
+        if value is None or not math.isfinite(value):
+            return False
+        better = (value < self.best - self.min_delta) if self.mode == "min" else \
+            (value > self.best + self.min_delta)
+        if better:
+            self.best, self.best_epoch = float(value), epoch
+        return better
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
+
+    At the end of training (stopped early or not) the network gets back the weights of the
+    epoch with the best monitored value, and ``trainer.stop_reason`` says why it stopped.
+
+    Parameters
+    ----------
+    monitor : str
+        A logged name; ``'val_cost'`` falls back to ``'cost'`` without validation data.
+    patience : int >= 0
+        Epochs without improvement tolerated before stopping.
+    min_delta : float >= 0
+        Smaller changes do not count as improvements.
+    mode : {'auto', 'min', 'max'}
+        'auto': maximise names ending in accuracy or r2, minimise the rest.
+    """
+
+    def __init__(self, monitor: str = "val_cost", patience: int = 10, min_delta: float = 0.0,
+                 mode: str = "auto"):
+        self.patience = check_positive_int(patience, "patience", minimum=0)
+        self.min_delta = _check_min_delta(min_delta)
+        self.tracker = _Monitor(monitor, mode, self.min_delta)
+        self.best_weights: np.ndarray | None = None
+        self.stopped_epoch: int | None = None
+
+    @property
+    def best(self) -> float:
+        return self.tracker.best
+
+    @property
+    def best_epoch(self) -> int | None:
+        return self.tracker.best_epoch
+
+    def on_train_begin(self, logs):
+        self.tracker.reset()
+        self.wait = 0
+        self.stopped_epoch = None
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs):
+        value = self.tracker.value(logs)
+        if self.tracker.improved(value, epoch):
+            self.wait = 0
+            flat = self.network.parameters.flat
+            if self.best_weights is None:
+                self.best_weights = flat.copy()
+            else:
+                np.copyto(self.best_weights, flat)
+            return
+        self.wait += 1
+        if self.wait > self.patience and not self.trainer.stop_training:
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = (
+                f"early stopping at epoch {epoch + 1}: {self.tracker.used} did not improve by "
+                f"more than {self.min_delta:g} for {self.wait} epochs; best "
+                f"{self.tracker.best:.6g} at epoch {self.tracker.best_epoch + 1}, whose weights "
+                "were restored"
+            )
+
+    def on_train_end(self, logs):
+        if self.best_weights is not None:
+            self.network.parameters.flat[...] = self.best_weights
+
+
+class ModelCheckpoint(Callback):
+    """Save a resumable checkpoint: the model, the optimizer state and the random state.
+
+    Writes are atomic (:func:`npdeep.io.save_model_file`): an interrupted save leaves the
+    previous file intact. The file loads with :func:`npdeep.load` (the network) and
+    :func:`npdeep.checkpoint.load_checkpoint` / :func:`npdeep.checkpoint.resume` (everything).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        May contain ``{epoch}`` (1-based), e.g. ``"ckpt-{epoch:03d}.npz"``.
+    save_best_only : bool
+        Save only when ``monitor`` improves; otherwise every ``every`` epochs.
+    every : int >= 1
+    monitor, mode : see :class:`EarlyStopping`.
+    """
+
+    def __init__(self, path, save_best_only: bool = False, every: int = 1,
+                 monitor: str = "val_cost", mode: str = "auto"):
+        self.path = os.fspath(path)
+        self.save_best_only = bool(save_best_only)
+        self.every = check_positive_int(every, "every")
+        self.tracker = _Monitor(monitor, mode, 0.0)
+        self.last_saved: str | None = None
+
+    def on_train_begin(self, logs):
+        self.tracker.reset()
+
+    def on_epoch_end(self, epoch, logs):
+        if self.save_best_only:
+            if not self.tracker.improved(self.tracker.value(logs), epoch):
+                return
+        elif (epoch + 1) % self.every:
+            return
+        from .checkpoint import save_checkpoint
+
+        path = self.path.format(epoch=epoch + 1)
+        save_checkpoint(path, self.network, self.trainer, epoch=epoch + 1)
+        self.last_saved = path
+
+
+def _flatten(logs: dict) -> dict:
+    row = {}
+    for key, value in logs.items():
+        if isinstance(value, (list, tuple)):
+            for i, v in enumerate(value, start=1):
+                row[f"{key[:-1] if key.endswith('s') else key}_{i}"] = v
+        else:
+            row[key] = value
+    return row
+
+
+class CSVLogger(Callback):
+    """Write one CSV row per epoch (gradient norms as ``gradient_norm_1..L`` columns).
+
+    Appends when training resumes (``initial_epoch > 0``) and the file exists.
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self._file = None
+        self._writer = None
+
+    def on_train_begin(self, logs):
+        append = logs.get("initial_epoch", 0) > 0 and os.path.exists(self.path)
+        self._file = open(self.path, "a" if append else "w", newline="", encoding="utf-8")
+        self._writer = None
+        self._append = append
+
+    def on_epoch_end(self, epoch, logs):
+        row = {"epoch": epoch + 1, **_flatten(logs)}
+        if self._writer is None:
+            self._writer = csv.DictWriter(self._file, fieldnames=list(row), extrasaction="ignore")
+            if not self._append:
+                self._writer.writeheader()
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def on_train_end(self, logs):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class JSONLogger(Callback):
+    """Write one JSON object per epoch per line (JSON Lines); non-finite numbers as null."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self._file = None
+
+    def on_train_begin(self, logs):
+        append = logs.get("initial_epoch", 0) > 0 and os.path.exists(self.path)
+        self._file = open(self.path, "a" if append else "w", encoding="utf-8")
+
+    def on_epoch_end(self, epoch, logs):
+        def clean(v):
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            if isinstance(v, (list, tuple)):
+                return [clean(x) for x in v]
+            return v
+
+        record = {"epoch": epoch + 1, **{k: clean(v) for k, v in logs.items()}}
+        self._file.write(json.dumps(record, allow_nan=False) + "\n")
+        self._file.flush()
+
+    def on_train_end(self, logs):
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -1,0 +1,226 @@
+"""Learning-rate schedules: the learning rate of each epoch, from the initial one ``lr0``.
+
+| name        | learning rate of epoch e (counted from 0)                                  |
+|-------------|----------------------------------------------------------------------------|
+| constant    | lr0                                                                        |
+| step        | lr0 * factor ** floor(e / step_size)                                       |
+| exponential | lr0 * gamma ** e                                                           |
+| cosine      | min_lr + (lr0 - min_lr) * (1 + cos(pi * min(e, T) / T)) / 2,  T = period   |
+| plateau     | lr multiplied by ``factor`` when ``monitor`` has not improved by more than |
+|             | ``min_delta`` for ``patience`` epochs (never below ``min_lr``)             |
+
+The training loop calls :meth:`Schedule.learning_rate` at the start of every epoch and
+:meth:`Schedule.update` with the epoch's logs at its end. Only ``plateau`` keeps state, and
+:meth:`Schedule.get_state` / :meth:`Schedule.set_state` carry it through a checkpoint.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ._validation import check_fraction, check_positive_int
+from .errors import ConfigurationError
+
+__all__ = ["Schedule", "Constant", "StepDecay", "ExponentialDecay", "CosineDecay",
+           "ReduceOnPlateau", "get", "NAMES"]
+
+
+def _check_factor(value, name: str) -> float:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value) \
+        and 0 < value <= 1
+    if not ok:
+        raise ConfigurationError(f"{name} must be in (0, 1], got {value!r}")
+    return float(value)
+
+
+def _check_nonneg(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
+            or value < 0:
+        raise ConfigurationError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+class Schedule:
+    """Base class: ``learning_rate(epoch, lr0)`` gives the rate of an epoch."""
+
+    name = ""
+
+    def learning_rate(self, epoch: int, lr0: float) -> float:
+        raise NotImplementedError
+
+    def update(self, epoch: int, logs: dict) -> None:
+        """Observe the epoch's logs (used by stateful schedules)."""
+
+    def get_state(self) -> dict:
+        return {}
+
+    def set_state(self, state: dict) -> None:
+        """Restore :meth:`get_state`'s dict."""
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Schedule):
+    """The same learning rate every epoch."""
+
+    name = "constant"
+
+    def learning_rate(self, epoch, lr0):
+        return lr0
+
+
+class StepDecay(Schedule):
+    """``lr0 * factor ** floor(epoch / step_size)``."""
+
+    name = "step"
+
+    def __init__(self, step_size: int = 10, factor: float = 0.5):
+        self.step_size = check_positive_int(step_size, "step_size")
+        self.factor = _check_factor(factor, "factor")
+
+    def learning_rate(self, epoch, lr0):
+        return lr0 * self.factor ** (epoch // self.step_size)
+
+    def get_config(self):
+        return {"name": self.name, "step_size": self.step_size, "factor": self.factor}
+
+
+class ExponentialDecay(Schedule):
+    """``lr0 * gamma ** epoch``."""
+
+    name = "exponential"
+
+    def __init__(self, gamma: float = 0.95):
+        self.gamma = _check_factor(gamma, "gamma")
+
+    def learning_rate(self, epoch, lr0):
+        return lr0 * self.gamma**epoch
+
+    def get_config(self):
+        return {"name": self.name, "gamma": self.gamma}
+
+
+class CosineDecay(Schedule):
+    """Half a cosine from ``lr0`` down to ``min_lr`` over ``period`` epochs, then ``min_lr``.
+
+    ``period=None`` takes the run's number of epochs (set by the training loop).
+    """
+
+    name = "cosine"
+
+    def __init__(self, period: int | None = None, min_lr: float = 0.0):
+        self.period = None if period is None else check_positive_int(period, "period")
+        self.min_lr = _check_nonneg(min_lr, "min_lr")
+        self._default_period = 1
+
+    def set_epochs(self, epochs: int) -> None:
+        """Called by the training loop with the total number of epochs."""
+        self._default_period = max(1, int(epochs))
+
+    def learning_rate(self, epoch, lr0):
+        T = self.period or self._default_period
+        return self.min_lr + (lr0 - self.min_lr) * 0.5 * (1.0 + math.cos(math.pi * min(epoch, T)
+                                                                          / T))
+
+    def get_config(self):
+        return {"name": self.name, "period": self.period, "min_lr": self.min_lr}
+
+
+class ReduceOnPlateau(Schedule):
+    """Multiply the learning rate by ``factor`` when ``monitor`` stalls for ``patience`` epochs.
+
+    Parameters
+    ----------
+    monitor : str
+        A logged quantity to minimise (``'val_cost'`` falls back to ``'cost'`` when there is
+        no validation data).
+    factor : float in (0, 1)
+    patience : int >= 0
+    min_delta : float >= 0
+        Improvements smaller than this do not count.
+    min_lr : float >= 0
+    """
+
+    name = "plateau"
+
+    def __init__(self, monitor: str = "val_cost", factor: float = 0.5, patience: int = 5,
+                 min_delta: float = 1e-4, min_lr: float = 0.0):
+        self.monitor = monitor
+        self.factor = check_fraction(factor, "factor", low_inclusive=False)
+        self.patience = check_positive_int(patience, "patience", minimum=0)
+        self.min_delta = _check_nonneg(min_delta, "min_delta")
+        self.min_lr = _check_nonneg(min_lr, "min_lr")
+        self.scale = 1.0
+        self.best = math.inf
+        self.wait = 0
+
+    def learning_rate(self, epoch, lr0):
+        return max(lr0 * self.scale, self.min_lr)
+
+    def update(self, epoch, logs):
+        value = logs.get(self.monitor, logs.get("cost") if self.monitor == "val_cost" else None)
+        if value is None or not math.isfinite(value):
+            return
+        if value < self.best - self.min_delta:
+            self.best, self.wait = float(value), 0
+        else:
+            self.wait += 1
+            if self.wait > self.patience:
+                self.scale *= self.factor
+                self.wait = 0
+
+    def get_state(self):
+        return {"scale": self.scale, "best": self.best if math.isfinite(self.best) else None,
+                "wait": self.wait}
+
+    def set_state(self, state):
+        self.scale = float(state.get("scale", 1.0))
+        best = state.get("best")
+        self.best = math.inf if best is None else float(best)
+        self.wait = int(state.get("wait", 0))
+
+    def get_config(self):
+        return {"name": self.name, "monitor": self.monitor, "factor": self.factor,
+                "patience": self.patience, "min_delta": self.min_delta, "min_lr": self.min_lr}
+
+
+_REGISTRY: dict[str, type[Schedule]] = {
+    "constant": Constant, "step": StepDecay, "exponential": ExponentialDecay,
+    "cosine": CosineDecay, "plateau": ReduceOnPlateau,
+}
+_ALIASES = {"reduce_on_plateau": "plateau", "none": "constant"}
+
+#: The valid schedule names (alias: reduce_on_plateau for plateau).
+NAMES: tuple[str, ...] = tuple(_REGISTRY)
+
+
+def get(spec) -> Schedule:
+    """Return a schedule from a name, a config dict, a Schedule (as is) or None (constant)."""
+    if spec is None:
+        return Constant()
+    if isinstance(spec, Schedule):
+        return spec
+    config: dict = {}
+    if isinstance(spec, dict):
+        config = dict(spec)
+        spec = config.pop("name", None)
+    if not isinstance(spec, str):
+        raise ConfigurationError(
+            f"schedule must be a name or a Schedule, got {spec!r}; valid names: "
+            f"{', '.join(NAMES)}"
+        )
+    key = _ALIASES.get(spec.lower(), spec.lower())
+    if key not in _REGISTRY:
+        raise ConfigurationError(f"unknown schedule {spec!r}; valid names: {', '.join(NAMES)}")
+    try:
+        return _REGISTRY[key](**config)
+    except TypeError as exc:
+        raise ConfigurationError(f"invalid options for schedule {key!r}: {exc}") from None

@@ -1,0 +1,168 @@
+"""What the training loop needs around the data: validation splits, class weights, metrics.
+
+All arrays are features x samples: ``X`` (n_x, m), ``Y`` (n_L, m).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._validation import as_numeric_array, check_fraction
+from .errors import ConfigurationError, DataError
+
+__all__ = ["class_labels", "class_sample_weight", "validation_split", "metric_name",
+           "Metric"]
+
+
+def _is_classifier(net) -> bool:
+    return net.output_activation.name in ("sigmoid", "softmax")
+
+
+def class_labels(net, Y: np.ndarray) -> np.ndarray:
+    """Return the class index of each sample, shape (m,), for a classification ``Y`` (n_L, m).
+
+    softmax: ``argmax`` of the one-hot rows; one sigmoid unit: the 0/1 value. Raises
+    ConfigurationError for other outputs (several sigmoid units, regression).
+    """
+    name = net.output_activation.name
+    if name == "softmax":
+        return Y.argmax(axis=0)
+    if name == "sigmoid" and Y.shape[0] == 1:
+        return (Y[0] > 0.5).astype(np.intp)
+    raise ConfigurationError(
+        "class weights and stratified validation need a classification network (a softmax "
+        f"output, or one sigmoid unit), this one's output is {name!r} with {Y.shape[0]} units"
+    )
+
+
+def _classes(net) -> list[int]:
+    return list(range(net.units[-1])) if net.output_activation.name == "softmax" else [0, 1]
+
+
+def class_sample_weight(net, Y: np.ndarray, class_weight) -> np.ndarray:
+    """Return per-sample weights (m,) from ``class_weight``: a dict ``{class: weight}`` or
+    ``'balanced'`` (``m / (n_classes * count[c])`` for the classes present).
+    """
+    labels = class_labels(net, Y)
+    classes = _classes(net)
+    table = np.ones(len(classes))
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ConfigurationError(
+                f"class_weight must be a dict {{class: weight}} or 'balanced', got {class_weight!r}"
+            )
+        counts = np.bincount(labels, minlength=len(classes)).astype(np.float64)
+        present = counts > 0
+        table[present] = labels.shape[0] / (present.sum() * counts[present])
+        return table[labels]
+    if not isinstance(class_weight, dict):
+        raise ConfigurationError(
+            f"class_weight must be a dict {{class: weight}} or 'balanced', got {class_weight!r}"
+        )
+    unknown = []
+    for key, weight in class_weight.items():
+        k = int(key) if isinstance(key, str) and key.lstrip("-").isdigit() else key
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k not in classes:
+            unknown.append(key)
+            continue
+        if isinstance(weight, bool) or not isinstance(weight, numbers.Real) \
+                or not np.isfinite(weight) or weight < 0:
+            raise ConfigurationError(
+                f"class_weight[{key!r}] must be a finite number >= 0, got {weight!r}"
+            )
+        table[int(k)] = float(weight)
+    if unknown:
+        raise DataError(
+            f"class_weight has weights for unknown classes {unknown}; the network's classes "
+            f"are {classes}"
+        )
+    return table[labels]
+
+
+def validation_split(net, X, Y, fraction, seed) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(train_idx, val_idx)``: a seeded split of the m samples, stratified by class.
+
+    For classification each class gives ``round(fraction * count)`` samples (at least one
+    when it has two or more); otherwise a plain seeded draw of ``round(fraction * m)``.
+    Both index arrays are sorted.
+    """
+    fraction = check_fraction(fraction, "validation_fraction", low_inclusive=False)
+    rng = np.random.default_rng(seed)
+    m = X.shape[1]
+    if _is_classifier(net) and (net.output_activation.name == "softmax" or Y.shape[0] == 1):
+        labels = class_labels(net, Y)
+        chosen = []
+        for c in np.unique(labels):
+            idx = np.flatnonzero(labels == c)
+            k = int(round(fraction * idx.size))
+            if k == 0 and idx.size >= 2:
+                k = 1
+            k = min(k, idx.size - 1)
+            if k > 0:
+                chosen.append(rng.permutation(idx)[:k])
+        val = np.sort(np.concatenate(chosen)) if chosen else np.empty(0, np.intp)
+    else:
+        k = min(int(round(fraction * m)), m - 1)
+        val = np.sort(rng.permutation(m)[:k])
+    if val.size == 0:
+        raise DataError(
+            f"validation_fraction={fraction} leaves no validation sample out of m = {m}"
+        )
+    train = np.setdiff1d(np.arange(m), val, assume_unique=True)
+    return train, val
+
+
+def metric_name(net) -> str:
+    """``'accuracy'`` for sigmoid/softmax outputs, ``'r2'`` (coefficient of determination)
+    otherwise."""
+    return "accuracy" if _is_classifier(net) else "r2"
+
+
+class Metric:
+    """Accumulate the metric over batches: correct counts, or squared errors for r2.
+
+    ``add(A, Y)`` takes outputs ``A`` (n_L, m) and targets ``Y`` (n_L, m).
+    """
+
+    def __init__(self, net, Y_all: np.ndarray | None = None):
+        self.kind = net.output_activation.name
+        self.name = metric_name(net)
+        self.total = 0.0
+        self.count = 0
+        self.sst = None
+        if self.name == "r2" and Y_all is not None:
+            centred = Y_all - Y_all.mean(axis=1, keepdims=True)
+            self.sst = float(np.vdot(centred, centred))
+
+    def add(self, A: np.ndarray, Y: np.ndarray) -> None:
+        if self.kind == "softmax":
+            self.total += np.count_nonzero(A.argmax(axis=0) == Y.argmax(axis=0))
+            self.count += A.shape[1]
+        elif self.kind == "sigmoid":
+            self.total += np.count_nonzero((A > 0.5) == (Y > 0.5))
+            self.count += A.size
+        else:
+            diff = A - Y
+            self.total += float(np.vdot(diff, diff))
+            self.count += A.size
+
+    def result(self) -> float:
+        if self.name == "r2":
+            if not self.sst:
+                return float("nan")
+            return 1.0 - self.total / self.sst
+        return self.total / max(self.count, 1)
+
+
+def check_validation_data(net, validation_data):
+    """Return ``(X_val (n_x, m_val), Y_val (n_L, m_val))`` checked against the network."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise ConfigurationError(
+            "validation_data must be a pair (X_val, Y_val) with X_val (n_x, m_val), got "
+            f"{type(validation_data).__name__}"
+        )
+    Xv = net.check_X(as_numeric_array(validation_data[0], "validation X"), "validation X")
+    Yv = net.check_Y(validation_data[1], Xv.shape[1], "validation Y")
+    return Xv, Yv
