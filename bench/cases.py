@@ -89,12 +89,16 @@ def _config(ctx: Context, config_id: str, params: dict[str, Any],
 
 def _classification_data(rng: np.random.Generator, n_x: int, n_classes: int, m: int,
                           dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Random data in both layouts: ``X: (n_x, m)``, one-hot ``Y: (n_L, m)``, rows, labels."""
-    X = rng.random((n_x, m), dtype=np.float32).astype(dtype, copy=False)
+    """Random data for both layouts: ``X: (n_x, m)``, one-hot ``Y: (n_L, m)``, rows, labels.
+
+    The samples are stored once, as rows ``X_rows: (m, n_x)`` (how data sets arrive), and
+    npdeep gets ``X = X_rows.T``, the call a user with such data writes (``fit(data.T, ...)``).
+    """
+    X_rows = rng.random((m, n_x), dtype=np.float32).astype(dtype, copy=False)
     labels = rng.integers(n_classes, size=m)
     Y = np.zeros((n_classes, m), dtype)
     Y[labels, np.arange(m)] = 1
-    return X, Y, np.ascontiguousarray(X.T), labels
+    return X_rows.T, Y, X_rows, labels
 
 
 def _training_builders(ctx: Context, layers: list[int], X: np.ndarray, Y: np.ndarray,
@@ -133,6 +137,13 @@ def case_a(ctx: Context) -> dict[str, Any]:
             targets = {}
             if batch == 128 and optimizer == "sgd":
                 targets = {"npdeep/torch": 1.5, "npdeep/sklearn": 2.0}
+                # the same epoch from a C-ordered (n_x, m) array (features-major in memory)
+                builders["npdeep_Corder"] = lambda b=batch, o=optimizer, lr=lr: \
+                    numpy_side.npdeep_fit(
+                        "npdeep_Corder", numpy_side.npdeep_network(
+                            MLP, activation="relu", output_activation="softmax",
+                            loss="categorical_crossentropy", dtype="float32", seed=ctx.seed),
+                        np.ascontiguousarray(X), Y, batch_size=b, optimizer=o, learning_rate=lr)
             if batch == 1024 and optimizer == "sgd":
                 targets = {"npdeep/gemm_ceiling": 0.9}
             config = _config(
@@ -142,7 +153,8 @@ def case_a(ctx: Context) -> dict[str, Any]:
                 builders,
                 {"npdeep/torch": ["npdeep", "torch"], "npdeep/sklearn": ["npdeep", "sklearn"],
                  "npdeep/gemm_ceiling": ["npdeep", "gemm_ceiling"],
-                 "torch/gemm_ceiling": ["torch", "gemm_ceiling"]},
+                 "torch/gemm_ceiling": ["torch", "gemm_ceiling"],
+                 "npdeep_Corder/npdeep": ["npdeep_Corder", "npdeep"]},
                 targets)
             _add_ceiling(config)
             configs.append(config)

@@ -64,7 +64,7 @@ def _epoch_npdeep(m: int, batch: int, lr: float) -> Callable[[], None]:
     from bench.numpy_side import npdeep_network
 
     rng = np.random.default_rng(0)
-    X = rng.random((LAYERS[0], m), dtype=np.float32)
+    X = rng.random((m, LAYERS[0]), dtype=np.float32).T  # as a user with rows passes it
     Y = np.zeros((LAYERS[-1], m), np.float32)
     Y[rng.integers(LAYERS[-1], size=m), np.arange(m)] = 1.0
     net = npdeep_network(LAYERS, activation="relu", output_activation="softmax",
