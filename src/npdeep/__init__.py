@@ -4,7 +4,9 @@ The public API::
 
     Network(units, activation=..., output_activation=..., loss=..., init=..., dtype=..., seed=...)
     gradient_check(net, X, Y)
-    load(path)
+    save(obj, path) / load(path)       # Network, DeepClassifier/DeepRegressor, or a Pipeline
+    DeepClassifier(...), DeepRegressor(...)   # scikit-learn estimators (samples as rows)
+    to_onnx(model, path=None)          # ONNX export (needs the ``onnx`` extra)
 
 Arrays follow the article: X is (n_x, m), features x samples; W[l] is (n[l], n[l-1]).
 """
@@ -24,8 +26,26 @@ from .serialization import load, save
 
 __version__ = "0.1.0"
 
+_LAZY = {  # imported on first use, so ``import npdeep`` does not import scikit-learn or onnx
+    "DeepClassifier": ("npdeep.estimators", "DeepClassifier"),
+    "DeepRegressor": ("npdeep.estimators", "DeepRegressor"),
+    "to_onnx": ("npdeep.onnx_export", "to_onnx"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'npdeep' has no attribute {name!r}")
+
 __all__ = [
     "Network",
+    "DeepClassifier",
+    "DeepRegressor",
+    "to_onnx",
     "gradient_check",
     "GradientCheckResult",
     "load",

@@ -16,7 +16,7 @@ from .callbacks import History
 from .errors import ModelFileError, NpdeepError
 from .io import load_model_file, save_model_file
 
-__all__ = ["save", "load", "save_network", "load_network", "read_header"]
+__all__ = ["save", "load", "save_network", "load_network", "read_header", "expected_shapes"]
 
 
 def save_network(net, path: str | os.PathLike, **extra: Any):
@@ -31,7 +31,8 @@ def save_network(net, path: str | os.PathLike, **extra: Any):
     return save_model_file(path, header, arrays)
 
 
-def _expected_shapes(units: list[int]) -> dict[str, tuple[int, int]]:
+def expected_shapes(units: list[int]) -> dict[str, tuple[int, int]]:
+    """Return ``{'W1': (n[1], n[0]), 'b1': (n[1], 1), ...}`` for ``units``."""
     shapes = {}
     for l in range(1, len(units)):  # noqa: E741
         shapes[f"W{l}"] = (units[l], units[l - 1])
@@ -48,7 +49,7 @@ def read_header(path: str | os.PathLike) -> tuple[dict, dict]:
     units = header["architecture"].get("units")
     if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
         raise ModelFileError(f"{os.fspath(path)}: invalid architecture units {units!r}")
-    expected = _expected_shapes(units)
+    expected = expected_shapes(units)
     if set(arrays) != set(expected):
         raise ModelFileError(
             f"{os.fspath(path)}: arrays {sorted(arrays)} do not match the architecture "
@@ -78,11 +79,32 @@ def load_network(path: str | os.PathLike):
     return net
 
 
-def save(net, path: str | os.PathLike, **extra: Any):
-    """Save a network to ``path`` (see :func:`save_network`)."""
-    return save_network(net, path, **extra)
+def save(obj, path: str | os.PathLike, **extra: Any):
+    """Save a Network, a fitted DeepClassifier/DeepRegressor, or a fitted
+    ``Pipeline(StandardScaler(), ..., Deep*())`` to one model file (see :mod:`npdeep.io`)."""
+    from .network import Network
+
+    if isinstance(obj, Network):
+        return save_network(obj, path, **extra)
+    from .estimators import files
+
+    if type(obj).__name__ == "Pipeline" and hasattr(obj, "steps"):
+        return files.save_pipeline(obj, path, **extra)
+    return files.save_estimator(obj, path, **extra)
 
 
 def load(path: str | os.PathLike):
-    """Load a network from ``path`` (see :func:`load_network`)."""
-    return load_network(path)
+    """Load whatever :func:`save` wrote: a Network, an estimator or a Pipeline."""
+    header, arrays = load_model_file(path)
+    kind = header.get("kind", "network")
+    if kind == "network":
+        return load_network(path)
+    from .estimators import files
+
+    where = f"model file {os.fspath(path)!r}"
+    if kind == "estimator":
+        return files.estimator_from_header(header, arrays, where)
+    if kind == "pipeline":
+        return files.pipeline_from_header(header, arrays, where)
+    raise ModelFileError(f"{where}: unknown kind {kind!r}; expected network, estimator or "
+                         "pipeline")

@@ -324,30 +324,3 @@ class BaseDeepEstimator(BaseEstimator):
                 return Z.T
             A = net.activations[l](Z)
         raise AssertionError("unreachable")
-
-    # ------------------------------------------------------------------------ pickling
-    def __getstate__(self):
-        state = super().__getstate__() if hasattr(super(), "__getstate__") else dict(
-            self.__dict__)
-        state = dict(state)
-        net = state.get("network_")
-        if isinstance(net, Network):
-            state["network_"] = {
-                "config": net.get_config(),
-                "parameters": net.parameters.flat.copy(),
-                "rng_state": net.rng.bit_generator.state,
-            }
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        saved = state.get("network_")
-        if isinstance(saved, dict) and "config" in saved:
-            net = Network.from_config(saved["config"])
-            net.parameters.flat[...] = saved["parameters"]
-            net.rng.bit_generator.state = saved["rng_state"]
-            state["network_"] = net
-        if hasattr(super(), "__setstate__"):
-            super().__setstate__(state)
-        else:
-            self.__dict__.update(state)

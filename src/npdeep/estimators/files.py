@@ -145,7 +145,10 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
         raise ModelFileError(f"{where}: unknown estimator {name!r}; expected one of {list(table)}")
     try:
         params = {k: _from_json(v) for k, v in dict(header["params"]).items()}
+        if isinstance(params.get("hidden_layer_sizes"), list):
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
         est = table[name](**params)
+        est._check_params()
         arch = header["architecture"]
         units = arch["units"]
         if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
@@ -158,6 +161,9 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
             if tuple(arrays[key].shape) != shape:
                 raise ModelFileError(f"{where}: array {key!r} has shape {arrays[key].shape}, "
                                      f"the architecture {units} needs {shape}")
+        if est._units(units[0], units[-1]) != units:
+            raise ModelFileError(f"{where}: hidden_layer_sizes={est.hidden_layer_sizes!r} does "
+                                 f"not match the architecture {units}")
         net = Network.from_config(arch)
         net.parameters = arrays
         est.network_ = net

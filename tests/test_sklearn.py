@@ -1,0 +1,302 @@
+"""DeepClassifier and DeepRegressor: behaviour beyond scikit-learn's generic checks."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes, load_digits, load_iris, make_multilabel_classification
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from npdeep import DeepClassifier, DeepRegressor, Network
+from npdeep.errors import ConfigurationError, DataError
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+def test_npdeep_sklearn_module_exports_the_same_classes():
+    import npdeep.sklearn
+
+    assert npdeep.sklearn.DeepClassifier is DeepClassifier
+    assert npdeep.sklearn.DeepRegressor is DeepRegressor
+
+
+def test_multiclass_learns_iris_and_exposes_learned_attributes(iris):
+    X, y = iris
+    clf = DeepClassifier((16, 8), learning_rate=0.01, max_iter=300, random_state=0).fit(X, y)
+    assert clf.score(X, y) > 0.95
+    assert clf.classes_.tolist() == [0, 1, 2]
+    assert clf.n_features_in_ == 4
+    assert clf.network_.units == [4, 16, 8, 3]
+    assert clf.network_.output_activation.name == "softmax"
+    assert [W.shape for W in clf.coefs_] == [(4, 16), (16, 8), (8, 3)]  # scikit-learn's way
+    assert [b.shape for b in clf.intercepts_] == [(16,), (8,), (3,)]
+    np.testing.assert_array_equal(clf.coefs_[0], clf.network_.parameters["W1"].T)
+    assert clf.n_iter_ == len(clf.loss_curve_) >= 1
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    P = clf.predict_proba(X)
+    assert P.shape == (150, 3)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.classes_[P.argmax(axis=1)], clf.predict(X))
+    np.testing.assert_array_equal(clf.decision_function(X).argmax(axis=1), P.argmax(axis=1))
+
+
+def test_binary_with_string_labels_uses_one_sigmoid_unit(iris):
+    X, y = iris
+    labels = np.where(y == 0, "setosa", "other")
+    clf = DeepClassifier((8,), max_iter=100, random_state=0).fit(X, labels)
+    assert clf.network_.units[-1] == 1
+    assert clf.network_.output_activation.name == "sigmoid"
+    assert clf.classes_.tolist() == ["other", "setosa"]
+    assert clf.score(X, labels) > 0.97
+    d = clf.decision_function(X)
+    assert d.shape == (150,)
+    np.testing.assert_array_equal(clf.classes_[(d > 0).astype(int)], clf.predict(X))
+    P = clf.predict_proba(X)
+    np.testing.assert_allclose(P[:, 1], 1 / (1 + np.exp(-d)), rtol=1e-10)
+
+
+def test_multilabel_indicator_targets():
+    X, Y = make_multilabel_classification(n_samples=200, n_features=10, n_classes=4,
+                                          random_state=0)
+    clf = DeepClassifier((32,), learning_rate=0.01, max_iter=300, random_state=0).fit(X, Y)
+    assert clf.network_.units[-1] == 4
+    assert clf.predict(X).shape == (200, 4)
+    assert clf.predict_proba(X).shape == (200, 4)
+    assert set(np.unique(clf.predict(X))) <= {0, 1}
+    assert (clf.predict(X) == Y).mean() > 0.8
+
+
+def test_multioutput_regression_and_1d_regression():
+    X, y = load_diabetes(return_X_y=True)
+    y = (y - y.mean()) / y.std()
+    Y = np.column_stack([y, -2 * y])
+    reg = DeepRegressor((32,), learning_rate=0.01, max_iter=200, random_state=0).fit(X, Y)
+    assert reg.n_outputs_ == 2
+    assert reg.predict(X).shape == (442, 2)
+    assert reg.score(X, Y) > 0.4
+    single = DeepRegressor((32,), learning_rate=0.01, max_iter=200, random_state=0).fit(X, y)
+    assert single.predict(X).shape == (442,)
+    assert single.score(X, y) > 0.4
+
+
+def test_same_random_state_same_weights_bit_for_bit(iris):
+    X, y = iris
+    a = DeepClassifier((8,), max_iter=20, random_state=3).fit(X, y)
+    b = DeepClassifier((8,), max_iter=20, random_state=3).fit(X, y)
+    np.testing.assert_array_equal(a.network_.parameters.flat, b.network_.parameters.flat)
+
+
+def test_sample_weight_zero_equals_dropping_samples_in_full_batch(iris):
+    X, y = iris
+    w = np.ones(150)
+    w[::3] = 0
+    keep = w > 0
+    params = dict(hidden_layer_sizes=(8,), batch_size=None, max_iter=30, random_state=0,
+                  n_iter_no_change=1000)
+    a = DeepClassifier(**params).fit(X, y, sample_weight=w)
+    b = DeepClassifier(**params).fit(X[keep], y[keep])
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-9, atol=1e-12)
+
+
+def test_class_weight_shifts_predictions_towards_the_heavy_class(iris):
+    X, y = iris
+    yb = (y == 2).astype(int)  # 50 positives, 100 negatives
+    params = dict(hidden_layer_sizes=(4,), max_iter=30, random_state=0)
+    plain = DeepClassifier(**params).fit(X, yb).predict_proba(X)[:, 1].mean()
+    heavy = DeepClassifier(class_weight={0: 1, 1: 10}, **params).fit(X, yb)
+    assert heavy.predict_proba(X)[:, 1].mean() > plain
+    balanced = DeepClassifier(class_weight="balanced", **params).fit(X, yb)
+    assert balanced.predict_proba(X)[:, 1].mean() > plain
+
+
+def test_early_stopping_records_validation_scores_and_keeps_the_best(digits):
+    X, y = digits
+    clf = DeepClassifier((32,), early_stopping=True, validation_fraction=0.2,
+                         n_iter_no_change=3, max_iter=200, random_state=0).fit(X, y)
+    assert len(clf.validation_scores_) == clf.n_iter_ == len(clf.loss_curve_)
+    assert clf.n_iter_ < 200
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.best_validation_score_ > 0.9
+
+
+def test_stops_when_the_training_cost_stalls(iris):
+    X, y = iris
+    clf = DeepClassifier((8,), tol=10.0, n_iter_no_change=2, max_iter=100,
+                         random_state=0).fit(X, y)
+    assert clf.n_iter_ == 3  # the first epoch improves on +inf, the next two do not
+
+
+def test_partial_fit_needs_classes_first_then_refuses_unseen_labels(iris):
+    X, y = iris
+    clf = DeepClassifier((8,), random_state=0)
+    with pytest.raises(DataError, match="classes must be given on the first call"):
+        clf.partial_fit(X, y)
+    clf.partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
+    assert clf.n_iter_ == 1
+    assert clf.network_.units[-1] == 3
+    clf.partial_fit(X, y)
+    assert clf.n_iter_ == 2 and len(clf.loss_curve_) == 2
+    with pytest.raises(DataError, match=r"y contains labels \[7\] that are not in classes_"):
+        clf.partial_fit(X[:3], [0, 1, 7])
+    with pytest.raises(ValueError, match="X has 3 features, but DeepClassifier is expecting 4"):
+        clf.partial_fit(X[:, :3], y)
+    with pytest.raises(DataError, match="differs from classes_"):
+        clf.partial_fit(X, y, classes=[0, 1])
+
+
+def test_partial_fit_continues_the_same_optimizer_state(iris):
+    X, y = iris
+    clf = DeepClassifier((8,), random_state=0)
+    for _ in range(5):
+        clf.partial_fit(X, y, classes=np.unique(y))
+    assert clf.optimizer_.t == 5  # one full batch (150 <= 200) per call, state kept
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+
+
+def test_regressor_partial_fit(iris):
+    X, y = iris
+    reg = DeepRegressor((8,), random_state=0)
+    reg.partial_fit(X, y.astype(float))
+    reg.partial_fit(X, y.astype(float))
+    assert reg.n_iter_ == 2
+    with pytest.raises(ValueError, match="X has 2 features, but DeepRegressor is expecting 4"):
+        reg.partial_fit(X[:, :2], y)
+
+
+def test_warm_start_continues_and_refuses_changes(iris):
+    X, y = iris
+    clf = DeepClassifier((8,), max_iter=5, n_iter_no_change=100, warm_start=True, random_state=0)
+    clf.fit(X, y)
+    first = clf.network_
+    clf.fit(X, y)
+    assert clf.network_ is first
+    assert clf.n_iter_ == 10
+    with pytest.raises(ValueError, match="X has 3 features, but DeepClassifier is expecting 4"):
+        clf.fit(X[:, :3], y)
+    with pytest.raises(DataError, match="not in classes_"):
+        clf.fit(X, y + 1)
+    clf.set_params(hidden_layer_sizes=(9,))
+    with pytest.raises(ConfigurationError, match="cannot change the architecture"):
+        clf.fit(X, y)
+    cold = clone(clf).set_params(warm_start=False).fit(X[:, :3], y)
+    assert cold.n_features_in_ == 3
+
+
+def test_invalid_parameters_raise_messages_that_name_them(iris):
+    X, y = iris
+    cases = [
+        (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes must be a list of positive"),
+        (dict(max_iter=0), "max_iter must be an integer >= 1, got 0"),
+        (dict(batch_size=-1), "batch_size must be 'auto', None"),
+        (dict(activation="swish"), "unknown activation 'swish'"),
+        (dict(optimizer="nope"), "unknown optimizer 'nope'"),
+        (dict(early_stopping=True, validation_fraction=1.5), "validation_fraction must be in"),
+        (dict(tol=-1), "tol must be a number >= 0"),
+    ]
+    for params, message in cases:
+        with pytest.raises(ConfigurationError, match=message):
+            DeepClassifier(**params).fit(X, y)
+
+
+def test_unsupported_targets_are_refused(iris):
+    X, _ = iris
+    with pytest.raises(ValueError, match="Unknown label type"):
+        DeepClassifier().fit(X, np.linspace(0, 1, 150))
+    with pytest.raises(DataError, match="multi-output multi-class"):
+        DeepClassifier().fit(X, np.column_stack([np.arange(150) % 3, np.arange(150) % 4]))
+    with pytest.raises(DataError, match="only one class is present"):
+        DeepClassifier().fit(X, np.zeros(150))
+
+
+def test_pandas_dataframes_keep_feature_names(iris):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    df = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    clf = DeepClassifier((8,), max_iter=50, random_state=0).fit(df, pd.Series(y))
+    assert clf.feature_names_in_.tolist() == ["sl", "sw", "pl", "pw"]
+    np.testing.assert_array_equal(clf.predict(df), clf.predict(X))
+    with pytest.raises(ValueError, match="feature names should match"):
+        clf.predict(df.rename(columns={"sl": "x"}))
+
+
+def test_pipeline_grid_search_and_cross_validation_on_digits(digits):
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), DeepClassifier(max_iter=30, random_state=0))
+    grid = GridSearchCV(
+        pipe,
+        {"deepclassifier__hidden_layer_sizes": [(16,), (32,)],
+         "deepclassifier__learning_rate": [0.001, 0.01]},
+        cv=3, n_jobs=2,
+    ).fit(X, y)
+    assert set(grid.best_params_) == {"deepclassifier__hidden_layer_sizes",
+                                      "deepclassifier__learning_rate"}
+    assert grid.best_score_ > 0.85
+    assert grid.score(X, y) > 0.9
+    scores = cross_val_score(DeepClassifier((16,), learning_rate=0.01, max_iter=20,
+                                            random_state=0), X, y, cv=3)
+    assert scores.shape == (3,) and scores.min() > 0.8
+
+
+def test_pickle_and_joblib_round_trips_predict_and_keep_training(iris, tmp_path):
+    X, y = iris
+    clf = DeepClassifier((8,), max_iter=20, random_state=0).fit(X, y)
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+    copy.partial_fit(X, y)
+    np.testing.assert_array_equal(copy.coefs_[0], copy.network_.parameters["W1"].T)
+    path = tmp_path / "clf.joblib"
+    joblib.dump(clf, path)
+    np.testing.assert_array_equal(joblib.load(path).predict(X), clf.predict(X))
+
+
+def test_joblib_parallel_fits_match_serial_ones(iris):
+    X, y = iris
+    seeds = [0, 1, 2]
+    fit = joblib.delayed(lambda s: DeepClassifier((8,), max_iter=10, random_state=s).fit(X, y))
+    parallel = joblib.Parallel(n_jobs=2)(fit(s) for s in seeds)
+    for s, est in zip(seeds, parallel, strict=True):
+        serial = DeepClassifier((8,), max_iter=10, random_state=s).fit(X, y)
+        np.testing.assert_array_equal(est.predict_proba(X), serial.predict_proba(X))
+
+
+def test_float32_estimator_keeps_float32(iris):
+    X, y = iris
+    clf = DeepClassifier((8,), dtype="float32", max_iter=10, random_state=0).fit(X, y)
+    assert clf.network_.dtype == np.float32
+    assert clf.predict_proba(X).dtype == np.float32
+
+
+def test_options_not_in_training_fit_are_reported(iris):
+    import inspect
+
+    from npdeep.training import fit
+
+    X, y = iris
+    if "clip_norm" in inspect.signature(fit).parameters:
+        clf = DeepClassifier((8,), clip_norm=1.0, max_iter=3, random_state=0).fit(X, y)
+        assert clf.n_iter_ == 3
+    else:
+        with pytest.raises(ConfigurationError, match="clip_norm=1.0 needs a newer"):
+            DeepClassifier((8,), clip_norm=1.0).fit(X, y)
+
+
+def test_network_class_is_what_network_attribute_holds(iris):
+    X, y = iris
+    clf = DeepClassifier((8,), max_iter=2, random_state=0).fit(X, y)
+    assert isinstance(clf.network_, Network)
+    # the network works in the article's orientation: features x samples
+    np.testing.assert_allclose(clf.network_.predict_proba(X.T).T, clf.predict_proba(X))
