@@ -12,7 +12,8 @@ the likely causes and fixes.
 >>> rng = np.random.default_rng(0)
 >>> X, y = rng.normal(size=(4, 64)), (rng.random(64) > 0.5).astype(float)
 >>> net = npdeep.Network([4, 4, 4, 4, 1], activation="sigmoid", init="article", seed=0)
->>> npdeep.diagnostics.diagnose(net, X, y).stuck
+>>> history = net.fit(X, y, epochs=300, learning_rate=0.01)   # the article's plain GD
+>>> history.diagnosis.stuck
 True
 """
 

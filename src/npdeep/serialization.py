@@ -49,6 +49,8 @@ def read_header(path: str | os.PathLike) -> tuple[dict, dict]:
     units = header["architecture"].get("units")
     if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
         raise ModelFileError(f"{os.fspath(path)}: invalid architecture units {units!r}")
+    if header.get("training"):  # a checkpoint (npdeep.checkpoint): skip the optimizer state
+        arrays = {k: v for k, v in arrays.items() if not k.startswith("optimizer.")}
     expected = expected_shapes(units)
     if set(arrays) != set(expected):
         raise ModelFileError(

@@ -1,0 +1,147 @@
+"""Every optimizer: one step against its formula written out by hand, state keys, bad input."""
+
+import numpy as np
+import pytest
+
+import npdeep
+from npdeep import optimizers
+from npdeep.parameters import Layout
+
+LAYOUT = Layout([3, 4, 2], np.float64)
+
+
+@pytest.fixture
+def buffers(rng):
+    theta = rng.normal(size=LAYOUT.size)
+    grads = [rng.normal(size=LAYOUT.size) for _ in range(3)]
+    return theta, grads
+
+
+def run(opt, theta, grads, lr):
+    opt.setup(LAYOUT)
+    theta = theta.copy()
+    with np.errstate(all="raise"):
+        for g in grads:
+            opt.step(theta, g.copy(), lr)
+    return theta
+
+
+def reference(name, theta, grads, lr, **kw):
+    """The update rules written out plainly, step by step."""
+    theta = theta.copy()
+    v = np.zeros_like(theta)
+    s = np.zeros_like(theta)
+    for t, g in enumerate(grads, start=1):
+        if name == "sgd":
+            theta = theta - lr * g
+        elif name == "momentum":
+            v = kw["momentum"] * v + g
+            theta = theta - lr * v
+        elif name == "nesterov":
+            v = kw["momentum"] * v + g
+            theta = theta - lr * (g + kw["momentum"] * v)
+        elif name == "rmsprop":
+            s = kw["rho"] * s + (1 - kw["rho"]) * g**2
+            theta = theta - lr * g / (np.sqrt(s) + kw["epsilon"])
+        elif name in ("adam", "adamw"):
+            if name == "adamw":
+                mask = np.zeros_like(theta)
+                for key in LAYOUT.keys:
+                    if key.startswith("W"):
+                        mask[LAYOUT.slices[key]] = 1
+                theta = theta - lr * kw["weight_decay"] * mask * theta
+            b1, b2 = kw["beta1"], kw["beta2"]
+            v = b1 * v + (1 - b1) * g
+            s = b2 * s + (1 - b2) * g**2
+            m_hat, s_hat = v / (1 - b1**t), s / (1 - b2**t)
+            theta = theta - lr * m_hat / (np.sqrt(s_hat) + kw["epsilon"])
+    return theta
+
+
+CASES = [
+    ("sgd", {}),
+    ("momentum", {"momentum": 0.8}),
+    ("nesterov", {"momentum": 0.7}),
+    ("rmsprop", {"rho": 0.85, "epsilon": 1e-7}),
+    ("adam", {"beta1": 0.8, "beta2": 0.95, "epsilon": 1e-6}),
+    ("adamw", {"beta1": 0.8, "beta2": 0.95, "epsilon": 1e-6, "weight_decay": 0.1}),
+]
+
+
+@pytest.mark.parametrize("name,kw", CASES)
+def test_one_step_matches_formula(name, kw, buffers):
+    theta, grads = buffers
+    got = run(optimizers.get({"name": name, **kw}), theta, grads[:1], lr=0.05)
+    np.testing.assert_allclose(got, reference(name, theta, grads[:1], 0.05, **kw), rtol=1e-12,
+                               atol=1e-15)
+
+
+@pytest.mark.parametrize("name,kw", CASES)
+def test_three_steps_match_formula(name, kw, buffers):
+    theta, grads = buffers
+    got = run(optimizers.get({"name": name, **kw}), theta, grads, lr=0.05)
+    np.testing.assert_allclose(got, reference(name, theta, grads, 0.05, **kw), rtol=1e-12,
+                               atol=1e-15)
+
+
+def test_adam_first_step_is_lr_times_sign():
+    """With bias correction the first Adam step moves every entry by ~lr (sign of -g)."""
+    opt = optimizers.Adam(epsilon=1e-12)
+    opt.setup(LAYOUT)
+    theta = np.zeros(LAYOUT.size)
+    g = np.linspace(-2, 2, LAYOUT.size) + 0.01
+    opt.step(theta, g.copy(), 0.1)
+    np.testing.assert_allclose(theta, -0.1 * np.sign(g), rtol=1e-9)
+
+
+def test_adamw_does_not_decay_biases():
+    opt = optimizers.AdamW(weight_decay=0.5)
+    opt.setup(LAYOUT)
+    theta = np.ones(LAYOUT.size)
+    opt.step(theta, np.zeros(LAYOUT.size), 0.1)
+    views = LAYOUT.views(theta)
+    np.testing.assert_allclose(views["b1"], 1.0)
+    np.testing.assert_allclose(views["W1"], 0.95)
+
+
+def test_state_is_keyed_like_the_parameters():
+    opt = optimizers.Adam()
+    opt.setup(LAYOUT)
+    assert list(opt.state_views("m")) == LAYOUT.keys == ["W1", "b1", "W2", "b2"]
+    assert opt.state_views("v")["W2"].shape == (2, 4)
+    opt.state_views("m")["W1"][...] = 7.0  # a view: writes the flat buffer
+    assert opt.state["m"][LAYOUT.slices["W1"]].min() == 7.0
+    assert "optimizer.m.W1" in opt.state_arrays()
+
+
+def test_fit_accepts_name_or_object(rng):
+    X = rng.normal(size=(3, 20))
+    y = (X[0] > 0).astype(float)
+    net = npdeep.Network([3, 4, 1], activation="tanh", seed=0)
+    opt = optimizers.Nesterov(momentum=0.5)
+    net.fit(X, y, epochs=2, optimizer=opt, diagnose=False)
+    assert opt.t == 2
+    net.fit(X, y, epochs=2, optimizer="rmsprop", diagnose=False)
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"name": "momentum", "momentum": 1.0}, r"momentum must be in \[0, 1\), got 1.0"),
+    ({"name": "nesterov", "momentum": -0.1}, r"momentum must be in \[0, 1\), got -0.1"),
+    ({"name": "adam", "beta1": 1.5}, r"beta1 must be in \[0, 1\), got 1.5"),
+    ({"name": "adamw", "beta2": 1.0}, r"beta2 must be in \[0, 1\), got 1.0"),
+    ({"name": "rmsprop", "rho": 2}, r"rho must be in \[0, 1\), got 2"),
+    ({"name": "adam", "epsilon": 0}, r"epsilon must be a finite number > 0, got 0"),
+    ({"name": "adamw", "weight_decay": -1}, r"weight_decay must be a finite number >= 0"),
+    ({"name": "adam", "betas": 1}, r"invalid options for optimizer 'adam'"),
+])
+def test_bad_hyperparameters(kw, match):
+    with pytest.raises(npdeep.ConfigurationError, match=match):
+        optimizers.get(kw)
+
+
+def test_unknown_name_lists_valid_ones():
+    with pytest.raises(npdeep.ConfigurationError,
+                       match="unknown optimizer 'adagrad'; valid names: sgd, momentum, nesterov, "
+                             "rmsprop, adam, adamw"):
+        optimizers.get("adagrad")
+    assert isinstance(optimizers.get("gd"), optimizers.SGD)

@@ -1,0 +1,63 @@
+"""Learning-rate schedules: values per epoch, plateau state, names, use in fit."""
+
+import math
+
+import numpy as np
+import pytest
+
+import npdeep
+from npdeep import schedules
+
+
+def test_constant_step_exponential_cosine():
+    assert [schedules.get("constant").learning_rate(e, 0.1) for e in (0, 5)] == [0.1, 0.1]
+    step = schedules.StepDecay(step_size=2, factor=0.5)
+    assert [step.learning_rate(e, 1.0) for e in range(5)] == [1, 1, 0.5, 0.5, 0.25]
+    exp = schedules.ExponentialDecay(gamma=0.9)
+    assert exp.learning_rate(3, 2.0) == pytest.approx(2.0 * 0.9**3)
+    cos = schedules.CosineDecay(period=4, min_lr=0.1)
+    assert cos.learning_rate(0, 1.0) == pytest.approx(1.0)
+    assert cos.learning_rate(2, 1.0) == pytest.approx(0.55)
+    assert cos.learning_rate(4, 1.0) == pytest.approx(0.1)
+    assert cos.learning_rate(9, 1.0) == pytest.approx(0.1)
+
+
+def test_cosine_defaults_to_the_run_length(rng):
+    X = rng.normal(size=(2, 16))
+    net = npdeep.Network([2, 3, 1], activation="tanh", seed=0)
+    h = net.fit(X, (X[0] > 0).astype(float), epochs=5, learning_rate=0.1, schedule="cosine",
+                diagnose=False)
+    expected = [0.1 * 0.5 * (1 + math.cos(math.pi * e / 5)) for e in range(5)]
+    np.testing.assert_allclose(h.learning_rate, expected)
+
+
+def test_plateau_reduces_after_patience_and_keeps_state():
+    s = schedules.ReduceOnPlateau(monitor="cost", factor=0.5, patience=1, min_delta=0.0)
+    lrs = []
+    for epoch, cost in enumerate([1.0, 0.9, 0.95, 0.95, 0.95, 0.8]):
+        lrs.append(s.learning_rate(epoch, 1.0))
+        s.update(epoch, {"cost": cost})
+    assert lrs == [1.0, 1.0, 1.0, 1.0, 0.5, 0.5]
+    restored = schedules.ReduceOnPlateau(monitor="cost", factor=0.5, patience=1)
+    restored.set_state(s.get_state())
+    assert restored.get_state() == s.get_state()
+
+
+def test_plateau_monitors_val_cost_or_falls_back_to_cost():
+    s = schedules.get("reduce_on_plateau")
+    s.update(0, {"cost": 1.0})
+    assert s.best == 1.0
+
+
+@pytest.mark.parametrize("spec,match", [
+    ("warmup", "unknown schedule 'warmup'; valid names: constant, step, exponential, cosine, "
+               "plateau"),
+    (3, "schedule must be a name or a Schedule"),
+    ({"name": "step", "factor": 1.5}, r"factor must be in \(0, 1\], got 1.5"),
+    ({"name": "exponential", "gamma": 0}, r"gamma must be in \(0, 1\], got 0"),
+    ({"name": "plateau", "patience": -1}, "patience must be an integer >= 0, got -1"),
+    ({"name": "step", "step_size": 0}, "step_size must be an integer >= 1, got 0"),
+])
+def test_bad_schedules(spec, match):
+    with pytest.raises(npdeep.ConfigurationError, match=match):
+        schedules.get(spec)

@@ -1,0 +1,200 @@
+"""The fit loop: validation, metrics, regularization, clipping, weights, NaN and bad input."""
+
+import numpy as np
+import pytest
+
+import npdeep
+from npdeep import ConfigurationError, DataError
+from npdeep.splits import class_sample_weight, validation_split
+
+
+@pytest.fixture
+def blobs(rng):
+    """Three separable classes, features x samples: X (4, 90), labels (90,)."""
+    centers = rng.normal(scale=3.0, size=(3, 4))
+    y = np.repeat(np.arange(3), 30)
+    X = (centers[y] + rng.normal(size=(90, 4))).T
+    return X, y
+
+
+def net3(**kw):
+    return npdeep.Network([4, 8, 3], activation="tanh", seed=0, **kw)
+
+
+def test_history_logs_every_epoch(blobs):
+    X, y = blobs
+    with np.errstate(all="raise"):
+        h = net3().fit(X, y, epochs=4, learning_rate=0.01, optimizer="adam", batch_size=16,
+                       validation_fraction=0.2, diagnose=False)
+    for key in ("cost", "accuracy", "val_cost", "val_accuracy", "learning_rate",
+                "gradient_norms", "time"):
+        assert len(h.history[key]) == 4, key
+    assert all(len(g) == 2 and min(g) > 0 for g in h.gradient_norms)
+    assert h.learning_rate == [0.01] * 4
+    assert 0 <= h.val_accuracy[-1] <= 1
+
+
+def test_validation_fraction_is_seeded_and_stratified(blobs):
+    X, y = blobs
+    net = net3()
+    Y = net.check_Y(y, 90)
+    tr, va = validation_split(net, X, Y, 0.2, seed=3)
+    tr2, va2 = validation_split(net, X, Y, 0.2, seed=3)
+    np.testing.assert_array_equal(va, va2)
+    assert np.bincount(y[va]).tolist() == [6, 6, 6]
+    assert sorted(np.concatenate([tr, va]).tolist()) == list(range(90))
+
+
+def test_explicit_validation_cost_is_the_network_cost(blobs):
+    X, y = blobs
+    net = net3(l2=0.1)
+    h = net.fit(X[:, :60], y[:60], epochs=3, learning_rate=0.05, optimizer="adam",
+                validation_data=(X[:, 60:], y[60:]), diagnose=False)
+    assert h.val_cost[-1] == net.cost(X[:, 60:], y[60:])
+
+
+def test_full_batch_cost_matches_network_cost(blobs):
+    X, y = blobs
+    net = net3(l2=0.3)
+    J0 = net.cost(X, y)
+    h = net.fit(X, y, epochs=1, learning_rate=0.1, diagnose=False)
+    assert h.cost[0] == pytest.approx(J0, rel=1e-12)
+
+
+def test_l2_in_cost_and_gradient_check(rng):
+    X, Y = rng.normal(size=(3, 10)), rng.random((2, 10))
+    net = npdeep.Network([3, 5, 2], activation="tanh", output_activation="sigmoid", l2=0.7,
+                         seed=1)
+    plain = npdeep.Network([3, 5, 2], activation="tanh", output_activation="sigmoid", seed=1)
+    penalty = 0.7 / (2 * 10) * sum(np.sum(net.parameters[f"W{l}"] ** 2) for l in (1, 2))
+    assert net.cost(X, Y) == pytest.approx(plain.cost(X, Y) + penalty, rel=1e-12)
+    with np.errstate(all="raise"):
+        assert npdeep.gradient_check(net, X, Y).passed
+
+
+def test_sample_and_class_weights_pass_gradient_check(rng, blobs):
+    X, y = blobs
+    X, y = X[:, ::6], y[::6]
+    net = net3(l2=0.05)
+    w = class_sample_weight(net, net.check_Y(y, y.size), {0: 2.0, 2: 0.5})
+    assert w[y == 0].tolist() == [2.0] * int((y == 0).sum())
+    with np.errstate(all="raise"):
+        assert npdeep.gradient_check(net, X, y, sample_weight=w * rng.random(y.size)).passed
+
+
+def test_class_weight_balanced_and_in_fit(blobs):
+    X, y = blobs
+    net = net3()
+    w = class_sample_weight(net, net.check_Y(y[:40], 40), "balanced")  # 30 of class 0, 10 of 1
+    assert w[0] == pytest.approx(40 / (2 * 30)) and w[-1] == pytest.approx(40 / (2 * 10))
+    net.fit(X, y, epochs=2, class_weight={0: 1.0, 1: 3.0}, diagnose=False)
+
+
+def test_weighted_cost_differs_and_zero_weight_ignores_sample(blobs):
+    X, y = blobs
+    a, b = net3(), net3()
+    w = np.ones(90)
+    w[0] = 0.0
+    y2 = y.copy()
+    y2[0] = (y[0] + 1) % 3  # a flipped label that weight 0 must hide
+    ha = a.fit(X, y, epochs=3, learning_rate=0.1, sample_weight=w, diagnose=False)
+    hb = b.fit(X, y2, epochs=3, learning_rate=0.1, sample_weight=w, diagnose=False)
+    np.testing.assert_allclose(ha.cost, hb.cost, rtol=1e-12)
+
+
+def test_dropout_is_off_at_prediction(blobs):
+    X, y = blobs
+    net = net3(dropout=0.5)
+    net.fit(X, y, epochs=2, learning_rate=0.1, batch_size=16, diagnose=False)
+    p1, p2 = net.predict_proba(X), net.predict_proba(X)
+    np.testing.assert_array_equal(p1, p2)
+    W1, b1, W2, b2 = (net.parameters[k] for k in ("W1", "b1", "W2", "b2"))
+    Z2 = W2 @ np.tanh(W1 @ X + b1) + b2
+    expected = np.exp(Z2 - Z2.max(0)) / np.exp(Z2 - Z2.max(0)).sum(0)
+    np.testing.assert_allclose(p1, expected, rtol=1e-10)
+
+
+def test_dropout_changes_training(blobs):
+    X, y = blobs
+    a, b = net3(), net3(dropout=0.5)
+    ha = a.fit(X, y, epochs=2, batch_size=30, diagnose=False)
+    hb = b.fit(X, y, epochs=2, batch_size=30, diagnose=False)
+    assert ha.cost != hb.cost
+
+
+def test_gradient_clipping_bounds_the_step(rng):
+    X = rng.normal(size=(3, 20)) * 50
+    Y = rng.normal(size=(1, 20)) * 100
+    net = npdeep.Network([3, 4, 1], activation="tanh", output_activation="identity", seed=0)
+    before = net.parameters.flat.copy()
+    net.fit(X, Y, epochs=1, learning_rate=0.5, clip_norm=1e-3, diagnose=False)
+    assert np.linalg.norm(net.parameters.flat - before) == pytest.approx(0.5e-3, rel=1e-9)
+
+
+def test_nan_gradients_stop_with_reason_and_keep_last_good_weights(rng):
+    X = rng.normal(size=(2, 16)) * 1e300
+    Y = rng.normal(size=(1, 16))
+    net = npdeep.Network([2, 3, 1], activation="relu", output_activation="identity", seed=0)
+    before = net.parameters.flat.copy()
+    with np.errstate(all="ignore"):
+        h = net.fit(X, Y, epochs=5, learning_rate=0.1, diagnose=False)
+    assert len(h) == 1
+    assert "NaN or inf" in h.stop_reason and "last good weights kept" in h.stop_reason
+    np.testing.assert_array_equal(net.parameters.flat, before)
+
+
+def test_exploding_run_stops_cleanly(rng):
+    X = rng.normal(size=(2, 32))
+    Y = rng.normal(size=(1, 32)) * 10
+    net = npdeep.Network([2, 16, 16, 1], activation="relu", output_activation="identity",
+                         seed=0)
+    with np.errstate(all="ignore"):
+        h = net.fit(X, Y, epochs=200, learning_rate=50.0, batch_size=8, diagnose=False)
+    assert h.stop_reason is not None and "NaN or inf" in h.stop_reason
+    assert np.isfinite(net.parameters.flat).all()
+
+
+def test_regression_logs_r2(rng):
+    X = rng.normal(size=(2, 40))
+    Y = (X[0] - 2 * X[1]).reshape(1, -1)
+    net = npdeep.Network([2, 8, 1], activation="tanh", output_activation="identity", seed=0)
+    h = net.fit(X, Y, epochs=30, learning_rate=0.01, optimizer="adam", batch_size=8,
+                validation_fraction=0.25, diagnose=False)
+    assert "r2" in h.history and "val_r2" in h.history
+    assert h.r2[-1] > h.r2[0]
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    ({"validation_data": (np.zeros((5, 3)), np.zeros(3))}, DataError,
+     "validation X has 5 rows but the network expects n_x = 4 features"),
+    ({"validation_data": np.zeros((4, 3))}, ConfigurationError,
+     r"validation_data must be a pair \(X_val, Y_val\)"),
+    ({"class_weight": {0: 1.0, 7: 2.0}}, DataError,
+     r"class_weight has weights for unknown classes \[7\]; the network's classes are \[0, 1, 2\]"),
+    ({"class_weight": "even"}, ConfigurationError, "class_weight must be a dict"),
+    ({"optimizer": "adagrad"}, ConfigurationError,
+     "unknown optimizer 'adagrad'; valid names: sgd, momentum, nesterov, rmsprop, adam, adamw"),
+    ({"schedule": "warmup"}, ConfigurationError,
+     "unknown schedule 'warmup'; valid names: constant, step, exponential, cosine, plateau"),
+    ({"validation_fraction": 1.0}, ConfigurationError,
+     r"validation_fraction must be in \(0, 1\), got 1.0"),
+    ({"clip_norm": -1}, ConfigurationError, "clip_norm must be a finite number > 0, got -1"),
+    ({"validation_fraction": 0.2, "validation_data": (np.zeros((4, 2)), np.zeros(2))},
+     ConfigurationError, "give validation_data or validation_fraction, not both"),
+])
+def test_bad_fit_input(blobs, kwargs, error, match):
+    X, y = blobs
+    with pytest.raises(error, match=match):
+        net3().fit(X, y, epochs=1, **kwargs)
+
+
+@pytest.mark.parametrize("dropout", [1.0, -0.1, 1.5])
+def test_bad_dropout(dropout):
+    with pytest.raises(ConfigurationError, match=rf"dropout must be in \[0, 1\), got {dropout}"):
+        net3(dropout=dropout)
+
+
+def test_class_weight_needs_a_classifier(rng):
+    net = npdeep.Network([2, 3, 1], output_activation="identity", seed=0)
+    with pytest.raises(ConfigurationError, match="class weights and stratified validation need"):
+        net.fit(rng.normal(size=(2, 5)), rng.normal(size=(1, 5)), class_weight={0: 1.0})
