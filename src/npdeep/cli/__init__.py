@@ -1,0 +1,82 @@
+"""The ``npdeep`` command line (click).
+
+Commands, one module each: ``train`` (:mod:`.train`), ``evaluate``, ``predict``,
+``gradcheck``, ``inspect``, ``plot`` and ``bench``. ``npdeep train`` with no arguments is the
+main job: the default deep network on scikit-learn's handwritten digits.
+
+Exit codes: 0 success; 1 the command ran and failed (bad data, bad model file, unwritable
+path, a failed gradient check: the message, never a traceback); 2 a usage error (unknown
+option or config key, bad option value); 130 training interrupted by Ctrl-C (the best model
+so far is saved). With ``--json`` an error is also printed as ``{"ok": false, "error": ...}``
+on standard output.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..errors import NpdeepError
+from ._common import JSON_META
+from .bench import bench
+from .evaluate import evaluate
+from .gradcheck import gradcheck
+from .inspect import inspect
+from .plot import plot
+from .predict import predict
+from .train import train
+
+__all__ = ["main", "run"]
+
+
+def _fail(ctx: click.Context, message: str) -> click.ClickException:
+    if ctx.meta.get(JSON_META):
+        click.echo(json.dumps({"ok": False, "error": message, "exit_code": 1}))
+    return click.ClickException(message)
+
+
+class _Group(click.Group):
+    """Turn the errors a user can cause into a message and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except NpdeepError as exc:
+            raise _fail(ctx, str(exc)) from None
+        except OSError as exc:  # a file the system refused: name it, no traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise _fail(ctx, f"{where}{exc.strerror or exc}") from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="npdeep")
+def main() -> None:
+    """npdeep: deep L-layer neural networks in NumPy, true to the article's equations.
+
+    Start with `npdeep train` (the digits default job), or `npdeep train data.csv`.
+    """
+
+
+for _command in (train, evaluate, predict, gradcheck, inspect, plot, bench):
+    main.add_command(_command)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` in this process; return the exit code (for tests)."""
+    try:
+        main.main(args=argv, prog_name="npdeep", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Pieces every command shares: JSON output, output paths, atomic writes, model files.
+
+Exit codes (see :func:`npdeep.cli.run`): 0 success; 1 the command ran but the data, the
+model file or the file system refused (any :class:`npdeep.errors.NpdeepError`, printed as
+``Error: message``, no traceback); 2 a usage error (unknown option, bad option value,
+unknown key in a config file).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+import numpy as np
+
+from ..errors import ConfigurationError, DataError, ModelFileError
+
+JSON_META = "npdeep.json"
+
+
+# ----------------------------------------------------------------------------- output
+def _remember_json(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta[JSON_META] = True
+    return value
+
+
+def json_option(f: Callable) -> Callable:
+    """Add ``--json``: the result as one JSON object on standard output (errors too)."""
+    return click.option(
+        "--json", "as_json", is_flag=True, is_eager=True, callback=_remember_json,
+        help="Print the result as one JSON object on standard output.",
+    )(f)
+
+
+def jsonable(obj: Any) -> Any:
+    """Return ``obj`` with NumPy values, paths and non-finite floats made JSON-safe."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def emit(as_json: bool, result: dict, text: str | None) -> None:
+    """Print ``result`` as JSON, or ``text`` for a person."""
+    if as_json:
+        click.echo(json.dumps(jsonable({"ok": True, **result}), indent=2))
+    elif text:
+        click.echo(text)
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """Format a number for people (``-`` for None)."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}" if abs(value) < 1e5 else f"{value:.{digits}g}"
+    return str(value)
+
+
+# ------------------------------------------------------------------------------ paths
+def check_output_path(path: str | os.PathLike, option: str = "--output") -> Path:
+    """Check before any work that ``path`` can be written; raise ConfigurationError if not."""
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise ConfigurationError(f"{option}: {str(p)!r} is a folder; give a file name")
+    if not folder.exists():
+        raise ConfigurationError(
+            f"{option}: the folder {str(folder)!r} of {str(p)!r} does not exist; "
+            "create it first or choose another path"
+        )
+    if not folder.is_dir():
+        raise ConfigurationError(
+            f"{option}: {str(folder)!r} is not a folder, so {str(p)!r} cannot be written"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigurationError(
+            f"{option}: the folder {str(folder)!r} is not writable (permission denied); "
+            "choose another path"
+        )
+    return p
+
+
+def atomic_write_text(path: Path, write: Callable[[TextIO], Any]) -> Any:
+    """Call ``write(fh)`` on a temporary file beside ``path``, then rename it over ``path``.
+
+    Nothing is left at ``path`` when ``write`` fails or is interrupted.
+    """
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            result = write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def atomic_write_bytes(path: Path, write: Callable[[Any], Any]) -> None:
+    """Like :func:`atomic_write_text` for a binary writer (``write(fh)``)."""
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# ------------------------------------------------------------------------- model files
+def _data_kind(path: Path) -> str | None:
+    from ..data import sniff
+
+    try:
+        kind = sniff(path)
+    except DataError:
+        return None
+    return {"csv": "CSV", "npy": "NumPy .npy", "npz": "NumPy .npz", "idx": "IDX"}.get(kind)
+
+
+@dataclass
+class Model:
+    """A network loaded from a model file, with what ``npdeep train`` stored beside it.
+
+    Attributes
+    ----------
+    net : Network
+    header : dict
+        The file's JSON header (``data``, ``scaling``, ``classes``, ``task``, ``training``...).
+    path : Path
+    """
+
+    net: Any
+    header: dict
+    path: Path
+
+    @property
+    def task(self) -> str:
+        task = self.header.get("task")
+        if task:
+            return task
+        out = self.net.output_activation.name
+        return "classification" if out in ("softmax", "sigmoid") else "regression"
+
+    @property
+    def classes(self) -> np.ndarray | None:
+        """Class labels in output order (stored ones, else 0..n_L-1)."""
+        if self.task != "classification":
+            return None
+        if self.header.get("classes") is not None:
+            return np.asarray(self.header["classes"])
+        n_L = self.net.units[-1]
+        return np.arange(2 if n_L == 1 else n_L)
+
+    @property
+    def data(self) -> dict:
+        return self.header.get("data") or {}
+
+    @property
+    def encoder_config(self) -> dict | None:
+        return self.data.get("encoder")
+
+    @property
+    def n_features(self) -> int:
+        return self.net.n_x
+
+    def scale(self, X: np.ndarray) -> np.ndarray:
+        """Apply the stored feature scaling to ``X: (n_samples, n_features)``."""
+        from ..data import Standardizer
+
+        if X.shape[1] != self.n_features:
+            raise DataError(
+                f"the data has {X.shape[1]} features but the model expects {self.n_features} "
+                "features"
+            )
+        if self.header.get("scaling"):
+            return Standardizer.from_config(self.header["scaling"]).transform(X)
+        return X
+
+    def predict_rows(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Predict for ``X: (n_samples, n_features)``, samples as rows.
+
+        Returns
+        -------
+        labels_or_values : (n_samples,) labels, or (n_samples, n_L) values for regression
+        probabilities : (n_samples, n_classes) or None
+        """
+        Xs = self.scale(X).T  # (n_x, m)
+        net = self.net
+        if self.task == "classification":
+            out = net.output_activation.name
+            if out not in ("softmax", "sigmoid"):
+                raise ModelFileError(f"{self.path}: a classifier needs a softmax or sigmoid "
+                                     f"output, this one's is {out!r}")
+            A = net.predict_proba(Xs)  # (n_L, m)
+            if out == "softmax":
+                P = A.T
+            elif A.shape[0] == 1:
+                P = np.column_stack([1.0 - A[0], A[0]])
+            else:
+                raise ModelFileError(f"{self.path}: multi-label sigmoid models (n_L = "
+                                     f"{A.shape[0]}) are not supported by the command line")
+            return self.classes[P.argmax(axis=1)], P.astype(np.float64)
+        V = np.asarray(net.predict(Xs), dtype=np.float64).T  # (m, n_L)
+        if self.header.get("target_scaling"):
+            from ..data import Standardizer
+
+            V = Standardizer.from_config(self.header["target_scaling"]).inverse_transform(V)
+        return V, None
+
+
+def load_model(path: str | os.PathLike) -> Model:
+    """Load a model file; a data file given instead gets a message that says so."""
+    from ..serialization import load_network, read_header
+
+    p = Path(path)
+    if not p.exists():
+        raise ModelFileError(f"{p}: no such model file")
+    if p.is_dir():
+        raise ModelFileError(f"{p}: is a folder, not a model file")
+    try:
+        header, _ = read_header(p)
+    except ModelFileError:
+        kind = _data_kind(p)
+        if kind is not None:
+            raise ModelFileError(
+                f"{p}: looks like a data file ({kind}), not a model; give a model file saved "
+                "by `npdeep train` here (data goes in the DATA argument)"
+            ) from None
+        raise
+    return Model(net=load_network(p), header=header, path=p)

@@ -1,0 +1,82 @@
+"""TOML config files for ``npdeep train``: the same options as the flags; flags win.
+
+A config file is a flat TOML table whose keys are the long option names, with ``_`` or ``-``
+(``learning_rate = 0.05`` or ``learning-rate = 0.05``), plus ``data`` for the DATA argument.
+A ``[train]`` table may hold them instead. An unknown key is a usage error naming the key and
+the nearest valid one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def _nearest(key: str, valid: list[str]) -> str:
+    near = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
+def read_config(path: str | Path, ctx: click.Context, keys: list[str]) -> dict[str, Any]:
+    """Read ``path`` and return ``{parameter name: converted value}``.
+
+    Parameters
+    ----------
+    path : str or Path
+    ctx : click.Context
+        The command's context: each value is converted by its option's click type, so a
+        config value is checked exactly like the flag.
+    keys : list of str
+        The parameter names a config file may set.
+
+    Raises
+    ------
+    click.BadParameter
+        Unreadable file, invalid TOML, unknown key (with the nearest valid one) or bad value.
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise click.BadParameter(f"{str(p)!r}: no such file", param_hint="--config") from None
+    except OSError as exc:
+        raise click.BadParameter(f"{str(p)!r}: {exc.strerror}", param_hint="--config") from None
+    try:
+        table = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise click.BadParameter(f"{str(p)!r} is not valid TOML ({exc})",
+                                 param_hint="--config") from None
+    if set(table) == {"train"} and isinstance(table["train"], dict):
+        table = table["train"]
+    params = {prm.name: prm for prm in ctx.command.params}
+    shown = sorted(k.replace("_", "-") for k in keys)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name not in keys:
+            raise click.BadParameter(
+                f"{str(p)!r}: unknown key {key!r}{_nearest(key.replace('_', '-'), shown)} "
+                f"(valid keys: {', '.join(shown)})",
+                param_hint="--config",
+            )
+        if isinstance(value, dict):
+            raise click.BadParameter(f"{str(p)!r}: key {key!r} must be a value, not a table",
+                                     param_hint="--config")
+        param = params[name]
+        try:
+            if isinstance(value, list) and not param.multiple:
+                value = ",".join(str(v) for v in value)
+            values[name] = param.type.convert(value, param, ctx) if param.type else value
+        except click.BadParameter as exc:
+            raise click.BadParameter(f"{str(p)!r}: key {key!r}: {exc.message}",
+                                     param_hint="--config") from None
+    return values

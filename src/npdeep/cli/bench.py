@@ -1,0 +1,41 @@
+"""``npdeep bench [ARGS]``: run the benchmark suite of a source checkout.
+
+The suite (``bench/run.py``, comparing npdeep with PyTorch, scikit-learn and the article's
+code) lives in the repository, not in the installed package: this command runs it in a
+subprocess with the same Python, passing ARGS through (``npdeep bench --help`` shows its
+options), and exits with its exit code. Without a checkout it says where it looked.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import ConfigurationError
+
+
+def find_bench_script() -> Path:
+    """Return ``bench/run.py`` of the checkout this npdeep was installed from (editable)."""
+    root = Path(__file__).resolve().parents[3]
+    script = root / "bench" / "run.py"
+    if not script.is_file():
+        raise ConfigurationError(
+            f"npdeep bench runs bench/run.py from a source checkout of npdeep, and there is "
+            f"none at {root} (this npdeep is installed from a wheel); clone the repository, "
+            "pip install -e it, and run npdeep bench there"
+        )
+    return script
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+               add_help_option=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def bench(ctx, args):
+    """Run the benchmark suite (bench/run.py) of a source checkout; ARGS go to it."""
+    script = find_bench_script()
+    proc = subprocess.run([sys.executable, str(script), *args], cwd=script.parent.parent)
+    ctx.exit(proc.returncode)

@@ -1,0 +1,98 @@
+"""``npdeep evaluate MODEL DATA``: score a saved model on labelled data.
+
+Classification: accuracy, per-class precision/recall/F1 and the confusion matrix. Regression:
+MSE, MAE and R^2. All through :mod:`sklearn.metrics`, in the data's own units (the stored
+feature scaling and target scaling are applied and undone by the model).
+"""
+
+from __future__ import annotations
+
+import click
+import numpy as np
+
+from ..errors import DataError
+from ._common import Model, emit, json_option, load_model
+
+
+def load_labelled(m: Model, source: str, target: str | None):
+    """Load DATA for ``m``, replaying the stored encoding and reading the stored target."""
+    from .. import data as npdata
+
+    if target is None and npdata.sniff(source) == "csv":
+        target = m.data.get("target")
+    return npdata.load(source, target, task=m.task, encoder_config=m.encoder_config)
+
+
+def classification_scores(y: np.ndarray, pred: np.ndarray, classes: np.ndarray) -> dict:
+    """Accuracy, per-class precision/recall/F1/support and the confusion matrix."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    if y.dtype.kind != classes.dtype.kind and not (y.dtype.kind in "iu" and
+                                                   classes.dtype.kind in "iu"):
+        raise DataError(
+            f"the data's labels (e.g. {y[0].item()!r}) are not of the kind the model was "
+            f"trained on (e.g. {classes[0].item()!r}); is --target the right column?"
+        )
+    unseen = np.setdiff1d(np.unique(y), classes)
+    labels = np.concatenate([classes, unseen])
+    p, r, f, s = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
+    return {
+        "accuracy": float(accuracy_score(y, pred)),
+        "per_class": [
+            {"class": c, "precision": float(pi), "recall": float(ri), "f1": float(fi),
+             "support": int(si)}
+            for c, pi, ri, fi, si in zip(labels.tolist(), p, r, f, s, strict=True)
+        ],
+        "labels": labels.tolist(),
+        "confusion_matrix": confusion_matrix(y, pred, labels=labels).tolist(),
+        "unseen_labels": unseen.tolist(),
+    }
+
+
+def regression_scores(y: np.ndarray, pred: np.ndarray) -> dict:
+    """MSE, MAE and R^2 (averaged over outputs)."""
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    y2 = y.reshape(len(y), -1)
+    scores = {"mse": float(mean_squared_error(y2, pred)),
+              "mae": float(mean_absolute_error(y2, pred))}
+    scores["r2"] = float(r2_score(y2, pred)) if len(y2) > 1 else None
+    return scores
+
+
+def _report(scores: dict, task: str) -> str:
+    if task == "regression":
+        r2 = "-" if scores["r2"] is None else f"{scores['r2']:.4f}"
+        return (f"MSE: {scores['mse']:.6g}\nMAE: {scores['mae']:.6g}\nR^2: {r2}")
+    lines = [f"accuracy: {scores['accuracy']:.4f}", "",
+             f"{'class':>12} {'precision':>10} {'recall':>10} {'f1':>10} {'support':>8}"]
+    for row in scores["per_class"]:
+        lines.append(f"{str(row['class']):>12} {row['precision']:>10.4f} {row['recall']:>10.4f} "
+                     f"{row['f1']:>10.4f} {row['support']:>8}")
+    labels = [str(c) for c in scores["labels"]]
+    width = max(6, *(len(s) for s in labels)) + 1
+    lines += ["", "confusion matrix (rows: true class, columns: predicted class)",
+              " " * width + "".join(f"{s:>{width}}" for s in labels)]
+    for s, row in zip(labels, scores["confusion_matrix"], strict=True):
+        lines.append(f"{s:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+    if scores["unseen_labels"]:
+        lines.append(f"note: labels not seen in training: {scores['unseen_labels']}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("model")
+@click.argument("data")
+@click.option("--target", help="Target column [default: the one the model was trained on].")
+@json_option
+def evaluate(model, data, target, as_json):
+    """Score MODEL on labelled DATA (same kinds of DATA as train)."""
+    m = load_model(model)
+    ds = load_labelled(m, data, target)
+    pred, _ = m.predict_rows(ds.X)
+    if m.task == "classification":
+        scores = classification_scores(ds.y, pred, m.classes)
+    else:
+        scores = regression_scores(ds.y, pred)
+    emit(as_json, {"model": str(m.path), "data": ds.summary(), "task": m.task, **scores},
+         f"{m.path.name} on {ds.source}: {ds.n_samples} samples\n" + _report(scores, m.task))

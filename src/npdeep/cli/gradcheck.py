@@ -1,0 +1,108 @@
+"""``npdeep gradcheck [MODEL]``: backpropagation against central differences.
+
+On a saved model, or on a network built from the options. The check runs on ``--samples``
+samples: random (seeded) inputs and targets that fit the output layer, or the first rows of
+``--data`` (scaled as the model was trained). Prints the per-layer table and the verdict;
+exits 1 when any parameter's relative error reaches the tolerance.
+"""
+
+from __future__ import annotations
+
+import click
+import numpy as np
+
+from .. import activations, losses
+from ._common import emit, json_option, load_model
+from .train import UnitsType, _choice
+
+
+def _random_targets(net, m: int, rng: np.random.Generator) -> np.ndarray:
+    """Targets that suit the output layer: labels, 0/1 values, or real values. (n_L, m)."""
+    n_L = net.units[-1]
+    out = net.output_activation.name
+    if out == "softmax":
+        return np.eye(n_L)[:, rng.integers(0, n_L, size=m)]
+    if out == "sigmoid" or net.loss.name == "binary_crossentropy":
+        return (rng.random((n_L, m)) > 0.5).astype(np.float64)
+    return rng.normal(size=(n_L, m))
+
+
+def _real_targets(m, y: np.ndarray) -> np.ndarray:
+    """The network's targets (n_L, m) for labels or values ``y`` read from data."""
+    n_L = m.net.units[-1]
+    if m.task == "classification":
+        index = np.searchsorted(m.classes, y)
+        index = np.minimum(index, len(m.classes) - 1)
+        return index.reshape(1, -1).astype(np.float64) if n_L == 1 else np.eye(n_L)[:, index]
+    y2 = y.reshape(len(y), -1).astype(np.float64)
+    if m.header.get("target_scaling"):
+        from ..data import Standardizer
+
+        y2 = Standardizer.from_config(m.header["target_scaling"]).transform(y2)
+    return y2.T
+
+
+@click.command()
+@click.argument("model", required=False)
+@click.option("--data", help="With MODEL: check on the first --samples rows of this data.")
+@click.option("--inputs", type=click.IntRange(1), default=4, show_default=True,
+              help="n_x of the network built from options.")
+@click.option("--units", type=UnitsType(), default="5,4", show_default=True,
+              help="Hidden layer widths of the network built from options.")
+@click.option("--outputs", type=click.IntRange(1), default=3, show_default=True,
+              help="n_L of the network built from options.")
+@click.option("--activation", type=_choice(activations.NAMES),
+              default="tanh", show_default=True,
+              help="Hidden activation (relu's kink at 0 can fool central differences).")
+@click.option("--output-activation", type=_choice(activations.NAMES),
+              help="Output activation [default: softmax for several outputs, sigmoid for one].")
+@click.option("--loss", type=_choice(losses.NAMES), help="Loss [default: canonical pair].")
+@click.option("--l2", type=click.FloatRange(0), default=0.0, show_default=True)
+@click.option("--samples", type=click.IntRange(1), default=8, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--tolerance", type=click.FloatRange(0, min_open=True), default=1e-6,
+              show_default=True, help="Largest relative error that passes.")
+@click.option("--epsilon", type=click.FloatRange(0, min_open=True), default=1e-3,
+              show_default=True, help="Perturbation of each parameter entry.")
+@click.option("--max-checks", type=click.IntRange(1), default=200, show_default=True,
+              help="Entries perturbed per parameter.")
+@json_option
+@click.pass_context
+def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activation, loss,
+              l2, samples, seed, tolerance, epsilon, max_checks, as_json):
+    """Check backpropagation's gradients of MODEL (or of a network given by options)."""
+    from ..gradcheck import gradient_check
+    from ..network import Network
+
+    rng = np.random.default_rng(seed)
+    if model is not None:
+        m = load_model(model)
+        net = m.net
+        source = str(m.path)
+        if data is not None:
+            from .evaluate import load_labelled
+
+            ds = load_labelled(m, data, None)
+            X = m.scale(ds.X[:samples]).T
+            Y = _real_targets(m, ds.y[:samples])
+        else:
+            X = rng.normal(size=(net.n_x, samples))
+            Y = _random_targets(net, samples, rng)
+    else:
+        if data is not None:
+            raise click.UsageError("--data needs a MODEL (the network built from options "
+                                   "checks on random data)")
+        net = Network([inputs, *units, outputs], activation=activation,
+                      output_activation=output_activation, loss=loss, dtype="float64",
+                      seed=seed, l2=l2)
+        source = repr(net)
+        X = rng.normal(size=(inputs, samples))
+        Y = _random_targets(net, samples, rng)
+    result = gradient_check(net, X, Y, epsilon=epsilon, tolerance=tolerance,
+                            max_checks=max_checks, seed=seed)
+    emit(as_json, {"network": source, "units": net.units, "samples": int(X.shape[1]),
+                   "passed": result.passed, "max_error": result.max_error,
+                   "tolerance": tolerance, "epsilon": epsilon, "parameters": result.rows()},
+         f"gradient check of {source} on {X.shape[1]} samples\n{result}")
+    if not result.passed:
+        ctx.exit(1)

@@ -1,0 +1,89 @@
+"""``npdeep predict MODEL DATA -o OUT.csv``: labels (and class probabilities) for new data.
+
+A CSV is streamed ``--chunk-rows`` rows at a time (:func:`npdeep.data.iter_csv_chunks`), so
+memory stays bounded whatever its size; its columns are picked by the names the model was
+trained on (a target column or other extra columns are ignored). The output is written to a
+temporary file beside OUT and renamed over it at the end: an interrupted or failed run leaves
+no partial file. Without ``-o`` the rows go to standard output.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from collections.abc import Iterator
+
+import click
+import numpy as np
+
+from ._common import Model, atomic_write_text, check_output_path, emit, json_option, load_model
+
+DEFAULT_CHUNK_ROWS = 10_000
+
+
+def _chunks(m: Model, source: str, chunk_rows: int) -> Iterator[np.ndarray]:
+    """Yield ``X: (n_chunk, n_features)`` blocks of DATA, each checked against the model."""
+    from .. import data as npdata
+
+    names = m.data.get("feature_names")
+    if npdata.sniff(source) == "csv":
+        yield from npdata.iter_csv_chunks(
+            source, chunk_rows, feature_names=None if m.encoder_config else names,
+            encoder_config=m.encoder_config)
+        return
+    ds = npdata.load_features(source, feature_names=names if names else None,
+                              encoder_config=m.encoder_config)
+    for start in range(0, ds.n_samples, chunk_rows):
+        yield ds.X[start: start + chunk_rows]
+
+
+def columns(m: Model) -> list[str]:
+    """Output column names: ``prediction`` then ``probability_<class>`` per class."""
+    if m.task == "classification":
+        return ["prediction", *(f"probability_{c}" for c in m.classes.tolist())]
+    n_L = m.net.units[-1]
+    return ["prediction"] if n_L == 1 else [f"prediction_{i}" for i in range(n_L)]
+
+
+def write_predictions(m: Model, source: str, fh, chunk_rows: int) -> dict:
+    """Write the header and one row per sample to ``fh``; return counts and class totals."""
+    writer = csv.writer(fh, lineterminator="\n")
+    writer.writerow(columns(m))
+    rows = 0
+    counts: dict = {}
+    for X in _chunks(m, source, chunk_rows):
+        pred, proba = m.predict_rows(X)
+        if proba is not None:
+            text = np.char.mod("%.6g", proba)
+            writer.writerows([lab, *p] for lab, p in zip(pred.tolist(), text.tolist(),
+                                                         strict=True))
+            labels, n = np.unique(pred, return_counts=True)
+            for lab, k in zip(labels.tolist(), n.tolist(), strict=True):
+                counts[lab] = counts.get(lab, 0) + k
+        else:
+            writer.writerows(np.char.mod("%.8g", pred).tolist())
+        rows += len(X)
+    return {"rows": rows, "predicted_counts": {str(k): v for k, v in counts.items()}}
+
+
+@click.command()
+@click.argument("model")
+@click.argument("data")
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="CSV file to write [default: standard output].")
+@click.option("--chunk-rows", type=click.IntRange(1), default=DEFAULT_CHUNK_ROWS,
+              show_default=True, help="Rows read and predicted at a time (bounds memory).")
+@json_option
+def predict(model, data, output, chunk_rows, as_json):
+    """Predict labels (and class probabilities) for DATA with MODEL, as CSV."""
+    m = load_model(model)
+    if output is None:
+        if as_json:
+            raise click.UsageError("--json needs -o/--output (the predictions go to the file)")
+        write_predictions(m, data, sys.stdout, chunk_rows)
+        return
+    out = check_output_path(output, "--output")
+    summary = atomic_write_text(out, lambda fh: write_predictions(m, data, fh, chunk_rows))
+    emit(as_json, {"model": str(m.path), "output": str(out), "columns": columns(m), **summary},
+         f"wrote {summary['rows']} predictions to {out}")
+

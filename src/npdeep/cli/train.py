@@ -1,0 +1,351 @@
+"""``npdeep train [DATA]``: train a deep network on a data file or a built-in data set.
+
+With no DATA this is the main job: scikit-learn's handwritten digits, standardized, 75/25
+stratified split with the seed, the default network of :mod:`npdeep.defaults`.
+
+Steps: load the data (:func:`npdeep.data.load`); hold out ``--test-fraction`` of the samples
+(stratified for classification); fit a :class:`~npdeep.data.Standardizer` on the training
+split only; train; print the test accuracy (or R^2); save the model with the data
+description, the feature scaling, the class labels and the options used in its header.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from .. import activations, defaults, losses, optimizers
+from ..callbacks import Callback
+from ..errors import DataError
+from ._common import check_output_path, emit, fmt, json_option
+from ._config import read_config
+from .plot import check_matplotlib, render_curves
+
+DEFAULT_MODEL_PATH = "npdeep-model.npz"
+DEFAULT_DATA = "digits"
+#: Used where :data:`npdeep.defaults.TRAIN` has no entry.
+FALLBACK = {"l2": 0.0, "dropout": 0.0, "validation_fraction": 0.0, "patience": 10,
+            "early_stopping": False, "test_fraction": 0.25, "categorical": "reject",
+            "output": DEFAULT_MODEL_PATH}
+#: Validation share used by ``--early-stopping`` when no ``--validation-fraction`` is given.
+EARLY_STOPPING_VALIDATION = 0.1
+INTERRUPTED_EXIT = 130
+
+
+def default(name: str) -> Any:
+    """The default of option ``name``: :mod:`npdeep.defaults` first, then FALLBACK."""
+    if name == "units":
+        return list(defaults.HIDDEN_UNITS)
+    return defaults.TRAIN.get(name, FALLBACK.get(name))
+
+
+class UnitsType(click.ParamType):
+    """Hidden layer widths: ``128,64`` (``none`` for no hidden layer)."""
+
+    name = "units"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            return value
+        text = str(value).strip()
+        if text.lower() in ("", "none"):
+            return []
+        try:
+            units = [int(t) for t in text.split(",")]
+        except ValueError:
+            self.fail(f"expected comma-separated integers like 128,64, got {value!r}", param, ctx)
+        bad = [n for n in units if n < 1]
+        if bad:
+            self.fail(f"widths must be positive integers, got {bad[0]} in {value!r}", param, ctx)
+        return units
+
+
+class DropoutType(click.ParamType):
+    """One drop probability for all hidden layers, or one per layer: ``0.2`` or ``0.2,0.1``."""
+
+    name = "dropout"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (float, int, list)):
+            return value
+        try:
+            rates = [float(t) for t in str(value).split(",")]
+        except ValueError:
+            self.fail(f"expected a number in [0, 1) or a list like 0.2,0.1, got {value!r}",
+                      param, ctx)
+        return rates[0] if len(rates) == 1 else rates
+
+
+def _choice(names) -> click.Choice:
+    return click.Choice(list(names), case_sensitive=False)
+
+
+def _d(name: str) -> str:
+    value = default(name)
+    if isinstance(value, list):
+        value = ",".join(map(str, value)) or "none"
+    return f" [default: {value}]"
+
+
+CONFIG_KEYS = ["data", "target", "task", "categorical", "test_fraction", "units", "activation",
+               "output_activation", "loss", "init", "optimizer", "learning_rate", "epochs",
+               "batch_size", "l2", "dropout", "validation_fraction", "early_stopping",
+               "patience", "seed", "dtype", "output", "plot", "quiet"]
+
+
+class BestWeights(Callback):
+    """Keep a copy of the weights of the best epoch (``val_cost``, else ``cost``) for Ctrl-C."""
+
+    def __init__(self):
+        self.weights = None
+        self.best = np.inf
+        self.epoch: int | None = None
+        self.monitor = "cost"
+
+    def on_epoch_end(self, epoch, logs):
+        self.monitor = "val_cost" if "val_cost" in logs else "cost"
+        value = logs.get(self.monitor)
+        if value is not None and np.isfinite(value) and value < self.best:
+            self.best, self.epoch = float(value), epoch
+            flat = self.network.parameters.flat
+            if self.weights is None:
+                self.weights = flat.copy()
+            else:
+                np.copyto(self.weights, flat)
+
+
+@click.command()
+@click.argument("data", required=False)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML file holding any of these options (flags override it).")
+@click.option("--target", help="CSV: target column by name or index [default: last column]; "
+              ".npz: the target array [default: y].")
+@click.option("--task", type=_choice(["classification", "regression"]),
+              help="Override the task detected from the target.")
+@click.option("--categorical", type=_choice(["reject", "onehot"]),
+              help="CSV text feature columns: refuse them, or one-hot encode them."
+              + _d("categorical"))
+@click.option("--test-fraction", type=click.FloatRange(0, 1, max_open=True),
+              help="Share held out for the test score (stratified for classification)."
+              + _d("test_fraction"))
+@click.option("--units", type=UnitsType(),
+              help="Hidden layer widths n_1..n_{L-1}, comma-separated ('none': no hidden layer)."
+              + _d("units"))
+@click.option("--activation", type=_choice(activations.NAMES),
+              help="Hidden activation." + _d("activation"))
+@click.option("--output-activation", type=_choice(activations.NAMES),
+              help="Output activation [default: softmax (several classes), sigmoid (two), "
+              "identity (regression)].")
+@click.option("--loss", type=_choice(losses.NAMES),
+              help="Loss [default: the output activation's canonical pair].")
+@click.option("--init", type=_choice(["article", "glorot", "he", "normal"]),
+              help="Weight initializer [default: he for relu, glorot otherwise].")
+@click.option("--optimizer", type=_choice(optimizers.NAMES), help="Update rule." + _d("optimizer"))
+@click.option("--learning-rate", type=click.FloatRange(0, min_open=True),
+              help="Learning rate alpha." + _d("learning_rate"))
+@click.option("--epochs", type=click.IntRange(1), help="Passes over the data." + _d("epochs"))
+@click.option("--batch-size", type=click.IntRange(0),
+              help="Mini-batch size (0: full batch, as the article)." + _d("batch_size"))
+@click.option("--l2", type=click.FloatRange(0), help="L2 penalty lambda." + _d("l2"))
+@click.option("--dropout", type=DropoutType(),
+              help="Drop probability of the hidden layers (one, or one per layer)." + _d("dropout"))
+@click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True),
+              help="Share of the training split held out to validate each epoch."
+              + _d("validation_fraction"))
+@click.option("--early-stopping/--no-early-stopping", default=None,
+              help="Stop when the validation cost stops improving; keep the best weights "
+              f"(validates on {EARLY_STOPPING_VALIDATION:g} of the data unless "
+              "--validation-fraction is given).")
+@click.option("--patience", type=click.IntRange(0),
+              help="Epochs without improvement before early stopping." + _d("patience"))
+@click.option("--seed", type=int, help="Seed of every random draw (split, weights, batches)."
+              " [default: 0]")
+@click.option("--dtype", type=_choice(["float32", "float64"]), help="Precision." + _d("dtype"))
+@click.option("-o", "--output", type=click.Path(), help="Where to save the model." + _d("output"))
+@click.option("--plot", type=click.Path(), help="Also draw the training curves to this PNG.")
+@click.option("-q", "--quiet", is_flag=True, default=None, help="No progress output.")
+@json_option
+@click.pass_context
+def train(ctx: click.Context, config_path, as_json, **given):
+    """Train a deep network on DATA and save it.
+
+    DATA is a CSV file (header row; the target is the last column unless --target says
+    otherwise), an .npz (arrays X and y), an IDX images file or folder (MNIST's format), or a
+    built-in name: digits, breast_cancer, wine, iris, diabetes, mnist-t10k. With no DATA:
+    the digits default job.
+    """
+    opts = read_config(config_path, ctx, CONFIG_KEYS) if config_path else {}
+    opts.update({k: v for k, v in given.items() if v is not None})
+    o = {k: opts.get(k, default(k)) for k in CONFIG_KEYS}
+    o["seed"] = 0 if o["seed"] is None else o["seed"]
+    o["data"] = o["data"] or DEFAULT_DATA
+    output = check_output_path(o["output"], "--output")
+    plot_path = check_output_path(o["plot"], "--plot") if o["plot"] else None
+    if plot_path is not None:
+        check_matplotlib()
+    if o["early_stopping"] and not o["validation_fraction"]:
+        o["validation_fraction"] = EARLY_STOPPING_VALIDATION
+    quiet = bool(o["quiet"]) or as_json
+
+    from .. import data as npdata
+
+    ds = npdata.load(o["data"], o["target"], task=o["task"], categorical=o["categorical"])
+    split = _split(ds, o["test_fraction"], o["seed"])
+    scaler = npdata.Standardizer().fit(split["X_train"])
+    target_scaler = None
+    if ds.task == "regression":
+        y2 = split["y_train"].reshape(len(split["y_train"]), -1)
+        target_scaler = npdata.Standardizer().fit(y2)
+    net = _build_network(ds, o)
+    X_tr = scaler.transform(split["X_train"]).T  # (n_x, m)
+    Y_tr = _targets(ds, split["y_train"], target_scaler)
+    best = BestWeights()
+    callbacks = [best]
+    if o["early_stopping"]:
+        from ..callbacks import EarlyStopping
+
+        callbacks.append(EarlyStopping(monitor="val_cost", patience=o["patience"]))
+    if not quiet:
+        click.echo(f"training {net!r} on {ds.source}: {len(Y_tr.T)} training samples, "
+                   f"{len(split['y_test'])} test samples", err=True)
+    started = time.perf_counter()
+    interrupted = False
+    try:
+        net.fit(X_tr, Y_tr, epochs=o["epochs"], learning_rate=o["learning_rate"],
+                batch_size=o["batch_size"] or None, optimizer=o["optimizer"],
+                validation_fraction=o["validation_fraction"] or None,
+                validation_seed=o["seed"], callbacks=callbacks, verbose=0 if quiet else 1)
+    except KeyboardInterrupt:
+        interrupted = True
+        if best.weights is None:
+            click.echo("interrupted before the first epoch ended: no model saved", err=True)
+            ctx.exit(INTERRUPTED_EXIT)
+        net.parameters.flat[...] = best.weights
+    seconds = time.perf_counter() - started
+    test = _test_scores(net, ds, split, scaler, target_scaler)
+    header = {
+        "task": ds.task,
+        "classes": None if ds.classes is None else ds.classes.tolist(),
+        "data": {**ds.to_config(), "n_train": len(split["y_train"]),
+                 "n_test": len(split["y_test"]), "test_fraction": o["test_fraction"],
+                 "split_seed": o["seed"]},
+        "scaling": scaler.to_config(),
+        "target_scaling": None if target_scaler is None else target_scaler.to_config(),
+        "training": {k: o[k] for k in CONFIG_KEYS if k not in ("output", "plot", "quiet")},
+        "test_scores": test,
+        "train_seconds": seconds,
+        "interrupted": interrupted,
+    }
+    net.save(output, **header)
+    if plot_path is not None:
+        render_curves(net.history.to_dict() if net.history else {}, plot_path,
+                      title=f"{Path(output).name} on {ds.source}")
+    history = net.history
+    result = {
+        "model": str(output), "plot": None if plot_path is None else str(plot_path),
+        "data": ds.summary(), "task": ds.task, "test": test,
+        "epochs_run": len(history) if history is not None else 0,
+        "final": _final_logs(history), "stop_reason": getattr(history, "stop_reason", None),
+        "train_seconds": seconds, "interrupted": interrupted,
+    }
+    lines = [f"{name}: {fmt(value)}" for name, value in _test_lines(test)]
+    if interrupted:
+        lines.append(f"interrupted: saved the best model so far (epoch {best.epoch + 1}, "
+                     f"{best.monitor} {best.best:.4g}) to {output}")
+    else:
+        lines.append(f"model saved to {output}")
+    if plot_path is not None:
+        lines.append(f"training curves drawn to {plot_path}")
+    emit(as_json, result, "\n".join(lines))
+    if interrupted:
+        ctx.exit(INTERRUPTED_EXIT)
+
+
+def _split(ds, test_fraction: float, seed: int) -> dict:
+    """Split rows into train and test (stratified for classification)."""
+    n = ds.n_samples
+    if not test_fraction:
+        return {"X_train": ds.X, "y_train": ds.y, "X_test": ds.X[:0], "y_test": ds.y[:0]}
+    from sklearn.model_selection import train_test_split
+
+    stratify = ds.y if ds.task == "classification" else None
+    try:
+        X_tr, X_te, y_tr, y_te = train_test_split(ds.X, ds.y, test_size=test_fraction,
+                                                  stratify=stratify, random_state=seed)
+    except ValueError as exc:
+        hint = ""
+        if stratify is not None:
+            labels, counts = np.unique(ds.y, return_counts=True)
+            rare = labels[counts < 2]
+            if len(rare):
+                hint = (f"; class {rare[0].item()!r} has only 1 sample (a stratified split "
+                        "needs at least 2 per class)")
+        raise DataError(f"cannot hold out a test split of {test_fraction:g} from {n} samples "
+                        f"({exc}){hint}; use --test-fraction 0 to train on everything") from None
+    return {"X_train": X_tr, "y_train": y_tr, "X_test": X_te, "y_test": y_te}
+
+
+def _build_network(ds, o):
+    from ..network import Network
+
+    if ds.task == "classification":
+        k = len(ds.classes)
+        n_out = 1 if k == 2 else k
+    else:
+        n_out = 1 if ds.y.ndim == 1 else ds.y.shape[1]
+    output_activation = o["output_activation"]
+    if output_activation is None and o["loss"] is None:
+        if ds.task == "classification":
+            output_activation = "sigmoid" if n_out == 1 else "softmax"
+        else:
+            output_activation = "identity"
+    return Network([ds.n_features, *o["units"], n_out], activation=o["activation"],
+                   output_activation=output_activation, loss=o["loss"], init=o["init"],
+                   dtype=o["dtype"], seed=o["seed"], l2=o["l2"], dropout=o["dropout"])
+
+
+def _targets(ds, y, target_scaler) -> np.ndarray:
+    """Return the network's targets: class indices (m,) / 0-1 row (1, m), or scaled (n_L, m)."""
+    if ds.task == "classification":
+        index = np.searchsorted(ds.classes, y)
+        return index.reshape(1, -1).astype(np.float64) if len(ds.classes) == 2 else index
+    return target_scaler.transform(y.reshape(len(y), -1)).T
+
+
+def _test_scores(net, ds, split, scaler, target_scaler) -> dict:
+    if len(split["y_test"]) == 0:
+        return {}
+    from .. import errors
+    from ._common import Model
+
+    header = {"task": ds.task, "classes": None if ds.classes is None else ds.classes.tolist(),
+              "scaling": scaler.to_config(),
+              "target_scaling": None if target_scaler is None else target_scaler.to_config()}
+    model = Model(net=net, header=header, path=Path("<training>"))
+    pred, _ = model.predict_rows(split["X_test"])
+    y = split["y_test"]
+    if ds.task == "classification":
+        return {"accuracy": float(np.mean(pred == y)), "n_test": len(y)}
+    from sklearn.metrics import mean_squared_error, r2_score
+
+    y2 = y.reshape(len(y), -1)
+    try:
+        r2 = float(r2_score(y2, pred))
+    except ValueError as exc:  # pragma: no cover - sklearn refuses too few samples
+        raise errors.DataError(f"cannot score the test split: {exc}") from None
+    return {"r2": r2, "mse": float(mean_squared_error(y2, pred)), "n_test": len(y)}
+
+
+def _test_lines(test: dict) -> list[tuple[str, Any]]:
+    names = {"accuracy": "test accuracy", "r2": "test R^2", "mse": "test MSE"}
+    return [(names[k], v) for k, v in test.items() if k in names]
+
+
+def _final_logs(history) -> dict:
+    if history is None or not len(history):
+        return {}
+    return {k: v[-1] for k, v in history.history.items() if v and isinstance(v[-1], float)}
