@@ -1,0 +1,200 @@
+"""Export a trained network, estimator or ``Pipeline(StandardScaler(), Deep*())`` to ONNX.
+
+Needs the ``onnx`` extra (``pip install npdeep[onnx]``). The graph takes samples as rows, as
+ONNX runtimes expect: input ``X`` of shape (N, n_x). Layer l is one ``Gemm``
+``Z[l].T = A[l-1].T W[l].T + b[l].T`` with ``W[l]`` stored as in the article, (n[l], n[l-1]),
+and ``transB=1``, followed by the node of g[l] (Sigmoid, Tanh, Relu, LeakyRelu, Softmax over
+the units, or nothing for identity).
+
+Outputs:
+
+* a :class:`~npdeep.network.Network`: ``a_L`` (N, n[L]);
+* a DeepClassifier: ``probabilities`` (N, n_classes) as ``predict_proba`` and ``label`` (N,)
+  as ``predict`` for integer classes (the class index into ``classes_`` otherwise);
+  multi-label: ``probabilities`` (N, K) and ``label`` (N, K) 0/1;
+* a DeepRegressor: ``predictions`` (N, n_outputs).
+
+>>> from npdeep.onnx_export import to_onnx                      # doctest: +SKIP
+>>> to_onnx(clf, "model.onnx")                                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .errors import ConfigurationError
+
+__all__ = ["to_onnx", "ExportError", "EXPORTABLE_ACTIVATIONS", "OPSET"]
+
+#: The ONNX opset the graphs use.
+OPSET = 17
+#: Activations with an ONNX equivalent.
+EXPORTABLE_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "identity")
+
+
+class ExportError(ConfigurationError):
+    """The object, or one of its layers, has no ONNX equivalent."""
+
+
+def _require_onnx():
+    try:
+        import onnx
+        from onnx import helper, numpy_helper
+    except ImportError:  # pragma: no cover - exercised only where onnx is missing
+        raise ImportError(
+            "ONNX export needs the onnx package: pip install 'npdeep[onnx]'"
+        ) from None
+    return onnx, helper, numpy_helper
+
+
+def _split(model):
+    """Return ``(scalers, network, estimator or None)`` for what can be exported."""
+    from .network import Network
+
+    if isinstance(model, Network):
+        return [], model, None
+    steps = getattr(model, "steps", None)
+    scalers = []
+    if steps is not None:  # a Pipeline
+        *front, (_, model) = steps
+        for name, step in front:
+            if type(step).__name__ != "StandardScaler" or not hasattr(step, "n_features_in_"):
+                raise ExportError(
+                    f"cannot export pipeline step {name!r} ({type(step).__name__}): only fitted "
+                    "StandardScaler steps followed by a DeepClassifier or DeepRegressor export"
+                )
+            scalers.append(step)
+    if type(model).__name__ not in ("DeepClassifier", "DeepRegressor"):
+        raise ExportError(
+            f"cannot export a {type(model).__name__}: to_onnx takes a Network, a DeepClassifier, "
+            "a DeepRegressor or a Pipeline of StandardScaler steps ending in one of them"
+        )
+    if not hasattr(model, "network_"):
+        raise ExportError(f"this {type(model).__name__} is not fitted yet; call fit first")
+    return scalers, model.network_, model
+
+
+class _Graph:
+    """Collect nodes and initializers with unique names."""
+
+    def __init__(self, helper, numpy_helper, dtype):
+        self.helper, self.numpy_helper, self.dtype = helper, numpy_helper, dtype
+        self.nodes, self.inits = [], []
+
+    def const(self, name, value, dtype=None):
+        arr = np.asarray(value, dtype=dtype or self.dtype)
+        self.inits.append(self.numpy_helper.from_array(arr, name))
+        return name
+
+    def node(self, op, inputs, output, **attrs):
+        self.nodes.append(self.helper.make_node(op, inputs, [output], name=output, **attrs))
+        return output
+
+
+def _activation(g: _Graph, act, Z: str, l: int) -> str:  # noqa: E741
+    name = act.name
+    if name not in EXPORTABLE_ACTIVATIONS:
+        raise ExportError(
+            f"layer {l}: activation {name!r} has no ONNX equivalent; exportable: "
+            f"{', '.join(EXPORTABLE_ACTIVATIONS)}"
+        )
+    out = f"a{l}"
+    if name == "identity":
+        return g.node("Identity", [Z], out)
+    if name == "leaky_relu":
+        # max(z, alpha z) equals leaky ReLU for 0 <= alpha < 1 and runs in float32 and float64
+        scaled = g.node("Mul", [Z, g.const(f"alpha{l}", act.alpha)], f"alpha_Z{l}")
+        return g.node("Max", [Z, scaled], out)
+    op = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softmax": "Softmax"}[name]
+    return g.node(op, [Z], out, **({"axis": 1} if name == "softmax" else {}))
+
+
+def _heads(g: _Graph, est, A: str, n_L: int) -> list[tuple[str, object, list]]:
+    """Add the estimator's outputs; return ``[(name, elem_type, shape), ...]``."""
+    from onnx import TensorProto
+
+    float_type = TensorProto.FLOAT if g.dtype == np.float32 else TensorProto.DOUBLE
+    if est is None:
+        return [(g.node("Identity", [A], "a_L"), float_type, ["N", n_L])]
+    if type(est).__name__ == "DeepRegressor":
+        return [(g.node("Identity", [A], "predictions"), float_type, ["N", n_L])]
+    kind = est._target_type
+    if kind == "multilabel":
+        P = g.node("Identity", [A], "probabilities")
+        above = g.node("Greater", [A, g.const("half", 0.5)], "above")
+        label = g.node("Cast", [above], "label", to=TensorProto.INT64)
+        return [(label, TensorProto.INT64, ["N", n_L]), (P, float_type, ["N", n_L])]
+    if kind == "binary":
+        one_minus = g.node("Sub", [g.const("one", 1.0), A], "one_minus_a")
+        P = g.node("Concat", [one_minus, A], "probabilities", axis=1)
+    else:
+        P = g.node("Identity", [A], "probabilities")
+    index = g.node("ArgMax", [P], "class_index", axis=1, keepdims=0)
+    classes = est.classes_
+    if classes.dtype.kind in "iub":
+        label = g.node("Gather", [g.const("classes", classes, np.int64), index], "label", axis=0)
+    else:
+        label = g.node("Identity", [index], "label")
+    n_classes = len(classes)
+    return [(label, TensorProto.INT64, ["N"]), (P, float_type, ["N", n_classes])]
+
+
+def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
+    """Return the ONNX ``ModelProto`` of ``model``; also write it to ``path`` when given.
+
+    Parameters
+    ----------
+    model : Network, DeepClassifier, DeepRegressor or Pipeline
+        A Pipeline may hold fitted StandardScaler steps before its final Deep* estimator;
+        they become ``(X - mean_) / scale_`` nodes.
+    path : str or os.PathLike, optional
+        Where to write the ``.onnx`` file.
+    dtype : {"float32", "float64"}, optional
+        Element type of the graph; default: the network's dtype.
+
+    Returns
+    -------
+    onnx.ModelProto
+        Input ``X`` (N, n_x); outputs as described in the module docstring.
+
+    Raises
+    ------
+    ExportError
+        For an object or an activation with no ONNX equivalent, or an unfitted estimator.
+    """
+    onnx, helper, numpy_helper = _require_onnx()
+    from onnx import TensorProto
+
+    scalers, net, est = _split(model)
+    np_dtype = np.dtype(dtype) if dtype is not None else net.dtype
+    if np_dtype not in (np.float32, np.float64):
+        raise ExportError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    g = _Graph(helper, numpy_helper, np_dtype.type)
+    A = "X"
+    for i, scaler in enumerate(scalers):
+        if scaler.mean_ is not None:
+            A = g.node("Sub", [A, g.const(f"mean{i}", scaler.mean_)], f"centered{i}")
+        if scaler.scale_ is not None:
+            A = g.node("Div", [A, g.const(f"scale{i}", scaler.scale_)], f"scaled{i}")
+    for l, (W, b) in enumerate(net.layers, start=1):  # noqa: E741
+        Z = g.node("Gemm", [A, g.const(f"W{l}", W), g.const(f"b{l}", b[:, 0])], f"Z{l}",
+                   transB=1)
+        A = _activation(g, net.activations[l], Z, l)
+    outputs = _heads(g, est, A, net.units[-1])
+    float_type = TensorProto.FLOAT if np_dtype == np.float32 else TensorProto.DOUBLE
+    graph = helper.make_graph(
+        g.nodes, "npdeep",
+        [helper.make_tensor_value_info("X", float_type, ["N", net.units[0]])],
+        [helper.make_tensor_value_info(n, t, s) for n, t, s in outputs],
+        initializer=g.inits,
+    )
+    proto = helper.make_model(graph, producer_name="npdeep",
+                              opset_imports=[helper.make_opsetid("", OPSET)])
+    proto.ir_version = min(proto.ir_version, 8)  # readable by older runtimes
+    proto.doc_string = f"npdeep network, units {net.units}; input X is (N, n_x), samples as rows"
+    onnx.checker.check_model(proto)
+    if path is not None:
+        onnx.save_model(proto, os.fspath(path))
+    return proto

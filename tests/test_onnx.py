@@ -1,0 +1,113 @@
+"""ONNX export, checked against onnxruntime (skipped where onnx or onnxruntime is missing)."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, load_digits
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from npdeep import DeepClassifier, DeepRegressor, Network
+from npdeep.activations import Activation
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from npdeep.onnx_export import ExportError, to_onnx  # noqa: E402
+
+
+def _run(proto, X):
+    session = ort.InferenceSession(proto.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(None, {"X": X}), strict=True))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_hidden_activation_matches_onnxruntime_on_digits(digits, activation, dtype):
+    X, y = digits
+    clf = DeepClassifier((24, 12), activation=activation, dtype=dtype, learning_rate=0.01,
+                         max_iter=15, random_state=0).fit(X, y)
+    out = _run(to_onnx(clf), X.astype(dtype))
+    np.testing.assert_allclose(out["probabilities"], clf.predict_proba(X), atol=1e-5, rtol=0)
+    np.testing.assert_array_equal(out["label"], clf.predict(X))
+    assert clf.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("output", ["identity", "sigmoid", "tanh", "relu", "leaky_relu"])
+def test_output_activations_on_diabetes_regression(output):
+    X, y = load_diabetes(return_X_y=True)
+    y = (y - y.min()) / (y.max() - y.min())  # in [0, 1] so that every output fits
+    reg = DeepRegressor((32,), output_activation=output, learning_rate=0.01, max_iter=30,
+                        random_state=0).fit(X, y)
+    out = _run(to_onnx(reg), X)
+    np.testing.assert_allclose(out["predictions"][:, 0], reg.predict(X), atol=1e-5, rtol=0)
+
+
+def test_raw_diabetes_regression_and_pipeline_with_scaler(tmp_path):
+    X, y = load_diabetes(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), DeepRegressor((32,), learning_rate=0.05,
+                                                         max_iter=200, random_state=0))
+    pipe.fit(X, y)
+    path = tmp_path / "diabetes.onnx"
+    to_onnx(pipe, path)
+    out = _run(onnx.load(path), X)
+    np.testing.assert_allclose(out["predictions"][:, 0], pipe.predict(X), atol=1e-5, rtol=1e-7)
+    assert pipe.score(X, y) > 0.5
+
+
+def test_binary_string_labels_and_multilabel(digits):
+    X, y = digits
+    names = np.where(y % 2 == 0, "even", "odd")
+    clf = DeepClassifier((16,), max_iter=10, random_state=0).fit(X, names)
+    out = _run(to_onnx(clf), X)
+    np.testing.assert_allclose(out["probabilities"], clf.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(clf.classes_[out["label"]], clf.predict(X))
+    Y = np.column_stack([y % 2, y > 4, y == 3]).astype(int)
+    multi = DeepClassifier((16,), max_iter=10, random_state=0).fit(X, Y)
+    out = _run(to_onnx(multi), X)
+    np.testing.assert_allclose(out["probabilities"], multi.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(out["label"], multi.predict(X))
+
+
+def test_network_softmax_output_and_leaky_alpha():
+    rng = np.random.default_rng(0)
+    net = Network([5, 7, 4], activation={"name": "leaky_relu", "alpha": 0.2},
+                  output_activation="softmax", seed=0)
+    X = rng.normal(size=(5, 30))
+    out = _run(to_onnx(net), X.T.copy())
+    np.testing.assert_allclose(out["a_L"], net.predict_proba(X).T, atol=1e-12)
+
+
+def test_what_cannot_be_exported_is_refused_clearly(digits):
+    X, y = digits
+
+    class Swish(Activation):
+        name = "swish"
+
+        def forward(self, Z, out):
+            np.multiply(Z, 1 / (1 + np.exp(-Z)), out=out)
+            return out
+
+        def derivative(self, Z, A):
+            s = 1 / (1 + np.exp(-Z))
+            return s + Z * s * (1 - s)
+
+    net = Network([3, 4, 1], activation=Swish(), seed=0)
+    with pytest.raises(ExportError, match="layer 1: activation 'swish' has no ONNX equivalent"):
+        to_onnx(net)
+    with pytest.raises(ExportError, match="not fitted yet"):
+        to_onnx(DeepClassifier())
+    with pytest.raises(ExportError, match="cannot export a dict"):
+        to_onnx({})
+    from sklearn.decomposition import PCA
+
+    pipe = make_pipeline(PCA(4), DeepClassifier((4,), max_iter=2, random_state=0)).fit(X, y)
+    with pytest.raises(ExportError, match="cannot export pipeline step 'pca'"):
+        to_onnx(pipe)
