@@ -66,7 +66,7 @@ def test_l2_in_cost_and_gradient_check(rng):
     net = npdeep.Network([3, 5, 2], activation="tanh", output_activation="sigmoid", l2=0.7,
                          seed=1)
     plain = npdeep.Network([3, 5, 2], activation="tanh", output_activation="sigmoid", seed=1)
-    penalty = 0.7 / (2 * 10) * sum(np.sum(net.parameters[f"W{l}"] ** 2) for l in (1, 2))
+    penalty = 0.7 / (2 * 10) * sum(np.sum(net.parameters[k] ** 2) for k in ("W1", "W2"))
     assert net.cost(X, Y) == pytest.approx(plain.cost(X, Y) + penalty, rel=1e-12)
     with np.errstate(all="raise"):
         assert npdeep.gradient_check(net, X, Y).passed

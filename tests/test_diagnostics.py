@@ -1,0 +1,78 @@
+"""Diagnostics: saturation, dead units, gradient ratio, and the stuck verdict in words."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.model_selection import train_test_split
+
+import npdeep
+from npdeep.diagnostics import diagnose, prior_entropy
+
+ARTICLE_UNITS = [30, 4, 4, 4, 4, 3, 1]
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    mean, std = X_tr.mean(0), X_tr.std(0)
+    return (X_tr - mean).T / std[:, None], y_tr, (X_te - mean).T / std[:, None], y_te
+
+
+def test_article_network_with_article_init_and_gd_is_flagged_stuck(cancer):
+    X, y, _, _ = cancer
+    net = npdeep.Network(ARTICLE_UNITS, activation="sigmoid", init="article", seed=0)
+    with np.errstate(all="raise"):
+        h = net.fit(X, y, epochs=1000, learning_rate=0.01)
+    d = h.diagnosis
+    assert d.stuck
+    assert d.cost == pytest.approx(prior_entropy(net, net.check_Y(y, y.size)), rel=0.02)
+    text = d.warnings[0]
+    assert "entropy of the class prior" in text
+    for cause in ("init='article'", "sigmoid", "optimizer='adam'", "learning rate 0.01"):
+        assert cause in text
+    assert len(set(net.predict(X).tolist())) == 1  # majority class only
+
+
+def test_article_network_learns_with_glorot_and_adam(cancer):
+    X, y, X_te, y_te = cancer
+    net = npdeep.Network(ARTICLE_UNITS, activation="sigmoid", init="glorot", seed=0)
+    with np.errstate(all="raise"):
+        h = net.fit(X, y, epochs=300, learning_rate=0.01, optimizer="adam", batch_size=32)
+    assert np.mean(net.predict(X_te) == y_te) >= 0.95
+    assert not h.diagnosis.stuck and h.diagnosis.warnings == []
+
+
+def test_saturation_dead_units_and_ratio(rng):
+    X = rng.normal(size=(3, 50)) * 30
+    y = (rng.random(50) > 0.5).astype(float)
+    sat = npdeep.Network([3, 6, 1], activation="sigmoid", init="article", seed=0)
+    d = diagnose(sat, X, y)
+    assert d.layers[0]["saturated"] > 0.5 and d.layers[0]["dead"] is None
+    relu = npdeep.Network([3, 6, 1], activation="relu", seed=0)
+    relu.parameters["b1"] = -1e3 * np.ones((6, 1))
+    d = diagnose(relu, X / 30, y)
+    assert d.layers[0]["dead"] == 1.0
+    assert d.layers[0]["gradient_norm"] == 0.0
+    assert d.stuck and "dead units" in d.warnings[0]
+    assert "layer" in str(d) and "gradient ratio" in str(d)
+
+
+def test_vanishing_gradients_reason(rng):
+    X = rng.normal(size=(3, 40))
+    y = (X[0] > 0).astype(float)
+    net = npdeep.Network([3, 8, 8, 8, 8, 8, 1], activation="sigmoid", init="normal", seed=0)
+    d = diagnose(net, X, y)
+    assert d.gradient_ratio < 1e-3
+    assert d.stuck and "vanishing gradients" in " ".join(d.reasons)
+    assert "init='normal'" in d.warnings[0]
+
+
+def test_prior_entropy_binary_and_softmax():
+    net = npdeep.Network([2, 3, 1], seed=0)
+    p = 0.25
+    Y = np.array([[1.0, 0.0, 0.0, 0.0]])
+    assert prior_entropy(net, Y) == pytest.approx(-(p * np.log(p) + (1 - p) * np.log(1 - p)))
+    soft = npdeep.Network([2, 3, 3], seed=0)
+    assert prior_entropy(soft, np.eye(3)) == pytest.approx(np.log(3))
+    assert prior_entropy(npdeep.Network([2, 3, 1], output_activation="identity"), Y) is None

@@ -1,0 +1,75 @@
+"""Checkpoints and resume: bit-identical continuation, interruption leaves a loadable file."""
+
+import numpy as np
+import pytest
+
+import npdeep
+from npdeep.callbacks import Callback, ModelCheckpoint
+from npdeep.checkpoint import load_checkpoint, resume
+
+SETTINGS = dict(learning_rate=0.01, batch_size=16, optimizer="adam", schedule="cosine",
+                clip_norm=5.0, validation_fraction=0.2, class_weight={0: 1.0, 1: 2.0},
+                diagnose=False)
+
+
+@pytest.fixture
+def data(rng):
+    X = rng.normal(size=(5, 70))
+    y = (X[0] - X[1] + 0.3 * rng.normal(size=70) > 0).astype(float)
+    return X, y
+
+
+def fresh():
+    return npdeep.Network([5, 12, 6, 1], activation="relu", dropout=[0.2, 0.1], seed=7)
+
+
+class InterruptAt(Callback):
+    def __init__(self, epoch, batch):
+        self.at = (epoch, batch)
+
+    def on_batch_end(self, batch, logs):
+        if (self.trainer.epoch, batch) == self.at:
+            raise KeyboardInterrupt
+
+
+def test_interrupt_then_resume_is_bit_identical(tmp_path, data):
+    X, y = data
+    reference = fresh()
+    ref_hist = reference.fit(X, y, epochs=6, **SETTINGS)
+
+    path = tmp_path / "ckpt.npz"
+    net = fresh()
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y, epochs=6, callbacks=[ModelCheckpoint(path), InterruptAt(3, 1)],
+                **SETTINGS)
+    assert "interrupted" in net.history.stop_reason
+    ck = load_checkpoint(path)           # intact and loadable
+    assert ck.epoch == 3 and ck.optimizer.t > 0
+    assert npdeep.load(path).units == [5, 12, 6, 1]
+
+    resumed = resume(path, X, y, diagnose=False)
+    np.testing.assert_array_equal(resumed.parameters.flat, reference.parameters.flat)
+    assert resumed.history.cost == ref_hist.cost
+    assert resumed.history.val_cost == ref_hist.val_cost
+    assert resumed.history.learning_rate == ref_hist.learning_rate
+
+
+def test_checkpoint_round_trip_into_different_values(tmp_path, data):
+    X, y = data
+    net = fresh()
+    net.fit(X, y, epochs=2, callbacks=[ModelCheckpoint(tmp_path / "c.npz")], **SETTINGS)
+    ck = load_checkpoint(tmp_path / "c.npz")
+    other = npdeep.Network([5, 12, 6, 1], activation="relu", seed=99)
+    assert not np.array_equal(other.parameters.flat, ck.network.parameters.flat)
+    np.testing.assert_array_equal(ck.network.parameters.flat, net.parameters.flat)
+    for name in ("m", "v"):
+        assert list(ck.optimizer.state_views(name)) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+        assert np.abs(ck.optimizer.state[name]).sum() > 0
+
+
+def test_plain_model_file_cannot_be_resumed(tmp_path, data):
+    X, y = data
+    net = fresh()
+    net.save(tmp_path / "m.npz")
+    with pytest.raises(npdeep.ModelFileError, match="without optimizer state cannot be resumed"):
+        resume(tmp_path / "m.npz", X, y)
