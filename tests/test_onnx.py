@@ -111,3 +111,15 @@ def test_what_cannot_be_exported_is_refused_clearly(digits):
     pipe = make_pipeline(PCA(4), DeepClassifier((4,), max_iter=2, random_state=0)).fit(X, y)
     with pytest.raises(ExportError, match="cannot export pipeline step 'pca'"):
         to_onnx(pipe)
+
+
+def test_missing_onnx_gives_an_install_hint(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)
+    with pytest.raises(ImportError, match=r"pip install 'npdeep\[onnx\]'"):
+        to_onnx(Network([2, 1], seed=0))
+
+
+def test_to_onnx_is_exported_from_the_package():
+    import npdeep
+
+    assert npdeep.to_onnx is to_onnx

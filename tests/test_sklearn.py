@@ -228,7 +228,8 @@ def test_pandas_dataframes_keep_feature_names(iris):
     df = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
     clf = DeepClassifier((8,), max_iter=50, random_state=0).fit(df, pd.Series(y))
     assert clf.feature_names_in_.tolist() == ["sl", "sw", "pl", "pw"]
-    np.testing.assert_array_equal(clf.predict(df), clf.predict(X))
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        np.testing.assert_array_equal(clf.predict(df), clf.predict(X))
     with pytest.raises(ValueError, match="feature names should match"):
         clf.predict(df.rename(columns={"sl": "x"}))
 

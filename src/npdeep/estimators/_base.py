@@ -22,6 +22,7 @@ from .. import optimizers as _optimizers
 from ..callbacks import Callback
 from ..errors import ConfigurationError, DataError
 from ..network import Network
+from ..splits import validation_split
 from ..training import fit as _train
 
 __all__ = ["BaseDeepEstimator"]
@@ -269,6 +270,8 @@ class BaseDeepEstimator(BaseEstimator):
 
         accepted = inspect.signature(_train).parameters
         options = {}
+        if "diagnose" in accepted:
+            options["diagnose"] = False  # the end-of-training report is not kept by estimators
         for name in ("schedule", "clip_norm"):
             value = getattr(self, name)
             if value is None:
@@ -281,16 +284,15 @@ class BaseDeepEstimator(BaseEstimator):
         return options
 
     def _split_validation(self, X, Y, sample_weight):
-        rng = np.random.default_rng(self._seed())
-        m = X.shape[0]
-        n_val = max(1, int(round(self.validation_fraction * m)))
-        if m - n_val < 1:
-            raise ConfigurationError(
-                f"early_stopping needs at least 2 samples, got {m} with validation_fraction="
-                f"{self.validation_fraction}"
-            )
-        order = rng.permutation(m)
-        val, train = order[:n_val], order[n_val:]
+        """Hold out ``validation_fraction`` of the rows (stratified by class) for scoring.
+
+        Uses :func:`npdeep.splits.validation_split`, seeded by ``random_state``. Returns the
+        training rows, their weights and ``(X_val (n_x, m_val), Y_val (n_L, m_val))``.
+        """
+        seed = self._seed()
+        if seed is None:
+            seed = int(self.network_.rng.integers(2**31 - 1))
+        train, val = validation_split(self.network_, X.T, Y.T, self.validation_fraction, seed)
         sw = None if sample_weight is None else sample_weight[train]
         return X[train], Y[train], sw, (X[val].T, Y[val].T)
 

@@ -30,10 +30,12 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Widths n_1, ..., n_{L-1} of the hidden layers.
     activation : str or list of str, default "relu"
         Hidden activation g[l]: sigmoid, tanh, relu, leaky_relu, identity (one, or one per layer).
-    optimizer : str, dict or Optimizer, default "sgd"
-        Update rule (a name, a config dict such as ``{"name": "sgd"}``, or an Optimizer).
-    learning_rate : float, default 0.01
-        ``alpha`` of ``theta <- theta - alpha * d theta``.
+    optimizer : str, dict or Optimizer, default "adam"
+        Update rule: sgd, momentum, nesterov, rmsprop, adam, adamw, a config dict such as
+        ``{"name": "momentum", "beta": 0.9}``, or an Optimizer (copied, never shared). Its state
+        carries over between :meth:`partial_fit` calls and warm-started fits.
+    learning_rate : float, default 0.001
+        ``alpha`` of the update (``theta <- theta - alpha * d theta`` for sgd).
     batch_size : int, "auto" or None, default "auto"
         Mini-batch size; "auto" is ``min(200, m)``; None is full-batch gradient descent.
     max_iter : int, default 200
@@ -57,7 +59,13 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     class_weight : dict, "balanced" or None, default None
         Weights per class, multiplied into ``sample_weight``.
     warm_start : bool, default False
-        Let :meth:`fit` continue from the fitted network instead of starting afresh.
+        Let :meth:`fit` continue from the fitted network instead of starting afresh; a changed
+        feature count, unseen labels or changed ``hidden_layer_sizes`` raise instead.
+    schedule : str, Schedule or None, default None
+        Learning-rate schedule of :func:`npdeep.training.fit` (constant, step, exponential,
+        cosine, plateau), over the epochs of one :meth:`fit` call.
+    clip_norm : float or None, default None
+        Rescale the whole gradient when its L2 norm exceeds this.
     random_state : int, RandomState or None, default None
         Seed of the initial weights, shuffling, dropout and the validation split.
     verbose : int, default 0
@@ -87,7 +95,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     >>> from sklearn.datasets import load_iris
     >>> from npdeep import DeepClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = DeepClassifier((16,), learning_rate=0.1, random_state=0).fit(X, y)
+    >>> clf = DeepClassifier((16,), learning_rate=0.01, random_state=0).fit(X, y)
     >>> clf.predict(X[:3])
     array([0, 0, 0])
     """
