@@ -66,7 +66,7 @@ for _command in (train, evaluate, predict, gradcheck, inspect, plot, bench):
 def run(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` in this process; return the exit code (for tests)."""
     try:
-        main.main(args=argv, prog_name="npdeep", standalone_mode=False)
+        code = main.main(args=argv, prog_name="npdeep", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -75,7 +75,7 @@ def run(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted!", err=True)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0  # ctx.exit(n) comes back as the return value
 
 
 if __name__ == "__main__":  # pragma: no cover

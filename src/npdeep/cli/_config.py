@@ -58,13 +58,14 @@ def read_config(path: str | Path, ctx: click.Context, keys: list[str]) -> dict[s
     if set(table) == {"train"} and isinstance(table["train"], dict):
         table = table["train"]
     params = {prm.name: prm for prm in ctx.command.params}
-    shown = sorted(k.replace("_", "-") for k in keys)
     values: dict[str, Any] = {}
     for key, value in table.items():
         name = key.replace("-", "_")
         if name not in keys:
+            sep = "-" if "-" in key else "_"  # suggest in the file's own style
+            shown = sorted(k.replace("_", sep) for k in keys)
             raise click.BadParameter(
-                f"{str(p)!r}: unknown key {key!r}{_nearest(key.replace('_', '-'), shown)} "
+                f"{str(p)!r}: unknown key {key!r}{_nearest(key, shown)} "
                 f"(valid keys: {', '.join(shown)})",
                 param_hint="--config",
             )

@@ -1,0 +1,299 @@
+"""The command line in-process, through ``npdeep.cli.run(argv)``: every command, as a new user
+would try them on a CSV written from a scikit-learn data set."""
+
+import importlib
+import json
+import re
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_wine
+
+from npdeep.cli import run
+
+FAST = ["--units", "16", "--epochs", "12", "--batch-size", "16", "-q"]
+
+
+def call(capsys, *argv):
+    """Run the CLI; return (exit code, stdout, stderr)."""
+    code = run([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def call_json(capsys, *argv):
+    code, out, err = call(capsys, *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.fixture(scope="module")
+def wine_csv(tmp_path_factory):
+    """wine as a CSV with text class labels, and the same rows without the target column."""
+    folder = tmp_path_factory.mktemp("wine")
+    frame = load_wine(as_frame=True).frame
+    frame["target"] = frame["target"].map({0: "barolo", 1: "grignolino", 2: "barbera"})
+    frame.to_csv(folder / "wine.csv", index=False)
+    frame.drop(columns="target").to_csv(folder / "wine_features.csv", index=False)
+    return folder / "wine.csv"
+
+
+@pytest.fixture(scope="module")
+def wine_model(wine_csv, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "wine.npz"
+    assert run(["train", str(wine_csv), *FAST, "-o", str(path)]) == 0
+    return path
+
+
+def test_new_user_walk_through_train_evaluate_predict_inspect_plot(wine_csv, tmp_path, capsys):
+    model = tmp_path / "wine-model.npz"
+    code, out, _ = call(capsys, "train", wine_csv, *FAST, "--validation-fraction", "0.2",
+                        "-o", model)
+    assert code == 0
+    accuracy = float(out.split("test accuracy: ")[1].split()[0])
+    assert accuracy > 0.85
+    assert f"model saved to {model}" in out
+
+    scores = call_json(capsys, "evaluate", model, wine_csv)
+    assert scores["accuracy"] > 0.85
+    assert [row["class"] for row in scores["per_class"]] == ["barbera", "barolo", "grignolino"]
+    matrix = np.array(scores["confusion_matrix"])
+    assert matrix.shape == (3, 3) and matrix.sum() == 178
+    assert abs(np.trace(matrix) / 178 - scores["accuracy"]) < 1e-12
+
+    code, out, _ = call(capsys, "evaluate", model, wine_csv)
+    assert code == 0 and "precision" in out and "confusion matrix" in out
+
+    out_csv = tmp_path / "predictions.csv"
+    result = call_json(capsys, "predict", model, wine_csv.with_name("wine_features.csv"),
+                       "-o", out_csv)
+    assert result["rows"] == 178
+    lines = out_csv.read_text().splitlines()
+    assert lines[0] == ("prediction,probability_barbera,probability_barolo,"
+                        "probability_grignolino")
+    assert len(lines) == 179
+    rows = [line.split(",") for line in lines[1:]]
+    assert {r[0] for r in rows} <= {"barbera", "barolo", "grignolino"}
+    probs = np.array([[float(v) for v in r[1:]] for r in rows])
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    truth = load_wine().target
+    names = np.array(["barolo", "grignolino", "barbera"])[truth]
+    assert np.mean(np.array([r[0] for r in rows]) == names) == pytest.approx(
+        scores["accuracy"])
+
+    code, out, _ = call(capsys, "inspect", model)
+    assert code == 0
+    for text in ("W[l]", "(16, 13)", "softmax", "training options", "epochs run: 12",
+                 "wine.csv (CSV, 178 rows", "barbera", "alcohol", "test scores"):
+        assert text in out
+
+    png = tmp_path / "curves.png"
+    code, out, _ = call(capsys, "plot", model, "-o", png)
+    assert code == 0 and "val_cost" in out and "val_accuracy" in out
+    check_png(png)
+
+
+def check_png(path):
+    """A valid PNG of non-trivial content: decodes, is large, and is not one flat colour."""
+    import matplotlib.image
+
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = matplotlib.image.imread(path)
+    assert pixels.shape[0] >= 200 and pixels.shape[1] >= 600
+    assert pixels[..., :3].var() > 1e-3
+    assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 20
+
+
+def test_train_without_data_is_the_digits_job(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = call_json(capsys, "train", "--units", "32", "--epochs", "3", "-q")
+    assert result["data"]["source"].startswith("digits")
+    assert result["test"]["n_test"] == 450 and result["test"]["accuracy"] > 0.8
+    assert (tmp_path / "npdeep-model.npz").is_file()
+
+
+def test_config_file_sets_options_and_flags_override_it(wine_csv, tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text(f'data = "{wine_csv}"\nunits = [8, 4]\nepochs = 5\n'
+                      'learning-rate = 0.05\nquiet = true\ndtype = "float64"\n')
+    model = tmp_path / "m.npz"
+    result = call_json(capsys, "train", "--config", config, "--epochs", "3", "-o", model)
+    assert result["epochs_run"] == 3
+    code, out, _ = call(capsys, "inspect", model, "--json")
+    info = json.loads(out)
+    assert info["architecture"]["units"] == [13, 8, 4, 3]
+    assert info["architecture"]["dtype"] == "float64"
+    assert info["training"]["learning_rate"] == 0.05
+
+
+def test_config_train_table(tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text('[train]\ndata = "iris"\nepochs = 2\nunits = "4"\nquiet = true\n')
+    result = call_json(capsys, "train", "--config", config, "-o", tmp_path / "m.npz")
+    assert result["epochs_run"] == 2 and result["data"]["n_samples"] == 150
+
+
+def test_regression_reports_r2_and_evaluate_gives_mse_mae_r2(tmp_path, capsys):
+    model = tmp_path / "d.npz"
+    result = call_json(capsys, "train", "diabetes", "--units", "8", "--epochs", "20",
+                       "--learning-rate", "0.01", "-q", "-o", model)
+    assert result["task"] == "regression" and set(result["test"]) >= {"r2", "mse"}
+    code, out, _ = call(capsys, "train", "diabetes", "--units", "8", "--epochs", "2", "-q",
+                        "-o", model)
+    assert "test R^2:" in out
+    scores = call_json(capsys, "evaluate", model, "diabetes")
+    assert {"mse", "mae", "r2"} <= set(scores)
+    out_csv = tmp_path / "p.csv"
+    assert call_json(capsys, "predict", model, "diabetes", "-o", out_csv)["rows"] == 442
+    values = np.loadtxt(out_csv, delimiter=",", skiprows=1)
+    assert values.shape == (442,) and 50 < values.mean() < 300  # the target's own units
+
+
+def test_categorical_columns_refused_unless_onehot(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 80
+    colour = rng.choice(["red", "green", "blue"], n)
+    x = rng.normal(size=n)
+    y = ((colour == "red") ^ (x > 0)).astype(int)
+    lines = ["x,colour,y"] + [f"{a:.4f},{c},{t}" for a, c, t in zip(x, colour, y, strict=True)]
+    data = tmp_path / "mixed.csv"
+    data.write_text("\n".join(lines) + "\n")
+    model = tmp_path / "m.npz"
+    code, _, err = call(capsys, "train", data, "-q", "-o", model)
+    assert code == 1 and "colour" in err and not model.exists()
+    result = call_json(capsys, "train", data, "--categorical", "onehot", "--units", "8",
+                       "--epochs", "30", "-q", "-o", model)
+    assert result["data"]["n_features"] == 4  # x and three one-hot columns
+    out_csv = tmp_path / "p.csv"
+    assert call_json(capsys, "predict", model, data, "-o", out_csv)["rows"] == n
+    assert out_csv.read_text().splitlines()[0] == "prediction,probability_0,probability_1"
+
+
+def test_predict_streams_in_chunks_with_the_same_result(wine_model, wine_csv, tmp_path,
+                                                        capsys):
+    whole, chunked = tmp_path / "a.csv", tmp_path / "b.csv"
+    call_json(capsys, "predict", wine_model, wine_csv, "-o", whole)
+    call_json(capsys, "predict", wine_model, wine_csv, "-o", chunked, "--chunk-rows", "7")
+    a, b = (f.read_text().splitlines() for f in (whole, chunked))
+    assert len(a) == len(b) == 179 and a[0] == b[0]
+    assert [r.split(",")[0] for r in a] == [r.split(",")[0] for r in b]
+    pa, pb = (np.array([[float(v) for v in r.split(",")[1:]] for r in rows[1:]])
+              for rows in (a, b))
+    np.testing.assert_allclose(pa, pb, atol=1e-5)  # float32: BLAS blocking varies with m
+    code, out, _ = call(capsys, "predict", wine_model, wine_csv)
+    assert code == 0 and out.replace("\r\n", "\n") == whole.read_text()
+
+
+def test_binary_target_gets_two_probability_columns(tmp_path, capsys):
+    model = tmp_path / "bc.npz"
+    result = call_json(capsys, "train", "breast_cancer", "--units", "8", "--epochs", "5", "-q",
+                       "-o", model)
+    assert result["test"]["accuracy"] > 0.85
+    out_csv = tmp_path / "p.csv"
+    call_json(capsys, "predict", model, "breast_cancer", "-o", out_csv)
+    assert out_csv.read_text().splitlines()[0] == "prediction,probability_0,probability_1"
+
+
+def test_early_stopping_validates_and_records_val_figures(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    result = call_json(capsys, "train", "iris", "--units", "8", "--epochs", "60",
+                       "--early-stopping", "--patience", "0", "--learning-rate", "0.5", "-q",
+                       "-o", model)
+    assert "val_cost" in result["final"]
+    assert result["epochs_run"] < 60 and "early stopping" in result["stop_reason"]
+
+
+def test_train_plot_option_draws_curves(tmp_path, capsys):
+    png = tmp_path / "c.png"
+    code, out, _ = call(capsys, "train", "iris", "--units", "4", "--epochs", "4", "-q",
+                        "-o", tmp_path / "m.npz", "--plot", png)
+    assert code == 0 and f"training curves drawn to {png}" in out
+    check_png(png)
+
+
+def test_gradcheck_passes_on_options_and_on_a_model(wine_model, wine_csv, capsys):
+    code, out, _ = call(capsys, "gradcheck", "--units", "4,3", "--activation", "sigmoid")
+    assert code == 0 and "PASSED" in out and "W3" in out
+    result = call_json(capsys, "gradcheck", wine_model, "--data", wine_csv, "--samples", "5",
+                       "--max-checks", "20")
+    assert result["passed"] and [r["parameter"] for r in result["parameters"]] == [
+        "W1", "b1", "W2", "b2"]
+
+
+def test_gradcheck_exits_1_when_it_fails(capsys):
+    code, out, _ = call(capsys, "gradcheck", "--tolerance", "1e-30")
+    assert code == 1 and "FAILED" in out and "FAIL" in out
+
+
+def test_ctrl_c_saves_the_best_model_so_far(tmp_path, capsys, monkeypatch):
+    train_module = importlib.import_module("npdeep.cli.train")
+
+    original = train_module.BestWeights.on_epoch_end
+
+    def interrupt_at_third_epoch(self, epoch, logs):
+        original(self, epoch, logs)
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module.BestWeights, "on_epoch_end", interrupt_at_third_epoch)
+    model = tmp_path / "m.npz"
+    code, out, _ = call(capsys, "train", "iris", "--units", "4", "--epochs", "50", "-q",
+                        "-o", model)
+    assert code == 130
+    best = int(re.search(r"saved the best model so far \(epoch (\d+)", out).group(1))
+    assert str(model) in out
+    info = json.loads(call(capsys, "inspect", model, "--json")[1])
+    assert info["interrupted"] is True and info["history"]["epochs"] == 3
+    assert info["history"]["cost"]["best_epoch"] == best
+
+
+def test_ctrl_c_before_any_epoch_saves_nothing(tmp_path, capsys, monkeypatch):
+    train_module = importlib.import_module("npdeep.cli.train")
+
+    def interrupt(self, epoch, logs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module.BestWeights, "on_epoch_end", interrupt)
+    code, _, err = call(capsys, "train", "iris", "-q", "-o", tmp_path / "m.npz")
+    assert code == 130 and "no model saved" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_matplotlib_is_a_clear_message(wine_model, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    code, _, err = call(capsys, "plot", wine_model, "-o", tmp_path / "c.png")
+    assert code == 1 and "pip install 'npdeep[plot]'" in err and "Traceback" not in err
+    code, _, err = call(capsys, "train", "iris", "-q", "-o", tmp_path / "m.npz",
+                        "--plot", tmp_path / "c.png")
+    assert code == 1 and "matplotlib" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bench_without_a_checkout_says_so(capsys, monkeypatch):
+    bench_module = importlib.import_module("npdeep.cli.bench")
+
+    monkeypatch.setattr(bench_module, "__file__", "/nowhere/site-packages/npdeep/cli/bench.py")
+    code, _, err = call(capsys, "bench", "--quick")
+    assert code == 1 and "source checkout" in err
+
+
+def test_json_errors_are_json_too(tmp_path, capsys):
+    code, out, err = call(capsys, "evaluate", tmp_path / "none.npz", "iris", "--json")
+    assert code == 1
+    assert json.loads(out) == {"ok": False, "exit_code": 1,
+                               "error": f"{tmp_path / 'none.npz'}: no such model file"}
+
+
+def test_help_lists_every_command_and_train_option(capsys):
+    code, out, _ = call(capsys, "--help")
+    assert code == 0
+    for command in ("train", "evaluate", "predict", "gradcheck", "inspect", "plot", "bench"):
+        assert command in out
+    code, out, _ = call(capsys, "train", "--help")
+    for option in ("--target", "--task", "--categorical", "--units", "--activation",
+                   "--output-activation", "--loss", "--optimizer", "--learning-rate",
+                   "--epochs", "--batch-size", "--l2", "--dropout", "--validation-fraction",
+                   "--early-stopping", "--patience", "--seed", "--dtype", "--output",
+                   "--config", "--plot", "--quiet", "--json"):
+        assert option in out
