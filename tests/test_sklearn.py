@@ -301,3 +301,23 @@ def test_network_class_is_what_network_attribute_holds(iris):
     assert isinstance(clf.network_, Network)
     # the network works in the article's orientation: features x samples
     np.testing.assert_allclose(clf.network_.predict_proba(X.T).T, clf.predict_proba(X))
+
+
+def test_core_callbacks_pass_through_and_multilabel_class_weight_is_refused(iris):
+    from npdeep.callbacks import Callback
+
+    class CountEpochs(Callback):
+        def __init__(self):
+            self.seen = 0
+
+        def on_epoch_end(self, epoch, logs):
+            self.seen += 1
+
+    X, y = iris
+    counter = CountEpochs()
+    clf = DeepClassifier((4,), max_iter=3, n_iter_no_change=100, callbacks=[counter],
+                         random_state=0).fit(X, y)
+    assert counter.seen == 3 == clf.n_iter_
+    Y = np.column_stack([y == 0, y == 1]).astype(int)
+    with pytest.raises(ConfigurationError, match="not supported for multi-label"):
+        DeepClassifier(class_weight="balanced").fit(X, Y)

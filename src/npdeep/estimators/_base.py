@@ -96,6 +96,7 @@ class BaseDeepEstimator(BaseEstimator):
         warm_start=False,
         schedule=None,
         clip_norm=None,
+        callbacks=None,
         random_state=None,
         verbose=0,
     ):
@@ -117,6 +118,7 @@ class BaseDeepEstimator(BaseEstimator):
         self.warm_start = warm_start
         self.schedule = schedule
         self.clip_norm = clip_norm
+        self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
 
@@ -257,7 +259,7 @@ class BaseDeepEstimator(BaseEstimator):
             optimizer=self.optimizer_,
             shuffle=self.shuffle,
             sample_weight=sample_weight,
-            callbacks=[monitor],
+            callbacks=[monitor, *(self.callbacks or [])],
             verbose=self.verbose,
             **self._extra_training_options(),
         )

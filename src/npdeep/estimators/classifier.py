@@ -10,7 +10,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from ..errors import DataError
+from ..errors import ConfigurationError, DataError
 from ._base import BaseDeepEstimator
 
 __all__ = ["DeepClassifier"]
@@ -66,6 +66,8 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         cosine, plateau), over the epochs of one :meth:`fit` call.
     clip_norm : float or None, default None
         Rescale the whole gradient when its L2 norm exceeds this.
+    callbacks : list of npdeep.callbacks.Callback or None, default None
+        Extra callbacks for every training call (copied by ``clone``).
     random_state : int, RandomState or None, default None
         Seed of the initial weights, shuffling, dropout and the validation split.
     verbose : int, default 0
@@ -122,6 +124,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         warm_start=False,
         schedule=None,
         clip_norm=None,
+        callbacks=None,
         random_state=None,
         verbose=0,
     ):
@@ -131,7 +134,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             init=init, dtype=dtype, tol=tol, n_iter_no_change=n_iter_no_change,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             warm_start=warm_start, schedule=schedule, clip_norm=clip_norm,
-            random_state=random_state, verbose=verbose,
+            callbacks=callbacks, random_state=random_state, verbose=verbose,
         )
         self.class_weight = class_weight
 
@@ -204,8 +207,13 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         return 1 if self._target_type == "binary" else self.classes_.shape[0]
 
     def _sample_weight(self, y, sample_weight):
-        if self.class_weight is None or self._target_type == "multilabel":
+        if self.class_weight is None:
             return sample_weight
+        if self._target_type == "multilabel":
+            raise ConfigurationError(
+                f"class_weight={self.class_weight!r} is not supported for multi-label targets; "
+                "pass sample_weight instead"
+            )
         cw = compute_sample_weight(self.class_weight, y)
         return cw if sample_weight is None else cw * np.asarray(sample_weight, dtype=np.float64)
 

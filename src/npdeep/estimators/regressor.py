@@ -64,6 +64,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         warm_start=False,
         schedule=None,
         clip_norm=None,
+        callbacks=None,
         random_state=None,
         verbose=0,
     ):
@@ -73,7 +74,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             init=init, dtype=dtype, tol=tol, n_iter_no_change=n_iter_no_change,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             warm_start=warm_start, schedule=schedule, clip_norm=clip_norm,
-            random_state=random_state, verbose=verbose,
+            callbacks=callbacks, random_state=random_state, verbose=verbose,
         )
         self.output_activation = output_activation
 
