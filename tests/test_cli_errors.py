@@ -1,0 +1,144 @@
+"""Bad input at the command line: each mistake gets its message and exit code, no traceback,
+and nothing is written."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+from npdeep.cli import run
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Data files, good and bad, and a trained iris model, in one read-only-by-convention folder."""
+    d = tmp_path_factory.mktemp("inputs")
+    X, y = load_iris(return_X_y=True)
+    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    lines = [",".join([*names, "species"])] + [
+        ",".join([*(f"{v:g}" for v in row), str(t)]) for row, t in zip(X, y, strict=True)]
+    (d / "iris.csv").write_text("\n".join(lines) + "\n")
+    three = [",".join([*names[:3], "species"])] + [
+        ",".join([*(f"{v:g}" for v in row[:3]), str(t)]) for row, t in zip(X, y, strict=True)]
+    (d / "iris3.csv").write_text("\n".join(three) + "\n")
+    (d / "empty.csv").write_text("")
+    (d / "ragged.csv").write_text("a,b,c\n1,2,0\n3,4,1\n5,6\n7,8,1\n")
+    (d / "cell.csv").write_text("a,b,c\n1,2,0\n3,4,1\n5,oops,0\n7,8,1\n")
+    (d / "single.csv").write_text("a,b,c\n1,2,0\n3,4,0\n5,6,0\n7,8,0\n")
+    (d / "unknown.toml").write_text("epochs = 2\nlearning_rat = 0.1\n")
+    np.save(d / "x5.npy", np.ones((10, 5)))
+    model = d / "iris.npz"
+    assert run(["train", str(d / "iris.csv"), "--units", "4", "--epochs", "2", "-q",
+                "-o", str(model)]) == 0
+    return d
+
+
+def listing(folder):
+    return sorted(os.listdir(folder))
+
+
+CASES = {
+    # name: (argv with {d} for the inputs and {out} for the output folder, exit code, message)
+    "missing file": (["train", "{d}/nope.csv", "-o", "{out}/m.npz"], 1,
+                     r"nope\.csv: no such file or folder"),
+    "empty file": (["train", "{d}/empty.csv", "-o", "{out}/m.npz"], 1,
+                   r"empty\.csv: the file is empty"),
+    "ragged rows": (["train", "{d}/ragged.csv", "-o", "{out}/m.npz"], 1,
+                    r"ragged\.csv: line 4 has 2 fields, expected 3"),
+    "non-numeric cell": (["train", "{d}/cell.csv", "-o", "{out}/m.npz"], 1,
+                         r"cell\.csv: line 4, column 'b': 'oops' is not a number"),
+    "missing target": (["train", "{d}/iris.csv", "--target", "kind", "-o", "{out}/m.npz"], 1,
+                       r"target column 'kind' not found; the columns are: 'sepal_length', "
+                       r"'sepal_width', 'petal_length', 'petal_width', 'species'"),
+    "single class": (["train", "{d}/single.csv", "-o", "{out}/m.npz"], 1,
+                     r"target 'c' has a single class \(0\) in all 4 samples"),
+    "model given as data": (["train", "{d}/iris.npz", "-o", "{out}/m.npz"], 1,
+                            r"iris\.npz: looks like a model file, not data"),
+    "data given as model": (["evaluate", "{d}/iris.csv", "{d}/iris.csv"], 1,
+                            r"iris\.csv: looks like a data file \(CSV\), not a model"),
+    "data given as model to predict": (["predict", "{d}/iris.csv", "{d}/iris.csv",
+                                        "-o", "{out}/p.csv"], 1, r"not a model"),
+    "feature mismatch at evaluate": (["evaluate", "{d}/iris.npz", "{d}/iris3.csv"], 1,
+                                     r"the model expects 4 features"),
+    "feature mismatch at predict": (["predict", "{d}/iris.npz", "{d}/x5.npy",
+                                     "-o", "{out}/p.csv"], 1,
+                                    r"x5\.npy: has 5 features but the model expects 4 features"),
+    "output in a missing folder": (["train", "iris", "-o", "{out}/no/such/m.npz"], 1,
+                                   r"--output: the folder '.*no/such' .* does not exist"),
+    "predict output in a missing folder": (["predict", "{d}/iris.npz", "{d}/iris.csv",
+                                            "-o", "{out}/none/p.csv"], 1, r"does not exist"),
+    "plot output in a missing folder": (["train", "iris", "-o", "{out}/m.npz",
+                                         "--plot", "{out}/none/c.png"], 1,
+                                        r"--plot: the folder .* does not exist"),
+    "output under a file": (["train", "iris", "-o", "{d}/iris.csv/m.npz"], 1,
+                            r"is not a folder"),
+    "unknown config key": (["train", "iris", "--config", "{d}/unknown.toml",
+                            "-o", "{out}/m.npz"], 2,
+                           r"unknown key 'learning_rat'; did you mean 'learning_rate'\?"),
+    "missing config": (["train", "--config", "{d}/none.toml", "-o", "{out}/m.npz"], 2,
+                       r"none\.toml'?: no such file"),
+    "bad option value": (["train", "iris", "--units", "12,x", "-o", "{out}/m.npz"], 2,
+                         r"expected comma-separated integers like 128,64"),
+    "unknown activation": (["train", "iris", "--activation", "relux", "-o", "{out}/m.npz"], 2,
+                           r"'relux' is not one of"),
+    "missing model": (["inspect", "{d}/nothing.npz"], 1, r"nothing\.npz: no such model file"),
+    "unknown built-in": (["train", "digit", "-o", "{out}/m.npz"], 1,
+                         r"did you mean the built-in 'digits'\?"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_message_exit_code_and_nothing_written(case, files, tmp_path, capsys):
+    argv, expected_code, message = CASES[case]
+    argv = [a.format(d=files, out=tmp_path) for a in argv]
+    before = listing(files)
+    code = run(argv)
+    err = capsys.readouterr().err
+    assert code == expected_code, err
+    assert re.search(message, err), err
+    assert "Traceback" not in err
+    assert listing(tmp_path) == [], "nothing is written on failure"
+    assert listing(files) == before
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root writes into read-only folders")
+def test_output_in_an_unwritable_folder(files, tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        code = run(["train", "iris", "-q", "-o", str(locked / "m.npz")])
+        assert code == 1
+        assert "is not writable (permission denied)" in capsys.readouterr().err
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)
+
+
+def test_unwritable_folder_message_as_any_user(tmp_path, capsys, monkeypatch):
+    """The same refusal where the permission bits cannot be tested (root): os.access says no."""
+    import importlib
+
+    common = importlib.import_module("npdeep.cli._common")
+    monkeypatch.setattr(common.os, "access", lambda path, mode: False)
+    code = run(["train", "iris", "-q", "-o", str(tmp_path / "m.npz")])
+    assert code == 1
+    assert f"the folder '{tmp_path}' is not writable" in capsys.readouterr().err
+    assert listing(tmp_path) == []
+
+
+def test_a_failing_write_leaves_no_partial_file(files, tmp_path, capsys, monkeypatch):
+    """A CSV that goes bad half way through predict leaves no output file behind."""
+    rows = ["sepal_length,sepal_width,petal_length,petal_width"] + ["5.1,3.5,1.4,0.2"] * 30
+    rows[25] = "5.1,3.5,oops,0.2"
+    data = tmp_path / "late.csv"
+    data.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "p.csv"
+    code = run(["predict", str(files / "iris.npz"), str(data), "-o", str(out),
+                "--chunk-rows", "5"])
+    assert code == 1
+    assert "line 26, column 'petal_length'" in capsys.readouterr().err
+    assert listing(tmp_path) == ["late.csv"]
