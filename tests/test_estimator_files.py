@@ -1,5 +1,6 @@
 """Estimators and Pipeline(StandardScaler(), Deep*()) in the one model file format."""
 
+import json
 import zipfile
 
 import numpy as np
@@ -143,3 +144,46 @@ def test_tampered_estimator_files_raise_model_file_errors(tmp_path, change, mess
     path = _tampered(tmp_path, change)
     with pytest.raises(ModelFileError, match=message):
         npdeep.load(path)
+
+
+def test_corrupt_truncated_and_future_estimator_files_are_refused(tmp_path):
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    clf = DeepClassifier((4,), max_iter=2, random_state=0).fit(X, X[:, 0] > 0)
+    path = tmp_path / "clf.npdeep"
+    npdeep.save(clf, path)
+    data = path.read_bytes()
+    (tmp_path / "cut.npdeep").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="cut.npdeep"):
+        npdeep.load(tmp_path / "cut.npdeep")
+    future = tmp_path / "future.npdeep"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(future, "w") as dst:
+        for name in src.namelist():
+            raw = src.read(name)
+            if name == "header.json":
+                header = json.loads(raw)
+                header["format_version"] = 99
+                raw = json.dumps(header).encode()
+            dst.writestr(name, raw)
+    with pytest.raises(ModelFileError, match="version 99"):
+        npdeep.load(future)
+
+
+def test_interrupted_estimator_save_keeps_the_previous_file(tmp_path, monkeypatch):
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = X[:, 0] > 0
+    old = DeepClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    path = tmp_path / "clf.npdeep"
+    npdeep.save(old, path)
+    before = path.read_bytes()
+    new = DeepClassifier((4,), max_iter=5, random_state=1).fit(X, y)
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt("simulated interruption")
+
+    monkeypatch.setattr(np.lib.format, "write_array", fail)
+    with pytest.raises(KeyboardInterrupt, match="simulated interruption"):
+        npdeep.save(new, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["clf.npdeep"]
+    np.testing.assert_array_equal(npdeep.load(path).predict_proba(X), old.predict_proba(X))
