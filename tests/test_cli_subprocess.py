@@ -1,0 +1,93 @@
+"""Every command once as a real process (``python -m npdeep``), and Ctrl-C sent as SIGINT."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def npdeep(*args, cwd, timeout=120):
+    return subprocess.run([sys.executable, "-m", "npdeep", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("proc")
+    proc = npdeep("train", "wine", "--units", "8", "--epochs", "5", "--validation-fraction",
+                  "0.2", "-o", "wine.npz", cwd=folder)
+    return folder, proc
+
+
+def test_train_as_a_process_prints_one_line_per_epoch_when_not_a_terminal(trained):
+    folder, proc = trained
+    assert proc.returncode == 0, proc.stderr
+    epoch_lines = [line for line in proc.stderr.splitlines() if line.startswith("epoch ")]
+    assert len(epoch_lines) == 5 and epoch_lines[-1].startswith("epoch 5/5 cost=")
+    assert "val_accuracy=" in epoch_lines[-1]
+    assert "test accuracy:" in proc.stdout and (folder / "wine.npz").is_file()
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["evaluate", "wine.npz", "wine", "--json"], '"accuracy"'),
+    (["predict", "wine.npz", "wine", "-o", "p.csv"], "wrote 178 predictions to p.csv"),
+    (["inspect", "wine.npz"], "training options"),
+    (["plot", "wine.npz", "-o", "c.png"], "drew cost"),
+    (["gradcheck", "wine.npz", "--max-checks", "10"], "PASSED"),
+])
+def test_each_command_as_a_process(trained, argv, expected):
+    folder, _ = trained
+    proc = npdeep(*argv, cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    assert expected in proc.stdout
+    if "--json" in argv:
+        assert json.loads(proc.stdout)["ok"] is True
+
+
+def test_failures_and_usage_errors_exit_1_and_2_without_traceback(tmp_path):
+    proc = npdeep("evaluate", "missing.npz", "wine", cwd=tmp_path)
+    assert proc.returncode == 1 and "Error: missing.npz: no such model file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = npdeep("train", "--no-such-option", cwd=tmp_path)
+    assert proc.returncode == 2 and "No such option" in proc.stderr
+    proc = npdeep("gradcheck", "--tolerance", "1e-30", cwd=tmp_path)
+    assert proc.returncode == 1 and "FAILED" in proc.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not (REPO / "bench" / "run.py").is_file(), reason="no bench/ checkout")
+def test_bench_passes_its_arguments_to_the_checkout_suite(tmp_path):
+    proc = npdeep("bench", "--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "--quick" in proc.stdout
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT as Ctrl-C")
+def test_ctrl_c_stops_cleanly_and_saves_the_best_model(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "npdeep", "train", "iris", "--units", "8", "--epochs", "100000",
+         "--batch-size", "0", "-o", "m.npz"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        epochs = 0
+        for line in proc.stderr:
+            if line.startswith("epoch "):
+                epochs += 1
+                if epochs == 3:
+                    proc.send_signal(signal.SIGINT)
+                    break
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted: saved the best model so far" in out and "m.npz" in out
+    assert "Traceback" not in err
+    info = json.loads(npdeep("inspect", "m.npz", "--json", cwd=tmp_path).stdout)
+    assert info["interrupted"] is True and info["history"]["epochs"] >= 3
