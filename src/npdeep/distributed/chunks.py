@@ -1,2 +1,165 @@
-def fit_chunks(*a, **k):
-    raise NotImplementedError
+"""Train a scikit-learn-style estimator with ``partial_fit`` on data split in blocks.
+
+For a Dask array the *model travels to the data*: the blocks are persisted on the workers once,
+and each ``partial_fit`` step is a task pinned to the worker that holds its block, taking the
+previous step's model as input. Only the model (its parameters and optimizer state, kilobytes to
+megabytes) crosses the network; a block never leaves its worker, unless that worker dies, in
+which case Dask recomputes the block elsewhere from its recipe. The steps run one after the other
+(stochastic gradient descent is sequential); the cluster provides memory, not parallel speed.
+
+Shuffling, every epoch: a fresh order of the blocks and a fresh permutation of the samples
+within each block, both drawn from the ``seed`` on the driver.
+
+A list of in-memory ``(X, y)`` chunks runs the same loop in this process.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..errors import ConfigurationError, DataError
+from .search import check_picklable
+
+__all__ = ["fit_chunks"]
+
+
+def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool):
+    """Run ``estimator.partial_fit`` on one block (rows shuffled with ``seed``); return it."""
+    X_block = np.asarray(X_block)
+    y_block = np.asarray(y_block)
+    if shuffle:
+        perm = np.random.default_rng(seed).permutation(X_block.shape[0])
+        X_block, y_block = X_block[perm], y_block[perm]
+    kwargs = {} if classes is None else {"classes": classes}
+    return estimator.partial_fit(X_block, y_block, **kwargs)
+
+
+def _is_dask_array(obj) -> bool:
+    return type(obj).__module__.startswith("dask.array") and hasattr(obj, "chunks")
+
+
+def _dask_blocks(client, X, y):
+    """Persist ``X`` and ``y`` row-aligned; return the block futures and their holders."""
+    from distributed import futures_of, wait
+
+    if X.ndim != 2:
+        raise DataError(f"X must be a 2-D Dask array (m, n_x), got {X.ndim} dimensions")
+    if y is None or not _is_dask_array(y):
+        raise DataError(
+            f"y must be a Dask array with X's row chunks, got {type(y).__name__}"
+        )
+    if y.shape[0] != X.shape[0]:
+        raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
+    if len(X.chunks[1]) != 1:
+        X = X.rechunk({1: -1})
+    y = y.rechunk({0: X.chunks[0], **({1: -1} if y.ndim == 2 else {})})
+    X, y = client.persist([X, y])
+    wait([X, y])
+    xf = {f.key: f for f in futures_of(X)}
+    yf = {f.key: f for f in futures_of(y)}
+    n = len(X.chunks[0])
+    xs = [xf[(X.name, i, 0)] for i in range(n)]
+    ys = [yf[(y.name, i) if y.ndim == 1 else (y.name, i, 0)] for i in range(n)]
+    holders = client.who_has(xs)
+    return xs, ys, [sorted(holders[f.key]) for f in xs]
+
+
+def fit_chunks(
+    estimator,
+    X,
+    y=None,
+    *,
+    epochs: int = 1,
+    classes=None,
+    seed=None,
+    shuffle: bool = True,
+    client=None,
+    timeout: float | None = None,
+    on_epoch: Callable[[int, object], None] | None = None,
+):
+    """Train ``estimator`` with ``partial_fit``, block by block, for ``epochs`` passes.
+
+    Parameters
+    ----------
+    estimator : object with ``partial_fit`` (``DeepClassifier``, ``DeepRegressor``, ...)
+        Not modified: a trained copy is returned.
+    X : Dask array (m, n_x), or a sequence of ``(X_block, y_block)`` pairs
+        Samples as rows. A Dask array is split in row blocks by its chunks.
+    y : Dask array (m,) or (m, n_outputs)
+        With a Dask ``X``; rechunked to ``X``'s row blocks. Leave None for a sequence.
+    epochs : int
+        Passes over all the blocks.
+    classes : array-like, optional
+        Every class label, passed to each ``partial_fit`` (classifiers need it).
+    seed : int or numpy.random.Generator, optional
+        Source of the block orders and within-block permutations.
+    shuffle : bool
+        Shuffle the block order and the rows within each block every epoch.
+    client : distributed.Client, optional
+        For a Dask ``X``; default: the current client.
+    timeout : float, optional
+        Seconds to wait for each epoch before raising ``TimeoutError``.
+    on_epoch : callable, optional
+        ``on_epoch(epoch, estimator)`` after each epoch (fetches the model to this process).
+
+    Returns
+    -------
+    The trained estimator.
+    """
+    if not hasattr(estimator, "partial_fit"):
+        raise ConfigurationError(
+            f"estimator must have partial_fit (e.g. DeepClassifier), got {type(estimator).__name__}"
+        )
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ConfigurationError(f"epochs must be a positive integer, got {epochs!r}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    classes = None if classes is None else np.asarray(classes)
+
+    if not _is_dask_array(X):
+        if y is not None or not isinstance(X, Sequence) or not all(
+                isinstance(c, (tuple, list)) and len(c) == 2 for c in X) or not X:
+            raise DataError(
+                "X must be a Dask array (with y a Dask array) or a non-empty sequence of "
+                f"(X_block, y_block) pairs with y=None; got X of type {type(X).__name__}"
+            )
+        model = copy.deepcopy(estimator)
+        for epoch in range(epochs):
+            order, seeds = _epoch_plan(rng, len(X), shuffle)
+            for i in order:
+                model = _partial_fit_block(model, X[i][0], X[i][1], classes, seeds[i], shuffle)
+            if on_epoch is not None:
+                on_epoch(epoch, model)
+        return model
+
+    from distributed import get_client, wait
+
+    if client is None:
+        try:
+            client = get_client()
+        except ValueError as exc:
+            raise ConfigurationError(
+                "fit_chunks on a Dask array needs a client: pass client= or create one first"
+            ) from exc
+    check_picklable(estimator)
+    xs, ys, holders = _dask_blocks(client, X, y)
+    model = estimator
+    for epoch in range(epochs):
+        order, seeds = _epoch_plan(rng, len(xs), shuffle)
+        for i in order:
+            model = client.submit(_partial_fit_block, model, xs[i], ys[i], classes,
+                                  int(seeds[i]), shuffle, workers=holders[i],
+                                  allow_other_workers=True, pure=False)
+        wait(model, timeout=timeout)
+        if on_epoch is not None:
+            on_epoch(epoch, model.result())
+    return model.result()
+
+
+def _epoch_plan(rng: np.random.Generator, n_blocks: int, shuffle: bool):
+    """Return the block order and one within-block seed per block for one epoch."""
+    order = rng.permutation(n_blocks) if shuffle else np.arange(n_blocks)
+    seeds = rng.integers(0, 2**63 - 1, size=n_blocks)
+    return order, seeds

@@ -75,14 +75,21 @@ class _Shards:
         self.data = [(np.ascontiguousarray(X[:, a:b]), np.ascontiguousarray(Y[:, a:b]))
                      for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
         self.futures: list = []
+        self.workers: list[str] = []
         self.scatter()
 
     def scatter(self) -> None:
         """Send shard k to worker k (mod the workers alive), replacing older copies."""
-        workers = sorted(self.client.scheduler_info()["workers"])
-        self.futures = [self.client.scatter(list(pair), workers=[workers[k % len(workers)]],
-                                            hash=False)
-                        for k, pair in enumerate(self.data)]
+        alive = sorted(self.client.scheduler_info()["workers"])
+        self.workers = [alive[k % len(alive)] for k in range(len(self.data))]
+        self.futures = [self.client.scatter(list(pair), workers=[w], hash=False)
+                        for w, pair in zip(self.workers, self.data, strict=True)]
+
+    def submit(self, k: int, func, *args):
+        """Run ``func(*args[:2], X_k, Y_k, *args[2:])`` on the worker holding shard ``k``."""
+        X_k, Y_k = self.futures[k]
+        return self.client.submit(func, *args[:2], X_k, Y_k, *args[2:], workers=[self.workers[k]],
+                                  allow_other_workers=False, pure=False)
 
     def split(self, idx: np.ndarray | None) -> list[np.ndarray | None]:
         """Map global column indices ``idx`` to per-shard local indices (None: whole shards)."""
@@ -208,10 +215,8 @@ def data_parallel_fit(
         theta = net.parameters.flat.copy()
         if local_steps == 1:
             parts = shards.split(batches[0])
-            futures = [client.submit(shard_loss_and_gradients, config, theta, xf[0], xf[1], cols,
-                                     pure=False)
-                       for xf, cols in zip(shards.futures, parts, strict=True)
-                       if cols is None or len(cols)]
+            futures = [shards.submit(k, shard_loss_and_gradients, config, theta, cols)
+                       for k, cols in enumerate(parts) if cols is None or len(cols)]
             answers = _run(client, futures, step_timeout)
             m = sum(a[2] for a in answers)
             grad = net.grad_flat
@@ -224,10 +229,9 @@ def data_parallel_fit(
             opt.step(net.parameters.flat, grad, learning_rate)
             return cost * m, m
         per_shard = list(zip(*(shards.split(b) for b in batches), strict=True))
-        futures = [client.submit(shard_local_steps, config, theta, xf[0], xf[1],
-                                 [c for c in cols if c is None or len(c)], learning_rate,
-                                 pure=False)
-                   for xf, cols in zip(shards.futures, per_shard, strict=True)]
+        futures = [shards.submit(k, shard_local_steps, config, theta,
+                                 [c for c in cols if c is None or len(c)], learning_rate)
+                   for k, cols in enumerate(per_shard)]
         answers = [a for a in _run(client, futures, step_timeout) if a[2] > 0]
         m = sum(a[2] for a in answers)
         new = sum(a[2] * a[0] for a in answers) / m
@@ -240,7 +244,7 @@ def data_parallel_fit(
             try:
                 cost_m, m = attempt(batches)
             except _TRANSIENT as exc:
-                message = f"{type(exc).__name__}: {exc}".strip()
+                message = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
                 result.errors.append(message)
                 if tries == max_retries:
                     raise TrainingError(

@@ -1,0 +1,368 @@
+"""npdeep.distributed on a 2-worker local Dask cluster bound to 127.0.0.1.
+
+One cluster serves the whole file (module fixture); the two worker-kill tests start their own.
+Every test runs under a SIGALRM deadline so a hang fails instead of stalling CI. Nothing here
+asserts on time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed", reason="npdeep.distributed needs dask[distributed]")
+
+import dask.array as da  # noqa: E402
+from distributed import futures_of, wait  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, train_test_split  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+import npdeep  # noqa: E402
+from npdeep import ConfigurationError, DataError, TrainingError  # noqa: E402
+from npdeep.distributed import (  # noqa: E402
+    check_loopback,
+    check_picklable,
+    connect,
+    data_parallel_fit,
+    fit_chunks,
+    listening_sockets,
+    local_cluster,
+    loss_and_gradients,
+    search,
+    shard_loss_and_gradients,
+)
+
+DEFAULT_TIMEOUT_S = 60
+
+
+@pytest.fixture(autouse=True)
+def deadline():
+    """Fail the test with TimeoutError after DEFAULT_TIMEOUT_S seconds (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():  # pragma: no cover
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError(f"test exceeded its {DEFAULT_TIMEOUT_S} s deadline")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, DEFAULT_TIMEOUT_S)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with local_cluster(n_workers=2, threads_per_worker=1) as c:
+        c.wait_for_workers(2, timeout=30)
+        yield c
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16.0, y, test_size=0.3, random_state=0, stratify=y)
+
+
+def _problem(seed=0, n_x=6, n_L=3, N=96):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n_x, N))
+    Y = np.eye(n_L)[:, rng.integers(n_L, size=N)]
+    return X, Y
+
+
+def _single_process(net, X, Y, *, epochs, learning_rate, batch_size, seed, optimizer="sgd"):
+    """The reference: net.gradients on each global batch, then the optimizer, in one process."""
+    rng = np.random.default_rng(seed)
+    opt = npdeep.optimizers.get(optimizer)
+    opt.setup(net.layout)
+    N = X.shape[1]
+    for _ in range(epochs):
+        order = rng.permutation(N) if batch_size < N else np.arange(N)
+        for start in range(0, N, batch_size):
+            idx = order[start : start + batch_size]
+            net.gradients(X[:, idx], Y[:, idx])
+            opt.step(net.parameters.flat, net.grad_flat, learning_rate)
+    return net
+
+
+# --------------------------------------------------------------------------------- cluster
+def test_local_cluster_listens_on_loopback_only(client):
+    roles = check_loopback(client)
+    assert roles["scheduler"].startswith("tcp://127.0.0.1:")
+    assert sum(r.startswith("worker ") for r in roles) == 2
+    assert sum(r.startswith("nanny of ") for r in roles) == 2
+    assert roles["dashboard"].startswith("127.0.0.1:")
+    sockets = listening_sockets(client)
+    worker_pids = set(client.run(os.getpid).values())
+    assert len(worker_pids) == 2 and os.getpid() not in worker_pids  # separate processes
+    assert {pid for pid, _, _ in sockets} >= worker_pids
+    for pid, ip, port in sockets:
+        assert ipaddress.ip_address(ip).is_loopback, f"pid {pid} listens on {ip}:{port}"
+
+
+def test_local_cluster_unsets_malloc_trim_threshold(client):
+    assert set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {None}
+    assert set(client.run(lambda: os.environ.get("OPENBLAS_NUM_THREADS")).values()) == {"1"}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"host": "0.0.0.0"}, "does not accept host"),
+    ({"dashboard_address": ":8787"}, "does not accept dashboard_address"),
+    ({"processes": False}, "does not accept processes"),
+    ({"n_workers": 0}, "n_workers must be a positive integer, got 0"),
+])
+def test_local_cluster_refuses_other_bindings(kwargs, match):
+    with pytest.raises(ConfigurationError, match=match):
+        with local_cluster(**kwargs):
+            pass  # pragma: no cover
+
+
+def test_connect_joins_a_running_scheduler(client):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no allocator warning: the workers are clean
+        with connect(client.scheduler.address, timeout=10) as other:
+            assert len(other.scheduler_info()["workers"]) == 2
+            assert other.submit(sum, [1, 2, 3]).result(timeout=10) == 6
+
+
+def test_connect_rejects_a_non_address():
+    with pytest.raises(ConfigurationError, match="address must be a scheduler address"):
+        connect(8786)
+
+
+# ----------------------------------------------------------------------- gradient function
+def test_loss_and_gradients_sums_match_network_gradients():
+    X, Y = _problem(1)
+    net = npdeep.Network([6, 5, 4, 3], seed=2)
+    theta = net.parameters.flat.copy()
+    cost_sum, grad_sum, m = loss_and_gradients(net.get_config(), theta, X, Y)
+    expected = np.concatenate([g.ravel() for g in net.gradients(X, Y).values()])
+    assert m == X.shape[1]
+    np.testing.assert_allclose(grad_sum / m, expected, rtol=1e-12, atol=1e-15)
+    assert cost_sum / m == pytest.approx(net.cost(X, Y), rel=1e-12)
+    # two shards add up to the whole
+    a = shard_loss_and_gradients(net.get_config(), theta, X, Y, np.arange(0, 40))
+    b = shard_loss_and_gradients(net.get_config(), theta, X, Y, np.arange(40, 96))
+    np.testing.assert_allclose(a[1] + b[1], grad_sum, rtol=1e-12, atol=1e-14)
+    assert a[0] + b[0] == pytest.approx(cost_sum, rel=1e-12)
+    assert a[2] + b[2] == m
+    np.testing.assert_array_equal(theta, net.parameters.flat)  # pure: theta untouched
+
+
+def test_loss_and_gradients_checks_shapes():
+    net = npdeep.Network([6, 5, 3], seed=0)
+    X, Y = _problem()
+    with pytest.raises(DataError,
+                       match=r"theta must be the flat parameter buffer of shape \(53,\)"):
+        loss_and_gradients(net.get_config(), np.zeros(7), X, Y)
+    with pytest.raises(DataError, match=r"X must be \(n_x, m\) = \(6, m\), got shape \(96, 6\)"):
+        loss_and_gradients(net.get_config(), net.parameters.flat, X.T, Y)
+    with pytest.raises(DataError, match=r"Y must be \(n_L, m\) = \(3, 96\)"):
+        loss_and_gradients(net.get_config(), net.parameters.flat, X, Y[:2])
+
+
+# --------------------------------------------------------------------------- data parallel
+@pytest.mark.parametrize("batch_size", [32, 96])
+def test_data_parallel_equals_single_process(client, batch_size):
+    X, Y = _problem(3)
+    kwargs = dict(epochs=3, learning_rate=0.5, batch_size=batch_size, seed=7)
+    ref = _single_process(npdeep.Network([6, 8, 3], seed=4, l2=0.1), X, Y, **kwargs)
+    net = npdeep.Network([6, 8, 3], seed=4, l2=0.1)
+    result = data_parallel_fit(net, X, Y, client, **kwargs)
+    assert result.steps == 3 * -(-96 // batch_size) and result.retries == 0
+    assert result.shards == [(0, 48), (48, 96)]
+    np.testing.assert_allclose(net.parameters.flat, ref.parameters.flat, rtol=1e-12, atol=1e-14)
+    assert not np.allclose(net.parameters.flat, npdeep.Network([6, 8, 3], seed=4).parameters.flat)
+    assert len(result.cost) == 3 and result.cost[-1] < result.cost[0]
+
+
+def test_data_parallel_local_steps_average_parameters(client):
+    X, Y = _problem(5)
+    net = npdeep.Network([6, 8, 3], seed=1)
+    before = net.cost(X, Y)
+    result = data_parallel_fit(net, X, Y, client, epochs=4, learning_rate=0.5, batch_size=16,
+                               seed=0, local_steps=3)
+    assert result.steps == 4 * 2  # 6 batches per epoch, 3 per averaging
+    assert net.cost(X, Y) < before
+    # one local step of plain gradient descent is the synchronous step (no L2)
+    a = npdeep.Network([6, 8, 3], seed=1)
+    b = npdeep.Network([6, 8, 3], seed=1)
+    data_parallel_fit(a, X, Y, client, epochs=2, learning_rate=0.5, batch_size=16, seed=0)
+    data_parallel_fit(b, X, Y, client, epochs=2, learning_rate=0.5, batch_size=16, seed=0,
+                      local_steps=1)
+    np.testing.assert_array_equal(a.parameters.flat, b.parameters.flat)
+
+
+def test_data_parallel_refusals(client):
+    X, Y = _problem()
+    with pytest.raises(ConfigurationError, match="does not support dropout"):
+        data_parallel_fit(npdeep.Network([6, 8, 3], dropout=0.2, seed=0), X, Y, client)
+    with pytest.raises(ConfigurationError, match="local_steps=2 .* needs optimizer='sgd'"):
+        data_parallel_fit(npdeep.Network([6, 8, 3], seed=0), X, Y, client, local_steps=2,
+                          optimizer="adam")
+    with pytest.raises(ConfigurationError, match="net must be an npdeep.Network, got str"):
+        data_parallel_fit("net", X, Y, client)
+
+
+def _killer(cluster_client, at_step):
+    """An on_step callback that SIGKILLs one worker after step ``at_step`` and waits for
+    the scheduler to drop it (the nanny then starts a fresh one on a new port)."""
+    def on_step(step, cost):
+        if step != at_step:
+            return
+        address, pid = sorted(cluster_client.run(os.getpid).items())[0]
+        os.kill(pid, signal.SIGKILL)
+        stop = time.monotonic() + 20
+        while address in cluster_client.scheduler_info()["workers"]:
+            assert time.monotonic() < stop, "the scheduler never noticed the dead worker"
+            time.sleep(0.05)
+    return on_step
+
+
+def test_worker_killed_mid_training_run_completes_with_the_same_weights():
+    X, Y = _problem(8)
+    kwargs = dict(epochs=2, learning_rate=0.5, batch_size=32, seed=3)
+    ref = _single_process(npdeep.Network([6, 8, 3], seed=5), X, Y, **kwargs)
+    with local_cluster(n_workers=2, dashboard=False) as own:
+        own.wait_for_workers(2, timeout=30)
+        net = npdeep.Network([6, 8, 3], seed=5)
+        result = data_parallel_fit(net, X, Y, own, on_step=_killer(own, 3), max_retries=3,
+                                   step_timeout=30, **kwargs)
+    assert result.retries >= 1 and result.errors
+    assert result.steps == 6
+    np.testing.assert_allclose(net.parameters.flat, ref.parameters.flat, rtol=1e-12, atol=1e-14)
+
+
+def test_worker_killed_without_retries_stops_with_last_good_weights():
+    X, Y = _problem(8)
+    kwargs = dict(learning_rate=0.5, batch_size=32, seed=3)
+    after_3_steps = _single_process(npdeep.Network([6, 8, 3], seed=5), X, Y, epochs=1, **kwargs)
+    with local_cluster(n_workers=2, dashboard=False) as own:
+        own.wait_for_workers(2, timeout=30)
+        net = npdeep.Network([6, 8, 3], seed=5)
+        with pytest.raises(TrainingError, match=r"stopped in epoch 2, step 4: 1 attempt\(s\) "
+                                                r"failed.*keeps the weights of the last "
+                                                r"completed step \(3 steps applied\)"):
+            data_parallel_fit(net, X, Y, own, epochs=2, on_step=_killer(own, 3),
+                              max_retries=0, step_timeout=30, **kwargs)
+    np.testing.assert_allclose(net.parameters.flat, after_3_steps.parameters.flat,
+                               rtol=1e-12, atol=1e-14)
+
+
+# --------------------------------------------------------------------------------- search
+def _classifier(**kwargs):
+    from npdeep.sklearn import DeepClassifier
+
+    return DeepClassifier(**{"hidden_layer_sizes": (16,), "max_iter": 15, "random_state": 0,
+                             **kwargs})
+
+
+@pytest.mark.parametrize("kind", ["grid", "randomized"])
+def test_search_on_dask_equals_serial_search(client, digits, kind):
+    X_train, _, y_train, _ = digits
+    X_train, y_train = X_train[:600], y_train[:600]
+    grid = {"learning_rate": [0.003, 0.03], "hidden_layer_sizes": [(8,), (24,)]}
+
+    def make():
+        if kind == "grid":
+            return GridSearchCV(_classifier(), grid, cv=3)
+        return RandomizedSearchCV(_classifier(), grid, n_iter=3, cv=3, random_state=0)
+
+    with threadpool_limits(1):  # the workers' BLAS runs one thread: same float rounding
+        serial = make().fit(X_train, y_train)
+    distributed = search(make(), X_train, y_train, client=client)
+    assert distributed.best_params_ == serial.best_params_
+    assert distributed.best_score_ == serial.best_score_
+    np.testing.assert_array_equal(distributed.cv_results_["mean_test_score"],
+                                  serial.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(distributed.predict(X_train), serial.predict(X_train))
+
+
+def test_search_refuses_an_unpicklable_estimator_before_submitting(client, digits):
+    X_train, _, y_train, _ = digits
+    unpicklable = _classifier(hidden_layer_sizes=(n for n in (8,)))  # a generator
+    with pytest.raises(ConfigurationError, match=r"search_cv.estimator \(DeepClassifier\) "
+                                                 r"cannot be sent to Dask workers"):
+        search(GridSearchCV(unpicklable, {"learning_rate": [0.01]}, cv=2), X_train, y_train,
+               client=client)
+    with pytest.raises(ConfigurationError, match="must be a scikit-learn search"):
+        search(_classifier(), X_train, y_train, client=client)
+    check_picklable(_classifier())  # a plain estimator pickles
+
+
+# ------------------------------------------------------------------------- chunked data
+def test_fit_chunks_from_dask_array_matches_in_memory_accuracy(client, digits):
+    """Mean test accuracy over 3 seeds (one seed alone moves by ~0.5 points either way)."""
+    X_train, X_test, y_train, y_test = digits
+    dX = da.from_array(X_train, chunks=(320, 64)).persist()
+    dy = da.from_array(y_train, chunks=320).persist()
+    wait([dX, dy])
+    blocks = client.who_has(futures_of(dX))
+    chunked, in_memory = [], []
+    for seed in range(3):
+        kw = dict(hidden_layer_sizes=(64,), learning_rate=0.01, random_state=seed)
+        model = fit_chunks(_classifier(**kw), dX, dy, epochs=40, classes=np.arange(10),
+                           seed=seed, client=client)
+        chunked.append(model.score(X_test, y_test) * 100)
+        full = _classifier(**kw).set_params(max_iter=40, tol=0.0, n_iter_no_change=10**6)
+        with threadpool_limits(1):  # as on the workers; also much faster for small matrices
+            in_memory.append(full.fit(X_train, y_train).score(X_test, y_test) * 100)
+    assert abs(np.mean(chunked) - np.mean(in_memory)) <= 0.5, (chunked, in_memory)
+    assert np.mean(chunked) > 95
+    # the blocks stayed where they were: each still on exactly one, the same, worker
+    after = client.who_has(futures_of(dX))
+    assert len(after) == 4
+    assert all(len(w) == 1 for w in after.values())
+    assert {k: set(w) for k, w in after.items()} == {k: set(w) for k, w in blocks.items()}
+    assert len({w[0] for w in after.values()}) == 2  # and they were spread over both workers
+    # the same plan in this process, from a list of in-memory chunks: the same model
+    with threadpool_limits(1):
+        local = fit_chunks(_classifier(hidden_layer_sizes=(64,), learning_rate=0.01,
+                                       random_state=2),
+                           [(X_train[i:i + 320], y_train[i:i + 320])
+                            for i in range(0, len(X_train), 320)],
+                           epochs=40, classes=np.arange(10), seed=2)
+    assert local.score(X_test, y_test) * 100 == chunked[2]
+
+
+def test_fit_chunks_shuffles_blocks_and_rows_each_epoch():
+    seen = []
+
+    class Recorder:
+        def partial_fit(self, X, y, classes=None):
+            seen.append(tuple(y))
+            return self
+
+    chunks = [(np.arange(4).reshape(-1, 1) + 10 * k, np.arange(4) + 10 * k) for k in range(3)]
+    fit_chunks(Recorder(), chunks, epochs=2, seed=0)
+    epoch1, epoch2 = seen[:3], seen[3:]
+    assert sorted(sum(epoch1, ())) == sorted(sum(epoch2, ())) == sorted(
+        v for k in range(3) for v in range(10 * k, 10 * k + 4))
+    assert [b[0] // 10 for b in epoch1] != [b[0] // 10 for b in epoch2] or epoch1 != epoch2
+    assert any(list(b) != sorted(b) for b in seen)  # rows shuffled within blocks
+    seen.clear()
+    fit_chunks(Recorder(), chunks, epochs=1, shuffle=False)
+    assert seen == [tuple(range(10 * k, 10 * k + 4)) for k in range(3)]
+
+
+def test_fit_chunks_refusals(client):
+    with pytest.raises(ConfigurationError, match="estimator must have partial_fit"):
+        fit_chunks(object(), [(np.zeros((2, 1)), np.zeros(2))])
+    with pytest.raises(DataError, match="non-empty sequence of \\(X_block, y_block\\) pairs"):
+        fit_chunks(_classifier(), np.zeros((4, 2)), np.zeros(4))
+    with pytest.raises(DataError, match="y must be a Dask array with X's row chunks"):
+        fit_chunks(_classifier(), da.zeros((4, 2), chunks=2), np.zeros(4), client=client)
+    with pytest.raises(ConfigurationError, match="epochs must be a positive integer, got 0"):
+        fit_chunks(_classifier(), [(np.zeros((2, 1)), np.zeros(2))], epochs=0)
