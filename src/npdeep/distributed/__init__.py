@@ -29,7 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from .chunks import fit_chunks
 from .cluster import check_loopback, connect, listening_sockets, local_cluster
-from .data_parallel import DataParallelResult, data_parallel_fit
+from .data_parallel import DataParallelResult, DataParallelTrainer, data_parallel_fit
 from .gradients import loss_and_gradients, shard_loss_and_gradients
 from .search import check_picklable, search
 
@@ -43,6 +43,7 @@ __all__ = [
     "fit_chunks",
     "data_parallel_fit",
     "DataParallelResult",
+    "DataParallelTrainer",
     "loss_and_gradients",
     "shard_loss_and_gradients",
 ]

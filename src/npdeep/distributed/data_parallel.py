@@ -33,7 +33,7 @@ from ..errors import ConfigurationError, TrainingError
 from ..network import Network
 from .gradients import shard_local_steps, shard_loss_and_gradients
 
-__all__ = ["data_parallel_fit", "DataParallelResult"]
+__all__ = ["data_parallel_fit", "DataParallelTrainer", "DataParallelResult"]
 
 #: Failures of the cluster (not of the computation) after which a step is re-run.
 _TRANSIENT = (KilledWorker, concurrent.futures.CancelledError, asyncio.CancelledError,
@@ -114,6 +114,169 @@ def _run(client: Client, futures: list, timeout: float | None) -> list:
     return client.gather(futures)
 
 
+class DataParallelTrainer:
+    """Data-parallel training of one network: the shards stay scattered between runs.
+
+    Build it once (it validates, splits ``X`` into one shard per worker and scatters them), then
+    call :meth:`run` for as many epochs as wanted; :meth:`close` releases the shards. Also a
+    context manager. The parameters are those of :func:`data_parallel_fit`.
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        X,
+        Y,
+        client: Client,
+        *,
+        learning_rate: float = 0.01,
+        batch_size: int | None = None,
+        optimizer="sgd",
+        shuffle: bool = True,
+        seed=None,
+        local_steps: int = 1,
+        n_shards: int | None = None,
+        max_retries: int = 3,
+        step_timeout: float | None = 120.0,
+        on_step: Callable[[int, float], None] | None = None,
+    ):
+        if not isinstance(net, Network):
+            raise ConfigurationError(f"net must be an npdeep.Network, got {type(net).__name__}")
+        if any(net.dropout):
+            raise ConfigurationError(
+                f"data-parallel training does not support dropout (net has dropout="
+                f"{net.dropout}); build the network with dropout=0"
+            )
+        self.learning_rate = check_positive_float(learning_rate, "learning_rate")
+        self.batch_size = None if batch_size is None else check_positive_int(batch_size,
+                                                                             "batch_size")
+        self.local_steps = check_positive_int(local_steps, "local_steps")
+        self.max_retries = check_positive_int(max_retries, "max_retries", minimum=0)
+        workers = client.scheduler_info()["workers"]
+        if not workers:
+            raise ConfigurationError("the Dask cluster has no workers; start some or wait for them")
+        n_shards = len(workers) if n_shards is None else check_positive_int(n_shards, "n_shards")
+        self.optimizer = _optimizers.get(optimizer)
+        if self.local_steps > 1 and self.optimizer.name != "sgd":
+            raise ConfigurationError(
+                f"local_steps={self.local_steps} runs plain gradient descent on the workers and "
+                f"needs optimizer='sgd', got {self.optimizer.name!r}; use local_steps=1 with "
+                "other optimizers"
+            )
+        self.optimizer.setup(net.layout)
+        X = net.check_X(X)
+        self.N = X.shape[1]
+        Y = net.check_Y(Y, self.N)
+        if n_shards > self.N:
+            raise ConfigurationError(f"n_shards={n_shards} exceeds the {self.N} samples")
+        self.net, self.client = net, client
+        self.shuffle, self.step_timeout, self.on_step = shuffle, step_timeout, on_step
+        self.rng = net.rng if seed is None else np.random.default_rng(seed)
+        self.config = net.get_config()
+        self.shards = _Shards(client, X, Y, n_shards)
+        bounds = self.shards.bounds
+        self.result = DataParallelResult(
+            shards=[(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+        self.epoch = 0
+
+    # ------------------------------------------------------------------------------ steps
+    def _attempt(self, batches: list) -> tuple[float, int]:
+        """Run one update over ``batches`` (global index arrays, or None for all); apply it.
+
+        Returns ``(sum over the batches of m_b * J_b, samples seen)``.
+        """
+        net, shards = self.net, self.shards
+        theta = net.parameters.flat.copy()
+        if self.local_steps == 1:
+            parts = shards.split(batches[0])
+            futures = [shards.submit(k, shard_loss_and_gradients, self.config, theta, cols)
+                       for k, cols in enumerate(parts) if cols is None or len(cols)]
+            answers = _run(self.client, futures, self.step_timeout)
+            m = sum(a[2] for a in answers)
+            grad = net.grad_flat
+            np.copyto(grad, answers[0][1])
+            for _, g, _ in answers[1:]:
+                grad += g
+            grad /= m
+            cost = sum(a[0] for a in answers) / m + net.l2_cost(m)
+            net.add_l2_gradient(m)
+            self.optimizer.step(net.parameters.flat, grad, self.learning_rate)
+            return cost * m, m
+        per_shard = list(zip(*(shards.split(b) for b in batches), strict=True))
+        futures = [shards.submit(k, shard_local_steps, self.config, theta,
+                                 [c for c in cols if c is None or len(c)], self.learning_rate)
+                   for k, cols in enumerate(per_shard)]
+        answers = [a for a in _run(self.client, futures, self.step_timeout) if a[2] > 0]
+        m = sum(a[2] for a in answers)
+        np.copyto(net.parameters.flat, sum(a[2] * a[0] for a in answers) / m)
+        return sum(a[1] for a in answers), m
+
+    def _stopped(self, what: str) -> str:
+        return (f"data-parallel training stopped in epoch {self.epoch + 1}, step "
+                f"{self.result.steps + 1}: {what}; the network keeps the weights of the last "
+                f"completed step ({self.result.steps} steps applied)")
+
+    def _step(self, batches: list) -> float:
+        """Run :meth:`_attempt` with retries; count the step; return its cost * m."""
+        result = self.result
+        for tries in range(self.max_retries + 1):
+            try:
+                cost_m, m = self._attempt(batches)
+            except _TRANSIENT as exc:
+                message = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+                result.errors.append(message)
+                if tries == self.max_retries:
+                    raise TrainingError(self._stopped(
+                        f"{tries + 1} attempt(s) failed, last with {message}")) from exc
+                result.retries += 1
+                try:
+                    self.client.wait_for_workers(1, timeout=self.step_timeout)
+                    self.shards.scatter()
+                except _TRANSIENT as lost:
+                    raise TrainingError(self._stopped(
+                        f"no worker could take the shards back after {message} "
+                        f"({type(lost).__name__}: {lost})")) from lost
+                continue
+            result.steps += 1
+            if self.on_step is not None:
+                self.on_step(result.steps, cost_m / m)
+            return cost_m
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def run(self, epochs: int = 1) -> DataParallelResult:
+        """Train for ``epochs`` more epochs; return the accumulated :class:`DataParallelResult`."""
+        epochs = check_positive_int(epochs, "epochs")
+        for _ in range(epochs):
+            total = 0.0
+            pending: list = []
+            for idx in _batches(self.N, self.batch_size, self.rng, self.shuffle):
+                pending.append(idx)
+                if len(pending) == self.local_steps:
+                    total += self._step(pending)
+                    pending = []
+            if pending:
+                total += self._step(pending)
+            cost = total / self.N
+            if not math.isfinite(cost):
+                raise TrainingError(
+                    f"the cost became {cost} in epoch {self.epoch + 1}; lower learning_rate "
+                    f"(got {self.learning_rate})"
+                )
+            self.result.cost.append(cost)
+            self.epoch += 1
+        return self.result
+
+    def close(self) -> None:
+        """Release the scattered shards on the workers."""
+        self.shards.futures = []
+
+    def __enter__(self) -> DataParallelTrainer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def data_parallel_fit(
     net: Network,
     X,
@@ -134,8 +297,9 @@ def data_parallel_fit(
 ) -> DataParallelResult:
     """Train ``net`` in place, each step's gradient computed in parallel by the workers.
 
-    With ``local_steps=1`` (default) this is synchronous data parallelism: the same updates as
-    ``net.fit(X, Y, epochs=..., batch_size=..., seed=...)``, to float rounding. With
+    With ``local_steps=1`` (default) this is synchronous data parallelism: every global batch is
+    the one single-process training draws (a fresh permutation of the samples each epoch from
+    ``seed``, cut in ``batch_size`` slices), and the update is the same to float rounding. With
     ``local_steps=k > 1`` every worker runs ``k`` plain gradient-descent steps on its part of
     ``k`` consecutive global batches, and the driver averages the parameters (weighted by the
     samples each worker saw): ``k`` times fewer round trips, a different (local SGD) trajectory.
@@ -145,6 +309,7 @@ def data_parallel_fit(
     net : Network
         Trained in place; without dropout (its random masks would differ from one process's).
     X : (n_x, N) array
+        Kept by the driver (to re-scatter a lost shard); each worker holds its (n_x, N_k) shard.
     Y : (n_L, N) array, or labels (N,) for a softmax output.
     client : distributed.Client
     epochs, learning_rate, batch_size, shuffle, seed
@@ -171,114 +336,20 @@ def data_parallel_fit(
     TrainingError
         When a step still fails after ``max_retries`` retries; ``net`` keeps the weights of the
         last completed step.
+
+    Examples
+    --------
+    >>> import numpy as np, npdeep                                   # doctest: +SKIP
+    >>> from npdeep.distributed import local_cluster, data_parallel_fit
+    >>> X = np.random.default_rng(0).random((4, 512)); Y = (X.sum(0, keepdims=True) > 2) * 1.0
+    >>> net = npdeep.Network([4, 8, 1], seed=0)
+    >>> with local_cluster(n_workers=2) as client:
+    ...     result = data_parallel_fit(net, X, Y, client, epochs=5, batch_size=128, seed=0)
     """
-    if not isinstance(net, Network):
-        raise ConfigurationError(f"net must be an npdeep.Network, got {type(net).__name__}")
-    if any(net.dropout):
-        raise ConfigurationError(
-            f"data-parallel training does not support dropout (net has dropout={net.dropout}); "
-            "build the network with dropout=0"
-        )
-    epochs = check_positive_int(epochs, "epochs")
-    learning_rate = check_positive_float(learning_rate, "learning_rate")
-    if batch_size is not None:
-        batch_size = check_positive_int(batch_size, "batch_size")
-    local_steps = check_positive_int(local_steps, "local_steps")
-    max_retries = check_positive_int(max_retries, "max_retries", minimum=0)
-    workers = client.scheduler_info()["workers"]
-    if not workers:
-        raise ConfigurationError("the Dask cluster has no workers; start some or wait for them")
-    n_shards = len(workers) if n_shards is None else check_positive_int(n_shards, "n_shards")
-    opt = _optimizers.get(optimizer)
-    if local_steps > 1 and opt.name != "sgd":
-        raise ConfigurationError(
-            f"local_steps={local_steps} runs plain gradient descent on the workers and needs "
-            f"optimizer='sgd', got {opt.name!r}; use local_steps=1 with other optimizers"
-        )
-    opt.setup(net.layout)
-    X = net.check_X(X)
-    N = X.shape[1]
-    Y = net.check_Y(Y, N)
-    if n_shards > N:
-        raise ConfigurationError(f"n_shards={n_shards} exceeds the {N} samples")
-    rng = net.rng if seed is None else np.random.default_rng(seed)
-    config = net.get_config()
-    shards = _Shards(client, X, Y, n_shards)
-    result = DataParallelResult(shards=[(int(a), int(b)) for a, b in
-                                        zip(shards.bounds[:-1], shards.bounds[1:], strict=True)])
-
-    def attempt(batches: list) -> tuple[float, int]:
-        """Run one update over ``batches`` (global index arrays); apply it.
-
-        Returns ``(sum of m_b * J_b over the batches, samples seen)``.
-        """
-        theta = net.parameters.flat.copy()
-        if local_steps == 1:
-            parts = shards.split(batches[0])
-            futures = [shards.submit(k, shard_loss_and_gradients, config, theta, cols)
-                       for k, cols in enumerate(parts) if cols is None or len(cols)]
-            answers = _run(client, futures, step_timeout)
-            m = sum(a[2] for a in answers)
-            grad = net.grad_flat
-            np.copyto(grad, answers[0][1])
-            for _, g, _ in answers[1:]:
-                grad += g
-            grad /= m
-            cost = sum(a[0] for a in answers) / m + net.l2_cost(m)
-            net.add_l2_gradient(m)
-            opt.step(net.parameters.flat, grad, learning_rate)
-            return cost * m, m
-        per_shard = list(zip(*(shards.split(b) for b in batches), strict=True))
-        futures = [shards.submit(k, shard_local_steps, config, theta,
-                                 [c for c in cols if c is None or len(c)], learning_rate)
-                   for k, cols in enumerate(per_shard)]
-        answers = [a for a in _run(client, futures, step_timeout) if a[2] > 0]
-        m = sum(a[2] for a in answers)
-        new = sum(a[2] * a[0] for a in answers) / m
-        np.copyto(net.parameters.flat, new)
-        return sum(a[1] for a in answers), m
-
-    def step(batches: list, epoch: int) -> float:
-        """Run :func:`attempt` with retries; count the step; return its cost * m."""
-        for tries in range(max_retries + 1):
-            try:
-                cost_m, m = attempt(batches)
-            except _TRANSIENT as exc:
-                message = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-                result.errors.append(message)
-                if tries == max_retries:
-                    raise TrainingError(
-                        f"data-parallel training stopped in epoch {epoch + 1}, step "
-                        f"{result.steps + 1}: {tries + 1} attempt(s) failed, last with {message}; "
-                        f"the network keeps the weights of the last completed step "
-                        f"({result.steps} steps applied)"
-                    ) from exc
-                result.retries += 1
-                client.wait_for_workers(1, timeout=step_timeout)
-                shards.scatter()
-                continue
-            result.steps += 1
-            if on_step is not None:
-                on_step(result.steps, cost_m / m)
-            return cost_m
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    for epoch in range(epochs):
-        total = 0.0
-        pending: list = []
-        for idx in _batches(N, batch_size, rng, shuffle):
-            pending.append(idx)
-            if len(pending) < local_steps:
-                continue
-            total += step(pending, epoch)
-            pending = []
-        if pending:
-            total += step(pending, epoch)
-        cost = total / N
-        if not math.isfinite(cost):
-            raise TrainingError(
-                f"the cost became {cost} in epoch {epoch + 1}; lower learning_rate "
-                f"(got {learning_rate})"
-            )
-        result.cost.append(cost)
-    return result
+    trainer = DataParallelTrainer(
+        net, X, Y, client, learning_rate=learning_rate, batch_size=batch_size,
+        optimizer=optimizer, shuffle=shuffle, seed=seed, local_steps=local_steps,
+        n_shards=n_shards, max_retries=max_retries, step_timeout=step_timeout, on_step=on_step)
+    with trainer:
+        epochs = check_positive_int(epochs, "epochs")
+        return trainer.run(epochs)
