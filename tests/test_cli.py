@@ -12,7 +12,9 @@ from sklearn.datasets import load_wine
 
 from npdeep.cli import run
 
-FAST = ["--units", "16", "--epochs", "12", "--batch-size", "16", "-q"]
+# explicit training options: the tests must not hang on defaults tuned elsewhere
+FIT = ["--optimizer", "adam", "--learning-rate", "0.01", "--schedule", "constant"]
+FAST = ["--units", "16", "--epochs", "12", "--batch-size", "16", "-q", *FIT]
 
 
 def call(capsys, *argv):
@@ -107,7 +109,7 @@ def check_png(path):
 
 def test_train_without_data_is_the_digits_job(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = call_json(capsys, "train", "--units", "32", "--epochs", "3", "-q")
+    result = call_json(capsys, "train", "--units", "32", "--epochs", "3", "-q", *FIT)
     assert result["data"]["source"].startswith("digits")
     assert result["test"]["n_test"] == 450 and result["test"]["accuracy"] > 0.8
     assert (tmp_path / "npdeep-model.npz").is_file()
@@ -163,7 +165,7 @@ def test_categorical_columns_refused_unless_onehot(tmp_path, capsys):
     code, _, err = call(capsys, "train", data, "-q", "-o", model)
     assert code == 1 and "colour" in err and not model.exists()
     result = call_json(capsys, "train", data, "--categorical", "onehot", "--units", "8",
-                       "--epochs", "30", "-q", "-o", model)
+                       "--epochs", "30", "-q", *FIT, "-o", model)
     assert result["data"]["n_features"] == 4  # x and three one-hot columns
     out_csv = tmp_path / "p.csv"
     assert call_json(capsys, "predict", model, data, "-o", out_csv)["rows"] == n
@@ -188,7 +190,7 @@ def test_predict_streams_in_chunks_with_the_same_result(wine_model, wine_csv, tm
 def test_binary_target_gets_two_probability_columns(tmp_path, capsys):
     model = tmp_path / "bc.npz"
     result = call_json(capsys, "train", "breast_cancer", "--units", "8", "--epochs", "5", "-q",
-                       "-o", model)
+                       *FIT, "-o", model)
     assert result["test"]["accuracy"] > 0.85
     out_csv = tmp_path / "p.csv"
     call_json(capsys, "predict", model, "breast_cancer", "-o", out_csv)
@@ -198,7 +200,8 @@ def test_binary_target_gets_two_probability_columns(tmp_path, capsys):
 def test_early_stopping_validates_and_records_val_figures(tmp_path, capsys):
     model = tmp_path / "m.npz"
     result = call_json(capsys, "train", "iris", "--units", "8", "--epochs", "60",
-                       "--early-stopping", "--patience", "0", "--learning-rate", "0.5", "-q",
+                       "--early-stopping", "--patience", "0", "--optimizer", "sgd",
+                         "--learning-rate", "0.5", "--schedule", "constant", "-q",
                        "-o", model)
     assert "val_cost" in result["final"]
     assert result["epochs_run"] < 60 and "early stopping" in result["stop_reason"]
@@ -297,3 +300,55 @@ def test_help_lists_every_command_and_train_option(capsys):
                    "--early-stopping", "--patience", "--seed", "--dtype", "--output",
                    "--config", "--plot", "--quiet", "--json"):
         assert option in out
+
+
+def write_idx(path, array):
+    """Write ``array`` (uint8) as a gzipped IDX file: magic 0x0000 08 ndim, sizes, bytes."""
+    import gzip
+    import struct
+
+    header = struct.pack(">HBB", 0, 8, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as fh:
+        fh.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_idx_folder_trains_and_evaluates(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 40)
+    images = (rng.random((120, 4, 4)) * 60).astype(np.uint8)
+    for k in range(3):  # each class lights its own row of pixels
+        images[labels == k, k, :] += 150
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    write_idx(folder / "train-images-idx3-ubyte.gz", images)
+    write_idx(folder / "train-labels-idx1-ubyte.gz", labels)
+    model = tmp_path / "m.npz"
+    result = call_json(capsys, "train", folder, "--units", "8", "--epochs", "15", "-q",
+                       *FIT, "-o", model)
+    assert result["data"]["n_features"] == 16 and result["test"]["accuracy"] > 0.9
+    assert call_json(capsys, "evaluate", model, folder)["accuracy"] > 0.9
+
+
+def test_npz_trains_and_npy_predicts(tmp_path, capsys):
+    X, y = load_wine(return_X_y=True)
+    np.savez(tmp_path / "wine.npz", X=X, y=y)
+    np.save(tmp_path / "features.npy", X[:10])
+    model = tmp_path / "m.npdeep"
+    assert call_json(capsys, "train", tmp_path / "wine.npz", "--units", "8", "--epochs", "10",
+                     "-q", *FIT, "-o", model)["test"]["accuracy"] > 0.8
+    out_csv = tmp_path / "p.csv"
+    assert call_json(capsys, "predict", model, tmp_path / "features.npy",
+                     "-o", out_csv)["rows"] == 10
+
+
+def test_mnist_t10k_by_name(tmp_path, capsys):
+    from npdeep.data import find_mnist_dir
+    from npdeep.errors import DataError
+
+    try:
+        find_mnist_dir()
+    except DataError:
+        pytest.skip("MNIST t10k files not found")
+    result = call_json(capsys, "train", "mnist-t10k", "--units", "32", "--epochs", "1", "-q",
+                       *FIT, "-o", tmp_path / "m.npz")
+    assert result["data"]["n_samples"] == 10000 and result["test"]["accuracy"] > 0.8

@@ -18,7 +18,7 @@ from typing import Any
 import click
 import numpy as np
 
-from .. import activations, defaults, losses, optimizers
+from .. import activations, defaults, losses, optimizers, schedules
 from ..callbacks import Callback
 from ..errors import DataError
 from ._common import check_output_path, emit, fmt, json_option
@@ -28,8 +28,8 @@ from .plot import check_matplotlib, render_curves
 DEFAULT_MODEL_PATH = "npdeep-model.npz"
 DEFAULT_DATA = "digits"
 #: Used where :data:`npdeep.defaults.TRAIN` has no entry.
-FALLBACK = {"l2": 0.0, "dropout": 0.0, "validation_fraction": 0.0, "patience": 10,
-            "early_stopping": False, "test_fraction": 0.25, "categorical": "reject",
+FALLBACK = {"schedule": "constant", "l2": 0.0, "dropout": 0.0, "validation_fraction": 0.0,
+            "patience": 10, "early_stopping": False, "test_fraction": 0.25, "categorical": "reject",
             "output": DEFAULT_MODEL_PATH}
 #: Validation share used by ``--early-stopping`` when no ``--validation-fraction`` is given.
 EARLY_STOPPING_VALIDATION = 0.1
@@ -38,9 +38,15 @@ INTERRUPTED_EXIT = 130
 
 def default(name: str) -> Any:
     """The default of option ``name``: :mod:`npdeep.defaults` first, then FALLBACK."""
+    train = defaults.TRAIN
     if name == "units":
         return list(defaults.HIDDEN_UNITS)
-    return defaults.TRAIN.get(name, FALLBACK.get(name))
+    if name == "early_stopping" and "early_stopping_patience" in train:
+        return train["early_stopping_patience"] is not None
+    if name == "patience" and train.get("early_stopping_patience") is not None:
+        return train["early_stopping_patience"]
+    value = train.get(name)
+    return FALLBACK.get(name) if value is None else value
 
 
 class UnitsType(click.ParamType):
@@ -92,8 +98,8 @@ def _d(name: str) -> str:
 
 
 CONFIG_KEYS = ["data", "target", "task", "categorical", "test_fraction", "units", "activation",
-               "output_activation", "loss", "init", "optimizer", "learning_rate", "epochs",
-               "batch_size", "l2", "dropout", "validation_fraction", "early_stopping",
+               "output_activation", "loss", "init", "optimizer", "schedule", "learning_rate",
+               "epochs", "batch_size", "l2", "dropout", "validation_fraction", "early_stopping",
                "patience", "seed", "dtype", "output", "plot", "quiet"]
 
 
@@ -145,6 +151,8 @@ class BestWeights(Callback):
 @click.option("--init", type=_choice(["article", "glorot", "he", "normal"]),
               help="Weight initializer [default: he for relu, glorot otherwise].")
 @click.option("--optimizer", type=_choice(optimizers.NAMES), help="Update rule." + _d("optimizer"))
+@click.option("--schedule", type=_choice(schedules.NAMES),
+              help="Learning-rate schedule over the epochs." + _d("schedule"))
 @click.option("--learning-rate", type=click.FloatRange(0, min_open=True),
               help="Learning rate alpha." + _d("learning_rate"))
 @click.option("--epochs", type=click.IntRange(1), help="Passes over the data." + _d("epochs"))
@@ -159,7 +167,7 @@ class BestWeights(Callback):
 @click.option("--early-stopping/--no-early-stopping", default=None,
               help="Stop when the validation cost stops improving; keep the best weights "
               f"(validates on {EARLY_STOPPING_VALIDATION:g} of the data unless "
-              "--validation-fraction is given).")
+              "--validation-fraction is given)." + _d("early_stopping"))
 @click.option("--patience", type=click.IntRange(0),
               help="Epochs without improvement before early stopping." + _d("patience"))
 @click.option("--seed", type=int, help="Seed of every random draw (split, weights, batches)."
@@ -217,6 +225,7 @@ def train(ctx: click.Context, config_path, as_json, **given):
     try:
         net.fit(X_tr, Y_tr, epochs=o["epochs"], learning_rate=o["learning_rate"],
                 batch_size=o["batch_size"] or None, optimizer=o["optimizer"],
+                schedule=o["schedule"],
                 validation_fraction=o["validation_fraction"] or None,
                 validation_seed=o["seed"], callbacks=callbacks, verbose=0 if quiet else 1)
     except KeyboardInterrupt:
