@@ -1,5 +1,6 @@
-"""``python -m npdeep`` runs the command line."""
+"""``python -m npdeep`` runs the command line (the same as the ``npdeep`` command)."""
 
 from .cli import main
 
-main()
+if __name__ == "__main__":
+    main(prog_name="npdeep")

@@ -79,7 +79,8 @@ def inspect(model, as_json):
              f"loss {arch.get('loss')}, init {arch.get('init')}, dtype {arch.get('dtype')}, "
              f"l2 {arch.get('l2')}, dropout {arch.get('dropout')}", "", "training options:"]
     training = h.get("training") or {}
-    lines += [f"  {k}: {v}" for k, v in training.items()] or ["  (not recorded)"]
+    lines += [f"  {k}: {'(auto)' if v is None else v}" for k, v in training.items()] or [
+        "  (not recorded)"]
     lines += ["", "history:"]
     if figures:
         lines.append(f"  epochs run: {figures['epochs']}"
