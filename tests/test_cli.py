@@ -352,3 +352,20 @@ def test_mnist_t10k_by_name(tmp_path, capsys):
     result = call_json(capsys, "train", "mnist-t10k", "--units", "32", "--epochs", "1", "-q",
                        *FIT, "-o", tmp_path / "m.npz")
     assert result["data"]["n_samples"] == 10000 and result["test"]["accuracy"] > 0.8
+
+
+def test_live_progress_bar_shows_epoch_batch_cost_and_validation(tmp_path):
+    import io
+
+    import npdeep
+    from npdeep.cli.progress import LiveProgress
+
+    X, y = load_wine(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    stream = io.StringIO()
+    net = npdeep.Network([13, 8, 3], seed=0)
+    net.fit(X.T, y, epochs=3, batch_size=32, learning_rate=0.1, validation_fraction=0.2,
+            callbacks=[LiveProgress(32, stream=stream, mininterval=0)])
+    text = stream.getvalue()
+    assert "epoch 3/3" in text and "batch 5/5" in text and "val_accuracy=" in text
+    assert "15/15" in text  # 3 epochs x 5 batches of 142 training samples

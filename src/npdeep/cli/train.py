@@ -24,6 +24,7 @@ from ..errors import DataError
 from ._common import check_output_path, emit, fmt, json_option
 from ._config import read_config
 from .plot import check_matplotlib, render_curves
+from .progress import LiveProgress, on_terminal
 
 DEFAULT_MODEL_PATH = "npdeep-model.npz"
 DEFAULT_DATA = "digits"
@@ -217,6 +218,9 @@ def train(ctx: click.Context, config_path, as_json, **given):
         from ..callbacks import EarlyStopping
 
         callbacks.append(EarlyStopping(monitor="val_cost", patience=o["patience"]))
+    live = not quiet and on_terminal()
+    if live:
+        callbacks.append(LiveProgress(o["batch_size"] or None))
     if not quiet:
         click.echo(f"training {net!r} on {ds.source}: {len(Y_tr.T)} training samples, "
                    f"{len(split['y_test'])} test samples", err=True)
@@ -227,7 +231,7 @@ def train(ctx: click.Context, config_path, as_json, **given):
                 batch_size=o["batch_size"] or None, optimizer=o["optimizer"],
                 schedule=o["schedule"],
                 validation_fraction=o["validation_fraction"] or None,
-                validation_seed=o["seed"], callbacks=callbacks, verbose=0 if quiet else 1)
+                validation_seed=o["seed"], callbacks=callbacks, verbose=0 if quiet or live else 1)
     except KeyboardInterrupt:
         interrupted = True
         if best.weights is None:
