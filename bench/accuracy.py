@@ -119,12 +119,17 @@ def article_lines():
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("datasets", nargs="*", default=list(DATASETS), choices=[*DATASETS, []])
+    parser.add_argument("datasets", nargs="*", metavar="DATA",
+                        help=f"any of {', '.join(DATASETS)} (default: all)")
     parser.add_argument("--repeat", type=int, default=1, help="best-of-N training times")
     parser.add_argument("--no-article", action="store_true", help="skip the article lines")
     parser.add_argument("--threads", type=int, default=None,
                         help="limit BLAS threads of both sides (threadpoolctl)")
     args = parser.parse_args(argv)
+    unknown = [d for d in args.datasets if d not in DATASETS]
+    if unknown:
+        parser.error(f"unknown data sets {unknown}; choose from {', '.join(DATASETS)}")
+    args.datasets = args.datasets or list(DATASETS)
     if args.threads:
         from threadpoolctl import threadpool_limits
 

@@ -246,11 +246,13 @@ class Adam(Optimizer):
         np.multiply(grad, grad, out=grad)
         grad *= 1.0 - b2
         v += grad
+        # lr m_hat / (sqrt(v_hat) + eps) == (lr c2 / c1) m / (sqrt(v) + eps c2),
+        # with c1 = 1 - b1^t and c2 = sqrt(1 - b2^t): one pass fewer over the buffers
+        c2 = np.sqrt(1.0 - b2**t)
         np.sqrt(v, out=tmp)
-        tmp *= 1.0 / np.sqrt(1.0 - b2**t)
-        tmp += self.epsilon
+        tmp += self.epsilon * c2
         np.divide(m, tmp, out=tmp)
-        tmp *= lr / (1.0 - b1**t)
+        tmp *= lr * c2 / (1.0 - b1**t)
         theta -= tmp
 
     def get_config(self):
