@@ -369,3 +369,29 @@ def test_live_progress_bar_shows_epoch_batch_cost_and_validation(tmp_path):
     text = stream.getvalue()
     assert "epoch 3/3" in text and "batch 5/5" in text and "val_accuracy=" in text
     assert "15/15" in text  # 3 epochs x 5 batches of 142 training samples
+
+
+def test_bench_runs_the_checkout_suite_with_its_arguments(capfd):
+    from pathlib import Path
+
+    if not (Path(__file__).resolve().parents[1] / "bench" / "run.py").is_file():
+        pytest.skip("no bench/ checkout")
+    code = run(["bench", "--help"])
+    out = capfd.readouterr().out
+    assert code == 0 and "--quick" in out and "--cases" in out
+
+
+def test_classifier_with_a_non_probability_output_still_predicts_labels(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", "iris", "--units", "8", "--epochs", "20", "-q", *FIT,
+              "--output-activation", "identity", "--loss", "mean_squared_error", "-o", model)
+    assert call_json(capsys, "evaluate", model, "iris")["accuracy"] > 0.6
+    out_csv = tmp_path / "p.csv"
+    call_json(capsys, "predict", model, "iris", "-o", out_csv)
+    lines = out_csv.read_text().splitlines()
+    assert lines[0] == "prediction" and set(lines[1:]) <= {"0", "1", "2"}
+
+
+def test_predict_to_stdout_prints_nothing_when_the_data_does_not_fit(wine_model, capsys):
+    code, out, err = call(capsys, "predict", wine_model, "iris")
+    assert code == 1 and out == "" and "the model expects 13 features" in err

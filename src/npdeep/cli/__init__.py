@@ -14,6 +14,7 @@ on standard output.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -45,6 +46,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except NpdeepError as exc:
             raise _fail(ctx, str(exc)) from None
+        except BrokenPipeError:  # `npdeep predict ... | head`: the reader left; stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(1)
         except OSError as exc:  # a file the system refused: name it, no traceback
             where = f"{exc.filename}: " if exc.filename else ""
             raise _fail(ctx, f"{where}{exc.strerror or exc}") from None

@@ -212,17 +212,17 @@ class Model:
         net = self.net
         if self.task == "classification":
             out = net.output_activation.name
-            if out not in ("softmax", "sigmoid"):
-                raise ModelFileError(f"{self.path}: a classifier needs a softmax or sigmoid "
-                                     f"output, this one's is {out!r}")
+            if out not in ("softmax", "sigmoid"):  # e.g. identity + MSE: scores, no probabilities
+                A = np.asarray(net.predict(Xs), dtype=np.float64)  # (n_L, m)
+                index = (A[0] > 0.5).astype(np.intp) if A.shape[0] == 1 else A.argmax(axis=0)
+                return self.classes[index], None
             A = net.predict_proba(Xs)  # (n_L, m)
             if out == "softmax":
                 P = A.T
             elif A.shape[0] == 1:
                 P = np.column_stack([1.0 - A[0], A[0]])
             else:
-                raise ModelFileError(f"{self.path}: multi-label sigmoid models (n_L = "
-                                     f"{A.shape[0]}) are not supported by the command line")
+                P = A.T  # one sigmoid per class (trained one-hot): the largest wins
             return self.classes[P.argmax(axis=1)], P.astype(np.float64)
         V = np.asarray(net.predict(Xs), dtype=np.float64).T  # (m, n_L)
         if self.header.get("target_scaling"):

@@ -40,6 +40,8 @@ def _chunks(m: Model, source: str, chunk_rows: int) -> Iterator[np.ndarray]:
 def columns(m: Model) -> list[str]:
     """Output column names: ``prediction`` then ``probability_<class>`` per class."""
     if m.task == "classification":
+        if m.net.output_activation.name not in ("softmax", "sigmoid"):
+            return ["prediction"]
         return ["prediction", *(f"probability_{c}" for c in m.classes.tolist())]
     n_L = m.net.units[-1]
     return ["prediction"] if n_L == 1 else [f"prediction_{i}" for i in range(n_L)]
@@ -48,11 +50,12 @@ def columns(m: Model) -> list[str]:
 def write_predictions(m: Model, source: str, fh, chunk_rows: int) -> dict:
     """Write the header and one row per sample to ``fh``; return counts and class totals."""
     writer = csv.writer(fh, lineterminator="\n")
-    writer.writerow(columns(m))
     rows = 0
     counts: dict = {}
     for X in _chunks(m, source, chunk_rows):
         pred, proba = m.predict_rows(X)
+        if rows == 0:  # the header only once the first chunk proved the data fits the model
+            writer.writerow(columns(m))
         if proba is not None:
             text = np.char.mod("%.6g", proba)
             writer.writerows([lab, *p] for lab, p in zip(pred.tolist(), text.tolist(),
@@ -60,9 +63,13 @@ def write_predictions(m: Model, source: str, fh, chunk_rows: int) -> dict:
             labels, n = np.unique(pred, return_counts=True)
             for lab, k in zip(labels.tolist(), n.tolist(), strict=True):
                 counts[lab] = counts.get(lab, 0) + k
+        elif pred.ndim == 1:  # labels without probabilities
+            writer.writerows([lab] for lab in pred.tolist())
         else:
             writer.writerows(np.char.mod("%.8g", pred).tolist())
         rows += len(X)
+    if rows == 0:
+        writer.writerow(columns(m))
     return {"rows": rows, "predicted_counts": {str(k): v for k, v in counts.items()}}
 
 

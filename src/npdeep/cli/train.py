@@ -325,7 +325,9 @@ def _targets(ds, y, target_scaler) -> np.ndarray:
     """Return the network's targets: class indices (m,) / 0-1 row (1, m), or scaled (n_L, m)."""
     if ds.task == "classification":
         index = np.searchsorted(ds.classes, y)
-        return index.reshape(1, -1).astype(np.float64) if len(ds.classes) == 2 else index
+        if len(ds.classes) == 2:
+            return index.reshape(1, -1).astype(np.float64)
+        return np.eye(len(ds.classes))[:, index]  # one-hot (k, m): fits any output layer
     return target_scaler.transform(y.reshape(len(y), -1)).T
 
 
