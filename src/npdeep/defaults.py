@@ -23,10 +23,10 @@ TRAIN: dict = {
     "dropout": 0.2,
     "l2": 0.0,
     "optimizer": "adam",
-    "learning_rate": 0.002,
+    "learning_rate": 0.003,
     "schedule": "cosine",
     "epochs": 40,
-    "batch_size": 32,
+    "batch_size": 64,
     "validation_fraction": None,
     "early_stopping_patience": None,
 }
