@@ -198,3 +198,33 @@ def test_class_weight_needs_a_classifier(rng):
     net = npdeep.Network([2, 3, 1], output_activation="identity", seed=0)
     with pytest.raises(ConfigurationError, match="class weights and stratified validation need"):
         net.fit(rng.normal(size=(2, 5)), rng.normal(size=(1, 5)), class_weight={0: 1.0})
+
+
+def test_default_settings_reach_98_percent_on_digits():
+    """The acceptance split of issue 3: digits, standardized, 75/25 stratified, seed 0."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from threadpoolctl import threadpool_limits
+
+    from npdeep import defaults
+
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    mean, scale = X_tr.mean(0), X_tr.std(0)
+    scale[scale == 0] = 1.0
+    X_tr, X_te = (X_tr - mean) / scale, (X_te - mean) / scale
+    net_kw, fit_kw = defaults.split(defaults.TRAIN)
+    net = npdeep.Network([64, *defaults.HIDDEN_UNITS, 10], seed=0, **net_kw)
+    with threadpool_limits(1):  # small products: threads only add contention on a busy machine
+        net.fit(X_tr.T, y_tr, diagnose=False, **fit_kw)
+    assert np.mean(net.predict(X_te.T) == y_te) >= 0.98
+
+
+def test_defaults_split_builds_early_stopping():
+    from npdeep import defaults
+    from npdeep.callbacks import EarlyStopping
+
+    net_kw, fit_kw = defaults.split({**defaults.TRAIN, "early_stopping_patience": 3})
+    assert set(net_kw) <= set(defaults.NETWORK_KEYS)
+    assert isinstance(fit_kw["callbacks"][0], EarlyStopping)
+    assert "early_stopping_patience" not in fit_kw
