@@ -188,6 +188,17 @@ def test_data_parallel_equals_single_process(client, batch_size):
     assert len(result.cost) == 3 and result.cost[-1] < result.cost[0]
 
 
+def test_data_parallel_draws_the_batches_of_network_fit(client):
+    X, Y = _problem(4)
+    kwargs = dict(epochs=2, learning_rate=0.5, batch_size=40, optimizer="sgd", seed=11)
+    ref = npdeep.Network([6, 8, 3], seed=2, l2=0.05)
+    history = ref.fit(X, Y, verbose=0, **kwargs)
+    net = npdeep.Network([6, 8, 3], seed=2, l2=0.05)
+    result = data_parallel_fit(net, X, Y, client, **kwargs)
+    np.testing.assert_allclose(net.parameters.flat, ref.parameters.flat, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(result.cost, history.cost, rtol=1e-12)
+
+
 def test_data_parallel_local_steps_average_parameters(client):
     X, Y = _problem(5)
     net = npdeep.Network([6, 8, 3], seed=1)
@@ -366,3 +377,24 @@ def test_fit_chunks_refusals(client):
         fit_chunks(_classifier(), da.zeros((4, 2), chunks=2), np.zeros(4), client=client)
     with pytest.raises(ConfigurationError, match="epochs must be a positive integer, got 0"):
         fit_chunks(_classifier(), [(np.zeros((2, 1)), np.zeros(2))], epochs=0)
+
+
+# ------------------------------------------------------------------------------ the docs
+def test_the_documented_example_runs(tmp_path):
+    """docs/DISTRIBUTED.md's example, as a user would run it (it starts its own cluster)."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "DISTRIBUTED.md"
+    example = re.findall(r"```python\n(.*?)```", page.read_text(), re.S)[0]
+    script = tmp_path / "example_dask.py"
+    script.write_text(example)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=DEFAULT_TIMEOUT_S - 5, check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "dashboard: http://127.0.0.1:" in proc.stdout
+    accuracy = float(re.search(r"chunked accuracy: ([0-9.]+)", proc.stdout).group(1))
+    assert accuracy > 0.9
+    assert re.search(r"data-parallel cost: [0-9.]+ accuracy: 0\.9", proc.stdout)
