@@ -79,10 +79,12 @@ def local_cluster(
 
     Examples
     --------
-    >>> from npdeep.distributed import local_cluster
-    >>> with local_cluster(n_workers=2) as client:            # doctest: +SKIP
-    ...     print(client.scheduler.address)
-    tcp://127.0.0.1:...
+    Needs a cluster, so not run as a doctest::
+
+        from npdeep.distributed import local_cluster
+        with local_cluster(n_workers=2) as client:
+            print(client.scheduler.address)
+        # tcp://127.0.0.1:...
     """
     for name in ("n_workers", "threads_per_worker"):
         value = locals()[name]

@@ -339,12 +339,14 @@ def data_parallel_fit(
 
     Examples
     --------
-    >>> import numpy as np, npdeep                                   # doctest: +SKIP
-    >>> from npdeep.distributed import local_cluster, data_parallel_fit
-    >>> X = np.random.default_rng(0).random((4, 512)); Y = (X.sum(0, keepdims=True) > 2) * 1.0
-    >>> net = npdeep.Network([4, 8, 1], seed=0)
-    >>> with local_cluster(n_workers=2) as client:
-    ...     result = data_parallel_fit(net, X, Y, client, epochs=5, batch_size=128, seed=0)
+    Needs a cluster, so not run as a doctest::
+
+        import numpy as np, npdeep
+        from npdeep.distributed import local_cluster, data_parallel_fit
+        X = np.random.default_rng(0).random((4, 512)); Y = (X.sum(0, keepdims=True) > 2) * 1.0
+        net = npdeep.Network([4, 8, 1], seed=0)
+        with local_cluster(n_workers=2) as client:
+            result = data_parallel_fit(net, X, Y, client, epochs=5, batch_size=128, seed=0)
     """
     trainer = DataParallelTrainer(
         net, X, Y, client, learning_rate=learning_rate, batch_size=batch_size,

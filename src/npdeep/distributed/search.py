@@ -68,12 +68,14 @@ def search(search_cv, X, y=None, *, client: Client | None = None, **fit_params):
 
     Examples
     --------
-    >>> from sklearn.model_selection import GridSearchCV          # doctest: +SKIP
-    >>> from npdeep.sklearn import DeepClassifier
-    >>> from npdeep.distributed import local_cluster, search
-    >>> grid = GridSearchCV(DeepClassifier(), {"learning_rate": [0.01, 0.1]}, cv=3)
-    >>> with local_cluster() as client:
-    ...     search(grid, X, y, client=client).best_params_
+    Needs a cluster, so not run as a doctest::
+
+        from sklearn.model_selection import GridSearchCV
+        from npdeep.sklearn import DeepClassifier
+        from npdeep.distributed import local_cluster, search
+        grid = GridSearchCV(DeepClassifier(), {"learning_rate": [0.01, 0.1]}, cv=3)
+        with local_cluster() as client:
+            search(grid, X, y, client=client).best_params_
     """
     if not hasattr(search_cv, "fit") or not hasattr(search_cv, "estimator"):
         raise ConfigurationError(
