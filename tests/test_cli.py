@@ -335,6 +335,7 @@ def test_npz_trains_and_npy_predicts(tmp_path, capsys):
     np.save(tmp_path / "features.npy", X[:10])
     model = tmp_path / "m.npdeep"
     assert call_json(capsys, "train", tmp_path / "wine.npz", "--units", "8", "--epochs", "10",
+                     "--batch-size", "16",
                      "-q", *FIT, "-o", model)["test"]["accuracy"] > 0.8
     out_csv = tmp_path / "p.csv"
     assert call_json(capsys, "predict", model, tmp_path / "features.npy",
