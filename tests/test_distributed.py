@@ -398,3 +398,22 @@ def test_the_documented_example_runs(tmp_path):
     accuracy = float(re.search(r"chunked accuracy: ([0-9.]+)", proc.stdout).group(1))
     assert accuracy > 0.9
     assert re.search(r"data-parallel cost: [0-9.]+ accuracy: 0\.9", proc.stdout)
+
+
+def test_fit_chunks_regressor_with_column_chunks_and_two_outputs(client):
+    from npdeep.sklearn import DeepRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.random((400, 6))
+    y = np.stack([X.sum(axis=1), X[:, 0] - X[:, 1]], axis=1)
+    dX = da.from_array(X, chunks=(100, 3))  # column chunks are merged, rows stay in 4 blocks
+    dy = da.from_array(y, chunks=(200, 1))  # rechunked to X's row blocks
+    kw = dict(hidden_layer_sizes=(16,), learning_rate=0.01, random_state=0)
+    model = fit_chunks(DeepRegressor(**kw), dX, dy, epochs=30, seed=0, client=client)
+    with threadpool_limits(1):
+        local = fit_chunks(DeepRegressor(**kw), [(X[i:i + 100], y[i:i + 100])
+                                                 for i in range(0, 400, 100)],
+                           epochs=30, seed=0)
+    assert model.predict(X).shape == (400, 2)
+    assert model.score(X, y) > 0.8
+    np.testing.assert_allclose(model.predict(X), local.predict(X), rtol=1e-9, atol=1e-12)
