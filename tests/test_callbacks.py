@@ -157,3 +157,15 @@ def test_progress_bar_prints_stop_reason_and_warnings(rng):
     out = io.StringIO()
     net.fit(X, y, epochs=300, learning_rate=0.01, callbacks=[ProgressBar(stream=out)])
     assert "warning: training looks stuck" in out.getvalue()
+    quiet = io.StringIO()
+    net.fit(X, y, epochs=300, learning_rate=0.01, callbacks=[ProgressBar(stream=quiet, quiet=True)])
+    assert quiet.getvalue().startswith("warning: training looks stuck")
+
+
+def test_progress_bar_says_why_training_stopped(data):
+    X, y = data
+    out = io.StringIO()
+    small().fit(X, y, epochs=100, learning_rate=0.05, optimizer="adam", validation_fraction=0.3,
+                callbacks=[EarlyStopping(patience=0), ProgressBar(stream=out, quiet=True)],
+                diagnose=False)
+    assert out.getvalue().startswith("stopped: early stopping at epoch")

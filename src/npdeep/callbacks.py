@@ -153,11 +153,14 @@ class History(Callback):
 class ProgressBar(Callback):
     """Show training progress: a live tqdm bar on a terminal, one plain line per epoch otherwise.
 
-    The only callback that prints. Writes to ``stream`` (default: standard error).
+    The only callback that prints. Writes to ``stream`` (default: standard error). At the end
+    it prints why training stopped early and the diagnostics' warnings, if any. ``quiet=True``
+    prints only those (no per-epoch output); ``fit(verbose=0)`` prints nothing at all.
     """
 
-    def __init__(self, stream=None, force_plain: bool | None = None):
+    def __init__(self, stream=None, force_plain: bool | None = None, quiet: bool = False):
         self.stream = stream
+        self.quiet = bool(quiet)
         self._epochs = None
         self.force_plain = force_plain
         self._bar = None
@@ -170,7 +173,7 @@ class ProgressBar(Callback):
 
     def on_train_begin(self, logs):
         self._epochs = logs.get("epochs")
-        if not self._plain():
+        if not self.quiet and not self._plain():
             from tqdm.auto import tqdm
 
             self._bar = tqdm(total=self._epochs, unit="epoch", file=self.stream or sys.stderr,
@@ -185,6 +188,8 @@ class ProgressBar(Callback):
         return " ".join(parts)
 
     def on_epoch_end(self, epoch, logs):
+        if self.quiet:
+            return
         if self._bar is not None:
             self._bar.set_postfix_str(self._fmt(logs), refresh=False)
             self._bar.update(1)

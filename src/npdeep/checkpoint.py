@@ -14,7 +14,8 @@ own keys (``'optimizer.m.W1'``, ``'optimizer.v.b2'``...)::
 
 Resuming from it (:func:`resume`) gives the same weights, bit for bit, as a run that was
 never interrupted: same parameters, optimizer moments and step count, learning-rate schedule
-and random stream (shuffling and dropout).
+and random stream (shuffling and dropout). Callback state (EarlyStopping's best value,
+ModelCheckpoint's best) is not stored: pass fresh callbacks to :func:`resume`.
 """
 
 from __future__ import annotations
