@@ -417,3 +417,18 @@ def test_fit_chunks_regressor_with_column_chunks_and_two_outputs(client):
     assert model.predict(X).shape == (400, 2)
     assert model.score(X, y) > 0.8
     np.testing.assert_allclose(model.predict(X), local.predict(X), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("local_steps", [1, 2])
+def test_data_parallel_stops_on_non_finite_gradients_with_last_good_weights(client, local_steps):
+    X, Y = _problem(2)
+    X = X * 1e150  # the first update throws the weights to ~1e300; the next step overflows
+    net = npdeep.Network([6, 8, 3], seed=0)
+    seen = [net.parameters.flat.copy()]
+    with np.errstate(all="ignore"), pytest.raises(TrainingError, match="became NaN or inf"):
+        data_parallel_fit(net, X, Y, client, epochs=3, learning_rate=1.0, batch_size=32,
+                          seed=0, local_steps=local_steps,
+                          on_step=lambda step, cost: seen.append(net.parameters.flat.copy()))
+    assert len(seen) == (2 if local_steps == 1 else 1)  # one sync step went through first
+    assert np.all(np.isfinite(net.parameters.flat))
+    np.testing.assert_array_equal(net.parameters.flat, seen[-1])

@@ -200,6 +200,10 @@ class DataParallelTrainer:
             grad /= m
             cost = sum(a[0] for a in answers) / m + net.l2_cost(m)
             net.add_l2_gradient(m)
+            if not math.isfinite(float(np.dot(grad, grad))):
+                raise TrainingError(self._stopped(
+                    "the gradients became NaN or inf, so that update was not applied; try a "
+                    f"smaller learning_rate (got {self.learning_rate}) or standardized inputs"))
             self.optimizer.step(net.parameters.flat, grad, self.learning_rate)
             return cost * m, m
         per_shard = list(zip(*(shards.split(b) for b in batches), strict=True))
@@ -208,7 +212,12 @@ class DataParallelTrainer:
                    for k, cols in enumerate(per_shard)]
         answers = [a for a in _run(self.client, futures, self.step_timeout) if a[2] > 0]
         m = sum(a[2] for a in answers)
-        np.copyto(net.parameters.flat, sum(a[2] * a[0] for a in answers) / m)
+        theta = sum(a[2] * a[0] for a in answers) / m
+        if not np.all(np.isfinite(theta)):
+            raise TrainingError(self._stopped(
+                "the averaged parameters became NaN or inf, so they were not applied; try a "
+                f"smaller learning_rate (got {self.learning_rate}) or standardized inputs"))
+        np.copyto(net.parameters.flat, theta)
         return sum(a[1] for a in answers), m
 
     def _stopped(self, what: str) -> str:
