@@ -81,6 +81,11 @@ def loss_and_gradients(
     ...     [g.ravel() for g in net.gradients(X, Y).values()])))
     True
     """
+    return _sums(config, theta, X, Y, None)
+
+
+def _sums(config: dict, theta, X, Y, weight) -> tuple[float, np.ndarray, int]:
+    """:func:`loss_and_gradients` with an optional 0/1 ``weight`` (1, m) masking padding."""
     net = _network(config)
     theta = np.asarray(theta)
     if theta.shape != (net.layout.size,):
@@ -98,14 +103,21 @@ def loss_and_gradients(
     grad = net.layout.zeros()
     if m == 0:
         return 0.0, grad, 0
+    coef = 1.0 if weight is None else weight
     theta = theta.astype(net.dtype, copy=False)
     layers = net.layout.layer_views(theta)
     ws = net.workspace(m, train=False)
     A_L = forward(layers, net.activations, X, ws)
-    cost = net.loss.cost(A_L, Y, 1.0, ws.Z[net.L] if net.fused else None)
-    backward(layers, net.activations, net.loss, ws, Y, 1.0, net.layout.layer_views(grad),
+    cost = net.loss.cost(A_L, Y, coef, ws.Z[net.L] if net.fused else None)
+    backward(layers, net.activations, net.loss, ws, Y, coef, net.layout.layer_views(grad),
              net.fused)
-    return float(cost), grad, m
+    return float(cost), grad, m if weight is None else int(np.count_nonzero(weight))
+
+
+def _padded_size(m: int) -> int:
+    """Round ``m`` up to a multiple of 1/16 of its power of two (at most 6.25% more)."""
+    step = max(1, (1 << (m.bit_length() - 1)) // 16)
+    return -(-m // step) * step
 
 
 def shard_loss_and_gradients(
@@ -114,11 +126,26 @@ def shard_loss_and_gradients(
     """Run :func:`loss_and_gradients` on the columns ``columns`` of a shard (None: all).
 
     ``X_shard``: (n_x, N_k), ``Y_shard``: (n_L, N_k); ``columns``: integer indices into N_k.
+
+    The part of a global batch that falls in a shard varies in size from step to step; to keep
+    reusing the network's cached buffers, the batch is padded to a few fixed sizes with
+    repeated columns of weight 0, which add exactly nothing to the sums.
     """
-    if columns is not None:
-        X_shard = np.take(X_shard, columns, axis=1)
-        Y_shard = np.take(Y_shard, columns, axis=1)
-    return loss_and_gradients(config, theta, X_shard, Y_shard)
+    if columns is None:
+        return _sums(config, theta, X_shard, Y_shard, None)
+    columns = np.asarray(columns, dtype=np.intp)
+    m = columns.shape[0]
+    if m == 0:
+        return _sums(config, theta, X_shard[:, :0], Y_shard[:, :0], None)
+    padded = _padded_size(m)
+    if padded == m:
+        weight = None
+    else:
+        columns = np.concatenate([columns, np.full(padded - m, columns[0])])
+        weight = np.zeros((1, padded), dtype=np.asarray(X_shard).dtype)
+        weight[:, :m] = 1.0
+    return _sums(config, theta, np.take(X_shard, columns, axis=1),
+                 np.take(Y_shard, columns, axis=1), weight)
 
 
 def shard_local_steps(
