@@ -154,8 +154,8 @@ def test_loss_and_gradients_sums_match_network_gradients():
     assert cost_sum / m == pytest.approx(net.cost(X, Y), rel=1e-12)
     # two shards add up to the whole
     # 33 and 63 columns: both padded (to 34 and 64) with weight-0 columns that add nothing
-    a = shard_loss_and_gradients(net.get_config(), theta, X, Y, np.arange(0, 33))
-    b = shard_loss_and_gradients(net.get_config(), theta, X, Y, np.arange(33, 96))
+    a = shard_loss_and_gradients(net.get_config(), theta, X.T, Y.T, np.arange(0, 33))
+    b = shard_loss_and_gradients(net.get_config(), theta, X.T, Y.T, np.arange(33, 96))
     np.testing.assert_allclose(a[1] + b[1], grad_sum, rtol=1e-12, atol=1e-14)
     assert a[0] + b[0] == pytest.approx(cost_sum, rel=1e-12)
     assert a[2] + b[2] == m

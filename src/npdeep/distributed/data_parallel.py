@@ -72,7 +72,8 @@ class _Shards:
         self.client = client
         N = X.shape[1]
         self.bounds = np.linspace(0, N, n_shards + 1).round().astype(np.intp)
-        self.data = [(np.ascontiguousarray(X[:, a:b]), np.ascontiguousarray(Y[:, a:b]))
+        # samples-major (N_k, n_x) copies: a batch is then gathered as whole rows
+        self.data = [(np.ascontiguousarray(X[:, a:b].T), np.ascontiguousarray(Y[:, a:b].T))
                      for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
         self.futures: list = []
         self.workers: list[str] = []

@@ -121,38 +121,41 @@ def _padded_size(m: int) -> int:
 
 
 def shard_loss_and_gradients(
-    config: dict, theta: np.ndarray, X_shard: np.ndarray, Y_shard: np.ndarray, columns=None
+    config: dict, theta: np.ndarray, X_rows: np.ndarray, Y_rows: np.ndarray, columns=None
 ) -> tuple[float, np.ndarray, int]:
-    """Run :func:`loss_and_gradients` on the columns ``columns`` of a shard (None: all).
+    """Run :func:`loss_and_gradients` on the samples ``columns`` of a shard (None: all).
 
-    ``X_shard``: (n_x, N_k), ``Y_shard``: (n_L, N_k); ``columns``: integer indices into N_k.
+    The shard is stored samples-major, ``X_rows``: (N_k, n_x) and ``Y_rows``: (N_k, n_L) (the
+    transposes of its (n_x, N_k) and (n_L, N_k) slices), so gathering a batch copies whole rows;
+    the batch enters the engine as the (n_x, m) view ``X_rows[columns].T``. ``columns``: integer
+    indices into N_k.
 
     The part of a global batch that falls in a shard varies in size from step to step; to keep
     reusing the network's cached buffers, the batch is padded to a few fixed sizes with
-    repeated columns of weight 0, which add exactly nothing to the sums.
+    repeated samples of weight 0, which add exactly nothing to the sums.
     """
     if columns is None:
-        return _sums(config, theta, X_shard, Y_shard, None)
+        return _sums(config, theta, X_rows.T, Y_rows.T, None)
     columns = np.asarray(columns, dtype=np.intp)
     m = columns.shape[0]
     if m == 0:
-        return _sums(config, theta, X_shard[:, :0], Y_shard[:, :0], None)
+        return _sums(config, theta, X_rows[:0].T, Y_rows[:0].T, None)
     padded = _padded_size(m)
     if padded == m:
         weight = None
     else:
         columns = np.concatenate([columns, np.full(padded - m, columns[0])])
-        weight = np.zeros((1, padded), dtype=np.asarray(X_shard).dtype)
+        weight = np.zeros((1, padded), dtype=np.float64)
         weight[:, :m] = 1.0
-    return _sums(config, theta, np.take(X_shard, columns, axis=1),
-                 np.take(Y_shard, columns, axis=1), weight)
+    return _sums(config, theta, np.take(X_rows, columns, axis=0).T,
+                 np.take(Y_rows, columns, axis=0).T, weight)
 
 
 def shard_local_steps(
     config: dict,
     theta: np.ndarray,
-    X_shard: np.ndarray,
-    Y_shard: np.ndarray,
+    X_rows: np.ndarray,
+    Y_rows: np.ndarray,
     batches: list,
     learning_rate: float,
 ) -> tuple[np.ndarray, float, int]:
@@ -181,7 +184,7 @@ def shard_local_steps(
     sgd = _optimizers.get("sgd")
     total, seen = 0.0, 0
     for columns in batches:
-        cost_sum, grad, m = shard_loss_and_gradients(config, theta, X_shard, Y_shard, columns)
+        cost_sum, grad, m = shard_loss_and_gradients(config, theta, X_rows, Y_rows, columns)
         if m == 0:
             continue
         grad /= m
