@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ._mmap import PageReleaser
 from .errors import ConfigurationError, DataError
 
 _CHUNK = 1 << 20  # elements checked at a time, so a memory-mapped array is never copied whole
@@ -16,11 +17,16 @@ def check_finite(arr: np.ndarray, name: str) -> None:
     if arr.size == 0:
         return
     if arr.ndim == 2 and arr.size > _CHUNK:
-        # the last axis of (n, m) counts samples; walk it in blocks of columns
+        # the last axis of (n, m) counts samples; walk it in blocks of columns, handing the
+        # pages of a memory-mapped array back as we go (its resident memory stays small)
+        pages = PageReleaser(arr)
         step = max(1, _CHUNK // max(1, arr.shape[0]))
         for start in range(0, arr.shape[1], step):
-            if not np.isfinite(arr[:, start : start + step]).all():
+            block = arr[:, start : start + step]
+            if not np.isfinite(block).all():
                 raise DataError(f"{name} contains NaN or inf values")
+            pages.touch(block.nbytes)
+        pages.release()
         return
     if not np.isfinite(arr).all():
         raise DataError(f"{name} contains NaN or inf values")

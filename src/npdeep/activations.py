@@ -3,9 +3,14 @@
 Every activation is one small object with three methods that work in place on
 preallocated arrays of shape ``(n[l], m)``:
 
-- ``forward(Z, out)``: ``a = g(Z)``;
+- ``forward(Z, out, work=None)``: ``a = g(Z)``;
 - ``derivative(Z, A)``: ``g'(Z)`` as a new array (for reading and testing);
-- ``backward(dA, Z, A, out)``: ``dZ = dA * g'(Z)``, written into ``out`` (the training hot path).
+- ``backward(dA, Z, A, out, work=None)``: ``dZ = dA * g'(Z)``, written into ``out`` (the
+  training hot path).
+
+``work`` is optional scratch from the engine's workspace (a (1, m) row for ``forward``; a pair
+of (n[l], m) float and boolean arrays for ``backward``), so that a training step allocates
+nothing proportional to the batch. Without it the methods allocate their temporaries.
 
 ``A`` is the already computed ``g(Z)``: sigmoid and tanh take their derivative from it,
 so backpropagation never evaluates an exponential twice.
@@ -51,13 +56,14 @@ class Activation:
     #: True for activations whose Jacobian is not diagonal (softmax): output layer only.
     output_only: bool = False
 
-    def forward(self, Z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    def forward(self, Z: np.ndarray, out: np.ndarray, work=None) -> np.ndarray:
         """Compute ``a = g(Z)``.
 
         Parameters
         ----------
         Z : (n[l], m) array
         out : (n[l], m) array receiving g(Z).
+        work : (1, m) array, optional scratch (used by softmax).
         """
         raise NotImplementedError
 
@@ -65,8 +71,12 @@ class Activation:
         """Return ``g'(Z)``, shape (n[l], m); ``A`` is ``g(Z)``."""
         raise NotImplementedError
 
-    def backward(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Compute ``dZ = dA * g'(Z)`` into ``out`` (may be ``dA`` itself)."""
+    def backward(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: np.ndarray,
+                 work=None) -> np.ndarray:
+        """Compute ``dZ = dA * g'(Z)`` into ``out`` (may be ``dA`` itself).
+
+        ``work``: optional ``(S, B)`` scratch, float and boolean arrays of shape (n[l], m).
+        """
         return np.multiply(dA, self.derivative(Z, A), out=out)
 
     def __call__(self, Z: np.ndarray) -> np.ndarray:
@@ -91,15 +101,15 @@ class Sigmoid(Activation):
     name = "sigmoid"
     inplace_ok = True
 
-    def forward(self, Z, out):
+    def forward(self, Z, out, work=None):
         return expit(Z, out=out)
 
     def derivative(self, Z, A):
         return A * (1.0 - A)
 
-    def backward(self, dA, Z, A, out):
+    def backward(self, dA, Z, A, out, work=None):
         # dZ = (dA * A) * (1 - A): never multiplies two tiny numbers (no underflow)
-        one_minus_A = np.subtract(1.0, A)
+        one_minus_A = np.subtract(1.0, A, out=None if work is None else work[0])
         np.multiply(dA, A, out=out)
         return np.multiply(out, one_minus_A, out=out)
 
@@ -110,14 +120,14 @@ class Tanh(Activation):
     name = "tanh"
     inplace_ok = True
 
-    def forward(self, Z, out):
+    def forward(self, Z, out, work=None):
         return np.tanh(Z, out=out)
 
     def derivative(self, Z, A):
         return 1.0 - A * A
 
-    def backward(self, dA, Z, A, out):
-        d = A * A
+    def backward(self, dA, Z, A, out, work=None):
+        d = np.multiply(A, A, out=None if work is None else work[0])
         np.subtract(1.0, d, out=d)
         return np.multiply(dA, d, out=out)
 
@@ -128,16 +138,17 @@ class ReLU(Activation):
     name = "relu"
     inplace_ok = True
 
-    def forward(self, Z, out):
+    def forward(self, Z, out, work=None):
         return np.maximum(Z, 0, out=out)
 
     def derivative(self, Z, A):
         return (Z > 0).astype(Z.dtype)
 
-    def backward(self, dA, Z, A, out):
+    def backward(self, dA, Z, A, out, work=None):
         # A > 0 exactly where Z > 0; multiplying by the boolean mask is far faster than
         # boolean-index assignment (dZ[Z <= 0] = 0).
-        return np.multiply(dA, A > 0, out=out)
+        mask = np.greater(A, 0, out=None if work is None else work[1])
+        return np.multiply(dA, mask, out=out)
 
 
 class LeakyReLU(Activation):
@@ -151,7 +162,7 @@ class LeakyReLU(Activation):
             raise ConfigurationError(f"leaky_relu alpha must be in [0, 1), got {alpha!r}")
         self.alpha = float(alpha)
 
-    def forward(self, Z, out):
+    def forward(self, Z, out, work=None):
         if out is Z:
             scaled = Z * self.alpha
             return np.maximum(Z, scaled, out=out)
@@ -160,6 +171,16 @@ class LeakyReLU(Activation):
 
     def derivative(self, Z, A):
         return np.where(Z > 0, 1.0, self.alpha).astype(Z.dtype)
+
+    def backward(self, dA, Z, A, out, work=None):
+        # A > 0 exactly where Z > 0 (alpha >= 0); g' = alpha + (1 - alpha) [z > 0]
+        if work is None:
+            return np.multiply(dA, self.derivative(A, A), out=out)
+        d = work[0]
+        np.greater(A, 0, out=d)
+        d *= 1.0 - self.alpha
+        d += self.alpha
+        return np.multiply(dA, d, out=out)
 
     def get_config(self):
         return {"name": self.name, "alpha": self.alpha}
@@ -174,7 +195,7 @@ class Identity(Activation):
     name = "identity"
     inplace_ok = True
 
-    def forward(self, Z, out):
+    def forward(self, Z, out, work=None):
         if out is not Z:
             np.copyto(out, Z)
         return out
@@ -182,7 +203,7 @@ class Identity(Activation):
     def derivative(self, Z, A):
         return np.ones_like(Z)
 
-    def backward(self, dA, Z, A, out):
+    def backward(self, dA, Z, A, out, work=None):
         if out is not dA:
             np.copyto(out, dA)
         return out
@@ -200,19 +221,19 @@ class Softmax(Activation):
     inplace_ok = True
     output_only = True
 
-    def forward(self, Z, out):
-        np.subtract(Z, Z.max(axis=0, keepdims=True), out=out)
+    def forward(self, Z, out, work=None):
+        np.subtract(Z, np.max(Z, axis=0, keepdims=True, out=work), out=out)
         # exp(z - max) below the smallest normal number is 0 for all purposes; clipping
         # there keeps exp from raising underflow (the error is < 1e-38 relative)
         np.maximum(out, np.log(np.finfo(out.dtype).tiny), out=out)
         np.exp(out, out=out)
-        out /= out.sum(axis=0, keepdims=True)
+        out /= np.sum(out, axis=0, keepdims=True, out=work)
         return out
 
     def derivative(self, Z, A):
         return A * (1.0 - A)
 
-    def backward(self, dA, Z, A, out):
+    def backward(self, dA, Z, A, out, work=None):
         s = np.sum(dA * A, axis=0, keepdims=True)
         np.subtract(dA, s, out=out)
         out *= A

@@ -37,6 +37,14 @@ class Workspace:
         ``D[l]``: (n[l], m) dropout output ``a[l] * mask / keep`` for hidden layers with dropout,
         else None. ``mask[l]``: the scaled mask ``mask / keep`` of the same shape.
     ones : (m, 1) array of ones (``db[l] = dZ[l] . ones``).
+    S, B : lists indexed by layer ``l``
+        ``S[l]``: (n[l], m) float scratch, ``B[l]``: (n[l], m) boolean scratch, for derivatives
+        computed in the backward pass (views of one shared buffer each: one layer at a time).
+    loss_work : tuple
+        ``(T1, T2, T3, r)``: three (n[L], m) float arrays and one (m,) array, scratch for the
+        cost (views of the same shared buffer: the cost is computed before the backward pass).
+    row : (1, m) float scratch (softmax's per-column max and sum).
+    labels : (2, m) integer scratch, hits : (2 n[L], m) boolean scratch (the accuracy count).
     """
 
     def __init__(self, units, activations: list[Activation], dtype, m: int, keep=None):
@@ -60,6 +68,17 @@ class Workspace:
                 self.mask[l] = np.empty(shape, dtype)
                 self.uniform[l] = np.empty(shape, dtype)
         self.ones = np.ones((m, 1), dtype)
+        n_L = units[L]
+        width = max(max(units[1:]), 3 * n_L)
+        scratch = np.empty(width * m, dtype)
+        bools = np.empty(max(max(units[1:]), 2 * n_L) * m, np.bool_)
+        self.S = [None] + [scratch[: n * m].reshape(n, m) for n in units[1:]]
+        self.B = [None] + [bools[: n * m].reshape(n, m) for n in units[1:]]
+        T1, T2, T3 = (scratch[k * n_L * m : (k + 1) * n_L * m].reshape(n_L, m) for k in range(3))
+        self.row = np.empty((1, m), dtype)
+        self.loss_work = (T1, T2, T3, self.row[0])
+        self.labels = np.empty((2, m), np.intp)
+        self.hits = bools[: 2 * n_L * m].reshape(2 * n_L, m)
 
 
 def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.ndarray:
@@ -86,7 +105,7 @@ def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.n
         Z = ws.Z[l]
         np.matmul(W, A_prev, out=Z)
         Z += b
-        activations[l].forward(Z, ws.A[l])
+        activations[l].forward(Z, ws.A[l], ws.row)
         A_prev = ws.A[l]
         if ws.D[l] is not None and keep is not None:
             U, M, D = ws.uniform[l], ws.mask[l], ws.D[l]
@@ -134,7 +153,7 @@ def backward(
         dZ *= coef
     else:
         dA = loss.gradient(ws.A[L], Y, coef)
-        activations[L].backward(dA, ws.Z[L], ws.A[L], out=dZ)
+        activations[L].backward(dA, ws.Z[L], ws.A[L], dZ, (ws.S[L], ws.B[L]))
     for l in range(L, 0, -1):  # noqa: E741
         dW, db = grads[l - 1]
         prev = l - 1
@@ -146,5 +165,6 @@ def backward(
             np.matmul(layers[l - 1][0].T, dZ, out=dA_prev)
             if dropout and ws.D[prev] is not None:
                 dA_prev *= ws.mask[prev]
-            activations[prev].backward(dA_prev, ws.Z[prev], ws.A[prev], out=dA_prev)
+            activations[prev].backward(dA_prev, ws.Z[prev], ws.A[prev], dA_prev,
+                                        (ws.S[prev], ws.B[prev]))
             dZ = dA_prev

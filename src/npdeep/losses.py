@@ -41,6 +41,18 @@ def softplus(Z: np.ndarray) -> np.ndarray:
     return np.maximum(Z, 0.0) + np.log1p(np.exp(np.maximum(-np.abs(Z), log_tiny)))
 
 
+def _softplus_into(Z: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """:func:`softplus` of ``Z`` into ``out`` (may be ``Z``), using ``tmp``; same shape, no alloc."""
+    np.maximum(Z, 0.0, out=tmp)
+    np.abs(Z, out=out)
+    np.negative(out, out=out)
+    np.maximum(out, np.log(np.finfo(out.dtype).tiny), out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += tmp
+    return out
+
+
 def log_softmax(Z: np.ndarray) -> np.ndarray:
     """Return ``Z - logsumexp(Z)`` over axis 0 (the units), shape (n[L], m)."""
     shifted = Z - Z.max(axis=0, keepdims=True)
@@ -57,8 +69,13 @@ class Loss:
     #: output activations this loss accepts; None means any
     compatible: tuple[str, ...] | None = None
 
-    def cost(self, A: np.ndarray, Y: np.ndarray, coef, Z: np.ndarray | None = None) -> float:
-        """Return the cost J of outputs ``A`` (and, for canonical pairs, logits ``Z``)."""
+    def cost(self, A: np.ndarray, Y: np.ndarray, coef, Z: np.ndarray | None = None,
+             work=None) -> float:
+        """Return the cost J of outputs ``A`` (and, for canonical pairs, logits ``Z``).
+
+        ``work``: optional scratch ``(T1, T2, T3, r)``, three (n[L], m) arrays and one (m,),
+        with which the canonical pairs' cost allocates nothing proportional to m.
+        """
         raise NotImplementedError
 
     def gradient(self, A: np.ndarray, Y: np.ndarray, coef) -> np.ndarray:
@@ -95,7 +112,17 @@ class BinaryCrossEntropy(Loss):
     canonical = "sigmoid"
     compatible = ("sigmoid",)
 
-    def cost(self, A, Y, coef, Z=None):
+    def cost(self, A, Y, coef, Z=None, work=None):
+        if Z is not None and work is not None:
+            T1, T2, T3, r = work
+            np.negative(Z, out=T1)
+            _softplus_into(T1, T1, T2)
+            T1 *= Y                          # y softplus(-z)
+            _softplus_into(Z, T2, T3)
+            np.multiply(Y, T2, out=T3)
+            T2 -= T3                         # (1 - y) softplus(z), exact for 0/1 targets
+            T1 += T2
+            return _weighted_sum(np.sum(T1, axis=0, out=r), coef)
         if Z is not None:
             per = Y * softplus(-Z) + (1.0 - Y) * softplus(Z)
         else:
@@ -123,7 +150,18 @@ class CategoricalCrossEntropy(Loss):
     canonical = "softmax"
     compatible = ("softmax",)
 
-    def cost(self, A, Y, coef, Z=None):
+    def cost(self, A, Y, coef, Z=None, work=None):
+        if Z is not None and work is not None:
+            T1, T2, _, r = work
+            np.max(Z, axis=0, out=r)
+            np.subtract(Z, r, out=T1)
+            np.maximum(T1, np.log(np.finfo(Z.dtype).tiny), out=T2)
+            np.exp(T2, out=T2)
+            np.log(np.sum(T2, axis=0, out=r), out=r)
+            T1 -= r                          # log a = z - logsumexp(z)
+            T1 *= Y
+            np.negative(np.sum(T1, axis=0, out=r), out=r)
+            return _weighted_sum(r, coef)
         if Z is not None:
             log_a = log_softmax(Z)
         else:
@@ -147,7 +185,14 @@ class MeanSquaredError(Loss):
     canonical = "identity"
     compatible = None
 
-    def cost(self, A, Y, coef, Z=None):
+    def cost(self, A, Y, coef, Z=None, work=None):
+        if work is not None:
+            D, _, _, r = work
+            np.subtract(A, Y, out=D)
+            D *= D
+            r = np.sum(D, axis=0, out=r)
+            r *= 0.5
+            return _weighted_sum(r, coef)
         D = A - Y
         return _weighted_sum(0.5 * (D * D).sum(axis=0), coef)
 

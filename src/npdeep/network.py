@@ -214,8 +214,12 @@ class Network:
         return [1.0, *[1.0 - p for p in self.dropout], 1.0]
 
     # --------------------------------------------------------------------- input checks
-    def check_X(self, X, name: str = "X") -> np.ndarray:
-        """Validate ``X`` of shape (n_x, m) and return it in the network's dtype."""
+    def check_X(self, X, name: str = "X", cast: bool = True) -> np.ndarray:
+        """Validate ``X`` of shape (n_x, m) and return it in the network's dtype.
+
+        With ``cast=False`` a valid array keeps its dtype (training casts each mini-batch, so
+        a memory-mapped data set is never copied whole).
+        """
         X = as_numeric_array(X, name)
         if X.ndim == 1 and self.n_x == 1:
             X = X.reshape(1, -1)
@@ -232,7 +236,7 @@ class Network:
         if X.shape[1] == 0:
             raise DataError(f"{name} has no samples (shape {X.shape})")
         check_finite(X, name)
-        return X if X.dtype == self.dtype else X.astype(self.dtype)
+        return X if X.dtype == self.dtype or not cast else X.astype(self.dtype)
 
     def check_Y(self, Y, m: int, name: str = "Y") -> np.ndarray:
         """Validate targets ``Y`` for ``m`` samples and return them as (n_L, m).

@@ -136,15 +136,35 @@ class Metric:
             centred = Y_all - Y_all.mean(axis=1, keepdims=True)
             self.sst = float(np.vdot(centred, centred))
 
-    def add(self, A: np.ndarray, Y: np.ndarray) -> None:
+    def add(self, A: np.ndarray, Y: np.ndarray, ws=None) -> None:
+        """Count batch outputs ``A`` (n_L, m) against ``Y`` (n_L, m).
+
+        ``ws``: optional engine Workspace for ``m`` samples whose scratch (``labels``, ``hits``,
+        ``S``) receives the temporaries, so counting allocates nothing proportional to m.
+        """
         if self.kind == "softmax":
-            self.total += np.count_nonzero(A.argmax(axis=0) == Y.argmax(axis=0))
+            if ws is None:
+                hits = A.argmax(axis=0) == Y.argmax(axis=0)
+            else:
+                predicted, true = ws.labels
+                np.argmax(A, axis=0, out=predicted)
+                np.argmax(Y, axis=0, out=true)
+                hits = np.equal(predicted, true, out=ws.hits[0])
+            self.total += np.count_nonzero(hits)
             self.count += A.shape[1]
         elif self.kind == "sigmoid":
-            self.total += np.count_nonzero((A > 0.5) == (Y > 0.5))
+            if ws is None:
+                hits = (A > 0.5) == (Y > 0.5)
+            else:
+                n = A.shape[0]
+                hits, other = ws.hits[:n], ws.hits[n : 2 * n]
+                np.greater(A, 0.5, out=hits)
+                np.greater(Y, 0.5, out=other)
+                np.equal(hits, other, out=hits)
+            self.total += np.count_nonzero(hits)
             self.count += A.size
         else:
-            diff = A - Y
+            diff = np.subtract(A, Y, out=None if ws is None else ws.S[-1])
             self.total += float(np.vdot(diff, diff))
             self.count += A.size
 

@@ -14,12 +14,14 @@ metric's count. Per-layer gradient norms are taken from the last batch of each e
 from __future__ import annotations
 
 import math
+import mmap
 import time
 
 import numpy as np
 
 from . import optimizers as _optimizers
 from . import schedules as _schedules
+from ._mmap import PageReleaser, is_memmap
 from ._validation import check_positive_float, check_positive_int
 from .callbacks import CallbackList, History, ProgressBar, TerminateOnNaN
 from .engine import backward, forward
@@ -28,60 +30,95 @@ from .splits import Metric, check_validation_data, class_sample_weight, validati
 
 __all__ = ["fit", "Trainer", "BatchSource", "evaluate"]
 
-_DIAGNOSE_SAMPLES = 1024  # samples used by the end-of-training diagnosis
+_DIAGNOSE_SAMPLES = 256  # samples used by the end-of-training diagnosis
+
+
+class _Gather:
+    """Copy the samples ``idx`` of ``A`` (n, N) into a preallocated (n, m) batch.
+
+    The gather runs along the axis the memory layout makes cheap: whole rows of the
+    samples-major view ``A.T`` (N, n) when a sample's values are contiguous (F-ordered ``A``,
+    e.g. ``rows.T`` or a memory-mapped (N, n) ``.npy`` transposed), else columns of a
+    C-ordered ``A``. The wrong one costs 10-1000x more (a strided gather per value).
+    Integer or float64 data are cast into the network's dtype per batch.
+    """
+
+    def __init__(self, A, dtype):
+        self.A = A
+        self.by_rows = not A.flags.c_contiguous or A.flags.f_contiguous
+        self.source = A.T if self.by_rows else A
+        self.dtype = np.dtype(dtype)
+        self._buffers: dict = {}
+
+    def __call__(self, idx) -> np.ndarray:
+        """Return the batch ``A[:, idx]`` as an (n, m) array in the network's dtype."""
+        m = idx.shape[0]
+        bufs = self._buffers.get(m)
+        if bufs is None:
+            n, dt = self.A.shape[0], self.A.dtype
+            shape = (m, n) if self.by_rows else (n, m)
+            bufs = (np.empty(shape, dt), np.empty(shape, self.dtype) if dt != self.dtype else None)
+            self._buffers[m] = bufs
+        raw, cast = bufs
+        np.take(self.source, idx, axis=0 if self.by_rows else 1, out=raw)
+        if cast is not None:
+            np.copyto(cast, raw, casting="unsafe")
+            raw = cast
+        return raw.T if self.by_rows else raw
 
 
 class BatchSource:
-    """Serve mini-batches of ``X`` (n_x, N) and ``Y`` (n_L, N) into preallocated buffers.
+    """Serve shuffled mini-batches of ``X`` (n_x, N) and ``Y`` (n_L, N) into preallocated buffers.
 
-    Samples are gathered row-wise from a samples-major view ``X.T`` (N, n_x), so a batch is one
-    contiguous block and a memory-mapped ``.npy`` of shape (N, n_x) is never copied whole.
     Each batch is returned as ``(A0, Y, coef)`` with ``A0`` (n_x, m) and ``Y`` (n_L, m) views
-    of the buffers.
+    of reused buffers (nothing proportional to the batch is allocated after the first epoch).
+    A memory-mapped ``X`` is read batch by batch, indices sorted within a batch for locality,
+    and its pages are handed back to the kernel as training goes, so the data set is never
+    copied nor held in memory whole.
     """
 
-    def __init__(self, net, X, Y, batch_size: int, coef_full=None):
-        self.net = net
-        self.Xr = X.T  # (N, n_x)
-        self.Yr = Y.T  # (N, n_L)
-        self.N = X.shape[1]
+    def __init__(self, net, X, Y, batch_size: int, coef_full=None, indices=None):
+        # indices: the training samples among X's columns (None: all); coef_full is theirs
+        self.indices = indices
+        self.N = X.shape[1] if indices is None else indices.shape[0]
         self.batch_size = min(batch_size, self.N)
         self.n_batches = -(-self.N // self.batch_size)
-        self.weights = None if np.ndim(coef_full) == 0 else np.ravel(coef_full)
-        self.sort_indices = isinstance(getattr(X, "base", None), np.memmap) or isinstance(
-            X, np.memmap)
-        self._buffers: dict = {}
-
-    def _buf(self, m):
-        buf = self._buffers.get(m)
-        if buf is None:
-            dt = self.net.dtype
-            buf = (np.empty((m, self.Xr.shape[1]), self.Xr.dtype),
-                   np.empty((m, self.Xr.shape[1]), dt) if self.Xr.dtype != dt else None,
-                   np.empty((m, self.Yr.shape[1]), self.Yr.dtype))
-            self._buffers[m] = buf
-        return buf
+        self.X = _Gather(X, net.dtype)
+        self.Y = _Gather(Y, net.dtype)
+        weights = None if np.ndim(coef_full) == 0 else np.ravel(coef_full)
+        if weights is not None and indices is not None:  # index the weights like X's columns
+            full = np.zeros(X.shape[1], weights.dtype)
+            full[indices] = weights
+            weights = full
+        self.weights = weights
+        self._coef: dict = {}
+        self.pages = PageReleaser(X)
+        self.sort_indices = is_memmap(X)
+        # a random row costs at least one page when rows are small
+        self._row_bytes = max(X.shape[0] * X.dtype.itemsize, mmap.PAGESIZE)
 
     def batches(self, rng: np.random.Generator | None):
         """Yield ``(A0, Y, coef)`` for one epoch, shuffled with ``rng`` (None: in order)."""
         order = rng.permutation(self.N) if rng is not None else np.arange(self.N)
+        if self.indices is not None:
+            order = self.indices[order]
         for start in range(0, self.N, self.batch_size):
             idx = order[start : start + self.batch_size]
             if self.sort_indices:
-                idx = np.sort(idx)
+                idx.sort()
             m = idx.shape[0]
-            xb, xcast, yb = self._buf(m)
-            np.take(self.Xr, idx, axis=0, out=xb)
-            if xcast is not None:
-                np.copyto(xcast, xb, casting="unsafe")
-                xb = xcast
-            np.take(self.Yr, idx, axis=0, out=yb)
+            A0 = self.X(idx)
+            self.pages.touch(m * self._row_bytes)
             if self.weights is None:
                 coef = 1.0 / m
             else:
-                w = self.weights[idx]
-                coef = (w / w.sum()).reshape(1, m)
-            yield xb.T, yb.T, coef
+                coef = self._coef.get(m)
+                if coef is None:
+                    coef = self._coef[m] = np.empty((1, m), self.weights.dtype)
+                np.take(self.weights, idx, out=coef[0])
+                coef /= coef.sum()
+            yield A0, self.Y(idx), coef
+        self.pages.release()
 
 
 class Trainer:
@@ -136,9 +173,10 @@ class Trainer:
         ws = net.workspace(m, train=True)
         keep = net.keep
         A_L = forward(net.layers, net.activations, A0, ws, keep=keep, rng=self.rng)
-        cost = net.loss.cost(A_L, Y, coef, ws.Z[net.L] if net.fused else None) + net.l2_cost(m)
+        cost = net.loss.cost(A_L, Y, coef, ws.Z[net.L] if net.fused else None, ws.loss_work)
+        cost += net.l2_cost(m)
         if metric is not None:
-            metric.add(A_L, Y)
+            metric.add(A_L, Y, ws)
         backward(net.layers, net.activations, net.loss, ws, Y, coef, net.grad_layers,
                  net.fused, dropout=keep is not None)
         net.add_l2_gradient(m)
@@ -171,15 +209,16 @@ def evaluate(net, X, Y, metric_only: bool = False) -> tuple[float, float]:
     m = X.shape[1]
     ws = net.workspace(m, train=False)
     A_L = forward(net.layers, net.activations, X, ws)
-    cost = net.loss.cost(A_L, Y, 1.0 / m, ws.Z[net.L] if net.fused else None) + net.l2_cost(m)
+    cost = net.loss.cost(A_L, Y, 1.0 / m, ws.Z[net.L] if net.fused else None, ws.loss_work)
+    cost += net.l2_cost(m)
     metric = Metric(net, Y)
-    metric.add(A_L, Y)
+    metric.add(A_L, Y, ws)
     return float(cost), float(metric.result())
 
 
 def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
                   validation_fraction, validation_seed):
-    X = net.check_X(X)
+    X = net.check_X(X, cast=False)  # mini-batches are cast one at a time
     Y = net.check_Y(Y, X.shape[1])
     weights = None
     if sample_weight is not None:
@@ -188,17 +227,21 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
     if class_weight is not None:
         cw = class_sample_weight(net, Y, class_weight)
         weights = cw if weights is None else weights * cw
-    val = None
+    val, train_idx = None, None
     if validation_data is not None and validation_fraction:
         raise ConfigurationError("give validation_data or validation_fraction, not both")
     if validation_data is not None:
         val = check_validation_data(net, validation_data)
     elif validation_fraction:
         tr, va = validation_split(net, X, Y, validation_fraction, validation_seed)
-        val = (X[:, va], Y[:, va])
-        X, Y = X[:, tr], Y[:, tr]
+        val = (net.check_X(X[:, va]), Y[:, va])
         weights = None if weights is None else weights[tr]
-    return X, Y, weights, val
+        if is_memmap(X):  # never copy a memory-mapped data set: batches index into it
+            train_idx = np.sort(tr)
+            weights = None if weights is None else weights[np.argsort(tr)]
+        else:
+            X, Y = X[:, tr], Y[:, tr]
+    return X, Y, weights, val, train_idx
 
 
 def fit(
@@ -275,9 +318,9 @@ def fit(
     sched = _schedules.get(schedule)
     if hasattr(sched, "set_epochs"):
         sched.set_epochs(epochs)
-    X, Y, weights, val = _prepare_data(net, X, Y, sample_weight, class_weight,
+    X, Y, weights, val, train_idx = _prepare_data(net, X, Y, sample_weight, class_weight,
                                        validation_data, validation_fraction, validation_seed)
-    m = X.shape[1]
+    m = X.shape[1] if train_idx is None else train_idx.shape[0]
     coef_full = net.sample_coef(m, weights)
     opt.setup(net.layout)
     rng = net.rng if seed is None else (seed if isinstance(seed, np.random.Generator)
@@ -304,8 +347,12 @@ def fit(
         cbs.append(ProgressBar())
     cb = CallbackList(cbs, net, trainer)
     full_batch = batch_size is None or batch_size >= m
-    source = None if full_batch else BatchSource(net, X, Y, batch_size, coef_full)
-    metric = Metric(net, Y)
+    if full_batch and train_idx is not None:
+        X, Y, train_idx = X[:, train_idx], Y[:, train_idx], None
+    if full_batch and X.dtype != net.dtype:
+        X = X.astype(net.dtype)
+    source = None if full_batch else BatchSource(net, X, Y, batch_size, coef_full, train_idx)
+    metric = Metric(net, Y if train_idx is None else Y[:, train_idx])
 
     cb.on_train_begin({"epochs": epochs, "samples": m, "initial_epoch": start_epoch})
     epoch = start_epoch
