@@ -18,7 +18,10 @@ import numpy as np
 
 __all__ = ["PageReleaser", "is_memmap"]
 
-_BUDGET = 64 << 20  # bytes read between two releases
+_BUDGET = 32 << 20  # bytes mapped between two releases
+#: Linux maps up to this much around each page fault of a file mapping ("fault-around"), so a
+#: randomly read small row costs this much resident memory, not its own size
+FAULT_AROUND = 64 << 10
 
 
 def _find(arr) -> tuple[np.memmap | None, mmap.mmap | None]:
@@ -54,6 +57,15 @@ class PageReleaser:
         self.mapping = mapping if usable else None
         self.budget = budget
         self.pending = 0
+
+    @property
+    def active(self) -> bool:
+        """True when pages are being released."""
+        return self.mapping is not None
+
+    def rows_per_release(self, row_bytes: int) -> int:
+        """How many randomly chosen rows of ``row_bytes`` to read between two releases."""
+        return max(1, self.budget // max(row_bytes, FAULT_AROUND))
 
     def touch(self, nbytes: int) -> None:
         """Record ``nbytes`` read from the mapping; release its pages once over budget."""

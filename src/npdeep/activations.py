@@ -8,8 +8,8 @@ preallocated arrays of shape ``(n[l], m)``:
 - ``backward(dA, Z, A, out, work=None)``: ``dZ = dA * g'(Z)``, written into ``out`` (the
   training hot path).
 
-``work`` is optional scratch from the engine's workspace (a (1, m) row for ``forward``; a pair
-of (n[l], m) float and boolean arrays for ``backward``), so that a training step allocates
+``work`` is optional scratch from the engine's workspace (an (n[l], m) float array for
+``forward``; a pair of (n[l], m) float and boolean arrays for ``backward``), so that a training step allocates
 nothing proportional to the batch. Without it the methods allocate their temporaries.
 
 ``A`` is the already computed ``g(Z)``: sigmoid and tanh take their derivative from it,
@@ -63,7 +63,7 @@ class Activation:
         ----------
         Z : (n[l], m) array
         out : (n[l], m) array receiving g(Z).
-        work : (1, m) array, optional scratch (used by softmax).
+        work : (n[l], m) array, optional scratch (leaky_relu in place, softmax's row sums).
         """
         raise NotImplementedError
 
@@ -94,15 +94,27 @@ class Activation:
 class Sigmoid(Activation):
     """Logistic sigmoid ``g(z) = 1 / (1 + exp(-z))``, ``g'(z) = g(z)(1 - g(z))``.
 
-    Computed with ``scipy.special.expit``, which never overflows for any finite input.
-    (The article calls the derivative ``inv_sigmoid``; it is not an inverse.)
+    Small arrays use ``scipy.special.expit``; larger ones the identity
+    ``g(z) = (1 + tanh(z / 2)) / 2``, 3-8x faster there (NumPy's vectorized tanh). Neither
+    overflows for any finite input; the second is exact to a few units of the last place of 1
+    (absolute), so outputs below ~1e-7 (float32) lose relative precision, which the cost does not
+    see (it is computed from the logits). (The article calls the derivative ``inv_sigmoid``; it
+    is not an inverse.)
     """
 
     name = "sigmoid"
     inplace_ok = True
+    #: arrays larger than this use the tanh form
+    expit_size = 512
 
     def forward(self, Z, out, work=None):
-        return expit(Z, out=out)
+        if Z.size <= self.expit_size:
+            return expit(Z, out=out)
+        np.multiply(Z, 0.5, out=out)
+        np.tanh(out, out=out)
+        out *= 0.5
+        out += 0.5
+        return out
 
     def derivative(self, Z, A):
         return A * (1.0 - A)
@@ -164,7 +176,7 @@ class LeakyReLU(Activation):
 
     def forward(self, Z, out, work=None):
         if out is Z:
-            scaled = Z * self.alpha
+            scaled = np.multiply(Z, self.alpha, out=work)
             return np.maximum(Z, scaled, out=out)
         np.multiply(Z, self.alpha, out=out)
         return np.maximum(out, Z, out=out)
@@ -222,12 +234,13 @@ class Softmax(Activation):
     output_only = True
 
     def forward(self, Z, out, work=None):
-        np.subtract(Z, np.max(Z, axis=0, keepdims=True, out=work), out=out)
+        work = None if work is None else work[:1]  # (1, m)
+        np.subtract(Z, np.maximum.reduce(Z, axis=0, keepdims=True, out=work), out=out)
         # exp(z - max) below the smallest normal number is 0 for all purposes; clipping
         # there keeps exp from raising underflow (the error is < 1e-38 relative)
         np.maximum(out, np.log(np.finfo(out.dtype).tiny), out=out)
         np.exp(out, out=out)
-        out /= np.sum(out, axis=0, keepdims=True, out=work)
+        out /= np.add.reduce(out, axis=0, keepdims=True, out=work)
         return out
 
     def derivative(self, Z, A):

@@ -50,7 +50,9 @@ class Callback:
 
 
 def _overrides(cb: Callback, hook: str) -> bool:
-    return getattr(type(cb), hook) is not getattr(Callback, hook)
+    """True when ``cb`` defines ``hook`` (in its class or as an instance attribute)."""
+    fn = getattr(cb, hook, None)
+    return fn is not None and getattr(fn, "__func__", fn) is not getattr(Callback, hook)
 
 
 class CallbackList:
@@ -62,6 +64,10 @@ class CallbackList:
             cb.set_context(network, trainer)
         self._batch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_batch_begin")]
         self._batch_end = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end")]
+        # per-epoch hooks run for every epoch (every step in full-batch training): call only
+        # the callbacks that define them
+        self._epoch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_epoch_begin")]
+        self._epoch_end = [cb for cb in self.callbacks if _overrides(cb, "on_epoch_end")]
 
     @property
     def wants_batches(self) -> bool:
@@ -72,7 +78,7 @@ class CallbackList:
             cb.on_train_begin(logs)
 
     def on_epoch_begin(self, epoch, logs):
-        for cb in self.callbacks:
+        for cb in self._epoch_begin:
             cb.on_epoch_begin(epoch, logs)
 
     def on_batch_begin(self, batch, logs):
@@ -84,7 +90,7 @@ class CallbackList:
             cb.on_batch_end(batch, logs)
 
     def on_epoch_end(self, epoch, logs):
-        for cb in self.callbacks:
+        for cb in self._epoch_end:
             cb.on_epoch_end(epoch, logs)
 
     def on_train_end(self, logs):
@@ -225,8 +231,8 @@ class TerminateOnNaN(Callback):
 
     def on_epoch_end(self, epoch, logs):
         flat = self.network.parameters.flat
-        costs = [v for k, v in logs.items() if k.endswith("cost")]
-        bad = not all(math.isfinite(c) for c in costs)
+        bad = not (math.isfinite(logs.get("cost", 0.0))
+                   and math.isfinite(logs.get("val_cost", 0.0)))
         if bad or getattr(self.trainer, "nan_stop", False):
             if not np.isfinite(flat).all():
                 flat[...] = self._good

@@ -25,6 +25,8 @@ from .losses import Loss
 
 __all__ = ["Workspace", "forward", "backward"]
 
+_DOT_SIZE = 4096  # largest n[l] * m computed with np.dot
+
 
 class Workspace:
     """Preallocated arrays for a batch of ``m`` samples.
@@ -43,8 +45,8 @@ class Workspace:
     loss_work : tuple
         ``(T1, T2, T3, r)``: three (n[L], m) float arrays and one (m,) array, scratch for the
         cost (views of the same shared buffer: the cost is computed before the backward pass).
-    row : (1, m) float scratch (softmax's per-column max and sum).
-    labels : (2, m) integer scratch, hits : (2 n[L], m) boolean scratch (the accuracy count).
+    rows : (2, m) float scratch (the cost's and the accuracy count's per-sample values).
+    hits : (2 n[L], m) boolean scratch (the accuracy count).
     """
 
     def __init__(self, units, activations: list[Activation], dtype, m: int, keep=None):
@@ -75,9 +77,11 @@ class Workspace:
         self.S = [None] + [scratch[: n * m].reshape(n, m) for n in units[1:]]
         self.B = [None] + [bools[: n * m].reshape(n, m) for n in units[1:]]
         T1, T2, T3 = (scratch[k * n_L * m : (k + 1) * n_L * m].reshape(n_L, m) for k in range(3))
-        self.row = np.empty((1, m), dtype)
-        self.loss_work = (T1, T2, T3, self.row[0])
-        self.labels = np.empty((2, m), np.intp)
+        self.rows = np.empty((2, m), dtype)
+        self.loss_work = (T1, T2, T3, self.rows[0])
+        # np.dot costs about half of np.matmul's fixed overhead per call (tiny layers are bound
+        # by it); at real sizes np.matmul is as fast or faster and never copies strided input
+        self.mm = np.dot if max(units) * m <= _DOT_SIZE else np.matmul
         self.hits = bools[: 2 * n_L * m].reshape(2 * n_L, m)
 
 
@@ -101,11 +105,12 @@ def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.n
     """
     ws.A[0] = A0
     A_prev = A0
+    mm = ws.mm
     for l, (W, b) in enumerate(layers, start=1):  # noqa: E741
         Z = ws.Z[l]
-        np.matmul(W, A_prev, out=Z)
+        mm(W, A_prev, out=Z)
         Z += b
-        activations[l].forward(Z, ws.A[l], ws.row)
+        activations[l].forward(Z, ws.A[l], ws.S[l])
         A_prev = ws.A[l]
         if ws.D[l] is not None and keep is not None:
             U, M, D = ws.uniform[l], ws.mask[l], ws.D[l]
@@ -147,6 +152,7 @@ def backward(
         True when :func:`forward` ran with dropout (masks in ``ws``).
     """
     L = len(layers)
+    mm = ws.mm
     dZ = ws.dZ[L]
     if fused:
         np.subtract(ws.A[L], Y, out=dZ)
@@ -158,11 +164,11 @@ def backward(
         dW, db = grads[l - 1]
         prev = l - 1
         A_prev = ws.D[prev] if (dropout and prev >= 1 and ws.D[prev] is not None) else ws.A[prev]
-        np.matmul(dZ, A_prev.T, out=dW)
-        np.matmul(dZ, ws.ones, out=db)
+        mm(dZ, A_prev.T, out=dW)
+        mm(dZ, ws.ones, out=db)
         if l > 1:
             dA_prev = ws.dZ[prev]
-            np.matmul(layers[l - 1][0].T, dZ, out=dA_prev)
+            mm(layers[l - 1][0].T, dZ, out=dA_prev)
             if dropout and ws.D[prev] is not None:
                 dA_prev *= ws.mask[prev]
             activations[prev].backward(dA_prev, ws.Z[prev], ws.A[prev], dA_prev,

@@ -30,7 +30,7 @@ __all__ = [
 
 def _weighted_sum(per_sample: np.ndarray, coef) -> float:
     """Return ``sum_i coef_i * per_sample_i`` for per_sample of shape (m,)."""
-    if np.ndim(coef) == 0:
+    if isinstance(coef, float) or np.ndim(coef) == 0:
         return float(coef * per_sample.sum())
     return float(np.dot(np.ravel(coef), per_sample))
 
@@ -39,18 +39,6 @@ def softplus(Z: np.ndarray) -> np.ndarray:
     """Return ``log(1 + exp(Z))`` elementwise, exact for large |Z| and free of overflow/underflow."""
     log_tiny = np.log(np.finfo(Z.dtype).tiny)
     return np.maximum(Z, 0.0) + np.log1p(np.exp(np.maximum(-np.abs(Z), log_tiny)))
-
-
-def _softplus_into(Z: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
-    """:func:`softplus` of ``Z`` into ``out`` (may be ``Z``), using ``tmp``; same shape, no alloc."""
-    np.maximum(Z, 0.0, out=tmp)
-    np.abs(Z, out=out)
-    np.negative(out, out=out)
-    np.maximum(out, np.log(np.finfo(out.dtype).tiny), out=out)
-    np.exp(out, out=out)
-    np.log1p(out, out=out)
-    out += tmp
-    return out
 
 
 def log_softmax(Z: np.ndarray) -> np.ndarray:
@@ -114,15 +102,21 @@ class BinaryCrossEntropy(Loss):
 
     def cost(self, A, Y, coef, Z=None, work=None):
         if Z is not None and work is not None:
+            # softplus(+-z) = max(+-z, 0) + log1p(exp(-|z|)); the shared term is computed once
             T1, T2, T3, r = work
-            np.negative(Z, out=T1)
-            _softplus_into(T1, T1, T2)
-            T1 *= Y                          # y softplus(-z)
-            _softplus_into(Z, T2, T3)
+            np.abs(Z, out=T1)
+            np.negative(T1, out=T1)
+            np.maximum(T1, np.log(np.finfo(Z.dtype).tiny), out=T1)
+            np.exp(T1, out=T1)
+            np.log1p(T1, out=T1)             # log1p(exp(-|z|))
+            np.maximum(Z, 0.0, out=T2)       # max(z, 0)
+            np.subtract(T2, Z, out=T3)       # max(-z, 0), exact
+            T3 *= Y
+            T1 += T3                         # + y max(-z, 0)
             np.multiply(Y, T2, out=T3)
-            T2 -= T3                         # (1 - y) softplus(z), exact for 0/1 targets
+            T2 -= T3                         # (1 - y) max(z, 0), exact for 0/1 targets
             T1 += T2
-            return _weighted_sum(np.sum(T1, axis=0, out=r), coef)
+            return _weighted_sum(np.add.reduce(T1, axis=0, out=r), coef)
         if Z is not None:
             per = Y * softplus(-Z) + (1.0 - Y) * softplus(Z)
         else:
@@ -153,14 +147,14 @@ class CategoricalCrossEntropy(Loss):
     def cost(self, A, Y, coef, Z=None, work=None):
         if Z is not None and work is not None:
             T1, T2, _, r = work
-            np.max(Z, axis=0, out=r)
+            np.maximum.reduce(Z, axis=0, out=r)
             np.subtract(Z, r, out=T1)
             np.maximum(T1, np.log(np.finfo(Z.dtype).tiny), out=T2)
             np.exp(T2, out=T2)
-            np.log(np.sum(T2, axis=0, out=r), out=r)
+            np.log(np.add.reduce(T2, axis=0, out=r), out=r)
             T1 -= r                          # log a = z - logsumexp(z)
             T1 *= Y
-            np.negative(np.sum(T1, axis=0, out=r), out=r)
+            np.negative(np.add.reduce(T1, axis=0, out=r), out=r)
             return _weighted_sum(r, coef)
         if Z is not None:
             log_a = log_softmax(Z)
@@ -190,7 +184,7 @@ class MeanSquaredError(Loss):
             D, _, _, r = work
             np.subtract(A, Y, out=D)
             D *= D
-            r = np.sum(D, axis=0, out=r)
+            r = np.add.reduce(D, axis=0, out=r)
             r *= 0.5
             return _weighted_sum(r, coef)
         D = A - Y

@@ -82,7 +82,7 @@ class Network:
         Source of every random draw (initial weights, shuffling, dropout).
     l2 : float
         L2 penalty ``lambda``: adds ``(lambda / 2m) * sum_l ||W[l]||^2`` to the cost.
-    dropout : float or list of float
+    dropout : float, list of float or None
         Inverted-dropout drop probability of the hidden layers (one value, or one per hidden
         layer), in [0, 1). Active only in :meth:`fit`.
     """
@@ -180,6 +180,8 @@ class Network:
 
     @staticmethod
     def _resolve_dropout(dropout, L) -> list[float]:
+        if dropout is None:
+            dropout = 0.0
         rates = list(dropout) if isinstance(dropout, (list, tuple)) else [dropout] * (L - 1)
         if len(rates) != L - 1:
             raise ConfigurationError(
@@ -337,6 +339,8 @@ class Network:
     def _output(self, X: np.ndarray) -> np.ndarray:
         """Return a new (n[L], m) array a[L] for a checked X, in chunks of samples."""
         m = X.shape[1]
+        if m <= _PREDICT_CHUNK:  # one block: a copy of the workspace's a[L]
+            return forward(self.layers, self.activations, X, self.workspace(m, train=False)).copy()
         out = np.empty((self.units[-1], m), dtype=self.dtype)
         for start in range(0, m, _PREDICT_CHUNK):
             block = X[:, start : start + _PREDICT_CHUNK]
@@ -353,7 +357,8 @@ class Network:
         coef = self.sample_coef(m, sample_weight)
         ws = self.workspace(m, train=False)
         A_L = forward(self.layers, self.activations, X, ws)
-        return self.loss.cost(A_L, Y, coef, ws.Z[self.L] if self.fused else None) + self.l2_cost(m)
+        cost = self.loss.cost(A_L, Y, coef, ws.Z[self.L] if self.fused else None, ws.loss_work)
+        return cost + self.l2_cost(m)
 
     def gradients(self, X, Y, sample_weight=None) -> dict[str, np.ndarray]:
         """Return the gradients by backpropagation (no dropout), L2 term included.

@@ -132,6 +132,10 @@ class Metric:
         self.total = 0.0
         self.count = 0
         self.sst = None
+        # one-hot targets let the accuracy count skip argmax, which copies (n_L, m) arrays
+        self.one_hot = (self.kind == "softmax" and Y_all is not None
+                        and bool(np.isin(Y_all, (0, 1)).all())
+                        and bool((Y_all.sum(axis=0) == 1).all()))
         if self.name == "r2" and Y_all is not None:
             centred = Y_all - Y_all.mean(axis=1, keepdims=True)
             self.sst = float(np.vdot(centred, centred))
@@ -143,13 +147,14 @@ class Metric:
         ``S``) receives the temporaries, so counting allocates nothing proportional to m.
         """
         if self.kind == "softmax":
-            if ws is None:
+            if ws is None or not self.one_hot:
                 hits = A.argmax(axis=0) == Y.argmax(axis=0)
             else:
-                predicted, true = ws.labels
-                np.argmax(A, axis=0, out=predicted)
-                np.argmax(Y, axis=0, out=true)
-                hits = np.equal(predicted, true, out=ws.hits[0])
+                # a hit: the true class's output is the column's largest (sum_k y_k a_k = a_true)
+                largest, true = ws.rows
+                np.maximum.reduce(A, axis=0, out=largest)
+                np.add.reduce(np.multiply(Y, A, out=ws.S[-1]), axis=0, out=true)
+                hits = np.equal(true, largest, out=ws.hits[0])
             self.total += np.count_nonzero(hits)
             self.count += A.shape[1]
         elif self.kind == "sigmoid":

@@ -14,7 +14,6 @@ metric's count. Per-layer gradient norms are taken from the last batch of each e
 from __future__ import annotations
 
 import math
-import mmap
 import time
 
 import numpy as np
@@ -49,6 +48,10 @@ class _Gather:
         self.source = A.T if self.by_rows else A
         self.dtype = np.dtype(dtype)
         self._buffers: dict = {}
+        # a memory-mapped source is read in chunks of rows, its pages released after each
+        self.pages = PageReleaser(A)
+        row_bytes = A.shape[0] * A.dtype.itemsize if self.by_rows else A.nbytes
+        self.chunk = self.pages.rows_per_release(row_bytes) if self.pages.active else None
 
     def __call__(self, idx) -> np.ndarray:
         """Return the batch ``A[:, idx]`` as an (n, m) array in the network's dtype."""
@@ -60,7 +63,17 @@ class _Gather:
             bufs = (np.empty(shape, dt), np.empty(shape, self.dtype) if dt != self.dtype else None)
             self._buffers[m] = bufs
         raw, cast = bufs
-        np.take(self.source, idx, axis=0 if self.by_rows else 1, out=raw)
+        # mode="clip": with the default mode="raise" np.take fills a hidden temporary first
+        if self.chunk is None:
+            np.take(self.source, idx, axis=0 if self.by_rows else 1, out=raw, mode="clip")
+        elif self.by_rows:
+            for start in range(0, m, self.chunk):
+                part = slice(start, start + self.chunk)
+                np.take(self.source, idx[part], axis=0, out=raw[part], mode="clip")
+                self.pages.release()
+        else:  # (n, N) memory-mapped in C order: every sample touches every row; rare and slow
+            np.take(self.source, idx, axis=1, out=raw, mode="clip")
+            self.pages.release()
         if cast is not None:
             np.copyto(cast, raw, casting="unsafe")
             raw = cast
@@ -92,10 +105,7 @@ class BatchSource:
             weights = full
         self.weights = weights
         self._coef: dict = {}
-        self.pages = PageReleaser(X)
         self.sort_indices = is_memmap(X)
-        # a random row costs at least one page when rows are small
-        self._row_bytes = max(X.shape[0] * X.dtype.itemsize, mmap.PAGESIZE)
 
     def batches(self, rng: np.random.Generator | None):
         """Yield ``(A0, Y, coef)`` for one epoch, shuffled with ``rng`` (None: in order)."""
@@ -108,17 +118,15 @@ class BatchSource:
                 idx.sort()
             m = idx.shape[0]
             A0 = self.X(idx)
-            self.pages.touch(m * self._row_bytes)
             if self.weights is None:
                 coef = 1.0 / m
             else:
                 coef = self._coef.get(m)
                 if coef is None:
                     coef = self._coef[m] = np.empty((1, m), self.weights.dtype)
-                np.take(self.weights, idx, out=coef[0])
+                np.take(self.weights, idx, out=coef[0], mode="clip")
                 coef /= coef.sum()
             yield A0, self.Y(idx), coef
-        self.pages.release()
 
 
 class Trainer:
@@ -154,13 +162,20 @@ class Trainer:
         self.diagnosis = None
         self.history = None
         L = net.layout
-        self._layer_slices = [slice(L.slices[f"W{l}"].start, L.slices[f"b{l}"].stop)
-                              for l in range(1, net.L + 1)]  # noqa: E741
+        # layer l's parameters W[l], b[l] are one contiguous run of the flat buffer
+        self._layer_starts = np.array([L.slices[f"W{l}"].start
+                                       for l in range(1, net.L + 1)])  # noqa: E741
+        self._squares = None
 
-    def record_gradient_norms(self) -> None:
-        """Store ``||(dW[l], db[l])||`` per layer from the gradient buffer (before the update)."""
+    def record_gradient_norms(self) -> float:
+        """Store ``||(dW[l], db[l])||`` per layer (before the update); return ``||g||^2``."""
         g = self.net.grad_flat
-        self.gradient_norms = [math.sqrt(float(np.dot(g[s], g[s]))) for s in self._layer_slices]
+        if self._squares is None or self._squares.shape != g.shape:
+            self._squares = np.empty_like(g)
+        sq = np.multiply(g, g, out=self._squares)
+        per_layer = np.add.reduceat(sq, self._layer_starts)
+        self.gradient_norms = np.sqrt(per_layer).tolist()
+        return float(per_layer.sum())
 
     def step(self, A0, Y, coef, metric: Metric | None = None, record: bool = False) -> float:
         """Run one forward/backward/update step on a batch; return its cost (before update).
@@ -181,7 +196,7 @@ class Trainer:
                  net.fused, dropout=keep is not None)
         net.add_l2_gradient(m)
         g = net.grad_flat
-        gsq = float(np.dot(g, g))
+        gsq = self.record_gradient_norms() if record else float(np.dot(g, g))
         if not math.isfinite(gsq):
             self.stop_training = self.nan_stop = True
             self.stop_reason = (
@@ -191,8 +206,6 @@ class Trainer:
             )
             return cost
         norm = math.sqrt(gsq)
-        if record:
-            self.record_gradient_norms()
         self.gradient_norm = norm
         if self.clip_norm is not None and norm > self.clip_norm:
             g *= self.clip_norm / norm

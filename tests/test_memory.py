@@ -1,0 +1,176 @@
+"""Memory, never time: a training step allocates nothing proportional to the batch, and a data
+set larger than memory (a memory-mapped ``.npy``) trains without being copied or held whole.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import npdeep
+from npdeep.training import BatchSource, Trainer
+
+CASES = [
+    # (hidden activation, output activation, loss, n_L, optimizer, extras)
+    ("relu", "softmax", "categorical_crossentropy", 10, "sgd", {}),
+    ("sigmoid", "sigmoid", "binary_crossentropy", 1, "adam", {}),
+    ("tanh", "identity", "mean_squared_error", 3, "momentum", {}),
+    ("leaky_relu", "softmax", "categorical_crossentropy", 4, "rmsprop",
+     {"dropout": 0.3, "weights": True}),
+]
+
+
+def _step_peak(case, m, rng):
+    """Peak bytes traced over three training steps of batch ``m`` after a warm-up step."""
+    activation, output, loss, n_L, optimizer, extras = case
+    n_x, N = 32, 4 * m
+    net = npdeep.Network([n_x, 64, 48, n_L], activation=activation, output_activation=output,
+                         loss=loss, dtype="float32", seed=0, dropout=extras.get("dropout"))
+    X = rng.random((N, n_x), dtype=np.float32).T       # samples as rows, the usual layout
+    if output == "identity":
+        Y = rng.standard_normal((n_L, N)).astype(np.float32)
+    elif n_L == 1:
+        Y = (rng.random((1, N)) > 0.5).astype(np.float32)
+    else:
+        Y = np.eye(n_L, dtype=np.float32)[:, rng.integers(0, n_L, N)]
+    coef = None
+    if extras.get("weights"):
+        coef = net.sample_coef(N, rng.random(N) + 0.5)
+    opt = npdeep.optimizers.get(optimizer)
+    opt.setup(net.layout)
+    trainer = Trainer(net, opt, 0.01, rng=np.random.default_rng(0))
+    source = BatchSource(net, X, Y, m, coef)
+    metric = npdeep.splits.Metric(net, Y)
+    batches = source.batches(np.random.default_rng(1))  # the epoch's permutation: drawn here
+    trainer.step(*next(batches), metric, record=True)   # first step: buffers are allocated
+    tracemalloc.start()
+    try:
+        for _ in range(3):
+            trainer.step(*next(batches), metric, record=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert not trainer.stop_training
+    return peak
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] + "-" + c[1] for c in CASES])
+def test_a_training_step_allocates_nothing_proportional_to_the_batch(case, rng):
+    small, large = _step_peak(case, 256, rng), _step_peak(case, 4096, rng)
+    # one (m,) boolean array at m = 4096 would add 3,840 bytes between the two sizes
+    assert large - small < 2048, (small, large)
+    # what remains is fixed: NumPy's 8,192-element iterator buffers for broadcasting or
+    # casting ufuncs (the bias add: 32 KiB in float32) and per-step bookkeeping
+    assert large < 128 * 1024, large
+
+
+def test_the_batch_gather_follows_the_memory_layout(rng):
+    """C-ordered and F-ordered data give the same batches (each gathered its cheap way)."""
+    net = npdeep.Network([5, 3, 2], output_activation="softmax", loss="categorical_crossentropy",
+                         seed=0)
+    X = rng.random((5, 40))
+    Y = np.eye(2)[:, rng.integers(0, 2, 40)]
+    a = BatchSource(net, np.ascontiguousarray(X), np.ascontiguousarray(Y), 16)
+    b = BatchSource(net, np.asfortranarray(X), np.asfortranarray(Y), 16)
+    assert not a.X.by_rows and b.X.by_rows
+    for (xa, ya, _), (xb, yb, _) in zip(a.batches(np.random.default_rng(3)),
+                                        b.batches(np.random.default_rng(3)), strict=True):
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+
+
+def _memmap(path, rows, cols, dtype, rng, chunk=1 << 16):
+    arr = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(rows, cols))
+    for start in range(0, rows, chunk):
+        block = rng.random((min(chunk, rows - start), cols), dtype=np.float32)
+        arr[start : start + chunk] = block if dtype == np.float32 else (block * 255).astype(dtype)
+    arr.flush()
+    del arr
+    return path
+
+
+def test_memmap_training_matches_in_memory_training(tmp_path, rng):
+    path = _memmap(tmp_path / "X.npy", 600, 8, np.float32, rng)
+    labels = rng.integers(0, 3, 600)
+    kwargs = dict(epochs=3, batch_size=64, learning_rate=0.05, optimizer="adam", diagnose=False)
+    results = []
+    for X in (np.load(path, mmap_mode="r").T, np.load(path).T):
+        net = npdeep.Network([8, 16, 3], output_activation="softmax",
+                             loss="categorical_crossentropy", dtype="float32", seed=0)
+        history = net.fit(X, labels, seed=7, **kwargs)
+        results.append((history.cost, net.parameters.flat.copy()))
+    # same batches, samples summed in another order within a batch: equal up to rounding
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-6)
+
+
+def test_memmap_of_uint8_trains_with_batches_cast_one_at_a_time(tmp_path, rng):
+    X = np.load(_memmap(tmp_path / "u8.npy", 500, 6, np.uint8, rng), mmap_mode="r").T
+    net = npdeep.Network([6, 8, 1], dtype="float32", seed=0)
+    history = net.fit(X, (X[0] > 127).astype(np.float32), epochs=2, batch_size=50,
+                      validation_fraction=0.2, diagnose=False)
+    assert np.isfinite(history.cost).all() and "val_cost" in history.history
+    assert isinstance(X, np.memmap)  # nothing replaced the user's array
+
+
+def test_memmap_with_nan_is_rejected_by_name(tmp_path, rng):
+    path = tmp_path / "bad.npy"
+    arr = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(3000, 400))
+    arr[:] = 1.0
+    arr[2999, 399] = np.nan
+    arr.flush()
+    del arr
+    net = npdeep.Network([400, 4, 1], seed=0)
+    with pytest.raises(npdeep.DataError, match="X contains NaN or inf"):
+        net.fit(np.load(path, mmap_mode="r").T, np.zeros(3000), epochs=1, batch_size=100)
+
+
+_RSS_SCRIPT = textwrap.dedent("""
+    import sys, threading, time
+    import numpy as np
+    import npdeep
+
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096
+
+    X = np.load(sys.argv[1], mmap_mode="r").T          # (n_x, m) view of the (m, n_x) file
+    m = X.shape[1]
+    y = (np.arange(m) % 2).astype(np.float32)
+    net = npdeep.Network([X.shape[0], 16, 1], dtype="float32", seed=0)
+    peak, done = [rss()], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak.append(rss())
+            time.sleep(0.002)
+
+    before = rss()
+    t = threading.Thread(target=watch)
+    t.start()
+    history = net.fit(X, y, epochs=1, batch_size=4096, learning_rate=0.01, optimizer="adam")
+    done.set()
+    t.join()
+    print(before, max(peak), history.cost[0])
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for RSS")
+def test_training_on_a_2gb_memmap_keeps_resident_memory_growth_under_300mb(tmp_path, rng):
+    if shutil.disk_usage(tmp_path).free < 3 << 30:
+        pytest.skip("needs 3 GB of free disk for a 2 GB memory-mapped file")
+    rows, cols = (2 << 30) // (512 * 4), 512          # 2 GiB of float32
+    path = _memmap(tmp_path / "big.npy", rows, cols, np.float32, rng)
+    assert os.path.getsize(path) >= 2 << 30
+    out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, str(path)], capture_output=True,
+                         text=True, timeout=600, check=False)
+    assert out.returncode == 0, out.stderr
+    before, peak, cost = out.stdout.split()
+    growth = int(peak) - int(before)
+    assert growth < 300 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
+    assert np.isfinite(float(cost))
