@@ -83,6 +83,7 @@ class Workspace:
         # by it); at real sizes np.matmul is as fast or faster and never copies strided input
         self.mm = np.dot if max(units) * m <= _DOT_SIZE else np.matmul
         self.hits = bools[: 2 * n_L * m].reshape(2 * n_L, m)
+        self.work = [None] + [(self.S[l], self.B[l]) for l in range(1, L + 1)]  # noqa: E741
 
 
 def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.ndarray:
@@ -105,14 +106,15 @@ def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.n
     """
     ws.A[0] = A0
     A_prev = A0
-    mm = ws.mm
+    mm, Zs, As, Ss, Ds = ws.mm, ws.Z, ws.A, ws.S, ws.D
+    dropout = keep is not None
     for l, (W, b) in enumerate(layers, start=1):  # noqa: E741
-        Z = ws.Z[l]
+        Z = Zs[l]
         mm(W, A_prev, out=Z)
         Z += b
-        activations[l].forward(Z, ws.A[l], ws.S[l])
-        A_prev = ws.A[l]
-        if ws.D[l] is not None and keep is not None:
+        A_prev = As[l]
+        activations[l].forward(Z, A_prev, Ss[l])
+        if dropout and Ds[l] is not None:
             U, M, D = ws.uniform[l], ws.mask[l], ws.D[l]
             rng.random(out=U, dtype=U.dtype)
             np.less(U, keep[l], out=M, casting="unsafe")
@@ -159,18 +161,18 @@ def backward(
         dZ *= coef
     else:
         dA = loss.gradient(ws.A[L], Y, coef)
-        activations[L].backward(dA, ws.Z[L], ws.A[L], dZ, (ws.S[L], ws.B[L]))
+        activations[L].backward(dA, ws.Z[L], ws.A[L], dZ, ws.work[L])
+    ones, As, Ds, work = ws.ones, ws.A, ws.D, ws.work
     for l in range(L, 0, -1):  # noqa: E741
         dW, db = grads[l - 1]
         prev = l - 1
-        A_prev = ws.D[prev] if (dropout and prev >= 1 and ws.D[prev] is not None) else ws.A[prev]
+        A_prev = Ds[prev] if (dropout and prev >= 1 and Ds[prev] is not None) else As[prev]
         mm(dZ, A_prev.T, out=dW)
-        mm(dZ, ws.ones, out=db)
+        mm(dZ, ones, out=db)
         if l > 1:
             dA_prev = ws.dZ[prev]
             mm(layers[l - 1][0].T, dZ, out=dA_prev)
-            if dropout and ws.D[prev] is not None:
+            if dropout and Ds[prev] is not None:
                 dA_prev *= ws.mask[prev]
-            activations[prev].backward(dA_prev, ws.Z[prev], ws.A[prev], dA_prev,
-                                        (ws.S[prev], ws.B[prev]))
+            activations[prev].backward(dA_prev, ws.Z[prev], As[prev], dA_prev, work[prev])
             dZ = dA_prev
