@@ -6,7 +6,6 @@ Orientation is the article's everywhere here: ``X: (n_x, m)``, ``Y: (n_L, m)``,
 
 from __future__ import annotations
 
-# ruff: noqa: E741 - `l` is the article's layer index (STYLE.md: math names for math)
 from collections.abc import Callable
 from typing import Any
 

@@ -9,7 +9,6 @@ orientation); the suite hands each framework the same numbers in its own layout.
 
 from __future__ import annotations
 
-# ruff: noqa: E741 - `l` is the article's layer index (STYLE.md: math names for math)
 from typing import Any
 
 import numpy as np

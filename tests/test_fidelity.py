@@ -35,7 +35,8 @@ def article_training(parameters, X, Y, alpha, epochs):
             cache["dZ" + str(layer)] = np.dot(
                 parameters["W" + str(layer + 1)].T, cache["dZ" + str(layer + 1)]
             ) * sigmoid_derivative(cache["Z" + str(layer)])
-            cache["dW" + str(layer)] = np.dot(cache["dZ" + str(layer)], cache["a" + str(layer - 1)].T)
+            cache["dW" + str(layer)] = np.dot(cache["dZ" + str(layer)],
+                                              cache["a" + str(layer - 1)].T)
             cache["db" + str(layer)] = np.sum(cache["dZ" + str(layer)], axis=1, keepdims=True)
         for layer in range(1, L + 1):
             parameters["W" + str(layer)] -= alpha * cache["dW" + str(layer)]

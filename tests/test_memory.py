@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import npdeep
+from npdeep.splits import Metric
 from npdeep.training import BatchSource, Trainer
 
 CASES = [
@@ -45,7 +46,7 @@ def _step_peak(case, m, rng):
     opt.setup(net.layout)
     trainer = Trainer(net, opt, 0.01, rng=np.random.default_rng(0))
     source = BatchSource(net, X, Y, m, coef)
-    metric = npdeep.splits.Metric(net, Y)
+    metric = Metric(net, Y)
     batches = source.batches(np.random.default_rng(1))  # the epoch's permutation: drawn here
     trainer.step(*next(batches), metric, record=True)   # first step: buffers are allocated
     tracemalloc.start()

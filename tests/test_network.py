@@ -57,15 +57,18 @@ def test_unknown_parameter_read(net):
         ({"units": [3, -2, 1]}, r"units\[1\] must be a positive integer width, got -2"),
         ({"units": [3, 2.5, 1]}, r"units\[1\] must be a positive integer"),
         ({"units": [3, 4, 1], "activation": "swish"},
-         "unknown activation 'swish'; valid names: sigmoid, tanh, relu, leaky_relu, softmax, identity"),
+         "unknown activation 'swish'; valid names: sigmoid, tanh, relu, leaky_relu, softmax, "
+         "identity"),
         ({"units": [3, 4, 1], "loss": "hinge"},
          "unknown loss 'hinge'; valid names: binary_crossentropy, categorical_crossentropy"),
         ({"units": [3, 4, 1], "init": "orthogonal"},
          "unknown initializer 'orthogonal'; valid names: article, glorot, he, normal"),
-        ({"units": [3, 4, 1], "output_activation": "softmax"}, "softmax needs at least 2 output units"),
+        ({"units": [3, 4, 1], "output_activation": "softmax"},
+         "softmax needs at least 2 output units"),
         ({"units": [3, 4, 1], "output_activation": "softmax", "loss": "cce"},
          "softmax needs at least 2 output units"),
-        ({"units": [3, 4, 2], "activation": "softmax"}, "softmax can only be the output activation"),
+        ({"units": [3, 4, 2], "activation": "softmax"},
+         "softmax can only be the output activation"),
         ({"units": [3, 4, 2], "loss": "bce", "output_activation": "identity"},
          "loss 'binary_crossentropy' needs an output activation in"),
         ({"units": [3, 4, 1], "dtype": "float16"}, "dtype must be 'float32' or 'float64'"),
@@ -125,7 +128,8 @@ def test_predict_shapes_and_labels(rng):
     assert set(np.unique(binary.predict(X))) <= {0, 1}
     assert binary.predict_proba(X).shape == (1, 6)
     multi = npdeep.Network([3, 4, 5], seed=0)
-    assert multi.output_activation.name == "softmax" and multi.loss.name == "categorical_crossentropy"
+    assert multi.output_activation.name == "softmax"
+    assert multi.loss.name == "categorical_crossentropy"
     np.testing.assert_allclose(multi.predict_proba(X).sum(axis=0), 1.0)
     np.testing.assert_array_equal(multi.predict(X), multi.predict_proba(X).argmax(axis=0))
     reg = npdeep.Network([3, 4, 2], loss="mse", seed=0)

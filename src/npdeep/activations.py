@@ -9,8 +9,8 @@ preallocated arrays of shape ``(n[l], m)``:
   training hot path).
 
 ``work`` is optional scratch from the engine's workspace (an (n[l], m) float array for
-``forward``; a pair of (n[l], m) float and boolean arrays for ``backward``), so that a training step allocates
-nothing proportional to the batch. Without it the methods allocate their temporaries.
+``forward``; a pair of (n[l], m) float and boolean arrays for ``backward``), so that a training
+step allocates nothing proportional to the batch. Without it the methods allocate their temporaries.
 
 ``A`` is the already computed ``g(Z)``: sigmoid and tanh take their derivative from it,
 so backpropagation never evaluates an exponential twice.

@@ -102,7 +102,7 @@ class Diagnosis:
 def _layer_rows(net, X, grads) -> list[dict]:
     _, cache = net.forward(X)
     rows = []
-    for l in range(1, net.L + 1):  # noqa: E741
+    for l in range(1, net.L + 1):
         g = net.activations[l].name
         A = cache[f"a{l}"]
         saturated = dead = None

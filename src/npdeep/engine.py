@@ -59,7 +59,7 @@ class Workspace:
         self.D: list = [None] * (L + 1)
         self.mask: list = [None] * (L + 1)
         self.uniform: list = [None] * (L + 1)
-        for l in range(1, L + 1):  # noqa: E741
+        for l in range(1, L + 1):
             shape = (units[l], m)
             self.Z[l] = np.empty(shape, dtype)
             share = activations[l].inplace_ok and l < L
@@ -83,7 +83,7 @@ class Workspace:
         # by it); at real sizes np.matmul is as fast or faster and never copies strided input
         self.mm = np.dot if max(units) * m <= _DOT_SIZE else np.matmul
         self.hits = bools[: 2 * n_L * m].reshape(2 * n_L, m)
-        self.work = [None] + [(self.S[l], self.B[l]) for l in range(1, L + 1)]  # noqa: E741
+        self.work = [None] + [(self.S[l], self.B[l]) for l in range(1, L + 1)]
 
 
 def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.ndarray:
@@ -108,7 +108,7 @@ def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.n
     A_prev = A0
     mm, Zs, As, Ss, Ds = ws.mm, ws.Z, ws.A, ws.S, ws.D
     dropout = keep is not None
-    for l, (W, b) in enumerate(layers, start=1):  # noqa: E741
+    for l, (W, b) in enumerate(layers, start=1):
         Z = Zs[l]
         mm(W, A_prev, out=Z)
         Z += b
@@ -163,7 +163,7 @@ def backward(
         dA = loss.gradient(ws.A[L], Y, coef)
         activations[L].backward(dA, ws.Z[L], ws.A[L], dZ, ws.work[L])
     ones, As, Ds, work = ws.ones, ws.A, ws.D, ws.work
-    for l in range(L, 0, -1):  # noqa: E741
+    for l in range(L, 0, -1):
         dW, db = grads[l - 1]
         prev = l - 1
         A_prev = Ds[prev] if (dropout and prev >= 1 and Ds[prev] is not None) else As[prev]

@@ -73,7 +73,7 @@ def initialize(name: str, units: list[int], rng: np.random.Generator) -> dict[st
     """
     draw = _REGISTRY[check_name(name)]
     params = {}
-    for l in range(1, len(units)):  # noqa: E741 (the article's layer index)
+    for l in range(1, len(units)):
         params[f"W{l}"] = draw(rng, units[l], units[l - 1])
         params[f"b{l}"] = np.zeros((units[l], 1))
     return params

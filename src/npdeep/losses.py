@@ -36,7 +36,7 @@ def _weighted_sum(per_sample: np.ndarray, coef) -> float:
 
 
 def softplus(Z: np.ndarray) -> np.ndarray:
-    """Return ``log(1 + exp(Z))`` elementwise, exact for large |Z| and free of overflow/underflow."""
+    """Return ``log(1 + exp(Z))`` elementwise: exact for large |Z|, no overflow or underflow."""
     log_tiny = np.log(np.finfo(Z.dtype).tiny)
     return np.maximum(Z, 0.0) + np.log1p(np.exp(np.maximum(-np.abs(Z), log_tiny)))
 

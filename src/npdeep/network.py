@@ -171,7 +171,7 @@ class Network:
             names = [activation] * (L - 1)
         acts = [_activations.get(a) for a in names]
         output = acts.pop() if len(acts) == L else None
-        for l, g in enumerate(acts, start=1):  # noqa: E741
+        for l, g in enumerate(acts, start=1):
             if g.output_only:
                 raise ConfigurationError(
                     f"{g.name} can only be the output activation, not hidden layer {l}'s"
@@ -330,7 +330,7 @@ class Network:
         X = self.check_X(X)
         cache: dict[str, np.ndarray] = {"a0": X}
         A = X
-        for l, (W, b) in enumerate(self.layers, start=1):  # noqa: E741
+        for l, (W, b) in enumerate(self.layers, start=1):
             Z = W @ A + b
             A = self.activations[l](Z)
             cache[f"Z{l}"], cache[f"a{l}"] = Z, A

@@ -93,7 +93,7 @@ class _Graph:
         return output
 
 
-def _activation(g: _Graph, act, Z: str, l: int) -> str:  # noqa: E741
+def _activation(g: _Graph, act, Z: str, l: int) -> str:
     name = act.name
     if name not in EXPORTABLE_ACTIVATIONS:
         raise ExportError(
@@ -178,7 +178,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
             A = g.node("Sub", [A, g.const(f"mean{i}", scaler.mean_)], f"centered{i}")
         if scaler.scale_ is not None:
             A = g.node("Div", [A, g.const(f"scale{i}", scaler.scale_)], f"scaled{i}")
-    for l, (W, b) in enumerate(net.layers, start=1):  # noqa: E741
+    for l, (W, b) in enumerate(net.layers, start=1):
         Z = g.node("Gemm", [A, g.const(f"W{l}", W), g.const(f"b{l}", b[:, 0])], f"Z{l}",
                    transB=1)
         A = _activation(g, net.activations[l], Z, l)

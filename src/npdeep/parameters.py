@@ -35,7 +35,7 @@ class Layout:
         self.shapes: dict[str, tuple[int, int]] = {}
         self.slices: dict[str, slice] = {}
         offset = 0
-        for l in range(1, self.L + 1):  # noqa: E741
+        for l in range(1, self.L + 1):
             for key, shape in ((f"W{l}", (units[l], units[l - 1])), (f"b{l}", (units[l], 1))):
                 size = shape[0] * shape[1]
                 self.keys.append(key)
@@ -55,7 +55,7 @@ class Layout:
     def layer_views(self, flat: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Return ``[(W1, b1), ..., (WL, bL)]`` views over ``flat`` (index 0 is layer 1)."""
         v = self.views(flat)
-        return [(v[f"W{l}"], v[f"b{l}"]) for l in range(1, self.L + 1)]  # noqa: E741
+        return [(v[f"W{l}"], v[f"b{l}"]) for l in range(1, self.L + 1)]
 
 
 class Parameters(MutableMapping):

@@ -34,7 +34,7 @@ def save_network(net, path: str | os.PathLike, **extra: Any):
 def expected_shapes(units: list[int]) -> dict[str, tuple[int, int]]:
     """Return ``{'W1': (n[1], n[0]), 'b1': (n[1], 1), ...}`` for ``units``."""
     shapes = {}
-    for l in range(1, len(units)):  # noqa: E741
+    for l in range(1, len(units)):
         shapes[f"W{l}"] = (units[l], units[l - 1])
         shapes[f"b{l}"] = (units[l], 1)
     return shapes

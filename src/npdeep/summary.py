@@ -38,7 +38,7 @@ def layer_rows(net) -> list[dict]:
     ``dropout`` and ``parameters`` = n[l] n[l-1] + n[l]."""
     rows = []
     dropout = list(getattr(net, "dropout", [])) + [0.0]  # hidden layers only; none on layer L
-    for l in range(1, net.L + 1):  # noqa: E741
+    for l in range(1, net.L + 1):
         n, n_prev = net.units[l], net.units[l - 1]
         g = net.activations[l]
         config = g.get_config()

@@ -164,7 +164,7 @@ class Trainer:
         L = net.layout
         # layer l's parameters W[l], b[l] are one contiguous run of the flat buffer
         self._layer_starts = np.array([L.slices[f"W{l}"].start
-                                       for l in range(1, net.L + 1)])  # noqa: E741
+                                       for l in range(1, net.L + 1)])
         self._squares = None
 
     def record_gradient_norms(self) -> float:

@@ -62,7 +62,7 @@ def inspect(model, as_json):
     h = m.header
     arch = h["architecture"]
     figures = history_figures(h.get("history"))
-    n_params = sum(m.net.units[l] * (m.net.units[l - 1] + 1) for l in range(1, m.net.L + 1))  # noqa: E741
+    n_params = sum(m.net.units[l] * (m.net.units[l - 1] + 1) for l in range(1, m.net.L + 1))
     result = {
         "model": str(m.path), "file_bytes": m.path.stat().st_size,
         "format_version": h.get("format_version"), "npdeep_version": h.get("npdeep_version"),

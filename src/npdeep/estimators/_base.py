@@ -322,7 +322,7 @@ class BaseDeepEstimator(BaseEstimator):
         X = self._validate_X(X, reset=False)
         net = self.network_
         A = net.check_X(X.T)
-        for l, (W, b) in enumerate(net.layers, start=1):  # noqa: E741
+        for l, (W, b) in enumerate(net.layers, start=1):
             Z = W @ A + b
             if l == net.L:
                 return Z.T
