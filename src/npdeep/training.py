@@ -231,7 +231,9 @@ def evaluate(net, X, Y, metric_only: bool = False) -> tuple[float, float]:
 
 def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
                   validation_fraction, validation_seed):
-    X = net.check_X(X, cast=False)  # mini-batches are cast one at a time
+    # a memory-mapped X keeps its dtype (mini-batches are cast one at a time); others are cast
+    # once here, cheaper than at every batch of every epoch
+    X = net.check_X(X, cast=not is_memmap(X))
     Y = net.check_Y(Y, X.shape[1])
     weights = None
     if sample_weight is not None:
@@ -331,8 +333,9 @@ def fit(
     sched = _schedules.get(schedule)
     if hasattr(sched, "set_epochs"):
         sched.set_epochs(epochs)
-    X, Y, weights, val, train_idx = _prepare_data(net, X, Y, sample_weight, class_weight,
-                                       validation_data, validation_fraction, validation_seed)
+    X, Y, weights, val, train_idx = _prepare_data(
+        net, X, Y, sample_weight, class_weight, validation_data, validation_fraction,
+        validation_seed)
     m = X.shape[1] if train_idx is None else train_idx.shape[0]
     coef_full = net.sample_coef(m, weights)
     opt.setup(net.layout)
