@@ -73,7 +73,10 @@ def test_ctrl_c_stops_cleanly_and_saves_the_best_model(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "npdeep", "train", "iris", "--units", "8", "--epochs", "100000",
          "--batch-size", "0", "-o", "m.npz"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a shell without job control starts background jobs with SIGINT ignored, and Python
+        # keeps an inherited "ignore": give the child the default, as a terminal would
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         epochs = 0
         for line in proc.stderr:
