@@ -34,7 +34,7 @@ ARTICLE_UNITS = [3, 4, 4, 4, 4, 3, 1]
 
 #: Problem sizes per mode. ``full`` fits in a few minutes on 2 cores.
 SIZES: dict[str, dict[str, Any]] = {
-    "full": {"rounds": 5, "min_time": 0.3, "cooldown": 0.25, "a_samples": 60_000,
+    "full": {"rounds": 5, "min_time": 0.3, "cooldown": 2.0, "a_samples": 60_000,
              "c_deep_samples": 20_000, "c_wide_samples": 6_000, "e_samples": 60_000},
     "quick": {"rounds": 3, "min_time": 0.1, "cooldown": 0.25, "a_samples": 8_000,
               "c_deep_samples": 4_000, "c_wide_samples": 1_500, "e_samples": 10_000},
@@ -53,6 +53,7 @@ class Context:
     skip: dict[str, str] = field(default_factory=dict)
     threads: int | None = None
     seed: int = 0
+    cooldown: float | None = None  # seconds of sleep before each timed run; None: the mode's
 
     @property
     def sizes(self) -> dict[str, Any]:
@@ -78,7 +79,7 @@ def _config(ctx: Context, config_id: str, params: dict[str, Any],
         except Exception as exc:  # noqa: BLE001 - report, never stop the suite
             skipped[name] = f"setup failed: {type(exc).__name__}: {exc}"
     stats, failed = interleaved(contestants, ctx.rounds, ctx.min_time,
-                                ctx.sizes["cooldown"])
+                                ctx.sizes["cooldown"] if ctx.cooldown is None else ctx.cooldown)
     skipped.update(failed)
     print(f"  {config_id}: " + ", ".join(f"{k} {v.median:,.0f}" for k, v in stats.items()),
           file=sys.stderr, flush=True)

@@ -62,7 +62,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# npdeep benchmark results", "",
         f"- date: {meta['date']}; mode: {meta['mode']}; rounds: {meta['rounds']}; "
-        f"git: {meta.get('git_commit')}",
+        f"cooldown: {meta.get('cooldown')} s; git: {meta.get('git_commit')}",
         f"- machine: {meta['cpu']}, {meta['threads']['affinity']} usable CPUs; {meta['platform']}",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
         "- threads: " + _threads_line(meta["threads"]),

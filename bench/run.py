@@ -50,6 +50,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--name", default=None,
                         help="file stem of the outputs (default bench-<mode>-<timestamp>)")
     parser.add_argument("--rounds", type=int, default=None, help="override the rounds")
+    parser.add_argument("--cooldown", type=float, default=None,
+                        help="seconds of sleep before every timed run (default: 2.0 full, "
+                             "0.25 quick): lets the previous framework's threads go idle")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for every framework (default: numpy's BLAS pool size)")
     parser.add_argument("--without", default="",
@@ -69,6 +72,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.without = without
     if args.rounds is not None and args.rounds < 1:
         parser.error(f"--rounds: got {args.rounds}, expected an integer >= 1")
+    if args.cooldown is not None and not 0 <= args.cooldown <= 60:
+        parser.error(f"--cooldown: got {args.cooldown}, expected seconds in [0, 60]")
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads: got {args.threads}, expected an integer >= 1")
     return args
@@ -111,10 +116,13 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(threads)
     ctx = Context(mode=mode, rounds=args.rounds or SIZES[mode]["rounds"],
-                  min_time=SIZES[mode]["min_time"], skip=skip, threads=args.threads)
+                  min_time=SIZES[mode]["min_time"], skip=skip, threads=args.threads,
+                  cooldown=args.cooldown)
 
     meta: dict[str, Any] = harness.machine_report()
-    meta.update(mode=mode, rounds=ctx.rounds, argv=list(argv or sys.argv[1:]),
+    meta.update(mode=mode, rounds=ctx.rounds,
+                cooldown=SIZES[mode]["cooldown"] if ctx.cooldown is None else ctx.cooldown,
+                argv=list(argv or sys.argv[1:]),
                 skipped_frameworks=skip, threads=harness.thread_report(),
                 env_removed=json.loads(os.environ.get(_REMOVED_MARKER, "{}")))
     print(f"npdeep bench, mode {mode}, cases {','.join(args.cases)}; skipped: "
