@@ -143,8 +143,10 @@ class Metric:
     def add(self, A: np.ndarray, Y: np.ndarray, ws=None) -> None:
         """Count batch outputs ``A`` (n_L, m) against ``Y`` (n_L, m).
 
-        ``ws``: optional engine Workspace for ``m`` samples whose scratch (``labels``, ``hits``,
-        ``S``) receives the temporaries, so counting allocates nothing proportional to m.
+        ``ws``: optional engine Workspace for ``m`` samples whose scratch (``rows``, ``hits``,
+        ``S``) receives the temporaries, so counting allocates nothing proportional to m. With
+        one-hot targets a column whose largest output is tied between the true class and
+        another counts as a hit (argmax would pick the first); float outputs rarely tie.
         """
         if self.kind == "softmax":
             if ws is None or not self.one_hot:

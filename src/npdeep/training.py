@@ -50,8 +50,9 @@ class _Gather:
         self._buffers: dict = {}
         # a memory-mapped source is read in chunks of rows, its pages released after each
         self.pages = PageReleaser(A)
-        row_bytes = A.shape[0] * A.dtype.itemsize if self.by_rows else A.nbytes
-        self.chunk = self.pages.rows_per_release(row_bytes) if self.pages.active else None
+        self.chunk = None
+        if self.pages.active and self.by_rows:
+            self.chunk = self.pages.rows_per_release(A.shape[0] * A.dtype.itemsize)
 
     def __call__(self, idx) -> np.ndarray:
         """Return the batch ``A[:, idx]`` as an (n, m) array in the network's dtype."""
@@ -64,15 +65,14 @@ class _Gather:
             self._buffers[m] = bufs
         raw, cast = bufs
         # mode="clip": with the default mode="raise" np.take fills a hidden temporary first
-        if self.chunk is None:
-            np.take(self.source, idx, axis=0 if self.by_rows else 1, out=raw, mode="clip")
-        elif self.by_rows:
+        if self.chunk is not None:
             for start in range(0, m, self.chunk):
                 part = slice(start, start + self.chunk)
                 np.take(self.source, idx[part], axis=0, out=raw[part], mode="clip")
                 self.pages.release()
-        else:  # (n, N) memory-mapped in C order: every sample touches every row; rare and slow
-            np.take(self.source, idx, axis=1, out=raw, mode="clip")
+        else:
+            np.take(self.source, idx, axis=0 if self.by_rows else 1, out=raw, mode="clip")
+            # an (n, N) memory-mapped file in C order: every sample touches every row
             self.pages.release()
         if cast is not None:
             np.copyto(cast, raw, casting="unsafe")
