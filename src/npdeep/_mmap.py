@@ -1,10 +1,11 @@
 """Memory-mapped inputs: find the file mapping behind an array and let go of its pages.
 
 Reading a memory-mapped ``.npy`` through its mapping makes every page read part of the
-process's resident memory, so one pass over a 2 GB file would grow it by 2 GB. Training and
-validation read such data in blocks and call :meth:`PageReleaser.touch` with the bytes read;
-every ``budget`` bytes the pages are handed back to the kernel (``madvise(MADV_DONTNEED)``):
-they stay in the page cache, and the next read of them is a cheap minor fault.
+process's resident memory, so one pass over a 2 GB file would grow it by 2 GB. Readers of such
+data hand the pages back to the kernel (``madvise(MADV_DONTNEED)``) as they go: the finiteness
+check every ``budget`` bytes (:meth:`PageReleaser.touch`), the mini-batch gather after every
+:meth:`PageReleaser.rows_per_release` rows. The pages stay in the page cache, and the next read
+of them is a cheap minor fault.
 
 Only read-only (``mode='r'``) and shared writable (``'r+'``) mappings are released: for a
 copy-on-write mapping (``'c'``) dropping pages would discard the user's changes.

@@ -356,9 +356,16 @@ class Network:
         Y = self.check_Y(Y, m)
         coef = self.sample_coef(m, sample_weight)
         ws = self.workspace(m, train=False)
-        A_L = forward(self.layers, self.activations, X, ws)
-        cost = self.loss.cost(A_L, Y, coef, ws.Z[self.L] if self.fused else None, ws.loss_work)
-        return cost + self.l2_cost(m)
+        return self.batch_cost(ws, forward(self.layers, self.activations, X, ws), Y, coef)
+
+    def batch_cost(self, ws: Workspace, A_L: np.ndarray, Y: np.ndarray, coef) -> float:
+        """Return J of a batch just propagated into ``ws`` (L2 term included, no allocation).
+
+        ``A_L`` and ``Y``: (n[L], m); ``coef``: ``1/m`` or (1, m) normalised sample weights.
+        """
+        m = A_L.shape[1]
+        Z_L = ws.Z[self.L] if self.fused else None
+        return self.loss.cost(A_L, Y, coef, Z_L, ws.loss_work) + self.l2_cost(m)
 
     def gradients(self, X, Y, sample_weight=None) -> dict[str, np.ndarray]:
         """Return the gradients by backpropagation (no dropout), L2 term included.

@@ -188,8 +188,7 @@ class Trainer:
         ws = net.workspace(m, train=True)
         keep = net.keep
         A_L = forward(net.layers, net.activations, A0, ws, keep=keep, rng=self.rng)
-        cost = net.loss.cost(A_L, Y, coef, ws.Z[net.L] if net.fused else None, ws.loss_work)
-        cost += net.l2_cost(m)
+        cost = net.batch_cost(ws, A_L, Y, coef)
         if metric is not None:
             metric.add(A_L, Y, ws)
         backward(net.layers, net.activations, net.loss, ws, Y, coef, net.grad_layers,
@@ -222,8 +221,7 @@ def evaluate(net, X, Y, metric_only: bool = False) -> tuple[float, float]:
     m = X.shape[1]
     ws = net.workspace(m, train=False)
     A_L = forward(net.layers, net.activations, X, ws)
-    cost = net.loss.cost(A_L, Y, 1.0 / m, ws.Z[net.L] if net.fused else None, ws.loss_work)
-    cost += net.l2_cost(m)
+    cost = net.batch_cost(ws, A_L, Y, 1.0 / m)
     metric = Metric(net, Y)
     metric.add(A_L, Y, ws)
     return float(cost), float(metric.result())
