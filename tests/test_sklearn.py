@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_digits, load_iris, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -111,6 +112,23 @@ def test_sample_weight_zero_equals_dropping_samples_in_full_batch(iris):
     b = DeepClassifier(**params).fit(X[keep], y[keep])
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-9, atol=1e-12)
 
+
+
+def test_mostly_zero_sample_weights_with_small_batches_train_every_epoch(digits):
+    X, y = digits
+    w = (np.random.default_rng(0).random(len(y)) < 0.1).astype(float)
+    clf = DeepClassifier((16,), batch_size=8, max_iter=5, n_iter_no_change=1000,
+                         random_state=0).fit(X, y, sample_weight=w)
+    assert clf.n_iter_ == 5 and np.all(np.isfinite(clf.loss_curve_))
+
+
+def test_training_cut_short_by_nan_warns_with_the_reason():
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="gradients became NaN or inf"), \
+            np.errstate(all="ignore"):
+        reg = DeepRegressor((16,), optimizer="sgd", learning_rate=10.0, max_iter=20,
+                            random_state=0).fit(X, y * 1e150)
+    assert np.all(np.isfinite(reg.network_.parameters.flat))  # the last good weights
 
 def test_class_weight_shifts_predictions_towards_the_heavy_class(iris):
     X, y = iris

@@ -102,6 +102,21 @@ def test_weighted_cost_differs_and_zero_weight_ignores_sample(blobs):
     np.testing.assert_allclose(ha.cost, hb.cost, rtol=1e-12)
 
 
+
+def test_mini_batches_of_zero_weights_add_nothing_and_never_stop_training(blobs):
+    X, y = blobs
+    w = np.zeros(90)
+    w[::10] = 1.0  # batches of 4 often draw only zero weights
+    h = net3().fit(X, y, epochs=5, learning_rate=0.1, batch_size=4, sample_weight=w,
+                   optimizer="adam", diagnose=False)
+    assert len(h) == 5 and h.stop_reason is None
+    assert np.all(np.isfinite(h.cost))
+    # with a negligible step, the epoch's cost is the whole set's weighted cost
+    net = net3()
+    h = net.fit(X, y, epochs=1, learning_rate=1e-12, batch_size=7, sample_weight=w,
+                diagnose=False)
+    np.testing.assert_allclose(h.cost[0], net.cost(X, y, sample_weight=w), rtol=1e-9)
+
 def test_dropout_is_off_at_prediction(blobs):
     X, y = blobs
     net = net3(dropout=0.5)

@@ -124,8 +124,10 @@ class BatchSource:
                 coef = self._coef.get(m)
                 if coef is None:
                     coef = self._coef[m] = np.empty((1, m), self.weights.dtype)
+                # c_i = w_i / sum(w) * N / m: an unbiased estimate of the whole set's weighted
+                # cost (the epoch's mean is exactly it); a batch of zero weights adds nothing
                 np.take(self.weights, idx, out=coef[0], mode="clip")
-                coef /= coef.sum()
+                coef *= self.N / m
             yield A0, self.Y(idx), coef
 
 

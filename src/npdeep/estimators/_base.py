@@ -12,9 +12,11 @@ network keeps the article's orientation, so ``X`` is transposed to (n_x, m) befo
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -265,6 +267,9 @@ class BaseDeepEstimator(BaseEstimator):
         )
         self.t_ += m * len(history)
         self.network_.history = None  # the estimator's loss_curve_ is the record
+        if getattr(monitor.trainer, "nan_stop", False):
+            warnings.warn(f"training stopped early: {monitor.trainer.stop_reason}",
+                          ConvergenceWarning, stacklevel=3)
 
     def _extra_training_options(self) -> dict:
         """Options of :func:`npdeep.training.fit` passed only when set (schedule, clip_norm)."""
