@@ -55,6 +55,9 @@ class Activation:
     inplace_ok: bool = False
     #: True for activations whose Jacobian is not diagonal (softmax): output layer only.
     output_only: bool = False
+    #: True when g' jumps at z = 0 (relu, leaky_relu): the gradient check skips perturbations
+    #: that move a pre-activation across it (no derivative exists there).
+    kink: bool = False
 
     def forward(self, Z: np.ndarray, out: np.ndarray, work=None) -> np.ndarray:
         """Compute ``a = g(Z)``.
@@ -149,6 +152,7 @@ class ReLU(Activation):
 
     name = "relu"
     inplace_ok = True
+    kink = True
 
     def forward(self, Z, out, work=None):
         return np.maximum(Z, 0, out=out)
@@ -168,6 +172,7 @@ class LeakyReLU(Activation):
 
     name = "leaky_relu"
     inplace_ok = True
+    kink = True
 
     def __init__(self, alpha: float = 0.01):
         if not 0.0 <= float(alpha) < 1.0:

@@ -53,7 +53,7 @@ def _real_targets(m, y: np.ndarray) -> np.ndarray:
               help="n_L of the network built from options.")
 @click.option("--activation", type=_choice(activations.NAMES),
               default="tanh", show_default=True,
-              help="Hidden activation (relu's kink at 0 can fool central differences).")
+              help="Hidden activation (perturbations across relu's kink at 0 are skipped).")
 @click.option("--output-activation", type=_choice(activations.NAMES),
               help="Output activation [default: softmax for several outputs, sigmoid for one].")
 @click.option("--loss", type=_choice(losses.NAMES), help="Loss [default: canonical pair].")
