@@ -187,3 +187,95 @@ def test_interrupted_estimator_save_keeps_the_previous_file(tmp_path, monkeypatc
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["clf.npdeep"]
     np.testing.assert_array_equal(npdeep.load(path).predict_proba(X), old.predict_proba(X))
+
+
+def _edit_header(src_path, dst_path, edit):
+    """Copy a model file, passing its parsed header.json through ``edit`` (arrays untouched)."""
+    with zipfile.ZipFile(src_path) as src, zipfile.ZipFile(dst_path, "w") as dst:
+        for name in src.namelist():
+            raw = src.read(name)
+            if name == "header.json":
+                header = json.loads(raw)
+                edit(header)
+                raw = json.dumps(header).encode()
+            dst.writestr(name, raw)
+
+
+def _set(path, value):
+    def edit(header):
+        *parents, last = path
+        node = header
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    return edit
+
+
+@pytest.mark.parametrize("kind, edit, message", [
+    ("network", _set(["architecture", "foo"], 1), "unexpected keyword argument 'foo'"),
+    ("network", _set(["architecture"], [1]), "invalid architecture"),
+    ("network", _set(["architecture", "seed"], "x"), "invalid model"),
+    ("network", _set(["history"], [1, 2]), "invalid model"),
+    ("network", _set(["history"], {"epoch": 5}), "invalid model"),
+    ("pipeline", _set(["steps"], [1, 2]), "invalid pipeline description"),
+    ("classifier", _set(["state", "classes_", "values"], [0, 1]),
+     r"classes_ \[0, 1\] \(multiclass\) do not match the 3 output units"),
+    ("classifier", _set(["state", "_target_type"], "evil"), "target type 'evil'"),
+    ("regressor", _set(["state", "n_features_in_"], 7), "n_features_in_=7 does not match"),
+])
+def test_a_tampered_header_is_a_model_file_error_naming_the_file(kind, edit, message, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    if kind == "network":
+        obj = Network([3, 4, 2], seed=0)
+    elif kind == "regressor":
+        obj = DeepRegressor((4,), max_iter=2, random_state=0).fit(X, X[:, 0])
+    else:
+        clf = DeepClassifier((4,), max_iter=2, random_state=0).fit(X, np.arange(30) % 3)
+        obj = make_pipeline(StandardScaler().fit(X), clf) if kind == "pipeline" else clf
+    good, bad = tmp_path / "good.npdeep", tmp_path / "bad.npdeep"
+    npdeep.save(obj, good)
+    npdeep.load(good)  # the untouched file loads
+    _edit_header(good, bad, edit)
+    with pytest.raises(ModelFileError, match=message) as info:
+        npdeep.load(bad)
+    assert "bad.npdeep" in str(info.value)
+
+
+def test_a_checkpoint_without_its_learning_rate_cannot_be_resumed(tmp_path):
+    from npdeep.callbacks import ModelCheckpoint
+    from npdeep.checkpoint import resume
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(3, 20)), np.arange(20) % 2
+    ckpt = tmp_path / "ck.npdeep"
+    Network([3, 4, 1], seed=0).fit(X, y, epochs=2, batch_size=5,
+                                   callbacks=[ModelCheckpoint(ckpt)], diagnose=False)
+    bad = tmp_path / "bad.npdeep"
+    _edit_header(ckpt, bad, lambda h: h["training"]["config"].pop("learning_rate"))
+    with pytest.raises(ModelFileError, match="bad.npdeep: invalid training state in the "
+                                             "checkpoint: missing key 'learning_rate'"):
+        resume(bad, X, y, epochs=3)
+
+
+def test_save_refuses_what_load_would_reject_and_leaves_no_file(tmp_path):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    clf = DeepClassifier((4,), max_iter=2, random_state=0).fit(X, X[:, 0] > 0)
+    net = Network([3, 4, 1], seed=0)
+    with pytest.raises(ModelFileError, match=r"extra header keys \['kind'\] are written by "
+                                             "npdeep itself"):
+        net.save(tmp_path / "a.npdeep", kind="estimator")
+    with pytest.raises(ModelFileError, match=r"extra header keys \['estimator'\]"):
+        npdeep.save(clf, tmp_path / "b.npdeep", estimator="DeepRegressor")
+    with pytest.raises(ModelFileError, match=r"extra header keys \['steps'\]"):
+        npdeep.save(make_pipeline(StandardScaler().fit(X), clf), tmp_path / "c.npdeep", steps=[])
+    net.parameters.flat[0] = np.nan
+    with pytest.raises(ModelFileError, match="parameter 'W1' contains NaN or inf"):
+        net.save(tmp_path / "d.npdeep")
+    clf.network_.parameters.flat[-1] = np.inf
+    with pytest.raises(ModelFileError, match="parameter 'b2' contains NaN or inf"):
+        npdeep.save(clf, tmp_path / "e.npdeep")
+    assert list(tmp_path.iterdir()) == []
+    net.parameters.flat[0] = 0.0
+    net.save(tmp_path / "f.npdeep", note="extra keys of the caller's own are kept")
+    assert npdeep.io.load_model_file(tmp_path / "f.npdeep")[0]["note"].startswith("extra keys")

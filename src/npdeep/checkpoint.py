@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 
 from . import optimizers as _optimizers
 from . import schedules as _schedules
-from .errors import ModelFileError, NpdeepError
-from .io import load_model_file, save_model_file
+from ._validation import check_positive_float
+from .errors import ModelFileError
+from .io import header_errors, load_model_file, merged_header, save_model_file
 
 __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "resume"]
 
@@ -65,12 +66,11 @@ def save_checkpoint(path, net, trainer, epoch: int | None = None, **extra):
         "architecture": net.get_config(),
         "history": history.to_dict() if history is not None else None,
         "training": training,
-        **extra,
     }
     arrays = {k: v for k, v in net.parameters.items()}
     if opt.layout is not None:
         arrays.update(opt.state_arrays())
-    return save_model_file(path, header, arrays)
+    return save_model_file(path, merged_header(header, extra), arrays)
 
 
 def load_checkpoint(path) -> Checkpoint:
@@ -82,20 +82,16 @@ def load_checkpoint(path) -> Checkpoint:
     header, arrays = load_model_file(path)
     if header.get("kind", "network") != "network" or "architecture" not in header:
         raise ModelFileError(f"{where}: not an npdeep network file (kind {header.get('kind')!r})")
-    try:
+    with header_errors(where, "model"):
         net = Network.from_config(header["architecture"])
         missing = [k for k in net.layout.keys if k not in arrays]
         if missing:
             raise ModelFileError(f"{where}: arrays {missing} missing for the architecture")
         net.parameters = {k: arrays[k] for k in net.layout.keys}
-    except ModelFileError:
-        raise
-    except NpdeepError as exc:
-        raise ModelFileError(f"{where}: invalid model: {exc}") from None
     training = header.get("training")
     if not training:
         return Checkpoint(net, None, 0, history=header.get("history"))
-    try:
+    with header_errors(where, "training state in the checkpoint"):
         opt_config = dict(training["optimizer"])
         t = opt_config.pop("t", 0)
         opt = _optimizers.get(opt_config)
@@ -104,10 +100,10 @@ def load_checkpoint(path) -> Checkpoint:
         if training.get("rng_state"):
             net.rng.bit_generator.state = json.loads(training["rng_state"])
         epoch = int(training["epoch"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{where}: invalid training state in the checkpoint: {exc}") from None
-    return Checkpoint(net, opt, epoch, dict(training.get("config", {})), sched,
-                      dict(training["schedule"].get("state") or {}), header.get("history"))
+        config = dict(training["config"])
+        check_positive_float(config["learning_rate"], "learning_rate")
+        schedule_state = dict(training["schedule"].get("state") or {})
+    return Checkpoint(net, opt, epoch, config, sched, schedule_state, header.get("history"))
 
 
 def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validation_data=None,

@@ -51,12 +51,13 @@ import secrets
 import zipfile
 import zlib
 from collections.abc import Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from npdeep.errors import ModelFileError
+from npdeep.errors import ModelFileError, NpdeepError
 
 __all__ = [
     "FORMAT_NAME",
@@ -65,6 +66,8 @@ __all__ = [
     "DEFAULT_MAX_HEADER_BYTES",
     "save_model_file",
     "load_model_file",
+    "header_errors",
+    "merged_header",
 ]
 
 FORMAT_NAME = "npdeep"
@@ -92,6 +95,35 @@ def _npdeep_version() -> str:
         return version("npdeep")
     except PackageNotFoundError:
         return "0+unknown"
+
+
+def merged_header(header: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``header`` plus a caller's ``extra`` keys; a key the saver writes is refused.
+
+    (An extra ``kind`` or ``architecture`` would otherwise replace npdeep's own and leave a
+    file that cannot be loaded.)
+    """
+    clash = sorted(set(header) & set(extra))
+    if clash:
+        raise ModelFileError(f"extra header keys {clash} are written by npdeep itself; "
+                             "choose other names")
+    return {**header, **extra}
+
+
+@contextmanager
+def header_errors(where: str, what: str):
+    """Turn what a malformed header makes Python raise into a ModelFileError naming the file.
+
+    The header is untrusted input: a value of the wrong type or a missing key surfaces as a
+    KeyError, TypeError, AttributeError... while the model is rebuilt from it.
+    """
+    try:
+        yield
+    except ModelFileError:
+        raise
+    except (NpdeepError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        detail = f"missing key {exc}" if type(exc) is KeyError else str(exc)
+        raise ModelFileError(f"{where}: invalid {what}: {detail}") from None
 
 
 # --------------------------------------------------------------------------------------------

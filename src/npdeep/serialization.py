@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
+
 from .callbacks import History
-from .errors import ModelFileError, NpdeepError
-from .io import load_model_file, save_model_file
+from .errors import ModelFileError
+from .io import header_errors, load_model_file, merged_header, save_model_file
 
 __all__ = ["save", "load", "save_network", "load_network", "read_header", "expected_shapes"]
 
@@ -25,10 +27,18 @@ def save_network(net, path: str | os.PathLike, **extra: Any):
         "kind": "network",
         "architecture": net.get_config(),
         "history": net.history.to_dict() if net.history is not None else None,
-        **extra,
     }
+    check_finite_parameters(net.parameters)
     arrays = {k: v for k, v in net.parameters.items()}
-    return save_model_file(path, header, arrays)
+    return save_model_file(path, merged_header(header, extra), arrays)
+
+
+def check_finite_parameters(parameters) -> None:
+    """Refuse to save NaN or inf weights: a file that ``load`` would reject must not be written."""
+    for key, value in parameters.items():
+        if not np.isfinite(value).all():
+            raise ModelFileError(f"cannot save: parameter {key!r} contains NaN or inf (did "
+                                 "training diverge? the file would not load)")
 
 
 def expected_shapes(units: list[int]) -> dict[str, tuple[int, int]]:
@@ -46,6 +56,9 @@ def read_header(path: str | os.PathLike) -> tuple[dict, dict]:
     if header.get("kind", "network") != "network" or "architecture" not in header:
         raise ModelFileError(f"{os.fspath(path)}: not an npdeep network file (kind "
                              f"{header.get('kind')!r})")
+    if not isinstance(header["architecture"], dict):
+        raise ModelFileError(f"{os.fspath(path)}: invalid architecture "
+                             f"{header['architecture']!r} (expected a JSON object)")
     units = header["architecture"].get("units")
     if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
         raise ModelFileError(f"{os.fspath(path)}: invalid architecture units {units!r}")
@@ -71,13 +84,11 @@ def load_network(path: str | os.PathLike):
     from .network import Network
 
     header, arrays = read_header(path)
-    try:
+    with header_errors(os.fspath(path), "model"):
         net = Network.from_config(header["architecture"])
         net.parameters = arrays
-    except NpdeepError as exc:
-        raise ModelFileError(f"{os.fspath(path)}: invalid model: {exc}") from None
-    if header.get("history"):
-        net.history = History.from_dict(header["history"])
+        if header.get("history"):
+            net.history = History.from_dict(header["history"])
     return net
 
 

@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigurationError, ModelFileError, NpdeepError
-from ..io import load_model_file, save_model_file
+from ..errors import ConfigurationError, ModelFileError
+from ..io import header_errors, load_model_file, merged_header, save_model_file
+from ..serialization import check_finite_parameters
 
 __all__ = ["save_estimator", "load_estimator", "save_pipeline", "load_pipeline",
            "estimator_to_header", "estimator_from_header"]
@@ -129,6 +130,7 @@ def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
         header["state"]["classes_"] = _classes_to_json(est.classes_)
     if hasattr(est, "feature_names_in_"):
         header["state"]["feature_names_in_"] = [str(f) for f in est.feature_names_in_]
+    check_finite_parameters(est.network_.parameters)
     arrays = {k: np.array(v) for k, v in est.network_.parameters.items()}
     return header, arrays
 
@@ -143,7 +145,7 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
     table = _classes()
     if name not in table:
         raise ModelFileError(f"{where}: unknown estimator {name!r}; expected one of {list(table)}")
-    try:
+    with header_errors(where, "estimator description"):
         params = {k: _from_json(v) for k, v in dict(header["params"]).items()}
         if isinstance(params.get("hidden_layer_sizes"), list):
             params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
@@ -177,17 +179,33 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
             if key not in _STATE_KEYS:
                 raise ModelFileError(f"{where}: unknown estimator state {key!r}")
             setattr(est, key, _from_json(value))
-    except ModelFileError:
-        raise
-    except (NpdeepError, KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{where}: invalid estimator description: {exc}") from None
+        _check_outputs(est, units, where)
     return est
+
+
+def _check_outputs(est, units: list[int], where: str) -> None:
+    """Refuse a restored state that does not fit the network (inputs, outputs, target type)."""
+    if getattr(est, "n_features_in_", units[0]) != units[0]:
+        raise ModelFileError(f"{where}: n_features_in_={est.n_features_in_!r} does not match "
+                             f"the architecture {units}")
+    if type(est).__name__ != "DeepClassifier":
+        if getattr(est, "n_outputs_", units[-1]) != units[-1]:
+            raise ModelFileError(f"{where}: n_outputs_={est.n_outputs_!r} does not match the "
+                                 f"architecture {units}")
+        return
+    target = getattr(est, "_target_type", None)
+    if target not in ("binary", "multiclass", "multilabel") or not hasattr(est, "classes_"):
+        raise ModelFileError(f"{where}: invalid classifier state: target type {target!r}, "
+                             f"classes_ {'present' if hasattr(est, 'classes_') else 'missing'}")
+    if est._n_outputs() != units[-1] or (target == "binary") != (len(est.classes_) == 2):
+        raise ModelFileError(f"{where}: classes_ {est.classes_.tolist()} ({target}) do not match "
+                             f"the {units[-1]} output units of the architecture {units}")
 
 
 def save_estimator(est, path: str | os.PathLike, **extra: Any):
     """Write a fitted DeepClassifier or DeepRegressor to ``path`` atomically."""
     header, arrays = estimator_to_header(est)
-    return save_model_file(path, {**header, **extra}, arrays)
+    return save_model_file(path, merged_header(header, extra), arrays)
 
 
 def load_estimator(path: str | os.PathLike):
@@ -235,7 +253,8 @@ def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
     header, est_arrays = estimator_to_header(last)
     steps.append({"name": last_name, "type": "estimator", **header})
     arrays.update({f"{len(scalers)}.{k}": v for k, v in est_arrays.items()})
-    return save_model_file(path, {"kind": "pipeline", "steps": steps, **extra}, arrays)
+    return save_model_file(path, merged_header({"kind": "pipeline", "steps": steps}, extra),
+                           arrays)
 
 
 def load_pipeline(path: str | os.PathLike):
@@ -255,7 +274,7 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
     if not isinstance(entries, list) or not entries:
         raise ModelFileError(f"{where}: pipeline has no steps")
     steps = []
-    try:
+    with header_errors(where, "pipeline description"):
         for i, entry in enumerate(entries):
             prefix = f"{i}."
             mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
@@ -280,8 +299,4 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
                 if entry.get("type") != "estimator":
                     raise ModelFileError(f"{where}: the last step must be an estimator")
                 steps.append((entry["name"], estimator_from_header(entry, mine, where)))
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{where}: invalid pipeline description: {exc}") from None
     return Pipeline(steps)
