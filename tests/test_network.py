@@ -104,6 +104,30 @@ def test_bad_training_data(net, rng):
         net.fit(np.empty((3, 0)), np.empty((1, 0)), epochs=1)
 
 
+def test_targets_given_as_rows_get_a_hint(rng):
+    net = npdeep.Network([3, 4, 3], seed=0)
+    X, labels = rng.normal(size=(3, 10)), np.arange(10) % 3
+    with pytest.raises(DataError, match=r"it looks transposed: use Y.T"):
+        net.fit(X, np.eye(3)[labels], epochs=1)
+    with pytest.raises(DataError, match=r"a column of labels: pass Y.ravel\(\)"):
+        net.fit(X, labels.reshape(-1, 1), epochs=1)
+
+
+@pytest.mark.parametrize("X, match", [
+    (np.ones((3, 4), complex), r"X must hold real numbers, got complex numbers"),
+    (np.zeros((3, 4), "datetime64[s]"), r"X must hold real numbers, got dates or times"),
+    (np.full((3, 4), 1e300), r"X has values too large for float32 \(\|x\| > 3.4e\+38\)"),
+])
+def test_inputs_a_float32_network_cannot_represent_are_refused(X, match):
+    net = npdeep.Network([3, 2, 1], dtype="float32", seed=0)
+    with pytest.raises(DataError, match=match):
+        net.predict(X)
+
+
+def test_units_may_be_a_numpy_array():
+    assert npdeep.Network(np.array([3, 4, 2]), seed=0).units == [3, 4, 2]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

@@ -35,6 +35,9 @@ def check_finite(arr: np.ndarray, name: str) -> None:
 def as_numeric_array(value, name: str) -> np.ndarray:
     """Return ``value`` as a numeric ndarray without copying when possible."""
     arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if arr.dtype.kind in "cmM":
+        what = "complex numbers" if arr.dtype.kind == "c" else "dates or times"
+        raise DataError(f"{name} must hold real numbers, got {what} (dtype {arr.dtype})")
     if arr.dtype.kind not in "biuf":
         try:
             arr = arr.astype(np.float64)

@@ -31,6 +31,8 @@ _PREDICT_CHUNK = 8192  # samples per forward pass at prediction: bounds memory o
 
 
 def _check_units(units) -> list[int]:
+    if isinstance(units, np.ndarray) and units.ndim == 1:
+        units = units.tolist()
     if isinstance(units, (str, bytes)) or not isinstance(units, Sequence):
         raise ConfigurationError(
             f"units must be a list of layer widths [n_x, n_1, ..., n_L], got {units!r}"
@@ -238,7 +240,18 @@ class Network:
         if X.shape[1] == 0:
             raise DataError(f"{name} has no samples (shape {X.shape})")
         check_finite(X, name)
-        return X if X.dtype == self.dtype or not cast else X.astype(self.dtype)
+        return X if X.dtype == self.dtype or not cast else self._cast(X, name)
+
+    def _cast(self, arr: np.ndarray, name: str) -> np.ndarray:
+        """Return finite ``arr`` in the network's dtype; refuse values it cannot hold."""
+        with np.errstate(over="ignore"):
+            out = arr.astype(self.dtype)
+        if arr.dtype.kind == "f" and arr.dtype.itemsize > self.dtype.itemsize \
+                and not np.isfinite(out).all():
+            raise DataError(f"{name} has values too large for {self.dtype.name} "
+                            f"(|x| > {np.finfo(self.dtype).max:.1e}); rescale it or use "
+                            "dtype='float64'")
+        return out
 
     def check_Y(self, Y, m: int, name: str = "Y") -> np.ndarray:
         """Validate targets ``Y`` for ``m`` samples and return them as (n_L, m).
@@ -255,15 +268,20 @@ class Network:
         if Y.ndim != 2:
             raise DataError(f"{name} must be 2-D (n_L, m), got shape {Y.shape}")
         if Y.shape[1] != m:
+            hint = ""
+            if Y.shape[0] == m and Y.shape[1] == 1:
+                hint = f" (it looks like a column of labels: pass {name}.ravel())"
+            elif Y.shape[0] == m:
+                hint = f" (it looks transposed: use {name}.T)"
             raise DataError(
                 f"X and {name} have different sample counts: X has m = {m} columns, "
-                f"{name} has {Y.shape[1]} (samples are columns)"
+                f"{name} has {Y.shape[1]} (samples are columns){hint}"
             )
         if Y.shape[0] != n_L:
             raise DataError(f"{name} has {Y.shape[0]} rows but the network has n_L = {n_L} outputs")
         check_finite(Y, name)
         self.loss.check_targets(Y)
-        return Y if Y.dtype == self.dtype else Y.astype(self.dtype)
+        return Y if Y.dtype == self.dtype else self._cast(Y, name)
 
     def _one_hot(self, labels: np.ndarray, name: str) -> np.ndarray:
         n_L = self.units[-1]
