@@ -73,6 +73,15 @@ def test_early_stopping_restores_best_weights(data):
     assert "early stopping" in h.stop_reason and "restored" in h.stop_reason
 
 
+@pytest.mark.parametrize("patience", [0, 1, 2, 5])
+def test_early_stopping_stops_after_patience_epochs_without_improvement(data, patience):
+    X, y = data
+    es = EarlyStopping(monitor="cost", patience=patience, min_delta=1e9)  # only epoch 1 counts
+    h = small().fit(X, y, epochs=20, learning_rate=0.01, callbacks=[es], diagnose=False)
+    assert len(h) == 1 + max(patience, 1)
+    assert f"for {max(patience, 1)} epochs" in h.stop_reason
+
+
 def test_early_stopping_on_accuracy_maximises(data):
     X, y = data
     es = EarlyStopping(monitor="accuracy", patience=0)

@@ -80,7 +80,8 @@ class EarlyStopping(Callback):
     monitor : str
         A logged name; ``'val_cost'`` falls back to ``'cost'`` without validation data.
     patience : int >= 0
-        Epochs without improvement tolerated before stopping.
+        Stop after this many epochs in a row without improvement (Keras's and scikit-learn's
+        ``n_iter_no_change`` count; 0 stops at the first epoch that does not improve).
     min_delta : float >= 0
         Smaller changes do not count as improvements.
     mode : {'auto', 'min', 'max'}
@@ -120,7 +121,7 @@ class EarlyStopping(Callback):
                 np.copyto(self.best_weights, flat)
             return
         self.wait += 1
-        if self.wait > self.patience and not self.trainer.stop_training:
+        if self.wait >= max(self.patience, 1) and not self.trainer.stop_training:
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
             self.trainer.stop_reason = (
