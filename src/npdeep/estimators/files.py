@@ -62,7 +62,8 @@ def _jsonable(value: Any, what: str) -> Any:
         return value.tolist()
     raise ConfigurationError(
         f"cannot save {what}={value!r} in a model file: only numbers, strings, lists and dicts "
-        "of them can be stored (pass an int random_state and optimizer names or dicts)"
+        "of them can be stored (pass an int random_state and optimizer names or dicts; "
+        "callbacks: est.set_params(callbacks=None) before saving)"
     )
 
 
