@@ -9,6 +9,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 from npdeep.cli import run
+from npdeep.io import load_model_file, save_model_file
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +29,21 @@ def files(tmp_path_factory):
     (d / "cell.csv").write_text("a,b,c\n1,2,0\n3,4,1\n5,oops,0\n7,8,1\n")
     (d / "single.csv").write_text("a,b,c\n1,2,0\n3,4,0\n5,6,0\n7,8,0\n")
     (d / "unknown.toml").write_text("epochs = 2\nlearning_rat = 0.1\n")
+    (d / "float_epochs.toml").write_text("epochs = 2.5\n")
+    (d / "text_flag.toml").write_text('early_stopping = "yes"\n')
+    (d / "number_path.toml").write_text("plot = 3\n")
+    renamed = ["sepal_length,sepal_width,petal_length,PW,species"] + lines[1:]
+    (d / "renamed.csv").write_text("\n".join(renamed) + "\n")
     np.save(d / "x5.npy", np.ones((10, 5)))
     model = d / "iris.npz"
     assert run(["train", str(d / "iris.csv"), "--units", "4", "--epochs", "2", "-q",
                 "-o", str(model)]) == 0
+    header, arrays = load_model_file(model)[:2]
+    for key in ("format", "arrays", "format_version", "npdeep_version"):
+        header.pop(key, None)
+    save_model_file(d / "short_classes.npz", {**header, "classes": [0, 1]}, arrays)
+    history = {**header["history"], "cost": "low"}
+    save_model_file(d / "text_history.npz", {**header, "history": history}, arrays)
     return d
 
 
@@ -61,7 +73,58 @@ CASES = {
     "data given as model to predict": (["predict", "{d}/iris.csv", "{d}/iris.csv",
                                         "-o", "{out}/p.csv"], 1, r"not a model"),
     "feature mismatch at evaluate": (["evaluate", "{d}/iris.npz", "{d}/iris3.csv"], 1,
-                                     r"the model expects 4 features"),
+                                     r"lacks 1 of the feature columns the model was trained "
+                                     r"on: 'petal_width'"),
+    "renamed column at predict": (["predict", "{d}/iris.npz", "{d}/renamed.csv",
+                                   "-o", "{out}/p.csv"], 1,
+                                  r"renamed\.csv: lacks 1 of the feature columns .*'petal_width'"
+                                  r" \(the file has .*'PW'"),
+    "renamed column at evaluate": (["evaluate", "{d}/iris.npz", "{d}/renamed.csv"], 1,
+                                   r"lacks 1 of the feature columns .*'petal_width'"),
+    "negative seed": (["train", "iris", "--seed", "-1", "-o", "{out}/m.npz"], 2,
+                      r"'--seed': -1 is not in the range 0<=x<=4294967295"),
+    "seed too large": (["train", "iris", "--seed", "4294967296", "-o", "{out}/m.npz"], 2,
+                       r"'--seed': 4294967296 is not in the range"),
+    "nan learning rate": (["train", "iris", "--learning-rate", "nan", "-o", "{out}/m.npz"], 2,
+                          r"'--learning-rate': 'nan' is not a finite number"),
+    "infinite l2": (["train", "iris", "--l2", "inf", "-o", "{out}/m.npz"], 2,
+                    r"'--l2': 'inf' is not a finite number"),
+    "dropout of 1": (["train", "iris", "--dropout", "0.2,1", "-o", "{out}/m.npz"], 2,
+                     r"drop probabilities must be in \[0, 1\), got 1 in '0.2,1'"),
+    "softmax hidden": (["train", "iris", "--activation", "softmax", "-o", "{out}/m.npz"], 2,
+                       r"'softmax' is not one of 'sigmoid', 'tanh', 'relu'"),
+    "gradcheck nan epsilon": (["gradcheck", "--epsilon", "nan"], 2,
+                              r"'--epsilon': 'nan' is not a finite number"),
+    "gradcheck model with network options": (["gradcheck", "{d}/iris.npz", "--units", "3"], 2,
+                                             r"--units: only for a network built from options"),
+    "plot over the model": (["train", "iris", "-o", "{out}/m.npz", "--plot", "{out}/m.npz"], 1,
+                            r"--plot: '.*m\.npz' is also the model's --output"),
+    "model over the data": (["train", "{d}/iris.csv", "-o", "{d}/iris.csv"], 1,
+                            r"--output: '.*iris\.csv' is the data file DATA"),
+    "predictions over the model": (["predict", "{d}/iris.npz", "{d}/iris.csv",
+                                    "-o", "{d}/iris.npz"], 1,
+                                   r"--output: '.*iris\.npz' is the model file MODEL"),
+    "predictions over the data": (["predict", "{d}/iris.npz", "{d}/iris.csv",
+                                   "-o", "{d}/iris.csv"], 1, r"is the data file DATA"),
+    "curves over the model": (["plot", "{d}/iris.npz", "-o", "{d}/iris.npz"], 1,
+                              r"--output: '.*iris\.npz' is the model file MODEL"),
+    "curves to an unknown format": (["plot", "{d}/iris.npz", "-o", "{out}/c.txt"], 1,
+                                    r"cannot draw to a \.txt file .* use a name ending in "
+                                    r"\.png, \.pdf, \.svg"),
+    "float epochs in config": (["train", "iris", "--config", "{d}/float_epochs.toml",
+                                "-o", "{out}/m.npz"], 2,
+                               r"key 'epochs' must be an integer, got 2\.5 \(float\)"),
+    "text flag in config": (["train", "iris", "--config", "{d}/text_flag.toml",
+                             "-o", "{out}/m.npz"], 2,
+                            r"key 'early_stopping' must be true or false, got 'yes'"),
+    "number as a path in config": (["train", "iris", "--config", "{d}/number_path.toml",
+                                    "-o", "{out}/m.npz"], 2,
+                                   r"key 'plot' must be a string, got 3 \(int\)"),
+    "classes edited short": (["predict", "{d}/short_classes.npz", "{d}/iris.csv"], 1,
+                             r"short_classes\.npz: invalid model header: 'classes' must list 3 "
+                             r"labels for 3 output unit\(s\), got \[0, 1\]"),
+    "history edited to text": (["inspect", "{d}/text_history.npz"], 1,
+                               r"text_history\.npz: invalid model: history 'cost' must be a list"),
     "feature mismatch at predict": (["predict", "{d}/iris.npz", "{d}/x5.npy",
                                      "-o", "{out}/p.csv"], 1,
                                     r"x5\.npy: has 5 features but the model expects 4 features"),
@@ -142,3 +205,40 @@ def test_a_failing_write_leaves_no_partial_file(files, tmp_path, capsys, monkeyp
     assert code == 1
     assert "line 26, column 'petal_length'" in capsys.readouterr().err
     assert listing(tmp_path) == ["late.csv"]
+
+
+def test_outputs_never_overwrite_inputs(files, tmp_path, capsys):
+    """Refused before any work: the model and the data keep their bytes, not just their names."""
+    model, data = files / "iris.npz", files / "iris.csv"
+    before = {p: p.read_bytes() for p in (model, data)}
+    for argv in (["predict", str(model), str(data), "-o", str(model)],
+                 ["predict", str(model), str(data), "-o", str(data)],
+                 ["plot", str(model), "-o", str(model)],
+                 ["train", str(data), "-q", "-o", str(data)]):
+        assert run(argv) == 1
+    assert "would destroy it" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_json_usage_errors_are_json(capsys):
+    """With --json, a usage error (exit 2) still prints one JSON object on standard output."""
+    import json
+
+    code = run(["train", "iris", "--json", "--seed", "-1"])
+    out = capsys.readouterr().out
+    assert code == 2
+    doc = json.loads(out)
+    assert doc["ok"] is False and doc["exit_code"] == 2
+    assert "'--seed': -1 is not in the range" in doc["error"]
+    assert run(["evaluate", "--json"]) == 2
+    assert "Missing argument 'MODEL'" in json.loads(capsys.readouterr().out)["error"]
+    assert run(["train", "iris", "--seed", "-1"]) == 2  # without --json: nothing on stdout
+    assert capsys.readouterr().out == ""
+
+
+def test_curves_follow_the_suffix(files, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    for suffix, magic in ((".pdf", b"%PDF"), (".svg", b"<?xml"), (".png", b"\x89PNG")):
+        out = tmp_path / f"c{suffix}"
+        assert run(["plot", str(files / "iris.npz"), "-o", str(out)]) == 0
+        assert out.read_bytes().startswith(magic)

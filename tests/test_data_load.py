@@ -166,6 +166,14 @@ def test_load_features_csv_positional_and_count(tmp_path):
         load_features(path, feature_names=["a"])
 
 
+def test_load_features_csv_with_some_names_is_refused(tmp_path):
+    """Two of three names match: by position 'c' would silently be read as 'b'."""
+    path = write(tmp_path, "a,c,x\n1,2,3\n", "partial.csv")
+    with pytest.raises(DataError, match=r"lacks 1 of the feature columns the model was trained "
+                                        r"on: 'b' \(the file has 'a', 'c', 'x'\)"):
+        load_features(path, feature_names=["a", "b", "c"])
+
+
 def test_load_features_builtin_and_npz(tmp_path):
     assert load_features("iris").X.shape == (150, 4)
     path = tmp_path / "d.npz"

@@ -270,6 +270,8 @@ _ALIASES = {"linear": "identity", "logistic": "sigmoid", "leakyrelu": "leaky_rel
 
 #: The valid activation names.
 NAMES: tuple[str, ...] = tuple(_REGISTRY)
+#: The names valid for a hidden layer (softmax is output-only).
+HIDDEN_NAMES: tuple[str, ...] = tuple(n for n, cls in _REGISTRY.items() if not cls.output_only)
 
 
 def get(spec: str | dict | Activation) -> Activation:

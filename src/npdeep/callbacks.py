@@ -148,12 +148,45 @@ class History(Callback):
 
     @classmethod
     def from_dict(cls, data: dict) -> History:
+        """Rebuild a history from :meth:`to_dict`'s output (a model file's, so untrusted).
+
+        Raises
+        ------
+        ValueError
+            Not a dict of lists, epochs that are not integers, or a standard log
+            (:data:`NUMERIC_LOGS`) holding anything but numbers and nulls.
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"history must be a JSON object, got {type(data).__name__}")
         h = cls()
         data = dict(data)
-        h.epoch = list(data.pop("epoch", []))
+        epoch = data.pop("epoch", [])
+        if not isinstance(epoch, list) or not all(_is_int(e) for e in epoch):
+            raise ValueError(f"history 'epoch' must be a list of integers, got {epoch!r:.100}")
+        h.epoch = list(epoch)
         h.stop_reason = data.pop("stop_reason", None)
+        if h.stop_reason is not None and not isinstance(h.stop_reason, str):
+            raise ValueError(f"history 'stop_reason' must be a string, got {h.stop_reason!r:.100}")
+        for key, values in data.items():
+            if not isinstance(values, list):
+                raise ValueError(f"history {key!r} must be a list, got {values!r:.100}")
+            if key in NUMERIC_LOGS and not all(v is None or _is_number(v) for v in values):
+                raise ValueError(f"history {key!r} must hold numbers, got {values!r:.100}")
         h.history = {k: list(v) for k, v in data.items()}
         return h
+
+
+#: The logs every fit records, one number (or null for NaN) per epoch.
+NUMERIC_LOGS = ("cost", "val_cost", "accuracy", "val_accuracy", "r2", "val_r2",
+                "learning_rate", "time")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 class ProgressBar(Callback):

@@ -130,7 +130,7 @@ class Network:
         if g_L.name == "softmax" and self.units[-1] < 2:
             raise ConfigurationError(
                 "softmax needs at least 2 output units (got n_L = 1); for a binary target use "
-                "output_activation='sigmoid' with 1 unit"
+                "output_activation='sigmoid' (--output-activation sigmoid) with 1 unit"
             )
         self.activations = [None, *hidden, g_L]
         self.fused = g_L.name == self.loss.canonical

@@ -31,6 +31,8 @@ from .train import train
 
 __all__ = ["main", "run"]
 
+ARGV_META = "npdeep.argv"
+
 
 def _fail(ctx: click.Context, message: str) -> click.ClickException:
     if ctx.meta.get(JSON_META):
@@ -38,12 +40,31 @@ def _fail(ctx: click.Context, message: str) -> click.ClickException:
     return click.ClickException(message)
 
 
+def _wants_json(ctx: click.Context) -> bool:
+    """``--json`` was given, even where a usage error stopped parsing before it was read."""
+    if ctx.meta.get(JSON_META):
+        return True
+    argv = ctx.meta.get(ARGV_META, [])
+    return "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
+
+
 class _Group(click.Group):
     """Turn the errors a user can cause into a message and exit code 1, never a traceback."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        argv = list(args)
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta[ARGV_META] = argv
+        return ctx
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            if _wants_json(ctx):
+                click.echo(json.dumps({"ok": False, "error": exc.format_message(),
+                                       "exit_code": exc.exit_code}))
+            raise
         except NpdeepError as exc:
             raise _fail(ctx, str(exc)) from None
         except BrokenPipeError:  # `npdeep predict ... | head`: the reader left; stop quietly

@@ -74,6 +74,21 @@ def fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+# ---------------------------------------------------------------------------- options
+class FiniteFloatRange(click.FloatRange):
+    """:class:`click.FloatRange` that also refuses ``nan`` and ``inf`` (a usage error)."""
+
+    def convert(self, value, param, ctx):
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
+
+
+#: A seed every random draw accepts (scikit-learn's splits need it below 2**32).
+SEED = click.IntRange(0, 2**32 - 1)
+
+
 # ------------------------------------------------------------------------------ paths
 def check_output_path(path: str | os.PathLike, option: str = "--output") -> Path:
     """Check before any work that ``path`` can be written; raise ConfigurationError if not."""
@@ -96,6 +111,28 @@ def check_output_path(path: str | os.PathLike, option: str = "--output") -> Path
             "choose another path"
         )
     return p
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+
+def check_not_input(out: Path, option: str, inputs: dict[str, Any]) -> None:
+    """Refuse an output path that names one of the command's inputs (it would be destroyed).
+
+    ``inputs`` maps a description (``"the model MODEL"``) to a path given by the user, or None;
+    inputs that are not existing files (a built-in data set's name) are skipped.
+    """
+    for what, given in inputs.items():
+        if given is None or not Path(given).is_file():
+            continue
+        if _same_file(Path(out), Path(given)):
+            raise ConfigurationError(
+                f"{option}: {str(out)!r} is {what}; writing it would destroy it, choose "
+                "another path"
+            )
 
 
 def atomic_write_text(path: Path, write: Callable[[TextIO], Any]) -> Any:
@@ -251,4 +288,46 @@ def load_model(path: str | os.PathLike) -> Model:
                 "by `npdeep train` here (data goes in the DATA argument)"
             ) from None
         raise
-    return Model(net=load_network(p), header=header, path=p)
+    m = Model(net=load_network(p), header=header, path=p)
+    try:
+        _check_header(m)
+    except (ModelFileError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{p}: invalid model header: {exc}") from None
+    return m
+
+
+def _check_header(m: Model) -> None:
+    """Check what the commands read from a (possibly hand-edited) header against the network."""
+    from ..data import FeatureEncoder, Standardizer
+
+    h, n_x, n_L = m.header, m.net.n_x, m.net.units[-1]
+    if h.get("task") not in (None, "classification", "regression"):
+        raise ModelFileError(f"'task' must be 'classification' or 'regression', got "
+                             f"{h['task']!r:.100}")
+    classes = h.get("classes")
+    if m.task == "classification" and classes is not None:
+        k = 2 if n_L == 1 else n_L
+        if not isinstance(classes, list) or len(classes) != k or not all(
+                isinstance(c, (str, int, float)) for c in classes):
+            raise ModelFileError(f"'classes' must list {k} labels for {n_L} output unit(s), got "
+                                 f"{classes!r:.100}")
+    for key, n in (("scaling", n_x), ("target_scaling", n_L)):
+        if h.get(key):
+            scaler = Standardizer.from_config(h[key])
+            if len(scaler.mean_) != n:
+                raise ModelFileError(f"{key!r} holds {len(scaler.mean_)} values, the network "
+                                     f"needs {n}")
+    data = h.get("data")
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise ModelFileError(f"'data' must be a JSON object, got {data!r:.100}")
+    names = data.get("feature_names")
+    if names is not None and (not isinstance(names, list) or len(names) != n_x
+                              or not all(isinstance(n, str) for n in names)):
+        raise ModelFileError(f"'data.feature_names' must list {n_x} names, got {names!r:.100}")
+    if data.get("encoder") is not None:
+        encoder = FeatureEncoder.from_config(data["encoder"])
+        if encoder.n_features != n_x:
+            raise ModelFileError(f"the stored feature encoding makes {encoder.n_features} "
+                                 f"features, the network takes {n_x}")

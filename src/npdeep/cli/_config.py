@@ -26,6 +26,33 @@ def _nearest(key: str, valid: list[str]) -> str:
     return f"; did you mean {near[0]!r}?" if near else ""
 
 
+def _kind_of(param: click.Parameter) -> tuple[tuple[type, ...], str] | None:
+    """The TOML value types an option accepts and their description; None: any (custom type)."""
+    t = param.type
+    if getattr(param, "is_flag", False) or isinstance(t, click.types.BoolParamType):
+        return (bool,), "true or false"
+    if isinstance(t, click.types.IntParamType):
+        return (int,), "an integer"
+    if isinstance(t, click.types.FloatParamType):
+        return (int, float), "a number"
+    if isinstance(t, (click.Choice, click.Path)):
+        return (str,), "a string"
+    if isinstance(t, click.types.StringParamType):  # --target: a name or a column index
+        return (str, int), "a string or an integer"
+    return None
+
+
+def _check_type(value: Any, param: click.Parameter) -> str | None:
+    """Why a TOML ``value`` cannot set ``param`` (TOML is typed: no silent coercion), or None."""
+    kind = _kind_of(param)
+    if kind is None:
+        return None
+    types, described = kind
+    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        return f"must be {described}, got {value!r} ({type(value).__name__})"
+    return None
+
+
 def read_config(path: str | Path, ctx: click.Context, keys: list[str]) -> dict[str, Any]:
     """Read ``path`` and return ``{parameter name: converted value}``.
 
@@ -73,6 +100,9 @@ def read_config(path: str | Path, ctx: click.Context, keys: list[str]) -> dict[s
             raise click.BadParameter(f"{str(p)!r}: key {key!r} must be a value, not a table",
                                      param_hint="--config")
         param = params[name]
+        problem = _check_type(value, param)
+        if problem:
+            raise click.BadParameter(f"{str(p)!r}: key {key!r} {problem}", param_hint="--config")
         try:
             if isinstance(value, list) and not param.multiple:
                 value = ",".join(str(v) for v in value)

@@ -12,7 +12,7 @@ import click
 import numpy as np
 
 from .. import activations, losses
-from ._common import emit, json_option, load_model
+from ._common import SEED, FiniteFloatRange, emit, json_option, load_model
 from .train import UnitsType, _choice
 
 
@@ -42,6 +42,10 @@ def _real_targets(m, y: np.ndarray) -> np.ndarray:
     return y2.T
 
 
+#: Options that describe the network built when no MODEL is given.
+NETWORK_OPTIONS = ("inputs", "units", "outputs", "activation", "output_activation", "loss", "l2")
+
+
 @click.command()
 @click.argument("model", required=False)
 @click.option("--data", help="With MODEL: check on the first --samples rows of this data.")
@@ -51,18 +55,18 @@ def _real_targets(m, y: np.ndarray) -> np.ndarray:
               help="Hidden layer widths of the network built from options.")
 @click.option("--outputs", type=click.IntRange(1), default=3, show_default=True,
               help="n_L of the network built from options.")
-@click.option("--activation", type=_choice(activations.NAMES),
+@click.option("--activation", type=_choice(activations.HIDDEN_NAMES),
               default="tanh", show_default=True,
               help="Hidden activation (perturbations across relu's kink at 0 are skipped).")
 @click.option("--output-activation", type=_choice(activations.NAMES),
               help="Output activation [default: softmax for several outputs, sigmoid for one].")
 @click.option("--loss", type=_choice(losses.NAMES), help="Loss [default: canonical pair].")
-@click.option("--l2", type=click.FloatRange(0), default=0.0, show_default=True)
+@click.option("--l2", type=FiniteFloatRange(0), default=0.0, show_default=True)
 @click.option("--samples", type=click.IntRange(1), default=8, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--tolerance", type=click.FloatRange(0, min_open=True), default=1e-6,
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--tolerance", type=FiniteFloatRange(0, min_open=True), default=1e-6,
               show_default=True, help="Largest relative error that passes.")
-@click.option("--epsilon", type=click.FloatRange(0, min_open=True), default=1e-3,
+@click.option("--epsilon", type=FiniteFloatRange(0, min_open=True), default=1e-3,
               show_default=True, help="Perturbation of each parameter entry.")
 @click.option("--max-checks", type=click.IntRange(1), default=200, show_default=True,
               help="Entries perturbed per parameter.")
@@ -76,6 +80,11 @@ def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activ
 
     rng = np.random.default_rng(seed)
     if model is not None:
+        built = [f"--{name.replace('_', '-')}" for name in NETWORK_OPTIONS
+                 if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+        if built:
+            raise click.UsageError(f"{', '.join(built)}: only for a network built from options; "
+                                   "with MODEL the saved network is checked as it is")
         m = load_model(model)
         net = m.net
         source = str(m.path)

@@ -61,7 +61,7 @@ def inspect(model, as_json):
     m = load_model(model)
     h = m.header
     arch = h["architecture"]
-    figures = history_figures(h.get("history"))
+    figures = history_figures(m.net.history.to_dict() if m.net.history else None)
     n_params = sum(m.net.units[l] * (m.net.units[l - 1] + 1) for l in range(1, m.net.L + 1))
     result = {
         "model": str(m.path), "file_bytes": m.path.stat().st_size,

@@ -13,7 +13,14 @@ from pathlib import Path
 import click
 
 from ..errors import ConfigurationError, ModelFileError
-from ._common import atomic_write_bytes, check_output_path, emit, json_option, load_model
+from ._common import (
+    atomic_write_bytes,
+    check_not_input,
+    check_output_path,
+    emit,
+    json_option,
+    load_model,
+)
 
 MISSING = ("drawing curves needs matplotlib, which is not installed; install it with "
            "pip install 'npdeep[plot]' (or pip install matplotlib)")
@@ -27,12 +34,32 @@ def check_matplotlib() -> None:
         raise ConfigurationError(MISSING) from None
 
 
+#: The file types the curves can be drawn to, by file suffix (none: PNG).
+FORMATS = ("png", "pdf", "svg")
+
+
+def plot_format(path: str | Path, option: str = "--output") -> str:
+    """The drawing format named by ``path``'s suffix; ConfigurationError for any other."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if not suffix:
+        return "png"
+    if suffix not in FORMATS:
+        raise ConfigurationError(
+            f"{option}: cannot draw to a .{suffix} file ({str(path)!r}); use a name ending in "
+            + ", ".join(f".{f}" for f in FORMATS)
+        )
+    return suffix
+
+
 def render_curves(history: dict, path: str | Path, title: str = "") -> list[str]:
-    """Draw the curves of ``history`` (``History.to_dict()``) to the PNG ``path``, atomically.
+    """Draw the curves of ``history`` (``History.to_dict()``) to ``path``, atomically.
+
+    The format follows the suffix (see :data:`FORMATS`; PNG without one).
 
     Returns the names of the curves drawn.
     """
     check_matplotlib()
+    form = plot_format(path)
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -70,7 +97,7 @@ def render_curves(history: dict, path: str | Path, title: str = "") -> list[str]
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format=form)
     atomic_write_bytes(Path(path), lambda fh: fh.write(buf.getvalue()))
     return drawn
 
@@ -78,7 +105,7 @@ def render_curves(history: dict, path: str | Path, title: str = "") -> list[str]
 @click.command()
 @click.argument("model")
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="PNG file to write [default: MODEL's name with -curves.png].")
+              help="File to write, .png, .pdf or .svg [default: MODEL's name with -curves.png].")
 @json_option
 def plot(model, output, as_json):
     """Draw MODEL's training curves: cost, metric and learning rate per epoch."""
@@ -86,7 +113,9 @@ def plot(model, output, as_json):
     m = load_model(model)
     out = Path(output) if output else m.path.with_name(m.path.stem + "-curves.png")
     check_output_path(out, "--output")
-    history = m.header.get("history") or {}
+    check_not_input(out, "--output", {"the model file MODEL": model})
+    plot_format(out)
+    history = m.net.history.to_dict() if m.net.history else {}
     drawn = render_curves(history, out, title=m.path.name)
     emit(as_json, {"output": str(out), "curves": drawn, "epochs": len(history.get("epoch", []))},
          f"drew {', '.join(drawn)} over {len(history.get('epoch', []))} epochs to {out}")

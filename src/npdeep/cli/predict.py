@@ -16,7 +16,15 @@ from collections.abc import Iterator
 import click
 import numpy as np
 
-from ._common import Model, atomic_write_text, check_output_path, emit, json_option, load_model
+from ._common import (
+    Model,
+    atomic_write_text,
+    check_not_input,
+    check_output_path,
+    emit,
+    json_option,
+    load_model,
+)
 
 DEFAULT_CHUNK_ROWS = 10_000
 
@@ -90,6 +98,7 @@ def predict(model, data, output, chunk_rows, as_json):
         write_predictions(m, data, sys.stdout, chunk_rows)
         return
     out = check_output_path(output, "--output")
+    check_not_input(out, "--output", {"the model file MODEL": model, "the data file DATA": data})
     summary = atomic_write_text(out, lambda fh: write_predictions(m, data, fh, chunk_rows))
     emit(as_json, {"model": str(m.path), "output": str(out), "columns": columns(m), **summary},
          f"wrote {summary['rows']} predictions to {out}")

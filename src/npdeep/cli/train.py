@@ -20,10 +20,18 @@ import numpy as np
 
 from .. import activations, defaults, losses, optimizers, schedules
 from ..callbacks import Callback
-from ..errors import DataError
-from ._common import check_output_path, emit, fmt, json_option
+from ..errors import ConfigurationError, DataError
+from ._common import (
+    SEED,
+    FiniteFloatRange,
+    check_not_input,
+    check_output_path,
+    emit,
+    fmt,
+    json_option,
+)
 from ._config import read_config
-from .plot import check_matplotlib, render_curves
+from .plot import check_matplotlib, plot_format, render_curves
 from .progress import LiveProgress, on_terminal
 
 DEFAULT_MODEL_PATH = "npdeep-model.npz"
@@ -77,12 +85,15 @@ class DropoutType(click.ParamType):
     name = "dropout"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, (float, int, list)):
-            return value
+        items = value if isinstance(value, list) else str(value).split(",")
         try:
-            rates = [float(t) for t in str(value).split(",")]
-        except ValueError:
+            rates = [float(t) for t in items]
+        except (TypeError, ValueError):
             self.fail(f"expected a number in [0, 1) or a list like 0.2,0.1, got {value!r}",
+                      param, ctx)
+        bad = [r for r in rates if not 0.0 <= r < 1.0]  # False for nan too
+        if bad:
+            self.fail(f"drop probabilities must be in [0, 1), got {bad[0]:g} in {value!r}",
                       param, ctx)
         return rates[0] if len(rates) == 1 else rates
 
@@ -142,7 +153,7 @@ class BestWeights(Callback):
 @click.option("--units", type=UnitsType(),
               help="Hidden layer widths n_1..n_{L-1}, comma-separated ('none': no hidden layer)."
               + _d("units"))
-@click.option("--activation", type=_choice(activations.NAMES),
+@click.option("--activation", type=_choice(activations.HIDDEN_NAMES),
               help="Hidden activation." + _d("activation"))
 @click.option("--output-activation", type=_choice(activations.NAMES),
               help="Output activation [default: softmax (several classes), sigmoid (two), "
@@ -154,12 +165,12 @@ class BestWeights(Callback):
 @click.option("--optimizer", type=_choice(optimizers.NAMES), help="Update rule." + _d("optimizer"))
 @click.option("--schedule", type=_choice(schedules.NAMES),
               help="Learning-rate schedule over the epochs." + _d("schedule"))
-@click.option("--learning-rate", type=click.FloatRange(0, min_open=True),
+@click.option("--learning-rate", type=FiniteFloatRange(0, min_open=True),
               help="Learning rate alpha." + _d("learning_rate"))
 @click.option("--epochs", type=click.IntRange(1), help="Passes over the data." + _d("epochs"))
 @click.option("--batch-size", type=click.IntRange(0),
               help="Mini-batch size (0: full batch, as the article)." + _d("batch_size"))
-@click.option("--l2", type=click.FloatRange(0), help="L2 penalty lambda." + _d("l2"))
+@click.option("--l2", type=FiniteFloatRange(0), help="L2 penalty lambda." + _d("l2"))
 @click.option("--dropout", type=DropoutType(),
               help="Drop probability of the hidden layers (one, or one per layer)." + _d("dropout"))
 @click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True),
@@ -171,11 +182,12 @@ class BestWeights(Callback):
               "--validation-fraction is given)." + _d("early_stopping"))
 @click.option("--patience", type=click.IntRange(0),
               help="Epochs without improvement before early stopping." + _d("patience"))
-@click.option("--seed", type=int, help="Seed of every random draw (split, weights, batches)."
+@click.option("--seed", type=SEED, help="Seed of every random draw (split, weights, batches)."
               " [default: 0]")
 @click.option("--dtype", type=_choice(["float32", "float64"]), help="Precision." + _d("dtype"))
 @click.option("-o", "--output", type=click.Path(), help="Where to save the model." + _d("output"))
-@click.option("--plot", type=click.Path(), help="Also draw the training curves to this PNG.")
+@click.option("--plot", type=click.Path(),
+              help="Also draw the training curves to this file (.png, .pdf or .svg).")
 @click.option("-q", "--quiet", is_flag=True, default=None, help="No progress output.")
 @json_option
 @click.pass_context
@@ -193,8 +205,18 @@ def train(ctx: click.Context, config_path, as_json, **given):
     o["seed"] = 0 if o["seed"] is None else o["seed"]
     o["data"] = o["data"] or DEFAULT_DATA
     output = check_output_path(o["output"], "--output")
+    inputs = {"the data file DATA": o["data"], "the config file --config": config_path}
+    check_not_input(output, "--output", inputs)
     plot_path = check_output_path(o["plot"], "--plot") if o["plot"] else None
     if plot_path is not None:
+        check_not_input(plot_path, "--plot", inputs)
+        if plot_path.resolve() == output.resolve():
+            raise ConfigurationError(
+                f"--plot: {str(plot_path)!r} is also the model's --output; the drawing would "
+                "replace the model, choose another path"
+            )
+    if plot_path is not None:
+        plot_format(plot_path, "--plot")
         check_matplotlib()
     if o["early_stopping"] and not o["validation_fraction"]:
         o["validation_fraction"] = EARLY_STOPPING_VALIDATION

@@ -211,7 +211,8 @@ def load_features(
         and their count must match (a CSV's columns are picked by these names when present).
     encoder_config : dict or FeatureEncoder, optional
         The encoding stored with the model; CSV columns are picked by name (a target column
-        or other extra columns are ignored) or by position when the names differ.
+        or other extra columns are ignored), or by position when none of the names occur; a
+        file holding only some of them is refused.
     mnist_dir : str or Path, optional
 
     Returns

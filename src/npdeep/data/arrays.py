@@ -117,7 +117,7 @@ def load_arrays(
         if y is None and require_target:
             raise DataError(
                 f"{path}: a .npy file holds X only; give the target as another .npy file "
-                "(target=PATH) or save both with numpy.savez(path, X=X, y=y)"
+                "(target=PATH, --target PATH) or save both with numpy.savez(path, X=X, y=y)"
             )
     else:
         y_key = "y" if target is None else str(target)

@@ -116,13 +116,27 @@ def _resolve_target(target: str | int | None, header: list[str], path: Path) -> 
 
 
 def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | None, path: Path) -> Plan:
-    """Match a stored encoding to a file's columns: by name, or by position when names differ."""
+    """Match a stored encoding to a file's columns.
+
+    By name when the file holds every feature the model was trained on (in any order, extra
+    columns ignored). By position only when *none* of the names occur (a file with generic
+    or no meaningful names) and the count fits. A file that holds some of the names but not
+    all is refused: matching it by position would silently feed one column as another.
+    """
     if all(name in header for name in encoder.input_names):
         return [(header.index(c.name), c) for c in encoder.columns]
+    missing = [n for n in encoder.input_names if n not in header]
+    shown = ", ".join(repr(m) for m in missing[:20]) + (", ..." if len(missing) > 20 else "")
     candidates = [j for j in range(len(header)) if j != skip]
+    if len(missing) < len(encoder.input_names):
+        has = ", ".join(repr(h) for h in header[:20]) + (", ..." if len(header) > 20 else "")
+        raise DataError(
+            f"{path}: lacks {len(missing)} of the feature columns the model was trained on: "
+            f"{shown} (the file has {has}); matching the rest by position could feed one "
+            "column as another, so name the columns as in training"
+        )
     if not encoder.has_categorical and len(candidates) == encoder.n_features:
         return list(zip(candidates, encoder.columns, strict=True))
-    missing = [n for n in encoder.input_names if n not in header]
     hint = (
         " (does the file still hold the target column?)"
         if len(candidates) > encoder.n_features
@@ -130,8 +144,7 @@ def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | None, path
     )
     raise DataError(
         f"{path}: has {len(candidates)} feature columns but the model expects "
-        f"{encoder.n_features} features{hint}; columns missing by name: "
-        f"{', '.join(repr(m) for m in missing[:20])}"
+        f"{encoder.n_features} features{hint}; columns missing by name: {shown}"
     )
 
 
@@ -288,7 +301,8 @@ def iter_csv_chunks(
         Rows per chunk, >= 1.
     encoder : FeatureEncoder, optional
         The model's stored encoding: columns are picked by name (other columns, such as the
-        target, are ignored) or by position when the names differ.
+        target, are ignored) or by position when none of the names occur; a file holding
+        only some of the names is refused.
     n_features : int, optional
         Without an encoder, every column is a numeric feature and their count must equal this.
 

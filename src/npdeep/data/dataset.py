@@ -176,7 +176,8 @@ def prepare_target(
             raise DataError(
                 f"target {target_name!r} holds non-integer numbers "
                 f"(e.g. {y[~(y == np.round(y))][0].item()!r}); "
-                "classification needs class labels: use task='regression' or integer/text labels"
+                "classification needs class labels: use task='regression' (--task regression) "
+                "or integer/text labels"
             )
         y = y.astype(np.int64)
     classes = np.unique(y)
