@@ -355,6 +355,16 @@ def test_mnist_t10k_by_name(tmp_path, capsys):
     assert result["data"]["n_samples"] == 10000 and result["test"]["accuracy"] > 0.8
 
 
+def test_mnist_dir_from_the_environment_is_not_second_guessed(tmp_path, monkeypatch):
+    """A wrong $NPDEEP_MNIST_DIR is an error naming it, not a silent fallback elsewhere."""
+    from npdeep.data import find_mnist_dir
+    from npdeep.errors import DataError
+
+    monkeypatch.setenv("NPDEEP_MNIST_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(DataError, match="nowhere"):
+        find_mnist_dir()
+
+
 def test_live_progress_bar_shows_epoch_batch_cost_and_validation(tmp_path):
     import io
 

@@ -25,6 +25,7 @@ def files(tmp_path_factory):
         ",".join([*(f"{v:g}" for v in row[:3]), str(t)]) for row, t in zip(X, y, strict=True)]
     (d / "iris3.csv").write_text("\n".join(three) + "\n")
     (d / "empty.csv").write_text("")
+    (d / "model.json").write_text('{"units": [4, 3]}\n')
     (d / "ragged.csv").write_text("a,b,c\n1,2,0\n3,4,1\n5,6\n7,8,1\n")
     (d / "cell.csv").write_text("a,b,c\n1,2,0\n3,4,1\n5,oops,0\n7,8,1\n")
     (d / "single.csv").write_text("a,b,c\n1,2,0\n3,4,0\n5,6,0\n7,8,0\n")
@@ -72,6 +73,8 @@ CASES = {
                             r"iris\.csv: looks like a data file \(CSV\), not a model"),
     "data given as model to predict": (["predict", "{d}/iris.csv", "{d}/iris.csv",
                                         "-o", "{out}/p.csv"], 1, r"not a model"),
+    "text file given as model": (["inspect", "{d}/model.json"], 1,
+                                 r"model\.json: is a text file, not a model"),
     "feature mismatch at evaluate": (["evaluate", "{d}/iris.npz", "{d}/iris3.csv"], 1,
                                      r"lacks 1 of the feature columns the model was trained "
                                      r"on: 'petal_width'"),

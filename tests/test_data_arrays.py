@@ -49,6 +49,11 @@ def test_npz_target_array_by_name(tmp_path, rng):
     assert load(path, target="labels").target_name == "labels"
     with pytest.raises(DataError, match="has X but no array 'y' for the target"):
         load(path)
+    with pytest.raises(DataError, match="the target cannot be array 'X', which holds the features"):
+        load(path, target="X")
+    np.save(tmp_path / "x.npy", np.zeros((6, 2)))
+    with pytest.raises(DataError, match="the target file is the features file itself"):
+        load(tmp_path / "x.npy", target=tmp_path / "x.npy")
 
 
 def test_npz_without_X_lists_members(tmp_path):

@@ -352,7 +352,17 @@ def test_missing_and_extra_members(tmp_path: Path):
     W = _npy_bytes(np.zeros((2, 2)))
     manifest = {"W1": _entry(W, "<f8", [2, 2]), "b1": _entry(W, "<f8", [2, 2])}
     path = _craft(tmp_path / "m.npdeep", _base_header(manifest), {"W1.npy": W, "run.py": b"x"})
-    with pytest.raises(ModelFileError, match=r"missing \['b1.npy'\], unexpected \['run.py'\]"):
+    with pytest.raises(ModelFileError, match=r"missing \['b1.npy'\]; unexpected \['run.py'\]"):
+        load_model_file(path)
+
+
+def test_repeated_members(tmp_path: Path):
+    W = _npy_bytes(np.zeros((2, 2)))
+    path = _craft(tmp_path / "m.npdeep", _base_header({"W1": _entry(W, "<f8", [2, 2])}),
+                  {"W1.npy": W})
+    with zipfile.ZipFile(path, "a") as archive, pytest.warns(UserWarning, match="Duplicate"):
+        archive.writestr("W1.npy", W)  # a second member of the same name
+    with pytest.raises(ModelFileError, match=r"the manifest \(repeated \['W1.npy'\]\)"):
         load_model_file(path)
 
 

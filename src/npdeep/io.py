@@ -549,10 +549,12 @@ def _load(
     wanted = sorted([HEADER_MEMBER] + [f"{name}.npy" for name in manifest])
     if sorted(names) != wanted:
         missing = sorted(set(wanted) - set(names))
-        extra = sorted(set(names) - set(wanted)) or "duplicated members"
+        extra = sorted(set(names) - set(wanted))
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        problems = [f"{label} {found}" for label, found in
+                    (("missing", missing), ("unexpected", extra), ("repeated", repeated)) if found]
         raise ModelFileError(
-            f"{where}: archive members do not match the manifest (missing {missing}, "
-            f"unexpected {extra})"
+            f"{where}: archive members do not match the manifest ({'; '.join(problems)})"
         )
     if expected_shapes is not None:
         _check_expected(manifest, expected_shapes, where)

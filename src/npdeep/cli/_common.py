@@ -175,6 +175,8 @@ def _data_kind(path: Path) -> str | None:
         kind = sniff(path)
     except DataError:
         return None
+    if kind == "csv" and path.suffix.lower() not in (".csv", ".tsv", ".txt", ".gz"):
+        return "text"  # model.json, notes.md: text, but nothing says it is a data table
     return {"csv": "CSV", "npy": "NumPy .npy", "npz": "NumPy .npz", "idx": "IDX"}.get(kind)
 
 
@@ -282,6 +284,10 @@ def load_model(path: str | os.PathLike) -> Model:
         header, _ = read_header(p)
     except ModelFileError:
         kind = _data_kind(p)
+        if kind == "text":
+            raise ModelFileError(
+                f"{p}: is a text file, not a model; give a model file saved by `npdeep train`"
+            ) from None
         if kind is not None:
             raise ModelFileError(
                 f"{p}: looks like a data file ({kind}), not a model; give a model file saved "

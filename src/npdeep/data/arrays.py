@@ -111,6 +111,9 @@ def load_arrays(
     """
     path = Path(path)
     if path.suffix.lower() == ".npy":
+        if target is not None and Path(target).resolve() == path.resolve():
+            raise DataError(f"{path}: the target file is the features file itself; give the "
+                            "target as another .npy file")
         X = read_npy(path)
         y = read_npy(Path(target)) if target is not None else None
         y_label = "y" if target is None else Path(target).name
@@ -121,6 +124,9 @@ def load_arrays(
             )
     else:
         y_key = "y" if target is None else str(target)
+        if y_key == "X":
+            raise DataError(f"{path}: the target cannot be array 'X', which holds the features; "
+                            "name the array that holds the target")
         X, y = read_npz(path, y_key=y_key)
         y_label = y_key
         if y is None and require_target:

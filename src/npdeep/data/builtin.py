@@ -28,12 +28,14 @@ def _sklearn_loader(name: str) -> Callable:
 
 
 def mnist_candidates() -> list[Path]:
-    """Folders searched for ``mnist-t10k`` when no folder is given, in order."""
+    """Folders searched for ``mnist-t10k`` when no folder is given, in order.
+
+    Only ``$NPDEEP_MNIST_DIR`` when it is set: a wrong value is an error, not a fallback.
+    """
     repo_root = Path(__file__).resolve().parents[3]
-    found = [Path.cwd() / MNIST_RELATIVE, repo_root / MNIST_RELATIVE]
-    if os.environ.get(MNIST_ENV):
-        found.insert(0, Path(os.environ[MNIST_ENV]))
-    return found
+    if os.environ.get(MNIST_ENV):  # chosen by the user: no silent fallback elsewhere
+        return [Path(os.environ[MNIST_ENV])]
+    return [Path.cwd() / MNIST_RELATIVE, repo_root / MNIST_RELATIVE]
 
 
 def find_mnist_dir(mnist_dir: str | Path | None = None) -> Path:
