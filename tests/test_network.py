@@ -228,3 +228,14 @@ def test_pickle_and_deepcopy_keep_parameters_linked_to_the_flat_buffer(rng):
         np.testing.assert_array_equal(clone.parameters["W1"], clone.layers[0][0])
         assert not np.array_equal(clone.parameters["W1"], net.parameters["W1"])
         assert np.shares_memory(clone.parameters["W1"], clone.parameters.flat)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"seed": "a"}, r"seed must be None, a numpy Generator or an integer >= 0, got 'a'"),
+    ({"seed": 1.5}, r"got 1.5"),
+    ({"l2": "a"}, r"l2 must be a finite number >= 0, got 'a'"),
+    ({"dtype": 3}, r"dtype must be 'float32' or 'float64', got 3"),
+])
+def test_constructor_refuses_bad_options_by_name(kwargs, match):
+    with pytest.raises(ConfigurationError, match=match):
+        npdeep.Network([3, 1], **kwargs)

@@ -145,3 +145,20 @@ def test_unknown_name_lists_valid_ones():
                              "rmsprop, adam, adamw"):
         optimizers.get("adagrad")
     assert isinstance(optimizers.get("gd"), optimizers.SGD)
+
+
+def test_an_optimizer_object_continues_on_its_network_and_restarts_on_another(rng):
+    X = rng.normal(size=(4, 40))
+    Y = (X[0] > 0).astype(float)
+    opt = optimizers.Adam()
+    a = npdeep.Network([4, 3, 1], seed=0)
+    a.fit(X, Y, epochs=3, learning_rate=0.01, optimizer=opt, diagnose=False)
+    assert opt.t == 3
+    a.fit(X, Y, epochs=2, learning_rate=0.01, optimizer=opt, diagnose=False)
+    assert opt.t == 5, "the same network trained again continues (Keras, PyTorch)"
+    b = npdeep.Network([4, 3, 1], seed=0)
+    b.fit(X, Y, epochs=3, learning_rate=0.01, optimizer=opt, diagnose=False)
+    c = npdeep.Network([4, 3, 1], seed=0)
+    c.fit(X, Y, epochs=3, learning_rate=0.01, optimizer="adam", diagnose=False)
+    assert opt.t == 3
+    np.testing.assert_array_equal(b.parameters.flat, c.parameters.flat)

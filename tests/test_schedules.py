@@ -61,3 +61,31 @@ def test_plateau_monitors_val_cost_or_falls_back_to_cost():
 def test_bad_schedules(spec, match):
     with pytest.raises(npdeep.ConfigurationError, match=match):
         schedules.get(spec)
+
+
+def test_plateau_starts_afresh_at_every_fit(rng):
+    """Reductions from one fit do not carry into the next (nor into another network)."""
+    X = rng.normal(size=(4, 60))
+    Y = (X[0] > 0).astype(float)
+    # mode="max" on a falling cost: no epoch improves, so every one reduces the rate
+    s = schedules.ReduceOnPlateau(monitor="cost", mode="max", patience=0, factor=0.1)
+    first = npdeep.Network([4, 3, 1], seed=0).fit(X, Y, epochs=6, learning_rate=5.0, schedule=s,
+                                                 diagnose=False)
+    assert min(first.learning_rate) < 5.0, "the plateau must have reduced the rate"
+    second = npdeep.Network([4, 3, 1], seed=0).fit(X, Y, epochs=6, learning_rate=5.0,
+                                                  schedule=s, diagnose=False)
+    assert second.learning_rate == first.learning_rate
+
+
+def test_plateau_refuses_an_unlogged_monitor_and_maximises_accuracy(rng):
+    X = rng.normal(size=(4, 60))
+    Y = (X[0] > 0).astype(float)
+    net = npdeep.Network([4, 3, 1], seed=0)
+    with pytest.raises(npdeep.errors.ConfigurationError,
+                       match=r"monitor 'val_loss' is not logged; logged names: \['cost', "):
+        net.fit(X, Y, epochs=2, schedule={"name": "plateau", "monitor": "val_loss"},
+                diagnose=False)
+    s = schedules.ReduceOnPlateau(monitor="accuracy", patience=0, factor=0.5, min_delta=0.0)
+    for epoch, accuracy in enumerate([0.5, 0.6, 0.7, 0.7]):
+        s.update(epoch, {"cost": 1.0, "accuracy": accuracy})
+    assert s.scale == 0.5 and s.best == 0.7  # rising accuracy is progress; the tie is not

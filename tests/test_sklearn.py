@@ -339,3 +339,39 @@ def test_core_callbacks_pass_through_and_multilabel_class_weight_is_refused(iris
     Y = np.column_stack([y == 0, y == 1]).astype(int)
     with pytest.raises(ConfigurationError, match="not supported for multi-label"):
         DeepClassifier(class_weight="balanced").fit(X, Y)
+
+
+def test_refit_with_a_plateau_schedule_is_reproducible_and_leaves_the_parameter_alone(iris):
+    from npdeep.schedules import ReduceOnPlateau
+
+    X, y = iris
+    schedule = ReduceOnPlateau(monitor="cost", mode="max", patience=0, factor=0.5)  # reduces
+    clf = DeepClassifier((8,), max_iter=8, learning_rate=0.05, schedule=schedule,
+                         random_state=0)
+    first = clf.fit(X, y).predict_proba(X)
+    assert clf.schedule_.scale < 1.0 and schedule.scale == 1.0
+    np.testing.assert_array_equal(clf.fit(X, y).predict_proba(X), first)
+    np.testing.assert_array_equal(clone(clf).fit(X, y).predict_proba(X), first)
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"hidden_layer_sizes": (4,)}, r"cannot change the architecture: the fitted network has "
+                                   r"units \[4, 8, 3\]"),
+    ({"activation": "tanh"}, r"cannot change activation='tanh' \(fitted: \['relu'\]\)"),
+    ({"dropout": 0.5}, r"cannot change dropout=0.5 \(fitted: \[0.0\]\)"),
+    ({"optimizer": "sgd"}, r"cannot change optimizer='sgd' \(fitted: Adam"),
+])
+def test_warm_and_partial_fits_refuse_what_the_fitted_network_cannot_follow(iris, change, match):
+    X, y = iris
+    for method in ("warm fit", "partial_fit"):
+        clf = DeepClassifier((8,), max_iter=2, random_state=0).fit(X, y)
+        clf.set_params(warm_start=True, **change)
+        with pytest.raises(ConfigurationError, match=match):
+            clf.fit(X, y) if method == "warm fit" else clf.partial_fit(X, y)
+
+
+def test_a_warm_fit_applies_a_new_l2(iris):
+    X, y = iris
+    clf = DeepClassifier((8,), max_iter=2, random_state=0).fit(X, y)
+    clf.set_params(warm_start=True, l2=0.5).fit(X, y)
+    assert clf.network_.l2 == 0.5

@@ -243,3 +243,18 @@ def test_defaults_split_builds_early_stopping():
     assert set(net_kw) <= set(defaults.NETWORK_KEYS)
     assert isinstance(fit_kw["callbacks"][0], EarlyStopping)
     assert "early_stopping_patience" not in fit_kw
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"seed": "a"}, r"seed must be None, a numpy Generator or an integer >= 0, got 'a'"),
+    ({"seed": -1}, r"seed must be None, a numpy Generator or an integer >= 0, got -1"),
+    ({"validation_seed": 1.5}, r"validation_seed must be None or an integer >= 0, got 1.5"),
+    ({"shuffle": "no"}, r"shuffle must be True or False, got 'no'"),
+    ({"callbacks": [print]}, r"callbacks must be Callback objects \(npdeep.callbacks\), got "
+                             r"<built-in function print>"),
+])
+def test_fit_refuses_bad_options_by_name(kwargs, match):
+    X = np.random.default_rng(0).normal(size=(2, 8))
+    net = npdeep.Network([2, 1], seed=0)
+    with pytest.raises(npdeep.errors.ConfigurationError, match=match):
+        net.fit(X, (X[0] > 0).astype(float), epochs=1, **kwargs)

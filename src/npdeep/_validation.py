@@ -53,6 +53,16 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_seed(value, name: str = "seed", generator_ok: bool = False):
+    """Return a valid seed: None, an int >= 0 (or a Generator when allowed), else raise."""
+    if value is None or (generator_ok and isinstance(value, np.random.Generator)):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        extra = ", a numpy Generator" if generator_ok else ""
+        raise ConfigurationError(f"{name} must be None{extra} or an integer >= 0, got {value!r}")
+    return int(value)
+
+
 def check_positive_float(value, name: str) -> float:
     """Return ``value`` as float, or raise ConfigurationError unless it is finite and > 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \

@@ -19,7 +19,7 @@ import numpy as np
 from . import activations as _activations
 from . import initializers as _initializers
 from . import losses as _losses
-from ._validation import as_numeric_array, check_finite, check_fraction
+from ._validation import as_numeric_array, check_finite, check_fraction, check_seed
 from .engine import Workspace, backward, forward
 from .errors import ConfigurationError, DataError
 from .parameters import Layout, Parameters
@@ -135,16 +135,21 @@ class Network:
         self.activations = [None, *hidden, g_L]
         self.fused = g_L.name == self.loss.canonical
 
-        dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+        try:
+            dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+        except TypeError:
+            dtype_name = None
         if dtype_name not in _DTYPES:
             raise ConfigurationError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.dtype = np.dtype(_DTYPES[dtype_name])
         self.init = _initializers.check_name(
             init if init is not None else _initializers.default_for([g.name for g in hidden])
         )
-        self.l2 = float(l2)
-        if not np.isfinite(self.l2) or self.l2 < 0:
+        if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not np.isfinite(l2) \
+                or l2 < 0:
             raise ConfigurationError(f"l2 must be a finite number >= 0, got {l2!r}")
+        self.l2 = float(l2)
+        check_seed(seed, "seed", generator_ok=True)
         self.dropout = self._resolve_dropout(dropout, L)
         self.seed = seed if isinstance(seed, (int, np.integer)) or seed is None else None
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

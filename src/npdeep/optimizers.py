@@ -66,9 +66,13 @@ class Optimizer:
         self.t = 0
 
     def setup(self, layout: Layout) -> None:
-        """Allocate zeroed state buffers for ``layout`` (kept when the layout is unchanged)."""
-        if self.layout is not None and self.layout.size == layout.size \
-                and self.layout.dtype == layout.dtype:
+        """Allocate zeroed state buffers for ``layout``.
+
+        The state is kept only for the very layout it was built for: the same network trained
+        again continues (as a PyTorch or Keras optimizer does), while another network, even of
+        the same size, starts from zero.
+        """
+        if self.layout is layout:
             return
         self.layout = layout
         self.state = {n: layout.zeros() for n in self.state_names}

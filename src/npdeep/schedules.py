@@ -60,6 +60,9 @@ class Schedule:
     def set_state(self, state: dict) -> None:
         """Restore :meth:`get_state`'s dict."""
 
+    def reset(self) -> None:
+        """Forget what earlier training observed (a new ``fit`` starts from ``lr0``)."""
+
     def get_config(self) -> dict:
         return {"name": self.name}
 
@@ -140,37 +143,55 @@ class ReduceOnPlateau(Schedule):
     Parameters
     ----------
     monitor : str
-        A logged quantity to minimise (``'val_cost'`` falls back to ``'cost'`` when there is
-        no validation data).
+        A logged quantity (``'val_cost'`` falls back to ``'cost'`` without validation data,
+        as every ``val_`` name does). A name that is not logged raises ConfigurationError at
+        the first epoch's end.
     factor : float in (0, 1)
     patience : int >= 0
     min_delta : float >= 0
         Improvements smaller than this do not count.
     min_lr : float >= 0
+    mode : {'auto', 'min', 'max'}
+        Whether the monitored value should fall or rise; 'auto' maximises names ending in
+        ``accuracy`` or ``r2`` and minimises the others (as
+        :class:`~npdeep.callbacks.EarlyStopping` does).
+
+    Its state (the scale reached, the best value, the epochs waited) starts afresh at every
+    ``fit``; only resuming from a checkpoint restores it.
     """
 
     name = "plateau"
 
     def __init__(self, monitor: str = "val_cost", factor: float = 0.5, patience: int = 5,
-                 min_delta: float = 1e-4, min_lr: float = 0.0):
-        self.monitor = monitor
+                 min_delta: float = 1e-4, min_lr: float = 0.0, mode: str = "auto"):
+        from .monitors import _Monitor
+
         self.factor = check_fraction(factor, "factor", low_inclusive=False)
         self.patience = check_positive_int(patience, "patience", minimum=0)
         self.min_delta = _check_nonneg(min_delta, "min_delta")
         self.min_lr = _check_nonneg(min_lr, "min_lr")
+        self.monitor, self.mode = monitor, mode
+        self._tracker = _Monitor(monitor, mode, self.min_delta)
+        self.reset()
+
+    @property
+    def best(self) -> float:
+        return self._tracker.best
+
+    def reset(self) -> None:
         self.scale = 1.0
-        self.best = math.inf
         self.wait = 0
+        self._tracker.reset()
 
     def learning_rate(self, epoch, lr0):
         return max(lr0 * self.scale, self.min_lr)
 
     def update(self, epoch, logs):
-        value = logs.get(self.monitor, logs.get("cost") if self.monitor == "val_cost" else None)
+        value = self._tracker.value(logs)  # ConfigurationError naming the logged names
         if value is None or not math.isfinite(value):
             return
-        if value < self.best - self.min_delta:
-            self.best, self.wait = float(value), 0
+        if self._tracker.improved(value, epoch):
+            self.wait = 0
         else:
             self.wait += 1
             if self.wait > self.patience:
@@ -178,18 +199,21 @@ class ReduceOnPlateau(Schedule):
                 self.wait = 0
 
     def get_state(self):
-        return {"scale": self.scale, "best": self.best if math.isfinite(self.best) else None,
+        best = self._tracker.best
+        return {"scale": self.scale, "best": best if math.isfinite(best) else None,
                 "wait": self.wait}
 
     def set_state(self, state):
+        self.reset()
         self.scale = float(state.get("scale", 1.0))
-        best = state.get("best")
-        self.best = math.inf if best is None else float(best)
+        if state.get("best") is not None:
+            self._tracker.best = float(state["best"])
         self.wait = int(state.get("wait", 0))
 
     def get_config(self):
         return {"name": self.name, "monitor": self.monitor, "factor": self.factor,
-                "patience": self.patience, "min_delta": self.min_delta, "min_lr": self.min_lr}
+                "patience": self.patience, "min_delta": self.min_delta, "min_lr": self.min_lr,
+                "mode": self.mode}
 
 
 _REGISTRY: dict[str, type[Schedule]] = {

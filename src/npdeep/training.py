@@ -21,8 +21,8 @@ import numpy as np
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from ._mmap import PageReleaser, is_memmap
-from ._validation import check_positive_float, check_positive_int
-from .callbacks import CallbackList, History, ProgressBar, TerminateOnNaN
+from ._validation import check_positive_float, check_positive_int, check_seed
+from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
 from .engine import backward, forward
 from .errors import ConfigurationError
 from .splits import Metric, check_validation_data, class_sample_weight, validation_split
@@ -281,6 +281,7 @@ def fit(
     seed=None,
     diagnose: bool = True,
     _resume: dict | None = None,
+    _continue: bool = False,
 ) -> History:
     """Train ``net`` on ``X`` (n_x, m) and ``Y`` (n_L, m, or class labels (m,)).
 
@@ -315,6 +316,9 @@ def fit(
     diagnose : bool
         Run :func:`npdeep.diagnostics.diagnose` at the end (``history.diagnosis``).
 
+    A stateful schedule (``plateau``) starts afresh at every call. An Optimizer object keeps
+    its state when it trains the same network again, and starts from zero on another one.
+
     Returns
     -------
     History
@@ -329,8 +333,20 @@ def fit(
         clip_norm = check_positive_float(clip_norm, "clip_norm")
     if not isinstance(callbacks, (list, tuple, type(None))):
         raise ConfigurationError(f"callbacks must be a list of Callback, got {callbacks!r}")
+    for c in callbacks or ():
+        if not isinstance(c, Callback):
+            raise ConfigurationError(
+                f"callbacks must be Callback objects (npdeep.callbacks), got {c!r}; subclass "
+                "Callback and override the on_... methods you need"
+            )
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise ConfigurationError(f"shuffle must be True or False, got {shuffle!r}")
+    check_seed(seed, "seed", generator_ok=True)
+    check_seed(validation_seed, "validation_seed")
     opt = _optimizers.get(optimizer)
     sched = _schedules.get(schedule)
+    if _resume is None and not _continue:
+        sched.reset()  # a plateau schedule's reductions belong to the fit that made them
     if hasattr(sched, "set_epochs"):
         sched.set_epochs(epochs)
     X, Y, weights, val, train_idx = _prepare_data(

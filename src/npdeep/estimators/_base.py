@@ -21,6 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import optimizers as _optimizers
+from .. import schedules as _schedules
 from ..callbacks import Callback
 from ..errors import ConfigurationError, DataError
 from ..network import Network
@@ -225,6 +226,11 @@ class BaseDeepEstimator(BaseEstimator):
         if not isinstance(self.optimizer, (str, dict)):
             # an Optimizer instance given as a parameter is cloned, never shared between fits
             self.optimizer_ = _optimizers.get(self.optimizer.get_config())
+        # the schedule too: its state (plateau) follows this network's partial_fit calls and
+        # never reaches the parameter object, nor a clone of the estimator
+        spec = self.schedule
+        self.schedule_ = None if spec is None else _schedules.get(
+            spec if isinstance(spec, (str, dict)) else spec.get_config())
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -234,13 +240,40 @@ class BaseDeepEstimator(BaseEstimator):
         self._no_improvement_count = 0
 
     def _check_architecture(self, n_L: int) -> None:
+        """Before training the fitted network again: refuse parameters it cannot follow.
+
+        The units, hidden activations, dropout, dtype and optimizer belong to the fitted
+        network and its optimizer state; a change is a ConfigurationError naming it (it would
+        otherwise be ignored while get_params reports it). ``l2`` is applied, as
+        scikit-learn applies a new ``alpha`` on a warm start.
+        """
+        net = self.network_
         wanted = self._units(self.n_features_in_, n_L)
-        if wanted != self.network_.units:
+        if wanted != net.units:
             raise ConfigurationError(
                 f"warm_start/partial_fit cannot change the architecture: the fitted network has "
-                f"units {self.network_.units}, the parameters now ask for {wanted}; set "
+                f"units {net.units}, the parameters now ask for {wanted}; set "
                 "warm_start=False to train a new network"
             )
+        hidden, _ = net._resolve_hidden(self.activation, net.L)
+        changed = []
+        if [g.get_config() for g in hidden] != [g.get_config() for g in net.activations[1:-1]]:
+            changed.append(f"activation={self.activation!r} (fitted: "
+                           f"{[g.name for g in net.activations[1:-1]]})")
+        if net._resolve_dropout(self.dropout, net.L) != list(net.dropout):
+            changed.append(f"dropout={self.dropout!r} (fitted: {list(net.dropout)})")
+        if np.dtype(self._float()) != net.dtype:
+            changed.append(f"dtype={self.dtype!r} (fitted: {net.dtype.name!r})")
+        spec = self.optimizer if isinstance(self.optimizer, (str, dict)) else \
+            self.optimizer.get_config()
+        if _optimizers.get(spec).get_config() != self.optimizer_.get_config():
+            changed.append(f"optimizer={self.optimizer!r} (fitted: {self.optimizer_!r})")
+        if changed:
+            raise ConfigurationError(
+                f"warm_start/partial_fit cannot change {'; '.join(changed)}; set "
+                "warm_start=False to train a new network"
+            )
+        net.l2 = float(self.l2)
 
     def _train(self, X, Y, sample_weight, epochs: int, incremental: bool) -> None:
         """Train ``network_`` on ``X`` (m, n_x) rows and encoded targets ``Y`` (m, n_L)."""
@@ -263,7 +296,7 @@ class BaseDeepEstimator(BaseEstimator):
             sample_weight=sample_weight,
             callbacks=[monitor, *(self.callbacks or [])],
             verbose=self.verbose,
-            **self._extra_training_options(),
+            **self._extra_training_options(incremental),
         )
         self.t_ += m * len(history)
         self.network_.history = None  # the estimator's loss_curve_ is the record
@@ -271,7 +304,7 @@ class BaseDeepEstimator(BaseEstimator):
             warnings.warn(f"training stopped early: {monitor.trainer.stop_reason}",
                           ConvergenceWarning, stacklevel=3)
 
-    def _extra_training_options(self) -> dict:
+    def _extra_training_options(self, incremental: bool = False) -> dict:
         """Options of :func:`npdeep.training.fit` passed only when set (schedule, clip_norm)."""
         import inspect
 
@@ -279,8 +312,12 @@ class BaseDeepEstimator(BaseEstimator):
         options = {}
         if "diagnose" in accepted:
             options["diagnose"] = False  # the end-of-training report is not kept by estimators
+        if "_continue" in accepted:
+            options["_continue"] = incremental  # partial_fit: the schedule goes on
         for name in ("schedule", "clip_norm"):
             value = getattr(self, name)
+            if name == "schedule" and value is not None:
+                value = getattr(self, "schedule_", None) or value
             if value is None:
                 continue
             if name not in accepted:

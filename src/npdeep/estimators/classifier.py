@@ -269,6 +269,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             self._set_classes(y, classes)
             self._start(X.shape[1], self._n_outputs())
         else:
+            self._check_architecture(self._n_outputs())
             if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
                 raise DataError(
                     f"classes={np.unique(classes).tolist()} differs from classes_ "
