@@ -142,6 +142,31 @@ def test_csv_and_json_loggers(tmp_path, data):
     assert len(records) == 3 and len(records[0]["gradient_norms"]) == 2
 
 
+def test_loggers_resumed_from_an_earlier_checkpoint_do_not_repeat_epochs(tmp_path, data):
+    from npdeep.checkpoint import resume
+
+    X, y = data
+    logs = [CSVLogger(tmp_path / "log.csv"), JSONLogger(tmp_path / "log.jsonl")]
+    small().fit(X, y, epochs=3, batch_size=8, diagnose=False,
+                callbacks=[ModelCheckpoint(tmp_path / "ck-{epoch}.npz"), *logs])
+    resume(tmp_path / "ck-1.npz", X, y, epochs=3, callbacks=logs, diagnose=False)
+    rows = list(csv.DictReader(open(tmp_path / "log.csv")))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert [json.loads(line)["epoch"] for line in open(tmp_path / "log.jsonl")] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda d: ModelCheckpoint(d / "ck-{step}.npz"), r"ModelCheckpoint path .* is not a valid "
+                                                     r"template \(KeyError\('step'\)\)"),
+    (lambda d: CSVLogger(d / "none" / "log.csv"), r"CSVLogger: the folder .*none' .* does not "
+                                                  r"exist"),
+    (lambda d: JSONLogger(d / "none" / "log.jsonl"), r"JSONLogger: the folder"),
+])
+def test_callback_paths_are_checked_when_made(tmp_path, make, match):
+    with pytest.raises(ConfigurationError, match=match):
+        make(tmp_path)
+
+
 def test_progress_bar_one_plain_line_per_epoch(data):
     X, y = data
     out = io.StringIO()

@@ -162,3 +162,9 @@ def test_derivative_matches_central_differences_elementwise(name, rng):
         Zm[idx] -= eps
         numeric[idx] = np.sum(dA * (g(Zp) - g(Zm))) / (2 * eps)
     np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_gradient_check_names_what_it_needs():
+    with pytest.raises(npdeep.errors.ConfigurationError,
+                       match="gradient_check needs an npdeep Network, got str"):
+        npdeep.gradient_check("net", np.zeros((2, 3)), np.zeros((1, 3)))

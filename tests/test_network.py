@@ -239,3 +239,13 @@ def test_pickle_and_deepcopy_keep_parameters_linked_to_the_flat_buffer(rng):
 def test_constructor_refuses_bad_options_by_name(kwargs, match):
     with pytest.raises(ConfigurationError, match=match):
         npdeep.Network([3, 1], **kwargs)
+
+
+def test_sample_weight_must_be_one_per_sample():
+    net = npdeep.Network([2, 1], seed=0)
+    X = np.zeros((2, 10))
+    with pytest.raises(DataError, match=r"sample_weight must be 1-D \(m,\) = one weight per "
+                                        r"sample, got shape \(5, 2\)"):
+        net.cost(X, np.zeros(10), sample_weight=np.ones((5, 2)))
+    assert net.cost(X, np.zeros(10), sample_weight=np.ones((1, 10))) == pytest.approx(
+        net.cost(X, np.zeros(10)))

@@ -73,3 +73,26 @@ def test_plain_model_file_cannot_be_resumed(tmp_path, data):
     net.save(tmp_path / "m.npz")
     with pytest.raises(npdeep.ModelFileError, match="without optimizer state cannot be resumed"):
         resume(tmp_path / "m.npz", X, y)
+
+
+def test_resume_refuses_arguments_that_would_misalign_the_run(tmp_path, data):
+    X, y = data
+    Xv, yv = X[:, :20], y[:20]
+    net = fresh()
+    net.fit(X, y, epochs=4, batch_size=16, validation_data=(Xv, yv), diagnose=False,
+            callbacks=[ModelCheckpoint(tmp_path / "v-{epoch}.npz")])
+    err = npdeep.errors.ConfigurationError
+    with pytest.raises(err, match=r"run validated on validation_data; pass the same "):
+        resume(tmp_path / "v-2.npz", X, y)
+    with pytest.raises(err, match=r"epochs=4 is the total to reach, and the checkpoint has "
+                                  r"already trained 4 epochs; give epochs > 4"):
+        resume(tmp_path / "v-4.npz", X, y, validation_data=(Xv, yv))
+    with pytest.raises(err, match=r"epochs must be an integer >= 1, got 0"):
+        resume(tmp_path / "v-2.npz", X, y, epochs=0, validation_data=(Xv, yv))
+    plain = fresh()
+    plain.fit(X, y, epochs=3, batch_size=16, diagnose=False,
+              callbacks=[ModelCheckpoint(tmp_path / "p-{epoch}.npz")])
+    with pytest.raises(err, match=r"run had no validation data; resume without"):
+        resume(tmp_path / "p-2.npz", X, y, validation_data=(Xv, yv))
+    resumed = resume(tmp_path / "v-2.npz", X, y, validation_data=(Xv, yv), diagnose=False)
+    assert len(resumed.history.cost) == len(resumed.history.val_cost) == 4

@@ -223,7 +223,8 @@ def test_invalid_parameters_raise_messages_that_name_them(iris):
         (dict(activation="swish"), "unknown activation 'swish'"),
         (dict(optimizer="nope"), "unknown optimizer 'nope'"),
         (dict(early_stopping=True, validation_fraction=1.5), "validation_fraction must be in"),
-        (dict(tol=-1), "tol must be a number >= 0"),
+        (dict(tol=-1), "tol must be a finite number >= 0, got -1"),
+        (dict(tol=float("nan")), "tol must be a finite number >= 0, got nan"),
     ]
     for params, message in cases:
         with pytest.raises(ConfigurationError, match=message):

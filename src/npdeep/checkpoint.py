@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 from . import optimizers as _optimizers
 from . import schedules as _schedules
-from ._validation import check_positive_float
-from .errors import ModelFileError
+from ._validation import check_positive_float, check_positive_int
+from .errors import ConfigurationError, ModelFileError
 from .io import header_errors, load_model_file, merged_header, save_model_file
 
 __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "resume"]
@@ -129,7 +129,26 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
             "checkpoints with npdeep.callbacks.ModelCheckpoint"
         )
     c = ck.config
-    fit(ck.network, X, Y, epochs=epochs or c.get("epochs", ck.epoch),
+    where = os.fspath(path)
+    total = c.get("epochs", ck.epoch) if epochs is None else check_positive_int(epochs, "epochs")
+    if total <= ck.epoch:
+        raise ConfigurationError(
+            f"{where}: epochs={total} is the total to reach, and the checkpoint has already "
+            f"trained {ck.epoch} epochs; give epochs > {ck.epoch}"
+        )
+    validated = any(k.startswith("val_") and v for k, v in (ck.history or {}).items())
+    splits = c.get("validation_fraction") is not None
+    if validated and not splits and validation_data is None:
+        raise ConfigurationError(
+            f"{where}: the checkpoint's run validated on validation_data; pass the same "
+            "validation_data to resume (its history would lose the val_ columns)"
+        )
+    if validation_data is not None and ck.epoch and not validated:
+        raise ConfigurationError(
+            f"{where}: the checkpoint's run had no validation data; resume without "
+            "validation_data (its history has no val_ columns to continue)"
+        )
+    fit(ck.network, X, Y, epochs=total,
         learning_rate=c["learning_rate"], batch_size=c.get("batch_size"),
         optimizer=ck.optimizer, schedule=ck.schedule, clip_norm=c.get("clip_norm"),
         shuffle=c.get("shuffle", True), sample_weight=sample_weight,

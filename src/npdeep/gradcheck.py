@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import check_positive_float, check_positive_int
+from .errors import ConfigurationError
 
 __all__ = ["gradient_check", "GradientCheckResult"]
 
@@ -157,6 +158,13 @@ def gradient_check(
     GradientCheckResult
         Printable as a table; ``.passed`` is the verdict.
     """
+    from .network import Network
+
+    if not isinstance(net, Network):
+        raise ConfigurationError(
+            f"gradient_check needs an npdeep Network, got {type(net).__name__}; for an "
+            "estimator pass its network_"
+        )
     epsilon = check_positive_float(epsilon, "epsilon")
     tolerance = check_positive_float(tolerance, "tolerance")
     if max_checks is not None:

@@ -156,6 +156,13 @@ class ModelCheckpoint(Callback):
     def __init__(self, path, save_best_only: bool = False, every: int = 1,
                  monitor: str = "val_cost", mode: str = "auto"):
         self.path = os.fspath(path)
+        try:
+            self.path.format(epoch=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigurationError(
+                f"ModelCheckpoint path {self.path!r} is not a valid template ({exc!r}); it may "
+                "hold {epoch} (the epoch number, from 1) and nothing else in braces"
+            ) from None
         self.save_best_only = bool(save_best_only)
         self.every = check_positive_int(every, "every")
         self.tracker = _Monitor(monitor, mode, 0.0)
@@ -188,22 +195,75 @@ def _flatten(logs: dict) -> dict:
     return row
 
 
+def _log_path(path, who: str) -> str:
+    """``path`` as a string, refused at once when its folder does not exist."""
+    path = os.fspath(path)
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise ConfigurationError(f"{who}: the folder {folder!r} of {path!r} does not exist")
+    return path
+
+
+def _open_log(path: str, who: str, initial_epoch: int, keep_rows, newline=None):
+    """Open a log for a run starting at ``initial_epoch``: anew, or (resuming) cut back.
+
+    A resumed run continues the file after the rows of epochs ``<= initial_epoch``, so rows
+    of epochs trained after the checkpoint by the interrupted run are not written twice.
+    ``keep_rows(lines, initial_epoch)`` returns the lines to keep. Returns ``(file, appended)``.
+    """
+    appended = initial_epoch > 0 and os.path.exists(path)
+    try:
+        if appended:
+            with open(path, encoding="utf-8", newline=newline) as fh:
+                kept = keep_rows(fh.readlines(), initial_epoch)
+            fh = open(path, "w", encoding="utf-8", newline=newline)
+            fh.writelines(kept)
+            appended = bool(kept)
+            return fh, appended
+        return open(path, "w", encoding="utf-8", newline=newline), False
+    except OSError as exc:
+        raise ConfigurationError(f"{who}: cannot write {path!r} ({exc.strerror})") from None
+
+
+def _csv_rows_upto(lines: list[str], epoch: int) -> list[str]:
+    """The header and the rows whose ``epoch`` column is at most ``epoch``."""
+    if not lines:
+        return []
+    kept = [lines[0]]
+    for line in lines[1:]:
+        head = line.split(",", 1)[0]
+        if head.isdigit() and int(head) <= epoch:
+            kept.append(line)
+    return kept
+
+
+def _json_rows_upto(lines: list[str], epoch: int) -> list[str]:
+    kept = []
+    for line in lines:
+        try:
+            if int(json.loads(line).get("epoch", 0)) <= epoch:
+                kept.append(line)
+        except (ValueError, TypeError, AttributeError):
+            continue
+    return kept
+
+
 class CSVLogger(Callback):
     """Write one CSV row per epoch (gradient norms as ``gradient_norm_1..L`` columns).
 
-    Appends when training resumes (``initial_epoch > 0``) and the file exists.
+    When training resumes (``initial_epoch > 0``) an existing file is continued after its
+    rows of epochs up to the checkpoint's (later rows, from the interrupted run, are dropped).
     """
 
     def __init__(self, path):
-        self.path = os.fspath(path)
+        self.path = _log_path(path, "CSVLogger")
         self._file = None
         self._writer = None
 
     def on_train_begin(self, logs):
-        append = logs.get("initial_epoch", 0) > 0 and os.path.exists(self.path)
-        self._file = open(self.path, "a" if append else "w", newline="", encoding="utf-8")
+        self._file, self._append = _open_log(self.path, "CSVLogger",
+                                             logs.get("initial_epoch", 0), _csv_rows_upto, "")
         self._writer = None
-        self._append = append
 
     def on_epoch_end(self, epoch, logs):
         row = {"epoch": epoch + 1, **_flatten(logs)}
@@ -221,15 +281,18 @@ class CSVLogger(Callback):
 
 
 class JSONLogger(Callback):
-    """Write one JSON object per epoch per line (JSON Lines); non-finite numbers as null."""
+    """Write one JSON object per epoch per line (JSON Lines); non-finite numbers as null.
+
+    Resuming continues an existing file as :class:`CSVLogger` does.
+    """
 
     def __init__(self, path):
-        self.path = os.fspath(path)
+        self.path = _log_path(path, "JSONLogger")
         self._file = None
 
     def on_train_begin(self, logs):
-        append = logs.get("initial_epoch", 0) > 0 and os.path.exists(self.path)
-        self._file = open(self.path, "a" if append else "w", encoding="utf-8")
+        self._file, _ = _open_log(self.path, "JSONLogger", logs.get("initial_epoch", 0),
+                                  _json_rows_upto)
 
     def on_epoch_end(self, epoch, logs):
         def clean(v):

@@ -304,7 +304,13 @@ class Network:
         """Return ``c``: ``1/m``, or ``w / sum(w)`` of shape (1, m) with sample weights."""
         if sample_weight is None:
             return 1.0 / m
-        w = as_numeric_array(sample_weight, "sample_weight").astype(self.dtype).reshape(-1)
+        w = as_numeric_array(sample_weight, "sample_weight")
+        if w.ndim == 2 and 1 in w.shape:  # a (1, m) row or an (m, 1) column
+            w = w.reshape(-1)
+        if w.ndim != 1:
+            raise DataError(f"sample_weight must be 1-D (m,) = one weight per sample, got shape "
+                            f"{w.shape}")
+        w = w.astype(self.dtype)
         if w.shape[0] != m:
             raise DataError(f"sample_weight has {w.shape[0]} entries for m = {m} samples")
         check_finite(w, "sample_weight")

@@ -161,8 +161,9 @@ class BaseDeepEstimator(BaseEstimator):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ConfigurationError(f"{name} must be an integer >= 1, got {value!r}")
-        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or self.tol < 0:
-            raise ConfigurationError(f"tol must be a number >= 0, got {self.tol!r}")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) \
+                or not np.isfinite(self.tol) or self.tol < 0:
+            raise ConfigurationError(f"tol must be a finite number >= 0, got {self.tol!r}")
         vf = self.validation_fraction
         if self.early_stopping and not (isinstance(vf, numbers.Real) and 0 < vf < 1):
             raise ConfigurationError(

@@ -33,7 +33,8 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     optimizer : str, dict or Optimizer, default "adam"
         Update rule: sgd, momentum, nesterov, rmsprop, adam, adamw, a config dict such as
         ``{"name": "momentum", "beta": 0.9}``, or an Optimizer (copied, never shared). Its state
-        carries over between :meth:`partial_fit` calls and warm-started fits.
+        carries over between :meth:`partial_fit` calls and warm-started fits in one process (a
+        model file keeps the weights, not the optimizer state).
     learning_rate : float, default 0.001
         ``alpha`` of the update (``theta <- theta - alpha * d theta`` for sgd).
     batch_size : int, "auto" or None, default "auto"
