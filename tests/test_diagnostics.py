@@ -76,3 +76,16 @@ def test_prior_entropy_binary_and_softmax():
     soft = npdeep.Network([2, 3, 3], seed=0)
     assert prior_entropy(soft, np.eye(3)) == pytest.approx(np.log(3))
     assert prior_entropy(npdeep.Network([2, 3, 1], output_activation="identity"), Y) is None
+
+
+def test_diagnosis_looks_across_a_file_sorted_by_label(cancer):
+    """The samples diagnosed are spread over the set, not its first rows (one class there)."""
+    X, y, _, _ = cancer
+    order = np.argsort(-y, kind="stable")
+    Xs, ys = X[:, order], y[order]
+    net = npdeep.Network([X.shape[0], 8, 1], activation="relu", seed=0)
+    net.parameters["b1"][:] = -100.0  # every relu unit dead: the network can only learn the prior
+    h = net.fit(Xs, ys, epochs=200, optimizer="adam", learning_rate=0.05)
+    assert h.diagnosis.stuck
+    assert h.diagnosis.cost == pytest.approx(prior_entropy(net, net.check_Y(ys, ys.size)),
+                                             rel=0.02)

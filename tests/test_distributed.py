@@ -433,3 +433,10 @@ def test_data_parallel_stops_on_non_finite_gradients_with_last_good_weights(clie
     assert len(seen) == (2 if local_steps == 1 else 1)  # one sync step went through first
     assert np.all(np.isfinite(net.parameters.flat))
     np.testing.assert_array_equal(net.parameters.flat, seen[-1])
+
+
+def test_data_parallel_needs_a_client_by_name():
+    net = npdeep.Network([2, 1], seed=0)
+    X = np.zeros((2, 4))
+    with pytest.raises(ConfigurationError, match="client must be a dask.distributed Client"):
+        data_parallel_fit(net, X, np.zeros(4), None)

@@ -249,3 +249,11 @@ def test_sample_weight_must_be_one_per_sample():
         net.cost(X, np.zeros(10), sample_weight=np.ones((5, 2)))
     assert net.cost(X, np.zeros(10), sample_weight=np.ones((1, 10))) == pytest.approx(
         net.cost(X, np.zeros(10)))
+
+
+def test_repr_is_python_that_rebuilds_the_architecture():
+    net = npdeep.Network([3, 4, 4, 1], activation=["relu", {"name": "leaky_relu", "alpha": 0.3}],
+                         dropout=0.1, l2=0.5, seed=3)
+    again = eval(repr(net), {"Network": npdeep.Network})
+    assert again.get_config() == net.get_config()
+    np.testing.assert_array_equal(again.parameters.flat, net.parameters.flat)  # same seed

@@ -123,3 +123,37 @@ def test_to_onnx_is_exported_from_the_package():
     import npdeep
 
     assert npdeep.to_onnx is to_onnx
+
+
+@pytest.mark.parametrize("with_mean, with_std", [(False, True), (True, False), (False, False)])
+def test_scalers_without_centring_or_scaling(with_mean, with_std):
+    """scikit-learn keeps mean_ when with_mean=False: the graph must not subtract it."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5)) * 10 + 5
+    y = rng.integers(0, 3, 200)
+    pipe = make_pipeline(StandardScaler(with_mean=with_mean, with_std=with_std),
+                         DeepClassifier((8,), max_iter=20, random_state=0)).fit(X, y)
+    out = _run(to_onnx(pipe), X)
+    np.testing.assert_allclose(out["probabilities"], pipe.predict_proba(X), atol=1e-9)
+    np.testing.assert_array_equal(out["label"], pipe.predict(X))
+
+
+def test_export_writes_atomically_and_names_bad_dtypes(tmp_path, monkeypatch):
+    from npdeep.errors import ModelFileError
+
+    path = tmp_path / "m.onnx"
+    to_onnx(Network([3, 2, 1], seed=0), path)
+    before = path.read_bytes()
+
+    def fail(fd):
+        raise OSError(28, "No space left on device")
+
+    import npdeep.io
+
+    monkeypatch.setattr(npdeep.io.os, "fsync", fail)
+    with pytest.raises(ModelFileError, match=r"could not write ONNX file .*disk full"):
+        to_onnx(Network([3, 8, 1], seed=1), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+    with pytest.raises(ExportError, match="dtype must be 'float32' or 'float64', got 'floaty'"):
+        to_onnx(Network([3, 1], seed=0), dtype="floaty")

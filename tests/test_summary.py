@@ -56,6 +56,7 @@ def test_summary_of_estimators_and_pipelines():
     assert "softmax" in summary(clf)
     pipe = make_pipeline(StandardScaler(), DeepClassifier((5,), max_iter=2, random_state=0))
     assert summary(pipe.fit(X, y)) == summary(pipe[-1])
-    with pytest.raises(TypeError, match="summary needs a Network"):
+    with pytest.raises(TypeError, match="this DeepClassifier is not fitted yet, call fit first "
+                                        r"\(summary needs a Network"):
         summary(DeepClassifier())
     assert npdeep.Network is Network

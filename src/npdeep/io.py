@@ -239,6 +239,51 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def write_atomically(path: Path, write, what: str = "model file") -> Path:
+    """Call ``write(fp)`` on a temporary file beside ``path``, fsync it, rename it over ``path``.
+
+    Nothing is left at ``path`` when ``write`` fails or is interrupted, and a previous file
+    stays intact. Raises ModelFileError naming ``what`` and the path.
+    """
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        state = "is not a folder" if folder.exists() else "does not exist"
+        raise ModelFileError(f"cannot save {what} {str(path)!r}: folder {str(folder)!r} {state}")
+    if path.is_dir():
+        raise ModelFileError(f"cannot save {what} {str(path)!r}: it is a folder")
+    try:
+        fd, temporary = _open_temporary(folder, path.name)
+    except PermissionError as exc:
+        raise ModelFileError(
+            f"cannot save {what} {str(path)!r}: folder {str(folder)!r} is not writable ({exc})"
+        ) from exc
+    except OSError as exc:
+        raise ModelFileError(
+            f"cannot save {what} {str(path)!r} in folder {str(folder)!r}: {exc}"
+        ) from exc
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            write(fp)
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(temporary, path)
+    except BaseException as exc:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, OSError) and not isinstance(exc, ModelFileError):
+            reason = "disk full" if exc.errno == errno.ENOSPC else str(exc)
+            raise ModelFileError(
+                f"could not write {what} {str(path)!r} ({reason}); the previous file, "
+                "if any, is unchanged"
+            ) from exc
+        raise
+    _fsync_folder(folder)
+    return path
+
+
 def save_model_file(
     path: str | os.PathLike[str],
     header: Mapping[str, Any],
@@ -287,45 +332,9 @@ def save_model_file(
     path = Path(path)
     checked = _check_arrays(arrays)
     _header_bytes(header, {})  # fail early on a bad header, before touching the disk
-    folder = path.parent
-    if not folder.is_dir():
-        state = "is not a folder" if folder.exists() else "does not exist"
-        raise ModelFileError(
-            f"cannot save model file {str(path)!r}: folder {str(folder)!r} {state}"
-        )
-    if path.is_dir():
-        raise ModelFileError(f"cannot save model file {str(path)!r}: it is a folder")
     compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    try:
-        fd, temporary = _open_temporary(folder, path.name)
-    except PermissionError as exc:
-        raise ModelFileError(
-            f"cannot save model file {str(path)!r}: folder {str(folder)!r} is not writable ({exc})"
-        ) from exc
-    except OSError as exc:
-        raise ModelFileError(
-            f"cannot save model file {str(path)!r} in folder {str(folder)!r}: {exc}"
-        ) from exc
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            _write_archive(fp, header, checked, compression)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(temporary, path)
-    except BaseException as exc:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError) and not isinstance(exc, ModelFileError):
-            reason = "disk full" if exc.errno == errno.ENOSPC else str(exc)
-            raise ModelFileError(
-                f"could not write model file {str(path)!r} ({reason}); the previous file, "
-                "if any, is unchanged"
-            ) from exc
-        raise
-    _fsync_folder(folder)
-    return path
+    return write_atomically(
+        path, lambda fp: _write_archive(fp, header, checked, compression), "model file")
 
 
 # --------------------------------------------------------------------------------------------

@@ -518,9 +518,22 @@ class Network:
         self._workspaces = {}
 
     def __repr__(self) -> str:
-        hidden = ",".join(g.name for g in self.activations[1:-1]) or "-"
+        """Valid Python for the architecture (weights aside): ``Network(units=[...], ...)``."""
+        def spec(g):
+            config = g.get_config()
+            return config["name"] if len(config) == 1 else config
+
+        hidden = [spec(g) for g in self.activations[1:-1]]
+        activation = hidden[0] if hidden and all(h == hidden[0] for h in hidden) else hidden
+        extra = ""
+        if any(self.dropout):
+            extra += f", dropout={list(self.dropout)!r}"
+        if self.l2:
+            extra += f", l2={self.l2!r}"
+        if self.seed is not None:
+            extra += f", seed={int(self.seed)!r}"
         return (
-            f"Network(units={self.units}, activation=[{hidden}], "
-            f"output_activation={self.output_activation.name!r}, loss={self.loss.name!r}, "
-            f"dtype={self.dtype.name!r})"
+            f"Network(units={self.units}, activation={activation!r}, "
+            f"output_activation={spec(self.output_activation)!r}, loss={self.loss.name!r}, "
+            f"init={self.init!r}, dtype={self.dtype.name!r}{extra})"
         )

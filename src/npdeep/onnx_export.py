@@ -21,6 +21,7 @@ Outputs:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -150,9 +151,13 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
         A Pipeline may hold fitted StandardScaler steps before its final Deep* estimator;
         they become ``(X - mean_) / scale_`` nodes.
     path : str or os.PathLike, optional
-        Where to write the ``.onnx`` file.
+        Where to write the ``.onnx`` file (atomically: a failed write leaves any previous
+        file intact).
     dtype : {"float32", "float64"}, optional
-        Element type of the graph; default: the network's dtype.
+        Element type of the graph; default: the network's dtype. With scaler steps, prefer
+        "float64" for a float32 network when features have large offsets (e.g. timestamps):
+        the graph's float32 input rounds them before the mean is subtracted, while npdeep
+        scales in float64 before casting.
 
     Returns
     -------
@@ -163,20 +168,26 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
     ------
     ExportError
         For an object or an activation with no ONNX equivalent, or an unfitted estimator.
+    ModelFileError
+        When ``path`` cannot be written.
     """
     onnx, helper, numpy_helper = _require_onnx()
     from onnx import TensorProto
 
     scalers, net, est = _split(model)
-    np_dtype = np.dtype(dtype) if dtype is not None else net.dtype
+    try:
+        np_dtype = np.dtype(dtype) if dtype is not None else net.dtype
+    except TypeError:
+        np_dtype = None
     if np_dtype not in (np.float32, np.float64):
         raise ExportError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     g = _Graph(helper, numpy_helper, np_dtype.type)
     A = "X"
     for i, scaler in enumerate(scalers):
-        if scaler.mean_ is not None:
+        # scikit-learn keeps mean_ with with_mean=False (it only skips it in transform)
+        if getattr(scaler, "with_mean", True) and scaler.mean_ is not None:
             A = g.node("Sub", [A, g.const(f"mean{i}", scaler.mean_)], f"centered{i}")
-        if scaler.scale_ is not None:
+        if getattr(scaler, "with_std", True) and scaler.scale_ is not None:
             A = g.node("Div", [A, g.const(f"scale{i}", scaler.scale_)], f"scaled{i}")
     for l, (W, b) in enumerate(net.layers, start=1):
         Z = g.node("Gemm", [A, g.const(f"W{l}", W), g.const(f"b{l}", b[:, 0])], f"Z{l}",
@@ -196,5 +207,8 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
     proto.doc_string = f"npdeep network, units {net.units}; input X is (N, n_x), samples as rows"
     onnx.checker.check_model(proto)
     if path is not None:
-        onnx.save_model(proto, os.fspath(path))
+        from .io import write_atomically
+
+        data = proto.SerializeToString()
+        write_atomically(Path(os.fspath(path)), lambda fp: fp.write(data), "ONNX file")
     return proto

@@ -24,6 +24,11 @@ def _network_of(model):
     steps = getattr(model, "steps", None)
     if steps is not None:
         model = steps[-1][1]
+    if hasattr(model, "get_params") and hasattr(model, "hidden_layer_sizes") \
+            and not hasattr(model, "network_"):
+        raise TypeError(f"summary: this {type(model).__name__} is not fitted yet, call fit "
+                        "first (summary needs a Network, a fitted DeepClassifier/DeepRegressor "
+                        "or a Pipeline ending in one)")
     net = getattr(model, "network_", model)
     if not hasattr(net, "units") or not hasattr(net, "activations"):
         raise TypeError(

@@ -29,7 +29,7 @@ from .splits import Metric, check_validation_data, class_sample_weight, validati
 
 __all__ = ["fit", "Trainer", "BatchSource", "evaluate"]
 
-_DIAGNOSE_SAMPLES = 256  # samples used by the end-of-training diagnosis
+_DIAGNOSE_SAMPLES = 512  # samples used by the end-of-training diagnosis (spread evenly)
 
 
 class _Gather:
@@ -419,8 +419,14 @@ def fit(
     if diagnose:
         from .diagnostics import diagnose as _diagnose
 
-        k = min(m, _DIAGNOSE_SAMPLES)
-        trainer.diagnosis = history.diagnosis = _diagnose(net, X[:, :k], Y[:, :k], history=history)
+        pool = np.arange(X.shape[1]) if train_idx is None else train_idx
+        k = min(pool.shape[0], _DIAGNOSE_SAMPLES)
+        # spread over the training set (a file sorted by label holds one class at its start);
+        # a memory-mapped set gives its first samples, where a spread would page in all of it
+        pick = pool[:k] if is_memmap(X) else \
+            pool[np.linspace(0, pool.shape[0] - 1, k).astype(np.intp)]
+        trainer.diagnosis = history.diagnosis = _diagnose(net, X[:, pick], Y[:, pick],
+                                                          history=history)
     cb.on_train_end({})
     net.history = history
     return history

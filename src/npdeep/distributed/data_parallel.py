@@ -143,6 +143,11 @@ class DataParallelTrainer:
     ):
         if not isinstance(net, Network):
             raise ConfigurationError(f"net must be an npdeep.Network, got {type(net).__name__}")
+        if not hasattr(client, "scheduler_info"):
+            raise ConfigurationError(
+                f"client must be a dask.distributed Client (npdeep.distributed.connect or "
+                f"local_cluster), got {client!r}"
+            )
         if any(net.dropout):
             raise ConfigurationError(
                 f"data-parallel training does not support dropout (net has dropout="

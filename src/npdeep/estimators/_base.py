@@ -353,6 +353,12 @@ class BaseDeepEstimator(BaseEstimator):
     def _warm(self) -> bool:
         return bool(self.warm_start) and hasattr(self, "network_")
 
+    def summary(self) -> str:
+        """Return the fitted network's layer table (see :meth:`npdeep.Network.summary`)."""
+        from ..summary import summary
+
+        return summary(self)
+
     def _outputs(self, X) -> np.ndarray:
         """Return ``a[L]`` transposed to rows: (m, n_L)."""
         check_is_fitted(self, "network_")
