@@ -26,6 +26,15 @@ def files(tmp_path_factory):
     (d / "iris3.csv").write_text("\n".join(three) + "\n")
     (d / "empty.csv").write_text("")
     (d / "model.json").write_text('{"units": [4, 3]}\n')
+    (d / "headerless.data").write_text("5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,setosa\n")
+    (d / "separators.csv").write_text(
+        "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n,,,\n")
+    import gzip
+
+    packed = gzip.compress((d / "iris.csv").read_bytes())
+    (d / "corrupt.csv.gz").write_bytes(packed[:40] + bytes(40) + packed[80:])
+    (d / "wrongmagic-images-idx3-ubyte").write_bytes(b"\0\0\x07\x03" + bytes(16))
+    (d / "wrongmagic-labels-idx1-ubyte").write_bytes(b"\0\0\x08\x01" + bytes(8))
     (d / "ragged.csv").write_text("a,b,c\n1,2,0\n3,4,1\n5,6\n7,8,1\n")
     (d / "cell.csv").write_text("a,b,c\n1,2,0\n3,4,1\n5,oops,0\n7,8,1\n")
     (d / "single.csv").write_text("a,b,c\n1,2,0\n3,4,0\n5,6,0\n7,8,0\n")
@@ -75,6 +84,16 @@ CASES = {
                                         "-o", "{out}/p.csv"], 1, r"not a model"),
     "text file given as model": (["inspect", "{d}/model.json"], 1,
                                  r"model\.json: is a text file, not a model"),
+    "headerless CSV with a text column": (["train", "{d}/headerless.data", "-o", "{out}/m.npz"],
+                                          1, r"headerless\.data: line 1 looks like data, not a "
+                                             r"header \(cells such as '5.1', '3.5', '1.4'"),
+    "a row of separators only": (["predict", "{d}/iris.npz", "{d}/separators.csv",
+                                  "-o", "{out}/p.csv"], 1,
+                                 r"separators\.csv: line 3, column 'sepal_length': empty cell"),
+    "corrupt gzip": (["train", "{d}/corrupt.csv.gz", "-o", "{out}/m.npz"], 1,
+                     r"corrupt\.csv\.gz: corrupt gzip file"),
+    "IDX file with a wrong magic": (["train", "{d}/wrongmagic-images-idx3-ubyte",
+                                     "-o", "{out}/m.npz"], 1, r"not an IDX file \(magic bytes"),
     "feature mismatch at evaluate": (["evaluate", "{d}/iris.npz", "{d}/iris3.csv"], 1,
                                      r"lacks 1 of the feature columns the model was trained "
                                      r"on: 'petal_width'"),
@@ -245,3 +264,25 @@ def test_curves_follow_the_suffix(files, tmp_path, capsys):
         out = tmp_path / f"c{suffix}"
         assert run(["plot", str(files / "iris.npz"), "-o", str(out)]) == 0
         assert out.read_bytes().startswith(magic)
+
+
+def test_evaluate_scores_a_subset_of_one_class(files, tmp_path, capsys):
+    """Training needs two classes; scoring a one-class subset is ordinary use."""
+    import json
+
+    lines = (files / "iris.csv").read_text().splitlines()
+    subset = tmp_path / "setosa.csv"
+    subset.write_text("\n".join([lines[0], *[ln for ln in lines[1:] if ln.endswith(",0")]]) + "\n")
+    assert run(["evaluate", str(files / "iris.npz"), str(subset), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["ok"] is True and doc["data"]["n_samples"] == 50
+    assert 0.0 <= doc["accuracy"] <= 1.0
+
+
+def test_tsv_gz_is_read_as_tsv(tmp_path, capsys):
+    import gzip
+
+    text = "a\tb\tlabel\n" + "".join(f"{i}\t{i % 3}\t{i % 2}\n" for i in range(40))
+    (tmp_path / "d.tsv.gz").write_bytes(gzip.compress(text.encode()))
+    assert run(["train", str(tmp_path / "d.tsv.gz"), "--epochs", "1", "-q",
+                "-o", str(tmp_path / "m.npz")]) == 0

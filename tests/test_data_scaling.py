@@ -60,3 +60,16 @@ def test_errors(X):
         Standardizer.from_config({"mean": [0.0], "scale": [1.0, 1.0]})
     with pytest.raises(ModelFileError, match="'scale' finite and > 0"):
         Standardizer.from_config({"mean": [0.0], "scale": [0.0]})
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-15, 1.0, 1e200])
+def test_columns_of_any_magnitude_are_standardized(scale):
+    """The spread is judged relative to the values: tiny and huge columns are scaled too."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2)) * scale
+    X[:, 1] = 3.0 * scale  # constant: left unscaled, centred
+    Z = Standardizer().fit_transform(X)
+    assert np.all(np.isfinite(Z))
+    np.testing.assert_allclose(Z[:, 0].std(), 1.0, rtol=1e-9)
+    np.testing.assert_allclose(Z[:, 0].mean(), 0.0, atol=1e-9)
+    np.testing.assert_array_equal(Z[:, 1], 0.0)

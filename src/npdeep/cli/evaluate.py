@@ -20,7 +20,8 @@ def load_labelled(m: Model, source: str, target: str | None):
 
     if target is None and npdata.sniff(source) == "csv":
         target = m.data.get("target")
-    return npdata.load(source, target, task=m.task, encoder_config=m.encoder_config)
+    return npdata.load(source, target, task=m.task, encoder_config=m.encoder_config,
+                       min_classes=1)  # scoring a subset of one class is fine
 
 
 def classification_scores(y: np.ndarray, pred: np.ndarray, classes: np.ndarray) -> dict:

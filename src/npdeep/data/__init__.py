@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import difflib
 import gzip
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from npdeep.data.arrays import load_arrays, read_npy, read_npz
 from npdeep.data.builtin import BUILTIN_NAMES, find_mnist_dir, load_builtin
 from npdeep.data.csv import iter_csv_chunks as _iter_csv_chunks
 from npdeep.data.csv import read_csv, read_csv_features
-from npdeep.data.dataset import Dataset, check_features, detect_task
+from npdeep.data.dataset import Dataset, check_classes, check_features, detect_task
 from npdeep.data.encoding import Column, FeatureEncoder
 from npdeep.data.idx import find_images, is_idx, load_idx, read_idx
 from npdeep.data.scaling import Standardizer, standardize
@@ -90,12 +92,14 @@ def sniff(source: str | Path) -> str:
         try:
             with gzip.open(path, "rb") as fh:
                 inner = fh.read(4)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise DataError(f"{path}: corrupt gzip file ({exc})") from None
         if not inner:
             raise DataError(f"{path}: the file is empty (an empty gzip stream)")
         return "idx" if is_idx(inner) else "csv"
     if is_idx(head):
+        return "idx"
+    if re.search(r"-idx\d-ubyte$", path.name):  # named as IDX: its reader explains what is wrong
         return "idx"
     if path.suffix.lower() in (".npy", ".npz"):
         raise DataError(
@@ -142,6 +146,7 @@ def load(
     categorical: str = "reject",
     mnist_dir: str | Path | None = None,
     encoder_config: dict[str, Any] | FeatureEncoder | None = None,
+    min_classes: int = 2,
 ) -> Dataset:
     """Load training or evaluation data (features and target) from a path or a built-in name.
 
@@ -162,6 +167,8 @@ def load(
     encoder_config : dict or FeatureEncoder, optional
         The encoding stored with a model (``Dataset.encoder.to_config()``): replayed on this
         data (evaluation), and the feature count checked against it.
+    min_classes : int
+        Fewest classes a classification target may hold: 2 to train on, 1 to score a subset.
 
     Returns
     -------
@@ -177,7 +184,8 @@ def load(
     encoder = _encoder(encoder_config)
     kind = sniff(source)
     if kind == "csv":
-        return read_csv(Path(source), target, task=task, categorical=categorical, encoder=encoder)
+        ds = read_csv(Path(source), target, task=task, categorical=categorical, encoder=encoder)
+        return check_classes(ds, min_classes)
     if kind in ("npy", "npz"):
         ds = load_arrays(source, target, task=task)
     else:
@@ -191,7 +199,7 @@ def load(
                 f"{ds.target_name!r} (a target column is chosen only in CSV and NumPy files)"
             )
     _check_count(ds.X, None if encoder is None else encoder.n_features, source)
-    return ds
+    return check_classes(ds, min_classes)
 
 
 def load_features(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,13 +44,17 @@ def _open_text(path: Path) -> io.TextIOBase:
 
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line number, cells)`` for each non-blank row of the file."""
-    delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]  # data.tsv.gz is a TSV
+    delimiter = "\t" if suffixes and suffixes[-1] in (".tsv", ".tab") else ","
     try:
         with _open_text(path) as fh:
             reader = csv.reader(fh, delimiter=delimiter, skipinitialspace=True, strict=True)
             try:
                 for row in reader:
-                    if row and any(cell.strip() for cell in row):
+                    # a blank line is skipped; ",," is a row of empty cells (refused later)
+                    if len(row) > 1 or (row and row[0].strip()):
                         yield reader.line_num, row
             except csv.Error as exc:
                 raise DataError(f"{path}: line {reader.line_num}: malformed CSV ({exc})") from None
@@ -57,8 +62,22 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         raise DataError(
             f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})"
         ) from None
-    except (gzip.BadGzipFile, EOFError) as exc:
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: corrupt gzip stream ({exc})") from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_decimal(text: str) -> bool:
+    """A number written with a fraction or an exponent ("5.1", "1e-3"): no column's name."""
+    return _is_number(text) and any(c in text for c in ".eE") and text.lower() not in (
+        "nan", "inf", "-inf", "+inf", "infinity", "-infinity")
 
 
 def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, list[str]]:
@@ -75,6 +94,13 @@ def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, lis
         raise DataError(
             f"{path}: line {line} looks like data, not a header (every cell is a number); "
             "the first line must name the columns"
+        )
+    decimals = [h for h in header if _is_decimal(h)]
+    if decimals and 2 * len([h for h in header if _is_number(h)]) > len(header):
+        raise DataError(
+            f"{path}: line {line} looks like data, not a header (cells such as "
+            f"{', '.join(repr(h) for h in decimals[:3])} are numbers, not column names); the "
+            "first line must name the columns"
         )
     seen: set[str] = set()
     for name in header:

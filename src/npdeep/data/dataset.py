@@ -180,14 +180,17 @@ def prepare_target(
                 "or integer/text labels"
             )
         y = y.astype(np.int64)
-    classes = np.unique(y)
-    if len(classes) < 2:
+    return y, task, np.unique(y)
+
+
+def check_classes(ds: Dataset, minimum: int = 2) -> Dataset:
+    """Refuse classification data with fewer than ``minimum`` classes (training needs 2)."""
+    if ds.task == "classification" and ds.classes is not None and len(ds.classes) < minimum:
         raise DataError(
-            f"target {target_name!r} has a single class ({classes[0].item()!r}) "
-            f"in all {len(y)} samples; "
-            "classification needs at least 2 classes"
+            f"target {ds.target_name!r} has a single class ({ds.classes[0].item()!r}) "
+            f"in all {len(ds.y)} samples; classification needs at least 2 classes"
         )
-    return y, task, classes
+    return ds
 
 
 def _first_non_number(values: np.ndarray) -> int:

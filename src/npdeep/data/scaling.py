@@ -35,10 +35,17 @@ class Standardizer:
             raise DataError(
                 f"Standardizer.fit: X must be 2-D with at least one row, got shape {X.shape}"
             )
-        self.mean_ = X.mean(axis=0)
-        std = X.std(axis=0)
-        tiny = 16 * np.finfo(np.float64).eps * np.maximum(np.abs(self.mean_), 1.0)
-        self.scale_ = np.where(std > tiny, std, 1.0)
+        # statistics of X / peak, rescaled: values near 1e200 neither overflow the squares
+        # nor underflow near 1e-200 (std would be inf or 0 and the column left unscaled)
+        peak = np.max(np.abs(X), axis=0)
+        peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
+        Xn = X / peak
+        mean_n = Xn.mean(axis=0)
+        std_n = Xn.std(axis=0)
+        self.mean_ = mean_n * peak
+        # a spread within rounding of the values themselves is a constant column: not scaled
+        tiny = 16 * np.finfo(np.float64).eps * np.abs(mean_n)
+        self.scale_ = np.where((std_n > tiny) & (std_n > 0), std_n * peak, 1.0)
         return self
 
     def _check(self, X: np.ndarray, method: str) -> np.ndarray:
