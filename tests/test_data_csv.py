@@ -282,3 +282,25 @@ def test_csv_written_by_pandas(tmp_path):
     ):
         load(tmp_path / "indexed.csv")
     assert pd is not None
+
+
+def test_decimal_commas_and_other_separators_get_a_hint(tmp_path):
+    path = write(tmp_path, 'a,y\n"0,5",0\n"1,25",1\n"2,0",0\n', "commas.csv")
+    with pytest.raises(DataError, match=r"column 'a' holds numbers written with a decimal comma "
+                                        r"\(e.g. '0,5' on line 2\)"):
+        load(path)
+    path = write(tmp_path, "a;b;y\n1;2;0\n3;4;1\n", "semi.csv")
+    with pytest.raises(DataError, match=r"names only \['a;b;y'\].*separated by semicolons"):
+        load(path)
+
+
+def test_npz_targets_must_be_real_numbers_or_text(tmp_path):
+    import numpy as np
+
+    path = tmp_path / "c.npz"
+    np.savez(path, X=np.ones((4, 2)), y=np.array([1 + 1j, 2, 1, 2]))
+    with pytest.raises(DataError, match=r"y has dtype complex128; expected real numbers or text"):
+        load(path)
+    np.savez(path, X=np.array(3.0), y=np.zeros(1))
+    with pytest.raises(DataError, match=r"X has shape \(\); expected 2-D"):
+        load(path)

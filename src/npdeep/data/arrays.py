@@ -76,6 +76,8 @@ def read_npz(
 def _target_array(y: np.ndarray, n: int, where: str) -> np.ndarray:
     if y.dtype.kind == "O":
         raise DataError(f"{where}: y holds Python objects (dtype=object); expected numbers or text")
+    if y.dtype.kind not in "biufUS":
+        raise DataError(f"{where}: y has dtype {y.dtype}; expected real numbers or text labels")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim not in (1, 2):

@@ -7,6 +7,7 @@ conversions run, and the cell-by-cell search runs only to name the offending cel
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -132,8 +133,14 @@ def encode(
         if column.categories is None:
             parts.append(to_float(cells[:, j], column.name, lines, path)[:, None])
         else:
-            parts.append(one_hot(text(cells[:, j], column.name, lines, path), column, lines))
+            try:
+                parts.append(one_hot(text(cells[:, j], column.name, lines, path), column, lines))
+            except DataError as exc:  # name the file (one_hot knows only lines)
+                raise DataError(f"{path}: {exc}") from None
     return np.hstack(parts)
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 
 
 def classify(
@@ -149,6 +156,12 @@ def classify(
     if values is not None or mostly_numbers(cells):
         return Column(name), to_float(cells, name, lines, path)[:, None]
     words = text(cells, name, lines, path)
+    decimal_commas = np.mean([bool(_DECIMAL_COMMA.match(w)) for w in words.tolist()]) >= 0.5
+    if decimal_commas:
+        raise DataError(
+            f"{path}: column {name!r} holds numbers written with a decimal comma (e.g. "
+            f"{str(words[0])!r} on line {lines[0]}); write them with a decimal point"
+        )
     if categorical == "reject":
         raise DataError(
             f"{path}: column {name!r} holds text (e.g. {str(words[0])!r} on line {lines[0]}); "

@@ -66,6 +66,16 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         raise DataError(f"{path}: corrupt gzip stream ({exc})") from None
 
 
+def _separator_hint(header: list[str]) -> str:
+    """A hint when a one-column header holds another separator (``a;b;label``)."""
+    if len(header) == 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+            if sep in header[0]:
+                return (f" (the columns seem separated by {name}: npdeep reads commas, and tabs "
+                        "in .tsv files)")
+    return ""
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -233,7 +243,7 @@ def read_csv(
     if len(header) < 2:
         raise DataError(
             f"{path}: the header on line {header_line} names only {header!r}; "
-            "expected at least one feature column and a target column"
+            f"expected at least one feature column and a target column{_separator_hint(header)}"
         )
     t = _resolve_target(target, header, path)
     features = [j for j in range(len(header)) if j != t]
@@ -298,7 +308,10 @@ def _dataset(
     lines: list[int],
     encoder: FeatureEncoder,
 ) -> Dataset:
-    y, task, classes = prepare_target(y, task, target_name, lines)
+    try:
+        y, task, classes = prepare_target(y, task, target_name, lines)
+    except DataError as exc:  # name the file (prepare_target knows only lines)
+        raise DataError(f"{path}: {exc}") from None
     return Dataset(
         X=X,
         y=y,

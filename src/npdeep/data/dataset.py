@@ -215,7 +215,7 @@ def check_features(X: np.ndarray, where: str) -> np.ndarray:
         raise DataError(f"{where}: X holds Python objects (dtype=object); expected numbers")
     if X.dtype.kind not in "biuf":
         raise DataError(f"{where}: X has dtype {X.dtype}; expected numbers")
-    if X.ndim == 1:
+    if X.ndim <= 1:
         raise DataError(
             f"{where}: X has shape {X.shape}; expected 2-D (n_samples, n_features) "
             "(use X.reshape(-1, 1) for a single feature)"
