@@ -26,6 +26,8 @@ def files(tmp_path_factory):
     (d / "iris3.csv").write_text("\n".join(three) + "\n")
     (d / "empty.csv").write_text("")
     (d / "model.json").write_text('{"units": [4, 3]}\n')
+    (d / "question.csv").write_text("\n".join(lines[:3] + [lines[3].rsplit(",", 1)[0] + ",?"])
+                                    + "\n")
     (d / "headerless.data").write_text("5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,setosa\n")
     (d / "separators.csv").write_text(
         "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n,,,\n")
@@ -94,6 +96,10 @@ CASES = {
                      r"corrupt\.csv\.gz: corrupt gzip file"),
     "IDX file with a wrong magic": (["train", "{d}/wrongmagic-images-idx3-ubyte",
                                      "-o", "{out}/m.npz"], 1, r"not an IDX file \(magic bytes"),
+    "text label for numeric classes": (["evaluate", "{d}/iris.npz", "{d}/question.csv"], 1,
+                                       r"question\.csv: label '\?' \(sample 3\) is not of the "
+                                       r"kind the model was trained on \(classes such as "
+                                       r"0, 1, 2\)"),
     "feature mismatch at evaluate": (["evaluate", "{d}/iris.npz", "{d}/iris3.csv"], 1,
                                      r"lacks 1 of the feature columns the model was trained "
                                      r"on: 'petal_width'"),
@@ -286,3 +292,19 @@ def test_tsv_gz_is_read_as_tsv(tmp_path, capsys):
     (tmp_path / "d.tsv.gz").write_bytes(gzip.compress(text.encode()))
     assert run(["train", str(tmp_path / "d.tsv.gz"), "--epochs", "1", "-q",
                 "-o", str(tmp_path / "m.npz")]) == 0
+
+
+def test_evaluate_reads_labels_as_the_model_knows_them(tmp_path, capsys):
+    """Classes '1', '2', 'unknown' (text); a subset without 'unknown' reads as numbers."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=90)
+    labels = np.where(a > 0.5, "2", np.where(a > -0.5, "1", "unknown"))
+    rows = ["a,grade"] + [f"{x!r},{g}" for x, g in zip(a.tolist(), labels.tolist(), strict=True)]
+    (tmp_path / "all.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "sub.csv").write_text("\n".join([r for r in rows if not r.endswith("unknown")])
+                                      + "\n")
+    model = tmp_path / "m.npz"
+    assert run(["train", str(tmp_path / "all.csv"), "--task", "classification", "--epochs", "5",
+                "-q", "-o", str(model)]) == 0
+    assert run(["evaluate", str(model), str(tmp_path / "sub.csv")]) == 0, capsys.readouterr().err
+    assert "not seen in training" not in capsys.readouterr().out

@@ -24,16 +24,41 @@ def load_labelled(m: Model, source: str, target: str | None):
                        min_classes=1)  # scoring a subset of one class is fine
 
 
-def classification_scores(y: np.ndarray, pred: np.ndarray, classes: np.ndarray) -> dict:
+def _as_kind_of(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
+    """Read labels ``y`` as the kind of the model's classes (a subset of a text-labelled set
+    may hold only numbers, and the reverse); DataError naming the first label that cannot."""
+    numeric = "iufb"
+    if (y.dtype.kind in numeric) == (classes.dtype.kind in numeric):
+        return y
+    if classes.dtype.kind in "US":  # text classes such as '1', '2', 'unknown'
+        as_text = np.array([str(v) for v in y.tolist()])
+        if np.isin(as_text, classes).all():
+            return as_text
+        bad = int(np.flatnonzero(~np.isin(as_text, classes))[0])
+    else:
+        converted = []
+        for i, v in enumerate(y.tolist()):
+            try:
+                number = float(v)
+            except ValueError:
+                bad = i
+                break
+            converted.append(int(number) if number.is_integer() else number)
+        else:
+            return np.asarray(converted, dtype=classes.dtype)
+    raise DataError(
+        f"{source}: label {y[bad].item()!r} (sample {bad + 1}) is not of the kind the model "
+        f"was trained on (classes such as {', '.join(repr(c) for c in classes[:5].tolist())}); "
+        "is --target the right column?"
+    )
+
+
+def classification_scores(y: np.ndarray, pred: np.ndarray, classes: np.ndarray,
+                          source: str = "the data") -> dict:
     """Accuracy, per-class precision/recall/F1/support and the confusion matrix."""
     from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-    if y.dtype.kind != classes.dtype.kind and not (y.dtype.kind in "iu" and
-                                                   classes.dtype.kind in "iu"):
-        raise DataError(
-            f"the data's labels (e.g. {y[0].item()!r}) are not of the kind the model was "
-            f"trained on (e.g. {classes[0].item()!r}); is --target the right column?"
-        )
+    y = _as_kind_of(y, classes, source)
     unseen = np.setdiff1d(np.unique(y), classes)
     labels = np.concatenate([classes, unseen])
     p, r, f, s = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
@@ -92,7 +117,7 @@ def evaluate(model, data, target, as_json):
     ds = load_labelled(m, data, target)
     pred, _ = m.predict_rows(ds.X)
     if m.task == "classification":
-        scores = classification_scores(ds.y, pred, m.classes)
+        scores = classification_scores(ds.y, pred, m.classes, str(data))
     else:
         scores = regression_scores(ds.y, pred)
     emit(as_json, {"model": str(m.path), "data": ds.summary(), "task": m.task, **scores},
