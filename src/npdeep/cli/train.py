@@ -319,8 +319,9 @@ def _split(ds, test_fraction: float, seed: int) -> dict:
             if len(rare):
                 hint = (f"; class {rare[0].item()!r} has only 1 sample (a stratified split "
                         "needs at least 2 per class)")
+        reason = str(exc) if len(str(exc)) <= 200 else str(exc)[:200] + "..."
         raise DataError(f"cannot hold out a test split of {test_fraction:g} from {n} samples "
-                        f"({exc}){hint}; use --test-fraction 0 to train on everything") from None
+                        f"({reason}){hint}; use --test-fraction 0 to train on everything") from None
     return {"X_train": X_tr, "y_train": y_tr, "X_test": X_te, "y_test": y_te}
 
 
