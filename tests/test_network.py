@@ -257,3 +257,10 @@ def test_repr_is_python_that_rebuilds_the_architecture():
     again = eval(repr(net), {"Network": npdeep.Network})
     assert again.get_config() == net.get_config()
     np.testing.assert_array_equal(again.parameters.flat, net.parameters.flat)  # same seed
+
+
+def test_dropout_without_hidden_layers_is_refused():
+    with pytest.raises(ConfigurationError, match=r"dropout=0.2 applies to hidden layers, and this "
+                                                 r"network has none"):
+        npdeep.Network([4, 3], dropout=0.2)
+    assert npdeep.Network([4, 3], dropout=0.0).dropout == []

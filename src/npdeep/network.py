@@ -189,6 +189,12 @@ class Network:
     def _resolve_dropout(dropout, L) -> list[float]:
         if dropout is None:
             dropout = 0.0
+        if L == 1 and not isinstance(dropout, (list, tuple)) and check_fraction(
+                dropout, "dropout") > 0:
+            raise ConfigurationError(
+                f"dropout={dropout!r} applies to hidden layers, and this network has none "
+                "(units [n_x, n_L]); add hidden layers or leave dropout at 0"
+            )
         rates = list(dropout) if isinstance(dropout, (list, tuple)) else [dropout] * (L - 1)
         if len(rates) != L - 1:
             raise ConfigurationError(
