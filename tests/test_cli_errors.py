@@ -308,3 +308,26 @@ def test_evaluate_reads_labels_as_the_model_knows_them(tmp_path, capsys):
                 "-q", "-o", str(model)]) == 0
     assert run(["evaluate", str(model), str(tmp_path / "sub.csv")]) == 0, capsys.readouterr().err
     assert "not seen in training" not in capsys.readouterr().out
+
+
+def test_units_none_drops_only_the_default_dropout(tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    assert run(["train", "iris", "--units", "none", "--epochs", "1", "-q", "-o", str(out)]) == 0
+    assert run(["train", "iris", "--units", "none", "--dropout", "0.2", "--epochs", "1", "-q",
+                "-o", str(out)]) == 1
+    assert "applies to hidden layers, and this network has none" in capsys.readouterr().err
+
+
+def test_evaluate_reads_the_npz_target_the_model_was_trained_on(tmp_path, capsys):
+    import json
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    np.savez(tmp_path / "d.npz", X=X, z=(X[:, 0] > 0).astype(int), y=np.zeros(120, int))
+    model = tmp_path / "m.npz"
+    assert run(["train", str(tmp_path / "d.npz"), "--target", "z", "--epochs", "20", "-q",
+                "-o", str(model)]) == 0
+    capsys.readouterr()
+    assert run(["evaluate", str(model), str(tmp_path / "d.npz"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["data"]["target"] == "z" and doc["accuracy"] > 0.8

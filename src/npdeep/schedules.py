@@ -7,7 +7,7 @@
 | exponential | lr0 * gamma ** e                                                           |
 | cosine      | min_lr + (lr0 - min_lr) * (1 + cos(pi * min(e, T) / T)) / 2,  T = period   |
 | plateau     | lr multiplied by ``factor`` when ``monitor`` has not improved by more than |
-|             | ``min_delta`` for ``patience`` epochs (never below ``min_lr``)             |
+|             | ``min_delta`` for more than ``patience`` epochs (never below ``min_lr``)   |
 
 The training loop calls :meth:`Schedule.learning_rate` at the start of every epoch and
 :meth:`Schedule.update` with the epoch's logs at its end. Only ``plateau`` keeps state, and
@@ -138,7 +138,9 @@ class CosineDecay(Schedule):
 
 
 class ReduceOnPlateau(Schedule):
-    """Multiply the learning rate by ``factor`` when ``monitor`` stalls for ``patience`` epochs.
+    """Multiply the learning rate by ``factor`` after more than ``patience`` epochs in a row
+    without improvement of ``monitor`` (PyTorch's counting: ``patience=0`` cuts at the first
+    epoch that does not improve).
 
     Parameters
     ----------

@@ -14,12 +14,23 @@ from ..errors import DataError
 from ._common import Model, emit, json_option, load_model
 
 
+def _npz_holds(path: str, name: str) -> bool:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return name in archive.files
+    except (OSError, ValueError):
+        return False
+
+
 def load_labelled(m: Model, source: str, target: str | None):
     """Load DATA for ``m``, replaying the stored encoding and reading the stored target."""
     from .. import data as npdata
 
-    if target is None and npdata.sniff(source) == "csv":
-        target = m.data.get("target")
+    stored = m.data.get("target")
+    if target is None and stored:
+        kind = npdata.sniff(source)
+        if kind == "csv" or (kind == "npz" and _npz_holds(source, stored)):
+            target = stored  # the column, or .npz array, the model was trained on
     return npdata.load(source, target, task=m.task, encoder_config=m.encoder_config,
                        min_classes=1)  # scoring a subset of one class is fine
 
@@ -109,7 +120,8 @@ def _report(scores: dict, task: str) -> str:
 @click.command()
 @click.argument("model")
 @click.argument("data")
-@click.option("--target", help="Target column [default: the one the model was trained on].")
+@click.option("--target", help="CSV target column or .npz target array [default: the one the "
+              "model was trained on; for an .npz without it, y].")
 @json_option
 def evaluate(model, data, target, as_json):
     """Score MODEL on labelled DATA (same kinds of DATA as train)."""

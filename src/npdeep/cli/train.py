@@ -202,6 +202,7 @@ def train(ctx: click.Context, config_path, as_json, **given):
     opts = read_config(config_path, ctx, CONFIG_KEYS) if config_path else {}
     opts.update({k: v for k, v in given.items() if v is not None})
     o = {k: opts.get(k, default(k)) for k in CONFIG_KEYS}
+    o["dropout_given"] = "dropout" in opts  # the default dropout needs hidden layers; asked is kept
     o["seed"] = 0 if o["seed"] is None else o["seed"]
     o["data"] = o["data"] or DEFAULT_DATA
     output = check_output_path(o["output"], "--output")
@@ -341,7 +342,8 @@ def _build_network(ds, o):
             output_activation = "identity"
     return Network([ds.n_features, *o["units"], n_out], activation=o["activation"],
                    output_activation=output_activation, loss=o["loss"], init=o["init"],
-                   dtype=o["dtype"], seed=o["seed"], l2=o["l2"], dropout=o["dropout"])
+                   dtype=o["dtype"], seed=o["seed"], l2=o["l2"],
+                   dropout=o["dropout"] if o["units"] or o["dropout_given"] else 0.0)
 
 
 def _targets(ds, y, target_scaler) -> np.ndarray:

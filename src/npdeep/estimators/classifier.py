@@ -32,7 +32,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Hidden activation g[l]: sigmoid, tanh, relu, leaky_relu, identity (one, or one per layer).
     optimizer : str, dict or Optimizer, default "adam"
         Update rule: sgd, momentum, nesterov, rmsprop, adam, adamw, a config dict such as
-        ``{"name": "momentum", "beta": 0.9}``, or an Optimizer (copied, never shared). Its state
+        ``{"name": "momentum", "momentum": 0.9}``, or an Optimizer (copied, never shared). Its state
         carries over between :meth:`partial_fit` calls and warm-started fits in one process (a
         model file keeps the weights, not the optimizer state).
     learning_rate : float, default 0.001
