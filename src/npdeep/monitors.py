@@ -211,16 +211,14 @@ def _open_log(path: str, who: str, initial_epoch: int, keep_rows, newline=None):
     of epochs trained after the checkpoint by the interrupted run are not written twice.
     ``keep_rows(lines, initial_epoch)`` returns the lines to keep. Returns ``(file, appended)``.
     """
-    appended = initial_epoch > 0 and os.path.exists(path)
     try:
-        if appended:
+        kept: list[str] = []
+        if initial_epoch > 0 and os.path.exists(path):
             with open(path, encoding="utf-8", newline=newline) as fh:
                 kept = keep_rows(fh.readlines(), initial_epoch)
-            fh = open(path, "w", encoding="utf-8", newline=newline)
-            fh.writelines(kept)
-            appended = bool(kept)
-            return fh, appended
-        return open(path, "w", encoding="utf-8", newline=newline), False
+        fh = open(path, "w", encoding="utf-8", newline=newline)
+        fh.writelines(kept)
+        return fh, bool(kept)
     except OSError as exc:
         raise ConfigurationError(f"{who}: cannot write {path!r} ({exc.strerror})") from None
 

@@ -202,7 +202,8 @@ def train(ctx: click.Context, config_path, as_json, **given):
     opts = read_config(config_path, ctx, CONFIG_KEYS) if config_path else {}
     opts.update({k: v for k, v in given.items() if v is not None})
     o = {k: opts.get(k, default(k)) for k in CONFIG_KEYS}
-    o["dropout_given"] = "dropout" in opts  # the default dropout needs hidden layers; asked is kept
+    if not o["units"] and "dropout" not in opts:
+        o["dropout"] = 0.0  # the default dropout needs hidden layers; one asked for is kept
     o["seed"] = 0 if o["seed"] is None else o["seed"]
     o["data"] = o["data"] or DEFAULT_DATA
     output = check_output_path(o["output"], "--output")
@@ -216,7 +217,6 @@ def train(ctx: click.Context, config_path, as_json, **given):
                 f"--plot: {str(plot_path)!r} is also the model's --output; the drawing would "
                 "replace the model, choose another path"
             )
-    if plot_path is not None:
         plot_format(plot_path, "--plot")
         check_matplotlib()
     if o["early_stopping"] and not o["validation_fraction"]:
@@ -342,8 +342,7 @@ def _build_network(ds, o):
             output_activation = "identity"
     return Network([ds.n_features, *o["units"], n_out], activation=o["activation"],
                    output_activation=output_activation, loss=o["loss"], init=o["init"],
-                   dtype=o["dtype"], seed=o["seed"], l2=o["l2"],
-                   dropout=o["dropout"] if o["units"] or o["dropout_given"] else 0.0)
+                   dtype=o["dtype"], seed=o["seed"], l2=o["l2"], dropout=o["dropout"])
 
 
 def _targets(ds, y, target_scaler) -> np.ndarray:

@@ -45,7 +45,7 @@ class Standardizer:
         self.mean_ = mean_n * peak
         # a spread within rounding of the values themselves is a constant column: not scaled
         tiny = 16 * np.finfo(np.float64).eps * np.abs(mean_n)
-        self.scale_ = np.where((std_n > tiny) & (std_n > 0), std_n * peak, 1.0)
+        self.scale_ = np.where(std_n > tiny, std_n * peak, 1.0)
         return self
 
     def _check(self, X: np.ndarray, method: str) -> np.ndarray:

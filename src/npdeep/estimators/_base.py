@@ -73,6 +73,11 @@ class _Monitor(Callback):
             self.network.parameters.flat[...] = self.best_flat
 
 
+def _spec(value):
+    """A name or config dict as given, an Optimizer/Schedule object as its config (a copy)."""
+    return value if isinstance(value, (str, dict)) else value.get_config()
+
+
 class BaseDeepEstimator(BaseEstimator):
     """Common base of the estimators; see DeepClassifier for the parameters."""
 
@@ -223,15 +228,11 @@ class BaseDeepEstimator(BaseEstimator):
         """Build a fresh network and reset every learned attribute."""
         seed = self._seed()
         self.network_ = self._new_network(n_x, n_L, seed)
-        self.optimizer_ = _optimizers.get(self.optimizer)
-        if not isinstance(self.optimizer, (str, dict)):
-            # an Optimizer instance given as a parameter is cloned, never shared between fits
-            self.optimizer_ = _optimizers.get(self.optimizer.get_config())
-        # the schedule too: its state (plateau) follows this network's partial_fit calls and
-        # never reaches the parameter object, nor a clone of the estimator
-        spec = self.schedule
-        self.schedule_ = None if spec is None else _schedules.get(
-            spec if isinstance(spec, (str, dict)) else spec.get_config())
+        # an Optimizer or Schedule instance given as a parameter is copied, never shared
+        # between fits: its state (moments, plateau) follows this network's partial_fit calls
+        # and never reaches the parameter object, nor a clone of the estimator
+        self.optimizer_ = _optimizers.get(_spec(self.optimizer))
+        self.schedule_ = None if self.schedule is None else _schedules.get(_spec(self.schedule))
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -265,9 +266,7 @@ class BaseDeepEstimator(BaseEstimator):
             changed.append(f"dropout={self.dropout!r} (fitted: {list(net.dropout)})")
         if np.dtype(self._float()) != net.dtype:
             changed.append(f"dtype={self.dtype!r} (fitted: {net.dtype.name!r})")
-        spec = self.optimizer if isinstance(self.optimizer, (str, dict)) else \
-            self.optimizer.get_config()
-        if _optimizers.get(spec).get_config() != self.optimizer_.get_config():
+        if _optimizers.get(_spec(self.optimizer)).get_config() != self.optimizer_.get_config():
             changed.append(f"optimizer={self.optimizer!r} (fitted: {self.optimizer_!r})")
         if changed:
             raise ConfigurationError(
