@@ -331,3 +331,13 @@ def test_evaluate_reads_the_npz_target_the_model_was_trained_on(tmp_path, capsys
     assert run(["evaluate", str(model), str(tmp_path / "d.npz"), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["data"]["target"] == "z" and doc["accuracy"] > 0.8
+
+
+def test_evaluate_with_a_numeric_feature_as_target_names_the_column(files, capsys):
+    """evaluate has no --task: the hint points at --target, the model fixes the task."""
+    code = run(["evaluate", str(files / "iris.npz"), str(files / "iris.csv"),
+                "--target", "sepal_length"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "'sepal_length' holds non-integer numbers" in err and "is a classifier" in err
+    assert "--task" not in err and "Traceback" not in err

@@ -116,7 +116,8 @@ def test_targets_given_as_rows_get_a_hint(rng):
 @pytest.mark.parametrize("X, match", [
     (np.ones((3, 4), complex), r"X must hold real numbers, got complex numbers"),
     (np.zeros((3, 4), "datetime64[s]"), r"X must hold real numbers, got dates or times"),
-    (np.full((3, 4), 1e300), r"X has values too large for float32 \(\|x\| > 3.4e\+38\)"),
+    (np.full((3, 4), 1e300), r"X has values too large for float32 \(\|x\| > 3.4e\+38\), in which "
+                             r"this network computes; rescale it"),
 ])
 def test_inputs_a_float32_network_cannot_represent_are_refused(X, match):
     net = npdeep.Network([3, 2, 1], dtype="float32", seed=0)

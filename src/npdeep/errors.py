@@ -20,6 +20,21 @@ class DataError(NpdeepError, ValueError):
     """Training or prediction data is malformed: shapes, NaN/inf, unreadable files, bad cells."""
 
 
+class NonIntegerLabelsError(DataError):
+    """A classification target holds non-integer numbers (likely a regression target).
+
+    Attributes
+    ----------
+    target_name : str
+    example : float, the first non-integer value.
+    """
+
+    def __init__(self, message: str, target_name: str, example: float):
+        super().__init__(message)
+        self.target_name = target_name
+        self.example = example
+
+
 class ModelFileError(NpdeepError, ValueError):
     """A model file is corrupt, truncated, of an unknown version or otherwise unsafe to load."""
 

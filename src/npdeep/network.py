@@ -260,8 +260,9 @@ class Network:
         if arr.dtype.kind == "f" and arr.dtype.itemsize > self.dtype.itemsize \
                 and not np.isfinite(out).all():
             raise DataError(f"{name} has values too large for {self.dtype.name} "
-                            f"(|x| > {np.finfo(self.dtype).max:.1e}); rescale it or use "
-                            "dtype='float64'")
+                            f"(|x| > {np.finfo(self.dtype).max:.1e}), in which this network "
+                            "computes; rescale it (a network built with dtype='float64' "
+                            "holds such values)")
         return out
 
     def check_Y(self, Y, m: int, name: str = "Y") -> np.ndarray:

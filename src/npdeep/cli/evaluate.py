@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, NonIntegerLabelsError
 from ._common import Model, emit, json_option, load_model
 
 
@@ -31,8 +31,15 @@ def load_labelled(m: Model, source: str, target: str | None):
         kind = npdata.sniff(source)
         if kind == "csv" or (kind == "npz" and _npz_holds(source, stored)):
             target = stored  # the column, or .npz array, the model was trained on
-    return npdata.load(source, target, task=m.task, encoder_config=m.encoder_config,
-                       min_classes=1)  # scoring a subset of one class is fine
+    try:
+        return npdata.load(source, target, task=m.task, encoder_config=m.encoder_config,
+                           min_classes=1)  # scoring a subset of one class is fine
+    except NonIntegerLabelsError as exc:  # the task is the model's: no --task to suggest
+        raise DataError(
+            f"{source}: target {exc.target_name!r} holds non-integer numbers (e.g. "
+            f"{exc.example!r}), but {m.path.name} is a classifier; name its class-label "
+            "column with --target"
+        ) from None
 
 
 def _as_kind_of(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:

@@ -24,7 +24,7 @@ from npdeep.data import cells
 from npdeep.data.cells import Plan
 from npdeep.data.dataset import Dataset, prepare_target
 from npdeep.data.encoding import Column, FeatureEncoder
-from npdeep.errors import DataError
+from npdeep.errors import DataError, NonIntegerLabelsError
 
 #: Cells converted at a time while reading a whole file (bounds the text held in memory).
 READ_CHUNK_CELLS = 1 << 18
@@ -310,6 +310,8 @@ def _dataset(
 ) -> Dataset:
     try:
         y, task, classes = prepare_target(y, task, target_name, lines)
+    except NonIntegerLabelsError as exc:  # keep the kind: evaluate words it for a model
+        raise NonIntegerLabelsError(f"{path}: {exc}", exc.target_name, exc.example) from None
     except DataError as exc:  # name the file (prepare_target knows only lines)
         raise DataError(f"{path}: {exc}") from None
     return Dataset(

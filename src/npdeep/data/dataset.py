@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from npdeep.data.encoding import FeatureEncoder
-from npdeep.errors import DataError
+from npdeep.errors import DataError, NonIntegerLabelsError
 
 TASKS = ("classification", "regression")
 
@@ -173,11 +173,12 @@ def prepare_target(
         )
     if y.dtype.kind == "f":
         if not _integer_like(y):
-            raise DataError(
-                f"target {target_name!r} holds non-integer numbers "
-                f"(e.g. {y[~(y == np.round(y))][0].item()!r}); "
+            example = y[~(y == np.round(y))][0].item()
+            raise NonIntegerLabelsError(
+                f"target {target_name!r} holds non-integer numbers (e.g. {example!r}); "
                 "classification needs class labels: use task='regression' (--task regression) "
-                "or integer/text labels"
+                "or integer/text labels",
+                target_name, example,
             )
         y = y.astype(np.int64)
     return y, task, np.unique(y)
