@@ -17,6 +17,9 @@ from npdeep.callbacks import (
     ModelCheckpoint,
     ProgressBar,
 )
+from npdeep.checkpoint import resume
+from npdeep.schedules import StepDecay
+from npdeep.training import evaluate
 
 
 @pytest.fixture
@@ -248,7 +251,7 @@ def test_early_stopping_on_a_full_batch_training_value_restores_the_weights_that
     es = EarlyStopping(monitor=monitor, patience=3, min_delta=min_delta, mode=mode)
     h = net.fit(X, y, epochs=40, learning_rate=0.5, callbacks=[es], diagnose=False)
     assert getattr(h, monitor)[es.best_epoch] == es.best
-    cost, accuracy = npdeep.training.evaluate(net, net.check_X(X), net.check_Y(y, 60))
+    cost, accuracy = evaluate(net, net.check_X(X), net.check_Y(y, 60))
     assert (cost if monitor == "cost" else accuracy) == pytest.approx(es.best, rel=1e-12)
     assert cost == pytest.approx(h.cost[es.best_epoch], rel=1e-12)
 
@@ -323,10 +326,10 @@ def test_a_callback_moves_the_base_rate_of_the_epochs_to_come(tmp_path, data):
     h = net.fit(X, y, epochs=6, callbacks=[HalveRateAfter(1),
                                            ModelCheckpoint(tmp_path / "c{epoch}.npz")],
                 **settings)
-    step = npdeep.schedules.StepDecay()
+    step = StepDecay()
     assert h.learning_rate == [step.learning_rate(e, 0.1 if e < 2 else 0.05) for e in range(6)]
     # the checkpoint keeps the moved rate: resuming continues the same run
-    resumed = npdeep.checkpoint.resume(tmp_path / "c3.npz", X, y, diagnose=False)
+    resumed = resume(tmp_path / "c3.npz", X, y, diagnose=False)
     assert resumed.history.learning_rate == h.learning_rate
     assert np.array_equal(resumed.parameters.flat, net.parameters.flat)
 
@@ -340,7 +343,7 @@ def test_progress_bar_of_a_resumed_run_counts_from_the_checkpoint(tmp_path, data
     small().fit(X, y, epochs=8, learning_rate=0.1, diagnose=False,
                 callbacks=[ModelCheckpoint(tmp_path / "c{epoch}.npz")])
     out = Terminal()
-    npdeep.checkpoint.resume(tmp_path / "c5.npz", X, y, callbacks=[ProgressBar(stream=out)],
+    resume(tmp_path / "c5.npz", X, y, callbacks=[ProgressBar(stream=out)],
                              diagnose=False)
     frames = [f for f in out.getvalue().split("\r") if "epoch" in f]
     assert frames[0].lstrip().startswith("62%") and "5/8" in frames[0]

@@ -317,8 +317,9 @@ def fit(
         Hold out this share of the samples (stratified for classification) drawn with
         ``validation_seed``.
     callbacks : list of Callback, optional
-    verbose : int
-        0: silent; 1: a progress bar (one plain line per epoch when not on a terminal).
+    verbose : int >= 0 or bool
+        0: silent; 1: a progress bar (one plain line per epoch when not on a terminal);
+        2 or more: one plain line per epoch everywhere (Keras's ``verbose=2``).
     seed : int or Generator, optional
         Source of shuffling and dropout draws; default: the network's generator.
     diagnose : bool
@@ -347,12 +348,22 @@ def fit(
                 f"callbacks must be Callback objects (npdeep.callbacks), got {c!r}; subclass "
                 "Callback and override the on_... methods you need"
             )
+    if isinstance(verbose, (bool, np.bool_)):
+        verbose = int(verbose)
+    verbose = check_positive_int(verbose, "verbose", minimum=0)
     if not isinstance(shuffle, (bool, np.bool_)):
         raise ConfigurationError(f"shuffle must be True or False, got {shuffle!r}")
     check_seed(seed, "seed", generator_ok=True)
     check_seed(validation_seed, "validation_seed")
     opt = _optimizers.get(optimizer)
     sched = _schedules.get(schedule)
+    min_lr = getattr(sched, "min_lr", 0.0)
+    if min_lr > learning_rate:
+        raise ConfigurationError(
+            f"schedule {sched.name!r}: min_lr={min_lr:g} is above learning_rate="
+            f"{learning_rate:g}, so the rate would not decay from learning_rate; give "
+            "min_lr <= learning_rate"
+        )
     if _resume is None and not _continue:
         sched.reset()  # a plateau schedule's reductions belong to the fit that made them
     if hasattr(sched, "set_epochs"):
@@ -384,7 +395,7 @@ def fit(
     if not any(isinstance(c, TerminateOnNaN) for c in cbs):
         cbs.append(TerminateOnNaN())
     if verbose:
-        cbs.append(ProgressBar())
+        cbs.append(ProgressBar(force_plain=True if verbose >= 2 else None))
     cb = CallbackList(cbs, net, trainer)
     full_batch = trainer.full_batch = batch_size is None or batch_size >= m
     if full_batch and train_idx is not None:
