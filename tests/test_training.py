@@ -35,6 +35,20 @@ def test_history_logs_every_epoch(blobs):
     assert 0 <= h.val_accuracy[-1] <= 1
 
 
+@pytest.mark.parametrize("labels,output,why", [
+    ([0, 1], "sigmoid", "every class has a single sample"),
+    ([0, 1, 2], "softmax", "every class has a single sample"),
+    ([0.5], "identity", "too few samples"),
+])
+def test_validation_fraction_that_leaves_nothing_says_why(rng, labels, output, why):
+    m = len(labels)
+    net = npdeep.Network([2, 3, 3 if output == "softmax" else 1], output_activation=output,
+                         seed=0)
+    with pytest.raises(DataError, match=f"leaves no validation sample out of m = {m} "
+                                        rf"\({why}"):
+        net.fit(rng.normal(size=(2, m)), np.array(labels), epochs=1, validation_fraction=0.5)
+
+
 def test_validation_fraction_is_seeded_and_stratified(blobs):
     X, y = blobs
     net = net3()

@@ -179,6 +179,12 @@ class ModelCheckpoint(Callback):
         Save only when ``monitor`` improves; otherwise every ``every`` epochs.
     every : int >= 1
     monitor, mode : see :class:`EarlyStopping`.
+
+    A checkpoint always holds the weights at the end of its epoch, the state training resumes
+    from. In full-batch training the epoch's ``cost`` is measured before its update, so with
+    ``save_best_only`` on ``cost`` the file holds the weights one update after the best cost
+    (:class:`EarlyStopping` restores the weights that had it); monitor a ``val_`` value to
+    save the weights it measured.
     """
 
     def __init__(self, path, save_best_only: bool = False, every: int = 1,
