@@ -78,10 +78,8 @@ class CallbackList:
         # the callbacks that define them
         self._epoch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_epoch_begin")]
         self._epoch_end = [cb for cb in self.callbacks if _overrides(cb, "on_epoch_end")]
-
-    @property
-    def wants_batches(self) -> bool:
-        return bool(self._batch_begin or self._batch_end)
+        #: whether any callback has a batch hook (checked at every step, so computed once)
+        self.wants_batches = bool(self._batch_begin or self._batch_end)
 
     def on_train_begin(self, logs):
         for cb in self.callbacks:
