@@ -17,6 +17,9 @@ from npdeep.callbacks import (
     ModelCheckpoint,
     ProgressBar,
 )
+from npdeep.checkpoint import resume
+from npdeep.schedules import StepDecay
+from npdeep.training import evaluate
 
 
 @pytest.fixture
@@ -203,3 +206,145 @@ def test_progress_bar_says_why_training_stopped(data):
                 callbacks=[EarlyStopping(patience=0), ProgressBar(stream=out, quiet=True)],
                 diagnose=False)
     assert out.getvalue().startswith("stopped: early stopping at epoch")
+
+
+class StopAtBatch(Callback):
+    def __init__(self, batch):
+        self.batch, self.costs = batch, []
+
+    def on_batch_end(self, batch, logs):
+        self.costs.append((logs["cost"], logs["size"]))
+        if batch == self.batch:
+            self.trainer.stop_training = True
+
+
+def test_stop_training_from_a_batch_hook_stops_after_that_batch(data):
+    X, y = data
+    stop = StopAtBatch(1)
+    h = small().fit(X, y, epochs=5, batch_size=10, callbacks=[stop], diagnose=False)
+    assert len(stop.costs) == 2 and len(h) == 1
+    # the partial epoch's cost is the mean over the samples it visited
+    expected = sum(c * s for c, s in stop.costs) / sum(s for _, s in stop.costs)
+    assert h.cost[0] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("batch_size", [None, 60, 1000])
+def test_batch_hooks_run_in_full_batch_training(data, batch_size):
+    X, y = data
+    rec = Recorder()
+    stop = StopAtBatch(-1)
+    h = small().fit(X, y, epochs=2, batch_size=batch_size, callbacks=[rec, stop],
+                    diagnose=False)
+    assert rec.calls == ["train_begin", "epoch_begin0", "batch_end0", "epoch_end0",
+                         "epoch_begin1", "batch_end0", "epoch_end1", "train_end"]
+    assert [c for c, _ in stop.costs] == h.cost and {s for _, s in stop.costs} == {60}
+
+
+@pytest.mark.parametrize("monitor,min_delta,mode", [
+    ("cost", 0.0, "auto"), ("cost", 1e-3, "min"), ("accuracy", 0.0, "max"),
+])
+def test_early_stopping_on_a_full_batch_training_value_restores_the_weights_that_had_it(
+        data, monitor, min_delta, mode):
+    # full batch: an epoch's cost and accuracy come from the forward pass before its update
+    X, y = data
+    net = small()
+    es = EarlyStopping(monitor=monitor, patience=3, min_delta=min_delta, mode=mode)
+    h = net.fit(X, y, epochs=40, learning_rate=0.5, callbacks=[es], diagnose=False)
+    assert getattr(h, monitor)[es.best_epoch] == es.best
+    cost, accuracy = evaluate(net, net.check_X(X), net.check_Y(y, 60))
+    assert (cost if monitor == "cost" else accuracy) == pytest.approx(es.best, rel=1e-12)
+    assert cost == pytest.approx(h.cost[es.best_epoch], rel=1e-12)
+
+
+def test_early_stopping_on_a_value_that_is_never_finite_says_so(rng):
+    # r2 of a single validation sample is undefined (nan) at every epoch
+    X, y = rng.normal(size=(3, 20)), rng.normal(size=20)
+    net = npdeep.Network([3, 4, 1], output_activation="identity", seed=0)
+    before = net.parameters.flat.copy()
+    h = net.fit(X, y, epochs=10, validation_data=(X[:, :1], y[:1]),
+                callbacks=[EarlyStopping("val_r2", patience=2)], diagnose=False)
+    assert len(h) == 2
+    assert h.stop_reason == ("early stopping at epoch 2: val_r2 was never a finite number in "
+                             "2 epochs (last nan), so no weights were restored")
+    assert not np.array_equal(net.parameters.flat, before)
+
+
+def test_end_of_training_diagnosis_describes_the_restored_weights(data):
+    X, y = data
+    net = small()
+    es = EarlyStopping(monitor="val_cost", patience=2)
+    out = io.StringIO()
+    h = net.fit(X[:, :40], y[:40], epochs=300, learning_rate=0.05, optimizer="adam",
+                validation_data=(X[:, 40:], y[40:]), callbacks=[es, ProgressBar(stream=out)])
+    assert es.stopped_epoch is not None and es.best_epoch < es.stopped_epoch
+    assert h.diagnosis.cost == pytest.approx(net.cost(X[:, :40], y[:40]), rel=1e-12)
+    assert out.getvalue().splitlines()[-1].startswith("stopped: early stopping")
+
+
+class InterruptAtEpoch(Callback):
+    def __init__(self, epoch):
+        self.epoch, self.end_logs = epoch, None
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+    def on_train_end(self, logs):
+        self.end_logs = logs
+
+
+def test_keyboard_interrupt_closes_callbacks_restores_best_weights_and_propagates(tmp_path,
+                                                                                  data):
+    X, y = data
+    net = small()
+    es = EarlyStopping(monitor="val_cost", patience=100)
+    log = CSVLogger(tmp_path / "log.csv")
+    stop = InterruptAtEpoch(6)
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X[:, :40], y[:40], epochs=50, learning_rate=0.3, optimizer="adam",
+                validation_data=(X[:, 40:], y[40:]), callbacks=[es, log, stop])
+    assert stop.end_logs == {"interrupted": True}
+    assert log._file is None
+    assert len(net.history) == 7 and net.history.stop_reason.startswith("interrupted")
+    assert net.cost(X[:, 40:], y[40:]) == min(net.history.val_cost)
+
+
+class HalveRateAfter(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch == self.epoch:
+            self.trainer.initial_learning_rate /= 2
+
+
+def test_a_callback_moves_the_base_rate_of_the_epochs_to_come(tmp_path, data):
+    X, y = data
+    settings = dict(learning_rate=0.1, schedule="step", batch_size=20, optimizer="momentum",
+                    diagnose=False)
+    net = small()
+    h = net.fit(X, y, epochs=6, callbacks=[HalveRateAfter(1),
+                                           ModelCheckpoint(tmp_path / "c{epoch}.npz")],
+                **settings)
+    step = StepDecay()
+    assert h.learning_rate == [step.learning_rate(e, 0.1 if e < 2 else 0.05) for e in range(6)]
+    # the checkpoint keeps the moved rate: resuming continues the same run
+    resumed = resume(tmp_path / "c3.npz", X, y, diagnose=False)
+    assert resumed.history.learning_rate == h.learning_rate
+    assert np.array_equal(resumed.parameters.flat, net.parameters.flat)
+
+
+def test_progress_bar_of_a_resumed_run_counts_from_the_checkpoint(tmp_path, data):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    X, y = data
+    small().fit(X, y, epochs=8, learning_rate=0.1, diagnose=False,
+                callbacks=[ModelCheckpoint(tmp_path / "c{epoch}.npz")])
+    out = Terminal()
+    resume(tmp_path / "c5.npz", X, y, callbacks=[ProgressBar(stream=out)],
+                             diagnose=False)
+    frames = [f for f in out.getvalue().split("\r") if "epoch" in f]
+    assert frames[0].lstrip().startswith("62%") and "5/8" in frames[0]
+    assert "8/8" in frames[-1]

@@ -382,6 +382,22 @@ def test_live_progress_bar_shows_epoch_batch_cost_and_validation(tmp_path):
     assert "15/15" in text  # 3 epochs x 5 batches of 142 training samples
 
 
+def test_live_progress_bar_counts_full_batch_epochs_once():
+    import io
+
+    import npdeep
+    from npdeep.cli.progress import LiveProgress
+
+    X, y = load_wine(return_X_y=True)
+    stream = io.StringIO()
+    net = npdeep.Network([13, 8, 3], seed=0)
+    net.fit(X.T / X.max(), y, epochs=3, learning_rate=0.1, diagnose=False,
+            callbacks=[LiveProgress(None, stream=stream, mininterval=0)])
+    frames = stream.getvalue().split("\r")
+    assert "| 3/3 [" in frames[-1] and "epoch 3/3" in frames[-1]
+    assert not any("4/3" in f or "6/3" in f for f in frames)
+
+
 def test_bench_runs_the_checkout_suite_with_its_arguments(capfd):
     from pathlib import Path
 

@@ -5,6 +5,7 @@ import pytest
 
 import npdeep
 from npdeep import ConfigurationError, DataError
+from npdeep.schedules import CosineDecay
 from npdeep.splits import class_sample_weight, validation_split
 
 
@@ -32,6 +33,20 @@ def test_history_logs_every_epoch(blobs):
     assert all(len(g) == 2 and min(g) > 0 for g in h.gradient_norms)
     assert h.learning_rate == [0.01] * 4
     assert 0 <= h.val_accuracy[-1] <= 1
+
+
+@pytest.mark.parametrize("labels,output,why", [
+    ([0, 1], "sigmoid", "every class has a single sample"),
+    ([0, 1, 2], "softmax", "every class has a single sample"),
+    ([0.5], "identity", "too few samples"),
+])
+def test_validation_fraction_that_leaves_nothing_says_why(rng, labels, output, why):
+    m = len(labels)
+    net = npdeep.Network([2, 3, 3 if output == "softmax" else 1], output_activation=output,
+                         seed=0)
+    with pytest.raises(DataError, match=f"leaves no validation sample out of m = {m} "
+                                        rf"\({why}"):
+        net.fit(rng.normal(size=(2, m)), np.array(labels), epochs=1, validation_fraction=0.5)
 
 
 def test_validation_fraction_is_seeded_and_stratified(blobs):
@@ -196,6 +211,13 @@ def test_regression_logs_r2(rng):
     ({"clip_norm": -1}, ConfigurationError, "clip_norm must be a finite number > 0, got -1"),
     ({"validation_fraction": 0.2, "validation_data": (np.zeros((4, 2)), np.zeros(2))},
      ConfigurationError, "give validation_data or validation_fraction, not both"),
+    ({"verbose": "0"}, ConfigurationError, "verbose must be an integer >= 0, got '0'"),
+    ({"verbose": -1}, ConfigurationError, "verbose must be an integer >= 0, got -1"),
+    ({"verbose": 0.5}, ConfigurationError, "verbose must be an integer >= 0, got 0.5"),
+    ({"schedule": CosineDecay(min_lr=0.1)}, ConfigurationError,
+     "schedule 'cosine': min_lr=0.1 is above learning_rate=0.01, so the rate would not decay"),
+    ({"schedule": {"name": "plateau", "min_lr": 0.1}}, ConfigurationError,
+     "schedule 'plateau': min_lr=0.1 is above learning_rate=0.01"),
 ])
 def test_bad_fit_input(blobs, kwargs, error, match):
     X, y = blobs
@@ -258,3 +280,31 @@ def test_fit_refuses_bad_options_by_name(kwargs, match):
     net = npdeep.Network([2, 1], seed=0)
     with pytest.raises(npdeep.errors.ConfigurationError, match=match):
         net.fit(X, (X[0] > 0).astype(float), epochs=1, **kwargs)
+
+
+class _Terminal:
+    """A standard error that says it is a terminal and keeps what is written."""
+
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("verbose,plain", [(1, False), (True, False), (2, True), (3, True)])
+def test_verbose_2_prints_one_plain_line_per_epoch_even_on_a_terminal(blobs, monkeypatch,
+                                                                      verbose, plain):
+    X, y = blobs
+    err = _Terminal()
+    monkeypatch.setattr("sys.stderr", err)
+    net3().fit(X, y, epochs=2, verbose=verbose, diagnose=False)
+    lines = [ln.split()[:2] for ln in err.text.splitlines()]
+    assert (lines == [["epoch", "1/2"], ["epoch", "2/2"]]) == plain
+    assert ("\r" in err.text) == (not plain)

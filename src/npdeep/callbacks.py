@@ -2,15 +2,25 @@
 
 The protocol (every method optional, each receives a ``logs`` dict)::
 
-    on_train_begin(logs)            once, before the first epoch
-    on_epoch_begin(epoch, logs)     epoch counts from 0
-    on_batch_begin(batch, logs)     only called on callbacks that override it
+    on_train_begin(logs)            once, before the first epoch; logs: {'epochs': total,
+                                    'samples': training samples m, 'initial_epoch': first}
+    on_epoch_begin(epoch, logs)     epoch counts from 0; logs: {'learning_rate'}
+    on_batch_begin(batch, logs)     logs: {'size': batch size}
     on_batch_end(batch, logs)       logs: {'cost': batch cost, 'size': batch size}
     on_epoch_end(epoch, logs)       logs: {'cost', 'learning_rate', ...}
-    on_train_end(logs)
+    on_train_end(logs)              once, at the end; logs: {} ({'interrupted': True} when a
+                                    KeyboardInterrupt ended training; it propagates after)
+
+Batch hooks run for every step, full-batch training included (one batch of all m samples
+per epoch), and only on callbacks that override them.
 
 ``set_context(network, trainer)`` runs first; a callback stops training by setting
-``trainer.stop_training = True`` (and, by convention, ``trainer.stop_reason``).
+``trainer.stop_training = True`` (and, by convention, ``trainer.stop_reason``): from a batch
+hook, training stops after that batch and ``on_epoch_end`` still runs with the partial
+epoch's logs; from an epoch hook, after that epoch. ``trainer.learning_rate`` set in
+``on_epoch_begin`` or a batch hook applies to the following steps until the next epoch
+begins, where the schedule computes it again from ``trainer.initial_learning_rate`` (which a
+callback may change for all the epochs to come).
 
 Epoch logs hold ``cost``, the metric (``accuracy`` or ``r2``), ``val_cost`` and
 ``val_accuracy``/``val_r2`` with validation data, ``learning_rate``, ``gradient_norms``
@@ -68,10 +78,8 @@ class CallbackList:
         # the callbacks that define them
         self._epoch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_epoch_begin")]
         self._epoch_end = [cb for cb in self.callbacks if _overrides(cb, "on_epoch_end")]
-
-    @property
-    def wants_batches(self) -> bool:
-        return bool(self._batch_begin or self._batch_end)
+        #: whether any callback has a batch hook (checked at every step, so computed once)
+        self.wants_batches = bool(self._batch_begin or self._batch_end)
 
     def on_train_begin(self, logs):
         for cb in self.callbacks:
@@ -93,8 +101,20 @@ class CallbackList:
         for cb in self._epoch_end:
             cb.on_epoch_end(epoch, logs)
 
-    def on_train_end(self, logs):
+    def on_train_end(self, logs, before_reports=None):
+        """Run every ``on_train_end``; progress bars last, after ``before_reports()``.
+
+        ``fit`` passes the end-of-training diagnosis as ``before_reports``: it runs once the
+        other callbacks have finished (EarlyStopping has restored the best weights), and a
+        :class:`ProgressBar` then prints its warnings about the weights the network keeps.
+        """
+        reports = [cb for cb in self.callbacks if isinstance(cb, ProgressBar)]
         for cb in self.callbacks:
+            if not isinstance(cb, ProgressBar):
+                cb.on_train_end(logs)
+        if before_reports is not None:
+            before_reports()
+        for cb in reports:
             cb.on_train_end(logs)
 
 
@@ -215,8 +235,9 @@ class ProgressBar(Callback):
         if not self.quiet and not self._plain():
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=self._epochs, unit="epoch", file=self.stream or sys.stderr,
-                             dynamic_ncols=True, leave=True)
+            self._bar = tqdm(total=self._epochs, initial=logs.get("initial_epoch") or 0,
+                             unit="epoch", file=self.stream or sys.stderr, dynamic_ncols=True,
+                             leave=True)
 
     @staticmethod
     def _fmt(logs) -> str:

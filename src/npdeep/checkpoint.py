@@ -55,7 +55,8 @@ def save_checkpoint(path, net, trainer, epoch: int | None = None, **extra):
     history = getattr(trainer, "history", None)
     training = {
         "epoch": int(trainer.epoch + 1 if epoch is None else epoch),
-        "config": dict(trainer.config),
+        # a callback may have moved lr0 (trainer.initial_learning_rate): resume from it
+        "config": {**trainer.config, "learning_rate": float(trainer.initial_learning_rate)},
         "optimizer": {**opt.get_config(), "t": int(opt.t)},
         "schedule": {"config": sched.get_config(), "state": sched.get_state()},
         "rng_state": json.dumps(trainer.rng.bit_generator.state) if trainer.rng is not None

@@ -72,8 +72,14 @@ class _Monitor:
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
 
-    At the end of training (stopped early or not) the network gets back the weights of the
-    epoch with the best monitored value, and ``trainer.stop_reason`` says why it stopped.
+    At the end of training (stopped early, run to the last epoch, or interrupted by
+    KeyboardInterrupt) the network gets back the weights that gave the best monitored value,
+    and ``trainer.stop_reason`` says why it stopped. A ``val_`` value is measured after the
+    epoch's updates, so those are the weights at the best epoch's end. In full-batch training
+    the epoch's ``cost`` (and ``accuracy``/``r2``) is measured by the forward pass before its
+    update, so monitoring it restores the weights at the best epoch's start, those that had
+    that cost. With mini-batches a training value is the mean over the epoch's batches, and
+    the weights at the epoch's end are kept (as Keras does).
 
     Parameters
     ----------
@@ -95,6 +101,7 @@ class EarlyStopping(Callback):
         self.tracker = _Monitor(monitor, mode, self.min_delta)
         self.best_weights: np.ndarray | None = None
         self.stopped_epoch: int | None = None
+        self._start: np.ndarray | None = None
 
     @property
     def best(self) -> float:
@@ -109,26 +116,47 @@ class EarlyStopping(Callback):
         self.wait = 0
         self.stopped_epoch = None
         self.best_weights = None
+        self._start = None
+
+    def _before_update(self) -> bool:
+        """Whether the monitored value describes the weights at the epoch's start."""
+        used = self.tracker.used  # None until the first epoch's end: keep a copy to be sure
+        return bool(getattr(self.trainer, "full_batch", False)) and \
+            (used is None or not used.startswith("val_"))
+
+    def on_epoch_begin(self, epoch, logs):
+        if self._before_update():
+            flat = self.network.parameters.flat
+            if self._start is None:
+                self._start = flat.copy()
+            else:
+                np.copyto(self._start, flat)
 
     def on_epoch_end(self, epoch, logs):
         value = self.tracker.value(logs)
         if self.tracker.improved(value, epoch):
             self.wait = 0
-            flat = self.network.parameters.flat
+            weights = self._start if self._before_update() else self.network.parameters.flat
             if self.best_weights is None:
-                self.best_weights = flat.copy()
+                self.best_weights = weights.copy()
             else:
-                np.copyto(self.best_weights, flat)
+                np.copyto(self.best_weights, weights)
             return
         self.wait += 1
         if self.wait >= max(self.patience, 1) and not self.trainer.stop_training:
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
+            used = self.tracker.used
+            if self.tracker.best_epoch is None:
+                self.trainer.stop_reason = (
+                    f"early stopping at epoch {epoch + 1}: {used} was never a finite number "
+                    f"in {self.wait} epochs (last {value!r}), so no weights were restored"
+                )
+                return
             self.trainer.stop_reason = (
-                f"early stopping at epoch {epoch + 1}: {self.tracker.used} did not improve by "
-                f"more than {self.min_delta:g} for {self.wait} epochs; best "
-                f"{self.tracker.best:.6g} at epoch {self.tracker.best_epoch + 1}, whose weights "
-                "were restored"
+                f"early stopping at epoch {epoch + 1}: {used} did not improve by more than "
+                f"{self.min_delta:g} for {self.wait} epochs; best {self.tracker.best:.6g} at "
+                f"epoch {self.tracker.best_epoch + 1}, whose weights were restored"
             )
 
     def on_train_end(self, logs):
@@ -151,6 +179,12 @@ class ModelCheckpoint(Callback):
         Save only when ``monitor`` improves; otherwise every ``every`` epochs.
     every : int >= 1
     monitor, mode : see :class:`EarlyStopping`.
+
+    A checkpoint always holds the weights at the end of its epoch, the state training resumes
+    from. In full-batch training the epoch's ``cost`` is measured before its update, so with
+    ``save_best_only`` on ``cost`` the file holds the weights one update after the best cost
+    (:class:`EarlyStopping` restores the weights that had it); monitor a ``val_`` value to
+    save the weights it measured.
     """
 
     def __init__(self, path, save_best_only: bool = False, every: int = 1,

@@ -107,8 +107,12 @@ def validation_split(net, X, Y, fraction, seed) -> tuple[np.ndarray, np.ndarray]
         k = min(int(round(fraction * m)), m - 1)
         val = np.sort(rng.permutation(m)[:k])
     if val.size == 0:
+        why = ("every class has a single sample, and a class gives validation samples only "
+               "when it keeps one for training" if _is_classifier(net) and m >= 2 else
+               "too few samples")
         raise DataError(
-            f"validation_fraction={fraction} leaves no validation sample out of m = {m}"
+            f"validation_fraction={fraction} leaves no validation sample out of m = {m} "
+            f"({why}); give validation_data, or more samples"
         )
     train = np.setdiff1d(np.arange(m), val, assume_unique=True)
     return train, val

@@ -138,10 +138,17 @@ class Trainer:
     ----------
     learning_rate : float
         The current epoch's rate (set from the schedule at each epoch start).
+    initial_learning_rate : float
+        ``lr0``, from which the schedule computes each epoch's rate. A callback may change it
+        to move the rate of the epochs to come (a checkpoint saves the changed value).
     stop_training : bool
-        Set by a callback (or the NaN guard) to end training after the current batch/epoch.
+        Set by a callback (or the NaN guard) to end training: set in a batch hook it ends the
+        epoch after that batch (``on_epoch_end`` still runs), else after the current epoch.
     stop_reason : str or None
         Why training stopped early, in plain words.
+    full_batch : bool
+        Whether every epoch is one step on the whole training set (``batch_size`` None or
+        ``>= m``); its ``cost`` and metric then describe the weights at the epoch's start.
     """
 
     def __init__(self, net, optimizer, learning_rate: float, schedule=None, clip_norm=None,
@@ -159,6 +166,7 @@ class Trainer:
         self.stop_training = False
         self.stop_reason: str | None = None
         self.nan_stop = False
+        self.full_batch = False
         self.gradient_norms: list[float] | None = None
         self.gradient_norm = 0.0
         self.diagnosis = None
@@ -309,8 +317,9 @@ def fit(
         Hold out this share of the samples (stratified for classification) drawn with
         ``validation_seed``.
     callbacks : list of Callback, optional
-    verbose : int
-        0: silent; 1: a progress bar (one plain line per epoch when not on a terminal).
+    verbose : int >= 0 or bool
+        0: silent; 1: a progress bar (one plain line per epoch when not on a terminal);
+        2 or more: one plain line per epoch everywhere (Keras's ``verbose=2``).
     seed : int or Generator, optional
         Source of shuffling and dropout draws; default: the network's generator.
     diagnose : bool
@@ -339,12 +348,22 @@ def fit(
                 f"callbacks must be Callback objects (npdeep.callbacks), got {c!r}; subclass "
                 "Callback and override the on_... methods you need"
             )
+    if isinstance(verbose, (bool, np.bool_)):
+        verbose = int(verbose)
+    verbose = check_positive_int(verbose, "verbose", minimum=0)
     if not isinstance(shuffle, (bool, np.bool_)):
         raise ConfigurationError(f"shuffle must be True or False, got {shuffle!r}")
     check_seed(seed, "seed", generator_ok=True)
     check_seed(validation_seed, "validation_seed")
     opt = _optimizers.get(optimizer)
     sched = _schedules.get(schedule)
+    min_lr = getattr(sched, "min_lr", 0.0)
+    if min_lr > learning_rate:
+        raise ConfigurationError(
+            f"schedule {sched.name!r}: min_lr={min_lr:g} is above learning_rate="
+            f"{learning_rate:g}, so the rate would not decay from learning_rate; give "
+            "min_lr <= learning_rate"
+        )
     if _resume is None and not _continue:
         sched.reset()  # a plateau schedule's reductions belong to the fit that made them
     if hasattr(sched, "set_epochs"):
@@ -376,9 +395,9 @@ def fit(
     if not any(isinstance(c, TerminateOnNaN) for c in cbs):
         cbs.append(TerminateOnNaN())
     if verbose:
-        cbs.append(ProgressBar())
+        cbs.append(ProgressBar(force_plain=True if verbose >= 2 else None))
     cb = CallbackList(cbs, net, trainer)
-    full_batch = batch_size is None or batch_size >= m
+    full_batch = trainer.full_batch = batch_size is None or batch_size >= m
     if full_batch and train_idx is not None:
         X, Y, train_idx = X[:, train_idx], Y[:, train_idx], None
     if full_batch and X.dtype != net.dtype:
@@ -391,13 +410,17 @@ def fit(
     try:
         for epoch in range(start_epoch, epochs):
             trainer.epoch = epoch
-            trainer.learning_rate = sched.learning_rate(epoch, learning_rate)
+            trainer.learning_rate = sched.learning_rate(epoch, trainer.initial_learning_rate)
             cb.on_epoch_begin(epoch, {"learning_rate": trainer.learning_rate})
             start = time.perf_counter()
             metric.total, metric.count = 0.0, 0
             if full_batch:
                 trainer.batch = 0
+                if cb.wants_batches:
+                    cb.on_batch_begin(0, {"size": m})
                 cost = trainer.step(X, Y, coef_full, metric, record=True)
+                if cb.wants_batches:
+                    cb.on_batch_end(0, {"cost": cost, "size": m})
             else:
                 cost = _run_batches(trainer, source, metric, cb, rng if shuffle else None)
             logs = {"cost": float(cost), metric.name: float(metric.result())}
@@ -415,25 +438,32 @@ def fit(
         trainer.stop_reason = f"interrupted (KeyboardInterrupt) during epoch {epoch + 1}"
         history.stop_reason = trainer.stop_reason
         net.history = history
+        cb.on_train_end({"interrupted": True})  # close files and bars, restore best weights
         raise
-    if diagnose:
-        from .diagnostics import diagnose as _diagnose
-
-        pool = np.arange(X.shape[1]) if train_idx is None else train_idx
-        k = min(pool.shape[0], _DIAGNOSE_SAMPLES)
-        # spread over the training set (a file sorted by label holds one class at its start);
-        # a memory-mapped set gives its first samples, where a spread would page in all of it
-        pick = pool[:k] if is_memmap(X) else \
-            pool[np.linspace(0, pool.shape[0] - 1, k).astype(np.intp)]
-        trainer.diagnosis = history.diagnosis = _diagnose(net, X[:, pick], Y[:, pick],
-                                                          history=history)
-    cb.on_train_end({})
+    report = (lambda: _diagnose_end(trainer, X, Y, train_idx)) if diagnose else None
+    cb.on_train_end({}, before_reports=report)
     net.history = history
     return history
 
 
+def _diagnose_end(trainer, X, Y, train_idx) -> None:
+    """Diagnose the weights training ends with (EarlyStopping's restored ones included)."""
+    from .diagnostics import diagnose
+
+    pool = np.arange(X.shape[1]) if train_idx is None else train_idx
+    k = min(pool.shape[0], _DIAGNOSE_SAMPLES)
+    # spread over the training set (a file sorted by label holds one class at its start);
+    # a memory-mapped set gives its first samples, where a spread would page in all of it
+    pick = pool[:k] if is_memmap(X) else \
+        pool[np.linspace(0, pool.shape[0] - 1, k).astype(np.intp)]
+    history = trainer.history
+    trainer.diagnosis = history.diagnosis = diagnose(trainer.net, X[:, pick], Y[:, pick],
+                                                     history=history)
+
+
 def _run_batches(trainer, source, metric, cb, rng) -> float:
-    total = 0.0
+    """Run one epoch of mini-batches; return the mean cost over the samples it visited."""
+    total, seen = 0.0, 0
     last = source.n_batches - 1
     for i, (A0, Yb, coef) in enumerate(source.batches(rng)):
         trainer.batch = i
@@ -441,11 +471,12 @@ def _run_batches(trainer, source, metric, cb, rng) -> float:
             cb.on_batch_begin(i, {"size": A0.shape[1]})
         c = trainer.step(A0, Yb, coef, metric, record=i == last)
         total += c * A0.shape[1]
+        seen += A0.shape[1]
         if cb.wants_batches:
             cb.on_batch_end(i, {"cost": c, "size": A0.shape[1]})
-        if trainer.nan_stop:
+        if trainer.stop_training:  # the NaN guard, or a batch hook
             break
-    return total / source.N
+    return total / seen
 
 
 def _jsonable_class_weight(class_weight):

@@ -78,8 +78,6 @@ class LiveProgress(ProgressBar):
         self._last_val = "".join(vals)
         if self._bar is None:
             return
-        if self._seen == 0:  # full batch: fit calls no batch hooks
-            self._bar.update(self._n_batches)
         self._bar.set_postfix_str(
             f"epoch {epoch + 1}/{self._epochs} cost={logs.get('cost', float('nan')):.4g}"
             f"{self._last_val}", refresh=True)
