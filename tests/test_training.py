@@ -258,3 +258,14 @@ def test_fit_refuses_bad_options_by_name(kwargs, match):
     net = npdeep.Network([2, 1], seed=0)
     with pytest.raises(npdeep.errors.ConfigurationError, match=match):
         net.fit(X, (X[0] > 0).astype(float), epochs=1, **kwargs)
+
+
+@pytest.mark.parametrize("batch_size, batches", [(None, 1), (10, 10), (30, 4)])
+def test_epoch_cost_holds_the_l2_term_once_per_batch(rng, batch_size, batches):
+    X = rng.normal(size=(4, 100))
+    y = (X[0] > 0).astype(int)
+    net = npdeep.Network([4, 6, 1], activation="tanh", seed=0, l2=1.0)
+    data_cost = net.cost(X, y) - net.l2_cost(100)
+    history = net.fit(X, y, epochs=1, learning_rate=1e-300, batch_size=batch_size,
+                      diagnose=False)  # an update too small to move any weight
+    assert history.cost[0] == pytest.approx(data_cost + batches * net.l2_cost(100), rel=1e-12)
