@@ -1,6 +1,7 @@
 """npdeep configured as the article reproduces the article's algorithm, epoch by epoch."""
 
 import numpy as np
+import pytest
 
 import npdeep
 
@@ -102,3 +103,49 @@ def test_same_seed_same_training_bit_for_bit(rng):
     for net in nets:
         net.fit(X, y, epochs=5, learning_rate=0.1, batch_size=8)
     assert nets[0].parameters.flat.tobytes() == nets[1].parameters.flat.tobytes()
+
+
+def _equation_gradients(net, X, Y, g, g_prime):
+    """dW[l], db[l] straight from the article's equations, softmax + cross-entropy output."""
+    P, L, m = net.parameters, net.L, X.shape[1]
+    A, Z = {0: X}, {}
+    for l in range(1, L + 1):
+        Z[l] = P[f"W{l}"] @ A[l - 1] + P[f"b{l}"]
+        A[l] = g(Z[l]) if l < L else np.exp(Z[l]) / np.exp(Z[l]).sum(axis=0)
+    grads, dZ = {}, (1 / m) * (A[L] - Y)
+    for l in range(L, 0, -1):
+        grads[f"dW{l}"] = dZ @ A[l - 1].T
+        grads[f"db{l}"] = dZ.sum(axis=1, keepdims=True)
+        if l > 1:
+            dZ = (P[f"W{l}"].T @ dZ) * g_prime(Z[l - 1])
+    return grads
+
+
+@pytest.mark.parametrize("name, g, g_prime", [
+    ("tanh", np.tanh, lambda Z: 1 - np.tanh(Z) ** 2),
+    ("relu", lambda Z: np.maximum(Z, 0), lambda Z: (Z > 0) * 1.0),
+    ("leaky_relu", lambda Z: np.where(Z > 0, Z, 0.01 * Z), lambda Z: np.where(Z > 0, 1, 0.01)),
+    ("identity", lambda Z: Z, lambda Z: np.ones_like(Z)),
+])
+def test_gradients_match_the_articles_equations_for_every_hidden_activation(name, g, g_prime,
+                                                                            rng):
+    net = npdeep.Network([4, 7, 6, 3], activation=name, dtype="float64", seed=5)
+    X, labels = rng.normal(size=(4, 11)), rng.integers(0, 3, size=11)
+    expected = _equation_gradients(net, X, np.eye(3)[:, labels], g, g_prime)
+    got = net.gradients(X, labels)
+    for key, value in expected.items():
+        np.testing.assert_allclose(got[key], value, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("init, variance", [
+    ("he", lambda n_in, n_out: 2 / n_in),
+    ("glorot", lambda n_in, n_out: 2 / (n_in + n_out)),
+    ("normal", lambda n_in, n_out: 1e-4),
+    ("article", lambda n_in, n_out: 1 / 12),
+])
+def test_initializers_have_their_stated_variance(init, variance):
+    net = npdeep.Network([400, 300, 200], activation="tanh", init=init, seed=0)
+    for l in (1, 2):
+        W = net.parameters[f"W{l}"]
+        n_out, n_in = W.shape
+        assert W.var() == pytest.approx(variance(n_in, n_out), rel=0.03)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import npdeep
 from npdeep import activations
+from npdeep import network as network_module
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 # every sensible (output activation, loss) pairing
@@ -168,3 +169,91 @@ def test_gradient_check_names_what_it_needs():
     with pytest.raises(npdeep.errors.ConfigurationError,
                        match="gradient_check needs an npdeep Network, got str"):
         npdeep.gradient_check("net", np.zeros((2, 3)), np.zeros((1, 3)))
+
+
+@pytest.fixture(scope="module")
+def trained_iris():
+    """tanh [4, 16, 16, 3] trained on standardized iris to a cost of ~7e-6: near-zero gradients.
+
+    ``npdeep train iris --units 16,16 --activation tanh --epochs 3000 --batch-size 0
+    --dropout 0 --dtype float64 --learning-rate 0.02 --schedule constant --test-fraction 0``
+    gives this network; ``gradcheck MODEL --data iris --samples 1`` reported FAILED (max
+    relative error 1.108e-06 against 1e-06) although its gradients are right.
+    """
+    from sklearn.datasets import load_iris
+
+    iris = load_iris()
+    X = ((iris.data - iris.data.mean(0)) / iris.data.std(0)).T
+    net = npdeep.Network([4, 16, 16, 3], activation="tanh", seed=0)
+    net.fit(X, iris.target, epochs=3000, learning_rate=0.02, optimizer="adam", diagnose=False)
+    assert net.cost(X, iris.target) < 1e-4
+    return net, X[:, :1], iris.target[:1]
+
+
+@pytest.mark.parametrize("epsilon", [1e-3, 1e-4])
+def test_a_trained_network_is_not_failed_for_round_off(trained_iris, epsilon):
+    net, X, y = trained_iris
+    result = npdeep.gradient_check(net, X, y, epsilon=epsilon)
+    assert result.passed, str(result)  # was FAILED: 1.108e-06 (epsilon 1e-3), 9.2e-06 (1e-4)
+    grads = net.gradients(X, y)
+    # the regime where round-off, not the gradient's size, sets the scale
+    assert any(2 * np.linalg.norm(grads["d" + k]) < result.round_off[k] / result.tolerance
+               for k in result.errors)
+    assert all(0 < result.round_off[k] < 1e-10 for k in result.errors)
+    assert "round-off" in str(result) and result.rows()[0]["round_off"] == result.round_off["W1"]
+
+
+def _broken_backward(spoil):
+    """Return engine.backward followed by ``spoil(grads)``, a deliberate error in the gradients."""
+    original = network_module.backward
+
+    def backward(layers, activations, loss, ws, Y, coef, grads, fused, dropout=False):
+        original(layers, activations, loss, ws, Y, coef, grads, fused, dropout)
+        spoil(grads)
+
+    return backward
+
+
+def _drop_db1(grads):
+    grads[0][1][...] = 0.0
+
+
+def _flip_dW2(grads):
+    np.negative(grads[1][0], out=grads[1][0])
+
+
+def _skew_dW2(grads):
+    grads[1][0][...] *= 1.0 + 1e-4
+
+
+@pytest.mark.parametrize("spoil, key", [(_drop_db1, "b1"), (_flip_dW2, "W2"), (_skew_dW2, "W2")],
+                         ids=["dropped db1", "sign of dW2", "dW2 off by 1e-4"])
+def test_wrong_near_zero_gradients_still_fail(trained_iris, monkeypatch, spoil, key):
+    net, X, y = trained_iris
+    assert np.linalg.norm(net.gradients(X, y)["d" + key]) < 1e-6  # tiny, yet checkable
+    monkeypatch.setattr(network_module, "backward", _broken_backward(spoil))
+    result = npdeep.gradient_check(net, X, y)
+    assert net.dtype == np.float64 and not result.passed
+    assert result.errors[key] > result.tolerance  # 8e-6 for the 1e-4 skew, ~1 otherwise
+    assert result.errors["W3"] < result.tolerance  # the untouched output layer still passes
+    assert "FAILED" in str(result)
+
+
+def test_a_sign_error_in_a_hidden_derivative_fails_on_a_trained_network(trained_iris,
+                                                                        monkeypatch):
+    net, X, y = trained_iris
+    monkeypatch.setattr(activations.Tanh, "backward",
+                        lambda self, dA, Z, A, out, work=None:
+                        np.multiply(dA, A * A - 1.0, out=out))
+    result = npdeep.gradient_check(net, X, y)
+    assert not result.passed
+    assert result.errors["W2"] > 0.1 and result.errors["b2"] > 0.1
+    # layer 1 meets the flipped sign twice (through dZ[2] and through g'[1]): right again
+    assert result.errors["W1"] < result.tolerance
+
+
+@pytest.mark.parametrize("value", [-1e-6, float("nan"), "1e-6", True])
+def test_gradient_check_refuses_a_bad_min_scale(value, rng):
+    net = npdeep.Network([2, 3, 1], activation="tanh", seed=0)
+    with pytest.raises(npdeep.ConfigurationError, match="min_scale must be a finite number >= 0"):
+        npdeep.gradient_check(net, rng.normal(size=(2, 4)), rng.random((1, 4)), min_scale=value)

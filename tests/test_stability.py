@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import npdeep
 from npdeep import activations, losses
 
 EXTREME = np.array([[-1e4, -50.0, 0.0, 50.0, 1e4], [1e4, 1e4, -1e4, 0.0, -1e4]])
@@ -52,3 +53,52 @@ def test_bce_from_logits_is_exact_where_log_of_output_underflows():
     A = activations.get("sigmoid")(Z)
     with np.errstate(all="raise"):
         assert loss.cost(A, np.array([[0.0]]), 1.0, Z) == pytest.approx(1e4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("output, W, Y, expected", [
+    # logits +-1e4: one sample confidently wrong (loss 1e4 or 2e4), one right (loss ~1e-4343)
+    ("sigmoid", [[1e4]], [[0.0, 0.0]], 0.5e4),
+    ("softmax", [[1e4], [-1e4], [0.0]], [[0, 0], [1, 1], [0, 0]], 1e4),
+])
+def test_network_cost_is_exact_and_probabilities_sum_to_one_at_1e4_logits(dtype, output, W, Y,
+                                                                         expected):
+    net = npdeep.Network([1, len(W)], output_activation=output, dtype=dtype, seed=0)
+    net.parameters["W1"] = np.array(W)
+    X = np.array([[1.0, -1.0]])
+    with np.errstate(all="raise"):
+        J = net.cost(X, np.array(Y))
+        P = net.predict_proba(X)
+    assert J == pytest.approx(expected, rel=1e-6)
+    assert P.dtype == dtype and np.all((P >= 0) & (P <= 1))
+    if output == "softmax":
+        np.testing.assert_allclose(P.sum(axis=0), 1.0, rtol=4 * np.finfo(dtype).eps)
+    with np.errstate(under="ignore"):  # saturated softmax outputs are subnormal: harmless
+        assert all(np.isfinite(g).all() for g in net.gradients(X, np.array(Y)).values())
+
+
+def _reference_cost(net, X, labels):
+    """Softmax cross-entropy of a tanh network, straight from the equations, in float64."""
+    from scipy.special import logsumexp
+
+    A = X.astype(np.float64)
+    for l in range(1, net.L + 1):
+        Z = net.parameters[f"W{l}"].astype(np.float64) @ A + net.parameters[f"b{l}"]
+        A = np.tanh(Z)
+    log_a = Z - logsumexp(Z, axis=0, keepdims=True)
+    return -log_a[labels, np.arange(X.shape[1])].mean()
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-13), ("float32", 1e-5)])
+@pytest.mark.parametrize("scale", [1e-8, 1.0, 1e4])
+@pytest.mark.parametrize("weight_scale", [1.0, 100.0])
+def test_cost_matches_the_equations_for_tiny_and_huge_feature_scales(dtype, rtol, scale,
+                                                                    weight_scale, rng):
+    net = npdeep.Network([3, 6, 5, 4], activation="tanh", dtype=dtype, seed=0)
+    for W, _ in net.layers:
+        W *= weight_scale  # saturated tanh units and logits of ~1e2..1e3
+    X = (rng.normal(size=(3, 9)) * scale).astype(dtype)
+    labels = rng.integers(0, 4, size=9)
+    with np.errstate(all="raise"):
+        J = net.cost(X, labels)
+    assert J == pytest.approx(_reference_cost(net, X, labels), rel=rtol)

@@ -308,3 +308,14 @@ def test_verbose_2_prints_one_plain_line_per_epoch_even_on_a_terminal(blobs, mon
     lines = [ln.split()[:2] for ln in err.text.splitlines()]
     assert (lines == [["epoch", "1/2"], ["epoch", "2/2"]]) == plain
     assert ("\r" in err.text) == (not plain)
+
+
+@pytest.mark.parametrize("batch_size, batches", [(None, 1), (10, 10), (30, 4)])
+def test_epoch_cost_holds_the_l2_term_once_per_batch(rng, batch_size, batches):
+    X = rng.normal(size=(4, 100))
+    y = (X[0] > 0).astype(int)
+    net = npdeep.Network([4, 6, 1], activation="tanh", seed=0, l2=1.0)
+    data_cost = net.cost(X, y) - net.l2_cost(100)
+    history = net.fit(X, y, epochs=1, learning_rate=1e-300, batch_size=batch_size,
+                      diagnose=False)  # an update too small to move any weight
+    assert history.cost[0] == pytest.approx(data_cost + batches * net.l2_cost(100), rel=1e-12)

@@ -3,14 +3,26 @@
 For each parameter ``theta_i`` the numerical derivative is the central difference
 ``D(eps) = (J(theta_i + eps) - J(theta_i - eps)) / (2 eps)``, refined by one Richardson step
 ``(4 D(eps/2) - D(eps)) / 3`` (error O(eps^4) instead of O(eps^2), so a larger ``eps`` keeps
-round-off small even where deep layers' gradients are tiny). Each W[l] and b[l] gets the
-relative error ``||num - bp|| / max(||num|| + ||bp||, min_scale)``. The floor ``min_scale``
-(1e-6) only matters for gradients so small that round-off in the cost (about 1e-16 * J / eps)
-is of their size: those are held to an absolute error below ``tolerance * min_scale``.
-Computed in float64 (a float32 network is checked through a float64 copy of the same
-activation and loss objects), without dropout, with the L2 term. An entry whose perturbation
-moves some pre-activation of a relu or leaky relu layer across its kink at z = 0 is skipped
-(central differences straddle a jump of the derivative there) and counted in ``skipped``.
+round-off small even where deep layers' gradients are tiny). The steps are the exactly
+representable ``(theta_i + eps) - theta_i``.
+
+Criterion, per W[l] and b[l] (``num``, ``bp``: the k checked entries)::
+
+    error = ||num - bp|| / max(||num|| + ||bp||, noise / tolerance, min_scale)
+    noise = sqrt(k) * 3 delta / eps            passes when error < tolerance
+
+``delta`` bounds the round-off of one float64 evaluation of J, a first-order model:
+``delta = u (|J| + 1 + sum_l <|W[l]| |a[l-1]| + |b[l]|, |dZ[l]|>)`` (u = 2.2e-16; the 1 stands
+for the O(1) terms a loss sums, as log-sum-exp does, the sum for the rounding of every Z[l]
+weighted by how much J feels it), and ``3 delta / eps`` bounds its effect on one Richardson
+estimate. So a parameter passes when its relative error is below ``tolerance``, or when the
+difference is no larger than central differences can resolve (``||num - bp|| < noise``): a
+well-trained network, whose gradients are near zero, is not failed for round-off, while a
+wrong gradient larger than round-off still fails. Computed in float64 (a float32 network is
+checked through a float64 copy of the same activation and loss objects), without dropout,
+with the L2 term. An entry whose perturbation moves some pre-activation of a relu or leaky
+relu layer across its kink at z = 0 is skipped (central differences straddle a jump of the
+derivative there) and counted in ``skipped``.
 
 >>> import numpy as np, npdeep
 >>> net = npdeep.Network([3, 5, 1], activation="tanh", seed=0)
@@ -22,6 +34,7 @@ True
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +59,9 @@ class GradientCheckResult:
     skipped : dict
         Entries of each parameter left out because a perturbation moved some pre-activation
         across a kink (relu's z = 0), where central differences do not estimate the derivative.
+    round_off : dict
+        Bound on ``||num - bp||`` that round-off alone can cause (``noise`` in the module
+        docstring); a difference below it passes whatever the relative error.
     passed : bool
         Every relative error is below ``tolerance`` (and at least one entry was compared).
     """
@@ -55,6 +71,7 @@ class GradientCheckResult:
     tolerance: float
     epsilon: float
     skipped: dict[str, int] = field(default_factory=dict)
+    round_off: dict[str, float] = field(default_factory=dict)
     passed: bool = field(init=False)
 
     def __post_init__(self):
@@ -70,18 +87,19 @@ class GradientCheckResult:
         return [
             {"parameter": k, "layer": int(k[1:]), "relative_error": e,
              "checked": self.checked[k], "skipped": self.skipped.get(k, 0),
-             "passed": e < self.tolerance}
+             "round_off": self.round_off.get(k, 0.0), "passed": e < self.tolerance}
             for k, e in self.errors.items()
         ]
 
     def __str__(self) -> str:
-        lines = [f"{'parameter':<10}{'rel. error':>14}{'checked':>10}{'skipped':>10}  verdict"]
+        lines = [f"{'parameter':<10}{'rel. error':>14}{'round-off':>12}{'checked':>10}"
+                 f"{'skipped':>10}  verdict"]
         for r in self.rows():
             verdict = "ok" if r["passed"] else "FAIL"
             if r["checked"] == 0:
                 verdict = "not checked"
-            lines.append(f"{r['parameter']:<10}{r['relative_error']:>14.3e}{r['checked']:>10}"
-                         f"{r['skipped']:>10}  {verdict}")
+            lines.append(f"{r['parameter']:<10}{r['relative_error']:>14.3e}"
+                         f"{r['round_off']:>12.1e}{r['checked']:>10}{r['skipped']:>10}  {verdict}")
         verdict = "PASSED" if self.passed else "FAILED"
         lines.append(f"{verdict}: max relative error {self.max_error:.3e} "
                      f"(tolerance {self.tolerance:.0e}, epsilon {self.epsilon:.0e})")
@@ -120,6 +138,21 @@ def _kink_sides(net, m: int, layers: list[int]) -> list[np.ndarray]:
     return [ws.Z[l] > 0 for l in layers]
 
 
+def _cost_round_off(net, X: np.ndarray, J: float) -> float:
+    """Return ``delta``, a first-order bound on the round-off of one float64 evaluation of J.
+
+    ``u (|J| + 1 + sum_l <|W[l]| |a[l-1]| + |b[l]|, |dZ[l]|>)``: X (n_x, m); the dZ[l] (n[l], m)
+    are read from the workspace that :meth:`Network.gradients` just filled.
+    """
+    dZ = net.workspace(X.shape[1], train=False).dZ
+    _, cache = net.forward(X)
+    total = abs(J) + 1.0
+    for l, (W, b) in enumerate(net.layers, start=1):
+        magnitude = np.abs(W) @ np.abs(cache[f"a{l - 1}"]) + np.abs(b)
+        total += float(np.vdot(magnitude, np.abs(dZ[l])))
+    return float(np.finfo(np.float64).eps) * total
+
+
 def gradient_check(
     net,
     X,
@@ -129,7 +162,7 @@ def gradient_check(
     epsilon: float = 1e-3,
     tolerance: float = 1e-6,
     max_checks: int | None = 200,
-    min_scale: float = 1e-6,
+    min_scale: float = 0.0,
     seed=0,
 ) -> GradientCheckResult:
     """Compare backpropagation's gradients with central differences of the cost.
@@ -143,13 +176,15 @@ def gradient_check(
     epsilon : float
         Largest perturbation of each parameter entry (``epsilon/2`` is used too).
     tolerance : float
-        A parameter passes when its relative error is below this.
+        A parameter passes when its relative error is below this; the relative error's
+        denominator is floored at ``round_off / tolerance``, so a difference within the
+        round-off of central differences passes (see the module docstring).
     max_checks : int >= 1 or None
         Entries perturbed per parameter, drawn without replacement (seeded) when the parameter
         is larger; None checks every entry. Entries whose perturbation crosses a kink of relu
         or leaky relu (a pre-activation changes sign) are skipped and counted.
-    min_scale : float
-        Floor of the relative error's denominator (see the module docstring).
+    min_scale : float >= 0
+        An extra fixed floor of the relative error's denominator (0: only the round-off one).
     seed : int or Generator
         Chooses the entries when a parameter is sampled.
 
@@ -167,6 +202,9 @@ def gradient_check(
         )
     epsilon = check_positive_float(epsilon, "epsilon")
     tolerance = check_positive_float(tolerance, "tolerance")
+    if isinstance(min_scale, bool) or not isinstance(min_scale, numbers.Real) \
+            or not np.isfinite(min_scale) or min_scale < 0:
+        raise ConfigurationError(f"min_scale must be a finite number >= 0, got {min_scale!r}")
     if max_checks is not None:
         max_checks = check_positive_int(max_checks, "max_checks")
     rng = np.random.default_rng(seed)
@@ -175,10 +213,10 @@ def gradient_check(
     m = X.shape[1]
     Y = net64.check_Y(Y, m)
     analytic = net64.gradients(X, Y, sample_weight)
+    delta = _cost_round_off(net64, X, net64.cost(X, Y, sample_weight))
     kinked = [l for l in range(1, net64.L + 1) if net64.activations[l].kink]
-    net64.cost(X, Y, sample_weight)
     sides = _kink_sides(net64, m, kinked)
-    errors, checked, skipped = {}, {}, {}
+    errors, checked, skipped, round_off = {}, {}, {}, {}
     for key in net64.layout.keys:
         theta = net64.parameters[key].reshape(-1)  # a view into the flat buffer
         grad = analytic["d" + key].reshape(-1)
@@ -193,20 +231,25 @@ def gradient_check(
             old = theta[i]
             D = []
             for eps in (epsilon, epsilon / 2):
-                J = []
+                J, span = [], 0.0
                 for step in (eps, -eps):
                     theta[i] = old + step
+                    span += abs(float(theta[i]) - float(old))  # the step actually taken
                     J.append(net64.cost(X, Y, sample_weight))
                     if kinked and smooth[j]:
                         smooth[j] = all(np.array_equal(a, b) for a, b in
                                         zip(_kink_sides(net64, m, kinked), sides, strict=True))
-                D.append((J[0] - J[1]) / (2.0 * eps))
+                D.append((J[0] - J[1]) / span)
             theta[i] = old
             numeric[j] = (4.0 * D[1] - D[0]) / 3.0
         numeric, bp = numeric[smooth], grad[idx][smooth]
-        denom = max(np.linalg.norm(numeric) + np.linalg.norm(bp), min_scale)
-        errors[key] = float(np.linalg.norm(numeric - bp) / denom)
+        # each J is off by up to delta: D(eps) by delta/eps, D(eps/2) by 2 delta/eps, the
+        # Richardson value by (4 * 2 + 1) delta / (3 eps)
+        round_off[key] = float(np.sqrt(numeric.size) * 3.0 * delta / epsilon)
+        denom = max(np.linalg.norm(numeric) + np.linalg.norm(bp),
+                    round_off[key] / tolerance, min_scale)
+        errors[key] = float(np.linalg.norm(numeric - bp) / denom) if denom > 0 else 0.0
         checked[key] = int(smooth.sum())
         skipped[key] = int(idx.size - smooth.sum())
     return GradientCheckResult(errors=errors, checked=checked, tolerance=tolerance,
-                               epsilon=epsilon, skipped=skipped)
+                               epsilon=epsilon, skipped=skipped, round_off=round_off)

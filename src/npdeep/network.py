@@ -83,7 +83,8 @@ class Network:
     seed : int, numpy.random.Generator or None
         Source of every random draw (initial weights, shuffling, dropout).
     l2 : float
-        L2 penalty ``lambda``: adds ``(lambda / 2m) * sum_l ||W[l]||^2`` to the cost.
+        L2 penalty ``lambda``: adds ``(lambda / 2m) * sum_l ||W[l]||^2`` to the cost of ``m``
+        samples (in :meth:`fit` with mini-batches, ``m`` is the batch's size).
     dropout : float, list of float or None
         Inverted-dropout drop probability of the hidden layers (one value, or one per hidden
         layer), in [0, 1). Active only in :meth:`fit`.

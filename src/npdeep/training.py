@@ -4,7 +4,11 @@ one optimizer step, with callbacks around them.
 With ``batch_size=None`` every epoch is one step of full-batch gradient descent, exactly
 the article's loop, and the epoch's cost is that of its forward pass, before its update.
 With a batch size, each epoch visits the samples in a fresh shuffled order, and the epoch's
-cost is the mean of its batch costs (each computed before that batch's update).
+cost is the mean of its batch costs weighted by batch size (each computed before that batch's
+update). Each batch cost holds its own L2 term ``(lambda / 2 m_b) sum_l ||W[l]||^2`` (``m_b``:
+the batch's size; its gradient is the one each step applies), so with ``l2 > 0`` the epoch's
+cost holds the L2 term once per batch: ``n_batches`` times that of :meth:`Network.cost` on the
+whole set, whose data term it equals (up to the updates within the epoch).
 
 Per step the loop adds to forward and backward only whole-buffer NumPy calls: one dot
 product for the gradient norm (clipping and the NaN guard), the optimizer's update, and the

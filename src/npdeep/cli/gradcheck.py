@@ -3,7 +3,10 @@
 On a saved model, or on a network built from the options. The check runs on ``--samples``
 samples: random (seeded) inputs and targets that fit the output layer, or the first rows of
 ``--data`` (scaled as the model was trained). Prints the per-layer table and the verdict;
-exits 1 when any parameter's relative error reaches the tolerance.
+exits 1 when any parameter fails: a parameter passes when
+``||num - bp|| < tolerance * max(||num|| + ||bp||, round_off / tolerance)``, that is when its
+relative error is below the tolerance or the difference is within the round-off of central
+differences (see :mod:`npdeep.gradcheck`).
 """
 
 from __future__ import annotations
@@ -65,7 +68,11 @@ NETWORK_OPTIONS = ("inputs", "units", "outputs", "activation", "output_activatio
 @click.option("--samples", type=click.IntRange(1), default=8, show_default=True)
 @click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--tolerance", type=FiniteFloatRange(0, min_open=True), default=1e-6,
-              show_default=True, help="Largest relative error that passes.")
+              show_default=True,
+              help="Largest relative error that passes; a difference within the round-off "
+                   "column (what round-off in the cost can do to central differences) passes "
+                   "too, so near-zero gradients of a trained model are not failed for "
+                   "round-off.")
 @click.option("--epsilon", type=FiniteFloatRange(0, min_open=True), default=1e-3,
               show_default=True, help="Perturbation of each parameter entry.")
 @click.option("--max-checks", type=click.IntRange(1), default=200, show_default=True,
@@ -74,7 +81,11 @@ NETWORK_OPTIONS = ("inputs", "units", "outputs", "activation", "output_activatio
 @click.pass_context
 def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activation, loss,
               l2, samples, seed, tolerance, epsilon, max_checks, as_json):
-    """Check backpropagation's gradients of MODEL (or of a network given by options)."""
+    """Check backpropagation's gradients of MODEL (or of a network given by options).
+
+    A parameter passes when its relative error ||num - bp|| / (||num|| + ||bp||) is below
+    --tolerance, or when ||num - bp|| is within its round-off bound (column round-off).
+    """
     from ..gradcheck import gradient_check
     from ..network import Network
 
