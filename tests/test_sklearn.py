@@ -1,6 +1,7 @@
 """DeepClassifier and DeepRegressor: behaviour beyond scikit-learn's generic checks."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -9,6 +10,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_digits, load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -376,3 +378,60 @@ def test_a_warm_fit_applies_a_new_l2(iris):
     clf = DeepClassifier((8,), max_iter=2, random_state=0).fit(X, y)
     clf.set_params(warm_start=True, l2=0.5).fit(X, y)
     assert clf.network_.l2 == 0.5
+
+
+def test_a_fit_that_runs_out_of_epochs_warns_like_mlp(iris):
+    X, y = iris
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\) reached and the "
+                      r"optimization hasn't converged yet: the training cost"):
+        DeepClassifier((8,), max_iter=3, random_state=0).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(2\).*validation score"):
+        DeepRegressor((8,), max_iter=2, early_stopping=True, random_state=0).fit(X, y * 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        stopped = DeepClassifier((8,), tol=10.0, n_iter_no_change=2, max_iter=100,
+                                 random_state=0).fit(X, y)  # stopped by tol: converged
+        assert stopped.n_iter_ < 100
+        DeepClassifier((8,), max_iter=1).partial_fit(X, y, classes=[0, 1, 2])  # never warns
+
+
+def test_best_loss_is_the_lowest_training_cost_also_with_early_stopping(iris):
+    X, y = iris
+    for est in (DeepRegressor((8,), early_stopping=True, max_iter=15, random_state=0),
+                DeepClassifier((8,), early_stopping=True, max_iter=15, random_state=0)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+        assert np.isfinite(est.best_loss_)
+        assert est.best_loss_ == min(est.loss_curve_)
+    est.partial_fit(X, y)  # no validation here: the training cost is followed
+    assert est.best_loss_ == min(est.loss_curve_)
+
+
+@pytest.mark.parametrize("target, n_outputs, out_activation", [
+    ("multiclass", 3, "softmax"), ("binary", 1, "sigmoid"), ("multilabel", 2, "sigmoid"),
+])
+def test_classifier_has_mlp_layer_and_output_attributes(iris, target, n_outputs, out_activation):
+    X, y = iris
+    y = {"multiclass": y, "binary": y == 0, "multilabel": np.c_[y == 0, y == 1]}[target]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = DeepClassifier((8, 4), max_iter=2, random_state=0).fit(X, y)
+        mlp = MLPClassifier((8, 4), max_iter=2, random_state=0).fit(X, y)
+    assert clf.n_layers_ == mlp.n_layers_ == 4
+    assert clf.n_outputs_ == mlp.n_outputs_ == n_outputs
+    assert clf.out_activation_ == out_activation
+
+
+def test_regressor_has_mlp_layer_and_output_attributes(iris):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = DeepRegressor((8,), output_activation="sigmoid", max_iter=2).fit(X, np.c_[y, y])
+        mlp = MLPRegressor(hidden_layer_sizes=(8,), max_iter=2).fit(X, np.c_[y, y])
+    assert reg.n_layers_ == mlp.n_layers_ == 3
+    assert reg.n_outputs_ == mlp.n_outputs_ == 2
+    assert reg.out_activation_ == "sigmoid"
+    assert not hasattr(DeepRegressor(), "n_layers_")  # NotFittedError is an AttributeError
+    assert not hasattr(DeepRegressor(), "out_activation_")
+

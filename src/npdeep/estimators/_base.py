@@ -60,7 +60,7 @@ class _Monitor(Callback):
                 self.best_flat = self.network.parameters.flat.copy()
         else:
             improved = cost < est.best_loss_ - est.tol
-            est.best_loss_ = min(est.best_loss_, cost)
+        est.best_loss_ = min(est.best_loss_, cost)  # the lowest training cost, in every mode
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
         if self.stop and est._no_improvement_count >= est.n_iter_no_change:
             self.trainer.stop_training = True
@@ -76,6 +76,7 @@ class _Monitor(Callback):
 def _spec(value):
     """A name or config dict as given, an Optimizer/Schedule object as its config (a copy)."""
     return value if isinstance(value, (str, dict)) else value.get_config()
+
 
 
 class BaseDeepEstimator(BaseEstimator):
@@ -142,6 +143,18 @@ class BaseDeepEstimator(BaseEstimator):
         """``[b[1], ..., b[L]]`` each flattened to (n[l],), scikit-learn's way."""
         check_is_fitted(self, "network_")
         return [b[:, 0] for _, b in self.network_.layers]
+
+    @property
+    def n_layers_(self) -> int:
+        """``L + 1``: the input layer and the L layers with weights (scikit-learn's count)."""
+        check_is_fitted(self, "network_")
+        return self.network_.L + 1
+
+    @property
+    def out_activation_(self) -> str:
+        """Name of the output activation g[L] (``"sigmoid"``, ``"softmax"``, ``"identity"``...)."""
+        check_is_fitted(self, "network_")
+        return self.network_.output_activation.name
 
     # ---------------------------------------------------------------------- parameters
     def _units(self, n_x: int, n_L: int) -> list[int]:
@@ -233,6 +246,7 @@ class BaseDeepEstimator(BaseEstimator):
         # and never reaches the parameter object, nor a clone of the estimator
         self.optimizer_ = _optimizers.get(_spec(self.optimizer))
         self.schedule_ = None if self.schedule is None else _schedules.get(_spec(self.schedule))
+        self.n_outputs_ = n_L
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -302,7 +316,15 @@ class BaseDeepEstimator(BaseEstimator):
         self.network_.history = None  # the estimator's loss_curve_ is the record
         if getattr(monitor.trainer, "nan_stop", False):
             warnings.warn(f"training stopped early: {monitor.trainer.stop_reason}",
-                          ConvergenceWarning, stacklevel=3)
+                          ConvergenceWarning, stacklevel=4)
+        elif not incremental and len(history) == epochs and not monitor.trainer.stop_training:
+            warnings.warn(
+                f"Maximum iterations ({epochs}) reached and the optimization hasn't converged "
+                f"yet: the {'training cost' if validation is None else 'validation score'} still "
+                f"improved by more than tol={self.tol} within n_iter_no_change="
+                f"{self.n_iter_no_change} epochs; raise max_iter or learning_rate",
+                ConvergenceWarning, stacklevel=4,
+            )
 
     def _extra_training_options(self, incremental: bool = False) -> dict:
         """Options of :func:`npdeep.training.fit` passed only when set (schedule, clip_norm)."""

@@ -40,7 +40,8 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     batch_size : int, "auto" or None, default "auto"
         Mini-batch size; "auto" is ``min(200, m)``; None is full-batch gradient descent.
     max_iter : int, default 200
-        Most epochs per :meth:`fit` (one pass over the data each).
+        Most epochs per :meth:`fit` (one pass over the data each); a fit that uses them all
+        without meeting the ``tol``/``n_iter_no_change`` stop warns with a ConvergenceWarning.
     shuffle : bool, default True
         Shuffle the samples every epoch.
     l2 : float, default 0.0
@@ -88,7 +89,16 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Training cost per epoch.
     validation_scores_ : list of float or None
         Validation accuracy per epoch (with ``early_stopping``).
-    best_validation_score_, best_loss_ : float
+    best_validation_score_ : float or None
+        Best validation accuracy (with ``early_stopping``; None otherwise).
+    best_loss_ : float
+        Lowest training cost of any epoch (also with ``early_stopping``).
+    n_layers_ : int
+        ``L + 1``: input layer and the L layers with weights, as in scikit-learn's MLP.
+    n_outputs_ : int
+        n_L: 1 for two classes, K for K > 2 classes or K labels.
+    out_activation_ : str
+        Name of g[L]: "sigmoid" or "softmax".
     n_features_in_ : int
     feature_names_in_ : (n_features_in_,) array of str
         Only when ``X`` had column names (pandas).

@@ -27,8 +27,10 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     Attributes
     ----------
     network_, coefs_, intercepts_, n_iter_, loss_curve_, validation_scores_, best_loss_,
-    best_validation_score_, n_features_in_, feature_names_in_ :
-        As for :class:`DeepClassifier`.
+    best_validation_score_, n_layers_, n_features_in_, feature_names_in_ :
+        As for :class:`DeepClassifier` (``best_validation_score_`` is an R^2).
+    out_activation_ : str
+        Name of g[L], ``output_activation``.
     n_outputs_ : int
         n_L, the number of targets.
 
@@ -109,7 +111,6 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         if warm:
             self._check_architecture(Y.shape[1])
         else:
-            self.n_outputs_ = Y.shape[1]
             self._start(X.shape[1], Y.shape[1])
         self._fit(X, Y, sample_weight, incremental=False)
         return self
@@ -121,7 +122,6 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         Y = self._as_rows(y)
         if first:
             self._check_params()
-            self.n_outputs_ = Y.shape[1]
             self._start(X.shape[1], Y.shape[1])
         else:
             self._check_architecture(Y.shape[1])
