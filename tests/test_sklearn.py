@@ -435,3 +435,34 @@ def test_regressor_has_mlp_layer_and_output_attributes(iris):
     assert not hasattr(DeepRegressor(), "n_layers_")  # NotFittedError is an AttributeError
     assert not hasattr(DeepRegressor(), "out_activation_")
 
+
+def test_optimizer_and_schedule_options_are_nested_parameters(iris):
+    X, y = iris
+    clf = DeepClassifier((8,), optimizer={"name": "momentum", "momentum": 0.9},
+                         schedule="cosine", max_iter=5, random_state=0)
+    params = clf.get_params()
+    assert params["optimizer__momentum"] == 0.9
+    assert params["schedule__min_lr"] == 0.0
+    assert clf.get_params(deep=False).items() <= params.items()
+    clf.set_params(optimizer__momentum=0.5)
+    assert clf.optimizer == {"name": "momentum", "momentum": 0.5}
+    assert clf.fit(X, y).optimizer_.momentum == 0.5
+    assert DeepClassifier().set_params(optimizer__beta1=0.8).optimizer == {
+        "name": "adam", "beta1": 0.8, "beta2": 0.999, "epsilon": 1e-08}
+    same = DeepClassifier(optimizer="adam")
+    assert same.set_params(**same.get_params()).optimizer == "adam"  # a round trip changes nothing
+    search = GridSearchCV(make_pipeline(StandardScaler(), DeepClassifier(
+        (8,), optimizer="momentum", max_iter=5, random_state=0)),
+        {"deepclassifier__optimizer__momentum": [0.0, 0.5]}, cv=2).fit(X, y)
+    assert search.best_estimator_[-1].optimizer_.momentum in (0.0, 0.5)
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(optimizer__bogus=1), "cannot set optimizer__bogus: invalid options for optimizer "
+                               "'momentum'.*'bogus'"),
+    (dict(optimizer__momentum=-1), r"cannot set optimizer__momentum: momentum must be in \[0, 1\)"),
+    (dict(schedule__period=3), "cannot set schedule__period: schedule is None"),
+])
+def test_a_nested_option_the_optimizer_lacks_is_refused(params, message):
+    with pytest.raises(ConfigurationError, match=message):
+        DeepClassifier(optimizer="momentum").set_params(**params)

@@ -78,6 +78,15 @@ def _spec(value):
     return value if isinstance(value, (str, dict)) else value.get_config()
 
 
+# parameters whose options are reachable as ``<name>__<option>`` (GridSearchCV, set_params)
+_NESTED = {"optimizer": _optimizers, "schedule": _schedules}
+
+
+def _full_config(name: str, value) -> dict:
+    """Return the complete config of an optimizer/schedule spec (defaults filled in)."""
+    spec = value.get_config() if hasattr(value, "get_config") else value
+    return _NESTED[name].get(spec).get_config()
+
 
 class BaseDeepEstimator(BaseEstimator):
     """Common base of the estimators; see DeepClassifier for the parameters."""
@@ -157,6 +166,51 @@ class BaseDeepEstimator(BaseEstimator):
         return self.network_.output_activation.name
 
     # ---------------------------------------------------------------------- parameters
+    def get_params(self, deep: bool = True) -> dict:
+        """Return the parameters; with ``deep``, also ``optimizer__<option>`` and
+        ``schedule__<option>`` for every option of the optimizer and schedule (defaults too)."""
+        params = super().get_params(deep=deep)
+        if deep:
+            for name in _NESTED:
+                value = getattr(self, name, None)
+                try:
+                    config = {} if value is None else _full_config(name, value)
+                except (ConfigurationError, TypeError, ValueError):
+                    continue  # an invalid spec is reported by fit, not by get_params
+                params.update({f"{name}__{k}": v for k, v in config.items() if k != "name"})
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; ``optimizer__momentum=0.5`` changes one option of the optimizer.
+
+        The optimizer (or schedule) becomes its config dict with that option replaced, e.g.
+        ``{"name": "momentum", "momentum": 0.5}``; an option it does not have is refused.
+        """
+        nested: dict[str, dict] = {}
+        for key in [k for k in params if k.partition("__")[0] in _NESTED and "__" in k]:
+            name, _, option = key.partition("__")
+            nested.setdefault(name, {})[option] = params.pop(key)
+        super().set_params(**params)
+        for name, options in nested.items():
+            setattr(self, name, self._nested_config(name, options))
+        return self
+
+    def _nested_config(self, name: str, options: dict) -> dict:
+        """Return parameter ``name``'s config with ``options`` replaced, checked."""
+        keys = ", ".join(f"{name}__{k}" for k in options)
+        value = getattr(self, name)
+        if value is None:
+            raise ConfigurationError(
+                f"cannot set {keys}: {name} is None; give {name} a name or config dict first"
+            )
+        try:
+            current = _full_config(name, value)
+            config = {**current, **options}
+            _NESTED[name].get(config)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"cannot set {keys}: {exc}") from None
+        return value if config == current else config  # set_params(**get_params()) is a no-op
+
     def _units(self, n_x: int, n_L: int) -> list[int]:
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):

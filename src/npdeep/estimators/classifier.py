@@ -34,7 +34,9 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Update rule: sgd, momentum, nesterov, rmsprop, adam, adamw, a config dict such as
         ``{"name": "momentum", "momentum": 0.9}``, or an Optimizer (copied, never shared). Its state
         carries over between :meth:`partial_fit` calls and warm-started fits in one process (a
-        model file keeps the weights, not the optimizer state).
+        model file keeps the weights, not the optimizer state). Its options are nested
+        parameters, as are the schedule's: ``set_params(optimizer__momentum=0.5)``, or
+        ``{"optimizer__momentum": [0.5, 0.9]}`` in a grid search.
     learning_rate : float, default 0.001
         ``alpha`` of the update (``theta <- theta - alpha * d theta`` for sgd).
     batch_size : int, "auto" or None, default "auto"
