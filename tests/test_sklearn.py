@@ -466,3 +466,18 @@ def test_optimizer_and_schedule_options_are_nested_parameters(iris):
 def test_a_nested_option_the_optimizer_lacks_is_refused(params, message):
     with pytest.raises(ConfigurationError, match=message):
         DeepClassifier(optimizer="momentum").set_params(**params)
+
+
+@pytest.mark.parametrize("labels, kinds", [
+    (["a", None, "b"], r"\['NoneType', 'str'\]"),
+    ([0, "a", "b"], r"\['number', 'str'\]"),
+])
+def test_labels_of_mixed_kinds_are_refused_naming_them(iris, labels, kinds):
+    X, _ = iris
+    y = np.array(labels * 50, dtype=object)
+    with pytest.raises(DataError, match=f"y mixes labels of kinds {kinds}, which cannot be "
+                                        "ordered into classes_"):
+        DeepClassifier().fit(X, y)
+    with pytest.raises(DataError, match=f"classes mixes labels of kinds {kinds}"):
+        DeepClassifier().partial_fit(X[:3], ["a", "b", "a"], classes=np.array(labels, object))
+

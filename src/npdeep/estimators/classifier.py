@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -14,6 +15,26 @@ from ..errors import ConfigurationError, DataError
 from ._base import BaseDeepEstimator
 
 __all__ = ["DeepClassifier"]
+
+
+def _kind(label) -> str:
+    """Return the family a label sorts within: number (bool too), str, or its type's name."""
+    if isinstance(label, numbers.Number):
+        return "number"
+    return "str" if isinstance(label, str) else type(label).__name__
+
+
+def _check_one_label_kind(labels: np.ndarray, name: str) -> None:
+    """Refuse object labels that cannot be sorted together, e.g. None or NaN among strings."""
+    if labels.dtype != object:
+        return
+    kinds = sorted({_kind(v) for v in labels.ravel().tolist()})
+    if len(kinds) > 1:
+        raise DataError(
+            f"{name} mixes labels of kinds {kinds}, which cannot be ordered into classes_; "
+            "use labels of one kind (a missing label such as None or NaN must be dropped or "
+            "filled first)"
+        )
 
 
 class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
@@ -195,7 +216,10 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             self.classes_ = np.arange(y.shape[1])
             self._target_type = kind
             return
-        self.classes_ = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        if classes is not None:
+            classes = np.asarray(classes)
+            _check_one_label_kind(classes, "classes")
+        self.classes_ = np.unique(y if classes is None else classes)
         if self.classes_.shape[0] < 2:
             raise DataError(
                 f"Classifier can't train when only one class is present: got the 1 class "
@@ -206,6 +230,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     @staticmethod
     def _labels(y) -> np.ndarray:
         """Check a classification target; a column (m, 1) becomes (m,) with a warning."""
+        _check_one_label_kind(y, "y")
         check_classification_targets(y)
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn(
