@@ -481,3 +481,15 @@ def test_labels_of_mixed_kinds_are_refused_naming_them(iris, labels, kinds):
     with pytest.raises(DataError, match=f"classes mixes labels of kinds {kinds}"):
         DeepClassifier().partial_fit(X[:3], ["a", "b", "a"], classes=np.array(labels, object))
 
+
+@pytest.mark.parametrize("y, message", [
+    (np.arange(150).astype("datetime64[D]"), r"y must hold real numbers, got dates or times"),
+    (np.arange(150).astype("timedelta64[s]"), r"y must hold real numbers, got dates or times"),
+    (np.array(["a", "b", "c"] * 50), r"y must be numeric, got an array of dtype <U1"),
+])
+def test_regressor_refuses_targets_that_are_not_numbers(iris, y, message):
+    X, _ = iris
+    with pytest.raises(DataError, match=message):
+        DeepRegressor(max_iter=1).fit(X, y)
+    with pytest.raises(DataError, match=message):
+        DeepRegressor().partial_fit(X, y)

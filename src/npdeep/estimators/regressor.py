@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 
+from .._validation import as_numeric_array
 from ._base import BaseDeepEstimator
 
 __all__ = ["DeepRegressor"]
@@ -101,6 +102,14 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     def _as_rows(y) -> np.ndarray:
         y = np.asarray(y, dtype=np.float64)
         return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    def _validate_Xy(self, X, y, reset: bool, **kwargs):
+        """Check ``X`` (m, n_x) and a numeric ``y`` (dates, times, non-numeric text refused)."""
+        if y is not None and not hasattr(y, "tocsr"):
+            kind = np.asarray(y).dtype.kind
+            if kind in "mMUS":  # numpy would turn dates into nanoseconds, "1.5" into 1.5
+                as_numeric_array(np.asarray(y), "y")
+        return super()._validate_Xy(X, y, reset, **kwargs)
 
     def fit(self, X, y, sample_weight=None):
         """Train on ``X`` (m, n_x) and ``y`` (m,) or (m, n_outputs). Returns self."""
