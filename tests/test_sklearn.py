@@ -493,3 +493,14 @@ def test_regressor_refuses_targets_that_are_not_numbers(iris, y, message):
         DeepRegressor(max_iter=1).fit(X, y)
     with pytest.raises(DataError, match=message):
         DeepRegressor().partial_fit(X, y)
+
+
+def test_a_warm_fit_with_early_stopping_keeps_weights_as_good_as_it_reports(iris):
+    X, y = iris
+    clf = DeepClassifier((8,), early_stopping=True, warm_start=True, max_iter=100,
+                         learning_rate=0.05, n_iter_no_change=5, random_state=0).fit(X, y)
+    kept, first_best = clf.network_.parameters.flat.copy(), clf.best_validation_score_
+    clf.set_params(learning_rate=3.0).fit(X, y)  # every epoch of this fit does worse
+    assert max(clf.validation_scores_[-5:]) <= first_best
+    assert clf.best_validation_score_ == first_best
+    np.testing.assert_array_equal(clf.network_.parameters.flat, kept)  # not the last epoch's

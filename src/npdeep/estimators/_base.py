@@ -352,6 +352,11 @@ class BaseDeepEstimator(BaseEstimator):
         if not incremental:
             self._no_improvement_count = 0
         monitor = _Monitor(self, validation, stop=not incremental)
+        if validation is not None and self.n_iter_ > 0:
+            # a warm fit starts from the weights kept so far: they are the ones to beat on this
+            # fit's validation rows, and they come back when no epoch does better
+            self.best_validation_score_ = self._validation_score(self.network_, *validation)
+            monitor.best_flat = self.network_.parameters.flat.copy()
         history = _train(
             self.network_,
             X.T,

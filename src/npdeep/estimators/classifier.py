@@ -79,7 +79,9 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     n_iter_no_change : int, default 10
         Stop after this many epochs in a row without improvement.
     early_stopping : bool, default False
-        Hold out ``validation_fraction`` of the data, stop on its accuracy, keep the best weights.
+        Hold out ``validation_fraction`` of the data, stop on its accuracy, keep the best weights
+        (on a warm start, the starting weights are scored first and kept unless beaten).
+        :meth:`partial_fit` does not hold data out: every row trains.
     validation_fraction : float, default 0.1
     class_weight : dict, "balanced" or None, default None
         Weights per class, multiplied into ``sample_weight``.
