@@ -227,6 +227,9 @@ def test_invalid_parameters_raise_messages_that_name_them(iris):
         (dict(early_stopping=True, validation_fraction=1.5), "validation_fraction must be in"),
         (dict(tol=-1), "tol must be a finite number >= 0, got -1"),
         (dict(tol=float("nan")), "tol must be a finite number >= 0, got nan"),
+        (dict(random_state=-1), "random_state must be None, an integer >= 0, a numpy "
+                                "RandomState or a numpy Generator, got -1"),
+        (dict(random_state="0"), "random_state must be None, .* got '0'"),
     ]
     for params, message in cases:
         with pytest.raises(ConfigurationError, match=message):
@@ -504,3 +507,12 @@ def test_a_warm_fit_with_early_stopping_keeps_weights_as_good_as_it_reports(iris
     assert max(clf.validation_scores_[-5:]) <= first_best
     assert clf.best_validation_score_ == first_best
     np.testing.assert_array_equal(clf.network_.parameters.flat, kept)  # not the last epoch's
+
+
+def test_a_numpy_generator_seeds_the_fit(iris):
+    X, y = iris
+    runs = [DeepClassifier((4,), max_iter=3, random_state=np.random.default_rng(seed)).fit(X, y)
+            for seed in (0, 0, 1)]
+    P = [clf.predict_proba(X) for clf in runs]
+    np.testing.assert_array_equal(P[0], P[1])  # same Generator seed, same model
+    assert not np.array_equal(P[0], P[2])

@@ -241,6 +241,13 @@ class BaseDeepEstimator(BaseEstimator):
             raise ConfigurationError(
                 f"validation_fraction must be in (0, 1) with early_stopping=True, got {vf!r}"
             )
+        rs = self.random_state
+        if not (rs is None or isinstance(rs, (np.random.RandomState, np.random.Generator))
+                or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and rs >= 0)):
+            raise ConfigurationError(
+                "random_state must be None, an integer >= 0, a numpy RandomState or a numpy "
+                f"Generator, got {rs!r}"
+            )
         bs = self.batch_size
         if not (bs is None or bs == "auto" or (isinstance(bs, numbers.Integral)
                                                 and not isinstance(bs, bool) and bs > 0)):
@@ -254,9 +261,12 @@ class BaseDeepEstimator(BaseEstimator):
         return self.batch_size
 
     def _seed(self):
-        """Return the network's seed: the int random_state, or one drawn from a RandomState."""
+        """Return the network's seed: the int random_state, or one drawn from a RandomState
+        or Generator."""
         if self.random_state is None or isinstance(self.random_state, numbers.Integral):
             return self.random_state
+        if isinstance(self.random_state, np.random.Generator):
+            return int(self.random_state.integers(2**31 - 1))
         return int(check_random_state(self.random_state).randint(2**31 - 1))
 
     def _new_network(self, n_x: int, n_L: int, seed) -> Network:

@@ -95,8 +95,9 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Rescale the whole gradient when its L2 norm exceeds this.
     callbacks : list of npdeep.callbacks.Callback or None, default None
         Extra callbacks for every training call (copied by ``clone``).
-    random_state : int, RandomState or None, default None
-        Seed of the initial weights, shuffling, dropout and the validation split.
+    random_state : int, RandomState, Generator or None, default None
+        Seed of the initial weights, shuffling, dropout and the validation split; a RandomState
+        or Generator gives one seed per fit, drawn from it.
     verbose : int, default 0
         1 shows a progress bar.
 
