@@ -13,6 +13,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_class_weight
 
 from npdeep import DeepClassifier, DeepRegressor, Network
 from npdeep.errors import ConfigurationError, DataError
@@ -516,3 +517,14 @@ def test_a_numpy_generator_seeds_the_fit(iris):
     P = [clf.predict_proba(X) for clf in runs]
     np.testing.assert_array_equal(P[0], P[1])  # same Generator seed, same model
     assert not np.array_equal(P[0], P[2])
+
+
+def test_partial_fit_refuses_balanced_class_weight_and_takes_a_dict(iris):
+    X, y = iris
+    with pytest.raises(ConfigurationError, match="class_weight='balanced' is not supported by "
+                                                 "partial_fit: it would balance each batch"):
+        DeepClassifier(class_weight="balanced").partial_fit(X[:60], y[:60], classes=[0, 1, 2])
+    balanced = compute_class_weight("balanced", classes=np.arange(3), y=y)
+    weights = dict(zip([0, 1, 2], balanced, strict=True))
+    clf = DeepClassifier((4,), class_weight=weights).partial_fit(X[:60], y[:60], classes=[0, 1, 2])
+    assert clf.n_iter_ == 1

@@ -84,7 +84,8 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         :meth:`partial_fit` does not hold data out: every row trains.
     validation_fraction : float, default 0.1
     class_weight : dict, "balanced" or None, default None
-        Weights per class, multiplied into ``sample_weight``.
+        Weights per class, multiplied into ``sample_weight`` ("balanced": not in
+        :meth:`partial_fit`, which sees one batch; give the dict there).
     warm_start : bool, default False
         Let :meth:`fit` continue from the fitted network instead of starting afresh; a changed
         feature count, unseen labels or changed ``hidden_layer_sizes`` raise instead.
@@ -297,6 +298,12 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         -------
         self
         """
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ConfigurationError(
+                "class_weight='balanced' is not supported by partial_fit: it would balance "
+                "each batch on its own; pass class_weight=dict(zip(classes, "
+                "compute_class_weight('balanced', classes=classes, y=y_all))) instead"
+            )
         first = not hasattr(self, "network_")
         X, y = self._validate_Xy(X, y, reset=first)
         y = self._labels(y)
