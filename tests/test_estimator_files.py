@@ -139,11 +139,18 @@ def _tampered(tmp_path, change):
     (lambda h, a: h["state"].update(evil=1), "unknown estimator state 'evil'"),
     (lambda h, a: h["params"].update(max_iter=0), "invalid estimator description: max_iter"),
     (lambda h, a: h["params"].update(hidden_layer_sizes=[9]), "does not match the architecture"),
+    (lambda h, a: h["state"].update(n_outputs_=5), "n_outputs_=5 does not match"),
 ])
 def test_tampered_estimator_files_raise_model_file_errors(tmp_path, change, message):
     path = _tampered(tmp_path, change)
     with pytest.raises(ModelFileError, match=message):
         npdeep.load(path)
+
+
+def test_a_classifier_file_without_n_outputs_gets_it_from_the_architecture(tmp_path):
+    path = _tampered(tmp_path, lambda h, a: h["state"].pop("n_outputs_"))  # an older file
+    loaded = npdeep.load(path)
+    assert loaded.n_outputs_ == 1 and loaded.network_.units[-1] == 1
 
 
 def test_corrupt_truncated_and_future_estimator_files_are_refused(tmp_path):

@@ -1,6 +1,7 @@
 """DeepClassifier and DeepRegressor: behaviour beyond scikit-learn's generic checks."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -9,8 +10,10 @@ from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_digits, load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_class_weight
 
 from npdeep import DeepClassifier, DeepRegressor, Network
 from npdeep.errors import ConfigurationError, DataError
@@ -225,6 +228,9 @@ def test_invalid_parameters_raise_messages_that_name_them(iris):
         (dict(early_stopping=True, validation_fraction=1.5), "validation_fraction must be in"),
         (dict(tol=-1), "tol must be a finite number >= 0, got -1"),
         (dict(tol=float("nan")), "tol must be a finite number >= 0, got nan"),
+        (dict(random_state=-1), "random_state must be None, an integer >= 0, a numpy "
+                                "RandomState or a numpy Generator, got -1"),
+        (dict(random_state="0"), "random_state must be None, .* got '0'"),
     ]
     for params, message in cases:
         with pytest.raises(ConfigurationError, match=message):
@@ -376,3 +382,149 @@ def test_a_warm_fit_applies_a_new_l2(iris):
     clf = DeepClassifier((8,), max_iter=2, random_state=0).fit(X, y)
     clf.set_params(warm_start=True, l2=0.5).fit(X, y)
     assert clf.network_.l2 == 0.5
+
+
+def test_a_fit_that_runs_out_of_epochs_warns_like_mlp(iris):
+    X, y = iris
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\) reached and the "
+                      r"optimization hasn't converged yet: the training cost"):
+        DeepClassifier((8,), max_iter=3, random_state=0).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(2\).*validation score"):
+        DeepRegressor((8,), max_iter=2, early_stopping=True, random_state=0).fit(X, y * 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        stopped = DeepClassifier((8,), tol=10.0, n_iter_no_change=2, max_iter=100,
+                                 random_state=0).fit(X, y)  # stopped by tol: converged
+        assert stopped.n_iter_ < 100
+        DeepClassifier((8,), max_iter=1).partial_fit(X, y, classes=[0, 1, 2])  # never warns
+
+
+def test_best_loss_is_the_lowest_training_cost_also_with_early_stopping(iris):
+    X, y = iris
+    for est in (DeepRegressor((8,), early_stopping=True, max_iter=15, random_state=0),
+                DeepClassifier((8,), early_stopping=True, max_iter=15, random_state=0)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+        assert np.isfinite(est.best_loss_)
+        assert est.best_loss_ == min(est.loss_curve_)
+    est.partial_fit(X, y)  # no validation here: the training cost is followed
+    assert est.best_loss_ == min(est.loss_curve_)
+
+
+@pytest.mark.parametrize("target, n_outputs, out_activation", [
+    ("multiclass", 3, "softmax"), ("binary", 1, "sigmoid"), ("multilabel", 2, "sigmoid"),
+])
+def test_classifier_has_mlp_layer_and_output_attributes(iris, target, n_outputs, out_activation):
+    X, y = iris
+    y = {"multiclass": y, "binary": y == 0, "multilabel": np.c_[y == 0, y == 1]}[target]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = DeepClassifier((8, 4), max_iter=2, random_state=0).fit(X, y)
+        mlp = MLPClassifier((8, 4), max_iter=2, random_state=0).fit(X, y)
+    assert clf.n_layers_ == mlp.n_layers_ == 4
+    assert clf.n_outputs_ == mlp.n_outputs_ == n_outputs
+    assert clf.out_activation_ == out_activation
+
+
+def test_regressor_has_mlp_layer_and_output_attributes(iris):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = DeepRegressor((8,), output_activation="sigmoid", max_iter=2).fit(X, np.c_[y, y])
+        mlp = MLPRegressor(hidden_layer_sizes=(8,), max_iter=2).fit(X, np.c_[y, y])
+    assert reg.n_layers_ == mlp.n_layers_ == 3
+    assert reg.n_outputs_ == mlp.n_outputs_ == 2
+    assert reg.out_activation_ == "sigmoid"
+    assert not hasattr(DeepRegressor(), "n_layers_")  # NotFittedError is an AttributeError
+    assert not hasattr(DeepRegressor(), "out_activation_")
+
+
+def test_optimizer_and_schedule_options_are_nested_parameters(iris):
+    X, y = iris
+    clf = DeepClassifier((8,), optimizer={"name": "momentum", "momentum": 0.9},
+                         schedule="cosine", max_iter=5, random_state=0)
+    params = clf.get_params()
+    assert params["optimizer__momentum"] == 0.9
+    assert params["schedule__min_lr"] == 0.0
+    assert clf.get_params(deep=False).items() <= params.items()
+    clf.set_params(optimizer__momentum=0.5)
+    assert clf.optimizer == {"name": "momentum", "momentum": 0.5}
+    assert clf.fit(X, y).optimizer_.momentum == 0.5
+    assert DeepClassifier().set_params(optimizer__beta1=0.8).optimizer == {
+        "name": "adam", "beta1": 0.8, "beta2": 0.999, "epsilon": 1e-08}
+    same = DeepClassifier(optimizer="adam")
+    assert same.set_params(**same.get_params()).optimizer == "adam"  # a round trip changes nothing
+    search = GridSearchCV(make_pipeline(StandardScaler(), DeepClassifier(
+        (8,), optimizer="momentum", max_iter=5, random_state=0)),
+        {"deepclassifier__optimizer__momentum": [0.0, 0.5]}, cv=2).fit(X, y)
+    assert search.best_estimator_[-1].optimizer_.momentum in (0.0, 0.5)
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(optimizer__bogus=1), "cannot set optimizer__bogus: invalid options for optimizer "
+                               "'momentum'.*'bogus'"),
+    (dict(optimizer__momentum=-1), r"cannot set optimizer__momentum: momentum must be in \[0, 1\)"),
+    (dict(schedule__period=3), "cannot set schedule__period: schedule is None"),
+])
+def test_a_nested_option_the_optimizer_lacks_is_refused(params, message):
+    with pytest.raises(ConfigurationError, match=message):
+        DeepClassifier(optimizer="momentum").set_params(**params)
+
+
+@pytest.mark.parametrize("labels, kinds", [
+    (["a", None, "b"], r"\['NoneType', 'str'\]"),
+    ([0, "a", "b"], r"\['number', 'str'\]"),
+])
+def test_labels_of_mixed_kinds_are_refused_naming_them(iris, labels, kinds):
+    X, _ = iris
+    y = np.array(labels * 50, dtype=object)
+    with pytest.raises(DataError, match=f"y mixes labels of kinds {kinds}, which cannot be "
+                                        "ordered into classes_"):
+        DeepClassifier().fit(X, y)
+    with pytest.raises(DataError, match=f"classes mixes labels of kinds {kinds}"):
+        DeepClassifier().partial_fit(X[:3], ["a", "b", "a"], classes=np.array(labels, object))
+
+
+@pytest.mark.parametrize("y, message", [
+    (np.arange(150).astype("datetime64[D]"), r"y must hold real numbers, got dates or times"),
+    (np.arange(150).astype("timedelta64[s]"), r"y must hold real numbers, got dates or times"),
+    (np.array(["a", "b", "c"] * 50), r"y must be numeric, got an array of dtype <U1"),
+])
+def test_regressor_refuses_targets_that_are_not_numbers(iris, y, message):
+    X, _ = iris
+    with pytest.raises(DataError, match=message):
+        DeepRegressor(max_iter=1).fit(X, y)
+    with pytest.raises(DataError, match=message):
+        DeepRegressor().partial_fit(X, y)
+
+
+def test_a_warm_fit_with_early_stopping_keeps_weights_as_good_as_it_reports(iris):
+    X, y = iris
+    clf = DeepClassifier((8,), early_stopping=True, warm_start=True, max_iter=100,
+                         learning_rate=0.05, n_iter_no_change=5, random_state=0).fit(X, y)
+    kept, first_best = clf.network_.parameters.flat.copy(), clf.best_validation_score_
+    clf.set_params(learning_rate=3.0).fit(X, y)  # every epoch of this fit does worse
+    assert max(clf.validation_scores_[-5:]) <= first_best
+    assert clf.best_validation_score_ == first_best
+    np.testing.assert_array_equal(clf.network_.parameters.flat, kept)  # not the last epoch's
+
+
+def test_a_numpy_generator_seeds_the_fit(iris):
+    X, y = iris
+    runs = [DeepClassifier((4,), max_iter=3, random_state=np.random.default_rng(seed)).fit(X, y)
+            for seed in (0, 0, 1)]
+    P = [clf.predict_proba(X) for clf in runs]
+    np.testing.assert_array_equal(P[0], P[1])  # same Generator seed, same model
+    assert not np.array_equal(P[0], P[2])
+
+
+def test_partial_fit_refuses_balanced_class_weight_and_takes_a_dict(iris):
+    X, y = iris
+    with pytest.raises(ConfigurationError, match="class_weight='balanced' is not supported by "
+                                                 "partial_fit: it would balance each batch"):
+        DeepClassifier(class_weight="balanced").partial_fit(X[:60], y[:60], classes=[0, 1, 2])
+    balanced = compute_class_weight("balanced", classes=np.arange(3), y=y)
+    weights = dict(zip([0, 1, 2], balanced, strict=True))
+    clf = DeepClassifier((4,), class_weight=weights).partial_fit(X[:60], y[:60], classes=[0, 1, 2])
+    assert clf.n_iter_ == 1

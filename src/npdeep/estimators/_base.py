@@ -60,7 +60,7 @@ class _Monitor(Callback):
                 self.best_flat = self.network.parameters.flat.copy()
         else:
             improved = cost < est.best_loss_ - est.tol
-            est.best_loss_ = min(est.best_loss_, cost)
+        est.best_loss_ = min(est.best_loss_, cost)  # the lowest training cost, in every mode
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
         if self.stop and est._no_improvement_count >= est.n_iter_no_change:
             self.trainer.stop_training = True
@@ -76,6 +76,16 @@ class _Monitor(Callback):
 def _spec(value):
     """A name or config dict as given, an Optimizer/Schedule object as its config (a copy)."""
     return value if isinstance(value, (str, dict)) else value.get_config()
+
+
+# parameters whose options are reachable as ``<name>__<option>`` (GridSearchCV, set_params)
+_NESTED = {"optimizer": _optimizers, "schedule": _schedules}
+
+
+def _full_config(name: str, value) -> dict:
+    """Return the complete config of an optimizer/schedule spec (defaults filled in)."""
+    spec = value.get_config() if hasattr(value, "get_config") else value
+    return _NESTED[name].get(spec).get_config()
 
 
 class BaseDeepEstimator(BaseEstimator):
@@ -143,7 +153,64 @@ class BaseDeepEstimator(BaseEstimator):
         check_is_fitted(self, "network_")
         return [b[:, 0] for _, b in self.network_.layers]
 
+    @property
+    def n_layers_(self) -> int:
+        """``L + 1``: the input layer and the L layers with weights (scikit-learn's count)."""
+        check_is_fitted(self, "network_")
+        return self.network_.L + 1
+
+    @property
+    def out_activation_(self) -> str:
+        """Name of the output activation g[L] (``"sigmoid"``, ``"softmax"``, ``"identity"``...)."""
+        check_is_fitted(self, "network_")
+        return self.network_.output_activation.name
+
     # ---------------------------------------------------------------------- parameters
+    def get_params(self, deep: bool = True) -> dict:
+        """Return the parameters; with ``deep``, also ``optimizer__<option>`` and
+        ``schedule__<option>`` for every option of the optimizer and schedule (defaults too)."""
+        params = super().get_params(deep=deep)
+        if deep:
+            for name in _NESTED:
+                value = getattr(self, name, None)
+                try:
+                    config = {} if value is None else _full_config(name, value)
+                except (ConfigurationError, TypeError, ValueError):
+                    continue  # an invalid spec is reported by fit, not by get_params
+                params.update({f"{name}__{k}": v for k, v in config.items() if k != "name"})
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; ``optimizer__momentum=0.5`` changes one option of the optimizer.
+
+        The optimizer (or schedule) becomes its config dict with that option replaced, e.g.
+        ``{"name": "momentum", "momentum": 0.5}``; an option it does not have is refused.
+        """
+        nested: dict[str, dict] = {}
+        for key in [k for k in params if k.partition("__")[0] in _NESTED and "__" in k]:
+            name, _, option = key.partition("__")
+            nested.setdefault(name, {})[option] = params.pop(key)
+        super().set_params(**params)
+        for name, options in nested.items():
+            setattr(self, name, self._nested_config(name, options))
+        return self
+
+    def _nested_config(self, name: str, options: dict) -> dict:
+        """Return parameter ``name``'s config with ``options`` replaced, checked."""
+        keys = ", ".join(f"{name}__{k}" for k in options)
+        value = getattr(self, name)
+        if value is None:
+            raise ConfigurationError(
+                f"cannot set {keys}: {name} is None; give {name} a name or config dict first"
+            )
+        try:
+            current = _full_config(name, value)
+            config = {**current, **options}
+            _NESTED[name].get(config)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"cannot set {keys}: {exc}") from None
+        return value if config == current else config  # set_params(**get_params()) is a no-op
+
     def _units(self, n_x: int, n_L: int) -> list[int]:
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
@@ -174,6 +241,13 @@ class BaseDeepEstimator(BaseEstimator):
             raise ConfigurationError(
                 f"validation_fraction must be in (0, 1) with early_stopping=True, got {vf!r}"
             )
+        rs = self.random_state
+        if not (rs is None or isinstance(rs, (np.random.RandomState, np.random.Generator))
+                or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and rs >= 0)):
+            raise ConfigurationError(
+                "random_state must be None, an integer >= 0, a numpy RandomState or a numpy "
+                f"Generator, got {rs!r}"
+            )
         bs = self.batch_size
         if not (bs is None or bs == "auto" or (isinstance(bs, numbers.Integral)
                                                 and not isinstance(bs, bool) and bs > 0)):
@@ -187,9 +261,12 @@ class BaseDeepEstimator(BaseEstimator):
         return self.batch_size
 
     def _seed(self):
-        """Return the network's seed: the int random_state, or one drawn from a RandomState."""
+        """Return the network's seed: the int random_state, or one drawn from a RandomState
+        or Generator."""
         if self.random_state is None or isinstance(self.random_state, numbers.Integral):
             return self.random_state
+        if isinstance(self.random_state, np.random.Generator):
+            return int(self.random_state.integers(2**31 - 1))
         return int(check_random_state(self.random_state).randint(2**31 - 1))
 
     def _new_network(self, n_x: int, n_L: int, seed) -> Network:
@@ -233,6 +310,7 @@ class BaseDeepEstimator(BaseEstimator):
         # and never reaches the parameter object, nor a clone of the estimator
         self.optimizer_ = _optimizers.get(_spec(self.optimizer))
         self.schedule_ = None if self.schedule is None else _schedules.get(_spec(self.schedule))
+        self.n_outputs_ = n_L
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -284,6 +362,11 @@ class BaseDeepEstimator(BaseEstimator):
         if not incremental:
             self._no_improvement_count = 0
         monitor = _Monitor(self, validation, stop=not incremental)
+        if validation is not None and self.n_iter_ > 0:
+            # a warm fit starts from the weights kept so far: they are the ones to beat on this
+            # fit's validation rows, and they come back when no epoch does better
+            self.best_validation_score_ = self._validation_score(self.network_, *validation)
+            monitor.best_flat = self.network_.parameters.flat.copy()
         history = _train(
             self.network_,
             X.T,
@@ -302,7 +385,15 @@ class BaseDeepEstimator(BaseEstimator):
         self.network_.history = None  # the estimator's loss_curve_ is the record
         if getattr(monitor.trainer, "nan_stop", False):
             warnings.warn(f"training stopped early: {monitor.trainer.stop_reason}",
-                          ConvergenceWarning, stacklevel=3)
+                          ConvergenceWarning, stacklevel=4)
+        elif not incremental and len(history) == epochs and not monitor.trainer.stop_training:
+            warnings.warn(
+                f"Maximum iterations ({epochs}) reached and the optimization hasn't converged "
+                f"yet: the {'training cost' if validation is None else 'validation score'} still "
+                f"improved by more than tol={self.tol} within n_iter_no_change="
+                f"{self.n_iter_no_change} epochs; raise max_iter or learning_rate",
+                ConvergenceWarning, stacklevel=4,
+            )
 
     def _extra_training_options(self, incremental: bool = False) -> dict:
         """Options of :func:`npdeep.training.fit` passed only when set (schedule, clip_norm)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -14,6 +15,26 @@ from ..errors import ConfigurationError, DataError
 from ._base import BaseDeepEstimator
 
 __all__ = ["DeepClassifier"]
+
+
+def _kind(label) -> str:
+    """Return the family a label sorts within: number (bool too), str, or its type's name."""
+    if isinstance(label, numbers.Number):
+        return "number"
+    return "str" if isinstance(label, str) else type(label).__name__
+
+
+def _check_one_label_kind(labels: np.ndarray, name: str) -> None:
+    """Refuse object labels that cannot be sorted together, e.g. None or NaN among strings."""
+    if labels.dtype != object:
+        return
+    kinds = sorted({_kind(v) for v in labels.ravel().tolist()})
+    if len(kinds) > 1:
+        raise DataError(
+            f"{name} mixes labels of kinds {kinds}, which cannot be ordered into classes_; "
+            "use labels of one kind (a missing label such as None or NaN must be dropped or "
+            "filled first)"
+        )
 
 
 class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
@@ -34,13 +55,16 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Update rule: sgd, momentum, nesterov, rmsprop, adam, adamw, a config dict such as
         ``{"name": "momentum", "momentum": 0.9}``, or an Optimizer (copied, never shared). Its state
         carries over between :meth:`partial_fit` calls and warm-started fits in one process (a
-        model file keeps the weights, not the optimizer state).
+        model file keeps the weights, not the optimizer state). Its options are nested
+        parameters, as are the schedule's: ``set_params(optimizer__momentum=0.5)``, or
+        ``{"optimizer__momentum": [0.5, 0.9]}`` in a grid search.
     learning_rate : float, default 0.001
         ``alpha`` of the update (``theta <- theta - alpha * d theta`` for sgd).
     batch_size : int, "auto" or None, default "auto"
         Mini-batch size; "auto" is ``min(200, m)``; None is full-batch gradient descent.
     max_iter : int, default 200
-        Most epochs per :meth:`fit` (one pass over the data each).
+        Most epochs per :meth:`fit` (one pass over the data each); a fit that uses them all
+        without meeting the ``tol``/``n_iter_no_change`` stop warns with a ConvergenceWarning.
     shuffle : bool, default True
         Shuffle the samples every epoch.
     l2 : float, default 0.0
@@ -55,10 +79,13 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     n_iter_no_change : int, default 10
         Stop after this many epochs in a row without improvement.
     early_stopping : bool, default False
-        Hold out ``validation_fraction`` of the data, stop on its accuracy, keep the best weights.
+        Hold out ``validation_fraction`` of the data, stop on its accuracy, keep the best weights
+        (on a warm start, the starting weights are scored first and kept unless beaten).
+        :meth:`partial_fit` does not hold data out: every row trains.
     validation_fraction : float, default 0.1
     class_weight : dict, "balanced" or None, default None
-        Weights per class, multiplied into ``sample_weight``.
+        Weights per class, multiplied into ``sample_weight`` ("balanced": not in
+        :meth:`partial_fit`, which sees one batch; give the dict there).
     warm_start : bool, default False
         Let :meth:`fit` continue from the fitted network instead of starting afresh; a changed
         feature count, unseen labels or changed ``hidden_layer_sizes`` raise instead.
@@ -69,8 +96,9 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Rescale the whole gradient when its L2 norm exceeds this.
     callbacks : list of npdeep.callbacks.Callback or None, default None
         Extra callbacks for every training call (copied by ``clone``).
-    random_state : int, RandomState or None, default None
-        Seed of the initial weights, shuffling, dropout and the validation split.
+    random_state : int, RandomState, Generator or None, default None
+        Seed of the initial weights, shuffling, dropout and the validation split; a RandomState
+        or Generator gives one seed per fit, drawn from it.
     verbose : int, default 0
         1 shows a progress bar.
 
@@ -88,7 +116,16 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Training cost per epoch.
     validation_scores_ : list of float or None
         Validation accuracy per epoch (with ``early_stopping``).
-    best_validation_score_, best_loss_ : float
+    best_validation_score_ : float or None
+        Best validation accuracy (with ``early_stopping``; None otherwise).
+    best_loss_ : float
+        Lowest training cost of any epoch (also with ``early_stopping``).
+    n_layers_ : int
+        ``L + 1``: input layer and the L layers with weights, as in scikit-learn's MLP.
+    n_outputs_ : int
+        n_L: 1 for two classes, K for K > 2 classes or K labels.
+    out_activation_ : str
+        Name of g[L]: "sigmoid" or "softmax".
     n_features_in_ : int
     feature_names_in_ : (n_features_in_,) array of str
         Only when ``X`` had column names (pandas).
@@ -183,7 +220,10 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             self.classes_ = np.arange(y.shape[1])
             self._target_type = kind
             return
-        self.classes_ = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        if classes is not None:
+            classes = np.asarray(classes)
+            _check_one_label_kind(classes, "classes")
+        self.classes_ = np.unique(y if classes is None else classes)
         if self.classes_.shape[0] < 2:
             raise DataError(
                 f"Classifier can't train when only one class is present: got the 1 class "
@@ -194,6 +234,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     @staticmethod
     def _labels(y) -> np.ndarray:
         """Check a classification target; a column (m, 1) becomes (m,) with a warning."""
+        _check_one_label_kind(y, "y")
         check_classification_targets(y)
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn(
@@ -257,6 +298,12 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         -------
         self
         """
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ConfigurationError(
+                "class_weight='balanced' is not supported by partial_fit: it would balance "
+                "each batch on its own; pass class_weight=dict(zip(classes, "
+                "compute_class_weight('balanced', classes=classes, y=y_all))) instead"
+            )
         first = not hasattr(self, "network_")
         X, y = self._validate_Xy(X, y, reset=first)
         y = self._labels(y)

@@ -189,10 +189,11 @@ def _check_outputs(est, units: list[int], where: str) -> None:
     if getattr(est, "n_features_in_", units[0]) != units[0]:
         raise ModelFileError(f"{where}: n_features_in_={est.n_features_in_!r} does not match "
                              f"the architecture {units}")
+    if getattr(est, "n_outputs_", units[-1]) != units[-1]:
+        raise ModelFileError(f"{where}: n_outputs_={est.n_outputs_!r} does not match the "
+                             f"architecture {units}")
+    est.n_outputs_ = units[-1]  # classifier files written before n_outputs_ was kept lack it
     if type(est).__name__ != "DeepClassifier":
-        if getattr(est, "n_outputs_", units[-1]) != units[-1]:
-            raise ModelFileError(f"{where}: n_outputs_={est.n_outputs_!r} does not match the "
-                                 f"architecture {units}")
         return
     target = getattr(est, "_target_type", None)
     if target not in ("binary", "multiclass", "multilabel") or not hasattr(est, "classes_"):

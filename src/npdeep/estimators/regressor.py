@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 
+from .._validation import as_numeric_array
 from ._base import BaseDeepEstimator
 
 __all__ = ["DeepRegressor"]
@@ -27,8 +28,10 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     Attributes
     ----------
     network_, coefs_, intercepts_, n_iter_, loss_curve_, validation_scores_, best_loss_,
-    best_validation_score_, n_features_in_, feature_names_in_ :
-        As for :class:`DeepClassifier`.
+    best_validation_score_, n_layers_, n_features_in_, feature_names_in_ :
+        As for :class:`DeepClassifier` (``best_validation_score_`` is an R^2).
+    out_activation_ : str
+        Name of g[L], ``output_activation``.
     n_outputs_ : int
         n_L, the number of targets.
 
@@ -100,6 +103,14 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         y = np.asarray(y, dtype=np.float64)
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
+    def _validate_Xy(self, X, y, reset: bool, **kwargs):
+        """Check ``X`` (m, n_x) and a numeric ``y`` (dates, times, non-numeric text refused)."""
+        if y is not None and not hasattr(y, "tocsr"):
+            kind = np.asarray(y).dtype.kind
+            if kind in "mMUS":  # numpy would turn dates into nanoseconds, "1.5" into 1.5
+                as_numeric_array(np.asarray(y), "y")
+        return super()._validate_Xy(X, y, reset, **kwargs)
+
     def fit(self, X, y, sample_weight=None):
         """Train on ``X`` (m, n_x) and ``y`` (m,) or (m, n_outputs). Returns self."""
         self._check_params()
@@ -109,7 +120,6 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         if warm:
             self._check_architecture(Y.shape[1])
         else:
-            self.n_outputs_ = Y.shape[1]
             self._start(X.shape[1], Y.shape[1])
         self._fit(X, Y, sample_weight, incremental=False)
         return self
@@ -121,7 +131,6 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         Y = self._as_rows(y)
         if first:
             self._check_params()
-            self.n_outputs_ = Y.shape[1]
             self._start(X.shape[1], Y.shape[1])
         else:
             self._check_architecture(Y.shape[1])
