@@ -422,3 +422,27 @@ def test_classifier_with_a_non_probability_output_still_predicts_labels(tmp_path
 def test_predict_to_stdout_prints_nothing_when_the_data_does_not_fit(wine_model, capsys):
     code, out, err = call(capsys, "predict", wine_model, "iris")
     assert code == 1 and out == "" and "the model expects 13 features" in err
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_ctrl_c_best_weights_are_those_that_had_the_best_cost(batch_size):
+    """Full batch: an epoch's cost is measured before its update, so the weights kept for it
+    are the epoch's starting ones; with mini-batches, the epoch's end (as EarlyStopping)."""
+    import numpy as np
+
+    import npdeep
+    from npdeep.cli.train import BestWeights
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3, 60))
+    y = (X[0] + X[1] > 0).astype(int)
+    net = npdeep.Network([3, 5, 1], activation="tanh", seed=0)
+    best = BestWeights()
+    history = net.fit(X, y, epochs=6, learning_rate=0.1, batch_size=batch_size,
+                      callbacks=[best], diagnose=False)
+    assert best.epoch == int(np.argmin(history.cost)) == 5  # the cost still falls
+    if batch_size is None:
+        net.parameters.flat[...] = best.weights
+        assert net.cost(X, y) == pytest.approx(history.cost[best.epoch], rel=1e-12)
+    else:
+        assert np.array_equal(best.weights, net.parameters.flat)

@@ -116,20 +116,34 @@ CONFIG_KEYS = ["data", "target", "task", "categorical", "test_fraction", "units"
 
 
 class BestWeights(Callback):
-    """Keep a copy of the weights of the best epoch (``val_cost``, else ``cost``) for Ctrl-C."""
+    """Keep a copy of the weights of the best epoch (``val_cost``, else ``cost``) for Ctrl-C.
+
+    In full-batch training an epoch's ``cost`` is that of the weights at the epoch's start
+    (measured before its update), so those are the ones kept for it.
+    """
 
     def __init__(self):
         self.weights = None
         self.best = np.inf
         self.epoch: int | None = None
         self.monitor = "cost"
+        self._start = None
+
+    def on_epoch_begin(self, epoch, logs):
+        if getattr(self.trainer, "full_batch", False) and self.monitor == "cost":
+            flat = self.network.parameters.flat
+            if self._start is None:
+                self._start = flat.copy()
+            else:
+                np.copyto(self._start, flat)
 
     def on_epoch_end(self, epoch, logs):
         self.monitor = "val_cost" if "val_cost" in logs else "cost"
         value = logs.get(self.monitor)
         if value is not None and np.isfinite(value) and value < self.best:
             self.best, self.epoch = float(value), epoch
-            flat = self.network.parameters.flat
+            before = self.monitor == "cost" and self._start is not None
+            flat = self._start if before else self.network.parameters.flat
             if self.weights is None:
                 self.weights = flat.copy()
             else:
