@@ -481,3 +481,69 @@ def test_tracemalloc_sees_numpy_allocations():
 def test_total_elements_are_capped(saved: Path):
     with pytest.raises(ModelFileError, match=r"more than max_elements=10 elements in total"):
         load_model_file(saved, max_elements=10)
+
+
+# ------------------------------------------------------------------------- paths and targets
+
+
+def test_file_objects_are_refused_with_a_clear_error(saved: Path, header: dict, arrays: dict):
+    why = r"file objects such as io.BytesIO are not supported: .*atomically"
+    with pytest.raises(TypeError, match=r"cannot save model file: path must be a str .*" + why):
+        save_model_file(io.BytesIO(), header, arrays)
+    with pytest.raises(TypeError, match=r"cannot load model file: path must be a str .*" + why):
+        load_model_file(io.BytesIO(saved.read_bytes()))
+    with pytest.raises(TypeError, match=r"path must be a str or os.PathLike naming a file, "
+                                        r"got NoneType$"):
+        load_model_file(None)
+    with pytest.raises(ModelFileError, match="cannot save model file: the path is empty"):
+        save_model_file("", header, arrays)
+
+
+def test_tilde_and_bytes_paths(tmp_path: Path, monkeypatch, header: dict, arrays: dict):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    save_model_file("~/m.npdeep", header, arrays)
+    assert (tmp_path / "m.npdeep").is_file() and not Path("~").exists()
+    assert load_model_file("~/m.npdeep")[0]["seed"] == 0
+    assert load_model_file(os.fsencode(tmp_path / "m.npdeep"))[0]["seed"] == 0
+
+
+def test_save_through_a_symlink_replaces_its_target(saved: Path, header: dict):
+    link = saved.with_name("latest.npdeep")
+    link.symlink_to(saved)
+    save_model_file(link, header, {"W1": np.full((1, 1), 5.0)})
+    assert link.is_symlink() and link.resolve() == saved.resolve()
+    assert load_model_file(saved)[1]["W1"][0, 0] == 5.0
+    assert sorted(os.listdir(saved.parent)) == ["latest.npdeep", "model.npdeep"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_save_never_replaces_a_pipe_or_device(tmp_path: Path, header: dict, arrays: dict):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelFileError, match=r"'.*pipe': it is not a regular file \(a device, "
+                                             r"pipe or socket\)"):
+        save_model_file(fifo, header, arrays)
+    assert not fifo.is_file() and fifo.exists()
+    assert sorted(os.listdir(tmp_path)) == ["pipe"]
+
+
+def test_a_long_file_name_leaves_room_for_the_temporary_file(tmp_path: Path, header: dict,
+                                                             arrays: dict):
+    path = tmp_path / ("m" * 240 + ".npdeep")  # 248 characters: the filesystem takes 255
+    save_model_file(path, header, arrays)
+    assert os.listdir(tmp_path) == [path.name]
+    assert load_model_file(path)[0]["seed"] == 0
+
+
+def test_deeply_nested_header_is_refused(tmp_path: Path, header: dict, arrays: dict):
+    deep: list = []
+    for _ in range(200):
+        deep = [deep]
+    with pytest.raises(ModelFileError, match="header nests lists and dicts more than 64 levels"):
+        save_model_file(tmp_path / "m.npdeep", {"notes": deep}, arrays)
+    assert os.listdir(tmp_path) == []
+    path = _craft(tmp_path / "m.npdeep", {**_base_header({}), "notes": deep}, {})
+    with pytest.raises(ModelFileError, match="header.json nests lists and objects more than 64"):
+        load_model_file(path)
+    shallow = _craft(tmp_path / "ok.npdeep", {**_base_header({}), "notes": [[[["x"]]]]}, {})
+    assert load_model_file(shallow)[0]["notes"] == [[[["x"]]]]

@@ -25,17 +25,21 @@ Files are byte-for-byte reproducible: same header and arrays, same bytes.
 Writing is atomic: the archive is written to a temporary file in the destination folder,
 flushed and fsynced, then renamed over the destination with :func:`os.replace`. If anything
 fails or is interrupted (``KeyboardInterrupt`` included) the temporary file is removed and a
-file already at the destination is left untouched.
+file already at the destination is left untouched. A destination that is a symbolic link is
+followed (the file it points to is replaced, the link stays); one that is a device, pipe or
+socket is refused. Paths are ``str`` or ``os.PathLike`` (a leading ``~`` is expanded); file
+objects are refused, since an atomic write needs a path to rename onto.
 
 Loading never unpickles, never evaluates and never imports anything named in the file. Before
 reading any array data it checks, in order: the file is a complete zip archive; ``header.json``
-exists, is below ``max_header_bytes`` and is valid JSON; ``format`` is ``"npdeep"`` and
-``format_version`` is one this npdeep knows; the manifest is well formed and its total element
-count is at most ``max_elements``; the archive holds exactly the manifest's members; the shapes
-match ``expected_shapes`` when given. For each array it then parses the ``.npy`` header alone,
-refuses object, structured and other non-numeric dtypes, checks dtype and shape against the
-manifest and the member's uncompressed size against ``shape * itemsize + header``, and only then
-allocates the array and reads its bytes, verifying the SHA-256 digest (and the zip CRC).
+exists, is below ``max_header_bytes``, is valid JSON and nests at most ``MAX_HEADER_DEPTH``
+(64) levels; ``format`` is ``"npdeep"`` and ``format_version`` is one this npdeep knows; the
+manifest is well formed and its total element count is at most ``max_elements``; the archive
+holds exactly the manifest's members; the shapes match ``expected_shapes`` when given. For each
+array it then parses the ``.npy`` header alone, refuses object, structured and other
+non-numeric dtypes, checks dtype and shape against the manifest and the member's uncompressed size
+against ``shape * itemsize + header``, and only then allocates the array and reads its bytes,
+verifying the SHA-256 digest (and the zip CRC).
 Every failure raises :class:`~npdeep.errors.ModelFileError` naming the file.
 """
 
@@ -82,6 +86,8 @@ RESERVED_KEYS = ("format", "format_version", "npdeep_version", "arrays")
 NUMERIC_KINDS = frozenset("biufc")  # bool, int, uint, float, complex
 MAX_NDIM = 32
 NPY_MAX_HEADER_SIZE = 10_000  # bytes of .npy header text numpy itself accepts by default
+#: Deepest nesting of lists and objects accepted in ``header.json`` (npdeep writes about 8).
+MAX_HEADER_DEPTH = 64
 CHUNK_BYTES = 16 * 2**20
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -121,9 +127,46 @@ def header_errors(where: str, what: str):
         yield
     except ModelFileError:
         raise
-    except (NpdeepError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (NpdeepError, KeyError, TypeError, ValueError, AttributeError, IndexError,
+            OverflowError) as exc:
         detail = f"missing key {exc}" if type(exc) is KeyError else str(exc)
         raise ModelFileError(f"{where}: invalid {what}: {detail}") from None
+
+
+def as_path(path: Any, action: str) -> Path:
+    """Return ``path`` (str, bytes or os.PathLike) as a Path with a leading ``~`` expanded.
+
+    File objects (``io.BytesIO``...) are refused with a TypeError that says why: a model file
+    is written atomically, by renaming a finished temporary file, which needs a path.
+    """
+    if isinstance(path, (str, bytes, os.PathLike)):
+        text = os.fsdecode(os.fspath(path))
+    else:
+        why = (" (file objects such as io.BytesIO are not supported: model files are written "
+               "atomically by renaming a temporary file, which needs a path)"
+               if hasattr(path, "read") or hasattr(path, "write") else "")
+        raise TypeError(f"cannot {action}: path must be a str or os.PathLike naming a file, "
+                        f"got {type(path).__name__}{why}")
+    if not text:
+        raise ModelFileError(f"cannot {action}: the path is empty")
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # "~someone" without a home directory: take the name as it is
+        return Path(text)
+
+
+def _nesting_depth(value: Any, limit: int) -> int:
+    """Return how deep lists and dicts nest in ``value``; stop counting past ``limit``."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return depth
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,6 +223,9 @@ def _header_bytes(header: Mapping[str, Any], manifest: dict[str, Any]) -> bytes:
         **header,
         "arrays": manifest,
     }
+    if _nesting_depth(header, MAX_HEADER_DEPTH) > MAX_HEADER_DEPTH:
+        raise ModelFileError(f"header nests lists and dicts more than {MAX_HEADER_DEPTH} "
+                             "levels deep; the file would not load")
     try:
         text = json.dumps(full, indent=2, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -218,7 +264,8 @@ def _write_archive(
 def _open_temporary(folder: Path, stem: str) -> tuple[int, Path]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
-        temporary = folder / f".{stem}.{secrets.token_hex(6)}.tmp"
+        # a long name keeps its first 100 characters: the temporary name fits NAME_MAX (255)
+        temporary = folder / f".{stem[:100]}.{secrets.token_hex(6)}.tmp"
         try:
             return os.open(temporary, flags, 0o666), temporary  # 0o666 & ~umask, like open()
         except FileExistsError:
@@ -243,15 +290,22 @@ def write_atomically(path: Path, write, what: str = "model file") -> Path:
     """Call ``write(fp)`` on a temporary file beside ``path``, fsync it, rename it over ``path``.
 
     Nothing is left at ``path`` when ``write`` fails or is interrupted, and a previous file
-    stays intact. Raises ModelFileError naming ``what`` and the path.
+    stays intact. A symbolic link is followed: the file it points to is replaced, the link
+    stays. A device, pipe or socket at ``path`` is refused, never replaced. Raises
+    ModelFileError naming ``what`` and the path.
     """
-    path = Path(path)
+    path = as_path(path, f"save {what}")
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     folder = path.parent
     if not folder.is_dir():
         state = "is not a folder" if folder.exists() else "does not exist"
         raise ModelFileError(f"cannot save {what} {str(path)!r}: folder {str(folder)!r} {state}")
     if path.is_dir():
         raise ModelFileError(f"cannot save {what} {str(path)!r}: it is a folder")
+    if path.exists() and not path.is_file():
+        raise ModelFileError(f"cannot save {what} {str(path)!r}: it is not a regular file "
+                             "(a device, pipe or socket), and saving would replace it")
     try:
         fd, temporary = _open_temporary(folder, path.name)
     except PermissionError as exc:
@@ -296,8 +350,9 @@ def save_model_file(
     Parameters
     ----------
     path : str or os.PathLike
-        Destination file; its folder must exist. A file already there is replaced only once
-        the new one is complete and on disk.
+        Destination file (a leading ``~`` is expanded); its folder must exist. A file already
+        there is replaced only once the new one is complete and on disk; a symbolic link is
+        followed. File objects such as ``io.BytesIO`` are not supported (TypeError).
     header : Mapping[str, Any]
         JSON-serialisable metadata (architecture, training configuration, history, seed...).
         The keys ``format``, ``format_version``, ``npdeep_version`` and ``arrays`` are reserved.
@@ -329,7 +384,7 @@ def save_model_file(
     >>> header["layers"], arrays["W1"].shape
     ([2, 1], (1, 2))
     """
-    path = Path(path)
+    path = as_path(path, "save model file")
     checked = _check_arrays(arrays)
     _header_bytes(header, {})  # fail early on a bad header, before touching the disk
     compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
@@ -398,6 +453,9 @@ def _parse_header(raw: bytes, where: str) -> dict[str, Any]:
         raise ModelFileError(f"{where}: header.json is not valid JSON ({exc})") from exc
     if not isinstance(header, dict):
         raise ModelFileError(f"{where}: header.json must hold a JSON object")
+    if _nesting_depth(header, MAX_HEADER_DEPTH) > MAX_HEADER_DEPTH:
+        raise ModelFileError(f"{where}: header.json nests lists and objects more than "
+                             f"{MAX_HEADER_DEPTH} levels deep")
     if header.get("format") != FORMAT_NAME:
         raise ModelFileError(
             f"{where}: not an npdeep model file (header format is {header.get('format')!r}, "
@@ -583,7 +641,7 @@ def load_model_file(
     Parameters
     ----------
     path : str or os.PathLike
-        The model file.
+        The model file (a leading ``~`` is expanded).
     max_elements : int, default DEFAULT_MAX_ELEMENTS (2**28)
         Largest total number of array elements accepted; checked before any allocation.
     max_header_bytes : int, default DEFAULT_MAX_HEADER_BYTES (16 MiB)
@@ -606,7 +664,7 @@ def load_model_file(
         Missing, unreadable, truncated, corrupt or foreign file; unknown format version;
         sizes over the caps; unsafe dtypes; shapes that do not match.
     """
-    path = Path(path)
+    path = as_path(path, "load model file")
     where = f"model file {str(path)!r}"
     if not path.exists():
         raise ModelFileError(f"{where} does not exist")
