@@ -140,6 +140,10 @@ def _tampered(tmp_path, change):
     (lambda h, a: h["params"].update(max_iter=0), "invalid estimator description: max_iter"),
     (lambda h, a: h["params"].update(hidden_layer_sizes=[9]), "does not match the architecture"),
     (lambda h, a: h["state"].update(n_outputs_=5), "n_outputs_=5 does not match"),
+    (lambda h, a: h.update(estimator=[]), r"unknown estimator \[\]"),
+    (lambda h, a: h["state"].update(classes_={"dtype": "<i8", "values": [10**30, 1]}),
+     "invalid estimator description: Python int too large"),
+    (lambda h, a: a.update(W1=a["W1"] + 1j), "parameter 'W1' must hold real numbers, got complex"),
 ])
 def test_tampered_estimator_files_raise_model_file_errors(tmp_path, change, message):
     path = _tampered(tmp_path, change)
@@ -286,3 +290,55 @@ def test_save_refuses_what_load_would_reject_and_leaves_no_file(tmp_path):
     net.parameters.flat[0] = 0.0
     net.save(tmp_path / "f.npdeep", note="extra keys of the caller's own are kept")
     assert npdeep.io.load_model_file(tmp_path / "f.npdeep")[0]["note"].startswith("extra keys")
+
+
+def test_a_two_label_multilabel_classifier_round_trips(tmp_path):
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)  # two labels, two sigmoid outputs
+    clf = DeepClassifier((4,), max_iter=2, random_state=0).fit(X, Y)
+    npdeep.save(clf, tmp_path / "ml.npdeep")
+    loaded = npdeep.load(tmp_path / "ml.npdeep")
+    assert loaded._target_type == "multilabel" and loaded.network_.units[-1] == 2
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_weights_that_do_not_fit_the_network_are_refused(tmp_path):
+    net = Network([2, 1], dtype="float32", seed=0)
+    net.save(tmp_path / "n.npdeep")
+    header, arrays = load_model_file(tmp_path / "n.npdeep")
+    header = {k: v for k, v in header.items()
+              if k not in ("format", "format_version", "npdeep_version", "arrays")}
+    save_model_file(tmp_path / "big.npdeep", header, {**arrays, "W1": np.full((1, 2), 1e300)})
+    with pytest.raises(ModelFileError, match=r"big.npdeep: invalid model: parameter 'W1' holds "
+                                             r"values too large for float32 \(largest .*1e\+300"):
+        npdeep.load(tmp_path / "big.npdeep")
+
+
+def _pipeline_file(tmp_path, change):
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    pipe = make_pipeline(StandardScaler(), DeepRegressor((2,), max_iter=2, random_state=0))
+    npdeep.save(pipe.fit(X, X[:, 0]), tmp_path / "good.npdeep")
+    header, arrays = load_model_file(tmp_path / "good.npdeep")
+    header = {k: v for k, v in header.items()
+              if k not in ("format", "format_version", "npdeep_version", "arrays")}
+    change(header, arrays)
+    return save_model_file(tmp_path / "bad.npdeep", header, arrays)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda h, a: a.update({"0.scale_": a["0.scale_"] * 0}),
+     r"step 0 scale_ must hold finite floats > 0 \(dtype float64\)"),
+    (lambda h, a: a.update({"0.mean_": a["0.mean_"] + 1j}),
+     r"step 0 mean_ must hold finite floats \(dtype complex128\)"),
+    (lambda h, a: a.update({"0.mean_": np.full(3, np.nan)}), "step 0 mean_ must hold finite"),
+    (lambda h, a: a.pop("0.mean_"), r"StandardScaler\(with_mean=True, with_std=True\) needs "
+                                    r"arrays \['mean_', 'scale_', 'var_'\], the file has "
+                                    r"\['scale_', 'var_'\]"),
+    (lambda h, a: a.update({"7.W1": a["1.W1"]}), r"arrays \['7.W1'\] belong to none of the 2"),
+    (lambda h, a: a.update({"notes": np.zeros(1)}), r"arrays \['notes'\] belong to none"),
+])
+def test_tampered_scaler_arrays_are_refused(tmp_path, change, message):
+    path = _pipeline_file(tmp_path, change)
+    with pytest.raises(ModelFileError, match=message) as info:
+        npdeep.load(path)
+    assert "bad.npdeep" in str(info.value)

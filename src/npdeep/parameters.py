@@ -81,6 +81,9 @@ class Parameters(MutableMapping):
         if key not in self._views:
             raise KeyError(self._unknown(key))
         expected = self.layout.shapes[key]
+        if np.iscomplexobj(value):  # casting would silently drop the imaginary parts
+            raise DataError(f"parameter {key!r} must hold real numbers, got complex "
+                            f"(dtype {np.asarray(value).dtype})")
         try:
             arr = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -95,7 +98,13 @@ class Parameters(MutableMapping):
             )
         if not np.all(np.isfinite(arr)):
             raise DataError(f"parameter {key!r} contains NaN or inf")
-        np.copyto(self._views[key], arr, casting="unsafe")
+        view = self._views[key]
+        with np.errstate(over="ignore"):
+            cast = arr.astype(view.dtype)
+        if not np.all(np.isfinite(cast)):  # 1e300 in a float32 network would become inf
+            raise DataError(f"parameter {key!r} holds values too large for {view.dtype} "
+                            f"(largest magnitude {np.abs(arr).max():g})")
+        np.copyto(view, cast)
 
     def __delitem__(self, key: str) -> None:
         raise ConfigurationError("parameters cannot be deleted; the architecture fixes the keys")

@@ -144,7 +144,7 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
 
     name = header.get("estimator")
     table = _classes()
-    if name not in table:
+    if not isinstance(name, str) or name not in table:
         raise ModelFileError(f"{where}: unknown estimator {name!r}; expected one of {list(table)}")
     with header_errors(where, "estimator description"):
         params = {k: _from_json(v) for k, v in dict(header["params"]).items()}
@@ -199,7 +199,8 @@ def _check_outputs(est, units: list[int], where: str) -> None:
     if target not in ("binary", "multiclass", "multilabel") or not hasattr(est, "classes_"):
         raise ModelFileError(f"{where}: invalid classifier state: target type {target!r}, "
                              f"classes_ {'present' if hasattr(est, 'classes_') else 'missing'}")
-    if est._n_outputs() != units[-1] or (target == "binary") != (len(est.classes_) == 2):
+    two_way = target != "multilabel" and (target == "binary") != (len(est.classes_) == 2)
+    if est._n_outputs() != units[-1] or two_way:  # multi-label: any number of labels
         raise ModelFileError(f"{where}: classes_ {est.classes_.tolist()} ({target}) do not match "
                              f"the {units[-1]} output units of the architecture {units}")
 
@@ -268,6 +269,30 @@ def load_pipeline(path: str | os.PathLike):
     return pipeline_from_header(header, arrays, where)
 
 
+def _set_scaler_arrays(scaler, arrays: dict, n: int, where: str) -> None:
+    """Set ``mean_``, ``scale_``, ``var_`` (n,) from ``arrays``: exactly those the scaler's
+    parameters call for (sklearn leaves ``mean_`` None without centring and scaling,
+    ``scale_``/``var_`` None without scaling), finite real numbers, scale_ > 0."""
+    wanted = {"mean_": scaler.with_mean or scaler.with_std, "scale_": scaler.with_std,
+              "var_": scaler.with_std}
+    if set(arrays) != {attr for attr in _SCALER_ATTRS if wanted[attr]}:
+        raise ModelFileError(f"{where} StandardScaler(with_mean={scaler.with_mean}, with_std="
+                             f"{scaler.with_std}) needs arrays "
+                             f"{[a for a in _SCALER_ATTRS if wanted[a]]}, the file has "
+                             f"{sorted(arrays)}")
+    for attr in _SCALER_ATTRS:
+        value = arrays.get(attr)
+        if value is not None:
+            if value.shape != (n,):
+                raise ModelFileError(f"{where} {attr} has shape {value.shape}, expected ({n},)")
+            if value.dtype.kind != "f" or not np.isfinite(value).all() or (
+                    attr == "scale_" and not (value > 0).all()):
+                raise ModelFileError(f"{where} {attr} must hold finite floats"
+                                     + (" > 0" if attr == "scale_" else "")
+                                     + f" (dtype {value.dtype})")
+        setattr(scaler, attr, value)
+
+
 def pipeline_from_header(header: dict, arrays: dict, where: str):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
@@ -275,6 +300,11 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
     entries = header.get("steps")
     if not isinstance(entries, list) or not entries:
         raise ModelFileError(f"{where}: pipeline has no steps")
+    indexes = {str(i) for i in range(len(entries))}
+    stray = sorted(k for k in arrays if k.partition(".")[0] not in indexes or "." not in k)
+    if stray:
+        raise ModelFileError(f"{where}: arrays {stray} belong to none of the "
+                             f"{len(entries)} pipeline steps")
     steps = []
     with header_errors(where, "pipeline description"):
         for i, entry in enumerate(entries):
@@ -286,12 +316,7 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
                 scaler = StandardScaler(**{k: _from_json(v)
                                            for k, v in entry["params"].items()})
                 n = int(entry["n_features_in_"])
-                for attr in _SCALER_ATTRS:
-                    value = mine.get(attr) if entry.get(attr) else None
-                    if value is not None and value.shape != (n,):
-                        raise ModelFileError(f"{where}: step {i} {attr} has shape "
-                                             f"{value.shape}, expected ({n},)")
-                    setattr(scaler, attr, value)
+                _set_scaler_arrays(scaler, mine, n, f"{where}: step {i}")
                 scaler.n_features_in_ = n
                 scaler.n_samples_seen_ = _from_json(entry["n_samples_seen_"])
                 if "feature_names_in_" in entry:
