@@ -342,3 +342,14 @@ def test_tampered_scaler_arrays_are_refused(tmp_path, change, message):
     with pytest.raises(ModelFileError, match=message) as info:
         npdeep.load(path)
     assert "bad.npdeep" in str(info.value)
+
+
+def test_a_network_file_is_read_once(tmp_path, monkeypatch):
+    import npdeep.serialization as serialization
+
+    Network([2, 3, 1], seed=0).save(tmp_path / "n.npdeep")
+    reads = []
+    monkeypatch.setattr(serialization, "load_model_file",
+                        lambda path: reads.append(path) or load_model_file(path))
+    assert npdeep.load(tmp_path / "n.npdeep").units == [2, 3, 1]
+    assert len(reads) == 1  # what was checked is what was loaded

@@ -6,6 +6,7 @@ import pytest
 import npdeep
 from npdeep.callbacks import Callback, ModelCheckpoint
 from npdeep.checkpoint import load_checkpoint, resume
+from npdeep.io import load_model_file, save_model_file
 
 SETTINGS = dict(learning_rate=0.01, batch_size=16, optimizer="adam", schedule="cosine",
                 clip_norm=5.0, validation_fraction=0.2, class_weight={0: 1.0, 1: 2.0},
@@ -96,3 +97,57 @@ def test_resume_refuses_arguments_that_would_misalign_the_run(tmp_path, data):
         resume(tmp_path / "p-2.npz", X, y, validation_data=(Xv, yv))
     resumed = resume(tmp_path / "v-2.npz", X, y, validation_data=(Xv, yv), diagnose=False)
     assert len(resumed.history.cost) == len(resumed.history.val_cost) == 4
+
+
+@pytest.fixture(scope="module")
+def checkpoint_file(tmp_path_factory):
+    X = np.random.default_rng(0).normal(size=(5, 40))
+    path = tmp_path_factory.mktemp("ck") / "ck.npz"
+    fresh().fit(X, X[0] > 0, epochs=2, callbacks=[ModelCheckpoint(path)], **SETTINGS)
+    return path
+
+
+def _retouched(src, dst, edit):
+    """Copy a checkpoint, passing its header and arrays through ``edit`` (a valid container)."""
+    header, arrays = load_model_file(src)
+    header = {k: v for k, v in header.items()
+              if k not in ("format", "format_version", "npdeep_version", "arrays")}
+    edit(header, arrays)
+    return save_model_file(dst, header, arrays)
+
+
+def _state(key, make):
+    return lambda h, a: a.__setitem__(key, make(a[key]))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (_state("optimizer.m.W1", lambda v: v[:1, :1]),  # (1, 1) broadcast over W1 before
+     r"optimizer state 'optimizer.m.W1' has shape \(1, 1\), the parameter needs \(12, 5\)"),
+    (_state("optimizer.v.b2", lambda v: v * np.nan), "'optimizer.v.b2' must hold finite real"),
+    (_state("optimizer.m.W3", lambda v: v + 1j), r"must hold finite real numbers \(dtype complex"),
+    (lambda h, a: a.__setitem__("optimizer.q.W1", a["W1"]),
+     r"arrays \['optimizer.q.W1'\] are not state of the adam optimizer"),
+    (lambda h, a: a.__setitem__("notes", a["W1"]), r"arrays \[.*'notes'.*\] do not match"),
+    (lambda h, a: h["training"].update(epoch=1.7), "epoch must be an integer >= 0, got 1.7"),
+    (lambda h, a: h["training"].update(epoch=-3), "epoch must be an integer >= 0, got -3"),
+    (lambda h, a: h["training"]["optimizer"].update(t=-5),
+     "optimizer step count t must be an integer >= 0, got -5"),
+    (lambda h, a: h.update(history=7), "invalid model: history must be a JSON object"),
+    (lambda h, a: h["history"].update(cost="low"), "invalid model: history 'cost' must be a list"),
+])
+def test_a_tampered_checkpoint_is_refused_naming_the_file(tmp_path, checkpoint_file, edit,
+                                                          message):
+    bad = _retouched(checkpoint_file, tmp_path / "bad.npz", edit)
+    with pytest.raises(npdeep.ModelFileError, match=message) as info:
+        load_checkpoint(bad)
+    assert "bad.npz" in str(info.value)
+
+
+def test_a_checkpoint_setting_beyond_float_range_is_a_configuration_error(tmp_path,
+                                                                          checkpoint_file):
+    bad = _retouched(checkpoint_file, tmp_path / "bad.npz",
+                     lambda h, a: h["training"]["config"].update(clip_norm=10**400))
+    X = np.random.default_rng(0).normal(size=(5, 40))
+    with pytest.raises(npdeep.errors.ConfigurationError,
+                       match=r"clip_norm must be a finite number > 0, got 1000000"):
+        resume(bad, X, X[0] > 0, epochs=3)

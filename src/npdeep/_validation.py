@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -63,17 +64,26 @@ def check_seed(value, name: str = "seed", generator_ok: bool = False):
     return int(value)
 
 
+def _is_finite_real(value) -> bool:
+    """True for a real number (not a bool) that is finite as a float; 10**400 is not."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an int beyond float range (np.isfinite raises TypeError on 10**30)
+        return False
+
+
 def check_positive_float(value, name: str) -> float:
     """Return ``value`` as float, or raise ConfigurationError unless it is finite and > 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
-            or value <= 0:
+    if not _is_finite_real(value) or value <= 0:
         raise ConfigurationError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
 
 
 def check_fraction(value, name: str, low_inclusive=True, high_inclusive=False) -> float:
     """Return ``value`` as float when it lies in [0, 1) (bounds as asked), else raise."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    ok = _is_finite_real(value)
     if ok:
         v = float(value)
         ok = (v >= 0 if low_inclusive else v > 0) and (v <= 1 if high_inclusive else v < 1)

@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from ._validation import check_positive_float, check_positive_int
+from .callbacks import History
 from .errors import ConfigurationError, ModelFileError
 from .io import header_errors, load_model_file, merged_header, save_model_file
+from .serialization import _check_network_file
 
 __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "resume"]
 
@@ -81,30 +83,39 @@ def load_checkpoint(path) -> Checkpoint:
 
     where = os.fspath(path)
     header, arrays = load_model_file(path)
-    if header.get("kind", "network") != "network" or "architecture" not in header:
-        raise ModelFileError(f"{where}: not an npdeep network file (kind {header.get('kind')!r})")
+    header, parameters = _check_network_file(header, arrays, where)
     with header_errors(where, "model"):
         net = Network.from_config(header["architecture"])
-        missing = [k for k in net.layout.keys if k not in arrays]
-        if missing:
-            raise ModelFileError(f"{where}: arrays {missing} missing for the architecture")
-        net.parameters = {k: arrays[k] for k in net.layout.keys}
+        net.parameters = parameters
+        if header.get("history") is not None:  # resume continues it: check it now
+            History.from_dict(header["history"])
     training = header.get("training")
     if not training:
         return Checkpoint(net, None, 0, history=header.get("history"))
     with header_errors(where, "training state in the checkpoint"):
         opt_config = dict(training["optimizer"])
-        t = opt_config.pop("t", 0)
+        t = _count(opt_config.pop("t", 0), "optimizer step count t")
         opt = _optimizers.get(opt_config)
         opt.load_state(net.layout, t, arrays)
+        unexpected = sorted(set(arrays) - set(parameters) - set(opt.state_arrays()))
+        if unexpected:
+            raise ModelFileError(f"{where}: arrays {unexpected} are not state of the "
+                                 f"{opt.name} optimizer")
         sched = _schedules.get(training["schedule"]["config"])
         if training.get("rng_state"):
             net.rng.bit_generator.state = json.loads(training["rng_state"])
-        epoch = int(training["epoch"])
+        epoch = _count(training["epoch"], "epoch")
         config = dict(training["config"])
         check_positive_float(config["learning_rate"], "learning_rate")
         schedule_state = dict(training["schedule"].get("state") or {})
     return Checkpoint(net, opt, epoch, config, sched, schedule_state, header.get("history"))
+
+
+def _count(value, name: str) -> int:
+    """Return a count read from a checkpoint, or raise: an int >= 0 (1.7 is not truncated)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r:.80}")  # file named above
+    return value
 
 
 def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validation_data=None,

@@ -110,7 +110,14 @@ class Optimizer:
                 key = f"{prefix}{n}.{k}"
                 if key not in arrays:
                     raise ConfigurationError(f"optimizer state {key!r} missing for {self.name}")
-                np.copyto(view, arrays[key], casting="unsafe")
+                value = np.asarray(arrays[key])
+                if value.shape != view.shape:  # never broadcast a (1,) or () array over W
+                    raise ConfigurationError(f"optimizer state {key!r} has shape {value.shape}, "
+                                             f"the parameter needs {view.shape}")
+                if value.dtype.kind not in "biuf" or not np.isfinite(value).all():
+                    raise ConfigurationError(f"optimizer state {key!r} must hold finite real "
+                                             f"numbers (dtype {value.dtype})")
+                np.copyto(view, value, casting="unsafe")
 
     def get_config(self) -> dict:
         """Return the JSON-serialisable hyper-parameters (``name`` included)."""

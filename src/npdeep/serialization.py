@@ -53,43 +53,51 @@ def expected_shapes(units: list[int]) -> dict[str, tuple[int, int]]:
 def read_header(path: str | os.PathLike) -> tuple[dict, dict]:
     """Return ``(header, arrays)`` of a network model file, checked against its architecture."""
     header, arrays = load_model_file(path)
+    return _check_network_file(header, arrays, os.fspath(path))
+
+
+def _check_network_file(header: dict, arrays: dict, where: str) -> tuple[dict, dict]:
     if header.get("kind", "network") != "network" or "architecture" not in header:
-        raise ModelFileError(f"{os.fspath(path)}: not an npdeep network file (kind "
+        raise ModelFileError(f"{where}: not an npdeep network file (kind "
                              f"{header.get('kind')!r})")
     if not isinstance(header["architecture"], dict):
-        raise ModelFileError(f"{os.fspath(path)}: invalid architecture "
+        raise ModelFileError(f"{where}: invalid architecture "
                              f"{header['architecture']!r} (expected a JSON object)")
     units = header["architecture"].get("units")
     if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
-        raise ModelFileError(f"{os.fspath(path)}: invalid architecture units {units!r}")
+        raise ModelFileError(f"{where}: invalid architecture units {units!r}")
     if header.get("training"):  # a checkpoint (npdeep.checkpoint): skip the optimizer state
         arrays = {k: v for k, v in arrays.items() if not k.startswith("optimizer.")}
     expected = expected_shapes(units)
     if set(arrays) != set(expected):
         raise ModelFileError(
-            f"{os.fspath(path)}: arrays {sorted(arrays)} do not match the architecture "
+            f"{where}: arrays {sorted(arrays)} do not match the architecture "
             f"{units} (expected {sorted(expected)})"
         )
     for key, shape in expected.items():
         if tuple(arrays[key].shape) != shape:
             raise ModelFileError(
-                f"{os.fspath(path)}: array {key!r} has shape {arrays[key].shape}, the "
+                f"{where}: array {key!r} has shape {arrays[key].shape}, the "
                 f"architecture {units} needs {shape}"
             )
     return header, arrays
 
 
-def load_network(path: str | os.PathLike):
-    """Load a network saved by :func:`save_network` (arrays copied into a fresh network)."""
+def _network_from_header(header: dict, arrays: dict, where: str):
     from .network import Network
 
-    header, arrays = read_header(path)
-    with header_errors(os.fspath(path), "model"):
+    with header_errors(where, "model"):
         net = Network.from_config(header["architecture"])
         net.parameters = arrays
         if header.get("history"):
             net.history = History.from_dict(header["history"])
     return net
+
+
+def load_network(path: str | os.PathLike):
+    """Load a network saved by :func:`save_network` (arrays copied into a fresh network)."""
+    header, arrays = read_header(path)
+    return _network_from_header(header, arrays, os.fspath(path))
 
 
 def save(obj, path: str | os.PathLike, **extra: Any):
@@ -108,10 +116,11 @@ def save(obj, path: str | os.PathLike, **extra: Any):
 
 def load(path: str | os.PathLike):
     """Load whatever :func:`save` wrote: a Network, an estimator or a Pipeline."""
-    header, arrays = load_model_file(path)
+    header, arrays = load_model_file(path)  # read once: what is checked is what is loaded
     kind = header.get("kind", "network")
     if kind == "network":
-        return load_network(path)
+        where = os.fspath(path)
+        return _network_from_header(*_check_network_file(header, arrays, where), where)
     from .estimators import files
 
     where = f"model file {os.fspath(path)!r}"
