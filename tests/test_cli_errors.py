@@ -341,3 +341,63 @@ def test_evaluate_with_a_numeric_feature_as_target_names_the_column(files, capsy
     assert code == 1
     assert "'sepal_length' holds non-integer numbers" in err and "is a classifier" in err
     assert "--task" not in err and "Traceback" not in err
+
+
+def _edited_model(files, tmp_path, edit):
+    header, arrays = load_model_file(files / "iris.npz")
+    for key in ("format", "arrays", "format_version", "npdeep_version"):
+        header.pop(key)
+    edit(header)
+    return save_model_file(tmp_path / "edited.npz", header, arrays)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda h: h.update(training=-1), r"'training' must be a JSON object, got -1"),
+    (lambda h: h.update(test_scores=[0.9]), r"'test_scores' must be a JSON object, got \[0.9\]"),
+    (lambda h: h["data"].update(classes=0), r"'data.classes' must be a list, got 0"),
+])
+def test_inspect_refuses_an_edited_header_in_one_line(files, tmp_path, capsys, edit, message):
+    path = _edited_model(files, tmp_path, edit)
+    assert run(["inspect", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert re.fullmatch(r"Error: .*edited\.npz: invalid model header: " + message + "\n", err)
+
+
+def test_inspect_shows_a_history_holding_nulls(files, tmp_path, capsys):
+    def nulls(h):
+        h["history"].update(learning_rate=[None, 0.001], time=[None, 0.5])
+
+    assert run(["inspect", str(_edited_model(files, tmp_path, nulls))]) == 0
+    out = capsys.readouterr().out
+    assert "learning rate: 0.001 -> 0.001" in out and "epochs run: 2 in 0.5 s" in out
+
+
+def _claim_zip_version(src, dst, version: int):
+    """Copy a zip whose first central-directory entry claims 'version needed' ``version``."""
+    raw = bytearray(src.read_bytes())
+    at = raw.index(b"PK\x01\x02") + 6
+    raw[at:at + 2] = version.to_bytes(2, "little")
+    dst.write_bytes(bytes(raw))
+    return dst
+
+
+def test_a_zip_claiming_an_unknown_version_is_one_line(files, tmp_path, capsys):
+    model = _claim_zip_version(files / "iris.npz", tmp_path / "m.npz", 200)
+    assert run(["inspect", str(model)]) == 1
+    assert re.fullmatch(r"Error: model file '.*m\.npz' is truncated or corrupt \(zip file "
+                        r"version 20\.0\)\n", capsys.readouterr().err)
+    np.savez(tmp_path / "d.npz", X=np.ones((4, 2)), y=np.arange(4) % 2)
+    data = _claim_zip_version(tmp_path / "d.npz", tmp_path / "bad.npz", 200)
+    assert run(["predict", str(files / "iris.npz"), str(data)]) == 1
+    assert re.fullmatch(r"Error: .*bad\.npz: corrupt zip/npz archive \(zip file version 20\.0\)\n",
+                        capsys.readouterr().err)
+
+
+def test_a_model_file_is_read_once_per_command(files, capsys, monkeypatch):
+    import npdeep.serialization as serialization
+
+    reads = []
+    monkeypatch.setattr(serialization, "load_model_file",
+                        lambda path: reads.append(path) or load_model_file(path))
+    assert run(["inspect", str(files / "iris.npz")]) == 0
+    assert len(reads) == 1  # the header shown is the one the network was built from

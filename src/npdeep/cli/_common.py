@@ -273,7 +273,7 @@ class Model:
 
 def load_model(path: str | os.PathLike) -> Model:
     """Load a model file; a data file given instead gets a message that says so."""
-    from ..serialization import load_network, read_header
+    from ..serialization import _network_from_header, read_header
 
     p = Path(path)
     if not p.exists():
@@ -281,7 +281,7 @@ def load_model(path: str | os.PathLike) -> Model:
     if p.is_dir():
         raise ModelFileError(f"{p}: is a folder, not a model file")
     try:
-        header, _ = read_header(p)
+        header, arrays = read_header(p)
     except ModelFileError:
         kind = _data_kind(p)
         if kind == "text":
@@ -294,7 +294,7 @@ def load_model(path: str | os.PathLike) -> Model:
                 "by `npdeep train` here (data goes in the DATA argument)"
             ) from None
         raise
-    m = Model(net=load_network(p), header=header, path=p)
+    m = Model(net=_network_from_header(header, arrays, str(p)), header=header, path=p)
     try:
         _check_header(m)
     except (ModelFileError, TypeError, ValueError) as exc:
@@ -323,11 +323,16 @@ def _check_header(m: Model) -> None:
             if len(scaler.mean_) != n:
                 raise ModelFileError(f"{key!r} holds {len(scaler.mean_)} values, the network "
                                      f"needs {n}")
+    for key in ("training", "test_scores"):  # inspect lists their items
+        if h.get(key) is not None and not isinstance(h[key], dict):
+            raise ModelFileError(f"{key!r} must be a JSON object, got {h[key]!r:.100}")
     data = h.get("data")
     if data is None:
         return
     if not isinstance(data, dict):
         raise ModelFileError(f"'data' must be a JSON object, got {data!r:.100}")
+    if data.get("classes") is not None and not isinstance(data["classes"], list):
+        raise ModelFileError(f"'data.classes' must be a list, got {data['classes']!r:.100}")
     names = data.get("feature_names")
     if names is not None and (not isinstance(names, list) or len(names) != n_x
                               or not all(isinstance(n, str) for n in names)):

@@ -27,11 +27,12 @@ def history_figures(history: dict | None) -> dict:
         best = pick(values)
         figures[key] = {"first": values[0], "last": values[-1], "best": best,
                         "best_epoch": history[key].index(best) + 1}
-    if history.get("learning_rate"):
-        lr = history["learning_rate"]
+    # a history stores NaN as null: skip the nulls
+    lr = [v for v in history.get("learning_rate") or [] if v is not None]
+    if lr:
         figures["learning_rate"] = {"first": lr[0], "last": lr[-1]}
     if history.get("time"):
-        figures["seconds"] = float(sum(history["time"]))
+        figures["seconds"] = float(sum(v for v in history["time"] if v is not None))
     return figures
 
 

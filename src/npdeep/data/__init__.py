@@ -112,7 +112,8 @@ def _sniff_zip(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError) as exc:
+        # a corrupt central directory can claim a zip version zipfile does not implement
         raise DataError(f"{path}: corrupt zip/npz archive ({exc})") from None
     if any(n.endswith(".json") for n in names):
         raise _model_file_error(path)
