@@ -440,3 +440,41 @@ def test_data_parallel_needs_a_client_by_name():
     X = np.zeros((2, 4))
     with pytest.raises(ConfigurationError, match="client must be a dask.distributed Client"):
         data_parallel_fit(net, X, np.zeros(4), None)
+
+
+# ------------------------------------------------------------------ clients, blocks, errors
+def test_a_closed_client_is_refused_by_name(client, digits):
+    """Before: RuntimeError 'IOLoop is closed', AttributeError "'NoneType' object has no
+    attribute 'ncores'" or ClosedClientError, from deep inside Dask."""
+    from distributed import Client
+
+    closed = Client(client.scheduler.address, set_as_default=False, timeout=10)
+    closed.close()
+    X_train, _, y_train, _ = digits
+    X, Y = _problem()
+    match = r"got a closed Dask client \(status 'closed'\); call it inside"
+    with pytest.raises(ConfigurationError, match="search " + match):
+        search(GridSearchCV(_classifier(), {"learning_rate": [0.01]}, cv=2),
+               X_train[:60], y_train[:60], client=closed)
+    with pytest.raises(ConfigurationError, match="fit_chunks on a Dask array " + match):
+        fit_chunks(_classifier(), da.zeros((4, 2), chunks=2), da.zeros(4, chunks=2),
+                   classes=[0, 1], client=closed)
+    with pytest.raises(ConfigurationError, match="data_parallel_fit " + match):
+        data_parallel_fit(npdeep.Network([6, 8, 3], seed=0), X, Y, closed)
+
+
+def test_no_client_at_all_is_refused_by_name(monkeypatch, digits):
+    import distributed
+
+    def no_client():
+        raise ValueError("No global client found and no address provided")
+
+    monkeypatch.setattr(distributed, "get_client", no_client)
+    X_train, _, y_train, _ = digits
+    match = "needs a Dask client and none is running: pass client="
+    with pytest.raises(ConfigurationError, match="search " + match):
+        search(GridSearchCV(_classifier(), {"learning_rate": [0.01]}, cv=2),
+               X_train[:60], y_train[:60])
+    with pytest.raises(ConfigurationError, match="fit_chunks on a Dask array " + match):
+        fit_chunks(_classifier(), da.zeros((4, 2), chunks=2), da.zeros(4, chunks=2))
+

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..errors import ConfigurationError, DataError
+from .cluster import check_client
 from .search import check_picklable
 
 __all__ = ["fit_chunks"]
@@ -134,15 +135,9 @@ def fit_chunks(
                 on_epoch(epoch, model)
         return model
 
-    from distributed import get_client, wait
+    from distributed import wait
 
-    if client is None:
-        try:
-            client = get_client()
-        except ValueError as exc:
-            raise ConfigurationError(
-                "fit_chunks on a Dask array needs a client: pass client= or create one first"
-            ) from exc
+    client = check_client(client, "fit_chunks on a Dask array")
     check_picklable(estimator)
     xs, ys, holders = _dask_blocks(client, X, y)
     model = estimator

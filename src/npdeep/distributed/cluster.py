@@ -21,7 +21,8 @@ from distributed.comm import get_address_host
 
 from ..errors import ConfigurationError
 
-__all__ = ["local_cluster", "connect", "check_loopback", "listening_sockets", "ALLOCATOR_CONFIG"]
+__all__ = ["local_cluster", "connect", "check_loopback", "listening_sockets", "ALLOCATOR_CONFIG",
+           "check_client"]
 
 #: Dask config that stops the nanny from exporting ``MALLOC_TRIM_THRESHOLD_`` to its worker.
 ALLOCATOR_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
@@ -153,6 +154,38 @@ def connect(address: str, *, timeout: float = 30.0, check_allocator: bool = True
                 RuntimeWarning,
                 stacklevel=2,
             )
+    return client
+
+
+def check_client(client, who: str, *, default: bool = True) -> Client:
+    """Return a running client for ``who`` (a function name), or raise naming the problem.
+
+    ``client=None`` means the current client when ``default`` is true. A closed client, no
+    client at all, or something that is not a client raise :class:`ConfigurationError` here,
+    before anything is sent, instead of an error from deep inside Dask (``IOLoop is closed``,
+    ``'NoneType' object has no attribute 'ncores'``).
+    """
+    if client is None and default:
+        from distributed import get_client
+
+        try:
+            client = get_client()
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{who} needs a Dask client and none is running: pass client=, or call it "
+                "inside `with local_cluster() as client:` or after connect(address)"
+            ) from exc
+    if not (hasattr(client, "scheduler_info") and hasattr(client, "submit")):
+        raise ConfigurationError(
+            f"client must be a dask.distributed Client (npdeep.distributed.connect or "
+            f"local_cluster), got {client!r}"
+        )
+    status = getattr(client, "status", None)
+    if status in ("closing", "closed"):
+        raise ConfigurationError(
+            f"{who} got a closed Dask client (status {status!r}); call it inside the "
+            "`with local_cluster() as client:` block, or connect(address) again"
+        )
     return client
 
 
