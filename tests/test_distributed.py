@@ -548,3 +548,14 @@ def test_fit_chunks_string_labels_with_a_class_missing_from_a_block(client):
                        client=client)
     np.testing.assert_array_equal(model.classes_, ["a", "b", "c"])
     assert set(model.predict(X)) <= {"a", "b", "c"}
+
+
+def test_local_cluster_warns_when_threads_outnumber_cores(monkeypatch):
+    """Before: silently 2 threads on 1 core (the default 2 workers on a 1-core machine)."""
+    import npdeep.distributed.cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "_usable_cores", lambda: 1)
+    with pytest.warns(RuntimeWarning, match=r"local_cluster\(n_workers=1, threads_per_worker=2\) "
+                                            r"runs 2 worker threads on 1 usable core\(s\)"):
+        with local_cluster(n_workers=1, threads_per_worker=2, dashboard=False) as own:
+            assert own.nthreads() and sum(own.nthreads().values()) == 2

@@ -40,6 +40,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _usable_cores() -> int:
+    """Cores this process may use (affinity and cgroup quota, as Dask counts them)."""
+    return dask.system.CPU_COUNT
+
+
 @contextmanager
 def local_cluster(
     n_workers: int = 2,
@@ -56,6 +61,9 @@ def local_cluster(
     ``dashboard=False``). Workers are separate processes (``processes=True``) whose BLAS pools
     Dask limits to one thread each. The nanny's ``MALLOC_TRIM_THRESHOLD_`` is unset for the
     cluster's whole life (restarted workers included). On exit the client and cluster close.
+    More worker threads than usable cores (``dask.system.CPU_COUNT``) warn: they would only
+    take turns. Each worker's memory limit is Dask's default, the machine's memory divided
+    among the workers, unless ``memory_limit=`` says otherwise.
 
     In a script, call it under ``if __name__ == "__main__":``: workers are spawned processes
     that import the main module.
@@ -97,6 +105,16 @@ def local_cluster(
             f"local_cluster binds 127.0.0.1 with worker processes; it does not accept "
             f"{', '.join(fixed)} (got {', '.join(f'{k}={cluster_kwargs[k]!r}' for k in fixed)}); "
             "start a LocalCluster yourself for other bindings"
+        )
+    cores = _usable_cores()
+    if n_workers * threads_per_worker > cores:
+        warnings.warn(
+            f"local_cluster(n_workers={n_workers}, threads_per_worker={threads_per_worker}) "
+            f"runs {n_workers * threads_per_worker} worker threads on {cores} usable core(s): "
+            "they take turns on the cores, so each task runs slower; keep n_workers * "
+            f"threads_per_worker <= {cores}",
+            RuntimeWarning,
+            stacklevel=3,
         )
     with dask.config.set(ALLOCATOR_CONFIG):
         cluster = LocalCluster(
