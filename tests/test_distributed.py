@@ -440,3 +440,122 @@ def test_data_parallel_needs_a_client_by_name():
     X = np.zeros((2, 4))
     with pytest.raises(ConfigurationError, match="client must be a dask.distributed Client"):
         data_parallel_fit(net, X, np.zeros(4), None)
+
+
+# ------------------------------------------------------------------ clients, blocks, errors
+def test_a_closed_client_is_refused_by_name(client, digits):
+    """Before: RuntimeError 'IOLoop is closed', AttributeError "'NoneType' object has no
+    attribute 'ncores'" or ClosedClientError, from deep inside Dask."""
+    from distributed import Client
+
+    closed = Client(client.scheduler.address, set_as_default=False, timeout=10)
+    closed.close()
+    X_train, _, y_train, _ = digits
+    X, Y = _problem()
+    match = r"got a closed Dask client \(status 'closed'\); call it inside"
+    with pytest.raises(ConfigurationError, match="search " + match):
+        search(GridSearchCV(_classifier(), {"learning_rate": [0.01]}, cv=2),
+               X_train[:60], y_train[:60], client=closed)
+    with pytest.raises(ConfigurationError, match="fit_chunks on a Dask array " + match):
+        fit_chunks(_classifier(), da.zeros((4, 2), chunks=2), da.zeros(4, chunks=2),
+                   classes=[0, 1], client=closed)
+    with pytest.raises(ConfigurationError, match="data_parallel_fit " + match):
+        data_parallel_fit(npdeep.Network([6, 8, 3], seed=0), X, Y, closed)
+
+
+def test_no_client_at_all_is_refused_by_name(monkeypatch, digits):
+    import distributed
+
+    def no_client():
+        raise ValueError("No global client found and no address provided")
+
+    monkeypatch.setattr(distributed, "get_client", no_client)
+    X_train, _, y_train, _ = digits
+    match = "needs a Dask client and none is running: pass client="
+    with pytest.raises(ConfigurationError, match="search " + match):
+        search(GridSearchCV(_classifier(), {"learning_rate": [0.01]}, cv=2),
+               X_train[:60], y_train[:60])
+    with pytest.raises(ConfigurationError, match="fit_chunks on a Dask array " + match):
+        fit_chunks(_classifier(), da.zeros((4, 2), chunks=2), da.zeros(4, chunks=2))
+
+
+def test_fit_chunks_skips_blocks_of_zero_rows(client):
+    """Before: sklearn's 'Found array with 0 sample(s)' from the empty block."""
+    rng = np.random.default_rng(0)
+    X = rng.random((100, 4))
+    y = (X.sum(axis=1) > 2).astype(int)
+    kw = dict(epochs=3, classes=[0, 1], seed=0)
+    dX = da.from_array(X, chunks=((25, 0, 25, 50), 4))
+    dy = da.from_array(y, chunks=((25, 0, 25, 50),))
+    model = fit_chunks(_classifier(hidden_layer_sizes=(4,)), dX, dy, client=client, **kw)
+    with threadpool_limits(1):
+        with_empty = fit_chunks(_classifier(hidden_layer_sizes=(4,)),
+                                [(X[:25], y[:25]), (X[:0], y[:0]), (X[25:50], y[25:50]),
+                                 (X[50:], y[50:])], **kw)
+        without = fit_chunks(_classifier(hidden_layer_sizes=(4,)),
+                             [(X[:25], y[:25]), (X[25:50], y[25:50]), (X[50:], y[50:])], **kw)
+    np.testing.assert_array_equal(with_empty.predict_proba(X), without.predict_proba(X))
+    np.testing.assert_allclose(model.predict_proba(X), without.predict_proba(X),
+                               rtol=1e-9, atol=1e-12)
+    with pytest.raises(DataError, match=r"every block of X is empty \(2 blocks of 0 rows\)"):
+        fit_chunks(_classifier(), [(X[:0], y[:0]), (X[:0], y[:0])], classes=[0, 1])
+
+
+def test_fit_chunks_names_unknown_chunk_sizes(client):
+    """Before: 'X has nan rows but y has nan'."""
+    X = da.from_array(np.arange(40.0).reshape(20, 2), chunks=(5, 2))
+    y = da.from_array(np.arange(20) % 2, chunks=5)
+    mask = X[:, 0] > 10
+    with pytest.raises(DataError, match=r"X must have known row-chunk sizes, got "
+                                        r"X.chunks\[0\]=\(nan, nan, nan, nan\).*"
+                                        r"X = X.compute_chunk_sizes\(\) first"):
+        fit_chunks(_classifier(), X[mask], y[mask], classes=[0, 1], client=client)
+
+
+def test_fit_chunks_timeout_says_which_epoch(client):
+    """Before: a TimeoutError with an empty message."""
+    X = da.from_array(np.random.default_rng(0).random((40, 2)), chunks=(10, 2))
+    y = da.from_array(np.arange(40) % 2, chunks=10)
+    with pytest.raises(TimeoutError, match=r"fit_chunks: epoch 1 of 2 did not finish within "
+                                           r"timeout=1e-09 s \(4 blocks\)"):
+        fit_chunks(_classifier(), X, y, epochs=2, classes=[0, 1], client=client, timeout=1e-9)
+
+
+@pytest.mark.skipif(not hasattr(Exception, "add_note"), reason="exception notes: Python 3.11+")
+def test_fit_chunks_error_names_the_block(client):
+    """A NaN in one block: sklearn's message, plus a note saying which block and epoch."""
+    rng = np.random.default_rng(0)
+    X = rng.random((100, 4))
+    X[60, 1] = np.nan
+    y = (rng.random(100) > 0.5).astype(int)
+    note = "fit_chunks: raised by partial_fit on block 1 (rows 50:100) in epoch 1"
+    with pytest.raises(ValueError, match="Input X contains NaN") as local:
+        fit_chunks(_classifier(), [(X[:50], y[:50]), (X[50:], y[50:])], classes=[0, 1])
+    assert local.value.__notes__ == [note]
+    with pytest.raises(ValueError, match="Input X contains NaN") as remote:
+        fit_chunks(_classifier(), da.from_array(X, chunks=(50, 4)), da.from_array(y, chunks=50),
+                   classes=[0, 1], client=client)
+    assert remote.value.__notes__ == [note]
+
+
+def test_fit_chunks_string_labels_with_a_class_missing_from_a_block(client):
+    """classes= makes every label known up front: the first block lacks 'c' and that is fine."""
+    rng = np.random.default_rng(1)
+    X = rng.random((60, 3))
+    y = np.array(["a", "b"] * 20 + ["c"] * 20)
+    model = fit_chunks(_classifier(hidden_layer_sizes=(4,)), da.from_array(X, chunks=(30, 3)),
+                       da.from_array(y, chunks=30), classes=["a", "b", "c"], seed=0,
+                       client=client)
+    np.testing.assert_array_equal(model.classes_, ["a", "b", "c"])
+    assert set(model.predict(X)) <= {"a", "b", "c"}
+
+
+def test_local_cluster_warns_when_threads_outnumber_cores(monkeypatch):
+    """Before: silently 2 threads on 1 core (the default 2 workers on a 1-core machine)."""
+    import npdeep.distributed.cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "_usable_cores", lambda: 1)
+    with pytest.warns(RuntimeWarning, match=r"local_cluster\(n_workers=1, threads_per_worker=2\) "
+                                            r"runs 2 worker threads on 1 usable core\(s\)"):
+        with local_cluster(n_workers=1, threads_per_worker=2, dashboard=False) as own:
+            assert own.nthreads() and sum(own.nthreads().values()) == 2

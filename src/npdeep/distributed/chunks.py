@@ -16,25 +16,45 @@ A list of in-memory ``(X, y)`` chunks runs the same loop in this process.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..errors import ConfigurationError, DataError
+from .cluster import check_client
 from .search import check_picklable
 
 __all__ = ["fit_chunks"]
 
 
-def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool):
-    """Run ``estimator.partial_fit`` on one block (rows shuffled with ``seed``); return it."""
-    X_block = np.asarray(X_block)
-    y_block = np.asarray(y_block)
-    if shuffle:
-        perm = np.random.default_rng(seed).permutation(X_block.shape[0])
-        X_block, y_block = X_block[perm], y_block[perm]
-    kwargs = {} if classes is None else {"classes": classes}
-    return estimator.partial_fit(X_block, y_block, **kwargs)
+def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool, where=""):
+    """Run ``estimator.partial_fit`` on one block (rows shuffled with ``seed``); return it.
+
+    An error keeps its type and message and gains a note (Python 3.11+) naming ``where``, the
+    block and epoch, so that "Input X contains NaN" says which block holds the NaN.
+    """
+    try:
+        X_block = np.asarray(X_block)
+        y_block = np.asarray(y_block)
+        if shuffle:
+            perm = np.random.default_rng(seed).permutation(X_block.shape[0])
+            X_block, y_block = X_block[perm], y_block[perm]
+        kwargs = {} if classes is None else {"classes": classes}
+        return estimator.partial_fit(X_block, y_block, **kwargs)
+    except Exception as exc:
+        if where and hasattr(exc, "add_note"):
+            exc.add_note(f"fit_chunks: raised by partial_fit on {where}")
+        raise
+
+
+def _n_rows(X_block) -> int:
+    shape = getattr(X_block, "shape", None)
+    return int(shape[0]) if shape else len(X_block)
+
+
+def _where(i: int, starts, epoch: int) -> str:
+    return f"block {i} (rows {starts[i]}:{starts[i + 1]}) in epoch {epoch + 1}"
 
 
 def _is_dask_array(obj) -> bool:
@@ -51,6 +71,14 @@ def _dask_blocks(client, X, y):
         raise DataError(
             f"y must be a Dask array with X's row chunks, got {type(y).__name__}"
         )
+    for name, a in (("X", X), ("y", y)):
+        if any(map(math.isnan, a.chunks[0])):
+            raise DataError(
+                f"{name} must have known row-chunk sizes, got {name}.chunks[0]={a.chunks[0]} "
+                "(unknown, as after boolean indexing X[mask]); call "
+                f"{name} = {name}.compute_chunk_sizes() first (and the same for "
+                f"{'y' if name == 'X' else 'X'})"
+            )
     if y.shape[0] != X.shape[0]:
         raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
     if len(X.chunks[1]) != 1:
@@ -64,7 +92,20 @@ def _dask_blocks(client, X, y):
     xs = [xf[(X.name, i, 0)] for i in range(n)]
     ys = [yf[(y.name, i) if y.ndim == 1 else (y.name, i, 0)] for i in range(n)]
     holders = client.who_has(xs)
-    return xs, ys, [sorted(holders[f.key]) for f in xs]
+    return xs, ys, [sorted(holders[f.key]) for f in xs], [int(r) for r in X.chunks[0]]
+
+
+def _non_empty(sizes: list[int]) -> tuple[list[int], list[int]]:
+    """Return the indices of the blocks with rows, and every block's first row (and the end).
+
+    Raises DataError when every block is empty.
+    """
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
+    keep = [i for i, n in enumerate(sizes) if n > 0]
+    if not keep:
+        raise DataError(f"every block of X is empty ({len(sizes)} blocks of 0 rows): "
+                        "no samples to train on")
+    return keep, starts
 
 
 def fit_chunks(
@@ -101,13 +142,18 @@ def fit_chunks(
     client : distributed.Client, optional
         For a Dask ``X``; default: the current client.
     timeout : float, optional
-        Seconds to wait for each epoch before raising ``TimeoutError``.
+        Seconds to wait for each epoch before raising ``TimeoutError`` (its tasks are
+        cancelled).
     on_epoch : callable, optional
         ``on_epoch(epoch, estimator)`` after each epoch (fetches the model to this process).
 
     Returns
     -------
     The trained estimator.
+
+    Blocks of zero rows (after filtering, for example) are skipped. An error raised by
+    ``partial_fit`` keeps its type and message and, on Python 3.11+, gains a note naming the
+    block and epoch.
     """
     if not hasattr(estimator, "partial_fit"):
         raise ConfigurationError(
@@ -125,34 +171,41 @@ def fit_chunks(
                 "X must be a Dask array (with y a Dask array) or a non-empty sequence of "
                 f"(X_block, y_block) pairs with y=None; got X of type {type(X).__name__}"
             )
+        keep, starts = _non_empty([_n_rows(Xb) for Xb, _ in X])
         model = copy.deepcopy(estimator)
         for epoch in range(epochs):
-            order, seeds = _epoch_plan(rng, len(X), shuffle)
-            for i in order:
-                model = _partial_fit_block(model, X[i][0], X[i][1], classes, seeds[i], shuffle)
+            order, seeds = _epoch_plan(rng, len(keep), shuffle)
+            for j in order:
+                i = keep[j]
+                model = _partial_fit_block(model, X[i][0], X[i][1], classes, seeds[j], shuffle,
+                                           _where(i, starts, epoch))
             if on_epoch is not None:
                 on_epoch(epoch, model)
         return model
 
-    from distributed import get_client, wait
+    from distributed import wait
 
-    if client is None:
-        try:
-            client = get_client()
-        except ValueError as exc:
-            raise ConfigurationError(
-                "fit_chunks on a Dask array needs a client: pass client= or create one first"
-            ) from exc
+    client = check_client(client, "fit_chunks on a Dask array")
     check_picklable(estimator)
-    xs, ys, holders = _dask_blocks(client, X, y)
+    xs, ys, holders, sizes = _dask_blocks(client, X, y)
+    keep, starts = _non_empty(sizes)
     model = estimator
     for epoch in range(epochs):
-        order, seeds = _epoch_plan(rng, len(xs), shuffle)
-        for i in order:
+        order, seeds = _epoch_plan(rng, len(keep), shuffle)
+        for j in order:
+            i = keep[j]
             model = client.submit(_partial_fit_block, model, xs[i], ys[i], classes,
-                                  int(seeds[i]), shuffle, workers=holders[i],
-                                  allow_other_workers=True, pure=False)
-        wait(model, timeout=timeout)
+                                  int(seeds[j]), shuffle, _where(i, starts, epoch),
+                                  workers=holders[i], allow_other_workers=True, pure=False)
+        try:
+            wait(model, timeout=timeout)
+        except TimeoutError as exc:
+            client.cancel(model)
+            raise TimeoutError(
+                f"fit_chunks: epoch {epoch + 1} of {epochs} did not finish within "
+                f"timeout={timeout} s ({len(keep)} blocks); its tasks were cancelled. Raise "
+                "timeout, or check the workers (client.dashboard_link)"
+            ) from exc
         if on_epoch is not None:
             on_epoch(epoch, model.result())
     return model.result()

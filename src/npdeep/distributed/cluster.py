@@ -21,7 +21,8 @@ from distributed.comm import get_address_host
 
 from ..errors import ConfigurationError
 
-__all__ = ["local_cluster", "connect", "check_loopback", "listening_sockets", "ALLOCATOR_CONFIG"]
+__all__ = ["local_cluster", "connect", "check_loopback", "listening_sockets", "ALLOCATOR_CONFIG",
+           "check_client"]
 
 #: Dask config that stops the nanny from exporting ``MALLOC_TRIM_THRESHOLD_`` to its worker.
 ALLOCATOR_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
@@ -37,6 +38,11 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _usable_cores() -> int:
+    """Cores this process may use (affinity and cgroup quota, as Dask counts them)."""
+    return dask.system.CPU_COUNT
 
 
 @contextmanager
@@ -55,6 +61,9 @@ def local_cluster(
     ``dashboard=False``). Workers are separate processes (``processes=True``) whose BLAS pools
     Dask limits to one thread each. The nanny's ``MALLOC_TRIM_THRESHOLD_`` is unset for the
     cluster's whole life (restarted workers included). On exit the client and cluster close.
+    More worker threads than usable cores (``dask.system.CPU_COUNT``) warn: they would only
+    take turns. Each worker's memory limit is Dask's default, the machine's memory divided
+    among the workers, unless ``memory_limit=`` says otherwise.
 
     In a script, call it under ``if __name__ == "__main__":``: workers are spawned processes
     that import the main module.
@@ -96,6 +105,16 @@ def local_cluster(
             f"local_cluster binds 127.0.0.1 with worker processes; it does not accept "
             f"{', '.join(fixed)} (got {', '.join(f'{k}={cluster_kwargs[k]!r}' for k in fixed)}); "
             "start a LocalCluster yourself for other bindings"
+        )
+    cores = _usable_cores()
+    if n_workers * threads_per_worker > cores:
+        warnings.warn(
+            f"local_cluster(n_workers={n_workers}, threads_per_worker={threads_per_worker}) "
+            f"runs {n_workers * threads_per_worker} worker threads on {cores} usable core(s): "
+            "they take turns on the cores, so each task runs slower; keep n_workers * "
+            f"threads_per_worker <= {cores}",
+            RuntimeWarning,
+            stacklevel=3,
         )
     with dask.config.set(ALLOCATOR_CONFIG):
         cluster = LocalCluster(
@@ -153,6 +172,38 @@ def connect(address: str, *, timeout: float = 30.0, check_allocator: bool = True
                 RuntimeWarning,
                 stacklevel=2,
             )
+    return client
+
+
+def check_client(client, who: str, *, default: bool = True) -> Client:
+    """Return a running client for ``who`` (a function name), or raise naming the problem.
+
+    ``client=None`` means the current client when ``default`` is true. A closed client, no
+    client at all, or something that is not a client raise :class:`ConfigurationError` here,
+    before anything is sent, instead of an error from deep inside Dask (``IOLoop is closed``,
+    ``'NoneType' object has no attribute 'ncores'``).
+    """
+    if client is None and default:
+        from distributed import get_client
+
+        try:
+            client = get_client()
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{who} needs a Dask client and none is running: pass client=, or call it "
+                "inside `with local_cluster() as client:` or after connect(address)"
+            ) from exc
+    if not (hasattr(client, "scheduler_info") and hasattr(client, "submit")):
+        raise ConfigurationError(
+            f"client must be a dask.distributed Client (npdeep.distributed.connect or "
+            f"local_cluster), got {client!r}"
+        )
+    status = getattr(client, "status", None)
+    if status in ("closing", "closed"):
+        raise ConfigurationError(
+            f"{who} got a closed Dask client (status {status!r}); call it inside the "
+            "`with local_cluster() as client:` block, or connect(address) again"
+        )
     return client
 
 

@@ -31,6 +31,7 @@ from .. import optimizers as _optimizers
 from .._validation import check_positive_float, check_positive_int
 from ..errors import ConfigurationError, TrainingError
 from ..network import Network
+from .cluster import check_client
 from .gradients import shard_local_steps, shard_loss_and_gradients
 
 __all__ = ["data_parallel_fit", "DataParallelTrainer", "DataParallelResult"]
@@ -143,11 +144,7 @@ class DataParallelTrainer:
     ):
         if not isinstance(net, Network):
             raise ConfigurationError(f"net must be an npdeep.Network, got {type(net).__name__}")
-        if not hasattr(client, "scheduler_info"):
-            raise ConfigurationError(
-                f"client must be a dask.distributed Client (npdeep.distributed.connect or "
-                f"local_cluster), got {client!r}"
-            )
+        check_client(client, "data_parallel_fit", default=False)
         if any(net.dropout):
             raise ConfigurationError(
                 f"data-parallel training does not support dropout (net has dropout="

@@ -16,6 +16,7 @@ import joblib
 from distributed import Client
 
 from ..errors import ConfigurationError
+from .cluster import check_client
 
 __all__ = ["search", "check_picklable"]
 
@@ -64,7 +65,8 @@ def search(search_cv, X, y=None, *, client: Client | None = None, **fit_params):
     Raises
     ------
     ConfigurationError
-        When the search, its estimator or its parameters cannot be pickled.
+        When the search, its estimator or its parameters cannot be pickled, or when there is
+        no running client (none given and none current, or a closed one).
 
     Examples
     --------
@@ -91,6 +93,6 @@ def search(search_cv, X, y=None, *, client: Client | None = None, **fit_params):
             RuntimeWarning,
             stacklevel=2,
         )
-    backend_kwargs = {} if client is None else {"client": client}
-    with joblib.parallel_backend("dask", **backend_kwargs):
+    client = check_client(client, "search")
+    with joblib.parallel_backend("dask", client=client):
         return search_cv.fit(X, y, **fit_params)
