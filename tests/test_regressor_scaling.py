@@ -69,3 +69,20 @@ def test_non_identity_output_trains_on_the_targets_as_given():
     reg.fit(X, y01)
     np.testing.assert_array_equal(reg._y_mean, [0.0])
     np.testing.assert_array_equal(reg._y_scale, [1.0])
+
+
+def test_unscaled_features_warn_and_standardized_ones_do_not():
+    from sklearn.datasets import load_wine
+
+    from npdeep import DeepClassifier
+
+    X, y = load_wine(return_X_y=True)  # proline ~ 750
+    with pytest.warns(UserWarning, match="not standardized.*StandardScaler"):
+        DeepClassifier((4,), max_iter=1).fit(X, y)
+    with pytest.warns(UserWarning, match="not standardized"):
+        DeepRegressor((4,), max_iter=1).partial_fit(X, y.astype(float))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "DeepClassifier: the features", UserWarning)
+        make_pipeline(StandardScaler(), DeepClassifier((4,), max_iter=1)).fit(X, y)

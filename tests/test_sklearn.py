@@ -125,6 +125,7 @@ def test_mostly_zero_sample_weights_with_small_batches_train_every_epoch(digits)
     assert clf.n_iter_ == 5 and np.all(np.isfinite(clf.loss_curve_))
 
 
+@pytest.mark.filterwarnings("ignore:DeepRegressor. the features of X are not standardized")
 def test_training_cut_short_by_nan_warns_with_the_reason():
     X, y = load_diabetes(return_X_y=True)
     with pytest.warns(ConvergenceWarning, match="gradients became NaN or inf"), \
