@@ -73,6 +73,42 @@ class _Monitor(Callback):
             self.network.parameters.flat[...] = self.best_flat
 
 
+#: Root mean square of a feature column above which fit warns that X looks unscaled.
+_UNSCALED_RMS = 10.0
+
+
+def _warn_if_unscaled(X, name: str) -> None:
+    """Warn when a column of ``X`` (m, n_x) is far from unit size (root mean square > 10).
+
+    Like scikit-learn's MLP, the estimators train on ``X`` as given; with raw features such
+    as pixels in 0..255 or prices in the thousands the first layer saturates and training
+    stalls or stops early (wine unscaled: 43% accuracy, standardized: 97%).
+    """
+    if X.shape[0] == 0:
+        return
+    with np.errstate(all="ignore"):
+        rms = np.sqrt(np.einsum("ij,ij->j", X, X, dtype=np.float64) / X.shape[0])
+    j = int(np.argmax(rms))
+    if not rms[j] > _UNSCALED_RMS:  # NaN (refused elsewhere) does not warn
+        return
+    warnings.warn(
+        f"{name}: the features of X are not standardized (column {j} has a root mean square "
+        f"of {rms[j]:.3g}); the network trains poorly on unscaled inputs. Put a scaler "
+        f"before it: make_pipeline(StandardScaler(), {name}(...))",
+        UserWarning, stacklevel=_caller_level(),
+    )
+
+
+def _caller_level() -> int:
+    """Return the stacklevel of the first frame outside npdeep (the user's fit call)."""
+    import sys
+
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("npdeep"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _spec(value):
     """A name or config dict as given, an Optimizer/Schedule object as its config (a copy)."""
     return value if isinstance(value, (str, dict)) else value.get_config()
@@ -298,8 +334,11 @@ class BaseDeepEstimator(BaseEstimator):
             raise DataError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        return validate_data(self, X, y, reset=reset, dtype=self._float(), multi_output=True,
+        X, y = validate_data(self, X, y, reset=reset, dtype=self._float(), multi_output=True,
                              **kwargs)
+        if reset:
+            _warn_if_unscaled(X, type(self).__name__)
+        return X, y
 
     def _start(self, n_x: int, n_L: int) -> None:
         """Build a fresh network and reset every learned attribute."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import RegressorMixin
+from sklearn.utils.validation import _check_sample_weight
 
 from .._validation import as_numeric_array
 from ._base import BaseDeepEstimator
@@ -24,6 +25,16 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         g[L]; e.g. "sigmoid" for targets in [0, 1].
 
     ``early_stopping`` scores the held-out data with R^2.
+
+    With the identity output (the default) the targets are standardized for training, per
+    output, with the mean and the standard deviation (rounded to a power of two) of the first
+    fit's ``y``: the network learns ``(y - mean) / scale`` and, after each training call, the
+    output layer is rescaled (``W[L] <- scale * W[L]``, ``b[L] <- scale * b[L] + mean``) so that
+    ``network_``, ``coefs_``, ``intercepts_`` and ``predict`` are in the units of ``y``. So
+    targets like prices in the thousands train as well as targets near 1 (scikit-learn's
+    MLPRegressor does not scale them). ``loss_curve_``, ``best_loss_`` and ``tol`` are in
+    standardized units; callbacks see the network in them during training. Other output
+    activations (e.g. "sigmoid" for targets in [0, 1]) train on ``y`` as given.
 
     Attributes
     ----------
@@ -121,6 +132,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             self._check_architecture(Y.shape[1])
         else:
             self._start(X.shape[1], Y.shape[1])
+            self._y_mean = None  # a new fit takes the scaling of its own targets
         self._fit(X, Y, sample_weight, incremental=False)
         return self
 
@@ -132,10 +144,62 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         if first:
             self._check_params()
             self._start(X.shape[1], Y.shape[1])
+            self._y_mean = None
         else:
             self._check_architecture(Y.shape[1])
         self._fit(X, Y, sample_weight, incremental=True)
         return self
+
+    # ------------------------------------------------------------------ target scaling
+    def _set_target_scaling(self, Y, sample_weight) -> None:
+        """Keep the (weighted) mean and power-of-two scale of ``Y`` (m, n_L) that training
+        divides out."""
+        n_L = Y.shape[1]
+        self._y_mean, self._y_scale = np.zeros(n_L), np.ones(n_L)
+        if self.output_activation != "identity":
+            return
+        w = None
+        if sample_weight is not None and np.sum(sample_weight) > 0:
+            w = np.asarray(sample_weight, dtype=np.float64)
+        # statistics of Y / peak, rescaled: targets near 1e200 do not overflow the squares
+        peak = np.max(np.abs(Y), axis=0)
+        peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
+        Yn = Y / peak
+        mean_n = np.average(Yn, axis=0, weights=w)
+        std_n = np.sqrt(np.average((Yn - mean_n) ** 2, axis=0, weights=w))
+        # a spread within rounding of the values themselves is a constant target: not scaled
+        tiny = 16 * np.finfo(np.float64).eps * np.abs(mean_n)
+        scale = np.where(std_n > tiny, std_n * peak, 1.0)
+        self._y_mean = mean_n * peak
+        # a power of two makes W[L] / scale * scale exact: folding in and out adds no rounding
+        self._y_scale = np.exp2(np.round(np.log2(scale)))
+
+    def _fold_target_scaling(self, inverse: bool) -> None:
+        """Move the output layer between target units and standardized units, in place."""
+        W, b = self.network_.layers[-1]
+        mean = self._y_mean.astype(W.dtype)[:, None]
+        scale = self._y_scale.astype(W.dtype)[:, None]
+        if inverse:  # target units -> standardized units
+            W /= scale
+            b -= mean
+            b /= scale
+        else:
+            W *= scale
+            b *= scale
+            b += mean
+
+    def _fit(self, X, Y, sample_weight, incremental: bool) -> None:
+        """Train on standardized targets; the output layer is in ``y``'s units outside."""
+        if getattr(self, "_y_mean", None) is None or len(self._y_mean) != Y.shape[1]:
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            self._set_target_scaling(Y, sample_weight)
+        Ys = (Y - self._y_mean) / self._y_scale
+        self._fold_target_scaling(inverse=True)
+        try:
+            super()._fit(X, Ys, sample_weight, incremental)
+        finally:
+            self._fold_target_scaling(inverse=False)
 
     def _validation_score(self, net, Xv, Yv) -> float:
         """R^2 of ``net`` on ``Xv`` (n_x, m) against ``Yv`` (n_L, m), averaged over outputs."""

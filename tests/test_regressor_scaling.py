@@ -1,0 +1,88 @@
+"""DeepRegressor standardizes its targets: defaults learn targets of any scale and offset."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, make_regression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from npdeep import DeepRegressor
+
+
+def _r2(X, y, seed, **kw):
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=seed)
+    pipe = make_pipeline(StandardScaler(), DeepRegressor(random_state=seed, **kw))
+    return pipe.fit(X_tr, y_tr).score(X_te, y_te)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("seed", [0, 1])
+def test_defaults_learn_large_offset_targets(seed):
+    # MLPRegressor's defaults get R^2 ~ 0 here: the targets are ~5000 +- 100000
+    X, y = make_regression(400, 10, n_informative=8, noise=10, random_state=seed)
+    assert _r2(X, y * 1000 + 5000, seed) > 0.95
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_defaults_reach_a_sensible_r2_on_diabetes():
+    # good models get 0.4-0.5; MLPRegressor's defaults about -1 (targets ~150 +- 77)
+    X, y = load_diabetes(return_X_y=True)
+    scores = [_r2(X, y, seed) for seed in range(3)]
+    assert np.mean(scores) > 0.3
+
+
+def test_learned_attributes_are_in_target_units():
+    X, y = make_regression(120, 4, noise=1, random_state=0)
+    y = np.column_stack([y * 1000 + 5000, -y / 1000])
+    reg = DeepRegressor((8,), max_iter=20, random_state=0).fit(X, y)
+    A = X
+    for W, b in zip(reg.coefs_[:-1], reg.intercepts_[:-1], strict=True):
+        A = np.maximum(A @ W + b, 0)
+    np.testing.assert_allclose(A @ reg.coefs_[-1] + reg.intercepts_[-1], reg.predict(X),
+                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_array_equal(reg._y_scale, np.exp2(np.round(np.log2(reg._y_scale))))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_partial_fit_and_warm_start_keep_the_first_scaling():
+    X, y = make_regression(200, 5, noise=1, random_state=0)
+    y = y * 1000 + 5000
+    reg = DeepRegressor((16,), learning_rate=0.01, random_state=0)
+    for _ in range(100):
+        reg.partial_fit(X, y)
+    mean, scale = reg._y_mean.copy(), reg._y_scale.copy()
+    reg.partial_fit(X[:10], y[:10] * 10)
+    np.testing.assert_array_equal(reg._y_mean, mean)
+    np.testing.assert_array_equal(reg._y_scale, scale)
+    assert reg.score(X, y) > 0.9
+    warm = DeepRegressor((16,), max_iter=5, warm_start=True, random_state=0).fit(X, y)
+    before = warm.score(X, y)
+    warm.fit(X, y)
+    assert warm.score(X, y) >= before - 1e-3  # continues from the same weights
+
+
+def test_non_identity_output_trains_on_the_targets_as_given():
+    X, y = make_regression(100, 3, random_state=0)
+    y01 = (y - y.min()) / (y.max() - y.min())
+    reg = DeepRegressor((8,), output_activation="sigmoid", max_iter=5, random_state=0)
+    reg.fit(X, y01)
+    np.testing.assert_array_equal(reg._y_mean, [0.0])
+    np.testing.assert_array_equal(reg._y_scale, [1.0])
+
+
+def test_unscaled_features_warn_and_standardized_ones_do_not():
+    from sklearn.datasets import load_wine
+
+    from npdeep import DeepClassifier
+
+    X, y = load_wine(return_X_y=True)  # proline ~ 750
+    with pytest.warns(UserWarning, match="not standardized.*StandardScaler"):
+        DeepClassifier((4,), max_iter=1).fit(X, y)
+    with pytest.warns(UserWarning, match="not standardized"):
+        DeepRegressor((4,), max_iter=1).partial_fit(X, y.astype(float))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "DeepClassifier: the features", UserWarning)
+        make_pipeline(StandardScaler(), DeepClassifier((4,), max_iter=1)).fit(X, y)
