@@ -59,6 +59,18 @@ class Callback:
     def on_train_end(self, logs: dict) -> None: ...
 
 
+def keep_copy(kept: np.ndarray | None, source: np.ndarray) -> np.ndarray:
+    """Copy ``source`` into the buffer ``kept`` (allocated on first use); return the buffer.
+
+    Callbacks that keep weights (best, or an epoch's start) reuse one buffer of the flat
+    parameters' shape instead of a new copy per epoch.
+    """
+    if kept is None:
+        return source.copy()
+    np.copyto(kept, source)
+    return kept
+
+
 def _overrides(cb: Callback, hook: str) -> bool:
     """True when ``cb`` defines ``hook`` (in its class or as an instance attribute)."""
     fn = getattr(cb, hook, None)

@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from ._validation import check_positive_int
-from .callbacks import Callback
+from .callbacks import Callback, keep_copy
 from .errors import ConfigurationError
 
 __all__ = ["EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger"]
@@ -126,21 +126,14 @@ class EarlyStopping(Callback):
 
     def on_epoch_begin(self, epoch, logs):
         if self._before_update():
-            flat = self.network.parameters.flat
-            if self._start is None:
-                self._start = flat.copy()
-            else:
-                np.copyto(self._start, flat)
+            self._start = keep_copy(self._start, self.network.parameters.flat)
 
     def on_epoch_end(self, epoch, logs):
         value = self.tracker.value(logs)
         if self.tracker.improved(value, epoch):
             self.wait = 0
             weights = self._start if self._before_update() else self.network.parameters.flat
-            if self.best_weights is None:
-                self.best_weights = weights.copy()
-            else:
-                np.copyto(self.best_weights, weights)
+            self.best_weights = keep_copy(self.best_weights, weights)
             return
         self.wait += 1
         if self.wait >= max(self.patience, 1) and not self.trainer.stop_training:

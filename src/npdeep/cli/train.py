@@ -19,7 +19,7 @@ import click
 import numpy as np
 
 from .. import activations, defaults, losses, optimizers, schedules
-from ..callbacks import Callback
+from ..callbacks import Callback, keep_copy
 from ..errors import ConfigurationError, DataError
 from ._common import (
     SEED,
@@ -131,11 +131,7 @@ class BestWeights(Callback):
 
     def on_epoch_begin(self, epoch, logs):
         if getattr(self.trainer, "full_batch", False) and self.monitor == "cost":
-            flat = self.network.parameters.flat
-            if self._start is None:
-                self._start = flat.copy()
-            else:
-                np.copyto(self._start, flat)
+            self._start = keep_copy(self._start, self.network.parameters.flat)
 
     def on_epoch_end(self, epoch, logs):
         self.monitor = "val_cost" if "val_cost" in logs else "cost"
@@ -143,11 +139,8 @@ class BestWeights(Callback):
         if value is not None and np.isfinite(value) and value < self.best:
             self.best, self.epoch = float(value), epoch
             before = self.monitor == "cost" and self._start is not None
-            flat = self._start if before else self.network.parameters.flat
-            if self.weights is None:
-                self.weights = flat.copy()
-            else:
-                np.copyto(self.weights, flat)
+            self.weights = keep_copy(self.weights,
+                                     self._start if before else self.network.parameters.flat)
 
 
 @click.command()
