@@ -133,10 +133,29 @@ def test_fit_accepts_name_or_object(rng):
     ({"name": "adam", "epsilon": 0}, r"epsilon must be a finite number > 0, got 0"),
     ({"name": "adamw", "weight_decay": -1}, r"weight_decay must be a finite number >= 0"),
     ({"name": "adam", "betas": 1}, r"invalid options for optimizer 'adam'"),
+    # beyond float range, an int np.isfinite cannot take, NaN, inf, bool, str: named errors
+    ({"name": "adamw", "weight_decay": 10**400}, r"weight_decay must be a finite number >= 0, "
+                                                 r"got 1000000"),
+    ({"name": "adamw", "weight_decay": float("nan")}, r"weight_decay must be .* got nan"),
+    ({"name": "adamw", "weight_decay": True}, r"weight_decay must be .* got True"),
+    ({"name": "adam", "epsilon": 10**400}, r"epsilon must be a finite number > 0, got 1000000"),
+    ({"name": "rmsprop", "epsilon": float("inf")}, r"epsilon must be a finite number > 0, got inf"),
+    ({"name": "rmsprop", "epsilon": "1e-8"}, r"epsilon must be a finite number > 0, got '1e-8'"),
+    ({"name": "adam", "beta1": 10**400}, r"beta1 must be in \[0, 1\), got 1000000"),
 ])
 def test_bad_hyperparameters(kw, match):
     with pytest.raises(npdeep.ConfigurationError, match=match):
         optimizers.get(kw)
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: optimizers.AdamW(weight_decay=10**400), "weight_decay must be a finite number >= 0"),
+    (lambda: optimizers.RMSprop(epsilon=-(10**400)), "epsilon must be a finite number > 0"),
+])
+def test_direct_construction_names_the_parameter(make, match):
+    """Not through get(): a raw TypeError from np.isfinite escaped before."""
+    with pytest.raises(npdeep.ConfigurationError, match=match):
+        make()
 
 
 def test_unknown_name_lists_valid_ones():

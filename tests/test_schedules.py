@@ -57,10 +57,26 @@ def test_plateau_monitors_val_cost_or_falls_back_to_cost():
     ({"name": "exponential", "gamma": 0}, r"gamma must be in \(0, 1\], got 0"),
     ({"name": "plateau", "patience": -1}, "patience must be an integer >= 0, got -1"),
     ({"name": "step", "step_size": 0}, "step_size must be an integer >= 1, got 0"),
+    # beyond float range or an int np.isfinite cannot take: named errors, not a ufunc message
+    ({"name": "step", "factor": 10**400}, r"factor must be in \(0, 1\], got 1000000"),
+    ({"name": "exponential", "gamma": 2**70}, r"gamma must be in \(0, 1\], got 1180591"),
+    ({"name": "cosine", "min_lr": 10**400}, "min_lr must be a finite number >= 0, got 1000000"),
+    ({"name": "plateau", "min_delta": -(10**400)}, "min_delta must be a finite number >= 0"),
+    ({"name": "plateau", "min_lr": float("nan")}, "min_lr must be a finite number >= 0, got nan"),
+    ({"name": "cosine", "min_lr": True}, "min_lr must be a finite number >= 0, got True"),
+    ({"name": "exponential", "gamma": "0.9"}, r"gamma must be in \(0, 1\], got '0.9'"),
 ])
 def test_bad_schedules(spec, match):
     with pytest.raises(npdeep.ConfigurationError, match=match):
         schedules.get(spec)
+
+
+def test_direct_construction_names_the_parameter():
+    """Not through get(): np.isfinite raised a raw TypeError on 10**400 before."""
+    with pytest.raises(npdeep.ConfigurationError, match="min_lr must be a finite number >= 0"):
+        schedules.CosineDecay(min_lr=10**400)
+    with pytest.raises(npdeep.ConfigurationError, match=r"factor must be in \(0, 1\]"):
+        schedules.StepDecay(factor=10**400)
 
 
 def test_plateau_starts_afresh_at_every_fit(rng):

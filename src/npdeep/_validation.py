@@ -81,6 +81,13 @@ def check_positive_float(value, name: str) -> float:
     return float(value)
 
 
+def check_nonneg_float(value, name: str) -> float:
+    """Return ``value`` as float, or raise ConfigurationError unless it is finite and >= 0."""
+    if not _is_finite_real(value) or value < 0:
+        raise ConfigurationError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
 def check_fraction(value, name: str, low_inclusive=True, high_inclusive=False) -> float:
     """Return ``value`` as float when it lies in [0, 1) (bounds as asked), else raise."""
     ok = _is_finite_real(value)

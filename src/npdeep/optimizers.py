@@ -20,30 +20,14 @@ nothing: the gradient buffer is used as scratch.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from ._validation import check_fraction
+from ._validation import check_fraction, check_nonneg_float, check_positive_float
 from .errors import ConfigurationError
 from .parameters import Layout
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "RMSprop", "Adam", "AdamW", "get",
            "NAMES"]
-
-
-def _check_nonneg(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
-            or value < 0:
-        raise ConfigurationError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def _check_eps(value) -> float:
-    eps = _check_nonneg(value, "epsilon")
-    if eps == 0:
-        raise ConfigurationError(f"epsilon must be a finite number > 0, got {value!r}")
-    return eps
 
 
 class Optimizer:
@@ -202,7 +186,7 @@ class RMSprop(Optimizer):
     def __init__(self, rho: float = 0.9, epsilon: float = 1e-8):
         super().__init__()
         self.rho = check_fraction(rho, "rho")
-        self.epsilon = _check_eps(epsilon)
+        self.epsilon = check_positive_float(epsilon, "epsilon")
 
     def _setup_scratch(self, layout):
         self._tmp = layout.zeros()
@@ -242,7 +226,7 @@ class Adam(Optimizer):
         super().__init__()
         self.beta1 = check_fraction(beta1, "beta1")
         self.beta2 = check_fraction(beta2, "beta2")
-        self.epsilon = _check_eps(epsilon)
+        self.epsilon = check_positive_float(epsilon, "epsilon")
 
     def _setup_scratch(self, layout):
         self._tmp = layout.zeros()
@@ -288,7 +272,7 @@ class AdamW(Adam):
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8,
                  weight_decay: float = 0.01):
         super().__init__(beta1, beta2, epsilon)
-        self.weight_decay = _check_nonneg(weight_decay, "weight_decay")
+        self.weight_decay = check_nonneg_float(weight_decay, "weight_decay")
 
     def _setup_scratch(self, layout):
         super()._setup_scratch(layout)

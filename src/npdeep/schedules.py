@@ -17,11 +17,8 @@ The training loop calls :meth:`Schedule.learning_rate` at the start of every epo
 from __future__ import annotations
 
 import math
-import numbers
 
-import numpy as np
-
-from ._validation import check_fraction, check_positive_int
+from ._validation import check_fraction, check_nonneg_float, check_positive_int
 from .errors import ConfigurationError
 
 __all__ = ["Schedule", "Constant", "StepDecay", "ExponentialDecay", "CosineDecay",
@@ -29,18 +26,7 @@ __all__ = ["Schedule", "Constant", "StepDecay", "ExponentialDecay", "CosineDecay
 
 
 def _check_factor(value, name: str) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value) \
-        and 0 < value <= 1
-    if not ok:
-        raise ConfigurationError(f"{name} must be in (0, 1], got {value!r}")
-    return float(value)
-
-
-def _check_nonneg(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
-            or value < 0:
-        raise ConfigurationError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    return check_fraction(value, name, low_inclusive=False, high_inclusive=True)
 
 
 class Schedule:
@@ -121,7 +107,7 @@ class CosineDecay(Schedule):
 
     def __init__(self, period: int | None = None, min_lr: float = 0.0):
         self.period = None if period is None else check_positive_int(period, "period")
-        self.min_lr = _check_nonneg(min_lr, "min_lr")
+        self.min_lr = check_nonneg_float(min_lr, "min_lr")
         self._default_period = 1
 
     def set_epochs(self, epochs: int) -> None:
@@ -170,8 +156,8 @@ class ReduceOnPlateau(Schedule):
 
         self.factor = check_fraction(factor, "factor", low_inclusive=False)
         self.patience = check_positive_int(patience, "patience", minimum=0)
-        self.min_delta = _check_nonneg(min_delta, "min_delta")
-        self.min_lr = _check_nonneg(min_lr, "min_lr")
+        self.min_delta = check_nonneg_float(min_delta, "min_delta")
+        self.min_lr = check_nonneg_float(min_lr, "min_lr")
         self.monitor, self.mode = monitor, mode
         self._tracker = _Monitor(monitor, mode, self.min_delta)
         self.reset()
