@@ -151,3 +151,37 @@ def test_a_checkpoint_setting_beyond_float_range_is_a_configuration_error(tmp_pa
     with pytest.raises(npdeep.errors.ConfigurationError,
                        match=r"clip_norm must be a finite number > 0, got 1000000"):
         resume(bad, X, X[0] > 0, epochs=3)
+
+
+@pytest.fixture(scope="module")
+def plateau_checkpoint(tmp_path_factory):
+    X = np.random.default_rng(0).normal(size=(5, 40))
+    path = tmp_path_factory.mktemp("ck") / "plateau.npz"
+    fresh().fit(X, X[0] > 0, epochs=2, callbacks=[ModelCheckpoint(path)],
+                **{**SETTINGS, "schedule": {"name": "plateau", "monitor": "cost"}})
+    return path
+
+
+@pytest.mark.parametrize("entry, value, message", [
+    ("scale", "abc", r"plateau state 'scale' must be a number in \[0, 1\], got 'abc'"),
+    ("scale", -1.0, r"plateau state 'scale' must be a number in \[0, 1\], got -1.0"),
+    ("scale", 5.0, r"plateau state 'scale' must be a number in \[0, 1\], got 5.0"),
+    ("wait", 1.7, "plateau state 'wait' must be an integer >= 0, got 1.7"),
+    ("wait", -3, "plateau state 'wait' must be an integer >= 0, got -3"),
+    ("best", "x", "plateau state 'best' must be a finite number or null, got 'x'"),
+])
+def test_a_tampered_schedule_state_is_refused_naming_the_file(tmp_path, plateau_checkpoint,
+                                                              entry, value, message):
+    """Was accepted (a negative or > 1 scale set the rate silently) or a bare ValueError from
+    float() at resume, after the checkpoint had loaded."""
+    bad = _retouched(plateau_checkpoint, tmp_path / "bad.npz",
+                     lambda h, a: h["training"]["schedule"]["state"].update({entry: value}))
+    with pytest.raises(npdeep.ModelFileError, match=message) as info:
+        load_checkpoint(bad)
+    assert "bad.npz" in str(info.value)
+
+
+def test_a_plateau_state_round_trips_through_a_checkpoint(plateau_checkpoint):
+    state = load_checkpoint(plateau_checkpoint).schedule.get_state()
+    assert 0 < state["scale"] <= 1 and isinstance(state["wait"], int)
+    assert state["best"] is not None

@@ -108,6 +108,7 @@ def load_checkpoint(path) -> Checkpoint:
         config = dict(training["config"])
         check_positive_float(config["learning_rate"], "learning_rate")
         schedule_state = dict(training["schedule"].get("state") or {})
+        sched.set_state(schedule_state)  # checked now, where the error can name the file
     return Checkpoint(net, opt, epoch, config, sched, schedule_state, header.get("history"))
 
 

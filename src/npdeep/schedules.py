@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from ._validation import check_fraction, check_nonneg_float, check_positive_int
+from ._validation import _is_finite_real, check_fraction, check_nonneg_float, check_positive_int
 from .errors import ConfigurationError
 
 __all__ = ["Schedule", "Constant", "StepDecay", "ExponentialDecay", "CosineDecay",
@@ -192,11 +192,22 @@ class ReduceOnPlateau(Schedule):
                 "wait": self.wait}
 
     def set_state(self, state):
+        """Restore :meth:`get_state`'s dict (read from a checkpoint: every entry is checked)."""
+        scale, best, wait = state.get("scale", 1.0), state.get("best"), state.get("wait", 0)
+        if not _is_finite_real(scale) or not 0 <= scale <= 1:  # 0: reduced past float range
+            raise ConfigurationError(f"plateau state 'scale' must be a number in [0, 1], "
+                                     f"got {scale!r:.80}")
+        if best is not None and not _is_finite_real(best):
+            raise ConfigurationError(f"plateau state 'best' must be a finite number or null, "
+                                     f"got {best!r:.80}")
+        if isinstance(wait, bool) or not isinstance(wait, int) or wait < 0:
+            raise ConfigurationError(f"plateau state 'wait' must be an integer >= 0, "
+                                     f"got {wait!r:.80}")
         self.reset()
-        self.scale = float(state.get("scale", 1.0))
-        if state.get("best") is not None:
-            self._tracker.best = float(state["best"])
-        self.wait = int(state.get("wait", 0))
+        self.scale = float(scale)
+        if best is not None:
+            self._tracker.best = float(best)
+        self.wait = wait
 
     def get_config(self):
         return {"name": self.name, "monitor": self.monitor, "factor": self.factor,
