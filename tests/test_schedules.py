@@ -77,6 +77,11 @@ def test_direct_construction_names_the_parameter():
         schedules.CosineDecay(min_lr=10**400)
     with pytest.raises(npdeep.ConfigurationError, match=r"factor must be in \(0, 1\]"):
         schedules.StepDecay(factor=10**400)
+    # an int period beyond float range overflowed in learning_rate, at fit's first epoch
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"period must be an integer >= 1 within float range, got 1000"):
+        schedules.CosineDecay(period=10**400)
+    assert schedules.CosineDecay(period=2**70).learning_rate(3, 1.0) == pytest.approx(1.0)
 
 
 def test_plateau_starts_afresh_at_every_fit(rng):

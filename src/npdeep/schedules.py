@@ -107,6 +107,10 @@ class CosineDecay(Schedule):
 
     def __init__(self, period: int | None = None, min_lr: float = 0.0):
         self.period = None if period is None else check_positive_int(period, "period")
+        if self.period is not None and not _is_finite_real(self.period):
+            # the formula divides a float by it: an int beyond float range would overflow there
+            raise ConfigurationError(f"period must be an integer >= 1 within float range, got "
+                                     f"{period!r:.40}...")
         self.min_lr = check_nonneg_float(min_lr, "min_lr")
         self._default_period = 1
 
