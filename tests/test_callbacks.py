@@ -102,11 +102,19 @@ def test_early_stopping_falls_back_to_train_cost(data):
 @pytest.mark.parametrize("kwargs,match", [
     ({"patience": -1}, "patience must be an integer >= 0, got -1"),
     ({"min_delta": -0.1}, "min_delta must be a finite number >= 0, got -0.1"),
+    ({"min_delta": 10**400}, "min_delta must be a finite number >= 0, got 1000000"),  # was an
+    ({"min_delta": float("nan")}, "min_delta must be a finite number >= 0, got nan"),  # Overflow-
+    ({"min_delta": True}, "min_delta must be a finite number >= 0, got True"),  # Error
     ({"mode": "up"}, "mode must be 'auto', 'min' or 'max', got 'up'"),
 ])
 def test_early_stopping_bad_input(kwargs, match):
     with pytest.raises(ConfigurationError, match=match):
         EarlyStopping(**kwargs)
+
+
+def test_early_stopping_takes_numpy_scalars():
+    """np.float32 (not a Python float subclass, unlike np.float64) was refused."""
+    assert EarlyStopping(min_delta=np.float32(0.5)).min_delta == 0.5
 
 
 def test_unknown_monitor_names_the_logged_ones(data):

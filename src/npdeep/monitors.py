@@ -12,19 +12,11 @@ import os
 
 import numpy as np
 
-from ._validation import check_positive_int
+from ._validation import check_nonneg_float, check_positive_int
 from .callbacks import Callback, keep_copy
 from .errors import ConfigurationError
 
 __all__ = ["EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger"]
-
-
-def _check_min_delta(value) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
-        and value >= 0
-    if not ok:
-        raise ConfigurationError(f"min_delta must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 class _Monitor:
@@ -97,7 +89,7 @@ class EarlyStopping(Callback):
     def __init__(self, monitor: str = "val_cost", patience: int = 10, min_delta: float = 0.0,
                  mode: str = "auto"):
         self.patience = check_positive_int(patience, "patience", minimum=0)
-        self.min_delta = _check_min_delta(min_delta)
+        self.min_delta = check_nonneg_float(min_delta, "min_delta")
         self.tracker = _Monitor(monitor, mode, self.min_delta)
         self.best_weights: np.ndarray | None = None
         self.stopped_epoch: int | None = None
