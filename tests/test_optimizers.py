@@ -181,3 +181,50 @@ def test_an_optimizer_object_continues_on_its_network_and_restarts_on_another(rn
     c.fit(X, Y, epochs=3, learning_rate=0.01, optimizer="adam", diagnose=False)
     assert opt.t == 3
     np.testing.assert_array_equal(b.parameters.flat, c.parameters.flat)
+
+
+TORCH_CASES = [  # (npdeep spec, torch class name, torch options)
+    ({"name": "sgd"}, "SGD", {}),
+    ({"name": "momentum", "momentum": 0.9}, "SGD", {"momentum": 0.9}),
+    ({"name": "nesterov", "momentum": 0.9}, "SGD", {"momentum": 0.9, "nesterov": True}),
+    ({"name": "rmsprop", "rho": 0.9, "epsilon": 1e-8}, "RMSprop", {"alpha": 0.9, "eps": 1e-8}),
+    ({"name": "adam", "beta2": 0.99}, "Adam", {"betas": (0.9, 0.99), "eps": 1e-8}),
+    ({"name": "adamw", "weight_decay": 0.1}, "AdamW", {"eps": 1e-8, "weight_decay": 0.1}),
+]
+
+
+@pytest.mark.parametrize("spec,cls,options", TORCH_CASES)
+def test_matches_torch_optim_over_twenty_steps(spec, cls, options, rng):
+    """Same start, gradients and (decaying) rates as torch.optim in float64; AdamW decays
+    the weights only, as torch does with a bias group of weight_decay=0."""
+    torch = pytest.importorskip("torch")
+    theta = rng.normal(size=LAYOUT.size)
+    grads = [rng.normal(size=LAYOUT.size) * 10.0 ** rng.uniform(-4, 1) for _ in range(20)]
+    rates = [0.05 * 0.9**i for i in range(20)]
+    got = run_rates(optimizers.get(spec), theta, grads, rates)
+
+    params = {k: torch.tensor(v, requires_grad=True) for k, v in LAYOUT.views(theta).items()}
+    decay = options.pop("weight_decay", 0.0)
+    groups = [{"params": [p for k, p in params.items() if k.startswith("W")],
+               "weight_decay": decay},
+              {"params": [p for k, p in params.items() if k.startswith("b")],
+               "weight_decay": 0.0}]
+    opt = getattr(torch.optim, cls)(groups, lr=rates[0], **options)
+    for g, lr in zip(grads, rates, strict=True):
+        for group in opt.param_groups:
+            group["lr"] = lr
+        for k, p in params.items():
+            p.grad = torch.tensor(LAYOUT.views(g)[k])
+        opt.step()
+    want = np.empty(LAYOUT.size)
+    for k, view in LAYOUT.views(want).items():
+        view[...] = params[k].detach().numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+
+
+def run_rates(opt, theta, grads, rates):
+    opt.setup(LAYOUT)
+    theta = theta.copy()
+    for g, lr in zip(grads, rates, strict=True):
+        opt.step(theta, g.copy(), lr)
+    return theta
