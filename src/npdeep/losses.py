@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .activations import exp_floor
 from .errors import ConfigurationError, DataError
 
 __all__ = [
@@ -37,15 +38,14 @@ def _weighted_sum(per_sample: np.ndarray, coef) -> float:
 
 def softplus(Z: np.ndarray) -> np.ndarray:
     """Return ``log(1 + exp(Z))`` elementwise: exact for large |Z|, no overflow or underflow."""
-    log_tiny = np.log(np.finfo(Z.dtype).tiny)
-    return np.maximum(Z, 0.0) + np.log1p(np.exp(np.maximum(-np.abs(Z), log_tiny)))
+    return np.maximum(Z, 0.0) + np.log1p(np.exp(np.maximum(-np.abs(Z), exp_floor(Z.dtype))))
 
 
 def log_softmax(Z: np.ndarray) -> np.ndarray:
     """Return ``Z - logsumexp(Z)`` over axis 0 (the units), shape (n[L], m)."""
     shifted = Z - Z.max(axis=0, keepdims=True)
-    log_tiny = np.log(np.finfo(Z.dtype).tiny)
-    return shifted - np.log(np.exp(np.maximum(shifted, log_tiny)).sum(axis=0, keepdims=True))
+    floor = exp_floor(Z.dtype)
+    return shifted - np.log(np.exp(np.maximum(shifted, floor)).sum(axis=0, keepdims=True))
 
 
 class Loss:
@@ -106,7 +106,7 @@ class BinaryCrossEntropy(Loss):
             T1, T2, T3, r = work
             np.abs(Z, out=T1)
             np.negative(T1, out=T1)
-            np.maximum(T1, np.log(np.finfo(Z.dtype).tiny), out=T1)
+            np.maximum(T1, exp_floor(Z.dtype), out=T1)
             np.exp(T1, out=T1)
             np.log1p(T1, out=T1)             # log1p(exp(-|z|))
             np.maximum(Z, 0.0, out=T2)       # max(z, 0)
@@ -149,7 +149,7 @@ class CategoricalCrossEntropy(Loss):
             T1, T2, _, r = work
             np.maximum.reduce(Z, axis=0, out=r)
             np.subtract(Z, r, out=T1)
-            np.maximum(T1, np.log(np.finfo(Z.dtype).tiny), out=T2)
+            np.maximum(T1, exp_floor(Z.dtype), out=T2)
             np.exp(T2, out=T2)
             np.log(np.add.reduce(T2, axis=0, out=r), out=r)
             T1 -= r                          # log a = z - logsumexp(z)
