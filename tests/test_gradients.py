@@ -257,3 +257,27 @@ def test_gradient_check_refuses_a_bad_min_scale(value, rng):
     net = npdeep.Network([2, 3, 1], activation="tanh", seed=0)
     with pytest.raises(npdeep.ConfigurationError, match="min_scale must be a finite number >= 0"):
         npdeep.gradient_check(net, rng.normal(size=(2, 4)), rng.random((1, 4)), min_scale=value)
+
+
+@pytest.mark.parametrize("Y, bad, first", [
+    ([[1, 0, 0, 1], [1, 0, 1, 0], [0, 1, 0, 0]], 1, "sample 0 sums to 2"),  # multi-hot
+    ([[0.5, 0.2, 0, 1], [0.2, 0.2, 0, 0], [0.1, 0.1, 0, 0]], 3, "sample 0 sums to 0.8"),
+])
+def test_categorical_targets_must_sum_to_one(Y, bad, first, rng):
+    # the fused dZ[L] = a[L] - Y is the derivative of -sum y log a only when sum_k y_k = 1;
+    # such Y used to train silently on a gradient gradient_check failed
+    net = npdeep.Network([3, 5, 3], activation="tanh", output_activation="softmax", seed=0)
+    X = rng.normal(size=(3, 4))
+    match = rf"must sum to 1 over the classes of each sample .*got {bad} of 4 samples .*{first}"
+    with pytest.raises(npdeep.errors.DataError, match=match):
+        net.fit(X, np.array(Y, float), epochs=1, diagnose=False)
+    with pytest.raises(npdeep.errors.DataError, match=match):
+        npdeep.gradient_check(net, X, np.array(Y, float))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_smoothed_categorical_targets_pass_the_gradient_check(dtype, rng):
+    Y = np.eye(3, dtype=dtype)[:, rng.integers(0, 3, size=6)] * 0.9 + np.asarray(0.1 / 3, dtype)
+    net = npdeep.Network([3, 5, 3], activation="tanh", output_activation="softmax",
+                         dtype=dtype, seed=0)
+    assert npdeep.gradient_check(net, rng.normal(size=(3, 6)), Y).passed

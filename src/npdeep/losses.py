@@ -166,7 +166,26 @@ class CategoricalCrossEntropy(Loss):
         return coef * (-Y / np.clip(A, np.finfo(A.dtype).tiny, 1.0))
 
     def check_targets(self, Y):
+        """Refuse targets outside [0, 1], or whose columns do not sum to 1.
+
+        The fused delta ``dZ[L] = coef * (a[L] - Y)`` is the cost's derivative only when
+        ``sum_k y_k = 1`` (it is ``a[L] sum_k y_k - Y`` in general), so a multi-hot or
+        unnormalised column would train on a gradient of some other cost.
+        """
         _check_unit_interval(Y, "categorical cross-entropy")
+        if not Y.size:
+            return
+        sums = np.add.reduce(Y, axis=0, dtype=np.float64)
+        eps = np.finfo(Y.dtype if Y.dtype.kind == "f" else np.float64).eps
+        off = np.abs(sums - 1.0) > max(1e-6, 4 * Y.shape[0] * eps)
+        if off.any():
+            j = int(np.argmax(off))
+            raise DataError(
+                f"categorical cross-entropy targets must sum to 1 over the classes of each "
+                f"sample (one-hot, or class probabilities), got {off.sum()} of {Y.shape[1]} "
+                f"samples that do not (sample {j} sums to {sums[j]:.6g}); for several labels "
+                "per sample use sigmoid outputs with binary_crossentropy (multi-label)"
+            )
 
 
 class MeanSquaredError(Loss):
