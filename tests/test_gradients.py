@@ -6,8 +6,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import npdeep
-from npdeep import activations
+from npdeep import activations, optimizers
 from npdeep import network as network_module
+from npdeep.training import Trainer
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 # every sensible (output activation, loss) pairing
@@ -281,3 +282,87 @@ def test_smoothed_categorical_targets_pass_the_gradient_check(dtype, rng):
     net = npdeep.Network([3, 5, 3], activation="tanh", output_activation="softmax",
                          dtype=dtype, seed=0)
     assert npdeep.gradient_check(net, rng.normal(size=(3, 6)), Y).passed
+
+
+# --------------------------------------------------------------------------------------------
+# An independent witness: the article's equations written out in plain NumPy, differentiated by
+# central differences, against the update a training step applies (dropout, L2, weights on).
+
+def _g(name, Z):
+    """g(Z) of the reference, written from the formulas (leaky_relu: alpha 0.2)."""
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-Z))
+    if name == "tanh":
+        return np.tanh(Z)
+    if name == "relu":
+        return np.where(Z > 0, Z, 0.0)
+    if name == "leaky_relu":
+        return np.where(Z > 0, Z, 0.2 * Z)
+    if name == "softmax":
+        E = np.exp(Z - Z.max(axis=0))
+        return E / E.sum(axis=0)
+    return Z
+
+
+def _reference_cost(P, names, loss, X, Y, c, l2, masks):
+    """J = sum_i c_i loss_i + (l2 / 2m) sum_l ||W[l]||^2, with a[l] <- a[l] * mask[l]."""
+    L, m = len(names) - 1, X.shape[1]
+    A, pre = X, []
+    for l in range(1, L + 1):
+        Z = P[f"W{l}"] @ A + P[f"b{l}"]
+        pre.append(Z)
+        A = _g(names[l], Z) * (masks[l] if l < L else 1.0)
+    if loss == "binary_crossentropy":
+        per = -(Y * np.log(A) + (1 - Y) * np.log(1 - A)).sum(axis=0)
+    elif loss == "categorical_crossentropy":
+        per = -(Y * np.log(A)).sum(axis=0)
+    else:
+        per = 0.5 * ((A - Y) ** 2).sum(axis=0)
+    J = float(np.sum(c * per)) + l2 / (2 * m) * sum(float(np.sum(P[f"W{l}"] ** 2))
+                                                     for l in range(1, L + 1))
+    return J, pre
+
+
+@pytest.mark.parametrize("m", [1, 4])
+@pytest.mark.parametrize("pair", PAIRS + [("relu", "mean_squared_error")], ids=str)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_the_applied_update_is_the_derivative_of_the_reported_cost(hidden, pair, m):
+    output, loss = pair
+    n_L, drop, l2 = (3 if output == "softmax" else 2), 0.25, 0.3
+    units = [3, 4, 3, n_L]
+    names = [None, hidden, hidden, output]
+    act = {"name": "leaky_relu", "alpha": 0.2} if hidden == "leaky_relu" else hidden
+    out = {"name": "leaky_relu", "alpha": 0.2} if output == "leaky_relu" else output
+    for seed in range(50):  # data whose pre-activations keep clear of relu's kink
+        rng = np.random.default_rng(seed)
+        net = npdeep.Network(units, activation=act, output_activation=out, loss=loss,
+                             dtype="float64", seed=seed, l2=l2, dropout=drop)
+        X = rng.normal(size=(3, m))
+        Y = make_targets(rng, output, loss, n_L, m)
+        w = rng.random(m) + 0.1
+        draws = np.random.default_rng(seed)  # the step's dropout draws, layer by layer
+        masks = [None] + [(draws.random((n, m)) < 1 - drop) / (1 - drop) for n in units[1:-1]]
+        P = net.parameters.copy()
+        c = (w / w.sum()).reshape(1, m)
+        J, pre = _reference_cost(P, names, loss, X, Y, c, l2, masks)
+        if all(np.abs(Z).min() > 1e-3 for Z in pre):
+            break
+    trainer = Trainer(net, optimizers.get("sgd"), 1.0, rng=np.random.default_rng(seed))
+    trainer.optimizer.setup(net.layout)
+    before = net.parameters.flat.copy()
+    reported = trainer.step(X, Y, net.sample_coef(m, w))
+    applied = before - net.parameters.flat  # sgd, learning rate 1: the gradient itself
+    assert reported == pytest.approx(J, rel=1e-12)
+
+    def cost_at(key, i, step):
+        Q = {k: v.copy() for k, v in P.items()}
+        Q[key].reshape(-1)[i] += step
+        return _reference_cost(Q, names, loss, X, Y, c, l2, masks)[0]
+
+    h = 1e-5
+    numeric = np.concatenate([
+        [(4 * (cost_at(k, i, h / 2) - cost_at(k, i, -h / 2)) / h
+          - (cost_at(k, i, h) - cost_at(k, i, -h)) / (2 * h)) / 3 for i in range(P[k].size)]
+        for k in net.layout.keys])
+    err = np.linalg.norm(applied - numeric)
+    assert err <= 1e-7 * np.linalg.norm(numeric) + 1e-9, (err, np.linalg.norm(numeric))
