@@ -132,6 +132,21 @@ def test_gradient_check_refuses_a_bad_max_checks(value, rng):
         npdeep.gradient_check(net, rng.normal(size=(2, 4)), rng.random((1, 4)), max_checks=value)
 
 
+def test_gradient_check_names_a_parameter_too_large_to_perturb(rng):
+    # a diverged network: W2 + epsilon/2 rounds to W2, so the step taken was 0 and the check
+    # died with ZeroDivisionError
+    net = npdeep.Network([2, 3, 1], activation="tanh", output_activation="identity", seed=0)
+    net.parameters["W2"] = net.parameters["W2"] * 1e14
+    before = net.parameters.flat.copy()
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"cannot perturb W2: it holds -?[0-9.e+]+, where a step of "
+                             r"epsilon/2 = 0.0005 is below float64 precision"):
+        npdeep.gradient_check(net, rng.normal(size=(2, 4)), rng.normal(size=(1, 4)))
+    np.testing.assert_array_equal(net.parameters.flat, before)
+    assert npdeep.gradient_check(net, rng.normal(size=(2, 4)), rng.normal(size=(1, 4)),
+                                 epsilon=1e3, tolerance=1e-2).checked["W2"] == 3
+
+
 def test_gradient_check_table_lists_every_parameter(rng):
     net = npdeep.Network([2, 3, 1], activation="sigmoid", seed=0)
     result = npdeep.gradient_check(net, rng.normal(size=(2, 4)), rng.random((1, 4)))

@@ -192,6 +192,11 @@ def gradient_check(
     -------
     GradientCheckResult
         Printable as a table; ``.passed`` is the verdict.
+
+    Raises
+    ------
+    ConfigurationError
+        For bad options, or a checked entry so large that ``epsilon / 2`` does not change it.
     """
     from .network import Network
 
@@ -225,6 +230,14 @@ def gradient_check(
             idx = np.arange(n)
         else:
             idx = np.sort(rng.choice(n, size=max_checks, replace=False))
+        stuck = theta[idx] + epsilon / 2 == theta[idx]
+        if stuck.any():  # the step rounds away: central differences would divide by zero
+            value = float(theta[idx[np.argmax(stuck)]])
+            raise ConfigurationError(
+                f"gradient_check cannot perturb {key}: it holds {value:.3g}, where a step of "
+                f"epsilon/2 = {epsilon / 2:g} is below float64 precision; check a network whose "
+                "weights have not diverged, or pass a larger epsilon"
+            )
         numeric = np.empty(idx.size)
         smooth = np.ones(idx.size, dtype=bool)
         for j, i in enumerate(idx):
