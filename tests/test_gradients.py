@@ -381,3 +381,29 @@ def test_the_applied_update_is_the_derivative_of_the_reported_cost(hidden, pair,
         for k in net.layout.keys])
     err = np.linalg.norm(applied - numeric)
     assert err <= 1e-7 * np.linalg.norm(numeric) + 1e-9, (err, np.linalg.norm(numeric))
+
+
+class _Cube(activations.Activation):  # a custom output activation that sets no name
+    def forward(self, Z, out, work=None):
+        return np.power(Z, 3, out=out)
+
+    def derivative(self, Z, A):
+        return 3 * Z * Z
+
+
+class _Quartic(npdeep.losses.Loss):  # a custom loss with no canonical pair
+    def cost(self, A, Y, coef, Z=None, work=None):
+        return float(np.sum(coef * ((A - Y) ** 4).sum(axis=0)))
+
+    def gradient(self, A, Y, coef):
+        return coef * 4 * (A - Y) ** 3
+
+
+def test_custom_activation_and_loss_without_names_are_not_fused(rng):
+    # both names were "", so the network took them for a canonical pair and used the fused
+    # dZ[L] = a[L] - Y instead of dA[L] * g'(Z[L]): a wrong gradient
+    net = npdeep.Network([2, 3, 1], activation="tanh", output_activation=_Cube(),
+                         loss=_Quartic(), seed=0)
+    assert not net.fused
+    result = npdeep.gradient_check(net, rng.normal(size=(2, 5)), rng.normal(size=(1, 5)))
+    assert result.passed, str(result)

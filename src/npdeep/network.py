@@ -134,7 +134,8 @@ class Network:
                 "output_activation='sigmoid' (--output-activation sigmoid) with 1 unit"
             )
         self.activations = [None, *hidden, g_L]
-        self.fused = g_L.name == self.loss.canonical
+        # a loss with no canonical pair never fuses (an unnamed custom activation has name "")
+        self.fused = bool(self.loss.canonical) and g_L.name == self.loss.canonical
 
         try:
             dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
