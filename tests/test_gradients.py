@@ -407,3 +407,14 @@ def test_custom_activation_and_loss_without_names_are_not_fused(rng):
     assert not net.fused
     result = npdeep.gradient_check(net, rng.normal(size=(2, 5)), rng.normal(size=(1, 5)))
     assert result.passed, str(result)
+
+
+def test_gradient_check_says_when_it_ran_otherwise_than_training(rng):
+    X, Y = rng.normal(size=(3, 6)), rng.random((1, 6)) > 0.5
+    plain = npdeep.gradient_check(npdeep.Network([3, 4, 1], activation="tanh", seed=0), X, Y)
+    assert plain.notes == [] and "dropout" not in str(plain)
+    net = npdeep.Network([3, 4, 1], activation="tanh", dtype="float32", dropout=0.3, l2=0.1,
+                         seed=0)
+    text = str(npdeep.gradient_check(net, X, Y))
+    assert "checked on a float64 copy of this float32 network" in text
+    assert "dropout off: the check differentiates the cost without dropout masks" in text
