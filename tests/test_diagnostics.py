@@ -89,3 +89,22 @@ def test_diagnosis_looks_across_a_file_sorted_by_label(cancer):
     assert h.diagnosis.stuck
     assert h.diagnosis.cost == pytest.approx(prior_entropy(net, net.check_Y(ys, ys.size)),
                                              rel=0.02)
+
+
+def test_no_prior_entropy_for_a_squared_error_cost(rng):
+    # the entropy (nats) was compared with a squared error: a sigmoid + MSE network whose
+    # constant output 0.6412 is nowhere near the class frequency 0.05 was said to predict it
+    Y = (np.arange(200) % 20 == 0).astype(float).reshape(1, -1)  # p = 0.05
+    H = -(0.05 * np.log(0.05) + 0.95 * np.log(0.95))
+    net = npdeep.Network([2, 3, 1], activation="tanh", output_activation="sigmoid",
+                         loss="mean_squared_error", seed=0)
+    net.parameters["W2"] = np.zeros((1, 3))
+    c = (0.1 + np.sqrt(0.01 + 4 * (2 * H - 0.05))) / 2  # 0.5 (p (1-c)^2 + (1-p) c^2) = H
+    net.parameters["b2"] = [[np.log(c / (1 - c))]]
+    X = rng.normal(size=(2, 200))
+    assert net.cost(X, Y) == pytest.approx(H, rel=1e-9)
+    assert prior_entropy(net, Y) is None
+    assert prior_entropy(npdeep.Network([2, 3, 3], loss="mse", output_activation="softmax"),
+                         np.eye(3)) is None
+    d = diagnose(net, X, Y)
+    assert not any("entropy of the class prior" in r for r in d.reasons), d.reasons

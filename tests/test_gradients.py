@@ -6,8 +6,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import npdeep
-from npdeep import activations
+from npdeep import activations, optimizers
 from npdeep import network as network_module
+from npdeep.training import Trainer
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 # every sensible (output activation, loss) pairing
@@ -129,6 +130,21 @@ def test_gradient_check_refuses_a_bad_max_checks(value, rng):
     net = npdeep.Network([2, 3, 1], activation="tanh", seed=0)
     with pytest.raises(npdeep.ConfigurationError, match="max_checks must be an integer >= 1"):
         npdeep.gradient_check(net, rng.normal(size=(2, 4)), rng.random((1, 4)), max_checks=value)
+
+
+def test_gradient_check_names_a_parameter_too_large_to_perturb(rng):
+    # a diverged network: W2 + epsilon/2 rounds to W2, so the step taken was 0 and the check
+    # died with ZeroDivisionError
+    net = npdeep.Network([2, 3, 1], activation="tanh", output_activation="identity", seed=0)
+    net.parameters["W2"] = net.parameters["W2"] * 1e14
+    before = net.parameters.flat.copy()
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"cannot perturb W2: it holds -?[0-9.e+]+, where a step of "
+                             r"epsilon/2 = 0.0005 is below float64 precision"):
+        npdeep.gradient_check(net, rng.normal(size=(2, 4)), rng.normal(size=(1, 4)))
+    np.testing.assert_array_equal(net.parameters.flat, before)
+    assert npdeep.gradient_check(net, rng.normal(size=(2, 4)), rng.normal(size=(1, 4)),
+                                 epsilon=1e3, tolerance=1e-2).checked["W2"] == 3
 
 
 def test_gradient_check_table_lists_every_parameter(rng):
@@ -257,3 +273,148 @@ def test_gradient_check_refuses_a_bad_min_scale(value, rng):
     net = npdeep.Network([2, 3, 1], activation="tanh", seed=0)
     with pytest.raises(npdeep.ConfigurationError, match="min_scale must be a finite number >= 0"):
         npdeep.gradient_check(net, rng.normal(size=(2, 4)), rng.random((1, 4)), min_scale=value)
+
+
+@pytest.mark.parametrize("Y, bad, first", [
+    ([[1, 0, 0, 1], [1, 0, 1, 0], [0, 1, 0, 0]], 1, "sample 0 sums to 2"),  # multi-hot
+    ([[0.5, 0.2, 0, 1], [0.2, 0.2, 0, 0], [0.1, 0.1, 0, 0]], 3, "sample 0 sums to 0.8"),
+])
+def test_categorical_targets_must_sum_to_one(Y, bad, first, rng):
+    # the fused dZ[L] = a[L] - Y is the derivative of -sum y log a only when sum_k y_k = 1;
+    # such Y used to train silently on a gradient gradient_check failed
+    net = npdeep.Network([3, 5, 3], activation="tanh", output_activation="softmax", seed=0)
+    X = rng.normal(size=(3, 4))
+    match = rf"must sum to 1 over the classes of each sample .*got {bad} of 4 samples .*{first}"
+    with pytest.raises(npdeep.errors.DataError, match=match):
+        net.fit(X, np.array(Y, float), epochs=1, diagnose=False)
+    with pytest.raises(npdeep.errors.DataError, match=match):
+        npdeep.gradient_check(net, X, np.array(Y, float))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_smoothed_categorical_targets_pass_the_gradient_check(dtype, rng):
+    Y = np.eye(3, dtype=dtype)[:, rng.integers(0, 3, size=6)] * 0.9 + np.asarray(0.1 / 3, dtype)
+    net = npdeep.Network([3, 5, 3], activation="tanh", output_activation="softmax",
+                         dtype=dtype, seed=0)
+    assert npdeep.gradient_check(net, rng.normal(size=(3, 6)), Y).passed
+
+
+# --------------------------------------------------------------------------------------------
+# An independent witness: the article's equations written out in plain NumPy, differentiated by
+# central differences, against the update a training step applies (dropout, L2, weights on).
+
+def _g(name, Z):
+    """g(Z) of the reference, written from the formulas (leaky_relu: alpha 0.2)."""
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-Z))
+    if name == "tanh":
+        return np.tanh(Z)
+    if name == "relu":
+        return np.where(Z > 0, Z, 0.0)
+    if name == "leaky_relu":
+        return np.where(Z > 0, Z, 0.2 * Z)
+    if name == "softmax":
+        E = np.exp(Z - Z.max(axis=0))
+        return E / E.sum(axis=0)
+    return Z
+
+
+def _reference_cost(P, names, loss, X, Y, c, l2, masks):
+    """J = sum_i c_i loss_i + (l2 / 2m) sum_l ||W[l]||^2, with a[l] <- a[l] * mask[l]."""
+    L, m = len(names) - 1, X.shape[1]
+    A, pre = X, []
+    for l in range(1, L + 1):
+        Z = P[f"W{l}"] @ A + P[f"b{l}"]
+        pre.append(Z)
+        A = _g(names[l], Z) * (masks[l] if l < L else 1.0)
+    if loss == "binary_crossentropy":
+        per = -(Y * np.log(A) + (1 - Y) * np.log(1 - A)).sum(axis=0)
+    elif loss == "categorical_crossentropy":
+        per = -(Y * np.log(A)).sum(axis=0)
+    else:
+        per = 0.5 * ((A - Y) ** 2).sum(axis=0)
+    J = float(np.sum(c * per)) + l2 / (2 * m) * sum(float(np.sum(P[f"W{l}"] ** 2))
+                                                     for l in range(1, L + 1))
+    return J, pre
+
+
+@pytest.mark.parametrize("m", [1, 4])
+@pytest.mark.parametrize("pair", PAIRS + [("relu", "mean_squared_error")], ids=str)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_the_applied_update_is_the_derivative_of_the_reported_cost(hidden, pair, m):
+    output, loss = pair
+    n_L, drop, l2 = (3 if output == "softmax" else 2), 0.25, 0.3
+    units = [3, 4, 3, n_L]
+    names = [None, hidden, hidden, output]
+    act = {"name": "leaky_relu", "alpha": 0.2} if hidden == "leaky_relu" else hidden
+    out = {"name": "leaky_relu", "alpha": 0.2} if output == "leaky_relu" else output
+    for seed in range(50):  # data whose pre-activations keep clear of relu's kink
+        rng = np.random.default_rng(seed)
+        net = npdeep.Network(units, activation=act, output_activation=out, loss=loss,
+                             dtype="float64", seed=seed, l2=l2, dropout=drop)
+        X = rng.normal(size=(3, m))
+        Y = make_targets(rng, output, loss, n_L, m)
+        w = rng.random(m) + 0.1
+        draws = np.random.default_rng(seed)  # the step's dropout draws, layer by layer
+        masks = [None] + [(draws.random((n, m)) < 1 - drop) / (1 - drop) for n in units[1:-1]]
+        P = net.parameters.copy()
+        c = (w / w.sum()).reshape(1, m)
+        J, pre = _reference_cost(P, names, loss, X, Y, c, l2, masks)
+        if all(np.abs(Z).min() > 1e-3 for Z in pre):
+            break
+    trainer = Trainer(net, optimizers.get("sgd"), 1.0, rng=np.random.default_rng(seed))
+    trainer.optimizer.setup(net.layout)
+    before = net.parameters.flat.copy()
+    reported = trainer.step(X, Y, net.sample_coef(m, w))
+    applied = before - net.parameters.flat  # sgd, learning rate 1: the gradient itself
+    assert reported == pytest.approx(J, rel=1e-12)
+
+    def cost_at(key, i, step):
+        Q = {k: v.copy() for k, v in P.items()}
+        Q[key].reshape(-1)[i] += step
+        return _reference_cost(Q, names, loss, X, Y, c, l2, masks)[0]
+
+    h = 1e-5
+    numeric = np.concatenate([
+        [(4 * (cost_at(k, i, h / 2) - cost_at(k, i, -h / 2)) / h
+          - (cost_at(k, i, h) - cost_at(k, i, -h)) / (2 * h)) / 3 for i in range(P[k].size)]
+        for k in net.layout.keys])
+    err = np.linalg.norm(applied - numeric)
+    assert err <= 1e-7 * np.linalg.norm(numeric) + 1e-9, (err, np.linalg.norm(numeric))
+
+
+class _Cube(activations.Activation):  # a custom output activation that sets no name
+    def forward(self, Z, out, work=None):
+        return np.power(Z, 3, out=out)
+
+    def derivative(self, Z, A):
+        return 3 * Z * Z
+
+
+class _Quartic(npdeep.losses.Loss):  # a custom loss with no canonical pair
+    def cost(self, A, Y, coef, Z=None, work=None):
+        return float(np.sum(coef * ((A - Y) ** 4).sum(axis=0)))
+
+    def gradient(self, A, Y, coef):
+        return coef * 4 * (A - Y) ** 3
+
+
+def test_custom_activation_and_loss_without_names_are_not_fused(rng):
+    # both names were "", so the network took them for a canonical pair and used the fused
+    # dZ[L] = a[L] - Y instead of dA[L] * g'(Z[L]): a wrong gradient
+    net = npdeep.Network([2, 3, 1], activation="tanh", output_activation=_Cube(),
+                         loss=_Quartic(), seed=0)
+    assert not net.fused
+    result = npdeep.gradient_check(net, rng.normal(size=(2, 5)), rng.normal(size=(1, 5)))
+    assert result.passed, str(result)
+
+
+def test_gradient_check_says_when_it_ran_otherwise_than_training(rng):
+    X, Y = rng.normal(size=(3, 6)), rng.random((1, 6)) > 0.5
+    plain = npdeep.gradient_check(npdeep.Network([3, 4, 1], activation="tanh", seed=0), X, Y)
+    assert plain.notes == [] and "dropout" not in str(plain)
+    net = npdeep.Network([3, 4, 1], activation="tanh", dtype="float32", dropout=0.3, l2=0.1,
+                         seed=0)
+    text = str(npdeep.gradient_check(net, X, Y))
+    assert "checked on a float64 copy of this float32 network" in text
+    assert "dropout off: the check differentiates the cost without dropout masks" in text

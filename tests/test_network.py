@@ -265,3 +265,18 @@ def test_dropout_without_hidden_layers_is_refused():
                                                  r"network has none"):
         npdeep.Network([4, 3], dropout=0.2)
     assert npdeep.Network([4, 3], dropout=0.0).dropout == []
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1.0, 1e37, 1e300])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sample_weights_count_only_relative_to_each_other(dtype, scale, rng):
+    # float32 weights of 1e37 summed to inf: every coefficient w / sum(w) became 0 and training
+    # silently did nothing; weights above float32's range were called "NaN or inf"
+    net = npdeep.Network([3, 4, 1], activation="tanh", dtype=dtype, seed=0)
+    X, Y = rng.normal(size=(3, 100)), rng.random((1, 100)) > 0.5
+    w = rng.random(100) + 0.5
+    coef = net.sample_coef(100, w * scale)
+    assert coef.dtype == net.dtype and coef.shape == (1, 100)
+    np.testing.assert_allclose(coef[0], w / w.sum(), rtol=1e-6 if dtype == "float32" else 1e-14)
+    with np.errstate(all="raise", under="ignore"):
+        assert net.cost(X, Y, w * scale) == pytest.approx(net.cost(X, Y, w), rel=1e-6)

@@ -530,3 +530,34 @@ def test_partial_fit_refuses_balanced_class_weight_and_takes_a_dict(iris):
     weights = dict(zip([0, 1, 2], balanced, strict=True))
     clf = DeepClassifier((4,), class_weight=weights).partial_fit(X[:60], y[:60], classes=[0, 1, 2])
     assert clf.n_iter_ == 1
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_predict_log_proba_is_exact_where_probabilities_saturate(kind, iris):
+    # it was np.log(predict_proba): -inf where a probability rounds to 0 (binary iris at 300x
+    # scale: most entries), and log(1 - p) lost its digits long before that
+    X, y = iris
+    if kind == "binary":
+        target = (y == 0).astype(int)
+    elif kind == "multiclass":
+        target = y
+    else:
+        target = np.c_[y == 0, y == 2, X[:, 0] > 0].astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = DeepClassifier((8,), max_iter=50, random_state=0).fit(X, target)
+    Xs = X * 300  # logits of hundreds
+    Z = np.asarray(clf.decision_function(Xs), dtype=np.float64)
+    if kind == "binary":
+        expected = -np.logaddexp(0, np.c_[Z, -Z])
+    elif kind == "multiclass":
+        expected = Z - np.logaddexp.reduce(Z, axis=1, keepdims=True)
+    else:
+        expected = -np.logaddexp(0, -Z)
+    assert np.abs(Z).max() > 800  # past where exp underflows
+    with np.errstate(all="raise", under="ignore"):
+        got = clf.predict_log_proba(Xs)
+    assert got.shape == expected.shape and np.isfinite(got).all()
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X),
+                               rtol=1e-9, atol=1e-15)

@@ -102,3 +102,25 @@ def test_cost_matches_the_equations_for_tiny_and_huge_feature_scales(dtype, rtol
     with np.errstate(all="raise"):
         J = net.cost(X, labels)
     assert J == pytest.approx(_reference_cost(net, X, labels), rel=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exponents_are_floored_where_exp_is_still_normal(dtype):
+    # the floor was log(tiny), which float32 rounds to -87.33655, whose exp is the subnormal
+    # 1.1754907e-38: log1p raised underflow on it (the float32 BCE cost under errstate)
+    tiny = np.finfo(dtype).tiny
+    floor = np.asarray(activations.exp_floor(dtype), dtype)
+    assert np.exp(floor) >= tiny
+    Z = np.array([[-1e4, -1e3, -100.0, -90.0, -87.0, 0.0, 87.0, 1e4]], dtype)
+    Y = np.array([[1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0]], dtype)
+    ws = npdeep.engine.Workspace([1, 1], [None, activations.get("sigmoid")], dtype, Z.shape[1])
+    with np.errstate(all="raise"):
+        sp = losses.softplus(Z)
+        J_work = losses.get("bce").cost(None, Y, 1.0, Z, ws.loss_work)
+        J_plain = losses.get("bce").cost(None, Y, 1.0, Z)
+    assert np.all(sp >= 0) and np.all(np.isfinite(sp))
+    expected = float(np.sum(Y * np.logaddexp(0, -Z.astype(np.float64))
+                            + (1 - Y) * np.logaddexp(0, Z.astype(np.float64))))
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    assert J_work == pytest.approx(expected, rel=rtol)
+    assert J_plain == pytest.approx(expected, rel=rtol)

@@ -25,6 +25,8 @@ array([[0. , 0.5, 1. ]])
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.special import expit
 
@@ -41,6 +43,17 @@ __all__ = [
     "get",
     "NAMES",
 ]
+
+
+@functools.cache
+def exp_floor(dtype) -> float:
+    """Return ``log(tiny) + 1`` for ``dtype``, a floor above which ``exp`` gives normal numbers.
+
+    Clipping exponents at ``log(tiny)`` itself is not enough: in float32 it rounds to a value
+    whose exp is subnormal (1.1754907e-38 < tiny), and ``log1p`` of that raises underflow.
+    ``exp`` of the floor is ``e * tiny``, below any term a float sum could still see.
+    """
+    return float(np.log(np.finfo(dtype).tiny)) + 1.0
 
 
 class Activation:
@@ -241,9 +254,9 @@ class Softmax(Activation):
     def forward(self, Z, out, work=None):
         work = None if work is None else work[:1]  # (1, m)
         np.subtract(Z, np.maximum.reduce(Z, axis=0, keepdims=True, out=work), out=out)
-        # exp(z - max) below the smallest normal number is 0 for all purposes; clipping
-        # there keeps exp from raising underflow (the error is < 1e-38 relative)
-        np.maximum(out, np.log(np.finfo(out.dtype).tiny), out=out)
+        # exp(z - max) below e * (the smallest normal number) is 0 for all purposes; clipping
+        # there keeps exp from raising underflow (the error is < 4e-38 relative)
+        np.maximum(out, exp_floor(out.dtype), out=out)
         np.exp(out, out=out)
         out /= np.add.reduce(out, axis=0, keepdims=True, out=work)
         return out

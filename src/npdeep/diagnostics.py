@@ -33,7 +33,13 @@ VANISHING_RATIO = 1e-3   # ||dW[1]|| / ||dW[L]|| below this counts as vanishing
 
 def prior_entropy(net, Y: np.ndarray) -> float | None:
     """Return the cost of predicting the class frequencies for ``Y`` (n_L, m), or None for
-    regression: ``-sum_k p_k log p_k`` (binary: ``-(p log p + (1-p) log(1-p))``)."""
+    regression: ``-sum_k p_k log p_k`` (binary: ``-(p log p + (1-p) log(1-p))``).
+
+    None also for a cross-entropy-free classifier (sigmoid or softmax with mean squared
+    error): its cost is not in nats, and the entropy says nothing about it.
+    """
+    if net.loss.name not in ("binary_crossentropy", "categorical_crossentropy"):
+        return None
     name = net.output_activation.name
     if name == "softmax":
         p = Y.mean(axis=1)

@@ -62,6 +62,8 @@ class GradientCheckResult:
     round_off : dict
         Bound on ``||num - bp||`` that round-off alone can cause (``noise`` in the module
         docstring); a difference below it passes whatever the relative error.
+    notes : list of str
+        What the check ran differently from training (a float64 copy, dropout off), in words.
     passed : bool
         Every relative error is below ``tolerance`` (and at least one entry was compared).
     """
@@ -72,6 +74,7 @@ class GradientCheckResult:
     epsilon: float
     skipped: dict[str, int] = field(default_factory=dict)
     round_off: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     passed: bool = field(init=False)
 
     def __post_init__(self):
@@ -108,6 +111,7 @@ class GradientCheckResult:
                          "a pre-activation across a kink (z = 0), where no derivative exists")
         if sum(self.checked.values()) == 0:
             lines.append("no entry could be compared: use a smaller epsilon or other samples")
+        lines.extend(self.notes)
         return "\n".join(lines)
 
 
@@ -192,6 +196,11 @@ def gradient_check(
     -------
     GradientCheckResult
         Printable as a table; ``.passed`` is the verdict.
+
+    Raises
+    ------
+    ConfigurationError
+        For bad options, or a checked entry so large that ``epsilon / 2`` does not change it.
     """
     from .network import Network
 
@@ -225,6 +234,14 @@ def gradient_check(
             idx = np.arange(n)
         else:
             idx = np.sort(rng.choice(n, size=max_checks, replace=False))
+        stuck = theta[idx] + epsilon / 2 == theta[idx]
+        if stuck.any():  # the step rounds away: central differences would divide by zero
+            value = float(theta[idx[np.argmax(stuck)]])
+            raise ConfigurationError(
+                f"gradient_check cannot perturb {key}: it holds {value:.3g}, where a step of "
+                f"epsilon/2 = {epsilon / 2:g} is below float64 precision; check a network whose "
+                "weights have not diverged, or pass a larger epsilon"
+            )
         numeric = np.empty(idx.size)
         smooth = np.ones(idx.size, dtype=bool)
         for j, i in enumerate(idx):
@@ -251,5 +268,12 @@ def gradient_check(
         errors[key] = float(np.linalg.norm(numeric - bp) / denom) if denom > 0 else 0.0
         checked[key] = int(smooth.sum())
         skipped[key] = int(idx.size - smooth.sum())
+    notes = []
+    if net.dtype != np.float64:
+        notes.append(f"checked on a float64 copy of this {net.dtype.name} network (same "
+                     "parameters, activations and loss)")
+    if any(net.dropout):
+        notes.append("dropout off: the check differentiates the cost without dropout masks")
     return GradientCheckResult(errors=errors, checked=checked, tolerance=tolerance,
-                               epsilon=epsilon, skipped=skipped, round_off=round_off)
+                               epsilon=epsilon, skipped=skipped, round_off=round_off,
+                               notes=notes)

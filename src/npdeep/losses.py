@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .activations import exp_floor
 from .errors import ConfigurationError, DataError
 
 __all__ = [
@@ -37,15 +38,14 @@ def _weighted_sum(per_sample: np.ndarray, coef) -> float:
 
 def softplus(Z: np.ndarray) -> np.ndarray:
     """Return ``log(1 + exp(Z))`` elementwise: exact for large |Z|, no overflow or underflow."""
-    log_tiny = np.log(np.finfo(Z.dtype).tiny)
-    return np.maximum(Z, 0.0) + np.log1p(np.exp(np.maximum(-np.abs(Z), log_tiny)))
+    return np.maximum(Z, 0.0) + np.log1p(np.exp(np.maximum(-np.abs(Z), exp_floor(Z.dtype))))
 
 
 def log_softmax(Z: np.ndarray) -> np.ndarray:
     """Return ``Z - logsumexp(Z)`` over axis 0 (the units), shape (n[L], m)."""
     shifted = Z - Z.max(axis=0, keepdims=True)
-    log_tiny = np.log(np.finfo(Z.dtype).tiny)
-    return shifted - np.log(np.exp(np.maximum(shifted, log_tiny)).sum(axis=0, keepdims=True))
+    floor = exp_floor(Z.dtype)
+    return shifted - np.log(np.exp(np.maximum(shifted, floor)).sum(axis=0, keepdims=True))
 
 
 class Loss:
@@ -106,7 +106,7 @@ class BinaryCrossEntropy(Loss):
             T1, T2, T3, r = work
             np.abs(Z, out=T1)
             np.negative(T1, out=T1)
-            np.maximum(T1, np.log(np.finfo(Z.dtype).tiny), out=T1)
+            np.maximum(T1, exp_floor(Z.dtype), out=T1)
             np.exp(T1, out=T1)
             np.log1p(T1, out=T1)             # log1p(exp(-|z|))
             np.maximum(Z, 0.0, out=T2)       # max(z, 0)
@@ -149,7 +149,7 @@ class CategoricalCrossEntropy(Loss):
             T1, T2, _, r = work
             np.maximum.reduce(Z, axis=0, out=r)
             np.subtract(Z, r, out=T1)
-            np.maximum(T1, np.log(np.finfo(Z.dtype).tiny), out=T2)
+            np.maximum(T1, exp_floor(Z.dtype), out=T2)
             np.exp(T2, out=T2)
             np.log(np.add.reduce(T2, axis=0, out=r), out=r)
             T1 -= r                          # log a = z - logsumexp(z)
@@ -166,7 +166,26 @@ class CategoricalCrossEntropy(Loss):
         return coef * (-Y / np.clip(A, np.finfo(A.dtype).tiny, 1.0))
 
     def check_targets(self, Y):
+        """Refuse targets outside [0, 1], or whose columns do not sum to 1.
+
+        The fused delta ``dZ[L] = coef * (a[L] - Y)`` is the cost's derivative only when
+        ``sum_k y_k = 1`` (it is ``a[L] sum_k y_k - Y`` in general), so a multi-hot or
+        unnormalised column would train on a gradient of some other cost.
+        """
         _check_unit_interval(Y, "categorical cross-entropy")
+        if not Y.size:
+            return
+        sums = np.add.reduce(Y, axis=0, dtype=np.float64)
+        eps = np.finfo(Y.dtype if Y.dtype.kind == "f" else np.float64).eps
+        off = np.abs(sums - 1.0) > max(1e-6, 4 * Y.shape[0] * eps)
+        if off.any():
+            j = int(np.argmax(off))
+            raise DataError(
+                f"categorical cross-entropy targets must sum to 1 over the classes of each "
+                f"sample (one-hot, or class probabilities), got {off.sum()} of {Y.shape[1]} "
+                f"samples that do not (sample {j} sums to {sums[j]:.6g}); for several labels "
+                "per sample use sigmoid outputs with binary_crossentropy (multi-label)"
+            )
 
 
 class MeanSquaredError(Loss):

@@ -134,7 +134,8 @@ class Network:
                 "output_activation='sigmoid' (--output-activation sigmoid) with 1 unit"
             )
         self.activations = [None, *hidden, g_L]
-        self.fused = g_L.name == self.loss.canonical
+        # a loss with no canonical pair never fuses (an unnamed custom activation has name "")
+        self.fused = bool(self.loss.canonical) and g_L.name == self.loss.canonical
 
         try:
             dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
@@ -318,13 +319,16 @@ class Network:
         if w.ndim != 1:
             raise DataError(f"sample_weight must be 1-D (m,) = one weight per sample, got shape "
                             f"{w.shape}")
-        w = w.astype(self.dtype)
+        w = w.astype(np.float64)
         if w.shape[0] != m:
             raise DataError(f"sample_weight has {w.shape[0]} entries for m = {m} samples")
         check_finite(w, "sample_weight")
-        if np.any(w < 0) or w.sum() <= 0:
+        if np.any(w < 0) or not np.any(w > 0):
             raise DataError("sample_weight must be >= 0 with a positive sum")
-        return (w / w.sum()).reshape(1, m)
+        # normalised in float64 after scaling by the largest weight: no sum overflows (in
+        # float32, weights of 1e37 summed to inf and every coefficient became 0)
+        w = w / w.max()
+        return (w / w.sum()).astype(self.dtype).reshape(1, m)
 
     # ----------------------------------------------------------------------- the math
     def workspace(self, m: int, train: bool = True) -> Workspace:

@@ -12,6 +12,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ..errors import ConfigurationError, DataError
+from ..losses import log_softmax, softplus
 from ._base import BaseDeepEstimator
 
 __all__ = ["DeepClassifier"]
@@ -344,9 +345,18 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         return A
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """Return ``log(predict_proba(X))`` (m, n_classes)."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+        """Return ``log(predict_proba(X))`` (m, n_classes), computed from the logits.
+
+        ``log sigmoid(z) = -softplus(-z)`` and ``log softmax(z) = z - logsumexp(z)`` stay
+        finite and exact where a probability rounds to 0 or 1, whose log would be -inf or
+        have lost every digit.
+        """
+        Z = self._logits(X)
+        if self._target_type == "multiclass":
+            return log_softmax(Z.T).T
+        if self._target_type == "binary":
+            return np.hstack([-softplus(Z), -softplus(-Z)])
+        return -softplus(-Z)
 
     def decision_function(self, X) -> np.ndarray:
         """Return the output logits ``Z[L].T``: (m,) for two classes, (m, n_L) otherwise."""
