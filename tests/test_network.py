@@ -265,3 +265,32 @@ def test_dropout_without_hidden_layers_is_refused():
                                                  r"network has none"):
         npdeep.Network([4, 3], dropout=0.2)
     assert npdeep.Network([4, 3], dropout=0.0).dropout == []
+
+
+@pytest.mark.parametrize("assign", [
+    lambda net, values: setattr(net, "parameters", values),
+    lambda net, values: net.parameters.update(values),
+], ids=["setter", "update"])
+def test_assigning_several_parameters_is_all_or_nothing(net, assign):
+    # W1 and b1 fit, W2 has the wrong shape: nothing may change, W1 included
+    values = {"W1": np.ones((4, 3)), "b1": np.ones((4, 1)), "W2": np.ones((4, 4))}
+    before = net.parameters.flat.copy()
+    with pytest.raises(DataError, match=r"parameter 'W2' must have shape \(2, 4\)"):
+        assign(net, values)
+    np.testing.assert_array_equal(net.parameters.flat, before)
+    with pytest.raises(KeyError, match="unknown parameter 'W9'"):
+        assign(net, {"W1": np.ones((4, 3)), "W9": 0})
+    np.testing.assert_array_equal(net.parameters.flat, before)
+    assign(net, {"W1": np.ones((4, 3)), "b3": [0.5]})
+    np.testing.assert_array_equal(net.parameters["W1"], np.ones((4, 3)))
+    assert net.parameters["b3"][0, 0] == 0.5
+    np.testing.assert_array_equal(net.parameters["W2"], before[16:24].reshape(2, 4))
+
+
+def test_parameters_setter_wants_a_mapping(net):
+    with pytest.raises(DataError, match=r"parameters must be a mapping \{'W1': W\[1\], 'b1': "
+                                        r"b\[1\], \.\.\.\}, got list"):
+        net.parameters = [np.ones((4, 3))]
+    other = npdeep.Network([3, 4, 2, 1], activation="tanh", seed=1)
+    net.parameters = other.parameters
+    np.testing.assert_array_equal(net.parameters.flat, other.parameters.flat)

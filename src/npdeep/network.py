@@ -211,8 +211,8 @@ class Network:
 
     @parameters.setter
     def parameters(self, values) -> None:
-        for key, value in dict(values).items():
-            self._parameters[key] = value
+        """Copy ``{key: array}`` into the parameters (some keys or all); nothing on an error."""
+        self._parameters.assign(values)
 
     @property
     def n_x(self) -> int:
