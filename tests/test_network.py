@@ -294,3 +294,38 @@ def test_parameters_setter_wants_a_mapping(net):
     other = npdeep.Network([3, 4, 2, 1], activation="tanh", seed=1)
     net.parameters = other.parameters
     np.testing.assert_array_equal(net.parameters.flat, other.parameters.flat)
+
+
+@pytest.mark.parametrize("units, call, match", [
+    ([3, 4, 1], lambda net, X: net.predict([[0.1, 0.2], [0.3], [0.4, 0.5]]),
+     r"X must be a rectangular array of numbers"),
+    ([3, 4, 1], lambda net, X: net.predict(X[:, 0]),
+     r"got shape \(3,\) \(one sample of n_x = 3 features: pass X.reshape\(-1, 1\)\)"),
+    ([3, 4, 1], lambda net, X: net.predict(np.array([[0.5, "a"]] * 3, dtype=object)),
+     r"X must be numeric, got an array of dtype object holding 'a' \(str\) at index \(0, 1\)"),
+    ([3, 4, 3], lambda net, X: net.fit(X, np.arange(6) % 3 + 1, epochs=1),
+     r"labels must hold integers in \[0, 3\) for 3 softmax units, got 3 at index 2 \(they "
+     r"look numbered from 1: pass Y - 1\)"),
+    ([3, 4, 3], lambda net, X: net.fit(X, np.array([0, 1, 2, 0.5, 1, 2]), epochs=1),
+     r"labels must hold integers in \[0, 3\) for 3 softmax units, got 0.5 at index 3$"),
+    ([3, 4, 3], lambda net, X: net.fit(X, np.array(list("abcabc")), epochs=1),
+     r"Y must be numeric, got an array of dtype <U1 holding 'a' \(str\) at index 0; give the "
+     r"class labels as integers 0 to 2 \(npdeep.DeepClassifier takes labels of any kind\)"),
+    ([3, 4, 1], lambda net, X: net.fit(X, np.array(["no", "yes"] * 3, dtype=object), epochs=1),
+     r"holding 'no' \(str\) at index 0; give the class labels as integers 0 and 1"),
+    ([3, 4, 3], lambda net, X: net.fit(X, (np.arange(6) % 3).reshape(1, -1), epochs=1),
+     r"Y has 1 rows but the network has n_L = 3 outputs \(class labels go as a 1-D array "
+     r"\(m,\): pass Y.ravel\(\)\)"),
+    ([3, 4, 2], lambda net, X: npdeep.Network([3, 4, 2], output_activation="identity", seed=0)
+     .fit(X, np.arange(6.0), epochs=1),
+     r"Y has 1 rows but the network has n_L = 2 outputs \(Y of shape \(6,\) is one target per "
+     r"sample; give \(2, m\)\)"),
+    ([3, 4, 1], lambda net, X: net.fit(X, np.eye(2)[:, np.arange(6) % 2], epochs=1),
+     r"Y has 2 rows but the network has n_L = 1 outputs \(for one sigmoid unit give 0/1 "
+     r"labels: the one-hot Y's second row, Y\[1\]\)"),
+], ids=["ragged", "one-sample", "object-X", "one-based", "fractional", "str-labels",
+        "object-labels", "labels-row", "1-D-multi-output", "one-hot-for-one-unit"])
+def test_malformed_inputs_are_named_with_the_value_and_a_fix(rng, units, call, match):
+    net = npdeep.Network(units, seed=0)
+    with pytest.raises(DataError, match=match):
+        call(net, rng.normal(size=(3, 6)))

@@ -240,8 +240,11 @@ class Network:
         if X.ndim == 1 and self.n_x == 1:
             X = X.reshape(1, -1)
         if X.ndim != 2:
+            hint = ""
+            if X.ndim == 1 and X.shape[0] == self.n_x:
+                hint = f" (one sample of n_x = {self.n_x} features: pass {name}.reshape(-1, 1))"
             raise DataError(
-                f"{name} must be 2-D (n_x, m) = (features, samples), got shape {X.shape}"
+                f"{name} must be 2-D (n_x, m) = (features, samples), got shape {X.shape}{hint}"
             )
         if X.shape[0] != self.n_x:
             hint = " (it looks transposed: use X.T)" if X.shape[1] == self.n_x else ""
@@ -271,8 +274,17 @@ class Network:
 
         Integer class labels of shape (m,) are one-hot encoded for a softmax output.
         """
-        Y = as_numeric_array(Y, name)
         n_L = self.units[-1]
+        try:
+            Y = as_numeric_array(Y, name)
+        except DataError as exc:
+            if self.output_activation.name not in ("sigmoid", "softmax"):
+                raise
+            classes = "0 and 1" if self.output_activation.name == "sigmoid" else \
+                f"0 to {n_L - 1}"
+            raise DataError(f"{exc}; give the class labels as integers {classes} "
+                            "(npdeep.DeepClassifier takes labels of any kind)") from None
+        given_1d = Y.ndim == 1
         if Y.ndim == 1:
             if self.output_activation.name == "softmax":
                 Y = self._one_hot(Y, name)
@@ -291,7 +303,16 @@ class Network:
                 f"{name} has {Y.shape[1]} (samples are columns){hint}"
             )
         if Y.shape[0] != n_L:
-            raise DataError(f"{name} has {Y.shape[0]} rows but the network has n_L = {n_L} outputs")
+            hint = ""
+            if given_1d:
+                hint = f" ({name} of shape ({m},) is one target per sample; give ({n_L}, m))"
+            elif Y.shape[0] == 1 and self.output_activation.name == "softmax":
+                hint = f" (class labels go as a 1-D array (m,): pass {name}.ravel())"
+            elif Y.shape[0] == 2 and n_L == 1 and self.output_activation.name == "sigmoid":
+                hint = (f" (for one sigmoid unit give 0/1 labels: the one-hot {name}'s second "
+                        f"row, {name}[1])")
+            raise DataError(
+                f"{name} has {Y.shape[0]} rows but the network has n_L = {n_L} outputs{hint}")
         check_finite(Y, name)
         self.loss.check_targets(Y)
         return Y if Y.dtype == self.dtype else self._cast(Y, name)
@@ -299,10 +320,15 @@ class Network:
     def _one_hot(self, labels: np.ndarray, name: str) -> np.ndarray:
         n_L = self.units[-1]
         check_finite(labels, name)
-        if labels.size and (np.any(labels != np.round(labels)) or labels.min() < 0
-                            or labels.max() >= n_L):
+        bad = (labels != np.round(labels)) | (labels < 0) | (labels >= n_L)
+        if bad.any():
+            first = int(np.argmax(bad))
+            hint = ""
+            if labels.min() == 1 and labels.max() == n_L and not np.any(labels != np.round(labels)):
+                hint = f" (they look numbered from 1: pass {name} - 1)"
             raise DataError(
-                f"{name} given as labels must hold integers in [0, {n_L}) for {n_L} softmax units"
+                f"{name} given as labels must hold integers in [0, {n_L}) for {n_L} softmax "
+                f"units, got {labels[first].item()!r} at index {first}{hint}"
             )
         Y = np.zeros((n_L, labels.shape[0]), dtype=self.dtype)
         Y[labels.astype(np.intp), np.arange(labels.shape[0])] = 1
