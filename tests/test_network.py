@@ -329,3 +329,24 @@ def test_malformed_inputs_are_named_with_the_value_and_a_fix(rng, units, call, m
     net = npdeep.Network(units, seed=0)
     with pytest.raises(DataError, match=match):
         call(net, rng.normal(size=(3, 6)))
+
+
+def test_evaluate_gives_the_cost_and_metric_fit_logs_for_validation_data(rng):
+    from sklearn.metrics import r2_score
+
+    X, labels = rng.normal(size=(3, 30)), np.arange(30) % 3
+    net = npdeep.Network([3, 5, 3], seed=0)
+    h = net.fit(X, labels, epochs=3, validation_data=(X, labels), diagnose=False)
+    scores = net.evaluate(X.tolist(), list(labels))
+    assert scores == {"cost": h.val_cost[-1], "accuracy": h.val_accuracy[-1]}
+    assert scores["cost"] == net.cost(X, labels)
+    assert scores["accuracy"] == np.mean(net.predict(X) == labels)
+
+    reg = npdeep.Network([3, 5, 2], output_activation="identity", seed=0)
+    Y = rng.normal(size=(2, 30))
+    scores = reg.evaluate(X, Y)
+    assert list(scores) == ["cost", "r2"]
+    np.testing.assert_allclose(scores["r2"], r2_score(Y.T, reg.predict(X).T,
+                                                      multioutput="variance_weighted"))
+    with pytest.raises(DataError, match=r"it looks transposed: use X.T"):
+        reg.evaluate(X.T, Y)

@@ -486,6 +486,21 @@ class Network:
             return labels[0] if self.units[-1] == 1 else labels
         return A
 
+    def evaluate(self, X, Y) -> dict[str, float]:
+        """Return the cost and the metric on ``X`` (n_x, m) and ``Y`` (n_L, m, or labels (m,)).
+
+        ``{'cost': J, 'accuracy': ...}`` for sigmoid/softmax outputs, ``{'cost': J, 'r2': ...}``
+        otherwise: the numbers :meth:`fit` logs as ``val_cost`` and ``val_accuracy``/``val_r2``
+        for validation data. ``J`` equals :meth:`cost` (L2 term included); accuracy counts
+        argmax hits for softmax and 0/1 hits per output unit for sigmoid.
+        """
+        from .splits import metric_name
+        from .training import evaluate
+
+        X = self.check_X(X)
+        cost, metric = evaluate(self, X, self.check_Y(Y, X.shape[1]))
+        return {"cost": cost, metric_name(self): metric}
+
     # --------------------------------------------------------------------- description
     def get_config(self) -> dict:
         """Return the JSON-serialisable architecture (enough to rebuild the network)."""
