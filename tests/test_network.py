@@ -350,3 +350,29 @@ def test_evaluate_gives_the_cost_and_metric_fit_logs_for_validation_data(rng):
                                                       multioutput="variance_weighted"))
     with pytest.raises(DataError, match=r"it looks transposed: use X.T"):
         reg.evaluate(X.T, Y)
+
+
+def test_threads_predicting_at_once_get_their_own_results(rng):
+    # predict reuses cached buffers per batch size: shared between threads, two calls with
+    # the same m wrote each other's a[L] (a web server's threads got each other's answers)
+    import threading
+
+    net = npdeep.Network([64, 256, 128, 10], seed=0)
+    Xs = [rng.normal(size=(64, 200)) for _ in range(4)]
+    labels = np.arange(200) % 10
+    expected = [(net.predict_proba(X), net.cost(X, labels)) for X in Xs]
+    start, wrong = threading.Barrier(len(Xs)), []
+
+    def work(i):
+        start.wait()
+        for _ in range(15):
+            if not (np.array_equal(net.predict_proba(Xs[i]), expected[i][0])
+                    and net.cost(Xs[i], labels) == expected[i][1]):
+                wrong.append(i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(Xs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import numbers
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -88,6 +89,10 @@ class Network:
     dropout : float, list of float or None
         Inverted-dropout drop probability of the hidden layers (one value, or one per hidden
         layer), in [0, 1). Active only in :meth:`fit`.
+
+    Several threads may call :meth:`predict`, :meth:`predict_proba`, :meth:`cost`,
+    :meth:`evaluate` and :meth:`forward` at once (each thread has its own buffers); :meth:`fit`
+    and :meth:`gradients` change the network and are for one thread at a time.
     """
 
     def __init__(
@@ -162,7 +167,7 @@ class Network:
         self.grad_layers = self.layout.layer_views(self.grad_flat)
         for key, value in _initializers.initialize(self.init, self.units, self.rng).items():
             self._parameters[key] = value
-        self._workspaces: dict = {}
+        self._local = threading.local()  # per-thread workspaces (see workspace)
         self.history = None
 
     # ----------------------------------------------------------------- construction helpers
@@ -354,15 +359,24 @@ class Network:
 
     # ----------------------------------------------------------------------- the math
     def workspace(self, m: int, train: bool = True) -> Workspace:
-        """Return the cached Workspace for batches of ``m`` samples."""
+        """Return this thread's cached Workspace for batches of ``m`` samples.
+
+        Each thread has its own cache, so threads that call :meth:`predict`,
+        :meth:`predict_proba`, :meth:`cost` or :meth:`evaluate` at once never write each
+        other's buffers (:meth:`fit` and :meth:`gradients` change the network: not from two
+        threads at once).
+        """
+        cache = getattr(self._local, "workspaces", None)
+        if cache is None:
+            cache = self._local.workspaces = {}
         key = (m, train)
-        ws = self._workspaces.get(key)
+        ws = cache.get(key)
         if ws is None:
-            if len(self._workspaces) >= 4:
-                self._workspaces.clear()
+            if len(cache) >= 4:
+                cache.clear()
             ws = Workspace(self.units, self.activations, self.dtype, m,
                            keep=self.keep if train else None)
-            self._workspaces[key] = ws
+            cache[key] = ws
         return ws
 
     def l2_cost(self, m: int) -> float:
@@ -553,7 +567,7 @@ class Network:
         optimizers update. Model *files* never use pickle (see :mod:`npdeep.io`).
         """
         state = self.__dict__.copy()
-        for key in ("_parameters", "layers", "grad_layers", "_workspaces"):
+        for key in ("_parameters", "layers", "grad_layers", "_local"):
             state.pop(key)
         state["_flat"] = self._parameters.flat
         return state
@@ -564,7 +578,7 @@ class Network:
         self._parameters = Parameters(self.layout, flat)
         self.layers = self.layout.layer_views(flat)
         self.grad_layers = self.layout.layer_views(self.grad_flat)
-        self._workspaces = {}
+        self._local = threading.local()
 
     def __repr__(self) -> str:
         """Valid Python for the architecture (weights aside): ``Network(units=[...], ...)``."""
