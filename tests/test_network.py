@@ -303,6 +303,9 @@ def test_parameters_setter_wants_a_mapping(net):
      r"got shape \(3,\) \(one sample of n_x = 3 features: pass X.reshape\(-1, 1\)\)"),
     ([3, 4, 1], lambda net, X: net.predict(np.array([[0.5, "a"]] * 3, dtype=object)),
      r"X must be numeric, got an array of dtype object holding 'a' \(str\) at index \(0, 1\)"),
+    ([3, 4, 1], lambda net, X: net.fit(np.ma.masked_greater(X, 1.0), np.arange(6) % 2,
+                                       epochs=1),
+     r"X is a masked array with \d+ masked \(missing\) entries; fill or drop them first"),
     ([3, 4, 3], lambda net, X: net.fit(X, np.arange(6) % 3 + 1, epochs=1),
      r"labels must hold integers in \[0, 3\) for 3 softmax units, got 3 at index 2 \(they "
      r"look numbered from 1: pass Y - 1\)"),
@@ -323,7 +326,7 @@ def test_parameters_setter_wants_a_mapping(net):
     ([3, 4, 1], lambda net, X: net.fit(X, np.eye(2)[:, np.arange(6) % 2], epochs=1),
      r"Y has 2 rows but the network has n_L = 1 outputs \(for one sigmoid unit give 0/1 "
      r"labels: the one-hot Y's second row, Y\[1\]\)"),
-], ids=["ragged", "one-sample", "object-X", "one-based", "fractional", "str-labels",
+], ids=["ragged", "one-sample", "object-X", "masked", "one-based", "fractional", "str-labels",
         "object-labels", "labels-row", "1-D-multi-output", "one-hot-for-one-unit"])
 def test_malformed_inputs_are_named_with_the_value_and_a_fix(rng, units, call, match):
     net = npdeep.Network(units, seed=0)
@@ -376,3 +379,11 @@ def test_threads_predicting_at_once_get_their_own_results(rng):
     for t in threads:
         t.join()
     assert wrong == []
+
+
+def test_a_masked_array_without_masked_entries_is_its_data(rng):
+    net = npdeep.Network([3, 4, 1], seed=0)
+    X, y = rng.normal(size=(3, 6)), np.arange(6) % 2
+    np.testing.assert_array_equal(net.predict_proba(np.ma.masked_array(X)), net.predict_proba(X))
+    assert net.evaluate(np.ma.masked_array(X), np.ma.masked_array(y)) == net.evaluate(X, y)
+    net.fit(np.ma.masked_array(X), y, epochs=1)  # raised a broadcasting ValueError

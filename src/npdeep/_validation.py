@@ -35,6 +35,11 @@ def check_finite(arr: np.ndarray, name: str) -> None:
 
 def as_numeric_array(value, name: str) -> np.ndarray:
     """Return ``value`` as a numeric ndarray without copying when possible."""
+    if isinstance(value, np.ma.MaskedArray):  # its arithmetic differs; its data may not count
+        if np.ma.getmaskarray(value).any():
+            raise DataError(f"{name} is a masked array with {np.ma.count_masked(value)} masked "
+                            "(missing) entries; fill or drop them first")
+        value = value.data
     if isinstance(value, np.ndarray):
         arr = value
     else:
