@@ -387,3 +387,21 @@ def test_a_masked_array_without_masked_entries_is_its_data(rng):
     np.testing.assert_array_equal(net.predict_proba(np.ma.masked_array(X)), net.predict_proba(X))
     assert net.evaluate(np.ma.masked_array(X), np.ma.masked_array(y)) == net.evaluate(X, y)
     net.fit(np.ma.masked_array(X), y, epochs=1)  # raised a broadcasting ValueError
+
+
+def test_softmax_targets_must_be_distributions(rng):
+    # a multi-hot Y trained a softmax network silently, on a cost that has no meaning there
+    net = npdeep.Network([3, 4, 3], seed=0)
+    X = rng.normal(size=(3, 4))
+    multi_hot = np.array([[1, 0, 1, 0], [1, 1, 0, 0], [0, 0, 1, 1]], dtype=float)
+    with pytest.raises(DataError, match=r"categorical cross-entropy targets must sum to 1 in "
+                                        r"every column \(one-hot, or a distribution over the "
+                                        r"classes\), got a sum of 2 in column 0; for several "
+                                        r"labels per sample use a sigmoid output"):
+        net.fit(X, multi_hot, epochs=1)
+    with pytest.raises(DataError, match="got a sum of 0 in column 3"):
+        net.cost(X, np.eye(3)[:, [0, 1, 2, 0]] * [1, 1, 1, 0])
+    smoothed = np.full((3, 4), 0.1) + 0.7 * np.eye(3)[:, [0, 1, 2, 0]]  # label smoothing
+    assert np.isfinite(net.cost(X, smoothed))
+    assert np.isfinite(npdeep.Network([3, 4, 3], dtype="float32", seed=0)
+                       .cost(X, smoothed.astype(np.float32)))

@@ -135,7 +135,8 @@ class BinaryCrossEntropy(Loss):
 
 
 class CategoricalCrossEntropy(Loss):
-    """Categorical cross-entropy ``J = -sum_i c_i sum_k y_ki log a_ki`` (one-hot ``Y``).
+    """Categorical cross-entropy ``J = -sum_i c_i sum_k y_ki log a_ki`` (``Y`` one-hot, or each
+    column a distribution over the classes: targets whose columns do not sum to 1 are refused).
 
     With a softmax output it is evaluated from the logits as ``log a = z - logsumexp(z)``.
     """
@@ -167,6 +168,17 @@ class CategoricalCrossEntropy(Loss):
 
     def check_targets(self, Y):
         _check_unit_interval(Y, "categorical cross-entropy")
+        if Y.size:
+            sums = Y.sum(axis=0, dtype=np.float64)
+            off = np.abs(sums - 1.0) > 1e-3
+            if off.any():
+                j = int(np.argmax(off))
+                raise DataError(
+                    "categorical cross-entropy targets must sum to 1 in every column (one-hot, "
+                    f"or a distribution over the classes), got a sum of {sums[j]:.6g} in column "
+                    f"{j}; for several labels per sample use a sigmoid output "
+                    "(output_activation='sigmoid', loss='binary_crossentropy')"
+                )
 
 
 class MeanSquaredError(Loss):
