@@ -405,3 +405,13 @@ def test_softmax_targets_must_be_distributions(rng):
     assert np.isfinite(net.cost(X, smoothed))
     assert np.isfinite(npdeep.Network([3, 4, 3], dtype="float32", seed=0)
                        .cost(X, smoothed.astype(np.float32)))
+
+
+@pytest.mark.parametrize("dtype, expected", [
+    ("float32", np.float32), ("f4", np.float32), ("single", np.float32), (np.float32, np.float32),
+    ("float64", np.float64), ("f8", np.float64), ("double", np.float64), (float, np.float64),
+])
+def test_dtype_takes_any_numpy_spelling_of_float32_and_float64(dtype, expected):
+    net = npdeep.Network([3, 4, 1], dtype=dtype, seed=0)
+    assert net.dtype == expected and net.parameters["W1"].dtype == expected
+    assert repr(net).endswith(f"dtype='{np.dtype(expected).name}', seed=0)")

@@ -141,8 +141,8 @@ class Network:
         self.activations = [None, *hidden, g_L]
         self.fused = g_L.name == self.loss.canonical
 
-        try:
-            dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+        try:  # any spelling NumPy reads: "float32", "f4", np.float32, np.dtype("single")...
+            dtype_name = np.dtype(dtype).name
         except TypeError:
             dtype_name = None
         if dtype_name not in _DTYPES:
