@@ -231,6 +231,23 @@ def test_pickle_and_deepcopy_keep_parameters_linked_to_the_flat_buffer(rng):
         assert np.shares_memory(clone.parameters["W1"], clone.parameters.flat)
 
 
+def test_a_trained_network_keeps_and_pickles_its_weights_not_its_optimizer_state(rng):
+    import pickle
+
+    X, y = rng.normal(size=(8, 60)), np.arange(60) % 3
+    net = npdeep.Network([8, 64, 32, 3], seed=0)
+    fresh = len(pickle.dumps(net))
+    weights = net.parameters.flat.nbytes
+    assert fresh < 1.1 * weights  # not the gradient scratch buffer too
+    h = net.fit(X, y, epochs=2, optimizer="adam", batch_size=16)
+    # net.history held the trainer, and through it Adam's m and v: 3x the weights to pickle
+    assert h.trainer is None and net.history is h
+    assert len(pickle.dumps(net)) < 1.1 * weights
+    clone = pickle.loads(pickle.dumps(net))
+    for key, g in net.gradients(X, y).items():
+        np.testing.assert_array_equal(clone.gradients(X, y)[key], g)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"seed": "a"}, r"seed must be None, a numpy Generator or an integer >= 0, got 'a'"),
     ({"seed": 1.5}, r"got 1.5"),

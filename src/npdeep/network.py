@@ -567,8 +567,8 @@ class Network:
         optimizers update. Model *files* never use pickle (see :mod:`npdeep.io`).
         """
         state = self.__dict__.copy()
-        for key in ("_parameters", "layers", "grad_layers", "_local"):
-            state.pop(key)
+        for key in ("_parameters", "layers", "grad_layers", "_local", "grad_flat"):
+            state.pop(key)  # grad_flat: scratch of every step, rebuilt as zeros
         state["_flat"] = self._parameters.flat
         return state
 
@@ -577,6 +577,7 @@ class Network:
         self.__dict__.update(state)
         self._parameters = Parameters(self.layout, flat)
         self.layers = self.layout.layer_views(flat)
+        self.grad_flat = self.layout.zeros()
         self.grad_layers = self.layout.layer_views(self.grad_flat)
         self._local = threading.local()
 
