@@ -231,6 +231,23 @@ def test_pickle_and_deepcopy_keep_parameters_linked_to_the_flat_buffer(rng):
         assert np.shares_memory(clone.parameters["W1"], clone.parameters.flat)
 
 
+def test_a_trained_network_keeps_and_pickles_its_weights_not_its_optimizer_state(rng):
+    import pickle
+
+    X, y = rng.normal(size=(8, 60)), np.arange(60) % 3
+    net = npdeep.Network([8, 64, 32, 3], seed=0)
+    fresh = len(pickle.dumps(net))
+    weights = net.parameters.flat.nbytes
+    assert fresh < 1.1 * weights  # not the gradient scratch buffer too
+    h = net.fit(X, y, epochs=2, optimizer="adam", batch_size=16)
+    # net.history held the trainer, and through it Adam's m and v: 3x the weights to pickle
+    assert h.trainer is None and net.history is h
+    assert len(pickle.dumps(net)) < 1.1 * weights
+    clone = pickle.loads(pickle.dumps(net))
+    for key, g in net.gradients(X, y).items():
+        np.testing.assert_array_equal(clone.gradients(X, y)[key], g)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"seed": "a"}, r"seed must be None, a numpy Generator or an integer >= 0, got 'a'"),
     ({"seed": 1.5}, r"got 1.5"),
@@ -280,3 +297,154 @@ def test_sample_weights_count_only_relative_to_each_other(dtype, scale, rng):
     np.testing.assert_allclose(coef[0], w / w.sum(), rtol=1e-6 if dtype == "float32" else 1e-14)
     with np.errstate(all="raise", under="ignore"):
         assert net.cost(X, Y, w * scale) == pytest.approx(net.cost(X, Y, w), rel=1e-6)
+
+
+@pytest.mark.parametrize("assign", [
+    lambda net, values: setattr(net, "parameters", values),
+    lambda net, values: net.parameters.update(values),
+], ids=["setter", "update"])
+def test_assigning_several_parameters_is_all_or_nothing(net, assign):
+    # W1 and b1 fit, W2 has the wrong shape: nothing may change, W1 included
+    values = {"W1": np.ones((4, 3)), "b1": np.ones((4, 1)), "W2": np.ones((4, 4))}
+    before = net.parameters.flat.copy()
+    with pytest.raises(DataError, match=r"parameter 'W2' must have shape \(2, 4\)"):
+        assign(net, values)
+    np.testing.assert_array_equal(net.parameters.flat, before)
+    with pytest.raises(KeyError, match="unknown parameter 'W9'"):
+        assign(net, {"W1": np.ones((4, 3)), "W9": 0})
+    np.testing.assert_array_equal(net.parameters.flat, before)
+    assign(net, {"W1": np.ones((4, 3)), "b3": [0.5]})
+    np.testing.assert_array_equal(net.parameters["W1"], np.ones((4, 3)))
+    assert net.parameters["b3"][0, 0] == 0.5
+    np.testing.assert_array_equal(net.parameters["W2"], before[16:24].reshape(2, 4))
+
+
+def test_parameters_setter_wants_a_mapping(net):
+    with pytest.raises(DataError, match=r"parameters must be a mapping \{'W1': W\[1\], 'b1': "
+                                        r"b\[1\], \.\.\.\}, got list"):
+        net.parameters = [np.ones((4, 3))]
+    other = npdeep.Network([3, 4, 2, 1], activation="tanh", seed=1)
+    net.parameters = other.parameters
+    np.testing.assert_array_equal(net.parameters.flat, other.parameters.flat)
+
+
+@pytest.mark.parametrize("units, call, match", [
+    ([3, 4, 1], lambda net, X: net.predict([[0.1, 0.2], [0.3], [0.4, 0.5]]),
+     r"X must be a rectangular array of numbers"),
+    ([3, 4, 1], lambda net, X: net.predict(X[:, 0]),
+     r"got shape \(3,\) \(one sample of n_x = 3 features: pass X.reshape\(-1, 1\)\)"),
+    ([3, 4, 1], lambda net, X: net.predict(np.array([[0.5, "a"]] * 3, dtype=object)),
+     r"X must be numeric, got an array of dtype object holding 'a' \(str\) at index \(0, 1\)"),
+    ([3, 4, 1], lambda net, X: net.fit(np.ma.masked_greater(X, 1.0), np.arange(6) % 2,
+                                       epochs=1),
+     r"X is a masked array with \d+ masked \(missing\) entries; fill or drop them first"),
+    ([3, 4, 3], lambda net, X: net.fit(X, np.arange(6) % 3 + 1, epochs=1),
+     r"labels must hold integers in \[0, 3\) for 3 softmax units, got 3 at index 2 \(they "
+     r"look numbered from 1: pass Y - 1\)"),
+    ([3, 4, 3], lambda net, X: net.fit(X, np.array([0, 1, 2, 0.5, 1, 2]), epochs=1),
+     r"labels must hold integers in \[0, 3\) for 3 softmax units, got 0.5 at index 3$"),
+    ([3, 4, 3], lambda net, X: net.fit(X, np.array(list("abcabc")), epochs=1),
+     r"Y must be numeric, got an array of dtype <U1 holding 'a' \(str\) at index 0; give the "
+     r"class labels as integers 0 to 2 \(npdeep.DeepClassifier takes labels of any kind\)"),
+    ([3, 4, 1], lambda net, X: net.fit(X, np.array(["no", "yes"] * 3, dtype=object), epochs=1),
+     r"holding 'no' \(str\) at index 0; give the class labels as integers 0 and 1"),
+    ([3, 4, 3], lambda net, X: net.fit(X, (np.arange(6) % 3).reshape(1, -1), epochs=1),
+     r"Y has 1 rows but the network has n_L = 3 outputs \(class labels go as a 1-D array "
+     r"\(m,\): pass Y.ravel\(\)\)"),
+    ([3, 4, 2], lambda net, X: npdeep.Network([3, 4, 2], output_activation="identity", seed=0)
+     .fit(X, np.arange(6.0), epochs=1),
+     r"Y has 1 rows but the network has n_L = 2 outputs \(Y of shape \(6,\) is one target per "
+     r"sample; give \(2, m\)\)"),
+    ([3, 4, 1], lambda net, X: net.fit(X, np.eye(2)[:, np.arange(6) % 2], epochs=1),
+     r"Y has 2 rows but the network has n_L = 1 outputs \(for one sigmoid unit give 0/1 "
+     r"labels: the one-hot Y's second row, Y\[1\]\)"),
+], ids=["ragged", "one-sample", "object-X", "masked", "one-based", "fractional", "str-labels",
+        "object-labels", "labels-row", "1-D-multi-output", "one-hot-for-one-unit"])
+def test_malformed_inputs_are_named_with_the_value_and_a_fix(rng, units, call, match):
+    net = npdeep.Network(units, seed=0)
+    with pytest.raises(DataError, match=match):
+        call(net, rng.normal(size=(3, 6)))
+
+
+def test_evaluate_gives_the_cost_and_metric_fit_logs_for_validation_data(rng):
+    from sklearn.metrics import r2_score
+
+    X, labels = rng.normal(size=(3, 30)), np.arange(30) % 3
+    net = npdeep.Network([3, 5, 3], seed=0)
+    h = net.fit(X, labels, epochs=3, validation_data=(X, labels), diagnose=False)
+    scores = net.evaluate(X.tolist(), list(labels))
+    assert scores == {"cost": h.val_cost[-1], "accuracy": h.val_accuracy[-1]}
+    assert scores["cost"] == net.cost(X, labels)
+    assert scores["accuracy"] == np.mean(net.predict(X) == labels)
+
+    reg = npdeep.Network([3, 5, 2], output_activation="identity", seed=0)
+    Y = rng.normal(size=(2, 30))
+    scores = reg.evaluate(X, Y)
+    assert list(scores) == ["cost", "r2"]
+    np.testing.assert_allclose(scores["r2"], r2_score(Y.T, reg.predict(X).T,
+                                                      multioutput="variance_weighted"))
+    with pytest.raises(DataError, match=r"it looks transposed: use X.T"):
+        reg.evaluate(X.T, Y)
+
+
+def test_threads_predicting_at_once_get_their_own_results(rng):
+    # predict reuses cached buffers per batch size: shared between threads, two calls with
+    # the same m wrote each other's a[L] (a web server's threads got each other's answers)
+    import threading
+
+    net = npdeep.Network([64, 256, 128, 10], seed=0)
+    Xs = [rng.normal(size=(64, 200)) for _ in range(4)]
+    labels = np.arange(200) % 10
+    expected = [(net.predict_proba(X), net.cost(X, labels)) for X in Xs]
+    start, wrong = threading.Barrier(len(Xs)), []
+
+    def work(i):
+        start.wait()
+        for _ in range(15):
+            if not (np.array_equal(net.predict_proba(Xs[i]), expected[i][0])
+                    and net.cost(Xs[i], labels) == expected[i][1]):
+                wrong.append(i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(Xs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
+
+
+def test_a_masked_array_without_masked_entries_is_its_data(rng):
+    net = npdeep.Network([3, 4, 1], seed=0)
+    X, y = rng.normal(size=(3, 6)), np.arange(6) % 2
+    np.testing.assert_array_equal(net.predict_proba(np.ma.masked_array(X)), net.predict_proba(X))
+    assert net.evaluate(np.ma.masked_array(X), np.ma.masked_array(y)) == net.evaluate(X, y)
+    net.fit(np.ma.masked_array(X), y, epochs=1)  # raised a broadcasting ValueError
+
+
+def test_softmax_targets_must_be_distributions(rng):
+    # a multi-hot Y trained a softmax network silently, on a cost that has no meaning there
+    net = npdeep.Network([3, 4, 3], seed=0)
+    X = rng.normal(size=(3, 4))
+    multi_hot = np.array([[1, 0, 1, 0], [1, 1, 0, 0], [0, 0, 1, 1]], dtype=float)
+    with pytest.raises(DataError, match=r"categorical cross-entropy targets must sum to 1 over "
+                                        r"the classes of each sample \(one-hot, or class "
+                                        r"probabilities\), got 2 of 4 samples that do not "
+                                        r"\(sample 0 sums to 2\); for several labels per "
+                                        r"sample use sigmoid outputs"):
+        net.fit(X, multi_hot, epochs=1)
+    with pytest.raises(DataError, match=r"got 1 of 4 samples that do not \(sample 3 sums to 0\)"):
+        net.cost(X, np.eye(3)[:, [0, 1, 2, 0]] * [1, 1, 1, 0])
+    smoothed = np.full((3, 4), 0.1) + 0.7 * np.eye(3)[:, [0, 1, 2, 0]]  # label smoothing
+    assert np.isfinite(net.cost(X, smoothed))
+    assert np.isfinite(npdeep.Network([3, 4, 3], dtype="float32", seed=0)
+                       .cost(X, smoothed.astype(np.float32)))
+
+
+@pytest.mark.parametrize("dtype, expected", [
+    ("float32", np.float32), ("f4", np.float32), ("single", np.float32), (np.float32, np.float32),
+    ("float64", np.float64), ("f8", np.float64), ("double", np.float64), (float, np.float64),
+])
+def test_dtype_takes_any_numpy_spelling_of_float32_and_float64(dtype, expected):
+    net = npdeep.Network([3, 4, 1], dtype=dtype, seed=0)
+    assert net.dtype == expected and net.parameters["W1"].dtype == expected
+    assert repr(net).endswith(f"dtype='{np.dtype(expected).name}', seed=0)")

@@ -1,12 +1,17 @@
-"""The README's Python examples run as written (those that need no file or cluster of yours)."""
+"""The Python examples of the README and docs/TRAINING.md run as written (those that need
+no file or cluster of yours)."""
 
 import re
 from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PAGES = [README, ROOT / "docs" / "TRAINING.md"]  # DISTRIBUTED.md's example has its own test
+BLOCKS = [block for page in PAGES
+          for block in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"),
+                                  flags=re.S)]
 # the memory-mapped example reads the reader's own file; the Dask one has its own tests
 RUNNABLE = [b for b in BLOCKS if "mmap_mode" not in b and "__main__" not in b]
 

@@ -35,6 +35,22 @@ def test_history_logs_every_epoch(blobs):
     assert 0 <= h.val_accuracy[-1] <= 1
 
 
+def test_history_repr_says_what_it_holds(blobs):
+    X, y = blobs
+    assert repr(npdeep.History()) == "History(0 epochs, logged: nothing)"
+    h = net3().fit(X, y, epochs=3, diagnose=False)
+    assert repr(h) == (f"History(3 epochs, cost {h.cost[0]:.4g} -> {h.cost[-1]:.4g}, logged: "
+                       "cost, accuracy, learning_rate, gradient_norms, time)")
+    stopped = net3().fit(X, y, epochs=3, diagnose=False, callbacks=[StopAtOnce()])
+    assert repr(stopped).startswith("History(1 epoch, cost ")
+    assert repr(stopped).endswith(", stopped early (see .stop_reason))")
+
+
+class StopAtOnce(npdeep.Callback):
+    def on_epoch_end(self, epoch, logs):
+        self.trainer.stop_training, self.trainer.stop_reason = True, "asked to"
+
+
 @pytest.mark.parametrize("labels,output,why", [
     ([0, 1], "sigmoid", "every class has a single sample"),
     ([0, 1, 2], "softmax", "every class has a single sample"),

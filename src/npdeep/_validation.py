@@ -35,7 +35,18 @@ def check_finite(arr: np.ndarray, name: str) -> None:
 
 def as_numeric_array(value, name: str) -> np.ndarray:
     """Return ``value`` as a numeric ndarray without copying when possible."""
-    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if isinstance(value, np.ma.MaskedArray):  # its arithmetic differs; its data may not count
+        if np.ma.getmaskarray(value).any():
+            raise DataError(f"{name} is a masked array with {np.ma.count_masked(value)} masked "
+                            "(missing) entries; fill or drop them first")
+        value = value.data
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except ValueError as exc:  # nested lists of different lengths
+            raise DataError(f"{name} must be a rectangular array of numbers ({exc})") from None
     if arr.dtype.kind in "cmM":
         what = "complex numbers" if arr.dtype.kind == "c" else "dates or times"
         raise DataError(f"{name} must hold real numbers, got {what} (dtype {arr.dtype})")
@@ -43,8 +54,23 @@ def as_numeric_array(value, name: str) -> np.ndarray:
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
-            raise DataError(f"{name} must be numeric, got an array of dtype {arr.dtype}") from None
+            raise DataError(f"{name} must be numeric, got an array of dtype {arr.dtype}"
+                            f"{_first_non_number(arr)}") from None
     return arr
+
+
+def _first_non_number(arr: np.ndarray) -> str:
+    """Return ' holding VALUE (TYPE) at INDEX' for the first entry that is not a number."""
+    for index in np.ndindex(arr.shape):
+        item = arr[index]
+        if isinstance(item, np.generic):  # np.str_('a') reads as 'a'
+            item = item.item()
+        try:
+            float(item)
+        except (TypeError, ValueError):
+            where = index[0] if len(index) == 1 else index
+            return f" holding {item!r:.40} ({type(item).__name__}) at index {where}"
+    return ""
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:

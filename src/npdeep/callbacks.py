@@ -173,6 +173,20 @@ class History(Callback):
     def __len__(self) -> int:
         return len(self.epoch)
 
+    def __repr__(self) -> str:
+        """``History(3 epochs, cost 0.6931 -> 0.5124, logged: cost, accuracy, ...)``."""
+        def num(v):
+            return f"{v:.4g}" if isinstance(v, (int, float)) else repr(v)
+
+        parts = [f"{len(self)} epoch{'' if len(self) == 1 else 's'}"]
+        cost = self.history.get("cost")
+        if cost:
+            parts.append(f"cost {num(cost[0])} -> {num(cost[-1])}")
+        parts.append(f"logged: {', '.join(self.history) or 'nothing'}")
+        if self.stop_reason:
+            parts.append("stopped early (see .stop_reason)")
+        return f"History({', '.join(parts)})"
+
     def to_dict(self) -> dict:
         """Return a JSON-serialisable copy."""
         return {"epoch": list(self.epoch), "stop_reason": self.stop_reason,

@@ -135,7 +135,8 @@ class BinaryCrossEntropy(Loss):
 
 
 class CategoricalCrossEntropy(Loss):
-    """Categorical cross-entropy ``J = -sum_i c_i sum_k y_ki log a_ki`` (one-hot ``Y``).
+    """Categorical cross-entropy ``J = -sum_i c_i sum_k y_ki log a_ki`` (``Y`` one-hot, or each
+    column a distribution over the classes: targets whose columns do not sum to 1 are refused).
 
     With a softmax output it is evaluated from the logits as ``log a = z - logsumexp(z)``.
     """

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import numbers
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -88,6 +89,10 @@ class Network:
     dropout : float, list of float or None
         Inverted-dropout drop probability of the hidden layers (one value, or one per hidden
         layer), in [0, 1). Active only in :meth:`fit`.
+
+    Several threads may call :meth:`predict`, :meth:`predict_proba`, :meth:`cost`,
+    :meth:`evaluate` and :meth:`forward` at once (each thread has its own buffers); :meth:`fit`
+    and :meth:`gradients` change the network and are for one thread at a time.
     """
 
     def __init__(
@@ -137,8 +142,8 @@ class Network:
         # a loss with no canonical pair never fuses (an unnamed custom activation has name "")
         self.fused = bool(self.loss.canonical) and g_L.name == self.loss.canonical
 
-        try:
-            dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+        try:  # any spelling NumPy reads: "float32", "f4", np.float32, np.dtype("single")...
+            dtype_name = np.dtype(dtype).name
         except TypeError:
             dtype_name = None
         if dtype_name not in _DTYPES:
@@ -163,7 +168,7 @@ class Network:
         self.grad_layers = self.layout.layer_views(self.grad_flat)
         for key, value in _initializers.initialize(self.init, self.units, self.rng).items():
             self._parameters[key] = value
-        self._workspaces: dict = {}
+        self._local = threading.local()  # per-thread workspaces (see workspace)
         self.history = None
 
     # ----------------------------------------------------------------- construction helpers
@@ -212,8 +217,8 @@ class Network:
 
     @parameters.setter
     def parameters(self, values) -> None:
-        for key, value in dict(values).items():
-            self._parameters[key] = value
+        """Copy ``{key: array}`` into the parameters (some keys or all); nothing on an error."""
+        self._parameters.assign(values)
 
     @property
     def n_x(self) -> int:
@@ -241,8 +246,11 @@ class Network:
         if X.ndim == 1 and self.n_x == 1:
             X = X.reshape(1, -1)
         if X.ndim != 2:
+            hint = ""
+            if X.ndim == 1 and X.shape[0] == self.n_x:
+                hint = f" (one sample of n_x = {self.n_x} features: pass {name}.reshape(-1, 1))"
             raise DataError(
-                f"{name} must be 2-D (n_x, m) = (features, samples), got shape {X.shape}"
+                f"{name} must be 2-D (n_x, m) = (features, samples), got shape {X.shape}{hint}"
             )
         if X.shape[0] != self.n_x:
             hint = " (it looks transposed: use X.T)" if X.shape[1] == self.n_x else ""
@@ -272,8 +280,17 @@ class Network:
 
         Integer class labels of shape (m,) are one-hot encoded for a softmax output.
         """
-        Y = as_numeric_array(Y, name)
         n_L = self.units[-1]
+        try:
+            Y = as_numeric_array(Y, name)
+        except DataError as exc:
+            if self.output_activation.name not in ("sigmoid", "softmax"):
+                raise
+            classes = "0 and 1" if self.output_activation.name == "sigmoid" else \
+                f"0 to {n_L - 1}"
+            raise DataError(f"{exc}; give the class labels as integers {classes} "
+                            "(npdeep.DeepClassifier takes labels of any kind)") from None
+        given_1d = Y.ndim == 1
         if Y.ndim == 1:
             if self.output_activation.name == "softmax":
                 Y = self._one_hot(Y, name)
@@ -292,7 +309,16 @@ class Network:
                 f"{name} has {Y.shape[1]} (samples are columns){hint}"
             )
         if Y.shape[0] != n_L:
-            raise DataError(f"{name} has {Y.shape[0]} rows but the network has n_L = {n_L} outputs")
+            hint = ""
+            if given_1d:
+                hint = f" ({name} of shape ({m},) is one target per sample; give ({n_L}, m))"
+            elif Y.shape[0] == 1 and self.output_activation.name == "softmax":
+                hint = f" (class labels go as a 1-D array (m,): pass {name}.ravel())"
+            elif Y.shape[0] == 2 and n_L == 1 and self.output_activation.name == "sigmoid":
+                hint = (f" (for one sigmoid unit give 0/1 labels: the one-hot {name}'s second "
+                        f"row, {name}[1])")
+            raise DataError(
+                f"{name} has {Y.shape[0]} rows but the network has n_L = {n_L} outputs{hint}")
         check_finite(Y, name)
         self.loss.check_targets(Y)
         return Y if Y.dtype == self.dtype else self._cast(Y, name)
@@ -300,10 +326,15 @@ class Network:
     def _one_hot(self, labels: np.ndarray, name: str) -> np.ndarray:
         n_L = self.units[-1]
         check_finite(labels, name)
-        if labels.size and (np.any(labels != np.round(labels)) or labels.min() < 0
-                            or labels.max() >= n_L):
+        bad = (labels != np.round(labels)) | (labels < 0) | (labels >= n_L)
+        if bad.any():
+            first = int(np.argmax(bad))
+            hint = ""
+            if labels.min() == 1 and labels.max() == n_L and not np.any(labels != np.round(labels)):
+                hint = f" (they look numbered from 1: pass {name} - 1)"
             raise DataError(
-                f"{name} given as labels must hold integers in [0, {n_L}) for {n_L} softmax units"
+                f"{name} given as labels must hold integers in [0, {n_L}) for {n_L} softmax "
+                f"units, got {labels[first].item()!r} at index {first}{hint}"
             )
         Y = np.zeros((n_L, labels.shape[0]), dtype=self.dtype)
         Y[labels.astype(np.intp), np.arange(labels.shape[0])] = 1
@@ -332,15 +363,24 @@ class Network:
 
     # ----------------------------------------------------------------------- the math
     def workspace(self, m: int, train: bool = True) -> Workspace:
-        """Return the cached Workspace for batches of ``m`` samples."""
+        """Return this thread's cached Workspace for batches of ``m`` samples.
+
+        Each thread has its own cache, so threads that call :meth:`predict`,
+        :meth:`predict_proba`, :meth:`cost` or :meth:`evaluate` at once never write each
+        other's buffers (:meth:`fit` and :meth:`gradients` change the network: not from two
+        threads at once).
+        """
+        cache = getattr(self._local, "workspaces", None)
+        if cache is None:
+            cache = self._local.workspaces = {}
         key = (m, train)
-        ws = self._workspaces.get(key)
+        ws = cache.get(key)
         if ws is None:
-            if len(self._workspaces) >= 4:
-                self._workspaces.clear()
+            if len(cache) >= 4:
+                cache.clear()
             ws = Workspace(self.units, self.activations, self.dtype, m,
                            keep=self.keep if train else None)
-            self._workspaces[key] = ws
+            cache[key] = ws
         return ws
 
     def l2_cost(self, m: int) -> float:
@@ -464,6 +504,21 @@ class Network:
             return labels[0] if self.units[-1] == 1 else labels
         return A
 
+    def evaluate(self, X, Y) -> dict[str, float]:
+        """Return the cost and the metric on ``X`` (n_x, m) and ``Y`` (n_L, m, or labels (m,)).
+
+        ``{'cost': J, 'accuracy': ...}`` for sigmoid/softmax outputs, ``{'cost': J, 'r2': ...}``
+        otherwise: the numbers :meth:`fit` logs as ``val_cost`` and ``val_accuracy``/``val_r2``
+        for validation data. ``J`` equals :meth:`cost` (L2 term included); accuracy counts
+        argmax hits for softmax and 0/1 hits per output unit for sigmoid.
+        """
+        from .splits import metric_name
+        from .training import evaluate
+
+        X = self.check_X(X)
+        cost, metric = evaluate(self, X, self.check_Y(Y, X.shape[1]))
+        return {"cost": cost, metric_name(self): metric}
+
     # --------------------------------------------------------------------- description
     def get_config(self) -> dict:
         """Return the JSON-serialisable architecture (enough to rebuild the network)."""
@@ -516,8 +571,8 @@ class Network:
         optimizers update. Model *files* never use pickle (see :mod:`npdeep.io`).
         """
         state = self.__dict__.copy()
-        for key in ("_parameters", "layers", "grad_layers", "_workspaces"):
-            state.pop(key)
+        for key in ("_parameters", "layers", "grad_layers", "_local", "grad_flat"):
+            state.pop(key)  # grad_flat: scratch of every step, rebuilt as zeros
         state["_flat"] = self._parameters.flat
         return state
 
@@ -526,8 +581,9 @@ class Network:
         self.__dict__.update(state)
         self._parameters = Parameters(self.layout, flat)
         self.layers = self.layout.layer_views(flat)
+        self.grad_flat = self.layout.zeros()
         self.grad_layers = self.layout.layer_views(self.grad_flat)
-        self._workspaces = {}
+        self._local = threading.local()
 
     def __repr__(self) -> str:
         """Valid Python for the architecture (weights aside): ``Network(units=[...], ...)``."""

@@ -8,7 +8,7 @@ NumPy calls, whatever the depth.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 
 import numpy as np
 
@@ -63,7 +63,9 @@ class Parameters(MutableMapping):
 
     Reading gives a view (``net.parameters['W1']`` is the live W[1]). Assigning
     (``net.parameters['W2'] = array``) checks the key, the shape and that every value is
-    finite, then copies into the buffer. Keys cannot be added or deleted.
+    finite, then copies into the buffer. Assigning several at once (``update``, or
+    ``net.parameters = {...}``) checks them all first: an error changes none. Keys cannot be
+    added or deleted.
     """
 
     def __init__(self, layout: Layout, flat: np.ndarray | None = None):
@@ -78,6 +80,33 @@ class Parameters(MutableMapping):
             raise KeyError(self._unknown(key)) from None
 
     def __setitem__(self, key: str, value) -> None:
+        arr = self._checked(key, value)
+        np.copyto(self._views[key], arr)
+
+    def assign(self, values) -> None:
+        """Copy every ``{key: array}`` of ``values`` in, or none: all are checked first.
+
+        A mapping may hold some of the keys; a bad key, shape or value raises before any
+        parameter changes (``__setitem__`` one by one would leave the earlier keys written).
+        """
+        if isinstance(values, Parameters):
+            values = dict(values)
+        if not isinstance(values, Mapping):
+            raise DataError(
+                "parameters must be a mapping {'W1': W[1], 'b1': b[1], ...}, got "
+                f"{type(values).__name__}"
+            )
+        checked = {key: self._checked(key, value) for key, value in values.items()}
+        for key, arr in checked.items():
+            np.copyto(self._views[key], arr)
+
+    def update(self, other=(), /, **kwargs) -> None:
+        """Assign like ``dict.update``, all or nothing (see :meth:`assign`)."""
+        values = dict(other.items() if isinstance(other, Mapping) else other)
+        self.assign({**values, **kwargs})
+
+    def _checked(self, key: str, value) -> np.ndarray:
+        """Return ``value`` for parameter ``key`` in the buffer's dtype; raise when it is bad."""
         if key not in self._views:
             raise KeyError(self._unknown(key))
         expected = self.layout.shapes[key]
@@ -98,13 +127,13 @@ class Parameters(MutableMapping):
             )
         if not np.all(np.isfinite(arr)):
             raise DataError(f"parameter {key!r} contains NaN or inf")
-        view = self._views[key]
+        dtype = self.layout.dtype
         with np.errstate(over="ignore"):
-            cast = arr.astype(view.dtype)
+            cast = arr.astype(dtype)
         if not np.all(np.isfinite(cast)):  # 1e300 in a float32 network would become inf
-            raise DataError(f"parameter {key!r} holds values too large for {view.dtype} "
+            raise DataError(f"parameter {key!r} holds values too large for {dtype} "
                             f"(largest magnitude {np.abs(arr).max():g})")
-        np.copyto(view, cast)
+        return cast
 
     def __delitem__(self, key: str) -> None:
         raise ConfigurationError("parameters cannot be deleted; the architecture fixes the keys")

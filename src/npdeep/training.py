@@ -443,9 +443,13 @@ def fit(
         history.stop_reason = trainer.stop_reason
         net.history = history
         cb.on_train_end({"interrupted": True})  # close files and bars, restore best weights
+        history.trainer = None
         raise
     report = (lambda: _diagnose_end(trainer, X, Y, train_idx)) if diagnose else None
     cb.on_train_end({}, before_reports=report)
+    # net.history outlives the fit: it must not keep the trainer, whose optimizer state (Adam:
+    # twice the parameters) would stay in memory and travel with every pickle of the network
+    history.trainer = None
     net.history = history
     return history
 
