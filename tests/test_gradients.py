@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 import npdeep
 from npdeep import activations, optimizers
 from npdeep import network as network_module
+from npdeep.errors import ConfigurationError
 from npdeep.training import Trainer
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
@@ -418,3 +419,10 @@ def test_gradient_check_says_when_it_ran_otherwise_than_training(rng):
     text = str(npdeep.gradient_check(net, X, Y))
     assert "checked on a float64 copy of this float32 network" in text
     assert "dropout off: the check differentiates the cost without dropout masks" in text
+
+
+def test_a_custom_loss_without_a_canonical_output_asks_for_one():
+    # Network(loss=custom) without output_activation said "unknown activation ''"
+    with pytest.raises(ConfigurationError, match=r"loss _Quartic names no canonical output "
+                                                 r"activation: pass output_activation="):
+        npdeep.Network([2, 3, 1], loss=_Quartic(), seed=0)

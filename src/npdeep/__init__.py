@@ -4,6 +4,7 @@ The public API::
 
     Network(units, activation=..., output_activation=..., loss=..., init=..., dtype=..., seed=...)
     gradient_check(net, X, Y)
+    net.fit(...).plot()                # training curves (needs the ``plot`` extra)
     save(obj, path) / load(path)       # Network, DeepClassifier/DeepRegressor, or a Pipeline
     DeepClassifier(...), DeepRegressor(...)   # scikit-learn estimators (samples as rows)
     to_onnx(model, path=None)          # ONNX export (needs the ``onnx`` extra)
@@ -22,6 +23,7 @@ from .errors import (
 )
 from .gradcheck import GradientCheckResult, gradient_check
 from .network import Network
+from .plotting import plot_history
 from .serialization import load, save
 
 __version__ = "0.1.0"
@@ -52,6 +54,7 @@ __all__ = [
     "save",
     "Callback",
     "History",
+    "plot_history",
     "ProgressBar",
     "NpdeepError",
     "ConfigurationError",

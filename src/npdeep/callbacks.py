@@ -187,6 +187,16 @@ class History(Callback):
             parts.append("stopped early (see .stop_reason)")
         return f"History({', '.join(parts)})"
 
+    def plot(self, path=None, title: str = ""):
+        """Draw the cost, metric and learning-rate curves; return the matplotlib Figure.
+
+        With ``path``, also write the figure there (.png, .pdf or .svg). Needs matplotlib
+        (``pip install 'npdeep[plot]'``); see :func:`npdeep.plotting.plot_history`.
+        """
+        from .plotting import plot_history
+
+        return plot_history(self, path, title=title)
+
     def to_dict(self) -> dict:
         """Return a JSON-serialisable copy."""
         return {"epoch": list(self.epoch), "stop_reason": self.stop_reason,

@@ -123,6 +123,12 @@ class Network:
         if output_activation is None:
             if self.loss is not None:
                 output_activation = self.loss.canonical
+                if not output_activation:  # a user's Loss with no canonical output
+                    raise ConfigurationError(
+                        f"loss {type(self.loss).__name__} names no canonical output "
+                        "activation: pass output_activation= (for instance 'sigmoid' or "
+                        "'identity')"
+                    )
             else:
                 output_activation = "sigmoid" if self.units[-1] == 1 else "softmax"
         g_L = _activations.get(output_activation)

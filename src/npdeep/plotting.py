@@ -1,0 +1,125 @@
+"""Training curves of a :class:`~npdeep.callbacks.History`: cost, metric and learning rate.
+
+``history.plot()`` (or ``plot_history(history)``) draws up to three panels, one point per
+epoch: the cost (training and validation, log scale when positive), the metric (accuracy or
+R^2, training and validation) and the learning rate. It returns a matplotlib ``Figure``
+(shown by a notebook as the cell's value) and, given a path, also writes it there atomically
+(PNG, PDF or SVG by the suffix). matplotlib is an optional extra
+(``pip install 'npdeep[plot]'``); without it a ConfigurationError says how to install it.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from .errors import ConfigurationError
+
+__all__ = ["plot_history", "FORMATS"]
+
+MISSING = ("drawing curves needs matplotlib, which is not installed; install it with "
+           "pip install 'npdeep[plot]' (or pip install matplotlib)")
+
+#: The file types the curves can be drawn to, by file suffix (none: PNG).
+FORMATS = ("png", "pdf", "svg")
+
+
+def check_matplotlib() -> None:
+    """Raise ConfigurationError with the install hint when matplotlib cannot be imported."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ConfigurationError(MISSING) from None
+
+
+def plot_format(path: str | Path, option: str = "path") -> str:
+    """The drawing format named by ``path``'s suffix; ConfigurationError for any other."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if not suffix:
+        return "png"
+    if suffix not in FORMATS:
+        raise ConfigurationError(
+            f"{option}: cannot draw to a .{suffix} file ({str(path)!r}); use a name ending in "
+            + ", ".join(f".{f}" for f in FORMATS)
+        )
+    return suffix
+
+
+def _panels(history: dict) -> list[tuple[str, list[str]]]:
+    """(y label, logged names) of each panel that ``history`` has values for."""
+    metric = "accuracy" if "accuracy" in history else "r2" if "r2" in history else None
+    panels = [("cost", ["cost", "val_cost"])]
+    if metric:
+        panels.append(("accuracy" if metric == "accuracy" else "R^2", [metric, f"val_{metric}"]))
+    if history.get("learning_rate"):
+        panels.append(("learning rate", ["learning_rate"]))
+    return panels
+
+
+def plot_history(history, path: str | Path | None = None, title: str = ""):
+    """Draw the training curves of ``history`` and return the matplotlib Figure.
+
+    Parameters
+    ----------
+    history : History or dict
+        A :class:`~npdeep.callbacks.History` (``net.fit``'s result, ``net.history``) or its
+        :meth:`~npdeep.callbacks.History.to_dict`.
+    path : str or Path, optional
+        Also write the figure there (PNG, PDF or SVG by the suffix; PNG without one),
+        atomically: an existing file is replaced whole or left as it was.
+    title : str
+        Drawn above the panels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per curve family; ``fig.drawn`` lists the logged names drawn.
+
+    Raises
+    ------
+    ConfigurationError
+        matplotlib is missing, or ``path`` has a suffix other than .png, .pdf or .svg.
+    ValueError
+        The history holds no epoch with a cost (nothing was trained).
+    """
+    check_matplotlib()
+    form = plot_format(path) if path is not None else None
+    data = history.to_dict() if hasattr(history, "to_dict") else history
+    if not isinstance(data, dict):
+        raise TypeError(f"history must be a History or a dict, got {type(history).__name__}")
+    epochs = [e + 1 for e in data.get("epoch", [])]
+    if not epochs or not data.get("cost"):
+        raise ValueError("the history holds no trained epoch to plot")
+    from matplotlib.figure import Figure  # a bare Figure: no pyplot state, no GUI backend
+
+    panels = _panels(data)
+    fig = Figure(figsize=(4.2 * len(panels), 3.6), dpi=100)
+    drawn = []
+    for i, (label, keys) in enumerate(panels, start=1):
+        ax = fig.add_subplot(1, len(panels), i)
+        for key in keys:
+            values = data.get(key)
+            if not values:
+                continue
+            ys = [float("nan") if v is None else v for v in values]
+            name = ("validation" if key.startswith("val_") else
+                    "training" if key != "learning_rate" else "learning rate")
+            ax.plot(epochs[: len(ys)], ys, marker="." if len(ys) < 30 else None, label=name)
+            drawn.append(key)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        if label == "cost" and all((v or 0) > 0 for v in data["cost"]):
+            ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.drawn = drawn
+    if path is not None:
+        from .io import write_atomically
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format=form)
+        write_atomically(path, lambda fp: fp.write(buf.getvalue()), what="plot")
+    return fig

@@ -1,0 +1,68 @@
+"""History.plot / plot_history: the training curves as a matplotlib Figure, optionally a file."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import npdeep
+from npdeep.errors import ConfigurationError
+
+pytest.importorskip("matplotlib")
+
+
+@pytest.fixture()
+def history(rng):
+    X, labels = rng.normal(size=(4, 60)), np.arange(60) % 3
+    net = npdeep.Network([4, 6, 3], seed=0)
+    return net.fit(X, labels, epochs=5, learning_rate=0.1, validation_data=(X, labels),
+                   schedule="cosine", diagnose=False)
+
+
+def test_plot_draws_each_logged_curve_with_its_values(history):
+    fig = history.plot(title="digits")
+    assert fig.drawn == ["cost", "val_cost", "accuracy", "val_accuracy", "learning_rate"]
+    cost_ax, metric_ax, rate_ax = fig.axes
+    assert [ax.get_ylabel() for ax in fig.axes] == ["cost", "accuracy", "learning rate"]
+    x, y = cost_ax.lines[0].get_data()
+    np.testing.assert_array_equal(x, [1, 2, 3, 4, 5])  # epochs counted from 1
+    np.testing.assert_allclose(y, history.cost)
+    np.testing.assert_allclose(cost_ax.lines[1].get_ydata(), history.val_cost)
+    np.testing.assert_allclose(metric_ax.lines[1].get_ydata(), history.val_accuracy)
+    np.testing.assert_allclose(rate_ax.lines[0].get_ydata(), history.learning_rate)
+    assert fig.texts[0].get_text() == "digits"
+
+
+def test_plot_history_takes_the_dict_a_model_file_stores(history):
+    fig = npdeep.plot_history(history.to_dict())
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), history.cost)
+
+
+@pytest.mark.parametrize("name, magic", [("c.png", b"\x89PNG"), ("c.pdf", b"%PDF"),
+                                         ("c.svg", b"<?xml"), ("c", b"\x89PNG")])
+def test_plot_writes_the_format_its_suffix_names(history, tmp_path, name, magic):
+    history.plot(tmp_path / name)
+    assert (tmp_path / name).read_bytes().startswith(magic)
+    assert [p.name for p in tmp_path.iterdir()] == [name]  # no temporary left behind
+
+
+def test_plot_refuses_an_unknown_format_before_drawing(history, tmp_path):
+    with pytest.raises(ConfigurationError, match=r"cannot draw to a \.jpg file .* use a name "
+                                                 r"ending in \.png, \.pdf, \.svg"):
+        history.plot(tmp_path / "c.jpg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_of_an_untrained_history_says_so():
+    with pytest.raises(ValueError, match="the history holds no trained epoch to plot"):
+        npdeep.History().plot()
+    with pytest.raises(TypeError, match="history must be a History or a dict, got list"):
+        npdeep.plot_history([0.5, 0.4])
+
+
+def test_plot_without_matplotlib_says_how_to_install_it(history, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    with pytest.raises(ConfigurationError, match=r"pip install 'npdeep\[plot\]'"):
+        history.plot()
