@@ -443,7 +443,8 @@ class BaseDeepEstimator(BaseEstimator):
         if "diagnose" in accepted:
             options["diagnose"] = False  # the end-of-training report is not kept by estimators
         if "_continue" in accepted:
-            options["_continue"] = incremental  # partial_fit: the schedule goes on
+            options["_continue"] = incremental  # partial_fit: plateau keeps its reductions (epoch
+            # schedules count the epochs of one call, as the docstring says)
         for name in ("schedule", "clip_norm"):
             value = getattr(self, name)
             if name == "schedule" and value is not None:
