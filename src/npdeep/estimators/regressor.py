@@ -189,13 +189,20 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             b += mean
 
     def _fit(self, X, Y, sample_weight, incremental: bool) -> None:
-        """Train on standardized targets; the output layer is in ``y``'s units outside."""
+        """Train on standardized targets; the output layer is in ``y``'s units outside.
+
+        A fresh network's initial weights are drawn for standardized outputs (near 0, the
+        mean) and train as drawn; a trained one, in ``y``'s units, is folded in first.
+        """
+        fresh = False
         if getattr(self, "_y_mean", None) is None or len(self._y_mean) != Y.shape[1]:
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
             self._set_target_scaling(Y, sample_weight)
+            fresh = self.n_iter_ == 0
         Ys = (Y - self._y_mean) / self._y_scale
-        self._fold_target_scaling(inverse=True)
+        if not fresh:
+            self._fold_target_scaling(inverse=True)
         try:
             super()._fit(X, Ys, sample_weight, incremental)
         finally:
