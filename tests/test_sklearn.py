@@ -561,3 +561,11 @@ def test_predict_log_proba_is_exact_where_probabilities_saturate(kind, iris):
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X),
                                rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced", {0: 2.0}])
+def test_a_sample_weight_of_the_wrong_length_is_named_also_with_class_weight(iris, class_weight):
+    X, y = iris
+    clf = DeepClassifier((4,), max_iter=2, class_weight=class_weight)
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(10,\), expected \(150,\)"):
+        clf.fit(X, y, sample_weight=np.ones(10))

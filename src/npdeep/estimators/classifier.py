@@ -10,6 +10,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight
 
 from ..errors import ConfigurationError, DataError
 from ..losses import log_softmax, softplus
@@ -258,7 +259,10 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
                 "pass sample_weight instead"
             )
         cw = compute_sample_weight(self.class_weight, y)
-        return cw if sample_weight is None else cw * np.asarray(sample_weight, dtype=np.float64)
+        if sample_weight is None:
+            return cw
+        # checked first: a wrong length is named, not a broadcasting error of the product
+        return cw * _check_sample_weight(sample_weight, y, dtype=np.float64)
 
     # ------------------------------------------------------------------------ fitting
     def fit(self, X, y, sample_weight=None):
