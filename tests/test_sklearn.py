@@ -569,3 +569,12 @@ def test_a_sample_weight_of_the_wrong_length_is_named_also_with_class_weight(iri
     clf = DeepClassifier((4,), max_iter=2, class_weight=class_weight)
     with pytest.raises(ValueError, match=r"sample_weight.shape == \(10,\), expected \(150,\)"):
         clf.fit(X, y, sample_weight=np.ones(10))
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_early_stopping_with_too_few_samples_gives_advice_the_estimator_can_follow(Est):
+    X = np.arange(8.0).reshape(4, 2) / 8
+    est = Est((4,), max_iter=2, early_stopping=True)
+    with pytest.raises(DataError, match=r"^early_stopping: validation_fraction=0\.1 leaves no "
+                       r"validation sample out of m = 4 .*set early_stopping=False$"):
+        est.fit(X, [0, 1, 2, 3])

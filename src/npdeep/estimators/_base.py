@@ -466,7 +466,13 @@ class BaseDeepEstimator(BaseEstimator):
         seed = self._seed()
         if seed is None:
             seed = int(self.network_.rng.integers(2**31 - 1))
-        train, val = validation_split(self.network_, X.T, Y.T, self.validation_fraction, seed)
+        try:
+            train, val = validation_split(self.network_, X.T, Y.T, self.validation_fraction,
+                                          seed)
+        except DataError as exc:  # its advice (validation_data) is Network.fit's, not ours
+            reason = str(exc).partition("; give validation_data")[0]
+            raise DataError(f"early_stopping: {reason}; raise validation_fraction, give more "
+                            "samples or set early_stopping=False") from None
         sw = None if sample_weight is None else sample_weight[train]
         return X[train], Y[train], sw, (X[val].T, Y[val].T)
 
