@@ -578,3 +578,21 @@ def test_early_stopping_with_too_few_samples_gives_advice_the_estimator_can_foll
     with pytest.raises(DataError, match=r"^early_stopping: validation_fraction=0\.1 leaves no "
                        r"validation sample out of m = 4 .*set early_stopping=False$"):
         est.fit(X, [0, 1, 2, 3])
+
+
+@pytest.mark.parametrize("Est, MLP", [(DeepClassifier, MLPClassifier),
+                                      (DeepRegressor, MLPRegressor)])
+def test_every_learned_attribute_of_mlp_is_there(iris, Est, MLP):
+    X, y = iris
+
+    def learned(est):
+        return {k for k in dir(est) if k.endswith("_") and not k.startswith("_")
+                and hasattr(est, k)}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = Est((4,), max_iter=3).fit(X, y)
+        mlp = MLP(hidden_layer_sizes=(4,), max_iter=3).fit(X, y)
+    assert learned(mlp) - learned(est) == set()
+    assert est.loss_ == est.loss_curve_[-1]
+    assert not hasattr(Est(), "loss_")

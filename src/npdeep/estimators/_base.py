@@ -190,6 +190,12 @@ class BaseDeepEstimator(BaseEstimator):
         return [b[:, 0] for _, b in self.network_.layers]
 
     @property
+    def loss_(self) -> float | None:
+        """The last epoch's training cost, ``loss_curve_[-1]``, as scikit-learn's MLP ``loss_``."""
+        check_is_fitted(self, "network_")
+        return self.loss_curve_[-1] if self.loss_curve_ else None
+
+    @property
     def n_layers_(self) -> int:
         """``L + 1``: the input layer and the L layers with weights (scikit-learn's count)."""
         check_is_fitted(self, "network_")

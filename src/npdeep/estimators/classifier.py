@@ -116,6 +116,8 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Epochs run in total.
     loss_curve_ : list of float
         Training cost per epoch.
+    loss_ : float
+        The last epoch's training cost, ``loss_curve_[-1]``.
     validation_scores_ : list of float or None
         Validation accuracy per epoch (with ``early_stopping``).
     best_validation_score_ : float or None

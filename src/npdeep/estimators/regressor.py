@@ -38,7 +38,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
 
     Attributes
     ----------
-    network_, coefs_, intercepts_, n_iter_, loss_curve_, validation_scores_, best_loss_,
+    network_, coefs_, intercepts_, n_iter_, loss_curve_, loss_, validation_scores_, best_loss_,
     best_validation_score_, n_layers_, n_features_in_, feature_names_in_ :
         As for :class:`DeepClassifier` (``best_validation_score_`` is an R^2).
     out_activation_ : str
