@@ -7,14 +7,19 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.decomposition import PCA
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import npdeep
 from npdeep import DeepClassifier, DeepRegressor, Network
 from npdeep.errors import ConfigurationError, ModelFileError
-from npdeep.estimators.files import estimator_to_header, load_estimator, load_pipeline
+from npdeep.estimators.files import (
+    estimator_to_header,
+    load_estimator,
+    load_pipeline,
+    pipeline_from_header,
+)
 from npdeep.io import load_model_file, save_model_file
 
 
@@ -353,3 +358,41 @@ def test_a_network_file_is_read_once(tmp_path, monkeypatch):
                         lambda path: reads.append(path) or load_model_file(path))
     assert npdeep.load(tmp_path / "n.npdeep").units == [2, 3, 1]
     assert len(reads) == 1  # what was checked is what was loaded
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("skip", ["passthrough", None])
+def test_a_passthrough_step_saves_loads_and_exports(tmp_path, skip):
+    # GridSearchCV(pipe, {"standardscaler": [StandardScaler(), "passthrough"]}) may pick it
+    from sklearn.pipeline import Pipeline
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200] / 16, y[:200]
+    pipe = Pipeline([("scale", skip), ("std", StandardScaler()),
+                     ("clf", DeepClassifier((8,), max_iter=3, random_state=0))]).fit(X, y)
+    npdeep.save(pipe, tmp_path / "pipe.npz")
+    loaded = npdeep.load(tmp_path / "pipe.npz")
+    assert loaded.steps[0] == ("scale", "passthrough")
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    pytest.importorskip("onnxruntime")
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(npdeep.to_onnx(pipe).SerializeToString())
+    P = session.run(["probabilities"], {"X": X})[0]
+    np.testing.assert_allclose(P, pipe.predict_proba(X), rtol=1e-10, atol=1e-12)
+
+
+def test_a_passthrough_step_with_arrays_is_refused(tmp_path):
+    from sklearn.pipeline import Pipeline
+
+    X, y = load_digits(return_X_y=True)
+    pipe = Pipeline([("skip", "passthrough"), ("std", StandardScaler()),
+                     ("clf", DeepClassifier((4,), max_iter=1, random_state=0))])
+    with pytest.warns(ConvergenceWarning):
+        pipe.fit(X[:100] / 16, y[:100])
+    npdeep.save(pipe, tmp_path / "pipe.npz")
+    header, arrays = load_model_file(tmp_path / "pipe.npz")
+    arrays["0.mean_"] = arrays["1.mean_"]
+    with pytest.raises(ModelFileError, match=r"here: step 0 is a passthrough but has arrays "
+                       r"\['mean_'\]"):
+        pipeline_from_header(header, arrays, "here")

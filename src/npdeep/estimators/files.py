@@ -9,9 +9,9 @@ checked loads; nothing is ever unpickled). On top of it:
   ``n_iter_``, ``loss_curve_``, ...) and the arrays ``W1, b1, ..., WL, bL`` in the article's
   orientation (W[l]: (n[l], n[l-1]));
 * a pipeline file has ``"kind": "pipeline"`` and ``steps``: a list of ``{"name", "type",
-  ...}``, where each StandardScaler stores its parameters in the header and ``mean_``,
-  ``scale_``, ``var_`` as arrays ``"<i>.mean_"``..., and the final estimator stores its arrays
-  as ``"<i>.W1"``... .
+  ...}``, where a ``"passthrough"`` step has only its name, each StandardScaler stores its
+  parameters in the header and ``mean_``, ``scale_``, ``var_`` as arrays ``"<i>.mean_"``...,
+  and the final estimator stores its arrays as ``"<i>.W1"``... .
 
 >>> import npdeep                                                     # doctest: +SKIP
 >>> npdeep.save(pipeline, "model.npdeep"); same = npdeep.load("model.npdeep")  # doctest: +SKIP
@@ -226,7 +226,8 @@ _SCALER_ATTRS = ("mean_", "scale_", "var_")
 def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
     """Write a fitted ``Pipeline(StandardScaler(), ..., DeepClassifier or DeepRegressor)``.
 
-    Every step but the last must be a fitted StandardScaler; its ``mean_``, ``scale_`` and
+    Every step but the last must be a fitted StandardScaler or ``"passthrough"`` (or None,
+    loaded as ``"passthrough"``); a scaler's ``mean_``, ``scale_`` and
     ``var_`` (n_x,) are stored as arrays ``"<i>.mean_"``..., the rest in the header.
     """
     from sklearn.preprocessing import StandardScaler
@@ -234,10 +235,14 @@ def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
     steps, arrays = [], {}
     *scalers, (last_name, last) = pipeline.steps
     for i, (name, step) in enumerate(scalers):
+        if step is None or (isinstance(step, str) and step == "passthrough"):
+            steps.append({"name": name, "type": "passthrough"})  # e.g. a grid search's choice
+            continue
         if type(step) is not StandardScaler:
             raise ConfigurationError(
                 f"cannot save pipeline step {name!r} ({type(step).__name__}): only "
-                "StandardScaler steps followed by a DeepClassifier or DeepRegressor are supported"
+                "StandardScaler and 'passthrough' steps followed by a DeepClassifier or "
+                "DeepRegressor are supported"
             )
         if not hasattr(step, "n_features_in_"):
             raise ConfigurationError(f"pipeline step {name!r} is not fitted; fit the pipeline")
@@ -311,6 +316,12 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
             prefix = f"{i}."
             mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
             if i < len(entries) - 1:
+                if entry.get("type") == "passthrough":
+                    if mine:
+                        raise ModelFileError(f"{where}: step {i} is a passthrough but has "
+                                             f"arrays {sorted(mine)}")
+                    steps.append((entry["name"], "passthrough"))
+                    continue
                 if entry.get("type") != "StandardScaler":
                     raise ModelFileError(f"{where}: unsupported step type {entry.get('type')!r}")
                 scaler = StandardScaler(**{k: _from_json(v)
