@@ -31,9 +31,10 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     fit's ``y``: the network learns ``(y - mean) / scale`` and, after each training call, the
     output layer is rescaled (``W[L] <- scale * W[L]``, ``b[L] <- scale * b[L] + mean``) so that
     ``network_``, ``coefs_``, ``intercepts_`` and ``predict`` are in the units of ``y``. So
-    targets like prices in the thousands train as well as targets near 1 (scikit-learn's
-    MLPRegressor does not scale them). ``loss_curve_``, ``best_loss_`` and ``tol`` are in
-    standardized units; callbacks see the network in them during training. Other output
+    targets like prices in the thousands, or near 300 +- 10, train as well as targets near 0 +- 1
+    (scikit-learn's MLPRegressor does not scale them). A fresh network's initial weights are
+    drawn for the standardized targets. ``loss_curve_``, ``loss_``, ``best_loss_`` and ``tol``
+    are in standardized units; callbacks see the network in them during training. Other output
     activations (e.g. "sigmoid" for targets in [0, 1]) train on ``y`` as given.
 
     Attributes
