@@ -596,3 +596,17 @@ def test_every_learned_attribute_of_mlp_is_there(iris, Est, MLP):
     assert learned(mlp) - learned(est) == set()
     assert est.loss_ == est.loss_curve_[-1]
     assert not hasattr(Est(), "loss_")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.dtype("float32")])
+def test_a_numpy_float32_dtype_trains_on_and_saves(iris, dtype, tmp_path):
+    import npdeep
+
+    X, y = iris
+    clf = DeepClassifier((4,), dtype=dtype, max_iter=2, random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X, y)  # was "cannot change dtype"
+    assert clf.network_.dtype == np.float32 and clf.n_iter_ == 2
+    npdeep.save(clf, tmp_path / "clf.npz")
+    loaded = npdeep.load(tmp_path / "clf.npz")
+    assert loaded.get_params()["dtype"] == "float32"
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))

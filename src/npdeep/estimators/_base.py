@@ -328,7 +328,11 @@ class BaseDeepEstimator(BaseEstimator):
 
     # ----------------------------------------------------------------------- training
     def _float(self):
-        return np.float32 if str(self.dtype) == "float32" else np.float64
+        """Return np.float32 or np.float64 for ``dtype`` given as a name, type or np.dtype."""
+        try:
+            return np.float32 if np.dtype(self.dtype) == np.float32 else np.float64
+        except TypeError:
+            return np.float64  # not a dtype: refused by Network, naming the parameter
 
     def _validate_X(self, X, reset: bool):
         """Check ``X`` (m, n_x); set or compare n_features_in_ and feature_names_in_."""

@@ -75,7 +75,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Drop probability of the hidden layers during training.
     init : str or None, default None
         article, glorot, he or normal; None picks he for relu-like layers, glorot otherwise.
-    dtype : {"float64", "float32"}, default "float64"
+    dtype : {"float64", "float32"} or np.float64, np.float32, default "float64"
     tol : float, default 1e-4
         Smallest improvement that counts (training cost, or validation accuracy).
     n_iter_no_change : int, default 10

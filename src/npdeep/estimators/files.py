@@ -119,6 +119,8 @@ def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
         )
     check_is_fitted(est, "network_")
     params = est.get_params(deep=False)
+    if isinstance(params.get("dtype"), (type, np.dtype)):  # np.float32: stored by name
+        params["dtype"] = np.dtype(params["dtype"]).name
     header: dict[str, Any] = {
         "kind": "estimator",
         "estimator": name,
