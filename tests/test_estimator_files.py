@@ -396,3 +396,20 @@ def test_a_passthrough_step_with_arrays_is_refused(tmp_path):
     with pytest.raises(ModelFileError, match=r"here: step 0 is a passthrough but has arrays "
                        r"\['mean_'\]"):
         pipeline_from_header(header, arrays, "here")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_fitted_search_is_refused_pointing_to_its_best_estimator(tmp_path):
+    pytest.importorskip("onnx")
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = load_digits(return_X_y=True)
+    search = GridSearchCV(make_pipeline(StandardScaler(), DeepClassifier((4,), max_iter=2)),
+                          {"deepclassifier__l2": [0.0]}, cv=2).fit(X[:100], y[:100])
+    with pytest.raises(ConfigurationError, match="cannot save a GridSearchCV: .*; save its "
+                       "best_estimator_ instead"):
+        npdeep.save(search, tmp_path / "search.npz")
+    with pytest.raises(ConfigurationError, match="cannot export a GridSearchCV: .*; export its "
+                       "best_estimator_ instead"):
+        npdeep.to_onnx(search)
+    npdeep.save(search.best_estimator_, tmp_path / "best.npz")

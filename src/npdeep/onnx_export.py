@@ -74,6 +74,8 @@ def _split(model):
         raise ExportError(
             f"cannot export a {type(model).__name__}: to_onnx takes a Network, a DeepClassifier, "
             "a DeepRegressor or a Pipeline of StandardScaler steps ending in one of them"
+            + ("; export its best_estimator_ instead" if hasattr(model, "best_estimator_")
+               else "")
         )
     if not hasattr(model, "network_"):
         raise ExportError(f"this {type(model).__name__} is not fitted yet; call fit first")

@@ -107,6 +107,13 @@ def _classes_from_json(data: Any, where: str) -> np.ndarray:
     return np.array(values, dtype=np.dtype(dtype))
 
 
+def _search_hint(obj, verb: str) -> str:
+    """Point a fitted search (GridSearchCV...) to its refitted ``best_estimator_``."""
+    if hasattr(obj, "best_estimator_"):
+        return f"; {verb} its best_estimator_ instead"
+    return ""
+
+
 def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
     """Return ``(header, arrays)`` describing a fitted Deep* estimator."""
     from sklearn.utils.validation import check_is_fitted
@@ -116,6 +123,7 @@ def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
         raise ConfigurationError(
             f"cannot save a {name}: model files hold DeepClassifier, DeepRegressor, Network or "
             "a Pipeline of StandardScaler steps ending in one of the estimators"
+            + _search_hint(est, "save")
         )
     check_is_fitted(est, "network_")
     params = est.get_params(deep=False)
