@@ -1,6 +1,7 @@
 """Estimators and Pipeline(StandardScaler(), Deep*()) in the one model file format."""
 
 import json
+import warnings
 import zipfile
 
 import numpy as np
@@ -413,3 +414,23 @@ def test_a_fitted_search_is_refused_pointing_to_its_best_estimator(tmp_path):
                        "best_estimator_ instead"):
         npdeep.to_onnx(search)
     npdeep.save(search.best_estimator_, tmp_path / "best.npz")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_scaler_with_pandas_output_keeps_it_so_the_loaded_pipeline_does_not_warn(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = load_digits(return_X_y=True, as_frame=True)
+    X, y = X[:100], y[:100]
+    pipe = make_pipeline(StandardScaler().set_output(transform="pandas"),
+                         DeepClassifier((4,), max_iter=2, random_state=0)).fit(X, y)
+    npdeep.save(pipe, tmp_path / "pipe.npz")
+    loaded = npdeep.load(tmp_path / "pipe.npz")
+    assert isinstance(loaded[0].transform(X), pd.DataFrame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # was: X does not have valid feature names, but ...
+        np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    header, arrays = load_model_file(tmp_path / "pipe.npz")
+    header["steps"][0]["set_output"] = "arrow"
+    with pytest.raises(ModelFileError, match="here: step 0 has set_output 'arrow', expected "
+                       r"one of \['default', 'pandas', 'polars'\]"):
+        pipeline_from_header(header, arrays, "here")

@@ -231,6 +231,8 @@ def load_estimator(path: str | os.PathLike):
 
 
 _SCALER_ATTRS = ("mean_", "scale_", "var_")
+#: A scaler's ``set_output(transform=...)`` values that a pipeline file keeps.
+_OUTPUTS = ("default", "pandas", "polars")
 
 
 def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
@@ -262,6 +264,9 @@ def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
                  "n_samples_seen_": _jsonable(step.n_samples_seen_, "n_samples_seen_")}
         if hasattr(step, "feature_names_in_"):
             entry["feature_names_in_"] = [str(f) for f in step.feature_names_in_]
+        output = getattr(step, "_sklearn_output_config", {}).get("transform")
+        if isinstance(output, str):  # set_output(transform="pandas"): the next step saw names
+            entry["set_output"] = output
         for attr in _SCALER_ATTRS:
             value = getattr(step, attr)
             entry[attr] = value is not None
@@ -342,6 +347,12 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
                 scaler.n_samples_seen_ = _from_json(entry["n_samples_seen_"])
                 if "feature_names_in_" in entry:
                     scaler.feature_names_in_ = np.array(entry["feature_names_in_"], dtype=object)
+                if "set_output" in entry:
+                    if entry["set_output"] not in _OUTPUTS:
+                        raise ModelFileError(f"{where}: step {i} has set_output "
+                                             f"{entry['set_output']!r}, expected one of "
+                                             f"{list(_OUTPUTS)}")
+                    scaler.set_output(transform=entry["set_output"])
                 steps.append((entry["name"], scaler))
             else:
                 if entry.get("type") != "estimator":
