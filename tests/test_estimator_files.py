@@ -1,20 +1,26 @@
 """Estimators and Pipeline(StandardScaler(), Deep*()) in the one model file format."""
 
 import json
+import warnings
 import zipfile
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.decomposition import PCA
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import npdeep
 from npdeep import DeepClassifier, DeepRegressor, Network
 from npdeep.errors import ConfigurationError, ModelFileError
-from npdeep.estimators.files import estimator_to_header, load_estimator, load_pipeline
+from npdeep.estimators.files import (
+    estimator_to_header,
+    load_estimator,
+    load_pipeline,
+    pipeline_from_header,
+)
 from npdeep.io import load_model_file, save_model_file
 
 
@@ -353,3 +359,78 @@ def test_a_network_file_is_read_once(tmp_path, monkeypatch):
                         lambda path: reads.append(path) or load_model_file(path))
     assert npdeep.load(tmp_path / "n.npdeep").units == [2, 3, 1]
     assert len(reads) == 1  # what was checked is what was loaded
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("skip", ["passthrough", None])
+def test_a_passthrough_step_saves_loads_and_exports(tmp_path, skip):
+    # GridSearchCV(pipe, {"standardscaler": [StandardScaler(), "passthrough"]}) may pick it
+    from sklearn.pipeline import Pipeline
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200] / 16, y[:200]
+    pipe = Pipeline([("scale", skip), ("std", StandardScaler()),
+                     ("clf", DeepClassifier((8,), max_iter=3, random_state=0))]).fit(X, y)
+    npdeep.save(pipe, tmp_path / "pipe.npz")
+    loaded = npdeep.load(tmp_path / "pipe.npz")
+    assert loaded.steps[0] == ("scale", "passthrough")
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    pytest.importorskip("onnxruntime")
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(npdeep.to_onnx(pipe).SerializeToString())
+    P = session.run(["probabilities"], {"X": X})[0]
+    np.testing.assert_allclose(P, pipe.predict_proba(X), rtol=1e-10, atol=1e-12)
+
+
+def test_a_passthrough_step_with_arrays_is_refused(tmp_path):
+    from sklearn.pipeline import Pipeline
+
+    X, y = load_digits(return_X_y=True)
+    pipe = Pipeline([("skip", "passthrough"), ("std", StandardScaler()),
+                     ("clf", DeepClassifier((4,), max_iter=1, random_state=0))])
+    with pytest.warns(ConvergenceWarning):
+        pipe.fit(X[:100] / 16, y[:100])
+    npdeep.save(pipe, tmp_path / "pipe.npz")
+    header, arrays = load_model_file(tmp_path / "pipe.npz")
+    arrays["0.mean_"] = arrays["1.mean_"]
+    with pytest.raises(ModelFileError, match=r"here: step 0 is a passthrough but has arrays "
+                       r"\['mean_'\]"):
+        pipeline_from_header(header, arrays, "here")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_fitted_search_is_refused_pointing_to_its_best_estimator(tmp_path):
+    pytest.importorskip("onnx")
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = load_digits(return_X_y=True)
+    search = GridSearchCV(make_pipeline(StandardScaler(), DeepClassifier((4,), max_iter=2)),
+                          {"deepclassifier__l2": [0.0]}, cv=2).fit(X[:100], y[:100])
+    with pytest.raises(ConfigurationError, match="cannot save a GridSearchCV: .*; save its "
+                       "best_estimator_ instead"):
+        npdeep.save(search, tmp_path / "search.npz")
+    with pytest.raises(ConfigurationError, match="cannot export a GridSearchCV: .*; export its "
+                       "best_estimator_ instead"):
+        npdeep.to_onnx(search)
+    npdeep.save(search.best_estimator_, tmp_path / "best.npz")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_scaler_with_pandas_output_keeps_it_so_the_loaded_pipeline_does_not_warn(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = load_digits(return_X_y=True, as_frame=True)
+    X, y = X[:100], y[:100]
+    pipe = make_pipeline(StandardScaler().set_output(transform="pandas"),
+                         DeepClassifier((4,), max_iter=2, random_state=0)).fit(X, y)
+    npdeep.save(pipe, tmp_path / "pipe.npz")
+    loaded = npdeep.load(tmp_path / "pipe.npz")
+    assert isinstance(loaded[0].transform(X), pd.DataFrame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # was: X does not have valid feature names, but ...
+        np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    header, arrays = load_model_file(tmp_path / "pipe.npz")
+    header["steps"][0]["set_output"] = "arrow"
+    with pytest.raises(ModelFileError, match="here: step 0 has set_output 'arrow', expected "
+                       r"one of \['default', 'pandas', 'polars'\]"):
+        pipeline_from_header(header, arrays, "here")

@@ -561,3 +561,52 @@ def test_predict_log_proba_is_exact_where_probabilities_saturate(kind, iris):
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X),
                                rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced", {0: 2.0}])
+def test_a_sample_weight_of_the_wrong_length_is_named_also_with_class_weight(iris, class_weight):
+    X, y = iris
+    clf = DeepClassifier((4,), max_iter=2, class_weight=class_weight)
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(10,\), expected \(150,\)"):
+        clf.fit(X, y, sample_weight=np.ones(10))
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_early_stopping_with_too_few_samples_gives_advice_the_estimator_can_follow(Est):
+    X = np.arange(8.0).reshape(4, 2) / 8
+    est = Est((4,), max_iter=2, early_stopping=True)
+    with pytest.raises(DataError, match=r"^early_stopping: validation_fraction=0\.1 leaves no "
+                       r"validation sample out of m = 4 .*set early_stopping=False$"):
+        est.fit(X, [0, 1, 2, 3])
+
+
+@pytest.mark.parametrize("Est, MLP", [(DeepClassifier, MLPClassifier),
+                                      (DeepRegressor, MLPRegressor)])
+def test_every_learned_attribute_of_mlp_is_there(iris, Est, MLP):
+    X, y = iris
+
+    def learned(est):
+        return {k for k in dir(est) if k.endswith("_") and not k.startswith("_")
+                and hasattr(est, k)}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = Est((4,), max_iter=3).fit(X, y)
+        mlp = MLP(hidden_layer_sizes=(4,), max_iter=3).fit(X, y)
+    assert learned(mlp) - learned(est) == set()
+    assert est.loss_ == est.loss_curve_[-1]
+    assert not hasattr(Est(), "loss_")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.dtype("float32")])
+def test_a_numpy_float32_dtype_trains_on_and_saves(iris, dtype, tmp_path):
+    import npdeep
+
+    X, y = iris
+    clf = DeepClassifier((4,), dtype=dtype, max_iter=2, random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X, y)  # was "cannot change dtype"
+    assert clf.network_.dtype == np.float32 and clf.n_iter_ == 2
+    npdeep.save(clf, tmp_path / "clf.npz")
+    loaded = npdeep.load(tmp_path / "clf.npz")
+    assert loaded.get_params()["dtype"] == "float32"
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))

@@ -61,16 +61,21 @@ def _split(model):
     if steps is not None:  # a Pipeline
         *front, (_, model) = steps
         for name, step in front:
+            if step is None or (isinstance(step, str) and step == "passthrough"):
+                continue
             if type(step).__name__ != "StandardScaler" or not hasattr(step, "n_features_in_"):
                 raise ExportError(
                     f"cannot export pipeline step {name!r} ({type(step).__name__}): only fitted "
-                    "StandardScaler steps followed by a DeepClassifier or DeepRegressor export"
+                    "StandardScaler and 'passthrough' steps followed by a DeepClassifier or "
+                    "DeepRegressor export"
                 )
             scalers.append(step)
     if type(model).__name__ not in ("DeepClassifier", "DeepRegressor"):
         raise ExportError(
             f"cannot export a {type(model).__name__}: to_onnx takes a Network, a DeepClassifier, "
             "a DeepRegressor or a Pipeline of StandardScaler steps ending in one of them"
+            + ("; export its best_estimator_ instead" if hasattr(model, "best_estimator_")
+               else "")
         )
     if not hasattr(model, "network_"):
         raise ExportError(f"this {type(model).__name__} is not fitted yet; call fit first")
@@ -148,8 +153,8 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
     Parameters
     ----------
     model : Network, DeepClassifier, DeepRegressor or Pipeline
-        A Pipeline may hold fitted StandardScaler steps before its final Deep* estimator;
-        they become ``(X - mean_) / scale_`` nodes.
+        A Pipeline may hold fitted StandardScaler (or "passthrough") steps before its final
+        Deep* estimator; they become ``(X - mean_) / scale_`` nodes.
     path : str or os.PathLike, optional
         Where to write the ``.onnx`` file (atomically: a failed write leaves any previous
         file intact).

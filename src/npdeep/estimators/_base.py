@@ -190,6 +190,12 @@ class BaseDeepEstimator(BaseEstimator):
         return [b[:, 0] for _, b in self.network_.layers]
 
     @property
+    def loss_(self) -> float | None:
+        """The last epoch's training cost, ``loss_curve_[-1]``, as scikit-learn's MLP ``loss_``."""
+        check_is_fitted(self, "network_")
+        return self.loss_curve_[-1] if self.loss_curve_ else None
+
+    @property
     def n_layers_(self) -> int:
         """``L + 1``: the input layer and the L layers with weights (scikit-learn's count)."""
         check_is_fitted(self, "network_")
@@ -322,7 +328,11 @@ class BaseDeepEstimator(BaseEstimator):
 
     # ----------------------------------------------------------------------- training
     def _float(self):
-        return np.float32 if str(self.dtype) == "float32" else np.float64
+        """Return np.float32 or np.float64 for ``dtype`` given as a name, type or np.dtype."""
+        try:
+            return np.float32 if np.dtype(self.dtype) == np.float32 else np.float64
+        except TypeError:
+            return np.float64  # not a dtype: refused by Network, naming the parameter
 
     def _validate_X(self, X, reset: bool):
         """Check ``X`` (m, n_x); set or compare n_features_in_ and feature_names_in_."""
@@ -467,7 +477,13 @@ class BaseDeepEstimator(BaseEstimator):
         seed = self._seed()
         if seed is None:
             seed = int(self.network_.rng.integers(2**31 - 1))
-        train, val = validation_split(self.network_, X.T, Y.T, self.validation_fraction, seed)
+        try:
+            train, val = validation_split(self.network_, X.T, Y.T, self.validation_fraction,
+                                          seed)
+        except DataError as exc:  # its advice (validation_data) is Network.fit's, not ours
+            reason = str(exc).partition("; give validation_data")[0]
+            raise DataError(f"early_stopping: {reason}; raise validation_fraction, give more "
+                            "samples or set early_stopping=False") from None
         sw = None if sample_weight is None else sample_weight[train]
         return X[train], Y[train], sw, (X[val].T, Y[val].T)
 

@@ -10,6 +10,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight
 
 from ..errors import ConfigurationError, DataError
 from ..losses import log_softmax, softplus
@@ -74,7 +75,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Drop probability of the hidden layers during training.
     init : str or None, default None
         article, glorot, he or normal; None picks he for relu-like layers, glorot otherwise.
-    dtype : {"float64", "float32"}, default "float64"
+    dtype : {"float64", "float32"} or np.float64, np.float32, default "float64"
     tol : float, default 1e-4
         Smallest improvement that counts (training cost, or validation accuracy).
     n_iter_no_change : int, default 10
@@ -115,6 +116,8 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         Epochs run in total.
     loss_curve_ : list of float
         Training cost per epoch.
+    loss_ : float
+        The last epoch's training cost, ``loss_curve_[-1]``.
     validation_scores_ : list of float or None
         Validation accuracy per epoch (with ``early_stopping``).
     best_validation_score_ : float or None
@@ -258,7 +261,10 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
                 "pass sample_weight instead"
             )
         cw = compute_sample_weight(self.class_weight, y)
-        return cw if sample_weight is None else cw * np.asarray(sample_weight, dtype=np.float64)
+        if sample_weight is None:
+            return cw
+        # checked first: a wrong length is named, not a broadcasting error of the product
+        return cw * _check_sample_weight(sample_weight, y, dtype=np.float64)
 
     # ------------------------------------------------------------------------ fitting
     def fit(self, X, y, sample_weight=None):

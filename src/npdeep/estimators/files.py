@@ -9,9 +9,9 @@ checked loads; nothing is ever unpickled). On top of it:
   ``n_iter_``, ``loss_curve_``, ...) and the arrays ``W1, b1, ..., WL, bL`` in the article's
   orientation (W[l]: (n[l], n[l-1]));
 * a pipeline file has ``"kind": "pipeline"`` and ``steps``: a list of ``{"name", "type",
-  ...}``, where each StandardScaler stores its parameters in the header and ``mean_``,
-  ``scale_``, ``var_`` as arrays ``"<i>.mean_"``..., and the final estimator stores its arrays
-  as ``"<i>.W1"``... .
+  ...}``, where a ``"passthrough"`` step has only its name, each StandardScaler stores its
+  parameters in the header and ``mean_``, ``scale_``, ``var_`` as arrays ``"<i>.mean_"``...,
+  and the final estimator stores its arrays as ``"<i>.W1"``... .
 
 >>> import npdeep                                                     # doctest: +SKIP
 >>> npdeep.save(pipeline, "model.npdeep"); same = npdeep.load("model.npdeep")  # doctest: +SKIP
@@ -107,6 +107,13 @@ def _classes_from_json(data: Any, where: str) -> np.ndarray:
     return np.array(values, dtype=np.dtype(dtype))
 
 
+def _search_hint(obj, verb: str) -> str:
+    """Point a fitted search (GridSearchCV...) to its refitted ``best_estimator_``."""
+    if hasattr(obj, "best_estimator_"):
+        return f"; {verb} its best_estimator_ instead"
+    return ""
+
+
 def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
     """Return ``(header, arrays)`` describing a fitted Deep* estimator."""
     from sklearn.utils.validation import check_is_fitted
@@ -116,9 +123,12 @@ def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
         raise ConfigurationError(
             f"cannot save a {name}: model files hold DeepClassifier, DeepRegressor, Network or "
             "a Pipeline of StandardScaler steps ending in one of the estimators"
+            + _search_hint(est, "save")
         )
     check_is_fitted(est, "network_")
     params = est.get_params(deep=False)
+    if isinstance(params.get("dtype"), (type, np.dtype)):  # np.float32: stored by name
+        params["dtype"] = np.dtype(params["dtype"]).name
     header: dict[str, Any] = {
         "kind": "estimator",
         "estimator": name,
@@ -221,12 +231,15 @@ def load_estimator(path: str | os.PathLike):
 
 
 _SCALER_ATTRS = ("mean_", "scale_", "var_")
+#: A scaler's ``set_output(transform=...)`` values that a pipeline file keeps.
+_OUTPUTS = ("default", "pandas", "polars")
 
 
 def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
     """Write a fitted ``Pipeline(StandardScaler(), ..., DeepClassifier or DeepRegressor)``.
 
-    Every step but the last must be a fitted StandardScaler; its ``mean_``, ``scale_`` and
+    Every step but the last must be a fitted StandardScaler or ``"passthrough"`` (or None,
+    loaded as ``"passthrough"``); a scaler's ``mean_``, ``scale_`` and
     ``var_`` (n_x,) are stored as arrays ``"<i>.mean_"``..., the rest in the header.
     """
     from sklearn.preprocessing import StandardScaler
@@ -234,10 +247,14 @@ def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
     steps, arrays = [], {}
     *scalers, (last_name, last) = pipeline.steps
     for i, (name, step) in enumerate(scalers):
+        if step is None or (isinstance(step, str) and step == "passthrough"):
+            steps.append({"name": name, "type": "passthrough"})  # e.g. a grid search's choice
+            continue
         if type(step) is not StandardScaler:
             raise ConfigurationError(
                 f"cannot save pipeline step {name!r} ({type(step).__name__}): only "
-                "StandardScaler steps followed by a DeepClassifier or DeepRegressor are supported"
+                "StandardScaler and 'passthrough' steps followed by a DeepClassifier or "
+                "DeepRegressor are supported"
             )
         if not hasattr(step, "n_features_in_"):
             raise ConfigurationError(f"pipeline step {name!r} is not fitted; fit the pipeline")
@@ -247,6 +264,9 @@ def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
                  "n_samples_seen_": _jsonable(step.n_samples_seen_, "n_samples_seen_")}
         if hasattr(step, "feature_names_in_"):
             entry["feature_names_in_"] = [str(f) for f in step.feature_names_in_]
+        output = getattr(step, "_sklearn_output_config", {}).get("transform")
+        if isinstance(output, str):  # set_output(transform="pandas"): the next step saw names
+            entry["set_output"] = output
         for attr in _SCALER_ATTRS:
             value = getattr(step, attr)
             entry[attr] = value is not None
@@ -311,6 +331,12 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
             prefix = f"{i}."
             mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
             if i < len(entries) - 1:
+                if entry.get("type") == "passthrough":
+                    if mine:
+                        raise ModelFileError(f"{where}: step {i} is a passthrough but has "
+                                             f"arrays {sorted(mine)}")
+                    steps.append((entry["name"], "passthrough"))
+                    continue
                 if entry.get("type") != "StandardScaler":
                     raise ModelFileError(f"{where}: unsupported step type {entry.get('type')!r}")
                 scaler = StandardScaler(**{k: _from_json(v)
@@ -321,6 +347,12 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
                 scaler.n_samples_seen_ = _from_json(entry["n_samples_seen_"])
                 if "feature_names_in_" in entry:
                     scaler.feature_names_in_ = np.array(entry["feature_names_in_"], dtype=object)
+                if "set_output" in entry:
+                    if entry["set_output"] not in _OUTPUTS:
+                        raise ModelFileError(f"{where}: step {i} has set_output "
+                                             f"{entry['set_output']!r}, expected one of "
+                                             f"{list(_OUTPUTS)}")
+                    scaler.set_output(transform=entry["set_output"])
                 steps.append((entry["name"], scaler))
             else:
                 if entry.get("type") != "estimator":

@@ -31,14 +31,15 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     fit's ``y``: the network learns ``(y - mean) / scale`` and, after each training call, the
     output layer is rescaled (``W[L] <- scale * W[L]``, ``b[L] <- scale * b[L] + mean``) so that
     ``network_``, ``coefs_``, ``intercepts_`` and ``predict`` are in the units of ``y``. So
-    targets like prices in the thousands train as well as targets near 1 (scikit-learn's
-    MLPRegressor does not scale them). ``loss_curve_``, ``best_loss_`` and ``tol`` are in
-    standardized units; callbacks see the network in them during training. Other output
+    targets like prices in the thousands, or near 300 +- 10, train as well as targets near 0 +- 1
+    (scikit-learn's MLPRegressor does not scale them). A fresh network's initial weights are
+    drawn for the standardized targets. ``loss_curve_``, ``loss_``, ``best_loss_`` and ``tol``
+    are in standardized units; callbacks see the network in them during training. Other output
     activations (e.g. "sigmoid" for targets in [0, 1]) train on ``y`` as given.
 
     Attributes
     ----------
-    network_, coefs_, intercepts_, n_iter_, loss_curve_, validation_scores_, best_loss_,
+    network_, coefs_, intercepts_, n_iter_, loss_curve_, loss_, validation_scores_, best_loss_,
     best_validation_score_, n_layers_, n_features_in_, feature_names_in_ :
         As for :class:`DeepClassifier` (``best_validation_score_`` is an R^2).
     out_activation_ : str
@@ -189,13 +190,20 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             b += mean
 
     def _fit(self, X, Y, sample_weight, incremental: bool) -> None:
-        """Train on standardized targets; the output layer is in ``y``'s units outside."""
+        """Train on standardized targets; the output layer is in ``y``'s units outside.
+
+        A fresh network's initial weights are drawn for standardized outputs (near 0, the
+        mean) and train as drawn; a trained one, in ``y``'s units, is folded in first.
+        """
+        fresh = False
         if getattr(self, "_y_mean", None) is None or len(self._y_mean) != Y.shape[1]:
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
             self._set_target_scaling(Y, sample_weight)
+            fresh = self.n_iter_ == 0
         Ys = (Y - self._y_mean) / self._y_scale
-        self._fold_target_scaling(inverse=True)
+        if not fresh:
+            self._fold_target_scaling(inverse=True)
         try:
             super()._fit(X, Ys, sample_weight, incremental)
         finally:
