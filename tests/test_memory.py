@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -175,3 +176,62 @@ def test_training_on_a_2gb_memmap_keeps_resident_memory_growth_under_300mb(tmp_p
     growth = int(peak) - int(before)
     assert growth < 300 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
     assert np.isfinite(float(cost))
+
+
+
+@pytest.mark.parametrize("rows, cols", [(100, 8), (3000, 400)], ids=["one-block", "chunked"])
+def test_memmap_float64_too_large_for_a_float32_network_is_refused_as_in_memory(
+        tmp_path, rng, rows, cols):
+    # a memory-mapped X is cast batch by batch: a value beyond float32 became inf in its
+    # batch and training stopped on "the gradients became NaN", where in memory it is refused
+    X = rng.random((rows, cols))
+    X[rows - 1, cols - 1] = 1e300
+    np.save(tmp_path / "f64.npy", X)
+    y = np.zeros(rows)
+    for data in (X.T, np.load(tmp_path / "f64.npy", mmap_mode="r").T):
+        net = npdeep.Network([cols, 4, 1], dtype="float32", seed=0)
+        with pytest.raises(npdeep.DataError, match="X has values too large for float32"):
+            net.fit(data, y, epochs=1, batch_size=50, diagnose=False)
+        with pytest.raises(npdeep.DataError, match="X has values too large for float32"):
+            net.predict(data)
+
+
+def test_predict_on_a_uint8_memmap_casts_one_chunk_at_a_time(tmp_path, rng):
+    # predict cast the whole file into the network's dtype first: 4x the file in memory
+    from npdeep.network import _PREDICT_CHUNK
+
+    m, n_x = 5 * _PREDICT_CHUNK + 7, 128
+    path = _memmap(tmp_path / "u8.npy", m, n_x, np.uint8, rng)
+    net = npdeep.Network([n_x, 16, 3], output_activation="softmax",
+                         loss="categorical_crossentropy", dtype="float32", seed=0)
+    X = np.load(path, mmap_mode="r").T
+    tracemalloc.start()
+    try:
+        proba = net.predict_proba(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    whole = m * n_x * 4                                  # X cast to float32: 21 MB
+    assert peak < whole / 2, (peak, whole)               # one chunk cast: 4 MB, a[L]: 0.5 MB
+    np.testing.assert_array_equal(proba, net.predict_proba(np.load(path).T))
+    np.testing.assert_array_equal(net.predict(X), proba.argmax(axis=0))
+
+
+def test_full_batch_on_a_memmap_warns_that_it_reads_the_whole_file(tmp_path, rng):
+    path = _memmap(tmp_path / "X.npy", 300, 8, np.uint8, rng)
+    y = rng.integers(0, 2, 300)
+    results = []
+    for X in (np.load(path, mmap_mode="r").T, np.load(path).T):
+        net = npdeep.Network([8, 4, 1], dtype="float32", seed=0)
+        if isinstance(X, np.memmap):
+            with pytest.warns(UserWarning, match=r"batch_size=None trains on all m = 300 "
+                                                 r"samples of the memory-mapped X at once"):
+                net.fit(X, y, epochs=2, diagnose=False)
+        else:
+            net.fit(X, y, epochs=2, diagnose=False)
+        results.append(net.parameters.flat.copy())
+    np.testing.assert_array_equal(results[0], results[1])  # still the same training
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                     # mini-batches: nothing to say
+        npdeep.Network([8, 4, 1], seed=0).fit(np.load(path, mmap_mode="r").T, y, epochs=1,
+                                              batch_size=64, diagnose=False)

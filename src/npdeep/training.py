@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 
@@ -402,6 +403,14 @@ def fit(
         cbs.append(ProgressBar(force_plain=True if verbose >= 2 else None))
     cb = CallbackList(cbs, net, trainer)
     full_batch = trainer.full_batch = batch_size is None or batch_size >= m
+    if batch_size is None and is_memmap(X):  # the default: easy to miss on a large file
+        held = m * X.shape[0] * net.dtype.itemsize
+        warnings.warn(
+            f"batch_size=None trains on all m = {m} samples of the memory-mapped X at once: "
+            f"they are read into memory whole ({held / 2**20:.1f} MiB as {net.dtype.name}), "
+            "with every layer's activations for all of them; give a batch_size to train "
+            "from the file in mini-batches without copying it",
+            UserWarning, stacklevel=3)
     if full_batch and train_idx is not None:
         X, Y, train_idx = X[:, train_idx], Y[:, train_idx], None
     if full_batch and X.dtype != net.dtype:
