@@ -235,3 +235,22 @@ def test_full_batch_on_a_memmap_warns_that_it_reads_the_whole_file(tmp_path, rng
         warnings.simplefilter("error")                     # mini-batches: nothing to say
         npdeep.Network([8, 4, 1], seed=0).fit(np.load(path, mmap_mode="r").T, y, epochs=1,
                                               batch_size=64, diagnose=False)
+
+
+def test_a_shared_writable_memmap_has_its_pages_released_and_keeps_its_data(tmp_path, rng):
+    # np.memmap(mode="w+") is as shared as "r+", but was never released: training on a file
+    # just written this way kept all of it resident (410 MB of a 400 MB file)
+    from npdeep._mmap import PageReleaser
+
+    path = tmp_path / "X.dat"
+    X = np.memmap(path, mode="w+", dtype=np.float32, shape=(600, 8))
+    values = rng.random((600, 8), dtype=np.float32)
+    X[:] = values                                  # written, not flushed: dirty pages
+    assert PageReleaser(X.T).active
+    assert not PageReleaser(np.memmap(path, mode="c", dtype=np.float32)).active
+    net = npdeep.Network([8, 4, 1], dtype="float32", seed=0)
+    net.fit(X.T, values[:, 0] > 0.5, epochs=2, batch_size=64, diagnose=False)
+    np.testing.assert_array_equal(X, values)      # dropped pages come back from the cache
+    X.flush()
+    del X
+    np.testing.assert_array_equal(np.fromfile(path, np.float32).reshape(600, 8), values)
