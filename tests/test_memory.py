@@ -155,7 +155,9 @@ _RSS_SCRIPT = textwrap.dedent("""
     before = rss()
     t = threading.Thread(target=watch)
     t.start()
-    history = net.fit(X, y, epochs=1, batch_size=4096, learning_rate=0.01, optimizer="adam")
+    extra = eval(sys.argv[2]) if len(sys.argv) > 2 else {}
+    history = net.fit(X, y, epochs=1, batch_size=4096, learning_rate=0.01, optimizer="adam",
+                      **extra)
     done.set()
     t.join()
     print(before, max(peak), history.cost[0])
@@ -254,3 +256,20 @@ def test_a_shared_writable_memmap_has_its_pages_released_and_keeps_its_data(tmp_
     X.flush()
     del X
     np.testing.assert_array_equal(np.fromfile(path, np.float32).reshape(600, 8), values)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for RSS")
+def test_a_validation_fraction_of_a_memmap_is_read_without_keeping_the_file_resident(tmp_path,
+                                                                                      rng):
+    # X[:, va] touched a page around every held-out sample and kept it: on this 256 MB file
+    # resident memory grew by 280 MB, most of the file, for a 26 MB validation set
+    rows, cols = (256 << 20) // (512 * 4), 512
+    path = _memmap(tmp_path / "X.npy", rows, cols, np.float32, rng)
+    out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, str(path),
+                          "{'validation_fraction': 0.1}"], capture_output=True, text=True,
+                         timeout=600, check=False)
+    assert out.returncode == 0, out.stderr
+    before, peak, cost = out.stdout.split()
+    growth = int(peak) - int(before)
+    assert growth < 128 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
+    assert np.isfinite(float(cost))

@@ -262,7 +262,7 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
         val = check_validation_data(net, validation_data)
     elif validation_fraction:
         tr, va = validation_split(net, X, Y, validation_fraction, validation_seed)
-        val = (net.check_X(X[:, va]), Y[:, va])
+        val = (_held_out(net, X, va), Y[:, va])
         weights = None if weights is None else weights[tr]
         if is_memmap(X):  # never copy a memory-mapped data set: batches index into it
             train_idx = np.sort(tr)
@@ -270,6 +270,17 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
         else:
             X, Y = X[:, tr], Y[:, tr]
     return X, Y, weights, val, train_idx
+
+
+def _held_out(net, X, va) -> np.ndarray:
+    """Return ``X[:, va]`` (n_x, m_val) in the network's dtype, for checked ``X``.
+
+    A memory-mapped X is read as training reads it (rows in order, pages handed back as it
+    goes): plain fancy indexing would leave every page it touched resident, most of the file.
+    """
+    if not is_memmap(X):
+        return net.check_X(X[:, va])
+    return np.asfortranarray(_Gather(X, net.dtype)(va))  # the layout X[:, va] would have
 
 
 def fit(
