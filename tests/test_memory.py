@@ -141,7 +141,8 @@ _RSS_SCRIPT = textwrap.dedent("""
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * 4096
 
-    X = np.load(sys.argv[1], mmap_mode="r").T          # (n_x, m) view of the (m, n_x) file
+    X = np.load(sys.argv[1], mmap_mode="r")
+    X = X.T if X.shape[0] > X.shape[1] else X          # (n_x, m): samples outnumber features
     m = X.shape[1]
     y = (np.arange(m) % 2).astype(np.float32)
     net = npdeep.Network([X.shape[0], 16, 1], dtype="float32", seed=0)
@@ -273,3 +274,22 @@ def test_a_validation_fraction_of_a_memmap_is_read_without_keeping_the_file_resi
     growth = int(peak) - int(before)
     assert growth < 128 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
     assert np.isfinite(float(cost))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for RSS")
+def test_a_features_by_samples_memmap_warns_and_keeps_resident_memory_small(tmp_path, rng):
+    # a C-ordered (n_x, m) file: each batch took a value from every row in one np.take and
+    # kept every page it touched until the batch was done, here all 256 MB of the file
+    n_x, m = 512, (256 << 20) // (512 * 4)
+    path = _memmap(tmp_path / "C.npy", n_x, m, np.float32, rng)
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", _RSS_SCRIPT, str(path)],
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert out.returncode == 0, out.stderr
+    before, peak, cost = out.stdout.split()
+    growth = int(peak) - int(before)
+    assert growth < 128 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
+    small = _memmap(tmp_path / "small.npy", 8, 600, np.float32, rng)
+    with pytest.warns(UserWarning, match=r"X is a memory-mapped file of shape \(8, 600\) in C "
+                                         r"order, features as rows: each mini-batch reads"):
+        npdeep.Network([8, 4, 1], seed=0).fit(np.load(small, mmap_mode="r"), np.zeros(600),
+                                              epochs=1, batch_size=64, diagnose=False)

@@ -23,12 +23,16 @@ def check_finite(arr: np.ndarray, name: str, narrow_to=None) -> None:
     if arr.size == 0:
         return
     if arr.ndim == 2 and arr.size > _CHUNK:
-        # the last axis of (n, m) counts samples; walk it in blocks of columns, handing the
-        # pages of a memory-mapped array back as we go (its resident memory stays small)
+        # walk the array in blocks that are each one run of memory: columns of an (m, n) file
+        # read as .T (F order), rows of an (n, m) file in C order (a block of columns of the
+        # latter would touch a page, or a larger folio, in every row), handing the pages of a
+        # memory-mapped array back as we go (its resident memory stays small)
         pages = PageReleaser(arr)
-        step = max(1, _CHUNK // max(1, arr.shape[0]))
-        for start in range(0, arr.shape[1], step):
-            block = arr[:, start : start + step]
+        by_rows = arr.flags.c_contiguous and not arr.flags.f_contiguous
+        n, m = arr.shape if not by_rows else arr.shape[::-1]
+        step = max(1, _CHUNK // max(1, n))
+        for start in range(0, m, step):
+            block = arr[start : start + step] if by_rows else arr[:, start : start + step]
             _check_block(block, name, narrow_to)
             pages.touch(block.nbytes)
         pages.release()
