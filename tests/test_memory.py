@@ -293,3 +293,49 @@ def test_a_features_by_samples_memmap_warns_and_keeps_resident_memory_small(tmp_
                                          r"order, features as rows: each mini-batch reads"):
         npdeep.Network([8, 4, 1], seed=0).fit(np.load(small, mmap_mode="r"), np.zeros(600),
                                               epochs=1, batch_size=64, diagnose=False)
+
+
+_PREDICT_RSS_SCRIPT = textwrap.dedent("""
+    import sys, threading, time
+    import numpy as np
+    import npdeep
+
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096
+
+    X = np.load(sys.argv[1], mmap_mode="r")
+    X = X.T if X.shape[0] > X.shape[1] else X          # (n_x, m): samples outnumber features
+    net = npdeep.Network([X.shape[0], 16, 10], output_activation="softmax",
+                         loss="categorical_crossentropy", dtype="float32", seed=0)
+    peak, done = [rss()], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak.append(rss())
+            time.sleep(0.002)
+
+    before = rss()
+    t = threading.Thread(target=watch)
+    t.start()
+    labels = net.predict(X)
+    done.set()
+    t.join()
+    print(before, max(peak), labels.shape[0])
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for RSS")
+@pytest.mark.parametrize("shape", [((256 << 20) // 2048, 512), (512, (256 << 20) // 2048)],
+                         ids=["samples-as-rows", "features-as-rows"])
+def test_predict_on_a_memmap_keeps_resident_memory_small(tmp_path, rng, shape):
+    # predict read the file without handing its pages back: resident memory grew by the whole
+    # 256 MB file (215 MB as (m, n_x), 270 MB as (n_x, m))
+    path = _memmap(tmp_path / "X.npy", *shape, np.float32, rng)
+    out = subprocess.run([sys.executable, "-c", _PREDICT_RSS_SCRIPT, str(path)],
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert out.returncode == 0, out.stderr
+    before, peak, m = out.stdout.split()
+    growth = int(peak) - int(before)
+    assert growth < 128 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
+    assert int(m) == max(shape)

@@ -434,7 +434,8 @@ class Network:
         """Return a new (n[L], m) array a[L] for a checked X, in chunks of samples.
 
         An X in another dtype (a memory-mapped file, which check_X leaves uncast) is cast
-        one chunk at a time, and a memory-mapped X's pages are handed back as it is read.
+        one chunk at a time, and a memory-mapped X's pages are handed back as it is read
+        (an (n_x, m) file in C order a few rows at a time).
         """
         m = X.shape[1]
         if m <= _PREDICT_CHUNK:  # one block: a copy of the workspace's a[L]
@@ -442,21 +443,27 @@ class Network:
             return forward(self.layers, self.activations, A0, self.workspace(m, train=False)).copy()
         out = np.empty((self.units[-1], m), dtype=self.dtype)
         pages = PageReleaser(X)
-        # one chunk's buffer in X's memory layout, reused (the workspace keeps its last A0)
-        cast = None if X.dtype == self.dtype else \
+        n_x, rows = X.shape[0], X.shape[0]
+        if pages.active and not X.flags.f_contiguous:
+            # an (n_x, m) file in C order: a block of samples touches every row (and the page
+            # or larger folio around each value), so copy it a budget's worth of rows at a time
+            rows = max(1, pages.budget // (m * X.dtype.itemsize))
+        # one block's buffer in X's memory layout, reused (the workspace keeps its last A0)
+        buf = None if X.dtype == self.dtype and rows == n_x else \
             np.empty_like(X[:, :_PREDICT_CHUNK], dtype=self.dtype, subok=False)
         for start in range(0, m, _PREDICT_CHUNK):
             block = X[:, start : start + _PREDICT_CHUNK]
-            nbytes = block.nbytes
-            if cast is not None:
-                A0 = cast[:, : block.shape[1]]
-                np.copyto(A0, block, casting="unsafe")
+            if buf is not None:
+                A0 = buf[:, : block.shape[1]]
+                for r in range(0, n_x, rows):
+                    np.copyto(A0[r : r + rows], block[r : r + rows], casting="unsafe")
+                    if rows < n_x:
+                        pages.release()
                 block = A0
             ws = self.workspace(block.shape[1], train=False)
             A_L = forward(self.layers, self.activations, block, ws)
             out[:, start : start + block.shape[1]] = A_L
-            pages.touch(nbytes)
-        pages.release()
+            pages.release()
         return out
 
     def cost(self, X, Y, sample_weight=None) -> float:
