@@ -234,6 +234,20 @@ def test_not_utf8(tmp_path):
         load(path)
 
 
+def test_not_utf8_deep_in_the_file_names_its_line_and_file_offset(tmp_path):
+    # an Excel (cp1252) degree sign on line 15001: the offset reported was counted from the
+    # text reader's read-ahead block (6166), not from the file (202774), and no line was named
+    rows = ["a,b,y"] + [f"{i},{i},{i % 2}" for i in range(20000)]
+    head = ("\r\n".join(rows[:15000]) + "\r\n").encode()
+    data = head + b"1,\xb0,0\r\n" + ("\r\n".join(rows[15000:]) + "\r\n").encode()
+    for name, raw in (("cp.csv", data), ("cp.csv.gz", gzip.compress(data))):
+        path = tmp_path / name
+        path.write_bytes(raw)
+        with pytest.raises(DataError, match=rf"{name}: line 15001: not a UTF-8 text file "
+                                            rf"\(invalid start byte at byte {len(head) + 2}\)"):
+            load(path)
+
+
 def test_replay_feature_count_mismatch_names_expected(tmp_path):
     ds = load(write(tmp_path, "a,b,c,y\n1,2,3,0\n4,5,6,1\n"))
     other = write(tmp_path, "p,q,y\n1,2,0\n", "o.csv")

@@ -70,6 +70,29 @@ def test_truncated_idx(tmp_path, pair):
         load(img)
 
 
+def test_idx_header_whose_size_overflows_int64_is_named_as_corrupt(tmp_path):
+    # 2**31 * 2**31 * 4 float64 values: the byte count wrapped to 0 in int64 and matched an
+    # empty body, so reshape raised a bare ValueError
+    path = tmp_path / "x-idx3-ubyte"
+    path.write_bytes(bytes([0, 0, 0x0E, 3]) + struct.pack(">3I", 2**31, 2**31, 4))
+    with pytest.raises(DataError, match=r"holds 0 bytes but its header .* needs "
+                                        r"147573952589676412928 \(truncated or corrupt"):
+        read_idx(path)
+
+
+def test_float_idx_labels_that_are_not_integers_are_refused(tmp_path, pair):
+    images, _ = pair
+    labels = (np.arange(12) % 3).astype(np.float32)
+    labels[4] = 1.5  # was truncated to class 1 without a word
+    write_pair(tmp_path, "t10k", images, labels, gz=False)
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte: label 1\.5 at index 4 is "
+                                        "not an integer"):
+        load(tmp_path)
+    labels[4] = 1.0  # whole numbers stored as floats still load
+    write_pair(tmp_path, "t10k", images, labels, gz=False)
+    np.testing.assert_array_equal(load(tmp_path).y, np.arange(12) % 3)
+
+
 def test_missing_labels_file(tmp_path, pair):
     images, labels = pair
     img = write_pair(tmp_path, "t10k", images, labels, gz=True)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -140,7 +141,8 @@ _RSS_SCRIPT = textwrap.dedent("""
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * 4096
 
-    X = np.load(sys.argv[1], mmap_mode="r").T          # (n_x, m) view of the (m, n_x) file
+    X = np.load(sys.argv[1], mmap_mode="r")
+    X = X.T if X.shape[0] > X.shape[1] else X          # (n_x, m): samples outnumber features
     m = X.shape[1]
     y = (np.arange(m) % 2).astype(np.float32)
     net = npdeep.Network([X.shape[0], 16, 1], dtype="float32", seed=0)
@@ -154,7 +156,9 @@ _RSS_SCRIPT = textwrap.dedent("""
     before = rss()
     t = threading.Thread(target=watch)
     t.start()
-    history = net.fit(X, y, epochs=1, batch_size=4096, learning_rate=0.01, optimizer="adam")
+    extra = eval(sys.argv[2]) if len(sys.argv) > 2 else {}
+    history = net.fit(X, y, epochs=1, batch_size=4096, learning_rate=0.01, optimizer="adam",
+                      **extra)
     done.set()
     t.join()
     print(before, max(peak), history.cost[0])
@@ -175,3 +179,163 @@ def test_training_on_a_2gb_memmap_keeps_resident_memory_growth_under_300mb(tmp_p
     growth = int(peak) - int(before)
     assert growth < 300 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
     assert np.isfinite(float(cost))
+
+
+
+@pytest.mark.parametrize("rows, cols", [(100, 8), (3000, 400)], ids=["one-block", "chunked"])
+def test_memmap_float64_too_large_for_a_float32_network_is_refused_as_in_memory(
+        tmp_path, rng, rows, cols):
+    # a memory-mapped X is cast batch by batch: a value beyond float32 became inf in its
+    # batch and training stopped on "the gradients became NaN", where in memory it is refused
+    X = rng.random((rows, cols))
+    X[rows - 1, cols - 1] = 1e300
+    np.save(tmp_path / "f64.npy", X)
+    y = np.zeros(rows)
+    for data in (X.T, np.load(tmp_path / "f64.npy", mmap_mode="r").T):
+        net = npdeep.Network([cols, 4, 1], dtype="float32", seed=0)
+        with pytest.raises(npdeep.DataError, match="X has values too large for float32"):
+            net.fit(data, y, epochs=1, batch_size=50, diagnose=False)
+        with pytest.raises(npdeep.DataError, match="X has values too large for float32"):
+            net.predict(data)
+
+
+def test_predict_on_a_uint8_memmap_casts_one_chunk_at_a_time(tmp_path, rng):
+    # predict cast the whole file into the network's dtype first: 4x the file in memory
+    from npdeep.network import _PREDICT_CHUNK
+
+    m, n_x = 5 * _PREDICT_CHUNK + 7, 128
+    path = _memmap(tmp_path / "u8.npy", m, n_x, np.uint8, rng)
+    net = npdeep.Network([n_x, 16, 3], output_activation="softmax",
+                         loss="categorical_crossentropy", dtype="float32", seed=0)
+    X = np.load(path, mmap_mode="r").T
+    tracemalloc.start()
+    try:
+        proba = net.predict_proba(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    whole = m * n_x * 4                                  # X cast to float32: 21 MB
+    assert peak < whole / 2, (peak, whole)               # one chunk cast: 4 MB, a[L]: 0.5 MB
+    np.testing.assert_array_equal(proba, net.predict_proba(np.load(path).T))
+    np.testing.assert_array_equal(net.predict(X), proba.argmax(axis=0))
+
+
+def test_full_batch_on_a_memmap_warns_that_it_reads_the_whole_file(tmp_path, rng):
+    path = _memmap(tmp_path / "X.npy", 300, 8, np.uint8, rng)
+    y = rng.integers(0, 2, 300)
+    results = []
+    for X in (np.load(path, mmap_mode="r").T, np.load(path).T):
+        net = npdeep.Network([8, 4, 1], dtype="float32", seed=0)
+        if isinstance(X, np.memmap):
+            with pytest.warns(UserWarning, match=r"batch_size=None trains on all m = 300 "
+                                                 r"samples of the memory-mapped X at once"):
+                net.fit(X, y, epochs=2, diagnose=False)
+        else:
+            net.fit(X, y, epochs=2, diagnose=False)
+        results.append(net.parameters.flat.copy())
+    np.testing.assert_array_equal(results[0], results[1])  # still the same training
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                     # mini-batches: nothing to say
+        npdeep.Network([8, 4, 1], seed=0).fit(np.load(path, mmap_mode="r").T, y, epochs=1,
+                                              batch_size=64, diagnose=False)
+
+
+def test_a_shared_writable_memmap_has_its_pages_released_and_keeps_its_data(tmp_path, rng):
+    # np.memmap(mode="w+") is as shared as "r+", but was never released: training on a file
+    # just written this way kept all of it resident (410 MB of a 400 MB file)
+    from npdeep._mmap import PageReleaser
+
+    path = tmp_path / "X.dat"
+    X = np.memmap(path, mode="w+", dtype=np.float32, shape=(600, 8))
+    values = rng.random((600, 8), dtype=np.float32)
+    X[:] = values                                  # written, not flushed: dirty pages
+    assert PageReleaser(X.T).active
+    assert not PageReleaser(np.memmap(path, mode="c", dtype=np.float32)).active
+    net = npdeep.Network([8, 4, 1], dtype="float32", seed=0)
+    net.fit(X.T, values[:, 0] > 0.5, epochs=2, batch_size=64, diagnose=False)
+    np.testing.assert_array_equal(X, values)      # dropped pages come back from the cache
+    X.flush()
+    del X
+    np.testing.assert_array_equal(np.fromfile(path, np.float32).reshape(600, 8), values)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for RSS")
+def test_a_validation_fraction_of_a_memmap_is_read_without_keeping_the_file_resident(tmp_path,
+                                                                                      rng):
+    # X[:, va] touched a page around every held-out sample and kept it: on this 256 MB file
+    # resident memory grew by 280 MB, most of the file, for a 26 MB validation set
+    rows, cols = (256 << 20) // (512 * 4), 512
+    path = _memmap(tmp_path / "X.npy", rows, cols, np.float32, rng)
+    out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, str(path),
+                          "{'validation_fraction': 0.1}"], capture_output=True, text=True,
+                         timeout=600, check=False)
+    assert out.returncode == 0, out.stderr
+    before, peak, cost = out.stdout.split()
+    growth = int(peak) - int(before)
+    assert growth < 128 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
+    assert np.isfinite(float(cost))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for RSS")
+def test_a_features_by_samples_memmap_warns_and_keeps_resident_memory_small(tmp_path, rng):
+    # a C-ordered (n_x, m) file: each batch took a value from every row in one np.take and
+    # kept every page it touched until the batch was done, here all 256 MB of the file
+    n_x, m = 512, (256 << 20) // (512 * 4)
+    path = _memmap(tmp_path / "C.npy", n_x, m, np.float32, rng)
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", _RSS_SCRIPT, str(path)],
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert out.returncode == 0, out.stderr
+    before, peak, cost = out.stdout.split()
+    growth = int(peak) - int(before)
+    assert growth < 128 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
+    small = _memmap(tmp_path / "small.npy", 8, 600, np.float32, rng)
+    with pytest.warns(UserWarning, match=r"X is a memory-mapped file of shape \(8, 600\) in C "
+                                         r"order, features as rows: each mini-batch reads"):
+        npdeep.Network([8, 4, 1], seed=0).fit(np.load(small, mmap_mode="r"), np.zeros(600),
+                                              epochs=1, batch_size=64, diagnose=False)
+
+
+_PREDICT_RSS_SCRIPT = textwrap.dedent("""
+    import sys, threading, time
+    import numpy as np
+    import npdeep
+
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096
+
+    X = np.load(sys.argv[1], mmap_mode="r")
+    X = X.T if X.shape[0] > X.shape[1] else X          # (n_x, m): samples outnumber features
+    net = npdeep.Network([X.shape[0], 16, 10], output_activation="softmax",
+                         loss="categorical_crossentropy", dtype="float32", seed=0)
+    peak, done = [rss()], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak.append(rss())
+            time.sleep(0.002)
+
+    before = rss()
+    t = threading.Thread(target=watch)
+    t.start()
+    labels = net.predict(X)
+    done.set()
+    t.join()
+    print(before, max(peak), labels.shape[0])
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for RSS")
+@pytest.mark.parametrize("shape", [((256 << 20) // 2048, 512), (512, (256 << 20) // 2048)],
+                         ids=["samples-as-rows", "features-as-rows"])
+def test_predict_on_a_memmap_keeps_resident_memory_small(tmp_path, rng, shape):
+    # predict read the file without handing its pages back: resident memory grew by the whole
+    # 256 MB file (215 MB as (m, n_x), 270 MB as (n_x, m))
+    path = _memmap(tmp_path / "X.npy", *shape, np.float32, rng)
+    out = subprocess.run([sys.executable, "-c", _PREDICT_RSS_SCRIPT, str(path)],
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert out.returncode == 0, out.stderr
+    before, peak, m = out.stdout.split()
+    growth = int(peak) - int(before)
+    assert growth < 128 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
+    assert int(m) == max(shape)

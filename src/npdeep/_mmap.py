@@ -7,7 +7,8 @@ check every ``budget`` bytes (:meth:`PageReleaser.touch`), the mini-batch gather
 :meth:`PageReleaser.rows_per_release` rows. The pages stay in the page cache, and the next read
 of them is a cheap minor fault.
 
-Only read-only (``mode='r'``) and shared writable (``'r+'``) mappings are released: for a
+Only read-only (``mode='r'``) and shared writable (``'r+'``, ``'w+'``) mappings are released:
+a shared mapping's written pages stay in the page cache and reach the file; for a
 copy-on-write mapping (``'c'``) dropping pages would discard the user's changes.
 """
 
@@ -20,6 +21,7 @@ import numpy as np
 __all__ = ["PageReleaser", "is_memmap"]
 
 _BUDGET = 32 << 20  # bytes mapped between two releases
+_SHARED_MODES = ("r", "r+", "w+")  # np.memmap modes whose pages may be dropped safely
 #: Linux maps up to this much around each page fault of a file mapping ("fault-around"), so a
 #: randomly read small row costs this much resident memory, not its own size
 FAULT_AROUND = 64 << 10
@@ -53,7 +55,7 @@ class PageReleaser:
 
     def __init__(self, arr, budget: int = _BUDGET):
         memmap, mapping = _find(arr)
-        usable = (mapping is not None and getattr(memmap, "mode", "c") in ("r", "r+")
+        usable = (mapping is not None and getattr(memmap, "mode", "c") in _SHARED_MODES
                   and hasattr(mapping, "madvise") and hasattr(mmap, "MADV_DONTNEED"))
         self.mapping = mapping if usable else None
         self.budget = budget

@@ -13,24 +13,49 @@ from .errors import ConfigurationError, DataError
 _CHUNK = 1 << 20  # elements checked at a time, so a memory-mapped array is never copied whole
 
 
-def check_finite(arr: np.ndarray, name: str) -> None:
-    """Raise DataError when ``arr`` holds NaN or inf (checked in chunks along the last axis)."""
+def check_finite(arr: np.ndarray, name: str, narrow_to=None) -> None:
+    """Raise DataError when ``arr`` holds NaN or inf (checked in chunks along the last axis).
+
+    ``narrow_to``: a float dtype the values will be cast into later (a memory-mapped float64
+    ``X`` cast batch by batch into a float32 network); values it cannot hold are refused as
+    :func:`too_large_error` says, in the same pass over the data.
+    """
     if arr.size == 0:
         return
     if arr.ndim == 2 and arr.size > _CHUNK:
-        # the last axis of (n, m) counts samples; walk it in blocks of columns, handing the
-        # pages of a memory-mapped array back as we go (its resident memory stays small)
+        # walk the array in blocks that are each one run of memory: columns of an (m, n) file
+        # read as .T (F order), rows of an (n, m) file in C order (a block of columns of the
+        # latter would touch a page, or a larger folio, in every row), handing the pages of a
+        # memory-mapped array back as we go (its resident memory stays small)
         pages = PageReleaser(arr)
-        step = max(1, _CHUNK // max(1, arr.shape[0]))
-        for start in range(0, arr.shape[1], step):
-            block = arr[:, start : start + step]
-            if not np.isfinite(block).all():
-                raise DataError(f"{name} contains NaN or inf values")
+        by_rows = arr.flags.c_contiguous and not arr.flags.f_contiguous
+        n, m = arr.shape if not by_rows else arr.shape[::-1]
+        step = max(1, _CHUNK // max(1, n))
+        for start in range(0, m, step):
+            block = arr[start : start + step] if by_rows else arr[:, start : start + step]
+            _check_block(block, name, narrow_to)
             pages.touch(block.nbytes)
         pages.release()
         return
-    if not np.isfinite(arr).all():
+    _check_block(arr, name, narrow_to)
+
+
+def _check_block(block: np.ndarray, name: str, narrow_to) -> None:
+    if not np.isfinite(block).all():
         raise DataError(f"{name} contains NaN or inf values")
+    if narrow_to is not None:
+        with np.errstate(over="ignore"):
+            if not np.isfinite(block.astype(narrow_to)).all():
+                raise too_large_error(name, narrow_to)
+
+
+def too_large_error(name: str, dtype) -> DataError:
+    """The DataError for finite values that overflow ``dtype`` (float64 data, float32 network)."""
+    dtype = np.dtype(dtype)
+    return DataError(f"{name} has values too large for {dtype.name} "
+                     f"(|x| > {np.finfo(dtype).max:.1e}), in which this network "
+                     "computes; rescale it (a network built with dtype='float64' "
+                     "holds such values)")
 
 
 def as_numeric_array(value, name: str) -> np.ndarray:

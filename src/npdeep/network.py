@@ -20,7 +20,14 @@ import numpy as np
 from . import activations as _activations
 from . import initializers as _initializers
 from . import losses as _losses
-from ._validation import as_numeric_array, check_finite, check_fraction, check_seed
+from ._mmap import PageReleaser, is_memmap
+from ._validation import (
+    as_numeric_array,
+    check_finite,
+    check_fraction,
+    check_seed,
+    too_large_error,
+)
 from .engine import Workspace, backward, forward
 from .errors import ConfigurationError, DataError
 from .parameters import Layout, Parameters
@@ -266,7 +273,10 @@ class Network:
             )
         if X.shape[1] == 0:
             raise DataError(f"{name} has no samples (shape {X.shape})")
-        check_finite(X, name)
+        # uncast (a memory-mapped X cast batch by batch): refuse here what the casts would
+        # turn into inf, as _cast does for the others
+        narrow = not cast and X.dtype.kind == "f" and X.dtype.itemsize > self.dtype.itemsize
+        check_finite(X, name, narrow_to=self.dtype if narrow else None)
         return X if X.dtype == self.dtype or not cast else self._cast(X, name)
 
     def _cast(self, arr: np.ndarray, name: str) -> np.ndarray:
@@ -275,10 +285,7 @@ class Network:
             out = arr.astype(self.dtype)
         if arr.dtype.kind == "f" and arr.dtype.itemsize > self.dtype.itemsize \
                 and not np.isfinite(out).all():
-            raise DataError(f"{name} has values too large for {self.dtype.name} "
-                            f"(|x| > {np.finfo(self.dtype).max:.1e}), in which this network "
-                            "computes; rescale it (a network built with dtype='float64' "
-                            "holds such values)")
+            raise too_large_error(name, self.dtype)
         return out
 
     def check_Y(self, Y, m: int, name: str = "Y") -> np.ndarray:
@@ -424,16 +431,39 @@ class Network:
         return A, cache
 
     def _output(self, X: np.ndarray) -> np.ndarray:
-        """Return a new (n[L], m) array a[L] for a checked X, in chunks of samples."""
+        """Return a new (n[L], m) array a[L] for a checked X, in chunks of samples.
+
+        An X in another dtype (a memory-mapped file, which check_X leaves uncast) is cast
+        one chunk at a time, and a memory-mapped X's pages are handed back as it is read
+        (an (n_x, m) file in C order a few rows at a time).
+        """
         m = X.shape[1]
         if m <= _PREDICT_CHUNK:  # one block: a copy of the workspace's a[L]
-            return forward(self.layers, self.activations, X, self.workspace(m, train=False)).copy()
+            A0 = X if X.dtype == self.dtype else X.astype(self.dtype)
+            return forward(self.layers, self.activations, A0, self.workspace(m, train=False)).copy()
         out = np.empty((self.units[-1], m), dtype=self.dtype)
+        pages = PageReleaser(X)
+        n_x, rows = X.shape[0], X.shape[0]
+        if pages.active and not X.flags.f_contiguous:
+            # an (n_x, m) file in C order: a block of samples touches every row (and the page
+            # or larger folio around each value), so copy it a budget's worth of rows at a time
+            rows = max(1, pages.budget // (m * X.dtype.itemsize))
+        # one block's buffer in X's memory layout, reused (the workspace keeps its last A0)
+        buf = None if X.dtype == self.dtype and rows == n_x else \
+            np.empty_like(X[:, :_PREDICT_CHUNK], dtype=self.dtype, subok=False)
         for start in range(0, m, _PREDICT_CHUNK):
             block = X[:, start : start + _PREDICT_CHUNK]
+            if buf is not None:
+                A0 = buf[:, : block.shape[1]]
+                for r in range(0, n_x, rows):
+                    np.copyto(A0[r : r + rows], block[r : r + rows], casting="unsafe")
+                    if rows < n_x:
+                        pages.release()
+                block = A0
             ws = self.workspace(block.shape[1], train=False)
             A_L = forward(self.layers, self.activations, block, ws)
             out[:, start : start + block.shape[1]] = A_L
+            pages.release()
         return out
 
     def cost(self, X, Y, sample_weight=None) -> float:
@@ -492,7 +522,7 @@ class Network:
                 f"predict_proba needs a sigmoid or softmax output, this network's is "
                 f"{self.output_activation.name!r}; use predict"
             )
-        return self._output(self.check_X(X))
+        return self._output(self.check_X(X, cast=not is_memmap(X)))
 
     def predict(self, X) -> np.ndarray:
         """Return predictions for ``X`` (n_x, m).
@@ -501,7 +531,7 @@ class Network:
         Several sigmoid units (multi-label): 0/1 array (n[L], m). Otherwise (regression): the
         values a[L], (n[L], m).
         """
-        A = self._output(self.check_X(X))
+        A = self._output(self.check_X(X, cast=not is_memmap(X)))  # a memmap: cast by chunks
         name = self.output_activation.name
         if name == "softmax":
             return A.argmax(axis=0)

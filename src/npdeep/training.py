@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 
@@ -54,9 +55,13 @@ class _Gather:
         self._buffers: dict = {}
         # a memory-mapped source is read in chunks of rows, its pages released after each
         self.pages = PageReleaser(A)
-        self.chunk = None
+        self.chunk = self.feature_chunk = None
         if self.pages.active and self.by_rows:
             self.chunk = self.pages.rows_per_release(A.shape[0] * A.dtype.itemsize)
+        elif self.pages.active:
+            # an (n, N) file in C order: a batch reads a value from each row, so (for a large
+            # batch) every page of the row; release after every budget's worth of rows
+            self.feature_chunk = max(1, self.pages.budget // (A.shape[1] * A.dtype.itemsize))
 
     def __call__(self, idx) -> np.ndarray:
         """Return the batch ``A[:, idx]`` as an (n, m) array in the network's dtype."""
@@ -74,10 +79,13 @@ class _Gather:
                 part = slice(start, start + self.chunk)
                 np.take(self.source, idx[part], axis=0, out=raw[part], mode="clip")
                 self.pages.release()
+        elif self.feature_chunk is not None:
+            for start in range(0, raw.shape[0], self.feature_chunk):
+                part = slice(start, start + self.feature_chunk)
+                np.take(self.source[part], idx, axis=1, out=raw[part], mode="clip")
+                self.pages.release()
         else:
             np.take(self.source, idx, axis=0 if self.by_rows else 1, out=raw, mode="clip")
-            # an (n, N) memory-mapped file in C order: every sample touches every row
-            self.pages.release()
         if cast is not None:
             np.copyto(cast, raw, casting="unsafe")
             raw = cast
@@ -261,7 +269,7 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
         val = check_validation_data(net, validation_data)
     elif validation_fraction:
         tr, va = validation_split(net, X, Y, validation_fraction, validation_seed)
-        val = (net.check_X(X[:, va]), Y[:, va])
+        val = (_columns(net, X, va), Y[:, va])
         weights = None if weights is None else weights[tr]
         if is_memmap(X):  # never copy a memory-mapped data set: batches index into it
             train_idx = np.sort(tr)
@@ -269,6 +277,18 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
         else:
             X, Y = X[:, tr], Y[:, tr]
     return X, Y, weights, val, train_idx
+
+
+def _columns(net, X, idx) -> np.ndarray:
+    """Return ``X[:, idx]`` (n_x, k) in the network's dtype, for checked ``X``, sorted ``idx``.
+
+    A memory-mapped X is read as training reads it (pages handed back as it goes): plain
+    fancy indexing would leave every page it touched resident, most of the file when the
+    samples are spread over it or when the file is (n_x, m) in C order.
+    """
+    if not is_memmap(X):
+        return net.check_X(X[:, idx])
+    return np.asfortranarray(_Gather(X, net.dtype)(idx))  # the layout X[:, idx] would have
 
 
 def fit(
@@ -402,11 +422,26 @@ def fit(
         cbs.append(ProgressBar(force_plain=True if verbose >= 2 else None))
     cb = CallbackList(cbs, net, trainer)
     full_batch = trainer.full_batch = batch_size is None or batch_size >= m
+    if batch_size is None and is_memmap(X):  # the default: easy to miss on a large file
+        held = m * X.shape[0] * net.dtype.itemsize
+        warnings.warn(
+            f"batch_size=None trains on all m = {m} samples of the memory-mapped X at once: "
+            f"they are read into memory whole ({held / 2**20:.1f} MiB as {net.dtype.name}), "
+            "with every layer's activations for all of them; give a batch_size to train "
+            "from the file in mini-batches without copying it",
+            UserWarning, stacklevel=3)
     if full_batch and train_idx is not None:
         X, Y, train_idx = X[:, train_idx], Y[:, train_idx], None
     if full_batch and X.dtype != net.dtype:
         X = X.astype(net.dtype)
     source = None if full_batch else BatchSource(net, X, Y, batch_size, coef_full, train_idx)
+    if source is not None and source.X.feature_chunk is not None:
+        warnings.warn(
+            f"X is a memory-mapped file of shape {X.shape} in C order, features as rows: each "
+            "mini-batch reads a value from every row, that is most pages of the file, for "
+            "every batch; save it with samples as rows, (m, n_x), and pass "
+            "np.load(path, mmap_mode='r').T",
+            UserWarning, stacklevel=3)
     metric = Metric(net, Y if train_idx is None else Y[:, train_idx])
 
     cb.on_train_begin({"epochs": epochs, "samples": m, "initial_epoch": start_epoch})
@@ -465,8 +500,8 @@ def _diagnose_end(trainer, X, Y, train_idx) -> None:
     pick = pool[:k] if is_memmap(X) else \
         pool[np.linspace(0, pool.shape[0] - 1, k).astype(np.intp)]
     history = trainer.history
-    trainer.diagnosis = history.diagnosis = diagnose(trainer.net, X[:, pick], Y[:, pick],
-                                                     history=history)
+    trainer.diagnosis = history.diagnosis = diagnose(
+        trainer.net, _columns(trainer.net, X, pick), Y[:, pick], history=history)
 
 
 def _run_batches(trainer, source, metric, cb, rng) -> float:

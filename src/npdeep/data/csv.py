@@ -34,12 +34,36 @@ def _chunk_rows(header: list[str]) -> int:
     return max(1, READ_CHUNK_CELLS // len(header))
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def _is_gzip(path: Path) -> bool:
     with open(path, "rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    if gz:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    if _is_gzip(path):
         return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
     return open(path, encoding="utf-8-sig", newline="")
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DataError:
+    """Name the line and offset of the first byte that is not UTF-8.
+
+    ``exc.start`` counts from the start of the text reader's read-ahead block, not of the
+    file, so the file is scanned again line by line (no UTF-8 sequence holds a newline byte).
+    """
+    offset = 0
+    opener = gzip.open if _is_gzip(path) else open
+    with opener(path, "rb") as fh:
+        for line, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return DataError(
+                    f"{path}: line {line}: not a UTF-8 text file ({bad.reason} at byte "
+                    f"{offset + bad.start}); save it as UTF-8 (Excel: 'CSV UTF-8')"
+                )
+            offset += len(raw)
+    return DataError(f"{path}: not a UTF-8 text file ({exc.reason})")
 
 
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -59,9 +83,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             except csv.Error as exc:
                 raise DataError(f"{path}: line {reader.line_num}: malformed CSV ({exc})") from None
     except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})"
-        ) from None
+        raise _not_utf8(path, exc) from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: corrupt gzip stream ({exc})") from None
 

@@ -8,6 +8,7 @@ C order. Files may be gzipped (detected from their first bytes, not their name).
 from __future__ import annotations
 
 import gzip
+import math
 import re
 import zlib
 from pathlib import Path
@@ -59,7 +60,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     if len(raw) < header:
         raise DataError(f"{path}: IDX header is truncated ({len(raw)} bytes)")
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: np.prod wraps at 2**63
     if len(raw) - header != expected:
         raise DataError(
             f"{path}: IDX data holds {len(raw) - header} bytes but its header {shape} of "
@@ -139,6 +140,11 @@ def load_idx(
         raise DataError(
             f"{images} holds {X.shape[0]} images but {labels} holds {y.shape[0]} labels"
         )
+    if y.dtype.kind == "f":  # a float labels file: refuse 1.5 rather than truncate it to 1
+        bad = np.flatnonzero((y != np.round(y)) | ~np.isfinite(y))
+        if bad.size:
+            raise DataError(f"{labels}: label {y[bad[0]].item()!r} at index {bad[0]} is not an "
+                            "integer; IDX labels must be whole class numbers")
     X = check_features(X, str(images))
     y, task, classes = prepare_target(y.astype(np.int64), task, "label")
     names = [f"pixel_{i}" for i in range(X.shape[1])]
