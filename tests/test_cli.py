@@ -446,3 +446,94 @@ def test_ctrl_c_best_weights_are_those_that_had_the_best_cost(batch_size):
         assert net.cost(X, y) == pytest.approx(history.cost[best.epoch], rel=1e-12)
     else:
         assert np.array_equal(best.weights, net.parameters.flat)
+
+
+def test_predict_dash_output_is_standard_output(wine_model, wine_csv, tmp_path, capsys,
+                                                monkeypatch):
+    """``-o -`` means standard output, as for most command-line tools: no file named '-'."""
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = call(capsys, "predict", wine_model, wine_csv, "-o", "-")
+    assert code == 0 and not (tmp_path / "-").exists()
+    lines = out.splitlines()
+    assert lines[0].startswith("prediction,probability_") and len(lines) == 179
+    code, out, err = call(capsys, "predict", wine_model, wine_csv, "-o", "-", "--json")
+    assert code == 2 and "--json needs -o/--output FILE" in json.loads(out)["error"]
+
+
+@pytest.mark.parametrize("argv", [["train", "iris", "--epochs", "1", "-q"],
+                                  ["train", "iris", "--epochs", "1", "-q", "-o", "m.npz",
+                                   "--plot", "-"]])
+def test_a_dash_for_a_model_or_a_drawing_is_refused(argv, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = argv + (["-o", "-"] if "-o" not in argv else [])
+    code, _, err = call(capsys, *argv)
+    assert code == 1 and "'-' (standard output) cannot take this file" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_before_the_first_epoch_still_answers_json(tmp_path, capsys, monkeypatch):
+    import npdeep
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(npdeep.Network, "fit", interrupted)
+    code, out, err = call(capsys, "train", "iris", "-o", tmp_path / "m.npz", "--json")
+    assert code == 130 and "no model saved" in err
+    assert json.loads(out) == {"ok": False, "exit_code": 130, "error": "interrupted before "
+                               "the first epoch ended: no model saved"}
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_ctrl_c_outside_training_still_answers_json(wine_model, capsys, monkeypatch):
+    inspect_module = importlib.import_module("npdeep.cli.inspect")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(inspect_module, "load_model", interrupted)
+    code, out, err = call(capsys, "inspect", wine_model, "--json")
+    assert code == 1 and "Aborted!" in err
+    assert json.loads(out) == {"ok": False, "error": "interrupted (Ctrl-C)", "exit_code": 1}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals")
+@pytest.mark.parametrize("rows, columns, live", [(24, 80, True), (0, 0, False), (0, 120, False)])
+def test_a_terminal_without_a_size_gets_plain_lines(rows, columns, live):
+    """tqdm draws nothing on a terminal of 0 rows or columns (``script`` in CI, ``docker run
+    -t`` without a terminal behind it): there the epochs must be printed as plain lines."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    from npdeep.cli.progress import on_terminal
+
+    leader, follower = pty.openpty()
+    try:
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        with open(follower, "w", closefd=False) as stream:
+            assert on_terminal(stream) is live
+    finally:
+        os.close(leader)
+        os.close(follower)
+
+
+def test_train_prints_plain_epoch_lines_wherever_the_live_bar_is_not_drawn(tmp_path,
+                                                                          monkeypatch):
+    import io
+
+    train_module = importlib.import_module("npdeep.cli.train")
+
+    class SizelessTerminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = SizelessTerminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    monkeypatch.setattr(train_module, "on_terminal", lambda: False)
+    assert run(["train", "iris", "--units", "8", "--epochs", "2", "-o",
+                str(tmp_path / "m.npz")]) == 0
+    lines = stream.getvalue().splitlines()
+    assert [line.split()[1] for line in lines if line.startswith("epoch ")] == ["1/2", "2/2"]

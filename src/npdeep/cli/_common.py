@@ -92,6 +92,10 @@ SEED = click.IntRange(0, 2**32 - 1)
 # ------------------------------------------------------------------------------ paths
 def check_output_path(path: str | os.PathLike, option: str = "--output") -> Path:
     """Check before any work that ``path`` can be written; raise ConfigurationError if not."""
+    if str(path) == "-":  # the usual name of standard output: never a file called "-"
+        raise ConfigurationError(
+            f"{option}: '-' (standard output) cannot take this file; give a file name"
+        )
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
     if p.is_dir():

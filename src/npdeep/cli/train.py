@@ -11,6 +11,7 @@ description, the feature scaling, the class labels and the options used in its h
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -261,11 +262,16 @@ def train(ctx: click.Context, config_path, as_json, **given):
                 batch_size=o["batch_size"] or None, optimizer=o["optimizer"],
                 schedule=o["schedule"],
                 validation_fraction=o["validation_fraction"] or None,
-                validation_seed=o["seed"], callbacks=callbacks, verbose=0 if quiet or live else 1)
+                validation_seed=o["seed"], callbacks=callbacks,
+                verbose=0 if quiet or live else 2)  # 2: plain lines, even on a 0-column tty
     except KeyboardInterrupt:
         interrupted = True
         if best.weights is None:
-            click.echo("interrupted before the first epoch ended: no model saved", err=True)
+            message = "interrupted before the first epoch ended: no model saved"
+            if as_json:
+                click.echo(json.dumps({"ok": False, "error": message,
+                                       "exit_code": INTERRUPTED_EXIT}))
+            click.echo(message, err=True)
             ctx.exit(INTERRUPTED_EXIT)
         net.parameters.flat[...] = best.weights
     seconds = time.perf_counter() - started
