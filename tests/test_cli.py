@@ -537,3 +537,16 @@ def test_train_prints_plain_epoch_lines_wherever_the_live_bar_is_not_drawn(tmp_p
                 str(tmp_path / "m.npz")]) == 0
     lines = stream.getvalue().splitlines()
     assert [line.split()[1] for line in lines if line.startswith("epoch ")] == ["1/2", "2/2"]
+
+
+@pytest.mark.parametrize("name", ["train", "evaluate", "predict", "gradcheck", "inspect",
+                                  "plot"])
+def test_every_option_of_every_command_is_explained_in_its_help(name):
+    import click
+
+    from npdeep.cli import main
+
+    command = main.commands[name]
+    silent = [p.opts[0] for p in command.params
+              if isinstance(p, click.Option) and not p.help]
+    assert silent == []

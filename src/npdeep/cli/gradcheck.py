@@ -64,9 +64,14 @@ NETWORK_OPTIONS = ("inputs", "units", "outputs", "activation", "output_activatio
 @click.option("--output-activation", type=_choice(activations.NAMES),
               help="Output activation [default: softmax for several outputs, sigmoid for one].")
 @click.option("--loss", type=_choice(losses.NAMES), help="Loss [default: canonical pair].")
-@click.option("--l2", type=FiniteFloatRange(0), default=0.0, show_default=True)
-@click.option("--samples", type=click.IntRange(1), default=8, show_default=True)
-@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--l2", type=FiniteFloatRange(0), default=0.0, show_default=True,
+              help="L2 penalty lambda of the network built from options (its gradient is "
+                   "checked too).")
+@click.option("--samples", type=click.IntRange(1), default=8, show_default=True,
+              help="Samples the cost is computed on (random ones, or the first rows of --data).")
+@click.option("--seed", type=SEED, default=0, show_default=True,
+              help="Seed of the random inputs and targets, the built network's weights and the "
+                   "entries checked.")
 @click.option("--tolerance", type=FiniteFloatRange(0, min_open=True), default=1e-6,
               show_default=True,
               help="Largest relative error that passes; a difference within the round-off "
