@@ -550,3 +550,18 @@ def test_every_option_of_every_command_is_explained_in_its_help(name):
     silent = [p.opts[0] for p in command.params
               if isinstance(p, click.Option) and not p.help]
     assert silent == []
+
+
+def test_npy_features_with_an_npy_target_train_and_evaluate(tmp_path, capsys):
+    """docs/CLI.md and train --help: an .npy of features takes its target as --target y.npy."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", tmp_path / "X.npy", "--target", tmp_path / "y.npy", *FAST,
+              "-o", model)
+    scores = call_json(capsys, "evaluate", model, tmp_path / "X.npy", "--target",
+                       tmp_path / "y.npy")
+    assert scores["accuracy"] > 0.8 and sum(r["support"] for r in scores["per_class"]) == 150

@@ -203,9 +203,9 @@ def train(ctx: click.Context, config_path, as_json, **given):
     """Train a deep network on DATA and save it.
 
     DATA is a CSV file (header row; the target is the last column unless --target says
-    otherwise), an .npz (arrays X and y), an IDX images file or folder (MNIST's format), or a
-    built-in name: digits, breast_cancer, wine, iris, diabetes, mnist-t10k. With no DATA:
-    the digits default job.
+    otherwise), an .npz (arrays X and y), an .npy of features with --target y.npy, an IDX
+    images file or folder (MNIST's format), or a built-in name: digits, breast_cancer, wine,
+    iris, diabetes, mnist-t10k. With no DATA: the digits default job.
     """
     opts = read_config(config_path, ctx, CONFIG_KEYS) if config_path else {}
     opts.update({k: v for k, v in given.items() if v is not None})
