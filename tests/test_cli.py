@@ -227,6 +227,10 @@ def test_gradcheck_passes_on_options_and_on_a_model(wine_model, wine_csv, capsys
 def test_gradcheck_exits_1_when_it_fails(capsys):
     code, out, _ = call(capsys, "gradcheck", "--epsilon", "0.5")
     assert code == 1 and "FAILED" in out and "FAIL" in out
+    code, out, _ = call(capsys, "gradcheck", "--epsilon", "0.5", "--json")
+    doc = json.loads(out)  # exit 1 with --json: ok false, as for every other failure
+    assert code == 1 and doc["ok"] is False and doc["exit_code"] == 1
+    assert doc["error"] == "gradient check failed" and doc["passed"] is False
 
 
 def test_ctrl_c_saves_the_best_model_so_far(tmp_path, capsys, monkeypatch):

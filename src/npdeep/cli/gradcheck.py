@@ -125,7 +125,10 @@ def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activ
         Y = _random_targets(net, samples, rng)
     result = gradient_check(net, X, Y, epsilon=epsilon, tolerance=tolerance,
                             max_checks=max_checks, seed=seed)
-    emit(as_json, {"network": source, "units": net.units, "samples": int(X.shape[1]),
+    # a failed check exits 1, and its JSON says so as every exit-1 JSON does: ok false
+    failed = {} if result.passed else {"ok": False, "error": "gradient check failed",
+                                       "exit_code": 1}
+    emit(as_json, {**failed, "network": source, "units": net.units, "samples": int(X.shape[1]),
                    "passed": result.passed, "max_error": result.max_error,
                    "tolerance": tolerance, "epsilon": epsilon, "parameters": result.rows()},
          f"gradient check of {source} on {X.shape[1]} samples\n{result}")

@@ -149,7 +149,7 @@ class BestWeights(Callback):
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML file holding any of these options (flags override it).")
 @click.option("--target", help="CSV: target column by name or index [default: last column]; "
-              ".npz: the target array [default: y].")
+              ".npz: the target array [default: y]; .npy: the .npy file holding y.")
 @click.option("--task", type=_choice(["classification", "regression"]),
               help="Override the task detected from the target.")
 @click.option("--categorical", type=_choice(["reject", "onehot"]),
