@@ -569,3 +569,12 @@ def test_npy_features_with_an_npy_target_train_and_evaluate(tmp_path, capsys):
     scores = call_json(capsys, "evaluate", model, tmp_path / "X.npy", "--target",
                        tmp_path / "y.npy")
     assert scores["accuracy"] > 0.8 and sum(r["support"] for r in scores["per_class"]) == 150
+
+
+def test_missing_mnist_says_how_to_give_its_folder_on_the_command_line(tmp_path, capsys,
+                                                                       monkeypatch):
+    """The message once pointed only at a Python argument (mnist_dir=...), which a command-line
+    user cannot pass."""
+    monkeypatch.setenv("NPDEEP_MNIST_DIR", str(tmp_path / "nowhere"))
+    code, _, err = call(capsys, "train", "mnist-t10k", "-q")
+    assert code == 1 and "as the data itself (npdeep train FOLDER), in $NPDEEP_MNIST_DIR" in err
