@@ -578,3 +578,18 @@ def test_missing_mnist_says_how_to_give_its_folder_on_the_command_line(tmp_path,
     monkeypatch.setenv("NPDEEP_MNIST_DIR", str(tmp_path / "nowhere"))
     code, _, err = call(capsys, "train", "mnist-t10k", "-q")
     assert code == 1 and "as the data itself (npdeep train FOLDER), in $NPDEEP_MNIST_DIR" in err
+
+
+@pytest.mark.parametrize("activation, init", [("relu", "he"), ("leaky_relu", "he"),
+                                              ("tanh", "glorot"), ("sigmoid", "glorot")])
+def test_the_default_initializer_is_the_one_train_help_names(activation, init, tmp_path,
+                                                              capsys):
+    from npdeep.cli import main
+
+    help_text = next(p.help for p in main.commands["train"].params if p.name == "init")
+    named_he = help_text.split("he for ")[1].split(",")[0]  # "relu and leaky_relu"
+    assert (activation in named_he.split(" and ")) == (init == "he")
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", "iris", "--units", "4", "--epochs", "1", "-q",
+              "--activation", activation, "-o", model)
+    assert call_json(capsys, "inspect", model)["architecture"]["init"] == init

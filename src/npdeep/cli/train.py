@@ -169,7 +169,7 @@ class BestWeights(Callback):
 @click.option("--loss", type=_choice(losses.NAMES),
               help="Loss [default: the output activation's canonical pair].")
 @click.option("--init", type=_choice(["article", "glorot", "he", "normal"]),
-              help="Weight initializer [default: he for relu, glorot otherwise].")
+              help="Weight initializer [default: he for relu and leaky_relu, glorot otherwise].")
 @click.option("--optimizer", type=_choice(optimizers.NAMES), help="Update rule." + _d("optimizer"))
 @click.option("--schedule", type=_choice(schedules.NAMES),
               help="Learning-rate schedule over the epochs." + _d("schedule"))
