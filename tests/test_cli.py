@@ -593,3 +593,23 @@ def test_the_default_initializer_is_the_one_train_help_names(activation, init, t
     call_json(capsys, "train", "iris", "--units", "4", "--epochs", "1", "-q",
               "--activation", activation, "-o", model)
     assert call_json(capsys, "inspect", model)["architecture"]["init"] == init
+
+
+@pytest.mark.parametrize("command, argv", [
+    ("train", ["train", "iris", "--units", "4", "--epochs", "1", "-q"]),
+    ("gradcheck", ["gradcheck"])])
+def test_a_loss_alone_gets_its_canonical_output_as_the_help_says(command, argv, tmp_path,
+                                                                  capsys):
+    from npdeep.cli import main
+
+    help_text = next(p.help for p in main.commands[command].params
+                     if p.name == "output_activation")
+    assert "identity for mean_squared_error" in help_text
+    if command == "train":
+        model = tmp_path / "m.npz"
+        call_json(capsys, *argv, "--loss", "mean_squared_error", "-o", model)
+        architecture = call_json(capsys, "inspect", model)["architecture"]
+        assert architecture["output_activation"]["name"] == "identity"
+    else:
+        doc = call_json(capsys, *argv, "--loss", "mean_squared_error")
+        assert "output_activation='identity'" in doc["network"]

@@ -62,7 +62,9 @@ NETWORK_OPTIONS = ("inputs", "units", "outputs", "activation", "output_activatio
               default="tanh", show_default=True,
               help="Hidden activation (perturbations across relu's kink at 0 are skipped).")
 @click.option("--output-activation", type=_choice(activations.NAMES),
-              help="Output activation [default: softmax for several outputs, sigmoid for one].")
+              help="Output activation [default: the canonical one of --loss when it is given "
+                   "(identity for mean_squared_error); else softmax for several outputs, "
+                   "sigmoid for one].")
 @click.option("--loss", type=_choice(losses.NAMES), help="Loss [default: canonical pair].")
 @click.option("--l2", type=FiniteFloatRange(0), default=0.0, show_default=True,
               help="L2 penalty lambda of the network built from options (its gradient is "
