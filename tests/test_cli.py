@@ -227,6 +227,10 @@ def test_gradcheck_passes_on_options_and_on_a_model(wine_model, wine_csv, capsys
 def test_gradcheck_exits_1_when_it_fails(capsys):
     code, out, _ = call(capsys, "gradcheck", "--epsilon", "0.5")
     assert code == 1 and "FAILED" in out and "FAIL" in out
+    code, out, _ = call(capsys, "gradcheck", "--epsilon", "0.5", "--json")
+    doc = json.loads(out)  # exit 1 with --json: ok false, as for every other failure
+    assert code == 1 and doc["ok"] is False and doc["exit_code"] == 1
+    assert doc["error"] == "gradient check failed" and doc["passed"] is False
 
 
 def test_ctrl_c_saves_the_best_model_so_far(tmp_path, capsys, monkeypatch):
@@ -446,3 +450,166 @@ def test_ctrl_c_best_weights_are_those_that_had_the_best_cost(batch_size):
         assert net.cost(X, y) == pytest.approx(history.cost[best.epoch], rel=1e-12)
     else:
         assert np.array_equal(best.weights, net.parameters.flat)
+
+
+def test_predict_dash_output_is_standard_output(wine_model, wine_csv, tmp_path, capsys,
+                                                monkeypatch):
+    """``-o -`` means standard output, as for most command-line tools: no file named '-'."""
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = call(capsys, "predict", wine_model, wine_csv, "-o", "-")
+    assert code == 0 and not (tmp_path / "-").exists()
+    lines = out.splitlines()
+    assert lines[0].startswith("prediction,probability_") and len(lines) == 179
+    code, out, err = call(capsys, "predict", wine_model, wine_csv, "-o", "-", "--json")
+    assert code == 2 and "--json needs -o/--output FILE" in json.loads(out)["error"]
+
+
+@pytest.mark.parametrize("argv", [["train", "iris", "--epochs", "1", "-q"],
+                                  ["train", "iris", "--epochs", "1", "-q", "-o", "m.npz",
+                                   "--plot", "-"]])
+def test_a_dash_for_a_model_or_a_drawing_is_refused(argv, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = argv + (["-o", "-"] if "-o" not in argv else [])
+    code, _, err = call(capsys, *argv)
+    assert code == 1 and "'-' (standard output) cannot take this file" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_before_the_first_epoch_still_answers_json(tmp_path, capsys, monkeypatch):
+    import npdeep
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(npdeep.Network, "fit", interrupted)
+    code, out, err = call(capsys, "train", "iris", "-o", tmp_path / "m.npz", "--json")
+    assert code == 130 and "no model saved" in err
+    assert json.loads(out) == {"ok": False, "exit_code": 130, "error": "interrupted before "
+                               "the first epoch ended: no model saved"}
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_ctrl_c_outside_training_still_answers_json(wine_model, capsys, monkeypatch):
+    inspect_module = importlib.import_module("npdeep.cli.inspect")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(inspect_module, "load_model", interrupted)
+    code, out, err = call(capsys, "inspect", wine_model, "--json")
+    assert code == 1 and "Aborted!" in err
+    assert json.loads(out) == {"ok": False, "error": "interrupted (Ctrl-C)", "exit_code": 1}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals")
+@pytest.mark.parametrize("rows, columns, live", [(24, 80, True), (0, 0, False), (0, 120, False)])
+def test_a_terminal_without_a_size_gets_plain_lines(rows, columns, live):
+    """tqdm draws nothing on a terminal of 0 rows or columns (``script`` in CI, ``docker run
+    -t`` without a terminal behind it): there the epochs must be printed as plain lines."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    from npdeep.cli.progress import on_terminal
+
+    leader, follower = pty.openpty()
+    try:
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        with open(follower, "w", closefd=False) as stream:
+            assert on_terminal(stream) is live
+    finally:
+        os.close(leader)
+        os.close(follower)
+
+
+def test_train_prints_plain_epoch_lines_wherever_the_live_bar_is_not_drawn(tmp_path,
+                                                                          monkeypatch):
+    import io
+
+    train_module = importlib.import_module("npdeep.cli.train")
+
+    class SizelessTerminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = SizelessTerminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    monkeypatch.setattr(train_module, "on_terminal", lambda: False)
+    assert run(["train", "iris", "--units", "8", "--epochs", "2", "-o",
+                str(tmp_path / "m.npz")]) == 0
+    lines = stream.getvalue().splitlines()
+    assert [line.split()[1] for line in lines if line.startswith("epoch ")] == ["1/2", "2/2"]
+
+
+@pytest.mark.parametrize("name", ["train", "evaluate", "predict", "gradcheck", "inspect",
+                                  "plot"])
+def test_every_option_of_every_command_is_explained_in_its_help(name):
+    import click
+
+    from npdeep.cli import main
+
+    command = main.commands[name]
+    silent = [p.opts[0] for p in command.params
+              if isinstance(p, click.Option) and not p.help]
+    assert silent == []
+
+
+def test_npy_features_with_an_npy_target_train_and_evaluate(tmp_path, capsys):
+    """docs/CLI.md and train --help: an .npy of features takes its target as --target y.npy."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", tmp_path / "X.npy", "--target", tmp_path / "y.npy", *FAST,
+              "-o", model)
+    scores = call_json(capsys, "evaluate", model, tmp_path / "X.npy", "--target",
+                       tmp_path / "y.npy")
+    assert scores["accuracy"] > 0.8 and sum(r["support"] for r in scores["per_class"]) == 150
+
+
+def test_missing_mnist_says_how_to_give_its_folder_on_the_command_line(tmp_path, capsys,
+                                                                       monkeypatch):
+    """The message once pointed only at a Python argument (mnist_dir=...), which a command-line
+    user cannot pass."""
+    monkeypatch.setenv("NPDEEP_MNIST_DIR", str(tmp_path / "nowhere"))
+    code, _, err = call(capsys, "train", "mnist-t10k", "-q")
+    assert code == 1 and "as the data itself (npdeep train FOLDER), in $NPDEEP_MNIST_DIR" in err
+
+
+@pytest.mark.parametrize("activation, init", [("relu", "he"), ("leaky_relu", "he"),
+                                              ("tanh", "glorot"), ("sigmoid", "glorot")])
+def test_the_default_initializer_is_the_one_train_help_names(activation, init, tmp_path,
+                                                              capsys):
+    from npdeep.cli import main
+
+    help_text = next(p.help for p in main.commands["train"].params if p.name == "init")
+    named_he = help_text.split("he for ")[1].split(",")[0]  # "relu and leaky_relu"
+    assert (activation in named_he.split(" and ")) == (init == "he")
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", "iris", "--units", "4", "--epochs", "1", "-q",
+              "--activation", activation, "-o", model)
+    assert call_json(capsys, "inspect", model)["architecture"]["init"] == init
+
+
+@pytest.mark.parametrize("command, argv", [
+    ("train", ["train", "iris", "--units", "4", "--epochs", "1", "-q"]),
+    ("gradcheck", ["gradcheck"])])
+def test_a_loss_alone_gets_its_canonical_output_as_the_help_says(command, argv, tmp_path,
+                                                                  capsys):
+    from npdeep.cli import main
+
+    help_text = next(p.help for p in main.commands[command].params
+                     if p.name == "output_activation")
+    assert "identity for mean_squared_error" in help_text
+    if command == "train":
+        model = tmp_path / "m.npz"
+        call_json(capsys, *argv, "--loss", "mean_squared_error", "-o", model)
+        architecture = call_json(capsys, "inspect", model)["architecture"]
+        assert architecture["output_activation"]["name"] == "identity"
+    else:
+        doc = call_json(capsys, *argv, "--loss", "mean_squared_error")
+        assert "output_activation='identity'" in doc["network"]

@@ -401,3 +401,21 @@ def test_a_model_file_is_read_once_per_command(files, capsys, monkeypatch):
                         lambda path: reads.append(path) or load_model_file(path))
     assert run(["inspect", str(files / "iris.npz")]) == 0
     assert len(reads) == 1  # the header shown is the one the network was built from
+
+
+@pytest.mark.parametrize("command", ["inspect", "predict", "evaluate", "plot", "gradcheck"])
+def test_an_estimator_file_is_named_as_such(command, tmp_path, capsys):
+    """A DeepClassifier saved with npdeep.save is a model file too, but not one the commands
+    read: the message says what it holds and what to do, not only its 'kind'."""
+    from sklearn.datasets import load_iris
+
+    import npdeep
+
+    X, y = load_iris(return_X_y=True)
+    path = tmp_path / "est.npz"
+    npdeep.save(npdeep.DeepClassifier((4,), max_iter=2).fit(X, y), path)
+    argv = [command, str(path)] + (["iris"] if command in ("predict", "evaluate") else [])
+    assert run(argv) == 1
+    err = capsys.readouterr().err
+    assert "holds a scikit-learn estimator (saved by npdeep.save)" in err
+    assert "npdeep.load(path) in Python" in err and "Traceback" not in err

@@ -94,3 +94,34 @@ def test_ctrl_c_stops_cleanly_and_saves_the_best_model(tmp_path):
     assert "Traceback" not in err
     info = json.loads(npdeep("inspect", "m.npz", "--json", cwd=tmp_path).stdout)
     assert info["interrupted"] is True and info["history"]["epochs"] >= 3
+
+
+def test_docs_first_run_on_your_own_data_runs_as_written(tmp_path, monkeypatch):
+    """docs/CLI.md's "A first run" block, line by line, with only npdeep's dependencies (and
+    matplotlib, which the page asks for): pandas, a test extra, must not be needed."""
+    import re
+    import shlex
+
+    from npdeep.cli import run
+
+    page = (REPO / "docs" / "CLI.md").read_text(encoding="utf-8")
+    block = re.search(r"## A first run on your own data\n\n```sh\n(.*?)```", page, re.S).group(1)
+    lines = block.strip().splitlines()
+    assert lines[0].startswith("python -c ") and len(lines) == 5
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "pandas.py").write_text("raise ImportError('pandas is not installed')\n")
+    env = {**os.environ, "PYTHONPATH": str(blocker)}
+    proc = subprocess.run([sys.executable, *shlex.split(lines[0])[1:]], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    monkeypatch.chdir(tmp_path)
+    for line in lines[1:]:
+        argv = shlex.split(line)
+        assert argv[0] == "npdeep"
+        if argv[1] == "train":
+            argv += ["--epochs", "5", "-q"]  # the page's run, shortened
+        assert run(argv[1:]) == 0, line
+    for name in ("wine.npz", "wine-curves.png", "wine-predictions.csv"):
+        assert (tmp_path / name).is_file()
+    assert len((tmp_path / "wine-predictions.csv").read_text().splitlines()) == 179

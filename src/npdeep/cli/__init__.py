@@ -65,6 +65,11 @@ class _Group(click.Group):
                 click.echo(json.dumps({"ok": False, "error": exc.format_message(),
                                        "exit_code": exc.exit_code}))
             raise
+        except KeyboardInterrupt:  # Ctrl-C outside training: click says "Aborted!", exit 1
+            if _wants_json(ctx):
+                click.echo(json.dumps({"ok": False, "error": "interrupted (Ctrl-C)",
+                                       "exit_code": 1}))
+            raise
         except NpdeepError as exc:
             raise _fail(ctx, str(exc)) from None
         except BrokenPipeError:  # `npdeep predict ... | head`: the reader left; stop quietly

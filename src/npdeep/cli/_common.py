@@ -92,6 +92,10 @@ SEED = click.IntRange(0, 2**32 - 1)
 # ------------------------------------------------------------------------------ paths
 def check_output_path(path: str | os.PathLike, option: str = "--output") -> Path:
     """Check before any work that ``path`` can be written; raise ConfigurationError if not."""
+    if str(path) == "-":  # the usual name of standard output: never a file called "-"
+        raise ConfigurationError(
+            f"{option}: '-' (standard output) cannot take this file; give a file name"
+        )
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
@@ -273,7 +277,7 @@ class Model:
 
 def load_model(path: str | os.PathLike) -> Model:
     """Load a model file; a data file given instead gets a message that says so."""
-    from ..serialization import _network_from_header, read_header
+    from .. import serialization
 
     p = Path(path)
     if not p.exists():
@@ -281,7 +285,7 @@ def load_model(path: str | os.PathLike) -> Model:
     if p.is_dir():
         raise ModelFileError(f"{p}: is a folder, not a model file")
     try:
-        header, arrays = read_header(p)
+        header, arrays = serialization.load_model_file(p)
     except ModelFileError:
         kind = _data_kind(p)
         if kind == "text":
@@ -294,7 +298,16 @@ def load_model(path: str | os.PathLike) -> Model:
                 "by `npdeep train` here (data goes in the DATA argument)"
             ) from None
         raise
-    m = Model(net=_network_from_header(header, arrays, str(p)), header=header, path=p)
+    kind = header.get("kind", "network")
+    if kind in ("estimator", "pipeline"):
+        raise ModelFileError(
+            f"{p}: holds a scikit-learn {kind} (saved by npdeep.save), which the command line "
+            "does not read; give a model file saved by `npdeep train` or Network.save, or use "
+            "npdeep.load(path) in Python"
+        )
+    header, arrays = serialization._check_network_file(header, arrays, str(p))
+    m = Model(net=serialization._network_from_header(header, arrays, str(p)), header=header,
+              path=p)
     try:
         _check_header(m)
     except (ModelFileError, TypeError, ValueError) as exc:

@@ -127,8 +127,9 @@ def _report(scores: dict, task: str) -> str:
 @click.command()
 @click.argument("model")
 @click.argument("data")
-@click.option("--target", help="CSV target column or .npz target array [default: the one the "
-              "model was trained on; for an .npz without it, y].")
+@click.option("--target", help="CSV target column, .npz target array, or for .npy data the "
+              ".npy file holding y [default: the one the model was trained on; for an .npz "
+              "without it, y].")
 @json_option
 def evaluate(model, data, target, as_json):
     """Score MODEL on labelled DATA (same kinds of DATA as train)."""

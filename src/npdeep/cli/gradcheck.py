@@ -62,11 +62,18 @@ NETWORK_OPTIONS = ("inputs", "units", "outputs", "activation", "output_activatio
               default="tanh", show_default=True,
               help="Hidden activation (perturbations across relu's kink at 0 are skipped).")
 @click.option("--output-activation", type=_choice(activations.NAMES),
-              help="Output activation [default: softmax for several outputs, sigmoid for one].")
+              help="Output activation [default: the canonical one of --loss when it is given "
+                   "(identity for mean_squared_error); else softmax for several outputs, "
+                   "sigmoid for one].")
 @click.option("--loss", type=_choice(losses.NAMES), help="Loss [default: canonical pair].")
-@click.option("--l2", type=FiniteFloatRange(0), default=0.0, show_default=True)
-@click.option("--samples", type=click.IntRange(1), default=8, show_default=True)
-@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--l2", type=FiniteFloatRange(0), default=0.0, show_default=True,
+              help="L2 penalty lambda of the network built from options (its gradient is "
+                   "checked too).")
+@click.option("--samples", type=click.IntRange(1), default=8, show_default=True,
+              help="Samples the cost is computed on (random ones, or the first rows of --data).")
+@click.option("--seed", type=SEED, default=0, show_default=True,
+              help="Seed of the random inputs and targets, the built network's weights and the "
+                   "entries checked.")
 @click.option("--tolerance", type=FiniteFloatRange(0, min_open=True), default=1e-6,
               show_default=True,
               help="Largest relative error that passes; a difference within the round-off "
@@ -120,7 +127,10 @@ def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activ
         Y = _random_targets(net, samples, rng)
     result = gradient_check(net, X, Y, epsilon=epsilon, tolerance=tolerance,
                             max_checks=max_checks, seed=seed)
-    emit(as_json, {"network": source, "units": net.units, "samples": int(X.shape[1]),
+    # a failed check exits 1, and its JSON says so as every exit-1 JSON does: ok false
+    failed = {} if result.passed else {"ok": False, "error": "gradient check failed",
+                                       "exit_code": 1}
+    emit(as_json, {**failed, "network": source, "units": net.units, "samples": int(X.shape[1]),
                    "passed": result.passed, "max_error": result.max_error,
                    "tolerance": tolerance, "epsilon": epsilon, "parameters": result.rows()},
          f"gradient check of {source} on {X.shape[1]} samples\n{result}")

@@ -4,7 +4,7 @@ A CSV is streamed ``--chunk-rows`` rows at a time (:func:`npdeep.data.iter_csv_c
 memory stays bounded whatever its size; its columns are picked by the names the model was
 trained on (a target column or other extra columns are ignored). The output is written to a
 temporary file beside OUT and renamed over it at the end: an interrupted or failed run leaves
-no partial file. Without ``-o`` the rows go to standard output.
+no partial file. Without ``-o`` (or with ``-o -``) the rows go to standard output.
 """
 
 from __future__ import annotations
@@ -84,17 +84,18 @@ def write_predictions(m: Model, source: str, fh, chunk_rows: int) -> dict:
 @click.command()
 @click.argument("model")
 @click.argument("data")
-@click.option("-o", "--output", type=click.Path(), default=None,
-              help="CSV file to write [default: standard output].")
+@click.option("-o", "--output", type=click.Path(allow_dash=True), default=None,
+              help="CSV file to write ('-': standard output) [default: standard output].")
 @click.option("--chunk-rows", type=click.IntRange(1), default=DEFAULT_CHUNK_ROWS,
               show_default=True, help="Rows read and predicted at a time (bounds memory).")
 @json_option
 def predict(model, data, output, chunk_rows, as_json):
     """Predict labels (and class probabilities) for DATA with MODEL, as CSV."""
     m = load_model(model)
-    if output is None:
+    if output is None or output == "-":
         if as_json:
-            raise click.UsageError("--json needs -o/--output (the predictions go to the file)")
+            raise click.UsageError("--json needs -o/--output FILE (the predictions go to the file, "
+                                   "the JSON summary to standard output)")
         write_predictions(m, data, sys.stdout, chunk_rows)
         return
     out = check_output_path(output, "--output")

@@ -9,15 +9,26 @@ and the last validation metric. Elsewhere (a pipe, a log file, a CI job) the lib
 from __future__ import annotations
 
 import math
+import os
 import sys
 
 from ..callbacks import ProgressBar
 
 
 def on_terminal(stream=None) -> bool:
-    """Whether ``stream`` (default: standard error) is an interactive terminal."""
+    """Whether ``stream`` (default: standard error) is a terminal a live bar can be drawn on.
+
+    A terminal that reports no columns or no rows (``script`` in a CI job, ``docker run -t``
+    without a terminal behind it) is not: tqdm draws nothing there, so plain lines are used.
+    """
     stream = stream or sys.stderr
-    return bool(getattr(stream, "isatty", None) and stream.isatty())
+    if not (getattr(stream, "isatty", None) and stream.isatty()):
+        return False
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return True  # a terminal whose size cannot be asked: tqdm falls back to 80 columns
+    return size.columns > 0 and size.lines > 0
 
 
 class LiveProgress(ProgressBar):

@@ -11,6 +11,7 @@ description, the feature scaling, the class labels and the options used in its h
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,7 @@ class BestWeights(Callback):
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML file holding any of these options (flags override it).")
 @click.option("--target", help="CSV: target column by name or index [default: last column]; "
-              ".npz: the target array [default: y].")
+              ".npz: the target array [default: y]; .npy: the .npy file holding y.")
 @click.option("--task", type=_choice(["classification", "regression"]),
               help="Override the task detected from the target.")
 @click.option("--categorical", type=_choice(["reject", "onehot"]),
@@ -163,12 +164,13 @@ class BestWeights(Callback):
 @click.option("--activation", type=_choice(activations.HIDDEN_NAMES),
               help="Hidden activation." + _d("activation"))
 @click.option("--output-activation", type=_choice(activations.NAMES),
-              help="Output activation [default: softmax (several classes), sigmoid (two), "
-              "identity (regression)].")
+              help="Output activation [default: the canonical one of --loss when it is given "
+              "(identity for mean_squared_error); else softmax (several classes), sigmoid "
+              "(two), identity (regression)].")
 @click.option("--loss", type=_choice(losses.NAMES),
               help="Loss [default: the output activation's canonical pair].")
 @click.option("--init", type=_choice(["article", "glorot", "he", "normal"]),
-              help="Weight initializer [default: he for relu, glorot otherwise].")
+              help="Weight initializer [default: he for relu and leaky_relu, glorot otherwise].")
 @click.option("--optimizer", type=_choice(optimizers.NAMES), help="Update rule." + _d("optimizer"))
 @click.option("--schedule", type=_choice(schedules.NAMES),
               help="Learning-rate schedule over the epochs." + _d("schedule"))
@@ -202,9 +204,9 @@ def train(ctx: click.Context, config_path, as_json, **given):
     """Train a deep network on DATA and save it.
 
     DATA is a CSV file (header row; the target is the last column unless --target says
-    otherwise), an .npz (arrays X and y), an IDX images file or folder (MNIST's format), or a
-    built-in name: digits, breast_cancer, wine, iris, diabetes, mnist-t10k. With no DATA:
-    the digits default job.
+    otherwise), an .npz (arrays X and y), an .npy of features with --target y.npy, an IDX
+    images file or folder (MNIST's format), or a built-in name: digits, breast_cancer, wine,
+    iris, diabetes, mnist-t10k. With no DATA: the digits default job.
     """
     opts = read_config(config_path, ctx, CONFIG_KEYS) if config_path else {}
     opts.update({k: v for k, v in given.items() if v is not None})
@@ -261,11 +263,16 @@ def train(ctx: click.Context, config_path, as_json, **given):
                 batch_size=o["batch_size"] or None, optimizer=o["optimizer"],
                 schedule=o["schedule"],
                 validation_fraction=o["validation_fraction"] or None,
-                validation_seed=o["seed"], callbacks=callbacks, verbose=0 if quiet or live else 1)
+                validation_seed=o["seed"], callbacks=callbacks,
+                verbose=0 if quiet or live else 2)  # 2: plain lines, even on a 0-column tty
     except KeyboardInterrupt:
         interrupted = True
         if best.weights is None:
-            click.echo("interrupted before the first epoch ended: no model saved", err=True)
+            message = "interrupted before the first epoch ended: no model saved"
+            if as_json:
+                click.echo(json.dumps({"ok": False, "error": message,
+                                       "exit_code": INTERRUPTED_EXIT}))
+            click.echo(message, err=True)
             ctx.exit(INTERRUPTED_EXIT)
         net.parameters.flat[...] = best.weights
     seconds = time.perf_counter() - started

@@ -47,7 +47,8 @@ def find_mnist_dir(mnist_dir: str | Path | None = None) -> Path:
     raise DataError(
         "mnist-t10k: no 't10k-images-idx3-ubyte[.gz]' found in "
         + ", ".join(str(c) for c in candidates)
-        + "; give the folder holding MNIST's t10k IDX files (mnist_dir=...)"
+        + f"; give the folder holding MNIST's t10k IDX files: as the data itself (npdeep "
+        f"train FOLDER), in ${MNIST_ENV}, or as mnist_dir=... in Python"
     )
 
 
