@@ -83,7 +83,7 @@ def markdown(report: dict[str, Any]) -> str:
             names += [n for n in config["results"] if n not in names]
             labels += [r for r, v in config["ratio_values"].items()
                        if v is not None and r not in labels]
-        lines.append("| config | " + " | ".join(names + labels) + " |")
+        lines.append("| config |" + "".join(f" {c} |" for c in names + labels))
         lines.append("|" + " --- |" * (1 + len(names) + len(labels)))
         for config in case["configs"]:
             cells = [config["id"]]

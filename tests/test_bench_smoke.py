@@ -121,3 +121,20 @@ def test_ratios_and_targets_from_medians(run_module):
     }]}
     compute_ratios(memory)
     assert memory["configs"][0]["target_met"] == {"npdeep/torch": True}
+
+
+def test_markdown_table_of_a_case_whose_contestants_were_all_skipped(run_module):
+    # the header read "| config |  |" over a one-column separator: a broken table
+    from bench.report import compute_ratios, markdown
+
+    case = {"title": "f. Dask", "unit": "samples/s", "configs": [{
+        "id": "f1", "results": {}, "skipped": {"npdeep_dask": "dask is not installed"},
+        "ratios": {"npdeep/single": ["npdeep_dask", "npdeep"]}, "targets": {},
+    }]}
+    compute_ratios(case)
+    meta = {"date": "d", "mode": "tiny", "rounds": 1, "cpu": "cpu", "platform": "p",
+            "threads": {"affinity": 2}, "versions": {}}
+    lines = markdown({"meta": meta, "cases": {"f": case}}).splitlines()
+    header = lines.index("| config |")
+    assert lines[header + 1] == "| --- |" and lines[header + 2] == "| f1 |"
+    assert "- f1: npdeep_dask skipped: dask is not installed" in lines

@@ -419,3 +419,22 @@ def test_an_estimator_file_is_named_as_such(command, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "holds a scikit-learn estimator (saved by npdeep.save)" in err
     assert "npdeep.load(path) in Python" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--patience", "3"], "--patience 3 has no effect with early stopping off: add "
+                          "--early-stopping"),
+    (["--units", "16,8", "--dropout", "0.1,0.2,0.3"],
+     "Invalid value for '--dropout': 3 drop probabilities for 2 hidden layers (--units 16,8): "
+     "give one for all, or one per hidden layer"),
+    (["--units", "16", "--dropout", "0.1,0.2"], "2 drop probabilities for 1 hidden layer "),
+])
+def test_options_that_cannot_apply_are_usage_errors(args, message, tmp_path, capsys):
+    # --patience without early stopping was silently ignored; a wrong --dropout count exited 1
+    # with a message from the network that did not name --dropout
+    out = tmp_path / "m.npz"
+    assert run(["train", "iris", "-q", "--epochs", "1", "-o", str(out), *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+    assert run(["train", "iris", "-q", "--epochs", "1", "-o", str(out), "--early-stopping",
+                "--patience", "3", "--units", "16,8", "--dropout", "0.1,0.2"]) == 0

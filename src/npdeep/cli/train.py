@@ -213,6 +213,16 @@ def train(ctx: click.Context, config_path, as_json, **given):
     o = {k: opts.get(k, default(k)) for k in CONFIG_KEYS}
     if not o["units"] and "dropout" not in opts:
         o["dropout"] = 0.0  # the default dropout needs hidden layers; one asked for is kept
+    if "patience" in opts and not o["early_stopping"]:
+        raise click.UsageError(
+            f"--patience {o['patience']} has no effect with early stopping off: add "
+            "--early-stopping (or drop --patience)", ctx)
+    if isinstance(o["dropout"], list) and len(o["dropout"]) != len(o["units"]):
+        raise click.BadParameter(
+            f"{len(o['dropout'])} drop probabilities for {len(o['units'])} hidden "
+            f"layer{'' if len(o['units']) == 1 else 's'} "
+            f"(--units {','.join(map(str, o['units'])) or 'none'}): give one for all, or one "
+            "per hidden layer", ctx, param_hint="'--dropout'")
     o["seed"] = 0 if o["seed"] is None else o["seed"]
     o["data"] = o["data"] or DEFAULT_DATA
     output = check_output_path(o["output"], "--output")
