@@ -132,36 +132,48 @@ def test_memmap_with_nan_is_rejected_by_name(tmp_path, rng):
         net.fit(np.load(path, mmap_mode="r").T, np.zeros(3000), epochs=1, batch_size=100)
 
 
-_RSS_SCRIPT = textwrap.dedent("""
-    import sys, threading, time
-    import numpy as np
-    import npdeep
+def _rss_script(setup: str, measured: str) -> str:
+    """A script that runs ``setup``, then ``measured`` (which sets ``result``) while a thread
+    samples resident memory; it prints the RSS before, the peak RSS and ``result``.
+    ``sys.argv[1]`` is a ``.npy`` file, memory-mapped as ``X`` (n_x, m)."""
+    return textwrap.dedent("""
+        import sys, threading, time
+        import numpy as np
+        import npdeep
 
-    def rss():
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * 4096
+        def rss():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * 4096
 
-    X = np.load(sys.argv[1], mmap_mode="r")
-    X = X.T if X.shape[0] > X.shape[1] else X          # (n_x, m): samples outnumber features
-    m = X.shape[1]
+        X = np.load(sys.argv[1], mmap_mode="r")
+        X = X.T if X.shape[0] > X.shape[1] else X      # (n_x, m): samples outnumber features
+        m = X.shape[1]
+    """) + textwrap.dedent(setup) + textwrap.dedent("""
+        peak, done = [rss()], threading.Event()
+
+        def watch():
+            while not done.is_set():
+                peak.append(rss())
+                time.sleep(0.002)
+
+        before = rss()
+        t = threading.Thread(target=watch)
+        t.start()
+    """) + textwrap.dedent(measured) + textwrap.dedent("""
+        done.set()
+        t.join()
+        print(before, max(peak), result)
+    """)
+
+
+_RSS_SCRIPT = _rss_script("""
     y = (np.arange(m) % 2).astype(np.float32)
     net = npdeep.Network([X.shape[0], 16, 1], dtype="float32", seed=0)
-    peak, done = [rss()], threading.Event()
-
-    def watch():
-        while not done.is_set():
-            peak.append(rss())
-            time.sleep(0.002)
-
-    before = rss()
-    t = threading.Thread(target=watch)
-    t.start()
+""", """
     extra = eval(sys.argv[2]) if len(sys.argv) > 2 else {}
     history = net.fit(X, y, epochs=1, batch_size=4096, learning_rate=0.01, optimizer="adam",
                       **extra)
-    done.set()
-    t.join()
-    print(before, max(peak), history.cost[0])
+    result = history.cost[0]
 """)
 
 
@@ -295,33 +307,11 @@ def test_a_features_by_samples_memmap_warns_and_keeps_resident_memory_small(tmp_
                                               epochs=1, batch_size=64, diagnose=False)
 
 
-_PREDICT_RSS_SCRIPT = textwrap.dedent("""
-    import sys, threading, time
-    import numpy as np
-    import npdeep
-
-    def rss():
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * 4096
-
-    X = np.load(sys.argv[1], mmap_mode="r")
-    X = X.T if X.shape[0] > X.shape[1] else X          # (n_x, m): samples outnumber features
+_PREDICT_RSS_SCRIPT = _rss_script("""
     net = npdeep.Network([X.shape[0], 16, 10], output_activation="softmax",
                          loss="categorical_crossentropy", dtype="float32", seed=0)
-    peak, done = [rss()], threading.Event()
-
-    def watch():
-        while not done.is_set():
-            peak.append(rss())
-            time.sleep(0.002)
-
-    before = rss()
-    t = threading.Thread(target=watch)
-    t.start()
-    labels = net.predict(X)
-    done.set()
-    t.join()
-    print(before, max(peak), labels.shape[0])
+""", """
+    result = net.predict(X).shape[0]
 """)
 
 
