@@ -253,6 +253,11 @@ def test_ctrl_c_saves_the_best_model_so_far(tmp_path, capsys, monkeypatch):
     info = json.loads(call(capsys, "inspect", model, "--json")[1])
     assert info["interrupted"] is True and info["history"]["epochs"] == 3
     assert info["history"]["cost"]["best_epoch"] == best
+    code, out, _ = call(capsys, "train", "iris", "--units", "4", "--epochs", "50", "--json",
+                        "-o", model)
+    doc = json.loads(out)  # said "ok": true while exiting 130
+    assert code == 130 and doc["ok"] is False and doc["exit_code"] == 130
+    assert doc["interrupted"] is True and doc["model"] == str(model)
 
 
 def test_ctrl_c_before_any_epoch_saves_nothing(tmp_path, capsys, monkeypatch):

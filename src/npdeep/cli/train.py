@@ -320,6 +320,8 @@ def train(ctx: click.Context, config_path, as_json, **given):
         lines.append(f"model saved to {output}")
     if plot_path is not None:
         lines.append(f"training curves drawn to {plot_path}")
+    if interrupted:  # "ok" is true only with exit 0, as for every other outcome
+        result.update(ok=False, exit_code=INTERRUPTED_EXIT)
     emit(as_json, result, "\n".join(lines))
     if interrupted:
         ctx.exit(INTERRUPTED_EXIT)
