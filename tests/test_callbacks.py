@@ -172,8 +172,12 @@ def test_loggers_resumed_from_an_earlier_checkpoint_do_not_repeat_epochs(tmp_pat
     (lambda d: CSVLogger(d / "none" / "log.csv"), r"CSVLogger: the folder .*none' .* does not "
                                                   r"exist"),
     (lambda d: JSONLogger(d / "none" / "log.jsonl"), r"JSONLogger: the folder"),
+    # a path under a file: its "folder" exists but is a file (was called missing)
+    (lambda d: CSVLogger(d / "a-file" / "log.csv"), r"CSVLogger: the folder .*a-file' .* is a "
+                                                    r"file, not a folder"),
 ])
 def test_callback_paths_are_checked_when_made(tmp_path, make, match):
+    (tmp_path / "a-file").write_text("")
     with pytest.raises(ConfigurationError, match=match):
         make(tmp_path)
 

@@ -219,7 +219,8 @@ def _log_path(path, who: str) -> str:
     path = os.fspath(path)
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
-        raise ConfigurationError(f"{who}: the folder {folder!r} of {path!r} does not exist")
+        state = "is a file, not a folder" if os.path.exists(folder) else "does not exist"
+        raise ConfigurationError(f"{who}: the folder {folder!r} of {path!r} {state}")
     return path
 
 
