@@ -157,20 +157,6 @@ def atomic_write_text(path: Path, write: Callable[[TextIO], Any]) -> Any:
     return result
 
 
-def atomic_write_bytes(path: Path, write: Callable[[Any], Any]) -> None:
-    """Like :func:`atomic_write_text` for a binary writer (``write(fh)``)."""
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 # ------------------------------------------------------------------------- model files
 def _data_kind(path: Path) -> str | None:
     from ..data import sniff
