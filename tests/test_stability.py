@@ -31,6 +31,23 @@ def test_sigmoid_saturates_exactly_and_softmax_sums_to_one():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_large_array_path_matches_expit_and_saturates_exactly(dtype):
+    # arrays above Sigmoid.expit_size take the four-pass exp form: same values, no warnings
+    from scipy.special import expit
+
+    g = activations.get("sigmoid")
+    Z = (np.random.default_rng(0).standard_normal((8, g.expit_size)) * 20).astype(dtype)
+    Z[0, :5] = [-1e4, 1e4, 0.0, -1e30, 1e30]
+    assert Z.size > g.expit_size
+    with np.errstate(all="raise"):
+        A = g(Z)
+    assert A.dtype == dtype
+    assert list(A[0, :5]) == [0.0, 1.0, 0.5, 0.0, 1.0]
+    np.testing.assert_allclose(A, expit(Z), rtol=4 * np.finfo(dtype).eps,
+                               atol=np.finfo(dtype).tiny)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_losses_finite_when_outputs_saturate(dtype):
     Z = EXTREME.astype(dtype)
     Y = np.array([[1.0, 0.0, 1.0, 0.0, 0.0], [0.0, 1.0, 0.0, 1.0, 1.0]], dtype=dtype)

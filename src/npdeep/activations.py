@@ -110,27 +110,27 @@ class Activation:
 class Sigmoid(Activation):
     """Logistic sigmoid ``g(z) = 1 / (1 + exp(-z))``, ``g'(z) = g(z)(1 - g(z))``.
 
-    Small arrays use ``scipy.special.expit``; larger ones the identity
-    ``g(z) = (1 + tanh(z / 2)) / 2``, 3-8x faster there (NumPy's vectorized tanh). Neither
-    overflows for any finite input; the second is exact to a few units of the last place of 1
-    (absolute), so outputs below ~1e-7 (float32) lose relative precision, which the cost does not
-    see (it is computed from the logits). (The article calls the derivative ``inv_sigmoid``; it
-    is not an inverse.)
+    Small arrays use ``scipy.special.expit`` (one call, least overhead); larger ones the same
+    formula in four in-place NumPy passes, whose vectorized ``exp`` is 1.1-2x faster than
+    ``expit`` there in float32 (on AVX2; more where NumPy has AVX-512 kernels). Both are exact
+    to rounding and saturate exactly: ``exp(-z)`` overflowing to inf gives ``g = 0``,
+    underflowing to 0 gives ``g = 1`` (those two flags are expected and silenced). (The article
+    calls the derivative ``inv_sigmoid``; it is not an inverse.)
     """
 
     name = "sigmoid"
     inplace_ok = True
-    #: arrays larger than this use the tanh form
-    expit_size = 512
+    #: arrays larger than this use the four-pass form
+    expit_size = 2048
 
     def forward(self, Z, out, work=None):
         if Z.size <= self.expit_size:
             return expit(Z, out=out)
-        np.multiply(Z, 0.5, out=out)
-        np.tanh(out, out=out)
-        out *= 0.5
-        out += 0.5
-        return out
+        with np.errstate(over="ignore", under="ignore"):
+            np.negative(Z, out=out)
+            np.exp(out, out=out)
+            out += 1.0
+            return np.reciprocal(out, out=out)
 
     def derivative(self, Z, A):
         return A * (1.0 - A)
