@@ -438,3 +438,37 @@ def test_options_that_cannot_apply_are_usage_errors(args, message, tmp_path, cap
     assert not out.exists()
     assert run(["train", "iris", "-q", "--epochs", "1", "-o", str(out), "--early-stopping",
                 "--patience", "3", "--units", "16,8", "--dropout", "0.1,0.2"]) == 0
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_a_read_only_output_is_refused_before_any_work(command, files, tmp_path, capsys,
+                                                       monkeypatch):
+    """As cp or an editor would: a file the user may not write is not replaced (os.access
+    patched, so that root, who may write anything, sees what other users see)."""
+    import npdeep.io
+
+    out = tmp_path / ("m.npz" if command == "train" else "p.csv")
+    out.write_text("keep me")
+    out.chmod(0o444)
+    monkeypatch.setattr(npdeep.io, "_may_write", lambda p: False)
+    argv = (["train", "iris", "-q", "--epochs", "1"] if command == "train"
+            else ["predict", str(files / "iris.npz"), str(files / "iris.csv")])
+    code = run([*argv, "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"--output: '{out}' is read-only (mode 0444); make it writable" in err
+    assert out.read_text() == "keep me"
+    assert listing(tmp_path) == [out.name]
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640], ids=lambda m: f"{m:04o}")
+def test_outputs_written_over_a_file_keep_its_permissions(mode, files, tmp_path, capsys):
+    model, predictions = tmp_path / "m.npz", tmp_path / "p.csv"
+    for path in (model, predictions):
+        path.write_text("old")
+        path.chmod(mode)
+    assert run(["train", str(files / "iris.csv"), "-q", "--epochs", "1", "-o", str(model)]) == 0
+    assert run(["predict", str(model), str(files / "iris.csv"), "-o", str(predictions)]) == 0
+    assert predictions.read_text().startswith("prediction,")
+    assert {p.name: p.stat().st_mode & 0o777 for p in (model, predictions)} == {
+        "m.npz": mode, "p.csv": mode}

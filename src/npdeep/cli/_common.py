@@ -114,7 +114,18 @@ def check_output_path(path: str | os.PathLike, option: str = "--output") -> Path
             f"{option}: the folder {str(folder)!r} is not writable (permission denied); "
             "choose another path"
         )
+    if p.is_file() and not _may_write(p):  # checked again when saving (npdeep.io)
+        raise ConfigurationError(
+            f"{option}: {str(p)!r} is read-only (mode {p.stat().st_mode & 0o777:04o}); make it "
+            "writable (chmod u+w) or choose another path"
+        )
     return p
+
+
+def _may_write(path: Path) -> bool:
+    from .. import io
+
+    return io._may_write(path)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -139,14 +150,20 @@ def check_not_input(out: Path, option: str, inputs: dict[str, Any]) -> None:
             )
 
 
-def atomic_write_text(path: Path, write: Callable[[TextIO], Any]) -> Any:
+def atomic_write_text(path: Path, write: Callable[[TextIO], Any], what: str = "file") -> Any:
     """Call ``write(fh)`` on a temporary file beside ``path``, then rename it over ``path``.
 
-    Nothing is left at ``path`` when ``write`` fails or is interrupted.
+    Nothing is left at ``path`` when ``write`` fails or is interrupted. A file replaced keeps
+    its permission bits, a read-only one is refused (:func:`npdeep.io.replaced_file`); a new
+    one gets ``0o666 & ~umask``.
     """
+    from ..io import keep_permissions, replaced_file
+
+    replaced = replaced_file(path, what)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            keep_permissions(fh.fileno(), replaced)
             result = write(fh)
             fh.flush()
             os.fsync(fh.fileno())

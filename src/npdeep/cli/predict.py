@@ -100,7 +100,8 @@ def predict(model, data, output, chunk_rows, as_json):
         return
     out = check_output_path(output, "--output")
     check_not_input(out, "--output", {"the model file MODEL": model, "the data file DATA": data})
-    summary = atomic_write_text(out, lambda fh: write_predictions(m, data, fh, chunk_rows))
+    summary = atomic_write_text(out, lambda fh: write_predictions(m, data, fh, chunk_rows),
+                                "predictions file")
     emit(as_json, {"model": str(m.path), "output": str(out), "columns": columns(m), **summary},
          f"wrote {summary['rows']} predictions to {out}")
 
