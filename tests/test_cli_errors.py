@@ -403,10 +403,10 @@ def test_a_model_file_is_read_once_per_command(files, capsys, monkeypatch):
     assert len(reads) == 1  # the header shown is the one the network was built from
 
 
-@pytest.mark.parametrize("command", ["inspect", "predict", "evaluate", "plot", "gradcheck"])
+@pytest.mark.parametrize("command", ["predict", "evaluate", "plot", "gradcheck"])
 def test_an_estimator_file_is_named_as_such(command, tmp_path, capsys):
-    """A DeepClassifier saved with npdeep.save is a model file too, but not one the commands
-    read: the message says what it holds and what to do, not only its 'kind'."""
+    """A DeepClassifier saved with npdeep.save is a model file too, but only `inspect` reads
+    it: the message says what it holds and what to do, not only its 'kind'."""
     from sklearn.datasets import load_iris
 
     import npdeep
@@ -417,7 +417,8 @@ def test_an_estimator_file_is_named_as_such(command, tmp_path, capsys):
     argv = [command, str(path)] + (["iris"] if command in ("predict", "evaluate") else [])
     assert run(argv) == 1
     err = capsys.readouterr().err
-    assert "holds a scikit-learn estimator (saved by npdeep.save)" in err
+    assert "holds a scikit-learn estimator (saved by npdeep.save), which the command line " \
+        "only shows (`npdeep inspect`)" in err
     assert "npdeep.load(path) in Python" in err and "Traceback" not in err
 
 

@@ -278,8 +278,11 @@ class Model:
         return V, None
 
 
-def load_model(path: str | os.PathLike) -> Model:
-    """Load a model file; a data file given instead gets a message that says so."""
+def read_model_file(path: str | os.PathLike) -> tuple[Path, dict, dict]:
+    """Read a model file once: ``(path, header, arrays)``, whatever its kind.
+
+    A missing path, a folder, a data or text file given instead get a message that says so.
+    """
     from .. import serialization
 
     p = Path(path)
@@ -301,12 +304,24 @@ def load_model(path: str | os.PathLike) -> Model:
                 "by `npdeep train` here (data goes in the DATA argument)"
             ) from None
         raise
+    return p, header, arrays
+
+
+def load_model(path: str | os.PathLike) -> Model:
+    """Load a network model file; a data file given instead gets a message that says so."""
+    return model_from_file(*read_model_file(path))
+
+
+def model_from_file(p: Path, header: dict, arrays: dict) -> Model:
+    """Build the :class:`Model` of a network file read by :func:`read_model_file`."""
+    from .. import serialization
+
     kind = header.get("kind", "network")
     if kind in ("estimator", "pipeline"):
         raise ModelFileError(
             f"{p}: holds a scikit-learn {kind} (saved by npdeep.save), which the command line "
-            "does not read; give a model file saved by `npdeep train` or Network.save, or use "
-            "npdeep.load(path) in Python"
+            "only shows (`npdeep inspect`); give a model file saved by `npdeep train` or "
+            "Network.save, or use npdeep.load(path) in Python"
         )
     header, arrays = serialization._check_network_file(header, arrays, str(p))
     m = Model(net=serialization._network_from_header(header, arrays, str(p)), header=header,
