@@ -12,7 +12,11 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Callable
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,7 +24,7 @@ from typing import Any, TextIO
 import click
 import numpy as np
 
-from ..errors import ConfigurationError, DataError, ModelFileError
+from ..errors import ConfigurationError, DataError, ModelFileError, NpdeepError
 
 JSON_META = "npdeep.json"
 
@@ -174,6 +178,48 @@ def atomic_write_text(path: Path, write: Callable[[TextIO], Any], what: str = "f
     return result
 
 
+# ------------------------------------------------------------------------------ stdin
+#: The DATA argument that means standard input, as for Unix tools.
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+def data_name(data: str | None) -> str | None:
+    """How messages name DATA: ``<stdin>`` for ``-``, the path or name otherwise."""
+    return STDIN_NAME if data == STDIN else data
+
+
+@contextmanager
+def data_source(data: str | None) -> Iterator[str | None]:
+    """Yield DATA as something :mod:`npdeep.data` reads: ``-`` becomes a temporary file.
+
+    Standard input is copied to a private temporary folder first (the readers recognise a
+    format by its first bytes and may read a file twice), then removed when the block ends.
+    Any format works so (CSV, gzipped CSV, ``.npy``, ``.npz``, IDX images); without a name,
+    a CSV is comma-separated. Error messages name it ``<stdin>``, not the temporary path.
+    A terminal is refused: nobody is going to type a data table.
+    """
+    if data != STDIN:
+        yield data
+        return
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        raise DataError(
+            "DATA '-' reads standard input, which is a terminal here; pipe or redirect the "
+            "data into it (npdeep predict model.npz - < data.csv)"
+        )
+    with tempfile.TemporaryDirectory(prefix="npdeep-stdin-") as folder:
+        path = Path(folder) / "stdin"
+        with open(path, "wb") as fh:
+            shutil.copyfileobj(getattr(stream, "buffer", stream), fh, 1 << 20)
+        try:
+            yield str(path)
+        except NpdeepError as exc:
+            exc.args = tuple(a.replace(str(path), STDIN_NAME) if isinstance(a, str) else a
+                             for a in exc.args)
+            raise
+
+
 # ------------------------------------------------------------------------- model files
 def _data_kind(path: Path) -> str | None:
     from ..data import sniff
@@ -285,6 +331,9 @@ def read_model_file(path: str | os.PathLike) -> tuple[Path, dict, dict]:
     """
     from .. import serialization
 
+    if str(path) == STDIN:
+        raise ModelFileError("MODEL: '-' (standard input) is for DATA only; give the model "
+                             "file's path")
     p = Path(path)
     if not p.exists():
         raise ModelFileError(f"{p}: no such model file")

@@ -27,6 +27,7 @@ from ._common import (
     FiniteFloatRange,
     check_not_input,
     check_output_path,
+    data_source,
     emit,
     fmt,
     json_option,
@@ -206,7 +207,8 @@ def train(ctx: click.Context, config_path, as_json, **given):
     DATA is a CSV file (header row; the target is the last column unless --target says
     otherwise), an .npz (arrays X and y), an .npy of features with --target y.npy, an IDX
     images file or folder (MNIST's format), or a built-in name: digits, breast_cancer, wine,
-    iris, diabetes, mnist-t10k. With no DATA: the digits default job.
+    iris, diabetes, mnist-t10k; - reads it from standard input. With no DATA: the digits
+    default job.
     """
     opts = read_config(config_path, ctx, CONFIG_KEYS) if config_path else {}
     opts.update({k: v for k, v in given.items() if v is not None})
@@ -244,7 +246,8 @@ def train(ctx: click.Context, config_path, as_json, **given):
 
     from .. import data as npdata
 
-    ds = npdata.load(o["data"], o["target"], task=o["task"], categorical=o["categorical"])
+    with data_source(o["data"]) as source:
+        ds = npdata.load(source, o["target"], task=o["task"], categorical=o["categorical"])
     split = _split(ds, o["test_fraction"], o["seed"])
     scaler = npdata.Standardizer().fit(split["X_train"])
     target_scaler = None
