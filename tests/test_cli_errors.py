@@ -46,6 +46,8 @@ def files(tmp_path_factory):
     (d / "number_path.toml").write_text("plot = 3\n")
     renamed = ["sepal_length,sepal_width,petal_length,PW,species"] + lines[1:]
     (d / "renamed.csv").write_text("\n".join(renamed) + "\n")
+    (d / "semicolons.csv").write_text("\n".join(line.replace(",", ";") for line in lines[:4]))
+    (d / "trailing.csv").write_text("a,b,\n1,0,\n2,1,\n")
     np.save(d / "x5.npy", np.ones((10, 5)))
     model = d / "iris.npz"
     assert run(["train", str(d / "iris.csv"), "--units", "4", "--epochs", "2", "-q",
@@ -177,6 +179,21 @@ CASES = {
     "missing model": (["inspect", "{d}/nothing.npz"], 1, r"nothing\.npz: no such model file"),
     "unknown built-in": (["train", "digit", "-o", "{out}/m.npz"], 1,
                          r"did you mean the built-in 'digits'\?"),
+    "model output named as data": (["train", "iris", "-q", "-o", "{out}/iris.csv"], 1,
+                                   r"--output: '.*iris\.csv' ends in \.csv, which names data "
+                                   r"or a drawing, but this writes a model file \(a zip "
+                                   r"archive\); name it \.npz or \.npdeep"),
+    "predictions named as a model": (["predict", "{d}/iris.npz", "{d}/iris.csv",
+                                      "-o", "{out}/other.npz"], 1,
+                                     r"--output: '.*other\.npz' ends in \.npz, which names a "
+                                     r"model or NumPy file, but the predictions are a CSV "
+                                     r"table; name it \.csv"),
+    "semicolons at predict": (["predict", "{d}/iris.npz", "{d}/semicolons.csv"], 1,
+                              r"semicolons\.csv: has 1 feature column but the model expects 4 "
+                              r"features; .* \(the columns seem separated by semicolons"),
+    "trailing comma in the header": (["train", "{d}/trailing.csv", "-o", "{out}/m.npz"], 1,
+                                     r"trailing\.csv: line 1: header column 2 has no name "
+                                     r"\(a comma at the end of the line\?\)"),
 }
 
 

@@ -132,6 +132,27 @@ def _may_write(path: Path) -> bool:
     return io._may_write(path)
 
 
+#: Suffixes that say a file is not a model (data, predictions, drawings), and the reverse.
+_NOT_A_MODEL = (".csv", ".tsv", ".tab", ".txt", ".gz", ".npy", ".png", ".pdf", ".svg", ".json")
+_NOT_A_TABLE = (".npz", ".npdeep", ".npy")
+
+
+def check_output_suffix(path: Path, option: str, writes: str) -> None:
+    """Refuse an output name whose suffix says it holds something else (the arguments mixed
+    up: ``train -o data.csv`` would put a model, a zip archive, over a data table)."""
+    suffix = path.suffix.lower()
+    if writes == "model" and suffix in _NOT_A_MODEL:
+        raise ConfigurationError(
+            f"{option}: {str(path)!r} ends in {suffix}, which names data or a drawing, but "
+            "this writes a model file (a zip archive); name it .npz or .npdeep"
+        )
+    if writes == "predictions" and suffix in _NOT_A_TABLE:
+        raise ConfigurationError(
+            f"{option}: {str(path)!r} ends in {suffix}, which names a model or NumPy file, "
+            "but the predictions are a CSV table; name it .csv"
+        )
+
+
 def _same_file(a: Path, b: Path) -> bool:
     if a.exists() and b.exists():
         return os.path.samefile(a, b)

@@ -21,6 +21,7 @@ from ._common import (
     atomic_write_text,
     check_not_input,
     check_output_path,
+    check_output_suffix,
     data_source,
     emit,
     json_option,
@@ -106,6 +107,7 @@ def predict(model, data, output, chunk_rows, as_json):
         return
     out = check_output_path(output, "--output")
     check_not_input(out, "--output", {"the model file MODEL": model, "the data file DATA": data})
+    check_output_suffix(out, "--output", "predictions")
     with data_source(data) as source:
         summary = atomic_write_text(
             out, lambda fh: write_predictions(m, source, fh, chunk_rows), "predictions file")

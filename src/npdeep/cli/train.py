@@ -27,6 +27,7 @@ from ._common import (
     FiniteFloatRange,
     check_not_input,
     check_output_path,
+    check_output_suffix,
     data_source,
     emit,
     fmt,
@@ -230,6 +231,7 @@ def train(ctx: click.Context, config_path, as_json, **given):
     output = check_output_path(o["output"], "--output")
     inputs = {"the data file DATA": o["data"], "the config file --config": config_path}
     check_not_input(output, "--output", inputs)
+    check_output_suffix(output, "--output", "model")
     plot_path = check_output_path(o["plot"], "--plot") if o["plot"] else None
     if plot_path is not None:
         check_not_input(plot_path, "--plot", inputs)
