@@ -138,3 +138,10 @@ def test_a_real_pipe_into_predict(iris, tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.decode().splitlines()
     assert lines[0].startswith("prediction,probability_0") and len(lines) == 151
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "gradcheck"])
+def test_help_says_that_dash_is_standard_input(command, capsys):
+    assert run([command, "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "standard input" in text

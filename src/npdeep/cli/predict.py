@@ -94,8 +94,10 @@ def write_predictions(m: Model, source: str, fh, chunk_rows: int) -> dict:
 def predict(model, data, output, chunk_rows, as_json):
     """Predict labels (and class probabilities) for DATA with MODEL, as CSV.
 
-    DATA is a file or built-in name as for train, or - for standard input
-    (`... | npdeep predict model.npz - > predictions.csv`).
+    DATA is a file or built-in name as for train, or - to read standard input:
+
+    \b
+        zcat new.csv.gz | npdeep predict model.npz - > predictions.csv
     """
     m = load_model(model)
     if output is None or output == "-":
