@@ -500,7 +500,7 @@ def test_ctrl_c_outside_training_still_answers_json(wine_model, capsys, monkeypa
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(inspect_module, "load_model", interrupted)
+    monkeypatch.setattr(inspect_module, "read_model_file", interrupted)
     code, out, err = call(capsys, "inspect", wine_model, "--json")
     assert code == 1 and "Aborted!" in err
     assert json.loads(out) == {"ok": False, "error": "interrupted (Ctrl-C)", "exit_code": 1}

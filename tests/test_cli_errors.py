@@ -46,6 +46,8 @@ def files(tmp_path_factory):
     (d / "number_path.toml").write_text("plot = 3\n")
     renamed = ["sepal_length,sepal_width,petal_length,PW,species"] + lines[1:]
     (d / "renamed.csv").write_text("\n".join(renamed) + "\n")
+    (d / "semicolons.csv").write_text("\n".join(line.replace(",", ";") for line in lines[:4]))
+    (d / "trailing.csv").write_text("a,b,\n1,0,\n2,1,\n")
     np.save(d / "x5.npy", np.ones((10, 5)))
     model = d / "iris.npz"
     assert run(["train", str(d / "iris.csv"), "--units", "4", "--epochs", "2", "-q",
@@ -177,6 +179,21 @@ CASES = {
     "missing model": (["inspect", "{d}/nothing.npz"], 1, r"nothing\.npz: no such model file"),
     "unknown built-in": (["train", "digit", "-o", "{out}/m.npz"], 1,
                          r"did you mean the built-in 'digits'\?"),
+    "model output named as data": (["train", "iris", "-q", "-o", "{out}/iris.csv"], 1,
+                                   r"--output: '.*iris\.csv' ends in \.csv, which names data "
+                                   r"or a drawing, but this writes a model file \(a zip "
+                                   r"archive\); name it \.npz or \.npdeep"),
+    "predictions named as a model": (["predict", "{d}/iris.npz", "{d}/iris.csv",
+                                      "-o", "{out}/other.npz"], 1,
+                                     r"--output: '.*other\.npz' ends in \.npz, which names a "
+                                     r"model or NumPy file, but the predictions are a CSV "
+                                     r"table; name it \.csv"),
+    "semicolons at predict": (["predict", "{d}/iris.npz", "{d}/semicolons.csv"], 1,
+                              r"semicolons\.csv: has 1 feature column but the model expects 4 "
+                              r"features; .* \(the columns seem separated by semicolons"),
+    "trailing comma in the header": (["train", "{d}/trailing.csv", "-o", "{out}/m.npz"], 1,
+                                     r"trailing\.csv: line 1: header column 2 has no name "
+                                     r"\(a comma at the end of the line\?\)"),
 }
 
 
@@ -403,10 +420,10 @@ def test_a_model_file_is_read_once_per_command(files, capsys, monkeypatch):
     assert len(reads) == 1  # the header shown is the one the network was built from
 
 
-@pytest.mark.parametrize("command", ["inspect", "predict", "evaluate", "plot", "gradcheck"])
+@pytest.mark.parametrize("command", ["predict", "evaluate", "plot", "gradcheck"])
 def test_an_estimator_file_is_named_as_such(command, tmp_path, capsys):
-    """A DeepClassifier saved with npdeep.save is a model file too, but not one the commands
-    read: the message says what it holds and what to do, not only its 'kind'."""
+    """A DeepClassifier saved with npdeep.save is a model file too, but only `inspect` reads
+    it: the message says what it holds and what to do, not only its 'kind'."""
     from sklearn.datasets import load_iris
 
     import npdeep
@@ -417,7 +434,8 @@ def test_an_estimator_file_is_named_as_such(command, tmp_path, capsys):
     argv = [command, str(path)] + (["iris"] if command in ("predict", "evaluate") else [])
     assert run(argv) == 1
     err = capsys.readouterr().err
-    assert "holds a scikit-learn estimator (saved by npdeep.save)" in err
+    assert "holds a scikit-learn estimator (saved by npdeep.save), which the command line " \
+        "only shows (`npdeep inspect`)" in err
     assert "npdeep.load(path) in Python" in err and "Traceback" not in err
 
 
@@ -438,3 +456,37 @@ def test_options_that_cannot_apply_are_usage_errors(args, message, tmp_path, cap
     assert not out.exists()
     assert run(["train", "iris", "-q", "--epochs", "1", "-o", str(out), "--early-stopping",
                 "--patience", "3", "--units", "16,8", "--dropout", "0.1,0.2"]) == 0
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_a_read_only_output_is_refused_before_any_work(command, files, tmp_path, capsys,
+                                                       monkeypatch):
+    """As cp or an editor would: a file the user may not write is not replaced (os.access
+    patched, so that root, who may write anything, sees what other users see)."""
+    import npdeep.io
+
+    out = tmp_path / ("m.npz" if command == "train" else "p.csv")
+    out.write_text("keep me")
+    out.chmod(0o444)
+    monkeypatch.setattr(npdeep.io, "_may_write", lambda p: False)
+    argv = (["train", "iris", "-q", "--epochs", "1"] if command == "train"
+            else ["predict", str(files / "iris.npz"), str(files / "iris.csv")])
+    code = run([*argv, "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"--output: '{out}' is read-only (mode 0444); make it writable" in err
+    assert out.read_text() == "keep me"
+    assert listing(tmp_path) == [out.name]
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640], ids=lambda m: f"{m:04o}")
+def test_outputs_written_over_a_file_keep_its_permissions(mode, files, tmp_path, capsys):
+    model, predictions = tmp_path / "m.npz", tmp_path / "p.csv"
+    for path in (model, predictions):
+        path.write_text("old")
+        path.chmod(mode)
+    assert run(["train", str(files / "iris.csv"), "-q", "--epochs", "1", "-o", str(model)]) == 0
+    assert run(["predict", str(model), str(files / "iris.csv"), "-o", str(predictions)]) == 0
+    assert predictions.read_text().startswith("prediction,")
+    assert {p.name: p.stat().st_mode & 0o777 for p in (model, predictions)} == {
+        "m.npz": mode, "p.csv": mode}

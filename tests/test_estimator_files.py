@@ -434,3 +434,21 @@ def test_a_scaler_with_pandas_output_keeps_it_so_the_loaded_pipeline_does_not_wa
     with pytest.raises(ModelFileError, match="here: step 0 has set_output 'arrow', expected "
                        r"one of \['default', 'pandas', 'polars'\]"):
         pipeline_from_header(header, arrays, "here")
+
+
+def test_files_keep_npdeeps_sigmoid_and_load_with_sklearns_out_activation(tmp_path):
+    # out_activation_ is derived, never stored: files written when it said "sigmoid" (and
+    # those written now) hold the network's own name and load with scikit-learn's "logistic"
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = DeepClassifier((4,), max_iter=2, random_state=0).fit(X, X[:, 0] > 0)
+    path = tmp_path / "binary.npdeep"
+    npdeep.save(clf, path)
+    header, _ = load_model_file(path)
+    assert header["architecture"]["output_activation"] == {"name": "sigmoid"}
+    assert "out_activation_" not in header["state"]
+    loaded = npdeep.load(path)
+    assert loaded.out_activation_ == clf.out_activation_ == "logistic"
+    assert loaded.network_.output_activation.name == "sigmoid"

@@ -547,3 +547,69 @@ def test_deeply_nested_header_is_refused(tmp_path: Path, header: dict, arrays: d
         load_model_file(path)
     shallow = _craft(tmp_path / "ok.npdeep", {**_base_header({}), "notes": [[[["x"]]]]}, {})
     assert load_model_file(shallow)[0]["notes"] == [[[["x"]]]]
+
+
+# ---------------------------------------------------------------- permissions of saved files
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_a_new_file_gets_the_umask_mode_not_mkstemps_0600(tmp_path, header, arrays, umask_022):
+    path = save_model_file(tmp_path / "new.npdeep", header, arrays)
+    assert _mode(path) == 0o644  # 0o666 & ~0o022, as open() makes it
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o664, 0o755], ids=lambda m: f"{m:04o}")
+def test_saving_over_a_file_keeps_its_permission_bits(tmp_path, header, arrays, mode, umask_022):
+    path = tmp_path / "m.npdeep"
+    path.write_bytes(b"old")
+    path.chmod(mode)
+    save_model_file(path, header, arrays)
+    assert _mode(path) == mode
+    assert load_model_file(path)[0]["seed"] == header["seed"]
+
+
+def test_a_read_only_file_is_replaced_only_by_who_may_write_it(tmp_path, header, arrays):
+    path = tmp_path / "m.npdeep"
+    path.write_bytes(b"old")
+    path.chmod(0o444)
+    if os.access(path, os.W_OK):  # root: as `cp` and open() do, write it, and keep 0444
+        save_model_file(path, header, arrays)
+        assert _mode(path) == 0o444
+        assert load_model_file(path)[0]["seed"] == header["seed"]
+    else:
+        with pytest.raises(ModelFileError, match=r"read-only \(mode 0444\)"):
+            save_model_file(path, header, arrays)
+        assert path.read_bytes() == b"old"
+
+
+def test_a_file_the_user_may_not_write_is_refused_and_left_unchanged(
+        tmp_path, header, arrays, monkeypatch):
+    import npdeep.io
+
+    path = tmp_path / "m.npdeep"
+    path.write_bytes(b"old")
+    path.chmod(0o444)
+    monkeypatch.setattr(npdeep.io, "_may_write", lambda p: False)  # as for a non-root user
+    with pytest.raises(ModelFileError, match=r"cannot save model file '.*m\.npdeep': the file "
+                       r"is read-only \(mode 0444\) and is left unchanged; make it writable"):
+        save_model_file(path, header, arrays)
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npdeep"]  # no temporary left
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root can give a file to another user")
+def test_root_saving_over_a_users_file_leaves_it_theirs(tmp_path, header, arrays):
+    path = tmp_path / "m.npdeep"
+    path.write_bytes(b"old")
+    os.chown(path, 12345, 23456)
+    save_model_file(path, header, arrays)
+    assert (path.stat().st_uid, path.stat().st_gid) == (12345, 23456)

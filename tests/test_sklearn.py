@@ -415,7 +415,7 @@ def test_best_loss_is_the_lowest_training_cost_also_with_early_stopping(iris):
 
 
 @pytest.mark.parametrize("target, n_outputs, out_activation", [
-    ("multiclass", 3, "softmax"), ("binary", 1, "sigmoid"), ("multilabel", 2, "sigmoid"),
+    ("multiclass", 3, "softmax"), ("binary", 1, "logistic"), ("multilabel", 2, "logistic"),
 ])
 def test_classifier_has_mlp_layer_and_output_attributes(iris, target, n_outputs, out_activation):
     X, y = iris
@@ -426,7 +426,9 @@ def test_classifier_has_mlp_layer_and_output_attributes(iris, target, n_outputs,
         mlp = MLPClassifier((8, 4), max_iter=2, random_state=0).fit(X, y)
     assert clf.n_layers_ == mlp.n_layers_ == 4
     assert clf.n_outputs_ == mlp.n_outputs_ == n_outputs
-    assert clf.out_activation_ == out_activation
+    assert clf.out_activation_ == mlp.out_activation_ == out_activation  # sklearn's words
+    assert clf.network_.output_activation.name == {"logistic": "sigmoid"}.get(
+        out_activation, out_activation)  # the network keeps npdeep's own names
 
 
 def test_regressor_has_mlp_layer_and_output_attributes(iris):
@@ -435,9 +437,12 @@ def test_regressor_has_mlp_layer_and_output_attributes(iris):
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg = DeepRegressor((8,), output_activation="sigmoid", max_iter=2).fit(X, np.c_[y, y])
         mlp = MLPRegressor(hidden_layer_sizes=(8,), max_iter=2).fit(X, np.c_[y, y])
+        identity = DeepRegressor((4,), max_iter=1).fit(X, y)
     assert reg.n_layers_ == mlp.n_layers_ == 3
     assert reg.n_outputs_ == mlp.n_outputs_ == 2
-    assert reg.out_activation_ == "sigmoid"
+    assert reg.out_activation_ == "logistic"  # scikit-learn's name of the sigmoid
+    assert mlp.out_activation_ == "identity"
+    assert identity.out_activation_ == mlp.out_activation_
     assert not hasattr(DeepRegressor(), "n_layers_")  # NotFittedError is an AttributeError
     assert not hasattr(DeepRegressor(), "out_activation_")
 

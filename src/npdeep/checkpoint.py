@@ -32,7 +32,17 @@ from .errors import ConfigurationError, ModelFileError
 from .io import header_errors, load_model_file, merged_header, save_model_file
 from .serialization import _check_network_file
 
-__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "resume"]
+__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "resume", "is_checkpoint"]
+
+#: Keys of a checkpoint's ``training`` object beside ``rng_state``.
+_STATE_KEYS = ("epoch", "config", "optimizer", "schedule")
+
+
+def is_checkpoint(header: dict) -> bool:
+    """Tell whether a model file's header is a checkpoint's (its ``training`` is the state
+    :func:`save_checkpoint` writes, not the options ``npdeep train`` stores)."""
+    training = header.get("training")
+    return isinstance(training, dict) and all(k in training for k in _STATE_KEYS)
 
 
 @dataclass

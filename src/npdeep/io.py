@@ -27,8 +27,10 @@ flushed and fsynced, then renamed over the destination with :func:`os.replace`. 
 fails or is interrupted (``KeyboardInterrupt`` included) the temporary file is removed and a
 file already at the destination is left untouched. A destination that is a symbolic link is
 followed (the file it points to is replaced, the link stays); one that is a device, pipe or
-socket is refused. Paths are ``str`` or ``os.PathLike`` (a leading ``~`` is expanded); file
-objects are refused, since an atomic write needs a path to rename onto.
+socket is refused. A file replaced keeps its permission bits; a read-only one (that the user
+may not write) is refused and left unchanged; a new file gets ``0o666 & ~umask``. Paths are
+``str`` or ``os.PathLike`` (a leading ``~`` is expanded); file objects are refused, since an
+atomic write needs a path to rename onto.
 
 Loading never unpickles, never evaluates and never imports anything named in the file. Before
 reading any array data it checks, in order: the file is a complete zip archive; ``header.json``
@@ -52,6 +54,7 @@ import math
 import os
 import re
 import secrets
+import stat
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -286,12 +289,54 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def replaced_file(path: Path, what: str) -> os.stat_result | None:
+    """Return the status of the regular file a save to ``path`` would replace (None if none).
+
+    A file the user may not write (``chmod a-w``, or another user's file) is refused with a
+    ModelFileError, as ``open(path, "w")`` or ``cp`` would refuse it: renaming a temporary
+    file over it needs only the folder's permission and would silently defeat the protection.
+    Root may write any file, so root replaces it (and its mode is kept, see
+    :func:`keep_permissions`).
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if not _may_write(path):
+        raise ModelFileError(
+            f"cannot save {what} {str(path)!r}: the file is read-only (mode "
+            f"{stat.S_IMODE(st.st_mode):04o}) and is left unchanged; make it writable "
+            f"(chmod u+w) or choose another path"
+        )
+    return st
+
+
+def _may_write(path: Path) -> bool:
+    return os.access(path, os.W_OK)
+
+
+def keep_permissions(fd: int, replaced: os.stat_result | None) -> None:
+    """Give the temporary file ``fd`` the permission bits (and, where allowed, the owner and
+    group) of the file it will replace; a new file keeps ``0o666 & ~umask`` from its creation."""
+    if replaced is None or not hasattr(os, "fchown"):  # Windows: no POSIX modes to keep
+        return
+    os.fchmod(fd, stat.S_IMODE(replaced.st_mode) & 0o777)
+    current = os.fstat(fd)
+    if (current.st_uid, current.st_gid) != (replaced.st_uid, replaced.st_gid):
+        try:  # root saving over a user's file: it stays theirs; others may keep the group
+            os.fchown(fd, replaced.st_uid, replaced.st_gid)
+        except OSError:
+            pass
+
+
 def write_atomically(path: Path, write, what: str = "model file") -> Path:
     """Call ``write(fp)`` on a temporary file beside ``path``, fsync it, rename it over ``path``.
 
     Nothing is left at ``path`` when ``write`` fails or is interrupted, and a previous file
     stays intact. A symbolic link is followed: the file it points to is replaced, the link
-    stays. A device, pipe or socket at ``path`` is refused, never replaced. Raises
+    stays. A device, pipe or socket at ``path`` is refused, never replaced. A file replaced
+    keeps its permission bits (and owner where allowed); a read-only one is refused
+    (:func:`replaced_file`). A new file gets ``0o666 & ~umask``, like ``open()``. Raises
     ModelFileError naming ``what`` and the path.
     """
     path = as_path(path, f"save {what}")
@@ -306,6 +351,7 @@ def write_atomically(path: Path, write, what: str = "model file") -> Path:
     if path.exists() and not path.is_file():
         raise ModelFileError(f"cannot save {what} {str(path)!r}: it is not a regular file "
                              "(a device, pipe or socket), and saving would replace it")
+    replaced = replaced_file(path, what)
     try:
         fd, temporary = _open_temporary(folder, path.name)
     except PermissionError as exc:
@@ -318,6 +364,7 @@ def write_atomically(path: Path, write, what: str = "model file") -> Path:
         ) from exc
     try:
         with os.fdopen(fd, "wb") as fp:
+            keep_permissions(fd, replaced)
             write(fp)
             fp.flush()
             os.fsync(fp.fileno())

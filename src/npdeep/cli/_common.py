@@ -12,7 +12,11 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Callable
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,7 +24,7 @@ from typing import Any, TextIO
 import click
 import numpy as np
 
-from ..errors import ConfigurationError, DataError, ModelFileError
+from ..errors import ConfigurationError, DataError, ModelFileError, NpdeepError
 
 JSON_META = "npdeep.json"
 
@@ -114,7 +118,39 @@ def check_output_path(path: str | os.PathLike, option: str = "--output") -> Path
             f"{option}: the folder {str(folder)!r} is not writable (permission denied); "
             "choose another path"
         )
+    if p.is_file() and not _may_write(p):  # checked again when saving (npdeep.io)
+        raise ConfigurationError(
+            f"{option}: {str(p)!r} is read-only (mode {p.stat().st_mode & 0o777:04o}); make it "
+            "writable (chmod u+w) or choose another path"
+        )
     return p
+
+
+def _may_write(path: Path) -> bool:
+    from .. import io
+
+    return io._may_write(path)
+
+
+#: Suffixes that say a file is not a model (data, predictions, drawings), and the reverse.
+_NOT_A_MODEL = (".csv", ".tsv", ".tab", ".txt", ".gz", ".npy", ".png", ".pdf", ".svg", ".json")
+_NOT_A_TABLE = (".npz", ".npdeep", ".npy")
+
+
+def check_output_suffix(path: Path, option: str, writes: str) -> None:
+    """Refuse an output name whose suffix says it holds something else (the arguments mixed
+    up: ``train -o data.csv`` would put a model, a zip archive, over a data table)."""
+    suffix = path.suffix.lower()
+    if writes == "model" and suffix in _NOT_A_MODEL:
+        raise ConfigurationError(
+            f"{option}: {str(path)!r} ends in {suffix}, which names data or a drawing, but "
+            "this writes a model file (a zip archive); name it .npz or .npdeep"
+        )
+    if writes == "predictions" and suffix in _NOT_A_TABLE:
+        raise ConfigurationError(
+            f"{option}: {str(path)!r} ends in {suffix}, which names a model or NumPy file, "
+            "but the predictions are a CSV table; name it .csv"
+        )
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -139,14 +175,20 @@ def check_not_input(out: Path, option: str, inputs: dict[str, Any]) -> None:
             )
 
 
-def atomic_write_text(path: Path, write: Callable[[TextIO], Any]) -> Any:
+def atomic_write_text(path: Path, write: Callable[[TextIO], Any], what: str = "file") -> Any:
     """Call ``write(fh)`` on a temporary file beside ``path``, then rename it over ``path``.
 
-    Nothing is left at ``path`` when ``write`` fails or is interrupted.
+    Nothing is left at ``path`` when ``write`` fails or is interrupted. A file replaced keeps
+    its permission bits, a read-only one is refused (:func:`npdeep.io.replaced_file`); a new
+    one gets ``0o666 & ~umask``.
     """
+    from ..io import keep_permissions, replaced_file
+
+    replaced = replaced_file(path, what)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            keep_permissions(fh.fileno(), replaced)
             result = write(fh)
             fh.flush()
             os.fsync(fh.fileno())
@@ -155,6 +197,48 @@ def atomic_write_text(path: Path, write: Callable[[TextIO], Any]) -> Any:
         tmp.unlink(missing_ok=True)
         raise
     return result
+
+
+# ------------------------------------------------------------------------------ stdin
+#: The DATA argument that means standard input, as for Unix tools.
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+def data_name(data: str | None) -> str | None:
+    """How messages name DATA: ``<stdin>`` for ``-``, the path or name otherwise."""
+    return STDIN_NAME if data == STDIN else data
+
+
+@contextmanager
+def data_source(data: str | None) -> Iterator[str | None]:
+    """Yield DATA as something :mod:`npdeep.data` reads: ``-`` becomes a temporary file.
+
+    Standard input is copied to a private temporary folder first (the readers recognise a
+    format by its first bytes and may read a file twice), then removed when the block ends.
+    Any format works so (CSV, gzipped CSV, ``.npy``, ``.npz``, IDX images); without a name,
+    a CSV is comma-separated. Error messages name it ``<stdin>``, not the temporary path.
+    A terminal is refused: nobody is going to type a data table.
+    """
+    if data != STDIN:
+        yield data
+        return
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        raise DataError(
+            "DATA '-' reads standard input, which is a terminal here; pipe or redirect the "
+            "data into it (npdeep predict model.npz - < data.csv)"
+        )
+    with tempfile.TemporaryDirectory(prefix="npdeep-stdin-") as folder:
+        path = Path(folder) / "stdin"
+        with open(path, "wb") as fh:
+            shutil.copyfileobj(getattr(stream, "buffer", stream), fh, 1 << 20)
+        try:
+            yield str(path)
+        except NpdeepError as exc:
+            exc.args = tuple(a.replace(str(path), STDIN_NAME) if isinstance(a, str) else a
+                             for a in exc.args)
+            raise
 
 
 # ------------------------------------------------------------------------- model files
@@ -261,10 +345,16 @@ class Model:
         return V, None
 
 
-def load_model(path: str | os.PathLike) -> Model:
-    """Load a model file; a data file given instead gets a message that says so."""
+def read_model_file(path: str | os.PathLike) -> tuple[Path, dict, dict]:
+    """Read a model file once: ``(path, header, arrays)``, whatever its kind.
+
+    A missing path, a folder, a data or text file given instead get a message that says so.
+    """
     from .. import serialization
 
+    if str(path) == STDIN:
+        raise ModelFileError("MODEL: '-' (standard input) is for DATA only; give the model "
+                             "file's path")
     p = Path(path)
     if not p.exists():
         raise ModelFileError(f"{p}: no such model file")
@@ -284,12 +374,24 @@ def load_model(path: str | os.PathLike) -> Model:
                 "by `npdeep train` here (data goes in the DATA argument)"
             ) from None
         raise
+    return p, header, arrays
+
+
+def load_model(path: str | os.PathLike) -> Model:
+    """Load a network model file; a data file given instead gets a message that says so."""
+    return model_from_file(*read_model_file(path))
+
+
+def model_from_file(p: Path, header: dict, arrays: dict) -> Model:
+    """Build the :class:`Model` of a network file read by :func:`read_model_file`."""
+    from .. import serialization
+
     kind = header.get("kind", "network")
     if kind in ("estimator", "pipeline"):
         raise ModelFileError(
             f"{p}: holds a scikit-learn {kind} (saved by npdeep.save), which the command line "
-            "does not read; give a model file saved by `npdeep train` or Network.save, or use "
-            "npdeep.load(path) in Python"
+            "only shows (`npdeep inspect`); give a model file saved by `npdeep train` or "
+            "Network.save, or use npdeep.load(path) in Python"
         )
     header, arrays = serialization._check_network_file(header, arrays, str(p))
     m = Model(net=serialization._network_from_header(header, arrays, str(p)), header=header,

@@ -11,7 +11,7 @@ import click
 import numpy as np
 
 from ..errors import DataError, NonIntegerLabelsError
-from ._common import Model, emit, json_option, load_model
+from ._common import Model, data_name, data_source, emit, json_option, load_model
 
 
 def _npz_holds(path: str, name: str) -> bool:
@@ -132,12 +132,13 @@ def _report(scores: dict, task: str) -> str:
               "without it, y].")
 @json_option
 def evaluate(model, data, target, as_json):
-    """Score MODEL on labelled DATA (same kinds of DATA as train)."""
+    """Score MODEL on labelled DATA (same kinds of DATA as train; - reads standard input)."""
     m = load_model(model)
-    ds = load_labelled(m, data, target)
+    with data_source(data) as source:
+        ds = load_labelled(m, source, target)
     pred, _ = m.predict_rows(ds.X)
     if m.task == "classification":
-        scores = classification_scores(ds.y, pred, m.classes, str(data))
+        scores = classification_scores(ds.y, pred, m.classes, data_name(data))
     else:
         scores = regression_scores(ds.y, pred)
     emit(as_json, {"model": str(m.path), "data": ds.summary(), "task": m.task, **scores},

@@ -15,7 +15,7 @@ import click
 import numpy as np
 
 from .. import activations, losses
-from ._common import SEED, FiniteFloatRange, emit, json_option, load_model
+from ._common import SEED, FiniteFloatRange, data_source, emit, json_option, load_model
 from .train import UnitsType, _choice
 
 
@@ -51,7 +51,8 @@ NETWORK_OPTIONS = ("inputs", "units", "outputs", "activation", "output_activatio
 
 @click.command()
 @click.argument("model", required=False)
-@click.option("--data", help="With MODEL: check on the first --samples rows of this data.")
+@click.option("--data", help="With MODEL: check on the first --samples rows of this data ('-': "
+              "standard input).")
 @click.option("--inputs", type=click.IntRange(1), default=4, show_default=True,
               help="n_x of the network built from options.")
 @click.option("--units", type=UnitsType(), default="5,4", show_default=True,
@@ -109,7 +110,8 @@ def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activ
         if data is not None:
             from .evaluate import load_labelled
 
-            ds = load_labelled(m, data, None)
+            with data_source(data) as data_path:
+                ds = load_labelled(m, data_path, None)
             X = m.scale(ds.X[:samples]).T
             Y = _real_targets(m, ds.y[:samples])
         else:

@@ -21,6 +21,8 @@ from ._common import (
     atomic_write_text,
     check_not_input,
     check_output_path,
+    check_output_suffix,
+    data_source,
     emit,
     json_option,
     load_model,
@@ -90,17 +92,27 @@ def write_predictions(m: Model, source: str, fh, chunk_rows: int) -> dict:
               show_default=True, help="Rows read and predicted at a time (bounds memory).")
 @json_option
 def predict(model, data, output, chunk_rows, as_json):
-    """Predict labels (and class probabilities) for DATA with MODEL, as CSV."""
+    """Predict labels (and class probabilities) for DATA with MODEL, as CSV.
+
+    DATA is a file or built-in name as for train, or - to read standard input:
+
+    \b
+        zcat new.csv.gz | npdeep predict model.npz - > predictions.csv
+    """
     m = load_model(model)
     if output is None or output == "-":
         if as_json:
             raise click.UsageError("--json needs -o/--output FILE (the predictions go to the file, "
                                    "the JSON summary to standard output)")
-        write_predictions(m, data, sys.stdout, chunk_rows)
+        with data_source(data) as source:
+            write_predictions(m, source, sys.stdout, chunk_rows)
         return
     out = check_output_path(output, "--output")
     check_not_input(out, "--output", {"the model file MODEL": model, "the data file DATA": data})
-    summary = atomic_write_text(out, lambda fh: write_predictions(m, data, fh, chunk_rows))
+    check_output_suffix(out, "--output", "predictions")
+    with data_source(data) as source:
+        summary = atomic_write_text(
+            out, lambda fh: write_predictions(m, source, fh, chunk_rows), "predictions file")
     emit(as_json, {"model": str(m.path), "output": str(out), "columns": columns(m), **summary},
          f"wrote {summary['rows']} predictions to {out}")
 

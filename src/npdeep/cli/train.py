@@ -27,6 +27,8 @@ from ._common import (
     FiniteFloatRange,
     check_not_input,
     check_output_path,
+    check_output_suffix,
+    data_source,
     emit,
     fmt,
     json_option,
@@ -206,7 +208,8 @@ def train(ctx: click.Context, config_path, as_json, **given):
     DATA is a CSV file (header row; the target is the last column unless --target says
     otherwise), an .npz (arrays X and y), an .npy of features with --target y.npy, an IDX
     images file or folder (MNIST's format), or a built-in name: digits, breast_cancer, wine,
-    iris, diabetes, mnist-t10k. With no DATA: the digits default job.
+    iris, diabetes, mnist-t10k; - reads it from standard input. With no DATA: the digits
+    default job.
     """
     opts = read_config(config_path, ctx, CONFIG_KEYS) if config_path else {}
     opts.update({k: v for k, v in given.items() if v is not None})
@@ -228,6 +231,7 @@ def train(ctx: click.Context, config_path, as_json, **given):
     output = check_output_path(o["output"], "--output")
     inputs = {"the data file DATA": o["data"], "the config file --config": config_path}
     check_not_input(output, "--output", inputs)
+    check_output_suffix(output, "--output", "model")
     plot_path = check_output_path(o["plot"], "--plot") if o["plot"] else None
     if plot_path is not None:
         check_not_input(plot_path, "--plot", inputs)
@@ -244,7 +248,8 @@ def train(ctx: click.Context, config_path, as_json, **given):
 
     from .. import data as npdata
 
-    ds = npdata.load(o["data"], o["target"], task=o["task"], categorical=o["categorical"])
+    with data_source(o["data"]) as source:
+        ds = npdata.load(source, o["target"], task=o["task"], categorical=o["categorical"])
     split = _split(ds, o["test_fraction"], o["seed"])
     scaler = npdata.Standardizer().fit(split["X_train"])
     target_scaler = None

@@ -120,7 +120,8 @@ def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, lis
     header = [h.strip() for h in header]
     for i, name in enumerate(header):
         if not name:
-            hint = " (an index written by pandas' to_csv? write with index=False)" if i == 0 else ""
+            hint = (" (an index written by pandas' to_csv? write with index=False)" if i == 0
+                    else " (a comma at the end of the line?)" if i == len(header) - 1 else "")
             raise DataError(f"{path}: line {line}: header column {i} has no name{hint}")
     if cells.fast_float([header]) is not None:
         raise DataError(
@@ -201,8 +202,9 @@ def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | None, path
         else ""
     )
     raise DataError(
-        f"{path}: has {len(candidates)} feature columns but the model expects "
-        f"{encoder.n_features} features{hint}; columns missing by name: {shown}"
+        f"{path}: has {len(candidates)} feature column{'' if len(candidates) == 1 else 's'} "
+        f"but the model expects {encoder.n_features} features{hint}; columns missing by name: "
+        f"{shown}{_separator_hint(header)}"
     )
 
 

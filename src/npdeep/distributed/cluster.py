@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import traceback
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -154,14 +155,28 @@ def connect(address: str, *, timeout: float = 30.0, check_allocator: bool = True
     -------
     distributed.Client
         Use it as a context manager, or call ``close()``.
+
+    Raises
+    ------
+    OSError
+        No scheduler answered at ``address`` within ``timeout`` (Dask's message). Nothing is
+        left running: the client's event-loop thread is stopped.
     """
     if not isinstance(address, str) or "://" not in address and ":" not in address:
         raise ConfigurationError(
             f"address must be a scheduler address such as 'tcp://10.0.0.5:8786', got {address!r}"
         )
-    client = Client(address, timeout=timeout)
+    try:
+        client = Client(address, timeout=timeout)
+    except BaseException as exc:
+        _stop_failed_client(exc)
+        raise
     if check_allocator:
-        found = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        try:
+            found = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        except BaseException:
+            client.close()  # connected, then failed: close it rather than return or leak it
+            raise
         slowed = sorted(w for w, v in found.items() if v is not None)
         if slowed:
             warnings.warn(
@@ -173,6 +188,23 @@ def connect(address: str, *, timeout: float = 30.0, check_allocator: bool = True
                 stacklevel=2,
             )
     return client
+
+
+def _stop_failed_client(exc: BaseException) -> None:
+    """Stop the event-loop thread of a Client whose constructor raised ``exc``.
+
+    ``Client.__init__`` starts an "IO loop" thread before it connects; when the connection
+    fails (nothing listens, timeout) the half-made client is never returned, its status is
+    already ``"closed"`` so ``close()`` does nothing, and the thread would run until the
+    process exits. The client is found in the traceback's frames.
+    """
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        client = frame.f_locals.get("self")
+        if isinstance(client, Client):
+            runner = getattr(client, "_loop_runner", None)
+            if runner is not None:
+                runner.stop()
+            return
 
 
 def check_client(client, who: str, *, default: bool = True) -> Client:

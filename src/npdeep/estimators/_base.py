@@ -30,6 +30,9 @@ from ..training import fit as _train
 
 __all__ = ["BaseDeepEstimator"]
 
+#: npdeep activation names that scikit-learn's MLP spells differently (``out_activation_``).
+_SKLEARN_ACTIVATION_NAMES = {"sigmoid": "logistic"}
+
 
 class _Monitor(Callback):
     """Record each epoch's cost, score the validation set and stop when progress stalls.
@@ -203,9 +206,17 @@ class BaseDeepEstimator(BaseEstimator):
 
     @property
     def out_activation_(self) -> str:
-        """Name of the output activation g[L] (``"sigmoid"``, ``"softmax"``, ``"identity"``...)."""
+        """Name of the output activation g[L] in scikit-learn's MLP words.
+
+        ``"logistic"`` for the sigmoid (binary and multi-label classifiers), ``"softmax"``,
+        ``"identity"``, ``"tanh"``, ``"relu"``: the names ``MLPClassifier.out_activation_``
+        and ``MLPRegressor.out_activation_`` use, so ported code compares equal. An activation
+        scikit-learn lacks keeps npdeep's name (``"leaky_relu"``); ``network_`` keeps npdeep's
+        names throughout (``network_.output_activation.name == "sigmoid"``).
+        """
         check_is_fitted(self, "network_")
-        return self.network_.output_activation.name
+        name = self.network_.output_activation.name
+        return _SKLEARN_ACTIVATION_NAMES.get(name, name)
 
     # ---------------------------------------------------------------------- parameters
     def get_params(self, deep: bool = True) -> dict:

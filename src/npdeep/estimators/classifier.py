@@ -129,7 +129,8 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     n_outputs_ : int
         n_L: 1 for two classes, K for K > 2 classes or K labels.
     out_activation_ : str
-        Name of g[L]: "sigmoid" or "softmax".
+        Name of g[L] as scikit-learn's MLPClassifier says it: "logistic" (the sigmoid; two
+        classes or multi-label) or "softmax".
     n_features_in_ : int
     feature_names_in_ : (n_features_in_,) array of str
         Only when ``X`` had column names (pandas).

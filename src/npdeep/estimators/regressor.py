@@ -43,7 +43,8 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     best_validation_score_, n_layers_, n_features_in_, feature_names_in_ :
         As for :class:`DeepClassifier` (``best_validation_score_`` is an R^2).
     out_activation_ : str
-        Name of g[L], ``output_activation``.
+        Name of g[L], ``output_activation``, in scikit-learn's words ("logistic" for
+        "sigmoid").
     n_outputs_ : int
         n_L, the number of targets.
 
