@@ -21,6 +21,8 @@ from . import activations as _activations
 from . import initializers as _initializers
 from . import losses as _losses
 from ._mmap import PageReleaser, is_memmap
+from ._sparse import check_dtype as check_sparse_dtype
+from ._sparse import check_sparse, is_sparse
 from ._validation import (
     as_numeric_array,
     check_finite,
@@ -254,8 +256,15 @@ class Network:
 
         With ``cast=False`` a valid array keeps its dtype (training casts each mini-batch, so
         a memory-mapped data set is never copied whole).
+
+        A scipy.sparse ``X`` (any format) is returned as CSC in the network's dtype, never
+        densified; NaN or inf among its stored entries are refused.
         """
-        X = as_numeric_array(X, name)
+        sparse = is_sparse(X)
+        if sparse:
+            check_sparse_dtype(X, name)
+        else:
+            X = as_numeric_array(X, name)
         if X.ndim == 1 and self.n_x == 1:
             X = X.reshape(1, -1)
         if X.ndim != 2:
@@ -273,6 +282,8 @@ class Network:
             )
         if X.shape[1] == 0:
             raise DataError(f"{name} has no samples (shape {X.shape})")
+        if sparse:
+            return check_sparse(X, name, self.dtype)
         # uncast (a memory-mapped X cast batch by batch): refuse here what the casts would
         # turn into inf, as _cast does for the others
         narrow = not cast and X.dtype.kind == "f" and X.dtype.itemsize > self.dtype.itemsize
