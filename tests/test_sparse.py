@@ -294,3 +294,13 @@ def test_nan_in_sparse_X_is_refused_by_the_estimator(rows):
     X[3, 2] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
         DeepClassifier((4,), max_iter=1).fit(X, y)
+
+
+def test_data_parallel_training_refuses_sparse_X_and_names_the_alternative(data):
+    pytest.importorskip("distributed")
+    from npdeep.distributed import data_parallel_fit
+
+    X, y = data
+    with pytest.raises(DataError, match=r"data-parallel training takes a dense X, got a sparse "
+                       r"csc matrix of shape \(12, 60\); train on it with Network\.fit"):
+        data_parallel_fit(Network([12, 3, 1], seed=0), X, y, client=None)

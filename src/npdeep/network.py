@@ -99,6 +99,10 @@ class Network:
         Inverted-dropout drop probability of the hidden layers (one value, or one per hidden
         layer), in [0, 1). Active only in :meth:`fit`.
 
+    Every method that takes ``X`` (n_x, m) also takes a scipy.sparse matrix or array of any
+    format: it is used as CSC (a column is a sample) and never densified; only the first
+    layer's products read it.
+
     Several threads may call :meth:`predict`, :meth:`predict_proba`, :meth:`cost`,
     :meth:`evaluate` and :meth:`forward` at once (each thread has its own buffers); :meth:`fit`
     and :meth:`gradients` change the network and are for one thread at a time.
@@ -424,13 +428,14 @@ class Network:
 
         Parameters
         ----------
-        X : (n_x, m) array
+        X : (n_x, m) array or scipy.sparse matrix
 
         Returns
         -------
         a_L : (n[L], m) array
         cache : dict
-            ``'a0'`` (X), and ``'Z1', 'a1', ..., 'ZL', 'aL'``, each (n[l], m), the article's names.
+            ``'a0'`` (X, checked: CSC when sparse), and ``'Z1', 'a1', ..., 'ZL', 'aL'``, each
+            (n[l], m), the article's names.
         """
         X = self.check_X(X)
         cache: dict[str, np.ndarray] = {"a0": X}

@@ -238,7 +238,7 @@ class Trainer:
 
 
 def evaluate(net, X, Y, metric_only: bool = False) -> tuple[float, float]:
-    """Return ``(cost, metric)`` of ``net`` on checked ``X`` (n_x, m), ``Y`` (n_L, m).
+    """Return ``(cost, metric)`` of ``net`` on checked ``X`` (n_x, m; dense or CSC), ``Y`` (n_L, m).
 
     ``cost`` equals :meth:`Network.cost` (L2 term included); ``metric`` is accuracy for
     sigmoid/softmax outputs and r2 otherwise.
@@ -320,6 +320,9 @@ def fit(
 ) -> History:
     """Train ``net`` on ``X`` (n_x, m) and ``Y`` (n_L, m, or class labels (m,)).
 
+    ``X`` may be a NumPy array, a memory-mapped one, or a scipy.sparse matrix or array of any
+    format (trained on as CSC, in mini-batches of its columns, never densified).
+
     Parameters
     ----------
     epochs : int >= 1
@@ -340,6 +343,7 @@ def fit(
     class_weight : dict or 'balanced', optional
         ``{class: weight}`` multiplying each sample's weight (classification only).
     validation_data : (X_val (n_x, m_val), Y_val), optional
+        ``X_val`` dense or scipy.sparse.
     validation_fraction : float in (0, 1), optional
         Hold out this share of the samples (stratified for classification) drawn with
         ``validation_seed``.
