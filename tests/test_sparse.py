@@ -27,6 +27,8 @@ FORMATS = {
     "csr_array": sp.csr_array,
     "lil_matrix": sp.lil_matrix,
     "dok_array": sp.dok_array,
+    "bsr_matrix": sp.bsr_matrix,
+    "dia_matrix": sp.dia_matrix,
 }
 TIGHT = {"rtol": 1e-10, "atol": 1e-12}
 
@@ -57,6 +59,16 @@ def test_gradients_on_sparse_X_equal_those_on_the_dense_X(fmt, data):
     sparse = net.gradients(FORMATS[fmt](X), y, sample_weight=weights)
     dense = net.gradients(X.toarray(), y, sample_weight=weights)
     assert sparse.keys() == dense.keys()
+    for key in dense:
+        np.testing.assert_allclose(sparse[key], dense[key], **TIGHT, err_msg=key)
+
+
+def test_gradients_of_a_wide_sparse_X_equal_the_dense_ones(rng):
+    """n_x = 700: dW[1] is copied from SciPy's transposed product in blocks of columns."""
+    X = _sparse_X(rng, n_x=700, m=40, density=0.02)
+    y = rng.standard_normal((2, 40))
+    net = Network([700, 6, 2], output_activation="identity", seed=0)
+    sparse, dense = net.gradients(X, y), net.gradients(X.toarray(), y)
     for key in dense:
         np.testing.assert_allclose(sparse[key], dense[key], **TIGHT, err_msg=key)
 
@@ -151,6 +163,13 @@ def test_integer_and_bool_sparse_X_is_cast_to_the_networks_dtype(dtype, net_dtyp
     np.testing.assert_array_equal(checked.toarray(), X.toarray().astype(net_dtype))
     rtol = 1e-6 if net_dtype == "float32" else 1e-12  # the sparse product adds in its order
     np.testing.assert_allclose(net.predict_proba(X), net.predict_proba(X.toarray()), rtol=rtol)
+
+
+def test_a_1_d_sparse_array_is_one_row_of_samples_when_n_x_is_1():
+    x = np.array([0.0, 1.0, 2.0, 0.0])
+    net = Network([1, 3, 1], seed=0)
+    np.testing.assert_allclose(net.predict_proba(sp.coo_array(x)), net.predict_proba(x),
+                               **TIGHT)
 
 
 def test_check_X_leaves_the_users_sparse_matrix_unchanged(rng):
