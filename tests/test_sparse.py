@@ -102,6 +102,36 @@ def test_training_on_sparse_X_gives_the_weights_dense_X_gives(options, data):
     assert hs.diagnosis is not None  # the end-of-training report ran on sparse columns
 
 
+def test_early_stopping_on_a_validation_fraction_of_sparse_X_stops_like_dense_X(data):
+    X, y = data
+    runs = []
+    for inputs in (X, X.toarray()):
+        net = Network([12, 8, 1], seed=0)
+        stop = npdeep.callbacks.EarlyStopping(monitor="val_cost", patience=2)
+        history = net.fit(inputs, y, epochs=40, learning_rate=0.5, batch_size=8,
+                          validation_fraction=0.3, callbacks=[stop], seed=0)
+        runs.append((net.parameters.flat.copy(), history))
+    (sparse_flat, sparse_history), (dense_flat, dense_history) = runs
+    assert len(sparse_history.history["cost"]) == len(dense_history.history["cost"]) < 40
+    assert sparse_history.stop_reason == dense_history.stop_reason
+    np.testing.assert_allclose(sparse_flat, dense_flat, **TIGHT)  # the restored best weights
+
+
+def test_a_checkpointed_run_on_sparse_X_resumes_to_the_uninterrupted_weights(data, tmp_path):
+    from npdeep.callbacks import ModelCheckpoint
+    from npdeep.checkpoint import resume
+
+    X, y = data
+    settings = dict(learning_rate=0.05, batch_size=16, optimizer="adam", diagnose=False)
+    reference = Network([12, 6, 1], seed=3)
+    reference.fit(X, y, epochs=4, **settings)
+    path = tmp_path / "ckpt.npz"
+    Network([12, 6, 1], seed=3).fit(X, y, epochs=2, callbacks=[ModelCheckpoint(path)],
+                                    **settings)
+    resumed = resume(path, X, y, epochs=4, diagnose=False)
+    np.testing.assert_array_equal(resumed.parameters.flat, reference.parameters.flat)
+
+
 def test_predictions_cost_and_evaluate_on_sparse_X_equal_the_dense_ones(rng, monkeypatch):
     import npdeep.network
 

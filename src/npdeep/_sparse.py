@@ -35,14 +35,11 @@ def is_sparse(X) -> bool:
 
 
 def check_dtype(X, name: str) -> None:
-    """Refuse a sparse ``X`` whose values are not real numbers (bool and integers are)."""
-    kind = X.dtype.kind
-    if kind == "c":
+    """Refuse a sparse ``X`` of complex numbers (scipy.sparse holds no other non-real dtype:
+    bool, integers and floats are cast to the network's dtype)."""
+    if X.dtype.kind == "c":
         raise DataError(f"{name} must hold real numbers, got complex numbers (a sparse "
                         f"{X.format} matrix of dtype {X.dtype})")
-    if kind not in "biuf":
-        raise DataError(f"{name} must be numeric, got a sparse {X.format} matrix of dtype "
-                        f"{X.dtype}")
 
 
 def check_sparse(X, name: str, dtype) -> object:
