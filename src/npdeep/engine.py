@@ -14,12 +14,17 @@ training step allocates nothing proportional to the batch. Hidden layers whose a
 work in place store ``a[l]`` over ``Z[l]`` (their derivative is read from ``a[l]``); the output
 layer keeps both, since the cost is computed from the logits ``Z[L]``. ``dA[0]`` is never
 computed: training does not need it.
+
+``a[0] = X`` may be a scipy.sparse matrix (CSC, see :mod:`npdeep._sparse`): only the two
+products that read it, ``W[1] . a[0]`` and ``dZ[1] . a[0]^T``, then change, chosen once per
+pass outside the per-layer loops.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ._sparse import matmul_into
 from .activations import Activation
 from .losses import Loss
 
@@ -94,7 +99,7 @@ def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.n
     layers : list of (W, b)
         ``layers[l-1] = (W[l], b[l])``: W[l] (n[l], n[l-1]), b[l] (n[l], 1).
     activations : list of Activation, index ``l`` is g[l] (index 0 unused).
-    A0 : (n_x, m) array, the batch ``a[0] = X``.
+    A0 : (n_x, m) array or scipy.sparse matrix (CSC), the batch ``a[0] = X``.
     ws : Workspace for ``m`` samples; receives every Z[l] and a[l].
     keep : list of float or None
         Keep probability of inverted dropout per layer (index ``l``); None: no dropout.
@@ -108,9 +113,13 @@ def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.n
     A_prev = A0
     mm, Zs, As, Ss, Ds = ws.mm, ws.Z, ws.A, ws.S, ws.D
     dropout = keep is not None
+    # W[1] . a[0] is the sparse product for a sparse a[0]; after it, `product` is rebound to
+    # the dense one (no test per layer)
+    product = mm if isinstance(A0, np.ndarray) else matmul_into
     for l, (W, b) in enumerate(layers, start=1):
         Z = Zs[l]
-        mm(W, A_prev, out=Z)
+        product(W, A_prev, out=Z)
+        product = mm
         Z += b
         A_prev = As[l]
         activations[l].forward(Z, A_prev, Ss[l])
@@ -163,16 +172,20 @@ def backward(
         dA = loss.gradient(ws.A[L], Y, coef)
         activations[L].backward(dA, ws.Z[L], ws.A[L], dZ, ws.work[L])
     ones, As, Ds, work = ws.ones, ws.A, ws.D, ws.work
-    for l in range(L, 0, -1):
+    for l in range(L, 1, -1):
         dW, db = grads[l - 1]
         prev = l - 1
-        A_prev = Ds[prev] if (dropout and prev >= 1 and Ds[prev] is not None) else As[prev]
+        A_prev = Ds[prev] if (dropout and Ds[prev] is not None) else As[prev]
         mm(dZ, A_prev.T, out=dW)
         mm(dZ, ones, out=db)
-        if l > 1:
-            dA_prev = ws.dZ[prev]
-            mm(layers[l - 1][0].T, dZ, out=dA_prev)
-            if dropout and Ds[prev] is not None:
-                dA_prev *= ws.mask[prev]
-            activations[prev].backward(dA_prev, ws.Z[prev], As[prev], dA_prev, work[prev])
-            dZ = dA_prev
+        dA_prev = ws.dZ[prev]
+        mm(layers[l - 1][0].T, dZ, out=dA_prev)
+        if dropout and Ds[prev] is not None:
+            dA_prev *= ws.mask[prev]
+        activations[prev].backward(dA_prev, ws.Z[prev], As[prev], dA_prev, work[prev])
+        dZ = dA_prev
+    # layer 1 reads a[0] = X (never dropped out), which may be sparse
+    dW, db = grads[0]
+    A0 = As[0]
+    (mm if isinstance(A0, np.ndarray) else matmul_into)(dZ, A0.T, out=dW)
+    mm(dZ, ones, out=db)

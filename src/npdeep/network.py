@@ -21,6 +21,8 @@ from . import activations as _activations
 from . import initializers as _initializers
 from . import losses as _losses
 from ._mmap import PageReleaser, is_memmap
+from ._sparse import check_dtype as check_sparse_dtype
+from ._sparse import check_sparse, is_sparse
 from ._validation import (
     as_numeric_array,
     check_finite,
@@ -96,6 +98,10 @@ class Network:
     dropout : float, list of float or None
         Inverted-dropout drop probability of the hidden layers (one value, or one per hidden
         layer), in [0, 1). Active only in :meth:`fit`.
+
+    Every method that takes ``X`` (n_x, m) also takes a scipy.sparse matrix or array of any
+    format: it is used as CSC (a column is a sample) and never densified; only the first
+    layer's products read it.
 
     Several threads may call :meth:`predict`, :meth:`predict_proba`, :meth:`cost`,
     :meth:`evaluate` and :meth:`forward` at once (each thread has its own buffers); :meth:`fit`
@@ -254,8 +260,15 @@ class Network:
 
         With ``cast=False`` a valid array keeps its dtype (training casts each mini-batch, so
         a memory-mapped data set is never copied whole).
+
+        A scipy.sparse ``X`` (any format) is returned as CSC in the network's dtype, never
+        densified; NaN or inf among its stored entries are refused.
         """
-        X = as_numeric_array(X, name)
+        sparse = is_sparse(X)
+        if sparse:
+            check_sparse_dtype(X, name)
+        else:
+            X = as_numeric_array(X, name)
         if X.ndim == 1 and self.n_x == 1:
             X = X.reshape(1, -1)
         if X.ndim != 2:
@@ -273,6 +286,8 @@ class Network:
             )
         if X.shape[1] == 0:
             raise DataError(f"{name} has no samples (shape {X.shape})")
+        if sparse:
+            return check_sparse(X, name, self.dtype)
         # uncast (a memory-mapped X cast batch by batch): refuse here what the casts would
         # turn into inf, as _cast does for the others
         narrow = not cast and X.dtype.kind == "f" and X.dtype.itemsize > self.dtype.itemsize
@@ -413,13 +428,14 @@ class Network:
 
         Parameters
         ----------
-        X : (n_x, m) array
+        X : (n_x, m) array or scipy.sparse matrix
 
         Returns
         -------
         a_L : (n[L], m) array
         cache : dict
-            ``'a0'`` (X), and ``'Z1', 'a1', ..., 'ZL', 'aL'``, each (n[l], m), the article's names.
+            ``'a0'`` (X, checked: CSC when sparse), and ``'Z1', 'a1', ..., 'ZL', 'aL'``, each
+            (n[l], m), the article's names.
         """
         X = self.check_X(X)
         cache: dict[str, np.ndarray] = {"a0": X}

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import as_numeric_array, check_fraction
+from ._validation import check_fraction
 from .errors import ConfigurationError, DataError
 
 __all__ = ["class_labels", "class_sample_weight", "validation_split", "metric_name",
@@ -194,6 +194,6 @@ def check_validation_data(net, validation_data):
             "validation_data must be a pair (X_val, Y_val) with X_val (n_x, m_val), got "
             f"{type(validation_data).__name__}"
         )
-    Xv = net.check_X(as_numeric_array(validation_data[0], "validation X"), "validation X")
+    Xv = net.check_X(validation_data[0], "validation X")  # dense or scipy.sparse
     Yv = net.check_Y(validation_data[1], Xv.shape[1], "validation Y")
     return Xv, Yv

@@ -26,6 +26,7 @@ import numpy as np
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from ._mmap import PageReleaser, is_memmap
+from ._sparse import SparseGather, is_sparse
 from ._validation import check_positive_float, check_positive_int, check_seed
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
 from .engine import backward, forward
@@ -97,6 +98,7 @@ class BatchSource:
 
     Each batch is returned as ``(A0, Y, coef)`` with ``A0`` (n_x, m) and ``Y`` (n_L, m) views
     of reused buffers (nothing proportional to the batch is allocated after the first epoch).
+    A sparse ``X`` (CSC) gives each batch as a new CSC matrix of its columns, never densified.
     A memory-mapped ``X`` is read batch by batch, indices sorted within a batch for locality,
     and its pages are handed back to the kernel as training goes, so the data set is never
     copied nor held in memory whole.
@@ -108,7 +110,8 @@ class BatchSource:
         self.N = X.shape[1] if indices is None else indices.shape[0]
         self.batch_size = min(batch_size, self.N)
         self.n_batches = -(-self.N // self.batch_size)
-        self.X = _Gather(X, net.dtype)
+        # a sparse X (checked: CSC in the network's dtype) is gathered column by column
+        self.X = SparseGather(X) if is_sparse(X) else _Gather(X, net.dtype)
         self.Y = _Gather(Y, net.dtype)
         weights = None if np.ndim(coef_full) == 0 else np.ravel(coef_full)
         if weights is not None and indices is not None:  # index the weights like X's columns
@@ -235,7 +238,7 @@ class Trainer:
 
 
 def evaluate(net, X, Y, metric_only: bool = False) -> tuple[float, float]:
-    """Return ``(cost, metric)`` of ``net`` on checked ``X`` (n_x, m), ``Y`` (n_L, m).
+    """Return ``(cost, metric)`` of ``net`` on checked ``X`` (n_x, m; dense or CSC), ``Y`` (n_L, m).
 
     ``cost`` equals :meth:`Network.cost` (L2 term included); ``metric`` is accuracy for
     sigmoid/softmax outputs and r2 otherwise.
@@ -317,6 +320,9 @@ def fit(
 ) -> History:
     """Train ``net`` on ``X`` (n_x, m) and ``Y`` (n_L, m, or class labels (m,)).
 
+    ``X`` may be a NumPy array, a memory-mapped one, or a scipy.sparse matrix or array of any
+    format (trained on as CSC, in mini-batches of its columns, never densified).
+
     Parameters
     ----------
     epochs : int >= 1
@@ -337,6 +343,7 @@ def fit(
     class_weight : dict or 'balanced', optional
         ``{class: weight}`` multiplying each sample's weight (classification only).
     validation_data : (X_val (n_x, m_val), Y_val), optional
+        ``X_val`` dense or scipy.sparse.
     validation_fraction : float in (0, 1), optional
         Hold out this share of the samples (stratified for classification) drawn with
         ``validation_seed``.

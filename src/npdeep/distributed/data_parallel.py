@@ -28,8 +28,9 @@ from distributed.comm.core import CommClosedError
 from distributed.scheduler import KilledWorker
 
 from .. import optimizers as _optimizers
+from .._sparse import is_sparse
 from .._validation import check_positive_float, check_positive_int
-from ..errors import ConfigurationError, TrainingError
+from ..errors import ConfigurationError, DataError, TrainingError
 from ..network import Network
 from .cluster import check_client
 from .gradients import shard_local_steps, shard_loss_and_gradients
@@ -144,6 +145,12 @@ class DataParallelTrainer:
     ):
         if not isinstance(net, Network):
             raise ConfigurationError(f"net must be an npdeep.Network, got {type(net).__name__}")
+        if is_sparse(X):
+            raise DataError(
+                f"data-parallel training takes a dense X, got a sparse {X.format} matrix of "
+                f"shape {X.shape}; train on it with Network.fit (which takes sparse X), or "
+                "pass X.toarray() when it fits in memory"
+            )
         check_client(client, "data_parallel_fit", default=False)
         if any(net.dropout):
             raise ConfigurationError(
@@ -320,7 +327,7 @@ def data_parallel_fit(
     ----------
     net : Network
         Trained in place; without dropout (its random masks would differ from one process's).
-    X : (n_x, N) array
+    X : (n_x, N) array (dense: a scipy.sparse X is refused)
         Kept by the driver (to re-scatter a lost shard); each worker holds its (n_x, N_k) shard.
     Y : (n_L, N) array, or labels (N,) for a softmax output.
     client : distributed.Client

@@ -2,7 +2,9 @@
 
 At this boundary samples are rows: ``X`` is (m, n_x) as scikit-learn expects. Inside, the
 network keeps the article's orientation, so ``X`` is transposed to (n_x, m) before it reaches
-:class:`~npdeep.network.Network`, and targets to (n_L, m).
+:class:`~npdeep.network.Network`, and targets to (n_L, m). A scipy.sparse ``X`` (any format)
+is converted to CSR (m, n_x), whose transpose is the CSC (n_x, m) the network trains on
+without densifying it.
 
 ``coefs_[l-1]`` is ``W[l].T`` of shape (n[l-1], n[l]) and ``intercepts_[l-1]`` is ``b[l]`` as
 (n[l],): scikit-learn's MLP convention. They are live views of the network's parameters;
@@ -22,6 +24,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
+from .._sparse import is_sparse
 from ..callbacks import Callback
 from ..errors import ConfigurationError, DataError
 from ..network import Network
@@ -85,19 +88,29 @@ def _warn_if_unscaled(X, name: str) -> None:
 
     Like scikit-learn's MLP, the estimators train on ``X`` as given; with raw features such
     as pixels in 0..255 or prices in the thousands the first layer saturates and training
-    stalls or stops early (wine unscaled: 43% accuracy, standardized: 97%).
+    stalls or stops early (wine unscaled: 43% accuracy, standardized: 97%). A sparse ``X``
+    (CSR) is measured from its stored entries, and the advice is a scaler that keeps it sparse.
     """
     if X.shape[0] == 0:
         return
+    sparse = is_sparse(X)
     with np.errstate(all="ignore"):
-        rms = np.sqrt(np.einsum("ij,ij->j", X, X, dtype=np.float64) / X.shape[0])
+        if sparse:
+            X64 = X.astype(np.float64)
+            squares = np.asarray(X64.multiply(X64).sum(axis=0)).ravel()
+        else:
+            squares = np.einsum("ij,ij->j", X, X, dtype=np.float64)
+        rms = np.sqrt(squares / X.shape[0])
     j = int(np.argmax(rms))
     if not rms[j] > _UNSCALED_RMS:  # NaN (refused elsewhere) does not warn
         return
+    scaler = "MaxAbsScaler()" if sparse else "StandardScaler()"
+    keep = (" (one that keeps X sparse; or StandardScaler(with_mean=False))" if sparse
+            else "")
     warnings.warn(
         f"{name}: the features of X are not standardized (column {j} has a root mean square "
         f"of {rms[j]:.3g}); the network trains poorly on unscaled inputs. Put a scaler "
-        f"before it: make_pipeline(StandardScaler(), {name}(...))",
+        f"before it{keep}: make_pipeline({scaler}, {name}(...))",
         UserWarning, stacklevel=_caller_level(),
     )
 
@@ -345,9 +358,18 @@ class BaseDeepEstimator(BaseEstimator):
         except TypeError:
             return np.float64  # not a dtype: refused by Network, naming the parameter
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X: see _validate_X
+        return tags
+
     def _validate_X(self, X, reset: bool):
-        """Check ``X`` (m, n_x); set or compare n_features_in_ and feature_names_in_."""
-        return validate_data(self, X, reset=reset, dtype=self._float())
+        """Check ``X`` (m, n_x); set or compare n_features_in_ and feature_names_in_.
+
+        A scipy.sparse ``X`` of any format comes back as CSR (m, n_x): ``X.T`` is then the
+        CSC (n_x, m) the network takes.
+        """
+        return validate_data(self, X, reset=reset, dtype=self._float(), accept_sparse="csr")
 
     def _validate_Xy(self, X, y, reset: bool, **kwargs):
         """Check ``X`` (m, n_x) and ``y`` (m,) or (m, n_L) together."""
@@ -356,7 +378,7 @@ class BaseDeepEstimator(BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
         X, y = validate_data(self, X, y, reset=reset, dtype=self._float(), multi_output=True,
-                             **kwargs)
+                             accept_sparse="csr", **kwargs)
         if reset:
             _warn_if_unscaled(X, type(self).__name__)
         return X, y

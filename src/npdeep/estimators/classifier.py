@@ -43,9 +43,10 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     """A deep L-layer network classifier with scikit-learn's interface.
 
     Samples are rows here: ``X`` is (m, n_x); inside, the network sees ``X.T`` (n_x, m).
-    The output layer follows the target: one sigmoid unit for two classes, ``K`` softmax
-    units for ``K > 2`` classes, one sigmoid unit per label for a multi-label indicator
-    matrix (m, K).
+    ``X`` may be a scipy.sparse matrix or array of any format, in every method: it is used
+    sparse (CSR here, CSC inside), never densified. The output layer follows the target:
+    one sigmoid unit for two classes, ``K`` softmax units for ``K > 2`` classes, one sigmoid
+    unit per label for a multi-label indicator matrix (m, K).
 
     Parameters
     ----------

@@ -18,6 +18,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     Samples are rows here: ``X`` is (m, n_x), ``y`` is (m,) or (m, n_outputs); inside, the
     network sees ``X.T`` (n_x, m) and ``Y`` (n_L, m). The output layer is ``output_activation``
     (identity by default) with the mean squared error ``J = sum_i c_i ||a[L]_i - y_i||^2 / 2``.
+    ``X`` may be a scipy.sparse matrix or array of any format, as in :class:`DeepClassifier`.
 
     Parameters are those of :class:`DeepClassifier` (without ``class_weight``), plus
 
