@@ -177,6 +177,45 @@ def test_gradient_clipping_bounds_the_step(rng):
     assert np.linalg.norm(net.parameters.flat - before) == pytest.approx(0.5e-3, rel=1e-9)
 
 
+@pytest.mark.parametrize("batch_size, steps", [(None, 1), (8, 2)])
+def test_a_float32_gradient_past_1e19_is_clipped_not_taken_for_nan(rng, batch_size, steps):
+    # ||g||^2 overflowed float32 (norm past ~1.8e19), so the NaN guard stopped training where
+    # clip_norm could rescale the finite gradient
+    X = rng.normal(size=(2, 16)) * 1e21              # finite cost (~1e21), gradient ~1e21
+    y = (rng.random(16) > 0.5).astype(float)
+    net = npdeep.Network([2, 3, 1], activation="identity", dtype="float32", seed=0)
+    before = net.parameters.flat.astype(np.float64)
+    with np.errstate(all="raise"):
+        h = net.fit(X, y, epochs=1, learning_rate=0.5, clip_norm=1.0, batch_size=batch_size,
+                    optimizer="sgd", diagnose=False)
+    assert h.stop_reason is None and np.isfinite(h.cost[0])
+    norms = h.gradient_norms[0]
+    assert all(np.isfinite(norms)) and max(norms) > 1e20
+    step = np.linalg.norm(net.parameters.flat.astype(np.float64) - before)
+    if steps == 1:
+        assert step == pytest.approx(0.5, rel=1e-5)   # learning_rate * clip_norm
+    else:
+        assert 0 < step <= 1.0 + 1e-5                 # two clipped steps
+
+
+def test_the_gradient_norm_past_float32_squares_equals_the_float64_norm(rng):
+    from npdeep.training import Trainer
+
+    net = npdeep.Network([2, 3, 1], dtype="float32", seed=0)
+    g = (rng.normal(size=net.grad_flat.shape) * 1e25).astype(np.float32)
+    net.grad_flat[...] = g
+    trainer = Trainer(net, npdeep.optimizers.get("sgd"), 0.1)
+    norm, scale = trainer.rescaled_norm(record=True)
+    exact = g.astype(np.float64)
+    assert norm == pytest.approx(np.linalg.norm(exact), rel=1e-12)
+    assert scale == np.abs(exact).max()
+    per_layer = [np.linalg.norm(np.concatenate([net.layout.views(exact)[f"{k}{l}"].ravel()
+                                                for k in "Wb"])) for l in (1, 2)]
+    np.testing.assert_allclose(trainer.gradient_norms, per_layer, rtol=1e-12)
+    net.grad_flat[0] = np.inf
+    assert trainer.rescaled_norm(record=False) is None
+
+
 def test_nan_gradients_stop_with_reason_and_keep_last_good_weights(rng):
     X = rng.normal(size=(2, 16)) * 1e300
     Y = rng.normal(size=(1, 16))

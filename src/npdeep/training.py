@@ -11,8 +11,9 @@ cost holds the L2 term once per batch: ``n_batches`` times that of :meth:`Networ
 whole set, whose data term it equals (up to the updates within the epoch).
 
 Per step the loop adds to forward and backward only whole-buffer NumPy calls: one dot
-product for the gradient norm (clipping and the NaN guard), the optimizer's update, and the
-metric's count. Per-layer gradient norms are taken from the last batch of each epoch.
+product for the gradient norm (clipping and the NaN guard; recomputed scaled by ``max |g|``
+only when its square overflows a finite gradient), the optimizer's update, and the metric's
+count. Per-layer gradient norms are taken from the last batch of each epoch.
 """
 
 from __future__ import annotations
@@ -190,7 +191,10 @@ class Trainer:
         self._squares = None
 
     def record_gradient_norms(self) -> float:
-        """Store ``||(dW[l], db[l])||`` per layer (before the update); return ``||g||^2``."""
+        """Store ``||(dW[l], db[l])||`` per layer (before the update); return ``||g||^2``.
+
+        The squares may overflow (inf is returned): :meth:`rescaled_norm` then takes over.
+        """
         g = self.net.grad_flat
         if self._squares is None or self._squares.shape != g.shape:
             self._squares = np.empty_like(g)
@@ -198,6 +202,24 @@ class Trainer:
         per_layer = np.add.reduceat(sq, self._layer_starts)
         self.gradient_norms = np.sqrt(per_layer).tolist()
         return float(per_layer.sum())
+
+    def rescaled_norm(self, record: bool) -> tuple[float, float] | None:
+        """Return ``(||g||, s)`` computed as ``s ||g / s||`` with ``s = max |g|``; None for NaN/inf.
+
+        For a finite gradient whose squared norm overflows (``||g||`` past about 1.8e19 in
+        float32): the step's plain ``g . g`` is inf there, though clipping can rescale ``g``.
+        With ``record``, the per-layer norms are recomputed the same way.
+        """
+        g = self.net.grad_flat
+        if not np.isfinite(g).all():
+            return None
+        s = float(np.max(np.abs(g)))
+        u = g.astype(np.float64)
+        u /= s                                       # |u| <= 1: its squares cannot overflow
+        per_layer = np.add.reduceat(np.square(u, out=u), self._layer_starts)
+        if record:
+            self.gradient_norms = (s * np.sqrt(per_layer)).tolist()
+        return s * math.sqrt(float(per_layer.sum())), s
 
     def step(self, A0, Y, coef, metric: Metric | None = None, record: bool = False) -> float:
         """Run one forward/backward/update step on a batch; return its cost (before update).
@@ -217,18 +239,29 @@ class Trainer:
                  net.fused, dropout=keep is not None)
         net.add_l2_gradient(m)
         g = net.grad_flat
-        gsq = self.record_gradient_norms() if record else float(np.dot(g, g))
-        if not math.isfinite(gsq):
-            self.stop_training = self.nan_stop = True
-            self.stop_reason = (
-                f"the gradients became NaN or inf at epoch {self.epoch + 1}, batch "
-                f"{self.batch + 1}; that update was skipped and the last good weights kept. "
-                "Try a smaller learning_rate, clip_norm, or standardized inputs"
-            )
-            return cost
-        norm = math.sqrt(gsq)
+        try:  # no np.errstate here: it would cost every step more than the dot itself
+            gsq = self.record_gradient_norms() if record else float(np.dot(g, g))
+        except FloatingPointError:  # an overflow under np.errstate(over="raise")
+            gsq = math.inf
+        scale = None
+        if math.isfinite(gsq):
+            norm = math.sqrt(gsq)
+        else:  # NaN/inf in g, or finite values whose squares overflow
+            rescaled = self.rescaled_norm(record)
+            if rescaled is None:
+                self.stop_training = self.nan_stop = True
+                self.stop_reason = (
+                    f"the gradients became NaN or inf at epoch {self.epoch + 1}, batch "
+                    f"{self.batch + 1}; that update was skipped and the last good weights "
+                    "kept. Try a smaller learning_rate, clip_norm, or standardized inputs"
+                )
+                return cost
+            norm, scale = rescaled
         self.gradient_norm = norm
         if self.clip_norm is not None and norm > self.clip_norm:
+            if scale is not None:  # clip_norm / norm may be below the dtype's normal range
+                g /= scale
+                norm /= scale
             g *= self.clip_norm / norm
         self.optimizer.step(net.parameters.flat, g, self.learning_rate)
         return cost
@@ -330,7 +363,8 @@ def fit(
     schedule : str, Schedule or None
         ``constant``, ``step``, ``exponential``, ``cosine``, ``plateau``.
     clip_norm : float > 0, optional
-        Rescale the whole gradient when its L2 norm exceeds this.
+        Rescale the whole gradient when its L2 norm exceeds this (also a finite float32
+        gradient whose squared norm overflows; only NaN or inf in the gradient stop training).
     shuffle : bool
         Shuffle the samples every epoch (mini-batches only).
     sample_weight : (m,) array, optional
