@@ -496,6 +496,19 @@ class BaseDeepEstimator(BaseEstimator):
         else:
             self._train(X, Y, sample_weight, epochs=self.max_iter, incremental=False)
 
+    def _check_incremental(self) -> None:
+        """Refuse ``partial_fit`` with ``early_stopping=True``, as scikit-learn's MLP does.
+
+        One epoch on the rows given holds nothing out and has no epochs to stop, so the
+        option would be silently ignored. Raised before anything is validated or trained.
+        """
+        if self.early_stopping:
+            raise ConfigurationError(
+                "partial_fit does not support early_stopping=True (nor does scikit-learn's "
+                "MLP): it trains one epoch on every row given and holds none out; set "
+                "early_stopping=False, or use fit"
+            )
+
     def _warm(self) -> bool:
         return bool(self.warm_start) and hasattr(self, "network_")
 
