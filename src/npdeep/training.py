@@ -267,18 +267,16 @@ class Trainer:
         return cost
 
 
-def evaluate(net, X, Y, metric_only: bool = False) -> tuple[float, float]:
+def evaluate(net, X, Y) -> tuple[float, float]:
     """Return ``(cost, metric)`` of ``net`` on checked ``X`` (n_x, m), ``Y`` (n_L, m).
 
     ``cost`` equals :meth:`Network.cost` (L2 term included); ``metric`` is accuracy for
-    sigmoid/softmax outputs and r2 otherwise.
+    sigmoid/softmax outputs and r2 otherwise. ``X`` may keep another dtype (a memory-mapped
+    file): it is read and cast in chunks of samples, the cost summed over them.
     """
     m = X.shape[1]
-    ws = net.workspace(m, train=False)
-    A_L = forward(net.layers, net.activations, X, ws)
-    cost = net.batch_cost(ws, A_L, Y, 1.0 / m)
     metric = Metric(net, Y)
-    metric.add(A_L, Y, ws)
+    cost = net._data_cost(X, Y, 1.0 / m, metric) + net.l2_cost(m)
     return float(cost), float(metric.result())
 
 
@@ -508,12 +506,14 @@ def fit(
             if trainer.stop_training:
                 break
     except KeyboardInterrupt:
+        net.release_inputs()
         trainer.stop_reason = f"interrupted (KeyboardInterrupt) during epoch {epoch + 1}"
         history.stop_reason = trainer.stop_reason
         net.history = history
         cb.on_train_end({"interrupted": True})  # close files and bars, restore best weights
         history.trainer = None
         raise
+    net.release_inputs()  # the workspaces must not keep the training set (full batch) alive
     report = (lambda: _diagnose_end(trainer, X, Y, train_idx)) if diagnose else None
     cb.on_train_end({}, before_reports=report)
     # net.history outlives the fit: it must not keep the trainer, whose optimizer state (Adam:

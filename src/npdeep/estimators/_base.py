@@ -22,6 +22,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
+from .._mmap import is_memmap
 from ..callbacks import Callback
 from ..errors import ConfigurationError, DataError
 from ..network import Network
@@ -335,8 +336,13 @@ class BaseDeepEstimator(BaseEstimator):
             return np.float64  # not a dtype: refused by Network, naming the parameter
 
     def _validate_X(self, X, reset: bool):
-        """Check ``X`` (m, n_x); set or compare n_features_in_ and feature_names_in_."""
-        return validate_data(self, X, reset=reset, dtype=self._float())
+        """Check ``X`` (m, n_x); set or compare n_features_in_ and feature_names_in_.
+
+        A memory-mapped ``X`` given for prediction keeps its dtype (the network casts it one
+        chunk of samples at a time); anything else is converted to ``dtype``.
+        """
+        dtype = None if not reset and is_memmap(X) else self._float()
+        return validate_data(self, X, reset=reset, dtype=dtype)
 
     def _validate_Xy(self, X, y, reset: bool, **kwargs):
         """Check ``X`` (m, n_x) and ``y`` (m,) or (m, n_L) together."""
@@ -518,21 +524,16 @@ class BaseDeepEstimator(BaseEstimator):
 
         return summary(self)
 
-    def _outputs(self, X) -> np.ndarray:
-        """Return ``a[L]`` transposed to rows: (m, n_L)."""
-        check_is_fitted(self, "network_")
-        X = self._validate_X(X, reset=False)
-        return self.network_._output(self.network_.check_X(X.T)).T
+    def _outputs(self, X, logits: bool = False) -> np.ndarray:
+        """Return ``a[L]`` (or ``Z[L]`` with ``logits``) transposed to rows: (m, n_L).
 
-    def _logits(self, X) -> np.ndarray:
-        """Return ``Z[L]`` transposed to rows: (m, n_L)."""
+        Computed in chunks of samples; a memory-mapped ``X`` is cast chunk by chunk.
+        """
         check_is_fitted(self, "network_")
         X = self._validate_X(X, reset=False)
         net = self.network_
-        A = net.check_X(X.T)
-        for l, (W, b) in enumerate(net.layers, start=1):
-            Z = W @ A + b
-            if l == net.L:
-                return Z.T
-            A = net.activations[l](Z)
-        raise AssertionError("unreachable")
+        return net._output(net.check_X(X.T, cast=not is_memmap(X)), logits=logits).T
+
+    def _logits(self, X) -> np.ndarray:
+        """Return ``Z[L]`` transposed to rows: (m, n_L), in chunks of samples."""
+        return self._outputs(X, logits=True)
