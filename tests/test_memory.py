@@ -246,6 +246,11 @@ def test_full_batch_on_a_memmap_warns_that_it_reads_the_whole_file(tmp_path, rng
             net.fit(X, y, epochs=2, diagnose=False)
         results.append(net.parameters.flat.copy())
     np.testing.assert_array_equal(results[0], results[1])  # still the same training
+    # a batch_size of m or more is full-batch training too: it warned only for None
+    with pytest.warns(UserWarning, match=r"batch_size=300 >= m trains on all m = 300 samples "
+                                         r"of the memory-mapped X at once"):
+        npdeep.Network([8, 4, 1], seed=0).fit(np.load(path, mmap_mode="r").T, y, epochs=1,
+                                              batch_size=300, diagnose=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")                     # mini-batches: nothing to say
         npdeep.Network([8, 4, 1], seed=0).fit(np.load(path, mmap_mode="r").T, y, epochs=1,

@@ -454,10 +454,11 @@ def fit(
         cbs.append(ProgressBar(force_plain=True if verbose >= 2 else None))
     cb = CallbackList(cbs, net, trainer)
     full_batch = trainer.full_batch = batch_size is None or batch_size >= m
-    if batch_size is None and is_memmap(X):  # the default: easy to miss on a large file
+    if full_batch and is_memmap(X):  # the default (or a batch past m): easy to miss
         held = m * X.shape[0] * net.dtype.itemsize
+        given = "batch_size=None" if batch_size is None else f"batch_size={batch_size} >= m"
         warnings.warn(
-            f"batch_size=None trains on all m = {m} samples of the memory-mapped X at once: "
+            f"{given} trains on all m = {m} samples of the memory-mapped X at once: "
             f"they are read into memory whole ({held / 2**20:.1f} MiB as {net.dtype.name}), "
             "with every layer's activations for all of them; give a batch_size to train "
             "from the file in mini-batches without copying it",
