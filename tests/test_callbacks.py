@@ -416,3 +416,16 @@ def test_full_batch_checkpoint_on_a_validation_value_holds_the_epoch_end_weights
     saved = load_checkpoint(tmp_path / "best.npz")
     assert saved.epoch == best + 1
     assert saved.network.cost(X[:, 40:], y[40:]) == pytest.approx(h.val_cost[best], rel=1e-12)
+
+
+def test_a_full_batch_best_checkpoint_can_watch_two_networks_in_turn(tmp_path, data):
+    from npdeep.checkpoint import load_checkpoint
+
+    X, y = data
+    ck = ModelCheckpoint(tmp_path / "best.npz", save_best_only=True, monitor="cost")
+    small().fit(X, y, epochs=3, optimizer="adam", callbacks=[ck], diagnose=False)
+    wider = npdeep.Network([3, 32, 1], seed=0)
+    h = wider.fit(X, y, epochs=3, optimizer="adam", callbacks=[ck], diagnose=False)
+    saved = load_checkpoint(tmp_path / "best.npz")
+    assert saved.network.units == [3, 32, 1]
+    assert saved.network.cost(X, y) == pytest.approx(min(h.cost), rel=1e-12)

@@ -200,6 +200,7 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, logs):
         self.tracker.reset()
+        self._start = None  # its buffers have the shapes of the last network trained
 
     def _before_update(self) -> bool:
         """Whether the monitored value describes the state at the epoch's start."""
