@@ -474,3 +474,16 @@ def test_evaluate_and_cost_on_a_memmap_keep_resident_memory_small(tmp_path, rng)
     growth = int(peak) - int(before)
     assert growth < 128 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
     assert np.isfinite(float(cost))
+
+
+@pytest.mark.parametrize("call", ["predict", "evaluate"])
+def test_a_memmap_of_one_chunk_has_its_pages_released_too(tmp_path, rng, monkeypatch, call):
+    from npdeep import _mmap
+
+    released = []
+    monkeypatch.setattr(_mmap.PageReleaser, "release",
+                        lambda self: released.append(self.active))
+    X = np.load(_memmap(tmp_path / "X.npy", 300, 8, np.float32, rng), mmap_mode="r").T
+    net = npdeep.Network([8, 4, 1], seed=0)
+    net.predict(X) if call == "predict" else net.evaluate(X, np.zeros(300))
+    assert True in released

@@ -489,7 +489,7 @@ class Network:
             result = ws.Z[L] if logits else A_L
             if k == m:  # one block: a copy of the workspace's array
                 out = result.copy()
-                break
+                continue  # (the generator goes on to release a memmap's pages)
             if out is None:
                 out = np.empty((self.units[-1], m), dtype=self.dtype)
             out[:, start : start + k] = result
