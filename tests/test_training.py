@@ -205,15 +205,39 @@ def test_the_gradient_norm_past_float32_squares_equals_the_float64_norm(rng):
     g = (rng.normal(size=net.grad_flat.shape) * 1e25).astype(np.float32)
     net.grad_flat[...] = g
     trainer = Trainer(net, npdeep.optimizers.get("sgd"), 0.1)
-    norm, scale = trainer.rescaled_norm(record=True)
+    scale, unit_norm = trainer.rescaled_norm(record=True)
     exact = g.astype(np.float64)
-    assert norm == pytest.approx(np.linalg.norm(exact), rel=1e-12)
     assert scale == np.abs(exact).max()
+    assert scale * unit_norm == pytest.approx(np.linalg.norm(exact), rel=1e-12)
     per_layer = [np.linalg.norm(np.concatenate([net.layout.views(exact)[f"{k}{l}"].ravel()
                                                 for k in "Wb"])) for l in (1, 2)]
     np.testing.assert_allclose(trainer.gradient_norms, per_layer, rtol=1e-12)
     net.grad_flat[0] = np.inf
     assert trainer.rescaled_norm(record=False) is None
+
+
+@pytest.mark.parametrize("dtype, value", [("float32", 3e38), ("float64", 1e308)])
+def test_a_gradient_whose_norm_is_past_the_dtype_is_still_clipped(rng, monkeypatch, dtype,
+                                                                  value):
+    # finite entries near the dtype's largest: ||g|| itself overflows, clip_norm / ||g|| is 0
+    from npdeep import training
+
+    def huge(layers, activations, loss, ws, Y, coef, grads, fused, dropout=False):
+        for dW, db in grads:
+            dW[...], db[...] = value, -value
+
+    monkeypatch.setattr(training, "backward", huge)
+    net = npdeep.Network([2, 3, 1], dtype=dtype, seed=0)
+    before = net.parameters.flat.astype(np.float64)
+    opt = npdeep.optimizers.get("sgd")
+    opt.setup(net.layout)
+    trainer = training.Trainer(net, opt, 0.5, clip_norm=1.0)
+    with np.errstate(all="raise"):
+        trainer.step(net.check_X(rng.normal(size=(2, 8))), net.check_Y(np.ones(8), 8), 1 / 8)
+    assert not trainer.stop_training
+    step = net.parameters.flat.astype(np.float64) - before
+    assert np.linalg.norm(step) == pytest.approx(0.5, rel=1e-6)
+    assert trainer.gradient_norm == np.inf or trainer.gradient_norm > 1e38
 
 
 def test_nan_gradients_stop_with_reason_and_keep_last_good_weights(rng):

@@ -204,7 +204,8 @@ class Trainer:
         return float(per_layer.sum())
 
     def rescaled_norm(self, record: bool) -> tuple[float, float] | None:
-        """Return ``(||g||, s)`` computed as ``s ||g / s||`` with ``s = max |g|``; None for NaN/inf.
+        """Return ``(s, ||g / s||)`` with ``s = max |g|`` (``||g|| = s ||g / s||``); None when
+        ``g`` holds NaN or inf.
 
         For a finite gradient whose squared norm overflows (``||g||`` past about 1.8e19 in
         float32): the step's plain ``g . g`` is inf there, though clipping can rescale ``g``.
@@ -219,7 +220,7 @@ class Trainer:
         per_layer = np.add.reduceat(np.square(u, out=u), self._layer_starts)
         if record:
             self.gradient_norms = (s * np.sqrt(per_layer)).tolist()
-        return s * math.sqrt(float(per_layer.sum())), s
+        return s, math.sqrt(float(per_layer.sum()))
 
     def step(self, A0, Y, coef, metric: Metric | None = None, record: bool = False) -> float:
         """Run one forward/backward/update step on a batch; return its cost (before update).
@@ -256,12 +257,13 @@ class Trainer:
                     "kept. Try a smaller learning_rate, clip_norm, or standardized inputs"
                 )
                 return cost
-            norm, scale = rescaled
+            scale, unit_norm = rescaled
+            norm = scale * unit_norm
         self.gradient_norm = norm
         if self.clip_norm is not None and norm > self.clip_norm:
-            if scale is not None:  # clip_norm / norm may be below the dtype's normal range
+            if scale is not None:  # clip_norm / norm may be subnormal, norm itself inf
                 g /= scale
-                norm /= scale
+                norm = unit_norm
             g *= self.clip_norm / norm
         self.optimizer.step(net.parameters.flat, g, self.learning_rate)
         return cost
