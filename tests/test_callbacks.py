@@ -429,3 +429,19 @@ def test_a_full_batch_best_checkpoint_can_watch_two_networks_in_turn(tmp_path, d
     saved = load_checkpoint(tmp_path / "best.npz")
     assert saved.network.units == [3, 32, 1]
     assert saved.network.cost(X, y) == pytest.approx(min(h.cost), rel=1e-12)
+
+
+@pytest.mark.parametrize("batch_size", [None, 20])
+def test_early_stopping_restores_the_weights_the_best_checkpoint_holds(tmp_path, data,
+                                                                        batch_size):
+    # one meaning of "the best weights" for both, in full-batch training (the epoch's start)
+    # as with mini-batches (the epoch's end)
+    X, y = data
+    net = small()
+    es = EarlyStopping(monitor="cost", patience=3)
+    ck = ModelCheckpoint(tmp_path / "best.npz", save_best_only=True, monitor="cost")
+    h = net.fit(X, y, epochs=100, learning_rate=2.0, batch_size=batch_size,
+                callbacks=[es, ck], diagnose=False)
+    assert es.best_epoch == ck.tracker.best_epoch < len(h) - 1   # not the last epoch
+    saved = npdeep.load(tmp_path / "best.npz")
+    np.testing.assert_array_equal(saved.parameters.flat, net.parameters.flat)
