@@ -360,3 +360,88 @@ def test_progress_bar_of_a_resumed_run_counts_from_the_checkpoint(tmp_path, data
     frames = [f for f in out.getvalue().split("\r") if "epoch" in f]
     assert frames[0].lstrip().startswith("62%") and "5/8" in frames[0]
     assert "8/8" in frames[-1]
+
+
+@pytest.mark.parametrize("monitor", ["cost", "accuracy"])
+def test_full_batch_best_checkpoint_holds_the_weights_that_scored(tmp_path, data, monitor):
+    # the epoch's cost is that of the weights before its update, but the file held the weights
+    # after it: the saved model was not the one that scored
+    from npdeep.checkpoint import load_checkpoint
+
+    X, y = data
+    net = small()
+    ck = ModelCheckpoint(tmp_path / "best-{epoch}.npz", save_best_only=True, monitor=monitor)
+    h = net.fit(X, y, epochs=30, learning_rate=0.1, optimizer="adam", callbacks=[ck],
+                diagnose=False)
+    values = getattr(h, monitor)
+    best = int(np.argmax(values) if monitor == "accuracy" else np.argmin(values))
+    assert ck.last_saved == str(tmp_path / f"best-{best + 1}.npz")
+    saved = load_checkpoint(ck.last_saved)
+    cost, accuracy = evaluate(saved.network, saved.network.check_X(X),
+                              saved.network.check_Y(y, 60))
+    assert cost == pytest.approx(h.cost[best], rel=1e-12)
+    assert accuracy == h.accuracy[best]
+    # the state at the start of that epoch: `best` epochs done, one Adam step each
+    assert saved.epoch == best and saved.optimizer.t == best
+    assert len(saved.history["cost"]) == best and saved.history["cost"] == h.cost[:best]
+
+
+def test_resuming_a_full_batch_best_checkpoint_repeats_the_run_exactly(tmp_path, data):
+    X, y = data
+
+    def make():
+        return npdeep.Network([3, 16, 1], activation="relu", dropout=0.3, seed=0)
+
+    settings = dict(learning_rate=0.05, optimizer="adam", schedule="plateau", diagnose=False)
+    reference = make()
+    reference.fit(X, y, epochs=25, **settings)
+    ck = ModelCheckpoint(tmp_path / "best.npz", save_best_only=True, monitor="cost")
+    h = make().fit(X, y, epochs=12, callbacks=[ck], **settings)
+    assert 0 < int(np.argmin(h.cost)) < 11            # an epoch before the last scored best
+    resumed = resume(tmp_path / "best.npz", X, y, epochs=25, diagnose=False)
+    np.testing.assert_array_equal(resumed.parameters.flat, reference.parameters.flat)
+    assert resumed.history.cost == reference.history.cost
+
+
+def test_full_batch_checkpoint_on_a_validation_value_holds_the_epoch_end_weights(tmp_path,
+                                                                                 data):
+    from npdeep.checkpoint import load_checkpoint
+
+    X, y = data
+    net = small()
+    ck = ModelCheckpoint(tmp_path / "best.npz", save_best_only=True, monitor="val_cost")
+    h = net.fit(X[:, :40], y[:40], epochs=20, learning_rate=0.1, optimizer="adam",
+                validation_data=(X[:, 40:], y[40:]), callbacks=[ck], diagnose=False)
+    best = int(np.argmin(h.val_cost))
+    saved = load_checkpoint(tmp_path / "best.npz")
+    assert saved.epoch == best + 1
+    assert saved.network.cost(X[:, 40:], y[40:]) == pytest.approx(h.val_cost[best], rel=1e-12)
+
+
+def test_a_full_batch_best_checkpoint_can_watch_two_networks_in_turn(tmp_path, data):
+    from npdeep.checkpoint import load_checkpoint
+
+    X, y = data
+    ck = ModelCheckpoint(tmp_path / "best.npz", save_best_only=True, monitor="cost")
+    small().fit(X, y, epochs=3, optimizer="adam", callbacks=[ck], diagnose=False)
+    wider = npdeep.Network([3, 32, 1], seed=0)
+    h = wider.fit(X, y, epochs=3, optimizer="adam", callbacks=[ck], diagnose=False)
+    saved = load_checkpoint(tmp_path / "best.npz")
+    assert saved.network.units == [3, 32, 1]
+    assert saved.network.cost(X, y) == pytest.approx(min(h.cost), rel=1e-12)
+
+
+@pytest.mark.parametrize("batch_size", [None, 20])
+def test_early_stopping_restores_the_weights_the_best_checkpoint_holds(tmp_path, data,
+                                                                        batch_size):
+    # one meaning of "the best weights" for both, in full-batch training (the epoch's start)
+    # as with mini-batches (the epoch's end)
+    X, y = data
+    net = small()
+    es = EarlyStopping(monitor="cost", patience=3)
+    ck = ModelCheckpoint(tmp_path / "best.npz", save_best_only=True, monitor="cost")
+    h = net.fit(X, y, epochs=100, learning_rate=2.0, batch_size=batch_size,
+                callbacks=[es, ck], diagnose=False)
+    assert es.best_epoch == ck.tracker.best_epoch < len(h) - 1   # not the last epoch
+    saved = npdeep.load(tmp_path / "best.npz")
+    np.testing.assert_array_equal(saved.parameters.flat, net.parameters.flat)

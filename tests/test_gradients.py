@@ -426,3 +426,16 @@ def test_a_custom_loss_without_a_canonical_output_asks_for_one():
     with pytest.raises(ConfigurationError, match=r"loss _Quartic names no canonical output "
                                                  r"activation: pass output_activation="):
         npdeep.Network([2, 3, 1], loss=_Quartic(), seed=0)
+
+
+def test_relu_kinks_are_skipped_also_on_more_samples_than_a_cost_chunk(rng):
+    # Network.cost works in chunks of samples on a large X; the check read the kink sides from
+    # the workspace for all m samples, which the chunked cost no longer filled
+    m = network_module._PREDICT_CHUNK + 100
+    X, y = rng.normal(size=(2, m)), rng.integers(0, 2, m)
+    net = npdeep.Network([2, 3, 1], activation="relu", seed=0)
+    b1 = net.parameters["b1"]
+    b1[0, 0] = 1e-4 - float(net.parameters["W1"][0] @ X[:, 0])   # z[1] of sample 0 is 1e-4
+    result = npdeep.gradient_check(net, X, y)
+    assert result.skipped["b1"] >= 1, str(result)   # b1[0] +- epsilon crosses relu's kink
+    assert result.passed, str(result)

@@ -246,6 +246,11 @@ def test_full_batch_on_a_memmap_warns_that_it_reads_the_whole_file(tmp_path, rng
             net.fit(X, y, epochs=2, diagnose=False)
         results.append(net.parameters.flat.copy())
     np.testing.assert_array_equal(results[0], results[1])  # still the same training
+    # a batch_size of m or more is full-batch training too: it warned only for None
+    with pytest.warns(UserWarning, match=r"batch_size=300 >= m trains on all m = 300 samples "
+                                         r"of the memory-mapped X at once"):
+        npdeep.Network([8, 4, 1], seed=0).fit(np.load(path, mmap_mode="r").T, y, epochs=1,
+                                              batch_size=300, diagnose=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")                     # mini-batches: nothing to say
         npdeep.Network([8, 4, 1], seed=0).fit(np.load(path, mmap_mode="r").T, y, epochs=1,
@@ -329,3 +334,156 @@ def test_predict_on_a_memmap_keeps_resident_memory_small(tmp_path, rng, shape):
     growth = int(peak) - int(before)
     assert growth < 128 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
     assert int(m) == max(shape)
+
+
+def _whole_pass(net, X, Y, coef):
+    """The unchunked reference: one forward pass over all of ``X`` in one workspace."""
+    from npdeep.engine import Workspace, forward
+
+    ws = Workspace(net.units, net.activations, net.dtype, X.shape[1])
+    A_L = forward(net.layers, net.activations, X, ws)
+    metric = Metric(net, Y)
+    metric.add(A_L, Y, ws)
+    return net.batch_cost(ws, A_L, Y, coef), metric.result()
+
+
+@pytest.mark.parametrize("output, n_L", [("softmax", 3), ("sigmoid", 1), ("identity", 2)])
+def test_cost_and_evaluate_on_a_memmap_cast_one_chunk_at_a_time(tmp_path, rng, output, n_L):
+    # cost and evaluate cast the whole memory-mapped X into the network's dtype first
+    from npdeep.network import _PREDICT_CHUNK
+
+    m, n_x = 5 * _PREDICT_CHUNK + 7, 128
+    path = _memmap(tmp_path / "u8.npy", m, n_x, np.uint8, rng)
+    Y = rng.integers(0, 3, m) if output == "softmax" else \
+        rng.integers(0, 2, (n_L, m)) if output == "sigmoid" else rng.normal(size=(n_L, m))
+    weights = rng.random(m)
+    net = npdeep.Network([n_x, 16, n_L], output_activation=output, dtype="float32", l2=0.5,
+                         seed=0)
+    X = np.load(path, mmap_mode="r").T
+    tracemalloc.start()
+    try:
+        cost, weighted, scores = net.cost(X, Y), net.cost(X, Y, weights), net.evaluate(X, Y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    whole = m * n_x * 4                                  # X cast to float32: 21 MB
+    assert peak < whole / 2, (peak, whole)               # one chunk cast: 4 MB
+    in_memory = np.load(path).T
+    assert cost == pytest.approx(net.cost(in_memory, Y), rel=1e-6)
+    assert weighted == pytest.approx(net.cost(in_memory, Y, weights), rel=1e-6)
+    assert scores == pytest.approx(net.evaluate(in_memory, Y), rel=1e-6)
+    # and the sums over chunks equal one pass over the whole set, to float32 rounding
+    Xf, Yf = net.check_X(in_memory), net.check_Y(Y, m)
+    whole_cost, whole_metric = _whole_pass(net, Xf, Yf, 1.0 / m)
+    assert cost == pytest.approx(whole_cost, rel=1e-5)
+    assert scores["cost"] == pytest.approx(whole_cost, rel=1e-5)
+    assert list(scores.values())[1] == pytest.approx(whole_metric, rel=1e-5, abs=1e-9)
+    assert weighted == pytest.approx(_whole_pass(net, Xf, Yf, net.sample_coef(m, weights))[0],
+                                     rel=1e-5)
+
+
+def test_evaluate_on_a_features_by_samples_memmap_equals_in_memory(tmp_path, rng):
+    from npdeep.network import _PREDICT_CHUNK
+
+    n_x, m = 16, 2 * _PREDICT_CHUNK + 300
+    path = _memmap(tmp_path / "C.npy", n_x, m, np.float32, rng)   # (n_x, m), C order
+    y = rng.integers(0, 2, m)
+    net = npdeep.Network([n_x, 8, 1], dtype="float32", seed=0)
+    scores = net.evaluate(np.load(path, mmap_mode="r"), y)
+    assert scores == pytest.approx(net.evaluate(np.load(path), y), rel=1e-6)
+
+
+def test_memmap_validation_data_is_evaluated_one_chunk_at_a_time(tmp_path, rng):
+    # validation_data=(X_val memmap, y_val) was cast whole at the start of fit
+    from npdeep.network import _PREDICT_CHUNK
+
+    m_val, n_x = 5 * _PREDICT_CHUNK + 7, 128
+    path = _memmap(tmp_path / "val.npy", m_val, n_x, np.uint8, rng)
+    y_val = rng.integers(0, 2, m_val)
+    X, y = rng.random((n_x, 200)) * 255, rng.integers(0, 2, 200)
+    histories = []
+    for X_val in (np.load(path, mmap_mode="r").T, np.load(path).T):
+        net = npdeep.Network([n_x, 16, 1], dtype="float32", seed=0)
+        net.fit(X, y, epochs=1, batch_size=50, diagnose=False)    # workspaces and warm-up
+        tracemalloc.start()
+        try:
+            h = net.fit(X, y, epochs=2, batch_size=50, validation_data=(X_val, y_val),
+                        diagnose=False)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        histories.append(h)
+        if isinstance(X_val.base, np.memmap):
+            assert peak < m_val * n_x * 4 / 2, peak      # one chunk cast: 4 MB of 21 MB
+    assert histories[0].val_cost == pytest.approx(histories[1].val_cost, rel=1e-6)
+    assert histories[0].val_accuracy == histories[1].val_accuracy
+    assert histories[0].cost == histories[1].cost
+
+
+@pytest.mark.parametrize("method", ["decision_function", "predict_log_proba", "predict_proba"])
+def test_estimator_outputs_on_a_memmap_cast_one_chunk_at_a_time(tmp_path, rng, method):
+    # decision_function and predict_log_proba propagated the whole X at once (every layer's
+    # (n[l], m) activations), and a memmap was cast whole by the input check
+    from npdeep import DeepClassifier
+    from npdeep.network import _PREDICT_CHUNK
+
+    m, n_x = 5 * _PREDICT_CHUNK + 7, 128
+    path = _memmap(tmp_path / "u8.npy", m, n_x, np.uint8, rng)
+    X_train = rng.normal(size=(90, n_x))
+    clf = DeepClassifier((16,), dtype="float32", max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X_train, rng.integers(0, 3, 90))
+    X = np.load(path, mmap_mode="r")
+    tracemalloc.start()
+    try:
+        out = getattr(clf, method)(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    whole = m * n_x * 4
+    assert peak < whole / 2, (peak, whole)
+    assert out.shape == (m, 3)
+    in_memory = np.load(path)
+    np.testing.assert_allclose(out, getattr(clf, method)(in_memory), rtol=1e-6)
+    if method == "decision_function":   # the logits of one pass over all the samples
+        A = in_memory.T.astype(np.float32)
+        for l, (W, b) in enumerate(clf.network_.layers, start=1):
+            Z = W @ A + b
+            A = clf.network_.activations[l](Z)
+        np.testing.assert_allclose(out, Z.T, rtol=1e-4, atol=1e-4)
+
+
+_EVALUATE_RSS_SCRIPT = _rss_script("""
+    y = (np.arange(m) % 10)
+    net = npdeep.Network([X.shape[0], 16, 10], output_activation="softmax",
+                         loss="categorical_crossentropy", dtype="float32", seed=0)
+""", """
+    result = net.evaluate(X, y)["cost"] + net.cost(X, y)
+""")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for RSS")
+def test_evaluate_and_cost_on_a_memmap_keep_resident_memory_small(tmp_path, rng):
+    # both read the whole 256 MB file into a float32 copy, and kept its pages resident
+    path = _memmap(tmp_path / "X.npy", (256 << 20) // 2048, 512, np.float32, rng)
+    out = subprocess.run([sys.executable, "-c", _EVALUATE_RSS_SCRIPT, str(path)],
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert out.returncode == 0, out.stderr
+    before, peak, cost = out.stdout.split()
+    growth = int(peak) - int(before)
+    assert growth < 128 << 20, f"resident memory grew by {growth / 2**20:.0f} MB"
+    assert np.isfinite(float(cost))
+
+
+@pytest.mark.parametrize("call", ["predict", "evaluate"])
+def test_a_memmap_of_one_chunk_has_its_pages_released_too(tmp_path, rng, monkeypatch, call):
+    from npdeep import _mmap
+
+    released = []
+    monkeypatch.setattr(_mmap.PageReleaser, "release",
+                        lambda self: released.append(self.active))
+    X = np.load(_memmap(tmp_path / "X.npy", 300, 8, np.float32, rng), mmap_mode="r").T
+    net = npdeep.Network([8, 4, 1], seed=0)
+    net.predict(X) if call == "predict" else net.evaluate(X, np.zeros(300))
+    assert True in released

@@ -448,3 +448,24 @@ def test_dtype_takes_any_numpy_spelling_of_float32_and_float64(dtype, expected):
     net = npdeep.Network([3, 4, 1], dtype=dtype, seed=0)
     assert net.dtype == expected and net.parameters["W1"].dtype == expected
     assert repr(net).endswith(f"dtype='{np.dtype(expected).name}', seed=0)")
+
+
+@pytest.mark.parametrize("call", ["predict", "cost", "evaluate", "gradients", "fit"])
+def test_the_network_does_not_keep_the_last_input_alive(rng, call):
+    # the cached workspace pointed at the last X it propagated (a[0]), so deleting a large X
+    # after predict, cost, evaluate, gradients or a full-batch fit did not free it
+    import gc
+    import weakref
+
+    net = npdeep.Network([3, 4, 1], seed=0)
+    X, y = rng.normal(size=(3, 50)), rng.integers(0, 2, 50)
+    ref = weakref.ref(X)
+    if call == "predict":
+        net.predict(X)
+    elif call == "fit":
+        net.fit(X, y, epochs=2, diagnose=False)
+    else:
+        getattr(net, call)(X, y)
+    del X
+    gc.collect()
+    assert ref() is None

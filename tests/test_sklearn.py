@@ -181,6 +181,31 @@ def test_partial_fit_needs_classes_first_then_refuses_unseen_labels(iris):
         clf.partial_fit(X, y, classes=[0, 1])
 
 
+@pytest.mark.parametrize("make", [
+    lambda: DeepClassifier((8,), early_stopping=True, random_state=0),
+    lambda: DeepRegressor((8,), early_stopping=True, random_state=0),
+], ids=["classifier", "regressor"])
+def test_partial_fit_refuses_early_stopping_as_scikit_learn_does(iris, make):
+    # it was ignored: every row trained, nothing was held out and nothing stopped; sklearn's
+    # MLP raises ValueError("partial_fit does not support early_stopping=True")
+    X, y = iris
+    est = make()
+    kwargs = {"classes": np.unique(y)} if isinstance(est, DeepClassifier) else {}
+    match = r"partial_fit does not support early_stopping=True \(nor does scikit-learn's MLP\)"
+    with pytest.raises(ConfigurationError, match=match):
+        est.partial_fit(X, y, **kwargs)
+    assert not hasattr(est, "network_")                 # refused before anything was built
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.set_params(max_iter=3).fit(X, y)
+    before = est.network_.parameters.flat.copy()
+    with pytest.raises(ValueError, match=match):        # also after fit, weights untouched
+        est.partial_fit(X, y)
+    np.testing.assert_array_equal(est.network_.parameters.flat, before)
+    est.set_params(early_stopping=False).partial_fit(X, y)
+    assert est.n_iter_ == 4
+
+
 def test_partial_fit_continues_the_same_optimizer_state(iris):
     X, y = iris
     clf = DeepClassifier((8,), random_state=0)
@@ -410,7 +435,7 @@ def test_best_loss_is_the_lowest_training_cost_also_with_early_stopping(iris):
             est.fit(X, y)
         assert np.isfinite(est.best_loss_)
         assert est.best_loss_ == min(est.loss_curve_)
-    est.partial_fit(X, y)  # no validation here: the training cost is followed
+    est.set_params(early_stopping=False).partial_fit(X, y)  # the training cost is followed
     assert est.best_loss_ == min(est.loss_curve_)
 
 

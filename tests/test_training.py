@@ -177,6 +177,69 @@ def test_gradient_clipping_bounds_the_step(rng):
     assert np.linalg.norm(net.parameters.flat - before) == pytest.approx(0.5e-3, rel=1e-9)
 
 
+@pytest.mark.parametrize("batch_size, steps", [(None, 1), (8, 2)])
+def test_a_float32_gradient_past_1e19_is_clipped_not_taken_for_nan(rng, batch_size, steps):
+    # ||g||^2 overflowed float32 (norm past ~1.8e19), so the NaN guard stopped training where
+    # clip_norm could rescale the finite gradient
+    X = rng.normal(size=(2, 16)) * 1e21              # finite cost (~1e21), gradient ~1e21
+    y = (rng.random(16) > 0.5).astype(float)
+    net = npdeep.Network([2, 3, 1], activation="identity", dtype="float32", seed=0)
+    before = net.parameters.flat.astype(np.float64)
+    with np.errstate(all="raise"):
+        h = net.fit(X, y, epochs=1, learning_rate=0.5, clip_norm=1.0, batch_size=batch_size,
+                    optimizer="sgd", diagnose=False)
+    assert h.stop_reason is None and np.isfinite(h.cost[0])
+    norms = h.gradient_norms[0]
+    assert all(np.isfinite(norms)) and max(norms) > 1e20
+    step = np.linalg.norm(net.parameters.flat.astype(np.float64) - before)
+    if steps == 1:
+        assert step == pytest.approx(0.5, rel=1e-5)   # learning_rate * clip_norm
+    else:
+        assert 0 < step <= 1.0 + 1e-5                 # two clipped steps
+
+
+def test_the_gradient_norm_past_float32_squares_equals_the_float64_norm(rng):
+    from npdeep.training import Trainer
+
+    net = npdeep.Network([2, 3, 1], dtype="float32", seed=0)
+    g = (rng.normal(size=net.grad_flat.shape) * 1e25).astype(np.float32)
+    net.grad_flat[...] = g
+    trainer = Trainer(net, npdeep.optimizers.get("sgd"), 0.1)
+    scale, unit_norm = trainer.rescaled_norm(record=True)
+    exact = g.astype(np.float64)
+    assert scale == np.abs(exact).max()
+    assert scale * unit_norm == pytest.approx(np.linalg.norm(exact), rel=1e-12)
+    per_layer = [np.linalg.norm(np.concatenate([net.layout.views(exact)[f"{k}{l}"].ravel()
+                                                for k in "Wb"])) for l in (1, 2)]
+    np.testing.assert_allclose(trainer.gradient_norms, per_layer, rtol=1e-12)
+    net.grad_flat[0] = np.inf
+    assert trainer.rescaled_norm(record=False) is None
+
+
+@pytest.mark.parametrize("dtype, value", [("float32", 3e38), ("float64", 1e308)])
+def test_a_gradient_whose_norm_is_past_the_dtype_is_still_clipped(rng, monkeypatch, dtype,
+                                                                  value):
+    # finite entries near the dtype's largest: ||g|| itself overflows, clip_norm / ||g|| is 0
+    from npdeep import training
+
+    def huge(layers, activations, loss, ws, Y, coef, grads, fused, dropout=False):
+        for dW, db in grads:
+            dW[...], db[...] = value, -value
+
+    monkeypatch.setattr(training, "backward", huge)
+    net = npdeep.Network([2, 3, 1], dtype=dtype, seed=0)
+    before = net.parameters.flat.astype(np.float64)
+    opt = npdeep.optimizers.get("sgd")
+    opt.setup(net.layout)
+    trainer = training.Trainer(net, opt, 0.5, clip_norm=1.0)
+    with np.errstate(all="raise"):
+        trainer.step(net.check_X(rng.normal(size=(2, 8))), net.check_Y(np.ones(8), 8), 1 / 8)
+    assert not trainer.stop_training
+    step = net.parameters.flat.astype(np.float64) - before
+    assert np.linalg.norm(step) == pytest.approx(0.5, rel=1e-6)
+    assert trainer.gradient_norm == np.inf or trainer.gradient_norm > 1e38
+
+
 def test_nan_gradients_stop_with_reason_and_keep_last_good_weights(rng):
     X = rng.normal(size=(2, 16)) * 1e300
     Y = rng.normal(size=(1, 16))

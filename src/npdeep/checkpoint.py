@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from ._validation import check_positive_float, check_positive_int
-from .callbacks import History
+from .callbacks import History, keep_copy
 from .errors import ConfigurationError, ModelFileError
 from .io import header_errors, load_model_file, merged_header, save_model_file
 from .serialization import _check_network_file
 
-__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "resume", "is_checkpoint"]
+__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "resume", "is_checkpoint",
+           "TrainingState"]
 
 #: Keys of a checkpoint's ``training`` object beside ``rng_state``.
 _STATE_KEYS = ("epoch", "config", "optimizer", "schedule")
@@ -58,32 +59,82 @@ class Checkpoint:
     history: dict | None = None
 
 
+class TrainingState:
+    """What a checkpoint holds of a run at one moment, copied to be written later.
+
+    :func:`save_checkpoint` writes the state of the moment it is called. In full-batch
+    training an epoch's ``cost`` describes the weights at the epoch's start, known to be the
+    best only at its end, after the update: :class:`~npdeep.monitors.ModelCheckpoint` then
+    captures the state at each epoch's start and writes that one. Its buffers (parameters,
+    optimizer state) are reused from one capture to the next.
+    """
+
+    def __init__(self):
+        self.flat = None
+        self.optimizer_state: dict = {}
+        self.t = 0
+        self.rng_state: str | None = None
+        self.schedule_state: dict = {}
+        self.initial_learning_rate = 0.0
+        self.epoch = 0
+        self.n_history: int | None = None
+
+    def capture(self, net, trainer, epoch: int) -> TrainingState:
+        """Copy ``net``'s and ``trainer``'s state now, ``epoch`` epochs completed; return self."""
+        self.flat = keep_copy(self.flat, net.parameters.flat)
+        opt = trainer.optimizer
+        self.t = int(opt.t)
+        self.optimizer_state = {} if opt.layout is None else \
+            {name: keep_copy(self.optimizer_state.get(name), opt.state[name])
+             for name in opt.state_names}
+        self.rng_state = json.dumps(trainer.rng.bit_generator.state) \
+            if trainer.rng is not None else None
+        self.schedule_state = trainer.schedule.get_state()
+        # a callback may have moved lr0 (trainer.initial_learning_rate): resume from it
+        self.initial_learning_rate = float(trainer.initial_learning_rate)
+        self.epoch = int(epoch)
+        history = getattr(trainer, "history", None)
+        self.n_history = None if history is None else len(history)
+        return self
+
+    def save(self, path, net, trainer, **extra):
+        """Write this state as a checkpoint of ``net`` (architecture) and ``trainer``
+        (settings), atomically."""
+        opt, sched = trainer.optimizer, trainer.schedule
+        training = {
+            "epoch": self.epoch,
+            "config": {**trainer.config, "learning_rate": self.initial_learning_rate},
+            "optimizer": {**opt.get_config(), "t": self.t},
+            "schedule": {"config": sched.get_config(), "state": self.schedule_state},
+            "rng_state": self.rng_state,
+        }
+        history = getattr(trainer, "history", None)
+        logged = None
+        if history is not None:
+            logged = history.to_dict()
+            n = self.n_history
+            logged = {k: v[:n] if isinstance(v, list) else v for k, v in logged.items()}
+        header = {
+            "kind": "network",
+            "architecture": net.get_config(),
+            "history": logged,
+            "training": training,
+        }
+        arrays = dict(net.layout.views(self.flat))
+        if opt.layout is not None:
+            arrays.update({f"optimizer.{name}.{k}": v for name, buf in
+                           self.optimizer_state.items()
+                           for k, v in opt.layout.views(buf).items()})
+        return save_model_file(path, merged_header(header, extra), arrays)
+
+
 def save_checkpoint(path, net, trainer, epoch: int | None = None, **extra):
     """Write ``net`` with ``trainer``'s optimizer, schedule and random state, atomically.
 
     ``epoch`` is the number of epochs completed (default: ``trainer.epoch + 1``).
     """
-    opt, sched = trainer.optimizer, trainer.schedule
-    history = getattr(trainer, "history", None)
-    training = {
-        "epoch": int(trainer.epoch + 1 if epoch is None else epoch),
-        # a callback may have moved lr0 (trainer.initial_learning_rate): resume from it
-        "config": {**trainer.config, "learning_rate": float(trainer.initial_learning_rate)},
-        "optimizer": {**opt.get_config(), "t": int(opt.t)},
-        "schedule": {"config": sched.get_config(), "state": sched.get_state()},
-        "rng_state": json.dumps(trainer.rng.bit_generator.state) if trainer.rng is not None
-        else None,
-    }
-    header = {
-        "kind": "network",
-        "architecture": net.get_config(),
-        "history": history.to_dict() if history is not None else None,
-        "training": training,
-    }
-    arrays = {k: v for k, v in net.parameters.items()}
-    if opt.layout is not None:
-        arrays.update(opt.state_arrays())
-    return save_model_file(path, merged_header(header, extra), arrays)
+    epoch = trainer.epoch + 1 if epoch is None else epoch
+    return TrainingState().capture(net, trainer, epoch).save(path, net, trainer, **extra)
 
 
 def load_checkpoint(path) -> Checkpoint:

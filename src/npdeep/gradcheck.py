@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import check_positive_float, check_positive_int
+from .engine import forward
 from .errors import ConfigurationError
 
 __all__ = ["gradient_check", "GradientCheckResult"]
@@ -132,8 +133,19 @@ def _float64_copy(net):
     return clone
 
 
+def _whole_cost(net, X: np.ndarray, Y: np.ndarray, coef) -> float:
+    """Return J on checked X (n_x, m), Y (n_L, m) from one pass in the workspace for ``m``.
+
+    :meth:`Network.cost` works in chunks of samples on a large X; here the workspace for
+    all ``m`` samples must hold every Z[l] afterwards, for :func:`_kink_sides` to read.
+    """
+    ws = net.workspace(X.shape[1], train=False)
+    return net.batch_cost(ws, forward(net.layers, net.activations, X, ws), Y, coef)
+
+
 def _kink_sides(net, m: int, layers: list[int]) -> list[np.ndarray]:
-    """Return, after a cost evaluation on ``m`` samples, ``Z[l] > 0`` (n[l], m) per kinked layer.
+    """Return, after :func:`_whole_cost` on ``m`` samples, ``Z[l] > 0`` (n[l], m) per kinked
+    layer.
 
     A hidden layer may hold ``a[l]`` over ``Z[l]``; relu and leaky relu keep the sign of z, so
     the test reads the same either way.
@@ -222,7 +234,8 @@ def gradient_check(
     m = X.shape[1]
     Y = net64.check_Y(Y, m)
     analytic = net64.gradients(X, Y, sample_weight)
-    delta = _cost_round_off(net64, X, net64.cost(X, Y, sample_weight))
+    coef = net64.sample_coef(m, sample_weight)
+    delta = _cost_round_off(net64, X, _whole_cost(net64, X, Y, coef))
     kinked = [l for l in range(1, net64.L + 1) if net64.activations[l].kink]
     sides = _kink_sides(net64, m, kinked)
     errors, checked, skipped, round_off = {}, {}, {}, {}
@@ -252,7 +265,7 @@ def gradient_check(
                 for step in (eps, -eps):
                     theta[i] = old + step
                     span += abs(float(theta[i]) - float(old))  # the step actually taken
-                    J.append(net64.cost(X, Y, sample_weight))
+                    J.append(_whole_cost(net64, X, Y, coef))
                     if kinked and smooth[j]:
                         smooth[j] = all(np.array_equal(a, b) for a, b in
                                         zip(_kink_sides(net64, m, kinked), sides, strict=True))

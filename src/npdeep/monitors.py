@@ -61,6 +61,14 @@ class _Monitor:
         return better
 
 
+def _measured_before_update(trainer, tracker: _Monitor) -> bool:
+    """Whether the monitored value describes the state at the epoch's start (full batch, a
+    training value); until the first epoch's end the name used is unknown: assume so."""
+    used = tracker.used
+    return bool(getattr(trainer, "full_batch", False)) and \
+        (used is None or not used.startswith("val_"))
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
 
@@ -112,9 +120,7 @@ class EarlyStopping(Callback):
 
     def _before_update(self) -> bool:
         """Whether the monitored value describes the weights at the epoch's start."""
-        used = self.tracker.used  # None until the first epoch's end: keep a copy to be sure
-        return bool(getattr(self.trainer, "full_batch", False)) and \
-            (used is None or not used.startswith("val_"))
+        return _measured_before_update(self.trainer, self.tracker)
 
     def on_epoch_begin(self, epoch, logs):
         if self._before_update():
@@ -165,11 +171,15 @@ class ModelCheckpoint(Callback):
     every : int >= 1
     monitor, mode : see :class:`EarlyStopping`.
 
-    A checkpoint always holds the weights at the end of its epoch, the state training resumes
-    from. In full-batch training the epoch's ``cost`` is measured before its update, so with
-    ``save_best_only`` on ``cost`` the file holds the weights one update after the best cost
-    (:class:`EarlyStopping` restores the weights that had it); monitor a ``val_`` value to
-    save the weights it measured.
+    A checkpoint holds the weights that the monitored value measured, with the optimizer,
+    schedule and random state of that moment, so :func:`~npdeep.checkpoint.resume` goes on
+    from it exactly. Mostly that is the end of the epoch ``{epoch}`` (a ``val_`` value, or
+    any value with mini-batches, as Keras does). In full-batch training a training value
+    (``cost``, ``accuracy``/``r2``) is measured by the forward pass before the epoch's
+    update, so with ``save_best_only`` on it the file holds the state at the *start* of the
+    best epoch: the weights that had the best cost, and ``training.epoch`` one less than
+    ``{epoch}`` (resuming repeats that epoch's update). :class:`EarlyStopping` restores the
+    same weights.
     """
 
     def __init__(self, path, save_best_only: bool = False, every: int = 1,
@@ -186,9 +196,23 @@ class ModelCheckpoint(Callback):
         self.every = check_positive_int(every, "every")
         self.tracker = _Monitor(monitor, mode, 0.0)
         self.last_saved: str | None = None
+        self._start = None  # checkpoint.TrainingState at the epoch's start (full batch)
 
     def on_train_begin(self, logs):
         self.tracker.reset()
+        self._start = None  # its buffers have the shapes of the last network trained
+
+    def _before_update(self) -> bool:
+        """Whether the monitored value describes the state at the epoch's start."""
+        return self.save_best_only and _measured_before_update(self.trainer, self.tracker)
+
+    def on_epoch_begin(self, epoch, logs):
+        if self._before_update():
+            from .checkpoint import TrainingState
+
+            if self._start is None:
+                self._start = TrainingState()
+            self._start.capture(self.network, self.trainer, epoch)
 
     def on_epoch_end(self, epoch, logs):
         if self.save_best_only:
@@ -199,7 +223,10 @@ class ModelCheckpoint(Callback):
         from .checkpoint import save_checkpoint
 
         path = self.path.format(epoch=epoch + 1)
-        save_checkpoint(path, self.network, self.trainer, epoch=epoch + 1)
+        if self._before_update():
+            self._start.save(path, self.network, self.trainer)
+        else:
+            save_checkpoint(path, self.network, self.trainer, epoch=epoch + 1)
         self.last_saved = path
 
 

@@ -411,6 +411,16 @@ class Network:
             cache[key] = ws
         return ws
 
+    def release_inputs(self) -> None:
+        """Drop this thread's workspaces' references to the last input ``a[0]``.
+
+        A workspace points at the batch it last propagated; after :meth:`predict`,
+        :meth:`cost`, :meth:`evaluate`, :meth:`gradients` or :meth:`fit` that is the user's
+        ``X`` (or a copy of it), which the network would otherwise keep alive.
+        """
+        for ws in (getattr(self._local, "workspaces", None) or {}).values():
+            ws.A[0] = None
+
     def l2_cost(self, m: int) -> float:
         """Return the L2 term ``(lambda / 2m) * sum_l ||W[l]||^2`` (0 without L2)."""
         if not self.l2:
@@ -446,25 +456,27 @@ class Network:
             cache[f"Z{l}"], cache[f"a{l}"] = Z, A
         return A, cache
 
-    def _output(self, X: np.ndarray) -> np.ndarray:
-        """Return a new (n[L], m) array a[L] for a checked X, in chunks of samples.
+    def _blocks(self, X: np.ndarray):
+        """Yield ``(start, A0)``: the samples of a checked X in chunks, each (n_x, k) as float.
 
-        An X in another dtype (a memory-mapped file, which check_X leaves uncast) is cast
-        one chunk at a time, and a memory-mapped X's pages are handed back as it is read
-        (an (n_x, m) file in C order a few rows at a time).
+        ``A0`` holds samples ``start:start + k`` in the network's dtype (a view of X, or a
+        reused buffer valid until the next block). An X in another dtype (a memory-mapped
+        file, which check_X leaves uncast) is cast one chunk at a time, and a memory-mapped
+        X's pages are handed back as it is read (an (n_x, m) file in C order a few rows at a
+        time), so no copy of the whole X is made, in memory or resident.
         """
         m = X.shape[1]
-        if m <= _PREDICT_CHUNK:  # one block: a copy of the workspace's a[L]
-            A0 = X if X.dtype == self.dtype else X.astype(self.dtype)
-            return forward(self.layers, self.activations, A0, self.workspace(m, train=False)).copy()
-        out = np.empty((self.units[-1], m), dtype=self.dtype)
         pages = PageReleaser(X)
+        if m <= _PREDICT_CHUNK:  # one block
+            yield 0, (X if X.dtype == self.dtype else X.astype(self.dtype))
+            pages.release()
+            return
         n_x, rows = X.shape[0], X.shape[0]
         if pages.active and not X.flags.f_contiguous:
             # an (n_x, m) file in C order: a block of samples touches every row (and the page
             # or larger folio around each value), so copy it a budget's worth of rows at a time
             rows = max(1, pages.budget // (m * X.dtype.itemsize))
-        # one block's buffer in X's memory layout, reused (the workspace keeps its last A0)
+        # one block's buffer in X's memory layout, reused across blocks
         buf = None if X.dtype == self.dtype and rows == n_x else \
             np.empty_like(X[:, :_PREDICT_CHUNK], dtype=self.dtype, subok=False)
         for start in range(0, m, _PREDICT_CHUNK):
@@ -476,20 +488,62 @@ class Network:
                     if rows < n_x:
                         pages.release()
                 block = A0
-            ws = self.workspace(block.shape[1], train=False)
-            A_L = forward(self.layers, self.activations, block, ws)
-            out[:, start : start + block.shape[1]] = A_L
+            yield start, block
             pages.release()
+
+    def _output(self, X: np.ndarray, logits: bool = False) -> np.ndarray:
+        """Return a new (n[L], m) array a[L] (or Z[L] with ``logits``) for a checked X.
+
+        Computed in chunks of samples (:meth:`_blocks`): memory holds one chunk's activations.
+        """
+        m, L = X.shape[1], self.L
+        out = None
+        for start, A0 in self._blocks(X):
+            k = A0.shape[1]
+            ws = self.workspace(k, train=False)
+            A_L = forward(self.layers, self.activations, A0, ws)
+            result = ws.Z[L] if logits else A_L
+            if k == m:  # one block: a copy of the workspace's array
+                out = result.copy()
+                continue  # (the generator goes on to release a memmap's pages)
+            if out is None:
+                out = np.empty((self.units[-1], m), dtype=self.dtype)
+            out[:, start : start + k] = result
+        self.release_inputs()
         return out
 
+    def _data_cost(self, X: np.ndarray, Y: np.ndarray, coef, metric=None) -> float:
+        """Return ``sum_i c_i loss_i`` (no L2 term) for checked X (n_x, m), Y (n_L, m).
+
+        ``coef``: ``1/m`` or (1, m) normalised sample weights. Computed in chunks of samples
+        (:meth:`_blocks`), each adding its samples' terms; ``metric`` (a
+        :class:`~npdeep.splits.Metric`), if given, counts each chunk's outputs.
+        """
+        total = 0.0
+        weighted = np.ndim(coef) != 0
+        for start, A0 in self._blocks(X):
+            k = A0.shape[1]
+            ws = self.workspace(k, train=False)
+            A_L = forward(self.layers, self.activations, A0, ws)
+            Yb = Y[:, start : start + k]
+            c = coef[:, start : start + k] if weighted else coef
+            total += self.loss.cost(A_L, Yb, c, ws.Z[self.L] if self.fused else None,
+                                    ws.loss_work)
+            if metric is not None:
+                metric.add(A_L, Yb, ws)
+        self.release_inputs()
+        return float(total)
+
     def cost(self, X, Y, sample_weight=None) -> float:
-        """Return the cost J(W, b) on ``X`` (n_x, m) and ``Y`` (n_L, m), L2 term included."""
-        X = self.check_X(X)
+        """Return the cost J(W, b) on ``X`` (n_x, m) and ``Y`` (n_L, m), L2 term included.
+
+        A large or memory-mapped X is read in chunks of samples (never copied whole).
+        """
+        X = self.check_X(X, cast=not is_memmap(X))
         m = X.shape[1]
         Y = self.check_Y(Y, m)
         coef = self.sample_coef(m, sample_weight)
-        ws = self.workspace(m, train=False)
-        return self.batch_cost(ws, forward(self.layers, self.activations, X, ws), Y, coef)
+        return self._data_cost(X, Y, coef) + self.l2_cost(m)
 
     def batch_cost(self, ws: Workspace, A_L: np.ndarray, Y: np.ndarray, coef) -> float:
         """Return J of a batch just propagated into ``ws`` (L2 term included, no allocation).
@@ -516,6 +570,7 @@ class Network:
         backward(self.layers, self.activations, self.loss, ws, Y, coef, self.grad_layers,
                  self.fused)
         self.add_l2_gradient(m)
+        self.release_inputs()
         views = self.layout.views(self.grad_flat)
         return {f"d{k}": v.copy() for k, v in views.items()}
 
@@ -562,12 +617,13 @@ class Network:
         ``{'cost': J, 'accuracy': ...}`` for sigmoid/softmax outputs, ``{'cost': J, 'r2': ...}``
         otherwise: the numbers :meth:`fit` logs as ``val_cost`` and ``val_accuracy``/``val_r2``
         for validation data. ``J`` equals :meth:`cost` (L2 term included); accuracy counts
-        argmax hits for softmax and 0/1 hits per output unit for sigmoid.
+        argmax hits for softmax and 0/1 hits per output unit for sigmoid. A large or
+        memory-mapped X is read in chunks of samples, as :meth:`predict` reads it.
         """
         from .splits import metric_name
         from .training import evaluate
 
-        X = self.check_X(X)
+        X = self.check_X(X, cast=not is_memmap(X))  # a memmap: cast by chunks
         cost, metric = evaluate(self, X, self.check_Y(Y, X.shape[1]))
         return {"cost": cost, metric_name(self): metric}
 

@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 
+from ._mmap import is_memmap
 from ._validation import check_fraction
 from .errors import ConfigurationError, DataError
 
@@ -188,12 +189,18 @@ class Metric:
 
 
 def check_validation_data(net, validation_data):
-    """Return ``(X_val (n_x, m_val), Y_val (n_L, m_val))`` checked against the network."""
+    """Return ``(X_val (n_x, m_val), Y_val (n_L, m_val))`` checked against the network.
+
+    ``X_val`` is in the network's dtype, except a memory-mapped one, which keeps its own.
+    """
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         raise ConfigurationError(
             "validation_data must be a pair (X_val, Y_val) with X_val (n_x, m_val), got "
             f"{type(validation_data).__name__}"
         )
-    Xv = net.check_X(validation_data[0], "validation X")  # dense or scipy.sparse
+    Xv = validation_data[0]
+    # dense or scipy.sparse; a memory-mapped X_val keeps its dtype: evaluation casts it chunk
+    # by chunk
+    Xv = net.check_X(Xv, "validation X", cast=not is_memmap(Xv))
     Yv = net.check_Y(validation_data[1], Xv.shape[1], "validation Y")
     return Xv, Yv

@@ -11,8 +11,9 @@ cost holds the L2 term once per batch: ``n_batches`` times that of :meth:`Networ
 whole set, whose data term it equals (up to the updates within the epoch).
 
 Per step the loop adds to forward and backward only whole-buffer NumPy calls: one dot
-product for the gradient norm (clipping and the NaN guard), the optimizer's update, and the
-metric's count. Per-layer gradient norms are taken from the last batch of each epoch.
+product for the gradient norm (clipping and the NaN guard; recomputed scaled by ``max |g|``
+only when its square overflows a finite gradient), the optimizer's update, and the metric's
+count. Per-layer gradient norms are taken from the last batch of each epoch.
 """
 
 from __future__ import annotations
@@ -193,7 +194,10 @@ class Trainer:
         self._squares = None
 
     def record_gradient_norms(self) -> float:
-        """Store ``||(dW[l], db[l])||`` per layer (before the update); return ``||g||^2``."""
+        """Store ``||(dW[l], db[l])||`` per layer (before the update); return ``||g||^2``.
+
+        The squares may overflow (inf is returned): :meth:`rescaled_norm` then takes over.
+        """
         g = self.net.grad_flat
         if self._squares is None or self._squares.shape != g.shape:
             self._squares = np.empty_like(g)
@@ -201,6 +205,25 @@ class Trainer:
         per_layer = np.add.reduceat(sq, self._layer_starts)
         self.gradient_norms = np.sqrt(per_layer).tolist()
         return float(per_layer.sum())
+
+    def rescaled_norm(self, record: bool) -> tuple[float, float] | None:
+        """Return ``(s, ||g / s||)`` with ``s = max |g|`` (``||g|| = s ||g / s||``); None when
+        ``g`` holds NaN or inf.
+
+        For a finite gradient whose squared norm overflows (``||g||`` past about 1.8e19 in
+        float32): the step's plain ``g . g`` is inf there, though clipping can rescale ``g``.
+        With ``record``, the per-layer norms are recomputed the same way.
+        """
+        g = self.net.grad_flat
+        if not np.isfinite(g).all():
+            return None
+        s = float(np.max(np.abs(g)))
+        u = g.astype(np.float64)
+        u /= s                                       # |u| <= 1: its squares cannot overflow
+        per_layer = np.add.reduceat(np.square(u, out=u), self._layer_starts)
+        if record:
+            self.gradient_norms = (s * np.sqrt(per_layer)).tolist()
+        return s, math.sqrt(float(per_layer.sum()))
 
     def step(self, A0, Y, coef, metric: Metric | None = None, record: bool = False) -> float:
         """Run one forward/backward/update step on a batch; return its cost (before update).
@@ -220,35 +243,45 @@ class Trainer:
                  net.fused, dropout=keep is not None)
         net.add_l2_gradient(m)
         g = net.grad_flat
-        gsq = self.record_gradient_norms() if record else float(np.dot(g, g))
-        if not math.isfinite(gsq):
-            self.stop_training = self.nan_stop = True
-            self.stop_reason = (
-                f"the gradients became NaN or inf at epoch {self.epoch + 1}, batch "
-                f"{self.batch + 1}; that update was skipped and the last good weights kept. "
-                "Try a smaller learning_rate, clip_norm, or standardized inputs"
-            )
-            return cost
-        norm = math.sqrt(gsq)
+        try:  # no np.errstate here: it would cost every step more than the dot itself
+            gsq = self.record_gradient_norms() if record else float(np.dot(g, g))
+        except FloatingPointError:  # an overflow under np.errstate(over="raise")
+            gsq = math.inf
+        scale = None
+        if math.isfinite(gsq):
+            norm = math.sqrt(gsq)
+        else:  # NaN/inf in g, or finite values whose squares overflow
+            rescaled = self.rescaled_norm(record)
+            if rescaled is None:
+                self.stop_training = self.nan_stop = True
+                self.stop_reason = (
+                    f"the gradients became NaN or inf at epoch {self.epoch + 1}, batch "
+                    f"{self.batch + 1}; that update was skipped and the last good weights "
+                    "kept. Try a smaller learning_rate, clip_norm, or standardized inputs"
+                )
+                return cost
+            scale, unit_norm = rescaled
+            norm = scale * unit_norm
         self.gradient_norm = norm
         if self.clip_norm is not None and norm > self.clip_norm:
+            if scale is not None:  # clip_norm / norm may be subnormal, norm itself inf
+                g /= scale
+                norm = unit_norm
             g *= self.clip_norm / norm
         self.optimizer.step(net.parameters.flat, g, self.learning_rate)
         return cost
 
 
-def evaluate(net, X, Y, metric_only: bool = False) -> tuple[float, float]:
+def evaluate(net, X, Y) -> tuple[float, float]:
     """Return ``(cost, metric)`` of ``net`` on checked ``X`` (n_x, m; dense or CSC), ``Y`` (n_L, m).
 
     ``cost`` equals :meth:`Network.cost` (L2 term included); ``metric`` is accuracy for
-    sigmoid/softmax outputs and r2 otherwise.
+    sigmoid/softmax outputs and r2 otherwise. ``X`` may keep another dtype (a memory-mapped
+    file): it is read and cast in chunks of samples, the cost summed over them.
     """
     m = X.shape[1]
-    ws = net.workspace(m, train=False)
-    A_L = forward(net.layers, net.activations, X, ws)
-    cost = net.batch_cost(ws, A_L, Y, 1.0 / m)
     metric = Metric(net, Y)
-    metric.add(A_L, Y, ws)
+    cost = net._data_cost(X, Y, 1.0 / m, metric) + net.l2_cost(m)
     return float(cost), float(metric.result())
 
 
@@ -336,7 +369,8 @@ def fit(
     schedule : str, Schedule or None
         ``constant``, ``step``, ``exponential``, ``cosine``, ``plateau``.
     clip_norm : float > 0, optional
-        Rescale the whole gradient when its L2 norm exceeds this.
+        Rescale the whole gradient when its L2 norm exceeds this (also a finite float32
+        gradient whose squared norm overflows; only NaN or inf in the gradient stop training).
     shuffle : bool
         Shuffle the samples every epoch (mini-batches only).
     sample_weight : (m,) array, optional
@@ -429,10 +463,11 @@ def fit(
         cbs.append(ProgressBar(force_plain=True if verbose >= 2 else None))
     cb = CallbackList(cbs, net, trainer)
     full_batch = trainer.full_batch = batch_size is None or batch_size >= m
-    if batch_size is None and is_memmap(X):  # the default: easy to miss on a large file
+    if full_batch and is_memmap(X):  # the default (or a batch past m): easy to miss
         held = m * X.shape[0] * net.dtype.itemsize
+        given = "batch_size=None" if batch_size is None else f"batch_size={batch_size} >= m"
         warnings.warn(
-            f"batch_size=None trains on all m = {m} samples of the memory-mapped X at once: "
+            f"{given} trains on all m = {m} samples of the memory-mapped X at once: "
             f"they are read into memory whole ({held / 2**20:.1f} MiB as {net.dtype.name}), "
             "with every layer's activations for all of them; give a batch_size to train "
             "from the file in mini-batches without copying it",
@@ -481,12 +516,14 @@ def fit(
             if trainer.stop_training:
                 break
     except KeyboardInterrupt:
+        net.release_inputs()
         trainer.stop_reason = f"interrupted (KeyboardInterrupt) during epoch {epoch + 1}"
         history.stop_reason = trainer.stop_reason
         net.history = history
         cb.on_train_end({"interrupted": True})  # close files and bars, restore best weights
         history.trainer = None
         raise
+    net.release_inputs()  # the workspaces must not keep the training set (full batch) alive
     report = (lambda: _diagnose_end(trainer, X, Y, train_idx)) if diagnose else None
     cb.on_train_end({}, before_reports=report)
     # net.history outlives the fit: it must not keep the trainer, whose optimizer state (Adam:

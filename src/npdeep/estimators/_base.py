@@ -24,6 +24,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
+from .._mmap import is_memmap
 from .._sparse import is_sparse
 from ..callbacks import Callback
 from ..errors import ConfigurationError, DataError
@@ -367,9 +368,12 @@ class BaseDeepEstimator(BaseEstimator):
         """Check ``X`` (m, n_x); set or compare n_features_in_ and feature_names_in_.
 
         A scipy.sparse ``X`` of any format comes back as CSR (m, n_x): ``X.T`` is then the
-        CSC (n_x, m) the network takes.
+        CSC (n_x, m) the network takes. A memory-mapped ``X`` given for prediction keeps its
+        dtype (the network casts it one chunk of samples at a time); anything else is converted
+        to ``dtype``.
         """
-        return validate_data(self, X, reset=reset, dtype=self._float(), accept_sparse="csr")
+        dtype = None if not reset and is_memmap(X) else self._float()
+        return validate_data(self, X, reset=reset, dtype=dtype, accept_sparse="csr")
 
     def _validate_Xy(self, X, y, reset: bool, **kwargs):
         """Check ``X`` (m, n_x) and ``y`` (m,) or (m, n_L) together."""
@@ -529,6 +533,19 @@ class BaseDeepEstimator(BaseEstimator):
         else:
             self._train(X, Y, sample_weight, epochs=self.max_iter, incremental=False)
 
+    def _check_incremental(self) -> None:
+        """Refuse ``partial_fit`` with ``early_stopping=True``, as scikit-learn's MLP does.
+
+        One epoch on the rows given holds nothing out and has no epochs to stop, so the
+        option would be silently ignored. Raised before anything is validated or trained.
+        """
+        if self.early_stopping:
+            raise ConfigurationError(
+                "partial_fit does not support early_stopping=True (nor does scikit-learn's "
+                "MLP): it trains one epoch on every row given and holds none out; set "
+                "early_stopping=False, or use fit"
+            )
+
     def _warm(self) -> bool:
         return bool(self.warm_start) and hasattr(self, "network_")
 
@@ -538,21 +555,16 @@ class BaseDeepEstimator(BaseEstimator):
 
         return summary(self)
 
-    def _outputs(self, X) -> np.ndarray:
-        """Return ``a[L]`` transposed to rows: (m, n_L)."""
-        check_is_fitted(self, "network_")
-        X = self._validate_X(X, reset=False)
-        return self.network_._output(self.network_.check_X(X.T)).T
+    def _outputs(self, X, logits: bool = False) -> np.ndarray:
+        """Return ``a[L]`` (or ``Z[L]`` with ``logits``) transposed to rows: (m, n_L).
 
-    def _logits(self, X) -> np.ndarray:
-        """Return ``Z[L]`` transposed to rows: (m, n_L)."""
+        Computed in chunks of samples; a memory-mapped ``X`` is cast chunk by chunk.
+        """
         check_is_fitted(self, "network_")
         X = self._validate_X(X, reset=False)
         net = self.network_
-        A = net.check_X(X.T)
-        for l, (W, b) in enumerate(net.layers, start=1):
-            Z = W @ A + b
-            if l == net.L:
-                return Z.T
-            A = net.activations[l](Z)
-        raise AssertionError("unreachable")
+        return net._output(net.check_X(X.T, cast=not is_memmap(X)), logits=logits).T
+
+    def _logits(self, X) -> np.ndarray:
+        """Return ``Z[L]`` transposed to rows: (m, n_L), in chunks of samples."""
+        return self._outputs(X, logits=True)

@@ -84,7 +84,8 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     early_stopping : bool, default False
         Hold out ``validation_fraction`` of the data, stop on its accuracy, keep the best weights
         (on a warm start, the starting weights are scored first and kept unless beaten).
-        :meth:`partial_fit` does not hold data out: every row trains.
+        :meth:`partial_fit` raises ConfigurationError (a ValueError) with it, as
+        scikit-learn's MLP does: one epoch on the rows given has nothing to hold out or stop.
     validation_fraction : float, default 0.1
     class_weight : dict, "balanced" or None, default None
         Weights per class, multiplied into ``sample_weight`` ("balanced": not in
@@ -303,10 +304,13 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch on ``X`` (m, n_x), ``y``; pass every class in ``classes`` the first time.
 
+        Raises ConfigurationError with ``early_stopping=True`` (as scikit-learn's MLP does).
+
         Returns
         -------
         self
         """
+        self._check_incremental()
         if isinstance(self.class_weight, str) and self.class_weight == "balanced":
             raise ConfigurationError(
                 "class_weight='balanced' is not supported by partial_fit: it would balance "

@@ -140,7 +140,11 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         return self
 
     def partial_fit(self, X, y, sample_weight=None):
-        """Run one epoch on ``X`` (m, n_x) and ``y``; the first call builds the network."""
+        """Run one epoch on ``X`` (m, n_x) and ``y``; the first call builds the network.
+
+        Raises ConfigurationError with ``early_stopping=True`` (as scikit-learn's MLP does).
+        """
+        self._check_incremental()
         first = not hasattr(self, "network_")
         X, y = self._validate_Xy(X, y, reset=first, y_numeric=True)
         Y = self._as_rows(y)
