@@ -445,3 +445,43 @@ def test_early_stopping_restores_the_weights_the_best_checkpoint_holds(tmp_path,
     assert es.best_epoch == ck.tracker.best_epoch < len(h) - 1   # not the last epoch
     saved = npdeep.load(tmp_path / "best.npz")
     np.testing.assert_array_equal(saved.parameters.flat, net.parameters.flat)
+
+
+class FailAtEpoch(InterruptAtEpoch):
+    def __init__(self, epoch, fail_at_end=False):
+        super().__init__(epoch)
+        self.fail_at_end = fail_at_end
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch == self.epoch:
+            raise RuntimeError("disk full")
+
+    def on_train_end(self, logs):
+        super().on_train_end(logs)
+        if self.fail_at_end:
+            raise OSError("still full")
+
+
+def test_an_error_during_fit_closes_callbacks_restores_best_weights_and_propagates(tmp_path,
+                                                                                    data):
+    X, y = data
+    net = small()
+    es = EarlyStopping(monitor="val_cost", patience=100)
+    log = CSVLogger(tmp_path / "log.csv")
+    fail = FailAtEpoch(6)
+    with pytest.raises(RuntimeError, match="disk full"):
+        net.fit(X[:, :40], y[:40], epochs=50, learning_rate=0.3, optimizer="adam",
+                validation_data=(X[:, 40:], y[40:]), callbacks=[es, log, fail])
+    assert fail.end_logs == {"error": "RuntimeError: disk full"}
+    assert log._file is None  # the log file is closed, its rows on disk
+    assert len((tmp_path / "log.csv").read_text().splitlines()) == 1 + 7  # epochs 1-7
+    assert net.history.stop_reason == "error (RuntimeError) during epoch 7"
+    assert net.cost(X[:, 40:], y[40:]) == min(net.history.val_cost)
+
+
+def test_an_error_in_on_train_end_after_an_error_keeps_the_first_one(data):
+    X, y = data
+    with pytest.raises(RuntimeError, match="disk full") as info:
+        small().fit(X, y, epochs=5, learning_rate=0.1, callbacks=[FailAtEpoch(1, True)])
+    assert any("on_train_end also failed: OSError: still full" in n
+               for n in info.value.__notes__)

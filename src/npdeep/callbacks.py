@@ -9,7 +9,8 @@ The protocol (every method optional, each receives a ``logs`` dict)::
     on_batch_end(batch, logs)       logs: {'cost': batch cost, 'size': batch size}
     on_epoch_end(epoch, logs)       logs: {'cost', 'learning_rate', ...}
     on_train_end(logs)              once, at the end; logs: {} ({'interrupted': True} when a
-                                    KeyboardInterrupt ended training; it propagates after)
+                                    KeyboardInterrupt ended training, {'error': 'Type: text'}
+                                    when an exception did; either propagates after)
 
 Batch hooks run for every step, full-batch training included (one batch of all m samples
 per epoch), and only on callbacks that override them.

@@ -523,6 +523,18 @@ def fit(
         cb.on_train_end({"interrupted": True})  # close files and bars, restore best weights
         history.trainer = None
         raise
+    except Exception as exc:
+        # an error in a step or a callback: the same clean-up as Ctrl-C, then the error itself
+        net.release_inputs()
+        trainer.stop_reason = f"error ({type(exc).__name__}) during epoch {epoch + 1}"
+        history.stop_reason = trainer.stop_reason
+        net.history = history
+        try:
+            cb.on_train_end({"error": f"{type(exc).__name__}: {exc}"})
+        except Exception as cleanup:  # the first error is the one to report
+            exc.add_note(f"on_train_end also failed: {type(cleanup).__name__}: {cleanup}")
+        history.trainer = None
+        raise
     net.release_inputs()  # the workspaces must not keep the training set (full batch) alive
     report = (lambda: _diagnose_end(trainer, X, Y, train_idx)) if diagnose else None
     cb.on_train_end({}, before_reports=report)
