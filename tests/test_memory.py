@@ -232,8 +232,15 @@ def test_predict_on_a_uint8_memmap_casts_one_chunk_at_a_time(tmp_path, rng):
     np.testing.assert_array_equal(net.predict(X), proba.argmax(axis=0))
 
 
-def test_full_batch_on_a_memmap_warns_that_it_reads_the_whole_file(tmp_path, rng):
+def test_full_batch_on_a_memmap_warns_that_it_reads_the_whole_file(tmp_path, rng,
+                                                                    monkeypatch):
     path = _memmap(tmp_path / "X.npy", 300, 8, np.uint8, rng)
+    # below the size threshold nothing is said (joblib maps arrays of a few MB for workers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        npdeep.Network([8, 4, 1], seed=0).fit(np.load(path, mmap_mode="r").T,
+                                              rng.integers(0, 2, 300), epochs=1, diagnose=False)
+    monkeypatch.setattr(npdeep.training, "_WHOLE_MEMMAP_WARNING_BYTES", 300 * 8 * 4)
     y = rng.integers(0, 2, 300)
     results = []
     for X in (np.load(path, mmap_mode="r").T, np.load(path).T):

@@ -37,6 +37,9 @@ from .splits import Metric, check_validation_data, class_sample_weight, validati
 __all__ = ["fit", "Trainer", "BatchSource", "evaluate"]
 
 _DIAGNOSE_SAMPLES = 512  # samples used by the end-of-training diagnosis (spread evenly)
+#: full-batch training on a memory-mapped X warns when it reads at least this many bytes
+#: (smaller files, such as the ones joblib maps for parallel grid searches, are not worth it)
+_WHOLE_MEMMAP_WARNING_BYTES = 64 * 2**20
 
 
 class _Gather:
@@ -463,8 +466,9 @@ def fit(
         cbs.append(ProgressBar(force_plain=True if verbose >= 2 else None))
     cb = CallbackList(cbs, net, trainer)
     full_batch = trainer.full_batch = batch_size is None or batch_size >= m
-    if full_batch and is_memmap(X):  # the default (or a batch past m): easy to miss
-        held = m * X.shape[0] * net.dtype.itemsize
+    held = m * X.shape[0] * net.dtype.itemsize
+    if full_batch and is_memmap(X) and held >= _WHOLE_MEMMAP_WARNING_BYTES:
+        # the default (or a batch past m): easy to miss
         given = "batch_size=None" if batch_size is None else f"batch_size={batch_size} >= m"
         warnings.warn(
             f"{given} trains on all m = {m} samples of the memory-mapped X at once: "
