@@ -31,8 +31,8 @@ def load_labelled(m, source: str, target: str | None):
             "column with --target"
         ) from None
     if ds.n_features != m.n_features:  # no names to pick the columns by: every other one
-        hint = (" (is --target the right column?)" if ds.target_name is not None
-                and ds.n_features == m.n_features - 1 else "")
+        hint = (" (does the file hold a target column? it is the last one unless --target "
+                "names another)" if ds.n_features == m.n_features - 1 else "")
         raise DataError(
             f"{source}: has {ds.n_features} features besides the target {ds.target_name!r} "
             f"but the model expects {m.n_features} features{hint}"
