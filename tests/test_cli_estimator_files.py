@@ -299,3 +299,14 @@ def test_labels_of_another_kind_are_named(wine, tmp_path, capsys):
     X.assign(cultivar=np.arange(len(X)) % 3).to_csv(tmp_path / "numbers.csv", index=False)
     code, _, err = call(capsys, "evaluate", folder / "pipe.npz", tmp_path / "numbers.csv")
     assert code == 1 and "label 0 (sample 1) is not of the kind the model was trained on" in err
+
+
+def test_boolean_classes_read_true_and_false_from_a_csv(numeric, tmp_path, capsys):
+    _, _, X, y = numeric
+    est = DeepClassifier((6,), max_iter=30, random_state=0).fit(X, y == 0)
+    npdeep.save(est, tmp_path / "bool.npz")
+    pd.DataFrame(X, columns=list("abc")).assign(t=y == 0).to_csv(tmp_path / "b.csv", index=False)
+    assert "True" in (tmp_path / "b.csv").read_text()  # pandas writes the words
+    result = call_json(capsys, "evaluate", tmp_path / "bool.npz", tmp_path / "b.csv")
+    assert result["labels"] == [False, True]
+    assert result["accuracy"] == pytest.approx(est.score(X, y == 0), abs=1e-12)

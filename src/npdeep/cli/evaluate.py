@@ -44,6 +44,10 @@ def _as_kind_of(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
     """Read labels ``y`` as the kind of the model's classes (a subset of a text-labelled set
     may hold only numbers, and the reverse); DataError naming the first label that cannot."""
     numeric = "iufb"
+    if classes.dtype.kind == "b" and y.dtype.kind in "US":  # an estimator fitted on booleans
+        words = np.char.lower(np.char.strip(y.astype(str)))
+        if np.isin(words, ("true", "false")).all():
+            return words == "true"
     if (y.dtype.kind in numeric) == (classes.dtype.kind in numeric):
         return y
     if classes.dtype.kind in "US":  # text classes such as '1', '2', 'unknown'
