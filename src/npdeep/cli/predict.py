@@ -4,7 +4,9 @@ A CSV is streamed ``--chunk-rows`` rows at a time (:func:`npdeep.data.iter_csv_c
 memory stays bounded whatever its size; its columns are picked by the names the model was
 trained on (a target column or other extra columns are ignored). The output is written to a
 temporary file beside OUT and renamed over it at the end: an interrupted or failed run leaves
-no partial file. Without ``-o`` (or with ``-o -``) the rows go to standard output.
+no partial file. Without ``-o`` (or with ``-o -``) the rows go to standard output. MODEL may
+also be a scikit-learn estimator or pipeline saved by ``npdeep.save``: the rows are its own
+``predict`` and ``predict_proba``, in the same columns.
 """
 
 from __future__ import annotations
