@@ -111,6 +111,15 @@ def test_predict_reads_an_estimator_file_from_standard_input(wine, capsys, monke
     assert [r[0] for r in read_rows(out)[1:]] == pipe.predict(X).tolist()
 
 
+def test_evaluate_reads_an_estimator_file_from_standard_input(wine, capsys, monkeypatch):
+    folder, pipe, X, y = wine
+    data = (folder / "wine.csv").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    result = call_json(capsys, "evaluate", folder / "pipe.npz", "-")
+    assert result["data"]["target"] == "cultivar"  # found in the copy of standard input
+    assert result["accuracy"] == pytest.approx(pipe.score(X, y), abs=1e-12)
+
+
 def test_plot_an_estimator_draws_its_loss_curve_and_validation_scores(wine, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     folder, pipe, _, _ = wine
