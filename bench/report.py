@@ -71,6 +71,10 @@ def markdown(report: dict[str, Any]) -> str:
         "", "Cells: median (min-max) over interleaved rounds. Ratios: npdeep's median over "
         "the baseline's; for memory lower is better.", "",
     ]
+    judged = meta["mode"] != "tiny"  # tiny sizes check that the suite runs: no verdicts
+    if not judged:
+        lines[-1:-1] = ["Tiny mode checks that the suite runs and measures nothing: no ratio "
+                        "is judged against its target.", ""]
     for letter, case in report["cases"].items():
         lines += [f"## {case['title']}", "", f"Unit: {case['unit']}.", ""]
         if "error" in case:
@@ -89,7 +93,8 @@ def markdown(report: dict[str, Any]) -> str:
             cells = [config["id"]]
             cells += [_cell(config["results"][n]) if n in config["results"] else "-"
                       for n in names]
-            cells += [_ratio_cell(config["ratio_values"].get(r), config["targets"].get(r),
+            cells += [_ratio_cell(config["ratio_values"].get(r),
+                                  config["targets"].get(r) if judged else None,
                                   config["target_met"].get(r), higher) for r in labels]
             lines.append("| " + " | ".join(cells) + " |")
         notes = []

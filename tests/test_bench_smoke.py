@@ -66,6 +66,9 @@ def test_tiny_case_b_writes_json_and_markdown(run_module, tmp_path):
         assert "npdeep" in config["results"] or config["skipped"]["npdeep"]
     assert "## b. The article's network" in md
     assert "| config |" in md and "| m2 |" in md
+    # tiny sizes measure nothing: a 'MISSED, target >= 2' there read like a real verdict
+    assert "Tiny mode checks that the suite runs and measures nothing" in md
+    assert "MISSED" not in md and "met," not in md and "target >=" not in md
 
 
 def test_without_torch_skips_torch_cleanly(run_module, tmp_path):
@@ -138,3 +141,19 @@ def test_markdown_table_of_a_case_whose_contestants_were_all_skipped(run_module)
     header = lines.index("| config |")
     assert lines[header + 1] == "| --- |" and lines[header + 2] == "| f1 |"
     assert "- f1: npdeep_dask skipped: dask is not installed" in lines
+
+
+def test_markdown_judges_targets_outside_tiny_mode(run_module):
+    from bench.report import compute_ratios, markdown
+
+    case = {"title": "b. The article", "unit": "steps/s", "configs": [{
+        "id": "m2", "results": {"npdeep": {"median": 3.0}, "article": {"median": 1.0}},
+        "skipped": {}, "ratios": {"npdeep/article": ["npdeep", "article"]},
+        "targets": {"npdeep/article": 2.0},
+    }]}
+    compute_ratios(case)
+    meta = {"date": "d", "mode": "quick", "rounds": 1, "cpu": "cpu", "platform": "p",
+            "threads": {"affinity": 2}, "versions": {}}
+    md = markdown({"meta": meta, "cases": {"b": case}})
+    assert "| m2 | 3.00 | 1.00 | 3.00x (met, target >= 2) |" in md
+    assert "Tiny mode" not in md

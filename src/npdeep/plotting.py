@@ -47,7 +47,9 @@ def plot_format(path: str | Path, option: str = "path") -> str:
 
 def _panels(history: dict) -> list[tuple[str, list[str]]]:
     """(y label, logged names) of each panel that ``history`` has values for."""
-    metric = "accuracy" if "accuracy" in history else "r2" if "r2" in history else None
+    # a scikit-learn estimator's history has validation scores only (validation_scores_)
+    metric = next((m for m in ("accuracy", "r2")
+                   if history.get(m) or history.get(f"val_{m}")), None)
     panels = [("cost", ["cost", "val_cost"])]
     if metric:
         panels.append(("accuracy" if metric == "accuracy" else "R^2", [metric, f"val_{metric}"]))

@@ -344,6 +344,38 @@ class Model:
             V = Standardizer.from_config(self.header["target_scaling"]).inverse_transform(V)
         return V, None
 
+    def target_for(self, source: str) -> str | None:
+        """The target to read from ``source`` when none is named: the one trained on, when
+        ``source`` is a CSV or an .npz holding it; else None (the loaders' default)."""
+        from ..data import sniff
+
+        stored = self.data.get("target")
+        if not stored:
+            return None
+        kind = sniff(source)
+        return stored if kind == "csv" or (kind == "npz" and _npz_holds(source, stored)) else None
+
+    def output_columns(self) -> list[str]:
+        """``predict``'s CSV columns: ``prediction`` then ``probability_<class>`` per class."""
+        if self.task == "classification":
+            if self.net.output_activation.name not in ("softmax", "sigmoid"):
+                return ["prediction"]
+            return ["prediction", *(f"probability_{c}" for c in self.classes.tolist())]
+        n_L = self.net.units[-1]
+        return ["prediction"] if n_L == 1 else [f"prediction_{i}" for i in range(n_L)]
+
+    def history(self) -> dict:
+        """The training history (``History.to_dict()``; empty when none was saved)."""
+        return self.net.history.to_dict() if self.net.history else {}
+
+
+def _npz_holds(path: str, name: str) -> bool:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return name in archive.files
+    except (OSError, ValueError):
+        return False
+
 
 def read_model_file(path: str | os.PathLike) -> tuple[Path, dict, dict]:
     """Read a model file once: ``(path, header, arrays)``, whatever its kind.
@@ -377,9 +409,18 @@ def read_model_file(path: str | os.PathLike) -> tuple[Path, dict, dict]:
     return p, header, arrays
 
 
-def load_model(path: str | os.PathLike) -> Model:
-    """Load a network model file; a data file given instead gets a message that says so."""
-    return model_from_file(*read_model_file(path))
+def load_model(path: str | os.PathLike, estimators: bool = False):
+    """Load a network model file; a data file given instead gets a message that says so.
+
+    With ``estimators``, a scikit-learn estimator or pipeline file (``npdeep.save``) is
+    loaded too, as an :class:`~npdeep.cli._estimators.EstimatorModel` with the same face.
+    """
+    p, header, arrays = read_model_file(path)
+    if estimators and header.get("kind") in ("estimator", "pipeline"):
+        from ._estimators import estimator_model
+
+        return estimator_model(p, header, arrays)
+    return model_from_file(p, header, arrays)
 
 
 def model_from_file(p: Path, header: dict, arrays: dict) -> Model:
@@ -389,9 +430,9 @@ def model_from_file(p: Path, header: dict, arrays: dict) -> Model:
     kind = header.get("kind", "network")
     if kind in ("estimator", "pipeline"):
         raise ModelFileError(
-            f"{p}: holds a scikit-learn {kind} (saved by npdeep.save), which the command line "
-            "only shows (`npdeep inspect`); give a model file saved by `npdeep train` or "
-            "Network.save, or use npdeep.load(path) in Python"
+            f"{p}: holds a scikit-learn {kind} (saved by npdeep.save), which this command does "
+            "not read (evaluate, predict, plot and inspect do); give a model file saved by "
+            "`npdeep train` or Network.save, or use npdeep.load(path) in Python"
         )
     header, arrays = serialization._check_network_file(header, arrays, str(p))
     m = Model(net=serialization._network_from_header(header, arrays, str(p)), header=header,

@@ -2,7 +2,9 @@
 
 Classification: accuracy, per-class precision/recall/F1 and the confusion matrix. Regression:
 MSE, MAE and R^2. All through :mod:`sklearn.metrics`, in the data's own units (the stored
-feature scaling and target scaling are applied and undone by the model).
+feature scaling and target scaling are applied and undone by the model). A scikit-learn
+estimator or pipeline saved by ``npdeep.save`` is scored on its own predictions (see
+:mod:`npdeep.cli._estimators`).
 """
 
 from __future__ import annotations
@@ -11,41 +13,43 @@ import click
 import numpy as np
 
 from ..errors import DataError, NonIntegerLabelsError
-from ._common import Model, data_name, data_source, emit, json_option, load_model
+from ._common import data_name, data_source, emit, json_option, load_model
 
 
-def _npz_holds(path: str, name: str) -> bool:
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            return name in archive.files
-    except (OSError, ValueError):
-        return False
-
-
-def load_labelled(m: Model, source: str, target: str | None):
-    """Load DATA for ``m``, replaying the stored encoding and reading the stored target."""
+def load_labelled(m, source: str, target: str | None):
+    """Load DATA for ``m`` (a network's :class:`Model` or an ``EstimatorModel``), replaying
+    the stored encoding and reading the target it was trained on (``m.target_for``)."""
     from .. import data as npdata
 
-    stored = m.data.get("target")
-    if target is None and stored:
-        kind = npdata.sniff(source)
-        if kind == "csv" or (kind == "npz" and _npz_holds(source, stored)):
-            target = stored  # the column, or .npz array, the model was trained on
+    if target is None:
+        target = m.target_for(source)
     try:
-        return npdata.load(source, target, task=m.task, encoder_config=m.encoder_config,
-                           min_classes=1)  # scoring a subset of one class is fine
+        ds = npdata.load(source, target, task=m.task, encoder_config=m.encoder_config,
+                         min_classes=1)  # scoring a subset of one class is fine
     except NonIntegerLabelsError as exc:  # the task is the model's: no --task to suggest
         raise DataError(
             f"{source}: target {exc.target_name!r} holds non-integer numbers (e.g. "
             f"{exc.example!r}), but {m.path.name} is a classifier; name its class-label "
             "column with --target"
         ) from None
+    if ds.n_features != m.n_features:  # no names to pick the columns by: every other one
+        hint = (" (does the file hold a target column? it is the last one unless --target "
+                "names another)" if ds.n_features == m.n_features - 1 else "")
+        raise DataError(
+            f"{source}: has {ds.n_features} features besides the target {ds.target_name!r} "
+            f"but the model expects {m.n_features} features{hint}"
+        )
+    return ds
 
 
 def _as_kind_of(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
     """Read labels ``y`` as the kind of the model's classes (a subset of a text-labelled set
     may hold only numbers, and the reverse); DataError naming the first label that cannot."""
     numeric = "iufb"
+    if classes.dtype.kind == "b" and y.dtype.kind in "US":  # an estimator fitted on booleans
+        words = np.char.lower(np.char.strip(y.astype(str)))
+        if np.isin(words, ("true", "false")).all():
+            return words == "true"
     if (y.dtype.kind in numeric) == (classes.dtype.kind in numeric):
         return y
     if classes.dtype.kind in "US":  # text classes such as '1', '2', 'unknown'
@@ -128,12 +132,21 @@ def _report(scores: dict, task: str) -> str:
 @click.argument("model")
 @click.argument("data")
 @click.option("--target", help="CSV target column, .npz target array, or for .npy data the "
-              ".npy file holding y [default: the one the model was trained on; for an .npz "
-              "without it, y].")
+              ".npy file holding y [default: the one the model was trained on; for an "
+              "estimator fitted on a DataFrame, the one column that is not a feature; else "
+              "the last column, or y in an .npz].")
 @json_option
 def evaluate(model, data, target, as_json):
-    """Score MODEL on labelled DATA (same kinds of DATA as train; - reads standard input)."""
-    m = load_model(model)
+    """Score MODEL on labelled DATA (same kinds of DATA as train; - reads standard input).
+
+    MODEL is a model file from `npdeep train` or Network.save, or a DeepClassifier,
+    DeepRegressor or Pipeline saved by npdeep.save (fitted on a DataFrame: its columns are
+    picked by name, and the one other column is the target).
+    """
+    m = load_model(model, estimators=True)
+    if getattr(m, "multilabel", False):
+        raise DataError(f"{m.path}: holds a multi-label classifier; evaluate scores one label "
+                        "per sample (use predict, or score it in Python)")
     with data_source(data) as source:
         ds = load_labelled(m, source, target)
     pred, _ = m.predict_rows(ds.X)

@@ -91,6 +91,9 @@ def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activ
               l2, samples, seed, tolerance, epsilon, max_checks, as_json):
     """Check backpropagation's gradients of MODEL (or of a network given by options).
 
+    MODEL is a network file (`npdeep train`, Network.save, a training checkpoint); a
+    scikit-learn estimator saved by npdeep.save is refused.
+
     A parameter passes when its relative error ||num - bp|| / (||num|| + ||bp||) is below
     --tolerance, or when ||num - bp|| is within its round-off bound (column round-off).
     """

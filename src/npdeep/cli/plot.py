@@ -1,7 +1,9 @@
 """``npdeep plot MODEL -o curves.png``: the training curves stored in a model file.
 
 Three panels, one point per epoch: the cost (training and validation), the metric (accuracy
-or R^2, training and validation) and the learning rate. matplotlib is an optional extra
+or R^2, training and validation) and the learning rate. A scikit-learn estimator or pipeline
+file (``npdeep.save``) has its ``loss_curve_`` and, with early stopping, its
+``validation_scores_``. matplotlib is an optional extra
 (``pip install 'npdeep[plot]'``); without it the command says so and exits 1.
 """
 
@@ -39,14 +41,19 @@ def render_curves(history: dict, path: str | Path, title: str = "") -> list[str]
               help="File to write, .png, .pdf or .svg [default: MODEL's name with -curves.png].")
 @json_option
 def plot(model, output, as_json):
-    """Draw MODEL's training curves: cost, metric and learning rate per epoch."""
+    """Draw MODEL's training curves: cost, metric and learning rate per epoch.
+
+    MODEL is a model file from `npdeep train` or Network.save, or a DeepClassifier,
+    DeepRegressor or Pipeline saved by npdeep.save: its loss_curve_ and, with early
+    stopping, its validation_scores_ (accuracy, or R^2) per epoch.
+    """
     check_matplotlib()
-    m = load_model(model)
+    m = load_model(model, estimators=True)
     out = Path(output) if output else m.path.with_name(m.path.stem + "-curves.png")
     check_output_path(out, "--output")
     check_not_input(out, "--output", {"the model file MODEL": model})
     plot_format(out, "--output")
-    history = m.net.history.to_dict() if m.net.history else {}
+    history = m.history()
     drawn = render_curves(history, out, title=m.path.name)
     emit(as_json, {"output": str(out), "curves": drawn, "epochs": len(history.get("epoch", []))},
          f"drew {', '.join(drawn)} over {len(history.get('epoch', []))} epochs to {out}")

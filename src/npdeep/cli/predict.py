@@ -4,7 +4,9 @@ A CSV is streamed ``--chunk-rows`` rows at a time (:func:`npdeep.data.iter_csv_c
 memory stays bounded whatever its size; its columns are picked by the names the model was
 trained on (a target column or other extra columns are ignored). The output is written to a
 temporary file beside OUT and renamed over it at the end: an interrupted or failed run leaves
-no partial file. Without ``-o`` (or with ``-o -``) the rows go to standard output.
+no partial file. Without ``-o`` (or with ``-o -``) the rows go to standard output. MODEL may
+also be a scikit-learn estimator or pipeline saved by ``npdeep.save``: the rows are its own
+``predict`` and ``predict_proba``, in the same columns.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import click
 import numpy as np
 
 from ._common import (
-    Model,
     atomic_write_text,
     check_not_input,
     check_output_path,
@@ -31,7 +32,7 @@ from ._common import (
 DEFAULT_CHUNK_ROWS = 10_000
 
 
-def _chunks(m: Model, source: str, chunk_rows: int) -> Iterator[np.ndarray]:
+def _chunks(m, source: str, chunk_rows: int) -> Iterator[np.ndarray]:
     """Yield ``X: (n_chunk, n_features)`` blocks of DATA, each checked against the model."""
     from .. import data as npdata
 
@@ -39,7 +40,8 @@ def _chunks(m: Model, source: str, chunk_rows: int) -> Iterator[np.ndarray]:
     if npdata.sniff(source) == "csv":
         yield from npdata.iter_csv_chunks(
             source, chunk_rows, feature_names=None if m.encoder_config else names,
-            encoder_config=m.encoder_config)
+            encoder_config=m.encoder_config,
+            n_features=None if m.encoder_config or names else m.n_features)
         return
     ds = npdata.load_features(source, feature_names=names if names else None,
                               encoder_config=m.encoder_config)
@@ -47,18 +49,17 @@ def _chunks(m: Model, source: str, chunk_rows: int) -> Iterator[np.ndarray]:
         yield ds.X[start: start + chunk_rows]
 
 
-def columns(m: Model) -> list[str]:
-    """Output column names: ``prediction`` then ``probability_<class>`` per class."""
-    if m.task == "classification":
-        if m.net.output_activation.name not in ("softmax", "sigmoid"):
-            return ["prediction"]
-        return ["prediction", *(f"probability_{c}" for c in m.classes.tolist())]
-    n_L = m.net.units[-1]
-    return ["prediction"] if n_L == 1 else [f"prediction_{i}" for i in range(n_L)]
+def columns(m) -> list[str]:
+    """Output column names: ``prediction`` then ``probability_<class>`` per class (a
+    multi-label classifier: ``prediction_<label>`` then ``probability_<label>``)."""
+    return m.output_columns()
 
 
-def write_predictions(m: Model, source: str, fh, chunk_rows: int) -> dict:
-    """Write the header and one row per sample to ``fh``; return counts and class totals."""
+def write_predictions(m, source: str, fh, chunk_rows: int) -> dict:
+    """Write the header and one row per sample to ``fh``; return counts and class totals.
+
+    ``m`` is a network's :class:`Model` or an estimator file's ``EstimatorModel``.
+    """
     writer = csv.writer(fh, lineterminator="\n")
     rows = 0
     counts: dict = {}
@@ -66,17 +67,17 @@ def write_predictions(m: Model, source: str, fh, chunk_rows: int) -> dict:
         pred, proba = m.predict_rows(X)
         if rows == 0:  # the header only once the first chunk proved the data fits the model
             writer.writerow(columns(m))
+        first = ([[v] for v in pred.tolist()] if pred.ndim == 1  # labels, or one value
+                 else np.char.mod("%.8g", pred).tolist())  # values, or 0/1 per label
         if proba is not None:
-            text = np.char.mod("%.6g", proba)
-            writer.writerows([lab, *p] for lab, p in zip(pred.tolist(), text.tolist(),
-                                                         strict=True))
+            text = np.char.mod("%.6g", proba).tolist()
+            writer.writerows([*a, *p] for a, p in zip(first, text, strict=True))
+        else:
+            writer.writerows(first)
+        if m.task == "classification" and pred.ndim == 1:
             labels, n = np.unique(pred, return_counts=True)
             for lab, k in zip(labels.tolist(), n.tolist(), strict=True):
                 counts[lab] = counts.get(lab, 0) + k
-        elif pred.ndim == 1:  # labels without probabilities
-            writer.writerows([lab] for lab in pred.tolist())
-        else:
-            writer.writerows(np.char.mod("%.8g", pred).tolist())
         rows += len(X)
     if rows == 0:
         writer.writerow(columns(m))
@@ -98,8 +99,12 @@ def predict(model, data, output, chunk_rows, as_json):
 
     \b
         zcat new.csv.gz | npdeep predict model.npz - > predictions.csv
+
+    MODEL is a model file from `npdeep train` or Network.save, or a DeepClassifier,
+    DeepRegressor or Pipeline saved by npdeep.save (fitted on a DataFrame: the CSV's
+    columns are picked by name).
     """
-    m = load_model(model)
+    m = load_model(model, estimators=True)
     if output is None or output == "-":
         if as_json:
             raise click.UsageError("--json needs -o/--output FILE (the predictions go to the file, "

@@ -275,6 +275,7 @@ def iter_csv_chunks(
     *,
     feature_names: list[str] | None = None,
     encoder_config: dict[str, Any] | FeatureEncoder | None = None,
+    n_features: int | None = None,
 ) -> Iterator[np.ndarray]:
     """Stream a CSV's features in chunks of at most ``chunk_rows`` rows, with bounded memory.
 
@@ -284,6 +285,9 @@ def iter_csv_chunks(
     chunk_rows : int
     feature_names, encoder_config :
         As for :func:`load_features`.
+    n_features : int, optional
+        Without names or an encoding: every column is a feature, and their count must be
+        this (a DataError names the file and asks whether it still holds the target).
 
     Yields
     ------
@@ -294,4 +298,4 @@ def iter_csv_chunks(
     encoder = _encoder(encoder_config)
     if encoder is None and feature_names is not None:
         encoder = FeatureEncoder.numeric(feature_names)
-    yield from _iter_csv_chunks(Path(path), chunk_rows, encoder=encoder)
+    yield from _iter_csv_chunks(Path(path), chunk_rows, encoder=encoder, n_features=n_features)

@@ -143,6 +143,15 @@ def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, lis
     return line, header
 
 
+def read_header(path: Path) -> list[str]:
+    """Return the column names of a CSV file's header row (checked as the readers check it)."""
+    rows = _rows(path)
+    try:
+        return _header(rows, path)[1]
+    finally:
+        rows.close()
+
+
 def _check_width(
     row: list[str], line: int, header: list[str], header_line: int, path: Path
 ) -> None:
