@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from cli_helpers import call, call_json
 from sklearn.datasets import load_wine
 
 from npdeep.cli import run
@@ -15,19 +16,6 @@ from npdeep.cli import run
 # explicit training options: the tests must not hang on defaults tuned elsewhere
 FIT = ["--optimizer", "adam", "--learning-rate", "0.01", "--schedule", "constant"]
 FAST = ["--units", "16", "--epochs", "12", "--batch-size", "16", "-q", *FIT]
-
-
-def call(capsys, *argv):
-    """Run the CLI; return (exit code, stdout, stderr)."""
-    code = run([str(a) for a in argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def call_json(capsys, *argv):
-    code, out, err = call(capsys, *argv, "--json")
-    assert code == 0, err
-    return json.loads(out)
 
 
 @pytest.fixture(scope="module")

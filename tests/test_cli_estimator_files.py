@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import call, call_json
 from sklearn.datasets import load_diabetes, load_wine
 from sklearn.metrics import (
     confusion_matrix,
@@ -22,21 +23,8 @@ from sklearn.preprocessing import StandardScaler
 
 import npdeep
 from npdeep import DeepClassifier, DeepRegressor
-from npdeep.cli import run
 
 NAMES = {0: "barolo", 1: "grignolino", 2: "barbera"}
-
-
-def call(capsys, *argv):
-    code = run([str(a) for a in argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def call_json(capsys, *argv):
-    code, out, err = call(capsys, *argv, "--json")
-    assert code == 0, err
-    return json.loads(out)
 
 
 def read_rows(text: str) -> list[list[str]]:

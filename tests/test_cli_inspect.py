@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from cli_helpers import call
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
@@ -15,12 +16,6 @@ import npdeep
 from npdeep import DeepClassifier, DeepRegressor
 from npdeep.cli import run
 from npdeep.monitors import ModelCheckpoint
-
-
-def call(capsys, *argv):
-    code = run([str(a) for a in argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")
