@@ -482,6 +482,30 @@ class Network:
             pages.release()
         return out
 
+    def _predicted(self, X) -> np.ndarray:
+        """Return a[L] (n[L], m) for an unchecked ``X``, refusing non-finite outputs."""
+        return self.check_output(self._output(self.check_X(X, cast=not is_memmap(X))))
+
+    def check_output(self, A: np.ndarray, what: str = "a[L]") -> np.ndarray:
+        """Return ``A`` (n[L], m) if finite; else raise a DataError naming the first sample.
+
+        Finite inputs can still overflow ``W[l]·a[l-1]`` (values near the dtype's limit):
+        the output is then NaN or inf, and its argmax or threshold a label chosen by
+        nothing. Prediction refuses it rather than answer.
+        """
+        finite = np.isfinite(A).all(axis=0)
+        if finite.all():
+            return A
+        bad = np.flatnonzero(~finite)
+        cause = "the parameters are not finite" if not np.isfinite(self.parameters.flat).all() \
+            else (f"the inputs are too large for the weights: W[l]·a[l-1] overflows "
+                  f"{self.dtype.name} (|z| > {np.finfo(self.dtype).max:.1e}); rescale X, "
+                  "for instance standardize it")
+        raise DataError(
+            f"the network's output {what} is not finite (NaN or inf) for {bad.size} of the "
+            f"{A.shape[1]} samples (the first: sample {int(bad[0])}): {cause}"
+        )
+
     def cost(self, X, Y, sample_weight=None) -> float:
         """Return the cost J(W, b) on ``X`` (n_x, m) and ``Y`` (n_L, m), L2 term included."""
         X = self.check_X(X)
@@ -538,7 +562,7 @@ class Network:
                 f"predict_proba needs a sigmoid or softmax output, this network's is "
                 f"{self.output_activation.name!r}; use predict"
             )
-        return self._output(self.check_X(X, cast=not is_memmap(X)))
+        return self._predicted(X)
 
     def predict(self, X) -> np.ndarray:
         """Return predictions for ``X`` (n_x, m).
@@ -547,7 +571,7 @@ class Network:
         Several sigmoid units (multi-label): 0/1 array (n[L], m). Otherwise (regression): the
         values a[L], (n[L], m).
         """
-        A = self._output(self.check_X(X, cast=not is_memmap(X)))  # a memmap: cast by chunks
+        A = self._predicted(X)  # a memmap: cast by chunks
         name = self.output_activation.name
         if name == "softmax":
             return A.argmax(axis=0)

@@ -542,7 +542,7 @@ class BaseDeepEstimator(BaseEstimator):
         """Return ``a[L]`` transposed to rows: (m, n_L)."""
         check_is_fitted(self, "network_")
         X = self._validate_X(X, reset=False)
-        return self.network_._output(self.network_.check_X(X.T)).T
+        return self.network_._predicted(X.T).T
 
     def _logits(self, X) -> np.ndarray:
         """Return ``Z[L]`` transposed to rows: (m, n_L)."""
@@ -553,6 +553,6 @@ class BaseDeepEstimator(BaseEstimator):
         for l, (W, b) in enumerate(net.layers, start=1):
             Z = W @ A + b
             if l == net.L:
-                return Z.T
+                return net.check_output(Z, "Z[L]").T
             A = net.activations[l](Z)
         raise AssertionError("unreachable")

@@ -27,16 +27,26 @@ def _kind(label) -> str:
 
 
 def _check_one_label_kind(labels: np.ndarray, name: str) -> None:
-    """Refuse object labels that cannot be sorted together, e.g. None or NaN among strings."""
+    """Refuse object labels that cannot be sorted, e.g. None, or NaN among strings."""
     if labels.dtype != object:
         return
-    kinds = sorted({_kind(v) for v in labels.ravel().tolist()})
+    examples = {_kind(v): v for v in labels.ravel().tolist()}
+    kinds = sorted(examples)
     if len(kinds) > 1:
         raise DataError(
             f"{name} mixes labels of kinds {kinds}, which cannot be ordered into classes_; "
             "use labels of one kind (a missing label such as None or NaN must be dropped or "
             "filled first)"
         )
+    for kind, value in examples.items():  # one kind, but maybe one with no order (None)
+        try:
+            value < value  # noqa: B015 (only whether the comparison exists)
+        except TypeError:
+            raise DataError(
+                f"{name} holds labels of kind {kind!r} (such as {value!r:.40}), which cannot "
+                "be ordered into classes_; use numbers or strings (a missing label such as "
+                "None must be dropped or filled first)"
+            ) from None
 
 
 class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
@@ -241,7 +251,10 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     def _labels(y) -> np.ndarray:
         """Check a classification target; a column (m, 1) becomes (m,) with a warning."""
         _check_one_label_kind(y, "y")
-        check_classification_targets(y)
+        try:
+            check_classification_targets(y)
+        except ValueError as exc:  # "Unknown label type: continuous. ...", as an npdeep error
+            raise DataError(str(exc)) from None
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected: y of shape "

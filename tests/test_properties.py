@@ -1,0 +1,406 @@
+"""Property-based robustness tests: random architectures, dtypes, batch sizes and edge cases.
+
+Each property draws a small network (L = 1 to 3 layers, one-unit layers included, n_x = 1
+included), an output/loss pair, a dtype and m >= 1 samples, and checks an invariant that must
+hold for every configuration. Example counts stay small: the file runs in seconds.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+
+import npdeep
+from npdeep import DeepClassifier, DeepRegressor, Network
+from npdeep.callbacks import Callback, ModelCheckpoint
+from npdeep.checkpoint import resume
+
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+# (output activation, loss, fewest output units, most output units)
+HEADS = [
+    ("sigmoid", "binary_crossentropy", 1, 3),
+    ("softmax", "categorical_crossentropy", 2, 4),
+    ("identity", "mean_squared_error", 1, 3),
+    ("sigmoid", "mean_squared_error", 1, 2),
+    ("tanh", "mean_squared_error", 1, 2),
+]
+FEW = settings(max_examples=12, deadline=None,
+               suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def tol(dtype: str) -> float:
+    """Agreement expected of two computations that differ only by rounding."""
+    return 1e-4 if dtype == "float32" else 1e-10
+
+
+@st.composite
+def configs(draw):
+    """Return (Network keyword arguments, m): a random small architecture and sample count."""
+    L = draw(st.integers(1, 3))
+    output, loss, lo, hi = draw(st.sampled_from(HEADS))
+    units = [draw(st.integers(1, 4)) for _ in range(L)] + [draw(st.integers(lo, hi))]
+    hidden = [draw(st.sampled_from(HIDDEN)) for _ in range(L - 1)]
+    config = dict(units=units, activation=hidden or "relu", output_activation=output,
+                  loss=loss, dtype=draw(st.sampled_from(["float32", "float64"])),
+                  seed=draw(st.integers(0, 2**31 - 1)))
+    return config, draw(st.integers(1, 12))
+
+
+def make_data(config: dict, m: int, seed: int):
+    """Return X (n_x, m) and targets matching the loss: 0/1, class labels (m,) or values."""
+    rng = np.random.default_rng(seed)
+    n_x, n_L = config["units"][0], config["units"][-1]
+    X = rng.normal(size=(n_x, m))
+    if config["loss"] == "binary_crossentropy":
+        Y = (rng.random((n_L, m)) > 0.5) * 1.0
+    elif config["loss"] == "categorical_crossentropy":
+        Y = rng.integers(0, n_L, m)
+    elif config["output_activation"] == "sigmoid":
+        Y = rng.random((n_L, m))
+    else:
+        Y = rng.normal(size=(n_L, m))
+    return X, Y
+
+
+def train(config, X, Y, **kwargs):
+    net = Network(**config)
+    settings_ = dict(epochs=3, learning_rate=0.01, diagnose=False)
+    settings_.update(kwargs)
+    history = net.fit(X, Y, **settings_)
+    return net, history
+
+
+# ------------------------------------------------------------------- files and resume
+@FEW
+@given(configs())
+def test_save_load_round_trip_is_bit_identical(tmp_path, drawn):
+    config, m = drawn
+    X, Y = make_data(config, m, 1)
+    net, _ = train(config, X, Y, epochs=2)
+    path = tmp_path / "model.npz"
+    npdeep.save(net, path)
+    loaded = npdeep.load(path)
+    np.testing.assert_array_equal(loaded.parameters.flat, net.parameters.flat)
+    assert loaded.dtype == net.dtype and repr(loaded) == repr(net)
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+    assert loaded.cost(X, Y) == net.cost(X, Y)
+
+
+class _Interrupt(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch + 1 == self.epoch:
+            raise KeyboardInterrupt
+
+
+@FEW
+@given(configs(), st.sampled_from(["sgd", "nesterov", "adam"]), st.integers(1, 12),
+       st.booleans(), st.integers(1, 4))
+def test_resumed_checkpoint_equals_an_uninterrupted_run(tmp_path, drawn, optimizer, batch_size,
+                                                        dropout, stop):
+    config, m = drawn
+    if dropout and config["units"][1:-1]:
+        config["dropout"] = 0.3
+    X, Y = make_data(config, m, 2)
+    kwargs = dict(epochs=5, optimizer=optimizer, batch_size=min(batch_size, m))
+    reference, history = train(config, X, Y, **kwargs)
+    path = tmp_path / f"ck-{optimizer}-{batch_size}-{stop}.npz"
+    with pytest.raises(KeyboardInterrupt):
+        train(config, X, Y, callbacks=[ModelCheckpoint(path), _Interrupt(stop)], **kwargs)
+    resumed = resume(path, X, Y, diagnose=False)
+    np.testing.assert_array_equal(resumed.parameters.flat, reference.parameters.flat)
+    assert resumed.history.cost == history.cost
+
+
+# -------------------------------------------------------------------------- training
+@FEW
+@given(configs(), st.sampled_from(["sgd", "momentum", "rmsprop", "adam"]), st.integers(1, 12),
+       st.booleans())
+def test_fit_is_deterministic_given_the_seed(drawn, optimizer, batch_size, dropout):
+    config, m = drawn
+    if dropout and config["units"][1:-1]:
+        config["dropout"] = 0.3
+    X, Y = make_data(config, m, 3)
+    kwargs = dict(optimizer=optimizer, batch_size=min(batch_size, m))
+    a, history_a = train(config, X, Y, **kwargs)
+    b, history_b = train(config, X, Y, **kwargs)
+    np.testing.assert_array_equal(a.parameters.flat, b.parameters.flat)
+    assert history_a.cost == history_b.cost
+
+
+@FEW
+@given(configs(), st.sampled_from(["sgd", "adam"]), st.booleans())
+def test_one_batch_of_m_equals_the_full_batch(drawn, optimizer, shuffle):
+    config, m = drawn
+    X, Y = make_data(config, m, 4)
+    mini, _ = train(config, X, Y, optimizer=optimizer, batch_size=m, shuffle=shuffle)
+    full, _ = train(config, X, Y, optimizer=optimizer)
+    t = tol(config["dtype"])
+    np.testing.assert_allclose(mini.parameters.flat, full.parameters.flat, rtol=t, atol=t)
+
+
+@FEW
+@given(configs(), st.integers(1, 12))
+def test_sample_weights_of_one_change_nothing(drawn, batch_size):
+    config, m = drawn
+    X, Y = make_data(config, m, 5)
+    plain, _ = train(config, X, Y, batch_size=min(batch_size, m))
+    ones, _ = train(config, X, Y, batch_size=min(batch_size, m), sample_weight=np.ones(m))
+    t = tol(config["dtype"])
+    np.testing.assert_allclose(ones.parameters.flat, plain.parameters.flat, rtol=t, atol=t)
+    np.testing.assert_allclose(plain.cost(X, Y, sample_weight=np.ones(m)), plain.cost(X, Y),
+                               rtol=t)
+
+
+@FEW
+@given(configs(), st.integers(0, 11))
+def test_a_zero_sample_weight_drops_the_sample(drawn, k):
+    config, m = drawn
+    m = max(m, 2)
+    k %= m
+    X, Y = make_data(config, m, 6)
+    w = np.ones(m)
+    w[k] = 0.0
+    keep = np.arange(m) != k
+    weighted, _ = train(config, X, Y, sample_weight=w)
+    dropped, _ = train(config, X[:, keep], Y[..., keep])
+    t = tol(config["dtype"])
+    np.testing.assert_allclose(weighted.parameters.flat, dropped.parameters.flat, rtol=t, atol=t)
+
+
+@FEW
+@given(configs(), st.lists(st.floats(0.1, 5.0), min_size=4, max_size=4))
+def test_class_weight_equals_the_matching_sample_weight(drawn, weights):
+    config, m = drawn
+    X, Y = make_data(config, m, 7)
+    if config["loss"] == "categorical_crossentropy":
+        labels = Y
+    elif config["loss"] == "binary_crossentropy" and config["units"][-1] == 1:
+        labels = Y[0].astype(int)
+    else:
+        return  # class weights are for single-label classification
+    class_weight = {k: weights[k] for k in range(max(config["units"][-1], 2))}
+    by_class, _ = train(config, X, Y, class_weight=class_weight)
+    by_sample, _ = train(config, X, Y,
+                         sample_weight=np.array([class_weight[int(c)] for c in labels]))
+    t = tol(config["dtype"])
+    np.testing.assert_allclose(by_class.parameters.flat, by_sample.parameters.flat, rtol=t,
+                               atol=t)
+
+
+# ------------------------------------------------------------------------ prediction
+@FEW
+@given(configs())
+def test_predictions_have_the_documented_shapes_and_ranges(drawn):
+    config, m = drawn
+    net = Network(**config)
+    X, _ = make_data(config, m, 8)
+    output, n_L = config["output_activation"], config["units"][-1]
+    labels = net.predict(X)
+    if output in ("sigmoid", "softmax"):
+        P = net.predict_proba(X)
+        assert P.shape == (n_L, m)
+        assert np.all((P >= 0) & (P <= 1))
+    if output == "softmax":
+        assert labels.shape == (m,)
+        np.testing.assert_allclose(P.sum(axis=0), 1.0, rtol=tol(config["dtype"]))
+        np.testing.assert_array_equal(labels, P.argmax(axis=0))
+    elif output == "sigmoid":
+        assert labels.shape == ((m,) if n_L == 1 else (n_L, m))
+        assert set(np.unique(labels)) <= {0, 1}
+    else:
+        assert labels.shape == (n_L, m)
+    whole = net._predicted(X)
+    for j in range(m):  # one sample at a time: a column of the batch's prediction
+        np.testing.assert_allclose(net._predicted(X[:, j : j + 1])[:, 0], whole[:, j],
+                                   rtol=tol(config["dtype"]), atol=tol(config["dtype"]))
+
+
+@FEW
+@given(configs())
+def test_float32_and_float64_agree_to_float32_precision(drawn):
+    config, m = drawn
+    wide = Network(**dict(config, dtype="float64"))
+    narrow = Network(**dict(config, dtype="float32"))
+    narrow.parameters = {k: v.astype(np.float32) for k, v in wide.parameters.items()}
+    X, Y = make_data(config, m, 9)
+    np.testing.assert_allclose(narrow._predicted(X), wide._predicted(X), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(narrow.cost(X, Y), wide.cost(X, Y), rtol=1e-4, atol=1e-5)
+
+
+@settings(max_examples=3, deadline=None)
+@given(configs())
+def test_chunked_prediction_equals_one_block(drawn):
+    from npdeep import network as network_module
+
+    config, _ = drawn
+    m = network_module._PREDICT_CHUNK + 7
+    net = Network(**config)
+    X, _ = make_data(config, m, 10)
+    chunked = net._predicted(X)
+    blocks = [net._predicted(X[:, s : s + 5000]) for s in range(0, m, 5000)]
+    np.testing.assert_allclose(chunked, np.hstack(blocks), rtol=tol(config["dtype"]),
+                               atol=tol(config["dtype"]))
+
+
+@FEW
+@given(configs())
+def test_onnx_export_agrees_with_predict(drawn):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    config, m = drawn
+    net = Network(**config)
+    X, _ = make_data(config, m, 11)
+    session = ort.InferenceSession(npdeep.to_onnx(net).SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    outputs = session.run(None, {session.get_inputs()[0].name: X.T.astype(config["dtype"])})
+    values = next(o for o in outputs if o.dtype.kind == "f")
+    t = tol(config["dtype"]) if config["dtype"] == "float32" else 1e-9
+    np.testing.assert_allclose(values, net._predicted(X).T, rtol=t, atol=t)
+
+
+# ------------------------------------------------------------------------ estimators
+LABEL_SETS = [["a", "b"], ["x", "y", "z"], [-3, 7], [-1, 0, 5, 100], [True, False]]
+
+
+@FEW
+@given(st.sampled_from(LABEL_SETS), st.integers(2, 12), st.integers(1, 3),
+       st.sampled_from(["float32", "float64"]), st.integers(0, 100), st.booleans())
+def test_classifier_labels_files_and_clones(tmp_path, labels, m, n_x, dtype, seed, fortran):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, n_x))
+    if fortran:  # a non-contiguous view of the transposed buffer
+        X = np.asfortranarray(X)
+    y = np.array(labels, dtype=object if isinstance(labels[0], str) else None)[
+        np.arange(m) % len(labels)]
+    clf = DeepClassifier((3,), max_iter=3, random_state=seed, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning after 3 epochs
+        clf.fit(X, y)
+    P, predicted = clf.predict_proba(X), clf.predict(X)
+    assert P.shape == (m, len(np.unique(y)))
+    np.testing.assert_array_equal(clf.classes_[P.argmax(axis=1)], predicted)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=tol(dtype))
+    np.testing.assert_allclose(clf.predict_proba(X[:1]), P[:1], rtol=tol(dtype), atol=tol(dtype))
+    path = tmp_path / f"clf-{seed}.npz"
+    npdeep.save(clf, path)
+    loaded = npdeep.load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), P)
+    np.testing.assert_array_equal(loaded.predict(X), predicted)
+    assert loaded.get_params() == clf.get_params() == clone(clf).get_params()
+    incremental = DeepClassifier((3,), random_state=seed, dtype=dtype)
+    incremental.partial_fit(X, y, classes=np.unique(y))
+    incremental.partial_fit(X[:1], y[:1])
+    np.testing.assert_array_equal(incremental.classes_, np.unique(y))
+
+
+@FEW
+@given(st.integers(1, 12), st.integers(1, 3), st.integers(1, 3),
+       st.sampled_from(["float32", "float64"]), st.integers(0, 100))
+def test_regressor_shapes_and_files(tmp_path, m, n_x, n_y, dtype, seed):
+    rng = np.random.default_rng(seed)
+    X, y = rng.normal(size=(m, n_x)), rng.normal(size=(m, n_y)) * 100
+    y = y[:, 0] if n_y == 1 else y
+    reg = DeepRegressor((3,), max_iter=3, random_state=seed, dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg.fit(X, y)
+    predicted = reg.predict(X)
+    assert predicted.shape == y.shape
+    path = tmp_path / f"reg-{seed}.npz"
+    npdeep.save(reg, path)
+    np.testing.assert_array_equal(npdeep.load(path).predict(X), predicted)
+    np.testing.assert_allclose(reg.predict(X[:1]), predicted[:1], rtol=tol(dtype),
+                               atol=tol(dtype) * 100)
+
+
+# ----------------------------------------------------------------- errors on bad input
+BAD_ARRAYS = {
+    "NaN": lambda shape: np.full(shape, np.nan),
+    "inf": lambda shape: np.full(shape, np.inf),
+    "strings": lambda shape: np.full(shape, "a"),
+    "None": lambda shape: np.full(shape, None, dtype=object),
+    "complex": lambda shape: np.ones(shape, complex),
+    "3-D": lambda shape: np.ones((*shape, 2, 2)),
+    "no samples": lambda shape: np.ones((shape[0], 0)),
+    "datetime": lambda shape: np.ones(shape, "datetime64[s]"),
+}
+
+
+@pytest.mark.parametrize("bad", sorted(BAD_ARRAYS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bad_input_to_a_network_raises_an_npdeep_error(bad, dtype):
+    net = Network([2, 3, 1], dtype=dtype, seed=0)
+    X, y = np.ones((2, 3)), np.array([0.0, 1.0, 1.0])
+    make = BAD_ARRAYS[bad]
+    calls = {
+        "predict X": lambda: net.predict(make((2, 3))),
+        "fit X": lambda: net.fit(make((2, 3)), y, epochs=1, diagnose=False),
+        "fit Y": lambda: net.fit(X, make((1, 3)), epochs=1, diagnose=False),
+        "sample_weight": lambda: net.fit(X, y, sample_weight=make((3,)), epochs=1,
+                                         diagnose=False),
+    }
+    for what, call in calls.items():
+        with pytest.raises(npdeep.NpdeepError) as info:
+            call()
+        assert isinstance(info.value, ValueError), what
+        assert str(info.value), what
+
+
+# ------------------------------------------------------------ regressions found here
+def test_output_overflow_is_refused_not_predicted_as_class_0():
+    # finite inputs near float32's limit overflow W[1]·x: a[L] was NaN and predict said 0
+    net = Network([2, 4, 4, 3], activation="relu", dtype="float32", seed=0)
+    X = np.array([[3e38, 1.0], [3e38, 1.0]])
+    with np.errstate(over="ignore", invalid="ignore"):
+        for method in (net.predict, net.predict_proba):
+            with pytest.raises(npdeep.DataError,
+                               match=r"a\[L\] is not finite \(NaN or inf\) for 1 of the 2 "
+                                     r"samples \(the first: sample 0\).*overflows float32"):
+                method(X)
+    assert net.predict(X[:, 1:]).shape == (1,)  # the finite sample alone is predicted
+
+
+def test_estimator_output_overflow_is_refused():
+    clf = DeepClassifier((4,), max_iter=2, dtype="float32", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(np.random.default_rng(0).random((6, 2)), [0, 1, 2] * 2)
+    X = np.full((2, 2), 3e38)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for method in (clf.predict, clf.predict_proba):
+            with pytest.raises(npdeep.DataError, match=r"a\[L\] is not finite"):
+                method(X)
+        for method in (clf.predict_log_proba, clf.decision_function):
+            with pytest.raises(npdeep.DataError, match=r"Z\[L\] is not finite"):
+                method(X)
+
+
+def test_too_large_for_float64_does_not_suggest_float64():
+    if np.finfo(np.longdouble).max <= np.finfo(np.float64).max:
+        pytest.skip("long double is float64 here")
+    X = np.full((2, 3), 1e300, np.longdouble) * np.longdouble(1e300)
+    with pytest.raises(npdeep.DataError, match=r"too large for float64") as info:
+        Network([2, 1], seed=0).predict(X)
+    assert "dtype='float64' holds" not in str(info.value)
+    with pytest.raises(npdeep.DataError, match=r"dtype='float64' holds such values"):
+        Network([2, 1], dtype="float32", seed=0).predict(X)
+
+
+@pytest.mark.parametrize("y", [np.array([None, None, None, None], dtype=object),
+                               np.full((4, 2), None, dtype=object)])
+def test_classifier_refuses_unorderable_labels_with_a_data_error(y):
+    with pytest.raises(npdeep.DataError, match=r"labels of kind 'NoneType' \(such as None\), "
+                                               r"which cannot be ordered"):
+        DeepClassifier((2,), max_iter=1).fit(np.ones((4, 2)), y)
+
+
+def test_classifier_refuses_continuous_targets_with_a_data_error():
+    with pytest.raises(npdeep.DataError, match="Unknown label type: continuous"):
+        DeepClassifier((2,), max_iter=1).fit(np.ones((2, 2)), [0.5, 2.5])
+
