@@ -5,7 +5,10 @@ included), an output/loss pair, a dtype and m >= 1 samples, and checks an invari
 hold for every configuration. Example counts stay small: the file runs in seconds.
 """
 
+import io
+import json
 import warnings
+import zipfile
 
 import numpy as np
 import pytest
@@ -352,7 +355,141 @@ def test_bad_input_to_a_network_raises_an_npdeep_error(bad, dtype):
         assert str(info.value), what
 
 
+WEIRD_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 300), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=4),
+    st.sampled_from(["auto", "adam", "relu", "balanced", "01", "0:", (0,), (), (2.5,), {"a": 1},
+                     np.float32(0.5), npdeep.optimizers.Adam]),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.sampled_from([DeepClassifier, DeepRegressor]))
+def test_any_estimator_parameter_value_fits_or_raises_an_npdeep_error(data, estimator):
+    names = sorted(set(estimator().get_params(deep=False)) - {"callbacks", "verbose"})
+    name, value = data.draw(st.sampled_from(names)), data.draw(WEIRD_VALUES)
+    X = np.random.default_rng(0).normal(size=(8, 2))
+    y = np.arange(8) % 3 if estimator is DeepClassifier else X[:, 0]
+    est = estimator(hidden_layer_sizes=(2,), max_iter=2)
+    est.set_params(**{name: value})
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            est.fit(X, y)
+    except npdeep.NpdeepError as exc:
+        assert isinstance(exc, ValueError) and str(exc)
+    else:
+        assert est.predict(X).shape[0] == 8
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["activation", "output_activation", "loss", "init", "dtype", "seed",
+                        "l2", "dropout", "units"]), WEIRD_VALUES)
+def test_any_network_argument_builds_or_raises_an_npdeep_error(name, value):
+    kwargs = {"units": [3, 2, 1], name: value}
+    try:
+        net = Network(**kwargs)
+    except npdeep.NpdeepError as exc:
+        assert isinstance(exc, ValueError) and str(exc)
+    else:
+        assert net.L == len(net.units) - 1
+
+
+# --------------------------------------------------------------- damaged model files
+def _model_file_bytes(tmp_path_factory, kind: str) -> bytes:
+    path = tmp_path_factory.mktemp("files") / f"{kind}.npz"
+    if kind == "network":
+        npdeep.save(Network([3, 4, 2], seed=0), path)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf = DeepClassifier((3,), max_iter=2, random_state=0)
+            npdeep.save(clf.fit(np.random.default_rng(0).random((6, 3)), ["a", "b", "c"] * 2),
+                        path)
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory):
+    return {kind: _model_file_bytes(tmp_path_factory, kind) for kind in ("network", "estimator")}
+
+
+def _load_bytes(path, data: bytes) -> None:
+    """Load ``data`` as a model file: it loads, or an npdeep error says why (nothing raw)."""
+    path.write_bytes(data)
+    try:
+        npdeep.load(path)
+    except npdeep.NpdeepError as exc:
+        assert str(exc)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["network", "estimator"]), st.integers(0, 10**6), st.integers(0, 255),
+       st.booleans())
+def test_a_damaged_model_file_is_refused_with_an_npdeep_error(tmp_path, model_files, kind, at,
+                                                             byte, truncate):
+    data = bytearray(model_files[kind])
+    at %= len(data)
+    if truncate:
+        data = data[:at]
+    else:
+        data[at] = byte
+    _load_bytes(tmp_path / "damaged.npz", bytes(data))
+
+
+def _with_classes(original: bytes, classes: dict) -> bytes:
+    members = {}
+    with zipfile.ZipFile(io.BytesIO(original)) as archive:
+        for name in archive.namelist():
+            members[name] = archive.read(name)
+    header = json.loads(members["header.json"])
+    header["state"]["classes_"] = classes
+    members["header.json"] = json.dumps(header).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, value in members.items():
+            archive.writestr(name, value)
+    return out.getvalue()
+
+
 # ------------------------------------------------------------ regressions found here
+@pytest.mark.parametrize("classes, message", [
+    ({"dtype": "01", "values": [1, 2, 3]}, "invalid classes_ dtype '01'"),
+    ({"dtype": "0:", "values": [1, 2, 3]}, "invalid classes_ dtype '0:'"),
+    ({"dtype": "<i8", "values": [3, 2, 1]}, "distinct values in increasing order"),
+    ({"dtype": "<i8", "values": [1, 1, 2]}, "distinct values in increasing order"),
+    ({"dtype": "<i8", "values": [1.5, 2, 3]}, "each held exactly by its dtype"),
+    ({"dtype": "<f8", "values": [1.0, 2.0, float("inf")]}, "each held exactly by its dtype"),
+    ({"dtype": "object", "values": ["b", "a", "c"]}, "distinct values in increasing order"),
+])
+def test_a_file_with_invalid_classes_is_refused(tmp_path, model_files, classes, message):
+    # a tampered classes_ loaded (unsorted: partial_fit's binary search mislabels) or raised
+    # SyntaxError/ValueError from inside numpy ('01', '0:')
+    path = tmp_path / "classes.npz"
+    path.write_bytes(_with_classes(model_files["estimator"], classes))
+    with pytest.raises(npdeep.ModelFileError, match=message):
+        npdeep.load(path)
+
+
+def test_an_unreadable_dtype_is_a_configuration_error():
+    # np.dtype("01") raises SyntaxError and np.dtype("0:") ValueError, which escaped
+    for dtype in ("01", "0:"):
+        with pytest.raises(npdeep.ConfigurationError,
+                           match=f"dtype must be 'float32' or 'float64', got '{dtype}'"):
+            Network([2, 1], dtype=dtype)
+        with pytest.raises(npdeep.ConfigurationError,
+                           match=f"dtype must be 'float32' or 'float64', got '{dtype}'"):
+            DeepRegressor((2,), dtype=dtype).fit(np.ones((3, 2)), np.ones(3))
+
+
+@pytest.mark.parametrize("optimizer", [None, npdeep.optimizers.Adam, 3])
+def test_an_estimator_optimizer_that_is_not_one_names_the_valid_ones(optimizer):
+    # optimizer=None raised AttributeError: 'NoneType' object has no attribute 'get_config'
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"optimizer must be a name or an Optimizer, got .*valid names: sgd"):
+        DeepClassifier((2,), optimizer=optimizer).fit(np.ones((4, 2)), [0, 1, 0, 1])
+
 def test_output_overflow_is_refused_not_predicted_as_class_0():
     # finite inputs near float32's limit overflow W[1]·x: a[L] was NaN and predict said 0
     net = Network([2, 4, 4, 3], activation="relu", dtype="float32", seed=0)
@@ -404,3 +541,21 @@ def test_classifier_refuses_continuous_targets_with_a_data_error():
     with pytest.raises(npdeep.DataError, match="Unknown label type: continuous"):
         DeepClassifier((2,), max_iter=1).fit(np.ones((2, 2)), [0.5, 2.5])
 
+
+
+@pytest.mark.parametrize("class_weight, error, message", [
+    (False, npdeep.ConfigurationError, r"class_weight must be a dict \{class: weight\}, "
+                                       r"'balanced' or None, got False"),
+    ("foo", npdeep.ConfigurationError, r"'balanced' or None, got 'foo'"),
+    ({0: "a"}, npdeep.ConfigurationError, r"class_weight\[0\] must be a finite number >= 0"),
+    ({0: -1.0}, npdeep.ConfigurationError, r"class_weight\[0\] must be a finite number >= 0"),
+    ({0: float("nan")}, npdeep.ConfigurationError, r"class_weight\[0\] must be a finite"),
+    ({5: 2.0}, npdeep.ConfigurationError, r"weights for \[5\], which are not among classes_"),
+    ({0: 0, 1: 0}, npdeep.DataError, r"gives every sample of y a weight of 0"),
+])
+def test_a_bad_class_weight_is_named(class_weight, error, message):
+    # these raised scikit-learn's errors about compute_sample_weight, a raw ValueError
+    # ("could not convert string to float"), or blamed sample_weight for a negative weight
+    with pytest.raises(error, match=message):
+        DeepClassifier((2,), max_iter=1, class_weight=class_weight).fit(
+            np.random.default_rng(0).random((6, 2)), [0, 1] * 3)

@@ -49,6 +49,18 @@ def _check_block(block: np.ndarray, name: str, narrow_to) -> None:
                 raise too_large_error(name, narrow_to)
 
 
+def parse_dtype(value) -> np.dtype | None:
+    """Return ``np.dtype(value)``, or None for anything NumPy cannot read as a dtype.
+
+    NumPy raises TypeError, ValueError or even SyntaxError (``np.dtype("01")``) on a bad
+    spelling; callers turn None into an error that names the argument.
+    """
+    try:
+        return np.dtype(value)
+    except (TypeError, ValueError, SyntaxError):
+        return None
+
+
 def too_large_error(name: str, dtype) -> DataError:
     """The DataError for finite values that overflow ``dtype`` (wider data than the network's).
 

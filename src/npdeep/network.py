@@ -28,6 +28,7 @@ from ._validation import (
     check_finite,
     check_fraction,
     check_seed,
+    parse_dtype,
     too_large_error,
 )
 from .engine import Workspace, backward, forward
@@ -161,10 +162,8 @@ class Network:
         # a loss with no canonical pair never fuses (an unnamed custom activation has name "")
         self.fused = bool(self.loss.canonical) and g_L.name == self.loss.canonical
 
-        try:  # any spelling NumPy reads: "float32", "f4", np.float32, np.dtype("single")...
-            dtype_name = np.dtype(dtype).name
-        except TypeError:
-            dtype_name = None
+        # any spelling NumPy reads: "float32", "f4", np.float32, np.dtype("single")...
+        dtype_name = getattr(parse_dtype(dtype), "name", None)
         if dtype_name not in _DTYPES:
             raise ConfigurationError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.dtype = np.dtype(_DTYPES[dtype_name])

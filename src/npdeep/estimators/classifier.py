@@ -275,11 +275,40 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
                 f"class_weight={self.class_weight!r} is not supported for multi-label targets; "
                 "pass sample_weight instead"
             )
+        self._check_class_weight()
         cw = compute_sample_weight(self.class_weight, y)
+        if not np.any(cw > 0):
+            raise DataError(
+                f"class_weight={self.class_weight!r} gives every sample of y a weight of 0; "
+                "give at least one class present in y a positive weight"
+            )
         if sample_weight is None:
             return cw
         # checked first: a wrong length is named, not a broadcasting error of the product
         return cw * _check_sample_weight(sample_weight, y, dtype=np.float64)
+
+    def _check_class_weight(self) -> None:
+        """Refuse a class_weight that is not 'balanced' or ``{class in classes_: weight >= 0}``."""
+        cw = self.class_weight
+        if isinstance(cw, str) and cw == "balanced":
+            return
+        if not isinstance(cw, dict):
+            raise ConfigurationError(
+                f"class_weight must be a dict {{class: weight}}, 'balanced' or None, got {cw!r}"
+            )
+        known = set(self.classes_.tolist())
+        unknown = [key for key in cw if key not in known]
+        if unknown:
+            raise ConfigurationError(
+                f"class_weight has weights for {unknown!r:.200}, which are not among classes_ "
+                f"{self.classes_.tolist()!r:.200}"
+            )
+        for key, weight in cw.items():
+            if isinstance(weight, bool) or not isinstance(weight, numbers.Real) \
+                    or not np.isfinite(weight) or weight < 0:
+                raise ConfigurationError(
+                    f"class_weight[{key!r}] must be a finite number >= 0, got {weight!r}"
+                )
 
     # ------------------------------------------------------------------------ fitting
     def fit(self, X, y, sample_weight=None):
