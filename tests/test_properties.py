@@ -102,20 +102,23 @@ class _Interrupt(Callback):
 
 
 @FEW
-@given(configs(), st.sampled_from(["sgd", "nesterov", "adam"]), st.integers(1, 12),
-       st.booleans(), st.integers(1, 4))
+@given(configs(), st.sampled_from(["sgd", "nesterov", "adam", "rmsprop"]), st.integers(1, 12),
+       st.sampled_from([None, "step", "cosine", "plateau"]), st.booleans(), st.booleans(),
+       st.integers(1, 4))
 def test_resumed_checkpoint_equals_an_uninterrupted_run(tmp_path, drawn, optimizer, batch_size,
-                                                        dropout, stop):
+                                                        schedule, dropout, weighted, stop):
     config, m = drawn
     if dropout and config["units"][1:-1]:
         config["dropout"] = 0.3
     X, Y = make_data(config, m, 2)
-    kwargs = dict(epochs=5, optimizer=optimizer, batch_size=min(batch_size, m))
+    sample_weight = np.linspace(0.5, 2.0, m) if weighted else None
+    kwargs = dict(epochs=5, optimizer=optimizer, batch_size=min(batch_size, m),
+                  schedule=schedule, clip_norm=1.0, sample_weight=sample_weight)
     reference, history = train(config, X, Y, **kwargs)
     path = tmp_path / f"ck-{optimizer}-{batch_size}-{stop}.npz"
     with pytest.raises(KeyboardInterrupt):
         train(config, X, Y, callbacks=[ModelCheckpoint(path), _Interrupt(stop)], **kwargs)
-    resumed = resume(path, X, Y, diagnose=False)
+    resumed = resume(path, X, Y, sample_weight=sample_weight, diagnose=False)
     np.testing.assert_array_equal(resumed.parameters.flat, reference.parameters.flat)
     assert resumed.history.cost == history.cost
 
@@ -236,6 +239,35 @@ def test_float32_and_float64_agree_to_float32_precision(drawn):
     np.testing.assert_allclose(narrow.cost(X, Y), wide.cost(X, Y), rtol=1e-4, atol=1e-5)
 
 
+@FEW
+@given(configs(), st.sampled_from(["float16", "float32", "float64", "int32", "uint8"]),
+       st.booleans())
+def test_any_input_dtype_or_memory_map_predicts_like_float64(tmp_path, drawn, dtype, mapped):
+    config, m = drawn
+    X, _ = make_data(config, m, 12)
+    X = np.abs(X * 3).astype(dtype)
+    net = Network(**config)
+    expected = net._predicted(X.astype(np.float64))
+    if mapped:
+        np.save(tmp_path / "X.npy", X)
+        X = np.load(tmp_path / "X.npy", mmap_mode="r")
+    np.testing.assert_allclose(net._predicted(X), expected, rtol=tol(config["dtype"]),
+                               atol=tol(config["dtype"]))
+
+
+@FEW
+@given(configs(), st.floats(0, 1), st.booleans())
+def test_repr_and_config_rebuild_the_same_network(drawn, l2, dropout):
+    config, _ = drawn
+    if dropout and config["units"][1:-1]:
+        config["dropout"] = 0.25
+    net = Network(**config, l2=l2)
+    rebuilt = eval(repr(net), {"Network": Network})  # noqa: S307 (our own repr)
+    assert repr(rebuilt) == repr(net) and rebuilt.get_config() == net.get_config()
+    from_config = Network.from_config(net.get_config())
+    np.testing.assert_array_equal(from_config.parameters.flat, net.parameters.flat)
+
+
 @settings(max_examples=3, deadline=None)
 @given(configs())
 def test_chunked_prediction_equals_one_block(drawn):
@@ -296,6 +328,15 @@ def test_classifier_labels_files_and_clones(tmp_path, labels, m, n_x, dtype, see
     np.testing.assert_array_equal(loaded.predict_proba(X), P)
     np.testing.assert_array_equal(loaded.predict(X), predicted)
     assert loaded.get_params() == clf.get_params() == clone(clf).get_params()
+    ort = pytest.importorskip("onnxruntime")
+    session = ort.InferenceSession(npdeep.to_onnx(clf).SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    out = dict(zip(names, session.run(None, {"X": X.astype(dtype)}), strict=True))
+    np.testing.assert_allclose(out["probabilities"], P, rtol=1e-4, atol=1e-5)
+    # the label itself for integer (and bool) classes, its index into classes_ otherwise
+    onnx_labels = out["label"] if clf.classes_.dtype.kind in "iub" else clf.classes_[out["label"]]
+    np.testing.assert_array_equal(onnx_labels.astype(clf.classes_.dtype), predicted)
     incremental = DeepClassifier((3,), random_state=seed, dtype=dtype)
     incremental.partial_fit(X, y, classes=np.unique(y))
     incremental.partial_fit(X[:1], y[:1])
@@ -320,6 +361,38 @@ def test_regressor_shapes_and_files(tmp_path, m, n_x, n_y, dtype, seed):
     np.testing.assert_array_equal(npdeep.load(path).predict(X), predicted)
     np.testing.assert_allclose(reg.predict(X[:1]), predicted[:1], rtol=tol(dtype),
                                atol=tol(dtype) * 100)
+
+
+@FEW
+@given(st.integers(2, 12), st.integers(1, 3), st.integers(0, 100), st.booleans(),
+       st.sampled_from(["float32", "float64"]))
+def test_scaler_pipeline_files_and_onnx_agree(tmp_path, m, n_x, seed, classify, dtype):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, n_x)) * 100 + 50
+    y = np.arange(m) % 2 if classify else X[:, 0]
+    estimator = (DeepClassifier if classify else DeepRegressor)((3,), max_iter=3,
+                                                                random_state=seed, dtype=dtype)
+    pipe = make_pipeline(StandardScaler(), estimator)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe.fit(X, y)
+    path = tmp_path / f"pipe-{seed}.npz"
+    npdeep.save(pipe, path)
+    np.testing.assert_array_equal(npdeep.load(path).predict(X), pipe.predict(X))
+    session = ort.InferenceSession(npdeep.to_onnx(pipe, dtype="float64").SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    out = dict(zip(names, session.run(None, {"X": X}), strict=True))
+    if classify:
+        np.testing.assert_allclose(out["probabilities"], pipe.predict_proba(X), atol=1e-5)
+    else:
+        np.testing.assert_allclose(out["predictions"][:, 0], pipe.predict(X), rtol=1e-4,
+                                   atol=1e-4)
 
 
 # ----------------------------------------------------------------- errors on bad input
