@@ -632,3 +632,29 @@ def test_a_bad_class_weight_is_named(class_weight, error, message):
     with pytest.raises(error, match=message):
         DeepClassifier((2,), max_iter=1, class_weight=class_weight).fit(
             np.random.default_rng(0).random((6, 2)), [0, 1] * 3)
+
+
+@pytest.mark.parametrize("key", ["²", "--1", "1.5"])
+def test_a_class_weight_key_that_is_no_class_numeral_is_an_unknown_class(key):
+    # "²".isdigit() holds, and int("²") raised a raw ValueError from inside fit
+    net = Network([1, 1], seed=0)
+    with pytest.raises(npdeep.DataError, match=r"class_weight has weights for unknown classes "):
+        net.fit(np.ones((1, 3)), [0, 1, 1], epochs=1, class_weight={key: 1.0}, diagnose=False)
+
+
+@FEW
+@given(configs(), st.dictionaries(
+    st.one_of(st.integers(-1, 4), st.text(max_size=2), st.booleans(), st.floats()),
+    st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2, 3),
+              st.text(max_size=2), st.none()), max_size=3))
+def test_any_class_weight_dict_trains_or_raises_an_npdeep_error(drawn, class_weight):
+    config, m = drawn
+    X, Y = make_data(config, m, 13)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            net, _ = train(config, X, Y, epochs=1, class_weight=class_weight)
+    except npdeep.NpdeepError as exc:
+        assert isinstance(exc, ValueError) and str(exc)
+    else:
+        assert np.isfinite(net.parameters.flat).all()
