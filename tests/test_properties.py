@@ -658,3 +658,12 @@ def test_any_class_weight_dict_trains_or_raises_an_npdeep_error(drawn, class_wei
         assert isinstance(exc, ValueError) and str(exc)
     else:
         assert np.isfinite(net.parameters.flat).all()
+
+
+@pytest.mark.parametrize("seed", [-1, 0.0, "0"])
+def test_gradient_check_names_a_bad_seed(seed):
+    # seed=-1 raised numpy's "expected non-negative integer", seed=0.0 a TypeError
+    net = Network([2, 1], seed=0)
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"seed must be None, a numpy Generator or an integer >= 0"):
+        npdeep.gradient_check(net, np.ones((2, 3)), [0, 1, 1], seed=seed)
