@@ -30,7 +30,7 @@ HEADS = [
     ("sigmoid", "mean_squared_error", 1, 2),
     ("tanh", "mean_squared_error", 1, 2),
 ]
-FEW = settings(max_examples=12, deadline=None,
+FEW = settings(max_examples=20, deadline=None,
                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -197,6 +197,48 @@ def test_class_weight_equals_the_matching_sample_weight(drawn, weights):
     t = tol(config["dtype"])
     np.testing.assert_allclose(by_class.parameters.flat, by_sample.parameters.flat, rtol=t,
                                atol=t)
+
+
+@FEW
+@given(configs(), st.integers(1, 12), st.sampled_from(["csr", "csc", "coo"]))
+def test_sparse_input_trains_and_predicts_like_dense(drawn, batch_size, fmt):
+    import scipy.sparse as sp
+
+    config, m = drawn
+    X, Y = make_data(config, m, 14)
+    X[np.abs(X) < 0.5] = 0.0
+    kwargs = dict(batch_size=min(batch_size, m))
+    dense, _ = train(config, X, Y, **kwargs)
+    sparse, _ = train(config, sp.csr_matrix(X).asformat(fmt), Y, **kwargs)
+    t = tol(config["dtype"])
+    np.testing.assert_allclose(sparse.parameters.flat, dense.parameters.flat, rtol=t, atol=t)
+    np.testing.assert_allclose(sparse._predicted(sp.csr_matrix(X).asformat(fmt)),
+                               dense._predicted(X), rtol=t, atol=t)
+
+
+@FEW
+@given(configs(), st.integers(0, 2), st.sampled_from(["sgd", "adam"]), st.floats(0.001, 1.0),
+       st.booleans())
+def test_early_stopping_leaves_the_weights_of_the_best_value(drawn, patience, optimizer,
+                                                             learning_rate, on_validation):
+    from npdeep.callbacks import EarlyStopping
+
+    config, m = drawn
+    X, Y = make_data(config, m, 15)
+    Xv, Yv = make_data(config, 5, 16)
+    net = Network(**config, l2=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = net.fit(X, Y, epochs=6, learning_rate=learning_rate, optimizer=optimizer,
+                          validation_data=(Xv, Yv) if on_validation else None, diagnose=False,
+                          callbacks=[EarlyStopping(monitor="val_cost" if on_validation
+                                                   else "cost", patience=patience)])
+    # full batch: 'cost' is measured before the epoch's update, on the weights restored
+    measured = net.cost(Xv, Yv) if on_validation else net.cost(X, Y)
+    best = min(history.val_cost) if on_validation else min(history.cost)
+    t = 1e-5 if config["dtype"] == "float32" else 1e-12
+    np.testing.assert_allclose(measured, best, rtol=t, atol=t)
+    assert net.evaluate(X, Y)["cost"] == net.cost(X, Y)
 
 
 # ------------------------------------------------------------------------ prediction
