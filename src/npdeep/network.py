@@ -555,7 +555,11 @@ class Network:
                    batch_size=batch_size, **kwargs)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Return the output probabilities ``a[L]`` (n[L], m) of a sigmoid or softmax output."""
+        """Return the output probabilities ``a[L]`` (n[L], m) of a sigmoid or softmax output.
+
+        Raises DataError when ``a[L]`` is not finite (inputs so large that ``W[l]·a[l-1]``
+        overflows), as :meth:`predict` does.
+        """
         if self.output_activation.name not in ("sigmoid", "softmax"):
             raise ConfigurationError(
                 f"predict_proba needs a sigmoid or softmax output, this network's is "
@@ -569,6 +573,9 @@ class Network:
         softmax output: class indices, shape (m,). One sigmoid unit: 0/1 labels, shape (m,).
         Several sigmoid units (multi-label): 0/1 array (n[L], m). Otherwise (regression): the
         values a[L], (n[L], m).
+
+        A sample whose ``a[L]`` is NaN or inf (finite inputs so large that ``W[l]·a[l-1]``
+        overflows the dtype) has no prediction: a DataError names it.
         """
         A = self._predicted(X)  # a memmap: cast by chunks
         name = self.output_activation.name
