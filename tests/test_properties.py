@@ -709,3 +709,16 @@ def test_gradient_check_names_a_bad_seed(seed):
     with pytest.raises(npdeep.ConfigurationError,
                        match=r"seed must be None, a numpy Generator or an integer >= 0"):
         npdeep.gradient_check(net, np.ones((2, 3)), [0, 1, 1], seed=seed)
+
+
+def test_saving_to_a_path_ending_with_a_separator_is_refused(tmp_path):
+    # Path("out/") is Path("out"): save wrote a file named "out" where a folder was meant
+    target = f"{tmp_path / 'out'}/"
+    with pytest.raises(npdeep.ModelFileError,
+                       match=r"the path ends with a separator, which names a folder"):
+        npdeep.save(Network([2, 1], seed=0), target)
+    onnx_target = f"{tmp_path / 'out.onnx'}/"
+    if pytest.importorskip("onnx"):
+        with pytest.raises(npdeep.ModelFileError, match=r"ends with a separator"):
+            npdeep.to_onnx(Network([2, 1], seed=0), onnx_target)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.onnx").exists()

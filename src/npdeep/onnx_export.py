@@ -21,7 +21,6 @@ Outputs:
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
@@ -213,5 +212,5 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
         from .io import write_atomically
 
         data = proto.SerializeToString()
-        write_atomically(Path(os.fspath(path)), lambda fp: fp.write(data), "ONNX file")
+        write_atomically(path, lambda fp: fp.write(data), "ONNX file")
     return proto
