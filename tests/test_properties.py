@@ -722,3 +722,9 @@ def test_saving_to_a_path_ending_with_a_separator_is_refused(tmp_path):
         with pytest.raises(npdeep.ModelFileError, match=r"ends with a separator"):
             npdeep.to_onnx(Network([2, 1], seed=0), onnx_target)
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.onnx").exists()
+
+
+def test_a_checkpoint_path_ending_with_a_separator_is_refused_when_built(tmp_path):
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"ModelCheckpoint path .* ends with a separator, which names a"):
+        ModelCheckpoint(f"{tmp_path}/")
