@@ -719,7 +719,9 @@ def test_saving_to_a_path_ending_with_a_separator_is_refused(tmp_path):
         npdeep.save(Network([2, 1], seed=0), target)
     onnx_target = f"{tmp_path / 'out.onnx'}/"
     if pytest.importorskip("onnx"):
-        with pytest.raises(npdeep.ModelFileError, match=r"ends with a separator"):
+        with pytest.raises(npdeep.ModelFileError, match=r"ends with a separator, which names a "
+                                                        r"folder; give a file name, e\.g\. .*"
+                                                        r"model\.onnx'"):
             npdeep.to_onnx(Network([2, 1], seed=0), onnx_target)
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.onnx").exists()
 

@@ -333,9 +333,9 @@ def _refuse_folder_name(path, what: str) -> None:
     """Refuse a save path that ends with a separator: ``Path("out/")`` is ``Path("out")``."""
     text = os.fsdecode(os.fspath(path)) if isinstance(path, (str, bytes, os.PathLike)) else ""
     if text.endswith(("/", os.sep)):
+        example = {"ONNX file": "model.onnx", "plot": "history.png"}.get(what, "model.npz")
         raise ModelFileError(f"cannot save {what} {text!r}: the path ends with a separator, "
-                             "which names a folder; give a file name, e.g. "
-                             f"{text + 'model.npz'!r}")
+                             f"which names a folder; give a file name, e.g. {text + example!r}")
 
 
 def write_atomically(path: Path, write, what: str = "model file") -> Path:
