@@ -49,13 +49,30 @@ def _check_block(block: np.ndarray, name: str, narrow_to) -> None:
                 raise too_large_error(name, narrow_to)
 
 
+def parse_dtype(value) -> np.dtype | None:
+    """Return ``np.dtype(value)``, or None for anything NumPy cannot read as a dtype.
+
+    NumPy raises TypeError, ValueError or even SyntaxError (``np.dtype("01")``) on a bad
+    spelling; callers turn None into an error that names the argument.
+    """
+    try:
+        return np.dtype(value)
+    except (TypeError, ValueError, SyntaxError):
+        return None
+
+
 def too_large_error(name: str, dtype) -> DataError:
-    """The DataError for finite values that overflow ``dtype`` (float64 data, float32 network)."""
+    """The DataError for finite values that overflow ``dtype`` (wider data than the network's).
+
+    The hint to build a float64 network is given only to a narrower one: values beyond
+    float64 (long double data) fit no network.
+    """
     dtype = np.dtype(dtype)
+    hint = " (a network built with dtype='float64' holds such values)" \
+        if dtype.itemsize < np.dtype(np.float64).itemsize else ""
     return DataError(f"{name} has values too large for {dtype.name} "
                      f"(|x| > {np.finfo(dtype).max:.1e}), in which this network "
-                     "computes; rescale it (a network built with dtype='float64' "
-                     "holds such values)")
+                     f"computes; rescale it{hint}")
 
 
 def as_numeric_array(value, name: str) -> np.ndarray:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_positive_float, check_positive_int
+from ._validation import check_positive_float, check_positive_int, check_seed
 from .engine import forward
 from .errors import ConfigurationError
 
@@ -228,7 +228,7 @@ def gradient_check(
         raise ConfigurationError(f"min_scale must be a finite number >= 0, got {min_scale!r}")
     if max_checks is not None:
         max_checks = check_positive_int(max_checks, "max_checks")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed, "seed", generator_ok=True))
     net64 = _float64_copy(net)
     X = net64.check_X(X)
     m = X.shape[1]

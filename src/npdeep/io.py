@@ -329,6 +329,15 @@ def keep_permissions(fd: int, replaced: os.stat_result | None) -> None:
             pass
 
 
+def _refuse_folder_name(path, what: str) -> None:
+    """Refuse a save path that ends with a separator: ``Path("out/")`` is ``Path("out")``."""
+    text = os.fsdecode(os.fspath(path)) if isinstance(path, (str, bytes, os.PathLike)) else ""
+    if text.endswith(("/", os.sep)):
+        example = {"ONNX file": "model.onnx", "plot": "history.png"}.get(what, "model.npz")
+        raise ModelFileError(f"cannot save {what} {text!r}: the path ends with a separator, "
+                             f"which names a folder; give a file name, e.g. {text + example!r}")
+
+
 def write_atomically(path: Path, write, what: str = "model file") -> Path:
     """Call ``write(fp)`` on a temporary file beside ``path``, fsync it, rename it over ``path``.
 
@@ -339,6 +348,7 @@ def write_atomically(path: Path, write, what: str = "model file") -> Path:
     (:func:`replaced_file`). A new file gets ``0o666 & ~umask``, like ``open()``. Raises
     ModelFileError naming ``what`` and the path.
     """
+    _refuse_folder_name(path, what)
     path = as_path(path, f"save {what}")
     if path.is_symlink():
         path = Path(os.path.realpath(path))
@@ -431,6 +441,7 @@ def save_model_file(
     >>> header["layers"], arrays["W1"].shape
     ([2, 1], (1, 2))
     """
+    _refuse_folder_name(path, "model file")
     path = as_path(path, "save model file")
     checked = _check_arrays(arrays)
     _header_bytes(header, {})  # fail early on a bad header, before touching the disk

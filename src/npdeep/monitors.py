@@ -185,6 +185,12 @@ class ModelCheckpoint(Callback):
     def __init__(self, path, save_best_only: bool = False, every: int = 1,
                  monitor: str = "val_cost", mode: str = "auto"):
         self.path = os.fspath(path)
+        if self.path.endswith(("/", os.sep)):  # refused now, not by the first save
+            raise ConfigurationError(
+                f"ModelCheckpoint path {self.path!r} ends with a separator, which names a "
+                "folder; give a file name, e.g. "
+                f"{self.path + 'ckpt-{epoch}.npz'!r}"
+            )
         try:
             self.path.format(epoch=1)
         except (KeyError, IndexError, ValueError) as exc:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import threading
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from ._validation import (
     check_finite,
     check_fraction,
     check_seed,
+    parse_dtype,
     too_large_error,
 )
 from .engine import Workspace, backward, forward
@@ -161,10 +163,8 @@ class Network:
         # a loss with no canonical pair never fuses (an unnamed custom activation has name "")
         self.fused = bool(self.loss.canonical) and g_L.name == self.loss.canonical
 
-        try:  # any spelling NumPy reads: "float32", "f4", np.float32, np.dtype("single")...
-            dtype_name = np.dtype(dtype).name
-        except TypeError:
-            dtype_name = None
+        # any spelling NumPy reads: "float32", "f4", np.float32, np.dtype("single")...
+        dtype_name = getattr(parse_dtype(dtype), "name", None)
         if dtype_name not in _DTYPES:
             raise ConfigurationError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.dtype = np.dtype(_DTYPES[dtype_name])
@@ -534,6 +534,32 @@ class Network:
         self.release_inputs()
         return float(total)
 
+    def _predicted(self, X) -> np.ndarray:
+        """Return a[L] (n[L], m) for an unchecked ``X``, refusing non-finite outputs."""
+        return self.check_output(self._output(self.check_X(X, cast=not is_memmap(X))))
+
+    def check_output(self, A: np.ndarray, what: str = "a[L]") -> np.ndarray:
+        """Return ``A`` (n[L], m) if finite; else raise a DataError naming the first sample.
+
+        Finite inputs can still overflow ``W[l]·a[l-1]`` (values near the dtype's limit):
+        the output is then NaN or inf, and its argmax or threshold a label chosen by
+        nothing. Prediction refuses it rather than answer.
+        """
+        if math.isfinite(A.sum()):  # one reduction; NaN and inf propagate through it
+            return A
+        finite = np.isfinite(A).all(axis=0)
+        if finite.all():  # finite values whose sum overflowed
+            return A
+        bad = np.flatnonzero(~finite)
+        cause = "the parameters are not finite" if not np.isfinite(self.parameters.flat).all() \
+            else (f"the inputs are too large for the weights: W[l]·a[l-1] overflows "
+                  f"{self.dtype.name} (|z| > {np.finfo(self.dtype).max:.1e}); rescale X, "
+                  "for instance standardize it")
+        raise DataError(
+            f"the network's output {what} is not finite (NaN or inf) for {bad.size} of the "
+            f"{A.shape[1]} samples (the first: sample {int(bad[0])}): {cause}"
+        )
+
     def cost(self, X, Y, sample_weight=None) -> float:
         """Return the cost J(W, b) on ``X`` (n_x, m) and ``Y`` (n_L, m), L2 term included.
 
@@ -587,13 +613,17 @@ class Network:
                    batch_size=batch_size, **kwargs)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Return the output probabilities ``a[L]`` (n[L], m) of a sigmoid or softmax output."""
+        """Return the output probabilities ``a[L]`` (n[L], m) of a sigmoid or softmax output.
+
+        Raises DataError when ``a[L]`` is not finite (inputs so large that ``W[l]·a[l-1]``
+        overflows), as :meth:`predict` does.
+        """
         if self.output_activation.name not in ("sigmoid", "softmax"):
             raise ConfigurationError(
                 f"predict_proba needs a sigmoid or softmax output, this network's is "
                 f"{self.output_activation.name!r}; use predict"
             )
-        return self._output(self.check_X(X, cast=not is_memmap(X)))
+        return self._predicted(X)
 
     def predict(self, X) -> np.ndarray:
         """Return predictions for ``X`` (n_x, m).
@@ -601,8 +631,11 @@ class Network:
         softmax output: class indices, shape (m,). One sigmoid unit: 0/1 labels, shape (m,).
         Several sigmoid units (multi-label): 0/1 array (n[L], m). Otherwise (regression): the
         values a[L], (n[L], m).
+
+        A sample whose ``a[L]`` is NaN or inf (finite inputs so large that ``W[l]·a[l-1]``
+        overflows the dtype) has no prediction: a DataError names it.
         """
-        A = self._output(self.check_X(X, cast=not is_memmap(X)))  # a memmap: cast by chunks
+        A = self._predicted(X)  # a memmap: cast by chunks
         name = self.output_activation.name
         if name == "softmax":
             return A.argmax(axis=0)

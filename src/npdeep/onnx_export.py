@@ -21,10 +21,10 @@ Outputs:
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
+from ._validation import parse_dtype
 from .errors import ConfigurationError
 
 __all__ = ["to_onnx", "ExportError", "EXPORTABLE_ACTIVATIONS", "OPSET"]
@@ -180,10 +180,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
     from onnx import TensorProto
 
     scalers, net, est = _split(model)
-    try:
-        np_dtype = np.dtype(dtype) if dtype is not None else net.dtype
-    except TypeError:
-        np_dtype = None
+    np_dtype = parse_dtype(dtype) if dtype is not None else net.dtype
     if np_dtype not in (np.float32, np.float64):
         raise ExportError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     g = _Graph(helper, numpy_helper, np_dtype.type)
@@ -215,5 +212,5 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
         from .io import write_atomically
 
         data = proto.SerializeToString()
-        write_atomically(Path(os.fspath(path)), lambda fp: fp.write(data), "ONNX file")
+        write_atomically(path, lambda fp: fp.write(data), "ONNX file")
     return proto

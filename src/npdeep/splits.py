@@ -6,6 +6,7 @@ All arrays are features x samples: ``X`` (n_x, m), ``Y`` (n_L, m).
 from __future__ import annotations
 
 import numbers
+import re
 
 import numpy as np
 
@@ -64,7 +65,9 @@ def class_sample_weight(net, Y: np.ndarray, class_weight) -> np.ndarray:
         )
     unknown = []
     for key, weight in class_weight.items():
-        k = int(key) if isinstance(key, str) and key.lstrip("-").isdigit() else key
+        # a class given as its ASCII numeral (a JSON key): "2"; not "²", whose isdigit() holds
+        # but which int() refuses, nor "--1"
+        k = int(key) if isinstance(key, str) and re.fullmatch(r"-?[0-9]+", key) else key
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k not in classes:
             unknown.append(key)
             continue

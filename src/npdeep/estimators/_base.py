@@ -26,6 +26,7 @@ from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
 from .._sparse import is_sparse
+from .._validation import parse_dtype
 from ..callbacks import Callback
 from ..errors import ConfigurationError, DataError
 from ..network import Network
@@ -127,8 +128,14 @@ def _caller_level() -> int:
 
 
 def _spec(value):
-    """A name or config dict as given, an Optimizer/Schedule object as its config (a copy)."""
-    return value if isinstance(value, (str, dict)) else value.get_config()
+    """A name or config dict as given, an Optimizer/Schedule object as its config (a copy).
+
+    Anything else (None, a class, a number) is returned as is, for the registry's ``get`` to
+    refuse with the valid names.
+    """
+    if isinstance(value, (str, dict, type)) or not hasattr(value, "get_config"):
+        return value
+    return value.get_config()
 
 
 # parameters whose options are reachable as ``<name>__<option>`` (GridSearchCV, set_params)
@@ -354,10 +361,8 @@ class BaseDeepEstimator(BaseEstimator):
     # ----------------------------------------------------------------------- training
     def _float(self):
         """Return np.float32 or np.float64 for ``dtype`` given as a name, type or np.dtype."""
-        try:
-            return np.float32 if np.dtype(self.dtype) == np.float32 else np.float64
-        except TypeError:
-            return np.float64  # not a dtype: refused by Network, naming the parameter
+        # not a dtype (None from parse_dtype): float64 here, refused by Network, which names it
+        return np.float32 if parse_dtype(self.dtype) == np.float32 else np.float64
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -563,7 +568,8 @@ class BaseDeepEstimator(BaseEstimator):
         check_is_fitted(self, "network_")
         X = self._validate_X(X, reset=False)
         net = self.network_
-        return net._output(net.check_X(X.T, cast=not is_memmap(X)), logits=logits).T
+        out = net._output(net.check_X(X.T, cast=not is_memmap(X)), logits=logits)
+        return net.check_output(out, "Z[L]" if logits else "a[L]").T
 
     def _logits(self, X) -> np.ndarray:
         """Return ``Z[L]`` transposed to rows: (m, n_L), in chunks of samples."""

@@ -27,16 +27,26 @@ def _kind(label) -> str:
 
 
 def _check_one_label_kind(labels: np.ndarray, name: str) -> None:
-    """Refuse object labels that cannot be sorted together, e.g. None or NaN among strings."""
+    """Refuse object labels that cannot be sorted, e.g. None, or NaN among strings."""
     if labels.dtype != object:
         return
-    kinds = sorted({_kind(v) for v in labels.ravel().tolist()})
+    examples = {_kind(v): v for v in labels.ravel().tolist()}
+    kinds = sorted(examples)
     if len(kinds) > 1:
         raise DataError(
             f"{name} mixes labels of kinds {kinds}, which cannot be ordered into classes_; "
             "use labels of one kind (a missing label such as None or NaN must be dropped or "
             "filled first)"
         )
+    for kind, value in examples.items():  # one kind, but maybe one with no order (None)
+        try:
+            value < value  # noqa: B015 (only whether the comparison exists)
+        except TypeError:
+            raise DataError(
+                f"{name} holds labels of kind {kind!r} (such as {value!r:.40}), which cannot "
+                "be ordered into classes_; use numbers or strings (a missing label such as "
+                "None must be dropped or filled first)"
+            ) from None
 
 
 class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
@@ -242,7 +252,10 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     def _labels(y) -> np.ndarray:
         """Check a classification target; a column (m, 1) becomes (m,) with a warning."""
         _check_one_label_kind(y, "y")
-        check_classification_targets(y)
+        try:
+            check_classification_targets(y)
+        except ValueError as exc:  # "Unknown label type: continuous. ...", as an npdeep error
+            raise DataError(str(exc)) from None
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected: y of shape "
@@ -263,11 +276,40 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
                 f"class_weight={self.class_weight!r} is not supported for multi-label targets; "
                 "pass sample_weight instead"
             )
+        self._check_class_weight()
         cw = compute_sample_weight(self.class_weight, y)
+        if not np.any(cw > 0):
+            raise DataError(
+                f"class_weight={self.class_weight!r} gives every sample of y a weight of 0; "
+                "give at least one class present in y a positive weight"
+            )
         if sample_weight is None:
             return cw
         # checked first: a wrong length is named, not a broadcasting error of the product
         return cw * _check_sample_weight(sample_weight, y, dtype=np.float64)
+
+    def _check_class_weight(self) -> None:
+        """Refuse a class_weight that is not 'balanced' or ``{class in classes_: weight >= 0}``."""
+        cw = self.class_weight
+        if isinstance(cw, str) and cw == "balanced":
+            return
+        if not isinstance(cw, dict):
+            raise ConfigurationError(
+                f"class_weight must be a dict {{class: weight}}, 'balanced' or None, got {cw!r}"
+            )
+        known = set(self.classes_.tolist())
+        unknown = [key for key in cw if key not in known]
+        if unknown:
+            raise ConfigurationError(
+                f"class_weight has weights for {unknown!r:.200}, which are not among classes_ "
+                f"{self.classes_.tolist()!r:.200}"
+            )
+        for key, weight in cw.items():
+            if isinstance(weight, bool) or not isinstance(weight, numbers.Real) \
+                    or not np.isfinite(weight) or weight < 0:
+                raise ConfigurationError(
+                    f"class_weight[{key!r}] must be a finite number >= 0, got {weight!r}"
+                )
 
     # ------------------------------------------------------------------------ fitting
     def fit(self, X, y, sample_weight=None):

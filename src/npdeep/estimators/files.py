@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import parse_dtype
 from ..errors import ConfigurationError, ModelFileError
 from ..io import header_errors, load_model_file, merged_header, save_model_file
 from ..serialization import check_finite_parameters
@@ -93,6 +94,27 @@ def _classes_to_json(classes: np.ndarray) -> dict:
 
 
 def _classes_from_json(data: Any, where: str) -> np.ndarray:
+    """Return classes_ read from a file: exactly the values stored, sorted and distinct.
+
+    ``fit`` makes classes_ with ``np.unique``, and ``partial_fit`` encodes labels by a binary
+    search in it; a file's list in another order, with repeats, or whose values the dtype
+    does not hold exactly (1.5 as int64, a non-finite float) is refused.
+    """
+    classes = _read_classes(data, where)
+    values = data["values"]
+    exact = classes.ndim == 1 and classes.tolist() == values
+    if classes.dtype.kind == "f":
+        exact = exact and bool(np.isfinite(classes).all())
+    if not exact or (classes.size > 1 and not all(
+            a < b for a, b in zip(values[:-1], values[1:], strict=True))):
+        raise ModelFileError(
+            f"{where}: classes_ must be distinct values in increasing order, each held exactly "
+            f"by its dtype {data.get('dtype')!r}; got {values!r:.200}"
+        )
+    return classes
+
+
+def _read_classes(data: Any, where: str) -> np.ndarray:
     if not isinstance(data, dict) or not isinstance(data.get("values"), list):
         raise ModelFileError(f"{where}: invalid classes_ entry {data!r}")
     dtype, values = data.get("dtype"), data["values"]
@@ -102,9 +124,10 @@ def _classes_from_json(data: Any, where: str) -> np.ndarray:
         return np.array(values, dtype=object)
     if dtype == "str":
         return np.array(values, dtype=str)
-    if not isinstance(dtype, str) or len(dtype) > 4 or np.dtype(dtype).kind not in "biuf":
+    parsed = parse_dtype(dtype) if isinstance(dtype, str) and len(dtype) <= 4 else None
+    if parsed is None or parsed.kind not in "biuf":
         raise ModelFileError(f"{where}: invalid classes_ dtype {dtype!r}")
-    return np.array(values, dtype=np.dtype(dtype))
+    return np.array(values, dtype=parsed)
 
 
 def _search_hint(obj, verb: str) -> str:
