@@ -485,3 +485,36 @@ def test_an_error_in_on_train_end_after_an_error_keeps_the_first_one(data):
         small().fit(X, y, epochs=5, learning_rate=0.1, callbacks=[FailAtEpoch(1, True)])
     assert any("on_train_end also failed: OSError: still full" in n
                for n in info.value.__notes__)
+
+
+class StopAtEpochBatch(Callback):
+    """Stop training after batch ``batch`` of epoch ``epoch``; keep the parameters it saw."""
+
+    def __init__(self, epoch, batch):
+        self.epoch, self.batch, self.seen = epoch, batch, None
+
+    def on_epoch_begin(self, epoch, logs):
+        self.current = epoch
+
+    def on_batch_begin(self, batch, logs):
+        if (self.current, batch) == (self.epoch, self.batch):
+            self.seen = self.network.parameters.flat.copy()
+
+    def on_batch_end(self, batch, logs):
+        if (self.current, batch) == (self.epoch, self.batch):
+            self.trainer.stop_training = True
+
+
+def test_gradient_norms_of_an_epoch_a_batch_hook_ends_early_are_that_batchs(data):
+    # they were the previous epoch's last batch's norms
+    X, y = data
+    net = small()
+    stop = StopAtEpochBatch(1, 0)
+    h = net.fit(X, y, epochs=3, learning_rate=0.1, batch_size=16, shuffle=False,
+                callbacks=[stop])
+    assert len(h) == 2
+    net.parameters.flat[:] = stop.seen  # the weights batch 0 of epoch 1 started from
+    grads = net.gradients(X[:, :16], y[:16])
+    expected = [np.sqrt(np.sum(grads[f"dW{l}"] ** 2) + np.sum(grads[f"db{l}"] ** 2))
+                for l in range(1, net.L + 1)]
+    np.testing.assert_allclose(h.gradient_norms[1], expected, rtol=1e-10)

@@ -568,11 +568,14 @@ def _run_batches(trainer, source, metric, cb, rng) -> float:
     """Run one epoch of mini-batches; return the mean cost over the samples it visited."""
     total, seen = 0.0, 0
     last = source.n_batches - 1
+    # the per-layer norms are logged from the epoch's last batch; a batch hook may end the
+    # epoch at any batch, so with batch hooks every batch records them
+    every = cb.wants_batches
     for i, (A0, Yb, coef) in enumerate(source.batches(rng)):
         trainer.batch = i
         if cb.wants_batches:
             cb.on_batch_begin(i, {"size": A0.shape[1]})
-        c = trainer.step(A0, Yb, coef, metric, record=i == last)
+        c = trainer.step(A0, Yb, coef, metric, record=every or i == last)
         total += c * A0.shape[1]
         seen += A0.shape[1]
         if cb.wants_batches:
