@@ -9,20 +9,32 @@ own keys (``'optimizer.m.W1'``, ``'optimizer.v.b2'``...)::
         "config": {...},                     # fit's settings: learning_rate, batch_size...
         "optimizer": {"name": "adam", ..., "t": 120},
         "schedule": {"config": {...}, "state": {...}},
-        "rng_state": "<JSON of numpy's bit generator state>"
+        "rng_state": "<JSON of numpy's bit generator state>",
+        "early_stopping": [{"monitor": "val_cost", "mode": "min", "min_delta": 0.0,
+                            "patience": 5, "best": 0.31, "best_epoch": 2, "used": "val_cost",
+                            "wait": 1, "stopped_epoch": null, "stop_reason": null}]
     }
 
-Resuming from it (:func:`resume`) gives the same weights, bit for bit, as a run that was
-never interrupted: same parameters, optimizer moments and step count, learning-rate schedule
-and random stream (shuffling and dropout). Callback state (EarlyStopping's best value,
-ModelCheckpoint's best) is not stored: pass fresh callbacks to :func:`resume`.
+with each EarlyStopping's best weights as arrays ``'early_stopping.0.W1'``... (none while no
+epoch has improved). Resuming from it (:func:`resume`) gives the same weights, bit for bit,
+as a run that was never interrupted: same parameters, optimizer moments and step count,
+learning-rate schedule, random stream (shuffling and dropout), and the state of each
+EarlyStopping passed to :func:`resume` that matches a saved one (same monitor, mode and
+min_delta), so it stops at the same epoch and restores the same weights. Checkpoints written
+before that state was stored hold no ``early_stopping``: their EarlyStopping starts afresh.
+A ModelCheckpoint's own best value is not stored (a ``save_best_only`` one writes again at
+the first epoch after the resume).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import warnings
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from . import optimizers as _optimizers
 from . import schedules as _schedules
@@ -57,6 +69,8 @@ class Checkpoint:
     schedule: _schedules.Schedule | None = None
     schedule_state: dict = field(default_factory=dict)
     history: dict | None = None
+    #: each saved EarlyStopping's ``(state, best flat weights or None)``; None: an older file
+    early_stopping: list | None = None
 
 
 class TrainingState:
@@ -78,6 +92,7 @@ class TrainingState:
         self.initial_learning_rate = 0.0
         self.epoch = 0
         self.n_history: int | None = None
+        self.early_stopping: list[tuple[dict, np.ndarray | None]] = []
 
     def capture(self, net, trainer, epoch: int) -> TrainingState:
         """Copy ``net``'s and ``trainer``'s state now, ``epoch`` epochs completed; return self."""
@@ -95,6 +110,12 @@ class TrainingState:
         self.epoch = int(epoch)
         history = getattr(trainer, "history", None)
         self.n_history = None if history is None else len(history)
+        kept = [w for _, w in self.early_stopping]
+        self.early_stopping = []
+        for i, es in enumerate(_early_stoppings(getattr(trainer, "callbacks", ()))):
+            old = kept[i] if i < len(kept) else None
+            weights = None if es.best_weights is None else keep_copy(old, es.best_weights)
+            self.early_stopping.append((es.get_state(), weights))
         return self
 
     def save(self, path, net, trainer, **extra):
@@ -107,6 +128,7 @@ class TrainingState:
             "optimizer": {**opt.get_config(), "t": self.t},
             "schedule": {"config": sched.get_config(), "state": self.schedule_state},
             "rng_state": self.rng_state,
+            "early_stopping": [state for state, _ in self.early_stopping],
         }
         history = getattr(trainer, "history", None)
         logged = None
@@ -125,6 +147,10 @@ class TrainingState:
             arrays.update({f"optimizer.{name}.{k}": v for name, buf in
                            self.optimizer_state.items()
                            for k, v in opt.layout.views(buf).items()})
+        for i, (_, weights) in enumerate(self.early_stopping):
+            if weights is not None:
+                arrays.update({f"early_stopping.{i}.{k}": v
+                               for k, v in net.layout.views(weights).items()})
         return save_model_file(path, merged_header(header, extra), arrays)
 
 
@@ -158,19 +184,147 @@ def load_checkpoint(path) -> Checkpoint:
         t = _count(opt_config.pop("t", 0), "optimizer step count t")
         opt = _optimizers.get(opt_config)
         opt.load_state(net.layout, t, arrays)
-        unexpected = sorted(set(arrays) - set(parameters) - set(opt.state_arrays()))
+        epoch = _count(training["epoch"], "epoch")
+    with header_errors(where, "EarlyStopping state in the checkpoint"):
+        early_stopping = _load_early_stopping(training.get("early_stopping"), arrays,
+                                              net.layout, epoch)
+    with header_errors(where, "training state in the checkpoint"):
+        own = {f"early_stopping.{i}.{k}" for i, (_, w) in enumerate(early_stopping or ())
+               if w is not None for k in parameters}
+        unexpected = sorted(set(arrays) - set(parameters) - set(opt.state_arrays()) - set(own))
         if unexpected:
             raise ModelFileError(f"{where}: arrays {unexpected} are not state of the "
                                  f"{opt.name} optimizer")
         sched = _schedules.get(training["schedule"]["config"])
         if training.get("rng_state"):
             net.rng.bit_generator.state = json.loads(training["rng_state"])
-        epoch = _count(training["epoch"], "epoch")
         config = dict(training["config"])
         check_positive_float(config["learning_rate"], "learning_rate")
         schedule_state = dict(training["schedule"].get("state") or {})
         sched.set_state(schedule_state)  # checked now, where the error can name the file
-    return Checkpoint(net, opt, epoch, config, sched, schedule_state, header.get("history"))
+    return Checkpoint(net, opt, epoch, config, sched, schedule_state, header.get("history"),
+                      early_stopping)
+
+
+def _early_stoppings(callbacks) -> list:
+    from .monitors import EarlyStopping
+
+    return [c for c in callbacks or () if isinstance(c, EarlyStopping)]
+
+
+_ES_KEYS = ("monitor", "mode", "min_delta", "patience", "best", "best_epoch", "used", "wait",
+            "stopped_epoch", "stop_reason")
+
+
+def _load_early_stopping(saved, arrays: dict, layout, epoch: int) -> list | None:
+    """Check the saved EarlyStopping states; return ``[(state, weights or None)]``.
+
+    None for a checkpoint written before they were stored. Every entry must be one that an
+    EarlyStopping could have written after ``epoch`` epochs; raises ValueError naming it.
+    """
+    if saved is None:
+        return None
+    if not isinstance(saved, list):
+        raise ValueError(f"must be a list, got {saved!r:.80}")
+    states = []
+    for i, state in enumerate(saved):
+        name = f"early_stopping[{i}]"
+        if not isinstance(state, dict) or set(state) != set(_ES_KEYS):
+            raise ValueError(f"{name} must be an object with the keys {list(_ES_KEYS)}, got "
+                             f"{state!r:.120}")
+        monitor, mode = state["monitor"], state["mode"]
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"{name} 'monitor' must be a logged name, got {monitor!r:.80}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"{name} 'mode' must be 'min' or 'max', got {mode!r:.80}")
+        if not _real(state["min_delta"]) or state["min_delta"] < 0:
+            raise ValueError(f"{name} 'min_delta' must be a finite number >= 0, got "
+                             f"{state['min_delta']!r:.80}")
+        for key in ("patience", "wait"):
+            _count(state[key], f"{name} {key!r}")
+        best_epoch, stopped = state["best_epoch"], state["stopped_epoch"]
+        for key, value in (("best_epoch", best_epoch), ("stopped_epoch", stopped)):
+            if value is not None and (_count(value, f"{name} {key!r}") >= epoch):
+                raise ValueError(f"{name} {key!r} must be an epoch before the checkpoint's "
+                                 f"{epoch} (counted from 0), got {value!r}")
+        if (best_epoch is None) != (state["best"] is None) or \
+                (state["best"] is not None and not _real(state["best"])):
+            raise ValueError(f"{name} 'best' must be a finite number with a best_epoch, null "
+                             f"without one, got {state['best']!r:.80} at best_epoch "
+                             f"{best_epoch!r}")
+        if state["used"] not in (None, monitor, monitor[4:] if monitor.startswith("val_")
+                                 else monitor):
+            raise ValueError(f"{name} 'used' must be null, {monitor!r} or (without validation "
+                             f"data) its training name, got {state['used']!r:.80}")
+        if (stopped is None) != (state["stop_reason"] is None) or \
+                not isinstance(state["stop_reason"], (str, type(None))):
+            raise ValueError(f"{name} 'stop_reason' must be a string with a stopped_epoch, null "
+                             f"without one, got {state['stop_reason']!r:.80}")
+        states.append((dict(state), _best_weights(arrays, layout, i, best_epoch is not None)))
+    return states
+
+
+def _best_weights(arrays: dict, layout, i: int, expected: bool) -> np.ndarray | None:
+    """The flat best weights of the ``i``-th EarlyStopping from its arrays (checked)."""
+    prefix = f"early_stopping.{i}."
+    given = sorted(k for k in arrays if k.startswith(prefix))
+    if not expected:
+        if given:
+            raise ValueError(f"arrays {given} are best weights of early_stopping[{i}], which "
+                             "has no best_epoch")
+        return None
+    flat = layout.zeros()
+    for key, view in layout.views(flat).items():
+        value = arrays.get(prefix + key)
+        if value is None:
+            raise ValueError(f"best weights {prefix + key!r} of early_stopping[{i}] missing")
+        if value.shape != view.shape:
+            raise ValueError(f"best weights {prefix + key!r} have shape {value.shape}, the "
+                             f"parameter needs {view.shape}")
+        if value.dtype.kind not in "biuf" or not np.isfinite(value).all():
+            raise ValueError(f"best weights {prefix + key!r} must hold finite real numbers "
+                             f"(dtype {value.dtype})")
+        np.copyto(view, value, casting="unsafe")
+    extra = sorted(set(given) - {prefix + k for k in layout.views(flat)})
+    if extra:
+        raise ValueError(f"arrays {extra} are not parameters of the network")
+    return flat
+
+
+def _real(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
+
+def _match_early_stopping(callbacks, saved: list | None, where: str) -> list:
+    """Hand each saved EarlyStopping state to the first passed one that matches it.
+
+    A saved state that none matches is left out with a warning, as is a passed EarlyStopping
+    that gets no state (it starts afresh). Returns the callbacks that got a state.
+    """
+    passed = _early_stoppings(callbacks)
+    free = list(passed)
+    for state, weights in saved or ():
+        es = next((c for c in free if c.matches(state)), None)
+        if es is None:
+            warnings.warn(
+                f"{where}: the checkpoint holds the state of EarlyStopping(monitor="
+                f"{state['monitor']!r}, mode={state['mode']!r}, min_delta={state['min_delta']:g})"
+                ", and no EarlyStopping with that monitor, mode and min_delta was passed to "
+                "resume: the resumed run does not use that state", UserWarning, stacklevel=3)
+            continue
+        free.remove(es)
+        es._resume_from = (state, weights)
+    for es in free:
+        t = es.tracker
+        why = "was written before npdeep stored EarlyStopping state" if saved is None else \
+            "holds no EarlyStopping state with that monitor, mode and min_delta"
+        warnings.warn(
+            f"{where}: the checkpoint {why}: EarlyStopping(monitor={t.monitor!r}, mode="
+            f"{t.mode!r}, min_delta={es.min_delta:g}) starts afresh at the resume, so it may "
+            "stop and restore differently from an uninterrupted run", UserWarning,
+            stacklevel=3)
+    return [es for es in passed if es not in free]
 
 
 def _count(value, name: str) -> int:
@@ -194,8 +348,6 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
     Network
         The trained network; ``net.history`` continues the saved history.
     """
-    from .training import fit
-
     ck = load_checkpoint(path)
     if ck.optimizer is None:
         raise ModelFileError(
@@ -222,6 +374,19 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
             f"{where}: the checkpoint's run had no validation data; resume without "
             "validation_data (its history has no val_ columns to continue)"
         )
+    matched = _match_early_stopping(callbacks, ck.early_stopping, where)
+    try:
+        _fit(ck, X, Y, total, sample_weight, validation_data, callbacks, verbose, diagnose)
+    finally:  # a fit refused before on_train_begin must not leave a state for another fit
+        for es in matched:
+            es._resume_from = None
+    return ck.network
+
+
+def _fit(ck, X, Y, total, sample_weight, validation_data, callbacks, verbose, diagnose):
+    from .training import fit
+
+    c = ck.config
     fit(ck.network, X, Y, epochs=total,
         learning_rate=c["learning_rate"], batch_size=c.get("batch_size"),
         optimizer=ck.optimizer, schedule=ck.schedule, clip_norm=c.get("clip_norm"),
@@ -231,4 +396,3 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
         validation_seed=c.get("validation_seed", 0), callbacks=callbacks, verbose=verbose,
         diagnose=diagnose,
         _resume={"epoch": ck.epoch, "history": ck.history, "schedule_state": ck.schedule_state})
-    return ck.network

@@ -101,7 +101,10 @@ class EarlyStopping(Callback):
         self.tracker = _Monitor(monitor, mode, self.min_delta)
         self.best_weights: np.ndarray | None = None
         self.stopped_epoch: int | None = None
+        self.stop_reason: str | None = None
+        self.wait = 0
         self._start: np.ndarray | None = None
+        self._resume_from: tuple[dict, np.ndarray | None] | None = None  # set by resume()
 
     @property
     def best(self) -> float:
@@ -115,8 +118,47 @@ class EarlyStopping(Callback):
         self.tracker.reset()
         self.wait = 0
         self.stopped_epoch = None
+        self.stop_reason = None
         self.best_weights = None
         self._start = None
+        if self._resume_from is not None:  # checkpoint.resume matched a saved state to us
+            state, weights = self._resume_from
+            self._resume_from = None
+            self._set_state(state, weights)
+
+    def get_state(self) -> dict:
+        """Return the JSON part of what a checkpoint stores (the best weights go apart)."""
+        t = self.tracker
+        return {"monitor": t.monitor, "mode": t.mode, "min_delta": self.min_delta,
+                "patience": self.patience,
+                "best": None if t.best_epoch is None else t.best, "best_epoch": t.best_epoch,
+                "used": t.used, "wait": self.wait, "stopped_epoch": self.stopped_epoch,
+                "stop_reason": self.stop_reason}
+
+    def matches(self, state: dict) -> bool:
+        """Whether a saved state is one of this callback's: same monitor, mode and min_delta
+        (what decides the best; ``patience`` may differ)."""
+        t = self.tracker
+        return (state["monitor"], state["mode"], state["min_delta"]) == \
+            (t.monitor, t.mode, self.min_delta)
+
+    def _set_state(self, state: dict, weights: np.ndarray | None) -> None:
+        """Take up a checked state (:func:`npdeep.checkpoint.load_checkpoint`) at train begin.
+
+        ``weights``: the best flat parameters, or None when no epoch has improved yet. A
+        state saved when this callback had stopped training stops it again before any epoch,
+        so the resumed run ends as the uninterrupted one did.
+        """
+        t = self.tracker
+        if state["best_epoch"] is not None:
+            t.best, t.best_epoch = float(state["best"]), state["best_epoch"]
+            self.best_weights = weights.copy()
+        t.used = state["used"]
+        self.wait = state["wait"]
+        self.stopped_epoch, self.stop_reason = state["stopped_epoch"], state["stop_reason"]
+        if self.stopped_epoch is not None:
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = self.stop_reason
 
     def _before_update(self) -> bool:
         """Whether the monitored value describes the weights at the epoch's start."""
@@ -139,12 +181,12 @@ class EarlyStopping(Callback):
             self.trainer.stop_training = True
             used = self.tracker.used
             if self.tracker.best_epoch is None:
-                self.trainer.stop_reason = (
+                self.trainer.stop_reason = self.stop_reason = (
                     f"early stopping at epoch {epoch + 1}: {used} was never a finite number "
                     f"in {self.wait} epochs (last {value!r}), so no weights were restored"
                 )
                 return
-            self.trainer.stop_reason = (
+            self.trainer.stop_reason = self.stop_reason = (
                 f"early stopping at epoch {epoch + 1}: {used} did not improve by more than "
                 f"{self.min_delta:g} for {self.wait} epochs; best {self.tracker.best:.6g} at "
                 f"epoch {self.tracker.best_epoch + 1}, whose weights were restored"
@@ -203,10 +245,12 @@ class ModelCheckpoint(Callback):
         self.tracker = _Monitor(monitor, mode, 0.0)
         self.last_saved: str | None = None
         self._start = None  # checkpoint.TrainingState at the epoch's start (full batch)
+        self._pending: str | None = None  # the path on_epoch_end chose, written after it
 
     def on_train_begin(self, logs):
         self.tracker.reset()
         self._start = None  # its buffers have the shapes of the last network trained
+        self._pending = None
 
     def _before_update(self) -> bool:
         """Whether the monitored value describes the state at the epoch's start."""
@@ -221,14 +265,26 @@ class ModelCheckpoint(Callback):
             self._start.capture(self.network, self.trainer, epoch)
 
     def on_epoch_end(self, epoch, logs):
+        self._pending = None
         if self.save_best_only:
             if not self.tracker.improved(self.tracker.value(logs), epoch):
                 return
         elif (epoch + 1) % self.every:
             return
+        self._pending = self.path.format(epoch=epoch + 1)
+
+    def after_epoch_end(self, epoch: int) -> None:
+        """Write the file :meth:`on_epoch_end` chose, once every callback has ended the epoch.
+
+        So the checkpoint holds the state the next epoch starts from, whatever the order of
+        the callbacks: an :class:`EarlyStopping` listed after this one has counted the epoch,
+        a callback that changed ``trainer.initial_learning_rate`` has done so.
+        """
+        path, self._pending = self._pending, None
+        if path is None:
+            return
         from .checkpoint import save_checkpoint
 
-        path = self.path.format(epoch=epoch + 1)
         if self._before_update():
             self._start.save(path, self.network, self.trainer)
         else:
