@@ -341,7 +341,11 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
     Uses the settings saved with the checkpoint (learning rate, batch size, optimizer and its
     state, schedule, clipping, validation split, class weights) and its random state, so the
     final weights equal those of an uninterrupted run. Pass the same ``X`` (n_x, m), ``Y``,
-    ``sample_weight`` and ``validation_data`` as the first run.
+    ``sample_weight`` and ``validation_data`` as the first run, and the same EarlyStopping
+    callbacks: each saved EarlyStopping state goes to the first one in ``callbacks`` with the
+    same monitor, mode and min_delta, which then stops at the epoch and restores the weights
+    of the uninterrupted run. A saved state that none matches is not used, and an
+    EarlyStopping that gets no state starts afresh (a ``UserWarning`` says so for each).
 
     Returns
     -------

@@ -81,6 +81,11 @@ class EarlyStopping(Callback):
     that cost. With mini-batches a training value is the mean over the epoch's batches, and
     the weights at the epoch's end are kept (as Keras does).
 
+    A :class:`ModelCheckpoint` saves this state (:meth:`get_state` and the best weights), and
+    :func:`npdeep.checkpoint.resume` hands it back to an EarlyStopping passed to it with the
+    same ``monitor``, ``mode`` and ``min_delta``, so a resumed run stops and restores as the
+    uninterrupted one.
+
     Parameters
     ----------
     monitor : str
@@ -222,6 +227,10 @@ class ModelCheckpoint(Callback):
     best epoch: the weights that had the best cost, and ``training.epoch`` one less than
     ``{epoch}`` (resuming repeats that epoch's update). :class:`EarlyStopping` restores the
     same weights.
+
+    The file is written after every callback's ``on_epoch_end`` (in :meth:`after_epoch_end`),
+    so it holds the state the next epoch starts from, each :class:`EarlyStopping`'s included,
+    whichever comes first in the callbacks list.
     """
 
     def __init__(self, path, save_best_only: bool = False, every: int = 1,

@@ -165,6 +165,8 @@ class Trainer:
         epoch after that batch (``on_epoch_end`` still runs), else after the current epoch.
     stop_reason : str or None
         Why training stopped early, in plain words.
+    callbacks : list of Callback
+        The run's callbacks, History first (a checkpoint saves the EarlyStoppings' state).
     full_batch : bool
         Whether every epoch is one step on the whole training set (``batch_size`` None or
         ``>= m``); its ``cost`` and metric then describe the weights at the epoch's start.
