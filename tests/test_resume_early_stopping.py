@@ -95,6 +95,30 @@ def test_resume_with_early_stopping_equals_the_uninterrupted_run(tmp_path, data,
     assert resumed.history.stop_reason == reference.history.stop_reason
 
 
+class RaiseAtEpochEnd(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_a_later_on_epoch_end_leaves_the_previous_epochs_file(tmp_path, data):
+    """A ModelCheckpoint before an EarlyStopping writes once every callback ended the epoch."""
+    settings, es_kwargs, best, stop = CASES["mini-batch val_cost"]
+    reference, _ = _reference(data, settings, es_kwargs)
+    X, y = data
+    path = tmp_path / "ck.npz"
+    with pytest.raises(KeyboardInterrupt):
+        fresh().fit(X, y, epochs=30, **BASE, **settings, callbacks=[
+            ModelCheckpoint(path), EarlyStopping(**es_kwargs), RaiseAtEpochEnd(best + 1)])
+    assert load_checkpoint(path).epoch == best + 1  # epoch best + 1's file was not written
+    resumed = resume(path, X, y, callbacks=[EarlyStopping(**es_kwargs)], diagnose=False)
+    np.testing.assert_array_equal(resumed.parameters.flat, reference.parameters.flat)
+    assert _logged(resumed.history) == _logged(reference.history)
+
+
 def test_the_best_only_full_batch_checkpoint_resumes_from_the_best_epochs_start(tmp_path,
                                                                                 data):
     """The file holds the state at the best epoch's start, so the EarlyStopping's of then."""

@@ -228,9 +228,11 @@ class ModelCheckpoint(Callback):
     ``{epoch}`` (resuming repeats that epoch's update). :class:`EarlyStopping` restores the
     same weights.
 
-    The file is written after every callback's ``on_epoch_end`` (in :meth:`after_epoch_end`),
-    so it holds the state the next epoch starts from, each :class:`EarlyStopping`'s included,
-    whichever comes first in the callbacks list.
+    The file holds each :class:`EarlyStopping`'s state as of the epoch's end, whichever comes
+    first in the callbacks list: the file is written in :meth:`on_epoch_end`, or, when an
+    EarlyStopping comes after this callback, in :meth:`after_epoch_end`, once every callback
+    has ended the epoch (an exception or Ctrl-C in a callback's ``on_epoch_end`` then leaves
+    the previous file, which resumes from one epoch earlier).
     """
 
     def __init__(self, path, save_best_only: bool = False, every: int = 1,
@@ -255,11 +257,17 @@ class ModelCheckpoint(Callback):
         self.last_saved: str | None = None
         self._start = None  # checkpoint.TrainingState at the epoch's start (full batch)
         self._pending: str | None = None  # the path on_epoch_end chose, written after it
+        self._defer = False  # write in after_epoch_end (an EarlyStopping comes after this)
 
     def on_train_begin(self, logs):
         self.tracker.reset()
         self._start = None  # its buffers have the shapes of the last network trained
         self._pending = None
+        # an EarlyStopping after this one in the list has not yet counted the epoch when
+        # on_epoch_end runs: the file is then written in after_epoch_end
+        callbacks = list(getattr(self.trainer, "callbacks", None) or ())
+        at = next((i for i, c in enumerate(callbacks) if c is self), len(callbacks))
+        self._defer = any(isinstance(c, EarlyStopping) for c in callbacks[at + 1:])
 
     def _before_update(self) -> bool:
         """Whether the monitored value describes the state at the epoch's start."""
@@ -281,14 +289,16 @@ class ModelCheckpoint(Callback):
         elif (epoch + 1) % self.every:
             return
         self._pending = self.path.format(epoch=epoch + 1)
+        if not self._defer:
+            self._write(epoch)
 
     def after_epoch_end(self, epoch: int) -> None:
-        """Write the file :meth:`on_epoch_end` chose, once every callback has ended the epoch.
+        """Write the file :meth:`on_epoch_end` chose when an :class:`EarlyStopping` comes
+        after this callback in the list: once every callback has ended the epoch, so the
+        file holds its state of the epoch's end."""
+        self._write(epoch)
 
-        So the checkpoint holds the state the next epoch starts from, whatever the order of
-        the callbacks: an :class:`EarlyStopping` listed after this one has counted the epoch,
-        a callback that changed ``trainer.initial_learning_rate`` has done so.
-        """
+    def _write(self, epoch: int) -> None:
         path, self._pending = self._pending, None
         if path is None:
             return
