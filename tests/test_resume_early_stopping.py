@@ -224,7 +224,7 @@ def _es(**changes):
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda h, a: h["training"].update(early_stopping={}), "must be a list, got {}"),
+    (lambda h, a: h["training"].update(early_stopping={}), "early_stopping must be a list, got {}"),
     (lambda h, a: h["training"]["early_stopping"][0].pop("wait"),
      r"early_stopping\[0\] must be an object with the keys"),
     (_es(monitor=3), r"'monitor' must be a logged name, got 3"),
