@@ -67,6 +67,24 @@ def test_a_checkpoint_in_json_keeps_the_state_as_fields(checkpoint, capsys):
     assert set(ck["rng"]["state"]) >= {"bit_generator", "state"}  # parsed, not a string
 
 
+def test_a_checkpoint_shows_its_early_stopping_state(tmp_path, capsys):
+    from npdeep.callbacks import EarlyStopping
+
+    path = tmp_path / "es.npz"
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4, 60))
+    es = EarlyStopping(monitor="cost", patience=4)
+    npdeep.Network([4, 5, 1], seed=0).fit(X, X[0] > 0, epochs=3, batch_size=16,
+                                          callbacks=[ModelCheckpoint(path), es])
+    code, out, err = call(capsys, "inspect", path)
+    assert code == 0, err
+    assert (f"  EarlyStopping: cost (min), best {es.best:.6g} at epoch 3, 0 epochs without "
+            "improvement of patience 4") in out
+    code, out, _ = call(capsys, "inspect", path, "--json")
+    [state] = json.loads(out)["checkpoint"]["early_stopping"]
+    assert state["best_epoch"] == 2 and state["wait"] == 0 and state["patience"] == 4
+
+
 def test_a_train_model_is_not_taken_for_a_checkpoint(tmp_path, capsys):
     model = tmp_path / "m.npz"
     assert run(["train", "iris", "--units", "4", "--epochs", "2", "-q", "-o", str(model)]) == 0

@@ -8,6 +8,8 @@ The protocol (every method optional, each receives a ``logs`` dict)::
     on_batch_begin(batch, logs)     logs: {'size': batch size}
     on_batch_end(batch, logs)       logs: {'cost': batch cost, 'size': batch size}
     on_epoch_end(epoch, logs)       logs: {'cost', 'learning_rate', ...}
+    after_epoch_end(epoch)          once every callback's on_epoch_end has run (where a
+                                    ModelCheckpoint listed before an EarlyStopping writes)
     on_train_end(logs)              once, at the end; logs: {} ({'interrupted': True} when a
                                     KeyboardInterrupt ended training, {'error': 'Type: text'}
                                     when an exception did; either propagates after)
@@ -91,6 +93,7 @@ class CallbackList:
         # the callbacks that define them
         self._epoch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_epoch_begin")]
         self._epoch_end = [cb for cb in self.callbacks if _overrides(cb, "on_epoch_end")]
+        self._after_epoch = [cb for cb in self.callbacks if hasattr(cb, "after_epoch_end")]
         #: whether any callback has a batch hook (checked at every step, so computed once)
         self.wants_batches = bool(self._batch_begin or self._batch_end)
 
@@ -113,6 +116,8 @@ class CallbackList:
     def on_epoch_end(self, epoch, logs):
         for cb in self._epoch_end:
             cb.on_epoch_end(epoch, logs)
+        for cb in self._after_epoch:  # checkpoints: the state once every callback has run
+            cb.after_epoch_end(epoch)
 
     def on_train_end(self, logs, before_reports=None):
         """Run every ``on_train_end``; progress bars last, after ``before_reports()``.

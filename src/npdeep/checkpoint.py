@@ -9,13 +9,21 @@ own keys (``'optimizer.m.W1'``, ``'optimizer.v.b2'``...)::
         "config": {...},                     # fit's settings: learning_rate, batch_size...
         "optimizer": {"name": "adam", ..., "t": 120},
         "schedule": {"config": {...}, "state": {...}},
-        "rng_state": "<JSON of numpy's bit generator state>"
+        "rng_state": "<JSON of numpy's bit generator state>",
+        "early_stopping": [{"monitor": "val_cost", "mode": "min", "min_delta": 0.0,
+                            "patience": 5, "best": 0.31, "best_epoch": 2, "used": "val_cost",
+                            "wait": 1, "stopped_epoch": null, "stop_reason": null}]
     }
 
-Resuming from it (:func:`resume`) gives the same weights, bit for bit, as a run that was
-never interrupted: same parameters, optimizer moments and step count, learning-rate schedule
-and random stream (shuffling and dropout). Callback state (EarlyStopping's best value,
-ModelCheckpoint's best) is not stored: pass fresh callbacks to :func:`resume`.
+with each EarlyStopping's best weights as arrays ``'early_stopping.0.W1'``... (none while no
+epoch has improved). Resuming from it (:func:`resume`) gives the same weights, bit for bit,
+as a run that was never interrupted: same parameters, optimizer moments and step count,
+learning-rate schedule, random stream (shuffling and dropout), and the state of each
+EarlyStopping passed to :func:`resume` that matches a saved one (same monitor, mode and
+min_delta), so it stops at the same epoch and restores the same weights. Checkpoints written
+before that state was stored hold no ``early_stopping``: their EarlyStopping starts afresh.
+A ModelCheckpoint's own best value is not stored (a ``save_best_only`` one writes again at
+the first epoch after the resume).
 """
 
 from __future__ import annotations
@@ -24,8 +32,12 @@ import json
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import optimizers as _optimizers
 from . import schedules as _schedules
+from ._stopping_state import count as _count
+from ._stopping_state import early_stoppings, load_early_stopping, match_early_stopping
 from ._validation import check_positive_float, check_positive_int
 from .callbacks import History, keep_copy
 from .errors import ConfigurationError, ModelFileError
@@ -57,6 +69,8 @@ class Checkpoint:
     schedule: _schedules.Schedule | None = None
     schedule_state: dict = field(default_factory=dict)
     history: dict | None = None
+    #: each saved EarlyStopping's ``(state, best flat weights or None)``; None: an older file
+    early_stopping: list | None = None
 
 
 class TrainingState:
@@ -78,6 +92,7 @@ class TrainingState:
         self.initial_learning_rate = 0.0
         self.epoch = 0
         self.n_history: int | None = None
+        self.early_stopping: list[tuple[dict, np.ndarray | None]] = []
 
     def capture(self, net, trainer, epoch: int) -> TrainingState:
         """Copy ``net``'s and ``trainer``'s state now, ``epoch`` epochs completed; return self."""
@@ -95,6 +110,12 @@ class TrainingState:
         self.epoch = int(epoch)
         history = getattr(trainer, "history", None)
         self.n_history = None if history is None else len(history)
+        kept = [w for _, w in self.early_stopping]
+        self.early_stopping = []
+        for i, es in enumerate(early_stoppings(getattr(trainer, "callbacks", ()))):
+            old = kept[i] if i < len(kept) else None
+            weights = None if es.best_weights is None else keep_copy(old, es.best_weights)
+            self.early_stopping.append((es.get_state(), weights))
         return self
 
     def save(self, path, net, trainer, **extra):
@@ -107,6 +128,7 @@ class TrainingState:
             "optimizer": {**opt.get_config(), "t": self.t},
             "schedule": {"config": sched.get_config(), "state": self.schedule_state},
             "rng_state": self.rng_state,
+            "early_stopping": [state for state, _ in self.early_stopping],
         }
         history = getattr(trainer, "history", None)
         logged = None
@@ -125,6 +147,10 @@ class TrainingState:
             arrays.update({f"optimizer.{name}.{k}": v for name, buf in
                            self.optimizer_state.items()
                            for k, v in opt.layout.views(buf).items()})
+        for i, (_, weights) in enumerate(self.early_stopping):
+            if weights is not None:
+                arrays.update({f"early_stopping.{i}.{k}": v
+                               for k, v in net.layout.views(weights).items()})
         return save_model_file(path, merged_header(header, extra), arrays)
 
 
@@ -158,26 +184,26 @@ def load_checkpoint(path) -> Checkpoint:
         t = _count(opt_config.pop("t", 0), "optimizer step count t")
         opt = _optimizers.get(opt_config)
         opt.load_state(net.layout, t, arrays)
-        unexpected = sorted(set(arrays) - set(parameters) - set(opt.state_arrays()))
+        epoch = _count(training["epoch"], "epoch")
+    with header_errors(where, "EarlyStopping state in the checkpoint"):
+        early_stopping = load_early_stopping(training.get("early_stopping"), arrays,
+                                              net.layout, epoch)
+    with header_errors(where, "training state in the checkpoint"):
+        own = {f"early_stopping.{i}.{k}" for i, (_, w) in enumerate(early_stopping or ())
+               if w is not None for k in parameters}
+        unexpected = sorted(set(arrays) - set(parameters) - set(opt.state_arrays()) - set(own))
         if unexpected:
             raise ModelFileError(f"{where}: arrays {unexpected} are not state of the "
                                  f"{opt.name} optimizer")
         sched = _schedules.get(training["schedule"]["config"])
         if training.get("rng_state"):
             net.rng.bit_generator.state = json.loads(training["rng_state"])
-        epoch = _count(training["epoch"], "epoch")
         config = dict(training["config"])
         check_positive_float(config["learning_rate"], "learning_rate")
         schedule_state = dict(training["schedule"].get("state") or {})
         sched.set_state(schedule_state)  # checked now, where the error can name the file
-    return Checkpoint(net, opt, epoch, config, sched, schedule_state, header.get("history"))
-
-
-def _count(value, name: str) -> int:
-    """Return a count read from a checkpoint, or raise: an int >= 0 (1.7 is not truncated)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {value!r:.80}")  # file named above
-    return value
+    return Checkpoint(net, opt, epoch, config, sched, schedule_state, header.get("history"),
+                      early_stopping)
 
 
 def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validation_data=None,
@@ -187,15 +213,17 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
     Uses the settings saved with the checkpoint (learning rate, batch size, optimizer and its
     state, schedule, clipping, validation split, class weights) and its random state, so the
     final weights equal those of an uninterrupted run. Pass the same ``X`` (n_x, m), ``Y``,
-    ``sample_weight`` and ``validation_data`` as the first run.
+    ``sample_weight`` and ``validation_data`` as the first run, and the same EarlyStopping
+    callbacks: each saved EarlyStopping state goes to the first one in ``callbacks`` with the
+    same monitor, mode and min_delta, which then stops at the epoch and restores the weights
+    of the uninterrupted run. A saved state that none matches is not used, and an
+    EarlyStopping that gets no state starts afresh (a ``UserWarning`` says so for each).
 
     Returns
     -------
     Network
         The trained network; ``net.history`` continues the saved history.
     """
-    from .training import fit
-
     ck = load_checkpoint(path)
     if ck.optimizer is None:
         raise ModelFileError(
@@ -222,6 +250,19 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
             f"{where}: the checkpoint's run had no validation data; resume without "
             "validation_data (its history has no val_ columns to continue)"
         )
+    matched = match_early_stopping(callbacks, ck.early_stopping, where)
+    try:
+        _fit(ck, X, Y, total, sample_weight, validation_data, callbacks, verbose, diagnose)
+    finally:  # a fit refused before on_train_begin must not leave a state for another fit
+        for es in matched:
+            es._resume_from = None
+    return ck.network
+
+
+def _fit(ck, X, Y, total, sample_weight, validation_data, callbacks, verbose, diagnose):
+    from .training import fit
+
+    c = ck.config
     fit(ck.network, X, Y, epochs=total,
         learning_rate=c["learning_rate"], batch_size=c.get("batch_size"),
         optimizer=ck.optimizer, schedule=ck.schedule, clip_norm=c.get("clip_norm"),
@@ -231,4 +272,3 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
         validation_seed=c.get("validation_seed", 0), callbacks=callbacks, verbose=verbose,
         diagnose=diagnose,
         _resume={"epoch": ck.epoch, "history": ck.history, "schedule_state": ck.schedule_state})
-    return ck.network

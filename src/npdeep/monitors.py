@@ -1,12 +1,11 @@
-"""Callbacks that watch a logged quantity or write files: early stopping, checkpoints, logs.
+"""Callbacks that watch a logged quantity: early stopping and checkpoints (the log writers
+live in :mod:`npdeep.loggers` and are re-exported here).
 
 All follow the protocol of :mod:`npdeep.callbacks` (and are importable from there).
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import os
 
@@ -15,6 +14,7 @@ import numpy as np
 from ._validation import check_nonneg_float, check_positive_int
 from .callbacks import Callback, keep_copy
 from .errors import ConfigurationError
+from .loggers import CSVLogger, JSONLogger
 
 __all__ = ["EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger"]
 
@@ -81,6 +81,11 @@ class EarlyStopping(Callback):
     that cost. With mini-batches a training value is the mean over the epoch's batches, and
     the weights at the epoch's end are kept (as Keras does).
 
+    A :class:`ModelCheckpoint` saves this state (:meth:`get_state` and the best weights), and
+    :func:`npdeep.checkpoint.resume` hands it back to an EarlyStopping passed to it with the
+    same ``monitor``, ``mode`` and ``min_delta``, so a resumed run stops and restores as the
+    uninterrupted one.
+
     Parameters
     ----------
     monitor : str
@@ -101,7 +106,10 @@ class EarlyStopping(Callback):
         self.tracker = _Monitor(monitor, mode, self.min_delta)
         self.best_weights: np.ndarray | None = None
         self.stopped_epoch: int | None = None
+        self.stop_reason: str | None = None
+        self.wait = 0
         self._start: np.ndarray | None = None
+        self._resume_from: tuple[dict, np.ndarray | None] | None = None  # set by resume()
 
     @property
     def best(self) -> float:
@@ -115,8 +123,47 @@ class EarlyStopping(Callback):
         self.tracker.reset()
         self.wait = 0
         self.stopped_epoch = None
+        self.stop_reason = None
         self.best_weights = None
         self._start = None
+        if self._resume_from is not None:  # checkpoint.resume matched a saved state to us
+            state, weights = self._resume_from
+            self._resume_from = None
+            self._set_state(state, weights)
+
+    def get_state(self) -> dict:
+        """Return the JSON part of what a checkpoint stores (the best weights go apart)."""
+        t = self.tracker
+        return {"monitor": t.monitor, "mode": t.mode, "min_delta": self.min_delta,
+                "patience": self.patience,
+                "best": None if t.best_epoch is None else t.best, "best_epoch": t.best_epoch,
+                "used": t.used, "wait": self.wait, "stopped_epoch": self.stopped_epoch,
+                "stop_reason": self.stop_reason}
+
+    def matches(self, state: dict) -> bool:
+        """Whether a saved state is one of this callback's: same monitor, mode and min_delta
+        (what decides the best; ``patience`` may differ)."""
+        t = self.tracker
+        return (state["monitor"], state["mode"], state["min_delta"]) == \
+            (t.monitor, t.mode, self.min_delta)
+
+    def _set_state(self, state: dict, weights: np.ndarray | None) -> None:
+        """Take up a checked state (:func:`npdeep.checkpoint.load_checkpoint`) at train begin.
+
+        ``weights``: the best flat parameters, or None when no epoch has improved yet. A
+        state saved when this callback had stopped training stops it again before any epoch,
+        so the resumed run ends as the uninterrupted one did.
+        """
+        t = self.tracker
+        if state["best_epoch"] is not None:
+            t.best, t.best_epoch = float(state["best"]), state["best_epoch"]
+            self.best_weights = weights.copy()
+        t.used = state["used"]
+        self.wait = state["wait"]
+        self.stopped_epoch, self.stop_reason = state["stopped_epoch"], state["stop_reason"]
+        if self.stopped_epoch is not None:
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = self.stop_reason
 
     def _before_update(self) -> bool:
         """Whether the monitored value describes the weights at the epoch's start."""
@@ -139,12 +186,12 @@ class EarlyStopping(Callback):
             self.trainer.stop_training = True
             used = self.tracker.used
             if self.tracker.best_epoch is None:
-                self.trainer.stop_reason = (
+                self.trainer.stop_reason = self.stop_reason = (
                     f"early stopping at epoch {epoch + 1}: {used} was never a finite number "
                     f"in {self.wait} epochs (last {value!r}), so no weights were restored"
                 )
                 return
-            self.trainer.stop_reason = (
+            self.trainer.stop_reason = self.stop_reason = (
                 f"early stopping at epoch {epoch + 1}: {used} did not improve by more than "
                 f"{self.min_delta:g} for {self.wait} epochs; best {self.tracker.best:.6g} at "
                 f"epoch {self.tracker.best_epoch + 1}, whose weights were restored"
@@ -180,6 +227,12 @@ class ModelCheckpoint(Callback):
     best epoch: the weights that had the best cost, and ``training.epoch`` one less than
     ``{epoch}`` (resuming repeats that epoch's update). :class:`EarlyStopping` restores the
     same weights.
+
+    The file holds each :class:`EarlyStopping`'s state as of the epoch's end, whichever comes
+    first in the callbacks list: the file is written in :meth:`on_epoch_end`, or, when an
+    EarlyStopping comes after this callback, in :meth:`after_epoch_end`, once every callback
+    has ended the epoch (an exception or Ctrl-C in a callback's ``on_epoch_end`` then leaves
+    the previous file, which resumes from one epoch earlier).
     """
 
     def __init__(self, path, save_best_only: bool = False, every: int = 1,
@@ -203,10 +256,18 @@ class ModelCheckpoint(Callback):
         self.tracker = _Monitor(monitor, mode, 0.0)
         self.last_saved: str | None = None
         self._start = None  # checkpoint.TrainingState at the epoch's start (full batch)
+        self._pending: str | None = None  # the path on_epoch_end chose, written after it
+        self._defer = False  # write in after_epoch_end (an EarlyStopping comes after this)
 
     def on_train_begin(self, logs):
         self.tracker.reset()
         self._start = None  # its buffers have the shapes of the last network trained
+        self._pending = None
+        # an EarlyStopping after this one in the list has not yet counted the epoch when
+        # on_epoch_end runs: the file is then written in after_epoch_end
+        callbacks = list(getattr(self.trainer, "callbacks", None) or ())
+        at = next((i for i, c in enumerate(callbacks) if c is self), len(callbacks))
+        self._defer = any(isinstance(c, EarlyStopping) for c in callbacks[at + 1:])
 
     def _before_update(self) -> bool:
         """Whether the monitored value describes the state at the epoch's start."""
@@ -221,143 +282,30 @@ class ModelCheckpoint(Callback):
             self._start.capture(self.network, self.trainer, epoch)
 
     def on_epoch_end(self, epoch, logs):
+        self._pending = None
         if self.save_best_only:
             if not self.tracker.improved(self.tracker.value(logs), epoch):
                 return
         elif (epoch + 1) % self.every:
             return
+        self._pending = self.path.format(epoch=epoch + 1)
+        if not self._defer:
+            self._write(epoch)
+
+    def after_epoch_end(self, epoch: int) -> None:
+        """Write the file :meth:`on_epoch_end` chose when an :class:`EarlyStopping` comes
+        after this callback in the list: once every callback has ended the epoch, so the
+        file holds its state of the epoch's end."""
+        self._write(epoch)
+
+    def _write(self, epoch: int) -> None:
+        path, self._pending = self._pending, None
+        if path is None:
+            return
         from .checkpoint import save_checkpoint
 
-        path = self.path.format(epoch=epoch + 1)
         if self._before_update():
             self._start.save(path, self.network, self.trainer)
         else:
             save_checkpoint(path, self.network, self.trainer, epoch=epoch + 1)
         self.last_saved = path
-
-
-def _flatten(logs: dict) -> dict:
-    row = {}
-    for key, value in logs.items():
-        if isinstance(value, (list, tuple)):
-            for i, v in enumerate(value, start=1):
-                row[f"{key[:-1] if key.endswith('s') else key}_{i}"] = v
-        else:
-            row[key] = value
-    return row
-
-
-def _log_path(path, who: str) -> str:
-    """``path`` as a string, refused at once when its folder does not exist."""
-    path = os.fspath(path)
-    folder = os.path.dirname(path) or "."
-    if not os.path.isdir(folder):
-        state = "is a file, not a folder" if os.path.exists(folder) else "does not exist"
-        raise ConfigurationError(f"{who}: the folder {folder!r} of {path!r} {state}")
-    return path
-
-
-def _open_log(path: str, who: str, initial_epoch: int, keep_rows, newline=None):
-    """Open a log for a run starting at ``initial_epoch``: anew, or (resuming) cut back.
-
-    A resumed run continues the file after the rows of epochs ``<= initial_epoch``, so rows
-    of epochs trained after the checkpoint by the interrupted run are not written twice.
-    ``keep_rows(lines, initial_epoch)`` returns the lines to keep. Returns ``(file, appended)``.
-    """
-    try:
-        kept: list[str] = []
-        if initial_epoch > 0 and os.path.exists(path):
-            with open(path, encoding="utf-8", newline=newline) as fh:
-                kept = keep_rows(fh.readlines(), initial_epoch)
-        fh = open(path, "w", encoding="utf-8", newline=newline)
-        fh.writelines(kept)
-        return fh, bool(kept)
-    except OSError as exc:
-        raise ConfigurationError(f"{who}: cannot write {path!r} ({exc.strerror})") from None
-
-
-def _csv_rows_upto(lines: list[str], epoch: int) -> list[str]:
-    """The header and the rows whose ``epoch`` column is at most ``epoch``."""
-    if not lines:
-        return []
-    kept = [lines[0]]
-    for line in lines[1:]:
-        head = line.split(",", 1)[0]
-        if head.isdigit() and int(head) <= epoch:
-            kept.append(line)
-    return kept
-
-
-def _json_rows_upto(lines: list[str], epoch: int) -> list[str]:
-    kept = []
-    for line in lines:
-        try:
-            if int(json.loads(line).get("epoch", 0)) <= epoch:
-                kept.append(line)
-        except (ValueError, TypeError, AttributeError):
-            continue
-    return kept
-
-
-class CSVLogger(Callback):
-    """Write one CSV row per epoch (gradient norms as ``gradient_norm_1..L`` columns).
-
-    When training resumes (``initial_epoch > 0``) an existing file is continued after its
-    rows of epochs up to the checkpoint's (later rows, from the interrupted run, are dropped).
-    """
-
-    def __init__(self, path):
-        self.path = _log_path(path, "CSVLogger")
-        self._file = None
-        self._writer = None
-
-    def on_train_begin(self, logs):
-        self._file, self._append = _open_log(self.path, "CSVLogger",
-                                             logs.get("initial_epoch", 0), _csv_rows_upto, "")
-        self._writer = None
-
-    def on_epoch_end(self, epoch, logs):
-        row = {"epoch": epoch + 1, **_flatten(logs)}
-        if self._writer is None:
-            self._writer = csv.DictWriter(self._file, fieldnames=list(row), extrasaction="ignore")
-            if not self._append:
-                self._writer.writeheader()
-        self._writer.writerow(row)
-        self._file.flush()
-
-    def on_train_end(self, logs):
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
-class JSONLogger(Callback):
-    """Write one JSON object per epoch per line (JSON Lines); non-finite numbers as null.
-
-    Resuming continues an existing file as :class:`CSVLogger` does.
-    """
-
-    def __init__(self, path):
-        self.path = _log_path(path, "JSONLogger")
-        self._file = None
-
-    def on_train_begin(self, logs):
-        self._file, _ = _open_log(self.path, "JSONLogger", logs.get("initial_epoch", 0),
-                                  _json_rows_upto)
-
-    def on_epoch_end(self, epoch, logs):
-        def clean(v):
-            if isinstance(v, float) and not math.isfinite(v):
-                return None
-            if isinstance(v, (list, tuple)):
-                return [clean(x) for x in v]
-            return v
-
-        record = {"epoch": epoch + 1, **{k: clean(v) for k, v in logs.items()}}
-        self._file.write(json.dumps(record, allow_nan=False) + "\n")
-        self._file.flush()
-
-    def on_train_end(self, logs):
-        if self._file is not None:
-            self._file.close()
-            self._file = None

@@ -66,8 +66,9 @@ def _check_network_file(header: dict, arrays: dict, where: str) -> tuple[dict, d
     units = header["architecture"].get("units")
     if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
         raise ModelFileError(f"{where}: invalid architecture units {units!r}")
-    if header.get("training"):  # a checkpoint (npdeep.checkpoint): skip the optimizer state
-        arrays = {k: v for k, v in arrays.items() if not k.startswith("optimizer.")}
+    if header.get("training"):  # a checkpoint (npdeep.checkpoint): skip the training state
+        arrays = {k: v for k, v in arrays.items()
+                  if not k.startswith(("optimizer.", "early_stopping."))}
     expected = expected_shapes(units)
     if set(arrays) != set(expected):
         raise ModelFileError(

@@ -165,6 +165,8 @@ class Trainer:
         epoch after that batch (``on_epoch_end`` still runs), else after the current epoch.
     stop_reason : str or None
         Why training stopped early, in plain words.
+    callbacks : list of Callback
+        The run's callbacks, History first (a checkpoint saves the EarlyStoppings' state).
     full_batch : bool
         Whether every epoch is one step on the whole training set (``batch_size`` None or
         ``>= m``); its ``cost`` and metric then describe the weights at the epoch's start.
@@ -190,6 +192,7 @@ class Trainer:
         self.gradient_norm = 0.0
         self.diagnosis = None
         self.history = None
+        self.callbacks: list = []  # the run's callbacks (a checkpoint saves EarlyStopping's)
         L = net.layout
         # layer l's parameters W[l], b[l] are one contiguous run of the flat buffer
         self._layer_starts = np.array([L.slices[f"W{l}"].start
@@ -465,6 +468,7 @@ def fit(
     if verbose:
         cbs.append(ProgressBar(force_plain=True if verbose >= 2 else None))
     cb = CallbackList(cbs, net, trainer)
+    trainer.callbacks = cb.callbacks
     full_batch = trainer.full_batch = batch_size is None or batch_size >= m
     held = m * X.shape[0] * net.dtype.itemsize
     if full_batch and is_memmap(X) and held >= _WHOLE_MEMMAP_WARNING_BYTES:
@@ -494,6 +498,8 @@ def fit(
     epoch = start_epoch
     try:
         for epoch in range(start_epoch, epochs):
+            if trainer.stop_training:  # stopped in on_train_begin (a resumed EarlyStopping)
+                break
             trainer.epoch = epoch
             trainer.learning_rate = sched.learning_rate(epoch, trainer.initial_learning_rate)
             cb.on_epoch_begin(epoch, {"learning_rate": trainer.learning_rate})

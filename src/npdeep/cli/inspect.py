@@ -118,7 +118,21 @@ def checkpoint_state(header: dict) -> dict:
     slots = sorted({name.split(".")[1] for name in header.get("arrays", {})
                     if name.startswith("optimizer.") and name.count(".") >= 2})
     return {"epoch": training.get("epoch"), "optimizer": optimizer,
-            "optimizer_state": slots, "schedule": schedule, "rng": _rng(training)}
+            "optimizer_state": slots, "schedule": schedule, "rng": _rng(training),
+            "early_stopping": training.get("early_stopping")}
+
+
+def _early_stopping_line(state: dict) -> str:
+    if state.get("best_epoch") is None:
+        best = "no best yet"
+    else:
+        value = state.get("best")
+        value = f"{value:.6g}" if isinstance(value, (int, float)) else repr(value)
+        best = f"best {value} at epoch {state['best_epoch'] + 1}"
+    stopped = ", stopped the run" if state.get("stopped_epoch") is not None else ""
+    return (f"  EarlyStopping: {state.get('monitor')} ({state.get('mode')}), {best}, "
+            f"{state.get('wait')} epochs without improvement of patience "
+            f"{state.get('patience')}{stopped}")
 
 
 def _checkpoint_lines(state: dict) -> list[str]:
@@ -139,7 +153,9 @@ def _checkpoint_lines(state: dict) -> list[str]:
             f"  schedule: {sched_name}" + (f" ({sched_options})" if sched_options else "")
             + (f", state {state['schedule']['state']}" if state["schedule"].get("state")
                else ""),
-            f"  RNG state: {rng_line}"]
+            f"  RNG state: {rng_line}",
+            *(_early_stopping_line(es) for es in state.get("early_stopping") or ()
+              if isinstance(es, dict))]
 
 
 def _options_lines(options: dict, none: str) -> list[str]:

@@ -1,0 +1,144 @@
+"""Callbacks that write one line per epoch to a file: CSV and JSON Lines.
+
+Both follow the protocol of :mod:`npdeep.callbacks` (and are importable from there and from
+:mod:`npdeep.monitors`). Resuming (``initial_epoch > 0``) continues an existing file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+
+from .callbacks import Callback
+from .errors import ConfigurationError
+
+__all__ = ["CSVLogger", "JSONLogger"]
+
+
+def _flatten(logs: dict) -> dict:
+    row = {}
+    for key, value in logs.items():
+        if isinstance(value, (list, tuple)):
+            for i, v in enumerate(value, start=1):
+                row[f"{key[:-1] if key.endswith('s') else key}_{i}"] = v
+        else:
+            row[key] = value
+    return row
+
+
+def _log_path(path, who: str) -> str:
+    """``path`` as a string, refused at once when its folder does not exist."""
+    path = os.fspath(path)
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        state = "is a file, not a folder" if os.path.exists(folder) else "does not exist"
+        raise ConfigurationError(f"{who}: the folder {folder!r} of {path!r} {state}")
+    return path
+
+
+def _open_log(path: str, who: str, initial_epoch: int, keep_rows, newline=None):
+    """Open a log for a run starting at ``initial_epoch``: anew, or (resuming) cut back.
+
+    A resumed run continues the file after the rows of epochs ``<= initial_epoch``, so rows
+    of epochs trained after the checkpoint by the interrupted run are not written twice.
+    ``keep_rows(lines, initial_epoch)`` returns the lines to keep. Returns ``(file, appended)``.
+    """
+    try:
+        kept: list[str] = []
+        if initial_epoch > 0 and os.path.exists(path):
+            with open(path, encoding="utf-8", newline=newline) as fh:
+                kept = keep_rows(fh.readlines(), initial_epoch)
+        fh = open(path, "w", encoding="utf-8", newline=newline)
+        fh.writelines(kept)
+        return fh, bool(kept)
+    except OSError as exc:
+        raise ConfigurationError(f"{who}: cannot write {path!r} ({exc.strerror})") from None
+
+
+def _csv_rows_upto(lines: list[str], epoch: int) -> list[str]:
+    """The header and the rows whose ``epoch`` column is at most ``epoch``."""
+    if not lines:
+        return []
+    kept = [lines[0]]
+    for line in lines[1:]:
+        head = line.split(",", 1)[0]
+        if head.isdigit() and int(head) <= epoch:
+            kept.append(line)
+    return kept
+
+
+def _json_rows_upto(lines: list[str], epoch: int) -> list[str]:
+    kept = []
+    for line in lines:
+        try:
+            if int(json.loads(line).get("epoch", 0)) <= epoch:
+                kept.append(line)
+        except (ValueError, TypeError, AttributeError):
+            continue
+    return kept
+
+
+class CSVLogger(Callback):
+    """Write one CSV row per epoch (gradient norms as ``gradient_norm_1..L`` columns).
+
+    When training resumes (``initial_epoch > 0``) an existing file is continued after its
+    rows of epochs up to the checkpoint's (later rows, from the interrupted run, are dropped).
+    """
+
+    def __init__(self, path):
+        self.path = _log_path(path, "CSVLogger")
+        self._file = None
+        self._writer = None
+
+    def on_train_begin(self, logs):
+        self._file, self._append = _open_log(self.path, "CSVLogger",
+                                             logs.get("initial_epoch", 0), _csv_rows_upto, "")
+        self._writer = None
+
+    def on_epoch_end(self, epoch, logs):
+        row = {"epoch": epoch + 1, **_flatten(logs)}
+        if self._writer is None:
+            self._writer = csv.DictWriter(self._file, fieldnames=list(row), extrasaction="ignore")
+            if not self._append:
+                self._writer.writeheader()
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def on_train_end(self, logs):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class JSONLogger(Callback):
+    """Write one JSON object per epoch per line (JSON Lines); non-finite numbers as null.
+
+    Resuming continues an existing file as :class:`CSVLogger` does.
+    """
+
+    def __init__(self, path):
+        self.path = _log_path(path, "JSONLogger")
+        self._file = None
+
+    def on_train_begin(self, logs):
+        self._file, _ = _open_log(self.path, "JSONLogger", logs.get("initial_epoch", 0),
+                                  _json_rows_upto)
+
+    def on_epoch_end(self, epoch, logs):
+        def clean(v):
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            if isinstance(v, (list, tuple)):
+                return [clean(x) for x in v]
+            return v
+
+        record = {"epoch": epoch + 1, **{k: clean(v) for k, v in logs.items()}}
+        self._file.write(json.dumps(record, allow_nan=False) + "\n")
+        self._file.flush()
+
+    def on_train_end(self, logs):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
