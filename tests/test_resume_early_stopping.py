@@ -131,7 +131,8 @@ def test_the_best_only_full_batch_checkpoint_resumes_from_the_best_epochs_start(
     saved = load_checkpoint(path)
     [(state, _)] = saved.early_stopping
     assert saved.epoch == best and state["best_epoch"] == best - 1
-    resumed = resume(path, X, y, callbacks=[EarlyStopping(**es_kwargs)], diagnose=False)
+    resumed = resume(path, X, y, diagnose=False, callbacks=[
+        EarlyStopping(**es_kwargs), ModelCheckpoint(path, save_best_only=True, monitor="cost")])
     np.testing.assert_array_equal(resumed.parameters.flat, reference.parameters.flat)
     assert _logged(resumed.history) == _logged(reference.history)
 

@@ -12,7 +12,9 @@ own keys (``'optimizer.m.W1'``, ``'optimizer.v.b2'``...)::
         "rng_state": "<JSON of numpy's bit generator state>",
         "early_stopping": [{"monitor": "val_cost", "mode": "min", "min_delta": 0.0,
                             "patience": 5, "best": 0.31, "best_epoch": 2, "used": "val_cost",
-                            "wait": 1, "stopped_epoch": null, "stop_reason": null}]
+                            "wait": 1, "stopped_epoch": null, "stop_reason": null}],
+        "model_checkpoint": [{"path": "best.npz", "monitor": "val_cost", "mode": "min",
+                              "best": 0.31, "best_epoch": 2, "used": "val_cost"}]
     }
 
 with each EarlyStopping's best weights as arrays ``'early_stopping.0.W1'``... (none while no
@@ -20,10 +22,11 @@ epoch has improved). Resuming from it (:func:`resume`) gives the same weights, b
 as a run that was never interrupted: same parameters, optimizer moments and step count,
 learning-rate schedule, random stream (shuffling and dropout), and the state of each
 EarlyStopping passed to :func:`resume` that matches a saved one (same monitor, mode and
-min_delta), so it stops at the same epoch and restores the same weights. Checkpoints written
-before that state was stored hold no ``early_stopping``: their EarlyStopping starts afresh.
-A ModelCheckpoint's own best value is not stored (a ``save_best_only`` one writes again at
-the first epoch after the resume).
+min_delta), so it stops at the same epoch and restores the same weights, and of each
+``save_best_only`` ModelCheckpoint passed that matches a saved one (same path template,
+monitor and mode), so it writes the same files at the same epochs. Checkpoints written
+before those states were stored hold no ``early_stopping`` (or no ``model_checkpoint``):
+their EarlyStopping (or best-only ModelCheckpoint) starts afresh.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import numpy as np
 
 from . import optimizers as _optimizers
 from . import schedules as _schedules
+from ._best_only_state import best_only_checkpoints, load_model_checkpoint, match_model_checkpoint
 from ._stopping_state import count as _count
 from ._stopping_state import early_stoppings, load_early_stopping, match_early_stopping
 from ._validation import check_positive_float, check_positive_int
@@ -71,6 +75,8 @@ class Checkpoint:
     history: dict | None = None
     #: each saved EarlyStopping's ``(state, best flat weights or None)``; None: an older file
     early_stopping: list | None = None
+    #: each saved best-only ModelCheckpoint's state; None: an older file
+    model_checkpoint: list | None = None
 
 
 class TrainingState:
@@ -93,6 +99,7 @@ class TrainingState:
         self.epoch = 0
         self.n_history: int | None = None
         self.early_stopping: list[tuple[dict, np.ndarray | None]] = []
+        self.model_checkpoint: list[dict] = []
 
     def capture(self, net, trainer, epoch: int) -> TrainingState:
         """Copy ``net``'s and ``trainer``'s state now, ``epoch`` epochs completed; return self."""
@@ -116,6 +123,8 @@ class TrainingState:
             old = kept[i] if i < len(kept) else None
             weights = None if es.best_weights is None else keep_copy(old, es.best_weights)
             self.early_stopping.append((es.get_state(), weights))
+        self.model_checkpoint = [mc.get_state() for mc in
+                                 best_only_checkpoints(getattr(trainer, "callbacks", ()))]
         return self
 
     def save(self, path, net, trainer, **extra):
@@ -129,6 +138,7 @@ class TrainingState:
             "schedule": {"config": sched.get_config(), "state": self.schedule_state},
             "rng_state": self.rng_state,
             "early_stopping": [state for state, _ in self.early_stopping],
+            "model_checkpoint": self.model_checkpoint,
         }
         history = getattr(trainer, "history", None)
         logged = None
@@ -188,6 +198,8 @@ def load_checkpoint(path) -> Checkpoint:
     with header_errors(where, "EarlyStopping state in the checkpoint"):
         early_stopping = load_early_stopping(training.get("early_stopping"), arrays,
                                               net.layout, epoch)
+    with header_errors(where, "ModelCheckpoint state in the checkpoint"):
+        model_checkpoint = load_model_checkpoint(training.get("model_checkpoint"), epoch)
     with header_errors(where, "training state in the checkpoint"):
         own = {f"early_stopping.{i}.{k}" for i, (_, w) in enumerate(early_stopping or ())
                if w is not None for k in parameters}
@@ -203,7 +215,7 @@ def load_checkpoint(path) -> Checkpoint:
         schedule_state = dict(training["schedule"].get("state") or {})
         sched.set_state(schedule_state)  # checked now, where the error can name the file
     return Checkpoint(net, opt, epoch, config, sched, schedule_state, header.get("history"),
-                      early_stopping)
+                      early_stopping, model_checkpoint)
 
 
 def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validation_data=None,
@@ -216,8 +228,11 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
     ``sample_weight`` and ``validation_data`` as the first run, and the same EarlyStopping
     callbacks: each saved EarlyStopping state goes to the first one in ``callbacks`` with the
     same monitor, mode and min_delta, which then stops at the epoch and restores the weights
-    of the uninterrupted run. A saved state that none matches is not used, and an
-    EarlyStopping that gets no state starts afresh (a ``UserWarning`` says so for each).
+    of the uninterrupted run. Likewise each saved ``save_best_only`` ModelCheckpoint state
+    goes to the first such ModelCheckpoint with the same path template, monitor and mode,
+    which then writes the files of the uninterrupted run at the same epochs. A saved state
+    that none matches is not used, and an EarlyStopping or best-only ModelCheckpoint that
+    gets no state starts afresh (a ``UserWarning`` says so for each).
 
     Returns
     -------
@@ -250,12 +265,13 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
             f"{where}: the checkpoint's run had no validation data; resume without "
             "validation_data (its history has no val_ columns to continue)"
         )
-    matched = match_early_stopping(callbacks, ck.early_stopping, where)
+    matched = match_early_stopping(callbacks, ck.early_stopping, where) + \
+        match_model_checkpoint(callbacks, ck.model_checkpoint, where)
     try:
         _fit(ck, X, Y, total, sample_weight, validation_data, callbacks, verbose, diagnose)
     finally:  # a fit refused before on_train_begin must not leave a state for another fit
-        for es in matched:
-            es._resume_from = None
+        for cb in matched:
+            cb._resume_from = None
     return ck.network
 
 

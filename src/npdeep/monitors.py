@@ -228,11 +228,17 @@ class ModelCheckpoint(Callback):
     ``{epoch}`` (resuming repeats that epoch's update). :class:`EarlyStopping` restores the
     same weights.
 
-    The file holds each :class:`EarlyStopping`'s state as of the epoch's end, whichever comes
-    first in the callbacks list: the file is written in :meth:`on_epoch_end`, or, when an
-    EarlyStopping comes after this callback, in :meth:`after_epoch_end`, once every callback
-    has ended the epoch (an exception or Ctrl-C in a callback's ``on_epoch_end`` then leaves
-    the previous file, which resumes from one epoch earlier).
+    The file holds each :class:`EarlyStopping`'s state and each ``save_best_only``
+    ModelCheckpoint's (:meth:`get_state`: its best value and epoch, this one's included) as
+    of the epoch's end, whichever comes first in the callbacks list: the file is written in
+    :meth:`on_epoch_end`, or, when an EarlyStopping or a ``save_best_only`` ModelCheckpoint
+    comes after this callback, in :meth:`after_epoch_end`, once every callback has ended the
+    epoch (an exception or Ctrl-C in a callback's ``on_epoch_end`` then leaves the previous
+    file, which resumes from one epoch earlier). A file holding the state at the best epoch's
+    start holds the best values of then, so resuming from it repeats that epoch and its
+    write. :func:`npdeep.checkpoint.resume` hands the state back to a ``save_best_only``
+    ModelCheckpoint passed to it with the same ``path``, ``monitor`` and ``mode``, which then
+    writes the files of the uninterrupted run at the same epochs.
     """
 
     def __init__(self, path, save_best_only: bool = False, every: int = 1,
@@ -257,17 +263,46 @@ class ModelCheckpoint(Callback):
         self.last_saved: str | None = None
         self._start = None  # checkpoint.TrainingState at the epoch's start (full batch)
         self._pending: str | None = None  # the path on_epoch_end chose, written after it
-        self._defer = False  # write in after_epoch_end (an EarlyStopping comes after this)
+        self._defer = False  # write in after_epoch_end (a stateful callback comes after)
+        self._resume_from: dict | None = None  # set by resume()
 
     def on_train_begin(self, logs):
         self.tracker.reset()
         self._start = None  # its buffers have the shapes of the last network trained
         self._pending = None
-        # an EarlyStopping after this one in the list has not yet counted the epoch when
-        # on_epoch_end runs: the file is then written in after_epoch_end
+        if self._resume_from is not None:  # checkpoint.resume matched a saved state to us
+            state, self._resume_from = self._resume_from, None
+            self._set_state(state)
+        # an EarlyStopping or best-only ModelCheckpoint after this one in the list has not
+        # yet counted the epoch when on_epoch_end runs: the file is then written in
+        # after_epoch_end
         callbacks = list(getattr(self.trainer, "callbacks", None) or ())
         at = next((i for i, c in enumerate(callbacks) if c is self), len(callbacks))
-        self._defer = any(isinstance(c, EarlyStopping) for c in callbacks[at + 1:])
+        self._defer = any(isinstance(c, EarlyStopping) or
+                          (isinstance(c, ModelCheckpoint) and c.save_best_only)
+                          for c in callbacks[at + 1:])
+
+    def get_state(self) -> dict:
+        """Return what a checkpoint stores of a ``save_best_only`` one: its configuration
+        (path template, monitor, mode) and what decides its next write (best value, epoch)."""
+        t = self.tracker
+        return {"path": self.path, "monitor": t.monitor, "mode": t.mode,
+                "best": None if t.best_epoch is None else t.best, "best_epoch": t.best_epoch,
+                "used": t.used}
+
+    def matches(self, state: dict) -> bool:
+        """Whether a saved state is this callback's: same path template, monitor and mode."""
+        t = self.tracker
+        return self.save_best_only and \
+            (state["path"], state["monitor"], state["mode"]) == (self.path, t.monitor, t.mode)
+
+    def _set_state(self, state: dict) -> None:
+        """Take up a checked state (:func:`npdeep.checkpoint.load_checkpoint`) at train
+        begin."""
+        t = self.tracker
+        if state["best_epoch"] is not None:
+            t.best, t.best_epoch = float(state["best"]), state["best_epoch"]
+        t.used = state["used"]
 
     def _before_update(self) -> bool:
         """Whether the monitored value describes the state at the epoch's start."""

@@ -1,0 +1,105 @@
+"""The state of the ``save_best_only`` ModelCheckpoints a checkpoint holds: checked when the
+file loads, handed to the ModelCheckpoints passed to :func:`npdeep.checkpoint.resume`.
+
+A checkpoint's ``training.model_checkpoint`` lists one object per ``save_best_only``
+ModelCheckpoint of the run (:meth:`npdeep.monitors.ModelCheckpoint.get_state`): its path
+template, monitor and mode (what it is matched by) and its best value, best epoch and the
+logged name it used, which decide its next write. A ModelCheckpoint that saves every
+``every`` epochs writes at fixed epochs: it has no state to keep.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ._stopping_state import _real, count
+
+__all__ = ["best_only_checkpoints", "load_model_checkpoint", "match_model_checkpoint"]
+
+_MC_KEYS = ("path", "monitor", "mode", "best", "best_epoch", "used")
+
+
+def best_only_checkpoints(callbacks) -> list:
+    from .monitors import ModelCheckpoint
+
+    return [c for c in callbacks or () if isinstance(c, ModelCheckpoint) and c.save_best_only]
+
+
+def load_model_checkpoint(saved, epoch: int) -> list | None:
+    """Check the saved ModelCheckpoint states; return them (None for an older checkpoint).
+
+    Every entry must be one that a ``save_best_only`` ModelCheckpoint could have written
+    after ``epoch`` epochs; raises ValueError naming it.
+    """
+    if saved is None:
+        return None
+    if not isinstance(saved, list):
+        raise ValueError(f"model_checkpoint must be a list, got {saved!r:.80}")
+    for i, state in enumerate(saved):
+        _check_state(f"model_checkpoint[{i}]", state, epoch)
+    return [dict(state) for state in saved]
+
+
+def _check_state(name: str, state, epoch: int) -> None:
+    """Raise ValueError unless ``state`` is one a ModelCheckpoint writes after ``epoch``
+    epochs."""
+    if not isinstance(state, dict) or set(state) != set(_MC_KEYS):
+        raise ValueError(f"{name} must be an object with the keys {list(_MC_KEYS)}, got "
+                         f"{state!r:.120}")
+    path, monitor, mode = state["path"], state["monitor"], state["mode"]
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"{name} 'path' must be a file name or template, got {path!r:.80}")
+    if not isinstance(monitor, str) or not monitor:
+        raise ValueError(f"{name} 'monitor' must be a logged name, got {monitor!r:.80}")
+    if mode not in ("min", "max"):
+        raise ValueError(f"{name} 'mode' must be 'min' or 'max', got {mode!r:.80}")
+    best_epoch = state["best_epoch"]
+    if best_epoch is not None and count(best_epoch, f"{name} 'best_epoch'") >= epoch:
+        raise ValueError(f"{name} 'best_epoch' must be an epoch before the checkpoint's "
+                         f"{epoch} (counted from 0), got {best_epoch!r}")
+    if (best_epoch is None) != (state["best"] is None) or \
+            (state["best"] is not None and not _real(state["best"])):
+        raise ValueError(f"{name} 'best' must be a finite number with a best_epoch, null "
+                         f"without one, got {state['best']!r:.80} at best_epoch "
+                         f"{best_epoch!r}")
+    if state["used"] not in (None, monitor, monitor[4:] if monitor.startswith("val_")
+                             else monitor):
+        raise ValueError(f"{name} 'used' must be null, {monitor!r} or (without validation "
+                         f"data) its training name, got {state['used']!r:.80}")
+
+
+def _described(path: str, monitor: str, mode: str) -> str:
+    return f"ModelCheckpoint({path!r}, save_best_only=True, monitor={monitor!r}, mode={mode!r})"
+
+
+def match_model_checkpoint(callbacks, saved: list | None, where: str) -> list:
+    """Hand each saved ModelCheckpoint state to the first passed one that matches it (same
+    path template, monitor and mode, ``save_best_only``).
+
+    A saved state that none matches is left out with a warning, as is a passed
+    ``save_best_only`` ModelCheckpoint that gets no state (it starts afresh). Returns the
+    callbacks that got a state.
+    """
+    passed = best_only_checkpoints(callbacks)
+    free = list(passed)
+    for state in saved or ():
+        mc = next((c for c in free if c.matches(state)), None)
+        if mc is None:
+            warnings.warn(
+                f"{where}: the checkpoint holds the state of "
+                f"{_described(state['path'], state['monitor'], state['mode'])}, and no "
+                "save_best_only ModelCheckpoint with that path, monitor and mode was passed "
+                "to resume: the resumed run does not use that state", UserWarning,
+                stacklevel=3)
+            continue
+        free.remove(mc)
+        mc._resume_from = state
+    for mc in free:
+        t = mc.tracker
+        why = "was written before npdeep stored ModelCheckpoint state" if saved is None else \
+            "holds no ModelCheckpoint state with that path, monitor and mode"
+        warnings.warn(
+            f"{where}: the checkpoint {why}: {_described(mc.path, t.monitor, t.mode)} starts "
+            "afresh at the resume, with no best value: it writes at the first epoch and may "
+            "overwrite a better file", UserWarning, stacklevel=3)
+    return [mc for mc in passed if mc not in free]
