@@ -85,6 +85,26 @@ def test_a_checkpoint_shows_its_early_stopping_state(tmp_path, capsys):
     assert state["best_epoch"] == 2 and state["wait"] == 0 and state["patience"] == 4
 
 
+def test_a_checkpoint_shows_its_best_only_model_checkpoint_state(tmp_path, capsys,
+                                                                 monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "ck.npz"
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4, 60))
+    best = ModelCheckpoint("best.npz", save_best_only=True, monitor="cost")
+    npdeep.Network([4, 5, 1], seed=0).fit(X, X[0] > 0, epochs=3, batch_size=16,
+                                          callbacks=[ModelCheckpoint(path), best])
+    code, out, err = call(capsys, "inspect", path)
+    assert code == 0, err
+    assert (f"  ModelCheckpoint: best.npz (best only), cost (min), best "
+            f"{best.tracker.best:.6g} at epoch {best.tracker.best_epoch + 1}") in out
+    code, out, _ = call(capsys, "inspect", path, "--json")
+    [state] = json.loads(out)["checkpoint"]["model_checkpoint"]
+    assert state == {"path": "best.npz", "monitor": "cost", "mode": "min",
+                     "best": best.tracker.best, "best_epoch": best.tracker.best_epoch,
+                     "used": "cost"}
+
+
 def test_a_train_model_is_not_taken_for_a_checkpoint(tmp_path, capsys):
     model = tmp_path / "m.npz"
     assert run(["train", "iris", "--units", "4", "--epochs", "2", "-q", "-o", str(model)]) == 0

@@ -9,7 +9,8 @@ The protocol (every method optional, each receives a ``logs`` dict)::
     on_batch_end(batch, logs)       logs: {'cost': batch cost, 'size': batch size}
     on_epoch_end(epoch, logs)       logs: {'cost', 'learning_rate', ...}
     after_epoch_end(epoch)          once every callback's on_epoch_end has run (where a
-                                    ModelCheckpoint listed before an EarlyStopping writes)
+                                    ModelCheckpoint listed before an EarlyStopping or a
+                                    save_best_only ModelCheckpoint writes)
     on_train_end(logs)              once, at the end; logs: {} ({'interrupted': True} when a
                                     KeyboardInterrupt ended training, {'error': 'Type: text'}
                                     when an exception did; either propagates after)

@@ -119,16 +119,20 @@ def checkpoint_state(header: dict) -> dict:
                     if name.startswith("optimizer.") and name.count(".") >= 2})
     return {"epoch": training.get("epoch"), "optimizer": optimizer,
             "optimizer_state": slots, "schedule": schedule, "rng": _rng(training),
-            "early_stopping": training.get("early_stopping")}
+            "early_stopping": training.get("early_stopping"),
+            "model_checkpoint": training.get("model_checkpoint")}
+
+
+def _best(state: dict) -> str:
+    if state.get("best_epoch") is None:
+        return "no best yet"
+    value = state.get("best")
+    value = f"{value:.6g}" if isinstance(value, (int, float)) else repr(value)
+    return f"best {value} at epoch {state['best_epoch'] + 1}"
 
 
 def _early_stopping_line(state: dict) -> str:
-    if state.get("best_epoch") is None:
-        best = "no best yet"
-    else:
-        value = state.get("best")
-        value = f"{value:.6g}" if isinstance(value, (int, float)) else repr(value)
-        best = f"best {value} at epoch {state['best_epoch'] + 1}"
+    best = _best(state)
     stopped = ", stopped the run" if state.get("stopped_epoch") is not None else ""
     return (f"  EarlyStopping: {state.get('monitor')} ({state.get('mode')}), {best}, "
             f"{state.get('wait')} epochs without improvement of patience "
@@ -155,7 +159,10 @@ def _checkpoint_lines(state: dict) -> list[str]:
                else ""),
             f"  RNG state: {rng_line}",
             *(_early_stopping_line(es) for es in state.get("early_stopping") or ()
-              if isinstance(es, dict))]
+              if isinstance(es, dict)),
+            *(f"  ModelCheckpoint: {mc.get('path')} (best only), {mc.get('monitor')} "
+              f"({mc.get('mode')}), {_best(mc)}" for mc in state.get("model_checkpoint") or ()
+              if isinstance(mc, dict))]
 
 
 def _options_lines(options: dict, none: str) -> list[str]:
