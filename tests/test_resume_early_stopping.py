@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from resume_helpers import InterruptAt, fresh, make_data
 
 import npdeep
 from npdeep.callbacks import Callback, EarlyStopping, ModelCheckpoint
@@ -16,23 +17,7 @@ BASE = dict(optimizer="adam", validation_fraction=0.2, diagnose=False)
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(5, 70))
-    y = (X[0] - X[1] + 0.3 * rng.normal(size=70) > 0).astype(float)
-    return X, y
-
-
-def fresh():
-    return npdeep.Network([5, 12, 6, 1], activation="relu", dropout=[0.2, 0.1], seed=7)
-
-
-class InterruptAt(Callback):
-    def __init__(self, epoch):
-        self.epoch = epoch
-
-    def on_batch_end(self, batch, logs):
-        if self.trainer.epoch == self.epoch:
-            raise KeyboardInterrupt
+    return make_data()
 
 
 def _logged(history):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 
-from ._stopping_state import _real, count
+from ._stopping_state import check_monitored
 
 __all__ = ["best_only_checkpoints", "load_model_checkpoint", "match_model_checkpoint"]
 
@@ -46,26 +46,10 @@ def _check_state(name: str, state, epoch: int) -> None:
     if not isinstance(state, dict) or set(state) != set(_MC_KEYS):
         raise ValueError(f"{name} must be an object with the keys {list(_MC_KEYS)}, got "
                          f"{state!r:.120}")
-    path, monitor, mode = state["path"], state["monitor"], state["mode"]
+    path = state["path"]
     if not isinstance(path, str) or not path:
         raise ValueError(f"{name} 'path' must be a file name or template, got {path!r:.80}")
-    if not isinstance(monitor, str) or not monitor:
-        raise ValueError(f"{name} 'monitor' must be a logged name, got {monitor!r:.80}")
-    if mode not in ("min", "max"):
-        raise ValueError(f"{name} 'mode' must be 'min' or 'max', got {mode!r:.80}")
-    best_epoch = state["best_epoch"]
-    if best_epoch is not None and count(best_epoch, f"{name} 'best_epoch'") >= epoch:
-        raise ValueError(f"{name} 'best_epoch' must be an epoch before the checkpoint's "
-                         f"{epoch} (counted from 0), got {best_epoch!r}")
-    if (best_epoch is None) != (state["best"] is None) or \
-            (state["best"] is not None and not _real(state["best"])):
-        raise ValueError(f"{name} 'best' must be a finite number with a best_epoch, null "
-                         f"without one, got {state['best']!r:.80} at best_epoch "
-                         f"{best_epoch!r}")
-    if state["used"] not in (None, monitor, monitor[4:] if monitor.startswith("val_")
-                             else monitor):
-        raise ValueError(f"{name} 'used' must be null, {monitor!r} or (without validation "
-                         f"data) its training name, got {state['used']!r:.80}")
+    check_monitored(name, state, epoch)
 
 
 def _described(path: str, monitor: str, mode: str) -> str:

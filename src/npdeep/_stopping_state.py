@@ -56,21 +56,34 @@ def _check_state(name: str, state, epoch: int) -> None:
     if not isinstance(state, dict) or set(state) != set(_ES_KEYS):
         raise ValueError(f"{name} must be an object with the keys {list(_ES_KEYS)}, got "
                          f"{state!r:.120}")
-    monitor, mode = state["monitor"], state["mode"]
-    if not isinstance(monitor, str) or not monitor:
-        raise ValueError(f"{name} 'monitor' must be a logged name, got {monitor!r:.80}")
-    if mode not in ("min", "max"):
-        raise ValueError(f"{name} 'mode' must be 'min' or 'max', got {mode!r:.80}")
+    check_monitored(name, state, epoch)
     if not _real(state["min_delta"]) or state["min_delta"] < 0:
         raise ValueError(f"{name} 'min_delta' must be a finite number >= 0, got "
                          f"{state['min_delta']!r:.80}")
     for key in ("patience", "wait"):
         count(state[key], f"{name} {key!r}")
-    best_epoch, stopped = state["best_epoch"], state["stopped_epoch"]
-    for key, value in (("best_epoch", best_epoch), ("stopped_epoch", stopped)):
-        if value is not None and (count(value, f"{name} {key!r}") >= epoch):
-            raise ValueError(f"{name} {key!r} must be an epoch before the checkpoint's "
-                             f"{epoch} (counted from 0), got {value!r}")
+    stopped = state["stopped_epoch"]
+    if stopped is not None and count(stopped, f"{name} 'stopped_epoch'") >= epoch:
+        raise ValueError(f"{name} 'stopped_epoch' must be an epoch before the checkpoint's "
+                         f"{epoch} (counted from 0), got {stopped!r}")
+    if (stopped is None) != (state["stop_reason"] is None) or \
+            not isinstance(state["stop_reason"], (str, type(None))):
+        raise ValueError(f"{name} 'stop_reason' must be a string with a stopped_epoch, null "
+                         f"without one, got {state['stop_reason']!r:.80}")
+
+
+def check_monitored(name: str, state: dict, epoch: int) -> None:
+    """Check the entries an EarlyStopping and a best-only ModelCheckpoint both save after
+    ``epoch`` epochs: ``monitor``, ``mode``, ``best`` with ``best_epoch``, and ``used``."""
+    monitor, mode = state["monitor"], state["mode"]
+    if not isinstance(monitor, str) or not monitor:
+        raise ValueError(f"{name} 'monitor' must be a logged name, got {monitor!r:.80}")
+    if mode not in ("min", "max"):
+        raise ValueError(f"{name} 'mode' must be 'min' or 'max', got {mode!r:.80}")
+    best_epoch = state["best_epoch"]
+    if best_epoch is not None and count(best_epoch, f"{name} 'best_epoch'") >= epoch:
+        raise ValueError(f"{name} 'best_epoch' must be an epoch before the checkpoint's "
+                         f"{epoch} (counted from 0), got {best_epoch!r}")
     if (best_epoch is None) != (state["best"] is None) or \
             (state["best"] is not None and not _real(state["best"])):
         raise ValueError(f"{name} 'best' must be a finite number with a best_epoch, null "
@@ -80,10 +93,6 @@ def _check_state(name: str, state, epoch: int) -> None:
                              else monitor):
         raise ValueError(f"{name} 'used' must be null, {monitor!r} or (without validation "
                          f"data) its training name, got {state['used']!r:.80}")
-    if (stopped is None) != (state["stop_reason"] is None) or \
-            not isinstance(state["stop_reason"], (str, type(None))):
-        raise ValueError(f"{name} 'stop_reason' must be a string with a stopped_epoch, null "
-                         f"without one, got {state['stop_reason']!r:.80}")
 
 
 def _best_weights(arrays: dict, layout, i: int, expected: bool) -> np.ndarray | None:
