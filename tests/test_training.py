@@ -1,5 +1,7 @@
 """The fit loop: validation, metrics, regularization, clipping, weights, NaN and bad input."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -248,8 +250,57 @@ def test_nan_gradients_stop_with_reason_and_keep_last_good_weights(rng):
     with np.errstate(all="ignore"):
         h = net.fit(X, Y, epochs=5, learning_rate=0.1, diagnose=False)
     assert len(h) == 1
-    assert "NaN or inf" in h.stop_reason and "last good weights kept" in h.stop_reason
+    # the starting weights are kept; with such inputs their own cost is inf, and it says so
+    assert "NaN or inf" in h.stop_reason and "last finite weights kept, but their cost on " \
+        "this batch was already inf" in h.stop_reason
     np.testing.assert_array_equal(net.parameters.flat, before)
+
+
+def test_a_diverged_run_says_its_kept_weights_are_not_good(rng):
+    # the weights kept when the gradients overflow may already give an infinite cost: the
+    # reason used to call them "the last good weights", and predict then blamed the inputs
+    X = rng.normal(size=(2, 8))
+    Y = X[:1]
+    net = npdeep.Network([2, 2, 1], activation="identity", output_activation="identity",
+                         seed=0)
+    with np.errstate(all="ignore"):  # one update throws the weights to ~1e160
+        h = net.fit(X, Y, epochs=3, learning_rate=1e160, diagnose=False)
+    assert len(h) == 2 and "last good weights" not in h.stop_reason
+    assert re.search(r"last finite weights kept, but their cost on this batch was already "
+                     r"(inf|nan) \(parameters up to \d\.\de\+1[56]\d in absolute value\)",
+                     h.stop_reason)
+    with np.errstate(all="ignore"), pytest.raises(
+            npdeep.DataError, match=r"parameters up to \d\.\de\+1[56]\d in absolute value: rescale "
+                                    r"X.*or, if training diverged, retrain with a smaller"):
+        net.predict(X)
+
+
+def test_an_update_that_overflows_the_weights_is_undone(rng):
+    # lr * g overflows: the weights became inf after epoch 1, whose cost (measured before the
+    # update) was finite, so TerminateOnNaN took them as its "good" copy and left them inf
+    X = rng.normal(size=(2, 8))
+    net = npdeep.Network([2, 2, 1], activation="identity", output_activation="identity",
+                         seed=0)
+    start = net.parameters.flat.copy()
+    with np.errstate(all="ignore"):
+        h = net.fit(X, X[:1], epochs=3, learning_rate=1.7e308, diagnose=False)
+    np.testing.assert_array_equal(net.parameters.flat, start)
+    assert "after an update had made the weights themselves NaN or inf; training stopped " \
+        "and the last finite weights restored" in h.stop_reason
+
+
+def test_finite_weights_with_an_infinite_cost_are_kept_and_said_so(rng):
+    # the squared error of targets near 1e155 overflows; its gradient does not
+    X = rng.normal(size=(2, 8))
+    net = npdeep.Network([2, 2, 1], activation="identity", output_activation="identity",
+                         seed=0)
+    with np.errstate(all="ignore"):
+        h = net.fit(X, np.full((1, 8), 1e155), epochs=3, learning_rate=1e-200,
+                    diagnose=False)
+    assert len(h) == 1 and np.isfinite(net.parameters.flat).all()
+    assert h.stop_reason == ("the cost became NaN or inf at epoch 1; training stopped with its "
+                             "finite weights kept, though their cost was not finite. Try a "
+                             "smaller learning_rate, clip_norm, or rescaled data")
 
 
 def test_exploding_run_stops_cleanly(rng):

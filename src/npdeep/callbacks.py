@@ -316,11 +316,13 @@ class ProgressBar(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop when an epoch's cost is NaN or inf; keep the last good weights; say why.
+    """Stop when an epoch's cost is NaN or inf; never leave NaN weights; say why.
 
     The training loop already skips any update whose gradient is not finite; this callback
-    also watches the epoch costs and, should the weights themselves have gone non-finite,
-    restores those of the last good epoch. ``fit`` adds one when none is given.
+    also watches the epoch costs and, should the weights themselves have gone non-finite (an
+    update that overflowed), restores the last finite ones seen at an epoch's end with a finite
+    cost, or the starting ones. Finite weights whose cost overflowed are kept, and the reason
+    says so. ``fit`` adds one when none is given.
     """
 
     def on_train_begin(self, logs):
@@ -333,14 +335,18 @@ class TerminateOnNaN(Callback):
         if bad or getattr(self.trainer, "nan_stop", False):
             if not np.isfinite(flat).all():
                 flat[...] = self._good
+                kept = "the last finite weights restored"
+            else:  # finite weights whose cost overflowed: nothing better to restore
+                kept = "its finite weights kept, though their cost was not finite"
             self.trainer.stop_training = True
             if not self.trainer.stop_reason:
                 self.trainer.stop_reason = (
-                    f"the cost became NaN or inf at epoch {epoch + 1}; training stopped and "
-                    "the last good weights kept. Try a smaller learning_rate or clip_norm"
+                    f"the cost became NaN or inf at epoch {epoch + 1}; training stopped with "
+                    f"{kept}. Try a smaller learning_rate, clip_norm, or rescaled data"
                 )
             return
-        np.copyto(self._good, flat)
+        if np.isfinite(flat).all():  # the epoch's cost came before an update that may overflow
+            np.copyto(self._good, flat)
 
 
 from .monitors import CSVLogger, EarlyStopping, JSONLogger, ModelCheckpoint  # noqa: E402

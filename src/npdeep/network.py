@@ -551,10 +551,15 @@ class Network:
         if finite.all():  # finite values whose sum overflowed
             return A
         bad = np.flatnonzero(~finite)
-        cause = "the parameters are not finite" if not np.isfinite(self.parameters.flat).all() \
-            else (f"the inputs are too large for the weights: W[l]·a[l-1] overflows "
-                  f"{self.dtype.name} (|z| > {np.finfo(self.dtype).max:.1e}); rescale X, "
-                  "for instance standardize it")
+        theta = self.parameters.flat
+        if not np.isfinite(theta).all():
+            cause = "the parameters are not finite"
+        else:  # too large inputs, or weights thrown far by a diverging training run
+            cause = (f"W[l]·a[l-1] overflows {self.dtype.name} (|z| > "
+                     f"{np.finfo(self.dtype).max:.1e}), with parameters up to "
+                     f"{float(np.abs(theta).max()):.1e} in absolute value: rescale X, for "
+                     "instance standardize it, or, if training diverged, retrain with a "
+                     "smaller learning rate")
         raise DataError(
             f"the network's output {what} is not finite (NaN or inf) for {bad.size} of the "
             f"{A.shape[1]} samples (the first: sample {int(bad[0])}): {cause}"

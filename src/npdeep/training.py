@@ -231,6 +231,21 @@ class Trainer:
             self.gradient_norms = (s * np.sqrt(per_layer)).tolist()
         return s, math.sqrt(float(per_layer.sum()))
 
+    def nan_stop_reason(self, cost: float) -> str:
+        """Say why training stopped on a NaN/inf gradient, given the batch's ``cost``."""
+        where = f"the gradients became NaN or inf at epoch {self.epoch + 1}, batch {self.batch + 1}"
+        advice = "Try a smaller learning_rate, clip_norm, or standardized inputs"
+        top = float(np.abs(self.net.parameters.flat).max())
+        if not math.isfinite(top):  # TerminateOnNaN restores finite weights at the epoch's end
+            return (f"{where}, after an update had made the weights themselves NaN or inf; "
+                    f"training stopped and the last finite weights restored (from the end of "
+                    f"an earlier epoch, or the start). {advice}")
+        if math.isfinite(cost):
+            return f"{where}; that update was skipped and the last good weights kept. {advice}"
+        return (f"{where}; that update was skipped and the last finite weights kept, but their "
+                f"cost on this batch was already {cost} (parameters up to {top:.1e} in "
+                f"absolute value): predictions from them may not be finite either. {advice}")
+
     def step(self, A0, Y, coef, metric: Metric | None = None, record: bool = False) -> float:
         """Run one forward/backward/update step on a batch; return its cost (before update).
 
@@ -260,11 +275,7 @@ class Trainer:
             rescaled = self.rescaled_norm(record)
             if rescaled is None:
                 self.stop_training = self.nan_stop = True
-                self.stop_reason = (
-                    f"the gradients became NaN or inf at epoch {self.epoch + 1}, batch "
-                    f"{self.batch + 1}; that update was skipped and the last good weights "
-                    "kept. Try a smaller learning_rate, clip_norm, or standardized inputs"
-                )
+                self.stop_reason = self.nan_stop_reason(cost)
                 return cost
             scale, unit_norm = rescaled
             norm = scale * unit_norm
