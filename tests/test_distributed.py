@@ -443,6 +443,21 @@ def test_data_parallel_needs_a_client_by_name():
         data_parallel_fit(net, X, np.zeros(4), None)
 
 
+def test_data_parallel_undoes_an_update_that_overflows_the_weights(client):
+    # lr * g overflowed into inf weights; the next step's NaN gradients then stopped training
+    # with those inf weights as "the weights of the last completed step"
+    X, Y = _problem(2)
+    X = X * 1000  # gradients above 1: lr * g overflows
+    net = npdeep.Network([6, 8, 3], seed=0)
+    start = net.parameters.flat.copy()
+    with np.errstate(all="ignore"), pytest.raises(
+            TrainingError, match=r"step 1: the update made the parameters NaN or inf, so it "
+                                 r"was undone; try a smaller learning_rate \(got 1.7e\+308\)"):
+        data_parallel_fit(net, X, Y, client, epochs=2, learning_rate=1.7e308, batch_size=96,
+                          seed=0)
+    np.testing.assert_array_equal(net.parameters.flat, start)
+
+
 # ------------------------------------------------------------------ clients, blocks, errors
 def test_a_closed_client_is_refused_by_name(client, digits):
     """Before: RuntimeError 'IOLoop is closed', AttributeError "'NoneType' object has no

@@ -215,6 +215,11 @@ class DataParallelTrainer:
                     "the gradients became NaN or inf, so that update was not applied; try a "
                     f"smaller learning_rate (got {self.learning_rate}) or standardized inputs"))
             self.optimizer.step(net.parameters.flat, grad, self.learning_rate)
+            if not np.isfinite(net.parameters.flat).all():  # lr * g overflowed
+                np.copyto(net.parameters.flat, theta)
+                raise TrainingError(self._stopped(
+                    "the update made the parameters NaN or inf, so it was undone; try a "
+                    f"smaller learning_rate (got {self.learning_rate})"))
             return cost * m, m
         per_shard = list(zip(*(shards.split(b) for b in batches), strict=True))
         futures = [shards.submit(k, shard_local_steps, self.config, theta,
