@@ -519,3 +519,34 @@ def test_gradient_norms_of_an_epoch_a_batch_hook_ends_early_are_that_batchs(data
     expected = [np.sqrt(np.sum(grads[f"dW{l}"] ** 2) + np.sum(grads[f"db{l}"] ** 2))
                 for l in range(1, net.L + 1)]
     np.testing.assert_allclose(h.gradient_norms[1], expected, rtol=1e-10)
+
+
+def test_model_checkpoint_never_writes_weights_that_overflowed(tmp_path, rng):
+    # an update overflowed the weights to inf (learning rate near 1e308): the checkpoint was
+    # written anyway and the good file before it replaced by one that load refuses
+    X = rng.normal(size=(2, 8))
+    path = tmp_path / "ck.npz"
+    net = npdeep.Network([2, 2, 1], activation="identity", output_activation="identity",
+                         seed=0)
+    net.fit(X, X[:1], epochs=1, learning_rate=0.01, callbacks=[ModelCheckpoint(path)],
+            diagnose=False)
+    good = npdeep.load(path).parameters.flat.copy()
+    with np.errstate(all="ignore"), pytest.warns(
+            RuntimeWarning, match=r"ModelCheckpoint: the weights of epoch \d are NaN or inf; "
+                                  r".*ck.npz was not written"):
+        net.fit(X, X[:1], epochs=3, learning_rate=1.7e308, callbacks=[ModelCheckpoint(path)],
+                diagnose=False)
+    np.testing.assert_array_equal(npdeep.load(path).parameters.flat, good)
+
+
+def test_save_checkpoint_refuses_non_finite_weights(tmp_path):
+    from npdeep.checkpoint import save_checkpoint
+    from npdeep.training import Trainer
+
+    net = npdeep.Network([2, 2, 1], seed=0)
+    trainer = Trainer(net, npdeep.optimizers.get("sgd"), 0.01)
+    net.parameters.flat[0] = np.inf  # the setter refuses it; an overflowing update does not
+    with pytest.raises(npdeep.ModelFileError, match=r"cannot save: parameter 'W1' contains "
+                                                    r"NaN or inf"):
+        save_checkpoint(tmp_path / "ck.npz", net, trainer)
+    assert list(tmp_path.iterdir()) == []

@@ -46,7 +46,7 @@ from ._validation import check_positive_float, check_positive_int
 from .callbacks import History, keep_copy
 from .errors import ConfigurationError, ModelFileError
 from .io import header_errors, load_model_file, merged_header, save_model_file
-from .serialization import _check_network_file
+from .serialization import _check_network_file, check_finite_parameters
 
 __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "resume", "is_checkpoint",
            "TrainingState"]
@@ -153,6 +153,7 @@ class TrainingState:
             "training": training,
         }
         arrays = dict(net.layout.views(self.flat))
+        check_finite_parameters(arrays)
         if opt.layout is not None:
             arrays.update({f"optimizer.{name}.{k}": v for name, buf in
                            self.optimizer_state.items()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -339,6 +340,12 @@ class ModelCheckpoint(Callback):
             return
         from .checkpoint import save_checkpoint
 
+        weights = self._start.flat if self._before_update() else self.network.parameters.flat
+        if not np.isfinite(weights).all():  # an update overflowed; TerminateOnNaN undoes it
+            warnings.warn(f"ModelCheckpoint: the weights of epoch {epoch + 1} are NaN or inf; "
+                          f"{path} was not written (the file would not load)", RuntimeWarning,
+                          stacklevel=2)
+            return
         if self._before_update():
             self._start.save(path, self.network, self.trainer)
         else:
