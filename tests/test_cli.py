@@ -285,6 +285,53 @@ def test_json_errors_are_json_too(tmp_path, capsys):
                                "error": f"{tmp_path / 'none.npz'}: no such model file"}
 
 
+DIVERGING = ["--optimizer", "sgd", "--schedule", "constant", "--batch-size", "8", "--dropout",
+             "0", "--epochs", "30"]
+
+
+@pytest.mark.parametrize("rate, how", [
+    ("1.7e308", "before any epoch had a finite cost"),  # the first update overflows
+    ("2", r"and the weights of its best epoch \(1\) give outputs that are not finite"),
+])
+def test_a_diverged_run_saves_nothing_and_keeps_the_old_model(rate, how, wine_model, tmp_path,
+                                                                capsys):
+    # a model of a diverged run (the starting weights, or ones whose outputs overflow) was
+    # saved over the old file with exit 0, and numpy's RuntimeWarnings reached the terminal
+    model = tmp_path / "m.npz"
+    model.write_bytes(wine_model.read_bytes())
+    code, out, err = call(capsys, "train", "iris", *DIVERGING, "--learning-rate", rate,
+                          "-o", model)
+    assert code == 1 and "RuntimeWarning" not in err and "Traceback" not in err
+    assert re.search(rf"Error: training diverged {how}, so no model was saved \({model} is "
+                     rf"unchanged\): the gradients became NaN or inf at epoch \d, batch \d.*"
+                     rf"Try a smaller --learning-rate \(got {re.escape(f'{float(rate):g}')}\), "
+                     rf"--clip-norm, or another --optimizer$", err.strip())
+    assert model.read_bytes() == wine_model.read_bytes()
+
+
+def test_a_run_that_diverges_late_saves_its_best_epoch(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    code, out, err = call(capsys, "train", "iris", *DIVERGING, "--learning-rate", "2.5",
+                          "-o", model)
+    assert code == 0 and "RuntimeWarning" not in err
+    assert re.search(r"diverged: saved the best model so far \(epoch 1, cost [\d.e+]+\)", out)
+    info = json.loads(call(capsys, "inspect", model, "--json")[1])
+    assert info["history"]["cost"]["best_epoch"] == 1
+
+
+def test_clip_norm_reaches_training_and_the_model_file(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    config = tmp_path / "c.toml"
+    config.write_text("clip_norm = 0.5\n")
+    doc = call_json(capsys, "train", "iris", *DIVERGING, "--learning-rate", "2", "--config",
+                    config, "-o", model)  # diverges without clipping (test above)
+    assert doc["stop_reason"] is None
+    info = json.loads(call(capsys, "inspect", model, "--json")[1])
+    assert info["training"]["clip_norm"] == 0.5
+    code, _, err = call(capsys, "train", "iris", "--clip-norm", "0", "-o", model)
+    assert code == 2 and "--clip-norm" in err
+
+
 def test_help_lists_every_command_and_train_option(capsys):
     code, out, _ = call(capsys, "--help")
     assert code == 0
@@ -293,7 +340,8 @@ def test_help_lists_every_command_and_train_option(capsys):
     code, out, _ = call(capsys, "train", "--help")
     for option in ("--target", "--task", "--categorical", "--units", "--activation",
                    "--output-activation", "--loss", "--optimizer", "--learning-rate",
-                   "--epochs", "--batch-size", "--l2", "--dropout", "--validation-fraction",
+                   "--epochs", "--batch-size", "--clip-norm", "--l2", "--dropout",
+                   "--validation-fraction",
                    "--early-stopping", "--patience", "--seed", "--dtype", "--output",
                    "--config", "--plot", "--quiet", "--json"):
         assert option in out

@@ -42,6 +42,9 @@ _DIAGNOSE_SAMPLES = 512  # samples used by the end-of-training diagnosis (spread
 _WHOLE_MEMMAP_WARNING_BYTES = 64 * 2**20
 
 
+#: The advice that ends the reason of a stop on NaN or inf gradients.
+NAN_ADVICE = "Try a smaller learning_rate, clip_norm, or standardized inputs"
+
 class _Gather:
     """Copy the samples ``idx`` of ``A`` (n, N) into a preallocated (n, m) batch.
 
@@ -234,7 +237,7 @@ class Trainer:
     def nan_stop_reason(self, cost: float) -> str:
         """Say why training stopped on a NaN/inf gradient, given the batch's ``cost``."""
         where = f"the gradients became NaN or inf at epoch {self.epoch + 1}, batch {self.batch + 1}"
-        advice = "Try a smaller learning_rate, clip_norm, or standardized inputs"
+        advice = NAN_ADVICE
         top = float(np.abs(self.net.parameters.flat).max())
         if not math.isfinite(top):  # TerminateOnNaN restores finite weights at the epoch's end
             return (f"{where}, after an update had made the weights themselves NaN or inf; "

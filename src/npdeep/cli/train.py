@@ -21,7 +21,8 @@ import numpy as np
 
 from .. import activations, defaults, losses, optimizers, schedules
 from ..callbacks import Callback, keep_copy
-from ..errors import ConfigurationError, DataError
+from ..errors import ConfigurationError, DataError, TrainingError
+from ..training import NAN_ADVICE
 from ._common import (
     SEED,
     FiniteFloatRange,
@@ -42,7 +43,7 @@ DEFAULT_DATA = "digits"
 #: Used where :data:`npdeep.defaults.TRAIN` has no entry.
 FALLBACK = {"schedule": "constant", "l2": 0.0, "dropout": 0.0, "validation_fraction": 0.0,
             "patience": 10, "early_stopping": False, "test_fraction": 0.25, "categorical": "reject",
-            "output": DEFAULT_MODEL_PATH}
+            "output": DEFAULT_MODEL_PATH, "clip_norm": None}
 #: Validation share used by ``--early-stopping`` when no ``--validation-fraction`` is given.
 EARLY_STOPPING_VALIDATION = 0.1
 INTERRUPTED_EXIT = 130
@@ -114,8 +115,8 @@ def _d(name: str) -> str:
 
 CONFIG_KEYS = ["data", "target", "task", "categorical", "test_fraction", "units", "activation",
                "output_activation", "loss", "init", "optimizer", "schedule", "learning_rate",
-               "epochs", "batch_size", "l2", "dropout", "validation_fraction", "early_stopping",
-               "patience", "seed", "dtype", "output", "plot", "quiet"]
+               "epochs", "batch_size", "clip_norm", "l2", "dropout", "validation_fraction",
+               "early_stopping", "patience", "seed", "dtype", "output", "plot", "quiet"]
 
 
 class BestWeights(Callback):
@@ -131,6 +132,7 @@ class BestWeights(Callback):
         self.epoch: int | None = None
         self.monitor = "cost"
         self._start = None
+        self.diverged = False  # a NaN/inf gradient, or a last epoch with a non-finite value
 
     def on_epoch_begin(self, epoch, logs):
         if getattr(self.trainer, "full_batch", False) and self.monitor == "cost":
@@ -139,11 +141,16 @@ class BestWeights(Callback):
     def on_epoch_end(self, epoch, logs):
         self.monitor = "val_cost" if "val_cost" in logs else "cost"
         value = logs.get(self.monitor)
+        self.diverged = value is not None and not np.isfinite(value)
         if value is not None and np.isfinite(value) and value < self.best:
             self.best, self.epoch = float(value), epoch
             before = self.monitor == "cost" and self._start is not None
             self.weights = keep_copy(self.weights,
                                      self._start if before else self.network.parameters.flat)
+
+    def on_train_end(self, logs):
+        # a stop at an epoch's first batch logs no value for that epoch
+        self.diverged = self.diverged or getattr(self.trainer, "nan_stop", False)
 
 
 @click.command()
@@ -181,6 +188,9 @@ class BestWeights(Callback):
 @click.option("--epochs", type=click.IntRange(1), help="Passes over the data." + _d("epochs"))
 @click.option("--batch-size", type=click.IntRange(0),
               help="Mini-batch size (0: full batch, as the article)." + _d("batch_size"))
+@click.option("--clip-norm", type=FiniteFloatRange(0, min_open=True),
+              help="Rescale the whole gradient when its L2 norm exceeds this [default: no "
+              "clipping].")
 @click.option("--l2", type=FiniteFloatRange(0), help="L2 penalty lambda." + _d("l2"))
 @click.option("--dropout", type=DropoutType(),
               help="Drop probability of the hidden layers (one, or one per layer)." + _d("dropout"))
@@ -274,12 +284,13 @@ def train(ctx: click.Context, config_path, as_json, **given):
     started = time.perf_counter()
     interrupted = False
     try:
-        net.fit(X_tr, Y_tr, epochs=o["epochs"], learning_rate=o["learning_rate"],
-                batch_size=o["batch_size"] or None, optimizer=o["optimizer"],
-                schedule=o["schedule"],
-                validation_fraction=o["validation_fraction"] or None,
-                validation_seed=o["seed"], callbacks=callbacks,
-                verbose=0 if quiet or live else 2)  # 2: plain lines, even on a 0-column tty
+        with np.errstate(all="ignore"):  # a diverging run says so itself, in one line
+            net.fit(X_tr, Y_tr, epochs=o["epochs"], learning_rate=o["learning_rate"],
+                    batch_size=o["batch_size"] or None, optimizer=o["optimizer"],
+                    schedule=o["schedule"], clip_norm=o["clip_norm"],
+                    validation_fraction=o["validation_fraction"] or None,
+                    validation_seed=o["seed"], callbacks=callbacks,
+                    verbose=0 if quiet or live else 2)  # 2: plain lines, even on a 0-column tty
     except KeyboardInterrupt:
         interrupted = True
         if best.weights is None:
@@ -291,7 +302,19 @@ def train(ctx: click.Context, config_path, as_json, **given):
             ctx.exit(INTERRUPTED_EXIT)
         net.parameters.flat[...] = best.weights
     seconds = time.perf_counter() - started
-    test = _test_scores(net, ds, split, scaler, target_scaler)
+    diverged = not interrupted and best.diverged
+    if diverged:
+        if best.weights is None:
+            raise _diverged(f"before any epoch had a finite {best.monitor}", net, output, o)
+        net.parameters.flat[...] = best.weights
+    try:
+        with np.errstate(all="ignore"):  # outputs that overflow raise a DataError saying so
+            test = _test_scores(net, ds, split, scaler, target_scaler)
+    except DataError as exc:
+        if not diverged:
+            raise
+        raise _diverged(f"and the weights of its best epoch ({best.epoch + 1}) give outputs "
+                        "that are not finite", net, output, o) from exc
     header = {
         "task": ds.task,
         "classes": None if ds.classes is None else ds.classes.tolist(),
@@ -318,9 +341,9 @@ def train(ctx: click.Context, config_path, as_json, **given):
         "train_seconds": seconds, "interrupted": interrupted,
     }
     lines = [f"{name}: {fmt(value)}" for name, value in _test_lines(test)]
-    if interrupted:
-        lines.append(f"interrupted: saved the best model so far (epoch {best.epoch + 1}, "
-                     f"{best.monitor} {best.best:.4g}) to {output}")
+    if interrupted or diverged:
+        lines.append(f"{'interrupted' if interrupted else 'diverged'}: saved the best model so "
+                     f"far (epoch {best.epoch + 1}, {best.monitor} {best.best:.4g}) to {output}")
     else:
         lines.append(f"model saved to {output}")
     if plot_path is not None:
@@ -330,6 +353,16 @@ def train(ctx: click.Context, config_path, as_json, **given):
     emit(as_json, result, "\n".join(lines))
     if interrupted:
         ctx.exit(INTERRUPTED_EXIT)
+
+
+def _diverged(how: str, net, output: Path, o: dict) -> TrainingError:
+    """The error of a run that diverged with no model worth saving (nothing is written)."""
+    reason = getattr(net.history, "stop_reason", None) or "a cost that is not finite"
+    reason = reason.removesuffix(NAN_ADVICE).rstrip(". ")
+    unchanged = f" ({output} is unchanged)" if output.exists() else ""
+    return TrainingError(
+        f"training diverged {how}, so no model was saved{unchanged}: {reason}. Try a smaller "
+        f"--learning-rate (got {o['learning_rate']:g}), --clip-norm, or another --optimizer")
 
 
 def _split(ds, test_fraction: float, seed: int) -> dict:
