@@ -61,6 +61,27 @@ def test_fit_on_a_uint8_memmap_makes_no_float_copy(tmp_path, rng, estimator):
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_early_stopping_on_a_memmap_copies_only_the_held_out_rows(tmp_path, rng, estimator):
+    # the training rows were copied out of the file (X[train]), then cast whole to float64
+    m, n_x = 50_000, 100
+    X = _save(tmp_path / "f32.npy", rng.random((m, n_x), dtype=np.float32))
+    y = _target(estimator, rng, m)
+    est = estimator((8,), max_iter=1, random_state=0, early_stopping=True,
+                    validation_fraction=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tracemalloc.start()
+        try:
+            est.fit(X, y)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    # the held-out 5% as float64 is 2 MB; before: 64 MB, over three times the 20 MB file
+    assert peak < X.nbytes / 2, (peak, X.nbytes)
+    assert len(est.validation_scores_) == 1
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
 @pytest.mark.parametrize("options", [{}, {"dtype": "float32"}, {"early_stopping": True},
                                      {"batch_size": None}, {"sample_weight": True}],
                          ids=["default", "float32", "early_stopping", "full_batch", "weights"])

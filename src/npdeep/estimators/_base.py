@@ -31,6 +31,7 @@ from ..callbacks import Callback
 from ..errors import ConfigurationError, DataError
 from ..network import Network
 from ..splits import validation_split
+from ..training import _columns
 from ..training import fit as _train
 
 __all__ = ["BaseDeepEstimator"]
@@ -479,10 +480,10 @@ class BaseDeepEstimator(BaseEstimator):
 
     def _train(self, X, Y, sample_weight, epochs: int, incremental: bool) -> None:
         """Train ``network_`` on ``X`` (m, n_x) rows and encoded targets ``Y`` (m, n_L)."""
-        validation = None
+        validation, rows = None, None
         if self.early_stopping and not incremental:
-            X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight)
-        m = X.shape[0]
+            X, Y, sample_weight, validation, rows = self._split_validation(X, Y, sample_weight)
+        m = X.shape[0] if rows is None else rows.shape[0]
         if not incremental:
             self._no_improvement_count = 0
         monitor = _Monitor(self, validation, stop=not incremental)
@@ -504,6 +505,7 @@ class BaseDeepEstimator(BaseEstimator):
             callbacks=[monitor, *(self.callbacks or [])],
             verbose=self.verbose,
             **self._extra_training_options(incremental),
+            **({} if rows is None else {"_rows": rows}),
         )
         self.t_ += m * len(history)
         self.network_.history = None  # the estimator's loss_curve_ is the record
@@ -547,7 +549,11 @@ class BaseDeepEstimator(BaseEstimator):
         """Hold out ``validation_fraction`` of the rows (stratified by class) for scoring.
 
         Uses :func:`npdeep.splits.validation_split`, seeded by ``random_state``. Returns the
-        training rows, their weights and ``(X_val (n_x, m_val), Y_val (n_L, m_val))``.
+        training rows ``X`` (m, n_x), ``Y`` (m, n_L) and their weights, the held-out
+        ``(X_val (n_x, m_val), Y_val (n_L, m_val))`` and ``rows``: None, or for a
+        memory-mapped ``X``, which is never copied, the sorted indices of the rows to train
+        on, with ``X``, ``Y`` and the weights returned whole (training reads those rows from
+        the file; the held-out ones are read into the network's dtype with pages handed back).
         """
         seed = self._seed()
         if seed is None:
@@ -559,8 +565,11 @@ class BaseDeepEstimator(BaseEstimator):
             reason = str(exc).partition("; give validation_data")[0]
             raise DataError(f"early_stopping: {reason}; raise validation_fraction, give more "
                             "samples or set early_stopping=False") from None
+        if is_memmap(X):
+            validation = (_columns(self.network_, X.T, val), Y[val].T)
+            return X, Y, sample_weight, validation, train
         sw = None if sample_weight is None else sample_weight[train]
-        return X[train], Y[train], sw, (X[val].T, Y[val].T)
+        return X[train], Y[train], sw, (X[val].T, Y[val].T), None
 
     def _fit(self, X, Y, sample_weight, incremental: bool) -> None:
         """Shared body of fit and partial_fit once X and Y (m, n_L) are encoded."""
