@@ -97,12 +97,13 @@ def test_a_checkpoint_shows_its_best_only_model_checkpoint_state(tmp_path, capsy
     code, out, err = call(capsys, "inspect", path)
     assert code == 0, err
     assert (f"  ModelCheckpoint: best.npz (best only), cost (min), best "
-            f"{best.tracker.best:.6g} at epoch {best.tracker.best_epoch + 1}") in out
+            f"{best.tracker.best:.6g} at epoch {best.tracker.best_epoch + 1}, "
+            "last saved best.npz") in out
     code, out, _ = call(capsys, "inspect", path, "--json")
     [state] = json.loads(out)["checkpoint"]["model_checkpoint"]
     assert state == {"path": "best.npz", "monitor": "cost", "mode": "min",
                      "best": best.tracker.best, "best_epoch": best.tracker.best_epoch,
-                     "used": "cost"}
+                     "used": "cost", "last_saved": "best.npz"}
 
 
 def test_a_train_model_is_not_taken_for_a_checkpoint(tmp_path, capsys):

@@ -103,6 +103,57 @@ def test_a_resumed_best_only_checkpoint_writes_as_the_uninterrupted_run(
             np.testing.assert_array_equal(arrays[key], ref_arrays[key])
 
 
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("best_first", [True, False])
+@pytest.mark.parametrize("resume_from", ["every", "best"])
+def test_a_resumed_best_only_checkpoint_reports_the_last_saved_file_of_the_uninterrupted_run(
+        tmp_path, monkeypatch, data, case, best_first, resume_from):
+    # last_saved was None after a resume until the resumed run wrote a better file; in
+    # "mini-batch val_cost" it writes none after the interruption, so the name must come
+    # from the checkpoint
+    settings, monitor, best_epochs, at = CASES[case]
+    X, y = data
+    monkeypatch.chdir(tmp_path)
+
+    def callbacks():
+        best = ModelCheckpoint("best-{epoch}.npz", save_best_only=True, monitor=monitor)
+        every = ModelCheckpoint("ck-{epoch}.npz")
+        return best, ([best, every] if best_first else [every, best])
+
+    reference, cbs = callbacks()
+    fresh().fit(X, y, epochs=EPOCHS, callbacks=cbs, **BASE, **settings)
+    assert reference.last_saved == f"best-{best_epochs[-1] + 1}.npz"
+    interrupted, cbs = callbacks()
+    with pytest.raises(KeyboardInterrupt):
+        fresh().fit(X, y, epochs=EPOCHS, **BASE, **settings, callbacks=[*cbs, InterruptAt(at)])
+    path = f"ck-{at}.npz" if resume_from == "every" else interrupted.last_saved
+    [state] = load_checkpoint(path).model_checkpoint
+    start = load_checkpoint(path).epoch
+    before = max(e for e in best_epochs if e < start)  # the best file written before `start`
+    assert state["last_saved"] == f"best-{before + 1}.npz"
+
+    resumed, cbs = callbacks()
+    resume(path, X, y, callbacks=cbs, diagnose=False)
+    assert resumed.last_saved == reference.last_saved
+
+
+def test_a_checkpoint_holds_the_file_a_deferred_best_only_checkpoint_writes_that_epoch(
+        tmp_path, monkeypatch, data):
+    # an EarlyStopping after the best-only one defers its write to after_epoch_end, past the
+    # write of the checkpoint every epoch: that file's state still names this epoch's best file
+    settings, monitor, best_epochs, _ = CASES["mini-batch val_cost"]
+    X, y = data
+    monkeypatch.chdir(tmp_path)
+    best = ModelCheckpoint("best-{epoch}.npz", save_best_only=True, monitor=monitor)
+    fresh().fit(X, y, epochs=3, **BASE, **settings, callbacks=[
+        best, npdeep.callbacks.EarlyStopping(monitor=monitor, patience=50),
+        ModelCheckpoint("ck-{epoch}.npz")])
+    assert best_epochs[:3] == [0, 1, 2] and best.last_saved == "best-3.npz"
+    for name in ("ck-3.npz", "best-3.npz"):
+        [state] = load_checkpoint(name).model_checkpoint
+        assert state["last_saved"] == "best-3.npz", name
+
+
 def test_the_full_batch_best_file_holds_the_best_of_the_epochs_start(tmp_path, data):
     """Its state is that of the best epoch's start: resuming repeats the epoch and its write."""
     settings, monitor, best_epochs, _ = CASES["full-batch cost"]
@@ -148,6 +199,26 @@ def test_a_checkpoint_without_model_checkpoint_state_still_resumes(tmp_path, wri
         resume(old, X, y, epochs=10, diagnose=False,
                callbacks=[ModelCheckpoint(best, save_best_only=True)])
     assert writes == [(8, str(best))]  # the old behaviour: a write at the first epoch
+
+
+def test_a_state_without_last_saved_still_resumes_and_keeps_last_saved(tmp_path, writes, data,
+                                                                       mc_checkpoint):
+    """A file written before last_saved was stored: the best value is taken up as before,
+    last_saved stays the callback's own until it writes."""
+    old = _retouched(mc_checkpoint, tmp_path / "old.npz",
+                     lambda h, a: h["training"]["model_checkpoint"][0].pop("last_saved"))
+    [state] = load_checkpoint(old).model_checkpoint
+    assert "last_saved" not in state and state["best_epoch"] == 5
+    X, y = data
+    best = ModelCheckpoint(mc_checkpoint.parent / "best.npz", save_best_only=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a matched state: nothing to warn about
+        resume(old, X, y, epochs=9, diagnose=False, callbacks=[best])
+    assert best.tracker.best_epoch == 5 and writes == []  # epoch 9 did not beat epoch 6
+    assert best.last_saved is None
+    with_it = ModelCheckpoint(mc_checkpoint.parent / "best.npz", save_best_only=True)
+    resume(mc_checkpoint, X, y, epochs=9, diagnose=False, callbacks=[with_it])
+    assert with_it.last_saved == str(mc_checkpoint.parent / "best.npz")
 
 
 def test_an_unmatched_state_or_checkpoint_is_a_warning(tmp_path, writes, data, mc_checkpoint):
@@ -200,6 +271,13 @@ def _mc(**changes):
     (_mc(best=None, best_epoch=None, used=None), None),  # no best yet: valid
     (_mc(used="accuracy"), r"model_checkpoint\[0\] 'used' must be null, 'val_cost' or "
                            r"\(without validation data\) its training name, got 'accuracy'"),
+    (_mc(last_saved=3), r"model_checkpoint\[0\] 'last_saved' must be null or a file name, "
+                        r"got 3"),
+    (_mc(last_saved=""), r"'last_saved' must be null or a file name, got ''"),
+    (_mc(last_saved="other.npz"), r"model_checkpoint\[0\] 'last_saved' must be null or "
+                                  r"'.*best.npz', the only file its path names, got 'other.npz'"),
+    (_mc(extra=1), r"model_checkpoint\[0\] must be an object with the keys"),
+    (_mc(best=None, best_epoch=None, used=None, last_saved=None), None),  # no write yet
 ])
 def test_a_tampered_model_checkpoint_state_is_refused_naming_it(tmp_path, mc_checkpoint,
                                                                 edit, message):

@@ -3,9 +3,11 @@ file loads, handed to the ModelCheckpoints passed to :func:`npdeep.checkpoint.re
 
 A checkpoint's ``training.model_checkpoint`` lists one object per ``save_best_only``
 ModelCheckpoint of the run (:meth:`npdeep.monitors.ModelCheckpoint.get_state`): its path
-template, monitor and mode (what it is matched by) and its best value, best epoch and the
-logged name it used, which decide its next write. A ModelCheckpoint that saves every
-``every`` epochs writes at fixed epochs: it has no state to keep.
+template, monitor and mode (what it is matched by), its best value, best epoch and the
+logged name it used, which decide its next write, and ``last_saved``, the file it wrote last
+(null before its first; absent from the files of npdeep versions that did not store it). A
+ModelCheckpoint that saves every ``every`` epochs writes at fixed epochs: it has no state to
+keep.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from ._stopping_state import check_monitored
 
 __all__ = ["best_only_checkpoints", "load_model_checkpoint", "match_model_checkpoint"]
 
-_MC_KEYS = ("path", "monitor", "mode", "best", "best_epoch", "used")
+_MC_KEYS = ("path", "monitor", "mode", "best", "best_epoch", "used", "last_saved")
+#: keys a checkpoint may lack: written before they were stored
+_MC_OPTIONAL = ("last_saved",)
 
 
 def best_only_checkpoints(callbacks) -> list:
@@ -43,13 +47,31 @@ def load_model_checkpoint(saved, epoch: int) -> list | None:
 def _check_state(name: str, state, epoch: int) -> None:
     """Raise ValueError unless ``state`` is one a ModelCheckpoint writes after ``epoch``
     epochs."""
-    if not isinstance(state, dict) or set(state) != set(_MC_KEYS):
+    if not isinstance(state, dict) or not \
+            set(_MC_KEYS) - set(_MC_OPTIONAL) <= set(state) <= set(_MC_KEYS):
         raise ValueError(f"{name} must be an object with the keys {list(_MC_KEYS)}, got "
                          f"{state!r:.120}")
     path = state["path"]
     if not isinstance(path, str) or not path:
         raise ValueError(f"{name} 'path' must be a file name or template, got {path!r:.80}")
     check_monitored(name, state, epoch)
+    _check_last_saved(name, state.get("last_saved"), path)
+
+
+def _check_last_saved(name: str, last, path: str) -> None:
+    """Raise ValueError unless ``last`` is null or a file name; the name itself when the
+    template ``path`` holds no ``{epoch}``."""
+    if last is None:
+        return
+    if not isinstance(last, str) or not last:
+        raise ValueError(f"{name} 'last_saved' must be null or a file name, got {last!r:.80}")
+    try:
+        fixed = path.format(epoch=1) == path.format(epoch=2)
+    except (KeyError, IndexError, ValueError):
+        return  # not a template a ModelCheckpoint takes: no callback matches the state
+    if fixed and last != path.format(epoch=1):
+        raise ValueError(f"{name} 'last_saved' must be null or {path.format(epoch=1)!r}, the "
+                         f"only file its path names, got {last!r:.80}")
 
 
 def _described(path: str, monitor: str, mode: str) -> str:

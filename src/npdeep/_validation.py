@@ -14,7 +14,7 @@ _CHUNK = 1 << 20  # elements checked at a time, so a memory-mapped array is neve
 
 
 def check_finite(arr: np.ndarray, name: str, narrow_to=None) -> None:
-    """Raise DataError when ``arr`` holds NaN or inf (checked in chunks along the last axis).
+    """Raise DataError when ``arr`` holds NaN or inf (checked in chunks, see :func:`blocks`).
 
     ``narrow_to``: a float dtype the values will be cast into later (a memory-mapped float64
     ``X`` cast batch by batch into a float32 network); values it cannot hold are refused as
@@ -23,21 +23,36 @@ def check_finite(arr: np.ndarray, name: str, narrow_to=None) -> None:
     if arr.size == 0:
         return
     if arr.ndim == 2 and arr.size > _CHUNK:
-        # walk the array in blocks that are each one run of memory: columns of an (m, n) file
-        # read as .T (F order), rows of an (n, m) file in C order (a block of columns of the
-        # latter would touch a page, or a larger folio, in every row), handing the pages of a
-        # memory-mapped array back as we go (its resident memory stays small)
-        pages = PageReleaser(arr)
-        by_rows = arr.flags.c_contiguous and not arr.flags.f_contiguous
-        n, m = arr.shape if not by_rows else arr.shape[::-1]
-        step = max(1, _CHUNK // max(1, n))
-        for start in range(0, m, step):
-            block = arr[start : start + step] if by_rows else arr[:, start : start + step]
+        for _, block in blocks(arr):
             _check_block(block, name, narrow_to)
-            pages.touch(block.nbytes)
-        pages.release()
         return
     _check_block(arr, name, narrow_to)
+
+
+def blocks(arr: np.ndarray):
+    """Yield ``(cols, block)``: a 2-D ``arr`` (n, m) in blocks of about a million values.
+
+    ``block`` is ``arr[rows, cols]`` for some rows: each block is one run of memory, columns
+    of an (m, n) file read as ``.T`` (F order), rows of an (n, m) file in C order (a block of
+    columns of the latter would touch a page, or a larger folio, in every row). A
+    memory-mapped ``arr`` has its pages handed back as the walk goes, so its resident memory
+    stays small; nothing is copied.
+    """
+    pages = PageReleaser(arr)
+    by_rows = arr.flags.c_contiguous and not arr.flags.f_contiguous
+    n, m = arr.shape if not by_rows else arr.shape[::-1]
+    step = max(1, _CHUNK // max(1, n))
+    try:
+        for start in range(0, m, step):
+            if by_rows:
+                cols, block = slice(None), arr[start : start + step]
+            else:
+                cols = slice(start, start + step)
+                block = arr[:, cols]
+            yield cols, block
+            pages.touch(block.nbytes)
+    finally:  # also when the caller stops early (an error in a block)
+        pages.release()
 
 
 def _check_block(block: np.ndarray, name: str, narrow_to) -> None:

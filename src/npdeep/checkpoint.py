@@ -14,7 +14,8 @@ own keys (``'optimizer.m.W1'``, ``'optimizer.v.b2'``...)::
                             "patience": 5, "best": 0.31, "best_epoch": 2, "used": "val_cost",
                             "wait": 1, "stopped_epoch": null, "stop_reason": null}],
         "model_checkpoint": [{"path": "best.npz", "monitor": "val_cost", "mode": "min",
-                              "best": 0.31, "best_epoch": 2, "used": "val_cost"}]
+                              "best": 0.31, "best_epoch": 2, "used": "val_cost",
+                              "last_saved": "best.npz"}]
     }
 
 with each EarlyStopping's best weights as arrays ``'early_stopping.0.W1'``... (none while no
@@ -24,9 +25,10 @@ learning-rate schedule, random stream (shuffling and dropout), and the state of 
 EarlyStopping passed to :func:`resume` that matches a saved one (same monitor, mode and
 min_delta), so it stops at the same epoch and restores the same weights, and of each
 ``save_best_only`` ModelCheckpoint passed that matches a saved one (same path template,
-monitor and mode), so it writes the same files at the same epochs. Checkpoints written
-before those states were stored hold no ``early_stopping`` (or no ``model_checkpoint``):
-their EarlyStopping (or best-only ModelCheckpoint) starts afresh.
+monitor and mode), so it writes the same files at the same epochs and reports the same
+``last_saved``. Checkpoints written before those states were stored hold no
+``early_stopping`` (or no ``model_checkpoint``, or no ``last_saved`` in it): their
+EarlyStopping (or best-only ModelCheckpoint) starts afresh (keeps its ``last_saved``).
 """
 
 from __future__ import annotations

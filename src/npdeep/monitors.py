@@ -219,6 +219,14 @@ class ModelCheckpoint(Callback):
     every : int >= 1
     monitor, mode : see :class:`EarlyStopping`.
 
+    Attributes
+    ----------
+    last_saved : str or None
+        The path of the last file written (``path`` with ``{epoch}`` filled in), None before
+        the first. After :func:`~npdeep.checkpoint.resume`, a ``save_best_only`` one that got
+        the saved state names the file the uninterrupted run would name, written before or
+        after the interruption.
+
     A checkpoint holds the weights that the monitored value measured, with the optimizer,
     schedule and random state of that moment, so :func:`~npdeep.checkpoint.resume` goes on
     from it exactly. Mostly that is the end of the epoch ``{epoch}`` (a ``val_`` value, or
@@ -230,7 +238,7 @@ class ModelCheckpoint(Callback):
     same weights.
 
     The file holds each :class:`EarlyStopping`'s state and each ``save_best_only``
-    ModelCheckpoint's (:meth:`get_state`: its best value and epoch, this one's included) as
+    ModelCheckpoint's (:meth:`get_state`: best value, epoch, last_saved, this one's included) as
     of the epoch's end, whichever comes first in the callbacks list: the file is written in
     :meth:`on_epoch_end`, or, when an EarlyStopping or a ``save_best_only`` ModelCheckpoint
     comes after this callback, in :meth:`after_epoch_end`, once every callback has ended the
@@ -239,7 +247,7 @@ class ModelCheckpoint(Callback):
     start holds the best values of then, so resuming from it repeats that epoch and its
     write. :func:`npdeep.checkpoint.resume` hands the state back to a ``save_best_only``
     ModelCheckpoint passed to it with the same ``path``, ``monitor`` and ``mode``, which then
-    writes the files of the uninterrupted run at the same epochs.
+    writes the files of the uninterrupted run at the same epochs and has its ``last_saved``.
     """
 
     def __init__(self, path, save_best_only: bool = False, every: int = 1,
@@ -285,11 +293,14 @@ class ModelCheckpoint(Callback):
 
     def get_state(self) -> dict:
         """Return what a checkpoint stores of a ``save_best_only`` one: its configuration
-        (path template, monitor, mode) and what decides its next write (best value, epoch)."""
+        (path template, monitor, mode), what decides its next write (best value, epoch) and
+        ``last_saved``, counting the file this epoch chose (being written, or written once
+        every callback has ended the epoch)."""
         t = self.tracker
+        last = self._pending if self._pending is not None else self.last_saved
         return {"path": self.path, "monitor": t.monitor, "mode": t.mode,
                 "best": None if t.best_epoch is None else t.best, "best_epoch": t.best_epoch,
-                "used": t.used}
+                "used": t.used, "last_saved": last}
 
     def matches(self, state: dict) -> bool:
         """Whether a saved state is this callback's: same path template, monitor and mode."""
@@ -304,6 +315,8 @@ class ModelCheckpoint(Callback):
         if state["best_epoch"] is not None:
             t.best, t.best_epoch = float(state["best"]), state["best_epoch"]
         t.used = state["used"]
+        if "last_saved" in state:  # absent from older checkpoints: last_saved is kept
+            self.last_saved = state["last_saved"]
 
     def _before_update(self) -> bool:
         """Whether the monitored value describes the state at the epoch's start."""
@@ -335,19 +348,23 @@ class ModelCheckpoint(Callback):
         self._write(epoch)
 
     def _write(self, epoch: int) -> None:
-        path, self._pending = self._pending, None
+        path = self._pending
         if path is None:
             return
         from .checkpoint import save_checkpoint
 
         weights = self._start.flat if self._before_update() else self.network.parameters.flat
         if not np.isfinite(weights).all():  # an update overflowed; TerminateOnNaN undoes it
+            self._pending = None
             warnings.warn(f"ModelCheckpoint: the weights of epoch {epoch + 1} are NaN or inf; "
                           f"{path} was not written (the file would not load)", RuntimeWarning,
                           stacklevel=2)
             return
-        if self._before_update():
-            self._start.save(path, self.network, self.trainer)
-        else:
-            save_checkpoint(path, self.network, self.trainer, epoch=epoch + 1)
+        try:  # _pending still set: the file records itself as last_saved (get_state)
+            if self._before_update():
+                self._start.save(path, self.network, self.trainer)
+            else:
+                save_checkpoint(path, self.network, self.trainer, epoch=epoch + 1)
+        finally:
+            self._pending = None
         self.last_saved = path

@@ -306,7 +306,13 @@ def evaluate(net, X, Y) -> tuple[float, float]:
 
 
 def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
-                  validation_fraction, validation_seed):
+                  validation_fraction, validation_seed, rows=None):
+    """Check the data; return ``(X, Y, weights, val, train_idx)`` for the training loop.
+
+    ``rows``: sorted indices of the columns of ``X`` (n_x, m) to train on (the rest held out
+    by the caller). ``train_idx`` is the columns a memory-mapped X is trained on in place
+    (None: all of the returned X); others are sliced here.
+    """
     # a memory-mapped X keeps its dtype (mini-batches are cast one at a time); others are cast
     # once here, cheaper than at every batch of every epoch
     X = net.check_X(X, cast=not is_memmap(X))
@@ -332,6 +338,13 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
             weights = None if weights is None else weights[np.argsort(tr)]
         else:
             X, Y = X[:, tr], Y[:, tr]
+    if rows is not None:
+        assert val is None, "rows and a validation set of fit's own"
+        weights = None if weights is None else weights[rows]
+        if is_memmap(X):
+            train_idx = rows
+        else:
+            X, Y = X[:, rows], Y[:, rows]
     return X, Y, weights, val, train_idx
 
 
@@ -370,6 +383,7 @@ def fit(
     diagnose: bool = True,
     _resume: dict | None = None,
     _continue: bool = False,
+    _rows: np.ndarray | None = None,  # the estimators' early_stopping: train on these columns
 ) -> History:
     """Train ``net`` on ``X`` (n_x, m) and ``Y`` (n_L, m, or class labels (m,)).
 
@@ -455,7 +469,7 @@ def fit(
         sched.set_epochs(epochs)
     X, Y, weights, val, train_idx = _prepare_data(
         net, X, Y, sample_weight, class_weight, validation_data, validation_fraction,
-        validation_seed)
+        validation_seed, _rows)
     m = X.shape[1] if train_idx is None else train_idx.shape[0]
     coef_full = net.sample_coef(m, weights)
     opt.setup(net.layout)

@@ -161,8 +161,9 @@ def _checkpoint_lines(state: dict) -> list[str]:
             *(_early_stopping_line(es) for es in state.get("early_stopping") or ()
               if isinstance(es, dict)),
             *(f"  ModelCheckpoint: {mc.get('path')} (best only), {mc.get('monitor')} "
-              f"({mc.get('mode')}), {_best(mc)}" for mc in state.get("model_checkpoint") or ()
-              if isinstance(mc, dict))]
+              f"({mc.get('mode')}), {_best(mc)}"
+              + (f", last saved {mc['last_saved']}" if mc.get("last_saved") else "")
+              for mc in state.get("model_checkpoint") or () if isinstance(mc, dict))]
 
 
 def _options_lines(options: dict, none: str) -> list[str]:

@@ -26,11 +26,12 @@ from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
 from .._sparse import is_sparse
-from .._validation import parse_dtype
+from .._validation import blocks, check_finite, parse_dtype
 from ..callbacks import Callback
 from ..errors import ConfigurationError, DataError
 from ..network import Network
 from ..splits import validation_split
+from ..training import _columns
 from ..training import fit as _train
 
 __all__ = ["BaseDeepEstimator"]
@@ -92,6 +93,8 @@ def _warn_if_unscaled(X, name: str) -> None:
     as pixels in 0..255 or prices in the thousands the first layer saturates and training
     stalls or stops early (wine unscaled: 43% accuracy, standardized: 97%). A sparse ``X``
     (CSR) is measured from its stored entries, and the advice is a scaler that keeps it sparse.
+    A memory-mapped ``X`` is measured in blocks (:func:`_column_squares`), which also refuse
+    NaN and inf.
     """
     if X.shape[0] == 0:
         return
@@ -101,7 +104,7 @@ def _warn_if_unscaled(X, name: str) -> None:
             X64 = X.astype(np.float64)
             squares = np.asarray(X64.multiply(X64).sum(axis=0)).ravel()
         else:
-            squares = np.einsum("ij,ij->j", X, X, dtype=np.float64)
+            squares = _column_squares(X)
         rms = np.sqrt(squares / X.shape[0])
     j = int(np.argmax(rms))
     if not rms[j] > _UNSCALED_RMS:  # NaN (refused elsewhere) does not warn
@@ -115,6 +118,24 @@ def _warn_if_unscaled(X, name: str) -> None:
         f"before it{keep}: make_pipeline({scaler}, {name}(...))",
         UserWarning, stacklevel=_caller_level(),
     )
+
+
+def _column_squares(X) -> np.ndarray:
+    """Return ``sum_i X[i, j]^2`` for each column j of a dense ``X`` (m, n_x), as (n_x,) float64.
+
+    ``einsum`` casts through small buffers, so no float64 copy of ``X`` is made. A
+    memory-mapped ``X`` is read one block at a time (:func:`npdeep._validation.blocks`, pages
+    handed back as it goes), and a block holding NaN or inf raises DataError: this pass is
+    also the finiteness check that scikit-learn's validation, which would read the whole
+    file, skips for a memmap.
+    """
+    if not is_memmap(X):
+        return np.einsum("ij,ij->j", X, X, dtype=np.float64)
+    squares = np.zeros(X.shape[1])
+    for cols, block in blocks(X):
+        check_finite(block, "X")
+        squares[cols] += np.einsum("ij,ij->j", block, block, dtype=np.float64)
+    return squares
 
 
 def _caller_level() -> int:
@@ -373,21 +394,34 @@ class BaseDeepEstimator(BaseEstimator):
         """Check ``X`` (m, n_x); set or compare n_features_in_ and feature_names_in_.
 
         A scipy.sparse ``X`` of any format comes back as CSR (m, n_x): ``X.T`` is then the
-        CSC (n_x, m) the network takes. A memory-mapped ``X`` given for prediction keeps its
-        dtype (the network casts it one chunk of samples at a time); anything else is converted
-        to ``dtype``.
+        CSC (n_x, m) the network takes. A memory-mapped ``X`` keeps its dtype (see
+        :meth:`_X_checks`); anything else is converted to ``dtype``.
         """
-        dtype = None if not reset and is_memmap(X) else self._float()
-        return validate_data(self, X, reset=reset, dtype=dtype, accept_sparse="csr")
+        return validate_data(self, X, reset=reset, accept_sparse="csr", **self._X_checks(X))
+
+    def _X_checks(self, X) -> dict:
+        """Return validate_data's ``dtype`` and finiteness options for ``X`` (m, n_x).
+
+        A memory-mapped ``X`` (``np.load(path, mmap_mode='r')``) is left as it is: converting
+        it would copy the whole file into memory (a uint8 file as float64: 8 times its size)
+        and scikit-learn's finiteness check would read all of it at once. Its values are
+        checked in blocks instead, with the pages handed back as they are read: by
+        :func:`_column_squares` when fit starts afresh, and by the network's
+        :meth:`~npdeep.network.Network.check_X` before every training or prediction; the
+        network casts it one mini-batch or chunk of samples at a time.
+        """
+        if is_memmap(X):
+            return {"dtype": "numeric", "ensure_all_finite": False}
+        return {"dtype": self._float()}
 
     def _validate_Xy(self, X, y, reset: bool, **kwargs):
-        """Check ``X`` (m, n_x) and ``y`` (m,) or (m, n_L) together."""
+        """Check ``X`` (m, n_x) and ``y`` (m,) or (m, n_L) together (X as in _validate_X)."""
         if y is None:
             raise DataError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        X, y = validate_data(self, X, y, reset=reset, dtype=self._float(), multi_output=True,
-                             accept_sparse="csr", **kwargs)
+        X, y = validate_data(self, X, y, reset=reset, multi_output=True, accept_sparse="csr",
+                             **self._X_checks(X), **kwargs)
         if reset:
             _warn_if_unscaled(X, type(self).__name__)
         return X, y
@@ -446,10 +480,10 @@ class BaseDeepEstimator(BaseEstimator):
 
     def _train(self, X, Y, sample_weight, epochs: int, incremental: bool) -> None:
         """Train ``network_`` on ``X`` (m, n_x) rows and encoded targets ``Y`` (m, n_L)."""
-        validation = None
+        validation, rows = None, None
         if self.early_stopping and not incremental:
-            X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight)
-        m = X.shape[0]
+            X, Y, sample_weight, validation, rows = self._split_validation(X, Y, sample_weight)
+        m = X.shape[0] if rows is None else rows.shape[0]
         if not incremental:
             self._no_improvement_count = 0
         monitor = _Monitor(self, validation, stop=not incremental)
@@ -471,6 +505,7 @@ class BaseDeepEstimator(BaseEstimator):
             callbacks=[monitor, *(self.callbacks or [])],
             verbose=self.verbose,
             **self._extra_training_options(incremental),
+            **({} if rows is None else {"_rows": rows}),
         )
         self.t_ += m * len(history)
         self.network_.history = None  # the estimator's loss_curve_ is the record
@@ -514,7 +549,11 @@ class BaseDeepEstimator(BaseEstimator):
         """Hold out ``validation_fraction`` of the rows (stratified by class) for scoring.
 
         Uses :func:`npdeep.splits.validation_split`, seeded by ``random_state``. Returns the
-        training rows, their weights and ``(X_val (n_x, m_val), Y_val (n_L, m_val))``.
+        training rows ``X`` (m, n_x), ``Y`` (m, n_L) and their weights, the held-out
+        ``(X_val (n_x, m_val), Y_val (n_L, m_val))`` and ``rows``: None, or for a
+        memory-mapped ``X``, which is never copied, the sorted indices of the rows to train
+        on, with ``X``, ``Y`` and the weights returned whole (training reads those rows from
+        the file; the held-out ones are read into the network's dtype with pages handed back).
         """
         seed = self._seed()
         if seed is None:
@@ -526,13 +565,16 @@ class BaseDeepEstimator(BaseEstimator):
             reason = str(exc).partition("; give validation_data")[0]
             raise DataError(f"early_stopping: {reason}; raise validation_fraction, give more "
                             "samples or set early_stopping=False") from None
+        if is_memmap(X):
+            validation = (_columns(self.network_, X.T, val), Y[val].T)
+            return X, Y, sample_weight, validation, train
         sw = None if sample_weight is None else sample_weight[train]
-        return X[train], Y[train], sw, (X[val].T, Y[val].T)
+        return X[train], Y[train], sw, (X[val].T, Y[val].T), None
 
     def _fit(self, X, Y, sample_weight, incremental: bool) -> None:
         """Shared body of fit and partial_fit once X and Y (m, n_L) are encoded."""
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        if sample_weight is not None:  # the network's float type, also for a uint8 memmap X
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=self._float())
         if incremental:
             self._train(X, Y, sample_weight, epochs=1, incremental=True)
         else:

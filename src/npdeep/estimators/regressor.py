@@ -204,7 +204,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         fresh = False
         if getattr(self, "_y_mean", None) is None or len(self._y_mean) != Y.shape[1]:
             if sample_weight is not None:
-                sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+                sample_weight = _check_sample_weight(sample_weight, X, dtype=self._float())
             self._set_target_scaling(Y, sample_weight)
             fresh = self.n_iter_ == 0
         Ys = (Y - self._y_mean) / self._y_scale
