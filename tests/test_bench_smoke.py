@@ -157,3 +157,20 @@ def test_markdown_judges_targets_outside_tiny_mode(run_module):
     md = markdown({"meta": meta, "cases": {"b": case}})
     assert "| m2 | 3.00 | 1.00 | 3.00x (met, target >= 2) |" in md
     assert "Tiny mode" not in md
+
+
+def test_profile_step_times_the_engines_products():
+    # the engine's products were never timed: the workspaces cached by the untimed epochs
+    # held the unwrapped np.matmul, so the table had no "engine: np.matmul" row at all
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(REPO_ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "bench" / "profile_step.py"), "--samples", "256",
+         "--batch-size", "64"],
+        capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.strip().split("  ")[0]: line.split() for line in proc.stdout.splitlines()
+            if line.startswith("  engine: np.")}
+    assert "engine: np.matmul" in rows
+    # 784-512-256-10, 4 batches of 64: forward 3 products, backward 8 per step, at least
+    assert int(rows["engine: np.matmul"][-1]) >= 4 * 11

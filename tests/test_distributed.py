@@ -402,6 +402,27 @@ def test_the_documented_example_runs(tmp_path):
     assert re.search(r"data-parallel cost: [0-9.]+ accuracy: 0\.9", proc.stdout)
 
 
+
+def test_the_readme_example_runs(tmp_path):
+    """README.md's Dask example, run as a script as its first line asks."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "README.md"
+    [example] = [b for b in re.findall(r"```python\n(.*?)```", page.read_text(), re.S)
+                 if "npdeep.distributed" in b]
+    script = tmp_path / "readme_dask.py"
+    script.write_text(example)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=DEFAULT_TIMEOUT_S - 5, check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    found = re.search(r"^(\{.*\}) ([0-9.]+)$", proc.stdout, re.M)
+    assert found, proc.stdout
+    assert "'learning_rate'" in found.group(1) and "'hidden_layer_sizes'" in found.group(1)
+    assert float(found.group(2)) > 0.9
+
 def test_fit_chunks_regressor_with_column_chunks_and_two_outputs(client):
     from npdeep.sklearn import DeepRegressor
 

@@ -30,3 +30,26 @@ def test_readme_example_runs(index, tmp_path, monkeypatch):
     exec(compile("import numpy as np\nimport npdeep\n" + block, f"README block {index}", "exec"),
          namespace)
     assert any(p.suffix in (".npz", ".onnx") for p in tmp_path.iterdir()) or "history" in namespace
+
+
+MEMORY_MAPPED = [b for b in BLOCKS if "mmap_mode" in b]
+
+
+def test_the_memory_mapped_example_runs(tmp_path, monkeypatch):
+    # the example reads the reader's own train_X.npy with the `net` and `y` of the digits
+    # example before it: a small file of digits, saved with samples as rows, stands in
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    import npdeep
+
+    assert len(MEMORY_MAPPED) == 1
+    X, y = load_digits(return_X_y=True)
+    np.save(tmp_path / "train_X.npy", (X / 16.0).astype(np.float32))
+    monkeypatch.chdir(tmp_path)
+    net = npdeep.Network([64, 32, 10], seed=0)
+    namespace = {"__name__": "readme_example", "np": np, "npdeep": npdeep, "net": net, "y": y}
+    exec(compile(MEMORY_MAPPED[0], "README memory-mapped block", "exec"), namespace)
+    assert isinstance(namespace["X"], np.memmap) or isinstance(namespace["X"].base, np.memmap)
+    assert namespace["X"].shape == (64, len(y))
+    assert len(net.history.cost) == 5 and net.history.cost[-1] < net.history.cost[0]

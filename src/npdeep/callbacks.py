@@ -30,8 +30,9 @@ Epoch logs hold ``cost``, the metric (``accuracy`` or ``r2``), ``val_cost`` and
 ``val_accuracy``/``val_r2`` with validation data, ``learning_rate``, ``gradient_norms``
 (a list, one norm per layer) and ``time`` (seconds).
 
-More callbacks (EarlyStopping, ModelCheckpoint, TerminateOnNaN, CSVLogger, JSONLogger) live
-in :mod:`npdeep.monitors` and are re-exported here.
+Here: History, ProgressBar and TerminateOnNaN. EarlyStopping and ModelCheckpoint live in
+:mod:`npdeep.monitors`, CSVLogger and JSONLogger in :mod:`npdeep.loggers`; all are
+re-exported here.
 """
 
 from __future__ import annotations

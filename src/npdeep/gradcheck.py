@@ -57,6 +57,8 @@ class GradientCheckResult:
     checked : dict
         How many entries of each parameter were compared.
     tolerance : float
+    epsilon : float
+        Largest perturbation of each entry (``epsilon/2`` is used too).
     skipped : dict
         Entries of each parameter left out because a perturbation moved some pre-activation
         across a kink (relu's z = 0), where central differences do not estimate the derivative.

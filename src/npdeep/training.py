@@ -415,6 +415,8 @@ def fit(
     validation_fraction : float in (0, 1), optional
         Hold out this share of the samples (stratified for classification) drawn with
         ``validation_seed``.
+    validation_seed : int
+        Seed of the draw of ``validation_fraction``'s samples, apart from ``seed``.
     callbacks : list of Callback, optional
     verbose : int >= 0 or bool
         0: silent; 1: a progress bar (one plain line per epoch when not on a terminal);

@@ -199,7 +199,7 @@ class BestWeights(Callback):
               + _d("validation_fraction"))
 @click.option("--early-stopping/--no-early-stopping", default=None,
               help="Stop when the validation cost stops improving; keep the best weights "
-              f"(validates on {EARLY_STOPPING_VALIDATION:g} of the data unless "
+              f"(validates on {EARLY_STOPPING_VALIDATION:g} of the training split unless "
               "--validation-fraction is given)." + _d("early_stopping"))
 @click.option("--patience", type=click.IntRange(0),
               help="Epochs without improvement before early stopping." + _d("patience"))
