@@ -82,7 +82,8 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement(data, pa
     es = EarlyStopping(monitor="cost", patience=patience, min_delta=1e9)  # only epoch 1 counts
     h = small().fit(X, y, epochs=20, learning_rate=0.01, callbacks=[es], diagnose=False)
     assert len(h) == 1 + max(patience, 1)
-    assert f"for {max(patience, 1)} epochs" in h.stop_reason
+    waited = max(patience, 1)
+    assert f"for {waited} epoch{'' if waited == 1 else 's'};" in h.stop_reason  # "1 epochs" once
 
 
 def test_early_stopping_on_accuracy_maximises(data):

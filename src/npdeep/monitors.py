@@ -20,6 +20,11 @@ from .loggers import CSVLogger, JSONLogger
 __all__ = ["EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger"]
 
 
+
+def _epochs(n: int) -> str:
+    """Return ``"1 epoch"`` or ``"n epochs"``."""
+    return f"{n} epoch{'' if n == 1 else 's'}"
+
 class _Monitor:
     """Track the best value of a logged quantity (``mode`` 'min', 'max' or 'auto')."""
 
@@ -189,12 +194,12 @@ class EarlyStopping(Callback):
             if self.tracker.best_epoch is None:
                 self.trainer.stop_reason = self.stop_reason = (
                     f"early stopping at epoch {epoch + 1}: {used} was never a finite number "
-                    f"in {self.wait} epochs (last {value!r}), so no weights were restored"
+                    f"in {_epochs(self.wait)} (last {value!r}), so no weights were restored"
                 )
                 return
             self.trainer.stop_reason = self.stop_reason = (
                 f"early stopping at epoch {epoch + 1}: {used} did not improve by more than "
-                f"{self.min_delta:g} for {self.wait} epochs; best {self.tracker.best:.6g} at "
+                f"{self.min_delta:g} for {_epochs(self.wait)}; best {self.tracker.best:.6g} at "
                 f"epoch {self.tracker.best_epoch + 1}, whose weights were restored"
             )
 

@@ -173,7 +173,7 @@ class BestWeights(Callback):
 @click.option("--activation", type=_choice(activations.HIDDEN_NAMES),
               help="Hidden activation." + _d("activation"))
 @click.option("--output-activation", type=_choice(activations.NAMES),
-              help="Output activation [default: the canonical one of --loss when it is given "
+              help="Output activation. [default: the canonical one of --loss when it is given "
               "(identity for mean_squared_error); else softmax (several classes), sigmoid "
               "(two), identity (regression)].")
 @click.option("--loss", type=_choice(losses.NAMES),
