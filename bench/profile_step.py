@@ -6,7 +6,7 @@ Usage::
                                  [--layout rows|C] [--cprofile]
 
 Wraps, for one epoch of ``fit`` on 784-512-256-10 (relu, softmax, float32), whichever of these
-exist in the installed npdeep: the mini-batch gather (``training.BatchSource.batches``),
+exist in the installed npdeep: the mini-batch gather (``batches.BatchSource.batches``),
 ``forward``, ``backward``, the loss's ``cost``, the optimizer's ``step``, every activation's
 ``forward``/``backward``, and the ``np.matmul`` / ``np.dot`` calls made from the engine and the
 training loop (through a proxy of the ``np`` name those modules use). Nothing in npdeep's files
@@ -91,10 +91,14 @@ def instrument(net: Any) -> list[str]:
     import npdeep.engine as engine
     import npdeep.training as training
 
+    try:  # the step's module since the loop was split (older versions: training itself)
+        import npdeep.trainer as step_module
+    except ImportError:
+        step_module = training
     done = []
     for owner, attr, name, gen in (
-        (training, "forward", "forward", False),
-        (training, "backward", "backward", False),
+        (step_module, "forward", "forward", False),
+        (step_module, "backward", "backward", False),
         (getattr(training, "BatchSource", None), "batches", "gather batch", True),
         (type(net.loss), "cost", "loss cost", False),
     ):
@@ -110,7 +114,7 @@ def instrument(net: Any) -> list[str]:
             if attr in vars(g) and _patch(g, attr, f"  {g.__name__}.{attr}"):
                 done.append(f"{g.__name__}.{attr}")
     engine.np = _NumpyProxy(np, "  engine")
-    training.np = _NumpyProxy(np, "training")
+    training.np = step_module.np = _NumpyProxy(np, "training")
     # a Workspace picks its product (np.dot or np.matmul) when it is built: those cached by
     # the untimed epochs hold the unwrapped functions, so drop them and let the next epoch
     # build its workspaces through the proxy (private: a profiling tool may look inside)

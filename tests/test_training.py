@@ -222,7 +222,7 @@ def test_the_gradient_norm_past_float32_squares_equals_the_float64_norm(rng):
 def test_a_gradient_whose_norm_is_past_the_dtype_is_still_clipped(rng, monkeypatch, dtype,
                                                                   value):
     # finite entries near the dtype's largest: ||g|| itself overflows, clip_norm / ||g|| is 0
-    from npdeep import training
+    from npdeep import trainer as training
 
     def huge(layers, activations, loss, ws, Y, coef, grads, fused, dropout=False):
         for dW, db in grads:

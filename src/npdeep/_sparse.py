@@ -91,7 +91,7 @@ class SparseGather:
     copies the stored entries of those columns only: the data set is never densified).
     """
 
-    feature_chunk = None  # a memory-mapped dense X's setting (see training._Gather)
+    feature_chunk = None  # a memory-mapped dense X's setting (see batches.Gather)
 
     def __init__(self, X):
         self.A = X

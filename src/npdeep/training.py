@@ -18,7 +18,6 @@ count. Per-layer gradient norms are taken from the last batch of each epoch.
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 
@@ -26,13 +25,13 @@ import numpy as np
 
 from . import optimizers as _optimizers
 from . import schedules as _schedules
-from ._mmap import PageReleaser, is_memmap
-from ._sparse import SparseGather, is_sparse
+from ._mmap import is_memmap
 from ._validation import check_positive_float, check_positive_int, check_seed
+from .batches import BatchSource, columns
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
-from .engine import backward, forward
 from .errors import ConfigurationError
 from .splits import Metric, check_validation_data, class_sample_weight, validation_split
+from .trainer import Trainer
 
 __all__ = ["fit", "Trainer", "BatchSource", "evaluate"]
 
@@ -40,256 +39,6 @@ _DIAGNOSE_SAMPLES = 512  # samples used by the end-of-training diagnosis (spread
 #: full-batch training on a memory-mapped X warns when it reads at least this many bytes
 #: (smaller files, such as the ones joblib maps for parallel grid searches, are not worth it)
 _WHOLE_MEMMAP_WARNING_BYTES = 64 * 2**20
-
-
-#: The advice that ends the reason of a stop on NaN or inf gradients.
-NAN_ADVICE = "Try a smaller learning_rate, clip_norm, or standardized inputs"
-
-class _Gather:
-    """Copy the samples ``idx`` of ``A`` (n, N) into a preallocated (n, m) batch.
-
-    The gather runs along the axis the memory layout makes cheap: whole rows of the
-    samples-major view ``A.T`` (N, n) when a sample's values are contiguous (F-ordered ``A``,
-    e.g. ``rows.T`` or a memory-mapped (N, n) ``.npy`` transposed), else columns of a
-    C-ordered ``A``. The wrong one costs 10-1000x more (a strided gather per value).
-    Integer or float64 data are cast into the network's dtype per batch.
-    """
-
-    def __init__(self, A, dtype):
-        self.A = A
-        self.by_rows = not A.flags.c_contiguous or A.flags.f_contiguous
-        self.source = A.T if self.by_rows else A
-        self.dtype = np.dtype(dtype)
-        self._buffers: dict = {}
-        # a memory-mapped source is read in chunks of rows, its pages released after each
-        self.pages = PageReleaser(A)
-        self.chunk = self.feature_chunk = None
-        if self.pages.active and self.by_rows:
-            self.chunk = self.pages.rows_per_release(A.shape[0] * A.dtype.itemsize)
-        elif self.pages.active:
-            # an (n, N) file in C order: a batch reads a value from each row, so (for a large
-            # batch) every page of the row; release after every budget's worth of rows
-            self.feature_chunk = max(1, self.pages.budget // (A.shape[1] * A.dtype.itemsize))
-
-    def __call__(self, idx) -> np.ndarray:
-        """Return the batch ``A[:, idx]`` as an (n, m) array in the network's dtype."""
-        m = idx.shape[0]
-        bufs = self._buffers.get(m)
-        if bufs is None:
-            n, dt = self.A.shape[0], self.A.dtype
-            shape = (m, n) if self.by_rows else (n, m)
-            bufs = (np.empty(shape, dt), np.empty(shape, self.dtype) if dt != self.dtype else None)
-            self._buffers[m] = bufs
-        raw, cast = bufs
-        # mode="clip": with the default mode="raise" np.take fills a hidden temporary first
-        if self.chunk is not None:
-            for start in range(0, m, self.chunk):
-                part = slice(start, start + self.chunk)
-                np.take(self.source, idx[part], axis=0, out=raw[part], mode="clip")
-                self.pages.release()
-        elif self.feature_chunk is not None:
-            for start in range(0, raw.shape[0], self.feature_chunk):
-                part = slice(start, start + self.feature_chunk)
-                np.take(self.source[part], idx, axis=1, out=raw[part], mode="clip")
-                self.pages.release()
-        else:
-            np.take(self.source, idx, axis=0 if self.by_rows else 1, out=raw, mode="clip")
-        if cast is not None:
-            np.copyto(cast, raw, casting="unsafe")
-            raw = cast
-        return raw.T if self.by_rows else raw
-
-
-class BatchSource:
-    """Serve shuffled mini-batches of ``X`` (n_x, N) and ``Y`` (n_L, N) into preallocated buffers.
-
-    Each batch is returned as ``(A0, Y, coef)`` with ``A0`` (n_x, m) and ``Y`` (n_L, m) views
-    of reused buffers (nothing proportional to the batch is allocated after the first epoch).
-    A sparse ``X`` (CSC) gives each batch as a new CSC matrix of its columns, never densified.
-    A memory-mapped ``X`` is read batch by batch, indices sorted within a batch for locality,
-    and its pages are handed back to the kernel as training goes, so the data set is never
-    copied nor held in memory whole.
-    """
-
-    def __init__(self, net, X, Y, batch_size: int, coef_full=None, indices=None):
-        # indices: the training samples among X's columns (None: all); coef_full is theirs
-        self.indices = indices
-        self.N = X.shape[1] if indices is None else indices.shape[0]
-        self.batch_size = min(batch_size, self.N)
-        self.n_batches = -(-self.N // self.batch_size)
-        # a sparse X (checked: CSC in the network's dtype) is gathered column by column
-        self.X = SparseGather(X) if is_sparse(X) else _Gather(X, net.dtype)
-        self.Y = _Gather(Y, net.dtype)
-        weights = None if np.ndim(coef_full) == 0 else np.ravel(coef_full)
-        if weights is not None and indices is not None:  # index the weights like X's columns
-            full = np.zeros(X.shape[1], weights.dtype)
-            full[indices] = weights
-            weights = full
-        self.weights = weights
-        self._coef: dict = {}
-        self.sort_indices = is_memmap(X)
-
-    def batches(self, rng: np.random.Generator | None):
-        """Yield ``(A0, Y, coef)`` for one epoch, shuffled with ``rng`` (None: in order)."""
-        order = rng.permutation(self.N) if rng is not None else np.arange(self.N)
-        if self.indices is not None:
-            order = self.indices[order]
-        for start in range(0, self.N, self.batch_size):
-            idx = order[start : start + self.batch_size]
-            if self.sort_indices:
-                idx.sort()
-            m = idx.shape[0]
-            A0 = self.X(idx)
-            if self.weights is None:
-                coef = 1.0 / m
-            else:
-                coef = self._coef.get(m)
-                if coef is None:
-                    coef = self._coef[m] = np.empty((1, m), self.weights.dtype)
-                # c_i = w_i / sum(w) * N / m: an unbiased estimate of the whole set's weighted
-                # cost (the epoch's mean is exactly it); a batch of zero weights adds nothing
-                np.take(self.weights, idx, out=coef[0], mode="clip")
-                coef *= self.N / m
-            yield A0, self.Y(idx), coef
-
-
-class Trainer:
-    """Holds what persists across epochs: optimizer, schedule, rng, epoch, stop flag.
-
-    Attributes
-    ----------
-    learning_rate : float
-        The current epoch's rate (set from the schedule at each epoch start).
-    initial_learning_rate : float
-        ``lr0``, from which the schedule computes each epoch's rate. A callback may change it
-        to move the rate of the epochs to come (a checkpoint saves the changed value).
-    stop_training : bool
-        Set by a callback (or the NaN guard) to end training: set in a batch hook it ends the
-        epoch after that batch (``on_epoch_end`` still runs), else after the current epoch.
-    stop_reason : str or None
-        Why training stopped early, in plain words.
-    callbacks : list of Callback
-        The run's callbacks, History first (a checkpoint saves the EarlyStoppings' state).
-    full_batch : bool
-        Whether every epoch is one step on the whole training set (``batch_size`` None or
-        ``>= m``); its ``cost`` and metric then describe the weights at the epoch's start.
-    """
-
-    def __init__(self, net, optimizer, learning_rate: float, schedule=None, clip_norm=None,
-                 rng=None, config=None):
-        self.net = net
-        self.optimizer = optimizer
-        self.initial_learning_rate = learning_rate
-        self.learning_rate = learning_rate
-        self.schedule = schedule if schedule is not None else _schedules.Constant()
-        self.clip_norm = clip_norm
-        self.rng = rng
-        self.config = dict(config or {})
-        self.epoch = 0
-        self.batch = 0
-        self.stop_training = False
-        self.stop_reason: str | None = None
-        self.nan_stop = False
-        self.full_batch = False
-        self.gradient_norms: list[float] | None = None
-        self.gradient_norm = 0.0
-        self.diagnosis = None
-        self.history = None
-        self.callbacks: list = []  # the run's callbacks (a checkpoint saves EarlyStopping's)
-        L = net.layout
-        # layer l's parameters W[l], b[l] are one contiguous run of the flat buffer
-        self._layer_starts = np.array([L.slices[f"W{l}"].start
-                                       for l in range(1, net.L + 1)])
-        self._squares = None
-
-    def record_gradient_norms(self) -> float:
-        """Store ``||(dW[l], db[l])||`` per layer (before the update); return ``||g||^2``.
-
-        The squares may overflow (inf is returned): :meth:`rescaled_norm` then takes over.
-        """
-        g = self.net.grad_flat
-        if self._squares is None or self._squares.shape != g.shape:
-            self._squares = np.empty_like(g)
-        sq = np.multiply(g, g, out=self._squares)
-        per_layer = np.add.reduceat(sq, self._layer_starts)
-        self.gradient_norms = np.sqrt(per_layer).tolist()
-        return float(per_layer.sum())
-
-    def rescaled_norm(self, record: bool) -> tuple[float, float] | None:
-        """Return ``(s, ||g / s||)`` with ``s = max |g|`` (``||g|| = s ||g / s||``); None when
-        ``g`` holds NaN or inf.
-
-        For a finite gradient whose squared norm overflows (``||g||`` past about 1.8e19 in
-        float32): the step's plain ``g . g`` is inf there, though clipping can rescale ``g``.
-        With ``record``, the per-layer norms are recomputed the same way.
-        """
-        g = self.net.grad_flat
-        if not np.isfinite(g).all():
-            return None
-        s = float(np.max(np.abs(g)))
-        u = g.astype(np.float64)
-        u /= s                                       # |u| <= 1: its squares cannot overflow
-        per_layer = np.add.reduceat(np.square(u, out=u), self._layer_starts)
-        if record:
-            self.gradient_norms = (s * np.sqrt(per_layer)).tolist()
-        return s, math.sqrt(float(per_layer.sum()))
-
-    def nan_stop_reason(self, cost: float) -> str:
-        """Say why training stopped on a NaN/inf gradient, given the batch's ``cost``."""
-        where = f"the gradients became NaN or inf at epoch {self.epoch + 1}, batch {self.batch + 1}"
-        advice = NAN_ADVICE
-        top = float(np.abs(self.net.parameters.flat).max())
-        if not math.isfinite(top):  # TerminateOnNaN restores finite weights at the epoch's end
-            return (f"{where}, after an update had made the weights themselves NaN or inf; "
-                    f"training stopped and the last finite weights restored (from the end of "
-                    f"an earlier epoch, or the start). {advice}")
-        if math.isfinite(cost):
-            return f"{where}; that update was skipped and the last good weights kept. {advice}"
-        return (f"{where}; that update was skipped and the last finite weights kept, but their "
-                f"cost on this batch was already {cost} (parameters up to {top:.1e} in "
-                f"absolute value): predictions from them may not be finite either. {advice}")
-
-    def step(self, A0, Y, coef, metric: Metric | None = None, record: bool = False) -> float:
-        """Run one forward/backward/update step on a batch; return its cost (before update).
-
-        A0 : (n_x, m), Y : (n_L, m), coef : ``1/m`` or (1, m) normalised sample weights.
-        When the gradient is not finite the update is skipped and training stops.
-        """
-        net = self.net
-        m = A0.shape[1]
-        ws = net.workspace(m, train=True)
-        keep = net.keep
-        A_L = forward(net.layers, net.activations, A0, ws, keep=keep, rng=self.rng)
-        cost = net.batch_cost(ws, A_L, Y, coef)
-        if metric is not None:
-            metric.add(A_L, Y, ws)
-        backward(net.layers, net.activations, net.loss, ws, Y, coef, net.grad_layers,
-                 net.fused, dropout=keep is not None)
-        net.add_l2_gradient(m)
-        g = net.grad_flat
-        try:  # no np.errstate here: it would cost every step more than the dot itself
-            gsq = self.record_gradient_norms() if record else float(np.dot(g, g))
-        except FloatingPointError:  # an overflow under np.errstate(over="raise")
-            gsq = math.inf
-        scale = None
-        if math.isfinite(gsq):
-            norm = math.sqrt(gsq)
-        else:  # NaN/inf in g, or finite values whose squares overflow
-            rescaled = self.rescaled_norm(record)
-            if rescaled is None:
-                self.stop_training = self.nan_stop = True
-                self.stop_reason = self.nan_stop_reason(cost)
-                return cost
-            scale, unit_norm = rescaled
-            norm = scale * unit_norm
-        self.gradient_norm = norm
-        if self.clip_norm is not None and norm > self.clip_norm:
-            if scale is not None:  # clip_norm / norm may be subnormal, norm itself inf
-                g /= scale
-                norm = unit_norm
-            g *= self.clip_norm / norm
-        self.optimizer.step(net.parameters.flat, g, self.learning_rate)
-        return cost
 
 
 def evaluate(net, X, Y) -> tuple[float, float]:
@@ -331,7 +80,7 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
         val = check_validation_data(net, validation_data)
     elif validation_fraction:
         tr, va = validation_split(net, X, Y, validation_fraction, validation_seed)
-        val = (_columns(net, X, va), Y[:, va])
+        val = (columns(net, X, va), Y[:, va])
         weights = None if weights is None else weights[tr]
         if is_memmap(X):  # never copy a memory-mapped data set: batches index into it
             train_idx = np.sort(tr)
@@ -346,18 +95,6 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
         else:
             X, Y = X[:, rows], Y[:, rows]
     return X, Y, weights, val, train_idx
-
-
-def _columns(net, X, idx) -> np.ndarray:
-    """Return ``X[:, idx]`` (n_x, k) in the network's dtype, for checked ``X``, sorted ``idx``.
-
-    A memory-mapped X is read as training reads it (pages handed back as it goes): plain
-    fancy indexing would leave every page it touched resident, most of the file when the
-    samples are spread over it or when the file is (n_x, m) in C order.
-    """
-    if not is_memmap(X):
-        return net.check_X(X[:, idx])
-    return np.asfortranarray(_Gather(X, net.dtype)(idx))  # the layout X[:, idx] would have
 
 
 def fit(
@@ -597,7 +334,7 @@ def _diagnose_end(trainer, X, Y, train_idx) -> None:
         pool[np.linspace(0, pool.shape[0] - 1, k).astype(np.intp)]
     history = trainer.history
     trainer.diagnosis = history.diagnosis = diagnose(
-        trainer.net, _columns(trainer.net, X, pick), Y[:, pick], history=history)
+        trainer.net, columns(trainer.net, X, pick), Y[:, pick], history=history)
 
 
 def _run_batches(trainer, source, metric, cb, rng) -> float:

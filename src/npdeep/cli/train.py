@@ -22,7 +22,7 @@ import numpy as np
 from .. import activations, defaults, losses, optimizers, schedules
 from ..callbacks import Callback, keep_copy
 from ..errors import ConfigurationError, DataError, TrainingError
-from ..training import NAN_ADVICE
+from ..trainer import NAN_ADVICE
 from ._common import (
     SEED,
     FiniteFloatRange,

@@ -27,11 +27,11 @@ from .. import schedules as _schedules
 from .._mmap import is_memmap
 from .._sparse import is_sparse
 from .._validation import blocks, check_finite, parse_dtype
+from ..batches import columns
 from ..callbacks import Callback
 from ..errors import ConfigurationError, DataError
 from ..network import Network
 from ..splits import validation_split
-from ..training import _columns
 from ..training import fit as _train
 
 __all__ = ["BaseDeepEstimator"]
@@ -566,7 +566,7 @@ class BaseDeepEstimator(BaseEstimator):
             raise DataError(f"early_stopping: {reason}; raise validation_fraction, give more "
                             "samples or set early_stopping=False") from None
         if is_memmap(X):
-            validation = (_columns(self.network_, X.T, val), Y[val].T)
+            validation = (columns(self.network_, X.T, val), Y[val].T)
             return X, Y, sample_weight, validation, train
         sw = None if sample_weight is None else sample_weight[train]
         return X[train], Y[train], sw, (X[val].T, Y[val].T), None
