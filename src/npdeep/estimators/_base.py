@@ -25,127 +25,19 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
-from .._sparse import is_sparse
-from .._validation import blocks, check_finite, parse_dtype
+from .._validation import parse_dtype
 from ..batches import columns
-from ..callbacks import Callback
 from ..errors import ConfigurationError, DataError
 from ..network import Network
 from ..splits import validation_split
 from ..training import fit as _train
+from ._inputs import warn_if_unscaled
+from ._monitor import FitMonitor
 
 __all__ = ["BaseDeepEstimator"]
 
 #: npdeep activation names that scikit-learn's MLP spells differently (``out_activation_``).
 _SKLEARN_ACTIVATION_NAMES = {"sigmoid": "logistic"}
-
-
-class _Monitor(Callback):
-    """Record each epoch's cost, score the validation set and stop when progress stalls.
-
-    Stops like scikit-learn's MLP: after ``n_iter_no_change`` epochs in a row without an
-    improvement of at least ``tol`` (of the training cost, or of the validation score when
-    ``validation`` is given). With validation, the best parameters are restored at the end.
-    """
-
-    def __init__(self, estimator, validation, stop: bool):
-        self.est = estimator
-        self.validation = validation
-        self.stop = stop
-        self.best_flat = None
-
-    def on_epoch_end(self, epoch, logs):
-        est = self.est
-        cost = float(logs["cost"])
-        est.loss_curve_.append(cost)
-        est.n_iter_ += 1
-        if self.validation is not None:
-            Xv, Yv = self.validation
-            score = est._validation_score(self.network, Xv, Yv)
-            est.validation_scores_.append(score)
-            improved = score > est.best_validation_score_ + est.tol
-            if score > est.best_validation_score_:
-                est.best_validation_score_ = score
-                self.best_flat = self.network.parameters.flat.copy()
-        else:
-            improved = cost < est.best_loss_ - est.tol
-        est.best_loss_ = min(est.best_loss_, cost)  # the lowest training cost, in every mode
-        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
-        if self.stop and est._no_improvement_count >= est.n_iter_no_change:
-            self.trainer.stop_training = True
-            self.trainer.stop_reason = (
-                f"no improvement of at least tol={est.tol} in {est.n_iter_no_change} epochs"
-            )
-
-    def on_train_end(self, logs):
-        if self.best_flat is not None:
-            self.network.parameters.flat[...] = self.best_flat
-
-
-#: Root mean square of a feature column above which fit warns that X looks unscaled.
-_UNSCALED_RMS = 10.0
-
-
-def _warn_if_unscaled(X, name: str) -> None:
-    """Warn when a column of ``X`` (m, n_x) is far from unit size (root mean square > 10).
-
-    Like scikit-learn's MLP, the estimators train on ``X`` as given; with raw features such
-    as pixels in 0..255 or prices in the thousands the first layer saturates and training
-    stalls or stops early (wine unscaled: 43% accuracy, standardized: 97%). A sparse ``X``
-    (CSR) is measured from its stored entries, and the advice is a scaler that keeps it sparse.
-    A memory-mapped ``X`` is measured in blocks (:func:`_column_squares`), which also refuse
-    NaN and inf.
-    """
-    if X.shape[0] == 0:
-        return
-    sparse = is_sparse(X)
-    with np.errstate(all="ignore"):
-        if sparse:
-            X64 = X.astype(np.float64)
-            squares = np.asarray(X64.multiply(X64).sum(axis=0)).ravel()
-        else:
-            squares = _column_squares(X)
-        rms = np.sqrt(squares / X.shape[0])
-    j = int(np.argmax(rms))
-    if not rms[j] > _UNSCALED_RMS:  # NaN (refused elsewhere) does not warn
-        return
-    scaler = "MaxAbsScaler()" if sparse else "StandardScaler()"
-    keep = (" (one that keeps X sparse; or StandardScaler(with_mean=False))" if sparse
-            else "")
-    warnings.warn(
-        f"{name}: the features of X are not standardized (column {j} has a root mean square "
-        f"of {rms[j]:.3g}); the network trains poorly on unscaled inputs. Put a scaler "
-        f"before it{keep}: make_pipeline({scaler}, {name}(...))",
-        UserWarning, stacklevel=_caller_level(),
-    )
-
-
-def _column_squares(X) -> np.ndarray:
-    """Return ``sum_i X[i, j]^2`` for each column j of a dense ``X`` (m, n_x), as (n_x,) float64.
-
-    ``einsum`` casts through small buffers, so no float64 copy of ``X`` is made. A
-    memory-mapped ``X`` is read one block at a time (:func:`npdeep._validation.blocks`, pages
-    handed back as it goes), and a block holding NaN or inf raises DataError: this pass is
-    also the finiteness check that scikit-learn's validation, which would read the whole
-    file, skips for a memmap.
-    """
-    if not is_memmap(X):
-        return np.einsum("ij,ij->j", X, X, dtype=np.float64)
-    squares = np.zeros(X.shape[1])
-    for cols, block in blocks(X):
-        check_finite(block, "X")
-        squares[cols] += np.einsum("ij,ij->j", block, block, dtype=np.float64)
-    return squares
-
-
-def _caller_level() -> int:
-    """Return the stacklevel of the first frame outside npdeep (the user's fit call)."""
-    import sys
-
-    level, frame = 2, sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("npdeep"):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _spec(value):
@@ -423,7 +315,7 @@ class BaseDeepEstimator(BaseEstimator):
         X, y = validate_data(self, X, y, reset=reset, multi_output=True, accept_sparse="csr",
                              **self._X_checks(X), **kwargs)
         if reset:
-            _warn_if_unscaled(X, type(self).__name__)
+            warn_if_unscaled(X, type(self).__name__)
         return X, y
 
     def _start(self, n_x: int, n_L: int) -> None:
@@ -486,7 +378,7 @@ class BaseDeepEstimator(BaseEstimator):
         m = X.shape[0] if rows is None else rows.shape[0]
         if not incremental:
             self._no_improvement_count = 0
-        monitor = _Monitor(self, validation, stop=not incremental)
+        monitor = FitMonitor(self, validation, stop=not incremental)
         if validation is not None and self.n_iter_ > 0:
             # a warm fit starts from the weights kept so far: they are the ones to beat on this
             # fit's validation rows, and they come back when no epoch does better

@@ -1,0 +1,53 @@
+"""The callback through which an estimator's training keeps scikit-learn's MLP attributes.
+
+``loss_curve_``, ``n_iter_``, ``validation_scores_``, ``best_validation_score_`` and
+``best_loss_`` are updated every epoch, and training stops as the MLP stops.
+"""
+
+from __future__ import annotations
+
+from ..callbacks import Callback
+
+__all__ = ["FitMonitor"]
+
+
+class FitMonitor(Callback):
+    """Record each epoch's cost, score the validation set and stop when progress stalls.
+
+    Stops like scikit-learn's MLP: after ``n_iter_no_change`` epochs in a row without an
+    improvement of at least ``tol`` (of the training cost, or of the validation score when
+    ``validation`` is given). With validation, the best parameters are restored at the end.
+    """
+
+    def __init__(self, estimator, validation, stop: bool):
+        self.est = estimator
+        self.validation = validation
+        self.stop = stop
+        self.best_flat = None
+
+    def on_epoch_end(self, epoch, logs):
+        est = self.est
+        cost = float(logs["cost"])
+        est.loss_curve_.append(cost)
+        est.n_iter_ += 1
+        if self.validation is not None:
+            Xv, Yv = self.validation
+            score = est._validation_score(self.network, Xv, Yv)
+            est.validation_scores_.append(score)
+            improved = score > est.best_validation_score_ + est.tol
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                self.best_flat = self.network.parameters.flat.copy()
+        else:
+            improved = cost < est.best_loss_ - est.tol
+        est.best_loss_ = min(est.best_loss_, cost)  # the lowest training cost, in every mode
+        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        if self.stop and est._no_improvement_count >= est.n_iter_no_change:
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = (
+                f"no improvement of at least tol={est.tol} in {est.n_iter_no_change} epochs"
+            )
+
+    def on_train_end(self, logs):
+        if self.best_flat is not None:
+            self.network.parameters.flat[...] = self.best_flat
