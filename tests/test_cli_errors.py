@@ -462,12 +462,12 @@ def test_a_read_only_output_is_refused_before_any_work(command, files, tmp_path,
                                                        monkeypatch):
     """As cp or an editor would: a file the user may not write is not replaced (os.access
     patched, so that root, who may write anything, sees what other users see)."""
-    import npdeep.io
+    import npdeep.atomic
 
     out = tmp_path / ("m.npz" if command == "train" else "p.csv")
     out.write_text("keep me")
     out.chmod(0o444)
-    monkeypatch.setattr(npdeep.io, "_may_write", lambda p: False)
+    monkeypatch.setattr(npdeep.atomic, "_may_write", lambda p: False)
     argv = (["train", "iris", "-q", "--epochs", "1"] if command == "train"
             else ["predict", str(files / "iris.npz"), str(files / "iris.csv")])
     code = run([*argv, "-o", str(out)])

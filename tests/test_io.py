@@ -592,12 +592,12 @@ def test_a_read_only_file_is_replaced_only_by_who_may_write_it(tmp_path, header,
 
 def test_a_file_the_user_may_not_write_is_refused_and_left_unchanged(
         tmp_path, header, arrays, monkeypatch):
-    import npdeep.io
+    import npdeep.atomic
 
     path = tmp_path / "m.npdeep"
     path.write_bytes(b"old")
     path.chmod(0o444)
-    monkeypatch.setattr(npdeep.io, "_may_write", lambda p: False)  # as for a non-root user
+    monkeypatch.setattr(npdeep.atomic, "_may_write", lambda p: False)  # as for a non-root user
     with pytest.raises(ModelFileError, match=r"cannot save model file '.*m\.npdeep': the file "
                        r"is read-only \(mode 0444\) and is left unchanged; make it writable"):
         save_model_file(path, header, arrays)

@@ -209,7 +209,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
     proto.doc_string = f"npdeep network, units {net.units}; input X is (N, n_x), samples as rows"
     onnx.checker.check_model(proto)
     if path is not None:
-        from .io import write_atomically
+        from .atomic import write_atomically
 
         data = proto.SerializeToString()
         write_atomically(path, lambda fp: fp.write(data), "ONNX file")

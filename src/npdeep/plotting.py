@@ -119,7 +119,7 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     fig.tight_layout()
     fig.drawn = drawn
     if path is not None:
-        from .io import write_atomically
+        from .atomic import write_atomically
 
         buf = io.BytesIO()
         fig.savefig(buf, format=form)

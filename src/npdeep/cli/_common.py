@@ -118,7 +118,7 @@ def check_output_path(path: str | os.PathLike, option: str = "--output") -> Path
             f"{option}: the folder {str(folder)!r} is not writable (permission denied); "
             "choose another path"
         )
-    if p.is_file() and not _may_write(p):  # checked again when saving (npdeep.io)
+    if p.is_file() and not _may_write(p):  # checked again when saving (npdeep.atomic)
         raise ConfigurationError(
             f"{option}: {str(p)!r} is read-only (mode {p.stat().st_mode & 0o777:04o}); make it "
             "writable (chmod u+w) or choose another path"
@@ -127,9 +127,9 @@ def check_output_path(path: str | os.PathLike, option: str = "--output") -> Path
 
 
 def _may_write(path: Path) -> bool:
-    from .. import io
+    from .. import atomic
 
-    return io._may_write(path)
+    return atomic._may_write(path)
 
 
 #: Suffixes that say a file is not a model (data, predictions, drawings), and the reverse.
@@ -179,10 +179,10 @@ def atomic_write_text(path: Path, write: Callable[[TextIO], Any], what: str = "f
     """Call ``write(fh)`` on a temporary file beside ``path``, then rename it over ``path``.
 
     Nothing is left at ``path`` when ``write`` fails or is interrupted. A file replaced keeps
-    its permission bits, a read-only one is refused (:func:`npdeep.io.replaced_file`); a new
+    its permission bits, a read-only one is refused (:func:`npdeep.atomic.replaced_file`); a new
     one gets ``0o666 & ~umask``.
     """
-    from ..io import keep_permissions, replaced_file
+    from ..atomic import keep_permissions, replaced_file
 
     replaced = replaced_file(path, what)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
