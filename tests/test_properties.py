@@ -12,6 +12,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import EXAMPLES_SCALE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
@@ -30,7 +31,7 @@ HEADS = [
     ("sigmoid", "mean_squared_error", 1, 2),
     ("tanh", "mean_squared_error", 1, 2),
 ]
-FEW = settings(max_examples=20, deadline=None,
+FEW = settings(max_examples=20 * EXAMPLES_SCALE, deadline=None,
                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -310,7 +311,7 @@ def test_repr_and_config_rebuild_the_same_network(drawn, l2, dropout):
     np.testing.assert_array_equal(from_config.parameters.flat, net.parameters.flat)
 
 
-@settings(max_examples=3, deadline=None)
+@settings(max_examples=3 * EXAMPLES_SCALE, deadline=None)
 @given(configs())
 def test_chunked_prediction_equals_one_block(drawn):
     from npdeep import network as network_module
@@ -478,7 +479,7 @@ WEIRD_VALUES = st.one_of(
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40 * EXAMPLES_SCALE, deadline=None)
 @given(st.data(), st.sampled_from([DeepClassifier, DeepRegressor]))
 def test_any_estimator_parameter_value_fits_or_raises_an_npdeep_error(data, estimator):
     names = sorted(set(estimator().get_params(deep=False)) - {"callbacks", "verbose"})
@@ -503,7 +504,7 @@ def test_any_estimator_parameter_value_fits_or_raises_an_npdeep_error(data, esti
                                                                      for w in caught])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40 * EXAMPLES_SCALE, deadline=None)
 @given(st.sampled_from(["activation", "output_activation", "loss", "init", "dtype", "seed",
                         "l2", "dropout", "units"]), WEIRD_VALUES)
 def test_any_network_argument_builds_or_raises_an_npdeep_error(name, value):
@@ -544,7 +545,7 @@ def _load_bytes(path, data: bytes) -> None:
         assert str(exc)
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=40 * EXAMPLES_SCALE, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(["network", "estimator"]), st.integers(0, 10**6), st.integers(0, 255),
        st.booleans())
