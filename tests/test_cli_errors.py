@@ -194,6 +194,11 @@ CASES = {
     "trailing comma in the header": (["train", "{d}/trailing.csv", "-o", "{out}/m.npz"], 1,
                                      r"trailing\.csv: line 1: header column 2 has no name "
                                      r"\(a comma at the end of the line\?\)"),
+    "layers too wide for memory": (["train", "{d}/iris.csv", "--units", "1000000000000",
+                                    "-o", "{out}/m.npz"], 1,
+                                   r"units \[4, 1000000000000, 3\] need 8,000,000,000,003 "
+                                   r"parameters \(29,802.3 GiB as float32 per copy\), more "
+                                   r"memory than could be allocated; choose smaller layers"),
 }
 
 
