@@ -56,6 +56,9 @@ def files(tmp_path_factory):
     for key in ("format", "arrays", "format_version", "npdeep_version"):
         header.pop(key, None)
     save_model_file(d / "short_classes.npz", {**header, "classes": [0, 1]}, arrays)
+    save_model_file(d / "huge_class.npz", {**header, "classes": [0, 1, 1e308]}, arrays)
+    save_model_file(d / "mixed_classes.npz", {**header, "classes": ["a", 1, 2]}, arrays)
+    save_model_file(d / "repeated_classes.npz", {**header, "classes": [0, 1, 1]}, arrays)
     history = {**header["history"], "cost": "low"}
     save_model_file(d / "text_history.npz", {**header, "history": history}, arrays)
     return d
@@ -153,6 +156,15 @@ CASES = {
     "classes edited short": (["predict", "{d}/short_classes.npz", "{d}/iris.csv"], 1,
                              r"short_classes\.npz: invalid model header: 'classes' must list 3 "
                              r"labels for 3 output unit\(s\), got \[0, 1\]"),
+    "a class edited to a huge float": (["evaluate", "{d}/huge_class.npz", "{d}/iris.csv"], 1,
+                                       r"huge_class\.npz: invalid model header: 'classes' must "
+                                       r"all be text, all integers or all booleans, got "
+                                       r"\[0, 1, 1e\+308\]"),
+    "classes of mixed kinds": (["predict", "{d}/mixed_classes.npz", "{d}/iris.csv"], 1,
+                               r"'classes' must all be text, all integers or all booleans, "
+                               r"got \['a', 1, 2\]"),
+    "a repeated class": (["evaluate", "{d}/repeated_classes.npz", "{d}/iris.csv"], 1,
+                         r"'classes' must be distinct labels, got \[0, 1, 1\]"),
     "history edited to text": (["inspect", "{d}/text_history.npz"], 1,
                                r"text_history\.npz: invalid model: history 'cost' must be a list"),
     "feature mismatch at predict": (["predict", "{d}/iris.npz", "{d}/x5.npy",

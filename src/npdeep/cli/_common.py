@@ -444,6 +444,29 @@ def model_from_file(p: Path, header: dict, arrays: dict) -> Model:
     return m
 
 
+def _label_kind(c) -> str:
+    if isinstance(c, bool):
+        return "bool"
+    if isinstance(c, str):
+        return "str"
+    if (isinstance(c, int) or (isinstance(c, float) and c.is_integer())) and \
+            -2**63 <= c < 2**64:  # what an int64 or uint64 label array holds
+        return "int"  # 1.0 is the label 1 (JSON may write it either way)
+    return "float"
+
+
+def _check_labels(classes: list) -> None:
+    """Refuse class labels ``npdeep train`` never writes: non-integral or non-finite numbers,
+    labels of mixed kinds (text and numbers, booleans and numbers), repeats. Predictions are
+    these labels, and scoring them against the data's needs one kind."""
+    kinds = {_label_kind(c) for c in classes}
+    if "float" in kinds or len(kinds) > 1:
+        raise ModelFileError(f"'classes' must all be text, all integers or all booleans, got "
+                             f"{classes!r:.100}")
+    if len(set(classes)) != len(classes):
+        raise ModelFileError(f"'classes' must be distinct labels, got {classes!r:.100}")
+
+
 def _check_header(m: Model) -> None:
     """Check what the commands read from a (possibly hand-edited) header against the network."""
     from ..data import FeatureEncoder, Standardizer
@@ -459,6 +482,7 @@ def _check_header(m: Model) -> None:
                 isinstance(c, (str, int, float)) for c in classes):
             raise ModelFileError(f"'classes' must list {k} labels for {n_L} output unit(s), got "
                                  f"{classes!r:.100}")
+        _check_labels(classes)
     for key, n in (("scaling", n_x), ("target_scaling", n_L)):
         if h.get(key):
             scaler = Standardizer.from_config(h[key])
