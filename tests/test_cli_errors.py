@@ -44,6 +44,7 @@ def files(tmp_path_factory):
     (d / "float_epochs.toml").write_text("epochs = 2.5\n")
     (d / "text_flag.toml").write_text('early_stopping = "yes"\n')
     (d / "number_path.toml").write_text("plot = 3\n")
+    (d / "utf16.toml").write_text("epochs = 2\n", encoding="utf-16")
     renamed = ["sepal_length,sepal_width,petal_length,PW,species"] + lines[1:]
     (d / "renamed.csv").write_text("\n".join(renamed) + "\n")
     (d / "semicolons.csv").write_text("\n".join(line.replace(",", ";") for line in lines[:4]))
@@ -179,6 +180,9 @@ CASES = {
                                         r"--plot: the folder .* does not exist"),
     "output under a file": (["train", "iris", "-o", "{d}/iris.csv/m.npz"], 1,
                             r"is not a folder"),
+    "config in UTF-16": (["train", "iris", "--config", "{d}/utf16.toml", "-o", "{out}/m.npz"],
+                         2, r"utf16\.toml' is not UTF-8 text \(byte 0x[fe]{2} at position 0\); "
+                            r"TOML files are UTF-8"),
     "unknown config key": (["train", "iris", "--config", "{d}/unknown.toml",
                             "-o", "{out}/m.npz"], 2,
                            r"unknown key 'learning_rat'; did you mean 'learning_rate'\?"),
