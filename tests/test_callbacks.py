@@ -153,6 +153,15 @@ def test_csv_and_json_loggers(tmp_path, data):
     assert len(records) == 3 and len(records[0]["gradient_norms"]) == 2
 
 
+def test_a_checkpoint_name_too_long_is_a_model_file_error(tmp_path, data):
+    X, y = data
+    too_long = ModelCheckpoint(tmp_path / ("{epoch}" + "x" * 300 + ".npz"))
+    with pytest.raises(npdeep.ModelFileError, match=r"cannot save model file '.*/1x+\.npz': "
+                                                    "File name too long"):
+        small().fit(X, y, epochs=2, callbacks=[too_long], diagnose=False)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_loggers_resumed_from_an_earlier_checkpoint_do_not_repeat_epochs(tmp_path, data):
     from npdeep.checkpoint import resume
 

@@ -153,6 +153,17 @@ def test_save_into_unwritable_folder(tmp_path: Path, header: dict, arrays: dict)
         folder.chmod(0o700)
 
 
+def test_a_name_too_long_for_the_file_system(tmp_path: Path, header: dict, arrays: dict):
+    path = tmp_path / ("x" * 300 + ".npdeep")  # NAME_MAX is 255 bytes on common file systems
+    with pytest.raises(ModelFileError, match=r"cannot save model file '.*x\.npdeep': File name "
+                                             "too long"):
+        save_model_file(path, header, arrays)
+    with pytest.raises(ModelFileError, match=r"cannot read model file '.*x\.npdeep': File name "
+                                             "too long"):
+        load_model_file(path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_model_file_error_is_an_npdeep_error():
     assert issubclass(ModelFileError, NpdeepError)
 

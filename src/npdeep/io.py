@@ -350,6 +350,15 @@ def write_atomically(path: Path, write, what: str = "model file") -> Path:
     """
     _refuse_folder_name(path, what)
     path = as_path(path, f"save {what}")
+    try:
+        return _write_atomically(path, write, what)
+    except ModelFileError:
+        raise
+    except OSError as exc:  # a name too long for the file system, a folder we may not search
+        raise ModelFileError(f"cannot save {what} {str(path)!r}: {exc.strerror or exc}") from exc
+
+
+def _write_atomically(path: Path, write, what: str) -> Path:
     if path.is_symlink():
         path = Path(os.path.realpath(path))
     folder = path.parent
@@ -724,9 +733,13 @@ def load_model_file(
     """
     path = as_path(path, "load model file")
     where = f"model file {str(path)!r}"
-    if not path.exists():
+    try:  # a name too long, or a folder we may not search, raises here (not FileNotFound)
+        exists, is_file = path.exists(), path.is_file()
+    except OSError as exc:
+        raise ModelFileError(f"cannot read {where}: {exc.strerror or exc}") from None
+    if not exists:
         raise ModelFileError(f"{where} does not exist")
-    if not path.is_file():
+    if not is_file:
         raise ModelFileError(f"{where} is not a file")
     try:
         if not zipfile.is_zipfile(path):
