@@ -528,3 +528,17 @@ def test_gradient_norms_of_an_epoch_a_batch_hook_ends_early_are_that_batchs(data
     expected = [np.sqrt(np.sum(grads[f"dW{l}"] ** 2) + np.sum(grads[f"db{l}"] ** 2))
                 for l in range(1, net.L + 1)]
     np.testing.assert_allclose(h.gradient_norms[1], expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: ModelCheckpoint(3), "ModelCheckpoint path must be a str or os.PathLike naming a "
+                                 "file, got 3"),
+    (lambda: CSVLogger(None), "CSVLogger: path must be a str or os.PathLike naming a file, "
+                              "got None"),
+    (lambda: JSONLogger(2.5), "JSONLogger: path must be a str or os.PathLike"),
+    (lambda: ProgressBar(stream=3), "ProgressBar stream must be a text stream with a write "
+                                    "method"),
+])
+def test_a_callback_given_the_wrong_kind_of_path_or_stream_says_which(make, message):
+    with pytest.raises(ConfigurationError, match=message):
+        make()
