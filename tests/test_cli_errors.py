@@ -50,6 +50,10 @@ def files(tmp_path_factory):
     (d / "semicolons.csv").write_text("\n".join(line.replace(",", ";") for line in lines[:4]))
     (d / "trailing.csv").write_text("a,b,\n1,0,\n2,1,\n")
     np.save(d / "x5.npy", np.ones((10, 5)))
+    declared = b"{'descr': '<f8', 'fortran_order': False, 'shape': (10000000000, 100000), }"
+    declared += b" " * (118 - len(declared)) + b"\n"  # 8 EB declared over 16 bytes of data
+    (d / "bomb.npy").write_bytes(b"\x93NUMPY\x01\x00" + bytes([len(declared), 0]) + declared
+                                 + bytes(16))
     model = d / "iris.npz"
     assert run(["train", str(d / "iris.csv"), "--units", "4", "--epochs", "2", "-q",
                 "-o", str(model)]) == 0
@@ -180,6 +184,11 @@ CASES = {
                                         r"--plot: the folder .* does not exist"),
     "output under a file": (["train", "iris", "-o", "{d}/iris.csv/m.npz"], 1,
                             r"is not a folder"),
+    "an .npy declaring more than it holds": (["predict", "{d}/iris.npz", "{d}/bomb.npy",
+                                              "-o", "{out}/p.csv"], 1,
+                                             r"bomb\.npy: truncated or corrupt: its header "
+                                             r"declares an array of shape \(10000000000, "
+                                             r"100000\)"),
     "config in UTF-16": (["train", "iris", "--config", "{d}/utf16.toml", "-o", "{out}/m.npz"],
                          2, r"utf16\.toml' is not UTF-8 text \(byte 0x[fe]{2} at position 0\); "
                             r"TOML files are UTF-8"),
