@@ -229,7 +229,7 @@ def _set(path, value):
 
 
 @pytest.mark.parametrize("kind, edit, message", [
-    ("network", _set(["architecture", "foo"], 1), "unexpected keyword argument 'foo'"),
+    ("network", _set(["architecture", "foo"], 1), r"unknown keys \['foo'\]"),
     ("network", _set(["architecture"], [1]), "invalid architecture"),
     ("network", _set(["architecture", "seed"], "x"), "invalid model"),
     ("network", _set(["history"], [1, 2]), "invalid model"),

@@ -85,6 +85,18 @@ def test_bad_configuration(kwargs, match):
         npdeep.Network(**kwargs)
 
 
+@pytest.mark.parametrize(("config", "match"), [
+    (None, "config must be a dict such as get_config"),
+    ([3, 4], r"config must be a dict such as get_config\(\) returns, got \[3, 4\]"),
+    ({"activation": "relu"}, "config has no 'units'; its keys are units, activation"),
+    ({"units": [3, 1], "layers": 2}, r"config has unknown keys \['layers'\]"),
+])
+def test_from_config_refuses_what_get_config_never_gives(config, match):
+    with pytest.raises(ConfigurationError, match=match):
+        npdeep.Network.from_config(config)
+    assert npdeep.Network.from_config({"units": [3, 1]}).units == [3, 1]
+
+
 def test_bad_training_data(net, rng):
     X, Y = rng.normal(size=(3, 10)), rng.random((1, 10))
     with pytest.raises(DataError, match="X and Y have different sample counts: X has m = 10"):
