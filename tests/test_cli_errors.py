@@ -189,6 +189,10 @@ CASES = {
                                              r"bomb\.npy: truncated or corrupt: its header "
                                              r"declares an array of shape \(10000000000, "
                                              r"100000\)"),
+    "a diverged run": (["train", "{d}/iris.csv", "--learning-rate", "1e30", "--optimizer", "sgd",
+                        "--schedule", "constant", "--epochs", "5", "-q", "-o", "{out}/m.npz"], 1,
+                       r"training diverged, so no model was saved: the gradients became NaN or "
+                       r"inf at epoch 1, batch \d+; .* Try a smaller learning_rate"),
     "config in UTF-16": (["train", "iris", "--config", "{d}/utf16.toml", "-o", "{out}/m.npz"],
                          2, r"utf16\.toml' is not UTF-8 text \(byte 0x[fe]{2} at position 0\); "
                             r"TOML files are UTF-8"),

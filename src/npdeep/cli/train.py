@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import activations, defaults, losses, optimizers, schedules
 from ..callbacks import Callback, keep_copy
-from ..errors import ConfigurationError, DataError
+from ..errors import ConfigurationError, DataError, TrainingError
 from ._common import (
     SEED,
     FiniteFloatRange,
@@ -291,7 +291,14 @@ def train(ctx: click.Context, config_path, as_json, **given):
             ctx.exit(INTERRUPTED_EXIT)
         net.parameters.flat[...] = best.weights
     seconds = time.perf_counter() - started
-    test = _test_scores(net, ds, split, scaler, target_scaler)
+    try:
+        test = _test_scores(net, ds, split, scaler, target_scaler)
+    except DataError:
+        reason = getattr(net.history, "stop_reason", None) or ""
+        if "NaN or inf" not in reason:
+            raise
+        # the weights a diverged run leaves overflow on any data: say why, not "rescale X"
+        raise TrainingError(f"training diverged, so no model was saved: {reason}") from None
     header = {
         "task": ds.task,
         "classes": None if ds.classes is None else ds.classes.tolist(),
