@@ -523,3 +523,37 @@ def test_outputs_written_over_a_file_keep_its_permissions(mode, files, tmp_path,
     assert predictions.read_text().startswith("prediction,")
     assert {p.name: p.stat().st_mode & 0o777 for p in (model, predictions)} == {
         "m.npz": mode, "p.csv": mode}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_predictions_never_replace_a_pipe_or_what_a_link_points_to(files, tmp_path, capsys):
+    """`-o /dev/null` run as root turned /dev/null into a regular file; `-o /dev/stdout`
+    replaced the link. A pipe stands in for the device (mknod needs root)."""
+    import stat
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "stdout"
+    link.symlink_to(fifo)
+    for target, message in ((fifo, r"cannot save predictions file '.*fifo': it is not a regular "
+                                   r"file \(a device, pipe or socket\)"),
+                            (link, r"cannot save predictions file '.*stdout': it links to "
+                                   r"something that is not a regular file")):
+        code = run(["predict", str(files / "iris.npz"), str(files / "iris.csv"),
+                    "-o", str(target)])
+        err = capsys.readouterr().err
+        assert code == 1 and "Traceback" not in err
+        assert re.search(message, err), err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink()
+    assert listing(tmp_path) == ["fifo", "stdout"]
+
+
+def test_predictions_through_a_link_replace_the_file_it_names(files, tmp_path, capsys):
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    (tmp_path / "link.csv").symlink_to(real)
+    assert run(["predict", str(files / "iris.npz"), str(files / "iris.csv"),
+                "-o", str(tmp_path / "link.csv")]) == 0
+    assert (tmp_path / "link.csv").is_symlink()
+    assert real.read_text().startswith("prediction,probability_0")
+    assert listing(tmp_path) == ["link.csv", "real.csv"]

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from io import TextIOWrapper
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -178,25 +178,26 @@ def check_not_input(out: Path, option: str, inputs: dict[str, Any]) -> None:
 def atomic_write_text(path: Path, write: Callable[[TextIO], Any], what: str = "file") -> Any:
     """Call ``write(fh)`` on a temporary file beside ``path``, then rename it over ``path``.
 
-    Nothing is left at ``path`` when ``write`` fails or is interrupted. A file replaced keeps
-    its permission bits, a read-only one is refused (:func:`npdeep.io.replaced_file`); a new
-    one gets ``0o666 & ~umask``.
+    The rules of :func:`npdeep.io.write_atomically`: nothing is left at ``path`` when
+    ``write`` fails or is interrupted; a symbolic link is followed; a device, pipe or socket
+    is refused, never replaced (``-o /dev/null`` run as root would otherwise turn /dev/null
+    into a regular file); a file replaced keeps its permission bits, a read-only one is
+    refused; a new one gets ``0o666 & ~umask``. Returns what ``write`` returns.
     """
-    from ..io import keep_permissions, replaced_file
+    from ..io import write_atomically
 
-    replaced = replaced_file(path, what)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            keep_permissions(fh.fileno(), replaced)
-            result = write(fh)
+    result = []
+
+    def write_text(fp) -> None:
+        fh = TextIOWrapper(fp, encoding="utf-8", newline="")
+        try:
+            result.append(write(fh))
             fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return result
+        finally:
+            fh.detach()  # write_atomically flushes, fsyncs and closes fp itself
+
+    write_atomically(path, write_text, what)
+    return result[0]
 
 
 # ------------------------------------------------------------------------------ stdin
