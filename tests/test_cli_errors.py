@@ -557,3 +557,18 @@ def test_predictions_through_a_link_replace_the_file_it_names(files, tmp_path, c
     assert (tmp_path / "link.csv").is_symlink()
     assert real.read_text().startswith("prediction,probability_0")
     assert listing(tmp_path) == ["link.csv", "real.csv"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_curves_that_cannot_be_written_say_why_not_that_there_is_no_history(files, tmp_path,
+                                                                            capsys):
+    fifo = tmp_path / "curves.png"
+    os.mkfifo(fifo)
+    for argv in (["plot", str(files / "iris.npz"), "-o", str(fifo)],
+                 ["train", "iris", "--units", "4", "--epochs", "1", "-q",
+                  "-o", str(tmp_path / "m.npz"), "--plot", str(fifo)]):
+        code = run(argv)
+        err = capsys.readouterr().err
+        assert code == 1 and "Traceback" not in err
+        assert re.search(r"cannot save plot '.*curves\.png': it is not a regular file", err), err
+        assert "no training history" not in err
