@@ -13,6 +13,7 @@ without densifying it.
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
@@ -37,6 +38,16 @@ __all__ = ["BaseDeepEstimator"]
 
 #: npdeep activation names that scikit-learn's MLP spells differently (``out_activation_``).
 _SKLEARN_ACTIVATION_NAMES = {"sigmoid": "logistic"}
+
+
+def _finite_nonnegative(value) -> bool:
+    """A real number (not a bool), finite and >= 0; an int too large for a float is not."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value) and value >= 0
+    except OverflowError:
+        return False
 
 
 class _Monitor(Callback):
@@ -321,6 +332,15 @@ class BaseDeepEstimator(BaseEstimator):
             raise ConfigurationError(
                 "random_state must be None, an integer >= 0, a numpy RandomState or a numpy "
                 f"Generator, got {rs!r}"
+            )
+        if not _finite_nonnegative(self.l2):
+            raise ConfigurationError(f"l2 must be a finite number >= 0, got {self.l2!r:.100}")
+        cbs = self.callbacks
+        if not (cbs is None or isinstance(cbs, (list, tuple))
+                and all(isinstance(c, Callback) for c in cbs)):
+            raise ConfigurationError(
+                f"callbacks must be None or a list of Callback objects (npdeep.callbacks), got "
+                f"{cbs!r:.100}"
             )
         bs = self.batch_size
         if not (bs is None or bs == "auto" or (isinstance(bs, numbers.Integral)

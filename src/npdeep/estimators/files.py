@@ -38,6 +38,11 @@ _STATE_KEYS = ("n_iter_", "t_", "loss_curve_", "best_loss_", "validation_scores_
                "_no_improvement_count")
 
 
+#: The states every fitted estimator has, and every file since the first has held.
+_TRAINING_STATE = ("n_iter_", "t_", "loss_curve_", "best_loss_", "validation_scores_",
+                   "best_validation_score_", "_no_improvement_count")
+
+
 def _classes():
     from .classifier import DeepClassifier
     from .regressor import DeepRegressor
@@ -213,6 +218,9 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
             if key not in _STATE_KEYS:
                 raise ModelFileError(f"{where}: unknown estimator state {key!r}")
             setattr(est, key, _state_value(key, _from_json(value), where))
+        missing = [k for k in _TRAINING_STATE if not hasattr(est, k)]
+        if missing:  # partial_fit, warm_start and inspect read them
+            raise ModelFileError(f"{where}: estimator state lacks {missing}")
         if not hasattr(est, "n_features_in_"):  # predict checks X against it
             est.n_features_in_ = units[0]
         _check_outputs(est, units, where)
