@@ -75,6 +75,7 @@ def test_unknown_parameter_read(net):
         ({"units": [3, 4, 4, 1], "activation": ["relu"]}, "activation list must have 2 entries"),
         ({"units": [3, 4, 1], "dropout": 1.0}, r"dropout must be in \[0, 1\), got 1.0"),
         ({"units": [3, 4, 1], "l2": -1.0}, "l2 must be a finite number >= 0"),
+        ({"units": [3, 4, 1], "l2": 10**400}, "l2 must be a finite number >= 0, got 1000"),
         ({"units": [3, 10**12, 1]}, r"units \[3, 1000000000000, 1\] need 5,000,000,000,001 "
                                     r"parameters \(37,252.9 GiB as float64 per copy\), more "
                                     "memory than could be allocated; choose smaller layers"),

@@ -28,6 +28,7 @@ from ._validation import (
     as_numeric_array,
     check_finite,
     check_fraction,
+    check_nonneg_float,
     check_seed,
     parse_dtype,
     too_large_error,
@@ -176,10 +177,7 @@ class Network:
         self.init = _initializers.check_name(
             init if init is not None else _initializers.default_for([g.name for g in hidden])
         )
-        if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not np.isfinite(l2) \
-                or l2 < 0:
-            raise ConfigurationError(f"l2 must be a finite number >= 0, got {l2!r}")
-        self.l2 = float(l2)
+        self.l2 = check_nonneg_float(l2, "l2")  # also an int too large for a float
         check_seed(seed, "seed", generator_ok=True)
         self.dropout = self._resolve_dropout(dropout, L)
         self.seed = seed if isinstance(seed, (int, np.integer)) or seed is None else None

@@ -13,7 +13,6 @@ without densifying it.
 
 from __future__ import annotations
 
-import math
 import numbers
 import warnings
 
@@ -27,7 +26,7 @@ from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
 from .._sparse import is_sparse
-from .._validation import parse_dtype
+from .._validation import check_nonneg_float, parse_dtype
 from ..callbacks import Callback
 from ..errors import ConfigurationError, DataError
 from ..network import Network
@@ -38,16 +37,6 @@ __all__ = ["BaseDeepEstimator"]
 
 #: npdeep activation names that scikit-learn's MLP spells differently (``out_activation_``).
 _SKLEARN_ACTIVATION_NAMES = {"sigmoid": "logistic"}
-
-
-def _finite_nonnegative(value) -> bool:
-    """A real number (not a bool), finite and >= 0; an int too large for a float is not."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return False
-    try:
-        return math.isfinite(value) and value >= 0
-    except OverflowError:
-        return False
 
 
 class _Monitor(Callback):
@@ -333,8 +322,7 @@ class BaseDeepEstimator(BaseEstimator):
                 "random_state must be None, an integer >= 0, a numpy RandomState or a numpy "
                 f"Generator, got {rs!r}"
             )
-        if not _finite_nonnegative(self.l2):
-            raise ConfigurationError(f"l2 must be a finite number >= 0, got {self.l2!r:.100}")
+        check_nonneg_float(self.l2, "l2")
         cbs = self.callbacks
         if not (cbs is None or isinstance(cbs, (list, tuple))
                 and all(isinstance(c, Callback) for c in cbs)):
