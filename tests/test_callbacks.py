@@ -154,6 +154,15 @@ def test_csv_and_json_loggers(tmp_path, data):
     assert len(records) == 3 and len(records[0]["gradient_norms"]) == 2
 
 
+def test_a_checkpoint_name_too_long_is_a_model_file_error(tmp_path, data):
+    X, y = data
+    too_long = ModelCheckpoint(tmp_path / ("{epoch}" + "x" * 300 + ".npz"))
+    with pytest.raises(npdeep.ModelFileError, match=r"cannot save model file '.*/1x+\.npz': "
+                                                    "File name too long"):
+        small().fit(X, y, epochs=2, callbacks=[too_long], diagnose=False)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_loggers_resumed_from_an_earlier_checkpoint_do_not_repeat_epochs(tmp_path, data):
     from npdeep.checkpoint import resume
 
@@ -551,3 +560,17 @@ def test_save_checkpoint_refuses_non_finite_weights(tmp_path):
                                                     r"NaN or inf"):
         save_checkpoint(tmp_path / "ck.npz", net, trainer)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: ModelCheckpoint(3), "ModelCheckpoint path must be a str or os.PathLike naming a "
+                                 "file, got 3"),
+    (lambda: CSVLogger(None), "CSVLogger: path must be a str or os.PathLike naming a file, "
+                              "got None"),
+    (lambda: JSONLogger(2.5), "JSONLogger: path must be a str or os.PathLike"),
+    (lambda: ProgressBar(stream=3), "ProgressBar stream must be a text stream with a write "
+                                    "method"),
+])
+def test_a_callback_given_the_wrong_kind_of_path_or_stream_says_which(make, message):
+    with pytest.raises(ConfigurationError, match=message):
+        make()

@@ -124,6 +124,13 @@ def test_config_train_table(tmp_path, capsys):
     assert result["epochs_run"] == 2 and result["data"]["n_samples"] == 150
 
 
+def test_config_with_a_byte_order_mark_is_read(tmp_path, capsys):
+    config = tmp_path / "run.toml"  # Notepad's "UTF-8 with BOM"
+    config.write_bytes(b"\xef\xbb\xbf" + b'data = "iris"\nepochs = 2\nunits = "4"\nquiet = true\n')
+    result = call_json(capsys, "train", "--config", config, "-o", tmp_path / "m.npz")
+    assert result["epochs_run"] == 2
+
+
 def test_regression_reports_r2_and_evaluate_gives_mse_mae_r2(tmp_path, capsys):
     model = tmp_path / "d.npz"
     result = call_json(capsys, "train", "diabetes", "--units", "8", "--epochs", "20",

@@ -44,11 +44,16 @@ def files(tmp_path_factory):
     (d / "float_epochs.toml").write_text("epochs = 2.5\n")
     (d / "text_flag.toml").write_text('early_stopping = "yes"\n')
     (d / "number_path.toml").write_text("plot = 3\n")
+    (d / "utf16.toml").write_text("epochs = 2\n", encoding="utf-16")
     renamed = ["sepal_length,sepal_width,petal_length,PW,species"] + lines[1:]
     (d / "renamed.csv").write_text("\n".join(renamed) + "\n")
     (d / "semicolons.csv").write_text("\n".join(line.replace(",", ";") for line in lines[:4]))
     (d / "trailing.csv").write_text("a,b,\n1,0,\n2,1,\n")
     np.save(d / "x5.npy", np.ones((10, 5)))
+    declared = b"{'descr': '<f8', 'fortran_order': False, 'shape': (10000000000, 100000), }"
+    declared += b" " * (118 - len(declared)) + b"\n"  # 8 EB declared over 16 bytes of data
+    (d / "bomb.npy").write_bytes(b"\x93NUMPY\x01\x00" + bytes([len(declared), 0]) + declared
+                                 + bytes(16))
     model = d / "iris.npz"
     assert run(["train", str(d / "iris.csv"), "--units", "4", "--epochs", "2", "-q",
                 "-o", str(model)]) == 0
@@ -56,6 +61,9 @@ def files(tmp_path_factory):
     for key in ("format", "arrays", "format_version", "npdeep_version"):
         header.pop(key, None)
     save_model_file(d / "short_classes.npz", {**header, "classes": [0, 1]}, arrays)
+    save_model_file(d / "huge_class.npz", {**header, "classes": [0, 1, 1e308]}, arrays)
+    save_model_file(d / "mixed_classes.npz", {**header, "classes": ["a", 1, 2]}, arrays)
+    save_model_file(d / "repeated_classes.npz", {**header, "classes": [0, 1, 1]}, arrays)
     history = {**header["history"], "cost": "low"}
     save_model_file(d / "text_history.npz", {**header, "history": history}, arrays)
     return d
@@ -153,6 +161,15 @@ CASES = {
     "classes edited short": (["predict", "{d}/short_classes.npz", "{d}/iris.csv"], 1,
                              r"short_classes\.npz: invalid model header: 'classes' must list 3 "
                              r"labels for 3 output unit\(s\), got \[0, 1\]"),
+    "a class edited to a huge float": (["evaluate", "{d}/huge_class.npz", "{d}/iris.csv"], 1,
+                                       r"huge_class\.npz: invalid model header: 'classes' must "
+                                       r"all be text, all integers or all booleans, got "
+                                       r"\[0, 1, 1e\+308\]"),
+    "classes of mixed kinds": (["predict", "{d}/mixed_classes.npz", "{d}/iris.csv"], 1,
+                               r"'classes' must all be text, all integers or all booleans, "
+                               r"got \['a', 1, 2\]"),
+    "a repeated class": (["evaluate", "{d}/repeated_classes.npz", "{d}/iris.csv"], 1,
+                         r"'classes' must be distinct labels, got \[0, 1, 1\]"),
     "history edited to text": (["inspect", "{d}/text_history.npz"], 1,
                                r"text_history\.npz: invalid model: history 'cost' must be a list"),
     "feature mismatch at predict": (["predict", "{d}/iris.npz", "{d}/x5.npy",
@@ -167,6 +184,19 @@ CASES = {
                                         r"--plot: the folder .* does not exist"),
     "output under a file": (["train", "iris", "-o", "{d}/iris.csv/m.npz"], 1,
                             r"is not a folder"),
+    "an .npy declaring more than it holds": (["predict", "{d}/iris.npz", "{d}/bomb.npy",
+                                              "-o", "{out}/p.csv"], 1,
+                                             r"bomb\.npy: truncated or corrupt: its header "
+                                             r"declares an array of shape \(10000000000, "
+                                             r"100000\)"),
+    "a diverged run": (["train", "{d}/iris.csv", "--learning-rate", "1e30", "--optimizer", "sgd",
+                        "--schedule", "constant", "--epochs", "5", "-q", "-o", "{out}/m.npz"], 1,
+                       r"training diverged before any epoch had a finite cost, so no model was "
+                       r"saved: the gradients became NaN or inf at epoch 1, batch \d+.* Try a "
+                       r"smaller --learning-rate \(got 1e\+30\)"),
+    "config in UTF-16": (["train", "iris", "--config", "{d}/utf16.toml", "-o", "{out}/m.npz"],
+                         2, r"utf16\.toml' is not UTF-8 text \(byte 0x[fe]{2} at position 0\); "
+                            r"TOML files are UTF-8"),
     "unknown config key": (["train", "iris", "--config", "{d}/unknown.toml",
                             "-o", "{out}/m.npz"], 2,
                            r"unknown key 'learning_rat'; did you mean 'learning_rate'\?"),
@@ -194,6 +224,11 @@ CASES = {
     "trailing comma in the header": (["train", "{d}/trailing.csv", "-o", "{out}/m.npz"], 1,
                                      r"trailing\.csv: line 1: header column 2 has no name "
                                      r"\(a comma at the end of the line\?\)"),
+    "layers too wide for memory": (["train", "{d}/iris.csv", "--units", "1000000000000",
+                                    "-o", "{out}/m.npz"], 1,
+                                   r"units \[4, 1000000000000, 3\] need 8,000,000,000,003 "
+                                   r"parameters \(29,802.3 GiB as float32 per copy\), more "
+                                   r"memory than could be allocated; choose smaller layers"),
 }
 
 
@@ -489,3 +524,52 @@ def test_outputs_written_over_a_file_keep_its_permissions(mode, files, tmp_path,
     assert predictions.read_text().startswith("prediction,")
     assert {p.name: p.stat().st_mode & 0o777 for p in (model, predictions)} == {
         "m.npz": mode, "p.csv": mode}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_predictions_never_replace_a_pipe_or_what_a_link_points_to(files, tmp_path, capsys):
+    """`-o /dev/null` run as root turned /dev/null into a regular file; `-o /dev/stdout`
+    replaced the link. A pipe stands in for the device (mknod needs root)."""
+    import stat
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "stdout"
+    link.symlink_to(fifo)
+    for target, message in ((fifo, r"cannot save predictions file '.*fifo': it is not a regular "
+                                   r"file \(a device, pipe or socket\)"),
+                            (link, r"cannot save predictions file '.*stdout': it links to "
+                                   r"something that is not a regular file")):
+        code = run(["predict", str(files / "iris.npz"), str(files / "iris.csv"),
+                    "-o", str(target)])
+        err = capsys.readouterr().err
+        assert code == 1 and "Traceback" not in err
+        assert re.search(message, err), err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink()
+    assert listing(tmp_path) == ["fifo", "stdout"]
+
+
+def test_predictions_through_a_link_replace_the_file_it_names(files, tmp_path, capsys):
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    (tmp_path / "link.csv").symlink_to(real)
+    assert run(["predict", str(files / "iris.npz"), str(files / "iris.csv"),
+                "-o", str(tmp_path / "link.csv")]) == 0
+    assert (tmp_path / "link.csv").is_symlink()
+    assert real.read_text().startswith("prediction,probability_0")
+    assert listing(tmp_path) == ["link.csv", "real.csv"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_curves_that_cannot_be_written_say_why_not_that_there_is_no_history(files, tmp_path,
+                                                                            capsys):
+    fifo = tmp_path / "curves.png"
+    os.mkfifo(fifo)
+    for argv in (["plot", str(files / "iris.npz"), "-o", str(fifo)],
+                 ["train", "iris", "--units", "4", "--epochs", "1", "-q",
+                  "-o", str(tmp_path / "m.npz"), "--plot", str(fifo)]):
+        code = run(argv)
+        err = capsys.readouterr().err
+        assert code == 1 and "Traceback" not in err
+        assert re.search(r"cannot save plot '.*curves\.png': it is not a regular file", err), err
+        assert "no training history" not in err

@@ -145,3 +145,37 @@ def test_corrupt_npy(tmp_path):
     other.write_text("a,b\n1,2\n")
     with pytest.raises(DataError, match="not a NumPy file"):
         load(other)
+
+
+def _npy_declaring(shape) -> bytes:
+    """The bytes of an .npy file whose header declares ``shape`` (float64) over 16 bytes."""
+    header = f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}".encode()
+    header += b" " * (118 - len(header)) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + bytes(16)
+
+
+def test_an_npy_declaring_more_than_it_holds_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "bomb.npy"
+    path.write_bytes(_npy_declaring((10**10, 10**5)))  # 8 EB declared: np.load's MemoryError
+    with pytest.raises(DataError, match=r"bomb\.npy: truncated or corrupt: its header declares "
+                                        r"an array of shape \(10000000000, 100000\) \(float64, "
+                                        r"8,000,000,000,000,000 bytes\) but it holds 16 bytes"):
+        load_features(path)
+    truncated = tmp_path / "cut.npy"
+    np.save(truncated, np.ones((30, 3)))
+    truncated.write_bytes(truncated.read_bytes()[:500])
+    with pytest.raises(DataError, match=r"cut\.npy: truncated or corrupt: .* shape \(30, 3\) "
+                                        r"\(float64, 720 bytes\) but it holds 372 bytes"):
+        load_features(truncated)
+
+
+def test_an_npz_member_declaring_more_than_it_holds_is_refused(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", _npy_declaring((10**15,)))
+        archive.writestr("y.npy", b"")
+    with pytest.raises(DataError, match=r"bomb\.npz: array 'X': truncated or corrupt: its "
+                                        r"header declares an array of shape \(1000000000000000,\)"):
+        load(path)

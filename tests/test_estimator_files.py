@@ -229,7 +229,7 @@ def _set(path, value):
 
 
 @pytest.mark.parametrize("kind, edit, message", [
-    ("network", _set(["architecture", "foo"], 1), "unexpected keyword argument 'foo'"),
+    ("network", _set(["architecture", "foo"], 1), r"unknown keys \['foo'\]"),
     ("network", _set(["architecture"], [1]), "invalid architecture"),
     ("network", _set(["architecture", "seed"], "x"), "invalid model"),
     ("network", _set(["history"], [1, 2]), "invalid model"),
@@ -239,6 +239,24 @@ def _set(path, value):
      r"classes_ \[0, 1\] \(multiclass\) do not match the 3 output units"),
     ("classifier", _set(["state", "_target_type"], "evil"), "target type 'evil'"),
     ("regressor", _set(["state", "n_features_in_"], 7), "n_features_in_=7 does not match"),
+    ("regressor", _set(["state", "loss_curve_"], True),
+     "estimator state loss_curve_ must be a list of numbers, got True"),
+    ("regressor", _set(["state", "loss_curve_"], [0.5, "zz"]),
+     r"loss_curve_ must be a list of numbers, got \[0.5, 'zz'\]"),
+    ("classifier", _set(["state", "validation_scores_"], 1.5),
+     "validation_scores_ must be a list of numbers or null, got 1.5"),
+    ("classifier", _set(["state", "best_loss_"], None), "best_loss_ must be a number, got None"),
+    ("classifier", _set(["state", "n_iter_"], -1), "n_iter_ must be an integer >= 0, got -1"),
+    ("regressor", _set(["state", "n_outputs_"], True), "n_outputs_ must be an integer >= 1"),
+    ("classifier", _set(["state", "_target_type"], 3), "_target_type must be a string, got 3"),
+    ("classifier", _set(["params", "callbacks"], -1),
+     "invalid estimator description: callbacks must be None or a list of Callback objects"),
+    ("regressor", _set(["params", "l2"], None), "l2 must be a finite number >= 0, got None"),
+    ("regressor", lambda h: h["state"].pop("t_"), r"estimator state lacks \['t_'\]"),
+    ("pipeline", _set(["steps", 0, "name"], None),
+     "step 0 has name None; a pipeline step's name is a non-empty string without '__'"),
+    ("pipeline", _set(["steps", 1, "name"], "standardscaler"),
+     r"step names \['standardscaler', 'standardscaler'\] are not distinct"),
 ])
 def test_a_tampered_header_is_a_model_file_error_naming_the_file(kind, edit, message, tmp_path):
     rng = np.random.default_rng(0)
@@ -257,6 +275,17 @@ def test_a_tampered_header_is_a_model_file_error_naming_the_file(kind, edit, mes
     with pytest.raises(ModelFileError, match=message) as info:
         npdeep.load(bad)
     assert "bad.npdeep" in str(info.value)
+
+
+def test_an_estimator_file_without_n_features_in_takes_it_from_the_network(tmp_path):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    reg = DeepRegressor((4,), max_iter=2, random_state=0).fit(X, X[:, 0])
+    good, bad = tmp_path / "good.npdeep", tmp_path / "bad.npdeep"
+    npdeep.save(reg, good)
+    _edit_header(good, bad, lambda h: h["state"].pop("n_features_in_"))
+    loaded = npdeep.load(bad)
+    assert loaded.n_features_in_ == 3
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
 
 
 def test_a_checkpoint_without_its_learning_rate_cannot_be_resumed(tmp_path):

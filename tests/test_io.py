@@ -153,6 +153,29 @@ def test_save_into_unwritable_folder(tmp_path: Path, header: dict, arrays: dict)
         folder.chmod(0o700)
 
 
+def test_a_name_too_long_for_the_file_system(tmp_path: Path, header: dict, arrays: dict):
+    path = tmp_path / ("x" * 300 + ".npdeep")  # NAME_MAX is 255 bytes on common file systems
+    with pytest.raises(ModelFileError, match=r"cannot save model file '.*x\.npdeep': File name "
+                                             "too long"):
+        save_model_file(path, header, arrays)
+    with pytest.raises(ModelFileError, match=r"cannot read model file '.*x\.npdeep': File name "
+                                             "too long"):
+        load_model_file(path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_link_to_a_pipe_is_refused_not_replaced(tmp_path: Path, header: dict, arrays: dict):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "stdout"  # as /dev/stdout -> /proc/self/fd/1 -> a pipe
+    link.symlink_to(fifo)
+    with pytest.raises(ModelFileError, match=r"cannot save model file '.*stdout': it links to "
+                                             "something that is not a regular file"):
+        save_model_file(link, header, arrays)
+    assert link.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "stdout"]
+
+
 def test_model_file_error_is_an_npdeep_error():
     assert issubclass(ModelFileError, NpdeepError)
 

@@ -75,11 +75,27 @@ def test_unknown_parameter_read(net):
         ({"units": [3, 4, 4, 1], "activation": ["relu"]}, "activation list must have 2 entries"),
         ({"units": [3, 4, 1], "dropout": 1.0}, r"dropout must be in \[0, 1\), got 1.0"),
         ({"units": [3, 4, 1], "l2": -1.0}, "l2 must be a finite number >= 0"),
+        ({"units": [3, 4, 1], "l2": 10**400}, "l2 must be a finite number >= 0, got 1000"),
+        ({"units": [3, 10**12, 1]}, r"units \[3, 1000000000000, 1\] need 5,000,000,000,001 "
+                                    r"parameters \(37,252.9 GiB as float64 per copy\), more "
+                                    "memory than could be allocated; choose smaller layers"),
     ],
 )
 def test_bad_configuration(kwargs, match):
     with pytest.raises(ConfigurationError, match=match):
         npdeep.Network(**kwargs)
+
+
+@pytest.mark.parametrize(("config", "match"), [
+    (None, "config must be a dict such as get_config"),
+    ([3, 4], r"config must be a dict such as get_config\(\) returns, got \[3, 4\]"),
+    ({"activation": "relu"}, "config has no 'units'; its keys are units, activation"),
+    ({"units": [3, 1], "layers": 2}, r"config has unknown keys \['layers'\]"),
+])
+def test_from_config_refuses_what_get_config_never_gives(config, match):
+    with pytest.raises(ConfigurationError, match=match):
+        npdeep.Network.from_config(config)
+    assert npdeep.Network.from_config({"units": [3, 1]}).units == [3, 1]
 
 
 def test_bad_training_data(net, rng):

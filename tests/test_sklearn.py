@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
-from npdeep import DeepClassifier, DeepRegressor, Network
+from npdeep import DeepClassifier, DeepRegressor, History, Network
 from npdeep.errors import ConfigurationError, DataError
 
 
@@ -258,6 +258,10 @@ def test_invalid_parameters_raise_messages_that_name_them(iris):
         (dict(random_state=-1), "random_state must be None, an integer >= 0, a numpy "
                                 "RandomState or a numpy Generator, got -1"),
         (dict(random_state="0"), "random_state must be None, .* got '0'"),
+        (dict(l2=10**400), "l2 must be a finite number >= 0, got 1000"),
+        (dict(callbacks=-1), r"callbacks must be None or a list of Callback objects "
+                             r"\(npdeep.callbacks\), got -1"),
+        (dict(callbacks=History()), "callbacks must be None or a list of Callback"),
     ]
     for params, message in cases:
         with pytest.raises(ConfigurationError, match=message):

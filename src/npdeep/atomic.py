@@ -128,6 +128,20 @@ def write_atomically(path: Path, write, what: str = "model file") -> Path:
     """
     refuse_folder_name(path, what)
     path = as_path(path, f"save {what}")
+    try:
+        return _write_atomically(path, write, what)
+    except ModelFileError:
+        raise
+    except OSError as exc:  # a name too long for the file system, a folder we may not search
+        raise ModelFileError(f"cannot save {what} {str(path)!r}: {exc.strerror or exc}") from exc
+
+
+def _write_atomically(path: Path, write, what: str) -> Path:
+    if path.is_symlink() and path.exists() and not path.is_dir() and not path.is_file():
+        # /dev/stdout -> /proc/self/fd/1 -> a pipe or terminal: its resolved name is no path
+        raise ModelFileError(f"cannot save {what} {str(path)!r}: it links to something that is "
+                             "not a regular file (a device, pipe or socket), and saving would "
+                             "replace it")
     if path.is_symlink():
         path = Path(os.path.realpath(path))
     folder = path.parent

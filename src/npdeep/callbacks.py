@@ -42,6 +42,8 @@ import sys
 
 import numpy as np
 
+from .errors import ConfigurationError
+
 __all__ = ["Callback", "CallbackList", "History", "ProgressBar", "TerminateOnNaN",
            "EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger"]
 
@@ -262,6 +264,9 @@ class ProgressBar(Callback):
     """
 
     def __init__(self, stream=None, force_plain: bool | None = None, quiet: bool = False):
+        if stream is not None and not callable(getattr(stream, "write", None)):
+            raise ConfigurationError(f"ProgressBar stream must be a text stream with a write "
+                                     f"method (sys.stdout, a file), got {stream!r:.100}")
         self.stream = stream
         self.quiet = bool(quiet)
         self._epochs = None

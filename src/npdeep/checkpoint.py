@@ -50,8 +50,8 @@ from .errors import ConfigurationError, ModelFileError
 from .io import header_errors, load_model_file, merged_header, save_model_file
 from .serialization import _check_network_file, check_finite_parameters
 
-__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "resume", "is_checkpoint",
-           "TrainingState"]
+__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "checkpoint_from_header",
+           "resume", "is_checkpoint", "TrainingState"]
 
 #: Keys of a checkpoint's ``training`` object beside ``rng_state``.
 _STATE_KEYS = ("epoch", "config", "optimizer", "schedule")
@@ -179,10 +179,15 @@ def save_checkpoint(path, net, trainer, epoch: int | None = None, **extra):
 def load_checkpoint(path) -> Checkpoint:
     """Load a checkpoint written by :func:`save_checkpoint` (or a plain model file, at epoch 0
     without optimizer state)."""
+    header, arrays = load_model_file(path)
+    return checkpoint_from_header(header, arrays, os.fspath(path))
+
+
+def checkpoint_from_header(header: dict, arrays: dict, where: str) -> Checkpoint:
+    """Rebuild a :class:`Checkpoint` from a file's header and arrays, checking every part of
+    its training state (``where`` names the file in errors)."""
     from .network import Network
 
-    where = os.fspath(path)
-    header, arrays = load_model_file(path)
     header, parameters = _check_network_file(header, arrays, where)
     with header_errors(where, "model"):
         net = Network.from_config(header["architecture"])

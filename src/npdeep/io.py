@@ -570,9 +570,13 @@ def load_model_file(
     """
     path = as_path(path, "load model file")
     where = f"model file {str(path)!r}"
-    if not path.exists():
+    try:  # a name too long, or a folder we may not search, raises here (not FileNotFound)
+        exists, is_file = path.exists(), path.is_file()
+    except OSError as exc:
+        raise ModelFileError(f"cannot read {where}: {exc.strerror or exc}") from None
+    if not exists:
         raise ModelFileError(f"{where} does not exist")
-    if not path.is_file():
+    if not is_file:
         raise ModelFileError(f"{where} is not a file")
     try:
         if not zipfile.is_zipfile(path):

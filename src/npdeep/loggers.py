@@ -30,6 +30,9 @@ def _flatten(logs: dict) -> dict:
 
 def _log_path(path, who: str) -> str:
     """``path`` as a string, refused at once when its folder does not exist."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigurationError(f"{who}: path must be a str or os.PathLike naming a file, got "
+                                 f"{path!r:.100}")
     path = os.fspath(path)
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):

@@ -257,6 +257,9 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path, save_best_only: bool = False, every: int = 1,
                  monitor: str = "val_cost", mode: str = "auto"):
+        if not isinstance(path, (str, os.PathLike)):
+            raise ConfigurationError(f"ModelCheckpoint path must be a str or os.PathLike naming "
+                                     f"a file, got {path!r:.100}")
         self.path = os.fspath(path)
         if self.path.endswith(("/", os.sep)):  # refused now, not by the first save
             raise ConfigurationError(

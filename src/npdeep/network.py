@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from ._validation import (
     as_numeric_array,
     check_finite,
     check_fraction,
+    check_nonneg_float,
     check_seed,
     parse_dtype,
     too_large_error,
@@ -60,6 +61,11 @@ def _check_units(units) -> list[int]:
                 f"units[{i}] must be a positive integer width, got {n!r} in {units!r}"
             )
     return [int(n) for n in units]
+
+
+#: The keys of :meth:`Network.get_config`, the constructor's arguments.
+_CONFIG_KEYS = ("units", "activation", "output_activation", "loss", "init", "dtype", "l2",
+                "dropout", "seed")
 
 
 def _default_loss_for(output_name: str, n_L: int) -> str:
@@ -171,10 +177,7 @@ class Network:
         self.init = _initializers.check_name(
             init if init is not None else _initializers.default_for([g.name for g in hidden])
         )
-        if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not np.isfinite(l2) \
-                or l2 < 0:
-            raise ConfigurationError(f"l2 must be a finite number >= 0, got {l2!r}")
-        self.l2 = float(l2)
+        self.l2 = check_nonneg_float(l2, "l2")  # also an int too large for a float
         check_seed(seed, "seed", generator_ok=True)
         self.dropout = self._resolve_dropout(dropout, L)
         self.seed = seed if isinstance(seed, (int, np.integer)) or seed is None else None
@@ -682,11 +685,20 @@ class Network:
 
     @classmethod
     def from_config(cls, config: dict) -> Network:
-        """Build a network from :meth:`get_config`'s dict (parameters freshly initialized)."""
+        """Build a network from :meth:`get_config`'s dict (parameters freshly initialized).
+
+        ``units`` is required; every other key is optional, with the constructor's default.
+        """
+        if not isinstance(config, Mapping):
+            raise ConfigurationError(f"config must be a dict such as get_config() returns, got "
+                                     f"{config!r:.100}")
+        unknown = sorted(str(k) for k in set(config) - set(_CONFIG_KEYS))
+        if unknown or "units" not in config:
+            problem = f"unknown keys {unknown}" if unknown else "no 'units'"
+            raise ConfigurationError(f"config has {problem}; its keys are "
+                                     f"{', '.join(_CONFIG_KEYS)} (units required)")
         config = dict(config)
-        acts = config.pop("activation")
-        if not acts:
-            acts = "relu"
+        acts = config.pop("activation", None) or "relu"
         return cls(activation=acts, **config)
 
     def save(self, path, **extra_header) -> None:

@@ -45,8 +45,20 @@ class Layout:
         self.size = offset
 
     def zeros(self) -> np.ndarray:
-        """Return a new zero flat buffer of shape (size,)."""
-        return np.zeros(self.size, dtype=self.dtype)
+        """Return a new zero flat buffer of shape (size,).
+
+        Raises ConfigurationError naming the layer widths when the memory cannot be had
+        (``units=[784, 10**6, 10]`` is a user's choice, not an internal failure).
+        """
+        try:
+            return np.zeros(self.size, dtype=self.dtype)
+        except MemoryError:
+            gib = self.size * self.dtype.itemsize / 2**30
+            raise ConfigurationError(
+                f"units {self.units} need {self.size:,} parameters ({gib:,.1f} GiB as "
+                f"{self.dtype.name} per copy), more memory than could be allocated; choose "
+                "smaller layers"
+            ) from None
 
     def views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
         """Return ``{key: view}`` over ``flat``; writing a view writes the buffer."""

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from io import TextIOWrapper
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -178,25 +178,26 @@ def check_not_input(out: Path, option: str, inputs: dict[str, Any]) -> None:
 def atomic_write_text(path: Path, write: Callable[[TextIO], Any], what: str = "file") -> Any:
     """Call ``write(fh)`` on a temporary file beside ``path``, then rename it over ``path``.
 
-    Nothing is left at ``path`` when ``write`` fails or is interrupted. A file replaced keeps
-    its permission bits, a read-only one is refused (:func:`npdeep.atomic.replaced_file`); a new
-    one gets ``0o666 & ~umask``.
+    The rules of :func:`npdeep.atomic.write_atomically`: nothing is left at ``path`` when
+    ``write`` fails or is interrupted; a symbolic link is followed; a device, pipe or socket
+    is refused, never replaced (``-o /dev/null`` run as root would otherwise turn /dev/null
+    into a regular file); a file replaced keeps its permission bits, a read-only one is
+    refused; a new one gets ``0o666 & ~umask``. Returns what ``write`` returns.
     """
-    from ..atomic import keep_permissions, replaced_file
+    from ..atomic import write_atomically
 
-    replaced = replaced_file(path, what)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            keep_permissions(fh.fileno(), replaced)
-            result = write(fh)
+    result = []
+
+    def write_text(fp) -> None:
+        fh = TextIOWrapper(fp, encoding="utf-8", newline="")
+        try:
+            result.append(write(fh))
             fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return result
+        finally:
+            fh.detach()  # write_atomically flushes, fsyncs and closes fp itself
+
+    write_atomically(path, write_text, what)
+    return result[0]
 
 
 # ------------------------------------------------------------------------------ stdin
@@ -444,6 +445,29 @@ def model_from_file(p: Path, header: dict, arrays: dict) -> Model:
     return m
 
 
+def _label_kind(c) -> str:
+    if isinstance(c, bool):
+        return "bool"
+    if isinstance(c, str):
+        return "str"
+    if (isinstance(c, int) or (isinstance(c, float) and c.is_integer())) and \
+            -2**63 <= c < 2**64:  # what an int64 or uint64 label array holds
+        return "int"  # 1.0 is the label 1 (JSON may write it either way)
+    return "float"
+
+
+def _check_labels(classes: list) -> None:
+    """Refuse class labels ``npdeep train`` never writes: non-integral or non-finite numbers,
+    labels of mixed kinds (text and numbers, booleans and numbers), repeats. Predictions are
+    these labels, and scoring them against the data's needs one kind."""
+    kinds = {_label_kind(c) for c in classes}
+    if "float" in kinds or len(kinds) > 1:
+        raise ModelFileError(f"'classes' must all be text, all integers or all booleans, got "
+                             f"{classes!r:.100}")
+    if len(set(classes)) != len(classes):
+        raise ModelFileError(f"'classes' must be distinct labels, got {classes!r:.100}")
+
+
 def _check_header(m: Model) -> None:
     """Check what the commands read from a (possibly hand-edited) header against the network."""
     from ..data import FeatureEncoder, Standardizer
@@ -459,6 +483,7 @@ def _check_header(m: Model) -> None:
                 isinstance(c, (str, int, float)) for c in classes):
             raise ModelFileError(f"'classes' must list {k} labels for {n_L} output unit(s), got "
                                  f"{classes!r:.100}")
+        _check_labels(classes)
     for key, n in (("scaling", n_x), ("target_scaling", n_L)):
         if h.get(key):
             scaler = Standardizer.from_config(h[key])

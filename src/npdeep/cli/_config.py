@@ -77,9 +77,13 @@ def read_config(path: str | Path, ctx: click.Context, keys: list[str]) -> dict[s
         raise click.BadParameter(f"{str(p)!r}: no such file", param_hint="--config") from None
     except OSError as exc:
         raise click.BadParameter(f"{str(p)!r}: {exc.strerror}", param_hint="--config") from None
-    try:
-        table = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    try:  # utf-8-sig: a byte-order mark (Notepad's "UTF-8 with BOM") is not TOML's, skip it
+        table = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"{str(p)!r} is not UTF-8 text (byte {raw[exc.start]:#04x} at "
+                                 f"position {exc.start}); TOML files are UTF-8, save it as such",
+                                 param_hint="--config") from None
+    except tomllib.TOMLDecodeError as exc:
         raise click.BadParameter(f"{str(p)!r} is not valid TOML ({exc})",
                                  param_hint="--config") from None
     if set(table) == {"train"} and isinstance(table["train"], dict):

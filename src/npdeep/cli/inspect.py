@@ -173,10 +173,12 @@ def _options_lines(options: dict, none: str) -> list[str]:
 
 # -------------------------------------------------------------------------- networks
 def _network(p, header: dict, arrays: dict) -> tuple[dict, str]:
-    from ..checkpoint import is_checkpoint
+    from ..checkpoint import checkpoint_from_header, is_checkpoint
 
     m = model_from_file(p, header, arrays)
     h = m.header
+    if is_checkpoint(h):  # the training state is shown: check it as resume would
+        checkpoint_from_header(h, arrays, str(p))
     arch = h["architecture"]
     figures = history_figures(m.net.history.to_dict() if m.net.history else None)
     checkpoint = checkpoint_state(h) if is_checkpoint(h) else None

@@ -31,6 +31,8 @@ def render_curves(history: dict, path: str | Path, title: str = "") -> list[str]
     """
     try:
         return plot_history(history, path, title=title).drawn
+    except ModelFileError:  # a ValueError too: the file could not be written, say why
+        raise
     except ValueError:
         raise ModelFileError("the model holds no training history to plot") from None
 

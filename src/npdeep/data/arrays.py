@@ -5,7 +5,10 @@ Always loaded with ``allow_pickle=False``: an object array is refused, never unp
 
 from __future__ import annotations
 
+import math
+import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +17,51 @@ from npdeep.data.dataset import Dataset, check_features, prepare_target
 from npdeep.data.encoding import FeatureEncoder
 from npdeep.errors import DataError
 
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _check_declared_size(fp, available: int, where: str) -> None:
+    """Refuse an ``.npy`` stream whose header declares more bytes than it holds.
+
+    NumPy allocates the declared shape before reading: a truncated file, or a corrupt header
+    declaring a shape of 10**15 elements, would fail with a MemoryError (or allocate gigabytes
+    for a file of a few bytes). A stream NumPy cannot parse is left to ``np.load`` to name.
+    """
+    try:
+        version = np.lib.format.read_magic(fp)
+        shape, _, dtype = _NPY_HEADERS[version](fp)
+    except (ValueError, KeyError, EOFError, OSError):
+        return
+    if dtype.hasobject:
+        return  # refused by np.load(allow_pickle=False) with its own message
+    needed = math.prod(shape) * dtype.itemsize
+    held = available - fp.tell()
+    if needed > held:
+        raise DataError(f"{where}: truncated or corrupt: its header declares an array of shape "
+                        f"{shape} ({dtype}, {needed:,} bytes) but it holds {max(held, 0):,} bytes "
+                        "of data")
+
+
+def _check_sizes(path: Path) -> None:
+    """:func:`_check_declared_size` for an ``.npy`` file or each member of an ``.npz``."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    if info.filename.endswith(".npy"):
+                        with archive.open(info) as fp:
+                            _check_declared_size(fp, info.file_size,
+                                                 f"{path}: array {info.filename[:-4]!r}")
+        else:
+            with open(path, "rb") as fp:
+                _check_declared_size(fp, os.fstat(fp.fileno()).st_size, str(path))
+    except (OSError, zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError):
+        return  # np.load names what is wrong with the file
+
 
 def _load(path: Path) -> np.ndarray | np.lib.npyio.NpzFile:
+    _check_sizes(path)
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:
@@ -27,6 +73,12 @@ def _load(path: Path) -> np.ndarray | np.lib.npyio.NpzFile:
         raise DataError(f"{path}: not a readable NumPy file ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path}: not a readable NumPy file ({exc})") from None
+    except MemoryError:
+        raise _too_large(path) from None
+
+
+def _too_large(path: Path) -> DataError:
+    return DataError(f"{path}: its arrays are larger than the memory available to load them")
 
 
 def read_npy(path: str | Path) -> np.ndarray:
@@ -70,6 +122,8 @@ def read_npz(
                     "loaded; save plain numeric arrays instead"
                 ) from None
             raise DataError(f"{path}: cannot read its arrays ({exc})") from None
+        except MemoryError:
+            raise _too_large(path) from None
     return X, y
 
 

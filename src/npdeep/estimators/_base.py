@@ -25,8 +25,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
-from .._validation import parse_dtype
+from .._validation import check_nonneg_float, parse_dtype
 from ..batches import columns
+from ..callbacks import Callback
 from ..errors import ConfigurationError, DataError
 from ..network import Network
 from ..splits import validation_split
@@ -234,6 +235,14 @@ class BaseDeepEstimator(BaseEstimator):
             raise ConfigurationError(
                 "random_state must be None, an integer >= 0, a numpy RandomState or a numpy "
                 f"Generator, got {rs!r}"
+            )
+        check_nonneg_float(self.l2, "l2")
+        cbs = self.callbacks
+        if not (cbs is None or isinstance(cbs, (list, tuple))
+                and all(isinstance(c, Callback) for c in cbs)):
+            raise ConfigurationError(
+                f"callbacks must be None or a list of Callback objects (npdeep.callbacks), got "
+                f"{cbs!r:.100}"
             )
         bs = self.batch_size
         if not (bs is None or bs == "auto" or (isinstance(bs, numbers.Integral)

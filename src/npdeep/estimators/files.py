@@ -38,6 +38,11 @@ _STATE_KEYS = ("n_iter_", "t_", "loss_curve_", "best_loss_", "validation_scores_
                "_no_improvement_count")
 
 
+#: The states every fitted estimator has, and every file since the first has held.
+_TRAINING_STATE = ("n_iter_", "t_", "loss_curve_", "best_loss_", "validation_scores_",
+                   "best_validation_score_", "_no_improvement_count")
+
+
 def _classes():
     from .classifier import DeepClassifier
     from .regressor import DeepRegressor
@@ -212,9 +217,53 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
         for key, value in state.items():
             if key not in _STATE_KEYS:
                 raise ModelFileError(f"{where}: unknown estimator state {key!r}")
-            setattr(est, key, _from_json(value))
+            setattr(est, key, _state_value(key, _from_json(value), where))
+        missing = [k for k in _TRAINING_STATE if not hasattr(est, k)]
+        if missing:  # partial_fit, warm_start and inspect read them
+            raise ModelFileError(f"{where}: estimator state lacks {missing}")
+        if not hasattr(est, "n_features_in_"):  # predict checks X against it
+            est.n_features_in_ = units[0]
         _check_outputs(est, units, where)
     return est
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_score(value: Any) -> bool:
+    """A number as a state holds it: a float (NaN saved as null, inf as "inf") or an int."""
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+#: What each estimator state must be: a check and its words for the error.
+_STATE_TYPES = {
+    "n_iter_": (_is_count, "an integer >= 0"),
+    "t_": (_is_count, "an integer >= 0"),
+    "_no_improvement_count": (_is_count, "an integer >= 0"),
+    "n_features_in_": (lambda v: _is_count(v) and v > 0, "an integer >= 1"),
+    "n_outputs_": (lambda v: _is_count(v) and v > 0, "an integer >= 1"),
+    "loss_curve_": (lambda v: isinstance(v, list) and all(map(_is_score, v)),
+                    "a list of numbers"),
+    "validation_scores_": (lambda v: v is None or isinstance(v, list) and all(map(_is_score, v)),
+                           "a list of numbers or null"),
+    "best_loss_": (lambda v: v is not None and _is_score(v), "a number"),
+    "best_validation_score_": (_is_score, "a number or null"),
+    "_target_type": (lambda v: isinstance(v, str), "a string"),
+}
+
+
+def _state_value(key: str, value: Any, where: str) -> Any:
+    """Return a fitted attribute read from a file, refused unless it has its type.
+
+    ``inspect``, ``plot``, ``partial_fit`` and ``predict`` use these as numbers and lists;
+    a tampered file must fail here, where the error can name the file and the key.
+    """
+    check, expected = _STATE_TYPES[key]
+    if not check(value):
+        raise ModelFileError(f"{where}: estimator state {key} must be {expected}, "
+                             f"got {value!r:.100}")
+    return value
 
 
 def _check_outputs(est, units: list[int], where: str) -> None:
@@ -336,6 +385,17 @@ def _set_scaler_arrays(scaler, arrays: dict, n: int, where: str) -> None:
         setattr(scaler, attr, value)
 
 
+def _check_step_names(names: list, where: str) -> None:
+    """Refuse step names scikit-learn's Pipeline would refuse at fit: each a non-empty str
+    without ``__``, all distinct."""
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or not name or "__" in name:
+            raise ModelFileError(f"{where}: step {i} has name {name!r:.100}; a pipeline step's "
+                                 "name is a non-empty string without '__'")
+    if len(set(names)) != len(names):
+        raise ModelFileError(f"{where}: pipeline step names {names!r:.200} are not distinct")
+
+
 def pipeline_from_header(header: dict, arrays: dict, where: str):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
@@ -350,6 +410,7 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
                              f"{len(entries)} pipeline steps")
     steps = []
     with header_errors(where, "pipeline description"):
+        _check_step_names([entry.get("name") for entry in entries], where)
         for i, entry in enumerate(entries):
             prefix = f"{i}."
             mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
