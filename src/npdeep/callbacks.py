@@ -332,7 +332,13 @@ class TerminateOnNaN(Callback):
     """
 
     def on_train_begin(self, logs):
-        self._good = self.network.parameters.flat.copy()
+        # the weights at the ends of the last two epochs (at first, the starting ones): an
+        # epoch's cost is measured before its last update, which may have overflowed the newer
+        # copy; then the next epoch's cost is NaN, and the older copy is finite. Checking
+        # finiteness only on a stop keeps tiny networks' epochs one copy long.
+        flat = self.network.parameters.flat
+        self._copies = (flat.copy(), flat.copy())
+        self._newest = 0
 
     def on_epoch_end(self, epoch, logs):
         flat = self.network.parameters.flat
@@ -340,7 +346,8 @@ class TerminateOnNaN(Callback):
                    and math.isfinite(logs.get("val_cost", 0.0)))
         if bad or getattr(self.trainer, "nan_stop", False):
             if not np.isfinite(flat).all():
-                flat[...] = self._good
+                newer, older = self._copies[self._newest], self._copies[1 - self._newest]
+                flat[...] = newer if np.isfinite(newer).all() else older
                 kept = "the last finite weights restored"
             else:  # finite weights whose cost overflowed: nothing better to restore
                 kept = "its finite weights kept, though their cost was not finite"
@@ -351,8 +358,8 @@ class TerminateOnNaN(Callback):
                     f"{kept}. Try a smaller learning_rate, clip_norm, or rescaled data"
                 )
             return
-        if np.isfinite(flat).all():  # the epoch's cost came before an update that may overflow
-            np.copyto(self._good, flat)
+        self._newest = 1 - self._newest
+        np.copyto(self._copies[self._newest], flat)
 
 
 from .monitors import CSVLogger, EarlyStopping, JSONLogger, ModelCheckpoint  # noqa: E402
