@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 from cli_helpers import call
+from file_helpers import edit_header
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
@@ -199,20 +200,6 @@ def test_a_broken_pipeline_file_is_one_line(iris, tmp_path, capsys):
     assert "step 0 StandardScaler(with_mean=True, with_std=True) needs arrays" in err
 
 
-def _with_header(src, dst, edit):
-    """Copy the model file ``src`` to ``dst`` with ``edit`` applied to its header.json."""
-    import zipfile
-
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for name in zin.namelist():
-            raw = zin.read(name)
-            if name == "header.json":
-                header = json.loads(raw)
-                edit(header)
-                raw = json.dumps(header).encode()
-            zout.writestr(name, raw)
-
-
 @pytest.mark.parametrize("key, value, message", [
     ("optimizer", "adam", "invalid training state in the checkpoint"),
     ("schedule", 1.5, "invalid training state in the checkpoint"),
@@ -223,7 +210,7 @@ def _with_header(src, dst, edit):
 def test_a_checkpoint_with_a_broken_training_state_is_one_line(checkpoint, tmp_path, capsys,
                                                                 key, value, message):
     bad = tmp_path / "bad.npz"
-    _with_header(checkpoint, bad, lambda h: h["training"].__setitem__(key, value))
+    edit_header(checkpoint, bad, lambda h: h["training"].__setitem__(key, value))
     code, out, err = call(capsys, "inspect", bad)
     assert code == 1 and "Traceback" not in err
     assert f"bad.npz: {message}" in err
@@ -237,7 +224,7 @@ def test_an_estimator_with_a_broken_state_is_one_line(iris, tmp_path, capsys, ke
                                                       message):
     good, bad = tmp_path / "good.npz", tmp_path / "bad.npz"
     npdeep.save(_fitted(DeepClassifier((4,), max_iter=2, random_state=0), *iris), good)
-    _with_header(good, bad, lambda h: h["state"].__setitem__(key, value))
+    edit_header(good, bad, lambda h: h["state"].__setitem__(key, value))
     for argv in (["inspect", bad], ["plot", bad, "-o", tmp_path / "curves.png"]):
         code, out, err = call(capsys, *argv)
         assert code == 1 and "Traceback" not in err
@@ -250,7 +237,7 @@ def test_a_pipeline_step_without_a_name_is_one_line(iris, tmp_path, capsys):
     pipe = Pipeline([("scale", StandardScaler()),
                      ("net", DeepClassifier((4,), max_iter=2, random_state=0))])
     npdeep.save(_fitted(pipe, *iris), good)
-    _with_header(good, bad, lambda h: h["steps"][0].__setitem__("name", 7))
+    edit_header(good, bad, lambda h: h["steps"][0].__setitem__("name", 7))
     code, out, err = call(capsys, "inspect", bad)
     assert code == 1 and "Traceback" not in err
     assert "step 0 has name 7; a pipeline step's name is a non-empty string" in err

@@ -6,6 +6,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from file_helpers import edit_header
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -206,18 +207,6 @@ def test_interrupted_estimator_save_keeps_the_previous_file(tmp_path, monkeypatc
     np.testing.assert_array_equal(npdeep.load(path).predict_proba(X), old.predict_proba(X))
 
 
-def _edit_header(src_path, dst_path, edit):
-    """Copy a model file, passing its parsed header.json through ``edit`` (arrays untouched)."""
-    with zipfile.ZipFile(src_path) as src, zipfile.ZipFile(dst_path, "w") as dst:
-        for name in src.namelist():
-            raw = src.read(name)
-            if name == "header.json":
-                header = json.loads(raw)
-                edit(header)
-                raw = json.dumps(header).encode()
-            dst.writestr(name, raw)
-
-
 def _set(path, value):
     def edit(header):
         *parents, last = path
@@ -271,7 +260,7 @@ def test_a_tampered_header_is_a_model_file_error_naming_the_file(kind, edit, mes
     good, bad = tmp_path / "good.npdeep", tmp_path / "bad.npdeep"
     npdeep.save(obj, good)
     npdeep.load(good)  # the untouched file loads
-    _edit_header(good, bad, edit)
+    edit_header(good, bad, edit)
     with pytest.raises(ModelFileError, match=message) as info:
         npdeep.load(bad)
     assert "bad.npdeep" in str(info.value)
@@ -282,7 +271,7 @@ def test_an_estimator_file_without_n_features_in_takes_it_from_the_network(tmp_p
     reg = DeepRegressor((4,), max_iter=2, random_state=0).fit(X, X[:, 0])
     good, bad = tmp_path / "good.npdeep", tmp_path / "bad.npdeep"
     npdeep.save(reg, good)
-    _edit_header(good, bad, lambda h: h["state"].pop("n_features_in_"))
+    edit_header(good, bad, lambda h: h["state"].pop("n_features_in_"))
     loaded = npdeep.load(bad)
     assert loaded.n_features_in_ == 3
     np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
@@ -298,7 +287,7 @@ def test_a_checkpoint_without_its_learning_rate_cannot_be_resumed(tmp_path):
     Network([3, 4, 1], seed=0).fit(X, y, epochs=2, batch_size=5,
                                    callbacks=[ModelCheckpoint(ckpt)], diagnose=False)
     bad = tmp_path / "bad.npdeep"
-    _edit_header(ckpt, bad, lambda h: h["training"]["config"].pop("learning_rate"))
+    edit_header(ckpt, bad, lambda h: h["training"]["config"].pop("learning_rate"))
     with pytest.raises(ModelFileError, match="bad.npdeep: invalid training state in the "
                                              "checkpoint: missing key 'learning_rate'"):
         resume(bad, X, y, epochs=3)
