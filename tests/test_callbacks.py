@@ -574,3 +574,19 @@ def test_save_checkpoint_refuses_non_finite_weights(tmp_path):
 def test_a_callback_given_the_wrong_kind_of_path_or_stream_says_which(make, message):
     with pytest.raises(ConfigurationError, match=message):
         make()
+
+
+def test_the_same_callback_object_listed_twice_is_refused(data):
+    X, y = data
+    stop = EarlyStopping(monitor="cost", patience=1)
+    with pytest.raises(ConfigurationError, match="same EarlyStopping object twice"):
+        npdeep.Network([3, 4, 1], seed=0).fit(X, y, epochs=5, callbacks=[stop, stop])
+
+
+def test_verbose_with_a_progress_bar_in_callbacks_prints_each_epoch_once(data):
+    X, y = data
+    stream = io.StringIO()
+    npdeep.Network([3, 4, 1], seed=0).fit(
+        X, y, epochs=2, verbose=2, callbacks=[ProgressBar(stream=stream, force_plain=True)])
+    lines = stream.getvalue().splitlines()
+    assert [line.split()[:2] for line in lines] == [["epoch", "1/2"], ["epoch", "2/2"]]

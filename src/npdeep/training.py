@@ -155,9 +155,11 @@ def fit(
     validation_seed : int
         Seed of the draw of ``validation_fraction``'s samples, apart from ``seed``.
     callbacks : list of Callback, optional
+        Each object at most once.
     verbose : int >= 0 or bool
         0: silent; 1: a progress bar (one plain line per epoch when not on a terminal);
-        2 or more: one plain line per epoch everywhere (Keras's ``verbose=2``).
+        2 or more: one plain line per epoch everywhere (Keras's ``verbose=2``). A
+        :class:`ProgressBar` in ``callbacks`` takes the place of this one.
     seed : int or Generator, optional
         Source of shuffling and dropout draws; default: the network's generator.
     diagnose : bool
@@ -185,6 +187,14 @@ def fit(
             raise ConfigurationError(
                 f"callbacks must be Callback objects (npdeep.callbacks), got {c!r}; subclass "
                 "Callback and override the on_... methods you need"
+            )
+    for i, c in enumerate(callbacks or ()):
+        if any(c is d for d in callbacks[:i]):
+            # each hook would run twice per event: a logger writes every row twice, an
+            # EarlyStopping counts each epoch twice against its patience
+            raise ConfigurationError(
+                f"callbacks lists the same {type(c).__name__} object twice; each of its hooks "
+                "would run twice per epoch; list it once (or pass two separate objects)"
             )
     if isinstance(verbose, (bool, np.bool_)):
         verbose = int(verbose)
@@ -232,7 +242,7 @@ def fit(
     cbs = [history, *(callbacks or [])]
     if not any(isinstance(c, TerminateOnNaN) for c in cbs):
         cbs.append(TerminateOnNaN())
-    if verbose:
+    if verbose and not any(isinstance(c, ProgressBar) for c in cbs):  # one is enough
         cbs.append(ProgressBar(force_plain=True if verbose >= 2 else None))
     cb = CallbackList(cbs, net, trainer)
     trainer.callbacks = cb.callbacks
