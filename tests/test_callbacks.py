@@ -590,3 +590,21 @@ def test_verbose_with_a_progress_bar_in_callbacks_prints_each_epoch_once(data):
         X, y, epochs=2, verbose=2, callbacks=[ProgressBar(stream=stream, force_plain=True)])
     lines = stream.getvalue().splitlines()
     assert [line.split()[:2] for line in lines] == [["epoch", "1/2"], ["epoch", "2/2"]]
+
+
+class SetRate(Callback):
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+
+    def on_epoch_begin(self, epoch, logs):
+        setattr(self.trainer, self.name, self.value)
+
+
+@pytest.mark.parametrize("name", ["learning_rate", "initial_learning_rate"])
+@pytest.mark.parametrize("value", [-0.1, float("nan"), "0.1"])
+def test_a_callback_setting_a_bad_learning_rate_is_told_so(data, name, value):
+    X, y = data
+    net = npdeep.Network([3, 4, 1], seed=0)
+    with pytest.raises(ConfigurationError, match=rf"trainer\.{name} must be a finite number "
+                                                 r">= 0, got .* \(as a callback or schedule"):
+        net.fit(X, y, epochs=2, callbacks=[SetRate(name, value)])

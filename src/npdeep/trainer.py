@@ -13,13 +13,27 @@ import math
 import numpy as np
 
 from . import schedules as _schedules
+from ._validation import check_nonneg_float
 from .engine import backward, forward
+from .errors import ConfigurationError
 from .splits import Metric
 
 __all__ = ["Trainer", "NAN_ADVICE"]
 
 #: The advice that ends the reason of a stop on NaN or inf gradients.
 NAN_ADVICE = "Try a smaller learning_rate, clip_norm, or standardized inputs"
+
+
+def _checked_rate(value, name: str) -> float:
+    """Return a rate a callback or schedule set as float, or raise unless finite and >= 0.
+
+    Checked here, where callbacks write it: a negative rate would climb the cost, a string
+    would fail deep in the optimizer's arithmetic.
+    """
+    try:
+        return check_nonneg_float(value, f"trainer.{name}")
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{exc} (as a callback or schedule set it)") from None
 
 
 class Trainer:
@@ -70,6 +84,22 @@ class Trainer:
         self._layer_starts = np.array([L.slices[f"W{l}"].start
                                        for l in range(1, net.L + 1)])
         self._squares = None
+
+    @property
+    def learning_rate(self) -> float:
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        self._learning_rate = _checked_rate(value, "learning_rate")
+
+    @property
+    def initial_learning_rate(self) -> float:
+        return self._initial_learning_rate
+
+    @initial_learning_rate.setter
+    def initial_learning_rate(self, value) -> None:
+        self._initial_learning_rate = _checked_rate(value, "initial_learning_rate")
 
     def record_gradient_norms(self) -> float:
         """Store ``||(dW[l], db[l])||`` per layer (before the update); return ``||g||^2``.
