@@ -608,3 +608,17 @@ def test_a_callback_setting_a_bad_learning_rate_is_told_so(data, name, value):
     with pytest.raises(ConfigurationError, match=rf"trainer\.{name} must be a finite number "
                                                  r">= 0, got .* \(as a callback or schedule"):
         net.fit(X, y, epochs=2, callbacks=[SetRate(name, value)])
+
+
+class FailAtEnd(Callback):
+    def on_train_end(self, logs):
+        raise RuntimeError("end hook failed")
+
+
+def test_a_failing_on_train_end_still_leaves_the_run_s_history_on_the_network(data):
+    X, y = data
+    net = npdeep.Network([3, 4, 1], seed=0)
+    net.fit(X, y, epochs=1)
+    with pytest.raises(RuntimeError, match="end hook failed"):
+        net.fit(X, y, epochs=3, callbacks=[FailAtEnd()])
+    assert len(net.history) == 3 and net.history.trainer is None

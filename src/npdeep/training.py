@@ -324,11 +324,14 @@ def fit(
         raise
     net.release_inputs()  # the workspaces must not keep the training set (full batch) alive
     report = (lambda: _diagnose_end(trainer, X, Y, train_idx)) if diagnose else None
-    cb.on_train_end({}, before_reports=report)
-    # net.history outlives the fit: it must not keep the trainer, whose optimizer state (Adam:
-    # twice the parameters) would stay in memory and travel with every pickle of the network
-    history.trainer = None
-    net.history = history
+    try:
+        cb.on_train_end({}, before_reports=report)
+    finally:
+        # net.history outlives the fit: it must not keep the trainer, whose optimizer state
+        # (Adam: twice the parameters) would stay in memory and travel with every pickle of
+        # the network. Set even when a callback's on_train_end fails: the epochs were run.
+        history.trainer = None
+        net.history = history
     return history
 
 
