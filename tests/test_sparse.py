@@ -353,3 +353,15 @@ def test_data_parallel_training_refuses_sparse_X_and_names_the_alternative(data)
     with pytest.raises(DataError, match=r"data-parallel training takes a dense X, got a sparse "
                        r"csc matrix of shape \(12, 60\); train on it with Network\.fit"):
         data_parallel_fit(Network([12, 3, 1], seed=0), X, y, client=None)
+
+
+@pytest.mark.parametrize("where", ["Y", "sample_weight", "validation Y"])
+def test_sparse_targets_or_weights_are_refused_by_name(rng, where):
+    X = rng.normal(size=(3, 20))
+    Y = (X[:1] > 0).astype(float)
+    kwargs = {"sample_weight": sp.csr_matrix(np.ones((1, 20)))} if where == "sample_weight" \
+        else {"validation_data": (X, sp.csr_matrix(Y))} if where == "validation Y" else {}
+    target = sp.csr_matrix(Y) if where == "Y" else Y
+    with pytest.raises(DataError, match=rf"^{where} must be a dense array, got a scipy.sparse "
+                                        r"csr matrix of shape \(1, 20\); only X may be sparse"):
+        Network([3, 2, 1], seed=0).fit(X, target, epochs=1, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -90,8 +91,18 @@ def too_large_error(name: str, dtype) -> DataError:
                      f"computes; rescale it{hint}")
 
 
+def refuse_sparse(value, name: str) -> None:
+    """Raise DataError for a scipy.sparse ``value``: only ``X`` is taken sparse."""
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is not None and sparse.issparse(value):
+        raise DataError(f"{name} must be a dense array, got a scipy.sparse {value.format} "
+                        f"matrix of shape {value.shape}; only X may be sparse: pass "
+                        f"{name}.toarray()")
+
+
 def as_numeric_array(value, name: str) -> np.ndarray:
     """Return ``value`` as a numeric ndarray without copying when possible."""
+    refuse_sparse(value, name)
     if isinstance(value, np.ma.MaskedArray):  # its arithmetic differs; its data may not count
         if np.ma.getmaskarray(value).any():
             raise DataError(f"{name} is a masked array with {np.ma.count_masked(value)} masked "

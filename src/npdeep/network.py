@@ -31,6 +31,7 @@ from ._validation import (
     check_nonneg_float,
     check_seed,
     parse_dtype,
+    refuse_sparse,
     too_large_error,
 )
 from .engine import Workspace, backward, forward
@@ -312,6 +313,7 @@ class Network:
         Integer class labels of shape (m,) are one-hot encoded for a softmax output.
         """
         n_L = self.units[-1]
+        refuse_sparse(Y, name)  # before the labels' hint below, which would not apply
         try:
             Y = as_numeric_array(Y, name)
         except DataError as exc:
