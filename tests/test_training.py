@@ -327,6 +327,9 @@ def test_regression_logs_r2(rng):
 @pytest.mark.parametrize("kwargs,error,match", [
     ({"validation_data": (np.zeros((5, 3)), np.zeros(3))}, DataError,
      "validation X has 5 rows but the network expects n_x = 4 features"),
+    ({"validation_data": (np.zeros((4, 3)), np.zeros(5))}, DataError,
+     "^validation X and validation Y have different sample counts: validation X has m = 3 "
+     "columns, validation Y has 5"),
     ({"validation_data": np.zeros((4, 3))}, ConfigurationError,
      r"validation_data must be a pair \(X_val, Y_val\)"),
     ({"class_weight": {0: 1.0, 7: 2.0}}, DataError,

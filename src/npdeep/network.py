@@ -337,8 +337,9 @@ class Network:
                 hint = f" (it looks like a column of labels: pass {name}.ravel())"
             elif Y.shape[0] == m:
                 hint = f" (it looks transposed: use {name}.T)"
+            x_name = name[:-1] + "X" if name.endswith("Y") else "X"  # validation Y's: validation X
             raise DataError(
-                f"X and {name} have different sample counts: X has m = {m} columns, "
+                f"{x_name} and {name} have different sample counts: {x_name} has m = {m} columns, "
                 f"{name} has {Y.shape[1]} (samples are columns){hint}"
             )
         if Y.shape[0] != n_L:
