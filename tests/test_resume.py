@@ -185,3 +185,26 @@ def test_a_plateau_state_round_trips_through_a_checkpoint(plateau_checkpoint):
     state = load_checkpoint(plateau_checkpoint).schedule.get_state()
     assert 0 < state["scale"] <= 1 and isinstance(state["wait"], int)
     assert state["best"] is not None
+
+
+def test_resume_refuses_other_data_than_the_checkpoint_s_run(tmp_path, data):
+    X, y = data
+    w = np.linspace(1.0, 2.0, X.shape[1])
+    fresh().fit(X, y, epochs=3, batch_size=16, sample_weight=w, diagnose=False,
+                callbacks=[ModelCheckpoint(tmp_path / "w-{epoch}.npz")])
+    fresh().fit(X, y, epochs=3, batch_size=16, diagnose=False,
+                callbacks=[ModelCheckpoint(tmp_path / "p-{epoch}.npz")])
+    err = npdeep.errors.ConfigurationError
+    with pytest.raises(err, match=r"w-2.npz: the checkpoint's run trained with sample_weight; "
+                                  r"pass the same sample_weight to resume"):
+        resume(tmp_path / "w-2.npz", X, y)
+    with pytest.raises(err, match=r"p-2.npz: the checkpoint's run had no sample_weight; "
+                                  r"resume without it"):
+        resume(tmp_path / "p-2.npz", X, y, sample_weight=w)
+    with pytest.raises(npdeep.DataError, match=r"p-2.npz: the checkpoint's run trained on "
+                                               r"m = 70 samples, this X has 50; pass the same X"):
+        resume(tmp_path / "p-2.npz", X[:, :50], y[:50])
+    with pytest.raises(err, match=r"callbacks must be a list of Callback, got <npdeep"):
+        resume(tmp_path / "p-2.npz", X, y, callbacks=ModelCheckpoint(tmp_path / "x.npz"))
+    resumed = resume(tmp_path / "w-2.npz", X, y, sample_weight=w, diagnose=False)
+    assert len(resumed.history.cost) == 3

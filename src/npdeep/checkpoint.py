@@ -242,6 +242,10 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
     that none matches is not used, and an EarlyStopping or best-only ModelCheckpoint that
     gets no state starts afresh (a ``UserWarning`` says so for each).
 
+    A checkpoint saves its run's number of samples and whether it was weighted; an ``X``
+    with another number of samples, or ``sample_weight`` given or left out unlike that run,
+    is refused (older checkpoints, without them, are not checked).
+
     Returns
     -------
     Network
@@ -273,17 +277,29 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
             f"{where}: the checkpoint's run had no validation data; resume without "
             "validation_data (its history has no val_ columns to continue)"
         )
+    weighted = c.get("weighted")  # None: a checkpoint from before it was saved
+    if weighted is not None and bool(weighted) != (sample_weight is not None):
+        raise ConfigurationError(
+            f"{where}: the checkpoint's run trained with sample_weight; pass the same "
+            "sample_weight to resume (without it the resumed epochs weigh the samples "
+            "differently)" if weighted else
+            f"{where}: the checkpoint's run had no sample_weight; resume without it"
+        )
+    if not isinstance(callbacks, (list, tuple, type(None))):
+        raise ConfigurationError(f"callbacks must be a list of Callback, got {callbacks!r}")
     matched = match_early_stopping(callbacks, ck.early_stopping, where) + \
         match_model_checkpoint(callbacks, ck.model_checkpoint, where)
     try:
-        _fit(ck, X, Y, total, sample_weight, validation_data, callbacks, verbose, diagnose)
+        _fit(ck, X, Y, total, sample_weight, validation_data, callbacks, verbose, diagnose,
+             where)
     finally:  # a fit refused before on_train_begin must not leave a state for another fit
         for cb in matched:
             cb._resume_from = None
     return ck.network
 
 
-def _fit(ck, X, Y, total, sample_weight, validation_data, callbacks, verbose, diagnose):
+def _fit(ck, X, Y, total, sample_weight, validation_data, callbacks, verbose, diagnose,
+         ck_where):
     from .training import fit
 
     c = ck.config
@@ -295,4 +311,5 @@ def _fit(ck, X, Y, total, sample_weight, validation_data, callbacks, verbose, di
         validation_fraction=c.get("validation_fraction") if validation_data is None else None,
         validation_seed=c.get("validation_seed", 0), callbacks=callbacks, verbose=verbose,
         diagnose=diagnose,
-        _resume={"epoch": ck.epoch, "history": ck.history, "schedule_state": ck.schedule_state})
+        _resume={"epoch": ck.epoch, "history": ck.history, "schedule_state": ck.schedule_state,
+                 "samples": c.get("samples"), "where": ck_where})

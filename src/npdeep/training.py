@@ -29,7 +29,7 @@ from ._mmap import is_memmap
 from ._validation import check_positive_float, check_positive_int, check_seed
 from .batches import BatchSource, columns
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
-from .errors import ConfigurationError
+from .errors import ConfigurationError, DataError
 from .splits import Metric, check_validation_data, class_sample_weight, validation_split
 from .trainer import Trainer
 
@@ -55,17 +55,27 @@ def evaluate(net, X, Y) -> tuple[float, float]:
 
 
 def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
-                  validation_fraction, validation_seed, rows=None):
-    """Check the data; return ``(X, Y, weights, val, train_idx)`` for the training loop.
+                  validation_fraction, validation_seed, rows=None, resumed=None):
+    """Check the data; return ``(X, Y, weights, val, train_idx, m_all)`` for the training loop.
 
     ``rows``: sorted indices of the columns of ``X`` (n_x, m) to train on (the rest held out
     by the caller). ``train_idx`` is the columns a memory-mapped X is trained on in place
-    (None: all of the returned X); others are sliced here.
+    (None: all of the returned X); others are sliced here. ``m_all``: X's samples before
+    any split. ``resumed``: fit's ``_resume``,
+    whose ``samples`` (the checkpoint's m, when saved) X must match.
     """
     # a memory-mapped X keeps its dtype (mini-batches are cast one at a time); others are cast
     # once here, cheaper than at every batch of every epoch
     X = net.check_X(X, cast=not is_memmap(X))
     Y = net.check_Y(Y, X.shape[1])
+    m_all = int(X.shape[1])
+    if resumed is not None and resumed.get("samples") not in (None, X.shape[1]):
+        raise DataError(
+            f"{resumed['where']}: the checkpoint's run trained on m = {resumed['samples']} "
+            f"samples, this X has {X.shape[1]}; pass the same X (and Y) to resume: the saved "
+            "random state, validation split and history belong to that data (to go on "
+            "training on other data, fit the loaded network instead)"
+        )
     weights = None
     if sample_weight is not None:
         net.sample_coef(X.shape[1], sample_weight)  # validates
@@ -94,7 +104,7 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
             train_idx = rows
         else:
             X, Y = X[:, rows], Y[:, rows]
-    return X, Y, weights, val, train_idx
+    return X, Y, weights, val, train_idx, m_all
 
 
 def fit(
@@ -216,9 +226,9 @@ def fit(
         sched.reset()  # a plateau schedule's reductions belong to the fit that made them
     if hasattr(sched, "set_epochs"):
         sched.set_epochs(epochs)
-    X, Y, weights, val, train_idx = _prepare_data(
+    X, Y, weights, val, train_idx, m_all = _prepare_data(
         net, X, Y, sample_weight, class_weight, validation_data, validation_fraction,
-        validation_seed, _rows)
+        validation_seed, _rows, _resume)
     m = X.shape[1] if train_idx is None else train_idx.shape[0]
     coef_full = net.sample_coef(m, weights)
     opt.setup(net.layout)
@@ -227,7 +237,11 @@ def fit(
     config = {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
               "clip_norm": clip_norm, "shuffle": bool(shuffle),
               "validation_fraction": validation_fraction, "validation_seed": validation_seed,
-              "class_weight": _jsonable_class_weight(class_weight)}
+              "class_weight": _jsonable_class_weight(class_weight),
+              # what resume checks it is given again: the same number of samples, weighted
+              # or not
+              "samples": m_all,
+              "weighted": sample_weight is not None}
     trainer = Trainer(net, opt, learning_rate, sched, clip_norm, rng, config)
     history = History()
     start_epoch = 0
