@@ -622,3 +622,42 @@ def test_a_failing_on_train_end_still_leaves_the_run_s_history_on_the_network(da
     with pytest.raises(RuntimeError, match="end hook failed"):
         net.fit(X, y, epochs=3, callbacks=[FailAtEnd()])
     assert len(net.history) == 3 and net.history.trainer is None
+
+
+class FullDisk:
+    """A log file on a disk that is full: every write fails as ENOSPC."""
+
+    def __init__(self, file):
+        self.file = file
+
+    def write(self, text):
+        raise OSError(28, "No space left on device")
+
+    def flush(self):
+        self.file.flush()
+
+    def close(self):
+        self.file.close()
+
+
+class FillDiskAt(Callback):
+    def __init__(self, logger, epoch):
+        self.logger, self.epoch = logger, epoch
+
+    def on_epoch_begin(self, epoch, logs):
+        if epoch == self.epoch:
+            self.logger._file = FullDisk(self.logger._file)
+            self.logger._writer = None
+
+
+@pytest.mark.parametrize("make", [CSVLogger, JSONLogger])
+def test_a_log_that_cannot_be_written_mid_training_names_its_file(tmp_path, data, make):
+    X, y = data
+    path = tmp_path / "log.txt"
+    logger = make(path)
+    net = npdeep.Network([3, 4, 1], seed=0)
+    with pytest.raises(ConfigurationError, match=rf"^{make.__name__}: cannot write "
+                                                 r".*log.txt' \(No space left on device\)"):
+        net.fit(X, y, epochs=4, callbacks=[FillDiskAt(logger, 2), logger])
+    assert len(net.history) == 3 and logger._file is None  # History ran before the logger
+    assert path.read_text().count("\n") >= 2  # the epochs written before stay

@@ -60,6 +60,19 @@ def _open_log(path: str, who: str, initial_epoch: int, keep_rows, newline=None):
         raise ConfigurationError(f"{who}: cannot write {path!r} ({exc.strerror})") from None
 
 
+def _write_row(logger, write) -> None:
+    """Run ``write()`` (one row, then a flush); an OSError (a full disk, a removed mount)
+    becomes the error :func:`_open_log` gives, naming the logger and its file."""
+    try:
+        write()
+        logger._file.flush()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{type(logger).__name__}: cannot write {logger.path!r} "
+            f"({exc.strerror or exc}); training stopped, the network keeps its weights"
+        ) from None
+
+
 def _csv_rows_upto(lines: list[str], epoch: int) -> list[str]:
     """The header and the rows whose ``epoch`` column is at most ``epoch``."""
     if not lines:
@@ -102,17 +115,20 @@ class CSVLogger(Callback):
 
     def on_epoch_end(self, epoch, logs):
         row = {"epoch": epoch + 1, **_flatten(logs)}
-        if self._writer is None:
-            self._writer = csv.DictWriter(self._file, fieldnames=list(row), extrasaction="ignore")
-            if not self._append:
-                self._writer.writeheader()
-        self._writer.writerow(row)
-        self._file.flush()
+        def write():
+            if self._writer is None:
+                self._writer = csv.DictWriter(self._file, fieldnames=list(row),
+                                              extrasaction="ignore")
+                if not self._append:
+                    self._writer.writeheader()
+            self._writer.writerow(row)
+
+        _write_row(self, write)
 
     def on_train_end(self, logs):
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            file, self._file = self._file, None
+            file.close()
 
 
 class JSONLogger(Callback):
@@ -138,10 +154,10 @@ class JSONLogger(Callback):
             return v
 
         record = {"epoch": epoch + 1, **{k: clean(v) for k, v in logs.items()}}
-        self._file.write(json.dumps(record, allow_nan=False) + "\n")
-        self._file.flush()
+        line = json.dumps(record, allow_nan=False) + "\n"
+        _write_row(self, lambda: self._file.write(line))
 
     def on_train_end(self, logs):
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            file, self._file = self._file, None
+            file.close()
