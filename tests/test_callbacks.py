@@ -661,3 +661,16 @@ def test_a_log_that_cannot_be_written_mid_training_names_its_file(tmp_path, data
         net.fit(X, y, epochs=4, callbacks=[FillDiskAt(logger, 2), logger])
     assert len(net.history) == 3 and logger._file is None  # History ran before the logger
     assert path.read_text().count("\n") >= 2  # the epochs written before stay
+
+
+class FailAtBegin(Callback):
+    def on_train_begin(self, logs):
+        raise RuntimeError("begin hook failed")
+
+
+def test_a_failing_on_train_begin_closes_the_logs_already_opened(tmp_path, data):
+    X, y = data
+    logger = CSVLogger(tmp_path / "log.csv")
+    with pytest.raises(RuntimeError, match="begin hook failed"):
+        npdeep.Network([3, 4, 1], seed=0).fit(X, y, epochs=2, callbacks=[logger, FailAtBegin()])
+    assert logger._file is None

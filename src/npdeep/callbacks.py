@@ -102,8 +102,21 @@ class CallbackList:
         self.wants_batches = bool(self._batch_begin or self._batch_end)
 
     def on_train_begin(self, logs):
-        for cb in self.callbacks:
-            cb.on_train_begin(logs)
+        """Run every ``on_train_begin``; should one fail, end those already begun (a logger
+        closes the file it opened) before the error propagates."""
+        begun = []
+        try:
+            for cb in self.callbacks:
+                cb.on_train_begin(logs)
+                begun.append(cb)
+        except Exception as exc:
+            for cb in begun:
+                try:
+                    cb.on_train_end({"error": f"{type(exc).__name__}: {exc}"})
+                except Exception as cleanup:  # the first error is the one to report
+                    exc.add_note(f"on_train_end also failed: {type(cleanup).__name__}: "
+                                 f"{cleanup}")
+            raise
 
     def on_epoch_begin(self, epoch, logs):
         for cb in self._epoch_begin:
