@@ -7,6 +7,8 @@ import pytest
 
 import npdeep
 from npdeep import ConfigurationError, DataError
+from npdeep.callbacks import ModelCheckpoint
+from npdeep.checkpoint import resume
 from npdeep.schedules import CosineDecay
 from npdeep.splits import class_sample_weight, validation_split
 
@@ -121,6 +123,29 @@ def test_class_weight_balanced_and_in_fit(blobs):
     w = class_sample_weight(net, net.check_Y(y[:40], 40), "balanced")  # 30 of class 0, 10 of 1
     assert w[0] == pytest.approx(40 / (2 * 30)) and w[-1] == pytest.approx(40 / (2 * 10))
     net.fit(X, y, epochs=2, class_weight={0: 1.0, 1: 3.0}, diagnose=False)
+
+
+def test_class_weight_keys_may_be_the_float_labels_of_float_targets(tmp_path, blobs):
+    X, y = blobs
+    y = y.astype(float)  # labels 0., 1., 2.
+    runs = [net3().fit(X, y, epochs=2, class_weight=cw, diagnose=False).cost
+            for cw in ({0: 1.0, 1: 3.0}, {0.0: 1.0, 1.0: 3.0}, {np.float64(0): 1.0, 1.0: 3.0})]
+    assert runs[0] == runs[1] == runs[2]
+    # the checkpoint keeps the keys as numerals, so a resumed run finds the classes again
+    net3().fit(X, y, epochs=2, class_weight={0.0: 1.0, 1.0: 3.0}, diagnose=False,
+               callbacks=[ModelCheckpoint(tmp_path / "c.npz")])
+    assert len(resume(tmp_path / "c.npz", X, y, epochs=3, diagnose=False).history) == 3
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_class_weights_of_zero_for_every_sample_say_so(blobs, weighted):
+    X, y = blobs
+    kwargs = {"sample_weight": (y == 2).astype(float)} if weighted else {}
+    cw = {0: 1.0, 1: 1.0, 2: 0.0} if weighted else {0: 0.0, 1: 0.0, 2: 0.0}
+    with pytest.raises(DataError, match=r"^class_weight gives every training sample weight 0"
+                                        + (r" \(with sample_weight\)" if weighted else "")
+                                        + "; give a positive weight to at least one class"):
+        net3().fit(X, y, epochs=1, class_weight=cw, **kwargs)
 
 
 def test_weighted_cost_differs_and_zero_weight_ignores_sample(blobs):

@@ -5,6 +5,7 @@ All arrays are features x samples: ``X`` (n_x, m), ``Y`` (n_L, m).
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 
@@ -68,6 +69,9 @@ def class_sample_weight(net, Y: np.ndarray, class_weight) -> np.ndarray:
         # a class given as its ASCII numeral (a JSON key): "2"; not "²", whose isdigit() holds
         # but which int() refuses, nor "--1"
         k = int(key) if isinstance(key, str) and re.fullmatch(r"-?[0-9]+", key) else key
+        if isinstance(k, numbers.Real) and not isinstance(k, (bool, numbers.Integral)) \
+                and math.isfinite(k) and float(k).is_integer():
+            k = int(k)  # 1.0, the label of float targets such as y = [0., 1., 2.]
         if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k not in classes:
             unknown.append(key)
             continue

@@ -83,6 +83,12 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
     if class_weight is not None:
         cw = class_sample_weight(net, Y, class_weight)
         weights = cw if weights is None else weights * cw
+        if not np.any(weights > 0):
+            raise DataError(
+                "class_weight gives every training sample weight 0"
+                + (" (with sample_weight)" if sample_weight is not None else "")
+                + "; give a positive weight to at least one class present in Y"
+            )
     val, train_idx = None, None
     if validation_data is not None and validation_fraction:
         raise ConfigurationError("give validation_data or validation_fraction, not both")
@@ -386,6 +392,12 @@ def _run_batches(trainer, source, metric, cb, rng) -> float:
 
 
 def _jsonable_class_weight(class_weight):
+    """``class_weight`` for a checkpoint's JSON: keys as numerals, ``"1"`` for ``1.0`` too."""
+    def key(k):
+        if isinstance(k, (float, np.floating)) and float(k).is_integer():
+            return str(int(k))
+        return str(k)
+
     if isinstance(class_weight, dict):
-        return {str(k): float(v) for k, v in class_weight.items()}
+        return {key(k): float(v) for k, v in class_weight.items()}
     return class_weight
