@@ -674,3 +674,24 @@ def test_a_failing_on_train_begin_closes_the_logs_already_opened(tmp_path, data)
     with pytest.raises(RuntimeError, match="begin hook failed"):
         npdeep.Network([3, 4, 1], seed=0).fit(X, y, epochs=2, callbacks=[logger, FailAtBegin()])
     assert logger._file is None
+
+
+@pytest.mark.parametrize("where", ["EarlyStopping", "ReduceOnPlateau"])
+def test_monitoring_the_gradient_norms_list_is_refused_by_name(data, where):
+    X, y = data
+    kwargs = {"callbacks": [EarlyStopping(monitor="gradient_norms")]} if where == "EarlyStopping" \
+        else {"schedule": npdeep.schedules.ReduceOnPlateau(monitor="gradient_norms")}
+    with pytest.raises(ConfigurationError, match=r"monitor 'gradient_norms' logs list values, "
+                                                 r"not one number per epoch; monitor one of "
+                                                 r"\['cost', 'accuracy'"):
+        npdeep.Network([3, 4, 1], seed=0).fit(X, y, epochs=2, **kwargs)
+
+
+def test_verbose_still_prints_with_a_quiet_progress_bar_in_callbacks(data):
+    X, y = data
+    quiet = io.StringIO()
+    net = npdeep.Network([3, 4, 1], seed=0)
+    bar = ProgressBar(stream=quiet, quiet=True)
+    net.fit(X, y, epochs=2, verbose=2, callbacks=[bar])
+    assert quiet.getvalue() == ""
+    assert sum(isinstance(c, ProgressBar) for c in bar.trainer.callbacks) == 2

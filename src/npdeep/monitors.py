@@ -7,6 +7,7 @@ All follow the protocol of :mod:`npdeep.callbacks` (and are importable from ther
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import warnings
 
@@ -55,7 +56,17 @@ class _Monitor:
                 f"monitor {self.monitor!r} is not logged; logged names: "
                 f"{[k for k in logs if k != 'gradient_norms']}"
             )
-        return logs[self.used]
+        value = logs[self.used]
+        try:
+            if value is not None:  # None: a NaN read back from JSON
+                float(value)
+        except (TypeError, ValueError):
+            numeric = [k for k, v in logs.items() if isinstance(v, numbers.Real)]
+            raise ConfigurationError(
+                f"monitor {self.monitor!r} logs {type(value).__name__} values, not one number "
+                f"per epoch; monitor one of {numeric}"
+            ) from None
+        return value
 
     def improved(self, value, epoch: int) -> bool:
         if value is None or not math.isfinite(value):

@@ -175,7 +175,7 @@ def fit(
     verbose : int >= 0 or bool
         0: silent; 1: a progress bar (one plain line per epoch when not on a terminal);
         2 or more: one plain line per epoch everywhere (Keras's ``verbose=2``). A
-        :class:`ProgressBar` in ``callbacks`` takes the place of this one.
+        :class:`ProgressBar` in ``callbacks`` (not ``quiet``) takes the place of this one.
     seed : int or Generator, optional
         Source of shuffling and dropout draws; default: the network's generator.
     diagnose : bool
@@ -262,7 +262,7 @@ def fit(
     cbs = [history, *(callbacks or [])]
     if not any(isinstance(c, TerminateOnNaN) for c in cbs):
         cbs.append(TerminateOnNaN())
-    if verbose and not any(isinstance(c, ProgressBar) for c in cbs):  # one is enough
+    if verbose and not any(isinstance(c, ProgressBar) and not c.quiet for c in cbs):
         cbs.append(ProgressBar(force_plain=True if verbose >= 2 else None))
     cb = CallbackList(cbs, net, trainer)
     trainer.callbacks = cb.callbacks
