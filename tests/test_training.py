@@ -370,6 +370,7 @@ def test_regression_logs_r2(rng):
     ({"validation_fraction": 0.2, "validation_data": (np.zeros((4, 2)), np.zeros(2))},
      ConfigurationError, "give validation_data or validation_fraction, not both"),
     ({"verbose": "0"}, ConfigurationError, "verbose must be an integer >= 0, got '0'"),
+    ({"diagnose": "no"}, ConfigurationError, "diagnose must be True or False, got 'no'"),
     ({"verbose": -1}, ConfigurationError, "verbose must be an integer >= 0, got -1"),
     ({"verbose": 0.5}, ConfigurationError, "verbose must be an integer >= 0, got 0.5"),
     ({"schedule": CosineDecay(min_lr=0.1)}, ConfigurationError,

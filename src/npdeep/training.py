@@ -217,6 +217,8 @@ def fit(
     verbose = check_positive_int(verbose, "verbose", minimum=0)
     if not isinstance(shuffle, (bool, np.bool_)):
         raise ConfigurationError(f"shuffle must be True or False, got {shuffle!r}")
+    if not isinstance(diagnose, (bool, np.bool_)):  # "no" would read as True
+        raise ConfigurationError(f"diagnose must be True or False, got {diagnose!r}")
     check_seed(seed, "seed", generator_ok=True)
     check_seed(validation_seed, "validation_seed")
     opt = _optimizers.get(optimizer)
