@@ -148,6 +148,19 @@ def test_class_weights_of_zero_for_every_sample_say_so(blobs, weighted):
         net3().fit(X, y, epochs=1, class_weight=cw, **kwargs)
 
 
+def test_a_validation_split_holding_out_every_weighted_sample_says_so(blobs):
+    X, y = blobs
+    w = np.zeros(y.size)
+    w[0] = 1.0  # one weighted sample: every split holds it out or trains on it
+    held_out = next(seed for seed in range(50)
+                    if 0 not in validation_split(net3(), X, net3().check_Y(y, y.size), 0.5,
+                                                 seed)[0])
+    with pytest.raises(DataError, match=r"^validation_fraction=0.5 held out every sample of "
+                                        r"positive weight: the 45 left for training all weigh 0"):
+        net3().fit(X, y, epochs=1, sample_weight=w, validation_fraction=0.5,
+                   validation_seed=held_out)
+
+
 def test_weighted_cost_differs_and_zero_weight_ignores_sample(blobs):
     X, y = blobs
     a, b = net3(), net3()

@@ -98,6 +98,12 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
         tr, va = validation_split(net, X, Y, validation_fraction, validation_seed)
         val = (columns(net, X, va), Y[:, va])
         weights = None if weights is None else weights[tr]
+        if weights is not None and not np.any(weights > 0):
+            raise DataError(
+                f"validation_fraction={validation_fraction:g} held out every sample of positive "
+                f"weight: the {tr.shape[0]} left for training all weigh 0; give more samples a "
+                "positive sample_weight (or class_weight), or hold out fewer"
+            )
         if is_memmap(X):  # never copy a memory-mapped data set: batches index into it
             train_idx = np.sort(tr)
             weights = None if weights is None else weights[np.argsort(tr)]
