@@ -644,3 +644,15 @@ def test_a_numpy_float32_dtype_trains_on_and_saves(iris, dtype, tmp_path):
     loaded = npdeep.load(tmp_path / "clf.npz")
     assert loaded.get_params()["dtype"] == "float32"
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_regressor_early_stopping_refuses_a_single_validation_sample():
+    # R^2 of one sample is NaN: every epoch would count as no improvement (MLPRegressor refuses)
+    X = np.linspace(0, 1, 20).reshape(10, 2)
+    reg = DeepRegressor((4,), max_iter=30, early_stopping=True, random_state=0)
+    with pytest.raises(DataError, match=r"^early_stopping: validation_fraction=0\.1 leaves 1 "
+                       r"validation sample out of m = 10, and the validation score \(R\^2\) "
+                       r"needs at least 2; .*set early_stopping=False$"):
+        reg.fit(X, X[:, 0])
+    reg.set_params(validation_fraction=0.2).fit(X, X[:, 0])
+    assert np.all(np.isfinite(reg.validation_scores_))

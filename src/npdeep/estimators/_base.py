@@ -66,6 +66,8 @@ class BaseDeepEstimator(BaseEstimator):
     """Common base of the estimators; see DeepClassifier for the parameters."""
 
     _output_activation: str = "identity"
+    #: Fewest held-out samples early_stopping's validation score is defined on.
+    _min_validation_samples: int = 1
 
     def __init__(
         self,
@@ -466,6 +468,13 @@ class BaseDeepEstimator(BaseEstimator):
             reason = str(exc).partition("; give validation_data")[0]
             raise DataError(f"early_stopping: {reason}; raise validation_fraction, give more "
                             "samples or set early_stopping=False") from None
+        if len(val) < self._min_validation_samples:
+            raise DataError(
+                f"early_stopping: validation_fraction={self.validation_fraction} leaves "
+                f"{len(val)} validation sample out of m = {X.shape[0]}, and the validation "
+                f"score (R^2) needs at least {self._min_validation_samples}; raise "
+                "validation_fraction, give more samples or set early_stopping=False"
+            )
         if is_memmap(X):
             validation = (columns(self.network_, X.T, val), Y[val].T)
             return X, Y, sample_weight, validation, train

@@ -95,6 +95,8 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         )
         self.output_activation = output_activation
 
+    _min_validation_samples = 2  # R^2 of one sample is undefined (NaN): nothing would improve
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
