@@ -526,6 +526,9 @@ def test_labels_of_mixed_kinds_are_refused_naming_them(iris, labels, kinds):
     (np.arange(150).astype("datetime64[D]"), r"y must hold real numbers, got dates or times"),
     (np.arange(150).astype("timedelta64[s]"), r"y must hold real numbers, got dates or times"),
     (np.array(["a", "b", "c"] * 50), r"y must be numeric, got an array of dtype <U1"),
+    (np.array([1.0] * 149 + ["x"], dtype=object),
+     r"y must be numeric, got an array of dtype object holding 'x' \(str\) at index 149"),
+    ([[1.0, 2.0]] * 149 + [[1.0]], r"y must be a rectangular array of numbers"),
 ])
 def test_regressor_refuses_targets_that_are_not_numbers(iris, y, message):
     X, _ = iris
@@ -533,6 +536,16 @@ def test_regressor_refuses_targets_that_are_not_numbers(iris, y, message):
         DeepRegressor(max_iter=1).fit(X, y)
     with pytest.raises(DataError, match=message):
         DeepRegressor().partial_fit(X, y)
+
+
+def test_regressor_refuses_pandas_text_targets_naming_y(iris):
+    pd = pytest.importorskip("pandas")
+    X, _ = iris
+    for y in (pd.Series(["a", "b", "c"] * 50), pd.Series(pd.Categorical(["a", "b", "c"] * 50))):
+        with pytest.raises(DataError, match=r"^y must be numeric, got an array of dtype object "
+                                            r"holding 'a' \(str\) at index 0"):
+            DeepRegressor(max_iter=1).fit(X, y)
+    DeepRegressor((2,), max_iter=1).fit(X, pd.Series(["1.5", 2.0] * 75, dtype=object))
 
 
 def test_a_warm_fit_with_early_stopping_keeps_weights_as_good_as_it_reports(iris):

@@ -122,9 +122,16 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     def _validate_Xy(self, X, y, reset: bool, **kwargs):
         """Check ``X`` (m, n_x) and a numeric ``y`` (dates, times, non-numeric text refused)."""
         if y is not None and not hasattr(y, "tocsr"):
-            kind = np.asarray(y).dtype.kind
+            try:
+                y_array = np.asarray(y)
+            except ValueError:  # nested lists of different lengths: named by as_numeric_array
+                as_numeric_array(y, "y")
+                raise
+            kind = y_array.dtype.kind
             if kind in "mMUS":  # numpy would turn dates into nanoseconds, "1.5" into 1.5
-                as_numeric_array(np.asarray(y), "y")
+                as_numeric_array(y_array, "y")
+            elif kind == "O" and any(isinstance(v, str) for v in y_array.ravel().tolist()):
+                as_numeric_array(y_array, "y")  # text in an object column (pandas): named
         return super()._validate_Xy(X, y, reset, **kwargs)
 
     def fit(self, X, y, sample_weight=None):
