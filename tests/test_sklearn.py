@@ -669,3 +669,20 @@ def test_regressor_early_stopping_refuses_a_single_validation_sample():
         reg.fit(X, X[:, 0])
     reg.set_params(validation_fraction=0.2).fit(X, X[:, 0])
     assert np.all(np.isfinite(reg.validation_scores_))
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+@pytest.mark.parametrize("key, value, message", [
+    ("hidden_layer_sizes__width", 3, r"^Invalid parameter 'hidden_layer_sizes__width' for "
+     r"estimator Deep\w+: hidden_layer_sizes \(\(100,\)\) has no nested parameters; only "
+     r"optimizer__<option> and schedule__<option> are nested$"),
+    ("callbacks__patience", 3, r"^Invalid parameter 'callbacks__patience' .*: callbacks \(None\) "
+     r"has no nested parameters"),
+    ("optimizer__name", "sgd", r"^cannot set optimizer__name: choose another optimizer with "
+     r"optimizer='sgd' \(or a config dict\), not optimizer__name$"),
+])
+def test_set_params_refuses_nested_names_of_parameters_without_options(Est, key, value, message):
+    est = Est()
+    with pytest.raises(ConfigurationError, match=message):
+        est.set_params(**{key: value})
+    assert est.get_params() == Est().get_params()  # nothing half set

@@ -179,7 +179,22 @@ class BaseDeepEstimator(BaseEstimator):
         nested: dict[str, dict] = {}
         for key in [k for k in params if k.partition("__")[0] in _NESTED and "__" in k]:
             name, _, option = key.partition("__")
+            if option == "name":
+                raise ConfigurationError(
+                    f"cannot set {key}: choose another {name} with {name}="
+                    f"{params[key]!r:.60} (or a config dict), not {key}"
+                )
             nested.setdefault(name, {})[option] = params.pop(key)
+        valid = self.get_params(deep=False)
+        for key in params:
+            name, sep, _ = key.partition("__")
+            if sep and name in valid and not hasattr(valid[name], "set_params"):
+                # scikit-learn would call set_params on the value: an AttributeError
+                raise ConfigurationError(
+                    f"Invalid parameter {key!r} for estimator {type(self).__name__}: "
+                    f"{name} ({valid[name]!r:.60}) has no nested parameters; only "
+                    f"{' and '.join(f'{n}__<option>' for n in _NESTED)} are nested"
+                )
         super().set_params(**params)
         for name, options in nested.items():
             setattr(self, name, self._nested_config(name, options))
