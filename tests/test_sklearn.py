@@ -686,3 +686,41 @@ def test_set_params_refuses_nested_names_of_parameters_without_options(Est, key,
     with pytest.raises(ConfigurationError, match=message):
         est.set_params(**{key: value})
     assert est.get_params() == Est().get_params()  # nothing half set
+
+
+@pytest.mark.parametrize("call", ["class_weight", "sample_weight", "one_class", "partial_fit"])
+def test_a_refused_refit_keeps_the_fitted_classifier(iris, call):
+    X, y = iris
+    clf = DeepClassifier((4,), max_iter=20, random_state=0).fit(X, y)
+    before = {k: v for k, v in vars(clf).items()}
+    P = clf.predict_proba(X)
+    with pytest.raises(ValueError, match={
+            "class_weight": r"class_weight has weights for \[9\]",
+            "sample_weight": r"sample_weight.shape == \(3,\), expected \(150,\)",
+            "one_class": r"only one class is present",
+            "partial_fit": r"sample_weight must be >= 0"}[call]):
+        if call == "class_weight":
+            clf.set_params(class_weight={9: 1.0}).fit(X, y)
+        elif call == "sample_weight":
+            clf.fit(X, y, sample_weight=np.ones(3))
+        elif call == "one_class":
+            clf.fit(X[:10], y[:10])
+        else:
+            clf.partial_fit(X, y, sample_weight=-np.ones(150))
+    assert vars(clf).keys() - {"class_weight"} == before.keys() - {"class_weight"}
+    assert clf.network_ is before["network_"] and clf.n_iter_ == 20
+    np.testing.assert_array_equal(clf.predict_proba(X), P)
+
+
+def test_a_refused_refit_keeps_the_fitted_regressor_and_a_first_one_leaves_it_unfitted(iris):
+    X, _ = iris
+    reg = DeepRegressor((4,), max_iter=20, random_state=0).fit(X, X[:, 0])
+    P = reg.predict(X)
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(3,\), expected \(150,\)"):
+        reg.fit(X[:, :3], X[:, 0], sample_weight=np.ones(3))
+    assert reg.n_features_in_ == 4 and reg.n_iter_ == 20
+    np.testing.assert_array_equal(reg.predict(X), P)
+    fresh = DeepRegressor((4,), max_iter=2)
+    with pytest.raises(ValueError, match=r"sample_weight.shape"):
+        fresh.fit(X, X[:, 0], sample_weight=np.ones(3))
+    assert not hasattr(fresh, "network_") and not hasattr(fresh, "n_features_in_")

@@ -13,6 +13,7 @@ without densifying it.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 
@@ -35,7 +36,7 @@ from ..training import fit as _train
 from ._inputs import warn_if_unscaled
 from ._monitor import FitMonitor
 
-__all__ = ["BaseDeepEstimator"]
+__all__ = ["BaseDeepEstimator", "restores_on_error"]
 
 #: npdeep activation names that scikit-learn's MLP spells differently (``out_activation_``).
 _SKLEARN_ACTIVATION_NAMES = {"sigmoid": "logistic"}
@@ -60,6 +61,33 @@ def _full_config(name: str, value) -> dict:
     """Return the complete config of an optimizer/schedule spec (defaults filled in)."""
     spec = value.get_config() if hasattr(value, "get_config") else value
     return _NESTED[name].get(spec).get_config()
+
+
+def restores_on_error(method):
+    """Wrap ``fit``/``partial_fit``: an error before the first epoch of the call puts back
+    every attribute the estimator had, so a refused call loses no fitted model.
+
+    Without it, a refit refused for a bad ``sample_weight``, ``class_weight`` or too few
+    samples would have replaced the fitted network by a fresh untrained one (or left
+    ``classes_`` and ``network_`` disagreeing). Once an epoch has run (``loss_curve_`` grew,
+    or a fresh list has entries), the error propagates with the training done so far kept.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        state = self.__dict__.copy()
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            curve, before = self.__dict__.get("loss_curve_"), state.get("loss_curve_")
+            trained = curve is not None and (
+                len(curve) > len(before) if curve is before else len(curve) > 0)
+            if not trained:
+                self.__dict__.clear()
+                self.__dict__.update(state)
+            raise
+
+    return wrapper
 
 
 class BaseDeepEstimator(BaseEstimator):

@@ -14,7 +14,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ..errors import ConfigurationError, DataError
 from ..losses import log_softmax, softplus
-from ._base import BaseDeepEstimator
+from ._base import BaseDeepEstimator, restores_on_error
 
 __all__ = ["DeepClassifier"]
 
@@ -312,6 +312,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
                 )
 
     # ------------------------------------------------------------------------ fitting
+    @restores_on_error
     def fit(self, X, y, sample_weight=None):
         """Train on ``X`` (m, n_x) and ``y`` (m,) labels or (m, K) 0/1 indicators.
 
@@ -343,6 +344,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
                 )
         # labels outside classes_ are refused by _encode
 
+    @restores_on_error
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch on ``X`` (m, n_x), ``y``; pass every class in ``classes`` the first time.
 

@@ -7,7 +7,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import _check_sample_weight
 
 from .._validation import as_numeric_array
-from ._base import BaseDeepEstimator
+from ._base import BaseDeepEstimator, restores_on_error
 
 __all__ = ["DeepRegressor"]
 
@@ -134,6 +134,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
                 as_numeric_array(y_array, "y")  # text in an object column (pandas): named
         return super()._validate_Xy(X, y, reset, **kwargs)
 
+    @restores_on_error
     def fit(self, X, y, sample_weight=None):
         """Train on ``X`` (m, n_x) and ``y`` (m,) or (m, n_outputs). Returns self."""
         self._check_params()
@@ -148,6 +149,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         self._fit(X, Y, sample_weight, incremental=False)
         return self
 
+    @restores_on_error
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch on ``X`` (m, n_x) and ``y``; the first call builds the network.
 
