@@ -724,3 +724,17 @@ def test_a_refused_refit_keeps_the_fitted_regressor_and_a_first_one_leaves_it_un
     with pytest.raises(ValueError, match=r"sample_weight.shape"):
         fresh.fit(X, X[:, 0], sample_weight=np.ones(3))
     assert not hasattr(fresh, "network_") and not hasattr(fresh, "n_features_in_")
+
+
+@pytest.mark.parametrize("classes, message", [
+    ([[0, 1], [2, 3]], r"^classes must be a 1-D list of every label, e.g\. np\.unique\(y_all\), "
+                       r"got an array of shape \(2, 2\)$"),
+    (3, r"^classes must be a 1-D list of every label, .* got an array of shape \(\)$"),
+    ([0.0, 1.0, 2.0, np.nan], r"^classes holds NaN, which is not a label"),
+])
+def test_partial_fit_refuses_classes_that_are_not_a_list_of_labels(iris, classes, message):
+    X, y = iris
+    clf = DeepClassifier((4,))
+    with pytest.raises(DataError, match=message):
+        clf.partial_fit(X, y, classes=classes)
+    assert not hasattr(clf, "classes_")

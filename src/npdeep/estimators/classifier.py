@@ -239,7 +239,17 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             return
         if classes is not None:
             classes = np.asarray(classes)
+            if classes.ndim != 1:
+                raise DataError(
+                    f"classes must be a 1-D list of every label, e.g. np.unique(y_all), got an "
+                    f"array of shape {classes.shape}"
+                )
             _check_one_label_kind(classes, "classes")
+            if classes.dtype.kind == "f" and np.isnan(classes).any():
+                raise DataError(
+                    "classes holds NaN, which is not a label; drop or fill the missing labels "
+                    "first"
+                )
         self.classes_ = np.unique(y if classes is None else classes)
         if self.classes_.shape[0] < 2:
             raise DataError(
