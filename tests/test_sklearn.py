@@ -738,3 +738,24 @@ def test_partial_fit_refuses_classes_that_are_not_a_list_of_labels(iris, classes
     with pytest.raises(DataError, match=message):
         clf.partial_fit(X, y, classes=classes)
     assert not hasattr(clf, "classes_")
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_early_stopping_names_weights_that_all_fell_in_the_validation_rows(Est):
+    X = np.linspace(-1, 1, 40).reshape(20, 2)
+    y = np.arange(20) % 2
+    held_out = 0
+    for i in range(20):  # one sample weighted at a time: held out or trained on
+        sw = np.zeros(20)
+        sw[[i, (i + 1) % 20] if Est is DeepClassifier else [i]] = 1.0
+        est = Est((2,), max_iter=1, early_stopping=True, validation_fraction=0.5, random_state=0)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                est.fit(X, y, sample_weight=sw)
+        except DataError as exc:
+            assert str(exc).startswith("early_stopping: every sample with a positive "
+                                       "sample_weight (")
+            assert "was held out for validation (validation_fraction=0.5)" in str(exc)
+            held_out += 1
+    assert 0 < held_out < 20

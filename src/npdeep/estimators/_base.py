@@ -518,6 +518,14 @@ class BaseDeepEstimator(BaseEstimator):
                 f"score (R^2) needs at least {self._min_validation_samples}; raise "
                 "validation_fraction, give more samples or set early_stopping=False"
             )
+        if sample_weight is not None and np.all(sample_weight >= 0) \
+                and not np.any(sample_weight[train] > 0):
+            raise DataError(
+                f"early_stopping: every sample with a positive sample_weight "
+                f"({int(np.count_nonzero(sample_weight))} of m = {X.shape[0]}) was held out "
+                f"for validation (validation_fraction={self.validation_fraction}), leaving none "
+                "to train on; give more samples a positive weight or set early_stopping=False"
+            )
         if is_memmap(X):
             validation = (columns(self.network_, X.T, val), Y[val].T)
             return X, Y, sample_weight, validation, train
