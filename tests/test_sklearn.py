@@ -759,3 +759,20 @@ def test_early_stopping_names_weights_that_all_fell_in_the_validation_rows(Est):
             assert "was held out for validation (validation_fraction=0.5)" in str(exc)
             held_out += 1
     assert 0 < held_out < 20
+
+
+@pytest.mark.parametrize("missing, kinds", [(None, "'NoneType', 'str'"),
+                                            (np.nan, "'number', 'str'")])
+def test_a_pandas_label_series_with_a_missing_label_is_named(iris, missing, kinds):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    names = [["a", "b", "c"][k] for k in y]
+    names[7] = missing
+    labels = pd.Series(names, dtype=object)
+    clf = DeepClassifier((4,), max_iter=1)
+    for call in (lambda: clf.fit(X, labels),
+                 lambda: clf.partial_fit(X, labels, classes=["a", "b", "c"])):
+        with pytest.raises(DataError, match=rf"^y mixes labels of kinds \[{kinds}\], which "
+                                            r"cannot be ordered into classes_; .*\(a missing label "
+                                            r"such as None or NaN must be dropped or filled first"):
+            call()

@@ -258,6 +258,18 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             )
         self._target_type = "binary" if self.classes_.shape[0] == 2 else "multiclass"
 
+    def _validate_Xy(self, X, y, reset: bool, **kwargs):
+        """Check ``X`` and ``y``; labels of mixed kinds or None are named before scikit-learn's
+        check, which says only "Input contains NaN" for a pandas Series holding None."""
+        if y is not None and not hasattr(y, "tocsr") and not isinstance(y, np.ndarray):
+            try:
+                labels = np.asarray(y)
+            except ValueError:  # ragged lists: scikit-learn's message
+                labels = None
+            if labels is not None and labels.dtype == object:
+                _check_one_label_kind(labels, "y")
+        return super()._validate_Xy(X, y, reset, **kwargs)
+
     @staticmethod
     def _labels(y) -> np.ndarray:
         """Check a classification target; a column (m, 1) becomes (m,) with a warning."""
