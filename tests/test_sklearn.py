@@ -776,3 +776,20 @@ def test_a_pandas_label_series_with_a_missing_label_is_named(iris, missing, kind
                                             r"cannot be ordered into classes_; .*\(a missing label "
                                             r"such as None or NaN must be dropped or filled first"):
             call()
+
+
+def test_warm_and_partial_fits_refuse_a_changed_regressor_output_activation(iris):
+    X, _ = iris
+    y = X[:, 0] / 10
+    for start, again in ((lambda r: r.fit(X, y), lambda r: r.fit(X, y)),
+                         (lambda r: r.partial_fit(X, y), lambda r: r.partial_fit(X, y))):
+        reg = DeepRegressor((4,), max_iter=2, warm_start=True, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start(reg)
+        reg.set_params(output_activation="sigmoid")
+        with pytest.raises(ConfigurationError, match=r"^warm_start/partial_fit cannot change "
+                           r"output_activation='sigmoid' \(fitted: 'identity'\); set "
+                           r"warm_start=False"):
+            again(reg)
+        assert reg.out_activation_ == "identity"

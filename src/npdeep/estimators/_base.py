@@ -23,6 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .. import activations as _activations
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
@@ -413,6 +414,10 @@ class BaseDeepEstimator(BaseEstimator):
                            f"{[g.name for g in net.activations[1:-1]]})")
         if net._resolve_dropout(self.dropout, net.L) != list(net.dropout):
             changed.append(f"dropout={self.dropout!r} (fitted: {list(net.dropout)})")
+        output = _activations.get(self._output_activation_for(n_L))
+        if output.get_config() != net.activations[-1].get_config():
+            changed.append(f"output_activation={self._output_activation_for(n_L)!r} (fitted: "
+                           f"{net.activations[-1].name!r})")
         if np.dtype(self._float()) != net.dtype:
             changed.append(f"dtype={self.dtype!r} (fitted: {net.dtype.name!r})")
         if _optimizers.get(_spec(self.optimizer)).get_config() != self.optimizer_.get_config():
