@@ -793,3 +793,17 @@ def test_warm_and_partial_fits_refuse_a_changed_regressor_output_activation(iris
                            r"warm_start=False"):
             again(reg)
         assert reg.out_activation_ == "identity"
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_a_scipy_sparse_target_trains_as_its_dense_copy(iris, Est):
+    sparse = pytest.importorskip("scipy.sparse")
+    X, y = iris
+    Y = np.c_[y == 1, y == 2].astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense = Est((4,), max_iter=3, random_state=0).fit(X, Y)
+        est = Est((4,), max_iter=3, random_state=0).fit(X, sparse.csr_matrix(Y))
+        est.partial_fit(X, sparse.csc_matrix(Y))
+        dense.partial_fit(X, Y)
+    np.testing.assert_array_equal(est.predict(X), dense.predict(X))

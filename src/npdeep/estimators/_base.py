@@ -369,6 +369,8 @@ class BaseDeepEstimator(BaseEstimator):
             )
         X, y = validate_data(self, X, y, reset=reset, multi_output=True, accept_sparse="csr",
                              **self._X_checks(X), **kwargs)
+        if hasattr(y, "toarray"):  # a scipy.sparse target (m, n_L): trained on dense
+            y = y.toarray()
         if reset:
             warn_if_unscaled(X, type(self).__name__)
         return X, y
