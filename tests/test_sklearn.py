@@ -807,3 +807,20 @@ def test_a_scipy_sparse_target_trains_as_its_dense_copy(iris, Est):
         est.partial_fit(X, sparse.csc_matrix(Y))
         dense.partial_fit(X, Y)
     np.testing.assert_array_equal(est.predict(X), dense.predict(X))
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_dataframe_columns_of_text_or_categories_are_named(iris, Est):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    df = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    colour = pd.Series(np.array(["red", "blue", "green"])[y])
+    message = (r"^X has columns of text or categories, which the network cannot take as "
+               r"numbers: \['colour'\] \(could not convert string to float: '\w+'\); encode "
+               r"them first, e.g\. make_column_transformer\(\(OneHotEncoder\(\), \['colour'\]\)")
+    for column in (colour, colour.astype("category")):
+        with pytest.raises(DataError, match=message):
+            Est((4,), max_iter=1).fit(df.assign(colour=column), y)
+    est = Est((4,), max_iter=1).fit(df.assign(colour=1.0), y)
+    with pytest.raises(DataError, match=message):
+        est.predict(df.assign(colour=colour))

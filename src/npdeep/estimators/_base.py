@@ -13,6 +13,7 @@ without densifying it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import numbers
 import warnings
@@ -62,6 +63,26 @@ def _full_config(name: str, value) -> dict:
     """Return the complete config of an optimizer/schedule spec (defaults filled in)."""
     spec = value.get_config() if hasattr(value, "get_config") else value
     return _NESTED[name].get(spec).get_config()
+
+
+@contextlib.contextmanager
+def _text_columns_named(X):
+    """Name the text or category columns of a DataFrame ``X`` that fail the conversion to
+    numbers (scikit-learn says only "could not convert string to float: 'red'")."""
+    try:
+        yield
+    except ValueError as exc:
+        dtypes = getattr(X, "dtypes", None)
+        if dtypes is None or not hasattr(X, "columns") or "could not convert" not in str(exc):
+            raise
+        text = [c for c, dt in zip(X.columns, dtypes, strict=True) if dt.kind not in "biufc"]
+        if not text:
+            raise
+        raise DataError(
+            f"X has columns of text or categories, which the network cannot take as numbers: "
+            f"{text!r:.200} ({exc}); encode them first, e.g. make_column_transformer("
+            f"(OneHotEncoder(), {text!r:.80}), remainder='passthrough')"
+        ) from None
 
 
 def restores_on_error(method):
@@ -344,7 +365,8 @@ class BaseDeepEstimator(BaseEstimator):
         CSC (n_x, m) the network takes. A memory-mapped ``X`` keeps its dtype (see
         :meth:`_X_checks`); anything else is converted to ``dtype``.
         """
-        return validate_data(self, X, reset=reset, accept_sparse="csr", **self._X_checks(X))
+        with _text_columns_named(X):
+            return validate_data(self, X, reset=reset, accept_sparse="csr", **self._X_checks(X))
 
     def _X_checks(self, X) -> dict:
         """Return validate_data's ``dtype`` and finiteness options for ``X`` (m, n_x).
@@ -367,8 +389,9 @@ class BaseDeepEstimator(BaseEstimator):
             raise DataError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        X, y = validate_data(self, X, y, reset=reset, multi_output=True, accept_sparse="csr",
-                             **self._X_checks(X), **kwargs)
+        with _text_columns_named(X):
+            X, y = validate_data(self, X, y, reset=reset, multi_output=True,
+                                 accept_sparse="csr", **self._X_checks(X), **kwargs)
         if hasattr(y, "toarray"):  # a scipy.sparse target (m, n_L): trained on dense
             y = y.toarray()
         if reset:
