@@ -669,6 +669,9 @@ def test_regressor_early_stopping_refuses_a_single_validation_sample():
         reg.fit(X, X[:, 0])
     reg.set_params(validation_fraction=0.2).fit(X, X[:, 0])
     assert np.all(np.isfinite(reg.validation_scores_))
+    with pytest.raises(DataError, match=r"leaves 1 validation sample out of m = 2, .*needs at "
+                                        r"least 2; give more than 2 samples or set early_stop"):
+        reg.set_params(validation_fraction=0.5).fit(X[:2], X[:2, 0])
 
 
 @pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])

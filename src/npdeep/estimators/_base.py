@@ -545,8 +545,11 @@ class BaseDeepEstimator(BaseEstimator):
             raise DataError(
                 f"early_stopping: validation_fraction={self.validation_fraction} leaves "
                 f"{len(val)} validation sample out of m = {X.shape[0]}, and the validation "
-                f"score (R^2) needs at least {self._min_validation_samples}; raise "
-                "validation_fraction, give more samples or set early_stopping=False"
+                f"score (R^2) needs at least {self._min_validation_samples}; "
+                + ("raise validation_fraction, give more samples"
+                   if X.shape[0] > self._min_validation_samples else
+                   f"give more than {self._min_validation_samples} samples")
+                + " or set early_stopping=False"
             )
         if sample_weight is not None and np.all(sample_weight >= 0) \
                 and not np.any(sample_weight[train] > 0):
