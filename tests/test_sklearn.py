@@ -827,3 +827,13 @@ def test_dataframe_columns_of_text_or_categories_are_named(iris, Est):
     est = Est((4,), max_iter=1).fit(df.assign(colour=1.0), y)
     with pytest.raises(DataError, match=message):
         est.predict(df.assign(colour=colour))
+
+
+def test_a_first_partial_fit_names_labels_missing_from_classes(iris):
+    X, y = iris
+    clf = DeepClassifier((4,))
+    with pytest.raises(DataError, match=r"^y contains labels \[2\] that are not in classes=\[0, "
+                                        r"1\]; classes must list every label that will ever "
+                                        r"appear \(e\.g\. classes=np\.unique\(y_all\)\)$"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(clf, "classes_")

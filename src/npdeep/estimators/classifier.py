@@ -394,6 +394,14 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
                     "will ever appear, e.g. classes=np.unique(y_all)), got None"
                 )
             self._set_classes(y, classes)
+            unseen = [] if self._target_type == "multilabel" else \
+                np.setdiff1d(np.unique(y), self.classes_).tolist()
+            if unseen:  # _encode's advice (fit again) is not this call's
+                raise DataError(
+                    f"y contains labels {unseen!r:.200} that are not in classes="
+                    f"{self.classes_.tolist()!r:.200}; classes must list every label that will "
+                    "ever appear (e.g. classes=np.unique(y_all))"
+                )
             self._start(X.shape[1], self._n_outputs())
         else:
             self._check_architecture(self._n_outputs())
