@@ -502,6 +502,10 @@ def test_optimizer_and_schedule_options_are_nested_parameters(iris):
                                "'momentum'.*'bogus'"),
     (dict(optimizer__momentum=-1), r"cannot set optimizer__momentum: momentum must be in \[0, 1\)"),
     (dict(schedule__period=3), "cannot set schedule__period: schedule is None"),
+    (dict(optimizer__bogus=1), r"^cannot set optimizer__bogus: invalid options for optimizer "
+                               r"'momentum': \['bogus'\] \(its options: momentum\)$"),
+    (dict(optimizer__learning_rate=0.1), r"^cannot set optimizer__learning_rate: .*\(its "
+     r"options: momentum\); learning_rate is a parameter of the estimator itself$"),
 ])
 def test_a_nested_option_the_optimizer_lacks_is_refused(params, message):
     with pytest.raises(ConfigurationError, match=message):

@@ -260,6 +260,14 @@ class BaseDeepEstimator(BaseEstimator):
             )
         try:
             current = _full_config(name, value)
+            unknown = [k for k in options if k not in current]
+            if unknown:
+                own = [k for k in unknown if k in self.get_params(deep=False)]
+                mine = f"; {own[0]} is a parameter of the estimator itself" if own else ""
+                raise ConfigurationError(
+                    f"invalid options for {name} {current['name']!r}: {unknown!r:.100} (its "
+                    f"options: {', '.join(k for k in current if k != 'name') or 'none'}){mine}"
+                )
             config = {**current, **options}
             _NESTED[name].get(config)
         except ConfigurationError as exc:
