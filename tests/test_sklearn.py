@@ -841,3 +841,17 @@ def test_a_first_partial_fit_names_labels_missing_from_classes(iris):
                                         r"appear \(e\.g\. classes=np\.unique\(y_all\)\)$"):
         clf.partial_fit(X, y, classes=[0, 1])
     assert not hasattr(clf, "classes_")
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+@pytest.mark.parametrize("name", ["early_stopping", "warm_start"])
+def test_flags_that_are_not_bools_are_refused(iris, Est, name):
+    X, y = iris
+    est = Est((4,), max_iter=2, **{name: "no"})  # a truthy string: it would have turned it on
+    for call in (lambda: est.fit(X, y), lambda: est.partial_fit(X, y, classes=[0, 1, 2])
+                 if Est is DeepClassifier else est.partial_fit(X, y)):
+        with pytest.raises(ConfigurationError, match=rf"^{name} must be True or False, got 'no'$"):
+            call()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Est((4,), max_iter=2, **{name: np.bool_(False)}).fit(X, y)

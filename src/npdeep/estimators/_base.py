@@ -291,7 +291,15 @@ class BaseDeepEstimator(BaseEstimator):
             )
         return [n_x, *(int(n) for n in hidden), n_L]
 
+    def _check_flags(self) -> None:
+        """Refuse an early_stopping or warm_start that is not a bool: "no" would be true."""
+        for name in ("early_stopping", "warm_start"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ConfigurationError(f"{name} must be True or False, got {value!r:.60}")
+
     def _check_params(self) -> None:
+        self._check_flags()
         for name in ("max_iter", "n_iter_no_change"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
@@ -588,6 +596,7 @@ class BaseDeepEstimator(BaseEstimator):
         One epoch on the rows given holds nothing out and has no epochs to stop, so the
         option would be silently ignored. Raised before anything is validated or trained.
         """
+        self._check_flags()
         if self.early_stopping:
             raise ConfigurationError(
                 "partial_fit does not support early_stopping=True (nor does scikit-learn's "
