@@ -855,3 +855,16 @@ def test_flags_that_are_not_bools_are_refused(iris, Est, name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         Est((4,), max_iter=2, **{name: np.bool_(False)}).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_a_warm_fit_can_turn_early_stopping_on(iris, Est):
+    X, y = iris
+    est = Est((4,), max_iter=3, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        assert est.validation_scores_ is None
+        est.set_params(early_stopping=True).fit(X, y)
+    assert 1 <= len(est.validation_scores_) == est.n_iter_ - 3
+    assert est.best_validation_score_ >= max(est.validation_scores_)

@@ -478,6 +478,8 @@ class BaseDeepEstimator(BaseEstimator):
         m = X.shape[0] if rows is None else rows.shape[0]
         if not incremental:
             self._no_improvement_count = 0
+        if validation is not None and self.validation_scores_ is None:
+            self.validation_scores_ = []  # a warm fit that turns early_stopping on
         monitor = FitMonitor(self, validation, stop=not incremental)
         if validation is not None and self.n_iter_ > 0:
             # a warm fit starts from the weights kept so far: they are the ones to beat on this
