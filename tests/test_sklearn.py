@@ -868,3 +868,19 @@ def test_a_warm_fit_can_turn_early_stopping_on(iris, Est):
         est.set_params(early_stopping=True).fit(X, y)
     assert 1 <= len(est.validation_scores_) == est.n_iter_ - 3
     assert est.best_validation_score_ >= max(est.validation_scores_)
+
+
+def test_partial_fit_after_fit_names_where_classes_came_from(iris):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = DeepClassifier((4,), max_iter=2).fit(X[y < 2], y[y < 2])
+    with pytest.raises(DataError, match=r"^classes=\[0, 1, 2\] differs from classes_ \[0, 1\] the "
+                                        r"network was fitted with \(by fit or the first "
+                                        r"partial_fit\); fit again \(warm_start=False\)"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.n_iter_ == 2
+    with pytest.raises(DataError, match=r"^classes mixes labels of kinds \['number', 'str'\]"):
+        clf.partial_fit(X, y, classes=np.array([0, "a"], dtype=object))
+    with pytest.raises(DataError, match=r"^classes must be a 1-D list of every label"):
+        clf.partial_fit(X, y, classes=[[0, 1]])

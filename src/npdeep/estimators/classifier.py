@@ -49,6 +49,22 @@ def _check_one_label_kind(labels: np.ndarray, name: str) -> None:
             ) from None
 
 
+def _checked_classes(classes) -> np.ndarray:
+    """Return partial_fit's ``classes`` as a 1-D array of orderable labels, or raise."""
+    classes = np.asarray(classes)
+    if classes.ndim != 1:
+        raise DataError(
+            f"classes must be a 1-D list of every label, e.g. np.unique(y_all), got an "
+            f"array of shape {classes.shape}"
+        )
+    _check_one_label_kind(classes, "classes")
+    if classes.dtype.kind == "f" and np.isnan(classes).any():
+        raise DataError(
+            "classes holds NaN, which is not a label; drop or fill the missing labels first"
+        )
+    return classes
+
+
 class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     """A deep L-layer network classifier with scikit-learn's interface.
 
@@ -238,18 +254,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             self._target_type = kind
             return
         if classes is not None:
-            classes = np.asarray(classes)
-            if classes.ndim != 1:
-                raise DataError(
-                    f"classes must be a 1-D list of every label, e.g. np.unique(y_all), got an "
-                    f"array of shape {classes.shape}"
-                )
-            _check_one_label_kind(classes, "classes")
-            if classes.dtype.kind == "f" and np.isnan(classes).any():
-                raise DataError(
-                    "classes holds NaN, which is not a label; drop or fill the missing labels "
-                    "first"
-                )
+            classes = _checked_classes(classes)
         self.classes_ = np.unique(y if classes is None else classes)
         if self.classes_.shape[0] < 2:
             raise DataError(
@@ -405,10 +410,12 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             self._start(X.shape[1], self._n_outputs())
         else:
             self._check_architecture(self._n_outputs())
-            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            if classes is not None and not np.array_equal(
+                    np.unique(_checked_classes(classes)), self.classes_):
                 raise DataError(
                     f"classes={np.unique(classes).tolist()} differs from classes_ "
-                    f"{self.classes_.tolist()} given on the first call to partial_fit"
+                    f"{self.classes_.tolist()} the network was fitted with (by fit or the first "
+                    "partial_fit); fit again (warm_start=False) to learn new classes"
                 )
             self._check_same_targets(y)
         Y = self._encode(y)
