@@ -705,7 +705,8 @@ def test_a_refused_refit_keeps_the_fitted_classifier(iris, call):
             "class_weight": r"class_weight has weights for \[9\]",
             "sample_weight": r"sample_weight.shape == \(3,\), expected \(150,\)",
             "one_class": r"only one class is present",
-            "partial_fit": r"sample_weight must be >= 0"}[call]):
+            "partial_fit": r"^sample_weight must be >= 0 with a positive sum, got -1 at "
+                           r"index 0$"}[call]):
         if call == "class_weight":
             clf.set_params(class_weight={9: 1.0}).fit(X, y)
         elif call == "sample_weight":
