@@ -885,3 +885,15 @@ def test_partial_fit_after_fit_names_where_classes_came_from(iris):
         clf.partial_fit(X, y, classes=np.array([0, "a"], dtype=object))
     with pytest.raises(DataError, match=r"^classes must be a 1-D list of every label"):
         clf.partial_fit(X, y, classes=[[0, 1]])
+
+
+@pytest.mark.parametrize("scale, values", [(2, r"\[0\.0, 2\.0\]"), (-1, r"\[-1\.0, 0\.0\]")])
+def test_a_multilabel_matrix_of_other_values_than_0_and_1_is_named(iris, scale, values):
+    X, y = iris
+    Y = np.c_[y == 1, y == 2].astype(int) * scale
+    clf = DeepClassifier((4,), max_iter=2)
+    with pytest.raises(DataError, match=rf"^y is a multi-label indicator matrix of shape \(150, "
+                                        rf"2\), whose entries must be 0 or 1, got the values "
+                                        rf"{values}; encode each label as 0/1"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "classes_")

@@ -233,7 +233,15 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     def _encode(self, y) -> np.ndarray:
         """Return targets as (m, n_L): 0/1 column, one-hot rows or the indicator matrix."""
         if self._target_type == "multilabel":
-            return np.asarray(y, dtype=np.float64)
+            Y = np.asarray(y, dtype=np.float64)
+            values = np.unique(Y)
+            if not np.isin(values, (0.0, 1.0)).all():
+                raise DataError(
+                    f"y is a multi-label indicator matrix of shape {Y.shape}, whose entries must "
+                    f"be 0 or 1, got the values {values.tolist()!r:.80}; encode each label as "
+                    "0/1 (e.g. y == 1)"
+                )
+            return Y
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if unseen.size:
             raise DataError(
