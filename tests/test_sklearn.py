@@ -897,3 +897,14 @@ def test_a_multilabel_matrix_of_other_values_than_0_and_1_is_named(iris, scale, 
                                         rf"{values}; encode each label as 0/1"):
         clf.fit(X, Y)
     assert not hasattr(clf, "classes_")
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_a_later_partial_fit_checks_the_parameters_again(iris, Est):
+    X, y = iris
+    kwargs = {"classes": [0, 1, 2]} if Est is DeepClassifier else {}
+    est = Est((4,)).partial_fit(X, y, **kwargs)
+    est.set_params(l2=-1.0)
+    with pytest.raises(ConfigurationError, match=r"^l2 must be a finite number >= 0, got -1\.0"):
+        est.partial_fit(X, y)
+    assert est.network_.l2 == 0.0 and est.n_iter_ == 1

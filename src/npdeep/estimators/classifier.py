@@ -390,6 +390,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         self
         """
         self._check_incremental()
+        self._check_params()  # every call: a later one must not apply l2=-1
         if isinstance(self.class_weight, str) and self.class_weight == "balanced":
             raise ConfigurationError(
                 "class_weight='balanced' is not supported by partial_fit: it would balance "
@@ -400,7 +401,6 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         X, y = self._validate_Xy(X, y, reset=first)
         y = self._labels(y)
         if first:
-            self._check_params()
             if classes is None and self._target_kind(y) != "multilabel":
                 raise DataError(
                     "classes must be given on the first call to partial_fit (every label that "

@@ -156,11 +156,11 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         Raises ConfigurationError with ``early_stopping=True`` (as scikit-learn's MLP does).
         """
         self._check_incremental()
+        self._check_params()  # every call: a later one must not apply l2=-1
         first = not hasattr(self, "network_")
         X, y = self._validate_Xy(X, y, reset=first, y_numeric=True)
         Y = self._as_rows(y)
         if first:
-            self._check_params()
             self._start(X.shape[1], Y.shape[1])
             self._y_mean = None
         else:
