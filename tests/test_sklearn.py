@@ -908,3 +908,12 @@ def test_a_later_partial_fit_checks_the_parameters_again(iris, Est):
     with pytest.raises(ConfigurationError, match=r"^l2 must be a finite number >= 0, got -1\.0"):
         est.partial_fit(X, y)
     assert est.network_.l2 == 0.0 and est.n_iter_ == 1
+
+
+def test_class_weight_that_zeroes_every_weighted_sample_is_named(iris):
+    X, y = iris
+    clf = DeepClassifier((4,), max_iter=2, class_weight={0: 0.0, 1: 1.0, 2: 1.0})
+    with pytest.raises(DataError, match=r"^class_weight=\{0: 0\.0, 1: 1\.0, 2: 1\.0\} times "
+                                        r"sample_weight is 0 for every sample: .*give one of "
+                                        r"their classes a positive class_weight$"):
+        clf.fit(X, y, sample_weight=(y == 0).astype(float))

@@ -321,7 +321,14 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         if sample_weight is None:
             return cw
         # checked first: a wrong length is named, not a broadcasting error of the product
-        return cw * _check_sample_weight(sample_weight, y, dtype=np.float64)
+        sw = _check_sample_weight(sample_weight, y, dtype=np.float64)
+        if np.all(sw >= 0) and np.any(sw > 0) and not np.any(cw * sw > 0):
+            raise DataError(
+                f"class_weight={self.class_weight!r:.100} times sample_weight is 0 for every "
+                "sample: the samples with a positive sample_weight are all of classes weighted "
+                "0; give one of their classes a positive class_weight"
+            )
+        return cw * sw
 
     def _check_class_weight(self) -> None:
         """Refuse a class_weight that is not 'balanced' or ``{class in classes_: weight >= 0}``."""
