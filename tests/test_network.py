@@ -485,3 +485,14 @@ def test_the_network_does_not_keep_the_last_input_alive(rng, call):
     del X
     gc.collect()
     assert ref() is None
+
+
+def test_sample_weights_refused_name_the_negative_one_or_the_all_zero_sum():
+    net = npdeep.Network([2, 1], output_activation="sigmoid", seed=0)
+    X, Y = np.ones((2, 3)), np.array([[0.0, 1.0, 1.0]])
+    with pytest.raises(DataError, match=r"^sample_weight must be >= 0 with a positive sum, got "
+                                        r"-0\.5 at index 2$"):
+        net.fit(X, Y, epochs=1, sample_weight=[1.0, 0.0, -0.5])
+    with pytest.raises(DataError, match=r"^sample_weight must be >= 0 with a positive sum, got "
+                                        r"all 3 weights 0$"):
+        net.fit(X, Y, epochs=1, sample_weight=np.zeros(3))

@@ -502,6 +502,10 @@ def test_optimizer_and_schedule_options_are_nested_parameters(iris):
                                "'momentum'.*'bogus'"),
     (dict(optimizer__momentum=-1), r"cannot set optimizer__momentum: momentum must be in \[0, 1\)"),
     (dict(schedule__period=3), "cannot set schedule__period: schedule is None"),
+    (dict(optimizer__bogus=1), r"^cannot set optimizer__bogus: invalid options for optimizer "
+                               r"'momentum': \['bogus'\] \(its options: momentum\)$"),
+    (dict(optimizer__learning_rate=0.1), r"^cannot set optimizer__learning_rate: .*\(its "
+     r"options: momentum\); learning_rate is a parameter of the estimator itself$"),
 ])
 def test_a_nested_option_the_optimizer_lacks_is_refused(params, message):
     with pytest.raises(ConfigurationError, match=message):
@@ -526,6 +530,9 @@ def test_labels_of_mixed_kinds_are_refused_naming_them(iris, labels, kinds):
     (np.arange(150).astype("datetime64[D]"), r"y must hold real numbers, got dates or times"),
     (np.arange(150).astype("timedelta64[s]"), r"y must hold real numbers, got dates or times"),
     (np.array(["a", "b", "c"] * 50), r"y must be numeric, got an array of dtype <U1"),
+    (np.array([1.0] * 149 + ["x"], dtype=object),
+     r"y must be numeric, got an array of dtype object holding 'x' \(str\) at index 149"),
+    ([[1.0, 2.0]] * 149 + [[1.0]], r"y must be a rectangular array of numbers"),
 ])
 def test_regressor_refuses_targets_that_are_not_numbers(iris, y, message):
     X, _ = iris
@@ -533,6 +540,16 @@ def test_regressor_refuses_targets_that_are_not_numbers(iris, y, message):
         DeepRegressor(max_iter=1).fit(X, y)
     with pytest.raises(DataError, match=message):
         DeepRegressor().partial_fit(X, y)
+
+
+def test_regressor_refuses_pandas_text_targets_naming_y(iris):
+    pd = pytest.importorskip("pandas")
+    X, _ = iris
+    for y in (pd.Series(["a", "b", "c"] * 50), pd.Series(pd.Categorical(["a", "b", "c"] * 50))):
+        with pytest.raises(DataError, match=r"^y must be numeric, got an array of dtype object "
+                                            r"holding 'a' \(str\) at index 0"):
+            DeepRegressor(max_iter=1).fit(X, y)
+    DeepRegressor((2,), max_iter=1).fit(X, pd.Series(["1.5", 2.0] * 75, dtype=object))
 
 
 def test_a_warm_fit_with_early_stopping_keeps_weights_as_good_as_it_reports(iris):
@@ -644,3 +661,259 @@ def test_a_numpy_float32_dtype_trains_on_and_saves(iris, dtype, tmp_path):
     loaded = npdeep.load(tmp_path / "clf.npz")
     assert loaded.get_params()["dtype"] == "float32"
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_regressor_early_stopping_refuses_a_single_validation_sample():
+    # R^2 of one sample is NaN: every epoch would count as no improvement (MLPRegressor refuses)
+    X = np.linspace(0, 1, 20).reshape(10, 2)
+    reg = DeepRegressor((4,), max_iter=30, early_stopping=True, random_state=0)
+    with pytest.raises(DataError, match=r"^early_stopping: validation_fraction=0\.1 leaves 1 "
+                       r"validation sample out of m = 10, and the validation score \(R\^2\) "
+                       r"needs at least 2; .*set early_stopping=False$"):
+        reg.fit(X, X[:, 0])
+    reg.set_params(validation_fraction=0.2).fit(X, X[:, 0])
+    assert np.all(np.isfinite(reg.validation_scores_))
+    with pytest.raises(DataError, match=r"leaves 1 validation sample out of m = 2, .*needs at "
+                                        r"least 2; give more than 2 samples or set early_stop"):
+        reg.set_params(validation_fraction=0.5).fit(X[:2], X[:2, 0])
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+@pytest.mark.parametrize("key, value, message", [
+    ("hidden_layer_sizes__width", 3, r"^Invalid parameter 'hidden_layer_sizes__width' for "
+     r"estimator Deep\w+: hidden_layer_sizes \(\(100,\)\) has no nested parameters; only "
+     r"optimizer__<option> and schedule__<option> are nested$"),
+    ("callbacks__patience", 3, r"^Invalid parameter 'callbacks__patience' .*: callbacks \(None\) "
+     r"has no nested parameters"),
+    ("optimizer__name", "sgd", r"^cannot set optimizer__name: choose another optimizer with "
+     r"optimizer='sgd' \(or a config dict\), not optimizer__name$"),
+])
+def test_set_params_refuses_nested_names_of_parameters_without_options(Est, key, value, message):
+    est = Est()
+    with pytest.raises(ConfigurationError, match=message):
+        est.set_params(**{key: value})
+    assert est.get_params() == Est().get_params()  # nothing half set
+
+
+@pytest.mark.parametrize("call", ["class_weight", "sample_weight", "one_class", "partial_fit"])
+def test_a_refused_refit_keeps_the_fitted_classifier(iris, call):
+    X, y = iris
+    clf = DeepClassifier((4,), max_iter=20, random_state=0).fit(X, y)
+    before = {k: v for k, v in vars(clf).items()}
+    P = clf.predict_proba(X)
+    with pytest.raises(ValueError, match={
+            "class_weight": r"class_weight has weights for \[9\]",
+            "sample_weight": r"sample_weight.shape == \(3,\), expected \(150,\)",
+            "one_class": r"only one class is present",
+            "partial_fit": r"^sample_weight must be >= 0 with a positive sum, got -1 at "
+                           r"index 0$"}[call]):
+        if call == "class_weight":
+            clf.set_params(class_weight={9: 1.0}).fit(X, y)
+        elif call == "sample_weight":
+            clf.fit(X, y, sample_weight=np.ones(3))
+        elif call == "one_class":
+            clf.fit(X[:10], y[:10])
+        else:
+            clf.partial_fit(X, y, sample_weight=-np.ones(150))
+    assert vars(clf).keys() - {"class_weight"} == before.keys() - {"class_weight"}
+    assert clf.network_ is before["network_"] and clf.n_iter_ == 20
+    np.testing.assert_array_equal(clf.predict_proba(X), P)
+
+
+def test_a_refused_refit_keeps_the_fitted_regressor_and_a_first_one_leaves_it_unfitted(iris):
+    X, _ = iris
+    reg = DeepRegressor((4,), max_iter=20, random_state=0).fit(X, X[:, 0])
+    P = reg.predict(X)
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(3,\), expected \(150,\)"):
+        reg.fit(X[:, :3], X[:, 0], sample_weight=np.ones(3))
+    assert reg.n_features_in_ == 4 and reg.n_iter_ == 20
+    np.testing.assert_array_equal(reg.predict(X), P)
+    fresh = DeepRegressor((4,), max_iter=2)
+    with pytest.raises(ValueError, match=r"sample_weight.shape"):
+        fresh.fit(X, X[:, 0], sample_weight=np.ones(3))
+    assert not hasattr(fresh, "network_") and not hasattr(fresh, "n_features_in_")
+
+
+@pytest.mark.parametrize("classes, message", [
+    ([[0, 1], [2, 3]], r"^classes must be a 1-D list of every label, e.g\. np\.unique\(y_all\), "
+                       r"got an array of shape \(2, 2\)$"),
+    (3, r"^classes must be a 1-D list of every label, .* got an array of shape \(\)$"),
+    ([0.0, 1.0, 2.0, np.nan], r"^classes holds NaN, which is not a label"),
+])
+def test_partial_fit_refuses_classes_that_are_not_a_list_of_labels(iris, classes, message):
+    X, y = iris
+    clf = DeepClassifier((4,))
+    with pytest.raises(DataError, match=message):
+        clf.partial_fit(X, y, classes=classes)
+    assert not hasattr(clf, "classes_")
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_early_stopping_names_weights_that_all_fell_in_the_validation_rows(Est):
+    X = np.linspace(-1, 1, 40).reshape(20, 2)
+    y = np.arange(20) % 2
+    held_out = 0
+    for i in range(20):  # one sample weighted at a time: held out or trained on
+        sw = np.zeros(20)
+        sw[[i, (i + 1) % 20] if Est is DeepClassifier else [i]] = 1.0
+        est = Est((2,), max_iter=1, early_stopping=True, validation_fraction=0.5, random_state=0)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                est.fit(X, y, sample_weight=sw)
+        except DataError as exc:
+            assert str(exc).startswith("early_stopping: every sample with a positive "
+                                       "sample_weight (")
+            assert "was held out for validation (validation_fraction=0.5)" in str(exc)
+            held_out += 1
+    assert 0 < held_out < 20
+
+
+@pytest.mark.parametrize("missing, kinds", [(None, "'NoneType', 'str'"),
+                                            (np.nan, "'number', 'str'")])
+def test_a_pandas_label_series_with_a_missing_label_is_named(iris, missing, kinds):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    names = [["a", "b", "c"][k] for k in y]
+    names[7] = missing
+    labels = pd.Series(names, dtype=object)
+    clf = DeepClassifier((4,), max_iter=1)
+    for call in (lambda: clf.fit(X, labels),
+                 lambda: clf.partial_fit(X, labels, classes=["a", "b", "c"])):
+        with pytest.raises(DataError, match=rf"^y mixes labels of kinds \[{kinds}\], which "
+                                            r"cannot be ordered into classes_; .*\(a missing label "
+                                            r"such as None or NaN must be dropped or filled first"):
+            call()
+
+
+def test_warm_and_partial_fits_refuse_a_changed_regressor_output_activation(iris):
+    X, _ = iris
+    y = X[:, 0] / 10
+    for start, again in ((lambda r: r.fit(X, y), lambda r: r.fit(X, y)),
+                         (lambda r: r.partial_fit(X, y), lambda r: r.partial_fit(X, y))):
+        reg = DeepRegressor((4,), max_iter=2, warm_start=True, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start(reg)
+        reg.set_params(output_activation="sigmoid")
+        with pytest.raises(ConfigurationError, match=r"^warm_start/partial_fit cannot change "
+                           r"output_activation='sigmoid' \(fitted: 'identity'\); set "
+                           r"warm_start=False"):
+            again(reg)
+        assert reg.out_activation_ == "identity"
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_a_scipy_sparse_target_trains_as_its_dense_copy(iris, Est):
+    sparse = pytest.importorskip("scipy.sparse")
+    X, y = iris
+    Y = np.c_[y == 1, y == 2].astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense = Est((4,), max_iter=3, random_state=0).fit(X, Y)
+        est = Est((4,), max_iter=3, random_state=0).fit(X, sparse.csr_matrix(Y))
+        est.partial_fit(X, sparse.csc_matrix(Y))
+        dense.partial_fit(X, Y)
+    np.testing.assert_array_equal(est.predict(X), dense.predict(X))
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_dataframe_columns_of_text_or_categories_are_named(iris, Est):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    df = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    colour = pd.Series(np.array(["red", "blue", "green"])[y])
+    message = (r"^X has columns of text or categories, which the network cannot take as "
+               r"numbers: \['colour'\] \(could not convert string to float: '\w+'\); encode "
+               r"them first, e.g\. make_column_transformer\(\(OneHotEncoder\(\), \['colour'\]\)")
+    for column in (colour, colour.astype("category")):
+        with pytest.raises(DataError, match=message):
+            Est((4,), max_iter=1).fit(df.assign(colour=column), y)
+    est = Est((4,), max_iter=1).fit(df.assign(colour=1.0), y)
+    with pytest.raises(DataError, match=message):
+        est.predict(df.assign(colour=colour))
+
+
+def test_a_first_partial_fit_names_labels_missing_from_classes(iris):
+    X, y = iris
+    clf = DeepClassifier((4,))
+    with pytest.raises(DataError, match=r"^y contains labels \[2\] that are not in classes=\[0, "
+                                        r"1\]; classes must list every label that will ever "
+                                        r"appear \(e\.g\. classes=np\.unique\(y_all\)\)$"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(clf, "classes_")
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+@pytest.mark.parametrize("name", ["early_stopping", "warm_start"])
+def test_flags_that_are_not_bools_are_refused(iris, Est, name):
+    X, y = iris
+    est = Est((4,), max_iter=2, **{name: "no"})  # a truthy string: it would have turned it on
+    for call in (lambda: est.fit(X, y), lambda: est.partial_fit(X, y, classes=[0, 1, 2])
+                 if Est is DeepClassifier else est.partial_fit(X, y)):
+        with pytest.raises(ConfigurationError, match=rf"^{name} must be True or False, got 'no'$"):
+            call()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Est((4,), max_iter=2, **{name: np.bool_(False)}).fit(X, y)
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_a_warm_fit_can_turn_early_stopping_on(iris, Est):
+    X, y = iris
+    est = Est((4,), max_iter=3, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        assert est.validation_scores_ is None
+        est.set_params(early_stopping=True).fit(X, y)
+    assert 1 <= len(est.validation_scores_) == est.n_iter_ - 3
+    assert est.best_validation_score_ >= max(est.validation_scores_)
+
+
+def test_partial_fit_after_fit_names_where_classes_came_from(iris):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = DeepClassifier((4,), max_iter=2).fit(X[y < 2], y[y < 2])
+    with pytest.raises(DataError, match=r"^classes=\[0, 1, 2\] differs from classes_ \[0, 1\] the "
+                                        r"network was fitted with \(by fit or the first "
+                                        r"partial_fit\); fit again \(warm_start=False\)"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.n_iter_ == 2
+    with pytest.raises(DataError, match=r"^classes mixes labels of kinds \['number', 'str'\]"):
+        clf.partial_fit(X, y, classes=np.array([0, "a"], dtype=object))
+    with pytest.raises(DataError, match=r"^classes must be a 1-D list of every label"):
+        clf.partial_fit(X, y, classes=[[0, 1]])
+
+
+@pytest.mark.parametrize("scale, values", [(2, r"\[0\.0, 2\.0\]"), (-1, r"\[-1\.0, 0\.0\]")])
+def test_a_multilabel_matrix_of_other_values_than_0_and_1_is_named(iris, scale, values):
+    X, y = iris
+    Y = np.c_[y == 1, y == 2].astype(int) * scale
+    clf = DeepClassifier((4,), max_iter=2)
+    with pytest.raises(DataError, match=rf"^y is a multi-label indicator matrix of shape \(150, "
+                                        rf"2\), whose entries must be 0 or 1, got the values "
+                                        rf"{values}; encode each label as 0/1"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "classes_")
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_a_later_partial_fit_checks_the_parameters_again(iris, Est):
+    X, y = iris
+    kwargs = {"classes": [0, 1, 2]} if Est is DeepClassifier else {}
+    est = Est((4,)).partial_fit(X, y, **kwargs)
+    est.set_params(l2=-1.0)
+    with pytest.raises(ConfigurationError, match=r"^l2 must be a finite number >= 0, got -1\.0"):
+        est.partial_fit(X, y)
+    assert est.network_.l2 == 0.0 and est.n_iter_ == 1
+
+
+def test_class_weight_that_zeroes_every_weighted_sample_is_named(iris):
+    X, y = iris
+    clf = DeepClassifier((4,), max_iter=2, class_weight={0: 0.0, 1: 1.0, 2: 1.0})
+    with pytest.raises(DataError, match=r"^class_weight=\{0: 0\.0, 1: 1\.0, 2: 1\.0\} times "
+                                        r"sample_weight is 0 for every sample: .*give one of "
+                                        r"their classes a positive class_weight$"):
+        clf.fit(X, y, sample_weight=(y == 0).astype(float))

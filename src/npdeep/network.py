@@ -388,8 +388,13 @@ class Network:
         if w.shape[0] != m:
             raise DataError(f"sample_weight has {w.shape[0]} entries for m = {m} samples")
         check_finite(w, "sample_weight")
-        if np.any(w < 0) or not np.any(w > 0):
-            raise DataError("sample_weight must be >= 0 with a positive sum")
+        if np.any(w < 0):
+            i = int(np.argmin(w))
+            raise DataError(f"sample_weight must be >= 0 with a positive sum, got {w[i]:.6g} "
+                            f"at index {i}")
+        if not np.any(w > 0):
+            raise DataError(f"sample_weight must be >= 0 with a positive sum, got all {m} "
+                            "weights 0")
         # normalised in float64 after scaling by the largest weight: no sum overflows (in
         # float32, weights of 1e37 summed to inf and every coefficient became 0)
         w = w / w.max()

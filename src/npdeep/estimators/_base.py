@@ -13,6 +13,8 @@ without densifying it.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import numbers
 import warnings
 
@@ -22,6 +24,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .. import activations as _activations
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
@@ -35,7 +38,7 @@ from ..training import fit as _train
 from ._inputs import warn_if_unscaled
 from ._monitor import FitMonitor
 
-__all__ = ["BaseDeepEstimator"]
+__all__ = ["BaseDeepEstimator", "restores_on_error"]
 
 #: npdeep activation names that scikit-learn's MLP spells differently (``out_activation_``).
 _SKLEARN_ACTIVATION_NAMES = {"sigmoid": "logistic"}
@@ -62,10 +65,59 @@ def _full_config(name: str, value) -> dict:
     return _NESTED[name].get(spec).get_config()
 
 
+@contextlib.contextmanager
+def _text_columns_named(X):
+    """Name the text or category columns of a DataFrame ``X`` that fail the conversion to
+    numbers (scikit-learn says only "could not convert string to float: 'red'")."""
+    try:
+        yield
+    except ValueError as exc:
+        dtypes = getattr(X, "dtypes", None)
+        if dtypes is None or not hasattr(X, "columns") or "could not convert" not in str(exc):
+            raise
+        text = [c for c, dt in zip(X.columns, dtypes, strict=True) if dt.kind not in "biufc"]
+        if not text:
+            raise
+        raise DataError(
+            f"X has columns of text or categories, which the network cannot take as numbers: "
+            f"{text!r:.200} ({exc}); encode them first, e.g. make_column_transformer("
+            f"(OneHotEncoder(), {text!r:.80}), remainder='passthrough')"
+        ) from None
+
+
+def restores_on_error(method):
+    """Wrap ``fit``/``partial_fit``: an error before the first epoch of the call puts back
+    every attribute the estimator had, so a refused call loses no fitted model.
+
+    Without it, a refit refused for a bad ``sample_weight``, ``class_weight`` or too few
+    samples would have replaced the fitted network by a fresh untrained one (or left
+    ``classes_`` and ``network_`` disagreeing). Once an epoch has run (``loss_curve_`` grew,
+    or a fresh list has entries), the error propagates with the training done so far kept.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        state = self.__dict__.copy()
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            curve, before = self.__dict__.get("loss_curve_"), state.get("loss_curve_")
+            trained = curve is not None and (
+                len(curve) > len(before) if curve is before else len(curve) > 0)
+            if not trained:
+                self.__dict__.clear()
+                self.__dict__.update(state)
+            raise
+
+    return wrapper
+
+
 class BaseDeepEstimator(BaseEstimator):
     """Common base of the estimators; see DeepClassifier for the parameters."""
 
     _output_activation: str = "identity"
+    #: Fewest held-out samples early_stopping's validation score is defined on.
+    _min_validation_samples: int = 1
 
     def __init__(
         self,
@@ -177,7 +229,22 @@ class BaseDeepEstimator(BaseEstimator):
         nested: dict[str, dict] = {}
         for key in [k for k in params if k.partition("__")[0] in _NESTED and "__" in k]:
             name, _, option = key.partition("__")
+            if option == "name":
+                raise ConfigurationError(
+                    f"cannot set {key}: choose another {name} with {name}="
+                    f"{params[key]!r:.60} (or a config dict), not {key}"
+                )
             nested.setdefault(name, {})[option] = params.pop(key)
+        valid = self.get_params(deep=False)
+        for key in params:
+            name, sep, _ = key.partition("__")
+            if sep and name in valid and not hasattr(valid[name], "set_params"):
+                # scikit-learn would call set_params on the value: an AttributeError
+                raise ConfigurationError(
+                    f"Invalid parameter {key!r} for estimator {type(self).__name__}: "
+                    f"{name} ({valid[name]!r:.60}) has no nested parameters; only "
+                    f"{' and '.join(f'{n}__<option>' for n in _NESTED)} are nested"
+                )
         super().set_params(**params)
         for name, options in nested.items():
             setattr(self, name, self._nested_config(name, options))
@@ -193,6 +260,14 @@ class BaseDeepEstimator(BaseEstimator):
             )
         try:
             current = _full_config(name, value)
+            unknown = [k for k in options if k not in current]
+            if unknown:
+                own = [k for k in unknown if k in self.get_params(deep=False)]
+                mine = f"; {own[0]} is a parameter of the estimator itself" if own else ""
+                raise ConfigurationError(
+                    f"invalid options for {name} {current['name']!r}: {unknown!r:.100} (its "
+                    f"options: {', '.join(k for k in current if k != 'name') or 'none'}){mine}"
+                )
             config = {**current, **options}
             _NESTED[name].get(config)
         except ConfigurationError as exc:
@@ -216,7 +291,15 @@ class BaseDeepEstimator(BaseEstimator):
             )
         return [n_x, *(int(n) for n in hidden), n_L]
 
+    def _check_flags(self) -> None:
+        """Refuse an early_stopping or warm_start that is not a bool: "no" would be true."""
+        for name in ("early_stopping", "warm_start"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ConfigurationError(f"{name} must be True or False, got {value!r:.60}")
+
     def _check_params(self) -> None:
+        self._check_flags()
         for name in ("max_iter", "n_iter_no_change"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
@@ -298,7 +381,8 @@ class BaseDeepEstimator(BaseEstimator):
         CSC (n_x, m) the network takes. A memory-mapped ``X`` keeps its dtype (see
         :meth:`_X_checks`); anything else is converted to ``dtype``.
         """
-        return validate_data(self, X, reset=reset, accept_sparse="csr", **self._X_checks(X))
+        with _text_columns_named(X):
+            return validate_data(self, X, reset=reset, accept_sparse="csr", **self._X_checks(X))
 
     def _X_checks(self, X) -> dict:
         """Return validate_data's ``dtype`` and finiteness options for ``X`` (m, n_x).
@@ -321,8 +405,11 @@ class BaseDeepEstimator(BaseEstimator):
             raise DataError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        X, y = validate_data(self, X, y, reset=reset, multi_output=True, accept_sparse="csr",
-                             **self._X_checks(X), **kwargs)
+        with _text_columns_named(X):
+            X, y = validate_data(self, X, y, reset=reset, multi_output=True,
+                                 accept_sparse="csr", **self._X_checks(X), **kwargs)
+        if hasattr(y, "toarray"):  # a scipy.sparse target (m, n_L): trained on dense
+            y = y.toarray()
         if reset:
             warn_if_unscaled(X, type(self).__name__)
         return X, y
@@ -368,6 +455,10 @@ class BaseDeepEstimator(BaseEstimator):
                            f"{[g.name for g in net.activations[1:-1]]})")
         if net._resolve_dropout(self.dropout, net.L) != list(net.dropout):
             changed.append(f"dropout={self.dropout!r} (fitted: {list(net.dropout)})")
+        output = _activations.get(self._output_activation_for(n_L))
+        if output.get_config() != net.activations[-1].get_config():
+            changed.append(f"output_activation={self._output_activation_for(n_L)!r} (fitted: "
+                           f"{net.activations[-1].name!r})")
         if np.dtype(self._float()) != net.dtype:
             changed.append(f"dtype={self.dtype!r} (fitted: {net.dtype.name!r})")
         if _optimizers.get(_spec(self.optimizer)).get_config() != self.optimizer_.get_config():
@@ -387,6 +478,8 @@ class BaseDeepEstimator(BaseEstimator):
         m = X.shape[0] if rows is None else rows.shape[0]
         if not incremental:
             self._no_improvement_count = 0
+        if validation is not None and self.validation_scores_ is None:
+            self.validation_scores_ = []  # a warm fit that turns early_stopping on
         monitor = FitMonitor(self, validation, stop=not incremental)
         if validation is not None and self.n_iter_ > 0:
             # a warm fit starts from the weights kept so far: they are the ones to beat on this
@@ -466,6 +559,24 @@ class BaseDeepEstimator(BaseEstimator):
             reason = str(exc).partition("; give validation_data")[0]
             raise DataError(f"early_stopping: {reason}; raise validation_fraction, give more "
                             "samples or set early_stopping=False") from None
+        if len(val) < self._min_validation_samples:
+            raise DataError(
+                f"early_stopping: validation_fraction={self.validation_fraction} leaves "
+                f"{len(val)} validation sample out of m = {X.shape[0]}, and the validation "
+                f"score (R^2) needs at least {self._min_validation_samples}; "
+                + ("raise validation_fraction, give more samples"
+                   if X.shape[0] > self._min_validation_samples else
+                   f"give more than {self._min_validation_samples} samples")
+                + " or set early_stopping=False"
+            )
+        if sample_weight is not None and np.all(sample_weight >= 0) \
+                and not np.any(sample_weight[train] > 0):
+            raise DataError(
+                f"early_stopping: every sample with a positive sample_weight "
+                f"({int(np.count_nonzero(sample_weight))} of m = {X.shape[0]}) was held out "
+                f"for validation (validation_fraction={self.validation_fraction}), leaving none "
+                "to train on; give more samples a positive weight or set early_stopping=False"
+            )
         if is_memmap(X):
             validation = (columns(self.network_, X.T, val), Y[val].T)
             return X, Y, sample_weight, validation, train
@@ -487,6 +598,7 @@ class BaseDeepEstimator(BaseEstimator):
         One epoch on the rows given holds nothing out and has no epochs to stop, so the
         option would be silently ignored. Raised before anything is validated or trained.
         """
+        self._check_flags()
         if self.early_stopping:
             raise ConfigurationError(
                 "partial_fit does not support early_stopping=True (nor does scikit-learn's "

@@ -14,7 +14,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ..errors import ConfigurationError, DataError
 from ..losses import log_softmax, softplus
-from ._base import BaseDeepEstimator
+from ._base import BaseDeepEstimator, restores_on_error
 
 __all__ = ["DeepClassifier"]
 
@@ -47,6 +47,22 @@ def _check_one_label_kind(labels: np.ndarray, name: str) -> None:
                 "be ordered into classes_; use numbers or strings (a missing label such as "
                 "None must be dropped or filled first)"
             ) from None
+
+
+def _checked_classes(classes) -> np.ndarray:
+    """Return partial_fit's ``classes`` as a 1-D array of orderable labels, or raise."""
+    classes = np.asarray(classes)
+    if classes.ndim != 1:
+        raise DataError(
+            f"classes must be a 1-D list of every label, e.g. np.unique(y_all), got an "
+            f"array of shape {classes.shape}"
+        )
+    _check_one_label_kind(classes, "classes")
+    if classes.dtype.kind == "f" and np.isnan(classes).any():
+        raise DataError(
+            "classes holds NaN, which is not a label; drop or fill the missing labels first"
+        )
+    return classes
 
 
 class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
@@ -217,7 +233,15 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     def _encode(self, y) -> np.ndarray:
         """Return targets as (m, n_L): 0/1 column, one-hot rows or the indicator matrix."""
         if self._target_type == "multilabel":
-            return np.asarray(y, dtype=np.float64)
+            Y = np.asarray(y, dtype=np.float64)
+            values = np.unique(Y)
+            if not np.isin(values, (0.0, 1.0)).all():
+                raise DataError(
+                    f"y is a multi-label indicator matrix of shape {Y.shape}, whose entries must "
+                    f"be 0 or 1, got the values {values.tolist()!r:.80}; encode each label as "
+                    "0/1 (e.g. y == 1)"
+                )
+            return Y
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if unseen.size:
             raise DataError(
@@ -238,8 +262,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             self._target_type = kind
             return
         if classes is not None:
-            classes = np.asarray(classes)
-            _check_one_label_kind(classes, "classes")
+            classes = _checked_classes(classes)
         self.classes_ = np.unique(y if classes is None else classes)
         if self.classes_.shape[0] < 2:
             raise DataError(
@@ -247,6 +270,18 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
                 f"{self.classes_.tolist()}; y needs at least 2 classes"
             )
         self._target_type = "binary" if self.classes_.shape[0] == 2 else "multiclass"
+
+    def _validate_Xy(self, X, y, reset: bool, **kwargs):
+        """Check ``X`` and ``y``; labels of mixed kinds or None are named before scikit-learn's
+        check, which says only "Input contains NaN" for a pandas Series holding None."""
+        if y is not None and not hasattr(y, "tocsr") and not isinstance(y, np.ndarray):
+            try:
+                labels = np.asarray(y)
+            except ValueError:  # ragged lists: scikit-learn's message
+                labels = None
+            if labels is not None and labels.dtype == object:
+                _check_one_label_kind(labels, "y")
+        return super()._validate_Xy(X, y, reset, **kwargs)
 
     @staticmethod
     def _labels(y) -> np.ndarray:
@@ -286,7 +321,14 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         if sample_weight is None:
             return cw
         # checked first: a wrong length is named, not a broadcasting error of the product
-        return cw * _check_sample_weight(sample_weight, y, dtype=np.float64)
+        sw = _check_sample_weight(sample_weight, y, dtype=np.float64)
+        if np.all(sw >= 0) and np.any(sw > 0) and not np.any(cw * sw > 0):
+            raise DataError(
+                f"class_weight={self.class_weight!r:.100} times sample_weight is 0 for every "
+                "sample: the samples with a positive sample_weight are all of classes weighted "
+                "0; give one of their classes a positive class_weight"
+            )
+        return cw * sw
 
     def _check_class_weight(self) -> None:
         """Refuse a class_weight that is not 'balanced' or ``{class in classes_: weight >= 0}``."""
@@ -312,6 +354,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
                 )
 
     # ------------------------------------------------------------------------ fitting
+    @restores_on_error
     def fit(self, X, y, sample_weight=None):
         """Train on ``X`` (m, n_x) and ``y`` (m,) labels or (m, K) 0/1 indicators.
 
@@ -343,6 +386,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
                 )
         # labels outside classes_ are refused by _encode
 
+    @restores_on_error
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch on ``X`` (m, n_x), ``y``; pass every class in ``classes`` the first time.
 
@@ -353,6 +397,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         self
         """
         self._check_incremental()
+        self._check_params()  # every call: a later one must not apply l2=-1
         if isinstance(self.class_weight, str) and self.class_weight == "balanced":
             raise ConfigurationError(
                 "class_weight='balanced' is not supported by partial_fit: it would balance "
@@ -363,20 +408,29 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         X, y = self._validate_Xy(X, y, reset=first)
         y = self._labels(y)
         if first:
-            self._check_params()
             if classes is None and self._target_kind(y) != "multilabel":
                 raise DataError(
                     "classes must be given on the first call to partial_fit (every label that "
                     "will ever appear, e.g. classes=np.unique(y_all)), got None"
                 )
             self._set_classes(y, classes)
+            unseen = [] if self._target_type == "multilabel" else \
+                np.setdiff1d(np.unique(y), self.classes_).tolist()
+            if unseen:  # _encode's advice (fit again) is not this call's
+                raise DataError(
+                    f"y contains labels {unseen!r:.200} that are not in classes="
+                    f"{self.classes_.tolist()!r:.200}; classes must list every label that will "
+                    "ever appear (e.g. classes=np.unique(y_all))"
+                )
             self._start(X.shape[1], self._n_outputs())
         else:
             self._check_architecture(self._n_outputs())
-            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            if classes is not None and not np.array_equal(
+                    np.unique(_checked_classes(classes)), self.classes_):
                 raise DataError(
                     f"classes={np.unique(classes).tolist()} differs from classes_ "
-                    f"{self.classes_.tolist()} given on the first call to partial_fit"
+                    f"{self.classes_.tolist()} the network was fitted with (by fit or the first "
+                    "partial_fit); fit again (warm_start=False) to learn new classes"
                 )
             self._check_same_targets(y)
         Y = self._encode(y)

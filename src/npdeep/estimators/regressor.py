@@ -7,7 +7,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import _check_sample_weight
 
 from .._validation import as_numeric_array
-from ._base import BaseDeepEstimator
+from ._base import BaseDeepEstimator, restores_on_error
 
 __all__ = ["DeepRegressor"]
 
@@ -95,6 +95,8 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         )
         self.output_activation = output_activation
 
+    _min_validation_samples = 2  # R^2 of one sample is undefined (NaN): nothing would improve
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
@@ -120,11 +122,19 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     def _validate_Xy(self, X, y, reset: bool, **kwargs):
         """Check ``X`` (m, n_x) and a numeric ``y`` (dates, times, non-numeric text refused)."""
         if y is not None and not hasattr(y, "tocsr"):
-            kind = np.asarray(y).dtype.kind
+            try:
+                y_array = np.asarray(y)
+            except ValueError:  # nested lists of different lengths: named by as_numeric_array
+                as_numeric_array(y, "y")
+                raise
+            kind = y_array.dtype.kind
             if kind in "mMUS":  # numpy would turn dates into nanoseconds, "1.5" into 1.5
-                as_numeric_array(np.asarray(y), "y")
+                as_numeric_array(y_array, "y")
+            elif kind == "O" and any(isinstance(v, str) for v in y_array.ravel().tolist()):
+                as_numeric_array(y_array, "y")  # text in an object column (pandas): named
         return super()._validate_Xy(X, y, reset, **kwargs)
 
+    @restores_on_error
     def fit(self, X, y, sample_weight=None):
         """Train on ``X`` (m, n_x) and ``y`` (m,) or (m, n_outputs). Returns self."""
         self._check_params()
@@ -139,17 +149,18 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         self._fit(X, Y, sample_weight, incremental=False)
         return self
 
+    @restores_on_error
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch on ``X`` (m, n_x) and ``y``; the first call builds the network.
 
         Raises ConfigurationError with ``early_stopping=True`` (as scikit-learn's MLP does).
         """
         self._check_incremental()
+        self._check_params()  # every call: a later one must not apply l2=-1
         first = not hasattr(self, "network_")
         X, y = self._validate_Xy(X, y, reset=first, y_numeric=True)
         Y = self._as_rows(y)
         if first:
-            self._check_params()
             self._start(X.shape[1], Y.shape[1])
             self._y_mean = None
         else:
