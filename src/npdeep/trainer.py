@@ -30,6 +30,8 @@ def _checked_rate(value, name: str) -> float:
     Checked here, where callbacks write it: a negative rate would climb the cost, a string
     would fail deep in the optimizer's arithmetic.
     """
+    if type(value) is float and 0.0 <= value < math.inf:  # every epoch's schedule value
+        return value
     try:
         return check_nonneg_float(value, f"trainer.{name}")
     except ConfigurationError as exc:
@@ -187,5 +189,5 @@ class Trainer:
                 g /= scale
                 norm = unit_norm
             g *= self.clip_norm / norm
-        self.optimizer.step(net.parameters.flat, g, self.learning_rate)
+        self.optimizer.step(net.parameters.flat, g, self._learning_rate)
         return cost
