@@ -1,7 +1,9 @@
-"""Tampering with model files in tests: rewrite a file's header, arrays untouched."""
+"""Tampering with model files in tests: rewrite a file's header or arrays."""
 
 import json
 import zipfile
+
+from npdeep.io import load_model_file, save_model_file
 
 
 def edit_header(src, dst, edit):
@@ -14,3 +16,12 @@ def edit_header(src, dst, edit):
                 edit(header)
                 raw = json.dumps(header).encode()
             zout.writestr(name, raw)
+
+
+def retouched(src, dst, edit):
+    """Copy a model file, passing its header and arrays through ``edit`` (a valid container)."""
+    header, arrays = load_model_file(src)
+    header = {k: v for k, v in header.items()
+              if k not in ("format", "format_version", "npdeep_version", "arrays")}
+    edit(header, arrays)
+    return save_model_file(dst, header, arrays)

@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
+from file_helpers import retouched
+from resume_helpers import fresh
 
 import npdeep
 from npdeep.callbacks import Callback, ModelCheckpoint
 from npdeep.checkpoint import load_checkpoint, resume
-from npdeep.io import load_model_file, save_model_file
 
 SETTINGS = dict(learning_rate=0.01, batch_size=16, optimizer="adam", schedule="cosine",
                 clip_norm=5.0, validation_fraction=0.2, class_weight={0: 1.0, 1: 2.0},
@@ -18,10 +19,6 @@ def data(rng):
     X = rng.normal(size=(5, 70))
     y = (X[0] - X[1] + 0.3 * rng.normal(size=70) > 0).astype(float)
     return X, y
-
-
-def fresh():
-    return npdeep.Network([5, 12, 6, 1], activation="relu", dropout=[0.2, 0.1], seed=7)
 
 
 class InterruptAt(Callback):
@@ -107,15 +104,6 @@ def checkpoint_file(tmp_path_factory):
     return path
 
 
-def _retouched(src, dst, edit):
-    """Copy a checkpoint, passing its header and arrays through ``edit`` (a valid container)."""
-    header, arrays = load_model_file(src)
-    header = {k: v for k, v in header.items()
-              if k not in ("format", "format_version", "npdeep_version", "arrays")}
-    edit(header, arrays)
-    return save_model_file(dst, header, arrays)
-
-
 def _state(key, make):
     return lambda h, a: a.__setitem__(key, make(a[key]))
 
@@ -137,7 +125,7 @@ def _state(key, make):
 ])
 def test_a_tampered_checkpoint_is_refused_naming_the_file(tmp_path, checkpoint_file, edit,
                                                           message):
-    bad = _retouched(checkpoint_file, tmp_path / "bad.npz", edit)
+    bad = retouched(checkpoint_file, tmp_path / "bad.npz", edit)
     with pytest.raises(npdeep.ModelFileError, match=message) as info:
         load_checkpoint(bad)
     assert "bad.npz" in str(info.value)
@@ -145,7 +133,7 @@ def test_a_tampered_checkpoint_is_refused_naming_the_file(tmp_path, checkpoint_f
 
 def test_a_checkpoint_setting_beyond_float_range_is_a_configuration_error(tmp_path,
                                                                           checkpoint_file):
-    bad = _retouched(checkpoint_file, tmp_path / "bad.npz",
+    bad = retouched(checkpoint_file, tmp_path / "bad.npz",
                      lambda h, a: h["training"]["config"].update(clip_norm=10**400))
     X = np.random.default_rng(0).normal(size=(5, 40))
     with pytest.raises(npdeep.errors.ConfigurationError,
@@ -174,7 +162,7 @@ def test_a_tampered_schedule_state_is_refused_naming_the_file(tmp_path, plateau_
                                                               entry, value, message):
     """Was accepted (a negative or > 1 scale set the rate silently) or a bare ValueError from
     float() at resume, after the checkpoint had loaded."""
-    bad = _retouched(plateau_checkpoint, tmp_path / "bad.npz",
+    bad = retouched(plateau_checkpoint, tmp_path / "bad.npz",
                      lambda h, a: h["training"]["schedule"]["state"].update({entry: value}))
     with pytest.raises(npdeep.ModelFileError, match=message) as info:
         load_checkpoint(bad)

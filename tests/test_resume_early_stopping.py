@@ -5,12 +5,12 @@ import warnings
 
 import numpy as np
 import pytest
+from file_helpers import retouched
 from resume_helpers import InterruptAt, fresh, make_data
 
 import npdeep
 from npdeep.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from npdeep.checkpoint import load_checkpoint, resume
-from npdeep.io import load_model_file, save_model_file
 
 BASE = dict(optimizer="adam", validation_fraction=0.2, diagnose=False)
 
@@ -152,7 +152,7 @@ def es_checkpoint(tmp_path_factory, data):
 def test_a_checkpoint_without_early_stopping_state_still_resumes(tmp_path, data,
                                                                  es_checkpoint):
     """A file from before the state was stored: as before, EarlyStopping starts afresh."""
-    old = _retouched(es_checkpoint, tmp_path / "old.npz", _without_early_stopping)
+    old = retouched(es_checkpoint, tmp_path / "old.npz", _without_early_stopping)
     assert load_checkpoint(old).early_stopping is None
     X, y = data
     with warnings.catch_warnings():
@@ -189,14 +189,6 @@ def test_a_longer_patience_takes_the_saved_state(data, es_checkpoint):
     es = EarlyStopping(monitor="val_cost", patience=9)
     resume(es_checkpoint, X, y, epochs=5, callbacks=[es], diagnose=False)
     assert es.patience == 9 and es.best_epoch is not None and es.best_epoch <= 4
-
-
-def _retouched(src, dst, edit):
-    header, arrays = load_model_file(src)
-    header = {k: v for k, v in header.items()
-              if k not in ("format", "format_version", "npdeep_version", "arrays")}
-    edit(header, arrays)
-    return save_model_file(dst, header, arrays)
 
 
 def _without_early_stopping(header, arrays):
@@ -240,7 +232,7 @@ def _es(**changes):
 ])
 def test_a_tampered_early_stopping_state_is_refused_naming_it(tmp_path, es_checkpoint, edit,
                                                               message):
-    bad = _retouched(es_checkpoint, tmp_path / "bad.npz", edit)
+    bad = retouched(es_checkpoint, tmp_path / "bad.npz", edit)
     with pytest.raises(npdeep.ModelFileError, match=message) as info:
         load_checkpoint(bad)
     assert "bad.npz" in str(info.value)

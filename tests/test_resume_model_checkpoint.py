@@ -6,12 +6,13 @@ import warnings
 
 import numpy as np
 import pytest
+from file_helpers import retouched
 from resume_helpers import InterruptAt, fresh, make_data
 
 import npdeep
 from npdeep.callbacks import ModelCheckpoint
 from npdeep.checkpoint import load_checkpoint, resume
-from npdeep.io import load_model_file, save_model_file
+from npdeep.io import load_model_file
 
 BASE = dict(optimizer="adam", validation_fraction=0.2, diagnose=False)
 EPOCHS = 16
@@ -184,7 +185,7 @@ def test_a_checkpoint_without_model_checkpoint_state_still_resumes(tmp_path, wri
                                                                    mc_checkpoint):
     """A file from before the state was stored: as before, the ModelCheckpoint starts afresh
     and writes at the first epoch, with a warning."""
-    old = _retouched(mc_checkpoint, tmp_path / "old.npz",
+    old = retouched(mc_checkpoint, tmp_path / "old.npz",
                      lambda h, a: h["training"].pop("model_checkpoint"))
     assert load_checkpoint(old).model_checkpoint is None
     X, y = data
@@ -205,7 +206,7 @@ def test_a_state_without_last_saved_still_resumes_and_keeps_last_saved(tmp_path,
                                                                        mc_checkpoint):
     """A file written before last_saved was stored: the best value is taken up as before,
     last_saved stays the callback's own until it writes."""
-    old = _retouched(mc_checkpoint, tmp_path / "old.npz",
+    old = retouched(mc_checkpoint, tmp_path / "old.npz",
                      lambda h, a: h["training"]["model_checkpoint"][0].pop("last_saved"))
     [state] = load_checkpoint(old).model_checkpoint
     assert "last_saved" not in state and state["best_epoch"] == 5
@@ -243,14 +244,6 @@ def test_an_unmatched_state_or_checkpoint_is_a_warning(tmp_path, writes, data, m
                callbacks=[ModelCheckpoint(tmp_path / "every.npz")])
 
 
-def _retouched(src, dst, edit):
-    header, arrays = load_model_file(src)
-    header = {k: v for k, v in header.items()
-              if k not in ("format", "format_version", "npdeep_version", "arrays")}
-    edit(header, arrays)
-    return save_model_file(dst, header, arrays)
-
-
 def _mc(**changes):
     return lambda h, a: h["training"]["model_checkpoint"][0].update(changes)
 
@@ -281,7 +274,7 @@ def _mc(**changes):
 ])
 def test_a_tampered_model_checkpoint_state_is_refused_naming_it(tmp_path, mc_checkpoint,
                                                                 edit, message):
-    bad = _retouched(mc_checkpoint, tmp_path / "bad.npz", edit)
+    bad = retouched(mc_checkpoint, tmp_path / "bad.npz", edit)
     if message is None:
         assert load_checkpoint(bad).model_checkpoint[0]["best"] is None
         return
