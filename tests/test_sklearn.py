@@ -252,7 +252,13 @@ def test_invalid_parameters_raise_messages_that_name_them(iris):
         (dict(batch_size=-1), "batch_size must be 'auto', None"),
         (dict(activation="swish"), "unknown activation 'swish'"),
         (dict(optimizer="nope"), "unknown optimizer 'nope'"),
-        (dict(early_stopping=True, validation_fraction=1.5), "validation_fraction must be in"),
+        (dict(early_stopping=True, validation_fraction=1.5),
+         r"validation_fraction must be a number in \[0, 1\), got 1.5"),
+        # checked without early stopping too, as scikit-learn's MLP does: a typo is not ignored
+        (dict(validation_fraction=1.5), r"validation_fraction must be a number in \[0, 1\)"),
+        (dict(validation_fraction="0.1"), r"validation_fraction must be .* got '0.1'"),
+        (dict(early_stopping=True, validation_fraction=0),
+         r"validation_fraction must be in \(0, 1\) with early_stopping=True, got 0"),
         (dict(tol=-1), "tol must be a finite number >= 0, got -1"),
         (dict(tol=float("nan")), "tol must be a finite number >= 0, got nan"),
         (dict(random_state=-1), "random_state must be None, an integer >= 0, a numpy "

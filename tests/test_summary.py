@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 
 import npdeep
 from npdeep import DeepClassifier, Network
@@ -56,7 +57,10 @@ def test_summary_of_estimators_and_pipelines():
     assert "softmax" in summary(clf)
     pipe = make_pipeline(StandardScaler(), DeepClassifier((5,), max_iter=2, random_state=0))
     assert summary(pipe.fit(X, y)) == summary(pipe[-1])
-    with pytest.raises(TypeError, match="this DeepClassifier is not fitted yet, call fit first "
-                                        r"\(summary needs a Network"):
-        summary(DeepClassifier())
+    for unfitted in (DeepClassifier(), make_pipeline(StandardScaler(), DeepClassifier())):
+        with pytest.raises(NotFittedError, match="this DeepClassifier is not fitted yet, call "
+                           r"fit first \(summary needs a Network"):
+            summary(unfitted)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        DeepClassifier().summary()  # the method, as sklearn's check_is_fitted would raise
     assert npdeep.Network is Network

@@ -26,7 +26,9 @@ def _network_of(model):
         model = steps[-1][1]
     if hasattr(model, "get_params") and hasattr(model, "hidden_layer_sizes") \
             and not hasattr(model, "network_"):
-        raise TypeError(f"summary: this {type(model).__name__} is not fitted yet, call fit "
+        from sklearn.exceptions import NotFittedError  # a ValueError and an AttributeError
+
+        raise NotFittedError(f"summary: this {type(model).__name__} is not fitted yet, call fit "
                         "first (summary needs a Network, a fitted DeepClassifier/DeepRegressor "
                         "or a Pipeline ending in one)")
     net = getattr(model, "network_", model)

@@ -308,9 +308,11 @@ class BaseDeepEstimator(BaseEstimator):
                 or not np.isfinite(self.tol) or self.tol < 0:
             raise ConfigurationError(f"tol must be a finite number >= 0, got {self.tol!r}")
         vf = self.validation_fraction
-        if self.early_stopping and not (isinstance(vf, numbers.Real) and 0 < vf < 1):
+        if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0 <= vf < 1:
+            raise ConfigurationError(f"validation_fraction must be a number in [0, 1), got {vf!r}")
+        if self.early_stopping and vf == 0:
             raise ConfigurationError(
-                f"validation_fraction must be in (0, 1) with early_stopping=True, got {vf!r}"
+                "validation_fraction must be in (0, 1) with early_stopping=True, got 0"
             )
         rs = self.random_state
         if not (rs is None or isinstance(rs, (np.random.RandomState, np.random.Generator))
