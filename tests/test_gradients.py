@@ -439,3 +439,14 @@ def test_relu_kinks_are_skipped_also_on_more_samples_than_a_cost_chunk(rng):
     result = npdeep.gradient_check(net, X, y)
     assert result.skipped["b1"] >= 1, str(result)   # b1[0] +- epsilon crosses relu's kink
     assert result.passed, str(result)
+
+
+def test_gradients_of_a_huge_l2_are_compared_without_overflowing_their_norms(rng):
+    # with l2 = 1e200 the gradients are near 1e200: their norms are finite, their squares are
+    # not; the check reported "nan" and FAIL for a correct backpropagation
+    net = npdeep.Network([4, 5, 3], activation="tanh", dtype="float64", seed=0, l2=1e200)
+    X = rng.normal(size=(4, 8))
+    Y = np.eye(3)[:, np.arange(8) % 3]
+    result = npdeep.gradient_check(net, X, Y)
+    assert all(np.isfinite(e) for e in result.errors.values()), result.errors
+    assert result.passed, result.errors

@@ -135,6 +135,15 @@ def _float64_copy(net):
     return clone
 
 
+def _norm(v: np.ndarray) -> float:
+    """Return ``||v||`` (v of shape (k,)) scaled by ``max |v|``: gradients near 1e200 (a huge
+    ``l2``) have a finite norm whose squares overflow float64."""
+    scale = float(np.max(np.abs(v))) if v.size else 0.0
+    if scale == 0.0 or not np.isfinite(scale):
+        return scale
+    return scale * float(np.linalg.norm(v / scale))
+
+
 def _whole_cost(net, X: np.ndarray, Y: np.ndarray, coef) -> float:
     """Return J on checked X (n_x, m), Y (n_L, m) from one pass in the workspace for ``m``.
 
@@ -278,9 +287,8 @@ def gradient_check(
         # each J is off by up to delta: D(eps) by delta/eps, D(eps/2) by 2 delta/eps, the
         # Richardson value by (4 * 2 + 1) delta / (3 eps)
         round_off[key] = float(np.sqrt(numeric.size) * 3.0 * delta / epsilon)
-        denom = max(np.linalg.norm(numeric) + np.linalg.norm(bp),
-                    round_off[key] / tolerance, min_scale)
-        errors[key] = float(np.linalg.norm(numeric - bp) / denom) if denom > 0 else 0.0
+        denom = max(_norm(numeric) + _norm(bp), round_off[key] / tolerance, min_scale)
+        errors[key] = float(_norm(numeric - bp) / denom) if denom > 0 else 0.0
         checked[key] = int(smooth.sum())
         skipped[key] = int(idx.size - smooth.sum())
     notes = []
