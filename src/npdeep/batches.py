@@ -3,7 +3,8 @@
 ``X`` is (n_x, N) and ``Y`` (n_L, N), samples as columns. A batch is gathered along the axis
 the memory layout makes cheap, cast into the network's dtype, and, for a memory-mapped ``X``,
 read with its pages handed back to the kernel as it goes, so that a data set larger than
-memory trains in shuffled mini-batches without being copied.
+memory trains in shuffled mini-batches without being copied. Prediction and the cost read a
+large ``X`` in consecutive blocks of samples (:func:`blocks`), cast and released the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 from ._mmap import PageReleaser, is_memmap
 from ._sparse import SparseGather, is_sparse
 
-__all__ = ["Gather", "BatchSource", "columns"]
+__all__ = ["Gather", "BatchSource", "blocks", "columns"]
 
 
 class Gather:
@@ -134,3 +135,39 @@ def columns(net, X, idx) -> np.ndarray:
     if not is_memmap(X):
         return net.check_X(X[:, idx])
     return np.asfortranarray(Gather(X, net.dtype)(idx))  # the layout X[:, idx] would have
+
+
+def blocks(X: np.ndarray, dtype: np.dtype, size: int):
+    """Yield ``(start, A0)``: the samples of a checked X (n_x, m) in blocks of ``size``.
+
+    ``A0`` (n_x, k) holds samples ``start:start + k`` in ``dtype`` (a view of X, or a reused
+    buffer valid until the next block). An X in another dtype (a memory-mapped file, which
+    check_X leaves uncast) is cast one block at a time, and a memory-mapped X's pages are
+    handed back as it is read (an (n_x, m) file in C order a few rows at a time), so no copy
+    of the whole X is made, in memory or resident.
+    """
+    m = X.shape[1]
+    pages = PageReleaser(X)
+    if m <= size:  # one block
+        yield 0, (X if X.dtype == dtype else X.astype(dtype))
+        pages.release()
+        return
+    n_x, rows = X.shape[0], X.shape[0]
+    if pages.active and not X.flags.f_contiguous:
+        # an (n_x, m) file in C order: a block of samples touches every row (and the page or
+        # larger folio around each value), so copy it a budget's worth of rows at a time
+        rows = max(1, pages.budget // (m * X.dtype.itemsize))
+    # one block's buffer in X's memory layout, reused across blocks
+    buf = None if X.dtype == dtype and rows == n_x else \
+        np.empty_like(X[:, :size], dtype=dtype, subok=False)
+    for start in range(0, m, size):
+        block = X[:, start : start + size]
+        if buf is not None:
+            A0 = buf[:, : block.shape[1]]
+            for r in range(0, n_x, rows):
+                np.copyto(A0[r : r + rows], block[r : r + rows], casting="unsafe")
+                if rows < n_x:
+                    pages.release()
+            block = A0
+        yield start, block
+        pages.release()

@@ -20,20 +20,11 @@ import numpy as np
 
 from . import activations as _activations
 from . import initializers as _initializers
+from . import inputs
 from . import losses as _losses
-from ._mmap import PageReleaser, is_memmap
-from ._sparse import check_dtype as check_sparse_dtype
-from ._sparse import check_sparse, is_sparse
-from ._validation import (
-    as_numeric_array,
-    check_finite,
-    check_fraction,
-    check_nonneg_float,
-    check_seed,
-    parse_dtype,
-    refuse_sparse,
-    too_large_error,
-)
+from ._mmap import is_memmap
+from ._validation import check_fraction, check_nonneg_float, check_seed, parse_dtype
+from .batches import blocks
 from .engine import Workspace, backward, forward
 from .errors import ConfigurationError, DataError
 from .parameters import Layout, Parameters
@@ -262,143 +253,24 @@ class Network:
     def check_X(self, X, name: str = "X", cast: bool = True) -> np.ndarray:
         """Validate ``X`` of shape (n_x, m) and return it in the network's dtype.
 
-        With ``cast=False`` a valid array keeps its dtype (training casts each mini-batch, so
-        a memory-mapped data set is never copied whole).
-
-        A scipy.sparse ``X`` (any format) is returned as CSC in the network's dtype, never
-        densified; NaN or inf among its stored entries are refused.
+        With ``cast=False`` a valid array keeps its dtype (a memory-mapped data set is cast
+        batch by batch, never copied whole). A scipy.sparse ``X`` comes back as CSC.
+        See :func:`npdeep.inputs.check_X`.
         """
-        sparse = is_sparse(X)
-        if sparse:
-            check_sparse_dtype(X, name)
-        else:
-            X = as_numeric_array(X, name)
-        if X.ndim == 1 and self.n_x == 1:
-            X = X.reshape(1, -1)
-        if X.ndim != 2:
-            hint = ""
-            if X.ndim == 1 and X.shape[0] == self.n_x:
-                hint = f" (one sample of n_x = {self.n_x} features: pass {name}.reshape(-1, 1))"
-            raise DataError(
-                f"{name} must be 2-D (n_x, m) = (features, samples), got shape {X.shape}{hint}"
-            )
-        if X.shape[0] != self.n_x:
-            hint = " (it looks transposed: use X.T)" if X.shape[1] == self.n_x else ""
-            raise DataError(
-                f"{name} has {X.shape[0]} rows but the network expects n_x = {self.n_x} "
-                f"features; {name} must be (n_x, m) = (features, samples){hint}"
-            )
-        if X.shape[1] == 0:
-            raise DataError(f"{name} has no samples (shape {X.shape})")
-        if sparse:
-            return check_sparse(X, name, self.dtype)
-        # uncast (a memory-mapped X cast batch by batch): refuse here what the casts would
-        # turn into inf, as _cast does for the others
-        narrow = not cast and X.dtype.kind == "f" and X.dtype.itemsize > self.dtype.itemsize
-        check_finite(X, name, narrow_to=self.dtype if narrow else None)
-        return X if X.dtype == self.dtype or not cast else self._cast(X, name)
-
-    def _cast(self, arr: np.ndarray, name: str) -> np.ndarray:
-        """Return finite ``arr`` in the network's dtype; refuse values it cannot hold."""
-        with np.errstate(over="ignore"):
-            out = arr.astype(self.dtype)
-        if arr.dtype.kind == "f" and arr.dtype.itemsize > self.dtype.itemsize \
-                and not np.isfinite(out).all():
-            raise too_large_error(name, self.dtype)
-        return out
+        return inputs.check_X(X, self.n_x, self.dtype, name, cast)
 
     def check_Y(self, Y, m: int, name: str = "Y") -> np.ndarray:
         """Validate targets ``Y`` for ``m`` samples and return them as (n_L, m).
 
         Integer class labels of shape (m,) are one-hot encoded for a softmax output.
+        See :func:`npdeep.inputs.check_Y`.
         """
-        n_L = self.units[-1]
-        refuse_sparse(Y, name)  # before the labels' hint below, which would not apply
-        try:
-            Y = as_numeric_array(Y, name)
-        except DataError as exc:
-            if self.output_activation.name not in ("sigmoid", "softmax"):
-                raise
-            classes = "0 and 1" if self.output_activation.name == "sigmoid" else \
-                f"0 to {n_L - 1}"
-            raise DataError(f"{exc}; give the class labels as integers {classes} "
-                            "(npdeep.DeepClassifier takes labels of any kind)") from None
-        given_1d = Y.ndim == 1
-        if Y.ndim == 1:
-            if self.output_activation.name == "softmax":
-                Y = self._one_hot(Y, name)
-            else:
-                Y = Y.reshape(1, -1)
-        if Y.ndim != 2:
-            raise DataError(f"{name} must be 2-D (n_L, m), got shape {Y.shape}")
-        if Y.shape[1] != m:
-            hint = ""
-            if Y.shape[0] == m and Y.shape[1] == 1:
-                hint = f" (it looks like a column of labels: pass {name}.ravel())"
-            elif Y.shape[0] == m:
-                hint = f" (it looks transposed: use {name}.T)"
-            x_name = name[:-1] + "X" if name.endswith("Y") else "X"  # validation Y's: validation X
-            raise DataError(
-                f"{x_name} and {name} have different sample counts: {x_name} has m = {m} columns, "
-                f"{name} has {Y.shape[1]} (samples are columns){hint}"
-            )
-        if Y.shape[0] != n_L:
-            hint = ""
-            if given_1d:
-                hint = f" ({name} of shape ({m},) is one target per sample; give ({n_L}, m))"
-            elif Y.shape[0] == 1 and self.output_activation.name == "softmax":
-                hint = f" (class labels go as a 1-D array (m,): pass {name}.ravel())"
-            elif Y.shape[0] == 2 and n_L == 1 and self.output_activation.name == "sigmoid":
-                hint = (f" (for one sigmoid unit give 0/1 labels: the one-hot {name}'s second "
-                        f"row, {name}[1])")
-            raise DataError(
-                f"{name} has {Y.shape[0]} rows but the network has n_L = {n_L} outputs{hint}")
-        check_finite(Y, name)
-        self.loss.check_targets(Y)
-        return Y if Y.dtype == self.dtype else self._cast(Y, name)
-
-    def _one_hot(self, labels: np.ndarray, name: str) -> np.ndarray:
-        n_L = self.units[-1]
-        check_finite(labels, name)
-        bad = (labels != np.round(labels)) | (labels < 0) | (labels >= n_L)
-        if bad.any():
-            first = int(np.argmax(bad))
-            hint = ""
-            if labels.min() == 1 and labels.max() == n_L and not np.any(labels != np.round(labels)):
-                hint = f" (they look numbered from 1: pass {name} - 1)"
-            raise DataError(
-                f"{name} given as labels must hold integers in [0, {n_L}) for {n_L} softmax "
-                f"units, got {labels[first].item()!r} at index {first}{hint}"
-            )
-        Y = np.zeros((n_L, labels.shape[0]), dtype=self.dtype)
-        Y[labels.astype(np.intp), np.arange(labels.shape[0])] = 1
-        return Y
+        return inputs.check_Y(Y, m, self.units[-1], self.output_activation.name, self.loss,
+                              self.dtype, name)
 
     def sample_coef(self, m: int, sample_weight=None):
         """Return ``c``: ``1/m``, or ``w / sum(w)`` of shape (1, m) with sample weights."""
-        if sample_weight is None:
-            return 1.0 / m
-        w = as_numeric_array(sample_weight, "sample_weight")
-        if w.ndim == 2 and 1 in w.shape:  # a (1, m) row or an (m, 1) column
-            w = w.reshape(-1)
-        if w.ndim != 1:
-            raise DataError(f"sample_weight must be 1-D (m,) = one weight per sample, got shape "
-                            f"{w.shape}")
-        w = w.astype(np.float64)
-        if w.shape[0] != m:
-            raise DataError(f"sample_weight has {w.shape[0]} entries for m = {m} samples")
-        check_finite(w, "sample_weight")
-        if np.any(w < 0):
-            i = int(np.argmin(w))
-            raise DataError(f"sample_weight must be >= 0 with a positive sum, got {w[i]:.6g} "
-                            f"at index {i}")
-        if not np.any(w > 0):
-            raise DataError(f"sample_weight must be >= 0 with a positive sum, got all {m} "
-                            "weights 0")
-        # normalised in float64 after scaling by the largest weight: no sum overflows (in
-        # float32, weights of 1e37 summed to inf and every coefficient became 0)
-        w = w / w.max()
-        return (w / w.sum()).astype(self.dtype).reshape(1, m)
+        return inputs.sample_coef(m, sample_weight, self.dtype)
 
     # ----------------------------------------------------------------------- the math
     def workspace(self, m: int, train: bool = True) -> Workspace:
@@ -467,49 +339,15 @@ class Network:
             cache[f"Z{l}"], cache[f"a{l}"] = Z, A
         return A, cache
 
-    def _blocks(self, X: np.ndarray):
-        """Yield ``(start, A0)``: the samples of a checked X in chunks, each (n_x, k) as float.
-
-        ``A0`` holds samples ``start:start + k`` in the network's dtype (a view of X, or a
-        reused buffer valid until the next block). An X in another dtype (a memory-mapped
-        file, which check_X leaves uncast) is cast one chunk at a time, and a memory-mapped
-        X's pages are handed back as it is read (an (n_x, m) file in C order a few rows at a
-        time), so no copy of the whole X is made, in memory or resident.
-        """
-        m = X.shape[1]
-        pages = PageReleaser(X)
-        if m <= _PREDICT_CHUNK:  # one block
-            yield 0, (X if X.dtype == self.dtype else X.astype(self.dtype))
-            pages.release()
-            return
-        n_x, rows = X.shape[0], X.shape[0]
-        if pages.active and not X.flags.f_contiguous:
-            # an (n_x, m) file in C order: a block of samples touches every row (and the page
-            # or larger folio around each value), so copy it a budget's worth of rows at a time
-            rows = max(1, pages.budget // (m * X.dtype.itemsize))
-        # one block's buffer in X's memory layout, reused across blocks
-        buf = None if X.dtype == self.dtype and rows == n_x else \
-            np.empty_like(X[:, :_PREDICT_CHUNK], dtype=self.dtype, subok=False)
-        for start in range(0, m, _PREDICT_CHUNK):
-            block = X[:, start : start + _PREDICT_CHUNK]
-            if buf is not None:
-                A0 = buf[:, : block.shape[1]]
-                for r in range(0, n_x, rows):
-                    np.copyto(A0[r : r + rows], block[r : r + rows], casting="unsafe")
-                    if rows < n_x:
-                        pages.release()
-                block = A0
-            yield start, block
-            pages.release()
-
     def _output(self, X: np.ndarray, logits: bool = False) -> np.ndarray:
         """Return a new (n[L], m) array a[L] (or Z[L] with ``logits``) for a checked X.
 
-        Computed in chunks of samples (:meth:`_blocks`): memory holds one chunk's activations.
+        Computed in chunks of samples (:func:`npdeep.batches.blocks`): memory holds one
+        chunk's activations.
         """
         m, L = X.shape[1], self.L
         out = None
-        for start, A0 in self._blocks(X):
+        for start, A0 in blocks(X, self.dtype, _PREDICT_CHUNK):
             k = A0.shape[1]
             ws = self.workspace(k, train=False)
             A_L = forward(self.layers, self.activations, A0, ws)
@@ -527,12 +365,12 @@ class Network:
         """Return ``sum_i c_i loss_i`` (no L2 term) for checked X (n_x, m), Y (n_L, m).
 
         ``coef``: ``1/m`` or (1, m) normalised sample weights. Computed in chunks of samples
-        (:meth:`_blocks`), each adding its samples' terms; ``metric`` (a
+        (:func:`npdeep.batches.blocks`), each adding its samples' terms; ``metric`` (a
         :class:`~npdeep.splits.Metric`), if given, counts each chunk's outputs.
         """
         total = 0.0
         weighted = np.ndim(coef) != 0
-        for start, A0 in self._blocks(X):
+        for start, A0 in blocks(X, self.dtype, _PREDICT_CHUNK):
             k = A0.shape[1]
             ws = self.workspace(k, train=False)
             A_L = forward(self.layers, self.activations, A0, ws)
