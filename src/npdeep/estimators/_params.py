@@ -1,0 +1,164 @@
+"""The estimators' parameters: nested ``optimizer__<option>`` access and the checks of fit.
+
+scikit-learn's ``get_params``/``set_params`` see each constructor argument; the optimizer and
+the schedule are also reachable option by option (``optimizer__momentum=0.5``), as
+GridSearchCV needs. Every fit checks every parameter here first, so a typo is refused with its
+name before any training (scikit-learn's MLP does the same with its parameter constraints).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import optimizers as _optimizers
+from .. import schedules as _schedules
+from .._validation import check_nonneg_float
+from ..callbacks import Callback
+from ..errors import ConfigurationError
+
+__all__ = ["EstimatorParams"]
+
+# parameters whose options are reachable as ``<name>__<option>`` (GridSearchCV, set_params)
+_NESTED = {"optimizer": _optimizers, "schedule": _schedules}
+
+
+def _full_config(name: str, value) -> dict:
+    """Return the complete config of an optimizer/schedule spec (defaults filled in)."""
+    spec = value.get_config() if hasattr(value, "get_config") else value
+    return _NESTED[name].get(spec).get_config()
+
+
+class EstimatorParams:
+    """Mixin before ``sklearn.base.BaseEstimator``: nested parameters and their checks."""
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Return the parameters; with ``deep``, also ``optimizer__<option>`` and
+        ``schedule__<option>`` for every option of the optimizer and schedule (defaults too)."""
+        params = super().get_params(deep=deep)
+        if deep:
+            for name in _NESTED:
+                value = getattr(self, name, None)
+                try:
+                    config = {} if value is None else _full_config(name, value)
+                except (ConfigurationError, TypeError, ValueError):
+                    continue  # an invalid spec is reported by fit, not by get_params
+                params.update({f"{name}__{k}": v for k, v in config.items() if k != "name"})
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; ``optimizer__momentum=0.5`` changes one option of the optimizer.
+
+        The optimizer (or schedule) becomes its config dict with that option replaced, e.g.
+        ``{"name": "momentum", "momentum": 0.5}``; an option it does not have is refused.
+        """
+        nested: dict[str, dict] = {}
+        for key in [k for k in params if k.partition("__")[0] in _NESTED and "__" in k]:
+            name, _, option = key.partition("__")
+            if option == "name":
+                raise ConfigurationError(
+                    f"cannot set {key}: choose another {name} with {name}="
+                    f"{params[key]!r:.60} (or a config dict), not {key}"
+                )
+            nested.setdefault(name, {})[option] = params.pop(key)
+        valid = self.get_params(deep=False)
+        for key in params:
+            name, sep, _ = key.partition("__")
+            if sep and name in valid and not hasattr(valid[name], "set_params"):
+                # scikit-learn would call set_params on the value: an AttributeError
+                raise ConfigurationError(
+                    f"Invalid parameter {key!r} for estimator {type(self).__name__}: "
+                    f"{name} ({valid[name]!r:.60}) has no nested parameters; only "
+                    f"{' and '.join(f'{n}__<option>' for n in _NESTED)} are nested"
+                )
+        super().set_params(**params)
+        for name, options in nested.items():
+            setattr(self, name, self._nested_config(name, options))
+        return self
+
+    def _nested_config(self, name: str, options: dict) -> dict:
+        """Return parameter ``name``'s config with ``options`` replaced, checked."""
+        keys = ", ".join(f"{name}__{k}" for k in options)
+        value = getattr(self, name)
+        if value is None:
+            raise ConfigurationError(
+                f"cannot set {keys}: {name} is None; give {name} a name or config dict first"
+            )
+        try:
+            current = _full_config(name, value)
+            unknown = [k for k in options if k not in current]
+            if unknown:
+                own = [k for k in unknown if k in self.get_params(deep=False)]
+                mine = f"; {own[0]} is a parameter of the estimator itself" if own else ""
+                raise ConfigurationError(
+                    f"invalid options for {name} {current['name']!r}: {unknown!r:.100} (its "
+                    f"options: {', '.join(k for k in current if k != 'name') or 'none'}){mine}"
+                )
+            config = {**current, **options}
+            _NESTED[name].get(config)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"cannot set {keys}: {exc}") from None
+        return value if config == current else config  # set_params(**get_params()) is a no-op
+
+    def _units(self, n_x: int, n_L: int) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = (sizes,)
+        try:
+            hidden = list(sizes)
+        except TypeError:
+            hidden = None
+        if hidden is None or not all(
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0 for n in hidden
+        ):
+            raise ConfigurationError(
+                "hidden_layer_sizes must be a list of positive integers (n_1, ..., n_{L-1}), "
+                f"got {self.hidden_layer_sizes!r}"
+            )
+        return [n_x, *(int(n) for n in hidden), n_L]
+
+    def _check_flags(self) -> None:
+        """Refuse an early_stopping or warm_start that is not a bool: "no" would be true."""
+        for name in ("early_stopping", "warm_start"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ConfigurationError(f"{name} must be True or False, got {value!r:.60}")
+
+    def _check_params(self) -> None:
+        self._check_flags()
+        for name in ("max_iter", "n_iter_no_change"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ConfigurationError(f"{name} must be an integer >= 1, got {value!r}")
+        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) \
+                or not np.isfinite(self.tol) or self.tol < 0:
+            raise ConfigurationError(f"tol must be a finite number >= 0, got {self.tol!r}")
+        vf = self.validation_fraction
+        if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0 <= vf < 1:
+            raise ConfigurationError(f"validation_fraction must be a number in [0, 1), got {vf!r}")
+        if self.early_stopping and vf == 0:
+            raise ConfigurationError(
+                "validation_fraction must be in (0, 1) with early_stopping=True, got 0"
+            )
+        rs = self.random_state
+        if not (rs is None or isinstance(rs, (np.random.RandomState, np.random.Generator))
+                or (isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and rs >= 0)):
+            raise ConfigurationError(
+                "random_state must be None, an integer >= 0, a numpy RandomState or a numpy "
+                f"Generator, got {rs!r}"
+            )
+        check_nonneg_float(self.l2, "l2")
+        cbs = self.callbacks
+        if not (cbs is None or isinstance(cbs, (list, tuple))
+                and all(isinstance(c, Callback) for c in cbs)):
+            raise ConfigurationError(
+                f"callbacks must be None or a list of Callback objects (npdeep.callbacks), got "
+                f"{cbs!r:.100}"
+            )
+        bs = self.batch_size
+        if not (bs is None or bs == "auto" or (isinstance(bs, numbers.Integral)
+                                                and not isinstance(bs, bool) and bs > 0)):
+            raise ConfigurationError(
+                f"batch_size must be 'auto', None (full batch) or an integer >= 1, got {bs!r}"
+            )
