@@ -135,6 +135,20 @@ def test_training_cut_short_by_nan_warns_with_the_reason():
                             random_state=0).fit(X * 1e150, y)
     assert np.all(np.isfinite(reg.network_.parameters.flat))  # the last good weights
 
+
+def test_a_cost_that_overflows_with_finite_weights_warns_too():
+    # the weights grow to 1e280 without a NaN gradient: TerminateOnNaN stops on the epoch's
+    # infinite cost, and fit said nothing, leaving a model whose predictions are refused
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    y = X @ rng.normal(size=5) * 1e3
+    reg = DeepRegressor((10,), optimizer="sgd", learning_rate=10.0, max_iter=50, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"training stopped early: the cost became NaN "
+                      r"or inf at epoch \d+; training stopped with its finite weights kept"), \
+            np.errstate(all="ignore"):
+        reg.fit(X, y)
+    assert not np.isfinite(reg.loss_) and reg.n_iter_ < 50
+
 def test_class_weight_shifts_predictions_towards_the_heavy_class(iris):
     X, y = iris
     yb = (y == 2).astype(int)  # 50 positives, 100 negatives

@@ -364,7 +364,7 @@ class TerminateOnNaN(Callback):
                 kept = "the last finite weights restored"
             else:  # finite weights whose cost overflowed: nothing better to restore
                 kept = "its finite weights kept, though their cost was not finite"
-            self.trainer.stop_training = True
+            self.trainer.stop_training = self.trainer.nan_stop = True  # callers warn on it
             if not self.trainer.stop_reason:
                 self.trainer.stop_reason = (
                     f"the cost became NaN or inf at epoch {epoch + 1}; training stopped with "

@@ -74,7 +74,7 @@ class Trainer:
         self.batch = 0
         self.stop_training = False
         self.stop_reason: str | None = None
-        self.nan_stop = False
+        self.nan_stop = False  # stopped on NaN/inf: a gradient, or a cost (TerminateOnNaN)
         self.full_batch = False
         self.gradient_norms: list[float] | None = None
         self.gradient_norm = 0.0
