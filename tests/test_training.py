@@ -1,6 +1,7 @@
 """The fit loop: validation, metrics, regularization, clipping, weights, NaN and bad input."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -285,13 +286,27 @@ def test_nan_gradients_stop_with_reason_and_keep_last_good_weights(rng):
     Y = rng.normal(size=(1, 16))
     net = npdeep.Network([2, 3, 1], activation="relu", output_activation="identity", seed=0)
     before = net.parameters.flat.copy()
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match=r"^training stopped "
+                                                 r"early: the gradients became NaN or inf"):
         h = net.fit(X, Y, epochs=5, learning_rate=0.1, diagnose=False)
     assert len(h) == 1
     # the starting weights are kept; with such inputs their own cost is inf, and it says so
     assert "NaN or inf" in h.stop_reason and "last finite weights kept, but their cost on " \
         "this batch was already inf" in h.stop_reason
     np.testing.assert_array_equal(net.parameters.flat, before)
+
+
+def test_a_nan_stop_is_said_once_by_the_progress_bar_or_else_by_a_warning(rng, capsys):
+    X = rng.normal(size=(2, 16)) * 1e300
+    Y = rng.normal(size=(1, 16))
+    net = npdeep.Network([2, 3, 1], activation="relu", output_activation="identity", seed=0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")  # the bar printed the reason: no warning on top
+        net.fit(X, Y, epochs=5, learning_rate=0.1, diagnose=False, verbose=2)
+    assert "stopped: the gradients became NaN or inf" in capsys.readouterr().err
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net.fit(X, Y, epochs=5, learning_rate=0.1, diagnose=False, _warn_nan=False)
 
 
 def test_a_diverged_run_says_its_kept_weights_are_not_good(rng):
@@ -301,7 +316,7 @@ def test_a_diverged_run_says_its_kept_weights_are_not_good(rng):
     Y = X[:1]
     net = npdeep.Network([2, 2, 1], activation="identity", output_activation="identity",
                          seed=0)
-    with np.errstate(all="ignore"):  # one update throws the weights to ~1e160
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="training stopped"):
         h = net.fit(X, Y, epochs=3, learning_rate=1e160, diagnose=False)
     assert len(h) == 2 and "last good weights" not in h.stop_reason
     assert re.search(r"last finite weights kept, but their cost on this batch was already "
@@ -320,7 +335,7 @@ def test_an_update_that_overflows_the_weights_is_undone(rng):
     net = npdeep.Network([2, 2, 1], activation="identity", output_activation="identity",
                          seed=0)
     start = net.parameters.flat.copy()
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="training stopped early"):
         h = net.fit(X, X[:1], epochs=3, learning_rate=1.7e308, diagnose=False)
     np.testing.assert_array_equal(net.parameters.flat, start)
     assert "after an update had made the weights themselves NaN or inf; training stopped " \
@@ -332,7 +347,7 @@ def test_finite_weights_with_an_infinite_cost_are_kept_and_said_so(rng):
     X = rng.normal(size=(2, 8))
     net = npdeep.Network([2, 2, 1], activation="identity", output_activation="identity",
                          seed=0)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="training stopped early"):
         h = net.fit(X, np.full((1, 8), 1e155), epochs=3, learning_rate=1e-200,
                     diagnose=False)
     assert len(h) == 1 and np.isfinite(net.parameters.flat).all()
@@ -346,7 +361,7 @@ def test_exploding_run_stops_cleanly(rng):
     Y = rng.normal(size=(1, 32)) * 10
     net = npdeep.Network([2, 16, 16, 1], activation="relu", output_activation="identity",
                          seed=0)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="training stopped early"):
         h = net.fit(X, Y, epochs=200, learning_rate=50.0, batch_size=8, diagnose=False)
     assert h.stop_reason is not None and "NaN or inf" in h.stop_reason
     assert np.isfinite(net.parameters.flat).all()

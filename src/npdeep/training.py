@@ -143,6 +143,7 @@ def fit(
     _resume: dict | None = None,
     _continue: bool = False,
     _rows: np.ndarray | None = None,  # the estimators' early_stopping: train on these columns
+    _warn_nan: bool = True,  # the estimators and the CLI report a NaN stop their own way
 ) -> History:
     """Train ``net`` on ``X`` (n_x, m) and ``Y`` (n_L, m, or class labels (m,)).
 
@@ -186,6 +187,10 @@ def fit(
         Source of shuffling and dropout draws; default: the network's generator.
     diagnose : bool
         Run :func:`npdeep.diagnostics.diagnose` at the end (``history.diagnosis``).
+
+    Training that stops on NaN or inf (a gradient, or an epoch's cost: the update is skipped
+    and finite weights kept) warns with the reason (RuntimeWarning) unless a progress bar
+    printed it; ``history.stop_reason`` keeps it.
 
     A stateful schedule (``plateau``) starts afresh at every call. An Optimizer object keeps
     its state when it trains the same network again, and starts from zero on another one.
@@ -360,6 +365,10 @@ def fit(
         # the network. Set even when a callback's on_train_end fails: the epochs were run.
         history.trainer = None
         net.history = history
+    if trainer.nan_stop and _warn_nan and not any(
+            isinstance(c, ProgressBar) and not c.quiet for c in cbs):  # a bar printed it
+        warnings.warn(f"training stopped early: {trainer.stop_reason}", RuntimeWarning,
+                      stacklevel=3)  # the caller of Network.fit
     return history
 
 

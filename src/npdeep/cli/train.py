@@ -290,7 +290,8 @@ def train(ctx: click.Context, config_path, as_json, **given):
                     schedule=o["schedule"], clip_norm=o["clip_norm"],
                     validation_fraction=o["validation_fraction"] or None,
                     validation_seed=o["seed"], callbacks=callbacks,
-                    verbose=0 if quiet or live else 2)  # 2: plain lines, even on a 0-column tty
+                    verbose=0 if quiet or live else 2,  # 2: plain lines, even on a 0-column tty
+                    _warn_nan=False)  # a diverged run is reported below, in words
     except KeyboardInterrupt:
         interrupted = True
         if best.weights is None:

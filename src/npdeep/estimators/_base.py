@@ -387,6 +387,8 @@ class BaseDeepEstimator(EstimatorParams, BaseEstimator):
         options = {}
         if "diagnose" in accepted:
             options["diagnose"] = False  # the end-of-training report is not kept by estimators
+        if "_warn_nan" in accepted:
+            options["_warn_nan"] = False  # a NaN stop warns as a ConvergenceWarning, below
         if "_continue" in accepted:
             options["_continue"] = incremental  # partial_fit: plateau keeps its reductions (epoch
             # schedules count the epochs of one call, as the docstring says)
