@@ -418,6 +418,7 @@ def test_the_readme_example_runs(tmp_path):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=DEFAULT_TIMEOUT_S - 5, check=False, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Warning" not in proc.stderr, proc.stderr[-3000:]  # ConvergenceWarning per fit, before
     found = re.search(r"^(\{.*\}) ([0-9.]+)$", proc.stdout, re.M)
     assert found, proc.stdout
     assert "'learning_rate'" in found.group(1) and "'hidden_layer_sizes'" in found.group(1)
