@@ -228,6 +228,34 @@ def test_data_parallel_refusals(client):
         data_parallel_fit("net", X, Y, client)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(seed="x"), "seed must be None, a numpy Generator or an integer >= 0, got 'x'"),
+    (dict(shuffle="no"), "shuffle must be True or False, got 'no'"),
+    (dict(step_timeout=-1), "step_timeout must be a finite number > 0, got -1"),
+    (dict(epochs=0), "epochs must be an integer >= 1, got 0"),
+])
+def test_data_parallel_names_a_bad_argument(client, kwargs, match):
+    # before: a TypeError from numpy, "could not convert string to float: '1-1'" from Dask,
+    # and shuffle="no" trained shuffled
+    X, Y = _problem()
+    with pytest.raises(ConfigurationError, match=match):
+        data_parallel_fit(npdeep.Network([6, 8, 3], seed=0), X, Y, client,
+                          **{"batch_size": 32, **kwargs})
+
+
+def test_data_parallel_with_fewer_samples_than_workers(client):
+    # before: "n_shards=2 exceeds the 1 samples", though n_shards was not given
+    X, Y = _problem(N=1)
+    net = npdeep.Network([6, 8, 3], seed=0)
+    ref = _single_process(npdeep.Network([6, 8, 3], seed=0), X, Y, epochs=2, learning_rate=0.5,
+                          batch_size=1, seed=0)
+    result = data_parallel_fit(net, X, Y, client, epochs=2, learning_rate=0.5, seed=0)
+    assert result.shards == [(0, 1)]
+    np.testing.assert_allclose(net.parameters.flat, ref.parameters.flat, rtol=1e-12)
+    with pytest.raises(ConfigurationError, match="n_shards=2 exceeds the 1 samples"):
+        data_parallel_fit(net, X, Y, client, n_shards=2)
+
+
 def _killer(cluster_client, at_step):
     """An on_step callback that SIGKILLs one worker after step ``at_step`` and waits for
     the scheduler to drop it (the nanny then starts a fresh one on a new port)."""

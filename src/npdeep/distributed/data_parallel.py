@@ -29,7 +29,7 @@ from distributed.scheduler import KilledWorker
 
 from .. import optimizers as _optimizers
 from .._sparse import is_sparse
-from .._validation import check_positive_float, check_positive_int
+from .._validation import check_positive_float, check_positive_int, check_seed
 from ..errors import ConfigurationError, DataError, TrainingError
 from ..network import Network
 from .cluster import check_client
@@ -162,10 +162,16 @@ class DataParallelTrainer:
                                                                              "batch_size")
         self.local_steps = check_positive_int(local_steps, "local_steps")
         self.max_retries = check_positive_int(max_retries, "max_retries", minimum=0)
+        if step_timeout is not None:  # Dask would fail on -1 with "could not convert '1-1'"
+            step_timeout = check_positive_float(step_timeout, "step_timeout")
+        if not isinstance(shuffle, (bool, np.bool_)):  # "no" would read as True
+            raise ConfigurationError(f"shuffle must be True or False, got {shuffle!r}")
+        check_seed(seed, "seed", generator_ok=True)
         workers = client.scheduler_info()["workers"]
         if not workers:
             raise ConfigurationError("the Dask cluster has no workers; start some or wait for them")
-        n_shards = len(workers) if n_shards is None else check_positive_int(n_shards, "n_shards")
+        if n_shards is not None:
+            n_shards = check_positive_int(n_shards, "n_shards")
         self.optimizer = _optimizers.get(optimizer)
         if self.local_steps > 1 and self.optimizer.name != "sgd":
             raise ConfigurationError(
@@ -177,7 +183,9 @@ class DataParallelTrainer:
         X = net.check_X(X)
         self.N = X.shape[1]
         Y = net.check_Y(Y, self.N)
-        if n_shards > self.N:
+        if n_shards is None:  # one per worker, but no empty shard when workers outnumber samples
+            n_shards = min(len(workers), self.N)
+        elif n_shards > self.N:
             raise ConfigurationError(f"n_shards={n_shards} exceeds the {self.N} samples")
         self.net, self.client = net, client
         self.shuffle, self.step_timeout, self.on_step = shuffle, step_timeout, on_step
@@ -343,7 +351,8 @@ def data_parallel_fit(
     local_steps : int
         Global batches per averaging.
     n_shards : int, optional
-        Shards of the data; default: one per worker.
+        Shards of the data, at most the number of samples; default: one per worker (one per
+        sample when the workers outnumber the samples).
     max_retries : int
         Times one step is re-run after a worker loss before giving up.
     step_timeout : float or None
@@ -372,10 +381,10 @@ def data_parallel_fit(
         with local_cluster(n_workers=2) as client:
             result = data_parallel_fit(net, X, Y, client, epochs=5, batch_size=128, seed=0)
     """
+    epochs = check_positive_int(epochs, "epochs")
     trainer = DataParallelTrainer(
         net, X, Y, client, learning_rate=learning_rate, batch_size=batch_size,
         optimizer=optimizer, shuffle=shuffle, seed=seed, local_steps=local_steps,
         n_shards=n_shards, max_retries=max_retries, step_timeout=step_timeout, on_step=on_step)
     with trainer:
-        epochs = check_positive_int(epochs, "epochs")
         return trainer.run(epochs)
