@@ -408,6 +408,47 @@ def test_fit_chunks_refusals(client):
         fit_chunks(_classifier(), [(np.zeros((2, 1)), np.zeros(2))], epochs=0)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(seed="x"), "seed must be None, a numpy Generator or an integer >= 0, got 'x'"),
+    (dict(shuffle="no"), "shuffle must be True or False, got 'no'"),
+    (dict(timeout=-1), "timeout must be a finite number > 0, got -1"),
+])
+def test_fit_chunks_names_a_bad_argument(client, kwargs, match):
+    # before: a TypeError from numpy, shuffle="no" shuffled, and Dask's "could not convert
+    # string to float: '1-1'"
+    dX, dy = da.zeros((4, 2), chunks=2), da.zeros(4, chunks=2)
+    with pytest.raises(ConfigurationError, match=match):
+        fit_chunks(_classifier(), dX, dy, classes=[0, 1], client=client, **kwargs)
+
+
+def test_fit_chunks_names_a_block_whose_x_and_y_differ_in_rows():
+    # before: IndexError "index 29 is out of bounds for axis 0 with size 29"
+    X, y = np.zeros((30, 2)), np.zeros(29)
+    with pytest.raises(DataError, match=r"block 1 \(rows 4:34\) in epoch 1: X_block of shape "
+                                        r"\(30, 2\) and y_block of shape \(29,\) must have"):
+        fit_chunks(_classifier(), [(X[:4], y[:4]), (X, y)], classes=[0, 1], shuffle=False)
+
+
+def test_fit_chunks_trains_on_sparse_blocks_as_on_dense_ones(client):
+    # before: IndexError "tuple index out of range" (np.asarray made a 0-d object array)
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 4)) * (rng.random((60, 4)) < 0.5)
+    y = (X[:, 0] > 0.2).astype(int)
+    dense = fit_chunks(_classifier(), [(X[:25], y[:25]), (X[25:], y[25:])], classes=[0, 1],
+                       epochs=2, seed=0)
+    sparse = fit_chunks(_classifier(), [(sp.csr_array(X[:25]), y[:25]),
+                                        (sp.coo_matrix(X[25:]), y[25:])],
+                        classes=[0, 1], epochs=2, seed=0)
+    np.testing.assert_allclose(sparse.network_.parameters.flat, dense.network_.parameters.flat,
+                               rtol=1e-12, atol=1e-14)
+    dX = da.from_array(X, chunks=(20, 4)).map_blocks(sp.csr_matrix)
+    on_dask = fit_chunks(_classifier(), dX, da.from_array(y, chunks=20), classes=[0, 1],
+                         epochs=2, seed=0, client=client)
+    assert on_dask.n_iter_ == 6
+
+
 # ------------------------------------------------------------------------------ the docs
 def test_the_documented_example_runs(tmp_path):
     """docs/DISTRIBUTED.md's example, as a user would run it (it starts its own cluster)."""

@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .._sparse import is_sparse
+from .._validation import check_positive_float, check_seed
 from ..errors import ConfigurationError, DataError
 from .cluster import check_client
 from .search import check_picklable
@@ -32,11 +34,20 @@ def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool
     """Run ``estimator.partial_fit`` on one block (rows shuffled with ``seed``); return it.
 
     An error keeps its type and message and gains a note (Python 3.11+) naming ``where``, the
-    block and epoch, so that "Input X contains NaN" says which block holds the NaN.
+    block and epoch, so that "Input X contains NaN" says which block holds the NaN. A sparse
+    ``X_block`` stays sparse (as CSR when shuffled: rows are then cheap to permute).
     """
-    try:
+    if is_sparse(X_block):
+        X_block = X_block.tocsr() if shuffle else X_block
+    else:
         X_block = np.asarray(X_block)
-        y_block = np.asarray(y_block)
+    y_block = np.asarray(y_block)
+    if X_block.ndim < 1 or y_block.ndim < 1 or X_block.shape[0] != y_block.shape[0]:
+        raise DataError(
+            f"fit_chunks: {where or 'a block'}: X_block of shape {X_block.shape} and y_block of "
+            f"shape {y_block.shape} must have the same number of rows (samples)"
+        )
+    try:
         if shuffle:
             perm = np.random.default_rng(seed).permutation(X_block.shape[0])
             X_block, y_block = X_block[perm], y_block[perm]
@@ -161,6 +172,11 @@ def fit_chunks(
         )
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ConfigurationError(f"epochs must be a positive integer, got {epochs!r}")
+    check_seed(seed, "seed", generator_ok=True)
+    if not isinstance(shuffle, (bool, np.bool_)):  # "no" would read as True
+        raise ConfigurationError(f"shuffle must be True or False, got {shuffle!r}")
+    if timeout is not None:  # Dask would fail on -1 with "could not convert '1-1'"
+        timeout = check_positive_float(timeout, "timeout")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     classes = None if classes is None else np.asarray(classes)
 
