@@ -10,7 +10,8 @@ Outputs:
 
 * a :class:`~npdeep.network.Network`: ``a_L`` (N, n[L]);
 * a DeepClassifier: ``probabilities`` (N, n_classes) as ``predict_proba`` and ``label`` (N,)
-  as ``predict`` for integer classes (the class index into ``classes_`` otherwise);
+  as ``predict``, the values of ``classes_``: int64 for integer classes, double (float for
+  float32 ones) for float classes, string for text, bool for bool;
   multi-label: ``probabilities`` (N, K) and ``label`` (N, K) 0/1;
 * a DeepRegressor: ``predictions`` (N, n_outputs).
 
@@ -63,7 +64,12 @@ def _split(model):
         for name, step in front:
             if step is None or (isinstance(step, str) and step == "passthrough"):
                 continue
-            if type(step).__name__ != "StandardScaler" or not hasattr(step, "n_features_in_"):
+            if type(step).__name__ == "StandardScaler" and not hasattr(step, "n_features_in_"):
+                raise ExportError(
+                    f"pipeline step {name!r} (StandardScaler) is not fitted yet; fit the "
+                    "pipeline first"
+                )
+            if type(step).__name__ != "StandardScaler":
                 raise ExportError(
                     f"cannot export pipeline step {name!r} ({type(step).__name__}): only fitted "
                     "StandardScaler and 'passthrough' steps followed by a DeepClassifier or "
@@ -138,13 +144,39 @@ def _heads(g: _Graph, est, A: str, n_L: int) -> list[tuple[str, object, list]]:
     else:
         P = g.node("Identity", [A], "probabilities")
     index = g.node("ArgMax", [P], "class_index", axis=1, keepdims=0)
-    classes = est.classes_
-    if classes.dtype.kind in "iub":
-        label = g.node("Gather", [g.const("classes", classes, np.int64), index], "label", axis=0)
-    else:
-        label = g.node("Identity", [index], "label")
-    n_classes = len(classes)
-    return [(label, TensorProto.INT64, ["N"]), (P, float_type, ["N", n_classes])]
+    classes, label_type = _label_values(est.classes_)
+    label = g.node("Gather", [g.const("classes", classes, classes.dtype), index], "label", axis=0)
+    return [(label, label_type, ["N"]), (P, float_type, ["N", len(classes)])]
+
+
+def _label_values(classes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Return ``classes_`` (n_classes,) as an ONNX-storable array and its element type.
+
+    The ``label`` output gathers from it, so it equals ``predict``: class 3.0, not index 2.
+    """
+    from onnx import TensorProto
+
+    if classes.dtype.kind == "O":  # pandas' object columns: strings, or numbers to re-type
+        if all(isinstance(c, str) for c in classes.tolist()):
+            return np.array(classes.tolist(), dtype=object), TensorProto.STRING
+        classes = np.array(classes.tolist())
+    kind = classes.dtype.kind
+    if kind in "US":
+        return np.array([str(c) for c in classes.tolist()], dtype=object), TensorProto.STRING
+    if kind == "b":
+        return classes.astype(np.bool_), TensorProto.BOOL
+    if kind in "iu":
+        if classes.max() <= np.iinfo(np.int64).max:
+            return classes.astype(np.int64), TensorProto.INT64
+        return classes.astype(np.uint64), TensorProto.UINT64
+    if kind == "f":
+        if classes.dtype == np.float32:
+            return classes, TensorProto.FLOAT
+        return classes.astype(np.float64), TensorProto.DOUBLE
+    raise ExportError(
+        f"cannot export classes_ of dtype {classes.dtype} ({classes[:3].tolist()!r:.80}...): "
+        "the label output holds integers, floats, strings or bools"
+    )
 
 
 def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
