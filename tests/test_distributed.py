@@ -570,6 +570,27 @@ def test_a_closed_client_is_refused_by_name(client, digits):
         data_parallel_fit(npdeep.Network([6, 8, 3], seed=0), X, Y, closed)
 
 
+def test_a_trainer_run_after_close_or_on_a_closed_client_is_refused_by_name(client):
+    # before: IndexError "list index out of range", and Dask's ClosedClientError
+    from distributed import Client
+
+    from npdeep.distributed import DataParallelTrainer
+
+    X, Y = _problem()
+    with DataParallelTrainer(npdeep.Network([6, 8, 3], seed=0), X, Y, client) as trainer:
+        trainer.run(1)
+    with pytest.raises(ConfigurationError, match="this DataParallelTrainer is closed"):
+        trainer.run(1)
+    other = Client(client.scheduler.address, set_as_default=False, timeout=10)
+    trainer = DataParallelTrainer(npdeep.Network([6, 8, 3], seed=0), X, Y, other)
+    other.close()
+    with pytest.raises(ConfigurationError, match=r"DataParallelTrainer.run got a closed Dask "
+                                                 r"client \(status 'closed'\)"):
+        trainer.run(1)
+    with pytest.raises(ConfigurationError, match="on_step must be a function on_step"):
+        data_parallel_fit(npdeep.Network([6, 8, 3], seed=0), X, Y, client, on_step=5)
+
+
 def test_no_client_at_all_is_refused_by_name(monkeypatch, digits):
     import distributed
 

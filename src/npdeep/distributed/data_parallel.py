@@ -167,6 +167,9 @@ class DataParallelTrainer:
         if not isinstance(shuffle, (bool, np.bool_)):  # "no" would read as True
             raise ConfigurationError(f"shuffle must be True or False, got {shuffle!r}")
         check_seed(seed, "seed", generator_ok=True)
+        if on_step is not None and not callable(on_step):
+            raise ConfigurationError(
+                f"on_step must be a function on_step(step, cost) or None, got {on_step!r}")
         workers = client.scheduler_info()["workers"]
         if not workers:
             raise ConfigurationError("the Dask cluster has no workers; start some or wait for them")
@@ -196,6 +199,7 @@ class DataParallelTrainer:
         self.result = DataParallelResult(
             shards=[(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
         self.epoch = 0
+        self.closed = False
 
     # ------------------------------------------------------------------------------ steps
     def _attempt(self, batches: list) -> tuple[float, int]:
@@ -278,6 +282,11 @@ class DataParallelTrainer:
     def run(self, epochs: int = 1) -> DataParallelResult:
         """Train for ``epochs`` more epochs; return the accumulated :class:`DataParallelResult`."""
         epochs = check_positive_int(epochs, "epochs")
+        if self.closed:
+            raise ConfigurationError(
+                "this DataParallelTrainer is closed: its shards were released from the workers; "
+                "call run() inside its `with` block, or build a new trainer")
+        check_client(self.client, "DataParallelTrainer.run", default=False)
         for _ in range(epochs):
             total = 0.0
             pending: list = []
@@ -299,8 +308,9 @@ class DataParallelTrainer:
         return self.result
 
     def close(self) -> None:
-        """Release the scattered shards on the workers."""
+        """Release the scattered shards on the workers; :meth:`run` then refuses to run."""
         self.shards.futures = []
+        self.closed = True
 
     def __enter__(self) -> DataParallelTrainer:
         return self
