@@ -39,6 +39,7 @@ from npdeep.distributed import (  # noqa: E402
     search,
     shard_loss_and_gradients,
 )
+from npdeep.distributed.cluster import scheduler_identity  # noqa: E402
 
 DEFAULT_TIMEOUT_S = 60
 
@@ -133,7 +134,7 @@ def test_connect_joins_a_running_scheduler(client):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no allocator warning: the workers are clean
         with connect(client.scheduler.address, timeout=10) as other:
-            assert len(other.scheduler_info()["workers"]) == 2
+            assert len(scheduler_identity(other)["workers"]) == 2
             assert other.submit(sum, [1, 2, 3]).result(timeout=10) == 6
 
 
@@ -265,7 +266,7 @@ def _killer(cluster_client, at_step):
         address, pid = sorted(cluster_client.run(os.getpid).items())[0]
         os.kill(pid, signal.SIGKILL)
         stop = time.monotonic() + 20
-        while address in cluster_client.scheduler_info()["workers"]:
+        while address in scheduler_identity(cluster_client)["workers"]:
             assert time.monotonic() < stop, "the scheduler never noticed the dead worker"
             time.sleep(0.05)
     return on_step
@@ -568,6 +569,18 @@ def test_a_closed_client_is_refused_by_name(client, digits):
                    classes=[0, 1], client=closed)
     with pytest.raises(ConfigurationError, match="data_parallel_fit " + match):
         data_parallel_fit(npdeep.Network([6, 8, 3], seed=0), X, Y, closed)
+
+
+def test_the_workers_are_read_afresh_not_from_the_clients_cache(client, monkeypatch):
+    # The client's periodic refresh replaces its cached scheduler_info() with one whose
+    # "workers" is empty; read then, data_parallel_fit raised ZeroDivisionError (integer
+    # modulo by zero) and check_loopback saw no workers. The cache is made empty here for good.
+    cached = dict(client.scheduler_info(), workers={})
+    monkeypatch.setattr(client, "scheduler_info", lambda *a, **k: cached)
+    X, Y = _problem()
+    result = data_parallel_fit(npdeep.Network([6, 8, 3], seed=0), X, Y, client, epochs=1)
+    assert result.shards == [(0, 48), (48, 96)]
+    assert sum(r.startswith("worker ") for r in check_loopback(client)) == 2
 
 
 def test_a_trainer_run_after_close_or_on_a_closed_client_is_refused_by_name(client):

@@ -23,7 +23,7 @@ from distributed.comm import get_address_host
 from ..errors import ConfigurationError
 
 __all__ = ["local_cluster", "connect", "check_loopback", "listening_sockets", "ALLOCATOR_CONFIG",
-           "check_client"]
+           "check_client", "scheduler_identity"]
 
 #: Dask config that stops the nanny from exporting ``MALLOC_TRIM_THRESHOLD_`` to its worker.
 ALLOCATOR_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
@@ -239,9 +239,26 @@ def check_client(client, who: str, *, default: bool = True) -> Client:
     return client
 
 
+def scheduler_identity(client: Client) -> dict:
+    """Return the scheduler's identity (``"address"``, ``"services"``, ``"workers"``), fetched now.
+
+    Not ``client.scheduler_info()``: that returns the client's cached copy, which the client's
+    own periodic refresh (every ``distributed.client.scheduler-info-interval``) replaces, in
+    recent Dask, with one whose ``"workers"`` is empty; read at that moment it says a running
+    cluster has no workers (a ``ZeroDivisionError`` in data-parallel training, a few calls in
+    ten thousand).
+    """
+    import inspect
+
+    from distributed import Scheduler
+
+    every = "n_workers" in inspect.signature(Scheduler.identity).parameters
+    return client.sync(client.scheduler.identity, **({"n_workers": -1} if every else {}))
+
+
 def _declared_addresses(client: Client) -> dict[str, str]:
     """Return ``{role: address}`` of the scheduler, workers, nannies and dashboard."""
-    info = client.scheduler_info()
+    info = scheduler_identity(client)
     found = {"scheduler": info["address"]}
     for address, worker in info["workers"].items():
         found[f"worker {address}"] = address

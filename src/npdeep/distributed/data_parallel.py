@@ -32,7 +32,7 @@ from .._sparse import is_sparse
 from .._validation import check_positive_float, check_positive_int, check_seed
 from ..errors import ConfigurationError, DataError, TrainingError
 from ..network import Network
-from .cluster import check_client
+from .cluster import check_client, scheduler_identity
 from .gradients import shard_local_steps, shard_loss_and_gradients
 
 __all__ = ["data_parallel_fit", "DataParallelTrainer", "DataParallelResult"]
@@ -83,7 +83,9 @@ class _Shards:
 
     def scatter(self) -> None:
         """Send shard k to worker k (mod the workers alive), replacing older copies."""
-        alive = sorted(self.client.scheduler_info()["workers"])
+        alive = sorted(scheduler_identity(self.client)["workers"])
+        if not alive:
+            raise OSError("the Dask cluster has no workers left to hold the shards")
         self.workers = [alive[k % len(alive)] for k in range(len(self.data))]
         self.futures = [self.client.scatter(list(pair), workers=[w], hash=False)
                         for w, pair in zip(self.workers, self.data, strict=True)]
@@ -170,7 +172,7 @@ class DataParallelTrainer:
         if on_step is not None and not callable(on_step):
             raise ConfigurationError(
                 f"on_step must be a function on_step(step, cost) or None, got {on_step!r}")
-        workers = client.scheduler_info()["workers"]
+        workers = scheduler_identity(client)["workers"]
         if not workers:
             raise ConfigurationError("the Dask cluster has no workers; start some or wait for them")
         if n_shards is not None:
