@@ -465,7 +465,8 @@ def test_the_documented_example_runs(tmp_path):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=DEFAULT_TIMEOUT_S - 5, check=False, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "ConvergenceWarning" not in proc.stderr  # one per fit, from the workers too, before
+    # no warning filter in the example: each fit of its search stops early by itself
+    assert "Warning" not in proc.stderr, proc.stderr[-3000:]
     assert "dashboard: http://127.0.0.1:" in proc.stdout
     accuracy = float(re.search(r"chunked accuracy: ([0-9.]+)", proc.stdout).group(1))
     assert accuracy > 0.9
