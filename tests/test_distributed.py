@@ -201,6 +201,24 @@ def test_data_parallel_draws_the_batches_of_network_fit(client):
     np.testing.assert_allclose(result.cost, history.cost, rtol=1e-12)
 
 
+@pytest.mark.parametrize("batch_size, optimizer", [(None, "sgd"), (40, "adam"), (7, "sgd")])
+def test_data_parallel_with_sample_weights_matches_network_fit(client, batch_size, optimizer):
+    # before: TypeError "unexpected keyword argument 'sample_weight'"
+    X, Y = _problem(6)
+    w = np.random.default_rng(1).random(96) * 3
+    w[[3, 50, 90]] = 0.0
+    kwargs = dict(epochs=2, learning_rate=0.5, batch_size=batch_size, optimizer=optimizer,
+                  seed=11, sample_weight=w)
+    ref = npdeep.Network([6, 8, 3], seed=2, l2=0.05)
+    history = ref.fit(X, Y, verbose=0, diagnose=False, **kwargs)
+    net = npdeep.Network([6, 8, 3], seed=2, l2=0.05)
+    result = data_parallel_fit(net, X, Y, client, **kwargs)
+    np.testing.assert_allclose(net.parameters.flat, ref.parameters.flat, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(result.cost, history.cost, rtol=1e-12)
+    with pytest.raises(DataError, match="sample_weight has 3 entries for m = 96 samples"):
+        data_parallel_fit(net, X, Y, client, sample_weight=np.ones(3))
+
+
 def test_data_parallel_local_steps_average_parameters(client):
     X, Y = _problem(5)
     net = npdeep.Network([6, 8, 3], seed=1)

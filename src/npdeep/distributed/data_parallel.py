@@ -70,12 +70,15 @@ class DataParallelResult:
 class _Shards:
     """The driver's copy of every shard and the futures of their scattered copies."""
 
-    def __init__(self, client: Client, X: np.ndarray, Y: np.ndarray, n_shards: int):
+    def __init__(self, client: Client, X: np.ndarray, Y: np.ndarray, n_shards: int,
+                 weights: np.ndarray | None = None):
         self.client = client
         N = X.shape[1]
         self.bounds = np.linspace(0, N, n_shards + 1).round().astype(np.intp)
-        # samples-major (N_k, n_x) copies: a batch is then gathered as whole rows
-        self.data = [(np.ascontiguousarray(X[:, a:b].T), np.ascontiguousarray(Y[:, a:b].T))
+        # samples-major (N_k, n_x) copies: a batch is then gathered as whole rows; the
+        # per-sample coefficients (N_k,) ride along when there are sample weights
+        self.data = [(np.ascontiguousarray(X[:, a:b].T), np.ascontiguousarray(Y[:, a:b].T),
+                      *(() if weights is None else (weights[a:b].copy(),)))
                      for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
         self.futures: list = []
         self.workers: list[str] = []
@@ -91,10 +94,13 @@ class _Shards:
                         for w, pair in zip(self.workers, self.data, strict=True)]
 
     def submit(self, k: int, func, *args):
-        """Run ``func(*args[:2], X_k, Y_k, *args[2:])`` on the worker holding shard ``k``."""
-        X_k, Y_k = self.futures[k]
-        return self.client.submit(func, *args[:2], X_k, Y_k, *args[2:], workers=[self.workers[k]],
-                                  allow_other_workers=False, pure=False)
+        """Run ``func(*args[:2], X_k, Y_k, *args[2:], weights=u_k)`` on the worker holding
+        shard ``k`` (``weights`` only with sample weights)."""
+        X_k, Y_k, *u_k = self.futures[k]
+        return self.client.submit(func, *args[:2], X_k, Y_k, *args[2:],
+                                  **({"weights": u_k[0]} if u_k else {}),
+                                  workers=[self.workers[k]], allow_other_workers=False,
+                                  pure=False)
 
     def split(self, idx: np.ndarray | None) -> list[np.ndarray | None]:
         """Map global column indices ``idx`` to per-shard local indices (None: whole shards)."""
@@ -144,6 +150,7 @@ class DataParallelTrainer:
         max_retries: int = 3,
         step_timeout: float | None = 120.0,
         on_step: Callable[[int, float], None] | None = None,
+        sample_weight=None,
     ):
         if not isinstance(net, Network):
             raise ConfigurationError(f"net must be an npdeep.Network, got {type(net).__name__}")
@@ -188,6 +195,9 @@ class DataParallelTrainer:
         X = net.check_X(X)
         self.N = X.shape[1]
         Y = net.check_Y(Y, self.N)
+        weights = None
+        if sample_weight is not None:  # u_i = N w_i / sum(w): fit's coefficients times m
+            weights = net.sample_coef(self.N, sample_weight)[0] * self.N
         if n_shards is None:  # one per worker, but no empty shard when workers outnumber samples
             n_shards = min(len(workers), self.N)
         elif n_shards > self.N:
@@ -196,7 +206,7 @@ class DataParallelTrainer:
         self.shuffle, self.step_timeout, self.on_step = shuffle, step_timeout, on_step
         self.rng = net.rng if seed is None else np.random.default_rng(seed)
         self.config = net.get_config()
-        self.shards = _Shards(client, X, Y, n_shards)
+        self.shards = _Shards(client, X, Y, n_shards, weights)
         bounds = self.shards.bounds
         self.result = DataParallelResult(
             shards=[(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
@@ -338,6 +348,7 @@ def data_parallel_fit(
     max_retries: int = 3,
     step_timeout: float | None = 120.0,
     on_step: Callable[[int, float], None] | None = None,
+    sample_weight=None,
 ) -> DataParallelResult:
     """Train ``net`` in place, each step's gradient computed in parallel by the workers.
 
@@ -371,6 +382,9 @@ def data_parallel_fit(
         Seconds one step may take before it counts as failed.
     on_step : callable, optional
         ``on_step(step, cost)`` after each applied update (``step`` counts from 1).
+    sample_weight : (N,) array, optional
+        Weights >= 0 of the samples, as in :func:`npdeep.training.fit`: each batch's cost is
+        ``sum_i c_i loss_i`` with ``c_i = w_i N / (m sum(w))``.
 
     Returns
     -------
@@ -397,6 +411,7 @@ def data_parallel_fit(
     trainer = DataParallelTrainer(
         net, X, Y, client, learning_rate=learning_rate, batch_size=batch_size,
         optimizer=optimizer, shuffle=shuffle, seed=seed, local_steps=local_steps,
-        n_shards=n_shards, max_retries=max_retries, step_timeout=step_timeout, on_step=on_step)
+        n_shards=n_shards, max_retries=max_retries, step_timeout=step_timeout, on_step=on_step,
+        sample_weight=sample_weight)
     with trainer:
         return trainer.run(epochs)
