@@ -440,6 +440,38 @@ def test_fit_chunks_names_a_bad_argument(client, kwargs, match):
         fit_chunks(_classifier(), dX, dy, classes=[0, 1], client=client, **kwargs)
 
 
+def test_fit_chunks_with_sample_weights(client):
+    # before: no way to pass them (TypeError, unexpected keyword argument 'sample_weight')
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 4))
+    y = (X[:, 0] > 0.5).astype(int)
+    w = rng.random(60) * 2
+    w[:5] = 0.0
+    blocks = [(X[i:i + 20], y[i:i + 20], w[i:i + 20]) for i in range(0, 60, 20)]
+    ref = _classifier()
+    for Xb, yb, wb in blocks:
+        ref.partial_fit(Xb, yb, classes=[0, 1], sample_weight=wb)
+    in_order = fit_chunks(_classifier(), blocks, classes=[0, 1], shuffle=False)
+    np.testing.assert_array_equal(in_order.network_.parameters.flat, ref.network_.parameters.flat)
+    local = fit_chunks(_classifier(), blocks, classes=[0, 1], epochs=2, seed=3)
+    on_dask = fit_chunks(_classifier(), da.from_array(X, chunks=(20, 4)),
+                         da.from_array(y, chunks=20), classes=[0, 1], epochs=2, seed=3,
+                         sample_weight=da.from_array(w, chunks=30), client=client)
+    np.testing.assert_array_equal(on_dask.network_.parameters.flat,
+                                  local.network_.parameters.flat)
+    unweighted = fit_chunks(_classifier(), [b[:2] for b in blocks], classes=[0, 1], epochs=2,
+                            seed=3)
+    assert not np.allclose(unweighted.network_.parameters.flat, local.network_.parameters.flat)
+    with pytest.raises(DataError, match="X has 60 rows but sample_weight has 59"):
+        fit_chunks(_classifier(), da.from_array(X, chunks=(20, 4)), da.from_array(y, chunks=20),
+                   classes=[0, 1], sample_weight=da.ones(59, chunks=30), client=client)
+    with pytest.raises(DataError, match=r"block 0 \(rows 0:60\) in epoch 1: its sample weights "
+                                        r"have shape \(3,\), expected one per row: \(60,\)"):
+        fit_chunks(_classifier(), [(X, y, w[:3])], classes=[0, 1])
+    with pytest.raises(DataError, match="with a sequence of blocks give each block's weights"):
+        fit_chunks(_classifier(), [(X, y)], classes=[0, 1], sample_weight=w)
+
+
 def test_fit_chunks_names_a_block_whose_x_and_y_differ_in_rows():
     # before: IndexError "index 29 is out of bounds for axis 0 with size 29"
     X, y = np.zeros((30, 2)), np.zeros(29)

@@ -30,8 +30,11 @@ from .search import check_picklable
 __all__ = ["fit_chunks"]
 
 
-def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool, where=""):
+def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool, where="",
+                       w_block=None):
     """Run ``estimator.partial_fit`` on one block (rows shuffled with ``seed``); return it.
+
+    ``w_block`` (m_k,): the block's sample weights, shuffled with its rows, or None.
 
     An error keeps its type and message and gains a note (Python 3.11+) naming ``where``, the
     block and epoch, so that "Input X contains NaN" says which block holds the NaN. A sparse
@@ -47,11 +50,21 @@ def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool
             f"fit_chunks: {where or 'a block'}: X_block of shape {X_block.shape} and y_block of "
             f"shape {y_block.shape} must have the same number of rows (samples)"
         )
+    if w_block is not None:
+        w_block = np.asarray(w_block)
+        if w_block.shape != (X_block.shape[0],):
+            raise DataError(
+                f"fit_chunks: {where or 'a block'}: its sample weights have shape "
+                f"{w_block.shape}, expected one per row: ({X_block.shape[0]},)"
+            )
     try:
         if shuffle:
             perm = np.random.default_rng(seed).permutation(X_block.shape[0])
             X_block, y_block = X_block[perm], y_block[perm]
+            w_block = None if w_block is None else w_block[perm]
         kwargs = {} if classes is None else {"classes": classes}
+        if w_block is not None:
+            kwargs["sample_weight"] = w_block
         return estimator.partial_fit(X_block, y_block, **kwargs)
     except Exception as exc:
         if where and hasattr(exc, "add_note"):
@@ -72,8 +85,11 @@ def _is_dask_array(obj) -> bool:
     return type(obj).__module__.startswith("dask.array") and hasattr(obj, "chunks")
 
 
-def _dask_blocks(client, X, y):
-    """Persist ``X`` and ``y`` row-aligned; return the block futures and their holders."""
+def _dask_blocks(client, X, y, w=None):
+    """Persist ``X``, ``y`` (and ``w``) row-aligned; return the block futures and holders.
+
+    Returns ``(xs, ys, ws, holders, sizes)``; ``ws`` is a list of None without ``w``.
+    """
     from distributed import futures_of, wait
 
     if X.ndim != 2:
@@ -82,7 +98,13 @@ def _dask_blocks(client, X, y):
         raise DataError(
             f"y must be a Dask array with X's row chunks, got {type(y).__name__}"
         )
-    for name, a in (("X", X), ("y", y)):
+    if w is not None and not (_is_dask_array(w) and w.ndim == 1):
+        raise DataError(
+            "sample_weight must be a 1-D Dask array (m,) with a Dask X, got "
+            f"{type(w).__name__} of shape {getattr(w, 'shape', None)}"
+        )
+    arrays = (("X", X), ("y", y)) + ((("sample_weight", w),) if w is not None else ())
+    for name, a in arrays:
         if any(map(math.isnan, a.chunks[0])):
             raise DataError(
                 f"{name} must have known row-chunk sizes, got {name}.chunks[0]={a.chunks[0]} "
@@ -90,20 +112,24 @@ def _dask_blocks(client, X, y):
                 f"{name} = {name}.compute_chunk_sizes() first (and the same for "
                 f"{'y' if name == 'X' else 'X'})"
             )
-    if y.shape[0] != X.shape[0]:
-        raise DataError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
+    for name, a in arrays[1:]:
+        if a.shape[0] != X.shape[0]:
+            raise DataError(f"X has {X.shape[0]} rows but {name} has {a.shape[0]}")
     if len(X.chunks[1]) != 1:
         X = X.rechunk({1: -1})
     y = y.rechunk({0: X.chunks[0], **({1: -1} if y.ndim == 2 else {})})
-    X, y = client.persist([X, y])
-    wait([X, y])
-    xf = {f.key: f for f in futures_of(X)}
-    yf = {f.key: f for f in futures_of(y)}
+    parts = [X, y] if w is None else [X, y, w.rechunk({0: X.chunks[0]})]
+    parts = client.persist(parts)
+    wait(parts)
     n = len(X.chunks[0])
-    xs = [xf[(X.name, i, 0)] for i in range(n)]
-    ys = [yf[(y.name, i) if y.ndim == 1 else (y.name, i, 0)] for i in range(n)]
+    blocks = []
+    for a in parts:
+        found = {f.key: f for f in futures_of(a)}
+        blocks.append([found[(a.name, i) if a.ndim == 1 else (a.name, i, 0)] for i in range(n)])
+    xs, ys = blocks[0], blocks[1]
+    ws = blocks[2] if w is not None else [None] * n
     holders = client.who_has(xs)
-    return xs, ys, [sorted(holders[f.key]) for f in xs], [int(r) for r in X.chunks[0]]
+    return xs, ys, ws, [sorted(holders[f.key]) for f in xs], [int(r) for r in parts[0].chunks[0]]
 
 
 def _non_empty(sizes: list[int]) -> tuple[list[int], list[int]]:
@@ -131,6 +157,7 @@ def fit_chunks(
     client=None,
     timeout: float | None = None,
     on_epoch: Callable[[int, object], None] | None = None,
+    sample_weight=None,
 ):
     """Train ``estimator`` with ``partial_fit``, block by block, for ``epochs`` passes.
 
@@ -139,7 +166,8 @@ def fit_chunks(
     estimator : object with ``partial_fit`` (``DeepClassifier``, ``DeepRegressor``, ...)
         Not modified: a trained copy is returned.
     X : Dask array (m, n_x), or a sequence of ``(X_block, y_block)`` pairs
-        Samples as rows. A Dask array is split in row blocks by its chunks.
+        Samples as rows. A Dask array is split in row blocks by its chunks. Sample weights
+        in a sequence: ``(X_block, y_block, w_block)`` triples.
     y : Dask array (m,) or (m, n_outputs)
         With a Dask ``X``; rechunked to ``X``'s row blocks. Leave None for a sequence.
     epochs : int
@@ -157,6 +185,8 @@ def fit_chunks(
         cancelled).
     on_epoch : callable, optional
         ``on_epoch(epoch, estimator)`` after each epoch (fetches the model to this process).
+    sample_weight : Dask array (m,), optional
+        With a Dask ``X``: the weights of its rows, passed block by block to ``partial_fit``.
 
     Returns
     -------
@@ -182,19 +212,26 @@ def fit_chunks(
 
     if not _is_dask_array(X):
         if y is not None or not isinstance(X, Sequence) or not all(
-                isinstance(c, (tuple, list)) and len(c) == 2 for c in X) or not X:
+                isinstance(c, (tuple, list)) and len(c) in (2, 3) for c in X) or not X:
             raise DataError(
                 "X must be a Dask array (with y a Dask array) or a non-empty sequence of "
-                f"(X_block, y_block) pairs with y=None; got X of type {type(X).__name__}"
+                "(X_block, y_block) pairs or (X_block, y_block, w_block) triples with y=None; "
+                f"got X of type {type(X).__name__}"
             )
-        keep, starts = _non_empty([_n_rows(Xb) for Xb, _ in X])
+        if sample_weight is not None:
+            raise DataError(
+                "sample_weight= goes with a Dask X; with a sequence of blocks give each "
+                "block's weights in it: (X_block, y_block, w_block)"
+            )
+        keep, starts = _non_empty([_n_rows(block[0]) for block in X])
         model = copy.deepcopy(estimator)
         for epoch in range(epochs):
             order, seeds = _epoch_plan(rng, len(keep), shuffle)
             for j in order:
                 i = keep[j]
                 model = _partial_fit_block(model, X[i][0], X[i][1], classes, seeds[j], shuffle,
-                                           _where(i, starts, epoch))
+                                           _where(i, starts, epoch),
+                                           X[i][2] if len(X[i]) == 3 else None)
             if on_epoch is not None:
                 on_epoch(epoch, model)
         return model
@@ -203,7 +240,7 @@ def fit_chunks(
 
     client = check_client(client, "fit_chunks on a Dask array")
     check_picklable(estimator)
-    xs, ys, holders, sizes = _dask_blocks(client, X, y)
+    xs, ys, ws, holders, sizes = _dask_blocks(client, X, y, sample_weight)
     keep, starts = _non_empty(sizes)
     model = estimator
     for epoch in range(epochs):
@@ -211,7 +248,7 @@ def fit_chunks(
         for j in order:
             i = keep[j]
             model = client.submit(_partial_fit_block, model, xs[i], ys[i], classes,
-                                  int(seeds[j]), shuffle, _where(i, starts, epoch),
+                                  int(seeds[j]), shuffle, _where(i, starts, epoch), ws[i],
                                   workers=holders[i], allow_other_workers=True, pure=False)
         try:
             wait(model, timeout=timeout)
