@@ -94,6 +94,17 @@ def test_the_label_output_holds_the_classes_themselves(digits, classes):
     assert out["label"].dtype == (object if classes.dtype == object else classes.dtype)
 
 
+def test_a_subclass_of_an_estimator_exports_as_its_base(digits):
+    # before: "cannot export a MyRegressor: to_onnx takes a Network, a DeepClassifier, ..."
+    class MyRegressor(DeepRegressor):
+        pass
+
+    X, y = digits
+    reg = MyRegressor((8,), max_iter=3, random_state=0).fit(X, y)
+    out = _run(to_onnx(reg), X)
+    np.testing.assert_allclose(out["predictions"][:, 0], reg.predict(X), atol=1e-9)
+
+
 def test_network_softmax_output_and_leaky_alpha():
     rng = np.random.default_rng(0)
     net = Network([5, 7, 4], activation={"name": "leaky_relu", "alpha": 0.2},

@@ -76,7 +76,10 @@ def _split(model):
                     "DeepRegressor export"
                 )
             scalers.append(step)
-    if type(model).__name__ not in ("DeepClassifier", "DeepRegressor"):
+    from .estimators.classifier import DeepClassifier
+    from .estimators.regressor import DeepRegressor
+
+    if not isinstance(model, (DeepClassifier, DeepRegressor)):  # subclasses export as their base
         raise ExportError(
             f"cannot export a {type(model).__name__}: to_onnx takes a Network, a DeepClassifier, "
             "a DeepRegressor or a Pipeline of StandardScaler steps ending in one of them"
@@ -130,7 +133,9 @@ def _heads(g: _Graph, est, A: str, n_L: int) -> list[tuple[str, object, list]]:
     float_type = TensorProto.FLOAT if g.dtype == np.float32 else TensorProto.DOUBLE
     if est is None:
         return [(g.node("Identity", [A], "a_L"), float_type, ["N", n_L])]
-    if type(est).__name__ == "DeepRegressor":
+    from .estimators.regressor import DeepRegressor
+
+    if isinstance(est, DeepRegressor):
         return [(g.node("Identity", [A], "predictions"), float_type, ["N", n_L])]
     kind = est._target_type
     if kind == "multilabel":
