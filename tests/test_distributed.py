@@ -472,6 +472,24 @@ def test_fit_chunks_with_sample_weights(client):
         fit_chunks(_classifier(), [(X, y)], classes=[0, 1], sample_weight=w)
 
 
+def test_fit_chunks_refuses_arguments_partial_fit_does_not_take():
+    # before: TypeError "DeepRegressor.partial_fit() got an unexpected keyword argument
+    # 'classes'", raised by the first block
+    from npdeep.sklearn import DeepRegressor
+
+    class NoWeights:
+        def partial_fit(self, X, y):
+            return self  # pragma: no cover
+
+    X, y = np.zeros((4, 2)), np.zeros(4)
+    with pytest.raises(ConfigurationError, match="DeepRegressor.partial_fit takes no classes, "
+                                                 "but classes= was given"):
+        fit_chunks(DeepRegressor(), [(X, y)], classes=[0, 1])
+    with pytest.raises(ConfigurationError, match="NoWeights.partial_fit takes no "
+                                                 "sample_weight, but X holds"):
+        fit_chunks(NoWeights(), [(X, y, np.ones(4))])
+
+
 def test_fit_chunks_names_a_block_whose_x_and_y_differ_in_rows():
     # before: IndexError "index 29 is out of bounds for axis 0 with size 29"
     X, y = np.zeros((30, 2)), np.zeros(29)

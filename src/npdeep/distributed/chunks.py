@@ -72,6 +72,21 @@ def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool
         raise
 
 
+def _check_accepts(estimator, name: str, why: str) -> None:
+    """Refuse, before any work, an argument that ``estimator.partial_fit`` does not take."""
+    import inspect
+
+    try:
+        params = inspect.signature(estimator.partial_fit).parameters
+    except (TypeError, ValueError):  # a builtin or C method: let partial_fit decide
+        return
+    if name in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    raise ConfigurationError(
+        f"{type(estimator).__name__}.partial_fit takes no {name}, but {why}"
+    )
+
+
 def _n_rows(X_block) -> int:
     shape = getattr(X_block, "shape", None)
     return int(shape[0]) if shape else len(X_block)
@@ -209,6 +224,8 @@ def fit_chunks(
         timeout = check_positive_float(timeout, "timeout")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     classes = None if classes is None else np.asarray(classes)
+    if classes is not None:
+        _check_accepts(estimator, "classes", "classes= was given (leave it out for a regressor)")
 
     if not _is_dask_array(X):
         if y is not None or not isinstance(X, Sequence) or not all(
@@ -223,6 +240,9 @@ def fit_chunks(
                 "sample_weight= goes with a Dask X; with a sequence of blocks give each "
                 "block's weights in it: (X_block, y_block, w_block)"
             )
+        if any(len(block) == 3 for block in X):
+            _check_accepts(estimator, "sample_weight", "X holds (X_block, y_block, w_block) "
+                           "triples")
         keep, starts = _non_empty([_n_rows(block[0]) for block in X])
         model = copy.deepcopy(estimator)
         for epoch in range(epochs):
@@ -239,6 +259,8 @@ def fit_chunks(
     from distributed import wait
 
     client = check_client(client, "fit_chunks on a Dask array")
+    if sample_weight is not None:
+        _check_accepts(estimator, "sample_weight", "sample_weight= was given")
     check_picklable(estimator)
     xs, ys, ws, holders, sizes = _dask_blocks(client, X, y, sample_weight)
     keep, starts = _non_empty(sizes)
