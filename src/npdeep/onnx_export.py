@@ -166,8 +166,8 @@ def _label_values(classes: np.ndarray) -> tuple[np.ndarray, int]:
             return np.array(classes.tolist(), dtype=object), TensorProto.STRING
         classes = np.array(classes.tolist())
     kind = classes.dtype.kind
-    if kind in "US":
-        return np.array([str(c) for c in classes.tolist()], dtype=object), TensorProto.STRING
+    if kind == "U":
+        return np.array(classes.tolist(), dtype=object), TensorProto.STRING
     if kind == "b":
         return classes.astype(np.bool_), TensorProto.BOOL
     if kind in "iu":
