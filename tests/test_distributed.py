@@ -431,6 +431,7 @@ def test_fit_chunks_refusals(client):
     (dict(seed="x"), "seed must be None, a numpy Generator or an integer >= 0, got 'x'"),
     (dict(shuffle="no"), "shuffle must be True or False, got 'no'"),
     (dict(timeout=-1), "timeout must be a finite number > 0, got -1"),
+    (dict(on_epoch="print"), "on_epoch must be a function on_epoch"),
 ])
 def test_fit_chunks_names_a_bad_argument(client, kwargs, match):
     # before: a TypeError from numpy, shuffle="no" shuffled, and Dask's "could not convert

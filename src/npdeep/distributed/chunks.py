@@ -222,6 +222,9 @@ def fit_chunks(
         raise ConfigurationError(f"shuffle must be True or False, got {shuffle!r}")
     if timeout is not None:  # Dask would fail on -1 with "could not convert '1-1'"
         timeout = check_positive_float(timeout, "timeout")
+    if on_epoch is not None and not callable(on_epoch):
+        raise ConfigurationError(
+            f"on_epoch must be a function on_epoch(epoch, estimator) or None, got {on_epoch!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     classes = None if classes is None else np.asarray(classes)
     if classes is not None:
