@@ -13,7 +13,9 @@ Outputs:
   as ``predict``, the values of ``classes_``: int64 for integer classes, double (float for
   float32 ones) for float classes, string for text, bool for bool;
   multi-label: ``probabilities`` (N, K) and ``label`` (N, K) 0/1;
-* a DeepRegressor: ``predictions`` (N, n_outputs).
+* a DeepRegressor: ``predictions`` (N, n_outputs);
+* a network file of ``npdeep train`` (:func:`model_file_to_onnx`, ``npdeep export``): its
+  stored feature scaling first, then the outputs of ``npdeep predict``.
 
 >>> from npdeep.onnx_export import to_onnx                      # doctest: +SKIP
 >>> to_onnx(clf, "model.onnx")                                  # doctest: +SKIP
@@ -28,7 +30,7 @@ import numpy as np
 from ._validation import parse_dtype
 from .errors import ConfigurationError
 
-__all__ = ["to_onnx", "ExportError", "EXPORTABLE_ACTIVATIONS", "OPSET"]
+__all__ = ["to_onnx", "model_file_to_onnx", "ExportError", "EXPORTABLE_ACTIVATIONS", "OPSET"]
 
 #: The ONNX opset the graphs use.
 OPSET = 17
@@ -184,6 +186,76 @@ def _label_values(classes: np.ndarray) -> tuple[np.ndarray, int]:
     )
 
 
+def model_file_to_onnx(m, path: str | os.PathLike | None = None, *, dtype=None):
+    """Return (and write to ``path``) the graph of a network file saved by ``npdeep train``.
+
+    ``m`` is the file as the command line loads it (``npdeep.cli._common.load_model``): the
+    network plus what ``npdeep predict`` applies around it, which the graph holds too: the
+    stored feature scaling ``(X - mean) / scale``, then ``label`` (N,) from the stored classes
+    and ``probabilities`` (N, n_classes) for a sigmoid or softmax output; for regression
+    ``predictions`` (N, n_L), in the target's units when the targets were scaled.
+
+    Raises
+    ------
+    ExportError
+        When the file was trained on CSV text columns, which npdeep encodes before the
+        network (the graph would take the encoded numbers, not the CSV's values).
+    """
+    from .data.encoding import FeatureEncoder
+
+    if m.encoder_config and FeatureEncoder.from_config(m.encoder_config).has_categorical:
+        raise ExportError(
+            f"{m.path}: the network was trained on a CSV with text (categorical) columns, "
+            "which npdeep encodes into numbers before the network; an ONNX graph of it would "
+            "take the encoded numbers, not the CSV's values, so it is not exported; use "
+            "`npdeep predict`, or train a Pipeline with a DeepClassifier/DeepRegressor on "
+            "numeric features"
+        )
+    scalers = []
+    if m.header.get("scaling"):
+        from .data import Standardizer
+
+        scalers.append(Standardizer.from_config(m.header["scaling"]))
+    return _export(m.net, scalers, lambda g, A: _file_heads(g, A, m), dtype, path)
+
+
+def _file_heads(g: _Graph, A: str, m) -> list[tuple[str, object, list]]:
+    """The outputs of ``npdeep predict`` for a network file (see :func:`model_file_to_onnx`)."""
+    from onnx import TensorProto
+
+    float_type = TensorProto.FLOAT if g.dtype == np.float32 else TensorProto.DOUBLE
+    n_L = m.net.units[-1]
+    if m.task != "classification":
+        if m.header.get("target_scaling"):
+            from .data import Standardizer
+
+            target = Standardizer.from_config(m.header["target_scaling"])
+            A = g.node("Mul", [A, g.const("target_scale", target.scale_)], "unscaled")
+            A = g.node("Add", [A, g.const("target_mean", target.mean_)], "predictions")
+        else:
+            A = g.node("Identity", [A], "predictions")
+        return [(A, float_type, ["N", n_L])]
+    classes, label_type = _label_values(np.asarray(m.classes))
+    const = g.const("classes", classes, classes.dtype)
+    if m.net.output_activation.name in ("softmax", "sigmoid"):
+        if n_L == 1:
+            one_minus = g.node("Sub", [g.const("one", 1.0), A], "one_minus_a")
+            P = g.node("Concat", [one_minus, A], "probabilities", axis=1)
+        else:  # softmax, or one sigmoid per class: the largest wins
+            P = g.node("Identity", [A], "probabilities")
+        index = g.node("ArgMax", [P], "class_index", axis=1, keepdims=0)
+        label = g.node("Gather", [const, index], "label", axis=0)
+        return [(label, label_type, ["N"]), (P, float_type, ["N", len(classes)])]
+    if n_L == 1:  # scores, no probabilities: class 1 above 0.5
+        above = g.node("Greater", [A, g.const("half", 0.5)], "above")
+        column = g.node("Cast", [above], "class_column", to=TensorProto.INT64)
+        index = g.node("Squeeze", [column, g.const("axis1", [1], np.int64)], "class_index")
+    else:
+        index = g.node("ArgMax", [A], "class_index", axis=1, keepdims=0)
+    label = g.node("Gather", [const, index], "label", axis=0)
+    return [(label, label_type, ["N"])]
+
+
 def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
     """Return the ONNX ``ModelProto`` of ``model``; also write it to ``path`` when given.
 
@@ -213,10 +285,16 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
     ModelFileError
         When ``path`` cannot be written.
     """
+    scalers, net, est = _split(model)
+    return _export(net, scalers, lambda g, A: _heads(g, est, A, net.units[-1]), dtype, path)
+
+
+def _export(net, scalers: list, heads, dtype, path):
+    """Build (and write to ``path``) the graph: ``scalers``, the layers of ``net``, then
+    ``heads(g, A)``, which adds the outputs and returns ``[(name, elem_type, shape), ...]``."""
     onnx, helper, numpy_helper = _require_onnx()
     from onnx import TensorProto
 
-    scalers, net, est = _split(model)
     np_dtype = parse_dtype(dtype) if dtype is not None else net.dtype
     if np_dtype not in (np.float32, np.float64):
         raise ExportError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
@@ -232,7 +310,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
         Z = g.node("Gemm", [A, g.const(f"W{l}", W), g.const(f"b{l}", b[:, 0])], f"Z{l}",
                    transB=1)
         A = _activation(g, net.activations[l], Z, l)
-    outputs = _heads(g, est, A, net.units[-1])
+    outputs = heads(g, A)
     float_type = TensorProto.FLOAT if np_dtype == np.float32 else TensorProto.DOUBLE
     graph = helper.make_graph(
         g.nodes, "npdeep",
