@@ -263,7 +263,9 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
     ----------
     model : Network, DeepClassifier, DeepRegressor or Pipeline
         A Pipeline may hold fitted StandardScaler (or "passthrough") steps before its final
-        Deep* estimator; they become ``(X - mean_) / scale_`` nodes.
+        Deep* estimator; they become ``(X - mean_) / scale_`` nodes. A Network takes the
+        inputs it was trained on: for a file of ``npdeep train``, whose features were scaled
+        outside the network, use ``npdeep export`` (:func:`model_file_to_onnx`).
     path : str or os.PathLike, optional
         Where to write the ``.onnx`` file (atomically: a failed write leaves any previous
         file intact).
