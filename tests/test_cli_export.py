@@ -99,3 +99,12 @@ def test_without_onnx_the_command_gives_the_install_hint(tmp_path, capsys, monke
     code, _, err = call(capsys, "export", tmp_path / "n.npz")
     assert code == 1 and "pip install 'npdeep[onnx]'" in err and "Traceback" not in err
     assert not (tmp_path / "n.onnx").exists()
+
+
+def test_an_output_named_like_a_model_or_data_is_refused(tmp_path, capsys):
+    npdeep.Network([3, 2, 1], seed=0).save(tmp_path / "n.npz")
+    other = tmp_path / "other.npz"
+    other.write_bytes(b"a model of yours")
+    code, _, err = call(capsys, "export", tmp_path / "n.npz", "-o", other)
+    assert code == 1 and "ends in .npz, which names a model file" in err
+    assert other.read_bytes() == b"a model of yours"

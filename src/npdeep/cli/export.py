@@ -13,7 +13,17 @@ from pathlib import Path
 import click
 
 from ..errors import ConfigurationError
-from ._common import check_not_input, check_output_path, emit, json_option, load_model
+from ._common import (
+    _NOT_A_MODEL,
+    check_not_input,
+    check_output_path,
+    emit,
+    json_option,
+    load_model,
+)
+
+#: Suffixes that name something other than an ONNX graph: a mixed-up -o would overwrite it.
+_NOT_ONNX = (".npz", ".npdeep", *_NOT_A_MODEL)
 
 
 @click.command()
@@ -34,6 +44,11 @@ def export(model, output, dtype, as_json):
     m = load_model(model, estimators=True)
     out = Path(output) if output else m.path.with_suffix(".onnx")
     check_output_path(out, "--output")
+    if out.suffix.lower() in _NOT_ONNX:
+        raise ConfigurationError(
+            f"--output: {str(out)!r} ends in {out.suffix}, which names a model file, data or a "
+            "drawing, but this writes an ONNX graph; name it .onnx"
+        )
     check_not_input(out, "--output", {"the model file MODEL": model})
     try:
         if hasattr(m, "est"):
