@@ -425,6 +425,11 @@ def test_fit_chunks_refusals(client):
         fit_chunks(_classifier(), da.zeros((4, 2), chunks=2), np.zeros(4), client=client)
     with pytest.raises(ConfigurationError, match="epochs must be a positive integer, got 0"):
         fit_chunks(_classifier(), [(np.zeros((2, 1)), np.zeros(2))], epochs=0)
+    # before: partial_fit's refusal, from the first block, after the blocks were persisted
+    with pytest.raises(ConfigurationError, match=r"DeepClassifier\(early_stopping=True\) "
+                                                 "cannot be trained by fit_chunks"):
+        fit_chunks(_classifier(early_stopping=True), da.zeros((4, 2), chunks=2),
+                   da.zeros(4, chunks=2), classes=[0, 1], client=client)
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -215,6 +215,12 @@ def fit_chunks(
         raise ConfigurationError(
             f"estimator must have partial_fit (e.g. DeepClassifier), got {type(estimator).__name__}"
         )
+    if getattr(estimator, "early_stopping", False) is True:  # partial_fit would refuse it
+        raise ConfigurationError(
+            f"{type(estimator).__name__}(early_stopping=True) cannot be trained by fit_chunks, "
+            "which calls partial_fit: it holds no rows out; set early_stopping=False and "
+            "score held-out data in on_epoch(epoch, estimator) to stop when it stops improving"
+        )
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ConfigurationError(f"epochs must be a positive integer, got {epochs!r}")
     check_seed(seed, "seed", generator_ok=True)
