@@ -110,8 +110,12 @@ def test_network_softmax_output_and_leaky_alpha():
     net = Network([5, 7, 4], activation={"name": "leaky_relu", "alpha": 0.2},
                   output_activation="softmax", seed=0)
     X = rng.normal(size=(5, 30))
-    out = _run(to_onnx(net), X.T.copy())
+    proto = to_onnx(net)
+    out = _run(proto, X.T.copy())
     np.testing.assert_allclose(out["a_L"], net.predict_proba(X).T, atol=1e-12)
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "N"  # any batch
+    np.testing.assert_allclose(_run(proto, X.T[:1].copy())["a_L"], net.predict_proba(X[:, :1]).T,
+                               atol=1e-12)
 
 
 def test_what_cannot_be_exported_is_refused_clearly(digits):
