@@ -496,6 +496,24 @@ def test_fit_chunks_refuses_arguments_partial_fit_does_not_take():
         fit_chunks(NoWeights(), [(X, y, np.ones(4))])
 
 
+def test_fit_chunks_keeps_the_column_names_of_dataframe_blocks():
+    # before: the blocks became arrays, so feature_names_in_ was missing and predict on a
+    # DataFrame warned "X has feature names, but DeepClassifier was fitted without"
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.random((40, 3)), columns=["a", "b", "c"])
+    y = (frame["a"] > 0.5).astype(int)
+    blocks = [(frame[:25], y[:25]), (frame[25:], y[25:])]
+    model = fit_chunks(_classifier(), blocks, classes=[0, 1], seed=0, epochs=2)
+    assert list(model.feature_names_in_) == ["a", "b", "c"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(frame)
+    plain = fit_chunks(_classifier(), [(f.to_numpy(), t.to_numpy()) for f, t in blocks],
+                       classes=[0, 1], seed=0, epochs=2)
+    np.testing.assert_array_equal(model.network_.parameters.flat, plain.network_.parameters.flat)
+
+
 def test_fit_chunks_names_a_block_whose_x_and_y_differ_in_rows():
     # before: IndexError "index 29 is out of bounds for axis 0 with size 29"
     X, y = np.zeros((30, 2)), np.zeros(29)

@@ -38,11 +38,12 @@ def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool
 
     An error keeps its type and message and gains a note (Python 3.11+) naming ``where``, the
     block and epoch, so that "Input X contains NaN" says which block holds the NaN. A sparse
-    ``X_block`` stays sparse (as CSR when shuffled: rows are then cheap to permute).
+    ``X_block`` stays sparse (as CSR when shuffled: rows are then cheap to permute), a pandas
+    DataFrame stays one (the estimator keeps its column names, ``feature_names_in_``).
     """
     if is_sparse(X_block):
         X_block = X_block.tocsr() if shuffle else X_block
-    else:
+    elif not hasattr(X_block, "iloc"):
         X_block = np.asarray(X_block)
     y_block = np.asarray(y_block)
     if X_block.ndim < 1 or y_block.ndim < 1 or X_block.shape[0] != y_block.shape[0]:
@@ -60,7 +61,8 @@ def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool
     try:
         if shuffle:
             perm = np.random.default_rng(seed).permutation(X_block.shape[0])
-            X_block, y_block = X_block[perm], y_block[perm]
+            X_block = X_block.iloc[perm] if hasattr(X_block, "iloc") else X_block[perm]
+            y_block = y_block[perm]
             w_block = None if w_block is None else w_block[perm]
         kwargs = {} if classes is None else {"classes": classes}
         if w_block is not None:
