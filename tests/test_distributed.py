@@ -217,6 +217,12 @@ def test_data_parallel_with_sample_weights_matches_network_fit(client, batch_siz
     np.testing.assert_allclose(result.cost, history.cost, rtol=1e-12)
     with pytest.raises(DataError, match="sample_weight has 3 entries for m = 96 samples"):
         data_parallel_fit(net, X, Y, client, sample_weight=np.ones(3))
+    if batch_size == 7:  # local steps: equal weights train as none do
+        a, b = npdeep.Network([6, 8, 3], seed=2), npdeep.Network([6, 8, 3], seed=2)
+        kwargs = dict(epochs=2, learning_rate=0.5, batch_size=7, seed=1, local_steps=3)
+        data_parallel_fit(a, X, Y, client, **kwargs)
+        data_parallel_fit(b, X, Y, client, sample_weight=np.full(96, 2.5), **kwargs)
+        np.testing.assert_allclose(b.parameters.flat, a.parameters.flat, rtol=1e-12, atol=1e-14)
 
 
 def test_data_parallel_local_steps_average_parameters(client):
