@@ -431,6 +431,10 @@ def test_fit_chunks_refusals(client):
         fit_chunks(_classifier(), da.zeros((4, 2), chunks=2), np.zeros(4), client=client)
     with pytest.raises(ConfigurationError, match="epochs must be a positive integer, got 0"):
         fit_chunks(_classifier(), [(np.zeros((2, 1)), np.zeros(2))], epochs=0)
+    # a NumPy integer is an integer (before: "epochs must be a positive integer, got
+    # np.int64(2)")
+    X, y = np.random.default_rng(0).random((8, 2)), np.arange(8) % 2
+    assert fit_chunks(_classifier(), [(X, y)], classes=[0, 1], epochs=np.int64(2)).n_iter_ == 2
     # before: partial_fit's refusal, from the first block, after the blocks were persisted
     with pytest.raises(ConfigurationError, match=r"DeepClassifier\(early_stopping=True\) "
                                                  "cannot be trained by fit_chunks"):
@@ -799,3 +803,22 @@ def test_local_cluster_warns_when_threads_outnumber_cores(monkeypatch):
                                             r"runs 2 worker threads on 1 usable core\(s\)"):
         with local_cluster(n_workers=1, threads_per_worker=2, dashboard=False) as own:
             assert own.nthreads() and sum(own.nthreads().values()) == 2
+
+
+def test_local_cluster_takes_numpy_integers(monkeypatch):
+    # before: "n_workers must be a positive integer, got np.int64(2)"
+    import npdeep.distributed.cluster as cluster_module
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_cluster(**kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(cluster_module, "LocalCluster", fake_cluster)
+    with pytest.raises(Stop), local_cluster(n_workers=np.int64(2), threads_per_worker=np.int32(1)):
+        pass  # pragma: no cover
+    assert seen["n_workers"] == 2 and type(seen["n_workers"]) is int

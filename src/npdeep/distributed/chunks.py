@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -223,8 +224,9 @@ def fit_chunks(
             "which calls partial_fit: it holds no rows out; set early_stopping=False and "
             "score held-out data in on_epoch(epoch, estimator) to stop when it stops improving"
         )
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ConfigurationError(f"epochs must be a positive integer, got {epochs!r}")
+    epochs = int(epochs)  # np.int64(3) from a parameter grid is an integer too
     check_seed(seed, "seed", generator_ok=True)
     if not isinstance(shuffle, (bool, np.bool_)):  # "no" would read as True
         raise ConfigurationError(f"shuffle must be True or False, got {shuffle!r}")

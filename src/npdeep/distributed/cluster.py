@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import numbers
 import os
 import traceback
 import warnings
@@ -96,10 +97,11 @@ def local_cluster(
             print(client.scheduler.address)
         # tcp://127.0.0.1:...
     """
-    for name in ("n_workers", "threads_per_worker"):
-        value = locals()[name]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    for name, value in (("n_workers", n_workers), ("threads_per_worker", threads_per_worker)):
+        # numbers.Integral: NumPy integers (from np.arange, a parameter grid) are integers too
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ConfigurationError(f"{name} must be a positive integer, got {value!r}")
+    n_workers, threads_per_worker = int(n_workers), int(threads_per_worker)
     fixed = sorted(set(cluster_kwargs) & set(_FIXED))
     if fixed:
         raise ConfigurationError(
