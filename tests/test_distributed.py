@@ -138,6 +138,12 @@ def test_connect_joins_a_running_scheduler(client):
             assert other.submit(sum, [1, 2, 3]).result(timeout=10) == 6
 
 
+@pytest.mark.parametrize("timeout", [-1, 0, "x", float("nan")])
+def test_connect_names_a_bad_timeout(timeout):
+    with pytest.raises(ConfigurationError, match="timeout must be a number of seconds > 0"):
+        connect("tcp://127.0.0.1:8786", timeout=timeout)
+
+
 def test_connect_rejects_a_non_address():
     with pytest.raises(ConfigurationError, match="address must be a scheduler address"):
         connect(8786)

@@ -168,6 +168,9 @@ def connect(address: str, *, timeout: float = 30.0, check_allocator: bool = True
         raise ConfigurationError(
             f"address must be a scheduler address such as 'tcp://10.0.0.5:8786', got {address!r}"
         )
+    if not isinstance(timeout, numbers.Real) or isinstance(timeout, bool) or not timeout > 0:
+        # Dask: "could not convert string to float: '1-1'" for -1, a KeyError for "x"
+        raise ConfigurationError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     try:
         client = Client(address, timeout=timeout)
     except BaseException as exc:
