@@ -274,6 +274,28 @@ def test_data_parallel_names_a_bad_argument(client, kwargs, match):
                           **{"batch_size": 32, **kwargs})
 
 
+def test_data_parallel_refuses_a_custom_activation_before_sending_anything(client):
+    # before: each worker failed with "unknown activation 'swish'" (Dask logging its
+    # traceback), though the user had passed a Swish object, not a name
+    from npdeep.activations import Activation
+
+    class Swish(Activation):
+        name = "swish"
+
+        def forward(self, Z, out):
+            return np.multiply(Z, 1 / (1 + np.exp(-Z)), out=out)  # pragma: no cover
+
+        def derivative(self, Z, A):
+            return Z  # pragma: no cover
+
+    X, Y = _problem()
+    net = npdeep.Network([6, 8, 3], activation=Swish(), seed=0)
+    with pytest.raises(ConfigurationError, match=r"rebuilds the network on every worker from "
+                                                 r"net.get_config\(\), which fails: unknown "
+                                                 "activation 'swish'"):
+        data_parallel_fit(net, X, Y, client)
+
+
 def test_data_parallel_with_fewer_samples_than_workers(client):
     # before: "n_shards=2 exceeds the 1 samples", though n_shards was not given
     X, Y = _problem(N=1)

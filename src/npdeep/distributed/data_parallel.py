@@ -164,6 +164,14 @@ class DataParallelTrainer:
         self.shuffle, self.step_timeout, self.on_step = shuffle, step_timeout, on_step
         self.rng = net.rng if seed is None else np.random.default_rng(seed)
         self.config = net.get_config()
+        try:  # what every worker does with it: a custom Activation object is not rebuilt
+            Network.from_config(dict(self.config, seed=0))
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"data-parallel training rebuilds the network on every worker from "
+                f"net.get_config(), which fails: {exc}; custom Activation or Loss objects do "
+                "not travel to the workers: use the built-in ones, or train with Network.fit"
+            ) from exc
         self.shards = _Shards(client, X, Y, n_shards, weights)
         bounds = self.shards.bounds
         self.result = DataParallelResult(
