@@ -3,8 +3,8 @@
 Needs the ``onnx`` extra (``pip install npdeep[onnx]``). The graph takes samples as rows, as
 ONNX runtimes expect: input ``X`` of shape (N, n_x). Layer l is one ``Gemm``
 ``Z[l].T = A[l-1].T W[l].T + b[l].T`` with ``W[l]`` stored as in the article, (n[l], n[l-1]),
-and ``transB=1``, followed by the node of g[l] (Sigmoid, Tanh, Relu, LeakyRelu, Softmax over
-the units, or nothing for identity).
+and ``transB=1``, followed by the node of g[l] (Sigmoid, Tanh, Relu, ``Max(z, alpha z)`` for
+leaky ReLU, Softmax over the units, Identity).
 
 Outputs:
 
@@ -145,15 +145,24 @@ def _heads(g: _Graph, est, A: str, n_L: int) -> list[tuple[str, object, list]]:
         above = g.node("Greater", [A, g.const("half", 0.5)], "above")
         label = g.node("Cast", [above], "label", to=TensorProto.INT64)
         return [(label, TensorProto.INT64, ["N", n_L]), (P, float_type, ["N", n_L])]
-    if kind == "binary":
+    return _class_outputs(g, A, n_L, est.classes_)
+
+
+def _class_outputs(g: _Graph, A: str, n_L: int, classes) -> list[tuple[str, object, list]]:
+    """Add ``probabilities`` (N, n_classes) of a sigmoid or softmax output ``A`` (N, n_L)
+    (one unit: ``[1 - a, a]``) and ``label`` (N,), the class of the largest, from ``classes``."""
+    from onnx import TensorProto
+
+    float_type = TensorProto.FLOAT if g.dtype == np.float32 else TensorProto.DOUBLE
+    if n_L == 1:
         one_minus = g.node("Sub", [g.const("one", 1.0), A], "one_minus_a")
         P = g.node("Concat", [one_minus, A], "probabilities", axis=1)
     else:
         P = g.node("Identity", [A], "probabilities")
     index = g.node("ArgMax", [P], "class_index", axis=1, keepdims=0)
-    classes, label_type = _label_values(est.classes_)
-    label = g.node("Gather", [g.const("classes", classes, classes.dtype), index], "label", axis=0)
-    return [(label, label_type, ["N"]), (P, float_type, ["N", len(classes)])]
+    values, label_type = _label_values(np.asarray(classes))
+    label = g.node("Gather", [g.const("classes", values, values.dtype), index], "label", axis=0)
+    return [(label, label_type, ["N"]), (P, float_type, ["N", len(values)])]
 
 
 def _label_values(classes: np.ndarray) -> tuple[np.ndarray, int]:
@@ -235,17 +244,11 @@ def _file_heads(g: _Graph, A: str, m) -> list[tuple[str, object, list]]:
         else:
             A = g.node("Identity", [A], "predictions")
         return [(A, float_type, ["N", n_L])]
+    if m.net.output_activation.name in ("softmax", "sigmoid"):
+        # softmax, one sigmoid (binary), or one sigmoid per class: the largest wins
+        return _class_outputs(g, A, n_L, m.classes)
     classes, label_type = _label_values(np.asarray(m.classes))
     const = g.const("classes", classes, classes.dtype)
-    if m.net.output_activation.name in ("softmax", "sigmoid"):
-        if n_L == 1:
-            one_minus = g.node("Sub", [g.const("one", 1.0), A], "one_minus_a")
-            P = g.node("Concat", [one_minus, A], "probabilities", axis=1)
-        else:  # softmax, or one sigmoid per class: the largest wins
-            P = g.node("Identity", [A], "probabilities")
-        index = g.node("ArgMax", [P], "class_index", axis=1, keepdims=0)
-        label = g.node("Gather", [const, index], "label", axis=0)
-        return [(label, label_type, ["N"]), (P, float_type, ["N", len(classes)])]
     if n_L == 1:  # scores, no probabilities: class 1 above 0.5
         above = g.node("Greater", [A, g.const("half", 0.5)], "above")
         column = g.node("Cast", [above], "class_column", to=TensorProto.INT64)
