@@ -68,7 +68,8 @@ def test_binary_string_labels_and_multilabel(digits):
     clf = DeepClassifier((16,), max_iter=10, random_state=0).fit(X, names)
     out = _run(to_onnx(clf), X)
     np.testing.assert_allclose(out["probabilities"], clf.predict_proba(X), atol=1e-5)
-    np.testing.assert_array_equal(clf.classes_[out["label"]], clf.predict(X))
+    np.testing.assert_array_equal(out["label"], clf.predict(X))
+    assert out["label"].dtype == object  # ONNX strings
     Y = np.column_stack([y % 2, y > 4, y == 3]).astype(int)
     multi = DeepClassifier((16,), max_iter=10, random_state=0).fit(X, Y)
     out = _run(to_onnx(multi), X)
@@ -76,13 +77,45 @@ def test_binary_string_labels_and_multilabel(digits):
     np.testing.assert_array_equal(out["label"], multi.predict(X))
 
 
+@pytest.mark.parametrize("classes", [
+    np.array([1.0, 2.0, 3.0]),                          # read from a float column
+    np.array([1.0, 2.0], dtype=np.float32),
+    np.array(["cat", "dog", "emu"], dtype=object),      # pandas' object column
+    np.array([True, False]),
+    np.array([3, 2**63 + 5], dtype=np.uint64),          # beyond int64
+])
+def test_the_label_output_holds_the_classes_themselves(digits, classes):
+    # before: float and text classes gave the class index (2 for class 3.0), uint64 wrapped
+    X, y = digits
+    labels = classes[y % len(classes)]
+    clf = DeepClassifier((8,), max_iter=3, random_state=0).fit(X, labels)
+    out = _run(to_onnx(clf), X)
+    np.testing.assert_array_equal(out["label"], clf.predict(X))
+    assert out["label"].dtype == (object if classes.dtype == object else classes.dtype)
+
+
+def test_a_subclass_of_an_estimator_exports_as_its_base(digits):
+    # before: "cannot export a MyRegressor: to_onnx takes a Network, a DeepClassifier, ..."
+    class MyRegressor(DeepRegressor):
+        pass
+
+    X, y = digits
+    reg = MyRegressor((8,), max_iter=3, random_state=0).fit(X, y)
+    out = _run(to_onnx(reg), X)
+    np.testing.assert_allclose(out["predictions"][:, 0], reg.predict(X), atol=1e-9)
+
+
 def test_network_softmax_output_and_leaky_alpha():
     rng = np.random.default_rng(0)
     net = Network([5, 7, 4], activation={"name": "leaky_relu", "alpha": 0.2},
                   output_activation="softmax", seed=0)
     X = rng.normal(size=(5, 30))
-    out = _run(to_onnx(net), X.T.copy())
+    proto = to_onnx(net)
+    out = _run(proto, X.T.copy())
     np.testing.assert_allclose(out["a_L"], net.predict_proba(X).T, atol=1e-12)
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "N"  # any batch
+    np.testing.assert_allclose(_run(proto, X.T[:1].copy())["a_L"], net.predict_proba(X[:, :1]).T,
+                               atol=1e-12)
 
 
 def test_what_cannot_be_exported_is_refused_clearly(digits):
@@ -111,6 +144,9 @@ def test_what_cannot_be_exported_is_refused_clearly(digits):
     pipe = make_pipeline(PCA(4), DeepClassifier((4,), max_iter=2, random_state=0)).fit(X, y)
     with pytest.raises(ExportError, match="cannot export pipeline step 'pca'"):
         to_onnx(pipe)
+    unfitted = make_pipeline(StandardScaler(), DeepClassifier((4,)))
+    with pytest.raises(ExportError, match="step 'standardscaler' .* is not fitted yet; fit the"):
+        to_onnx(unfitted)
 
 
 def test_missing_onnx_gives_an_install_hint(monkeypatch):

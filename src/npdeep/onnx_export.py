@@ -3,16 +3,19 @@
 Needs the ``onnx`` extra (``pip install npdeep[onnx]``). The graph takes samples as rows, as
 ONNX runtimes expect: input ``X`` of shape (N, n_x). Layer l is one ``Gemm``
 ``Z[l].T = A[l-1].T W[l].T + b[l].T`` with ``W[l]`` stored as in the article, (n[l], n[l-1]),
-and ``transB=1``, followed by the node of g[l] (Sigmoid, Tanh, Relu, LeakyRelu, Softmax over
-the units, or nothing for identity).
+and ``transB=1``, followed by the node of g[l] (Sigmoid, Tanh, Relu, ``Max(z, alpha z)`` for
+leaky ReLU, Softmax over the units, Identity).
 
 Outputs:
 
 * a :class:`~npdeep.network.Network`: ``a_L`` (N, n[L]);
 * a DeepClassifier: ``probabilities`` (N, n_classes) as ``predict_proba`` and ``label`` (N,)
-  as ``predict`` for integer classes (the class index into ``classes_`` otherwise);
+  as ``predict``, the values of ``classes_``: int64 for integer classes, double (float for
+  float32 ones) for float classes, string for text, bool for bool;
   multi-label: ``probabilities`` (N, K) and ``label`` (N, K) 0/1;
-* a DeepRegressor: ``predictions`` (N, n_outputs).
+* a DeepRegressor: ``predictions`` (N, n_outputs);
+* a network file of ``npdeep train`` (:func:`model_file_to_onnx`, ``npdeep export``): its
+  stored feature scaling first, then the outputs of ``npdeep predict``.
 
 >>> from npdeep.onnx_export import to_onnx                      # doctest: +SKIP
 >>> to_onnx(clf, "model.onnx")                                  # doctest: +SKIP
@@ -27,7 +30,7 @@ import numpy as np
 from ._validation import parse_dtype
 from .errors import ConfigurationError
 
-__all__ = ["to_onnx", "ExportError", "EXPORTABLE_ACTIVATIONS", "OPSET"]
+__all__ = ["to_onnx", "model_file_to_onnx", "ExportError", "EXPORTABLE_ACTIVATIONS", "OPSET"]
 
 #: The ONNX opset the graphs use.
 OPSET = 17
@@ -63,14 +66,22 @@ def _split(model):
         for name, step in front:
             if step is None or (isinstance(step, str) and step == "passthrough"):
                 continue
-            if type(step).__name__ != "StandardScaler" or not hasattr(step, "n_features_in_"):
+            if type(step).__name__ == "StandardScaler" and not hasattr(step, "n_features_in_"):
+                raise ExportError(
+                    f"pipeline step {name!r} (StandardScaler) is not fitted yet; fit the "
+                    "pipeline first"
+                )
+            if type(step).__name__ != "StandardScaler":
                 raise ExportError(
                     f"cannot export pipeline step {name!r} ({type(step).__name__}): only fitted "
                     "StandardScaler and 'passthrough' steps followed by a DeepClassifier or "
                     "DeepRegressor export"
                 )
             scalers.append(step)
-    if type(model).__name__ not in ("DeepClassifier", "DeepRegressor"):
+    from .estimators.classifier import DeepClassifier
+    from .estimators.regressor import DeepRegressor
+
+    if not isinstance(model, (DeepClassifier, DeepRegressor)):  # subclasses export as their base
         raise ExportError(
             f"cannot export a {type(model).__name__}: to_onnx takes a Network, a DeepClassifier, "
             "a DeepRegressor or a Pipeline of StandardScaler steps ending in one of them"
@@ -124,7 +135,9 @@ def _heads(g: _Graph, est, A: str, n_L: int) -> list[tuple[str, object, list]]:
     float_type = TensorProto.FLOAT if g.dtype == np.float32 else TensorProto.DOUBLE
     if est is None:
         return [(g.node("Identity", [A], "a_L"), float_type, ["N", n_L])]
-    if type(est).__name__ == "DeepRegressor":
+    from .estimators.regressor import DeepRegressor
+
+    if isinstance(est, DeepRegressor):
         return [(g.node("Identity", [A], "predictions"), float_type, ["N", n_L])]
     kind = est._target_type
     if kind == "multilabel":
@@ -132,19 +145,118 @@ def _heads(g: _Graph, est, A: str, n_L: int) -> list[tuple[str, object, list]]:
         above = g.node("Greater", [A, g.const("half", 0.5)], "above")
         label = g.node("Cast", [above], "label", to=TensorProto.INT64)
         return [(label, TensorProto.INT64, ["N", n_L]), (P, float_type, ["N", n_L])]
-    if kind == "binary":
+    return _class_outputs(g, A, n_L, est.classes_)
+
+
+def _class_outputs(g: _Graph, A: str, n_L: int, classes) -> list[tuple[str, object, list]]:
+    """Add ``probabilities`` (N, n_classes) of a sigmoid or softmax output ``A`` (N, n_L)
+    (one unit: ``[1 - a, a]``) and ``label`` (N,), the class of the largest, from ``classes``."""
+    from onnx import TensorProto
+
+    float_type = TensorProto.FLOAT if g.dtype == np.float32 else TensorProto.DOUBLE
+    if n_L == 1:
         one_minus = g.node("Sub", [g.const("one", 1.0), A], "one_minus_a")
         P = g.node("Concat", [one_minus, A], "probabilities", axis=1)
     else:
         P = g.node("Identity", [A], "probabilities")
     index = g.node("ArgMax", [P], "class_index", axis=1, keepdims=0)
-    classes = est.classes_
-    if classes.dtype.kind in "iub":
-        label = g.node("Gather", [g.const("classes", classes, np.int64), index], "label", axis=0)
+    values, label_type = _label_values(np.asarray(classes))
+    label = g.node("Gather", [g.const("classes", values, values.dtype), index], "label", axis=0)
+    return [(label, label_type, ["N"]), (P, float_type, ["N", len(values)])]
+
+
+def _label_values(classes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Return ``classes_`` (n_classes,) as an ONNX-storable array and its element type.
+
+    The ``label`` output gathers from it, so it equals ``predict``: class 3.0, not index 2.
+    """
+    from onnx import TensorProto
+
+    if classes.dtype.kind == "O":  # pandas' object columns: strings, or numbers to re-type
+        if all(isinstance(c, str) for c in classes.tolist()):
+            return np.array(classes.tolist(), dtype=object), TensorProto.STRING
+        classes = np.array(classes.tolist())
+    kind = classes.dtype.kind
+    if kind == "U":
+        return np.array(classes.tolist(), dtype=object), TensorProto.STRING
+    if kind == "b":
+        return classes.astype(np.bool_), TensorProto.BOOL
+    if kind in "iu":
+        if classes.max() <= np.iinfo(np.int64).max:
+            return classes.astype(np.int64), TensorProto.INT64
+        return classes.astype(np.uint64), TensorProto.UINT64
+    if kind == "f":
+        if classes.dtype == np.float32:
+            return classes, TensorProto.FLOAT
+        return classes.astype(np.float64), TensorProto.DOUBLE
+    raise ExportError(
+        f"cannot export classes_ of dtype {classes.dtype} ({classes[:3].tolist()!r:.80}...): "
+        "the label output holds integers, floats, strings or bools"
+    )
+
+
+def model_file_to_onnx(m, path: str | os.PathLike | None = None, *, dtype=None):
+    """Return (and write to ``path``) the graph of a network file saved by ``npdeep train``.
+
+    ``m`` is the file as the command line loads it (``npdeep.cli._common.load_model``): the
+    network plus what ``npdeep predict`` applies around it, which the graph holds too: the
+    stored feature scaling ``(X - mean) / scale``, then ``label`` (N,) from the stored classes
+    and ``probabilities`` (N, n_classes) for a sigmoid or softmax output; for regression
+    ``predictions`` (N, n_L), in the target's units when the targets were scaled.
+
+    Raises
+    ------
+    ExportError
+        When the file was trained on CSV text columns, which npdeep encodes before the
+        network (the graph would take the encoded numbers, not the CSV's values).
+    """
+    from .data.encoding import FeatureEncoder
+
+    if m.encoder_config and FeatureEncoder.from_config(m.encoder_config).has_categorical:
+        raise ExportError(
+            f"{m.path}: the network was trained on a CSV with text (categorical) columns, "
+            "which npdeep encodes into numbers before the network; an ONNX graph of it would "
+            "take the encoded numbers, not the CSV's values, so it is not exported; use "
+            "`npdeep predict`, or train a Pipeline with a DeepClassifier/DeepRegressor on "
+            "numeric features"
+        )
+    scalers = []
+    if m.header.get("scaling"):
+        from .data import Standardizer
+
+        scalers.append(Standardizer.from_config(m.header["scaling"]))
+    return _export(m.net, scalers, lambda g, A: _file_heads(g, A, m), dtype, path)
+
+
+def _file_heads(g: _Graph, A: str, m) -> list[tuple[str, object, list]]:
+    """The outputs of ``npdeep predict`` for a network file (see :func:`model_file_to_onnx`)."""
+    from onnx import TensorProto
+
+    float_type = TensorProto.FLOAT if g.dtype == np.float32 else TensorProto.DOUBLE
+    n_L = m.net.units[-1]
+    if m.task != "classification":
+        if m.header.get("target_scaling"):
+            from .data import Standardizer
+
+            target = Standardizer.from_config(m.header["target_scaling"])
+            A = g.node("Mul", [A, g.const("target_scale", target.scale_)], "unscaled")
+            A = g.node("Add", [A, g.const("target_mean", target.mean_)], "predictions")
+        else:
+            A = g.node("Identity", [A], "predictions")
+        return [(A, float_type, ["N", n_L])]
+    if m.net.output_activation.name in ("softmax", "sigmoid"):
+        # softmax, one sigmoid (binary), or one sigmoid per class: the largest wins
+        return _class_outputs(g, A, n_L, m.classes)
+    classes, label_type = _label_values(np.asarray(m.classes))
+    const = g.const("classes", classes, classes.dtype)
+    if n_L == 1:  # scores, no probabilities: class 1 above 0.5
+        above = g.node("Greater", [A, g.const("half", 0.5)], "above")
+        column = g.node("Cast", [above], "class_column", to=TensorProto.INT64)
+        index = g.node("Squeeze", [column, g.const("axis1", [1], np.int64)], "class_index")
     else:
-        label = g.node("Identity", [index], "label")
-    n_classes = len(classes)
-    return [(label, TensorProto.INT64, ["N"]), (P, float_type, ["N", n_classes])]
+        index = g.node("ArgMax", [A], "class_index", axis=1, keepdims=0)
+    label = g.node("Gather", [const, index], "label", axis=0)
+    return [(label, label_type, ["N"])]
 
 
 def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
@@ -154,7 +266,9 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
     ----------
     model : Network, DeepClassifier, DeepRegressor or Pipeline
         A Pipeline may hold fitted StandardScaler (or "passthrough") steps before its final
-        Deep* estimator; they become ``(X - mean_) / scale_`` nodes.
+        Deep* estimator; they become ``(X - mean_) / scale_`` nodes. A Network takes the
+        inputs it was trained on: for a file of ``npdeep train``, whose features were scaled
+        outside the network, use ``npdeep export`` (:func:`model_file_to_onnx`).
     path : str or os.PathLike, optional
         Where to write the ``.onnx`` file (atomically: a failed write leaves any previous
         file intact).
@@ -176,10 +290,16 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
     ModelFileError
         When ``path`` cannot be written.
     """
+    scalers, net, est = _split(model)
+    return _export(net, scalers, lambda g, A: _heads(g, est, A, net.units[-1]), dtype, path)
+
+
+def _export(net, scalers: list, heads, dtype, path):
+    """Build (and write to ``path``) the graph: ``scalers``, the layers of ``net``, then
+    ``heads(g, A)``, which adds the outputs and returns ``[(name, elem_type, shape), ...]``."""
     onnx, helper, numpy_helper = _require_onnx()
     from onnx import TensorProto
 
-    scalers, net, est = _split(model)
     np_dtype = parse_dtype(dtype) if dtype is not None else net.dtype
     if np_dtype not in (np.float32, np.float64):
         raise ExportError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
@@ -195,7 +315,7 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
         Z = g.node("Gemm", [A, g.const(f"W{l}", W), g.const(f"b{l}", b[:, 0])], f"Z{l}",
                    transB=1)
         A = _activation(g, net.activations[l], Z, l)
-    outputs = _heads(g, est, A, net.units[-1])
+    outputs = heads(g, A)
     float_type = TensorProto.FLOAT if np_dtype == np.float32 else TensorProto.DOUBLE
     graph = helper.make_graph(
         g.nodes, "npdeep",

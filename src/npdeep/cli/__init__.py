@@ -1,8 +1,9 @@
 """The ``npdeep`` command line (click).
 
 Commands, one module each: ``train`` (:mod:`.train`), ``evaluate``, ``predict``,
-``gradcheck``, ``inspect``, ``plot`` and ``bench``. ``npdeep train`` with no arguments is the
-main job: the default deep network on scikit-learn's handwritten digits.
+``gradcheck``, ``inspect``, ``plot``, ``export`` (ONNX) and ``bench``. ``npdeep train``
+with no arguments is the main job: the default deep network on scikit-learn's handwritten
+digits.
 
 Exit codes: 0 success; 1 the command ran and failed (bad data, bad model file, unwritable
 path, a failed gradient check: the message, never a traceback); 2 a usage error (unknown
@@ -23,6 +24,7 @@ from ..errors import NpdeepError
 from ._common import JSON_META
 from .bench import bench
 from .evaluate import evaluate
+from .export import export
 from .gradcheck import gradcheck
 from .inspect import inspect
 from .plot import plot
@@ -90,7 +92,7 @@ def main() -> None:
     """
 
 
-for _command in (train, evaluate, predict, gradcheck, inspect, plot, bench):
+for _command in (train, evaluate, predict, gradcheck, inspect, plot, export, bench):
     main.add_command(_command)
 
 

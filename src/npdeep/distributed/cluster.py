@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import numbers
 import os
 import traceback
 import warnings
@@ -23,7 +24,7 @@ from distributed.comm import get_address_host
 from ..errors import ConfigurationError
 
 __all__ = ["local_cluster", "connect", "check_loopback", "listening_sockets", "ALLOCATOR_CONFIG",
-           "check_client"]
+           "check_client", "scheduler_identity"]
 
 #: Dask config that stops the nanny from exporting ``MALLOC_TRIM_THRESHOLD_`` to its worker.
 ALLOCATOR_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
@@ -96,10 +97,11 @@ def local_cluster(
             print(client.scheduler.address)
         # tcp://127.0.0.1:...
     """
-    for name in ("n_workers", "threads_per_worker"):
-        value = locals()[name]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    for name, value in (("n_workers", n_workers), ("threads_per_worker", threads_per_worker)):
+        # numbers.Integral: NumPy integers (from np.arange, a parameter grid) are integers too
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ConfigurationError(f"{name} must be a positive integer, got {value!r}")
+    n_workers, threads_per_worker = int(n_workers), int(threads_per_worker)
     fixed = sorted(set(cluster_kwargs) & set(_FIXED))
     if fixed:
         raise ConfigurationError(
@@ -166,6 +168,9 @@ def connect(address: str, *, timeout: float = 30.0, check_allocator: bool = True
         raise ConfigurationError(
             f"address must be a scheduler address such as 'tcp://10.0.0.5:8786', got {address!r}"
         )
+    if not isinstance(timeout, numbers.Real) or isinstance(timeout, bool) or not timeout > 0:
+        # Dask: "could not convert string to float: '1-1'" for -1, a KeyError for "x"
+        raise ConfigurationError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     try:
         client = Client(address, timeout=timeout)
     except BaseException as exc:
@@ -239,9 +244,26 @@ def check_client(client, who: str, *, default: bool = True) -> Client:
     return client
 
 
+def scheduler_identity(client: Client) -> dict:
+    """Return the scheduler's identity (``"address"``, ``"services"``, ``"workers"``), fetched now.
+
+    Not ``client.scheduler_info()``: that returns the client's cached copy, which the client's
+    own periodic refresh (every ``distributed.client.scheduler-info-interval``) replaces, in
+    recent Dask, with one whose ``"workers"`` is empty; read at that moment it says a running
+    cluster has no workers (a ``ZeroDivisionError`` in data-parallel training, a few calls in
+    ten thousand).
+    """
+    import inspect
+
+    from distributed import Scheduler
+
+    every = "n_workers" in inspect.signature(Scheduler.identity).parameters
+    return client.sync(client.scheduler.identity, **({"n_workers": -1} if every else {}))
+
+
 def _declared_addresses(client: Client) -> dict[str, str]:
     """Return ``{role: address}`` of the scheduler, workers, nannies and dashboard."""
-    info = client.scheduler_info()
+    info = scheduler_identity(client)
     found = {"scheduler": info["address"]}
     for address, worker in info["workers"].items():
         found[f"worker {address}"] = address

@@ -29,10 +29,11 @@ from distributed.scheduler import KilledWorker
 
 from .. import optimizers as _optimizers
 from .._sparse import is_sparse
-from .._validation import check_positive_float, check_positive_int
+from .._validation import check_positive_float, check_positive_int, check_seed
 from ..errors import ConfigurationError, DataError, TrainingError
 from ..network import Network
-from .cluster import check_client
+from ._shards import Shards as _Shards
+from .cluster import check_client, scheduler_identity
 from .gradients import shard_local_steps, shard_loss_and_gradients
 
 __all__ = ["data_parallel_fit", "DataParallelTrainer", "DataParallelResult"]
@@ -65,41 +66,6 @@ class DataParallelResult:
     retries: int = 0
     shards: list[tuple[int, int]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-
-
-class _Shards:
-    """The driver's copy of every shard and the futures of their scattered copies."""
-
-    def __init__(self, client: Client, X: np.ndarray, Y: np.ndarray, n_shards: int):
-        self.client = client
-        N = X.shape[1]
-        self.bounds = np.linspace(0, N, n_shards + 1).round().astype(np.intp)
-        # samples-major (N_k, n_x) copies: a batch is then gathered as whole rows
-        self.data = [(np.ascontiguousarray(X[:, a:b].T), np.ascontiguousarray(Y[:, a:b].T))
-                     for a, b in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
-        self.futures: list = []
-        self.workers: list[str] = []
-        self.scatter()
-
-    def scatter(self) -> None:
-        """Send shard k to worker k (mod the workers alive), replacing older copies."""
-        alive = sorted(self.client.scheduler_info()["workers"])
-        self.workers = [alive[k % len(alive)] for k in range(len(self.data))]
-        self.futures = [self.client.scatter(list(pair), workers=[w], hash=False)
-                        for w, pair in zip(self.workers, self.data, strict=True)]
-
-    def submit(self, k: int, func, *args):
-        """Run ``func(*args[:2], X_k, Y_k, *args[2:])`` on the worker holding shard ``k``."""
-        X_k, Y_k = self.futures[k]
-        return self.client.submit(func, *args[:2], X_k, Y_k, *args[2:], workers=[self.workers[k]],
-                                  allow_other_workers=False, pure=False)
-
-    def split(self, idx: np.ndarray | None) -> list[np.ndarray | None]:
-        """Map global column indices ``idx`` to per-shard local indices (None: whole shards)."""
-        if idx is None:
-            return [None] * len(self.data)
-        k = np.searchsorted(self.bounds, idx, side="right") - 1
-        return [idx[k == s] - self.bounds[s] for s in range(len(self.data))]
 
 
 def _batches(N: int, batch_size: int | None, rng, shuffle: bool):
@@ -142,6 +108,7 @@ class DataParallelTrainer:
         max_retries: int = 3,
         step_timeout: float | None = 120.0,
         on_step: Callable[[int, float], None] | None = None,
+        sample_weight=None,
     ):
         if not isinstance(net, Network):
             raise ConfigurationError(f"net must be an npdeep.Network, got {type(net).__name__}")
@@ -162,10 +129,19 @@ class DataParallelTrainer:
                                                                              "batch_size")
         self.local_steps = check_positive_int(local_steps, "local_steps")
         self.max_retries = check_positive_int(max_retries, "max_retries", minimum=0)
-        workers = client.scheduler_info()["workers"]
+        if step_timeout is not None:  # Dask would fail on -1 with "could not convert '1-1'"
+            step_timeout = check_positive_float(step_timeout, "step_timeout")
+        if not isinstance(shuffle, (bool, np.bool_)):  # "no" would read as True
+            raise ConfigurationError(f"shuffle must be True or False, got {shuffle!r}")
+        check_seed(seed, "seed", generator_ok=True)
+        if on_step is not None and not callable(on_step):
+            raise ConfigurationError(
+                f"on_step must be a function on_step(step, cost) or None, got {on_step!r}")
+        workers = scheduler_identity(client)["workers"]
         if not workers:
             raise ConfigurationError("the Dask cluster has no workers; start some or wait for them")
-        n_shards = len(workers) if n_shards is None else check_positive_int(n_shards, "n_shards")
+        if n_shards is not None:
+            n_shards = check_positive_int(n_shards, "n_shards")
         self.optimizer = _optimizers.get(optimizer)
         if self.local_steps > 1 and self.optimizer.name != "sgd":
             raise ConfigurationError(
@@ -177,17 +153,31 @@ class DataParallelTrainer:
         X = net.check_X(X)
         self.N = X.shape[1]
         Y = net.check_Y(Y, self.N)
-        if n_shards > self.N:
+        weights = None
+        if sample_weight is not None:  # u_i = N w_i / sum(w): fit's coefficients times m
+            weights = net.sample_coef(self.N, sample_weight)[0] * self.N
+        if n_shards is None:  # one per worker, but no empty shard when workers outnumber samples
+            n_shards = min(len(workers), self.N)
+        elif n_shards > self.N:
             raise ConfigurationError(f"n_shards={n_shards} exceeds the {self.N} samples")
         self.net, self.client = net, client
         self.shuffle, self.step_timeout, self.on_step = shuffle, step_timeout, on_step
         self.rng = net.rng if seed is None else np.random.default_rng(seed)
         self.config = net.get_config()
-        self.shards = _Shards(client, X, Y, n_shards)
+        try:  # what every worker does with it: a custom Activation object is not rebuilt
+            Network.from_config(dict(self.config, seed=0))
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"data-parallel training rebuilds the network on every worker from "
+                f"net.get_config(), which fails: {exc}; custom Activation or Loss objects do "
+                "not travel to the workers: use the built-in ones, or train with Network.fit"
+            ) from exc
+        self.shards = _Shards(client, X, Y, n_shards, weights)
         bounds = self.shards.bounds
         self.result = DataParallelResult(
             shards=[(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
         self.epoch = 0
+        self.closed = False
 
     # ------------------------------------------------------------------------------ steps
     def _attempt(self, batches: list) -> tuple[float, int]:
@@ -270,6 +260,11 @@ class DataParallelTrainer:
     def run(self, epochs: int = 1) -> DataParallelResult:
         """Train for ``epochs`` more epochs; return the accumulated :class:`DataParallelResult`."""
         epochs = check_positive_int(epochs, "epochs")
+        if self.closed:
+            raise ConfigurationError(
+                "this DataParallelTrainer is closed: its shards were released from the workers; "
+                "call run() inside its `with` block, or build a new trainer")
+        check_client(self.client, "DataParallelTrainer.run", default=False)
         for _ in range(epochs):
             total = 0.0
             pending: list = []
@@ -291,8 +286,9 @@ class DataParallelTrainer:
         return self.result
 
     def close(self) -> None:
-        """Release the scattered shards on the workers."""
+        """Release the scattered shards on the workers; :meth:`run` then refuses to run."""
         self.shards.futures = []
+        self.closed = True
 
     def __enter__(self) -> DataParallelTrainer:
         return self
@@ -318,6 +314,7 @@ def data_parallel_fit(
     max_retries: int = 3,
     step_timeout: float | None = 120.0,
     on_step: Callable[[int, float], None] | None = None,
+    sample_weight=None,
 ) -> DataParallelResult:
     """Train ``net`` in place, each step's gradient computed in parallel by the workers.
 
@@ -343,13 +340,17 @@ def data_parallel_fit(
     local_steps : int
         Global batches per averaging.
     n_shards : int, optional
-        Shards of the data; default: one per worker.
+        Shards of the data, at most the number of samples; default: one per worker (one per
+        sample when the workers outnumber the samples).
     max_retries : int
         Times one step is re-run after a worker loss before giving up.
     step_timeout : float or None
         Seconds one step may take before it counts as failed.
     on_step : callable, optional
         ``on_step(step, cost)`` after each applied update (``step`` counts from 1).
+    sample_weight : (N,) array, optional
+        Weights >= 0 of the samples, as in :func:`npdeep.training.fit`: each batch's cost is
+        ``sum_i c_i loss_i`` with ``c_i = w_i N / (m sum(w))``.
 
     Returns
     -------
@@ -372,10 +373,11 @@ def data_parallel_fit(
         with local_cluster(n_workers=2) as client:
             result = data_parallel_fit(net, X, Y, client, epochs=5, batch_size=128, seed=0)
     """
+    epochs = check_positive_int(epochs, "epochs")
     trainer = DataParallelTrainer(
         net, X, Y, client, learning_rate=learning_rate, batch_size=batch_size,
         optimizer=optimizer, shuffle=shuffle, seed=seed, local_steps=local_steps,
-        n_shards=n_shards, max_retries=max_retries, step_timeout=step_timeout, on_step=on_step)
+        n_shards=n_shards, max_retries=max_retries, step_timeout=step_timeout, on_step=on_step,
+        sample_weight=sample_weight)
     with trainer:
-        epochs = check_positive_int(epochs, "epochs")
         return trainer.run(epochs)

@@ -84,8 +84,9 @@ def loss_and_gradients(
     return _sums(config, theta, X, Y, None)
 
 
-def _sums(config: dict, theta, X, Y, weight) -> tuple[float, np.ndarray, int]:
-    """:func:`loss_and_gradients` with an optional 0/1 ``weight`` (1, m) masking padding."""
+def _sums(config: dict, theta, X, Y, weight, count=None) -> tuple[float, np.ndarray, int]:
+    """:func:`loss_and_gradients` with optional per-sample coefficients ``weight`` (1, m) (0 on
+    padding) and the number of real samples ``count`` (default: m)."""
     net = _network(config)
     theta = np.asarray(theta)
     if theta.shape != (net.layout.size,):
@@ -111,7 +112,7 @@ def _sums(config: dict, theta, X, Y, weight) -> tuple[float, np.ndarray, int]:
     cost = net.loss.cost(A_L, Y, coef, ws.Z[net.L] if net.fused else None)
     backward(layers, net.activations, net.loss, ws, Y, coef, net.layout.layer_views(grad),
              net.fused)
-    return float(cost), grad, m if weight is None else int(np.count_nonzero(weight))
+    return float(cost), grad, m if count is None else count
 
 
 def _padded_size(m: int) -> int:
@@ -121,34 +122,38 @@ def _padded_size(m: int) -> int:
 
 
 def shard_loss_and_gradients(
-    config: dict, theta: np.ndarray, X_rows: np.ndarray, Y_rows: np.ndarray, columns=None
+    config: dict, theta: np.ndarray, X_rows: np.ndarray, Y_rows: np.ndarray, columns=None,
+    weights=None,
 ) -> tuple[float, np.ndarray, int]:
     """Run :func:`loss_and_gradients` on the samples ``columns`` of a shard (None: all).
 
     The shard is stored samples-major, ``X_rows``: (N_k, n_x) and ``Y_rows``: (N_k, n_L) (the
     transposes of its (n_x, N_k) and (n_L, N_k) slices), so gathering a batch copies whole rows;
     the batch enters the engine as the (n_x, m) view ``X_rows[columns].T``. ``columns``: integer
-    indices into N_k.
+    indices into N_k. ``weights``: (N_k,) per-sample coefficients ``u_i = N w_i / sum(w)`` (mean
+    1 over the whole data set), or None for 1; the sums are then ``sum_i u_i loss_i`` and
+    ``sum_i u_i grad_i``, and ``m_k`` still counts samples.
 
     The part of a global batch that falls in a shard varies in size from step to step; to keep
     reusing the network's cached buffers, the batch is padded to a few fixed sizes with
     repeated samples of weight 0, which add exactly nothing to the sums.
     """
     if columns is None:
-        return _sums(config, theta, X_rows.T, Y_rows.T, None)
+        weight = None if weights is None else np.asarray(weights).reshape(1, -1)
+        return _sums(config, theta, X_rows.T, Y_rows.T, weight, X_rows.shape[0])
     columns = np.asarray(columns, dtype=np.intp)
     m = columns.shape[0]
     if m == 0:
         return _sums(config, theta, X_rows[:0].T, Y_rows[:0].T, None)
     padded = _padded_size(m)
-    if padded == m:
+    if padded == m and weights is None:
         weight = None
     else:
+        weight = np.zeros((1, padded), dtype=np.float64 if weights is None else weights.dtype)
+        weight[0, :m] = 1.0 if weights is None else np.take(weights, columns)
         columns = np.concatenate([columns, np.full(padded - m, columns[0])])
-        weight = np.zeros((1, padded), dtype=np.float64)
-        weight[:, :m] = 1.0
     return _sums(config, theta, np.take(X_rows, columns, axis=0).T,
-                 np.take(Y_rows, columns, axis=0).T, weight)
+                 np.take(Y_rows, columns, axis=0).T, weight, m)
 
 
 def shard_local_steps(
@@ -158,6 +163,7 @@ def shard_local_steps(
     Y_rows: np.ndarray,
     batches: list,
     learning_rate: float,
+    weights=None,
 ) -> tuple[np.ndarray, float, int]:
     """Run plain gradient-descent steps on a shard's own batches, starting from ``theta``.
 
@@ -168,6 +174,8 @@ def shard_local_steps(
     ----------
     batches : list of integer arrays
         Column indices into the shard, one array per local step (empty arrays are skipped).
+    weights : (N_k,) array, optional
+        Per-sample coefficients, as in :func:`shard_loss_and_gradients`.
 
     Returns
     -------
@@ -184,7 +192,8 @@ def shard_local_steps(
     sgd = _optimizers.get("sgd")
     total, seen = 0.0, 0
     for columns in batches:
-        cost_sum, grad, m = shard_loss_and_gradients(config, theta, X_rows, Y_rows, columns)
+        cost_sum, grad, m = shard_loss_and_gradients(config, theta, X_rows, Y_rows, columns,
+                                                     weights)
         if m == 0:
             continue
         grad /= m

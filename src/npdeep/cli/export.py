@@ -1,0 +1,62 @@
+"""``npdeep export MODEL -o model.onnx``: the model as an ONNX graph, for other runtimes.
+
+MODEL is a network file from ``npdeep train`` (the graph holds its feature scaling, classes
+and target scaling, so it predicts as ``npdeep predict`` does) or a DeepClassifier,
+DeepRegressor or Pipeline saved by ``npdeep.save`` (the graph of :func:`npdeep.to_onnx`).
+Needs the ``onnx`` extra (``pip install 'npdeep[onnx]'``). The file is written atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import ConfigurationError
+from ._common import (
+    _NOT_A_MODEL,
+    check_not_input,
+    check_output_path,
+    emit,
+    json_option,
+    load_model,
+)
+
+#: Suffixes that name something other than an ONNX graph: a mixed-up -o would overwrite it.
+_NOT_ONNX = (".npz", ".npdeep", *_NOT_A_MODEL)
+
+
+@click.command()
+@click.argument("model")
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="The .onnx file to write [default: MODEL's name with .onnx].")
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None,
+              help="Element type of the graph's input and arithmetic [default: the network's].")
+@json_option
+def export(model, output, dtype, as_json):
+    """Write MODEL as an ONNX graph: input X (N, n_features), samples as rows.
+
+    Outputs: `label` and, for a sigmoid or softmax output, `probabilities` (classification),
+    or `predictions` (regression), as `npdeep predict` computes them from the raw features.
+    """
+    from ..onnx_export import model_file_to_onnx, to_onnx
+
+    m = load_model(model, estimators=True)
+    out = Path(output) if output else m.path.with_suffix(".onnx")
+    check_output_path(out, "--output")
+    if out.suffix.lower() in _NOT_ONNX:
+        raise ConfigurationError(
+            f"--output: {str(out)!r} ends in {out.suffix}, which names a model file, data or a "
+            "drawing, but this writes an ONNX graph; name it .onnx"
+        )
+    check_not_input(out, "--output", {"the model file MODEL": model})
+    try:
+        if hasattr(m, "est"):
+            proto = to_onnx(m.est, out, dtype=dtype)
+        else:
+            proto = model_file_to_onnx(m, out, dtype=dtype)
+    except ImportError as exc:  # the onnx extra is missing: its install hint, no traceback
+        raise ConfigurationError(str(exc)) from None
+    outputs = [o.name for o in proto.graph.output]
+    emit(as_json, {"output": str(out), "outputs": outputs},
+         f"wrote {out} (input X, outputs {', '.join(outputs)})")
