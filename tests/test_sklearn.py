@@ -937,3 +937,14 @@ def test_class_weight_that_zeroes_every_weighted_sample_is_named(iris):
                                         r"sample_weight is 0 for every sample: .*give one of "
                                         r"their classes a positive class_weight$"):
         clf.fit(X, y, sample_weight=(y == 0).astype(float))
+
+
+def test_fit_warnings_point_at_the_callers_line(iris):
+    # they pointed at npdeep's own code (the wrapper that restores the estimator on errors)
+    X, y = iris
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        DeepClassifier((4,), max_iter=2, random_state=0).fit(X, y.reshape(-1, 1))
+    kinds = {w.category.__name__: w.filename for w in caught}
+    assert {"DataConversionWarning", "ConvergenceWarning"} <= set(kinds)
+    assert kinds["DataConversionWarning"] == __file__ and kinds["ConvergenceWarning"] == __file__

@@ -287,8 +287,9 @@ def test_nan_gradients_stop_with_reason_and_keep_last_good_weights(rng):
     net = npdeep.Network([2, 3, 1], activation="relu", output_activation="identity", seed=0)
     before = net.parameters.flat.copy()
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match=r"^training stopped "
-                                                 r"early: the gradients became NaN or inf"):
+                                                 r"early: the gradients became NaN or inf") as w:
         h = net.fit(X, Y, epochs=5, learning_rate=0.1, diagnose=False)
+    assert w[0].filename == __file__  # the user's line, not npdeep's
     assert len(h) == 1
     # the starting weights are kept; with such inputs their own cost is inf, and it says so
     assert "NaN or inf" in h.stop_reason and "last finite weights kept, but their cost on " \

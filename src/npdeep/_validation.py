@@ -192,3 +192,14 @@ def check_fraction(value, name: str, low_inclusive=True, high_inclusive=False) -
         interval = ("[" if low_inclusive else "(") + "0, 1" + ("]" if high_inclusive else ")")
         raise ConfigurationError(f"{name} must be in {interval}, got {value!r}")
     return float(value)
+
+
+def caller_level() -> int:
+    """Return the stacklevel of the first frame outside npdeep (the user's call): warnings
+    point at the user's line however deep in npdeep they are raised."""
+    import sys
+
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("npdeep"):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -26,7 +26,7 @@ import numpy as np
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from ._mmap import is_memmap
-from ._validation import check_positive_float, check_positive_int, check_seed
+from ._validation import caller_level, check_positive_float, check_positive_int, check_seed
 from .batches import BatchSource, columns
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
 from .errors import ConfigurationError, DataError
@@ -368,7 +368,7 @@ def fit(
     if trainer.nan_stop and _warn_nan and not any(
             isinstance(c, ProgressBar) and not c.quiet for c in cbs):  # a bar printed it
         warnings.warn(f"training stopped early: {trainer.stop_reason}", RuntimeWarning,
-                      stacklevel=3)  # the caller of Network.fit
+                      stacklevel=caller_level())
     return history
 
 

@@ -30,7 +30,7 @@ from .. import activations as _activations
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
-from .._validation import parse_dtype
+from .._validation import caller_level, parse_dtype
 from ..batches import columns
 from ..errors import ConfigurationError, DataError
 from ..network import Network
@@ -369,14 +369,14 @@ class BaseDeepEstimator(EstimatorParams, BaseEstimator):
         self.network_.history = None  # the estimator's loss_curve_ is the record
         if getattr(monitor.trainer, "nan_stop", False):
             warnings.warn(f"training stopped early: {monitor.trainer.stop_reason}",
-                          ConvergenceWarning, stacklevel=4)
+                          ConvergenceWarning, stacklevel=caller_level())
         elif not incremental and len(history) == epochs and not monitor.trainer.stop_training:
             warnings.warn(
                 f"Maximum iterations ({epochs}) reached and the optimization hasn't converged "
                 f"yet: the {'training cost' if validation is None else 'validation score'} still "
                 f"improved by more than tol={self.tol} within n_iter_no_change="
                 f"{self.n_iter_no_change} epochs; raise max_iter or learning_rate",
-                ConvergenceWarning, stacklevel=4,
+                ConvergenceWarning, stacklevel=caller_level(),
             )
 
     def _extra_training_options(self, incremental: bool = False) -> dict:

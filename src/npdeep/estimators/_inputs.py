@@ -12,9 +12,9 @@ import numpy as np
 
 from .._mmap import is_memmap
 from .._sparse import is_sparse
-from .._validation import blocks, check_finite
+from .._validation import blocks, caller_level, check_finite
 
-__all__ = ["warn_if_unscaled", "column_squares", "caller_level"]
+__all__ = ["warn_if_unscaled", "column_squares"]
 
 #: Root mean square of a feature column above which fit warns that X looks unscaled.
 _UNSCALED_RMS = 10.0
@@ -70,13 +70,3 @@ def column_squares(X) -> np.ndarray:
         check_finite(block, "X")
         squares[cols] += np.einsum("ij,ij->j", block, block, dtype=np.float64)
     return squares
-
-
-def caller_level() -> int:
-    """Return the stacklevel of the first frame outside npdeep (the user's fit call)."""
-    import sys
-
-    level, frame = 2, sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("npdeep"):
-        frame, level = frame.f_back, level + 1
-    return level

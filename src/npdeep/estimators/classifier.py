@@ -12,6 +12,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight
 
+from .._validation import caller_level
 from ..errors import ConfigurationError, DataError
 from ..losses import log_softmax, softplus
 from ._base import BaseDeepEstimator, restores_on_error
@@ -295,7 +296,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected: y of shape "
                 f"{y.shape} was flattened to ({y.shape[0]},) with y.ravel()",
-                DataConversionWarning, stacklevel=3,
+                DataConversionWarning, stacklevel=caller_level(),
             )
             y = y.ravel()
         return y
