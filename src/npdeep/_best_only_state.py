@@ -15,6 +15,7 @@ from __future__ import annotations
 import warnings
 
 from ._stopping_state import check_monitored
+from ._validation import caller_level
 
 __all__ = ["best_only_checkpoints", "load_model_checkpoint", "match_model_checkpoint"]
 
@@ -96,7 +97,7 @@ def match_model_checkpoint(callbacks, saved: list | None, where: str) -> list:
                 f"{_described(state['path'], state['monitor'], state['mode'])}, and no "
                 "save_best_only ModelCheckpoint with that path, monitor and mode was passed "
                 "to resume: the resumed run does not use that state", UserWarning,
-                stacklevel=3)
+                stacklevel=caller_level())
             continue
         free.remove(mc)
         mc._resume_from = state
@@ -107,5 +108,5 @@ def match_model_checkpoint(callbacks, saved: list | None, where: str) -> list:
         warnings.warn(
             f"{where}: the checkpoint {why}: {_described(mc.path, t.monitor, t.mode)} starts "
             "afresh at the resume, with no best value: it writes at the first epoch and may "
-            "overwrite a better file", UserWarning, stacklevel=3)
+            "overwrite a better file", UserWarning, stacklevel=caller_level())
     return [mc for mc in passed if mc not in free]

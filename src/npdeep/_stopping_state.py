@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 
+from ._validation import caller_level
+
 __all__ = ["early_stoppings", "load_early_stopping", "match_early_stopping", "count"]
 
 
@@ -142,7 +144,8 @@ def match_early_stopping(callbacks, saved: list | None, where: str) -> list:
                 f"{where}: the checkpoint holds the state of EarlyStopping(monitor="
                 f"{state['monitor']!r}, mode={state['mode']!r}, min_delta={state['min_delta']:g})"
                 ", and no EarlyStopping with that monitor, mode and min_delta was passed to "
-                "resume: the resumed run does not use that state", UserWarning, stacklevel=3)
+                "resume: the resumed run does not use that state", UserWarning,
+                stacklevel=caller_level())
             continue
         free.remove(es)
         es._resume_from = (state, weights)
@@ -154,5 +157,5 @@ def match_early_stopping(callbacks, saved: list | None, where: str) -> list:
             f"{where}: the checkpoint {why}: EarlyStopping(monitor={t.monitor!r}, mode="
             f"{t.mode!r}, min_delta={es.min_delta:g}) starts afresh at the resume, so it may "
             "stop and restore differently from an uninterrupted run", UserWarning,
-            stacklevel=3)
+            stacklevel=caller_level())
     return [es for es in passed if es not in free]

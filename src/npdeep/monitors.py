@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from ._validation import check_nonneg_float, check_positive_int
+from ._validation import caller_level, check_nonneg_float, check_positive_int
 from .callbacks import Callback, keep_copy
 from .errors import ConfigurationError
 from .loggers import CSVLogger, JSONLogger
@@ -377,7 +377,7 @@ class ModelCheckpoint(Callback):
             self._pending = None
             warnings.warn(f"ModelCheckpoint: the weights of epoch {epoch + 1} are NaN or inf; "
                           f"{path} was not written (the file would not load)", RuntimeWarning,
-                          stacklevel=2)
+                          stacklevel=caller_level())
             return
         try:  # _pending still set: the file records itself as last_saved (get_state)
             if self._before_update():

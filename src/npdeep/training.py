@@ -289,7 +289,7 @@ def fit(
             f"they are read into memory whole ({held / 2**20:.1f} MiB as {net.dtype.name}), "
             "with every layer's activations for all of them; give a batch_size to train "
             "from the file in mini-batches without copying it",
-            UserWarning, stacklevel=3)
+            UserWarning, stacklevel=caller_level())
     if full_batch and train_idx is not None:
         X, Y, train_idx = X[:, train_idx], Y[:, train_idx], None
     if full_batch and X.dtype != net.dtype:
@@ -301,7 +301,7 @@ def fit(
             "mini-batch reads a value from every row, that is most pages of the file, for "
             "every batch; save it with samples as rows, (m, n_x), and pass "
             "np.load(path, mmap_mode='r').T",
-            UserWarning, stacklevel=3)
+            UserWarning, stacklevel=caller_level())
     metric = Metric(net, Y if train_idx is None else Y[:, train_idx])
 
     cb.on_train_begin({"epochs": epochs, "samples": m, "initial_epoch": start_epoch})
