@@ -241,7 +241,9 @@ class ModelCheckpoint(Callback):
         The path of the last file written (``path`` with ``{epoch}`` filled in), None before
         the first. After :func:`~npdeep.checkpoint.resume`, a ``save_best_only`` one that got
         the saved state names the file the uninterrupted run would name, written before or
-        after the interruption.
+        after the interruption; one that saves every ``every`` epochs names, until it writes,
+        the file of the last multiple of ``every`` up to the checkpoint's epoch, when that
+        file exists.
 
     A checkpoint holds the weights that the monitored value measured, with the optimizer,
     schedule and random state of that moment, so :func:`~npdeep.checkpoint.resume` goes on
@@ -301,6 +303,9 @@ class ModelCheckpoint(Callback):
         if self._resume_from is not None:  # checkpoint.resume matched a saved state to us
             state, self._resume_from = self._resume_from, None
             self._set_state(state)
+        start = logs.get("initial_epoch") or 0
+        if start and not self.save_best_only:  # resumed: it writes at fixed epochs
+            self.last_saved = self._written_before(start)
         # an EarlyStopping or best-only ModelCheckpoint after this one in the list has not
         # yet counted the epoch when on_epoch_end runs: the file is then written in
         # after_epoch_end
@@ -309,6 +314,15 @@ class ModelCheckpoint(Callback):
         self._defer = any(isinstance(c, EarlyStopping) or
                           (isinstance(c, ModelCheckpoint) and c.save_best_only)
                           for c in callbacks[at + 1:])
+
+    def _written_before(self, start: int) -> str | None:
+        """The file the last multiple of ``every`` up to ``start`` epochs names, None when
+        there is none or no such file exists (this callback was not in the run resumed)."""
+        last = start - start % self.every
+        if last == 0:
+            return None
+        path = self.path.format(epoch=last)
+        return path if os.path.isfile(os.path.expanduser(path)) else None
 
     def get_state(self) -> dict:
         """Return what a checkpoint stores of a ``save_best_only`` one: its configuration
