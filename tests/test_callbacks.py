@@ -176,6 +176,43 @@ def test_loggers_resumed_from_an_earlier_checkpoint_do_not_repeat_epochs(tmp_pat
     assert [json.loads(line)["epoch"] for line in open(tmp_path / "log.jsonl")] == [1, 2, 3]
 
 
+class LogFrom(Callback):
+    """Add ``name`` to the epoch logs from epoch ``start`` on (until ``stop``)."""
+
+    def __init__(self, name, start, stop=None):
+        self.name, self.start, self.stop = name, start, stop
+
+    def on_epoch_end(self, epoch, logs):
+        if self.start <= epoch and (self.stop is None or epoch < self.stop):
+            logs[self.name] = 10.0 * epoch
+
+
+def test_a_csv_column_logged_first_at_a_later_epoch_is_added_not_dropped(tmp_path, data):
+    # the columns were fixed at the first epoch: a later name was silently dropped
+    X, y = data
+    path = tmp_path / "log.csv"
+    small().fit(X, y, epochs=4, diagnose=False,
+                callbacks=[LogFrom("late", 1, stop=3), CSVLogger(path)])
+    rows = list(csv.reader(open(path, newline="")))
+    assert rows[0][-1] == "late" and len({len(r) for r in rows}) == 1
+    assert [r[-1] for r in rows[1:]] == ["", "10.0", "20.0", ""]
+    assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
+
+
+def test_a_resumed_csv_log_keeps_its_columns_and_adds_new_ones(tmp_path, data):
+    X, y = data
+    path = tmp_path / "log.csv"
+    small().fit(X, y, epochs=3, diagnose=False, callbacks=[
+        LogFrom("first", 0), ModelCheckpoint(tmp_path / "ck-{epoch}.npz"), CSVLogger(path)])
+    resume(tmp_path / "ck-2.npz", X, y, epochs=4, diagnose=False,
+           callbacks=[LogFrom("second", 0), CSVLogger(path)])
+    rows = list(csv.DictReader(open(path, newline="")))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
+    assert [r["first"] for r in rows] == ["0.0", "10.0", "", ""]
+    assert [r["second"] for r in rows] == ["", "", "20.0", "30.0"]
+    assert all(r["cost"] for r in rows)
+
+
 @pytest.mark.parametrize("make, match", [
     (lambda d: ModelCheckpoint(d / "ck-{step}.npz"), r"ModelCheckpoint path .* is not a valid "
                                                      r"template \(KeyError\('step'\)\)"),

@@ -7,12 +7,14 @@ Both follow the protocol of :mod:`npdeep.callbacks` (and are importable from the
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
 
+from .atomic import as_path, write_atomically
 from .callbacks import Callback
-from .errors import ConfigurationError
+from .errors import ConfigurationError, ModelFileError
 
 __all__ = ["CSVLogger", "JSONLogger"]
 
@@ -46,7 +48,7 @@ def _open_log(path: str, who: str, initial_epoch: int, keep_rows, newline=None):
 
     A resumed run continues the file after the rows of epochs ``<= initial_epoch``, so rows
     of epochs trained after the checkpoint by the interrupted run are not written twice.
-    ``keep_rows(lines, initial_epoch)`` returns the lines to keep. Returns ``(file, appended)``.
+    ``keep_rows(lines, initial_epoch)`` returns the lines to keep. Returns ``(file, kept)``.
     """
     try:
         kept: list[str] = []
@@ -55,7 +57,7 @@ def _open_log(path: str, who: str, initial_epoch: int, keep_rows, newline=None):
                 kept = keep_rows(fh.readlines(), initial_epoch)
         fh = open(path, "w", encoding="utf-8", newline=newline)
         fh.writelines(kept)
-        return fh, bool(kept)
+        return fh, kept
     except OSError as exc:
         raise ConfigurationError(f"{who}: cannot write {path!r} ({exc.strerror})") from None
 
@@ -99,31 +101,68 @@ def _json_rows_upto(lines: list[str], epoch: int) -> list[str]:
 class CSVLogger(Callback):
     """Write one CSV row per epoch (gradient norms as ``gradient_norm_1..L`` columns).
 
-    When training resumes (``initial_epoch > 0``) an existing file is continued after its
-    rows of epochs up to the checkpoint's (later rows, from the interrupted run, are dropped).
+    The columns are the first epoch's names. A name logged first at a later epoch (a
+    callback that adds to ``logs``) becomes a new last column: the file is rewritten
+    (atomically) with it in the header and empty cells in the rows before; a name missing
+    from an epoch's logs leaves its cell empty. When training resumes (``initial_epoch > 0``)
+    an existing file is continued after its rows of epochs up to the checkpoint's (later
+    rows, from the interrupted run, are dropped), under its own header.
     """
 
     def __init__(self, path):
         self.path = _log_path(path, "CSVLogger")
         self._file = None
         self._writer = None
+        self._fields: list[str] | None = None
 
     def on_train_begin(self, logs):
-        self._file, self._append = _open_log(self.path, "CSVLogger",
-                                             logs.get("initial_epoch", 0), _csv_rows_upto, "")
+        self._file, kept = _open_log(self.path, "CSVLogger", logs.get("initial_epoch", 0),
+                                     _csv_rows_upto, "")
         self._writer = None
+        self._fields = next(csv.reader(kept[:1]), None)  # resumed: go on with its columns
+        self._known = set(self._fields or ())
+        self._header = not self._fields  # a new file: write the header with the first row
 
     def on_epoch_end(self, epoch, logs):
         row = {"epoch": epoch + 1, **_flatten(logs)}
+
         def write():
+            if self._fields is None:
+                self._fields, self._known = list(row), set(row)
+            elif not row.keys() <= self._known:
+                self._widen([k for k in row if k not in self._known])
             if self._writer is None:
-                self._writer = csv.DictWriter(self._file, fieldnames=list(row),
-                                              extrasaction="ignore")
-                if not self._append:
+                self._writer = csv.DictWriter(self._file, fieldnames=self._fields)
+                if self._header:
+                    self._header = False
                     self._writer.writeheader()
             self._writer.writerow(row)
 
         _write_row(self, write)
+
+    def _widen(self, new: list[str]) -> None:
+        """Add the columns ``new`` to the file: rewrite it (atomically) with them in the header
+        and empty cells in the rows written so far, then append to it."""
+        self._file.flush()
+        with open(self.path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        self._fields = self._fields + new
+        self._known.update(new)
+        text = io.StringIO(newline="")
+        writer = csv.writer(text)
+        if rows:
+            writer.writerow(self._fields)
+            writer.writerows(row + [""] * len(new) for row in rows[1:])
+            self._header = False
+        self._file.close()
+        try:
+            write_atomically(as_path(self.path, "write a log"),
+                             lambda fp: fp.write(text.getvalue().encode("utf-8")), "log")
+        except ModelFileError as exc:
+            raise OSError(str(exc)) from None  # _write_row names the logger
+        finally:
+            self._file = open(self.path, "a", encoding="utf-8", newline="")
+        self._writer = None
 
     def on_train_end(self, logs):
         if self._file is not None:
