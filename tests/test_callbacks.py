@@ -213,6 +213,27 @@ def test_a_resumed_csv_log_keeps_its_columns_and_adds_new_ones(tmp_path, data):
     assert all(r["cost"] for r in rows)
 
 
+@pytest.mark.parametrize("make", [
+    lambda d: [CSVLogger(d / "run.log"), JSONLogger(d / "run.log")],
+    lambda d: [JSONLogger(d / "run.log"), CSVLogger(d / "sub" / ".." / "run.log")],
+    lambda d: [ModelCheckpoint(d / "run.log"), CSVLogger(d / "run.log")],
+    lambda d: [ModelCheckpoint(d / "run.log", save_best_only=True),
+               ModelCheckpoint(d / "run.log", every=2)],
+])
+def test_two_callbacks_writing_one_file_are_refused_before_training(tmp_path, data, make):
+    # they clobbered each other: a CSV header inside JSON lines, a checkpoint over a log
+    (tmp_path / "sub").mkdir()
+    X, y = data
+    net = small()
+    before = net.parameters.flat.copy()
+    with pytest.raises(ConfigurationError, match=r"\('.*run.log'\) and \w+\('.*run.log'\) "
+                                                 r"write the same file, each over the "
+                                                 r"other's; give them separate paths"):
+        net.fit(X, y, epochs=2, callbacks=make(tmp_path), diagnose=False)
+    assert not (tmp_path / "run.log").exists()
+    np.testing.assert_array_equal(net.parameters.flat, before)
+
+
 @pytest.mark.parametrize("make, match", [
     (lambda d: ModelCheckpoint(d / "ck-{step}.npz"), r"ModelCheckpoint path .* is not a valid "
                                                      r"template \(KeyError\('step'\)\)"),
