@@ -17,7 +17,7 @@ from npdeep.callbacks import (
     ModelCheckpoint,
     ProgressBar,
 )
-from npdeep.checkpoint import resume
+from npdeep.checkpoint import load_checkpoint, resume
 from npdeep.schedules import StepDecay
 from npdeep.training import evaluate
 
@@ -161,6 +161,37 @@ def test_a_checkpoint_name_too_long_is_a_model_file_error(tmp_path, data):
                                                     "File name too long"):
         small().fit(X, y, epochs=2, callbacks=[too_long], diagnose=False)
     assert list(tmp_path.iterdir()) == []
+
+
+class FillDiskAtEpoch(Callback):
+    """From epoch ``epoch`` on, every fsync fails as on a full disk."""
+
+    def __init__(self, monkeypatch, epoch):
+        self.monkeypatch, self.epoch = monkeypatch, epoch
+
+    def on_epoch_begin(self, epoch, logs):
+        if epoch == self.epoch:
+            def full(fd):
+                raise OSError(28, "No space left on device")
+
+            self.monkeypatch.setattr("npdeep.atomic.os.fsync", full)
+
+
+@pytest.mark.parametrize("template", ["ck.npz", "ck-{epoch}.npz"])
+def test_a_checkpoint_that_cannot_be_written_says_which_epoch_and_keeps_the_last_file(
+        tmp_path, data, monkeypatch, template):
+    X, y = data
+    mc = ModelCheckpoint(tmp_path / template)
+    with pytest.raises(npdeep.ModelFileError, match=r"^ModelCheckpoint could not save epoch 3: "
+                       r"could not write model file '.*ck(-3)?\.npz' \(disk full\); the "
+                       r"previous file, if any, is unchanged; training stopped; the last "
+                       r"checkpoint written is '.*ck(-2)?\.npz'$"):
+        small().fit(X, y, epochs=5, callbacks=[FillDiskAtEpoch(monkeypatch, 2), mc],
+                    diagnose=False)
+    monkeypatch.undo()
+    assert load_checkpoint(mc.last_saved).epoch == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == \
+        (["ck.npz"] if template == "ck.npz" else ["ck-1.npz", "ck-2.npz"])
 
 
 def test_loggers_resumed_from_an_earlier_checkpoint_do_not_repeat_epochs(tmp_path, data):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._validation import check_nonneg_float, check_positive_int
 from .callbacks import Callback, keep_copy
-from .errors import ConfigurationError
+from .errors import ConfigurationError, ModelFileError
 from .loggers import CSVLogger, JSONLogger
 
 __all__ = ["EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger",
@@ -399,6 +399,11 @@ class ModelCheckpoint(Callback):
                 self._start.save(path, self.network, self.trainer)
             else:
                 save_checkpoint(path, self.network, self.trainer, epoch=epoch + 1)
+        except ModelFileError as exc:  # a full disk, a removed folder: say who and when
+            last = "" if self.last_saved is None else \
+                f"; the last checkpoint written is {self.last_saved!r}"
+            raise ModelFileError(f"ModelCheckpoint could not save epoch {epoch + 1}: {exc}; "
+                                 f"training stopped{last}") from exc
         finally:
             self._pending = None
         self.last_saved = path
