@@ -154,6 +154,29 @@ def test_csv_and_json_loggers(tmp_path, data):
     assert len(records) == 3 and len(records[0]["gradient_norms"]) == 2
 
 
+class LogValue(Callback):
+    def __init__(self, value):
+        self.value = value
+
+    def on_epoch_end(self, epoch, logs):
+        logs["mine"] = self.value
+
+
+@pytest.mark.parametrize("value, written", [
+    (np.float32(0.5), 0.5), (np.int64(3), 3), (np.bool_(True), True),
+    (np.array([1.0, np.inf]), [1.0, None]), (np.float32("nan"), None), ({1, 2}, "{1, 2}"),
+    ({"f1": np.float64(0.25)}, {"f1": 0.25}),
+])
+def test_json_logger_writes_numpy_and_other_values_a_callback_logs(tmp_path, data, value,
+                                                                   written):
+    # a np.float32 in logs stopped fit with "Object of type float32 is not JSON serializable"
+    X, y = data
+    path = tmp_path / "log.jsonl"
+    small().fit(X, y, epochs=2, callbacks=[LogValue(value), JSONLogger(path)], diagnose=False)
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["mine"] for line in lines] == [written, written]
+
+
 def test_a_checkpoint_name_too_long_is_a_model_file_error(tmp_path, data):
     X, y = data
     too_long = ModelCheckpoint(tmp_path / ("{epoch}" + "x" * 300 + ".npz"))

@@ -153,13 +153,21 @@ class CallbackList:
             cb.on_train_end(logs)
 
 
-def _finite_or_none(value):
-    """Return ``value`` with NaN/inf floats replaced by None (strict JSON), lists included."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+def jsonable(value):
+    """Return a logged ``value`` as strict JSON holds it: NaN/inf as None, NumPy scalars and
+    arrays as Python numbers and lists, lists and dicts item by item, any other object (a
+    callback may log anything) as its ``str``."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (np.generic, np.ndarray)):
+        return jsonable(value.tolist())
     if isinstance(value, (list, tuple)):
-        return [_finite_or_none(v) for v in value]
-    return value
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return str(value)
 
 
 class History(Callback):
@@ -223,7 +231,7 @@ class History(Callback):
     def to_dict(self) -> dict:
         """Return a JSON-serialisable copy."""
         return {"epoch": list(self.epoch), "stop_reason": self.stop_reason,
-                **{k: [_finite_or_none(x) for x in v] for k, v in self.history.items()}}
+                **{k: [jsonable(x) for x in v] for k, v in self.history.items()}}
 
     @classmethod
     def from_dict(cls, data: dict) -> History:

@@ -9,11 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 
 from .atomic import as_path, write_atomically
-from .callbacks import Callback
+from .callbacks import Callback, jsonable
 from .errors import ConfigurationError, ModelFileError
 
 __all__ = ["CSVLogger", "JSONLogger"]
@@ -173,6 +172,9 @@ class CSVLogger(Callback):
 class JSONLogger(Callback):
     """Write one JSON object per epoch per line (JSON Lines); non-finite numbers as null.
 
+    What a callback adds to ``logs`` is written too: NumPy scalars and arrays as numbers and
+    lists, any other object that JSON has no type for as its ``str``.
+
     Resuming continues an existing file as :class:`CSVLogger` does.
     """
 
@@ -185,14 +187,7 @@ class JSONLogger(Callback):
                                   _json_rows_upto)
 
     def on_epoch_end(self, epoch, logs):
-        def clean(v):
-            if isinstance(v, float) and not math.isfinite(v):
-                return None
-            if isinstance(v, (list, tuple)):
-                return [clean(x) for x in v]
-            return v
-
-        record = {"epoch": epoch + 1, **{k: clean(v) for k, v in logs.items()}}
+        record = {"epoch": epoch + 1, **{k: jsonable(v) for k, v in logs.items()}}
         line = json.dumps(record, allow_nan=False) + "\n"
         _write_row(self, lambda: self._file.write(line))
 
