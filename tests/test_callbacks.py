@@ -177,6 +177,41 @@ def test_json_logger_writes_numpy_and_other_values_a_callback_logs(tmp_path, dat
     assert [json.loads(line)["mine"] for line in lines] == [written, written]
 
 
+class LogFrom(Callback):
+    """Add ``name`` to the epoch logs from epoch ``start`` on (until ``stop``)."""
+
+    def __init__(self, name, start, stop=None):
+        self.name, self.start, self.stop = name, start, stop
+
+    def on_epoch_end(self, epoch, logs):
+        if self.start <= epoch and (self.stop is None or epoch < self.stop):
+            logs[self.name] = 10.0 * epoch
+
+
+def test_history_records_a_name_a_later_callback_adds_to_the_logs(tmp_path, data):
+    # History runs first: a custom metric a callback put in logs (the Keras way) was missing
+    # from net.history and from the saved model
+    X, y = data
+    net = small()
+    history = net.fit(X, y, epochs=4, callbacks=[LogFrom("f1", 1, stop=3)], diagnose=False)
+    assert history.f1 == [None, 10.0, 20.0, None]
+    assert all(len(v) == len(history.epoch) for v in history.history.values())
+    net.save(tmp_path / "m.npz")
+    assert npdeep.load(tmp_path / "m.npz").history.f1 == [None, 10.0, 20.0, None]
+
+
+def test_a_resumed_history_holds_the_names_callbacks_added(tmp_path, data):
+    X, y = data
+    settings = dict(batch_size=16, diagnose=False)
+    reference = small().fit(X, y, epochs=4, callbacks=[LogFrom("f1", 1)], **settings)
+    small().fit(X, y, epochs=2, **settings, callbacks=[
+        LogFrom("f1", 1), ModelCheckpoint(tmp_path / "ck-{epoch}.npz")])
+    resumed = resume(tmp_path / "ck-2.npz", X, y, epochs=4, callbacks=[LogFrom("f1", 1)],
+                     diagnose=False).history
+    assert resumed.f1 == reference.f1 == [None, 10.0, 20.0, 30.0]
+    assert resumed.cost == reference.cost
+
+
 def test_a_checkpoint_name_too_long_is_a_model_file_error(tmp_path, data):
     X, y = data
     too_long = ModelCheckpoint(tmp_path / ("{epoch}" + "x" * 300 + ".npz"))
@@ -228,17 +263,6 @@ def test_loggers_resumed_from_an_earlier_checkpoint_do_not_repeat_epochs(tmp_pat
     rows = list(csv.DictReader(open(tmp_path / "log.csv")))
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
     assert [json.loads(line)["epoch"] for line in open(tmp_path / "log.jsonl")] == [1, 2, 3]
-
-
-class LogFrom(Callback):
-    """Add ``name`` to the epoch logs from epoch ``start`` on (until ``stop``)."""
-
-    def __init__(self, name, start, stop=None):
-        self.name, self.start, self.stop = name, start, stop
-
-    def on_epoch_end(self, epoch, logs):
-        if self.start <= epoch and (self.stop is None or epoch < self.stop):
-            logs[self.name] = 10.0 * epoch
 
 
 def test_a_csv_column_logged_first_at_a_later_epoch_is_added_not_dropped(tmp_path, data):

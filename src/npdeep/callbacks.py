@@ -176,6 +176,13 @@ class History(Callback):
     ``history.history`` maps each logged name (``cost``, ``learning_rate``, ...) to one value
     per epoch; ``history.epoch`` lists the epoch numbers. Any logged name also reads as an
     attribute (``history.val_cost``).
+
+    ``fit`` runs it first of the callbacks, so a checkpoint written in a later one holds the
+    epoch; a name a later callback adds to the epoch's ``logs`` (a custom metric, as in
+    Keras) is recorded too, at the next epoch's end, at the end of training or when the
+    history is read by :meth:`to_dict` (a checkpoint). Its list holds None for the epochs
+    before it was first logged and any epoch where it was not, so every list lines up with
+    ``epoch``.
     """
 
     def __init__(self):
@@ -184,12 +191,39 @@ class History(Callback):
         self.stop_reason: str | None = None
         self.diagnosis = None
 
+    _logs: dict | None = None  # the last epoch's logs, and how many names it had then
+    _n = 0
+
     def on_epoch_end(self, epoch, logs):
+        if self._logs is not None and len(self._logs) != self._n:
+            self._record_late()
         self.epoch.append(epoch)
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
+        self._logs, self._n = logs, len(logs)
+
+    def _record_late(self) -> None:
+        """Record the names that callbacks after this one added to the last epoch's logs."""
+        logs, n = self._logs, len(self.epoch)
+        self._n = len(logs)
+        for key, value in logs.items():
+            values = self.history.setdefault(key, [])
+            if len(values) < n:  # not recorded at that epoch: None for the epochs missed
+                values.extend([None] * (n - 1 - len(values)))
+                values.append(value)
+
+    def _catch_up(self) -> None:
+        """Record the late names of the last epoch; None for a name it did not log."""
+        if self._logs is not None and len(self._logs) != self._n:
+            self._record_late()
+        n = len(self.epoch)
+        for values in self.history.values():
+            if len(values) < n:
+                values.extend([None] * (n - len(values)))
 
     def on_train_end(self, logs):
+        self._catch_up()
+        self._logs = None  # the history outlives the fit: it must not keep its logs
         if self.trainer is not None and getattr(self.trainer, "stop_reason", None):
             self.stop_reason = self.trainer.stop_reason
 
@@ -230,6 +264,7 @@ class History(Callback):
 
     def to_dict(self) -> dict:
         """Return a JSON-serialisable copy."""
+        self._catch_up()
         return {"epoch": list(self.epoch), "stop_reason": self.stop_reason,
                 **{k: [jsonable(x) for x in v] for k, v in self.history.items()}}
 
