@@ -318,6 +318,10 @@ def test_two_callbacks_writing_one_file_are_refused_before_training(tmp_path, da
     (lambda d: CSVLogger(d / "none" / "log.csv"), r"CSVLogger: the folder .*none' .* does not "
                                                   r"exist"),
     (lambda d: JSONLogger(d / "none" / "log.jsonl"), r"JSONLogger: the folder"),
+    # every was ignored with save_best_only
+    (lambda d: ModelCheckpoint(d / "ck.npz", save_best_only=True, every=5),
+     r"ModelCheckpoint: every=5 applies without save_best_only; a save_best_only checkpoint "
+     r"looks at every epoch"),
     # a path under a file: its "folder" exists but is a file (was called missing)
     (lambda d: CSVLogger(d / "a-file" / "log.csv"), r"CSVLogger: the folder .*a-file' .* is a "
                                                     r"file, not a folder"),

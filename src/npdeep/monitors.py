@@ -234,6 +234,7 @@ class ModelCheckpoint(Callback):
     save_best_only : bool
         Save only when ``monitor`` improves; otherwise every ``every`` epochs.
     every : int >= 1
+        Without ``save_best_only`` (with it, only 1 is accepted).
     monitor, mode : see :class:`EarlyStopping`.
 
     Attributes
@@ -290,6 +291,12 @@ class ModelCheckpoint(Callback):
             ) from None
         self.save_best_only = bool(save_best_only)
         self.every = check_positive_int(every, "every")
+        if self.save_best_only and self.every != 1:  # it would be ignored
+            raise ConfigurationError(
+                f"ModelCheckpoint: every={self.every} applies without save_best_only; a "
+                "save_best_only checkpoint looks at every epoch and writes when monitor "
+                "improves; give one of them"
+            )
         self.tracker = _Monitor(monitor, mode, 0.0)
         self.last_saved: str | None = None
         self._start = None  # checkpoint.TrainingState at the epoch's start (full batch)
