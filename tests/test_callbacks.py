@@ -212,6 +212,39 @@ def test_a_resumed_history_holds_the_names_callbacks_added(tmp_path, data):
     assert resumed.cost == reference.cost
 
 
+@pytest.mark.parametrize("append", [False, True])
+def test_loggers_with_append_continue_their_files_across_fits(tmp_path, data, append):
+    # each fit replaced the file: an estimator's partial_fit calls left one row
+    from npdeep.estimators import DeepClassifier
+
+    X, y = data
+    logs = [CSVLogger(tmp_path / "log.csv", append=append),
+            JSONLogger(tmp_path / "log.jsonl", append=append)]
+    clf = DeepClassifier(hidden_layer_sizes=(4,), callbacks=logs, random_state=0)
+    for _ in range(3):
+        clf.partial_fit(X.T, y.astype(int), classes=[0, 1])
+    rows = list(csv.reader(open(tmp_path / "log.csv", newline="")))
+    lines = (tmp_path / "log.jsonl").read_text().splitlines()
+    expected = 3 if append else 1
+    assert rows[0][:2] == ["epoch", "cost"] and len(rows) == 1 + expected
+    assert [r[0] for r in rows[1:]] == ["1"] * expected
+    assert [json.loads(line)["epoch"] for line in lines] == [1] * expected
+
+
+@pytest.mark.parametrize("make", [CSVLogger, JSONLogger])
+def test_a_logger_refuses_a_non_boolean_append_and_a_file_it_cannot_continue(tmp_path, data,
+                                                                             make):
+    with pytest.raises(ConfigurationError, match=rf"{make.__name__}: append must be True or "
+                                                 r"False, got 'no'"):
+        make(tmp_path / "log", append="no")
+    (tmp_path / "log").write_bytes(b"\xff\xfe binary")
+    X, y = data
+    with pytest.raises(ConfigurationError, match=rf"{make.__name__}: '.*log' is not a UTF-8 "
+                                                 r"text log, which this run would continue"):
+        small().fit(X, y, epochs=1, callbacks=[make(tmp_path / "log", append=True)])
+    assert (tmp_path / "log").read_bytes() == b"\xff\xfe binary"
+
+
 def test_a_checkpoint_name_too_long_is_a_model_file_error(tmp_path, data):
     X, y = data
     too_long = ModelCheckpoint(tmp_path / ("{epoch}" + "x" * 300 + ".npz"))

@@ -11,6 +11,8 @@ import io
 import json
 import os
 
+import numpy as np
+
 from .atomic import as_path, write_atomically
 from .callbacks import Callback, jsonable
 from .errors import ConfigurationError, ModelFileError
@@ -42,23 +44,41 @@ def _log_path(path, who: str) -> str:
     return path
 
 
-def _open_log(path: str, who: str, initial_epoch: int, keep_rows, newline=None):
-    """Open a log for a run starting at ``initial_epoch``: anew, or (resuming) cut back.
+def _open_log(path: str, who: str, initial_epoch: int, keep_rows, append: bool,
+              newline=None):
+    """Open a log for a run starting at ``initial_epoch``: anew, continued (``append``), or,
+    resuming, cut back.
 
     A resumed run continues the file after the rows of epochs ``<= initial_epoch``, so rows
     of epochs trained after the checkpoint by the interrupted run are not written twice.
-    ``keep_rows(lines, initial_epoch)`` returns the lines to keep. Returns ``(file, kept)``.
+    ``keep_rows(lines, initial_epoch)`` returns the lines to keep. Returns ``(file, kept)``,
+    ``kept`` the lines already in the file.
     """
     try:
-        kept: list[str] = []
-        if initial_epoch > 0 and os.path.exists(path):
+        lines: list[str] = []
+        if (initial_epoch > 0 or append) and os.path.exists(path):
             with open(path, encoding="utf-8", newline=newline) as fh:
-                kept = keep_rows(fh.readlines(), initial_epoch)
-        fh = open(path, "w", encoding="utf-8", newline=newline)
-        fh.writelines(kept)
-        return fh, kept
+                lines = fh.readlines()
+        if initial_epoch > 0:
+            lines = keep_rows(lines, initial_epoch)
+            fh = open(path, "w", encoding="utf-8", newline=newline)
+            fh.writelines(lines)
+        else:
+            fh = open(path, "a" if append else "w", encoding="utf-8", newline=newline)
+            if lines and not lines[-1].endswith("\n"):  # a last line cut short
+                fh.write("\n")
+        return fh, lines
     except OSError as exc:
         raise ConfigurationError(f"{who}: cannot write {path!r} ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{who}: {path!r} is not a UTF-8 text log, which this run "
+                                 "would continue; give another path") from None
+
+
+def _check_append(append, who: str) -> bool:
+    if not isinstance(append, (bool, np.bool_)):  # "no" would read as True
+        raise ConfigurationError(f"{who}: append must be True or False, got {append!r:.100}")
+    return bool(append)
 
 
 def _write_row(logger, write) -> None:
@@ -106,17 +126,27 @@ class CSVLogger(Callback):
     from an epoch's logs leaves its cell empty. When training resumes (``initial_epoch > 0``)
     an existing file is continued after its rows of epochs up to the checkpoint's (later
     rows, from the interrupted run, are dropped), under its own header.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file, replaced at the start of each fit unless ``append``.
+    append : bool, default False
+        Continue an existing file (under its header) instead: one log for several fits, such
+        as the estimators' ``partial_fit`` calls, each of which is a fit whose epochs count
+        from 1 (as Keras's ``CSVLogger(append=True)``).
     """
 
-    def __init__(self, path):
+    def __init__(self, path, append: bool = False):
         self.path = _log_path(path, "CSVLogger")
+        self.append = _check_append(append, "CSVLogger")
         self._file = None
         self._writer = None
         self._fields: list[str] | None = None
 
     def on_train_begin(self, logs):
         self._file, kept = _open_log(self.path, "CSVLogger", logs.get("initial_epoch", 0),
-                                     _csv_rows_upto, "")
+                                     _csv_rows_upto, self.append, "")
         self._writer = None
         self._fields = next(csv.reader(kept[:1]), None)  # resumed: go on with its columns
         self._known = set(self._fields or ())
@@ -175,16 +205,18 @@ class JSONLogger(Callback):
     What a callback adds to ``logs`` is written too: NumPy scalars and arrays as numbers and
     lists, any other object that JSON has no type for as its ``str``.
 
-    Resuming continues an existing file as :class:`CSVLogger` does.
+    Resuming continues an existing file as :class:`CSVLogger` does, and ``append=True``
+    continues it at every fit (see :class:`CSVLogger`).
     """
 
-    def __init__(self, path):
+    def __init__(self, path, append: bool = False):
         self.path = _log_path(path, "JSONLogger")
+        self.append = _check_append(append, "JSONLogger")
         self._file = None
 
     def on_train_begin(self, logs):
         self._file, _ = _open_log(self.path, "JSONLogger", logs.get("initial_epoch", 0),
-                                  _json_rows_upto)
+                                  _json_rows_upto, self.append)
 
     def on_epoch_end(self, epoch, logs):
         record = {"epoch": epoch + 1, **{k: jsonable(v) for k, v in logs.items()}}
