@@ -245,6 +245,20 @@ def test_a_logger_refuses_a_non_boolean_append_and_a_file_it_cannot_continue(tmp
     assert (tmp_path / "log").read_bytes() == b"\xff\xfe binary"
 
 
+@pytest.mark.parametrize("template", ["none/ck.npz", "none/ck-{epoch}.npz", "a-file/ck.npz"])
+def test_a_checkpoint_into_a_missing_folder_is_refused_before_training(tmp_path, data,
+                                                                        template):
+    # it was refused by the first save: after 20 epochs with every=20
+    (tmp_path / "a-file").write_text("")
+    X, y = data
+    net = small()
+    before = net.parameters.flat.copy()
+    with pytest.raises(ConfigurationError, match=r"^ModelCheckpoint: the folder '.*(none|a-file)'"
+                                                 r" of '.*ck.*\.npz' (does not exist|is a file)"):
+        net.fit(X, y, epochs=30, callbacks=[ModelCheckpoint(tmp_path / template, every=20)])
+    np.testing.assert_array_equal(net.parameters.flat, before)
+
+
 def test_a_checkpoint_name_too_long_is_a_model_file_error(tmp_path, data):
     X, y = data
     too_long = ModelCheckpoint(tmp_path / ("{epoch}" + "x" * 300 + ".npz"))

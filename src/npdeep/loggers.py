@@ -37,11 +37,16 @@ def _log_path(path, who: str) -> str:
         raise ConfigurationError(f"{who}: path must be a str or os.PathLike naming a file, got "
                                  f"{path!r:.100}")
     path = os.fspath(path)
+    check_folder(path, who)
+    return path
+
+
+def check_folder(path: str, who: str) -> None:
+    """Raise ConfigurationError naming ``who`` unless the folder of ``path`` exists."""
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
         state = "is a file, not a folder" if os.path.exists(folder) else "does not exist"
         raise ConfigurationError(f"{who}: the folder {folder!r} of {path!r} {state}")
-    return path
 
 
 def _open_log(path: str, who: str, initial_epoch: int, keep_rows, append: bool,

@@ -16,7 +16,7 @@ import numpy as np
 from ._validation import check_nonneg_float, check_positive_int
 from .callbacks import Callback, keep_copy
 from .errors import ConfigurationError, ModelFileError
-from .loggers import CSVLogger, JSONLogger
+from .loggers import CSVLogger, JSONLogger, check_folder
 
 __all__ = ["EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger",
            "check_separate_files"]
@@ -305,6 +305,8 @@ class ModelCheckpoint(Callback):
         self._resume_from: dict | None = None  # set by resume()
 
     def on_train_begin(self, logs):
+        if "{" not in os.path.dirname(self.path):  # refused now, not by a save epochs later
+            check_folder(os.path.expanduser(self.path), "ModelCheckpoint")
         self.tracker.reset()
         self._start = None  # its buffers have the shapes of the last network trained
         self._pending = None
