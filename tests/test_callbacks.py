@@ -259,6 +259,19 @@ def test_a_checkpoint_into_a_missing_folder_is_refused_before_training(tmp_path,
     np.testing.assert_array_equal(net.parameters.flat, before)
 
 
+@pytest.mark.parametrize("monitor, guess, validation", [
+    ("val_loss", "val_cost", 0.2), ("val_loss", "val_cost", None), ("loss", "cost", None),
+    ("val_acc", "val_accuracy", 0.2), ("acc", "accuracy", None),
+])
+def test_a_keras_monitor_name_is_answered_with_npdeep_s(data, monitor, guess, validation):
+    X, y = data
+    with pytest.raises(ConfigurationError, match=rf"monitor '{monitor}' is not logged; logged "
+                                                 rf"names: \[.*\]; did you mean '{guess}' "
+                                                 r"\(npdeep's name for it\)\?"):
+        small().fit(X, y, epochs=2, validation_fraction=validation,
+                    callbacks=[EarlyStopping(monitor=monitor)])
+
+
 def test_a_checkpoint_name_too_long_is_a_model_file_error(tmp_path, data):
     X, y = data
     too_long = ModelCheckpoint(tmp_path / ("{epoch}" + "x" * 300 + ".npz"))

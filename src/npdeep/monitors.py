@@ -55,7 +55,7 @@ class _Monitor:
         else:
             raise ConfigurationError(
                 f"monitor {self.monitor!r} is not logged; logged names: "
-                f"{[k for k in logs if k != 'gradient_norms']}"
+                f"{[k for k in logs if k != 'gradient_norms']}{_keras_hint(self.monitor, logs)}"
             )
         value = logs[self.used]
         try:
@@ -77,6 +77,17 @@ class _Monitor:
         if better:
             self.best, self.best_epoch = float(value), epoch
         return better
+
+
+def _keras_hint(monitor: str, logs: dict) -> str:
+    """``"; did you mean 'val_cost'?"`` for a Keras name (``val_loss``, ``acc``) whose npdeep
+    name is logged; else ``""``."""
+    guess = monitor.replace("loss", "cost")
+    if guess.endswith("acc"):
+        guess += "uracy"
+    if guess != monitor and (guess in logs or guess.startswith("val_") and guess[4:] in logs):
+        return f"; did you mean {guess!r} (npdeep's name for it)?"
+    return ""
 
 
 def _measured_before_update(trainer, tracker: _Monitor) -> bool:
