@@ -241,7 +241,9 @@ class ModelCheckpoint(Callback):
     Parameters
     ----------
     path : str or os.PathLike
-        May contain ``{epoch}`` (1-based), e.g. ``"ckpt-{epoch:03d}.npz"``.
+        May contain ``{epoch}`` (1-based), e.g. ``"ckpt-{epoch:03d}.npz"``. Its folder must
+        exist when training begins (checked then); no other callback of the fit may write
+        the same file.
     save_best_only : bool
         Save only when ``monitor`` improves; otherwise every ``every`` epochs.
     every : int >= 1
