@@ -378,6 +378,16 @@ def test_two_callbacks_writing_one_file_are_refused_before_training(tmp_path, da
     (lambda d: CSVLogger(d / "none" / "log.csv"), r"CSVLogger: the folder .*none' .* does not "
                                                   r"exist"),
     (lambda d: JSONLogger(d / "none" / "log.jsonl"), r"JSONLogger: the folder"),
+    # read as True
+    (lambda d: ModelCheckpoint(d / "ck.npz", save_best_only="no"),
+     r"ModelCheckpoint save_best_only must be True or False, got 'no'"),
+    (lambda d: ProgressBar(quiet="no"), r"ProgressBar quiet must be True or False, got 'no'"),
+    (lambda d: ProgressBar(force_plain="no"),
+     r"ProgressBar force_plain must be True or False, or None, got 'no'"),
+    # refused by the first save, or by opening the log
+    (lambda d: ModelCheckpoint(""), r"ModelCheckpoint path is empty; give a file name"),
+    (lambda d: CSVLogger(""), r"CSVLogger: the path is empty; give a file name"),
+    (lambda d: JSONLogger(""), r"JSONLogger: the path is empty"),
     # every was ignored with save_best_only
     (lambda d: ModelCheckpoint(d / "ck.npz", save_best_only=True, every=5),
      r"ModelCheckpoint: every=5 applies without save_best_only; a save_best_only checkpoint "

@@ -42,6 +42,7 @@ import sys
 
 import numpy as np
 
+from ._validation import check_flag
 from .errors import ConfigurationError
 
 __all__ = ["Callback", "CallbackList", "History", "ProgressBar", "TerminateOnNaN",
@@ -324,9 +325,9 @@ class ProgressBar(Callback):
             raise ConfigurationError(f"ProgressBar stream must be a text stream with a write "
                                      f"method (sys.stdout, a file), got {stream!r:.100}")
         self.stream = stream
-        self.quiet = bool(quiet)
+        self.quiet = check_flag(quiet, "ProgressBar quiet")
         self._epochs = None
-        self.force_plain = force_plain
+        self.force_plain = check_flag(force_plain, "ProgressBar force_plain", none_ok=True)
         self._bar = None
 
     def _plain(self) -> bool:

@@ -11,8 +11,7 @@ import io
 import json
 import os
 
-import numpy as np
-
+from ._validation import check_flag
 from .atomic import as_path, write_atomically
 from .callbacks import Callback, jsonable
 from .errors import ConfigurationError, ModelFileError
@@ -37,6 +36,8 @@ def _log_path(path, who: str) -> str:
         raise ConfigurationError(f"{who}: path must be a str or os.PathLike naming a file, got "
                                  f"{path!r:.100}")
     path = os.fspath(path)
+    if not path:
+        raise ConfigurationError(f"{who}: the path is empty; give a file name")
     check_folder(path, who)
     return path
 
@@ -78,12 +79,6 @@ def _open_log(path: str, who: str, initial_epoch: int, keep_rows, append: bool,
     except UnicodeDecodeError:
         raise ConfigurationError(f"{who}: {path!r} is not a UTF-8 text log, which this run "
                                  "would continue; give another path") from None
-
-
-def _check_append(append, who: str) -> bool:
-    if not isinstance(append, (bool, np.bool_)):  # "no" would read as True
-        raise ConfigurationError(f"{who}: append must be True or False, got {append!r:.100}")
-    return bool(append)
 
 
 def _write_row(logger, write) -> None:
@@ -144,7 +139,7 @@ class CSVLogger(Callback):
 
     def __init__(self, path, append: bool = False):
         self.path = _log_path(path, "CSVLogger")
-        self.append = _check_append(append, "CSVLogger")
+        self.append = check_flag(append, "CSVLogger: append")
         self._file = None
         self._writer = None
         self._fields: list[str] | None = None
@@ -216,7 +211,7 @@ class JSONLogger(Callback):
 
     def __init__(self, path, append: bool = False):
         self.path = _log_path(path, "JSONLogger")
-        self.append = _check_append(append, "JSONLogger")
+        self.append = check_flag(append, "JSONLogger: append")
         self._file = None
 
     def on_train_begin(self, logs):

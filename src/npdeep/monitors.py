@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from ._validation import check_nonneg_float, check_positive_int
+from ._validation import check_flag, check_nonneg_float, check_positive_int
 from .callbacks import Callback, keep_copy
 from .errors import ConfigurationError, ModelFileError
 from .loggers import CSVLogger, JSONLogger, check_folder
@@ -289,6 +289,9 @@ class ModelCheckpoint(Callback):
             raise ConfigurationError(f"ModelCheckpoint path must be a str or os.PathLike naming "
                                      f"a file, got {path!r:.100}")
         self.path = os.fspath(path)
+        if not self.path:
+            raise ConfigurationError("ModelCheckpoint path is empty; give a file name, e.g. "
+                                     "'ckpt-{epoch}.npz'")
         if self.path.endswith(("/", os.sep)):  # refused now, not by the first save
             raise ConfigurationError(
                 f"ModelCheckpoint path {self.path!r} ends with a separator, which names a "
@@ -302,7 +305,7 @@ class ModelCheckpoint(Callback):
                 f"ModelCheckpoint path {self.path!r} is not a valid template ({exc!r}); it may "
                 "hold {epoch} (the epoch number, from 1) and nothing else in braces"
             ) from None
-        self.save_best_only = bool(save_best_only)
+        self.save_best_only = check_flag(save_best_only, "ModelCheckpoint save_best_only")
         self.every = check_positive_int(every, "every")
         if self.save_best_only and self.every != 1:  # it would be ignored
             raise ConfigurationError(
