@@ -835,6 +835,27 @@ def test_a_failing_on_train_end_still_leaves_the_run_s_history_on_the_network(da
     assert len(net.history) == 3 and net.history.trainer is None
 
 
+class FailAtEndToo(Callback):
+    def on_train_end(self, logs):
+        raise ValueError("second end hook failed")
+
+
+def test_a_failing_on_train_end_does_not_keep_the_others_from_ending(tmp_path, data):
+    # the callbacks after it were skipped: the log stayed open, the best weights unrestored
+    X, y = data
+    es = EarlyStopping(monitor="cost", patience=100)
+    log = CSVLogger(tmp_path / "log.csv")
+    net = npdeep.Network([3, 4, 1], seed=0)
+    with pytest.raises(RuntimeError, match="end hook failed") as info:
+        net.fit(X, y, epochs=5, learning_rate=50.0,
+                callbacks=[FailAtEnd(), es, FailAtEndToo(), log])
+    assert info.value.__notes__ == ["FailAtEndToo.on_train_end also failed: ValueError: "
+                                    "second end hook failed"]
+    assert es.best_epoch < 4  # the last weights are not the best: restoring shows
+    np.testing.assert_array_equal(net.parameters.flat, es.best_weights)
+    assert log._file is None and len(net.history) == 5
+
+
 class FullDisk:
     """A log file on a disk that is full: every write fails as ENOSPC."""
 

@@ -13,7 +13,9 @@ The protocol (every method optional, each receives a ``logs`` dict)::
                                     save_best_only ModelCheckpoint writes)
     on_train_end(logs)              once, at the end; logs: {} ({'interrupted': True} when a
                                     KeyboardInterrupt ended training, {'error': 'Type: text'}
-                                    when an exception did; either propagates after)
+                                    when an exception did; either propagates after);
+                                    runs on every callback even when one fails, whose
+                                    error is raised once all have run
 
 Batch hooks run for every step, full-batch training included (one batch of all m samples
 per epoch), and only on callbacks that override them.
@@ -145,13 +147,29 @@ class CallbackList:
         :class:`ProgressBar` then prints its warnings about the weights the network keeps.
         """
         reports = [cb for cb in self.callbacks if isinstance(cb, ProgressBar)]
-        for cb in self.callbacks:
+        first = None  # one that fails does not keep the others from ending (closing a log,
+        for cb in self.callbacks:  # restoring the best weights); its error is raised after
             if not isinstance(cb, ProgressBar):
-                cb.on_train_end(logs)
-        if before_reports is not None:
+                first = _end(cb, logs, first)
+        if before_reports is not None and first is None:
             before_reports()
         for cb in reports:
-            cb.on_train_end(logs)
+            first = _end(cb, logs, first)
+        if first is not None:
+            raise first
+
+
+def _end(cb: Callback, logs: dict, first: Exception | None) -> Exception | None:
+    """Run ``cb.on_train_end(logs)``; return the first error of the round (a later one
+    becomes a note on it)."""
+    try:
+        cb.on_train_end(logs)
+    except Exception as exc:
+        if first is None:
+            return exc
+        first.add_note(f"{type(cb).__name__}.on_train_end also failed: "
+                       f"{type(exc).__name__}: {exc}")
+    return first
 
 
 def jsonable(value):
