@@ -181,7 +181,9 @@ class EarlyStopping(Callback):
 
         ``weights``: the best flat parameters, or None when no epoch has improved yet. A
         state saved when this callback had stopped training stops it again before any epoch,
-        so the resumed run ends as the uninterrupted one did.
+        so the resumed run ends as the uninterrupted one did, unless this callback's
+        ``patience`` exceeds the saved count of epochs without improvement: then training
+        goes on, as a run with that patience would have.
         """
         t = self.tracker
         if state["best_epoch"] is not None:
@@ -190,6 +192,8 @@ class EarlyStopping(Callback):
         t.used = state["used"]
         self.wait = state["wait"]
         self.stopped_epoch, self.stop_reason = state["stopped_epoch"], state["stop_reason"]
+        if self.wait < max(self.patience, 1):  # a longer patience: it would not have stopped
+            self.stopped_epoch = self.stop_reason = None
         if self.stopped_epoch is not None:
             self.trainer.stop_training = True
             self.trainer.stop_reason = self.stop_reason
