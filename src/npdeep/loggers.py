@@ -13,8 +13,9 @@ import os
 
 from ._validation import check_flag
 from .atomic import as_path, write_atomically
-from .callbacks import Callback, jsonable
+from .callbacks import Callback
 from .errors import ConfigurationError, ModelFileError
+from .history import jsonable
 
 __all__ = ["CSVLogger", "JSONLogger"]
 
