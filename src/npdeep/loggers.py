@@ -17,7 +17,7 @@ from .callbacks import Callback
 from .errors import ConfigurationError, ModelFileError
 from .history import jsonable
 
-__all__ = ["CSVLogger", "JSONLogger"]
+__all__ = ["CSVLogger", "JSONLogger", "check_separate_files"]
 
 
 def _flatten(logs: dict) -> dict:
@@ -228,3 +228,26 @@ class JSONLogger(Callback):
         if self._file is not None:
             file, self._file = self._file, None
             file.close()
+
+
+def check_separate_files(callbacks) -> None:
+    """Refuse two callbacks of one fit that write the same file: they would overwrite each
+    other's (a CSV and a JSON log in one file, a log over a checkpoint, two checkpoints taking
+    turns at one file).
+
+    Compares the loggers' paths and the ModelCheckpoints' path templates, each resolved
+    (``~``, links, ``..``); raises ConfigurationError naming both callbacks.
+    """
+    from .monitors import ModelCheckpoint
+
+    seen: dict[str, Callback] = {}
+    for cb in callbacks or ():
+        if not isinstance(cb, (CSVLogger, JSONLogger, ModelCheckpoint)):
+            continue
+        key = os.path.realpath(os.path.expanduser(cb.path))
+        other = seen.setdefault(key, cb)
+        if other is not cb:
+            raise ConfigurationError(
+                f"{type(other).__name__}({other.path!r}) and {type(cb).__name__}({cb.path!r}) "
+                "write the same file, each over the other's; give them separate paths"
+            )

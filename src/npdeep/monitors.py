@@ -18,8 +18,7 @@ from .callbacks import Callback, keep_copy
 from .errors import ConfigurationError, ModelFileError
 from .loggers import CSVLogger, JSONLogger, check_folder
 
-__all__ = ["EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger",
-           "check_separate_files"]
+__all__ = ["EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger"]
 
 
 
@@ -437,23 +436,3 @@ class ModelCheckpoint(Callback):
             self._pending = None
         self.last_saved = path
 
-
-def check_separate_files(callbacks) -> None:
-    """Refuse two callbacks of one fit that write the same file: they would overwrite each
-    other's (a CSV and a JSON log in one file, a log over a checkpoint, two checkpoints taking
-    turns at one file).
-
-    Compares the loggers' paths and the ModelCheckpoints' path templates, each resolved
-    (``~``, links, ``..``); raises ConfigurationError naming both callbacks.
-    """
-    seen: dict[str, Callback] = {}
-    for cb in callbacks or ():
-        if not isinstance(cb, (CSVLogger, JSONLogger, ModelCheckpoint)):
-            continue
-        key = os.path.realpath(os.path.expanduser(cb.path))
-        other = seen.setdefault(key, cb)
-        if other is not cb:
-            raise ConfigurationError(
-                f"{type(other).__name__}({other.path!r}) and {type(cb).__name__}({cb.path!r}) "
-                "write the same file, each over the other's; give them separate paths"
-            )

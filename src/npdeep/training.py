@@ -30,7 +30,7 @@ from ._validation import check_positive_float, check_positive_int, check_seed
 from .batches import BatchSource, columns
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
 from .errors import ConfigurationError, DataError
-from .monitors import check_separate_files
+from .loggers import check_separate_files
 from .splits import Metric, check_validation_data, class_sample_weight, validation_split
 from .trainer import Trainer
 
