@@ -231,6 +231,22 @@ def test_loggers_with_append_continue_their_files_across_fits(tmp_path, data, ap
     assert [json.loads(line)["epoch"] for line in lines] == [1] * expected
 
 
+def test_appended_logs_resumed_keep_the_earlier_fits_rows(tmp_path, data):
+    # resuming cut the file back to the rows of epochs <= the checkpoint's, those of an
+    # earlier fit included
+    X, y = data
+    logs = lambda: [CSVLogger(tmp_path / "log.csv", append=True),  # noqa: E731
+                    JSONLogger(tmp_path / "log.jsonl", append=True)]
+    small().fit(X, y, epochs=4, callbacks=logs(), diagnose=False)
+    small().fit(X, y, epochs=3, diagnose=False,
+                callbacks=[*logs(), ModelCheckpoint(tmp_path / "ck-{epoch}.npz")])
+    resume(tmp_path / "ck-2.npz", X, y, epochs=3, callbacks=logs(), diagnose=False)
+    rows = list(csv.reader(open(tmp_path / "log.csv", newline="")))
+    lines = (tmp_path / "log.jsonl").read_text().splitlines()
+    assert [r[0] for r in rows] == ["epoch", "1", "2", "3", "4", "1", "2", "3"]
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4, 1, 2, 3]
+
+
 @pytest.mark.parametrize("make", [CSVLogger, JSONLogger])
 def test_a_logger_refuses_a_non_boolean_append_and_a_file_it_cannot_continue(tmp_path, data,
                                                                              make):

@@ -95,27 +95,40 @@ def _write_row(logger, write) -> None:
         ) from None
 
 
+def _rows_upto(lines: list[str], epoch: int, epoch_of) -> list[str]:
+    """The lines of a log to keep when a run resumes after ``epoch`` epochs.
+
+    The resumed run goes on from the interrupted one's row of ``epoch``: the lines after the
+    last row of that epoch (the interrupted run's later epochs) are dropped, those before it
+    kept, rows of earlier fits (``append``) included. In a file without that row, the rows of
+    epochs up to ``epoch`` are kept. ``epoch_of(line)`` is a line's epoch, None for a header
+    or a line that is not a row (cut short by a crash), which is dropped.
+    """
+    rows = [(line, epoch_of(line)) for line in lines]
+    last = max((i for i, (_, e) in enumerate(rows) if e == epoch), default=None)
+    if last is not None:
+        return [line for line, e in rows[:last + 1] if e is not None]
+    return [line for line, e in rows if e is not None and e <= epoch]
+
+
 def _csv_rows_upto(lines: list[str], epoch: int) -> list[str]:
-    """The header and the rows whose ``epoch`` column is at most ``epoch``."""
-    if not lines:
-        return []
-    kept = [lines[0]]
-    for line in lines[1:]:
+    """The header and the rows of :func:`_rows_upto` (by the ``epoch`` column)."""
+    def epoch_of(line):
         head = line.split(",", 1)[0]
-        if head.isdigit() and int(head) <= epoch:
-            kept.append(line)
-    return kept
+        return int(head) if head.isdigit() else None
+
+    return lines[:1] + _rows_upto(lines[1:], epoch, epoch_of) if lines else []
 
 
 def _json_rows_upto(lines: list[str], epoch: int) -> list[str]:
-    kept = []
-    for line in lines:
+    """The lines of :func:`_rows_upto` (by each object's ``epoch``)."""
+    def epoch_of(line):
         try:
-            if int(json.loads(line).get("epoch", 0)) <= epoch:
-                kept.append(line)
+            return int(json.loads(line).get("epoch"))
         except (ValueError, TypeError, AttributeError):
-            continue
-    return kept
+            return None
+
+    return _rows_upto(lines, epoch, epoch_of)
 
 
 class CSVLogger(Callback):
