@@ -200,6 +200,15 @@ def test_history_records_a_name_a_later_callback_adds_to_the_logs(tmp_path, data
     assert npdeep.load(tmp_path / "m.npz").history.f1 == [None, 10.0, 20.0, None]
 
 
+def test_a_checkpoint_before_the_callback_that_adds_a_name_does_not_lose_it(tmp_path, data):
+    X, y = data
+    history = small().fit(X, y, epochs=3, diagnose=False, callbacks=[
+        ModelCheckpoint(tmp_path / "ck-{epoch}.npz"), LogFrom("f1", 0)])
+    assert history.f1 == [0.0, 10.0, 20.0]
+    # the file of an epoch was written before the name was added: None at that epoch only
+    assert load_checkpoint(tmp_path / "ck-3.npz").history["f1"] == [0.0, 10.0, None]
+
+
 def test_a_resumed_history_holds_the_names_callbacks_added(tmp_path, data):
     X, y = data
     settings = dict(batch_size=16, diagnose=False)

@@ -74,18 +74,14 @@ class History(Callback):
                 values.extend([None] * (n - 1 - len(values)))
                 values.append(value)
 
-    def _catch_up(self) -> None:
-        """Record the late names of the last epoch; None for a name it did not log."""
+    def on_train_end(self, logs):
         if self._logs is not None and len(self._logs) != self._n:
             self._record_late()
+        self._logs = None  # the history outlives the fit: it must not keep its logs
         n = len(self.epoch)
-        for values in self.history.values():
+        for values in self.history.values():  # None for a name the last epochs did not log
             if len(values) < n:
                 values.extend([None] * (n - len(values)))
-
-    def on_train_end(self, logs):
-        self._catch_up()
-        self._logs = None  # the history outlives the fit: it must not keep its logs
         if self.trainer is not None and getattr(self.trainer, "stop_reason", None):
             self.stop_reason = self.trainer.stop_reason
 
@@ -125,10 +121,18 @@ class History(Callback):
         return plot_history(self, path, title=title)
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable copy."""
-        self._catch_up()
+        """Return a JSON-serialisable copy, every list as long as ``epoch``.
+
+        During training (a checkpoint), a name a callback listed before the writer has not
+        yet added to this epoch's logs is None at this epoch in the copy only: the history
+        records it once added.
+        """
+        if self._logs is not None and len(self._logs) != self._n:
+            self._record_late()
+        n = len(self.epoch)
         return {"epoch": list(self.epoch), "stop_reason": self.stop_reason,
-                **{k: [jsonable(x) for x in v] for k, v in self.history.items()}}
+                **{k: [jsonable(x) for x in v] + [None] * (n - len(v))
+                   for k, v in self.history.items()}}
 
     @classmethod
     def from_dict(cls, data: dict) -> History:
