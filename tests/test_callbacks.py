@@ -200,6 +200,16 @@ def test_history_records_a_name_a_later_callback_adds_to_the_logs(tmp_path, data
     assert npdeep.load(tmp_path / "m.npz").history.f1 == [None, 10.0, 20.0, None]
 
 
+def test_a_callback_logging_the_history_s_own_names_leaves_a_loadable_model(tmp_path, data):
+    X, y = data
+    net = small()
+    net.fit(X, y, epochs=2, diagnose=False, callbacks=[
+        LogFrom("epoch", 0), LogFrom("stop_reason", 0), LogFrom("f1", 0)])
+    net.save(tmp_path / "m.npz")
+    loaded = npdeep.load(tmp_path / "m.npz").history
+    assert loaded.epoch == [0, 1] and loaded.stop_reason is None and loaded.f1 == [0.0, 10.0]
+
+
 def test_a_checkpoint_before_the_callback_that_adds_a_name_does_not_lose_it(tmp_path, data):
     X, y = data
     history = small().fit(X, y, epochs=3, diagnose=False, callbacks=[

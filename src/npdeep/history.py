@@ -69,6 +69,8 @@ class History(Callback):
         logs, n = self._logs, len(self.epoch)
         self._n = len(logs)
         for key, value in logs.items():
+            if key in ("epoch", "stop_reason"):  # the history's own: to_dict writes them
+                continue
             values = self.history.setdefault(key, [])
             if len(values) < n:  # not recorded at that epoch: None for the epochs missed
                 values.extend([None] * (n - 1 - len(values)))
