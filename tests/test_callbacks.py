@@ -17,7 +17,7 @@ from npdeep.callbacks import (
     ModelCheckpoint,
     ProgressBar,
 )
-from npdeep.checkpoint import resume
+from npdeep.checkpoint import load_checkpoint, resume
 from npdeep.schedules import StepDecay
 from npdeep.training import evaluate
 
@@ -154,6 +154,159 @@ def test_csv_and_json_loggers(tmp_path, data):
     assert len(records) == 3 and len(records[0]["gradient_norms"]) == 2
 
 
+class LogValue(Callback):
+    def __init__(self, value):
+        self.value = value
+
+    def on_epoch_end(self, epoch, logs):
+        logs["mine"] = self.value
+
+
+@pytest.mark.parametrize("value, written", [
+    (np.float32(0.5), 0.5), (np.int64(3), 3), (np.bool_(True), True),
+    (np.array([1.0, np.inf]), [1.0, None]), (np.float32("nan"), None), ({1, 2}, "{1, 2}"),
+    ({"f1": np.float64(0.25)}, {"f1": 0.25}),
+])
+def test_json_logger_writes_numpy_and_other_values_a_callback_logs(tmp_path, data, value,
+                                                                   written):
+    # a np.float32 in logs stopped fit with "Object of type float32 is not JSON serializable"
+    X, y = data
+    path = tmp_path / "log.jsonl"
+    small().fit(X, y, epochs=2, callbacks=[LogValue(value), JSONLogger(path)], diagnose=False)
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["mine"] for line in lines] == [written, written]
+
+
+class LogFrom(Callback):
+    """Add ``name`` to the epoch logs from epoch ``start`` on (until ``stop``)."""
+
+    def __init__(self, name, start, stop=None):
+        self.name, self.start, self.stop = name, start, stop
+
+    def on_epoch_end(self, epoch, logs):
+        if self.start <= epoch and (self.stop is None or epoch < self.stop):
+            logs[self.name] = 10.0 * epoch
+
+
+def test_history_records_a_name_a_later_callback_adds_to_the_logs(tmp_path, data):
+    # History runs first: a custom metric a callback put in logs (the Keras way) was missing
+    # from net.history and from the saved model
+    X, y = data
+    net = small()
+    history = net.fit(X, y, epochs=4, callbacks=[LogFrom("f1", 1, stop=3)], diagnose=False)
+    assert history.f1 == [None, 10.0, 20.0, None]
+    assert all(len(v) == len(history.epoch) for v in history.history.values())
+    net.save(tmp_path / "m.npz")
+    assert npdeep.load(tmp_path / "m.npz").history.f1 == [None, 10.0, 20.0, None]
+
+
+def test_a_callback_logging_the_history_s_own_names_leaves_a_loadable_model(tmp_path, data):
+    X, y = data
+    net = small()
+    net.fit(X, y, epochs=2, diagnose=False, callbacks=[
+        LogFrom("epoch", 0), LogFrom("stop_reason", 0), LogFrom("f1", 0)])
+    net.save(tmp_path / "m.npz")
+    loaded = npdeep.load(tmp_path / "m.npz").history
+    assert loaded.epoch == [0, 1] and loaded.stop_reason is None and loaded.f1 == [0.0, 10.0]
+
+
+def test_a_checkpoint_before_the_callback_that_adds_a_name_does_not_lose_it(tmp_path, data):
+    X, y = data
+    history = small().fit(X, y, epochs=3, diagnose=False, callbacks=[
+        ModelCheckpoint(tmp_path / "ck-{epoch}.npz"), LogFrom("f1", 0)])
+    assert history.f1 == [0.0, 10.0, 20.0]
+    # the file of an epoch was written before the name was added: None at that epoch only
+    assert load_checkpoint(tmp_path / "ck-3.npz").history["f1"] == [0.0, 10.0, None]
+
+
+def test_a_resumed_history_holds_the_names_callbacks_added(tmp_path, data):
+    X, y = data
+    settings = dict(batch_size=16, diagnose=False)
+    reference = small().fit(X, y, epochs=4, callbacks=[LogFrom("f1", 1)], **settings)
+    small().fit(X, y, epochs=2, **settings, callbacks=[
+        LogFrom("f1", 1), ModelCheckpoint(tmp_path / "ck-{epoch}.npz")])
+    resumed = resume(tmp_path / "ck-2.npz", X, y, epochs=4, callbacks=[LogFrom("f1", 1)],
+                     diagnose=False).history
+    assert resumed.f1 == reference.f1 == [None, 10.0, 20.0, 30.0]
+    assert resumed.cost == reference.cost
+
+
+@pytest.mark.parametrize("append", [False, True])
+def test_loggers_with_append_continue_their_files_across_fits(tmp_path, data, append):
+    # each fit replaced the file: an estimator's partial_fit calls left one row
+    from npdeep.estimators import DeepClassifier
+
+    X, y = data
+    logs = [CSVLogger(tmp_path / "log.csv", append=append),
+            JSONLogger(tmp_path / "log.jsonl", append=append)]
+    clf = DeepClassifier(hidden_layer_sizes=(4,), callbacks=logs, random_state=0)
+    for _ in range(3):
+        clf.partial_fit(X.T, y.astype(int), classes=[0, 1])
+    rows = list(csv.reader(open(tmp_path / "log.csv", newline="")))
+    lines = (tmp_path / "log.jsonl").read_text().splitlines()
+    expected = 3 if append else 1
+    assert rows[0][:2] == ["epoch", "cost"] and len(rows) == 1 + expected
+    assert [r[0] for r in rows[1:]] == ["1"] * expected
+    assert [json.loads(line)["epoch"] for line in lines] == [1] * expected
+
+
+def test_appended_logs_resumed_keep_the_earlier_fits_rows(tmp_path, data):
+    # resuming cut the file back to the rows of epochs <= the checkpoint's, those of an
+    # earlier fit included
+    X, y = data
+    logs = lambda: [CSVLogger(tmp_path / "log.csv", append=True),  # noqa: E731
+                    JSONLogger(tmp_path / "log.jsonl", append=True)]
+    small().fit(X, y, epochs=4, callbacks=logs(), diagnose=False)
+    small().fit(X, y, epochs=3, diagnose=False,
+                callbacks=[*logs(), ModelCheckpoint(tmp_path / "ck-{epoch}.npz")])
+    resume(tmp_path / "ck-2.npz", X, y, epochs=3, callbacks=logs(), diagnose=False)
+    rows = list(csv.reader(open(tmp_path / "log.csv", newline="")))
+    lines = (tmp_path / "log.jsonl").read_text().splitlines()
+    assert [r[0] for r in rows] == ["epoch", "1", "2", "3", "4", "1", "2", "3"]
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4, 1, 2, 3]
+
+
+@pytest.mark.parametrize("make", [CSVLogger, JSONLogger])
+def test_a_logger_refuses_a_non_boolean_append_and_a_file_it_cannot_continue(tmp_path, data,
+                                                                             make):
+    with pytest.raises(ConfigurationError, match=rf"{make.__name__}: append must be True or "
+                                                 r"False, got 'no'"):
+        make(tmp_path / "log", append="no")
+    (tmp_path / "log").write_bytes(b"\xff\xfe binary")
+    X, y = data
+    with pytest.raises(ConfigurationError, match=rf"{make.__name__}: '.*log' is not a UTF-8 "
+                                                 r"text log, which this run would continue"):
+        small().fit(X, y, epochs=1, callbacks=[make(tmp_path / "log", append=True)])
+    assert (tmp_path / "log").read_bytes() == b"\xff\xfe binary"
+
+
+@pytest.mark.parametrize("template", ["none/ck.npz", "none/ck-{epoch}.npz", "a-file/ck.npz"])
+def test_a_checkpoint_into_a_missing_folder_is_refused_before_training(tmp_path, data,
+                                                                        template):
+    # it was refused by the first save: after 20 epochs with every=20
+    (tmp_path / "a-file").write_text("")
+    X, y = data
+    net = small()
+    before = net.parameters.flat.copy()
+    with pytest.raises(ConfigurationError, match=r"^ModelCheckpoint: the folder '.*(none|a-file)'"
+                                                 r" of '.*ck.*\.npz' (does not exist|is a file)"):
+        net.fit(X, y, epochs=30, callbacks=[ModelCheckpoint(tmp_path / template, every=20)])
+    np.testing.assert_array_equal(net.parameters.flat, before)
+
+
+@pytest.mark.parametrize("monitor, guess, validation", [
+    ("val_loss", "val_cost", 0.2), ("val_loss", "val_cost", None), ("loss", "cost", None),
+    ("val_acc", "val_accuracy", 0.2), ("acc", "accuracy", None),
+])
+def test_a_keras_monitor_name_is_answered_with_npdeep_s(data, monitor, guess, validation):
+    X, y = data
+    with pytest.raises(ConfigurationError, match=rf"monitor '{monitor}' is not logged; logged "
+                                                 rf"names: \[.*\]; did you mean '{guess}' "
+                                                 r"\(npdeep's name for it\)\?"):
+        small().fit(X, y, epochs=2, validation_fraction=validation,
+                    callbacks=[EarlyStopping(monitor=monitor)])
+
+
 def test_a_checkpoint_name_too_long_is_a_model_file_error(tmp_path, data):
     X, y = data
     too_long = ModelCheckpoint(tmp_path / ("{epoch}" + "x" * 300 + ".npz"))
@@ -161,6 +314,37 @@ def test_a_checkpoint_name_too_long_is_a_model_file_error(tmp_path, data):
                                                     "File name too long"):
         small().fit(X, y, epochs=2, callbacks=[too_long], diagnose=False)
     assert list(tmp_path.iterdir()) == []
+
+
+class FillDiskAtEpoch(Callback):
+    """From epoch ``epoch`` on, every fsync fails as on a full disk."""
+
+    def __init__(self, monkeypatch, epoch):
+        self.monkeypatch, self.epoch = monkeypatch, epoch
+
+    def on_epoch_begin(self, epoch, logs):
+        if epoch == self.epoch:
+            def full(fd):
+                raise OSError(28, "No space left on device")
+
+            self.monkeypatch.setattr("npdeep.atomic.os.fsync", full)
+
+
+@pytest.mark.parametrize("template", ["ck.npz", "ck-{epoch}.npz"])
+def test_a_checkpoint_that_cannot_be_written_says_which_epoch_and_keeps_the_last_file(
+        tmp_path, data, monkeypatch, template):
+    X, y = data
+    mc = ModelCheckpoint(tmp_path / template)
+    with pytest.raises(npdeep.ModelFileError, match=r"^ModelCheckpoint could not save epoch 3: "
+                       r"could not write model file '.*ck(-3)?\.npz' \(disk full\); the "
+                       r"previous file, if any, is unchanged; training stopped; the last "
+                       r"checkpoint written is '.*ck(-2)?\.npz'$"):
+        small().fit(X, y, epochs=5, callbacks=[FillDiskAtEpoch(monkeypatch, 2), mc],
+                    diagnose=False)
+    monkeypatch.undo()
+    assert load_checkpoint(mc.last_saved).epoch == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == \
+        (["ck.npz"] if template == "ck.npz" else ["ck-1.npz", "ck-2.npz"])
 
 
 def test_loggers_resumed_from_an_earlier_checkpoint_do_not_repeat_epochs(tmp_path, data):
@@ -176,12 +360,73 @@ def test_loggers_resumed_from_an_earlier_checkpoint_do_not_repeat_epochs(tmp_pat
     assert [json.loads(line)["epoch"] for line in open(tmp_path / "log.jsonl")] == [1, 2, 3]
 
 
+def test_a_csv_column_logged_first_at_a_later_epoch_is_added_not_dropped(tmp_path, data):
+    # the columns were fixed at the first epoch: a later name was silently dropped
+    X, y = data
+    path = tmp_path / "log.csv"
+    small().fit(X, y, epochs=4, diagnose=False,
+                callbacks=[LogFrom("late", 1, stop=3), CSVLogger(path)])
+    rows = list(csv.reader(open(path, newline="")))
+    assert rows[0][-1] == "late" and len({len(r) for r in rows}) == 1
+    assert [r[-1] for r in rows[1:]] == ["", "10.0", "20.0", ""]
+    assert [r[0] for r in rows[1:]] == ["1", "2", "3", "4"]
+
+
+def test_a_resumed_csv_log_keeps_its_columns_and_adds_new_ones(tmp_path, data):
+    X, y = data
+    path = tmp_path / "log.csv"
+    small().fit(X, y, epochs=3, diagnose=False, callbacks=[
+        LogFrom("first", 0), ModelCheckpoint(tmp_path / "ck-{epoch}.npz"), CSVLogger(path)])
+    resume(tmp_path / "ck-2.npz", X, y, epochs=4, diagnose=False,
+           callbacks=[LogFrom("second", 0), CSVLogger(path)])
+    rows = list(csv.DictReader(open(path, newline="")))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
+    assert [r["first"] for r in rows] == ["0.0", "10.0", "", ""]
+    assert [r["second"] for r in rows] == ["", "", "20.0", "30.0"]
+    assert all(r["cost"] for r in rows)
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: [CSVLogger(d / "run.log"), JSONLogger(d / "run.log")],
+    lambda d: [JSONLogger(d / "run.log"), CSVLogger(d / "sub" / ".." / "run.log")],
+    lambda d: [ModelCheckpoint(d / "run.log"), CSVLogger(d / "run.log")],
+    lambda d: [ModelCheckpoint(d / "run.log", save_best_only=True),
+               ModelCheckpoint(d / "run.log", every=2)],
+])
+def test_two_callbacks_writing_one_file_are_refused_before_training(tmp_path, data, make):
+    # they clobbered each other: a CSV header inside JSON lines, a checkpoint over a log
+    (tmp_path / "sub").mkdir()
+    X, y = data
+    net = small()
+    before = net.parameters.flat.copy()
+    with pytest.raises(ConfigurationError, match=r"\('.*run.log'\) and \w+\('.*run.log'\) "
+                                                 r"write the same file, each over the "
+                                                 r"other's; give them separate paths"):
+        net.fit(X, y, epochs=2, callbacks=make(tmp_path), diagnose=False)
+    assert not (tmp_path / "run.log").exists()
+    np.testing.assert_array_equal(net.parameters.flat, before)
+
+
 @pytest.mark.parametrize("make, match", [
     (lambda d: ModelCheckpoint(d / "ck-{step}.npz"), r"ModelCheckpoint path .* is not a valid "
                                                      r"template \(KeyError\('step'\)\)"),
     (lambda d: CSVLogger(d / "none" / "log.csv"), r"CSVLogger: the folder .*none' .* does not "
                                                   r"exist"),
     (lambda d: JSONLogger(d / "none" / "log.jsonl"), r"JSONLogger: the folder"),
+    # read as True
+    (lambda d: ModelCheckpoint(d / "ck.npz", save_best_only="no"),
+     r"ModelCheckpoint save_best_only must be True or False, got 'no'"),
+    (lambda d: ProgressBar(quiet="no"), r"ProgressBar quiet must be True or False, got 'no'"),
+    (lambda d: ProgressBar(force_plain="no"),
+     r"ProgressBar force_plain must be True or False, or None, got 'no'"),
+    # refused by the first save, or by opening the log
+    (lambda d: ModelCheckpoint(""), r"ModelCheckpoint path is empty; give a file name"),
+    (lambda d: CSVLogger(""), r"CSVLogger: the path is empty; give a file name"),
+    (lambda d: JSONLogger(""), r"JSONLogger: the path is empty"),
+    # every was ignored with save_best_only
+    (lambda d: ModelCheckpoint(d / "ck.npz", save_best_only=True, every=5),
+     r"ModelCheckpoint: every=5 applies without save_best_only; a save_best_only checkpoint "
+     r"looks at every epoch"),
     # a path under a file: its "folder" exists but is a file (was called missing)
     (lambda d: CSVLogger(d / "a-file" / "log.csv"), r"CSVLogger: the folder .*a-file' .* is a "
                                                     r"file, not a folder"),
@@ -623,6 +868,27 @@ def test_a_failing_on_train_end_still_leaves_the_run_s_history_on_the_network(da
     with pytest.raises(RuntimeError, match="end hook failed"):
         net.fit(X, y, epochs=3, callbacks=[FailAtEnd()])
     assert len(net.history) == 3 and net.history.trainer is None
+
+
+class FailAtEndToo(Callback):
+    def on_train_end(self, logs):
+        raise ValueError("second end hook failed")
+
+
+def test_a_failing_on_train_end_does_not_keep_the_others_from_ending(tmp_path, data):
+    # the callbacks after it were skipped: the log stayed open, the best weights unrestored
+    X, y = data
+    es = EarlyStopping(monitor="cost", patience=100)
+    log = CSVLogger(tmp_path / "log.csv")
+    net = npdeep.Network([3, 4, 1], seed=0)
+    with pytest.raises(RuntimeError, match="end hook failed") as info:
+        net.fit(X, y, epochs=5, learning_rate=50.0,
+                callbacks=[FailAtEnd(), es, FailAtEndToo(), log])
+    assert info.value.__notes__ == ["FailAtEndToo.on_train_end also failed: ValueError: "
+                                    "second end hook failed"]
+    assert es.best_epoch < 4  # the last weights are not the best: restoring shows
+    np.testing.assert_array_equal(net.parameters.flat, es.best_weights)
+    assert log._file is None and len(net.history) == 5
 
 
 class FullDisk:

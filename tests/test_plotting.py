@@ -55,6 +55,21 @@ def test_plot_refuses_an_unknown_format_before_drawing(history, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("costs", [[0.5], [float("nan"), float("inf")], [0.5, float("nan")]])
+def test_plot_of_one_epoch_or_of_non_finite_costs_draws_what_there_is(costs, tmp_path):
+    # a run whose cost was NaN at every epoch drew empty axes, with no word why
+    h = npdeep.History()
+    h.epoch = list(range(len(costs)))
+    h.history = {"cost": list(costs), "learning_rate": [0.1] * len(costs)}
+    fig = h.plot(tmp_path / "c.png")
+    cost_ax = fig.axes[0]
+    assert len(cost_ax.lines[0].get_ydata()) == len(costs)
+    notes = [t.get_text() for t in cost_ax.texts]
+    finite = np.isfinite(costs).any()
+    assert notes == ([] if finite else ["no finite cost\n(NaN or inf at every epoch)"])
+    assert (tmp_path / "c.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_plot_of_an_untrained_history_says_so():
     with pytest.raises(ValueError, match="the history holds no trained epoch to plot"):
         npdeep.History().plot()

@@ -94,6 +94,14 @@ def test_resume_refuses_arguments_that_would_misalign_the_run(tmp_path, data):
         resume(tmp_path / "p-2.npz", X, y, validation_data=(Xv, yv))
     resumed = resume(tmp_path / "v-2.npz", X, y, validation_data=(Xv, yv), diagnose=False)
     assert len(resumed.history.cost) == len(resumed.history.val_cost) == 4
+    # a run that split validation_fraction off X: validation_data was taken, and the resumed
+    # epochs trained on all of X
+    fresh().fit(X, y, epochs=3, batch_size=16, validation_fraction=0.25, diagnose=False,
+                callbacks=[ModelCheckpoint(tmp_path / "f-{epoch}.npz")])
+    with pytest.raises(err, match=r"f-2.npz: the checkpoint's run held out "
+                                  r"validation_fraction=0.25 of X for validation; resume "
+                                  r"without validation_data"):
+        resume(tmp_path / "f-2.npz", X, y, validation_data=(Xv, yv))
 
 
 @pytest.fixture(scope="module")

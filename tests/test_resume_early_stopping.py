@@ -138,6 +138,24 @@ def test_a_checkpoint_of_the_stopping_epoch_resumes_to_the_same_end(tmp_path, da
     assert resumed.history.stop_reason.startswith(f"early stopping at epoch {stop + 1}: ")
 
 
+def test_a_longer_patience_goes_on_from_the_checkpoint_of_the_stopping_epoch(tmp_path, data):
+    # it stopped again before any epoch, whatever the patience: a user raising patience and
+    # epochs to train on got no epoch
+    settings, es_kwargs, best, stop = CASES["mini-batch val_cost"]
+    X, y = data
+    fresh().fit(X, y, epochs=30, **BASE, **settings, callbacks=[
+        ModelCheckpoint(tmp_path / "ck-{epoch}.npz"), EarlyStopping(**es_kwargs)])
+    longer = EarlyStopping(**{**es_kwargs, "patience": 50})
+    resumed = resume(tmp_path / f"ck-{stop + 1}.npz", X, y, epochs=stop + 4,
+                     callbacks=[longer], diagnose=False)
+    assert len(resumed.history) == stop + 4 and resumed.history.stop_reason is None
+    assert longer.stopped_epoch is None and longer.wait >= 3
+    same = EarlyStopping(**es_kwargs)  # the patience that stopped it: stops again at once
+    resumed = resume(tmp_path / f"ck-{stop + 1}.npz", X, y, epochs=stop + 4,
+                     callbacks=[same], diagnose=False)
+    assert len(resumed.history) == stop + 1 and same.stopped_epoch == stop
+
+
 @pytest.fixture(scope="module")
 def es_checkpoint(tmp_path_factory, data):
     """A checkpoint of 7 epochs with one EarlyStopping whose best epoch is 5."""

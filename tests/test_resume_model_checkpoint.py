@@ -138,6 +138,35 @@ def test_a_resumed_best_only_checkpoint_reports_the_last_saved_file_of_the_unint
     assert resumed.last_saved == reference.last_saved
 
 
+@pytest.mark.parametrize("template, every, start, expected", [
+    ("ck-{epoch}.npz", 2, 5, "ck-4.npz"),  # the resumed epoch 6 writes ck-6 only at its end
+    ("ck-{epoch}.npz", 2, 4, "ck-4.npz"),
+    ("fixed.npz", 2, 5, "fixed.npz"),
+    ("ck-{epoch}.npz", 7, 5, None),  # no multiple of 7 up to 5: nothing written yet
+    ("new-{epoch}.npz", 3, 5, None),  # not in the first run: its file of epoch 3 is not there
+])
+def test_a_resumed_every_n_checkpoint_reports_the_last_file_of_the_uninterrupted_run(
+        tmp_path, monkeypatch, data, template, every, start, expected):
+    # last_saved was only stored for save_best_only ones: a resumed every-N one said None
+    # until its next write
+    X, y = data
+    monkeypatch.chdir(tmp_path)
+    first = [ModelCheckpoint("all-{epoch}.npz")]
+    if not template.startswith("new"):
+        first.append(ModelCheckpoint(template, every=every))
+    fresh().fit(X, y, epochs=6, callbacks=first, **BASE, learning_rate=0.1)
+    seen = []
+
+    class Watch(npdeep.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs):
+            seen.append(resumed.last_saved)
+
+    resumed = ModelCheckpoint(template, every=every)
+    resume(f"all-{start}.npz", X, y, epochs=start + 1, callbacks=[resumed, Watch()],
+           diagnose=False)
+    assert seen == [expected]
+
+
 def test_a_checkpoint_holds_the_file_a_deferred_best_only_checkpoint_writes_that_epoch(
         tmp_path, monkeypatch, data):
     # an EarlyStopping after the best-only one defers its write to after_epoch_end, past the

@@ -7,7 +7,8 @@ template, monitor and mode (what it is matched by), its best value, best epoch a
 logged name it used, which decide its next write, and ``last_saved``, the file it wrote last
 (null before its first; absent from the files of npdeep versions that did not store it). A
 ModelCheckpoint that saves every ``every`` epochs writes at fixed epochs: it has no state to
-keep.
+keep (its ``last_saved`` after a resume is the file of the last multiple of ``every``, see
+``last_saved`` of :class:`npdeep.monitors.ModelCheckpoint`).
 """
 
 from __future__ import annotations

@@ -148,6 +148,17 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_flag(value, name: str, none_ok: bool = False) -> bool | None:
+    """Return ``value`` as bool, or raise ConfigurationError unless it is True or False
+    (or None when ``none_ok``): a string such as ``"no"`` would read as True."""
+    if none_ok and value is None:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        also = ", or None" if none_ok else ""
+        raise ConfigurationError(f"{name} must be True or False{also}, got {value!r:.100}")
+    return bool(value)
+
+
 def check_seed(value, name: str = "seed", generator_ok: bool = False):
     """Return a valid seed: None, an int >= 0 (or a Generator when allowed), else raise."""
     if value is None or (generator_ok and isinstance(value, np.random.Generator)):

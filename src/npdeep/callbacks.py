@@ -13,7 +13,9 @@ The protocol (every method optional, each receives a ``logs`` dict)::
                                     save_best_only ModelCheckpoint writes)
     on_train_end(logs)              once, at the end; logs: {} ({'interrupted': True} when a
                                     KeyboardInterrupt ended training, {'error': 'Type: text'}
-                                    when an exception did; either propagates after)
+                                    when an exception did; either propagates after);
+                                    runs on every callback even when one fails, whose
+                                    error is raised once all have run
 
 Batch hooks run for every step, full-batch training included (one batch of all m samples
 per epoch), and only on callbacks that override them.
@@ -30,9 +32,9 @@ Epoch logs hold ``cost``, the metric (``accuracy`` or ``r2``), ``val_cost`` and
 ``val_accuracy``/``val_r2`` with validation data, ``learning_rate``, ``gradient_norms``
 (a list, one norm per layer) and ``time`` (seconds).
 
-Here: History, ProgressBar and TerminateOnNaN. EarlyStopping and ModelCheckpoint live in
-:mod:`npdeep.monitors`, CSVLogger and JSONLogger in :mod:`npdeep.loggers`; all are
-re-exported here.
+Here: ProgressBar and TerminateOnNaN. History lives in :mod:`npdeep.history`,
+EarlyStopping and ModelCheckpoint in :mod:`npdeep.monitors`, CSVLogger and JSONLogger in
+:mod:`npdeep.loggers`; all are re-exported here.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import sys
 
 import numpy as np
 
+from ._validation import check_flag
 from .errors import ConfigurationError
 
 __all__ = ["Callback", "CallbackList", "History", "ProgressBar", "TerminateOnNaN",
@@ -144,128 +147,29 @@ class CallbackList:
         :class:`ProgressBar` then prints its warnings about the weights the network keeps.
         """
         reports = [cb for cb in self.callbacks if isinstance(cb, ProgressBar)]
-        for cb in self.callbacks:
+        first = None  # one that fails does not keep the others from ending (closing a log,
+        for cb in self.callbacks:  # restoring the best weights); its error is raised after
             if not isinstance(cb, ProgressBar):
-                cb.on_train_end(logs)
-        if before_reports is not None:
+                first = _end(cb, logs, first)
+        if before_reports is not None and first is None:
             before_reports()
         for cb in reports:
-            cb.on_train_end(logs)
+            first = _end(cb, logs, first)
+        if first is not None:
+            raise first
 
 
-def _finite_or_none(value):
-    """Return ``value`` with NaN/inf floats replaced by None (strict JSON), lists included."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (list, tuple)):
-        return [_finite_or_none(v) for v in value]
-    return value
-
-
-class History(Callback):
-    """Record every epoch's logs: ``history.cost`` is the list of epoch costs.
-
-    ``history.history`` maps each logged name (``cost``, ``learning_rate``, ...) to one value
-    per epoch; ``history.epoch`` lists the epoch numbers. Any logged name also reads as an
-    attribute (``history.val_cost``).
-    """
-
-    def __init__(self):
-        self.history: dict[str, list] = {}
-        self.epoch: list[int] = []
-        self.stop_reason: str | None = None
-        self.diagnosis = None
-
-    def on_epoch_end(self, epoch, logs):
-        self.epoch.append(epoch)
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
-
-    def on_train_end(self, logs):
-        if self.trainer is not None and getattr(self.trainer, "stop_reason", None):
-            self.stop_reason = self.trainer.stop_reason
-
-    def __getattr__(self, name):
-        if name.startswith("_") or name in ("history", "epoch", "diagnosis", "stop_reason"):
-            raise AttributeError(name)
-        try:
-            return self.__dict__["history"][name]
-        except KeyError:
-            raise AttributeError(f"History has no {name!r}; logged: {list(self.history)}") from None
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-    def __repr__(self) -> str:
-        """``History(3 epochs, cost 0.6931 -> 0.5124, logged: cost, accuracy, ...)``."""
-        def num(v):
-            return f"{v:.4g}" if isinstance(v, (int, float)) else repr(v)
-
-        parts = [f"{len(self)} epoch{'' if len(self) == 1 else 's'}"]
-        cost = self.history.get("cost")
-        if cost:
-            parts.append(f"cost {num(cost[0])} -> {num(cost[-1])}")
-        parts.append(f"logged: {', '.join(self.history) or 'nothing'}")
-        if self.stop_reason:
-            parts.append("stopped early (see .stop_reason)")
-        return f"History({', '.join(parts)})"
-
-    def plot(self, path=None, title: str = ""):
-        """Draw the cost, metric and learning-rate curves; return the matplotlib Figure.
-
-        With ``path``, also write the figure there (.png, .pdf or .svg). Needs matplotlib
-        (``pip install 'npdeep[plot]'``); see :func:`npdeep.plotting.plot_history`.
-        """
-        from .plotting import plot_history
-
-        return plot_history(self, path, title=title)
-
-    def to_dict(self) -> dict:
-        """Return a JSON-serialisable copy."""
-        return {"epoch": list(self.epoch), "stop_reason": self.stop_reason,
-                **{k: [_finite_or_none(x) for x in v] for k, v in self.history.items()}}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> History:
-        """Rebuild a history from :meth:`to_dict`'s output (a model file's, so untrusted).
-
-        Raises
-        ------
-        ValueError
-            Not a dict of lists, epochs that are not integers, or a standard log
-            (:data:`NUMERIC_LOGS`) holding anything but numbers and nulls.
-        """
-        if not isinstance(data, dict):
-            raise ValueError(f"history must be a JSON object, got {type(data).__name__}")
-        h = cls()
-        data = dict(data)
-        epoch = data.pop("epoch", [])
-        if not isinstance(epoch, list) or not all(_is_int(e) for e in epoch):
-            raise ValueError(f"history 'epoch' must be a list of integers, got {epoch!r:.100}")
-        h.epoch = list(epoch)
-        h.stop_reason = data.pop("stop_reason", None)
-        if h.stop_reason is not None and not isinstance(h.stop_reason, str):
-            raise ValueError(f"history 'stop_reason' must be a string, got {h.stop_reason!r:.100}")
-        for key, values in data.items():
-            if not isinstance(values, list):
-                raise ValueError(f"history {key!r} must be a list, got {values!r:.100}")
-            if key in NUMERIC_LOGS and not all(v is None or _is_number(v) for v in values):
-                raise ValueError(f"history {key!r} must hold numbers, got {values!r:.100}")
-        h.history = {k: list(v) for k, v in data.items()}
-        return h
-
-
-#: The logs every fit records, one number (or null for NaN) per epoch.
-NUMERIC_LOGS = ("cost", "val_cost", "accuracy", "val_accuracy", "r2", "val_r2",
-                "learning_rate", "time")
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+def _end(cb: Callback, logs: dict, first: Exception | None) -> Exception | None:
+    """Run ``cb.on_train_end(logs)``; return the first error of the round (a later one
+    becomes a note on it)."""
+    try:
+        cb.on_train_end(logs)
+    except Exception as exc:
+        if first is None:
+            return exc
+        first.add_note(f"{type(cb).__name__}.on_train_end also failed: "
+                       f"{type(exc).__name__}: {exc}")
+    return first
 
 
 class ProgressBar(Callback):
@@ -281,9 +185,9 @@ class ProgressBar(Callback):
             raise ConfigurationError(f"ProgressBar stream must be a text stream with a write "
                                      f"method (sys.stdout, a file), got {stream!r:.100}")
         self.stream = stream
-        self.quiet = bool(quiet)
+        self.quiet = check_flag(quiet, "ProgressBar quiet")
         self._epochs = None
-        self.force_plain = force_plain
+        self.force_plain = check_flag(force_plain, "ProgressBar force_plain", none_ok=True)
         self._bar = None
 
     def _plain(self) -> bool:
@@ -375,4 +279,5 @@ class TerminateOnNaN(Callback):
         np.copyto(self._copies[self._newest], flat)
 
 
+from .history import History  # noqa: E402
 from .monitors import CSVLogger, EarlyStopping, JSONLogger, ModelCheckpoint  # noqa: E402

@@ -244,7 +244,9 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
 
     A checkpoint saves its run's number of samples and whether it was weighted; an ``X``
     with another number of samples, or ``sample_weight`` given or left out unlike that run,
-    is refused (older checkpoints, without them, are not checked).
+    is refused (older checkpoints, without them, are not checked), as is ``validation_data``
+    left out for a run that validated on it, or given for one that validated on a
+    ``validation_fraction`` of X (drawn again) or did not validate.
 
     Returns
     -------
@@ -271,6 +273,13 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
         raise ConfigurationError(
             f"{where}: the checkpoint's run validated on validation_data; pass the same "
             "validation_data to resume (its history would lose the val_ columns)"
+        )
+    if validation_data is not None and splits:
+        raise ConfigurationError(
+            f"{where}: the checkpoint's run held out validation_fraction="
+            f"{c['validation_fraction']:g} of X for validation; resume without "
+            "validation_data (the same split is drawn again; with validation_data the "
+            "resumed epochs would train on all of X and validate on other data)"
         )
     if validation_data is not None and ck.epoch and not validated:
         raise ConfigurationError(

@@ -7,14 +7,17 @@ Both follow the protocol of :mod:`npdeep.callbacks` (and are importable from the
 from __future__ import annotations
 
 import csv
+import io
 import json
-import math
 import os
 
+from ._validation import check_flag
+from .atomic import as_path, write_atomically
 from .callbacks import Callback
-from .errors import ConfigurationError
+from .errors import ConfigurationError, ModelFileError
+from .history import jsonable
 
-__all__ = ["CSVLogger", "JSONLogger"]
+__all__ = ["CSVLogger", "JSONLogger", "check_separate_files"]
 
 
 def _flatten(logs: dict) -> dict:
@@ -34,30 +37,49 @@ def _log_path(path, who: str) -> str:
         raise ConfigurationError(f"{who}: path must be a str or os.PathLike naming a file, got "
                                  f"{path!r:.100}")
     path = os.fspath(path)
+    if not path:
+        raise ConfigurationError(f"{who}: the path is empty; give a file name")
+    check_folder(path, who)
+    return path
+
+
+def check_folder(path: str, who: str) -> None:
+    """Raise ConfigurationError naming ``who`` unless the folder of ``path`` exists."""
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
         state = "is a file, not a folder" if os.path.exists(folder) else "does not exist"
         raise ConfigurationError(f"{who}: the folder {folder!r} of {path!r} {state}")
-    return path
 
 
-def _open_log(path: str, who: str, initial_epoch: int, keep_rows, newline=None):
-    """Open a log for a run starting at ``initial_epoch``: anew, or (resuming) cut back.
+def _open_log(path: str, who: str, initial_epoch: int, keep_rows, append: bool,
+              newline=None):
+    """Open a log for a run starting at ``initial_epoch``: anew, continued (``append``), or,
+    resuming, cut back.
 
     A resumed run continues the file after the rows of epochs ``<= initial_epoch``, so rows
     of epochs trained after the checkpoint by the interrupted run are not written twice.
-    ``keep_rows(lines, initial_epoch)`` returns the lines to keep. Returns ``(file, appended)``.
+    ``keep_rows(lines, initial_epoch)`` returns the lines to keep. Returns ``(file, kept)``,
+    ``kept`` the lines already in the file.
     """
     try:
-        kept: list[str] = []
-        if initial_epoch > 0 and os.path.exists(path):
+        lines: list[str] = []
+        if (initial_epoch > 0 or append) and os.path.exists(path):
             with open(path, encoding="utf-8", newline=newline) as fh:
-                kept = keep_rows(fh.readlines(), initial_epoch)
-        fh = open(path, "w", encoding="utf-8", newline=newline)
-        fh.writelines(kept)
-        return fh, bool(kept)
+                lines = fh.readlines()
+        if initial_epoch > 0:
+            lines = keep_rows(lines, initial_epoch)
+            fh = open(path, "w", encoding="utf-8", newline=newline)
+            fh.writelines(lines)
+        else:
+            fh = open(path, "a" if append else "w", encoding="utf-8", newline=newline)
+            if lines and not lines[-1].endswith("\n"):  # a last line cut short
+                fh.write("\n")
+        return fh, lines
     except OSError as exc:
         raise ConfigurationError(f"{who}: cannot write {path!r} ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{who}: {path!r} is not a UTF-8 text log, which this run "
+                                 "would continue; give another path") from None
 
 
 def _write_row(logger, write) -> None:
@@ -73,57 +95,117 @@ def _write_row(logger, write) -> None:
         ) from None
 
 
+def _rows_upto(lines: list[str], epoch: int, epoch_of) -> list[str]:
+    """The lines of a log to keep when a run resumes after ``epoch`` epochs.
+
+    The resumed run goes on from the interrupted one's row of ``epoch``: the lines after the
+    last row of that epoch (the interrupted run's later epochs) are dropped, those before it
+    kept, rows of earlier fits (``append``) included. In a file without that row, the rows of
+    epochs up to ``epoch`` are kept. ``epoch_of(line)`` is a line's epoch, None for a header
+    or a line that is not a row (cut short by a crash), which is dropped.
+    """
+    rows = [(line, epoch_of(line)) for line in lines]
+    last = max((i for i, (_, e) in enumerate(rows) if e == epoch), default=None)
+    if last is not None:
+        return [line for line, e in rows[:last + 1] if e is not None]
+    return [line for line, e in rows if e is not None and e <= epoch]
+
+
 def _csv_rows_upto(lines: list[str], epoch: int) -> list[str]:
-    """The header and the rows whose ``epoch`` column is at most ``epoch``."""
-    if not lines:
-        return []
-    kept = [lines[0]]
-    for line in lines[1:]:
+    """The header and the rows of :func:`_rows_upto` (by the ``epoch`` column)."""
+    def epoch_of(line):
         head = line.split(",", 1)[0]
-        if head.isdigit() and int(head) <= epoch:
-            kept.append(line)
-    return kept
+        return int(head) if head.isdigit() else None
+
+    return lines[:1] + _rows_upto(lines[1:], epoch, epoch_of) if lines else []
 
 
 def _json_rows_upto(lines: list[str], epoch: int) -> list[str]:
-    kept = []
-    for line in lines:
+    """The lines of :func:`_rows_upto` (by each object's ``epoch``)."""
+    def epoch_of(line):
         try:
-            if int(json.loads(line).get("epoch", 0)) <= epoch:
-                kept.append(line)
+            return int(json.loads(line).get("epoch"))
         except (ValueError, TypeError, AttributeError):
-            continue
-    return kept
+            return None
+
+    return _rows_upto(lines, epoch, epoch_of)
 
 
 class CSVLogger(Callback):
     """Write one CSV row per epoch (gradient norms as ``gradient_norm_1..L`` columns).
 
-    When training resumes (``initial_epoch > 0``) an existing file is continued after its
-    rows of epochs up to the checkpoint's (later rows, from the interrupted run, are dropped).
+    The columns are the first epoch's names. A name logged first at a later epoch (a
+    callback that adds to ``logs``) becomes a new last column: the file is rewritten
+    (atomically) with it in the header and empty cells in the rows before; a name missing
+    from an epoch's logs leaves its cell empty. When training resumes (``initial_epoch > 0``)
+    an existing file is continued after its rows of epochs up to the checkpoint's (later
+    rows, from the interrupted run, are dropped), under its own header.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file, replaced at the start of each fit unless ``append``.
+    append : bool, default False
+        Continue an existing file (under its header) instead: one log for several fits, such
+        as the estimators' ``partial_fit`` calls, each of which is a fit whose epochs count
+        from 1 (as Keras's ``CSVLogger(append=True)``).
     """
 
-    def __init__(self, path):
+    def __init__(self, path, append: bool = False):
         self.path = _log_path(path, "CSVLogger")
+        self.append = check_flag(append, "CSVLogger: append")
         self._file = None
         self._writer = None
+        self._fields: list[str] | None = None
 
     def on_train_begin(self, logs):
-        self._file, self._append = _open_log(self.path, "CSVLogger",
-                                             logs.get("initial_epoch", 0), _csv_rows_upto, "")
+        self._file, kept = _open_log(self.path, "CSVLogger", logs.get("initial_epoch", 0),
+                                     _csv_rows_upto, self.append, "")
         self._writer = None
+        self._fields = next(csv.reader(kept[:1]), None)  # resumed: go on with its columns
+        self._known = set(self._fields or ())
+        self._header = not self._fields  # a new file: write the header with the first row
 
     def on_epoch_end(self, epoch, logs):
         row = {"epoch": epoch + 1, **_flatten(logs)}
+
         def write():
+            if self._fields is None:
+                self._fields, self._known = list(row), set(row)
+            elif not row.keys() <= self._known:
+                self._widen([k for k in row if k not in self._known])
             if self._writer is None:
-                self._writer = csv.DictWriter(self._file, fieldnames=list(row),
-                                              extrasaction="ignore")
-                if not self._append:
+                self._writer = csv.DictWriter(self._file, fieldnames=self._fields)
+                if self._header:
+                    self._header = False
                     self._writer.writeheader()
             self._writer.writerow(row)
 
         _write_row(self, write)
+
+    def _widen(self, new: list[str]) -> None:
+        """Add the columns ``new`` to the file: rewrite it (atomically) with them in the header
+        and empty cells in the rows written so far, then append to it."""
+        self._file.flush()
+        with open(self.path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        self._fields = self._fields + new
+        self._known.update(new)
+        text = io.StringIO(newline="")
+        writer = csv.writer(text)
+        if rows:
+            writer.writerow(self._fields)
+            writer.writerows(row + [""] * len(new) for row in rows[1:])
+            self._header = False
+        self._file.close()
+        try:
+            write_atomically(as_path(self.path, "write a log"),
+                             lambda fp: fp.write(text.getvalue().encode("utf-8")), "log")
+        except ModelFileError as exc:
+            raise OSError(str(exc)) from None  # _write_row names the logger
+        finally:
+            self._file = open(self.path, "a", encoding="utf-8", newline="")
+        self._writer = None
 
     def on_train_end(self, logs):
         if self._file is not None:
@@ -134,26 +216,24 @@ class CSVLogger(Callback):
 class JSONLogger(Callback):
     """Write one JSON object per epoch per line (JSON Lines); non-finite numbers as null.
 
-    Resuming continues an existing file as :class:`CSVLogger` does.
+    What a callback adds to ``logs`` is written too: NumPy scalars and arrays as numbers and
+    lists, any other object that JSON has no type for as its ``str``.
+
+    Resuming continues an existing file as :class:`CSVLogger` does, and ``append=True``
+    continues it at every fit (see :class:`CSVLogger`).
     """
 
-    def __init__(self, path):
+    def __init__(self, path, append: bool = False):
         self.path = _log_path(path, "JSONLogger")
+        self.append = check_flag(append, "JSONLogger: append")
         self._file = None
 
     def on_train_begin(self, logs):
         self._file, _ = _open_log(self.path, "JSONLogger", logs.get("initial_epoch", 0),
-                                  _json_rows_upto)
+                                  _json_rows_upto, self.append)
 
     def on_epoch_end(self, epoch, logs):
-        def clean(v):
-            if isinstance(v, float) and not math.isfinite(v):
-                return None
-            if isinstance(v, (list, tuple)):
-                return [clean(x) for x in v]
-            return v
-
-        record = {"epoch": epoch + 1, **{k: clean(v) for k, v in logs.items()}}
+        record = {"epoch": epoch + 1, **{k: jsonable(v) for k, v in logs.items()}}
         line = json.dumps(record, allow_nan=False) + "\n"
         _write_row(self, lambda: self._file.write(line))
 
@@ -161,3 +241,26 @@ class JSONLogger(Callback):
         if self._file is not None:
             file, self._file = self._file, None
             file.close()
+
+
+def check_separate_files(callbacks) -> None:
+    """Refuse two callbacks of one fit that write the same file: they would overwrite each
+    other's (a CSV and a JSON log in one file, a log over a checkpoint, two checkpoints taking
+    turns at one file).
+
+    Compares the loggers' paths and the ModelCheckpoints' path templates, each resolved
+    (``~``, links, ``..``); raises ConfigurationError naming both callbacks.
+    """
+    from .monitors import ModelCheckpoint
+
+    seen: dict[str, Callback] = {}
+    for cb in callbacks or ():
+        if not isinstance(cb, (CSVLogger, JSONLogger, ModelCheckpoint)):
+            continue
+        key = os.path.realpath(os.path.expanduser(cb.path))
+        other = seen.setdefault(key, cb)
+        if other is not cb:
+            raise ConfigurationError(
+                f"{type(other).__name__}({other.path!r}) and {type(cb).__name__}({cb.path!r}) "
+                "write the same file, each over the other's; give them separate paths"
+            )

@@ -13,10 +13,10 @@ import warnings
 
 import numpy as np
 
-from ._validation import caller_level, check_nonneg_float, check_positive_int
+from ._validation import caller_level, check_flag, check_nonneg_float, check_positive_int
 from .callbacks import Callback, keep_copy
-from .errors import ConfigurationError
-from .loggers import CSVLogger, JSONLogger
+from .errors import ConfigurationError, ModelFileError
+from .loggers import CSVLogger, JSONLogger, check_folder
 
 __all__ = ["EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger"]
 
@@ -54,7 +54,7 @@ class _Monitor:
         else:
             raise ConfigurationError(
                 f"monitor {self.monitor!r} is not logged; logged names: "
-                f"{[k for k in logs if k != 'gradient_norms']}"
+                f"{[k for k in logs if k != 'gradient_norms']}{_keras_hint(self.monitor, logs)}"
             )
         value = logs[self.used]
         try:
@@ -76,6 +76,17 @@ class _Monitor:
         if better:
             self.best, self.best_epoch = float(value), epoch
         return better
+
+
+def _keras_hint(monitor: str, logs: dict) -> str:
+    """``"; did you mean 'val_cost'?"`` for a Keras name (``val_loss``, ``acc``) whose npdeep
+    name is logged; else ``""``."""
+    guess = monitor.replace("loss", "cost")
+    if guess.endswith("acc"):
+        guess += "uracy"
+    if guess != monitor and (guess in logs or guess.startswith("val_") and guess[4:] in logs):
+        return f"; did you mean {guess!r} (npdeep's name for it)?"
+    return ""
 
 
 def _measured_before_update(trainer, tracker: _Monitor) -> bool:
@@ -169,7 +180,9 @@ class EarlyStopping(Callback):
 
         ``weights``: the best flat parameters, or None when no epoch has improved yet. A
         state saved when this callback had stopped training stops it again before any epoch,
-        so the resumed run ends as the uninterrupted one did.
+        so the resumed run ends as the uninterrupted one did, unless this callback's
+        ``patience`` exceeds the saved count of epochs without improvement: then training
+        goes on, as a run with that patience would have.
         """
         t = self.tracker
         if state["best_epoch"] is not None:
@@ -178,6 +191,8 @@ class EarlyStopping(Callback):
         t.used = state["used"]
         self.wait = state["wait"]
         self.stopped_epoch, self.stop_reason = state["stopped_epoch"], state["stop_reason"]
+        if self.wait < max(self.patience, 1):  # a longer patience: it would not have stopped
+            self.stopped_epoch = self.stop_reason = None
         if self.stopped_epoch is not None:
             self.trainer.stop_training = True
             self.trainer.stop_reason = self.stop_reason
@@ -229,10 +244,13 @@ class ModelCheckpoint(Callback):
     Parameters
     ----------
     path : str or os.PathLike
-        May contain ``{epoch}`` (1-based), e.g. ``"ckpt-{epoch:03d}.npz"``.
+        May contain ``{epoch}`` (1-based), e.g. ``"ckpt-{epoch:03d}.npz"``. Its folder must
+        exist when training begins (checked then); no other callback of the fit may write
+        the same file.
     save_best_only : bool
         Save only when ``monitor`` improves; otherwise every ``every`` epochs.
     every : int >= 1
+        Without ``save_best_only`` (with it, only 1 is accepted).
     monitor, mode : see :class:`EarlyStopping`.
 
     Attributes
@@ -241,7 +259,9 @@ class ModelCheckpoint(Callback):
         The path of the last file written (``path`` with ``{epoch}`` filled in), None before
         the first. After :func:`~npdeep.checkpoint.resume`, a ``save_best_only`` one that got
         the saved state names the file the uninterrupted run would name, written before or
-        after the interruption.
+        after the interruption; one that saves every ``every`` epochs names, until it writes,
+        the file of the last multiple of ``every`` up to the checkpoint's epoch, when that
+        file exists.
 
     A checkpoint holds the weights that the monitored value measured, with the optimizer,
     schedule and random state of that moment, so :func:`~npdeep.checkpoint.resume` goes on
@@ -272,6 +292,9 @@ class ModelCheckpoint(Callback):
             raise ConfigurationError(f"ModelCheckpoint path must be a str or os.PathLike naming "
                                      f"a file, got {path!r:.100}")
         self.path = os.fspath(path)
+        if not self.path:
+            raise ConfigurationError("ModelCheckpoint path is empty; give a file name, e.g. "
+                                     "'ckpt-{epoch}.npz'")
         if self.path.endswith(("/", os.sep)):  # refused now, not by the first save
             raise ConfigurationError(
                 f"ModelCheckpoint path {self.path!r} ends with a separator, which names a "
@@ -285,8 +308,14 @@ class ModelCheckpoint(Callback):
                 f"ModelCheckpoint path {self.path!r} is not a valid template ({exc!r}); it may "
                 "hold {epoch} (the epoch number, from 1) and nothing else in braces"
             ) from None
-        self.save_best_only = bool(save_best_only)
+        self.save_best_only = check_flag(save_best_only, "ModelCheckpoint save_best_only")
         self.every = check_positive_int(every, "every")
+        if self.save_best_only and self.every != 1:  # it would be ignored
+            raise ConfigurationError(
+                f"ModelCheckpoint: every={self.every} applies without save_best_only; a "
+                "save_best_only checkpoint looks at every epoch and writes when monitor "
+                "improves; give one of them"
+            )
         self.tracker = _Monitor(monitor, mode, 0.0)
         self.last_saved: str | None = None
         self._start = None  # checkpoint.TrainingState at the epoch's start (full batch)
@@ -295,12 +324,17 @@ class ModelCheckpoint(Callback):
         self._resume_from: dict | None = None  # set by resume()
 
     def on_train_begin(self, logs):
+        if "{" not in os.path.dirname(self.path):  # refused now, not by a save epochs later
+            check_folder(os.path.expanduser(self.path), "ModelCheckpoint")
         self.tracker.reset()
         self._start = None  # its buffers have the shapes of the last network trained
         self._pending = None
         if self._resume_from is not None:  # checkpoint.resume matched a saved state to us
             state, self._resume_from = self._resume_from, None
             self._set_state(state)
+        start = logs.get("initial_epoch") or 0
+        if start and not self.save_best_only:  # resumed: it writes at fixed epochs
+            self.last_saved = self._written_before(start)
         # an EarlyStopping or best-only ModelCheckpoint after this one in the list has not
         # yet counted the epoch when on_epoch_end runs: the file is then written in
         # after_epoch_end
@@ -309,6 +343,15 @@ class ModelCheckpoint(Callback):
         self._defer = any(isinstance(c, EarlyStopping) or
                           (isinstance(c, ModelCheckpoint) and c.save_best_only)
                           for c in callbacks[at + 1:])
+
+    def _written_before(self, start: int) -> str | None:
+        """The file the last multiple of ``every`` up to ``start`` epochs names, None when
+        there is none or no such file exists (this callback was not in the run resumed)."""
+        last = start - start % self.every
+        if last == 0:
+            return None
+        path = self.path.format(epoch=last)
+        return path if os.path.isfile(os.path.expanduser(path)) else None
 
     def get_state(self) -> dict:
         """Return what a checkpoint stores of a ``save_best_only`` one: its configuration
@@ -384,6 +427,12 @@ class ModelCheckpoint(Callback):
                 self._start.save(path, self.network, self.trainer)
             else:
                 save_checkpoint(path, self.network, self.trainer, epoch=epoch + 1)
+        except ModelFileError as exc:  # a full disk, a removed folder: say who and when
+            last = "" if self.last_saved is None else \
+                f"; the last checkpoint written is {self.last_saved!r}"
+            raise ModelFileError(f"ModelCheckpoint could not save epoch {epoch + 1}: {exc}; "
+                                 f"training stopped{last}") from exc
         finally:
             self._pending = None
         self.last_saved = path
+

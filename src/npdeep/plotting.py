@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
+
 from .errors import ConfigurationError
 
 __all__ = ["plot_history", "FORMATS"]
@@ -99,15 +101,21 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     drawn = []
     for i, (label, keys) in enumerate(panels, start=1):
         ax = fig.add_subplot(1, len(panels), i)
+        finite = False
         for key in keys:
             values = data.get(key)
             if not values:
                 continue
             ys = [float("nan") if v is None else v for v in values]
+            finite = finite or bool(np.isfinite(ys).any())
             name = ("validation" if key.startswith("val_") else
                     "training" if key != "learning_rate" else "learning rate")
             ax.plot(epochs[: len(ys)], ys, marker="." if len(ys) < 30 else None, label=name)
             drawn.append(key)
+        if not finite:  # a run that diverged at once: say so rather than draw empty axes
+            ax.text(0.5, 0.5, f"no finite {label}\n(NaN or inf at every epoch)",
+                    transform=ax.transAxes, ha="center", va="center")
+            ax.set_xlim(0.5, epochs[-1] + 0.5)
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         if label == "cost" and all((v or 0) > 0 for v in data["cost"]):

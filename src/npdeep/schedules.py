@@ -137,7 +137,8 @@ class ReduceOnPlateau(Schedule):
     monitor : str
         A logged quantity (``'val_cost'`` falls back to ``'cost'`` without validation data,
         as every ``val_`` name does). A name that is not logged raises ConfigurationError at
-        the first epoch's end.
+        the first epoch's end. The schedule reads the epoch's logs before the callbacks run,
+        so not a name a callback adds to them (unlike Keras's ReduceLROnPlateau callback).
     factor : float in (0, 1)
     patience : int >= 0
     min_delta : float >= 0

@@ -30,6 +30,7 @@ from ._validation import caller_level, check_positive_float, check_positive_int,
 from .batches import BatchSource, columns
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
 from .errors import ConfigurationError, DataError
+from .loggers import check_separate_files
 from .splits import Metric, check_validation_data, class_sample_weight, validation_split
 from .trainer import Trainer
 
@@ -223,6 +224,7 @@ def fit(
                 f"callbacks lists the same {type(c).__name__} object twice; each of its hooks "
                 "would run twice per epoch; list it once (or pass two separate objects)"
             )
+    check_separate_files(callbacks)
     if isinstance(verbose, (bool, np.bool_)):
         verbose = int(verbose)
     verbose = check_positive_int(verbose, "verbose", minimum=0)

@@ -1,0 +1,179 @@
+"""The record of a run: :class:`History`, one list per logged name, and :func:`jsonable`,
+how a logged value is written as strict JSON (model files, checkpoints, JSONLogger).
+
+Re-exported by :mod:`npdeep.callbacks`, where the callback protocol it follows is described.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .callbacks import Callback
+
+__all__ = ["History", "jsonable", "NUMERIC_LOGS"]
+
+
+def jsonable(value):
+    """Return a logged ``value`` as strict JSON holds it: NaN/inf as None, NumPy scalars and
+    arrays as Python numbers and lists, lists and dicts item by item, any other object (a
+    callback may log anything) as its ``str``."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (np.generic, np.ndarray)):
+        return jsonable(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+class History(Callback):
+    """Record every epoch's logs: ``history.cost`` is the list of epoch costs.
+
+    ``history.history`` maps each logged name (``cost``, ``learning_rate``, ...) to one value
+    per epoch; ``history.epoch`` lists the epoch numbers. Any logged name also reads as an
+    attribute (``history.val_cost``).
+
+    ``fit`` runs it first of the callbacks, so a checkpoint written in a later one holds the
+    epoch; a name a later callback adds to the epoch's ``logs`` (a custom metric, as in
+    Keras) is recorded too, at the next epoch's end, at the end of training or when the
+    history is read by :meth:`to_dict` (a checkpoint). Its list holds None for the epochs
+    before it was first logged and any epoch where it was not, so every list lines up with
+    ``epoch``.
+    """
+
+    def __init__(self):
+        self.history: dict[str, list] = {}
+        self.epoch: list[int] = []
+        self.stop_reason: str | None = None
+        self.diagnosis = None
+
+    _logs: dict | None = None  # the last epoch's logs, and how many names it had then
+    _n = 0
+
+    def on_epoch_end(self, epoch, logs):
+        if self._logs is not None and len(self._logs) != self._n:
+            self._record_late()
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        self._logs, self._n = logs, len(logs)
+
+    def _record_late(self) -> None:
+        """Record the names that callbacks after this one added to the last epoch's logs."""
+        logs, n = self._logs, len(self.epoch)
+        self._n = len(logs)
+        for key, value in logs.items():
+            if key in ("epoch", "stop_reason"):  # the history's own: to_dict writes them
+                continue
+            values = self.history.setdefault(key, [])
+            if len(values) < n:  # not recorded at that epoch: None for the epochs missed
+                values.extend([None] * (n - 1 - len(values)))
+                values.append(value)
+
+    def on_train_end(self, logs):
+        if self._logs is not None and len(self._logs) != self._n:
+            self._record_late()
+        self._logs = None  # the history outlives the fit: it must not keep its logs
+        n = len(self.epoch)
+        for values in self.history.values():  # None for a name the last epochs did not log
+            if len(values) < n:
+                values.extend([None] * (n - len(values)))
+        if self.trainer is not None and getattr(self.trainer, "stop_reason", None):
+            self.stop_reason = self.trainer.stop_reason
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name in ("history", "epoch", "diagnosis", "stop_reason"):
+            raise AttributeError(name)
+        try:
+            return self.__dict__["history"][name]
+        except KeyError:
+            raise AttributeError(f"History has no {name!r}; logged: {list(self.history)}") from None
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def __repr__(self) -> str:
+        """``History(3 epochs, cost 0.6931 -> 0.5124, logged: cost, accuracy, ...)``."""
+        def num(v):
+            return f"{v:.4g}" if isinstance(v, (int, float)) else repr(v)
+
+        parts = [f"{len(self)} epoch{'' if len(self) == 1 else 's'}"]
+        cost = self.history.get("cost")
+        if cost:
+            parts.append(f"cost {num(cost[0])} -> {num(cost[-1])}")
+        parts.append(f"logged: {', '.join(self.history) or 'nothing'}")
+        if self.stop_reason:
+            parts.append("stopped early (see .stop_reason)")
+        return f"History({', '.join(parts)})"
+
+    def plot(self, path=None, title: str = ""):
+        """Draw the cost, metric and learning-rate curves; return the matplotlib Figure.
+
+        With ``path``, also write the figure there (.png, .pdf or .svg). Needs matplotlib
+        (``pip install 'npdeep[plot]'``); see :func:`npdeep.plotting.plot_history`.
+        """
+        from .plotting import plot_history
+
+        return plot_history(self, path, title=title)
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable copy, every list as long as ``epoch``.
+
+        During training (a checkpoint), a name a callback listed before the writer has not
+        yet added to this epoch's logs is None at this epoch in the copy only: the history
+        records it once added.
+        """
+        if self._logs is not None and len(self._logs) != self._n:
+            self._record_late()
+        n = len(self.epoch)
+        return {"epoch": list(self.epoch), "stop_reason": self.stop_reason,
+                **{k: [jsonable(x) for x in v] + [None] * (n - len(v))
+                   for k, v in self.history.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> History:
+        """Rebuild a history from :meth:`to_dict`'s output (a model file's, so untrusted).
+
+        Raises
+        ------
+        ValueError
+            Not a dict of lists, epochs that are not integers, or a standard log
+            (:data:`NUMERIC_LOGS`) holding anything but numbers and nulls.
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"history must be a JSON object, got {type(data).__name__}")
+        h = cls()
+        data = dict(data)
+        epoch = data.pop("epoch", [])
+        if not isinstance(epoch, list) or not all(_is_int(e) for e in epoch):
+            raise ValueError(f"history 'epoch' must be a list of integers, got {epoch!r:.100}")
+        h.epoch = list(epoch)
+        h.stop_reason = data.pop("stop_reason", None)
+        if h.stop_reason is not None and not isinstance(h.stop_reason, str):
+            raise ValueError(f"history 'stop_reason' must be a string, got {h.stop_reason!r:.100}")
+        for key, values in data.items():
+            if not isinstance(values, list):
+                raise ValueError(f"history {key!r} must be a list, got {values!r:.100}")
+            if key in NUMERIC_LOGS and not all(v is None or _is_number(v) for v in values):
+                raise ValueError(f"history {key!r} must hold numbers, got {values!r:.100}")
+        h.history = {k: list(v) for k, v in data.items()}
+        return h
+
+
+#: The logs every fit records, one number (or null for NaN) per epoch.
+NUMERIC_LOGS = ("cost", "val_cost", "accuracy", "val_accuracy", "r2", "val_r2",
+                "learning_rate", "time")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
