@@ -28,6 +28,8 @@ def files(tmp_path_factory):
     (d / "model.json").write_text('{"units": [4, 3]}\n')
     (d / "question.csv").write_text("\n".join(lines[:3] + [lines[3].rsplit(",", 1)[0] + ",?"])
                                     + "\n")
+    (d / "underscore.csv").write_text("\n".join(lines[:3] + [lines[3].rsplit(",", 1)[0]
+                                                              + ",1_0"]) + "\n")
     (d / "headerless.data").write_text("5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,setosa\n")
     (d / "separators.csv").write_text(
         "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n,,,\n")
@@ -110,6 +112,9 @@ CASES = {
                                        r"question\.csv: label '\?' \(sample 3\) is not of the "
                                        r"kind the model was trained on \(classes such as "
                                        r"0, 1, 2\)"),
+    "a label with '_' for numeric classes": (["evaluate", "{d}/iris.npz", "{d}/underscore.csv"],
+                                             1, r"underscore\.csv: label '1_0' \(sample 3\) is "
+                                                r"not of the kind the model was trained on"),
     "feature mismatch at evaluate": (["evaluate", "{d}/iris.npz", "{d}/iris3.csv"], 1,
                                      r"lacks 1 of the feature columns the model was trained "
                                      r"on: 'petal_width'"),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, load_iris
 
-from npdeep.data import FeatureEncoder, load
+from npdeep.data import FeatureEncoder, iter_csv_chunks, load
 from npdeep.errors import DataError
 
 
@@ -174,6 +174,37 @@ def test_missing_and_non_finite_cells(tmp_path, cell, message):
     path = write(tmp_path, f"a,b,y\n1,2,0\n3,{cell},1\n5,6,0\n")
     with pytest.raises(DataError, match=message):
         load(path)
+
+
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [("1_000", "write digits without '_'"), ("\u0663", "write numbers with ASCII digits"),
+     ("\uff11", "write numbers with ASCII digits")],
+)
+def test_cells_float_reads_but_a_csv_never_holds_are_not_numbers(tmp_path, cell, hint):
+    # float() and NumPy read '1_000' as 1000 and Arabic-Indic or full-width digits as digits
+    path = write(tmp_path, f"a,b,y\n1,2,0\n3,{cell},1\n5,6,0\n")
+    message = rf"line 3, column 'b': '{cell}' is not a number \(this column is numeric; {hint}\)"
+    with pytest.raises(DataError, match=message):
+        load(path)
+    replay = load(write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n", "train.csv")).encoder
+    with pytest.raises(DataError, match=message):
+        load(path, encoder_config=replay)
+    with pytest.raises(DataError, match=message):
+        list(iter_csv_chunks(path, 10, encoder_config=replay))
+
+
+def test_underscores_make_a_label_text_not_a_number(tmp_path):
+    path = write(tmp_path, "a,y\n1,1_000\n2,2000\n3,1_000\n")
+    ds = load(path, task="classification")
+    assert ds.classes.tolist() == ["1_000", "2000"]
+    with pytest.raises(DataError, match=r"line 2: target 'y' value '1_000' is not a number"):
+        load(path, task="regression")
+
+
+def test_a_non_ascii_space_around_a_number_is_still_the_number(tmp_path):
+    ds = load(write(tmp_path, "a,y\n1\u00a0,0\n\u20032,1\n"))
+    np.testing.assert_array_equal(ds.X[:, 0], [1.0, 2.0])
 
 
 def test_empty_target_cell(tmp_path):

@@ -45,6 +45,8 @@ def load_labelled(m, source: str, target: str | None):
 def _as_kind_of(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
     """Read labels ``y`` as the kind of the model's classes (a subset of a text-labelled set
     may hold only numbers, and the reverse); DataError naming the first label that cannot."""
+    from ..data import cells
+
     numeric = "iufb"
     if classes.dtype.kind == "b" and y.dtype.kind in "US":  # an estimator fitted on booleans
         words = np.char.lower(np.char.strip(y.astype(str)))
@@ -61,7 +63,7 @@ def _as_kind_of(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
         converted = []
         for i, v in enumerate(y.tolist()):
             try:
-                number = float(v)
+                number = cells.number(v)
             except ValueError:
                 bad = i
                 break

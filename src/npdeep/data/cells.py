@@ -19,8 +19,30 @@ from npdeep.errors import DataError
 Plan = list[tuple[int, Column]]  # (index of the column in the file, how to encode it)
 
 
+def _suspect(cells) -> bool:
+    """True when some cell holds ``_`` or a non-ASCII character, which ``float()`` and NumPy
+    read as part of a number (``'1_000'``, Arabic-Indic or full-width digits) but a CSV
+    number never holds: such blocks are read cell by cell with :func:`number`."""
+    joined = "".join(cells)
+    return "_" in joined or not joined.isascii()
+
+
+def number(cell: str) -> float:
+    """Read one cell as a number; ValueError unless it is plain ASCII without ``_``.
+
+    ``float()`` accepts ``'1_000'`` (Python's digit grouping) and digits of any script; a CSV
+    cell holding them is text (pandas reads it so too), never silently the number 1000.
+    """
+    text = str(cell).strip()
+    if "_" in text or not text.isascii():
+        raise ValueError(f"not a plain number: {text!r}")
+    return float(text)
+
+
 def fast_float(rows: list[list[str]]) -> np.ndarray | None:
     """Return every cell as float64 ``(n_rows, n_columns)``, or None if any cell is not a number."""
+    if _suspect(map("".join, rows)):
+        return None  # the slower paths name the cell (or read a stray non-ASCII space)
     try:
         return np.array(rows, dtype=np.float64).reshape(len(rows), -1)
     except ValueError:
@@ -55,7 +77,11 @@ def block(rows: list[list[str]]) -> np.ndarray:
 
 
 def try_float(cells: np.ndarray) -> np.ndarray | None:
+    """Return text cells as float64 of the same shape, or None if any is not a number."""
+    flat = cells.ravel().tolist()
     try:
+        if _suspect(flat):
+            return np.array([number(c) for c in flat], dtype=np.float64).reshape(cells.shape)
         return cells.astype(np.float64)
     except ValueError:
         return None
@@ -67,16 +93,18 @@ def to_float(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> 
     if values is None:
         for i, cell in enumerate(cells):
             try:
-                float(cell)
+                number(cell)
             except ValueError:
                 if not str(cell).strip():
                     raise DataError(
                         f"{path}: line {lines[i]}, column {name!r}: empty cell; "
                         "missing values are not supported"
                     ) from None
+                hint = "; write digits without '_'" if "_" in str(cell) else (
+                    "; write numbers with ASCII digits" if not str(cell).isascii() else "")
                 raise DataError(
                     f"{path}: line {lines[i]}, column {name!r}: {str(cell)!r} is not a number "
-                    "(this column is numeric)"
+                    f"(this column is numeric{hint})"
                 ) from None
     assert values is not None
     bad = ~np.isfinite(values)
@@ -96,7 +124,7 @@ def mostly_numbers(cells: np.ndarray) -> bool:
         if str(cell).strip():
             n_filled += 1
             try:
-                float(cell)
+                number(cell)
                 n_number += 1
             except ValueError:
                 pass

@@ -100,7 +100,7 @@ def _separator_hint(header: list[str]) -> str:
 
 def _is_number(text: str) -> bool:
     try:
-        float(text)
+        cells.number(text)
     except ValueError:
         return False
     return True

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from npdeep.data.cells import number
 from npdeep.data.encoding import FeatureEncoder
 from npdeep.errors import DataError, NonIntegerLabelsError
 
@@ -197,7 +198,7 @@ def check_classes(ds: Dataset, minimum: int = 2) -> Dataset:
 def _first_non_number(values: np.ndarray) -> int:
     for i, v in enumerate(values):
         try:
-            float(v)
+            number(v)
         except ValueError:
             return i
     return 0
