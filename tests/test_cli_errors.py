@@ -115,6 +115,16 @@ CASES = {
     "a label with '_' for numeric classes": (["evaluate", "{d}/iris.npz", "{d}/underscore.csv"],
                                              1, r"underscore\.csv: label '1_0' \(sample 3\) is "
                                                 r"not of the kind the model was trained on"),
+    "empty DATA": (["evaluate", "{d}/iris.npz", ""], 1,
+                   r"the data source '' is an empty name; give a file, a folder or a built-in "
+                   r"name \(digits,"),
+    "empty DATA at predict": (["predict", "{d}/iris.npz", "", "-o", "{out}/p.csv"], 1,
+                              r"the data source '' is an empty name"),
+    "empty MODEL": (["inspect", ""], 1, r"MODEL: the path is empty; give the model file's path"),
+    "empty predict output": (["predict", "{d}/iris.npz", "{d}/iris.csv", "-o", ""], 1,
+                             r"--output: the path is empty; give a file name"),
+    "empty plot output": (["plot", "{d}/iris.npz", "-o", ""], 1,
+                          r"--output: the path is empty; give a file name"),
     "feature mismatch at evaluate": (["evaluate", "{d}/iris.npz", "{d}/iris3.csv"], 1,
                                      r"lacks 1 of the feature columns the model was trained "
                                      r"on: 'petal_width'"),

@@ -85,6 +85,13 @@ def test_missing_file_and_near_name(tmp_path):
         load("digit")
 
 
+def test_an_empty_name_is_not_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # Path("") is ".": it would be searched for IDX files
+    for read in (sniff, load, load_features):
+        with pytest.raises(DataError, match=r"the data source '' is an empty name; give a file"):
+            read("")
+
+
 def test_sniff_kinds(tmp_path):
     np.save(tmp_path / "a.npy", np.zeros((2, 2)))
     np.savez(tmp_path / "b.npz", X=np.zeros((2, 2)))

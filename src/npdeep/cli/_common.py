@@ -96,6 +96,8 @@ SEED = click.IntRange(0, 2**32 - 1)
 # ------------------------------------------------------------------------------ paths
 def check_output_path(path: str | os.PathLike, option: str = "--output") -> Path:
     """Check before any work that ``path`` can be written; raise ConfigurationError if not."""
+    if str(path) == "":  # Path("") is ".", the current folder
+        raise ConfigurationError(f"{option}: the path is empty; give a file name")
     if str(path) == "-":  # the usual name of standard output: never a file called "-"
         raise ConfigurationError(
             f"{option}: '-' (standard output) cannot take this file; give a file name"
@@ -388,6 +390,8 @@ def read_model_file(path: str | os.PathLike) -> tuple[Path, dict, dict]:
     if str(path) == STDIN:
         raise ModelFileError("MODEL: '-' (standard input) is for DATA only; give the model "
                              "file's path")
+    if str(path) == "":  # Path("") is ".", the current folder
+        raise ModelFileError("MODEL: the path is empty; give the model file's path")
     p = Path(path)
     if not p.exists():
         raise ModelFileError(f"{p}: no such model file")

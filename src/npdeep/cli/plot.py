@@ -50,8 +50,10 @@ def plot(model, output, as_json):
     stopping, its validation_scores_ (accuracy, or R^2) per epoch.
     """
     check_matplotlib()
+    if output is not None:
+        check_output_path(output, "--output")  # '' would be Path(''), the current folder
     m = load_model(model, estimators=True)
-    out = Path(output) if output else m.path.with_name(m.path.stem + "-curves.png")
+    out = Path(output) if output is not None else m.path.with_name(m.path.stem + "-curves.png")
     check_output_path(out, "--output")
     check_not_input(out, "--output", {"the model file MODEL": model})
     plot_format(out, "--output")

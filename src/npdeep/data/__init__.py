@@ -66,6 +66,9 @@ def sniff(source: str | Path) -> str:
     Files are recognised from their first bytes, not only their name. Raises DataError for a
     missing or empty file, a model file, or an archive that is not data.
     """
+    if str(source) == "":  # Path("") is ".", the current folder
+        raise DataError("the data source '' is an empty name; give a file, a folder or a "
+                        f"built-in name ({', '.join(BUILTIN_NAMES)})")
     path = Path(source)
     if not path.exists():
         if str(source) in BUILTIN_NAMES:
