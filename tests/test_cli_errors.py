@@ -1,11 +1,13 @@
 """Bad input at the command line: each mistake gets its message and exit code, no traceback,
 and nothing is written."""
 
+import json
 import os
 import re
 
 import numpy as np
 import pytest
+from cli_helpers import call
 from sklearn.datasets import load_iris
 
 from npdeep.cli import run
@@ -65,6 +67,7 @@ def files(tmp_path_factory):
     save_model_file(d / "short_classes.npz", {**header, "classes": [0, 1]}, arrays)
     save_model_file(d / "huge_class.npz", {**header, "classes": [0, 1, 1e308]}, arrays)
     save_model_file(d / "mixed_classes.npz", {**header, "classes": ["a", 1, 2]}, arrays)
+    save_model_file(d / "signs_apart.npz", {**header, "classes": [-1, 0, 2**63]}, arrays)
     save_model_file(d / "repeated_classes.npz", {**header, "classes": [0, 1, 1]}, arrays)
     history = {**header["history"], "cost": "low"}
     save_model_file(d / "text_history.npz", {**header, "history": history}, arrays)
@@ -183,6 +186,8 @@ CASES = {
     "classes of mixed kinds": (["predict", "{d}/mixed_classes.npz", "{d}/iris.csv"], 1,
                                r"'classes' must all be text, all integers or all booleans, "
                                r"got \['a', 1, 2\]"),
+    "classes no 64-bit type holds": (["evaluate", "{d}/signs_apart.npz", "{d}/iris.csv"], 1,
+                                     r"'classes' must fit one 64-bit integer type"),
     "a repeated class": (["evaluate", "{d}/repeated_classes.npz", "{d}/iris.csv"], 1,
                          r"'classes' must be distinct labels, got \[0, 1, 1\]"),
     "history edited to text": (["inspect", "{d}/text_history.npz"], 1,
@@ -375,6 +380,30 @@ def test_evaluate_reads_labels_as_the_model_knows_them(tmp_path, capsys):
                 "-q", "-o", str(model)]) == 0
     assert run(["evaluate", str(model), str(tmp_path / "sub.csv")]) == 0, capsys.readouterr().err
     assert "not seen in training" not in capsys.readouterr().out
+
+
+def test_labels_beyond_float64_survive_train_evaluate_and_predict(tmp_path, capsys):
+    """Labels 2**53 and 2**53 + 1 (one float64), 2**64 - 1 (no int64): three classes."""
+    labels = [2**53, 2**53 + 1, 2**64 - 1]
+    rows = ["a,id"] + [f"{i % 3 + 0.5 * (i % 2)},{labels[i % 3]}" for i in range(60)]
+    (tmp_path / "ids.csv").write_text("\n".join(rows) + "\n")
+    model = tmp_path / "m.npz"
+    assert call(capsys, "train", tmp_path / "ids.csv", "--units", "4", "--epochs", "2", "-q",
+                "--test-fraction", "0", "-o", model)[0] == 0
+    code, out, err = call(capsys, "evaluate", model, tmp_path / "ids.csv", "--json")
+    assert code == 0, err
+    scores = json.loads(out)
+    assert scores["labels"] == labels and scores["unseen_labels"] == []
+    assert [row["support"] for row in scores["per_class"]] == [20, 20, 20]
+    code, out, err = call(capsys, "predict", model, tmp_path / "ids.csv")
+    assert code == 0, err
+    assert out.splitlines()[0] == ",".join(["prediction",
+                                            *(f"probability_{c}" for c in labels)])
+    assert {int(line.split(",")[0]) for line in out.splitlines()[1:]} <= set(labels)
+    (tmp_path / "negative.csv").write_text("a,id\n1,-5\n2,3\n")
+    code, out, err = call(capsys, "evaluate", model, tmp_path / "negative.csv")
+    assert code == 1 and "Traceback" not in err
+    assert "negative.csv: label -5 cannot be compared exactly with the model's classes" in err
 
 
 def test_units_none_drops_only_the_default_dropout(tmp_path, capsys):

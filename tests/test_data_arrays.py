@@ -111,8 +111,24 @@ def test_non_finite_X(tmp_path, bad):
 def test_non_finite_y(tmp_path):
     path = tmp_path / "d.npz"
     np.savez(path, X=np.ones((3, 1)), y=np.array([0.5, np.nan, 1.5]))
-    with pytest.raises(DataError, match=r"sample 1: target 'y' is not finite \(nan\)"):
+    with pytest.raises(DataError, match=r"d\.npz: sample 1: target 'y' is not finite \(nan\)"):
         load(path)
+
+
+def test_float_labels_beyond_int64_are_refused_not_wrapped(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.ones((3, 1)), y=np.array([1e19, 1.0, 1.0]))
+    with pytest.raises(DataError, match=r"d\.npz: target 'y' holds the label 1e\+19, beyond "
+                                        r"the 64-bit integers"):
+        load(path, task="classification")
+    assert load(path, task="regression").y.tolist() == [1e19, 1.0, 1.0]
+
+
+def test_uint64_labels_stay_exact(tmp_path):
+    path = tmp_path / "d.npz"
+    y = np.array([2**64 - 1, 2**64 - 2, 3], dtype=np.uint64)
+    np.savez(path, X=np.ones((3, 1)), y=y)
+    assert load(path).classes.tolist() == [3, 2**64 - 2, 2**64 - 1]
 
 
 def test_one_dimensional_X(tmp_path):

@@ -207,6 +207,25 @@ def test_a_non_ascii_space_around_a_number_is_still_the_number(tmp_path):
     np.testing.assert_array_equal(ds.X[:, 0], [1.0, 2.0])
 
 
+@pytest.mark.parametrize("labels", [(2**53, 2**53 + 1), (2**64 - 2, 2**64 - 1),
+                                    (-(2**62) - 1, -(2**62))])
+def test_integer_labels_are_read_exactly(tmp_path, labels):
+    # through float64, 2**53 + 1 would be 2**53, and 2**64 - 1 would wrap to -2**63
+    rows = "\n".join(f"{i},{labels[i % 2]}" for i in range(6))
+    ds = load(write(tmp_path, f"a,y\n{rows}\n"))
+    assert ds.task == "classification"
+    assert ds.classes.tolist() == sorted(labels)
+    assert ds.y.tolist() == [labels[i % 2] for i in range(6)]
+
+
+def test_integer_labels_beyond_64_bits_are_refused(tmp_path):
+    path = write(tmp_path, "a,y\n1,100000000000000000000\n2,3\n3,3\n")
+    with pytest.raises(DataError, match=r"data\.csv: target 'y' holds the label 1e\+20, beyond "
+                                        r"the 64-bit integers"):
+        load(path, task="classification")
+    assert load(path, task="regression").y.tolist() == [1e20, 3.0, 3.0]
+
+
 def test_empty_target_cell(tmp_path):
     path = write(tmp_path, "a,y\n1,0\n2,\n")
     with pytest.raises(DataError, match=r"line 3, column 'y': empty cell"):

@@ -287,7 +287,7 @@ class Model:
         if self.task != "classification":
             return None
         if self.header.get("classes") is not None:
-            return np.asarray(self.header["classes"])
+            return label_array(self.header["classes"])
         n_L = self.net.units[-1]
         return np.arange(2 if n_L == 1 else n_L)
 
@@ -460,6 +460,18 @@ def _label_kind(c) -> str:
     return "float"
 
 
+def label_array(classes: list) -> np.ndarray:
+    """The class labels of a header as an array, integers exactly (int64, else uint64).
+
+    ``np.asarray`` would make float64 of integers beyond int64 and merge labels such as
+    2**64 - 1 and 2**64 - 2 (or 2**53 and 2**53 + 1).
+    """
+    if classes and all(_label_kind(c) == "int" for c in classes):
+        ints = [int(c) for c in classes]
+        return np.array(ints, dtype=np.int64 if max(ints) < 2**63 else np.uint64)
+    return np.asarray(classes)
+
+
 def _check_labels(classes: list) -> None:
     """Refuse class labels ``npdeep train`` never writes: non-integral or non-finite numbers,
     labels of mixed kinds (text and numbers, booleans and numbers), repeats. Predictions are
@@ -470,6 +482,9 @@ def _check_labels(classes: list) -> None:
                              f"{classes!r:.100}")
     if len(set(classes)) != len(classes):
         raise ModelFileError(f"'classes' must be distinct labels, got {classes!r:.100}")
+    if kinds == {"int"} and min(classes) < 0 and max(classes) >= 2**63:
+        raise ModelFileError(f"'classes' must fit one 64-bit integer type (no negative labels "
+                             f"beside ones of 2**63 or more), got {classes!r:.100}")
 
 
 def _check_header(m: Model) -> None:

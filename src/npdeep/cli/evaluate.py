@@ -52,6 +52,8 @@ def _as_kind_of(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
         words = np.char.lower(np.char.strip(y.astype(str)))
         if np.isin(words, ("true", "false")).all():
             return words == "true"
+    if y.dtype.kind in "iu" and classes.dtype.kind in "iu" and y.dtype != classes.dtype:
+        return _same_integers(y, classes, source)
     if (y.dtype.kind in numeric) == (classes.dtype.kind in numeric):
         return y
     if classes.dtype.kind in "US":  # text classes such as '1', '2', 'unknown'
@@ -74,6 +76,21 @@ def _as_kind_of(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
         f"{source}: label {y[bad].item()!r} (sample {bad + 1}) is not of the kind the model "
         f"was trained on (classes such as {', '.join(repr(c) for c in classes[:5].tolist())}); "
         "is --target the right column?"
+    )
+
+
+def _same_integers(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
+    """Integer labels ``y`` in the classes' dtype (int64 or uint64): mixed, NumPy would make
+    float64 of them and merge labels beyond 2**53."""
+    if classes.dtype == np.uint64 and y.min() >= 0:
+        return y.astype(np.uint64)
+    if classes.dtype == np.int64 and y.max() < 2**63:
+        return y.astype(np.int64)
+    bad = y[y < 0][0] if classes.dtype == np.uint64 else y[y >= 2**63][0]
+    raise DataError(
+        f"{source}: label {bad.item()!r} cannot be compared exactly with the model's classes "
+        f"(from {classes.min().item()} to {classes.max().item()}): no 64-bit integer type "
+        "holds both"
     )
 
 

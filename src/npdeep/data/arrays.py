@@ -15,7 +15,7 @@ import numpy as np
 
 from npdeep.data.dataset import Dataset, check_features, prepare_target
 from npdeep.data.encoding import FeatureEncoder
-from npdeep.errors import DataError
+from npdeep.errors import DataError, NonIntegerLabelsError
 
 _NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
                 (2, 0): np.lib.format.read_array_header_2_0}
@@ -192,7 +192,12 @@ def load_arrays(
     classes = None
     if y is not None:
         y = _target_array(y, X.shape[0], str(path))
-        y, task, classes = prepare_target(y, task, y_label)
+        try:
+            y, task, classes = prepare_target(y, task, y_label)
+        except NonIntegerLabelsError as exc:  # keep the kind: evaluate words it for a model
+            raise NonIntegerLabelsError(f"{path}: {exc}", exc.target_name, exc.example) from None
+        except DataError as exc:  # name the file (prepare_target does not know it)
+            raise DataError(f"{path}: {exc}") from None
     else:
         task = None
     return Dataset(

@@ -200,11 +200,32 @@ def classify(
     return column, one_hot(words, column, lines)
 
 
+def integers(cells: np.ndarray) -> np.ndarray | None:
+    """Return text cells ``(n_rows,)`` as exact integers (int64, else uint64), or None.
+
+    float64 holds integers exactly only up to 2**53: read through it, the labels
+    9007199254740993 and 9007199254740992 would be one class, and 2**64 - 1 would not fit
+    the int64 the labels are cast to.
+    """
+    if _suspect(cells.tolist()):
+        return None
+    for dtype in (np.int64, np.uint64):
+        try:
+            return cells.astype(dtype)
+        except (ValueError, OverflowError):
+            pass
+    return None
+
+
 def target_values(
     cells: np.ndarray, name: str, lines: Sequence[int], task: str | None, path: Path
 ) -> np.ndarray:
-    """Read a target column: numbers when it is numeric, text labels when it is text."""
+    """Read a target column: integers exactly, other numbers as float64 when it is numeric,
+    text labels when it is text."""
     cells = text(cells, name, lines, path)
+    exact = integers(cells)
+    if exact is not None:
+        return exact
     if try_float(cells) is not None or (task != "classification" and mostly_numbers(cells)):
         return to_float(cells, name, lines, path)
     return cells

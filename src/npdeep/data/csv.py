@@ -293,7 +293,7 @@ def read_csv(
                 return _read_csv_text(path, header, header_line, t, task, categorical)
             cells.check_finite(values, range(len(header)), block, header, lines, path)
             X_parts.append(values[:, features])
-            y_parts.append(values[:, t])
+            y_parts.append(cells.block([[row[t]] for row in block])[:, 0])  # read exactly below
         else:
             X_parts.append(cells.encode(block, header, lines, plan, path))
             y_parts.append(cells.block([[row[t]] for row in block])[:, 0])
@@ -301,9 +301,7 @@ def read_csv(
     if not all_lines:
         raise _no_rows(path, header_line)
     X = np.vstack(X_parts)
-    y = np.concatenate(y_parts)
-    if y.dtype.kind == "U":
-        y = cells.target_values(y, header[t], all_lines, task, path)
+    y = cells.target_values(np.concatenate(y_parts), header[t], all_lines, task, path)
     encoder = encoder or FeatureEncoder(tuple(c for _, c in plan))
     return _dataset(path, X, y, header[t], task, all_lines, encoder)
 

@@ -181,6 +181,13 @@ def prepare_target(
                 "or integer/text labels",
                 target_name, example,
             )
+        if y.size and np.abs(y).max() >= 2.0**63:  # astype(int64) would wrap them
+            big = y[np.abs(y) >= 2.0**63][0].item()
+            raise DataError(
+                f"target {target_name!r} holds the label {big!r}, beyond the 64-bit integers "
+                "class labels are stored as (|label| < 2**63 when read as a float); use text "
+                "labels, or task='regression' (--task regression)"
+            )
         y = y.astype(np.int64)
     return y, task, np.unique(y)
 
