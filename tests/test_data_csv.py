@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, load_iris
 
-from npdeep.data import FeatureEncoder, iter_csv_chunks, load
+from npdeep.data import FeatureEncoder, iter_csv_chunks, load, load_features
 from npdeep.errors import DataError
 
 
@@ -356,6 +356,12 @@ def test_decimal_commas_and_other_separators_get_a_hint(tmp_path):
     path = write(tmp_path, "a;b;y\n1;2;0\n3;4;1\n", "semi.csv")
     with pytest.raises(DataError, match=r"names only \['a;b;y'\].*separated by semicolons"):
         load(path)
+    path = write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n", "commas.tsv")  # a .tsv is read with tabs
+    with pytest.raises(DataError, match=r"names only \['a,b,y'\].*separated by commas"):
+        load(path)
+    replay = load(write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n")).encoder
+    with pytest.raises(DataError, match=r"has 1 feature column .*separated by commas"):
+        load_features(path, encoder_config=replay)
 
 
 def test_npz_targets_must_be_real_numbers_or_text(tmp_path):

@@ -66,12 +66,17 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DataError:
     return DataError(f"{path}: not a UTF-8 text file ({exc.reason})")
 
 
-def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(line number, cells)`` for each non-blank row of the file."""
+def _delimiter(path: Path) -> str:
+    """Tab for ``.tsv`` and ``.tab`` files (gzipped or not), comma otherwise."""
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]  # data.tsv.gz is a TSV
-    delimiter = "\t" if suffixes and suffixes[-1] in (".tsv", ".tab") else ","
+    return "\t" if suffixes and suffixes[-1] in (".tsv", ".tab") else ","
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line number, cells)`` for each non-blank row of the file."""
+    delimiter = _delimiter(path)
     try:
         with _open_text(path) as fh:
             reader = csv.reader(fh, delimiter=delimiter, skipinitialspace=True, strict=True)
@@ -88,13 +93,15 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         raise DataError(f"{path}: corrupt gzip stream ({exc})") from None
 
 
-def _separator_hint(header: list[str]) -> str:
-    """A hint when a one-column header holds another separator (``a;b;label``)."""
+def _separator_hint(header: list[str], path: Path) -> str:
+    """A hint when a one-column header holds another separator (``a;b;label``, or commas in a
+    ``.tsv`` file, which is read with tabs)."""
     if len(header) == 1:
-        for sep, name in ((";", "semicolons"), ("\t", "tabs")):
-            if sep in header[0]:
+        others = [(";", "semicolons"), ("\t", "tabs"), (",", "commas")]
+        for sep, name in others:
+            if sep != _delimiter(path) and sep in header[0]:
                 return (f" (the columns seem separated by {name}: npdeep reads commas, and tabs "
-                        "in .tsv files)")
+                        "in .tsv and .tab files)")
     return ""
 
 
@@ -213,7 +220,7 @@ def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | None, path
     raise DataError(
         f"{path}: has {len(candidates)} feature column{'' if len(candidates) == 1 else 's'} "
         f"but the model expects {encoder.n_features} features{hint}; columns missing by name: "
-        f"{shown}{_separator_hint(header)}"
+        f"{shown}{_separator_hint(header, path)}"
     )
 
 
@@ -276,7 +283,8 @@ def read_csv(
     if len(header) < 2:
         raise DataError(
             f"{path}: the header on line {header_line} names only {header!r}; "
-            f"expected at least one feature column and a target column{_separator_hint(header)}"
+            "expected at least one feature column and a target column"
+            f"{_separator_hint(header, path)}"
         )
     t = _resolve_target(target, header, path)
     features = [j for j in range(len(header)) if j != t]
