@@ -31,7 +31,7 @@ from npdeep.data.csv import iter_csv_chunks as _iter_csv_chunks
 from npdeep.data.csv import read_csv, read_csv_features
 from npdeep.data.dataset import Dataset, check_classes, check_features, detect_task
 from npdeep.data.encoding import Column, FeatureEncoder
-from npdeep.data.idx import find_images, is_idx, load_idx, read_idx
+from npdeep.data.idx import check_images, find_images, is_idx, load_idx, read_idx
 from npdeep.data.scaling import Standardizer, standardize
 from npdeep.errors import DataError
 
@@ -134,9 +134,10 @@ def _encoder(encoder_config: dict[str, Any] | FeatureEncoder | None) -> FeatureE
     return FeatureEncoder.from_config(encoder_config)
 
 
-def _check_count(X: np.ndarray, expected: int | None, source: str | Path) -> None:
+def _check_count(X: np.ndarray, expected: int | None, source: str | Path, kind: str) -> None:
     if expected is not None and X.shape[1] != expected:
-        hint = " (does it still hold the target column?)" if X.shape[1] == expected + 1 else ""
+        hint = (" (does it still hold the target column?)"
+                if X.shape[1] == expected + 1 and kind in ("npy", "npz") else "")
         raise DataError(
             f"{source}: has {X.shape[1]} features but the model expects {expected} features{hint}"
         )
@@ -202,7 +203,7 @@ def load(
                 f"{source}: target {str(target)!r} does not apply; this data set's target is "
                 f"{ds.target_name!r} (a target column is chosen only in CSV and NumPy files)"
             )
-    _check_count(ds.X, None if encoder is None else encoder.n_features, source)
+    _check_count(ds.X, None if encoder is None else encoder.n_features, source, kind)
     return check_classes(ds, min_classes)
 
 
@@ -249,7 +250,7 @@ def load_features(
     elif kind == "idx":
         path = Path(source)
         images = find_images(path) if path.is_dir() else path
-        X = check_features(read_idx(images), str(images))
+        X = check_features(check_images(read_idx(images), images), str(images))
         label = f"{images.name} (IDX, {X.shape[0]} images)"
     elif kind == "npy":
         X = check_features(read_npy(source), str(source))
@@ -257,7 +258,7 @@ def load_features(
     else:
         X = check_features(read_npz(source, y_key=None)[0], str(source))
         label = f"{Path(source).name} (NumPy, {X.shape[0]} samples)"
-    _check_count(X, expected, source)
+    _check_count(X, expected, source, kind)
     if encoder is None:
         encoder = FeatureEncoder.numeric([f"x{i}" for i in range(X.shape[1])])
     return Dataset(
