@@ -71,6 +71,8 @@ def files(tmp_path_factory):
     save_model_file(d / "repeated_classes.npz", {**header, "classes": [0, 1, 1]}, arrays)
     history = {**header["history"], "cost": "low"}
     save_model_file(d / "text_history.npz", {**header, "history": history}, arrays)
+    history = {**header["history"], "cost": [*header["history"]["cost"], 0.5]}
+    save_model_file(d / "long_history.npz", {**header, "history": history}, arrays)
     return d
 
 
@@ -192,6 +194,10 @@ CASES = {
                          r"'classes' must be distinct labels, got \[0, 1, 1\]"),
     "history edited to text": (["inspect", "{d}/text_history.npz"], 1,
                                r"text_history\.npz: invalid model: history 'cost' must be a list"),
+    "history with more costs than epochs": (["plot", "{d}/long_history.npz", "-o",
+                                             "{out}/c.png"], 1,
+                                            r"long_history\.npz: invalid model: history 'cost' "
+                                            r"holds 3 values for 2 epochs"),
     "feature mismatch at predict": (["predict", "{d}/iris.npz", "{d}/x5.npy",
                                      "-o", "{out}/p.csv"], 1,
                                     r"x5\.npy: has 5 features but the model expects 4 features"),

@@ -60,4 +60,8 @@ def plot(model, output, as_json):
     history = m.history()
     drawn = render_curves(history, out, title=m.path.name)
     emit(as_json, {"output": str(out), "curves": drawn, "epochs": len(history.get("epoch", []))},
-         f"drew {', '.join(drawn)} over {len(history.get('epoch', []))} epochs to {out}")
+         f"drew {', '.join(drawn)} over {_epochs(len(history.get('epoch', [])))} to {out}")
+
+
+def _epochs(n: int) -> str:
+    return "1 epoch" if n == 1 else f"{n} epochs"
