@@ -122,6 +122,32 @@ def test_unknown_category_at_replay(tmp_path):
         load(other, encoder_config=ds.encoder.to_config())
 
 
+def test_an_empty_category_at_replay_names_the_file_once(tmp_path):
+    ds = load(write(tmp_path, "x,c,y\n1,a,0\n2,b,1\n"), categorical="onehot")
+    other = write(tmp_path, "x,c\n1,a\n2, \n", "o.csv")
+    with pytest.raises(DataError, match=r"^[^:]*o\.csv: line 3, column 'c': empty cell"):
+        load_features(other, encoder_config=ds.encoder)
+
+
+def test_one_hot_columns_are_matched_by_name_only(tmp_path):
+    ds = load(write(tmp_path, "x,c,y\n1,a,0\n2,b,1\n"), categorical="onehot")  # 3 features
+    other = write(tmp_path, "p,q,r\n1,2,3\n", "o.csv")  # 3 columns, none of the names
+    with pytest.raises(DataError, match=r"o\.csv: holds none of the 2 columns the model was "
+                                        r"trained on \('x', 'c'\); a model with one-hot encoded "
+                                        r"text columns matches columns by name only"):
+        load_features(other, encoder_config=ds.encoder)
+
+
+@pytest.mark.parametrize("text", ["a,b,y\n1,2\x00,0\n3,4,1\n",
+                                  "a,b,y\n1,2,0\n".encode("utf-16-le").decode("utf-8")])
+def test_a_nul_character_is_refused_naming_its_line(tmp_path, text):
+    # UTF-16 without a BOM is valid UTF-8 with NULs; NumPy drops a trailing NUL ('2\x00' is 2)
+    line = 2 if "\x00,0" in text else 1
+    with pytest.raises(DataError, match=rf"data\.csv: line {line}: holds a NUL character, "
+                                        r"which no CSV text holds: is the file UTF-16"):
+        load(write(tmp_path, text))
+
+
 def test_empty_file(tmp_path):
     with pytest.raises(DataError, match="the file is empty"):
         load(write(tmp_path, ""))

@@ -161,8 +161,9 @@ def encode(
         if column.categories is None:
             parts.append(to_float(cells[:, j], column.name, lines, path)[:, None])
         else:
+            words = text(cells[:, j], column.name, lines, path)  # its errors name the file
             try:
-                parts.append(one_hot(text(cells[:, j], column.name, lines, path), column, lines))
+                parts.append(one_hot(words, column, lines))
             except DataError as exc:  # name the file (one_hot knows only lines)
                 raise DataError(f"{path}: {exc}") from None
     return np.hstack(parts)

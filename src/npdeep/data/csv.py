@@ -74,12 +74,29 @@ def _delimiter(path: Path) -> str:
     return "\t" if suffixes and suffixes[-1] in (".tsv", ".tab") else ","
 
 
+def _no_nul(lines: Iterator[str], path: Path) -> Iterator[str]:
+    """Pass text lines on; a NUL character is an error naming its line.
+
+    UTF-16 text without a byte-order mark decodes as UTF-8 with a NUL beside every ASCII
+    character (header names came out as 'a\\x00'), and NumPy drops a cell's trailing NULs, so
+    '2\\x00' would read as 2.
+    """
+    for number, line in enumerate(lines, start=1):
+        if "\0" in line:
+            raise DataError(
+                f"{path}: line {number}: holds a NUL character, which no CSV text holds: is the "
+                "file UTF-16 (save it as UTF-8) or not a table at all?"
+            )
+        yield line
+
+
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line number, cells)`` for each non-blank row of the file."""
     delimiter = _delimiter(path)
     try:
         with _open_text(path) as fh:
-            reader = csv.reader(fh, delimiter=delimiter, skipinitialspace=True, strict=True)
+            reader = csv.reader(_no_nul(fh, path), delimiter=delimiter, skipinitialspace=True,
+                                strict=True)
             try:
                 for row in reader:
                     # a blank line is skipped; ",," is a row of empty cells (refused later)
@@ -210,7 +227,13 @@ def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | None, path
             f"{shown} (the file has {has}); matching the rest by position could feed one "
             "column as another, so name the columns as in training"
         )
-    if not encoder.has_categorical and len(candidates) == encoder.n_features:
+    if encoder.has_categorical:  # one-hot columns make more features than columns
+        raise DataError(
+            f"{path}: holds none of the {len(missing)} columns the model was trained on "
+            f"({shown}); a model with one-hot encoded text columns matches columns by name "
+            f"only, so name them as in training{_separator_hint(header, path)}"
+        )
+    if len(candidates) == encoder.n_features:
         return list(zip(candidates, encoder.columns, strict=True))
     hint = (
         " (does the file still hold the target column?)"
