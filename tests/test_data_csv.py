@@ -276,6 +276,13 @@ def test_single_class_target(tmp_path):
         load(path)
 
 
+def test_too_few_classes_counts_them(tmp_path):
+    path = write(tmp_path, "a,y\n1,cat\n2,dog\n3,cat\n")
+    with pytest.raises(DataError, match=r"target 'y' has 2 classes \('cat', 'dog'\); at least 3 "
+                                        r"are needed"):
+        load(path, min_classes=3)
+
+
 def test_text_target_for_regression(tmp_path):
     path = write(tmp_path, "a,y\n1,cat\n2,dog\n")
     with pytest.raises(DataError, match=r"line 2: target 'y' value 'cat' is not a number"):

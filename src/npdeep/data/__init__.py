@@ -134,6 +134,14 @@ def _encoder(encoder_config: dict[str, Any] | FeatureEncoder | None) -> FeatureE
     return FeatureEncoder.from_config(encoder_config)
 
 
+def _names(feature_names: Any) -> list[str]:
+    """Check ``feature_names`` is a list of names: a string would be taken letter by letter."""
+    if isinstance(feature_names, (str, bytes)) or not all(
+            isinstance(n, str) for n in feature_names):
+        raise DataError(f"feature_names must be a list of column names, got {feature_names!r:.100}")
+    return list(feature_names)
+
+
 def _check_count(X: np.ndarray, expected: int | None, source: str | Path, kind: str) -> None:
     if expected is not None and X.shape[1] != expected:
         hint = (" (does it still hold the target column?)"
@@ -186,6 +194,8 @@ def load(
     >>> ds.X.shape, ds.task, ds.classes.tolist()
     ((150, 4), 'classification', [0, 1, 2])
     """
+    if categorical not in ("reject", "onehot"):  # checked for every source, not only CSV
+        raise DataError(f"categorical must be 'reject' or 'onehot', got {categorical!r}")
     encoder = _encoder(encoder_config)
     kind = sniff(source)
     if kind == "csv":
@@ -236,7 +246,7 @@ def load_features(
     """
     encoder = _encoder(encoder_config)
     if encoder is None and feature_names is not None:
-        encoder = FeatureEncoder.numeric(feature_names)
+        encoder = FeatureEncoder.numeric(_names(feature_names))
     expected = None if encoder is None else encoder.n_features
     kind = sniff(source)
     if kind == "csv":
@@ -301,5 +311,5 @@ def iter_csv_chunks(
         raise DataError(f"{path}: streaming in chunks needs a CSV file")
     encoder = _encoder(encoder_config)
     if encoder is None and feature_names is not None:
-        encoder = FeatureEncoder.numeric(feature_names)
+        encoder = FeatureEncoder.numeric(_names(feature_names))
     yield from _iter_csv_chunks(Path(path), chunk_rows, encoder=encoder, n_features=n_features)

@@ -167,6 +167,9 @@ def load_arrays(
     """
     path = Path(path)
     if path.suffix.lower() == ".npy":
+        if target is not None and str(target) == "":  # Path("") is the current folder
+            raise DataError(f"{path}: the target file '' is an empty name; give the .npy file "
+                            "holding y")
         if target is not None and Path(target).resolve() == path.resolve():
             raise DataError(f"{path}: the target file is the features file itself; give the "
                             "target as another .npy file")

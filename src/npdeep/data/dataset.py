@@ -195,9 +195,15 @@ def prepare_target(
 def check_classes(ds: Dataset, minimum: int = 2) -> Dataset:
     """Refuse classification data with fewer than ``minimum`` classes (training needs 2)."""
     if ds.task == "classification" and ds.classes is not None and len(ds.classes) < minimum:
+        if len(ds.classes) == 1:
+            raise DataError(
+                f"target {ds.target_name!r} has a single class ({ds.classes[0].item()!r}) "
+                f"in all {len(ds.y)} samples; classification needs at least {minimum} classes"
+            )
         raise DataError(
-            f"target {ds.target_name!r} has a single class ({ds.classes[0].item()!r}) "
-            f"in all {len(ds.y)} samples; classification needs at least 2 classes"
+            f"target {ds.target_name!r} has {len(ds.classes)} classes "
+            f"({', '.join(repr(c) for c in ds.classes[:10].tolist())}); at least {minimum} "
+            "are needed"
         )
     return ds
 
