@@ -412,6 +412,19 @@ def test_labels_beyond_float64_survive_train_evaluate_and_predict(tmp_path, caps
     assert "negative.csv: label -5 cannot be compared exactly with the model's classes" in err
 
 
+def test_evaluate_refuses_a_target_as_wide_as_other_outputs(tmp_path, capsys):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    np.savez(tmp_path / "two.npz", X=X, y=X[:, :2])
+    np.savez(tmp_path / "one.npz", X=X, y=X[:, 0])
+    model = tmp_path / "m.npz"
+    assert call(capsys, "train", tmp_path / "two.npz", "--units", "3", "--epochs", "1", "-q",
+                "-o", model)[0] == 0
+    code, _, err = call(capsys, "evaluate", model, tmp_path / "one.npz")
+    assert code == 1 and "Traceback" not in err  # sklearn raised 'different number of output'
+    assert "one.npz: the target 'y' holds 1 value per sample but m.npz predicts 2" in err
+    assert call(capsys, "evaluate", model, tmp_path / "two.npz")[0] == 0
+
+
 def test_units_none_drops_only_the_default_dropout(tmp_path, capsys):
     out = tmp_path / "m.npz"
     assert run(["train", "iris", "--units", "none", "--epochs", "1", "-q", "-o", str(out)]) == 0

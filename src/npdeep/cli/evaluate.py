@@ -116,6 +116,17 @@ def classification_scores(y: np.ndarray, pred: np.ndarray, classes: np.ndarray,
     }
 
 
+def _check_outputs(ds, pred: np.ndarray, model: str, source: str) -> None:
+    """Refuse a target ``(n_samples, k)`` whose width is not the model's outputs'."""
+    k = 1 if ds.y.ndim == 1 else ds.y.shape[1]
+    n_out = pred.shape[1] if pred.ndim == 2 else 1
+    if k != n_out:
+        raise DataError(
+            f"{source}: the target {ds.target_name!r} holds {k} value{'s' if k > 1 else ''} per "
+            f"sample but {model} predicts {n_out}; give the target it was trained on"
+        )
+
+
 def regression_scores(y: np.ndarray, pred: np.ndarray) -> dict:
     """MSE, MAE and R^2 (averaged over outputs)."""
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
@@ -172,6 +183,7 @@ def evaluate(model, data, target, as_json):
     if m.task == "classification":
         scores = classification_scores(ds.y, pred, m.classes, data_name(data))
     else:
+        _check_outputs(ds, pred, m.path.name, data_name(data))
         scores = regression_scores(ds.y, pred)
     emit(as_json, {"model": str(m.path), "data": ds.summary(), "task": m.task, **scores},
          f"{m.path.name} on {ds.source}: {ds.n_samples} samples\n" + _report(scores, m.task))
