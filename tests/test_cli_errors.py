@@ -32,6 +32,7 @@ def files(tmp_path_factory):
                                     + "\n")
     (d / "underscore.csv").write_text("\n".join(lines[:3] + [lines[3].rsplit(",", 1)[0]
                                                               + ",1_0"]) + "\n")
+    (d / "curves.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     (d / "headerless.data").write_text("5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,setosa\n")
     (d / "separators.csv").write_text(
         "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n,,,\n")
@@ -101,6 +102,9 @@ CASES = {
                             r"iris\.csv: looks like a data file \(CSV\), not a model"),
     "data given as model to predict": (["predict", "{d}/iris.csv", "{d}/iris.csv",
                                         "-o", "{out}/p.csv"], 1, r"not a model"),
+    "image given as model": (["inspect", "{d}/curves.png"], 1,
+                             r"model file '.*curves\.png': not an npdeep model file: it is not a "
+                             r"zip archive"),
     "text file given as model": (["inspect", "{d}/model.json"], 1,
                                  r"model\.json: is a text file, not a model"),
     "headerless CSV with a text column": (["train", "{d}/headerless.data", "-o", "{out}/m.npz"],

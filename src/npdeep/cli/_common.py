@@ -252,9 +252,32 @@ def _data_kind(path: Path) -> str | None:
         kind = sniff(path)
     except DataError:
         return None
+    if kind == "csv" and not _looks_like_text(path):
+        return None  # sniff's fallback: an image, a random binary file
     if kind == "csv" and path.suffix.lower() not in (".csv", ".tsv", ".txt", ".gz"):
         return "text"  # model.json, notes.md: text, but nothing says it is a data table
     return {"csv": "CSV", "npy": "NumPy .npy", "npz": "NumPy .npz", "idx": "IDX"}.get(kind)
+
+
+def _looks_like_text(path: Path) -> bool:
+    """True when the file's first 4 KiB are UTF-8 text without NULs (gzipped or not)."""
+    import gzip
+    import zlib
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+        if head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(4096)
+    except (OSError, EOFError, zlib.error):
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the 4 KiB mark
+            return False
+    return b"\0" not in head
 
 
 @dataclass
