@@ -134,6 +134,13 @@ CASES = {
                              r"--output: the path is empty; give a file name"),
     "empty plot output": (["plot", "{d}/iris.npz", "-o", ""], 1,
                           r"--output: the path is empty; give a file name"),
+    "empty --units": (["train", "iris", "--units", "", "-o", "{out}/m.npz"], 2,
+                      r"'--units': is empty; give comma-separated widths like 128,64, or 'none'"),
+    "empty --plot": (["train", "iris", "--plot", "", "-o", "{out}/m.npz"], 1,
+                     r"--plot: the path is empty; give a file name"),
+    "empty DATA at train": (["train", "", "-o", "{out}/m.npz"], 1,
+                            r"DATA is empty; give a file, a folder or a built-in name, or leave "
+                            r"it out for the digits default job"),
     "feature mismatch at evaluate": (["evaluate", "{d}/iris.npz", "{d}/iris3.csv"], 1,
                                      r"lacks 1 of the feature columns the model was trained "
                                      r"on: 'petal_width'"),
