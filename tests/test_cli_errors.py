@@ -138,6 +138,8 @@ CASES = {
                       r"'--units': is empty; give comma-separated widths like 128,64, or 'none'"),
     "empty --plot": (["train", "iris", "--plot", "", "-o", "{out}/m.npz"], 1,
                      r"--plot: the path is empty; give a file name"),
+    "empty --config": (["train", "iris", "--config", "", "-o", "{out}/m.npz"], 2,
+                       r"Invalid value for '--config': is empty; give the path of a TOML file"),
     "empty DATA at train": (["train", "", "-o", "{out}/m.npz"], 1,
                             r"DATA is empty; give a file, a folder or a built-in name, or leave "
                             r"it out for the digits default job"),

@@ -224,6 +224,9 @@ def train(ctx: click.Context, config_path, as_json, **given):
     iris, diabetes, mnist-t10k; - reads it from standard input. With no DATA: the digits
     default job.
     """
+    if config_path == "":  # an unset variable, most likely: never silently no config
+        raise click.BadParameter("is empty; give the path of a TOML file", ctx,
+                                 param_hint="'--config'")
     opts = read_config(config_path, ctx, CONFIG_KEYS) if config_path else {}
     opts.update({k: v for k, v in given.items() if v is not None})
     o = {k: opts.get(k, default(k)) for k in CONFIG_KEYS}
