@@ -438,6 +438,18 @@ def test_evaluate_refuses_a_target_as_wide_as_other_outputs(tmp_path, capsys):
     assert call(capsys, "evaluate", model, tmp_path / "two.npz")[0] == 0
 
 
+def test_a_model_trained_on_bytes_labels_is_saved_and_scored(tmp_path, capsys):
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    np.savez(tmp_path / "d.npz", X=X, y=np.array([b"a", b"b"] * 10))
+    model = tmp_path / "m.npz"
+    code, _, err = call(capsys, "train", tmp_path / "d.npz", "--units", "2", "--epochs", "1",
+                        "-q", "-o", model)
+    assert code == 0, err  # was: 'header is not strict JSON (... bytes ...)' after training
+    code, out, err = call(capsys, "evaluate", model, tmp_path / "d.npz", "--json")
+    assert code == 0, err
+    assert json.loads(out)["labels"] == ["a", "b"]
+
+
 def test_units_none_drops_only_the_default_dropout(tmp_path, capsys):
     out = tmp_path / "m.npz"
     assert run(["train", "iris", "--units", "none", "--epochs", "1", "-q", "-o", str(out)]) == 0

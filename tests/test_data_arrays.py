@@ -195,3 +195,14 @@ def test_an_npz_member_declaring_more_than_it_holds_is_refused(tmp_path):
     with pytest.raises(DataError, match=r"bomb\.npz: array 'X': truncated or corrupt: its "
                                         r"header declares an array of shape \(1000000000000000,\)"):
         load(path)
+
+
+def test_bytes_labels_are_read_as_text(tmp_path):
+    # a model file stores classes as JSON: bytes labels failed only when the model was saved
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.ones((4, 1)), y=np.array([b"cat", b"dog", b"cat", b"dog"]))
+    ds = load(path)
+    assert ds.classes.tolist() == ["cat", "dog"] and ds.y.dtype.kind == "U"
+    np.savez(path, X=np.ones((2, 1)), y=np.array([b"\xff", b"a"]))
+    with pytest.raises(DataError, match=r"d\.npz: y holds bytes that are not UTF-8 text"):
+        load(path)

@@ -132,6 +132,12 @@ def _target_array(y: np.ndarray, n: int, where: str) -> np.ndarray:
         raise DataError(f"{where}: y holds Python objects (dtype=object); expected numbers or text")
     if y.dtype.kind not in "biufUS":
         raise DataError(f"{where}: y has dtype {y.dtype}; expected real numbers or text labels")
+    if y.dtype.kind == "S":  # bytes labels: text, as a model file stores them (JSON)
+        try:
+            y = np.char.decode(y, "utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{where}: y holds bytes that are not UTF-8 text ({exc.reason}); "
+                            "expected numbers or text labels") from None
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim not in (1, 2):
