@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -213,6 +214,15 @@ def data_name(data: str | None) -> str | None:
     return STDIN_NAME if data == STDIN else data
 
 
+def _is_stream(data: str) -> bool:
+    """True for a pipe, socket or character device: ``<(zcat data.csv.gz)`` is /dev/fd/63."""
+    try:
+        mode = os.stat(data).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+
+
 @contextmanager
 def data_source(data: str | None) -> Iterator[str | None]:
     """Yield DATA as something :mod:`npdeep.data` reads: ``-`` becomes a temporary file.
@@ -221,25 +231,42 @@ def data_source(data: str | None) -> Iterator[str | None]:
     format by its first bytes and may read a file twice), then removed when the block ends.
     Any format works so (CSV, gzipped CSV, ``.npy``, ``.npz``, IDX images); without a name,
     a CSV is comma-separated. Error messages name it ``<stdin>``, not the temporary path.
-    A terminal is refused: nobody is going to type a data table.
+    A named pipe or a process substitution (``<(zcat data.csv.gz)``) is copied the same way:
+    read twice, it would lose the bytes the first reading took. A terminal is refused:
+    nobody is going to type a data table.
     """
-    if data != STDIN:
+    if data == STDIN:
+        stream, name = sys.stdin, STDIN_NAME
+        if stream is None or stream.isatty():
+            raise DataError(
+                "DATA '-' reads standard input, which is a terminal here; pipe or redirect the "
+                "data into it (npdeep predict model.npz - < data.csv)"
+            )
+        with _copied(getattr(stream, "buffer", stream), "stdin", name) as path:
+            yield path
+        return
+    if data is None or not _is_stream(data):
         yield data
         return
-    stream = sys.stdin
-    if stream is None or stream.isatty():
-        raise DataError(
-            "DATA '-' reads standard input, which is a terminal here; pipe or redirect the "
-            "data into it (npdeep predict model.npz - < data.csv)"
-        )
+    with open(data, "rb") as stream:
+        if stream.isatty():
+            raise DataError(f"{data}: is a terminal; give a data file, or pipe the data into "
+                            "DATA '-'")
+        with _copied(stream, Path(data).name or "data", data) as path:
+            yield path
+
+
+@contextmanager
+def _copied(stream, file_name: str, name: str) -> Iterator[str]:
+    """Copy ``stream`` to a temporary file called ``file_name``; errors name it ``name``."""
     with tempfile.TemporaryDirectory(prefix="npdeep-stdin-") as folder:
-        path = Path(folder) / "stdin"
+        path = Path(folder) / file_name
         with open(path, "wb") as fh:
-            shutil.copyfileobj(getattr(stream, "buffer", stream), fh, 1 << 20)
+            shutil.copyfileobj(stream, fh, 1 << 20)
         try:
             yield str(path)
         except NpdeepError as exc:
-            exc.args = tuple(a.replace(str(path), STDIN_NAME) if isinstance(a, str) else a
+            exc.args = tuple(a.replace(str(path), name) if isinstance(a, str) else a
                              for a in exc.args)
             raise
 
