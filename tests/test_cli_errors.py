@@ -50,6 +50,8 @@ def files(tmp_path_factory):
     (d / "text_flag.toml").write_text('early_stopping = "yes"\n')
     (d / "number_path.toml").write_text("plot = 3\n")
     (d / "utf16.toml").write_text("epochs = 2\n", encoding="utf-16")
+    (d / "renamed_target.csv").write_text("\n".join([lines[0].replace("species", "kind")]
+                                                    + lines[1:]) + "\n")
     renamed = ["sepal_length,sepal_width,petal_length,PW,species"] + lines[1:]
     (d / "renamed.csv").write_text("\n".join(renamed) + "\n")
     (d / "semicolons.csv").write_text("\n".join(line.replace(",", ";") for line in lines[:4]))
@@ -143,6 +145,12 @@ CASES = {
     "empty DATA at train": (["train", "", "-o", "{out}/m.npz"], 1,
                             r"DATA is empty; give a file, a folder or a built-in name, or leave "
                             r"it out for the digits default job"),
+    "the trained-on target missing at evaluate": (["evaluate", "{d}/iris.npz",
+                                                    "{d}/renamed_target.csv"], 1,
+                                                   r"renamed_target\.csv: has no column "
+                                                   r"'species', the target iris\.npz was trained "
+                                                   r"on; name this file's target column with "
+                                                   r"--target \(the columns are: 'sepal_length'"),
     "feature mismatch at evaluate": (["evaluate", "{d}/iris.npz", "{d}/iris3.csv"], 1,
                                      r"lacks 1 of the feature columns the model was trained "
                                      r"on: 'petal_width'"),

@@ -23,6 +23,7 @@ def load_labelled(m, source: str, target: str | None):
 
     if target is None:
         target = m.target_for(source)
+        _check_stored_target(m, source, target)
     try:
         ds = npdata.load(source, target, task=m.task, encoder_config=m.encoder_config,
                          min_classes=1)  # scoring a subset of one class is fine
@@ -40,6 +41,25 @@ def load_labelled(m, source: str, target: str | None):
             f"but the model expects {m.n_features} features{hint}"
         )
     return ds
+
+
+def _check_stored_target(m, source: str, target: str | None) -> None:
+    """Say that the target the model was trained on is missing from CSV ``source`` (the user
+    named no target, so 'target column not found' alone would puzzle)."""
+    from pathlib import Path
+
+    from ..data import sniff
+    from ..data.csv import read_header
+
+    if target is None or sniff(source) != "csv":
+        return
+    header = read_header(Path(source))
+    if target not in header:
+        shown = ", ".join(repr(h) for h in header[:20]) + (", ..." if len(header) > 20 else "")
+        raise DataError(
+            f"{source}: has no column {target!r}, the target {m.path.name} was trained on; "
+            f"name this file's target column with --target (the columns are: {shown})"
+        )
 
 
 def _as_kind_of(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
