@@ -172,6 +172,9 @@ def test_ragged_rows_name_the_line(tmp_path):
     path = write(tmp_path, "a,b,y\n1,2,0\n\n3,4,1,9\n", "long.csv")
     with pytest.raises(DataError, match=r"line 4 has 4 fields, expected 3"):
         load(path)
+    path = write(tmp_path, "a,b,y\n1,2,0\n7\n")
+    with pytest.raises(DataError, match=r"line 3 has 1 field, expected 3"):
+        load(path)
 
 
 def test_non_numeric_cell_names_line_and_column(tmp_path):

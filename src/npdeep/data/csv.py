@@ -181,7 +181,8 @@ def _check_width(
 ) -> None:
     if len(row) != len(header):
         raise DataError(
-            f"{path}: line {line} has {len(row)} fields, expected {len(header)} "
+            f"{path}: line {line} has {len(row)} field{'' if len(row) == 1 else 's'}, "
+            f"expected {len(header)} "
             f"(the header on line {header_line} names {len(header)} columns)"
         )
 
