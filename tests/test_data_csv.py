@@ -400,6 +400,17 @@ def test_decimal_commas_and_other_separators_get_a_hint(tmp_path):
         load_features(path, encoder_config=replay)
 
 
+@pytest.mark.parametrize(("first", "message"), [
+    ("# made by a tool", r"names only \['# made by a tool'\]"),
+    ("# made by a tool, v2", r"line 2 has 3 fields, expected 2"),
+])
+def test_a_comment_line_above_the_header_gets_a_hint(tmp_path, first, message):
+    path = write(tmp_path, f"{first}\na,b,y\n1,2,0\n3,4,1\n")
+    with pytest.raises(DataError, match=message + r".*\(is line 1 a comment\? npdeep reads the "
+                                                  r"first line as the header"):
+        load(path)
+
+
 def test_npz_targets_must_be_real_numbers_or_text(tmp_path):
     import numpy as np
 

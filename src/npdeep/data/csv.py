@@ -112,7 +112,10 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 def _separator_hint(header: list[str], path: Path) -> str:
     """A hint when a one-column header holds another separator (``a;b;label``, or commas in a
-    ``.tsv`` file, which is read with tabs)."""
+    ``.tsv`` file, which is read with tabs), or when it looks like a comment line."""
+    if header and header[0].startswith("#"):
+        return (" (is line 1 a comment? npdeep reads the first line as the header naming the "
+                "columns: remove comment lines)")
     if len(header) == 1:
         others = [(";", "semicolons"), ("\t", "tabs"), (",", "commas")]
         for sep, name in others:
@@ -184,6 +187,7 @@ def _check_width(
             f"{path}: line {line} has {len(row)} field{'' if len(row) == 1 else 's'}, "
             f"expected {len(header)} "
             f"(the header on line {header_line} names {len(header)} columns)"
+            f"{_separator_hint(header, path)}"
         )
 
 
