@@ -206,3 +206,15 @@ def test_bytes_labels_are_read_as_text(tmp_path):
     np.savez(path, X=np.ones((2, 1)), y=np.array([b"\xff", b"a"]))
     with pytest.raises(DataError, match=r"d\.npz: y holds bytes that are not UTF-8 text"):
         load(path)
+
+
+def test_a_target_file_that_is_not_numpy_is_named_so(tmp_path):
+    np.save(tmp_path / "X.npy", np.ones((2, 1)))
+    (tmp_path / "y.csv").write_text("y\n0\n1\n")  # np.load took it for a pickle
+    with pytest.raises(DataError, match=r"y\.csv: not a NumPy file \(it does not start with "
+                                        r"NumPy's or zip's magic bytes\)"):
+        load(tmp_path / "X.npy", target=tmp_path / "y.csv")
+    with pytest.raises(DataError, match=r"nope\.npy: no such file$"):
+        load(tmp_path / "X.npy", target=tmp_path / "nope.npy")
+    with pytest.raises(DataError, match=r"is a folder, not a NumPy file"):
+        load(tmp_path / "X.npy", target=tmp_path)

@@ -60,7 +60,25 @@ def _check_sizes(path: Path) -> None:
         return  # np.load names what is wrong with the file
 
 
+def _check_magic(path: Path) -> None:
+    """Refuse a path that is no NumPy file before ``np.load`` takes it for a pickle (it says
+    'allow_pickle=False' of a CSV given as ``--target y.npy``)."""
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, not a NumPy file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not (head == b"\x93NUMPY" or head[:2] == b"PK"):
+        raise DataError(f"{path}: not a NumPy file (it does not start with NumPy's or zip's "
+                        "magic bytes); save arrays with numpy.save or numpy.savez")
+
+
 def _load(path: Path) -> np.ndarray | np.lib.npyio.NpzFile:
+    _check_magic(path)
     _check_sizes(path)
     try:
         return np.load(path, allow_pickle=False)
