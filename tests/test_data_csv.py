@@ -223,6 +223,15 @@ def test_cells_float_reads_but_a_csv_never_holds_are_not_numbers(tmp_path, cell,
         list(iter_csv_chunks(path, 10, encoder_config=replay))
 
 
+def test_a_column_of_numbers_grouped_with_underscores_is_named_so(tmp_path):
+    path = write(tmp_path, "a,b,y\n1_000,1,0\n2_000,2,1\n3_500.5,3,0\n")
+    with pytest.raises(DataError, match=r"column 'a' holds numbers with '_' between digits "
+                                        r"\(e.g. '1_000'\), which a CSV number never holds"):
+        load(path)
+    ds = load(path, categorical="onehot")  # codes such as '2021_01' are categories
+    assert ds.feature_names[:3] == ["a=1_000", "a=2_000", "a=3_500.5"]
+
+
 def test_underscores_make_a_label_text_not_a_number(tmp_path):
     path = write(tmp_path, "a,y\n1,1_000\n2,2000\n3,1_000\n")
     ds = load(path, task="classification")

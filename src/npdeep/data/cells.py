@@ -170,6 +170,7 @@ def encode(
 
 
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+_GROUPED = re.compile(r"^[-+]?\d+(_\d+)+(\.\d*)?([eE][-+]?\d+)?$")  # 1_000, 1_000.5
 
 
 def classify(
@@ -190,6 +191,14 @@ def classify(
         raise DataError(
             f"{path}: column {name!r} holds numbers written with a decimal comma (e.g. "
             f"{str(words[0])!r} on line {lines[0]}); write them with a decimal point"
+        )
+    grouped = [w for w in words.tolist() if _GROUPED.match(w)]
+    if categorical == "reject" and 2 * len(grouped) >= len(words):  # '2021_01' may be a code
+        raise DataError(
+            f"{path}: column {name!r} holds numbers with '_' between digits (e.g. "
+            f"{grouped[0]!r}), which a CSV number never holds: write them without '_', or, if "
+            "they are codes, ask for one-hot encoding of text columns (categorical='onehot', "
+            "--categorical onehot)"
         )
     if categorical == "reject":
         raise DataError(
