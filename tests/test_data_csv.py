@@ -175,6 +175,10 @@ def test_ragged_rows_name_the_line(tmp_path):
     path = write(tmp_path, "a,b,y\n1,2,0\n7\n")
     with pytest.raises(DataError, match=r"line 3 has 1 field, expected 3"):
         load(path)
+    path = write(tmp_path, "a,b,y\n1,2,0,\n")
+    with pytest.raises(DataError, match=r"line 2 has 4 fields, expected 3 \(the header on line 1 "
+                                        r"names 3 columns\) \(a delimiter at the end of the line"):
+        load(path)
 
 
 def test_non_numeric_cell_names_line_and_column(tmp_path):

@@ -179,6 +179,13 @@ def read_header(path: Path) -> list[str]:
         rows.close()
 
 
+def _trailing_hint(row: list[str], header: list[str]) -> str:
+    """A hint when a row is one empty field too wide: a delimiter at the end of the line."""
+    if len(row) == len(header) + 1 and not row[-1].strip():
+        return " (a delimiter at the end of the line?)"
+    return ""
+
+
 def _check_width(
     row: list[str], line: int, header: list[str], header_line: int, path: Path
 ) -> None:
@@ -187,7 +194,7 @@ def _check_width(
             f"{path}: line {line} has {len(row)} field{'' if len(row) == 1 else 's'}, "
             f"expected {len(header)} "
             f"(the header on line {header_line} names {len(header)} columns)"
-            f"{_separator_hint(header, path)}"
+            f"{_trailing_hint(row, header)}{_separator_hint(header, path)}"
         )
 
 
