@@ -215,12 +215,13 @@ def data_name(data: str | None) -> str | None:
 
 
 def _is_stream(data: str) -> bool:
-    """True for a pipe, socket or character device: ``<(zcat data.csv.gz)`` is /dev/fd/63."""
+    """True for a pipe or socket: ``<(zcat data.csv.gz)`` is /dev/fd/63, a pipe. (Not a
+    character device: /dev/zero would be copied until the disk is full.)"""
     try:
         mode = os.stat(data).st_mode
     except (OSError, ValueError):
         return False
-    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 @contextmanager
@@ -248,12 +249,8 @@ def data_source(data: str | None) -> Iterator[str | None]:
     if data is None or not _is_stream(data):
         yield data
         return
-    with open(data, "rb") as stream:
-        if stream.isatty():
-            raise DataError(f"{data}: is a terminal; give a data file, or pipe the data into "
-                            "DATA '-'")
-        with _copied(stream, Path(data).name or "data", data) as path:
-            yield path
+    with open(data, "rb") as stream, _copied(stream, Path(data).name or "data", data) as path:
+        yield path
 
 
 @contextmanager
