@@ -218,3 +218,14 @@ def test_a_target_file_that_is_not_numpy_is_named_so(tmp_path):
         load(tmp_path / "X.npy", target=tmp_path / "nope.npy")
     with pytest.raises(DataError, match=r"is a folder, not a NumPy file"):
         load(tmp_path / "X.npy", target=tmp_path)
+
+
+@pytest.mark.parametrize("shape", [(0, 4, 2), (3, 0, 2)])
+def test_empty_images_are_refused_by_their_shape(tmp_path, shape):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.zeros(shape), y=np.zeros(shape[0]))  # the reshape to (0, -1) raised
+    message = rf"X has shape \({shape[0]}, {shape[1]}, 2\); expected at least one sample and one"
+    with pytest.raises(DataError, match=message):
+        load(path)
+    with pytest.raises(DataError, match=message):
+        load_features(path)

@@ -235,12 +235,12 @@ def check_features(X: np.ndarray, where: str) -> np.ndarray:
             f"{where}: X has shape {X.shape}; expected 2-D (n_samples, n_features) "
             "(use X.reshape(-1, 1) for a single feature)"
         )
-    if X.ndim > 2:
-        X = X.reshape(X.shape[0], -1)
-    if X.shape[0] == 0 or X.shape[1] == 0:
+    if X.shape[0] == 0 or 0 in X.shape[1:]:  # before the reshape: (0, -1) has no meaning
         raise DataError(
             f"{where}: X has shape {X.shape}; expected at least one sample and one feature"
         )
+    if X.ndim > 2:
+        X = X.reshape(X.shape[0], -1)
     X = np.ascontiguousarray(X, dtype=np.float64)
     finite = np.isfinite(X)
     if not finite.all():
