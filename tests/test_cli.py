@@ -210,6 +210,15 @@ def test_train_plot_option_draws_curves(tmp_path, capsys):
     check_png(png)
 
 
+def test_plot_of_a_one_epoch_model_says_epoch(tmp_path, capsys):
+    model, png = tmp_path / "m.npz", tmp_path / "c.png"
+    assert call(capsys, "train", "iris", "--units", "4", "--epochs", "1", "-q", "-o", model)[0] == 0
+    code, out, err = call(capsys, "plot", model, "-o", png)
+    assert code == 0, err
+    assert out.strip() == f"drew cost, accuracy, learning_rate over 1 epoch to {png}"
+    check_png(png)
+
+
 def test_gradcheck_passes_on_options_and_on_a_model(wine_model, wine_csv, capsys):
     code, out, _ = call(capsys, "gradcheck", "--units", "4,3", "--activation", "sigmoid")
     assert code == 0 and "PASSED" in out and "W3" in out

@@ -1,11 +1,13 @@
 """Bad input at the command line: each mistake gets its message and exit code, no traceback,
 and nothing is written."""
 
+import json
 import os
 import re
 
 import numpy as np
 import pytest
+from cli_helpers import call
 from sklearn.datasets import load_iris
 
 from npdeep.cli import run
@@ -28,6 +30,9 @@ def files(tmp_path_factory):
     (d / "model.json").write_text('{"units": [4, 3]}\n')
     (d / "question.csv").write_text("\n".join(lines[:3] + [lines[3].rsplit(",", 1)[0] + ",?"])
                                     + "\n")
+    (d / "underscore.csv").write_text("\n".join(lines[:3] + [lines[3].rsplit(",", 1)[0]
+                                                              + ",1_0"]) + "\n")
+    (d / "curves.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     (d / "headerless.data").write_text("5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,setosa\n")
     (d / "separators.csv").write_text(
         "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n,,,\n")
@@ -45,6 +50,8 @@ def files(tmp_path_factory):
     (d / "text_flag.toml").write_text('early_stopping = "yes"\n')
     (d / "number_path.toml").write_text("plot = 3\n")
     (d / "utf16.toml").write_text("epochs = 2\n", encoding="utf-16")
+    (d / "renamed_target.csv").write_text("\n".join([lines[0].replace("species", "kind")]
+                                                    + lines[1:]) + "\n")
     renamed = ["sepal_length,sepal_width,petal_length,PW,species"] + lines[1:]
     (d / "renamed.csv").write_text("\n".join(renamed) + "\n")
     (d / "semicolons.csv").write_text("\n".join(line.replace(",", ";") for line in lines[:4]))
@@ -63,9 +70,12 @@ def files(tmp_path_factory):
     save_model_file(d / "short_classes.npz", {**header, "classes": [0, 1]}, arrays)
     save_model_file(d / "huge_class.npz", {**header, "classes": [0, 1, 1e308]}, arrays)
     save_model_file(d / "mixed_classes.npz", {**header, "classes": ["a", 1, 2]}, arrays)
+    save_model_file(d / "signs_apart.npz", {**header, "classes": [-1, 0, 2**63]}, arrays)
     save_model_file(d / "repeated_classes.npz", {**header, "classes": [0, 1, 1]}, arrays)
     history = {**header["history"], "cost": "low"}
     save_model_file(d / "text_history.npz", {**header, "history": history}, arrays)
+    history = {**header["history"], "cost": [*header["history"]["cost"], 0.5]}
+    save_model_file(d / "long_history.npz", {**header, "history": history}, arrays)
     return d
 
 
@@ -94,6 +104,9 @@ CASES = {
                             r"iris\.csv: looks like a data file \(CSV\), not a model"),
     "data given as model to predict": (["predict", "{d}/iris.csv", "{d}/iris.csv",
                                         "-o", "{out}/p.csv"], 1, r"not a model"),
+    "image given as model": (["inspect", "{d}/curves.png"], 1,
+                             r"model file '.*curves\.png': not an npdeep model file: it is not a "
+                             r"zip archive"),
     "text file given as model": (["inspect", "{d}/model.json"], 1,
                                  r"model\.json: is a text file, not a model"),
     "headerless CSV with a text column": (["train", "{d}/headerless.data", "-o", "{out}/m.npz"],
@@ -110,6 +123,34 @@ CASES = {
                                        r"question\.csv: label '\?' \(sample 3\) is not of the "
                                        r"kind the model was trained on \(classes such as "
                                        r"0, 1, 2\)"),
+    "a label with '_' for numeric classes": (["evaluate", "{d}/iris.npz", "{d}/underscore.csv"],
+                                             1, r"underscore\.csv: label '1_0' \(sample 3\) is "
+                                                r"not of the kind the model was trained on"),
+    "empty DATA": (["evaluate", "{d}/iris.npz", ""], 1,
+                   r"the data source '' is an empty name; give a file, a folder or a built-in "
+                   r"name \(digits,"),
+    "empty DATA at predict": (["predict", "{d}/iris.npz", "", "-o", "{out}/p.csv"], 1,
+                              r"the data source '' is an empty name"),
+    "empty MODEL": (["inspect", ""], 1, r"MODEL: the path is empty; give the model file's path"),
+    "empty predict output": (["predict", "{d}/iris.npz", "{d}/iris.csv", "-o", ""], 1,
+                             r"--output: the path is empty; give a file name"),
+    "empty plot output": (["plot", "{d}/iris.npz", "-o", ""], 1,
+                          r"--output: the path is empty; give a file name"),
+    "empty --units": (["train", "iris", "--units", "", "-o", "{out}/m.npz"], 2,
+                      r"'--units': is empty; give comma-separated widths like 128,64, or 'none'"),
+    "empty --plot": (["train", "iris", "--plot", "", "-o", "{out}/m.npz"], 1,
+                     r"--plot: the path is empty; give a file name"),
+    "empty --config": (["train", "iris", "--config", "", "-o", "{out}/m.npz"], 2,
+                       r"Invalid value for '--config': is empty; give the path of a TOML file"),
+    "empty DATA at train": (["train", "", "-o", "{out}/m.npz"], 1,
+                            r"DATA is empty; give a file, a folder or a built-in name, or leave "
+                            r"it out for the digits default job"),
+    "the trained-on target missing at evaluate": (["evaluate", "{d}/iris.npz",
+                                                    "{d}/renamed_target.csv"], 1,
+                                                   r"renamed_target\.csv: has no column "
+                                                   r"'species', the target iris\.npz was trained "
+                                                   r"on; name this file's target column with "
+                                                   r"--target \(the columns are: 'sepal_length'"),
     "feature mismatch at evaluate": (["evaluate", "{d}/iris.npz", "{d}/iris3.csv"], 1,
                                      r"lacks 1 of the feature columns the model was trained "
                                      r"on: 'petal_width'"),
@@ -168,10 +209,16 @@ CASES = {
     "classes of mixed kinds": (["predict", "{d}/mixed_classes.npz", "{d}/iris.csv"], 1,
                                r"'classes' must all be text, all integers or all booleans, "
                                r"got \['a', 1, 2\]"),
+    "classes no 64-bit type holds": (["evaluate", "{d}/signs_apart.npz", "{d}/iris.csv"], 1,
+                                     r"'classes' must fit one 64-bit integer type"),
     "a repeated class": (["evaluate", "{d}/repeated_classes.npz", "{d}/iris.csv"], 1,
                          r"'classes' must be distinct labels, got \[0, 1, 1\]"),
     "history edited to text": (["inspect", "{d}/text_history.npz"], 1,
                                r"text_history\.npz: invalid model: history 'cost' must be a list"),
+    "history with more costs than epochs": (["plot", "{d}/long_history.npz", "-o",
+                                             "{out}/c.png"], 1,
+                                            r"long_history\.npz: invalid model: history 'cost' "
+                                            r"holds 3 values for 2 epochs"),
     "feature mismatch at predict": (["predict", "{d}/iris.npz", "{d}/x5.npy",
                                      "-o", "{out}/p.csv"], 1,
                                     r"x5\.npy: has 5 features but the model expects 4 features"),
@@ -360,6 +407,55 @@ def test_evaluate_reads_labels_as_the_model_knows_them(tmp_path, capsys):
                 "-q", "-o", str(model)]) == 0
     assert run(["evaluate", str(model), str(tmp_path / "sub.csv")]) == 0, capsys.readouterr().err
     assert "not seen in training" not in capsys.readouterr().out
+
+
+def test_labels_beyond_float64_survive_train_evaluate_and_predict(tmp_path, capsys):
+    """Labels 2**53 and 2**53 + 1 (one float64), 2**64 - 1 (no int64): three classes."""
+    labels = [2**53, 2**53 + 1, 2**64 - 1]
+    rows = ["a,id"] + [f"{i % 3 + 0.5 * (i % 2)},{labels[i % 3]}" for i in range(60)]
+    (tmp_path / "ids.csv").write_text("\n".join(rows) + "\n")
+    model = tmp_path / "m.npz"
+    assert call(capsys, "train", tmp_path / "ids.csv", "--units", "4", "--epochs", "2", "-q",
+                "--test-fraction", "0", "-o", model)[0] == 0
+    code, out, err = call(capsys, "evaluate", model, tmp_path / "ids.csv", "--json")
+    assert code == 0, err
+    scores = json.loads(out)
+    assert scores["labels"] == labels and scores["unseen_labels"] == []
+    assert [row["support"] for row in scores["per_class"]] == [20, 20, 20]
+    code, out, err = call(capsys, "predict", model, tmp_path / "ids.csv")
+    assert code == 0, err
+    assert out.splitlines()[0] == ",".join(["prediction",
+                                            *(f"probability_{c}" for c in labels)])
+    assert {int(line.split(",")[0]) for line in out.splitlines()[1:]} <= set(labels)
+    (tmp_path / "negative.csv").write_text("a,id\n1,-5\n2,3\n")
+    code, out, err = call(capsys, "evaluate", model, tmp_path / "negative.csv")
+    assert code == 1 and "Traceback" not in err
+    assert "negative.csv: label -5 cannot be compared exactly with the model's classes" in err
+
+
+def test_evaluate_refuses_a_target_as_wide_as_other_outputs(tmp_path, capsys):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    np.savez(tmp_path / "two.npz", X=X, y=X[:, :2])
+    np.savez(tmp_path / "one.npz", X=X, y=X[:, 0])
+    model = tmp_path / "m.npz"
+    assert call(capsys, "train", tmp_path / "two.npz", "--units", "3", "--epochs", "1", "-q",
+                "-o", model)[0] == 0
+    code, _, err = call(capsys, "evaluate", model, tmp_path / "one.npz")
+    assert code == 1 and "Traceback" not in err  # sklearn raised 'different number of output'
+    assert "one.npz: the target 'y' holds 1 value per sample but m.npz predicts 2" in err
+    assert call(capsys, "evaluate", model, tmp_path / "two.npz")[0] == 0
+
+
+def test_a_model_trained_on_bytes_labels_is_saved_and_scored(tmp_path, capsys):
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    np.savez(tmp_path / "d.npz", X=X, y=np.array([b"a", b"b"] * 10))
+    model = tmp_path / "m.npz"
+    code, _, err = call(capsys, "train", tmp_path / "d.npz", "--units", "2", "--epochs", "1",
+                        "-q", "-o", model)
+    assert code == 0, err  # was: 'header is not strict JSON (... bytes ...)' after training
+    code, out, err = call(capsys, "evaluate", model, tmp_path / "d.npz", "--json")
+    assert code == 0, err
+    assert json.loads(out)["labels"] == ["a", "b"]
 
 
 def test_units_none_drops_only_the_default_dropout(tmp_path, capsys):

@@ -1,12 +1,15 @@
 """DATA '-' is standard input, as for Unix tools: train, evaluate, predict and gradcheck --data
 read it; messages name it <stdin>; a terminal and MODEL '-' are refused in words."""
 
+import contextlib
 import gzip
 import io
 import json
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 
 import numpy as np
 import pytest
@@ -145,3 +148,47 @@ def test_help_says_that_dash_is_standard_input(command, capsys):
     assert run([command, "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "standard input" in text
+
+
+@contextlib.contextmanager
+def _fifo(path, data: bytes):
+    """A named pipe at ``path`` that gives ``data`` once, then nothing to every later reader
+    (as a process substitution does), without ever leaving a reader or the writer hanging."""
+    os.mkfifo(path)
+    done = threading.Event()
+
+    def write():
+        try:
+            with open(path, "wb") as fh:  # blocks until the command opens the pipe
+                fh.write(data)
+        except BrokenPipeError:  # the reader left early
+            pass
+        while not done.is_set():
+            with open(path, "wb"):  # a second reading (the defect) gets nothing at once
+                pass
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        yield path
+    finally:
+        done.set()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # releases a writer waiting in open
+        writer.join(5)
+        os.close(fd)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="named pipes are POSIX")
+def test_a_named_pipe_is_read_once_like_standard_input(iris, tmp_path, capsys):
+    """``npdeep predict m.npz <(zcat new.csv.gz)``: DATA is a pipe, which was read twice (the
+    format sniffed from its first bytes, then the table) and said 'the file is empty'."""
+    folder, model = iris
+    expected = tmp_path / "expected.csv"
+    assert run(["predict", str(model), str(folder / "features.csv"), "-o", str(expected)]) == 0
+    capsys.readouterr()
+    with _fifo(tmp_path / "pipe", (folder / "features.csv").read_bytes()) as pipe:
+        assert run(["predict", str(model), str(pipe)]) == 0, capsys.readouterr().err
+    assert capsys.readouterr().out == expected.read_text()
+    with _fifo(tmp_path / "bad", b"a,b\n1,x\n") as pipe:
+        assert run(["evaluate", str(model), str(pipe)]) == 1
+    assert f"Error: {tmp_path / 'bad'}: " in capsys.readouterr().err  # not the copy's path

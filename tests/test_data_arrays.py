@@ -111,8 +111,24 @@ def test_non_finite_X(tmp_path, bad):
 def test_non_finite_y(tmp_path):
     path = tmp_path / "d.npz"
     np.savez(path, X=np.ones((3, 1)), y=np.array([0.5, np.nan, 1.5]))
-    with pytest.raises(DataError, match=r"sample 1: target 'y' is not finite \(nan\)"):
+    with pytest.raises(DataError, match=r"d\.npz: sample 1: target 'y' is not finite \(nan\)"):
         load(path)
+
+
+def test_float_labels_beyond_int64_are_refused_not_wrapped(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.ones((3, 1)), y=np.array([1e19, 1.0, 1.0]))
+    with pytest.raises(DataError, match=r"d\.npz: target 'y' holds the label 1e\+19, beyond "
+                                        r"the 64-bit integers"):
+        load(path, task="classification")
+    assert load(path, task="regression").y.tolist() == [1e19, 1.0, 1.0]
+
+
+def test_uint64_labels_stay_exact(tmp_path):
+    path = tmp_path / "d.npz"
+    y = np.array([2**64 - 1, 2**64 - 2, 3], dtype=np.uint64)
+    np.savez(path, X=np.ones((3, 1)), y=y)
+    assert load(path).classes.tolist() == [3, 2**64 - 2, 2**64 - 1]
 
 
 def test_one_dimensional_X(tmp_path):
@@ -179,3 +195,37 @@ def test_an_npz_member_declaring_more_than_it_holds_is_refused(tmp_path):
     with pytest.raises(DataError, match=r"bomb\.npz: array 'X': truncated or corrupt: its "
                                         r"header declares an array of shape \(1000000000000000,\)"):
         load(path)
+
+
+def test_bytes_labels_are_read_as_text(tmp_path):
+    # a model file stores classes as JSON: bytes labels failed only when the model was saved
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.ones((4, 1)), y=np.array([b"cat", b"dog", b"cat", b"dog"]))
+    ds = load(path)
+    assert ds.classes.tolist() == ["cat", "dog"] and ds.y.dtype.kind == "U"
+    np.savez(path, X=np.ones((2, 1)), y=np.array([b"\xff", b"a"]))
+    with pytest.raises(DataError, match=r"d\.npz: y holds bytes that are not UTF-8 text"):
+        load(path)
+
+
+def test_a_target_file_that_is_not_numpy_is_named_so(tmp_path):
+    np.save(tmp_path / "X.npy", np.ones((2, 1)))
+    (tmp_path / "y.csv").write_text("y\n0\n1\n")  # np.load took it for a pickle
+    with pytest.raises(DataError, match=r"y\.csv: not a NumPy file \(it does not start with "
+                                        r"NumPy's or zip's magic bytes\)"):
+        load(tmp_path / "X.npy", target=tmp_path / "y.csv")
+    with pytest.raises(DataError, match=r"nope\.npy: no such file$"):
+        load(tmp_path / "X.npy", target=tmp_path / "nope.npy")
+    with pytest.raises(DataError, match=r"is a folder, not a NumPy file"):
+        load(tmp_path / "X.npy", target=tmp_path)
+
+
+@pytest.mark.parametrize("shape", [(0, 4, 2), (3, 0, 2)])
+def test_empty_images_are_refused_by_their_shape(tmp_path, shape):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.zeros(shape), y=np.zeros(shape[0]))  # the reshape to (0, -1) raised
+    message = rf"X has shape \({shape[0]}, {shape[1]}, 2\); expected at least one sample and one"
+    with pytest.raises(DataError, match=message):
+        load(path)
+    with pytest.raises(DataError, match=message):
+        load_features(path)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes, load_iris
 
-from npdeep.data import FeatureEncoder, load
+from npdeep.data import FeatureEncoder, iter_csv_chunks, load, load_features
 from npdeep.errors import DataError
 
 
@@ -122,6 +122,32 @@ def test_unknown_category_at_replay(tmp_path):
         load(other, encoder_config=ds.encoder.to_config())
 
 
+def test_an_empty_category_at_replay_names_the_file_once(tmp_path):
+    ds = load(write(tmp_path, "x,c,y\n1,a,0\n2,b,1\n"), categorical="onehot")
+    other = write(tmp_path, "x,c\n1,a\n2, \n", "o.csv")
+    with pytest.raises(DataError, match=r"^[^:]*o\.csv: line 3, column 'c': empty cell"):
+        load_features(other, encoder_config=ds.encoder)
+
+
+def test_one_hot_columns_are_matched_by_name_only(tmp_path):
+    ds = load(write(tmp_path, "x,c,y\n1,a,0\n2,b,1\n"), categorical="onehot")  # 3 features
+    other = write(tmp_path, "p,q,r\n1,2,3\n", "o.csv")  # 3 columns, none of the names
+    with pytest.raises(DataError, match=r"o\.csv: holds none of the 2 columns the model was "
+                                        r"trained on \('x', 'c'\); a model with one-hot encoded "
+                                        r"text columns matches columns by name only"):
+        load_features(other, encoder_config=ds.encoder)
+
+
+@pytest.mark.parametrize("text", ["a,b,y\n1,2\x00,0\n3,4,1\n",
+                                  "a,b,y\n1,2,0\n".encode("utf-16-le").decode("utf-8")])
+def test_a_nul_character_is_refused_naming_its_line(tmp_path, text):
+    # UTF-16 without a BOM is valid UTF-8 with NULs; NumPy drops a trailing NUL ('2\x00' is 2)
+    line = 2 if "\x00,0" in text else 1
+    with pytest.raises(DataError, match=rf"data\.csv: line {line}: holds a NUL character, "
+                                        r"which no CSV text holds: is the file UTF-16"):
+        load(write(tmp_path, text))
+
+
 def test_empty_file(tmp_path):
     with pytest.raises(DataError, match="the file is empty"):
         load(write(tmp_path, ""))
@@ -145,6 +171,13 @@ def test_ragged_rows_name_the_line(tmp_path):
         load(path)
     path = write(tmp_path, "a,b,y\n1,2,0\n\n3,4,1,9\n", "long.csv")
     with pytest.raises(DataError, match=r"line 4 has 4 fields, expected 3"):
+        load(path)
+    path = write(tmp_path, "a,b,y\n1,2,0\n7\n")
+    with pytest.raises(DataError, match=r"line 3 has 1 field, expected 3"):
+        load(path)
+    path = write(tmp_path, "a,b,y\n1,2,0,\n")
+    with pytest.raises(DataError, match=r"line 2 has 4 fields, expected 3 \(the header on line 1 "
+                                        r"names 3 columns\) \(a delimiter at the end of the line"):
         load(path)
 
 
@@ -176,6 +209,65 @@ def test_missing_and_non_finite_cells(tmp_path, cell, message):
         load(path)
 
 
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [("1_000", "write digits without '_'"), ("\u0663", "write numbers with ASCII digits"),
+     ("\uff11", "write numbers with ASCII digits")],
+)
+def test_cells_float_reads_but_a_csv_never_holds_are_not_numbers(tmp_path, cell, hint):
+    # float() and NumPy read '1_000' as 1000 and Arabic-Indic or full-width digits as digits
+    path = write(tmp_path, f"a,b,y\n1,2,0\n3,{cell},1\n5,6,0\n")
+    message = rf"line 3, column 'b': '{cell}' is not a number \(this column is numeric; {hint}\)"
+    with pytest.raises(DataError, match=message):
+        load(path)
+    replay = load(write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n", "train.csv")).encoder
+    with pytest.raises(DataError, match=message):
+        load(path, encoder_config=replay)
+    with pytest.raises(DataError, match=message):
+        list(iter_csv_chunks(path, 10, encoder_config=replay))
+
+
+def test_a_column_of_numbers_grouped_with_underscores_is_named_so(tmp_path):
+    path = write(tmp_path, "a,b,y\n1_000,1,0\n2_000,2,1\n3_500.5,3,0\n")
+    with pytest.raises(DataError, match=r"column 'a' holds numbers with '_' between digits "
+                                        r"\(e.g. '1_000'\), which a CSV number never holds"):
+        load(path)
+    ds = load(path, categorical="onehot")  # codes such as '2021_01' are categories
+    assert ds.feature_names[:3] == ["a=1_000", "a=2_000", "a=3_500.5"]
+
+
+def test_underscores_make_a_label_text_not_a_number(tmp_path):
+    path = write(tmp_path, "a,y\n1,1_000\n2,2000\n3,1_000\n")
+    ds = load(path, task="classification")
+    assert ds.classes.tolist() == ["1_000", "2000"]
+    with pytest.raises(DataError, match=r"line 2: target 'y' value '1_000' is not a number"):
+        load(path, task="regression")
+
+
+def test_a_non_ascii_space_around_a_number_is_still_the_number(tmp_path):
+    ds = load(write(tmp_path, "a,y\n1\u00a0,0\n\u20032,1\n"))
+    np.testing.assert_array_equal(ds.X[:, 0], [1.0, 2.0])
+
+
+@pytest.mark.parametrize("labels", [(2**53, 2**53 + 1), (2**64 - 2, 2**64 - 1),
+                                    (-(2**62) - 1, -(2**62))])
+def test_integer_labels_are_read_exactly(tmp_path, labels):
+    # through float64, 2**53 + 1 would be 2**53, and 2**64 - 1 would wrap to -2**63
+    rows = "\n".join(f"{i},{labels[i % 2]}" for i in range(6))
+    ds = load(write(tmp_path, f"a,y\n{rows}\n"))
+    assert ds.task == "classification"
+    assert ds.classes.tolist() == sorted(labels)
+    assert ds.y.tolist() == [labels[i % 2] for i in range(6)]
+
+
+def test_integer_labels_beyond_64_bits_are_refused(tmp_path):
+    path = write(tmp_path, "a,y\n1,100000000000000000000\n2,3\n3,3\n")
+    with pytest.raises(DataError, match=r"data\.csv: target 'y' holds the label 1e\+20, beyond "
+                                        r"the 64-bit integers"):
+        load(path, task="classification")
+    assert load(path, task="regression").y.tolist() == [1e20, 3.0, 3.0]
+
+
 def test_empty_target_cell(tmp_path):
     path = write(tmp_path, "a,y\n1,0\n2,\n")
     with pytest.raises(DataError, match=r"line 3, column 'y': empty cell"):
@@ -198,6 +290,13 @@ def test_single_class_target(tmp_path):
         DataError, match=r"target 'y' has a single class \('cat'\).*at least 2 classes"
     ):
         load(path)
+
+
+def test_too_few_classes_counts_them(tmp_path):
+    path = write(tmp_path, "a,y\n1,cat\n2,dog\n3,cat\n")
+    with pytest.raises(DataError, match=r"target 'y' has 2 classes \('cat', 'dog'\); at least 3 "
+                                        r"are needed"):
+        load(path, min_classes=3)
 
 
 def test_text_target_for_regression(tmp_path):
@@ -305,6 +404,23 @@ def test_decimal_commas_and_other_separators_get_a_hint(tmp_path):
         load(path)
     path = write(tmp_path, "a;b;y\n1;2;0\n3;4;1\n", "semi.csv")
     with pytest.raises(DataError, match=r"names only \['a;b;y'\].*separated by semicolons"):
+        load(path)
+    path = write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n", "commas.tsv")  # a .tsv is read with tabs
+    with pytest.raises(DataError, match=r"names only \['a,b,y'\].*separated by commas"):
+        load(path)
+    replay = load(write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n")).encoder
+    with pytest.raises(DataError, match=r"has 1 feature column .*separated by commas"):
+        load_features(path, encoder_config=replay)
+
+
+@pytest.mark.parametrize(("first", "message"), [
+    ("# made by a tool", r"names only \['# made by a tool'\]"),
+    ("# made by a tool, v2", r"line 2 has 3 fields, expected 2"),
+])
+def test_a_comment_line_above_the_header_gets_a_hint(tmp_path, first, message):
+    path = write(tmp_path, f"{first}\na,b,y\n1,2,0\n3,4,1\n")
+    with pytest.raises(DataError, match=message + r".*\(is line 1 a comment\? npdeep reads the "
+                                                  r"first line as the header"):
         load(path)
 
 

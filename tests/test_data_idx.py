@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from npdeep.data import load, load_features
+from npdeep.data import FeatureEncoder, load, load_features
 from npdeep.data.idx import read_idx
 from npdeep.errors import DataError
 
@@ -121,6 +121,28 @@ def test_folder_with_two_sets_or_none(tmp_path, pair):
 
 
 @pytest.mark.skipif(not MNIST.is_dir(), reason="MNIST t10k folder not present")
+def test_a_labels_file_given_as_images_is_named_so(tmp_path, pair):
+    images, labels = pair
+    write_pair(tmp_path, "a", images, labels, gz=False)
+    given = tmp_path / "a-labels-idx1-ubyte"
+    message = r"a-labels-idx1-ubyte: holds a 1-D IDX array of 12 values \(a labels file\?\)"
+    with pytest.raises(DataError, match=message):
+        load_features(given)
+    (tmp_path / "b-images-idx1-ubyte").write_bytes(idx_bytes(labels))  # named as images
+    (tmp_path / "b-labels-idx1-ubyte").write_bytes(idx_bytes(labels))
+    with pytest.raises(DataError, match=r"b-images-idx1-ubyte: holds a 1-D IDX array"):
+        load(tmp_path / "b-images-idx1-ubyte")
+
+
+def test_a_feature_count_mismatch_asks_no_target_question(tmp_path, pair):
+    images, labels = pair  # 6 pixels: a model of 5 features must not ask about a target column
+    img = write_pair(tmp_path, "a", images, labels, gz=False)
+    encoder = FeatureEncoder.numeric([f"x{i}" for i in range(5)])
+    for read in (load, load_features):
+        with pytest.raises(DataError, match=r"has 6 features but the model expects 5 features$"):
+            read(img, encoder_config=encoder)
+
+
 def test_real_mnist_t10k():
     ds = load(MNIST)
     assert ds.X.shape == (10000, 784)

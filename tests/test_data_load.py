@@ -85,6 +85,29 @@ def test_missing_file_and_near_name(tmp_path):
         load("digit")
 
 
+def test_an_empty_name_is_not_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # Path("") is ".": it would be searched for IDX files
+    for read in (sniff, load, load_features):
+        with pytest.raises(DataError, match=r"the data source '' is an empty name; give a file"):
+            read("")
+
+
+def test_options_that_do_not_fit_are_refused_for_every_source(tmp_path):
+    with pytest.raises(DataError, match=r"categorical must be 'reject' or 'onehot', got 'yes'"):
+        load("iris", categorical="yes")
+    path = write(tmp_path, "a,b\n1,2\n")
+    with pytest.raises(DataError, match=r"feature_names must be a list of column names, got 'ab'"):
+        load_features(path, feature_names="ab")  # not the columns 'a' and 'b'
+    with pytest.raises(DataError, match=r"feature_names must be a list"):
+        list(iter_csv_chunks(path, 10, feature_names="ab"))
+
+
+def test_an_empty_npy_target_is_not_the_current_folder(tmp_path):
+    np.save(tmp_path / "X.npy", np.ones((3, 2)))
+    with pytest.raises(DataError, match=r"X\.npy: the target file '' is an empty name"):
+        load(tmp_path / "X.npy", target="")
+
+
 def test_sniff_kinds(tmp_path):
     np.save(tmp_path / "a.npy", np.zeros((2, 2)))
     np.savez(tmp_path / "b.npz", X=np.zeros((2, 2)))

@@ -73,3 +73,12 @@ def test_columns_of_any_magnitude_are_standardized(scale):
     np.testing.assert_allclose(Z[:, 0].std(), 1.0, rtol=1e-9)
     np.testing.assert_allclose(Z[:, 0].mean(), 0.0, atol=1e-9)
     np.testing.assert_array_equal(Z[:, 1], 0.0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_fit_refuses_non_finite_values(X, bad):
+    X = X.copy()
+    X[2, 1] = bad  # mean_ and scale_ would be NaN, and so every transformed value
+    with pytest.raises(DataError, match=r"Standardizer.fit: X\[2, 1\] is (nan|inf); NaN and inf "
+                                        r"are not allowed"):
+        standardize(X)

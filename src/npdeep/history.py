@@ -144,7 +144,8 @@ class History(Callback):
         ------
         ValueError
             Not a dict of lists, epochs that are not integers, or a standard log
-            (:data:`NUMERIC_LOGS`) holding anything but numbers and nulls.
+            (:data:`NUMERIC_LOGS`) holding anything but numbers and nulls, or more values
+            than there are epochs.
         """
         if not isinstance(data, dict):
             raise ValueError(f"history must be a JSON object, got {type(data).__name__}")
@@ -162,6 +163,9 @@ class History(Callback):
                 raise ValueError(f"history {key!r} must be a list, got {values!r:.100}")
             if key in NUMERIC_LOGS and not all(v is None or _is_number(v) for v in values):
                 raise ValueError(f"history {key!r} must hold numbers, got {values!r:.100}")
+            if key in NUMERIC_LOGS and len(values) > len(h.epoch):  # one value per epoch
+                raise ValueError(f"history {key!r} holds {len(values)} values for "
+                                 f"{len(h.epoch)} epochs")
         h.history = {k: list(v) for k, v in data.items()}
         return h
 

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -96,6 +97,8 @@ SEED = click.IntRange(0, 2**32 - 1)
 # ------------------------------------------------------------------------------ paths
 def check_output_path(path: str | os.PathLike, option: str = "--output") -> Path:
     """Check before any work that ``path`` can be written; raise ConfigurationError if not."""
+    if str(path) == "":  # Path("") is ".", the current folder
+        raise ConfigurationError(f"{option}: the path is empty; give a file name")
     if str(path) == "-":  # the usual name of standard output: never a file called "-"
         raise ConfigurationError(
             f"{option}: '-' (standard output) cannot take this file; give a file name"
@@ -211,6 +214,16 @@ def data_name(data: str | None) -> str | None:
     return STDIN_NAME if data == STDIN else data
 
 
+def _is_stream(data: str) -> bool:
+    """True for a pipe or socket: ``<(zcat data.csv.gz)`` is /dev/fd/63, a pipe. (Not a
+    character device: /dev/zero would be copied until the disk is full.)"""
+    try:
+        mode = os.stat(data).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
 @contextmanager
 def data_source(data: str | None) -> Iterator[str | None]:
     """Yield DATA as something :mod:`npdeep.data` reads: ``-`` becomes a temporary file.
@@ -219,25 +232,38 @@ def data_source(data: str | None) -> Iterator[str | None]:
     format by its first bytes and may read a file twice), then removed when the block ends.
     Any format works so (CSV, gzipped CSV, ``.npy``, ``.npz``, IDX images); without a name,
     a CSV is comma-separated. Error messages name it ``<stdin>``, not the temporary path.
-    A terminal is refused: nobody is going to type a data table.
+    A named pipe or a process substitution (``<(zcat data.csv.gz)``) is copied the same way:
+    read twice, it would lose the bytes the first reading took. A terminal is refused:
+    nobody is going to type a data table.
     """
-    if data != STDIN:
+    if data == STDIN:
+        stream, name = sys.stdin, STDIN_NAME
+        if stream is None or stream.isatty():
+            raise DataError(
+                "DATA '-' reads standard input, which is a terminal here; pipe or redirect the "
+                "data into it (npdeep predict model.npz - < data.csv)"
+            )
+        with _copied(getattr(stream, "buffer", stream), "stdin", name) as path:
+            yield path
+        return
+    if data is None or not _is_stream(data):
         yield data
         return
-    stream = sys.stdin
-    if stream is None or stream.isatty():
-        raise DataError(
-            "DATA '-' reads standard input, which is a terminal here; pipe or redirect the "
-            "data into it (npdeep predict model.npz - < data.csv)"
-        )
+    with open(data, "rb") as stream, _copied(stream, Path(data).name or "data", data) as path:
+        yield path
+
+
+@contextmanager
+def _copied(stream, file_name: str, name: str) -> Iterator[str]:
+    """Copy ``stream`` to a temporary file called ``file_name``; errors name it ``name``."""
     with tempfile.TemporaryDirectory(prefix="npdeep-stdin-") as folder:
-        path = Path(folder) / "stdin"
+        path = Path(folder) / file_name
         with open(path, "wb") as fh:
-            shutil.copyfileobj(getattr(stream, "buffer", stream), fh, 1 << 20)
+            shutil.copyfileobj(stream, fh, 1 << 20)
         try:
             yield str(path)
         except NpdeepError as exc:
-            exc.args = tuple(a.replace(str(path), STDIN_NAME) if isinstance(a, str) else a
+            exc.args = tuple(a.replace(str(path), name) if isinstance(a, str) else a
                              for a in exc.args)
             raise
 
@@ -250,9 +276,32 @@ def _data_kind(path: Path) -> str | None:
         kind = sniff(path)
     except DataError:
         return None
+    if kind == "csv" and not _looks_like_text(path):
+        return None  # sniff's fallback: an image, a random binary file
     if kind == "csv" and path.suffix.lower() not in (".csv", ".tsv", ".txt", ".gz"):
         return "text"  # model.json, notes.md: text, but nothing says it is a data table
     return {"csv": "CSV", "npy": "NumPy .npy", "npz": "NumPy .npz", "idx": "IDX"}.get(kind)
+
+
+def _looks_like_text(path: Path) -> bool:
+    """True when the file's first 4 KiB are UTF-8 text without NULs (gzipped or not)."""
+    import gzip
+    import zlib
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+        if head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(4096)
+    except (OSError, EOFError, zlib.error):
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the 4 KiB mark
+            return False
+    return b"\0" not in head
 
 
 @dataclass
@@ -285,7 +334,7 @@ class Model:
         if self.task != "classification":
             return None
         if self.header.get("classes") is not None:
-            return np.asarray(self.header["classes"])
+            return label_array(self.header["classes"])
         n_L = self.net.units[-1]
         return np.arange(2 if n_L == 1 else n_L)
 
@@ -388,6 +437,8 @@ def read_model_file(path: str | os.PathLike) -> tuple[Path, dict, dict]:
     if str(path) == STDIN:
         raise ModelFileError("MODEL: '-' (standard input) is for DATA only; give the model "
                              "file's path")
+    if str(path) == "":  # Path("") is ".", the current folder
+        raise ModelFileError("MODEL: the path is empty; give the model file's path")
     p = Path(path)
     if not p.exists():
         raise ModelFileError(f"{p}: no such model file")
@@ -456,6 +507,18 @@ def _label_kind(c) -> str:
     return "float"
 
 
+def label_array(classes: list) -> np.ndarray:
+    """The class labels of a header as an array, integers exactly (int64, else uint64).
+
+    ``np.asarray`` would make float64 of integers beyond int64 and merge labels such as
+    2**64 - 1 and 2**64 - 2 (or 2**53 and 2**53 + 1).
+    """
+    if classes and all(_label_kind(c) == "int" for c in classes):
+        ints = [int(c) for c in classes]
+        return np.array(ints, dtype=np.int64 if max(ints) < 2**63 else np.uint64)
+    return np.asarray(classes)
+
+
 def _check_labels(classes: list) -> None:
     """Refuse class labels ``npdeep train`` never writes: non-integral or non-finite numbers,
     labels of mixed kinds (text and numbers, booleans and numbers), repeats. Predictions are
@@ -466,6 +529,9 @@ def _check_labels(classes: list) -> None:
                              f"{classes!r:.100}")
     if len(set(classes)) != len(classes):
         raise ModelFileError(f"'classes' must be distinct labels, got {classes!r:.100}")
+    if kinds == {"int"} and min(classes) < 0 and max(classes) >= 2**63:
+        raise ModelFileError(f"'classes' must fit one 64-bit integer type (no negative labels "
+                             f"beside ones of 2**63 or more), got {classes!r:.100}")
 
 
 def _check_header(m: Model) -> None:

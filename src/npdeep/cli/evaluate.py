@@ -23,6 +23,7 @@ def load_labelled(m, source: str, target: str | None):
 
     if target is None:
         target = m.target_for(source)
+        _check_stored_target(m, source, target)
     try:
         ds = npdata.load(source, target, task=m.task, encoder_config=m.encoder_config,
                          min_classes=1)  # scoring a subset of one class is fine
@@ -42,14 +43,37 @@ def load_labelled(m, source: str, target: str | None):
     return ds
 
 
+def _check_stored_target(m, source: str, target: str | None) -> None:
+    """Say that the target the model was trained on is missing from CSV ``source`` (the user
+    named no target, so 'target column not found' alone would puzzle)."""
+    from pathlib import Path
+
+    from ..data import sniff
+    from ..data.csv import read_header
+
+    if target is None or sniff(source) != "csv":
+        return
+    header = read_header(Path(source))
+    if target not in header:
+        shown = ", ".join(repr(h) for h in header[:20]) + (", ..." if len(header) > 20 else "")
+        raise DataError(
+            f"{source}: has no column {target!r}, the target {m.path.name} was trained on; "
+            f"name this file's target column with --target (the columns are: {shown})"
+        )
+
+
 def _as_kind_of(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
     """Read labels ``y`` as the kind of the model's classes (a subset of a text-labelled set
     may hold only numbers, and the reverse); DataError naming the first label that cannot."""
+    from ..data import cells
+
     numeric = "iufb"
     if classes.dtype.kind == "b" and y.dtype.kind in "US":  # an estimator fitted on booleans
         words = np.char.lower(np.char.strip(y.astype(str)))
         if np.isin(words, ("true", "false")).all():
             return words == "true"
+    if y.dtype.kind in "iu" and classes.dtype.kind in "iu" and y.dtype != classes.dtype:
+        return _same_integers(y, classes, source)
     if (y.dtype.kind in numeric) == (classes.dtype.kind in numeric):
         return y
     if classes.dtype.kind in "US":  # text classes such as '1', '2', 'unknown'
@@ -61,7 +85,7 @@ def _as_kind_of(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
         converted = []
         for i, v in enumerate(y.tolist()):
             try:
-                number = float(v)
+                number = cells.number(v)
             except ValueError:
                 bad = i
                 break
@@ -72,6 +96,21 @@ def _as_kind_of(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
         f"{source}: label {y[bad].item()!r} (sample {bad + 1}) is not of the kind the model "
         f"was trained on (classes such as {', '.join(repr(c) for c in classes[:5].tolist())}); "
         "is --target the right column?"
+    )
+
+
+def _same_integers(y: np.ndarray, classes: np.ndarray, source: str) -> np.ndarray:
+    """Integer labels ``y`` in the classes' dtype (int64 or uint64): mixed, NumPy would make
+    float64 of them and merge labels beyond 2**53."""
+    if classes.dtype == np.uint64 and y.min() >= 0:
+        return y.astype(np.uint64)
+    if classes.dtype == np.int64 and y.max() < 2**63:
+        return y.astype(np.int64)
+    bad = y[y < 0][0] if classes.dtype == np.uint64 else y[y >= 2**63][0]
+    raise DataError(
+        f"{source}: label {bad.item()!r} cannot be compared exactly with the model's classes "
+        f"(from {classes.min().item()} to {classes.max().item()}): no 64-bit integer type "
+        "holds both"
     )
 
 
@@ -95,6 +134,17 @@ def classification_scores(y: np.ndarray, pred: np.ndarray, classes: np.ndarray,
         "confusion_matrix": confusion_matrix(y, pred, labels=labels).tolist(),
         "unseen_labels": unseen.tolist(),
     }
+
+
+def _check_outputs(ds, pred: np.ndarray, model: str, source: str) -> None:
+    """Refuse a target ``(n_samples, k)`` whose width is not the model's outputs'."""
+    k = 1 if ds.y.ndim == 1 else ds.y.shape[1]
+    n_out = pred.shape[1] if pred.ndim == 2 else 1
+    if k != n_out:
+        raise DataError(
+            f"{source}: the target {ds.target_name!r} holds {k} value{'s' if k > 1 else ''} per "
+            f"sample but {model} predicts {n_out}; give the target it was trained on"
+        )
 
 
 def regression_scores(y: np.ndarray, pred: np.ndarray) -> dict:
@@ -153,6 +203,7 @@ def evaluate(model, data, target, as_json):
     if m.task == "classification":
         scores = classification_scores(ds.y, pred, m.classes, data_name(data))
     else:
+        _check_outputs(ds, pred, m.path.name, data_name(data))
         scores = regression_scores(ds.y, pred)
     emit(as_json, {"model": str(m.path), "data": ds.summary(), "task": m.task, **scores},
          f"{m.path.name} on {ds.source}: {ds.n_samples} samples\n" + _report(scores, m.task))

@@ -50,12 +50,18 @@ def plot(model, output, as_json):
     stopping, its validation_scores_ (accuracy, or R^2) per epoch.
     """
     check_matplotlib()
+    if output is not None:
+        check_output_path(output, "--output")  # '' would be Path(''), the current folder
     m = load_model(model, estimators=True)
-    out = Path(output) if output else m.path.with_name(m.path.stem + "-curves.png")
+    out = Path(output) if output is not None else m.path.with_name(m.path.stem + "-curves.png")
     check_output_path(out, "--output")
     check_not_input(out, "--output", {"the model file MODEL": model})
     plot_format(out, "--output")
     history = m.history()
     drawn = render_curves(history, out, title=m.path.name)
     emit(as_json, {"output": str(out), "curves": drawn, "epochs": len(history.get("epoch", []))},
-         f"drew {', '.join(drawn)} over {len(history.get('epoch', []))} epochs to {out}")
+         f"drew {', '.join(drawn)} over {_epochs(len(history.get('epoch', [])))} to {out}")
+
+
+def _epochs(n: int) -> str:
+    return "1 epoch" if n == 1 else f"{n} epochs"

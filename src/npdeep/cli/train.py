@@ -71,7 +71,10 @@ class UnitsType(click.ParamType):
         if isinstance(value, list):
             return value
         text = str(value).strip()
-        if text.lower() in ("", "none"):
+        if not text:  # an unset shell variable, most likely: never silently no hidden layer
+            self.fail("is empty; give comma-separated widths like 128,64, or 'none' for no "
+                      "hidden layer", param, ctx)
+        if text.lower() == "none":
             return []
         try:
             units = [int(t) for t in text.split(",")]
@@ -221,6 +224,9 @@ def train(ctx: click.Context, config_path, as_json, **given):
     iris, diabetes, mnist-t10k; - reads it from standard input. With no DATA: the digits
     default job.
     """
+    if config_path == "":  # an unset variable, most likely: never silently no config
+        raise click.BadParameter("is empty; give the path of a TOML file", ctx,
+                                 param_hint="'--config'")
     opts = read_config(config_path, ctx, CONFIG_KEYS) if config_path else {}
     opts.update({k: v for k, v in given.items() if v is not None})
     o = {k: opts.get(k, default(k)) for k in CONFIG_KEYS}
@@ -237,12 +243,15 @@ def train(ctx: click.Context, config_path, as_json, **given):
             f"(--units {','.join(map(str, o['units'])) or 'none'}): give one for all, or one "
             "per hidden layer", ctx, param_hint="'--dropout'")
     o["seed"] = 0 if o["seed"] is None else o["seed"]
+    if o["data"] == "":  # not the default data set: an unset variable, most likely
+        raise DataError("DATA is empty; give a file, a folder or a built-in name, or leave it "
+                        "out for the digits default job")
     o["data"] = o["data"] or DEFAULT_DATA
     output = check_output_path(o["output"], "--output")
     inputs = {"the data file DATA": o["data"], "the config file --config": config_path}
     check_not_input(output, "--output", inputs)
     check_output_suffix(output, "--output", "model")
-    plot_path = check_output_path(o["plot"], "--plot") if o["plot"] else None
+    plot_path = check_output_path(o["plot"], "--plot") if o["plot"] is not None else None
     if plot_path is not None:
         check_not_input(plot_path, "--plot", inputs)
         if plot_path.resolve() == output.resolve():

@@ -31,7 +31,7 @@ from npdeep.data.csv import iter_csv_chunks as _iter_csv_chunks
 from npdeep.data.csv import read_csv, read_csv_features
 from npdeep.data.dataset import Dataset, check_classes, check_features, detect_task
 from npdeep.data.encoding import Column, FeatureEncoder
-from npdeep.data.idx import find_images, is_idx, load_idx, read_idx
+from npdeep.data.idx import check_images, find_images, is_idx, load_idx, read_idx
 from npdeep.data.scaling import Standardizer, standardize
 from npdeep.errors import DataError
 
@@ -66,6 +66,9 @@ def sniff(source: str | Path) -> str:
     Files are recognised from their first bytes, not only their name. Raises DataError for a
     missing or empty file, a model file, or an archive that is not data.
     """
+    if str(source) == "":  # Path("") is ".", the current folder
+        raise DataError("the data source '' is an empty name; give a file, a folder or a "
+                        f"built-in name ({', '.join(BUILTIN_NAMES)})")
     path = Path(source)
     if not path.exists():
         if str(source) in BUILTIN_NAMES:
@@ -131,9 +134,18 @@ def _encoder(encoder_config: dict[str, Any] | FeatureEncoder | None) -> FeatureE
     return FeatureEncoder.from_config(encoder_config)
 
 
-def _check_count(X: np.ndarray, expected: int | None, source: str | Path) -> None:
+def _names(feature_names: Any) -> list[str]:
+    """Check ``feature_names`` is a list of names: a string would be taken letter by letter."""
+    if isinstance(feature_names, (str, bytes)) or not all(
+            isinstance(n, str) for n in feature_names):
+        raise DataError(f"feature_names must be a list of column names, got {feature_names!r:.100}")
+    return list(feature_names)
+
+
+def _check_count(X: np.ndarray, expected: int | None, source: str | Path, kind: str) -> None:
     if expected is not None and X.shape[1] != expected:
-        hint = " (does it still hold the target column?)" if X.shape[1] == expected + 1 else ""
+        hint = (" (does it still hold the target column?)"
+                if X.shape[1] == expected + 1 and kind in ("npy", "npz") else "")
         raise DataError(
             f"{source}: has {X.shape[1]} features but the model expects {expected} features{hint}"
         )
@@ -182,6 +194,8 @@ def load(
     >>> ds.X.shape, ds.task, ds.classes.tolist()
     ((150, 4), 'classification', [0, 1, 2])
     """
+    if categorical not in ("reject", "onehot"):  # checked for every source, not only CSV
+        raise DataError(f"categorical must be 'reject' or 'onehot', got {categorical!r}")
     encoder = _encoder(encoder_config)
     kind = sniff(source)
     if kind == "csv":
@@ -199,7 +213,7 @@ def load(
                 f"{source}: target {str(target)!r} does not apply; this data set's target is "
                 f"{ds.target_name!r} (a target column is chosen only in CSV and NumPy files)"
             )
-    _check_count(ds.X, None if encoder is None else encoder.n_features, source)
+    _check_count(ds.X, None if encoder is None else encoder.n_features, source, kind)
     return check_classes(ds, min_classes)
 
 
@@ -232,7 +246,7 @@ def load_features(
     """
     encoder = _encoder(encoder_config)
     if encoder is None and feature_names is not None:
-        encoder = FeatureEncoder.numeric(feature_names)
+        encoder = FeatureEncoder.numeric(_names(feature_names))
     expected = None if encoder is None else encoder.n_features
     kind = sniff(source)
     if kind == "csv":
@@ -246,7 +260,7 @@ def load_features(
     elif kind == "idx":
         path = Path(source)
         images = find_images(path) if path.is_dir() else path
-        X = check_features(read_idx(images), str(images))
+        X = check_features(check_images(read_idx(images), images), str(images))
         label = f"{images.name} (IDX, {X.shape[0]} images)"
     elif kind == "npy":
         X = check_features(read_npy(source), str(source))
@@ -254,7 +268,7 @@ def load_features(
     else:
         X = check_features(read_npz(source, y_key=None)[0], str(source))
         label = f"{Path(source).name} (NumPy, {X.shape[0]} samples)"
-    _check_count(X, expected, source)
+    _check_count(X, expected, source, kind)
     if encoder is None:
         encoder = FeatureEncoder.numeric([f"x{i}" for i in range(X.shape[1])])
     return Dataset(
@@ -297,5 +311,5 @@ def iter_csv_chunks(
         raise DataError(f"{path}: streaming in chunks needs a CSV file")
     encoder = _encoder(encoder_config)
     if encoder is None and feature_names is not None:
-        encoder = FeatureEncoder.numeric(feature_names)
+        encoder = FeatureEncoder.numeric(_names(feature_names))
     yield from _iter_csv_chunks(Path(path), chunk_rows, encoder=encoder, n_features=n_features)

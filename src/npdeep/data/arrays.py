@@ -15,7 +15,7 @@ import numpy as np
 
 from npdeep.data.dataset import Dataset, check_features, prepare_target
 from npdeep.data.encoding import FeatureEncoder
-from npdeep.errors import DataError
+from npdeep.errors import DataError, NonIntegerLabelsError
 
 _NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
                 (2, 0): np.lib.format.read_array_header_2_0}
@@ -60,7 +60,25 @@ def _check_sizes(path: Path) -> None:
         return  # np.load names what is wrong with the file
 
 
+def _check_magic(path: Path) -> None:
+    """Refuse a path that is no NumPy file before ``np.load`` takes it for a pickle (it says
+    'allow_pickle=False' of a CSV given as ``--target y.npy``)."""
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, not a NumPy file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not (head == b"\x93NUMPY" or head[:2] == b"PK"):
+        raise DataError(f"{path}: not a NumPy file (it does not start with NumPy's or zip's "
+                        "magic bytes); save arrays with numpy.save or numpy.savez")
+
+
 def _load(path: Path) -> np.ndarray | np.lib.npyio.NpzFile:
+    _check_magic(path)
     _check_sizes(path)
     try:
         return np.load(path, allow_pickle=False)
@@ -132,6 +150,12 @@ def _target_array(y: np.ndarray, n: int, where: str) -> np.ndarray:
         raise DataError(f"{where}: y holds Python objects (dtype=object); expected numbers or text")
     if y.dtype.kind not in "biufUS":
         raise DataError(f"{where}: y has dtype {y.dtype}; expected real numbers or text labels")
+    if y.dtype.kind == "S":  # bytes labels: text, as a model file stores them (JSON)
+        try:
+            y = np.char.decode(y, "utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{where}: y holds bytes that are not UTF-8 text ({exc.reason}); "
+                            "expected numbers or text labels") from None
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim not in (1, 2):
@@ -167,6 +191,9 @@ def load_arrays(
     """
     path = Path(path)
     if path.suffix.lower() == ".npy":
+        if target is not None and str(target) == "":  # Path("") is the current folder
+            raise DataError(f"{path}: the target file '' is an empty name; give the .npy file "
+                            "holding y")
         if target is not None and Path(target).resolve() == path.resolve():
             raise DataError(f"{path}: the target file is the features file itself; give the "
                             "target as another .npy file")
@@ -192,7 +219,12 @@ def load_arrays(
     classes = None
     if y is not None:
         y = _target_array(y, X.shape[0], str(path))
-        y, task, classes = prepare_target(y, task, y_label)
+        try:
+            y, task, classes = prepare_target(y, task, y_label)
+        except NonIntegerLabelsError as exc:  # keep the kind: evaluate words it for a model
+            raise NonIntegerLabelsError(f"{path}: {exc}", exc.target_name, exc.example) from None
+        except DataError as exc:  # name the file (prepare_target does not know it)
+            raise DataError(f"{path}: {exc}") from None
     else:
         task = None
     return Dataset(

@@ -19,8 +19,30 @@ from npdeep.errors import DataError
 Plan = list[tuple[int, Column]]  # (index of the column in the file, how to encode it)
 
 
+def _suspect(cells) -> bool:
+    """True when some cell holds ``_`` or a non-ASCII character, which ``float()`` and NumPy
+    read as part of a number (``'1_000'``, Arabic-Indic or full-width digits) but a CSV
+    number never holds: such blocks are read cell by cell with :func:`number`."""
+    joined = "".join(cells)
+    return "_" in joined or not joined.isascii()
+
+
+def number(cell: str) -> float:
+    """Read one cell as a number; ValueError unless it is plain ASCII without ``_``.
+
+    ``float()`` accepts ``'1_000'`` (Python's digit grouping) and digits of any script; a CSV
+    cell holding them is text (pandas reads it so too), never silently the number 1000.
+    """
+    text = str(cell).strip()
+    if "_" in text or not text.isascii():
+        raise ValueError(f"not a plain number: {text!r}")
+    return float(text)
+
+
 def fast_float(rows: list[list[str]]) -> np.ndarray | None:
     """Return every cell as float64 ``(n_rows, n_columns)``, or None if any cell is not a number."""
+    if _suspect(map("".join, rows)):
+        return None  # the slower paths name the cell (or read a stray non-ASCII space)
     try:
         return np.array(rows, dtype=np.float64).reshape(len(rows), -1)
     except ValueError:
@@ -55,7 +77,11 @@ def block(rows: list[list[str]]) -> np.ndarray:
 
 
 def try_float(cells: np.ndarray) -> np.ndarray | None:
+    """Return text cells as float64 of the same shape, or None if any is not a number."""
+    flat = cells.ravel().tolist()
     try:
+        if _suspect(flat):
+            return np.array([number(c) for c in flat], dtype=np.float64).reshape(cells.shape)
         return cells.astype(np.float64)
     except ValueError:
         return None
@@ -67,16 +93,18 @@ def to_float(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> 
     if values is None:
         for i, cell in enumerate(cells):
             try:
-                float(cell)
+                number(cell)
             except ValueError:
                 if not str(cell).strip():
                     raise DataError(
                         f"{path}: line {lines[i]}, column {name!r}: empty cell; "
                         "missing values are not supported"
                     ) from None
+                hint = "; write digits without '_'" if "_" in str(cell) else (
+                    "; write numbers with ASCII digits" if not str(cell).isascii() else "")
                 raise DataError(
                     f"{path}: line {lines[i]}, column {name!r}: {str(cell)!r} is not a number "
-                    "(this column is numeric)"
+                    f"(this column is numeric{hint})"
                 ) from None
     assert values is not None
     bad = ~np.isfinite(values)
@@ -96,7 +124,7 @@ def mostly_numbers(cells: np.ndarray) -> bool:
         if str(cell).strip():
             n_filled += 1
             try:
-                float(cell)
+                number(cell)
                 n_number += 1
             except ValueError:
                 pass
@@ -133,14 +161,16 @@ def encode(
         if column.categories is None:
             parts.append(to_float(cells[:, j], column.name, lines, path)[:, None])
         else:
+            words = text(cells[:, j], column.name, lines, path)  # its errors name the file
             try:
-                parts.append(one_hot(text(cells[:, j], column.name, lines, path), column, lines))
+                parts.append(one_hot(words, column, lines))
             except DataError as exc:  # name the file (one_hot knows only lines)
                 raise DataError(f"{path}: {exc}") from None
     return np.hstack(parts)
 
 
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+_GROUPED = re.compile(r"^[-+]?\d+(_\d+)+(\.\d*)?([eE][-+]?\d+)?$")  # 1_000, 1_000.5
 
 
 def classify(
@@ -162,6 +192,14 @@ def classify(
             f"{path}: column {name!r} holds numbers written with a decimal comma (e.g. "
             f"{str(words[0])!r} on line {lines[0]}); write them with a decimal point"
         )
+    grouped = [w for w in words.tolist() if _GROUPED.match(w)]
+    if categorical == "reject" and 2 * len(grouped) >= len(words):  # '2021_01' may be a code
+        raise DataError(
+            f"{path}: column {name!r} holds numbers with '_' between digits (e.g. "
+            f"{grouped[0]!r}), which a CSV number never holds: write them without '_', or, if "
+            "they are codes, ask for one-hot encoding of text columns (categorical='onehot', "
+            "--categorical onehot)"
+        )
     if categorical == "reject":
         raise DataError(
             f"{path}: column {name!r} holds text (e.g. {str(words[0])!r} on line {lines[0]}); "
@@ -172,11 +210,32 @@ def classify(
     return column, one_hot(words, column, lines)
 
 
+def integers(cells: np.ndarray) -> np.ndarray | None:
+    """Return text cells ``(n_rows,)`` as exact integers (int64, else uint64), or None.
+
+    float64 holds integers exactly only up to 2**53: read through it, the labels
+    9007199254740993 and 9007199254740992 would be one class, and 2**64 - 1 would not fit
+    the int64 the labels are cast to.
+    """
+    if _suspect(cells.tolist()):
+        return None
+    for dtype in (np.int64, np.uint64):
+        try:
+            return cells.astype(dtype)
+        except (ValueError, OverflowError):
+            pass
+    return None
+
+
 def target_values(
     cells: np.ndarray, name: str, lines: Sequence[int], task: str | None, path: Path
 ) -> np.ndarray:
-    """Read a target column: numbers when it is numeric, text labels when it is text."""
+    """Read a target column: integers exactly, other numbers as float64 when it is numeric,
+    text labels when it is text."""
     cells = text(cells, name, lines, path)
+    exact = integers(cells)
+    if exact is not None:
+        return exact
     if try_float(cells) is not None or (task != "classification" and mostly_numbers(cells)):
         return to_float(cells, name, lines, path)
     return cells

@@ -66,15 +66,37 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DataError:
     return DataError(f"{path}: not a UTF-8 text file ({exc.reason})")
 
 
-def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(line number, cells)`` for each non-blank row of the file."""
+def _delimiter(path: Path) -> str:
+    """Tab for ``.tsv`` and ``.tab`` files (gzipped or not), comma otherwise."""
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]  # data.tsv.gz is a TSV
-    delimiter = "\t" if suffixes and suffixes[-1] in (".tsv", ".tab") else ","
+    return "\t" if suffixes and suffixes[-1] in (".tsv", ".tab") else ","
+
+
+def _no_nul(lines: Iterator[str], path: Path) -> Iterator[str]:
+    """Pass text lines on; a NUL character is an error naming its line.
+
+    UTF-16 text without a byte-order mark decodes as UTF-8 with a NUL beside every ASCII
+    character (header names came out as 'a\\x00'), and NumPy drops a cell's trailing NULs, so
+    '2\\x00' would read as 2.
+    """
+    for number, line in enumerate(lines, start=1):
+        if "\0" in line:
+            raise DataError(
+                f"{path}: line {number}: holds a NUL character, which no CSV text holds: is the "
+                "file UTF-16 (save it as UTF-8) or not a table at all?"
+            )
+        yield line
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line number, cells)`` for each non-blank row of the file."""
+    delimiter = _delimiter(path)
     try:
         with _open_text(path) as fh:
-            reader = csv.reader(fh, delimiter=delimiter, skipinitialspace=True, strict=True)
+            reader = csv.reader(_no_nul(fh, path), delimiter=delimiter, skipinitialspace=True,
+                                strict=True)
             try:
                 for row in reader:
                     # a blank line is skipped; ",," is a row of empty cells (refused later)
@@ -88,19 +110,24 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         raise DataError(f"{path}: corrupt gzip stream ({exc})") from None
 
 
-def _separator_hint(header: list[str]) -> str:
-    """A hint when a one-column header holds another separator (``a;b;label``)."""
+def _separator_hint(header: list[str], path: Path) -> str:
+    """A hint when a one-column header holds another separator (``a;b;label``, or commas in a
+    ``.tsv`` file, which is read with tabs), or when it looks like a comment line."""
+    if header and header[0].startswith("#"):
+        return (" (is line 1 a comment? npdeep reads the first line as the header naming the "
+                "columns: remove comment lines)")
     if len(header) == 1:
-        for sep, name in ((";", "semicolons"), ("\t", "tabs")):
-            if sep in header[0]:
+        others = [(";", "semicolons"), ("\t", "tabs"), (",", "commas")]
+        for sep, name in others:
+            if sep != _delimiter(path) and sep in header[0]:
                 return (f" (the columns seem separated by {name}: npdeep reads commas, and tabs "
-                        "in .tsv files)")
+                        "in .tsv and .tab files)")
     return ""
 
 
 def _is_number(text: str) -> bool:
     try:
-        float(text)
+        cells.number(text)
     except ValueError:
         return False
     return True
@@ -152,13 +179,22 @@ def read_header(path: Path) -> list[str]:
         rows.close()
 
 
+def _trailing_hint(row: list[str], header: list[str]) -> str:
+    """A hint when a row is one empty field too wide: a delimiter at the end of the line."""
+    if len(row) == len(header) + 1 and not row[-1].strip():
+        return " (a delimiter at the end of the line?)"
+    return ""
+
+
 def _check_width(
     row: list[str], line: int, header: list[str], header_line: int, path: Path
 ) -> None:
     if len(row) != len(header):
         raise DataError(
-            f"{path}: line {line} has {len(row)} fields, expected {len(header)} "
+            f"{path}: line {line} has {len(row)} field{'' if len(row) == 1 else 's'}, "
+            f"expected {len(header)} "
             f"(the header on line {header_line} names {len(header)} columns)"
+            f"{_trailing_hint(row, header)}{_separator_hint(header, path)}"
         )
 
 
@@ -203,7 +239,13 @@ def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | None, path
             f"{shown} (the file has {has}); matching the rest by position could feed one "
             "column as another, so name the columns as in training"
         )
-    if not encoder.has_categorical and len(candidates) == encoder.n_features:
+    if encoder.has_categorical:  # one-hot columns make more features than columns
+        raise DataError(
+            f"{path}: holds none of the {len(missing)} columns the model was trained on "
+            f"({shown}); a model with one-hot encoded text columns matches columns by name "
+            f"only, so name them as in training{_separator_hint(header, path)}"
+        )
+    if len(candidates) == encoder.n_features:
         return list(zip(candidates, encoder.columns, strict=True))
     hint = (
         " (does the file still hold the target column?)"
@@ -213,7 +255,7 @@ def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | None, path
     raise DataError(
         f"{path}: has {len(candidates)} feature column{'' if len(candidates) == 1 else 's'} "
         f"but the model expects {encoder.n_features} features{hint}; columns missing by name: "
-        f"{shown}{_separator_hint(header)}"
+        f"{shown}{_separator_hint(header, path)}"
     )
 
 
@@ -276,7 +318,8 @@ def read_csv(
     if len(header) < 2:
         raise DataError(
             f"{path}: the header on line {header_line} names only {header!r}; "
-            f"expected at least one feature column and a target column{_separator_hint(header)}"
+            "expected at least one feature column and a target column"
+            f"{_separator_hint(header, path)}"
         )
     t = _resolve_target(target, header, path)
     features = [j for j in range(len(header)) if j != t]
@@ -293,7 +336,7 @@ def read_csv(
                 return _read_csv_text(path, header, header_line, t, task, categorical)
             cells.check_finite(values, range(len(header)), block, header, lines, path)
             X_parts.append(values[:, features])
-            y_parts.append(values[:, t])
+            y_parts.append(cells.block([[row[t]] for row in block])[:, 0])  # read exactly below
         else:
             X_parts.append(cells.encode(block, header, lines, plan, path))
             y_parts.append(cells.block([[row[t]] for row in block])[:, 0])
@@ -301,9 +344,7 @@ def read_csv(
     if not all_lines:
         raise _no_rows(path, header_line)
     X = np.vstack(X_parts)
-    y = np.concatenate(y_parts)
-    if y.dtype.kind == "U":
-        y = cells.target_values(y, header[t], all_lines, task, path)
+    y = cells.target_values(np.concatenate(y_parts), header[t], all_lines, task, path)
     encoder = encoder or FeatureEncoder(tuple(c for _, c in plan))
     return _dataset(path, X, y, header[t], task, all_lines, encoder)
 

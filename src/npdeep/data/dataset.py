@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from npdeep.data.cells import number
 from npdeep.data.encoding import FeatureEncoder
 from npdeep.errors import DataError, NonIntegerLabelsError
 
@@ -180,6 +181,13 @@ def prepare_target(
                 "or integer/text labels",
                 target_name, example,
             )
+        if y.size and np.abs(y).max() >= 2.0**63:  # astype(int64) would wrap them
+            big = y[np.abs(y) >= 2.0**63][0].item()
+            raise DataError(
+                f"target {target_name!r} holds the label {big!r}, beyond the 64-bit integers "
+                "class labels are stored as (|label| < 2**63 when read as a float); use text "
+                "labels, or task='regression' (--task regression)"
+            )
         y = y.astype(np.int64)
     return y, task, np.unique(y)
 
@@ -187,9 +195,15 @@ def prepare_target(
 def check_classes(ds: Dataset, minimum: int = 2) -> Dataset:
     """Refuse classification data with fewer than ``minimum`` classes (training needs 2)."""
     if ds.task == "classification" and ds.classes is not None and len(ds.classes) < minimum:
+        if len(ds.classes) == 1:
+            raise DataError(
+                f"target {ds.target_name!r} has a single class ({ds.classes[0].item()!r}) "
+                f"in all {len(ds.y)} samples; classification needs at least {minimum} classes"
+            )
         raise DataError(
-            f"target {ds.target_name!r} has a single class ({ds.classes[0].item()!r}) "
-            f"in all {len(ds.y)} samples; classification needs at least 2 classes"
+            f"target {ds.target_name!r} has {len(ds.classes)} classes "
+            f"({', '.join(repr(c) for c in ds.classes[:10].tolist())}); at least {minimum} "
+            "are needed"
         )
     return ds
 
@@ -197,7 +211,7 @@ def check_classes(ds: Dataset, minimum: int = 2) -> Dataset:
 def _first_non_number(values: np.ndarray) -> int:
     for i, v in enumerate(values):
         try:
-            float(v)
+            number(v)
         except ValueError:
             return i
     return 0
@@ -221,12 +235,12 @@ def check_features(X: np.ndarray, where: str) -> np.ndarray:
             f"{where}: X has shape {X.shape}; expected 2-D (n_samples, n_features) "
             "(use X.reshape(-1, 1) for a single feature)"
         )
-    if X.ndim > 2:
-        X = X.reshape(X.shape[0], -1)
-    if X.shape[0] == 0 or X.shape[1] == 0:
+    if X.shape[0] == 0 or 0 in X.shape[1:]:  # before the reshape: (0, -1) has no meaning
         raise DataError(
             f"{where}: X has shape {X.shape}; expected at least one sample and one feature"
         )
+    if X.ndim > 2:
+        X = X.reshape(X.shape[0], -1)
     X = np.ascontiguousarray(X, dtype=np.float64)
     finite = np.isfinite(X)
     if not finite.all():

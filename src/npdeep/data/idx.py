@@ -73,6 +73,16 @@ def read_idx(path: str | Path) -> np.ndarray:
     )
 
 
+def check_images(X: np.ndarray, path: Path) -> np.ndarray:
+    """Refuse a 1-D IDX array as images ``(n_samples, ...)``: it is a labels file, most likely."""
+    if X.ndim < 2:
+        raise DataError(
+            f"{path}: holds a 1-D IDX array of {X.shape[0]} values (a labels file?); expected "
+            "an images file, such as 't10k-images-idx3-ubyte.gz'"
+        )
+    return X
+
+
 def labels_path_for(images: Path) -> Path:
     """Return the labels file that goes with an images file (``*-images-idx3-ubyte[.gz]``)."""
     name = images.name
@@ -132,7 +142,7 @@ def load_idx(
     if images.is_dir():
         images = find_images(images)
     labels = labels_path_for(images) if labels is None else Path(labels)
-    X = read_idx(images)
+    X = check_images(read_idx(images), images)
     y = read_idx(labels)
     if y.ndim != 1:
         raise DataError(f"{labels}: labels must be 1-D, got shape {y.shape}")

@@ -35,6 +35,11 @@ class Standardizer:
             raise DataError(
                 f"Standardizer.fit: X must be 2-D with at least one row, got shape {X.shape}"
             )
+        finite = np.isfinite(X)
+        if not finite.all():  # the mean and scale would be NaN, and so would every output
+            r, c = (int(v) for v in np.argwhere(~finite)[0])
+            raise DataError(f"Standardizer.fit: X[{r}, {c}] is {X[r, c].item()!r}; NaN and inf "
+                            "are not allowed")
         # statistics of X / peak, rescaled: values near 1e200 neither overflow the squares
         # nor underflow near 1e-200 (std would be inf or 0 and the column left unscaled)
         peak = np.max(np.abs(X), axis=0)
