@@ -120,7 +120,6 @@ def test_folder_with_two_sets_or_none(tmp_path, pair):
         load(empty)
 
 
-@pytest.mark.skipif(not MNIST.is_dir(), reason="MNIST t10k folder not present")
 def test_a_labels_file_given_as_images_is_named_so(tmp_path, pair):
     images, labels = pair
     write_pair(tmp_path, "a", images, labels, gz=False)
@@ -143,6 +142,7 @@ def test_a_feature_count_mismatch_asks_no_target_question(tmp_path, pair):
             read(img, encoder_config=encoder)
 
 
+@pytest.mark.skipif(not MNIST.is_dir(), reason="MNIST t10k folder not present")
 def test_real_mnist_t10k():
     ds = load(MNIST)
     assert ds.X.shape == (10000, 784)
