@@ -962,3 +962,16 @@ def test_verbose_still_prints_with_a_quiet_progress_bar_in_callbacks(data):
     net.fit(X, y, epochs=2, verbose=2, callbacks=[bar])
     assert quiet.getvalue() == ""
     assert sum(isinstance(c, ProgressBar) for c in bar.trainer.callbacks) == 2
+
+
+def test_keras_restore_best_weights_is_accepted_when_true_and_refused_when_false(rng):
+    # ported Keras code passed restore_best_weights=True and got a Python TypeError
+    X = rng.normal(size=(3, 40))
+    y = (X[0] > 0).astype(float)
+    es = EarlyStopping(monitor="cost", patience=2, restore_best_weights=True)
+    npdeep.Network([3, 4, 1], seed=0).fit(X, y, epochs=3, callbacks=[es], diagnose=False)
+    assert es.best_epoch is not None
+    for value in (False, 0, "yes"):
+        with pytest.raises(ConfigurationError, match=r"EarlyStopping always restores the best "
+                           r"weights: restore_best_weights must be True"):
+            EarlyStopping(restore_best_weights=value)

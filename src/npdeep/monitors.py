@@ -125,10 +125,20 @@ class EarlyStopping(Callback):
         Smaller changes do not count as improvements.
     mode : {'auto', 'min', 'max'}
         'auto': maximise names ending in accuracy or r2, minimise the rest.
+    restore_best_weights : True
+        Keras's flag, accepted so ported code runs: npdeep always restores the best weights,
+        and False is refused (a run that keeps its last weights needs no EarlyStopping state:
+        set ``trainer.stop_training`` from a callback of your own).
     """
 
     def __init__(self, monitor: str = "val_cost", patience: int = 10, min_delta: float = 0.0,
-                 mode: str = "auto"):
+                 mode: str = "auto", restore_best_weights: bool = True):
+        if restore_best_weights is not True and not (
+                isinstance(restore_best_weights, np.bool_) and restore_best_weights):
+            raise ConfigurationError(
+                f"EarlyStopping always restores the best weights: restore_best_weights must be "
+                f"True (Keras's flag, accepted for ported code), got {restore_best_weights!r:.60}"
+            )
         self.patience = check_positive_int(patience, "patience", minimum=0)
         self.min_delta = check_nonneg_float(min_delta, "min_delta")
         self.tracker = _Monitor(monitor, mode, self.min_delta)
