@@ -57,7 +57,7 @@ class History(Callback):
     _n = 0
 
     def on_epoch_end(self, epoch, logs):
-        if self._logs is not None and len(self._logs) != self._n:
+        if self._logs is not None and len(self._logs) != self._n:  # inline: every epoch
             self._record_late()
         self.epoch.append(epoch)
         for key, value in logs.items():
@@ -67,6 +67,8 @@ class History(Callback):
     def _record_late(self) -> None:
         """Record the names that callbacks after this one added to the last epoch's logs."""
         logs, n = self._logs, len(self.epoch)
+        if logs is None or len(logs) == self._n:  # nothing added since it was recorded
+            return
         self._n = len(logs)
         for key, value in logs.items():
             if key in ("epoch", "stop_reason"):  # the history's own: to_dict writes them
@@ -77,8 +79,7 @@ class History(Callback):
                 values.append(value)
 
     def on_train_end(self, logs):
-        if self._logs is not None and len(self._logs) != self._n:
-            self._record_late()
+        self._record_late()
         self._logs = None  # the history outlives the fit: it must not keep its logs
         n = len(self.epoch)
         for values in self.history.values():  # None for a name the last epochs did not log
@@ -129,8 +130,7 @@ class History(Callback):
         yet added to this epoch's logs is None at this epoch in the copy only: the history
         records it once added.
         """
-        if self._logs is not None and len(self._logs) != self._n:
-            self._record_late()
+        self._record_late()
         n = len(self.epoch)
         return {"epoch": list(self.epoch), "stop_reason": self.stop_reason,
                 **{k: [jsonable(x) for x in v] + [None] * (n - len(v))

@@ -277,8 +277,10 @@ def fit(
     cbs = [history, *(callbacks or [])]
     if not any(isinstance(c, TerminateOnNaN) for c in cbs):
         cbs.append(TerminateOnNaN())
-    if verbose and not any(isinstance(c, ProgressBar) and not c.quiet for c in cbs):
+    bar = any(isinstance(c, ProgressBar) and not c.quiet for c in cbs)  # prints stop reasons
+    if verbose and not bar:
         cbs.append(ProgressBar(force_plain=True if verbose >= 2 else None))
+        bar = True
     cb = CallbackList(cbs, net, trainer)
     trainer.callbacks = cb.callbacks
     full_batch = trainer.full_batch = batch_size is None or batch_size >= m
@@ -367,8 +369,7 @@ def fit(
         # the network. Set even when a callback's on_train_end fails: the epochs were run.
         history.trainer = None
         net.history = history
-    if trainer.nan_stop and _warn_nan and not any(
-            isinstance(c, ProgressBar) and not c.quiet for c in cbs):  # a bar printed it
+    if trainer.nan_stop and _warn_nan and not bar:  # a bar printed the reason already
         warnings.warn(f"training stopped early: {trainer.stop_reason}", RuntimeWarning,
                       stacklevel=caller_level())
     return history
