@@ -975,3 +975,86 @@ def test_keras_restore_best_weights_is_accepted_when_true_and_refused_when_false
         with pytest.raises(ConfigurationError, match=r"EarlyStopping always restores the best "
                            r"weights: restore_best_weights must be True"):
             EarlyStopping(restore_best_weights=value)
+
+
+def _costs_from(values):
+    """A callback that overwrites ``logs['cost']`` with ``values[epoch]`` (a scripted curve)."""
+
+    class Scripted(Callback):
+        def on_epoch_end(self, epoch, logs):
+            logs["cost"] = values[epoch]
+
+    return Scripted()
+
+
+def test_early_stopping_start_from_epoch_ignores_the_warm_up_epochs(rng):
+    # Keras's start_from_epoch: epochs 0 and 1 have the lowest cost but are not monitored
+    X = rng.normal(size=(3, 40))
+    y = (X[0] > 0).astype(float)
+    curve = [0.1, 0.2, 0.9, 0.8, 0.85, 0.86, 0.87, 0.88, 0.89, 0.9]
+    es = EarlyStopping(monitor="cost", patience=2, start_from_epoch=2)
+    net = npdeep.Network([3, 4, 1], seed=0)
+    h = net.fit(X, y, epochs=10, learning_rate=0.1, batch_size=20,
+                callbacks=[_costs_from(curve), es], diagnose=False)
+    assert es.best_epoch == 3 and es.best == 0.8
+    assert len(h) == 6 and es.stopped_epoch == 5
+    assert "best 0.8 at epoch 4" in h.stop_reason
+    plain = EarlyStopping(monitor="cost", patience=2)
+    npdeep.Network([3, 4, 1], seed=0).fit(X, y, epochs=10, learning_rate=0.1, batch_size=20,
+                                          callbacks=[_costs_from(curve), plain], diagnose=False)
+    assert plain.best_epoch == 0 and plain.stopped_epoch == 2
+
+
+def test_early_stopping_baseline_stops_a_run_that_never_beats_it(rng):
+    # Keras's baseline: the cost keeps improving, but never below 0.5, so patience runs out;
+    # the best epoch is still the one restored
+    X = rng.normal(size=(3, 40))
+    y = (X[0] > 0).astype(float)
+    curve = [0.9, 0.8, 0.7, 0.6, 0.55, 0.4, 0.3, 0.2]
+    es = EarlyStopping(monitor="cost", patience=3, baseline=0.5)
+    net = npdeep.Network([3, 4, 1], seed=0)
+    weights = []
+
+    class Keep(Callback):
+        def on_epoch_end(self, epoch, logs):
+            weights.append(net.parameters.flat.copy())
+
+    h = net.fit(X, y, epochs=8, learning_rate=0.1, batch_size=20,
+                callbacks=[_costs_from(curve), Keep(), es], diagnose=False)
+    assert len(h) == 3 and es.stopped_epoch == 2 and es.best_epoch == 2
+    np.testing.assert_array_equal(net.parameters.flat, weights[2])
+    assert "did not improve on both its best and the baseline 0.5" in h.stop_reason
+    # beating the baseline resets the count as any improvement does without one: epochs 0-2
+    # fall short (3 epochs counted), epoch 3 beats 0.65, and the rest keep improving
+    es = EarlyStopping(monitor="cost", patience=4, baseline=0.65)
+    h = npdeep.Network([3, 4, 1], seed=0).fit(
+        X, y, epochs=8, learning_rate=0.1, batch_size=20,
+        callbacks=[_costs_from(curve), es], diagnose=False)
+    assert len(h) == 8 and es.stopped_epoch is None and es.best_epoch == 7
+
+
+def test_early_stopping_baseline_in_max_mode(rng):
+    X = rng.normal(size=(3, 40))
+    y = (X[0] > 0).astype(float)
+
+    class Scripted(Callback):
+        def on_epoch_end(self, epoch, logs):
+            logs["accuracy"] = [0.5, 0.6, 0.7, 0.95, 0.9, 0.9][epoch]
+
+    es = EarlyStopping(monitor="accuracy", patience=2, baseline=0.9)
+    h = npdeep.Network([3, 4, 1], seed=0).fit(X, y, epochs=6, batch_size=20,
+                                              callbacks=[Scripted(), es], diagnose=False)
+    # epochs 0-2 do not reach 0.9 (wait 1, 2: stop at epoch 1)
+    assert len(h) == 2 and es.best_epoch == 1
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"baseline": float("nan")}, "baseline must be a finite number or None, got nan"),
+    ({"baseline": "0.5"}, "baseline must be a finite number or None, got '0.5'"),
+    ({"baseline": True}, "baseline must be a finite number or None, got True"),
+    ({"start_from_epoch": -1}, "start_from_epoch must be an integer >= 0, got -1"),
+    ({"start_from_epoch": 1.5}, "start_from_epoch must be an integer >= 0, got 1.5"),
+])
+def test_early_stopping_keras_options_bad_input(kwargs, match):
+    with pytest.raises(ConfigurationError, match=match):
+        EarlyStopping(**kwargs)

@@ -256,3 +256,27 @@ def test_a_tampered_early_stopping_state_is_refused_naming_it(tmp_path, es_check
     assert "bad.npz" in str(info.value)
     if "early_stopping.1" not in message:
         assert "invalid EarlyStopping state in the checkpoint" in str(info.value)
+
+
+@pytest.mark.parametrize("es_kwargs", [dict(monitor="val_cost", patience=3, start_from_epoch=7),
+                                       dict(monitor="val_cost", patience=6, baseline=0.3)])
+def test_resume_with_keras_options_equals_the_uninterrupted_run(tmp_path, data, es_kwargs):
+    # epochs count from 0 across the resume: the warm-up skips the same epochs; a baseline
+    # counts the same epochs as falling short of it
+    settings = dict(learning_rate=0.05, batch_size=16)
+    reference, ref_es = _reference(data, settings, es_kwargs)
+    X, y = data
+    path = tmp_path / "ck.npz"
+    with pytest.raises(KeyboardInterrupt):
+        fresh().fit(X, y, epochs=30, callbacks=[ModelCheckpoint(path),
+                                                EarlyStopping(**es_kwargs), InterruptAt(4)],
+                    **BASE, **settings)
+    again = EarlyStopping(**es_kwargs)
+    resumed = resume(path, X, y, callbacks=[again], diagnose=False)
+    np.testing.assert_array_equal(resumed.parameters.flat, reference.parameters.flat)
+    assert (again.best_epoch, again.stopped_epoch) == (ref_es.best_epoch, ref_es.stopped_epoch)
+    assert _logged(resumed.history) == _logged(reference.history)
+    # what each option changes (without it: best epoch 5, stop at 8 with patience 3, at 11
+    # with patience 6): the warm-up moves the best; the never-beaten baseline, the stop
+    expected = (7, 10) if "start_from_epoch" in es_kwargs else (5, 5)
+    assert (ref_es.best_epoch, ref_es.stopped_epoch) == expected

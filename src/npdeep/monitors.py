@@ -13,7 +13,13 @@ import warnings
 
 import numpy as np
 
-from ._validation import caller_level, check_flag, check_nonneg_float, check_positive_int
+from ._validation import (
+    _is_finite_real,
+    caller_level,
+    check_flag,
+    check_nonneg_float,
+    check_positive_int,
+)
 from .callbacks import Callback, keep_copy
 from .errors import ConfigurationError, ModelFileError
 from .loggers import CSVLogger, JSONLogger, check_folder
@@ -129,10 +135,20 @@ class EarlyStopping(Callback):
         Keras's flag, accepted so ported code runs: npdeep always restores the best weights,
         and False is refused (a run that keeps its last weights needs no EarlyStopping state:
         set ``trainer.stop_training`` from a callback of your own).
+    baseline : float or None
+        As Keras's: a value the monitored quantity must beat (by more than ``min_delta``) for
+        an epoch to reset the count of epochs without improvement. The best epoch is still
+        tracked and restored when it falls short: training stops after ``patience`` epochs
+        in a row that do not beat both the best value so far and the baseline.
+    start_from_epoch : int >= 0
+        As Keras's: the first ``start_from_epoch`` epochs (a warm-up) are not monitored;
+        they count neither as the best nor as epochs without improvement. Epochs are
+        counted from 0 across a resume, so a resumed run skips the same ones.
     """
 
     def __init__(self, monitor: str = "val_cost", patience: int = 10, min_delta: float = 0.0,
-                 mode: str = "auto", restore_best_weights: bool = True):
+                 mode: str = "auto", restore_best_weights: bool = True,
+                 baseline: float | None = None, start_from_epoch: int = 0):
         if restore_best_weights is not True and not (
                 isinstance(restore_best_weights, np.bool_) and restore_best_weights):
             raise ConfigurationError(
@@ -141,6 +157,12 @@ class EarlyStopping(Callback):
             )
         self.patience = check_positive_int(patience, "patience", minimum=0)
         self.min_delta = check_nonneg_float(min_delta, "min_delta")
+        if baseline is not None and not _is_finite_real(baseline):
+            raise ConfigurationError(f"baseline must be a finite number or None, got "
+                                     f"{baseline!r:.60}")
+        self.baseline = None if baseline is None else float(baseline)
+        self.start_from_epoch = check_positive_int(start_from_epoch, "start_from_epoch",
+                                                   minimum=0)
         self.tracker = _Monitor(monitor, mode, self.min_delta)
         self.best_weights: np.ndarray | None = None
         self.stopped_epoch: int | None = None
@@ -216,12 +238,15 @@ class EarlyStopping(Callback):
             self._start = keep_copy(self._start, self.network.parameters.flat)
 
     def on_epoch_end(self, epoch, logs):
-        value = self.tracker.value(logs)
+        value = self.tracker.value(logs)  # read in the warm-up too: a wrong name fails early
+        if epoch < self.start_from_epoch:
+            return
         if self.tracker.improved(value, epoch):
-            self.wait = 0
             weights = self._start if self._before_update() else self.network.parameters.flat
             self.best_weights = keep_copy(self.best_weights, weights)
-            return
+            if self._beats_baseline(value):
+                self.wait = 0
+                return
         self.wait += 1
         if self.wait >= max(self.patience, 1) and not self.trainer.stop_training:
             self.stopped_epoch = epoch
@@ -233,11 +258,22 @@ class EarlyStopping(Callback):
                     f"in {_epochs(self.wait)} (last {value!r}), so no weights were restored"
                 )
                 return
+            beyond = "" if self.baseline is None else f" on both its best and the baseline " \
+                f"{self.baseline:g}"
             self.trainer.stop_reason = self.stop_reason = (
-                f"early stopping at epoch {epoch + 1}: {used} did not improve by more than "
-                f"{self.min_delta:g} for {_epochs(self.wait)}; best {self.tracker.best:.6g} at "
-                f"epoch {self.tracker.best_epoch + 1}, whose weights were restored"
+                f"early stopping at epoch {epoch + 1}: {used} did not improve{beyond} by more "
+                f"than {self.min_delta:g} for {_epochs(self.wait)}; best "
+                f"{self.tracker.best:.6g} at epoch {self.tracker.best_epoch + 1}, whose weights "
+                f"were restored"
             )
+
+    def _beats_baseline(self, value) -> bool:
+        """Whether ``value`` (finite) improves on ``baseline`` by more than ``min_delta``."""
+        if self.baseline is None:
+            return True
+        if self.tracker.mode == "min":
+            return value < self.baseline - self.min_delta
+        return value > self.baseline + self.min_delta
 
     def on_train_end(self, logs):
         if self.best_weights is not None:
