@@ -360,6 +360,36 @@ def test_loggers_resumed_from_an_earlier_checkpoint_do_not_repeat_epochs(tmp_pat
     assert [json.loads(line)["epoch"] for line in open(tmp_path / "log.jsonl")] == [1, 2, 3]
 
 
+@pytest.mark.parametrize("logger,name", [(CSVLogger, "log.csv"), (JSONLogger, "log.jsonl")])
+def test_a_log_cut_back_at_a_resume_is_rewritten_atomically(tmp_path, data, monkeypatch,
+                                                            logger, name):
+    # the cut-back truncated the file, then wrote the kept rows: an interruption in between
+    # lost the whole log; now the kept rows replace it in one rename, or nothing changes
+    from npdeep import atomic
+    from npdeep.checkpoint import resume
+
+    X, y = data
+    path = tmp_path / name
+    small().fit(X, y, epochs=3, batch_size=8, diagnose=False,
+                callbacks=[ModelCheckpoint(tmp_path / "ck-{epoch}.npz"), logger(path)])
+    before = path.read_bytes()
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic.os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        resume(tmp_path / "ck-1.npz", X, y, epochs=3, callbacks=[logger(path)], diagnose=False)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ck-1.npz", "ck-2.npz",
+                                                                 "ck-3.npz", name])
+    monkeypatch.undo()
+    path.write_bytes(before[:-1])  # the last row lost its line end (a crash while writing)
+    resume(tmp_path / "ck-3.npz", X, y, epochs=4, callbacks=[logger(path)], diagnose=False)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 4 + (logger is CSVLogger) and all(lines)
+
+
 def test_a_csv_column_logged_first_at_a_later_epoch_is_added_not_dropped(tmp_path, data):
     # the columns were fixed at the first epoch: a later name was silently dropped
     X, y = data

@@ -67,9 +67,20 @@ def _open_log(path: str, who: str, initial_epoch: int, keep_rows, append: bool,
             with open(path, encoding="utf-8", newline=newline) as fh:
                 lines = fh.readlines()
         if initial_epoch > 0:
-            lines = keep_rows(lines, initial_epoch)
-            fh = open(path, "w", encoding="utf-8", newline=newline)
-            fh.writelines(lines)
+            kept = keep_rows(lines, initial_epoch)
+            if kept and not kept[-1].endswith("\n"):  # a last row cut short: end it
+                kept[-1] += "\n"
+            if os.path.isfile(path) and kept != lines:
+                # cut back atomically: an interruption here must not lose the whole log
+                text = "".join(kept).encode("utf-8")
+                try:
+                    write_atomically(as_path(path, "write a log"), lambda fp: fp.write(text),
+                                     "log")
+                except ModelFileError as exc:
+                    raise ConfigurationError(f"{who}: {exc}") from None
+            lines = kept
+            fh = open(path, "a" if os.path.isfile(path) else "w", encoding="utf-8",
+                      newline=newline)
         else:
             fh = open(path, "a" if append else "w", encoding="utf-8", newline=newline)
             if lines and not lines[-1].endswith("\n"):  # a last line cut short
