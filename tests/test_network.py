@@ -496,3 +496,33 @@ def test_sample_weights_refused_name_the_negative_one_or_the_all_zero_sum():
     with pytest.raises(DataError, match=r"^sample_weight must be >= 0 with a positive sum, got "
                                         r"all 3 weights 0$"):
         net.fit(X, Y, epochs=1, sample_weight=np.zeros(3))
+
+
+@pytest.mark.parametrize("m", [1, 7, 64, 65])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_small_batch_prediction_equals_the_generic_path(rng, m, order):
+    # up to 64 samples in the network's dtype take a short path (a request of one sample is
+    # bound by per-call costs): bit for bit the generic path's output
+    net = npdeep.Network([5, 8, 6, 3], activation="relu", output_activation="softmax",
+                         dtype="float32", seed=0)
+    X = np.asarray(rng.normal(size=(5, m)), dtype=np.float32, order=order)
+    generic = net.check_output(net._output(net.check_X(X)))
+    np.testing.assert_array_equal(net.predict_proba(X), generic)
+    np.testing.assert_array_equal(net.predict(X), generic.argmax(axis=0))
+    np.testing.assert_allclose(net.predict_proba(X), net.forward(X)[0], rtol=1e-5)
+    assert net.predict_proba(X) is not net.predict_proba(X)  # a new array each call
+    big = np.full_like(X, 3e38)  # finite values whose sum overflows float32
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(big.sum()) and np.isfinite(big).all()
+    with np.errstate(over="ignore", invalid="ignore"), \
+            pytest.raises(DataError, match=r"output a\[L\] is not finite"):
+        net.predict_proba(big)  # checked, then its outputs refused as before
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_small_batch_prediction_refuses_non_finite_input_by_name(bad):
+    net = npdeep.Network([3, 4, 1], dtype="float32", seed=0)
+    X = np.ones((3, 1), np.float32)
+    X[1, 0] = bad
+    with pytest.raises(DataError, match=r"^X contains NaN or inf values$"):
+        net.predict(X)

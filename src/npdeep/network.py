@@ -33,6 +33,7 @@ __all__ = ["Network"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 _PREDICT_CHUNK = 8192  # samples per forward pass at prediction: bounds memory on large inputs
+_SMALL_BATCH = 64  # up to this many samples, prediction takes the short path of few calls
 
 
 def _check_units(units) -> list[int]:
@@ -385,6 +386,16 @@ class Network:
 
     def _predicted(self, X) -> np.ndarray:
         """Return a[L] (n[L], m) for an unchecked ``X``, refusing non-finite outputs."""
+        if (type(X) is np.ndarray and X.dtype == self.dtype and X.ndim == 2
+                and X.shape[0] == self.units[0] and 0 < X.shape[1] <= _SMALL_BATCH):
+            # a small batch in the network's dtype (a request of one sample): bound by the
+            # fixed cost of each call, so check_X's checks and _output's one pass, without
+            # their generic machinery (a non-finite X takes the generic path to its error)
+            if np.logical_and.reduce(np.isfinite(X), axis=None):
+                ws = self.workspace(X.shape[1], train=False)
+                A_L = forward(self.layers, self.activations, X, ws).copy()
+                ws.A[0] = None  # do not keep the caller's X alive
+                return self.check_output(A_L)
         return self.check_output(self._output(self.check_X(X, cast=not is_memmap(X))))
 
     def check_output(self, A: np.ndarray, what: str = "a[L]") -> np.ndarray:
@@ -394,7 +405,7 @@ class Network:
         the output is then NaN or inf, and its argmax or threshold a label chosen by
         nothing. Prediction refuses it rather than answer.
         """
-        if math.isfinite(A.sum()):  # one reduction; NaN and inf propagate through it
+        if math.isfinite(np.add.reduce(A, axis=None)):  # NaN and inf propagate through it
             return A
         finite = np.isfinite(A).all(axis=0)
         if finite.all():  # finite values whose sum overflowed
