@@ -40,6 +40,7 @@ from npdeep.distributed import (  # noqa: E402
     shard_loss_and_gradients,
 )
 from npdeep.distributed.cluster import scheduler_identity  # noqa: E402
+from npdeep.schedules import ReduceOnPlateau, StepDecay  # noqa: E402
 
 DEFAULT_TIMEOUT_S = 60
 
@@ -229,6 +230,64 @@ def test_data_parallel_with_sample_weights_matches_network_fit(client, batch_siz
         data_parallel_fit(a, X, Y, client, **kwargs)
         data_parallel_fit(b, X, Y, client, sample_weight=np.full(96, 2.5), **kwargs)
         np.testing.assert_allclose(b.parameters.flat, a.parameters.flat, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("schedule, clip_norm, optimizer", [
+    (StepDecay(step_size=1, factor=0.5), None, "sgd"),
+    ("cosine", 0.05, "adam"),
+    (ReduceOnPlateau(monitor="val_cost", patience=0, factor=0.3, min_delta=10.0), 0.2, "sgd"),
+])
+def test_data_parallel_schedule_and_clip_norm_match_network_fit(client, schedule, clip_norm,
+                                                                 optimizer):
+    # before: TypeError "unexpected keyword argument 'schedule'" (and 'clip_norm')
+    X, Y = _problem(8)
+    kwargs = dict(epochs=3, learning_rate=0.5, batch_size=40, optimizer=optimizer, seed=3,
+                  schedule=schedule, clip_norm=clip_norm)
+    ref = npdeep.Network([6, 8, 3], seed=2, l2=0.05)
+    history = ref.fit(X, Y, verbose=0, diagnose=False, **kwargs)
+    net = npdeep.Network([6, 8, 3], seed=2, l2=0.05)
+    result = data_parallel_fit(net, X, Y, client, **kwargs)
+    np.testing.assert_allclose(net.parameters.flat, ref.parameters.flat, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(result.cost, history.cost, rtol=1e-12)
+    assert result.learning_rate == pytest.approx(history.learning_rate, rel=1e-12)
+    assert len(set(result.learning_rate)) >= 2  # the schedule moved the rate
+    if clip_norm is not None:  # clipping changed the run
+        plain = npdeep.Network([6, 8, 3], seed=2, l2=0.05)
+        data_parallel_fit(plain, X, Y, client, **dict(kwargs, clip_norm=None))
+        assert not np.allclose(plain.parameters.flat, net.parameters.flat)
+
+
+def test_data_parallel_schedule_and_clip_norm_bad_input(client):
+    X, Y = _problem(8)
+    net = npdeep.Network([6, 8, 3], seed=2)
+    with pytest.raises(ConfigurationError, match=r"clip_norm must be a finite number > 0, got 0"):
+        data_parallel_fit(net, X, Y, client, clip_norm=0)
+    with pytest.raises(ConfigurationError, match=r"clip_norm clips the averaged gradient of each "
+                                                 r"step, which local_steps=2 never forms"):
+        data_parallel_fit(net, X, Y, client, clip_norm=1.0, local_steps=2, batch_size=8)
+    with pytest.raises(ConfigurationError, match=r"unknown schedule 'linear'; valid names"):
+        data_parallel_fit(net, X, Y, client, schedule="linear")
+    with pytest.raises(ConfigurationError, match=r"min_lr=1 is above learning_rate=0.5"):
+        data_parallel_fit(net, X, Y, client, learning_rate=0.5,
+                          schedule={"name": "cosine", "min_lr": 1.0})
+    with pytest.raises(ConfigurationError, match=r"monitor 'accuracy' is not logged; logged "
+                                                 r"names: \['cost', 'learning_rate'\]"):
+        data_parallel_fit(net, X, Y, client, schedule=ReduceOnPlateau(monitor="accuracy"))
+
+
+def test_data_parallel_local_steps_take_the_epochs_rate(client):
+    X, Y = _problem(9)
+    kwargs = dict(epochs=2, learning_rate=0.5, batch_size=8, seed=1, local_steps=3)
+    a, b = npdeep.Network([6, 8, 3], seed=2), npdeep.Network([6, 8, 3], seed=2)
+    data_parallel_fit(a, X, Y, client, **kwargs)
+    result = data_parallel_fit(b, X, Y, client, schedule=StepDecay(step_size=1, factor=0.0001),
+                               **kwargs)
+    assert result.learning_rate == pytest.approx([0.5, 0.5e-4])
+    first = npdeep.Network([6, 8, 3], seed=2)
+    data_parallel_fit(first, X, Y, client, **dict(kwargs, epochs=1))
+    # the second epoch barely moved b: the workers stepped with the decayed rate
+    assert np.abs(b.parameters.flat - first.parameters.flat).max() < \
+        1e-2 * np.abs(a.parameters.flat - first.parameters.flat).max()
 
 
 def test_data_parallel_local_steps_average_parameters(client):

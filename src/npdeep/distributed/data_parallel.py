@@ -28,10 +28,12 @@ from distributed.comm.core import CommClosedError
 from distributed.scheduler import KilledWorker
 
 from .. import optimizers as _optimizers
+from .. import schedules as _schedules
 from .._sparse import is_sparse
 from .._validation import check_positive_float, check_positive_int, check_seed
 from ..errors import ConfigurationError, DataError, TrainingError
 from ..network import Network
+from ..trainer import _checked_rate
 from ._shards import Shards as _Shards
 from .cluster import check_client, scheduler_identity
 from .gradients import shard_local_steps, shard_loss_and_gradients
@@ -51,6 +53,8 @@ class DataParallelResult:
     ----------
     cost : list of float
         One cost per epoch: the mean of its batch costs, each before its update (as ``fit``).
+    learning_rate : list of float
+        The rate each epoch used (the schedule's, as ``fit``'s history logs it).
     steps : int
         Updates applied (averagings of gradients, or of parameters with local steps).
     retries : int
@@ -62,6 +66,7 @@ class DataParallelResult:
     """
 
     cost: list[float] = field(default_factory=list)
+    learning_rate: list[float] = field(default_factory=list)
     steps: int = 0
     retries: int = 0
     shards: list[tuple[int, int]] = field(default_factory=list)
@@ -109,6 +114,8 @@ class DataParallelTrainer:
         step_timeout: float | None = 120.0,
         on_step: Callable[[int, float], None] | None = None,
         sample_weight=None,
+        schedule=None,
+        clip_norm: float | None = None,
     ):
         if not isinstance(net, Network):
             raise ConfigurationError(f"net must be an npdeep.Network, got {type(net).__name__}")
@@ -128,6 +135,21 @@ class DataParallelTrainer:
         self.batch_size = None if batch_size is None else check_positive_int(batch_size,
                                                                              "batch_size")
         self.local_steps = check_positive_int(local_steps, "local_steps")
+        self.clip_norm = None if clip_norm is None else check_positive_float(clip_norm,
+                                                                             "clip_norm")
+        if self.clip_norm is not None and self.local_steps > 1:
+            raise ConfigurationError(
+                f"clip_norm clips the averaged gradient of each step, which local_steps="
+                f"{self.local_steps} never forms (the workers step on their own); use "
+                "local_steps=1 with clip_norm")
+        self.schedule = _schedules.get(schedule)
+        min_lr = getattr(self.schedule, "min_lr", 0.0)
+        if min_lr > self.learning_rate:
+            raise ConfigurationError(
+                f"schedule {self.schedule.name!r}: min_lr={min_lr:g} is above learning_rate="
+                f"{self.learning_rate:g}; give min_lr <= learning_rate")
+        self.schedule.reset()  # a plateau schedule's reductions belong to the run that made them
+        self.rate = self.learning_rate  # the current epoch's, from the schedule
         self.max_retries = check_positive_int(max_retries, "max_retries", minimum=0)
         if step_timeout is not None:  # Dask would fail on -1 with "could not convert '1-1'"
             step_timeout = check_positive_float(step_timeout, "step_timeout")
@@ -200,20 +222,23 @@ class DataParallelTrainer:
             grad /= m
             cost = sum(a[0] for a in answers) / m + net.l2_cost(m)
             net.add_l2_gradient(m)
-            if not math.isfinite(float(np.dot(grad, grad))):
+            norm = math.sqrt(float(np.dot(grad, grad)))
+            if not math.isfinite(norm):
                 raise TrainingError(self._stopped(
                     "the gradients became NaN or inf, so that update was not applied; try a "
-                    f"smaller learning_rate (got {self.learning_rate}) or standardized inputs"))
-            self.optimizer.step(net.parameters.flat, grad, self.learning_rate)
+                    f"smaller learning_rate (got {self.rate}) or standardized inputs"))
+            if self.clip_norm is not None and norm > self.clip_norm:  # as fit clips
+                grad *= self.clip_norm / norm
+            self.optimizer.step(net.parameters.flat, grad, self.rate)
             if not np.isfinite(net.parameters.flat).all():  # lr * g overflowed
                 np.copyto(net.parameters.flat, theta)
                 raise TrainingError(self._stopped(
                     "the update made the parameters NaN or inf, so it was undone; try a "
-                    f"smaller learning_rate (got {self.learning_rate})"))
+                    f"smaller learning_rate (got {self.rate})"))
             return cost * m, m
         per_shard = list(zip(*(shards.split(b) for b in batches), strict=True))
         futures = [shards.submit(k, shard_local_steps, self.config, theta,
-                                 [c for c in cols if c is None or len(c)], self.learning_rate)
+                                 [c for c in cols if c is None or len(c)], self.rate)
                    for k, cols in enumerate(per_shard)]
         answers = [a for a in _run(self.client, futures, self.step_timeout) if a[2] > 0]
         m = sum(a[2] for a in answers)
@@ -221,7 +246,7 @@ class DataParallelTrainer:
         if not np.all(np.isfinite(theta)):
             raise TrainingError(self._stopped(
                 "the averaged parameters became NaN or inf, so they were not applied; try a "
-                f"smaller learning_rate (got {self.learning_rate}) or standardized inputs"))
+                f"smaller learning_rate (got {self.rate}) or standardized inputs"))
         np.copyto(net.parameters.flat, theta)
         return sum(a[1] for a in answers), m
 
@@ -265,7 +290,11 @@ class DataParallelTrainer:
                 "this DataParallelTrainer is closed: its shards were released from the workers; "
                 "call run() inside its `with` block, or build a new trainer")
         check_client(self.client, "DataParallelTrainer.run", default=False)
+        if self.epoch == 0 and hasattr(self.schedule, "set_epochs"):
+            self.schedule.set_epochs(epochs)  # a cosine without a period: the first run's
         for _ in range(epochs):
+            self.rate = _checked_rate(self.schedule.learning_rate(self.epoch, self.learning_rate),
+                                      "learning_rate")
             total = 0.0
             pending: list = []
             for idx in _batches(self.N, self.batch_size, self.rng, self.shuffle):
@@ -279,9 +308,11 @@ class DataParallelTrainer:
             if not math.isfinite(cost):
                 raise TrainingError(
                     f"the cost became {cost} in epoch {self.epoch + 1}; lower learning_rate "
-                    f"(got {self.learning_rate})"
+                    f"(got {self.rate})"
                 )
             self.result.cost.append(cost)
+            self.result.learning_rate.append(self.rate)
+            self.schedule.update(self.epoch, {"cost": cost, "learning_rate": self.rate})
             self.epoch += 1
         return self.result
 
@@ -315,6 +346,8 @@ def data_parallel_fit(
     step_timeout: float | None = 120.0,
     on_step: Callable[[int, float], None] | None = None,
     sample_weight=None,
+    schedule=None,
+    clip_norm: float | None = None,
 ) -> DataParallelResult:
     """Train ``net`` in place, each step's gradient computed in parallel by the workers.
 
@@ -351,6 +384,15 @@ def data_parallel_fit(
     sample_weight : (N,) array, optional
         Weights >= 0 of the samples, as in :func:`npdeep.training.fit`: each batch's cost is
         ``sum_i c_i loss_i`` with ``c_i = w_i N / (m sum(w))``.
+    schedule : str, dict or Schedule, optional
+        The learning rate of each epoch, as in :func:`npdeep.training.fit`; ``'plateau'``
+        watches the epoch's ``cost`` (there is no validation data here). A cosine without a
+        period decays over ``epochs`` (with :class:`DataParallelTrainer`: over the epochs of
+        the first :meth:`~DataParallelTrainer.run`). With ``local_steps > 1`` the workers
+        take the epoch's rate.
+    clip_norm : float > 0, optional
+        Rescale each step's averaged gradient (L2 term included) to this norm when it is
+        longer, as ``fit`` does; needs ``local_steps=1``.
 
     Returns
     -------
@@ -378,6 +420,6 @@ def data_parallel_fit(
         net, X, Y, client, learning_rate=learning_rate, batch_size=batch_size,
         optimizer=optimizer, shuffle=shuffle, seed=seed, local_steps=local_steps,
         n_shards=n_shards, max_retries=max_retries, step_timeout=step_timeout, on_step=on_step,
-        sample_weight=sample_weight)
+        sample_weight=sample_weight, schedule=schedule, clip_norm=clip_norm)
     with trainer:
         return trainer.run(epochs)
