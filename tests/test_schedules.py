@@ -133,3 +133,89 @@ def test_plateau_matches_torch_reduce_lr_on_plateau(patience, factor, min_delta,
         ref.step(float(value))
     np.testing.assert_allclose(ours, theirs, rtol=1e-14)
     assert min(ours) < 1.0
+
+
+def test_bad_plateau_cooldown_and_cosine_without_period_outside_fit():
+    with pytest.raises(npdeep.ConfigurationError, match="cooldown must be an integer >= 0, got -1"):
+        schedules.get({"name": "plateau", "cooldown": -1})
+    with pytest.raises(npdeep.ConfigurationError, match="cooldown must be an integer >= 0, got 1.5"):
+        schedules.ReduceOnPlateau(cooldown=1.5)
+    # it silently took a period of 1 epoch: lr0 at epoch 0, then min_lr for ever
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"CosineDecay\(period=None\) decays over fit's number of epochs, "
+                             r"unknown outside fit; give period="):
+        schedules.CosineDecay().learning_rate(3, 1.0)
+
+
+def test_plateau_cooldown_counts_as_pytorch_does():
+    """Hand-worked (PyTorch's ReduceLROnPlateau.step): patience 0, cooldown 2, a flat cost.
+
+    epoch 0 improves (from inf); each later epoch is bad: epoch 1 cuts (wait 1 > 0) and
+    starts 2 cooldown epochs (2 and 3, not counted); epoch 4 cuts again, and so on.
+    """
+    s = schedules.ReduceOnPlateau(monitor="cost", factor=0.5, patience=0, min_delta=0.0,
+                                  cooldown=2)
+    lrs = []
+    for epoch in range(9):
+        lrs.append(s.learning_rate(epoch, 1.0))
+        s.update(epoch, {"cost": 1.0})
+    assert lrs == [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125]
+    assert s.get_state()["cooldown_counter"] == 1
+    assert s.get_config()["cooldown"] == 2
+    # cooldown=0 keeps the counting of before: a cut at every bad epoch
+    s0 = schedules.get({"name": "plateau", "monitor": "cost", "patience": 0, "min_delta": 0.0})
+    for epoch in range(4):
+        s0.update(epoch, {"cost": 1.0})
+    assert s0.scale == 0.5**3
+
+
+def test_plateau_state_carries_the_cooldown_and_reads_older_states():
+    s = schedules.ReduceOnPlateau(monitor="cost", patience=0, cooldown=3)
+    s.update(0, {"cost": 1.0})
+    s.update(1, {"cost": 2.0})
+    restored = schedules.ReduceOnPlateau(monitor="cost", patience=0, cooldown=3)
+    restored.set_state(s.get_state())
+    assert restored.get_state() == s.get_state() == {"scale": 0.5, "best": 1.0, "wait": 0,
+                                                     "cooldown_counter": 3}
+    restored.set_state({"scale": 0.5, "best": 1.0, "wait": 0})  # a checkpoint of before
+    assert restored.cooldown_counter == 0
+    with pytest.raises(npdeep.ConfigurationError,
+                       match="plateau state 'cooldown_counter' must be an integer >= 0, got -2"):
+        restored.set_state({"scale": 0.5, "cooldown_counter": -2})
+
+
+class LogsScore(npdeep.callbacks.Callback):
+    """Adds a name of its own to the epoch's logs, as a Keras custom-metric callback does."""
+
+    def __init__(self, values):
+        self.values = list(values)
+
+    def on_epoch_end(self, epoch, logs):
+        logs["score"] = self.values[epoch]
+
+
+def test_plateau_monitors_a_name_a_callback_adds_to_the_logs(rng):
+    """Was a ConfigurationError ('monitor 'score' is not logged'): the schedule read the logs
+    before the callbacks ran."""
+    X = rng.normal(size=(4, 40))
+    Y = (X[0] > 0).astype(float)
+    s = schedules.ReduceOnPlateau(monitor="score", mode="max", patience=0, factor=0.5,
+                                  min_delta=0.0)
+    h = npdeep.Network([4, 3, 1], seed=0).fit(
+        X, Y, epochs=5, learning_rate=0.1, schedule=s, diagnose=False,
+        callbacks=[LogsScore([0.5, 0.6, 0.6, 0.7, 0.7])])
+    # the tie at epoch 2 cuts the rate of epoch 3; the one at epoch 4 that of an epoch 5
+    assert h.learning_rate == [0.1, 0.1, 0.1, 0.05, 0.05]
+    assert s.scale == 0.25 and s.best == 0.7 and not s.pending
+    assert h.score == [0.5, 0.6, 0.6, 0.7, 0.7]
+
+
+def test_plateau_still_refuses_a_name_nobody_logs_listing_the_callbacks_names(rng):
+    X = rng.normal(size=(4, 40))
+    net = npdeep.Network([4, 3, 1], seed=0)
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"monitor 'scroe' is not logged; logged names: \['cost', "
+                             r"'accuracy', 'learning_rate', 'time', 'score'\]"):
+        net.fit(X, X[0] > 0, epochs=3, schedule={"name": "plateau", "monitor": "scroe"},
+                callbacks=[LogsScore([1.0] * 3)], diagnose=False)
+    assert len(net.history) == 1  # at the first epoch's end

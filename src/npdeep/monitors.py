@@ -45,6 +45,11 @@ class _Monitor:
         self.best_epoch: int | None = None
         self.used: str | None = None
 
+    def logged(self, logs: dict) -> bool:
+        """Whether ``logs`` holds the monitored name (or, for ``val_x``, ``x``)."""
+        return self.monitor in logs or \
+            (self.monitor.startswith("val_") and self.monitor[4:] in logs)
+
     def value(self, logs: dict):
         """Return the monitored value; ``val_x`` falls back to ``x`` without validation data."""
         if self.monitor in logs:
@@ -287,9 +292,10 @@ class ModelCheckpoint(Callback):
     ModelCheckpoint's (:meth:`get_state`: best value, epoch, last_saved, this one's included) as
     of the epoch's end, whichever comes first in the callbacks list: the file is written in
     :meth:`on_epoch_end`, or, when an EarlyStopping or a ``save_best_only`` ModelCheckpoint
-    comes after this callback, in :meth:`after_epoch_end`, once every callback has ended the
-    epoch (an exception or Ctrl-C in a callback's ``on_epoch_end`` then leaves the previous
-    file, which resumes from one epoch earlier). A file holding the state at the best epoch's
+    comes after this callback (or a ``plateau`` schedule monitors a name a callback adds to
+    the logs), in :meth:`after_epoch_end`, once every callback has ended the epoch (an
+    exception or Ctrl-C in a callback's ``on_epoch_end`` then leaves the previous file, which
+    resumes from one epoch earlier). A file holding the state at the best epoch's
     start holds the best values of then, so resuming from it repeats that epoch and its
     write. :func:`npdeep.checkpoint.resume` hands the state back to a ``save_best_only``
     ModelCheckpoint passed to it with the same ``path``, ``monitor`` and ``mode``, which then
@@ -410,7 +416,10 @@ class ModelCheckpoint(Callback):
         elif (epoch + 1) % self.every:
             return
         self._pending = self.path.format(epoch=epoch + 1)
-        if not self._defer:
+        # a plateau schedule waiting for a name a callback adds to the logs: the file holds
+        # its state once it has read it, after every on_epoch_end
+        if not self._defer and not getattr(getattr(self.trainer, "schedule", None), "pending",
+                                           False):
             self._write(epoch)
 
     def after_epoch_end(self, epoch: int) -> None:

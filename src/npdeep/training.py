@@ -336,7 +336,7 @@ def fit(
             logs["gradient_norms"] = list(trainer.gradient_norms or [])
             logs["time"] = time.perf_counter() - start
             sched.update(epoch, logs)
-            cb.on_epoch_end(epoch, logs)
+            cb.on_epoch_end(epoch, logs, sched)
             if trainer.stop_training:
                 break
     except KeyboardInterrupt:
