@@ -136,9 +136,10 @@ def test_plateau_matches_torch_reduce_lr_on_plateau(patience, factor, min_delta,
 
 
 def test_bad_plateau_cooldown_and_cosine_without_period_outside_fit():
-    with pytest.raises(npdeep.ConfigurationError, match="cooldown must be an integer >= 0, got -1"):
+    err = npdeep.ConfigurationError
+    with pytest.raises(err, match="cooldown must be an integer >= 0, got -1"):
         schedules.get({"name": "plateau", "cooldown": -1})
-    with pytest.raises(npdeep.ConfigurationError, match="cooldown must be an integer >= 0, got 1.5"):
+    with pytest.raises(err, match="cooldown must be an integer >= 0, got 1.5"):
         schedules.ReduceOnPlateau(cooldown=1.5)
     # it silently took a period of 1 epoch: lr0 at epoch 0, then min_lr for ever
     with pytest.raises(npdeep.ConfigurationError,
