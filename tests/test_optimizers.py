@@ -142,6 +142,11 @@ def test_fit_accepts_name_or_object(rng):
     ({"name": "rmsprop", "epsilon": float("inf")}, r"epsilon must be a finite number > 0, got inf"),
     ({"name": "rmsprop", "epsilon": "1e-8"}, r"epsilon must be a finite number > 0, got '1e-8'"),
     ({"name": "adam", "beta1": 10**400}, r"beta1 must be in \[0, 1\), got 1000000"),
+    # a config without its name said "got None"; a class said "got <class ...>"
+    ({"beta1": 0.5}, r"an optimizer config dict needs a 'name' key, got \{'beta1': 0.5\}; "
+                     r"valid names: sgd, momentum"),
+    (optimizers.Adam, r"optimizer must be a name or an Optimizer object, got the class Adam; "
+                      r"pass Adam\(\)"),
 ])
 def test_bad_hyperparameters(kw, match):
     with pytest.raises(npdeep.ConfigurationError, match=match):

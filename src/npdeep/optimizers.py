@@ -319,7 +319,15 @@ def get(spec) -> Optimizer:
     config: dict = {}
     if isinstance(spec, dict):
         config = dict(spec)
-        spec = config.pop("name", None)
+        if "name" not in config:
+            raise ConfigurationError(
+                f"an optimizer config dict needs a 'name' key, got {spec!r:.100}; valid names: "
+                f"{', '.join(_REGISTRY)}"
+            )
+        spec = config.pop("name")
+    if isinstance(spec, type) and issubclass(spec, Optimizer):
+        raise ConfigurationError(f"optimizer must be a name or an Optimizer object, got the class "
+                                 f"{spec.__name__}; pass {spec.__name__}() (with its options)")
     if not isinstance(spec, str):
         raise ConfigurationError(
             f"optimizer must be a name or an Optimizer, got {spec!r}; "

@@ -287,7 +287,15 @@ def get(spec) -> Schedule:
     config: dict = {}
     if isinstance(spec, dict):
         config = dict(spec)
-        spec = config.pop("name", None)
+        if "name" not in config:
+            raise ConfigurationError(
+                f"a schedule config dict needs a 'name' key, got {spec!r:.100}; valid names: "
+                f"{', '.join(NAMES)}"
+            )
+        spec = config.pop("name")
+    if isinstance(spec, type) and issubclass(spec, Schedule):
+        raise ConfigurationError(f"schedule must be a name or a Schedule object, got the class "
+                                 f"{spec.__name__}; pass {spec.__name__}() (with its options)")
     if not isinstance(spec, str):
         raise ConfigurationError(
             f"schedule must be a name or a Schedule, got {spec!r}; valid names: "
