@@ -145,8 +145,8 @@ def test_fit_accepts_name_or_object(rng):
     # a config without its name said "got None"; a class said "got <class ...>"
     ({"beta1": 0.5}, r"an optimizer config dict needs a 'name' key, got \{'beta1': 0.5\}; "
                      r"valid names: sgd, momentum"),
-    (optimizers.Adam, r"optimizer must be a name or an Optimizer object, got the class Adam; "
-                      r"pass Adam\(\)"),
+    (optimizers.Adam, r"optimizer must be a name or an Optimizer, got the class Adam: "
+                      r"pass Adam\(\) \(with its options\); valid names: sgd"),
 ])
 def test_bad_hyperparameters(kw, match):
     with pytest.raises(npdeep.ConfigurationError, match=match):

@@ -55,8 +55,8 @@ def test_plateau_monitors_val_cost_or_falls_back_to_cost():
     (3, "schedule must be a name or a Schedule"),
     ({"period": 3}, r"a schedule config dict needs a 'name' key, got \{'period': 3\}; valid "
                     r"names: constant, step"),
-    (schedules.CosineDecay, r"schedule must be a name or a Schedule object, got the class "
-                            r"CosineDecay; pass CosineDecay\(\)"),
+    (schedules.CosineDecay, r"schedule must be a name or a Schedule, got the class "
+                            r"CosineDecay: pass CosineDecay\(\) .*; valid names: constant"),
     ({"name": "step", "factor": 1.5}, r"factor must be in \(0, 1\], got 1.5"),
     ({"name": "exponential", "gamma": 0}, r"gamma must be in \(0, 1\], got 0"),
     ({"name": "plateau", "patience": -1}, "patience must be an integer >= 0, got -1"),

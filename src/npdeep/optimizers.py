@@ -326,8 +326,10 @@ def get(spec) -> Optimizer:
             )
         spec = config.pop("name")
     if isinstance(spec, type) and issubclass(spec, Optimizer):
-        raise ConfigurationError(f"optimizer must be a name or an Optimizer object, got the class "
-                                 f"{spec.__name__}; pass {spec.__name__}() (with its options)")
+        raise ConfigurationError(
+            f"optimizer must be a name or an Optimizer, got the class {spec.__name__}: pass "
+            f"{spec.__name__}() (with its options); valid names: {', '.join(_REGISTRY)}"
+        )
     if not isinstance(spec, str):
         raise ConfigurationError(
             f"optimizer must be a name or an Optimizer, got {spec!r}; "

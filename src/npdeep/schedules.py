@@ -294,8 +294,10 @@ def get(spec) -> Schedule:
             )
         spec = config.pop("name")
     if isinstance(spec, type) and issubclass(spec, Schedule):
-        raise ConfigurationError(f"schedule must be a name or a Schedule object, got the class "
-                                 f"{spec.__name__}; pass {spec.__name__}() (with its options)")
+        raise ConfigurationError(
+            f"schedule must be a name or a Schedule, got the class {spec.__name__}: pass "
+            f"{spec.__name__}() (with its options); valid names: {', '.join(NAMES)}"
+        )
     if not isinstance(spec, str):
         raise ConfigurationError(
             f"schedule must be a name or a Schedule, got {spec!r}; valid names: "
