@@ -233,3 +233,22 @@ def run_rates(opt, theta, grads, rates):
     for g, lr in zip(grads, rates, strict=True):
         opt.step(theta, g.copy(), lr)
     return theta
+
+
+def test_load_state_refuses_values_a_float32_network_cannot_hold():
+    """A float64 state of 1e300 became inf in a float32 network's buffers, silently."""
+    layout = Layout([3, 4, 2], np.float32)
+    saved = optimizers.Adam()
+    saved.setup(Layout([3, 4, 2], np.float64))
+    saved.state["m"][:] = 1e300
+    arrays = {k: np.array(v) for k, v in saved.state_arrays().items()}
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"optimizer state 'optimizer.m.W1' has values too large for "
+                             r"float32, the network's dtype"):
+        optimizers.Adam().load_state(layout, 3, arrays)
+    saved.state["m"][:] = 0.5
+    arrays = {k: np.array(v) for k, v in saved.state_arrays().items()}
+    loaded = optimizers.Adam()
+    loaded.load_state(layout, 3, arrays)
+    assert loaded.t == 3 and loaded.state["m"].dtype == np.float32
+    np.testing.assert_array_equal(loaded.state["m"], 0.5)

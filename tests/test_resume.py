@@ -121,6 +121,10 @@ def _state(key, make):
      r"optimizer state 'optimizer.m.W1' has shape \(1, 1\), the parameter needs \(12, 5\)"),
     (_state("optimizer.v.b2", lambda v: v * np.nan), "'optimizer.v.b2' must hold finite real"),
     (_state("optimizer.m.W3", lambda v: v + 1j), r"must hold finite real numbers \(dtype complex"),
+    # a negative second moment made every later step NaN (sqrt), an error far from the file
+    (_state("optimizer.v.W2", lambda v: -v - 1.0),
+     r"optimizer state 'optimizer.v.W2' is a mean of squared gradients: it must hold numbers "
+     r">= 0"),
     (lambda h, a: a.__setitem__("optimizer.q.W1", a["W1"]),
      r"arrays \['optimizer.q.W1'\] are not state of the adam optimizer"),
     (lambda h, a: a.__setitem__("notes", a["W1"]), r"arrays \[.*'notes'.*\] do not match"),

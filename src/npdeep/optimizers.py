@@ -43,6 +43,8 @@ class Optimizer:
 
     name: str = ""
     state_names: tuple[str, ...] = ()
+    #: state buffers that hold running means of g^2: never negative (their square root is taken)
+    squares: tuple[str, ...] = ()
 
     def __init__(self):
         self.layout: Layout | None = None
@@ -101,7 +103,14 @@ class Optimizer:
                 if value.dtype.kind not in "biuf" or not np.isfinite(value).all():
                     raise ConfigurationError(f"optimizer state {key!r} must hold finite real "
                                              f"numbers (dtype {value.dtype})")
-                np.copyto(view, value, casting="unsafe")
+                if n in self.squares and (value < 0).any():  # sqrt would make NaN steps
+                    raise ConfigurationError(f"optimizer state {key!r} is a mean of squared "
+                                             f"gradients: it must hold numbers >= 0")
+                with np.errstate(over="ignore"):
+                    np.copyto(view, value, casting="unsafe")
+                if not np.isfinite(view).all():  # float64 values beyond a float32 network's
+                    raise ConfigurationError(f"optimizer state {key!r} has values too large "
+                                             f"for {view.dtype.name}, the network's dtype")
 
     def get_config(self) -> dict:
         """Return the JSON-serialisable hyper-parameters (``name`` included)."""
@@ -182,6 +191,7 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     state_names = ("square_avg",)
+    squares = ("square_avg",)
 
     def __init__(self, rho: float = 0.9, epsilon: float = 1e-8):
         super().__init__()
@@ -221,6 +231,7 @@ class Adam(Optimizer):
 
     name = "adam"
     state_names = ("m", "v")
+    squares = ("v",)
 
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8):
         super().__init__()
