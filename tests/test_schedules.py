@@ -1,6 +1,7 @@
 """Learning-rate schedules: values per epoch, plateau state, names, use in fit."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -224,3 +225,21 @@ def test_plateau_still_refuses_a_name_nobody_logs_listing_the_callbacks_names(rn
         net.fit(X, X[0] > 0, epochs=3, schedule={"name": "plateau", "monitor": "scroe"},
                 callbacks=[LogsScore([1.0] * 3)], diagnose=False)
     assert len(net.history) == 1  # at the first epoch's end
+
+
+@pytest.mark.parametrize("make", [
+    lambda mode: schedules.ReduceOnPlateau(monitor="val_auc", mode=mode),
+    lambda mode: npdeep.callbacks.EarlyStopping(monitor="val_auc", mode=mode),
+])
+def test_auto_mode_warns_on_a_name_it_cannot_read(make):
+    """A score of one's own (now monitorable by the plateau) was minimised silently: a plateau
+    cut the rate whenever it improved. Keras 3 refuses such a name in mode 'auto'."""
+    with pytest.warns(UserWarning, match=r"mode='auto' cannot tell whether monitor 'val_auc' "
+                                         r"should fall or rise .* 'val_auc' is minimised; give "
+                                         r"mode='min', or mode='max' for a score"):
+        make("auto")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make("max")
+        schedules.ReduceOnPlateau(monitor="val_my_loss")
+        schedules.ReduceOnPlateau(monitor="val_accuracy")

@@ -26,6 +26,11 @@ def _epochs(n: int) -> str:
     """Return ``"1 epoch"`` or ``"n epochs"``."""
     return f"{n} epoch{'' if n == 1 else 's'}"
 
+#: what mode='auto' maximises and minimises, by the end of the monitored name
+_MAXIMISED = ("accuracy", "r2")
+_MINIMISED = ("cost", "loss", "error")
+
+
 class _Monitor:
     """Track the best value of a logged quantity (``mode`` 'min', 'max' or 'auto')."""
 
@@ -36,7 +41,14 @@ class _Monitor:
         if mode not in ("auto", "min", "max"):
             raise ConfigurationError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         if mode == "auto":
-            mode = "max" if monitor.endswith(("accuracy", "r2")) else "min"
+            if not monitor.endswith(_MAXIMISED + _MINIMISED):  # a name of the user's own
+                warnings.warn(
+                    f"mode='auto' cannot tell whether monitor {monitor!r} should fall or rise "
+                    f"(it maximises names ending in {' or '.join(_MAXIMISED)}, minimises "
+                    f"those ending in {', '.join(_MINIMISED)}): {monitor!r} is minimised; give "
+                    "mode='min', or mode='max' for a score", UserWarning,
+                    stacklevel=caller_level())
+            mode = "max" if monitor.endswith(_MAXIMISED) else "min"
         self.monitor, self.mode, self.min_delta = monitor, mode, min_delta
         self.reset()
 
@@ -129,7 +141,8 @@ class EarlyStopping(Callback):
     min_delta : float >= 0
         Smaller changes do not count as improvements.
     mode : {'auto', 'min', 'max'}
-        'auto': maximise names ending in accuracy or r2, minimise the rest.
+        'auto': maximise names ending in accuracy or r2, minimise the rest (with a UserWarning
+        for a name ending in neither these nor cost, loss or error: give its mode).
     restore_best_weights : True
         Keras's flag, accepted so ported code runs: npdeep always restores the best weights,
         and False is refused (a run that keeps its last weights needs no EarlyStopping state:

@@ -163,8 +163,9 @@ class ReduceOnPlateau(Schedule):
     mode : {'auto', 'min', 'max'}
         Whether the monitored value should fall or rise; 'auto' maximises names ending in
         ``accuracy`` or ``r2`` and minimises the others (as
-        :class:`~npdeep.callbacks.EarlyStopping` does): give ``mode='max'`` for a score of
-        your own.
+        :class:`~npdeep.callbacks.EarlyStopping` does), with a UserWarning for a name ending
+        in neither these nor ``cost``, ``loss`` or ``error``: give ``mode='max'`` for a score
+        of your own.
     cooldown : int >= 0
         Epochs after a reduction during which epochs without improvement are not counted
         (Keras's and PyTorch's ``cooldown``).
