@@ -132,7 +132,11 @@ def test_fit_accepts_name_or_object(rng):
     ({"name": "rmsprop", "rho": 2}, r"rho must be in \[0, 1\), got 2"),
     ({"name": "adam", "epsilon": 0}, r"epsilon must be a finite number > 0, got 0"),
     ({"name": "adamw", "weight_decay": -1}, r"weight_decay must be a finite number >= 0"),
-    ({"name": "adam", "betas": 1}, r"invalid options for optimizer 'adam'"),
+    ({"name": "adam", "betas": 1}, r"invalid options for optimizer 'adam': \['betas'\] \(its "
+                                   r"options: beta1, beta2, epsilon\)$"),
+    # was Python's "__init__() got an unexpected keyword argument 'lr'"
+    ({"name": "sgd", "lr": 0.1}, r"invalid options for optimizer 'sgd': \['lr'\] \(its options: "
+                                 r"none\); the learning rate is fit's learning_rate$"),
     # beyond float range, an int np.isfinite cannot take, NaN, inf, bool, str: named errors
     ({"name": "adamw", "weight_decay": 10**400}, r"weight_decay must be a finite number >= 0, "
                                                  r"got 1000000"),

@@ -54,6 +54,8 @@ def test_plateau_monitors_val_cost_or_falls_back_to_cost():
     ("warmup", "unknown schedule 'warmup'; valid names: constant, step, exponential, cosine, "
                "plateau"),
     (3, "schedule must be a name or a Schedule"),
+    ({"name": "step", "step": 3}, r"invalid options for schedule 'step': \['step'\] \(its "
+                                  r"options: step_size, factor\)$"),
     ({"period": 3}, r"a schedule config dict needs a 'name' key, got \{'period': 3\}; valid "
                     r"names: constant, step"),
     (schedules.CosineDecay, r"schedule must be a name or a Schedule, got the class "

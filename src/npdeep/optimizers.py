@@ -20,6 +20,8 @@ nothing: the gradient buffer is used as scratch.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from ._validation import check_fraction, check_nonneg_float, check_positive_float
@@ -351,7 +353,14 @@ def get(spec) -> Optimizer:
         raise ConfigurationError(
             f"unknown optimizer {spec!r}; valid names: {', '.join(_REGISTRY)}"
         )
-    try:
-        return _REGISTRY[key](**config)
-    except TypeError as exc:
-        raise ConfigurationError(f"invalid options for optimizer {key!r}: {exc}") from None
+    cls = _REGISTRY[key]
+    options = [n for n in inspect.signature(cls).parameters]
+    unknown = [n for n in config if n not in options]
+    if unknown:
+        raise ConfigurationError(  # the estimators' set_params says it the same way
+            f"invalid options for optimizer {key!r}: {unknown!r:.100} (its options: "
+            f"{', '.join(options) or 'none'})"
+            + ("; the learning rate is fit's learning_rate" if
+               {"lr", "learning_rate"} & set(unknown) else "")
+        )
+    return cls(**config)

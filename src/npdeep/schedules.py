@@ -20,6 +20,7 @@ through a checkpoint.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from ._validation import _is_finite_real, check_fraction, check_nonneg_float, check_positive_int
@@ -307,7 +308,14 @@ def get(spec) -> Schedule:
     key = _ALIASES.get(spec.lower(), spec.lower())
     if key not in _REGISTRY:
         raise ConfigurationError(f"unknown schedule {spec!r}; valid names: {', '.join(NAMES)}")
-    try:
-        return _REGISTRY[key](**config)
-    except TypeError as exc:
-        raise ConfigurationError(f"invalid options for schedule {key!r}: {exc}") from None
+    cls = _REGISTRY[key]
+    options = [n for n in inspect.signature(cls).parameters]
+    unknown = [n for n in config if n not in options]
+    if unknown:
+        raise ConfigurationError(  # the estimators' set_params says it the same way
+            f"invalid options for schedule {key!r}: {unknown!r:.100} (its options: "
+            f"{', '.join(options) or 'none'})"
+            + ("; the learning rate is fit's learning_rate" if
+               {"lr", "learning_rate"} & set(unknown) else "")
+        )
+    return cls(**config)
