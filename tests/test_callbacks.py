@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -975,3 +976,28 @@ def test_keras_restore_best_weights_is_accepted_when_true_and_refused_when_false
         with pytest.raises(ConfigurationError, match=r"EarlyStopping always restores the best "
                            r"weights: restore_best_weights must be True"):
             EarlyStopping(restore_best_weights=value)
+
+
+class SetRateAtEpochEnd(Callback):
+    """A Keras-style callback: Keras keeps a rate set at an epoch's end for the next one."""
+
+    def on_epoch_end(self, epoch, logs):
+        self.trainer.learning_rate = 0.001
+
+
+def test_a_rate_set_in_on_epoch_end_warns_that_it_is_never_used(data):
+    """Was silently replaced by the schedule's rate when the next epoch began."""
+    X, y = data
+    net = npdeep.Network([3, 4, 1], seed=0)
+    with pytest.warns(UserWarning, match=r"a callback set trainer.learning_rate to 0.001 in "
+                                         r"on_epoch_end \(the epoch used 0.1\); the schedule sets "
+                                         r"the rate again .* set trainer.learning_rate in "
+                                         r"on_epoch_begin") as record:
+        h = net.fit(X, y, epochs=4, learning_rate=0.1, callbacks=[SetRateAtEpochEnd()],
+                    diagnose=False)
+    assert len(record) == 1  # once per fit
+    assert h.learning_rate == [0.1] * 4
+    with warnings.catch_warnings():  # a single epoch, or one moving the base: no warning
+        warnings.simplefilter("error")
+        net.fit(X, y, epochs=1, callbacks=[SetRateAtEpochEnd()], diagnose=False)
+        net.fit(X, y, epochs=4, callbacks=[HalveRateAfter(1)], diagnose=False)
