@@ -245,3 +245,5 @@ def test_auto_mode_warns_on_a_name_it_cannot_read(make):
         make("max")
         schedules.ReduceOnPlateau(monitor="val_my_loss")
         schedules.ReduceOnPlateau(monitor="val_accuracy")
+        # Keras's spelling, as a callback may log it: maximised, as Keras maximises it
+        assert schedules.ReduceOnPlateau(monitor="val_acc")._tracker.mode == "max"

@@ -27,7 +27,7 @@ def _epochs(n: int) -> str:
     return f"{n} epoch{'' if n == 1 else 's'}"
 
 #: what mode='auto' maximises and minimises, by the end of the monitored name
-_MAXIMISED = ("accuracy", "r2")
+_MAXIMISED = ("accuracy", "acc", "r2")  # acc: Keras's name, logged by a callback
 _MINIMISED = ("cost", "loss", "error")
 
 
@@ -141,8 +141,8 @@ class EarlyStopping(Callback):
     min_delta : float >= 0
         Smaller changes do not count as improvements.
     mode : {'auto', 'min', 'max'}
-        'auto': maximise names ending in accuracy or r2, minimise the rest (with a UserWarning
-        for a name ending in neither these nor cost, loss or error: give its mode).
+        'auto': maximise names ending in accuracy, acc or r2, minimise the rest (with a
+        UserWarning for a name ending in neither these nor cost, loss or error: give its mode).
     restore_best_weights : True
         Keras's flag, accepted so ported code runs: npdeep always restores the best weights,
         and False is refused (a run that keeps its last weights needs no EarlyStopping state:

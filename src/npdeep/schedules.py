@@ -163,7 +163,7 @@ class ReduceOnPlateau(Schedule):
     min_lr : float >= 0
     mode : {'auto', 'min', 'max'}
         Whether the monitored value should fall or rise; 'auto' maximises names ending in
-        ``accuracy`` or ``r2`` and minimises the others (as
+        ``accuracy``, ``acc`` or ``r2`` and minimises the others (as
         :class:`~npdeep.callbacks.EarlyStopping` does), with a UserWarning for a name ending
         in neither these nor ``cost``, ``loss`` or ``error``: give ``mode='max'`` for a score
         of your own.
