@@ -340,7 +340,7 @@ def fit(
             cb.on_epoch_end(epoch, logs, sched)
             if trainer.stop_training:
                 break
-            if trainer.learning_rate != rate and not rate_warned and epoch + 1 < epochs:
+            if trainer._learning_rate != rate and not rate_warned and epoch + 1 < epochs:
                 # a callback set it in on_epoch_end: the next epoch's schedule replaces it
                 rate_warned = _warn_rate_replaced(trainer.learning_rate, rate)
     except KeyboardInterrupt:
