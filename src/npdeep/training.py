@@ -159,10 +159,12 @@ def fit(
         ``alpha`` of the update, before any schedule.
     batch_size : int or None
         None: full batch, the article's gradient descent. Else shuffled mini-batches.
-    optimizer : str or Optimizer
-        ``sgd`` (alias ``gd``), ``momentum``, ``nesterov``, ``rmsprop``, ``adam``, ``adamw``.
-    schedule : str, Schedule or None
-        ``constant``, ``step``, ``exponential``, ``cosine``, ``plateau``.
+    optimizer : str, dict or Optimizer
+        ``sgd`` (alias ``gd``), ``momentum``, ``nesterov``, ``rmsprop``, ``adam``, ``adamw``;
+        a dict gives options, ``{"name": "adam", "beta1": 0.8}``.
+    schedule : str, dict, Schedule or None
+        ``constant``, ``step``, ``exponential``, ``cosine``, ``plateau``; a dict gives
+        options, ``{"name": "step", "step_size": 5}``.
     clip_norm : float > 0, optional
         Rescale the whole gradient when its L2 norm exceeds this (also a finite float32
         gradient whose squared norm overflows; only NaN or inf in the gradient stop training).
