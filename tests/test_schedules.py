@@ -119,19 +119,22 @@ def test_plateau_refuses_an_unlogged_monitor_and_maximises_accuracy(rng):
     assert s.scale == 0.5 and s.best == 0.7  # rising accuracy is progress; the tie is not
 
 
-@pytest.mark.parametrize("patience,factor,min_delta,min_lr,mode", [
-    (0, 0.5, 0.0, 0.0, "min"), (2, 0.1, 0.01, 0.02, "min"), (1, 0.5, 0.0, 0.1, "max"),
+@pytest.mark.parametrize("patience,factor,min_delta,min_lr,mode,cooldown", [
+    (0, 0.5, 0.0, 0.0, "min", 0), (2, 0.1, 0.01, 0.02, "min", 0), (1, 0.5, 0.0, 0.1, "max", 0),
+    (0, 0.5, 0.0, 0.0, "min", 2), (1, 0.7, 0.01, 0.0, "max", 3),
 ])
-def test_plateau_matches_torch_reduce_lr_on_plateau(patience, factor, min_delta, min_lr, mode):
-    """The docstring claims PyTorch's counting (threshold_mode='abs', no cooldown)."""
+def test_plateau_matches_torch_reduce_lr_on_plateau(patience, factor, min_delta, min_lr, mode,
+                                                    cooldown):
+    """The docstring claims PyTorch's counting (threshold_mode='abs'), cooldown included."""
     torch = pytest.importorskip("torch")
     values = np.round(np.random.default_rng(patience).normal(size=30).cumsum() * 0.1, 2)
     s = schedules.ReduceOnPlateau(monitor="cost", factor=factor, patience=patience,
-                                  min_delta=min_delta, min_lr=min_lr, mode=mode)
+                                  min_delta=min_delta, min_lr=min_lr, mode=mode,
+                                  cooldown=cooldown)
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     ref = torch.optim.lr_scheduler.ReduceLROnPlateau(
         opt, mode=mode, factor=factor, patience=patience, threshold=min_delta,
-        threshold_mode="abs", min_lr=min_lr, eps=0.0)
+        threshold_mode="abs", min_lr=min_lr, eps=0.0, cooldown=cooldown)
     ours, theirs = [], []
     for epoch, value in enumerate(values):
         ours.append(s.learning_rate(epoch, 1.0))
