@@ -227,7 +227,8 @@ def test_plateau_still_refuses_a_name_nobody_logs_listing_the_callbacks_names(rn
     with pytest.raises(npdeep.ConfigurationError,
                        match=r"monitor 'scroe' is not logged; logged names: \['cost', "
                              r"'accuracy', 'learning_rate', 'time', 'score'\]"):
-        net.fit(X, X[0] > 0, epochs=3, schedule={"name": "plateau", "monitor": "scroe"},
+        net.fit(X, X[0] > 0, epochs=3, schedule={"name": "plateau", "monitor": "scroe",
+                                                 "mode": "min"},
                 callbacks=[LogsScore([1.0] * 3)], diagnose=False)
     assert len(net.history) == 1  # at the first epoch's end
 
