@@ -44,7 +44,7 @@ class _Monitor:
             if not monitor.endswith(_MAXIMISED + _MINIMISED):  # a name of the user's own
                 warnings.warn(
                     f"mode='auto' cannot tell whether monitor {monitor!r} should fall or rise "
-                    f"(it maximises names ending in {' or '.join(_MAXIMISED)}, minimises "
+                    f"(it maximises names ending in {', '.join(_MAXIMISED)}, minimises "
                     f"those ending in {', '.join(_MINIMISED)}): {monitor!r} is minimised; give "
                     "mode='min', or mode='max' for a score", UserWarning,
                     stacklevel=caller_level())
