@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -121,7 +122,7 @@ def test_early_stopping_takes_numpy_scalars():
 def test_unknown_monitor_names_the_logged_ones(data):
     X, y = data
     with pytest.raises(ConfigurationError, match="monitor 'f1' is not logged; logged names:"):
-        small().fit(X, y, epochs=1, callbacks=[EarlyStopping(monitor="f1")])
+        small().fit(X, y, epochs=1, callbacks=[EarlyStopping(monitor="f1", mode="max")])
 
 
 def test_checkpoint_every_n_and_best(tmp_path, data):
@@ -976,8 +977,9 @@ def test_a_failing_on_train_begin_closes_the_logs_already_opened(tmp_path, data)
 @pytest.mark.parametrize("where", ["EarlyStopping", "ReduceOnPlateau"])
 def test_monitoring_the_gradient_norms_list_is_refused_by_name(data, where):
     X, y = data
-    kwargs = {"callbacks": [EarlyStopping(monitor="gradient_norms")]} if where == "EarlyStopping" \
-        else {"schedule": npdeep.schedules.ReduceOnPlateau(monitor="gradient_norms")}
+    kwargs = {"callbacks": [EarlyStopping(monitor="gradient_norms", mode="min")]} \
+        if where == "EarlyStopping" else \
+        {"schedule": npdeep.schedules.ReduceOnPlateau(monitor="gradient_norms", mode="min")}
     with pytest.raises(ConfigurationError, match=r"monitor 'gradient_norms' logs list values, "
                                                  r"not one number per epoch; monitor one of "
                                                  r"\['cost', 'accuracy'"):
@@ -1088,3 +1090,28 @@ def test_early_stopping_baseline_in_max_mode(rng):
 def test_early_stopping_keras_options_bad_input(kwargs, match):
     with pytest.raises(ConfigurationError, match=match):
         EarlyStopping(**kwargs)
+
+
+class SetRateAtEpochEnd(Callback):
+    """A Keras-style callback: Keras keeps a rate set at an epoch's end for the next one."""
+
+    def on_epoch_end(self, epoch, logs):
+        self.trainer.learning_rate = 0.001
+
+
+def test_a_rate_set_in_on_epoch_end_warns_that_it_is_never_used(data):
+    """Was silently replaced by the schedule's rate when the next epoch began."""
+    X, y = data
+    net = npdeep.Network([3, 4, 1], seed=0)
+    with pytest.warns(UserWarning, match=r"a callback set trainer.learning_rate to 0.001 in "
+                                         r"on_epoch_end \(the epoch used 0.1\); the schedule sets "
+                                         r"the rate again .* set trainer.learning_rate in "
+                                         r"on_epoch_begin") as record:
+        h = net.fit(X, y, epochs=4, learning_rate=0.1, callbacks=[SetRateAtEpochEnd()],
+                    diagnose=False)
+    assert len(record) == 1  # once per fit
+    assert h.learning_rate == [0.1] * 4
+    with warnings.catch_warnings():  # a single epoch, or one moving the base: no warning
+        warnings.simplefilter("error")
+        net.fit(X, y, epochs=1, callbacks=[SetRateAtEpochEnd()], diagnose=False)
+        net.fit(X, y, epochs=4, callbacks=[HalveRateAfter(1)], diagnose=False)

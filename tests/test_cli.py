@@ -124,6 +124,46 @@ def test_config_train_table(tmp_path, capsys):
     assert result["epochs_run"] == 2 and result["data"]["n_samples"] == 150
 
 
+def test_config_optimizer_and_schedule_may_be_tables_of_options(tmp_path, capsys):
+    """Only names were accepted ('must be a value, not a table'): a step schedule was always
+    step_size 10, a plateau always watched val_cost with patience 5."""
+    config = tmp_path / "run.toml"
+    config.write_text('data = "iris"\nepochs = 4\nunits = "4"\nquiet = true\n'
+                      'learning_rate = 0.1\nbatch_size = 0\n'
+                      'optimizer = {name = "momentum", momentum = 0.5}\n'
+                      '[schedule]\nname = "step"\nstep_size = 1\nfactor = 0.5\n')
+    model = tmp_path / "m.npz"
+    assert call_json(capsys, "train", "--config", config, "-o", model)["epochs_run"] == 4
+    info = call_json(capsys, "inspect", model)
+    assert info["training"]["optimizer"] == {"name": "momentum", "momentum": 0.5}
+    assert info["training"]["schedule"] == {"name": "step", "step_size": 1, "factor": 0.5}
+    import npdeep
+
+    assert npdeep.load(model).history.learning_rate == [0.1, 0.05, 0.025, 0.0125]
+    # a flag still overrides the file
+    result = call_json(capsys, "train", "--config", config, "--schedule", "constant", "-o",
+                       tmp_path / "c.npz")
+    assert result["epochs_run"] == 4
+    assert npdeep.load(tmp_path / "c.npz").history.learning_rate == [0.1] * 4
+
+
+@pytest.mark.parametrize("line, message", [
+    ('schedule = {name = "step", step = 3}',
+     r"run.toml': table 'schedule': invalid options for schedule 'step': \['step'\] \(its "
+     r"options: step_size, factor\)"),
+    ('optimizer = {momentum = 0.5}',
+     r"run.toml': table 'optimizer': an optimizer config dict needs a 'name' key"),
+    ('units = {a = 3}', r"key 'units' must be a value, not a table \(only optimizer, schedule "
+                        r"may be tables\)"),
+])
+def test_config_tables_are_checked_naming_the_file_and_key(tmp_path, capsys, line, message):
+    config = tmp_path / "run.toml"
+    config.write_text(line + "\n")
+    code, _, err = call(capsys, "train", "--config", config, "-o", tmp_path / "m.npz")
+    assert code == 2
+    assert re.search(message, " ".join(err.split())), err
+
+
 def test_config_with_a_byte_order_mark_is_read(tmp_path, capsys):
     config = tmp_path / "run.toml"  # Notepad's "UTF-8 with BOM"
     config.write_bytes(b"\xef\xbb\xbf" + b'data = "iris"\nepochs = 2\nunits = "4"\nquiet = true\n')

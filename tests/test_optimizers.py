@@ -132,7 +132,11 @@ def test_fit_accepts_name_or_object(rng):
     ({"name": "rmsprop", "rho": 2}, r"rho must be in \[0, 1\), got 2"),
     ({"name": "adam", "epsilon": 0}, r"epsilon must be a finite number > 0, got 0"),
     ({"name": "adamw", "weight_decay": -1}, r"weight_decay must be a finite number >= 0"),
-    ({"name": "adam", "betas": 1}, r"invalid options for optimizer 'adam'"),
+    ({"name": "adam", "betas": 1}, r"invalid options for optimizer 'adam': \['betas'\] \(its "
+                                   r"options: beta1, beta2, epsilon\)$"),
+    # was Python's "__init__() got an unexpected keyword argument 'lr'"
+    ({"name": "sgd", "lr": 0.1}, r"invalid options for optimizer 'sgd': \['lr'\] \(its options: "
+                                 r"none\); the learning rate is fit's learning_rate$"),
     # beyond float range, an int np.isfinite cannot take, NaN, inf, bool, str: named errors
     ({"name": "adamw", "weight_decay": 10**400}, r"weight_decay must be a finite number >= 0, "
                                                  r"got 1000000"),
@@ -142,6 +146,11 @@ def test_fit_accepts_name_or_object(rng):
     ({"name": "rmsprop", "epsilon": float("inf")}, r"epsilon must be a finite number > 0, got inf"),
     ({"name": "rmsprop", "epsilon": "1e-8"}, r"epsilon must be a finite number > 0, got '1e-8'"),
     ({"name": "adam", "beta1": 10**400}, r"beta1 must be in \[0, 1\), got 1000000"),
+    # a config without its name said "got None"; a class said "got <class ...>"
+    ({"beta1": 0.5}, r"an optimizer config dict needs a 'name' key, got \{'beta1': 0.5\}; "
+                     r"valid names: sgd, momentum"),
+    (optimizers.Adam, r"optimizer must be a name or an Optimizer, got the class Adam: "
+                      r"pass Adam\(\) \(with its options\); valid names: sgd"),
 ])
 def test_bad_hyperparameters(kw, match):
     with pytest.raises(npdeep.ConfigurationError, match=match):
@@ -228,3 +237,22 @@ def run_rates(opt, theta, grads, rates):
     for g, lr in zip(grads, rates, strict=True):
         opt.step(theta, g.copy(), lr)
     return theta
+
+
+def test_load_state_refuses_values_a_float32_network_cannot_hold():
+    """A float64 state of 1e300 became inf in a float32 network's buffers, silently."""
+    layout = Layout([3, 4, 2], np.float32)
+    saved = optimizers.Adam()
+    saved.setup(Layout([3, 4, 2], np.float64))
+    saved.state["m"][:] = 1e300
+    arrays = {k: np.array(v) for k, v in saved.state_arrays().items()}
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"optimizer state 'optimizer.m.W1' has values too large for "
+                             r"float32, the network's dtype"):
+        optimizers.Adam().load_state(layout, 3, arrays)
+    saved.state["m"][:] = 0.5
+    arrays = {k: np.array(v) for k, v in saved.state_arrays().items()}
+    loaded = optimizers.Adam()
+    loaded.load_state(layout, 3, arrays)
+    assert loaded.t == 3 and loaded.state["m"].dtype == np.float32
+    np.testing.assert_array_equal(loaded.state["m"], 0.5)

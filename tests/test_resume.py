@@ -121,6 +121,10 @@ def _state(key, make):
      r"optimizer state 'optimizer.m.W1' has shape \(1, 1\), the parameter needs \(12, 5\)"),
     (_state("optimizer.v.b2", lambda v: v * np.nan), "'optimizer.v.b2' must hold finite real"),
     (_state("optimizer.m.W3", lambda v: v + 1j), r"must hold finite real numbers \(dtype complex"),
+    # a negative second moment made every later step NaN (sqrt), an error far from the file
+    (_state("optimizer.v.W2", lambda v: -v - 1.0),
+     r"optimizer state 'optimizer.v.W2' is a mean of squared gradients: it must hold numbers "
+     r">= 0"),
     (lambda h, a: a.__setitem__("optimizer.q.W1", a["W1"]),
      r"arrays \['optimizer.q.W1'\] are not state of the adam optimizer"),
     (lambda h, a: a.__setitem__("notes", a["W1"]), r"arrays \[.*'notes'.*\] do not match"),
@@ -204,3 +208,33 @@ def test_resume_refuses_other_data_than_the_checkpoint_s_run(tmp_path, data):
         resume(tmp_path / "p-2.npz", X, y, callbacks=ModelCheckpoint(tmp_path / "x.npz"))
     resumed = resume(tmp_path / "w-2.npz", X, y, sample_weight=w, diagnose=False)
     assert len(resumed.history.cost) == 3
+
+
+class LogsScore(Callback):
+    """Adds a value of its own to the epoch's logs (a custom metric), after the checkpoint."""
+
+    def on_epoch_end(self, epoch, logs):
+        logs["score"] = [0.5, 0.6, 0.6, 0.6, 0.7, 0.7][epoch]
+
+
+def test_resume_with_a_plateau_on_a_name_a_later_callback_logs_is_bit_identical(tmp_path,
+                                                                                data):
+    """The checkpoint, listed before the callback that logs the plateau's monitor, is written
+    once the plateau has read that epoch's value (else the resumed run would miss a cut)."""
+    X, y = data
+    settings = {**SETTINGS, "schedule": {"name": "plateau", "monitor": "score", "mode": "max",
+                                         "patience": 0, "min_delta": 0.0}}
+    reference = fresh()
+    ref_hist = reference.fit(X, y, epochs=6, callbacks=[LogsScore()], **settings)
+    assert ref_hist.learning_rate[3] == 0.005 and ref_hist.learning_rate[4] == 0.0025
+
+    path = tmp_path / "ckpt.npz"
+    net = fresh()
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y, epochs=6, callbacks=[ModelCheckpoint(path), LogsScore(), InterruptAt(3, 1)],
+                **settings)
+    ck = load_checkpoint(path)
+    assert ck.epoch == 3 and ck.schedule.get_state()["scale"] == 0.5  # epoch 2's cut is in
+    resumed = resume(path, X, y, callbacks=[LogsScore()], diagnose=False)
+    np.testing.assert_array_equal(resumed.parameters.flat, reference.parameters.flat)
+    assert resumed.history.learning_rate == ref_hist.learning_rate

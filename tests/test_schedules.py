@@ -1,6 +1,7 @@
 """Learning-rate schedules: values per epoch, plateau state, names, use in fit."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -53,6 +54,12 @@ def test_plateau_monitors_val_cost_or_falls_back_to_cost():
     ("warmup", "unknown schedule 'warmup'; valid names: constant, step, exponential, cosine, "
                "plateau"),
     (3, "schedule must be a name or a Schedule"),
+    ({"name": "step", "step": 3}, r"invalid options for schedule 'step': \['step'\] \(its "
+                                  r"options: step_size, factor\)$"),
+    ({"period": 3}, r"a schedule config dict needs a 'name' key, got \{'period': 3\}; valid "
+                    r"names: constant, step"),
+    (schedules.CosineDecay, r"schedule must be a name or a Schedule, got the class "
+                            r"CosineDecay: pass CosineDecay\(\) .*; valid names: constant"),
     ({"name": "step", "factor": 1.5}, r"factor must be in \(0, 1\], got 1.5"),
     ({"name": "exponential", "gamma": 0}, r"gamma must be in \(0, 1\], got 0"),
     ({"name": "plateau", "patience": -1}, "patience must be an integer >= 0, got -1"),
@@ -112,19 +119,22 @@ def test_plateau_refuses_an_unlogged_monitor_and_maximises_accuracy(rng):
     assert s.scale == 0.5 and s.best == 0.7  # rising accuracy is progress; the tie is not
 
 
-@pytest.mark.parametrize("patience,factor,min_delta,min_lr,mode", [
-    (0, 0.5, 0.0, 0.0, "min"), (2, 0.1, 0.01, 0.02, "min"), (1, 0.5, 0.0, 0.1, "max"),
+@pytest.mark.parametrize("patience,factor,min_delta,min_lr,mode,cooldown", [
+    (0, 0.5, 0.0, 0.0, "min", 0), (2, 0.1, 0.01, 0.02, "min", 0), (1, 0.5, 0.0, 0.1, "max", 0),
+    (0, 0.5, 0.0, 0.0, "min", 2), (1, 0.7, 0.01, 0.0, "max", 3),
 ])
-def test_plateau_matches_torch_reduce_lr_on_plateau(patience, factor, min_delta, min_lr, mode):
-    """The docstring claims PyTorch's counting (threshold_mode='abs', no cooldown)."""
+def test_plateau_matches_torch_reduce_lr_on_plateau(patience, factor, min_delta, min_lr, mode,
+                                                    cooldown):
+    """The docstring claims PyTorch's counting (threshold_mode='abs'), cooldown included."""
     torch = pytest.importorskip("torch")
     values = np.round(np.random.default_rng(patience).normal(size=30).cumsum() * 0.1, 2)
     s = schedules.ReduceOnPlateau(monitor="cost", factor=factor, patience=patience,
-                                  min_delta=min_delta, min_lr=min_lr, mode=mode)
+                                  min_delta=min_delta, min_lr=min_lr, mode=mode,
+                                  cooldown=cooldown)
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     ref = torch.optim.lr_scheduler.ReduceLROnPlateau(
         opt, mode=mode, factor=factor, patience=patience, threshold=min_delta,
-        threshold_mode="abs", min_lr=min_lr, eps=0.0)
+        threshold_mode="abs", min_lr=min_lr, eps=0.0, cooldown=cooldown)
     ours, theirs = [], []
     for epoch, value in enumerate(values):
         ours.append(s.learning_rate(epoch, 1.0))
@@ -133,3 +143,111 @@ def test_plateau_matches_torch_reduce_lr_on_plateau(patience, factor, min_delta,
         ref.step(float(value))
     np.testing.assert_allclose(ours, theirs, rtol=1e-14)
     assert min(ours) < 1.0
+
+
+def test_bad_plateau_cooldown_and_cosine_without_period_outside_fit():
+    err = npdeep.ConfigurationError
+    with pytest.raises(err, match="cooldown must be an integer >= 0, got -1"):
+        schedules.get({"name": "plateau", "cooldown": -1})
+    with pytest.raises(err, match="cooldown must be an integer >= 0, got 1.5"):
+        schedules.ReduceOnPlateau(cooldown=1.5)
+    # it silently took a period of 1 epoch: lr0 at epoch 0, then min_lr for ever
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"CosineDecay\(period=None\) decays over fit's number of epochs, "
+                             r"unknown outside fit; give period="):
+        schedules.CosineDecay().learning_rate(3, 1.0)
+
+
+def test_plateau_cooldown_counts_as_pytorch_does():
+    """Hand-worked (PyTorch's ReduceLROnPlateau.step): patience 0, cooldown 2, a flat cost.
+
+    epoch 0 improves (from inf); each later epoch is bad: epoch 1 cuts (wait 1 > 0) and
+    starts 2 cooldown epochs (2 and 3, not counted); epoch 4 cuts again, and so on.
+    """
+    s = schedules.ReduceOnPlateau(monitor="cost", factor=0.5, patience=0, min_delta=0.0,
+                                  cooldown=2)
+    lrs = []
+    for epoch in range(9):
+        lrs.append(s.learning_rate(epoch, 1.0))
+        s.update(epoch, {"cost": 1.0})
+    assert lrs == [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125]
+    assert s.get_state()["cooldown_counter"] == 1
+    assert s.get_config()["cooldown"] == 2
+    # cooldown=0 keeps the counting of before: a cut at every bad epoch
+    s0 = schedules.get({"name": "plateau", "monitor": "cost", "patience": 0, "min_delta": 0.0})
+    for epoch in range(4):
+        s0.update(epoch, {"cost": 1.0})
+    assert s0.scale == 0.5**3
+
+
+def test_plateau_state_carries_the_cooldown_and_reads_older_states():
+    s = schedules.ReduceOnPlateau(monitor="cost", patience=0, cooldown=3)
+    s.update(0, {"cost": 1.0})
+    s.update(1, {"cost": 2.0})
+    restored = schedules.ReduceOnPlateau(monitor="cost", patience=0, cooldown=3)
+    restored.set_state(s.get_state())
+    assert restored.get_state() == s.get_state() == {"scale": 0.5, "best": 1.0, "wait": 0,
+                                                     "cooldown_counter": 3}
+    restored.set_state({"scale": 0.5, "best": 1.0, "wait": 0})  # a checkpoint of before
+    assert restored.cooldown_counter == 0
+    with pytest.raises(npdeep.ConfigurationError,
+                       match="plateau state 'cooldown_counter' must be an integer >= 0, got -2"):
+        restored.set_state({"scale": 0.5, "cooldown_counter": -2})
+
+
+class LogsScore(npdeep.callbacks.Callback):
+    """Adds a name of its own to the epoch's logs, as a Keras custom-metric callback does."""
+
+    def __init__(self, values):
+        self.values = list(values)
+
+    def on_epoch_end(self, epoch, logs):
+        logs["score"] = self.values[epoch]
+
+
+def test_plateau_monitors_a_name_a_callback_adds_to_the_logs(rng):
+    """Was a ConfigurationError ('monitor 'score' is not logged'): the schedule read the logs
+    before the callbacks ran."""
+    X = rng.normal(size=(4, 40))
+    Y = (X[0] > 0).astype(float)
+    s = schedules.ReduceOnPlateau(monitor="score", mode="max", patience=0, factor=0.5,
+                                  min_delta=0.0)
+    h = npdeep.Network([4, 3, 1], seed=0).fit(
+        X, Y, epochs=5, learning_rate=0.1, schedule=s, diagnose=False,
+        callbacks=[LogsScore([0.5, 0.6, 0.6, 0.7, 0.7])])
+    # the tie at epoch 2 cuts the rate of epoch 3; the one at epoch 4 that of an epoch 5
+    assert h.learning_rate == [0.1, 0.1, 0.1, 0.05, 0.05]
+    assert s.scale == 0.25 and s.best == 0.7 and not s.pending
+    assert h.score == [0.5, 0.6, 0.6, 0.7, 0.7]
+
+
+def test_plateau_still_refuses_a_name_nobody_logs_listing_the_callbacks_names(rng):
+    X = rng.normal(size=(4, 40))
+    net = npdeep.Network([4, 3, 1], seed=0)
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"monitor 'scroe' is not logged; logged names: \['cost', "
+                             r"'accuracy', 'learning_rate', 'time', 'score'\]"):
+        net.fit(X, X[0] > 0, epochs=3, schedule={"name": "plateau", "monitor": "scroe",
+                                                 "mode": "min"},
+                callbacks=[LogsScore([1.0] * 3)], diagnose=False)
+    assert len(net.history) == 1  # at the first epoch's end
+
+
+@pytest.mark.parametrize("make", [
+    lambda mode: schedules.ReduceOnPlateau(monitor="val_auc", mode=mode),
+    lambda mode: npdeep.callbacks.EarlyStopping(monitor="val_auc", mode=mode),
+])
+def test_auto_mode_warns_on_a_name_it_cannot_read(make):
+    """A score of one's own (now monitorable by the plateau) was minimised silently: a plateau
+    cut the rate whenever it improved. Keras 3 refuses such a name in mode 'auto'."""
+    with pytest.warns(UserWarning, match=r"mode='auto' cannot tell whether monitor 'val_auc' "
+                                         r"should fall or rise .* 'val_auc' is minimised; give "
+                                         r"mode='min', or mode='max' for a score"):
+        make("auto")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make("max")
+        schedules.ReduceOnPlateau(monitor="val_my_loss")
+        schedules.ReduceOnPlateau(monitor="val_accuracy")
+        # Keras's spelling, as a callback may log it: maximised, as Keras maximises it
+        assert schedules.ReduceOnPlateau(monitor="val_acc")._tracker.mode == "max"

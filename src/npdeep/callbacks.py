@@ -10,7 +10,8 @@ The protocol (every method optional, each receives a ``logs`` dict)::
     on_epoch_end(epoch, logs)       logs: {'cost', 'learning_rate', ...}
     after_epoch_end(epoch)          once every callback's on_epoch_end has run (where a
                                     ModelCheckpoint listed before an EarlyStopping or a
-                                    save_best_only ModelCheckpoint writes)
+                                    save_best_only ModelCheckpoint writes, and one whose
+                                    plateau schedule waits for a name a callback logs)
     on_train_end(logs)              once, at the end; logs: {} ({'interrupted': True} when a
                                     KeyboardInterrupt ended training, {'error': 'Type: text'}
                                     when an exception did; either propagates after);
@@ -133,9 +134,13 @@ class CallbackList:
         for cb in self._batch_end:
             cb.on_batch_end(batch, logs)
 
-    def on_epoch_end(self, epoch, logs):
+    def on_epoch_end(self, epoch, logs, schedule=None):
+        """Run every ``on_epoch_end``; then settle a ``pending`` ``schedule`` (a plateau
+        monitoring a name a callback added to ``logs``), then every ``after_epoch_end``."""
         for cb in self._epoch_end:
             cb.on_epoch_end(epoch, logs)
+        if schedule is not None and schedule.pending:
+            schedule.settle()
         for cb in self._after_epoch:  # checkpoints: the state once every callback has run
             cb.after_epoch_end(epoch)
 

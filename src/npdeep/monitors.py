@@ -32,6 +32,11 @@ def _epochs(n: int) -> str:
     """Return ``"1 epoch"`` or ``"n epochs"``."""
     return f"{n} epoch{'' if n == 1 else 's'}"
 
+#: what mode='auto' maximises and minimises, by the end of the monitored name
+_MAXIMISED = ("accuracy", "acc", "r2")  # acc: Keras's name, logged by a callback
+_MINIMISED = ("cost", "loss", "error")
+
+
 class _Monitor:
     """Track the best value of a logged quantity (``mode`` 'min', 'max' or 'auto')."""
 
@@ -42,7 +47,14 @@ class _Monitor:
         if mode not in ("auto", "min", "max"):
             raise ConfigurationError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         if mode == "auto":
-            mode = "max" if monitor.endswith(("accuracy", "r2")) else "min"
+            if not monitor.endswith(_MAXIMISED + _MINIMISED):  # a name of the user's own
+                warnings.warn(
+                    f"mode='auto' cannot tell whether monitor {monitor!r} should fall or rise "
+                    f"(it maximises names ending in {', '.join(_MAXIMISED)}, minimises "
+                    f"those ending in {', '.join(_MINIMISED)}): {monitor!r} is minimised; give "
+                    "mode='min', or mode='max' for a score", UserWarning,
+                    stacklevel=caller_level())
+            mode = "max" if monitor.endswith(_MAXIMISED) else "min"
         self.monitor, self.mode, self.min_delta = monitor, mode, min_delta
         self.reset()
 
@@ -50,6 +62,11 @@ class _Monitor:
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch: int | None = None
         self.used: str | None = None
+
+    def logged(self, logs: dict) -> bool:
+        """Whether ``logs`` holds the monitored name (or, for ``val_x``, ``x``)."""
+        return self.monitor in logs or \
+            (self.monitor.startswith("val_") and self.monitor[4:] in logs)
 
     def value(self, logs: dict):
         """Return the monitored value; ``val_x`` falls back to ``x`` without validation data."""
@@ -130,7 +147,8 @@ class EarlyStopping(Callback):
     min_delta : float >= 0
         Smaller changes do not count as improvements.
     mode : {'auto', 'min', 'max'}
-        'auto': maximise names ending in accuracy or r2, minimise the rest.
+        'auto': maximise names ending in accuracy, acc or r2, minimise the rest (with a
+        UserWarning for a name ending in neither these nor cost, loss or error: give its mode).
     restore_best_weights : True
         Keras's flag, accepted so ported code runs: npdeep always restores the best weights,
         and False is refused (a run that keeps its last weights needs no EarlyStopping state:
@@ -323,9 +341,10 @@ class ModelCheckpoint(Callback):
     ModelCheckpoint's (:meth:`get_state`: best value, epoch, last_saved, this one's included) as
     of the epoch's end, whichever comes first in the callbacks list: the file is written in
     :meth:`on_epoch_end`, or, when an EarlyStopping or a ``save_best_only`` ModelCheckpoint
-    comes after this callback, in :meth:`after_epoch_end`, once every callback has ended the
-    epoch (an exception or Ctrl-C in a callback's ``on_epoch_end`` then leaves the previous
-    file, which resumes from one epoch earlier). A file holding the state at the best epoch's
+    comes after this callback (or a ``plateau`` schedule monitors a name a callback adds to
+    the logs), in :meth:`after_epoch_end`, once every callback has ended the epoch (an
+    exception or Ctrl-C in a callback's ``on_epoch_end`` then leaves the previous file, which
+    resumes from one epoch earlier). A file holding the state at the best epoch's
     start holds the best values of then, so resuming from it repeats that epoch and its
     write. :func:`npdeep.checkpoint.resume` hands the state back to a ``save_best_only``
     ModelCheckpoint passed to it with the same ``path``, ``monitor`` and ``mode``, which then
@@ -446,7 +465,10 @@ class ModelCheckpoint(Callback):
         elif (epoch + 1) % self.every:
             return
         self._pending = self.path.format(epoch=epoch + 1)
-        if not self._defer:
+        # a plateau schedule waiting for a name a callback adds to the logs: the file holds
+        # its state once it has read it, after every on_epoch_end
+        if not self._defer and not getattr(getattr(self.trainer, "schedule", None), "pending",
+                                           False):
             self._write(epoch)
 
     def after_epoch_end(self, epoch: int) -> None:

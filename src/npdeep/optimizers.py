@@ -20,6 +20,8 @@ nothing: the gradient buffer is used as scratch.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from ._validation import check_fraction, check_nonneg_float, check_positive_float
@@ -43,6 +45,8 @@ class Optimizer:
 
     name: str = ""
     state_names: tuple[str, ...] = ()
+    #: state buffers that hold running means of g^2: never negative (their square root is taken)
+    squares: tuple[str, ...] = ()
 
     def __init__(self):
         self.layout: Layout | None = None
@@ -101,7 +105,14 @@ class Optimizer:
                 if value.dtype.kind not in "biuf" or not np.isfinite(value).all():
                     raise ConfigurationError(f"optimizer state {key!r} must hold finite real "
                                              f"numbers (dtype {value.dtype})")
-                np.copyto(view, value, casting="unsafe")
+                if n in self.squares and (value < 0).any():  # sqrt would make NaN steps
+                    raise ConfigurationError(f"optimizer state {key!r} is a mean of squared "
+                                             f"gradients: it must hold numbers >= 0")
+                with np.errstate(over="ignore"):
+                    np.copyto(view, value, casting="unsafe")
+                if not np.isfinite(view).all():  # float64 values beyond a float32 network's
+                    raise ConfigurationError(f"optimizer state {key!r} has values too large "
+                                             f"for {view.dtype.name}, the network's dtype")
 
     def get_config(self) -> dict:
         """Return the JSON-serialisable hyper-parameters (``name`` included)."""
@@ -182,6 +193,7 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     state_names = ("square_avg",)
+    squares = ("square_avg",)
 
     def __init__(self, rho: float = 0.9, epsilon: float = 1e-8):
         super().__init__()
@@ -221,6 +233,7 @@ class Adam(Optimizer):
 
     name = "adam"
     state_names = ("m", "v")
+    squares = ("v",)
 
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8):
         super().__init__()
@@ -319,7 +332,17 @@ def get(spec) -> Optimizer:
     config: dict = {}
     if isinstance(spec, dict):
         config = dict(spec)
-        spec = config.pop("name", None)
+        if "name" not in config:
+            raise ConfigurationError(
+                f"an optimizer config dict needs a 'name' key, got {spec!r:.100}; valid names: "
+                f"{', '.join(_REGISTRY)}"
+            )
+        spec = config.pop("name")
+    if isinstance(spec, type) and issubclass(spec, Optimizer):
+        raise ConfigurationError(
+            f"optimizer must be a name or an Optimizer, got the class {spec.__name__}: pass "
+            f"{spec.__name__}() (with its options); valid names: {', '.join(_REGISTRY)}"
+        )
     if not isinstance(spec, str):
         raise ConfigurationError(
             f"optimizer must be a name or an Optimizer, got {spec!r}; "
@@ -330,7 +353,14 @@ def get(spec) -> Optimizer:
         raise ConfigurationError(
             f"unknown optimizer {spec!r}; valid names: {', '.join(_REGISTRY)}"
         )
-    try:
-        return _REGISTRY[key](**config)
-    except TypeError as exc:
-        raise ConfigurationError(f"invalid options for optimizer {key!r}: {exc}") from None
+    cls = _REGISTRY[key]
+    options = [n for n in inspect.signature(cls).parameters]
+    unknown = [n for n in config if n not in options]
+    if unknown:
+        raise ConfigurationError(  # the estimators' set_params says it the same way
+            f"invalid options for optimizer {key!r}: {unknown!r:.100} (its options: "
+            f"{', '.join(options) or 'none'})"
+            + ("; the learning rate is fit's learning_rate" if
+               {"lr", "learning_rate"} & set(unknown) else "")
+        )
+    return cls(**config)

@@ -7,15 +7,20 @@
 | exponential | lr0 * gamma ** e                                                           |
 | cosine      | min_lr + (lr0 - min_lr) * (1 + cos(pi * min(e, T) / T)) / 2,  T = period   |
 | plateau     | lr multiplied by ``factor`` when ``monitor`` has not improved by more than |
-|             | ``min_delta`` for more than ``patience`` epochs (never below ``min_lr``)   |
+|             | ``min_delta`` for more than ``patience`` epochs (never below ``min_lr``),  |
+|             | then ``cooldown`` epochs without counting                                  |
 
 The training loop calls :meth:`Schedule.learning_rate` at the start of every epoch and
-:meth:`Schedule.update` with the epoch's logs at its end. Only ``plateau`` keeps state, and
-:meth:`Schedule.get_state` / :meth:`Schedule.set_state` carry it through a checkpoint.
+:meth:`Schedule.update` with the epoch's logs at its end, before the callbacks' ``on_epoch_end``;
+a schedule that sets ``pending`` there (``plateau`` monitoring a name a callback adds to the
+logs) has :meth:`Schedule.settle` called once every callback's ``on_epoch_end`` has run. Only
+``plateau`` keeps state, and :meth:`Schedule.get_state` / :meth:`Schedule.set_state` carry it
+through a checkpoint.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from ._validation import _is_finite_real, check_fraction, check_nonneg_float, check_positive_int
@@ -33,12 +38,18 @@ class Schedule:
     """Base class: ``learning_rate(epoch, lr0)`` gives the rate of an epoch."""
 
     name = ""
+    #: True between an :meth:`update` that could not yet read the epoch's logs and the
+    #: :meth:`settle` that reads them once every callback has ended the epoch
+    pending = False
 
     def learning_rate(self, epoch: int, lr0: float) -> float:
         raise NotImplementedError
 
     def update(self, epoch: int, logs: dict) -> None:
         """Observe the epoch's logs (used by stateful schedules)."""
+
+    def settle(self) -> None:
+        """Finish a ``pending`` :meth:`update` from the same logs, now complete."""
 
     def get_state(self) -> dict:
         return {}
@@ -100,7 +111,8 @@ class ExponentialDecay(Schedule):
 class CosineDecay(Schedule):
     """Half a cosine from ``lr0`` down to ``min_lr`` over ``period`` epochs, then ``min_lr``.
 
-    ``period=None`` takes the run's number of epochs (set by the training loop).
+    ``period=None`` takes the run's number of epochs (set by the training loop, so such a
+    schedule gives no rate outside ``fit``).
     """
 
     name = "cosine"
@@ -112,7 +124,7 @@ class CosineDecay(Schedule):
             raise ConfigurationError(f"period must be an integer >= 1 within float range, got "
                                      f"{period!r:.40}...")
         self.min_lr = check_nonneg_float(min_lr, "min_lr")
-        self._default_period = 1
+        self._default_period: int | None = None
 
     def set_epochs(self, epochs: int) -> None:
         """Called by the training loop with the total number of epochs."""
@@ -120,6 +132,10 @@ class CosineDecay(Schedule):
 
     def learning_rate(self, epoch, lr0):
         T = self.period or self._default_period
+        if T is None:
+            raise ConfigurationError(
+                "CosineDecay(period=None) decays over fit's number of epochs, unknown outside "
+                "fit; give period= (in epochs) to compute its rates yourself")
         return self.min_lr + (lr0 - self.min_lr) * 0.5 * (1.0 + math.cos(math.pi * min(epoch, T)
                                                                           / T))
 
@@ -130,15 +146,16 @@ class CosineDecay(Schedule):
 class ReduceOnPlateau(Schedule):
     """Multiply the learning rate by ``factor`` after more than ``patience`` epochs in a row
     without improvement of ``monitor`` (PyTorch's counting: ``patience=0`` cuts at the first
-    epoch that does not improve).
+    epoch that does not improve, where Keras's ``patience=1`` does).
 
     Parameters
     ----------
     monitor : str
         A logged quantity (``'val_cost'`` falls back to ``'cost'`` without validation data,
-        as every ``val_`` name does). A name that is not logged raises ConfigurationError at
-        the first epoch's end. The schedule reads the epoch's logs before the callbacks run,
-        so not a name a callback adds to them (unlike Keras's ReduceLROnPlateau callback).
+        as every ``val_`` name does), or a name a callback adds to the epoch's logs in its
+        ``on_epoch_end`` (as Keras's ReduceLROnPlateau callback can read one): that epoch's
+        value is then observed once every callback has ended the epoch. A name that is not
+        logged raises ConfigurationError at the first epoch's end.
     factor : float in (0, 1)
     patience : int >= 0
     min_delta : float >= 0
@@ -146,23 +163,30 @@ class ReduceOnPlateau(Schedule):
     min_lr : float >= 0
     mode : {'auto', 'min', 'max'}
         Whether the monitored value should fall or rise; 'auto' maximises names ending in
-        ``accuracy`` or ``r2`` and minimises the others (as
-        :class:`~npdeep.callbacks.EarlyStopping` does).
+        ``accuracy``, ``acc`` or ``r2`` and minimises the others (as
+        :class:`~npdeep.callbacks.EarlyStopping` does), with a UserWarning for a name ending
+        in neither these nor ``cost``, ``loss`` or ``error``: give ``mode='max'`` for a score
+        of your own.
+    cooldown : int >= 0
+        Epochs after a reduction during which epochs without improvement are not counted
+        (Keras's and PyTorch's ``cooldown``).
 
-    Its state (the scale reached, the best value, the epochs waited) starts afresh at every
-    ``fit``; only resuming from a checkpoint restores it.
+    Its state (the scale reached, the best value, the epochs waited, the cooldown left)
+    starts afresh at every ``fit``; only resuming from a checkpoint restores it.
     """
 
     name = "plateau"
 
     def __init__(self, monitor: str = "val_cost", factor: float = 0.5, patience: int = 5,
-                 min_delta: float = 1e-4, min_lr: float = 0.0, mode: str = "auto"):
+                 min_delta: float = 1e-4, min_lr: float = 0.0, mode: str = "auto",
+                 cooldown: int = 0):
         from .monitors import _Monitor
 
         self.factor = check_fraction(factor, "factor", low_inclusive=False)
         self.patience = check_positive_int(patience, "patience", minimum=0)
         self.min_delta = check_nonneg_float(min_delta, "min_delta")
         self.min_lr = check_nonneg_float(min_lr, "min_lr")
+        self.cooldown = check_positive_int(cooldown, "cooldown", minimum=0)
         self.monitor, self.mode = monitor, mode
         self._tracker = _Monitor(monitor, mode, self.min_delta)
         self.reset()
@@ -174,50 +198,76 @@ class ReduceOnPlateau(Schedule):
     def reset(self) -> None:
         self.scale = 1.0
         self.wait = 0
+        self.cooldown_counter = 0
         self._tracker.reset()
+        self._late: tuple[int, dict] | None = None
+        self.pending = False
 
     def learning_rate(self, epoch, lr0):
         return max(lr0 * self.scale, self.min_lr)
 
     def update(self, epoch, logs):
-        value = self._tracker.value(logs)  # ConfigurationError naming the logged names
+        if not self._tracker.logged(logs):  # perhaps a callback's: read once all have run
+            self._late, self.pending = (epoch, logs), True
+            return
+        self._observe(epoch, self._tracker.value(logs))
+
+    def settle(self):
+        """Observe the monitored value a callback added to the epoch's logs after
+        :meth:`update` (ConfigurationError naming the logged names when none did)."""
+        if self._late is None:
+            return
+        (epoch, logs), self._late, self.pending = self._late, None, False
+        self._observe(epoch, self._tracker.value(logs))
+
+    def _observe(self, epoch: int, value) -> None:
+        """Count the epoch's monitored ``value`` (PyTorch's ReduceLROnPlateau.step)."""
         if value is None or not math.isfinite(value):
             return
         if self._tracker.improved(value, epoch):
             self.wait = 0
         else:
             self.wait += 1
-            if self.wait > self.patience:
-                self.scale *= self.factor
-                self.wait = 0
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.wait > self.patience:
+            self.scale *= self.factor
+            self.wait = 0
+            self.cooldown_counter = self.cooldown
 
     def get_state(self):
+        if self.pending and self._tracker.logged(self._late[1]):
+            self.settle()  # a checkpoint is written once every callback has ended the epoch
         best = self._tracker.best
         return {"scale": self.scale, "best": best if math.isfinite(best) else None,
-                "wait": self.wait}
+                "wait": self.wait, "cooldown_counter": self.cooldown_counter}
 
     def set_state(self, state):
         """Restore :meth:`get_state`'s dict (read from a checkpoint: every entry is checked)."""
         scale, best, wait = state.get("scale", 1.0), state.get("best"), state.get("wait", 0)
+        cooldown_counter = state.get("cooldown_counter", 0)  # absent from older checkpoints
         if not _is_finite_real(scale) or not 0 <= scale <= 1:  # 0: reduced past float range
             raise ConfigurationError(f"plateau state 'scale' must be a number in [0, 1], "
                                      f"got {scale!r:.80}")
         if best is not None and not _is_finite_real(best):
             raise ConfigurationError(f"plateau state 'best' must be a finite number or null, "
                                      f"got {best!r:.80}")
-        if isinstance(wait, bool) or not isinstance(wait, int) or wait < 0:
-            raise ConfigurationError(f"plateau state 'wait' must be an integer >= 0, "
-                                     f"got {wait!r:.80}")
+        for key, count in (("wait", wait), ("cooldown_counter", cooldown_counter)):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ConfigurationError(f"plateau state {key!r} must be an integer >= 0, "
+                                         f"got {count!r:.80}")
         self.reset()
         self.scale = float(scale)
         if best is not None:
             self._tracker.best = float(best)
         self.wait = wait
+        self.cooldown_counter = cooldown_counter
 
     def get_config(self):
         return {"name": self.name, "monitor": self.monitor, "factor": self.factor,
                 "patience": self.patience, "min_delta": self.min_delta, "min_lr": self.min_lr,
-                "mode": self.mode}
+                "mode": self.mode, "cooldown": self.cooldown}
 
 
 _REGISTRY: dict[str, type[Schedule]] = {
@@ -239,7 +289,17 @@ def get(spec) -> Schedule:
     config: dict = {}
     if isinstance(spec, dict):
         config = dict(spec)
-        spec = config.pop("name", None)
+        if "name" not in config:
+            raise ConfigurationError(
+                f"a schedule config dict needs a 'name' key, got {spec!r:.100}; valid names: "
+                f"{', '.join(NAMES)}"
+            )
+        spec = config.pop("name")
+    if isinstance(spec, type) and issubclass(spec, Schedule):
+        raise ConfigurationError(
+            f"schedule must be a name or a Schedule, got the class {spec.__name__}: pass "
+            f"{spec.__name__}() (with its options); valid names: {', '.join(NAMES)}"
+        )
     if not isinstance(spec, str):
         raise ConfigurationError(
             f"schedule must be a name or a Schedule, got {spec!r}; valid names: "
@@ -248,7 +308,14 @@ def get(spec) -> Schedule:
     key = _ALIASES.get(spec.lower(), spec.lower())
     if key not in _REGISTRY:
         raise ConfigurationError(f"unknown schedule {spec!r}; valid names: {', '.join(NAMES)}")
-    try:
-        return _REGISTRY[key](**config)
-    except TypeError as exc:
-        raise ConfigurationError(f"invalid options for schedule {key!r}: {exc}") from None
+    cls = _REGISTRY[key]
+    options = [n for n in inspect.signature(cls).parameters]
+    unknown = [n for n in config if n not in options]
+    if unknown:
+        raise ConfigurationError(  # the estimators' set_params says it the same way
+            f"invalid options for schedule {key!r}: {unknown!r:.100} (its options: "
+            f"{', '.join(options) or 'none'})"
+            + ("; the learning rate is fit's learning_rate" if
+               {"lr", "learning_rate"} & set(unknown) else "")
+        )
+    return cls(**config)

@@ -159,10 +159,12 @@ def fit(
         ``alpha`` of the update, before any schedule.
     batch_size : int or None
         None: full batch, the article's gradient descent. Else shuffled mini-batches.
-    optimizer : str or Optimizer
-        ``sgd`` (alias ``gd``), ``momentum``, ``nesterov``, ``rmsprop``, ``adam``, ``adamw``.
-    schedule : str, Schedule or None
-        ``constant``, ``step``, ``exponential``, ``cosine``, ``plateau``.
+    optimizer : str, dict or Optimizer
+        ``sgd`` (alias ``gd``), ``momentum``, ``nesterov``, ``rmsprop``, ``adam``, ``adamw``;
+        a dict gives options, ``{"name": "adam", "beta1": 0.8}``.
+    schedule : str, dict, Schedule or None
+        ``constant``, ``step``, ``exponential``, ``cosine``, ``plateau``; a dict gives
+        options, ``{"name": "step", "step_size": 5}``.
     clip_norm : float > 0, optional
         Rescale the whole gradient when its L2 norm exceeds this (also a finite float32
         gradient whose squared norm overflows; only NaN or inf in the gradient stop training).
@@ -310,6 +312,7 @@ def fit(
 
     cb.on_train_begin({"epochs": epochs, "samples": m, "initial_epoch": start_epoch})
     epoch = start_epoch
+    rate_warned = False
     try:
         for epoch in range(start_epoch, epochs):
             if trainer.stop_training:  # stopped in on_train_begin (a resumed EarlyStopping)
@@ -332,13 +335,16 @@ def fit(
             if val is not None:
                 vc, vm = evaluate(net, *val)
                 logs["val_cost"], logs[f"val_{metric.name}"] = vc, vm
-            logs["learning_rate"] = trainer.learning_rate
+            logs["learning_rate"] = rate = trainer.learning_rate
             logs["gradient_norms"] = list(trainer.gradient_norms or [])
             logs["time"] = time.perf_counter() - start
             sched.update(epoch, logs)
-            cb.on_epoch_end(epoch, logs)
+            cb.on_epoch_end(epoch, logs, sched)
             if trainer.stop_training:
                 break
+            if trainer._learning_rate != rate and not rate_warned and epoch + 1 < epochs:
+                # a callback set it in on_epoch_end: the next epoch's schedule replaces it
+                rate_warned = _warn_rate_replaced(trainer.learning_rate, rate)
     except KeyboardInterrupt:
         net.release_inputs()
         trainer.stop_reason = f"interrupted (KeyboardInterrupt) during epoch {epoch + 1}"
@@ -373,6 +379,18 @@ def fit(
         warnings.warn(f"training stopped early: {trainer.stop_reason}", RuntimeWarning,
                       stacklevel=caller_level())
     return history
+
+
+def _warn_rate_replaced(new: float, used: float) -> bool:
+    """Warn that a rate a callback set in ``on_epoch_end`` is replaced; return True."""
+    warnings.warn(
+        f"a callback set trainer.learning_rate to {new:g} in on_epoch_end (the epoch used "
+        f"{used:g}); the schedule sets the rate again when the next epoch begins, so that "
+        "value is never used: set trainer.learning_rate in on_epoch_begin, or "
+        "trainer.initial_learning_rate to move the schedule's base for the epochs to come "
+        "(Keras's ReduceLROnPlateau is schedule='plateau')", UserWarning,
+        stacklevel=caller_level())
+    return True
 
 
 def _diagnose_end(trainer, X, Y, train_idx) -> None:

@@ -3,13 +3,15 @@
 A config file is a flat TOML table whose keys are the long option names, with ``_`` or ``-``
 (``learning_rate = 0.05`` or ``learning-rate = 0.05``), plus ``data`` for the DATA argument.
 A ``[train]`` table may hold them instead. An unknown key is a usage error naming the key and
-the nearest valid one.
+the nearest valid one. The keys ``read_config`` is given ``tables`` for (``optimizer``,
+``schedule``) may also be tables of options, ``schedule = {name = "step", step_size = 5}``.
 """
 
 from __future__ import annotations
 
 import difflib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,8 @@ def _check_type(value: Any, param: click.Parameter) -> str | None:
     return None
 
 
-def read_config(path: str | Path, ctx: click.Context, keys: list[str]) -> dict[str, Any]:
+def read_config(path: str | Path, ctx: click.Context, keys: list[str],
+                tables: dict[str, Callable[[dict], Any]] | None = None) -> dict[str, Any]:
     """Read ``path`` and return ``{parameter name: converted value}``.
 
     Parameters
@@ -64,6 +67,10 @@ def read_config(path: str | Path, ctx: click.Context, keys: list[str]) -> dict[s
         config value is checked exactly like the flag.
     keys : list of str
         The parameter names a config file may set.
+    tables : dict, optional
+        ``{name: check}`` for the keys that may also be a table: ``check(table)`` returns the
+        value to use, or raises :class:`~npdeep.errors.ConfigurationError` (a usage error
+        naming the file and key).
 
     Raises
     ------
@@ -101,8 +108,18 @@ def read_config(path: str | Path, ctx: click.Context, keys: list[str]) -> dict[s
                 param_hint="--config",
             )
         if isinstance(value, dict):
-            raise click.BadParameter(f"{str(p)!r}: key {key!r} must be a value, not a table",
-                                     param_hint="--config")
+            if name not in (tables or {}):
+                also = f" (only {', '.join(tables)} may be tables)" if tables else ""
+                raise click.BadParameter(f"{str(p)!r}: key {key!r} must be a value, not a "
+                                         f"table{also}", param_hint="--config")
+            from ..errors import ConfigurationError
+
+            try:
+                values[name] = tables[name](value)
+            except ConfigurationError as exc:
+                raise click.BadParameter(f"{str(p)!r}: table {key!r}: {exc}",
+                                         param_hint="--config") from None
+            continue
         param = params[name]
         problem = _check_type(value, param)
         if problem:

@@ -122,6 +122,12 @@ CONFIG_KEYS = ["data", "target", "task", "categorical", "test_fraction", "units"
                "early_stopping", "patience", "seed", "dtype", "output", "plot", "quiet"]
 
 
+#: config keys that may be a table of options (``schedule = {name = "step", step_size = 5}``),
+#: each checked and completed by its registry
+CONFIG_TABLES = {"optimizer": lambda t: optimizers.get(t).get_config(),
+                 "schedule": lambda t: schedules.get(t).get_config()}
+
+
 class BestWeights(Callback):
     """Keep a copy of the weights of the best epoch (``val_cost``, else ``cost``) for Ctrl-C.
 
@@ -227,7 +233,7 @@ def train(ctx: click.Context, config_path, as_json, **given):
     if config_path == "":  # an unset variable, most likely: never silently no config
         raise click.BadParameter("is empty; give the path of a TOML file", ctx,
                                  param_hint="'--config'")
-    opts = read_config(config_path, ctx, CONFIG_KEYS) if config_path else {}
+    opts = read_config(config_path, ctx, CONFIG_KEYS, CONFIG_TABLES) if config_path else {}
     opts.update({k: v for k, v in given.items() if v is not None})
     o = {k: opts.get(k, default(k)) for k in CONFIG_KEYS}
     if not o["units"] and "dropout" not in opts:

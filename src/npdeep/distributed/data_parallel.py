@@ -313,6 +313,8 @@ class DataParallelTrainer:
             self.result.cost.append(cost)
             self.result.learning_rate.append(self.rate)
             self.schedule.update(self.epoch, {"cost": cost, "learning_rate": self.rate})
+            if self.schedule.pending:  # no callbacks here to add the name it waits for
+                self.schedule.settle()
             self.epoch += 1
         return self.result
 
