@@ -389,6 +389,8 @@ class BaseDeepEstimator(EstimatorParams, BaseEstimator):
             options["diagnose"] = False  # the end-of-training report is not kept by estimators
         if "_warn_nan" in accepted:
             options["_warn_nan"] = False  # a NaN stop warns as a ConvergenceWarning, below
+        if "_initial_epoch" in accepted:  # partial_fit and warm fits count epochs on, as
+            options["_initial_epoch"] = self.n_iter_  # n_iter_ does (callbacks, logs, history)
         if "_continue" in accepted:
             options["_continue"] = incremental  # partial_fit: plateau keeps its reductions (epoch
             # schedules count the epochs of one call, as the docstring says)
