@@ -13,7 +13,8 @@ Outputs:
   as ``predict``, the values of ``classes_``: int64 for integer classes, double (float for
   float32 ones) for float classes, string for text, bool for bool;
   multi-label: ``probabilities`` (N, K) and ``label`` (N, K) 0/1;
-* a DeepRegressor: ``predictions`` (N, n_outputs);
+* a DeepRegressor: ``predictions`` as ``predict``: (N,) for one target, (N, n_outputs) for
+  several;
 * a network file of ``npdeep train`` (:func:`model_file_to_onnx`, ``npdeep export``): its
   stored feature scaling first, then the outputs of ``npdeep predict``.
 
@@ -138,6 +139,9 @@ def _heads(g: _Graph, est, A: str, n_L: int) -> list[tuple[str, object, list]]:
     from .estimators.regressor import DeepRegressor
 
     if isinstance(est, DeepRegressor):
+        if n_L == 1:  # (N,) as predict returns for one target (skl2onnx would give (N, 1))
+            axis = g.const("axis1", [1], np.int64)
+            return [(g.node("Squeeze", [A, axis], "predictions"), float_type, ["N"])]
         return [(g.node("Identity", [A], "predictions"), float_type, ["N", n_L])]
     kind = est._target_type
     if kind == "multilabel":
