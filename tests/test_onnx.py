@@ -165,6 +165,16 @@ def test_what_cannot_be_exported_is_refused_clearly(digits):
     unfitted = make_pipeline(StandardScaler(), DeepClassifier((4,)))
     with pytest.raises(ExportError, match="step 'standardscaler' .* is not fitted yet; fit the"):
         to_onnx(unfitted)
+    # the last step is named too: a final "passthrough" said "cannot export a str"
+    from sklearn.pipeline import Pipeline
+
+    scaler = StandardScaler().fit(X)
+    with pytest.raises(ExportError, match=r"^pipeline step 'last' \('passthrough'\): cannot "
+                                          r"export a str"):
+        to_onnx(Pipeline([("scale", scaler), ("last", "passthrough")]))
+    with pytest.raises(ExportError, match=r"^pipeline step 'clf' \(DeepClassifier\): this "
+                                          r"DeepClassifier is not fitted yet"):
+        to_onnx(Pipeline([("scale", scaler), ("clf", DeepClassifier())]))
 
 
 def test_missing_onnx_gives_an_install_hint(monkeypatch):

@@ -61,9 +61,12 @@ def _split(model):
     if isinstance(model, Network):
         return [], model, None
     steps = getattr(model, "steps", None)
-    scalers = []
+    scalers, where = [], ""
     if steps is not None:  # a Pipeline
-        *front, (_, model) = steps
+        *front, (last, model) = steps
+        what = "'passthrough'" if model is None or isinstance(model, str) else \
+            type(model).__name__
+        where = f"pipeline step {last!r} ({what}): "  # which step, in a long pipeline
         for name, step in front:
             if step is None or (isinstance(step, str) and step == "passthrough"):
                 continue
@@ -84,13 +87,14 @@ def _split(model):
 
     if not isinstance(model, (DeepClassifier, DeepRegressor)):  # subclasses export as their base
         raise ExportError(
-            f"cannot export a {type(model).__name__}: to_onnx takes a Network, a DeepClassifier, "
+            f"{where}cannot export a {type(model).__name__}: to_onnx takes a Network, a DeepClassifier, "
             "a DeepRegressor or a Pipeline of StandardScaler steps ending in one of them"
             + ("; export its best_estimator_ instead" if hasattr(model, "best_estimator_")
                else "")
         )
     if not hasattr(model, "network_"):
-        raise ExportError(f"this {type(model).__name__} is not fitted yet; call fit first")
+        raise ExportError(f"{where}this {type(model).__name__} is not fitted yet; call fit "
+                          "first")
     return scalers, model.network_, model
 
 
