@@ -87,8 +87,9 @@ def _split(model):
 
     if not isinstance(model, (DeepClassifier, DeepRegressor)):  # subclasses export as their base
         raise ExportError(
-            f"{where}cannot export a {type(model).__name__}: to_onnx takes a Network, a DeepClassifier, "
-            "a DeepRegressor or a Pipeline of StandardScaler steps ending in one of them"
+            f"{where}cannot export a {type(model).__name__}: to_onnx takes a Network, a "
+            "DeepClassifier, a DeepRegressor or a Pipeline of StandardScaler steps ending in "
+            "one of them"
             + ("; export its best_estimator_ instead" if hasattr(model, "best_estimator_")
                else "")
         )
