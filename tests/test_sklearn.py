@@ -948,3 +948,24 @@ def test_fit_warnings_point_at_the_callers_line(iris):
     kinds = {w.category.__name__: w.filename for w in caught}
     assert {"DataConversionWarning", "ConvergenceWarning"} <= set(kinds)
     assert kinds["DataConversionWarning"] == __file__ and kinds["ConvergenceWarning"] == __file__
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_an_estimator_fitted_with_callbacks_pickles_clones_and_cross_validates(iris, tmp_path):
+    # with a CSVLogger: "TypeError: cannot pickle '_csv.writer' object" from pickle, joblib,
+    # clone and cross_val_score; every callback also kept the last network and its trainer
+    from npdeep.callbacks import CSVLogger, EarlyStopping, JSONLogger
+
+    X, y = iris
+    callbacks = [CSVLogger(tmp_path / "log.csv"), JSONLogger(tmp_path / "log.jsonl"),
+                 EarlyStopping(monitor="cost", patience=50)]
+    clf = DeepClassifier((8,), max_iter=5, callbacks=callbacks, random_state=0).fit(X, y)
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+    assert all(cb.network is None and cb.trainer is None for cb in copy.callbacks)
+    assert clf.callbacks[0].network is clf.network_  # the original is left as it was
+    joblib.dump(clf, tmp_path / "clf.joblib")
+    again = clone(clf).fit(X, y)  # the copied loggers train and write again
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    assert len((tmp_path / "log.jsonl").read_text().splitlines()) == 5
+    assert cross_val_score(clf, X, y, cv=3).shape == (3,)

@@ -214,6 +214,7 @@ class CSVLogger(Callback):
         self._writer = None
 
     def on_train_end(self, logs):
+        self._writer = None  # it wrote to the file closed here (and cannot be pickled)
         if self._file is not None:
             file, self._file = self._file, None
             file.close()
