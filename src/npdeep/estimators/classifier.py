@@ -126,7 +126,10 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     clip_norm : float or None, default None
         Rescale the whole gradient when its L2 norm exceeds this.
     callbacks : list of npdeep.callbacks.Callback or None, default None
-        Extra callbacks for every training call (copied by ``clone``).
+        Extra callbacks for every training call (copied by ``clone``). Their epochs count on
+        across :meth:`partial_fit` calls and warm-started fits, as ``n_iter_`` does: the third
+        call's epoch is ``epoch=2`` in the hooks and row 3 of a ``CSVLogger``, which continues
+        its file.
     random_state : int, RandomState, Generator or None, default None
         Seed of the initial weights, shuffling, dropout and the validation split; a RandomState
         or Generator gives one seed per fit, drawn from it.
