@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 import npdeep
 from npdeep import ConfigurationError
@@ -19,6 +20,7 @@ from npdeep.callbacks import (
     ProgressBar,
 )
 from npdeep.checkpoint import load_checkpoint, resume
+from npdeep.history import History
 from npdeep.schedules import StepDecay
 from npdeep.training import evaluate
 
@@ -233,22 +235,53 @@ def test_a_resumed_history_holds_the_names_callbacks_added(tmp_path, data):
 
 
 @pytest.mark.parametrize("append", [False, True])
-def test_loggers_with_append_continue_their_files_across_fits(tmp_path, data, append):
-    # each fit replaced the file: an estimator's partial_fit calls left one row
+def test_an_estimators_partial_fits_log_their_epochs_counted_on(tmp_path, data, append):
+    # every call wrote epoch 1 (and without append replaced the file): the rows now count on
+    # as n_iter_ does, with or without append; a fresh fit starts the file again
     from npdeep.estimators import DeepClassifier
 
     X, y = data
+    history = History()
     logs = [CSVLogger(tmp_path / "log.csv", append=append),
-            JSONLogger(tmp_path / "log.jsonl", append=append)]
+            JSONLogger(tmp_path / "log.jsonl", append=append), history]
     clf = DeepClassifier(hidden_layer_sizes=(4,), callbacks=logs, random_state=0)
     for _ in range(3):
         clf.partial_fit(X.T, y.astype(int), classes=[0, 1])
     rows = list(csv.reader(open(tmp_path / "log.csv", newline="")))
     lines = (tmp_path / "log.jsonl").read_text().splitlines()
-    expected = 3 if append else 1
-    assert rows[0][:2] == ["epoch", "cost"] and len(rows) == 1 + expected
-    assert [r[0] for r in rows[1:]] == ["1"] * expected
-    assert [json.loads(line)["epoch"] for line in lines] == [1] * expected
+    assert rows[0][:2] == ["epoch", "cost"] and [r[0] for r in rows[1:]] == ["1", "2", "3"]
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
+    assert history.epoch == [0, 1, 2] and clf.n_iter_ == 3
+    assert [float(r[1]) for r in rows[1:]] == pytest.approx(clf.loss_curve_)
+    clf.set_params(warm_start=True, max_iter=2)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X.T, y.astype(int))  # a warm fit counts on too
+    assert [json.loads(line)["epoch"] for line in
+            (tmp_path / "log.jsonl").read_text().splitlines()] == [1, 2, 3, 4, 5]
+    assert clf.n_iter_ == 5 and history.epoch[-2:] == [3, 4]
+    with pytest.warns(ConvergenceWarning):
+        clf.set_params(warm_start=False).fit(X.T, y.astype(int))
+    epochs = [json.loads(line)["epoch"] for line in
+              (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert epochs == ([1, 2, 3, 4, 5, 1, 2] if append else [1, 2])
+
+
+def test_a_schedule_counts_the_epochs_of_each_partial_fit_call(data):
+    # the epochs of the logs count on; the schedule's stay those of one call, as documented
+    from npdeep.estimators import DeepClassifier
+
+    X, y = data
+    rates = []
+
+    class Rate(Callback):
+        def on_epoch_end(self, epoch, logs):
+            rates.append((epoch, logs["learning_rate"]))
+
+    clf = DeepClassifier((4,), learning_rate=0.1, callbacks=[Rate()], random_state=0,
+                         schedule={"name": "step", "step_size": 1, "factor": 0.5})
+    for _ in range(3):
+        clf.partial_fit(X.T, y.astype(int), classes=[0, 1])
+    assert rates == [(0, 0.1), (1, 0.1), (2, 0.1)]
 
 
 def test_appended_logs_resumed_keep_the_earlier_fits_rows(tmp_path, data):

@@ -126,6 +126,60 @@ def test_what_cannot_be_saved_is_refused_clearly(digits, tmp_path):
     assert not any(tmp_path.iterdir())  # nothing half-written
 
 
+def test_a_pipeline_whose_last_step_cannot_be_saved_names_that_step(digits, tmp_path):
+    # it said "cannot save a str: ..." for a final "passthrough", and a bare NotFittedError
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    X, y = digits
+    scaler = StandardScaler().fit(X)
+    cases = [
+        (Pipeline([("scale", scaler), ("last", "passthrough")]), ConfigurationError,
+         r"^pipeline step 'last' \('passthrough'\): cannot save a str"),
+        (Pipeline([("scale", scaler), ("model", LogisticRegression())]), ConfigurationError,
+         r"^pipeline step 'model' \(LogisticRegression\): cannot save a LogisticRegression"),
+        (Pipeline([("scale", scaler), ("clf", DeepClassifier())]), NotFittedError,
+         r"^pipeline step 'clf' \(DeepClassifier\): This DeepClassifier instance is not "
+         r"fitted yet"),
+    ]
+    for pipe, error, match in cases:
+        with pytest.raises(error, match=match):
+            npdeep.save(pipe, tmp_path / "p.npdeep")
+    assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_npdeep_objects_given_as_parameters_are_saved_as_their_configs(digits, tmp_path):
+    # an Optimizer, Schedule or Activation object was refused: "cannot save optimizer=..."
+    from npdeep.activations import LeakyReLU
+    from npdeep.optimizers import Momentum
+    from npdeep.schedules import StepDecay
+
+    X, y = digits
+    X = X / 16.0
+    objects = ("optimizer", "schedule", "activation", "output_activation")
+    clf = DeepClassifier((6, 4), activation=[LeakyReLU(0.2), "tanh"], optimizer=Momentum(0.5),
+                         schedule=StepDecay(step_size=2), max_iter=3, random_state=0).fit(X, y)
+    reg = DeepRegressor((4,), output_activation=LeakyReLU(0.1), max_iter=3,
+                        random_state=0).fit(X, y / 9)
+    for est in (clf, reg):
+        npdeep.save(est, tmp_path / "e.npdeep")
+        loaded = npdeep.load(tmp_path / "e.npdeep")
+        np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+        # optimizer__momentum, schedule__step_size...: the same nested parameters
+        assert {k: v for k, v in loaded.get_params().items() if k not in objects} == \
+            {k: v for k, v in est.get_params().items() if k not in objects}
+    assert loaded.output_activation == {"name": "leaky_relu", "alpha": 0.1}
+    npdeep.save(clf, tmp_path / "c.npdeep")
+    loaded = npdeep.load(tmp_path / "c.npdeep")
+    assert loaded.optimizer == {"name": "momentum", "momentum": 0.5}
+    assert loaded.schedule == {"name": "step", "step_size": 2, "factor": 0.5}
+    assert loaded.activation == [{"name": "leaky_relu", "alpha": 0.2}, "tanh"]
+    # trained afresh from the file's parameters, it learns what the saved objects taught
+    np.testing.assert_array_equal(loaded.fit(X, y).predict_proba(X),
+                                  clf.fit(X, y).predict_proba(X))
+
+
 def _tampered(tmp_path, change):
     X = np.random.default_rng(0).normal(size=(40, 3))
     clf = DeepClassifier((4,), max_iter=2, random_state=0).fit(X, X[:, 0] > 0)

@@ -47,7 +47,24 @@ def test_output_activations_on_diabetes_regression(output):
     reg = DeepRegressor((32,), output_activation=output, learning_rate=0.01, max_iter=30,
                         random_state=0).fit(X, y)
     out = _run(to_onnx(reg), X)
-    np.testing.assert_allclose(out["predictions"][:, 0], reg.predict(X), atol=1e-5, rtol=0)
+    assert out["predictions"].shape == reg.predict(X).shape == (X.shape[0],)  # was (N, 1)
+    np.testing.assert_allclose(out["predictions"], reg.predict(X), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_regressor_exports_predictions_of_predicts_shape(dtype):
+    # one target: (N,) as predict returns (it was (N, 1)); several: (N, k)
+    X, y = load_diabetes(return_X_y=True)
+    y = (y - y.mean()) / y.std()
+    for Y in (y, np.column_stack([y, -y, 2 * y])):
+        reg = DeepRegressor((8,), dtype=dtype, max_iter=5, random_state=0).fit(X, Y)
+        proto = to_onnx(reg)
+        dims = [d.dim_param or d.dim_value
+                for d in proto.graph.output[0].type.tensor_type.shape.dim]
+        assert dims == ["N", *Y.shape[1:]]
+        out = _run(proto, X.astype(dtype))
+        np.testing.assert_allclose(out["predictions"], reg.predict(X), atol=1e-5, rtol=1e-5,
+                                   strict=True)
 
 
 def test_raw_diabetes_regression_and_pipeline_with_scaler(tmp_path):
@@ -58,7 +75,8 @@ def test_raw_diabetes_regression_and_pipeline_with_scaler(tmp_path):
     path = tmp_path / "diabetes.onnx"
     to_onnx(pipe, path)
     out = _run(onnx.load(path), X)
-    np.testing.assert_allclose(out["predictions"][:, 0], pipe.predict(X), atol=1e-5, rtol=1e-7)
+    np.testing.assert_allclose(out["predictions"], pipe.predict(X), atol=1e-5, rtol=1e-7,
+                               strict=True)
     assert pipe.score(X, y) > 0.5
 
 
@@ -102,7 +120,7 @@ def test_a_subclass_of_an_estimator_exports_as_its_base(digits):
     X, y = digits
     reg = MyRegressor((8,), max_iter=3, random_state=0).fit(X, y)
     out = _run(to_onnx(reg), X)
-    np.testing.assert_allclose(out["predictions"][:, 0], reg.predict(X), atol=1e-9)
+    np.testing.assert_allclose(out["predictions"], reg.predict(X), atol=1e-9, strict=True)
 
 
 def test_network_softmax_output_and_leaky_alpha():
@@ -147,6 +165,16 @@ def test_what_cannot_be_exported_is_refused_clearly(digits):
     unfitted = make_pipeline(StandardScaler(), DeepClassifier((4,)))
     with pytest.raises(ExportError, match="step 'standardscaler' .* is not fitted yet; fit the"):
         to_onnx(unfitted)
+    # the last step is named too: a final "passthrough" said "cannot export a str"
+    from sklearn.pipeline import Pipeline
+
+    scaler = StandardScaler().fit(X)
+    with pytest.raises(ExportError, match=r"^pipeline step 'last' \('passthrough'\): cannot "
+                                          r"export a str"):
+        to_onnx(Pipeline([("scale", scaler), ("last", "passthrough")]))
+    with pytest.raises(ExportError, match=r"^pipeline step 'clf' \(DeepClassifier\): this "
+                                          r"DeepClassifier is not fitted yet"):
+        to_onnx(Pipeline([("scale", scaler), ("clf", DeepClassifier())]))
 
 
 def test_missing_onnx_gives_an_install_hint(monkeypatch):

@@ -432,8 +432,8 @@ def test_scaler_pipeline_files_and_onnx_agree(tmp_path, m, n_x, seed, classify, 
     if classify:
         np.testing.assert_allclose(out["probabilities"], pipe.predict_proba(X), atol=1e-5)
     else:
-        np.testing.assert_allclose(out["predictions"][:, 0], pipe.predict(X), rtol=1e-4,
-                                   atol=1e-4)
+        assert out["predictions"].shape == pipe.predict(X).shape  # (N,): one target
+        np.testing.assert_allclose(out["predictions"], pipe.predict(X), rtol=1e-4, atol=1e-4)
 
 
 # ----------------------------------------------------------------- errors on bad input

@@ -948,3 +948,62 @@ def test_fit_warnings_point_at_the_callers_line(iris):
     kinds = {w.category.__name__: w.filename for w in caught}
     assert {"DataConversionWarning", "ConvergenceWarning"} <= set(kinds)
     assert kinds["DataConversionWarning"] == __file__ and kinds["ConvergenceWarning"] == __file__
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_an_estimator_fitted_with_callbacks_pickles_clones_and_cross_validates(iris, tmp_path):
+    # with a CSVLogger: "TypeError: cannot pickle '_csv.writer' object" from pickle, joblib,
+    # clone and cross_val_score; every callback also kept the last network and its trainer
+    from npdeep.callbacks import CSVLogger, EarlyStopping, JSONLogger
+
+    X, y = iris
+    callbacks = [CSVLogger(tmp_path / "log.csv"), JSONLogger(tmp_path / "log.jsonl"),
+                 EarlyStopping(monitor="cost", patience=50)]
+    clf = DeepClassifier((8,), max_iter=5, callbacks=callbacks, random_state=0).fit(X, y)
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+    assert all(cb.network is None and cb.trainer is None for cb in copy.callbacks)
+    assert clf.callbacks[0].network is clf.network_  # the original is left as it was
+    joblib.dump(clf, tmp_path / "clf.joblib")
+    again = clone(clf).fit(X, y)  # the copied loggers train and write again
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    assert len((tmp_path / "log.jsonl").read_text().splitlines()) == 5
+    assert cross_val_score(clf, X, y, cv=3).shape == (3,)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_schedule_changed_between_warm_fits_or_partial_fits_is_followed(iris):
+    # the fitted schedule_ went on, while get_params reported the new schedule
+    from npdeep.callbacks import Callback
+    from npdeep.schedules import ReduceOnPlateau
+
+    X, y = iris
+    rates = []
+
+    class Rates(Callback):
+        def on_epoch_end(self, epoch, logs):
+            rates.append(logs["learning_rate"])
+
+    def run(call, **params):
+        rates.clear()
+        call(clf.set_params(**params))
+        return pytest.approx(rates)
+
+    clf = DeepClassifier((4,), max_iter=3, learning_rate=0.1, callbacks=[Rates()],
+                         schedule={"name": "step", "step_size": 1, "factor": 0.5},
+                         random_state=0, warm_start=True)
+    fit = lambda est: est.fit(X, y)  # noqa: E731
+    assert run(fit) == [0.1, 0.05, 0.025]
+    assert run(fit, schedule__factor=0.1) == [0.1, 0.01, 0.001]  # was 0.1, 0.05, 0.025
+    assert run(fit, schedule="constant") == [0.1, 0.1, 0.1]
+    assert run(fit, schedule=None) == [0.1, 0.1, 0.1] and clf.schedule_ is None
+    assert run(fit, schedule={"name": "step", "step_size": 1}) == [0.1, 0.05, 0.025]
+    # partial_fit: a plateau keeps its reductions while unchanged, a new one starts afresh
+    plateau = ReduceOnPlateau(monitor="cost", mode="max", patience=0, factor=0.5)
+    clf = DeepClassifier((4,), learning_rate=0.1, callbacks=[Rates()], schedule=plateau,
+                         random_state=0)
+    # (the cost falls, which mode="max" counts as no improvement: a cut from the 2nd epoch)
+    assert run(lambda e: [e.partial_fit(X, y, classes=[0, 1, 2]) for _ in range(4)]) == \
+        [0.1, 0.1, 0.05, 0.025]
+    assert run(lambda e: [e.partial_fit(X, y) for _ in range(3)], schedule__factor=0.1) == \
+        [0.1, 0.1, 0.01]

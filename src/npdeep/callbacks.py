@@ -62,6 +62,18 @@ class Callback:
         self.network = network
         self.trainer = trainer
 
+    def __getstate__(self) -> dict:
+        """Return the state for pickling and copying, without ``network`` and ``trainer``.
+
+        A copy (``clone`` of an estimator given this callback, a joblib worker's, a pickled
+        fitted estimator) is a callback for another run, given its network by set_context;
+        the last run's network and optimizer state would only travel and stay in memory.
+        """
+        state = self.__dict__.copy()
+        state.pop("network", None)
+        state.pop("trainer", None)
+        return state
+
     def on_train_begin(self, logs: dict) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: dict) -> None: ...
     def on_batch_begin(self, batch: int, logs: dict) -> None: ...

@@ -57,7 +57,8 @@ def _open_log(path: str, who: str, initial_epoch: int, keep_rows, append: bool,
     resuming, cut back.
 
     A resumed run continues the file after the rows of epochs ``<= initial_epoch``, so rows
-    of epochs trained after the checkpoint by the interrupted run are not written twice.
+    of epochs trained after the checkpoint by the interrupted run are not written twice; a
+    file that ends at that epoch (an estimator's next ``partial_fit``) is appended to as it is.
     ``keep_rows(lines, initial_epoch)`` returns the lines to keep. Returns ``(file, kept)``,
     ``kept`` the lines already in the file.
     """
@@ -71,20 +72,22 @@ def _open_log(path: str, who: str, initial_epoch: int, keep_rows, append: bool,
             if kept and not kept[-1].endswith("\n"):  # a last row cut short: end it
                 kept[-1] += "\n"
             if os.path.isfile(path) and kept != lines:
-                # cut back atomically: an interruption here must not lose the whole log
+                # resumed: the rows of the interrupted run's later epochs go, in one atomic
+                # rewrite (an interruption here must not lose the whole log)
                 text = "".join(kept).encode("utf-8")
                 try:
                     write_atomically(as_path(path, "write a log"), lambda fp: fp.write(text),
                                      "log")
                 except ModelFileError as exc:
                     raise ConfigurationError(f"{who}: {exc}") from None
-            lines = kept
+            # then on from the file's last row (also an estimator's partial_fit or warm fit,
+            # which counts its epochs on from those logged)
             fh = open(path, "a" if os.path.isfile(path) else "w", encoding="utf-8",
                       newline=newline)
-        else:
-            fh = open(path, "a" if append else "w", encoding="utf-8", newline=newline)
-            if lines and not lines[-1].endswith("\n"):  # a last line cut short
-                fh.write("\n")
+            return fh, kept
+        fh = open(path, "a" if append else "w", encoding="utf-8", newline=newline)
+        if lines and not lines[-1].endswith("\n"):  # a last line cut short
+            fh.write("\n")
         return fh, lines
     except OSError as exc:
         raise ConfigurationError(f"{who}: cannot write {path!r} ({exc.strerror})") from None
@@ -157,9 +160,10 @@ class CSVLogger(Callback):
     path : str or os.PathLike
         The file, replaced at the start of each fit unless ``append``.
     append : bool, default False
-        Continue an existing file (under its header) instead: one log for several fits, such
-        as the estimators' ``partial_fit`` calls, each of which is a fit whose epochs count
-        from 1 (as Keras's ``CSVLogger(append=True)``).
+        Continue an existing file (under its header) instead: one log for several fits, each
+        of whose epochs count from 1 (as Keras's ``CSVLogger(append=True)``). An estimator's
+        ``partial_fit`` calls and warm-started fits need no ``append``: they count their epochs
+        on from ``n_iter_`` and continue the file after its rows of the epochs before.
     """
 
     def __init__(self, path, append: bool = False):
@@ -219,6 +223,7 @@ class CSVLogger(Callback):
         self._writer = None
 
     def on_train_end(self, logs):
+        self._writer = None  # it wrote to the file closed here (and cannot be pickled)
         if self._file is not None:
             file, self._file = self._file, None
             file.close()

@@ -13,7 +13,8 @@ Outputs:
   as ``predict``, the values of ``classes_``: int64 for integer classes, double (float for
   float32 ones) for float classes, string for text, bool for bool;
   multi-label: ``probabilities`` (N, K) and ``label`` (N, K) 0/1;
-* a DeepRegressor: ``predictions`` (N, n_outputs);
+* a DeepRegressor: ``predictions`` as ``predict``: (N,) for one target, (N, n_outputs) for
+  several;
 * a network file of ``npdeep train`` (:func:`model_file_to_onnx`, ``npdeep export``): its
   stored feature scaling first, then the outputs of ``npdeep predict``.
 
@@ -60,9 +61,12 @@ def _split(model):
     if isinstance(model, Network):
         return [], model, None
     steps = getattr(model, "steps", None)
-    scalers = []
+    scalers, where = [], ""
     if steps is not None:  # a Pipeline
-        *front, (_, model) = steps
+        *front, (last, model) = steps
+        what = "'passthrough'" if model is None or isinstance(model, str) else \
+            type(model).__name__
+        where = f"pipeline step {last!r} ({what}): "  # which step, in a long pipeline
         for name, step in front:
             if step is None or (isinstance(step, str) and step == "passthrough"):
                 continue
@@ -83,13 +87,15 @@ def _split(model):
 
     if not isinstance(model, (DeepClassifier, DeepRegressor)):  # subclasses export as their base
         raise ExportError(
-            f"cannot export a {type(model).__name__}: to_onnx takes a Network, a DeepClassifier, "
-            "a DeepRegressor or a Pipeline of StandardScaler steps ending in one of them"
+            f"{where}cannot export a {type(model).__name__}: to_onnx takes a Network, a "
+            "DeepClassifier, a DeepRegressor or a Pipeline of StandardScaler steps ending in "
+            "one of them"
             + ("; export its best_estimator_ instead" if hasattr(model, "best_estimator_")
                else "")
         )
     if not hasattr(model, "network_"):
-        raise ExportError(f"this {type(model).__name__} is not fitted yet; call fit first")
+        raise ExportError(f"{where}this {type(model).__name__} is not fitted yet; call fit "
+                          "first")
     return scalers, model.network_, model
 
 
@@ -138,6 +144,9 @@ def _heads(g: _Graph, est, A: str, n_L: int) -> list[tuple[str, object, list]]:
     from .estimators.regressor import DeepRegressor
 
     if isinstance(est, DeepRegressor):
+        if n_L == 1:  # (N,) as predict returns for one target (skl2onnx would give (N, 1))
+            axis = g.const("axis1", [1], np.int64)
+            return [(g.node("Squeeze", [A, axis], "predictions"), float_type, ["N"])]
         return [(g.node("Identity", [A], "predictions"), float_type, ["N", n_L])]
     kind = est._target_type
     if kind == "multilabel":

@@ -145,6 +145,7 @@ def fit(
     _continue: bool = False,
     _rows: np.ndarray | None = None,  # the estimators' early_stopping: train on these columns
     _warn_nan: bool = True,  # the estimators and the CLI report a NaN stop their own way
+    _initial_epoch: int = 0,  # the estimators' partial_fit and warm fits: epochs run before
 ) -> History:
     """Train ``net`` on ``X`` (n_x, m) and ``Y`` (n_L, m, or class labels (m,)).
 
@@ -267,7 +268,10 @@ def fit(
               "weighted": sample_weight is not None}
     trainer = Trainer(net, opt, learning_rate, sched, clip_norm, rng, config)
     history = History()
-    start_epoch = 0
+    # a continued estimator numbers its epochs on from those it ran before (callbacks, logs,
+    # history), while its schedule counts the epochs of this call, as a fresh fit's does
+    offset = start_epoch = 0 if _resume is not None else int(_initial_epoch)
+    end = offset + epochs
     if _resume is not None:
         start_epoch = int(_resume["epoch"])
         if _resume.get("history"):
@@ -310,15 +314,16 @@ def fit(
             UserWarning, stacklevel=caller_level())
     metric = Metric(net, Y if train_idx is None else Y[:, train_idx])
 
-    cb.on_train_begin({"epochs": epochs, "samples": m, "initial_epoch": start_epoch})
+    cb.on_train_begin({"epochs": end, "samples": m, "initial_epoch": start_epoch})
     epoch = start_epoch
     rate_warned = False
     try:
-        for epoch in range(start_epoch, epochs):
+        for epoch in range(start_epoch, end):
             if trainer.stop_training:  # stopped in on_train_begin (a resumed EarlyStopping)
                 break
             trainer.epoch = epoch
-            trainer.learning_rate = sched.learning_rate(epoch, trainer.initial_learning_rate)
+            trainer.learning_rate = sched.learning_rate(epoch - offset,
+                                                        trainer.initial_learning_rate)
             cb.on_epoch_begin(epoch, {"learning_rate": trainer.learning_rate})
             start = time.perf_counter()
             metric.total, metric.count = 0.0, 0
@@ -338,11 +343,11 @@ def fit(
             logs["learning_rate"] = rate = trainer.learning_rate
             logs["gradient_norms"] = list(trainer.gradient_norms or [])
             logs["time"] = time.perf_counter() - start
-            sched.update(epoch, logs)
+            sched.update(epoch - offset, logs)
             cb.on_epoch_end(epoch, logs, sched)
             if trainer.stop_training:
                 break
-            if trainer._learning_rate != rate and not rate_warned and epoch + 1 < epochs:
+            if trainer._learning_rate != rate and not rate_warned and epoch + 1 < end:
                 # a callback set it in on_epoch_end: the next epoch's schedule replaces it
                 rate_warned = _warn_rate_replaced(trainer.learning_rate, rate)
     except KeyboardInterrupt:

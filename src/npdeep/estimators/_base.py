@@ -333,6 +333,21 @@ class BaseDeepEstimator(EstimatorParams, BaseEstimator):
                 "warm_start=False to train a new network"
             )
         net.l2 = float(self.l2)
+        self._follow_schedule()
+
+    def _follow_schedule(self) -> None:
+        """Take up a ``schedule`` changed since the fitted ``schedule_`` was made.
+
+        It was ignored (the fitted schedule went on, get_params reported the new one); it now
+        applies from this call, started afresh. An unchanged schedule keeps its state (a
+        plateau's reductions) from call to call; a loaded estimator, which has none, makes
+        its own here.
+        """
+        current = getattr(self, "schedule_", None)
+        wanted = None if self.schedule is None else _schedules.get(_spec(self.schedule))
+        if wanted is None or current is None or \
+                wanted.get_config() != current.get_config():
+            self.schedule_ = wanted
 
     def _train(self, X, Y, sample_weight, epochs: int, incremental: bool) -> None:
         """Train ``network_`` on ``X`` (m, n_x) rows and encoded targets ``Y`` (m, n_L)."""
@@ -389,6 +404,8 @@ class BaseDeepEstimator(EstimatorParams, BaseEstimator):
             options["diagnose"] = False  # the end-of-training report is not kept by estimators
         if "_warn_nan" in accepted:
             options["_warn_nan"] = False  # a NaN stop warns as a ConvergenceWarning, below
+        if "_initial_epoch" in accepted:  # partial_fit and warm fits count epochs on, as
+            options["_initial_epoch"] = self.n_iter_  # n_iter_ does (callbacks, logs, history)
         if "_continue" in accepted:
             options["_continue"] = incremental  # partial_fit: plateau keeps its reductions (epoch
             # schedules count the epochs of one call, as the docstring says)

@@ -122,11 +122,15 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         feature count, unseen labels or changed ``hidden_layer_sizes`` raise instead.
     schedule : str, Schedule or None, default None
         Learning-rate schedule of :func:`npdeep.training.fit` (constant, step, exponential,
-        cosine, plateau), over the epochs of one :meth:`fit` call.
+        cosine, plateau), over the epochs of one :meth:`fit` call. One changed by set_params
+        applies from the next warm-started fit or :meth:`partial_fit`, started afresh.
     clip_norm : float or None, default None
         Rescale the whole gradient when its L2 norm exceeds this.
     callbacks : list of npdeep.callbacks.Callback or None, default None
-        Extra callbacks for every training call (copied by ``clone``).
+        Extra callbacks for every training call (copied by ``clone``). Their epochs count on
+        across :meth:`partial_fit` calls and warm-started fits, as ``n_iter_`` does: the third
+        call's epoch is ``epoch=2`` in the hooks and row 3 of a ``CSVLogger``, which continues
+        its file.
     random_state : int, RandomState, Generator or None, default None
         Seed of the initial weights, shuffling, dropout and the validation split; a RandomState
         or Generator gives one seed per fit, drawn from it.

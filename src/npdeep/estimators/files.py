@@ -68,8 +68,8 @@ def _jsonable(value: Any, what: str) -> Any:
         return value.tolist()
     raise ConfigurationError(
         f"cannot save {what}={value!r} in a model file: only numbers, strings, lists and dicts "
-        "of them can be stored (pass an int random_state and optimizer names or dicts; "
-        "callbacks: est.set_params(callbacks=None) before saving)"
+        "of them can be stored (pass an int random_state; callbacks: "
+        "est.set_params(callbacks=None) before saving)"
     )
 
 
@@ -142,6 +142,25 @@ def _search_hint(obj, verb: str) -> str:
     return ""
 
 
+#: Parameters that may be an npdeep object, saved as its config dict (:func:`_as_config`).
+_CONFIG_PARAMS = ("optimizer", "schedule", "activation", "output_activation")
+
+
+def _as_config(value: Any) -> Any:
+    """Return an Optimizer, Schedule or Activation object given as a parameter as its config
+    dict (a list of them, one activation per layer, as a list of dicts); anything else as is.
+
+    The estimator only ever uses such an object's config (it trains a copy), so the loaded
+    estimator, given the dict, trains and reports ``get_params(deep=True)`` as the saved one.
+    """
+    def config(v):
+        return v.get_config() if hasattr(v, "get_config") and not isinstance(v, type) else v
+
+    if isinstance(value, (list, tuple)) and any(config(v) is not v for v in value):
+        return [config(v) for v in value]
+    return config(value)
+
+
 def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
     """Return ``(header, arrays)`` describing a fitted Deep* estimator."""
     from sklearn.utils.validation import check_is_fitted
@@ -154,7 +173,8 @@ def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
             + _search_hint(est, "save")
         )
     check_is_fitted(est, "network_")
-    params = est.get_params(deep=False)
+    params = {k: _as_config(v) if k in _CONFIG_PARAMS else v
+              for k, v in est.get_params(deep=False).items()}
     if isinstance(params.get("dtype"), (type, np.dtype)):  # np.float32: stored by name
         params["dtype"] = np.dtype(params["dtype"]).name
     header: dict[str, Any] = {
@@ -314,6 +334,7 @@ def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
     loaded as ``"passthrough"``); a scaler's ``mean_``, ``scale_`` and
     ``var_`` (n_x,) are stored as arrays ``"<i>.mean_"``..., the rest in the header.
     """
+    from sklearn.exceptions import NotFittedError
     from sklearn.preprocessing import StandardScaler
 
     steps, arrays = [], {}
@@ -345,7 +366,11 @@ def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
             if value is not None:
                 arrays[f"{i}.{attr}"] = np.asarray(value)
         steps.append(entry)
-    header, est_arrays = estimator_to_header(last)
+    try:
+        header, est_arrays = estimator_to_header(last)
+    except (ConfigurationError, NotFittedError) as exc:  # which step, in a long pipeline
+        what = "'passthrough'" if last is None or isinstance(last, str) else type(last).__name__
+        raise type(exc)(f"pipeline step {last_name!r} ({what}): {exc}") from None
     steps.append({"name": last_name, "type": "estimator", **header})
     arrays.update({f"{len(scalers)}.{k}": v for k, v in est_arrays.items()})
     return save_model_file(path, merged_header({"kind": "pipeline", "steps": steps}, extra),
