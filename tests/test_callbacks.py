@@ -1148,3 +1148,28 @@ def test_a_rate_set_in_on_epoch_end_warns_that_it_is_never_used(data):
         warnings.simplefilter("error")
         net.fit(X, y, epochs=1, callbacks=[SetRateAtEpochEnd()], diagnose=False)
         net.fit(X, y, epochs=4, callbacks=[HalveRateAfter(1)], diagnose=False)
+
+
+def test_callbacks_repr_their_arguments_as_estimators_do(tmp_path):
+    # an estimator's repr (and GridSearchCV's cv_results_) showed <... object at 0x7f...>
+    from npdeep import DeepClassifier
+
+    assert repr(EarlyStopping()) == "EarlyStopping()"
+    assert repr(EarlyStopping(monitor="cost", patience=3, baseline=0.5, mode="min")) == \
+        "EarlyStopping(monitor='cost', patience=3, baseline=0.5, mode='min')"
+    assert repr(ModelCheckpoint("ck-{epoch}.npz", save_best_only=True)) == \
+        "ModelCheckpoint(path='ck-{epoch}.npz', save_best_only=True)"
+    assert repr(CSVLogger("log.csv", append=True)) == "CSVLogger(path='log.csv', append=True)"
+    assert repr(ProgressBar(quiet=True)) == "ProgressBar(quiet=True)"
+
+    class Mine(Callback):
+        def __init__(self, k=1, table=None):
+            self.k, self.table = k, table
+
+    assert repr(Mine(k=2, table=np.zeros(2))) == "Mine(k=2, table=array([0., 0.]))"
+    clf = DeepClassifier(callbacks=[EarlyStopping(patience=3), CSVLogger("log.csv")])
+    assert "callbacks=[EarlyStopping(patience=3), CSVLogger(path='log.csv')]" in repr(clf)
+    X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
+    es = EarlyStopping(monitor="cost", patience=2)
+    npdeep.Network([3, 4, 1], seed=0).fit(X.T, y, epochs=3, callbacks=[es], diagnose=False)
+    assert repr(es) == "EarlyStopping(monitor='cost', patience=2)"  # training state not shown

@@ -40,6 +40,7 @@ EarlyStopping and ModelCheckpoint in :mod:`npdeep.monitors`, CSVLogger and JSONL
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 
@@ -74,12 +75,44 @@ class Callback:
         state.pop("trainer", None)
         return state
 
+    def __repr__(self) -> str:
+        """``Name(arg=value, ...)``: the constructor's arguments that differ from their
+        defaults, as scikit-learn shows estimators (read from :meth:`_repr_args`)."""
+        args = ", ".join(f"{k}={v!r}" for k, v in self._repr_args().items())
+        return f"{type(self).__name__}({args})"
+
+    def _repr_args(self) -> dict:
+        """The constructor's arguments kept as attributes of the same name, without those
+        equal to their defaults (a subclass may add the ones it keeps elsewhere)."""
+        try:
+            params = list(inspect.signature(type(self).__init__).parameters.values())[1:]
+        except (TypeError, ValueError):  # a builtin __init__ without a signature
+            return {}
+        args = {}
+        for p in params:
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name not in self.__dict__:
+                continue
+            value = self.__dict__[p.name]
+            if p.default is not p.empty and type(value) is type(p.default) \
+                    and _equal(value, p.default):
+                continue
+            args[p.name] = value
+        return args
+
     def on_train_begin(self, logs: dict) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: dict) -> None: ...
     def on_batch_begin(self, batch: int, logs: dict) -> None: ...
     def on_batch_end(self, batch: int, logs: dict) -> None: ...
     def on_epoch_end(self, epoch: int, logs: dict) -> None: ...
     def on_train_end(self, logs: dict) -> None: ...
+
+
+def _equal(a, b) -> bool:
+    """``a == b`` as one bool, False where the comparison is not one (arrays) or fails."""
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - any odd __eq__ means "show it"
+        return False
 
 
 def keep_copy(kept: np.ndarray | None, source: np.ndarray) -> np.ndarray:

@@ -37,6 +37,16 @@ _MAXIMISED = ("accuracy", "acc", "r2")  # acc: Keras's name, logged by a callbac
 _MINIMISED = ("cost", "loss", "error")
 
 
+def _with_monitor(cb, args: dict, default: str) -> dict:
+    """``args`` with ``monitor`` and ``mode`` (kept in ``cb.tracker``) unless defaults."""
+    t = cb.tracker
+    if t.monitor != default:
+        args = {"monitor": t.monitor, **args}
+    if t.given_mode != "auto":
+        args["mode"] = t.given_mode
+    return args
+
+
 class _Monitor:
     """Track the best value of a logged quantity (``mode`` 'min', 'max' or 'auto')."""
 
@@ -46,6 +56,7 @@ class _Monitor:
                                      f"{monitor!r}")
         if mode not in ("auto", "min", "max"):
             raise ConfigurationError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.given_mode = mode  # as the user gave it (a repr shows it)
         if mode == "auto":
             if not monitor.endswith(_MAXIMISED + _MINIMISED):  # a name of the user's own
                 warnings.warn(
@@ -196,6 +207,9 @@ class EarlyStopping(Callback):
     @property
     def best_epoch(self) -> int | None:
         return self.tracker.best_epoch
+
+    def _repr_args(self) -> dict:
+        return _with_monitor(self, super()._repr_args(), "val_cost")
 
     def on_train_begin(self, logs):
         self.tracker.reset()
@@ -387,6 +401,9 @@ class ModelCheckpoint(Callback):
         self._pending: str | None = None  # the path on_epoch_end chose, written after it
         self._defer = False  # write in after_epoch_end (a stateful callback comes after)
         self._resume_from: dict | None = None  # set by resume()
+
+    def _repr_args(self) -> dict:
+        return _with_monitor(self, super()._repr_args(), "val_cost")
 
     def on_train_begin(self, logs):
         if "{" not in os.path.dirname(self.path):  # refused now, not by a save epochs later
