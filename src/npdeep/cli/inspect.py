@@ -33,8 +33,8 @@ def history_figures(history: dict | None) -> dict:
         best = pick(values)
         figures[key] = {"first": values[0], "last": values[-1], "best": best,
                         "best_epoch": history[key].index(best) + 1}
-    # a history stores NaN as null: skip the nulls
-    lr = [v for v in history.get("learning_rate") or [] if v is not None]
+    # skip the epochs without one: None (not logged, or NaN in an older file) and NaN
+    lr = [v for v in history.get("learning_rate") or [] if v is not None and math.isfinite(v)]
     if lr:
         figures["learning_rate"] = {"first": lr[0], "last": lr[-1]}
     if history.get("time"):
