@@ -81,3 +81,42 @@ def test_plot_without_matplotlib_says_how_to_install_it(history, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     with pytest.raises(ConfigurationError, match=r"pip install 'npdeep\[plot\]'"):
         history.plot()
+
+
+@pytest.mark.parametrize("cost, val_cost, scale", [
+    ([0.5, 0.4], [0.6, 0.0], "linear"),  # a validation cost of 0.0 vanished from a log axis
+    ([0.5, 0.4], [0.6, -1.0], "linear"),
+    ([0.5, float("nan")], [0.6, 0.3], "log"),  # one NaN epoch no longer turns the log off
+    ([0.5, 0.4], None, "log"),
+    ([0.0, 0.4], None, "linear"),
+])
+def test_the_cost_axis_is_logarithmic_only_when_every_finite_cost_is_positive(cost, val_cost,
+                                                                             scale):
+    data = {"epoch": [0, 1], "cost": cost, **({"val_cost": val_cost} if val_cost else {})}
+    assert npdeep.plot_history(data).axes[0].get_yscale() == scale
+
+
+def test_plot_history_reads_a_model_file_s_header_with_nan_as_text(tmp_path):
+    h = npdeep.History()
+    h.epoch, h.history = [0, 1, 2], {"cost": [0.7, float("nan"), 0.5]}
+    fig = npdeep.plot_history(h.to_json())  # {"cost": [0.7, "nan", 0.5]}
+    np.testing.assert_equal(fig.axes[0].lines[0].get_ydata(), [0.7, np.nan, 0.5])
+    with pytest.raises(ValueError, match=r"history 'cost' must hold numbers, got \['a'\]"):
+        npdeep.plot_history({"epoch": [0], "cost": ["a"]})  # was a TypeError from isfinite
+
+
+def test_a_loaded_model_s_history_plots_with_its_nan_epoch(tmp_path, rng):
+    X, labels = rng.normal(size=(4, 30)), np.arange(30) % 3
+    net = npdeep.Network([4, 5, 3], seed=0)
+    net.fit(X, labels, epochs=3, learning_rate=0.1, diagnose=False)
+    net.history.history["cost"][1] = float("nan")
+    net.save(tmp_path / "m.npz")
+    fig = npdeep.load(tmp_path / "m.npz").history.plot(tmp_path / "c.png")
+    np.testing.assert_equal(fig.axes[0].lines[0].get_ydata(), net.history.cost)
+
+
+def test_plot_history_of_an_untrained_network_says_it_was_not_trained(tmp_path):
+    npdeep.Network([2, 3, 1], seed=0).save(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match=r"no trained epoch to plot \(history is None: the "
+                                         r"network was not trained\)"):
+        npdeep.plot_history(npdeep.load(tmp_path / "m.npz").history)

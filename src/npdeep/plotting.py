@@ -11,6 +11,7 @@ R^2, training and validation) and the learning rate. It returns a matplotlib ``F
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,14 @@ def _panels(history: dict) -> list[tuple[str, list[str]]]:
     return panels
 
 
+def _positive(data: dict, keys: list[str]) -> bool:
+    """Whether the finite values of ``keys`` are all > 0 (and there is one): a log scale
+    would hide any other (a validation cost of exactly 0.0, when the training one is not)."""
+    values = [v for key in keys for v in data.get(key) or []
+              if v is not None and math.isfinite(v)]
+    return bool(values) and min(values) > 0
+
+
 def plot_history(history, path: str | Path | None = None, title: str = ""):
     """Draw the training curves of ``history`` and return the matplotlib Figure.
 
@@ -67,7 +76,7 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     ----------
     history : History or dict
         A :class:`~npdeep.callbacks.History` (``net.fit``'s result, ``net.history``) or its
-        :meth:`~npdeep.callbacks.History.to_dict`.
+        :meth:`~npdeep.callbacks.History.to_dict` (or ``to_json``, a model file's header).
     path : str or Path, optional
         Also write the figure there (PNG, PDF or SVG by the suffix; PNG without one),
         atomically: an existing file is replaced whole or left as it was.
@@ -84,13 +93,21 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     ConfigurationError
         matplotlib is missing, or ``path`` has a suffix other than .png, .pdf or .svg.
     ValueError
-        The history holds no epoch with a cost (nothing was trained).
+        The history holds no epoch with a cost (nothing was trained), or a dict that is not
+        a history (see :meth:`~npdeep.callbacks.History.from_dict`).
     """
     check_matplotlib()
     form = plot_format(path) if path is not None else None
-    data = history.to_dict() if hasattr(history, "to_dict") else history
-    if not isinstance(data, dict):
+    if history is None:  # net.history before fit, or a loaded untrained network's
+        raise ValueError("the history holds no trained epoch to plot (history is None: "
+                         "the network was not trained)")
+    if isinstance(history, dict):  # checked, and "nan"/"inf" of a header read as floats
+        from .history import History
+
+        history = History.from_dict(history)
+    if not hasattr(history, "to_dict"):
         raise TypeError(f"history must be a History or a dict, got {type(history).__name__}")
+    data = history.to_dict()
     epochs = [e + 1 for e in data.get("epoch", [])]
     if not epochs or not data.get("cost"):
         raise ValueError("the history holds no trained epoch to plot")
@@ -118,7 +135,7 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
             ax.set_xlim(0.5, epochs[-1] + 0.5)
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
-        if label == "cost" and all((v or 0) > 0 for v in data["cost"]):
+        if label == "cost" and _positive(data, keys):
             ax.set_yscale("log")
         ax.grid(True, alpha=0.3)
         ax.legend()
