@@ -237,6 +237,20 @@ def test_gradcheck_exits_1_when_it_fails(capsys):
     assert doc["error"] == "gradient check failed" and doc["passed"] is False
 
 
+def test_gradcheck_json_holds_the_notes_and_each_parameter_s_size(tmp_path, capsys):
+    # the notes (a float64 copy, dropout off) were in the text only; JSON had no way to tell
+    # a sampled parameter from a fully checked one
+    import npdeep
+
+    npdeep.Network([4, 30, 3], dtype="float32", dropout=0.2, seed=0).save(tmp_path / "m.npz")
+    result = call_json(capsys, "gradcheck", str(tmp_path / "m.npz"), "--max-checks", "40")
+    assert result["notes"] == [
+        "checked on a float64 copy of this float32 network (same parameters, activations and "
+        "loss)", "dropout off: the check differentiates the cost without dropout masks"]
+    assert [(r["checked"] + r["skipped"], r["entries"]) for r in result["parameters"]] == [
+        (40, 120), (30, 30), (40, 90), (3, 3)]
+
+
 def test_ctrl_c_saves_the_best_model_so_far(tmp_path, capsys, monkeypatch):
     train_module = importlib.import_module("npdeep.cli.train")
 

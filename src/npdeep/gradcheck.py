@@ -55,7 +55,8 @@ class GradientCheckResult:
     errors : dict
         ``{'W1': rel_error, 'b1': ..., ...}``.
     checked : dict
-        How many entries of each parameter were compared.
+        How many entries of each parameter were compared: all, or a seeded sample of
+        ``max_checks`` of them (less any skipped).
     tolerance : float
     epsilon : float
         Largest perturbation of each entry (``epsilon/2`` is used too).
@@ -67,6 +68,9 @@ class GradientCheckResult:
         docstring); a difference below it passes whatever the relative error.
     notes : list of str
         What the check ran differently from training (a float64 copy, dropout off), in words.
+    entries : dict
+        Each parameter's size ``n[l] * n[l-1]`` or ``n[l]``; more than ``checked + skipped``
+        when it was sampled.
     passed : bool
         Every relative error is below ``tolerance`` (and at least one entry was compared).
     """
@@ -78,6 +82,7 @@ class GradientCheckResult:
     skipped: dict[str, int] = field(default_factory=dict)
     round_off: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    entries: dict[str, int] = field(default_factory=dict)
     passed: bool = field(init=False)
 
     def __post_init__(self):
@@ -89,11 +94,14 @@ class GradientCheckResult:
         return max(self.errors.values())
 
     def rows(self) -> list[dict]:
-        """Return one dict per parameter: key, layer, relative error, entries checked, verdict."""
+        """Return one dict per parameter: key, layer, relative error, entries checked and
+        skipped of its ``entries``, round-off bound, verdict (None: no entry compared)."""
         return [
             {"parameter": k, "layer": int(k[1:]), "relative_error": e,
              "checked": self.checked[k], "skipped": self.skipped.get(k, 0),
-             "round_off": self.round_off.get(k, 0.0), "passed": e < self.tolerance}
+             "entries": self.entries.get(k, self.checked[k] + self.skipped.get(k, 0)),
+             "round_off": self.round_off.get(k, 0.0),
+             "passed": e < self.tolerance if self.checked[k] else None}
             for k, e in self.errors.items()
         ]
 
@@ -101,9 +109,7 @@ class GradientCheckResult:
         lines = [f"{'parameter':<10}{'rel. error':>14}{'round-off':>12}{'checked':>10}"
                  f"{'skipped':>10}  verdict"]
         for r in self.rows():
-            verdict = "ok" if r["passed"] else "FAIL"
-            if r["checked"] == 0:
-                verdict = "not checked"
+            verdict = {True: "ok", False: "FAIL", None: "not checked"}[r["passed"]]
             lines.append(f"{r['parameter']:<10}{r['relative_error']:>14.3e}"
                          f"{r['round_off']:>12.1e}{r['checked']:>10}{r['skipped']:>10}  {verdict}")
         verdict = "PASSED" if self.passed else "FAILED"
@@ -114,6 +120,11 @@ class GradientCheckResult:
                          "a pre-activation across a kink (z = 0), where no derivative exists")
         if sum(self.checked.values()) == 0:
             lines.append("no entry could be compared: use a smaller epsilon or other samples")
+        sampled = [r for r in self.rows() if r["checked"] + r["skipped"] < r["entries"]]
+        if sampled:
+            lines.append("sampled (seeded, max_checks per parameter): " + ", ".join(
+                f"{r['checked'] + r['skipped']} of the {r['entries']} entries of {r['parameter']}"
+                for r in sampled))
         lines.extend(self.notes)
         return "\n".join(lines)
 
@@ -249,11 +260,11 @@ def gradient_check(
     delta = _cost_round_off(net64, X, _whole_cost(net64, X, Y, coef))
     kinked = [l for l in range(1, net64.L + 1) if net64.activations[l].kink]
     sides = _kink_sides(net64, m, kinked)
-    errors, checked, skipped, round_off = {}, {}, {}, {}
+    errors, checked, skipped, round_off, entries = {}, {}, {}, {}, {}
     for key in net64.layout.keys:
         theta = net64.parameters[key].reshape(-1)  # a view into the flat buffer
         grad = analytic["d" + key].reshape(-1)
-        n = theta.size
+        n = entries[key] = theta.size
         if max_checks is None or n <= max_checks:
             idx = np.arange(n)
         else:
@@ -299,4 +310,4 @@ def gradient_check(
         notes.append("dropout off: the check differentiates the cost without dropout masks")
     return GradientCheckResult(errors=errors, checked=checked, tolerance=tolerance,
                                epsilon=epsilon, skipped=skipped, round_off=round_off,
-                               notes=notes)
+                               notes=notes, entries=entries)

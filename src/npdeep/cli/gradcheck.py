@@ -84,7 +84,8 @@ NETWORK_OPTIONS = ("inputs", "units", "outputs", "activation", "output_activatio
 @click.option("--epsilon", type=FiniteFloatRange(0, min_open=True), default=1e-3,
               show_default=True, help="Perturbation of each parameter entry.")
 @click.option("--max-checks", type=click.IntRange(1), default=200, show_default=True,
-              help="Entries perturbed per parameter.")
+              help="Entries perturbed per parameter: a larger one is checked on a seeded "
+                   "sample of this many (the table says which).")
 @json_option
 @click.pass_context
 def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activation, loss,
@@ -137,7 +138,8 @@ def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activ
                                        "exit_code": 1}
     emit(as_json, {**failed, "network": source, "units": net.units, "samples": int(X.shape[1]),
                    "passed": result.passed, "max_error": result.max_error,
-                   "tolerance": tolerance, "epsilon": epsilon, "parameters": result.rows()},
+                   "tolerance": tolerance, "epsilon": epsilon, "parameters": result.rows(),
+                   "notes": result.notes},
          f"gradient check of {source} on {X.shape[1]} samples\n{result}")
     if not result.passed:
         ctx.exit(1)
