@@ -36,8 +36,9 @@ FRAMEWORKS = ("npdeep", "torch", "sklearn")
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from bench.cases import CASES
 
-    parser = argparse.ArgumentParser(
-        prog="bench/run.py", description="npdeep vs PyTorch CPU, scikit-learn and the article.")
+    parser = argparse.ArgumentParser(  # `npdeep bench` names itself in usage and errors
+        prog=os.environ.get("NPDEEP_BENCH_PROG", "bench/run.py"),
+        description="npdeep vs PyTorch CPU, scikit-learn and the article.")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="smaller data, 3 rounds (~1 min)")
     size.add_argument("--tiny", action="store_true",

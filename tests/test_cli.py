@@ -481,6 +481,9 @@ def test_bench_runs_the_checkout_suite_with_its_arguments(capfd):
     code = run(["bench", "--help"])
     out = capfd.readouterr().out
     assert code == 0 and "--quick" in out and "--cases" in out
+    assert out.startswith("usage: npdeep bench [-h]")  # was bench/run.py, a name not typed
+    assert run(["bench", "--cases", "z"]) == 2
+    assert "npdeep bench: error: --cases: got 'z'" in capfd.readouterr().err
 
 
 def test_classifier_with_a_non_probability_output_still_predicts_labels(tmp_path, capsys):

@@ -8,6 +8,7 @@ options), and exits with its exit code. Without a checkout it says where it look
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,5 +38,7 @@ def find_bench_script() -> Path:
 def bench(ctx, args):
     """Run the benchmark suite (bench/run.py) of a source checkout; ARGS go to it."""
     script = find_bench_script()
-    proc = subprocess.run([sys.executable, str(script), *args], cwd=script.parent.parent)
+    env = {**os.environ, "NPDEEP_BENCH_PROG": "npdeep bench"}  # its usage and errors say so
+    proc = subprocess.run([sys.executable, str(script), *args], cwd=script.parent.parent,
+                          env=env)
     ctx.exit(proc.returncode)
