@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import npdeep
 from npdeep import activations, optimizers
 from npdeep import network as network_module
-from npdeep.errors import ConfigurationError
+from npdeep.errors import ConfigurationError, DataError
 from npdeep.training import Trainer
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
@@ -474,3 +474,25 @@ def test_a_parameter_with_no_entry_compared_is_not_called_passed():
                                            epsilon=1e-3, skipped={"W1": 6})
     assert [r["passed"] for r in result.rows()] == [None, True]
     assert "not checked" in str(result).splitlines()[1]
+
+
+def test_gradient_check_refuses_nan_parameters(rng):
+    # a NaN weight made every norm NaN, and the check printed "error 0.000e+00 ok, PASSED"
+    net = npdeep.Network([3, 4, 2], activation="tanh", seed=0)
+    net.parameters.flat[0] = np.nan
+    with pytest.raises(DataError, match=r"gradient_check needs finite parameters: 'W1' "
+                                        r"contains NaN or inf"):
+        npdeep.gradient_check(net, rng.normal(size=(3, 5)), np.array([0, 1, 0, 1, 1]))
+
+
+def test_an_overflowing_cost_fails_the_check_and_says_why(rng):
+    # Y near 1e200 made the squared error inf: the check passed every parameter with error 0
+    net = npdeep.Network([3, 4, 1], activation="tanh", output_activation="identity",
+                         loss="mean_squared_error", seed=0)
+    with np.errstate(all="raise"):
+        result = npdeep.gradient_check(net, rng.normal(size=(3, 5)),
+                                       rng.normal(size=(1, 5)) * 1e200)
+    assert not result.passed and result.max_error == np.inf
+    assert [r["passed"] for r in result.rows()] == [False] * 4
+    assert ("the cost or its gradient is NaN or inf here (W1, b1, W2, b2 failed for it): check "
+            "on smaller inputs or weights") in str(result)
