@@ -120,3 +120,10 @@ def test_plot_history_of_an_untrained_network_says_it_was_not_trained(tmp_path):
     with pytest.raises(ValueError, match=r"no trained epoch to plot \(history is None: the "
                                          r"network was not trained\)"):
         npdeep.plot_history(npdeep.load(tmp_path / "m.npz").history)
+
+
+def test_plot_history_of_an_estimator_says_where_its_curve_is(rng):
+    est = npdeep.DeepClassifier((4,), max_iter=3).fit(rng.normal(size=(30, 3)), np.arange(30) % 2)
+    with pytest.raises(TypeError, match=r"got DeepClassifier; a DeepClassifier or DeepRegressor "
+                                        r"keeps its curve in loss_curve_"):
+        npdeep.plot_history(est)

@@ -106,7 +106,11 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
 
         history = History.from_dict(history)
     if not hasattr(history, "to_dict"):
-        raise TypeError(f"history must be a History or a dict, got {type(history).__name__}")
+        hint = ("; a DeepClassifier or DeepRegressor keeps its curve in loss_curve_ (npdeep "
+                "plot draws a saved one)" if hasattr(history, "loss_curve_")
+                or hasattr(history, "steps") else "")
+        raise TypeError(f"history must be a History or a dict, got "
+                        f"{type(history).__name__}{hint}")
     data = history.to_dict()
     epochs = [e + 1 for e in data.get("epoch", [])]
     if not epochs or not data.get("cost"):
