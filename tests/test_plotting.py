@@ -127,3 +127,12 @@ def test_plot_history_of_an_estimator_says_where_its_curve_is(rng):
     with pytest.raises(TypeError, match=r"got DeepClassifier; a DeepClassifier or DeepRegressor "
                                         r"keeps its curve in loss_curve_"):
         npdeep.plot_history(est)
+
+
+@pytest.mark.parametrize("every, marker", [(1, "None"), (10, ".")])
+def test_a_metric_logged_every_few_epochs_is_drawn_with_markers(every, marker):
+    # a long run's line had no markers: values between None epochs were invisible
+    n = 100
+    val = [0.5 if e % every == 0 else None for e in range(n)]
+    fig = npdeep.plot_history({"epoch": list(range(n)), "cost": [1.0] * n, "val_cost": val})
+    assert [line.get_marker() for line in fig.axes[0].lines] == ["None", marker]

@@ -61,6 +61,14 @@ def _panels(history: dict) -> list[tuple[str, list[str]]]:
     return panels
 
 
+def _has_isolated_point(ys: list[float]) -> bool:
+    """Whether a finite value of ``ys`` has no finite neighbour: without a marker a line
+    would not show it (a metric a callback logs every 10th epoch, None in between)."""
+    finite = np.isfinite(np.asarray(ys, dtype=float))
+    padded = np.concatenate([[False], finite, [False]])
+    return bool((finite & ~padded[:-2] & ~padded[2:]).any())
+
+
 def _positive(data: dict, keys: list[str]) -> bool:
     """Whether the finite values of ``keys`` are all > 0 (and there is one): a log scale
     would hide any other (a validation cost of exactly 0.0, when the training one is not)."""
@@ -131,7 +139,8 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
             finite = finite or bool(np.isfinite(ys).any())
             name = ("validation" if key.startswith("val_") else
                     "training" if key != "learning_rate" else "learning rate")
-            ax.plot(epochs[: len(ys)], ys, marker="." if len(ys) < 30 else None, label=name)
+            marker = "." if len(ys) < 30 or _has_isolated_point(ys) else None
+            ax.plot(epochs[: len(ys)], ys, marker=marker, label=name)
             drawn.append(key)
         if not finite:  # a run that diverged at once: say so rather than draw empty axes
             ax.text(0.5, 0.5, f"no finite {label}\n(NaN or inf at every epoch)",
