@@ -1,5 +1,6 @@
 """The record of a run: :class:`History`, one list per logged name, and :func:`jsonable`,
-how a logged value is written as strict JSON (model files, checkpoints, JSONLogger).
+how a logged value is written as strict JSON (JSONLogger: NaN and inf as null). Model files
+and checkpoints store :meth:`History.to_json`, which keeps NaN and inf as strings.
 
 Re-exported by :mod:`npdeep.callbacks`, where the callback protocol it follows is described.
 """
@@ -177,7 +178,8 @@ class History(Callback):
     def from_dict(cls, data: dict) -> History:
         """Rebuild a history from :meth:`to_dict`'s or :meth:`to_json`'s output (a model
         file's, so untrusted): the strings ``"nan"``, ``"inf"`` and ``"-inf"`` are read as
-        floats. A file written before NaN was kept holds null for it, which stays None.
+        floats (in a callback's own logs too, so a logged string ``"nan"`` comes back a
+        float). A file written before NaN was kept holds null for it, which stays None.
 
         Raises
         ------
