@@ -73,8 +73,10 @@ def test_plot_of_one_epoch_or_of_non_finite_costs_draws_what_there_is(costs, tmp
 def test_plot_of_an_untrained_history_says_so():
     with pytest.raises(ValueError, match="the history holds no trained epoch to plot"):
         npdeep.History().plot()
-    with pytest.raises(TypeError, match="history must be a History or a dict, got list"):
+    with pytest.raises(TypeError, match="history must be a History or a dict, got list$"):
         npdeep.plot_history([0.5, 0.4])
+    with pytest.raises(TypeError, match="got Network; pass net.history"):
+        npdeep.plot_history(npdeep.Network([2, 1], seed=0))
 
 
 def test_plot_without_matplotlib_says_how_to_install_it(history, monkeypatch):

@@ -116,7 +116,8 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     if not hasattr(history, "to_dict"):
         hint = ("; a DeepClassifier or DeepRegressor keeps its curve in loss_curve_ (npdeep "
                 "plot draws a saved one)" if hasattr(history, "loss_curve_")
-                or hasattr(history, "steps") else "")
+                or hasattr(history, "steps") else
+                "; pass net.history" if hasattr(history, "history") else "")
         raise TypeError(f"history must be a History or a dict, got "
                         f"{type(history).__name__}{hint}")
     data = history.to_dict()
