@@ -55,8 +55,12 @@ def test_plot_refuses_an_unknown_format_before_drawing(history, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("costs", [[0.5], [float("nan"), float("inf")], [0.5, float("nan")]])
-def test_plot_of_one_epoch_or_of_non_finite_costs_draws_what_there_is(costs, tmp_path):
+@pytest.mark.parametrize("costs, expected", [
+    ([0.5], []),
+    ([float("nan"), float("inf")], ["no finite cost\n(NaN or inf at every epoch)"]),
+    ([0.5, float("nan"), 0.4], ["training: NaN or inf at epoch 2"]),
+])
+def test_plot_of_one_epoch_or_of_non_finite_costs_draws_what_there_is(costs, expected, tmp_path):
     # a run whose cost was NaN at every epoch drew empty axes, with no word why
     h = npdeep.History()
     h.epoch = list(range(len(costs)))
@@ -64,9 +68,7 @@ def test_plot_of_one_epoch_or_of_non_finite_costs_draws_what_there_is(costs, tmp
     fig = h.plot(tmp_path / "c.png")
     cost_ax = fig.axes[0]
     assert len(cost_ax.lines[0].get_ydata()) == len(costs)
-    notes = [t.get_text() for t in cost_ax.texts]
-    finite = np.isfinite(costs).any()
-    assert notes == ([] if finite else ["no finite cost\n(NaN or inf at every epoch)"])
+    assert [t.get_text() for t in cost_ax.texts] == expected
     assert (tmp_path / "c.png").read_bytes().startswith(b"\x89PNG")
 
 
@@ -138,3 +140,20 @@ def test_a_metric_logged_every_few_epochs_is_drawn_with_markers(every, marker):
     val = [0.5 if e % every == 0 else None for e in range(n)]
     fig = npdeep.plot_history({"epoch": list(range(n)), "cost": [1.0] * n, "val_cost": val})
     assert [line.get_marker() for line in fig.axes[0].lines] == ["None", marker]
+
+
+def test_every_panel_spans_every_epoch_with_whole_epoch_ticks_and_names_nan_epochs():
+    # a run that turned NaN at epoch 2 drew its cost panel over epochs 0.96..1.04 and the
+    # others over 1.0..2.0 in steps of 0.2, with no word of the NaN epoch
+    h = npdeep.History()
+    h.epoch = [0, 1, 2, 3]
+    h.history = {"cost": [0.9, float("nan"), float("inf"), 0.5],
+                 "val_cost": [1.0, 0.9, float("-inf"), 0.6],
+                 "accuracy": [0.2, 0.3, 0.4, 0.5], "learning_rate": [0.1] * 4}
+    fig = h.plot()
+    for ax in fig.axes:
+        assert ax.get_xlim() == (0.5, 4.5)
+        assert all(t == int(t) for t in ax.get_xticks())
+    assert [t.get_text() for t in fig.axes[0].texts] == [
+        "training: NaN or inf at epoch 2 and 1 more\nvalidation: NaN or inf at epoch 3"]
+    assert len(fig.axes[1].texts) == 0

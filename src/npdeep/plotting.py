@@ -2,9 +2,10 @@
 
 ``history.plot()`` (or ``plot_history(history)``) draws up to three panels, one point per
 epoch: the cost (training and validation, log scale when positive), the metric (accuracy or
-R^2, training and validation) and the learning rate. It returns a matplotlib ``Figure``
-(shown by a notebook as the cell's value) and, given a path, also writes it there atomically
-(PNG, PDF or SVG by the suffix). matplotlib is an optional extra
+R^2, training and validation) and the learning rate. Every panel spans every epoch; the epochs
+whose value is NaN or inf, which a line skips, are named on the panel. It returns a
+matplotlib ``Figure`` (shown by a notebook as the cell's value) and, given a path, also writes
+it there atomically (PNG, PDF or SVG by the suffix). matplotlib is an optional extra
 (``pip install 'npdeep[plot]'``); without it a ConfigurationError says how to install it.
 """
 
@@ -77,6 +78,45 @@ def _positive(data: dict, keys: list[str]) -> bool:
     return bool(values) and min(values) > 0
 
 
+def _draw_panel(ax, data: dict, epochs: list[int], label: str, keys: list[str]) -> list[str]:
+    """Draw the curves of ``keys`` on ``ax`` against ``epochs`` (counted from 1); return the
+    keys drawn. Epochs whose value is NaN or inf are named on the panel: a line skips them."""
+    from matplotlib.ticker import MaxNLocator
+
+    drawn, finite, notes = [], False, []
+    for key in keys:
+        values = data.get(key)
+        if not values:
+            continue
+        ys = [float("nan") if v is None else v for v in values]
+        finite = finite or bool(np.isfinite(ys).any())
+        name = ("validation" if key.startswith("val_") else
+                "training" if key != "learning_rate" else "learning rate")
+        marker = "." if len(ys) < 30 or _has_isolated_point(ys) else None
+        ax.plot(epochs[: len(ys)], ys, marker=marker, label=name)
+        drawn.append(key)
+        bad = [e for e, v in zip(epochs, values, strict=False)  # a short column: its epochs
+               if v is not None and not math.isfinite(v)]
+        if bad:
+            more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+            notes.append(f"{name}: NaN or inf at epoch {bad[0]}{more}")
+    if not finite:  # a run that diverged at once: say so rather than draw empty axes
+        ax.text(0.5, 0.5, f"no finite {label}\n(NaN or inf at every epoch)",
+                transform=ax.transAxes, ha="center", va="center")
+    elif notes:  # a line stops short of them: say where, not only where it stops
+        ax.text(0.02, 0.02, "\n".join(notes), transform=ax.transAxes, ha="left",
+                va="bottom", fontsize=7)
+    ax.set_xlim(epochs[0] - 0.5, epochs[-1] + 0.5)  # every panel spans every epoch
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(label)
+    if label == "cost" and _positive(data, keys):
+        ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return drawn
+
+
 def plot_history(history, path: str | Path | None = None, title: str = ""):
     """Draw the training curves of ``history`` and return the matplotlib Figure.
 
@@ -130,29 +170,7 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     fig = Figure(figsize=(4.2 * len(panels), 3.6), dpi=100)
     drawn = []
     for i, (label, keys) in enumerate(panels, start=1):
-        ax = fig.add_subplot(1, len(panels), i)
-        finite = False
-        for key in keys:
-            values = data.get(key)
-            if not values:
-                continue
-            ys = [float("nan") if v is None else v for v in values]
-            finite = finite or bool(np.isfinite(ys).any())
-            name = ("validation" if key.startswith("val_") else
-                    "training" if key != "learning_rate" else "learning rate")
-            marker = "." if len(ys) < 30 or _has_isolated_point(ys) else None
-            ax.plot(epochs[: len(ys)], ys, marker=marker, label=name)
-            drawn.append(key)
-        if not finite:  # a run that diverged at once: say so rather than draw empty axes
-            ax.text(0.5, 0.5, f"no finite {label}\n(NaN or inf at every epoch)",
-                    transform=ax.transAxes, ha="center", va="center")
-            ax.set_xlim(0.5, epochs[-1] + 0.5)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
-        if label == "cost" and _positive(data, keys):
-            ax.set_yscale("log")
-        ax.grid(True, alpha=0.3)
-        ax.legend()
+        drawn += _draw_panel(fig.add_subplot(1, len(panels), i), data, epochs, label, keys)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
