@@ -486,6 +486,18 @@ def test_bench_runs_the_checkout_suite_with_its_arguments(capfd):
     assert "npdeep bench: error: --cases: got 'z'" in capfd.readouterr().err
 
 
+def test_bench_reads_a_relative_out_in_the_caller_s_folder(tmp_path, monkeypatch, capfd):
+    # the suite ran in the checkout's root: --out results wrote into the checkout
+    from pathlib import Path
+
+    if not (Path(__file__).resolve().parents[1] / "bench" / "run.py").is_file():
+        pytest.skip("no bench/ checkout")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "taken").write_text("")
+    assert run(["bench", "--tiny", "--out", "taken"]) == 2  # refused here: it is this file
+    assert "--out: 'taken' is a file, expected a folder" in capfd.readouterr().err
+
+
 def test_classifier_with_a_non_probability_output_still_predicts_labels(tmp_path, capsys):
     model = tmp_path / "m.npz"
     call_json(capsys, "train", "iris", "--units", "8", "--epochs", "20", "-q", *FIT,
