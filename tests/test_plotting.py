@@ -157,3 +157,12 @@ def test_every_panel_spans_every_epoch_with_whole_epoch_ticks_and_names_nan_epoc
     assert [t.get_text() for t in fig.axes[0].texts] == [
         "training: NaN or inf at epoch 2 and 1 more\nvalidation: NaN or inf at epoch 3"]
     assert len(fig.axes[1].texts) == 0
+
+
+def test_plot_into_a_missing_folder_says_so_and_creates_nothing(history, tmp_path):
+    from npdeep.errors import ModelFileError
+
+    with pytest.raises(ModelFileError, match=r"cannot save plot '.*c\.png': folder '.*missing' "
+                                             r"does not exist"):
+        history.plot(tmp_path / "missing" / "c.png")
+    assert list(tmp_path.iterdir()) == []
