@@ -61,7 +61,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-env", action="store_true",
                         help=f"do not re-exec without {', '.join(BLAS_ENV_TO_REMOVE)}")
     args = parser.parse_args(argv)
-    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    cases = list(dict.fromkeys(c.strip() for c in args.cases.split(",") if c.strip()))
+    # (once each: a repeated letter ran its case again, and its table replaced the first)
     unknown = [c for c in cases if c not in CASES]
     if unknown or not cases:
         parser.error(f"--cases: got {args.cases!r}, expected letters among {','.join(CASES)}")

@@ -123,6 +123,10 @@ def test_an_output_that_cannot_be_written_is_refused_before_running(run_module, 
     assert re.search(message, capsys.readouterr().err)
 
 
+def test_a_case_named_twice_runs_once(run_module, tmp_path):
+    assert run_module.parse_args(["--cases", "b,a,b", "--out", str(tmp_path)]).cases == ["b", "a"]
+
+
 def test_ratios_and_targets_from_medians(run_module):
     from bench.report import compute_ratios
 
