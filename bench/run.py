@@ -36,8 +36,9 @@ FRAMEWORKS = ("npdeep", "torch", "sklearn")
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from bench.cases import CASES
 
-    parser = argparse.ArgumentParser(
-        prog="bench/run.py", description="npdeep vs PyTorch CPU, scikit-learn and the article.")
+    parser = argparse.ArgumentParser(  # `npdeep bench` names itself in usage and errors
+        prog=os.environ.get("NPDEEP_BENCH_PROG", "bench/run.py"),
+        description="npdeep vs PyTorch CPU, scikit-learn and the article.")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="smaller data, 3 rounds (~1 min)")
     size.add_argument("--tiny", action="store_true",
@@ -60,7 +61,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-env", action="store_true",
                         help=f"do not re-exec without {', '.join(BLAS_ENV_TO_REMOVE)}")
     args = parser.parse_args(argv)
-    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    cases = list(dict.fromkeys(c.strip() for c in args.cases.split(",") if c.strip()))
+    # (once each: a repeated letter ran its case again, and its table replaced the first)
     unknown = [c for c in cases if c not in CASES]
     if unknown or not cases:
         parser.error(f"--cases: got {args.cases!r}, expected letters among {','.join(CASES)}")
@@ -76,7 +78,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--cooldown: got {args.cooldown}, expected seconds in [0, 60]")
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads: got {args.threads}, expected an integer >= 1")
+    if problem := _output_problem(args.out, args.name):  # now, not after a 13-minute run
+        parser.error(problem)
     return args
+
+
+def _output_problem(out: Path, name: str | None) -> str | None:
+    """Why ``<out>/<name>.json`` and ``.md`` could not be written, or None."""
+    if name is not None and (name in ("", ".", "..") or "/" in name or os.sep in name):
+        return f"--name: got {name!r}, expected a file stem (no folder; --out names the folder)"
+    if out.exists() and not out.is_dir():
+        return f"--out: {str(out)!r} is a file, expected a folder"
+    existing = out
+    while not existing.exists():  # the folder is created at the end: its first existing parent
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"--out: {str(existing)!r} is a file, so {str(out)!r} cannot be created"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"--out: cannot write into {str(existing)!r} (permission denied)"
+    return None
 
 
 def _frameworks(without: list[str]) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -103,6 +104,27 @@ def test_unknown_case_letter_is_an_error(run_module, capsys):
         run_module.main(["--cases", "b,z"])
     assert excinfo.value.code == 2
     assert "--cases: got 'b,z'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--out", "{tmp}/file"], r"--out: '.*file' is a file, expected a folder"),
+    (["--out", "{tmp}/file/sub"], r"--out: '.*file' is a file, so '.*sub' cannot be created"),
+    (["--name", ""], r"--name: got '', expected a file stem"),
+    (["--name", "a/b"], r"--name: got 'a/b', expected a file stem \(no folder"),
+])
+def test_an_output_that_cannot_be_written_is_refused_before_running(run_module, tmp_path,
+                                                                    capsys, argv, message):
+    # the files were written after the whole suite had run (13 minutes), which then failed
+    # with a FileExistsError or FileNotFoundError traceback and lost the results
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SystemExit) as excinfo:
+        run_module.parse_args(["--tiny", *[a.format(tmp=tmp_path) for a in argv]])
+    assert excinfo.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_a_case_named_twice_runs_once(run_module, tmp_path):
+    assert run_module.parse_args(["--cases", "b,a,b", "--out", str(tmp_path)]).cases == ["b", "a"]
 
 
 def test_ratios_and_targets_from_medians(run_module):

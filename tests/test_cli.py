@@ -277,6 +277,20 @@ def test_gradcheck_exits_1_when_it_fails(capsys):
     assert doc["error"] == "gradient check failed" and doc["passed"] is False
 
 
+def test_gradcheck_json_holds_the_notes_and_each_parameter_s_size(tmp_path, capsys):
+    # the notes (a float64 copy, dropout off) were in the text only; JSON had no way to tell
+    # a sampled parameter from a fully checked one
+    import npdeep
+
+    npdeep.Network([4, 30, 3], dtype="float32", dropout=0.2, seed=0).save(tmp_path / "m.npz")
+    result = call_json(capsys, "gradcheck", str(tmp_path / "m.npz"), "--max-checks", "40")
+    assert result["notes"] == [
+        "checked on a float64 copy of this float32 network (same parameters, activations and "
+        "loss)", "dropout off: the check differentiates the cost without dropout masks"]
+    assert [(r["checked"] + r["skipped"], r["entries"]) for r in result["parameters"]] == [
+        (40, 120), (30, 30), (40, 90), (3, 3)]
+
+
 def test_ctrl_c_saves_the_best_model_so_far(tmp_path, capsys, monkeypatch):
     train_module = importlib.import_module("npdeep.cli.train")
 
@@ -507,6 +521,21 @@ def test_bench_runs_the_checkout_suite_with_its_arguments(capfd):
     code = run(["bench", "--help"])
     out = capfd.readouterr().out
     assert code == 0 and "--quick" in out and "--cases" in out
+    assert out.startswith("usage: npdeep bench [-h]")  # was bench/run.py, a name not typed
+    assert run(["bench", "--cases", "z"]) == 2
+    assert "npdeep bench: error: --cases: got 'z'" in capfd.readouterr().err
+
+
+def test_bench_reads_a_relative_out_in_the_caller_s_folder(tmp_path, monkeypatch, capfd):
+    # the suite ran in the checkout's root: --out results wrote into the checkout
+    from pathlib import Path
+
+    if not (Path(__file__).resolve().parents[1] / "bench" / "run.py").is_file():
+        pytest.skip("no bench/ checkout")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "taken").write_text("")
+    assert run(["bench", "--tiny", "--out", "taken"]) == 2  # refused here: it is this file
+    assert "--out: 'taken' is a file, expected a folder" in capfd.readouterr().err
 
 
 def test_classifier_with_a_non_probability_output_still_predicts_labels(tmp_path, capsys):

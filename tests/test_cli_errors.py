@@ -669,3 +669,13 @@ def test_curves_that_cannot_be_written_say_why_not_that_there_is_no_history(file
         assert code == 1 and "Traceback" not in err
         assert re.search(r"cannot save plot '.*curves\.png': it is not a regular file", err), err
         assert "no training history" not in err
+
+
+def test_gradcheck_refuses_labels_the_model_has_no_class_for(files, tmp_path, capsys):
+    # a label outside the model's classes was given a neighbouring class's target, silently
+    lines = (files / "iris.csv").read_text().splitlines()
+    (tmp_path / "seven.csv").write_text("\n".join(
+        [lines[0], *(line.rsplit(",", 1)[0] + ",7" for line in lines[1:4])]) + "\n")
+    assert run(["gradcheck", str(files / "iris.npz"), "--data", str(tmp_path / "seven.csv")]) == 1
+    assert re.search(r"seven\.csv: labels \[7\] are not among the classes \[0, 1, 2\] of "
+                     r"iris\.npz; the gradient check needs targets", capsys.readouterr().err)

@@ -241,3 +241,19 @@ def test_a_pipeline_step_without_a_name_is_one_line(iris, tmp_path, capsys):
     code, out, err = call(capsys, "inspect", bad)
     assert code == 1 and "Traceback" not in err
     assert "step 0 has name 7; a pipeline step's name is a non-empty string" in err
+
+
+def test_inspect_says_where_a_history_turned_nan(tmp_path, capsys):
+    # the cost's "last" was the last finite one: a run that ended in NaN read as if it had not
+    net = npdeep.Network([2, 3, 1], seed=0)
+    net.history = npdeep.History.from_dict({"epoch": [0, 1, 2], "cost": [0.7, "nan", "inf"],
+                                            "val_cost": ["nan", "nan", None]})
+    net.save(tmp_path / "m.npz")
+    code, out, _ = call(capsys, "inspect", str(tmp_path / "m.npz"))
+    assert code == 0
+    assert ("  cost: first 0.7000, last 0.7000, best 0.7000 (epoch 1); NaN or inf at 2 epochs "
+            "from epoch 2") in out
+    assert "  val_cost: no finite value: NaN or inf at 2 epochs from epoch 1" in out
+    code, out, _ = call(capsys, "inspect", str(tmp_path / "m.npz"), "--json")
+    figures = json.loads(out)["history"]
+    assert figures["cost"]["not_finite"] == {"epochs": 2, "first_epoch": 2}

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import npdeep
 from npdeep import activations, optimizers
 from npdeep import network as network_module
-from npdeep.errors import ConfigurationError
+from npdeep.errors import ConfigurationError, DataError
 from npdeep.training import Trainer
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
@@ -450,3 +450,49 @@ def test_gradients_of_a_huge_l2_are_compared_without_overflowing_their_norms(rng
     result = npdeep.gradient_check(net, X, Y)
     assert all(np.isfinite(e) for e in result.errors.values()), result.errors
     assert result.passed, result.errors
+
+
+def test_a_sampled_check_says_how_many_entries_of_each_parameter_it_compared(rng):
+    # a large network passed on 200 entries per parameter with no word that the rest were not
+    # compared
+    net = npdeep.Network([6, 30, 2], activation="tanh", seed=0)
+    X, labels = rng.normal(size=(6, 4)), np.array([0, 1, 1, 0])
+    result = npdeep.gradient_check(net, X, labels, max_checks=50)
+    assert result.entries == {"W1": 180, "b1": 30, "W2": 60, "b2": 2}
+    assert [(r["checked"], r["entries"]) for r in result.rows()] == [
+        (50, 180), (30, 30), (50, 60), (2, 2)]
+    assert str(result).splitlines()[-1] == ("sampled (seeded, max_checks per parameter): 50 of "
+                                            "the 180 entries of W1, 50 of the 60 entries of W2")
+    assert "sampled" not in str(npdeep.gradient_check(net, X, labels, max_checks=None))
+
+
+def test_a_parameter_with_no_entry_compared_is_not_called_passed():
+    from npdeep import gradcheck
+
+    result = gradcheck.GradientCheckResult(errors={"W1": 0.0, "b1": 1e-9},
+                                           checked={"W1": 0, "b1": 2}, tolerance=1e-6,
+                                           epsilon=1e-3, skipped={"W1": 6})
+    assert [r["passed"] for r in result.rows()] == [None, True]
+    assert "not checked" in str(result).splitlines()[1]
+
+
+def test_gradient_check_refuses_nan_parameters(rng):
+    # a NaN weight made every norm NaN, and the check printed "error 0.000e+00 ok, PASSED"
+    net = npdeep.Network([3, 4, 2], activation="tanh", seed=0)
+    net.parameters.flat[0] = np.nan
+    with pytest.raises(DataError, match=r"gradient_check needs finite parameters: 'W1' "
+                                        r"contains NaN or inf"):
+        npdeep.gradient_check(net, rng.normal(size=(3, 5)), np.array([0, 1, 0, 1, 1]))
+
+
+def test_an_overflowing_cost_fails_the_check_and_says_why(rng):
+    # Y near 1e200 made the squared error inf: the check passed every parameter with error 0
+    net = npdeep.Network([3, 4, 1], activation="tanh", output_activation="identity",
+                         loss="mean_squared_error", seed=0)
+    with np.errstate(all="raise"):
+        result = npdeep.gradient_check(net, rng.normal(size=(3, 5)),
+                                       rng.normal(size=(1, 5)) * 1e200)
+    assert not result.passed and result.max_error == np.inf
+    assert [r["passed"] for r in result.rows()] == [False] * 4
+    assert ("the cost or its gradient is NaN or inf here (W1, b1, W2, b2 failed for it): check "
+            "on smaller inputs or weights") in str(result)

@@ -55,8 +55,12 @@ def test_plot_refuses_an_unknown_format_before_drawing(history, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("costs", [[0.5], [float("nan"), float("inf")], [0.5, float("nan")]])
-def test_plot_of_one_epoch_or_of_non_finite_costs_draws_what_there_is(costs, tmp_path):
+@pytest.mark.parametrize("costs, expected", [
+    ([0.5], []),
+    ([float("nan"), float("inf")], ["no finite cost\n(NaN or inf at every epoch)"]),
+    ([0.5, float("nan"), 0.4], ["training: NaN or inf at epoch 2"]),
+])
+def test_plot_of_one_epoch_or_of_non_finite_costs_draws_what_there_is(costs, expected, tmp_path):
     # a run whose cost was NaN at every epoch drew empty axes, with no word why
     h = npdeep.History()
     h.epoch = list(range(len(costs)))
@@ -64,20 +68,101 @@ def test_plot_of_one_epoch_or_of_non_finite_costs_draws_what_there_is(costs, tmp
     fig = h.plot(tmp_path / "c.png")
     cost_ax = fig.axes[0]
     assert len(cost_ax.lines[0].get_ydata()) == len(costs)
-    notes = [t.get_text() for t in cost_ax.texts]
-    finite = np.isfinite(costs).any()
-    assert notes == ([] if finite else ["no finite cost\n(NaN or inf at every epoch)"])
+    assert [t.get_text() for t in cost_ax.texts] == expected
     assert (tmp_path / "c.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_plot_of_an_untrained_history_says_so():
     with pytest.raises(ValueError, match="the history holds no trained epoch to plot"):
         npdeep.History().plot()
-    with pytest.raises(TypeError, match="history must be a History or a dict, got list"):
+    with pytest.raises(TypeError, match="history must be a History or a dict, got list$"):
         npdeep.plot_history([0.5, 0.4])
+    with pytest.raises(TypeError, match="got Network; pass net.history"):
+        npdeep.plot_history(npdeep.Network([2, 1], seed=0))
 
 
 def test_plot_without_matplotlib_says_how_to_install_it(history, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     with pytest.raises(ConfigurationError, match=r"pip install 'npdeep\[plot\]'"):
         history.plot()
+
+
+@pytest.mark.parametrize("cost, val_cost, scale", [
+    ([0.5, 0.4], [0.6, 0.0], "linear"),  # a validation cost of 0.0 vanished from a log axis
+    ([0.5, 0.4], [0.6, -1.0], "linear"),
+    ([0.5, float("nan")], [0.6, 0.3], "log"),  # one NaN epoch no longer turns the log off
+    ([0.5, 0.4], None, "log"),
+    ([0.0, 0.4], None, "linear"),
+])
+def test_the_cost_axis_is_logarithmic_only_when_every_finite_cost_is_positive(cost, val_cost,
+                                                                             scale):
+    data = {"epoch": [0, 1], "cost": cost, **({"val_cost": val_cost} if val_cost else {})}
+    assert npdeep.plot_history(data).axes[0].get_yscale() == scale
+
+
+def test_plot_history_reads_a_model_file_s_header_with_nan_as_text(tmp_path):
+    h = npdeep.History()
+    h.epoch, h.history = [0, 1, 2], {"cost": [0.7, float("nan"), 0.5]}
+    fig = npdeep.plot_history(h.to_json())  # {"cost": [0.7, "nan", 0.5]}
+    np.testing.assert_equal(fig.axes[0].lines[0].get_ydata(), [0.7, np.nan, 0.5])
+    with pytest.raises(ValueError, match=r"history 'cost' must hold numbers, got \['a'\]"):
+        npdeep.plot_history({"epoch": [0], "cost": ["a"]})  # was a TypeError from isfinite
+
+
+def test_a_loaded_model_s_history_plots_with_its_nan_epoch(tmp_path, rng):
+    X, labels = rng.normal(size=(4, 30)), np.arange(30) % 3
+    net = npdeep.Network([4, 5, 3], seed=0)
+    net.fit(X, labels, epochs=3, learning_rate=0.1, diagnose=False)
+    net.history.history["cost"][1] = float("nan")
+    net.save(tmp_path / "m.npz")
+    fig = npdeep.load(tmp_path / "m.npz").history.plot(tmp_path / "c.png")
+    np.testing.assert_equal(fig.axes[0].lines[0].get_ydata(), net.history.cost)
+
+
+def test_plot_history_of_an_untrained_network_says_it_was_not_trained(tmp_path):
+    npdeep.Network([2, 3, 1], seed=0).save(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match=r"no trained epoch to plot \(history is None: the "
+                                         r"network was not trained\)"):
+        npdeep.plot_history(npdeep.load(tmp_path / "m.npz").history)
+
+
+def test_plot_history_of_an_estimator_says_where_its_curve_is(rng):
+    est = npdeep.DeepClassifier((4,), max_iter=3).fit(rng.normal(size=(30, 3)), np.arange(30) % 2)
+    with pytest.raises(TypeError, match=r"got DeepClassifier; a DeepClassifier or DeepRegressor "
+                                        r"keeps its curve in loss_curve_"):
+        npdeep.plot_history(est)
+
+
+@pytest.mark.parametrize("every, marker", [(1, "None"), (10, ".")])
+def test_a_metric_logged_every_few_epochs_is_drawn_with_markers(every, marker):
+    # a long run's line had no markers: values between None epochs were invisible
+    n = 100
+    val = [0.5 if e % every == 0 else None for e in range(n)]
+    fig = npdeep.plot_history({"epoch": list(range(n)), "cost": [1.0] * n, "val_cost": val})
+    assert [line.get_marker() for line in fig.axes[0].lines] == ["None", marker]
+
+
+def test_every_panel_spans_every_epoch_with_whole_epoch_ticks_and_names_nan_epochs():
+    # a run that turned NaN at epoch 2 drew its cost panel over epochs 0.96..1.04 and the
+    # others over 1.0..2.0 in steps of 0.2, with no word of the NaN epoch
+    h = npdeep.History()
+    h.epoch = [0, 1, 2, 3]
+    h.history = {"cost": [0.9, float("nan"), float("inf"), 0.5],
+                 "val_cost": [1.0, 0.9, float("-inf"), 0.6],
+                 "accuracy": [0.2, 0.3, 0.4, 0.5], "learning_rate": [0.1] * 4}
+    fig = h.plot()
+    for ax in fig.axes:
+        assert ax.get_xlim() == (0.5, 4.5)
+        assert all(t == int(t) for t in ax.get_xticks())
+    assert [t.get_text() for t in fig.axes[0].texts] == [
+        "training: NaN or inf at epoch 2 and 1 more\nvalidation: NaN or inf at epoch 3"]
+    assert len(fig.axes[1].texts) == 0
+
+
+def test_plot_into_a_missing_folder_says_so_and_creates_nothing(history, tmp_path):
+    from npdeep.errors import ModelFileError
+
+    with pytest.raises(ModelFileError, match=r"cannot save plot '.*c\.png': folder '.*missing' "
+                                             r"does not exist"):
+        history.plot(tmp_path / "missing" / "c.png")
+    assert list(tmp_path.iterdir()) == []

@@ -145,7 +145,7 @@ class TrainingState:
         history = getattr(trainer, "history", None)
         logged = None
         if history is not None:
-            logged = history.to_dict()
+            logged = history.to_json()
             n = self.n_history
             logged = {k: v[:n] if isinstance(v, list) else v for k, v in logged.items()}
         header = {
@@ -192,11 +192,12 @@ def checkpoint_from_header(header: dict, arrays: dict, where: str) -> Checkpoint
     with header_errors(where, "model"):
         net = Network.from_config(header["architecture"])
         net.parameters = parameters
+        history = None
         if header.get("history") is not None:  # resume continues it: check it now
-            History.from_dict(header["history"])
+            history = History.from_dict(header["history"]).to_dict()  # NaN as floats again
     training = header.get("training")
     if not training:
-        return Checkpoint(net, None, 0, history=header.get("history"))
+        return Checkpoint(net, None, 0, history=history)
     with header_errors(where, "training state in the checkpoint"):
         opt_config = dict(training["optimizer"])
         t = _count(opt_config.pop("t", 0), "optimizer step count t")
@@ -222,7 +223,7 @@ def checkpoint_from_header(header: dict, arrays: dict, where: str) -> Checkpoint
         check_positive_float(config["learning_rate"], "learning_rate")
         schedule_state = dict(training["schedule"].get("state") or {})
         sched.set_state(schedule_state)  # checked now, where the error can name the file
-    return Checkpoint(net, opt, epoch, config, sched, schedule_state, header.get("history"),
+    return Checkpoint(net, opt, epoch, config, sched, schedule_state, history,
                       early_stopping, model_checkpoint)
 
 

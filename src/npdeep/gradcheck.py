@@ -22,7 +22,8 @@ wrong gradient larger than round-off still fails. Computed in float64 (a float32
 checked through a float64 copy of the same activation and loss objects), without dropout,
 with the L2 term. An entry whose perturbation moves some pre-activation of a relu or leaky
 relu layer across its kink at z = 0 is skipped (central differences straddle a jump of the
-derivative there) and counted in ``skipped``.
+derivative there) and counted in ``skipped``. Parameters holding NaN or inf are refused; a cost
+or gradient that overflows fails the parameters it reaches (error inf, with a note).
 
 >>> import numpy as np, npdeep
 >>> net = npdeep.Network([3, 5, 1], activation="tanh", seed=0)
@@ -34,6 +35,7 @@ True
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass, field
 
@@ -41,7 +43,7 @@ import numpy as np
 
 from ._validation import check_positive_float, check_positive_int, check_seed
 from .engine import forward
-from .errors import ConfigurationError
+from .errors import ConfigurationError, DataError
 
 __all__ = ["gradient_check", "GradientCheckResult"]
 
@@ -55,7 +57,8 @@ class GradientCheckResult:
     errors : dict
         ``{'W1': rel_error, 'b1': ..., ...}``.
     checked : dict
-        How many entries of each parameter were compared.
+        How many entries of each parameter were compared: all, or a seeded sample of
+        ``max_checks`` of them (less any skipped).
     tolerance : float
     epsilon : float
         Largest perturbation of each entry (``epsilon/2`` is used too).
@@ -67,6 +70,9 @@ class GradientCheckResult:
         docstring); a difference below it passes whatever the relative error.
     notes : list of str
         What the check ran differently from training (a float64 copy, dropout off), in words.
+    entries : dict
+        Each parameter's size ``n[l] * n[l-1]`` or ``n[l]``; more than ``checked + skipped``
+        when it was sampled.
     passed : bool
         Every relative error is below ``tolerance`` (and at least one entry was compared).
     """
@@ -78,6 +84,7 @@ class GradientCheckResult:
     skipped: dict[str, int] = field(default_factory=dict)
     round_off: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    entries: dict[str, int] = field(default_factory=dict)
     passed: bool = field(init=False)
 
     def __post_init__(self):
@@ -89,11 +96,14 @@ class GradientCheckResult:
         return max(self.errors.values())
 
     def rows(self) -> list[dict]:
-        """Return one dict per parameter: key, layer, relative error, entries checked, verdict."""
+        """Return one dict per parameter: key, layer, relative error, entries checked and
+        skipped of its ``entries``, round-off bound, verdict (None: no entry compared)."""
         return [
             {"parameter": k, "layer": int(k[1:]), "relative_error": e,
              "checked": self.checked[k], "skipped": self.skipped.get(k, 0),
-             "round_off": self.round_off.get(k, 0.0), "passed": e < self.tolerance}
+             "entries": self.entries.get(k, self.checked[k] + self.skipped.get(k, 0)),
+             "round_off": self.round_off.get(k, 0.0),
+             "passed": e < self.tolerance if self.checked[k] else None}
             for k, e in self.errors.items()
         ]
 
@@ -101,9 +111,7 @@ class GradientCheckResult:
         lines = [f"{'parameter':<10}{'rel. error':>14}{'round-off':>12}{'checked':>10}"
                  f"{'skipped':>10}  verdict"]
         for r in self.rows():
-            verdict = "ok" if r["passed"] else "FAIL"
-            if r["checked"] == 0:
-                verdict = "not checked"
+            verdict = {True: "ok", False: "FAIL", None: "not checked"}[r["passed"]]
             lines.append(f"{r['parameter']:<10}{r['relative_error']:>14.3e}"
                          f"{r['round_off']:>12.1e}{r['checked']:>10}{r['skipped']:>10}  {verdict}")
         verdict = "PASSED" if self.passed else "FAILED"
@@ -114,6 +122,11 @@ class GradientCheckResult:
                          "a pre-activation across a kink (z = 0), where no derivative exists")
         if sum(self.checked.values()) == 0:
             lines.append("no entry could be compared: use a smaller epsilon or other samples")
+        sampled = [r for r in self.rows() if r["checked"] + r["skipped"] < r["entries"]]
+        if sampled:
+            lines.append("sampled (seeded, max_checks per parameter): " + ", ".join(
+                f"{r['checked'] + r['skipped']} of the {r['entries']} entries of {r['parameter']}"
+                for r in sampled))
         lines.extend(self.notes)
         return "\n".join(lines)
 
@@ -180,6 +193,33 @@ def _cost_round_off(net, X: np.ndarray, J: float) -> float:
     return float(np.finfo(np.float64).eps) * total
 
 
+def _central_differences(net, X, Y, coef, theta, idx, epsilon, kinked, sides):
+    """Return the Richardson-refined central differences of J at the entries ``idx`` of
+    ``theta`` (a parameter's flat view), shape (k,), and which of them crossed no kink.
+
+    X (n_x, m), Y (n_L, m); ``sides`` are :func:`_kink_sides` of the unperturbed network.
+    """
+    m = X.shape[1]
+    numeric = np.empty(idx.size)
+    smooth = np.ones(idx.size, dtype=bool)
+    for j, i in enumerate(idx):
+        old = theta[i]
+        D = []
+        for eps in (epsilon, epsilon / 2):
+            J, span = [], 0.0
+            for step in (eps, -eps):
+                theta[i] = old + step
+                span += abs(float(theta[i]) - float(old))  # the step actually taken
+                J.append(_whole_cost(net, X, Y, coef))
+                if kinked and smooth[j]:
+                    smooth[j] = all(np.array_equal(a, b) for a, b in
+                                    zip(_kink_sides(net, m, kinked), sides, strict=True))
+            D.append((J[0] - J[1]) / span)
+        theta[i] = old
+        numeric[j] = (4.0 * D[1] - D[0]) / 3.0
+    return numeric, smooth
+
+
 def gradient_check(
     net,
     X,
@@ -224,6 +264,8 @@ def gradient_check(
     ------
     ConfigurationError
         For bad options, or a checked entry so large that ``epsilon / 2`` does not change it.
+    DataError
+        For bad X, Y or sample_weight, or parameters holding NaN or inf.
     """
     from .network import Network
 
@@ -240,20 +282,26 @@ def gradient_check(
     if max_checks is not None:
         max_checks = check_positive_int(max_checks, "max_checks")
     rng = np.random.default_rng(check_seed(seed, "seed", generator_ok=True))
+    for key, value in net.parameters.items():  # a NaN made every norm NaN: "error 0, ok"
+        if not np.isfinite(value).all():
+            raise DataError(f"gradient_check needs finite parameters: {key!r} contains NaN or "
+                            "inf (did training diverge?)")
     net64 = _float64_copy(net)
     X = net64.check_X(X)
     m = X.shape[1]
     Y = net64.check_Y(Y, m)
-    analytic = net64.gradients(X, Y, sample_weight)
-    coef = net64.sample_coef(m, sample_weight)
-    delta = _cost_round_off(net64, X, _whole_cost(net64, X, Y, coef))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow fails the check, below
+        analytic = net64.gradients(X, Y, sample_weight)
+        coef = net64.sample_coef(m, sample_weight)
+        delta = _cost_round_off(net64, X, _whole_cost(net64, X, Y, coef))
     kinked = [l for l in range(1, net64.L + 1) if net64.activations[l].kink]
     sides = _kink_sides(net64, m, kinked)
-    errors, checked, skipped, round_off = {}, {}, {}, {}
+    errors, checked, skipped, round_off, entries = {}, {}, {}, {}, {}
+    overflow = []
     for key in net64.layout.keys:
         theta = net64.parameters[key].reshape(-1)  # a view into the flat buffer
         grad = analytic["d" + key].reshape(-1)
-        n = theta.size
+        n = entries[key] = theta.size
         if max_checks is None or n <= max_checks:
             idx = np.arange(n)
         else:
@@ -266,32 +314,24 @@ def gradient_check(
                 f"epsilon/2 = {epsilon / 2:g} is below float64 precision; check a network whose "
                 "weights have not diverged, or pass a larger epsilon"
             )
-        numeric = np.empty(idx.size)
-        smooth = np.ones(idx.size, dtype=bool)
-        for j, i in enumerate(idx):
-            old = theta[i]
-            D = []
-            for eps in (epsilon, epsilon / 2):
-                J, span = [], 0.0
-                for step in (eps, -eps):
-                    theta[i] = old + step
-                    span += abs(float(theta[i]) - float(old))  # the step actually taken
-                    J.append(_whole_cost(net64, X, Y, coef))
-                    if kinked and smooth[j]:
-                        smooth[j] = all(np.array_equal(a, b) for a, b in
-                                        zip(_kink_sides(net64, m, kinked), sides, strict=True))
-                D.append((J[0] - J[1]) / span)
-            theta[i] = old
-            numeric[j] = (4.0 * D[1] - D[0]) / 3.0
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow fails it, below
+            numeric, smooth = _central_differences(net64, X, Y, coef, theta, idx, epsilon,
+                                                   kinked, sides)
         numeric, bp = numeric[smooth], grad[idx][smooth]
         # each J is off by up to delta: D(eps) by delta/eps, D(eps/2) by 2 delta/eps, the
         # Richardson value by (4 * 2 + 1) delta / (3 eps)
         round_off[key] = float(np.sqrt(numeric.size) * 3.0 * delta / epsilon)
         denom = max(_norm(numeric) + _norm(bp), round_off[key] / tolerance, min_scale)
         errors[key] = float(_norm(numeric - bp) / denom) if denom > 0 else 0.0
+        if not (np.isfinite(numeric).all() and np.isfinite(bp).all() and np.isfinite(delta)):
+            errors[key] = math.inf  # an overflowing cost or gradient: nothing was compared
+            overflow.append(key)
         checked[key] = int(smooth.sum())
         skipped[key] = int(idx.size - smooth.sum())
     notes = []
+    if overflow:
+        notes.append(f"the cost or its gradient is NaN or inf here ({', '.join(overflow)} "
+                     "failed for it): check on smaller inputs or weights")
     if net.dtype != np.float64:
         notes.append(f"checked on a float64 copy of this {net.dtype.name} network (same "
                      "parameters, activations and loss)")
@@ -299,4 +339,4 @@ def gradient_check(
         notes.append("dropout off: the check differentiates the cost without dropout masks")
     return GradientCheckResult(errors=errors, checked=checked, tolerance=tolerance,
                                epsilon=epsilon, skipped=skipped, round_off=round_off,
-                               notes=notes)
+                               notes=notes, entries=entries)

@@ -1,5 +1,6 @@
 """The record of a run: :class:`History`, one list per logged name, and :func:`jsonable`,
-how a logged value is written as strict JSON (model files, checkpoints, JSONLogger).
+how a logged value is written as strict JSON (JSONLogger: NaN and inf as null). Model files
+and checkpoints store :meth:`History.to_json`, which keeps NaN and inf as strings.
 
 Re-exported by :mod:`npdeep.callbacks`, where the callback protocol it follows is described.
 """
@@ -12,24 +13,50 @@ import numpy as np
 
 from .callbacks import Callback
 
-__all__ = ["History", "jsonable", "NUMERIC_LOGS"]
+__all__ = ["History", "jsonable", "NUMERIC_LOGS", "NONFINITE"]
 
 
 def jsonable(value):
     """Return a logged ``value`` as strict JSON holds it: NaN/inf as None, NumPy scalars and
     arrays as Python numbers and lists, lists and dicts item by item, any other object (a
     callback may log anything) as its ``str``."""
+    return _plain(value, lambda x: None)
+
+
+def _plain(value, nonfinite):
+    """``value`` as Python numbers, strings, lists and dicts; a non-finite float as
+    ``nonfinite(value)``."""
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return float(value) if math.isfinite(value) else nonfinite(float(value))
     if isinstance(value, (np.generic, np.ndarray)):
-        return jsonable(value.tolist())
+        return _plain(value.tolist(), nonfinite)
     if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
+        return [_plain(v, nonfinite) for v in value]
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): _plain(v, nonfinite) for k, v in value.items()}
     return str(value)
+
+
+#: How :meth:`History.to_json` writes a non-finite float (strict JSON has no NaN or inf).
+NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _nonfinite_name(x: float) -> str:
+    return "nan" if math.isnan(x) else "inf" if x > 0 else "-inf"
+
+
+def _decoded(value):
+    """``value`` with the strings of :data:`NONFINITE` back as floats, lists and dicts item by
+    item."""
+    if isinstance(value, str):
+        return NONFINITE.get(value, value)
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _decoded(v) for k, v in value.items()}
+    return value
 
 
 class History(Callback):
@@ -124,21 +151,35 @@ class History(Callback):
         return plot_history(self, path, title=title)
 
     def to_dict(self) -> dict:
-        """Return a JSON-serialisable copy, every list as long as ``epoch``.
+        """Return a plain copy, every list as long as ``epoch``: Python numbers, strings,
+        lists and dicts (NumPy values converted, any other object as its ``str``), with NaN
+        and inf kept as floats. :meth:`to_json` is its strict-JSON form.
 
         During training (a checkpoint), a name a callback listed before the writer has not
         yet added to this epoch's logs is None at this epoch in the copy only: the history
         records it once added.
         """
+        return self._copy(lambda x: x)
+
+    def to_json(self) -> dict:
+        """Return :meth:`to_dict` as strict JSON holds it, NaN and inf written as the strings
+        ``"nan"``, ``"inf"`` and ``"-inf"`` (:data:`NONFINITE`): what a model file's header
+        stores. :meth:`from_dict` reads them back as floats."""
+        return self._copy(_nonfinite_name)
+
+    def _copy(self, nonfinite) -> dict:
         self._record_late()
         n = len(self.epoch)
         return {"epoch": list(self.epoch), "stop_reason": self.stop_reason,
-                **{k: [jsonable(x) for x in v] + [None] * (n - len(v))
+                **{k: [_plain(x, nonfinite) for x in v] + [None] * (n - len(v))
                    for k, v in self.history.items()}}
 
     @classmethod
     def from_dict(cls, data: dict) -> History:
-        """Rebuild a history from :meth:`to_dict`'s output (a model file's, so untrusted).
+        """Rebuild a history from :meth:`to_dict`'s or :meth:`to_json`'s output (a model
+        file's, so untrusted): the strings ``"nan"``, ``"inf"`` and ``"-inf"`` are read as
+        floats (in a callback's own logs too, so a logged string ``"nan"`` comes back a
+        float). A file written before NaN was kept holds null for it, which stays None.
 
         Raises
         ------
@@ -161,6 +202,7 @@ class History(Callback):
         for key, values in data.items():
             if not isinstance(values, list):
                 raise ValueError(f"history {key!r} must be a list, got {values!r:.100}")
+            values = data[key] = _decoded(values)
             if key in NUMERIC_LOGS and not all(v is None or _is_number(v) for v in values):
                 raise ValueError(f"history {key!r} must hold numbers, got {values!r:.100}")
             if key in NUMERIC_LOGS and len(values) > len(h.epoch):  # one value per epoch
@@ -170,7 +212,7 @@ class History(Callback):
         return h
 
 
-#: The logs every fit records, one number (or null for NaN) per epoch.
+#: The logs every fit records, one number (NaN and inf included) or None per epoch.
 NUMERIC_LOGS = ("cost", "val_cost", "accuracy", "val_accuracy", "r2", "val_r2",
                 "learning_rate", "time")
 

@@ -2,15 +2,17 @@
 
 ``history.plot()`` (or ``plot_history(history)``) draws up to three panels, one point per
 epoch: the cost (training and validation, log scale when positive), the metric (accuracy or
-R^2, training and validation) and the learning rate. It returns a matplotlib ``Figure``
-(shown by a notebook as the cell's value) and, given a path, also writes it there atomically
-(PNG, PDF or SVG by the suffix). matplotlib is an optional extra
+R^2, training and validation) and the learning rate. Every panel spans every epoch; the epochs
+whose value is NaN or inf, which a line skips, are named on the panel. It returns a
+matplotlib ``Figure`` (shown by a notebook as the cell's value) and, given a path, also writes
+it there atomically (PNG, PDF or SVG by the suffix). matplotlib is an optional extra
 (``pip install 'npdeep[plot]'``); without it a ConfigurationError says how to install it.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +62,61 @@ def _panels(history: dict) -> list[tuple[str, list[str]]]:
     return panels
 
 
+def _has_isolated_point(ys: list[float]) -> bool:
+    """Whether a finite value of ``ys`` has no finite neighbour: without a marker a line
+    would not show it (a metric a callback logs every 10th epoch, None in between)."""
+    finite = np.isfinite(np.asarray(ys, dtype=float))
+    padded = np.concatenate([[False], finite, [False]])
+    return bool((finite & ~padded[:-2] & ~padded[2:]).any())
+
+
+def _positive(data: dict, keys: list[str]) -> bool:
+    """Whether the finite values of ``keys`` are all > 0 (and there is one): a log scale
+    would hide any other (a validation cost of exactly 0.0, when the training one is not)."""
+    values = [v for key in keys for v in data.get(key) or []
+              if v is not None and math.isfinite(v)]
+    return bool(values) and min(values) > 0
+
+
+def _draw_panel(ax, data: dict, epochs: list[int], label: str, keys: list[str]) -> list[str]:
+    """Draw the curves of ``keys`` on ``ax`` against ``epochs`` (counted from 1); return the
+    keys drawn. Epochs whose value is NaN or inf are named on the panel: a line skips them."""
+    from matplotlib.ticker import MaxNLocator
+
+    drawn, finite, notes = [], False, []
+    for key in keys:
+        values = data.get(key)
+        if not values:
+            continue
+        ys = [float("nan") if v is None else v for v in values]
+        finite = finite or bool(np.isfinite(ys).any())
+        name = ("validation" if key.startswith("val_") else
+                "training" if key != "learning_rate" else "learning rate")
+        marker = "." if len(ys) < 30 or _has_isolated_point(ys) else None
+        ax.plot(epochs[: len(ys)], ys, marker=marker, label=name)
+        drawn.append(key)
+        bad = [e for e, v in zip(epochs, values, strict=False)  # a short column: its epochs
+               if v is not None and not math.isfinite(v)]
+        if bad:
+            more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+            notes.append(f"{name}: NaN or inf at epoch {bad[0]}{more}")
+    if not finite:  # a run that diverged at once: say so rather than draw empty axes
+        ax.text(0.5, 0.5, f"no finite {label}\n(NaN or inf at every epoch)",
+                transform=ax.transAxes, ha="center", va="center")
+    elif notes:  # a line stops short of them: say where, not only where it stops
+        ax.text(0.02, 0.02, "\n".join(notes), transform=ax.transAxes, ha="left",
+                va="bottom", fontsize=7)
+    ax.set_xlim(epochs[0] - 0.5, epochs[-1] + 0.5)  # every panel spans every epoch
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(label)
+    if label == "cost" and _positive(data, keys):
+        ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return drawn
+
+
 def plot_history(history, path: str | Path | None = None, title: str = ""):
     """Draw the training curves of ``history`` and return the matplotlib Figure.
 
@@ -67,7 +124,7 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     ----------
     history : History or dict
         A :class:`~npdeep.callbacks.History` (``net.fit``'s result, ``net.history``) or its
-        :meth:`~npdeep.callbacks.History.to_dict`.
+        :meth:`~npdeep.callbacks.History.to_dict` (or ``to_json``, a model file's header).
     path : str or Path, optional
         Also write the figure there (PNG, PDF or SVG by the suffix; PNG without one),
         atomically: an existing file is replaced whole or left as it was.
@@ -84,13 +141,26 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     ConfigurationError
         matplotlib is missing, or ``path`` has a suffix other than .png, .pdf or .svg.
     ValueError
-        The history holds no epoch with a cost (nothing was trained).
+        The history holds no epoch with a cost (nothing was trained), or a dict that is not
+        a history (see :meth:`~npdeep.callbacks.History.from_dict`).
     """
     check_matplotlib()
     form = plot_format(path) if path is not None else None
-    data = history.to_dict() if hasattr(history, "to_dict") else history
-    if not isinstance(data, dict):
-        raise TypeError(f"history must be a History or a dict, got {type(history).__name__}")
+    if history is None:  # net.history before fit, or a loaded untrained network's
+        raise ValueError("the history holds no trained epoch to plot (history is None: "
+                         "the network was not trained)")
+    if isinstance(history, dict):  # checked, and "nan"/"inf" of a header read as floats
+        from .history import History
+
+        history = History.from_dict(history)
+    if not hasattr(history, "to_dict"):
+        hint = ("; a DeepClassifier or DeepRegressor keeps its curve in loss_curve_ (npdeep "
+                "plot draws a saved one)" if hasattr(history, "loss_curve_")
+                or hasattr(history, "steps") else
+                "; pass net.history" if hasattr(history, "history") else "")
+        raise TypeError(f"history must be a History or a dict, got "
+                        f"{type(history).__name__}{hint}")
+    data = history.to_dict()
     epochs = [e + 1 for e in data.get("epoch", [])]
     if not epochs or not data.get("cost"):
         raise ValueError("the history holds no trained epoch to plot")
@@ -100,28 +170,7 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     fig = Figure(figsize=(4.2 * len(panels), 3.6), dpi=100)
     drawn = []
     for i, (label, keys) in enumerate(panels, start=1):
-        ax = fig.add_subplot(1, len(panels), i)
-        finite = False
-        for key in keys:
-            values = data.get(key)
-            if not values:
-                continue
-            ys = [float("nan") if v is None else v for v in values]
-            finite = finite or bool(np.isfinite(ys).any())
-            name = ("validation" if key.startswith("val_") else
-                    "training" if key != "learning_rate" else "learning rate")
-            ax.plot(epochs[: len(ys)], ys, marker="." if len(ys) < 30 else None, label=name)
-            drawn.append(key)
-        if not finite:  # a run that diverged at once: say so rather than draw empty axes
-            ax.text(0.5, 0.5, f"no finite {label}\n(NaN or inf at every epoch)",
-                    transform=ax.transAxes, ha="center", va="center")
-            ax.set_xlim(0.5, epochs[-1] + 0.5)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
-        if label == "cost" and all((v or 0) > 0 for v in data["cost"]):
-            ax.set_yscale("log")
-        ax.grid(True, alpha=0.3)
-        ax.legend()
+        drawn += _draw_panel(fig.add_subplot(1, len(panels), i), data, epochs, label, keys)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()

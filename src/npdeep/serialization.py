@@ -1,8 +1,9 @@
 """Saving and loading networks through the safe model file of :mod:`npdeep.io`.
 
 The header holds ``kind: "network"``, the architecture (:meth:`Network.get_config`), the
-training history and any extra JSON the caller adds (the CLI adds the data description and
-the feature scaling); the arrays are ``'W1', 'b1', ..., 'WL', 'bL'``. Loading rebuilds the
+training history (:meth:`History.to_json`: NaN and inf as ``"nan"``, ``"inf"``, ``"-inf"``)
+and any extra JSON the caller adds (the CLI adds the data description and the feature
+scaling); the arrays are ``'W1', 'b1', ..., 'WL', 'bL'``. Loading rebuilds the
 network from the architecture, checks every array's shape against it, and copies the arrays
 into the freshly built network.
 """
@@ -26,7 +27,7 @@ def save_network(net, path: str | os.PathLike, **extra: Any):
     header = {
         "kind": "network",
         "architecture": net.get_config(),
-        "history": net.history.to_dict() if net.history is not None else None,
+        "history": net.history.to_json() if net.history is not None else None,
     }
     check_finite_parameters(net.parameters)
     arrays = {k: v for k, v in net.parameters.items()}

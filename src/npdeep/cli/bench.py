@@ -2,12 +2,14 @@
 
 The suite (``bench/run.py``, comparing npdeep with PyTorch, scikit-learn and the article's
 code) lives in the repository, not in the installed package: this command runs it in a
-subprocess with the same Python, passing ARGS through (``npdeep bench --help`` shows its
+subprocess with the same Python, in the current folder (a relative ``--out`` is there), passing
+ARGS through (``npdeep bench --help`` shows its
 options), and exits with its exit code. Without a checkout it says where it looked.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,5 +39,7 @@ def find_bench_script() -> Path:
 def bench(ctx, args):
     """Run the benchmark suite (bench/run.py) of a source checkout; ARGS go to it."""
     script = find_bench_script()
-    proc = subprocess.run([sys.executable, str(script), *args], cwd=script.parent.parent)
+    env = {**os.environ, "NPDEEP_BENCH_PROG": "npdeep bench"}  # its usage and errors say so
+    # in the caller's folder: a relative --out is where the user is, not in the checkout
+    proc = subprocess.run([sys.executable, str(script), *args], env=env)
     ctx.exit(proc.returncode)

@@ -15,7 +15,16 @@ import click
 import numpy as np
 
 from .. import activations, losses
-from ._common import SEED, FiniteFloatRange, data_source, emit, json_option, load_model
+from ..errors import DataError
+from ._common import (
+    SEED,
+    FiniteFloatRange,
+    data_name,
+    data_source,
+    emit,
+    json_option,
+    load_model,
+)
 from .train import UnitsType, _choice
 
 
@@ -30,10 +39,17 @@ def _random_targets(net, m: int, rng: np.random.Generator) -> np.ndarray:
     return rng.normal(size=(n_L, m))
 
 
-def _real_targets(m, y: np.ndarray) -> np.ndarray:
-    """The network's targets (n_L, m) for labels or values ``y`` read from data."""
+def _real_targets(m, y: np.ndarray, source: str) -> np.ndarray:
+    """The network's targets (n_L, m) for labels or values ``y`` read from data ``source``."""
     n_L = m.net.units[-1]
     if m.task == "classification":
+        unseen = np.setdiff1d(np.unique(y), m.classes)
+        if unseen.size:  # searchsorted gave them a neighbouring class's target
+            raise DataError(
+                f"{source}: labels {unseen.tolist()} are not among the classes "
+                f"{m.classes.tolist()} of {m.path.name}; the gradient check needs targets its "
+                "output layer can hold"
+            )
         index = np.searchsorted(m.classes, y)
         index = np.minimum(index, len(m.classes) - 1)
         return index.reshape(1, -1).astype(np.float64) if n_L == 1 else np.eye(n_L)[:, index]
@@ -84,7 +100,8 @@ NETWORK_OPTIONS = ("inputs", "units", "outputs", "activation", "output_activatio
 @click.option("--epsilon", type=FiniteFloatRange(0, min_open=True), default=1e-3,
               show_default=True, help="Perturbation of each parameter entry.")
 @click.option("--max-checks", type=click.IntRange(1), default=200, show_default=True,
-              help="Entries perturbed per parameter.")
+              help="Entries perturbed per parameter: a larger one is checked on a seeded "
+                   "sample of this many (the table says which).")
 @json_option
 @click.pass_context
 def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activation, loss,
@@ -116,7 +133,7 @@ def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activ
             with data_source(data) as data_path:
                 ds = load_labelled(m, data_path, None)
             X = m.scale(ds.X[:samples]).T
-            Y = _real_targets(m, ds.y[:samples])
+            Y = _real_targets(m, ds.y[:samples], data_name(data))
         else:
             X = rng.normal(size=(net.n_x, samples))
             Y = _random_targets(net, samples, rng)
@@ -137,7 +154,8 @@ def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activ
                                        "exit_code": 1}
     emit(as_json, {**failed, "network": source, "units": net.units, "samples": int(X.shape[1]),
                    "passed": result.passed, "max_error": result.max_error,
-                   "tolerance": tolerance, "epsilon": epsilon, "parameters": result.rows()},
+                   "tolerance": tolerance, "epsilon": epsilon, "parameters": result.rows(),
+                   "notes": result.notes},
          f"gradient check of {source} on {X.shape[1]} samples\n{result}")
     if not result.passed:
         ctx.exit(1)

@@ -26,15 +26,20 @@ def history_figures(history: dict | None) -> dict:
         return {}
     figures: dict = {"epochs": len(history["epoch"]), "stop_reason": history.get("stop_reason")}
     for key in ("cost", "val_cost", "accuracy", "val_accuracy", "r2", "val_r2"):
-        values = [v for v in history.get(key) or [] if v is not None and math.isfinite(v)]
-        if not values:
-            continue
-        pick = min if key.endswith("cost") else max
-        best = pick(values)
-        figures[key] = {"first": values[0], "last": values[-1], "best": best,
-                        "best_epoch": history[key].index(best) + 1}
-    # a history stores NaN as null: skip the nulls
-    lr = [v for v in history.get("learning_rate") or [] if v is not None]
+        column = history.get(key) or []
+        values = [v for v in column if v is not None and math.isfinite(v)]
+        bad = [e for e, v in enumerate(column, start=1) if v is not None and not math.isfinite(v)]
+        figure: dict = {}
+        if values:  # first, last and best of the finite values
+            best = (min if key.endswith("cost") else max)(values)
+            figure = {"first": values[0], "last": values[-1], "best": best,
+                      "best_epoch": column.index(best) + 1}
+        if bad:  # a diverged run: its last finite value is not where it ended
+            figure["not_finite"] = {"epochs": len(bad), "first_epoch": bad[0]}
+        if figure:
+            figures[key] = figure
+    # skip the epochs without one: None (not logged, or NaN in an older file) and NaN
+    lr = [v for v in history.get("learning_rate") or [] if v is not None and math.isfinite(v)]
     if lr:
         figures["learning_rate"] = {"first": lr[0], "last": lr[-1]}
     if history.get("time"):
@@ -48,15 +53,27 @@ def _history_lines(figures: dict) -> list[str]:
     lines = [f"  epochs run: {figures['epochs']}"
              + (f" in {figures['seconds']:.1f} s" if "seconds" in figures else "")]
     for key, f in figures.items():
-        if isinstance(f, dict) and "best" in f:
-            lines.append(f"  {key}: first {fmt(f['first'])}, last {fmt(f['last'])}, "
-                         f"best {fmt(f['best'])} (epoch {f['best_epoch']})")
+        if isinstance(f, dict) and ("best" in f or "not_finite" in f):
+            lines.append(f"  {key}: {_curve_text(f)}")
     if "learning_rate" in figures:
         lr = figures["learning_rate"]
         lines.append(f"  learning rate: {lr['first']:g} -> {lr['last']:g}")
     if figures.get("stop_reason"):
         lines.append(f"  stopped: {figures['stop_reason']}")
     return lines
+
+
+def _curve_text(f: dict) -> str:
+    """``first 0.69, last 0.51, best 0.5 (epoch 9); NaN or inf at 2 epochs from epoch 11``."""
+    parts = []
+    if "best" in f:
+        parts.append(f"first {fmt(f['first'])}, last {fmt(f['last'])}, best {fmt(f['best'])} "
+                     f"(epoch {f['best_epoch']})")
+    if "not_finite" in f:
+        n, first = f["not_finite"]["epochs"], f["not_finite"]["first_epoch"]
+        parts.append(("" if "best" in f else "no finite value: ")
+                     + f"NaN or inf at {n} epoch{'s' if n > 1 else ''} from epoch {first}")
+    return "; ".join(parts)
 
 
 def _data_lines(data: dict) -> list[str]:
@@ -249,8 +266,7 @@ def _estimator_lines(info: dict) -> list[str]:
              f"  iterations: {info['n_iter']}"]
     cost = info["history"].get("cost")
     if cost:
-        lines.append(f"  loss: first {fmt(cost['first'])}, last {fmt(cost['last'])}, best "
-                     f"{fmt(cost['best'])} (epoch {cost['best_epoch']})")
+        lines.append(f"  loss: {_curve_text(cost)}")
     if info["best_validation_score"] is not None:
         lines.append(f"  best validation score: {fmt(info['best_validation_score'])}")
     return lines
