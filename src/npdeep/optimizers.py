@@ -20,10 +20,9 @@ nothing: the gradient buffer is used as scratch.
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
+from ._registry import build
 from ._validation import check_fraction, check_nonneg_float, check_positive_float
 from .errors import ConfigurationError
 from .parameters import Layout
@@ -327,40 +326,4 @@ def get(spec) -> Optimizer:
     >>> get({"name": "momentum", "momentum": 0.5})
     Momentum(momentum=0.5)
     """
-    if isinstance(spec, Optimizer):
-        return spec
-    config: dict = {}
-    if isinstance(spec, dict):
-        config = dict(spec)
-        if "name" not in config:
-            raise ConfigurationError(
-                f"an optimizer config dict needs a 'name' key, got {spec!r:.100}; valid names: "
-                f"{', '.join(_REGISTRY)}"
-            )
-        spec = config.pop("name")
-    if isinstance(spec, type) and issubclass(spec, Optimizer):
-        raise ConfigurationError(
-            f"optimizer must be a name or an Optimizer, got the class {spec.__name__}: pass "
-            f"{spec.__name__}() (with its options); valid names: {', '.join(_REGISTRY)}"
-        )
-    if not isinstance(spec, str):
-        raise ConfigurationError(
-            f"optimizer must be a name or an Optimizer, got {spec!r}; "
-            f"valid names: {', '.join(_REGISTRY)}"
-        )
-    key = _ALIASES.get(spec.lower(), spec.lower())
-    if key not in _REGISTRY:
-        raise ConfigurationError(
-            f"unknown optimizer {spec!r}; valid names: {', '.join(_REGISTRY)}"
-        )
-    cls = _REGISTRY[key]
-    options = [n for n in inspect.signature(cls).parameters]
-    unknown = [n for n in config if n not in options]
-    if unknown:
-        raise ConfigurationError(  # the estimators' set_params says it the same way
-            f"invalid options for optimizer {key!r}: {unknown!r:.100} (its options: "
-            f"{', '.join(options) or 'none'})"
-            + ("; the learning rate is fit's learning_rate" if
-               {"lr", "learning_rate"} & set(unknown) else "")
-        )
-    return cls(**config)
+    return build(spec, "optimizer", Optimizer, _REGISTRY, _ALIASES)

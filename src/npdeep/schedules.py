@@ -20,9 +20,9 @@ through a checkpoint.
 
 from __future__ import annotations
 
-import inspect
 import math
 
+from ._registry import build
 from ._validation import _is_finite_real, check_fraction, check_nonneg_float, check_positive_int
 from .errors import ConfigurationError
 
@@ -284,38 +284,4 @@ def get(spec) -> Schedule:
     """Return a schedule from a name, a config dict, a Schedule (as is) or None (constant)."""
     if spec is None:
         return Constant()
-    if isinstance(spec, Schedule):
-        return spec
-    config: dict = {}
-    if isinstance(spec, dict):
-        config = dict(spec)
-        if "name" not in config:
-            raise ConfigurationError(
-                f"a schedule config dict needs a 'name' key, got {spec!r:.100}; valid names: "
-                f"{', '.join(NAMES)}"
-            )
-        spec = config.pop("name")
-    if isinstance(spec, type) and issubclass(spec, Schedule):
-        raise ConfigurationError(
-            f"schedule must be a name or a Schedule, got the class {spec.__name__}: pass "
-            f"{spec.__name__}() (with its options); valid names: {', '.join(NAMES)}"
-        )
-    if not isinstance(spec, str):
-        raise ConfigurationError(
-            f"schedule must be a name or a Schedule, got {spec!r}; valid names: "
-            f"{', '.join(NAMES)}"
-        )
-    key = _ALIASES.get(spec.lower(), spec.lower())
-    if key not in _REGISTRY:
-        raise ConfigurationError(f"unknown schedule {spec!r}; valid names: {', '.join(NAMES)}")
-    cls = _REGISTRY[key]
-    options = [n for n in inspect.signature(cls).parameters]
-    unknown = [n for n in config if n not in options]
-    if unknown:
-        raise ConfigurationError(  # the estimators' set_params says it the same way
-            f"invalid options for schedule {key!r}: {unknown!r:.100} (its options: "
-            f"{', '.join(options) or 'none'})"
-            + ("; the learning rate is fit's learning_rate" if
-               {"lr", "learning_rate"} & set(unknown) else "")
-        )
-    return cls(**config)
+    return build(spec, "schedule", Schedule, _REGISTRY, _ALIASES)
