@@ -61,6 +61,21 @@ def test_unknown_parameter_read(net):
          "identity"),
         ({"units": [3, 4, 1], "loss": "hinge"},
          "unknown loss 'hinge'; valid names: binary_crossentropy, categorical_crossentropy"),
+        # options the activation or loss does not take: were Python's TypeError ("ReLU() takes
+        # no arguments"), a ValueError from float("abc"), or silently ignored (a loss's)
+        ({"units": [3, 4, 1], "activation": {"name": "relu", "alpha": 0.1}},
+         r"invalid options for activation 'relu': \['alpha'\] \(its options: none\)"),
+        ({"units": [3, 4, 1], "activation": {"name": "leaky_relu", "slope": 0.1}},
+         r"invalid options for activation 'leaky_relu': \['slope'\] \(its options: alpha\)"),
+        ({"units": [3, 4, 1], "activation": {"name": "leaky_relu", "alpha": "abc"}},
+         r"leaky_relu alpha must be in \[0, 1\), got 'abc'"),
+        ({"units": [3, 4, 1], "activation": {"name": "leaky_relu", "alpha": None}},
+         r"leaky_relu alpha must be in \[0, 1\), got None"),
+        ({"units": [3, 4, 1], "activation": {"name": "leaky_relu", "alpha": float("nan")}},
+         r"leaky_relu alpha must be in \[0, 1\), got nan"),
+        ({"units": [3, 4, 1], "loss": {"name": "mse", "reduction": "sum"}},
+         r"invalid options for loss 'mean_squared_error': \['reduction'\] \(its options: "
+         r"none\)"),
         ({"units": [3, 4, 1], "init": "orthogonal"},
          "unknown initializer 'orthogonal'; valid names: article, glorot, he, normal"),
         ({"units": [3, 4, 1], "output_activation": "softmax"},
