@@ -501,3 +501,26 @@ def test_a_wrong_gradient_fails_also_after_the_check_with_smaller_steps(monkeypa
 
 def _skew_dW1(grads):
     grads[0][0][...] *= 1.0 + 1e-3
+
+
+def test_an_interrupted_check_leaves_the_parameters_as_they_were(rng, monkeypatch):
+    # a float64 network is perturbed in place: Ctrl-C during a cost left one entry moved by
+    # epsilon
+    import importlib
+
+    module = importlib.import_module("npdeep.gradcheck")
+    net = npdeep.Network([3, 4, 1], activation="tanh", seed=0)
+    X, Y = rng.normal(size=(3, 6)), rng.random((1, 6)) > 0.5
+    before = net.parameters.flat.copy()
+    calls, original = [], module._whole_cost
+
+    def interrupted(*args):
+        calls.append(None)
+        if len(calls) == 4:  # the check's own first cost, then an entry's perturbed ones
+            raise KeyboardInterrupt
+        return original(*args)
+
+    monkeypatch.setattr(module, "_whole_cost", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        npdeep.gradient_check(net, X, Y)
+    assert np.array_equal(net.parameters.flat, before)

@@ -211,17 +211,19 @@ def _central_differences(net, X, Y, coef, theta, idx, epsilon, sides):
     for j, i in enumerate(idx):
         old = theta[i]
         D = []
-        for eps in (epsilon, epsilon / 2):
-            J, span = [], 0.0
-            for step in (eps, -eps):
-                theta[i] = old + step
-                span += abs(float(theta[i]) - float(old))  # the step actually taken
-                J.append(_whole_cost(net, X, Y, coef))
-                if kinked and smooth[j]:
-                    smooth[j] = all(np.array_equal(a, sides[l]) for a, l in
-                                    zip(_kink_sides(net, m, kinked), kinked, strict=True))
-            D.append((J[0] - J[1]) / span)
-        theta[i] = old
+        try:
+            for eps in (epsilon, epsilon / 2):
+                J, span = [], 0.0
+                for step in (eps, -eps):
+                    theta[i] = old + step
+                    span += abs(float(theta[i]) - float(old))  # the step actually taken
+                    J.append(_whole_cost(net, X, Y, coef))
+                    if kinked and smooth[j]:
+                        smooth[j] = all(np.array_equal(a, sides[l]) for a, l in
+                                        zip(_kink_sides(net, m, kinked), kinked, strict=True))
+                D.append((J[0] - J[1]) / span)
+        finally:  # also on Ctrl-C: a float64 network is checked in place
+            theta[i] = old
         numeric[j] = (4.0 * D[1] - D[0]) / 3.0
     return numeric, smooth
 
@@ -236,6 +238,56 @@ def _compare(numeric: np.ndarray, bp: np.ndarray, delta: float, epsilon: float,
     noise = float(np.sqrt(numeric.size) * 3.0 * delta / epsilon)
     denom = max(_norm(numeric) + _norm(bp), noise / tolerance, min_scale)
     return (float(_norm(numeric - bp) / denom) if denom > 0 else 0.0), noise
+
+
+def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scale, rng):
+    """Return ``(errors, checked, skipped, round_off, epsilons, refined)`` of
+    :func:`gradient_check`, for the float64 network ``net64`` and checked X (n_x, m), Y (n_L, m).
+
+    ``analytic``: backpropagation's gradients ``{'dW1': ..., ...}``; ``refined``: the keys of
+    the parameters that passed only with the smaller steps.
+    """
+    m = X.shape[1]
+    delta = _cost_round_off(net64, X, _whole_cost(net64, X, Y, coef))
+    kinked = [l for l in range(1, net64.L + 1) if net64.activations[l].kink]
+    sides = dict(zip(kinked, _kink_sides(net64, m, kinked), strict=True))
+    errors, checked, skipped, round_off, steps = {}, {}, {}, {}, {}
+    refined: list[str] = []
+    for key in net64.layout.keys:
+        theta = net64.parameters[key].reshape(-1)  # a view into the flat buffer
+        grad = analytic["d" + key].reshape(-1)
+        n = theta.size
+        if max_checks is None or n <= max_checks:
+            idx = np.arange(n)
+        else:
+            idx = np.sort(rng.choice(n, size=max_checks, replace=False))
+        stuck = theta[idx] + epsilon / 2 == theta[idx]
+        if stuck.any():  # the step rounds away: central differences would divide by zero
+            value = float(theta[idx[np.argmax(stuck)]])
+            raise ConfigurationError(
+                f"gradient_check cannot perturb {key}: it holds {value:.3g}, where a step of "
+                f"epsilon/2 = {epsilon / 2:g} is below float64 precision; check a network whose "
+                "weights have not diverged, or pass a larger epsilon"
+            )
+        step = epsilon
+        numeric, smooth = _central_differences(net64, X, Y, coef, theta, idx, step, sides)
+        error, noise = _compare(numeric[smooth], grad[idx][smooth], delta, step, tolerance,
+                                min_scale)
+        fine = step / _REFINE
+        if not error < tolerance and not np.any(theta[idx] + fine / 2 == theta[idx]):
+            # a cost strongly curved at the scale of epsilon (unscaled inputs, |Z| of 100)
+            # leaves a truncation error, which falls as step^4; a wrong gradient's does not
+            fine_numeric, fine_smooth = _central_differences(net64, X, Y, coef, theta, idx,
+                                                             fine, sides)
+            fine_error, fine_noise = _compare(fine_numeric[fine_smooth], grad[idx][fine_smooth],
+                                              delta, fine, tolerance, min_scale)
+            if fine_error < tolerance:  # else the verdict at the epsilon asked for stands
+                step, smooth, error, noise = fine, fine_smooth, fine_error, fine_noise
+                refined.append(key)
+        errors[key], round_off[key], steps[key] = error, noise, step
+        checked[key] = int(smooth.sum())
+        skipped[key] = int(idx.size - smooth.sum())
+    return errors, checked, skipped, round_off, steps, refined
 
 
 def gradient_check(
@@ -305,45 +357,12 @@ def gradient_check(
     Y = net64.check_Y(Y, m)
     analytic = net64.gradients(X, Y, sample_weight)
     coef = net64.sample_coef(m, sample_weight)
-    delta = _cost_round_off(net64, X, _whole_cost(net64, X, Y, coef))
-    kinked = [l for l in range(1, net64.L + 1) if net64.activations[l].kink]
-    sides = dict(zip(kinked, _kink_sides(net64, m, kinked), strict=True))
-    errors, checked, skipped, round_off, steps = {}, {}, {}, {}, {}
-    refined: list[str] = []
-    for key in net64.layout.keys:
-        theta = net64.parameters[key].reshape(-1)  # a view into the flat buffer
-        grad = analytic["d" + key].reshape(-1)
-        n = theta.size
-        if max_checks is None or n <= max_checks:
-            idx = np.arange(n)
-        else:
-            idx = np.sort(rng.choice(n, size=max_checks, replace=False))
-        stuck = theta[idx] + epsilon / 2 == theta[idx]
-        if stuck.any():  # the step rounds away: central differences would divide by zero
-            value = float(theta[idx[np.argmax(stuck)]])
-            raise ConfigurationError(
-                f"gradient_check cannot perturb {key}: it holds {value:.3g}, where a step of "
-                f"epsilon/2 = {epsilon / 2:g} is below float64 precision; check a network whose "
-                "weights have not diverged, or pass a larger epsilon"
-            )
-        step = epsilon
-        numeric, smooth = _central_differences(net64, X, Y, coef, theta, idx, step, sides)
-        error, noise = _compare(numeric[smooth], grad[idx][smooth], delta, step, tolerance,
-                                min_scale)
-        fine = step / _REFINE
-        if not error < tolerance and not np.any(theta[idx] + fine / 2 == theta[idx]):
-            # a cost strongly curved at the scale of epsilon (unscaled inputs, |Z| of 100)
-            # leaves a truncation error, which falls as step^4; a wrong gradient's does not
-            fine_numeric, fine_smooth = _central_differences(net64, X, Y, coef, theta, idx,
-                                                             fine, sides)
-            fine_error, fine_noise = _compare(fine_numeric[fine_smooth], grad[idx][fine_smooth],
-                                              delta, fine, tolerance, min_scale)
-            if fine_error < tolerance:  # else the verdict at the epsilon asked for stands
-                step, smooth, error, noise = fine, fine_smooth, fine_error, fine_noise
-                refined.append(key)
-        errors[key], round_off[key], steps[key] = error, noise, step
-        checked[key] = int(smooth.sum())
-        skipped[key] = int(idx.size - smooth.sum())
+    try:
+        result = _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks,
+                        min_scale, rng)
+    finally:
+        net64.release_inputs()  # the workspaces must not keep X alive
+    errors, checked, skipped, round_off, steps, refined = result
     notes = []
     if net.dtype != np.float64:
         notes.append(f"checked on a float64 copy of this {net.dtype.name} network (same "
