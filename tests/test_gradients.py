@@ -468,7 +468,8 @@ def test_a_failure_from_truncation_is_checked_again_with_smaller_steps():
     assert result.epsilons["W1"] == pytest.approx(2.5e-4)   # failed at 1e-3, passed here
     assert result.epsilons["W3"] == 1e-3                     # passed at once
     assert result.rows()[0]["epsilon"] == pytest.approx(2.5e-4)
-    assert "W1: checked again with epsilon/4 = 0.00025, where the truncation" in str(result)
+    assert "checked again with smaller steps (W1 at 0.00025): at epsilon the truncation" \
+        in str(result)
     # the same steps, one entry at a time, from the formulas: the epsilon/4 estimate is the
     # one that agrees with backpropagation
     grads = net.gradients(X, Y)["dW1"].reshape(-1)
@@ -488,6 +489,17 @@ def test_a_failure_from_truncation_is_checked_again_with_smaller_steps():
     i = int(np.argmax(np.abs(grads)))
     coarse, fine = richardson(i, 1e-3), richardson(i, 2.5e-4)
     assert abs(fine - grads[i]) < abs(coarse - grads[i]) / 50
+
+
+def test_features_of_1000_are_checked_down_to_smaller_steps_while_the_error_falls():
+    # W1 fails at 1e-3 and at 2.5e-4 (truncation, 256 times smaller), passes at 6.25e-5
+    rng = np.random.default_rng(1)
+    net = npdeep.Network([4, 6, 3], activation="tanh", seed=1)
+    X, y = rng.normal(size=(4, 8)) * 1000, rng.integers(0, 3, 8)
+    result = npdeep.gradient_check(net, X, y)
+    assert result.passed, str(result)
+    assert result.epsilons["W1"] == pytest.approx(6.25e-5)
+    assert "(W1 at 6.25e-05)" in str(result)
 
 
 def test_a_wrong_gradient_fails_also_after_the_check_with_smaller_steps(monkeypatch):

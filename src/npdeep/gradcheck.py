@@ -27,10 +27,11 @@ derivative there) and counted in ``skipped``.
 The Richardson value still carries a truncation error of order ``eps^4`` times the cost's fifth
 derivative, which a cost strongly curved at the scale of ``epsilon`` makes visible (unscaled
 inputs: a feature of 30 multiplies that derivative along W[1] by 30^5). A parameter that fails
-is therefore checked again with steps ``epsilon/4`` and ``epsilon/8``: truncation falls 256
-times, the round-off bound rises 4 times, and a wrong gradient, whose error does not depend on
-the step, still fails. A parameter that passes there passes (``epsilons`` says which did);
-one that fails again is reported as checked at ``epsilon``.
+is therefore checked again with steps four times smaller (truncation falls 256 times, the
+round-off bound rises 4 times), and again, down to ``epsilon/64``, while its error falls at
+least fourfold at each step, as a truncation error does and a wrong gradient's does not. A
+parameter that passes at a smaller step passes (``epsilons`` says at which); one that does not
+is reported as checked at ``epsilon``.
 
 >>> import numpy as np, npdeep
 >>> net = npdeep.Network([3, 5, 1], activation="tanh", seed=0)
@@ -53,8 +54,10 @@ from .errors import ConfigurationError
 
 __all__ = ["gradient_check", "GradientCheckResult"]
 
-#: a parameter that fails is checked again with steps this many times smaller
+#: a parameter that fails is checked again with steps this many times smaller, and again
+#: (at most _MAX_REFINE times) while its error falls as a truncation error does
 _REFINE = 4
+_MAX_REFINE = 3
 
 
 @dataclass
@@ -80,8 +83,8 @@ class GradientCheckResult:
         What the check ran differently from training (a float64 copy, dropout off), and which
         parameters were checked again with smaller steps, in words.
     epsilons : dict
-        The largest perturbation behind each parameter's verdict: ``epsilon``, or
-        ``epsilon / 4`` for a parameter that failed at ``epsilon`` and passed there.
+        The largest perturbation behind each parameter's verdict: ``epsilon``, or the smaller
+        step (``epsilon / 4**k``, k <= 3) at which a parameter that failed at ``epsilon`` passed.
     passed : bool
         Every relative error is below ``tolerance`` (and at least one entry was compared).
     """
@@ -273,17 +276,24 @@ def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scal
         numeric, smooth = _central_differences(net64, X, Y, coef, theta, idx, step, sides)
         error, noise = _compare(numeric[smooth], grad[idx][smooth], delta, step, tolerance,
                                 min_scale)
-        fine = step / _REFINE
-        if not error < tolerance and not np.any(theta[idx] + fine / 2 == theta[idx]):
-            # a cost strongly curved at the scale of epsilon (unscaled inputs, |Z| of 100)
-            # leaves a truncation error, which falls as step^4; a wrong gradient's does not
+        # a cost strongly curved at the scale of epsilon (unscaled inputs, |Z| of 100) leaves
+        # a truncation error, which falls as step^4; a wrong gradient's error does not fall
+        trial_step, trial_error = step, error
+        for _ in range(_MAX_REFINE if not error < tolerance else 0):
+            fine = trial_step / _REFINE
+            if np.any(theta[idx] + fine / 2 == theta[idx]):
+                break
             fine_numeric, fine_smooth = _central_differences(net64, X, Y, coef, theta, idx,
                                                              fine, sides)
             fine_error, fine_noise = _compare(fine_numeric[fine_smooth], grad[idx][fine_smooth],
                                               delta, fine, tolerance, min_scale)
-            if fine_error < tolerance:  # else the verdict at the epsilon asked for stands
+            if fine_error < tolerance:
                 step, smooth, error, noise = fine, fine_smooth, fine_error, fine_noise
                 refined.append(key)
+                break
+            if not fine_error <= trial_error / _REFINE:  # not truncation: epsilon's verdict
+                break
+            trial_step, trial_error = fine, fine_error
         errors[key], round_off[key], steps[key] = error, noise, step
         checked[key] = int(smooth.sum())
         skipped[key] = int(idx.size - smooth.sum())
@@ -312,7 +322,7 @@ def gradient_check(
     sample_weight : (m,) array, optional
     epsilon : float
         Largest perturbation of each parameter entry (``epsilon/2`` is used too; a parameter
-        that fails is checked again with ``epsilon/4`` and ``epsilon/8``).
+        that fails is checked again with steps down to ``epsilon/64``, see above).
     tolerance : float
         A parameter passes when its relative error is below this; the relative error's
         denominator is floored at ``round_off / tolerance``, so a difference within the
@@ -370,10 +380,11 @@ def gradient_check(
     if any(net.dropout):
         notes.append("dropout off: the check differentiates the cost without dropout masks")
     if refined:
-        notes.append(f"{', '.join(refined)}: checked again with epsilon/{_REFINE} = "
-                     f"{epsilon / _REFINE:g}, where the truncation error of central differences "
-                     f"is {_REFINE ** 4} times smaller (the cost is strongly curved at the scale "
-                     "of epsilon, as with unscaled inputs)")
+        at = ", ".join(f"{k} at {steps[k]:g}" for k in refined)
+        notes.append(f"checked again with smaller steps ({at}): at epsilon the truncation "
+                     "error of central differences, which falls as step^4, exceeded the "
+                     "tolerance (a cost strongly curved at the scale of epsilon, as with "
+                     "unscaled inputs)")
     return GradientCheckResult(errors=errors, checked=checked, tolerance=tolerance,
                                epsilon=epsilon, skipped=skipped, round_off=round_off,
                                notes=notes, epsilons=steps)
