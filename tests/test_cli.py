@@ -268,10 +268,22 @@ def test_gradcheck_passes_on_options_and_on_a_model(wine_model, wine_csv, capsys
         "W1", "b1", "W2", "b2"]
 
 
-def test_gradcheck_exits_1_when_it_fails(capsys):
+def test_gradcheck_exits_1_when_it_fails(capsys, monkeypatch):
+    # a wrong backward pass (the last layer's dW doubled); an --epsilon of 0.5 failed on right
+    # gradients before the check learnt to go down to smaller steps, and passes now
+    network_module = importlib.import_module("npdeep.network")
+    original = network_module.backward
+
+    def doubled_dW(layers, activations, loss, ws, Y, coef, grads, fused, dropout=False):
+        original(layers, activations, loss, ws, Y, coef, grads, fused, dropout)
+        grads[-1][0][...] *= 2.0
+
     code, out, _ = call(capsys, "gradcheck", "--epsilon", "0.5")
+    assert code == 0 and "PASSED" in out and "checked again with smaller steps" in out
+    monkeypatch.setattr(network_module, "backward", doubled_dW)
+    code, out, _ = call(capsys, "gradcheck")
     assert code == 1 and "FAILED" in out and "FAIL" in out
-    code, out, _ = call(capsys, "gradcheck", "--epsilon", "0.5", "--json")
+    code, out, _ = call(capsys, "gradcheck", "--json")
     doc = json.loads(out)  # exit 1 with --json: ok false, as for every other failure
     assert code == 1 and doc["ok"] is False and doc["exit_code"] == 1
     assert doc["error"] == "gradient check failed" and doc["passed"] is False

@@ -496,3 +496,88 @@ def test_an_overflowing_cost_fails_the_check_and_says_why(rng):
     assert [r["passed"] for r in result.rows()] == [False] * 4
     assert ("the cost or its gradient is NaN or inf here (W1, b1, W2, b2 failed for it): check "
             "on smaller inputs or weights") in str(result)
+
+def _unscaled_tanh_network():
+    """tanh [5, 8, 6, 1] on features of 0..100: |Z[1]| up to ~100, a cost strongly curved."""
+    rng = np.random.default_rng(0)
+    net = npdeep.Network([5, 8, 6, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    return net, rng.uniform(0, 100, (5, 20)), rng.random((1, 20)) > 0.5
+
+
+def test_a_failure_from_truncation_is_checked_again_with_smaller_steps():
+    # central differences at epsilon = 1e-3 were off by 1.5e-5 (truncation, falling as eps^4)
+    # on W1 of unscaled inputs: FAILED for a right backpropagation
+    net, X, Y = _unscaled_tanh_network()
+    result = npdeep.gradient_check(net, X, Y)
+    assert result.passed, str(result)
+    assert result.epsilons["W1"] == pytest.approx(2.5e-4)   # failed at 1e-3, passed here
+    assert result.epsilons["W3"] == 1e-3                     # passed at once
+    assert result.rows()[0]["epsilon"] == pytest.approx(2.5e-4)
+    assert "checked again with smaller steps (W1 at 0.00025): at epsilon the truncation" \
+        in str(result)
+    # the same steps, one entry at a time, from the formulas: the epsilon/4 estimate is the
+    # one that agrees with backpropagation
+    grads = net.gradients(X, Y)["dW1"].reshape(-1)
+    W1 = net.parameters["W1"].reshape(-1)
+
+    def richardson(i, h):
+        def D(s):
+            old = W1[i]
+            W1[i] = old + s
+            up = net.cost(X, Y)
+            W1[i] = old - s
+            down = net.cost(X, Y)
+            W1[i] = old
+            return (up - down) / (2 * s)
+        return (4 * D(h / 2) - D(h)) / 3
+
+    i = int(np.argmax(np.abs(grads)))
+    coarse, fine = richardson(i, 1e-3), richardson(i, 2.5e-4)
+    assert abs(fine - grads[i]) < abs(coarse - grads[i]) / 50
+
+
+def test_features_of_1000_are_checked_down_to_smaller_steps_while_the_error_falls():
+    # W1 fails at 1e-3 and at 2.5e-4 (truncation, 256 times smaller), passes at 6.25e-5
+    rng = np.random.default_rng(1)
+    net = npdeep.Network([4, 6, 3], activation="tanh", seed=1)
+    X, y = rng.normal(size=(4, 8)) * 1000, rng.integers(0, 3, 8)
+    result = npdeep.gradient_check(net, X, y)
+    assert result.passed, str(result)
+    assert result.epsilons["W1"] == pytest.approx(6.25e-5)
+    assert "(W1 at 6.25e-05)" in str(result)
+
+
+def test_a_wrong_gradient_fails_also_after_the_check_with_smaller_steps(monkeypatch):
+    net, X, Y = _unscaled_tanh_network()
+    monkeypatch.setattr(network_module, "backward", _broken_backward(_skew_dW1))
+    result = npdeep.gradient_check(net, X, Y)
+    assert not result.passed
+    assert result.errors["W1"] > 1e-4 and result.epsilons["W1"] == 1e-3  # reported at epsilon
+    assert "checked again" not in str(result)
+
+
+def _skew_dW1(grads):
+    grads[0][0][...] *= 1.0 + 1e-3
+
+
+def test_an_interrupted_check_leaves_the_parameters_as_they_were(rng, monkeypatch):
+    # a float64 network is perturbed in place: Ctrl-C during a cost left one entry moved by
+    # epsilon
+    import importlib
+
+    module = importlib.import_module("npdeep.gradcheck")
+    net = npdeep.Network([3, 4, 1], activation="tanh", seed=0)
+    X, Y = rng.normal(size=(3, 6)), rng.random((1, 6)) > 0.5
+    before = net.parameters.flat.copy()
+    calls, original = [], module._whole_cost
+
+    def interrupted(*args):
+        calls.append(None)
+        if len(calls) == 4:  # the check's own first cost, then an entry's perturbed ones
+            raise KeyboardInterrupt
+        return original(*args)
+
+    monkeypatch.setattr(module, "_whole_cost", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        npdeep.gradient_check(net, X, Y)
+    assert np.array_equal(net.parameters.flat, before)

@@ -61,6 +61,21 @@ def test_unknown_parameter_read(net):
          "identity"),
         ({"units": [3, 4, 1], "loss": "hinge"},
          "unknown loss 'hinge'; valid names: binary_crossentropy, categorical_crossentropy"),
+        # options the activation or loss does not take: were Python's TypeError ("ReLU() takes
+        # no arguments"), a ValueError from float("abc"), or silently ignored (a loss's)
+        ({"units": [3, 4, 1], "activation": {"name": "relu", "alpha": 0.1}},
+         r"invalid options for activation 'relu': \['alpha'\] \(its options: none\)"),
+        ({"units": [3, 4, 1], "activation": {"name": "leaky_relu", "slope": 0.1}},
+         r"invalid options for activation 'leaky_relu': \['slope'\] \(its options: alpha\)"),
+        ({"units": [3, 4, 1], "activation": {"name": "leaky_relu", "alpha": "abc"}},
+         r"leaky_relu alpha must be in \[0, 1\), got 'abc'"),
+        ({"units": [3, 4, 1], "activation": {"name": "leaky_relu", "alpha": None}},
+         r"leaky_relu alpha must be in \[0, 1\), got None"),
+        ({"units": [3, 4, 1], "activation": {"name": "leaky_relu", "alpha": float("nan")}},
+         r"leaky_relu alpha must be in \[0, 1\), got nan"),
+        ({"units": [3, 4, 1], "loss": {"name": "mse", "reduction": "sum"}},
+         r"invalid options for loss 'mean_squared_error': \['reduction'\] \(its options: "
+         r"none\)"),
         ({"units": [3, 4, 1], "init": "orthogonal"},
          "unknown initializer 'orthogonal'; valid names: article, glorot, he, normal"),
         ({"units": [3, 4, 1], "output_activation": "softmax"},
@@ -466,7 +481,8 @@ def test_dtype_takes_any_numpy_spelling_of_float32_and_float64(dtype, expected):
     assert repr(net).endswith(f"dtype='{np.dtype(expected).name}', seed=0)")
 
 
-@pytest.mark.parametrize("call", ["predict", "cost", "evaluate", "gradients", "fit"])
+@pytest.mark.parametrize("call", ["predict", "cost", "evaluate", "gradients", "fit",
+                                  "gradient_check"])
 def test_the_network_does_not_keep_the_last_input_alive(rng, call):
     # the cached workspace pointed at the last X it propagated (a[0]), so deleting a large X
     # after predict, cost, evaluate, gradients or a full-batch fit did not free it
@@ -480,6 +496,8 @@ def test_the_network_does_not_keep_the_last_input_alive(rng, call):
         net.predict(X)
     elif call == "fit":
         net.fit(X, y, epochs=2, diagnose=False)
+    elif call == "gradient_check":  # kept it (a float64 network is checked in place)
+        assert npdeep.gradient_check(net, X, y, max_checks=2).passed
     else:
         getattr(net, call)(X, y)
     del X

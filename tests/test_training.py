@@ -507,3 +507,24 @@ def test_epoch_cost_holds_the_l2_term_once_per_batch(rng, batch_size, batches):
     history = net.fit(X, y, epochs=1, learning_rate=1e-300, batch_size=batch_size,
                       diagnose=False)  # an update too small to move any weight
     assert history.cost[0] == pytest.approx(data_cost + batches * net.l2_cost(100), rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_accuracy_of_tied_softmax_outputs_is_the_one_predict_gives(dtype):
+    # every relu unit dead (b[1] = -100) and balanced classes: the outputs stay uniform, and
+    # the one-hot count took each column's tie with the true class for a hit: fit logged and
+    # evaluate returned accuracy 1.0 for a network that predicts class 0 for every sample
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(4, 30)), np.arange(30) % 3
+    net = npdeep.Network([4, 5, 3], activation="relu", dtype=dtype, seed=0)
+    net.parameters["b1"] = np.full((5, 1), -100.0)
+    history = net.fit(X, y, epochs=3, learning_rate=0.1, diagnose=False,
+                      validation_data=(X, y))
+    reference = float(np.mean(net.predict(X) == y))     # argmax of tied outputs: class 0
+    assert reference == pytest.approx(1 / 3)
+    assert history.accuracy == pytest.approx([1 / 3] * 3)
+    assert history.history["val_accuracy"] == pytest.approx([1 / 3] * 3)
+    assert net.evaluate(X, y)["accuracy"] == pytest.approx(reference)
+    # a tie that argmax resolves to the true class still counts as a hit
+    net.parameters["W2"] = np.zeros((3, 5))
+    assert net.evaluate(X, np.zeros(30, dtype=int))["accuracy"] == 1.0

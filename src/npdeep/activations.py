@@ -26,10 +26,12 @@ array([[0. , 0.5, 1. ]])
 from __future__ import annotations
 
 import functools
+import inspect
 
 import numpy as np
 from scipy.special import expit
 
+from ._validation import check_fraction
 from .errors import ConfigurationError
 
 __all__ = [
@@ -188,9 +190,7 @@ class LeakyReLU(Activation):
     kink = True
 
     def __init__(self, alpha: float = 0.01):
-        if not 0.0 <= float(alpha) < 1.0:
-            raise ConfigurationError(f"leaky_relu alpha must be in [0, 1), got {alpha!r}")
-        self.alpha = float(alpha)
+        self.alpha = check_fraction(alpha, "leaky_relu alpha")  # a number: "0.1" is refused
 
     def forward(self, Z, out, work=None):
         if out is Z:
@@ -299,7 +299,8 @@ def get(spec: str | dict | Activation) -> Activation:
     Raises
     ------
     ConfigurationError
-        For an unknown name; the message lists the valid ones.
+        For an unknown name (the message lists the valid ones), or an option the activation
+        does not take (the message lists those it takes).
     """
     if isinstance(spec, Activation):
         return spec
@@ -317,4 +318,12 @@ def get(spec: str | dict | Activation) -> Activation:
         raise ConfigurationError(
             f"unknown activation {spec!r}; valid names: {', '.join(NAMES)}"
         )
-    return _REGISTRY[key](**config)
+    cls = _REGISTRY[key]
+    options = list(inspect.signature(cls).parameters)
+    unknown = [k for k in config if k not in options]
+    if unknown:  # was Python's TypeError "ReLU() takes no arguments"
+        raise ConfigurationError(
+            f"invalid options for activation {key!r}: {unknown!r:.100} (its options: "
+            f"{', '.join(options) or 'none'})"
+        )
+    return cls(**config)

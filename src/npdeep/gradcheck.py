@@ -25,6 +25,15 @@ relu layer across its kink at z = 0 is skipped (central differences straddle a j
 derivative there) and counted in ``skipped``. Parameters holding NaN or inf are refused; a cost
 or gradient that overflows fails the parameters it reaches (error inf, with a note).
 
+The Richardson value still carries a truncation error of order ``eps^4`` times the cost's fifth
+derivative, which a cost strongly curved at the scale of ``epsilon`` makes visible (unscaled
+inputs: a feature of 30 multiplies that derivative along W[1] by 30^5). A parameter that fails
+is therefore checked again with steps four times smaller (truncation falls 256 times, the
+round-off bound rises 4 times), and again, down to ``epsilon/64``, while its error falls at
+least fourfold at each step, as a truncation error does and a wrong gradient's does not. A
+parameter that passes at a smaller step passes (``epsilons`` says at which); one that does not
+is reported as checked at ``epsilon``.
+
 >>> import numpy as np, npdeep
 >>> net = npdeep.Network([3, 5, 1], activation="tanh", seed=0)
 >>> rng = np.random.default_rng(0)
@@ -46,6 +55,11 @@ from .engine import forward
 from .errors import ConfigurationError, DataError
 
 __all__ = ["gradient_check", "GradientCheckResult"]
+
+#: a parameter that fails is checked again with steps this many times smaller, and again
+#: (at most _MAX_REFINE times) while its error falls as a truncation error does
+_REFINE = 4
+_MAX_REFINE = 3
 
 
 @dataclass
@@ -69,10 +83,14 @@ class GradientCheckResult:
         Bound on ``||num - bp||`` that round-off alone can cause (``noise`` in the module
         docstring); a difference below it passes whatever the relative error.
     notes : list of str
-        What the check ran differently from training (a float64 copy, dropout off), in words.
+        What the check ran differently from training (a float64 copy, dropout off), and which
+        parameters were checked again with smaller steps, in words.
     entries : dict
         Each parameter's size ``n[l] * n[l-1]`` or ``n[l]``; more than ``checked + skipped``
         when it was sampled.
+    epsilons : dict
+        The largest perturbation behind each parameter's verdict: ``epsilon``, or the smaller
+        step (``epsilon / 4**k``, k <= 3) at which a parameter that failed at ``epsilon`` passed.
     passed : bool
         Every relative error is below ``tolerance`` (and at least one entry was compared).
     """
@@ -85,6 +103,7 @@ class GradientCheckResult:
     round_off: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     entries: dict[str, int] = field(default_factory=dict)
+    epsilons: dict[str, float] = field(default_factory=dict)
     passed: bool = field(init=False)
 
     def __post_init__(self):
@@ -97,12 +116,14 @@ class GradientCheckResult:
 
     def rows(self) -> list[dict]:
         """Return one dict per parameter: key, layer, relative error, entries checked and
-        skipped of its ``entries``, round-off bound, verdict (None: no entry compared)."""
+        skipped of its ``entries``, round-off bound, the step that decided, verdict (None: no
+        entry compared)."""
         return [
             {"parameter": k, "layer": int(k[1:]), "relative_error": e,
              "checked": self.checked[k], "skipped": self.skipped.get(k, 0),
              "entries": self.entries.get(k, self.checked[k] + self.skipped.get(k, 0)),
              "round_off": self.round_off.get(k, 0.0),
+             "epsilon": self.epsilons.get(k, self.epsilon),
              "passed": e < self.tolerance if self.checked[k] else None}
             for k, e in self.errors.items()
         ]
@@ -193,31 +214,114 @@ def _cost_round_off(net, X: np.ndarray, J: float) -> float:
     return float(np.finfo(np.float64).eps) * total
 
 
-def _central_differences(net, X, Y, coef, theta, idx, epsilon, kinked, sides):
-    """Return the Richardson-refined central differences of J at the entries ``idx`` of
-    ``theta`` (a parameter's flat view), shape (k,), and which of them crossed no kink.
+def _central_differences(net, X, Y, coef, theta, idx, epsilon, sides):
+    """Return the Richardson estimates (k,) of ``dJ/dtheta[idx]`` from steps epsilon and
+    epsilon/2, and a (k,) mask of the entries whose perturbations crossed no kink.
 
-    X (n_x, m), Y (n_L, m); ``sides`` are :func:`_kink_sides` of the unperturbed network.
+    ``theta`` is a flat view of one parameter, perturbed in place and restored; ``sides``
+    maps each kinked layer l to ``Z[l] > 0`` (n[l], m) at the unperturbed parameters.
     """
     m = X.shape[1]
+    kinked = list(sides)
     numeric = np.empty(idx.size)
     smooth = np.ones(idx.size, dtype=bool)
     for j, i in enumerate(idx):
         old = theta[i]
         D = []
-        for eps in (epsilon, epsilon / 2):
-            J, span = [], 0.0
-            for step in (eps, -eps):
-                theta[i] = old + step
-                span += abs(float(theta[i]) - float(old))  # the step actually taken
-                J.append(_whole_cost(net, X, Y, coef))
-                if kinked and smooth[j]:
-                    smooth[j] = all(np.array_equal(a, b) for a, b in
-                                    zip(_kink_sides(net, m, kinked), sides, strict=True))
-            D.append((J[0] - J[1]) / span)
-        theta[i] = old
+        try:
+            for eps in (epsilon, epsilon / 2):
+                J, span = [], 0.0
+                for step in (eps, -eps):
+                    theta[i] = old + step
+                    span += abs(float(theta[i]) - float(old))  # the step actually taken
+                    J.append(_whole_cost(net, X, Y, coef))
+                    if kinked and smooth[j]:
+                        smooth[j] = all(np.array_equal(a, sides[l]) for a, l in
+                                        zip(_kink_sides(net, m, kinked), kinked, strict=True))
+                D.append((J[0] - J[1]) / span)
+        finally:  # also on Ctrl-C: a float64 network is checked in place
+            theta[i] = old
         numeric[j] = (4.0 * D[1] - D[0]) / 3.0
     return numeric, smooth
+
+
+def _compare(numeric: np.ndarray, bp: np.ndarray, delta: float, epsilon: float,
+             tolerance: float, min_scale: float) -> tuple[float, float]:
+    """Return ``(error, noise)`` of the k compared entries, ``numeric`` and ``bp`` (k,).
+
+    Each J is off by up to delta: D(eps) by delta/eps, D(eps/2) by 2 delta/eps, the
+    Richardson value by (4 * 2 + 1) delta / (3 eps); ``noise`` is that bound on ``||num - bp||``.
+    """
+    noise = float(np.sqrt(numeric.size) * 3.0 * delta / epsilon)
+    denom = max(_norm(numeric) + _norm(bp), noise / tolerance, min_scale)
+    return (float(_norm(numeric - bp) / denom) if denom > 0 else 0.0), noise
+
+
+def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scale, rng):
+    """Return ``(errors, checked, skipped, round_off, epsilons, refined, entries, overflow)``
+    of :func:`gradient_check`, for the float64 network ``net64`` and checked X (n_x, m),
+    Y (n_L, m).
+
+    ``analytic``: backpropagation's gradients ``{'dW1': ..., ...}``; ``refined``: the keys of
+    the parameters that passed only with the smaller steps; ``overflow``: those whose cost or
+    gradient was NaN or inf (error inf: nothing was compared).
+    """
+    m = X.shape[1]
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow fails the check, below
+        delta = _cost_round_off(net64, X, _whole_cost(net64, X, Y, coef))
+    kinked = [l for l in range(1, net64.L + 1) if net64.activations[l].kink]
+    sides = dict(zip(kinked, _kink_sides(net64, m, kinked), strict=True))
+    errors, checked, skipped, round_off, steps, entries = {}, {}, {}, {}, {}, {}
+    refined: list[str] = []
+    overflow: list[str] = []
+    for key in net64.layout.keys:
+        theta = net64.parameters[key].reshape(-1)  # a view into the flat buffer
+        grad = analytic["d" + key].reshape(-1)
+        n = entries[key] = theta.size
+        if max_checks is None or n <= max_checks:
+            idx = np.arange(n)
+        else:
+            idx = np.sort(rng.choice(n, size=max_checks, replace=False))
+        stuck = theta[idx] + epsilon / 2 == theta[idx]
+        if stuck.any():  # the step rounds away: central differences would divide by zero
+            value = float(theta[idx[np.argmax(stuck)]])
+            raise ConfigurationError(
+                f"gradient_check cannot perturb {key}: it holds {value:.3g}, where a step of "
+                f"epsilon/2 = {epsilon / 2:g} is below float64 precision; check a network whose "
+                "weights have not diverged, or pass a larger epsilon"
+            )
+        step = epsilon
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow fails it, below
+            numeric, smooth = _central_differences(net64, X, Y, coef, theta, idx, step, sides)
+            error, noise = _compare(numeric[smooth], grad[idx][smooth], delta, step,
+                                    tolerance, min_scale)
+        if not (np.isfinite(numeric).all() and np.isfinite(grad[idx]).all()
+                and np.isfinite(delta)):
+            error = math.inf  # an overflowing cost or gradient: nothing was compared
+            overflow.append(key)
+        # a cost strongly curved at the scale of epsilon (unscaled inputs, |Z| of 100) leaves
+        # a truncation error, which falls as step^4; a wrong gradient's error does not fall
+        trial_step, trial_error = step, error
+        for _ in range(_MAX_REFINE if not error < tolerance and key not in overflow else 0):
+            fine = trial_step / _REFINE
+            if np.any(theta[idx] + fine / 2 == theta[idx]):
+                break
+            with np.errstate(over="ignore", invalid="ignore"):
+                fine_numeric, fine_smooth = _central_differences(net64, X, Y, coef, theta, idx,
+                                                                 fine, sides)
+            fine_error, fine_noise = _compare(fine_numeric[fine_smooth], grad[idx][fine_smooth],
+                                              delta, fine, tolerance, min_scale)
+            if fine_error < tolerance:
+                step, smooth, error, noise = fine, fine_smooth, fine_error, fine_noise
+                refined.append(key)
+                break
+            if not fine_error <= trial_error / _REFINE:  # not truncation: epsilon's verdict
+                break
+            trial_step, trial_error = fine, fine_error
+        errors[key], round_off[key], steps[key] = error, noise, step
+        checked[key] = int(smooth.sum())
+        skipped[key] = int(idx.size - smooth.sum())
+    return errors, checked, skipped, round_off, steps, refined, entries, overflow
 
 
 def gradient_check(
@@ -241,7 +345,8 @@ def gradient_check(
     Y : (n_L, m) array (or class labels (m,) for a softmax output)
     sample_weight : (m,) array, optional
     epsilon : float
-        Largest perturbation of each parameter entry (``epsilon/2`` is used too).
+        Largest perturbation of each parameter entry (``epsilon/2`` is used too; a parameter
+        that fails is checked again with steps down to ``epsilon/64``, see above).
     tolerance : float
         A parameter passes when its relative error is below this; the relative error's
         denominator is floored at ``round_off / tolerance``, so a difference within the
@@ -290,53 +395,30 @@ def gradient_check(
     X = net64.check_X(X)
     m = X.shape[1]
     Y = net64.check_Y(Y, m)
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow fails the check, below
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow fails the check
         analytic = net64.gradients(X, Y, sample_weight)
         coef = net64.sample_coef(m, sample_weight)
-        delta = _cost_round_off(net64, X, _whole_cost(net64, X, Y, coef))
-    kinked = [l for l in range(1, net64.L + 1) if net64.activations[l].kink]
-    sides = _kink_sides(net64, m, kinked)
-    errors, checked, skipped, round_off, entries = {}, {}, {}, {}, {}
-    overflow = []
-    for key in net64.layout.keys:
-        theta = net64.parameters[key].reshape(-1)  # a view into the flat buffer
-        grad = analytic["d" + key].reshape(-1)
-        n = entries[key] = theta.size
-        if max_checks is None or n <= max_checks:
-            idx = np.arange(n)
-        else:
-            idx = np.sort(rng.choice(n, size=max_checks, replace=False))
-        stuck = theta[idx] + epsilon / 2 == theta[idx]
-        if stuck.any():  # the step rounds away: central differences would divide by zero
-            value = float(theta[idx[np.argmax(stuck)]])
-            raise ConfigurationError(
-                f"gradient_check cannot perturb {key}: it holds {value:.3g}, where a step of "
-                f"epsilon/2 = {epsilon / 2:g} is below float64 precision; check a network whose "
-                "weights have not diverged, or pass a larger epsilon"
-            )
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow fails it, below
-            numeric, smooth = _central_differences(net64, X, Y, coef, theta, idx, epsilon,
-                                                   kinked, sides)
-        numeric, bp = numeric[smooth], grad[idx][smooth]
-        # each J is off by up to delta: D(eps) by delta/eps, D(eps/2) by 2 delta/eps, the
-        # Richardson value by (4 * 2 + 1) delta / (3 eps)
-        round_off[key] = float(np.sqrt(numeric.size) * 3.0 * delta / epsilon)
-        denom = max(_norm(numeric) + _norm(bp), round_off[key] / tolerance, min_scale)
-        errors[key] = float(_norm(numeric - bp) / denom) if denom > 0 else 0.0
-        if not (np.isfinite(numeric).all() and np.isfinite(bp).all() and np.isfinite(delta)):
-            errors[key] = math.inf  # an overflowing cost or gradient: nothing was compared
-            overflow.append(key)
-        checked[key] = int(smooth.sum())
-        skipped[key] = int(idx.size - smooth.sum())
+    try:
+        result = _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks,
+                        min_scale, rng)
+    finally:
+        net64.release_inputs()  # the workspaces must not keep X alive
+    errors, checked, skipped, round_off, steps, refined, entries, overflow = result
     notes = []
-    if overflow:
-        notes.append(f"the cost or its gradient is NaN or inf here ({', '.join(overflow)} "
-                     "failed for it): check on smaller inputs or weights")
     if net.dtype != np.float64:
         notes.append(f"checked on a float64 copy of this {net.dtype.name} network (same "
                      "parameters, activations and loss)")
     if any(net.dropout):
         notes.append("dropout off: the check differentiates the cost without dropout masks")
+    if refined:
+        at = ", ".join(f"{k} at {steps[k]:g}" for k in refined)
+        notes.append(f"checked again with smaller steps ({at}): at epsilon the truncation "
+                     "error of central differences, which falls as step^4, exceeded the "
+                     "tolerance (a cost strongly curved at the scale of epsilon, as with "
+                     "unscaled inputs)")
+    if overflow:
+        notes.append(f"the cost or its gradient is NaN or inf here ({', '.join(overflow)} "
+                     "failed for it): check on smaller inputs or weights")
     return GradientCheckResult(errors=errors, checked=checked, tolerance=tolerance,
                                epsilon=epsilon, skipped=skipped, round_off=round_off,
-                               notes=notes, entries=entries)
+                               notes=notes, entries=entries, epsilons=steps)

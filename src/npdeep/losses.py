@@ -235,10 +235,16 @@ NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
 def get(spec: str | dict | Loss) -> Loss:
-    """Return the loss named by ``spec`` (a name, a config dict or a Loss)."""
+    """Return the loss named by ``spec`` (a name, a config dict or a Loss).
+
+    The losses take no options: a config dict holds ``name`` only (any other key is refused,
+    not ignored).
+    """
     if isinstance(spec, Loss):
         return spec
+    unknown: list = []
     if isinstance(spec, dict):
+        unknown = [k for k in spec if k != "name"]
         spec = spec.get("name")
     if not isinstance(spec, str):
         raise ConfigurationError(
@@ -249,5 +255,9 @@ def get(spec: str | dict | Loss) -> Loss:
         raise ConfigurationError(
             f"unknown loss {spec!r}; valid names: {', '.join(NAMES)} "
             f"(aliases: {', '.join(sorted(_ALIASES))})"
+        )
+    if unknown:  # was ignored: {"name": "mse", "reduction": "sum"} gave the usual mse
+        raise ConfigurationError(
+            f"invalid options for loss {key!r}: {unknown!r:.100} (its options: none)"
         )
     return _REGISTRY[key]()

@@ -156,9 +156,9 @@ class Metric:
         """Count batch outputs ``A`` (n_L, m) against ``Y`` (n_L, m).
 
         ``ws``: optional engine Workspace for ``m`` samples whose scratch (``rows``, ``hits``,
-        ``S``) receives the temporaries, so counting allocates nothing proportional to m. With
-        one-hot targets a column whose largest output is tied between the true class and
-        another counts as a hit (argmax would pick the first); float outputs rarely tie.
+        ``S``) receives the temporaries, so counting allocates nothing proportional to m. A
+        softmax column whose largest output is tied counts as :meth:`Network.predict` does
+        (argmax: the first of the tied classes), as with uniform outputs (dead relu layers).
         """
         if self.kind == "softmax":
             if ws is None or not self.one_hot:
@@ -169,6 +169,11 @@ class Metric:
                 np.maximum.reduce(A, axis=0, out=largest)
                 np.add.reduce(np.multiply(Y, A, out=ws.S[-1]), axis=0, out=true)
                 hits = np.equal(true, largest, out=ws.hits[0])
+                n, m = A.shape
+                if np.count_nonzero(np.equal(A, largest, out=ws.hits[n : 2 * n])) > m:
+                    # a column with two largest outputs: the comparison counted it as a hit
+                    # whichever class argmax picks (every sample, with uniform outputs)
+                    hits = A.argmax(axis=0) == Y.argmax(axis=0)
             self.total += np.count_nonzero(hits)
             self.count += A.shape[1]
         elif self.kind == "sigmoid":
