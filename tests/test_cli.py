@@ -710,3 +710,30 @@ def test_a_loss_alone_gets_its_canonical_output_as_the_help_says(command, argv, 
     else:
         doc = call_json(capsys, *argv, "--loss", "mean_squared_error")
         assert "output_activation='identity'" in doc["network"]
+
+
+def test_the_aliases_python_accepts_are_accepted_by_the_command_line(tmp_path, capsys):
+    # Network(loss="mse", activation="logistic", init="xavier") works, so the flags do too,
+    # stored under their canonical names
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", "iris", "--units", "4", "--epochs", "1", "-q", "-o", model,
+              "--loss", "MSE", "--activation", "logistic", "--init", "xavier",
+              "--optimizer", "gd", "--schedule", "none")
+    info = call_json(capsys, "inspect", model)
+    assert info["architecture"]["loss"] == "mean_squared_error"
+    assert info["architecture"]["init"] == "glorot"
+    options = info["training"]
+    assert (options["activation"], options["optimizer"], options["schedule"]) == (
+        "sigmoid", "sgd", "constant")
+    doc = call_json(capsys, "gradcheck", "--units", "3", "--loss", "bce",
+                    "--output-activation", "logistic")
+    assert "loss='binary_crossentropy'" in doc["network"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--loss", "msee"], "'msee' is not one of 'binary_crossentropy', "),
+    (["--activation", "softmax"], "'softmax' is not one of 'sigmoid', 'tanh'"),
+])
+def test_an_unknown_name_or_a_misplaced_one_is_still_a_usage_error(argv, message, capsys):
+    code, _, err = call(capsys, "train", "iris", "-q", *argv)
+    assert code == 2 and message in err

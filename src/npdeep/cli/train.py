@@ -19,7 +19,7 @@ from typing import Any
 import click
 import numpy as np
 
-from .. import activations, defaults, losses, optimizers, schedules
+from .. import activations, defaults, initializers, losses, optimizers, schedules
 from ..callbacks import Callback, keep_copy
 from ..errors import ConfigurationError, DataError, TrainingError
 from ..trainer import NAN_ADVICE
@@ -109,6 +109,38 @@ def _choice(names) -> click.Choice:
     return click.Choice(list(names), case_sensitive=False)
 
 
+class RegistryChoice(click.Choice):
+    """A registry's names, case-insensitive, its aliases too: ``--loss mse`` reads as
+    ``mean_squared_error``, as ``Network(loss="mse")`` does. Help and errors list the names."""
+
+    def __init__(self, names, canonical):
+        super().__init__(list(names), case_sensitive=False)
+        self.canonical = canonical  # alias or name -> name; raises ValueError when unknown
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str):
+            try:
+                name = self.canonical(value)
+            except (TypeError, ValueError):
+                name = None
+            if name in self.choices:
+                value = name
+        return super().convert(value, param, ctx)
+
+
+def activation_choice(names) -> RegistryChoice:
+    return RegistryChoice(names, lambda v: activations.get(v).name)
+
+
+def loss_choice() -> RegistryChoice:
+    return named_choice(losses)
+
+
+def named_choice(registry) -> RegistryChoice:
+    """The names of ``registry`` (a module with ``NAMES`` and ``get``), aliases included."""
+    return RegistryChoice(registry.NAMES, lambda v: registry.get(v).name)
+
+
 def _d(name: str) -> str:
     value = default(name)
     if isinstance(value, list):
@@ -179,18 +211,19 @@ class BestWeights(Callback):
 @click.option("--units", type=UnitsType(),
               help="Hidden layer widths n_1..n_{L-1}, comma-separated ('none': no hidden layer)."
               + _d("units"))
-@click.option("--activation", type=_choice(activations.HIDDEN_NAMES),
+@click.option("--activation", type=activation_choice(activations.HIDDEN_NAMES),
               help="Hidden activation." + _d("activation"))
-@click.option("--output-activation", type=_choice(activations.NAMES),
+@click.option("--output-activation", type=activation_choice(activations.NAMES),
               help="Output activation. [default: the canonical one of --loss when it is given "
               "(identity for mean_squared_error); else softmax (several classes), sigmoid "
               "(two), identity (regression)].")
-@click.option("--loss", type=_choice(losses.NAMES),
+@click.option("--loss", type=loss_choice(),
               help="Loss [default: the output activation's canonical pair].")
-@click.option("--init", type=_choice(["article", "glorot", "he", "normal"]),
+@click.option("--init", type=RegistryChoice(initializers.NAMES, initializers.check_name),
               help="Weight initializer [default: he for relu and leaky_relu, glorot otherwise].")
-@click.option("--optimizer", type=_choice(optimizers.NAMES), help="Update rule." + _d("optimizer"))
-@click.option("--schedule", type=_choice(schedules.NAMES),
+@click.option("--optimizer", type=named_choice(optimizers),
+              help="Update rule." + _d("optimizer"))
+@click.option("--schedule", type=named_choice(schedules),
               help="Learning-rate schedule over the epochs." + _d("schedule"))
 @click.option("--learning-rate", type=FiniteFloatRange(0, min_open=True),
               help="Learning rate alpha." + _d("learning_rate"))
