@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import numpy as np
 import pytest
@@ -272,6 +273,24 @@ def test_empty_target_cell(tmp_path):
     path = write(tmp_path, "a,y\n1,0\n2,\n")
     with pytest.raises(DataError, match=r"line 3, column 'y': empty cell"):
         load(path)
+
+
+@pytest.mark.parametrize("text", ["a,y\n1,0\n,1\n", "a,y\nx,0\n,1\n"])
+def test_an_empty_cell_says_what_to_do(tmp_path, text):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError, match=r"line 3, column 'a': empty cell; missing values are not "
+                       r"supported: fill them in or drop those rows first \(pandas: "
+                       r"df\.dropna\(\) or df\.fillna\(value\)\)$"):
+        load(path, categorical="onehot")
+
+
+@pytest.mark.parametrize("target, hint", [("Label", "; did you mean 'label'?"),
+                                          ("lable", "; did you mean 'label'?"),
+                                          ("price", "")])
+def test_a_target_name_off_by_case_or_a_typo_gets_the_column(tmp_path, target, hint):
+    path = write(tmp_path, "a,b,label\n1,2,0\n")
+    with pytest.raises(DataError, match=rf"the columns are: 'a', 'b', 'label'{re.escape(hint)}$"):
+        load(path, target=target)
 
 
 def test_missing_target_column_lists_columns(tmp_path):

@@ -98,7 +98,8 @@ def to_float(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> 
                 if not str(cell).strip():
                     raise DataError(
                         f"{path}: line {lines[i]}, column {name!r}: empty cell; "
-                        "missing values are not supported"
+                        "missing values are not supported: fill them in or drop those rows "
+                        "first (pandas: df.dropna() or df.fillna(value))"
                     ) from None
                 hint = "; write digits without '_'" if "_" in str(cell) else (
                     "; write numbers with ASCII digits" if not str(cell).isascii() else "")
@@ -139,7 +140,8 @@ def text(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> np.n
         i = int(np.flatnonzero(empty)[0])
         raise DataError(
             f"{path}: line {lines[i]}, column {name!r}: empty cell; "
-            "missing values are not supported"
+            "missing values are not supported: fill them in or drop those rows first "
+            "(pandas: df.dropna() or df.fillna(value))"
         )
     return stripped
 

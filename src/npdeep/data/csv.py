@@ -198,6 +198,18 @@ def _check_width(
         )
 
 
+def _nearest_column(name: str, header: list[str]) -> str:
+    """``"; did you mean 'kind'?"`` for a name that differs from one column by case, spaces or
+    a typo; empty otherwise."""
+    import difflib
+
+    folded = {h.strip().casefold(): h for h in header}
+    if name.strip().casefold() in folded:
+        return f"; did you mean {folded[name.strip().casefold()]!r}?"
+    near = difflib.get_close_matches(name, header, n=1, cutoff=0.75)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
 def _resolve_target(target: str | int | None, header: list[str], path: Path) -> int:
     columns = ", ".join(repr(h) for h in header)
     if target is None:
@@ -210,7 +222,8 @@ def _resolve_target(target: str | int | None, header: list[str], path: Path) -> 
     elif isinstance(target, str) and target.strip().lstrip("-").isdigit():
         index = int(target.strip())
     if index is None:
-        raise DataError(f"{path}: target column {target!r} not found; the columns are: {columns}")
+        raise DataError(f"{path}: target column {target!r} not found; the columns are: {columns}"
+                        f"{_nearest_column(target, header)}")
     if not -len(header) <= index < len(header):
         raise DataError(
             f"{path}: target column index {index} is out of range for {len(header)} columns "
