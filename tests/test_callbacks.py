@@ -1115,3 +1115,21 @@ def test_a_rate_set_in_on_epoch_end_warns_that_it_is_never_used(data):
         warnings.simplefilter("error")
         net.fit(X, y, epochs=1, callbacks=[SetRateAtEpochEnd()], diagnose=False)
         net.fit(X, y, epochs=4, callbacks=[HalveRateAfter(1)], diagnose=False)
+
+
+def test_a_keras_name_read_from_the_history_gets_npdeeps(data, tmp_path):
+    X, y = data
+    net = small()
+    history = net.fit(X, y, epochs=2, validation_fraction=0.25)
+    logged = r"logged: \['cost', 'accuracy', 'val_cost', 'val_accuracy', 'learning_rate', "
+    with pytest.raises(KeyError, match=logged + r".*\]; npdeep's name for it is 'cost'"):
+        history.history["loss"]
+    with pytest.raises(AttributeError, match=r"History has no 'val_acc'; " + logged
+                       + r".*\]; npdeep's name for it is 'val_accuracy'"):
+        _ = history.val_acc
+    with pytest.raises(KeyError, match=r"History has no 'foo'; logged: \[.*'time'\]\"$"):
+        history.history["foo"]
+    assert history.history.get("loss") is None and "loss" not in history.history
+    net.save(tmp_path / "m.npz")  # a history read back from a model file answers the same
+    with pytest.raises(KeyError, match="npdeep's name for it is 'cost'"):
+        npdeep.load(tmp_path / "m.npz").history.history["loss"]
