@@ -371,6 +371,8 @@ def test_a_run_that_diverges_late_saves_its_best_epoch(tmp_path, capsys):
                           "-o", model)
     assert code == 0 and "RuntimeWarning" not in err
     assert re.search(r"diverged: saved the best model so far \(epoch 1, cost [\d.e+]+\)", out)
+    assert ("training diverged after that epoch; for a better model try a smaller "
+            "--learning-rate (got 2.5), --clip-norm, or another --optimizer") in out
     info = json.loads(call(capsys, "inspect", model, "--json")[1])
     assert info["history"]["cost"]["best_epoch"] == 1
 

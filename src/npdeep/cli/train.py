@@ -393,6 +393,10 @@ def train(ctx: click.Context, config_path, as_json, **given):
     if interrupted or diverged:
         lines.append(f"{'interrupted' if interrupted else 'diverged'}: saved the best model so "
                      f"far (epoch {best.epoch + 1}, {best.monitor} {best.best:.4g}) to {output}")
+        if diverged:
+            lines.append(f"training diverged after that epoch; for a better model try a smaller "
+                         f"--learning-rate (got {o['learning_rate']:g}), --clip-norm, or another "
+                         "--optimizer")
     else:
         lines.append(f"model saved to {output}")
     if plot_path is not None:
