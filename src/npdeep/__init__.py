@@ -6,6 +6,7 @@ The public API::
     gradient_check(net, X, Y)
     net.fit(...).plot()                # training curves (needs the ``plot`` extra)
     save(obj, path) / load(path)       # Network, DeepClassifier/DeepRegressor, or a Pipeline
+                                       # of StandardScaler steps ending in one
     DeepClassifier(...), DeepRegressor(...)   # scikit-learn estimators (samples as rows)
     to_onnx(model, path=None)          # ONNX export (needs the ``onnx`` extra)
 
