@@ -739,3 +739,29 @@ def test_the_aliases_python_accepts_are_accepted_by_the_command_line(tmp_path, c
 def test_an_unknown_name_or_a_misplaced_one_is_still_a_usage_error(argv, message, capsys):
     code, _, err = call(capsys, "train", "iris", "-q", *argv)
     assert code == 2 and message in err
+
+
+def test_drop_leaves_columns_out_of_training_and_of_evaluate_and_predict(tmp_path, capsys):
+    # an identifier and a free-text column, with a gap, that the model must not see
+    rows = ["id,name,size,weight,kind"] + [
+        f"{'' if i == 3 else i},pet{i},{i % 5},{(i % 5) * 2 + 0.1 * (i % 3)},{'ab'[i % 5 > 1]}"
+        for i in range(60)]
+    data = tmp_path / "pets.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    model = tmp_path / "m.npz"
+    code, _, err = call(capsys, "train", data, *FAST, "-o", model)
+    assert code == 1 and "line 5, column 'id': empty cell" in err
+    config = tmp_path / "c.toml"
+    config.write_text('drop = ["id", "name"]\n', encoding="utf-8")
+    result = call_json(capsys, "train", data, *FAST, "-o", model, "--config", config)
+    assert result["data"]["n_features"] == 2
+    info = call_json(capsys, "inspect", model)
+    assert info["data"]["feature_names"] == ["size", "weight"]
+    assert info["training"]["drop"] == ["id", "name"]
+    assert call_json(capsys, "evaluate", model, data)["data"]["n_samples"] == 60
+    code, out, _ = call(capsys, "predict", model, data)
+    assert code == 0 and len(out.splitlines()) == 61
+    flag = call_json(capsys, "train", data, *FAST, "-o", model, "--drop", "id, name")
+    assert flag["data"]["n_features"] == 2
+    code, _, err = call(capsys, "train", data, *FAST, "-o", model, "--drop", "id,,name")
+    assert code == 2 and "expected comma-separated column names like id,name" in err

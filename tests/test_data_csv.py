@@ -116,6 +116,44 @@ def test_text_column_rejected_by_name(tmp_path):
         load(path, categorical="yes")
 
 
+@pytest.mark.parametrize("text", [
+    "id,name,size,y\n1,rex,1,0\n2,tom,2,1\n,ann,3,0\n",     # a text column, an empty cell
+    "id,name,size,y\n1,5,1,0\n2,nan,2,1\n3,inf,3,0\n",      # numbers, NaN and inf
+])
+def test_dropped_columns_are_never_read(tmp_path, text):
+    path = write(tmp_path, text)
+    ds = load(path, drop=["id", "name"])
+    assert ds.feature_names == ["size"]
+    np.testing.assert_array_equal(ds.X, [[1], [2], [3]])
+    # the stored encoding names the kept columns only: evaluation data matches them by name
+    ev = load(path, encoder_config=ds.encoder.to_config())
+    np.testing.assert_array_equal(ev.X, ds.X)
+
+
+def test_text_column_refusal_names_drop(tmp_path):
+    path = write(tmp_path, "color,size,y\nred,1,0\nblue,2,1\n")
+    with pytest.raises(DataError, match=r"holds text \(e.g. 'red' on line 2\); drop it "
+                       r"\(drop=\['color'\], --drop color\), or ask for one-hot encoding"):
+        load(path)
+
+
+@pytest.mark.parametrize("drop, match", [
+    (["nme"], r"cannot drop column 'nme', which it does not have; the columns are: 'name', "
+              r"'size', 'y'; did you mean 'name'\?$"),
+    (["y"], r"cannot drop column 'y': it is the target$"),
+    (["name", "size"], r"dropping 'name', 'size' leaves no feature column$"),
+])
+def test_bad_drops_are_refused_by_name(tmp_path, drop, match):
+    with pytest.raises(DataError, match=match):
+        load(write(tmp_path, "name,size,y\na,1,0\nb,2,1\n"), drop=drop)
+
+
+def test_only_csv_columns_can_be_dropped():
+    with pytest.raises(DataError, match=r"iris: columns can be dropped from a CSV file only, not "
+                                        r"from builtin data \(asked to drop 'x0'\)"):
+        load("iris", drop=["x0"])
+
+
 def test_unknown_category_at_replay(tmp_path):
     ds = load(write(tmp_path, "c,y\na,0\nb,1\n"), categorical="onehot")
     other = write(tmp_path, "c,y\na,0\nz,1\n", "o.csv")

@@ -43,7 +43,7 @@ DEFAULT_DATA = "digits"
 #: Used where :data:`npdeep.defaults.TRAIN` has no entry.
 FALLBACK = {"schedule": "constant", "l2": 0.0, "dropout": 0.0, "validation_fraction": 0.0,
             "patience": 10, "early_stopping": False, "test_fraction": 0.25, "categorical": "reject",
-            "output": DEFAULT_MODEL_PATH, "clip_norm": None}
+            "output": DEFAULT_MODEL_PATH, "clip_norm": None, "drop": []}
 #: Validation share used by ``--early-stopping`` when no ``--validation-fraction`` is given.
 EARLY_STOPPING_VALIDATION = 0.1
 INTERRUPTED_EXIT = 130
@@ -84,6 +84,22 @@ class UnitsType(click.ParamType):
         if bad:
             self.fail(f"widths must be positive integers, got {bad[0]} in {value!r}", param, ctx)
         return units
+
+
+class ColumnsType(click.ParamType):
+    """CSV column names, comma-separated: ``id,name`` (a TOML list for names with commas)."""
+
+    name = "columns"
+
+    def convert(self, value, param, ctx):
+        items = value if isinstance(value, list) else str(value).split(",")
+        if not all(isinstance(v, str) for v in items):
+            self.fail(f"expected column names, got {value!r}", param, ctx)
+        names = [v.strip() if not isinstance(value, list) else v for v in items]
+        if not all(names):
+            self.fail(f"expected comma-separated column names like id,name, got {value!r}",
+                      param, ctx)
+        return names
 
 
 class DropoutType(click.ParamType):
@@ -148,10 +164,11 @@ def _d(name: str) -> str:
     return f" [default: {value}]"
 
 
-CONFIG_KEYS = ["data", "target", "task", "categorical", "test_fraction", "units", "activation",
-               "output_activation", "loss", "init", "optimizer", "schedule", "learning_rate",
-               "epochs", "batch_size", "clip_norm", "l2", "dropout", "validation_fraction",
-               "early_stopping", "patience", "seed", "dtype", "output", "plot", "quiet"]
+CONFIG_KEYS = ["data", "target", "task", "categorical", "drop", "test_fraction", "units",
+               "activation", "output_activation", "loss", "init", "optimizer", "schedule",
+               "learning_rate", "epochs", "batch_size", "clip_norm", "l2", "dropout",
+               "validation_fraction", "early_stopping", "patience", "seed", "dtype", "output",
+               "plot", "quiet"]
 
 
 #: config keys that may be a table of options (``schedule = {name = "step", step_size = 5}``),
@@ -205,6 +222,9 @@ class BestWeights(Callback):
 @click.option("--categorical", type=_choice(["reject", "onehot"]),
               help="CSV text feature columns: refuse them, or one-hot encode them."
               + _d("categorical"))
+@click.option("--drop", type=ColumnsType(),
+              help="CSV columns to leave out of the features, comma-separated (an identifier, "
+              "free text); evaluate and predict then ignore them too. [default: none]")
 @click.option("--test-fraction", type=click.FloatRange(0, 1, max_open=True),
               help="Share held out for the test score (stratified for classification)."
               + _d("test_fraction"))
@@ -307,7 +327,8 @@ def train(ctx: click.Context, config_path, as_json, **given):
     from .. import data as npdata
 
     with data_source(o["data"]) as source:
-        ds = npdata.load(source, o["target"], task=o["task"], categorical=o["categorical"])
+        ds = npdata.load(source, o["target"], task=o["task"], categorical=o["categorical"],
+                         drop=o["drop"])
     split = _split(ds, o["test_fraction"], o["seed"])
     scaler = npdata.Standardizer().fit(split["X_train"])
     target_scaler = None

@@ -205,8 +205,8 @@ def classify(
     if categorical == "reject":
         raise DataError(
             f"{path}: column {name!r} holds text (e.g. {str(words[0])!r} on line {lines[0]}); "
-            "drop it, or ask for one-hot encoding of text columns "
-            "(categorical='onehot', --categorical onehot)"
+            f"drop it (drop=[{name!r}], --drop {name}), or ask for one-hot encoding of text "
+            "columns (categorical='onehot', --categorical onehot)"
         )
     column = Column(name, tuple(sorted(set(words.tolist()))))
     return column, one_hot(words, column, lines)
