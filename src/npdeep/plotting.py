@@ -89,9 +89,9 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     ----------
     history : History, dict, Network or a fitted estimator
         A :class:`~npdeep.callbacks.History` (``net.fit``'s result, ``net.history``), its
-        :meth:`~npdeep.callbacks.History.to_dict` or a trained Network (its history); or a fitted DeepClassifier, DeepRegressor
-        or Pipeline ending in one: its ``loss_curve_`` and, with early stopping, its
-        ``validation_scores_``, as ``npdeep plot`` draws them.
+        :meth:`~npdeep.callbacks.History.to_dict` or a trained Network (its history); or a
+        fitted DeepClassifier, DeepRegressor or Pipeline ending in one: its ``loss_curve_``
+        and, with early stopping, its ``validation_scores_``, as ``npdeep plot`` draws them.
     path : str or Path, optional
         Also write the figure there (PNG, PDF or SVG by the suffix; PNG without one),
         atomically: an existing file is replaced whole or left as it was.
