@@ -1173,3 +1173,21 @@ def test_callbacks_repr_their_arguments_as_estimators_do(tmp_path):
     es = EarlyStopping(monitor="cost", patience=2)
     npdeep.Network([3, 4, 1], seed=0).fit(X.T, y, epochs=3, callbacks=[es], diagnose=False)
     assert repr(es) == "EarlyStopping(monitor='cost', patience=2)"  # training state not shown
+
+
+def test_a_keras_name_read_from_the_history_gets_npdeeps(data, tmp_path):
+    X, y = data
+    net = small()
+    history = net.fit(X, y, epochs=2, validation_fraction=0.25)
+    logged = r"logged: \['cost', 'accuracy', 'val_cost', 'val_accuracy', 'learning_rate', "
+    with pytest.raises(KeyError, match=logged + r".*\]; npdeep's name for it is 'cost'"):
+        history.history["loss"]
+    with pytest.raises(AttributeError, match=r"History has no 'val_acc'; " + logged
+                       + r".*\]; npdeep's name for it is 'val_accuracy'"):
+        _ = history.val_acc
+    with pytest.raises(KeyError, match=r"History has no 'foo'; logged: \[.*'time'\]\"$"):
+        history.history["foo"]
+    assert history.history.get("loss") is None and "loss" not in history.history
+    net.save(tmp_path / "m.npz")  # a history read back from a model file answers the same
+    with pytest.raises(KeyError, match="npdeep's name for it is 'cost'"):
+        npdeep.load(tmp_path / "m.npz").history.history["loss"]

@@ -397,6 +397,8 @@ def test_a_run_that_diverges_late_saves_its_best_epoch(tmp_path, capsys):
                           "-o", model)
     assert code == 0 and "RuntimeWarning" not in err
     assert re.search(r"diverged: saved the best model so far \(epoch 1, cost [\d.e+]+\)", out)
+    assert ("training diverged after that epoch; for a better model try a smaller "
+            "--learning-rate (got 2.5), --clip-norm, or another --optimizer") in out
     info = json.loads(call(capsys, "inspect", model, "--json")[1])
     assert info["history"]["cost"]["best_epoch"] == 1
 
@@ -751,3 +753,56 @@ def test_a_loss_alone_gets_its_canonical_output_as_the_help_says(command, argv, 
     else:
         doc = call_json(capsys, *argv, "--loss", "mean_squared_error")
         assert "output_activation='identity'" in doc["network"]
+
+
+def test_the_aliases_python_accepts_are_accepted_by_the_command_line(tmp_path, capsys):
+    # Network(loss="mse", activation="logistic", init="xavier") works, so the flags do too,
+    # stored under their canonical names
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", "iris", "--units", "4", "--epochs", "1", "-q", "-o", model,
+              "--loss", "MSE", "--activation", "logistic", "--init", "xavier",
+              "--optimizer", "gd", "--schedule", "none")
+    info = call_json(capsys, "inspect", model)
+    assert info["architecture"]["loss"] == "mean_squared_error"
+    assert info["architecture"]["init"] == "glorot"
+    options = info["training"]
+    assert (options["activation"], options["optimizer"], options["schedule"]) == (
+        "sigmoid", "sgd", "constant")
+    doc = call_json(capsys, "gradcheck", "--units", "3", "--loss", "bce",
+                    "--output-activation", "logistic")
+    assert "loss='binary_crossentropy'" in doc["network"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--loss", "msee"], "'msee' is not one of 'binary_crossentropy', "),
+    (["--activation", "softmax"], "'softmax' is not one of 'sigmoid', 'tanh'"),
+])
+def test_an_unknown_name_or_a_misplaced_one_is_still_a_usage_error(argv, message, capsys):
+    code, _, err = call(capsys, "train", "iris", "-q", *argv)
+    assert code == 2 and message in err
+
+
+def test_drop_leaves_columns_out_of_training_and_of_evaluate_and_predict(tmp_path, capsys):
+    # an identifier and a free-text column, with a gap, that the model must not see
+    rows = ["id,name,size,weight,kind"] + [
+        f"{'' if i == 3 else i},pet{i},{i % 5},{(i % 5) * 2 + 0.1 * (i % 3)},{'ab'[i % 5 > 1]}"
+        for i in range(60)]
+    data = tmp_path / "pets.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    model = tmp_path / "m.npz"
+    code, _, err = call(capsys, "train", data, *FAST, "-o", model)
+    assert code == 1 and "line 5, column 'id': empty cell" in err
+    config = tmp_path / "c.toml"
+    config.write_text('drop = ["id", "name"]\n', encoding="utf-8")
+    result = call_json(capsys, "train", data, *FAST, "-o", model, "--config", config)
+    assert result["data"]["n_features"] == 2
+    info = call_json(capsys, "inspect", model)
+    assert info["data"]["feature_names"] == ["size", "weight"]
+    assert info["training"]["drop"] == ["id", "name"]
+    assert call_json(capsys, "evaluate", model, data)["data"]["n_samples"] == 60
+    code, out, _ = call(capsys, "predict", model, data)
+    assert code == 0 and len(out.splitlines()) == 61
+    flag = call_json(capsys, "train", data, *FAST, "-o", model, "--drop", "id, name")
+    assert flag["data"]["n_features"] == 2
+    code, _, err = call(capsys, "train", data, *FAST, "-o", model, "--drop", "id,,name")
+    assert code == 2 and "expected comma-separated column names like id,name" in err

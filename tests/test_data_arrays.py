@@ -47,8 +47,12 @@ def test_npz_target_array_by_name(tmp_path, rng):
     path = tmp_path / "d.npz"
     np.savez(path, X=rng.normal(size=(6, 2)), labels=np.array([0, 1, 0, 1, 0, 1]))
     assert load(path, target="labels").target_name == "labels"
-    with pytest.raises(DataError, match="has X but no array 'y' for the target"):
+    with pytest.raises(DataError, match="has X but no array 'y' for the target; its other "
+                                        "arrays: 'labels'$"):
         load(path)
+    np.savez(tmp_path / "x-only.npz", X=np.zeros((6, 2)))
+    with pytest.raises(DataError, match="no array 'y' for the target; it holds no other array$"):
+        load(tmp_path / "x-only.npz")
     with pytest.raises(DataError, match="the target cannot be array 'X', which holds the features"):
         load(path, target="X")
     np.save(tmp_path / "x.npy", np.zeros((6, 2)))

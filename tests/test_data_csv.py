@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import numpy as np
 import pytest
@@ -113,6 +114,44 @@ def test_text_column_rejected_by_name(tmp_path):
         load(path)
     with pytest.raises(DataError, match="categorical must be 'reject' or 'onehot', got 'yes'"):
         load(path, categorical="yes")
+
+
+@pytest.mark.parametrize("text", [
+    "id,name,size,y\n1,rex,1,0\n2,tom,2,1\n,ann,3,0\n",     # a text column, an empty cell
+    "id,name,size,y\n1,5,1,0\n2,nan,2,1\n3,inf,3,0\n",      # numbers, NaN and inf
+])
+def test_dropped_columns_are_never_read(tmp_path, text):
+    path = write(tmp_path, text)
+    ds = load(path, drop=["id", "name"])
+    assert ds.feature_names == ["size"]
+    np.testing.assert_array_equal(ds.X, [[1], [2], [3]])
+    # the stored encoding names the kept columns only: evaluation data matches them by name
+    ev = load(path, encoder_config=ds.encoder.to_config())
+    np.testing.assert_array_equal(ev.X, ds.X)
+
+
+def test_text_column_refusal_names_drop(tmp_path):
+    path = write(tmp_path, "color,size,y\nred,1,0\nblue,2,1\n")
+    with pytest.raises(DataError, match=r"holds text \(e.g. 'red' on line 2\); drop it "
+                       r"\(drop=\['color'\], --drop color\), or ask for one-hot encoding"):
+        load(path)
+
+
+@pytest.mark.parametrize("drop, match", [
+    (["nme"], r"cannot drop column 'nme', which it does not have; the columns are: 'name', "
+              r"'size', 'y'; did you mean 'name'\?$"),
+    (["y"], r"cannot drop column 'y': it is the target$"),
+    (["name", "size"], r"dropping 'name', 'size' leaves no feature column$"),
+])
+def test_bad_drops_are_refused_by_name(tmp_path, drop, match):
+    with pytest.raises(DataError, match=match):
+        load(write(tmp_path, "name,size,y\na,1,0\nb,2,1\n"), drop=drop)
+
+
+def test_only_csv_columns_can_be_dropped():
+    with pytest.raises(DataError, match=r"iris: columns can be dropped from a CSV file only, not "
+                                        r"from builtin data \(asked to drop 'x0'\)"):
+        load("iris", drop=["x0"])
 
 
 def test_unknown_category_at_replay(tmp_path):
@@ -272,6 +311,24 @@ def test_empty_target_cell(tmp_path):
     path = write(tmp_path, "a,y\n1,0\n2,\n")
     with pytest.raises(DataError, match=r"line 3, column 'y': empty cell"):
         load(path)
+
+
+@pytest.mark.parametrize("text", ["a,y\n1,0\n,1\n", "a,y\nx,0\n,1\n"])
+def test_an_empty_cell_says_what_to_do(tmp_path, text):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError, match=r"line 3, column 'a': empty cell; missing values are not "
+                       r"supported: fill them in or drop those rows first \(pandas: "
+                       r"df\.dropna\(\) or df\.fillna\(value\)\)$"):
+        load(path, categorical="onehot")
+
+
+@pytest.mark.parametrize("target, hint", [("Label", "; did you mean 'label'?"),
+                                          ("lable", "; did you mean 'label'?"),
+                                          ("price", "")])
+def test_a_target_name_off_by_case_or_a_typo_gets_the_column(tmp_path, target, hint):
+    path = write(tmp_path, "a,b,label\n1,2,0\n")
+    with pytest.raises(DataError, match=rf"the columns are: 'a', 'b', 'label'{re.escape(hint)}$"):
+        load(path, target=target)
 
 
 def test_missing_target_column_lists_columns(tmp_path):

@@ -108,3 +108,11 @@ def test_no_prior_entropy_for_a_squared_error_cost(rng):
                          np.eye(3)) is None
     d = diagnose(net, X, Y)
     assert not any("entropy of the class prior" in r for r in d.reasons), d.reasons
+
+
+def test_diagnose_names_what_it_needs():
+    clf = npdeep.DeepClassifier((3,), max_iter=1)
+    with pytest.raises(npdeep.ConfigurationError,
+                       match=r"diagnose needs an npdeep Network, got DeepClassifier; for an "
+                             r"estimator pass its network_ and X\.T \(features x samples\)$"):
+        diagnose(clf, np.zeros((3, 2)), np.zeros(3))

@@ -56,3 +56,28 @@ def test_every_command_has_a_section_in_cli_md(command):
     if opt.startswith("--") and opt != "--help"))
 def test_every_option_is_in_cli_md(command, option):
     assert f"`{option}" in CLI_MD, f"npdeep {command} {option} is not in docs/CLI.md"
+
+
+# npdeep.distributed needs the dask extra and an import of its own, as the docs show
+DOTTED = sorted({name for name in re.findall(r"`(npdeep(?:\.\w+)+)[`(]", PAGES)
+                 if not name.startswith("npdeep.distributed")})
+
+
+def test_the_dotted_names_the_docs_use_resolve_after_a_plain_import():
+    # `npdeep.checkpoint.resume(...)` must work as written, after `import npdeep` alone; a
+    # fresh interpreter, since the suite has imported every submodule already
+    import subprocess
+    import sys
+
+    assert "npdeep.checkpoint.resume" in DOTTED and "npdeep.schedules" in DOTTED
+    code = ("import functools, npdeep\n"
+            "missing = []\n"
+            f"for name in {DOTTED!r}:\n"
+            "    try:\n"
+            "        functools.reduce(getattr, name.split('.')[1:], npdeep)\n"
+            "    except AttributeError:\n"
+            "        missing.append(name)\n"
+            "print(missing)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]", f"not reachable after `import npdeep`: {out}"

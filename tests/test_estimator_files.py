@@ -118,8 +118,14 @@ def test_what_cannot_be_saved_is_refused_clearly(digits, tmp_path):
     with pytest.raises(NotFittedError):
         npdeep.save(DeepClassifier(), tmp_path / "a.npdeep")
     pipe = make_pipeline(PCA(5), DeepClassifier((4,), max_iter=2, random_state=0)).fit(X, y)
-    with pytest.raises(ConfigurationError, match="cannot save pipeline step 'pca' \\(PCA\\)"):
+    with pytest.raises(ConfigurationError, match="cannot save pipeline step 'pca' \\(PCA\\)"
+                       ".*; save the fitted DeepClassifier alone, "
+                       "npdeep.save\\(pipeline\\[-1\\], path\\)"):
         npdeep.save(pipe, tmp_path / "b.npdeep")
+    npdeep.save(pipe[-1], tmp_path / "b.npdeep")  # what the message says works
+    alone = npdeep.load(tmp_path / "b.npdeep")
+    np.testing.assert_array_equal(alone.predict(pipe[:-1].transform(X)), pipe.predict(X))
+    (tmp_path / "b.npdeep").unlink()
     clf = DeepClassifier((4,), max_iter=2, random_state=np.random.RandomState(0)).fit(X, y)
     with pytest.raises(ConfigurationError, match="cannot save random_state=RandomState"):
         npdeep.save(clf, tmp_path / "c.npdeep")

@@ -186,6 +186,11 @@ def test_gradient_check_names_what_it_needs():
     with pytest.raises(npdeep.errors.ConfigurationError,
                        match="gradient_check needs an npdeep Network, got str"):
         npdeep.gradient_check("net", np.zeros((2, 3)), np.zeros((1, 3)))
+    clf = npdeep.DeepClassifier((3,), max_iter=1)
+    with pytest.raises(npdeep.errors.ConfigurationError,
+                       match=r"got DeepClassifier; for an estimator pass its network_ and X\.T "
+                             r"\(features x samples\)$"):
+        npdeep.gradient_check(clf, np.zeros((3, 2)), np.zeros(3))
 
 
 @pytest.fixture(scope="module")

@@ -167,7 +167,9 @@ def test_units_may_be_a_numpy_array():
         ({"learning_rate": -0.1}, "learning_rate must be a finite number > 0, got -0.1"),
         ({"epochs": 0}, "epochs must be an integer >= 1, got 0"),
         ({"epochs": -3}, "epochs must be an integer >= 1, got -3"),
-        ({"batch_size": 0}, "batch_size must be an integer >= 1, got 0"),
+        ({"batch_size": 0}, r"batch_size must be an integer >= 1, got 0; batch_size=None is "
+                            r"the full batch \(the command line's --batch-size 0\)"),
+        ({"batch_size": -2}, "batch_size must be an integer >= 1, got -2$"),
     ],
 )
 def test_bad_training_options(net, rng, kwargs, match):
@@ -544,3 +546,15 @@ def test_small_batch_prediction_refuses_non_finite_input_by_name(bad):
     X[1, 0] = bad
     with pytest.raises(DataError, match=r"^X contains NaN or inf values$"):
         net.predict(X)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"validation_split": 0.1}, r"'validation_split'; npdeep's name for it is validation_fraction"),
+    ({"lr": 0.1}, r"'lr'; npdeep's name for it is learning_rate \(fit's options: epochs, "),
+    ({"loss": "mse"}, r"'loss'; loss is an option of the network: Network\(units, loss=\.\.\.\)"),
+    ({"callback": []}, r"'callback'; did you mean 'callbacks'\?"),
+    ({"zzz": 1}, r"unexpected keyword argument 'zzz' \(fit's options: epochs, learning_rate"),
+])
+def test_fit_names_its_option_for_a_keras_or_misspelt_keyword(net, rng, kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        net.fit(rng.normal(size=(3, 4)), rng.random((1, 4)), epochs=1, **kwargs)

@@ -75,10 +75,30 @@ def test_plot_of_one_epoch_or_of_non_finite_costs_draws_what_there_is(costs, exp
 def test_plot_of_an_untrained_history_says_so():
     with pytest.raises(ValueError, match="the history holds no trained epoch to plot"):
         npdeep.History().plot()
-    with pytest.raises(TypeError, match="history must be a History or a dict, got list$"):
+    with pytest.raises(TypeError, match="history must be a History, a dict, a trained Network "
+                                        "or a fitted DeepClassifier or DeepRegressor, got list"):
         npdeep.plot_history([0.5, 0.4])
-    with pytest.raises(TypeError, match="got Network; pass net.history"):
+    with pytest.raises(ValueError, match=r"history is None: the network was not trained"):
         npdeep.plot_history(npdeep.Network([2, 1], seed=0))
+
+
+def test_plot_history_draws_an_estimator_a_pipeline_and_a_network(tmp_path):
+    # as `npdeep plot` does for their files: loss_curve_, and validation_scores_ with early
+    # stopping; a Network's own history
+    from sklearn.datasets import load_iris
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    clf = npdeep.DeepClassifier((8,), early_stopping=True, max_iter=5, random_state=0)
+    pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
+    for model in (clf, pipe):
+        fig = npdeep.plot_history(model, tmp_path / "e.png")
+        assert fig.drawn == ["cost", "val_accuracy"]
+        assert list(fig.axes[0].lines[0].get_ydata()) == clf.loss_curve_
+    net = npdeep.Network([4, 3, 3], seed=0)
+    net.fit(X.T / 8, y, epochs=3)
+    assert npdeep.plot_history(net).drawn == npdeep.plot_history(net.history).drawn
 
 
 def test_plot_without_matplotlib_says_how_to_install_it(history, monkeypatch):
@@ -124,13 +144,6 @@ def test_plot_history_of_an_untrained_network_says_it_was_not_trained(tmp_path):
     with pytest.raises(ValueError, match=r"no trained epoch to plot \(history is None: the "
                                          r"network was not trained\)"):
         npdeep.plot_history(npdeep.load(tmp_path / "m.npz").history)
-
-
-def test_plot_history_of_an_estimator_says_where_its_curve_is(rng):
-    est = npdeep.DeepClassifier((4,), max_iter=3).fit(rng.normal(size=(30, 3)), np.arange(30) % 2)
-    with pytest.raises(TypeError, match=r"got DeepClassifier; a DeepClassifier or DeepRegressor "
-                                        r"keeps its curve in loss_curve_"):
-        npdeep.plot_history(est)
 
 
 @pytest.mark.parametrize("every, marker", [(1, "None"), (10, ".")])

@@ -282,6 +282,13 @@ def test_invalid_parameters_raise_messages_that_name_them(iris):
         (dict(callbacks=-1), r"callbacks must be None or a list of Callback objects "
                              r"\(npdeep.callbacks\), got -1"),
         (dict(callbacks=History()), "callbacks must be None or a list of Callback"),
+        # MLP's learning_rate is its schedule: the message points at npdeep's
+        (dict(learning_rate="adaptive"), r"learning_rate must be a finite number > 0 \(MLP's "
+         r"learning_rate_init\), got 'adaptive'; MLP's learning_rate='adaptive' is "
+         r"schedule=ReduceOnPlateau\(monitor='cost', factor=0.2"),
+        (dict(learning_rate="constant"), "; MLP's learning_rate='constant' is schedule=None"),
+        (dict(learning_rate="invscaling"), "the nearest schedules are 'exponential' and 'step'"),
+        (dict(learning_rate="0.01"), r"learning_rate must be .* got '0.01'$"),
     ]
     for params, message in cases:
         with pytest.raises(ConfigurationError, match=message):

@@ -6,10 +6,14 @@ The public API::
     gradient_check(net, X, Y)
     net.fit(...).plot()                # training curves (needs the ``plot`` extra)
     save(obj, path) / load(path)       # Network, DeepClassifier/DeepRegressor, or a Pipeline
+                                       # of StandardScaler steps ending in one
     DeepClassifier(...), DeepRegressor(...)   # scikit-learn estimators (samples as rows)
     to_onnx(model, path=None)          # ONNX export (needs the ``onnx`` extra)
 
 Arrays follow the article: X is (n_x, m), features x samples; W[l] is (n[l], n[l-1]).
+``npdeep.checkpoint``, ``npdeep.schedules``, ``npdeep.diagnostics``, ``npdeep.monitors``,
+``npdeep.training`` and ``npdeep.defaults`` load on first use, so ``import npdeep`` then
+``npdeep.checkpoint.resume(...)`` works as the docs write it.
 """
 
 from . import activations, callbacks, initializers, losses, optimizers
@@ -35,12 +39,20 @@ _LAZY = {  # imported on first use, so ``import npdeep`` does not import scikit-
 }
 
 
+#: submodules the docs call as ``npdeep.checkpoint.resume(...)`` after a plain ``import npdeep``
+_SUBMODULES = ("checkpoint", "defaults", "diagnostics", "monitors", "schedules", "training")
+
+
 def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"npdeep.{name}")
     raise AttributeError(f"module 'npdeep' has no attribute {name!r}")
 
 __all__ = [

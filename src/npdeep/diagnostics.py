@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .engine import backward, forward
+from .errors import ConfigurationError
 
 __all__ = ["diagnose", "Diagnosis", "prior_entropy"]
 
@@ -166,6 +167,13 @@ def diagnose(net, X, Y, history=None) -> Diagnosis:
     Diagnosis
         Printable; ``.stuck``, ``.reasons`` and ``.warnings`` hold the verdict in words.
     """
+    from .network import Network
+
+    if not isinstance(net, Network):
+        raise ConfigurationError(
+            f"diagnose needs an npdeep Network, got {type(net).__name__}; for an estimator "
+            "pass its network_ and X.T (features x samples)"
+        )
     X = net.check_X(X)
     m = X.shape[1]
     Y = net.check_Y(Y, m)

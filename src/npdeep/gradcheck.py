@@ -377,7 +377,7 @@ def gradient_check(
     if not isinstance(net, Network):
         raise ConfigurationError(
             f"gradient_check needs an npdeep Network, got {type(net).__name__}; for an "
-            "estimator pass its network_"
+            "estimator pass its network_ and X.T (features x samples)"
         )
     epsilon = check_positive_float(epsilon, "epsilon")
     tolerance = check_positive_float(tolerance, "tolerance")

@@ -59,6 +59,26 @@ def _decoded(value):
     return value
 
 
+#: Keras's names for what npdeep logs under its own
+_KERAS_NAMES = {"loss": "cost", "val_loss": "val_cost", "acc": "accuracy",
+                "val_acc": "val_accuracy", "lr": "learning_rate"}
+
+
+def _missing(name, logged) -> str:
+    """``"History has no 'loss'; logged: [...]; npdeep's name for it is 'cost'"``."""
+    hint = _KERAS_NAMES.get(name) if isinstance(name, str) else None
+    near = f"; npdeep's name for it is {hint!r}" if hint in logged else ""
+    return f"History has no {name!r}; logged: {list(logged)}{near}"
+
+
+class _Logs(dict):
+    """``History.history``: a dict whose missing key names what is logged, and the npdeep
+    name of a Keras one (``history.history["loss"]``: ``'cost'``)."""
+
+    def __missing__(self, key):
+        raise KeyError(_missing(key, self))
+
+
 class History(Callback):
     """Record every epoch's logs: ``history.cost`` is the list of epoch costs.
 
@@ -75,7 +95,7 @@ class History(Callback):
     """
 
     def __init__(self):
-        self.history: dict[str, list] = {}
+        self.history: dict[str, list] = _Logs()
         self.epoch: list[int] = []
         self.stop_reason: str | None = None
         self.diagnosis = None
@@ -121,7 +141,7 @@ class History(Callback):
         try:
             return self.__dict__["history"][name]
         except KeyError:
-            raise AttributeError(f"History has no {name!r}; logged: {list(self.history)}") from None
+            raise AttributeError(_missing(name, self.history)) from None
 
     def __len__(self) -> int:
         return len(self.epoch)
@@ -208,7 +228,7 @@ class History(Callback):
             if key in NUMERIC_LOGS and len(values) > len(h.epoch):  # one value per epoch
                 raise ValueError(f"history {key!r} holds {len(values)} values for "
                                  f"{len(h.epoch)} epochs")
-        h.history = {k: list(v) for k, v in data.items()}
+        h.history = _Logs({k: list(v) for k, v in data.items()})
         return h
 
 

@@ -472,8 +472,9 @@ class Network:
         With ``batch_size=None`` this is the article's full-batch gradient descent; otherwise
         shuffled mini-batches. Returns a History whose ``.cost`` holds one float per epoch.
         """
-        from .training import fit
+        from .training import check_option_names, fit
 
+        check_option_names(kwargs)
         return fit(self, X, Y, epochs=epochs, learning_rate=learning_rate,
                    batch_size=batch_size, **kwargs)
 

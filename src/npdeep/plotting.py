@@ -62,6 +62,28 @@ def _panels(history: dict) -> list[tuple[str, list[str]]]:
     return panels
 
 
+def estimator_history(estimator) -> dict:
+    """A fitted DeepClassifier's or DeepRegressor's ``loss_curve_`` and ``validation_scores_``
+    (early stopping: accuracy, or R^2) as a ``History.to_dict()``; a Pipeline's last step's."""
+    steps = getattr(estimator, "steps", None)
+    final = steps[-1][1] if steps else estimator
+    curve = list(getattr(final, "loss_curve_", None) or [])
+    history: dict = {"epoch": list(range(len(curve))), "cost": curve}
+    scores = list(getattr(final, "validation_scores_", None) or [])
+    if scores:
+        # early stopping scores every epoch: accuracy for a classifier, R^2 for a regressor
+        key = "val_accuracy" if hasattr(final, "classes_") else "val_r2"
+        scores = scores[-len(curve):] if curve else []
+        history[key] = [None] * (len(curve) - len(scores)) + scores
+    return history
+
+
+def _is_estimator(obj) -> bool:
+    steps = getattr(obj, "steps", None)
+    final = steps[-1][1] if steps else obj
+    return hasattr(final, "loss_curve_")
+
+
 def _has_isolated_point(ys: list[float]) -> bool:
     """Whether a finite value of ``ys`` has no finite neighbour: without a marker a line
     would not show it (a metric a callback logs every 10th epoch, None in between)."""
@@ -122,9 +144,12 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
 
     Parameters
     ----------
-    history : History or dict
-        A :class:`~npdeep.callbacks.History` (``net.fit``'s result, ``net.history``) or its
-        :meth:`~npdeep.callbacks.History.to_dict` (or ``to_json``, a model file's header).
+    history : History, dict, Network or a fitted estimator
+        A :class:`~npdeep.callbacks.History` (``net.fit``'s result, ``net.history``), its
+        :meth:`~npdeep.callbacks.History.to_dict` (or ``to_json``, a model file's header) or a
+        trained Network (its history); or a fitted DeepClassifier, DeepRegressor or Pipeline
+        ending in one: its ``loss_curve_`` and, with early stopping, its
+        ``validation_scores_``, as ``npdeep plot`` draws them.
     path : str or Path, optional
         Also write the figure there (PNG, PDF or SVG by the suffix; PNG without one),
         atomically: an existing file is replaced whole or left as it was.
@@ -146,21 +171,23 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     """
     check_matplotlib()
     form = plot_format(path) if path is not None else None
-    if history is None:  # net.history before fit, or a loaded untrained network's
-        raise ValueError("the history holds no trained epoch to plot (history is None: "
-                         "the network was not trained)")
-    if isinstance(history, dict):  # checked, and "nan"/"inf" of a header read as floats
-        from .history import History
+    if _is_estimator(history):
+        data = estimator_history(history)
+    else:
+        if not isinstance(history, dict) and not hasattr(history, "to_dict") \
+                and hasattr(history, "history"):  # a Network: its net.history
+            history = history.history
+        if history is None:  # net.history before fit, or a loaded untrained network's
+            raise ValueError("the history holds no trained epoch to plot (history is None: "
+                             "the network was not trained)")
+        if isinstance(history, dict):  # checked, and "nan"/"inf" of a header read as floats
+            from .history import History
 
-        history = History.from_dict(history)
-    if not hasattr(history, "to_dict"):
-        hint = ("; a DeepClassifier or DeepRegressor keeps its curve in loss_curve_ (npdeep "
-                "plot draws a saved one)" if hasattr(history, "loss_curve_")
-                or hasattr(history, "steps") else
-                "; pass net.history" if hasattr(history, "history") else "")
-        raise TypeError(f"history must be a History or a dict, got "
-                        f"{type(history).__name__}{hint}")
-    data = history.to_dict()
+            history = History.from_dict(history)
+        if not hasattr(history, "to_dict"):
+            raise TypeError(f"history must be a History, a dict, a trained Network or a fitted "
+                            f"DeepClassifier or DeepRegressor, got {type(history).__name__}")
+        data = history.to_dict()
     epochs = [e + 1 for e in data.get("epoch", [])]
     if not epochs or not data.get("cost"):
         raise ValueError("the history holds no trained epoch to plot")

@@ -120,6 +120,40 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
     return X, Y, weights, val, train_idx, m_all
 
 
+#: fit's options under the names Keras and scikit-learn give them
+_FOREIGN_OPTIONS = {
+    "validation_split": "validation_fraction (a stratified random share; Keras's "
+                        "validation_split takes the last rows)",
+    "lr": "learning_rate", "learning_rate_init": "learning_rate", "max_iter": "epochs",
+    "n_epochs": "epochs", "nb_epoch": "epochs", "class_weights": "class_weight",
+    "sample_weights": "sample_weight", "random_state": "seed",
+}
+#: the network's own options, which a Keras or PyTorch user may look for in fit
+_NETWORK_OPTIONS = ("loss", "l2", "dropout", "activation", "output_activation", "init", "dtype")
+
+
+def check_option_names(names) -> None:
+    """Raise TypeError, as Python would, for a name ``fit`` has no option for; the message
+    names fit's option for it (``validation_split``: ``validation_fraction``)."""
+    import difflib
+    import inspect
+
+    options = [p for p in inspect.signature(fit).parameters if p not in ("net", "X", "Y")]
+    valid = [p for p in options if not p.startswith("_")]  # the private ones go unnamed
+    for name in names:
+        if name in options:
+            continue
+        if name in _FOREIGN_OPTIONS:
+            hint = f"; npdeep's name for it is {_FOREIGN_OPTIONS[name]}"
+        elif name in _NETWORK_OPTIONS:
+            hint = f"; {name} is an option of the network: Network(units, {name}=...)"
+        else:
+            near = difflib.get_close_matches(name, valid, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise TypeError(f"fit() got an unexpected keyword argument {name!r}{hint} (fit's "
+                        f"options: {', '.join(valid)})")
+
+
 def fit(
     net,
     X,
@@ -208,6 +242,11 @@ def fit(
     epochs = check_positive_int(epochs, "epochs")
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     if batch_size is not None:
+        if batch_size == 0 and not isinstance(batch_size, bool):  # the CLI's --batch-size 0
+            raise ConfigurationError(
+                "batch_size must be an integer >= 1, got 0; batch_size=None is the full batch "
+                "(the command line's --batch-size 0)"
+            )
         batch_size = check_positive_int(batch_size, "batch_size")
     if clip_norm is not None:
         clip_norm = check_positive_float(clip_norm, "clip_norm")

@@ -171,15 +171,9 @@ class EstimatorModel:
 
     def history(self) -> dict:
         """``loss_curve_`` and ``validation_scores_`` as a ``History.to_dict()``."""
-        curve = list(getattr(self.final, "loss_curve_", None) or [])
-        history: dict = {"epoch": list(range(len(curve))), "cost": curve}
-        scores = list(getattr(self.final, "validation_scores_", None) or [])
-        if scores:
-            # early stopping scores every epoch: accuracy for a classifier, R^2 for a regressor
-            key = "val_accuracy" if self.task == "classification" else "val_r2"
-            scores = scores[-len(curve):] if curve else []
-            history[key] = [None] * (len(curve) - len(scores)) + scores
-        return history
+        from ..plotting import estimator_history
+
+        return estimator_history(self.final)
 
 
 def estimator_model(p: Path, header: dict, arrays: dict) -> EstimatorModel:

@@ -19,7 +19,7 @@ from typing import Any
 import click
 import numpy as np
 
-from .. import activations, defaults, losses, optimizers, schedules
+from .. import activations, defaults, initializers, losses, optimizers, schedules
 from ..callbacks import Callback, keep_copy
 from ..errors import ConfigurationError, DataError, TrainingError
 from ..trainer import NAN_ADVICE
@@ -43,7 +43,7 @@ DEFAULT_DATA = "digits"
 #: Used where :data:`npdeep.defaults.TRAIN` has no entry.
 FALLBACK = {"schedule": "constant", "l2": 0.0, "dropout": 0.0, "validation_fraction": 0.0,
             "patience": 10, "early_stopping": False, "test_fraction": 0.25, "categorical": "reject",
-            "output": DEFAULT_MODEL_PATH, "clip_norm": None}
+            "output": DEFAULT_MODEL_PATH, "clip_norm": None, "drop": []}
 #: Validation share used by ``--early-stopping`` when no ``--validation-fraction`` is given.
 EARLY_STOPPING_VALIDATION = 0.1
 INTERRUPTED_EXIT = 130
@@ -86,6 +86,22 @@ class UnitsType(click.ParamType):
         return units
 
 
+class ColumnsType(click.ParamType):
+    """CSV column names, comma-separated: ``id,name`` (a TOML list for names with commas)."""
+
+    name = "columns"
+
+    def convert(self, value, param, ctx):
+        items = value if isinstance(value, list) else str(value).split(",")
+        if not all(isinstance(v, str) for v in items):
+            self.fail(f"expected column names, got {value!r}", param, ctx)
+        names = [v.strip() if not isinstance(value, list) else v for v in items]
+        if not all(names):
+            self.fail(f"expected comma-separated column names like id,name, got {value!r}",
+                      param, ctx)
+        return names
+
+
 class DropoutType(click.ParamType):
     """One drop probability for all hidden layers, or one per layer: ``0.2`` or ``0.2,0.1``."""
 
@@ -109,6 +125,38 @@ def _choice(names) -> click.Choice:
     return click.Choice(list(names), case_sensitive=False)
 
 
+class RegistryChoice(click.Choice):
+    """A registry's names, case-insensitive, its aliases too: ``--loss mse`` reads as
+    ``mean_squared_error``, as ``Network(loss="mse")`` does. Help and errors list the names."""
+
+    def __init__(self, names, canonical):
+        super().__init__(list(names), case_sensitive=False)
+        self.canonical = canonical  # alias or name -> name; raises ValueError when unknown
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str):
+            try:
+                name = self.canonical(value)
+            except (TypeError, ValueError):
+                name = None
+            if name in self.choices:
+                value = name
+        return super().convert(value, param, ctx)
+
+
+def activation_choice(names) -> RegistryChoice:
+    return RegistryChoice(names, lambda v: activations.get(v).name)
+
+
+def loss_choice() -> RegistryChoice:
+    return named_choice(losses)
+
+
+def named_choice(registry) -> RegistryChoice:
+    """The names of ``registry`` (a module with ``NAMES`` and ``get``), aliases included."""
+    return RegistryChoice(registry.NAMES, lambda v: registry.get(v).name)
+
+
 def _d(name: str) -> str:
     value = default(name)
     if isinstance(value, list):
@@ -116,10 +164,11 @@ def _d(name: str) -> str:
     return f" [default: {value}]"
 
 
-CONFIG_KEYS = ["data", "target", "task", "categorical", "test_fraction", "units", "activation",
-               "output_activation", "loss", "init", "optimizer", "schedule", "learning_rate",
-               "epochs", "batch_size", "clip_norm", "l2", "dropout", "validation_fraction",
-               "early_stopping", "patience", "seed", "dtype", "output", "plot", "quiet"]
+CONFIG_KEYS = ["data", "target", "task", "categorical", "drop", "test_fraction", "units",
+               "activation", "output_activation", "loss", "init", "optimizer", "schedule",
+               "learning_rate", "epochs", "batch_size", "clip_norm", "l2", "dropout",
+               "validation_fraction", "early_stopping", "patience", "seed", "dtype", "output",
+               "plot", "quiet"]
 
 
 #: config keys that may be a table of options (``schedule = {name = "step", step_size = 5}``),
@@ -173,24 +222,28 @@ class BestWeights(Callback):
 @click.option("--categorical", type=_choice(["reject", "onehot"]),
               help="CSV text feature columns: refuse them, or one-hot encode them."
               + _d("categorical"))
+@click.option("--drop", type=ColumnsType(),
+              help="CSV columns to leave out of the features, comma-separated (an identifier, "
+              "free text); evaluate and predict then ignore them too. [default: none]")
 @click.option("--test-fraction", type=click.FloatRange(0, 1, max_open=True),
               help="Share held out for the test score (stratified for classification)."
               + _d("test_fraction"))
 @click.option("--units", type=UnitsType(),
               help="Hidden layer widths n_1..n_{L-1}, comma-separated ('none': no hidden layer)."
               + _d("units"))
-@click.option("--activation", type=_choice(activations.HIDDEN_NAMES),
+@click.option("--activation", type=activation_choice(activations.HIDDEN_NAMES),
               help="Hidden activation." + _d("activation"))
-@click.option("--output-activation", type=_choice(activations.NAMES),
+@click.option("--output-activation", type=activation_choice(activations.NAMES),
               help="Output activation. [default: the canonical one of --loss when it is given "
               "(identity for mean_squared_error); else softmax (several classes), sigmoid "
               "(two), identity (regression)].")
-@click.option("--loss", type=_choice(losses.NAMES),
+@click.option("--loss", type=loss_choice(),
               help="Loss [default: the output activation's canonical pair].")
-@click.option("--init", type=_choice(["article", "glorot", "he", "normal"]),
+@click.option("--init", type=RegistryChoice(initializers.NAMES, initializers.check_name),
               help="Weight initializer [default: he for relu and leaky_relu, glorot otherwise].")
-@click.option("--optimizer", type=_choice(optimizers.NAMES), help="Update rule." + _d("optimizer"))
-@click.option("--schedule", type=_choice(schedules.NAMES),
+@click.option("--optimizer", type=named_choice(optimizers),
+              help="Update rule." + _d("optimizer"))
+@click.option("--schedule", type=named_choice(schedules),
               help="Learning-rate schedule over the epochs." + _d("schedule"))
 @click.option("--learning-rate", type=FiniteFloatRange(0, min_open=True),
               help="Learning rate alpha." + _d("learning_rate"))
@@ -274,7 +327,8 @@ def train(ctx: click.Context, config_path, as_json, **given):
     from .. import data as npdata
 
     with data_source(o["data"]) as source:
-        ds = npdata.load(source, o["target"], task=o["task"], categorical=o["categorical"])
+        ds = npdata.load(source, o["target"], task=o["task"], categorical=o["categorical"],
+                         drop=o["drop"])
     split = _split(ds, o["test_fraction"], o["seed"])
     scaler = npdata.Standardizer().fit(split["X_train"])
     target_scaler = None
@@ -360,6 +414,10 @@ def train(ctx: click.Context, config_path, as_json, **given):
     if interrupted or diverged:
         lines.append(f"{'interrupted' if interrupted else 'diverged'}: saved the best model so "
                      f"far (epoch {best.epoch + 1}, {best.monitor} {best.best:.4g}) to {output}")
+        if diverged:
+            lines.append(f"training diverged after that epoch; for a better model try a smaller "
+                         f"--learning-rate (got {o['learning_rate']:g}), --clip-norm, or another "
+                         "--optimizer")
     else:
         lines.append(f"model saved to {output}")
     if plot_path is not None:

@@ -19,7 +19,7 @@ import gzip
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +160,7 @@ def load(
     mnist_dir: str | Path | None = None,
     encoder_config: dict[str, Any] | FeatureEncoder | None = None,
     min_classes: int = 2,
+    drop: Sequence[str] = (),
 ) -> Dataset:
     """Load training or evaluation data (features and target) from a path or a built-in name.
 
@@ -182,6 +183,8 @@ def load(
         data (evaluation), and the feature count checked against it.
     min_classes : int
         Fewest classes a classification target may hold: 2 to train on, 1 to score a subset.
+    drop : sequence of str
+        CSV: columns to leave out of the features, by name (an identifier, free text).
 
     Returns
     -------
@@ -199,8 +202,12 @@ def load(
     encoder = _encoder(encoder_config)
     kind = sniff(source)
     if kind == "csv":
-        ds = read_csv(Path(source), target, task=task, categorical=categorical, encoder=encoder)
+        ds = read_csv(Path(source), target, task=task, categorical=categorical, encoder=encoder,
+                      drop=drop)
         return check_classes(ds, min_classes)
+    if drop:
+        raise DataError(f"{source}: columns can be dropped from a CSV file only, not from "
+                        f"{kind} data (asked to drop {', '.join(map(repr, drop))})")
     if kind in ("npy", "npz"):
         ds = load_arrays(source, target, task=task)
     else:

@@ -213,7 +213,11 @@ def load_arrays(
         X, y = read_npz(path, y_key=y_key)
         y_label = y_key
         if y is None and require_target:
-            raise DataError(f"{path}: has X but no array {y_key!r} for the target")
+            with _load(path) as archive:  # the zip's directory only: no array is read
+                others = [n for n in archive.files if n != "X"]
+            held = f"; its other arrays: {', '.join(map(repr, others))}" if others else \
+                "; it holds no other array"
+            raise DataError(f"{path}: has X but no array {y_key!r} for the target{held}")
     X = check_features(X, str(path))
     names = [f"x{i}" for i in range(X.shape[1])]
     classes = None

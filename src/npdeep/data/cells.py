@@ -98,7 +98,8 @@ def to_float(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> 
                 if not str(cell).strip():
                     raise DataError(
                         f"{path}: line {lines[i]}, column {name!r}: empty cell; "
-                        "missing values are not supported"
+                        "missing values are not supported: fill them in or drop those rows "
+                        "first (pandas: df.dropna() or df.fillna(value))"
                     ) from None
                 hint = "; write digits without '_'" if "_" in str(cell) else (
                     "; write numbers with ASCII digits" if not str(cell).isascii() else "")
@@ -139,7 +140,8 @@ def text(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> np.n
         i = int(np.flatnonzero(empty)[0])
         raise DataError(
             f"{path}: line {lines[i]}, column {name!r}: empty cell; "
-            "missing values are not supported"
+            "missing values are not supported: fill them in or drop those rows first "
+            "(pandas: df.dropna() or df.fillna(value))"
         )
     return stripped
 
@@ -203,8 +205,8 @@ def classify(
     if categorical == "reject":
         raise DataError(
             f"{path}: column {name!r} holds text (e.g. {str(words[0])!r} on line {lines[0]}); "
-            "drop it, or ask for one-hot encoding of text columns "
-            "(categorical='onehot', --categorical onehot)"
+            f"drop it (drop=[{name!r}], --drop {name}), or ask for one-hot encoding of text "
+            "columns (categorical='onehot', --categorical onehot)"
         )
     column = Column(name, tuple(sorted(set(words.tolist()))))
     return column, one_hot(words, column, lines)

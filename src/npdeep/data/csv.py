@@ -15,7 +15,7 @@ import csv
 import gzip
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -198,6 +198,36 @@ def _check_width(
         )
 
 
+def _nearest_column(name: str, header: list[str]) -> str:
+    """``"; did you mean 'kind'?"`` for a name that differs from one column by case, spaces or
+    a typo; empty otherwise."""
+    import difflib
+
+    folded = {h.strip().casefold(): h for h in header}
+    if name.strip().casefold() in folded:
+        return f"; did you mean {folded[name.strip().casefold()]!r}?"
+    near = difflib.get_close_matches(name, header, n=1, cutoff=0.75)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
+def _dropped(drop: Sequence[str], header: list[str], t: int, path: Path) -> set[int]:
+    """The indices of the columns ``drop`` names; an unknown name or the target is refused."""
+    if isinstance(drop, str):
+        drop = [drop]
+    columns = ", ".join(repr(h) for h in header)
+    indices = set()
+    for name in drop:
+        if name not in header:
+            raise DataError(f"{path}: cannot drop column {name!r}, which it does not have; the "
+                            f"columns are: {columns}{_nearest_column(str(name), header)}")
+        if header.index(name) == t:
+            raise DataError(f"{path}: cannot drop column {name!r}: it is the target")
+        indices.add(header.index(name))
+    if len(indices) == len(header) - 1:
+        raise DataError(f"{path}: dropping {', '.join(map(repr, drop))} leaves no feature column")
+    return indices
+
+
 def _resolve_target(target: str | int | None, header: list[str], path: Path) -> int:
     columns = ", ".join(repr(h) for h in header)
     if target is None:
@@ -210,7 +240,8 @@ def _resolve_target(target: str | int | None, header: list[str], path: Path) -> 
     elif isinstance(target, str) and target.strip().lstrip("-").isdigit():
         index = int(target.strip())
     if index is None:
-        raise DataError(f"{path}: target column {target!r} not found; the columns are: {columns}")
+        raise DataError(f"{path}: target column {target!r} not found; the columns are: {columns}"
+                        f"{_nearest_column(target, header)}")
     if not -len(header) <= index < len(header):
         raise DataError(
             f"{path}: target column index {index} is out of range for {len(header)} columns "
@@ -291,6 +322,7 @@ def read_csv(
     task: str | None = None,
     categorical: str = "reject",
     encoder: FeatureEncoder | None = None,
+    drop: Sequence[str] = (),
 ) -> Dataset:
     """Load a CSV file with a header row into a :class:`Dataset`.
 
@@ -305,6 +337,8 @@ def read_csv(
         What to do with text feature columns.
     encoder : FeatureEncoder, optional
         A stored encoding to replay (evaluation data): columns are taken as it lists them.
+    drop : sequence of str
+        Columns left out of the features (an identifier, free text), by name; never read.
 
     Returns
     -------
@@ -322,7 +356,8 @@ def read_csv(
             f"{_separator_hint(header, path)}"
         )
     t = _resolve_target(target, header, path)
-    features = [j for j in range(len(header)) if j != t]
+    dropped = _dropped(drop, header, t, path)
+    features = [j for j in range(len(header)) if j != t and j not in dropped]
     plan: Plan | None = None
     if encoder is not None:
         plan = _plan_for(encoder, header, t, path)
@@ -333,8 +368,9 @@ def read_csv(
         if encoder is None:
             values = cells.fast_float(block)
             if values is None:  # text somewhere: read the whole file column by column
-                return _read_csv_text(path, header, header_line, t, task, categorical)
-            cells.check_finite(values, range(len(header)), block, header, lines, path)
+                return _read_csv_text(path, header, header_line, t, task, categorical, dropped)
+            read = [*features, t]  # a dropped column may hold anything
+            cells.check_finite(values[:, read], read, block, header, lines, path)
             X_parts.append(values[:, features])
             y_parts.append(cells.block([[row[t]] for row in block])[:, 0])  # read exactly below
         else:
@@ -350,7 +386,8 @@ def read_csv(
 
 
 def _read_csv_text(
-    path: Path, header: list[str], header_line: int, t: int, task: str | None, categorical: str
+    path: Path, header: list[str], header_line: int, t: int, task: str | None, categorical: str,
+    dropped: set[int],
 ) -> Dataset:
     """Read a CSV holding text cells: the whole file at once, each column classified."""
     rows = _rows(path)
@@ -363,7 +400,7 @@ def _read_csv_text(
     del block
     columns, parts = [], []
     for j in range(len(header)):
-        if j != t:
+        if j != t and j not in dropped:
             column, part = cells.classify(text_cells[:, j], header[j], lines, path, categorical)
             columns.append(column)
             parts.append(part)

@@ -30,6 +30,17 @@ def _full_config(name: str, value) -> dict:
     return _NESTED[name].get(spec).get_config()
 
 
+#: MLP's ``learning_rate`` schedules, which are npdeep's ``schedule`` (docs/MIGRATING.md)
+_MLP_SCHEDULES = {
+    "constant": "; MLP's learning_rate='constant' is schedule=None here",
+    "adaptive": "; MLP's learning_rate='adaptive' is schedule=ReduceOnPlateau(monitor='cost', "
+                "factor=0.2, patience=n_iter_no_change, min_delta=tol) here "
+                "(npdeep.schedules)",
+    "invscaling": "; MLP's learning_rate='invscaling' has no equivalent here: the nearest "
+                  "schedules are 'exponential' and 'step'",
+}
+
+
 class EstimatorParams:
     """Mixin before ``sklearn.base.BaseEstimator``: nested parameters and their checks."""
 
@@ -127,6 +138,12 @@ class EstimatorParams:
 
     def _check_params(self) -> None:
         self._check_flags()
+        if isinstance(self.learning_rate, str):  # MLP's learning_rate is its schedule
+            hint = _MLP_SCHEDULES.get(self.learning_rate, "")
+            raise ConfigurationError(
+                f"learning_rate must be a finite number > 0 (MLP's learning_rate_init), got "
+                f"{self.learning_rate!r:.60}{hint}"
+            )
         for name in ("max_iter", "n_iter_no_change"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:

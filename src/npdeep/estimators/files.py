@@ -347,7 +347,10 @@ def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
             raise ConfigurationError(
                 f"cannot save pipeline step {name!r} ({type(step).__name__}): only "
                 "StandardScaler and 'passthrough' steps followed by a DeepClassifier or "
-                "DeepRegressor are supported"
+                f"DeepRegressor are supported; save the fitted {type(last).__name__} alone, "
+                "npdeep.save(pipeline[-1], path), and keep the other steps as you would "
+                "any scikit-learn object (for a CSV with text columns, `npdeep train "
+                "--categorical onehot` stores its encoding in the model file)"
             )
         if not hasattr(step, "n_features_in_"):
             raise ConfigurationError(f"pipeline step {name!r} is not fitted; fit the pipeline")
