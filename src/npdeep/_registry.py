@@ -45,7 +45,7 @@ def build(spec, kind: str, base: type, registry: dict, aliases: dict):
     if key not in registry:
         raise ConfigurationError(f"unknown {kind} {spec!r}; valid names: {valid}")
     cls = registry[key]
-    options = list(inspect.signature(cls).parameters)
+    options = list(inspect.signature(cls).parameters) if config else []
     unknown = [n for n in config if n not in options]
     if unknown:
         raise ConfigurationError(  # the estimators' set_params says it the same way

@@ -18,6 +18,7 @@ count. Per-layer gradient norms are taken from the last batch of each epoch.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 
@@ -132,13 +133,20 @@ _FOREIGN_OPTIONS = {
 _NETWORK_OPTIONS = ("loss", "l2", "dropout", "activation", "output_activation", "init", "dtype")
 
 
+@functools.cache
+def _fit_options() -> tuple[str, ...]:
+    """fit's keyword options (read once: every fit checks its keywords against them)."""
+    import inspect
+
+    return tuple(p for p in inspect.signature(fit).parameters if p not in ("net", "X", "Y"))
+
+
 def check_option_names(names) -> None:
     """Raise TypeError, as Python would, for a name ``fit`` has no option for; the message
     names fit's option for it (``validation_split``: ``validation_fraction``)."""
     import difflib
-    import inspect
 
-    options = [p for p in inspect.signature(fit).parameters if p not in ("net", "X", "Y")]
+    options = _fit_options()
     valid = [p for p in options if not p.startswith("_")]  # the private ones go unnamed
     for name in names:
         if name in options:
