@@ -1,4 +1,5 @@
-"""Build a named object (an optimizer, a schedule) from a name or a config dict.
+"""Build a named object (an activation, a loss, an optimizer, a schedule) from a name or a
+config dict.
 
 ``registry`` maps canonical names to classes, ``aliases`` other spellings to canonical names.
 A spec is a name (``"adam"``), a config dict (``{"name": "adam", "beta1": 0.8}``) or an
@@ -22,7 +23,7 @@ def _a(word: str) -> str:
 def build(spec, kind: str, base: type, registry: dict, aliases: dict):
     """Return ``registry[name](**options)`` for ``spec``, or ``spec`` itself when a ``base``.
 
-    ``kind`` is the word errors use (``'optimizer'``, ``'schedule'``).
+    ``kind`` is the word errors use (``'activation'``, ``'optimizer'``...).
     """
     if isinstance(spec, base):
         return spec
@@ -43,7 +44,8 @@ def build(spec, kind: str, base: type, registry: dict, aliases: dict):
                                  f"valid names: {valid}")
     key = aliases.get(spec.lower(), spec.lower())
     if key not in registry:
-        raise ConfigurationError(f"unknown {kind} {spec!r}; valid names: {valid}")
+        also = f" (aliases: {', '.join(sorted(aliases))})" if aliases else ""
+        raise ConfigurationError(f"unknown {kind} {spec!r}; valid names: {valid}{also}")
     cls = registry[key]
     options = list(inspect.signature(cls).parameters) if config else []
     unknown = [n for n in config if n not in options]

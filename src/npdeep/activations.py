@@ -26,13 +26,12 @@ array([[0. , 0.5, 1. ]])
 from __future__ import annotations
 
 import functools
-import inspect
 
 import numpy as np
 from scipy.special import expit
 
+from ._registry import build
 from ._validation import check_fraction
-from .errors import ConfigurationError
 
 __all__ = [
     "Activation",
@@ -302,28 +301,4 @@ def get(spec: str | dict | Activation) -> Activation:
         For an unknown name (the message lists the valid ones), or an option the activation
         does not take (the message lists those it takes).
     """
-    if isinstance(spec, Activation):
-        return spec
-    config: dict = {}
-    if isinstance(spec, dict):
-        config = dict(spec)
-        spec = config.pop("name", None)
-    if not isinstance(spec, str):
-        raise ConfigurationError(
-            f"activation must be a name or an Activation, got {spec!r}; "
-            f"valid names: {', '.join(NAMES)}"
-        )
-    key = _ALIASES.get(spec.lower(), spec.lower())
-    if key not in _REGISTRY:
-        raise ConfigurationError(
-            f"unknown activation {spec!r}; valid names: {', '.join(NAMES)}"
-        )
-    cls = _REGISTRY[key]
-    options = list(inspect.signature(cls).parameters)
-    unknown = [k for k in config if k not in options]
-    if unknown:  # was Python's TypeError "ReLU() takes no arguments"
-        raise ConfigurationError(
-            f"invalid options for activation {key!r}: {unknown!r:.100} (its options: "
-            f"{', '.join(options) or 'none'})"
-        )
-    return cls(**config)
+    return build(spec, "activation", Activation, _REGISTRY, _ALIASES)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._registry import build
 from .activations import exp_floor
-from .errors import ConfigurationError, DataError
+from .errors import DataError
 
 __all__ = [
     "Loss",
@@ -240,24 +241,4 @@ def get(spec: str | dict | Loss) -> Loss:
     The losses take no options: a config dict holds ``name`` only (any other key is refused,
     not ignored).
     """
-    if isinstance(spec, Loss):
-        return spec
-    unknown: list = []
-    if isinstance(spec, dict):
-        unknown = [k for k in spec if k != "name"]
-        spec = spec.get("name")
-    if not isinstance(spec, str):
-        raise ConfigurationError(
-            f"loss must be a name or a Loss, got {spec!r}; valid names: {', '.join(NAMES)}"
-        )
-    key = _ALIASES.get(spec.lower(), spec.lower())
-    if key not in _REGISTRY:
-        raise ConfigurationError(
-            f"unknown loss {spec!r}; valid names: {', '.join(NAMES)} "
-            f"(aliases: {', '.join(sorted(_ALIASES))})"
-        )
-    if unknown:  # was ignored: {"name": "mse", "reduction": "sum"} gave the usual mse
-        raise ConfigurationError(
-            f"invalid options for loss {key!r}: {unknown!r:.100} (its options: none)"
-        )
-    return _REGISTRY[key]()
+    return build(spec, "loss", Loss, _REGISTRY, _ALIASES)
