@@ -23,6 +23,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 MB = 1024 * 1024
 LAYERS = [784, 512, 256, 10]
@@ -98,10 +99,19 @@ def _epoch_sklearn(m: int, batch: int, lr: float) -> Callable[[], None]:
     return lambda: contestant.run(1)
 
 
+def _pool_threads() -> dict[str, int] | None:
+    """``{library file: threads}`` of the thread pools loaded now (None without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    return {Path(p["filepath"]).name: p["num_threads"] for p in threadpool_info()}
+
+
 EPOCHS = {"npdeep": _epoch_npdeep, "torch": _epoch_torch, "sklearn": _epoch_sklearn}
 
 
-def main(argv: list[str] | None = None) -> dict[str, float | str | None]:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Measure one epoch of ``--framework``; print and return the JSON record."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--framework", choices=sorted(EPOCHS), required=True)
@@ -121,6 +131,10 @@ def main(argv: list[str] | None = None) -> dict[str, float | str | None]:
         import npdeep  # noqa: F401
     else:
         import sklearn.neural_network  # noqa: F401
+    if args.threads:  # every framework's BLAS/OpenMP pools, not only PyTorch's intra-op one
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
     rss_import = _rss()
     epoch = EPOCHS[args.framework](args.samples, args.batch_size, args.learning_rate)
     rss_before = _rss()
@@ -128,7 +142,7 @@ def main(argv: list[str] | None = None) -> dict[str, float | str | None]:
     with PeakSampler() as sampler:
         epoch()
     seconds = time.perf_counter() - start
-    record: dict[str, float | str | None] = {
+    record: dict[str, Any] = {
         "framework": args.framework,
         "samples": args.samples,
         "batch_size": args.batch_size,
@@ -139,12 +153,14 @@ def main(argv: list[str] | None = None) -> dict[str, float | str | None]:
         "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "epoch_seconds": seconds,
         "tracemalloc_peak_mb": None,
+        "threadpools": None,
     }
     if args.framework != "torch":  # torch allocates outside Python's allocator: not visible
         tracemalloc.start()
         epoch()
         record["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / MB
         tracemalloc.stop()
+    record["threadpools"] = _pool_threads()
     print(json.dumps(record))
     return record
 

@@ -1,7 +1,8 @@
 """PyTorch CPU contestants, written the way a PyTorch user writes them.
 
 ``nn.Sequential`` of ``nn.Linear`` and activations, ``nn.CrossEntropyLoss`` on logits (its
-fused log-softmax), ``torch.optim`` with its default (foreach) implementation, a fresh
+fused log-softmax), ``torch.optim`` (SGD's default single-tensor update, one ``add_`` per
+parameter; Adam's ``fused=True`` kernel, see :func:`_optimizer`), a fresh
 ``torch.randperm`` shuffle every epoch and a gathered minibatch per step, like a DataLoader
 over an in-memory tensor without its worker overhead. Samples are rows here (PyTorch's
 orientation); the suite hands each framework the same numbers in its own layout.
@@ -47,13 +48,22 @@ def mlp(layers: list[int], activation: str, output_activation: str | None, dtype
 
 
 def _optimizer(model: Any, name: str, learning_rate: float) -> Any:
+    """``torch.optim`` SGD (no momentum) or Adam, in the fastest CPU implementation of each.
+
+    On CPU, ``torch.optim``'s default is the single-tensor loop (``foreach`` is the default on
+    CUDA only). For SGD without momentum that is one ``add_`` per parameter, as fast as any.
+    For Adam it is about ten separate passes per parameter: measured here (784-512-256-10,
+    batch 128, torch 2.13, 2 threads) 19.9k samples/s against 26.7k with ``foreach=True`` and
+    33.5k with ``fused=True``. npdeep updates one flat buffer, so Adam is ``fused=True`` (the
+    same rule: bias correction, ``eps`` outside the square root), as a user after speed writes it.
+    """
     import torch
 
     if name == "sgd":
         return torch.optim.SGD(model.parameters(), lr=learning_rate)
     if name == "adam":
         return torch.optim.Adam(model.parameters(), lr=learning_rate, betas=(0.9, 0.999),
-                                eps=1e-8)
+                                eps=1e-8, fused=True)
     raise ValueError(f"optimizer: got {name!r}, expected 'sgd' or 'adam'")
 
 

@@ -196,3 +196,56 @@ def test_profile_step_times_the_engines_products():
     assert "engine: np.matmul" in rows
     # 784-512-256-10, 4 batches of 64: forward 3 products, backward 8 per step, at least
     assert int(rows["engine: np.matmul"][-1]) >= 4 * 11
+
+
+def test_memory_probe_threads_limit_every_framework_pool():
+    # --threads reached only PyTorch's intra-op pool: npdeep's and scikit-learn's OpenBLAS
+    # ran with all cores in case e while PyTorch had the asked number
+    pytest.importorskip("threadpoolctl")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(REPO_ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "bench" / "memory_probe.py"), "--framework", "npdeep",
+         "--samples", "256", "--batch-size", "64", "--threads", "1"],
+        capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert record["threadpools"], record
+    assert set(record["threadpools"].values()) == {1}, record["threadpools"]
+
+
+def test_torch_adam_is_the_fused_kernel():
+    # on CPU torch.optim's default is the single-tensor loop, 1.7x slower than fused=True for
+    # case a's Adam; npdeep updates one flat buffer, so PyTorch gets its fused kernel too
+    torch = pytest.importorskip("torch")
+    sys.path.insert(0, str(REPO_ROOT))
+    from bench import torch_side
+
+    model = torch_side.mlp([4, 3, 2], "relu", None, "float32")
+    adam = torch_side._optimizer(model, "adam", 0.001)
+    assert adam.defaults["fused"] is True
+    assert adam.defaults["betas"] == (0.9, 0.999) and adam.defaults["eps"] == 1e-8
+    sgd = torch_side._optimizer(model, "sgd", 0.01)
+    assert isinstance(sgd, torch.optim.SGD) and sgd.defaults["momentum"] == 0
+
+
+def test_article_loop_enters_errstate_once_per_run_not_per_epoch(monkeypatch):
+    # the errstate around the cost was entered every epoch: ~1.5 us, 1-2% of the article's
+    # step at m = 2, work the article's loop does not do (inflating npdeep/article)
+    import numpy as np
+
+    sys.path.insert(0, str(REPO_ROOT))
+    from bench import numpy_side
+
+    entered = []
+    real = np.errstate
+
+    def counting(**kw):
+        entered.append(kw)
+        return real(**kw)
+
+    contestant = numpy_side.article_loop("article", [3, 4, 1], np.random.default_rng(0).random(
+        (3, 2)), np.array([[0.0, 1.0]]), 0.01, np.random.default_rng(0))
+    monkeypatch.setattr(np, "errstate", counting)
+    assert contestant.run(7) == 7.0
+    assert len(entered) == 1
