@@ -164,8 +164,8 @@ def check_option_names(names) -> None:
 
 
 #: id() of every network, optimizer, schedule and callback a fit is running with right now
-#: (in any thread), with the name of the fit's thread: two fits on one of them corrupt both
-_RUNNING: dict[int, str] = {}
+#: (in any thread), with the fit's thread: two fits on one of them would corrupt both
+_RUNNING: dict[int, threading.Thread] = {}
 _RUNNING_LOCK = threading.Lock()
 
 
@@ -187,10 +187,11 @@ def _claim(net, options: dict) -> list[int]:
     with _RUNNING_LOCK:
         for obj, kind in owned:
             if id(obj) in _RUNNING:
-                raise _in_use(obj, kind, _RUNNING[id(obj)])
+                raise _in_use(obj, kind, _RUNNING[id(obj)].name)
         keys = [id(obj) for obj, _ in owned]
+        thread = threading.current_thread()
         for key in keys:
-            _RUNNING[key] = threading.current_thread().name
+            _RUNNING[key] = thread
     return keys
 
 
