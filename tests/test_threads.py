@@ -163,3 +163,49 @@ def test_a_refused_fit_frees_its_objects(data, callbacks, match):
     with pytest.raises(ConfigurationError, match=match):
         net.fit(X, y, epochs=1, optimizer=shared, callbacks=callbacks)
     net.fit(X, y, epochs=1, optimizer=shared)
+
+
+def test_a_gradient_check_never_moves_the_networks_own_parameters(rng, monkeypatch):
+    # before: a float64 network was checked in place, each weight moved by +-epsilon in turn,
+    # which the threads predicting with it meanwhile saw
+    import importlib
+
+    import npdeep
+
+    module = importlib.import_module("npdeep.gradcheck")
+    net = Network([4, 5, 2], activation="tanh", seed=0)
+    X, y = rng.normal(size=(4, 10)), np.arange(10) % 2
+    before, seen, original = net.parameters.flat.copy(), [], module._whole_cost
+
+    def cost(*args):
+        seen.append(np.array_equal(net.parameters.flat, before))
+        return original(*args)
+
+    monkeypatch.setattr(module, "_whole_cost", cost)
+    result = npdeep.gradient_check(net, X, y, max_checks=None)
+    assert result.passed, result
+    assert len(seen) > 100 and all(seen)
+
+
+def test_gradient_checks_and_predictions_in_threads_at_once_leave_the_network_unchanged(rng):
+    # before: a check moved weights that the other threads read (and could restore a weight
+    # to another check's perturbed value)
+    import npdeep
+
+    net = Network([4, 6, 2], activation="tanh", seed=0)
+    X, y = rng.normal(size=(4, 12)), np.arange(12) % 2
+    before, proba = net.parameters.flat.copy(), net.predict_proba(X)
+    errors = npdeep.gradient_check(net, X, y, max_checks=None).errors
+
+    def check(_):
+        return npdeep.gradient_check(net, X, y, max_checks=None).errors
+
+    def predict(_):
+        return all(np.array_equal(net.predict_proba(X), proba) for _ in range(200))
+
+    with ThreadPoolExecutor(4) as pool:
+        checks = [pool.submit(check, i) for i in range(2)]
+        predictions = [pool.submit(predict, i) for i in range(2)]
+        assert all(p.result() for p in predictions)
+        assert all(c.result() == errors for c in checks)
+    np.testing.assert_array_equal(net.parameters.flat, before)
