@@ -209,3 +209,23 @@ def test_gradient_checks_and_predictions_in_threads_at_once_leave_the_network_un
         assert all(p.result() for p in predictions)
         assert all(c.result() == errors for c in checks)
     np.testing.assert_array_equal(net.parameters.flat, before)
+
+
+def test_a_search_on_joblibs_threading_backend_scores_as_a_serial_one(rng):
+    from joblib import parallel_backend
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = rng.normal(size=(90, 5)), rng.integers(0, 2, 90)
+    X = sp.csr_matrix(np.where(np.abs(X) > 1, X, 0))  # sparse, as after a vectorizer
+
+    def search(n_jobs):
+        grid = GridSearchCV(DeepClassifier(max_iter=8, batch_size=16, random_state=0),
+                            {"hidden_layer_sizes": [(3,), (6,)], "l2": [0.0, 0.1]},
+                            cv=3, n_jobs=n_jobs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return grid.fit(X, y).cv_results_["mean_test_score"]
+
+    serial = search(None)
+    with parallel_backend("threading"):
+        np.testing.assert_array_equal(search(2), serial)
