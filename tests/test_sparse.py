@@ -100,6 +100,14 @@ def test_a_few_entries_of_a_wide_X_multiply_only_their_columns_of_W1(case, dtype
     np.testing.assert_array_equal(gathered, whole)
     np.testing.assert_allclose(gathered, W @ X.toarray(), rtol=1e-5 if dtype is np.float32
                                else 1e-12, atol=1e-6 if dtype is np.float32 else 1e-12)
+    # dW[1] = dZ[1] . a[0]^T: the columns of the features present, zeros elsewhere
+    from npdeep._sparse import delta_times_sparse_T
+
+    dZ = rng.standard_normal((6, X.shape[1])).astype(dtype)
+    gathered, whole = np.full((6, 400), np.nan, dtype), np.empty((6, 400), dtype)
+    delta_times_sparse_T(dZ, X.T, gathered)
+    matmul_into(dZ, X.T, whole)
+    np.testing.assert_array_equal(gathered, whole)
 
 
 def test_predicting_a_few_samples_of_a_wide_sparse_X_does_not_copy_W1(rng):
@@ -116,6 +124,30 @@ def test_predicting_a_few_samples_of_a_wide_sparse_X_does_not_copy_W1(rng):
         tracemalloc.stop()
     np.testing.assert_allclose(proba, expected, **TIGHT)
     assert peak < net.parameters["W1"].nbytes / 20, peak
+
+
+def test_backprop_of_a_few_samples_of_a_wide_sparse_X_allocates_no_dW1_sized_product(rng):
+    # before: SciPy's dZ[1] . a[0]^T, a new (n[1], n_x) array, on every training step
+    import tracemalloc
+
+    from npdeep.engine import backward, forward
+
+    net = Network([50_000, 32, 3], seed=0)  # W[1], dW[1]: 12.8 MB
+    X = net.check_X(_sparse_X(rng, n_x=50_000, m=2, density=0.002))
+    Y = net.check_Y([0, 2], 2)
+    expected = net.gradients(X.toarray(), Y)
+    ws = net.workspace(2)
+    tracemalloc.start()
+    try:
+        forward(net.layers, net.activations, X, ws)
+        backward(net.layers, net.activations, net.loss, ws, Y, 0.5, net.grad_layers, net.fused)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < net.parameters["W1"].nbytes / 20, peak
+    for (dW, db), l in zip(net.grad_layers, (1, 2), strict=True):
+        np.testing.assert_allclose(dW, expected[f"dW{l}"], **TIGHT)
+        np.testing.assert_allclose(db, expected[f"db{l}"], **TIGHT)
 
 
 def test_mini_batches_of_a_wide_sparse_X_train_as_the_dense_X_does(rng):

@@ -7,9 +7,10 @@ training step read ``a[0]``, and they are the only ones that differ (see :mod:`n
     dW[1] = dZ[1] . a[0]^T    dense (n[1], m) times sparse (m, n_x)
 
 SciPy computes each as a sparse-times-dense product on the transposes and returns a new array,
-which is copied into the workspace: a sparse step allocates, a dense step never does. For
-``Z[1]`` of a batch with few stored entries, only the columns of W[1] of the features present
-are read (:func:`weights_times_sparse`), not a copy of the whole W[1].
+which is copied into the workspace: a sparse step allocates, a dense step never does. For a
+batch with few stored entries, both products work on the columns of the features present only
+(:func:`weights_times_sparse`, :func:`delta_times_sparse_T`): no copy of the whole W[1], no new
+(n[1], n_x) product.
 
 CSC is the natural format of ``X`` (n_x, m) here: a column is a sample, so a mini-batch
 ``X[:, idx]`` is a gather of whole columns, and ``a[0]^T`` is CSR with no conversion.
@@ -24,7 +25,8 @@ import numpy as np
 from ._validation import too_large_error
 from .errors import DataError
 
-__all__ = ["is_sparse", "check_sparse", "matmul_into", "weights_times_sparse", "SparseGather"]
+__all__ = ["is_sparse", "check_sparse", "matmul_into", "weights_times_sparse",
+           "delta_times_sparse_T", "SparseGather"]
 
 
 def is_sparse(X) -> bool:
@@ -100,12 +102,36 @@ def weights_times_sparse(W: np.ndarray, X, out: np.ndarray) -> np.ndarray:
     """
     if X.nnz > X.shape[0] // 4:
         return matmul_into(W, X, out)
-    features = np.unique(X.indices)  # sorted: searchsorted renumbers each entry's feature
-    local = type(X)((X.data, np.searchsorted(features, X.indices).astype(X.indices.dtype),
-                     X.indptr), shape=(features.size, X.shape[1]))
+    features, local = _renumbered(X)
     # (n[1], k) gathered along W's rows (contiguous), its transpose the (k, n[1]) the kernel reads
     np.copyto(out, (local.T @ np.take(W, features, axis=1).T).T)
     return out
+
+
+def delta_times_sparse_T(dZ: np.ndarray, XT, out: np.ndarray) -> np.ndarray:
+    """Write ``dW[1] = dZ[1] . a[0]^T`` (n[1], n_x) into ``out``; ``XT`` is ``X.T`` (CSR).
+
+    As :func:`weights_times_sparse`: for a batch that stores fewer than ``n_x / 4`` entries,
+    only the ``k`` columns of dW[1] of its features are computed, (n[1], k), and the others
+    set to 0, instead of SciPy's new (n[1], n_x) product copied into ``out``. Same result,
+    bit for bit.
+    """
+    X = XT.T
+    if X.nnz > X.shape[0] // 4:
+        return matmul_into(dZ, XT, out)
+    features, local = _renumbered(X)
+    out.fill(0)
+    out[:, features] = (local @ dZ.T).T
+    return out
+
+
+def _renumbered(X):
+    """Return the features (k,) that a CSC ``X`` (n_x, m) stores entries of, sorted, and
+    ``X`` renumbered onto them: CSC (k, m), its entries in the same order."""
+    features = np.unique(X.indices)
+    local = type(X)((X.data, np.searchsorted(features, X.indices).astype(X.indices.dtype),
+                     X.indptr), shape=(features.size, X.shape[1]))
+    return features, local
 
 
 class SparseGather:

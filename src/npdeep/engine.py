@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._sparse import matmul_into, weights_times_sparse
+from ._sparse import delta_times_sparse_T, weights_times_sparse
 from .activations import Activation
 from .losses import Loss
 
@@ -187,5 +187,5 @@ def backward(
     # layer 1 reads a[0] = X (never dropped out), which may be sparse
     dW, db = grads[0]
     A0 = As[0]
-    (mm if isinstance(A0, np.ndarray) else matmul_into)(dZ, A0.T, out=dW)
+    (mm if isinstance(A0, np.ndarray) else delta_times_sparse_T)(dZ, A0.T, out=dW)
     mm(dZ, ones, out=db)
