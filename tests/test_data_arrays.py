@@ -67,6 +67,22 @@ def test_npz_without_X_lists_members(tmp_path):
         load(path)
 
 
+@pytest.mark.parametrize("fmt", ["csr", "coo"])
+def test_a_scipy_sparse_npz_is_named_with_the_way_to_use_it(tmp_path, fmt):
+    # before: "has no array 'X'; it holds 'indices', 'indptr', 'format', 'shape', 'data'"
+    import scipy.sparse as sp
+
+    path = tmp_path / "X.npz"
+    sp.save_npz(path, sp.random(6, 3, density=0.5, format=fmt, random_state=0))
+    with pytest.raises(DataError, match=r"holds a scipy.sparse matrix \(written by "
+                                        r"scipy.sparse.save_npz\), which the command line does "
+                                        r"not read; use scipy.sparse.load_npz\(path\) in "
+                                        r"Python"):
+        load(path)
+    with pytest.raises(DataError, match=r"holds a scipy.sparse matrix"):
+        load_features(path)
+
+
 def test_npz_object_array_rejected(tmp_path):
     path = tmp_path / "obj.npz"
     np.savez(path, X=np.array([[1, "a"]], dtype=object), y=np.array([0]))

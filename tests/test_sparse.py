@@ -73,6 +73,92 @@ def test_gradients_of_a_wide_sparse_X_equal_the_dense_ones(rng):
         np.testing.assert_allclose(sparse[key], dense[key], **TIGHT, err_msg=key)
 
 
+def _awkward_wide_X(rng, n_x=400, m=9):
+    """A wide (n_x, m) CSC X with few entries: unsorted and duplicate indices, explicit
+    zeros, empty columns (SciPy leaves all of them in a matrix built from its arrays)."""
+    indptr = np.array([0, 3, 3, 5, 5, 5, 8, 9, 9, 12])
+    indices = np.array([7, 2, 7, 399, 0, 150, 3, 150, 5, 9, 8, 9])
+    data = rng.standard_normal(indices.size)
+    data[4] = 0.0
+    return sp.csc_matrix((data, indices, indptr), shape=(n_x, m))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", ["awkward", "no entries", "one sample"])
+def test_a_few_entries_of_a_wide_X_multiply_only_their_columns_of_W1(case, dtype, rng):
+    """Before: SciPy copied all of W[1] on each product (200 MB for 256 x 100,000 weights,
+    to predict one sample). Gathering the columns of the features present gives SciPy's
+    result bit for bit."""
+    from npdeep._sparse import matmul_into, weights_times_sparse
+
+    X = {"awkward": _awkward_wide_X(rng), "no entries": sp.csc_matrix((400, 5)),
+         "one sample": _sparse_X(rng, n_x=400, m=1, density=0.05)}[case].astype(dtype)
+    W = rng.standard_normal((6, 400)).astype(dtype)
+    gathered, whole = np.empty((6, X.shape[1]), dtype), np.empty((6, X.shape[1]), dtype)
+    weights_times_sparse(W, X, gathered)
+    matmul_into(W, X, whole)
+    np.testing.assert_array_equal(gathered, whole)
+    np.testing.assert_allclose(gathered, W @ X.toarray(), rtol=1e-5 if dtype is np.float32
+                               else 1e-12, atol=1e-6 if dtype is np.float32 else 1e-12)
+    # dW[1] = dZ[1] . a[0]^T: the columns of the features present, zeros elsewhere
+    from npdeep._sparse import delta_times_sparse_T
+
+    dZ = rng.standard_normal((6, X.shape[1])).astype(dtype)
+    gathered, whole = np.full((6, 400), np.nan, dtype), np.empty((6, 400), dtype)
+    delta_times_sparse_T(dZ, X.T, gathered)
+    matmul_into(dZ, X.T, whole)
+    np.testing.assert_array_equal(gathered, whole)
+
+
+def test_predicting_a_few_samples_of_a_wide_sparse_X_does_not_copy_W1(rng):
+    import tracemalloc
+
+    net = Network([50_000, 32, 3], seed=0)  # W[1]: 12.8 MB
+    X = _sparse_X(rng, n_x=50_000, m=2, density=0.002)
+    expected = net.predict_proba(X.toarray())
+    tracemalloc.start()
+    try:
+        proba = net.predict_proba(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_allclose(proba, expected, **TIGHT)
+    assert peak < net.parameters["W1"].nbytes / 20, peak
+
+
+def test_backprop_of_a_few_samples_of_a_wide_sparse_X_allocates_no_dW1_sized_product(rng):
+    # before: SciPy's dZ[1] . a[0]^T, a new (n[1], n_x) array, on every training step
+    import tracemalloc
+
+    from npdeep.engine import backward, forward
+
+    net = Network([50_000, 32, 3], seed=0)  # W[1], dW[1]: 12.8 MB
+    X = net.check_X(_sparse_X(rng, n_x=50_000, m=2, density=0.002))
+    Y = net.check_Y([0, 2], 2)
+    expected = net.gradients(X.toarray(), Y)
+    ws = net.workspace(2)
+    tracemalloc.start()
+    try:
+        forward(net.layers, net.activations, X, ws)
+        backward(net.layers, net.activations, net.loss, ws, Y, 0.5, net.grad_layers, net.fused)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < net.parameters["W1"].nbytes / 20, peak
+    for (dW, db), l in zip(net.grad_layers, (1, 2), strict=True):
+        np.testing.assert_allclose(dW, expected[f"dW{l}"], **TIGHT)
+        np.testing.assert_allclose(db, expected[f"db{l}"], **TIGHT)
+
+
+def test_mini_batches_of_a_wide_sparse_X_train_as_the_dense_X_does(rng):
+    X = _sparse_X(rng, n_x=900, m=40, density=0.004)  # batches of 8: about 29 entries each
+    y = (rng.random(40) > 0.5).astype(np.float64)
+    a, b = _pair([900, 5, 1])
+    a.fit(X, y, epochs=3, batch_size=8)
+    b.fit(X.toarray(), y, epochs=3, batch_size=8)
+    np.testing.assert_allclose(a.parameters.flat, b.parameters.flat, **TIGHT)
+
+
 def test_backprop_on_sparse_X_passes_the_numerical_gradient_check(data):
     X, y = data
     net = Network([12, 6, 4, 1], activation="sigmoid", seed=0)

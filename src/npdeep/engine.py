@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._sparse import matmul_into
+from ._sparse import delta_times_sparse_T, weights_times_sparse
 from .activations import Activation
 from .losses import Loss
 
@@ -115,7 +115,7 @@ def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.n
     dropout = keep is not None
     # W[1] . a[0] is the sparse product for a sparse a[0]; after it, `product` is rebound to
     # the dense one (no test per layer)
-    product = mm if isinstance(A0, np.ndarray) else matmul_into
+    product = mm if isinstance(A0, np.ndarray) else weights_times_sparse
     for l, (W, b) in enumerate(layers, start=1):
         Z = Zs[l]
         product(W, A_prev, out=Z)
@@ -187,5 +187,5 @@ def backward(
     # layer 1 reads a[0] = X (never dropped out), which may be sparse
     dW, db = grads[0]
     A0 = As[0]
-    (mm if isinstance(A0, np.ndarray) else matmul_into)(dZ, A0.T, out=dW)
+    (mm if isinstance(A0, np.ndarray) else delta_times_sparse_T)(dZ, A0.T, out=dW)
     mm(dZ, ones, out=db)

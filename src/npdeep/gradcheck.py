@@ -153,13 +153,13 @@ class GradientCheckResult:
 
 
 def _float64_copy(net):
-    """Return ``net`` itself in float64, else a float64 network with the same objects and values.
+    """Return a float64 network with the same objects and values as ``net`` (any dtype).
 
     The activation and loss *objects* are reused (not rebuilt from their names), so a custom
-    Activation or Loss is checked as the network runs it.
+    Activation or Loss is checked as the network runs it. A copy even of a float64 network:
+    the check perturbs its parameters one by one, which on ``net`` itself changed what other
+    threads predicted meanwhile, and two checks at once could leave a weight moved for good.
     """
-    if net.dtype == np.float64:
-        return net
     from .network import Network
 
     clone = Network(net.units, activation=list(net.activations[1:-1]),
@@ -239,7 +239,7 @@ def _central_differences(net, X, Y, coef, theta, idx, epsilon, sides):
                         smooth[j] = all(np.array_equal(a, sides[l]) for a, l in
                                         zip(_kink_sides(net, m, kinked), kinked, strict=True))
                 D.append((J[0] - J[1]) / span)
-        finally:  # also on Ctrl-C: a float64 network is checked in place
+        finally:  # also on Ctrl-C: the copy's parameters stay those of the network
             theta[i] = old
         numeric[j] = (4.0 * D[1] - D[0]) / 3.0
     return numeric, smooth

@@ -106,7 +106,11 @@ class Network:
 
     Several threads may call :meth:`predict`, :meth:`predict_proba`, :meth:`cost`,
     :meth:`evaluate` and :meth:`forward` at once (each thread has its own buffers); :meth:`fit`
-    and :meth:`gradients` change the network and are for one thread at a time.
+    and :meth:`gradients` change the network and are for one thread at a time. Networks fit
+    in several threads at once train as they would one by one; a fit of a network, or with an
+    optimizer, schedule or callback object, that a running fit uses is refused
+    (ConfigurationError). Predicting while another thread fits reads the weights as they are
+    at that moment, possibly halfway through an update.
     """
 
     def __init__(

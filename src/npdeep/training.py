@@ -19,6 +19,7 @@ count. Per-layer gradient norms are taken from the last batch of each epoch.
 from __future__ import annotations
 
 import functools
+import threading
 import time
 import warnings
 
@@ -162,6 +163,67 @@ def check_option_names(names) -> None:
                         f"options: {', '.join(valid)})")
 
 
+#: id() of every network, optimizer, schedule and callback a fit is running with right now
+#: (in any thread), with the fit's thread: two fits on one of them would corrupt both
+_RUNNING: dict[int, threading.Thread] = {}
+_RUNNING_LOCK = threading.Lock()
+
+
+def _claim(net, options: dict) -> list[int]:
+    """Mark the objects of a fit as in use; raise ConfigurationError if one already is.
+
+    A fit changes its network, its optimizer's state (Adam's moments, the step count), its
+    schedule's and its callbacks' state: two fits sharing one of them at once, in two
+    threads, would each read the other's half-done updates (NaN within a few epochs).
+    """
+    owned = [(net, "network")]
+    for key in ("optimizer", "schedule"):
+        value = options.get(key)
+        if value is not None and not isinstance(value, (str, dict)):
+            owned.append((value, key))
+    callbacks = options.get("callbacks")
+    for c in callbacks if isinstance(callbacks, (list, tuple)) else ():  # else: fit refuses it
+        owned.append((c, "callback"))
+    with _RUNNING_LOCK:
+        for obj, kind in owned:
+            if id(obj) in _RUNNING:
+                raise _in_use(obj, kind, _RUNNING[id(obj)].name)
+        keys = [id(obj) for obj, _ in owned]
+        thread = threading.current_thread()
+        for key in keys:
+            _RUNNING[key] = thread
+    return keys
+
+
+def _in_use(obj, kind: str, thread: str) -> ConfigurationError:
+    if kind == "network":
+        what, advice = "this network", ("fit one network from one thread at a time: wait for "
+                                        "the running fit to return, or fit a copy")
+    elif kind == "callback":
+        what, advice = f"the callback {type(obj).__name__}", ("give each fit its own callback "
+                                                              "objects")
+    else:
+        what = f"the {kind} object {obj!r}"
+        advice = f"give each fit its own {kind}: a name or config, or a new object"
+    return ConfigurationError(f"{what} is in use by a fit running now (in thread {thread!r}); "
+                              f"two fits at once would mix their updates: {advice}")
+
+
+def _one_fit_at_a_time(train):
+    """Wrap ``train`` (:func:`fit`) so that the objects it changes are claimed while it runs."""
+    @functools.wraps(train)
+    def fit(net, X, Y, **options):
+        keys = _claim(net, options)
+        try:
+            return train(net, X, Y, **options)
+        finally:
+            with _RUNNING_LOCK:
+                for key in keys:
+                    _RUNNING.pop(key, None)
+    return fit
+
+
+@_one_fit_at_a_time
 def fit(
     net,
     X,
@@ -204,7 +266,8 @@ def fit(
         None: full batch, the article's gradient descent. Else shuffled mini-batches.
     optimizer : str, dict or Optimizer
         ``sgd`` (alias ``gd``), ``momentum``, ``nesterov``, ``rmsprop``, ``adam``, ``adamw``;
-        a dict gives options, ``{"name": "adam", "beta1": 0.8}``.
+        a dict gives options, ``{"name": "adam", "beta1": 0.8}``. An Optimizer object holds
+        its state: one used by a fit running in another thread is refused.
     schedule : str, dict, Schedule or None
         ``constant``, ``step``, ``exponential``, ``cosine``, ``plateau``; a dict gives
         options, ``{"name": "step", "step_size": 5}``.

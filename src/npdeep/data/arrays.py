@@ -124,6 +124,13 @@ def read_npz(
         raise DataError(f"{path}: is a single .npy array, expected an .npz archive")
     with archive:
         names = list(archive.files)
+        if x_key not in names and {"format", "shape", "data"} <= set(names):
+            raise DataError(
+                f"{path}: holds a scipy.sparse matrix (written by scipy.sparse.save_npz), "
+                "which the command line does not read; use scipy.sparse.load_npz(path) in "
+                "Python (Network and DeepClassifier take a sparse X), or "
+                "write it dense with numpy.savez(path, X=X.toarray(), y=y)"
+            )
         if x_key not in names:
             raise DataError(
                 f"{path}: has no array {x_key!r}; it holds "
