@@ -476,7 +476,8 @@ class Network:
         With ``batch_size=None`` this is the article's full-batch gradient descent; otherwise
         shuffled mini-batches. Returns a History whose ``.cost`` holds one float per epoch.
         """
-        from .training import check_option_names, fit
+        from ._fit_guard import check_option_names
+        from .training import fit
 
         check_option_names(kwargs)
         return fit(self, X, Y, epochs=epochs, learning_rate=learning_rate,
