@@ -201,14 +201,17 @@ class ReduceOnPlateau(Schedule):
         self.cooldown_counter = 0
         self._tracker.reset()
         self._late: tuple[int, dict] | None = None
-        self.pending = False
+
+    @property
+    def pending(self) -> bool:
+        return self._late is not None
 
     def learning_rate(self, epoch, lr0):
         return max(lr0 * self.scale, self.min_lr)
 
     def update(self, epoch, logs):
         if not self._tracker.logged(logs):  # perhaps a callback's: read once all have run
-            self._late, self.pending = (epoch, logs), True
+            self._late = (epoch, logs)
             return
         self._observe(epoch, self._tracker.value(logs))
 
@@ -217,7 +220,7 @@ class ReduceOnPlateau(Schedule):
         :meth:`update` (ConfigurationError naming the logged names when none did)."""
         if self._late is None:
             return
-        (epoch, logs), self._late, self.pending = self._late, None, False
+        (epoch, logs), self._late = self._late, None
         self._observe(epoch, self._tracker.value(logs))
 
     def _observe(self, epoch: int, value) -> None:

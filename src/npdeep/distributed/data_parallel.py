@@ -313,8 +313,7 @@ class DataParallelTrainer:
             self.result.cost.append(cost)
             self.result.learning_rate.append(self.rate)
             self.schedule.update(self.epoch, {"cost": cost, "learning_rate": self.rate})
-            if self.schedule.pending:  # no callbacks here to add the name it waits for
-                self.schedule.settle()
+            self.schedule.settle()  # no callbacks here to add a name a plateau waits for
             self.epoch += 1
         return self.result
 
