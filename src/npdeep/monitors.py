@@ -32,6 +32,7 @@ def _epochs(n: int) -> str:
     """Return ``"1 epoch"`` or ``"n epochs"``."""
     return f"{n} epoch{'' if n == 1 else 's'}"
 
+
 #: what mode='auto' maximises and minimises, by the end of the monitored name
 _MAXIMISED = ("accuracy", "acc", "r2")  # acc: Keras's name, logged by a callback
 _MINIMISED = ("cost", "loss", "error")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import click
 import numpy as np
 
-from .. import activations
+from .. import activations, losses
 from ..errors import DataError
 from ._common import (
     SEED,
@@ -25,7 +25,7 @@ from ._common import (
     json_option,
     load_model,
 )
-from .train import UnitsType, activation_choice, loss_choice
+from .train import UnitsType, named_choice
 
 
 def _random_targets(net, m: int, rng: np.random.Generator) -> np.ndarray:
@@ -75,14 +75,14 @@ NETWORK_OPTIONS = ("inputs", "units", "outputs", "activation", "output_activatio
               help="Hidden layer widths of the network built from options.")
 @click.option("--outputs", type=click.IntRange(1), default=3, show_default=True,
               help="n_L of the network built from options.")
-@click.option("--activation", type=activation_choice(activations.HIDDEN_NAMES),
+@click.option("--activation", type=named_choice(activations, activations.HIDDEN_NAMES),
               default="tanh", show_default=True,
               help="Hidden activation (perturbations across relu's kink at 0 are skipped).")
-@click.option("--output-activation", type=activation_choice(activations.NAMES),
+@click.option("--output-activation", type=named_choice(activations),
               help="Output activation [default: the canonical one of --loss when it is given "
                    "(identity for mean_squared_error); else softmax for several outputs, "
                    "sigmoid for one].")
-@click.option("--loss", type=loss_choice(), help="Loss [default: canonical pair].")
+@click.option("--loss", type=named_choice(losses), help="Loss [default: canonical pair].")
 @click.option("--l2", type=FiniteFloatRange(0), default=0.0, show_default=True,
               help="L2 penalty lambda of the network built from options (its gradient is "
                    "checked too).")

@@ -144,17 +144,11 @@ class RegistryChoice(click.Choice):
         return super().convert(value, param, ctx)
 
 
-def activation_choice(names) -> RegistryChoice:
-    return RegistryChoice(names, lambda v: activations.get(v).name)
-
-
-def loss_choice() -> RegistryChoice:
-    return named_choice(losses)
-
-
-def named_choice(registry) -> RegistryChoice:
-    """The names of ``registry`` (a module with ``NAMES`` and ``get``), aliases included."""
-    return RegistryChoice(registry.NAMES, lambda v: registry.get(v).name)
+def named_choice(registry, names=None) -> RegistryChoice:
+    """``names`` (default: all) of ``registry``, a module with ``NAMES`` and ``get``, aliases
+    included."""
+    return RegistryChoice(registry.NAMES if names is None else names,
+                          lambda v: registry.get(v).name)
 
 
 def _d(name: str) -> str:
@@ -231,13 +225,13 @@ class BestWeights(Callback):
 @click.option("--units", type=UnitsType(),
               help="Hidden layer widths n_1..n_{L-1}, comma-separated ('none': no hidden layer)."
               + _d("units"))
-@click.option("--activation", type=activation_choice(activations.HIDDEN_NAMES),
+@click.option("--activation", type=named_choice(activations, activations.HIDDEN_NAMES),
               help="Hidden activation." + _d("activation"))
-@click.option("--output-activation", type=activation_choice(activations.NAMES),
+@click.option("--output-activation", type=named_choice(activations),
               help="Output activation. [default: the canonical one of --loss when it is given "
               "(identity for mean_squared_error); else softmax (several classes), sigmoid "
               "(two), identity (regression)].")
-@click.option("--loss", type=loss_choice(),
+@click.option("--loss", type=named_choice(losses),
               help="Loss [default: the output activation's canonical pair].")
 @click.option("--init", type=RegistryChoice(initializers.NAMES, initializers.check_name),
               help="Weight initializer [default: he for relu and leaky_relu, glorot otherwise].")
