@@ -266,9 +266,10 @@ def test_an_estimators_partial_fits_log_their_epochs_counted_on(tmp_path, data, 
     assert epochs == ([1, 2, 3, 4, 5, 1, 2] if append else [1, 2])
 
 
-def test_a_schedule_counts_the_epochs_of_each_partial_fit_call(data):
-    # the epochs of the logs count on; the schedule's stay those of one call, as documented
-    from npdeep.estimators import DeepClassifier
+def test_partial_fit_continues_the_schedule_across_calls(data):
+    # each call ran the schedule's epoch 0 again, so a step schedule never decayed; it now
+    # counts n_iter_, as scikit-learn's t_ and Keras's iterations do (a warm fit restarts it)
+    from npdeep.estimators import DeepClassifier, DeepRegressor
 
     X, y = data
     rates = []
@@ -281,7 +282,30 @@ def test_a_schedule_counts_the_epochs_of_each_partial_fit_call(data):
                          schedule={"name": "step", "step_size": 1, "factor": 0.5})
     for _ in range(3):
         clf.partial_fit(X.T, y.astype(int), classes=[0, 1])
-    assert rates == [(0, 0.1), (1, 0.1), (2, 0.1)]
+    assert rates == pytest.approx([(0, 0.1), (1, 0.05), (2, 0.025)])
+    rates.clear()  # after a fit of 2 epochs, partial_fit goes on from the 3rd epoch
+    reg = DeepRegressor((4,), learning_rate=0.1, callbacks=[Rate()], random_state=0, max_iter=2,
+                        schedule={"name": "cosine", "period": 4})
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X.T, y)
+    for _ in range(3):
+        reg.partial_fit(X.T, y)
+    cosine = [0.1 * 0.5 * (1 + np.cos(np.pi * min(e, 4) / 4)) for e in range(5)]
+    assert rates == pytest.approx([(e, r) for e, r in enumerate(cosine)])
+
+
+def test_partial_fit_refuses_a_cosine_without_a_period(data):
+    # its period would be one call's single epoch: the rate would drop to min_lr at once
+    from npdeep.estimators import DeepClassifier
+
+    X, y = data
+    clf = DeepClassifier((4,), schedule="cosine", random_state=0)
+    with pytest.raises(ConfigurationError, match=r"partial_fit runs one epoch per call.*'period'"):
+        clf.partial_fit(X.T, y.astype(int), classes=[0, 1])
+    assert not hasattr(clf, "n_iter_") or clf.n_iter_ == 0
+    clf.set_params(schedule={"name": "cosine", "period": 3}).partial_fit(X.T, y.astype(int),
+                                                                        classes=[0, 1])
+    assert clf.n_iter_ == 1
 
 
 def test_appended_logs_resumed_keep_the_earlier_fits_rows(tmp_path, data):

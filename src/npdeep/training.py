@@ -257,6 +257,12 @@ def fit(
     if _resume is None and not _continue:
         sched.reset()  # a plateau schedule's reductions belong to the fit that made them
     if hasattr(sched, "set_epochs"):
+        if _continue and sched.period is None:
+            raise ConfigurationError(
+                f"schedule {sched.name!r} with period=None decays over one fit's epochs, but "
+                "partial_fit runs one epoch per call and continues the schedule across calls; "
+                f"give the number of epochs to decay over: schedule={{'name': {sched.name!r}, "
+                "'period': N}")
         sched.set_epochs(epochs)
     X, Y, weights, val, train_idx, m_all = _prepare_data(
         net, X, Y, sample_weight, class_weight, validation_data, validation_fraction,
@@ -280,6 +286,9 @@ def fit(
     # history), while its schedule counts the epochs of this call, as a fresh fit's does
     offset = start_epoch = 0 if _resume is not None else int(_initial_epoch)
     end = offset + epochs
+    # partial_fit continues the schedule across calls (n_iter_ counts its epochs, as
+    # scikit-learn's t_ and Keras's iterations do); a fresh or warm fit starts it at 0
+    sched_offset = 0 if _continue else offset
     if _resume is not None:
         start_epoch = int(_resume["epoch"])
         if _resume.get("history"):
@@ -330,7 +339,7 @@ def fit(
             if trainer.stop_training:  # stopped in on_train_begin (a resumed EarlyStopping)
                 break
             trainer.epoch = epoch
-            trainer.learning_rate = sched.learning_rate(epoch - offset,
+            trainer.learning_rate = sched.learning_rate(epoch - sched_offset,
                                                         trainer.initial_learning_rate)
             cb.on_epoch_begin(epoch, {"learning_rate": trainer.learning_rate})
             start = time.perf_counter()
@@ -351,7 +360,7 @@ def fit(
             logs["learning_rate"] = rate = trainer.learning_rate
             logs["gradient_norms"] = list(trainer.gradient_norms or [])
             logs["time"] = time.perf_counter() - start
-            sched.update(epoch - offset, logs)
+            sched.update(epoch - sched_offset, logs)
             cb.on_epoch_end(epoch, logs, sched)
             if trainer.stop_training:
                 break

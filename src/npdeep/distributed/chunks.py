@@ -210,6 +210,10 @@ def fit_chunks(
     -------
     The trained estimator.
 
+    Each ``partial_fit`` call is one of the estimator's epochs (``n_iter_``): its learning-rate
+    ``schedule`` steps once per block, so size a step or cosine schedule in blocks visited
+    (``epochs`` times the number of blocks).
+
     Blocks of zero rows (after filtering, for example) are skipped. An error raised by
     ``partial_fit`` keeps its type and message and, on Python 3.11+, gains a note naming the
     block and epoch.

@@ -407,8 +407,8 @@ class BaseDeepEstimator(EstimatorParams, BaseEstimator):
         if "_initial_epoch" in accepted:  # partial_fit and warm fits count epochs on, as
             options["_initial_epoch"] = self.n_iter_  # n_iter_ does (callbacks, logs, history)
         if "_continue" in accepted:
-            options["_continue"] = incremental  # partial_fit: plateau keeps its reductions (epoch
-            # schedules count the epochs of one call, as the docstring says)
+            options["_continue"] = incremental  # partial_fit: the schedule goes on from
+            # n_iter_ and a plateau keeps its reductions
         for name in ("schedule", "clip_norm"):
             value = getattr(self, name)
             if name == "schedule" and value is not None:

@@ -122,8 +122,10 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         feature count, unseen labels or changed ``hidden_layer_sizes`` raise instead.
     schedule : str, Schedule or None, default None
         Learning-rate schedule of :func:`npdeep.training.fit` (constant, step, exponential,
-        cosine, plateau), over the epochs of one :meth:`fit` call. One changed by set_params
-        applies from the next warm-started fit or :meth:`partial_fit`, started afresh.
+        cosine, plateau), over the epochs of one :meth:`fit` call; :meth:`partial_fit` continues
+        it from call to call, at epoch ``n_iter_`` (a cosine needs its ``period`` there). One
+        changed by set_params applies from the next warm-started fit or :meth:`partial_fit`,
+        with a plateau's state started afresh.
     clip_norm : float or None, default None
         Rescale the whole gradient when its L2 norm exceeds this.
     callbacks : list of npdeep.callbacks.Callback or None, default None
