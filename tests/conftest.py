@@ -17,3 +17,16 @@ EXAMPLES_SCALE = max(1, int(os.environ.get("NPDEEP_HYPOTHESIS_SCALE", "1")))
 def rng():
     """A seeded generator: every test draws from it, never from global state."""
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(autouse=True)
+def _registries():
+    """What a test (or a README example) registers with npdeep.register is gone after it."""
+    from npdeep import activations, losses, optimizers, schedules
+
+    saved = [(m._REGISTRY, dict(m._REGISTRY)) for m in (activations, losses, optimizers,
+                                                          schedules)]
+    yield
+    for registry, before in saved:
+        registry.clear()
+        registry.update(before)

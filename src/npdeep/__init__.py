@@ -9,6 +9,8 @@ The public API::
                                        # of StandardScaler steps ending in one
     DeepClassifier(...), DeepRegressor(...)   # scikit-learn estimators (samples as rows)
     to_onnx(model, path=None)          # ONNX export (needs the ``onnx`` extra)
+    register(cls)                      # your own Activation, Loss, Optimizer or Schedule
+                                       # subclass, known by its name to files and estimators
 
 Arrays follow the article: X is (n_x, m), features x samples; W[l] is (n[l], n[l-1]).
 ``npdeep.checkpoint``, ``npdeep.schedules``, ``npdeep.diagnostics``, ``npdeep.monitors``,
@@ -17,6 +19,7 @@ Arrays follow the article: X is (n_x, m), features x samples; W[l] is (n[l], n[l
 """
 
 from . import activations, callbacks, initializers, losses, optimizers
+from ._registry import register
 from .callbacks import Callback, History, ProgressBar
 from .errors import (
     ConfigurationError,
@@ -64,6 +67,7 @@ __all__ = [
     "GradientCheckResult",
     "load",
     "save",
+    "register",
     "Callback",
     "History",
     "plot_history",

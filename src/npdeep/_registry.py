@@ -13,7 +13,11 @@ import inspect
 
 from .errors import ConfigurationError
 
-__all__ = ["build"]
+__all__ = ["build", "family", "register"]
+
+#: Each family's base class -> (kind, registry, aliases, built-in names); a family's module
+#: adds itself when imported.
+_FAMILIES: dict[type, tuple[str, dict, dict, frozenset]] = {}
 
 
 def _a(word: str) -> str:
@@ -45,7 +49,10 @@ def build(spec, kind: str, base: type, registry: dict, aliases: dict):
     key = aliases.get(spec.lower(), spec.lower())
     if key not in registry:
         also = f" (aliases: {', '.join(sorted(aliases))})" if aliases else ""
-        raise ConfigurationError(f"unknown {kind} {spec!r}; valid names: {valid}{also}")
+        raise ConfigurationError(
+            f"unknown {kind} {spec!r}; valid names: {valid}{also}. Your own {base.__name__} "
+            f"subclass? Register it first, in every process that names it or loads a file that "
+            f"does: npdeep.register(YourClass)")
     cls = registry[key]
     options = list(inspect.signature(cls).parameters) if config else []
     unknown = [n for n in config if n not in options]
@@ -56,3 +63,48 @@ def build(spec, kind: str, base: type, registry: dict, aliases: dict):
             + ("; the learning rate is fit's learning_rate" if
                {"lr", "learning_rate"} & set(unknown) else ""))
     return cls(**config)
+
+
+def family(kind: str, base: type, registry: dict, aliases: dict) -> None:
+    """Record a family's registry so :func:`register` can add subclasses of ``base`` to it."""
+    _FAMILIES[base] = (kind, registry, aliases, frozenset(registry))
+
+
+def register(cls: type) -> type:
+    """Make a subclass of Activation, Loss, Optimizer or Schedule known by its ``name``.
+
+    Usable as a class decorator. Model files, checkpoints and the estimators' parameters name
+    their activations, losses, optimizers and schedules, so a file that names your class loads
+    (and a checkpoint resumes) in a process that has registered it. The class's
+    ``get_config()`` must return ``name`` and every argument of its ``__init__``: loading
+    calls ``cls(**options)``. Registering the same class again, or a class of the same module
+    and name (a notebook cell run again), replaces it; a built-in name is refused.
+    """
+    from . import activations, losses, optimizers, schedules  # noqa: F401  (their families)
+
+    if not isinstance(cls, type):
+        raise ConfigurationError(
+            f"register takes a class, got {cls!r:.80}: pass the class itself (or decorate it "
+            "with @npdeep.register), not an instance")
+    base = next((b for b in cls.__mro__[1:] if b in _FAMILIES), None)
+    if base is None:
+        bases = ", ".join(b.__name__ for b in _FAMILIES)
+        raise ConfigurationError(f"register takes a subclass of {bases}; {cls.__name__} is none")
+    kind, registry, aliases, builtin = _FAMILIES[base]
+    name = getattr(cls, "name", "")
+    if not isinstance(name, str) or not name.strip() or name != name.strip():
+        raise ConfigurationError(
+            f"{cls.__name__} needs a class attribute name = '...' (the name files record for "
+            f"{_a(kind)}), got {name!r:.80}")
+    key = name.lower()
+    if key in builtin or key in aliases:
+        raise ConfigurationError(
+            f"{_a(kind)} named {name!r} is built into npdeep; give {cls.__name__} another name")
+    held = registry.get(key)
+    if held is not None and held is not cls and \
+            (held.__module__, held.__qualname__) != (cls.__module__, cls.__qualname__):
+        raise ConfigurationError(
+            f"{kind} name {name!r} is already registered to {held.__module__}."
+            f"{held.__qualname__}; give {cls.__name__} another name")
+    registry[key] = cls
+    return cls

@@ -30,7 +30,7 @@ import functools
 import numpy as np
 from scipy.special import expit
 
-from ._registry import build
+from ._registry import build, family
 from ._validation import check_fraction
 
 __all__ = [
@@ -279,6 +279,7 @@ _REGISTRY: dict[str, type[Activation]] = {
     "identity": Identity,
 }
 _ALIASES = {"linear": "identity", "logistic": "sigmoid", "leakyrelu": "leaky_relu"}
+family("activation", Activation, _REGISTRY, _ALIASES)
 
 #: The valid activation names.
 NAMES: tuple[str, ...] = tuple(_REGISTRY)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import build
+from ._registry import build, family
 from .activations import exp_floor
 from .errors import DataError
 
@@ -230,6 +230,7 @@ _ALIASES = {
     "mse": "mean_squared_error",
     "squared_error": "mean_squared_error",
 }
+family("loss", Loss, _REGISTRY, _ALIASES)
 
 #: The valid loss names (aliases: bce, cce, mse).
 NAMES: tuple[str, ...] = tuple(_REGISTRY)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import build
+from ._registry import build, family
 from ._validation import check_fraction, check_nonneg_float, check_positive_float
 from .errors import ConfigurationError
 from .parameters import Layout
@@ -309,6 +309,7 @@ _REGISTRY: dict[str, type[Optimizer]] = {
     "adam": Adam, "adamw": AdamW,
 }
 _ALIASES = {"gd": "sgd", "gradient_descent": "sgd"}
+family("optimizer", Optimizer, _REGISTRY, _ALIASES)
 
 #: The valid optimizer names (alias: gd, gradient_descent for sgd).
 NAMES: tuple[str, ...] = tuple(_REGISTRY)

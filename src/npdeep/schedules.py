@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from ._registry import build
+from ._registry import build, family
 from ._validation import _is_finite_real, check_fraction, check_nonneg_float, check_positive_int
 from .errors import ConfigurationError
 
@@ -278,6 +278,7 @@ _REGISTRY: dict[str, type[Schedule]] = {
     "cosine": CosineDecay, "plateau": ReduceOnPlateau,
 }
 _ALIASES = {"reduce_on_plateau": "plateau", "none": "constant"}
+family("schedule", Schedule, _REGISTRY, _ALIASES)
 
 #: The valid schedule names (alias: reduce_on_plateau for plateau).
 NAMES: tuple[str, ...] = tuple(_REGISTRY)

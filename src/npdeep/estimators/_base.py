@@ -16,6 +16,7 @@ without densifying it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import numbers
 import warnings
@@ -49,12 +50,17 @@ _SKLEARN_ACTIVATION_NAMES = {"sigmoid": "logistic"}
 def _spec(value):
     """A name or config dict as given, an Optimizer/Schedule object as its config (a copy).
 
-    Anything else (None, a class, a number) is returned as is, for the registry's ``get`` to
-    refuse with the valid names.
+    An object of a class not registered under its name (npdeep.register) cannot be rebuilt
+    from its config: it is deep-copied instead. Anything else (None, a class, a number) is
+    returned as is, for the registry's ``get`` to refuse with the valid names.
     """
     if isinstance(value, (str, dict, type)) or not hasattr(value, "get_config"):
         return value
-    return value.get_config()
+    config = value.get_config()
+    family = _schedules if isinstance(value, _schedules.Schedule) else _optimizers
+    if family._REGISTRY.get(str(config.get("name", "")).lower()) is not type(value):
+        return copy.deepcopy(value)
+    return config
 
 
 @contextlib.contextmanager

@@ -1,0 +1,216 @@
+"""Your own activations, losses, optimizers and schedules: npdeep.register makes their names
+known to model files, checkpoints and the estimators.
+
+Before it, such a subclass trained, but the files that named it did not load ("unknown
+activation 'softsign'"), its checkpoints did not resume, and the estimators refused a custom
+optimizer or schedule outright.
+"""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+import npdeep
+from npdeep import ConfigurationError, ModelFileError
+from npdeep.activations import Activation, ReLU, Sigmoid
+from npdeep.callbacks import ModelCheckpoint
+from npdeep.checkpoint import load_checkpoint, resume
+from npdeep.estimators import DeepClassifier, DeepRegressor
+from npdeep.losses import Loss
+from npdeep.optimizers import Optimizer
+from npdeep.schedules import Schedule
+
+
+class Softsign(Activation):
+    """g(z) = z / (1 + |z|), g'(z) = 1 / (1 + |z|)^2."""
+
+    name = "softsign"
+
+    def forward(self, Z, out, work=None):
+        np.abs(Z, out=out)
+        out += 1
+        return np.divide(Z, out, out=out)
+
+    def derivative(self, Z, A):
+        return 1.0 / (1.0 + np.abs(Z)) ** 2
+
+
+class ScaledTanh(Activation):
+    """g(z) = tanh(scale z): an option that files must keep."""
+
+    name = "scaled_tanh"
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def forward(self, Z, out, work=None):
+        return np.tanh(self.scale * Z, out=out)
+
+    def derivative(self, Z, A):
+        return self.scale * (1.0 - A * A)
+
+    def get_config(self):
+        return {"name": self.name, "scale": self.scale}
+
+
+class HalfSquares(Loss):
+    """J = 1/(2m) sum (a - y)^2 with dA = (a - y) / m (coef holds 1/m or the sample weights)."""
+
+    name = "half_squares"
+
+    def cost(self, A, Y, coef, Z=None, work=None):
+        per_sample = 0.5 * ((A - Y) ** 2).sum(axis=0)
+        return float(np.sum(per_sample * coef)) if np.ndim(coef) else float(per_sample.sum() * coef)
+
+    def gradient(self, A, Y, coef):
+        return (A - Y) * coef
+
+
+class SignDescent(Optimizer):
+    """theta <- theta - lr * sign(g), with a step counter kept in a state buffer."""
+
+    name = "sign_descent"
+    state_names = ("steps",)
+
+    def update(self, theta, grad, lr):
+        self.state["steps"] += 1
+        theta -= lr * np.sign(grad)
+
+
+class Warmup(Schedule):
+    """lr0 * min(1, (e + 1) / epochs)."""
+
+    name = "warmup"
+
+    def __init__(self, epochs=3):
+        self.epochs = epochs
+
+    def learning_rate(self, epoch, lr0):
+        return lr0 * min(1.0, (epoch + 1) / self.epochs)
+
+    def get_config(self):
+        return {"name": self.name, "epochs": self.epochs}
+
+
+# conftest puts the registries back after each test
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4, 60))
+    y = (X[0] + 0.5 * X[1] > 0).astype(float)
+    return X, y
+
+
+def register_all():
+    for cls in (Softsign, ScaledTanh, HalfSquares, SignDescent, Warmup):
+        assert npdeep.register(cls) is cls  # usable as a decorator
+
+
+def custom_net(seed=0):
+    return npdeep.Network([4, 6, 5, 1], activation=[Softsign(), ScaledTanh(0.5)],
+                          output_activation="sigmoid", loss=HalfSquares(), seed=seed)
+
+
+def test_an_unregistered_name_says_how_to_register(data, tmp_path):
+    X, y = data
+    net = npdeep.Network([4, 3, 1], activation=Softsign(), seed=0)
+    net.fit(X, y, epochs=2, diagnose=False)  # trains without registering, as before
+    net.save(tmp_path / "net.npz")
+    with pytest.raises(ModelFileError, match=r"unknown activation 'softsign'.*Your own "
+                                             r"Activation subclass\? .*npdeep\.register"):
+        npdeep.Network.load(tmp_path / "net.npz")
+    npdeep.register(Softsign)  # then the same file loads
+    np.testing.assert_array_equal(npdeep.Network.load(tmp_path / "net.npz").predict_proba(X),
+                                  net.predict_proba(X))
+
+
+def test_registered_components_round_trip_through_a_model_file(data, tmp_path):
+    register_all()
+    X, y = data
+    net = custom_net()
+    net.fit(X, y, epochs=5, learning_rate=0.05, optimizer=SignDescent(), schedule=Warmup(),
+            diagnose=False)
+    net.save(tmp_path / "net.npz")
+    back = npdeep.Network.load(tmp_path / "net.npz")
+    assert [type(a) for a in back.activations[1:]] == [Softsign, ScaledTanh, Sigmoid]
+    assert back.activations[2].scale == 0.5 and isinstance(back.loss, HalfSquares)
+    np.testing.assert_array_equal(back.predict_proba(X), net.predict_proba(X))
+    np.testing.assert_allclose(back.cost(X, y), net.cost(X, y), rtol=0, atol=0)
+
+
+def test_a_registered_activation_and_loss_pass_the_gradient_check(data):
+    register_all()
+    X, y = data
+    result = npdeep.gradient_check(custom_net(), X, y)
+    assert result.passed, result
+
+
+def test_a_checkpoint_naming_registered_components_resumes_to_the_uninterrupted_run(data,
+                                                                                     tmp_path):
+    register_all()
+    X, y = data
+    options = dict(learning_rate=0.02, batch_size=16, optimizer=SignDescent(),
+                   schedule=Warmup(4), diagnose=False)
+    whole = custom_net()
+    whole.fit(X, y, epochs=6, **options)
+    part = custom_net()
+    part.fit(X, y, epochs=6, callbacks=[ModelCheckpoint(tmp_path / "ck-{epoch}.npz")], **options)
+    resumed = resume(tmp_path / "ck-3.npz", X, y, epochs=6)
+    np.testing.assert_array_equal(resumed.parameters.flat, whole.parameters.flat)
+    assert resumed.history.learning_rate == pytest.approx([0.005, 0.01, 0.015, 0.02, 0.02, 0.02])
+    ck = load_checkpoint(tmp_path / "ck-6.npz")  # the optimizer's state went through the file
+    assert isinstance(ck.optimizer, SignDescent) and isinstance(ck.schedule, Warmup)
+    assert ck.schedule.epochs == 4
+    np.testing.assert_array_equal(ck.optimizer.state["steps"], 6 * 4)  # 4 batches an epoch
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_estimators_take_custom_optimizers_and_schedules(data, tmp_path):
+    # a custom Optimizer or Schedule was refused ("unknown optimizer"): the estimators rebuilt
+    # it from its name; an unregistered one is now copied, a registered one saved and loaded
+    X, y = data
+    clf = DeepClassifier((5,), optimizer=SignDescent(), schedule=Warmup(2), max_iter=3,
+                         learning_rate=0.01, random_state=0).fit(X.T, y.astype(int))
+    assert isinstance(clf.optimizer_, SignDescent) and clf.optimizer_ is not clf.optimizer
+    assert clf.schedule_ is not clf.schedule and clf.schedule_.epochs == 2
+    again = clone(clf).fit(X.T, y.astype(int))
+    np.testing.assert_array_equal(again.predict_proba(X.T), clf.predict_proba(X.T))
+    register_all()
+    reg = DeepRegressor((5,), activation=ScaledTanh(2.0), optimizer=SignDescent(),
+                        schedule=Warmup(), max_iter=4, random_state=0).fit(X.T, X[0])
+    npdeep.save(reg, tmp_path / "reg.npdeep")
+    back = npdeep.load(tmp_path / "reg.npdeep")
+    np.testing.assert_array_equal(back.predict(X.T), reg.predict(X.T))
+    assert back.get_params()["activation"] == {"name": "scaled_tanh", "scale": 2.0}
+    back.partial_fit(X.T, X[0])  # trains on with the custom optimizer and schedule
+    assert isinstance(back.optimizer_, SignDescent) and back.n_iter_ == 5
+
+
+def test_register_refuses_what_it_cannot_register_by_name():
+    class Nameless(Activation):
+        pass
+
+    class Relu(ReLU):
+        name = "relu"
+
+    class Linear(Activation):
+        name = "linear"  # an alias of identity
+
+    for what, match in [(Softsign(), "takes a class, got Softsign"),
+                        (int, "subclass of Activation, Loss, Optimizer, Schedule; int is none"),
+                        (Nameless, "Nameless needs a class attribute name = '...'"),
+                        (Relu, "'relu' is built into npdeep; give Relu another name"),
+                        (Linear, "'linear' is built into npdeep")]:
+        with pytest.raises(ConfigurationError, match=match):
+            npdeep.register(what)
+    npdeep.register(Softsign)
+    npdeep.register(Softsign)  # the same class again: nothing to do
+
+    class Other(Activation):
+        name = "Softsign"
+
+    with pytest.raises(ConfigurationError, match=r"'Softsign' is already registered to "
+                                                 r"test_register\.Softsign"):
+        npdeep.register(Other)
