@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import warnings
 
 import numpy as np
@@ -1215,3 +1216,34 @@ def test_a_keras_name_read_from_the_history_gets_npdeeps(data, tmp_path):
     net.save(tmp_path / "m.npz")  # a history read back from a model file answers the same
     with pytest.raises(KeyError, match="npdeep's name for it is 'cost'"):
         npdeep.load(tmp_path / "m.npz").history.history["loss"]
+
+
+def test_lambda_callback_runs_the_functions_given_and_no_others(data):
+    # Keras's LambdaCallback: ported code raised ImportError; hooks left None cost nothing
+    from npdeep.callbacks import CallbackList, LambdaCallback
+
+    X, y = data
+    seen = []
+    cb = LambdaCallback(on_train_begin=lambda logs: seen.append(("begin", logs["epochs"])),
+                        on_batch_end=lambda batch, logs: seen.append(("batch", batch)),
+                        on_epoch_end=lambda epoch, logs: seen.append(("epoch", epoch,
+                                                                      logs["cost"])),
+                        on_train_end=lambda logs: seen.append(("end",)))
+    history = small().fit(X, y, epochs=2, batch_size=32, callbacks=[cb], diagnose=False)
+    assert seen == [("begin", 2), ("batch", 0), ("batch", 1), ("epoch", 0, history.cost[0]),
+                    ("batch", 0), ("batch", 1), ("epoch", 1, history.cost[1]), ("end",)]
+    only_epochs = CallbackList([LambdaCallback(on_epoch_end=print)], None, None)
+    assert not only_epochs.wants_batches  # no per-step call for a hook not given
+    with pytest.raises(ConfigurationError, match="LambdaCallback on_epoch_end must be a "
+                                                 "function or None, got 'print'"):
+        LambdaCallback(on_epoch_end="print")
+
+
+@pytest.mark.parametrize("name, hint", [("ReduceLROnPlateau", "schedule='plateau'"),
+                                        ("LearningRateScheduler", "Schedule subclass"),
+                                        ("BackupAndRestore", "npdeep.checkpoint.resume")])
+def test_keras_only_callbacks_say_what_npdeep_uses_instead(name, hint):
+    with pytest.raises(ImportError, match=rf"no {name} \(a Keras callback\):.*{re.escape(hint)}"):
+        exec(f"from npdeep.callbacks import {name}", {})
+    with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
+        npdeep.callbacks.Nothing  # noqa: B018

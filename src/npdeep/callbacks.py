@@ -33,7 +33,7 @@ Epoch logs hold ``cost``, the metric (``accuracy`` or ``r2``), ``val_cost`` and
 ``val_accuracy``/``val_r2`` with validation data, ``learning_rate``, ``gradient_norms``
 (a list, one norm per layer) and ``time`` (seconds).
 
-Here: ProgressBar and TerminateOnNaN. History lives in :mod:`npdeep.history`,
+Here: ProgressBar, TerminateOnNaN and LambdaCallback. History lives in :mod:`npdeep.history`,
 EarlyStopping and ModelCheckpoint in :mod:`npdeep.monitors`, CSVLogger and JSONLogger in
 :mod:`npdeep.loggers`; all are re-exported here.
 """
@@ -50,7 +50,7 @@ from ._validation import check_flag
 from .errors import ConfigurationError
 
 __all__ = ["Callback", "CallbackList", "History", "ProgressBar", "TerminateOnNaN",
-           "EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger"]
+           "LambdaCallback", "EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger"]
 
 
 class Callback:
@@ -327,6 +327,49 @@ class TerminateOnNaN(Callback):
             return
         self._newest = 1 - self._newest
         np.copyto(self._copies[self._newest], flat)
+
+
+class LambdaCallback(Callback):
+    """A callback from functions, as Keras's: ``LambdaCallback(on_epoch_end=lambda epoch,
+    logs: print(epoch, logs["cost"]))``.
+
+    Each function takes the hook's arguments: ``on_train_begin(logs)``,
+    ``on_epoch_begin(epoch, logs)``, ``on_batch_begin(batch, logs)``,
+    ``on_batch_end(batch, logs)``, ``on_epoch_end(epoch, logs)``, ``on_train_end(logs)``.
+    Hooks left None do not run (batch hooks cost a call per step only when given).
+    """
+
+    def __init__(self, on_train_begin=None, on_epoch_begin=None, on_batch_begin=None,
+                 on_batch_end=None, on_epoch_end=None, on_train_end=None):
+        hooks = {"on_train_begin": on_train_begin, "on_epoch_begin": on_epoch_begin,
+                 "on_batch_begin": on_batch_begin, "on_batch_end": on_batch_end,
+                 "on_epoch_end": on_epoch_end, "on_train_end": on_train_end}
+        for hook, fn in hooks.items():
+            if fn is not None and not callable(fn):
+                raise ConfigurationError(f"LambdaCallback {hook} must be a function or None, "
+                                         f"got {fn!r:.80}")
+            if fn is not None:  # an instance attribute: CallbackList calls only those given
+                setattr(self, hook, fn)
+
+
+#: Keras callbacks whose work npdeep does elsewhere: what to use instead.
+_KERAS_CALLBACKS = {
+    "ReduceLROnPlateau": "npdeep's is a learning-rate schedule: fit(..., schedule='plateau') or "
+                         "schedule=npdeep.schedules.ReduceOnPlateau(monitor=..., factor=..., "
+                         "patience=...)",
+    "LearningRateScheduler": "pass fit(..., schedule=...): 'step', 'exponential', 'cosine', "
+                             "'plateau', or your own npdeep.schedules.Schedule subclass "
+                             "(learning_rate(epoch, lr0))",
+    "BackupAndRestore": "use ModelCheckpoint(path) while training and "
+                        "npdeep.checkpoint.resume(path, X, Y) after an interruption",
+}
+
+
+def __getattr__(name: str):
+    if name in _KERAS_CALLBACKS:  # an ImportError: ``from ... import`` replaces the message
+        raise ImportError(f"npdeep.callbacks has no {name} (a Keras callback): "  # of an
+                          f"{_KERAS_CALLBACKS[name]}")  # AttributeError with its own
+    raise AttributeError(f"module 'npdeep.callbacks' has no attribute {name!r}")
 
 
 from .history import History  # noqa: E402
