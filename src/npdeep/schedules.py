@@ -112,7 +112,9 @@ class CosineDecay(Schedule):
     """Half a cosine from ``lr0`` down to ``min_lr`` over ``period`` epochs, then ``min_lr``.
 
     ``period=None`` takes the run's number of epochs (set by the training loop, so such a
-    schedule gives no rate outside ``fit``).
+    schedule gives no rate outside ``fit``). A run resumed with more ``epochs`` than it started
+    with stretches the curve to the new total, so the rate rises again where it resumes; give
+    ``period`` to keep one curve (the rate then stays at ``min_lr`` past it).
     """
 
     name = "cosine"
