@@ -60,9 +60,9 @@ def data_cost(net, X: np.ndarray, Y: np.ndarray, coef, chunk: int, metric=None) 
     return float(total)
 
 
-def refuse_non_finite(A: np.ndarray, finite: np.ndarray, theta: np.ndarray, dtype: np.dtype,
-                      what: str):
-    """Raise the DataError for an output ``A`` (n[L], m) with NaN or inf in some samples.
+def non_finite_error(A: np.ndarray, finite: np.ndarray, theta: np.ndarray, dtype: np.dtype,
+                     what: str) -> DataError:
+    """Return the DataError for an output ``A`` (n[L], m) with NaN or inf in some samples.
 
     ``finite``: (m,) whether each sample's column is finite; ``theta``: the flat parameters,
     whose values tell the cause (non-finite weights, or an overflow of ``W[l]·a[l-1]``).
@@ -76,7 +76,7 @@ def refuse_non_finite(A: np.ndarray, finite: np.ndarray, theta: np.ndarray, dtyp
                  f"{float(np.abs(theta).max()):.1e} in absolute value: rescale X, for "
                  "instance standardize it, or, if training diverged, retrain with a "
                  "smaller learning rate")
-    raise DataError(
+    return DataError(
         f"the network's output {what} is not finite (NaN or inf) for {bad.size} of the "
         f"{A.shape[1]} samples (the first: sample {int(bad[0])}): {cause}"
     )
