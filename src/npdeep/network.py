@@ -12,60 +12,29 @@
 from __future__ import annotations
 
 import math
-import numbers
 import threading
-from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from . import activations as _activations
+from . import _network_config, _prediction, inputs
 from . import initializers as _initializers
-from . import inputs
-from . import losses as _losses
 from ._mmap import is_memmap
-from ._validation import check_fraction, check_nonneg_float, check_seed, parse_dtype
-from .batches import blocks
+from ._network_args import check_units as _check_units
+from ._network_args import resolve_dropout, resolve_dtype, resolve_hidden, resolve_output
+from ._validation import check_nonneg_float, check_seed
 from .engine import Workspace, backward, forward
-from .errors import ConfigurationError, DataError
+from .errors import ConfigurationError
 from .parameters import Layout, Parameters
 
 __all__ = ["Network"]
 
-_DTYPES = {"float32": np.float32, "float64": np.float64}
+# names this module held before its helpers moved out, still importable from here
+from ._network_args import DTYPES as _DTYPES  # noqa: E402, F401
+from ._network_args import default_loss_for as _default_loss_for  # noqa: E402, F401
+from ._network_config import CONFIG_KEYS as _CONFIG_KEYS  # noqa: E402, F401
+
 _PREDICT_CHUNK = 8192  # samples per forward pass at prediction: bounds memory on large inputs
 _SMALL_BATCH = 64  # up to this many samples, prediction takes the short path of few calls
-
-
-def _check_units(units) -> list[int]:
-    if isinstance(units, np.ndarray) and units.ndim == 1:
-        units = units.tolist()
-    if isinstance(units, (str, bytes)) or not isinstance(units, Sequence):
-        raise ConfigurationError(
-            f"units must be a list of layer widths [n_x, n_1, ..., n_L], got {units!r}"
-        )
-    units = list(units)
-    if len(units) < 2:
-        raise ConfigurationError(
-            f"units must have at least 2 entries [n_x, ..., n_L] (input and output), got {units!r}"
-        )
-    for i, n in enumerate(units):
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ConfigurationError(
-                f"units[{i}] must be a positive integer width, got {n!r} in {units!r}"
-            )
-    return [int(n) for n in units]
-
-
-#: The keys of :meth:`Network.get_config`, the constructor's arguments.
-_CONFIG_KEYS = ("units", "activation", "output_activation", "loss", "init", "dtype", "l2",
-                "dropout", "seed")
-
-
-def _default_loss_for(output_name: str, n_L: int) -> str:
-    return {
-        "sigmoid": "binary_crossentropy",
-        "softmax": "categorical_crossentropy",
-    }.get(output_name, "mean_squared_error")
 
 
 class Network:
@@ -127,56 +96,18 @@ class Network:
     ):
         self.units = _check_units(units)
         L = self.L = len(self.units) - 1
-        hidden, output_from_list = self._resolve_hidden(activation, L)
-        if output_from_list is not None:
-            if output_activation is not None and _activations.get(output_activation).name != \
-                    output_from_list.name:
-                raise ConfigurationError(
-                    "activation lists an output activation "
-                    f"{output_from_list.name!r} that differs from output_activation="
-                    f"{output_activation!r}"
-                )
-            output_activation = output_from_list
-        self.loss = _losses.get(loss) if loss is not None else None
-        if output_activation is None:
-            if self.loss is not None:
-                output_activation = self.loss.canonical
-                if not output_activation:  # a user's Loss with no canonical output
-                    raise ConfigurationError(
-                        f"loss {type(self.loss).__name__} names no canonical output "
-                        "activation: pass output_activation= (for instance 'sigmoid' or "
-                        "'identity')"
-                    )
-            else:
-                output_activation = "sigmoid" if self.units[-1] == 1 else "softmax"
-        g_L = _activations.get(output_activation)
-        if self.loss is None:
-            self.loss = _losses.get(_default_loss_for(g_L.name, self.units[-1]))
-        if self.loss.compatible is not None and g_L.name not in self.loss.compatible:
-            raise ConfigurationError(
-                f"loss {self.loss.name!r} needs an output activation in "
-                f"{list(self.loss.compatible)}, got {g_L.name!r}"
-            )
-        if g_L.name == "softmax" and self.units[-1] < 2:
-            raise ConfigurationError(
-                "softmax needs at least 2 output units (got n_L = 1); for a binary target use "
-                "output_activation='sigmoid' (--output-activation sigmoid) with 1 unit"
-            )
+        hidden, output_from_list = resolve_hidden(activation, L)
+        g_L, self.loss = resolve_output(output_from_list, output_activation, loss, self.units[-1])
         self.activations = [None, *hidden, g_L]
         # a loss with no canonical pair never fuses (an unnamed custom activation has name "")
         self.fused = bool(self.loss.canonical) and g_L.name == self.loss.canonical
-
-        # any spelling NumPy reads: "float32", "f4", np.float32, np.dtype("single")...
-        dtype_name = getattr(parse_dtype(dtype), "name", None)
-        if dtype_name not in _DTYPES:
-            raise ConfigurationError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-        self.dtype = np.dtype(_DTYPES[dtype_name])
+        self.dtype = resolve_dtype(dtype)
         self.init = _initializers.check_name(
             init if init is not None else _initializers.default_for([g.name for g in hidden])
         )
         self.l2 = check_nonneg_float(l2, "l2")  # also an int too large for a float
         check_seed(seed, "seed", generator_ok=True)
-        self.dropout = self._resolve_dropout(dropout, L)
+        self.dropout = resolve_dropout(dropout, L)
         self.seed = seed if isinstance(seed, (int, np.integer)) or seed is None else None
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
@@ -190,43 +121,9 @@ class Network:
         self._local = threading.local()  # per-thread workspaces (see workspace)
         self.history = None
 
-    # ----------------------------------------------------------------- construction helpers
-    @staticmethod
-    def _resolve_hidden(activation, L):
-        if isinstance(activation, (list, tuple)):
-            names = list(activation)
-            if len(names) not in (L - 1, L):
-                raise ConfigurationError(
-                    f"activation list must have {L - 1} entries (one per hidden layer) or {L} "
-                    f"(including the output layer), got {len(names)}"
-                )
-        else:
-            names = [activation] * (L - 1)
-        acts = [_activations.get(a) for a in names]
-        output = acts.pop() if len(acts) == L else None
-        for l, g in enumerate(acts, start=1):
-            if g.output_only:
-                raise ConfigurationError(
-                    f"{g.name} can only be the output activation, not hidden layer {l}'s"
-                )
-        return acts, output
-
-    @staticmethod
-    def _resolve_dropout(dropout, L) -> list[float]:
-        if dropout is None:
-            dropout = 0.0
-        if L == 1 and not isinstance(dropout, (list, tuple)) and check_fraction(
-                dropout, "dropout") > 0:
-            raise ConfigurationError(
-                f"dropout={dropout!r} applies to hidden layers, and this network has none "
-                "(units [n_x, n_L]); add hidden layers or leave dropout at 0"
-            )
-        rates = list(dropout) if isinstance(dropout, (list, tuple)) else [dropout] * (L - 1)
-        if len(rates) != L - 1:
-            raise ConfigurationError(
-                f"dropout list must have {L - 1} entries (one per hidden layer), got {len(rates)}"
-            )
-        return [check_fraction(p, "dropout") for p in rates]
+    # the constructor's checks, kept reachable as they were (see npdeep._network_args)
+    _resolve_hidden = staticmethod(resolve_hidden)
+    _resolve_dropout = staticmethod(resolve_dropout)
 
     # ----------------------------------------------------------------------- properties
     @property
@@ -350,21 +247,7 @@ class Network:
         Computed in chunks of samples (:func:`npdeep.batches.blocks`): memory holds one
         chunk's activations.
         """
-        m, L = X.shape[1], self.L
-        out = None
-        for start, A0 in blocks(X, self.dtype, _PREDICT_CHUNK):
-            k = A0.shape[1]
-            ws = self.workspace(k, train=False)
-            A_L = forward(self.layers, self.activations, A0, ws)
-            result = ws.Z[L] if logits else A_L
-            if k == m:  # one block: a copy of the workspace's array
-                out = result.copy()
-                continue  # (the generator goes on to release a memmap's pages)
-            if out is None:
-                out = np.empty((self.units[-1], m), dtype=self.dtype)
-            out[:, start : start + k] = result
-        self.release_inputs()
-        return out
+        return _prediction.outputs(self, X, _PREDICT_CHUNK, logits)
 
     def _data_cost(self, X: np.ndarray, Y: np.ndarray, coef, metric=None) -> float:
         """Return ``sum_i c_i loss_i`` (no L2 term) for checked X (n_x, m), Y (n_L, m).
@@ -373,20 +256,7 @@ class Network:
         (:func:`npdeep.batches.blocks`), each adding its samples' terms; ``metric`` (a
         :class:`~npdeep.splits.Metric`), if given, counts each chunk's outputs.
         """
-        total = 0.0
-        weighted = np.ndim(coef) != 0
-        for start, A0 in blocks(X, self.dtype, _PREDICT_CHUNK):
-            k = A0.shape[1]
-            ws = self.workspace(k, train=False)
-            A_L = forward(self.layers, self.activations, A0, ws)
-            Yb = Y[:, start : start + k]
-            c = coef[:, start : start + k] if weighted else coef
-            total += self.loss.cost(A_L, Yb, c, ws.Z[self.L] if self.fused else None,
-                                    ws.loss_work)
-            if metric is not None:
-                metric.add(A_L, Yb, ws)
-        self.release_inputs()
-        return float(total)
+        return _prediction.data_cost(self, X, Y, coef, _PREDICT_CHUNK, metric)
 
     def _predicted(self, X) -> np.ndarray:
         """Return a[L] (n[L], m) for an unchecked ``X``, refusing non-finite outputs."""
@@ -414,20 +284,7 @@ class Network:
         finite = np.isfinite(A).all(axis=0)
         if finite.all():  # finite values whose sum overflowed
             return A
-        bad = np.flatnonzero(~finite)
-        theta = self.parameters.flat
-        if not np.isfinite(theta).all():
-            cause = "the parameters are not finite"
-        else:  # too large inputs, or weights thrown far by a diverging training run
-            cause = (f"W[l]·a[l-1] overflows {self.dtype.name} (|z| > "
-                     f"{np.finfo(self.dtype).max:.1e}), with parameters up to "
-                     f"{float(np.abs(theta).max()):.1e} in absolute value: rescale X, for "
-                     "instance standardize it, or, if training diverged, retrain with a "
-                     "smaller learning rate")
-        raise DataError(
-            f"the network's output {what} is not finite (NaN or inf) for {bad.size} of the "
-            f"{A.shape[1]} samples (the first: sample {int(bad[0])}): {cause}"
-        )
+        raise _prediction.non_finite_error(A, finite, self.parameters.flat, self.dtype, what)
 
     def cost(self, X, Y, sample_weight=None) -> float:
         """Return the cost J(W, b) on ``X`` (n_x, m) and ``Y`` (n_L, m), L2 term included.
@@ -534,17 +391,7 @@ class Network:
     # --------------------------------------------------------------------- description
     def get_config(self) -> dict:
         """Return the JSON-serialisable architecture (enough to rebuild the network)."""
-        return {
-            "units": list(self.units),
-            "activation": [g.get_config() for g in self.activations[1:-1]],
-            "output_activation": self.output_activation.get_config(),
-            "loss": self.loss.name,
-            "init": self.init,
-            "dtype": self.dtype.name,
-            "l2": self.l2,
-            "dropout": list(self.dropout),
-            "seed": int(self.seed) if self.seed is not None else None,
-        }
+        return _network_config.get_config(self)
 
     @classmethod
     def from_config(cls, config: dict) -> Network:
@@ -552,17 +399,7 @@ class Network:
 
         ``units`` is required; every other key is optional, with the constructor's default.
         """
-        if not isinstance(config, Mapping):
-            raise ConfigurationError(f"config must be a dict such as get_config() returns, got "
-                                     f"{config!r:.100}")
-        unknown = sorted(str(k) for k in set(config) - set(_CONFIG_KEYS))
-        if unknown or "units" not in config:
-            problem = f"unknown keys {unknown}" if unknown else "no 'units'"
-            raise ConfigurationError(f"config has {problem}; its keys are "
-                                     f"{', '.join(_CONFIG_KEYS)} (units required)")
-        config = dict(config)
-        acts = config.pop("activation", None) or "relu"
-        return cls(activation=acts, **config)
+        return _network_config.from_config(cls, config)
 
     def save(self, path, **extra_header) -> None:
         """Save to a model file (arrays plus a JSON header; see :mod:`npdeep.io`)."""
@@ -591,38 +428,11 @@ class Network:
         view into an independent copy, detaching ``W[l]`` from the flat buffer that the
         optimizers update. Model *files* never use pickle (see :mod:`npdeep.io`).
         """
-        state = self.__dict__.copy()
-        for key in ("_parameters", "layers", "grad_layers", "_local", "grad_flat"):
-            state.pop(key)  # grad_flat: scratch of every step, rebuilt as zeros
-        state["_flat"] = self._parameters.flat
-        return state
+        return _network_config.get_state(self)
 
     def __setstate__(self, state: dict) -> None:
-        flat = state.pop("_flat")
-        self.__dict__.update(state)
-        self._parameters = Parameters(self.layout, flat)
-        self.layers = self.layout.layer_views(flat)
-        self.grad_flat = self.layout.zeros()
-        self.grad_layers = self.layout.layer_views(self.grad_flat)
-        self._local = threading.local()
+        _network_config.set_state(self, state)
 
     def __repr__(self) -> str:
         """Valid Python for the architecture (weights aside): ``Network(units=[...], ...)``."""
-        def spec(g):
-            config = g.get_config()
-            return config["name"] if len(config) == 1 else config
-
-        hidden = [spec(g) for g in self.activations[1:-1]]
-        activation = hidden[0] if hidden and all(h == hidden[0] for h in hidden) else hidden
-        extra = ""
-        if any(self.dropout):
-            extra += f", dropout={list(self.dropout)!r}"
-        if self.l2:
-            extra += f", l2={self.l2!r}"
-        if self.seed is not None:
-            extra += f", seed={int(self.seed)!r}"
-        return (
-            f"Network(units={self.units}, activation={activation!r}, "
-            f"output_activation={spec(self.output_activation)!r}, loss={self.loss.name!r}, "
-            f"init={self.init!r}, dtype={self.dtype.name!r}{extra})"
-        )
+        return _network_config.network_repr(self)
