@@ -57,6 +57,31 @@ __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "checkpoint_from_
 _STATE_KEYS = ("epoch", "config", "optimizer", "schedule")
 
 
+#: NumPy's bit generators, by the name their state gives (a checkpoint's ``rng_state``)
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
+
+
+def _rng_state_json(rng: np.random.Generator) -> str:
+    """Return ``rng``'s bit-generator state as JSON text (arrays, as Philox holds, as lists)."""
+    def listed(value):
+        if isinstance(value, (np.ndarray, np.generic)):
+            return value.tolist()
+        raise TypeError(f"cannot save a random state holding {type(value).__name__}")
+
+    return json.dumps(rng.bit_generator.state, default=listed)
+
+
+def _generator(state: dict) -> np.random.Generator:
+    """Return a Generator of the bit generator ``state`` names, set to that state."""
+    name = state["bit_generator"]
+    if name not in _BIT_GENERATORS:
+        raise ValueError(f"rng_state names bit generator {name!r}; expected one of "
+                         f"{', '.join(_BIT_GENERATORS)}")
+    bit_generator = getattr(np.random, name)()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
+
+
 def is_checkpoint(header: dict) -> bool:
     """Tell whether a model file's header is a checkpoint's (its ``training`` is the state
     :func:`save_checkpoint` writes, not the options ``npdeep train`` stores)."""
@@ -111,8 +136,7 @@ class TrainingState:
         self.optimizer_state = {} if opt.layout is None else \
             {name: keep_copy(self.optimizer_state.get(name), opt.state[name])
              for name in opt.state_names}
-        self.rng_state = json.dumps(trainer.rng.bit_generator.state) \
-            if trainer.rng is not None else None
+        self.rng_state = _rng_state_json(trainer.rng) if trainer.rng is not None else None
         self.schedule_state = trainer.schedule.get_state()
         # a callback may have moved lr0 (trainer.initial_learning_rate): resume from it
         self.initial_learning_rate = float(trainer.initial_learning_rate)
@@ -218,7 +242,7 @@ def checkpoint_from_header(header: dict, arrays: dict, where: str) -> Checkpoint
                                  f"{opt.name} optimizer")
         sched = _schedules.get(training["schedule"]["config"])
         if training.get("rng_state"):
-            net.rng.bit_generator.state = json.loads(training["rng_state"])
+            net.rng = _generator(json.loads(training["rng_state"]))
         config = dict(training["config"])
         check_positive_float(config["learning_rate"], "learning_rate")
         schedule_state = dict(training["schedule"].get("state") or {})
