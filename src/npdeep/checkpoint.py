@@ -19,11 +19,12 @@ own keys (``'optimizer.m.W1'``, ``'optimizer.v.b2'``...)::
     }
 
 with each EarlyStopping's best weights as arrays ``'early_stopping.0.W1'``... (none while no
-epoch has improved). Resuming from it (:func:`resume`) gives the same weights, bit for bit,
-as a run that was never interrupted: same parameters, optimizer moments and step count,
-learning-rate schedule, random stream (shuffling and dropout), and the state of each
-EarlyStopping passed to :func:`resume` that matches a saved one (same monitor, mode and
-min_delta), so it stops at the same epoch and restores the same weights, and of each
+epoch has improved). Resuming from it (:func:`resume`) gives the same weights, bit for bit
+(with the same number of BLAS threads), as a run that was never interrupted: same
+parameters, optimizer moments and step count, learning-rate schedule, random stream
+(shuffling and dropout, from any NumPy bit generator), and the state of each EarlyStopping
+passed to :func:`resume` that matches a saved one (same monitor, mode and min_delta), so it
+stops at the same epoch and restores the same weights, and of each
 ``save_best_only`` ModelCheckpoint passed that matches a saved one (same path template,
 monitor and mode), so it writes the same files at the same epochs and reports the same
 ``last_saved``. Checkpoints written before those states were stored hold no
