@@ -30,6 +30,7 @@ from npdeep.distributed import fit_chunks
 
 SRC = Path(npdeep.__file__).parent
 OPTIMIZERS = ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]
+ESTIMATOR_OPTIONS = dict(hidden_layer_sizes=(8,), max_iter=8, batch_size=16, dropout=0.1)
 
 
 @pytest.fixture(autouse=True)
@@ -151,17 +152,39 @@ def test_a_network_pickled_between_fits_trains_on_as_the_original(data):
     assert _bytes(a) == _bytes(b) == _bytes(c)
 
 
-def test_training_on_a_memory_mapped_file_twice_is_bit_identical(tmp_path, rng):
-    np.save(tmp_path / "X.npy", rng.normal(size=(200, 6)))  # (m, n_x): samples as rows
-    y = np.arange(200) % 3
+@pytest.mark.parametrize("layout", ["samples_as_rows", "features_as_rows"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_memory_mapped_file_trains_as_the_same_array_in_memory(tmp_path, rng, layout,
+                                                                  dtype):
+    # each batch is read in file order, then put back in the order drawn: the same batches,
+    # so the same dropout masks on the same samples and the same sums (it once kept the file
+    # order: other masks, other weights)
+    m = 200
+    X = rng.integers(0, 256, (m, 6), dtype=np.uint8)  # cast one batch at a time from the file
+    np.save(tmp_path / "X.npy", X if layout == "samples_as_rows" else np.ascontiguousarray(X.T))
+    y, w = np.arange(m) % 3, rng.random(m)
     runs = []
-    for _ in range(2):
-        X = np.load(tmp_path / "X.npy", mmap_mode="r").T
-        net = Network([6, 8, 3], seed=0, dropout=0.2)
-        net.fit(X, y, epochs=3, batch_size=32, validation_fraction=0.2, diagnose=False)
-        runs.append(_bytes(net))
-        del X
+    for mmap_mode in ("r", None):
+        data = np.load(tmp_path / "X.npy", mmap_mode=mmap_mode)
+        data = data.T if layout == "samples_as_rows" else data
+        net = Network([6, 8, 3], seed=0, dropout=0.2, dtype=dtype)
+        history = net.fit(data, y, epochs=3, batch_size=32, validation_fraction=0.2,
+                          sample_weight=w, diagnose=False)
+        runs.append((_bytes(net), history.cost, history.val_cost))
+        del data
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_an_estimator_fit_on_a_memory_mapped_file_equals_the_fit_in_memory(tmp_path, rng,
+                                                                           early_stopping):
+    np.save(tmp_path / "X.npy", rng.normal(size=(150, 4)))
+    y, w = np.arange(150) % 3, rng.random(150)
+    fitted = [DeepClassifier(random_state=0, early_stopping=early_stopping, n_iter_no_change=2,
+                             **ESTIMATOR_OPTIONS).fit(X, y, sample_weight=w)
+              for X in (np.load(tmp_path / "X.npy", mmap_mode="r"), np.load(tmp_path / "X.npy"))]
+    assert _bytes(fitted[0]) == _bytes(fitted[1])
+    assert fitted[0].loss_curve_ == fitted[1].loss_curve_
 
 
 def test_the_blas_thread_count_changes_float_rounding_only(rng):
@@ -251,9 +274,6 @@ def test_a_checkpoint_naming_an_unknown_bit_generator_is_refused_naming_the_file
 
 
 # -------------------------------------------------------------------------- estimators
-ESTIMATOR_OPTIONS = dict(hidden_layer_sizes=(8,), max_iter=8, batch_size=16, dropout=0.1)
-
-
 @pytest.mark.parametrize("estimator", [DeepClassifier, DeepRegressor])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("early_stopping", [False, True])
