@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse
 from file_helpers import retouched
 from sklearn.base import clone
 from sklearn.datasets import load_iris
@@ -23,7 +24,7 @@ from sklearn.model_selection import GridSearchCV
 
 import npdeep
 from npdeep import DeepClassifier, DeepRegressor, Network
-from npdeep.callbacks import Callback, ModelCheckpoint
+from npdeep.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from npdeep.checkpoint import resume
 from npdeep.cli import run as cli
 from npdeep.distributed import fit_chunks
@@ -113,6 +114,21 @@ def test_fit_twice_with_the_same_seed_is_bit_identical(data, dtype, optimizer, o
         net = Network([6, 8, 5, 3], dropout=0.2, l2=0.01, seed=3, dtype=dtype)
         history = net.fit(X, y, epochs=4, optimizer=optimizer, diagnose=False, **options)
         runs.append((_bytes(net), _logged(history), net.rng.bit_generator.state))
+    assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_early_stopping_stops_at_the_same_epoch_with_the_same_weights(data, sparse):
+    X, y, _ = data
+    if sparse:
+        X = scipy.sparse.csr_matrix(np.where(np.abs(X) > 1.0, X, 0.0))
+    runs = []
+    for _ in range(2):
+        net = Network([6, 8, 3], seed=5, dropout=0.2, dtype="float32")
+        stop = EarlyStopping(patience=1, min_delta=1e-3)
+        history = net.fit(X, y, epochs=30, batch_size=8, learning_rate=0.05,
+                          validation_fraction=0.3, callbacks=[stop], diagnose=False)
+        runs.append((_bytes(net), _logged(history), stop.stopped_epoch))
     assert runs[0] == runs[1]
 
 
