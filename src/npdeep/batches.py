@@ -24,11 +24,15 @@ class Gather:
     samples-major view ``A.T`` (N, n) when a sample's values are contiguous (F-ordered ``A``,
     e.g. ``rows.T`` or a memory-mapped (N, n) ``.npy`` transposed), else columns of a
     C-ordered ``A``. The wrong one costs 10-1000x more (a strided gather per value).
-    Integer or float64 data are cast into the network's dtype per batch.
+    Integer or float64 data are cast into the network's dtype per batch. With
+    ``in_file_order`` (a memory-mapped ``A``) the samples are read in increasing index order,
+    for locality, then put back in the order of ``idx``: the batch is the one an array in
+    memory gives, bit for bit.
     """
 
-    def __init__(self, A, dtype):
+    def __init__(self, A, dtype, in_file_order: bool = False):
         self.A = A
+        self.in_file_order = in_file_order
         self.by_rows = not A.flags.c_contiguous or A.flags.f_contiguous
         self.source = A.T if self.by_rows else A
         self.dtype = np.dtype(dtype)
@@ -50,9 +54,14 @@ class Gather:
         if bufs is None:
             n, dt = self.A.shape[0], self.A.dtype
             shape = (m, n) if self.by_rows else (n, m)
-            bufs = (np.empty(shape, dt), np.empty(shape, self.dtype) if dt != self.dtype else None)
+            bufs = (np.empty(shape, dt), np.empty(shape, self.dtype) if dt != self.dtype else None,
+                    np.empty(shape, dt) if self.in_file_order else None)
             self._buffers[m] = bufs
-        raw, cast = bufs
+        raw, cast, ordered = bufs
+        order = None
+        if self.in_file_order:  # read forwards; sample j read is the batch's sample order[j]
+            order = np.argsort(idx, kind="stable")
+            idx = idx[order]
         # mode="clip": with the default mode="raise" np.take fills a hidden temporary first
         if self.chunk is not None:
             for start in range(0, m, self.chunk):
@@ -66,6 +75,12 @@ class Gather:
                 self.pages.release()
         else:
             np.take(self.source, idx, axis=0 if self.by_rows else 1, out=raw, mode="clip")
+        if order is not None:
+            if self.by_rows:
+                ordered[order] = raw
+            else:
+                ordered[:, order] = raw
+            raw = ordered
         if cast is not None:
             np.copyto(cast, raw, casting="unsafe")
             raw = cast
@@ -78,7 +93,8 @@ class BatchSource:
     Each batch is returned as ``(A0, Y, coef)`` with ``A0`` (n_x, m) and ``Y`` (n_L, m) views
     of reused buffers (nothing proportional to the batch is allocated after the first epoch).
     A sparse ``X`` (CSC) gives each batch as a new CSC matrix of its columns, never densified.
-    A memory-mapped ``X`` is read batch by batch, indices sorted within a batch for locality,
+    A memory-mapped ``X`` is read batch by batch, each batch's samples in file order for
+    locality (then put in the batch's drawn order: the batches of the array in memory),
     and its pages are handed back to the kernel as training goes, so the data set is never
     copied nor held in memory whole.
     """
@@ -90,7 +106,8 @@ class BatchSource:
         self.batch_size = min(batch_size, self.N)
         self.n_batches = -(-self.N // self.batch_size)
         # a sparse X (checked: CSC in the network's dtype) is gathered column by column
-        self.X = SparseGather(X) if is_sparse(X) else Gather(X, net.dtype)
+        self.X = SparseGather(X) if is_sparse(X) else \
+            Gather(X, net.dtype, in_file_order=is_memmap(X))
         self.Y = Gather(Y, net.dtype)
         weights = None if np.ndim(coef_full) == 0 else np.ravel(coef_full)
         if weights is not None and indices is not None:  # index the weights like X's columns
@@ -99,7 +116,6 @@ class BatchSource:
             weights = full
         self.weights = weights
         self._coef: dict = {}
-        self.sort_indices = is_memmap(X)
 
     def batches(self, rng: np.random.Generator | None):
         """Yield ``(A0, Y, coef)`` for one epoch, shuffled with ``rng`` (None: in order)."""
@@ -108,8 +124,6 @@ class BatchSource:
             order = self.indices[order]
         for start in range(0, self.N, self.batch_size):
             idx = order[start : start + self.batch_size]
-            if self.sort_indices:
-                idx.sort()
             m = idx.shape[0]
             A0 = self.X(idx)
             if self.weights is None:

@@ -19,11 +19,12 @@ own keys (``'optimizer.m.W1'``, ``'optimizer.v.b2'``...)::
     }
 
 with each EarlyStopping's best weights as arrays ``'early_stopping.0.W1'``... (none while no
-epoch has improved). Resuming from it (:func:`resume`) gives the same weights, bit for bit,
-as a run that was never interrupted: same parameters, optimizer moments and step count,
-learning-rate schedule, random stream (shuffling and dropout), and the state of each
-EarlyStopping passed to :func:`resume` that matches a saved one (same monitor, mode and
-min_delta), so it stops at the same epoch and restores the same weights, and of each
+epoch has improved). Resuming from it (:func:`resume`) gives the same weights, bit for bit
+(with the same number of BLAS threads), as a run that was never interrupted: same
+parameters, optimizer moments and step count, learning-rate schedule, random stream
+(shuffling and dropout, from any NumPy bit generator), and the state of each EarlyStopping
+passed to :func:`resume` that matches a saved one (same monitor, mode and min_delta), so it
+stops at the same epoch and restores the same weights, and of each
 ``save_best_only`` ModelCheckpoint passed that matches a saved one (same path template,
 monitor and mode), so it writes the same files at the same epochs and reports the same
 ``last_saved``. Checkpoints written before those states were stored hold no
@@ -55,6 +56,31 @@ __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "checkpoint_from_
 
 #: Keys of a checkpoint's ``training`` object beside ``rng_state``.
 _STATE_KEYS = ("epoch", "config", "optimizer", "schedule")
+
+
+#: NumPy's bit generators, by the name their state gives (a checkpoint's ``rng_state``)
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
+
+
+def _rng_state_json(rng: np.random.Generator) -> str:
+    """Return ``rng``'s bit-generator state as JSON text (arrays, as Philox holds, as lists)."""
+    def listed(value):
+        if isinstance(value, (np.ndarray, np.generic)):
+            return value.tolist()
+        raise TypeError(f"cannot save a random state holding {type(value).__name__}")
+
+    return json.dumps(rng.bit_generator.state, default=listed)
+
+
+def _generator(state: dict) -> np.random.Generator:
+    """Return a Generator of the bit generator ``state`` names, set to that state."""
+    name = state["bit_generator"]
+    if name not in _BIT_GENERATORS:
+        raise ValueError(f"rng_state names bit generator {name!r}; expected one of "
+                         f"{', '.join(_BIT_GENERATORS)}")
+    bit_generator = getattr(np.random, name)()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
 
 
 def is_checkpoint(header: dict) -> bool:
@@ -111,8 +137,7 @@ class TrainingState:
         self.optimizer_state = {} if opt.layout is None else \
             {name: keep_copy(self.optimizer_state.get(name), opt.state[name])
              for name in opt.state_names}
-        self.rng_state = json.dumps(trainer.rng.bit_generator.state) \
-            if trainer.rng is not None else None
+        self.rng_state = _rng_state_json(trainer.rng) if trainer.rng is not None else None
         self.schedule_state = trainer.schedule.get_state()
         # a callback may have moved lr0 (trainer.initial_learning_rate): resume from it
         self.initial_learning_rate = float(trainer.initial_learning_rate)
@@ -218,7 +243,7 @@ def checkpoint_from_header(header: dict, arrays: dict, where: str) -> Checkpoint
                                  f"{opt.name} optimizer")
         sched = _schedules.get(training["schedule"]["config"])
         if training.get("rng_state"):
-            net.rng.bit_generator.state = json.loads(training["rng_state"])
+            net.rng = _generator(json.loads(training["rng_state"]))
         config = dict(training["config"])
         check_positive_float(config["learning_rate"], "learning_rate")
         schedule_state = dict(training["schedule"].get("state") or {})

@@ -8,7 +8,8 @@ which case Dask recomputes the block elsewhere from its recipe. The steps run on
 (stochastic gradient descent is sequential); the cluster provides memory, not parallel speed.
 
 Shuffling, every epoch: a fresh order of the blocks and a fresh permutation of the samples
-within each block, both drawn from the ``seed`` on the driver.
+within each block, both drawn from the ``seed`` on the driver (by default the estimator's
+int ``random_state``).
 
 A list of in-memory ``(X, y)`` chunks runs the same loop in this process.
 """
@@ -193,7 +194,9 @@ def fit_chunks(
     classes : array-like, optional
         Every class label, passed to each ``partial_fit`` (classifiers need it).
     seed : int or numpy.random.Generator, optional
-        Source of the block orders and within-block permutations.
+        Source of the block orders and within-block permutations. Default: the estimator's
+        ``random_state`` when it is an int (the same model on every call, as its ``fit``
+        gives), else fresh entropy.
     shuffle : bool
         Shuffle the block order and the rows within each block every epoch.
     client : distributed.Client, optional
@@ -239,6 +242,8 @@ def fit_chunks(
     if on_epoch is not None and not callable(on_epoch):
         raise ConfigurationError(
             f"on_epoch must be a function on_epoch(epoch, estimator) or None, got {on_epoch!r}")
+    if seed is None:
+        seed = _estimator_seed(estimator)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     classes = None if classes is None else np.asarray(classes)
     if classes is not None:
@@ -301,6 +306,14 @@ def fit_chunks(
         if on_epoch is not None:
             on_epoch(epoch, model.result())
     return model.result()
+
+
+def _estimator_seed(estimator):
+    """Return the estimator's ``random_state`` when it is an int >= 0, else None."""
+    value = getattr(estimator, "random_state", None)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    return None
 
 
 def _epoch_plan(rng: np.random.Generator, n_blocks: int, shuffle: bool):
