@@ -61,7 +61,8 @@ class Network:
     dtype : {"float64", "float32"}
         Precision of parameters and computation.
     seed : int, numpy.random.Generator or None
-        Source of every random draw (initial weights, shuffling, dropout).
+        Source of the initial weights and of :meth:`fit`'s shuffling and dropout (its
+        ``validation_fraction`` split draws from ``validation_seed``).
     l2 : float
         L2 penalty ``lambda``: adds ``(lambda / 2m) * sum_l ||W[l]||^2`` to the cost of ``m``
         samples (in :meth:`fit` with mini-batches, ``m`` is the batch's size).
