@@ -6,6 +6,8 @@ activation 'softsign'"), its checkpoints did not resume, and the estimators refu
 optimizer or schedule outright.
 """
 
+import sys
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -106,6 +108,10 @@ def data():
 def register_all():
     for cls in (Softsign, ScaledTanh, HalfSquares, SignDescent, Warmup):
         assert npdeep.register(cls) is cls  # usable as a decorator
+
+
+def _activations_registry():
+    return npdeep.activations._REGISTRY
 
 
 def custom_net(seed=0):
@@ -214,3 +220,65 @@ def test_register_refuses_what_it_cannot_register_by_name():
     with pytest.raises(ConfigurationError, match=r"'Softsign' is already registered to "
                                                  r"test_register\.Softsign"):
         npdeep.register(Other)
+
+
+LAYERS = '''
+import numpy as np
+import npdeep
+from npdeep.activations import Activation
+
+
+@npdeep.register
+class Softsign(Activation):
+    name = "softsign"
+
+    def forward(self, Z, out, work=None):
+        np.abs(Z, out=out)
+        out += 1
+        return np.divide(Z, out, out=out)
+
+    def derivative(self, Z, A):
+        return 1.0 / (1.0 + np.abs(Z)) ** 2
+'''
+
+
+def test_the_command_line_imports_the_module_that_registers_a_file_s_class(data, tmp_path,
+                                                                           capsys, monkeypatch):
+    # a network trained in Python with your own activation: `npdeep inspect/predict/...` could
+    # not load its file, with no way to register the class there
+    from cli_helpers import call
+
+    X, y = data
+    npdeep.register(Softsign)
+    net = npdeep.Network([4, 3, 1], activation="softsign", seed=0)
+    net.fit(X, y, epochs=2, diagnose=False)
+    net.save(tmp_path / "net.npz")
+    del _activations_registry()["softsign"]  # a fresh process knows no softsign
+    (tmp_path / "cli_layers.py").write_text(LAYERS)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(capsys, "inspect", "net.npz")
+    assert code == 1 and "unknown activation 'softsign'" in err and "npdeep --import" in err
+    code, out, err = call(capsys, "--import", "cli_layers", "inspect", "net.npz")
+    assert code == 0 and "softsign" in out, err
+    del _activations_registry()["softsign"]
+    monkeypatch.setenv("NPDEEP_IMPORT", str(tmp_path / "cli_layers.py"))  # or a .py file's path
+    code, out, err = call(capsys, "inspect", "net.npz", "--json")
+    assert code == 0, err
+    assert type(npdeep.activations.get("softsign")).__module__ == "cli_layers"
+    del sys.modules["cli_layers"]
+
+
+def test_a_failed_import_is_a_usage_error_naming_the_module(tmp_path, capsys, monkeypatch):
+    from cli_helpers import call
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "broken_layers.py").write_text("x = 1\nraise NameError('oops')\n")
+    for module, message in [("no_such_module", "no_such_module: ModuleNotFoundError: No module "
+                                               "named 'no_such_module'"),
+                            ("missing.py", "missing.py: ModuleNotFoundError: no file "
+                                           "'missing.py'"),
+                            ("broken_layers.py", "broken_layers.py: NameError: oops (line 2 of "
+                                                 f"{tmp_path / 'broken_layers.py'})")]:
+        code, out, err = call(capsys, "--import", module, "train", "--help")
+        assert code == 2 and message in " ".join(err.split()), err
+    assert "broken_layers" not in sys.modules  # nothing half-imported is left behind

@@ -52,7 +52,7 @@ def build(spec, kind: str, base: type, registry: dict, aliases: dict):
         raise ConfigurationError(
             f"unknown {kind} {spec!r}; valid names: {valid}{also}. Your own {base.__name__} "
             f"subclass? Register it first, in every process that names it or loads a file that "
-            f"does: npdeep.register(YourClass)")
+            f"does: npdeep.register(YourClass) (command line: npdeep --import your_module ...)")
     cls = registry[key]
     options = list(inspect.signature(cls).parameters) if config else []
     unknown = [n for n in config if n not in options]

@@ -83,8 +83,48 @@ class _Group(click.Group):
             raise _fail(ctx, f"{where}{exc.strerror or exc}") from None
 
 
+def _import_modules(ctx: click.Context, param: click.Parameter, names) -> tuple:
+    """Import each ``--import`` module (a name, or a .py file's path) before the command runs,
+    so the classes it registers with npdeep.register are known to the model files."""
+    import importlib
+    import importlib.util
+
+    if names and "" not in sys.path:
+        sys.path.insert(0, "")  # a module beside the user, as `python -m` finds it
+    for name in names:
+        try:
+            if name.endswith(".py"):
+                spec = importlib.util.spec_from_file_location(
+                    os.path.splitext(os.path.basename(name))[0], name)
+                if not os.path.isfile(name):
+                    raise ModuleNotFoundError(f"no file {name!r}")
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = module
+                try:
+                    spec.loader.exec_module(module)
+                except BaseException:
+                    del sys.modules[spec.name]  # as a failed import leaves nothing behind
+                    raise
+            else:
+                importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - the user's module: its error, not a traceback
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            where = (f" (line {tb.tb_lineno} of {tb.tb_frame.f_code.co_filename})"
+                     if tb is not None and not isinstance(exc, ModuleNotFoundError) else "")
+            raise click.BadParameter(f"{name}: {type(exc).__name__}: {exc}{where}",
+                                     ctx=ctx, param=param) from None
+    return names
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="npdeep")
+@click.option("--import", "imports", multiple=True, metavar="MODULE", envvar="NPDEEP_IMPORT",
+              callback=_import_modules, expose_value=False, is_eager=True,
+              help="Import MODULE (a module name or a .py file) first: the activations, "
+                   "losses, optimizers or schedules it registers with npdeep.register can "
+                   "then be named by model files (repeatable; also NPDEEP_IMPORT).")
 def main() -> None:
     """npdeep: deep L-layer neural networks in NumPy, true to the article's equations.
 
