@@ -94,10 +94,10 @@ def _import_modules(ctx: click.Context, param: click.Parameter, names) -> tuple:
     for name in names:
         try:
             if name.endswith(".py"):
-                spec = importlib.util.spec_from_file_location(
-                    os.path.splitext(os.path.basename(name))[0], name)
                 if not os.path.isfile(name):
                     raise ModuleNotFoundError(f"no file {name!r}")
+                spec = importlib.util.spec_from_file_location(
+                    os.path.splitext(os.path.basename(name))[0], name)
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[spec.name] = module
                 try:
