@@ -1,0 +1,97 @@
+"""What :func:`npdeep.gradient_check` returns: the error of every parameter, the verdict, and
+a table that says what was checked, skipped and sampled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class GradientCheckResult:
+    """Per-parameter relative errors of a gradient check, with the verdict.
+
+    Attributes
+    ----------
+    errors : dict
+        ``{'W1': rel_error, 'b1': ..., ...}``.
+    checked : dict
+        How many entries of each parameter were compared: all, or a seeded sample of
+        ``max_checks`` of them (less any skipped).
+    tolerance : float
+    epsilon : float
+        Largest perturbation of each entry (``epsilon/2`` is used too).
+    skipped : dict
+        Entries of each parameter left out because a perturbation moved some pre-activation
+        across a kink (relu's z = 0), where central differences do not estimate the derivative.
+    round_off : dict
+        Bound on ``||num - bp||`` that round-off alone can cause (``noise`` in the module
+        docstring of :mod:`npdeep.gradcheck`); a difference below it passes whatever the
+        relative error.
+    notes : list of str
+        What the check ran differently from training (a float64 copy, dropout off), and which
+        parameters were checked again with smaller steps, in words.
+    entries : dict
+        Each parameter's size ``n[l] * n[l-1]`` or ``n[l]``; more than ``checked + skipped``
+        when it was sampled.
+    epsilons : dict
+        The largest perturbation behind each parameter's verdict: ``epsilon``, or the smaller
+        step (``epsilon / 4**k``, k <= 3) at which a parameter that failed at ``epsilon`` passed.
+    passed : bool
+        Every relative error is below ``tolerance`` (and at least one entry was compared).
+    """
+
+    errors: dict[str, float]
+    checked: dict[str, int]
+    tolerance: float
+    epsilon: float
+    skipped: dict[str, int] = field(default_factory=dict)
+    round_off: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    entries: dict[str, int] = field(default_factory=dict)
+    epsilons: dict[str, float] = field(default_factory=dict)
+    passed: bool = field(init=False)
+
+    def __post_init__(self):
+        self.passed = (all(e < self.tolerance for e in self.errors.values())
+                       and sum(self.checked.values()) > 0)
+
+    @property
+    def max_error(self) -> float:
+        return max(self.errors.values())
+
+    def rows(self) -> list[dict]:
+        """Return one dict per parameter: key, layer, relative error, entries checked and
+        skipped of its ``entries``, round-off bound, the step that decided, verdict (None: no
+        entry compared)."""
+        return [
+            {"parameter": k, "layer": int(k[1:]), "relative_error": e,
+             "checked": self.checked[k], "skipped": self.skipped.get(k, 0),
+             "entries": self.entries.get(k, self.checked[k] + self.skipped.get(k, 0)),
+             "round_off": self.round_off.get(k, 0.0),
+             "epsilon": self.epsilons.get(k, self.epsilon),
+             "passed": e < self.tolerance if self.checked[k] else None}
+            for k, e in self.errors.items()
+        ]
+
+    def __str__(self) -> str:
+        lines = [f"{'parameter':<10}{'rel. error':>14}{'round-off':>12}{'checked':>10}"
+                 f"{'skipped':>10}  verdict"]
+        for r in self.rows():
+            verdict = {True: "ok", False: "FAIL", None: "not checked"}[r["passed"]]
+            lines.append(f"{r['parameter']:<10}{r['relative_error']:>14.3e}"
+                         f"{r['round_off']:>12.1e}{r['checked']:>10}{r['skipped']:>10}  {verdict}")
+        verdict = "PASSED" if self.passed else "FAILED"
+        lines.append(f"{verdict}: max relative error {self.max_error:.3e} "
+                     f"(tolerance {self.tolerance:.0e}, epsilon {self.epsilon:.0e})")
+        if sum(self.skipped.values()):
+            lines.append(f"{sum(self.skipped.values())} entries skipped: their perturbation moved "
+                         "a pre-activation across a kink (z = 0), where no derivative exists")
+        if sum(self.checked.values()) == 0:
+            lines.append("no entry could be compared: use a smaller epsilon or other samples")
+        sampled = [r for r in self.rows() if r["checked"] + r["skipped"] < r["entries"]]
+        if sampled:
+            lines.append("sampled (seeded, max_checks per parameter): " + ", ".join(
+                f"{r['checked'] + r['skipped']} of the {r['entries']} entries of {r['parameter']}"
+                for r in sampled))
+        lines.extend(self.notes)
+        return "\n".join(lines)

@@ -1,0 +1,246 @@
+"""Model files as the commands read them: a network and what ``npdeep train`` stored beside it.
+
+:func:`read_model_file` reads a file once and says so when a data or text file is given
+instead; :func:`model_from_file` builds the :class:`Model` whose header
+:mod:`~npdeep.cli._model_header` checks.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError, ModelFileError
+from ._data_source import STDIN
+from ._model_header import _check_header, label_array
+
+
+def _data_kind(path: Path) -> str | None:
+    from ..data import sniff
+
+    try:
+        kind = sniff(path)
+    except DataError:
+        return None
+    if kind == "csv" and not _looks_like_text(path):
+        return None  # sniff's fallback: an image, a random binary file
+    if kind == "csv" and path.suffix.lower() not in (".csv", ".tsv", ".txt", ".gz"):
+        return "text"  # model.json, notes.md: text, but nothing says it is a data table
+    return {"csv": "CSV", "npy": "NumPy .npy", "npz": "NumPy .npz", "idx": "IDX"}.get(kind)
+
+
+def _looks_like_text(path: Path) -> bool:
+    """True when the file's first 4 KiB are UTF-8 text without NULs (gzipped or not)."""
+    import gzip
+    import zlib
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+        if head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(4096)
+    except (OSError, EOFError, zlib.error):
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the 4 KiB mark
+            return False
+    return b"\0" not in head
+
+
+@dataclass
+class Model:
+    """A network loaded from a model file, with what ``npdeep train`` stored beside it.
+
+    Attributes
+    ----------
+    net : Network
+    header : dict
+        The file's JSON header (``data``, ``scaling``, ``classes``, ``task``, ``training``...).
+    path : Path
+    """
+
+    net: Any
+    header: dict
+    path: Path
+
+    @property
+    def task(self) -> str:
+        task = self.header.get("task")
+        if task:
+            return task
+        out = self.net.output_activation.name
+        return "classification" if out in ("softmax", "sigmoid") else "regression"
+
+    @property
+    def classes(self) -> np.ndarray | None:
+        """Class labels in output order (stored ones, else 0..n_L-1)."""
+        if self.task != "classification":
+            return None
+        if self.header.get("classes") is not None:
+            return label_array(self.header["classes"])
+        n_L = self.net.units[-1]
+        return np.arange(2 if n_L == 1 else n_L)
+
+    @property
+    def data(self) -> dict:
+        return self.header.get("data") or {}
+
+    @property
+    def encoder_config(self) -> dict | None:
+        return self.data.get("encoder")
+
+    @property
+    def n_features(self) -> int:
+        return self.net.n_x
+
+    def scale(self, X: np.ndarray) -> np.ndarray:
+        """Apply the stored feature scaling to ``X: (n_samples, n_features)``."""
+        from ..data import Standardizer
+
+        if X.shape[1] != self.n_features:
+            raise DataError(
+                f"the data has {X.shape[1]} features but the model expects {self.n_features} "
+                "features"
+            )
+        if self.header.get("scaling"):
+            return Standardizer.from_config(self.header["scaling"]).transform(X)
+        return X
+
+    def predict_rows(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Predict for ``X: (n_samples, n_features)``, samples as rows.
+
+        Returns
+        -------
+        labels_or_values : (n_samples,) labels, or (n_samples, n_L) values for regression
+        probabilities : (n_samples, n_classes) or None
+        """
+        Xs = self.scale(X).T  # (n_x, m)
+        net = self.net
+        if self.task == "classification":
+            out = net.output_activation.name
+            if out not in ("softmax", "sigmoid"):  # e.g. identity + MSE: scores, no probabilities
+                A = np.asarray(net.predict(Xs), dtype=np.float64)  # (n_L, m)
+                index = (A[0] > 0.5).astype(np.intp) if A.shape[0] == 1 else A.argmax(axis=0)
+                return self.classes[index], None
+            A = net.predict_proba(Xs)  # (n_L, m)
+            if out == "softmax":
+                P = A.T
+            elif A.shape[0] == 1:
+                P = np.column_stack([1.0 - A[0], A[0]])
+            else:
+                P = A.T  # one sigmoid per class (trained one-hot): the largest wins
+            return self.classes[P.argmax(axis=1)], P.astype(np.float64)
+        V = np.asarray(net.predict(Xs), dtype=np.float64).T  # (m, n_L)
+        if self.header.get("target_scaling"):
+            from ..data import Standardizer
+
+            V = Standardizer.from_config(self.header["target_scaling"]).inverse_transform(V)
+        return V, None
+
+    def target_for(self, source: str) -> str | None:
+        """The target to read from ``source`` when none is named: the one trained on, when
+        ``source`` is a CSV or an .npz holding it; else None (the loaders' default)."""
+        from ..data import sniff
+
+        stored = self.data.get("target")
+        if not stored:
+            return None
+        kind = sniff(source)
+        return stored if kind == "csv" or (kind == "npz" and _npz_holds(source, stored)) else None
+
+    def output_columns(self) -> list[str]:
+        """``predict``'s CSV columns: ``prediction`` then ``probability_<class>`` per class."""
+        if self.task == "classification":
+            if self.net.output_activation.name not in ("softmax", "sigmoid"):
+                return ["prediction"]
+            return ["prediction", *(f"probability_{c}" for c in self.classes.tolist())]
+        n_L = self.net.units[-1]
+        return ["prediction"] if n_L == 1 else [f"prediction_{i}" for i in range(n_L)]
+
+    def history(self) -> dict:
+        """The training history (``History.to_dict()``; empty when none was saved)."""
+        return self.net.history.to_dict() if self.net.history else {}
+
+
+def _npz_holds(path: str, name: str) -> bool:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return name in archive.files
+    except (OSError, ValueError):
+        return False
+
+
+def read_model_file(path: str | os.PathLike) -> tuple[Path, dict, dict]:
+    """Read a model file once: ``(path, header, arrays)``, whatever its kind.
+
+    A missing path, a folder, a data or text file given instead get a message that says so.
+    """
+    from .. import serialization
+
+    if str(path) == STDIN:
+        raise ModelFileError("MODEL: '-' (standard input) is for DATA only; give the model "
+                             "file's path")
+    if str(path) == "":  # Path("") is ".", the current folder
+        raise ModelFileError("MODEL: the path is empty; give the model file's path")
+    p = Path(path)
+    if not p.exists():
+        raise ModelFileError(f"{p}: no such model file")
+    if p.is_dir():
+        raise ModelFileError(f"{p}: is a folder, not a model file")
+    try:
+        header, arrays = serialization.load_model_file(p)
+    except ModelFileError:
+        kind = _data_kind(p)
+        if kind == "text":
+            raise ModelFileError(
+                f"{p}: is a text file, not a model; give a model file saved by `npdeep train`"
+            ) from None
+        if kind is not None:
+            raise ModelFileError(
+                f"{p}: looks like a data file ({kind}), not a model; give a model file saved "
+                "by `npdeep train` here (data goes in the DATA argument)"
+            ) from None
+        raise
+    return p, header, arrays
+
+
+def load_model(path: str | os.PathLike, estimators: bool = False):
+    """Load a network model file; a data file given instead gets a message that says so.
+
+    With ``estimators``, a scikit-learn estimator or pipeline file (``npdeep.save``) is
+    loaded too, as an :class:`~npdeep.cli._estimators.EstimatorModel` with the same face.
+    """
+    p, header, arrays = read_model_file(path)
+    if estimators and header.get("kind") in ("estimator", "pipeline"):
+        from ._estimators import estimator_model
+
+        return estimator_model(p, header, arrays)
+    return model_from_file(p, header, arrays)
+
+
+def model_from_file(p: Path, header: dict, arrays: dict) -> Model:
+    """Build the :class:`Model` of a network file read by :func:`read_model_file`."""
+    from .. import serialization
+
+    kind = header.get("kind", "network")
+    if kind in ("estimator", "pipeline"):
+        raise ModelFileError(
+            f"{p}: holds a scikit-learn {kind} (saved by npdeep.save), which this command does "
+            "not read (evaluate, predict, plot and inspect do); give a model file saved by "
+            "`npdeep train` or Network.save, or use npdeep.load(path) in Python"
+        )
+    header, arrays = serialization._check_network_file(header, arrays, str(p))
+    m = Model(net=serialization._network_from_header(header, arrays, str(p)), header=header,
+              path=p)
+    try:
+        _check_header(m)
+    except (ModelFileError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{p}: invalid model header: {exc}") from None
+    return m

@@ -1,0 +1,45 @@
+"""What commands print: one JSON object (``--json``), or text for a person."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+
+def jsonable(obj: Any) -> Any:
+    """Return ``obj`` with NumPy values, paths and non-finite floats made JSON-safe."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def emit(as_json: bool, result: dict, text: str | None) -> None:
+    """Print ``result`` as JSON, or ``text`` for a person."""
+    if as_json:
+        click.echo(json.dumps(jsonable({"ok": True, **result}), indent=2))
+    elif text:
+        click.echo(text)
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """Format a number for people (``-`` for None)."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}" if abs(value) < 1e5 else f"{value:.{digits}g}"
+    return str(value)
