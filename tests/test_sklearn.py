@@ -1014,3 +1014,19 @@ def test_a_schedule_changed_between_warm_fits_or_partial_fits_is_followed(iris):
         [0.1, 0.1, 0.05, 0.025]
     assert run(lambda e: [e.partial_fit(X, y) for _ in range(3)], schedule__factor=0.1) == \
         [0.1, 0.1, 0.01]
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_dataframe_columns_of_dates_are_named(iris, Est):
+    # before: numpy's DTypePromotionError (a TypeError, not a DataError) naming no column
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    df = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    message = (r"^X has columns of dates or durations, which the network cannot take as "
+               r"numbers: \['day', 'wait'\]; turn them into numbers first")
+    day = pd.Series(pd.date_range("2026-01-01", periods=len(y)))
+    with pytest.raises(DataError, match=message):
+        Est((4,), max_iter=1).fit(df.assign(day=day, wait=day - day.iloc[0]), y)
+    est = Est((4,), max_iter=1).fit(df.assign(day=1.0, wait=2.0), y)
+    with pytest.raises(DataError, match=message):
+        est.predict(df.assign(day=day, wait=day - day.iloc[0]))
