@@ -1030,3 +1030,19 @@ def test_dataframe_columns_of_dates_are_named(iris, Est):
     est = Est((4,), max_iter=1).fit(df.assign(day=1.0, wait=2.0), y)
     with pytest.raises(DataError, match=message):
         est.predict(df.assign(day=day, wait=day - day.iloc[0]))
+
+
+def test_one_hot_encoded_classes_warn_that_they_train_as_labels(iris):
+    # a Keras habit (to_categorical): before, trained silently as 3 sigmoids, and predict gave
+    # rows with no class or two
+    X, y = iris
+    Y = np.eye(3)[y]
+    with pytest.warns(UserWarning, match=r"^y is a 0/1 matrix of shape \(150, 3\) with exactly "
+                      r"one 1 per row: one-hot encoded classes\? .*\(y\.argmax\(axis=1\)\)"):
+        clf = DeepClassifier((4,), max_iter=1).fit(X, Y)
+    assert clf.out_activation_ == "logistic"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "y is a 0/1 matrix", UserWarning)
+        Y[0, 1] = 1  # one sample with two labels: a multi-label target
+        DeepClassifier((4,), max_iter=1).fit(X, Y)
+        DeepClassifier((4,), max_iter=1).fit(X, y)
