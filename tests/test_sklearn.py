@@ -491,7 +491,7 @@ def test_regressor_has_mlp_layer_and_output_attributes(iris):
     X, y = iris
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        reg = DeepRegressor((8,), output_activation="sigmoid", max_iter=2).fit(X, np.c_[y, y])
+        reg = DeepRegressor((8,), output_activation="sigmoid", max_iter=2).fit(X, np.c_[y, y] / 2)
         mlp = MLPRegressor(hidden_layer_sizes=(8,), max_iter=2).fit(X, np.c_[y, y])
         identity = DeepRegressor((4,), max_iter=1).fit(X, y)
     assert reg.n_layers_ == mlp.n_layers_ == 3

@@ -35,6 +35,28 @@ def _warn_if_rounded(peak: np.ndarray, std: np.ndarray, dtype: np.dtype) -> None
     )
 
 
+#: The values an output activation g[L] can reach, for the targets it cannot.
+_OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0),
+                  "relu": (0.0, np.inf)}
+
+
+def _warn_if_unreachable(Y: np.ndarray, g: str) -> None:
+    """Warn when targets ``Y`` (m, n_L) lie outside the values output activation ``g`` reaches.
+
+    A sigmoid output never gets past 1: targets in the hundreds train silently to an R^2
+    far below 0 (only the identity output standardizes ``y``).
+    """
+    low, high = _OUTPUT_RANGES.get(g, (-np.inf, np.inf))
+    if Y.size == 0 or (Y.min() >= low and Y.max() <= high):
+        return
+    warnings.warn(
+        f"DeepRegressor: y has values in [{Y.min():.4g}, {Y.max():.4g}], outside [{low:g}, "
+        f"{high:g}] where output_activation={g!r} can reach; scale y into that range, or use "
+        "output_activation='identity' (which standardizes y)",
+        UserWarning, stacklevel=caller_level(),
+    )
+
+
 class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     """A deep L-layer network regressor with scikit-learn's interface.
 
@@ -46,7 +68,8 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     Parameters are those of :class:`DeepClassifier` (without ``class_weight``), plus
 
     output_activation : str, default "identity"
-        g[L]; e.g. "sigmoid" for targets in [0, 1].
+        g[L]; e.g. "sigmoid" for targets in [0, 1]. Targets outside what g[L] reaches (above 1
+        for "sigmoid", below 0 for "relu") draw a warning at each training call.
 
     ``early_stopping`` scores the held-out data with R^2.
 
@@ -239,6 +262,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         A fresh network's initial weights are drawn for standardized outputs (near 0, the
         mean) and train as drawn; a trained one, in ``y``'s units, is folded in first.
         """
+        _warn_if_unreachable(Y, self.network_.output_activation.name)
         fresh = False
         if getattr(self, "_y_mean", None) is None or len(self._y_mean) != Y.shape[1]:
             if sample_weight is not None:
