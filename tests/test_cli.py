@@ -806,3 +806,46 @@ def test_drop_leaves_columns_out_of_training_and_of_evaluate_and_predict(tmp_pat
     assert flag["data"]["n_features"] == 2
     code, _, err = call(capsys, "train", data, *FAST, "-o", model, "--drop", "id,,name")
     assert code == 2 and "expected comma-separated column names like id,name" in err
+
+
+
+def _diabetes_csv(folder, target):
+    """Write diabetes as a CSV with ``target(y)`` as its last column 'y'; return (path, target)."""
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    y = target(y)
+    path = folder / "diabetes.csv"
+    lines = [",".join([*(f"x{j}" for j in range(10)), "y"])]
+    lines += [",".join(f"{v:.17g}" for v in (*row, t)) for row, t in zip(X, y, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    return path, y
+
+
+@pytest.mark.parametrize("loss", [[], ["--loss", "mse"]])
+def test_regression_with_a_sigmoid_output_predicts_values_in_the_target_s_units(tmp_path,
+                                                                                capsys, loss):
+    # before: train failed scoring its test split ("Standardizer.inverse_transform: X has
+    # shape (111,)"): predict gave 0/1 labels, and the targets were standardized, below 0
+    data, y = _diabetes_csv(tmp_path, lambda y: (y - y.min()) / (y.max() - y.min()))
+    model = tmp_path / "m.npz"
+    result = call_json(capsys, "train", data, "--output-activation", "sigmoid", *loss,
+                       "--units", "16", "--epochs", "30", "-o", model)
+    assert result["test"]["r2"] > 0.1
+    assert call_json(capsys, "evaluate", model, data)["r2"] > 0.1
+    out_csv = tmp_path / "p.csv"
+    call_json(capsys, "predict", model, data, "-o", out_csv)
+    values = np.loadtxt(out_csv, delimiter=",", skiprows=1)
+    assert values.shape == y.shape and len(np.unique(values)) > 100  # values, not labels
+    assert y.min() < values.mean() < y.max()  # the target's own units
+
+
+def test_regression_targets_a_sigmoid_output_cannot_reach_are_refused(tmp_path, capsys):
+    # before: "binary cross-entropy targets must lie in [0, 1], got values in [-1.605,
+    # 2.45424]" (the standardized targets, not the file's) and "encode the classes as 0/1"
+    data, y = _diabetes_csv(tmp_path, lambda y: y)
+    code, _, err = call(capsys, "train", data, "--output-activation", "sigmoid",
+                        "-o", tmp_path / "m.npz")
+    assert code == 1 and not (tmp_path / "m.npz").exists()
+    assert re.search(r"target 'y' has values in \[25, 346\], outside \[0, 1\] where "
+                     r"--output-activation sigmoid can reach; scale the target", err)

@@ -105,3 +105,38 @@ def test_a_fresh_network_starts_at_the_target_mean_so_an_offset_changes_nothing(
     np.testing.assert_allclose(small.loss_curve_, fits[0].loss_curve_, rtol=1e-6)
     first = DeepRegressor((8,), learning_rate=0.01, random_state=0).partial_fit(X, y + 30.0)
     assert first.loss_curve_[0] < 2 * fits[0].loss_curve_[0]
+
+
+def test_float32_warns_when_it_rounds_predictions_beyond_the_targets_spread():
+    # the fitted output layer holds the mean: a float32 network predicts y ~ 1e8 +- 1 in steps
+    # of 8 (R^2 about 0 where float64 and `npdeep train`, which keeps the scaling apart, get 0.98)
+    import warnings
+
+    X, y = make_regression(64, 3, noise=1, random_state=0)
+    y = y / y.std()
+    with pytest.warns(UserWarning, match=r"dtype=float32, predictions of y near 1e\+08 are "
+                      r"rounded to multiples of 8, .*output 1\).*or use dtype='float64'"):
+        DeepRegressor((4,), max_iter=1, dtype="float32").fit(X, np.column_stack([y, y + 1e8]))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "DeepRegressor: with dtype", UserWarning)
+        DeepRegressor((4,), max_iter=1, dtype="float64").fit(X, y + 1e8)
+        DeepRegressor((4,), max_iter=1, dtype="float32").fit(X, y * 1000 + 5000)
+        DeepRegressor((4,), max_iter=1, dtype="float32").fit(X, np.full(64, 1e8))  # constant
+
+
+@pytest.mark.parametrize("g, shift", [("sigmoid", 0.0), ("tanh", 0.0), ("relu", -200.0)])
+def test_targets_out_of_the_output_activation_s_reach_warn(g, shift):
+    # diabetes' y (25 to 346) with a sigmoid output: R^2 about -3.9, silently, before
+    import warnings
+
+    X, y = load_diabetes(return_X_y=True)
+    reach = {"sigmoid": r"\[0, 1\]", "tanh": r"\[-1, 1\]", "relu": r"\[0, inf\]"}[g]
+    with pytest.warns(UserWarning, match=rf"^DeepRegressor: y has values in \[{y.min() + shift:g}, "
+                      rf"{y.max() + shift:g}\], outside {reach} where output_activation='{g}' "
+                      r"can reach; scale y into that range, or use output_activation='identity'"):
+        DeepRegressor((4,), output_activation=g, max_iter=1).fit(X, y + shift)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "DeepRegressor: y has values", UserWarning)
+        y01 = (y - y.min()) / (y.max() - y.min())
+        DeepRegressor((4,), output_activation=g, max_iter=1).fit(X, y01)
+        DeepRegressor((4,), max_iter=1).fit(X, y + shift)  # identity: standardized

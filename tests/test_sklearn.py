@@ -491,7 +491,7 @@ def test_regressor_has_mlp_layer_and_output_attributes(iris):
     X, y = iris
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        reg = DeepRegressor((8,), output_activation="sigmoid", max_iter=2).fit(X, np.c_[y, y])
+        reg = DeepRegressor((8,), output_activation="sigmoid", max_iter=2).fit(X, np.c_[y, y] / 2)
         mlp = MLPRegressor(hidden_layer_sizes=(8,), max_iter=2).fit(X, np.c_[y, y])
         identity = DeepRegressor((4,), max_iter=1).fit(X, y)
     assert reg.n_layers_ == mlp.n_layers_ == 3
@@ -1014,3 +1014,35 @@ def test_a_schedule_changed_between_warm_fits_or_partial_fits_is_followed(iris):
         [0.1, 0.1, 0.05, 0.025]
     assert run(lambda e: [e.partial_fit(X, y) for _ in range(3)], schedule__factor=0.1) == \
         [0.1, 0.1, 0.01]
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_dataframe_columns_of_dates_are_named(iris, Est):
+    # before: numpy's DTypePromotionError (a TypeError, not a DataError) naming no column
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    df = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    message = (r"^X has columns of dates or durations, which the network cannot take as "
+               r"numbers: \['day', 'wait'\]; turn them into numbers first")
+    day = pd.Series(pd.date_range("2026-01-01", periods=len(y)))
+    with pytest.raises(DataError, match=message):
+        Est((4,), max_iter=1).fit(df.assign(day=day, wait=day - day.iloc[0]), y)
+    est = Est((4,), max_iter=1).fit(df.assign(day=1.0, wait=2.0), y)
+    with pytest.raises(DataError, match=message):
+        est.predict(df.assign(day=day, wait=day - day.iloc[0]))
+
+
+def test_one_hot_encoded_classes_warn_that_they_train_as_labels(iris):
+    # a Keras habit (to_categorical): before, trained silently as 3 sigmoids, and predict gave
+    # rows with no class or two
+    X, y = iris
+    Y = np.eye(3)[y]
+    with pytest.warns(UserWarning, match=r"^y is a 0/1 matrix of shape \(150, 3\) with exactly "
+                      r"one 1 per row: one-hot encoded classes\? .*\(y\.argmax\(axis=1\)\)"):
+        clf = DeepClassifier((4,), max_iter=1).fit(X, Y)
+    assert clf.out_activation_ == "logistic"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "y is a 0/1 matrix", UserWarning)
+        Y[0, 1] = 1  # one sample with two labels: a multi-label target
+        DeepClassifier((4,), max_iter=1).fit(X, Y)
+        DeepClassifier((4,), max_iter=1).fit(X, y)

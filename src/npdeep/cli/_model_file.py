@@ -137,7 +137,8 @@ class Model:
             else:
                 P = A.T  # one sigmoid per class (trained one-hot): the largest wins
             return self.classes[P.argmax(axis=1)], P.astype(np.float64)
-        V = np.asarray(net.predict(Xs), dtype=np.float64).T  # (m, n_L)
+        # a[L] itself, (m, n_L): predict would give 0/1 labels for a sigmoid output
+        V = np.asarray(net._predicted(Xs), dtype=np.float64).T
         if self.header.get("target_scaling"):
             from ..data import Standardizer
 

@@ -325,11 +325,11 @@ def train(ctx: click.Context, config_path, as_json, **given):
                          drop=o["drop"])
     split = _split(ds, o["test_fraction"], o["seed"])
     scaler = npdata.Standardizer().fit(split["X_train"])
+    net = _build_network(ds, o)
     target_scaler = None
     if ds.task == "regression":
         y2 = split["y_train"].reshape(len(split["y_train"]), -1)
-        target_scaler = npdata.Standardizer().fit(y2)
-    net = _build_network(ds, o)
+        target_scaler = _target_scaler(y2, net.output_activation.name, ds.target_name)
     X_tr = scaler.transform(split["X_train"]).T  # (n_x, m)
     Y_tr = _targets(ds, split["y_train"], target_scaler)
     best = BestWeights()
@@ -475,6 +475,28 @@ def _build_network(ds, o):
     return Network([ds.n_features, *o["units"], n_out], activation=o["activation"],
                    output_activation=output_activation, loss=o["loss"], init=o["init"],
                    dtype=o["dtype"], seed=o["seed"], l2=o["l2"], dropout=o["dropout"])
+
+
+def _target_scaler(y, g: str, name) -> Any:
+    """Return the Standardizer of regression targets ``y`` (m, n_L) for output activation ``g``.
+
+    Standardized, except for a sigmoid or softmax output: standardized targets fall below 0,
+    out of its reach (and out of binary cross-entropy's domain), so they are kept as given,
+    as DeepRegressor keeps them, and refused outside [0, 1].
+    """
+    from .. import data as npdata
+
+    scaler = npdata.Standardizer().fit(y)
+    if g not in ("sigmoid", "softmax"):
+        return scaler
+    if y.size and (y.min() < 0 or y.max() > 1):
+        raise DataError(
+            f"target {name!r} has values in [{y.min():.4g}, {y.max():.4g}], outside [0, 1] "
+            f"where --output-activation {g} can reach; scale the target into that range, or "
+            "use --output-activation identity (which standardizes it)"
+        )
+    scaler.mean_, scaler.scale_ = np.zeros_like(scaler.mean_), np.ones_like(scaler.scale_)
+    return scaler
 
 
 def _targets(ds, y, target_scaler) -> np.ndarray:

@@ -65,10 +65,23 @@ def _spec(value):
 
 @contextlib.contextmanager
 def _text_columns_named(X):
-    """Name the text or category columns of a DataFrame ``X`` that fail the conversion to
-    numbers (scikit-learn says only "could not convert string to float: 'red'")."""
+    """Name the text, category or date columns of a DataFrame ``X`` that fail the conversion
+    to numbers (scikit-learn says only "could not convert string to float: 'red'", or numpy
+    "The DType <class 'numpy.dtypes.DateTime64DType'> could not be promoted ...")."""
     try:
         yield
+    except TypeError:  # numpy's DTypePromotionError: dates or durations among numbers
+        dtypes = getattr(X, "dtypes", None)
+        if dtypes is None or not hasattr(X, "columns"):
+            raise
+        dates = [c for c, dt in zip(X.columns, dtypes, strict=True) if dt.kind in "mM"]
+        if not dates:
+            raise
+        raise DataError(
+            f"X has columns of dates or durations, which the network cannot take as numbers: "
+            f"{dates!r:.200}; turn them into numbers first (e.g. the day of the year, or the "
+            "days since a start date) or drop them"
+        ) from None
     except ValueError as exc:
         dtypes = getattr(X, "dtypes", None)
         if dtypes is None or not hasattr(X, "columns") or "could not convert" not in str(exc):

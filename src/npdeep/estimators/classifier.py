@@ -66,6 +66,24 @@ def _checked_classes(classes) -> np.ndarray:
     return classes
 
 
+def _warn_if_one_hot(y) -> None:
+    """Warn when a multi-label indicator ``y`` (m, K) has exactly one 1 in every row.
+
+    That is one-hot encoded classes, as Keras's ``to_categorical`` gives them: trained as K
+    independent labels (K sigmoids), ``predict`` may give a row no class or several.
+    """
+    counts = np.asarray(y.sum(axis=1)).ravel()
+    if y.shape[0] == 0 or not np.all(counts == 1):
+        return
+    warnings.warn(
+        f"y is a 0/1 matrix of shape {y.shape} with exactly one 1 per row: one-hot encoded "
+        f"classes? DeepClassifier trains it as {y.shape[1]} independent labels (a sigmoid "
+        "each), and predict may give a row no label or several; for one class per sample, "
+        "pass the class labels instead (y.argmax(axis=1)): a softmax over the classes",
+        UserWarning, stacklevel=caller_level(),
+    )
+
+
 class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     """A deep L-layer network classifier with scikit-learn's interface.
 
@@ -73,7 +91,8 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
     ``X`` may be a scipy.sparse matrix or array of any format, in every method: it is used
     sparse (CSR here, CSC inside), never densified. The output layer follows the target:
     one sigmoid unit for two classes, ``K`` softmax units for ``K > 2`` classes, one sigmoid
-    unit per label for a multi-label indicator matrix (m, K).
+    unit per label for a multi-label indicator matrix (m, K) (one with exactly one 1 per row,
+    one-hot encoded classes, warns: pass the labels for a softmax).
 
     Parameters
     ----------
@@ -267,6 +286,7 @@ class DeepClassifier(ClassifierMixin, BaseDeepEstimator):
         if kind == "multilabel":
             self.classes_ = np.arange(y.shape[1])
             self._target_type = kind
+            _warn_if_one_hot(y)
             return
         if classes is not None:
             classes = _checked_classes(classes)

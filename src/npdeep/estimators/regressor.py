@@ -2,14 +2,59 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import _check_sample_weight
 
-from .._validation import as_numeric_array
+from .._validation import as_numeric_array, caller_level
 from ._base import BaseDeepEstimator, restores_on_error
 
 __all__ = ["DeepRegressor"]
+
+
+def _warn_if_rounded(peak: np.ndarray, std: np.ndarray, dtype: np.dtype) -> None:
+    """Warn when ``dtype`` cannot tell targets of size ``peak`` apart to a tenth of ``std``.
+
+    The output layer holds the targets' mean once training ends, so ``a[L]`` is computed in
+    ``y``'s units: a float32 network rounds predictions near 1e8 to multiples of 8, whatever
+    it learned. ``peak`` and ``std`` are (n_L,): the largest ``|y|`` and the spread per output.
+    """
+    spacing = np.exp2(np.floor(np.log2(peak))) * np.finfo(dtype).eps  # np.spacing, no overflow
+    rounded = np.flatnonzero(spacing > 0.1 * std)
+    if rounded.size == 0:
+        return
+    j = int(rounded[0])
+    advice = " or use dtype='float64'" if dtype == np.float32 else ""
+    warnings.warn(
+        f"DeepRegressor: with dtype={dtype.name}, predictions of y near {peak[j]:.6g} are rounded "
+        f"to multiples of {spacing[j]:.3g}, more than a tenth of y's standard deviation "
+        f"({std[j]:.3g}; output {j}); subtract an offset from y first (e.g. y - y.mean()){advice}",
+        UserWarning, stacklevel=caller_level(),
+    )
+
+
+#: The values an output activation g[L] can reach, for the targets it cannot.
+_OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0),
+                  "relu": (0.0, np.inf)}
+
+
+def _warn_if_unreachable(Y: np.ndarray, g: str) -> None:
+    """Warn when targets ``Y`` (m, n_L) lie outside the values output activation ``g`` reaches.
+
+    A sigmoid output never gets past 1: targets in the hundreds train silently to an R^2
+    far below 0 (only the identity output standardizes ``y``).
+    """
+    low, high = _OUTPUT_RANGES.get(g, (-np.inf, np.inf))
+    if Y.size == 0 or (Y.min() >= low and Y.max() <= high):
+        return
+    warnings.warn(
+        f"DeepRegressor: y has values in [{Y.min():.4g}, {Y.max():.4g}], outside [{low:g}, "
+        f"{high:g}] where output_activation={g!r} can reach; scale y into that range, or use "
+        "output_activation='identity' (which standardizes y)",
+        UserWarning, stacklevel=caller_level(),
+    )
 
 
 class DeepRegressor(RegressorMixin, BaseDeepEstimator):
@@ -23,7 +68,8 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     Parameters are those of :class:`DeepClassifier` (without ``class_weight``), plus
 
     output_activation : str, default "identity"
-        g[L]; e.g. "sigmoid" for targets in [0, 1].
+        g[L]; e.g. "sigmoid" for targets in [0, 1]. Targets outside what g[L] reaches (above 1
+        for "sigmoid", below 0 for "relu") draw a warning at each training call.
 
     ``early_stopping`` scores the held-out data with R^2.
 
@@ -36,7 +82,10 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     (scikit-learn's MLPRegressor does not scale them). A fresh network's initial weights are
     drawn for the standardized targets. ``loss_curve_``, ``loss_``, ``best_loss_`` and ``tol``
     are in standardized units; callbacks see the network in them during training. Other output
-    activations (e.g. "sigmoid" for targets in [0, 1]) train on ``y`` as given.
+    activations (e.g. "sigmoid" for targets in [0, 1]) train on ``y`` as given. The fitted
+    output layer holds the targets' mean, so fit warns when ``dtype`` would round predictions
+    to more than a tenth of ``y``'s standard deviation (float32 and targets near 1e8 +- 1:
+    multiples of 8); subtract an offset from ``y`` first, or use float64.
 
     Attributes
     ----------
@@ -188,6 +237,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         # a spread within rounding of the values themselves is a constant target: not scaled
         tiny = 16 * np.finfo(np.float64).eps * np.abs(mean_n)
         scale = np.where(std_n > tiny, std_n * peak, 1.0)
+        _warn_if_rounded(peak, np.where(std_n > tiny, scale, np.inf), self.network_.dtype)
         self._y_mean = mean_n * peak
         # a power of two makes W[L] / scale * scale exact: folding in and out adds no rounding
         self._y_scale = np.exp2(np.round(np.log2(scale)))
@@ -212,6 +262,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         A fresh network's initial weights are drawn for standardized outputs (near 0, the
         mean) and train as drawn; a trained one, in ``y``'s units, is folded in first.
         """
+        _warn_if_unreachable(Y, self.network_.output_activation.name)
         fresh = False
         if getattr(self, "_y_mean", None) is None or len(self._y_mean) != Y.shape[1]:
             if sample_weight is not None:
