@@ -153,8 +153,8 @@ def test_config_optimizer_and_schedule_may_be_tables_of_options(tmp_path, capsys
      r"options: step_size, factor\)"),
     ('optimizer = {momentum = 0.5}',
      r"run.toml': table 'optimizer': an optimizer config dict needs a 'name' key"),
-    ('units = {a = 3}', r"key 'units' must be a value, not a table \(only optimizer, schedule "
-                        r"may be tables\)"),
+    ('units = {a = 3}', r"key 'units' must be a value, not a table \(only optimizer, schedule, "
+                        r"class_weight may be tables\)"),
 ])
 def test_config_tables_are_checked_naming_the_file_and_key(tmp_path, capsys, line, message):
     config = tmp_path / "run.toml"
@@ -849,3 +849,59 @@ def test_regression_targets_a_sigmoid_output_cannot_reach_are_refused(tmp_path, 
     assert code == 1 and not (tmp_path / "m.npz").exists()
     assert re.search(r"target 'y' has values in \[25, 346\], outside \[0, 1\] where "
                      r"--output-activation sigmoid can reach; scale the target", err)
+
+
+@pytest.fixture
+def imbalanced_csv(tmp_path):
+    """1 sample in 20 is 'yes', shifted along a; the rest 'no'."""
+    rng = np.random.default_rng(0)
+    yes = rng.random(600) < 0.05
+    a = rng.normal(size=600) + 1.5 * yes
+    rows = [f"{x:.5f},{b:.5f},{'yes' if p else 'no'}"
+            for x, b, p in zip(a, rng.normal(size=600), yes, strict=True)]
+    path = tmp_path / "imbalanced.csv"
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _yes_recall(capsys, model, data):
+    report = call_json(capsys, "evaluate", model, data)
+    return next(c["recall"] for c in report["per_class"] if c["class"] == "yes")
+
+
+def test_class_weight_weighs_the_classes_by_their_labels(imbalanced_csv, tmp_path, capsys):
+    # the estimators had class_weight, the command line had none: a rare class went unseen
+    base = ["train", imbalanced_csv, "--target", "label", "--epochs", "15", "-q"]
+    call_json(capsys, *base, "-o", tmp_path / "plain.npz")
+    call_json(capsys, *base, "--class-weight", "balanced", "-o", tmp_path / "balanced.npz")
+    call_json(capsys, *base, "--class-weight", "yes=8", "-o", tmp_path / "yes8.npz")
+    (tmp_path / "cw.toml").write_text("class_weight = {yes = 8}\n")
+    call_json(capsys, *base, "--config", tmp_path / "cw.toml", "-o", tmp_path / "toml.npz")
+    plain = _yes_recall(capsys, tmp_path / "plain.npz", imbalanced_csv)
+    assert _yes_recall(capsys, tmp_path / "balanced.npz", imbalanced_csv) > plain
+    assert _yes_recall(capsys, tmp_path / "yes8.npz", imbalanced_csv) > plain
+    header = npdeep_header(tmp_path / "yes8.npz")
+    assert header["training"]["class_weight"] == {"yes": 8.0}
+    same = [np.load(tmp_path / f"{n}.npz")["W1"] for n in ("yes8", "toml")]
+    np.testing.assert_array_equal(*same)  # the config table trains as the flag
+
+
+def npdeep_header(path):
+    from npdeep.io import load_model_file
+
+    return load_model_file(path)[0]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--class-weight", "maybe=3"], "the data has no class 'maybe'; its classes are no, yes"),
+    (["--class-weight", "yes"], "expected 'balanced', 'none' or LABEL=WEIGHT pairs"),
+    (["--class-weight", "yes=-1"], "the weight of class 'yes' must be a number >= 0, got '-1'"),
+    (["--class-weight", "yes=1,yes=2"], "class 'yes' is given twice"),
+    (["--class-weight", "balanced", "--target", "a", "--drop", "label"],
+     "weighs classes, but imbalanced.csv (CSV, 600 rows, target 'a') is a regression task"),
+])
+def test_bad_class_weights_are_usage_errors(imbalanced_csv, tmp_path, capsys, args, message):
+    code, out, err = call(capsys, "train", imbalanced_csv, "--target", "label", "-q",
+                          *args, "-o", tmp_path / "m.npz")
+    assert code == 2 and message in " ".join(err.split()), err
+    assert not (tmp_path / "m.npz").exists()

@@ -35,6 +35,16 @@ from ._common import (
     json_option,
 )
 from ._config import read_config
+from ._types import (
+    ClassWeightType,
+    ColumnsType,
+    DropoutType,
+    RegistryChoice,
+    UnitsType,
+    _choice,
+    class_weight_indices,
+    named_choice,
+)
 from .plot import check_matplotlib, plot_format, render_curves
 from .progress import LiveProgress, on_terminal
 
@@ -43,7 +53,7 @@ DEFAULT_DATA = "digits"
 #: Used where :data:`npdeep.defaults.TRAIN` has no entry.
 FALLBACK = {"schedule": "constant", "l2": 0.0, "dropout": 0.0, "validation_fraction": 0.0,
             "patience": 10, "early_stopping": False, "test_fraction": 0.25, "categorical": "reject",
-            "output": DEFAULT_MODEL_PATH, "clip_norm": None, "drop": []}
+            "output": DEFAULT_MODEL_PATH, "clip_norm": None, "drop": [], "class_weight": None}
 #: Validation share used by ``--early-stopping`` when no ``--validation-fraction`` is given.
 EARLY_STOPPING_VALIDATION = 0.1
 INTERRUPTED_EXIT = 130
@@ -62,95 +72,6 @@ def default(name: str) -> Any:
     return FALLBACK.get(name) if value is None else value
 
 
-class UnitsType(click.ParamType):
-    """Hidden layer widths: ``128,64`` (``none`` for no hidden layer)."""
-
-    name = "units"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, list):
-            return value
-        text = str(value).strip()
-        if not text:  # an unset shell variable, most likely: never silently no hidden layer
-            self.fail("is empty; give comma-separated widths like 128,64, or 'none' for no "
-                      "hidden layer", param, ctx)
-        if text.lower() == "none":
-            return []
-        try:
-            units = [int(t) for t in text.split(",")]
-        except ValueError:
-            self.fail(f"expected comma-separated integers like 128,64, got {value!r}", param, ctx)
-        bad = [n for n in units if n < 1]
-        if bad:
-            self.fail(f"widths must be positive integers, got {bad[0]} in {value!r}", param, ctx)
-        return units
-
-
-class ColumnsType(click.ParamType):
-    """CSV column names, comma-separated: ``id,name`` (a TOML list for names with commas)."""
-
-    name = "columns"
-
-    def convert(self, value, param, ctx):
-        items = value if isinstance(value, list) else str(value).split(",")
-        if not all(isinstance(v, str) for v in items):
-            self.fail(f"expected column names, got {value!r}", param, ctx)
-        names = [v.strip() if not isinstance(value, list) else v for v in items]
-        if not all(names):
-            self.fail(f"expected comma-separated column names like id,name, got {value!r}",
-                      param, ctx)
-        return names
-
-
-class DropoutType(click.ParamType):
-    """One drop probability for all hidden layers, or one per layer: ``0.2`` or ``0.2,0.1``."""
-
-    name = "dropout"
-
-    def convert(self, value, param, ctx):
-        items = value if isinstance(value, list) else str(value).split(",")
-        try:
-            rates = [float(t) for t in items]
-        except (TypeError, ValueError):
-            self.fail(f"expected a number in [0, 1) or a list like 0.2,0.1, got {value!r}",
-                      param, ctx)
-        bad = [r for r in rates if not 0.0 <= r < 1.0]  # False for nan too
-        if bad:
-            self.fail(f"drop probabilities must be in [0, 1), got {bad[0]:g} in {value!r}",
-                      param, ctx)
-        return rates[0] if len(rates) == 1 else rates
-
-
-def _choice(names) -> click.Choice:
-    return click.Choice(list(names), case_sensitive=False)
-
-
-class RegistryChoice(click.Choice):
-    """A registry's names, case-insensitive, its aliases too: ``--loss mse`` reads as
-    ``mean_squared_error``, as ``Network(loss="mse")`` does. Help and errors list the names."""
-
-    def __init__(self, names, canonical):
-        super().__init__(list(names), case_sensitive=False)
-        self.canonical = canonical  # alias or name -> name; raises ValueError when unknown
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, str):
-            try:
-                name = self.canonical(value)
-            except (TypeError, ValueError):
-                name = None
-            if name in self.choices:
-                value = name
-        return super().convert(value, param, ctx)
-
-
-def named_choice(registry, names=None) -> RegistryChoice:
-    """``names`` (default: all) of ``registry``, a module with ``NAMES`` and ``get``, aliases
-    included."""
-    return RegistryChoice(registry.NAMES if names is None else names,
-                          lambda v: registry.get(v).name)
-
-
 def _d(name: str) -> str:
     value = default(name)
     if isinstance(value, list):
@@ -162,13 +83,14 @@ CONFIG_KEYS = ["data", "target", "task", "categorical", "drop", "test_fraction",
                "activation", "output_activation", "loss", "init", "optimizer", "schedule",
                "learning_rate", "epochs", "batch_size", "clip_norm", "l2", "dropout",
                "validation_fraction", "early_stopping", "patience", "seed", "dtype", "output",
-               "plot", "quiet"]
+               "plot", "quiet", "class_weight"]
 
 
 #: config keys that may be a table of options (``schedule = {name = "step", step_size = 5}``),
 #: each checked and completed by its registry
 CONFIG_TABLES = {"optimizer": lambda t: optimizers.get(t).get_config(),
-                 "schedule": lambda t: schedules.get(t).get_config()}
+                 "schedule": lambda t: schedules.get(t).get_config(),
+                 "class_weight": lambda t: ClassWeightType().from_table(t)}
 
 
 class BestWeights(Callback):
@@ -250,6 +172,10 @@ class BestWeights(Callback):
 @click.option("--l2", type=FiniteFloatRange(0), help="L2 penalty lambda." + _d("l2"))
 @click.option("--dropout", type=DropoutType(),
               help="Drop probability of the hidden layers (one, or one per layer)." + _d("dropout"))
+@click.option("--class-weight", type=ClassWeightType(),
+              help="Classification: weigh each class in the cost, 'balanced' (inversely to "
+                   "its frequency in the training split) or LABEL=WEIGHT,... with the "
+                   "labels as the data holds them (yes=5,no=1; others 1) [default: none].")
 @click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True),
               help="Share of the training split held out to validate each epoch."
               + _d("validation_fraction"))
@@ -323,6 +249,13 @@ def train(ctx: click.Context, config_path, as_json, **given):
     with data_source(o["data"]) as source:
         ds = npdata.load(source, o["target"], task=o["task"], categorical=o["categorical"],
                          drop=o["drop"])
+    class_weight = o["class_weight"]
+    if class_weight is not None and ds.task != "classification":
+        raise click.BadParameter(
+            f"weighs classes, but {ds.source} is a regression task; drop it (or give --task "
+            "classification for integer class labels)", ctx, param_hint="'--class-weight'")
+    if isinstance(class_weight, dict):
+        class_weight = class_weight_indices(class_weight, ds.classes.tolist())
     split = _split(ds, o["test_fraction"], o["seed"])
     scaler = npdata.Standardizer().fit(split["X_train"])
     net = _build_network(ds, o)
@@ -352,7 +285,8 @@ def train(ctx: click.Context, config_path, as_json, **given):
                     batch_size=o["batch_size"] or None, optimizer=o["optimizer"],
                     schedule=o["schedule"], clip_norm=o["clip_norm"],
                     validation_fraction=o["validation_fraction"] or None,
-                    validation_seed=o["seed"], callbacks=callbacks,
+                    validation_seed=o["seed"], class_weight=class_weight,
+                    callbacks=callbacks,
                     verbose=0 if quiet or live else 2,  # 2: plain lines, even on a 0-column tty
                     _warn_nan=False)  # a diverged run is reported below, in words
     except KeyboardInterrupt:
