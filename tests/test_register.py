@@ -18,7 +18,7 @@ from npdeep.activations import Activation, ReLU, Sigmoid
 from npdeep.callbacks import ModelCheckpoint
 from npdeep.checkpoint import load_checkpoint, resume
 from npdeep.estimators import DeepClassifier, DeepRegressor
-from npdeep.losses import Loss
+from npdeep.losses import BinaryCrossEntropy, Loss, MeanSquaredError
 from npdeep.optimizers import Optimizer
 from npdeep.schedules import Schedule
 
@@ -150,6 +150,72 @@ def test_a_registered_activation_and_loss_pass_the_gradient_check(data):
     register_all()
     X, y = data
     result = npdeep.gradient_check(custom_net(), X, y)
+    assert result.passed, result
+
+
+class SmoothedCrossEntropy(BinaryCrossEntropy):
+    """Binary cross-entropy on targets y (1 - s) + s/2: canonical 'sigmoid' inherited, another
+    delta (a[L] - y (1 - s) - s/2)."""
+
+    name = "smoothed_crossentropy"
+
+    def __init__(self, smoothing=0.2):
+        self.smoothing = smoothing
+
+    def cost(self, A, Y, coef, Z=None, work=None):
+        return super().cost(A, Y * (1 - self.smoothing) + self.smoothing / 2, coef, Z)
+
+    def gradient(self, A, Y, coef):
+        return super().gradient(A, Y * (1 - self.smoothing) + self.smoothing / 2, coef)
+
+    def get_config(self):
+        return {"name": self.name, "smoothing": self.smoothing}
+
+
+class TripleSquares(MeanSquaredError):
+    name = "triple_squares"
+
+    def cost(self, A, Y, coef, Z=None, work=None):
+        return 3 * super().cost(A, Y, coef, Z)
+
+    def gradient(self, A, Y, coef):
+        return 3 * super().gradient(A, Y, coef)
+
+
+class SteepSigmoid(Sigmoid):
+    """sigmoid(2z), still named 'sigmoid' (unregistered): binary cross-entropy takes it."""
+
+    def forward(self, Z, out, work=None):
+        return super().forward(2 * Z, out)
+
+    def derivative(self, Z, A):
+        return 2 * A * (1 - A)
+
+    def backward(self, dA, Z, A, out, work=None):
+        return np.multiply(dA, self.derivative(Z, A), out=out)
+
+
+class CanonicalHalfSquares(HalfSquares):
+    canonical = "identity"  # declared with its cost and gradient: dZ[L] = coef (a[L] - Y)
+
+
+@pytest.mark.parametrize("output, loss, fused", [
+    ("sigmoid", SmoothedCrossEntropy(), False),
+    ("identity", TripleSquares(), False),
+    (SteepSigmoid(), "binary_crossentropy", False),
+    ("identity", CanonicalHalfSquares(), True),
+    ("sigmoid", "binary_crossentropy", True),
+])
+def test_a_subclass_that_changes_a_canonical_pair_s_cost_or_output_is_not_fused(data, output,
+                                                                               loss, fused):
+    # a subclass of a built-in loss inherits its canonical output: the network took it for the
+    # pair and trained on a[L] - Y, the gradient of another cost (the check failed)
+    register_all()
+    X, y = data
+    net = npdeep.Network([4, 5, 1], activation="softsign", output_activation=output, loss=loss,
+                         seed=0)
+    assert net.fused is fused
+    result = npdeep.gradient_check(net, X, y)
     assert result.passed, result
 
 
