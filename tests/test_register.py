@@ -334,6 +334,31 @@ def test_the_command_line_imports_the_module_that_registers_a_file_s_class(data,
     del sys.modules["cli_layers"]
 
 
+def test_the_command_line_takes_the_names_an_import_registers(tmp_path, capsys, monkeypatch):
+    # --import made a file naming softsign load, but `train --activation softsign` was refused:
+    # the options listed the built-in names only
+    from cli_helpers import call
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cli_layers.py").write_text(LAYERS)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    np.savetxt(tmp_path / "d.csv", np.c_[X, X[:, 0] > 0], delimiter=",", header="a,b,c,y",
+               comments="")
+    argv = ["train", "d.csv", "--target", "y", "--units", "4", "--epochs", "1",
+            "--activation", "softsign", "-o", "m.npz", "--quiet"]
+    code, out, err = call(capsys, *argv)
+    assert code == 2 and "'softsign' is not one of 'sigmoid', 'tanh'" in err
+    assert "Your own class? Import its module first: npdeep --import MODULE" in err
+    code, out, err = call(capsys, "--import", "cli_layers", *argv)
+    assert code == 0, err
+    assert [type(g).__name__ for g in npdeep.load("m.npz").activations[1:]] == ["Softsign",
+                                                                               "Sigmoid"]
+    code, out, err = call(capsys, "--import", "cli_layers", "train", "--help")
+    assert "[sigmoid|tanh|relu|leaky_relu|identity|softsign]" in out
+    del sys.modules["cli_layers"]
+
+
 def test_a_failed_import_is_a_usage_error_naming_the_module(tmp_path, capsys, monkeypatch):
     from cli_helpers import call
 
