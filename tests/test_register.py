@@ -219,6 +219,48 @@ def test_a_subclass_that_changes_a_canonical_pair_s_cost_or_output_is_not_fused(
     assert result.passed, result
 
 
+def test_a_registered_loss_s_options_go_through_the_model_file(data, tmp_path):
+    # the architecture recorded the loss's name only: it loaded with its default options
+    npdeep.register(SmoothedCrossEntropy)
+    X, y = data
+    net = npdeep.Network([4, 5, 1], output_activation="sigmoid",
+                         loss=SmoothedCrossEntropy(smoothing=0.5), seed=0)
+    net.save(tmp_path / "net.npz")
+    for back in (npdeep.Network.load(tmp_path / "net.npz"),
+                 npdeep.Network.from_config(net.get_config())):
+        assert isinstance(back.loss, SmoothedCrossEntropy) and back.loss.smoothing == 0.5
+    np.testing.assert_array_equal(back.cost(X, y), net.cost(X, y))
+    assert npdeep.Network([4, 1], seed=0).get_config()["loss"] == "binary_crossentropy"
+    assert "loss={'name': 'smoothed_crossentropy', 'smoothing': 0.5}" in repr(net)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_subclass_that_keeps_a_built_in_name_is_refused_by_the_files(data, tmp_path):
+    # SteepSigmoid was saved as 'sigmoid' and loaded as npdeep's Sigmoid: other predictions,
+    # no error (an Adam subclass in a checkpoint or an estimator file resumed as Adam)
+    X, y = data
+    net = npdeep.Network([4, 3, 1], output_activation=SteepSigmoid(), seed=0)
+    with pytest.raises(ConfigurationError, match=r"SteepSigmoid would be saved as activation "
+                                                 r"'sigmoid', which loads Sigmoid: give "
+                                                 r"SteepSigmoid a name of its own"):
+        net.save(tmp_path / "net.npz")
+    assert not (tmp_path / "net.npz").exists()
+
+    class PlainAdam(npdeep.optimizers.Adam):
+        def update(self, theta, grad, lr):
+            theta -= lr * grad
+
+    with pytest.raises(ConfigurationError, match=r"PlainAdam would be saved as optimizer "
+                                                 r"'adam', which loads Adam"):
+        npdeep.Network([4, 3, 1], seed=0).fit(
+            X, y, epochs=2, optimizer=PlainAdam(), diagnose=False,
+            callbacks=[ModelCheckpoint(tmp_path / "ck.npz")])
+    clf = DeepClassifier((3,), optimizer=PlainAdam(), max_iter=2, random_state=0)
+    clf.fit(X.T, y.astype(int))
+    with pytest.raises(ConfigurationError, match=r"PlainAdam would be saved as optimizer"):
+        npdeep.save(clf, tmp_path / "clf.npdeep")
+
+
 def test_a_checkpoint_naming_registered_components_resumes_to_the_uninterrupted_run(data,
                                                                                      tmp_path):
     register_all()
