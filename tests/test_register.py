@@ -415,3 +415,20 @@ def test_a_failed_import_is_a_usage_error_naming_the_module(tmp_path, capsys, mo
         code, out, err = call(capsys, "--import", module, "train", "--help")
         assert code == 2 and message in " ".join(err.split()), err
     assert "broken_layers" not in sys.modules  # nothing half-imported is left behind
+
+
+def test_onnx_export_refuses_a_registered_activation_and_a_subclass_that_kept_a_name(data):
+    # SteepSigmoid, named 'sigmoid', was exported as ONNX's Sigmoid: another model
+    pytest.importorskip("onnx")
+    from npdeep.onnx_export import ExportError
+
+    register_all()
+    for net, match in [
+        (npdeep.Network([4, 3, 1], activation="softsign", seed=0),
+         r"layer 1: activation 'softsign' has no ONNX equivalent; exportable: sigmoid, tanh"),
+        (npdeep.Network([4, 3, 1], output_activation=SteepSigmoid(), seed=0),
+         r"layer 2: activation SteepSigmoid \(a subclass of npdeep's 'sigmoid'\) has no ONNX "
+         r"equivalent"),
+    ]:
+        with pytest.raises(ExportError, match=match):
+            npdeep.to_onnx(net)
