@@ -309,6 +309,25 @@ def test_partial_fit_refuses_a_cosine_without_a_period(data):
     assert clf.n_iter_ == 1
 
 
+def test_partial_fit_takes_a_schedule_of_yours_that_reads_the_epoch_count(data):
+    # the cosine's check read sched.period on any schedule with set_epochs: AttributeError
+    from npdeep.estimators import DeepClassifier
+
+    class Linear(npdeep.schedules.Schedule):
+        name = "linear_to_zero"
+
+        def set_epochs(self, epochs):
+            self.epochs = epochs
+
+        def learning_rate(self, epoch, lr0):
+            return lr0 * max(0.0, 1 - epoch / (self.epochs + 1))
+
+    X, y = data
+    clf = DeepClassifier((4,), schedule=Linear(), random_state=0)
+    clf.partial_fit(X.T, y.astype(int), classes=[0, 1])
+    assert clf.n_iter_ == 1 and clf.schedule_.epochs == 1
+
+
 def test_appended_logs_resumed_keep_the_earlier_fits_rows(tmp_path, data):
     # resuming cut the file back to the rows of epochs <= the checkpoint's, those of an
     # earlier fit included

@@ -18,7 +18,7 @@ from npdeep.activations import Activation, ReLU, Sigmoid
 from npdeep.callbacks import ModelCheckpoint
 from npdeep.checkpoint import load_checkpoint, resume
 from npdeep.estimators import DeepClassifier, DeepRegressor
-from npdeep.losses import Loss
+from npdeep.losses import BinaryCrossEntropy, Loss, MeanSquaredError
 from npdeep.optimizers import Optimizer
 from npdeep.schedules import Schedule
 
@@ -153,6 +153,114 @@ def test_a_registered_activation_and_loss_pass_the_gradient_check(data):
     assert result.passed, result
 
 
+class SmoothedCrossEntropy(BinaryCrossEntropy):
+    """Binary cross-entropy on targets y (1 - s) + s/2: canonical 'sigmoid' inherited, another
+    delta (a[L] - y (1 - s) - s/2)."""
+
+    name = "smoothed_crossentropy"
+
+    def __init__(self, smoothing=0.2):
+        self.smoothing = smoothing
+
+    def cost(self, A, Y, coef, Z=None, work=None):
+        return super().cost(A, Y * (1 - self.smoothing) + self.smoothing / 2, coef, Z)
+
+    def gradient(self, A, Y, coef):
+        return super().gradient(A, Y * (1 - self.smoothing) + self.smoothing / 2, coef)
+
+    def get_config(self):
+        return {"name": self.name, "smoothing": self.smoothing}
+
+
+class TripleSquares(MeanSquaredError):
+    name = "triple_squares"
+
+    def cost(self, A, Y, coef, Z=None, work=None):
+        return 3 * super().cost(A, Y, coef, Z)
+
+    def gradient(self, A, Y, coef):
+        return 3 * super().gradient(A, Y, coef)
+
+
+class SteepSigmoid(Sigmoid):
+    """sigmoid(2z), still named 'sigmoid' (unregistered): binary cross-entropy takes it."""
+
+    def forward(self, Z, out, work=None):
+        return super().forward(2 * Z, out)
+
+    def derivative(self, Z, A):
+        return 2 * A * (1 - A)
+
+    def backward(self, dA, Z, A, out, work=None):
+        return np.multiply(dA, self.derivative(Z, A), out=out)
+
+
+class CanonicalHalfSquares(HalfSquares):
+    canonical = "identity"  # declared with its cost and gradient: dZ[L] = coef (a[L] - Y)
+
+
+@pytest.mark.parametrize("output, loss, fused", [
+    ("sigmoid", SmoothedCrossEntropy(), False),
+    ("identity", TripleSquares(), False),
+    (SteepSigmoid(), "binary_crossentropy", False),
+    ("identity", CanonicalHalfSquares(), True),
+    ("sigmoid", "binary_crossentropy", True),
+])
+def test_a_subclass_that_changes_a_canonical_pair_s_cost_or_output_is_not_fused(data, output,
+                                                                               loss, fused):
+    # a subclass of a built-in loss inherits its canonical output: the network took it for the
+    # pair and trained on a[L] - Y, the gradient of another cost (the check failed)
+    register_all()
+    X, y = data
+    net = npdeep.Network([4, 5, 1], activation="softsign", output_activation=output, loss=loss,
+                         seed=0)
+    assert net.fused is fused
+    result = npdeep.gradient_check(net, X, y)
+    assert result.passed, result
+
+
+def test_a_registered_loss_s_options_go_through_the_model_file(data, tmp_path):
+    # the architecture recorded the loss's name only: it loaded with its default options
+    npdeep.register(SmoothedCrossEntropy)
+    X, y = data
+    net = npdeep.Network([4, 5, 1], output_activation="sigmoid",
+                         loss=SmoothedCrossEntropy(smoothing=0.5), seed=0)
+    net.save(tmp_path / "net.npz")
+    for back in (npdeep.Network.load(tmp_path / "net.npz"),
+                 npdeep.Network.from_config(net.get_config())):
+        assert isinstance(back.loss, SmoothedCrossEntropy) and back.loss.smoothing == 0.5
+    np.testing.assert_array_equal(back.cost(X, y), net.cost(X, y))
+    assert npdeep.Network([4, 1], seed=0).get_config()["loss"] == "binary_crossentropy"
+    assert "loss={'name': 'smoothed_crossentropy', 'smoothing': 0.5}" in repr(net)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_subclass_that_keeps_a_built_in_name_is_refused_by_the_files(data, tmp_path):
+    # SteepSigmoid was saved as 'sigmoid' and loaded as npdeep's Sigmoid: other predictions,
+    # no error (an Adam subclass in a checkpoint or an estimator file resumed as Adam)
+    X, y = data
+    net = npdeep.Network([4, 3, 1], output_activation=SteepSigmoid(), seed=0)
+    with pytest.raises(ConfigurationError, match=r"SteepSigmoid would be saved as activation "
+                                                 r"'sigmoid', which loads Sigmoid: give "
+                                                 r"SteepSigmoid a name of its own"):
+        net.save(tmp_path / "net.npz")
+    assert not (tmp_path / "net.npz").exists()
+
+    class PlainAdam(npdeep.optimizers.Adam):
+        def update(self, theta, grad, lr):
+            theta -= lr * grad
+
+    with pytest.raises(ConfigurationError, match=r"PlainAdam would be saved as optimizer "
+                                                 r"'adam', which loads Adam"):
+        npdeep.Network([4, 3, 1], seed=0).fit(
+            X, y, epochs=2, optimizer=PlainAdam(), diagnose=False,
+            callbacks=[ModelCheckpoint(tmp_path / "ck.npz")])
+    clf = DeepClassifier((3,), optimizer=PlainAdam(), max_iter=2, random_state=0)
+    clf.fit(X.T, y.astype(int))
+    with pytest.raises(ConfigurationError, match=r"PlainAdam would be saved as optimizer"):
+        npdeep.save(clf, tmp_path / "clf.npdeep")
+
+
 def test_a_checkpoint_naming_registered_components_resumes_to_the_uninterrupted_run(data,
                                                                                      tmp_path):
     register_all()
@@ -268,6 +376,31 @@ def test_the_command_line_imports_the_module_that_registers_a_file_s_class(data,
     del sys.modules["cli_layers"]
 
 
+def test_the_command_line_takes_the_names_an_import_registers(tmp_path, capsys, monkeypatch):
+    # --import made a file naming softsign load, but `train --activation softsign` was refused:
+    # the options listed the built-in names only
+    from cli_helpers import call
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cli_layers.py").write_text(LAYERS)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    np.savetxt(tmp_path / "d.csv", np.c_[X, X[:, 0] > 0], delimiter=",", header="a,b,c,y",
+               comments="")
+    argv = ["train", "d.csv", "--target", "y", "--units", "4", "--epochs", "1",
+            "--activation", "softsign", "-o", "m.npz", "--quiet"]
+    code, out, err = call(capsys, *argv)
+    assert code == 2 and "'softsign' is not one of 'sigmoid', 'tanh'" in err
+    assert "Your own class? Import its module first: npdeep --import MODULE" in err
+    code, out, err = call(capsys, "--import", "cli_layers", *argv)
+    assert code == 0, err
+    assert [type(g).__name__ for g in npdeep.load("m.npz").activations[1:]] == ["Softsign",
+                                                                               "Sigmoid"]
+    code, out, err = call(capsys, "--import", "cli_layers", "train", "--help")
+    assert "[sigmoid|tanh|relu|leaky_relu|identity|softsign]" in out
+    del sys.modules["cli_layers"]
+
+
 def test_a_failed_import_is_a_usage_error_naming_the_module(tmp_path, capsys, monkeypatch):
     from cli_helpers import call
 
@@ -282,3 +415,20 @@ def test_a_failed_import_is_a_usage_error_naming_the_module(tmp_path, capsys, mo
         code, out, err = call(capsys, "--import", module, "train", "--help")
         assert code == 2 and message in " ".join(err.split()), err
     assert "broken_layers" not in sys.modules  # nothing half-imported is left behind
+
+
+def test_onnx_export_refuses_a_registered_activation_and_a_subclass_that_kept_a_name(data):
+    # SteepSigmoid, named 'sigmoid', was exported as ONNX's Sigmoid: another model
+    pytest.importorskip("onnx")
+    from npdeep.onnx_export import ExportError
+
+    register_all()
+    for net, match in [
+        (npdeep.Network([4, 3, 1], activation="softsign", seed=0),
+         r"layer 1: activation 'softsign' has no ONNX equivalent; exportable: sigmoid, tanh"),
+        (npdeep.Network([4, 3, 1], output_activation=SteepSigmoid(), seed=0),
+         r"layer 2: activation SteepSigmoid \(a subclass of npdeep's 'sigmoid'\) has no ONNX "
+         r"equivalent"),
+    ]:
+        with pytest.raises(ExportError, match=match):
+            npdeep.to_onnx(net)

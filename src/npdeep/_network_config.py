@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
+from ._registry import recorded_config
 from .errors import ConfigurationError
 from .parameters import Parameters
 
@@ -16,13 +17,20 @@ CONFIG_KEYS = ("units", "activation", "output_activation", "loss", "init", "dtyp
                "dropout", "seed")
 
 
+def _spec(component):
+    """An activation's or a loss's name, or its config dict when it has options."""
+    config = component.get_config()
+    return config["name"] if len(config) == 1 else config
+
+
 def get_config(net) -> dict:
     """Return the JSON-serialisable architecture of ``net`` (enough to rebuild it)."""
+    loss = recorded_config(net.loss)
     return {
         "units": list(net.units),
-        "activation": [g.get_config() for g in net.activations[1:-1]],
-        "output_activation": net.output_activation.get_config(),
-        "loss": net.loss.name,
+        "activation": [recorded_config(g) for g in net.activations[1:-1]],
+        "output_activation": recorded_config(net.output_activation),
+        "loss": loss["name"] if len(loss) == 1 else loss,  # a registered loss's options too
         "init": net.init,
         "dtype": net.dtype.name,
         "l2": net.l2,
@@ -76,11 +84,7 @@ def set_state(net, state: dict) -> None:
 
 def network_repr(net) -> str:
     """Return valid Python for the architecture (weights aside): ``Network(units=[...], ...)``."""
-    def spec(g):
-        config = g.get_config()
-        return config["name"] if len(config) == 1 else config
-
-    hidden = [spec(g) for g in net.activations[1:-1]]
+    hidden = [_spec(g) for g in net.activations[1:-1]]
     activation = hidden[0] if hidden and all(h == hidden[0] for h in hidden) else hidden
     extra = ""
     if any(net.dropout):
@@ -91,6 +95,6 @@ def network_repr(net) -> str:
         extra += f", seed={int(net.seed)!r}"
     return (
         f"Network(units={net.units}, activation={activation!r}, "
-        f"output_activation={spec(net.output_activation)!r}, loss={net.loss.name!r}, "
+        f"output_activation={_spec(net.output_activation)!r}, loss={_spec(net.loss)!r}, "
         f"init={net.init!r}, dtype={net.dtype.name!r}{extra})"
     )

@@ -13,7 +13,7 @@ import inspect
 
 from .errors import ConfigurationError
 
-__all__ = ["build", "family", "register"]
+__all__ = ["build", "family", "recorded_config", "register"]
 
 #: Each family's base class -> (kind, registry, aliases, built-in names); a family's module
 #: adds itself when imported.
@@ -108,3 +108,21 @@ def register(cls: type) -> type:
             f"{held.__qualname__}; give {cls.__name__} another name")
     registry[key] = cls
     return cls
+
+
+def recorded_config(component) -> dict:
+    """Return ``component.get_config()``, as a file records it, once sure that the name it
+    records loads this class: a subclass of a built-in that kept its name (``adam``,
+    ``sigmoid``) would load as the built-in, silently another model."""
+    config = component.get_config()
+    for base, (kind, registry, aliases, _) in _FAMILIES.items():
+        if isinstance(component, base):
+            name = str(config.get("name", "")).lower()
+            held = registry.get(aliases.get(name, name))
+            if held is not None and held is not type(component):
+                cls = type(component).__name__
+                raise ConfigurationError(
+                    f"{cls} would be saved as {kind} {config.get('name')!r}, which loads "
+                    f"{held.__qualname__}: give {cls} a name of its own (name = '...') and "
+                    f"npdeep.register it")
+    return config

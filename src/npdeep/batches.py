@@ -94,9 +94,9 @@ class BatchSource:
     of reused buffers (nothing proportional to the batch is allocated after the first epoch).
     A sparse ``X`` (CSC) gives each batch as a new CSC matrix of its columns, never densified.
     A memory-mapped ``X`` is read batch by batch, each batch's samples in file order for
-    locality (then put in the batch's drawn order: the batches of the array in memory),
-    and its pages are handed back to the kernel as training goes, so the data set is never
-    copied nor held in memory whole.
+    locality (then put in the batch's drawn order: the batches of the array in memory; that
+    order's two (m,) index arrays are new each batch), and its pages are handed back to the
+    kernel as training goes, so the data set is never copied nor held in memory whole.
     """
 
     def __init__(self, net, X, Y, batch_size: int, coef_full=None, indices=None):

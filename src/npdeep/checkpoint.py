@@ -43,6 +43,7 @@ import numpy as np
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from ._best_only_state import best_only_checkpoints, load_model_checkpoint, match_model_checkpoint
+from ._registry import recorded_config
 from ._stopping_state import count as _count
 from ._stopping_state import early_stoppings, load_early_stopping, match_early_stopping
 from ._validation import check_positive_float, check_positive_int
@@ -161,8 +162,8 @@ class TrainingState:
         training = {
             "epoch": self.epoch,
             "config": {**trainer.config, "learning_rate": self.initial_learning_rate},
-            "optimizer": {**opt.get_config(), "t": self.t},
-            "schedule": {"config": sched.get_config(), "state": self.schedule_state},
+            "optimizer": {**recorded_config(opt), "t": self.t},
+            "schedule": {"config": recorded_config(sched), "state": self.schedule_state},
             "rng_state": self.rng_state,
             "early_stopping": [state for state, _ in self.early_stopping],
             "model_checkpoint": self.model_checkpoint,

@@ -25,6 +25,7 @@ __all__ = [
     "BinaryCrossEntropy",
     "CategoricalCrossEntropy",
     "MeanSquaredError",
+    "fuses",
     "get",
     "NAMES",
 ]
@@ -213,6 +214,27 @@ class MeanSquaredError(Loss):
 
     def gradient(self, A, Y, coef):
         return coef * (A - Y)
+
+
+def _as_declared(obj, attribute: str, methods: tuple[str, ...]) -> bool:
+    """True when no subclass below the class that sets ``attribute`` overrides ``methods``."""
+    mro = type(obj).__mro__
+    owner = next(i for i, cls in enumerate(mro) if attribute in vars(cls))
+    return not any(method in vars(cls) for cls in mro[:owner] for method in methods)
+
+
+def fuses(g_L, loss: Loss) -> bool:
+    """Return whether output activation ``g_L`` and ``loss`` are a canonical pair, trained with
+    the fused ``dZ[L] = coef * (a[L] - Y)`` and costed from the logits.
+
+    The pair is ``loss.canonical`` and the activation of that name, each as the class that
+    declares it computes: a subclass that inherits ``canonical`` (or ``name``) but overrides
+    ``cost`` or ``gradient`` (``forward``, ``derivative`` or ``backward``), a label-smoothed
+    binary cross-entropy say, has another delta and goes through ``dA[L] * g'(Z[L])``.
+    """
+    return (bool(loss.canonical) and g_L.name == loss.canonical
+            and _as_declared(loss, "canonical", ("cost", "gradient"))
+            and _as_declared(g_L, "name", ("forward", "derivative", "backward")))
 
 
 _REGISTRY: dict[str, type[Loss]] = {

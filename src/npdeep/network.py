@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _network_config, _prediction, inputs
 from . import initializers as _initializers
+from . import losses as _losses
 from ._mmap import is_memmap
 from ._network_args import check_units as _check_units
 from ._network_args import resolve_dropout, resolve_dtype, resolve_hidden, resolve_output
@@ -100,8 +101,7 @@ class Network:
         hidden, output_from_list = resolve_hidden(activation, L)
         g_L, self.loss = resolve_output(output_from_list, output_activation, loss, self.units[-1])
         self.activations = [None, *hidden, g_L]
-        # a loss with no canonical pair never fuses (an unnamed custom activation has name "")
-        self.fused = bool(self.loss.canonical) and g_L.name == self.loss.canonical
+        self.fused = _losses.fuses(g_L, self.loss)
         self.dtype = resolve_dtype(dtype)
         self.init = _initializers.check_name(
             init if init is not None else _initializers.default_for([g.name for g in hidden])

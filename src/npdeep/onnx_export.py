@@ -28,6 +28,7 @@ import os
 
 import numpy as np
 
+from . import activations as _activations
 from ._validation import parse_dtype
 from .errors import ConfigurationError
 
@@ -118,6 +119,10 @@ class _Graph:
 
 def _activation(g: _Graph, act, Z: str, l: int) -> str:
     name = act.name
+    if name in EXPORTABLE_ACTIVATIONS and type(act) is not _activations._REGISTRY[name]:
+        raise ExportError(  # a subclass that kept the name computes something else
+            f"layer {l}: activation {type(act).__name__} (a subclass of npdeep's {name!r}) has "
+            f"no ONNX equivalent; exportable: npdeep's {', '.join(EXPORTABLE_ACTIVATIONS)}")
     if name not in EXPORTABLE_ACTIVATIONS:
         raise ExportError(
             f"layer {l}: activation {name!r} has no ONNX equivalent; exportable: "

@@ -257,7 +257,7 @@ def fit(
     if _resume is None and not _continue:
         sched.reset()  # a plateau schedule's reductions belong to the fit that made them
     if hasattr(sched, "set_epochs"):
-        if _continue and sched.period is None:
+        if _continue and getattr(sched, "period", 0) is None:  # (a user's may have none)
             raise ConfigurationError(
                 f"schedule {sched.name!r} with period=None decays over one fit's epochs, but "
                 "partial_fit runs one epoch per call and continues the schedule across calls; "

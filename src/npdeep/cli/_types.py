@@ -77,11 +77,21 @@ def _choice(names) -> click.Choice:
 
 class RegistryChoice(click.Choice):
     """A registry's names, case-insensitive, its aliases too: ``--loss mse`` reads as
-    ``mean_squared_error``, as ``Network(loss="mse")`` does. Help and errors list the names."""
+    ``mean_squared_error``, as ``Network(loss="mse")`` does. Help and errors list the names,
+    those registered by ``npdeep --import MODULE`` too (``registered()`` gives them)."""
 
-    def __init__(self, names, canonical):
+    def __init__(self, names, canonical, registered=tuple):
+        self.registered = registered
         super().__init__(list(names), case_sensitive=False)
         self.canonical = canonical  # alias or name -> name; raises ValueError when unknown
+
+    @property
+    def choices(self):
+        return (*self.names, *self.registered())
+
+    @choices.setter
+    def choices(self, names):
+        self.names = tuple(names)
 
     def convert(self, value, param, ctx):
         if isinstance(value, str):
@@ -91,14 +101,22 @@ class RegistryChoice(click.Choice):
                 name = None
             if name in self.choices:
                 value = name
-        return super().convert(value, param, ctx)
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            exc.message += " Your own class? Import its module first: npdeep --import MODULE ..."
+            raise
 
 
 def named_choice(registry, names=None) -> RegistryChoice:
     """``names`` (default: all) of ``registry``, a module with ``NAMES`` and ``get``, aliases
-    included."""
+    included, and the names npdeep.register adds (but an output-only one where ``names``
+    leaves the built-in output-only ones out)."""
+    def registered():
+        return tuple(n for n, cls in registry._REGISTRY.items() if n not in registry.NAMES
+                     and (names is None or not getattr(cls, "output_only", False)))
     return RegistryChoice(registry.NAMES if names is None else names,
-                          lambda v: registry.get(v).name)
+                          lambda v: registry.get(v).name.lower(), registered)
 
 
 class ClassWeightType(click.ParamType):

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .._registry import recorded_config
 from .._validation import parse_dtype
 from ..errors import ConfigurationError, ModelFileError
 from ..io import header_errors, load_model_file, merged_header, save_model_file
@@ -182,7 +183,7 @@ def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
         "estimator": name,
         "params": {k: _jsonable(v, k) for k, v in params.items()},
         "architecture": est.network_.get_config(),
-        "optimizer": est.optimizer_.get_config(),
+        "optimizer": recorded_config(est.optimizer_),
         "state": {k: _jsonable(getattr(est, k), k) for k in _STATE_KEYS if hasattr(est, k)},
     }
     if hasattr(est, "classes_"):
