@@ -25,14 +25,15 @@ import numpy as np
 
 from . import optimizers as _optimizers
 from . import schedules as _schedules
+from ._fit_data import _prepare_data  # the data's checks and split before the loop
 from ._fit_guard import one_fit_at_a_time
 from ._mmap import is_memmap
 from ._validation import caller_level, check_positive_float, check_positive_int, check_seed
 from .batches import BatchSource, columns
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
-from .errors import ConfigurationError, DataError
+from .errors import ConfigurationError
 from .loggers import check_separate_files
-from .splits import Metric, check_validation_data, class_sample_weight, validation_split
+from .splits import Metric
 from .trainer import Trainer
 
 __all__ = ["fit", "Trainer", "BatchSource", "evaluate"]
@@ -54,71 +55,6 @@ def evaluate(net, X, Y) -> tuple[float, float]:
     metric = Metric(net, Y)
     cost = net._data_cost(X, Y, 1.0 / m, metric) + net.l2_cost(m)
     return float(cost), float(metric.result())
-
-
-def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
-                  validation_fraction, validation_seed, rows=None, resumed=None):
-    """Check the data; return ``(X, Y, weights, val, train_idx, m_all)`` for the training loop.
-
-    ``rows``: sorted indices of the columns of ``X`` (n_x, m) to train on (the rest held out
-    by the caller). ``train_idx`` is the columns a memory-mapped X is trained on in place
-    (None: all of the returned X); others are sliced here. ``m_all``: X's samples before
-    any split. ``resumed``: fit's ``_resume``,
-    whose ``samples`` (the checkpoint's m, when saved) X must match.
-    """
-    # a memory-mapped X keeps its dtype (mini-batches are cast one at a time); others are cast
-    # once here, cheaper than at every batch of every epoch
-    X = net.check_X(X, cast=not is_memmap(X))
-    Y = net.check_Y(Y, X.shape[1])
-    m_all = int(X.shape[1])
-    if resumed is not None and resumed.get("samples") not in (None, X.shape[1]):
-        raise DataError(
-            f"{resumed['where']}: the checkpoint's run trained on m = {resumed['samples']} "
-            f"samples, this X has {X.shape[1]}; pass the same X (and Y) to resume: the saved "
-            "random state, validation split and history belong to that data (to go on "
-            "training on other data, fit the loaded network instead)"
-        )
-    weights = None
-    if sample_weight is not None:
-        net.sample_coef(X.shape[1], sample_weight)  # validates
-        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-    if class_weight is not None:
-        cw = class_sample_weight(net, Y, class_weight)
-        weights = cw if weights is None else weights * cw
-        if not np.any(weights > 0):
-            raise DataError(
-                "class_weight gives every training sample weight 0"
-                + (" (with sample_weight)" if sample_weight is not None else "")
-                + "; give a positive weight to at least one class present in Y"
-            )
-    val, train_idx = None, None
-    if validation_data is not None and validation_fraction:
-        raise ConfigurationError("give validation_data or validation_fraction, not both")
-    if validation_data is not None:
-        val = check_validation_data(net, validation_data)
-    elif validation_fraction:
-        tr, va = validation_split(net, X, Y, validation_fraction, validation_seed)
-        val = (columns(net, X, va), Y[:, va])
-        weights = None if weights is None else weights[tr]
-        if weights is not None and not np.any(weights > 0):
-            raise DataError(
-                f"validation_fraction={validation_fraction:g} held out every sample of positive "
-                f"weight: the {tr.shape[0]} left for training all weigh 0; give more samples a "
-                "positive sample_weight (or class_weight), or hold out fewer"
-            )
-        if is_memmap(X):  # never copy a memory-mapped data set: batches index into it
-            train_idx = np.sort(tr)
-            weights = None if weights is None else weights[np.argsort(tr)]
-        else:
-            X, Y = X[:, tr], Y[:, tr]
-    if rows is not None:
-        assert val is None, "rows and a validation set of fit's own"
-        weights = None if weights is None else weights[rows]
-        if is_memmap(X):
-            train_idx = rows
-        else:
-            X, Y = X[:, rows], Y[:, rows]
-    return X, Y, weights, val, train_idx, m_all
 
 
 @one_fit_at_a_time

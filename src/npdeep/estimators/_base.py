@@ -1,6 +1,8 @@
 """What DeepClassifier and DeepRegressor share: the network and the training loop.
 
-Their parameters (nested ``optimizer__<option>`` access, the checks) are in :mod:`._params`.
+Their parameters (nested ``optimizer__<option>`` access, the checks) are in :mod:`._params`,
+the training run (validation split, the call to :func:`npdeep.training.fit`) in
+:mod:`._fitting`, the error naming a DataFrame's text columns in :mod:`._text_columns`.
 
 At this boundary samples are rows: ``X`` is (m, n_x) as scikit-learn expects. Inside, the
 network keeps the article's orientation, so ``X`` is transposed to (n_x, m) before it reaches
@@ -15,31 +17,28 @@ without densifying it.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import functools
 import numbers
-import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import activations as _activations
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
-from .._validation import caller_level, parse_dtype
-from ..batches import columns
+from .._validation import parse_dtype
 from ..errors import ConfigurationError, DataError
 from ..network import Network
-from ..splits import validation_split
-from ..training import fit as _train
+from ._fitting import FittingMixin, restores_on_error
 from ._inputs import warn_if_unscaled
-from ._monitor import FitMonitor
 from ._params import EstimatorParams
+from ._text_columns import _text_columns_named
+
+# the training run and the DataFrame column errors moved out to _fitting and _text_columns;
+# every name this module held before stays importable from here (restores_on_error too)
 
 __all__ = ["BaseDeepEstimator", "restores_on_error"]
 
@@ -63,67 +62,7 @@ def _spec(value):
     return config
 
 
-@contextlib.contextmanager
-def _text_columns_named(X):
-    """Name the text, category or date columns of a DataFrame ``X`` that fail the conversion
-    to numbers (scikit-learn says only "could not convert string to float: 'red'", or numpy
-    "The DType <class 'numpy.dtypes.DateTime64DType'> could not be promoted ...")."""
-    try:
-        yield
-    except TypeError:  # numpy's DTypePromotionError: dates or durations among numbers
-        dtypes = getattr(X, "dtypes", None)
-        if dtypes is None or not hasattr(X, "columns"):
-            raise
-        dates = [c for c, dt in zip(X.columns, dtypes, strict=True) if dt.kind in "mM"]
-        if not dates:
-            raise
-        raise DataError(
-            f"X has columns of dates or durations, which the network cannot take as numbers: "
-            f"{dates!r:.200}; turn them into numbers first (e.g. the day of the year, or the "
-            "days since a start date) or drop them"
-        ) from None
-    except ValueError as exc:
-        dtypes = getattr(X, "dtypes", None)
-        if dtypes is None or not hasattr(X, "columns") or "could not convert" not in str(exc):
-            raise
-        text = [c for c, dt in zip(X.columns, dtypes, strict=True) if dt.kind not in "biufc"]
-        if not text:
-            raise
-        raise DataError(
-            f"X has columns of text or categories, which the network cannot take as numbers: "
-            f"{text!r:.200} ({exc}); encode them first, e.g. make_column_transformer("
-            f"(OneHotEncoder(), {text!r:.80}), remainder='passthrough')"
-        ) from None
-
-
-def restores_on_error(method):
-    """Wrap ``fit``/``partial_fit``: an error before the first epoch of the call puts back
-    every attribute the estimator had, so a refused call loses no fitted model.
-
-    Without it, a refit refused for a bad ``sample_weight``, ``class_weight`` or too few
-    samples would have replaced the fitted network by a fresh untrained one (or left
-    ``classes_`` and ``network_`` disagreeing). Once an epoch has run (``loss_curve_`` grew,
-    or a fresh list has entries), the error propagates with the training done so far kept.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        state = self.__dict__.copy()
-        try:
-            return method(self, *args, **kwargs)
-        except Exception:
-            curve, before = self.__dict__.get("loss_curve_"), state.get("loss_curve_")
-            trained = curve is not None and (
-                len(curve) > len(before) if curve is before else len(curve) > 0)
-            if not trained:
-                self.__dict__.clear()
-                self.__dict__.update(state)
-            raise
-
-    return wrapper
-
-
-class BaseDeepEstimator(EstimatorParams, BaseEstimator):
+class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
     """Common base of the estimators; see DeepClassifier for the parameters."""
 
     _output_activation: str = "identity"
@@ -367,132 +306,6 @@ class BaseDeepEstimator(EstimatorParams, BaseEstimator):
         if wanted is None or current is None or \
                 wanted.get_config() != current.get_config():
             self.schedule_ = wanted
-
-    def _train(self, X, Y, sample_weight, epochs: int, incremental: bool) -> None:
-        """Train ``network_`` on ``X`` (m, n_x) rows and encoded targets ``Y`` (m, n_L)."""
-        validation, rows = None, None
-        if self.early_stopping and not incremental:
-            X, Y, sample_weight, validation, rows = self._split_validation(X, Y, sample_weight)
-        m = X.shape[0] if rows is None else rows.shape[0]
-        if not incremental:
-            self._no_improvement_count = 0
-        if validation is not None and self.validation_scores_ is None:
-            self.validation_scores_ = []  # a warm fit that turns early_stopping on
-        monitor = FitMonitor(self, validation, stop=not incremental)
-        if validation is not None and self.n_iter_ > 0:
-            # a warm fit starts from the weights kept so far: they are the ones to beat on this
-            # fit's validation rows, and they come back when no epoch does better
-            self.best_validation_score_ = self._validation_score(self.network_, *validation)
-            monitor.best_flat = self.network_.parameters.flat.copy()
-        history = _train(
-            self.network_,
-            X.T,
-            Y.T,
-            epochs=epochs,
-            learning_rate=self.learning_rate,
-            batch_size=self._batch_size(m),
-            optimizer=self.optimizer_,
-            shuffle=self.shuffle,
-            sample_weight=sample_weight,
-            callbacks=[monitor, *(self.callbacks or [])],
-            verbose=self.verbose,
-            **self._extra_training_options(incremental),
-            **({} if rows is None else {"_rows": rows}),
-        )
-        self.t_ += m * len(history)
-        self.network_.history = None  # the estimator's loss_curve_ is the record
-        if getattr(monitor.trainer, "nan_stop", False):
-            warnings.warn(f"training stopped early: {monitor.trainer.stop_reason}",
-                          ConvergenceWarning, stacklevel=caller_level())
-        elif not incremental and len(history) == epochs and not monitor.trainer.stop_training:
-            warnings.warn(
-                f"Maximum iterations ({epochs}) reached and the optimization hasn't converged "
-                f"yet: the {'training cost' if validation is None else 'validation score'} still "
-                f"improved by more than tol={self.tol} within n_iter_no_change="
-                f"{self.n_iter_no_change} epochs; raise max_iter or learning_rate",
-                ConvergenceWarning, stacklevel=caller_level(),
-            )
-
-    def _extra_training_options(self, incremental: bool = False) -> dict:
-        """Options of :func:`npdeep.training.fit` passed only when set (schedule, clip_norm)."""
-        import inspect
-
-        accepted = inspect.signature(_train).parameters
-        options = {}
-        if "diagnose" in accepted:
-            options["diagnose"] = False  # the end-of-training report is not kept by estimators
-        if "_warn_nan" in accepted:
-            options["_warn_nan"] = False  # a NaN stop warns as a ConvergenceWarning, below
-        if "_initial_epoch" in accepted:  # partial_fit and warm fits count epochs on, as
-            options["_initial_epoch"] = self.n_iter_  # n_iter_ does (callbacks, logs, history)
-        if "_continue" in accepted:
-            options["_continue"] = incremental  # partial_fit: the schedule goes on from
-            # n_iter_ and a plateau keeps its reductions
-        for name in ("schedule", "clip_norm"):
-            value = getattr(self, name)
-            if name == "schedule" and value is not None:
-                value = getattr(self, "schedule_", None) or value
-            if value is None:
-                continue
-            if name not in accepted:
-                raise ConfigurationError(
-                    f"{name}={value!r} needs a newer npdeep.training.fit (it has no {name} option)"
-                )
-            options[name] = value
-        return options
-
-    def _split_validation(self, X, Y, sample_weight):
-        """Hold out ``validation_fraction`` of the rows (stratified by class) for scoring.
-
-        Uses :func:`npdeep.splits.validation_split`, seeded by ``random_state``. Returns the
-        training rows ``X`` (m, n_x), ``Y`` (m, n_L) and their weights, the held-out
-        ``(X_val (n_x, m_val), Y_val (n_L, m_val))`` and ``rows``: None, or for a
-        memory-mapped ``X``, which is never copied, the sorted indices of the rows to train
-        on, with ``X``, ``Y`` and the weights returned whole (training reads those rows from
-        the file; the held-out ones are read into the network's dtype with pages handed back).
-        """
-        seed = self._seed()
-        if seed is None:
-            seed = int(self.network_.rng.integers(2**31 - 1))
-        try:
-            train, val = validation_split(self.network_, X.T, Y.T, self.validation_fraction,
-                                          seed)
-        except DataError as exc:  # its advice (validation_data) is Network.fit's, not ours
-            reason = str(exc).partition("; give validation_data")[0]
-            raise DataError(f"early_stopping: {reason}; raise validation_fraction, give more "
-                            "samples or set early_stopping=False") from None
-        if len(val) < self._min_validation_samples:
-            raise DataError(
-                f"early_stopping: validation_fraction={self.validation_fraction} leaves "
-                f"{len(val)} validation sample out of m = {X.shape[0]}, and the validation "
-                f"score (R^2) needs at least {self._min_validation_samples}; "
-                + ("raise validation_fraction, give more samples"
-                   if X.shape[0] > self._min_validation_samples else
-                   f"give more than {self._min_validation_samples} samples")
-                + " or set early_stopping=False"
-            )
-        if sample_weight is not None and np.all(sample_weight >= 0) \
-                and not np.any(sample_weight[train] > 0):
-            raise DataError(
-                f"early_stopping: every sample with a positive sample_weight "
-                f"({int(np.count_nonzero(sample_weight))} of m = {X.shape[0]}) was held out "
-                f"for validation (validation_fraction={self.validation_fraction}), leaving none "
-                "to train on; give more samples a positive weight or set early_stopping=False"
-            )
-        if is_memmap(X):
-            validation = (columns(self.network_, X.T, val), Y[val].T)
-            return X, Y, sample_weight, validation, train
-        sw = None if sample_weight is None else sample_weight[train]
-        return X[train], Y[train], sw, (X[val].T, Y[val].T), None
-
-    def _fit(self, X, Y, sample_weight, incremental: bool) -> None:
-        """Shared body of fit and partial_fit once X and Y (m, n_L) are encoded."""
-        if sample_weight is not None:  # the network's float type, also for a uint8 memmap X
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=self._float())
-        if incremental:
-            self._train(X, Y, sample_weight, epochs=1, incremental=True)
-        else:
-            self._train(X, Y, sample_weight, epochs=self.max_iter, incremental=False)
 
     def _check_incremental(self) -> None:
         """Refuse ``partial_fit`` with ``early_stopping=True``, as scikit-learn's MLP does.

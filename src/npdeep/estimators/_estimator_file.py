@@ -1,0 +1,193 @@
+"""A fitted DeepClassifier or DeepRegressor as a model file's header and arrays, and back.
+
+The header holds ``estimator`` (the class name, looked up in a fixed table, never imported
+from the file), ``params``, ``architecture``, ``optimizer`` and ``state``; the arrays are
+``W1, b1, ..., WL, bL`` in the article's orientation (W[l]: (n[l], n[l-1])). Loading checks
+every shape and state against the architecture. :mod:`npdeep.estimators.files` describes
+the format.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from .._registry import recorded_config
+from ..errors import ConfigurationError, ModelFileError
+from ..io import header_errors, load_model_file, merged_header, save_model_file
+from ..serialization import check_finite_parameters
+from ._file_values import (
+    _classes_from_json,
+    _classes_to_json,
+    _from_json,
+    _jsonable,
+    _state_value,
+)
+
+__all__ = ["save_estimator", "load_estimator", "estimator_to_header", "estimator_from_header"]
+
+_STATE_KEYS = ("n_iter_", "t_", "loss_curve_", "best_loss_", "validation_scores_",
+               "best_validation_score_", "n_features_in_", "n_outputs_", "_target_type",
+               "_no_improvement_count")
+
+
+#: The states every fitted estimator has, and every file since the first has held.
+_TRAINING_STATE = ("n_iter_", "t_", "loss_curve_", "best_loss_", "validation_scores_",
+                   "best_validation_score_", "_no_improvement_count")
+
+
+def _classes():
+    from .classifier import DeepClassifier
+    from .regressor import DeepRegressor
+
+    return {"DeepClassifier": DeepClassifier, "DeepRegressor": DeepRegressor}
+
+
+def _search_hint(obj, verb: str) -> str:
+    """Point a fitted search (GridSearchCV...) to its refitted ``best_estimator_``."""
+    if hasattr(obj, "best_estimator_"):
+        return f"; {verb} its best_estimator_ instead"
+    return ""
+
+
+#: Parameters that may be an npdeep object, saved as its config dict (:func:`_as_config`).
+_CONFIG_PARAMS = ("optimizer", "schedule", "activation", "output_activation")
+
+
+def _as_config(value: Any) -> Any:
+    """Return an Optimizer, Schedule or Activation object given as a parameter as its config
+    dict (a list of them, one activation per layer, as a list of dicts); anything else as is.
+
+    The estimator only ever uses such an object's config (it trains a copy), so the loaded
+    estimator, given the dict, trains and reports ``get_params(deep=True)`` as the saved one.
+    """
+    def config(v):
+        return v.get_config() if hasattr(v, "get_config") and not isinstance(v, type) else v
+
+    if isinstance(value, (list, tuple)) and any(config(v) is not v for v in value):
+        return [config(v) for v in value]
+    return config(value)
+
+
+def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
+    """Return ``(header, arrays)`` describing a fitted Deep* estimator."""
+    from sklearn.utils.validation import check_is_fitted
+
+    name = type(est).__name__
+    if name not in _classes() or type(est) is not _classes()[name]:
+        raise ConfigurationError(
+            f"cannot save a {name}: model files hold DeepClassifier, DeepRegressor, Network or "
+            "a Pipeline of StandardScaler steps ending in one of the estimators"
+            + _search_hint(est, "save")
+        )
+    check_is_fitted(est, "network_")
+    params = {k: _as_config(v) if k in _CONFIG_PARAMS else v
+              for k, v in est.get_params(deep=False).items()}
+    if isinstance(params.get("dtype"), (type, np.dtype)):  # np.float32: stored by name
+        params["dtype"] = np.dtype(params["dtype"]).name
+    header: dict[str, Any] = {
+        "kind": "estimator",
+        "estimator": name,
+        "params": {k: _jsonable(v, k) for k, v in params.items()},
+        "architecture": est.network_.get_config(),
+        "optimizer": recorded_config(est.optimizer_),
+        "state": {k: _jsonable(getattr(est, k), k) for k in _STATE_KEYS if hasattr(est, k)},
+    }
+    if hasattr(est, "classes_"):
+        header["state"]["classes_"] = _classes_to_json(est.classes_)
+    if hasattr(est, "feature_names_in_"):
+        header["state"]["feature_names_in_"] = [str(f) for f in est.feature_names_in_]
+    check_finite_parameters(est.network_.parameters)
+    arrays = {k: np.array(v) for k, v in est.network_.parameters.items()}
+    return header, arrays
+
+
+def estimator_from_header(header: dict, arrays: dict, where: str):
+    """Rebuild a fitted estimator from :func:`estimator_to_header`'s output (shapes checked)."""
+    from .. import optimizers as _optimizers
+    from ..network import Network
+    from ..serialization import expected_shapes
+
+    name = header.get("estimator")
+    table = _classes()
+    if not isinstance(name, str) or name not in table:
+        raise ModelFileError(f"{where}: unknown estimator {name!r}; expected one of {list(table)}")
+    with header_errors(where, "estimator description"):
+        params = {k: _from_json(v) for k, v in dict(header["params"]).items()}
+        if isinstance(params.get("hidden_layer_sizes"), list):
+            params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+        est = table[name](**params)
+        est._check_params()
+        arch = header["architecture"]
+        units = arch["units"]
+        if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
+            raise ModelFileError(f"{where}: invalid architecture units {units!r}")
+        shapes = expected_shapes(units)
+        if set(arrays) != set(shapes):
+            raise ModelFileError(f"{where}: arrays {sorted(arrays)} do not match the "
+                                 f"architecture {units} (expected {sorted(shapes)})")
+        for key, shape in shapes.items():
+            if tuple(arrays[key].shape) != shape:
+                raise ModelFileError(f"{where}: array {key!r} has shape {arrays[key].shape}, "
+                                     f"the architecture {units} needs {shape}")
+        if est._units(units[0], units[-1]) != units:
+            raise ModelFileError(f"{where}: hidden_layer_sizes={est.hidden_layer_sizes!r} does "
+                                 f"not match the architecture {units}")
+        net = Network.from_config(arch)
+        net.parameters = arrays
+        est.network_ = net
+        est.optimizer_ = _optimizers.get(header.get("optimizer", {"name": "sgd"}))
+        state = dict(header["state"])
+        if "classes_" in state:
+            est.classes_ = _classes_from_json(state.pop("classes_"), where)
+        if "feature_names_in_" in state:
+            est.feature_names_in_ = np.array(state.pop("feature_names_in_"), dtype=object)
+        for key, value in state.items():
+            if key not in _STATE_KEYS:
+                raise ModelFileError(f"{where}: unknown estimator state {key!r}")
+            setattr(est, key, _state_value(key, _from_json(value), where))
+        missing = [k for k in _TRAINING_STATE if not hasattr(est, k)]
+        if missing:  # partial_fit, warm_start and inspect read them
+            raise ModelFileError(f"{where}: estimator state lacks {missing}")
+        if not hasattr(est, "n_features_in_"):  # predict checks X against it
+            est.n_features_in_ = units[0]
+        _check_outputs(est, units, where)
+    return est
+
+
+def _check_outputs(est, units: list[int], where: str) -> None:
+    """Refuse a restored state that does not fit the network (inputs, outputs, target type)."""
+    if getattr(est, "n_features_in_", units[0]) != units[0]:
+        raise ModelFileError(f"{where}: n_features_in_={est.n_features_in_!r} does not match "
+                             f"the architecture {units}")
+    if getattr(est, "n_outputs_", units[-1]) != units[-1]:
+        raise ModelFileError(f"{where}: n_outputs_={est.n_outputs_!r} does not match the "
+                             f"architecture {units}")
+    est.n_outputs_ = units[-1]  # classifier files written before n_outputs_ was kept lack it
+    if type(est).__name__ != "DeepClassifier":
+        return
+    target = getattr(est, "_target_type", None)
+    if target not in ("binary", "multiclass", "multilabel") or not hasattr(est, "classes_"):
+        raise ModelFileError(f"{where}: invalid classifier state: target type {target!r}, "
+                             f"classes_ {'present' if hasattr(est, 'classes_') else 'missing'}")
+    two_way = target != "multilabel" and (target == "binary") != (len(est.classes_) == 2)
+    if est._n_outputs() != units[-1] or two_way:  # multi-label: any number of labels
+        raise ModelFileError(f"{where}: classes_ {est.classes_.tolist()} ({target}) do not match "
+                             f"the {units[-1]} output units of the architecture {units}")
+
+
+def save_estimator(est, path: str | os.PathLike, **extra: Any):
+    """Write a fitted DeepClassifier or DeepRegressor to ``path`` atomically."""
+    header, arrays = estimator_to_header(est)
+    return save_model_file(path, merged_header(header, extra), arrays)
+
+
+def load_estimator(path: str | os.PathLike):
+    """Load an estimator saved by :func:`save_estimator`."""
+    header, arrays = load_model_file(path)
+    where = f"model file {os.fspath(path)!r}"
+    if header.get("kind") != "estimator":
+        raise ModelFileError(f"{where}: not an estimator file (kind {header.get('kind')!r})")
+    return estimator_from_header(header, arrays, where)

@@ -1,0 +1,47 @@
+"""The error for a DataFrame ``X`` whose text, category or date columns cannot be numbers.
+
+scikit-learn and numpy name only the value that failed; the estimators' checks of ``X``
+(:meth:`BaseDeepEstimator._validate_X <npdeep.estimators._base.BaseDeepEstimator._validate_X>`)
+run inside :func:`_text_columns_named`, which names the columns and says how to encode them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from ..errors import DataError
+
+__all__ = ["_text_columns_named"]
+
+
+@contextlib.contextmanager
+def _text_columns_named(X):
+    """Name the text, category or date columns of a DataFrame ``X`` that fail the conversion
+    to numbers (scikit-learn says only "could not convert string to float: 'red'", or numpy
+    "The DType <class 'numpy.dtypes.DateTime64DType'> could not be promoted ...")."""
+    try:
+        yield
+    except TypeError:  # numpy's DTypePromotionError: dates or durations among numbers
+        dtypes = getattr(X, "dtypes", None)
+        if dtypes is None or not hasattr(X, "columns"):
+            raise
+        dates = [c for c, dt in zip(X.columns, dtypes, strict=True) if dt.kind in "mM"]
+        if not dates:
+            raise
+        raise DataError(
+            f"X has columns of dates or durations, which the network cannot take as numbers: "
+            f"{dates!r:.200}; turn them into numbers first (e.g. the day of the year, or the "
+            "days since a start date) or drop them"
+        ) from None
+    except ValueError as exc:
+        dtypes = getattr(X, "dtypes", None)
+        if dtypes is None or not hasattr(X, "columns") or "could not convert" not in str(exc):
+            raise
+        text = [c for c, dt in zip(X.columns, dtypes, strict=True) if dt.kind not in "biufc"]
+        if not text:
+            raise
+        raise DataError(
+            f"X has columns of text or categories, which the network cannot take as numbers: "
+            f"{text!r:.200} ({exc}); encode them first, e.g. make_column_transformer("
+            f"(OneHotEncoder(), {text!r:.80}), remainder='passthrough')"
+        ) from None
