@@ -1,0 +1,172 @@
+"""The steps of ``npdeep train`` around the training itself: the stratified split, the
+network of the options, the target scaling, the test scores, the weights of the best epoch kept
+for Ctrl-C, and the message of a run that diverged (:mod:`.train` runs them in order)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..callbacks import Callback, keep_copy
+from ..errors import DataError, TrainingError
+from ..trainer import NAN_ADVICE
+
+__all__ = ["BestWeights"]
+
+
+class BestWeights(Callback):
+    """Keep a copy of the weights of the best epoch (``val_cost``, else ``cost``) for Ctrl-C.
+
+    In full-batch training an epoch's ``cost`` is that of the weights at the epoch's start
+    (measured before its update), so those are the ones kept for it.
+    """
+
+    def __init__(self):
+        self.weights = None
+        self.best = np.inf
+        self.epoch: int | None = None
+        self.monitor = "cost"
+        self._start = None
+        self.diverged = False  # a NaN/inf gradient, or a last epoch with a non-finite value
+
+    def on_epoch_begin(self, epoch, logs):
+        if getattr(self.trainer, "full_batch", False) and self.monitor == "cost":
+            self._start = keep_copy(self._start, self.network.parameters.flat)
+
+    def on_epoch_end(self, epoch, logs):
+        self.monitor = "val_cost" if "val_cost" in logs else "cost"
+        value = logs.get(self.monitor)
+        self.diverged = value is not None and not np.isfinite(value)
+        if value is not None and np.isfinite(value) and value < self.best:
+            self.best, self.epoch = float(value), epoch
+            before = self.monitor == "cost" and self._start is not None
+            self.weights = keep_copy(self.weights,
+                                     self._start if before else self.network.parameters.flat)
+
+    def on_train_end(self, logs):
+        # a stop at an epoch's first batch logs no value for that epoch
+        self.diverged = self.diverged or getattr(self.trainer, "nan_stop", False)
+
+
+
+def _diverged(how: str, net, output: Path, o: dict) -> TrainingError:
+    """The error of a run that diverged with no model worth saving (nothing is written)."""
+    reason = getattr(net.history, "stop_reason", None) or "a cost that is not finite"
+    reason = reason.removesuffix(NAN_ADVICE).rstrip(". ")
+    unchanged = f" ({output} is unchanged)" if output.exists() else ""
+    return TrainingError(
+        f"training diverged {how}, so no model was saved{unchanged}: {reason}. Try a smaller "
+        f"--learning-rate (got {o['learning_rate']:g}), --clip-norm, or another --optimizer")
+
+
+def _split(ds, test_fraction: float, seed: int) -> dict:
+    """Split rows into train and test (stratified for classification)."""
+    n = ds.n_samples
+    if not test_fraction:
+        return {"X_train": ds.X, "y_train": ds.y, "X_test": ds.X[:0], "y_test": ds.y[:0]}
+    from sklearn.model_selection import train_test_split
+
+    stratify = ds.y if ds.task == "classification" else None
+    try:
+        X_tr, X_te, y_tr, y_te = train_test_split(ds.X, ds.y, test_size=test_fraction,
+                                                  stratify=stratify, random_state=seed)
+    except ValueError as exc:
+        hint = ""
+        if stratify is not None:
+            labels, counts = np.unique(ds.y, return_counts=True)
+            rare = labels[counts < 2]
+            if len(rare):
+                hint = (f"; class {rare[0].item()!r} has only 1 sample (a stratified split "
+                        "needs at least 2 per class)")
+        reason = str(exc) if len(str(exc)) <= 200 else str(exc)[:200] + "..."
+        raise DataError(f"cannot hold out a test split of {test_fraction:g} from {n} samples "
+                        f"({reason}){hint}; use --test-fraction 0 to train on everything") from None
+    return {"X_train": X_tr, "y_train": y_tr, "X_test": X_te, "y_test": y_te}
+
+
+def _build_network(ds, o):
+    from ..network import Network
+
+    if ds.task == "classification":
+        k = len(ds.classes)
+        n_out = 1 if k == 2 else k
+    else:
+        n_out = 1 if ds.y.ndim == 1 else ds.y.shape[1]
+    output_activation = o["output_activation"]
+    if output_activation is None and o["loss"] is None:
+        if ds.task == "classification":
+            output_activation = "sigmoid" if n_out == 1 else "softmax"
+        else:
+            output_activation = "identity"
+    return Network([ds.n_features, *o["units"], n_out], activation=o["activation"],
+                   output_activation=output_activation, loss=o["loss"], init=o["init"],
+                   dtype=o["dtype"], seed=o["seed"], l2=o["l2"], dropout=o["dropout"])
+
+
+def _target_scaler(y, g: str, name) -> Any:
+    """Return the Standardizer of regression targets ``y`` (m, n_L) for output activation ``g``.
+
+    Standardized, except for a sigmoid or softmax output: standardized targets fall below 0,
+    out of its reach (and out of binary cross-entropy's domain), so they are kept as given,
+    as DeepRegressor keeps them, and refused outside [0, 1].
+    """
+    from .. import data as npdata
+
+    scaler = npdata.Standardizer().fit(y)
+    if g not in ("sigmoid", "softmax"):
+        return scaler
+    if y.size and (y.min() < 0 or y.max() > 1):
+        raise DataError(
+            f"target {name!r} has values in [{y.min():.4g}, {y.max():.4g}], outside [0, 1] "
+            f"where --output-activation {g} can reach; scale the target into that range, or "
+            "use --output-activation identity (which standardizes it)"
+        )
+    scaler.mean_, scaler.scale_ = np.zeros_like(scaler.mean_), np.ones_like(scaler.scale_)
+    return scaler
+
+
+def _targets(ds, y, target_scaler) -> np.ndarray:
+    """Return the network's targets: class indices (m,) / 0-1 row (1, m), or scaled (n_L, m)."""
+    if ds.task == "classification":
+        index = np.searchsorted(ds.classes, y)
+        if len(ds.classes) == 2:
+            return index.reshape(1, -1).astype(np.float64)
+        return np.eye(len(ds.classes))[:, index]  # one-hot (k, m): fits any output layer
+    return target_scaler.transform(y.reshape(len(y), -1)).T
+
+
+def _test_scores(net, ds, split, scaler, target_scaler) -> dict:
+    if len(split["y_test"]) == 0:
+        return {}
+    from .. import errors
+    from ._common import Model
+
+    header = {"task": ds.task, "classes": None if ds.classes is None else ds.classes.tolist(),
+              "scaling": scaler.to_config(),
+              "target_scaling": None if target_scaler is None else target_scaler.to_config()}
+    model = Model(net=net, header=header, path=Path("<training>"))
+    pred, _ = model.predict_rows(split["X_test"])
+    y = split["y_test"]
+    if ds.task == "classification":
+        return {"accuracy": float(np.mean(pred == y)), "n_test": len(y)}
+    from sklearn.metrics import mean_squared_error, r2_score
+
+    y2 = y.reshape(len(y), -1)
+    try:
+        r2 = float(r2_score(y2, pred))
+    except ValueError as exc:  # pragma: no cover - sklearn refuses too few samples
+        raise errors.DataError(f"cannot score the test split: {exc}") from None
+    return {"r2": r2, "mse": float(mean_squared_error(y2, pred)), "n_test": len(y)}
+
+
+def _test_lines(test: dict) -> list[tuple[str, Any]]:
+    names = {"accuracy": "test accuracy", "r2": "test R^2", "mse": "test MSE"}
+    return [(names[k], v) for k, v in test.items() if k in names]
+
+
+def _final_logs(history) -> dict:
+    if history is None or not len(history):
+        return {}
+    return {k: v[-1] for k, v in history.history.items() if v and isinstance(v[-1], float)}
