@@ -369,6 +369,7 @@ def test_the_command_line_imports_the_module_that_registers_a_file_s_class(data,
     code, out, err = call(capsys, "--import", "cli_layers", "inspect", "net.npz")
     assert code == 0 and "softsign" in out, err
     del _activations_registry()["softsign"]
+    del sys.modules["cli_layers"]  # a fresh process
     monkeypatch.setenv("NPDEEP_IMPORT", str(tmp_path / "cli_layers.py"))  # or a .py file's path
     code, out, err = call(capsys, "inspect", "net.npz", "--json")
     assert code == 0, err
@@ -415,6 +416,26 @@ def test_a_failed_import_is_a_usage_error_naming_the_module(tmp_path, capsys, mo
         code, out, err = call(capsys, "--import", module, "train", "--help")
         assert code == 2 and message in " ".join(err.split()), err
     assert "broken_layers" not in sys.modules  # nothing half-imported is left behind
+    (tmp_path / "json.py").write_text("raise SystemExit('never run')\n")
+    code, out, err = call(capsys, "--import", "json.py", "train", "--help")
+    assert code == 2 and "a module named 'json' is already imported" in err, err
+
+
+def test_an_imported_file_imports_its_sibling_modules(tmp_path, capsys, monkeypatch):
+    # as `python FILE` finds them: the file's folder was not searched
+    from cli_helpers import call
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "sibling_helper.py").write_text(LAYERS)
+    (plugins / "entry_layers.py").write_text("import sibling_helper  # noqa: F401\n")
+    try:
+        code, out, err = call(capsys, "--import", plugins / "entry_layers.py", "train", "--help")
+        assert code == 0, err
+        assert type(npdeep.activations.get("softsign")).__module__ == "sibling_helper"
+    finally:
+        for name in ("entry_layers", "sibling_helper"):
+            sys.modules.pop(name, None)
 
 
 def test_onnx_export_refuses_a_registered_activation_and_a_subclass_that_kept_a_name(data):

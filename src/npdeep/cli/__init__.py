@@ -98,6 +98,16 @@ def _import_modules(ctx: click.Context, param: click.Parameter, names) -> tuple:
                     raise ModuleNotFoundError(f"no file {name!r}")
                 spec = importlib.util.spec_from_file_location(
                     os.path.splitext(os.path.basename(name))[0], name)
+                held = sys.modules.get(spec.name)
+                if held is not None:  # json.py would replace the json npdeep uses
+                    where = getattr(held, "__file__", None)
+                    if where and os.path.samefile(where, name):
+                        continue  # imported already (--import NAME, then its file)
+                    raise ImportError(f"a module named {spec.name!r} is already imported "
+                                      f"({where or 'built in'}); rename the file")
+                folder = os.path.dirname(os.path.abspath(name))
+                if folder not in sys.path:  # its sibling modules, as `python FILE` finds them
+                    sys.path.insert(0, folder)
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[spec.name] = module
                 try:
