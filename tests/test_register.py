@@ -453,3 +453,32 @@ def test_onnx_export_refuses_a_registered_activation_and_a_subclass_that_kept_a_
     ]:
         with pytest.raises(ExportError, match=match):
             npdeep.to_onnx(net)
+
+
+def test_an_estimator_naming_a_registered_class_carries_its_module_to_a_fresh_process(
+        tmp_path, monkeypatch):
+    # a grid search's worker unpickled DeepClassifier(activation="softsign") where nothing had
+    # imported the module that registers it: "unknown activation 'softsign'"
+    import pickle
+    import subprocess
+    from pathlib import Path
+
+    (tmp_path / "worker_layers.py").write_text(LAYERS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import worker_layers  # noqa: F401  (registers softsign here)
+
+    try:
+        est = DeepClassifier((4,), activation="softsign", max_iter=3, random_state=0)
+        fit_there = ("import pickle, sys, warnings; warnings.simplefilter('ignore'); "
+                     "est = pickle.loads(sys.stdin.buffer.read()); "
+                     "est.fit([[0., 1.], [1., 0.], [1., 1.], [0., 0.]], [0, 1, 1, 0]); "
+                     "print(type(est.network_.activations[1]).__module__)")
+        src = Path(npdeep.__file__).resolve().parent.parent
+        done = subprocess.run([sys.executable, "-c", fit_there], input=pickle.dumps(est),
+                              capture_output=True, timeout=120,
+                              env={"PYTHONPATH": f"{tmp_path}:{src}", "PATH": ""})
+        assert done.returncode == 0, done.stderr.decode()
+        assert done.stdout.decode().strip() == "worker_layers"
+        assert "_registered_modules" not in pickle.loads(pickle.dumps(est)).__dict__
+    finally:
+        sys.modules.pop("worker_layers", None)

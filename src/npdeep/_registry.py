@@ -126,3 +126,26 @@ def recorded_config(component) -> dict:
                     f"{held.__qualname__}: give {cls} a name of its own (name = '...') and "
                     f"npdeep.register it")
     return config
+
+
+def modules_naming(values) -> list[str]:
+    """The modules of the registered classes that ``values`` name (names, config dicts, lists
+    of them), for a process that unpickles them to import: a grid search's worker knows the
+    name only once the module that registers it has run there. ``__main__`` is left out."""
+    modules: list[str] = []
+    stack = list(values)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, (list, tuple)):
+            stack.extend(value)
+            continue
+        name = value.get("name") if isinstance(value, dict) else value
+        if not isinstance(name, str):
+            continue
+        for _, registry, aliases, builtin in _FAMILIES.values():
+            key = aliases.get(name.lower(), name.lower())
+            cls = registry.get(key)
+            if cls is not None and key not in builtin and cls.__module__ != "__main__" \
+                    and cls.__module__ not in modules:
+                modules.append(cls.__module__)
+    return modules

@@ -18,6 +18,7 @@ without densifying it.
 from __future__ import annotations
 
 import copy
+import importlib
 import numbers
 
 import numpy as np
@@ -29,6 +30,7 @@ from .. import activations as _activations
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
+from .._registry import modules_naming
 from .._validation import parse_dtype
 from ..errors import ConfigurationError, DataError
 from ..network import Network
@@ -115,6 +117,19 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
+
+    def __getstate__(self) -> dict:
+        """scikit-learn's state, plus the modules of the registered classes the parameters
+        name: a process that unpickles this estimator (a grid search's worker) imports them,
+        so ``activation="softsign"`` is known there as here."""
+        state = super().__getstate__()
+        modules = modules_naming(self.get_params(deep=False).values())
+        return {**state, "_registered_modules": modules} if modules else state
+
+    def __setstate__(self, state: dict) -> None:
+        for module in state.pop("_registered_modules", ()):
+            importlib.import_module(module)  # registers its classes (npdeep.register)
+        super().__setstate__(state)
 
     # ------------------------------------------------------------------ learned attributes
     @property
