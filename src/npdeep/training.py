@@ -27,6 +27,7 @@ from . import optimizers as _optimizers
 from . import schedules as _schedules
 from ._fit_guard import one_fit_at_a_time
 from ._mmap import is_memmap
+from ._sparse import is_sparse
 from ._validation import caller_level, check_positive_float, check_positive_int, check_seed
 from .batches import BatchSource, columns
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
@@ -61,8 +62,8 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
     """Check the data; return ``(X, Y, weights, val, train_idx, m_all)`` for the training loop.
 
     ``rows``: sorted indices of the columns of ``X`` (n_x, m) to train on (the rest held out
-    by the caller). ``train_idx`` is the columns a memory-mapped X is trained on in place
-    (None: all of the returned X); others are sliced here. ``m_all``: X's samples before
+    by the caller). ``train_idx`` is the columns a dense X is trained on in place (None: all
+    of the returned X); a sparse X is sliced here. ``m_all``: X's samples before
     any split. ``resumed``: fit's ``_resume``,
     whose ``samples`` (the checkpoint's m, when saved) X must match.
     """
@@ -106,7 +107,8 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
                 f"weight: the {tr.shape[0]} left for training all weigh 0; give more samples a "
                 "positive sample_weight (or class_weight), or hold out fewer"
             )
-        if is_memmap(X):  # never copy a memory-mapped data set: batches index into it
+        if not is_sparse(X):  # never copy a dense data set (a memmap, or 0.9 of X in
+            # memory): batches index into it, as they would into X[:, tr]
             train_idx = np.sort(tr)
             weights = None if weights is None else weights[np.argsort(tr)]
         else:
@@ -114,7 +116,7 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
     if rows is not None:
         assert val is None, "rows and a validation set of fit's own"
         weights = None if weights is None else weights[rows]
-        if is_memmap(X):
+        if not is_sparse(X):
             train_idx = rows
         else:
             X, Y = X[:, rows], Y[:, rows]
