@@ -95,3 +95,14 @@ def test_a_validation_fraction_of_an_x_in_memory_is_not_copied(rng):
                                     diagnose=False))
     assert peak < 0.4 * X.nbytes, (peak, X.nbytes)
 
+
+@pytest.mark.parametrize("method", ["fit", "transform"])
+def test_the_command_lines_standardizer_holds_one_temporary_the_size_of_x(rng, method):
+    # fit's std and transform's division each made a second array the size of X
+    # (npdeep train on a CSV: the peak of the whole command)
+    from npdeep.data import Standardizer
+
+    X = rng.standard_normal((20_000, 100)) * 3 + 1
+    scaler = Standardizer().fit(X)
+    _, peak = _peak(lambda: getattr(scaler, method)(X))
+    assert peak < 1.5 * X.nbytes, (peak, X.nbytes)
