@@ -106,3 +106,17 @@ def test_the_command_lines_standardizer_holds_one_temporary_the_size_of_x(rng, m
     scaler = Standardizer().fit(X)
     _, peak = _peak(lambda: getattr(scaler, method)(X))
     assert peak < 1.5 * X.nbytes, (peak, X.nbytes)
+
+
+def test_casting_a_float64_x_into_a_float32_network_checks_it_without_a_mask_of_its_size(rng):
+    # Network.fit casts a float64 X once (cheaper than per batch); the check that no value
+    # overflowed made a bool array of X's size on top (an eighth of X): now a block at a time
+    X = rng.standard_normal((256, 20_000))
+    net = _softmax_net(256)
+    _, peak = _peak(lambda: net.fit(X, rng.integers(0, 3, 20_000), epochs=1, batch_size=256,
+                                    diagnose=False))
+    assert peak < 0.56 * X.nbytes, (peak, X.nbytes)           # the float32 copy: 0.5
+    big = X.copy()
+    big[7, 9] = 1e300
+    with pytest.raises(npdeep.errors.DataError, match="too large for float32"):
+        net.fit(big, rng.integers(0, 3, 20_000), epochs=1, batch_size=256)
