@@ -120,3 +120,17 @@ def test_casting_a_float64_x_into_a_float32_network_checks_it_without_a_mask_of_
     big[7, 9] = 1e300
     with pytest.raises(npdeep.errors.DataError, match="too large for float32"):
         net.fit(big, rng.integers(0, 3, 20_000), epochs=1, batch_size=256)
+
+
+def test_the_unscaled_warning_measures_a_sparse_x_without_float64_copies_of_it():
+    # X.astype(float64).multiply(itself): float64 copies of the CSR matrix, 4.5x its size
+    import scipy.sparse as sp
+
+    from npdeep.estimators._inputs import warn_if_unscaled
+
+    X = sp.random(20_000, 300, density=0.05, format="csr", dtype=np.float32, random_state=0)
+    size = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    _, peak = _peak(lambda: warn_if_unscaled(X, "DeepClassifier"))
+    assert peak < 2.5 * size, (peak, size)          # float64 squares, intp column indices: 2x
+    with pytest.warns(UserWarning, match=r"column \d+ has a root mean square of 1\.1e\+03"):
+        warn_if_unscaled(X * 2e4, "DeepClassifier")
