@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._mmap import is_memmap
+from ._sparse import is_sparse
 from .batches import columns
 from .errors import ConfigurationError, DataError
 from .splits import check_validation_data, class_sample_weight, validation_split
@@ -23,8 +24,8 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
     """Check the data; return ``(X, Y, weights, val, train_idx, m_all)`` for the training loop.
 
     ``rows``: sorted indices of the columns of ``X`` (n_x, m) to train on (the rest held out
-    by the caller). ``train_idx`` is the columns a memory-mapped X is trained on in place
-    (None: all of the returned X); others are sliced here. ``m_all``: X's samples before
+    by the caller). ``train_idx`` is the columns a dense X is trained on in place (None: all
+    of the returned X); a sparse X is sliced here. ``m_all``: X's samples before
     any split. ``resumed``: fit's ``_resume``,
     whose ``samples`` (the checkpoint's m, when saved) X must match.
     """
@@ -68,7 +69,8 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
                 f"weight: the {tr.shape[0]} left for training all weigh 0; give more samples a "
                 "positive sample_weight (or class_weight), or hold out fewer"
             )
-        if is_memmap(X):  # never copy a memory-mapped data set: batches index into it
+        if not is_sparse(X):  # never copy a dense data set (a memmap, or 0.9 of X in
+            # memory): batches index into it, as they would into X[:, tr]
             train_idx = np.sort(tr)
             weights = None if weights is None else weights[np.argsort(tr)]
         else:
@@ -76,7 +78,7 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
     if rows is not None:
         assert val is None, "rows and a validation set of fit's own"
         weights = None if weights is None else weights[rows]
-        if is_memmap(X):
+        if not is_sparse(X):
             train_idx = rows
         else:
             X, Y = X[:, rows], Y[:, rows]

@@ -19,7 +19,6 @@ import numpy as np
 from . import _network_config, _prediction, inputs
 from . import initializers as _initializers
 from . import losses as _losses
-from ._mmap import is_memmap
 from ._network_args import check_units as _check_units
 from ._network_args import resolve_dropout, resolve_dtype, resolve_hidden, resolve_output
 from ._validation import check_nonneg_float, check_seed
@@ -271,7 +270,8 @@ class Network:
                 A_L = forward(self.layers, self.activations, X, ws).copy()
                 ws.A[0] = None  # do not keep the caller's X alive
                 return self.check_output(A_L)
-        return self.check_output(self._output(self.check_X(X, cast=not is_memmap(X))))
+        # uncast: _output casts one chunk at a time (a float64 or uint8 X is never copied whole)
+        return self.check_output(self._output(self.check_X(X, cast=False)))
 
     def check_output(self, A: np.ndarray, what: str = "a[L]") -> np.ndarray:
         """Return ``A`` (n[L], m) if finite; else raise a DataError naming the first sample.
@@ -290,9 +290,10 @@ class Network:
     def cost(self, X, Y, sample_weight=None) -> float:
         """Return the cost J(W, b) on ``X`` (n_x, m) and ``Y`` (n_L, m), L2 term included.
 
-        A large or memory-mapped X is read in chunks of samples (never copied whole).
+        A large or memory-mapped X is read in chunks of samples (never copied whole), each
+        cast into the network's dtype as it is read.
         """
-        X = self.check_X(X, cast=not is_memmap(X))
+        X = self.check_X(X, cast=False)
         m = X.shape[1]
         Y = self.check_Y(Y, m)
         coef = self.sample_coef(m, sample_weight)
@@ -364,7 +365,7 @@ class Network:
         A sample whose ``a[L]`` is NaN or inf (finite inputs so large that ``W[l]·a[l-1]``
         overflows the dtype) has no prediction: a DataError names it.
         """
-        A = self._predicted(X)  # a memmap: cast by chunks
+        A = self._predicted(X)  # cast by chunks
         name = self.output_activation.name
         if name == "softmax":
             return A.argmax(axis=0)
@@ -385,7 +386,7 @@ class Network:
         from .splits import metric_name
         from .training import evaluate
 
-        X = self.check_X(X, cast=not is_memmap(X))  # a memmap: cast by chunks
+        X = self.check_X(X, cast=False)  # cast by chunks, as predict does
         cost, metric = evaluate(self, X, self.check_Y(Y, X.shape[1]))
         return {"cost": cost, metric_name(self): metric}
 

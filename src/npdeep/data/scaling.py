@@ -46,7 +46,10 @@ class Standardizer:
         peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
         Xn = X / peak
         mean_n = Xn.mean(axis=0)
-        std_n = Xn.std(axis=0)
+        # Xn.std(axis=0)'s own steps, in place: no second temporary the size of X
+        Xn -= mean_n
+        Xn *= Xn
+        std_n = np.sqrt(Xn.sum(axis=0) / X.shape[0])
         self.mean_ = mean_n * peak
         # a spread within rounding of the values themselves is a constant column: not scaled
         tiny = 16 * np.finfo(np.float64).eps * np.abs(mean_n)
@@ -68,7 +71,9 @@ class Standardizer:
         """Return ``(X - mean_) / scale_`` as a new array of X's float dtype (float64 otherwise)."""
         X = self._check(X, "transform")
         dtype = X.dtype if X.dtype.kind == "f" else np.float64
-        return ((X - self.mean_) / self.scale_).astype(dtype, copy=False)
+        out = X - self.mean_
+        out /= self.scale_  # in place: one array the size of X, not two
+        return out.astype(dtype, copy=False)
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         return self.fit(X).transform(X)

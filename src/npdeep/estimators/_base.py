@@ -31,6 +31,7 @@ from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
 from .._registry import modules_naming
+from .._sparse import is_sparse
 from .._validation import parse_dtype
 from ..errors import ConfigurationError, DataError
 from ..network import Network
@@ -216,10 +217,14 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
 
         A scipy.sparse ``X`` of any format comes back as CSR (m, n_x): ``X.T`` is then the
         CSC (n_x, m) the network takes. A memory-mapped ``X`` keeps its dtype (see
-        :meth:`_X_checks`); anything else is converted to ``dtype``.
+        :meth:`_X_checks`), and so does any dense numeric ``X`` for prediction
+        (``reset=False``): the network casts it one chunk of samples at a time, never whole.
         """
+        checks = self._X_checks(X)
+        if not reset and not is_sparse(X):
+            checks["dtype"] = "numeric"
         with _text_columns_named(X):
-            return validate_data(self, X, reset=reset, accept_sparse="csr", **self._X_checks(X))
+            return validate_data(self, X, reset=reset, accept_sparse="csr", **checks)
 
     def _X_checks(self, X) -> dict:
         """Return validate_data's ``dtype`` and finiteness options for ``X`` (m, n_x).
@@ -355,7 +360,7 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
         net = self.network_
         if not logits:  # a request of a few samples takes the network's short path
             return net._predicted(X.T).T
-        out = net._output(net.check_X(X.T, cast=not is_memmap(X)), logits=logits)
+        out = net._output(net.check_X(X.T, cast=False), logits=logits)
         return net.check_output(out, "Z[L]" if logits else "a[L]").T
 
     def _logits(self, X) -> np.ndarray:

@@ -34,9 +34,13 @@ def warn_if_unscaled(X, name: str) -> None:
         return
     sparse = is_sparse(X)
     with np.errstate(all="ignore"):
-        if sparse:
-            X64 = X.astype(np.float64)
-            squares = np.asarray(X64.multiply(X64).sum(axis=0)).ravel()
+        if sparse:  # from the stored entries: no float64 copies of X (they were 3x X)
+            X = X.tocsr()
+            if not X.has_canonical_format:  # duplicates add up before they are squared
+                X = X.copy()
+                X.sum_duplicates()
+            squares = np.bincount(X.indices, np.square(X.data, dtype=np.float64),
+                                  minlength=X.shape[1])
         else:
             squares = column_squares(X)
         rms = np.sqrt(squares / X.shape[0])
