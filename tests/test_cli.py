@@ -139,12 +139,12 @@ def test_config_optimizer_and_schedule_may_be_tables_of_options(tmp_path, capsys
     assert info["training"]["schedule"] == {"name": "step", "step_size": 1, "factor": 0.5}
     import npdeep
 
-    assert npdeep.load(model).history.learning_rate == [0.1, 0.05, 0.025, 0.0125]
+    assert npdeep.load_trained(model).net.history.learning_rate == [0.1, 0.05, 0.025, 0.0125]
     # a flag still overrides the file
     result = call_json(capsys, "train", "--config", config, "--schedule", "constant", "-o",
                        tmp_path / "c.npz")
     assert result["epochs_run"] == 4
-    assert npdeep.load(tmp_path / "c.npz").history.learning_rate == [0.1] * 4
+    assert npdeep.load_trained(tmp_path / "c.npz").net.history.learning_rate == [0.1] * 4
 
 
 @pytest.mark.parametrize("line, message", [
@@ -905,3 +905,45 @@ def test_bad_class_weights_are_usage_errors(imbalanced_csv, tmp_path, capsys, ar
                           *args, "-o", tmp_path / "m.npz")
     assert code == 2 and message in " ".join(err.split()), err
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_load_trained_predicts_from_raw_features_as_npdeep_predict(wine_model, wine_csv,
+                                                                    tmp_path, capsys):
+    # npdeep.load gave the bare network, which takes standardized features: on raw wine rows
+    # it predicted other classes, silently
+    import pandas as pd
+
+    import npdeep
+
+    features = pd.read_csv(wine_csv).drop(columns="target").to_numpy()
+    code, _, err = call(capsys, "predict", wine_model, wine_csv.with_name("wine_features.csv"),
+                        "-o", tmp_path / "p.csv")
+    assert code == 0, err
+    cli = pd.read_csv(tmp_path / "p.csv")
+    model = npdeep.load_trained(wine_model)
+    np.testing.assert_array_equal(model.predict(features), cli["prediction"].to_numpy())
+    proba = model.predict_proba(features)
+    np.testing.assert_allclose(proba, cli[[f"probability_{c}" for c in model.classes]],
+                               rtol=0, atol=1e-5)  # the CSV's 6 significant digits
+    with pytest.warns(UserWarning, match=r"saved by `npdeep train`, which standardizes the "
+                                         r"features.*npdeep\.load_trained\(path\)"):
+        bare = npdeep.load(wine_model)
+    np.testing.assert_array_equal(bare.parameters.flat, model.net.parameters.flat)
+    with pytest.raises(npdeep.DataError, match="X must be a 2-D array of numbers"):
+        model.predict(features[0])
+
+
+def test_load_trained_refuses_what_a_regression_model_cannot_give(tmp_path, capsys):
+    import npdeep
+
+    path = tmp_path / "reg.npz"
+    assert call(capsys, "train", "diabetes", *FAST, "-o", path)[0] == 0
+    model = npdeep.load_trained(path)
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    values = model.predict(X)
+    assert values.shape == (len(y), 1) and abs(values.mean() - y.mean()) < y.std()
+    with pytest.raises(npdeep.ConfigurationError, match="a regression model gives no "
+                                                        "probabilities; use predict"):
+        model.predict_proba(X)

@@ -395,8 +395,8 @@ def test_the_command_line_takes_the_names_an_import_registers(tmp_path, capsys, 
     assert "Your own class? Import its module first: npdeep --import MODULE" in err
     code, out, err = call(capsys, "--import", "cli_layers", *argv)
     assert code == 0, err
-    assert [type(g).__name__ for g in npdeep.load("m.npz").activations[1:]] == ["Softsign",
-                                                                               "Sigmoid"]
+    trained = npdeep.load_trained("m.npz").net
+    assert [type(g).__name__ for g in trained.activations[1:]] == ["Softsign", "Sigmoid"]
     code, out, err = call(capsys, "--import", "cli_layers", "train", "--help")
     assert "[sigmoid|tanh|relu|leaky_relu|identity|softsign]" in out
     del sys.modules["cli_layers"]

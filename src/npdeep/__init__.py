@@ -7,6 +7,7 @@ The public API::
     net.fit(...).plot()                # training curves (needs the ``plot`` extra)
     save(obj, path) / load(path)       # Network, DeepClassifier/DeepRegressor, or a Pipeline
                                        # of StandardScaler steps ending in one
+    load_trained(path).predict(X)      # a `npdeep train` file with its scaling and classes
     DeepClassifier(...), DeepRegressor(...)   # scikit-learn estimators (samples as rows)
     to_onnx(model, path=None)          # ONNX export (needs the ``onnx`` extra)
     register(cls)                      # your own Activation, Loss, Optimizer or Schedule
@@ -31,7 +32,7 @@ from .errors import (
 from .gradcheck import GradientCheckResult, gradient_check
 from .network import Network
 from .plotting import plot_history
-from .serialization import load, save
+from .serialization import load, load_trained, save
 
 __version__ = "0.1.0"
 
@@ -66,6 +67,7 @@ __all__ = [
     "gradient_check",
     "GradientCheckResult",
     "load",
+    "load_trained",
     "save",
     "register",
     "Callback",

@@ -11,15 +11,18 @@ into the freshly built network.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
 
+from ._validation import caller_level
 from .callbacks import History
 from .errors import ModelFileError
 from .io import header_errors, load_model_file, merged_header, save_model_file
 
-__all__ = ["save", "load", "save_network", "load_network", "read_header", "expected_shapes"]
+__all__ = ["save", "load", "load_trained", "save_network", "load_network", "read_header",
+           "expected_shapes"]
 
 
 def save_network(net, path: str | os.PathLike, **extra: Any):
@@ -96,10 +99,37 @@ def _network_from_header(header: dict, arrays: dict, where: str):
     return net
 
 
+def _warn_if_scaled(header: dict, where: str) -> None:
+    """A file of ``npdeep train`` standardized its features (and targets) around the network:
+    the bare network predicts wrongly from raw features, silently (digits: 0.80, not 0.98)."""
+    if header.get("scaling") or header.get("target_scaling"):
+        warnings.warn(
+            f"{where} was saved by `npdeep train`, which standardizes the features before the "
+            "network (and encodes the classes): this Network takes standardized X (n_x, m); "
+            "npdeep.load_trained(path).predict(X) predicts from raw features, samples as rows, "
+            "as `npdeep predict` does", UserWarning, stacklevel=caller_level())
+
+
 def load_network(path: str | os.PathLike):
     """Load a network saved by :func:`save_network` (arrays copied into a fresh network)."""
     header, arrays = read_header(path)
+    _warn_if_scaled(header, os.fspath(path))
     return _network_from_header(header, arrays, os.fspath(path))
+
+
+def load_trained(path: str | os.PathLike):
+    """Load a model file of ``npdeep train`` with what the command stored around its network:
+    the feature scaling, the class labels and the target scaling.
+
+    Returns an object with ``predict(X)`` (labels, or values in the target's units) and
+    ``predict_proba(X)`` for raw features ``X`` (n_samples, n_features), samples as rows, as
+    ``npdeep predict`` computes them; ``.net`` is the Network, ``.classes`` the labels and
+    ``.header`` the file's header. A plain network file loads too (no scaling, classes
+    0..k-1).
+    """
+    from .cli._model_file import load_model
+
+    return load_model(path)
 
 
 def save(obj, path: str | os.PathLike, **extra: Any):
@@ -122,6 +152,7 @@ def load(path: str | os.PathLike):
     kind = header.get("kind", "network")
     if kind == "network":
         where = os.fspath(path)
+        _warn_if_scaled(header, where)
         return _network_from_header(*_check_network_file(header, arrays, where), where)
     from .estimators import files
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, ModelFileError
+from ..errors import ConfigurationError, DataError, ModelFileError
 from ._data_source import STDIN
 from ._model_header import _check_header, label_array
 
@@ -144,6 +144,37 @@ class Model:
 
             V = Standardizer.from_config(self.header["target_scaling"]).inverse_transform(V)
         return V, None
+
+    def predict(self, X) -> np.ndarray:
+        """Labels (classification) or values in the target's units (regression) for raw
+        features ``X`` (n_samples, n_features), samples as rows, as ``npdeep predict`` gives."""
+        return self.predict_rows(self._rows(X))[0]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (n_samples, n_classes) for raw features ``X``, samples as rows,
+        in the order of :attr:`classes`."""
+        if self.task != "classification":
+            raise ConfigurationError(f"{self.path}: a regression model gives no probabilities; "
+                                     "use predict")
+        P = self.predict_rows(self._rows(X))[1]
+        if P is None:
+            raise ConfigurationError(f"{self.path}: its {self.net.output_activation.name} "
+                                     "output gives scores, not probabilities; use predict")
+        return P
+
+    def _rows(self, X) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim != 2 or X.dtype.kind not in "biuf":
+            raise DataError(f"X must be a 2-D array of numbers (n_samples, n_features), samples "
+                            f"as rows, got shape {X.shape} and dtype {X.dtype}")
+        if self.encoder_config:
+            from ..data.encoding import FeatureEncoder
+
+            if FeatureEncoder.from_config(self.encoder_config).has_categorical:
+                raise ConfigurationError(
+                    f"{self.path}: trained on a CSV with text columns, which npdeep encodes "
+                    "before the network; predict from the CSV with `npdeep predict`")
+        return X.astype(np.float64, copy=False)
 
     def target_for(self, source: str) -> str | None:
         """The target to read from ``source`` when none is named: the one trained on, when
