@@ -530,3 +530,28 @@ def test_files_keep_npdeeps_sigmoid_and_load_with_sklearns_out_activation(tmp_pa
     loaded = npdeep.load(path)
     assert loaded.out_activation_ == clf.out_activation_ == "logistic"
     assert loaded.network_.output_activation.name == "sigmoid"
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_pipeline_keeps_its_memory_and_verbose_options(digits, tmp_path):
+    # a loaded pipeline had memory=None and verbose=False, whatever was saved
+    from joblib import Memory
+
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), DeepClassifier((8,), max_iter=2, random_state=0),
+                         memory=str(tmp_path / "cache"), verbose=True).fit(X, y)
+    npdeep.save(pipe, tmp_path / "p.npdeep")
+    loaded = npdeep.load(tmp_path / "p.npdeep")
+    assert (loaded.memory, loaded.verbose) == (str(tmp_path / "cache"), True)
+    pipe.set_params(memory=Memory(tmp_path / "joblib", verbose=0), verbose=False)
+    npdeep.save(pipe, tmp_path / "m.npdeep")  # a joblib.Memory: its folder
+    loaded = npdeep.load(tmp_path / "m.npdeep")
+    assert (loaded.memory, loaded.verbose) == (str(tmp_path / "joblib"), False)
+    # a file written before the options were stored loads with the defaults
+    edit_header(tmp_path / "p.npdeep", tmp_path / "old.npdeep", lambda h: h.pop("pipeline"))
+    assert (npdeep.load(tmp_path / "old.npdeep").memory, npdeep.load(
+        tmp_path / "old.npdeep").verbose) == (None, False)
+    edit_header(tmp_path / "p.npdeep", tmp_path / "bad.npdeep",
+                lambda h: h["pipeline"].update(verbose="yes"))
+    with pytest.raises(npdeep.ModelFileError, match="pipeline options must be memory"):
+        npdeep.load(tmp_path / "bad.npdeep")

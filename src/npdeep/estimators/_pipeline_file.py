@@ -75,8 +75,15 @@ def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
         raise type(exc)(f"pipeline step {last_name!r} ({what}): {exc}") from None
     steps.append({"name": last_name, "type": "estimator", **header})
     arrays.update({f"{len(scalers)}.{k}": v for k, v in est_arrays.items()})
-    return save_model_file(path, merged_header({"kind": "pipeline", "steps": steps}, extra),
-                           arrays)
+    memory = pipeline.memory  # a cache folder (str), joblib.Memory (its folder) or None
+    memory = getattr(memory, "location", memory)
+    if memory is not None and not isinstance(memory, (str, os.PathLike)):
+        raise ConfigurationError(f"cannot save the pipeline's memory={pipeline.memory!r}: "
+                                 "only a cache folder (a path) or None can be stored")
+    options = {"memory": None if memory is None else os.fspath(memory),
+               "verbose": bool(pipeline.verbose)}
+    return save_model_file(path, merged_header({"kind": "pipeline", "steps": steps,
+                                                "pipeline": options}, extra), arrays)
 
 
 def load_pipeline(path: str | os.PathLike):
@@ -169,4 +176,9 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
                 if entry.get("type") != "estimator":
                     raise ModelFileError(f"{where}: the last step must be an estimator")
                 steps.append((entry["name"], estimator_from_header(entry, mine, where)))
-    return Pipeline(steps)
+    options = header.get("pipeline") or {}  # absent from older files: the defaults
+    memory, verbose = options.get("memory"), options.get("verbose", False)
+    if not (memory is None or isinstance(memory, str)) or not isinstance(verbose, bool):
+        raise ModelFileError(f"{where}: pipeline options must be memory (a path or null) and "
+                             f"verbose (true or false), got {options!r:.100}")
+    return Pipeline(steps, memory=memory, verbose=verbose)
