@@ -13,7 +13,7 @@ import inspect
 
 from .errors import ConfigurationError
 
-__all__ = ["build", "family", "recorded_config", "register"]
+__all__ = ["build", "family", "named_class", "modules_naming", "recorded_config", "register"]
 
 #: Each family's base class -> (kind, registry, aliases, built-in names); a family's module
 #: adds itself when imported.
@@ -110,21 +110,28 @@ def register(cls: type) -> type:
     return cls
 
 
+def named_class(component) -> type | None:
+    """The class that the name in ``component.get_config()`` loads (None: an unknown name)."""
+    name = str(component.get_config().get("name", "")).lower()
+    for base, (_, registry, aliases, _) in _FAMILIES.items():
+        if isinstance(component, base):
+            return registry.get(aliases.get(name, name))
+    return None
+
+
 def recorded_config(component) -> dict:
     """Return ``component.get_config()``, as a file records it, once sure that the name it
     records loads this class: a subclass of a built-in that kept its name (``adam``,
     ``sigmoid``) would load as the built-in, silently another model."""
     config = component.get_config()
-    for base, (kind, registry, aliases, _) in _FAMILIES.items():
-        if isinstance(component, base):
-            name = str(config.get("name", "")).lower()
-            held = registry.get(aliases.get(name, name))
-            if held is not None and held is not type(component):
-                cls = type(component).__name__
-                raise ConfigurationError(
-                    f"{cls} would be saved as {kind} {config.get('name')!r}, which loads "
-                    f"{held.__qualname__}: give {cls} a name of its own (name = '...') and "
-                    f"npdeep.register it")
+    held = named_class(component)
+    if held is not None and held is not type(component):
+        cls = type(component).__name__
+        kind = next(k for b, (k, *_) in _FAMILIES.items() if isinstance(component, b))
+        raise ConfigurationError(
+            f"{cls} would be saved as {kind} {config.get('name')!r}, which loads "
+            f"{held.__qualname__}: give {cls} a name of its own (name = '...') and "
+            f"npdeep.register it")
     return config
 
 

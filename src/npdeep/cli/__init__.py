@@ -83,38 +83,45 @@ class _Group(click.Group):
             raise _fail(ctx, f"{where}{exc.strerror or exc}") from None
 
 
+def _import_file(path: str) -> None:
+    """Run the ``.py`` file ``path`` as the module named by its stem, as ``python FILE`` would
+    (its folder searched for its sibling modules); one of that name imported already from
+    another file (``json.py``) is refused rather than replaced."""
+    import importlib.util
+
+    if not os.path.isfile(path):
+        raise ModuleNotFoundError(f"no file {path!r}")
+    name = os.path.splitext(os.path.basename(path))[0]
+    held = sys.modules.get(name)
+    if held is not None:
+        where = getattr(held, "__file__", None)
+        if where and os.path.samefile(where, path):
+            return  # imported already (--import NAME, then its file)
+        raise ImportError(f"a module named {name!r} is already imported "
+                          f"({where or 'built in'}); rename the file")
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = sys.modules[name] = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]  # as a failed import leaves nothing behind
+        raise
+
+
 def _import_modules(ctx: click.Context, param: click.Parameter, names) -> tuple:
     """Import each ``--import`` module (a name, or a .py file's path) before the command runs,
     so the classes it registers with npdeep.register are known to the model files."""
     import importlib
-    import importlib.util
 
     if names and "" not in sys.path:
         sys.path.insert(0, "")  # a module beside the user, as `python -m` finds it
     for name in names:
         try:
             if name.endswith(".py"):
-                if not os.path.isfile(name):
-                    raise ModuleNotFoundError(f"no file {name!r}")
-                spec = importlib.util.spec_from_file_location(
-                    os.path.splitext(os.path.basename(name))[0], name)
-                held = sys.modules.get(spec.name)
-                if held is not None:  # json.py would replace the json npdeep uses
-                    where = getattr(held, "__file__", None)
-                    if where and os.path.samefile(where, name):
-                        continue  # imported already (--import NAME, then its file)
-                    raise ImportError(f"a module named {spec.name!r} is already imported "
-                                      f"({where or 'built in'}); rename the file")
-                folder = os.path.dirname(os.path.abspath(name))
-                if folder not in sys.path:  # its sibling modules, as `python FILE` finds them
-                    sys.path.insert(0, folder)
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[spec.name] = module
-                try:
-                    spec.loader.exec_module(module)
-                except BaseException:
-                    del sys.modules[spec.name]  # as a failed import leaves nothing behind
-                    raise
+                _import_file(name)
             else:
                 importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - the user's module: its error, not a traceback

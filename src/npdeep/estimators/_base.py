@@ -30,7 +30,7 @@ from .. import activations as _activations
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
-from .._registry import modules_naming
+from .._registry import modules_naming, named_class
 from .._sparse import is_sparse
 from .._validation import parse_dtype
 from ..errors import ConfigurationError, DataError
@@ -58,11 +58,9 @@ def _spec(value):
     """
     if isinstance(value, (str, dict, type)) or not hasattr(value, "get_config"):
         return value
-    config = value.get_config()
-    family = _schedules if isinstance(value, _schedules.Schedule) else _optimizers
-    if family._REGISTRY.get(str(config.get("name", "")).lower()) is not type(value):
+    if named_class(value) is not type(value):
         return copy.deepcopy(value)
-    return config
+    return value.get_config()
 
 
 class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
