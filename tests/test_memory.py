@@ -71,6 +71,28 @@ def test_a_training_step_allocates_nothing_proportional_to_the_batch(case, rng):
     assert large < 128 * 1024, large
 
 
+def test_a_second_fit_allocates_no_array_as_large_as_the_parameters(rng):
+    """TerminateOnNaN's weight copies are the network's scratch, and the per-layer gradient
+    norms of a large network need no buffer of squares: a fresh parameter-sized array at every
+    fit is paid in page faults (a fit of one epoch, as partial_fit runs, pays it each call)."""
+    net = npdeep.Network([32, 16384, 10], output_activation="softmax", dtype="float32", seed=0)
+    X = rng.random((32, 64), dtype=np.float32)
+    y = rng.integers(0, 10, 64)
+    kwargs = {"epochs": 2, "batch_size": 32, "learning_rate": 0.01, "verbose": 0,
+              "diagnose": False}
+    net.fit(X, y, **kwargs)
+    tracemalloc.start()
+    try:
+        history = net.fit(X, y, **kwargs)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    parameter_bytes = net.layout.size * 4                  # 2.8 MB
+    assert peak < parameter_bytes / 4, (peak, parameter_bytes)
+    assert len(history.gradient_norms) == 2 and all(
+        len(norms) == 2 and all(v > 0 for v in norms) for norms in history.gradient_norms)
+
+
 def test_the_batch_gather_follows_the_memory_layout(rng):
     """C-ordered and F-ordered data give the same batches (each gathered its cheap way)."""
     net = npdeep.Network([5, 3, 2], output_activation="softmax", loss="categorical_crossentropy",

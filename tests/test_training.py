@@ -257,6 +257,26 @@ def test_the_gradient_norm_past_float32_squares_equals_the_float64_norm(rng):
     assert trainer.rescaled_norm(record=False) is None
 
 
+@pytest.mark.parametrize("units", [[4, 5, 3], [300, 256, 3]], ids=["squares", "per-layer"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_recorded_gradient_norms_are_each_layers_norm(rng, units, dtype):
+    # a gradient of more than 65,536 values is summed a layer at a time (no buffer of squares)
+    from npdeep.training import Trainer
+
+    net = npdeep.Network(units, dtype=dtype, seed=0)
+    g = rng.normal(size=net.grad_flat.shape)
+    net.grad_flat[...] = g
+    trainer = Trainer(net, npdeep.optimizers.get("sgd"), 0.1)
+    exact = net.grad_flat.astype(np.float64)
+    views = net.layout.views(exact)
+    per_layer = [np.linalg.norm(np.concatenate([views[f"W{l}"].ravel(), views[f"b{l}"].ravel()]))
+                 for l in (1, 2)]
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    assert trainer.record_gradient_norms() == pytest.approx(np.dot(exact, exact), rel=rtol)
+    np.testing.assert_allclose(trainer.gradient_norms, per_layer, rtol=rtol)
+    assert all(type(v) is float for v in trainer.gradient_norms)
+
+
 @pytest.mark.parametrize("dtype, value", [("float32", 3e38), ("float64", 1e308)])
 def test_a_gradient_whose_norm_is_past_the_dtype_is_still_clipped(rng, monkeypatch, dtype,
                                                                   value):

