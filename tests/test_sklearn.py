@@ -364,18 +364,21 @@ def test_float32_estimator_keeps_float32(iris):
     assert clf.predict_proba(X).dtype == np.float32
 
 
-def test_options_not_in_training_fit_are_reported(iris):
-    import inspect
-
-    from npdeep.training import fit
-
+def test_clip_norm_reaches_the_training_loop(iris):
     X, y = iris
-    if "clip_norm" in inspect.signature(fit).parameters:
-        clf = DeepClassifier((8,), clip_norm=1.0, max_iter=3, random_state=0).fit(X, y)
-        assert clf.n_iter_ == 3
-    else:
-        with pytest.raises(ConfigurationError, match="clip_norm=1.0 needs a newer"):
-            DeepClassifier((8,), clip_norm=1.0).fit(X, y)
+    kw = {"hidden_layer_sizes": (8,), "optimizer": "sgd", "learning_rate": 0.1, "max_iter": 3,
+          "tol": 0.0, "random_state": 0}
+    def weights(**extra):
+        clf = DeepClassifier(**{**kw, **extra}).fit(X, y)
+        return clf.n_iter_, clf.network_.parameters.flat
+
+    n1, first = weights(max_iter=1, clip_norm=1e-6)   # one step per epoch: the full batch
+    n3, clipped = weights(clip_norm=1e-6)
+    _, free = weights()
+    assert (n1, n3) == (1, 3)
+    # steps 2 and 3 moved the weights by at most learning_rate * clip_norm each
+    assert np.linalg.norm(clipped - first) <= 2 * 0.1 * 1e-6 * (1 + 1e-6)
+    assert np.linalg.norm(free - first) > 1e-3
 
 
 def test_network_class_is_what_network_attribute_holds(iris):

@@ -22,7 +22,7 @@ from .._mmap import is_memmap
 from .._sparse import is_sparse
 from .._validation import caller_level
 from ..batches import columns
-from ..errors import ConfigurationError, DataError
+from ..errors import DataError
 from ..splits import validation_split
 from ..training import fit as _train
 from ._monitor import FitMonitor
@@ -106,31 +106,21 @@ class FittingMixin:
             )
 
     def _extra_training_options(self, incremental: bool = False) -> dict:
-        """Options of :func:`npdeep.training.fit` passed only when set (schedule, clip_norm)."""
-        import inspect
-
-        accepted = inspect.signature(_train).parameters
-        options = {}
-        if "diagnose" in accepted:
-            options["diagnose"] = False  # the end-of-training report is not kept by estimators
-        if "_warn_nan" in accepted:
-            options["_warn_nan"] = False  # a NaN stop warns as a ConvergenceWarning, below
-        if "_initial_epoch" in accepted:  # partial_fit and warm fits count epochs on, as
-            options["_initial_epoch"] = self.n_iter_  # n_iter_ does (callbacks, logs, history)
-        if "_continue" in accepted:
-            options["_continue"] = incremental  # partial_fit: the schedule goes on from
-            # n_iter_ and a plateau keeps its reductions
-        for name in ("schedule", "clip_norm"):
-            value = getattr(self, name)
-            if name == "schedule" and value is not None:
-                value = getattr(self, "schedule_", None) or value
-            if value is None:
-                continue
-            if name not in accepted:
-                raise ConfigurationError(
-                    f"{name}={value!r} needs a newer npdeep.training.fit (it has no {name} option)"
-                )
-            options[name] = value
+        """Options of :func:`npdeep.training.fit` the estimators set (schedule and clip_norm
+        only when given)."""
+        options = {
+            "diagnose": False,  # the end-of-training report is not kept by estimators
+            "_warn_nan": False,  # a NaN stop warns as a ConvergenceWarning, below
+            # partial_fit and warm fits count epochs on, as n_iter_ does (callbacks, logs,
+            # history)
+            "_initial_epoch": self.n_iter_,
+            # partial_fit: the schedule goes on from n_iter_ and a plateau keeps its reductions
+            "_continue": incremental,
+        }
+        if self.schedule is not None:  # the fitted copy, when fit made one
+            options["schedule"] = getattr(self, "schedule_", None) or self.schedule
+        if self.clip_norm is not None:
+            options["clip_norm"] = self.clip_norm
         return options
 
     def _split_validation(self, X, Y, sample_weight):
