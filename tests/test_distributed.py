@@ -478,9 +478,10 @@ def test_fit_chunks_from_dask_array_matches_in_memory_accuracy(client, digits):
     assert len(after) == 4
     assert all(len(w) == 1 for w in after.values())
     assert {k: set(w) for k, w in after.items()} == {k: set(w) for k, w in blocks.items()}
-    # (where persist put them is the scheduler's choice: usually two blocks on each worker, all
-    # four on one now and then, which failed this test once in a full run; a block read by the
-    # other worker would have been copied there, and the line above would fail)
+    # (where persist put them is the scheduler's choice, usually two blocks on each worker: it
+    # is not asserted. This test failed once in a full run, its message lost, and placement is
+    # the one part of it that depends on timing. A block read by the other worker would have
+    # been copied there, and the lines above fail)
     # the same plan in this process, from a list of in-memory chunks: the same model
     with threadpool_limits(1):
         local = fit_chunks(_classifier(hidden_layer_sizes=(64,), learning_rate=0.01,
