@@ -721,14 +721,18 @@ def test_missing_mnist_says_how_to_give_its_folder_on_the_command_line(tmp_path,
 
 
 @pytest.mark.parametrize("activation, init", [("relu", "he"), ("leaky_relu", "he"),
+                                              ("gelu", "he"), ("selu", "lecun"),
                                               ("tanh", "glorot"), ("sigmoid", "glorot")])
 def test_the_default_initializer_is_the_one_train_help_names(activation, init, tmp_path,
                                                               capsys):
     from npdeep.cli import main
 
     help_text = next(p.help for p in main.commands["train"].params if p.name == "init")
-    named_he = help_text.split("he for ")[1].split(",")[0]  # "relu and leaky_relu"
-    assert (activation in named_he.split(" and ")) == (init == "he")
+    # "he for relu, leaky_relu, ... and silu, lecun for selu, glorot otherwise"
+    named_he = help_text.split("he for ")[1].split(", lecun for ")[0]
+    named_lecun = help_text.split("lecun for ")[1].split(",")[0]
+    assert (activation in named_he.replace(" and ", ", ").split(", ")) == (init == "he")
+    assert (activation == named_lecun) == (init == "lecun")
     model = tmp_path / "m.npz"
     call_json(capsys, "train", "iris", "--units", "4", "--epochs", "1", "-q",
               "--activation", activation, "-o", model)

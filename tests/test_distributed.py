@@ -334,24 +334,24 @@ def test_data_parallel_names_a_bad_argument(client, kwargs, match):
 
 
 def test_data_parallel_refuses_a_custom_activation_before_sending_anything(client):
-    # before: each worker failed with "unknown activation 'swish'" (Dask logging its
-    # traceback), though the user had passed a Swish object, not a name
+    # before: each worker failed with "unknown activation 'mish'" (Dask logging its
+    # traceback), though the user had passed a Mish object, not a name
     from npdeep.activations import Activation
 
-    class Swish(Activation):
-        name = "swish"
+    class Mish(Activation):  # (not "swish": that is npdeep's silu now)
+        name = "mish"
 
         def forward(self, Z, out):
-            return np.multiply(Z, 1 / (1 + np.exp(-Z)), out=out)  # pragma: no cover
+            return np.multiply(Z, np.tanh(np.logaddexp(0, Z)), out=out)  # pragma: no cover
 
         def derivative(self, Z, A):
             return Z  # pragma: no cover
 
     X, Y = _problem()
-    net = npdeep.Network([6, 8, 3], activation=Swish(), seed=0)
+    net = npdeep.Network([6, 8, 3], activation=Mish(), seed=0)
     with pytest.raises(ConfigurationError, match=r"rebuilds the network on every worker from "
                                                  r"net.get_config\(\), which fails: unknown "
-                                                 "activation 'swish'"):
+                                                 "activation 'mish'"):
         data_parallel_fit(net, X, Y, client)
 
 

@@ -139,6 +139,7 @@ def test_gradients_match_the_articles_equations_for_every_hidden_activation(name
 
 @pytest.mark.parametrize("init, variance", [
     ("he", lambda n_in, n_out: 2 / n_in),
+    ("lecun", lambda n_in, n_out: 1 / n_in),
     ("glorot", lambda n_in, n_out: 2 / (n_in + n_out)),
     ("normal", lambda n_in, n_out: 1e-4),
     ("article", lambda n_in, n_out: 1 / 12),

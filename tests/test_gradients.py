@@ -11,7 +11,8 @@ from npdeep import network as network_module
 from npdeep.errors import ConfigurationError, DataError
 from npdeep.training import Trainer
 
-HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus", "gelu", "silu",
+          "identity"]
 # every sensible (output activation, loss) pairing
 PAIRS = [
     ("sigmoid", "binary_crossentropy"),
@@ -21,6 +22,8 @@ PAIRS = [
     ("tanh", "mean_squared_error"),
     ("softmax", "mean_squared_error"),
     ("leaky_relu", "mean_squared_error"),
+    ("selu", "mean_squared_error"),
+    ("gelu", "mean_squared_error"),
 ]
 
 
@@ -33,10 +36,11 @@ def make_targets(rng, output, loss, n_L, m):
 
 
 def min_abs_pre_activation(net, X):
-    """Smallest |Z[l]| over relu-like layers (central differences are invalid at the kink)."""
+    """Smallest |Z[l]| over layers with a kink at 0 (central differences are invalid there),
+    and elu's (g' is continuous, but g'' jumps: the differences lose an order there)."""
     _, cache = net.forward(X)
     kinks = [abs(cache[f"Z{l}"]).min() for l in range(1, net.L + 1)
-             if net.activations[l].name in ("relu", "leaky_relu")]
+             if net.activations[l].kink or net.activations[l].name == "elu"]
     return min(kinks, default=np.inf)
 
 
@@ -165,7 +169,7 @@ def test_gradients_have_the_articles_keys_and_shapes(rng):
     assert grads["dW1"].shape == (4, 3) and grads["db2"].shape == (2, 1)
 
 
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"])
+@pytest.mark.parametrize("name", [*HIDDEN, "softmax", {"name": "elu", "alpha": 0.5}], ids=str)
 def test_derivative_matches_central_differences_elementwise(name, rng):
     g = activations.get(name)
     Z = rng.normal(size=(4, 6))
@@ -310,9 +314,21 @@ def test_smoothed_categorical_targets_pass_the_gradient_check(dtype, rng):
 # central differences, against the update a training step applies (dropout, L2, weights on).
 
 def _g(name, Z):
-    """g(Z) of the reference, written from the formulas (leaky_relu: alpha 0.2)."""
+    """g(Z) of the reference, written from the formulas (leaky_relu: alpha 0.2; elu: alpha
+    0.5; selu: the paper's constants)."""
+    from scipy.special import erf
+
     if name == "sigmoid":
         return 1.0 / (1.0 + np.exp(-Z))
+    if name in ("elu", "selu"):
+        alpha, scale = (0.5, 1.0) if name == "elu" else (1.6732632423543772, 1.0507009873554805)
+        return scale * np.where(Z > 0, Z, alpha * (np.exp(np.minimum(Z, 0)) - 1))
+    if name == "softplus":
+        return np.log(1 + np.exp(Z))
+    if name == "gelu":
+        return 0.5 * Z * (1 + erf(Z / np.sqrt(2)))
+    if name == "silu":
+        return Z / (1 + np.exp(-Z))
     if name == "tanh":
         return np.tanh(Z)
     if name == "relu":
@@ -352,8 +368,9 @@ def test_the_applied_update_is_the_derivative_of_the_reported_cost(hidden, pair,
     n_L, drop, l2 = (3 if output == "softmax" else 2), 0.25, 0.3
     units = [3, 4, 3, n_L]
     names = [None, hidden, hidden, output]
-    act = {"name": "leaky_relu", "alpha": 0.2} if hidden == "leaky_relu" else hidden
-    out = {"name": "leaky_relu", "alpha": 0.2} if output == "leaky_relu" else output
+    with_alpha = {"leaky_relu": 0.2, "elu": 0.5}
+    act = {"name": hidden, "alpha": with_alpha[hidden]} if hidden in with_alpha else hidden
+    out = {"name": output, "alpha": with_alpha[output]} if output in with_alpha else output
     for seed in range(50):  # data whose pre-activations keep clear of relu's kink
         rng = np.random.default_rng(seed)
         net = npdeep.Network(units, activation=act, output_activation=out, loss=loss,

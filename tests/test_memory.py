@@ -24,6 +24,8 @@ CASES = [
     ("tanh", "identity", "mean_squared_error", 3, "momentum", {}),
     ("leaky_relu", "softmax", "categorical_crossentropy", 4, "rmsprop",
      {"dropout": 0.3, "weights": True}),
+    # Z[l] kept apart from a[l], and a second float scratch for the backward pass
+    ("gelu", "softmax", "categorical_crossentropy", 4, "adam", {"dropout": 0.2}),
 ]
 
 

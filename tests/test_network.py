@@ -56,15 +56,17 @@ def test_unknown_parameter_read(net):
         ({"units": [3, 0, 1]}, r"units\[1\] must be a positive integer width, got 0"),
         ({"units": [3, -2, 1]}, r"units\[1\] must be a positive integer width, got -2"),
         ({"units": [3, 2.5, 1]}, r"units\[1\] must be a positive integer"),
-        ({"units": [3, 4, 1], "activation": "swish"},
-         "unknown activation 'swish'; valid names: sigmoid, tanh, relu, leaky_relu, softmax, "
-         "identity"),
+        ({"units": [3, 4, 1], "activation": "mish"},
+         "unknown activation 'mish'; valid names: sigmoid, tanh, relu, leaky_relu, elu, selu, "
+         "softplus, gelu, silu, softmax, identity"),
         ({"units": [3, 4, 1], "loss": "hinge"},
          "unknown loss 'hinge'; valid names: binary_crossentropy, categorical_crossentropy"),
         # options the activation or loss does not take: were Python's TypeError ("ReLU() takes
         # no arguments"), a ValueError from float("abc"), or silently ignored (a loss's)
         ({"units": [3, 4, 1], "activation": {"name": "relu", "alpha": 0.1}},
          r"invalid options for activation 'relu': \['alpha'\] \(its options: none\)"),
+        ({"units": [3, 4, 1], "activation": {"name": "elu", "beta": 1}},
+         r"invalid options for activation 'elu': \['beta'\] \(its options: alpha\)"),
         ({"units": [3, 4, 1], "activation": {"name": "leaky_relu", "slope": 0.1}},
          r"invalid options for activation 'leaky_relu': \['slope'\] \(its options: alpha\)"),
         ({"units": [3, 4, 1], "activation": {"name": "leaky_relu", "alpha": "abc"}},
@@ -77,7 +79,7 @@ def test_unknown_parameter_read(net):
          r"invalid options for loss 'mean_squared_error': \['reduction'\] \(its options: "
          r"none\)"),
         ({"units": [3, 4, 1], "init": "orthogonal"},
-         "unknown initializer 'orthogonal'; valid names: article, glorot, he, normal"),
+         "unknown initializer 'orthogonal'; valid names: article, glorot, he, lecun, normal"),
         ({"units": [3, 4, 1], "output_activation": "softmax"},
          "softmax needs at least 2 output units"),
         ({"units": [3, 4, 1], "output_activation": "softmax", "loss": "cce"},

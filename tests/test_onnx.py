@@ -28,7 +28,8 @@ def digits():
     return X / 16.0, y
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu",
+                                        "softplus", "gelu", "silu", "identity"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_every_hidden_activation_matches_onnxruntime_on_digits(digits, activation, dtype):
     X, y = digits
@@ -40,7 +41,8 @@ def test_every_hidden_activation_matches_onnxruntime_on_digits(digits, activatio
     assert clf.score(X, y) > 0.8
 
 
-@pytest.mark.parametrize("output", ["identity", "sigmoid", "tanh", "relu", "leaky_relu"])
+@pytest.mark.parametrize("output", ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu",
+                                    "selu", "softplus", "gelu", "silu"])
 def test_output_activations_on_diabetes_regression(output):
     X, y = load_diabetes(return_X_y=True)
     y = (y - y.min()) / (y.max() - y.min())  # in [0, 1] so that every output fits
@@ -221,3 +223,28 @@ def test_export_writes_atomically_and_names_bad_dtypes(tmp_path, monkeypatch):
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
     with pytest.raises(ExportError, match="dtype must be 'float32' or 'float64', got 'floaty'"):
         to_onnx(Network([3, 1], seed=0), dtype="floaty")
+
+
+@pytest.mark.parametrize("dtype, atol", [("float32", 2e-6), ("float64", 1e-12)])
+@pytest.mark.parametrize("activation", ["elu", {"name": "elu", "alpha": 0.5}, "selu", "softplus",
+                                        "gelu", "silu"], ids=str)
+def test_each_new_activation_as_hidden_and_output_layer_matches_npdeep(activation, dtype, atol):
+    # hidden layers and the output (identity + mse would fuse; mse keeps g[L] the activation),
+    # with inputs reaching +-1e4 pre-activations: onnxruntime has no float64 Elu, Selu,
+    # Softplus or Erf kernel, which the float64 graph spells out
+    rng = np.random.default_rng(1)
+    net = Network([4, 6, 5, 3], activation=activation, output_activation=activation,
+                  loss="mean_squared_error", dtype=dtype, seed=0)
+    X = rng.normal(size=(4, 40)) * 3
+    X[:, :4] = [[1e4, -1e4, 80, -80]] * np.array([[1], [-1], [1], [-1]])
+    proto = to_onnx(net)
+    out = _run(proto, X.T.astype(dtype))["a_L"]
+    expected = net.predict(X.astype(dtype)).T  # a[L] (n_L, m) for these outputs
+    assert np.all(np.isfinite(out))
+    if activation == "gelu" and dtype == "float64":
+        atol = 1e-6 * np.abs(expected).max()  # its Erf runs on a float32 cast
+    np.testing.assert_allclose(out, expected, rtol=2e-6 if dtype == "float32" else 1e-12,
+                               atol=atol)
+    ops = {node.op_type for node in proto.graph.node}
+    native = {"elu": "Elu", "selu": "Selu", "softplus": "Softplus"}.get(net.activations[1].name)
+    assert (native in ops) == (native is not None and dtype == "float32")

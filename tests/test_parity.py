@@ -184,3 +184,60 @@ def test_matches_torch_sgd_with_weight_decay(problem):
                                    rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(net.parameters[f"b{l}"][:, 0], torch_params[2 * l - 1],
                                    rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, spec", [
+    ("elu", "elu"), ("elu(alpha=0.5)", {"name": "elu", "alpha": 0.5}), ("selu", "selu"),
+    ("softplus", "softplus"), ("gelu", "gelu"), ("silu", "silu"), ("swish", "swish")])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_activations_match_torch_values_and_gradients(name, spec, dtype):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    torch_g = {"elu": F.elu, "elu(alpha=0.5)": lambda z: F.elu(z, alpha=0.5), "selu": F.selu,
+               "softplus": F.softplus, "gelu": F.gelu, "silu": F.silu, "swish": F.silu}[name]
+    from npdeep import activations
+
+    g = activations.get(spec)
+    rng = np.random.default_rng(0)
+    Z = np.concatenate([[-1e4, -80.0, -20.0, -1e-3, 0.0, 1e-3, 20.0, 80.0, 1e4],
+                        rng.normal(size=91) * 4]).reshape(4, 25).astype(dtype)
+    dA = rng.normal(size=Z.shape).astype(dtype)
+    z = torch.tensor(Z, requires_grad=True)
+    a = torch_g(z)
+    a.backward(torch.tensor(dA))
+    A = g(Z)
+    rtol, atol = (2e-6, 1e-6) if dtype == "float32" else (1e-13, 1e-13)
+    np.testing.assert_allclose(A, a.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(g.backward(dA, Z, A, np.empty_like(Z)), z.grad.numpy(),
+                               rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("activation", ["elu", "selu", "gelu", "silu", "softplus"])
+def test_a_training_step_matches_torch_for_each_new_hidden_activation(activation):
+    torch = pytest.importorskip("torch")
+    torch_g = {"elu": torch.nn.functional.elu, "selu": torch.selu,
+               "gelu": torch.nn.functional.gelu, "silu": torch.nn.functional.silu,
+               "softplus": torch.nn.functional.softplus}[activation]
+    k = 3
+    X, y = _data(k)
+    net = Network([X.shape[1], 6, 4, k], activation=activation, output_activation="softmax",
+                  loss="categorical_crossentropy", dtype="float64", seed=0)
+    params = []
+    for l in range(1, 4):
+        params += [torch.tensor(net.parameters[f"W{l}"].copy(), requires_grad=True),
+                   torch.tensor(net.parameters[f"b{l}"][:, 0].copy(), requires_grad=True)]
+    opt = torch.optim.SGD(params, lr=LR)
+    for _ in range(STEPS):
+        opt.zero_grad()
+        a = torch.tensor(X)
+        for i in range(0, 6, 2):
+            a = a @ params[i].T + params[i + 1]
+            if i < 4:
+                a = torch_g(a)
+        torch.nn.CrossEntropyLoss()(a, torch.tensor(y)).backward()
+        opt.step()
+    net.fit(X.T, np.eye(k)[:, y], epochs=STEPS, learning_rate=LR, optimizer="sgd",
+            batch_size=None, diagnose=False)
+    for l in range(1, 4):
+        np.testing.assert_allclose(net.parameters[f"W{l}"], params[2 * l - 2].detach().numpy(),
+                                   rtol=1e-10, atol=1e-12)

@@ -22,7 +22,8 @@ from npdeep import DeepClassifier, DeepRegressor, Network
 from npdeep.callbacks import Callback, ModelCheckpoint
 from npdeep.checkpoint import resume
 
-HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus", "gelu", "silu",
+          "identity"]
 # (output activation, loss, fewest output units, most output units)
 HEADS = [
     ("sigmoid", "binary_crossentropy", 1, 3),

@@ -398,7 +398,8 @@ def test_the_command_line_takes_the_names_an_import_registers(tmp_path, capsys, 
     trained = npdeep.load_trained("m.npz").net
     assert [type(g).__name__ for g in trained.activations[1:]] == ["Softsign", "Sigmoid"]
     code, out, err = call(capsys, "--import", "cli_layers", "train", "--help")
-    assert "[sigmoid|tanh|relu|leaky_relu|identity|softsign]" in out
+    assert ("[sigmoid|tanh|relu|leaky_relu|elu|selu|softplus|gelu|silu|identity|softsign]"
+            in out)
     del sys.modules["cli_layers"]
 
 

@@ -264,7 +264,7 @@ def test_invalid_parameters_raise_messages_that_name_them(iris):
         (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes must be a list of positive"),
         (dict(max_iter=0), "max_iter must be an integer >= 1, got 0"),
         (dict(batch_size=-1), "batch_size must be 'auto', None"),
-        (dict(activation="swish"), "unknown activation 'swish'"),
+        (dict(activation="mish"), "unknown activation 'mish'"),
         (dict(optimizer="nope"), "unknown optimizer 'nope'"),
         (dict(early_stopping=True, validation_fraction=1.5),
          r"validation_fraction must be a number in \[0, 1\), got 1.5"),

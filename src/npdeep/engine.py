@@ -47,6 +47,10 @@ class Workspace:
     S, B : lists indexed by layer ``l``
         ``S[l]``: (n[l], m) float scratch, ``B[l]``: (n[l], m) boolean scratch, for derivatives
         computed in the backward pass (views of one shared buffer each: one layer at a time).
+    work : list indexed by layer ``l``
+        ``(S[l], B[l])``, the ``work`` argument of g[l]'s backward; ``(S[l], B[l], S2[l])`` when
+        g[l].backward_floats is 2 (gelu, silu), ``S2[l]`` the next (n[l], m) of the shared
+        float buffer.
     loss_work : tuple
         ``(T1, T2, T3, r)``: three (n[L], m) float arrays and one (m,) array, scratch for the
         cost (views of the same shared buffer: the cost is computed before the backward pass).
@@ -76,7 +80,9 @@ class Workspace:
                 self.uniform[l] = np.empty(shape, dtype)
         self.ones = np.ones((m, 1), dtype)
         n_L = units[L]
-        width = max(max(units[1:]), 3 * n_L)
+        floats = [getattr(g, "backward_floats", 1) if g is not None else 1
+                  for g in activations]
+        width = max(max(units[l] * floats[l] for l in range(1, L + 1)), 3 * n_L)
         scratch = np.empty(width * m, dtype)
         bools = np.empty(max(max(units[1:]), 2 * n_L) * m, np.bool_)
         self.S = [None] + [scratch[: n * m].reshape(n, m) for n in units[1:]]
@@ -88,7 +94,13 @@ class Workspace:
         # by it); at real sizes np.matmul is as fast or faster and never copies strided input
         self.mm = np.dot if max(units) * m <= _DOT_SIZE else np.matmul
         self.hits = bools[: 2 * n_L * m].reshape(2 * n_L, m)
-        self.work = [None] + [(self.S[l], self.B[l]) for l in range(1, L + 1)]
+        self.work: list = [None]
+        for l in range(1, L + 1):
+            work = (self.S[l], self.B[l])
+            if floats[l] >= 2:  # gelu, silu: a second float scratch, after the first
+                n = units[l]
+                work += (scratch[n * m : 2 * n * m].reshape(n, m),)
+            self.work.append(work)
 
 
 def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.ndarray:

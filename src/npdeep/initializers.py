@@ -8,11 +8,15 @@ state, so the same seed gives the same weights bit for bit.
 | article   | uniform [0, 1) (the article's ``np.random.rand``) | 0    |
 | glorot    | uniform +-sqrt(6 / (n[l-1] + n[l]))               | 0    |
 | he        | normal, std sqrt(2 / n[l-1])                      | 0    |
+| lecun     | normal, std sqrt(1 / n[l-1])                      | 0    |
 | normal    | normal, std 0.01                                  | 0    |
 
 ``article`` exists for fidelity only: all-positive weights saturate deep sigmoid
-networks, which then barely learn. The default is ``he`` for relu-like hidden layers and
-``glorot`` otherwise.
+networks, which then barely learn. The default follows the first hidden layer's activation:
+``he`` for the relu-like ones (relu, leaky_relu, elu, softplus, gelu, silu: about half of
+each unit's input variance passes, He et al.'s factor 2 restores it), ``lecun`` for selu (the
+LeCun-normal weights its self-normalizing fixed point of mean 0 and variance 1 assumes,
+Klambauer et al. 2017), ``glorot`` otherwise (sigmoid, tanh, identity).
 """
 
 from __future__ import annotations
@@ -37,14 +41,24 @@ def _he(rng, n_out, n_in):
     return rng.standard_normal((n_out, n_in)) * np.sqrt(2.0 / n_in)
 
 
+def _lecun(rng, n_out, n_in):
+    return rng.standard_normal((n_out, n_in)) * np.sqrt(1.0 / n_in)
+
+
 def _normal(rng, n_out, n_in):
     return rng.standard_normal((n_out, n_in)) * 0.01
 
 
-_REGISTRY = {"article": _article, "glorot": _glorot, "he": _he, "normal": _normal}
-_ALIASES = {"xavier": "glorot", "kaiming": "he", "uniform": "article"}
+_REGISTRY = {"article": _article, "glorot": _glorot, "he": _he, "lecun": _lecun,
+             "normal": _normal}
+_ALIASES = {"xavier": "glorot", "kaiming": "he", "uniform": "article", "lecun_normal": "lecun"}
 
-#: The valid initializer names (aliases: xavier, kaiming).
+#: The hidden activations whose default initializer is ``he``.
+HE_DEFAULT: tuple[str, ...] = ("relu", "leaky_relu", "elu", "softplus", "gelu", "silu")
+#: The hidden activations whose default initializer is ``lecun``.
+LECUN_DEFAULT: tuple[str, ...] = ("selu",)
+
+#: The valid initializer names (aliases: xavier, kaiming, lecun_normal).
 NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
@@ -57,9 +71,15 @@ def check_name(name: str) -> str:
 
 
 def default_for(hidden_activation_names: list[str]) -> str:
-    """Return ``"he"`` when the first hidden layer is relu-like, else ``"glorot"``."""
+    """Return the default initializer for the first hidden layer's activation.
+
+    ``"he"`` for the relu-like ones (:data:`HE_DEFAULT`), ``"lecun"`` for selu
+    (:data:`LECUN_DEFAULT`), ``"glorot"`` otherwise (also without hidden layers).
+    """
     first = hidden_activation_names[0] if hidden_activation_names else "sigmoid"
-    return "he" if first in ("relu", "leaky_relu") else "glorot"
+    if first in HE_DEFAULT:
+        return "he"
+    return "lecun" if first in LECUN_DEFAULT else "glorot"
 
 
 def initialize(name: str, units: list[int], rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -4,7 +4,15 @@ Needs the ``onnx`` extra (``pip install npdeep[onnx]``). The graph takes samples
 ONNX runtimes expect: input ``X`` of shape (N, n_x). Layer l is one ``Gemm``
 ``Z[l].T = A[l-1].T W[l].T + b[l].T`` with ``W[l]`` stored as in the article, (n[l], n[l-1]),
 and ``transB=1``, followed by the node of g[l] (Sigmoid, Tanh, Relu, ``Max(z, alpha z)`` for
-leaky ReLU, Softmax over the units, Identity).
+leaky ReLU, Elu, Selu, Softplus, Softmax over the units, Identity; gelu as
+``0.5 z (1 + Erf(z / sqrt 2))`` and silu as ``z Sigmoid(z)``, from basic operators, since
+opset 17 has no Gelu (it came in opset 20) and none has SiLU).
+
+onnxruntime's CPU provider has float32 kernels only for Elu, Selu, Softplus and Erf, so a
+float64 graph spells those out in operators it runs in double: elu and selu as
+``scale (Max(z, 0) + alpha (Exp(Min(z, 0)) - 1))``, softplus as
+``Max(z, 0) + Log(1 + Exp(-|z|))``, and gelu's Erf runs on a Cast to float32 (its value,
+below 1.2e-7 off, cast back: gelu's float64 graph is float32-accurate).
 
 Outputs:
 
@@ -37,7 +45,8 @@ __all__ = ["to_onnx", "model_file_to_onnx", "ExportError", "EXPORTABLE_ACTIVATIO
 #: The ONNX opset the graphs use.
 OPSET = 17
 #: Activations with an ONNX equivalent.
-EXPORTABLE_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "identity")
+EXPORTABLE_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus",
+                          "gelu", "silu", "softmax", "identity")
 
 
 class ExportError(ConfigurationError):
@@ -135,8 +144,52 @@ def _activation(g: _Graph, act, Z: str, l: int) -> str:
         # max(z, alpha z) equals leaky ReLU for 0 <= alpha < 1 and runs in float32 and float64
         scaled = g.node("Mul", [Z, g.const(f"alpha{l}", act.alpha)], f"alpha_Z{l}")
         return g.node("Max", [Z, scaled], out)
-    op = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softmax": "Softmax"}[name]
+    native = g.dtype == np.float32  # onnxruntime runs Elu, Selu, Softplus, Erf in float only
+    if name == "elu" and native:
+        return g.node("Elu", [Z], out, alpha=act.alpha)
+    if name == "selu" and native:  # ONNX's gamma is the scale
+        return g.node("Selu", [Z], out, alpha=act.alpha, gamma=act.scale)
+    if name in ("elu", "selu"):
+        return _exponential_linear(g, Z, l, act.alpha, act.scale, out)
+    if name == "softplus" and not native:
+        # max(z, 0) + log(1 + exp(-|z|)), as npdeep computes it: never overflows
+        minus_abs = g.node("Neg", [g.node("Abs", [Z], f"abs_Z{l}")], f"minus_abs_Z{l}")
+        one_plus = g.node("Add", [g.node("Exp", [minus_abs], f"exp_minus_abs_Z{l}"),
+                                  g.const(f"one{l}", 1.0)], f"one_plus_exp{l}")
+        positive = g.node("Max", [Z, g.const(f"zero{l}", 0.0)], f"positive_Z{l}")
+        return g.node("Add", [positive, g.node("Log", [one_plus], f"log1p_exp{l}")], out)
+    if name == "gelu":
+        # 0.5 z (1 + erf(z / sqrt 2)), the exact gelu
+        scaled = g.node("Mul", [Z, g.const(f"sqrt_half{l}", np.sqrt(0.5))], f"Z_sqrt_half{l}")
+        if native:
+            erf = g.node("Erf", [scaled], f"erf{l}")
+        else:
+            from onnx import TensorProto
+
+            single = g.node("Cast", [scaled], f"Z_sqrt_half_float{l}", to=TensorProto.FLOAT)
+            erf = g.node("Cast", [g.node("Erf", [single], f"erf_float{l}")], f"erf{l}",
+                         to=TensorProto.DOUBLE)
+        one_plus = g.node("Add", [erf, g.const(f"one{l}", 1.0)], f"one_plus_erf{l}")
+        half_Z = g.node("Mul", [Z, g.const(f"half{l}", 0.5)], f"half_Z{l}")
+        return g.node("Mul", [half_Z, one_plus], out)
+    if name == "silu":
+        return g.node("Mul", [Z, g.node("Sigmoid", [Z], f"sigmoid_Z{l}")], out)
+    op = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softmax": "Softmax",
+          "softplus": "Softplus"}[name]
     return g.node(op, [Z], out, **({"axis": 1} if name == "softmax" else {}))
+
+
+def _exponential_linear(g: _Graph, Z: str, l: int, alpha: float, scale: float, out: str) -> str:
+    """Add ``scale (max(z, 0) + alpha (exp(min(z, 0)) - 1))`` (elu, selu) from operators
+    that onnxruntime runs in double; return ``out``."""
+    zero = g.const(f"zero{l}", 0.0)
+    exp_neg = g.node("Exp", [g.node("Min", [Z, zero], f"negative_Z{l}")], f"exp_negative_Z{l}")
+    expm1 = g.node("Sub", [exp_neg, g.const(f"one{l}", 1.0)], f"expm1_negative_Z{l}")
+    negative = g.node("Mul", [expm1, g.const(f"alpha{l}", alpha * scale)], f"negative_part{l}")
+    positive = g.node("Max", [Z, zero], f"positive_Z{l}")
+    if scale != 1.0:
+        positive = g.node("Mul", [positive, g.const(f"scale{l}", scale)], f"positive_part{l}")
+    return g.node("Add", [positive, negative], out)
 
 
 def _heads(g: _Graph, est, A: str, n_L: int) -> list[tuple[str, object, list]]:

@@ -131,7 +131,8 @@ CONFIG_TABLES = {"optimizer": lambda t: optimizers.get(t).get_config(),
 @click.option("--loss", type=named_choice(losses),
               help="Loss [default: the output activation's canonical pair].")
 @click.option("--init", type=RegistryChoice(initializers.NAMES, initializers.check_name),
-              help="Weight initializer [default: he for relu and leaky_relu, glorot otherwise].")
+              help="Weight initializer [default: he for relu, leaky_relu, elu, softplus, gelu "
+              "and silu, lecun for selu, glorot otherwise].")
 @click.option("--optimizer", type=named_choice(optimizers),
               help="Update rule." + _d("optimizer"))
 @click.option("--schedule", type=named_choice(schedules),
