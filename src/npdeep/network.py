@@ -47,7 +47,7 @@ class Network:
     activation : str, Activation or list
         Activation g[l] of the hidden layers 1..L-1: one name for all, or one per hidden layer
         (a list of L names also sets the output layer's). Names: sigmoid, tanh, relu,
-        leaky_relu, identity.
+        leaky_relu, elu, selu, softplus, gelu, silu (swish), identity.
     output_activation : str or Activation, optional
         g[L]. Default: the loss's canonical pair (sigmoid for binary cross-entropy, softmax for
         categorical cross-entropy, identity for mean squared error); with no loss either,
@@ -56,8 +56,9 @@ class Network:
         ``binary_crossentropy``, ``categorical_crossentropy`` or ``mean_squared_error``.
         Default: the canonical pair of the output activation.
     init : str, optional
-        ``article``, ``glorot``, ``he`` or ``normal``. Default: ``he`` for relu-like hidden
-        layers, ``glorot`` otherwise.
+        ``article``, ``glorot``, ``he``, ``lecun`` or ``normal``. Default: ``he`` for relu-like
+        hidden layers (relu, leaky_relu, elu, softplus, gelu, silu), ``lecun`` for selu,
+        ``glorot`` otherwise.
     dtype : {"float64", "float32"}
         Precision of parameters and computation.
     seed : int, numpy.random.Generator or None

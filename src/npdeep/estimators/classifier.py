@@ -42,7 +42,8 @@ class DeepClassifier(ClassifierMixin, ClassTargets, BaseDeepEstimator):
     hidden_layer_sizes : tuple of int, default (100,)
         Widths n_1, ..., n_{L-1} of the hidden layers.
     activation : str or list of str, default "relu"
-        Hidden activation g[l]: sigmoid, tanh, relu, leaky_relu, identity (one, or one per layer).
+        Hidden activation g[l]: sigmoid, tanh, relu, leaky_relu, elu, selu, softplus, gelu,
+        silu, identity (one, or one per layer).
     optimizer : str, dict or Optimizer, default "adam"
         Update rule: sgd, momentum, nesterov, rmsprop, adam, adamw, a config dict such as
         ``{"name": "momentum", "momentum": 0.9}``, or an Optimizer (copied, never shared). Its state
@@ -64,7 +65,8 @@ class DeepClassifier(ClassifierMixin, ClassTargets, BaseDeepEstimator):
     dropout : float or list of float, default 0.0
         Drop probability of the hidden layers during training.
     init : str or None, default None
-        article, glorot, he or normal; None picks he for relu-like layers, glorot otherwise.
+        article, glorot, he, lecun or normal; None picks he for relu-like layers, lecun for selu,
+        glorot otherwise.
     dtype : {"float64", "float32"} or np.float64, np.float32, default "float64"
     tol : float, default 1e-4
         Smallest improvement that counts (training cost, or validation accuracy).
