@@ -25,7 +25,7 @@ NAN_ADVICE = "Try a smaller learning_rate, clip_norm, or standardized inputs"
 
 # largest gradient whose per-layer norms use one (size,) buffer of squares; a larger one is
 # summed a layer at a time, so that no fit allocates a buffer as large as the parameters
-# (memory the OS hands out afresh costs page faults: 5% of a one-epoch fit of 784-4096-10)
+# (fresh memory costs page faults at every fit: see Network.weight_copies)
 _SQUARES_MAX = 1 << 16
 
 
