@@ -95,6 +95,17 @@ def test_a_second_fit_allocates_no_array_as_large_as_the_parameters(rng):
         len(norms) == 2 and all(v > 0 for v in norms) for norms in history.gradient_norms)
 
 
+def test_weight_copies_are_kept_between_fits_only_up_to_a_size(monkeypatch):
+    import npdeep.network as network_module
+
+    net = npdeep.Network([4, 8, 2], seed=0)
+    kept = net.weight_copies(2)
+    assert kept.shape == (2, net.layout.size) and net.weight_copies(2) is kept
+    # a network whose two copies pass the cap gets fresh ones each fit: none is held at rest
+    monkeypatch.setattr(network_module, "_KEPT_COPIES_BYTES", 2 * net.layout.size * 8 - 1)
+    assert net.weight_copies(2) is not net.weight_copies(2)
+
+
 def test_the_batch_gather_follows_the_memory_layout(rng):
     """C-ordered and F-ordered data give the same batches (each gathered its cheap way)."""
     net = npdeep.Network([5, 3, 2], output_activation="softmax", loss="categorical_crossentropy",

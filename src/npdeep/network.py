@@ -35,6 +35,7 @@ from ._network_config import CONFIG_KEYS as _CONFIG_KEYS  # noqa: E402, F401
 
 _PREDICT_CHUNK = 8192  # samples per forward pass at prediction: bounds memory on large inputs
 _SMALL_BATCH = 64  # up to this many samples, prediction takes the short path of few calls
+_KEPT_COPIES_BYTES = 64 * 2**20  # two weight copies kept between fits: up to 8M float32 weights
 
 
 class Network:
@@ -198,16 +199,20 @@ class Network:
         return ws
 
     def weight_copies(self, n: int) -> np.ndarray:
-        """Return this thread's cached (n, size) scratch array for copies of the flat weights.
+        """Return a (n, size) scratch array for copies of the flat weights.
 
-        For :class:`~npdeep.callbacks.TerminateOnNaN`'s last finite weights: kept between fits,
-        as the workspaces are. Allocated afresh at every fit, memory the OS hands out is paid
-        in page faults: 8-10% of a one-epoch fit of 784-4096-10 (3.3 million parameters).
+        For :class:`~npdeep.callbacks.TerminateOnNaN`'s last finite weights. Up to
+        ``_KEPT_COPIES_BYTES`` in all, this thread's array is kept between fits, as the
+        workspaces are: allocated afresh at every fit, memory the OS hands out is paid in page
+        faults (8-10% of a one-epoch fit of 784-4096-10, 3.3 million parameters). Larger ones
+        are allocated per fit, so that a trained network does not hold them at rest.
         """
-        size = self.layout.size
+        shape = (n, self.layout.size)
+        if n * self.layout.size * self.dtype.itemsize > _KEPT_COPIES_BYTES:
+            return np.empty(shape, self.dtype)
         copies = getattr(self._local, "weight_copies", None)
-        if copies is None or copies.shape != (n, size) or copies.dtype != self.dtype:
-            copies = self._local.weight_copies = np.empty((n, size), self.dtype)
+        if copies is None or copies.shape != shape or copies.dtype != self.dtype:
+            copies = self._local.weight_copies = np.empty(shape, self.dtype)
         return copies
 
     def release_inputs(self) -> None:
