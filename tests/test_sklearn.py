@@ -195,6 +195,24 @@ def test_partial_fit_needs_classes_first_then_refuses_unseen_labels(iris):
         clf.partial_fit(X, y, classes=[0, 1])
 
 
+def test_partial_fit_keeps_the_first_calls_kind_of_target():
+    X, Y = make_multilabel_classification(60, 5, n_classes=3, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    labels = Y.argmax(axis=1)
+    multilabel = DeepClassifier((8,), random_state=0).partial_fit(X, Y)
+    with pytest.raises(DataError, match=r"y must be a multi-label indicator matrix with 3 "
+                                        r"columns like the first fit, got a multiclass target"):
+        multilabel.partial_fit(X, labels)
+    with pytest.raises(DataError, match=r"with 3 columns like the first fit, got a multilabel "
+                                        r"target of shape \(60, 2\)"):
+        multilabel.partial_fit(X, Y[:, :2])
+    multiclass = DeepClassifier((8,), random_state=0).partial_fit(X, labels, classes=[0, 1, 2])
+    with pytest.raises(DataError, match=r"got a multilabel target of shape \(60, 3\)"):
+        multiclass.partial_fit(X, Y)
+    multiclass.partial_fit(X, labels)
+    assert (multilabel.n_iter_, multiclass.n_iter_) == (1, 2)
+
+
 @pytest.mark.parametrize("make", [
     lambda: DeepClassifier((8,), early_stopping=True, random_state=0),
     lambda: DeepRegressor((8,), early_stopping=True, random_state=0),

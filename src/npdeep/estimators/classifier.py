@@ -225,6 +225,8 @@ class DeepClassifier(ClassifierMixin, ClassTargets, BaseDeepEstimator):
         return self
 
     def _check_same_targets(self, y) -> None:
+        if y.ndim == 1 and self._target_type != "multilabel":
+            return  # checked labels, binary or multi-class alike: _encode refuses unknown ones
         kind = self._target_kind(y)
         if kind == "multilabel" or self._target_type == "multilabel":
             if kind != self._target_type or y.shape[1] != self.classes_.shape[0]:
