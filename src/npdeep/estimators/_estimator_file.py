@@ -184,10 +184,17 @@ def save_estimator(est, path: str | os.PathLike, **extra: Any):
     return save_model_file(path, merged_header(header, extra), arrays)
 
 
-def load_estimator(path: str | os.PathLike):
-    """Load an estimator saved by :func:`save_estimator`."""
+def read_file_of_kind(path: str | os.PathLike, kind: str) -> tuple[dict, dict, str]:
+    """Return ``(header, arrays, where)`` of a model file whose header's kind is ``kind``
+    (``"estimator"`` or ``"pipeline"``), else raise ModelFileError naming the file."""
     header, arrays = load_model_file(path)
     where = f"model file {os.fspath(path)!r}"
-    if header.get("kind") != "estimator":
-        raise ModelFileError(f"{where}: not an estimator file (kind {header.get('kind')!r})")
-    return estimator_from_header(header, arrays, where)
+    if header.get("kind") != kind:
+        article = "an" if kind == "estimator" else "a"
+        raise ModelFileError(f"{where}: not {article} {kind} file (kind {header.get('kind')!r})")
+    return header, arrays, where
+
+
+def load_estimator(path: str | os.PathLike):
+    """Load an estimator saved by :func:`save_estimator`."""
+    return estimator_from_header(*read_file_of_kind(path, "estimator"))

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigurationError, ModelFileError
-from ..io import header_errors, load_model_file, merged_header, save_model_file
-from ._estimator_file import estimator_from_header, estimator_to_header
+from ..io import header_errors, merged_header, save_model_file
+from ._estimator_file import estimator_from_header, estimator_to_header, read_file_of_kind
 from ._file_values import _from_json, _jsonable
 
 __all__ = ["save_pipeline", "load_pipeline", "pipeline_from_header"]
@@ -88,11 +88,7 @@ def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
 
 def load_pipeline(path: str | os.PathLike):
     """Load a pipeline saved by :func:`save_pipeline`."""
-    header, arrays = load_model_file(path)
-    where = f"model file {os.fspath(path)!r}"
-    if header.get("kind") != "pipeline":
-        raise ModelFileError(f"{where}: not a pipeline file (kind {header.get('kind')!r})")
-    return pipeline_from_header(header, arrays, where)
+    return pipeline_from_header(*read_file_of_kind(path, "pipeline"))
 
 
 def _set_scaler_arrays(scaler, arrays: dict, n: int, where: str) -> None:
