@@ -9,7 +9,7 @@ import pytest
 
 import npdeep
 from npdeep import activations
-from npdeep.engine import Workspace
+from npdeep.engine import Workspace, forward
 from npdeep.errors import ConfigurationError
 
 NEW = ["elu", "selu", "softplus", "gelu", "silu"]
@@ -264,3 +264,31 @@ def test_lecun_keeps_a_deep_selu_network_self_normalizing(rng):
     assert abs(a.mean()) < 0.15 and 0.7 < a.var() < 1.3
     W = net.parameters["W3"]
     assert W.var() == pytest.approx(1 / 100, rel=0.05)
+
+
+def _dropped_out_activations(net, X, seed):
+    """The dropout outputs D[l] (n[l], m) of one training forward pass of ``net`` on X."""
+    ws = Workspace(net.units, net.activations, net.dtype, X.shape[1], keep=net.keep)
+    forward(net.layers, net.activations, X, ws, keep=net.keep, rng=np.random.default_rng(seed))
+    return ws
+
+
+def test_dropout_in_selu_layers_is_alpha_dropout_and_keeps_them_self_normalizing(rng):
+    X = rng.normal(size=(100, 2000))
+    net = npdeep.Network([100] * 11 + [1], activation="selu", output_activation="identity",
+                         dropout=0.2, seed=0)
+    ws = _dropped_out_activations(net, X, seed=1)
+    for l in (1, 5, 10):
+        assert abs(ws.D[l].mean()) < 0.1 and 0.85 < ws.D[l].var() < 1.15, l
+    # a dropped unit takes selu's saturation value a' = -scale alpha, then s x + t
+    a_, keep = -1.0507009873554805 * 1.6732632423543772, 0.8
+    s = 1 / math.sqrt(keep * (1 + a_ * a_ * (1 - keep)))
+    dropped = ws.mask[10] == 0
+    assert 0.15 < dropped.mean() < 0.25
+    np.testing.assert_allclose(ws.D[10][dropped], s * a_ + -s * a_ * (1 - keep), rtol=1e-12)
+    np.testing.assert_allclose(ws.D[10][~dropped], s * ws.A[10][~dropped] - s * a_ * (1 - keep),
+                               rtol=1e-12, atol=1e-14)
+    # inverted dropout, which the other activations get, would let the variance grow
+    for g in net.activations[1:-1]:
+        g.dropped_value = None
+    assert _dropped_out_activations(net, X, seed=1).D[10].var() > 1.8

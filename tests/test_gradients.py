@@ -341,14 +341,27 @@ def _g(name, Z):
     return Z
 
 
-def _reference_cost(P, names, loss, X, Y, c, l2, masks):
-    """J = sum_i c_i loss_i + (l2 / 2m) sum_l ||W[l]||^2, with a[l] <- a[l] * mask[l]."""
+def _dropped_out(name, A, kept, p):
+    """a[l] after dropout of rate ``p`` with the 0/1 mask ``kept``: alpha dropout for selu,
+    written as PyTorch's ``alpha_dropout`` computes it, inverted dropout otherwise."""
+    if name != "selu":
+        return A * kept / (1 - p)
+    alpha = 1.7580993408473766  # scale * alpha of selu
+    a = 1 / np.sqrt((alpha * alpha * p + 1) * (1 - p))
+    return A * kept * a + (kept - 1) * alpha * a + alpha * a * p
+
+
+def _reference_cost(P, names, loss, X, Y, c, l2, masks, p):
+    """J = sum_i c_i loss_i + (l2 / 2m) sum_l ||W[l]||^2, hidden a[l] dropped out with the 0/1
+    ``masks[l]`` at rate ``p``."""
     L, m = len(names) - 1, X.shape[1]
     A, pre = X, []
     for l in range(1, L + 1):
         Z = P[f"W{l}"] @ A + P[f"b{l}"]
         pre.append(Z)
-        A = _g(names[l], Z) * (masks[l] if l < L else 1.0)
+        A = _g(names[l], Z)
+        if l < L:
+            A = _dropped_out(names[l], A, masks[l], p)
     if loss == "binary_crossentropy":
         per = -(Y * np.log(A) + (1 - Y) * np.log(1 - A)).sum(axis=0)
     elif loss == "categorical_crossentropy":
@@ -379,10 +392,10 @@ def test_the_applied_update_is_the_derivative_of_the_reported_cost(hidden, pair,
         Y = make_targets(rng, output, loss, n_L, m)
         w = rng.random(m) + 0.1
         draws = np.random.default_rng(seed)  # the step's dropout draws, layer by layer
-        masks = [None] + [(draws.random((n, m)) < 1 - drop) / (1 - drop) for n in units[1:-1]]
+        masks = [None] + [(draws.random((n, m)) < 1 - drop).astype(float) for n in units[1:-1]]
         P = net.parameters.copy()
         c = (w / w.sum()).reshape(1, m)
-        J, pre = _reference_cost(P, names, loss, X, Y, c, l2, masks)
+        J, pre = _reference_cost(P, names, loss, X, Y, c, l2, masks, drop)
         if all(np.abs(Z).min() > 1e-3 for Z in pre):
             break
     trainer = Trainer(net, optimizers.get("sgd"), 1.0, rng=np.random.default_rng(seed))
@@ -395,7 +408,7 @@ def test_the_applied_update_is_the_derivative_of_the_reported_cost(hidden, pair,
     def cost_at(key, i, step):
         Q = {k: v.copy() for k, v in P.items()}
         Q[key].reshape(-1)[i] += step
-        return _reference_cost(Q, names, loss, X, Y, c, l2, masks)[0]
+        return _reference_cost(Q, names, loss, X, Y, c, l2, masks, drop)[0]
 
     h = 1e-5
     numeric = np.concatenate([

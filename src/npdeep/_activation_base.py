@@ -42,6 +42,11 @@ class Activation:
     #: How many (n[l], m) float scratch arrays ``backward`` reads from ``work``: 1 gives
     #: ``(S, B)``, 2 gives ``(S, B, S2)`` (the workspace then holds a scratch twice as large).
     backward_floats: int = 1
+    #: The value a dropped unit of this activation takes in training with dropout. None (the
+    #: default): inverted dropout, ``a[l] * mask / keep``, dropped units 0. A number a':
+    #: alpha dropout, dropped units a', then the affine map that keeps a[l]'s mean and
+    #: variance (selu, whose a' is its saturation value -scale*alpha; Klambauer et al. 2017).
+    dropped_value: float | None = None
 
     def forward(self, Z: np.ndarray, out: np.ndarray, work=None) -> np.ndarray:
         """Compute ``a = g(Z)``.

@@ -87,13 +87,17 @@ class SELU(_ExponentialLinear):
     ``alpha`` and ``scale`` are the fixed constants of Klambauer et al. 2017 ("Self-normalizing
     neural networks"), as PyTorch's ``torch.nn.SELU``: 1.6732632423543772 and
     1.0507009873554805. g' jumps at 0 (from scale alpha = 1.758 to scale = 1.051): a ``kink``.
-    Meant for LeCun-normal weights (std sqrt(1 / n[l-1])), npdeep's default for it.
+    Meant for LeCun-normal weights (std sqrt(1 / n[l-1])), npdeep's default for it. Dropout in
+    a selu layer is alpha dropout (``dropped_value``): a dropped unit takes selu's saturation
+    value ``-scale alpha``, and an affine map restores zero mean and unit variance, which plain
+    dropout would break (PyTorch's ``nn.AlphaDropout``, Keras' ``AlphaDropout``).
     """
 
     name = "selu"
     kink = True
     alpha = 1.6732632423543772848170429916717
     scale = 1.0507009873554804934193349852946
+    dropped_value = -scale * alpha
 
 
 class Softplus(Activation):

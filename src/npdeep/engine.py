@@ -28,7 +28,7 @@ from ._sparse import delta_times_sparse_T, weights_times_sparse
 from .activations import Activation
 from .losses import Loss
 
-__all__ = ["Workspace", "forward", "backward"]
+__all__ = ["Workspace", "alpha_dropout_scale", "forward", "backward"]
 
 _DOT_SIZE = 4096  # largest n[l] * m computed with np.dot
 
@@ -41,8 +41,10 @@ class Workspace:
     Z, A, dZ : lists indexed by layer ``l`` (index 0 unused, ``A[0]`` set per batch)
         ``Z[l]``, ``A[l]``, ``dZ[l]``: (n[l], m).
     D : list
-        ``D[l]``: (n[l], m) dropout output ``a[l] * mask / keep`` for hidden layers with dropout,
-        else None. ``mask[l]``: the scaled mask ``mask / keep`` of the same shape.
+        ``D[l]``: (n[l], m) dropout output for hidden layers with dropout, else None: inverted
+        dropout ``a[l] * mask / keep``, or alpha dropout (:func:`alpha_dropout_scale`).
+        ``mask[l]``: the scaled mask, ``mask / keep`` or ``s * mask``, of the same shape:
+        ``dD[l]/da[l]`` in both cases.
     ones : (m, 1) array of ones (``db[l] = dZ[l] . ones``).
     S, B : lists indexed by layer ``l``
         ``S[l]``: (n[l], m) float scratch, ``B[l]``: (n[l], m) boolean scratch, for derivatives
@@ -103,6 +105,21 @@ class Workspace:
             self.work.append(work)
 
 
+def alpha_dropout_scale(keep: float, dropped: float) -> float:
+    """Return ``s`` of alpha dropout with keep probability ``keep`` and dropped value ``a'``.
+
+    Alpha dropout (Klambauer et al. 2017) sets a dropped unit to ``a'`` (selu's saturation
+    value) instead of 0, then maps ``x -> s x + t`` so that a[l] of zero mean and unit variance
+    keeps both::
+
+        D = s (a * mask + a' (1 - mask)) + t,   s = (keep (1 + a'^2 (1 - keep)))^(-1/2),
+        t = -s a' (1 - keep)
+
+    which :func:`forward` computes as ``D = (s mask)(a - a') + s a' keep``.
+    """
+    return (keep * (1.0 + dropped * dropped * (1.0 - keep))) ** -0.5
+
+
 def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.ndarray:
     """Run forward propagation of a batch through every layer.
 
@@ -114,7 +131,8 @@ def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.n
     A0 : (n_x, m) array or scipy.sparse matrix (CSC), the batch ``a[0] = X``.
     ws : Workspace for ``m`` samples; receives every Z[l] and a[l].
     keep : list of float or None
-        Keep probability of inverted dropout per layer (index ``l``); None: no dropout.
+        Keep probability of dropout per layer (index ``l``); None: no dropout. Inverted
+        dropout, or alpha dropout where g[l] has a ``dropped_value`` (selu).
     rng : numpy.random.Generator, needed when dropout is on.
 
     Returns
@@ -139,8 +157,16 @@ def forward(layers, activations, A0, ws: Workspace, keep=None, rng=None) -> np.n
             U, M, D = ws.uniform[l], ws.mask[l], ws.D[l]
             rng.random(out=U, dtype=U.dtype)
             np.less(U, keep[l], out=M, casting="unsafe")
-            M *= 1.0 / keep[l]
-            np.multiply(A_prev, M, out=D)
+            dropped = activations[l].dropped_value
+            if dropped is None:  # inverted dropout: D = a[l] * mask / keep
+                M *= 1.0 / keep[l]
+                np.multiply(A_prev, M, out=D)
+            else:  # alpha dropout: D = (s mask)(a[l] - a') + s a' keep
+                s = alpha_dropout_scale(keep[l], dropped)
+                M *= s
+                np.subtract(A_prev, dropped, out=D)
+                D *= M
+                D += s * dropped * keep[l]
             A_prev = D
     return ws.A[len(layers)]
 

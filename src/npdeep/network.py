@@ -69,8 +69,9 @@ class Network:
         L2 penalty ``lambda``: adds ``(lambda / 2m) * sum_l ||W[l]||^2`` to the cost of ``m``
         samples (in :meth:`fit` with mini-batches, ``m`` is the batch's size).
     dropout : float, list of float or None
-        Inverted-dropout drop probability of the hidden layers (one value, or one per hidden
-        layer), in [0, 1). Active only in :meth:`fit`.
+        Drop probability of the hidden layers (one value, or one per hidden layer), in [0, 1).
+        Active only in :meth:`fit`: inverted dropout, except in selu layers, which get alpha
+        dropout (it keeps their zero mean and unit variance; see :class:`~npdeep.activations.SELU`).
 
     Every method that takes ``X`` (n_x, m) also takes a scipy.sparse matrix or array of any
     format: it is used as CSC (a column is a sample) and never densified; only the first

@@ -63,7 +63,8 @@ class DeepClassifier(ClassifierMixin, ClassTargets, BaseDeepEstimator):
     l2 : float, default 0.0
         L2 penalty ``lambda``: cost ``+ (lambda / 2m) sum_l ||W[l]||^2`` (scikit-learn's ``alpha``).
     dropout : float or list of float, default 0.0
-        Drop probability of the hidden layers during training.
+        Drop probability of the hidden layers during training (inverted dropout; alpha
+        dropout in selu layers).
     init : str or None, default None
         article, glorot, he, lecun or normal; None picks he for relu-like layers, lecun for selu,
         glorot otherwise.
