@@ -1264,7 +1264,15 @@ def test_lambda_callback_runs_the_functions_given_and_no_others(data):
                                         ("LearningRateScheduler", "Schedule subclass"),
                                         ("BackupAndRestore", "npdeep.checkpoint.resume")])
 def test_keras_only_callbacks_say_what_npdeep_uses_instead(name, hint):
-    with pytest.raises(ImportError, match=rf"no {name} \(a Keras callback\):.*{re.escape(hint)}"):
+    said = rf"no {name} \(a Keras callback\):.*{re.escape(hint)}"
+    with pytest.raises(ImportError, match=said):
         exec(f"from npdeep.callbacks import {name}", {})
+    with pytest.raises(ImportError, match=said):
+        exec(f"def f():\n    from npdeep.callbacks import LambdaCallback, {name}\nf()", {})
+    # everywhere else a missing name is an AttributeError, which hasattr and getattr handle
+    assert not hasattr(npdeep.callbacks, name)
+    assert getattr(npdeep.callbacks, name, None) is None
+    with pytest.raises(AttributeError, match=said):
+        getattr(npdeep.callbacks, name)
     with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
         npdeep.callbacks.Nothing  # noqa: B018

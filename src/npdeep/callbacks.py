@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import opcode
 import sys
 
 import numpy as np
@@ -367,10 +368,25 @@ _KERAS_CALLBACKS = {
 
 
 def __getattr__(name: str):
-    if name in _KERAS_CALLBACKS:  # an ImportError: ``from ... import`` replaces the message
-        raise ImportError(f"npdeep.callbacks has no {name} (a Keras callback): "  # of an
-                          f"{_KERAS_CALLBACKS[name]}")  # AttributeError with its own
+    if name in _KERAS_CALLBACKS:
+        hint = f"npdeep.callbacks has no {name} (a Keras callback): {_KERAS_CALLBACKS[name]}"
+        if _in_from_import(sys._getframe(1)):
+            raise ImportError(hint, name=name)
+        raise AttributeError(hint, name=name, obj=sys.modules[__name__])
     raise AttributeError(f"module 'npdeep.callbacks' has no attribute {name!r}")
+
+
+def _in_from_import(frame) -> bool:
+    """Whether ``frame`` is running ``from npdeep.callbacks import ...``.
+
+    That statement replaces an AttributeError's message by its own ("cannot import name"),
+    so the hint goes out as an ImportError there; everywhere else (``hasattr``, ``getattr``
+    with a default, attribute access) a missing name must be an AttributeError.
+    """
+    try:
+        return frame.f_code.co_code[frame.f_lasti] == opcode.opmap["IMPORT_FROM"]
+    except (AttributeError, IndexError, KeyError):  # another interpreter: the hint then
+        return False                                # reaches attribute access only
 
 
 from .history import History  # noqa: E402
