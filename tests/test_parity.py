@@ -241,3 +241,36 @@ def test_a_training_step_matches_torch_for_each_new_hidden_activation(activation
     for l in range(1, 4):
         np.testing.assert_allclose(net.parameters[f"W{l}"], params[2 * l - 2].detach().numpy(),
                                    rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.2, 0.5])
+def test_alpha_dropout_of_selu_layers_maps_units_as_torch_alpha_dropout(p):
+    # RNG-independent: every unit of a[l] = x leaves dropout as s x + t (kept) or s a' + t
+    # (dropped); torch's values for x = 0 and x = 1 give its three numbers
+    torch = pytest.importorskip("torch")
+    from npdeep.engine import Workspace, forward
+
+    torch.manual_seed(0)
+    out = {x: np.unique(torch.nn.functional.alpha_dropout(
+        torch.full((20_000,), float(x), dtype=torch.float64), p=p, training=True).numpy())
+        for x in (0, 1)}
+    assert out[0].size == 2 and out[1].size == 2
+    dropped = out[0][0]                 # s a' + t < t (a' < 0)
+    t, kept_one = out[0][1], out[1][1]  # t, s + t
+    assert out[1][0] == pytest.approx(dropped, rel=1e-12)
+
+    # a selu layer whose a[1] is 0 (b = 0, W = 0) or 1 (b = selu^-1(1) = 1/scale), and not
+    # selu's own rows: W[1] = 0 makes Z[1] = b[1]
+    net = Network([1, 2, 1], activation="selu", output_activation="identity", dropout=p,
+                  loss="mean_squared_error", dtype="float64", seed=0)
+    net.parameters["W1"][...] = 0.0
+    net.parameters["b1"][:, 0] = [0.0, 1 / 1.0507009873554805]
+    m = 4000
+    ws = Workspace(net.units, net.activations, net.dtype, m, keep=net.keep)
+    forward(net.layers, net.activations, np.zeros((1, m)), ws, keep=net.keep,
+            rng=np.random.default_rng(0))
+    D = ws.D[1]
+    is_dropped = ws.mask[1] == 0
+    np.testing.assert_allclose(D[is_dropped], dropped, rtol=1e-12)
+    np.testing.assert_allclose(D[0][~is_dropped[0]], t, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(D[1][~is_dropped[1]], kept_one, rtol=1e-12)
