@@ -292,3 +292,24 @@ def test_dropout_in_selu_layers_is_alpha_dropout_and_keeps_them_self_normalizing
     for g in net.activations[1:-1]:
         g.dropped_value = None
     assert _dropped_out_activations(net, X, seed=1).D[10].var() > 1.8
+
+
+BUILT_IN = ["sigmoid", "tanh", "relu", "leaky_relu", {"name": "leaky_relu", "alpha": 0.0},
+            "identity", "softmax", *SPECS]
+
+
+@pytest.mark.parametrize("spec", BUILT_IN, ids=str)
+def test_bounds_hold_every_value_and_are_tight(spec):
+    # the regression checks (DeepRegressor's warning, npdeep train's refusal) read them
+    g = activations.get(spec)
+    low, high = g.bounds
+    Z = np.linspace(-60.0, 60.0, 1_200_001).reshape(1, -1)
+    if g.name == "softmax":  # a column of two units: a_1 = sigmoid(z_1 - z_2)
+        Z = np.vstack([Z, np.zeros_like(Z)])
+    A = g(Z)
+    assert low <= A.min() and A.max() <= high
+    # tight: a finite bound is reached to 1e-8 (the grid's step is 1e-4), an infinite one
+    # passed far out
+    tails = g(np.array([[-1e8, 1e8]]) if g.name != "softmax" else np.array([[-1e8], [0.0]]))
+    assert A.min() <= low + 1e-8 if math.isfinite(low) else tails[0, 0] < -1e5
+    assert A.max() >= high - 1e-8 if math.isfinite(high) else tails[0, -1] > 1e5

@@ -124,13 +124,17 @@ def test_float32_warns_when_it_rounds_predictions_beyond_the_targets_spread():
         DeepRegressor((4,), max_iter=1, dtype="float32").fit(X, np.full(64, 1e8))  # constant
 
 
-@pytest.mark.parametrize("g, shift", [("sigmoid", 0.0), ("tanh", 0.0), ("relu", -200.0)])
+@pytest.mark.parametrize("g, shift", [("sigmoid", 0.0), ("tanh", 0.0), ("relu", -200.0),
+                                      ("softplus", -200.0), ("elu", -200.0), ("selu", -200.0),
+                                      ("gelu", -200.0), ("silu", -200.0)])
 def test_targets_out_of_the_output_activation_s_reach_warn(g, shift):
     # diabetes' y (25 to 346) with a sigmoid output: R^2 about -3.9, silently, before
     import warnings
 
     X, y = load_diabetes(return_X_y=True)
-    reach = {"sigmoid": r"\[0, 1\]", "tanh": r"\[-1, 1\]", "relu": r"\[0, inf\]"}[g]
+    reach = {"sigmoid": r"\[0, 1\]", "tanh": r"\[-1, 1\]", "relu": r"\[0, inf\]",
+             "softplus": r"\[0, inf\]", "elu": r"\[-1, inf\]", "selu": r"\[-1.7581, inf\]",
+             "gelu": r"\[-0.169971, inf\]", "silu": r"\[-0.278465, inf\]"}[g]
     with pytest.warns(UserWarning, match=rf"^DeepRegressor: y has values in \[{y.min() + shift:g}, "
                       rf"{y.max() + shift:g}\], outside {reach} where output_activation='{g}' "
                       r"can reach; scale y into that range, or use output_activation='identity'"):
@@ -140,3 +144,19 @@ def test_targets_out_of_the_output_activation_s_reach_warn(g, shift):
         y01 = (y - y.min()) / (y.max() - y.min())
         DeepRegressor((4,), output_activation=g, max_iter=1).fit(X, y01)
         DeepRegressor((4,), max_iter=1).fit(X, y + shift)  # identity: standardized
+
+
+@pytest.mark.parametrize("spelling", ["linear", "Identity", {"name": "identity"}, "identity()"])
+def test_every_spelling_of_the_identity_output_standardizes_y(spelling):
+    # before: only the string "identity" standardized y; "linear" (a documented alias) or a
+    # config dict trained on raw targets (mean 152): R^2 -2.8 against 0.52, silently
+    from npdeep.activations import Identity
+
+    X, y = load_diabetes(return_X_y=True)
+    spelling = Identity() if spelling == "identity()" else spelling
+    plain = DeepRegressor((16,), max_iter=50, random_state=0).fit(X, y)
+    other = DeepRegressor((16,), output_activation=spelling, max_iter=50,
+                          random_state=0).fit(X, y)
+    assert other._y_mean == pytest.approx(plain._y_mean) and other._y_mean[0] > 100
+    np.testing.assert_array_equal(other.predict(X[:20]), plain.predict(X[:20]))
+    assert plain.score(X, y) > 0.1  # raw targets scored -2.8

@@ -6,6 +6,7 @@ See :mod:`npdeep.activations` for the methods' contract (in place on (n[l], m) a
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -47,6 +48,9 @@ class Activation:
     #: alpha dropout, dropped units a', then the affine map that keeps a[l]'s mean and
     #: variance (selu, whose a' is its saturation value -scale*alpha; Klambauer et al. 2017).
     dropped_value: float | None = None
+    #: ``(low, high)``: the infimum and supremum of g's values. A regression target outside
+    #: them is out of the output layer's reach (DeepRegressor warns, ``npdeep train`` refuses).
+    bounds: tuple[float, float] = (-math.inf, math.inf)
 
     def forward(self, Z: np.ndarray, out: np.ndarray, work=None) -> np.ndarray:
         """Compute ``a = g(Z)``.

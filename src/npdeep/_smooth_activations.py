@@ -33,6 +33,10 @@ class _ExponentialLinear(Activation):
     alpha: float = 1.0
     scale: float = 1.0
 
+    @property
+    def bounds(self):
+        return (-self.scale * self.alpha, math.inf)
+
     def forward(self, Z, out, work=None):
         # the negative part first, into the scratch: out may be Z itself
         neg = np.minimum(Z, 0, out=work)
@@ -112,6 +116,7 @@ class Softplus(Activation):
 
     name = "softplus"
     inplace_ok = True
+    bounds = (0.0, math.inf)
 
     def forward(self, Z, out, work=None):
         # log1p(exp(-|z|)) first, into the scratch: out may be Z itself
@@ -158,6 +163,7 @@ class GELU(Activation):
 
     name = "gelu"
     backward_floats = 2
+    bounds = (-0.16997120747990369, math.inf)  # the minimum, at z = -0.75179
 
     def forward(self, Z, out, work=None):
         # out must not be Z (inplace_ok is False)
@@ -207,6 +213,7 @@ class SiLU(Activation):
 
     name = "silu"
     backward_floats = 2
+    bounds = (-0.27846454276107374, math.inf)  # the minimum, at z = -1.27846
 
     def forward(self, Z, out, work=None):
         # out must not be Z (inplace_ok is False)

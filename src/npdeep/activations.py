@@ -42,6 +42,8 @@ array([[0. , 0.5, 1. ]])
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import expit
 
@@ -83,6 +85,7 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
     inplace_ok = True
+    bounds = (0.0, 1.0)
     #: arrays larger than this use the four-pass form
     expit_size = 2048
 
@@ -110,6 +113,7 @@ class Tanh(Activation):
 
     name = "tanh"
     inplace_ok = True
+    bounds = (-1.0, 1.0)
 
     def forward(self, Z, out, work=None):
         return np.tanh(Z, out=out)
@@ -129,6 +133,7 @@ class ReLU(Activation):
     name = "relu"
     inplace_ok = True
     kink = True
+    bounds = (0.0, math.inf)
 
     def forward(self, Z, out, work=None):
         return np.maximum(Z, 0, out=out)
@@ -152,6 +157,10 @@ class LeakyReLU(Activation):
 
     def __init__(self, alpha: float = 0.01):
         self.alpha = check_fraction(alpha, "leaky_relu alpha")  # a number: "0.1" is refused
+
+    @property
+    def bounds(self):
+        return (-math.inf if self.alpha > 0 else 0.0, math.inf)
 
     def forward(self, Z, out, work=None):
         if out is Z:
@@ -211,6 +220,7 @@ class Softmax(Activation):
     name = "softmax"
     inplace_ok = True
     output_only = True
+    bounds = (0.0, 1.0)
 
     def forward(self, Z, out, work=None):
         work = None if work is None else work[:1]  # (1, m)

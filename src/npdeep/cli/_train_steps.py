@@ -105,23 +105,26 @@ def _build_network(ds, o):
                    dtype=o["dtype"], seed=o["seed"], l2=o["l2"], dropout=o["dropout"])
 
 
-def _target_scaler(y, g: str, name) -> Any:
+def _target_scaler(y, g, name) -> Any:
     """Return the Standardizer of regression targets ``y`` (m, n_L) for output activation ``g``.
 
-    Standardized, except for a sigmoid or softmax output: standardized targets fall below 0,
-    out of its reach (and out of binary cross-entropy's domain), so they are kept as given,
-    as DeepRegressor keeps them, and refused outside [0, 1].
+    Standardized for the identity output only, as DeepRegressor does. Any other output keeps
+    the targets as given and refuses them outside ``g.bounds``: centred targets fall below 0,
+    out of reach of a sigmoid, relu or softplus output (which then predicted no value below the
+    mean, silently), and of binary cross-entropy's domain.
     """
     from .. import data as npdata
 
     scaler = npdata.Standardizer().fit(y)
-    if g not in ("sigmoid", "softmax"):
+    if g.name == "identity":
         return scaler
-    if y.size and (y.min() < 0 or y.max() > 1):
+    low, high = g.bounds
+    if y.size and (y.min() < low or y.max() > high):
         raise DataError(
-            f"target {name!r} has values in [{y.min():.4g}, {y.max():.4g}], outside [0, 1] "
-            f"where --output-activation {g} can reach; scale the target into that range, or "
-            "use --output-activation identity (which standardizes it)"
+            f"target {name!r} has values in [{y.min():.4g}, {y.max():.4g}], outside "
+            f"[{low:.4g}, {high:g}] where --output-activation {g.name} can reach; scale the "
+            "target into that range, or use --output-activation identity (which standardizes "
+            "it)"
         )
     scaler.mean_, scaler.scale_ = np.zeros_like(scaler.mean_), np.ones_like(scaler.scale_)
     return scaler

@@ -238,7 +238,7 @@ def train(ctx: click.Context, config_path, as_json, **given):
     target_scaler = None
     if ds.task == "regression":
         y2 = split["y_train"].reshape(len(split["y_train"]), -1)
-        target_scaler = _target_scaler(y2, net.output_activation.name, ds.target_name)
+        target_scaler = _target_scaler(y2, net.output_activation, ds.target_name)
     X_tr = scaler.transform(split.pop("X_train")).T  # (n_x, m); the unscaled copy is freed
     Y_tr = _targets(ds, split["y_train"], target_scaler)
     best = BestWeights()

@@ -36,23 +36,20 @@ def _warn_if_rounded(peak: np.ndarray, std: np.ndarray, dtype: np.dtype) -> None
 
 
 #: The values an output activation g[L] can reach, for the targets it cannot.
-_OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0),
-                  "relu": (0.0, np.inf)}
-
-
-def _warn_if_unreachable(Y: np.ndarray, g: str) -> None:
-    """Warn when targets ``Y`` (m, n_L) lie outside the values output activation ``g`` reaches.
+def _warn_if_unreachable(Y: np.ndarray, g) -> None:
+    """Warn when targets ``Y`` (m, n_L) lie outside ``g.bounds``, the values the output
+    activation ``g`` reaches.
 
     A sigmoid output never gets past 1: targets in the hundreds train silently to an R^2
     far below 0 (only the identity output standardizes ``y``).
     """
-    low, high = _OUTPUT_RANGES.get(g, (-np.inf, np.inf))
+    low, high = g.bounds
     if Y.size == 0 or (Y.min() >= low and Y.max() <= high):
         return
     warnings.warn(
         f"DeepRegressor: y has values in [{Y.min():.4g}, {Y.max():.4g}], outside [{low:g}, "
-        f"{high:g}] where output_activation={g!r} can reach; scale y into that range, or use "
-        "output_activation='identity' (which standardizes y)",
+        f"{high:g}] where output_activation={g.name!r} can reach; scale y into that range, or "
+        "use output_activation='identity' (which standardizes y)",
         UserWarning, stacklevel=caller_level(),
     )
 
@@ -223,7 +220,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         divides out."""
         n_L = Y.shape[1]
         self._y_mean, self._y_scale = np.zeros(n_L), np.ones(n_L)
-        if self.output_activation != "identity":
+        if self.network_.output_activation.name != "identity":  # any spelling: 'linear' too
             return
         w = None
         if sample_weight is not None and np.sum(sample_weight) > 0:
@@ -262,7 +259,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         A fresh network's initial weights are drawn for standardized outputs (near 0, the
         mean) and train as drawn; a trained one, in ``y``'s units, is folded in first.
         """
-        _warn_if_unreachable(Y, self.network_.output_activation.name)
+        _warn_if_unreachable(Y, self.network_.output_activation)
         fresh = False
         if getattr(self, "_y_mean", None) is None or len(self._y_mean) != Y.shape[1]:
             if sample_weight is not None:
