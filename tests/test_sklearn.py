@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_digits, load_iris, make_multilabel_classification
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
@@ -1067,3 +1067,26 @@ def test_one_hot_encoded_classes_warn_that_they_train_as_labels(iris):
         Y[0, 1] = 1  # one sample with two labels: a multi-label target
         DeepClassifier((4,), max_iter=1).fit(X, Y)
         DeepClassifier((4,), max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", [DeepClassifier, DeepRegressor])
+def test_input_errors_scikit_learn_finds_are_npdeep_data_errors(Estimator):
+    # the README: every error npdeep raises for rejected input derives from NpdeepError; the
+    # estimators' checks had raised scikit-learn's plain ValueError (an except DataError
+    # missed them). The messages stay scikit-learn's; DataError is still a ValueError.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), np.arange(40) % 2
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    est = Estimator((4,), max_iter=2, random_state=0)
+    for args, said in [((bad, y), "Input X contains NaN"),
+                       ((X, np.where(y == 0, np.nan, 1.0)), "Input y contains NaN"),
+                       ((X[:, 0], y), "Expected 2D array, got 1D array"),
+                       ((X, y[:30]), "inconsistent numbers of samples")]:
+        with pytest.raises(DataError, match=said):
+            est.fit(*args)
+    est.fit(X, y)
+    with pytest.raises(DataError, match="X has 2 features, but .* is expecting 3"):
+        est.predict(X[:, :2])
+    with pytest.raises(NotFittedError):  # still scikit-learn's own kind
+        Estimator().predict(X)

@@ -2,14 +2,19 @@
 
 scikit-learn and numpy name only the value that failed; the estimators' checks of ``X``
 (:meth:`BaseDeepEstimator._validate_X <npdeep.estimators._base.BaseDeepEstimator._validate_X>`)
-run inside :func:`_text_columns_named`, which names the columns and says how to encode them.
+run inside :func:`_text_columns_named`, which names the columns and says how to encode them,
+and turns scikit-learn's other ValueErrors (NaN, a wrong number of features, 1-D ``X``) into
+DataError with the same message: every error npdeep raises for rejected input derives from
+:class:`~npdeep.errors.NpdeepError` (DataError is still a ValueError).
 """
 
 from __future__ import annotations
 
 import contextlib
 
-from ..errors import DataError
+from sklearn.exceptions import NotFittedError
+
+from ..errors import DataError, NpdeepError
 
 __all__ = ["_text_columns_named"]
 
@@ -18,7 +23,8 @@ __all__ = ["_text_columns_named"]
 def _text_columns_named(X):
     """Name the text, category or date columns of a DataFrame ``X`` that fail the conversion
     to numbers (scikit-learn says only "could not convert string to float: 'red'", or numpy
-    "The DType <class 'numpy.dtypes.DateTime64DType'> could not be promoted ...")."""
+    "The DType <class 'numpy.dtypes.DateTime64DType'> could not be promoted ..."); any other
+    ValueError comes out as a DataError with its message."""
     try:
         yield
     except TypeError:  # numpy's DTypePromotionError: dates or durations among numbers
@@ -34,12 +40,14 @@ def _text_columns_named(X):
             "days since a start date) or drop them"
         ) from None
     except ValueError as exc:
+        if isinstance(exc, (NpdeepError, NotFittedError)):
+            raise
         dtypes = getattr(X, "dtypes", None)
-        if dtypes is None or not hasattr(X, "columns") or "could not convert" not in str(exc):
-            raise
-        text = [c for c, dt in zip(X.columns, dtypes, strict=True) if dt.kind not in "biufc"]
-        if not text:
-            raise
+        text = []
+        if dtypes is not None and hasattr(X, "columns") and "could not convert" in str(exc):
+            text = [c for c, dt in zip(X.columns, dtypes, strict=True) if dt.kind not in "biufc"]
+        if not text:  # scikit-learn's message, as the error npdeep raises for rejected input
+            raise DataError(str(exc)) from exc
         raise DataError(
             f"X has columns of text or categories, which the network cannot take as numbers: "
             f"{text!r:.200} ({exc}); encode them first, e.g. make_column_transformer("
