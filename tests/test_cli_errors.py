@@ -172,6 +172,17 @@ CASES = {
                      r"drop probabilities must be in \[0, 1\), got 1 in '0.2,1'"),
     "softmax hidden": (["train", "iris", "--activation", "softmax", "-o", "{out}/m.npz"], 2,
                        r"'softmax' is not one of 'sigmoid', 'tanh', 'relu'"),
+    "output and loss that do not go together": (["train", "iris", "--output-activation", "gelu",
+                                                 "--loss", "bce", "-o", "{out}/m.npz"], 2,
+                                                r"loss 'binary_crossentropy' needs an output "
+                                                r"activation in \['sigmoid'\], got 'gelu'"),
+    "dropout without hidden layers": (["train", "iris", "--units", "none", "--dropout", "0.3",
+                                       "-o", "{out}/m.npz"], 2,
+                                      r"dropout=0\.3 applies to hidden layers, and this network "
+                                      r"has none"),
+    "gradcheck output and loss that do not go together": (
+        ["gradcheck", "--output-activation", "gelu", "--loss", "bce"], 2,
+        r"loss 'binary_crossentropy' needs an output activation in \['sigmoid'\]"),
     "gradcheck nan epsilon": (["gradcheck", "--epsilon", "nan"], 2,
                               r"'--epsilon': 'nan' is not a finite number"),
     "gradcheck model with network options": (["gradcheck", "{d}/iris.npz", "--units", "3"], 2,
@@ -462,7 +473,7 @@ def test_units_none_drops_only_the_default_dropout(tmp_path, capsys):
     out = tmp_path / "m.npz"
     assert run(["train", "iris", "--units", "none", "--epochs", "1", "-q", "-o", str(out)]) == 0
     assert run(["train", "iris", "--units", "none", "--dropout", "0.2", "--epochs", "1", "-q",
-                "-o", str(out)]) == 1
+                "-o", str(out)]) == 2  # options that do not go together: a usage error
     assert "applies to hidden layers, and this network has none" in capsys.readouterr().err
 
 

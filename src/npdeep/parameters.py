@@ -52,13 +52,13 @@ class Layout:
         """
         try:
             return np.zeros(self.size, dtype=self.dtype)
-        except MemoryError:
+        except MemoryError as exc:
             gib = self.size * self.dtype.itemsize / 2**30
             raise ConfigurationError(
                 f"units {self.units} need {self.size:,} parameters ({gib:,.1f} GiB as "
                 f"{self.dtype.name} per copy), more memory than could be allocated; choose "
                 "smaller layers"
-            ) from None
+            ) from exc
 
     def views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
         """Return ``{key: view}`` over ``flat``; writing a view writes the buffer."""

@@ -15,7 +15,7 @@ import click
 import numpy as np
 
 from .. import activations, losses
-from ..errors import DataError
+from ..errors import ConfigurationError, DataError
 from ._common import (
     SEED,
     FiniteFloatRange,
@@ -141,9 +141,14 @@ def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activ
         if data is not None:
             raise click.UsageError("--data needs a MODEL (the network built from options "
                                    "checks on random data)")
-        net = Network([inputs, *units, outputs], activation=activation,
-                      output_activation=output_activation, loss=loss, dtype="float64",
-                      seed=seed, l2=l2)
+        try:
+            net = Network([inputs, *units, outputs], activation=activation,
+                          output_activation=output_activation, loss=loss, dtype="float64",
+                          seed=seed, l2=l2)
+        except ConfigurationError as exc:  # options that do not go together: a usage error
+            if isinstance(exc.__cause__, MemoryError):  # too wide for the memory: exit 1
+                raise
+            raise click.UsageError(str(exc), click.get_current_context()) from None
         source = repr(net)
         X = rng.normal(size=(inputs, samples))
         Y = _random_targets(net, samples, rng)

@@ -234,7 +234,12 @@ def train(ctx: click.Context, config_path, as_json, **given):
         class_weight = class_weight_indices(class_weight, ds.classes.tolist())
     split = _split(ds, o["test_fraction"], o["seed"])
     scaler = npdata.Standardizer().fit(split["X_train"])
-    net = _build_network(ds, o)
+    try:
+        net = _build_network(ds, o)
+    except ConfigurationError as exc:  # options that do not go together: a usage error
+        if isinstance(exc.__cause__, MemoryError):  # layers too wide for this machine's memory:
+            raise                                   # the command ran and refused (exit 1)
+        raise click.UsageError(str(exc), ctx) from None
     target_scaler = None
     if ds.task == "regression":
         y2 = split["y_train"].reshape(len(split["y_train"]), -1)
