@@ -690,3 +690,14 @@ def test_gradcheck_refuses_labels_the_model_has_no_class_for(files, tmp_path, ca
     assert run(["gradcheck", str(files / "iris.npz"), "--data", str(tmp_path / "seven.csv")]) == 1
     assert re.search(r"seven\.csv: labels \[7\] are not among the classes \[0, 1, 2\] of "
                      r"iris\.npz; the gradient check needs targets", capsys.readouterr().err)
+
+
+def test_a_folder_named_like_a_built_in_data_set_says_it_hides_it(tmp_path, monkeypatch,
+                                                                  capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wine").mkdir()
+    assert run(["train", "wine", "-o", str(tmp_path / "m.npz")]) == 1
+    assert ("wine: no IDX images file (named like 't10k-images-idx3-ubyte.gz') here; this "
+            "folder hides the built-in data set 'wine': run from another folder, or rename it"
+            in capsys.readouterr().err)
+    assert not (tmp_path / "m.npz").exists()

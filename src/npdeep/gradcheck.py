@@ -325,7 +325,8 @@ def gradient_check(
         notes.append(f"checked again with smaller steps ({at}): at epsilon the truncation "
                      "error of central differences, which falls as step^4, exceeded the "
                      "tolerance (a cost strongly curved at the scale of epsilon, as with "
-                     "unscaled inputs)")
+                     "unscaled inputs, or an activation whose curvature jumps at 0 within "
+                     "epsilon of a pre-activation, as elu's)")
     if overflow:
         notes.append(f"the cost or its gradient is NaN or inf here ({', '.join(overflow)} "
                      "failed for it): check on smaller inputs or weights")

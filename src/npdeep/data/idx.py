@@ -103,8 +103,13 @@ def find_images(directory: Path, prefer: str | None = None) -> Path:
     if prefer is not None:
         found = [p for p in found if p.name.startswith(prefer)] or found
     if not found:
+        from .builtin import BUILTIN_NAMES
+
+        hidden = (f"; this folder hides the built-in data set {directory.name!r}: run from "
+                  "another folder, or rename it" if str(directory) in BUILTIN_NAMES else "")
         raise DataError(
-            f"{directory}: no IDX images file (named like 't10k-images-idx3-ubyte.gz') here"
+            f"{directory}: no IDX images file (named like 't10k-images-idx3-ubyte.gz') "
+            f"here{hidden}"
         )
     if len(found) > 1:
         raise DataError(
