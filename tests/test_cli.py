@@ -147,14 +147,34 @@ def test_config_optimizer_and_schedule_may_be_tables_of_options(tmp_path, capsys
     assert npdeep.load_trained(tmp_path / "c.npz").net.history.learning_rate == [0.1] * 4
 
 
+def test_config_activations_may_be_tables_of_options(tmp_path, capsys):
+    """elu's and leaky_relu's alpha could not be set from the command line ('must be a value,
+    not a table')."""
+    config = tmp_path / "run.toml"
+    config.write_text('data = "iris"\nepochs = 2\nunits = "4"\nquiet = true\n'
+                      'activation = {name = "elu", alpha = 0.5}\n')
+    model = tmp_path / "m.npz"
+    assert call_json(capsys, "train", "--config", config, "-o", model)["epochs_run"] == 2
+    import npdeep
+
+    assert npdeep.load_trained(model).net.activations[1].get_config() == {"name": "elu",
+                                                                          "alpha": 0.5}
+    # a table naming an output-only activation for the hidden layers is a usage error
+    config.write_text('data = "iris"\nactivation = {name = "softmax"}\n')
+    code, _, err = call(capsys, "train", "--config", config, "-o", tmp_path / "s.npz")
+    assert code == 2 and "softmax can only be the output activation" in err
+
+
 @pytest.mark.parametrize("line, message", [
     ('schedule = {name = "step", step = 3}',
      r"run.toml': table 'schedule': invalid options for schedule 'step': \['step'\] \(its "
      r"options: step_size, factor\)"),
     ('optimizer = {momentum = 0.5}',
      r"run.toml': table 'optimizer': an optimizer config dict needs a 'name' key"),
-    ('units = {a = 3}', r"key 'units' must be a value, not a table \(only optimizer, schedule, "
-                        r"class_weight may be tables\)"),
+    ('units = {a = 3}', r"key 'units' must be a value, not a table \(only activation, "
+                        r"output_activation, optimizer, schedule, class_weight may be tables\)"),
+    ('activation = {name = "elu", alpha = -1}',
+     r"run.toml': table 'activation': elu alpha must be a finite number >= 0, got -1"),
 ])
 def test_config_tables_are_checked_naming_the_file_and_key(tmp_path, capsys, line, message):
     config = tmp_path / "run.toml"

@@ -97,7 +97,9 @@ CONFIG_KEYS = ["data", "target", "task", "categorical", "drop", "test_fraction",
 
 #: config keys that may be a table of options (``schedule = {name = "step", step_size = 5}``),
 #: each checked and completed by its registry
-CONFIG_TABLES = {"optimizer": lambda t: optimizers.get(t).get_config(),
+CONFIG_TABLES = {"activation": lambda t: activations.get(t).get_config(),
+                 "output_activation": lambda t: activations.get(t).get_config(),
+                 "optimizer": lambda t: optimizers.get(t).get_config(),
                  "schedule": lambda t: schedules.get(t).get_config(),
                  "class_weight": lambda t: ClassWeightType().from_table(t)}
 
