@@ -46,6 +46,14 @@ def test_dropout_column_activation_options_l2_and_float32():
     assert "dropout" not in summary(Network([3, 2, 1], seed=0)).splitlines()[2]
 
 
+def test_the_dropout_column_says_where_dropout_is_alpha_dropout():
+    net = Network([3, 4, 4, 1], activation=["selu", "relu"], dropout=0.25, seed=0)
+    rows = summary(net).splitlines()[5:8]
+    assert rows[0].startswith("1") and rows[0].endswith("0.25 alpha")   # selu
+    assert rows[1].startswith("2") and rows[1].endswith("   0.25")       # relu: inverted
+    assert rows[2].startswith("3") and rows[2].endswith("-")            # the output layer
+
+
 def test_summary_of_estimators_and_pipelines():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler

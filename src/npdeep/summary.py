@@ -42,7 +42,8 @@ def _network_of(model):
 
 def layer_rows(net) -> list[dict]:
     """Return one dict per layer l = 1..L: ``W`` (n[l], n[l-1]), ``b`` (n[l], 1), ``g``,
-    ``dropout`` and ``parameters`` = n[l] n[l-1] + n[l]."""
+    ``dropout``, ``alpha_dropout`` (dropout there is alpha dropout: selu) and ``parameters`` =
+    n[l] n[l-1] + n[l]."""
     rows = []
     dropout = list(getattr(net, "dropout", [])) + [0.0]  # hidden layers only; none on layer L
     for l in range(1, net.L + 1):
@@ -54,6 +55,7 @@ def layer_rows(net) -> list[dict]:
             "l": l, "W": (n, n_prev), "b": (n, 1),
             "g": f"{g.name}({extra})" if extra else g.name,
             "dropout": float(dropout[l - 1]) if l - 1 < len(dropout) else 0.0,
+            "alpha_dropout": getattr(g, "dropped_value", None) is not None,
             "parameters": n * n_prev + n,
         })
     return rows
@@ -89,7 +91,8 @@ def summary(model) -> str:
     if with_dropout:
         cols.append("dropout")
         for cell, r in zip(cells, rows, strict=True):
-            cell.append(f"{r['dropout']:g}" if r["dropout"] else "-")
+            alpha = " alpha" if r["alpha_dropout"] else ""
+            cell.append(f"{r['dropout']:g}{alpha}" if r["dropout"] else "-")
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     widths[0] = max(widths[0], len("0 (input)"))
 
