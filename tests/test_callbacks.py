@@ -1117,11 +1117,12 @@ def test_early_stopping_start_from_epoch_ignores_the_warm_up_epochs(rng):
 
 
 def test_early_stopping_baseline_stops_a_run_that_never_beats_it(rng):
-    # Keras's baseline: the cost keeps improving, but never below 0.5, so patience runs out;
-    # the best epoch is still the one restored
+    # Keras 3's baseline: epochs that improve but stay above 0.5 count towards the patience
+    # without stopping training (tf.keras 2 stopped at the third, still improving); the first
+    # epoch that does not improve stops it, and the best epoch is the one restored
     X = rng.normal(size=(3, 40))
     y = (X[0] > 0).astype(float)
-    curve = [0.9, 0.8, 0.7, 0.6, 0.55, 0.4, 0.3, 0.2]
+    curve = [0.9, 0.8, 0.7, 0.6, 0.55, 0.6, 0.3, 0.2]
     es = EarlyStopping(monitor="cost", patience=3, baseline=0.5)
     net = npdeep.Network([3, 4, 1], seed=0)
     weights = []
@@ -1132,9 +1133,17 @@ def test_early_stopping_baseline_stops_a_run_that_never_beats_it(rng):
 
     h = net.fit(X, y, epochs=8, learning_rate=0.1, batch_size=20,
                 callbacks=[_costs_from(curve), Keep(), es], diagnose=False)
-    assert len(h) == 3 and es.stopped_epoch == 2 and es.best_epoch == 2
-    np.testing.assert_array_equal(net.parameters.flat, weights[2])
-    assert "did not improve on both its best and the baseline 0.5" in h.stop_reason
+    assert len(h) == 6 and es.stopped_epoch == 5 and es.best_epoch == 4
+    np.testing.assert_array_equal(net.parameters.flat, weights[4])
+    assert "did not improve on both its best and the baseline 0.5 by more than 0 for 6 " \
+        "epochs" in h.stop_reason
+    # a run that keeps improving is never stopped, short of the baseline or not
+    es = EarlyStopping(monitor="cost", patience=3, baseline=0.5)
+    h = npdeep.Network([3, 4, 1], seed=0).fit(
+        X, y, epochs=8, learning_rate=0.1, batch_size=20,
+        callbacks=[_costs_from([0.9, 0.8, 0.7, 0.6, 0.58, 0.56, 0.54, 0.52]), es],
+        diagnose=False)
+    assert len(h) == 8 and es.stopped_epoch is None and es.best_epoch == 7
     # beating the baseline resets the count as any improvement does without one: epochs 0-2
     # fall short (3 epochs counted), epoch 3 beats 0.65, and the rest keep improving
     es = EarlyStopping(monitor="cost", patience=4, baseline=0.65)
@@ -1155,8 +1164,9 @@ def test_early_stopping_baseline_in_max_mode(rng):
     es = EarlyStopping(monitor="accuracy", patience=2, baseline=0.9)
     h = npdeep.Network([3, 4, 1], seed=0).fit(X, y, epochs=6, batch_size=20,
                                               callbacks=[Scripted(), es], diagnose=False)
-    # epochs 0-2 do not reach 0.9 (wait 1, 2: stop at epoch 1)
-    assert len(h) == 2 and es.best_epoch == 1
+    # epochs 0-2 improve short of 0.9 (counted, not stopping), epoch 3 beats it (count 0),
+    # epochs 4 and 5 do not improve: patience 2 runs out at epoch 5
+    assert len(h) == 6 and es.stopped_epoch == 5 and es.best_epoch == 3
 
 
 @pytest.mark.parametrize("kwargs,match", [

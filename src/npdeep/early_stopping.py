@@ -53,10 +53,12 @@ class EarlyStopping(Callback):
         and False is refused (a run that keeps its last weights needs no EarlyStopping state:
         set ``trainer.stop_training`` from a callback of your own).
     baseline : float or None
-        As Keras's: a value the monitored quantity must beat (by more than ``min_delta``) for
-        an epoch to reset the count of epochs without improvement. The best epoch is still
-        tracked and restored when it falls short: training stops after ``patience`` epochs
-        in a row that do not beat both the best value so far and the baseline.
+        As Keras 3's: a value the monitored quantity must beat (by more than ``min_delta``)
+        for an epoch to reset the count of epochs without improvement. The best epoch is still
+        tracked and restored when it falls short. An epoch that improves on the best never
+        stops training; one that improves but falls short of the baseline still counts, so
+        the first epoch that does not improve, once ``patience`` epochs in a row have not
+        beaten both the best and the baseline, stops it.
     start_from_epoch : int >= 0
         As Keras's: the first ``start_from_epoch`` epochs (a warm-up) are not monitored;
         they count neither as the best nor as epochs without improvement. Epochs are
@@ -164,9 +166,10 @@ class EarlyStopping(Callback):
         if self.tracker.improved(value, epoch):
             weights = self._start if self._before_update() else self.network.parameters.flat
             self.best_weights = keep_copy(self.best_weights, weights)
-            if self._beats_baseline(value):
-                self.wait = 0
-                return
+            # as Keras 3: an improving epoch never stops training; short of the baseline it
+            # still counts towards the patience, and the next epoch that does not improve stops
+            self.wait = 0 if self._beats_baseline(value) else self.wait + 1
+            return
         self.wait += 1
         if self.wait >= max(self.patience, 1) and not self.trainer.stop_training:
             self.stopped_epoch = epoch
