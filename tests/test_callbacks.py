@@ -122,10 +122,23 @@ def test_early_stopping_takes_numpy_scalars():
     assert EarlyStopping(min_delta=np.float32(0.5)).min_delta == 0.5
 
 
-def test_unknown_monitor_names_the_logged_ones(data):
+def test_unknown_monitor_names_the_logged_ones(data, tmp_path):
     X, y = data
-    with pytest.raises(ConfigurationError, match="monitor 'f1' is not logged; logged names:"):
+    with pytest.raises(ConfigurationError, match=r"monitor 'f1' is not logged; logged names: "
+                       r"\[.*\]; a name your own callback adds to logs must come from a "
+                       r"callback listed before this one in callbacks"):
         small().fit(X, y, epochs=1, callbacks=[EarlyStopping(monitor="f1", mode="max")])
+
+    class AddF1(Callback):
+        def on_epoch_end(self, epoch, logs):
+            logs["f1"] = 0.5 + epoch / 10
+
+    for watcher in (EarlyStopping(monitor="f1", mode="max"),
+                    ModelCheckpoint(tmp_path / "b.npz", save_best_only=True, monitor="f1",
+                                    mode="max")):
+        with pytest.raises(ConfigurationError, match="must come from a callback listed before"):
+            small().fit(X, y, epochs=2, callbacks=[watcher, AddF1()])
+        small().fit(X, y, epochs=2, callbacks=[AddF1(), watcher])  # in order: it works
 
 
 def test_checkpoint_every_n_and_best(tmp_path, data):

@@ -58,8 +58,12 @@ class _Monitor:
         return self.monitor in logs or \
             (self.monitor.startswith("val_") and self.monitor[4:] in logs)
 
-    def value(self, logs: dict):
-        """Return the monitored value; ``val_x`` falls back to ``x`` without validation data."""
+    def value(self, logs: dict, in_order: bool = False):
+        """Return the monitored value; ``val_x`` falls back to ``x`` without validation data.
+
+        ``in_order``: the caller reads ``logs`` in its own ``on_epoch_end``, before the
+        callbacks listed after it: a missing name's message says so.
+        """
         if self.monitor in logs:
             self.used = self.monitor
         elif self.monitor.startswith("val_") and self.monitor[4:] in logs:
@@ -67,7 +71,8 @@ class _Monitor:
         else:
             raise ConfigurationError(
                 f"monitor {self.monitor!r} is not logged; logged names: "
-                f"{[k for k in logs if k != 'gradient_norms']}{_keras_hint(self.monitor, logs)}"
+                f"{[k for k in logs if k != 'gradient_norms']}"
+                f"{_keras_hint(self.monitor, logs) or _order_hint(in_order)}"
             )
         value = logs[self.used]
         try:
@@ -100,6 +105,14 @@ def _keras_hint(monitor: str, logs: dict) -> str:
     if guess != monitor and (guess in logs or guess.startswith("val_") and guess[4:] in logs):
         return f"; did you mean {guess!r} (npdeep's name for it)?"
     return ""
+
+
+def _order_hint(in_order: bool) -> str:
+    """The hint for a name a callback of the user's may add to ``logs`` after the reader."""
+    if not in_order:
+        return ""
+    return ("; a name your own callback adds to logs must come from a callback listed before "
+            "this one in callbacks")
 
 
 def _measured_before_update(trainer, tracker: _Monitor) -> bool:

@@ -160,7 +160,7 @@ class EarlyStopping(Callback):
             self._start = keep_copy(self._start, self.network.parameters.flat)
 
     def on_epoch_end(self, epoch, logs):
-        value = self.tracker.value(logs)  # read in the warm-up too: a wrong name fails early
+        value = self.tracker.value(logs, in_order=True)  # in the warm-up too: fails early
         if epoch < self.start_from_epoch:
             return
         if self.tracker.improved(value, epoch):

@@ -183,7 +183,7 @@ class ModelCheckpoint(Callback):
     def on_epoch_end(self, epoch, logs):
         self._pending = None
         if self.save_best_only:
-            if not self.tracker.improved(self.tracker.value(logs), epoch):
+            if not self.tracker.improved(self.tracker.value(logs, in_order=True), epoch):
                 return
         elif (epoch + 1) % self.every:
             return
