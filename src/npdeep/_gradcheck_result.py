@@ -37,7 +37,11 @@ class GradientCheckResult:
         The largest perturbation behind each parameter's verdict: ``epsilon``, or the smaller
         step (``epsilon / 4**k``, k <= 3) at which a parameter that failed at ``epsilon`` passed.
     passed : bool
-        Every relative error is below ``tolerance`` (and at least one entry was compared).
+        Every relative error is below ``tolerance``, and every parameter had at least one
+        entry compared (``unchecked`` is empty).
+    unchecked : list of str
+        The parameters none of whose entries could be compared (each perturbation crossed a
+        kink): nothing is known of their gradient, so the check did not pass.
     """
 
     errors: dict[str, float]
@@ -50,10 +54,12 @@ class GradientCheckResult:
     entries: dict[str, int] = field(default_factory=dict)
     epsilons: dict[str, float] = field(default_factory=dict)
     passed: bool = field(init=False)
+    unchecked: list[str] = field(init=False)
 
     def __post_init__(self):
+        self.unchecked = [k for k, n in self.checked.items() if n == 0]
         self.passed = (all(e < self.tolerance for e in self.errors.values())
-                       and sum(self.checked.values()) > 0)
+                       and bool(self.checked) and not self.unchecked)
 
     @property
     def max_error(self) -> float:
@@ -80,7 +86,8 @@ class GradientCheckResult:
             verdict = {True: "ok", False: "FAIL", None: "not checked"}[r["passed"]]
             lines.append(f"{r['parameter']:<10}{r['relative_error']:>14.3e}"
                          f"{r['round_off']:>12.1e}{r['checked']:>10}{r['skipped']:>10}  {verdict}")
-        verdict = "PASSED" if self.passed else "FAILED"
+        failed = any(r["passed"] is False for r in self.rows())
+        verdict = "PASSED" if self.passed else "FAILED" if failed else "INCOMPLETE"
         lines.append(f"{verdict}: max relative error {self.max_error:.3e} "
                      f"(tolerance {self.tolerance:.0e}, epsilon {self.epsilon:.0e})")
         if sum(self.skipped.values()):
@@ -88,6 +95,11 @@ class GradientCheckResult:
                          "a pre-activation across a kink (z = 0), where no derivative exists")
         if sum(self.checked.values()) == 0:
             lines.append("no entry could be compared: use a smaller epsilon or other samples")
+        elif self.unchecked:
+            lines.append(f"not checked: no entry of {', '.join(self.unchecked)} could be "
+                         "compared, so nothing is known of its gradient; check on other "
+                         "samples, with a smaller epsilon, or after a training step (zero "
+                         "biases put relu's z exactly at its kink)")
         sampled = [r for r in self.rows() if r["checked"] + r["skipped"] < r["entries"]]
         if sampled:
             lines.append("sampled (seeded, max_checks per parameter): " + ", ".join(

@@ -168,13 +168,14 @@ def _compare(numeric: np.ndarray, bp: np.ndarray, delta: float, epsilon: float,
 
 
 def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scale, rng):
-    """Return ``(errors, checked, skipped, round_off, epsilons, refined, entries, overflow)``
-    of :func:`gradient_check`, for the float64 network ``net64`` and checked X (n_x, m),
-    Y (n_L, m).
+    """Return ``(errors, checked, skipped, round_off, epsilons, refined, entries, overflow,
+    off_kinks)`` of :func:`gradient_check`, for the float64 network ``net64`` and checked
+    X (n_x, m), Y (n_L, m).
 
     ``analytic``: backpropagation's gradients ``{'dW1': ..., ...}``; ``refined``: the keys of
     the parameters that passed only with the smaller steps; ``overflow``: those whose cost or
-    gradient was NaN or inf (error inf: nothing was compared).
+    gradient was NaN or inf (error inf: nothing was compared); ``off_kinks``: those compared
+    with a smaller step because at ``epsilon`` every entry's perturbation crossed a kink.
     """
     m = X.shape[1]
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow fails the check, below
@@ -184,6 +185,7 @@ def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scal
     errors, checked, skipped, round_off, steps, entries = {}, {}, {}, {}, {}, {}
     refined: list[str] = []
     overflow: list[str] = []
+    off_kinks: list[str] = []
     for key in net64.layout.keys:
         theta = net64.parameters[key].reshape(-1)  # a view into the flat buffer
         grad = analytic["d" + key].reshape(-1)
@@ -209,6 +211,22 @@ def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scal
                 and np.isfinite(delta)):
             error = math.inf  # an overflowing cost or gradient: nothing was compared
             overflow.append(key)
+        # every entry's perturbation crossed a kink (many samples, some with z near 0): smaller
+        # steps cross fewer, so the first that leaves an entry to compare decides
+        for _ in range(_MAX_REFINE if not smooth.any() and key not in overflow else 0):
+            fine = step / _REFINE
+            if np.any(theta[idx] + fine / 2 == theta[idx]):
+                break
+            with np.errstate(over="ignore", invalid="ignore"):
+                numeric, fine_smooth = _central_differences(net64, X, Y, coef, theta, idx,
+                                                            fine, sides)
+            step = fine
+            if fine_smooth.any():
+                smooth = fine_smooth
+                error, noise = _compare(numeric[smooth], grad[idx][smooth], delta, step,
+                                        tolerance, min_scale)
+                off_kinks.append(key)
+                break
         # a cost strongly curved at the scale of epsilon (unscaled inputs, |Z| of 100) leaves
         # a truncation error, which falls as step^4; a wrong gradient's error does not fall
         trial_step, trial_error = step, error
@@ -231,7 +249,7 @@ def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scal
         errors[key], round_off[key], steps[key] = error, noise, step
         checked[key] = int(smooth.sum())
         skipped[key] = int(idx.size - smooth.sum())
-    return errors, checked, skipped, round_off, steps, refined, entries, overflow
+    return errors, checked, skipped, round_off, steps, refined, entries, overflow, off_kinks
 
 
 def gradient_check(
@@ -313,7 +331,7 @@ def gradient_check(
                         min_scale, rng)
     finally:
         net64.release_inputs()  # the workspaces must not keep X alive
-    errors, checked, skipped, round_off, steps, refined, entries, overflow = result
+    errors, checked, skipped, round_off, steps, refined, entries, overflow, off_kinks = result
     notes = []
     if net.dtype != np.float64:
         notes.append(f"checked on a float64 copy of this {net.dtype.name} network (same "
@@ -327,6 +345,10 @@ def gradient_check(
                      "tolerance (a cost strongly curved at the scale of epsilon, as with "
                      "unscaled inputs, or an activation whose curvature jumps at 0 within "
                      "epsilon of a pre-activation, as elu's)")
+    if off_kinks:
+        at = ", ".join(f"{k} at {steps[k]:g}" for k in off_kinks)
+        notes.append(f"checked with smaller steps ({at}): at epsilon every entry's "
+                     "perturbation moved some sample's pre-activation across a kink")
     if overflow:
         notes.append(f"the cost or its gradient is NaN or inf here ({', '.join(overflow)} "
                      "failed for it): check on smaller inputs or weights")
