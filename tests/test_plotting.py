@@ -13,6 +13,15 @@ from npdeep.errors import ConfigurationError
 pytest.importorskip("matplotlib")
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """A plot without a path is a pyplot figure: close them all after each test."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 @pytest.fixture()
 def history(rng):
     X, labels = rng.normal(size=(4, 60)), np.arange(60) % 3
@@ -179,3 +188,17 @@ def test_plot_into_a_missing_folder_says_so_and_creates_nothing(history, tmp_pat
                                              r"does not exist"):
         history.plot(tmp_path / "missing" / "c.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_plot_to_show_is_a_pyplot_figure_and_one_to_a_file_is_not(history, tmp_path):
+    # a bare Figure could not be shown from a script: plt.show() showed nothing and
+    # fig.show() raised "Figure.show works only for figures managed by pyplot"
+    import matplotlib.pyplot as plt
+
+    shown = history.plot()
+    assert plt.get_fignums() == [shown.number]
+    assert shown.drawn and npdeep.plot_history(history).number in plt.get_fignums()
+    plt.close("all")
+    written = history.plot(tmp_path / "c.png")
+    assert plt.get_fignums() == [] and written.drawn == shown.drawn  # nothing left open
+    assert (tmp_path / "c.png").stat().st_size > 0

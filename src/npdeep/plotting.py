@@ -159,7 +159,10 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     Returns
     -------
     matplotlib.figure.Figure
-        One panel per curve family; ``fig.drawn`` lists the logged names drawn.
+        One panel per curve family; ``fig.drawn`` lists the logged names drawn. Without
+        ``path`` it is a pyplot figure, as pandas' and scikit-learn's plots are:
+        ``history.plot(); plt.show()`` shows it from a script, and a notebook draws it. With
+        ``path`` it is a bare Figure that pyplot never holds (nothing stays open, no window).
 
     Raises
     ------
@@ -191,10 +194,16 @@ def plot_history(history, path: str | Path | None = None, title: str = ""):
     epochs = [e + 1 for e in data.get("epoch", [])]
     if not epochs or not data.get("cost"):
         raise ValueError("the history holds no trained epoch to plot")
-    from matplotlib.figure import Figure  # a bare Figure: no pyplot state, no GUI backend
-
     panels = _panels(data)
-    fig = Figure(figsize=(4.2 * len(panels), 3.6), dpi=100)
+    size = (4.2 * len(panels), 3.6)
+    if path is None:  # to be shown: pyplot's figure manager holds it
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=size, dpi=100)
+    else:  # written: a bare Figure, no pyplot state, no GUI backend
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=size, dpi=100)
     drawn = []
     for i, (label, keys) in enumerate(panels, start=1):
         drawn += _draw_panel(fig.add_subplot(1, len(panels), i), data, epochs, label, keys)
