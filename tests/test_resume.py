@@ -1,5 +1,7 @@
 """Checkpoints and resume: bit-identical continuation, interruption leaves a loadable file."""
 
+import warnings
+
 import numpy as np
 import pytest
 from file_helpers import retouched
@@ -143,6 +145,7 @@ def test_a_tampered_checkpoint_is_refused_naming_the_file(tmp_path, checkpoint_f
     assert "bad.npz" in str(info.value)
 
 
+@pytest.mark.filterwarnings("ignore:.*cosine schedule spans:UserWarning")  # epochs=3 past 2
 def test_a_checkpoint_setting_beyond_float_range_is_a_configuration_error(tmp_path,
                                                                           checkpoint_file):
     bad = retouched(checkpoint_file, tmp_path / "bad.npz",
@@ -239,3 +242,21 @@ def test_resume_with_a_plateau_on_a_name_a_later_callback_logs_is_bit_identical(
     resumed = resume(path, X, y, callbacks=[LogsScore()], diagnose=False)
     np.testing.assert_array_equal(resumed.parameters.flat, reference.parameters.flat)
     assert resumed.history.learning_rate == ref_hist.learning_rate
+
+
+def test_resuming_past_the_run_s_epochs_says_a_cosine_schedule_is_stretched(tmp_path, rng):
+    # the rate jumped back up (0.00345 to 0.00552) where the resumed run began, silently
+    X = rng.normal(size=(3, 40))
+    y = (X[0] > 0).astype(float)
+    npdeep.Network([3, 4, 1], seed=0).fit(
+        X, y, epochs=10, optimizer="adam", schedule="cosine", learning_rate=0.01,
+        callbacks=[ModelCheckpoint(tmp_path / "c{epoch}.npz")], diagnose=False)
+    with pytest.warns(UserWarning, match=r"c7\.npz: the run's cosine schedule spans its 10 "
+                      r"epochs; resumed up to 15, it spans 15, so the learning rate rises again "
+                      r"at epoch 8 \(a cosine schedule with period=10 keeps the first curve"):
+        net = npdeep.checkpoint.resume(tmp_path / "c7.npz", X, y, epochs=15, diagnose=False)
+    rates = net.history.learning_rate
+    assert rates[7] > rates[6]  # what the warning says
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # up to the run's own total: the same curve, no word
+        npdeep.checkpoint.resume(tmp_path / "c7.npz", X, y, diagnose=False)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,7 +47,7 @@ from ._best_only_state import best_only_checkpoints, load_model_checkpoint, matc
 from ._registry import recorded_config
 from ._stopping_state import count as _count
 from ._stopping_state import early_stoppings, load_early_stopping, match_early_stopping
-from ._validation import check_positive_float, check_positive_int
+from ._validation import caller_level, check_positive_float, check_positive_int
 from .callbacks import History, keep_copy
 from .errors import ConfigurationError, ModelFileError
 from .io import header_errors, load_model_file, merged_header, save_model_file
@@ -294,6 +295,7 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
             f"{where}: epochs={total} is the total to reach, and the checkpoint has already "
             f"trained {ck.epoch} epochs; give epochs > {ck.epoch}"
         )
+    _warn_if_cosine_stretched(ck, total, where)
     validated = any(k.startswith("val_") and v for k, v in (ck.history or {}).items())
     splits = c.get("validation_fraction") is not None
     if validated and not splits and validation_data is None:
@@ -332,6 +334,20 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
         for cb in matched:
             cb._resume_from = None
     return ck.network
+
+
+def _warn_if_cosine_stretched(ck, total: int, where: str) -> None:
+    """Warn when resuming to ``total`` epochs stretches a cosine schedule that spans its run's
+    number of epochs (``period=None``): the rate then rises again where training resumes."""
+    planned = ck.config.get("epochs")
+    if not isinstance(ck.schedule, _schedules.CosineDecay) or ck.schedule.period is not None \
+            or planned is None or total == planned:
+        return
+    warnings.warn(
+        f"{where}: the run's cosine schedule spans its {planned} epochs; resumed up to "
+        f"{total}, it spans {total}, so the learning rate rises again at epoch {ck.epoch + 1} "
+        f"(a cosine schedule with period={planned} keeps the first curve and then stays at "
+        "its min_lr)", UserWarning, stacklevel=caller_level())
 
 
 def _fit(ck, X, Y, total, sample_weight, validation_data, callbacks, verbose, diagnose,
