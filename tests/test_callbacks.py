@@ -1299,3 +1299,31 @@ def test_keras_only_callbacks_say_what_npdeep_uses_instead(name, hint):
         getattr(npdeep.callbacks, name)
     with pytest.raises(AttributeError, match="has no attribute 'Nothing'"):
         npdeep.callbacks.Nothing  # noqa: B018
+
+
+@pytest.mark.parametrize("make, said", [
+    (lambda: EarlyStopping(verbose=1), r"EarlyStopping\(\) got an unexpected keyword argument "
+     r"'verbose' \(a Keras argument\): npdeep's EarlyStopping says why it stopped in "
+     r"history\.stop_reason"),
+    (lambda: ModelCheckpoint(filepath="b.npz"), r"'filepath' \(a Keras argument\): npdeep's "
+     r"name for it is path, the first argument"),
+    (lambda: ModelCheckpoint("b.npz", save_weights_only=True), r"'save_weights_only' .*"
+     r"npdeep\.checkpoint\.resume needs"),
+    (lambda: ModelCheckpoint("b.npz", save_freq=5), r"'save_freq' .*every=N"),
+    (lambda: CSVLogger(filename="log.csv"), r"CSVLogger\(\) got an unexpected keyword argument "
+     r"'filename' \(a Keras argument\): npdeep's name for it is path"),
+    (lambda: CSVLogger("log.csv", separator=";"), r"'separator' .*writes commas"),
+])
+def test_keras_arguments_of_callbacks_are_answered(make, said):
+    # they raised a bare "unexpected keyword argument", where fit answers Keras's names
+    with pytest.raises(TypeError, match=said):
+        make()
+
+
+def test_the_answered_callbacks_keep_their_signatures_and_other_errors():
+    import inspect
+
+    assert list(inspect.signature(EarlyStopping).parameters)[:2] == ["monitor", "patience"]
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'pateince'$"):
+        EarlyStopping(pateince=3)
+    assert EarlyStopping(patience=2).patience == 2

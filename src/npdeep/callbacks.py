@@ -40,6 +40,7 @@ EarlyStopping and ModelCheckpoint in :mod:`npdeep.monitors`, CSVLogger and JSONL
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import opcode
@@ -114,6 +115,26 @@ def _equal(a, b) -> bool:
         return bool(a == b)
     except Exception:  # noqa: BLE001 - any odd __eq__ means "show it"
         return False
+
+
+def keras_keywords(answers: dict[str, str]):
+    """Class decorator: a keyword of ``answers`` (a Keras argument) that ``__init__`` lacks
+    raises the TypeError Python would, followed by what npdeep does instead."""
+    def decorate(cls):
+        init = cls.__init__
+        own = inspect.signature(init).parameters
+
+        @functools.wraps(init)
+        def __init__(self, *args, **kwargs):
+            for name in kwargs:
+                if name in answers and name not in own:
+                    raise TypeError(f"{cls.__name__}() got an unexpected keyword argument "
+                                    f"{name!r} (a Keras argument): {answers[name]}")
+            init(self, *args, **kwargs)
+
+        cls.__init__ = __init__
+        return cls
+    return decorate
 
 
 def keep_copy(kept: np.ndarray | None, source: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ._tracker import _measured_before_update, _Monitor, _with_monitor
 from ._validation import _is_finite_real, check_nonneg_float, check_positive_int
-from .callbacks import Callback, keep_copy
+from .callbacks import Callback, keep_copy, keras_keywords
 from .errors import ConfigurationError
 
 __all__ = ["EarlyStopping"]
@@ -19,6 +19,8 @@ def _epochs(n: int) -> str:
     return f"{n} epoch{'' if n == 1 else 's'}"
 
 
+@keras_keywords({"verbose": "npdeep's EarlyStopping says why it stopped in "
+                            "history.stop_reason, which fit(verbose=1) prints"})
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
 

@@ -13,7 +13,7 @@ import os
 
 from ._validation import check_flag
 from .atomic import as_path, write_atomically
-from .callbacks import Callback
+from .callbacks import Callback, keras_keywords
 from .errors import ConfigurationError, ModelFileError
 from .history import jsonable
 
@@ -145,6 +145,8 @@ def _json_rows_upto(lines: list[str], epoch: int) -> list[str]:
     return _rows_upto(lines, epoch, epoch_of)
 
 
+@keras_keywords({"filename": "npdeep's name for it is path, the first argument",
+                 "separator": "npdeep's CSVLogger writes commas (RFC 4180 quoting)"})
 class CSVLogger(Callback):
     """Write one CSV row per epoch (gradient norms as ``gradient_norm_1..L`` columns).
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ._tracker import _measured_before_update, _Monitor, _with_monitor
 from ._validation import caller_level, check_flag, check_positive_int
-from .callbacks import Callback
+from .callbacks import Callback, keras_keywords
 from .early_stopping import EarlyStopping
 from .errors import ConfigurationError, ModelFileError
 from .loggers import check_folder
@@ -18,6 +18,14 @@ from .loggers import check_folder
 __all__ = ["ModelCheckpoint"]
 
 
+@keras_keywords({
+    "filepath": "npdeep's name for it is path, the first argument",
+    "save_weights_only": "a checkpoint always holds the weights with the training state that "
+                         "npdeep.checkpoint.resume needs; npdeep.load reads its network",
+    "save_freq": "save every N epochs with every=N",
+    "verbose": "fit(verbose=1) prints each epoch; the files written are in last_saved",
+    "initial_value_threshold": "a save_best_only checkpoint writes at the first epoch, then "
+                               "at each improvement"})
 class ModelCheckpoint(Callback):
     """Save a resumable checkpoint: the model, the optimizer state and the random state.
 
