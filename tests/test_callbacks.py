@@ -1327,3 +1327,14 @@ def test_the_answered_callbacks_keep_their_signatures_and_other_errors():
     with pytest.raises(TypeError, match=r"unexpected keyword argument 'pateince'$"):
         EarlyStopping(pateince=3)
     assert EarlyStopping(patience=2).patience == 2
+
+
+def test_a_checkpoint_path_that_is_a_folder_is_refused_before_training(tmp_path, data):
+    # it was refused only by the first save, after epoch 1 had trained
+    X, y = data
+    net = small()
+    before = net.parameters.flat.copy()
+    with pytest.raises(ConfigurationError, match=r"ModelCheckpoint: '.*' is a folder; give the "
+                                                 r"path of the file to write"):
+        net.fit(X, y, epochs=2, callbacks=[ModelCheckpoint(str(tmp_path))])
+    np.testing.assert_array_equal(net.parameters.flat, before)  # no epoch trained

@@ -122,6 +122,10 @@ class ModelCheckpoint(Callback):
     def on_train_begin(self, logs):
         if "{" not in os.path.dirname(self.path):  # refused now, not by a save epochs later
             check_folder(os.path.expanduser(self.path), "ModelCheckpoint")
+        if "{" not in self.path and os.path.isdir(os.path.expanduser(self.path)):
+            raise ConfigurationError(f"ModelCheckpoint: {self.path!r} is a folder; give the "
+                                     "path of the file to write (for instance "
+                                     f"{os.path.join(self.path, 'checkpoint.npz')!r})")
         self.tracker.reset()
         self._start = None  # its buffers have the shapes of the last network trained
         self._pending = None
