@@ -302,6 +302,17 @@ def _set(path, value):
      "invalid estimator description: callbacks must be None or a list of Callback objects"),
     ("regressor", _set(["params", "l2"], None), "l2 must be a finite number >= 0, got None"),
     ("regressor", lambda h: h["state"].pop("t_"), r"estimator state lacks \['t_'\]"),
+    # params that would build another network than the file's (clone(est).fit failed later)
+    ("classifier", _set(["params", "activation"], "tanh"),
+     r"params activation='tanh' does not match the architecture's hidden activations "
+     r"\[\{'name': 'relu'\}\]"),
+    ("regressor", _set(["params", "output_activation"], "sigmoid"),
+     r"params output_activation='sigmoid' does not match the architecture's "
+     r"\{'name': 'identity'\}"),
+    ("regressor", _set(["params", "dtype"], "float32"),
+     r"params dtype='float32' does not match the architecture's float64"),
+    ("classifier", _set(["state", "feature_names_in_"], ["a"]),
+     r"feature_names_in_ lists 1 names for the 3 inputs of the architecture \[3, 4, 3\]"),
     ("pipeline", _set(["steps", 0, "name"], None),
      "step 0 has name None; a pipeline step's name is a non-empty string without '__'"),
     ("pipeline", _set(["steps", 1, "name"], "standardscaler"),

@@ -154,7 +154,29 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
         if not hasattr(est, "n_features_in_"):  # predict checks X against it
             est.n_features_in_ = units[0]
         _check_outputs(est, units, where)
+        _check_params_build_it(est, arch, where)
     return est
+
+
+def _check_params_build_it(est, arch: dict, where: str) -> None:
+    """Refuse ``params`` that would build another network than the file's ``architecture``
+    (a hand-edited header): ``clone(est).fit`` and warm starts build from the params."""
+    from .. import activations
+
+    hidden = len(arch["units"]) - 2
+    spec = est.activation
+    specs = list(spec) if isinstance(spec, (list, tuple)) else [spec] * hidden
+    if [activations.get(s).get_config() for s in specs] != arch["activation"]:
+        raise ModelFileError(f"{where}: params activation={spec!r} does not match the "
+                             f"architecture's hidden activations {arch['activation']}")
+    output = getattr(est, "output_activation", None)  # DeepRegressor's; a classifier's follows
+    if output is not None and activations.get(output).get_config() != \
+            arch["output_activation"]:
+        raise ModelFileError(f"{where}: params output_activation={output!r} does not match "
+                             f"the architecture's {arch['output_activation']}")
+    if np.dtype(est._float()).name != arch["dtype"]:
+        raise ModelFileError(f"{where}: params dtype={est.dtype!r} does not match the "
+                             f"architecture's {arch['dtype']}")
 
 
 def _check_outputs(est, units: list[int], where: str) -> None:
@@ -162,6 +184,10 @@ def _check_outputs(est, units: list[int], where: str) -> None:
     if getattr(est, "n_features_in_", units[0]) != units[0]:
         raise ModelFileError(f"{where}: n_features_in_={est.n_features_in_!r} does not match "
                              f"the architecture {units}")
+    names = getattr(est, "feature_names_in_", None)
+    if names is not None and len(names) != units[0]:
+        raise ModelFileError(f"{where}: feature_names_in_ lists {len(names)} names for the "
+                             f"{units[0]} inputs of the architecture {units}")
     if getattr(est, "n_outputs_", units[-1]) != units[-1]:
         raise ModelFileError(f"{where}: n_outputs_={est.n_outputs_!r} does not match the "
                              f"architecture {units}")
