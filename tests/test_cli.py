@@ -995,7 +995,7 @@ def test_load_trained_refuses_what_a_regression_model_cannot_give(tmp_path, caps
 
     X, y = load_diabetes(return_X_y=True)
     values = model.predict(X)
-    assert values.shape == (len(y), 1) and abs(values.mean() - y.mean()) < y.std()
+    assert values.shape == (len(y),) and abs(values.mean() - y.mean()) < y.std()
     with pytest.raises(npdeep.ConfigurationError, match="a regression model gives no "
                                                         "probabilities; use predict"):
         model.predict_proba(X)

@@ -119,17 +119,62 @@ def load_network(path: str | os.PathLike):
 
 def load_trained(path: str | os.PathLike):
     """Load a model file of ``npdeep train`` with what the command stored around its network:
-    the feature scaling, the class labels and the target scaling.
+    the column encoding, the feature scaling, the class labels and the target scaling.
 
-    Returns an object with ``predict(X)`` (labels, or values in the target's units) and
-    ``predict_proba(X)`` for raw features ``X`` (n_samples, n_features), samples as rows, as
-    ``npdeep predict`` computes them; ``.net`` is the Network, ``.classes`` the labels and
-    ``.header`` the file's header. A plain network file loads too (no scaling, classes
-    0..k-1).
+    Parameters
+    ----------
+    path : str or PathLike
+        A model file of ``npdeep train`` (or a plain network file: no scaling, classes
+        0..k-1). An estimator or pipeline file of :func:`save` is refused: load it with
+        :func:`load`.
+
+    Returns
+    -------
+    model
+        ``predict(X)`` and ``predict_proba(X)`` apply the file as ``npdeep predict`` does, on
+        raw features ``X: (n_samples, n_features)``, samples as rows:
+
+        - a pandas DataFrame is matched by its column names as ``npdeep predict`` matches a
+          CSV's header: the columns trained on, in any order, are read in the file's order;
+          extra columns (the target, an identifier) are ignored; missing ones are named in a
+          DataError; only when none of the names occur are the columns taken by position.
+          Text columns of a model trained with ``--categorical onehot`` are one-hot encoded
+          over the categories seen in training (such a model needs a DataFrame);
+        - an array (or a DataFrame, when the file names no columns) is taken by position.
+
+        ``predict`` gives labels ``(n_samples,)``, or regression values in the target's
+        units: ``(n_samples,)`` for one target, ``(n_samples, n_outputs)`` for several;
+        ``predict_proba`` gives ``(n_samples, n_classes)`` in the order of ``.classes``.
+        ``.net`` is the Network (it takes standardized ``X: (n_x, m)``), ``.header`` the
+        file's header.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, npdeep
+    >>> from npdeep.cli import main
+    >>> df = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) % 7,
+    ...                    "target": np.arange(40.0) * 2})
+    >>> df.to_csv("lines.csv", index=False)
+    >>> _ = main(["train", "lines.csv", "--epochs", "3", "-o", "m.npz"], standalone_mode=False)
+    test R^2: ...
+    model saved to m.npz
+    >>> model = npdeep.load_trained("m.npz")
+    >>> model.predict(df).shape    # the target column is ignored; one target: (n_samples,)
+    (40,)
+    >>> bool((model.predict(df[["b", "a"]]) == model.predict(df)).all())  # matched by name
+    True
     """
-    from .cli._model_file import load_model
+    from .cli._model_file import model_from_file, read_model_file
 
-    return load_model(path)
+    p, header, arrays = read_model_file(path)
+    kind = header.get("kind", "network")
+    if kind in ("estimator", "pipeline"):
+        raise ModelFileError(
+            f"{p}: holds a scikit-learn {kind} (saved by npdeep.save), not a model of "
+            "`npdeep train`; load it with npdeep.load(path), which gives the fitted "
+            f"{kind} with its own predict"
+        )
+    return model_from_file(p, header, arrays)
 
 
 def save(obj, path: str | os.PathLike, **extra: Any):

@@ -97,6 +97,17 @@ class Model:
         return self.data.get("encoder")
 
     @property
+    def encoder(self):
+        """The columns trained on (a :class:`~npdeep.data.FeatureEncoder`: the stored encoding,
+        else numeric columns of the stored feature names), or None when the file names none."""
+        from ..data.encoding import FeatureEncoder
+
+        if self.encoder_config:
+            return FeatureEncoder.from_config(self.encoder_config)
+        names = self.data.get("feature_names")
+        return FeatureEncoder.numeric(names) if names else None
+
+    @property
     def n_features(self) -> int:
         return self.net.n_x
 
@@ -147,8 +158,16 @@ class Model:
 
     def predict(self, X) -> np.ndarray:
         """Labels (classification) or values in the target's units (regression) for raw
-        features ``X`` (n_samples, n_features), samples as rows, as ``npdeep predict`` gives."""
-        return self.predict_rows(self._rows(X))[0]
+        features ``X`` (n_samples, n_features), samples as rows, as ``npdeep predict`` gives.
+
+        A DataFrame's columns are picked by name (see :meth:`_rows`). Returns labels
+        ``(n_samples,)``; regression values ``(n_samples,)`` for one target, else
+        ``(n_samples, n_outputs)``, as scikit-learn's regressors.
+        """
+        pred = self.predict_rows(self._rows(X))[0]
+        if self.task == "regression" and pred.ndim == 2 and pred.shape[1] == 1:
+            return pred[:, 0]
+        return pred
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (n_samples, n_classes) for raw features ``X``, samples as rows,
@@ -163,17 +182,33 @@ class Model:
         return P
 
     def _rows(self, X) -> np.ndarray:
+        """``X: (n_samples, n_features)`` float64, encoded as the network takes it.
+
+        A pandas DataFrame is matched by its column names as ``npdeep predict`` matches a
+        CSV's header (by name in any order, extra columns ignored, text columns one-hot
+        encoded as in training; by position only when none of the names occur); an array
+        is taken by position.
+        """
+        from ..data._frame_columns import encode_frame, is_frame
+
+        encoder = self.encoder
+        if is_frame(X):
+            if encoder is not None:
+                return encode_frame(X, encoder)
+            X = X.to_numpy()  # the file names no columns: by position, as an array
         X = np.asarray(X)
         if X.ndim != 2 or X.dtype.kind not in "biuf":
             raise DataError(f"X must be a 2-D array of numbers (n_samples, n_features), samples "
                             f"as rows, got shape {X.shape} and dtype {X.dtype}")
-        if self.encoder_config:
-            from ..data.encoding import FeatureEncoder
-
-            if FeatureEncoder.from_config(self.encoder_config).has_categorical:
-                raise ConfigurationError(
-                    f"{self.path}: trained on a CSV with text columns, which npdeep encodes "
-                    "before the network; predict from the CSV with `npdeep predict`")
+        if encoder is not None and encoder.has_categorical:
+            text = [c.name for c in encoder.columns if c.is_categorical]
+            raise ConfigurationError(
+                f"{self.path}: trained with one-hot encoded text columns "
+                f"({', '.join(map(repr, text[:10]))}{', ...' if len(text) > 10 else ''}), "
+                "which an array of numbers cannot hold; pass a pandas DataFrame with the "
+                f"columns {', '.join(map(repr, encoder.input_names[:20]))}"
+                f"{', ...' if len(encoder.input_names) > 20 else ''} by name (the text columns "
+                "as text), or predict from a CSV with `npdeep predict`")
         return X.astype(np.float64, copy=False)
 
     def target_for(self, source: str) -> str | None:

@@ -70,13 +70,15 @@ def _resolve_target(target: str | int | None, header: list[str], path: Path) -> 
     return index % len(header)
 
 
-def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | None, path: Path) -> Plan:
-    """Match a stored encoding to a file's columns.
+def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | None, path: Path | str,
+              what: str = "file") -> Plan:
+    """Match a stored encoding to a file's columns (or a DataFrame's: ``what="DataFrame"``).
 
     By name when the file holds every feature the model was trained on (in any order, extra
     columns ignored). By position only when *none* of the names occur (a file with generic
     or no meaningful names) and the count fits. A file that holds some of the names but not
     all is refused: matching it by position would silently feed one column as another.
+    ``path`` and ``what`` name the source in the errors (a CSV's separator hints only for a file).
     """
     if all(name in header for name in encoder.input_names):
         return [(header.index(c.name), c) for c in encoder.columns]
@@ -87,24 +89,25 @@ def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | None, path
         has = ", ".join(repr(h) for h in header[:20]) + (", ..." if len(header) > 20 else "")
         raise DataError(
             f"{path}: lacks {len(missing)} of the feature columns the model was trained on: "
-            f"{shown} (the file has {has}); matching the rest by position could feed one "
+            f"{shown} (the {what} has {has}); matching the rest by position could feed one "
             "column as another, so name the columns as in training"
         )
+    hint = _separator_hint(header, Path(path)) if what == "file" else ""
     if encoder.has_categorical:  # one-hot columns make more features than columns
         raise DataError(
             f"{path}: holds none of the {len(missing)} columns the model was trained on "
             f"({shown}); a model with one-hot encoded text columns matches columns by name "
-            f"only, so name them as in training{_separator_hint(header, path)}"
+            f"only, so name them as in training{hint}"
         )
     if len(candidates) == encoder.n_features:
         return list(zip(candidates, encoder.columns, strict=True))
-    hint = (
-        " (does the file still hold the target column?)"
+    target = (
+        f" (does the {what} still hold the target column?)"
         if len(candidates) > encoder.n_features
         else ""
     )
     raise DataError(
         f"{path}: has {len(candidates)} feature column{'' if len(candidates) == 1 else 's'} "
-        f"but the model expects {encoder.n_features} features{hint}; columns missing by name: "
-        f"{shown}{_separator_hint(header, path)}"
+        f"but the model expects {encoder.n_features} features{target}; columns missing by "
+        f"name: {shown}{hint}"
     )
