@@ -666,7 +666,7 @@ def test_predict_log_proba_is_exact_where_probabilities_saturate(kind, iris):
 def test_a_sample_weight_of_the_wrong_length_is_named_also_with_class_weight(iris, class_weight):
     X, y = iris
     clf = DeepClassifier((4,), max_iter=2, class_weight=class_weight)
-    with pytest.raises(ValueError, match=r"sample_weight.shape == \(10,\), expected \(150,\)"):
+    with pytest.raises(DataError, match=r"sample_weight.shape == \(10,\), expected \(150,\)"):
         clf.fit(X, y, sample_weight=np.ones(10))
 
 
@@ -772,12 +772,12 @@ def test_a_refused_refit_keeps_the_fitted_regressor_and_a_first_one_leaves_it_un
     X, _ = iris
     reg = DeepRegressor((4,), max_iter=20, random_state=0).fit(X, X[:, 0])
     P = reg.predict(X)
-    with pytest.raises(ValueError, match=r"sample_weight.shape == \(3,\), expected \(150,\)"):
+    with pytest.raises(DataError, match=r"sample_weight.shape == \(3,\), expected \(150,\)"):
         reg.fit(X[:, :3], X[:, 0], sample_weight=np.ones(3))
     assert reg.n_features_in_ == 4 and reg.n_iter_ == 20
     np.testing.assert_array_equal(reg.predict(X), P)
     fresh = DeepRegressor((4,), max_iter=2)
-    with pytest.raises(ValueError, match=r"sample_weight.shape"):
+    with pytest.raises(DataError, match=r"sample_weight.shape"):
         fresh.fit(X, X[:, 0], sample_weight=np.ones(3))
     assert not hasattr(fresh, "network_") and not hasattr(fresh, "n_features_in_")
 
@@ -1090,3 +1090,35 @@ def test_input_errors_scikit_learn_finds_are_npdeep_data_errors(Estimator):
         est.predict(X[:, :2])
     with pytest.raises(NotFittedError):  # still scikit-learn's own kind
         Estimator().predict(X)
+
+
+@pytest.mark.parametrize("Estimator", [DeepClassifier, DeepRegressor])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_sample_weight_errors_are_npdeep_data_errors(Estimator, method):
+    # scikit-learn's check of sample_weight raised its plain ValueError (an except DataError
+    # missed it); the messages stay scikit-learn's
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 3)), np.arange(50) % 2
+    nan = np.ones(50)
+    nan[7] = np.nan
+    inf = np.ones(50)
+    inf[7] = np.inf
+    kw = {"classes": [0, 1]} if method == "partial_fit" and Estimator is DeepClassifier else {}
+    for weights, said in [
+        (np.ones(3), r"^sample_weight\.shape == \(3,\), expected \(50,\)!$"),
+        (nan, r"^Input sample_weight contains NaN\.$"),
+        (inf, r"^Input sample_weight contains infinity"),
+        (np.ones((50, 1)), r"^Sample weights must be 1D array or scalar, got 2D array"),
+        (["a"] * 50, r"^could not convert string to float: .*'a'$"),
+    ]:
+        est = Estimator((4,), max_iter=3, random_state=0)
+        with pytest.raises(DataError, match=said):
+            getattr(est, method)(X, y, sample_weight=weights, **kw)
+        assert not hasattr(est, "network_")
+
+
+def test_sample_weight_errors_with_class_weight_are_data_errors(iris):
+    X, y = iris
+    clf = DeepClassifier((4,), max_iter=2, class_weight="balanced")
+    with pytest.raises(DataError, match=r"^Input sample_weight contains NaN\.$"):
+        clf.fit(X, y, sample_weight=np.full(150, np.nan))

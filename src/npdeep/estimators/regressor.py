@@ -6,10 +6,10 @@ import warnings
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import _check_sample_weight
 
 from .._validation import as_numeric_array, caller_level
 from ._base import BaseDeepEstimator, restores_on_error
+from ._inputs import checked_sample_weight
 
 __all__ = ["DeepRegressor"]
 
@@ -298,7 +298,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         _warn_if_unreachable(Y, self.network_.output_activation)
         fresh = False
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=self._float())
+            sample_weight = checked_sample_weight(sample_weight, X, dtype=self._float())
         if getattr(self, "_y_mean", None) is None or len(self._y_mean) != Y.shape[1]:
             self._set_target_scaling(Y, sample_weight)
             fresh = self.n_iter_ == 0
