@@ -30,7 +30,7 @@ from .. import activations as _activations
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
-from .._registry import modules_naming, named_class
+from .._registry import modules_naming, named_class, registered_modules
 from .._sparse import is_sparse
 from .._validation import parse_dtype
 from ..errors import ConfigurationError, DataError
@@ -118,16 +118,31 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
         self.verbose = verbose
 
     def __getstate__(self) -> dict:
-        """scikit-learn's state, plus the modules of the registered classes the parameters
-        name: a process that unpickles this estimator (a grid search's worker) imports them,
-        so ``activation="softsign"`` is known there as here."""
+        """scikit-learn's state, plus the modules of the registered classes: a process that
+        unpickles this estimator (a grid search's worker) imports them, so
+        ``activation="softsign"`` is known there as here.
+
+        ``_registered_modules`` are those of the classes the parameters name (their import
+        must succeed); ``_other_registered_modules`` those of every other class registered
+        here, for names a grid search sets only in the worker (imported where importable).
+        """
         state = super().__getstate__()
-        modules = modules_naming(self.get_params(deep=False).values())
-        return {**state, "_registered_modules": modules} if modules else state
+        named = modules_naming(self.get_params(deep=False).values())
+        others = [m for m in registered_modules() if m not in named]
+        if named:
+            state = {**state, "_registered_modules": named}
+        if others:
+            state = {**state, "_other_registered_modules": others}
+        return state
 
     def __setstate__(self, state: dict) -> None:
         for module in state.pop("_registered_modules", ()):
             importlib.import_module(module)  # registers its classes (npdeep.register)
+        for module in state.pop("_other_registered_modules", ()):
+            try:  # a class no parameter names yet: a worker that cannot import it goes on,
+                importlib.import_module(module)  # and naming it there says to register it
+            except ImportError:
+                pass
         super().__setstate__(state)
 
     # ------------------------------------------------------------------ learned attributes
