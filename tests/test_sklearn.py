@@ -1122,3 +1122,65 @@ def test_sample_weight_errors_with_class_weight_are_data_errors(iris):
     clf = DeepClassifier((4,), max_iter=2, class_weight="balanced")
     with pytest.raises(DataError, match=r"^Input sample_weight contains NaN\.$"):
         clf.fit(X, y, sample_weight=np.full(150, np.nan))
+
+
+@pytest.mark.parametrize("Estimator", [DeepClassifier, DeepRegressor])
+def test_coefs_and_intercepts_can_be_assigned_in_place(iris, Estimator):
+    # they were read-only properties; MLPClassifier lets users assign them
+    X, y = iris
+    est = Estimator((5, 3), max_iter=2, random_state=0).fit(X, y)
+    rng = np.random.default_rng(0)
+    W1 = est.network_.parameters["W1"]
+    coefs = [rng.normal(size=W.shape) for W in est.coefs_]
+    intercepts = [rng.normal(size=b.shape) for b in est.intercepts_]
+    est.coefs_ = coefs
+    est.intercepts_ = tuple(intercepts)
+    assert est.network_.parameters["W1"] is W1 or np.shares_memory(
+        est.network_.parameters["W1"], W1)  # the same buffer, written in place
+    np.testing.assert_array_equal(W1, coefs[0].T)
+    for l, (W, b) in enumerate(zip(coefs, intercepts, strict=True), start=1):
+        np.testing.assert_array_equal(est.network_.parameters[f"W{l}"], W.T)
+        np.testing.assert_array_equal(est.network_.parameters[f"b{l}"][:, 0], b)
+        np.testing.assert_array_equal(est.coefs_[l - 1], W)
+    A = X
+    for W, b in zip(coefs[:-1], intercepts[:-1], strict=True):
+        A = np.maximum(A @ W + b, 0)
+    Z = A @ coefs[-1] + intercepts[-1]
+    out = est.predict_proba(X) if Estimator is DeepClassifier else est.predict(X)
+    expected = np.exp(Z - Z.max(1, keepdims=True)) if Estimator is DeepClassifier else Z[:, 0]
+    if Estimator is DeepClassifier:
+        expected /= expected.sum(1, keepdims=True)
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+    coefs[0][0, 0] = 123.0  # a copy: the list given stays the user's
+    assert est.coefs_[0][0, 0] != 123.0
+
+
+@pytest.mark.parametrize("attr, value, message", [
+    ("coefs_", "Wrong", r"^coefs_ must be a list of L = 3 arrays, one per layer, got str$"),
+    ("coefs_", [np.ones((4, 5)), np.ones((5, 3))],
+     r"^coefs_ must be a list of L = 3 arrays, one per layer \(units \[4, 5, 3, 3\]\), got 2$"),
+    ("coefs_", [np.ones((5, 4)), np.ones((5, 3)), np.ones((3, 3))],
+     r"^coefs_\[0\] must have shape \(4, 5\) \(n\[0\], n\[1\]\), as layer 1 of the fitted "
+     r"network, got \(5, 4\)$"),
+    ("coefs_", [np.ones((4, 5)), np.ones((5, 3)), np.full((3, 3), np.nan)],
+     r"^coefs_\[2\] contains NaN or inf$"),
+    ("coefs_", [np.ones((4, 5)), [["a"] * 3] * 5, np.ones((3, 3))],
+     r"^coefs_\[1\] must be numeric: could not convert string to float: 'a'$"),
+    ("coefs_", [np.ones((4, 5)), np.ones((5, 3)), np.ones((3, 3)) * 1j],
+     r"^coefs_\[2\] must hold real numbers, got complex \(dtype complex128\)$"),
+    ("intercepts_", [np.ones(5), np.ones(3)],
+     r"^intercepts_ must be a list of L = 3 arrays, one per layer \(units \[4, 5, 3, 3\]\), "
+     r"got 2$"),
+    ("intercepts_", [np.ones(5), np.ones((3, 1)), np.ones(3)],
+     r"^intercepts_\[1\] must have shape \(3,\) \(n\[2\],\), as layer 2 of the fitted network, "
+     r"got \(3, 1\)$"),
+])
+def test_assigning_coefs_or_intercepts_of_the_wrong_shape_is_refused(iris, attr, value, message):
+    X, y = iris
+    clf = DeepClassifier((5, 3), max_iter=2, random_state=0).fit(X, y)
+    before = clf.network_.parameters.flat.copy()
+    with pytest.raises(DataError, match=message):
+        setattr(clf, attr, value)
+    np.testing.assert_array_equal(clf.network_.parameters.flat, before)  # nothing copied
+    with pytest.raises(NotFittedError):
+        setattr(DeepClassifier(), attr, [])

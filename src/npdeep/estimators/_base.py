@@ -13,6 +13,7 @@ without densifying it.
 ``coefs_[l-1]`` is ``W[l].T`` of shape (n[l-1], n[l]) and ``intercepts_[l-1]`` is ``b[l]`` as
 (n[l],): scikit-learn's MLP convention. They are live views of the network's parameters;
 ``network_`` holds the same numbers in the article's orientation (W[l]: (n[l], n[l-1])).
+Assigning a list to either copies it into those parameters in place (see :mod:`._learned`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ..errors import ConfigurationError, DataError
 from ..network import Network
 from ._fitting import FittingMixin, restores_on_error
 from ._inputs import warn_if_unscaled
+from ._learned import assign_layers
 from ._params import EstimatorParams
 from ._text_columns import _text_columns_named
 
@@ -152,11 +154,23 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
         check_is_fitted(self, "network_")
         return [W.T for W, _ in self.network_.layers]
 
+    @coefs_.setter
+    def coefs_(self, values) -> None:
+        """Copy ``values`` (L arrays (n[l-1], n[l])) into W[1..L] in place, as their ``.T``."""
+        check_is_fitted(self, "network_")
+        assign_layers(self.network_, values, "coefs_")
+
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """``[b[1], ..., b[L]]`` each flattened to (n[l],), scikit-learn's way."""
         check_is_fitted(self, "network_")
         return [b[:, 0] for _, b in self.network_.layers]
+
+    @intercepts_.setter
+    def intercepts_(self, values) -> None:
+        """Copy ``values`` (L arrays (n[l],)) into b[1..L] in place."""
+        check_is_fitted(self, "network_")
+        assign_layers(self.network_, values, "intercepts_")
 
     @property
     def loss_(self) -> float | None:
