@@ -483,3 +483,59 @@ def test_an_estimator_naming_a_registered_class_carries_its_module_to_a_fresh_pr
         assert "_registered_modules" not in pickle.loads(pickle.dumps(est)).__dict__
     finally:
         sys.modules.pop("worker_layers", None)
+
+
+def test_a_grid_search_s_workers_know_a_registered_name_given_only_in_the_grid(tmp_path):
+    # the estimator pickled to the workers named "relu"; the grid's "softsign" was set there,
+    # where nothing had imported the module that registers it: "unknown activation 'softsign'"
+    import subprocess
+    from pathlib import Path
+
+    (tmp_path / "grid_layers.py").write_text(LAYERS)
+    search = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "import grid_layers, npdeep\n"
+        "from sklearn.datasets import load_iris\n"
+        "from sklearn.model_selection import GridSearchCV\n"
+        "X, y = load_iris(return_X_y=True)\n"
+        "est = npdeep.DeepClassifier((8,), max_iter=20, random_state=0)\n"
+        "grid = GridSearchCV(est, {'activation': ['softsign', 'relu']}, cv=3, n_jobs=2,\n"
+        "                    error_score='raise').fit(X, y)\n"
+        "print(grid.cv_results_['param_activation'].tolist())\n"
+    )
+    src = Path(npdeep.__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", search], capture_output=True, timeout=300,
+                          cwd=tmp_path, env={"PYTHONPATH": f"{tmp_path}:{src}", "PATH": ""})
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert done.stdout.decode().split() == ["['softsign',", "'relu']"]
+
+
+def test_a_pickled_estimator_carries_every_registered_module_but_main(monkeypatch, tmp_path):
+    import pickle
+
+    (tmp_path / "other_layers.py").write_text(LAYERS.replace("softsign", "other_softsign"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import other_layers  # noqa: F401  (registers other_softsign here)
+
+    class InMain(Softsign):
+        name = "in_main_softsign"
+
+    InMain.__module__ = "__main__"
+    npdeep.register(InMain)
+    try:
+        state = DeepClassifier((4,), activation="relu").__getstate__()
+        assert "_registered_modules" not in state  # relu names no registered class
+        assert "other_layers" in state["_other_registered_modules"]
+        assert "__main__" not in state["_other_registered_modules"]
+        named = DeepClassifier((4,), activation="other_softsign").__getstate__()
+        assert named["_registered_modules"] == ["other_layers"]
+        assert "other_layers" not in named.get("_other_registered_modules", [])
+        gone = dict(state, _other_registered_modules=["no_such_npdeep_module"])
+        back = pickle.loads(pickle.dumps(DeepClassifier()))
+        back.__setstate__(gone)  # a module a worker cannot import is passed over
+        assert back.activation == "relu"
+    finally:
+        sys.modules.pop("other_layers", None)
+        from npdeep.activations import _REGISTRY
+        for key in ("other_softsign", "in_main_softsign"):
+            _REGISTRY.pop(key, None)

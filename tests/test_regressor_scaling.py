@@ -63,6 +63,50 @@ def test_partial_fit_and_warm_start_keep_the_first_scaling():
     assert warm.score(X, y) >= before - 1e-3  # continues from the same weights
 
 
+def _stream_r2(X, y, y_first):
+    """R^2 after partial_fit on ``y_first`` (the first rows' targets), then 20 epochs of 32."""
+    reg = DeepRegressor((32,), learning_rate=0.01, random_state=0)
+    reg.partial_fit(X[:len(y_first)], y_first)
+    for _ in range(20):
+        for i in range(0, len(y), 32):
+            reg.partial_fit(X[i:i + 32], y[i:i + 32])
+    return reg.score(X, y), reg
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_partial_fit_scales_targets_the_first_call_could_not():
+    # a first call with one sample, or constant targets, has no spread: the scale stayed 1
+    # for good and targets ~150000 +- 77000 trained to R^2 0.05 (32 samples first: 0.66)
+    X, y = load_diabetes(return_X_y=True)
+    X, y = (X - X.mean(0)) / X.std(0), y * 1000
+    wide, reg = _stream_r2(X, y, y[:32])
+    one, reg_one = _stream_r2(X, y, y[:1])
+    constant, reg_constant = _stream_r2(X, y, np.full(5, y[0]))
+    assert wide > 0.6 and one > 0.55 and constant > 0.55
+    np.testing.assert_array_equal(reg_one._y_scale, reg._y_scale)  # 2**16, from the batch
+    np.testing.assert_array_equal(reg_constant._y_scale, reg._y_scale)
+    assert reg_one._y_mean == pytest.approx(y[:1])  # the mean stays that of the first call
+    assert not reg_one._y_unscaled.any()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_late_scale_fills_only_the_outputs_still_unscaled():
+    X, y = make_regression(64, 3, noise=1, random_state=0)
+    Y = np.column_stack([y * 1000, y / 1000])
+    power = np.exp2(np.round(np.log2(Y[:8].std(axis=0))))
+    reg = DeepRegressor((8,), random_state=0).partial_fit(X[:1], Y[:1])
+    np.testing.assert_array_equal(reg._y_scale, [1.0, 1.0])
+    np.testing.assert_array_equal(reg._y_unscaled, [True, True])
+    reg.partial_fit(X[:8], np.column_stack([np.full(8, 5.0), Y[:8, 1]]))  # output 0 constant
+    np.testing.assert_array_equal(reg._y_scale, [1.0, power[1]])
+    np.testing.assert_array_equal(reg._y_unscaled, [True, False])
+    reg.partial_fit(X[:8], Y[:8] * 3)  # output 1 keeps its scale; output 0 takes this one
+    late = np.exp2(np.round(np.log2((Y[:8, 0] * 3).std())))
+    np.testing.assert_array_equal(reg._y_scale, [late, power[1]])
+    np.testing.assert_array_equal(reg._y_mean, Y[0])  # the means stay those of call 1
+    assert late > 1000 and not reg._y_unscaled.any()
+
+
 def test_non_identity_output_trains_on_the_targets_as_given():
     X, y = make_regression(100, 3, random_state=0)
     y01 = (y - y.min()) / (y.max() - y.min())

@@ -666,7 +666,7 @@ def test_predict_log_proba_is_exact_where_probabilities_saturate(kind, iris):
 def test_a_sample_weight_of_the_wrong_length_is_named_also_with_class_weight(iris, class_weight):
     X, y = iris
     clf = DeepClassifier((4,), max_iter=2, class_weight=class_weight)
-    with pytest.raises(ValueError, match=r"sample_weight.shape == \(10,\), expected \(150,\)"):
+    with pytest.raises(DataError, match=r"sample_weight.shape == \(10,\), expected \(150,\)"):
         clf.fit(X, y, sample_weight=np.ones(10))
 
 
@@ -772,12 +772,12 @@ def test_a_refused_refit_keeps_the_fitted_regressor_and_a_first_one_leaves_it_un
     X, _ = iris
     reg = DeepRegressor((4,), max_iter=20, random_state=0).fit(X, X[:, 0])
     P = reg.predict(X)
-    with pytest.raises(ValueError, match=r"sample_weight.shape == \(3,\), expected \(150,\)"):
+    with pytest.raises(DataError, match=r"sample_weight.shape == \(3,\), expected \(150,\)"):
         reg.fit(X[:, :3], X[:, 0], sample_weight=np.ones(3))
     assert reg.n_features_in_ == 4 and reg.n_iter_ == 20
     np.testing.assert_array_equal(reg.predict(X), P)
     fresh = DeepRegressor((4,), max_iter=2)
-    with pytest.raises(ValueError, match=r"sample_weight.shape"):
+    with pytest.raises(DataError, match=r"sample_weight.shape"):
         fresh.fit(X, X[:, 0], sample_weight=np.ones(3))
     assert not hasattr(fresh, "network_") and not hasattr(fresh, "n_features_in_")
 
@@ -1090,3 +1090,97 @@ def test_input_errors_scikit_learn_finds_are_npdeep_data_errors(Estimator):
         est.predict(X[:, :2])
     with pytest.raises(NotFittedError):  # still scikit-learn's own kind
         Estimator().predict(X)
+
+
+@pytest.mark.parametrize("Estimator", [DeepClassifier, DeepRegressor])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_sample_weight_errors_are_npdeep_data_errors(Estimator, method):
+    # scikit-learn's check of sample_weight raised its plain ValueError (an except DataError
+    # missed it); the messages stay scikit-learn's
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 3)), np.arange(50) % 2
+    nan = np.ones(50)
+    nan[7] = np.nan
+    inf = np.ones(50)
+    inf[7] = np.inf
+    kw = {"classes": [0, 1]} if method == "partial_fit" and Estimator is DeepClassifier else {}
+    for weights, said in [
+        (np.ones(3), r"^sample_weight\.shape == \(3,\), expected \(50,\)!$"),
+        (nan, r"^Input sample_weight contains NaN\.$"),
+        (inf, r"^Input sample_weight contains infinity"),
+        (np.ones((50, 1)), r"^Sample weights must be 1D array or scalar, got 2D array"),
+        (["a"] * 50, r"^could not convert string to float: .*'a'$"),
+    ]:
+        est = Estimator((4,), max_iter=3, random_state=0)
+        with pytest.raises(DataError, match=said):
+            getattr(est, method)(X, y, sample_weight=weights, **kw)
+        assert not hasattr(est, "network_")
+
+
+def test_sample_weight_errors_with_class_weight_are_data_errors(iris):
+    X, y = iris
+    clf = DeepClassifier((4,), max_iter=2, class_weight="balanced")
+    with pytest.raises(DataError, match=r"^Input sample_weight contains NaN\.$"):
+        clf.fit(X, y, sample_weight=np.full(150, np.nan))
+
+
+@pytest.mark.parametrize("Estimator", [DeepClassifier, DeepRegressor])
+def test_coefs_and_intercepts_can_be_assigned_in_place(iris, Estimator):
+    # they were read-only properties; MLPClassifier lets users assign them
+    X, y = iris
+    est = Estimator((5, 3), max_iter=2, random_state=0).fit(X, y)
+    rng = np.random.default_rng(0)
+    W1 = est.network_.parameters["W1"]
+    coefs = [rng.normal(size=W.shape) for W in est.coefs_]
+    intercepts = [rng.normal(size=b.shape) for b in est.intercepts_]
+    est.coefs_ = coefs
+    est.intercepts_ = tuple(intercepts)
+    assert est.network_.parameters["W1"] is W1 or np.shares_memory(
+        est.network_.parameters["W1"], W1)  # the same buffer, written in place
+    np.testing.assert_array_equal(W1, coefs[0].T)
+    for l, (W, b) in enumerate(zip(coefs, intercepts, strict=True), start=1):
+        np.testing.assert_array_equal(est.network_.parameters[f"W{l}"], W.T)
+        np.testing.assert_array_equal(est.network_.parameters[f"b{l}"][:, 0], b)
+        np.testing.assert_array_equal(est.coefs_[l - 1], W)
+    A = X
+    for W, b in zip(coefs[:-1], intercepts[:-1], strict=True):
+        A = np.maximum(A @ W + b, 0)
+    Z = A @ coefs[-1] + intercepts[-1]
+    out = est.predict_proba(X) if Estimator is DeepClassifier else est.predict(X)
+    expected = np.exp(Z - Z.max(1, keepdims=True)) if Estimator is DeepClassifier else Z[:, 0]
+    if Estimator is DeepClassifier:
+        expected /= expected.sum(1, keepdims=True)
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+    coefs[0][0, 0] = 123.0  # a copy: the list given stays the user's
+    assert est.coefs_[0][0, 0] != 123.0
+
+
+@pytest.mark.parametrize("attr, value, message", [
+    ("coefs_", "Wrong", r"^coefs_ must be a list of L = 3 arrays, one per layer, got str$"),
+    ("coefs_", [np.ones((4, 5)), np.ones((5, 3))],
+     r"^coefs_ must be a list of L = 3 arrays, one per layer \(units \[4, 5, 3, 3\]\), got 2$"),
+    ("coefs_", [np.ones((5, 4)), np.ones((5, 3)), np.ones((3, 3))],
+     r"^coefs_\[0\] must have shape \(4, 5\) \(n\[0\], n\[1\]\), as layer 1 of the fitted "
+     r"network, got \(5, 4\)$"),
+    ("coefs_", [np.ones((4, 5)), np.ones((5, 3)), np.full((3, 3), np.nan)],
+     r"^coefs_\[2\] contains NaN or inf$"),
+    ("coefs_", [np.ones((4, 5)), [["a"] * 3] * 5, np.ones((3, 3))],
+     r"^coefs_\[1\] must be numeric: could not convert string to float: 'a'$"),
+    ("coefs_", [np.ones((4, 5)), np.ones((5, 3)), np.ones((3, 3)) * 1j],
+     r"^coefs_\[2\] must hold real numbers, got complex \(dtype complex128\)$"),
+    ("intercepts_", [np.ones(5), np.ones(3)],
+     r"^intercepts_ must be a list of L = 3 arrays, one per layer \(units \[4, 5, 3, 3\]\), "
+     r"got 2$"),
+    ("intercepts_", [np.ones(5), np.ones((3, 1)), np.ones(3)],
+     r"^intercepts_\[1\] must have shape \(3,\) \(n\[2\],\), as layer 2 of the fitted network, "
+     r"got \(3, 1\)$"),
+])
+def test_assigning_coefs_or_intercepts_of_the_wrong_shape_is_refused(iris, attr, value, message):
+    X, y = iris
+    clf = DeepClassifier((5, 3), max_iter=2, random_state=0).fit(X, y)
+    before = clf.network_.parameters.flat.copy()
+    with pytest.raises(DataError, match=message):
+        setattr(clf, attr, value)
+    np.testing.assert_array_equal(clf.network_.parameters.flat, before)  # nothing copied
+    with pytest.raises(NotFittedError):
+        setattr(DeepClassifier(), attr, [])

@@ -10,10 +10,12 @@ the valid names or options.
 from __future__ import annotations
 
 import inspect
+import sys
 
 from .errors import ConfigurationError
 
-__all__ = ["build", "family", "named_class", "modules_naming", "recorded_config", "register"]
+__all__ = ["build", "family", "named_class", "modules_naming", "recorded_config", "register",
+           "registered_modules"]
 
 #: Each family's base class -> (kind, registry, aliases, built-in names); a family's module
 #: adds itself when imported.
@@ -155,4 +157,22 @@ def modules_naming(values) -> list[str]:
             if cls is not None and key not in builtin and cls.__module__ != "__main__" \
                     and cls.__module__ not in modules:
                 modules.append(cls.__module__)
+    return modules
+
+
+def registered_modules() -> list[str]:
+    """The modules of every class registered in this process, in the order registered.
+
+    A grid search's worker sets the grid's parameters after unpickling the estimator: a name
+    given only in the grid (``{"activation": ["softsign"]}``) is known there only once the
+    module that registers it has run. ``__main__`` (which a worker cannot import) and modules
+    no longer in ``sys.modules`` are left out.
+    """
+    modules: list[str] = []
+    for _, registry, _, builtin in _FAMILIES.values():
+        for key, cls in registry.items():
+            module = cls.__module__
+            if key not in builtin and module != "__main__" and module in sys.modules \
+                    and module not in modules:
+                modules.append(module)
     return modules

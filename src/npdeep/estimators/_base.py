@@ -13,6 +13,7 @@ without densifying it.
 ``coefs_[l-1]`` is ``W[l].T`` of shape (n[l-1], n[l]) and ``intercepts_[l-1]`` is ``b[l]`` as
 (n[l],): scikit-learn's MLP convention. They are live views of the network's parameters;
 ``network_`` holds the same numbers in the article's orientation (W[l]: (n[l], n[l-1])).
+Assigning a list to either copies it into those parameters in place (see :mod:`._learned`).
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from .. import activations as _activations
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
-from .._registry import modules_naming, named_class
+from .._registry import modules_naming, named_class, registered_modules
 from .._sparse import is_sparse
 from .._validation import parse_dtype
 from ..errors import ConfigurationError, DataError
 from ..network import Network
 from ._fitting import FittingMixin, restores_on_error
 from ._inputs import warn_if_unscaled
+from ._learned import assign_layers
 from ._params import EstimatorParams
 from ._text_columns import _text_columns_named
 
@@ -118,16 +120,31 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
         self.verbose = verbose
 
     def __getstate__(self) -> dict:
-        """scikit-learn's state, plus the modules of the registered classes the parameters
-        name: a process that unpickles this estimator (a grid search's worker) imports them,
-        so ``activation="softsign"`` is known there as here."""
+        """scikit-learn's state, plus the modules of the registered classes: a process that
+        unpickles this estimator (a grid search's worker) imports them, so
+        ``activation="softsign"`` is known there as here.
+
+        ``_registered_modules`` are those of the classes the parameters name (their import
+        must succeed); ``_other_registered_modules`` those of every other class registered
+        here, for names a grid search sets only in the worker (imported where importable).
+        """
         state = super().__getstate__()
-        modules = modules_naming(self.get_params(deep=False).values())
-        return {**state, "_registered_modules": modules} if modules else state
+        named = modules_naming(self.get_params(deep=False).values())
+        others = [m for m in registered_modules() if m not in named]
+        if named:
+            state = {**state, "_registered_modules": named}
+        if others:
+            state = {**state, "_other_registered_modules": others}
+        return state
 
     def __setstate__(self, state: dict) -> None:
         for module in state.pop("_registered_modules", ()):
             importlib.import_module(module)  # registers its classes (npdeep.register)
+        for module in state.pop("_other_registered_modules", ()):
+            try:  # a class no parameter names yet: a worker that cannot import it goes on,
+                importlib.import_module(module)  # and naming it there says to register it
+            except ImportError:
+                pass
         super().__setstate__(state)
 
     # ------------------------------------------------------------------ learned attributes
@@ -137,11 +154,23 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
         check_is_fitted(self, "network_")
         return [W.T for W, _ in self.network_.layers]
 
+    @coefs_.setter
+    def coefs_(self, values) -> None:
+        """Copy ``values`` (L arrays (n[l-1], n[l])) into W[1..L] in place, as their ``.T``."""
+        check_is_fitted(self, "network_")
+        assign_layers(self.network_, values, "coefs_")
+
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """``[b[1], ..., b[L]]`` each flattened to (n[l],), scikit-learn's way."""
         check_is_fitted(self, "network_")
         return [b[:, 0] for _, b in self.network_.layers]
+
+    @intercepts_.setter
+    def intercepts_(self, values) -> None:
+        """Copy ``values`` (L arrays (n[l],)) into b[1..L] in place."""
+        check_is_fitted(self, "network_")
+        assign_layers(self.network_, values, "intercepts_")
 
     @property
     def loss_(self) -> float | None:

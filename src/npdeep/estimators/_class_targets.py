@@ -16,10 +16,10 @@ import numpy as np
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import _check_sample_weight
 
 from .._validation import caller_level
 from ..errors import ConfigurationError, DataError
+from ._inputs import checked_sample_weight
 
 __all__ = ["ClassTargets"]
 
@@ -183,7 +183,7 @@ class ClassTargets:
         if sample_weight is None:
             return cw
         # checked first: a wrong length is named, not a broadcasting error of the product
-        sw = _check_sample_weight(sample_weight, y, dtype=np.float64)
+        sw = checked_sample_weight(sample_weight, y, dtype=np.float64)
         if np.all(sw >= 0) and np.any(sw > 0) and not np.any(cw * sw > 0):
             raise DataError(
                 f"class_weight={self.class_weight!r:.100} times sample_weight is 0 for every "

@@ -16,7 +16,6 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import _check_sample_weight
 
 from .._mmap import is_memmap
 from .._sparse import is_sparse
@@ -25,6 +24,7 @@ from ..batches import columns
 from ..errors import DataError
 from ..splits import validation_split
 from ..training import fit as _train
+from ._inputs import checked_sample_weight
 from ._monitor import FitMonitor
 
 __all__ = ["FittingMixin", "restores_on_error"]
@@ -172,7 +172,7 @@ class FittingMixin:
     def _fit(self, X, Y, sample_weight, incremental: bool) -> None:
         """Shared body of fit and partial_fit once X and Y (m, n_L) are encoded."""
         if sample_weight is not None:  # the network's float type, also for a uint8 memmap X
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=self._float())
+            sample_weight = checked_sample_weight(sample_weight, X, dtype=self._float())
         if incremental:
             self._train(X, Y, sample_weight, epochs=1, incremental=True)
         else:

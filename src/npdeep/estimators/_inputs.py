@@ -2,6 +2,8 @@
 
 A feature far from unit size draws a warning (the network trains poorly on it); a memory-mapped
 ``X`` is measured block by block, which is also where its NaN and inf are refused.
+:func:`checked_sample_weight` runs scikit-learn's check of ``sample_weight`` and raises its
+refusals as DataError.
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from sklearn.utils.validation import _check_sample_weight
 
 from .._mmap import is_memmap
 from .._sparse import is_sparse
 from .._validation import blocks, caller_level, check_finite
+from ..errors import DataError
 
-__all__ = ["warn_if_unscaled", "column_squares"]
+__all__ = ["warn_if_unscaled", "column_squares", "checked_sample_weight"]
 
 #: Root mean square of a feature column above which fit warns that X looks unscaled.
 _UNSCALED_RMS = 10.0
@@ -74,3 +78,27 @@ def column_squares(X) -> np.ndarray:
         check_finite(block, "X")
         squares[cols] += np.einsum("ij,ij->j", block, block, dtype=np.float64)
     return squares
+
+
+def checked_sample_weight(sample_weight, X, dtype) -> np.ndarray:
+    """Return ``sample_weight`` as a (m,) array of ``dtype`` for the m rows of ``X``.
+
+    scikit-learn's check, whose ValueErrors (a wrong length, NaN or inf, 2-D weights, text)
+    come out as DataError with the same message: every error npdeep raises for rejected input
+    derives from :class:`~npdeep.errors.NpdeepError` (DataError is still a ValueError).
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (m,), or a number
+        The weight of each row of ``X`` (a number: the same for every row).
+    X : array-like of shape (m, n_x) or (m,)
+        The rows weighted (only their count is used).
+    dtype : numpy dtype
+        The float type of the result.
+    """
+    try:
+        return _check_sample_weight(sample_weight, X, dtype=dtype)
+    except ValueError as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(str(exc)) from exc

@@ -111,7 +111,9 @@ class DeepClassifier(ClassifierMixin, ClassTargets, BaseDeepEstimator):
         The trained network, article orientation: W[l] is (n[l], n[l-1]).
     coefs_ : list of (n[l-1], n[l]) arrays
         ``W[l].T``, scikit-learn's MLP orientation (live views of ``network_``'s parameters).
+        Assignable, as in scikit-learn: a list of L such arrays is copied into W[l] in place.
     intercepts_ : list of (n[l],) arrays
+        ``b[l]``; assignable likewise.
     n_iter_ : int
         Epochs run in total.
     loss_curve_ : list of float

@@ -6,10 +6,10 @@ import warnings
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import _check_sample_weight
 
 from .._validation import as_numeric_array, caller_level
 from ._base import BaseDeepEstimator, restores_on_error
+from ._inputs import checked_sample_weight
 
 __all__ = ["DeepRegressor"]
 
@@ -77,12 +77,15 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     ``network_``, ``coefs_``, ``intercepts_`` and ``predict`` are in the units of ``y``. So
     targets like prices in the thousands, or near 300 +- 10, train as well as targets near 0 +- 1
     (scikit-learn's MLPRegressor does not scale them). A fresh network's initial weights are
-    drawn for the standardized targets. ``loss_curve_``, ``loss_``, ``best_loss_`` and ``tol``
-    are in standardized units; callbacks see the network in them during training. Other output
-    activations (e.g. "sigmoid" for targets in [0, 1]) train on ``y`` as given. The fitted
-    output layer holds the targets' mean, so fit warns when ``dtype`` would round predictions
-    to more than a tenth of ``y``'s standard deviation (float32 and targets near 1e8 +- 1:
-    multiples of 8); subtract an offset from ``y`` first, or use float64.
+    drawn for the standardized targets. An output with no spread in the first fit's ``y`` (one
+    sample to ``partial_fit``, or a constant) keeps the scale 1 until a later call's ``y``
+    spreads it, which then sets its scale (its mean stays). ``loss_curve_``, ``loss_``,
+    ``best_loss_`` and ``tol`` are in standardized units; callbacks see the network in them
+    during training. Other output activations (e.g. "sigmoid" for targets in [0, 1]) train on
+    ``y`` as given. The fitted output layer holds the targets' mean, so fit warns when
+    ``dtype`` would round predictions to more than a tenth of ``y``'s standard deviation
+    (float32 and targets near 1e8 +- 1: multiples of 8); subtract an offset from ``y`` first,
+    or use float64.
 
     Attributes
     ----------
@@ -215,29 +218,62 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         return self
 
     # ------------------------------------------------------------------ target scaling
-    def _set_target_scaling(self, Y, sample_weight) -> None:
-        """Keep the (weighted) mean and power-of-two scale of ``Y`` (m, n_L) that training
-        divides out."""
-        n_L = Y.shape[1]
-        self._y_mean, self._y_scale = np.zeros(n_L), np.ones(n_L)
-        if self.network_.output_activation.name != "identity":  # any spelling: 'linear' too
-            return
+    @staticmethod
+    def _target_statistics(Y, sample_weight):
+        """Return the (weighted) mean and spread of ``Y`` (m, n_L), each (n_L,), and a mask
+        (n_L,) of the outputs whose spread is above rounding of their values.
+
+        Computed on ``Y / peak`` and rescaled: targets near 1e200 do not overflow the squares.
+        """
         w = None
         if sample_weight is not None and np.sum(sample_weight) > 0:
             w = np.asarray(sample_weight, dtype=np.float64)
-        # statistics of Y / peak, rescaled: targets near 1e200 do not overflow the squares
         peak = np.max(np.abs(Y), axis=0)
         peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
         Yn = Y / peak
         mean_n = np.average(Yn, axis=0, weights=w)
         std_n = np.sqrt(np.average((Yn - mean_n) ** 2, axis=0, weights=w))
         # a spread within rounding of the values themselves is a constant target: not scaled
-        tiny = 16 * np.finfo(np.float64).eps * np.abs(mean_n)
-        scale = np.where(std_n > tiny, std_n * peak, 1.0)
-        _warn_if_rounded(peak, np.where(std_n > tiny, scale, np.inf), self.network_.dtype)
-        self._y_mean = mean_n * peak
+        spread = std_n > 16 * np.finfo(np.float64).eps * np.abs(mean_n)
+        return mean_n * peak, np.where(spread, std_n * peak, 1.0), spread, peak
+
+    def _set_target_scaling(self, Y, sample_weight) -> None:
+        """Keep the (weighted) mean and power-of-two scale of ``Y`` (m, n_L) that training
+        divides out.
+
+        An output without spread in ``Y`` (one sample, or a constant) keeps the scale 1 and is
+        marked in ``_y_unscaled`` (n_L,): :meth:`_take_late_scales` gives it the scale of the
+        first later batch that spreads it.
+        """
+        n_L = Y.shape[1]
+        self._y_mean, self._y_scale = np.zeros(n_L), np.ones(n_L)
+        self._y_unscaled = np.zeros(n_L, dtype=bool)
+        if self.network_.output_activation.name != "identity":  # any spelling: 'linear' too
+            return
+        mean, std, spread, peak = self._target_statistics(Y, sample_weight)
+        _warn_if_rounded(peak, np.where(spread, std, np.inf), self.network_.dtype)
+        self._y_mean = mean
         # a power of two makes W[L] / scale * scale exact: folding in and out adds no rounding
-        self._y_scale = np.exp2(np.round(np.log2(scale)))
+        self._y_scale = np.exp2(np.round(np.log2(std)))
+        self._y_unscaled = ~spread
+
+    def _take_late_scales(self, Y, sample_weight) -> None:
+        """Give the outputs still unscaled (``_y_unscaled``) the power-of-two scale of ``Y``
+        (m, n_L) where this batch spreads them; the means stay.
+
+        Called while the output layer is in ``y``'s units, so the new scale is folded in
+        exactly. New arrays, not in-place changes: a refused call restores the old ones.
+        """
+        pending = getattr(self, "_y_unscaled", None)
+        if pending is None or not pending.any():
+            return
+        _, std, spread, peak = self._target_statistics(Y, sample_weight)
+        late = pending & spread
+        if not late.any():
+            return
+        _warn_if_rounded(peak, np.where(late, std, np.inf), self.network_.dtype)
+        self._y_scale = np.where(late, np.exp2(np.round(np.log2(std))), self._y_scale)
+        self._y_unscaled = pending & ~late
 
     def _fold_target_scaling(self, inverse: bool) -> None:
         """Move the output layer between target units and standardized units, in place."""
@@ -261,11 +297,13 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         """
         _warn_if_unreachable(Y, self.network_.output_activation)
         fresh = False
+        if sample_weight is not None:
+            sample_weight = checked_sample_weight(sample_weight, X, dtype=self._float())
         if getattr(self, "_y_mean", None) is None or len(self._y_mean) != Y.shape[1]:
-            if sample_weight is not None:
-                sample_weight = _check_sample_weight(sample_weight, X, dtype=self._float())
             self._set_target_scaling(Y, sample_weight)
             fresh = self.n_iter_ == 0
+        else:
+            self._take_late_scales(Y, sample_weight)
         Ys = (Y - self._y_mean) / self._y_scale
         if not fresh:
             self._fold_target_scaling(inverse=True)
