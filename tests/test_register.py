@@ -414,8 +414,10 @@ def test_a_failed_import_is_a_usage_error_naming_the_module(tmp_path, capsys, mo
                                            "'missing.py'"),
                             ("broken_layers.py", "broken_layers.py: NameError: oops (line 2 of "
                                                  f"{tmp_path / 'broken_layers.py'})")]:
+        search = list(sys.path)
         code, out, err = call(capsys, "--import", module, "train", "--help")
         assert code == 2 and message in " ".join(err.split()), err
+        assert sys.path == search  # the folder tried is not left first on the search path
     assert "broken_layers" not in sys.modules  # nothing half-imported is left behind
     (tmp_path / "json.py").write_text("raise SystemExit('never run')\n")
     code, out, err = call(capsys, "--import", "json.py", "train", "--help")

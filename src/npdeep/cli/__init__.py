@@ -116,6 +116,7 @@ def _import_modules(ctx: click.Context, param: click.Parameter, names) -> tuple:
     so the classes it registers with npdeep.register are known to the model files."""
     import importlib
 
+    search = list(sys.path)
     if names and "" not in sys.path:
         sys.path.insert(0, "")  # a module beside the user, as `python -m` finds it
     for name in names:
@@ -125,6 +126,10 @@ def _import_modules(ctx: click.Context, param: click.Parameter, names) -> tuple:
             else:
                 importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - the user's module: its error, not a traceback
+            # a failed import leaves the search path as it was: a file's folder left first on
+            # it would shadow any module of that name (json.py), here and in the processes
+            # this one spawns, which start from its sys.path
+            sys.path[:] = search
             tb = exc.__traceback__
             while tb is not None and tb.tb_next is not None:
                 tb = tb.tb_next
