@@ -44,6 +44,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -167,6 +168,17 @@ def _compare(numeric: np.ndarray, bp: np.ndarray, delta: float, epsilon: float,
     return (float(_norm(numeric - bp) / denom) if denom > 0 else 0.0), noise
 
 
+def _compared_at(step, *, net64, X, Y, coef, theta, idx, bp, sides, delta, tolerance,
+                 min_scale):
+    """Return ``(smooth, error, noise)`` of the entries ``idx`` of ``theta`` checked with
+    ``step`` against backpropagation's ``bp`` (k,); None when the step rounds away."""
+    if np.any(theta[idx] + step / 2 == theta[idx]):
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        numeric, smooth = _central_differences(net64, X, Y, coef, theta, idx, step, sides)
+    return smooth, *_compare(numeric[smooth], bp[smooth], delta, step, tolerance, min_scale)
+
+
 def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scale, rng):
     """Return ``(errors, checked, skipped, round_off, epsilons, refined, entries, overflow,
     off_kinks)`` of :func:`gradient_check`, for the float64 network ``net64`` and checked
@@ -211,41 +223,35 @@ def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scal
                 and np.isfinite(delta)):
             error = math.inf  # an overflowing cost or gradient: nothing was compared
             overflow.append(key)
+        at = functools.partial(_compared_at, net64=net64, X=X, Y=Y, coef=coef, theta=theta,
+                               idx=idx, bp=grad[idx], sides=sides, delta=delta,
+                               tolerance=tolerance, min_scale=min_scale)
+
         # every entry's perturbation crossed a kink (many samples, some with z near 0): smaller
         # steps cross fewer, so the first that leaves an entry to compare decides
         for _ in range(_MAX_REFINE if not smooth.any() and key not in overflow else 0):
-            fine = step / _REFINE
-            if np.any(theta[idx] + fine / 2 == theta[idx]):
+            trial = at(step / _REFINE)
+            if trial is None:
                 break
-            with np.errstate(over="ignore", invalid="ignore"):
-                numeric, fine_smooth = _central_differences(net64, X, Y, coef, theta, idx,
-                                                            fine, sides)
-            step = fine
-            if fine_smooth.any():
-                smooth = fine_smooth
-                error, noise = _compare(numeric[smooth], grad[idx][smooth], delta, step,
-                                        tolerance, min_scale)
+            step /= _REFINE
+            if trial[0].any():
+                smooth, error, noise = trial
                 off_kinks.append(key)
                 break
         # a cost strongly curved at the scale of epsilon (unscaled inputs, |Z| of 100) leaves
         # a truncation error, which falls as step^4; a wrong gradient's error does not fall
         trial_step, trial_error = step, error
         for _ in range(_MAX_REFINE if not error < tolerance and key not in overflow else 0):
-            fine = trial_step / _REFINE
-            if np.any(theta[idx] + fine / 2 == theta[idx]):
+            trial = at(trial_step / _REFINE)
+            if trial is None:
                 break
-            with np.errstate(over="ignore", invalid="ignore"):
-                fine_numeric, fine_smooth = _central_differences(net64, X, Y, coef, theta, idx,
-                                                                 fine, sides)
-            fine_error, fine_noise = _compare(fine_numeric[fine_smooth], grad[idx][fine_smooth],
-                                              delta, fine, tolerance, min_scale)
-            if fine_error < tolerance:
-                step, smooth, error, noise = fine, fine_smooth, fine_error, fine_noise
+            if trial[1] < tolerance:
+                step, (smooth, error, noise) = trial_step / _REFINE, trial
                 refined.append(key)
                 break
-            if not fine_error <= trial_error / _REFINE:  # not truncation: epsilon's verdict
+            if not trial[1] <= trial_error / _REFINE:  # not truncation: epsilon's verdict
                 break
-            trial_step, trial_error = fine, fine_error
+            trial_step, trial_error = trial_step / _REFINE, trial[1]
         errors[key], round_off[key], steps[key] = error, noise, step
         checked[key] = int(smooth.sum())
         skipped[key] = int(idx.size - smooth.sum())
