@@ -548,3 +548,26 @@ def test_accuracy_of_tied_softmax_outputs_is_the_one_predict_gives(dtype):
     # a tie that argmax resolves to the true class still counts as a hit
     net.parameters["W2"] = np.zeros((3, 5))
     assert net.evaluate(X, np.zeros(30, dtype=int))["accuracy"] == 1.0
+
+
+def test_r2_is_scikit_learn_s_mean_over_outputs_and_finite_for_a_constant_target(rng):
+    # it pooled the outputs (1 - sum SSE / sum SST: the large output's score alone, 0.092
+    # where r2_score says -0.054) and gave NaN for a constant target
+    from sklearn.metrics import r2_score
+
+    X = rng.normal(size=(3, 200))
+    Y = np.vstack([X[0] * 1000 + rng.normal(size=200) * 100,
+                   X[1] * 0.01 + rng.normal(size=200) * 0.01])
+    net = npdeep.Network([3, 16, 2], activation="tanh", output_activation="identity", seed=0)
+    history = net.fit(X, Y, epochs=30, optimizer="adam", learning_rate=0.01, diagnose=False)
+    expected = r2_score(Y.T, net.predict(X).T)
+    assert net.evaluate(X, Y)["r2"] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    per_output = r2_score(Y.T, net.predict(X).T, multioutput="raw_values")
+    assert abs(per_output[0] - per_output[1]) > 0.05  # the two averages differ here
+    assert np.isfinite(history.r2).all()
+    constant = np.ones((1, 12))
+    one = npdeep.Network([3, 4, 1], activation="relu", output_activation="identity", seed=0)
+    Xc = X[:, :12]
+    assert one.evaluate(Xc, constant)["r2"] == 0.0 == r2_score(constant[0], one.predict(Xc)[0])
+    h = one.fit(Xc, constant, epochs=2, diagnose=False)
+    assert h.r2 == [0.0, 0.0]

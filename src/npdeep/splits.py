@@ -135,7 +135,10 @@ def metric_name(net) -> str:
 class Metric:
     """Accumulate the metric over batches: correct counts, or squared errors for r2.
 
-    ``add(A, Y)`` takes outputs ``A`` (n_L, m) and targets ``Y`` (n_L, m).
+    ``add(A, Y)`` takes outputs ``A`` (n_L, m) and targets ``Y`` (n_L, m). r2 is scikit-learn's
+    ``r2_score``: the mean over the n_L outputs of ``1 - SSE_k / SST_k``, an output whose
+    target is constant counting 1 when predicted exactly and 0 otherwise (its ``force_finite``),
+    so it equals DeepRegressor's ``score``.
     """
 
     def __init__(self, net, Y_all: np.ndarray | None = None):
@@ -148,9 +151,9 @@ class Metric:
         self.one_hot = (self.kind == "softmax" and Y_all is not None
                         and bool(np.isin(Y_all, (0, 1)).all())
                         and bool((Y_all.sum(axis=0) == 1).all()))
-        if self.name == "r2" and Y_all is not None:
-            centred = Y_all - Y_all.mean(axis=1, keepdims=True)
-            self.sst = float(np.vdot(centred, centred))
+        if self.name == "r2" and Y_all is not None:  # SST_k per output, (n_L,)
+            centred = Y_all - Y_all.mean(axis=1, keepdims=True, dtype=np.float64)
+            self.sst = np.einsum("ij,ij->i", centred, centred)
 
     def add(self, A: np.ndarray, Y: np.ndarray, ws=None) -> None:
         """Count batch outputs ``A`` (n_L, m) against ``Y`` (n_L, m).
@@ -187,16 +190,22 @@ class Metric:
                 np.equal(hits, other, out=hits)
             self.total += np.count_nonzero(hits)
             self.count += A.size
-        else:
+        else:  # SSE_k per output: total goes from 0.0 to an (n_L,) array
             diff = np.subtract(A, Y, out=None if ws is None else ws.S[-1])
-            self.total += float(np.vdot(diff, diff))
+            np.multiply(diff, diff, out=diff)
+            # in diff's dtype: a float64 reduce of float32 would cast through an (n_L, m) copy
+            self.total = self.total + np.add.reduce(diff, axis=1).astype(np.float64)
             self.count += A.size
 
     def result(self) -> float:
         if self.name == "r2":
-            if not self.sst:
+            if self.sst is None or not self.count:
                 return float("nan")
-            return 1.0 - self.total / self.sst
+            sse, sst = np.broadcast_to(self.total, self.sst.shape), self.sst
+            constant = np.where(sse == 0, 1.0, 0.0)  # a constant target's, as scikit-learn
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), constant)
+            return float(r2.mean())
         return self.total / max(self.count, 1)
 
 
