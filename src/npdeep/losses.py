@@ -32,9 +32,13 @@ __all__ = [
 
 
 def _weighted_sum(per_sample: np.ndarray, coef) -> float:
-    """Return ``sum_i coef_i * per_sample_i`` for per_sample of shape (m,)."""
+    """Return ``sum_i coef_i * per_sample_i`` for per_sample of shape (m,).
+
+    The plain sum is accumulated in float64: float32 losses near 1e36 each overflow their
+    sum over a batch, where the mean is finite.
+    """
     if isinstance(coef, float) or np.ndim(coef) == 0:
-        return float(coef * per_sample.sum())
+        return float(coef * per_sample.sum(dtype=np.float64))
     return float(np.dot(np.ravel(coef), per_sample))
 
 

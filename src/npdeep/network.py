@@ -311,13 +311,22 @@ class Network:
         """Return the cost J(W, b) on ``X`` (n_x, m) and ``Y`` (n_L, m), L2 term included.
 
         A large or memory-mapped X is read in chunks of samples (never copied whole), each
-        cast into the network's dtype as it is read.
+        cast into the network's dtype as it is read. Raises DataError when ``a[L]`` is not
+        finite (``W[l]·a[l-1]`` overflows), as :meth:`predict` does.
         """
         X = self.check_X(X, cast=False)
         m = X.shape[1]
         Y = self.check_Y(Y, m)
         coef = self.sample_coef(m, sample_weight)
-        return self._data_cost(X, Y, coef) + self.l2_cost(m)
+        J = self._data_cost(X, Y, coef) + self.l2_cost(m)
+        if not math.isfinite(J):
+            self._refuse_non_finite_outputs(X)
+        return J
+
+    def _refuse_non_finite_outputs(self, X) -> None:
+        """Raise predict's DataError if a[L] of checked ``X`` (n_x, m) is not finite (a cost
+        or metric that came out NaN or inf: its outputs say whether they caused it)."""
+        self.check_output(self._output(X))
 
     def batch_cost(self, ws: Workspace, A_L: np.ndarray, Y: np.ndarray, coef) -> float:
         """Return J of a batch just propagated into ``ws`` (L2 term included, no allocation).
@@ -340,11 +349,13 @@ class Network:
         Y = self.check_Y(Y, m)
         coef = self.sample_coef(m, sample_weight)
         ws = self.workspace(m, train=False)
-        forward(self.layers, self.activations, X, ws)
-        backward(self.layers, self.activations, self.loss, ws, Y, coef, self.grad_layers,
-                 self.fused)
+        try:
+            self.check_output(forward(self.layers, self.activations, X, ws))  # as predict
+            backward(self.layers, self.activations, self.loss, ws, Y, coef, self.grad_layers,
+                     self.fused)
+        finally:
+            self.release_inputs()
         self.add_l2_gradient(m)
-        self.release_inputs()
         views = self.layout.views(self.grad_flat)
         return {f"d{k}": v.copy() for k, v in views.items()}
 
@@ -408,6 +419,8 @@ class Network:
 
         X = self.check_X(X, cast=False)  # cast by chunks, as predict does
         cost, metric = evaluate(self, X, self.check_Y(Y, X.shape[1]))
+        if not math.isfinite(cost):  # an accuracy would count NaN outputs as wrong labels
+            self._refuse_non_finite_outputs(X)
         return {"cost": cost, metric_name(self): metric}
 
     # --------------------------------------------------------------------- description
