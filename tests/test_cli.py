@@ -999,3 +999,17 @@ def test_load_trained_refuses_what_a_regression_model_cannot_give(tmp_path, caps
     with pytest.raises(npdeep.ConfigurationError, match="a regression model gives no "
                                                         "probabilities; use predict"):
         model.predict_proba(X)
+
+
+def test_predict_writes_regression_values_at_full_precision(tmp_path, capsys):
+    # written with 8 significant digits, values near 1.7e9 came out in steps of 100
+    from npdeep import load_trained
+
+    data, y = _diabetes_csv(tmp_path, lambda y: y * 5 + 1.7e9)
+    model, out = tmp_path / "m.npz", tmp_path / "p.csv"
+    call_json(capsys, "train", data, "--epochs", "3", "-o", model)
+    call_json(capsys, "predict", model, data, "-o", out)
+    written = np.loadtxt(out, delimiter=",", skiprows=1)
+    X = np.loadtxt(data, delimiter=",", skiprows=1)[:, :-1]
+    np.testing.assert_array_equal(written, load_trained(model).predict(X))  # read back exactly
+    assert len(np.unique(np.round(written, -2))) < len(np.unique(written))  # finer than 100

@@ -67,8 +67,10 @@ def write_predictions(m, source: str, fh, chunk_rows: int) -> dict:
         pred, proba = m.predict_rows(X)
         if rows == 0:  # the header only once the first chunk proved the data fits the model
             writer.writerow(columns(m))
-        first = ([[v] for v in pred.tolist()] if pred.ndim == 1  # labels, or one value
-                 else np.char.mod("%.8g", pred).tolist())  # values, or 0/1 per label
+        # labels, or rows of values or of 0/1 per label; a float is written as Python's repr,
+        # the shortest text that reads back as the same float64 (8 digits rounded a target
+        # near 1.7e9 to steps of 100)
+        first = [[v] for v in pred.tolist()] if pred.ndim == 1 else pred.tolist()
         if proba is not None:
             text = np.char.mod("%.6g", proba).tolist()
             writer.writerows([*a, *p] for a, p in zip(first, text, strict=True))
