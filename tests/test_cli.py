@@ -1013,3 +1013,27 @@ def test_predict_writes_regression_values_at_full_precision(tmp_path, capsys):
     X = np.loadtxt(data, delimiter=",", skiprows=1)[:, :-1]
     np.testing.assert_array_equal(written, load_trained(model).predict(X))  # read back exactly
     assert len(np.unique(np.round(written, -2))) < len(np.unique(written))  # finer than 100
+
+
+def test_train_notes_a_task_read_from_integers_and_an_identifier_column(tmp_path, capsys):
+    # an ID column leaked the answer (0.98 on noise, 0.48 without it) and 20 distinct room
+    # counts became 20 classes, with no word of either
+    rng = np.random.default_rng(0)
+    m = 600  # up to 30 distinct integers (5% of the rows) read as classes
+    noise = rng.normal(size=(m, 2))
+    rows = [f"{100001 + i},{a:.4f},{b:.4f},{rng.integers(1, 21)}"
+            for i, (a, b) in enumerate(noise)]
+    data = tmp_path / "d.csv"
+    data.write_text("customer_id,a,b,rooms\n" + "\n".join(rows) + "\n")
+    code, _, err = call(capsys, "train", data, "--epochs", "1", "-q", "-o", tmp_path / "m.npz")
+    assert code == 0
+    assert ("note: classification, as 'rooms' holds 20 distinct integers; --task regression "
+            "treats them as numbers") in err
+    assert ("note: column 'customer_id' holds distinct integers in increasing order, like a "
+            "row identifier") in err and "--drop customer_id leaves it out" in err
+    result = call_json(capsys, "train", data, "--epochs", "1", "--task", "regression",
+                       "--drop", "customer_id", "-o", tmp_path / "r.npz")
+    assert result["notes"] == []  # the task given, the column dropped: nothing to say
+    # class numbers 0..k-1 (iris, digits) are plainly classes: no note
+    code, _, err = call(capsys, "train", "iris", "--epochs", "1", "-q", "-o", tmp_path / "i.npz")
+    assert code == 0 and "note:" not in err

@@ -173,3 +173,35 @@ def _final_logs(history) -> dict:
     if history is None or not len(history):
         return {}
     return {k: v[-1] for k, v in history.history.items() if v and isinstance(v[-1], float)}
+
+
+def _data_notes(ds, task_given: bool) -> list[str]:
+    """Notes on what ``train`` decided about ``ds`` on its own, for the user to check.
+
+    A task read from integer labels (up to 50 distinct values count as classes: room counts,
+    years, rounded prices) unless they are plainly class numbers (0..k-1 or 1..k, k <= 10),
+    and a feature column of distinct integers in increasing order, a row identifier, from
+    which the network would learn the rows' order.
+    """
+    notes = []
+    y, classes = ds.y, ds.classes
+    if not task_given and ds.task == "classification" and y is not None \
+            and y.dtype.kind in "iuf" and not _class_numbers(classes):
+        notes.append(f"note: classification, as {ds.target_name!r} holds {len(ds.classes)} "
+                     "distinct integers; --task regression treats them as numbers")
+    X = ds.X
+    if X.shape[0] >= 3:
+        for j, name in enumerate(ds.feature_names):
+            col = X[:, j]
+            if np.all(col == np.round(col)) and np.all(np.diff(col) > 0):
+                notes.append(f"note: column {name!r} holds distinct integers in increasing "
+                             "order, like a row identifier: the network learns from it as a "
+                             f"number (from the rows' order); --drop {name} leaves it out")
+    return notes
+
+
+def _class_numbers(classes: np.ndarray) -> bool:
+    """Whether sorted numeric labels read as class numbers: 0..k-1 or 1..k, k <= 10."""
+    k = len(classes)
+    return k <= 10 and (np.array_equal(classes, np.arange(k))
+                        or np.array_equal(classes, np.arange(1, k + 1)))

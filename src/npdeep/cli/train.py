@@ -36,6 +36,7 @@ from ._config import read_config
 from ._train_steps import (  # noqa: F401  (BestWeights: tests patch it through this module)
     BestWeights,
     _build_network,
+    _data_notes,
     _diverged,
     _final_logs,
     _split,
@@ -257,6 +258,10 @@ def train(ctx: click.Context, config_path, as_json, **given):
     live = not quiet and on_terminal()
     if live:
         callbacks.append(LiveProgress(o["batch_size"] or None))
+    notes = _data_notes(ds, o["task"] is not None)
+    if not as_json:  # --json gives them as "notes"
+        for note in notes:
+            click.echo(note, err=True)
     if not quiet:
         click.echo(f"training {net!r} on {ds.source}: {len(Y_tr.T)} training samples, "
                    f"{len(split['y_test'])} test samples", err=True)
@@ -320,6 +325,7 @@ def train(ctx: click.Context, config_path, as_json, **given):
         "epochs_run": len(history) if history is not None else 0,
         "final": _final_logs(history), "stop_reason": getattr(history, "stop_reason", None),
         "train_seconds": seconds, "interrupted": interrupted,
+        "notes": [n.removeprefix("note: ") for n in notes],
     }
     lines = [f"{name}: {fmt(value)}" for name, value in _test_lines(test)]
     if interrupted or diverged:
