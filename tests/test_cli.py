@@ -1037,3 +1037,18 @@ def test_train_notes_a_task_read_from_integers_and_an_identifier_column(tmp_path
     # class numbers 0..k-1 (iris, digits) are plainly classes: no note
     code, _, err = call(capsys, "train", "iris", "--epochs", "1", "-q", "-o", tmp_path / "i.npz")
     assert code == 0 and "note:" not in err
+
+
+def test_a_config_drop_list_names_a_column_with_a_comma(tmp_path, capsys):
+    # the list was joined with "," before it was read: 'note, free text' became two names
+    import csv
+
+    data = tmp_path / "d.csv"
+    with open(data, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["note, free text", "a", "y"])
+        writer.writerows([f"text {i}", i % 7, i % 2] for i in range(40))
+    config = tmp_path / "run.toml"
+    config.write_text('drop = ["note, free text"]\nepochs = 1\n')
+    result = call_json(capsys, "train", data, "--config", config, "-o", tmp_path / "m.npz")
+    assert result["data"]["n_features"] == 1

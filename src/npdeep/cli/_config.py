@@ -125,8 +125,9 @@ def read_config(path: str | Path, ctx: click.Context, keys: list[str],
         if problem:
             raise click.BadParameter(f"{str(p)!r}: key {key!r} {problem}", param_hint="--config")
         try:
-            if isinstance(value, list) and not param.multiple:
-                value = ",".join(str(v) for v in value)
+            if isinstance(value, list) and not param.multiple \
+                    and not getattr(param.type, "takes_list", False):
+                value = ",".join(str(v) for v in value)  # as the flag's comma-separated text
             values[name] = param.type.convert(value, param, ctx) if param.type else value
         except click.BadParameter as exc:
             raise click.BadParameter(f"{str(p)!r}: key {key!r}: {exc.message}",

@@ -40,6 +40,7 @@ class ColumnsType(click.ParamType):
     """CSV column names, comma-separated: ``id,name`` (a TOML list for names with commas)."""
 
     name = "columns"
+    takes_list = True  # a config file's list reaches convert as a list, commas in names kept
 
     def convert(self, value, param, ctx):
         items = value if isinstance(value, list) else str(value).split(",")
@@ -56,6 +57,7 @@ class DropoutType(click.ParamType):
     """One drop probability for all hidden layers, or one per layer: ``0.2`` or ``0.2,0.1``."""
 
     name = "dropout"
+    takes_list = True
 
     def convert(self, value, param, ctx):
         items = value if isinstance(value, list) else str(value).split(",")
