@@ -701,3 +701,23 @@ def test_a_folder_named_like_a_built_in_data_set_says_it_hides_it(tmp_path, monk
             "folder hides the built-in data set 'wine': run from another folder, or rename it"
             in capsys.readouterr().err)
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_flags_override_a_config_file_s_early_stopping_and_name_its_values(tmp_path, capsys):
+    # --no-early-stopping was refused because of the file's patience, and a --units flag
+    # against the file's dropout list named only --dropout, which the user never typed
+    config = tmp_path / "full.toml"
+    config.write_text("early_stopping = true\npatience = 5\ndropout = [0.1, 0.2]\n"
+                      "units = [16, 8]\nepochs = 1\n")
+    out = tmp_path / "m.npz"
+    assert run(["train", "iris", "-q", "--config", str(config), "--no-early-stopping",
+                "-o", str(out)]) == 0
+    assert run(["train", "iris", "-q", "--config", str(config), "--units", "8",
+                "-o", str(out)]) == 2
+    assert f"2 drop probabilities from '{config}' for 1 hidden layer (--units 8)" in \
+        " ".join(capsys.readouterr().err.split())
+    contradictory = tmp_path / "bad.toml"
+    contradictory.write_text("early_stopping = false\npatience = 5\n")
+    assert run(["train", "iris", "-q", "--config", str(contradictory), "-o", str(out)]) == 2
+    assert f"'{contradictory}': patience = 5 has no effect with early stopping off" in \
+        " ".join(capsys.readouterr().err.split())

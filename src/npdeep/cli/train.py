@@ -185,18 +185,24 @@ def train(ctx: click.Context, config_path, as_json, **given):
     if config_path == "":  # an unset variable, most likely: never silently no config
         raise click.BadParameter("is empty; give the path of a TOML file", ctx,
                                  param_hint="'--config'")
-    opts = read_config(config_path, ctx, CONFIG_KEYS, CONFIG_TABLES) if config_path else {}
-    opts.update({k: v for k, v in given.items() if v is not None})
+    configured = read_config(config_path, ctx, CONFIG_KEYS, CONFIG_TABLES) if config_path else {}
+    flags = {k: v for k, v in given.items() if v is not None}
+    opts = {**configured, **flags}
     o = {k: opts.get(k, default(k)) for k in CONFIG_KEYS}
     if not o["units"] and "dropout" not in opts:
         o["dropout"] = 0.0  # the default dropout needs hidden layers; one asked for is kept
-    if "patience" in opts and not o["early_stopping"]:
+    # a patience with early stopping off is a mistake when both come from one place; a flag
+    # that turns off the config file's early stopping leaves its patience unused
+    if not o["early_stopping"] and ("patience" in flags or (
+            "patience" in configured and "early_stopping" not in flags)):
+        where = "--patience" if "patience" in flags else f"{config_path!r}: patience ="
         raise click.UsageError(
-            f"--patience {o['patience']} has no effect with early stopping off: add "
-            "--early-stopping (or drop --patience)", ctx)
+            f"{where} {o['patience']} has no effect with early stopping off: add "
+            "--early-stopping (or drop the patience)", ctx)
     if isinstance(o["dropout"], list) and len(o["dropout"]) != len(o["units"]):
+        origin = f" from {config_path!r}" if "dropout" not in flags else ""
         raise click.BadParameter(
-            f"{len(o['dropout'])} drop probabilities for {len(o['units'])} hidden "
+            f"{len(o['dropout'])} drop probabilities{origin} for {len(o['units'])} hidden "
             f"layer{'' if len(o['units']) == 1 else 's'} "
             f"(--units {','.join(map(str, o['units'])) or 'none'}): give one for all, or one "
             "per hidden layer", ctx, param_hint="'--dropout'")
