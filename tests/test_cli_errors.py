@@ -721,3 +721,16 @@ def test_flags_override_a_config_file_s_early_stopping_and_name_its_values(tmp_p
     assert run(["train", "iris", "-q", "--config", str(contradictory), "-o", str(out)]) == 2
     assert f"'{contradictory}': patience = 5 has no effect with early stopping off" in \
         " ".join(capsys.readouterr().err.split())
+
+
+def test_a_constant_regression_target_is_refused_before_training(tmp_path, capsys):
+    # it trained, and reported a test R^2 of -8.2e17
+    rng = np.random.default_rng(0)
+    data = tmp_path / "c.csv"
+    data.write_text("a,b,price\n" + "".join(f"{rng.normal():.3f},{rng.normal():.3f},123456.7\n"
+                                            for _ in range(50)))
+    out = tmp_path / "m.npz"
+    assert run(["train", str(data), "-q", "-o", str(out)]) == 1
+    assert ("target 'price' is constant (123456.7 in all 50 samples): regression needs values "
+            "that vary") in capsys.readouterr().err
+    assert not out.exists()

@@ -193,7 +193,17 @@ def prepare_target(
 
 
 def check_classes(ds: Dataset, minimum: int = 2) -> Dataset:
-    """Refuse classification data with fewer than ``minimum`` classes (training needs 2)."""
+    """Refuse classification data with fewer than ``minimum`` classes (training needs 2), and,
+    for training (``minimum`` >= 2), a regression target with one value: nothing to learn (it
+    trained, and scored R^2 of -8e17 on its own test split)."""
+    y = ds.y
+    if ds.task == "regression" and minimum >= 2 and y is not None and len(y) \
+            and np.all(y == y[:1]):
+        value = y.reshape(len(y), -1)[0]
+        raise DataError(
+            f"target {ds.target_name!r} is constant ({', '.join(f'{v:.10g}' for v in value)} in "
+            f"all {len(y)} samples): regression needs values that vary"
+        )
     if ds.task == "classification" and ds.classes is not None and len(ds.classes) < minimum:
         if len(ds.classes) == 1:
             raise DataError(
