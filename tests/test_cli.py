@@ -1052,3 +1052,19 @@ def test_a_config_drop_list_names_a_column_with_a_comma(tmp_path, capsys):
     config.write_text('drop = ["note, free text"]\nepochs = 1\n')
     result = call_json(capsys, "train", data, "--config", config, "-o", tmp_path / "m.npz")
     assert result["data"]["n_features"] == 1
+
+
+@pytest.mark.parametrize("name", ["p.csv.gz", "p.tsv", "p.tsv.gz"])
+def test_predict_writes_the_format_its_output_name_says(tmp_path, capsys, name):
+    # a .gz name got plain text ("not in gzip format") and a .tsv name commas
+    import gzip
+
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", "iris", "--epochs", "1", "-o", model)
+    plain, out = tmp_path / "p.csv", tmp_path / name
+    call_json(capsys, "predict", model, "iris", "-o", plain)
+    call_json(capsys, "predict", model, "iris", "-o", out)
+    raw = out.read_bytes()
+    text = gzip.decompress(raw).decode() if name.endswith(".gz") else raw.decode()
+    expected = plain.read_text()
+    assert text == (expected.replace(",", "\t") if ".tsv" in name else expected)

@@ -95,8 +95,10 @@ def check_not_input(out: Path, option: str, inputs: dict[str, Any]) -> None:
             )
 
 
-def atomic_write_text(path: Path, write: Callable[[TextIO], Any], what: str = "file") -> Any:
-    """Call ``write(fh)`` on a temporary file beside ``path``, then rename it over ``path``.
+def atomic_write_text(path: Path, write: Callable[[TextIO], Any], what: str = "file",
+                      compress: bool = False) -> Any:
+    """Call ``write(fh)`` on a temporary file beside ``path``, then rename it over ``path``;
+    with ``compress``, the text goes through gzip (a ``.gz`` name).
 
     The rules of :func:`npdeep.atomic.write_atomically`: nothing is left at ``path`` when
     ``write`` fails or is interrupted; a symbolic link is followed; a device, pipe or socket
@@ -109,12 +111,17 @@ def atomic_write_text(path: Path, write: Callable[[TextIO], Any], what: str = "f
     result = []
 
     def write_text(fp) -> None:
-        fh = TextIOWrapper(fp, encoding="utf-8", newline="")
+        import gzip
+
+        packed = gzip.GzipFile(fileobj=fp, mode="wb", mtime=0) if compress else None
+        fh = TextIOWrapper(packed or fp, encoding="utf-8", newline="")
         try:
             result.append(write(fh))
             fh.flush()
         finally:
             fh.detach()  # write_atomically flushes, fsyncs and closes fp itself
+            if packed is not None:
+                packed.close()  # the gzip trailer; fp stays open
 
     write_atomically(path, write_text, what)
     return result[0]

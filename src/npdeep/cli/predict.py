@@ -55,12 +55,13 @@ def columns(m) -> list[str]:
     return m.output_columns()
 
 
-def write_predictions(m, source: str, fh, chunk_rows: int) -> dict:
+def write_predictions(m, source: str, fh, chunk_rows: int, delimiter: str = ",") -> dict:
     """Write the header and one row per sample to ``fh``; return counts and class totals.
 
-    ``m`` is a network's :class:`Model` or an estimator file's ``EstimatorModel``.
+    ``m`` is a network's :class:`Model` or an estimator file's ``EstimatorModel``;
+    ``delimiter``: "," (CSV) or a tab (TSV).
     """
-    writer = csv.writer(fh, lineterminator="\n")
+    writer = csv.writer(fh, lineterminator="\n", delimiter=delimiter)
     rows = 0
     counts: dict = {}
     for X in _chunks(m, source, chunk_rows):
@@ -90,7 +91,8 @@ def write_predictions(m, source: str, fh, chunk_rows: int) -> dict:
 @click.argument("model")
 @click.argument("data")
 @click.option("-o", "--output", type=click.Path(allow_dash=True), default=None,
-              help="CSV file to write ('-': standard output) [default: standard output].")
+              help="CSV file to write (.tsv: tab-separated; .gz: compressed; '-': standard "
+                   "output) [default: standard output].")
 @click.option("--chunk-rows", type=click.IntRange(1), default=DEFAULT_CHUNK_ROWS,
               show_default=True, help="Rows read and predicted at a time (bounds memory).")
 @json_option
@@ -117,9 +119,13 @@ def predict(model, data, output, chunk_rows, as_json):
     out = check_output_path(output, "--output")
     check_not_input(out, "--output", {"the model file MODEL": model, "the data file DATA": data})
     check_output_suffix(out, "--output", "predictions")
+    # the name says the format, as for DATA: .tsv (or .tab) tab-separated, .gz compressed
+    compress = out.name.lower().endswith(".gz")
+    tabs = out.name.lower().removesuffix(".gz").endswith((".tsv", ".tab"))
     with data_source(data) as source:
         summary = atomic_write_text(
-            out, lambda fh: write_predictions(m, source, fh, chunk_rows), "predictions file")
+            out, lambda fh: write_predictions(m, source, fh, chunk_rows, "\t" if tabs else ","),
+            "predictions file", compress=compress)
     emit(as_json, {"model": str(m.path), "output": str(out), "columns": columns(m), **summary},
          f"wrote {summary['rows']} predictions to {out}")
 
