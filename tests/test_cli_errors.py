@@ -734,3 +734,18 @@ def test_a_constant_regression_target_is_refused_before_training(tmp_path, capsy
     assert ("target 'price' is constant (123456.7 in all 50 samples): regression needs values "
             "that vary") in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_train_does_not_write_a_model_over_a_numpy_data_file(tmp_path, capsys):
+    # an unrelated .npz of arrays was replaced by the model, its data lost
+    data = tmp_path / "other.npz"
+    np.savez(data, X=np.ones((3, 2)), y=np.zeros(3))
+    before = data.read_bytes()
+    assert run(["train", "iris", "-q", "--epochs", "1", "-o", str(data)]) == 1
+    assert f"--output: '{data}' holds NumPy arrays (X.npy, y.npy), not an npdeep model: " \
+        "saving would replace that data; choose another name" in \
+        " ".join(capsys.readouterr().err.split())
+    assert data.read_bytes() == before
+    model = tmp_path / "m.npz"  # a model over a model is the usual retraining
+    assert run(["train", "iris", "-q", "--epochs", "1", "-o", str(model)]) == 0
+    assert run(["train", "iris", "-q", "--epochs", "1", "-o", str(model)]) == 0

@@ -66,11 +66,33 @@ def check_output_suffix(path: Path, option: str, writes: str) -> None:
             f"{option}: {str(path)!r} ends in {suffix}, which names data or a drawing, but "
             "this writes a model file (a zip archive); name it .npz or .npdeep"
         )
+    if writes == "model" and _holds_arrays_only(path):
+        raise ConfigurationError(
+            f"{option}: {str(path)!r} holds NumPy arrays ({', '.join(_members(path)[:5])}), "
+            "not an npdeep model: saving would replace that data; choose another name"
+        )
     if writes == "predictions" and suffix in _NOT_A_TABLE:
         raise ConfigurationError(
             f"{option}: {str(path)!r} ends in {suffix}, which names a model or NumPy file, "
             "but the predictions are a CSV table; name it .csv"
         )
+
+
+def _members(path: Path) -> list[str]:
+    """The member names of the zip archive at ``path``; [] for anything else."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
+        return []
+
+
+def _holds_arrays_only(path: Path) -> bool:
+    """Whether an existing ``path`` is a NumPy .npz of data: .npy members, no model header."""
+    names = _members(path) if path.is_file() else []
+    return bool(names) and all(n.endswith(".npy") for n in names)
 
 
 def _same_file(a: Path, b: Path) -> bool:
