@@ -1068,3 +1068,11 @@ def test_predict_writes_the_format_its_output_name_says(tmp_path, capsys, name):
     text = gzip.decompress(raw).decode() if name.endswith(".gz") else raw.decode()
     expected = plain.read_text()
     assert text == (expected.replace(",", "\t") if ".tsv" in name else expected)
+
+
+def test_small_scores_keep_their_digits():
+    # an MSE of 2.3e-9 was printed "test MSE: 0.0000"
+    from npdeep.cli._output import fmt
+
+    assert [fmt(v) for v in (2.31771e-09, 0.5, 0.9844444, 1.7e9, 0.0)] == \
+        ["2.318e-09", "0.5000", "0.9844", "1.7e+09", "0.0000"]

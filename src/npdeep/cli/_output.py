@@ -37,9 +37,12 @@ def emit(as_json: bool, result: dict, text: str | None) -> None:
 
 
 def fmt(value: Any, digits: int = 4) -> str:
-    """Format a number for people (``-`` for None)."""
+    """Format a number for people (``-`` for None): ``digits`` decimals, or ``digits``
+    significant digits for values of 1e5 and more, or below 1e-3 (an MSE of 2.3e-9 read
+    ``0.0000``)."""
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.{digits}f}" if abs(value) < 1e5 else f"{value:.{digits}g}"
+        plain = value == 0 or 1e-3 <= abs(value) < 1e5 or not math.isfinite(value)
+        return f"{value:.{digits}f}" if plain else f"{value:.{digits}g}"
     return str(value)
