@@ -749,3 +749,34 @@ def test_train_does_not_write_a_model_over_a_numpy_data_file(tmp_path, capsys):
     model = tmp_path / "m.npz"  # a model over a model is the usual retraining
     assert run(["train", "iris", "-q", "--epochs", "1", "-o", str(model)]) == 0
     assert run(["train", "iris", "-q", "--epochs", "1", "-o", str(model)]) == 0
+
+
+@pytest.mark.parametrize("kind, suffix", [("xz", ".xz"), ("bzip2", ".bz2")])
+def test_a_file_compressed_other_than_with_gzip_is_named(tmp_path, capsys, kind, suffix):
+    # it was read as text: "not a UTF-8 text file ... save it as UTF-8 (Excel: 'CSV UTF-8')"
+    import bz2
+    import lzma
+
+    text = b"a,b,y\n" + b"".join(b"%d,%d,%d\n" % (i, i % 3, i % 2) for i in range(20))
+    data = tmp_path / f"d.csv{suffix}"
+    data.write_bytes(lzma.compress(text) if kind == "xz" else bz2.compress(text))
+    assert run(["train", str(data), "-q", "-o", str(tmp_path / "m.npz")]) == 1
+    assert f"compressed with {kind}, which npdeep does not read; decompress it, or compress " \
+        "it with gzip (.gz), which it reads" in capsys.readouterr().err
+
+
+def test_early_stopping_with_no_held_out_data_and_a_mixed_config_are_usage_errors(tmp_path,
+                                                                                 capsys):
+    # --validation-fraction 0 was silently replaced by 0.1; a [train] table beside top-level
+    # keys said "unknown key 'train'; did you mean 'test_fraction'?"
+    out = tmp_path / "m.npz"
+    assert run(["train", "iris", "-q", "--early-stopping", "--validation-fraction", "0",
+                "-o", str(out)]) == 2
+    assert "--early-stopping needs held-out data, and --validation-fraction 0 leaves none" in \
+        " ".join(capsys.readouterr().err.split())
+    config = tmp_path / "mixed.toml"
+    config.write_text("epochs = 2\n[train]\nunits = [8]\n")
+    assert run(["train", "iris", "-q", "--config", str(config), "-o", str(out)]) == 2
+    assert "has options both at the top level and in a [train] table" in \
+        " ".join(capsys.readouterr().err.split())
+    assert not out.exists()

@@ -95,6 +95,10 @@ def read_config(path: str | Path, ctx: click.Context, keys: list[str],
                                  param_hint="--config") from None
     if set(table) == {"train"} and isinstance(table["train"], dict):
         table = table["train"]
+    elif isinstance(table.get("train"), dict):
+        raise click.BadParameter(
+            f"{str(p)!r} has options both at the top level and in a [train] table; put them "
+            "all in one of the two", param_hint="--config")
     params = {prm.name: prm for prm in ctx.command.params}
     values: dict[str, Any] = {}
     for key, value in table.items():

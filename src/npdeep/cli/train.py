@@ -225,6 +225,10 @@ def train(ctx: click.Context, config_path, as_json, **given):
             )
         plot_format(plot_path, "--plot")
         check_matplotlib()
+    if o["early_stopping"] and opts.get("validation_fraction") == 0:
+        raise click.UsageError("--early-stopping needs held-out data, and --validation-fraction "
+                               "0 leaves none: give a fraction such as 0.1, or leave it out "
+                               f"({EARLY_STOPPING_VALIDATION:g} then)", ctx)
     if o["early_stopping"] and not o["validation_fraction"]:
         o["validation_fraction"] = EARLY_STOPPING_VALIDATION
     quiet = bool(o["quiet"]) or as_json

@@ -91,6 +91,12 @@ def sniff(source: str | Path) -> str:
         return _sniff_zip(path)
     if head.startswith(b"\x93NUMPY"):
         return "npy"
+    bzip2 = head[:3] == b"BZh" and head[4:8] == b"1AY&"  # then a block's magic, 0x314159...
+    for kind, found in (("xz", head.startswith(b"\xfd7zXZ\x00")), ("bzip2", bzip2),
+                        ("zstd", head.startswith(b"(\xb5/\xfd"))):
+        if found:  # read as text, it was "not a UTF-8 text file"
+            raise DataError(f"{path}: compressed with {kind}, which npdeep does not read; "
+                            "decompress it, or compress it with gzip (.gz), which it reads")
     if head[:2] == b"\x1f\x8b":
         try:
             with gzip.open(path, "rb") as fh:
