@@ -138,7 +138,7 @@ class Metric:
     ``add(A, Y)`` takes outputs ``A`` (n_L, m) and targets ``Y`` (n_L, m). r2 is scikit-learn's
     ``r2_score``: the mean over the n_L outputs of ``1 - SSE_k / SST_k``, an output whose
     target is constant counting 1 when predicted exactly and 0 otherwise (its ``force_finite``),
-    so it equals DeepRegressor's ``score``.
+    so it equals DeepRegressor's ``score``; NaN for fewer than two samples, as there.
     """
 
     def __init__(self, net, Y_all: np.ndarray | None = None):
@@ -199,7 +199,8 @@ class Metric:
 
     def result(self) -> float:
         if self.name == "r2":
-            if self.sst is None or not self.count:
+            # undefined below two samples, as scikit-learn's (which warns and gives nan)
+            if self.sst is None or self.count < 2 * self.sst.size:
                 return float("nan")
             sse, sst = np.broadcast_to(self.total, self.sst.shape), self.sst
             constant = np.where(sse == 0, 1.0, 0.0)  # a constant target's, as scikit-learn
