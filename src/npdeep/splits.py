@@ -204,8 +204,7 @@ class Metric:
                 return float("nan")
             sse, sst = np.broadcast_to(self.total, self.sst.shape), self.sst
             constant = np.where(sse == 0, 1.0, 0.0)  # a constant target's, as scikit-learn
-            with np.errstate(divide="ignore", invalid="ignore"):
-                r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), constant)
+            r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), constant)
             return float(r2.mean())
         return self.total / max(self.count, 1)
 

@@ -193,7 +193,8 @@ def _data_notes(ds, task_given: bool) -> list[str]:
     if X.shape[0] >= 3:
         for j, name in enumerate(ds.feature_names):
             col = X[:, j]
-            if np.all(col == np.round(col)) and np.all(np.diff(col) > 0):
+            if col[0] < col[1] and col[-2] < col[-1] \
+                    and np.all(np.diff(col) > 0) and np.all(col == np.round(col)):
                 notes.append(f"note: column {name!r} holds distinct integers in increasing "
                              "order, like a row identifier: the network learns from it as a "
                              f"number (from the rows' order); --drop {name} leaves it out")
