@@ -127,6 +127,18 @@ def as_numeric_array(value, name: str) -> np.ndarray:
     return arr
 
 
+def real_float64(value, name: str) -> np.ndarray:
+    """Return ``value`` as a float64 array; DataError naming ``name`` when it holds complex
+    numbers (a cast would silently drop their imaginary parts) or is not numeric."""
+    if np.iscomplexobj(value):
+        raise DataError(f"{name} must hold real numbers, got complex "
+                        f"(dtype {np.asarray(value).dtype})")
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name} must be numeric: {exc}") from None
+
+
 def _first_non_number(arr: np.ndarray) -> str:
     """Return ' holding VALUE (TYPE) at INDEX' for the first entry that is not a number."""
     for index in np.ndindex(arr.shape):

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 
 import numpy as np
 
+from ._validation import real_float64
 from .errors import ConfigurationError, DataError
 
 __all__ = ["Layout", "Parameters"]
@@ -122,13 +123,7 @@ class Parameters(MutableMapping):
         if key not in self._views:
             raise KeyError(self._unknown(key))
         expected = self.layout.shapes[key]
-        if np.iscomplexobj(value):  # casting would silently drop the imaginary parts
-            raise DataError(f"parameter {key!r} must hold real numbers, got complex "
-                            f"(dtype {np.asarray(value).dtype})")
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"parameter {key!r} must be numeric: {exc}") from None
+        arr = real_float64(value, f"parameter {key!r}")
         if key.startswith("b") and arr.ndim == 1:
             arr = arr.reshape(-1, 1)
         if arr.shape != expected:

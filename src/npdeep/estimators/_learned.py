@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import real_float64
 from ..errors import DataError
 
 __all__ = ["assign_layers"]
@@ -18,13 +19,7 @@ __all__ = ["assign_layers"]
 def _checked(value, attr: str, i: int, expected: tuple) -> np.ndarray:
     """Return ``value``, the array ``attr[i]``, as float64 of shape ``expected``; raise a
     DataError naming ``attr[i]`` when it is not."""
-    if np.iscomplexobj(value):  # casting would silently drop the imaginary parts
-        raise DataError(f"{attr}[{i}] must hold real numbers, got complex "
-                        f"(dtype {np.asarray(value).dtype})")
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{attr}[{i}] must be numeric: {exc}") from None
+    arr = real_float64(value, f"{attr}[{i}]")
     if arr.shape != expected:
         l = i + 1
         what = f"(n[{l - 1}], n[{l}])" if attr == "coefs_" else f"(n[{l}],)"
