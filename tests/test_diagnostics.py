@@ -116,3 +116,54 @@ def test_diagnose_names_what_it_needs():
                        match=r"diagnose needs an npdeep Network, got DeepClassifier; for an "
                              r"estimator pass its network_ and X\.T \(features x samples\)$"):
         diagnose(clf, np.zeros((3, 2)), np.zeros(3))
+
+
+def _binary(rng, m=30):
+    X = rng.normal(size=(4, m))
+    return X, (X[:1] > 0).astype(float)
+
+
+def test_a_diverging_run_is_diagnosed_and_warned(rng):
+    X, Y = _binary(rng)
+    net = npdeep.Network([4, 8, 1], seed=0)
+    with pytest.warns(RuntimeWarning, match="training diverged: the cost rose from") as rec:
+        h = net.fit(X, Y, epochs=30, learning_rate=1e3)
+    d = h.diagnosis
+    assert h.cost[-1] > 10 * h.cost[0]  # the premise
+    assert d.diverged and not d.stuck
+    assert "lower learning_rate (1000 now) tenfold" in d.warnings[-1]
+    assert str(rec[0].message) == d.warnings[-1]
+    assert d.to_dict()["diverged"] is True
+    # a cost of 1e130 prints in four digits, not as a 130-digit number with decimals
+    cost_line = [line for line in str(d).splitlines() if line.startswith("cost ")][0]
+    assert len(cost_line.split()[1]) < 12 and "e+" in cost_line
+
+
+def test_a_run_that_ends_in_nan_is_diagnosed_diverged(rng):
+    X, Y = _binary(rng)
+    net = npdeep.Network([4, 8, 1], activation="identity", seed=0)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="stopped early"):
+        h = net.fit(X, Y, epochs=30, learning_rate=1e6)
+    assert h.diagnosis.diverged
+    assert "not finite" in h.diagnosis.warnings[-1]
+
+
+def test_a_learning_run_is_not_diverged(rng):
+    X, Y = _binary(rng)
+    net = npdeep.Network([4, 8, 1], seed=0)
+    h = net.fit(X, Y, epochs=30, learning_rate=0.1)
+    assert not h.diagnosis.diverged
+    assert not any("diverged" in w for w in h.diagnosis.warnings)
+    assert h.cost[-1] < h.cost[0]
+
+
+def test_a_progress_bar_prints_the_divergence_instead_of_a_warning(rng, capsys):
+    import warnings
+
+    X, Y = _binary(rng)
+    net = npdeep.Network([4, 8, 1], seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning on top of the bar's line
+        net.fit(X, Y, epochs=30, learning_rate=1e3, verbose=1)
+    captured = capsys.readouterr()
+    assert "training diverged" in captured.out + captured.err

@@ -5,8 +5,9 @@ per hidden layer l, the share of saturated activations (sigmoid, tanh) or dead u
 the gradient norm ``||dW[l]||`` and the ratio ``||dW[1]|| / ||dW[L]||`` across depth. It
 flags training as **stuck** when the cost sits at the entropy of the class prior (the cost
 of predicting the class frequencies for every sample, which a network reaches by ignoring
-its input) or when the first layers' gradients have vanished, and explains in plain words
-the likely causes and fixes.
+its input) or when the first layers' gradients have vanished; it flags training as
+**diverged** when the cost ended far above where it began, or the gradients are no longer
+finite. Each verdict comes with the likely causes and fixes in plain words.
 
 >>> import numpy as np, npdeep
 >>> rng = np.random.default_rng(0)
@@ -32,6 +33,7 @@ __all__ = ["diagnose", "Diagnosis", "prior_entropy"]
 SATURATION = {"sigmoid": 0.02, "tanh": 0.02}  # |a - bound| below this counts as saturated
 PRIOR_TOLERANCE = 0.02   # cost within 2% of the prior entropy counts as "at the prior"
 VANISHING_RATIO = 1e-3   # ||dW[1]|| / ||dW[L]|| below this counts as vanishing
+DIVERGENCE_FACTOR = 10.0  # a last epoch's cost above this many times the first's: diverged
 
 
 def prior_entropy(net, Y: np.ndarray) -> float | None:
@@ -75,8 +77,12 @@ class Diagnosis:
         The cost on the data (without the L2 term).
     prior_entropy : float or None
     stuck : bool
+        The cost sits at the class prior's entropy, or the first layers' gradients vanished.
+    diverged : bool
+        The cost of the last epoch is over ``DIVERGENCE_FACTOR`` times the first epoch's (or
+        not finite), or a gradient norm is not finite: the steps are too large.
     reasons, warnings : list of str
-        Why it looks stuck; plain-words warnings with causes and fixes.
+        Why it looks stuck or diverged; plain-words warnings with causes and fixes.
     """
 
     layers: list = field(default_factory=list)
@@ -84,6 +90,7 @@ class Diagnosis:
     cost: float = float("nan")
     prior_entropy: float | None = None
     stuck: bool = False
+    diverged: bool = False
     reasons: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
@@ -98,14 +105,20 @@ class Diagnosis:
         lines.append(f"gradient ratio ||dW[1]|| / ||dW[L]|| = {self.gradient_ratio:.2e}")
         prior = "" if self.prior_entropy is None else \
             f" (entropy of the class prior {self.prior_entropy:.4f})"
-        lines.append(f"cost {self.cost:.4f}{prior}")
+        lines.append(f"cost {_number(self.cost)}{prior}")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
         return {"layers": self.layers, "gradient_ratio": self.gradient_ratio, "cost": self.cost,
                 "prior_entropy": self.prior_entropy, "stuck": self.stuck,
+                "diverged": self.diverged,
                 "reasons": list(self.reasons), "warnings": list(self.warnings)}
+
+
+def _number(value: float) -> str:
+    """Four decimals for a cost of everyday size, four digits for a tiny or huge one."""
+    return f"{value:.4f}" if 1e-3 <= abs(value) < 1e5 else f"{value:.4g}"
 
 
 def _layer_rows(net, As, grads) -> list[dict]:
@@ -210,4 +223,31 @@ def diagnose(net, X, Y, history=None) -> Diagnosis:
         if causes:
             text += " Likely causes and fixes: " + " | ".join(causes) + "."
         diag.warnings.append(text)
+    rose = _divergence(history, rows, cost)
+    if rose:
+        diag.diverged = True
+        diag.reasons.append(rose)
+        lr = getattr(history, "initial_learning_rate", None)
+        rate = f" ({lr:g} now)" if lr is not None else ""
+        diag.warnings.append(
+            f"training diverged: {rose}. The steps are too large: lower learning_rate{rate} "
+            "tenfold, or bound the steps with clip_norm, and standardize the inputs "
+            "(scikit-learn's StandardScaler, or a Pipeline with the estimators).")
     return diag
+
+
+def _divergence(history, rows, cost: float) -> str:
+    """Why training diverged (the cost rose, or the gradients are not finite), or ''."""
+    raw = list((getattr(history, "history", {}) or {}).get("cost", []))
+    values = [c for c in raw if c is not None]
+    first = next((c for c in values if math.isfinite(c)), None)
+    norms = [r["gradient_norm"] for r in rows]
+    if first is not None and values and not math.isfinite(values[-1]):
+        return (f"the cost went from {_number(first)} in the first epoch to "
+                f"{values[-1]} (not finite)")
+    if first is not None and first > 0 and values[-1] > DIVERGENCE_FACTOR * first:
+        return (f"the cost rose from {_number(first)} in the first epoch to "
+                f"{_number(values[-1])} in the last ({values[-1] / first:.3g} times higher)")
+    if not all(math.isfinite(v) for v in norms) or not math.isfinite(cost):
+        return "the cost or the gradients ||dW[l]|| of the final weights are not finite"
+    return ""

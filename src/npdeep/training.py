@@ -133,7 +133,8 @@ def fit(
 
     Training that stops on NaN or inf (a gradient, or an epoch's cost: the update is skipped
     and finite weights kept) warns with the reason (RuntimeWarning) unless a progress bar
-    printed it; ``history.stop_reason`` keeps it.
+    printed it; ``history.stop_reason`` keeps it. Training whose cost ended over ten times
+    above its first epoch's (``history.diagnosis.diverged``) warns the same way.
 
     A stateful schedule (``plateau``) starts afresh at every call. An Optimizer object keeps
     its state when it trains the same network again, and starts from zero on another one.
@@ -336,6 +337,8 @@ def fit(
     if trainer.nan_stop and _warn_nan and not bar:  # a bar printed the reason already
         warnings.warn(f"training stopped early: {trainer.stop_reason}", RuntimeWarning,
                       stacklevel=caller_level())
+    elif _warn_nan and not bar and history.diagnosis is not None and history.diagnosis.diverged:
+        warnings.warn(history.diagnosis.warnings[-1], RuntimeWarning, stacklevel=caller_level())
     return history
 
 
