@@ -638,3 +638,14 @@ def test_an_interrupted_check_leaves_the_parameters_as_they_were(rng, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         npdeep.gradient_check(net, X, Y)
     assert np.array_equal(net.parameters.flat, before)
+
+
+def test_a_float32_network_is_checked_only_on_data_it_accepts(rng):
+    X = rng.normal(size=(4, 30))
+    Y = (X[:1] > 0).astype(float)
+    net = npdeep.Network([4, 8, 1], seed=0, dtype="float32")
+    X[0, 0] = 1e39  # finite in float64, inf in float32: training refuses it
+    with pytest.raises(DataError, match="too large for float32"):
+        net.gradients(X, Y)
+    with pytest.raises(DataError, match="too large for float32"):
+        npdeep.gradient_check(net, X, Y)

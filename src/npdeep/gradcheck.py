@@ -325,6 +325,8 @@ def gradient_check(
         if not np.isfinite(value).all():
             raise DataError(f"gradient_check needs finite parameters: {key!r} contains NaN or "
                             "inf (did training diverge?)")
+    if net.dtype != np.float64:  # the data this network itself trains on, not the copy's
+        net.check_X(X)
     net64 = _float64_copy(net)
     X = net64.check_X(X)
     m = X.shape[1]
