@@ -589,3 +589,37 @@ def test_a_float32_cost_whose_sum_over_samples_overflows_is_finite(rng):
     ref.parameters = {k: v.astype(np.float64) for k, v in net.parameters.items()}
     assert net.cost(X, Y) == pytest.approx(ref.cost(X, Y), rel=1e-6)
     assert np.isfinite(net.cost(X, Y))
+
+
+@pytest.mark.parametrize("init", ["article", "glorot", "he", "lecun", "normal"])
+def test_weights_drawn_by_blocks_of_rows_equal_a_whole_draw(init, monkeypatch):
+    from npdeep import initializers
+
+    whole = initializers.initialize(init, [7, 9, 3], np.random.default_rng(5))
+    monkeypatch.setattr(initializers, "_BLOCK", 14)  # two rows of 7 inputs per block
+    for dtype in ("float64", "float32"):
+        net = npdeep.Network([7, 9, 3], init=init, seed=5, dtype=dtype)
+        for key, value in whole.items():
+            np.testing.assert_array_equal(net.parameters[key], value.astype(dtype))
+    blocks = initializers.initialize(init, [7, 9, 3], np.random.default_rng(5))
+    for key, value in whole.items():
+        np.testing.assert_array_equal(blocks[key], value)
+
+
+def test_a_width_beyond_numpys_largest_array_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match=r"units \[4, 4611686018427387904, 1\] need "
+                                                 r".* more memory than could be allocated"):
+        npdeep.Network([4, 2**62, 1])
+
+
+def test_building_a_float32_network_holds_no_float64_copy_of_its_weights():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        net = npdeep.Network([3000, 3000, 1], dtype="float32")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    size = net.parameters.flat.nbytes  # 34 MiB; the parameters and their gradient buffer
+    assert peak < 2 * size + 24 * 2**20  # (whole float64 draws and copies peaked at 5x)

@@ -25,28 +25,30 @@ import numpy as np
 
 from .errors import ConfigurationError
 
-__all__ = ["initialize", "default_for", "NAMES"]
+__all__ = ["initialize", "fill", "default_for", "NAMES"]
 
 
-def _article(rng, n_out, n_in):
-    return rng.random((n_out, n_in))
+# Each initializer draws rows i0.. of W[l] (n_out, n_in): ``rows`` of them. A matrix drawn
+# whole or block by block gets the same numbers, as the generator fills arrays in order.
+def _article(rng, n_out, n_in, rows):
+    return rng.random((rows, n_in))
 
 
-def _glorot(rng, n_out, n_in):
+def _glorot(rng, n_out, n_in, rows):
     limit = np.sqrt(6.0 / (n_in + n_out))
-    return rng.uniform(-limit, limit, size=(n_out, n_in))
+    return rng.uniform(-limit, limit, size=(rows, n_in))
 
 
-def _he(rng, n_out, n_in):
-    return rng.standard_normal((n_out, n_in)) * np.sqrt(2.0 / n_in)
+def _he(rng, n_out, n_in, rows):
+    return rng.standard_normal((rows, n_in)) * np.sqrt(2.0 / n_in)
 
 
-def _lecun(rng, n_out, n_in):
-    return rng.standard_normal((n_out, n_in)) * np.sqrt(1.0 / n_in)
+def _lecun(rng, n_out, n_in, rows):
+    return rng.standard_normal((rows, n_in)) * np.sqrt(1.0 / n_in)
 
 
-def _normal(rng, n_out, n_in):
-    return rng.standard_normal((n_out, n_in)) * 0.01
+def _normal(rng, n_out, n_in, rows):
+    return rng.standard_normal((rows, n_in)) * 0.01
 
 
 _REGISTRY = {"article": _article, "glorot": _glorot, "he": _he, "lecun": _lecun,
@@ -82,6 +84,10 @@ def default_for(hidden_activation_names: list[str]) -> str:
     return "lecun" if first in LECUN_DEFAULT else "glorot"
 
 
+#: float64 entries drawn at once (8 MiB): a large W[l] is drawn a block of rows at a time
+_BLOCK = 2**20
+
+
 def initialize(name: str, units: list[int], rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Draw float64 parameters for a network of ``units = [n_x, n_1, ..., n_L]``.
 
@@ -91,9 +97,25 @@ def initialize(name: str, units: list[int], rng: np.random.Generator) -> dict[st
     -------
     dict with keys ``'W1', 'b1', ..., 'WL', 'bL'``: W[l] (n[l], n[l-1]), b[l] (n[l], 1).
     """
-    draw = _REGISTRY[check_name(name)]
     params = {}
     for l in range(1, len(units)):
-        params[f"W{l}"] = draw(rng, units[l], units[l - 1])
-        params[f"b{l}"] = np.zeros((units[l], 1))
+        W, b = np.empty((units[l], units[l - 1])), np.zeros((units[l], 1))
+        fill(name, [(W, b)], rng)
+        params[f"W{l}"], params[f"b{l}"] = W, b
     return params
+
+
+def fill(name: str, layers: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generator) -> None:
+    """Draw ``[(W1, b1), ..., (WL, bL)]`` in place, W[l] (n[l], n[l-1]) and b[l] (n[l], 1).
+
+    The same numbers as :func:`initialize`, cast into each array's dtype; W[l] is drawn a
+    block of rows at a time, so a float32 network needs no float64 copy of its weights.
+    """
+    draw = _REGISTRY[check_name(name)]
+    for W, b in layers:
+        n_out, n_in = W.shape
+        step = max(1, _BLOCK // max(n_in, 1))
+        for i in range(0, n_out, step):
+            rows = min(step, n_out - i)
+            W[i:i + rows] = draw(rng, n_out, n_in, rows)
+        b[...] = 0.0

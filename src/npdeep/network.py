@@ -119,8 +119,7 @@ class Network:
         self.layers = self.layout.layer_views(self._parameters.flat)
         self.grad_flat = self.layout.zeros()
         self.grad_layers = self.layout.layer_views(self.grad_flat)
-        for key, value in _initializers.initialize(self.init, self.units, self.rng).items():
-            self._parameters[key] = value
+        _initializers.fill(self.init, self.layers, self.rng)
         self._local = threading.local()  # per-thread workspaces (see workspace)
         self.history = None
 

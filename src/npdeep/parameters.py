@@ -53,7 +53,7 @@ class Layout:
         """
         try:
             return np.zeros(self.size, dtype=self.dtype)
-        except MemoryError as exc:
+        except (MemoryError, ValueError) as exc:  # ValueError: over NumPy's largest size
             gib = self.size * self.dtype.itemsize / 2**30
             raise ConfigurationError(
                 f"units {self.units} need {self.size:,} parameters ({gib:,.1f} GiB as "
