@@ -800,7 +800,7 @@ def test_partial_fit_refuses_classes_that_are_not_a_list_of_labels(iris, classes
 def test_early_stopping_names_weights_that_all_fell_in_the_validation_rows(Est):
     X = np.linspace(-1, 1, 40).reshape(20, 2)
     y = np.arange(20) % 2
-    held_out = 0
+    held_out = trained = 0
     for i in range(20):  # one sample weighted at a time: held out or trained on
         sw = np.zeros(20)
         sw[[i, (i + 1) % 20] if Est is DeepClassifier else [i]] = 1.0
@@ -810,11 +810,20 @@ def test_early_stopping_names_weights_that_all_fell_in_the_validation_rows(Est):
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 est.fit(X, y, sample_weight=sw)
         except DataError as exc:
-            assert str(exc).startswith("early_stopping: every sample with a positive "
-                                       "sample_weight (")
-            assert "was held out for validation (validation_fraction=0.5)" in str(exc)
-            held_out += 1
-    assert 0 < held_out < 20
+            if str(exc).startswith("early_stopping: every sample with a positive "
+                                   "sample_weight ("):
+                assert "was held out for validation (validation_fraction=0.5)" in str(exc)
+                held_out += 1
+            else:  # the validation score is weighted: rows of weight 0 only weigh nothing
+                assert str(exc).startswith("early_stopping: the 10 rows held out for "
+                                           "validation (validation_fraction=0.5) all have "
+                                           "weight 0 (sample_weight times class_weight)")
+                trained += 1
+    assert held_out > 0 and trained > 0
+    if Est is DeepRegressor:  # its one weighted sample is always on one side only
+        assert held_out + trained == 20
+    else:
+        assert held_out + trained < 20
 
 
 @pytest.mark.parametrize("missing, kinds", [(None, "'NoneType', 'str'"),
@@ -1184,3 +1193,25 @@ def test_assigning_coefs_or_intercepts_of_the_wrong_shape_is_refused(iris, attr,
     np.testing.assert_array_equal(clf.network_.parameters.flat, before)  # nothing copied
     with pytest.raises(NotFittedError):
         setattr(DeepClassifier(), attr, [])
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+def test_the_early_stopping_score_weighs_the_held_out_rows(Est):
+    # scikit-learn's MLP weights its validation score: rows of weight 0 must not choose it
+    from sklearn.metrics import accuracy_score, r2_score
+
+    from npdeep.splits import validation_split
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] > 0).astype(int) if Est is DeepClassifier else X[:, 0] + 0.1 * X[:, 1]
+    w = rng.random(300)
+    est = Est((8,), max_iter=1, early_stopping=True, validation_fraction=0.3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y, sample_weight=w)
+    _, val = validation_split(est.network_, X.T, y.reshape(1, -1).astype(float), 0.3, 0)
+    metric = accuracy_score if Est is DeepClassifier else r2_score
+    pred = est.predict(X[val])
+    assert est.best_validation_score_ == pytest.approx(metric(y[val], pred, sample_weight=w[val]))
+    assert est.best_validation_score_ != pytest.approx(metric(y[val], pred), rel=1e-6)

@@ -571,3 +571,61 @@ def test_r2_is_scikit_learn_s_mean_over_outputs_and_finite_for_a_constant_target
     assert one.evaluate(Xc, constant)["r2"] == 0.0 == r2_score(constant[0], one.predict(Xc)[0])
     h = one.fit(Xc, constant, epochs=2, diagnose=False)
     assert h.r2 == [0.0, 0.0]
+
+
+# ------------------------------------------------------- weighted validation (scikit-learn's MLP)
+def test_evaluate_weighs_samples_as_scikit_learn_metrics(blobs, rng):
+    from sklearn.metrics import accuracy_score, r2_score
+
+    X, y = blobs
+    w = rng.random(90)
+    w[:30] = 0.0  # class 0 weighs nothing
+    net = net3()
+    net.fit(X, y, epochs=3, learning_rate=0.05, diagnose=False)
+    got = net.evaluate(X, y, sample_weight=w)
+    assert got["cost"] == pytest.approx(net.cost(X, y, sample_weight=w), rel=1e-12)
+    assert got["accuracy"] == pytest.approx(accuracy_score(y, net.predict(X), sample_weight=w))
+    assert got["accuracy"] != pytest.approx(net.evaluate(X, y)["accuracy"])
+    Yr = X[:2] * 2 + rng.normal(size=(2, 90))
+    reg = npdeep.Network([4, 6, 2], output_activation="identity", seed=0)
+    reg.fit(X, Yr, epochs=20, learning_rate=0.01, optimizer="adam", diagnose=False)
+    assert reg.evaluate(X, Yr, sample_weight=w)["r2"] == pytest.approx(
+        r2_score(Yr.T, reg.predict(X).T, sample_weight=w), rel=1e-10)
+    multi = npdeep.Network([4, 5, 2], output_activation="sigmoid", seed=0)
+    Yb = (X[:2] > 0).astype(float)
+    hits = (multi.predict(X) == Yb).mean(axis=0)
+    assert multi.evaluate(X, Yb, sample_weight=w)["accuracy"] == pytest.approx(
+        np.average(hits, weights=w))
+
+
+def test_validation_data_takes_sample_weights_as_in_keras(blobs, rng):
+    X, y = blobs
+    w = rng.random(30)
+    net = net3()
+    h = net.fit(X[:, :60], y[:60], epochs=2, learning_rate=0.05,
+                validation_data=(X[:, 60:], y[60:], w), diagnose=False)
+    assert h.val_cost[-1] == net.cost(X[:, 60:], y[60:], sample_weight=w)
+    assert h.val_accuracy[-1] == net.evaluate(X[:, 60:], y[60:], sample_weight=w)["accuracy"]
+    with pytest.raises(DataError, match=r"^validation sample_weight has 5 entries for m = 30"):
+        net.fit(X[:, :60], y[:60], epochs=1, validation_data=(X[:, 60:], y[60:], w[:5]))
+    with pytest.raises(ConfigurationError, match=r"or a triple \(X_val, Y_val, "
+                                                 r"sample_weight_val\), got a tuple of 4 items"):
+        net.fit(X, y, epochs=1, validation_data=(X, y, None, None))
+
+
+def test_a_validation_split_weighs_its_held_out_samples(blobs, rng):
+    X, y = blobs
+    w = rng.random(90)
+    seed = 3
+    train, val = validation_split(net3(), X, net3().check_Y(y, 90), 0.3, seed)
+    net = net3()
+    h = net.fit(X, y, epochs=1, learning_rate=1e-300, sample_weight=w, validation_fraction=0.3,
+                validation_seed=seed, diagnose=False)  # a step that changes nothing
+    assert h.val_cost[-1] == pytest.approx(
+        net.cost(X[:, val], y[val], sample_weight=w[val]), rel=1e-12)
+    assert h.val_cost[-1] != pytest.approx(net.cost(X[:, val], y[val]), rel=1e-6)
+    w[val] = 0.0
+    with pytest.raises(DataError, match=r"^validation_fraction=0.3 held out 27 samples that "
+                                        r"all weigh 0 \(sample_weight or class_weight\)"):
+        net3().fit(X, y, epochs=1, sample_weight=w, validation_fraction=0.3,
+                   validation_seed=seed)

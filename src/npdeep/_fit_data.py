@@ -61,7 +61,15 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
         val = check_validation_data(net, validation_data)
     elif validation_fraction:
         tr, va = validation_split(net, X, Y, validation_fraction, validation_seed)
-        val = (columns(net, X, va), Y[:, va])
+        # held-out samples weigh as they would in training (scikit-learn's MLP also weights
+        # its validation score): a sample of weight 0 counts in neither
+        val = (columns(net, X, va), Y[:, va], None if weights is None else weights[va])
+        if val[2] is not None and not np.any(val[2] > 0):
+            raise DataError(
+                f"validation_fraction={validation_fraction:g} held out {va.shape[0]} samples "
+                "that all weigh 0 (sample_weight or class_weight), so no validation cost or "
+                "metric can be weighted; give them positive weights, or hold out more"
+            )
         weights = None if weights is None else weights[tr]
         if weights is not None and not np.any(weights > 0):
             raise DataError(

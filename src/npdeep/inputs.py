@@ -148,26 +148,26 @@ def one_hot(labels: np.ndarray, n_L: int, dtype: np.dtype, name: str) -> np.ndar
     return Y
 
 
-def sample_coef(m: int, sample_weight, dtype: np.dtype):
+def sample_coef(m: int, sample_weight, dtype: np.dtype, name: str = "sample_weight"):
     """Return ``c``: ``1/m``, or ``w / sum(w)`` of shape (1, m) in ``dtype`` with weights."""
     if sample_weight is None:
         return 1.0 / m
-    w = as_numeric_array(sample_weight, "sample_weight")
+    w = as_numeric_array(sample_weight, name)
     if w.ndim == 2 and 1 in w.shape:  # a (1, m) row or an (m, 1) column
         w = w.reshape(-1)
     if w.ndim != 1:
-        raise DataError(f"sample_weight must be 1-D (m,) = one weight per sample, got shape "
+        raise DataError(f"{name} must be 1-D (m,) = one weight per sample, got shape "
                         f"{w.shape}")
     w = w.astype(np.float64)
     if w.shape[0] != m:
-        raise DataError(f"sample_weight has {w.shape[0]} entries for m = {m} samples")
-    check_finite(w, "sample_weight")
+        raise DataError(f"{name} has {w.shape[0]} entries for m = {m} samples")
+    check_finite(w, name)
     if np.any(w < 0):
         i = int(np.argmin(w))
-        raise DataError(f"sample_weight must be >= 0 with a positive sum, got {w[i]:.6g} "
+        raise DataError(f"{name} must be >= 0 with a positive sum, got {w[i]:.6g} "
                         f"at index {i}")
     if not np.any(w > 0):
-        raise DataError(f"sample_weight must be >= 0 with a positive sum, got all {m} "
+        raise DataError(f"{name} must be >= 0 with a positive sum, got all {m} "
                         "weights 0")
     # normalised in float64 after scaling by the largest weight: no sum overflows (in
     # float32, weights of 1e37 summed to inf and every coefficient became 0)

@@ -172,9 +172,9 @@ class Network:
         return inputs.check_Y(Y, m, self.units[-1], self.output_activation.name, self.loss,
                               self.dtype, name)
 
-    def sample_coef(self, m: int, sample_weight=None):
+    def sample_coef(self, m: int, sample_weight=None, name: str = "sample_weight"):
         """Return ``c``: ``1/m``, or ``w / sum(w)`` of shape (1, m) with sample weights."""
-        return inputs.sample_coef(m, sample_weight, self.dtype)
+        return inputs.sample_coef(m, sample_weight, self.dtype, name)
 
     # ----------------------------------------------------------------------- the math
     def workspace(self, m: int, train: bool = True) -> Workspace:
@@ -404,20 +404,28 @@ class Network:
             return labels[0] if self.units[-1] == 1 else labels
         return A
 
-    def evaluate(self, X, Y) -> dict[str, float]:
+    def evaluate(self, X, Y, sample_weight=None) -> dict[str, float]:
         """Return the cost and the metric on ``X`` (n_x, m) and ``Y`` (n_L, m, or labels (m,)).
 
         ``{'cost': J, 'accuracy': ...}`` for sigmoid/softmax outputs, ``{'cost': J, 'r2': ...}``
         otherwise: the numbers :meth:`fit` logs as ``val_cost`` and ``val_accuracy``/``val_r2``
         for validation data. ``J`` equals :meth:`cost` (L2 term included); accuracy counts
-        argmax hits for softmax and 0/1 hits per output unit for sigmoid. A large or
+        argmax hits for softmax and 0/1 hits per output unit for sigmoid. With
+        ``sample_weight`` (m,), the cost, the accuracy and r2 weigh each sample by its weight
+        (scikit-learn's ``accuracy_score`` and ``r2_score`` with ``sample_weight``). A large or
         memory-mapped X is read in chunks of samples, as :meth:`predict` reads it.
         """
         from .splits import metric_name
         from .training import evaluate
 
         X = self.check_X(X, cast=False)  # cast by chunks, as predict does
-        cost, metric = evaluate(self, X, self.check_Y(Y, X.shape[1]))
+        m = X.shape[1]
+        Y = self.check_Y(Y, m)
+        weights = None
+        if sample_weight is not None:
+            self.sample_coef(m, sample_weight)  # validates
+            weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        cost, metric = evaluate(self, X, Y, weights)
         if not math.isfinite(cost):  # an accuracy would count NaN outputs as wrong labels
             self._refuse_non_finite_outputs(X)
         return {"cost": cost, metric_name(self): metric}

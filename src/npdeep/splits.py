@@ -141,17 +141,25 @@ class Metric:
     so it equals DeepRegressor's ``score``; NaN for fewer than two samples, as there.
     """
 
-    def __init__(self, net, Y_all: np.ndarray | None = None):
+    def __init__(self, net, Y_all: np.ndarray | None = None, weights: np.ndarray | None = None):
         self.kind = net.output_activation.name
         self.name = metric_name(net)
         self.total = 0.0
         self.count = 0
         self.sst = None
+        # sample weights (m,) of Y_all's columns, met in order by add: a weighted metric
+        self.weights = None if weights is None else np.asarray(weights, np.float64).reshape(-1)
+        self.seen = 0
         # one-hot targets let the accuracy count skip argmax, which copies (n_L, m) arrays
         self.one_hot = (self.kind == "softmax" and Y_all is not None
                         and bool(np.isin(Y_all, (0, 1)).all())
                         and bool((Y_all.sum(axis=0) == 1).all()))
-        if self.name == "r2" and Y_all is not None:  # SST_k per output, (n_L,)
+        if self.name == "r2" and Y_all is not None and self.weights is not None:
+            w = self.weights  # scikit-learn's r2_score(sample_weight=w)
+            mean = (Y_all @ w / w.sum())[:, None]
+            centred = Y_all - mean
+            self.sst = np.einsum("ij,ij,j->i", centred, centred, w)
+        elif self.name == "r2" and Y_all is not None:  # SST_k per output, (n_L,)
             centred = Y_all - Y_all.mean(axis=1, keepdims=True, dtype=np.float64)
             self.sst = np.einsum("ij,ij->i", centred, centred)
 
@@ -162,8 +170,11 @@ class Metric:
         ``S``) receives the temporaries, so counting allocates nothing proportional to m. A
         softmax column whose largest output is tied counts as :meth:`Network.predict` does
         (argmax: the first of the tied classes), as with uniform outputs (dead relu layers).
+        With weights, each sample counts its weight (the next ``m`` of them).
         """
-        if self.kind == "softmax":
+        if self.weights is not None:
+            self._add_weighted(A, Y)
+        elif self.kind == "softmax":
             if ws is None or not self.one_hot:
                 hits = A.argmax(axis=0) == Y.argmax(axis=0)
             else:
@@ -197,6 +208,21 @@ class Metric:
             self.total = self.total + np.add.reduce(diff, axis=1).astype(np.float64)
             self.count += A.size
 
+    def _add_weighted(self, A: np.ndarray, Y: np.ndarray) -> None:
+        """:meth:`add` with sample weights: hits and squared errors weigh w_i each."""
+        w = self.weights[self.seen : self.seen + A.shape[1]]
+        self.seen += A.shape[1]
+        if self.kind == "softmax":
+            self.total += float(w @ (A.argmax(axis=0) == Y.argmax(axis=0)))
+            self.count += float(w.sum())
+        elif self.kind == "sigmoid":
+            self.total += float(((A > 0.5) == (Y > 0.5)).sum(axis=0) @ w)
+            self.count += A.shape[0] * float(w.sum())
+        else:
+            diff = A - Y
+            self.total = self.total + (diff * diff) @ w
+            self.count += A.size
+
     def result(self) -> float:
         if self.name == "r2":
             # undefined below two samples, as scikit-learn's (which warns and gives nan)
@@ -206,22 +232,32 @@ class Metric:
             constant = np.where(sse == 0, 1.0, 0.0)  # a constant target's, as scikit-learn
             r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), constant)
             return float(r2.mean())
-        return self.total / max(self.count, 1)
+        return self.total / self.count if self.count > 0 else 0.0
 
 
 def check_validation_data(net, validation_data):
-    """Return ``(X_val (n_x, m_val), Y_val (n_L, m_val))`` checked against the network.
+    """Return ``(X_val (n_x, m_val), Y_val (n_L, m_val), w_val)`` checked against the network.
 
-    ``X_val`` is in the network's dtype, except a memory-mapped one, which keeps its own.
+    ``validation_data`` is ``(X_val, Y_val)`` or, as in Keras, ``(X_val, Y_val,
+    sample_weight_val)``; ``w_val`` is None without weights, else their (m_val,) float64
+    values. ``X_val`` is in the network's dtype, except a memory-mapped one, which keeps its
+    own.
     """
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        got = (f"a {type(validation_data).__name__} of {len(validation_data)} items"
+               if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__)
         raise ConfigurationError(
-            "validation_data must be a pair (X_val, Y_val) with X_val (n_x, m_val), got "
-            f"{type(validation_data).__name__}"
+            "validation_data must be a pair (X_val, Y_val) with X_val (n_x, m_val), or a "
+            f"triple (X_val, Y_val, sample_weight_val), got {got}"
         )
     Xv = validation_data[0]
     # dense or scipy.sparse; a memory-mapped X_val keeps its dtype: evaluation casts it chunk
     # by chunk
     Xv = net.check_X(Xv, "validation X", cast=not is_memmap(Xv))
     Yv = net.check_Y(validation_data[1], Xv.shape[1], "validation Y")
-    return Xv, Yv
+    wv = None
+    if len(validation_data) == 3 and validation_data[2] is not None:
+        name = "validation sample_weight"
+        net.sample_coef(Xv.shape[1], validation_data[2], name)  # validates
+        wv = np.asarray(validation_data[2], dtype=np.float64).reshape(-1)
+    return Xv, Yv, wv

@@ -44,16 +44,18 @@ _DIAGNOSE_SAMPLES = 512  # samples used by the end-of-training diagnosis (spread
 _WHOLE_MEMMAP_WARNING_BYTES = 64 * 2**20
 
 
-def evaluate(net, X, Y) -> tuple[float, float]:
+def evaluate(net, X, Y, weights=None) -> tuple[float, float]:
     """Return ``(cost, metric)`` of ``net`` on checked ``X`` (n_x, m; dense or CSC), ``Y`` (n_L, m).
 
     ``cost`` equals :meth:`Network.cost` (L2 term included); ``metric`` is accuracy for
-    sigmoid/softmax outputs and r2 otherwise. ``X`` may keep another dtype (a memory-mapped
-    file): it is read and cast in chunks of samples, the cost summed over them.
+    sigmoid/softmax outputs and r2 otherwise, both weighted by checked sample ``weights``
+    (m,) when given. ``X`` may keep another dtype (a memory-mapped file): it is read and cast
+    in chunks of samples, the cost summed over them.
     """
     m = X.shape[1]
-    metric = Metric(net, Y)
-    cost = net._data_cost(X, Y, 1.0 / m, metric) + net.l2_cost(m)
+    metric = Metric(net, Y, weights)
+    coef = 1.0 / m if weights is None else net.sample_coef(m, weights)
+    cost = net._data_cost(X, Y, coef, metric) + net.l2_cost(m)
     return float(cost), float(metric.result())
 
 

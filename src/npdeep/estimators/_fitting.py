@@ -128,10 +128,11 @@ class FittingMixin:
 
         Uses :func:`npdeep.splits.validation_split`, seeded by ``random_state``. Returns the
         training rows ``X`` (m, n_x), ``Y`` (m, n_L) and their weights, the held-out
-        ``(X_val (n_x, m_val), Y_val (n_L, m_val))`` and ``rows``: None (a sparse ``X``), or for
-        a dense ``X``, which is never copied, the sorted indices of the rows to train
-        on, with ``X``, ``Y`` and the weights returned whole (training reads those rows in
-        place; a memory-mapped file's held-out ones are read with pages handed back).
+        ``(X_val (n_x, m_val), Y_val (n_L, m_val), w_val (m_val,) or None)`` and ``rows``:
+        None (a sparse ``X``), or for a dense ``X``, which is never copied, the sorted indices
+        of the rows to train on, with ``X``, ``Y`` and the weights returned whole (training
+        reads those rows in place; a memory-mapped file's held-out ones are read with pages
+        handed back).
         """
         seed = self._seed()
         if seed is None:
@@ -161,13 +162,23 @@ class FittingMixin:
                 f"for validation (validation_fraction={self.validation_fraction}), leaving none "
                 "to train on; give more samples a positive weight or set early_stopping=False"
             )
+        # the held-out rows weigh as in training, as scikit-learn's MLP weights its score
+        w_val = None if sample_weight is None else sample_weight[val]
+        if w_val is not None and not np.any(w_val > 0):
+            raise DataError(
+                f"early_stopping: the {len(val)} rows held out for validation "
+                f"(validation_fraction={self.validation_fraction}) all have weight 0 "
+                "(sample_weight times class_weight), so the validation score weighs nothing; "
+                "give more rows a positive weight, raise validation_fraction or set "
+                "early_stopping=False"
+            )
         if is_memmap(X):
-            validation = (columns(self.network_, X.T, val), Y[val].T)
+            validation = (columns(self.network_, X.T, val), Y[val].T, w_val)
             return X, Y, sample_weight, validation, train
         if not is_sparse(X):  # X[train] would copy 0.9 of X: batches index into X instead
-            return X, Y, sample_weight, (X[val].T, Y[val].T), train
+            return X, Y, sample_weight, (X[val].T, Y[val].T, w_val), train
         sw = None if sample_weight is None else sample_weight[train]
-        return X[train], Y[train], sw, (X[val].T, Y[val].T), None
+        return X[train], Y[train], sw, (X[val].T, Y[val].T, w_val), None
 
     def _fit(self, X, Y, sample_weight, incremental: bool) -> None:
         """Shared body of fit and partial_fit once X and Y (m, n_L) are encoded."""

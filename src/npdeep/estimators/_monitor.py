@@ -31,8 +31,7 @@ class FitMonitor(Callback):
         est.loss_curve_.append(cost)
         est.n_iter_ += 1
         if self.validation is not None:
-            Xv, Yv = self.validation
-            score = est._validation_score(self.network, Xv, Yv)
+            score = est._validation_score(self.network, *self.validation)
             est.validation_scores_.append(score)
             improved = score > est.best_validation_score_ + est.tol
             if score > est.best_validation_score_:

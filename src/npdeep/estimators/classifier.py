@@ -290,12 +290,15 @@ class DeepClassifier(ClassifierMixin, ClassTargets, BaseDeepEstimator):
         self._fit(X, Y, self._sample_weight(y, sample_weight), incremental=True)
         return self
 
-    def _validation_score(self, net, Xv, Yv) -> float:
-        """Accuracy of ``net`` on ``Xv`` (n_x, m) against encoded ``Yv`` (n_L, m)."""
+    def _validation_score(self, net, Xv, Yv, w=None) -> float:
+        """Accuracy of ``net`` on ``Xv`` (n_x, m) against encoded ``Yv`` (n_L, m), each sample
+        weighing ``w`` (m,) when given (scikit-learn's ``accuracy_score``)."""
         A = net._output(Xv)
         if self._target_type == "multiclass":
-            return float(np.mean(A.argmax(axis=0) == Yv.argmax(axis=0)))
-        return float(np.mean(np.all((A > 0.5) == (Yv > 0.5), axis=0)))
+            hits = A.argmax(axis=0) == Yv.argmax(axis=0)
+        else:
+            hits = np.all((A > 0.5) == (Yv > 0.5), axis=0)
+        return float(np.average(hits, weights=w))
 
     # --------------------------------------------------------------------- prediction
     def predict_proba(self, X) -> np.ndarray:

@@ -312,11 +312,12 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         finally:
             self._fold_target_scaling(inverse=False)
 
-    def _validation_score(self, net, Xv, Yv) -> float:
-        """R^2 of ``net`` on ``Xv`` (n_x, m) against ``Yv`` (n_L, m), averaged over outputs."""
+    def _validation_score(self, net, Xv, Yv, w=None) -> float:
+        """R^2 of ``net`` on ``Xv`` (n_x, m) against ``Yv`` (n_L, m), averaged over outputs,
+        each sample weighing ``w`` (m,) when given."""
         from sklearn.metrics import r2_score
 
-        return float(r2_score(Yv.T, net._output(Xv).T))
+        return float(r2_score(Yv.T, net._output(Xv).T, sample_weight=w))
 
     def predict(self, X) -> np.ndarray:
         """Return ``a[L].T``: (m,) for one target, (m, n_outputs) for several."""
