@@ -623,3 +623,23 @@ def test_building_a_float32_network_holds_no_float64_copy_of_its_weights():
         tracemalloc.stop()
     size = net.parameters.flat.nbytes  # 34 MiB; the parameters and their gradient buffer
     assert peak < 2 * size + 24 * 2**20  # (whole float64 draws and copies peaked at 5x)
+
+
+def test_a_hidden_activation_without_hidden_layers_is_named_unused():
+    import warnings
+
+    with pytest.warns(UserWarning, match=r"^activation='tanh' is for hidden layers, and this "
+                                         r"network has none \(units \[n_x, n_L\]\): it is not "
+                                         r"used; the output layer's is output_activation"):
+        npdeep.Network([4, 1], activation="tanh")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default, and an empty list, are silent
+        npdeep.Network([4, 1])
+        npdeep.Network([4, 3], activation=[])
+        npdeep.Network([4, 5, 1], activation="tanh")
+
+
+def test_dir_lists_the_lazy_names():
+    names = dir(npdeep)
+    for name in ("DeepClassifier", "DeepRegressor", "to_onnx", "schedules", "Network"):
+        assert name in names

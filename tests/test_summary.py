@@ -17,7 +17,7 @@ def test_article_cat_network_rows_and_total():
     assert [r["g"] for r in rows] == ["relu", "relu", "relu", "sigmoid"]
     assert [r["parameters"] for r in rows] == [245_780, 147, 40, 6]
     text = summary(net)
-    assert "Total parameters: 245,973 (1.9 MB as float64)" in text
+    assert "Total parameters: 245,973 (1.9 MiB as float64)" in text
     assert "a[0] = X: (12288, m)" in text
     assert "W[l] (n[l], n[l-1])" in text and "b[l] (n[l], 1)" in text
     assert net.summary() == text

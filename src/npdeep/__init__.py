@@ -59,6 +59,11 @@ def __getattr__(name: str):
         return importlib.import_module(f"npdeep.{name}")
     raise AttributeError(f"module 'npdeep' has no attribute {name!r}")
 
+
+def __dir__() -> list[str]:
+    """The eager names, and the lazy ones (tab completion shows ``npdeep.DeepClassifier``)."""
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
+
 __all__ = [
     "Network",
     "DeepClassifier",

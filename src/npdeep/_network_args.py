@@ -9,13 +9,14 @@ received and what was expected.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
 from . import activations as _activations
 from . import losses as _losses
-from ._validation import check_fraction, parse_dtype
+from ._validation import caller_level, check_fraction, parse_dtype
 from .errors import ConfigurationError
 
 #: The dtypes a network computes in, by name.
@@ -66,6 +67,11 @@ def resolve_hidden(activation, L: int):
             )
     else:
         names = [activation] * (L - 1)
+        if L == 1 and _activations.get(activation).name != "relu":  # relu: the default
+            warnings.warn(
+                f"activation={_activations.get(activation).name!r} is for hidden layers, and "
+                "this network has none (units [n_x, n_L]): it is not used; the output "
+                "layer's is output_activation", UserWarning, stacklevel=caller_level())
     acts = [_activations.get(a) for a in names]
     output = acts.pop() if len(acts) == L else None
     for l, g in enumerate(acts, start=1):
