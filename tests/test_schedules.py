@@ -251,3 +251,17 @@ def test_auto_mode_warns_on_a_name_it_cannot_read(make):
         schedules.ReduceOnPlateau(monitor="val_accuracy")
         # Keras's spelling, as a callback may log it: maximised, as Keras maximises it
         assert schedules.ReduceOnPlateau(monitor="val_acc")._tracker.mode == "max"
+
+
+def test_a_function_as_schedule_is_answered_with_the_subclass_to_write(rng):
+    net = npdeep.Network([3, 4, 1], seed=0)
+    X, y = rng.normal(size=(3, 10)), np.arange(10) % 2
+    expected = (r"^schedule must be a name or a Schedule, got the function .*<lambda>; for a "
+                r"schedule of your own, subclass npdeep\.schedules\.Schedule and define "
+                r"learning_rate\(self, epoch, lr0\)")
+    with pytest.raises(npdeep.ConfigurationError, match=expected):
+        net.fit(X, y, epochs=1, schedule=lambda epoch, lr: lr * 0.5)
+    expected = (r"got the function tanh; for an activation of your own, subclass "
+                r"npdeep\.activations\.Activation")
+    with pytest.raises(npdeep.ConfigurationError, match=expected):
+        npdeep.Network([3, 4, 1], activation=np.tanh)

@@ -26,6 +26,13 @@ def _a(word: str) -> str:
     return f"{'an' if word[0].lower() in 'aeiou' else 'a'} {word}"
 
 
+def _public(base: type) -> str:
+    """``npdeep.activations.Activation``: where users import ``base`` from."""
+    module = base.__module__
+    return f"{'npdeep.activations' if module == 'npdeep._activation_base' else module}." \
+           f"{base.__name__}"
+
+
 def build(spec, kind: str, base: type, registry: dict, aliases: dict):
     """Return ``registry[name](**options)`` for ``spec``, or ``spec`` itself when a ``base``.
 
@@ -45,6 +52,15 @@ def build(spec, kind: str, base: type, registry: dict, aliases: dict):
         raise ConfigurationError(
             f"{kind} must be a name or {_a(base.__name__)}, got the class {spec.__name__}: "
             f"pass {spec.__name__}() (with its options); valid names: {valid}")
+    if callable(spec) and not isinstance(spec, str):
+        name = getattr(spec, "__qualname__", type(spec).__name__)
+        raise ConfigurationError(
+            f"{kind} must be a name or {_a(base.__name__)}, got the function {name}; for "
+            f"{_a(kind)} of your own, subclass {_public(base)}"
+            + (" and define learning_rate(self, epoch, lr0) (what Keras's "
+               "LearningRateScheduler and PyTorch's LambdaLR take as a function)"
+               if kind == "schedule" else " (its docstring says what to define)")
+            + f", then pass an instance; valid names: {valid}")
     if not isinstance(spec, str):
         raise ConfigurationError(f"{kind} must be a name or {_a(base.__name__)}, got {spec!r}; "
                                  f"valid names: {valid}")
