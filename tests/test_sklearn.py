@@ -1215,3 +1215,23 @@ def test_the_early_stopping_score_weighs_the_held_out_rows(Est):
     pred = est.predict(X[val])
     assert est.best_validation_score_ == pytest.approx(metric(y[val], pred, sample_weight=w[val]))
     assert est.best_validation_score_ != pytest.approx(metric(y[val], pred), rel=1e-6)
+
+
+@pytest.mark.parametrize("Est", [DeepClassifier, DeepRegressor])
+@pytest.mark.parametrize("name, value, ours", [
+    ("alpha", 1e-4, "l2"), ("solver", "sgd", "optimizer"),
+    ("learning_rate_init", 0.1, "learning_rate"), ("beta_1", 0.8, "optimizer__beta1"),
+    ("epochs", 5, "max_iter"),
+])
+def test_mlp_and_keras_parameter_names_are_answered_with_npdeeps(Est, name, value, ours):
+    with pytest.raises(TypeError, match=rf"^{Est.__name__}\.__init__\(\) got an unexpected "
+                                        rf"keyword argument '{name}'; npdeep's name for it is "
+                                        rf"{ours}"):
+        Est(**{name: value})
+    with pytest.raises(ValueError, match=rf"^Invalid parameter '{name}' for estimator "
+                                         rf"{Est.__name__}; npdeep's name for it is {ours}"):
+        Est().set_params(**{name: value})
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'bogus'$"):
+        Est(bogus=1)
+    assert clone(Est((3,), l2=0.5)).l2 == 0.5  # clone and pickling still build them
+    assert pickle.loads(pickle.dumps(Est((3,), l2=0.5))).l2 == 0.5

@@ -41,8 +41,42 @@ _MLP_SCHEDULES = {
 }
 
 
+#: scikit-learn MLP's and Keras's names for the estimators' parameters (docs/MIGRATING.md)
+_FOREIGN_PARAMS = {
+    "alpha": "l2 (the same (alpha / 2m) sum ||W||^2 term; MLP's default is 1e-4, npdeep's 0)",
+    "solver": "optimizer ('adam', MLP's default and npdeep's; MLP's 'sgd' with its default "
+              "momentum is 'nesterov')",
+    "learning_rate_init": "learning_rate", "lr": "learning_rate",
+    "momentum": "optimizer='momentum' (or 'nesterov') with optimizer__momentum",
+    "nesterovs_momentum": "optimizer='nesterov' (False: optimizer='momentum')",
+    "beta_1": "optimizer__beta1", "beta_2": "optimizer__beta2", "epsilon": "optimizer__epsilon",
+    "power_t": "schedule (MLP's invscaling has no equivalent; the nearest schedules are "
+               "'exponential' and 'step')",
+    "max_fun": "none: npdeep trains by gradient descent only (no lbfgs)",
+    "epochs": "max_iter", "validation_split": "validation_fraction", "seed": "random_state",
+}
+
+
+def foreign_param_hint(name: str) -> str:
+    """``'; npdeep's name for it is l2 (...)'`` for an MLP or Keras name, else ``''``."""
+    return f"; npdeep's name for it is {_FOREIGN_PARAMS[name]}" if name in _FOREIGN_PARAMS \
+        else ""
+
+
 class EstimatorParams:
     """Mixin before ``sklearn.base.BaseEstimator``: nested parameters and their checks."""
+
+    def __new__(cls, *args, **kwargs):
+        """Answer an MLP or Keras parameter name with npdeep's (``alpha``: ``l2``), as the
+        TypeError Python would raise for it, before ``__init__`` runs."""
+        import inspect
+
+        own = inspect.signature(cls.__init__).parameters
+        for name in kwargs:
+            if name not in own and name in _FOREIGN_PARAMS:
+                raise TypeError(f"{cls.__name__}.__init__() got an unexpected keyword argument "
+                                f"{name!r}{foreign_param_hint(name)}")
+        return super().__new__(cls)
 
     def get_params(self, deep: bool = True) -> dict:
         """Return the parameters; with ``deep``, also ``optimizer__<option>`` and
@@ -75,6 +109,10 @@ class EstimatorParams:
             nested.setdefault(name, {})[option] = params.pop(key)
         valid = self.get_params(deep=False)
         for key in params:
+            if key not in valid and key in _FOREIGN_PARAMS:  # scikit-learn's own ValueError
+                raise ValueError(f"Invalid parameter {key!r} for estimator "
+                                 f"{type(self).__name__}{foreign_param_hint(key)}. Valid "
+                                 f"parameters are: {sorted(valid)!r}.")
             name, sep, _ = key.partition("__")
             if sep and name in valid and not hasattr(valid[name], "set_params"):
                 # scikit-learn would call set_params on the value: an AttributeError
