@@ -249,3 +249,33 @@ def test_article_loop_enters_errstate_once_per_run_not_per_epoch(monkeypatch):
     monkeypatch.setattr(np, "errstate", counting)
     assert contestant.run(7) == 7.0
     assert len(entered) == 1
+
+
+def _fake_clock_contestant(monkeypatch, first_call_s: float, per_unit_s: float):
+    """A contestant whose first call carries a one-off cost, timed on a fake clock."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from bench import harness
+
+    clock = {"now": 0.0, "calls": 0}
+
+    def run(count: int) -> float:
+        clock["calls"] += 1
+        clock["now"] += (first_call_s if clock["calls"] == 1 else 0.0) + count * per_unit_s
+        return float(count)
+
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: clock["now"])
+    return harness, harness.Contestant("npdeep", run, calibrate=True)
+
+
+def test_calibration_comes_after_the_warm_up(monkeypatch):
+    # the first fit of a process (lazy set-up, 46-69 ms) was the calibration's first timing:
+    # the search stopped at count 1 and every measurement was 2-3 steps of fixed costs
+    harness, contestant = _fake_clock_contestant(monkeypatch, 0.06, 1e-4)
+    harness._prepare(contestant, min_time=0.1)
+    assert 1000 <= contestant.count <= 1001  # 0.1 s of 0.1 ms units (ceil of a float)
+
+
+def test_calibration_decides_on_the_second_timing_of_a_count(monkeypatch):
+    harness, contestant = _fake_clock_contestant(monkeypatch, 0.06, 1e-4)
+    # untimed warm-up skipped here: the search's first call at count 1 carries the 60 ms
+    assert 1000 <= harness._calibrate(contestant, min_time=0.1) <= 1001
