@@ -134,9 +134,10 @@ def interleaved(
     """Measure every contestant ``rounds`` times in rotating interleaved order.
 
     One untimed warm-up run of each contestant comes first (workspaces, caches, page faults
-    of freshly allocated buffers, lazy set-up), before its calibration. Every timed run starts after ``cooldown`` seconds of
-    sleep (see :func:`_timed`). A contestant that raises during calibration or warm-up is
-    dropped and its error reported, so one broken framework never stops the suite.
+    of freshly allocated buffers, lazy set-up), before its calibration. Every timed run
+    starts after ``cooldown`` seconds of sleep (see :func:`_timed`). A contestant that raises
+    during warm-up or calibration is dropped and its error reported, so one broken framework
+    never stops the suite.
 
     Returns
     -------
