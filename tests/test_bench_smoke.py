@@ -489,3 +489,24 @@ def test_profile_step_reports_npdeep_errors_in_one_line(args, message):
     assert message in proc.stderr.strip().splitlines()[-1]
     if "--optimizer" in args:
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_npdeep_bench_waits_for_the_interrupted_suite_to_save(monkeypatch):
+    # subprocess.run killed the suite 0.25 s after Ctrl-C and click printed "Aborted!"
+    from npdeep.cli import bench as bench_cli
+
+    class Suite:
+        waits = 0
+
+        def __init__(self, cmd, env):
+            self.cmd = cmd
+
+        def wait(self, timeout=None):
+            Suite.waits += 1
+            if Suite.waits == 1:
+                raise KeyboardInterrupt
+            return 130
+
+    monkeypatch.setattr(bench_cli.subprocess, "Popen", Suite)
+    assert bench_cli._run_suite(["python", "bench/run.py"], {}) == 130
+    assert Suite.waits == 2
