@@ -7,7 +7,10 @@ Usage::
 Every case runs its frameworks side by side in this process (same network, data, batch size,
 optimizer and dtype), in interleaved rounds, and reports the median rate with its spread; case
 e runs one fresh process per framework. The results land in ``<out>/<name>.json`` and
-``<out>/<name>.md``; the Markdown table is printed too. See ``bench/README.md``.
+``<out>/<name>.md``, rewritten atomically after every case (marked incomplete until the end, so
+Ctrl-C keeps the finished cases); the Markdown table is printed too. Exit codes: 0, 1 (a case
+failed or measured nothing, or the files could not be written), 2 (usage), 130 (interrupted).
+See ``bench/README.md``.
 
 When started as a script, the suite first re-executes itself without ``OPENBLAS_CORETYPE`` and
 ``OPENBLAS_L2_SIZE`` (they slow numpy's OpenBLAS on this project's machines); the environment
