@@ -25,7 +25,8 @@ def compute_ratios(case: dict[str, Any], judged: bool = True) -> None:
 
     ``config["ratio_values"]``: ``median(numerator) / median(denominator)``, None when either
     side is missing. ``config["spread"]``: the larger ``max/min`` of the two sides (None with
-    the ratio). ``config["reliable"]``: False when that spread exceeds :data:`SPREAD_LIMIT`.
+    the ratio). ``config["reliable"]``: False when that spread exceeds :data:`SPREAD_LIMIT`
+    (None with the ratio).
     ``config["target_met"]``: whether each target is met (minimums when higher is better,
     maximums otherwise, as for memory); None when the ratio is missing or unreliable, and
     always None when ``judged`` is false (tiny mode measures nothing).
@@ -43,12 +44,12 @@ def compute_ratios(case: dict[str, Any], judged: bool = True) -> None:
                 values[label] = spreads[label] = None
         config["ratio_values"] = values
         config["spread"] = spreads
-        config["reliable"] = {label: s is None or s <= SPREAD_LIMIT
+        config["reliable"] = {label: None if s is None else s <= SPREAD_LIMIT
                               for label, s in spreads.items()}
         met: dict[str, bool | None] = {}
         for label, target in config.get("targets", {}).items():
             value = values.get(label)
-            if value is None or not judged or not config["reliable"].get(label, True):
+            if value is None or not judged or config["reliable"].get(label) is False:
                 met[label] = None
             else:
                 met[label] = value >= target if higher else value <= target

@@ -139,6 +139,7 @@ def test_ratios_and_targets_from_medians(run_module):
     config = case["configs"][0]
     assert config["ratio_values"] == {"npdeep/torch": 3.0, "npdeep/sklearn": None}
     assert config["target_met"] == {"npdeep/torch": False, "npdeep/sklearn": None}
+    assert config["reliable"] == {"npdeep/torch": True, "npdeep/sklearn": None}  # one value
 
     memory = {"higher_is_better": False, "configs": [{
         "results": {"npdeep": {"median": 200.0}, "torch": {"median": 400.0}},
