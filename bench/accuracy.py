@@ -121,16 +121,22 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("datasets", nargs="*", metavar="DATA",
                         help=f"any of {', '.join(DATASETS)} (default: all)")
-    parser.add_argument("--repeat", type=int, default=1, help="best-of-N training times")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="best-of-N training times (an integer >= 1, default 1)")
     parser.add_argument("--no-article", action="store_true", help="skip the article lines")
     parser.add_argument("--threads", type=int, default=None,
-                        help="limit BLAS threads of both sides (threadpoolctl)")
+                        help="limit BLAS threads of both sides (threadpoolctl; an integer "
+                             ">= 1, default: the pools' own size)")
     args = parser.parse_args(argv)
+    for option in ("repeat", "threads"):  # 0 repeats trained nothing; 0 threads meant default
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            parser.error(f"--{option}: got {value}, expected an integer >= 1")
     unknown = [d for d in args.datasets if d not in DATASETS]
     if unknown:
         parser.error(f"unknown data sets {unknown}; choose from {', '.join(DATASETS)}")
     args.datasets = args.datasets or list(DATASETS)
-    if args.threads:
+    if args.threads is not None:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(args.threads):

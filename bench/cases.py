@@ -275,6 +275,8 @@ def case_e(ctx: Context) -> dict[str, Any]:
           file=sys.stderr, flush=True)
     return {"title": "e. Peak resident memory of one training epoch (784-512-256-10, batch 128)",
             "unit": "MB (peak RSS)", "higher_is_better": False,
+            "cells": "one measurement per framework, each in a fresh process (no rounds, "
+                     "no median, no min-max)",
             "configs": [{"id": "epoch", "params": {"layers": MLP, "samples": m,
                                                     "batch_size": 128, "optimizer": "sgd",
                                                     "dtype": "float32"},

@@ -98,16 +98,34 @@ def _timed(contestant: Contestant, count: int, cooldown: float) -> float:
     return work / max(elapsed, 1e-9)
 
 
+def _elapsed(contestant: Contestant, count: int) -> float:
+    """Seconds one ``contestant.run(count)`` takes."""
+    start = time.perf_counter()
+    contestant.run(count)
+    return time.perf_counter() - start
+
+
 def _calibrate(contestant: Contestant, min_time: float) -> int:
-    """Return the repetition count that makes one measurement last about ``min_time`` s."""
+    """Return the repetition count that makes one measurement last about ``min_time`` s.
+
+    Every count is timed twice and the second timing decides: a first call can carry a
+    one-off cost (lazy set-up, a cold cache) that a warm-up did not absorb, and would stop
+    the search at a count far too small (the first ``Network.fit`` of a process took
+    46-69 ms, which made a step of 0.2 ms look long enough at count 1).
+    """
     count = 1
     while True:
-        start = time.perf_counter()
-        contestant.run(count)
-        elapsed = time.perf_counter() - start
+        _elapsed(contestant, count)
+        elapsed = _elapsed(contestant, count)
         if elapsed >= min_time / 4 or count >= 1 << 24:
             return max(1, math.ceil(count * min_time / max(elapsed, 1e-9)))
         count *= 4
+
+
+def _prepare(contestant: Contestant, min_time: float) -> None:
+    """Warm ``contestant`` up with one untimed call, then set its repetition count."""
+    contestant.run(1)  # warm-up first: its one-off costs must not reach the calibration
+    contestant.count = _calibrate(contestant, min_time) if contestant.calibrate else 1
 
 
 def interleaved(
@@ -116,9 +134,10 @@ def interleaved(
     """Measure every contestant ``rounds`` times in rotating interleaved order.
 
     One untimed warm-up run of each contestant comes first (workspaces, caches, page faults
-    of freshly allocated buffers). Every timed run starts after ``cooldown`` seconds of
-    sleep (see :func:`_timed`). A contestant that raises during calibration or warm-up is
-    dropped and its error reported, so one broken framework never stops the suite.
+    of freshly allocated buffers, lazy set-up), before its calibration. Every timed run
+    starts after ``cooldown`` seconds of sleep (see :func:`_timed`). A contestant that raises
+    during warm-up or calibration is dropped and its error reported, so one broken framework
+    never stops the suite.
 
     Returns
     -------
@@ -131,8 +150,7 @@ def interleaved(
     alive: list[Contestant] = []
     for c in contestants:
         try:
-            c.count = _calibrate(c, min_time) if c.calibrate else 1
-            c.run(c.count)  # warm-up
+            _prepare(c, min_time)
         except Exception as exc:  # noqa: BLE001 - report, never stop the suite
             failed[c.name] = f"{type(exc).__name__}: {exc}"
             continue

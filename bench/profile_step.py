@@ -122,7 +122,8 @@ def instrument(net: Any) -> list[str]:
     return done
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options, profile one epoch; the exit code (2 for a bad option)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--optimizer", default="sgd")
@@ -131,7 +132,22 @@ def main(argv: list[str] | None = None) -> None:
                         help="X as rows.T (F-ordered view, default) or a C-ordered (n_x, m)")
     parser.add_argument("--cprofile", action="store_true", help="also print cProfile's top 20")
     args = parser.parse_args(argv)
+    for option in ("samples", "batch_size"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')}: got {getattr(args, option)}, "
+                         "expected an integer >= 1")
+    from npdeep.errors import NpdeepError
 
+    try:
+        _profile(args)
+    except NpdeepError as exc:  # a bad --optimizer and the like: npdeep's message, no traceback
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _profile(args: argparse.Namespace) -> None:
+    """Time one instrumented epoch and print where its time went."""
     import numpy as np
 
     import npdeep
@@ -194,4 +210,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

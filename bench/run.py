@@ -7,7 +7,10 @@ Usage::
 Every case runs its frameworks side by side in this process (same network, data, batch size,
 optimizer and dtype), in interleaved rounds, and reports the median rate with its spread; case
 e runs one fresh process per framework. The results land in ``<out>/<name>.json`` and
-``<out>/<name>.md``; the Markdown table is printed too. See ``bench/README.md``.
+``<out>/<name>.md``, rewritten atomically after every case (marked incomplete until the end, so
+Ctrl-C keeps the finished cases); the Markdown table is printed too. Exit codes: 0, 1 (a case
+failed or measured nothing, or the files could not be written), 2 (usage), 130 (interrupted).
+See ``bench/README.md``.
 
 When started as a script, the suite first re-executes itself without ``OPENBLAS_CORETYPE`` and
 ``OPENBLAS_L2_SIZE`` (they slow numpy's OpenBLAS on this project's machines); the environment
@@ -21,6 +24,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +54,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="directory for the JSON and Markdown files")
     parser.add_argument("--name", default=None,
                         help="file stem of the outputs (default bench-<mode>-<timestamp>)")
-    parser.add_argument("--rounds", type=int, default=None, help="override the rounds")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="interleaved rounds per configuration (default: 5 full, 3 quick, "
+                             "2 tiny)")
     parser.add_argument("--cooldown", type=float, default=None,
                         help="seconds of sleep before every timed run (default: 2.0 full, "
-                             "0.25 quick): lets the previous framework's threads go idle")
+                             "0.25 quick, 0.0 tiny): lets the previous framework's threads "
+                             "go idle")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for every framework (default: numpy's BLAS pool size)")
     parser.add_argument("--without", default="",
@@ -78,13 +85,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--cooldown: got {args.cooldown}, expected seconds in [0, 60]")
     if args.threads is not None and args.threads < 1:
         parser.error(f"--threads: got {args.threads}, expected an integer >= 1")
-    if problem := _output_problem(args.out, args.name):  # now, not after a 13-minute run
+    mode = "tiny" if args.tiny else "quick" if args.quick else "full"
+    if args.name is None:
+        args.name = f"bench-{mode}-{time.strftime('%Y%m%d-%H%M%S')}"
+    # now, not after a 13-minute run: the files are written after every case
+    problem = _output_problem(args.out, args.name)
+    if problem is None:
+        problem, args.created_folders = _probe_outputs(args.out, args.name)
+    if problem:
         parser.error(problem)
     return args
 
 
 def _output_problem(out: Path, name: str | None) -> str | None:
-    """Why ``<out>/<name>.json`` and ``.md`` could not be written, or None."""
+    """Why ``<out>/<name>.json`` and ``.md`` could not be written, or None (names only)."""
     if name is not None and (name in ("", ".", "..") or "/" in name or os.sep in name):
         return f"--name: got {name!r}, expected a file stem (no folder; --out names the folder)"
     if out.exists() and not out.is_dir():
@@ -94,9 +108,68 @@ def _output_problem(out: Path, name: str | None) -> str | None:
         existing = existing.parent
     if not existing.is_dir():
         return f"--out: {str(existing)!r} is a file, so {str(out)!r} cannot be created"
-    if not os.access(existing, os.W_OK | os.X_OK):
-        return f"--out: cannot write into {str(existing)!r} (permission denied)"
     return None
+
+
+def _make_folder(out: Path) -> list[Path]:
+    """Create ``out`` and its missing parents; return the folders created, deepest first."""
+    missing = []
+    folder = out
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    out.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    """Remove the folders this run created (deepest first), where still empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def _probe_one(path: Path) -> str | None:
+    """Write and remove ``path``'s temporary file; why that failed, or None."""
+    from bench.report import temp_path
+
+    try:
+        if path.is_dir():
+            return (f"--out/--name: {str(path)!r} is a folder, where the report file "
+                    "would go; choose another --name or --out")
+        temp_path(path).write_text("")
+        temp_path(path).unlink()
+    except OSError as exc:
+        shown = str(path) if len(str(path)) <= 80 else str(path)[:60] + "..." + path.suffix
+        return f"--out/--name: cannot write {shown!r}: {exc.strerror or exc}"
+    return None
+
+
+def _probe_outputs(out: Path, stem: str) -> tuple[str | None, list[Path]]:
+    """Check by writing that ``<out>/<stem>.json`` and ``.md`` can be written.
+
+    Returns why not (or None) and the folders created for them, deepest first.
+
+    Creates ``out``, then writes and removes the temporary files the report is written
+    through (their names are the outputs' plus ``.tmp``: if they fit, the outputs do). A
+    folder created here is removed again when the check fails. Real writes, not
+    ``os.access``: root passes that on a read-only file system, and it knows nothing of
+    names too long for the file system.
+    """
+    from bench.report import output_paths
+
+    try:
+        created = _make_folder(out)
+    except OSError as exc:
+        return f"--out: cannot create the folder {str(out)!r}: {exc.strerror or exc}", []
+    for path in output_paths(out, stem):
+        problem = _probe_one(path)
+        if problem:
+            _remove_folders(created)
+            return problem, []
+    return None, created
 
 
 def _frameworks(without: list[str]) -> dict[str, str]:
@@ -117,11 +190,75 @@ def _frameworks(without: list[str]) -> dict[str, str]:
     return skip
 
 
+def _case_problem(case: dict[str, Any]) -> str | None:
+    """Why a finished case makes the run fail (it raised, or measured nothing), or None."""
+    if "error" in case:
+        return f"failed: {case['error']}"
+    if not any(config["results"] for config in case["configs"]):
+        return "measured nothing (every contestant was skipped or dropped; see the table)"
+    return None
+
+
+def _run_case(letter: str, ctx: Any) -> dict[str, Any]:
+    """Run one case and compute its ratios; a case that raises becomes a failed record."""
+    from bench import report
+    from bench.cases import CASES
+
+    try:
+        case = CASES[letter](ctx)
+        report.compute_ratios(case, judged=ctx.mode != "tiny")
+    except Exception as exc:  # noqa: BLE001 - one broken case must not lose the others
+        case = {"title": f"{letter}. (failed)", "unit": "", "configs": [],
+                "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        print(f"case {letter} failed: {case['error']}", file=sys.stderr, flush=True)
+    return case
+
+
+def _save(results: dict[str, Any], args: argparse.Namespace) -> str | None:
+    """Write ``<out>/<name>.json`` and ``.md`` (atomically); the error message, or None."""
+    from bench import report
+
+    try:
+        report.write(results, args.out, args.name)
+    except OSError as exc:
+        where = exc.filename2 or exc.filename or f"{args.out / args.name}.json/.md"
+        return f"error: cannot write the results to {where}: {exc.strerror or exc}"
+    return None
+
+
+def _interrupted(results: dict[str, Any], args: argparse.Namespace) -> int:
+    """Say what an interrupted run kept; exit code 130 (as a shell reports Ctrl-C)."""
+    saved = list(results["cases"])
+    if saved:
+        print(f"\ninterrupted: saved {'case' if len(saved) == 1 else 'cases'} "
+              f"{', '.join(saved)} in {args.out / args.name}.json and .md (marked "
+              "incomplete)", file=sys.stderr)
+    else:
+        _remove_folders(args.created_folders)
+        print("\ninterrupted before any case finished: nothing saved", file=sys.stderr)
+    return 130
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the selected cases, write ``<out>/<name>.json`` and ``.md``; return an exit code."""
+    """Run the selected cases, write ``<out>/<name>.json`` and ``.md``; return an exit code.
+
+    The files are rewritten after every finished case (marked incomplete until the end), so
+    Ctrl-C keeps what finished. Exit codes: 0 all cases measured, 1 a case failed or
+    measured nothing or the files could not be written, 2 usage, 130 interrupted.
+    """
     args = parse_args(argv)
-    from bench import harness, report
-    from bench.cases import CASES, SIZES, Context
+    args.argv = list(argv if argv is not None else sys.argv[1:])
+    results: dict[str, Any] = {"meta": {}, "cases": {}}
+    try:
+        return _suite(args, results)
+    except KeyboardInterrupt:
+        return _interrupted(results, args)
+
+
+def _suite(args: argparse.Namespace, results: dict[str, Any]) -> int:
+    """The body of :func:`main`: set up the frameworks and threads, then run the cases."""
+    from bench import harness
+    from bench.cases import SIZES, Context
 
     mode = "tiny" if args.tiny else "quick" if args.quick else "full"
     skip = _frameworks(args.without)
@@ -139,34 +276,49 @@ def main(argv: list[str] | None = None) -> int:
                   min_time=SIZES[mode]["min_time"], skip=skip, threads=args.threads,
                   cooldown=args.cooldown)
 
-    meta: dict[str, Any] = harness.machine_report()
+    meta: dict[str, Any] = results["meta"]
+    meta.update(harness.machine_report())
     meta.update(mode=mode, rounds=ctx.rounds,
                 cooldown=SIZES[mode]["cooldown"] if ctx.cooldown is None else ctx.cooldown,
-                argv=list(argv or sys.argv[1:]),
+                argv=args.argv, complete=False,
                 skipped_frameworks=skip, threads=harness.thread_report(),
                 env_removed=json.loads(os.environ.get(_REMOVED_MARKER, "{}")))
     print(f"npdeep bench, mode {mode}, cases {','.join(args.cases)}; skipped: "
           f"{skip or 'none'}", file=sys.stderr, flush=True)
-    results: dict[str, Any] = {"meta": meta, "cases": {}}
+    try:
+        return _run_cases(args, ctx, results)
+    finally:
+        if limiter is not None:
+            limiter.restore_original_limits()
+
+
+def _run_cases(args: argparse.Namespace, ctx: Any, results: dict[str, Any]) -> int:
+    """Run the cases, saving after each; print the table; the exit code (see :func:`main`)."""
+    from bench import harness, report
+
+    meta = results["meta"]
     start = time.perf_counter()
     for letter in args.cases:
         print(f"case {letter}", file=sys.stderr, flush=True)
-        try:
-            case = CASES[letter](ctx)
-            report.compute_ratios(case)
-        except Exception as exc:  # noqa: BLE001 - one broken case must not lose the others
-            case = {"title": f"{letter}. (failed)", "unit": "", "configs": [],
-                    "error": f"{type(exc).__name__}: {exc}"}
-        results["cases"][letter] = case
-    meta["seconds"] = time.perf_counter() - start
+        results["cases"][letter] = _run_case(letter, ctx)
+        meta["seconds"] = time.perf_counter() - start
+        if error := _save(results, args):
+            print(report.markdown(results))  # the results are not lost with the files
+            print(error, file=sys.stderr)
+            return 1
+    meta["complete"] = True
     meta["threads"] = harness.thread_report()  # again: torch and scipy pools now loaded
-    if limiter is not None:
-        limiter.restore_original_limits()
-    stem = args.name or f"bench-{mode}-{time.strftime('%Y%m%d-%H%M%S')}"
-    json_path, md_path = report.write(results, args.out, stem)
-    print(report.markdown(results))
-    print(f"wrote {json_path} and {md_path} in {meta['seconds']:.0f} s", file=sys.stderr)
-    return 0
+    print(report.markdown(results), flush=True)  # before the files: a failed write keeps it
+    if error := _save(results, args):
+        print(error, file=sys.stderr)
+        return 1
+    print(f"wrote {args.out / args.name}.json and .md in {meta['seconds']:.0f} s",
+          file=sys.stderr)
+    problems = {letter: p for letter, case in results["cases"].items()
+                if (p := _case_problem(case))}
+    for letter, problem in problems.items():
+        print(f"error: case {letter} {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _reexec_without_blas_env(argv: list[str]) -> None:

@@ -139,6 +139,7 @@ def test_ratios_and_targets_from_medians(run_module):
     config = case["configs"][0]
     assert config["ratio_values"] == {"npdeep/torch": 3.0, "npdeep/sklearn": None}
     assert config["target_met"] == {"npdeep/torch": False, "npdeep/sklearn": None}
+    assert config["reliable"] == {"npdeep/torch": True, "npdeep/sklearn": None}  # one value
 
     memory = {"higher_is_better": False, "configs": [{
         "results": {"npdeep": {"median": 200.0}, "torch": {"median": 400.0}},
@@ -249,3 +250,264 @@ def test_article_loop_enters_errstate_once_per_run_not_per_epoch(monkeypatch):
     monkeypatch.setattr(np, "errstate", counting)
     assert contestant.run(7) == 7.0
     assert len(entered) == 1
+
+
+def _fake_clock_contestant(monkeypatch, first_call_s: float, per_unit_s: float):
+    """A contestant whose first call carries a one-off cost, timed on a fake clock."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from bench import harness
+
+    clock = {"now": 0.0, "calls": 0}
+
+    def run(count: int) -> float:
+        clock["calls"] += 1
+        clock["now"] += (first_call_s if clock["calls"] == 1 else 0.0) + count * per_unit_s
+        return float(count)
+
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: clock["now"])
+    return harness, harness.Contestant("npdeep", run, calibrate=True)
+
+
+def test_calibration_comes_after_the_warm_up(monkeypatch):
+    # the first fit of a process (lazy set-up, 46-69 ms) was the calibration's first timing:
+    # the search stopped at count 1 and every measurement was 2-3 steps of fixed costs
+    harness, contestant = _fake_clock_contestant(monkeypatch, 0.06, 1e-4)
+    harness._prepare(contestant, min_time=0.1)
+    assert 1000 <= contestant.count <= 1001  # 0.1 s of 0.1 ms units (ceil of a float)
+
+
+def test_calibration_decides_on_the_second_timing_of_a_count(monkeypatch):
+    harness, contestant = _fake_clock_contestant(monkeypatch, 0.06, 1e-4)
+    # untimed warm-up skipped here: the search's first call at count 1 carries the 60 ms
+    assert 1000 <= harness._calibrate(contestant, min_time=0.1) <= 1001
+
+
+def _fake_case(median: float = 100.0, low: float = 90.0, high: float = 110.0):
+    """A case function measuring one config with npdeep and the article, instantly."""
+    def case(ctx):
+        result = {"median": median, "min": low, "max": high, "values": [low, high]}
+        return {"title": "z. Fake", "unit": "steps/s", "configs": [{
+            "id": "c1", "params": {}, "results": {"npdeep": dict(result),
+                                                  "article": dict(result, median=median / 2)},
+            "skipped": {}, "ratios": {"npdeep/article": ["npdeep", "article"]},
+            "targets": {"npdeep/article": 1.5}}]}
+    return case
+
+
+def _raising(exc: BaseException):
+    def case(ctx):
+        raise exc
+    return case
+
+
+FAKE_ARGS = ["--without", "torch,sklearn"]
+
+
+def test_an_interrupted_run_keeps_the_finished_cases(run_module, monkeypatch, tmp_path,
+                                                     capsys):
+    # Ctrl-C lost every finished case: the files were written only at the end, and the
+    # KeyboardInterrupt ended in a traceback
+    from bench import cases
+
+    monkeypatch.setitem(cases.CASES, "b", _fake_case())
+    monkeypatch.setitem(cases.CASES, "d", _raising(KeyboardInterrupt()))
+    code = run_module.main(["--tiny", "--cases", "b,d", *FAKE_ARGS, "--out",
+                            str(tmp_path / "out"), "--name", "i"])
+    assert code == 130
+    report, md = _load(tmp_path / "out", "i")
+    assert list(report["cases"]) == ["b"] and report["meta"]["complete"] is False
+    assert "**Incomplete**" in md and "## z. Fake" in md
+    err = capsys.readouterr().err
+    assert "interrupted: saved case b in" in err and "Traceback" not in err
+    assert not list((tmp_path / "out").glob("*.tmp"))
+
+
+def test_an_interrupt_before_any_case_removes_the_folder_it_created(run_module, monkeypatch,
+                                                                    tmp_path, capsys):
+    from bench import cases
+
+    monkeypatch.setitem(cases.CASES, "b", _raising(KeyboardInterrupt()))
+    out = tmp_path / "new" / "out"
+    assert run_module.main(["--tiny", "--cases", "b", *FAKE_ARGS, "--out", str(out)]) == 130
+    assert not (tmp_path / "new").exists()
+    assert "nothing saved" in capsys.readouterr().err
+
+
+def test_a_complete_run_is_marked_complete(run_module, monkeypatch, tmp_path):
+    from bench import cases
+
+    monkeypatch.setitem(cases.CASES, "b", _fake_case())
+    assert run_module.main(["--quick", "--cases", "b", *FAKE_ARGS, "--out", str(tmp_path),
+                            "--name", "c"]) == 0
+    report, md = _load(tmp_path, "c")
+    assert report["meta"]["complete"] is True and "Incomplete" not in md
+    assert report["cases"]["b"]["configs"][0]["target_met"] == {"npdeep/article": True}
+
+
+def test_a_failed_case_exits_1_and_keeps_its_traceback(run_module, monkeypatch, tmp_path,
+                                                       capsys):
+    # exit 0 with the traceback thrown away; the Markdown read "Unit: ."
+    from bench import cases
+
+    monkeypatch.setitem(cases.CASES, "b", _fake_case())
+    monkeypatch.setitem(cases.CASES, "d", _raising(ValueError("bad shape")))
+    assert run_module.main(["--tiny", "--cases", "b,d", *FAKE_ARGS, "--out", str(tmp_path),
+                            "--name", "f"]) == 1
+    report, md = _load(tmp_path, "f")
+    failed = report["cases"]["d"]
+    assert failed["error"] == "ValueError: bad shape"
+    assert "Traceback" in failed["traceback"] and "bad shape" in failed["traceback"]
+    assert "failed: ValueError: bad shape" in md and "Unit: ." not in md
+    assert "error: case d failed: ValueError: bad shape" in capsys.readouterr().err
+
+
+def test_a_case_that_measured_nothing_exits_1(run_module, tmp_path, capsys):
+    assert run_module.main(["--tiny", "--cases", "e", "--without", "npdeep,torch,sklearn",
+                            "--out", str(tmp_path), "--name", "n"]) == 1
+    assert "error: case e measured nothing" in capsys.readouterr().err
+    _, md = _load(tmp_path, "n")
+    assert "Cells: one measurement per framework, each in a fresh process" in md
+
+
+def test_an_output_path_that_is_a_folder_is_refused_before_running(run_module, tmp_path,
+                                                                   capsys):
+    # IsADirectoryError after the whole run, leaving t.json without t.md
+    (tmp_path / "t.md").mkdir()
+    with pytest.raises(SystemExit) as excinfo:
+        run_module.parse_args(["--tiny", "--out", str(tmp_path), "--name", "t"])
+    assert excinfo.value.code == 2
+    assert "t.md' is a folder, where the report file would go" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.md"]
+
+
+def test_a_name_too_long_is_refused_and_the_new_folder_removed(run_module, tmp_path, capsys):
+    # OSError after the run, and an empty folder left behind
+    with pytest.raises(SystemExit) as excinfo:
+        run_module.parse_args(["--tiny", "--out", str(tmp_path / "new" / "sub"),
+                               "--name", "x" * 260])
+    assert excinfo.value.code == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_failed_write_is_one_line_and_the_table_is_printed(run_module, monkeypatch,
+                                                             tmp_path, capsys):
+    from bench import cases, report
+
+    def failing_write(results, out_dir, stem):
+        raise PermissionError(13, "Permission denied", str(out_dir / f"{stem}.json"))
+
+    monkeypatch.setitem(cases.CASES, "b", _fake_case())
+    monkeypatch.setattr(report, "write", failing_write)
+    assert run_module.main(["--tiny", "--cases", "b", *FAKE_ARGS, "--out", str(tmp_path),
+                            "--name", "w"]) == 1
+    captured = capsys.readouterr()
+    assert "## z. Fake" in captured.out
+    assert "error: cannot write the results to " in captured.err
+    assert "w.json: Permission denied" in captured.err and "Traceback" not in captured.err
+
+
+def test_write_replaces_the_files_atomically(tmp_path):
+    sys.path.insert(0, str(REPO_ROOT))
+    from bench import report
+
+    (tmp_path / "r.json").write_text("old")
+    meta = {"date": "d", "mode": "quick", "rounds": 1, "cpu": "cpu", "platform": "p",
+            "threads": {"affinity": 2}, "versions": {}}
+    report.write({"meta": meta, "cases": {}}, tmp_path, "r")
+    assert json.loads((tmp_path / "r.json").read_text())["meta"]["mode"] == "quick"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.md"]
+
+
+def test_tiny_mode_records_no_verdict(run_module):
+    from bench.report import compute_ratios
+
+    case = _fake_case()(None)
+    compute_ratios(case, judged=False)
+    assert case["configs"][0]["ratio_values"] == {"npdeep/article": 2.0}
+    assert case["configs"][0]["target_met"] == {"npdeep/article": None}
+
+
+def test_a_ratio_over_a_huge_spread_is_unreliable_and_not_judged(run_module):
+    # a PyTorch round ranging 2.67-94.3 steps/s printed "187.41x (met, target >= 8)"
+    from bench.report import compute_ratios, markdown
+
+    case = _fake_case(median=100.0, low=10.0, high=110.0)(None)
+    compute_ratios(case)
+    config = case["configs"][0]
+    assert config["reliable"] == {"npdeep/article": False}
+    assert config["spread"]["npdeep/article"] == pytest.approx(11.0)
+    assert config["target_met"] == {"npdeep/article": None}
+    meta = {"date": "d", "mode": "quick", "rounds": 2, "cpu": "cpu", "platform": "p",
+            "threads": {"affinity": 2}, "versions": {}}
+    md = markdown({"meta": meta, "cases": {"b": case}})
+    assert "2.00x (unreliable: spread 11.0x) |" in md
+    assert "met," not in md and "MISSED" not in md
+
+    steady = _fake_case(median=100.0, low=90.0, high=110.0)(None)
+    compute_ratios(steady)
+    assert steady["configs"][0]["reliable"] == {"npdeep/article": True}
+    assert steady["configs"][0]["target_met"] == {"npdeep/article": True}
+
+
+def test_help_gives_the_per_mode_defaults(run_module, capsys):
+    with pytest.raises(SystemExit):
+        run_module.parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 5 full, 3 quick, 2 tiny)" in text
+    assert "(default: 2.0 full, 0.25 quick, 0.0 tiny)" in text
+
+
+def _script(name: str, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(REPO_ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run([sys.executable, str(REPO_ROOT / "bench" / name), *args],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--repeat", "0"], "--repeat: got 0, expected an integer >= 1"),
+    (["--repeat", "-2"], "--repeat: got -2, expected an integer >= 1"),
+    (["--threads", "0"], "--threads: got 0, expected an integer >= 1"),
+])
+def test_accuracy_refuses_counts_below_1(args, message):
+    # --repeat 0 ended in an UnboundLocalError; --threads 0 silently meant the default
+    proc = _script("accuracy.py", "iris", "--no-article", *args)
+    assert proc.returncode == 2 and message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--samples", "0"], "--samples: got 0, expected an integer >= 1"),
+    (["--batch-size", "0"], "--batch-size: got 0, expected an integer >= 1"),
+    (["--optimizer", "bogus"], "profile_step.py: error: unknown optimizer 'bogus'"),
+])
+def test_profile_step_reports_npdeep_errors_in_one_line(args, message):
+    proc = _script("profile_step.py", "--samples", "64", *args)
+    assert proc.returncode == 2, proc.stderr
+    # raw tracebacks before; now argparse's usage and error, or npdeep's message in one line
+    assert "Traceback" not in proc.stderr
+    assert message in proc.stderr.strip().splitlines()[-1]
+    if "--optimizer" in args:
+        assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_npdeep_bench_waits_for_the_interrupted_suite_to_save(monkeypatch):
+    # subprocess.run killed the suite 0.25 s after Ctrl-C and click printed "Aborted!"
+    bench_cli = importlib.import_module("npdeep.cli.bench")  # the module, not the command
+
+    class Suite:
+        waits = 0
+
+        def __init__(self, cmd, env):
+            self.cmd = cmd
+
+        def wait(self, timeout=None):
+            Suite.waits += 1
+            if Suite.waits == 1:
+                raise KeyboardInterrupt
+            return 130
+
+    monkeypatch.setattr(bench_cli.subprocess, "Popen", Suite)
+    assert bench_cli._run_suite(["python", "bench/run.py"], {}) == 130
+    assert Suite.waits == 2

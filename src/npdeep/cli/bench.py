@@ -10,6 +10,7 @@ options), and exits with its exit code. Without a checkout it says where it look
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -41,5 +42,22 @@ def bench(ctx, args):
     script = find_bench_script()
     env = {**os.environ, "NPDEEP_BENCH_PROG": "npdeep bench"}  # its usage and errors say so
     # in the caller's folder: a relative --out is where the user is, not in the checkout
-    proc = subprocess.run([sys.executable, str(script), *args], env=env)
-    ctx.exit(proc.returncode)
+    ctx.exit(_run_suite([sys.executable, str(script), *args], env))
+
+
+def _run_suite(cmd: list[str], env: dict[str, str]) -> int:
+    """Run the suite and return its exit code; Ctrl-C waits for it to save and exit (130).
+
+    A terminal's Ctrl-C reaches the suite too (else it is passed on after 10 s): the suite
+    saves the cases that finished, says so and exits 130. ``subprocess.run`` would kill it
+    0.25 s after the interrupt instead, and click would print "Aborted!" over its message.
+    """
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        try:
+            return proc.wait(timeout=10)  # a terminal's Ctrl-C reached the suite as well
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)  # only this process was interrupted: pass it on
+            return proc.wait()
