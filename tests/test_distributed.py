@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 import npdeep  # noqa: E402
 from npdeep import ConfigurationError, DataError, TrainingError  # noqa: E402
 from npdeep.distributed import (  # noqa: E402
+    DataParallelTrainer,
     check_loopback,
     check_picklable,
     connect,
@@ -1095,3 +1096,57 @@ def test_search_refuses_dask_collections_by_name(client):
         search(grid, da.from_array(X, chunks=(40, 5)), y, client=client)
     with pytest.raises(DataError, match=r"but y is a Dask Array; pass y.compute\(\)"):
         search(grid, X, da.from_array(y, chunks=40), client=client)
+
+
+# ---------------------------------------------------------- data-parallel: net.history
+def test_data_parallel_sets_the_networks_history(client, tmp_path, capsys):
+    """Before: net.history kept an earlier fit's epochs (or stayed None): npdeep inspect showed
+    the old training, npdeep plot said there was no history."""
+    from cli_helpers import call, call_json
+
+    X, Y = _problem(3)
+    net = npdeep.Network([6, 8, 3], output_activation="softmax", seed=0)
+    net.fit(X, Y, epochs=3, learning_rate=0.05, seed=0)
+    result = data_parallel_fit(net, X, Y, client, epochs=5, learning_rate=0.5, batch_size=32,
+                               optimizer="momentum", seed=0, schedule=StepDecay(2, 0.5))
+    history = net.history
+    assert history.epoch == [0, 1, 2, 3, 4]
+    assert history.cost == result.cost
+    assert history.learning_rate == result.learning_rate == [0.5, 0.5, 0.25, 0.25, 0.125]
+    assert len(history.time) == 5 and all(t >= 0 for t in history.time)
+    assert history.optimizer_name == "momentum" and history.initial_learning_rate == 0.5
+    path = tmp_path / "dp.npz"
+    net.save(path)
+    info = call_json(capsys, "inspect", path)
+    assert info["history"]["epochs"] == 5
+    assert info["history"]["cost"]["last"] == pytest.approx(result.cost[-1])
+    pytest.importorskip("matplotlib")
+    code, out, err = call(capsys, "plot", path, "-o", tmp_path / "dp.png")
+    assert code == 0, err
+    assert "over 5 epochs" in out and (tmp_path / "dp.png").stat().st_size > 0
+
+
+def test_a_data_parallel_trainer_numbers_its_epochs_on_across_runs(client):
+    X, Y = _problem(4)
+    net = npdeep.Network([6, 8, 3], seed=0)
+    assert net.history is None
+    with DataParallelTrainer(net, X, Y, client, learning_rate=0.5, seed=0) as trainer:
+        trainer.run(2)
+        assert net.history.epoch == [0, 1]
+        result = trainer.run(3)
+    assert net.history.epoch == [0, 1, 2, 3, 4] and net.history.cost == result.cost
+    assert net.history.stop_reason is None
+
+
+def test_a_failed_data_parallel_run_leaves_its_epochs_and_stop_reason(client):
+    X, Y = _problem(2)
+    net = npdeep.Network([6, 8, 3], seed=0)
+    with DataParallelTrainer(net, X, Y, client, learning_rate=1.0, batch_size=32,
+                             seed=0) as trainer:
+        trainer.run(2)
+        trainer.shards.data = [(x * 1e150, y) for x, y in trainer.shards.data]
+        trainer.shards.scatter()
+        with np.errstate(all="ignore"), pytest.raises(TrainingError, match="became NaN or inf"):
+            trainer.run(3)
+    assert net.history.epoch == [0, 1]
+    assert net.history.stop_reason == "error (TrainingError) during epoch 3"
