@@ -1150,3 +1150,65 @@ def test_a_failed_data_parallel_run_leaves_its_epochs_and_stop_reason(client):
             trainer.run(3)
     assert net.history.epoch == [0, 1]
     assert net.history.stop_reason == "error (TrainingError) during epoch 3"
+
+
+# ------------------------------------------------- data-parallel: registered activations
+_SOFTSIGN_MODULE = '''
+import numpy as np
+import npdeep
+from npdeep.activations import Activation
+
+
+@npdeep.register
+class DpSoftsign(Activation):
+    name = "dp_softsign"
+
+    def forward(self, Z, out, work=None):
+        np.abs(Z, out=out)
+        out += 1
+        return np.divide(Z, out, out=out)
+
+    def derivative(self, Z, A):
+        return 1.0 / (1.0 + np.abs(Z)) ** 2
+'''
+
+
+def test_data_parallel_ships_registered_activations_to_process_workers(client, tmp_path):
+    """Before: each worker process failed with "unknown activation" (search and fit_chunks
+    carried the registering module in the estimator's pickle, data_parallel_fit did not)."""
+    import copy
+    import importlib
+    import sys
+
+    from npdeep.distributed.gradients import MODULES_KEY, with_registered_modules
+
+    (tmp_path / "dp_softsign_module.py").write_text(_SOFTSIGN_MODULE)
+    folder = str(tmp_path)
+
+    def add_path(folder=folder):
+        import sys
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        return "dp_softsign_module" in sys.modules
+
+    sys.path.insert(0, folder)
+    try:
+        assert set(client.run(add_path).values()) == {False}  # not imported there yet
+        importlib.import_module("dp_softsign_module")
+        X, Y = _problem(6)
+        net = npdeep.Network([6, 8, 3], activation="dp_softsign", output_activation="softmax",
+                             dtype="float64", seed=0)
+        config = with_registered_modules(net.get_config())
+        assert config[MODULES_KEY] == ["dp_softsign_module"]
+        plain = npdeep.Network([6, 3]).get_config()
+        assert with_registered_modules(plain) == plain  # nothing registered named: unchanged
+        reference = copy.deepcopy(net)
+        history = reference.fit(X, Y, epochs=3, learning_rate=0.5, batch_size=32, seed=0)
+        result = data_parallel_fit(net, X, Y, client, epochs=3, learning_rate=0.5,
+                                   batch_size=32, seed=0)
+        np.testing.assert_allclose(result.cost, history.cost, rtol=1e-9)
+        np.testing.assert_allclose(net.parameters.flat, reference.parameters.flat,
+                                   rtol=1e-9, atol=1e-12)
+        assert set(client.run(add_path).values()) == {True}  # the workers imported it
+    finally:
+        sys.path.remove(folder)

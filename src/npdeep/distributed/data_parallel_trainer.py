@@ -29,7 +29,7 @@ from ..network import Network
 from ..trainer import _checked_rate
 from ._shards import Shards as _Shards
 from .cluster import check_client, scheduler_identity
-from .gradients import shard_local_steps, shard_loss_and_gradients
+from .gradients import shard_local_steps, shard_loss_and_gradients, with_registered_modules
 
 __all__ = ["DataParallelTrainer", "DataParallelResult"]
 
@@ -178,15 +178,19 @@ class DataParallelTrainer:
         self.net, self.client = net, client
         self.shuffle, self.step_timeout, self.on_step = shuffle, step_timeout, on_step
         self.rng = net.rng if seed is None else np.random.default_rng(seed)
-        self.config = net.get_config()
+        config = net.get_config()
         try:  # what every worker does with it: a custom Activation object is not rebuilt
-            Network.from_config(dict(self.config, seed=0))
+            Network.from_config(dict(config, seed=0))
         except ConfigurationError as exc:
             raise ConfigurationError(
                 f"data-parallel training rebuilds the network on every worker from "
                 f"net.get_config(), which fails: {exc}; custom Activation or Loss objects do "
-                "not travel to the workers: use the built-in ones, or train with Network.fit"
+                "not travel to the workers: register their class (npdeep.register) in a "
+                "module the workers can import and name it, use the built-in ones, or train "
+                "with Network.fit"
             ) from exc
+        # a registered class's module travels with the config; the workers import it
+        self.config = with_registered_modules(config)
         self.shards = _Shards(client, X, Y, n_shards, weights)
         bounds = self.shards.bounds
         self.result = DataParallelResult(
