@@ -84,10 +84,11 @@ def test_connect_names_a_mistyped_address_before_making_a_client(address, match,
 def test_a_failed_connect_to_port_8787_says_it_is_the_dashboard(monkeypatch):
     import npdeep.distributed.cluster as cluster
 
-    def refused(*args, **kwargs):
-        raise OSError("Timed out trying to connect to tcp://127.0.0.1:8787 after 0.5 s")
+    class Refused(cluster.Client):  # a Client class still: connect's clean-up looks for one
+        def __init__(self, *args, **kwargs):
+            raise OSError("Timed out trying to connect to tcp://127.0.0.1:8787 after 0.5 s")
 
-    monkeypatch.setattr(cluster, "Client", refused)
+    monkeypatch.setattr(cluster, "Client", Refused)
     with pytest.raises(OSError, match="Timed out") as info:
         connect("tcp://127.0.0.1:8787", timeout=0.5)
     assert info.value.__notes__ == [
