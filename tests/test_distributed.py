@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 import npdeep  # noqa: E402
 from npdeep import ConfigurationError, DataError, TrainingError  # noqa: E402
 from npdeep.distributed import (  # noqa: E402
+    DataParallelTrainer,
     check_loopback,
     check_picklable,
     connect,
@@ -848,11 +849,62 @@ def test_fit_chunks_names_unknown_chunk_sizes(client):
 
 def test_fit_chunks_timeout_says_which_epoch(client):
     """Before: a TimeoutError with an empty message."""
-    X = da.from_array(np.random.default_rng(0).random((40, 2)), chunks=(10, 2))
-    y = da.from_array(np.arange(40) % 2, chunks=10)
+
+    class Slow:  # defined here: cloudpickle ships it by value to the worker processes
+        def partial_fit(self, X, y, classes=None):
+            time.sleep(4)
+            return self
+
+    X = client.persist(da.from_array(np.random.default_rng(0).random((40, 2)), chunks=(10, 2)))
+    y = client.persist(da.from_array(np.arange(40) % 2, chunks=10))
+    wait([X, y])
     with pytest.raises(TimeoutError, match=r"fit_chunks: epoch 1 of 2 did not finish within "
-                                           r"timeout=1e-09 s \(4 blocks\)"):
-        fit_chunks(_classifier(), X, y, epochs=2, classes=[0, 1], client=client, timeout=1e-9)
+                                           r"timeout=1.5 s \(4 blocks\)"):
+        fit_chunks(Slow(), X, y, epochs=2, classes=[0, 1], client=client, timeout=1.5)
+
+
+def test_fit_chunks_timeout_covers_persisting_the_blocks(client):
+    """Before: the blocks were persisted without a timeout (for ever with no worker)."""
+    X = da.random.random((40, 2), chunks=(10, 2))
+    y = da.zeros(40, chunks=10, dtype=int)
+    with pytest.raises(TimeoutError, match=r"fit_chunks: the 4 blocks of X and y were not in "
+                                           r"the workers' memory within timeout=1e-09 s"):
+        fit_chunks(_classifier(), X, y, classes=[0, 1], client=client, timeout=1e-9)
+
+
+def test_fit_chunks_refuses_a_cluster_without_workers():
+    """Before: it waited for ever to persist the blocks, whatever timeout= said."""
+    from distributed import Client, LocalCluster
+
+    X = da.from_array(np.zeros((20, 2)), chunks=(10, 2))
+    y = da.from_array(np.arange(20) % 2, chunks=10)
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster, set_as_default=False) as empty:
+        with pytest.raises(ConfigurationError, match="the Dask cluster has no workers"):
+            fit_chunks(_classifier(), X, y, classes=[0, 1], client=empty, timeout=3)
+
+
+def test_fit_chunks_stops_at_the_epoch_of_a_failed_block(client, monkeypatch):
+    """Before: every remaining epoch's tasks were still submitted (wait() does not raise)."""
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 3))
+    X[5, 1] = np.nan
+    y = (rng.random(200) > 0.5).astype(int)
+    submitted = []
+    submit = client.submit
+
+    def counting(*args, **kwargs):
+        submitted.append(args[0])
+        return submit(*args, **kwargs)
+
+    monkeypatch.setattr(client, "submit", counting)
+    with pytest.raises(ValueError, match="Input X contains NaN") as info:
+        fit_chunks(_classifier(), da.from_array(X, chunks=(20, 3)), da.from_array(y, chunks=20),
+                   epochs=40, classes=[0, 1], client=client)
+    assert len(submitted) == 10  # one epoch of 10 blocks, not 40
+    if hasattr(info.value, "__notes__"):
+        assert info.value.__notes__ == [
+            "fit_chunks: raised by partial_fit on block 0 (rows 0:20) in epoch 1"]
 
 
 @pytest.mark.skipif(not hasattr(Exception, "add_note"), reason="exception notes: Python 3.11+")
@@ -912,3 +964,251 @@ def test_local_cluster_takes_numpy_integers(monkeypatch):
     with pytest.raises(Stop), local_cluster(n_workers=np.int64(2), threads_per_worker=np.int32(1)):
         pass  # pragma: no cover
     assert seen["n_workers"] == 2 and type(seen["n_workers"]) is int
+
+
+# ------------------------------------------------------------------ fit_chunks: on_epoch
+def _separable(m=120, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, 5))
+    return X, (X[:, 0] > 0).astype(int)
+
+
+def test_on_epoch_changes_apply_on_a_process_cluster_as_in_memory(client):
+    """Before: on a process cluster the callback's changes were dropped (a fetched copy),
+    in memory they applied."""
+    X, y = _separable()
+    chunks = [(X[i:i + 40], y[i:i + 40]) for i in range(0, 120, 40)]
+    seen = []
+
+    def lower(epoch, model):
+        seen.append((epoch, model.learning_rate, model.n_iter_))
+        model.set_params(learning_rate=1e-9)
+
+    kw = dict(epochs=3, classes=[0, 1], seed=0)
+    on_dask = fit_chunks(_classifier(), da.from_array(X, chunks=(40, 5)),
+                         da.from_array(y, chunks=40), client=client, on_epoch=lower, **kw)
+    assert seen == [(0, 0.001, 3), (1, 1e-9, 6), (2, 1e-9, 9)]
+    seen.clear()
+    with threadpool_limits(1):
+        in_memory = fit_chunks(_classifier(), chunks, on_epoch=lower, **kw)
+        undisturbed = fit_chunks(_classifier(), chunks, **kw)
+    assert seen == [(0, 0.001, 3), (1, 1e-9, 6), (2, 1e-9, 9)]
+    assert on_dask.learning_rate == in_memory.learning_rate == 1e-9
+    np.testing.assert_allclose(on_dask.predict_proba(X), in_memory.predict_proba(X),
+                               rtol=1e-9, atol=1e-12)
+    assert not np.allclose(in_memory.predict_proba(X), undisturbed.predict_proba(X))
+
+
+def test_on_epoch_returning_true_stops_training(client):
+    """Before: the return value was ignored; raising to stop lost the model."""
+    X, y = _separable()
+    chunks = [(X[i:i + 40], y[i:i + 40]) for i in range(0, 120, 40)]
+    dX, dy = da.from_array(X, chunks=(40, 5)), da.from_array(y, chunks=40)
+    epochs_seen = []
+
+    def stop_after_second(epoch, model):
+        epochs_seen.append(epoch)
+        return epoch == 1
+
+    kw = dict(epochs=10, classes=[0, 1], seed=0)
+    model = fit_chunks(_classifier(), dX, dy, client=client, on_epoch=stop_after_second, **kw)
+    assert epochs_seen == [0, 1] and model.n_iter_ == 6  # 2 epochs of 3 blocks
+    epochs_seen.clear()
+    local = fit_chunks(_classifier(), chunks, on_epoch=stop_after_second, **kw)
+    assert epochs_seen == [0, 1] and local.n_iter_ == 6
+    assert model.score(X, y) == local.score(X, y)
+    with pytest.raises(ConfigurationError, match=r"on_epoch must return True \(stop training\), "
+                                                 r"False or None \(go on\), got 0.5 after "
+                                                 r"epoch 0"):
+        fit_chunks(_classifier(), chunks, on_epoch=lambda e, m: 0.5, **kw)
+
+
+def test_fit_chunks_one_epoch_at_a_time_equals_one_call(client):
+    """Before: each call replayed the first epoch's block order (seed from random_state)."""
+    X, y = _separable()
+    chunks = [(X[i:i + 30], y[i:i + 30]) for i in range(0, 120, 30)]
+    with threadpool_limits(1):
+        whole = fit_chunks(_classifier(), chunks, epochs=3, classes=[0, 1])
+        looped = _classifier()
+        for _ in range(3):
+            looped = fit_chunks(looped, chunks, epochs=1, classes=[0, 1])
+        np.testing.assert_array_equal(looped.network_.parameters.flat,
+                                      whole.network_.parameters.flat)
+    dX, dy = da.from_array(X, chunks=(30, 5)), da.from_array(y, chunks=30)
+    on_dask = _classifier()
+    for _ in range(3):
+        on_dask = fit_chunks(on_dask, dX, dy, epochs=1, classes=[0, 1], client=client)
+    assert on_dask.n_iter_ == 12
+    np.testing.assert_allclose(on_dask.predict_proba(X), whole.predict_proba(X),
+                               rtol=1e-9, atol=1e-12)
+
+
+# ------------------------------------------------------------ fit_chunks: input checks
+def test_fit_chunks_names_a_bad_y_and_a_transposed_x(client):
+    X, y = _separable(300)
+    with pytest.raises(DataError, match=r"y must be a 1-D \(m,\) or 2-D \(m, n_outputs\) Dask "
+                                        r"array, got 3 dimensions \(shape \(300, 1, 1\)\)"):
+        fit_chunks(_classifier(), da.from_array(X, chunks=(100, 5)),
+                   da.from_array(y.reshape(300, 1, 1), chunks=100), classes=[0, 1],
+                   client=client)
+    with pytest.raises(DataError, match=r"X has 5 rows but y has 300; X looks transposed "
+                                        r"\(features x samples\): pass X.T"):
+        fit_chunks(_classifier(), da.from_array(X.T, chunks=(5, 100)),
+                   da.from_array(y, chunks=100), classes=[0, 1], client=client)
+    with pytest.raises(DataError, match="X has 300 rows but y has 299$"):
+        fit_chunks(_classifier(), da.from_array(X, chunks=(100, 5)),
+                   da.from_array(y[:299], chunks=100), classes=[0, 1], client=client)
+
+
+def test_fit_chunks_trains_on_a_dask_dataframe_with_its_column_names(client):
+    """Before: 'X must be a Dask array ... got X of type DataFrame'; the column names lost."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, y = _separable()
+    frame = pd.DataFrame(X, columns=list("abcde")).assign(label=y)
+    ddf = dd.from_pandas(frame, npartitions=3)
+    kw = dict(epochs=2, classes=[0, 1], seed=0)
+    model = fit_chunks(_classifier(), ddf[list("abcde")], ddf["label"], client=client, **kw)
+    assert list(model.feature_names_in_) == list("abcde")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X has feature names, but ... fitted without"
+        proba = model.predict_proba(frame[list("abcde")])
+    sizes = ddf.map_partitions(len).compute().tolist()
+    bounds = np.cumsum([0, *sizes])
+    with threadpool_limits(1):
+        local = fit_chunks(_classifier(), [(frame.iloc[a:b][list("abcde")], y[a:b])
+                                           for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
+                           **kw)
+    np.testing.assert_allclose(proba, local.predict_proba(frame[list("abcde")]),
+                               rtol=1e-9, atol=1e-12)
+    with pytest.raises(DataError, match=r"X must have known row-chunk sizes.*"
+                                        r"to_dask_array\(lengths=True\)"):
+        fit_chunks(_classifier(), ddf[list("abcde")].to_dask_array(),
+                   ddf["label"].to_dask_array(), client=client, **kw)
+
+
+def test_search_refuses_dask_collections_by_name(client):
+    """Before: AttributeError "'DataFrame' object has no attribute 'take'" from a fold."""
+    X, y = _separable()
+    grid = GridSearchCV(_classifier(max_iter=2), {"learning_rate": [0.01, 0.1]}, cv=2)
+    with pytest.raises(DataError, match=r"search takes in-memory data .* but X is a Dask "
+                                        r"Array; pass X.compute\(\) when it fits"):
+        search(grid, da.from_array(X, chunks=(40, 5)), y, client=client)
+    with pytest.raises(DataError, match=r"but y is a Dask Array; pass y.compute\(\)"):
+        search(grid, X, da.from_array(y, chunks=40), client=client)
+
+
+# ---------------------------------------------------------- data-parallel: net.history
+def test_data_parallel_sets_the_networks_history(client, tmp_path, capsys):
+    """Before: net.history kept an earlier fit's epochs (or stayed None): npdeep inspect showed
+    the old training, npdeep plot said there was no history."""
+    from cli_helpers import call, call_json
+
+    X, Y = _problem(3)
+    net = npdeep.Network([6, 8, 3], output_activation="softmax", seed=0)
+    net.fit(X, Y, epochs=3, learning_rate=0.05, seed=0)
+    result = data_parallel_fit(net, X, Y, client, epochs=5, learning_rate=0.5, batch_size=32,
+                               optimizer="momentum", seed=0, schedule=StepDecay(2, 0.5))
+    history = net.history
+    assert history.epoch == [0, 1, 2, 3, 4]
+    assert history.cost == result.cost
+    assert history.learning_rate == result.learning_rate == [0.5, 0.5, 0.25, 0.25, 0.125]
+    assert len(history.time) == 5 and all(t >= 0 for t in history.time)
+    assert history.optimizer_name == "momentum" and history.initial_learning_rate == 0.5
+    path = tmp_path / "dp.npz"
+    net.save(path)
+    info = call_json(capsys, "inspect", path)
+    assert info["history"]["epochs"] == 5
+    assert info["history"]["cost"]["last"] == pytest.approx(result.cost[-1])
+    pytest.importorskip("matplotlib")
+    code, out, err = call(capsys, "plot", path, "-o", tmp_path / "dp.png")
+    assert code == 0, err
+    assert "over 5 epochs" in out and (tmp_path / "dp.png").stat().st_size > 0
+
+
+def test_a_data_parallel_trainer_numbers_its_epochs_on_across_runs(client):
+    X, Y = _problem(4)
+    net = npdeep.Network([6, 8, 3], seed=0)
+    assert net.history is None
+    with DataParallelTrainer(net, X, Y, client, learning_rate=0.5, seed=0) as trainer:
+        trainer.run(2)
+        assert net.history.epoch == [0, 1]
+        result = trainer.run(3)
+    assert net.history.epoch == [0, 1, 2, 3, 4] and net.history.cost == result.cost
+    assert net.history.stop_reason is None
+
+
+def test_a_failed_data_parallel_run_leaves_its_epochs_and_stop_reason(client):
+    X, Y = _problem(2)
+    net = npdeep.Network([6, 8, 3], seed=0)
+    with DataParallelTrainer(net, X, Y, client, learning_rate=1.0, batch_size=32,
+                             seed=0) as trainer:
+        trainer.run(2)
+        trainer.shards.data = [(x * 1e150, y) for x, y in trainer.shards.data]
+        trainer.shards.scatter()
+        with np.errstate(all="ignore"), pytest.raises(TrainingError, match="became NaN or inf"):
+            trainer.run(3)
+    assert net.history.epoch == [0, 1]
+    assert net.history.stop_reason == "error (TrainingError) during epoch 3"
+
+
+# ------------------------------------------------- data-parallel: registered activations
+_SOFTSIGN_MODULE = '''
+import numpy as np
+import npdeep
+from npdeep.activations import Activation
+
+
+@npdeep.register
+class DpSoftsign(Activation):
+    name = "dp_softsign"
+
+    def forward(self, Z, out, work=None):
+        np.abs(Z, out=out)
+        out += 1
+        return np.divide(Z, out, out=out)
+
+    def derivative(self, Z, A):
+        return 1.0 / (1.0 + np.abs(Z)) ** 2
+'''
+
+
+def test_data_parallel_ships_registered_activations_to_process_workers(client, tmp_path):
+    """Before: each worker process failed with "unknown activation" (search and fit_chunks
+    carried the registering module in the estimator's pickle, data_parallel_fit did not)."""
+    import copy
+    import importlib
+    import sys
+
+    from npdeep.distributed.gradients import MODULES_KEY, with_registered_modules
+
+    (tmp_path / "dp_softsign_module.py").write_text(_SOFTSIGN_MODULE)
+    folder = str(tmp_path)
+
+    def add_path(folder=folder):
+        import sys
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        return "dp_softsign_module" in sys.modules
+
+    sys.path.insert(0, folder)
+    try:
+        assert set(client.run(add_path).values()) == {False}  # not imported there yet
+        importlib.import_module("dp_softsign_module")
+        X, Y = _problem(6)
+        net = npdeep.Network([6, 8, 3], activation="dp_softsign", output_activation="softmax",
+                             dtype="float64", seed=0)
+        config = with_registered_modules(net.get_config())
+        assert config[MODULES_KEY] == ["dp_softsign_module"]
+        plain = npdeep.Network([6, 3]).get_config()
+        assert with_registered_modules(plain) == plain  # nothing registered named: unchanged
+        reference = copy.deepcopy(net)
+        history = reference.fit(X, Y, epochs=3, learning_rate=0.5, batch_size=32, seed=0)
+        result = data_parallel_fit(net, X, Y, client, epochs=3, learning_rate=0.5,
+                                   batch_size=32, seed=0)
+        np.testing.assert_allclose(result.cost, history.cost, rtol=1e-9)
+        np.testing.assert_allclose(net.parameters.flat, reference.parameters.flat,
+                                   rtol=1e-9, atol=1e-12)
+        assert set(client.run(add_path).values()) == {True}  # the workers imported it
+    finally:
+        sys.path.remove(folder)

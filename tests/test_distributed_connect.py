@@ -51,3 +51,45 @@ def test_a_failed_connect_leaves_no_default_client():
         connect(f"tcp://127.0.0.1:{_unused_port()}", timeout=0.5)
     with pytest.raises(ValueError, match="No global client"):
         get_client()
+
+
+@pytest.mark.parametrize("address, match", [
+    ("tcp://127.0.0.1", r"address 'tcp://127.0.0.1' has no port: give it as 'tcp://host:port', "
+                        r"as 'tcp://127.0.0.1:8786' \(the scheduler's port is usually 8786; "
+                        r"8787 is the dashboard\)"),
+    ("127.0.0.1:", r"address '127.0.0.1:' has no port"),
+    ("tls://[::1]", r"address 'tls://\[::1\]' has no port"),
+    ("http://127.0.0.1:8787", r"address 'http://127.0.0.1:8787' has the scheme 'http', which is "
+                              r"not a Dask scheduler's: use one of tcp, tls, ucx, ws, wss, "
+                              r"inproc, as 'tcp://10.0.0.5:8786' \(the scheduler's port is "
+                              r"usually 8786; 8787 is the dashboard"),
+    ("tcp://127.0.0.1:87x6", r"has the port '87x6', not a number from 1 to 65535"),
+    ("tcp://127.0.0.1:70000", r"has the port '70000', not a number from 1 to 65535"),
+])
+def test_connect_names_a_mistyped_address_before_making_a_client(address, match, monkeypatch):
+    # before: Dask's raw ValueError ("missing port number", "unknown address scheme"), then
+    # "Exception ignored in Client.__del__ ... IOLoop is closed" from the half-made client
+    import npdeep.distributed.cluster as cluster
+    from npdeep import ConfigurationError
+
+    def no_client(*args, **kwargs):  # pragma: no cover - reached only if the check is missing
+        raise AssertionError("a Client was made")
+
+    monkeypatch.setattr(cluster, "Client", no_client)
+    with pytest.raises(ConfigurationError, match=match):
+        connect(address, timeout=0.5)
+
+
+@pytest.mark.skipif(not hasattr(Exception, "add_note"), reason="exception notes: Python 3.11+")
+def test_a_failed_connect_to_port_8787_says_it_is_the_dashboard(monkeypatch):
+    import npdeep.distributed.cluster as cluster
+
+    class Refused(cluster.Client):  # a Client class still: connect's clean-up looks for one
+        def __init__(self, *args, **kwargs):
+            raise OSError("Timed out trying to connect to tcp://127.0.0.1:8787 after 0.5 s")
+
+    monkeypatch.setattr(cluster, "Client", Refused)
+    with pytest.raises(OSError, match="Timed out") as info:
+        connect("tcp://127.0.0.1:8787", timeout=0.5)
+    assert info.value.__notes__ == [
+        "connect: the scheduler's port is usually 8786; 8787 is the dashboard"]

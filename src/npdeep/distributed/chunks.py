@@ -26,23 +26,29 @@ import numpy as np
 from .._sparse import is_sparse
 from .._validation import check_positive_float, check_seed
 from ..errors import ConfigurationError, DataError
-from .cluster import check_client
+from .cluster import check_client, scheduler_identity
 from .search import check_picklable
 
 __all__ = ["fit_chunks"]
 
 
 def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool, where="",
-                       w_block=None):
+                       w_block=None, columns=None):
     """Run ``estimator.partial_fit`` on one block (rows shuffled with ``seed``); return it.
 
     ``w_block`` (m_k,): the block's sample weights, shuffled with its rows, or None.
+    ``columns``: the column names of a block cut from a Dask DataFrame, which becomes a
+    pandas DataFrame again (so the estimator learns ``feature_names_in_``), or None.
 
     An error keeps its type and message and gains a note (Python 3.11+) naming ``where``, the
     block and epoch, so that "Input X contains NaN" says which block holds the NaN. A sparse
     ``X_block`` stays sparse (as CSR when shuffled: rows are then cheap to permute), a pandas
     DataFrame stays one (the estimator keeps its column names, ``feature_names_in_``).
     """
+    if columns is not None:
+        import pandas as pd
+
+        X_block = pd.DataFrame(X_block, columns=columns)
     if is_sparse(X_block):
         X_block = X_block.tocsr() if shuffle else X_block
     elif not hasattr(X_block, "iloc"):
@@ -104,10 +110,26 @@ def _is_dask_array(obj) -> bool:
     return type(obj).__module__.startswith("dask.array") and hasattr(obj, "chunks")
 
 
-def _dask_blocks(client, X, y, w=None):
+def _is_dask_frame(obj) -> bool:
+    """A Dask DataFrame or Series (checked without importing dask.dataframe)."""
+    return type(obj).__module__.startswith("dask.dataframe") and hasattr(obj, "to_dask_array")
+
+
+def _frame_to_array(client, frame):
+    """Return a Dask DataFrame or Series as a Dask array with known row-chunk sizes.
+
+    ``to_dask_array(lengths=True)`` would count the rows on the default scheduler; they are
+    counted on ``client``'s cluster.
+    """
+    lengths = client.compute(frame.map_partitions(len)).result()
+    return frame.to_dask_array(lengths=tuple(int(n) for n in lengths))
+
+
+def _dask_blocks(client, X, y, w=None, timeout=None):
     """Persist ``X``, ``y`` (and ``w``) row-aligned; return the block futures and holders.
 
     Returns ``(xs, ys, ws, holders, sizes)``; ``ws`` is a list of None without ``w``.
+    ``timeout``: seconds to wait for the blocks to be in the workers' memory.
     """
     from distributed import futures_of, wait
 
@@ -116,6 +138,11 @@ def _dask_blocks(client, X, y, w=None):
     if y is None or not _is_dask_array(y):
         raise DataError(
             f"y must be a Dask array with X's row chunks, got {type(y).__name__}"
+        )
+    if y.ndim not in (1, 2):
+        raise DataError(
+            f"y must be a 1-D (m,) or 2-D (m, n_outputs) Dask array, got {y.ndim} dimensions "
+            f"(shape {y.shape})"
         )
     if w is not None and not (_is_dask_array(w) and w.ndim == 1):
         raise DataError(
@@ -127,19 +154,30 @@ def _dask_blocks(client, X, y, w=None):
         if any(map(math.isnan, a.chunks[0])):
             raise DataError(
                 f"{name} must have known row-chunk sizes, got {name}.chunks[0]={a.chunks[0]} "
-                "(unknown, as after boolean indexing X[mask]); call "
-                f"{name} = {name}.compute_chunk_sizes() first (and the same for "
-                f"{'y' if name == 'X' else 'X'})"
+                "(unknown, as after boolean indexing X[mask] or a Dask DataFrame's "
+                f"to_dask_array()); call {name} = {name}.compute_chunk_sizes() first (and the "
+                f"same for {'y' if name == 'X' else 'X'}), convert a Dask DataFrame with "
+                "to_dask_array(lengths=True), or pass the Dask DataFrame itself"
             )
     for name, a in arrays[1:]:
         if a.shape[0] != X.shape[0]:
-            raise DataError(f"X has {X.shape[0]} rows but {name} has {a.shape[0]}")
+            transposed = ("; X looks transposed (features x samples): pass X.T, samples as "
+                          "rows" if name == "y" and X.shape[1] == a.shape[0] else "")
+            raise DataError(f"X has {X.shape[0]} rows but {name} has {a.shape[0]}{transposed}")
     if len(X.chunks[1]) != 1:
         X = X.rechunk({1: -1})
     y = y.rechunk({0: X.chunks[0], **({1: -1} if y.ndim == 2 else {})})
     parts = [X, y] if w is None else [X, y, w.rechunk({0: X.chunks[0]})]
     parts = client.persist(parts)
-    wait(parts)
+    try:
+        wait(parts, timeout=timeout)
+    except TimeoutError as exc:
+        client.cancel(parts)
+        raise TimeoutError(
+            f"fit_chunks: the {len(X.chunks[0])} blocks of X and y were not in the workers' "
+            f"memory within timeout={timeout} s, before the first epoch; their tasks were "
+            "cancelled. Raise timeout, or check the workers (client.dashboard_link)"
+        ) from exc
     n = len(X.chunks[0])
     blocks = []
     for a in parts:
@@ -175,7 +213,7 @@ def fit_chunks(
     shuffle: bool = True,
     client=None,
     timeout: float | None = None,
-    on_epoch: Callable[[int, object], None] | None = None,
+    on_epoch: Callable[[int, object], bool | None] | None = None,
     sample_weight=None,
 ):
     """Train ``estimator`` with ``partial_fit``, block by block, for ``epochs`` passes.
@@ -184,10 +222,13 @@ def fit_chunks(
     ----------
     estimator : object with ``partial_fit`` (``DeepClassifier``, ``DeepRegressor``, ...)
         Not modified: a trained copy is returned.
-    X : Dask array (m, n_x), or a sequence of ``(X_block, y_block)`` pairs
-        Samples as rows. A Dask array is split in row blocks by its chunks. Sample weights
-        in a sequence: ``(X_block, y_block, w_block)`` triples.
-    y : Dask array (m,) or (m, n_outputs)
+    X : Dask array (m, n_x), Dask DataFrame, or a sequence of ``(X_block, y_block)`` pairs
+        Samples as rows. A Dask array is split in row blocks by its chunks, a Dask DataFrame
+        by its partitions (converted with ``to_dask_array``, its rows counted first; each
+        block reaches ``partial_fit`` as a pandas DataFrame with its column names, so the
+        model has ``feature_names_in_``). Sample weights in a sequence:
+        ``(X_block, y_block, w_block)`` triples.
+    y : Dask array (m,) or (m, n_outputs), or Dask Series or DataFrame
         With a Dask ``X``; rechunked to ``X``'s row blocks. Leave None for a sequence.
     epochs : int
         Passes over all the blocks.
@@ -196,22 +237,31 @@ def fit_chunks(
     seed : int or numpy.random.Generator, optional
         Source of the block orders and within-block permutations. Default: the estimator's
         ``random_state`` when it is an int (the same model on every call, as its ``fit``
-        gives), else fresh entropy.
+        gives), else fresh entropy. With an int seed, the plans of the epochs the estimator
+        already ran (``n_iter_ // blocks``) are skipped: ``fit_chunks(model, ..., epochs=1)``
+        called three times, each time on the model the last call returned, trains as one
+        call with ``epochs=3``. A Generator goes on from where it is.
     shuffle : bool
         Shuffle the block order and the rows within each block every epoch.
     client : distributed.Client, optional
         For a Dask ``X``; default: the current client.
     timeout : float, optional
-        Seconds to wait for each epoch before raising ``TimeoutError`` (its tasks are
-        cancelled).
+        Seconds to wait for the blocks to be persisted, then for each epoch, before raising
+        ``TimeoutError`` (the waited-for tasks are cancelled).
     on_epoch : callable, optional
-        ``on_epoch(epoch, estimator)`` after each epoch (fetches the model to this process).
-    sample_weight : Dask array (m,), optional
+        ``on_epoch(epoch, estimator)`` after each epoch (``epoch`` counts from 0 in this call),
+        given the model being trained, fetched to this process: what it changes on it
+        (``set_params(learning_rate=...)``) applies to the next epochs, on every kind of
+        cluster and in memory alike; ``copy.deepcopy`` it to keep that epoch's state.
+        Returning True stops training: ``fit_chunks`` returns the model as it is then
+        (False or None: go on; any other value raises ``ConfigurationError``). With a Dask
+        ``X``, the model then travels from this process to the next epoch's first block.
+    sample_weight : Dask array (m,) or Dask Series, optional
         With a Dask ``X``: the weights of its rows, passed block by block to ``partial_fit``.
 
     Returns
     -------
-    The trained estimator.
+    The trained estimator (after fewer epochs when ``on_epoch`` returned True).
 
     Each ``partial_fit`` call is one of the estimator's epochs (``n_iter_``): its learning-rate
     ``schedule`` steps once per block, so size a step or cosine schedule in blocks visited
@@ -229,7 +279,8 @@ def fit_chunks(
         raise ConfigurationError(
             f"{type(estimator).__name__}(early_stopping=True) cannot be trained by fit_chunks, "
             "which calls partial_fit: it holds no rows out; set early_stopping=False and "
-            "score held-out data in on_epoch(epoch, estimator) to stop when it stops improving"
+            "score held-out data in on_epoch(epoch, estimator) and return True to stop when it "
+            "stops improving"
         )
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ConfigurationError(f"epochs must be a positive integer, got {epochs!r}")
@@ -249,11 +300,12 @@ def fit_chunks(
     if classes is not None:
         _check_accepts(estimator, "classes", "classes= was given (leave it out for a regressor)")
 
-    if not _is_dask_array(X):
+    if not (_is_dask_array(X) or _is_dask_frame(X)):
         if y is not None or not isinstance(X, Sequence) or not all(
                 isinstance(c, (tuple, list)) and len(c) in (2, 3) for c in X) or not X:
             raise DataError(
-                "X must be a Dask array (with y a Dask array) or a non-empty sequence of "
+                "X must be a Dask array or DataFrame (with y a Dask array or Series) or a "
+                "non-empty sequence of "
                 "(X_block, y_block) pairs or (X_block, y_block, w_block) triples with y=None; "
                 f"got X of type {type(X).__name__}"
             )
@@ -266,6 +318,7 @@ def fit_chunks(
             _check_accepts(estimator, "sample_weight", "X holds (X_block, y_block, w_block) "
                            "triples")
         keep, starts = _non_empty([_n_rows(block[0]) for block in X])
+        _skip_done_epochs(rng, estimator, len(keep), shuffle, seed)
         model = copy.deepcopy(estimator)
         for epoch in range(epochs):
             order, seeds = _epoch_plan(rng, len(keep), shuffle)
@@ -274,26 +327,40 @@ def fit_chunks(
                 model = _partial_fit_block(model, X[i][0], X[i][1], classes, seeds[j], shuffle,
                                            _where(i, starts, epoch),
                                            X[i][2] if len(X[i]) == 3 else None)
-            if on_epoch is not None:
-                on_epoch(epoch, model)
+            if on_epoch is not None and _stop(on_epoch, epoch, model):
+                break
         return model
 
-    from distributed import wait
+    from distributed import Future, wait
 
     client = check_client(client, "fit_chunks on a Dask array")
+    columns = None
+    if _is_dask_frame(X):  # the blocks become pandas DataFrames again on the workers
+        columns = list(X.columns) if hasattr(X, "columns") else None
+        X = _frame_to_array(client, X)
+    if _is_dask_frame(y):
+        y = _frame_to_array(client, y)
+    if _is_dask_frame(sample_weight):
+        sample_weight = _frame_to_array(client, sample_weight)
+    if not scheduler_identity(client)["workers"]:  # persisting would wait for ever
+        raise ConfigurationError("the Dask cluster has no workers; start some or wait for them "
+                                 "(client.wait_for_workers(1))")
     if sample_weight is not None:
         _check_accepts(estimator, "sample_weight", "sample_weight= was given")
     check_picklable(estimator)
-    xs, ys, ws, holders, sizes = _dask_blocks(client, X, y, sample_weight)
+    xs, ys, ws, holders, sizes = _dask_blocks(client, X, y, sample_weight, timeout)
     keep, starts = _non_empty(sizes)
-    model = estimator
+    _skip_done_epochs(rng, estimator, len(keep), shuffle, seed)
+    # a copy: on a threads cluster (processes=False) the tasks would train the object given
+    model = copy.deepcopy(estimator)
     for epoch in range(epochs):
         order, seeds = _epoch_plan(rng, len(keep), shuffle)
         for j in order:
             i = keep[j]
             model = client.submit(_partial_fit_block, model, xs[i], ys[i], classes,
                                   int(seeds[j]), shuffle, _where(i, starts, epoch), ws[i],
-                                  workers=holders[i], allow_other_workers=True, pure=False)
+                                  columns, workers=holders[i], allow_other_workers=True,
+                                  pure=False)
         try:
             wait(model, timeout=timeout)
         except TimeoutError as exc:
@@ -303,9 +370,44 @@ def fit_chunks(
                 f"timeout={timeout} s ({len(keep)} blocks); its tasks were cancelled. Raise "
                 "timeout, or check the workers (client.dashboard_link)"
             ) from exc
+        if model.status == "error":  # wait() does not raise: stop before the next epoch
+            model.result()  # raises partial_fit's error, with its note naming the block
         if on_epoch is not None:
-            on_epoch(epoch, model.result())
-    return model.result()
+            # the model comes to this process; the next epoch trains this object, so the
+            # callback's changes to it are kept on every kind of cluster, as in memory
+            model = model.result()
+            if _stop(on_epoch, epoch, model):
+                return model
+    return model.result() if isinstance(model, Future) else model
+
+
+def _stop(on_epoch, epoch: int, model) -> bool:
+    """Call ``on_epoch(epoch, model)``; return True when it asks to stop (returns True)."""
+    answer = on_epoch(epoch, model)
+    if answer is None or answer is False or answer is np.False_:
+        return False
+    if answer is True or answer is np.True_:
+        return True
+    raise ConfigurationError(
+        f"on_epoch must return True (stop training), False or None (go on), got {answer!r} "
+        f"after epoch {epoch}"
+    )
+
+
+def _skip_done_epochs(rng, estimator, n_blocks: int, shuffle: bool, seed) -> None:
+    """Draw (and drop) the plans of the epochs ``estimator`` already ran, for an int ``seed``.
+
+    ``fit_chunks(model, ..., epochs=1)`` called in a loop then gives the block orders of one
+    ``fit_chunks(model, ..., epochs=n)`` call instead of replaying the first epoch's each time.
+    The epochs done are ``n_iter_ // n_blocks`` (one ``partial_fit`` per block and epoch); a
+    Generator ``seed`` goes on by itself and is left alone.
+    """
+    if isinstance(seed, np.random.Generator):
+        return
+    done = getattr(estimator, "n_iter_", 0)
+    if isinstance(done, numbers.Integral) and not isinstance(done, bool) and done > 0:
+        for _ in range(int(done) // n_blocks):
+            _epoch_plan(rng, n_blocks, shuffle)
 
 
 def _estimator_seed(estimator):

@@ -160,14 +160,20 @@ def connect(address: str, *, timeout: float = 30.0, check_allocator: bool = True
 
     Raises
     ------
+    ConfigurationError
+        An address that is not a scheduler's, before any client is made: an unknown scheme
+        (Dask's are tcp, tls, ucx, ws, wss and inproc; not http), or no port (the
+        scheduler's is usually 8786; 8787 is the dashboard's).
     OSError
-        No scheduler answered at ``address`` within ``timeout`` (Dask's message). Nothing is
-        left running: the client's event-loop thread is stopped.
+        No scheduler answered at ``address`` within ``timeout`` (Dask's message; at port
+        8787, with a note that it is the dashboard's). Nothing is left running: the client's
+        event-loop thread is stopped.
     """
     if not isinstance(address, str) or "://" not in address and ":" not in address:
         raise ConfigurationError(
             f"address must be a scheduler address such as 'tcp://10.0.0.5:8786', got {address!r}"
         )
+    _check_address(address)
     if not isinstance(timeout, numbers.Real) or isinstance(timeout, bool) or not timeout > 0:
         # Dask: "could not convert string to float: '1-1'" for -1, a KeyError for "x"
         raise ConfigurationError(f"timeout must be a number of seconds > 0, got {timeout!r}")
@@ -175,6 +181,9 @@ def connect(address: str, *, timeout: float = 30.0, check_allocator: bool = True
         client = Client(address, timeout=timeout)
     except BaseException as exc:
         _stop_failed_client(exc)
+        if isinstance(exc, OSError) and address.rstrip("/").endswith(":8787") \
+                and hasattr(exc, "add_note"):
+            exc.add_note(f"connect: {_PORT_HINT}")
         raise
     if check_allocator:
         try:
@@ -193,6 +202,35 @@ def connect(address: str, *, timeout: float = 30.0, check_allocator: bool = True
                 stacklevel=2,
             )
     return client
+
+
+#: The schemes of Dask's comms (``distributed.comm.registry``) a scheduler can listen on.
+_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
+_PORT_HINT = "the scheduler's port is usually 8786; 8787 is the dashboard"
+
+
+def _check_address(address: str) -> None:
+    """Refuse an address Dask would fail on after starting a client: an unknown scheme (Dask:
+    "unknown address scheme"), a missing or invalid port (Dask: "missing port number", then
+    "IOLoop is closed" from the half-made client)."""
+    scheme, _, rest = address.rpartition("://")
+    scheme = scheme or "tcp"  # Dask's default for 'host:port'
+    if scheme.lower() not in _SCHEMES:
+        raise ConfigurationError(
+            f"address {address!r} has the scheme {scheme!r}, which is not a Dask scheduler's: "
+            f"use one of {', '.join(_SCHEMES)}, as 'tcp://10.0.0.5:8786' ({_PORT_HINT}, "
+            "served over http)")
+    if scheme.lower() == "inproc":
+        return
+    host, colon, port = rest.rpartition(":")
+    if not colon or not host or host.startswith("[") and not host.endswith("]") or not port:
+        raise ConfigurationError(
+            f"address {address!r} has no port: give it as '{scheme}://host:port', as "
+            f"'{scheme}://{rest.rstrip(':') or '10.0.0.5'}:8786' ({_PORT_HINT})")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigurationError(
+            f"address {address!r} has the port {port!r}, not a number from 1 to 65535 "
+            f"({_PORT_HINT})")
 
 
 def _stop_failed_client(exc: BaseException) -> None:

@@ -105,6 +105,9 @@ def data_parallel_fit(
     Returns
     -------
     DataParallelResult
+        Also left in ``net.history`` as a :class:`~npdeep.callbacks.History` (``cost``,
+        ``learning_rate`` and ``time`` per epoch), replacing an earlier fit's, as ``fit`` does
+        (see :meth:`DataParallelTrainer.run`).
 
     Raises
     ------

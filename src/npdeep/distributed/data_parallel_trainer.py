@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,11 +24,12 @@ from .. import schedules as _schedules
 from .._sparse import is_sparse
 from .._validation import check_positive_float, check_positive_int, check_seed
 from ..errors import ConfigurationError, DataError, TrainingError
+from ..history import History
 from ..network import Network
 from ..trainer import _checked_rate
 from ._shards import Shards as _Shards
 from .cluster import check_client, scheduler_identity
-from .gradients import shard_local_steps, shard_loss_and_gradients
+from .gradients import shard_local_steps, shard_loss_and_gradients, with_registered_modules
 
 __all__ = ["DataParallelTrainer", "DataParallelResult"]
 
@@ -176,21 +178,31 @@ class DataParallelTrainer:
         self.net, self.client = net, client
         self.shuffle, self.step_timeout, self.on_step = shuffle, step_timeout, on_step
         self.rng = net.rng if seed is None else np.random.default_rng(seed)
-        self.config = net.get_config()
+        config = net.get_config()
         try:  # what every worker does with it: a custom Activation object is not rebuilt
-            Network.from_config(dict(self.config, seed=0))
+            Network.from_config(dict(config, seed=0))
         except ConfigurationError as exc:
             raise ConfigurationError(
                 f"data-parallel training rebuilds the network on every worker from "
                 f"net.get_config(), which fails: {exc}; custom Activation or Loss objects do "
-                "not travel to the workers: use the built-in ones, or train with Network.fit"
+                "not travel to the workers: register their class (npdeep.register) in a "
+                "module the workers can import and name it, use the built-in ones, or train "
+                "with Network.fit"
             ) from exc
+        # a registered class's module travels with the config; the workers import it
+        self.config = with_registered_modules(config)
         self.shards = _Shards(client, X, Y, n_shards, weights)
         bounds = self.shards.bounds
         self.result = DataParallelResult(
             shards=[(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
         self.epoch = 0
         self.closed = False
+        # what net.fit leaves in net.history, for npdeep inspect, plot and diagnostics: one
+        # entry per epoch of this trainer's runs (numbered from 0, as a fit's), set after each
+        # run; it replaces the history of an earlier fit, as a new fit's does
+        self.history = History()
+        self.history.optimizer_name = self.optimizer.name
+        self.history.initial_learning_rate = self.learning_rate
 
     # ------------------------------------------------------------------------------ steps
     def _attempt(self, batches: list) -> tuple[float, int]:
@@ -274,7 +286,15 @@ class DataParallelTrainer:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def run(self, epochs: int = 1) -> DataParallelResult:
-        """Train for ``epochs`` more epochs; return the accumulated :class:`DataParallelResult`."""
+        """Train for ``epochs`` more epochs; return the accumulated :class:`DataParallelResult`.
+
+        Afterwards (also when it raises) ``net.history`` is a :class:`~npdeep.callbacks.History`
+        of every epoch this trainer ran, numbered on across runs from 0: ``cost``,
+        ``learning_rate`` and ``time`` per epoch, as ``net.fit`` logs them (no accuracy: that
+        would take another pass over the data), with ``stop_reason`` when a run failed. It
+        replaces the history of an earlier ``fit``, as a new ``fit`` does, so ``net.save``,
+        ``npdeep inspect`` and ``npdeep plot`` show this training.
+        """
         epochs = check_positive_int(epochs, "epochs")
         if self.closed:
             raise ConfigurationError(
@@ -283,7 +303,20 @@ class DataParallelTrainer:
         check_client(self.client, "DataParallelTrainer.run", default=False)
         if self.epoch == 0 and hasattr(self.schedule, "set_epochs"):
             self.schedule.set_epochs(epochs)  # a cosine without a period: the first run's
+        self.history.stop_reason = None
+        try:
+            self._run_epochs(epochs)
+        except BaseException as exc:  # as fit: the epochs run so far, and why it stopped
+            self.history.stop_reason = (f"error ({type(exc).__name__}) during epoch "
+                                        f"{self.epoch + 1}")
+            raise
+        finally:
+            self.net.history = self.history
+        return self.result
+
+    def _run_epochs(self, epochs: int) -> None:
         for _ in range(epochs):
+            start = time.perf_counter()
             self.rate = _checked_rate(self.schedule.learning_rate(self.epoch, self.learning_rate),
                                       "learning_rate")
             total = 0.0
@@ -305,8 +338,10 @@ class DataParallelTrainer:
             self.result.learning_rate.append(self.rate)
             self.schedule.update(self.epoch, {"cost": cost, "learning_rate": self.rate})
             self.schedule.settle()  # no callbacks here to add a name a plateau waits for
+            self.history.on_epoch_end(self.epoch, {
+                "cost": cost, "learning_rate": self.rate,
+                "time": time.perf_counter() - start})
             self.epoch += 1
-        return self.result
 
     def close(self) -> None:
         """Release the scattered shards on the workers; :meth:`run` then refuses to run."""

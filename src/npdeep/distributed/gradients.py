@@ -13,12 +13,14 @@ This module does not import Dask: it can run anywhere.
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 
 import numpy as np
 
 from .. import optimizers as _optimizers
+from .._registry import modules_naming
 from ..engine import backward, forward
 from ..errors import DataError
 from ..network import Network
@@ -28,8 +30,25 @@ __all__ = ["loss_and_gradients", "shard_loss_and_gradients", "shard_local_steps"
 _local = threading.local()
 
 
+#: The key of a config that lists the modules registering the classes it names (custom
+#: activations or losses, ``npdeep.register``): a worker imports them before building the network.
+MODULES_KEY = "_registered_modules"
+
+
+def with_registered_modules(config: dict) -> dict:
+    """Return ``config`` (``Network.get_config()``) with the modules of the registered classes
+    it names under :data:`MODULES_KEY`, as an estimator's pickle carries them; unchanged when
+    it names none. Classes registered in ``__main__`` are left out (no worker can import it)."""
+    modules = modules_naming(config.values())
+    return dict(config, **{MODULES_KEY: modules}) if modules else config
+
+
 def _network(config: dict) -> Network:
-    """Return this thread's Network for ``config`` (built once; its weights are never used)."""
+    """Return this thread's Network for ``config`` (built once; its weights are never used).
+
+    The modules listed under :data:`MODULES_KEY` are imported first: a process worker then
+    knows the custom activations and losses registered on the driver.
+    """
     cache = getattr(_local, "networks", None)
     if cache is None:
         cache = _local.networks = {}
@@ -38,6 +57,9 @@ def _network(config: dict) -> Network:
     if net is None:
         if len(cache) >= 8:
             cache.clear()
+        config = dict(config)
+        for module in config.pop(MODULES_KEY, ()):
+            importlib.import_module(module)  # registers its classes (npdeep.register)
         net = cache[key] = Network.from_config(dict(config, seed=0))
     return net
 
@@ -54,7 +76,9 @@ def loss_and_gradients(
     Parameters
     ----------
     config : dict
-        The architecture, ``Network.get_config()``.
+        The architecture, ``Network.get_config()``; under ``"_registered_modules"``
+        (:func:`with_registered_modules`), the modules to import first, which register the
+        custom classes it names.
     theta : (size,) array
         Every W[l] and b[l] in the flat layout of :class:`npdeep.parameters.Layout`.
     X : (n_x, m_k) array

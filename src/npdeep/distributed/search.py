@@ -12,10 +12,11 @@ from __future__ import annotations
 import warnings
 
 import cloudpickle
+import dask
 import joblib
 from distributed import Client
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, DataError
 from .cluster import check_client
 
 __all__ = ["search", "check_picklable"]
@@ -51,7 +52,7 @@ def search(search_cv, X, y=None, *, client: Client | None = None, **fit_params):
     search_cv : GridSearchCV, RandomizedSearchCV or another joblib-parallel search
         Leave its ``n_jobs`` at None (or -1): ``n_jobs=1`` would run the fits one by one here.
     X : (m, n_x) array-like
-        Samples as rows, the scikit-learn convention.
+        Samples as rows, the scikit-learn convention; in memory (not a Dask collection).
     y : (m,) or (m, n_outputs) array-like, optional
     client : distributed.Client, optional
         Default: the current Dask client (the last one created).
@@ -67,6 +68,9 @@ def search(search_cv, X, y=None, *, client: Client | None = None, **fit_params):
     ConfigurationError
         When the search, its estimator or its parameters cannot be pickled, or when there is
         no running client (none given and none current, or a closed one).
+    DataError
+        When ``X`` or ``y`` is a Dask collection (array, DataFrame, Series): ``search`` takes
+        in-memory data.
 
     Examples
     --------
@@ -84,6 +88,15 @@ def search(search_cv, X, y=None, *, client: Client | None = None, **fit_params):
             f"search_cv must be a scikit-learn search such as GridSearchCV, got "
             f"{type(search_cv).__name__}"
         )
+    for name, value in (("X", X), ("y", y)):
+        if dask.is_dask_collection(value):
+            # before: AttributeError "'DataFrame' object has no attribute 'take'" from a fold
+            raise DataError(
+                f"search takes in-memory data (NumPy arrays, pandas DataFrames): each fit "
+                f"gets its folds' rows from it, but {name} is a Dask "
+                f"{type(value).__name__}; pass {name}.compute() when it fits in memory (a "
+                "sample of it, say), or train on the Dask collection with fit_chunks"
+            )
     check_picklable(search_cv.estimator, "search_cv.estimator")
     check_picklable(search_cv, "search_cv")
     if getattr(search_cv, "n_jobs", None) == 1:
