@@ -108,6 +108,8 @@ def as_numeric_array(value, name: str) -> np.ndarray:
             raise DataError(f"{name} is a masked array with {np.ma.count_masked(value)} masked "
                             "(missing) entries; fill or drop them first")
         value = value.data
+    if isinstance(value, np.matrix):  # always 2-D, `*` is a matrix product and reductions
+        value = np.asarray(value)     # keep 2-D: a plain view (a np.memmap stays as it is)
     if isinstance(value, np.ndarray):
         arr = value
     else:

@@ -18,10 +18,36 @@ from .._sparse import is_sparse
 from .._validation import blocks, caller_level, check_finite
 from ..errors import DataError
 
-__all__ = ["warn_if_unscaled", "column_squares", "checked_sample_weight"]
+__all__ = ["warn_if_unscaled", "column_squares", "checked_sample_weight", "plain",
+           "plain_targets"]
 
 #: Root mean square of a feature column above which fit warns that X looks unscaled.
 _UNSCALED_RMS = 10.0
+
+
+def plain(value, vector: bool = False):
+    """Return an ``np.matrix`` ``value`` as a plain ndarray view (scikit-learn refuses the
+    matrix class with a TypeError); anything else, a np.memmap included, as it is.
+
+    ``vector``: a matrix of one row or column is flattened (a matrix is never 1-D, so
+    sample weights from one come as (1, m) or (m, 1)).
+    """
+    if not isinstance(value, np.matrix):
+        return value
+    arr = np.asarray(value)
+    return arr.reshape(-1) if vector and 1 in arr.shape else arr
+
+
+def plain_targets(y, X):
+    """Return an ``np.matrix`` ``y`` as a plain ndarray, a column (m, 1) or a row (1, m) of
+    targets for the m rows of ``X`` flattened to (m,); anything else as it is."""
+    if not isinstance(y, np.matrix):
+        return y
+    arr = np.asarray(y)
+    rows = getattr(X, "shape", (None,))[0]
+    if arr.shape[1] == 1 or (arr.shape[0] == 1 and arr.shape[1] == rows):
+        return arr.reshape(-1)
+    return arr
 
 
 def warn_if_unscaled(X, name: str) -> None:
@@ -97,7 +123,7 @@ def checked_sample_weight(sample_weight, X, dtype) -> np.ndarray:
         The float type of the result.
     """
     try:
-        return _check_sample_weight(sample_weight, X, dtype=dtype)
+        return _check_sample_weight(plain(sample_weight, vector=True), plain(X), dtype=dtype)
     except ValueError as exc:
         if isinstance(exc, DataError):
             raise

@@ -9,7 +9,7 @@ from sklearn.base import RegressorMixin
 
 from .._validation import as_numeric_array, caller_level
 from ._base import BaseDeepEstimator, restores_on_error
-from ._inputs import checked_sample_weight
+from ._inputs import checked_sample_weight, plain, plain_targets
 
 __all__ = ["DeepRegressor"]
 
@@ -322,3 +322,11 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         """Return ``a[L].T``: (m,) for one target, (m, n_outputs) for several."""
         A = self._outputs(X)
         return A[:, 0] if self.n_outputs_ == 1 else A
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """R^2 of ``predict(X)`` against ``y`` (scikit-learn's ``score``); an ``np.matrix``
+        ``y`` or ``sample_weight`` is read as a plain array, as in fit."""
+        X = plain(X)
+        y = plain_targets(y, X)
+        return RegressorMixin.score(self, X, y,
+                                    sample_weight=plain(sample_weight, vector=True))
