@@ -18,6 +18,9 @@ from ..errors import ConfigurationError, DataError, ModelFileError
 from ._data_source import STDIN
 from ._model_header import _check_header, label_array
 
+#: Values of X (samples x features) a model file's predict_rows scales and predicts at a time.
+_BLOCK_VALUES = 1 << 18
+
 
 def _data_kind(path: Path) -> str | None:
     from ..data import sniff
@@ -113,26 +116,61 @@ class Model:
 
     def scale(self, X: np.ndarray) -> np.ndarray:
         """Apply the stored feature scaling to ``X: (n_samples, n_features)``."""
-        from ..data import Standardizer
+        self._check_features(X)
+        scaler = self._scaler()
+        return X if scaler is None else scaler.transform(X)
 
+    def _check_features(self, X: np.ndarray) -> None:
         if X.shape[1] != self.n_features:
             raise DataError(
                 f"the data has {X.shape[1]} features but the model expects {self.n_features} "
                 "features"
             )
-        if self.header.get("scaling"):
-            return Standardizer.from_config(self.header["scaling"]).transform(X)
-        return X
 
-    def predict_rows(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def _scaler(self):
+        from ..data import Standardizer
+
+        if self.header.get("scaling"):
+            return Standardizer.from_config(self.header["scaling"])
+        return None
+
+    def predict_rows(self, X: np.ndarray, dtype=None) -> tuple[np.ndarray, np.ndarray | None]:
         """Predict for ``X: (n_samples, n_features)``, samples as rows.
+
+        ``X`` is scaled and predicted a block of samples at a time, each block cast to
+        ``dtype`` (None: X's float dtype, float64 for integers): a memory-mapped ``X`` is never
+        copied whole (its pages are handed back as it is read), nor is one in memory cast or
+        scaled whole.
 
         Returns
         -------
         labels_or_values : (n_samples,) labels, or (n_samples, n_L) values for regression
         probabilities : (n_samples, n_classes) or None
         """
-        Xs = self.scale(X).T  # (n_x, m)
+        from ..batches import blocks
+
+        self._check_features(X)
+        if dtype is None:
+            dtype = X.dtype if X.dtype.kind == "f" else np.float64
+        scaler = self._scaler()
+        m = X.shape[0]
+        out = proba = None
+        # about 2 MB of float64 values per block (its cast, its scaled copy, the network's)
+        size = max(64, _BLOCK_VALUES // max(1, X.shape[1]))
+        for start, A0 in blocks(X.T, np.dtype(dtype), size):  # A0: (n_x, k)
+            Xs = A0 if scaler is None else scaler.transform(A0.T).T
+            part, P = self._predict_block(Xs)
+            stop = start + part.shape[0]
+            if out is None:
+                out = np.empty((m, *part.shape[1:]), part.dtype)
+                proba = None if P is None else np.empty((m, P.shape[1]), P.dtype)
+            out[start:stop] = part
+            if P is not None:
+                proba[start:stop] = P
+        return out, proba
+
+    def _predict_block(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`predict_rows` for scaled samples ``Xs: (n_x, k)``, samples as columns."""
         net = self.net
         if self.task == "classification":
             out = net.output_activation.name
@@ -164,7 +202,7 @@ class Model:
         ``(n_samples,)``; regression values ``(n_samples,)`` for one target, else
         ``(n_samples, n_outputs)``, as scikit-learn's regressors.
         """
-        pred = self.predict_rows(self._rows(X))[0]
+        pred = self.predict_rows(self._rows(X), np.float64)[0]
         if self.task == "regression" and pred.ndim == 2 and pred.shape[1] == 1:
             return pred[:, 0]
         return pred
@@ -175,14 +213,14 @@ class Model:
         if self.task != "classification":
             raise ConfigurationError(f"{self.path}: a regression model gives no probabilities; "
                                      "use predict")
-        P = self.predict_rows(self._rows(X))[1]
+        P = self.predict_rows(self._rows(X), np.float64)[1]
         if P is None:
             raise ConfigurationError(f"{self.path}: its {self.net.output_activation.name} "
                                      "output gives scores, not probabilities; use predict")
         return P
 
     def _rows(self, X) -> np.ndarray:
-        """``X: (n_samples, n_features)`` float64, encoded as the network takes it.
+        """``X: (n_samples, n_features)`` of numbers, encoded as the network takes it.
 
         A pandas DataFrame is matched by its column names as ``npdeep predict`` matches a
         CSV's header (by name in any order, extra columns ignored, text columns one-hot
@@ -209,7 +247,7 @@ class Model:
                 f"columns {', '.join(map(repr, encoder.input_names[:20]))}"
                 f"{', ...' if len(encoder.input_names) > 20 else ''} by name (the text columns "
                 "as text), or predict from a CSV with `npdeep predict`")
-        return X.astype(np.float64, copy=False)
+        return X  # cast to float64 a block at a time by predict_rows
 
     def target_for(self, source: str) -> str | None:
         """The target to read from ``source`` when none is named: the one trained on, when
