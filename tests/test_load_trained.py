@@ -211,3 +211,29 @@ def test_a_memory_mapped_x_is_predicted_in_blocks(tmp_path, rng):
     # a float32 network: blocks of other sizes round differently in the last digits
     np.testing.assert_allclose(proba[:20_000], model.predict_proba(head), rtol=1e-5)
     np.testing.assert_allclose(proba[-5:], model.predict_proba(np.array(X[-5:])), rtol=1e-5)
+
+
+def test_errors_describe_x_as_the_caller_passed_it(diabetes):
+    # before: an empty DataFrame was "shape (10, 0)" (the network's transposed view), sparse
+    # input and a dict "shape () and dtype object"
+    import scipy.sparse as sp
+
+    model = npdeep.load_trained(diabetes[0])
+    features = diabetes[2].drop(columns="target")
+    with pytest.raises(npdeep.DataError, match=r"X has no samples \(a DataFrame of shape "
+                                               r"\(0, 10\)\)"):
+        model.predict(features.iloc[:0])
+    with pytest.raises(npdeep.DataError, match=r"X has no samples \(shape \(0, 10\) and dtype "
+                                               r"float64\)"):
+        model.predict(np.zeros((0, 10)))
+    with pytest.raises(npdeep.DataError, match=r"X is a scipy.sparse csr matrix of shape "
+                                               r"\(3, 10\); .* predicts from dense rows only: "
+                                               r"pass X.toarray\(\)"):
+        model.predict(sp.csr_matrix(features.to_numpy()[:3]))
+    with pytest.raises(npdeep.DataError, match=r"samples as rows, got a dict$"):
+        model.predict(features.to_dict("list"))
+    with pytest.raises(npdeep.DataError, match=r"got shape \(10,\) and dtype float64; for one "
+                                               r"sample pass X.reshape\(1, -1\)"):
+        model.predict(features.to_numpy()[0])
+    with pytest.raises(npdeep.DataError, match="got a list of 2 rows, whose rows differ"):
+        model.predict([[1.0] * 10, [1.0] * 9])

@@ -230,14 +230,26 @@ class Model:
         from ..data._frame_columns import encode_frame, is_frame
 
         encoder = self.encoder
+        refuse_sparse_rows(X, self.path)
+        given = _described(X)  # the caller's X, in its own shape (samples as rows)
         if is_frame(X):
             if encoder is not None:
-                return encode_frame(X, encoder)
+                rows = encode_frame(X, encoder)
+                _check_samples(rows, given)
+                return rows
             X = X.to_numpy()  # the file names no columns: by position, as an array
-        X = np.asarray(X)
+        try:
+            X = np.asarray(X)
+        except ValueError:  # nested lists of different lengths
+            raise DataError(f"X must be a 2-D array of numbers (n_samples, n_features), "
+                            f"samples as rows, got {given}, whose rows differ in length") from None
         if X.ndim != 2 or X.dtype.kind not in "biuf":
+            hint = ""
+            if X.ndim == 1 and X.shape[0] == self.n_features and X.dtype.kind in "biuf":
+                hint = "; for one sample pass X.reshape(1, -1)"
             raise DataError(f"X must be a 2-D array of numbers (n_samples, n_features), samples "
-                            f"as rows, got shape {X.shape} and dtype {X.dtype}")
+                            f"as rows, got {given}{hint}")
+        _check_samples(X, given)
         if encoder is not None and encoder.has_categorical:
             text = [c.name for c in encoder.columns if c.is_categorical]
             raise ConfigurationError(
@@ -272,6 +284,40 @@ class Model:
     def history(self) -> dict:
         """The training history (``History.to_dict()``; empty when none was saved)."""
         return self.net.history.to_dict() if self.net.history else {}
+
+
+def refuse_sparse_rows(X, path) -> None:
+    """Refuse a scipy.sparse ``X``: a model file of ``npdeep train`` is applied to dense rows."""
+    import sys
+
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is not None and sparse.issparse(X):
+        raise DataError(
+            f"X is a scipy.sparse {X.format} matrix of shape {X.shape}; a model file of "
+            f"`npdeep train` ({path}) predicts from dense rows only: pass X.toarray(), or "
+            "a block of its rows at a time (X[i:j].toarray()) when it is large")
+
+
+def _described(X) -> str:
+    """``X`` as the caller sees it: 'shape (m, n) and dtype D', or its type when not an array."""
+    shape, dtype = getattr(X, "shape", None), getattr(X, "dtype", None)
+    if isinstance(shape, tuple) and isinstance(dtype, np.dtype):
+        return f"shape {shape} and dtype {dtype}"
+    if isinstance(shape, tuple):  # a DataFrame: one dtype per column
+        return f"a {type(X).__name__} of shape {shape}"
+    if isinstance(X, (list, tuple)):
+        try:
+            arr = np.asarray(X)
+        except ValueError:
+            return f"a {type(X).__name__} of {len(X)} rows"
+        return f"a {type(X).__name__} of shape {arr.shape} (dtype {arr.dtype})"
+    name = type(X).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _check_samples(rows: np.ndarray, given: str) -> None:
+    if rows.shape[0] == 0:
+        raise DataError(f"X has no samples ({given})")
 
 
 def _npz_holds(path: str, name: str) -> bool:
