@@ -166,7 +166,8 @@ def test_a_float64_memmap_too_large_for_float32_is_refused_by_name(tmp_path, est
 
 def test_a_memmap_of_text_is_refused_as_not_numeric(tmp_path):
     X = _save(tmp_path / "text.npy", np.array([["a", "b"], ["c", "d"]]))
-    with pytest.raises(ValueError, match="numeric"):
+    with pytest.raises(DataError, match=r"^X must hold numbers, got text \(dtype <U1\); it "
+                                        r"holds text \('a'\): encode it first"):
         DeepClassifier((4,)).fit(X, [0, 1])
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from npdeep import Network
+from npdeep.errors import DataError
 from npdeep.sklearn import DeepClassifier, DeepRegressor
 
 # np.matrix itself warns that it is deprecated: these tests build them on purpose
@@ -99,3 +100,84 @@ def test_estimators_take_matrix_inputs(data):
         assert reg.predict(np.matrix(X)).shape == (40,)
         np.testing.assert_allclose(reg.predict(np.matrix(X)), ref.predict(X))
         assert reg.score(np.matrix(X), np.matrix(y * 1.0)) == ref.score(X, y * 1.0)
+
+
+# ------------------------------------- estimators: fit refuses what predict refuses
+def _fitted_classifier(X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return DeepClassifier((2,), max_iter=1, random_state=0).fit(X, y)
+
+
+_KINDS = [
+    (lambda X: (X * 1000).astype(np.int64).astype("datetime64[D]"),
+     r"^X must hold real numbers, got dates or times \(dtype datetime64\[D\]\); turn them into "
+     r"numbers first"),
+    (lambda X: (X * 1000).astype(np.int64).astype("timedelta64[s]"),
+     r"^X must hold real numbers, got dates or times \(dtype timedelta64\[s\]\)"),
+    (lambda X: X.astype(str),
+     r"^X must hold numbers, got text \(dtype <U\d+\); it holds numbers as text \('-?\d\.\d+'\): "
+     r"convert them with X.astype\(float\)$"),
+    (lambda X: X.astype("S20"), r"^X must hold numbers, got text \(dtype \|S20\); it holds "
+                                r"numbers as text \(b'-?\d\.\d+'\)"),
+    (lambda X: X.astype(str).tolist(), r"^X must hold numbers, got text \(dtype <U\d+\)"),
+    (lambda X: np.where(X > 0, "red", "blue"),
+     r"^X must hold numbers, got text \(dtype <U4\); it holds text \('(red|blue)'\): encode it "
+     r"first \(e.g. OneHotEncoder\)"),
+    (lambda X: X.astype(complex), r"^Complex data not supported: X must hold real numbers, "
+                                  r"got complex numbers \(dtype complex128\)$"),
+]
+
+
+@pytest.mark.parametrize("make, message", _KINDS, ids=[
+    "dates", "durations", "str", "bytes", "str-lists", "words", "complex"])
+@pytest.mark.parametrize("estimator", [DeepClassifier, DeepRegressor])
+def test_estimator_fit_and_predict_refuse_the_same_kinds(rng, make, message, estimator):
+    # before: fit cast dates to day counts and text numbers to floats and trained silently;
+    # predict, predict_proba and score then refused the same X
+    X = rng.normal(size=(40, 3))
+    y = np.arange(40) % 2
+    bad = make(X)
+    with pytest.raises(DataError, match=message):
+        estimator((2,), max_iter=1).fit(bad, y)
+    with pytest.raises(DataError, match=message):
+        estimator((2,), max_iter=1).partial_fit(bad, y, **(
+            {"classes": [0, 1]} if estimator is DeepClassifier else {}))
+    fitted = _fitted_classifier(X, y)
+    for method in (fitted.predict, fitted.predict_proba):
+        with pytest.raises(DataError, match=message):
+            method(bad)
+    with pytest.raises(DataError, match=message):
+        fitted.score(bad, y)
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("datetime64[D]", r"^X must hold real numbers, got dates or times"),
+    ("U8", r"^X must hold numbers, got text \(dtype <U8\)"),
+    ("f8,f8,f8", r"^X must be an array of numbers, got a structured array"),
+])
+def test_estimator_fit_refuses_a_memmap_of_non_numbers(tmp_path, kind, message):
+    # before: a datetime64 memmap reached a raw TypeError from the feature-scale einsum
+    path = tmp_path / "x.npy"
+    if kind == "f8,f8,f8":
+        np.save(path, np.zeros(40, dtype=kind))
+    else:
+        np.save(path, (np.arange(120) % 7).astype(kind).reshape(40, 3))
+    X = np.load(path, mmap_mode="r")
+    with pytest.raises(DataError, match=message):
+        DeepClassifier((2,), max_iter=1).fit(X, np.arange(40) % 2)
+
+
+def test_dataframe_inputs_behave_alike_in_fit_and_predict(rng):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(rng.normal(size=(40, 3)), columns=list("abc"))
+    y = np.arange(40) % 2
+    fitted = _fitted_classifier(X, y)
+    dates = X.assign(c=pd.date_range("2020-01-01", periods=40))
+    for call in (lambda: _fitted_classifier(dates, y), lambda: fitted.predict(dates)):
+        with pytest.raises(DataError, match=r"X has columns of dates or durations.*\['c'\]"):
+            call()
+    # numbers in an object column convert in both, as scikit-learn's estimators take them
+    text_numbers = X.assign(c=X["c"].astype(str))
+    np.testing.assert_array_equal(_fitted_classifier(text_numbers, y).predict(text_numbers),
+                                  fitted.predict(X))

@@ -37,7 +37,7 @@ from .._validation import parse_dtype
 from ..errors import ConfigurationError, DataError
 from ..network import Network
 from ._fitting import FittingMixin, restores_on_error
-from ._inputs import plain, plain_targets, warn_if_unscaled
+from ._inputs import plain, plain_targets, refuse_non_numbers, warn_if_unscaled
 from ._learned import assign_layers
 from ._params import EstimatorParams
 from ._text_columns import _text_columns_named
@@ -247,7 +247,7 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
         :meth:`_X_checks`), and so does any dense numeric ``X`` for prediction
         (``reset=False``): the network casts it one chunk of samples at a time, never whole.
         """
-        X = plain(X)
+        X = refuse_non_numbers(plain(X))
         checks = self._X_checks(X)
         if not reset and not is_sparse(X):
             checks["dtype"] = "numeric"
@@ -275,7 +275,7 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
             raise DataError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        X = plain(X)
+        X = refuse_non_numbers(plain(X))
         y = plain_targets(y, X)
         with _text_columns_named(X):
             X, y = validate_data(self, X, y, reset=reset, multi_output=True,
