@@ -181,3 +181,18 @@ def test_dataframe_inputs_behave_alike_in_fit_and_predict(rng):
     text_numbers = X.assign(c=X["c"].astype(str))
     np.testing.assert_array_equal(_fitted_classifier(text_numbers, y).predict(text_numbers),
                                   fitted.predict(X))
+
+
+# -------------------------------------------------- a sum of weights beyond float64
+def test_regressor_weights_whose_sum_overflows_weigh_as_equal_weights(rng):
+    # before: np.average's sum of 50 weights of 1e308 overflowed to inf, the target mean came
+    # out NaN and fit said "Y contains NaN or inf values"
+    X = rng.normal(size=(50, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 3.0
+    kw = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        huge = DeepRegressor(**kw).fit(X, y, sample_weight=np.full(50, 1e308))
+        plain = DeepRegressor(**kw).fit(X, y)
+    np.testing.assert_allclose(huge.loss_curve_, plain.loss_curve_, rtol=1e-12)
+    np.testing.assert_allclose(huge.predict(X), plain.predict(X), rtol=1e-12)

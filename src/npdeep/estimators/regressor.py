@@ -226,8 +226,12 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         Computed on ``Y / peak`` and rescaled: targets near 1e200 do not overflow the squares.
         """
         w = None
-        if sample_weight is not None and np.sum(sample_weight) > 0:
+        if sample_weight is not None:
             w = np.asarray(sample_weight, dtype=np.float64)
+            # scaled by the largest weight first: the weights' sum (np.average's divisor)
+            # overflowed for weights near 1e308 and the NaN mean was blamed on y
+            top = w.max() if w.size else 0.0
+            w = w / top if top > 0 else None
         peak = np.max(np.abs(Y), axis=0)
         peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
         Yn = Y / peak
