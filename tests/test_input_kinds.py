@@ -196,3 +196,69 @@ def test_regressor_weights_whose_sum_overflows_weigh_as_equal_weights(rng):
         plain = DeepRegressor(**kw).fit(X, y)
     np.testing.assert_allclose(huge.loss_curve_, plain.loss_curve_, rtol=1e-12)
     np.testing.assert_allclose(huge.predict(X), plain.predict(X), rtol=1e-12)
+
+
+# ---------------------------------------------- DataError, never a raw TypeError/Overflow
+_HUGE = 10**400  # a Python int beyond float64
+
+
+def test_network_names_a_number_beyond_float64():
+    X = [[1.0, 2.0, _HUGE], [0.0, 1.0, 2.0]]
+    message = (r"^X holds a number too large for float64 \(\|x\| > 1.8e\+308\): 1000000000"
+               r"00\.\.\. at index \(0, 2\); rescale it$")
+    net = Network([2, 2], output_activation="softmax", seed=0)
+    with pytest.raises(DataError, match=message):
+        net.fit(X, [0, 1, 0], epochs=1)
+    with pytest.raises(DataError, match=message):
+        net.predict(X)
+    ok_X = [[1.0, 2.0, 3.0], [0.0, 1.0, 2.0]]
+    reg = Network([2, 1], output_activation="identity", seed=0)
+    with pytest.raises(DataError, match=r"^Y holds a number too large for float64 .* at index "
+                                        r"\(0, 2\)"):
+        reg.fit(ok_X, [[1, 2, _HUGE]], epochs=1)
+    with pytest.raises(DataError, match=r"^sample_weight holds a number too large for float64 "
+                                        r".* at index 2; rescale it"):
+        reg.fit(ok_X, [1, 2, 3], sample_weight=[1, 1, _HUGE], epochs=1)
+
+
+def test_estimators_name_a_number_beyond_float64(rng):
+    X = rng.normal(size=(20, 3))
+    y = np.arange(20) % 2
+    huge_X = X.tolist()[:19] + [[1.0, 2.0, _HUGE]]
+    with pytest.raises(DataError, match=r"^X holds a number too large for float64 .* at index "
+                                        r"\(19, 2\)"):
+        DeepClassifier((2,), max_iter=1).fit(huge_X, y)
+    with pytest.raises(DataError, match=r"^y holds a number too large for float64 .* at index "
+                                        r"19"):
+        DeepRegressor((2,), max_iter=1).fit(X, [1.0] * 19 + [_HUGE])
+    with pytest.raises(DataError, match=r"^sample_weight holds a number too large for float64 "
+                                        r".* at index 19"):
+        DeepClassifier((2,), max_iter=1).fit(X, y, sample_weight=[1] * 19 + [_HUGE])
+    fitted = _fitted_classifier(X, y)
+    with pytest.raises(DataError, match=r"^X holds a number too large for float64 .* at index "
+                                        r"\(0, 2\)"):
+        fitted.predict([[1.0, 2.0, _HUGE]])
+
+
+@pytest.mark.parametrize("estimator", [DeepClassifier, DeepRegressor])
+def test_estimators_refuse_a_sparse_sample_weight_as_data_error(rng, estimator):
+    import scipy.sparse as sp
+
+    X = rng.normal(size=(20, 3))
+    with pytest.raises(DataError, match=r"^Sparse data was passed for sample_weight, but dense "
+                                        r"data is required"):
+        estimator((2,), max_iter=1).fit(X, np.arange(20) % 2,
+                                        sample_weight=sp.csr_matrix(np.ones((1, 20))))
+
+
+def test_mixed_type_column_names_are_a_data_error(rng):
+    pd = pytest.importorskip("pandas")
+    X = rng.normal(size=(20, 3))
+    y = np.arange(20) % 2
+    mixed = pd.DataFrame(X, columns=[0, "b", 2.5])
+    message = (r"^X's column names must be all strings: Feature names are only supported if "
+               r"all input features have string names")
+    with pytest.raises(DataError, match=message):
+        DeepClassifier((2,), max_iter=1).fit(mixed, y)
+    with pytest.raises(DataError, match=message):
+        _fitted_classifier(X, y).predict(mixed)

@@ -15,7 +15,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from .._mmap import is_memmap
 from .._sparse import is_sparse
-from .._validation import blocks, caller_level, check_finite
+from .._validation import blocks, caller_level, check_finite, overflow_error
 from ..errors import DataError
 
 __all__ = ["warn_if_unscaled", "column_squares", "checked_sample_weight", "plain",
@@ -164,7 +164,9 @@ def checked_sample_weight(sample_weight, X, dtype) -> np.ndarray:
     """
     try:
         return _check_sample_weight(plain(sample_weight, vector=True), plain(X), dtype=dtype)
-    except ValueError as exc:
+    except OverflowError:  # a Python int beyond float64 (10**400)
+        raise overflow_error("sample_weight", sample_weight) from None
+    except (TypeError, ValueError) as exc:  # TypeError: a scipy.sparse sample_weight
         if isinstance(exc, DataError):
             raise
         raise DataError(str(exc)) from exc
