@@ -166,5 +166,25 @@ def test_a_float64_memmap_too_large_for_float32_is_refused_by_name(tmp_path, est
 
 def test_a_memmap_of_text_is_refused_as_not_numeric(tmp_path):
     X = _save(tmp_path / "text.npy", np.array([["a", "b"], ["c", "d"]]))
-    with pytest.raises(ValueError, match="numeric"):
+    with pytest.raises(DataError, match=r"^X must hold numbers, got text \(dtype <U1\); it "
+                                        r"holds text \('a'\): encode it first"):
         DeepClassifier((4,)).fit(X, [0, 1])
+
+
+def test_a_transposed_feature_rows_memmap_is_explained_in_samples_as_rows(tmp_path, rng):
+    # before: the estimator's user, who passed (3000, 5), was told of a (5, 3000) X and to
+    # pass np.load(path, mmap_mode='r').T, which is what they had done
+    path = tmp_path / "fx.npy"
+    np.save(path, rng.normal(size=(5, 3000)))
+    X = np.load(path, mmap_mode="r").T
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        DeepClassifier((4,), max_iter=1, random_state=0).fit(X, rng.integers(0, 2, 3000))
+    layout = [str(w.message) for w in caught if "memory-mapped" in str(w.message)]
+    assert len(layout) == 1
+    assert layout[0].startswith("X of shape (3000, 5) is a memory-mapped file of shape "
+                                "(5, 3000) read transposed: the file holds the features as rows")
+    assert layout[0].endswith("save it with samples as rows, shape (3000, 5) (np.save(path, "
+                              "np.ascontiguousarray(X))), and pass np.load(path, "
+                              "mmap_mode='r') as it is")
+    assert ".T" not in layout[0]

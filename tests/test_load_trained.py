@@ -172,3 +172,68 @@ def test_an_estimator_file_is_refused_naming_npdeep_load(tmp_path, capsys):
         npdeep.load_trained(path)
     code, _, err = call(capsys, "gradcheck", path)  # the command keeps its own words
     assert code == 1 and "which this command does not read" in err
+
+
+def test_a_memory_mapped_x_is_predicted_in_blocks(tmp_path, rng):
+    # before: X was cast to float64 whole and scaled whole, two copies (a 200 MB float32
+    # file peaked at 823 MB); now a block of samples at a time
+    import tracemalloc
+
+    n_x = 100
+    frame = pd.DataFrame(rng.normal(5.0, 3.0, size=(300, n_x)),
+                         columns=[f"f{j}" for j in range(n_x)])
+    frame["label"] = np.array(["a", "b", "c"])[rng.integers(0, 3, 300)]
+    csv = tmp_path / "wide.csv"
+    frame.to_csv(csv, index=False)
+    model_file = tmp_path / "wide.npz"
+    assert npdeep.cli.run(["train", str(csv), "--target", "label", "-o", str(model_file),
+                           *FAST]) == 0
+    model = npdeep.load_trained(model_file)
+    assert model.header.get("scaling")  # the blocks are scaled too
+    path = tmp_path / "big.npy"
+    big = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(100_000, n_x))
+    for start in range(0, big.shape[0], 10_000):
+        big[start : start + 10_000] = rng.normal(5.0, 3.0, size=(10_000, n_x))
+    big.flush()
+    del big
+    X = np.load(path, mmap_mode="r")
+    tracemalloc.start()
+    try:
+        labels = model.predict(X)
+        proba = model.predict_proba(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < X.nbytes / 3, f"peak {peak / 1e6:.1f} MB for a {X.nbytes / 1e6:.0f} MB file"
+    assert labels.shape == (100_000,) and proba.shape == (100_000, 3)
+    head = np.array(X[:20_000], dtype=np.float64)  # several blocks, predicted from memory
+    np.testing.assert_array_equal(labels[:20_000], model.predict(head))
+    # a float32 network: blocks of other sizes round differently in the last digits
+    np.testing.assert_allclose(proba[:20_000], model.predict_proba(head), rtol=1e-5)
+    np.testing.assert_allclose(proba[-5:], model.predict_proba(np.array(X[-5:])), rtol=1e-5)
+
+
+def test_errors_describe_x_as_the_caller_passed_it(diabetes):
+    # before: an empty DataFrame was "shape (10, 0)" (the network's transposed view), sparse
+    # input and a dict "shape () and dtype object"
+    import scipy.sparse as sp
+
+    model = npdeep.load_trained(diabetes[0])
+    features = diabetes[2].drop(columns="target")
+    with pytest.raises(npdeep.DataError, match=r"X has no samples \(a DataFrame of shape "
+                                               r"\(0, 10\)\)"):
+        model.predict(features.iloc[:0])
+    with pytest.raises(npdeep.DataError, match=r"X has no samples \(shape \(0, 10\) and dtype "
+                                               r"float64\)"):
+        model.predict(np.zeros((0, 10)))
+    with pytest.raises(npdeep.DataError, match=r"X is a scipy.sparse csr matrix of shape "
+                                               r"\(3, 10\); .* predicts from dense rows only: "
+                                               r"pass X.toarray\(\)"):
+        model.predict(sp.csr_matrix(features.to_numpy()[:3]))
+    with pytest.raises(npdeep.DataError, match=r"samples as rows, got a dict$"):
+        model.predict(features.to_dict("list"))
+    with pytest.raises(npdeep.DataError, match=r"got shape \(10,\) and dtype float64; for one "
+                                               r"sample pass X.reshape\(1, -1\)"):
+        model.predict(features.to_numpy()[0])
+    with pytest.raises(npdeep.DataError, match="got a list of 2 rows, whose rows differ"):
+        model.predict([[1.0] * 10, [1.0] * 9])

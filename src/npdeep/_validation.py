@@ -108,6 +108,8 @@ def as_numeric_array(value, name: str) -> np.ndarray:
             raise DataError(f"{name} is a masked array with {np.ma.count_masked(value)} masked "
                             "(missing) entries; fill or drop them first")
         value = value.data
+    if isinstance(value, np.matrix):  # always 2-D, `*` is a matrix product and reductions
+        value = np.asarray(value)     # keep 2-D: a plain view (a np.memmap stays as it is)
     if isinstance(value, np.ndarray):
         arr = value
     else:
@@ -121,10 +123,33 @@ def as_numeric_array(value, name: str) -> np.ndarray:
     if arr.dtype.kind not in "biuf":
         try:
             arr = arr.astype(np.float64)
+        except OverflowError:  # a Python int beyond float64 (10**400) among the values
+            raise overflow_error(name, arr) from None
         except (TypeError, ValueError):
             raise DataError(f"{name} must be numeric, got an array of dtype {arr.dtype}"
                             f"{_first_non_number(arr)}") from None
     return arr
+
+
+def overflow_error(name: str, value) -> DataError:
+    """The DataError for ``value`` holding a number beyond float64 (a Python int of 10**400),
+    naming ``name`` and, when it is found, the first such entry."""
+    where = ""
+    try:
+        arr = np.asarray(value, dtype=object)
+        for index in np.ndindex(arr.shape):
+            try:
+                float(arr[index])
+            except OverflowError:
+                at = index[0] if len(index) == 1 else index
+                where = f": {str(arr[index])[:12]}... at index {at}"
+                break
+            except (TypeError, ValueError):
+                continue
+    except (TypeError, ValueError):
+        pass
+    return DataError(f"{name} holds a number too large for float64 (|x| > "
+                     f"{np.finfo(np.float64).max:.1e}){where}; rescale it")
 
 
 def real_float64(value, name: str) -> np.ndarray:
@@ -135,6 +160,8 @@ def real_float64(value, name: str) -> np.ndarray:
                         f"(dtype {np.asarray(value).dtype})")
     try:
         return np.asarray(value, dtype=np.float64)
+    except OverflowError:
+        raise overflow_error(name, value) from None
     except (TypeError, ValueError) as exc:
         raise DataError(f"{name} must be numeric: {exc}") from None
 
@@ -147,6 +174,8 @@ def _first_non_number(arr: np.ndarray) -> str:
             item = item.item()
         try:
             float(item)
+        except OverflowError:  # a number, only too large: not the entry to name here
+            continue
         except (TypeError, ValueError):
             where = index[0] if len(index) == 1 else index
             return f" holding {item!r:.40} ({type(item).__name__}) at index {where}"

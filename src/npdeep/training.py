@@ -59,6 +59,25 @@ def evaluate(net, X, Y, weights=None) -> tuple[float, float]:
     return float(cost), float(metric.result())
 
 
+def _feature_rows_warning(shape: tuple, samples_as_rows: bool) -> str:
+    """The warning for a memory-mapped X (n_x, m) whose file is (n_x, m) in C order.
+
+    ``samples_as_rows``: the caller passed ``X.T`` (m, n_x), the transpose of that file (an
+    estimator's X), and is told so in its own terms.
+    """
+    n_x, m = shape
+    cost = ("each mini-batch reads a value from every row, that is most pages of the file, "
+            "for every batch")
+    if samples_as_rows:
+        return (f"X of shape ({m}, {n_x}) is a memory-mapped file of shape ({n_x}, {m}) "
+                f"read transposed: the file holds the features as rows, so {cost}; save it "
+                f"with samples as rows, shape ({m}, {n_x}) (np.save(path, "
+                "np.ascontiguousarray(X))), and pass np.load(path, mmap_mode='r') as it is")
+    return (f"X is a memory-mapped file of shape {shape} in C order, features as rows: "
+            f"{cost}; save it with samples as rows, (m, n_x), and pass "
+            "np.load(path, mmap_mode='r').T")
+
+
 @one_fit_at_a_time
 def fit(
     net,
@@ -86,6 +105,7 @@ def fit(
     _rows: np.ndarray | None = None,  # the estimators' early_stopping: train on these columns
     _warn_nan: bool = True,  # the estimators and the CLI report a NaN stop their own way
     _initial_epoch: int = 0,  # the estimators' partial_fit and warm fits: epochs run before
+    _samples_as_rows: bool = False,  # the estimators: their users pass X.T, (m, n_x)
 ) -> History:
     """Train ``net`` on ``X`` (n_x, m) and ``Y`` (n_L, m, or class labels (m,)).
 
@@ -262,12 +282,8 @@ def fit(
         X = X.astype(net.dtype)
     source = None if full_batch else BatchSource(net, X, Y, batch_size, coef_full, train_idx)
     if source is not None and source.X.feature_chunk is not None:
-        warnings.warn(
-            f"X is a memory-mapped file of shape {X.shape} in C order, features as rows: each "
-            "mini-batch reads a value from every row, that is most pages of the file, for "
-            "every batch; save it with samples as rows, (m, n_x), and pass "
-            "np.load(path, mmap_mode='r').T",
-            UserWarning, stacklevel=caller_level())
+        warnings.warn(_feature_rows_warning(X.shape, _samples_as_rows), UserWarning,
+                      stacklevel=caller_level())
     metric = Metric(net, Y if train_idx is None else Y[:, train_idx])
 
     cb.on_train_begin({"epochs": end, "samples": m, "initial_epoch": start_epoch})

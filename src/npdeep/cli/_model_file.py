@@ -18,6 +18,9 @@ from ..errors import ConfigurationError, DataError, ModelFileError
 from ._data_source import STDIN
 from ._model_header import _check_header, label_array
 
+#: Values of X (samples x features) a model file's predict_rows scales and predicts at a time.
+_BLOCK_VALUES = 1 << 18
+
 
 def _data_kind(path: Path) -> str | None:
     from ..data import sniff
@@ -113,26 +116,61 @@ class Model:
 
     def scale(self, X: np.ndarray) -> np.ndarray:
         """Apply the stored feature scaling to ``X: (n_samples, n_features)``."""
-        from ..data import Standardizer
+        self._check_features(X)
+        scaler = self._scaler()
+        return X if scaler is None else scaler.transform(X)
 
+    def _check_features(self, X: np.ndarray) -> None:
         if X.shape[1] != self.n_features:
             raise DataError(
                 f"the data has {X.shape[1]} features but the model expects {self.n_features} "
                 "features"
             )
-        if self.header.get("scaling"):
-            return Standardizer.from_config(self.header["scaling"]).transform(X)
-        return X
 
-    def predict_rows(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def _scaler(self):
+        from ..data import Standardizer
+
+        if self.header.get("scaling"):
+            return Standardizer.from_config(self.header["scaling"])
+        return None
+
+    def predict_rows(self, X: np.ndarray, dtype=None) -> tuple[np.ndarray, np.ndarray | None]:
         """Predict for ``X: (n_samples, n_features)``, samples as rows.
+
+        ``X`` is scaled and predicted a block of samples at a time, each block cast to
+        ``dtype`` (None: X's float dtype, float64 for integers): a memory-mapped ``X`` is never
+        copied whole (its pages are handed back as it is read), nor is one in memory cast or
+        scaled whole.
 
         Returns
         -------
         labels_or_values : (n_samples,) labels, or (n_samples, n_L) values for regression
         probabilities : (n_samples, n_classes) or None
         """
-        Xs = self.scale(X).T  # (n_x, m)
+        from ..batches import blocks
+
+        self._check_features(X)
+        if dtype is None:
+            dtype = X.dtype if X.dtype.kind == "f" else np.float64
+        scaler = self._scaler()
+        m = X.shape[0]
+        out = proba = None
+        # about 2 MB of float64 values per block (its cast, its scaled copy, the network's)
+        size = max(64, _BLOCK_VALUES // max(1, X.shape[1]))
+        for start, A0 in blocks(X.T, np.dtype(dtype), size):  # A0: (n_x, k)
+            Xs = A0 if scaler is None else scaler.transform(A0.T).T
+            part, P = self._predict_block(Xs)
+            stop = start + part.shape[0]
+            if out is None:
+                out = np.empty((m, *part.shape[1:]), part.dtype)
+                proba = None if P is None else np.empty((m, P.shape[1]), P.dtype)
+            out[start:stop] = part
+            if P is not None:
+                proba[start:stop] = P
+        return out, proba
+
+    def _predict_block(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`predict_rows` for scaled samples ``Xs: (n_x, k)``, samples as columns."""
         net = self.net
         if self.task == "classification":
             out = net.output_activation.name
@@ -164,7 +202,7 @@ class Model:
         ``(n_samples,)``; regression values ``(n_samples,)`` for one target, else
         ``(n_samples, n_outputs)``, as scikit-learn's regressors.
         """
-        pred = self.predict_rows(self._rows(X))[0]
+        pred = self.predict_rows(self._rows(X), np.float64)[0]
         if self.task == "regression" and pred.ndim == 2 and pred.shape[1] == 1:
             return pred[:, 0]
         return pred
@@ -175,14 +213,14 @@ class Model:
         if self.task != "classification":
             raise ConfigurationError(f"{self.path}: a regression model gives no probabilities; "
                                      "use predict")
-        P = self.predict_rows(self._rows(X))[1]
+        P = self.predict_rows(self._rows(X), np.float64)[1]
         if P is None:
             raise ConfigurationError(f"{self.path}: its {self.net.output_activation.name} "
                                      "output gives scores, not probabilities; use predict")
         return P
 
     def _rows(self, X) -> np.ndarray:
-        """``X: (n_samples, n_features)`` float64, encoded as the network takes it.
+        """``X: (n_samples, n_features)`` of numbers, encoded as the network takes it.
 
         A pandas DataFrame is matched by its column names as ``npdeep predict`` matches a
         CSV's header (by name in any order, extra columns ignored, text columns one-hot
@@ -192,14 +230,26 @@ class Model:
         from ..data._frame_columns import encode_frame, is_frame
 
         encoder = self.encoder
+        refuse_sparse_rows(X, self.path)
+        given = _described(X)  # the caller's X, in its own shape (samples as rows)
         if is_frame(X):
             if encoder is not None:
-                return encode_frame(X, encoder)
+                rows = encode_frame(X, encoder)
+                _check_samples(rows, given)
+                return rows
             X = X.to_numpy()  # the file names no columns: by position, as an array
-        X = np.asarray(X)
+        try:
+            X = np.asarray(X)
+        except ValueError:  # nested lists of different lengths
+            raise DataError(f"X must be a 2-D array of numbers (n_samples, n_features), "
+                            f"samples as rows, got {given}, whose rows differ in length") from None
         if X.ndim != 2 or X.dtype.kind not in "biuf":
+            hint = ""
+            if X.ndim == 1 and X.shape[0] == self.n_features and X.dtype.kind in "biuf":
+                hint = "; for one sample pass X.reshape(1, -1)"
             raise DataError(f"X must be a 2-D array of numbers (n_samples, n_features), samples "
-                            f"as rows, got shape {X.shape} and dtype {X.dtype}")
+                            f"as rows, got {given}{hint}")
+        _check_samples(X, given)
         if encoder is not None and encoder.has_categorical:
             text = [c.name for c in encoder.columns if c.is_categorical]
             raise ConfigurationError(
@@ -209,7 +259,7 @@ class Model:
                 f"columns {', '.join(map(repr, encoder.input_names[:20]))}"
                 f"{', ...' if len(encoder.input_names) > 20 else ''} by name (the text columns "
                 "as text), or predict from a CSV with `npdeep predict`")
-        return X.astype(np.float64, copy=False)
+        return X  # cast to float64 a block at a time by predict_rows
 
     def target_for(self, source: str) -> str | None:
         """The target to read from ``source`` when none is named: the one trained on, when
@@ -234,6 +284,40 @@ class Model:
     def history(self) -> dict:
         """The training history (``History.to_dict()``; empty when none was saved)."""
         return self.net.history.to_dict() if self.net.history else {}
+
+
+def refuse_sparse_rows(X, path) -> None:
+    """Refuse a scipy.sparse ``X``: a model file of ``npdeep train`` is applied to dense rows."""
+    import sys
+
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is not None and sparse.issparse(X):
+        raise DataError(
+            f"X is a scipy.sparse {X.format} matrix of shape {X.shape}; a model file of "
+            f"`npdeep train` ({path}) predicts from dense rows only: pass X.toarray(), or "
+            "a block of its rows at a time (X[i:j].toarray()) when it is large")
+
+
+def _described(X) -> str:
+    """``X`` as the caller sees it: 'shape (m, n) and dtype D', or its type when not an array."""
+    shape, dtype = getattr(X, "shape", None), getattr(X, "dtype", None)
+    if isinstance(shape, tuple) and isinstance(dtype, np.dtype):
+        return f"shape {shape} and dtype {dtype}"
+    if isinstance(shape, tuple):  # a DataFrame: one dtype per column
+        return f"a {type(X).__name__} of shape {shape}"
+    if isinstance(X, (list, tuple)):
+        try:
+            arr = np.asarray(X)
+        except ValueError:
+            return f"a {type(X).__name__} of {len(X)} rows"
+        return f"a {type(X).__name__} of shape {arr.shape} (dtype {arr.dtype})"
+    name = type(X).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _check_samples(rows: np.ndarray, given: str) -> None:
+    if rows.shape[0] == 0:
+        raise DataError(f"X has no samples ({given})")
 
 
 def _npz_holds(path: str, name: str) -> bool:

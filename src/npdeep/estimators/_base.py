@@ -33,11 +33,11 @@ from .. import schedules as _schedules
 from .._mmap import is_memmap
 from .._registry import modules_naming, named_class, registered_modules
 from .._sparse import is_sparse
-from .._validation import parse_dtype
+from .._validation import overflow_error, parse_dtype
 from ..errors import ConfigurationError, DataError
 from ..network import Network
 from ._fitting import FittingMixin, restores_on_error
-from ._inputs import warn_if_unscaled
+from ._inputs import plain, plain_targets, refuse_non_numbers, warn_if_unscaled
 from ._learned import assign_layers
 from ._params import EstimatorParams
 from ._text_columns import _text_columns_named
@@ -63,6 +63,20 @@ def _spec(value):
     if named_class(value) is not type(value):
         return copy.deepcopy(value)
     return value.get_config()
+
+
+def _overflows(value) -> bool:
+    """Whether ``value`` holds a number beyond float64 (asked after an OverflowError)."""
+    if is_sparse(value) or getattr(value, "dtype", None) is not None and \
+            getattr(value.dtype, "kind", "O") in "biufc":
+        return False
+    try:
+        np.asarray(value, dtype=np.float64)
+    except OverflowError:
+        return True
+    except (TypeError, ValueError):
+        return False
+    return False
 
 
 class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
@@ -247,11 +261,15 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
         :meth:`_X_checks`), and so does any dense numeric ``X`` for prediction
         (``reset=False``): the network casts it one chunk of samples at a time, never whole.
         """
+        X = refuse_non_numbers(plain(X))
         checks = self._X_checks(X)
         if not reset and not is_sparse(X):
             checks["dtype"] = "numeric"
-        with _text_columns_named(X):
-            return validate_data(self, X, reset=reset, accept_sparse="csr", **checks)
+        try:
+            with _text_columns_named(X):
+                return validate_data(self, X, reset=reset, accept_sparse="csr", **checks)
+        except OverflowError:  # a Python int beyond float64 (10**400) in a list or object X
+            raise overflow_error("X", X) from None
 
     def _X_checks(self, X) -> dict:
         """Return validate_data's ``dtype`` and finiteness options for ``X`` (m, n_x).
@@ -274,9 +292,15 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
             raise DataError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        with _text_columns_named(X):
-            X, y = validate_data(self, X, y, reset=reset, multi_output=True,
-                                 accept_sparse="csr", **self._X_checks(X), **kwargs)
+        X = refuse_non_numbers(plain(X))
+        y = plain_targets(y, X)
+        try:
+            with _text_columns_named(X):
+                X, y = validate_data(self, X, y, reset=reset, multi_output=True,
+                                     accept_sparse="csr", **self._X_checks(X), **kwargs)
+        except OverflowError:  # a Python int beyond float64 (10**400) in X or y
+            name, value = ("X", X) if _overflows(X) else ("y", y)
+            raise overflow_error(name, value) from None
         if hasattr(y, "toarray"):  # a scipy.sparse target (m, n_L): trained on dense
             y = y.toarray()
         if reset:

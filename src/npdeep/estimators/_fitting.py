@@ -116,6 +116,8 @@ class FittingMixin:
             "_initial_epoch": self.n_iter_,
             # partial_fit: the schedule goes on from n_iter_ and a plateau keeps its reductions
             "_continue": incremental,
+            # warnings about X speak of it as the estimator takes it: (m, n_x), samples as rows
+            "_samples_as_rows": True,
         }
         if self.schedule is not None:  # the fitted copy, when fit made one
             options["schedule"] = getattr(self, "schedule_", None) or self.schedule

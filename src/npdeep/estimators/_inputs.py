@@ -15,13 +15,79 @@ from sklearn.utils.validation import _check_sample_weight
 
 from .._mmap import is_memmap
 from .._sparse import is_sparse
-from .._validation import blocks, caller_level, check_finite
+from .._validation import blocks, caller_level, check_finite, overflow_error
 from ..errors import DataError
 
-__all__ = ["warn_if_unscaled", "column_squares", "checked_sample_weight"]
+__all__ = ["warn_if_unscaled", "column_squares", "checked_sample_weight", "plain",
+           "plain_targets", "refuse_non_numbers"]
 
 #: Root mean square of a feature column above which fit warns that X looks unscaled.
 _UNSCALED_RMS = 10.0
+
+
+def plain(value, vector: bool = False):
+    """Return an ``np.matrix`` ``value`` as a plain ndarray view (scikit-learn refuses the
+    matrix class with a TypeError); anything else, a np.memmap included, as it is.
+
+    ``vector``: a matrix of one row or column is flattened (a matrix is never 1-D, so
+    sample weights from one come as (1, m) or (m, 1)).
+    """
+    if not isinstance(value, np.matrix):
+        return value
+    arr = np.asarray(value)
+    return arr.reshape(-1) if vector and 1 in arr.shape else arr
+
+
+def plain_targets(y, X):
+    """Return an ``np.matrix`` ``y`` as a plain ndarray, a column (m, 1) or a row (1, m) of
+    targets for the m rows of ``X`` flattened to (m,); anything else as it is."""
+    if not isinstance(y, np.matrix):
+        return y
+    arr = np.asarray(y)
+    rows = getattr(X, "shape", (None,))[0]
+    if arr.shape[1] == 1 or (arr.shape[0] == 1 and arr.shape[1] == rows):
+        return arr.reshape(-1)
+    return arr
+
+
+def refuse_non_numbers(X):
+    """Return ``X`` (a list as an array), or raise DataError for dates, times, text or records.
+
+    fit and predict refuse the same arrays with the same message: fit's float64 conversion
+    took dates as day counts and numbers stored as text ("1.5") silently, where predict
+    refused them (and a memory-mapped file of dates reached a raw TypeError); complex ones
+    are refused without scikit-learn's copy of the whole array in the message. A DataFrame, a
+    sparse matrix or an object array is left to scikit-learn's checks (the text or date
+    columns of a DataFrame are named by the caller).
+    """
+    if isinstance(X, (list, tuple)):
+        try:
+            X = np.asarray(X)
+        except ValueError:  # ragged rows: scikit-learn's message
+            return X
+    dtype = getattr(X, "dtype", None)
+    if not isinstance(X, np.ndarray) or not isinstance(dtype, np.dtype):
+        return X
+    if dtype.kind == "c":  # scikit-learn's words (its checks look for them), not its copy
+        raise DataError(f"Complex data not supported: X must hold real numbers, got "
+                        f"complex numbers (dtype {dtype})")  # of the whole array
+    if dtype.kind in "mM":
+        raise DataError(f"X must hold real numbers, got dates or times (dtype {dtype}); turn "
+                        "them into numbers first (e.g. the days since a start date)")
+    if dtype.kind in "US":
+        first = X.flat[0].item() if X.size else None
+        try:
+            float(first)
+            hint = (f"it holds numbers as text ({first!r:.40}): convert them with "
+                    "X.astype(float)")
+        except (TypeError, ValueError):
+            hint = (f"it holds text ({first!r:.40}): encode it first (e.g. OneHotEncoder), "
+                    "and numbers stored as text with X.astype(float)")
+        raise DataError(f"X must hold numbers, got text (dtype {dtype}); {hint}")
+    if dtype.kind == "V":
+        raise DataError(f"X must be an array of numbers, got a structured array (dtype "
+                        f"{dtype}); pass its fields as columns of a plain array")
+    return X
 
 
 def warn_if_unscaled(X, name: str) -> None:
@@ -97,8 +163,10 @@ def checked_sample_weight(sample_weight, X, dtype) -> np.ndarray:
         The float type of the result.
     """
     try:
-        return _check_sample_weight(sample_weight, X, dtype=dtype)
-    except ValueError as exc:
+        return _check_sample_weight(plain(sample_weight, vector=True), plain(X), dtype=dtype)
+    except OverflowError:  # a Python int beyond float64 (10**400)
+        raise overflow_error("sample_weight", sample_weight) from None
+    except (TypeError, ValueError) as exc:  # TypeError: a scipy.sparse sample_weight
         if isinstance(exc, DataError):
             raise
         raise DataError(str(exc)) from exc

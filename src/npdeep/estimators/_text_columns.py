@@ -27,7 +27,9 @@ def _text_columns_named(X):
     ValueError comes out as a DataError with its message."""
     try:
         yield
-    except TypeError:  # numpy's DTypePromotionError: dates or durations among numbers
+    except TypeError as exc:  # numpy's DTypePromotionError: dates or durations among numbers
+        if "Feature names are only supported" in str(exc):  # column names 0, "b", 2.5
+            raise DataError(f"X's column names must be all strings: {exc}") from None
         dtypes = getattr(X, "dtypes", None)
         if dtypes is None or not hasattr(X, "columns"):
             raise

@@ -20,6 +20,7 @@ from ._class_targets import (  # noqa: F401
     _kind,
     _warn_if_one_hot,
 )
+from ._inputs import plain, plain_targets
 
 # the target encoding and class weights moved out to _class_targets; every name this module
 # held before stays importable from here
@@ -335,3 +336,11 @@ class DeepClassifier(ClassifierMixin, ClassTargets, BaseDeepEstimator):
         if self._target_type == "binary":
             return self.classes_[(A[:, 0] > 0.5).astype(np.intp)]
         return self.classes_[A.argmax(axis=1)]
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y`` (scikit-learn's ``score``); an
+        ``np.matrix`` ``y`` or ``sample_weight`` is read as a plain array, as in fit."""
+        X = plain(X)
+        y = plain_targets(y, X)
+        return ClassifierMixin.score(self, X, y,
+                                     sample_weight=plain(sample_weight, vector=True))

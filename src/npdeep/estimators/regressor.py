@@ -9,7 +9,7 @@ from sklearn.base import RegressorMixin
 
 from .._validation import as_numeric_array, caller_level
 from ._base import BaseDeepEstimator, restores_on_error
-from ._inputs import checked_sample_weight
+from ._inputs import checked_sample_weight, plain, plain_targets
 
 __all__ = ["DeepRegressor"]
 
@@ -226,8 +226,12 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         Computed on ``Y / peak`` and rescaled: targets near 1e200 do not overflow the squares.
         """
         w = None
-        if sample_weight is not None and np.sum(sample_weight) > 0:
+        if sample_weight is not None:
             w = np.asarray(sample_weight, dtype=np.float64)
+            # scaled by the largest weight first: the weights' sum (np.average's divisor)
+            # overflowed for weights near 1e308 and the NaN mean was blamed on y
+            top = w.max() if w.size else 0.0
+            w = w / top if top > 0 else None
         peak = np.max(np.abs(Y), axis=0)
         peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
         Yn = Y / peak
@@ -323,3 +327,11 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         """Return ``a[L].T``: (m,) for one target, (m, n_outputs) for several."""
         A = self._outputs(X)
         return A[:, 0] if self.n_outputs_ == 1 else A
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """R^2 of ``predict(X)`` against ``y`` (scikit-learn's ``score``); an ``np.matrix``
+        ``y`` or ``sample_weight`` is read as a plain array, as in fit."""
+        X = plain(X)
+        y = plain_targets(y, X)
+        return RegressorMixin.score(self, X, y,
+                                    sample_weight=plain(sample_weight, vector=True))
