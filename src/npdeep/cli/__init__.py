@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 
 import click
 
@@ -152,6 +153,19 @@ def main() -> None:
 
     Start with `npdeep train` (the digits default job), or `npdeep train data.csv`.
     """
+    if warnings.showwarning is _PYTHON_SHOWWARNING:  # not where a test records warnings
+        warnings.showwarning = _show_warning
+
+
+#: Python's warning printer, replaced for the command line by :func:`_show_warning`
+_PYTHON_SHOWWARNING = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one ``warning: ...`` line on standard error, without the source
+    file and line of the library code that raised it (a user's data, not npdeep's code, is
+    what it is about)."""
+    click.echo(f"warning: {message}", err=True)
 
 
 for _command in (train, evaluate, predict, gradcheck, inspect, plot, export, bench):

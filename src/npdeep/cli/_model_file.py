@@ -153,6 +153,8 @@ class Model:
         if dtype is None:
             dtype = X.dtype if X.dtype.kind == "f" else np.float64
         scaler = self._scaler()
+        if scaler is None and not self.header.get("data"):
+            self._warn_if_unscaled(X)
         m = X.shape[0]
         out = proba = None
         # about 2 MB of float64 values per block (its cast, its scaled copy, the network's)
@@ -168,6 +170,31 @@ class Model:
             if P is not None:
                 proba[start:stop] = P
         return out, proba
+
+    def _warn_if_unscaled(self, X: np.ndarray) -> None:
+        """Warn when a network file without stored scaling (``Network.save``) gets features
+        ``X`` (n_samples, n_features) far from unit size (root mean square over 10 in a
+        column of the first 10,000 samples): networks are trained on scaled features, which
+        such a file cannot scale (wine unscaled through a standardized network: 33% accuracy).
+        """
+        import warnings
+
+        from .._validation import caller_level
+        from ..estimators._inputs import _UNSCALED_RMS
+
+        head = np.asarray(X[:10_000], dtype=np.float64)
+        if not head.size:
+            return
+        with np.errstate(all="ignore"):
+            rms = np.sqrt(np.mean(np.square(head), axis=0))
+        j = int(np.argmax(rms))
+        if rms[j] > _UNSCALED_RMS:  # NaN (refused elsewhere) does not warn
+            warnings.warn(
+                f"{self.path.name}: holds a network without feature scaling (Network.save), "
+                f"and these features are far from unit size (column {j} has a root mean square "
+                f"of {rms[j]:.3g}): the network gets them as they are. Scale them as its "
+                "training data was (npdeep train stores the scaling it fits; so does a saved "
+                "Pipeline with a StandardScaler)", UserWarning, stacklevel=caller_level())
 
     def _predict_block(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """:meth:`predict_rows` for scaled samples ``Xs: (n_x, k)``, samples as columns."""
