@@ -52,7 +52,7 @@ def build(spec, kind: str, base: type, registry: dict, aliases: dict):
         raise ConfigurationError(
             f"{kind} must be a name or {_a(base.__name__)}, got the class {spec.__name__}: "
             f"pass {spec.__name__}() (with its options); valid names: {valid}")
-    if callable(spec) and not isinstance(spec, str):
+    if not isinstance(spec, str) and callable(spec):
         name = getattr(spec, "__qualname__", type(spec).__name__)
         raise ConfigurationError(
             f"{kind} must be a name or {_a(base.__name__)}, got the function {name}; for "

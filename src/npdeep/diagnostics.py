@@ -238,16 +238,16 @@ def diagnose(net, X, Y, history=None) -> Diagnosis:
 
 def _divergence(history, rows, cost: float) -> str:
     """Why training diverged (the cost rose, or the gradients are not finite), or ''."""
-    raw = list((getattr(history, "history", {}) or {}).get("cost", []))
-    values = [c for c in raw if c is not None]
-    first = next((c for c in values if math.isfinite(c)), None)
-    norms = [r["gradient_norm"] for r in rows]
-    if first is not None and values and not math.isfinite(values[-1]):
-        return (f"the cost went from {_number(first)} in the first epoch to "
-                f"{values[-1]} (not finite)")
-    if first is not None and first > 0 and values[-1] > DIVERGENCE_FACTOR * first:
-        return (f"the cost rose from {_number(first)} in the first epoch to "
-                f"{_number(values[-1])} in the last ({values[-1] / first:.3g} times higher)")
-    if not all(math.isfinite(v) for v in norms) or not math.isfinite(cost):
+    values = [c for c in (getattr(history, "history", {}) or {}).get("cost", ())
+              if c is not None]
+    if values and math.isfinite(values[0]):  # NaN at the first epoch is TerminateOnNaN's
+        first, last = values[0], values[-1]
+        if not math.isfinite(last):
+            return f"the cost went from {_number(first)} in the first epoch to {last} (not finite)"
+        if first > 0 and last > DIVERGENCE_FACTOR * first:
+            return (f"the cost rose from {_number(first)} in the first epoch to "
+                    f"{_number(last)} in the last ({last / first:.3g} times higher)")
+    # a sum of norms (each >= 0) is finite when every norm is, NaN or inf when one is not
+    if not math.isfinite(sum([r["gradient_norm"] for r in rows]) + cost):
         return "the cost or the gradients ||dW[l]|| of the final weights are not finite"
     return ""
