@@ -181,6 +181,9 @@ class TrainingState:
             "history": logged,
             "training": training,
         }
+        origin = getattr(trainer, "estimator", None)
+        if origin:  # an estimator's fit: the file holds its network only
+            header["estimator_network"] = origin
         arrays = dict(net.layout.views(self.flat))
         check_finite_parameters(arrays)
         if opt.layout is not None:

@@ -110,10 +110,42 @@ def _warn_if_scaled(header: dict, where: str) -> None:
             "as `npdeep predict` does", UserWarning, stacklevel=caller_level())
 
 
+def estimator_network_note(header: dict) -> str | None:
+    """Describe a checkpoint that a :class:`~npdeep.monitors.ModelCheckpoint` wrote while a
+    DeepClassifier or DeepRegressor (alone or in a Pipeline) trained: the file holds the
+    estimator's network only. None for any other file."""
+    origin = header.get("estimator_network")
+    if not isinstance(origin, dict):
+        return None
+    name = origin.get("estimator") if isinstance(origin.get("estimator"), str) else "estimator"
+    if origin.get("classes") is not None:
+        classes = repr(origin["classes"])
+        if len(classes) > 200:
+            classes = classes[:196] + " ...]"
+        outputs = f"class indices of classes_ {classes}, not the labels"
+    elif origin.get("standardized_targets"):
+        outputs = "the targets standardized as the estimator trains on them, not in y's units"
+    else:
+        outputs = "the targets as the estimator trains on them"
+    return (f"a ModelCheckpoint written while a {name} trained: it holds the estimator's "
+            f"network only (its outputs are {outputs}; no feature scaling or pipeline steps)")
+
+
+def _warn_if_estimator_network(header: dict, where: str) -> None:
+    note = estimator_network_note(header)
+    if note:
+        warnings.warn(
+            f"{where} is {note}; this Network takes the features as the estimator received "
+            "them, (n_x, m); for predictions save the fitted estimator or pipeline with "
+            "npdeep.save(model, path) and load that file", UserWarning,
+            stacklevel=caller_level())
+
+
 def load_network(path: str | os.PathLike):
     """Load a network saved by :func:`save_network` (arrays copied into a fresh network)."""
     header, arrays = read_header(path)
     _warn_if_scaled(header, os.fspath(path))
+    _warn_if_estimator_network(header, os.fspath(path))
     return _network_from_header(header, arrays, os.fspath(path))
 
 
@@ -198,6 +230,7 @@ def load(path: str | os.PathLike):
     if kind == "network":
         where = os.fspath(path)
         _warn_if_scaled(header, where)
+        _warn_if_estimator_network(header, where)
         return _network_from_header(*_check_network_file(header, arrays, where), where)
     from .estimators import files
 

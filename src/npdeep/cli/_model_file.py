@@ -278,23 +278,37 @@ def read_model_file(path: str | os.PathLike) -> tuple[Path, dict, dict]:
     return p, header, arrays
 
 
-def load_model(path: str | os.PathLike, estimators: bool = False):
+def load_model(path: str | os.PathLike, estimators: bool = False, predicts: bool = True):
     """Load a network model file; a data file given instead gets a message that says so.
 
     With ``estimators``, a scikit-learn estimator or pipeline file (``npdeep.save``) is
     loaded too, as an :class:`~npdeep.cli._estimators.EstimatorModel` with the same face.
+    With ``predicts`` (the default), a checkpoint written while an estimator trained (its
+    network only, see :func:`npdeep.serialization.estimator_network_note`) is refused.
     """
     p, header, arrays = read_model_file(path)
     if estimators and header.get("kind") in ("estimator", "pipeline"):
         from ._estimators import estimator_model
 
         return estimator_model(p, header, arrays)
-    return model_from_file(p, header, arrays)
+    return model_from_file(p, header, arrays, predicts=predicts)
 
 
-def model_from_file(p: Path, header: dict, arrays: dict) -> Model:
-    """Build the :class:`Model` of a network file read by :func:`read_model_file`."""
+def model_from_file(p: Path, header: dict, arrays: dict, predicts: bool = True) -> Model:
+    """Build the :class:`Model` of a network file read by :func:`read_model_file`.
+
+    With ``predicts``, an estimator's checkpoint (its network only) is refused: its outputs
+    are not the estimator's predictions.
+    """
     from .. import serialization
+
+    note = serialization.estimator_network_note(header)
+    if predicts and note:
+        raise ModelFileError(
+            f"{p}: {note}, so it cannot predict as the estimator does; save the fitted "
+            "estimator or pipeline with npdeep.save(model, path) and give that file (a "
+            "checkpoint is for npdeep.checkpoint.resume and npdeep.load)"
+        )
 
     kind = header.get("kind", "network")
     if kind in ("estimator", "pipeline"):

@@ -191,8 +191,9 @@ def _options_lines(options: dict, none: str) -> list[str]:
 # -------------------------------------------------------------------------- networks
 def _network(p, header: dict, arrays: dict) -> tuple[dict, str]:
     from ..checkpoint import checkpoint_from_header, is_checkpoint
+    from ..serialization import estimator_network_note
 
-    m = model_from_file(p, header, arrays)
+    m = model_from_file(p, header, arrays, predicts=False)
     h = m.header
     if is_checkpoint(h):  # the training state is shown: check it as resume would
         checkpoint_from_header(h, arrays, str(p))
@@ -210,6 +211,9 @@ def _network(p, header: dict, arrays: dict) -> tuple[dict, str]:
     }
     if checkpoint:
         result["checkpoint"] = checkpoint
+    note = estimator_network_note(h)
+    if note:
+        result["estimator_network"] = h["estimator_network"]
     lines = [_file_line(result), "", m.net.summary(), "",
              f"loss {arch.get('loss')}, init {arch.get('init')}, dtype {arch.get('dtype')}, "
              f"l2 {arch.get('l2')}, dropout {arch.get('dropout')}", ""]
@@ -225,6 +229,9 @@ def _network(p, header: dict, arrays: dict) -> tuple[dict, str]:
                                                   for k, v in h["test_scores"].items())]
     if result["interrupted"]:
         lines.append("note: training was interrupted (Ctrl-C); these are the best weights so far")
+    if note:
+        lines += ["", f"note: {note}; npdeep predict, evaluate and export refuse it (save the "
+                  "fitted estimator or pipeline with npdeep.save for predictions)"]
     return result, "\n".join(lines)
 
 

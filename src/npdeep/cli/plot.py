@@ -52,7 +52,7 @@ def plot(model, output, as_json):
     check_matplotlib()
     if output is not None:
         check_output_path(output, "--output")  # '' would be Path(''), the current folder
-    m = load_model(model, estimators=True)
+    m = load_model(model, estimators=True, predicts=False)
     out = Path(output) if output is not None else m.path.with_name(m.path.stem + "-curves.png")
     check_output_path(out, "--output")
     check_not_input(out, "--output", {"the model file MODEL": model})
