@@ -206,10 +206,11 @@ def save_checkpoint(path, net, trainer, epoch: int | None = None, **extra):
     return TrainingState().capture(net, trainer, epoch).save(path, net, trainer, **extra)
 
 
-def load_checkpoint(path) -> Checkpoint:
+def load_checkpoint(path, *, max_elements: int | None = None) -> Checkpoint:
     """Load a checkpoint written by :func:`save_checkpoint` (or a plain model file, at epoch 0
-    without optimizer state)."""
-    header, arrays = load_model_file(path)
+    without optimizer state). ``max_elements`` caps the total number of array elements read,
+    optimizer state included (default 2**28, 2 GiB of float64)."""
+    header, arrays = load_model_file(path, max_elements=max_elements)
     return checkpoint_from_header(header, arrays, os.fspath(path))
 
 
@@ -258,7 +259,8 @@ def checkpoint_from_header(header: dict, arrays: dict, where: str) -> Checkpoint
 
 
 def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validation_data=None,
-           callbacks=None, verbose: int = 0, diagnose: bool = True):
+           callbacks=None, verbose: int = 0, diagnose: bool = True,
+           max_elements: int | None = None):
     """Continue training from the checkpoint at ``path`` up to ``epochs`` in total.
 
     Uses the settings saved with the checkpoint (learning rate, batch size, optimizer and its
@@ -279,12 +281,15 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
     left out for a run that validated on it, or given for one that validated on a
     ``validation_fraction`` of X (drawn again) or did not validate.
 
+    ``max_elements`` caps the total number of array elements read from the file, optimizer
+    state included (default 2**28, 2 GiB of float64); raise it for a larger checkpoint.
+
     Returns
     -------
     Network
         The trained network; ``net.history`` continues the saved history.
     """
-    ck = load_checkpoint(path)
+    ck = load_checkpoint(path, max_elements=max_elements)
     if ck.optimizer is None:
         raise ModelFileError(
             f"{os.fspath(path)}: a model file without optimizer state cannot be resumed; save "

@@ -450,11 +450,12 @@ class Network:
         save_network(self, path, **extra_header)
 
     @classmethod
-    def load(cls, path) -> Network:
-        """Load a network saved by :meth:`save`."""
+    def load(cls, path, *, max_elements: int | None = None) -> Network:
+        """Load a network saved by :meth:`save` (or a checkpoint's network); ``max_elements``
+        caps the total number of array elements read (default 2**28)."""
         from .serialization import load_network
 
-        return load_network(path)
+        return load_network(path, max_elements=max_elements)
 
     def summary(self) -> str:
         """Return a table of the layers: W[l] and b[l] shapes, activation, parameter counts."""

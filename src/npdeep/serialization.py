@@ -54,9 +54,11 @@ def expected_shapes(units: list[int]) -> dict[str, tuple[int, int]]:
     return shapes
 
 
-def read_header(path: str | os.PathLike) -> tuple[dict, dict]:
-    """Return ``(header, arrays)`` of a network model file, checked against its architecture."""
-    header, arrays = load_model_file(path)
+def read_header(path: str | os.PathLike, *, max_elements: int | None = None,
+                network_only: bool = False) -> tuple[dict, dict]:
+    """Return ``(header, arrays)`` of a network model file, checked against its architecture
+    (``max_elements``, ``network_only``: see :func:`npdeep.io.load_model_file`)."""
+    header, arrays = load_model_file(path, max_elements=max_elements, network_only=network_only)
     return _check_network_file(header, arrays, os.fspath(path))
 
 
@@ -141,15 +143,18 @@ def _warn_if_estimator_network(header: dict, where: str) -> None:
             stacklevel=caller_level())
 
 
-def load_network(path: str | os.PathLike):
-    """Load a network saved by :func:`save_network` (arrays copied into a fresh network)."""
-    header, arrays = read_header(path)
+def load_network(path: str | os.PathLike, *, max_elements: int | None = None):
+    """Load a network saved by :func:`save_network` (arrays copied into a fresh network).
+
+    ``max_elements`` caps the total number of array elements read (default 2**28); a
+    checkpoint's optimizer state is neither read nor counted."""
+    header, arrays = read_header(path, max_elements=max_elements, network_only=True)
     _warn_if_scaled(header, os.fspath(path))
     _warn_if_estimator_network(header, os.fspath(path))
     return _network_from_header(header, arrays, os.fspath(path))
 
 
-def load_trained(path: str | os.PathLike):
+def load_trained(path: str | os.PathLike, *, max_elements: int | None = None):
     """Load a model file of ``npdeep train`` with what the command stored around its network:
     the column encoding, the feature scaling, the class labels and the target scaling.
 
@@ -158,7 +163,11 @@ def load_trained(path: str | os.PathLike):
     path : str or PathLike
         A model file of ``npdeep train`` (or a plain network file: no scaling, classes
         0..k-1). An estimator or pipeline file of :func:`save` is refused: load it with
-        :func:`load`.
+        :func:`load`, as is a checkpoint a ModelCheckpoint wrote while an estimator trained
+        (its network only).
+    max_elements : int, optional
+        Largest total number of array elements read (default 2**28, 2 GiB of float64); a
+        checkpoint's optimizer state is not counted.
 
     Returns
     -------
@@ -198,7 +207,7 @@ def load_trained(path: str | os.PathLike):
     """
     from .cli._model_file import model_from_file, read_model_file
 
-    p, header, arrays = read_model_file(path)
+    p, header, arrays = read_model_file(path, max_elements=max_elements, network_only=True)
     kind = header.get("kind", "network")
     if kind in ("estimator", "pipeline"):
         raise ModelFileError(
@@ -223,9 +232,16 @@ def save(obj, path: str | os.PathLike, **extra: Any):
     return files.save_estimator(obj, path, **extra)
 
 
-def load(path: str | os.PathLike):
-    """Load whatever :func:`save` wrote: a Network, an estimator or a Pipeline."""
-    header, arrays = load_model_file(path)  # read once: what is checked is what is loaded
+def load(path: str | os.PathLike, *, max_elements: int | None = None):
+    """Load whatever :func:`save` wrote: a Network, an estimator or a Pipeline.
+
+    ``max_elements`` caps the total number of array elements read, checked before any is
+    allocated (default 2**28, 2 GiB of float64); raise it for a larger file you trust. A
+    checkpoint's training state (optimizer moments, EarlyStopping weights) is neither read
+    nor counted: its network alone is loaded.
+    """
+    # read once: what is checked is what is loaded
+    header, arrays = load_model_file(path, max_elements=max_elements, network_only=True)
     kind = header.get("kind", "network")
     if kind == "network":
         where = os.fspath(path)

@@ -21,6 +21,7 @@ from ._common import (
     json_option,
     load_model,
 )
+from ._options import max_elements_option
 
 #: Suffixes that name something other than an ONNX graph: a mixed-up -o would overwrite it.
 _NOT_ONNX = (".npz", ".npdeep", *_NOT_A_MODEL)
@@ -32,8 +33,9 @@ _NOT_ONNX = (".npz", ".npdeep", *_NOT_A_MODEL)
               help="The .onnx file to write [default: MODEL's name with .onnx].")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None,
               help="Element type of the graph's input and arithmetic [default: the network's].")
+@max_elements_option
 @json_option
-def export(model, output, dtype, as_json):
+def export(model, output, dtype, max_elements, as_json):
     """Write MODEL as an ONNX graph: input X (N, n_features), samples as rows.
 
     Outputs: `label` and, for a sigmoid or softmax output, `probabilities` (classification),
@@ -41,7 +43,7 @@ def export(model, output, dtype, as_json):
     """
     from ..onnx_export import model_file_to_onnx, to_onnx
 
-    m = load_model(model, estimators=True)
+    m = load_model(model, estimators=True, max_elements=max_elements)
     out = Path(output) if output else m.path.with_suffix(".onnx")
     check_output_path(out, "--output")
     if out.suffix.lower() in _NOT_ONNX:

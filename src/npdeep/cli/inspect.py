@@ -18,6 +18,7 @@ import click
 
 from ..errors import ModelFileError
 from ._common import emit, fmt, json_option, jsonable, model_from_file, read_model_file
+from ._options import max_elements_option
 
 
 def history_figures(history: dict | None) -> dict:
@@ -334,14 +335,15 @@ def _sklearn(p, header: dict, arrays: dict) -> tuple[dict, str]:
 
 @click.command()
 @click.argument("model")
+@max_elements_option
 @json_option
-def inspect(model, as_json):
+def inspect(model, max_elements, as_json):
     """Show MODEL's layers, training options, history and the data it was trained on.
 
     MODEL is a model file from `npdeep train`, Network.save or a training checkpoint, or a
     scikit-learn DeepClassifier, DeepRegressor or Pipeline saved by npdeep.save.
     """
-    p, header, arrays = read_model_file(model)
+    p, header, arrays = read_model_file(model, max_elements=max_elements)
     kind = header.get("kind", "network")
     if kind in ("estimator", "pipeline"):
         result, text = _sklearn(p, header, arrays)
