@@ -33,11 +33,12 @@ Outputs:
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
 from . import activations as _activations
-from ._validation import parse_dtype
+from ._validation import caller_level, parse_dtype
 from .errors import ConfigurationError
 
 __all__ = ["to_onnx", "model_file_to_onnx", "ExportError", "EXPORTABLE_ACTIVATIONS", "OPSET"]
@@ -276,6 +277,9 @@ def model_file_to_onnx(m, path: str | os.PathLike | None = None, *, dtype=None):
     ExportError
         When the file was trained on CSV text columns, which npdeep encodes before the
         network (the graph would take the encoded numbers, not the CSV's values).
+
+    A float32 graph warns, as :func:`to_onnx` does, when rounding its input moves a scaled
+    column by more than :data:`ROUNDING_TOLERANCE` standardized units (large offsets).
     """
     from .data.encoding import FeatureEncoder
 
@@ -292,7 +296,8 @@ def model_file_to_onnx(m, path: str | os.PathLike | None = None, *, dtype=None):
         from .data import Standardizer
 
         scalers.append(Standardizer.from_config(m.header["scaling"]))
-    return _export(m.net, scalers, lambda g, A: _file_heads(g, A, m), dtype, path)
+    names = m.encoder.input_names if m.encoder is not None else None
+    return _export(m.net, scalers, lambda g, A: _file_heads(g, A, m), dtype, path, names)
 
 
 def _file_heads(g: _Graph, A: str, m) -> list[tuple[str, object, list]]:
@@ -343,7 +348,9 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
         Element type of the graph; default: the network's dtype. With scaler steps, prefer
         "float64" for a float32 network when features have large offsets (e.g. timestamps):
         the graph's float32 input rounds them before the mean is subtracted, while npdeep
-        scales in float64 before casting.
+        scales in float64 before casting. A float32 export warns (UserWarning, naming the
+        columns) when that rounding moves a scaled column by more than
+        :data:`ROUNDING_TOLERANCE` (1e-4) standardized units: ``eps32 * |mean_| / scale_``.
 
     Returns
     -------
@@ -358,18 +365,69 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
         When ``path`` cannot be written.
     """
     scalers, net, est = _split(model)
-    return _export(net, scalers, lambda g, A: _heads(g, est, A, net.units[-1]), dtype, path)
+    names = _feature_names(model)
+    return _export(net, scalers, lambda g, A: _heads(g, est, A, net.units[-1]), dtype, path,
+                   names)
 
 
-def _export(net, scalers: list, heads, dtype, path):
+def _feature_names(model) -> list[str] | None:
+    """The feature names a fitted estimator or pipeline saw (``feature_names_in_``), or None."""
+    try:
+        names = getattr(model, "feature_names_in_", None)
+    except AttributeError:  # a pipeline whose first step has none
+        names = None
+    return None if names is None else [str(n) for n in names]
+
+
+#: Largest shift, in standardized units, that rounding a float32 input may cause before the
+#: scaling (``eps32 * |mean| / scale``) without a warning: npdeep scales in float64, so its
+#: standardized values are float32-accurate (about 1e-7).
+ROUNDING_TOLERANCE = 1e-4
+
+
+def float32_rounding_note(scalers: list, names=None) -> str | None:
+    """Say which scaled columns a float32 graph input rounds by more than
+    :data:`ROUNDING_TOLERANCE` standardized units (features with a large offset, such as
+    timestamps: ``eps32 * |mean| / scale``); None when none does."""
+    eps = float(np.finfo(np.float32).eps)
+    worst = {}
+    for scaler in scalers:
+        mean, scale = getattr(scaler, "mean_", None), getattr(scaler, "scale_", None)
+        if mean is None or not getattr(scaler, "with_mean", True):
+            continue
+        scale = np.ones_like(mean) if scale is None or not getattr(scaler, "with_std", True) \
+            else np.asarray(scale, dtype=np.float64)
+        shift = eps * np.abs(np.asarray(mean, dtype=np.float64)) / scale
+        for j in np.flatnonzero(shift > ROUNDING_TOLERANCE).tolist():
+            worst[j] = max(worst.get(j, 0.0), float(shift[j]))
+    if not worst:
+        return None
+    names = None if names is None else [str(n) for n in names]
+    columns = [f"{j} ({names[j]!r})" if names and j < len(names) else str(j)
+               for j in sorted(worst)]
+    shown = ", ".join(columns[:10]) + (f", ... ({len(columns)} in all)" if len(columns) > 10
+                                       else "")
+    return (f"a float32 graph rounds its input X before the feature scaling, and column(s) "
+            f"{shown} have a mean far above their spread (an offset such as a timestamp's): "
+            f"rounding moves their standardized values by up to {max(worst.values()):.2g}, "
+            "where npdeep scales in float64 first, so the graph's outputs may differ from "
+            "npdeep's; export a float64 graph (dtype='float64', `npdeep export --dtype "
+            "float64`) or subtract the offset from those features before training")
+
+
+def _export(net, scalers: list, heads, dtype, path, names=None):
     """Build (and write to ``path``) the graph: ``scalers``, the layers of ``net``, then
-    ``heads(g, A)``, which adds the outputs and returns ``[(name, elem_type, shape), ...]``."""
+    ``heads(g, A)``, which adds the outputs and returns ``[(name, elem_type, shape), ...]``.
+    ``names``: the feature names, for the float32 rounding warning."""
     onnx, helper, numpy_helper = _require_onnx()
     from onnx import TensorProto
 
     np_dtype = parse_dtype(dtype) if dtype is not None else net.dtype
     if np_dtype not in (np.float32, np.float64):
         raise ExportError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    note = float32_rounding_note(scalers, names) if np_dtype == np.float32 else None
+    if note:
+        warnings.warn(note[0].upper() + note[1:], UserWarning, stacklevel=caller_level())
     g = _Graph(helper, numpy_helper, np_dtype.type)
     A = "X"
     for i, scaler in enumerate(scalers):

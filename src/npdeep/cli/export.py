@@ -8,6 +8,7 @@ Needs the ``onnx`` extra (``pip install 'npdeep[onnx]'``). The file is written a
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
@@ -53,12 +54,22 @@ def export(model, output, dtype, max_elements, as_json):
         )
     check_not_input(out, "--output", {"the model file MODEL": model})
     try:
-        if hasattr(m, "est"):
-            proto = to_onnx(m.est, out, dtype=dtype)
-        else:
-            proto = model_file_to_onnx(m, out, dtype=dtype)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if hasattr(m, "est"):
+                proto = to_onnx(m.est, out, dtype=dtype)
+            else:
+                proto = model_file_to_onnx(m, out, dtype=dtype)
     except ImportError as exc:  # the onnx extra is missing: its install hint, no traceback
         raise ConfigurationError(str(exc)) from None
+    notes = []
+    for w in caught:  # the float32 rounding warning becomes a note; others pass on
+        text = str(w.message)
+        if text.startswith("A float32 graph rounds its input X"):
+            notes.append("note: a" + text[1:].replace("dtype='float64', ", ""))
+            click.echo(notes[-1], err=True)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     outputs = [o.name for o in proto.graph.output]
-    emit(as_json, {"output": str(out), "outputs": outputs},
+    emit(as_json, {"output": str(out), "outputs": outputs, **({"notes": notes} if notes else {})},
          f"wrote {out} (input X, outputs {', '.join(outputs)})")
