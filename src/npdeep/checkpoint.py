@@ -227,7 +227,11 @@ def checkpoint_from_header(header: dict, arrays: dict, where: str) -> Checkpoint
         if header.get("history") is not None:  # resume continues it: check it now
             history = History.from_dict(header["history"]).to_dict()  # NaN as floats again
     training = header.get("training")
-    if not training:
+    # a plain model file, or one of `npdeep train`, whose `training` holds the command's
+    # options (is_checkpoint: no epoch and config): no training state to resume from; a
+    # checkpoint's state that lacks some of its parts is checked below, and refused
+    if not training or (isinstance(training, dict) and not is_checkpoint(header)
+                        and not {"epoch", "config"} & set(training)):
         return Checkpoint(net, None, 0, history=history)
     with header_errors(where, "training state in the checkpoint"):
         opt_config = dict(training["optimizer"])
@@ -292,8 +296,9 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
     ck = load_checkpoint(path, max_elements=max_elements)
     if ck.optimizer is None:
         raise ModelFileError(
-            f"{os.fspath(path)}: a model file without optimizer state cannot be resumed; save "
-            "checkpoints with npdeep.callbacks.ModelCheckpoint"
+            f"{os.fspath(path)}: a model file without optimizer state cannot be resumed "
+            "(Network.save and `npdeep train` store the weights, not the training state); "
+            "save checkpoints with npdeep.callbacks.ModelCheckpoint"
         )
     c = ck.config
     where = os.fspath(path)
