@@ -18,15 +18,16 @@ import numpy as np
 
 from ._validation import caller_level
 from .callbacks import History
-from .errors import ModelFileError
+from .errors import ConfigurationError, ModelFileError
 from .io import header_errors, load_model_file, merged_header, save_model_file
 
 __all__ = ["save", "load", "load_trained", "save_network", "load_network", "read_header",
            "expected_shapes"]
 
 
-def save_network(net, path: str | os.PathLike, **extra: Any):
-    """Write ``net`` to ``path`` atomically; ``extra`` keys are added to the JSON header."""
+def save_network(net, path: str | os.PathLike, *, compress: bool = False, **extra: Any):
+    """Write ``net`` to ``path`` atomically; ``extra`` keys are added to the JSON header
+    (:func:`npdeep.io.merged_header`); ``compress`` deflates the arrays."""
     header = {
         "kind": "network",
         "architecture": net.get_config(),
@@ -34,7 +35,14 @@ def save_network(net, path: str | os.PathLike, **extra: Any):
     }
     check_finite_parameters(net.parameters)
     arrays = {k: v for k, v in net.parameters.items()}
-    return save_model_file(path, merged_header(header, extra), arrays)
+    return save_model_file(path, merged_header(header, extra), arrays,
+                           compress=_checked_compress(compress))
+
+
+def _checked_compress(compress) -> bool:
+    if not isinstance(compress, (bool, np.bool_)):
+        raise ConfigurationError(f"compress must be True or False, got {compress!r:.80}")
+    return bool(compress)
 
 
 def check_finite_parameters(parameters) -> None:
@@ -218,18 +226,25 @@ def load_trained(path: str | os.PathLike, *, max_elements: int | None = None):
     return model_from_file(p, header, arrays)
 
 
-def save(obj, path: str | os.PathLike, **extra: Any):
+def save(obj, path: str | os.PathLike, *, compress: bool = False, **extra: Any):
     """Save a Network, a fitted DeepClassifier/DeepRegressor, or a fitted
-    ``Pipeline(StandardScaler(), ..., Deep*())`` to one model file (see :mod:`npdeep.io`)."""
+    ``Pipeline(StandardScaler(), ..., Deep*())`` to one model file (see :mod:`npdeep.io`).
+
+    ``compress=True`` deflates the arrays (smaller file, slower save; loads the same). Any
+    other keyword is JSON metadata written into the file's header (``note="v2"``); a keyword
+    that reads as an option of the save (``compression``, ``overwrite``, ``dtype``, a
+    misspelt ``compress``...) or a key npdeep writes itself is refused (ModelFileError).
+    """
     from .network import Network
 
+    compress = _checked_compress(compress)
     if isinstance(obj, Network):
-        return save_network(obj, path, **extra)
+        return save_network(obj, path, compress=compress, **extra)
     from .estimators import files
 
     if type(obj).__name__ == "Pipeline" and hasattr(obj, "steps"):
-        return files.save_pipeline(obj, path, **extra)
-    return files.save_estimator(obj, path, **extra)
+        return files.save_pipeline(obj, path, compress=compress, **extra)
+    return files.save_estimator(obj, path, compress=compress, **extra)
 
 
 def load(path: str | os.PathLike, *, max_elements: int | None = None):
