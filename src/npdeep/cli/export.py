@@ -34,10 +34,17 @@ _NOT_ONNX = (".npz", ".npdeep", *_NOT_A_MODEL)
               help="The .onnx file to write [default: MODEL's name with .onnx].")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None,
               help="Element type of the graph's input and arithmetic [default: the network's].")
+@click.option("--opset", type=int, default=None,
+              help="ONNX opset to declare, 13 up to the installed onnx's newest [default: 17].")
+@click.option("--input-name", default="X", show_default=True,
+              help="Name of the graph's input.")
 @max_elements_option
 @json_option
-def export(model, output, dtype, max_elements, as_json):
+def export(model, output, dtype, opset, input_name, max_elements, as_json):
     """Write MODEL as an ONNX graph: input X (N, n_features), samples as rows.
+
+    The graph's metadata holds npdeep's version and, when known, the feature names and the
+    classes (JSON).
 
     Outputs: `label` and, for a sigmoid or softmax output, `probabilities` (classification),
     or `predictions` (regression), as `npdeep predict` computes them from the raw features.
@@ -57,9 +64,10 @@ def export(model, output, dtype, max_elements, as_json):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if hasattr(m, "est"):
-                proto = to_onnx(m.est, out, dtype=dtype)
+                proto = to_onnx(m.est, out, dtype=dtype, opset=opset, input_name=input_name)
             else:
-                proto = model_file_to_onnx(m, out, dtype=dtype)
+                proto = model_file_to_onnx(m, out, dtype=dtype, opset=opset,
+                                           input_name=input_name)
     except ImportError as exc:  # the onnx extra is missing: its install hint, no traceback
         raise ConfigurationError(str(exc)) from None
     notes = []
@@ -72,4 +80,4 @@ def export(model, output, dtype, max_elements, as_json):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     outputs = [o.name for o in proto.graph.output]
     emit(as_json, {"output": str(out), "outputs": outputs, **({"notes": notes} if notes else {})},
-         f"wrote {out} (input X, outputs {', '.join(outputs)})")
+         f"wrote {out} (input {input_name}, outputs {', '.join(outputs)})")
