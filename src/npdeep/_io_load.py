@@ -58,11 +58,22 @@ def _not_a_zip_message(path: Path, where: str) -> str:
         reason = "the file is empty"
     elif head.startswith(b"\x93NUMPY"):
         reason = "it is a single NumPy .npy array, not a zip archive"
+    elif path.suffix.lower() == ".onnx" or _looks_like_onnx(head):
+        reason = ("it looks like an ONNX graph (npdeep export, npdeep.to_onnx writes them for "
+                  "other runtimes); npdeep reads its own model files only (.npz, .npdeep), "
+                  "so give the model file the graph was exported from")
     elif b"\x00" not in head and _is_utf8(head):
         reason = "it looks like a text file (CSV or similar), not a zip archive"
     else:
         reason = "it is not a zip archive"
     return f"{where}: not an npdeep model file: {reason}"
+
+
+def _looks_like_onnx(head: bytes) -> bool:
+    """An ONNX ModelProto starts with its ir_version (field 1, a small varint: 0x08 n) and
+    then, as every writer orders them, opset_import, producer_name... (fields 8, 2-7)."""
+    return len(head) > 3 and head[0] == 0x08 and 1 <= head[1] <= 30 and \
+        head[2] in (0x12, 0x1a, 0x22, 0x2a, 0x32, 0x3a, 0x42)
 
 
 def _is_utf8(head: bytes) -> bool:

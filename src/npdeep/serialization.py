@@ -70,8 +70,27 @@ def read_header(path: str | os.PathLike, *, max_elements: int | None = None,
     return _check_network_file(header, arrays, os.fspath(path))
 
 
+#: Header keys that only an estimator's or a pipeline's file writes.
+_SKLEARN_KEYS = ("estimator", "params", "state", "steps", "pipeline")
+
+
+def check_kind(header: dict, where: str) -> str:
+    """Return the file's ``kind``: ``network`` when absent (files of older npdeep), unless the
+    header holds an estimator's or pipeline's keys, whose ``kind`` was lost: refused."""
+    if "kind" in header:
+        return header["kind"]
+    found = [k for k in _SKLEARN_KEYS if k in header]
+    if found:
+        raise ModelFileError(
+            f"{where}: header.json has no 'kind', but its keys {found} are those of a "
+            "scikit-learn estimator or pipeline file; the file is damaged (its 'kind' was "
+            "removed), and read as a bare network it would predict wrongly; save the "
+            "estimator again with npdeep.save")
+    return "network"
+
+
 def _check_network_file(header: dict, arrays: dict, where: str) -> tuple[dict, dict]:
-    if header.get("kind", "network") != "network" or "architecture" not in header:
+    if check_kind(header, where) != "network" or "architecture" not in header:
         raise ModelFileError(f"{where}: not an npdeep network file (kind "
                              f"{header.get('kind')!r})")
     if not isinstance(header["architecture"], dict):
@@ -216,7 +235,7 @@ def load_trained(path: str | os.PathLike, *, max_elements: int | None = None):
     from .cli._model_file import model_from_file, read_model_file
 
     p, header, arrays = read_model_file(path, max_elements=max_elements, network_only=True)
-    kind = header.get("kind", "network")
+    kind = check_kind(header, str(p))
     if kind in ("estimator", "pipeline"):
         raise ModelFileError(
             f"{p}: holds a scikit-learn {kind} (saved by npdeep.save), not a model of "
@@ -257,7 +276,7 @@ def load(path: str | os.PathLike, *, max_elements: int | None = None):
     """
     # read once: what is checked is what is loaded
     header, arrays = load_model_file(path, max_elements=max_elements, network_only=True)
-    kind = header.get("kind", "network")
+    kind = check_kind(header, os.fspath(path))
     if kind == "network":
         where = os.fspath(path)
         _warn_if_scaled(header, where)

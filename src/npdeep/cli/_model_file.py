@@ -315,7 +315,7 @@ def model_from_file(p: Path, header: dict, arrays: dict, predicts: bool = True) 
             "checkpoint is for npdeep.checkpoint.resume and npdeep.load)"
         )
 
-    kind = header.get("kind", "network")
+    kind = serialization.check_kind(header, str(p))
     if kind in ("estimator", "pipeline"):
         raise ModelFileError(
             f"{p}: holds a scikit-learn {kind} (saved by npdeep.save), which this command does "

@@ -17,6 +17,7 @@ import math
 import click
 
 from ..errors import ModelFileError
+from ..serialization import check_kind
 from ._common import emit, fmt, json_option, jsonable, model_from_file, read_model_file
 from ._options import max_elements_option
 
@@ -344,7 +345,7 @@ def inspect(model, max_elements, as_json):
     scikit-learn DeepClassifier, DeepRegressor or Pipeline saved by npdeep.save.
     """
     p, header, arrays = read_model_file(model, max_elements=max_elements)
-    kind = header.get("kind", "network")
+    kind = check_kind(header, str(p))
     if kind in ("estimator", "pipeline"):
         result, text = _sklearn(p, header, arrays)
     elif kind == "network":

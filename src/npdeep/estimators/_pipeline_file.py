@@ -174,6 +174,9 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
                     raise ModelFileError(f"{where}: the last step must be an estimator")
                 steps.append((entry["name"], estimator_from_header(entry, mine, where)))
     options = header.get("pipeline") or {}  # absent from older files: the defaults
+    if not isinstance(options, dict):
+        raise ModelFileError(f"{where}: pipeline options must be a JSON object with memory "
+                             f"and verbose, got {options!r:.100}")
     memory, verbose = options.get("memory"), options.get("verbose", False)
     if not (memory is None or isinstance(memory, str)) or not isinstance(verbose, bool):
         raise ModelFileError(f"{where}: pipeline options must be memory (a path or null) and "
