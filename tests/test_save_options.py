@@ -65,3 +65,9 @@ def test_option_like_keywords_are_refused(models, key, tmp_path):
 def test_compress_must_be_a_bool(models, tmp_path):
     with pytest.raises(ConfigurationError, match="compress must be True or False, got 'yes'"):
         npdeep.save(models[1]["network"], tmp_path / "m.npz", compress="yes")
+
+
+def test_metadata_keys_near_compress_are_kept(models, tmp_path):
+    npdeep.save(models[1]["network"], tmp_path / "m.npz", compare="v1", note="x")
+    header = npdeep.io.load_model_file(tmp_path / "m.npz")[0]
+    assert (header["compare"], header["note"]) == ("v1", "x")

@@ -123,7 +123,7 @@ def merged_header(header: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[s
     import difflib
 
     options = sorted(k for k in extra if k in OPTION_LIKE_KEYS
-                     or difflib.get_close_matches(k.lower(), ["compress"], cutoff=0.75))
+                     or difflib.get_close_matches(k.lower(), ["compress"], cutoff=0.85))
     if options:
         raise ModelFileError(
             f"extra header keys {options} look like options of the save, which takes only "
