@@ -557,7 +557,7 @@ def test_a_model_file_is_read_once_per_command(files, capsys, monkeypatch):
 
     reads = []
     monkeypatch.setattr(serialization, "load_model_file",
-                        lambda path: reads.append(path) or load_model_file(path))
+                        lambda path, **kw: reads.append(path) or load_model_file(path, **kw))
     assert run(["inspect", str(files / "iris.npz")]) == 0
     assert len(reads) == 1  # the header shown is the one the network was built from
 

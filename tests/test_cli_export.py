@@ -108,3 +108,58 @@ def test_an_output_named_like_a_model_or_data_is_refused(tmp_path, capsys):
     code, _, err = call(capsys, "export", tmp_path / "n.npz", "-o", other)
     assert code == 1 and "ends in .npz, which names a model file" in err
     assert other.read_bytes() == b"a model of yours"
+
+
+def _timestamps(tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    ts = 1.7e9 + rng.uniform(0, 9e4, 200)
+    frame = pd.DataFrame({"ts": ts, "x": rng.normal(size=200)})
+    frame["label"] = np.where((ts - 1.7e9) / 9e4 + frame["x"] > 0.5, "a", "b")
+    return frame
+
+
+def test_a_float32_export_of_offset_features_notes_the_rounding(tmp_path, capsys):
+    # before: the float32 graph rounded timestamps (~1.7e9) before its scaling, silently,
+    # and disagreed with npdeep predict (probabilities 3e-3 apart)
+    frame = _timestamps(tmp_path)
+    data, model = _csv(tmp_path, frame, "ts.csv"), tmp_path / "ts.npz"
+    call_json(capsys, "train", data, *FAST, "--dtype", "float32", "-o", model)
+    code, out, err = call(capsys, "export", model, "-o", tmp_path / "ts.onnx")
+    assert code == 0, err
+    assert "note: a float32 graph rounds its input X before the feature scaling, and " \
+           "column(s) 0 ('ts') have a mean far above their spread" in err
+    assert "npdeep export --dtype float64" in err
+    code, out, err = call(capsys, "export", model, "-o", tmp_path / "ts64.onnx", "--dtype",
+                          "float64")
+    assert code == 0 and "note" not in err
+    X = frame.drop(columns="label").to_numpy()
+    expected, P = load_model(model).predict_rows(X)
+    np.testing.assert_allclose(_run(tmp_path / "ts64.onnx", X)["probabilities"], P,
+                               atol=1e-5)
+
+
+def test_to_onnx_warns_for_a_pipeline_scaling_offset_features(tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame = _timestamps(tmp_path)
+    with pytest.warns(UserWarning):  # the estimator's convergence and scaling warnings
+        pipe = make_pipeline(StandardScaler(), npdeep.DeepClassifier(
+            (4,), max_iter=3, dtype="float32", random_state=0)).fit(
+            frame[["ts", "x"]], frame["label"])
+    with pytest.warns(UserWarning, match=r"A float32 graph rounds its input X .* column\(s\) "
+                      r"0 \('ts'\) .*dtype='float64'"):
+        npdeep.to_onnx(pipe)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = make_pipeline(StandardScaler(), npdeep.DeepClassifier(
+            (4,), max_iter=3, dtype="float32", random_state=0)).fit(frame[["x"]],
+                                                                     frame["label"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        npdeep.to_onnx(pipe, dtype="float64")
+        npdeep.to_onnx(plain)  # no offset: no warning

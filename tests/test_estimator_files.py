@@ -445,7 +445,7 @@ def test_a_network_file_is_read_once(tmp_path, monkeypatch):
     Network([2, 3, 1], seed=0).save(tmp_path / "n.npdeep")
     reads = []
     monkeypatch.setattr(serialization, "load_model_file",
-                        lambda path: reads.append(path) or load_model_file(path))
+                        lambda path, **kw: reads.append(path) or load_model_file(path, **kw))
     assert npdeep.load(tmp_path / "n.npdeep").units == [2, 3, 1]
     assert len(reads) == 1  # what was checked is what was loaded
 

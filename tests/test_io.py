@@ -558,6 +558,20 @@ def test_a_long_file_name_leaves_room_for_the_temporary_file(tmp_path: Path, hea
     assert load_model_file(path)[0]["seed"] == 0
 
 
+def test_a_long_non_ascii_file_name_leaves_room_for_the_temporary_file(
+        tmp_path: Path, header: dict, arrays: dict):
+    # before: the temporary name kept 100 *characters*, 300 bytes of Chinese: "File name too
+    # long" for a 244-byte name that open() takes
+    path = tmp_path / ("\u6a21" * 80 + ".npz")  # 244 bytes in UTF-8
+    save_model_file(path, header, arrays)
+    assert os.listdir(tmp_path) == [path.name]
+    assert load_model_file(path)[0]["seed"] == 0
+    from npdeep.atomic import _short_stem
+
+    assert _short_stem("\u6a21" * 80) == "\u6a21" * 66  # 198 bytes, cut between characters
+    assert _short_stem("ab") == "ab"
+
+
 def test_deeply_nested_header_is_refused(tmp_path: Path, header: dict, arrays: dict):
     deep: list = []
     for _ in range(200):

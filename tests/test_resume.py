@@ -75,6 +75,27 @@ def test_plain_model_file_cannot_be_resumed(tmp_path, data):
         resume(tmp_path / "m.npz", X, y)
 
 
+def test_a_file_of_npdeep_train_is_no_checkpoint(tmp_path, data, capsys):
+    # before: its `training` (the command's options) was read as a training state:
+    # "invalid training state in the checkpoint: dictionary update sequence element #0..."
+    from npdeep.cli import run
+
+    rng = np.random.default_rng(0)
+    csv = tmp_path / "d.csv"
+    Xr = rng.normal(size=(60, 3))
+    np.savetxt(csv, np.column_stack([Xr, Xr[:, 0] > 0]), delimiter=",",
+               header="a,b,c,y", comments="", fmt="%g")
+    assert run(["train", str(csv), "--epochs", "2", "-q", "-o", str(tmp_path / "cls.npz")]) == 0
+    capsys.readouterr()
+    ck = load_checkpoint(tmp_path / "cls.npz")
+    assert ck.optimizer is None and ck.epoch == 0
+    with pytest.raises(npdeep.ModelFileError, match=r"cls.npz: a model file without optimizer "
+                       r"state cannot be resumed \(Network.save and `npdeep train` store the "
+                       r"weights, not the training state\); save checkpoints with "
+                       r"npdeep.callbacks.ModelCheckpoint"):
+        resume(tmp_path / "cls.npz", Xr.T, (Xr[:, :1] > 0).T.astype(float), epochs=50)
+
+
 def test_resume_refuses_arguments_that_would_misalign_the_run(tmp_path, data):
     X, y = data
     Xv, yv = X[:, :20], y[:20]

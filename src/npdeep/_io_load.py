@@ -31,7 +31,7 @@ from npdeep._io_format import (
     _nesting_depth,
 )
 from npdeep.atomic import as_path
-from npdeep.errors import ModelFileError
+from npdeep.errors import ConfigurationError, ModelFileError
 
 
 class _HashingReader:
@@ -58,11 +58,22 @@ def _not_a_zip_message(path: Path, where: str) -> str:
         reason = "the file is empty"
     elif head.startswith(b"\x93NUMPY"):
         reason = "it is a single NumPy .npy array, not a zip archive"
+    elif path.suffix.lower() == ".onnx" or _looks_like_onnx(head):
+        reason = ("it looks like an ONNX graph (npdeep export, npdeep.to_onnx writes them for "
+                  "other runtimes); npdeep reads its own model files only (.npz, .npdeep), "
+                  "so give the model file the graph was exported from")
     elif b"\x00" not in head and _is_utf8(head):
         reason = "it looks like a text file (CSV or similar), not a zip archive"
     else:
         reason = "it is not a zip archive"
     return f"{where}: not an npdeep model file: {reason}"
+
+
+def _looks_like_onnx(head: bytes) -> bool:
+    """An ONNX ModelProto starts with its ir_version (field 1, a small varint: 0x08 n) and
+    then, as every writer orders them, opset_import, producer_name... (fields 8, 2-7)."""
+    return len(head) > 3 and head[0] == 0x08 and 1 <= head[1] <= 30 and \
+        head[2] in (0x12, 0x1a, 0x22, 0x2a, 0x32, 0x3a, 0x42)
 
 
 def _is_utf8(head: bytes) -> bool:
@@ -109,11 +120,17 @@ def _parse_header(raw: bytes, where: str) -> dict[str, Any]:
     return header
 
 
-def _parse_manifest(header: dict[str, Any], where: str, max_elements: int) -> dict[str, Any]:
+#: The arrays of a checkpoint's training state (:mod:`npdeep.checkpoint`): optimizer moments
+#: and EarlyStopping weights, which a load of the network alone neither reads nor counts.
+TRAINING_STATE_PREFIXES = ("optimizer.", "early_stopping.")
+
+
+def _parse_manifest(header: dict[str, Any], where: str, max_elements: int,
+                    skip: tuple[str, ...] = ()) -> dict[str, Any]:
     manifest = header.get("arrays")
     if not isinstance(manifest, dict):
         raise ModelFileError(f"{where}: header 'arrays' must be an object, got {manifest!r:.80}")
-    total = 0
+    total, first_over = 0, None
     for name, entry in manifest.items():
         if not _NAME.fullmatch(name):
             raise ModelFileError(f"{where}: invalid array name {name!r:.80} in the manifest")
@@ -137,12 +154,20 @@ def _parse_manifest(header: dict[str, Any], where: str, max_elements: int) -> di
             or not _SHA256.fullmatch(entry["sha256"])
         ):
             raise ModelFileError(f"{where}: manifest dtype or sha256 of {name!r} is malformed")
+        if name.startswith(skip):  # not read: not counted
+            continue
         total += math.prod(shape)
-        if total > max_elements:
-            raise ModelFileError(
-                f"{where}: arrays declare more than max_elements={max_elements} elements in "
-                f"total (array {name!r} has shape {tuple(shape)}); refusing to allocate them"
-            )
+        if total > max_elements and first_over is None:
+            first_over = (name, tuple(shape))
+    if first_over is not None:
+        name, shape = first_over
+        raise ModelFileError(
+            f"{where}: arrays declare more than max_elements={max_elements} elements in "
+            f"total (array {name!r} has shape {shape}; {total} elements in all); refusing to "
+            f"allocate them. If you trust the file, raise the cap to max_elements={total} "
+            "(a parameter of npdeep.load, Network.load, npdeep.load_trained, "
+            "npdeep.checkpoint.resume and load_checkpoint; the commands' --max-elements)"
+        )
     return manifest
 
 
@@ -219,12 +244,24 @@ def _read_array(
     return flat.reshape(shape, order="F" if fortran_order else "C")
 
 
+def check_max_elements(max_elements) -> int:
+    """Return ``max_elements`` checked (an int >= 1); None gives ``DEFAULT_MAX_ELEMENTS``."""
+    if max_elements is None:
+        return DEFAULT_MAX_ELEMENTS
+    if isinstance(max_elements, bool) or not isinstance(max_elements, (int, np.integer)) \
+            or max_elements < 1:
+        raise ConfigurationError(f"max_elements must be an integer >= 1 (the largest total number "
+                             f"of array elements to load), got {max_elements!r:.80}")
+    return int(max_elements)
+
+
 def _load(
     archive: zipfile.ZipFile,
     where: str,
     max_elements: int,
     max_header_bytes: int,
     expected_shapes: Mapping[str, tuple[int, ...]] | None,
+    network_only: bool = False,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     names = archive.namelist()
     if HEADER_MEMBER not in names:
@@ -249,7 +286,9 @@ def _load(
     with archive.open(info) as member:
         raw = member.read(max_header_bytes + 1)
     header = _parse_header(raw, where)
-    manifest = _parse_manifest(header, where, max_elements)
+    # a checkpoint's network alone: its training state is neither counted nor read
+    skip = TRAINING_STATE_PREFIXES if network_only and header.get("training") else ()
+    manifest = _parse_manifest(header, where, max_elements, skip)
     wanted = sorted([HEADER_MEMBER] + [f"{name}.npy" for name in manifest])
     if sorted(names) != wanted:
         missing = sorted(set(wanted) - set(names))
@@ -262,16 +301,18 @@ def _load(
         )
     if expected_shapes is not None:
         _check_expected(manifest, expected_shapes, where)
-    arrays = {name: _read_array(archive, name, entry, where) for name, entry in manifest.items()}
+    arrays = {name: _read_array(archive, name, entry, where) for name, entry in manifest.items()
+              if not name.startswith(skip)}
     return header, arrays
 
 
 def load_model_file(
     path: str | os.PathLike[str],
     *,
-    max_elements: int = DEFAULT_MAX_ELEMENTS,
+    max_elements: int | None = None,
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
     expected_shapes: Mapping[str, tuple[int, ...]] | None = None,
+    network_only: bool = False,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read a model file written by :func:`save_model_file`, refusing anything unsafe.
 
@@ -279,13 +320,18 @@ def load_model_file(
     ----------
     path : str or os.PathLike
         The model file (a leading ``~`` is expanded).
-    max_elements : int, default DEFAULT_MAX_ELEMENTS (2**28)
+    max_elements : int, optional
         Largest total number of array elements accepted; checked before any allocation.
+        None (the default): ``DEFAULT_MAX_ELEMENTS`` (2**28, 2 GiB of float64).
     max_header_bytes : int, default DEFAULT_MAX_HEADER_BYTES (16 MiB)
         Largest ``header.json`` accepted.
     expected_shapes : Mapping[str, tuple of int], optional
         The shapes the architecture needs, e.g. ``{'W1': (n[1], n[0]), 'b1': (n[1], 1)}``;
         the file must hold exactly these arrays with exactly these shapes.
+    network_only : bool, default False
+        For a checkpoint (a header with ``training``): leave out its training state, the
+        arrays ``'optimizer.*'`` and ``'early_stopping.*'``, which are then neither counted
+        against ``max_elements`` nor read (their members must still be there).
 
     Returns
     -------
@@ -302,6 +348,7 @@ def load_model_file(
         sizes over the caps; unsafe dtypes; shapes that do not match.
     """
     path = as_path(path, "load model file")
+    max_elements = check_max_elements(max_elements)
     where = f"model file {str(path)!r}"
     try:  # a name too long, or a folder we may not search, raises here (not FileNotFound)
         exists, is_file = path.exists(), path.is_file()
@@ -315,7 +362,8 @@ def load_model_file(
         if not zipfile.is_zipfile(path):
             raise ModelFileError(_not_a_zip_message(path, where))
         with zipfile.ZipFile(path, "r") as archive:
-            return _load(archive, where, max_elements, max_header_bytes, expected_shapes)
+            return _load(archive, where, max_elements, max_header_bytes, expected_shapes,
+                         network_only)
     except ModelFileError:
         raise
     except (

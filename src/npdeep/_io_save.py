@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 from npdeep._io_format import (
     _NAME,
     _ZIP_DATE,
+    DEFAULT_MAX_ELEMENTS,
     FORMAT_NAME,
     FORMAT_VERSION,
     HEADER_MEMBER,
@@ -24,6 +26,7 @@ from npdeep._io_format import (
     RESERVED_KEYS,
     _nesting_depth,
 )
+from npdeep._validation import caller_level
 from npdeep.atomic import as_path, refuse_folder_name, write_atomically
 from npdeep.errors import ModelFileError
 
@@ -176,5 +179,26 @@ def save_model_file(
     checked = _check_arrays(arrays)
     _header_bytes(header, {})  # fail early on a bad header, before touching the disk
     compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    return write_atomically(
+    written = write_atomically(
         path, lambda fp: _write_archive(fp, header, checked, compression), "model file")
+    _warn_if_over_the_cap(written, checked)
+    return written
+
+
+def _warn_if_over_the_cap(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Warn when loading the file needs a ``max_elements`` above the default cap."""
+    from npdeep._io_load import TRAINING_STATE_PREFIXES
+
+    total = sum(a.size for a in arrays.values())
+    if total <= DEFAULT_MAX_ELEMENTS:
+        return
+    network = sum(a.size for k, a in arrays.items() if not k.startswith(TRAINING_STATE_PREFIXES))
+    alone = "" if network == total else (
+        f" (its network alone, as npdeep.load reads it, {network}"
+        + (", within the default" if network <= DEFAULT_MAX_ELEMENTS else "") + ")")
+    warnings.warn(
+        f"{str(path)!r} holds {total} array elements{alone}, over the default cap "
+        f"max_elements={DEFAULT_MAX_ELEMENTS} that loading applies; load it with "
+        f"max_elements={total} (npdeep.load, Network.load, npdeep.load_trained, "
+        "npdeep.checkpoint.resume and load_checkpoint take it; the commands' --max-elements)",
+        UserWarning, stacklevel=caller_level())

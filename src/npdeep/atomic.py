@@ -42,11 +42,30 @@ def as_path(path: Any, action: str) -> Path:
         return Path(text)
 
 
+#: Most bytes of the destination's name a temporary name keeps: with ``.``, ``.<12 hex>.tmp``
+#: it stays within NAME_MAX (255 bytes on most file systems).
+_STEM_BYTES = 200
+
+
+def _short_stem(name: str, limit: int = _STEM_BYTES) -> str:
+    """The longest start of ``name`` whose encoded file-system name has at most ``limit``
+    bytes, cut between characters (a Chinese character is 3 bytes in UTF-8)."""
+    if len(os.fsencode(name)) <= limit:
+        return name
+    size = 0
+    for i, char in enumerate(name):
+        size += len(os.fsencode(char))
+        if size > limit:
+            return name[:i]
+    return name
+
+
 def _open_temporary(folder: Path, stem: str) -> tuple[int, Path]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    stem = _short_stem(stem)
     for _ in range(100):
-        # a long name keeps its first 100 characters: the temporary name fits NAME_MAX (255)
-        temporary = folder / f".{stem[:100]}.{secrets.token_hex(6)}.tmp"
+        # a long name keeps its first 200 bytes: the temporary name fits NAME_MAX (255)
+        temporary = folder / f".{stem}.{secrets.token_hex(6)}.tmp"
         try:
             return os.open(temporary, flags, 0o666), temporary  # 0o666 & ~umask, like open()
         except FileExistsError:

@@ -181,6 +181,9 @@ class TrainingState:
             "history": logged,
             "training": training,
         }
+        origin = getattr(trainer, "estimator", None)
+        if origin:  # an estimator's fit: the file holds its network only
+            header["estimator_network"] = origin
         arrays = dict(net.layout.views(self.flat))
         check_finite_parameters(arrays)
         if opt.layout is not None:
@@ -203,10 +206,11 @@ def save_checkpoint(path, net, trainer, epoch: int | None = None, **extra):
     return TrainingState().capture(net, trainer, epoch).save(path, net, trainer, **extra)
 
 
-def load_checkpoint(path) -> Checkpoint:
+def load_checkpoint(path, *, max_elements: int | None = None) -> Checkpoint:
     """Load a checkpoint written by :func:`save_checkpoint` (or a plain model file, at epoch 0
-    without optimizer state)."""
-    header, arrays = load_model_file(path)
+    without optimizer state). ``max_elements`` caps the total number of array elements read,
+    optimizer state included (default 2**28, 2 GiB of float64)."""
+    header, arrays = load_model_file(path, max_elements=max_elements)
     return checkpoint_from_header(header, arrays, os.fspath(path))
 
 
@@ -223,7 +227,11 @@ def checkpoint_from_header(header: dict, arrays: dict, where: str) -> Checkpoint
         if header.get("history") is not None:  # resume continues it: check it now
             history = History.from_dict(header["history"]).to_dict()  # NaN as floats again
     training = header.get("training")
-    if not training:
+    # a plain model file, or one of `npdeep train`, whose `training` holds the command's
+    # options (is_checkpoint: no epoch and config): no training state to resume from; a
+    # checkpoint's state that lacks some of its parts is checked below, and refused
+    if not training or (isinstance(training, dict) and not is_checkpoint(header)
+                        and not {"epoch", "config"} & set(training)):
         return Checkpoint(net, None, 0, history=history)
     with header_errors(where, "training state in the checkpoint"):
         opt_config = dict(training["optimizer"])
@@ -255,7 +263,8 @@ def checkpoint_from_header(header: dict, arrays: dict, where: str) -> Checkpoint
 
 
 def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validation_data=None,
-           callbacks=None, verbose: int = 0, diagnose: bool = True):
+           callbacks=None, verbose: int = 0, diagnose: bool = True,
+           max_elements: int | None = None):
     """Continue training from the checkpoint at ``path`` up to ``epochs`` in total.
 
     Uses the settings saved with the checkpoint (learning rate, batch size, optimizer and its
@@ -276,16 +285,20 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
     left out for a run that validated on it, or given for one that validated on a
     ``validation_fraction`` of X (drawn again) or did not validate.
 
+    ``max_elements`` caps the total number of array elements read from the file, optimizer
+    state included (default 2**28, 2 GiB of float64); raise it for a larger checkpoint.
+
     Returns
     -------
     Network
         The trained network; ``net.history`` continues the saved history.
     """
-    ck = load_checkpoint(path)
+    ck = load_checkpoint(path, max_elements=max_elements)
     if ck.optimizer is None:
         raise ModelFileError(
-            f"{os.fspath(path)}: a model file without optimizer state cannot be resumed; save "
-            "checkpoints with npdeep.callbacks.ModelCheckpoint"
+            f"{os.fspath(path)}: a model file without optimizer state cannot be resumed "
+            "(Network.save and `npdeep train` store the weights, not the training state); "
+            "save checkpoints with npdeep.callbacks.ModelCheckpoint"
         )
     c = ck.config
     where = os.fspath(path)

@@ -106,12 +106,30 @@ __all__ = [
 ]
 
 
+#: Keyword names that read as options of a save, not header metadata: passed to
+#: ``npdeep.save(obj, path, **extra)`` they are refused rather than written into the header.
+OPTION_LIKE_KEYS = ("compressed", "compression", "overwrite", "dtype", "max_elements",
+                    "allow_pickle", "protocol", "atomic", "mode", "zip", "deflate")
+
+
 def merged_header(header: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``header`` plus a caller's ``extra`` keys; a key the saver writes is refused.
 
     (An extra ``kind`` or ``architecture`` would otherwise replace npdeep's own and leave a
-    file that cannot be loaded.)
+    file that cannot be loaded.) So is a key that reads as an option of the save
+    (:data:`OPTION_LIKE_KEYS`, or a misspelling of ``compress``): it would silently become
+    header metadata and change nothing.
     """
+    import difflib
+
+    options = sorted(k for k in extra if k in OPTION_LIKE_KEYS
+                     or difflib.get_close_matches(k.lower(), ["compress"], cutoff=0.85))
+    if options:
+        raise ModelFileError(
+            f"extra header keys {options} look like options of the save, which takes only "
+            "compress=True|False; other keywords are written into the file's header as "
+            "metadata (e.g. note='...'), so they would change nothing; to store such a key, "
+            "nest it: meta={'" + options[0] + "': ...}")
     clash = sorted(set(header) & set(extra))
     if clash:
         raise ModelFileError(f"extra header keys {clash} are written by npdeep itself; "

@@ -33,6 +33,14 @@ class ModelCheckpoint(Callback):
     previous file intact. The file loads with :func:`npdeep.load` (the network) and
     :func:`npdeep.checkpoint.load_checkpoint` / :func:`npdeep.checkpoint.resume` (everything).
 
+    Passed to a DeepClassifier's or DeepRegressor's ``callbacks`` (alone or in a Pipeline),
+    it writes the estimator's network only: its outputs are the encoded targets (class
+    indices of ``classes_``; a regressor's standardized targets), without the pipeline's
+    scaling. The header records that (``estimator_network``: the estimator's class name and
+    ``classes_``): :func:`npdeep.load` warns, ``npdeep.load_trained`` and
+    ``npdeep predict``/``evaluate``/``export`` refuse the file, ``npdeep inspect`` notes
+    it. For predictions, save the fitted estimator or pipeline with :func:`npdeep.save`.
+
     Parameters
     ----------
     path : str or os.PathLike

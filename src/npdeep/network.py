@@ -443,18 +443,23 @@ class Network:
         """
         return _network_config.from_config(cls, config)
 
-    def save(self, path, **extra_header) -> None:
-        """Save to a model file (arrays plus a JSON header; see :mod:`npdeep.io`)."""
+    def save(self, path, *, compress: bool = False, **extra_header) -> None:
+        """Save to a model file (arrays plus a JSON header; see :mod:`npdeep.io`).
+
+        ``compress=True`` deflates the arrays; other keywords are JSON metadata added to the
+        header (option-like names such as ``compression`` are refused, see
+        :func:`npdeep.save`)."""
         from .serialization import save_network
 
-        save_network(self, path, **extra_header)
+        save_network(self, path, compress=compress, **extra_header)
 
     @classmethod
-    def load(cls, path) -> Network:
-        """Load a network saved by :meth:`save`."""
+    def load(cls, path, *, max_elements: int | None = None) -> Network:
+        """Load a network saved by :meth:`save` (or a checkpoint's network); ``max_elements``
+        caps the total number of array elements read (default 2**28)."""
         from .serialization import load_network
 
-        return load_network(path)
+        return load_network(path, max_elements=max_elements)
 
     def summary(self) -> str:
         """Return a table of the layers: W[l] and b[l] shapes, activation, parameter counts."""

@@ -32,18 +32,26 @@ Outputs:
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import warnings
 
 import numpy as np
 
 from . import activations as _activations
-from ._validation import parse_dtype
+from ._validation import caller_level, parse_dtype
 from .errors import ConfigurationError
 
 __all__ = ["to_onnx", "model_file_to_onnx", "ExportError", "EXPORTABLE_ACTIVATIONS", "OPSET"]
 
-#: The ONNX opset the graphs use.
+#: The ONNX opset the graphs use by default.
 OPSET = 17
+#: The oldest opset ``opset=`` accepts (Squeeze takes its axes as an input from 13 on); the
+#: newest is the installed onnx package's.
+MIN_OPSET = 13
+#: An ``input_name``: a letter or ``_``, then letters, digits, ``_``, ``.``, ``-``, ``:``, ``/``.
+_INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/\-]{0,199}")
 #: Activations with an ONNX equivalent.
 EXPORTABLE_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus",
                           "gelu", "silu", "softmax", "identity")
@@ -262,7 +270,8 @@ def _label_values(classes: np.ndarray) -> tuple[np.ndarray, int]:
     )
 
 
-def model_file_to_onnx(m, path: str | os.PathLike | None = None, *, dtype=None):
+def model_file_to_onnx(m, path: str | os.PathLike | None = None, *, dtype=None, opset=None,
+                       input_name: str = "X"):
     """Return (and write to ``path``) the graph of a network file saved by ``npdeep train``.
 
     ``m`` is the file as the command line loads it (``npdeep.cli._common.load_model``): the
@@ -276,6 +285,11 @@ def model_file_to_onnx(m, path: str | os.PathLike | None = None, *, dtype=None):
     ExportError
         When the file was trained on CSV text columns, which npdeep encodes before the
         network (the graph would take the encoded numbers, not the CSV's values).
+
+    ``opset`` and ``input_name``: as for :func:`to_onnx`; the metadata holds the file's
+    feature names and classes. A float32 graph warns, as :func:`to_onnx` does, when rounding
+    its input moves a scaled column by more than :data:`ROUNDING_TOLERANCE` standardized
+    units (large offsets).
     """
     from .data.encoding import FeatureEncoder
 
@@ -292,7 +306,10 @@ def model_file_to_onnx(m, path: str | os.PathLike | None = None, *, dtype=None):
         from .data import Standardizer
 
         scalers.append(Standardizer.from_config(m.header["scaling"]))
-    return _export(m.net, scalers, lambda g, A: _file_heads(g, A, m), dtype, path)
+    names = m.encoder.input_names if m.encoder is not None else None
+    classes = None if m.classes is None else np.asarray(m.classes).tolist()
+    return _export(m.net, scalers, lambda g, A: _file_heads(g, A, m), dtype, path, names,
+                   classes, opset, input_name)
 
 
 def _file_heads(g: _Graph, A: str, m) -> list[tuple[str, object, list]]:
@@ -326,7 +343,8 @@ def _file_heads(g: _Graph, A: str, m) -> list[tuple[str, object, list]]:
     return [(label, label_type, ["N"])]
 
 
-def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
+def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None, opset=None,
+            input_name: str = "X"):
     """Return the ONNX ``ModelProto`` of ``model``; also write it to ``path`` when given.
 
     Parameters
@@ -343,35 +361,154 @@ def to_onnx(model, path: str | os.PathLike | None = None, *, dtype=None):
         Element type of the graph; default: the network's dtype. With scaler steps, prefer
         "float64" for a float32 network when features have large offsets (e.g. timestamps):
         the graph's float32 input rounds them before the mean is subtracted, while npdeep
-        scales in float64 before casting.
+        scales in float64 before casting. A float32 export warns (UserWarning, naming the
+        columns) when that rounding moves a scaled column by more than
+        :data:`ROUNDING_TOLERANCE` (1e-4) standardized units: ``eps32 * |mean_| / scale_``.
+    opset : int, optional
+        The ONNX opset to declare, from :data:`MIN_OPSET` (13) to the installed onnx's newest;
+        default :data:`OPSET` (17). The graph's operators are the same in all of them.
+    input_name : str, default "X"
+        Name of the graph's input: a letter or ``_``, then letters, digits, ``_ . - : /``;
+        not a name the graph uses for a node or a constant.
 
     Returns
     -------
     onnx.ModelProto
-        Input ``X`` (N, n_x); outputs as described in the module docstring.
+        Input ``X`` (N, n_x) (or ``input_name``); outputs as described in the module
+        docstring. ``producer_name`` is "npdeep", ``producer_version`` npdeep's version;
+        ``metadata_props`` hold ``npdeep_version``, and as JSON lists ``feature_names``
+        (an estimator or pipeline fitted on a DataFrame: ``feature_names_in_``) and
+        ``classes`` (a classifier's ``classes_``) when there are any.
 
     Raises
     ------
     ExportError
-        For an object or an activation with no ONNX equivalent, or an unfitted estimator.
+        For an object or an activation with no ONNX equivalent, an unfitted estimator, an
+        ``opset`` out of range or an invalid ``input_name``, or a ``path`` ending in
+        ``.npz``/``.npdeep`` (a model file's suffix: it would be overwritten by a graph).
     ModelFileError
         When ``path`` cannot be written.
     """
     scalers, net, est = _split(model)
-    return _export(net, scalers, lambda g, A: _heads(g, est, A, net.units[-1]), dtype, path)
+    names = _feature_names(model)
+    classes = getattr(est, "classes_", None)
+    classes = None if classes is None else np.asarray(classes).tolist()
+    return _export(net, scalers, lambda g, A: _heads(g, est, A, net.units[-1]), dtype, path,
+                   names, classes, opset, input_name)
 
 
-def _export(net, scalers: list, heads, dtype, path):
+def _feature_names(model) -> list[str] | None:
+    """The feature names a fitted estimator or pipeline saw (``feature_names_in_``), or None."""
+    try:
+        names = getattr(model, "feature_names_in_", None)
+    except AttributeError:  # a pipeline whose first step has none
+        names = None
+    return None if names is None else [str(n) for n in names]
+
+
+#: Largest shift, in standardized units, that rounding a float32 input may cause before the
+#: scaling (``eps32 * |mean| / scale``) without a warning: npdeep scales in float64, so its
+#: standardized values are float32-accurate (about 1e-7).
+ROUNDING_TOLERANCE = 1e-4
+
+
+def float32_rounding_note(scalers: list, names=None) -> str | None:
+    """Say which scaled columns a float32 graph input rounds by more than
+    :data:`ROUNDING_TOLERANCE` standardized units (features with a large offset, such as
+    timestamps: ``eps32 * |mean| / scale``); None when none does."""
+    eps = float(np.finfo(np.float32).eps)
+    worst = {}
+    for scaler in scalers:
+        mean, scale = getattr(scaler, "mean_", None), getattr(scaler, "scale_", None)
+        if mean is None or not getattr(scaler, "with_mean", True):
+            continue
+        scale = np.ones_like(mean) if scale is None or not getattr(scaler, "with_std", True) \
+            else np.asarray(scale, dtype=np.float64)
+        shift = eps * np.abs(np.asarray(mean, dtype=np.float64)) / scale
+        for j in np.flatnonzero(shift > ROUNDING_TOLERANCE).tolist():
+            worst[j] = max(worst.get(j, 0.0), float(shift[j]))
+    if not worst:
+        return None
+    names = None if names is None else [str(n) for n in names]
+    columns = [f"{j} ({names[j]!r})" if names and j < len(names) else str(j)
+               for j in sorted(worst)]
+    shown = ", ".join(columns[:10]) + (f", ... ({len(columns)} in all)" if len(columns) > 10
+                                       else "")
+    return (f"a float32 graph rounds its input X before the feature scaling, and column(s) "
+            f"{shown} have a mean far above their spread (an offset such as a timestamp's): "
+            f"rounding moves their standardized values by up to {max(worst.values()):.2g}, "
+            "where npdeep scales in float64 first, so the graph's outputs may differ from "
+            "npdeep's; export a float64 graph (dtype='float64', `npdeep export --dtype "
+            "float64`) or subtract the offset from those features before training")
+
+
+def _refuse_model_file_suffix(path) -> None:
+    """Refuse a ``path`` that names a model file, data or a drawing (``npdeep export``'s
+    rule): ``to_onnx(model, "model.npz")`` would overwrite the model file with a graph."""
+    if path is None or not isinstance(path, (str, bytes, os.PathLike)):
+        return
+    from .cli._paths import _NOT_A_MODEL
+
+    suffix = os.path.splitext(os.fsdecode(os.fspath(path)))[1].lower()
+    if suffix in (".npz", ".npdeep", *_NOT_A_MODEL):
+        raise ExportError(
+            f"path {os.fsdecode(os.fspath(path))!r} ends in {suffix}, which names a model "
+            "file, data or a drawing, but to_onnx writes an ONNX graph; name it .onnx")
+
+
+def _checked_opset(opset) -> int:
+    import onnx
+
+    newest = onnx.defs.onnx_opset_version()
+    if opset is None:
+        return OPSET
+    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)) \
+            or not MIN_OPSET <= opset <= newest:
+        raise ExportError(f"opset must be an integer from {MIN_OPSET} to {newest} (the "
+                          f"installed onnx's newest), got {opset!r:.80}; default {OPSET}")
+    return int(opset)
+
+
+def _checked_input_name(name) -> str:
+    if not isinstance(name, str) or not _INPUT_NAME.fullmatch(name):
+        raise ExportError(
+            f"input_name must be a name of 1-200 characters, a letter or '_' then letters, "
+            f"digits, '_', '.', '-', ':' or '/', got {name!r:.80}")
+    return name
+
+
+def _metadata(names, classes) -> dict[str, str]:
+    from ._io_save import _npdeep_version
+
+    props = {"npdeep_version": _npdeep_version()}
+    if names is not None:
+        props["feature_names"] = json.dumps([str(n) for n in names])
+    if classes is not None:
+        props["classes"] = json.dumps(classes, default=str)
+    return props
+
+
+def _export(net, scalers: list, heads, dtype, path, names=None, classes=None, opset=None,
+            input_name="X"):
     """Build (and write to ``path``) the graph: ``scalers``, the layers of ``net``, then
-    ``heads(g, A)``, which adds the outputs and returns ``[(name, elem_type, shape), ...]``."""
+    ``heads(g, A)``, which adds the outputs and returns ``[(name, elem_type, shape), ...]``.
+    ``names``: the feature names (the float32 rounding warning, the metadata); ``classes``
+    (a list) for the metadata."""
     onnx, helper, numpy_helper = _require_onnx()
     from onnx import TensorProto
+
+    _refuse_model_file_suffix(path)
+    opset = _checked_opset(opset)
+    input_name = _checked_input_name(input_name)
 
     np_dtype = parse_dtype(dtype) if dtype is not None else net.dtype
     if np_dtype not in (np.float32, np.float64):
         raise ExportError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    note = float32_rounding_note(scalers, names) if np_dtype == np.float32 else None
+    if note:
+        warnings.warn(note[0].upper() + note[1:], UserWarning, stacklevel=caller_level())
     g = _Graph(helper, numpy_helper, np_dtype.type)
-    A = "X"
+    A = input_name
     for i, scaler in enumerate(scalers):
         # scikit-learn keeps mean_ with with_mean=False (it only skips it in transform)
         if getattr(scaler, "with_mean", True) and scaler.mean_ is not None:
@@ -383,17 +520,26 @@ def _export(net, scalers: list, heads, dtype, path):
                    transB=1)
         A = _activation(g, net.activations[l], Z, l)
     outputs = heads(g, A)
+    taken = {n.output[0] for n in g.nodes} | {t.name for t in g.inits}
+    if input_name in taken:
+        raise ExportError(f"input_name {input_name!r} is the name of a node or a constant of "
+                          "the graph; choose another")
     float_type = TensorProto.FLOAT if np_dtype == np.float32 else TensorProto.DOUBLE
     graph = helper.make_graph(
         g.nodes, "npdeep",
-        [helper.make_tensor_value_info("X", float_type, ["N", net.units[0]])],
+        [helper.make_tensor_value_info(input_name, float_type, ["N", net.units[0]])],
         [helper.make_tensor_value_info(n, t, s) for n, t, s in outputs],
         initializer=g.inits,
     )
+    props = _metadata(names, classes)
+    imports = [helper.make_opsetid("", opset)]
     proto = helper.make_model(graph, producer_name="npdeep",
-                              opset_imports=[helper.make_opsetid("", OPSET)])
-    proto.ir_version = min(proto.ir_version, 8)  # readable by older runtimes
-    proto.doc_string = f"npdeep network, units {net.units}; input X is (N, n_x), samples as rows"
+                              producer_version=props["npdeep_version"], opset_imports=imports)
+    # the oldest IR the opset allows: readable by older runtimes (8 for opset 17)
+    proto.ir_version = helper.find_min_ir_version_for(imports)
+    helper.set_model_props(proto, props)
+    proto.doc_string = (f"npdeep network, units {net.units}; input {input_name} is (N, n_x), "
+                        "samples as rows")
     onnx.checker.check_model(proto)
     if path is not None:
         from .atomic import write_atomically

@@ -18,15 +18,16 @@ import numpy as np
 
 from ._validation import caller_level
 from .callbacks import History
-from .errors import ModelFileError
+from .errors import ConfigurationError, ModelFileError
 from .io import header_errors, load_model_file, merged_header, save_model_file
 
 __all__ = ["save", "load", "load_trained", "save_network", "load_network", "read_header",
            "expected_shapes"]
 
 
-def save_network(net, path: str | os.PathLike, **extra: Any):
-    """Write ``net`` to ``path`` atomically; ``extra`` keys are added to the JSON header."""
+def save_network(net, path: str | os.PathLike, *, compress: bool = False, **extra: Any):
+    """Write ``net`` to ``path`` atomically; ``extra`` keys are added to the JSON header
+    (:func:`npdeep.io.merged_header`); ``compress`` deflates the arrays."""
     header = {
         "kind": "network",
         "architecture": net.get_config(),
@@ -34,7 +35,14 @@ def save_network(net, path: str | os.PathLike, **extra: Any):
     }
     check_finite_parameters(net.parameters)
     arrays = {k: v for k, v in net.parameters.items()}
-    return save_model_file(path, merged_header(header, extra), arrays)
+    return save_model_file(path, merged_header(header, extra), arrays,
+                           compress=_checked_compress(compress))
+
+
+def _checked_compress(compress) -> bool:
+    if not isinstance(compress, (bool, np.bool_)):
+        raise ConfigurationError(f"compress must be True or False, got {compress!r:.80}")
+    return bool(compress)
 
 
 def check_finite_parameters(parameters) -> None:
@@ -54,14 +62,35 @@ def expected_shapes(units: list[int]) -> dict[str, tuple[int, int]]:
     return shapes
 
 
-def read_header(path: str | os.PathLike) -> tuple[dict, dict]:
-    """Return ``(header, arrays)`` of a network model file, checked against its architecture."""
-    header, arrays = load_model_file(path)
+def read_header(path: str | os.PathLike, *, max_elements: int | None = None,
+                network_only: bool = False) -> tuple[dict, dict]:
+    """Return ``(header, arrays)`` of a network model file, checked against its architecture
+    (``max_elements``, ``network_only``: see :func:`npdeep.io.load_model_file`)."""
+    header, arrays = load_model_file(path, max_elements=max_elements, network_only=network_only)
     return _check_network_file(header, arrays, os.fspath(path))
 
 
+#: Header keys that only an estimator's or a pipeline's file writes.
+_SKLEARN_KEYS = ("estimator", "params", "state", "steps", "pipeline")
+
+
+def check_kind(header: dict, where: str) -> str:
+    """Return the file's ``kind``: ``network`` when absent (files of older npdeep), unless the
+    header holds an estimator's or pipeline's keys, whose ``kind`` was lost: refused."""
+    if "kind" in header:
+        return header["kind"]
+    found = [k for k in _SKLEARN_KEYS if k in header]
+    if found:
+        raise ModelFileError(
+            f"{where}: header.json has no 'kind', but its keys {found} are those of a "
+            "scikit-learn estimator or pipeline file; the file is damaged (its 'kind' was "
+            "removed), and read as a bare network it would predict wrongly; save the "
+            "estimator again with npdeep.save")
+    return "network"
+
+
 def _check_network_file(header: dict, arrays: dict, where: str) -> tuple[dict, dict]:
-    if header.get("kind", "network") != "network" or "architecture" not in header:
+    if check_kind(header, where) != "network" or "architecture" not in header:
         raise ModelFileError(f"{where}: not an npdeep network file (kind "
                              f"{header.get('kind')!r})")
     if not isinstance(header["architecture"], dict):
@@ -110,14 +139,49 @@ def _warn_if_scaled(header: dict, where: str) -> None:
             "as `npdeep predict` does", UserWarning, stacklevel=caller_level())
 
 
-def load_network(path: str | os.PathLike):
-    """Load a network saved by :func:`save_network` (arrays copied into a fresh network)."""
-    header, arrays = read_header(path)
+def estimator_network_note(header: dict) -> str | None:
+    """Describe a checkpoint that a :class:`~npdeep.monitors.ModelCheckpoint` wrote while a
+    DeepClassifier or DeepRegressor (alone or in a Pipeline) trained: the file holds the
+    estimator's network only. None for any other file."""
+    origin = header.get("estimator_network")
+    if not isinstance(origin, dict):
+        return None
+    name = origin.get("estimator") if isinstance(origin.get("estimator"), str) else "estimator"
+    if origin.get("classes") is not None:
+        classes = repr(origin["classes"])
+        if len(classes) > 200:
+            classes = classes[:196] + " ...]"
+        outputs = f"class indices of classes_ {classes}, not the labels"
+    elif origin.get("standardized_targets"):
+        outputs = "the targets standardized as the estimator trains on them, not in y's units"
+    else:
+        outputs = "the targets as the estimator trains on them"
+    return (f"a ModelCheckpoint written while a {name} trained: it holds the estimator's "
+            f"network only (its outputs are {outputs}; no feature scaling or pipeline steps)")
+
+
+def _warn_if_estimator_network(header: dict, where: str) -> None:
+    note = estimator_network_note(header)
+    if note:
+        warnings.warn(
+            f"{where} is {note}; this Network takes the features as the estimator received "
+            "them, (n_x, m); for predictions save the fitted estimator or pipeline with "
+            "npdeep.save(model, path) and load that file", UserWarning,
+            stacklevel=caller_level())
+
+
+def load_network(path: str | os.PathLike, *, max_elements: int | None = None):
+    """Load a network saved by :func:`save_network` (arrays copied into a fresh network).
+
+    ``max_elements`` caps the total number of array elements read (default 2**28); a
+    checkpoint's optimizer state is neither read nor counted."""
+    header, arrays = read_header(path, max_elements=max_elements, network_only=True)
     _warn_if_scaled(header, os.fspath(path))
+    _warn_if_estimator_network(header, os.fspath(path))
     return _network_from_header(header, arrays, os.fspath(path))
 
 
-def load_trained(path: str | os.PathLike):
+def load_trained(path: str | os.PathLike, *, max_elements: int | None = None):
     """Load a model file of ``npdeep train`` with what the command stored around its network:
     the column encoding, the feature scaling, the class labels and the target scaling.
 
@@ -126,7 +190,11 @@ def load_trained(path: str | os.PathLike):
     path : str or PathLike
         A model file of ``npdeep train`` (or a plain network file: no scaling, classes
         0..k-1). An estimator or pipeline file of :func:`save` is refused: load it with
-        :func:`load`.
+        :func:`load`, as is a checkpoint a ModelCheckpoint wrote while an estimator trained
+        (its network only).
+    max_elements : int, optional
+        Largest total number of array elements read (default 2**28, 2 GiB of float64); a
+        checkpoint's optimizer state is not counted.
 
     Returns
     -------
@@ -166,8 +234,8 @@ def load_trained(path: str | os.PathLike):
     """
     from .cli._model_file import model_from_file, read_model_file
 
-    p, header, arrays = read_model_file(path)
-    kind = header.get("kind", "network")
+    p, header, arrays = read_model_file(path, max_elements=max_elements, network_only=True)
+    kind = check_kind(header, str(p))
     if kind in ("estimator", "pipeline"):
         raise ModelFileError(
             f"{p}: holds a scikit-learn {kind} (saved by npdeep.save), not a model of "
@@ -177,27 +245,42 @@ def load_trained(path: str | os.PathLike):
     return model_from_file(p, header, arrays)
 
 
-def save(obj, path: str | os.PathLike, **extra: Any):
+def save(obj, path: str | os.PathLike, *, compress: bool = False, **extra: Any):
     """Save a Network, a fitted DeepClassifier/DeepRegressor, or a fitted
-    ``Pipeline(StandardScaler(), ..., Deep*())`` to one model file (see :mod:`npdeep.io`)."""
+    ``Pipeline(StandardScaler(), ..., Deep*())`` to one model file (see :mod:`npdeep.io`).
+
+    ``compress=True`` deflates the arrays (smaller file, slower save; loads the same). Any
+    other keyword is JSON metadata written into the file's header (``note="v2"``); a keyword
+    that reads as an option of the save (``compression``, ``overwrite``, ``dtype``, a
+    misspelt ``compress``...) or a key npdeep writes itself is refused (ModelFileError).
+    """
     from .network import Network
 
+    compress = _checked_compress(compress)
     if isinstance(obj, Network):
-        return save_network(obj, path, **extra)
+        return save_network(obj, path, compress=compress, **extra)
     from .estimators import files
 
     if type(obj).__name__ == "Pipeline" and hasattr(obj, "steps"):
-        return files.save_pipeline(obj, path, **extra)
-    return files.save_estimator(obj, path, **extra)
+        return files.save_pipeline(obj, path, compress=compress, **extra)
+    return files.save_estimator(obj, path, compress=compress, **extra)
 
 
-def load(path: str | os.PathLike):
-    """Load whatever :func:`save` wrote: a Network, an estimator or a Pipeline."""
-    header, arrays = load_model_file(path)  # read once: what is checked is what is loaded
-    kind = header.get("kind", "network")
+def load(path: str | os.PathLike, *, max_elements: int | None = None):
+    """Load whatever :func:`save` wrote: a Network, an estimator or a Pipeline.
+
+    ``max_elements`` caps the total number of array elements read, checked before any is
+    allocated (default 2**28, 2 GiB of float64); raise it for a larger file you trust. A
+    checkpoint's training state (optimizer moments, EarlyStopping weights) is neither read
+    nor counted: its network alone is loaded.
+    """
+    # read once: what is checked is what is loaded
+    header, arrays = load_model_file(path, max_elements=max_elements, network_only=True)
+    kind = check_kind(header, os.fspath(path))
     if kind == "network":
         where = os.fspath(path)
         _warn_if_scaled(header, where)
+        _warn_if_estimator_network(header, where)
         return _network_from_header(*_check_network_file(header, arrays, where), where)
     from .estimators import files
 

@@ -85,6 +85,9 @@ class Trainer:
         self.gradient_norm = 0.0
         self.diagnosis = None
         self.history = None
+        #: set by the estimators' fit: ``{"estimator": class name, "classes": [...]}`` or
+        #: ``{"estimator": ..., "standardized_targets": bool}``; a checkpoint records it
+        self.estimator = None
         self.callbacks: list = []  # the run's callbacks (a checkpoint saves EarlyStopping's)
         L = net.layout
         # layer l's parameters W[l], b[l] are one contiguous run of the flat buffer

@@ -106,6 +106,7 @@ def fit(
     _warn_nan: bool = True,  # the estimators and the CLI report a NaN stop their own way
     _initial_epoch: int = 0,  # the estimators' partial_fit and warm fits: epochs run before
     _samples_as_rows: bool = False,  # the estimators: their users pass X.T, (m, n_x)
+    _estimator: dict | None = None,  # the estimators: who trains (ModelCheckpoint records it)
 ) -> History:
     """Train ``net`` on ``X`` (n_x, m) and ``Y`` (n_L, m, or class labels (m,)).
 
@@ -240,6 +241,7 @@ def fit(
               "samples": m_all,
               "weighted": sample_weight is not None}
     trainer = Trainer(net, opt, learning_rate, sched, clip_norm, rng, config)
+    trainer.estimator = _estimator
     history = History()
     # a continued estimator numbers its epochs on from those it ran before (callbacks, logs,
     # history), while its schedule counts the epochs of this call, as a fresh fit's does

@@ -355,10 +355,12 @@ def _npz_holds(path: str, name: str) -> bool:
         return False
 
 
-def read_model_file(path: str | os.PathLike) -> tuple[Path, dict, dict]:
+def read_model_file(path: str | os.PathLike, *, max_elements: int | None = None,
+                    network_only: bool = False) -> tuple[Path, dict, dict]:
     """Read a model file once: ``(path, header, arrays)``, whatever its kind.
 
     A missing path, a folder, a data or text file given instead get a message that says so.
+    ``max_elements`` and ``network_only``: see :func:`npdeep.io.load_model_file`.
     """
     from .. import serialization
 
@@ -373,7 +375,8 @@ def read_model_file(path: str | os.PathLike) -> tuple[Path, dict, dict]:
     if p.is_dir():
         raise ModelFileError(f"{p}: is a folder, not a model file")
     try:
-        header, arrays = serialization.load_model_file(p)
+        header, arrays = serialization.load_model_file(p, max_elements=max_elements,
+                                                       network_only=network_only)
     except ModelFileError:
         kind = _data_kind(p)
         if kind == "text":
@@ -389,25 +392,41 @@ def read_model_file(path: str | os.PathLike) -> tuple[Path, dict, dict]:
     return p, header, arrays
 
 
-def load_model(path: str | os.PathLike, estimators: bool = False):
+def load_model(path: str | os.PathLike, estimators: bool = False, predicts: bool = True,
+               max_elements: int | None = None):
     """Load a network model file; a data file given instead gets a message that says so.
 
     With ``estimators``, a scikit-learn estimator or pipeline file (``npdeep.save``) is
     loaded too, as an :class:`~npdeep.cli._estimators.EstimatorModel` with the same face.
+    With ``predicts`` (the default), a checkpoint written while an estimator trained (its
+    network only, see :func:`npdeep.serialization.estimator_network_note`) is refused.
+    ``max_elements`` caps the array elements read (a checkpoint's training state is not).
     """
-    p, header, arrays = read_model_file(path)
+    p, header, arrays = read_model_file(path, max_elements=max_elements, network_only=True)
     if estimators and header.get("kind") in ("estimator", "pipeline"):
         from ._estimators import estimator_model
 
         return estimator_model(p, header, arrays)
-    return model_from_file(p, header, arrays)
+    return model_from_file(p, header, arrays, predicts=predicts)
 
 
-def model_from_file(p: Path, header: dict, arrays: dict) -> Model:
-    """Build the :class:`Model` of a network file read by :func:`read_model_file`."""
+def model_from_file(p: Path, header: dict, arrays: dict, predicts: bool = True) -> Model:
+    """Build the :class:`Model` of a network file read by :func:`read_model_file`.
+
+    With ``predicts``, an estimator's checkpoint (its network only) is refused: its outputs
+    are not the estimator's predictions.
+    """
     from .. import serialization
 
-    kind = header.get("kind", "network")
+    note = serialization.estimator_network_note(header)
+    if predicts and note:
+        raise ModelFileError(
+            f"{p}: {note}, so it cannot predict as the estimator does; save the fitted "
+            "estimator or pipeline with npdeep.save(model, path) and give that file (a "
+            "checkpoint is for npdeep.checkpoint.resume and npdeep.load)"
+        )
+
+    kind = serialization.check_kind(header, str(p))
     if kind in ("estimator", "pipeline"):
         raise ModelFileError(
             f"{p}: holds a scikit-learn {kind} (saved by npdeep.save), which this command does "

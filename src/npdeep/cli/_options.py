@@ -40,3 +40,13 @@ class FiniteFloatRange(click.FloatRange):
 
 #: A seed every random draw accepts (scikit-learn's splits need it below 2**32).
 SEED = click.IntRange(0, 2**32 - 1)
+
+
+def max_elements_option(f: Callable) -> Callable:
+    """Add ``--max-elements N``: the cap on the array elements read from MODEL."""
+    return click.option(
+        "--max-elements", "max_elements", type=click.IntRange(1), default=None, metavar="N",
+        help="Largest total number of array elements to read from MODEL [default: 2**28, "
+             "2 GiB of float64]; raise it for a larger model file you trust (a checkpoint's "
+             "optimizer state is not counted, except by inspect, which checks it).",
+    )(f)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import DataError, NonIntegerLabelsError
 from ._common import data_name, data_source, emit, json_option, load_model
+from ._options import max_elements_option
 
 
 def load_labelled(m, source: str, target: str | None):
@@ -185,15 +186,16 @@ def _report(scores: dict, task: str) -> str:
               ".npy file holding y [default: the one the model was trained on; for an "
               "estimator fitted on a DataFrame, the one column that is not a feature; else "
               "the last column, or y in an .npz].")
+@max_elements_option
 @json_option
-def evaluate(model, data, target, as_json):
+def evaluate(model, data, target, max_elements, as_json):
     """Score MODEL on labelled DATA (same kinds of DATA as train; - reads standard input).
 
     MODEL is a model file from `npdeep train` or Network.save, or a DeepClassifier,
     DeepRegressor or Pipeline saved by npdeep.save (fitted on a DataFrame: its columns are
     picked by name, and the one other column is the target).
     """
-    m = load_model(model, estimators=True)
+    m = load_model(model, estimators=True, max_elements=max_elements)
     if getattr(m, "multilabel", False):
         raise DataError(f"{m.path}: holds a multi-label classifier; evaluate scores one label "
                         "per sample (use predict, or score it in Python)")

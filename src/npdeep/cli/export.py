@@ -8,6 +8,7 @@ Needs the ``onnx`` extra (``pip install 'npdeep[onnx]'``). The file is written a
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
@@ -21,6 +22,7 @@ from ._common import (
     json_option,
     load_model,
 )
+from ._options import max_elements_option
 
 #: Suffixes that name something other than an ONNX graph: a mixed-up -o would overwrite it.
 _NOT_ONNX = (".npz", ".npdeep", *_NOT_A_MODEL)
@@ -32,16 +34,24 @@ _NOT_ONNX = (".npz", ".npdeep", *_NOT_A_MODEL)
               help="The .onnx file to write [default: MODEL's name with .onnx].")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default=None,
               help="Element type of the graph's input and arithmetic [default: the network's].")
+@click.option("--opset", type=int, default=None,
+              help="ONNX opset to declare, 13 up to the installed onnx's newest [default: 17].")
+@click.option("--input-name", default="X", show_default=True,
+              help="Name of the graph's input.")
+@max_elements_option
 @json_option
-def export(model, output, dtype, as_json):
+def export(model, output, dtype, opset, input_name, max_elements, as_json):
     """Write MODEL as an ONNX graph: input X (N, n_features), samples as rows.
+
+    The graph's metadata holds npdeep's version and, when known, the feature names and the
+    classes (JSON).
 
     Outputs: `label` and, for a sigmoid or softmax output, `probabilities` (classification),
     or `predictions` (regression), as `npdeep predict` computes them from the raw features.
     """
     from ..onnx_export import model_file_to_onnx, to_onnx
 
-    m = load_model(model, estimators=True)
+    m = load_model(model, estimators=True, max_elements=max_elements)
     out = Path(output) if output else m.path.with_suffix(".onnx")
     check_output_path(out, "--output")
     if out.suffix.lower() in _NOT_ONNX:
@@ -51,12 +61,23 @@ def export(model, output, dtype, as_json):
         )
     check_not_input(out, "--output", {"the model file MODEL": model})
     try:
-        if hasattr(m, "est"):
-            proto = to_onnx(m.est, out, dtype=dtype)
-        else:
-            proto = model_file_to_onnx(m, out, dtype=dtype)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if hasattr(m, "est"):
+                proto = to_onnx(m.est, out, dtype=dtype, opset=opset, input_name=input_name)
+            else:
+                proto = model_file_to_onnx(m, out, dtype=dtype, opset=opset,
+                                           input_name=input_name)
     except ImportError as exc:  # the onnx extra is missing: its install hint, no traceback
         raise ConfigurationError(str(exc)) from None
+    notes = []
+    for w in caught:  # the float32 rounding warning becomes a note; others pass on
+        text = str(w.message)
+        if text.startswith("A float32 graph rounds its input X"):
+            notes.append("note: a" + text[1:].replace("dtype='float64', ", ""))
+            click.echo(notes[-1], err=True)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     outputs = [o.name for o in proto.graph.output]
-    emit(as_json, {"output": str(out), "outputs": outputs},
-         f"wrote {out} (input X, outputs {', '.join(outputs)})")
+    emit(as_json, {"output": str(out), "outputs": outputs, **({"notes": notes} if notes else {})},
+         f"wrote {out} (input {input_name}, outputs {', '.join(outputs)})")

@@ -17,7 +17,9 @@ import math
 import click
 
 from ..errors import ModelFileError
+from ..serialization import check_kind
 from ._common import emit, fmt, json_option, jsonable, model_from_file, read_model_file
+from ._options import max_elements_option
 
 
 def history_figures(history: dict | None) -> dict:
@@ -191,8 +193,9 @@ def _options_lines(options: dict, none: str) -> list[str]:
 # -------------------------------------------------------------------------- networks
 def _network(p, header: dict, arrays: dict) -> tuple[dict, str]:
     from ..checkpoint import checkpoint_from_header, is_checkpoint
+    from ..serialization import estimator_network_note
 
-    m = model_from_file(p, header, arrays)
+    m = model_from_file(p, header, arrays, predicts=False)
     h = m.header
     if is_checkpoint(h):  # the training state is shown: check it as resume would
         checkpoint_from_header(h, arrays, str(p))
@@ -210,6 +213,9 @@ def _network(p, header: dict, arrays: dict) -> tuple[dict, str]:
     }
     if checkpoint:
         result["checkpoint"] = checkpoint
+    note = estimator_network_note(h)
+    if note:
+        result["estimator_network"] = h["estimator_network"]
     lines = [_file_line(result), "", m.net.summary(), "",
              f"loss {arch.get('loss')}, init {arch.get('init')}, dtype {arch.get('dtype')}, "
              f"l2 {arch.get('l2')}, dropout {arch.get('dropout')}", ""]
@@ -225,6 +231,9 @@ def _network(p, header: dict, arrays: dict) -> tuple[dict, str]:
                                                   for k, v in h["test_scores"].items())]
     if result["interrupted"]:
         lines.append("note: training was interrupted (Ctrl-C); these are the best weights so far")
+    if note:
+        lines += ["", f"note: {note}; npdeep predict, evaluate and export refuse it (save the "
+                  "fitted estimator or pipeline with npdeep.save for predictions)"]
     return result, "\n".join(lines)
 
 
@@ -327,15 +336,16 @@ def _sklearn(p, header: dict, arrays: dict) -> tuple[dict, str]:
 
 @click.command()
 @click.argument("model")
+@max_elements_option
 @json_option
-def inspect(model, as_json):
+def inspect(model, max_elements, as_json):
     """Show MODEL's layers, training options, history and the data it was trained on.
 
     MODEL is a model file from `npdeep train`, Network.save or a training checkpoint, or a
     scikit-learn DeepClassifier, DeepRegressor or Pipeline saved by npdeep.save.
     """
-    p, header, arrays = read_model_file(model)
-    kind = header.get("kind", "network")
+    p, header, arrays = read_model_file(model, max_elements=max_elements)
+    kind = check_kind(header, str(p))
     if kind in ("estimator", "pipeline"):
         result, text = _sklearn(p, header, arrays)
     elif kind == "network":

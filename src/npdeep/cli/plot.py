@@ -22,6 +22,7 @@ from ._common import (
     json_option,
     load_model,
 )
+from ._options import max_elements_option
 
 
 def render_curves(history: dict, path: str | Path, title: str = "") -> list[str]:
@@ -41,8 +42,9 @@ def render_curves(history: dict, path: str | Path, title: str = "") -> list[str]
 @click.argument("model")
 @click.option("-o", "--output", type=click.Path(), default=None,
               help="File to write, .png, .pdf or .svg [default: MODEL's name with -curves.png].")
+@max_elements_option
 @json_option
-def plot(model, output, as_json):
+def plot(model, output, max_elements, as_json):
     """Draw MODEL's training curves: cost, metric and learning rate per epoch.
 
     MODEL is a model file from `npdeep train` or Network.save, or a DeepClassifier,
@@ -52,7 +54,7 @@ def plot(model, output, as_json):
     check_matplotlib()
     if output is not None:
         check_output_path(output, "--output")  # '' would be Path(''), the current folder
-    m = load_model(model, estimators=True)
+    m = load_model(model, estimators=True, predicts=False, max_elements=max_elements)
     out = Path(output) if output is not None else m.path.with_name(m.path.stem + "-curves.png")
     check_output_path(out, "--output")
     check_not_input(out, "--output", {"the model file MODEL": model})

@@ -28,6 +28,7 @@ from ._common import (
     json_option,
     load_model,
 )
+from ._options import max_elements_option
 
 DEFAULT_CHUNK_ROWS = 10_000
 
@@ -95,8 +96,9 @@ def write_predictions(m, source: str, fh, chunk_rows: int, delimiter: str = ",")
                    "output) [default: standard output].")
 @click.option("--chunk-rows", type=click.IntRange(1), default=DEFAULT_CHUNK_ROWS,
               show_default=True, help="Rows read and predicted at a time (bounds memory).")
+@max_elements_option
 @json_option
-def predict(model, data, output, chunk_rows, as_json):
+def predict(model, data, output, chunk_rows, max_elements, as_json):
     """Predict labels (and class probabilities) for DATA with MODEL, as CSV.
 
     DATA is a file or built-in name as for train, or - to read standard input:
@@ -108,7 +110,7 @@ def predict(model, data, output, chunk_rows, as_json):
     DeepRegressor or Pipeline saved by npdeep.save (fitted on a DataFrame: the CSV's
     columns are picked by name).
     """
-    m = load_model(model, estimators=True)
+    m = load_model(model, estimators=True, max_elements=max_elements)
     if output is None or output == "-":
         if as_json:
             raise click.UsageError("--json needs -o/--output FILE (the predictions go to the file, "

@@ -204,10 +204,11 @@ def _check_outputs(est, units: list[int], where: str) -> None:
                              f"the {units[-1]} output units of the architecture {units}")
 
 
-def save_estimator(est, path: str | os.PathLike, **extra: Any):
-    """Write a fitted DeepClassifier or DeepRegressor to ``path`` atomically."""
+def save_estimator(est, path: str | os.PathLike, *, compress: bool = False, **extra: Any):
+    """Write a fitted DeepClassifier or DeepRegressor to ``path`` atomically (``compress``
+    deflates the arrays; ``extra`` keys go into the header)."""
     header, arrays = estimator_to_header(est)
-    return save_model_file(path, merged_header(header, extra), arrays)
+    return save_model_file(path, merged_header(header, extra), arrays, compress=compress)
 
 
 def read_file_of_kind(path: str | os.PathLike, kind: str) -> tuple[dict, dict, str]:

@@ -12,6 +12,7 @@ article's (n_x, m) and (n_L, m) for the loop.
 from __future__ import annotations
 
 import functools
+import json
 import warnings
 
 import numpy as np
@@ -90,6 +91,7 @@ class FittingMixin:
             verbose=self.verbose,
             **self._extra_training_options(incremental),
             **({} if rows is None else {"_rows": rows}),
+            _estimator=self._checkpoint_origin(),
         )
         self.t_ += m * len(history)
         self.network_.history = None  # the estimator's loss_curve_ is the record
@@ -104,6 +106,23 @@ class FittingMixin:
                 f"{self.n_iter_no_change} epochs; raise max_iter or learning_rate",
                 ConvergenceWarning, stacklevel=caller_level(),
             )
+
+    def _checkpoint_origin(self) -> dict:
+        """What a ModelCheckpoint of this fit records of the estimator (JSON): its class name
+        and what the network's outputs mean (classes_, or standardized targets)."""
+        origin = {"estimator": type(self).__name__}
+        classes = getattr(self, "classes_", None)
+        if classes is not None:
+            values = np.asarray(classes).tolist()
+            try:
+                json.dumps(values, allow_nan=False)
+            except (TypeError, ValueError):
+                values = [str(c) for c in np.asarray(classes).ravel().tolist()]
+            origin["classes"] = values
+        else:  # a regressor: an identity output learns (y - mean) / scale
+            origin["standardized_targets"] = \
+                self.network_.output_activation.name == "identity"
+        return origin
 
     def _extra_training_options(self, incremental: bool = False) -> dict:
         """Options of :func:`npdeep.training.fit` the estimators set (schedule and clip_norm

@@ -26,7 +26,7 @@ _SCALER_ATTRS = ("mean_", "scale_", "var_")
 _OUTPUTS = ("default", "pandas", "polars")
 
 
-def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
+def save_pipeline(pipeline, path: str | os.PathLike, *, compress: bool = False, **extra: Any):
     """Write a fitted ``Pipeline(StandardScaler(), ..., DeepClassifier or DeepRegressor)``.
 
     Every step but the last must be a fitted StandardScaler or ``"passthrough"`` (or None,
@@ -83,7 +83,8 @@ def save_pipeline(pipeline, path: str | os.PathLike, **extra: Any):
     options = {"memory": None if memory is None else os.fspath(memory),
                "verbose": bool(pipeline.verbose)}
     return save_model_file(path, merged_header({"kind": "pipeline", "steps": steps,
-                                                "pipeline": options}, extra), arrays)
+                                                "pipeline": options}, extra), arrays,
+                           compress=compress)
 
 
 def load_pipeline(path: str | os.PathLike):
@@ -173,6 +174,9 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
                     raise ModelFileError(f"{where}: the last step must be an estimator")
                 steps.append((entry["name"], estimator_from_header(entry, mine, where)))
     options = header.get("pipeline") or {}  # absent from older files: the defaults
+    if not isinstance(options, dict):
+        raise ModelFileError(f"{where}: pipeline options must be a JSON object with memory "
+                             f"and verbose, got {options!r:.100}")
     memory, verbose = options.get("memory"), options.get("verbose", False)
     if not (memory is None or isinstance(memory, str)) or not isinstance(verbose, bool):
         raise ModelFileError(f"{where}: pipeline options must be memory (a path or null) and "

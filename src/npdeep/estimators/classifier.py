@@ -99,6 +99,10 @@ class DeepClassifier(ClassifierMixin, ClassTargets, BaseDeepEstimator):
         across :meth:`partial_fit` calls and warm-started fits, as ``n_iter_`` does: the third
         call's epoch is ``epoch=2`` in the hooks and row 3 of a ``CSVLogger``, which continues
         its file.
+        A ``ModelCheckpoint`` here writes the estimator's network only (outputs: class
+        indices of ``classes_``; no pipeline steps), marked so: :func:`npdeep.load` warns,
+        ``load_trained`` and ``npdeep predict``/``evaluate``/``export`` refuse it; save the
+        fitted estimator or pipeline with :func:`npdeep.save` for predictions.
     random_state : int, RandomState, Generator or None, default None
         Seed of the initial weights, shuffling, dropout and the validation split; a RandomState
         or Generator gives one seed per fit, drawn from it.
