@@ -150,6 +150,12 @@ def test_an_unscaled_network_file_warns_in_one_line_on_raw_features(tmp_path):
                      "has a root mean square of 810): the network gets them as they are. Scale "
                      "them as its training data was (npdeep train stores the scaling it fits; "
                      "so does a saved Pipeline with a StandardScaler)"]
+    np.savetxt(tmp_path / "features.csv", X, delimiter=",",
+               header=",".join(f"f{i}" for i in range(13)), comments="")
+    proc = npdeep("predict", "raw.npz", "features.csv", "-o", "p.csv", "--chunk-rows", "10",
+                  cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("warning:") == 1  # once for the file, not once per chunk of 10
     with pytest.warns(UserWarning, match=r"^raw\.npz: holds a network without feature scaling"):
         nd.load_trained(tmp_path / "raw.npz").predict(X)
     import warnings

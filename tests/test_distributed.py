@@ -1017,10 +1017,12 @@ def test_on_epoch_returning_true_stops_training(client):
     local = fit_chunks(_classifier(), chunks, on_epoch=stop_after_second, **kw)
     assert epochs_seen == [0, 1] and local.n_iter_ == 6
     assert model.score(X, y) == local.score(X, y)
-    with pytest.raises(ConfigurationError, match=r"on_epoch must return True \(stop training\), "
-                                                 r"False or None \(go on\), got 0.5 after "
-                                                 r"epoch 0"):
-        fit_chunks(_classifier(), chunks, on_epoch=lambda e, m: 0.5, **kw)
+    # a score returned goes on (Keras ignores what callbacks return), with one warning
+    with pytest.warns(UserWarning, match=r"^on_epoch returned a float, not True, False or "
+                                         r"None: training goes on \(only True stops it\)"):
+        scored = fit_chunks(_classifier(), chunks, on_epoch=lambda e, m: 0.5,
+                            **{**kw, "epochs": 3})
+    assert scored.n_iter_ == 9  # 3 epochs of 3 blocks, the model kept
 
 
 def test_fit_chunks_one_epoch_at_a_time_equals_one_call(client):
@@ -1212,3 +1214,16 @@ def test_data_parallel_ships_registered_activations_to_process_workers(client, t
         assert set(client.run(add_path).values()) == {True}  # the workers imported it
     finally:
         sys.path.remove(folder)
+
+
+def test_a_frame_block_with_one_text_column_names_only_that_column():
+    pd = pytest.importorskip("pandas")
+    from npdeep.distributed.chunks import _partial_fit_block
+
+    df = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [2.0, 3.0, 4.0, 5.0],
+                       "s": ["x", "y", "x", "y"]})
+    # a Dask DataFrame's blocks arrive as one object array, as df.to_numpy() gives it
+    with pytest.raises(DataError, match=r"X has columns of text or categories, which the "
+                                        r"network cannot take as numbers: \['s'\] "):
+        _partial_fit_block(_classifier(), df.to_numpy(), np.array([0, 1, 0, 1]), [0, 1], 0,
+                           False, columns=list(df.columns))

@@ -90,3 +90,26 @@ def test_a_network_checkpoint_is_not_marked(tmp_path):
         warnings.simplefilter("error")
         npdeep.load(path)
     assert "estimator_network" not in npdeep.io.load_model_file(path)[0]
+
+
+def test_an_estimators_checkpoint_is_not_resumed_and_keeps_its_mark_when_saved_again(tmp_path):
+    from npdeep.checkpoint import resume
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = 1000 + 50 * X[:, 0]  # the estimator standardizes it; resume would train on it raw
+    path = tmp_path / "ck.npz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        npdeep.DeepRegressor((4,), max_iter=3, random_state=0,
+                             callbacks=[ModelCheckpoint(path)]).fit(X, y)
+    with pytest.raises(ModelFileError, match=r"ck\.npz: is a ModelCheckpoint written while a "
+                                             r"DeepRegressor trained: .* resuming would train "
+                                             r"that network on X and Y as given"):
+        resume(path, X.T, y[None], epochs=8)
+    with pytest.warns(UserWarning, match="holds the estimator's network only"):
+        net = npdeep.load(path)
+    net.save(tmp_path / "copy.npz")  # the copy still says what its outputs are
+    with pytest.raises(ModelFileError, match=r"copy\.npz: a ModelCheckpoint written while a "
+                                             r"DeepRegressor trained"):
+        npdeep.load_trained(tmp_path / "copy.npz")

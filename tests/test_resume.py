@@ -281,3 +281,21 @@ def test_resuming_past_the_run_s_epochs_says_a_cosine_schedule_is_stretched(tmp_
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # up to the run's own total: the same curve, no word
         npdeep.checkpoint.resume(tmp_path / "c7.npz", X, y, diagnose=False)
+
+
+def test_resume_refuses_validation_weighed_otherwise_than_the_run(tmp_path, data):
+    X, y = data
+    Xv, yv, wv = X[:, :20], y[:20], np.linspace(0.1, 2.0, 20)
+    full = fresh()
+    full.fit(X, y, epochs=4, batch_size=16, validation_data=(Xv, yv, wv), diagnose=False,
+             callbacks=[ModelCheckpoint(tmp_path / "w-{epoch}.npz")])
+    err = npdeep.errors.ConfigurationError
+    with pytest.raises(err, match=r"w-2\.npz: the checkpoint's run weighed its validation "
+                                  r"data; pass the same \(X_val, Y_val, sample_weight_val\)"):
+        resume(tmp_path / "w-2.npz", X, y, validation_data=(Xv, yv))
+    resumed = resume(tmp_path / "w-2.npz", X, y, validation_data=(Xv, yv, wv), diagnose=False)
+    assert resumed.history.val_cost == full.history.val_cost  # bit for bit
+    fresh().fit(X, y, epochs=3, batch_size=16, validation_data=(Xv, yv), diagnose=False,
+                callbacks=[ModelCheckpoint(tmp_path / "u-{epoch}.npz")])
+    with pytest.raises(err, match=r"u-2\.npz: the checkpoint's run had no validation weights"):
+        resume(tmp_path / "u-2.npz", X, y, validation_data=(Xv, yv, wv))

@@ -52,7 +52,7 @@ def test_network_save_takes_compress(models, tmp_path):
     assert npdeep.io.load_model_file(tmp_path / "n.npz")[0]["note"] == "kept"
 
 
-@pytest.mark.parametrize("key", ["compression", "compresss", "compres", "overwrite", "dtype",
+@pytest.mark.parametrize("key", ["compression", "compresss", "compres", "overwrite",
                                  "max_elements"])
 def test_option_like_keywords_are_refused(models, key, tmp_path):
     for obj in models[1].values():
@@ -68,6 +68,8 @@ def test_compress_must_be_a_bool(models, tmp_path):
 
 
 def test_metadata_keys_near_compress_are_kept(models, tmp_path):
-    npdeep.save(models[1]["network"], tmp_path / "m.npz", compare="v1", note="x")
+    npdeep.save(models[1]["network"], tmp_path / "m.npz", compare="v1", note="x", mode="x",
+                dtype="f32", zip="02139")  # metadata words, though they read like options
     header = npdeep.io.load_model_file(tmp_path / "m.npz")[0]
     assert (header["compare"], header["note"]) == ("v1", "x")
+    assert (header["mode"], header["dtype"], header["zip"]) == ("x", "f32", "02139")

@@ -605,7 +605,8 @@ def test_validation_data_takes_sample_weights_as_in_keras(blobs, rng):
     h = net.fit(X[:, :60], y[:60], epochs=2, learning_rate=0.05,
                 validation_data=(X[:, 60:], y[60:], w), diagnose=False)
     assert h.val_cost[-1] == net.cost(X[:, 60:], y[60:], sample_weight=w)
-    assert h.val_accuracy[-1] == net.evaluate(X[:, 60:], y[60:], sample_weight=w)["accuracy"]
+    # the metric counts samples, as the training accuracy beside it (Keras's metrics)
+    assert h.val_accuracy[-1] == net.evaluate(X[:, 60:], y[60:])["accuracy"]
     with pytest.raises(DataError, match=r"^validation sample_weight has 5 entries for m = 30"):
         net.fit(X[:, :60], y[:60], epochs=1, validation_data=(X[:, 60:], y[60:], w[:5]))
     with pytest.raises(ConfigurationError, match=r"or a triple \(X_val, Y_val, "
@@ -624,8 +625,15 @@ def test_a_validation_split_weighs_its_held_out_samples(blobs, rng):
     assert h.val_cost[-1] == pytest.approx(
         net.cost(X[:, val], y[val], sample_weight=w[val]), rel=1e-12)
     assert h.val_cost[-1] != pytest.approx(net.cost(X[:, val], y[val]), rel=1e-6)
+    # class_weight weighs the training cost only: the held-out samples keep sample_weight
+    h2 = net3().fit(X, y, epochs=1, learning_rate=1e-300, sample_weight=w,
+                    class_weight={0: 5.0, 1: 1.0, 2: 1.0}, validation_fraction=0.3,
+                    validation_seed=seed, diagnose=False)
+    assert h2.val_cost[-1] == pytest.approx(h.val_cost[-1], rel=1e-12)
+    assert h2.cost[-1] != pytest.approx(h.cost[-1], rel=1e-6)
     w[val] = 0.0
-    with pytest.raises(DataError, match=r"^validation_fraction=0.3 held out 27 samples that "
-                                        r"all weigh 0 \(sample_weight or class_weight\)"):
+    with pytest.raises(DataError, match=r"^validation_fraction=0.3 held out 27 samples whose "
+                                        r"sample_weight is 0 for all, so val_cost weighs "
+                                        r"nothing"):
         net3().fit(X, y, epochs=1, sample_weight=w, validation_fraction=0.3,
                    validation_seed=seed)

@@ -41,10 +41,10 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
             "random state, validation split and history belong to that data (to go on "
             "training on other data, fit the loaded network instead)"
         )
-    weights = None
+    weights = given = None
     if sample_weight is not None:
         net.sample_coef(X.shape[1], sample_weight)  # validates
-        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        weights = given = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
     if class_weight is not None:
         cw = class_sample_weight(net, Y, class_weight)
         weights = cw if weights is None else weights * cw
@@ -61,14 +61,14 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
         val = check_validation_data(net, validation_data)
     elif validation_fraction:
         tr, va = validation_split(net, X, Y, validation_fraction, validation_seed)
-        # held-out samples weigh as they would in training (scikit-learn's MLP also weights
-        # its validation score): a sample of weight 0 counts in neither
-        val = (columns(net, X, va), Y[:, va], None if weights is None else weights[va])
+        # held-out samples keep their sample_weight in val_cost (a sample of weight 0 counts
+        # in neither cost), not class_weight, which weighs the training cost only (as Keras's)
+        val = (columns(net, X, va), Y[:, va], None if given is None else given[va])
         if val[2] is not None and not np.any(val[2] > 0):
             raise DataError(
                 f"validation_fraction={validation_fraction:g} held out {va.shape[0]} samples "
-                "that all weigh 0 (sample_weight or class_weight), so no validation cost or "
-                "metric can be weighted; give them positive weights, or hold out more"
+                "whose sample_weight is 0 for all, so val_cost weighs nothing; give them "
+                "positive weights, or hold out more"
             )
         weights = None if weights is None else weights[tr]
         if weights is not None and not np.any(weights > 0):

@@ -51,7 +51,7 @@ from ._validation import caller_level, check_positive_float, check_positive_int
 from .callbacks import History, keep_copy
 from .errors import ConfigurationError, ModelFileError
 from .io import header_errors, load_model_file, merged_header, save_model_file
-from .serialization import _check_network_file, check_finite_parameters
+from .serialization import _check_network_file, check_finite_parameters, estimator_network_note
 
 __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "checkpoint_from_header",
            "resume", "is_checkpoint", "TrainingState"]
@@ -293,7 +293,16 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
     Network
         The trained network; ``net.history`` continues the saved history.
     """
-    ck = load_checkpoint(path, max_elements=max_elements)
+    header, arrays = load_model_file(path, max_elements=max_elements)
+    note = estimator_network_note(header)
+    if note:  # its targets were encoded and its features scaled by the estimator, not by X, Y
+        raise ModelFileError(
+            f"{os.fspath(path)}: is {note}: resuming would train that network on X and Y as "
+            "given, which the estimator encoded and scaled before; to train the estimator "
+            "further, save it with npdeep.save and fit the loaded one with warm_start=True "
+            "(or partial_fit)"
+        )
+    ck = checkpoint_from_header(header, arrays, os.fspath(path))
     if ck.optimizer is None:
         raise ModelFileError(
             f"{os.fspath(path)}: a model file without optimizer state cannot be resumed "
@@ -335,6 +344,17 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
             "sample_weight to resume (without it the resumed epochs weigh the samples "
             "differently)" if weighted else
             f"{where}: the checkpoint's run had no sample_weight; resume without it"
+        )
+    val_weighted = c.get("validation_weighted")  # None: a checkpoint from before
+    if validation_data is not None and val_weighted is not None and bool(val_weighted) != (
+            isinstance(validation_data, (tuple, list)) and len(validation_data) == 3
+            and validation_data[2] is not None):
+        raise ConfigurationError(
+            f"{where}: the checkpoint's run weighed its validation data; pass the same "
+            "(X_val, Y_val, sample_weight_val) to resume (unweighted, val_cost would change "
+            "meaning mid-run)" if val_weighted else
+            f"{where}: the checkpoint's run had no validation weights; resume with "
+            "(X_val, Y_val)"
         )
     if not isinstance(callbacks, (list, tuple, type(None))):
         raise ConfigurationError(f"callbacks must be a list of Callback, got {callbacks!r}")

@@ -231,8 +231,8 @@ def diagnose(net, X, Y, history=None) -> Diagnosis:
         rate = f" ({lr:g} now)" if lr is not None else ""
         diag.warnings.append(
             f"training diverged: {rose}. The steps are too large: lower learning_rate{rate} "
-            "tenfold, or bound the steps with clip_norm, and standardize the inputs "
-            "(scikit-learn's StandardScaler, or a Pipeline with the estimators).")
+            "tenfold, or bound the steps with clip_norm; inputs far from unit size need "
+            "standardizing (scikit-learn's StandardScaler; npdeep train does it).")
     return diag
 
 

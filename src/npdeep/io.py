@@ -108,8 +108,8 @@ __all__ = [
 
 #: Keyword names that read as options of a save, not header metadata: passed to
 #: ``npdeep.save(obj, path, **extra)`` they are refused rather than written into the header.
-OPTION_LIKE_KEYS = ("compressed", "compression", "overwrite", "dtype", "max_elements",
-                    "allow_pickle", "protocol", "atomic", "mode", "zip", "deflate")
+OPTION_LIKE_KEYS = ("compressed", "compression", "overwrite", "max_elements", "allow_pickle",
+                    "deflate")  # ("mode", "dtype", "zip" are also metadata words: kept)
 
 
 def merged_header(header: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

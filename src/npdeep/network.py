@@ -412,8 +412,10 @@ class Network:
         for validation data. ``J`` equals :meth:`cost` (L2 term included); accuracy counts
         argmax hits for softmax and 0/1 hits per output unit for sigmoid. With
         ``sample_weight`` (m,), the cost, the accuracy and r2 weigh each sample by its weight
-        (scikit-learn's ``accuracy_score`` and ``r2_score`` with ``sample_weight``). A large or
-        memory-mapped X is read in chunks of samples, as :meth:`predict` reads it.
+        (scikit-learn's ``accuracy_score`` and ``r2_score`` with ``sample_weight``; :meth:`fit`
+        weighs ``val_cost`` by the validation weights, and counts samples in its metrics, as
+        Keras's ``metrics`` do). A large or memory-mapped X is read in chunks of samples, as
+        :meth:`predict` reads it.
         """
         from .splits import metric_name
         from .training import evaluate

@@ -33,6 +33,9 @@ def save_network(net, path: str | os.PathLike, *, compress: bool = False, **extr
         "architecture": net.get_config(),
         "history": net.history.to_json() if net.history is not None else None,
     }
+    origin = getattr(net, "_estimator_network", None)
+    if origin:  # loaded from an estimator's checkpoint: its outputs are still encoded targets
+        header["estimator_network"] = origin
     check_finite_parameters(net.parameters)
     arrays = {k: v for k, v in net.parameters.items()}
     return save_model_file(path, merged_header(header, extra), arrays,
@@ -125,6 +128,8 @@ def _network_from_header(header: dict, arrays: dict, where: str):
         net.parameters = arrays
         if header.get("history"):
             net.history = History.from_dict(header["history"])
+    if estimator_network_note(header):  # kept by save: a copy must not lose the warning
+        net._estimator_network = dict(header["estimator_network"])
     return net
 
 

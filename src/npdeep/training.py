@@ -44,16 +44,18 @@ _DIAGNOSE_SAMPLES = 512  # samples used by the end-of-training diagnosis (spread
 _WHOLE_MEMMAP_WARNING_BYTES = 64 * 2**20
 
 
-def evaluate(net, X, Y, weights=None) -> tuple[float, float]:
+def evaluate(net, X, Y, weights=None, weigh_metric: bool = True) -> tuple[float, float]:
     """Return ``(cost, metric)`` of ``net`` on checked ``X`` (n_x, m; dense or CSC), ``Y`` (n_L, m).
 
     ``cost`` equals :meth:`Network.cost` (L2 term included); ``metric`` is accuracy for
-    sigmoid/softmax outputs and r2 otherwise, both weighted by checked sample ``weights``
-    (m,) when given. ``X`` may keep another dtype (a memory-mapped file): it is read and cast
-    in chunks of samples, the cost summed over them.
+    sigmoid/softmax outputs and r2 otherwise. With checked sample ``weights`` (m,) the cost
+    weighs each sample, and so does the metric unless ``weigh_metric`` is False (``fit``'s
+    ``val_`` metric counts samples, as its training metric does). ``X`` may keep another dtype
+    (a memory-mapped file): it is read and cast in chunks of samples, the cost summed over
+    them.
     """
     m = X.shape[1]
-    metric = Metric(net, Y, weights)
+    metric = Metric(net, Y, weights if weigh_metric else None)
     coef = 1.0 / m if weights is None else net.sample_coef(m, weights)
     cost = net._data_cost(X, Y, coef, metric) + net.l2_cost(m)
     return float(cost), float(metric.result())
@@ -136,8 +138,9 @@ def fit(
     sample_weight : (m,) array, optional
     class_weight : dict or 'balanced', optional
         ``{class: weight}`` multiplying each sample's weight (classification only).
-    validation_data : (X_val (n_x, m_val), Y_val), optional
-        ``X_val`` dense or scipy.sparse.
+    validation_data : (X_val (n_x, m_val), Y_val) or (X_val, Y_val, sample_weight_val), optional
+        ``X_val`` dense or scipy.sparse. Its weights weigh ``val_cost`` (as Keras's
+        ``val_loss``); ``val_accuracy``/``val_r2`` count samples, as ``accuracy`` does.
     validation_fraction : float in (0, 1), optional
         Hold out this share of the samples (stratified for classification) drawn with
         ``validation_seed``.
@@ -239,7 +242,8 @@ def fit(
               # what resume checks it is given again: the same number of samples, weighted
               # or not
               "samples": m_all,
-              "weighted": sample_weight is not None}
+              "weighted": sample_weight is not None,
+              "validation_weighted": _weighted_validation(validation_data)}
     trainer = Trainer(net, opt, learning_rate, sched, clip_norm, rng, config)
     trainer.estimator = _estimator
     history = History()
@@ -312,7 +316,7 @@ def fit(
                 cost = _run_batches(trainer, source, metric, cb, rng if shuffle else None)
             logs = {"cost": float(cost), metric.name: float(metric.result())}
             if val is not None:
-                vc, vm = evaluate(net, *val)
+                vc, vm = evaluate(net, *val, weigh_metric=False)
                 logs["val_cost"], logs[f"val_{metric.name}"] = vc, vm
             logs["learning_rate"] = rate = trainer.learning_rate
             logs["gradient_norms"] = list(trainer.gradient_norms or [])
@@ -360,6 +364,12 @@ def fit(
     elif _warn_nan and not bar and history.diagnosis is not None and history.diagnosis.diverged:
         warnings.warn(history.diagnosis.warnings[-1], RuntimeWarning, stacklevel=caller_level())
     return history
+
+
+def _weighted_validation(validation_data) -> bool:
+    """Whether ``validation_data`` is ``(X_val, Y_val, w_val)`` with weights (not None)."""
+    return isinstance(validation_data, (tuple, list)) and len(validation_data) == 3 \
+        and validation_data[2] is not None
 
 
 def _warn_rate_replaced(new: float, used: float) -> bool:

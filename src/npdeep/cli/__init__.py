@@ -155,6 +155,14 @@ def main() -> None:
     """
     if warnings.showwarning is _PYTHON_SHOWWARNING:  # not where a test records warnings
         warnings.showwarning = _show_warning
+        # the command's, not the process's: Python's printer again once it ends (in-process
+        # runs, npdeep.cli.run, leave the caller's warnings as they were)
+        click.get_current_context().call_on_close(_restore_showwarning)
+
+
+def _restore_showwarning() -> None:
+    if warnings.showwarning is _show_warning:
+        warnings.showwarning = _PYTHON_SHOWWARNING
 
 
 #: Python's warning printer, replaced for the command line by :func:`_show_warning`

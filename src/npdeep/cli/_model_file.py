@@ -8,7 +8,7 @@ instead; :func:`model_from_file` builds the :class:`Model` whose header
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,8 @@ class Model:
     net: Any
     header: dict
     path: Path
+    #: whether predict_rows has looked at the features' size yet (once per model, not chunk)
+    sized: bool = field(default=False, repr=False, compare=False)
 
     @property
     def task(self) -> str:
@@ -153,7 +155,8 @@ class Model:
         if dtype is None:
             dtype = X.dtype if X.dtype.kind == "f" else np.float64
         scaler = self._scaler()
-        if scaler is None and not self.header.get("data"):
+        if scaler is None and not self.header.get("data") and not self.sized:
+            self.sized = True  # once per model: the command line predicts chunk by chunk
             self._warn_if_unscaled(X)
         m = X.shape[0]
         out = proba = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -48,7 +49,9 @@ def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool
     if columns is not None:
         import pandas as pd
 
-        X_block = pd.DataFrame(X_block, columns=columns)
+        # an object block (a text column makes to_dask_array's blocks object): each column
+        # gets its own type back, so an error names the text columns only
+        X_block = pd.DataFrame(X_block, columns=columns).infer_objects()
     if is_sparse(X_block):
         X_block = X_block.tocsr() if shuffle else X_block
     elif not hasattr(X_block, "iloc"):
@@ -254,7 +257,7 @@ def fit_chunks(
         (``set_params(learning_rate=...)``) applies to the next epochs, on every kind of
         cluster and in memory alike; ``copy.deepcopy`` it to keep that epoch's state.
         Returning True stops training: ``fit_chunks`` returns the model as it is then
-        (False or None: go on; any other value raises ``ConfigurationError``). With a Dask
+        (any other value goes on; one that is not False or None warns once). With a Dask
         ``X``, the model then travels from this process to the next epoch's first block.
     sample_weight : Dask array (m,) or Dask Series, optional
         With a Dask ``X``: the weights of its rows, passed block by block to ``partial_fit``.
@@ -382,16 +385,20 @@ def fit_chunks(
 
 
 def _stop(on_epoch, epoch: int, model) -> bool:
-    """Call ``on_epoch(epoch, model)``; return True when it asks to stop (returns True)."""
+    """Call ``on_epoch(epoch, model)``; return True when it asks to stop (returns True).
+
+    Any other value goes on, as Keras ignores what its callbacks return; a value that is
+    neither a bool nor None (a score, say) warns once that only True stops: raising here,
+    after the epochs paid for, would lose the model.
+    """
     answer = on_epoch(epoch, model)
-    if answer is None or answer is False or answer is np.False_:
-        return False
     if answer is True or answer is np.True_:
         return True
-    raise ConfigurationError(
-        f"on_epoch must return True (stop training), False or None (go on), got {answer!r} "
-        f"after epoch {epoch}"
-    )
+    if not (answer is None or answer is False or answer is np.False_):
+        warnings.warn(
+            f"on_epoch returned a {type(answer).__name__}, not True, False or None: training "
+            "goes on (only True stops it)", UserWarning, stacklevel=2)
+    return False
 
 
 def _skip_done_epochs(rng, estimator, n_blocks: int, shuffle: bool, seed) -> None:

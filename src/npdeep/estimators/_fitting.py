@@ -185,7 +185,9 @@ class FittingMixin:
             )
         # the held-out rows weigh as in training, as scikit-learn's MLP weights its score
         w_val = None if sample_weight is None else sample_weight[val]
-        if w_val is not None and not np.any(w_val > 0):
+        if w_val is not None and np.any(w_val > 0):
+            w_val = w_val / w_val.max()  # weights near 1e308 would overflow their sum
+        elif w_val is not None:
             raise DataError(
                 f"early_stopping: the {len(val)} rows held out for validation "
                 f"(validation_fraction={self.validation_fraction}) all have weight 0 "
