@@ -491,3 +491,47 @@ def test_npz_targets_must_be_real_numbers_or_text(tmp_path):
     np.savez(path, X=np.array(3.0), y=np.zeros(1))
     with pytest.raises(DataError, match=r"X has shape \(\); expected 2-D"):
         load(path)
+
+
+def _long_cell_csv(tmp_path, n=2000, width=5000):
+    lines = ["a,b,color,notes,y"]
+    for i in range(n):
+        note = "x" * width if i == 7 else "ok"
+        lines.append(f"{i % 7 / 3:.3f},{i % 5},{'rgb'[i % 3]},{note},{i % 2}")
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("drop", [["notes"], []])
+def test_one_long_cell_costs_memory_in_proportion_to_the_file(tmp_path, drop):
+    import tracemalloc
+
+    path = _long_cell_csv(tmp_path)
+    # a text array of every cell would take 2000 rows x 5 columns x 5000 chars x 4 bytes
+    tracemalloc.start()
+    try:
+        ds = load(path, categorical="onehot", drop=drop)
+        X = load_features(path, encoder_config=ds.encoder)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8e6, peak
+    assert ds.X.shape == (2000, 2 + 3 + (0 if drop else 2))
+    assert X.X.shape == ds.X.shape
+    np.testing.assert_array_equal(X.X, ds.X)
+
+
+def test_running_out_of_memory_is_a_data_error(tmp_path, monkeypatch):
+    from npdeep.data import cells
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cells, "classify", no_memory)
+    monkeypatch.setattr(cells, "encode", no_memory)
+    path = _long_cell_csv(tmp_path, n=20)
+    with pytest.raises(DataError, match=r"long\.csv: not enough memory to read it"):
+        load(path, categorical="onehot")
+    with pytest.raises(DataError, match=r"long\.csv: not enough memory to read it"):
+        load_features(path, encoder_config=FeatureEncoder.numeric(["a", "b"]))

@@ -71,9 +71,17 @@ def check_finite(
         )
 
 
-def block(rows: list[list[str]]) -> np.ndarray:
-    """Return the cells as a text array ``(n_rows, n_columns)``."""
-    return np.array(rows, dtype=str).reshape(len(rows), -1)
+def column(rows: list[list[str]], j: int) -> np.ndarray:
+    """Return column ``j`` of the rows as an object array ``(n_rows,)`` of Python strings.
+
+    Not a NumPy text array: that gives every cell the width of the longest one, so a single
+    20,000-character cell made a 1 MB file of 20,000 rows take gigabytes (even in a dropped
+    column, when the whole block was converted). The object array holds references to the
+    strings the CSV reader made, 8 bytes a cell.
+    """
+    out = np.empty(len(rows), dtype=object)
+    out[:] = [row[j] for row in rows]
+    return out
 
 
 def try_float(cells: np.ndarray) -> np.ndarray | None:
@@ -82,7 +90,7 @@ def try_float(cells: np.ndarray) -> np.ndarray | None:
     try:
         if _suspect(flat):
             return np.array([number(c) for c in flat], dtype=np.float64).reshape(cells.shape)
-        return cells.astype(np.float64)
+        return np.array(flat, dtype=np.float64).reshape(cells.shape)
     except ValueError:
         return None
 
@@ -134,7 +142,8 @@ def mostly_numbers(cells: np.ndarray) -> bool:
 
 def text(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> np.ndarray:
     """Strip text cells ``(n_rows,)``; an empty one is an error naming its line."""
-    stripped = np.char.strip(cells)
+    stripped = np.empty(len(cells), dtype=object)
+    stripped[:] = [str(c).strip() for c in cells]
     empty = stripped == ""
     if empty.any():
         i = int(np.flatnonzero(empty)[0])
@@ -157,15 +166,15 @@ def encode(
             X = values[:, columns]
             check_finite(X, columns, rows, header, lines, path)
             return X
-    cells = block(rows)
     parts = []
-    for j, column in plan:
-        if column.categories is None:
-            parts.append(to_float(cells[:, j], column.name, lines, path)[:, None])
+    for j, col in plan:  # only the planned columns are read, one at a time
+        cells = column(rows, j)
+        if col.categories is None:
+            parts.append(to_float(cells, col.name, lines, path)[:, None])
         else:
-            words = text(cells[:, j], column.name, lines, path)  # its errors name the file
+            words = text(cells, col.name, lines, path)  # its errors name the file
             try:
-                parts.append(one_hot(words, column, lines))
+                parts.append(one_hot(words, col, lines))
             except DataError as exc:  # name the file (one_hot knows only lines)
                 raise DataError(f"{path}: {exc}") from None
     return np.hstack(parts)
@@ -219,12 +228,13 @@ def integers(cells: np.ndarray) -> np.ndarray | None:
     9007199254740993 and 9007199254740992 would be one class, and 2**64 - 1 would not fit
     the int64 the labels are cast to.
     """
-    if _suspect(cells.tolist()):
+    flat = cells.tolist()
+    if _suspect(flat):
         return None
     for dtype in (np.int64, np.uint64):
         try:
-            return cells.astype(dtype)
-        except (ValueError, OverflowError):
+            return np.array(flat, dtype=dtype)
+        except (ValueError, OverflowError, TypeError):
             pass
     return None
 
@@ -240,4 +250,4 @@ def target_values(
         return exact
     if try_float(cells) is not None or (task != "classification" and mostly_numbers(cells)):
         return to_float(cells, name, lines, path)
-    return cells
+    return np.array(cells.tolist(), dtype=str)  # text labels
