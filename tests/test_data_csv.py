@@ -535,3 +535,27 @@ def test_running_out_of_memory_is_a_data_error(tmp_path, monkeypatch):
         load(path, categorical="onehot")
     with pytest.raises(DataError, match=r"long\.csv: not enough memory to read it"):
         load_features(path, encoder_config=FeatureEncoder.numeric(["a", "b"]))
+
+
+def test_a_first_column_named_pk_is_a_csv_not_a_zip(tmp_path):
+    path = write(tmp_path, "PK,a,y\n" + "".join(f"{i},{2 * i},{i % 2}\n" for i in range(8)))
+    ds = load(path)
+    assert ds.feature_names == ["PK", "a"] and ds.n_samples == 8
+
+
+def test_pandas_default_integer_column_names_are_a_header(tmp_path):
+    path = write(tmp_path, "0,1,2,3\n" + "".join(f"{i},{i / 2},{i % 3},{i % 2}\n"
+                                                 for i in range(8)))
+    ds = load(path)
+    assert ds.feature_names == ["0", "1", "2"] and ds.target_name == "3" and ds.n_samples == 8
+    for first in ("1,2,3,4", "0,2,1,3", "0,1,2,2"):  # not 0..n-1 in order: data, as before
+        path = write(tmp_path, f"{first}\n5,6,7,8\n")
+        with pytest.raises(DataError, match="line 1 looks like data, not a header"):
+            load(path)
+
+
+def test_a_cell_beyond_the_csv_modules_default_field_limit(tmp_path):
+    note = "x" * 200_000  # the csv module's default limit is 131,072 characters
+    path = write(tmp_path, f"a,notes,y\n1,ok,0\n2,{note},1\n3,ok,0\n4,ok,1\n")
+    ds = load(path, drop=["notes"])
+    assert ds.X[:, 0].tolist() == [1, 2, 3, 4]

@@ -87,8 +87,8 @@ def sniff(source: str | Path) -> str:
         head = fh.read(8)
     if not head:
         raise DataError(f"{path}: the file is empty")
-    if head[:2] == b"PK":
-        return _sniff_zip(path)
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip's first entry, or an empty zip
+        return _sniff_zip(path)  # (not "PK" alone: a CSV whose first column is named PK...)
     if head.startswith(b"\x93NUMPY"):
         return "npy"
     bzip2 = head[:3] == b"BZh" and head[4:8] == b"1AY&"  # then a block's magic, 0x314159...
