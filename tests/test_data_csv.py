@@ -349,7 +349,8 @@ def test_missing_target_column_lists_columns(tmp_path):
 def test_single_class_target(tmp_path):
     path = write(tmp_path, "a,y\n1,cat\n2,cat\n3,cat\n")
     with pytest.raises(
-        DataError, match=r"target 'y' has a single class \('cat'\).*at least 2 classes"
+        DataError, match=r"data\.csv: target 'y' has a single class \('cat'\).*at least 2 "
+                         r"classes"
     ):
         load(path)
 

@@ -210,7 +210,7 @@ def load(
     if kind == "csv":
         ds = read_csv(Path(source), target, task=task, categorical=categorical, encoder=encoder,
                       drop=drop)
-        return check_classes(ds, min_classes)
+        return _check_classes(ds, min_classes, source)
     if drop:
         raise DataError(f"{source}: columns can be dropped from a CSV file only, not from "
                         f"{kind} data (asked to drop {', '.join(map(repr, drop))})")
@@ -227,7 +227,15 @@ def load(
                 f"{ds.target_name!r} (a target column is chosen only in CSV and NumPy files)"
             )
     _check_count(ds.X, None if encoder is None else encoder.n_features, source, kind)
-    return check_classes(ds, min_classes)
+    return _check_classes(ds, min_classes, source)
+
+
+def _check_classes(ds: Dataset, min_classes: int, source: str | Path) -> Dataset:
+    """:func:`check_classes`, its error naming the source (a single class, a constant target)."""
+    try:
+        return check_classes(ds, min_classes)
+    except DataError as exc:
+        raise DataError(f"{source}: {exc}") from None
 
 
 def load_features(
