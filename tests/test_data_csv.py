@@ -647,3 +647,9 @@ def test_one_formatted_number_in_a_numeric_column_gets_a_hint(tmp_path, cell, hi
     with pytest.raises(DataError, match=re.escape(f"line 5, column 'a': '{shown}' is not a "
                                                   f"number (this column is numeric; {hint})")):
         load(path, categorical="onehot")
+
+
+def test_codes_that_only_look_like_numbers_stay_categories(tmp_path):
+    cells = ["555 1234", "555 9876", "2021-01-05", "12:30"] * 3  # not thousands-grouped
+    ds = load(_column_csv(tmp_path, cells), categorical="onehot")
+    assert ds.feature_names[:4] == ["a=12:30", "a=2021-01-05", "a=555 1234", "a=555 9876"]

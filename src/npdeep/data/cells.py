@@ -118,7 +118,7 @@ _THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3}){2,}", re.ASCII)  # 1,234,567
 _PLAIN = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", re.ASCII)
 _CURRENCY = "$\u20ac\u00a3\u00a5\u20b9"  # $ euro pound yen rupee
 # 1,234.5  1 000  1'000
-_GROUPING = re.compile(r"(?<=\d)[,' \u00a0\u2009\u202f](?=\d{3})", re.ASCII)
+_GROUPING = re.compile(r"(?<=\d)[,' \u00a0\u2009\u202f](?=\d{3}(?!\d))", re.ASCII)
 
 
 def formatting(cell) -> str | None:
