@@ -1076,3 +1076,25 @@ def test_small_scores_keep_their_digits():
 
     assert [fmt(v) for v in (2.31771e-09, 0.5, 0.9844444, 1.7e9, 0.0)] == \
         ["2.318e-09", "0.5000", "0.9844", "1.7e+09", "0.0000"]
+
+
+@pytest.mark.parametrize("first", [0, 1])
+def test_train_notes_regression_of_class_numbers(tmp_path, capsys, first):
+    # 60 classes numbered 0..59 were fitted as numbers (R^2 -0.1), with no word
+    rng = np.random.default_rng(0)
+    rows = [f"{a:.4f},{first + i % 60}" for i, a in enumerate(rng.normal(size=600))]
+    data = tmp_path / "c60.csv"
+    data.write_text("a,label\n" + "\n".join(rows) + "\n")
+    note = (f"regression, as 'label' holds 60 distinct integers ({first}..{first + 59}), too "
+            "many to be read as classes; if they are class numbers, --task classification "
+            "treats them so")
+    code, _, err = call(capsys, "train", data, "--epochs", "1", "-q", "-o", tmp_path / "m.npz")
+    assert code == 0 and f"note: {note}" in err
+    result = call_json(capsys, "train", data, "--epochs", "1", "-o", tmp_path / "m.npz")
+    assert result["notes"] == [note]
+    result = call_json(capsys, "train", data, "--epochs", "1", "--task", "regression",
+                       "-o", tmp_path / "m.npz")
+    assert result["notes"] == []
+    code, _, err = call(capsys, "train", "diabetes", "--epochs", "1", "-q",
+                        "-o", tmp_path / "d.npz")
+    assert code == 0 and "note:" not in err

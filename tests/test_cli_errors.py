@@ -97,7 +97,7 @@ CASES = {
                        r"target column 'kind' not found; the columns are: 'sepal_length', "
                        r"'sepal_width', 'petal_length', 'petal_width', 'species'"),
     "single class": (["train", "{d}/single.csv", "-o", "{out}/m.npz"], 1,
-                     r"target 'c' has a single class \(0\) in all 4 samples"),
+                     r"single\.csv: target 'c' has a single class \(0\) in all 4 samples"),
     "model given as data": (["train", "{d}/iris.npz", "-o", "{out}/m.npz"], 1,
                             r"iris\.npz: looks like a model file, not data"),
     "data given as model": (["evaluate", "{d}/iris.csv", "{d}/iris.csv"], 1,
@@ -780,3 +780,12 @@ def test_early_stopping_with_no_held_out_data_and_a_mixed_config_are_usage_error
     assert "has options both at the top level and in a [train] table" in \
         " ".join(capsys.readouterr().err.split())
     assert not out.exists()
+
+
+def test_a_split_that_cannot_be_stratified_names_the_data(tmp_path, capsys):
+    data = tmp_path / "few.csv"
+    data.write_text("a,y\n1,0\n2,0\n3,1\n")
+    assert run(["train", str(data), "-q", "-o", str(tmp_path / "m.npz")]) == 1
+    err = capsys.readouterr().err
+    assert f"Error: {data}: cannot hold out a test split of 0.25 from 3 samples" in err
+    assert "class 1 has only 1 sample" in err

@@ -249,3 +249,18 @@ def test_empty_images_are_refused_by_their_shape(tmp_path, shape):
         load(path)
     with pytest.raises(DataError, match=message):
         load_features(path)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64, bool])
+def test_one_hot_labels_are_refused_with_the_argmax_hint(tmp_path, rng, dtype):
+    X = rng.normal(size=(30, 2))
+    y = np.eye(3, dtype=dtype)[np.arange(30) % 3]
+    path = tmp_path / "oh.npz"
+    np.savez(path, X=X, y=y)
+    message = (r"oh\.npz: target 'y' has shape \(30, 3\) with a single 1 in each row, like "
+               r"one-hot encoded labels: save the class numbers instead, y\.argmax\(axis=1\)")
+    for task in (None, "classification"):
+        with pytest.raises(DataError, match=message):
+            load(path, task=task)
+    ds = load(path, task="regression")  # asked for: the columns are numbers
+    assert ds.task == "regression" and ds.y.shape == (30, 3)

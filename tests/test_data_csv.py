@@ -229,7 +229,12 @@ def test_non_numeric_cell_names_line_and_column(tmp_path):
 def test_non_numeric_target_cell_for_regression(tmp_path):
     rows = "\n".join(f"{i},{i * 1.5}" for i in range(10))
     path = write(tmp_path, f"a,y\n{rows}\n10,bad\n")
-    with pytest.raises(DataError, match=r"line 12, column 'y': 'bad' is not a number"):
+    with pytest.raises(DataError, match=r"line 12, column 'y': the target holds numbers and "
+                                        r"text \('bad'\): for classes use --task classification"):
+        load(path)
+    path = write(tmp_path, f"a,y\n{rows}\n10,NA\n")
+    with pytest.raises(DataError, match=r"line 12, column 'y': 'NA' marks a missing value; "
+                                        r"missing values are not supported"):
         load(path)
 
 
@@ -344,7 +349,8 @@ def test_missing_target_column_lists_columns(tmp_path):
 def test_single_class_target(tmp_path):
     path = write(tmp_path, "a,y\n1,cat\n2,cat\n3,cat\n")
     with pytest.raises(
-        DataError, match=r"target 'y' has a single class \('cat'\).*at least 2 classes"
+        DataError, match=r"data\.csv: target 'y' has a single class \('cat'\).*at least 2 "
+                         r"classes"
     ):
         load(path)
 
@@ -491,3 +497,159 @@ def test_npz_targets_must_be_real_numbers_or_text(tmp_path):
     np.savez(path, X=np.array(3.0), y=np.zeros(1))
     with pytest.raises(DataError, match=r"X has shape \(\); expected 2-D"):
         load(path)
+
+
+def _long_cell_csv(tmp_path, n=2000, width=5000):
+    lines = ["a,b,color,notes,y"]
+    for i in range(n):
+        note = "x" * width if i == 7 else "ok"
+        lines.append(f"{i % 7 / 3:.3f},{i % 5},{'rgb'[i % 3]},{note},{i % 2}")
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("drop", [["notes"], []])
+def test_one_long_cell_costs_memory_in_proportion_to_the_file(tmp_path, drop):
+    import tracemalloc
+
+    path = _long_cell_csv(tmp_path)
+    # a text array of every cell would take 2000 rows x 5 columns x 5000 chars x 4 bytes
+    tracemalloc.start()
+    try:
+        ds = load(path, categorical="onehot", drop=drop)
+        X = load_features(path, encoder_config=ds.encoder)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8e6, peak
+    assert ds.X.shape == (2000, 2 + 3 + (0 if drop else 2))
+    assert X.X.shape == ds.X.shape
+    np.testing.assert_array_equal(X.X, ds.X)
+
+
+def test_running_out_of_memory_is_a_data_error(tmp_path, monkeypatch):
+    from npdeep.data import cells
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cells, "classify", no_memory)
+    monkeypatch.setattr(cells, "encode", no_memory)
+    path = _long_cell_csv(tmp_path, n=20)
+    with pytest.raises(DataError, match=r"long\.csv: not enough memory to read it"):
+        load(path, categorical="onehot")
+    with pytest.raises(DataError, match=r"long\.csv: not enough memory to read it"):
+        load_features(path, encoder_config=FeatureEncoder.numeric(["a", "b"]))
+
+
+def test_a_first_column_named_pk_is_a_csv_not_a_zip(tmp_path):
+    path = write(tmp_path, "PK,a,y\n" + "".join(f"{i},{2 * i},{i % 2}\n" for i in range(8)))
+    ds = load(path)
+    assert ds.feature_names == ["PK", "a"] and ds.n_samples == 8
+
+
+def test_pandas_default_integer_column_names_are_a_header(tmp_path):
+    path = write(tmp_path, "0,1,2,3\n" + "".join(f"{i},{i / 2},{i % 3},{i % 2}\n"
+                                                 for i in range(8)))
+    ds = load(path)
+    assert ds.feature_names == ["0", "1", "2"] and ds.target_name == "3" and ds.n_samples == 8
+    for first in ("1,2,3,4", "0,2,1,3", "0,1,2,2"):  # not 0..n-1 in order: data, as before
+        path = write(tmp_path, f"{first}\n5,6,7,8\n")
+        with pytest.raises(DataError, match="line 1 looks like data, not a header"):
+            load(path)
+
+
+def test_a_cell_beyond_the_csv_modules_default_field_limit(tmp_path):
+    note = "x" * 200_000  # the csv module's default limit is 131,072 characters
+    path = write(tmp_path, f"a,notes,y\n1,ok,0\n2,{note},1\n3,ok,0\n4,ok,1\n")
+    ds = load(path, drop=["notes"])
+    assert ds.X[:, 0].tolist() == [1, 2, 3, 4]
+
+
+def _column_csv(tmp_path, cells, name="data.csv"):
+    rows = "".join(f"{c},{i % 3},{i % 2}\n" for i, c in enumerate(cells))
+    return write(tmp_path, f"a,b,y\n{rows}", name)
+
+
+@pytest.mark.parametrize("categorical", ["reject", "onehot"])
+def test_numbers_with_missing_markers_are_named_so(tmp_path, categorical):
+    # 60% 'NA': one-hot encoded as text, every distinct number became a feature
+    cells = ["NA" if i % 5 < 3 else f"{i * 1.5}" for i in range(50)]
+    path = _column_csv(tmp_path, cells)
+    message = (r"column 'a' holds numbers with missing values \(30 of 50 cells are 'NA', the "
+               r"first on line 2\): missing values are not supported: fill them in or drop")
+    with pytest.raises(DataError, match=message):
+        load(path, categorical=categorical)
+    cells = ["?" if i == 3 else "n/a" if i == 9 else str(i) for i in range(20)]
+    with pytest.raises(DataError, match=r"\(2 of 20 cells are 1 '\?', 1 'n/a', the first on line "
+                                        r"5\)"):
+        load(_column_csv(tmp_path, cells), categorical=categorical)
+    cells = ["NaN" if i % 2 else str(i) for i in range(10)] + ["x"]  # NaN as text, and 'x'
+    path = write(tmp_path, "a,b,y\n" + "".join(f"{c},w{i % 2},{i % 2}\n"
+                                               for i, c in enumerate(cells[:10])))
+    with pytest.raises(DataError, match=r"\(5 of 10 cells are 'NaN'"):
+        load(path, categorical="onehot")
+
+
+def test_a_missing_marker_at_predict_time_is_named_so(tmp_path):
+    replay = load(write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n", "train.csv")).encoder
+    path = write(tmp_path, "a,b\n1,2\n3,N/A\n")
+    with pytest.raises(DataError, match=r"line 3, column 'b': 'N/A' marks a missing value; "
+                                        r"missing values are not supported"):
+        load_features(path, encoder_config=replay)
+
+
+def test_a_text_column_like_an_identifier_is_refused_under_one_hot(tmp_path):
+    path = _column_csv(tmp_path, [f"C{i:05d}" for i in range(300)])
+    with pytest.raises(DataError, match=r"column 'a' holds 300 distinct text values in 300 rows "
+                                        r"\(e.g. 'C00000' on line 2\), like an identifier .*"
+                                        r"--drop a\)"):
+        load(path, categorical="onehot")
+    assert load(path, categorical="onehot", drop=["a"]).n_features == 1
+    few = _column_csv(tmp_path, [f"C{i % 100:05d}" for i in range(300)], "few.csv")
+    assert load(few, categorical="onehot").n_features == 101  # 100 categories: one-hot
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        (['"1,234"', '"12,345"', '"2,000"'],
+         r"column 'a' holds numbers with thousands separators \(e.g. '1,234' on line 2\)\? "
+         r"remove them"),
+        (['"1,234,567"'], r"holds numbers with thousands separators \(e.g. '1,234,567'"),
+        (['"1,234"'], r"column 'a' holds '1,234' \(line 2\): a number with a thousands separator "
+                      r"\(remove it\) or with a decimal comma \(write a decimal point\)\?"),
+        (['"0,5"', '"1,250"', '"2,0"'], r"holds numbers written with a decimal comma \(e.g. '0,5' "
+                                        r"on line 2\); write them with a decimal point"),
+        (['"1,234.56"', '"12,345.00"'], r"column 'a' holds numbers with formatting \(e.g. "
+                                        r"'1,234.56' on line 2\): thousands separators, %, "
+                                        r"currency symbols; remove it"),
+        (["10%", "20%", "5"], r"holds numbers with formatting \(e.g. '10%'"),
+        (["$5", "$12.50"], r"holds numbers with formatting \(e.g. '\$5'"),
+        (["1 000", "2 500"], r"holds numbers with formatting \(e.g. '1 000'"),
+    ],
+)
+@pytest.mark.parametrize("categorical", ["reject", "onehot"])
+def test_formatted_numbers_are_named_so(tmp_path, cells, message, categorical):
+    with pytest.raises(DataError, match=message):
+        load(_column_csv(tmp_path, cells), categorical=categorical)
+
+
+@pytest.mark.parametrize(("cell", "hint"), [
+    ('"5,000"', "a thousands separator? remove it"),
+    ('"2,5"', "a decimal comma? write a decimal point"),
+    ("7%", "numbers with formatting (thousands separators, %, currency): remove it"),
+])
+def test_one_formatted_number_in_a_numeric_column_gets_a_hint(tmp_path, cell, hint):
+    path = _column_csv(tmp_path, ["1", "2", "3", cell, "x"])
+    shown = cell.strip('"')
+    with pytest.raises(DataError, match=re.escape(f"line 5, column 'a': '{shown}' is not a "
+                                                  f"number (this column is numeric; {hint})")):
+        load(path, categorical="onehot")
+
+
+def test_codes_that_only_look_like_numbers_stay_categories(tmp_path):
+    cells = ["555 1234", "555 9876", "2021-01-05", "12:30"] * 3  # not thousands-grouped
+    ds = load(_column_csv(tmp_path, cells), categorical="onehot")
+    assert ds.feature_names[:4] == ["a=12:30", "a=2021-01-05", "a=555 1234", "a=555 9876"]

@@ -179,7 +179,9 @@ def _data_notes(ds, task_given: bool) -> list[str]:
     """Notes on what ``train`` decided about ``ds`` on its own, for the user to check.
 
     A task read from integer labels (up to 50 distinct values count as classes: room counts,
-    years, rounded prices) unless they are plainly class numbers (0..k-1 or 1..k, k <= 10),
+    years, rounded prices) unless they are plainly class numbers (0..k-1 or 1..k, k <= 10);
+    regression of a target that is every integer 0..k-1 or 1..k (class numbers, too many of
+    them to be read as classes);
     and a feature column of distinct integers in increasing order, a row identifier, from
     which the network would learn the rows' order.
     """
@@ -189,6 +191,14 @@ def _data_notes(ds, task_given: bool) -> list[str]:
             and y.dtype.kind in "iuf" and not _class_numbers(classes):
         notes.append(f"note: classification, as {ds.target_name!r} holds {len(ds.classes)} "
                      "distinct integers; --task regression treats them as numbers")
+    if not task_given and ds.task == "regression" and y is not None and y.ndim == 1 \
+            and len(y) and np.all(y == np.round(y)):
+        values = np.unique(y)
+        k = len(values)
+        if k > 2 and values[0] in (0, 1) and np.array_equal(values, values[0] + np.arange(k)):
+            notes.append(f"note: regression, as {ds.target_name!r} holds {k} distinct integers "
+                         f"({values[0]:.0f}..{values[-1]:.0f}), too many to be read as classes; "
+                         "if they are class numbers, --task classification treats them so")
     X = ds.X
     if X.shape[0] >= 3:
         for j, name in enumerate(ds.feature_names):

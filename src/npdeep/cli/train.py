@@ -27,6 +27,7 @@ from ._common import (
     check_not_input,
     check_output_path,
     check_output_suffix,
+    data_name,
     data_source,
     emit,
     fmt,
@@ -245,7 +246,10 @@ def train(ctx: click.Context, config_path, as_json, **given):
             "classification for integer class labels)", ctx, param_hint="'--class-weight'")
     if isinstance(class_weight, dict):
         class_weight = class_weight_indices(class_weight, ds.classes.tolist())
-    split = _split(ds, o["test_fraction"], o["seed"])
+    try:
+        split = _split(ds, o["test_fraction"], o["seed"])
+    except DataError as exc:  # name the data (the split knows only its rows)
+        raise DataError(f"{data_name(o['data'])}: {exc}") from None
     scaler = npdata.Standardizer().fit(split["X_train"])
     try:
         net = _build_network(ds, o)

@@ -87,8 +87,8 @@ def sniff(source: str | Path) -> str:
         head = fh.read(8)
     if not head:
         raise DataError(f"{path}: the file is empty")
-    if head[:2] == b"PK":
-        return _sniff_zip(path)
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip's first entry, or an empty zip
+        return _sniff_zip(path)  # (not "PK" alone: a CSV whose first column is named PK...)
     if head.startswith(b"\x93NUMPY"):
         return "npy"
     bzip2 = head[:3] == b"BZh" and head[4:8] == b"1AY&"  # then a block's magic, 0x314159...
@@ -210,7 +210,7 @@ def load(
     if kind == "csv":
         ds = read_csv(Path(source), target, task=task, categorical=categorical, encoder=encoder,
                       drop=drop)
-        return check_classes(ds, min_classes)
+        return _check_classes(ds, min_classes, source)
     if drop:
         raise DataError(f"{source}: columns can be dropped from a CSV file only, not from "
                         f"{kind} data (asked to drop {', '.join(map(repr, drop))})")
@@ -227,7 +227,15 @@ def load(
                 f"{ds.target_name!r} (a target column is chosen only in CSV and NumPy files)"
             )
     _check_count(ds.X, None if encoder is None else encoder.n_features, source, kind)
-    return check_classes(ds, min_classes)
+    return _check_classes(ds, min_classes, source)
+
+
+def _check_classes(ds: Dataset, min_classes: int, source: str | Path) -> Dataset:
+    """:func:`check_classes`, its error naming the source (a single class, a constant target)."""
+    try:
+        return check_classes(ds, min_classes)
+    except DataError as exc:
+        raise DataError(f"{source}: {exc}") from None
 
 
 def load_features(

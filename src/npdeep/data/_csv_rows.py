@@ -11,12 +11,17 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from npdeep.data import cells
 from npdeep.errors import DataError
+
+# the csv module refuses a field over 131,072 characters as "field larger than field limit"
+# (a long free-text cell, even in a column that is dropped): allow any that fits a C long
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 def _is_gzip(path: Path) -> bool:
@@ -135,7 +140,8 @@ def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, lis
             hint = (" (an index written by pandas' to_csv? write with index=False)" if i == 0
                     else " (a comma at the end of the line?)" if i == len(header) - 1 else "")
             raise DataError(f"{path}: line {line}: header column {i} has no name{hint}")
-    if cells.fast_float([header]) is not None:
+    if cells.fast_float([header]) is not None and header != [str(i) for i in range(len(header))]:
+        # 0,1,...,n-1 are pandas' default column names (DataFrame(X).to_csv(index=False))
         raise DataError(
             f"{path}: line {line} looks like data, not a header (every cell is a number); "
             "the first line must name the columns"

@@ -67,13 +67,25 @@ def check_finite(
         j = columns[c]
         raise DataError(
             f"{path}: line {lines[r]}, column {header[j]!r}: {rows[r][j].strip()!r} is not a "
-            "finite number; NaN and inf are not allowed"
+            f"finite number; NaN and inf are not allowed{_nan_hint(values[r, c])}"
         )
 
 
-def block(rows: list[list[str]]) -> np.ndarray:
-    """Return the cells as a text array ``(n_rows, n_columns)``."""
-    return np.array(rows, dtype=str).reshape(len(rows), -1)
+def _nan_hint(value: float) -> str:
+    return f"; {_MISSING_ADVICE}" if np.isnan(value) else ""
+
+
+def column(rows: list[list[str]], j: int) -> np.ndarray:
+    """Return column ``j`` of the rows as an object array ``(n_rows,)`` of Python strings.
+
+    Not a NumPy text array: that gives every cell the width of the longest one, so a single
+    20,000-character cell made a 1 MB file of 20,000 rows take gigabytes (even in a dropped
+    column, when the whole block was converted). The object array holds references to the
+    strings the CSV reader made, 8 bytes a cell.
+    """
+    out = np.empty(len(rows), dtype=object)
+    out[:] = [row[j] for row in rows]
+    return out
 
 
 def try_float(cells: np.ndarray) -> np.ndarray | None:
@@ -82,38 +94,110 @@ def try_float(cells: np.ndarray) -> np.ndarray | None:
     try:
         if _suspect(flat):
             return np.array([number(c) for c in flat], dtype=np.float64).reshape(cells.shape)
-        return cells.astype(np.float64)
+        return np.array(flat, dtype=np.float64).reshape(cells.shape)
     except ValueError:
         return None
+
+
+_MISSING_ADVICE = ("missing values are not supported: fill them in or drop those rows first "
+                   "(pandas: df.dropna() or df.fillna(value))")
+
+#: Cells that mark a missing value (compared stripped and case-folded); ``nan`` reads as a
+#: number, NaN, refused as not finite.
+MISSING_MARKERS = frozenset({"", "na", "n/a", "#n/a", "nan", "null", "none", "?", "-"})
+
+
+def is_missing(cell) -> bool:
+    """True for a cell that marks a missing value: empty, ``NA``, ``N/A``, ``NaN``, ``null``..."""
+    return str(cell).strip().casefold() in MISSING_MARKERS
+
+
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+", re.ASCII)  # 0,5  3,14159 (1,234: _AMBIGUOUS)
+_AMBIGUOUS = re.compile(r"[-+]?\d{1,3},\d{3}", re.ASCII)  # 1,234: thousands or decimal comma?
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3}){2,}", re.ASCII)  # 1,234,567
+_PLAIN = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", re.ASCII)
+_CURRENCY = "$\u20ac\u00a3\u00a5\u20b9"  # $ euro pound yen rupee
+# 1,234.5  1 000  1'000
+_GROUPING = re.compile(r"(?<=\d)[,' \u00a0\u2009\u202f](?=\d{3}(?!\d))", re.ASCII)
+
+
+def formatting(cell) -> str | None:
+    """How a cell that is not a plain number is a formatted one, or None.
+
+    ``"decimal"`` (``0,5``), ``"ambiguous"`` (``1,234``: a thousands separator or a decimal
+    comma), ``"thousands"`` (``1,234,567``), ``"formatted"`` (``1,234.56``, ``10%``, ``$5``,
+    ``1 000``).
+    """
+    word = str(cell).strip()
+    if _THOUSANDS.fullmatch(word):
+        return "thousands"
+    if _AMBIGUOUS.fullmatch(word):
+        return "ambiguous"
+    if _DECIMAL_COMMA.fullmatch(word):
+        return "decimal"
+    bare = word.lstrip("+-").strip(_CURRENCY).strip().removesuffix("%").strip()
+    bare = _GROUPING.sub("", bare.lstrip("+-"))
+    if bare != word.lstrip("+-") and _PLAIN.fullmatch(bare):
+        return "formatted"
+    return None
+
+
+_FORMAT_HINTS = {
+    "decimal": "a decimal comma? write a decimal point",
+    "ambiguous": "a thousands separator? remove it",
+    "thousands": "thousands separators? remove them",
+    "formatted": "numbers with formatting (thousands separators, %, currency): remove it",
+}
+
+
+def _cell_hint(cell) -> str:
+    """``"; ..."``: why a cell that float() refuses or reads differently is not a CSV number."""
+    text = str(cell)
+    if "_" in text:
+        return "; write digits without '_'"
+    kind = formatting(text)
+    if kind is not None:
+        return f"; {_FORMAT_HINTS[kind]}"
+    if not text.isascii():
+        return "; write numbers with ASCII digits"
+    return ""
+
+
+def not_a_number(cell, name: str, line: int, path: Path) -> DataError:
+    """The error of a cell that is not a number in a numeric column."""
+    if is_missing(cell):
+        what = "empty cell" if not str(cell).strip() else f"{str(cell).strip()!r} marks a " \
+            "missing value"
+        return DataError(f"{path}: line {line}, column {name!r}: {what}; {_MISSING_ADVICE}")
+    return DataError(
+        f"{path}: line {line}, column {name!r}: {str(cell)!r} is not a number "
+        f"(this column is numeric{_cell_hint(cell)})"
+    )
+
+
+def first_non_number(cells) -> int | None:
+    """Index of the first cell that is not a number, or None."""
+    for i, cell in enumerate(cells):
+        try:
+            number(cell)
+        except ValueError:
+            return i
+    return None
 
 
 def to_float(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> np.ndarray:
     """Convert one numeric column ``(n_rows,)``; name the line and column of the first bad cell."""
     values = try_float(cells)
     if values is None:
-        for i, cell in enumerate(cells):
-            try:
-                number(cell)
-            except ValueError:
-                if not str(cell).strip():
-                    raise DataError(
-                        f"{path}: line {lines[i]}, column {name!r}: empty cell; "
-                        "missing values are not supported: fill them in or drop those rows "
-                        "first (pandas: df.dropna() or df.fillna(value))"
-                    ) from None
-                hint = "; write digits without '_'" if "_" in str(cell) else (
-                    "; write numbers with ASCII digits" if not str(cell).isascii() else "")
-                raise DataError(
-                    f"{path}: line {lines[i]}, column {name!r}: {str(cell)!r} is not a number "
-                    f"(this column is numeric{hint})"
-                ) from None
-    assert values is not None
+        i = first_non_number(cells)
+        assert i is not None
+        raise not_a_number(cells[i], name, lines[i], path) from None
     bad = ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"{path}: line {lines[i]}, column {name!r}: {str(cells[i]).strip()!r} is not a finite "
-            "number; NaN and inf are not allowed"
+            f"number; NaN and inf are not allowed{_nan_hint(values[i])}"
         )
     return values
 
@@ -134,7 +218,8 @@ def mostly_numbers(cells: np.ndarray) -> bool:
 
 def text(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> np.ndarray:
     """Strip text cells ``(n_rows,)``; an empty one is an error naming its line."""
-    stripped = np.char.strip(cells)
+    stripped = np.empty(len(cells), dtype=object)
+    stripped[:] = [str(c).strip() for c in cells]
     empty = stripped == ""
     if empty.any():
         i = int(np.flatnonzero(empty)[0])
@@ -157,22 +242,84 @@ def encode(
             X = values[:, columns]
             check_finite(X, columns, rows, header, lines, path)
             return X
-    cells = block(rows)
     parts = []
-    for j, column in plan:
-        if column.categories is None:
-            parts.append(to_float(cells[:, j], column.name, lines, path)[:, None])
+    for j, col in plan:  # only the planned columns are read, one at a time
+        cells = column(rows, j)
+        if col.categories is None:
+            parts.append(to_float(cells, col.name, lines, path)[:, None])
         else:
-            words = text(cells[:, j], column.name, lines, path)  # its errors name the file
+            words = text(cells, col.name, lines, path)  # its errors name the file
             try:
-                parts.append(one_hot(words, column, lines))
+                parts.append(one_hot(words, col, lines))
             except DataError as exc:  # name the file (one_hot knows only lines)
                 raise DataError(f"{path}: {exc}") from None
     return np.hstack(parts)
 
 
-_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 _GROUPED = re.compile(r"^[-+]?\d+(_\d+)+(\.\d*)?([eE][-+]?\d+)?$")  # 1_000, 1_000.5
+
+#: Under one-hot encoding, a text column with more distinct values than this, and more than
+#: half as many as rows, is refused as an identifier (a feature for each row learns nothing).
+MAX_IDENTIFIER_CATEGORIES = 100
+
+
+def _missing_values(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> None:
+    """Refuse a column of numbers and missing-value markers (``NA``, ``?``, ``NaN``...),
+    counting them: such a column was one-hot encoded as text, a feature per distinct number."""
+    missing, n_numbers = [], 0
+    for i, cell in enumerate(cells):
+        if is_missing(cell):
+            missing.append(i)
+            continue
+        try:
+            number(cell)
+        except ValueError:
+            return  # other text: not (only) missing values
+        n_numbers += 1
+    if not missing or not n_numbers or all(not str(cells[i]).strip() for i in missing):
+        return  # a column with empty cells only is named by its first empty cell
+    counts: dict[str, int] = {}
+    for i in missing:
+        counts[str(cells[i]).strip()] = counts.get(str(cells[i]).strip(), 0) + 1
+    shown = ", ".join(f"{n} {w!r}" for w, n in sorted(counts.items(), key=lambda c: -c[1]))
+    raise DataError(
+        f"{path}: column {name!r} holds numbers with missing values ({len(missing)} of "
+        f"{len(cells)} cells are {shown if len(counts) > 1 else repr(next(iter(counts)))}, the "
+        f"first on line {lines[missing[0]]}): {_MISSING_ADVICE}"
+    )
+
+
+def _formatted_numbers(words: list[str], name: str, lines: Sequence[int], path: Path) -> None:
+    """Refuse a text column that is mostly numbers written with a decimal comma, thousands
+    separators, % or a currency symbol, saying which (a column of them was read as text)."""
+    kinds = [formatting(w) for w in words]
+    found = [i for i, k in enumerate(kinds) if k is not None]
+    n_plain = sum(1 for w in words if _PLAIN.fullmatch(w))
+    if not found or 2 * (len(found) + n_plain) < len(words):
+        return
+    seen = {kinds[i] for i in found}
+    i = found[0]
+    example = f"e.g. {words[i]!r} on line {lines[i]}"
+    if seen <= {"decimal", "ambiguous"} and "decimal" in seen:
+        i = next(i for i in found if kinds[i] == "decimal")
+        raise DataError(
+            f"{path}: column {name!r} holds numbers written with a decimal comma (e.g. "
+            f"{words[i]!r} on line {lines[i]}); write them with a decimal point"
+        )
+    if seen <= {"thousands", "ambiguous"} and ("thousands" in seen or len(found) > 1):
+        raise DataError(
+            f"{path}: column {name!r} holds numbers with thousands separators ({example})? "
+            "remove them (a CSV number is written 1234 or 1234.5)"
+        )
+    if seen == {"ambiguous"}:
+        raise DataError(
+            f"{path}: column {name!r} holds {words[i]!r} (line {lines[i]}): a number with a "
+            "thousands separator (remove it) or with a decimal comma (write a decimal point)?"
+        )
+    raise DataError(
+        f"{path}: column {name!r} holds numbers with formatting ({example}): thousands "
+        "separators, %, currency symbols; remove it (a CSV number is written 1234 or 1234.5)"
+    )
 
 
 def classify(
@@ -182,18 +329,18 @@ def classify(
 
     Numeric when at least half its cells are numbers (then any other cell is an error),
     text otherwise: one-hot encoded over its sorted categories when ``categorical="onehot"``,
-    an error naming the column when ``categorical="reject"``.
+    an error naming the column when ``categorical="reject"``. Refused in either mode: numbers
+    with missing-value markers (``NA``, ``?``...), numbers written with a decimal comma,
+    thousands separators, % or a currency symbol; and, under one-hot encoding, a column like
+    an identifier (over :data:`MAX_IDENTIFIER_CATEGORIES` distinct values, over half the rows).
     """
     values = try_float(cells)
+    if values is None or not np.isfinite(values).all():
+        _missing_values(cells, name, lines, path)
     if values is not None or mostly_numbers(cells):
         return Column(name), to_float(cells, name, lines, path)[:, None]
     words = text(cells, name, lines, path)
-    decimal_commas = np.mean([bool(_DECIMAL_COMMA.match(w)) for w in words.tolist()]) >= 0.5
-    if decimal_commas:
-        raise DataError(
-            f"{path}: column {name!r} holds numbers written with a decimal comma (e.g. "
-            f"{str(words[0])!r} on line {lines[0]}); write them with a decimal point"
-        )
+    _formatted_numbers(words.tolist(), name, lines, path)
     grouped = [w for w in words.tolist() if _GROUPED.match(w)]
     if categorical == "reject" and 2 * len(grouped) >= len(words):  # '2021_01' may be a code
         raise DataError(
@@ -208,7 +355,15 @@ def classify(
             f"drop it (drop=[{name!r}], --drop {name}), or ask for one-hot encoding of text "
             "columns (categorical='onehot', --categorical onehot)"
         )
-    column = Column(name, tuple(sorted(set(words.tolist()))))
+    categories = sorted(set(words.tolist()))
+    if len(categories) > MAX_IDENTIFIER_CATEGORIES and 2 * len(categories) > len(words):
+        raise DataError(
+            f"{path}: column {name!r} holds {len(categories)} distinct text values in "
+            f"{len(words)} rows (e.g. {str(words[0])!r} on line {lines[0]}), like an identifier "
+            "or free text: one-hot encoding would make a feature of each, from which nothing "
+            f"is learnt; drop it (drop=[{name!r}], --drop {name})"
+        )
+    column = Column(name, tuple(categories))
     return column, one_hot(words, column, lines)
 
 
@@ -219,12 +374,13 @@ def integers(cells: np.ndarray) -> np.ndarray | None:
     9007199254740993 and 9007199254740992 would be one class, and 2**64 - 1 would not fit
     the int64 the labels are cast to.
     """
-    if _suspect(cells.tolist()):
+    flat = cells.tolist()
+    if _suspect(flat):
         return None
     for dtype in (np.int64, np.uint64):
         try:
-            return cells.astype(dtype)
-        except (ValueError, OverflowError):
+            return np.array(flat, dtype=dtype)
+        except (ValueError, OverflowError, TypeError):
             pass
     return None
 
@@ -238,6 +394,17 @@ def target_values(
     exact = integers(cells)
     if exact is not None:
         return exact
-    if try_float(cells) is not None or (task != "classification" and mostly_numbers(cells)):
+    if try_float(cells) is not None:
         return to_float(cells, name, lines, path)
-    return cells
+    if task != "classification" and mostly_numbers(cells):
+        i = first_non_number(cells)
+        assert i is not None
+        if is_missing(cells[i]) or formatting(cells[i]) or "_" in cells[i] \
+                or not cells[i].isascii():
+            raise not_a_number(cells[i], name, lines[i], path)
+        raise DataError(
+            f"{path}: line {lines[i]}, column {name!r}: the target holds numbers and text "
+            f"({cells[i]!r}): for classes use --task classification (task='classification'); "
+            "regression needs a number in every row"
+        )
+    return np.array(cells.tolist(), dtype=str)  # text labels

@@ -92,6 +92,21 @@ def read_csv(
     """
     if categorical not in ("reject", "onehot"):
         raise DataError(f"categorical must be 'reject' or 'onehot', got {categorical!r}")
+    try:
+        return _read_csv(path, target, task, categorical, encoder, drop)
+    except MemoryError:
+        raise _out_of_memory(path) from None
+
+
+def _out_of_memory(path: Path) -> DataError:
+    return DataError(f"{path}: not enough memory to read it (its features, one-hot columns "
+                     "included, do not fit); drop or shorten large columns (--drop NAME)")
+
+
+def _read_csv(
+    path: Path, target: str | int | None, task: str | None, categorical: str,
+    encoder: FeatureEncoder | None, drop: Sequence[str],
+) -> Dataset:
     rows = _rows(path)
     header_line, header = _header(rows, path)
     if len(header) < 2:
@@ -117,10 +132,10 @@ def read_csv(
             read = [*features, t]  # a dropped column may hold anything
             cells.check_finite(values[:, read], read, block, header, lines, path)
             X_parts.append(values[:, features])
-            y_parts.append(cells.block([[row[t]] for row in block])[:, 0])  # read exactly below
+            y_parts.append(cells.column(block, t))  # read exactly below
         else:
             X_parts.append(cells.encode(block, header, lines, plan, path))
-            y_parts.append(cells.block([[row[t]] for row in block])[:, 0])
+            y_parts.append(cells.column(block, t))
         all_lines += lines
     if not all_lines:
         raise _no_rows(path, header_line)
@@ -141,15 +156,15 @@ def _read_csv_text(
     for chunk, chunk_lines in _chunks(rows, header, header_line, path, _chunk_rows(header)):
         block += chunk
         lines += chunk_lines
-    text_cells = cells.block(block)
-    del block
     columns, parts = [], []
-    for j in range(len(header)):
+    for j in range(len(header)):  # column by column: a dropped column is never converted
         if j != t and j not in dropped:
-            column, part = cells.classify(text_cells[:, j], header[j], lines, path, categorical)
+            column, part = cells.classify(cells.column(block, j), header[j], lines, path,
+                                          categorical)
             columns.append(column)
             parts.append(part)
-    y = cells.target_values(text_cells[:, t], header[t], lines, task, path)
+    y = cells.target_values(cells.column(block, t), header[t], lines, task, path)
+    del block
     return _dataset(
         path, np.hstack(parts), y, header[t], task, lines, FeatureEncoder(tuple(columns))
     )
@@ -229,7 +244,11 @@ def iter_csv_chunks(
     plan = _plan_for(encoder, header, None, path)
     n_total = 0
     for block, lines in _chunks(rows, header, header_line, path, int(chunk_rows)):
-        yield cells.encode(block, header, lines, plan, path)
+        try:
+            X = cells.encode(block, header, lines, plan, path)
+        except MemoryError:
+            raise _out_of_memory(path) from None
+        yield X
         n_total += len(block)
     if n_total == 0:
         raise _no_rows(path, header_line)

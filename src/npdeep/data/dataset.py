@@ -95,12 +95,21 @@ def _integer_like(y: np.ndarray) -> bool:
     return y.dtype.kind == "f" and bool(np.all(np.isfinite(y))) and bool(np.all(y == np.round(y)))
 
 
+def _one_hot_labels(y: np.ndarray) -> bool:
+    """True for a 2-D target of 0s and 1s with exactly one 1 in each row (one-hot labels)."""
+    if y.ndim != 2 or y.shape[1] < 2 or not len(y) or y.dtype.kind not in "biuf":
+        return False
+    return bool(np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1))
+
+
 def detect_task(y: np.ndarray) -> str:
     """Guess the task from a target.
 
     Rule: text or boolean labels, or an integer-valued 1-D target with at most
     ``min(50, max(10, 5% of the samples))`` distinct values, is classification; anything
     else (non-integer values, many distinct integers, a 2-D target) is regression.
+    (:func:`prepare_target` refuses a 2-D target of one-hot labels unless the task is
+    regression.)
 
     Parameters
     ----------
@@ -158,6 +167,12 @@ def prepare_target(
         bad = int(np.flatnonzero(~np.isfinite(y).reshape(len(y), -1).all(axis=1))[0])
         where = f"line {line_numbers[bad]}" if line_numbers is not None else f"sample {bad}"
         raise DataError(f"{where}: target {target_name!r} is not finite ({y[bad].tolist()!r})")
+    if task != "regression" and _one_hot_labels(y):
+        raise DataError(
+            f"target {target_name!r} has shape {y.shape} with a single 1 in each row, like "
+            "one-hot encoded labels: save the class numbers instead, y.argmax(axis=1) "
+            f"(task='regression', --task regression, fits the {y.shape[1]} columns as numbers)"
+        )
     task = task or detect_task(y)
     if task == "regression":
         if y.dtype.kind in "US":

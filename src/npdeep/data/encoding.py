@@ -140,7 +140,7 @@ def one_hot(
 
     Parameters
     ----------
-    values : ndarray of str, shape (n_samples,)
+    values : ndarray of str or object (Python strings), shape (n_samples,)
     column : Column
         A categorical column (``column.categories`` is not None).
     line_numbers : sequence of int, optional
@@ -151,20 +151,18 @@ def one_hot(
     ndarray of float64, shape (n_samples, len(column.categories))
     """
     assert column.categories is not None
-    cats = np.asarray(column.categories)
-    order = np.argsort(cats)
-    sorted_cats = cats[order]
-    pos = np.searchsorted(sorted_cats, values)
-    pos_clipped = np.minimum(pos, len(cats) - 1)
-    known = sorted_cats[pos_clipped] == values
-    if not known.all():
-        i = int(np.flatnonzero(~known)[0])
+    index = {c: i for i, c in enumerate(column.categories)}
+    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    # a dict, not a text array: np.asarray would give every cell the longest one's width
+    positions = [index.get(str(v), -1) for v in values]
+    if -1 in positions:
+        i = positions.index(-1)
         where = f"line {line_numbers[i]}" if line_numbers is not None else f"row {i}"
         shown = ", ".join(repr(c) for c in column.categories[:20])
         raise DataError(
             f"{where}, column {column.name!r}: category {str(values[i])!r} was not seen in "
             f"training; known categories: {shown}"
         )
-    out = np.zeros((len(values), len(cats)), dtype=np.float64)
-    out[np.arange(len(values)), order[pos_clipped]] = 1.0
+    out = np.zeros((len(values), len(index)), dtype=np.float64)
+    out[np.arange(len(values)), np.asarray(positions, dtype=np.intp)] = 1.0
     return out
