@@ -563,8 +563,12 @@ def test_pandas_default_integer_column_names_are_a_header(tmp_path):
 def test_a_cell_beyond_the_csv_modules_default_field_limit(tmp_path):
     note = "x" * 200_000  # the csv module's default limit is 131,072 characters
     path = write(tmp_path, f"a,notes,y\n1,ok,0\n2,{note},1\n3,ok,0\n4,ok,1\n")
+    import csv
+
+    before = csv.field_size_limit()
     ds = load(path, drop=["notes"])
     assert ds.X[:, 0].tolist() == [1, 2, 3, 4]
+    assert csv.field_size_limit() == before  # the process's limit is the caller's again
 
 
 def _column_csv(tmp_path, cells, name="data.csv"):

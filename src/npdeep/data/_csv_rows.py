@@ -20,8 +20,9 @@ from npdeep.data import cells
 from npdeep.errors import DataError
 
 # the csv module refuses a field over 131,072 characters as "field larger than field limit"
-# (a long free-text cell, even in a column that is dropped): allow any that fits a C long
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+# (a long free-text cell, even in a column that is dropped): allow any that fits a C long,
+# while npdeep reads (the limit is the process's: the caller's is put back after)
+_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
 
 
 def _is_gzip(path: Path) -> bool:
@@ -83,6 +84,7 @@ def _no_nul(lines: Iterator[str], path: Path) -> Iterator[str]:
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line number, cells)`` for each non-blank row of the file."""
     delimiter = _delimiter(path)
+    previous = csv.field_size_limit(_FIELD_LIMIT)
     try:
         with _open_text(path) as fh:
             reader = csv.reader(_no_nul(fh, path), delimiter=delimiter, skipinitialspace=True,
@@ -98,6 +100,8 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         raise _not_utf8(path, exc) from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: corrupt gzip stream ({exc})") from None
+    finally:
+        csv.field_size_limit(previous)
 
 
 def _separator_hint(header: list[str], path: Path) -> str:
