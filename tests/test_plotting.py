@@ -247,21 +247,29 @@ def test_a_one_epoch_plot_has_one_whole_tick():
     assert list(fig.axes[0].get_xticks()) == [1]
 
 
-def test_a_notebook_shows_a_plot_once(history, monkeypatch):
+def test_a_notebook_shows_a_plot_once(history):
     # the inline backend shows every pyplot figure at the cell's end, and the Figure
     # returned as the cell's value was shown a second time
     pytest.importorskip("IPython")
-    import IPython.display
+    pytest.importorskip("matplotlib_inline")
+    from IPython.testing.globalipapp import start_ipython
+    from IPython.utils.capture import capture_output
+
     import matplotlib
     import matplotlib.pyplot as plt
 
-    shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append(obj))
-    fig = history.plot()
-    assert isinstance(fig, matplotlib.figure.Figure)
-    monkeypatch.setattr(matplotlib, "is_interactive", lambda: True)
-    fig._ipython_display_()
-    assert shown == []  # pyplot holds it: the backend shows it
-    plt.close(fig)
-    fig._ipython_display_()  # closed, then shown as a value: drawn as a PNG
-    assert len(shown) == 1 and shown[0].data[:4] == b"\x89PNG"
+    backend = matplotlib.get_backend()
+    ip = start_ipython()
+    ip.display_formatter.active_types = ["text/plain", "image/png"]
+    ip.run_cell("%matplotlib inline")
+    ip.user_ns["h"] = history
+    try:
+        for code in ("h.plot()", "h.plot();", "fig = h.plot()"):
+            with capture_output() as out:
+                ip.run_cell(code)
+            assert len(out.outputs) == 1, code
+            assert "image/png" in out.outputs[0].data
+        assert isinstance(ip.user_ns["fig"], __import__("matplotlib").figure.Figure)
+    finally:
+        plt.close("all")
+        plt.switch_backend(backend)  # the tests after this one draw with the one they had

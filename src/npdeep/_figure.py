@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 from matplotlib.figure import Figure
 
 __all__ = ["ShownFigure"]
@@ -12,21 +10,32 @@ __all__ = ["ShownFigure"]
 class ShownFigure(Figure):
     """A pyplot figure that a notebook shows once.
 
-    A notebook's backend shows every figure pyplot holds (the inline one when the cell ends),
-    so a Figure that is also the cell's value was drawn twice. As a cell's value this one
-    draws itself only when pyplot does not show it (closed, or interactive mode off); it is
-    a matplotlib Figure in every other way.
+    The inline backend shows every figure pyplot holds when a cell ends, so a Figure that
+    was also the cell's value was drawn twice. Shown (as a cell's value, or by that
+    backend), this one is drawn as any Figure is, then closed in pyplot under the inline
+    backend, which would draw it again; it is a matplotlib Figure in every other way.
     """
 
+    _displaying = False
+
+    @property
     def _ipython_display_(self):
+        if self._displaying:  # IPython then draws it as any other Figure
+            raise AttributeError("_ipython_display_")
+        return self._display_once
+
+    def _display_once(self) -> None:
         import matplotlib
+        from IPython.display import display
         from matplotlib._pylab_helpers import Gcf
 
-        held = any(m.canvas.figure is self for m in Gcf.get_all_fig_managers())
-        if held and matplotlib.is_interactive():
-            return  # the notebook's backend shows it
-        from IPython.display import Image, display
-
-        buf = io.BytesIO()
-        self.savefig(buf, format="png", bbox_inches="tight")
-        display(Image(data=buf.getvalue(), format="png"))
+        self._displaying = True
+        try:
+            display(self)
+        finally:
+            self._displaying = False
+        if "inline" in matplotlib.get_backend():
+            manager = next((m for m in Gcf.get_all_fig_managers() if m.canvas.figure is self),
+                           None)
+            if manager is not None:  # shown: the backend must not show it again
+                Gcf.destroy(manager)
