@@ -98,7 +98,9 @@ class DeepClassifier(ClassifierMixin, ClassTargets, BaseDeepEstimator):
         Extra callbacks for every training call (copied by ``clone``). Their epochs count on
         across :meth:`partial_fit` calls and warm-started fits, as ``n_iter_`` does: the third
         call's epoch is ``epoch=2`` in the hooks and row 3 of a ``CSVLogger``, which continues
-        its file.
+        its file. With ``early_stopping`` each epoch's logs hold the held-out score as
+        ``val_accuracy`` (``val_r2`` for DeepRegressor): the progress line and the loggers
+        show it, and ``EarlyStopping(monitor='val_accuracy')`` watches it.
     random_state : int, RandomState, Generator or None, default None
         Seed of the initial weights, shuffling, dropout and the validation split; a RandomState
         or Generator gives one seed per fit, drawn from it.
