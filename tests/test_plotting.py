@@ -252,11 +252,10 @@ def test_a_notebook_shows_a_plot_once(history):
     # returned as the cell's value was shown a second time
     pytest.importorskip("IPython")
     pytest.importorskip("matplotlib_inline")
-    from IPython.testing.globalipapp import start_ipython
-    from IPython.utils.capture import capture_output
-
     import matplotlib
     import matplotlib.pyplot as plt
+    from IPython.testing.globalipapp import start_ipython
+    from IPython.utils.capture import capture_output
 
     backend = matplotlib.get_backend()
     ip = start_ipython()
