@@ -334,6 +334,7 @@ class ProgressBar(Callback):
     #: least seconds between two redraws of the live bar
     mininterval = 0.1
     _reports = True  # fit's own bar leaves the end report to a quiet one given in callbacks
+    _pending, _drawn_at, _n_batches = 0, 0.0, 1  # batches not drawn yet, the last redraw
 
     def __init__(self, stream=None, force_plain: bool | None = None, quiet: bool = False):
         if stream is not None and not callable(getattr(stream, "write", None)):
