@@ -736,7 +736,7 @@ def test_progress_bar_of_a_resumed_run_counts_from_the_checkpoint(tmp_path, data
     resume(tmp_path / "c5.npz", X, y, callbacks=[ProgressBar(stream=out)],
                              diagnose=False)
     frames = [f for f in out.getvalue().split("\r") if "epoch" in f]
-    assert frames[0].lstrip().startswith("62%") and "5/8" in frames[0]
+    assert frames[0].startswith("epoch 6/8:  62%") and "5/8" in frames[0]
     assert "8/8" in frames[-1]
 
 
@@ -1338,3 +1338,124 @@ def test_a_checkpoint_path_that_is_a_folder_is_refused_before_training(tmp_path,
                                                  r"path of the file to write"):
         net.fit(X, y, epochs=2, callbacks=[ModelCheckpoint(str(tmp_path))])
     np.testing.assert_array_equal(net.parameters.flat, before)  # no epoch trained
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal (of unknown size: 80 columns, as tqdm takes it)."""
+
+    def isatty(self):
+        return True
+
+
+def _frames(text: str) -> list[str]:
+    return [f.rstrip() for f in re.split(r"[\r\n]", text) if f.strip()]
+
+
+@pytest.mark.parametrize("columns", [100, 80, 60, 40])
+def test_a_live_bar_leaves_out_entries_that_do_not_fit_rather_than_cut_a_number(
+        data, monkeypatch, columns):
+    # at 80 columns the line ended "val_cost=0" where val_cost was 0.3805: tqdm cut it at
+    # the screen's edge, after learning_rate and time took the room
+    import npdeep.callbacks as callbacks_module
+
+    monkeypatch.setattr(callbacks_module, "_columns", lambda stream: columns)
+    X, y = data
+    out = Terminal()
+    h = small().fit(X, y, epochs=3, batch_size=16, learning_rate=0.1, validation_data=(X, y),
+                    callbacks=[ProgressBar(stream=out)], diagnose=False)
+    frames = _frames(out.getvalue())
+    # this fake terminal's bar is 10 wide; a real one's shrinks to fit: the rest must fit
+    assert frames and all(len(f) - 9 <= columns for f in frames)
+    last = frames[-1]
+    assert last.startswith("epoch 3/3: 100%") and "| 12/12 [" in last  # batches: 3 x 4
+    assert "learning_rate" not in last and "time" not in last
+    values = dict(re.findall(r"(\w+)=(\S+?)[\s\]]", last))
+    logged = {k: getattr(h, k)[-1] for k in ("cost", "accuracy", "val_cost", "val_accuracy")}
+    assert set(values) <= set(logged)
+    for key, text in values.items():  # each shown whole
+        assert text == f"{logged[key]:.4g}"
+    if columns >= 100:
+        assert set(values) == {"cost", "val_cost", "val_accuracy"}
+    if columns <= 40:
+        assert values == {}
+
+
+def test_a_terminal_reporting_no_size_gets_plain_lines(data, monkeypatch):
+    # script -qc in a CI job, docker run -t: a tty of 0 x 0, where tqdm draws nothing, so
+    # fit(verbose=1) printed no progress at all
+    import os
+
+    import npdeep.callbacks as callbacks_module
+
+    class Tty(Terminal):
+        def fileno(self):
+            return 99
+
+    monkeypatch.setattr(callbacks_module.os, "get_terminal_size",
+                        lambda fd: os.terminal_size((0, 0)))
+    X, y = data
+    out = Tty()
+    small().fit(X, y, epochs=2, callbacks=[ProgressBar(stream=out)], diagnose=False)
+    assert [line.split()[:2] for line in out.getvalue().splitlines()] == [
+        ["epoch", "1/2"], ["epoch", "2/2"]]
+    from npdeep.cli.progress import on_terminal
+
+    assert on_terminal is callbacks_module.on_terminal  # one rule for the CLI and fit
+
+
+def test_a_live_bar_counts_batches_and_plain_lines_add_no_batch_hook(data):
+    X, y = data
+    out = Terminal()
+    bar = ProgressBar(stream=out)
+    bar.mininterval = 0  # every batch drawn
+    small().fit(X, y, epochs=2, batch_size=20, diagnose=False, callbacks=[bar])
+    counts = [int(m) for m in re.findall(r"\| (\d+)/6 \[", out.getvalue())]
+    assert counts == sorted(counts) and {1, 2, 3, 4, 5, 6} <= set(counts)
+    from npdeep.callbacks import CallbackList
+
+    live = CallbackList([ProgressBar(stream=Terminal())], None, None)
+    assert live.wants_batch_end and not live.batches_may_stop  # no norms at every batch
+    plain = CallbackList([ProgressBar(stream=io.StringIO())], None, None)
+    assert not plain.wants_batches
+
+
+def test_plain_lines_write_numpy_numbers_and_loggers_write_numpy_arrays(data, tmp_path):
+    # np.float32 was left out of the line; a logged array was written to the CSV as
+    # NumPy's truncated text, "[0. 0.14 ... 285.57]", with newlines inside the cell
+    X, y = data
+    out = io.StringIO()
+
+    def add(epoch, logs):
+        logs["per_class"] = np.arange(2000) / 7
+        logs["f32"] = np.float32(0.5)
+        logs["count"] = np.int64(3)
+
+    small().fit(X, y, epochs=1, diagnose=False,
+                callbacks=[npdeep.callbacks.LambdaCallback(on_epoch_end=add),
+                           CSVLogger(tmp_path / "a.csv"),
+                           ProgressBar(stream=out, force_plain=True)])
+    assert "f32=0.5" in out.getvalue() and "count=3" in out.getvalue()
+    with open(tmp_path / "a.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 1
+    assert float(rows[0]["per_clas_2000"]) == pytest.approx(1999 / 7)
+    assert rows[0]["f32"] == "0.5" and rows[0]["count"] == "3"
+
+
+def test_loggers_expand_the_home_folder(data, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    X, y = data
+    small().fit(X, y, epochs=1, diagnose=False,
+                callbacks=[CSVLogger("~/a.csv"), JSONLogger("~/a.jsonl")])
+    assert (tmp_path / "a.csv").is_file() and (tmp_path / "a.jsonl").is_file()
+
+
+def test_a_quiet_bar_and_verbose_print_the_stop_reason_once(data, capsys):
+    X, y = data
+    quiet = io.StringIO()
+    small().fit(X, y, epochs=50, learning_rate=0.05, validation_fraction=0.3, verbose=2,
+                optimizer="adam", diagnose=False,
+                callbacks=[EarlyStopping(patience=0), ProgressBar(stream=quiet, quiet=True)])
+    err = capsys.readouterr().err
+    assert "epoch 1/50" in err and "stopped:" not in err  # verbose's lines, not the reason
+    assert quiet.getvalue().count("stopped: early stopping at epoch") == 1

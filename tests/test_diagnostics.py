@@ -167,3 +167,21 @@ def test_a_progress_bar_prints_the_divergence_instead_of_a_warning(rng, capsys):
         net.fit(X, Y, epochs=30, learning_rate=1e3, verbose=1)
     captured = capsys.readouterr()
     assert "training diverged" in captured.out + captured.err
+
+
+def test_one_epoch_at_the_prior_is_not_called_stuck_but_a_run_of_them_is():
+    # every network starts near the prior's entropy: fit(epochs=1) warned "training looks
+    # stuck ... held there for 1 epochs"
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(3, 100)), (np.arange(100) % 2).astype(float)
+    h = npdeep.Network([3, 2, 1], seed=0).fit(X, y, epochs=1)
+    assert not h.diagnosis.stuck and h.diagnosis.warnings == []
+    net = npdeep.Network([3, 2, 1], seed=0)
+    h = net.fit(X, y, epochs=6)
+    assert h.diagnosis.stuck
+    text = h.diagnosis.warnings[0]
+    assert (f"the cost of the final weights, {h.diagnosis.cost:.4f} on the 100 samples "
+            "diagnosed (without the L2 term), sits at 0.6931") in text
+    assert "has held there for 6 epochs" in text
+    # without a history a cost at the prior is still called stuck
+    assert diagnose(net, X, y).stuck

@@ -99,3 +99,36 @@ def test_from_dict_reads_the_strings_to_json_writes(text, value):
 def test_from_dict_still_refuses_other_strings_in_a_standard_log():
     with pytest.raises(ValueError, match=r"history 'cost' must hold numbers, got \['NaN'\]"):
         npdeep.History.from_dict({"epoch": [0], "cost": ["NaN"]})
+
+
+def test_a_history_given_to_several_fits_records_the_last_one(rng, tmp_path):
+    # one History() in callbacks of two fits held epochs [0, 1, 2, 0, 1]
+    X = rng.normal(size=(3, 40))
+    y = (X[0] > 0).astype(float)
+    mine = npdeep.History()
+    net = npdeep.Network([3, 4, 1], seed=0)
+    net.fit(X, y, epochs=3, callbacks=[mine], diagnose=False)
+    h = net.fit(X, y, epochs=2, callbacks=[mine], diagnose=False)
+    assert mine.epoch == [0, 1] and mine.cost == h.cost
+    # a resumed run continues it: the epochs after the checkpoint are trained again
+    mine = npdeep.History()
+    net = npdeep.Network([3, 4, 1], seed=0)
+    full = net.fit(X, y, epochs=5, callbacks=[mine, ModelCheckpoint(tmp_path / "c{epoch}.npz")],
+                   diagnose=False)
+    resume(tmp_path / "c3.npz", X, y, callbacks=[mine], diagnose=False)
+    assert mine.epoch == [0, 1, 2, 3, 4]
+    np.testing.assert_allclose(mine.cost, full.cost)
+
+
+def test_an_estimator_s_partial_fit_calls_continue_a_history_given_to_it(rng):
+    import warnings
+
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    mine = npdeep.History()
+    clf = npdeep.DeepClassifier((4,), callbacks=[mine], random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.partial_fit(X, y, classes=[0, 1])
+        clf.partial_fit(X, y)
+    assert mine.epoch == [0, 1] and mine.cost == clf.loss_curve_

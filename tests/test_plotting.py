@@ -84,7 +84,8 @@ def test_plot_of_one_epoch_or_of_non_finite_costs_draws_what_there_is(costs, exp
 def test_plot_of_an_untrained_history_says_so():
     with pytest.raises(ValueError, match="the history holds no trained epoch to plot"):
         npdeep.History().plot()
-    with pytest.raises(TypeError, match="history must be a History, a dict, a trained Network "
+    with pytest.raises(TypeError, match="history must be a History, a dict, a pandas DataFrame "
+                                        "of a CSVLogger's or JSONLogger's log, a trained Network "
                                         "or a fitted DeepClassifier or DeepRegressor, got list"):
         npdeep.plot_history([0.5, 0.4])
     with pytest.raises(ValueError, match=r"history is None: the network was not trained"):
@@ -202,3 +203,72 @@ def test_a_plot_to_show_is_a_pyplot_figure_and_one_to_a_file_is_not(history, tmp
     written = history.plot(tmp_path / "c.png")
     assert plt.get_fignums() == [] and written.drawn == shown.drawn  # nothing left open
     assert (tmp_path / "c.png").stat().st_size > 0
+
+
+def test_plot_history_draws_a_logger_s_file_read_by_pandas(rng, tmp_path):
+    # pd.read_csv(log) has to_dict(), whose {column: {row: value}} was read as a history
+    # and drew the row numbers
+    pd = pytest.importorskip("pandas")
+    from npdeep.callbacks import CSVLogger, JSONLogger
+
+    X, y = rng.normal(size=(3, 50)), np.arange(50) % 2
+    net = npdeep.Network([3, 4, 1], seed=0)
+    h = net.fit(X, y, epochs=3, validation_fraction=0.2, diagnose=False,
+                callbacks=[CSVLogger(tmp_path / "a.csv"), JSONLogger(tmp_path / "a.jsonl")])
+    for frame in (pd.read_csv(tmp_path / "a.csv"), pd.read_json(tmp_path / "a.jsonl", lines=True)):
+        fig = npdeep.plot_history(frame)
+        assert fig.drawn == ["cost", "val_cost", "accuracy", "val_accuracy", "learning_rate"]
+        x, y_ = fig.axes[0].lines[0].get_data()
+        np.testing.assert_array_equal(x, [1, 2, 3])
+        np.testing.assert_allclose(y_, h.cost)
+        assert fig.axes[0].get_xlabel() == "epoch"
+    # append=True: a second fit's epochs count from 1 again; its rows are drawn after
+    net.fit(X, y, epochs=2, diagnose=False, callbacks=[CSVLogger(tmp_path / "a.csv", append=True)])
+    fig = npdeep.plot_history(pd.read_csv(tmp_path / "a.csv"))
+    np.testing.assert_array_equal(fig.axes[0].lines[0].get_xdata(), [1, 2, 3, 4, 5])
+    assert fig.axes[0].get_xlabel() == "epoch (the fits of the log, one after another)"
+    with pytest.raises(ValueError, match=r"the DataFrame has no 'cost' column, so it is not a "
+                                         r"CSVLogger or JSONLogger log \(columns: \['a'\]\)"):
+        npdeep.plot_history(pd.DataFrame({"a": [1.0]}))
+    with pytest.raises(TypeError, match="history must be a History, a dict, a pandas DataFrame"
+                                        ".* got Series"):
+        npdeep.plot_history(pd.Series([1.0, 2.0]))
+
+
+def test_plot_history_takes_history_history_without_epochs(history):
+    # Keras's idiom plot(history.history): "history 'cost' holds 5 values for 0 epochs"
+    fig = npdeep.plot_history(history.history)
+    np.testing.assert_array_equal(fig.axes[0].lines[0].get_xdata(), [1, 2, 3, 4, 5])
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), history.cost)
+
+
+def test_a_one_epoch_plot_has_one_whole_tick():
+    fig = npdeep.plot_history({"epoch": [0], "cost": [0.7]})
+    assert list(fig.axes[0].get_xticks()) == [1]
+
+
+def test_a_notebook_shows_a_plot_once(history):
+    # the inline backend shows every pyplot figure at the cell's end, and the Figure
+    # returned as the cell's value was shown a second time
+    pytest.importorskip("IPython")
+    pytest.importorskip("matplotlib_inline")
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from IPython.testing.globalipapp import start_ipython
+    from IPython.utils.capture import capture_output
+
+    backend = matplotlib.get_backend()
+    ip = start_ipython()
+    ip.display_formatter.active_types = ["text/plain", "image/png"]
+    ip.run_cell("%matplotlib inline")
+    ip.user_ns["h"] = history
+    try:
+        for code in ("h.plot()", "h.plot();", "fig = h.plot()"):
+            with capture_output() as out:
+                ip.run_cell(code)
+            assert len(out.outputs) == 1, code
+            assert "image/png" in out.outputs[0].data
+        assert isinstance(ip.user_ns["fig"], __import__("matplotlib").figure.Figure)
+    finally:
+        plt.close("all")
+        plt.switch_backend(backend)  # the tests after this one draw with the one they had

@@ -1,5 +1,6 @@
 """DeepClassifier and DeepRegressor: behaviour beyond scikit-learn's generic checks."""
 
+import csv
 import pickle
 import warnings
 
@@ -1235,3 +1236,30 @@ def test_mlp_and_keras_parameter_names_are_answered_with_npdeeps(Est, name, valu
         Est(bogus=1)
     assert clone(Est((3,), l2=0.5)).l2 == 0.5  # clone and pickling still build them
     assert pickle.loads(pickle.dumps(Est((3,), l2=0.5))).l2 == 0.5
+
+
+def test_early_stopping_s_validation_score_reaches_the_logs(tmp_path, capsys):
+    # the score was kept in validation_scores_ only: no CSV column, no progress entry, and
+    # EarlyStopping(monitor='val_accuracy') silently watched the training accuracy
+    from npdeep.callbacks import CSVLogger, EarlyStopping
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    stop = EarlyStopping(monitor="val_accuracy", patience=50)
+    clf = DeepClassifier(early_stopping=True, max_iter=4, verbose=2, n_iter_no_change=50,
+                         callbacks=[CSVLogger(tmp_path / "es.csv"), stop])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    assert stop.tracker.used == "val_accuracy"
+    with open(tmp_path / "es.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    np.testing.assert_allclose([float(r["val_accuracy"]) for r in rows], clf.validation_scores_)
+    lines = capsys.readouterr().err.splitlines()
+    assert sum("val_accuracy=" in line for line in lines) == 4
+    reg_stop = EarlyStopping(monitor="val_r2", patience=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        DeepRegressor(early_stopping=True, max_iter=3, callbacks=[reg_stop]).fit(X, X[:, 0])
+    assert reg_stop.tracker.used == "val_r2"

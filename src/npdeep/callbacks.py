@@ -43,8 +43,11 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import numbers
 import opcode
+import os
 import sys
+import time
 
 import numpy as np
 
@@ -162,8 +165,11 @@ class CallbackList:
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
             cb.set_context(network, trainer)
-        self._batch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_batch_begin")]
-        self._batch_end = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end")]
+        # a ProgressBar's batch hooks only where it draws a live bar (_batch_hooks)
+        self._batch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_batch_begin")
+                             and getattr(cb, "_batch_hooks", True)]
+        self._batch_end = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end")
+                           and getattr(cb, "_batch_hooks", True)]
         # per-epoch hooks run for every epoch (every step in full-batch training): call only
         # the callbacks that define them
         self._epoch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_epoch_begin")]
@@ -171,6 +177,12 @@ class CallbackList:
         self._after_epoch = [cb for cb in self.callbacks if hasattr(cb, "after_epoch_end")]
         #: whether any callback has a batch hook (checked at every step, so computed once)
         self.wants_batches = bool(self._batch_begin or self._batch_end)
+        self.wants_batch_begin = bool(self._batch_begin)  # each checked at every step
+        self.wants_batch_end = bool(self._batch_end)
+        #: whether a batch hook may end an epoch early (a progress bar's never does): then
+        #: every batch records what the epoch's logs take from its last one
+        self.batches_may_stop = any(not isinstance(cb, ProgressBar)
+                                    for cb in self._batch_begin + self._batch_end)
 
     def on_train_begin(self, logs):
         """Run every ``on_train_begin``; should one fail, end those already begun (a logger
@@ -244,13 +256,85 @@ def _end(cb: Callback, logs: dict, first: Exception | None) -> Exception | None:
     return first
 
 
+def on_terminal(stream=None) -> bool:
+    """Whether ``stream`` (default: standard error) is a terminal a live bar can be drawn on.
+
+    A terminal that reports no columns or no rows (``script`` in a CI job, ``docker run -t``
+    without a terminal behind it) is not: tqdm draws nothing there, so plain lines are used.
+    """
+    stream = stream or sys.stderr
+    if not (getattr(stream, "isatty", None) and stream.isatty()):
+        return False
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return True  # a terminal whose size cannot be asked: tqdm falls back to 80 columns
+    return size.columns > 0 and size.lines > 0
+
+
+def _columns(stream) -> int:
+    """The width of the terminal ``stream`` writes to (80 when it cannot be asked, as tqdm)."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return 80
+    return columns if columns > 0 else 80
+
+
+def _number(value) -> str | None:
+    """A logged value as the progress output writes it: a whole number as it is, any other
+    real number (a NumPy float32 included) to four digits; None for anything else."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        return None
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    return f"{float(value):.4g}"
+
+
+#: the room a live bar's line keeps for the bar itself and for its times growing longer
+_BAR_ROOM = 10
+#: tqdm's line without its rate (batches a second), which took 15 of 80 columns
+BAR_FORMAT = ("{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+              "[{elapsed}<{remaining}{postfix}]")
+
+
+def fit_postfix(bar, parts: list[tuple[int, str]], stream) -> str:
+    """The entries of ``parts`` (``(rank, text)`` in display order) that fit on ``bar``'s
+    line, joined by spaces: entries of the highest rank go first, whole, so that no number
+    is cut at the screen's edge (where ``0.3805`` read ``0``). The bar keeps some room."""
+    from tqdm import tqdm
+
+    width = bar.ncols
+    if width is None:  # tqdm cuts no line it cannot measure; a terminal's is measured here
+        if not (getattr(stream, "isatty", None) and stream.isatty()):
+            return " ".join(t for _, t in parts)
+        width = _columns(stream)
+    kept = list(parts)
+    while True:
+        text = " ".join(t for _, t in kept)
+        line = tqdm.format_meter(**{**bar.format_dict, "postfix": text, "ncols": None})
+        if len(line) + _BAR_ROOM - 10 <= width or not kept:  # format_meter drew a 10-wide bar
+            return text
+        kept.remove(max(kept, key=lambda p: p[0]))
+
+
 class ProgressBar(Callback):
     """Show training progress: a live tqdm bar on a terminal, one plain line per epoch otherwise.
 
-    The only callback that prints. Writes to ``stream`` (default: standard error). At the end
-    it prints why training stopped early and the diagnostics' warnings, if any. ``quiet=True``
-    prints only those (no per-epoch output); ``fit(verbose=0)`` prints nothing at all.
+    The only callback that prints. Writes to ``stream`` (default: standard error). On a
+    terminal (one that reports its size: ``script`` in a CI job or ``docker run -t`` without a
+    terminal behind it gets plain lines) the bar counts the batches of the whole run, redrawn
+    at most ten times a second, and shows the epoch, its ``cost`` and metric and their
+    validation values, each whole: entries that do not fit the terminal's width are left
+    out. Plain lines hold every number logged. At the end it prints why training stopped
+    early and the diagnostics' warnings, if any. ``quiet=True`` prints only those (no
+    per-epoch output); ``fit(verbose=0)`` prints nothing at all.
     """
+
+    #: least seconds between two redraws of the live bar
+    mininterval = 0.1
+    _reports = True  # fit's own bar leaves the end report to a quiet one given in callbacks
+    _pending, _drawn_at, _n_batches = 0, 0.0, 1  # batches not drawn yet, the last redraw
 
     def __init__(self, stream=None, force_plain: bool | None = None, quiet: bool = False):
         if stream is not None and not callable(getattr(stream, "write", None)):
@@ -265,32 +349,71 @@ class ProgressBar(Callback):
     def _plain(self) -> bool:
         if self.force_plain is not None:
             return self.force_plain
-        stream = self.stream or sys.stderr
-        return not (hasattr(stream, "isatty") and stream.isatty())
+        return not on_terminal(self.stream)
+
+    @property
+    def _batch_hooks(self) -> bool:
+        """Whether the batch hooks are called: only for a live bar (CallbackList asks)."""
+        return not self.quiet and not self._plain()
 
     def on_train_begin(self, logs):
         self._epochs = logs.get("epochs")
+        self._bar = None
         if not self.quiet and not self._plain():
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=self._epochs, initial=logs.get("initial_epoch") or 0,
-                             unit="epoch", file=self.stream or sys.stderr, dynamic_ncols=True,
-                             leave=True)
+            samples = int(logs.get("samples") or 1)
+            size = (getattr(self.trainer, "config", None) or {}).get("batch_size")
+            self._n_batches = 1 if not size or size >= samples else -(-samples // size)
+            start = int(logs.get("initial_epoch") or 0)
+            self._pending, self._drawn_at = 0, time.perf_counter()
+            self._bar = tqdm(total=(self._epochs or 0) * self._n_batches or None,
+                             initial=start * self._n_batches,
+                             unit="batch" if self._n_batches > 1 else "epoch",
+                             file=self.stream or sys.stderr, dynamic_ncols=True, leave=True,
+                             mininterval=self.mininterval, bar_format=BAR_FORMAT,
+                             desc=f"epoch {start + 1}/{self._epochs}" if self._epochs else None)
+
+    def on_epoch_begin(self, epoch, logs):
+        if self._bar is not None and self._epochs:
+            self._bar.set_description_str(f"epoch {epoch + 1}/{self._epochs}", refresh=False)
+
+    def on_batch_end(self, batch, logs):
+        self._pending += 1
+        now = time.perf_counter()
+        if now - self._drawn_at >= self.mininterval and self._bar is not None:
+            self._drawn_at = now  # a redraw at most ten times a second
+            self._bar.update(self._pending)
+            self._pending = 0
 
     @staticmethod
     def _fmt(logs) -> str:
         parts = []
         for key, value in logs.items():
-            if isinstance(value, float):
-                parts.append(f"{key}={value:.4g}")
+            text = _number(value)
+            if text is not None:
+                parts.append(f"{key}={text}")
         return " ".join(parts)
+
+    def _postfix(self, logs) -> str:
+        """The bar's entries: cost, metric, val_cost, val_metric (no learning rate or time),
+        whole; those that do not fit the width are left out, the metrics first."""
+        ranks = {"cost": 0, "val_cost": 1, "accuracy": 3, "r2": 3,
+                 "val_accuracy": 2, "val_r2": 2}
+        parts = []
+        for key in ("cost", "accuracy", "r2", "val_cost", "val_accuracy", "val_r2"):
+            text = _number(logs.get(key))
+            if text is not None:
+                parts.append((ranks[key], f"{key}={text}"))
+        return fit_postfix(self._bar, parts, self.stream or sys.stderr)
 
     def on_epoch_end(self, epoch, logs):
         if self.quiet:
             return
         if self._bar is not None:
-            self._bar.set_postfix_str(self._fmt(logs), refresh=False)
-            self._bar.update(1)
+            self._bar.update(self._pending)  # the epoch's batches not drawn yet
+            self._pending = 0
+            self._bar.set_postfix_str(self._postfix(logs), refresh=True)
         else:
             total = f"/{self._epochs}" if self._epochs else ""
             print(f"epoch {epoch + 1}{total} {self._fmt(logs)}", file=self.stream or sys.stderr,
@@ -300,6 +423,8 @@ class ProgressBar(Callback):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+        if not self._reports:
+            return
         out = self.stream or sys.stderr
         reason = getattr(self.trainer, "stop_reason", None)
         if reason:

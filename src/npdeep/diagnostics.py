@@ -5,9 +5,10 @@ per hidden layer l, the share of saturated activations (sigmoid, tanh) or dead u
 the gradient norm ``||dW[l]||`` and the ratio ``||dW[1]|| / ||dW[L]||`` across depth. It
 flags training as **stuck** when the cost sits at the entropy of the class prior (the cost
 of predicting the class frequencies for every sample, which a network reaches by ignoring
-its input) or when the first layers' gradients have vanished; it flags training as
-**diverged** when the cost ended far above where it began, or the gradients are no longer
-finite. Each verdict comes with the likely causes and fixes in plain words.
+its input; with a history, only after 5 epochs or more) or when the first layers' gradients
+have vanished; it flags training as **diverged** when the cost ended far above where it
+began, or the gradients are no longer finite. Each verdict comes with the likely causes and
+fixes in plain words.
 
 >>> import numpy as np, npdeep
 >>> rng = np.random.default_rng(0)
@@ -34,6 +35,11 @@ SATURATION = {"sigmoid": 0.02, "tanh": 0.02}  # |a - bound| below this counts as
 PRIOR_TOLERANCE = 0.02   # cost within 2% of the prior entropy counts as "at the prior"
 VANISHING_RATIO = 1e-3   # ||dW[1]|| / ||dW[L]|| below this counts as vanishing
 DIVERGENCE_FACTOR = 10.0  # a last epoch's cost above this many times the first's: diverged
+PRIOR_EPOCHS = 5  # a history of fewer epochs is too short to say the cost sits at the prior
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
 
 
 def prior_entropy(net, Y: np.ndarray) -> float | None:
@@ -74,7 +80,9 @@ class Diagnosis:
     gradient_ratio : float
         ``||dW[1]|| / ||dW[L]||``; far below 1 means vanishing gradients.
     cost : float
-        The cost on the data (without the L2 term).
+        The cost of the final weights on the data diagnosed (without the L2 term): ``fit``'s
+        diagnosis takes up to 512 training samples after the last update, so it differs from
+        the last epoch's logged cost (measured during the epoch, L2 term included).
     prior_entropy : float or None
     stuck : bool
         The cost sits at the class prior's entropy, or the first layers' gradients vanished.
@@ -173,7 +181,9 @@ def diagnose(net, X, Y, history=None) -> Diagnosis:
     Parameters
     ----------
     history : History, optional
-        The training history: the cost's trend is taken into account when present.
+        The training history: the cost's trend is taken into account when present. With a
+        history of fewer than ``PRIOR_EPOCHS`` (5) epochs a cost at the class prior's
+        entropy, where every network starts, is not called stuck; without one it is.
 
     Returns
     -------
@@ -203,15 +213,21 @@ def diagnose(net, X, Y, history=None) -> Diagnosis:
     ratio = first / last if last > 0 else (math.inf if first > 0 else float("nan"))
     diag = Diagnosis(layers=rows, gradient_ratio=ratio, cost=float(cost),
                      prior_entropy=prior_entropy(net, Y))
-    costs = [c for c in (getattr(history, "history", {}) or {}).get("cost", [])
-             if c is not None and math.isfinite(c)]
+    logged = (getattr(history, "history", {}) or {}).get("cost", [])
+    costs = [c for c in logged if c is not None and math.isfinite(c)]
     moved = len(costs) >= 2 and abs(costs[0] - costs[-1]) > PRIOR_TOLERANCE * abs(costs[0])
     H = diag.prior_entropy
-    if H is not None and H > 0 and abs(cost - H) <= PRIOR_TOLERANCE * H:
+    # every network starts near the prior's entropy: with a history, only a run of
+    # PRIOR_EPOCHS epochs or more can be said to sit there (one epoch was flagged stuck)
+    early = history is not None and len(logged) < PRIOR_EPOCHS
+    if H is not None and H > 0 and abs(cost - H) <= PRIOR_TOLERANCE * H and not early:
+        held = len(costs)
         diag.reasons.append(
-            f"the cost {cost:.4f} sits at {H:.4f}, the entropy of the class prior: the network "
-            "predicts the class frequencies for every sample, ignoring its input"
-            + ("" if moved or not costs else f", and it has held there for {len(costs)} epochs"))
+            f"the cost of the final weights, {cost:.4f} on the {m} sample{_s(m)} diagnosed "
+            f"(without the L2 term), sits at {H:.4f}, the entropy of the class prior: the "
+            "network predicts the class frequencies for every sample, ignoring its input"
+            + ("" if moved or not costs else
+               f", and the epochs' cost has held there for {held} epoch{_s(held)}"))
     if net.L >= 2 and ratio < VANISHING_RATIO:
         diag.reasons.append(
             f"vanishing gradients: ||dW[1]|| / ||dW[L]|| = {ratio:.1e}, the first layers "

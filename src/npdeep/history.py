@@ -86,6 +86,9 @@ class History(Callback):
     per epoch; ``history.epoch`` lists the epoch numbers. Any logged name also reads as an
     attribute (``history.val_cost``).
 
+    A History passed in ``callbacks`` records the fit it is given to: a new fit empties it
+    (see :meth:`on_train_begin`); ``fit`` returns its own.
+
     ``fit`` runs it first of the callbacks, so a checkpoint written in a later one holds the
     epoch; a name a later callback adds to the epoch's ``logs`` (a custom metric, as in
     Keras) is recorded too, at the next epoch's end, at the end of training or when the
@@ -102,6 +105,21 @@ class History(Callback):
 
     _logs: dict | None = None  # the last epoch's logs, and how many names it had then
     _n = 0
+
+    def on_train_begin(self, logs):
+        """Start the record of this fit: a History given to a new fit (``initial_epoch`` 0)
+        is emptied, rather than mix the runs (epochs 0, 1, 2, 0, 1); one continuing a run
+        (a resume, an estimator's ``partial_fit`` or warm fit) keeps its epochs before
+        ``initial_epoch`` and drops any after it (a resumed run trains those again)."""
+        start = int(logs.get("initial_epoch") or 0)
+        self._logs, self._n = None, 0
+        self.stop_reason = self.diagnosis = None
+        keep = [i for i, e in enumerate(self.epoch) if e < start]
+        if len(keep) == len(self.epoch):
+            return
+        self.epoch = [self.epoch[i] for i in keep]
+        self.history = _Logs({k: [v[i] for i in keep if i < len(v)]
+                              for k, v in self.history.items()})
 
     def on_epoch_end(self, epoch, logs):
         if self._logs is not None and len(self._logs) != self._n:  # inline: every epoch

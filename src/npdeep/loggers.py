@@ -10,6 +10,9 @@ import csv
 import io
 import json
 import os
+import sys
+
+import numpy as np
 
 from ._validation import check_flag
 from .atomic import as_path, write_atomically
@@ -21,14 +24,29 @@ __all__ = ["CSVLogger", "JSONLogger", "check_separate_files"]
 
 
 def _flatten(logs: dict) -> dict:
+    """One CSV cell per value: a list, tuple or 1-D NumPy array becomes the columns
+    ``name_1..n`` (``gradient_norms``: ``gradient_norm_1..L``), NumPy scalars Python numbers;
+    any other value is written as its ``str`` (a 2-D array's on one line)."""
     row = {}
     for key, value in logs.items():
+        if isinstance(value, np.ndarray) and value.ndim == 1:
+            value = value.tolist()
         if isinstance(value, (list, tuple)):
             for i, v in enumerate(value, start=1):
-                row[f"{key[:-1] if key.endswith('s') else key}_{i}"] = v
+                row[f"{key[:-1] if key.endswith('s') else key}_{i}"] = _cell(v)
         else:
-            row[key] = value
+            row[key] = _cell(value)
     return row
+
+
+def _cell(value):
+    """``value`` as a CSV cell: a NumPy scalar as the Python number, an array on one line."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return " ".join(np.array2string(value, threshold=sys.maxsize,
+                                        max_line_width=sys.maxsize).split())
+    return value
 
 
 def _log_path(path, who: str) -> str:
@@ -39,6 +57,7 @@ def _log_path(path, who: str) -> str:
     path = os.fspath(path)
     if not path:
         raise ConfigurationError(f"{who}: the path is empty; give a file name")
+    path = os.path.expanduser(path)  # "~/logs/run.csv", as ModelCheckpoint and plot take it
     check_folder(path, who)
     return path
 
@@ -157,10 +176,15 @@ class CSVLogger(Callback):
     an existing file is continued after its rows of epochs up to the checkpoint's (later
     rows, from the interrupted run, are dropped), under its own header.
 
+    A list, tuple or 1-D NumPy array a callback logs gets one column per item
+    (``name_1..n``); NumPy scalars are written as numbers.
+
     Parameters
     ----------
     path : str or os.PathLike
-        The file, replaced at the start of each fit unless ``append``.
+        The file (``~`` expanded), replaced at the start of each fit unless ``append``. Each
+        fit needs its own file: parallel fits given one logger (``cross_validate(...,
+        n_jobs=2)`` copies it to every worker) write their rows into one file, mixed.
     append : bool, default False
         Continue an existing file (under its header) instead: one log for several fits, each
         of whose epochs count from 1 (as Keras's ``CSVLogger(append=True)``). An estimator's

@@ -149,9 +149,11 @@ def fit(
     callbacks : list of Callback, optional
         Each object at most once.
     verbose : int >= 0 or bool
-        0: silent; 1: a progress bar (one plain line per epoch when not on a terminal);
-        2 or more: one plain line per epoch everywhere (Keras's ``verbose=2``). A
-        :class:`ProgressBar` in ``callbacks`` (not ``quiet``) takes the place of this one.
+        0: silent; 1: a progress bar counting batches (one plain line per epoch when not on
+        a terminal, or on one that reports no size); 2 or more: one plain line per epoch
+        everywhere (Keras's ``verbose=2``). A :class:`ProgressBar` in ``callbacks`` (not
+        ``quiet``) takes the place of this one; beside a ``quiet`` one, this one prints the
+        epochs and the quiet one the stop reason and warnings, once.
     seed : int or Generator, optional
         Source of shuffling and dropout draws; default: the network's generator.
     diagnose : bool
@@ -265,9 +267,12 @@ def fit(
     cbs = [history, *(callbacks or [])]
     if not any(isinstance(c, TerminateOnNaN) for c in cbs):
         cbs.append(TerminateOnNaN())
-    bar = any(isinstance(c, ProgressBar) and not c.quiet for c in cbs)  # prints stop reasons
-    if verbose and not bar:
-        cbs.append(ProgressBar(force_plain=True if verbose >= 2 else None))
+    # a progress bar, quiet or not, prints the stop reason and the diagnosis's warnings
+    bar = any(isinstance(c, ProgressBar) for c in cbs)
+    if verbose and not any(isinstance(c, ProgressBar) and not c.quiet for c in cbs):
+        shown = ProgressBar(force_plain=True if verbose >= 2 else None)
+        shown._reports = not bar  # a quiet one given prints them: once, not twice
+        cbs.append(shown)
         bar = True
     cb = CallbackList(cbs, net, trainer)
     trainer.callbacks = cb.callbacks
@@ -307,10 +312,10 @@ def fit(
             metric.total, metric.count = 0.0, 0
             if full_batch:
                 trainer.batch = 0
-                if cb.wants_batches:
+                if cb.wants_batch_begin:
                     cb.on_batch_begin(0, {"size": m})
                 cost = trainer.step(X, Y, coef_full, metric, record=True)
-                if cb.wants_batches:
+                if cb.wants_batch_end:
                     cb.on_batch_end(0, {"cost": cost, "size": m})
             else:
                 cost = _run_batches(trainer, source, metric, cb, rng if shuffle else None)
@@ -404,16 +409,18 @@ def _run_batches(trainer, source, metric, cb, rng) -> float:
     total, seen = 0.0, 0
     last = source.n_batches - 1
     # the per-layer norms are logged from the epoch's last batch; a batch hook may end the
-    # epoch at any batch, so with batch hooks every batch records them
-    every = cb.wants_batches
+    # epoch at any batch, so with such hooks every batch records them (a progress bar's
+    # batch hook never ends one: with it alone only the last batch records them)
+    every = cb.batches_may_stop
+    begin, end = cb.wants_batch_begin, cb.wants_batch_end
     for i, (A0, Yb, coef) in enumerate(source.batches(rng)):
         trainer.batch = i
-        if cb.wants_batches:
+        if begin:
             cb.on_batch_begin(i, {"size": A0.shape[1]})
         c = trainer.step(A0, Yb, coef, metric, record=every or i == last)
         total += c * A0.shape[1]
         seen += A0.shape[1]
-        if cb.wants_batches:
+        if end:
             cb.on_batch_end(i, {"cost": c, "size": A0.shape[1]})
         if trainer.stop_training:  # the NaN guard, or a batch hook
             break

@@ -2,33 +2,21 @@
 
 On a terminal the bar counts batches over the whole run, so tqdm's rate and time left are
 those of the run, and shows the epoch, the batch within it, the running cost of the epoch
-and the last validation metric. Elsewhere (a pipe, a log file, a CI job) the library's
-:class:`~npdeep.callbacks.ProgressBar` prints one plain line per epoch.
+and the last validation values, each whole: entries that do not fit the terminal's width
+are left out (the validation values first, then the batch), never cut. Elsewhere (a pipe,
+a log file, a CI job) the library's :class:`~npdeep.callbacks.ProgressBar` prints one
+plain line per epoch.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import sys
+import time
 
-from ..callbacks import ProgressBar
+from ..callbacks import BAR_FORMAT, ProgressBar, fit_postfix, on_terminal
 
-
-def on_terminal(stream=None) -> bool:
-    """Whether ``stream`` (default: standard error) is a terminal a live bar can be drawn on.
-
-    A terminal that reports no columns or no rows (``script`` in a CI job, ``docker run -t``
-    without a terminal behind it) is not: tqdm draws nothing there, so plain lines are used.
-    """
-    stream = stream or sys.stderr
-    if not (getattr(stream, "isatty", None) and stream.isatty()):
-        return False
-    try:
-        size = os.get_terminal_size(stream.fileno())
-    except (AttributeError, OSError, ValueError):
-        return True  # a terminal whose size cannot be asked: tqdm falls back to 80 columns
-    return size.columns > 0 and size.lines > 0
+__all__ = ["LiveProgress", "on_terminal"]
 
 
 class LiveProgress(ProgressBar):
@@ -52,7 +40,9 @@ class LiveProgress(ProgressBar):
         self._epoch = 0
         self._cost_sum = 0.0
         self._seen = 0
-        self._last_val = ""
+        self._last_val: list[str] = []
+        self._pending = 0
+        self._drawn_at = 0.0
 
     def on_train_begin(self, logs):
         from tqdm.auto import tqdm
@@ -64,7 +54,9 @@ class LiveProgress(ProgressBar):
         start = int(logs.get("initial_epoch") or 0)
         self._bar = tqdm(total=self._epochs * self._n_batches, initial=start * self._n_batches,
                          unit="batch", file=self.stream or sys.stderr, dynamic_ncols=True,
-                         leave=True, desc="training", mininterval=self.mininterval)
+                         leave=True, desc="training", mininterval=self.mininterval,
+                         bar_format=BAR_FORMAT)
+        self._pending, self._drawn_at = 0, time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs):
         self._epoch = epoch
@@ -74,21 +66,34 @@ class LiveProgress(ProgressBar):
         size = int(logs.get("size", 1))
         self._cost_sum += float(logs.get("cost", 0.0)) * size
         self._seen += size
-        if self._bar is not None:
-            self._bar.set_postfix_str(self._status(batch), refresh=False)
-            self._bar.update(1)
-
-    def _status(self, batch: int) -> str:
-        cost = self._cost_sum / self._seen if self._seen else float("nan")
-        return (f"epoch {self._epoch + 1}/{self._epochs} batch {batch + 1}/{self._n_batches} "
-                f"cost={cost:.4g}{self._last_val}")
-
-    def on_epoch_end(self, epoch, logs):
-        vals = [f" {k}={v:.4g}" for k, v in logs.items()
-                if k.startswith("val_") and isinstance(v, float)]
-        self._last_val = "".join(vals)
         if self._bar is None:
             return
-        self._bar.set_postfix_str(
-            f"epoch {epoch + 1}/{self._epochs} cost={logs.get('cost', float('nan')):.4g}"
-            f"{self._last_val}", refresh=True)
+        self._pending += 1
+        now = time.perf_counter()
+        if now - self._drawn_at >= self.mininterval:  # format and draw at most 10 times a second
+            self._drawn_at = now
+            self._bar.set_postfix_str(self._status(batch), refresh=False)
+            self._bar.update(self._pending)
+            self._pending = 0
+
+    def _status(self, batch: int | None, cost: float | None = None) -> str:
+        if cost is None:
+            cost = self._cost_sum / self._seen if self._seen else float("nan")
+        parts = [(0, f"epoch {self._epoch + 1}/{self._epochs}")]
+        if batch is not None:
+            parts.append((2, f"batch {batch + 1}/{self._n_batches}"))
+        parts.append((1, f"cost={cost:.4g}"))
+        parts += [(3, v) for v in self._last_val]
+        return fit_postfix(self._bar, parts, self.stream or sys.stderr)
+
+    def on_epoch_end(self, epoch, logs):
+        self._last_val = [f"{k}={v:.4g}" for k, v in logs.items()
+                          if k in ("val_cost", "val_accuracy", "val_r2")
+                          and isinstance(v, (int, float))]
+        if self._bar is None:
+            return
+        self._bar.update(self._pending)
+        self._pending = 0
+        self._epoch = epoch
+        self._bar.set_postfix_str(self._status(None, logs.get("cost", float("nan"))),
+                                  refresh=True)

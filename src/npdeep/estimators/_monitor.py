@@ -1,7 +1,11 @@
 """The callback through which an estimator's training keeps scikit-learn's MLP attributes.
 
 ``loss_curve_``, ``n_iter_``, ``validation_scores_``, ``best_validation_score_`` and
-``best_loss_`` are updated every epoch, and training stops as the MLP stops.
+``best_loss_`` are updated every epoch, and training stops as the MLP stops. With
+``early_stopping`` the epoch's validation score is also written to the epoch's logs as
+``val_accuracy`` (a classifier) or ``val_r2`` (a regressor): ``fit`` runs this callback
+before the estimator's ``callbacks``, so the progress line, the loggers, EarlyStopping and
+ModelCheckpoint see it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,12 @@ class FitMonitor(Callback):
         if self.validation is not None:
             score = est._validation_score(self.network, *self.validation)
             est.validation_scores_.append(score)
+            # for the callbacks after this one: the progress line, the loggers, and an
+            # EarlyStopping or ModelCheckpoint monitoring val_accuracy (which fell back to the
+            # training accuracy without it)
+            metric = "accuracy" if "accuracy" in logs else "r2" if "r2" in logs else \
+                ("accuracy" if hasattr(est, "classes_") else "r2")
+            logs[f"val_{metric}"] = score
             improved = score > est.best_validation_score_ + est.tol
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score

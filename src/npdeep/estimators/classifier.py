@@ -98,7 +98,9 @@ class DeepClassifier(ClassifierMixin, ClassTargets, BaseDeepEstimator):
         Extra callbacks for every training call (copied by ``clone``). Their epochs count on
         across :meth:`partial_fit` calls and warm-started fits, as ``n_iter_`` does: the third
         call's epoch is ``epoch=2`` in the hooks and row 3 of a ``CSVLogger``, which continues
-        its file.
+        its file. With ``early_stopping`` each epoch's logs hold the held-out score as
+        ``val_accuracy`` (``val_r2`` for DeepRegressor): the progress line and the loggers
+        show it, and ``EarlyStopping(monitor='val_accuracy')`` watches it.
         A ``ModelCheckpoint`` here writes the estimator's network only (outputs: class
         indices of ``classes_``; no pipeline steps), marked so: :func:`npdeep.load` warns,
         ``load_trained`` and ``npdeep predict``/``evaluate``/``export`` refuse it; save the
