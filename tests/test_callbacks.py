@@ -1374,8 +1374,10 @@ def test_a_live_bar_leaves_out_entries_that_do_not_fit_rather_than_cut_a_number(
     assert set(values) <= set(logged)
     for key, text in values.items():  # each shown whole
         assert text == f"{logged[key]:.4g}"
-    if columns >= 100:
-        assert set(values) == {"cost", "val_cost", "val_accuracy"}
+    if columns >= 100:  # val_cost is the first left out, the accuracies kept
+        assert set(values) == {"cost", "accuracy", "val_accuracy"}
+    if columns == 80:
+        assert set(values) == {"cost", "accuracy"}
     if columns <= 40:
         assert values == {}
 
@@ -1459,3 +1461,24 @@ def test_a_quiet_bar_and_verbose_print_the_stop_reason_once(data, capsys):
     err = capsys.readouterr().err
     assert "epoch 1/50" in err and "stopped:" not in err  # verbose's lines, not the reason
     assert quiet.getvalue().count("stopped: early stopping at epoch") == 1
+
+
+def test_a_progress_bar_subclass_keeps_its_own_batch_hooks_off_a_terminal():
+    import io
+
+    from npdeep.callbacks import ProgressBar
+
+    class BatchBar(ProgressBar):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.ends = 0
+
+        def on_batch_end(self, batch, logs):
+            self.ends += 1
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3, 100))
+    bar = BatchBar(stream=io.StringIO())  # not a terminal: ProgressBar's own hooks are off
+    npdeep.Network([3, 4, 1], seed=0).fit(X, (X[0] > 0).astype(float), epochs=2,
+                                          batch_size=10, callbacks=[bar], diagnose=False)
+    assert bar.ends == 20

@@ -549,14 +549,20 @@ def test_a_first_column_named_pk_is_a_csv_not_a_zip(tmp_path):
     assert ds.feature_names == ["PK", "a"] and ds.n_samples == 8
 
 
-def test_pandas_default_integer_column_names_are_a_header(tmp_path):
+def test_pandas_default_integer_column_names_are_refused_with_the_way_out(tmp_path):
+    # 0,1 is also a likely first row of a header-less 0/1 file: read as a header, it was lost
     path = write(tmp_path, "0,1,2,3\n" + "".join(f"{i},{i / 2},{i % 3},{i % 2}\n"
                                                  for i in range(8)))
-    ds = load(path)
-    assert ds.feature_names == ["0", "1", "2"] and ds.target_name == "3" and ds.n_samples == 8
-    for first in ("1,2,3,4", "0,2,1,3", "0,1,2,2"):  # not 0..n-1 in order: data, as before
+    with pytest.raises(DataError, match=r"line 1 looks like data, not a header \(every cell is "
+                                        r"a number\); the first line must name the columns "
+                                        r"\(pandas writes 0,1,...,n-1 as the header of a frame "
+                                        r"without column names"):
+        load(path)
+    for first in ("1,2,3,4", "0,2,1,3", "0,1,2,2"):  # not 0..n-1 in order: no pandas hint
         path = write(tmp_path, f"{first}\n5,6,7,8\n")
-        with pytest.raises(DataError, match="line 1 looks like data, not a header"):
+        with pytest.raises(DataError, match=r"line 1 looks like data, not a header "
+                                            r"\(every cell is a number\); the first line "
+                                            r"must name the columns$"):
             load(path)
 
 
@@ -613,6 +619,9 @@ def test_a_text_column_like_an_identifier_is_refused_under_one_hot(tmp_path):
     assert load(path, categorical="onehot", drop=["a"]).n_features == 1
     few = _column_csv(tmp_path, [f"C{i % 100:05d}" for i in range(300)], "few.csv")
     assert load(few, categorical="onehot").n_features == 101  # 100 categories: one-hot
+    # many categories, but each on more than one row (130 cities in 240 rows): a feature
+    cities = _column_csv(tmp_path, [f"city{i % 130}" for i in range(240)], "cities.csv")
+    assert load(cities, categorical="onehot").n_features == 131
 
 
 @pytest.mark.parametrize(
@@ -631,7 +640,7 @@ def test_a_text_column_like_an_identifier_is_refused_under_one_hot(tmp_path):
                                         r"currency symbols; remove it"),
         (["10%", "20%", "5"], r"holds numbers with formatting \(e.g. '10%'"),
         (["$5", "$12.50"], r"holds numbers with formatting \(e.g. '\$5'"),
-        (["1 000", "2 500"], r"holds numbers with formatting \(e.g. '1 000'"),
+        (["1 000 000", "2 500"], r"holds numbers with formatting \(e.g. '1 000 000'"),
     ],
 )
 @pytest.mark.parametrize("categorical", ["reject", "onehot"])
@@ -654,6 +663,7 @@ def test_one_formatted_number_in_a_numeric_column_gets_a_hint(tmp_path, cell, hi
 
 
 def test_codes_that_only_look_like_numbers_stay_categories(tmp_path):
-    cells = ["555 1234", "555 9876", "2021-01-05", "12:30"] * 3  # not thousands-grouped
+    cells = ["555 1234", "555 9876", "2021-01-05", "12:30", "560 001", "555 123"] * 3
     ds = load(_column_csv(tmp_path, cells), categorical="onehot")
-    assert ds.feature_names[:4] == ["a=12:30", "a=2021-01-05", "a=555 1234", "a=555 9876"]
+    assert ds.feature_names[:6] == ["a=12:30", "a=2021-01-05", "a=555 123", "a=555 1234",
+                                    "a=555 9876", "a=560 001"]  # a lone space group: a code

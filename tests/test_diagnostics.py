@@ -185,3 +185,18 @@ def test_one_epoch_at_the_prior_is_not_called_stuck_but_a_run_of_them_is():
     assert "has held there for 6 epochs" in text
     # without a history a cost at the prior is still called stuck
     assert diagnose(net, X, y).stuck
+
+
+def test_a_short_run_of_many_mini_batches_is_judged_stuck(cancer):
+    # 3 epochs of 54 mini-batches of 8: 162 updates, enough to judge (3 full batches are not)
+    X, y, _, _ = cancer
+    net = npdeep.Network(ARTICLE_UNITS, activation="sigmoid", init="article", seed=0)
+    h = net.fit(X, y, epochs=3, learning_rate=0.01, batch_size=8)
+    assert len(h.cost) == 3 and net.history is h
+    at_prior = "the entropy of the class prior"
+    # as diagnose() says of the same weights without a history
+    assert h.diagnosis.stuck and any(at_prior in r for r in h.diagnosis.reasons)
+    assert any(at_prior in r for r in diagnose(net, X, y).reasons)
+    fresh = npdeep.Network(ARTICLE_UNITS, activation="sigmoid", init="article", seed=0)
+    short = fresh.fit(X, y, epochs=3, learning_rate=0.01).diagnosis  # 3 updates: too early
+    assert not any(at_prior in r for r in short.reasons)

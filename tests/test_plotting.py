@@ -272,3 +272,17 @@ def test_a_notebook_shows_a_plot_once(history):
     finally:
         plt.close("all")
         plt.switch_backend(backend)  # the tests after this one draw with the one they had
+
+
+def test_a_log_read_with_nullable_dtypes_or_with_a_column_twice():
+    import io
+
+    pd = pytest.importorskip("pandas")
+    log = pd.read_csv(io.StringIO("epoch,cost,val_accuracy\n1,0.5,\n2,0.4,0.8\n"),
+                      dtype_backend="numpy_nullable")  # the empty cell is pd.NA
+    fig = npdeep.plot_history(log)
+    lines = [line for ax in fig.axes for line in ax.get_lines()]
+    assert any(list(line.get_ydata()) == [0.5, 0.4] for line in lines)
+    twice = pd.DataFrame([[1, 0.5, 0.4]], columns=["epoch", "cost", "cost"])
+    with pytest.raises(ValueError, match=r"^the DataFrame has columns named twice, \['cost'\]"):
+        npdeep.plot_history(twice)

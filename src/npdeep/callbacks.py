@@ -158,6 +158,14 @@ def _overrides(cb: Callback, hook: str) -> bool:
     return fn is not None and getattr(fn, "__func__", fn) is not getattr(Callback, hook)
 
 
+def _bar_hook(cb: Callback, hook: str) -> bool:
+    """True when ``hook`` of ``cb`` is :class:`ProgressBar`'s own (a subclass may define its
+    own, which runs, and may stop training, as any callback's)."""
+    fn = getattr(cb, hook, None)
+    return isinstance(cb, ProgressBar) and getattr(fn, "__func__", fn) is getattr(ProgressBar,
+                                                                                  hook)
+
+
 class CallbackList:
     """Dispatch each hook to every callback; batch hooks only to those that define them."""
 
@@ -165,11 +173,12 @@ class CallbackList:
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
             cb.set_context(network, trainer)
-        # a ProgressBar's batch hooks only where it draws a live bar (_batch_hooks)
+        # a ProgressBar's own batch hooks only where it draws a live bar (_batch_hooks); a
+        # subclass's hooks of its own always
         self._batch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_batch_begin")
-                             and getattr(cb, "_batch_hooks", True)]
+                             and (not _bar_hook(cb, "on_batch_begin") or cb._batch_hooks)]
         self._batch_end = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end")
-                           and getattr(cb, "_batch_hooks", True)]
+                           and (not _bar_hook(cb, "on_batch_end") or cb._batch_hooks)]
         # per-epoch hooks run for every epoch (every step in full-batch training): call only
         # the callbacks that define them
         self._epoch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_epoch_begin")]
@@ -181,8 +190,10 @@ class CallbackList:
         self.wants_batch_end = bool(self._batch_end)
         #: whether a batch hook may end an epoch early (a progress bar's never does): then
         #: every batch records what the epoch's logs take from its last one
-        self.batches_may_stop = any(not isinstance(cb, ProgressBar)
-                                    for cb in self._batch_begin + self._batch_end)
+        self.batches_may_stop = any(
+            not _bar_hook(cb, hook) for hook, cbs in (("on_batch_begin", self._batch_begin),
+                                                      ("on_batch_end", self._batch_end))
+            for cb in cbs)
 
     def on_train_begin(self, logs):
         """Run every ``on_train_begin``; should one fail, end those already begun (a logger
@@ -397,9 +408,10 @@ class ProgressBar(Callback):
 
     def _postfix(self, logs) -> str:
         """The bar's entries: cost, metric, val_cost, val_metric (no learning rate or time),
-        whole; those that do not fit the width are left out, the metrics first."""
-        ranks = {"cost": 0, "val_cost": 1, "accuracy": 3, "r2": 3,
-                 "val_accuracy": 2, "val_r2": 2}
+        whole; those that do not fit the width are left out: val_cost first, then the
+        validation metric, then the metric (an 80-column terminal keeps cost and accuracy)."""
+        ranks = {"cost": 0, "accuracy": 1, "r2": 1, "val_accuracy": 2, "val_r2": 2,
+                 "val_cost": 3}
         parts = []
         for key in ("cost", "accuracy", "r2", "val_cost", "val_accuracy", "val_r2"):
             text = _number(logs.get(key))

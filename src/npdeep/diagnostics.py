@@ -36,6 +36,7 @@ PRIOR_TOLERANCE = 0.02   # cost within 2% of the prior entropy counts as "at the
 VANISHING_RATIO = 1e-3   # ||dW[1]|| / ||dW[L]|| below this counts as vanishing
 DIVERGENCE_FACTOR = 10.0  # a last epoch's cost above this many times the first's: diverged
 PRIOR_EPOCHS = 5  # a history of fewer epochs is too short to say the cost sits at the prior
+PRIOR_UPDATES = 50  # ... unless it took this many gradient steps (mini-batches)
 
 
 def _s(n: int) -> str:
@@ -175,15 +176,20 @@ def _causes(net, history, rows) -> list[str]:
     return causes
 
 
-def diagnose(net, X, Y, history=None) -> Diagnosis:
+def diagnose(net, X, Y, history=None, *, updates: int | None = None) -> Diagnosis:
     """Diagnose ``net`` on ``X`` (n_x, m) and ``Y`` (n_L, m, or labels (m,)).
 
     Parameters
     ----------
     history : History, optional
         The training history: the cost's trend is taken into account when present. With a
-        history of fewer than ``PRIOR_EPOCHS`` (5) epochs a cost at the class prior's
-        entropy, where every network starts, is not called stuck; without one it is.
+        history of fewer than ``PRIOR_EPOCHS`` (5) epochs and fewer than ``PRIOR_UPDATES``
+        (50) ``updates`` (the optimizer's steps; unknown counts as few), a cost at the class
+        prior's entropy, where every network starts, is not called stuck; without a history
+        it is.
+    updates : int, optional
+        The gradient steps taken (``fit`` passes its optimizer's count): three epochs of 188
+        mini-batches have trained enough to be judged.
 
     Returns
     -------
@@ -219,7 +225,7 @@ def diagnose(net, X, Y, history=None) -> Diagnosis:
     H = diag.prior_entropy
     # every network starts near the prior's entropy: with a history, only a run of
     # PRIOR_EPOCHS epochs or more can be said to sit there (one epoch was flagged stuck)
-    early = history is not None and len(logged) < PRIOR_EPOCHS
+    early = history is not None and len(logged) < PRIOR_EPOCHS and (updates or 0) < PRIOR_UPDATES
     if H is not None and H > 0 and abs(cost - H) <= PRIOR_TOLERANCE * H and not early:
         held = len(costs)
         diag.reasons.append(

@@ -152,9 +152,11 @@ def _is_dataframe(obj) -> bool:
 
 def _numbers(values, column: str) -> list:
     """A logged column as floats, None for an empty cell."""
+    import pandas as pd
+
     out = []
     for v in values:
-        if v is None:
+        if v is None or v is pd.NA or v is pd.NaT:  # an empty cell (nullable dtypes: NA)
             out.append(None)
             continue
         try:
@@ -171,6 +173,10 @@ def _frame_history(frame) -> tuple[dict, str]:
     names, its ``epoch`` column counts from 1. A log several fits appended to (``append=True``,
     each fit's epochs counting from 1 again) is drawn row after row, epochs counted on."""
     columns = [str(c) for c in frame.columns]
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:
+        raise ValueError(f"the DataFrame has columns named twice, {twice}: a log has one "
+                         "column per logged name")
     if "cost" not in columns:
         raise ValueError(f"the DataFrame has no 'cost' column, so it is not a CSVLogger or "
                          f"JSONLogger log (columns: {columns[:10]}); give a History, its "

@@ -401,7 +401,8 @@ def _diagnose_end(trainer, X, Y, train_idx) -> None:
         pool[np.linspace(0, pool.shape[0] - 1, k).astype(np.intp)]
     history = trainer.history
     trainer.diagnosis = history.diagnosis = diagnose(
-        trainer.net, columns(trainer.net, X, pick), Y[:, pick], history=history)
+        trainer.net, columns(trainer.net, X, pick), Y[:, pick], history=history,
+        updates=getattr(trainer.optimizer, "t", None))
 
 
 def _run_batches(trainer, source, metric, cb, rng) -> float:

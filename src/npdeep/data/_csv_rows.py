@@ -144,11 +144,15 @@ def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, lis
             hint = (" (an index written by pandas' to_csv? write with index=False)" if i == 0
                     else " (a comma at the end of the line?)" if i == len(header) - 1 else "")
             raise DataError(f"{path}: line {line}: header column {i} has no name{hint}")
-    if cells.fast_float([header]) is not None and header != [str(i) for i in range(len(header))]:
-        # 0,1,...,n-1 are pandas' default column names (DataFrame(X).to_csv(index=False))
+    if cells.fast_float([header]) is not None:
+        # 0,1,...,n-1 are pandas' default column names (DataFrame(X).to_csv(index=False)), and
+        # also a likely first row of 0/1 data: read as a header, that row would be lost
+        pandas = (" (pandas writes 0,1,...,n-1 as the header of a frame without column "
+                  "names: name them, DataFrame(X, columns=[...]), before to_csv)"
+                  if header == [str(i) for i in range(len(header))] else "")
         raise DataError(
             f"{path}: line {line} looks like data, not a header (every cell is a number); "
-            "the first line must name the columns"
+            f"the first line must name the columns{pandas}"
         )
     decimals = [h for h in header if _is_decimal(h)]
     if decimals and 2 * len([h for h in header if _is_number(h)]) > len(header):

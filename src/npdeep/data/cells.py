@@ -126,7 +126,7 @@ def formatting(cell) -> str | None:
 
     ``"decimal"`` (``0,5``), ``"ambiguous"`` (``1,234``: a thousands separator or a decimal
     comma), ``"thousands"`` (``1,234,567``), ``"formatted"`` (``1,234.56``, ``10%``, ``$5``,
-    ``1 000``).
+    ``1 000 000``, ``$1 000``; a lone ``555 123`` is not: a code as likely as a number).
     """
     word = str(cell).strip()
     if _THOUSANDS.fullmatch(word):
@@ -135,11 +135,17 @@ def formatting(cell) -> str | None:
         return "ambiguous"
     if _DECIMAL_COMMA.fullmatch(word):
         return "decimal"
-    bare = word.lstrip("+-").strip(_CURRENCY).strip().removesuffix("%").strip()
-    bare = _GROUPING.sub("", bare.lstrip("+-"))
-    if bare != word.lstrip("+-") and _PLAIN.fullmatch(bare):
-        return "formatted"
-    return None
+    signless = word.lstrip("+-")
+    symbols = signless.strip(_CURRENCY).strip().removesuffix("%").strip()
+    groups = _GROUPING.findall(symbols)
+    bare = _GROUPING.sub("", symbols.lstrip("+-"))
+    if bare == signless or not _PLAIN.fullmatch(bare):
+        return None
+    # one group after a space ("555 123", "560 001") is as likely a phone or postal code as
+    # a thousand: formatted only beside a currency symbol, a %, a decimal point or more groups
+    if len(groups) == 1 and groups[0].isspace() and symbols == signless and "." not in bare:
+        return None
+    return "formatted"
 
 
 _FORMAT_HINTS = {
@@ -258,8 +264,8 @@ def encode(
 
 _GROUPED = re.compile(r"^[-+]?\d+(_\d+)+(\.\d*)?([eE][-+]?\d+)?$")  # 1_000, 1_000.5
 
-#: Under one-hot encoding, a text column with more distinct values than this, and more than
-#: half as many as rows, is refused as an identifier (a feature for each row learns nothing).
+#: Under one-hot encoding, a text column with more distinct values than this, each on one row
+#: only, is refused as an identifier (a feature for each row learns nothing).
 MAX_IDENTIFIER_CATEGORIES = 100
 
 
@@ -332,7 +338,7 @@ def classify(
     an error naming the column when ``categorical="reject"``. Refused in either mode: numbers
     with missing-value markers (``NA``, ``?``...), numbers written with a decimal comma,
     thousands separators, % or a currency symbol; and, under one-hot encoding, a column like
-    an identifier (over :data:`MAX_IDENTIFIER_CATEGORIES` distinct values, over half the rows).
+    an identifier (over :data:`MAX_IDENTIFIER_CATEGORIES` values, every one distinct).
     """
     values = try_float(cells)
     if values is None or not np.isfinite(values).all():
@@ -356,7 +362,7 @@ def classify(
             "columns (categorical='onehot', --categorical onehot)"
         )
     categories = sorted(set(words.tolist()))
-    if len(categories) > MAX_IDENTIFIER_CATEGORIES and 2 * len(categories) > len(words):
+    if len(categories) > MAX_IDENTIFIER_CATEGORIES and len(categories) == len(words):
         raise DataError(
             f"{path}: column {name!r} holds {len(categories)} distinct text values in "
             f"{len(words)} rows (e.g. {str(words[0])!r} on line {lines[0]}), like an identifier "
