@@ -134,7 +134,7 @@ def _dask_blocks(client, X, y, w=None, timeout=None):
     Returns ``(xs, ys, ws, holders, sizes)``; ``ws`` is a list of None without ``w``.
     ``timeout``: seconds to wait for the blocks to be in the workers' memory.
     """
-    from distributed import futures_of, wait
+    from distributed import futures_of
 
     if X.ndim != 2:
         raise DataError(f"X must be a 2-D Dask array (m, n_x), got {X.ndim} dimensions")
@@ -172,15 +172,9 @@ def _dask_blocks(client, X, y, w=None, timeout=None):
     y = y.rechunk({0: X.chunks[0], **({1: -1} if y.ndim == 2 else {})})
     parts = [X, y] if w is None else [X, y, w.rechunk({0: X.chunks[0]})]
     parts = client.persist(parts)
-    try:
-        wait(parts, timeout=timeout)
-    except TimeoutError as exc:
-        client.cancel(parts)
-        raise TimeoutError(
-            f"fit_chunks: the {len(X.chunks[0])} blocks of X and y were not in the workers' "
-            f"memory within timeout={timeout} s, before the first epoch; their tasks were "
-            "cancelled. Raise timeout, or check the workers (client.dashboard_link)"
-        ) from exc
+    _wait_or_cancel(client, parts, timeout,
+                    f"the {len(X.chunks[0])} blocks of X and y were not in the workers' memory "
+                    f"within timeout={timeout} s, before the first epoch")
     n = len(X.chunks[0])
     blocks = []
     for a in parts:
@@ -334,7 +328,7 @@ def fit_chunks(
                 break
         return model
 
-    from distributed import Future, wait
+    from distributed import Future
 
     client = check_client(client, "fit_chunks on a Dask array")
     columns = None
@@ -364,15 +358,9 @@ def fit_chunks(
                                   int(seeds[j]), shuffle, _where(i, starts, epoch), ws[i],
                                   columns, workers=holders[i], allow_other_workers=True,
                                   pure=False)
-        try:
-            wait(model, timeout=timeout)
-        except TimeoutError as exc:
-            client.cancel(model)
-            raise TimeoutError(
-                f"fit_chunks: epoch {epoch + 1} of {epochs} did not finish within "
-                f"timeout={timeout} s ({len(keep)} blocks); its tasks were cancelled. Raise "
-                "timeout, or check the workers (client.dashboard_link)"
-            ) from exc
+        _wait_or_cancel(client, model, timeout,
+                        f"epoch {epoch + 1} of {epochs} did not finish within "
+                        f"timeout={timeout} s ({len(keep)} blocks)")
         if model.status == "error":  # wait() does not raise: stop before the next epoch
             model.result()  # raises partial_fit's error, with its note naming the block
         if on_epoch is not None:
@@ -382,6 +370,19 @@ def fit_chunks(
             if _stop(on_epoch, epoch, model):
                 return model
     return model.result() if isinstance(model, Future) else model
+
+
+def _wait_or_cancel(client, futures, timeout, what: str) -> None:
+    """Wait for ``futures``; past ``timeout`` seconds cancel them and raise TimeoutError saying
+    ``what`` did not happen in time."""
+    from distributed import wait
+
+    try:
+        wait(futures, timeout=timeout)
+    except TimeoutError as exc:
+        client.cancel(futures)
+        raise TimeoutError(f"fit_chunks: {what}; their tasks were cancelled. Raise timeout, or "
+                           "check the workers (client.dashboard_link)") from exc
 
 
 def _stop(on_epoch, epoch: int, model) -> bool:
