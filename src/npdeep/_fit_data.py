@@ -14,6 +14,7 @@ from ._mmap import is_memmap
 from ._sparse import is_sparse
 from .batches import columns
 from .errors import ConfigurationError, DataError
+from .inputs import sample_weights
 from .splits import check_validation_data, class_sample_weight, validation_split
 
 __all__ = ["_prepare_data"]
@@ -41,10 +42,7 @@ def _prepare_data(net, X, Y, sample_weight, class_weight, validation_data,
             "random state, validation split and history belong to that data (to go on "
             "training on other data, fit the loaded network instead)"
         )
-    weights = given = None
-    if sample_weight is not None:
-        net.sample_coef(X.shape[1], sample_weight)  # validates
-        weights = given = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    weights = given = sample_weights(X.shape[1], sample_weight)  # (m,) float64, or None
     if class_weight is not None:
         cw = class_sample_weight(net, Y, class_weight)
         weights = cw if weights is None else weights * cw

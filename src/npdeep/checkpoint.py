@@ -52,6 +52,7 @@ from .callbacks import History, keep_copy
 from .errors import ConfigurationError, ModelFileError
 from .io import header_errors, load_model_file, merged_header, save_model_file
 from .serialization import _check_network_file, check_finite_parameters, estimator_network_note
+from .splits import weighted_validation
 
 __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "checkpoint_from_header",
            "resume", "is_checkpoint", "TrainingState"]
@@ -346,9 +347,8 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
             f"{where}: the checkpoint's run had no sample_weight; resume without it"
         )
     val_weighted = c.get("validation_weighted")  # None: a checkpoint from before
-    if validation_data is not None and val_weighted is not None and bool(val_weighted) != (
-            isinstance(validation_data, (tuple, list)) and len(validation_data) == 3
-            and validation_data[2] is not None):
+    if validation_data is not None and val_weighted is not None \
+            and bool(val_weighted) != weighted_validation(validation_data):
         raise ConfigurationError(
             f"{where}: the checkpoint's run weighed its validation data; pass the same "
             "(X_val, Y_val, sample_weight_val) to resume (unweighted, val_cost would change "

@@ -148,10 +148,11 @@ def one_hot(labels: np.ndarray, n_L: int, dtype: np.dtype, name: str) -> np.ndar
     return Y
 
 
-def sample_coef(m: int, sample_weight, dtype: np.dtype, name: str = "sample_weight"):
-    """Return ``c``: ``1/m``, or ``w / sum(w)`` of shape (1, m) in ``dtype`` with weights."""
+def sample_weights(m: int, sample_weight, name: str = "sample_weight") -> np.ndarray | None:
+    """Return ``sample_weight`` checked as (m,) float64: finite, >= 0, a positive sum (None
+    stays None). A (1, m) row or an (m, 1) column is flattened."""
     if sample_weight is None:
-        return 1.0 / m
+        return None
     w = as_numeric_array(sample_weight, name)
     if w.ndim == 2 and 1 in w.shape:  # a (1, m) row or an (m, 1) column
         w = w.reshape(-1)
@@ -169,6 +170,14 @@ def sample_coef(m: int, sample_weight, dtype: np.dtype, name: str = "sample_weig
     if not np.any(w > 0):
         raise DataError(f"{name} must be >= 0 with a positive sum, got all {m} "
                         "weights 0")
+    return w
+
+
+def sample_coef(m: int, sample_weight, dtype: np.dtype, name: str = "sample_weight"):
+    """Return ``c``: ``1/m``, or ``w / sum(w)`` of shape (1, m) in ``dtype`` with weights."""
+    if sample_weight is None:
+        return 1.0 / m
+    w = sample_weights(m, sample_weight, name)
     # normalised in float64 after scaling by the largest weight: no sum overflows (in
     # float32, weights of 1e37 summed to inf and every coefficient became 0)
     w = w / w.max()

@@ -423,11 +423,7 @@ class Network:
         X = self.check_X(X, cast=False)  # cast by chunks, as predict does
         m = X.shape[1]
         Y = self.check_Y(Y, m)
-        weights = None
-        if sample_weight is not None:
-            self.sample_coef(m, sample_weight)  # validates
-            weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-        cost, metric = evaluate(self, X, Y, weights)
+        cost, metric = evaluate(self, X, Y, inputs.sample_weights(m, sample_weight))
         if not math.isfinite(cost):  # an accuracy would count NaN outputs as wrong labels
             self._refuse_non_finite_outputs(X)
         return {"cost": cost, metric_name(self): metric}

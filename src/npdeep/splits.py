@@ -14,6 +14,7 @@ import numpy as np
 from ._mmap import is_memmap
 from ._validation import check_fraction
 from .errors import ConfigurationError, DataError
+from .inputs import sample_weights
 
 __all__ = ["class_labels", "class_sample_weight", "validation_split", "metric_name",
            "Metric"]
@@ -255,9 +256,11 @@ def check_validation_data(net, validation_data):
     # by chunk
     Xv = net.check_X(Xv, "validation X", cast=not is_memmap(Xv))
     Yv = net.check_Y(validation_data[1], Xv.shape[1], "validation Y")
-    wv = None
-    if len(validation_data) == 3 and validation_data[2] is not None:
-        name = "validation sample_weight"
-        net.sample_coef(Xv.shape[1], validation_data[2], name)  # validates
-        wv = np.asarray(validation_data[2], dtype=np.float64).reshape(-1)
-    return Xv, Yv, wv
+    weights = validation_data[2] if len(validation_data) == 3 else None
+    return Xv, Yv, sample_weights(Xv.shape[1], weights, "validation sample_weight")
+
+
+def weighted_validation(validation_data) -> bool:
+    """Whether ``validation_data`` is ``(X_val, Y_val, w_val)`` with weights (not None)."""
+    return isinstance(validation_data, (tuple, list)) and len(validation_data) == 3 \
+        and validation_data[2] is not None

@@ -33,7 +33,7 @@ from .batches import BatchSource, columns
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
 from .errors import ConfigurationError
 from .loggers import check_separate_files
-from .splits import Metric
+from .splits import Metric, weighted_validation
 from .trainer import Trainer
 
 __all__ = ["fit", "Trainer", "BatchSource", "evaluate"]
@@ -245,7 +245,7 @@ def fit(
               # or not
               "samples": m_all,
               "weighted": sample_weight is not None,
-              "validation_weighted": _weighted_validation(validation_data)}
+              "validation_weighted": weighted_validation(validation_data)}
     trainer = Trainer(net, opt, learning_rate, sched, clip_norm, rng, config)
     trainer.estimator = _estimator
     history = History()
@@ -369,12 +369,6 @@ def fit(
     elif _warn_nan and not bar and history.diagnosis is not None and history.diagnosis.diverged:
         warnings.warn(history.diagnosis.warnings[-1], RuntimeWarning, stacklevel=caller_level())
     return history
-
-
-def _weighted_validation(validation_data) -> bool:
-    """Whether ``validation_data`` is ``(X_val, Y_val, w_val)`` with weights (not None)."""
-    return isinstance(validation_data, (tuple, list)) and len(validation_data) == 3 \
-        and validation_data[2] is not None
 
 
 def _warn_rate_replaced(new: float, used: float) -> bool:
