@@ -318,10 +318,9 @@ class Model:
 
 def refuse_sparse_rows(X, path) -> None:
     """Refuse a scipy.sparse ``X``: a model file of ``npdeep train`` is applied to dense rows."""
-    import sys
+    from .._sparse import is_sparse
 
-    sparse = sys.modules.get("scipy.sparse")
-    if sparse is not None and sparse.issparse(X):
+    if is_sparse(X):
         raise DataError(
             f"X is a scipy.sparse {X.format} matrix of shape {X.shape}; a model file of "
             f"`npdeep train` ({path}) predicts from dense rows only: pass X.toarray(), or "
