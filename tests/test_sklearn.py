@@ -62,7 +62,7 @@ def test_multiclass_learns_iris_and_exposes_learned_attributes(iris):
 def test_binary_with_string_labels_uses_one_sigmoid_unit(iris):
     X, y = iris
     labels = np.where(y == 0, "setosa", "other")
-    clf = DeepClassifier((8,), max_iter=100, random_state=0).fit(X, labels)
+    clf = DeepClassifier((8,), max_iter=300, random_state=0).fit(X, labels)
     assert clf.network_.units[-1] == 1
     assert clf.network_.output_activation.name == "sigmoid"
     assert clf.classes_.tolist() == ["other", "setosa"]
@@ -143,7 +143,8 @@ def test_a_cost_that_overflows_with_finite_weights_warns_too():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 5))
     y = X @ rng.normal(size=5) * 1e3
-    reg = DeepRegressor((10,), optimizer="sgd", learning_rate=10.0, max_iter=50, random_state=0)
+    reg = DeepRegressor((10,), optimizer="sgd", learning_rate=10.0, max_iter=50, init="he",
+                        random_state=0)  # He's weights: this run's path to 1e280
     with pytest.warns(ConvergenceWarning, match=r"training stopped early: the cost became NaN "
                       r"or inf at epoch \d+; training stopped with its finite weights kept"), \
             np.errstate(all="ignore"):
@@ -171,11 +172,18 @@ def test_early_stopping_records_validation_scores_and_keeps_the_best(digits):
     assert clf.best_validation_score_ > 0.9
 
 
-def test_stops_when_the_training_cost_stalls(iris):
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_stops_when_the_training_cost_stalls_at_the_epoch_mlp_stops(iris, early_stopping,
+                                                                    capsys):
     X, y = iris
-    clf = DeepClassifier((8,), tol=10.0, n_iter_no_change=2, max_iter=100,
-                         random_state=0).fit(X, y)
-    assert clf.n_iter_ == 3  # the first epoch improves on +inf, the next two do not
+    options = dict(tol=10.0, n_iter_no_change=2, max_iter=100, random_state=0,
+                   early_stopping=early_stopping)
+    clf = DeepClassifier((8,), verbose=1, **options).fit(X, y)
+    # the first epoch improves on +inf (or -inf), the next three do not: more than
+    # n_iter_no_change epochs without improvement, as scikit-learn's MLP counts them
+    assert clf.n_iter_ == 4 == MLPClassifier((8,), **options).fit(X, y).n_iter_
+    out, err = capsys.readouterr()
+    assert "in 3 epochs (more than n_iter_no_change=2)" in out + err
 
 
 def test_partial_fit_needs_classes_first_then_refuses_unseen_labels(iris):
@@ -603,7 +611,7 @@ def test_regressor_refuses_pandas_text_targets_naming_y(iris):
 
 def test_a_warm_fit_with_early_stopping_keeps_weights_as_good_as_it_reports(iris):
     X, y = iris
-    clf = DeepClassifier((8,), early_stopping=True, warm_start=True, max_iter=100,
+    clf = DeepClassifier((8,), early_stopping=True, warm_start=True, max_iter=100, init="he",
                          learning_rate=0.05, n_iter_no_change=5, random_state=0).fit(X, y)
     kept, first_best = clf.network_.parameters.flat.copy(), clf.best_validation_score_
     clf.set_params(learning_rate=3.0).fit(X, y)  # every epoch of this fit does worse
@@ -645,7 +653,7 @@ def test_predict_log_proba_is_exact_where_probabilities_saturate(kind, iris):
         target = np.c_[y == 0, y == 2, X[:, 0] > 0].astype(int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = DeepClassifier((8,), max_iter=50, random_state=0).fit(X, target)
+        clf = DeepClassifier((8,), max_iter=50, init="he", random_state=0).fit(X, target)
     Xs = X * 300  # logits of hundreds
     Z = np.asarray(clf.decision_function(Xs), dtype=np.float64)
     if kind == "binary":
@@ -1263,3 +1271,24 @@ def test_early_stopping_s_validation_score_reaches_the_logs(tmp_path, capsys):
         warnings.simplefilter("ignore")
         DeepRegressor(early_stopping=True, max_iter=3, callbacks=[reg_stop]).fit(X, X[:, 0])
     assert reg_stop.tracker.used == "val_r2"
+
+
+@pytest.mark.parametrize("Estimator", [DeepClassifier, DeepRegressor])
+def test_default_init_is_glorot_as_mlp_and_lecun_for_selu(iris, Estimator):
+    X, y = iris
+    y = y if Estimator is DeepClassifier else y * 1.0
+    for activation, expected in [("relu", "glorot"), ("tanh", "glorot"), ("selu", "lecun")]:
+        est = Estimator((64, 32), activation=activation, max_iter=1, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+        assert est.network_.init == expected
+        assert est.get_params()["init"] is None  # the parameter is left as given
+        # Glorot's scale on W1 (64, 4): sqrt(2 / (4 + 64)), not He's sqrt(2 / 4)
+        if expected == "glorot":
+            W1 = est.network_.parameters["W1"]
+            assert abs(W1.std() / np.sqrt(2 / (4 + 64)) - 1) < 0.25
+    est = Estimator((8,), init="he", max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert est.fit(X, y).network_.init == "he"

@@ -31,10 +31,12 @@ from .. import activations as _activations
 from .. import optimizers as _optimizers
 from .. import schedules as _schedules
 from .._mmap import is_memmap
+from .._network_args import resolve_hidden
 from .._registry import modules_naming, named_class, registered_modules
 from .._sparse import is_sparse
 from .._validation import overflow_error, parse_dtype
 from ..errors import ConfigurationError, DataError
+from ..initializers import estimator_default
 from ..network import Network
 from ._fitting import FittingMixin, restores_on_error
 from ._inputs import plain, plain_targets, refuse_non_numbers, warn_if_unscaled
@@ -227,12 +229,21 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
             return int(self.random_state.integers(2**31 - 1))
         return int(check_random_state(self.random_state).randint(2**31 - 1))
 
+    def _init_for(self, units: list[int]) -> str:
+        """Return ``init``, or for None :func:`npdeep.initializers.estimator_default` (glorot,
+        as scikit-learn's MLP; lecun for selu) for the hidden layers of ``units``."""
+        if self.init is not None:
+            return self.init
+        hidden, _ = resolve_hidden(self.activation, len(units) - 1)
+        return estimator_default([g.name for g in hidden])
+
     def _new_network(self, n_x: int, n_L: int, seed) -> Network:
+        units = self._units(n_x, n_L)
         return Network(
-            self._units(n_x, n_L),
+            units,
             activation=self.activation,
             output_activation=self._output_activation_for(n_L),
-            init=self.init,
+            init=self._init_for(units),
             dtype=self.dtype,
             seed=seed,
             l2=self.l2,

@@ -51,10 +51,12 @@ class FitMonitor(Callback):
             improved = cost < est.best_loss_ - est.tol
         est.best_loss_ = min(est.best_loss_, cost)  # the lowest training cost, in every mode
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
-        if self.stop and est._no_improvement_count >= est.n_iter_no_change:
+        # more than n_iter_no_change, as scikit-learn's MLP (its _fit_stochastic)
+        if self.stop and est._no_improvement_count > est.n_iter_no_change:
             self.trainer.stop_training = True
             self.trainer.stop_reason = (
-                f"no improvement of at least tol={est.tol} in {est.n_iter_no_change} epochs"
+                f"no improvement of at least tol={est.tol} in {est._no_improvement_count} "
+                f"epochs (more than n_iter_no_change={est.n_iter_no_change})"
             )
 
     def on_train_end(self, logs):

@@ -160,10 +160,12 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     def _new_network(self, n_x, n_L, seed):
         from ..network import Network
 
+        units = self._units(n_x, n_L)
         return Network(
-            self._units(n_x, n_L), activation=self.activation,
+            units, activation=self.activation,
             output_activation=self.output_activation, loss="mean_squared_error",
-            init=self.init, dtype=self.dtype, seed=seed, l2=self.l2, dropout=self.dropout,
+            init=self._init_for(units), dtype=self.dtype, seed=seed, l2=self.l2,
+            dropout=self.dropout,
         )
 
     @staticmethod
