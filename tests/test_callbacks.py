@@ -909,12 +909,14 @@ def test_model_checkpoint_never_writes_weights_that_overflowed(tmp_path, rng):
     net.fit(X, X[:1], epochs=1, learning_rate=0.01, callbacks=[ModelCheckpoint(path)],
             diagnose=False)
     good = npdeep.load(path).parameters.flat.copy()
-    with np.errstate(all="ignore"), pytest.warns(
-            RuntimeWarning, match=r"ModelCheckpoint: the weights of epoch \d are NaN or inf; "
-                                  r".*ck.npz was not written"), \
-            pytest.warns(RuntimeWarning, match="training stopped early"):
+    # one pytest.warns for both: before pytest 8 an inner one kept the outer's warning
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning) as record:
         net.fit(X, X[:1], epochs=3, learning_rate=1.7e308, callbacks=[ModelCheckpoint(path)],
                 diagnose=False)
+    said = [str(w.message) for w in record]
+    assert any(re.search(r"ModelCheckpoint: the weights of epoch \d are NaN or inf; "
+                         r".*ck.npz was not written", text) for text in said), said
+    assert any("training stopped early" in text for text in said), said
     np.testing.assert_array_equal(npdeep.load(path).parameters.flat, good)
 
 

@@ -123,6 +123,7 @@ def test_local_cluster_unsets_malloc_trim_threshold(client):
 @pytest.mark.parametrize("kwargs, match", [
     ({"host": "0.0.0.0"}, "does not accept host"),
     ({"dashboard_address": ":8787"}, "does not accept dashboard_address"),
+    ({"worker_dashboard_address": ":0"}, "does not accept worker_dashboard_address"),
     ({"processes": False}, "does not accept processes"),
     ({"n_workers": 0}, "n_workers must be a positive integer, got 0"),
 ])
@@ -907,7 +908,6 @@ def test_fit_chunks_stops_at_the_epoch_of_a_failed_block(client, monkeypatch):
             "fit_chunks: raised by partial_fit on block 0 (rows 0:20) in epoch 1"]
 
 
-@pytest.mark.skipif(not hasattr(Exception, "add_note"), reason="exception notes: Python 3.11+")
 def test_fit_chunks_error_names_the_block(client):
     """A NaN in one block: sklearn's message, plus a note saying which block and epoch."""
     rng = np.random.default_rng(0)

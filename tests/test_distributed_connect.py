@@ -80,7 +80,6 @@ def test_connect_names_a_mistyped_address_before_making_a_client(address, match,
         connect(address, timeout=0.5)
 
 
-@pytest.mark.skipif(not hasattr(Exception, "add_note"), reason="exception notes: Python 3.11+")
 def test_a_failed_connect_to_port_8787_says_it_is_the_dashboard(monkeypatch):
     import npdeep.distributed.cluster as cluster
 

@@ -339,7 +339,11 @@ def test_onnx_export_agrees_with_predict(drawn):
                                    providers=["CPUExecutionProvider"])
     outputs = session.run(None, {session.get_inputs()[0].name: X.T.astype(config["dtype"])})
     values = next(o for o in outputs if o.dtype.kind == "f")
-    t = tol(config["dtype"]) if config["dtype"] == "float32" else 1e-9
+    hidden = config["activation"]
+    gelu = "gelu" in [*([hidden] if isinstance(hidden, str) else hidden),
+                      config["output_activation"]]
+    # gelu's float64 graph runs its Erf in float32 (to_onnx's docstring): float32-accurate
+    t = tol("float32") if config["dtype"] == "float32" or gelu else 1e-9
     np.testing.assert_allclose(values, net._predicted(X).T, rtol=t, atol=t)
 
 

@@ -265,3 +265,16 @@ def test_a_function_as_schedule_is_answered_with_the_subclass_to_write(rng):
                 r"npdeep\.activations\.Activation")
     with pytest.raises(npdeep.ConfigurationError, match=expected):
         npdeep.Network([3, 4, 1], activation=np.tanh)
+
+
+def test_a_callable_object_is_named_by_its_name_when_it_has_no_qualified_name():
+    # NumPy 1.x ufuncs (np.tanh) and callable objects have __name__ but no __qualname__
+    class Swish:
+        __name__ = "swish"
+
+        def __call__(self, z):
+            return z / (1 + np.exp(-z))
+
+    assert not hasattr(Swish(), "__qualname__")
+    with pytest.raises(npdeep.ConfigurationError, match=r"got the function swish; for an "):
+        npdeep.Network([3, 4, 1], activation=Swish())

@@ -53,7 +53,9 @@ def build(spec, kind: str, base: type, registry: dict, aliases: dict):
             f"{kind} must be a name or {_a(base.__name__)}, got the class {spec.__name__}: "
             f"pass {spec.__name__}() (with its options); valid names: {valid}")
     if not isinstance(spec, str) and callable(spec):
-        name = getattr(spec, "__qualname__", type(spec).__name__)
+        # NumPy 1.x ufuncs (np.tanh) and callable objects have a __name__ but no __qualname__
+        name = (getattr(spec, "__qualname__", None) or getattr(spec, "__name__", None)
+                or type(spec).__name__)
         raise ConfigurationError(
             f"{kind} must be a name or {_a(base.__name__)}, got the function {name}; for "
             f"{_a(kind)} of your own, subclass {_public(base)}"

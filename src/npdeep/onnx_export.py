@@ -11,8 +11,10 @@ opset 17 has no Gelu (it came in opset 20) and none has SiLU).
 onnxruntime's CPU provider has float32 kernels only for Elu, Selu, Softplus and Erf, so a
 float64 graph spells those out in operators it runs in double: elu and selu as
 ``scale (Max(z, 0) + alpha (Exp(Min(z, 0)) - 1))``, softplus as
-``Max(z, 0) + Log(1 + Exp(-|z|))``, and gelu's Erf runs on a Cast to float32 (its value,
-below 1.2e-7 off, cast back: gelu's float64 graph is float32-accurate).
+``Max(z, 0) + Log(1 + Exp(-|z|))``, silu as ``z / (1 + Exp(-z))`` (onnxruntime 1.18 to 1.22
+fuse ``z Sigmoid(z)`` into QuickGelu, which has a float kernel only), and gelu's Erf runs on a
+Cast to float32 (its value, below 1.2e-7 off, cast back: gelu's float64 graph is
+float32-accurate).
 
 Outputs:
 
@@ -180,8 +182,14 @@ def _activation(g: _Graph, act, Z: str, l: int) -> str:
         one_plus = g.node("Add", [erf, g.const(f"one{l}", 1.0)], f"one_plus_erf{l}")
         half_Z = g.node("Mul", [Z, g.const(f"half{l}", 0.5)], f"half_Z{l}")
         return g.node("Mul", [half_Z, one_plus], out)
-    if name == "silu":
+    if name == "silu" and native:
         return g.node("Mul", [Z, g.node("Sigmoid", [Z], f"sigmoid_Z{l}")], out)
+    if name == "silu":
+        # z / (1 + exp(-z)): onnxruntime (1.18-1.22) fuses z Sigmoid(z) into a float-only
+        # QuickGelu; exp(-z) overflows to inf for z < -709, where z / inf gives silu's limit, -0
+        exp_neg = g.node("Exp", [g.node("Neg", [Z], f"minus_Z{l}")], f"exp_minus_Z{l}")
+        one_plus = g.node("Add", [exp_neg, g.const(f"one{l}", 1.0)], f"one_plus_exp_minus_Z{l}")
+        return g.node("Div", [Z, one_plus], out)
     op = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softmax": "Softmax",
           "softplus": "Softplus"}[name]
     return g.node(op, [Z], out, **({"axis": 1} if name == "softmax" else {}))
@@ -257,7 +265,8 @@ def _label_values(classes: np.ndarray) -> tuple[np.ndarray, int]:
     if kind == "b":
         return classes.astype(np.bool_), TensorProto.BOOL
     if kind in "iu":
-        if classes.max() <= np.iinfo(np.int64).max:
+        # as Python ints: NumPy 1.x compares uint64 with an int through float64 (2**63 + 5 "fits")
+        if int(classes.max()) <= np.iinfo(np.int64).max:
             return classes.astype(np.int64), TensorProto.INT64
         return classes.astype(np.uint64), TensorProto.UINT64
     if kind == "f":

@@ -28,6 +28,7 @@ from . import schedules as _schedules
 from ._fit_data import _prepare_data  # the data's checks and split before the loop
 from ._fit_guard import one_fit_at_a_time
 from ._mmap import is_memmap
+from ._notes import add_note
 from ._validation import caller_level, check_positive_float, check_positive_int, check_seed
 from .batches import BatchSource, columns
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
@@ -350,7 +351,7 @@ def fit(
         try:
             cb.on_train_end({"error": f"{type(exc).__name__}: {exc}"})
         except Exception as cleanup:  # the first error is the one to report
-            exc.add_note(f"on_train_end also failed: {type(cleanup).__name__}: {cleanup}")
+            add_note(exc, f"on_train_end also failed: {type(cleanup).__name__}: {cleanup}")
         history.trainer = None
         raise
     net.release_inputs()  # the workspaces must not keep the training set (full batch) alive

@@ -16,6 +16,7 @@ A list of in-memory ``(X, y)`` chunks runs the same loop in this process.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import math
 import numbers
@@ -24,6 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .._notes import add_note
 from .._sparse import is_sparse
 from .._validation import check_positive_float, check_seed
 from ..errors import ConfigurationError, DataError
@@ -80,8 +82,8 @@ def _partial_fit_block(estimator, X_block, y_block, classes, seed, shuffle: bool
             kwargs["sample_weight"] = w_block
         return estimator.partial_fit(X_block, y_block, **kwargs)
     except Exception as exc:
-        if where and hasattr(exc, "add_note"):
-            exc.add_note(f"fit_chunks: raised by partial_fit on {where}")
+        if where:
+            add_note(exc, f"fit_chunks: raised by partial_fit on {where}")
         raise
 
 
@@ -379,7 +381,7 @@ def _wait_or_cancel(client, futures, timeout, what: str) -> None:
 
     try:
         wait(futures, timeout=timeout)
-    except TimeoutError as exc:
+    except (TimeoutError, asyncio.TimeoutError) as exc:  # not one class before Python 3.11
         client.cancel(futures)
         raise TimeoutError(f"fit_chunks: {what}; their tasks were cancelled. Raise timeout, or "
                            "check the workers (client.dashboard_link)") from exc

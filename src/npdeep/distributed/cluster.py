@@ -21,6 +21,7 @@ import dask
 from distributed import Client, LocalCluster
 from distributed.comm import get_address_host
 
+from .._notes import add_note
 from ..errors import ConfigurationError
 
 __all__ = ["local_cluster", "connect", "check_loopback", "listening_sockets", "ALLOCATOR_CONFIG",
@@ -30,7 +31,8 @@ __all__ = ["local_cluster", "connect", "check_loopback", "listening_sockets", "A
 ALLOCATOR_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 _LOOPBACK = "127.0.0.1"
-_FIXED = ("host", "ip", "interface", "processes", "dashboard_address", "protocol")
+_FIXED = ("host", "ip", "interface", "processes", "dashboard_address", "worker_dashboard_address",
+          "protocol")
 
 
 def _is_loopback(host: str) -> bool:
@@ -58,11 +60,12 @@ def local_cluster(
 ) -> Iterator[Client]:
     """Start a local cluster on 127.0.0.1 and yield a connected :class:`distributed.Client`.
 
-    Every server binds the loopback interface: the scheduler, each worker and its nanny, and the
-    dashboard (on a free port, ``dashboard_address="127.0.0.1:0"``, or none with
-    ``dashboard=False``). Workers are separate processes (``processes=True``) whose BLAS pools
-    Dask limits to one thread each. The nanny's ``MALLOC_TRIM_THRESHOLD_`` is unset for the
-    cluster's whole life (restarted workers included). On exit the client and cluster close.
+    Every server binds the loopback interface: the scheduler, each worker (and its HTTP server)
+    and its nanny, and the dashboard (on a free port, ``dashboard_address="127.0.0.1:0"``, or
+    none with ``dashboard=False``). Workers are separate processes (``processes=True``) whose
+    BLAS pools Dask limits to one thread each. The nanny's ``MALLOC_TRIM_THRESHOLD_`` is unset
+    for the cluster's whole life (restarted workers included). On exit the client and cluster
+    close.
     More worker threads than usable cores (``dask.system.CPU_COUNT``) warn: they would only
     take turns. Each worker's memory limit is Dask's default, the machine's memory divided
     among the workers, unless ``memory_limit=`` says otherwise.
@@ -82,7 +85,8 @@ def local_cluster(
         Logging level of the cluster's servers.
     **cluster_kwargs
         Passed to :class:`distributed.LocalCluster` (``memory_limit``, ...). The binding options
-        (host, ip, interface, processes, dashboard_address, protocol) are fixed and refused.
+        (host, ip, interface, processes, dashboard_address, worker_dashboard_address,
+        protocol) are fixed and refused.
 
     Yields
     ------
@@ -126,6 +130,9 @@ def local_cluster(
             processes=True,
             host=_LOOPBACK,
             dashboard_address=f"{_LOOPBACK}:0" if dashboard else None,
+            # each worker's HTTP server (health, metrics): distributed 2024.1 bound it to every
+            # interface when given no address
+            worker_dashboard_address=f"{_LOOPBACK}:0",
             silence_logs=silence_logs,
             **cluster_kwargs,
         )
@@ -181,9 +188,8 @@ def connect(address: str, *, timeout: float = 30.0, check_allocator: bool = True
         client = Client(address, timeout=timeout)
     except BaseException as exc:
         _stop_failed_client(exc)
-        if isinstance(exc, OSError) and address.rstrip("/").endswith(":8787") \
-                and hasattr(exc, "add_note"):
-            exc.add_note(f"connect: {_PORT_HINT}")
+        if isinstance(exc, OSError) and address.rstrip("/").endswith(":8787"):
+            add_note(exc, f"connect: {_PORT_HINT}")
         raise
     if check_allocator:
         try:

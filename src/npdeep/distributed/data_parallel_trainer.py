@@ -35,7 +35,7 @@ __all__ = ["DataParallelTrainer", "DataParallelResult"]
 
 #: Failures of the cluster (not of the computation) after which a step is re-run.
 _TRANSIENT = (KilledWorker, concurrent.futures.CancelledError, asyncio.CancelledError,
-              CommClosedError, TimeoutError, OSError)
+              CommClosedError, TimeoutError, asyncio.TimeoutError, OSError)
 
 
 @dataclass
