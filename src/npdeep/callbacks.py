@@ -52,7 +52,7 @@ import time
 import numpy as np
 
 from ._validation import check_flag
-from .errors import ConfigurationError
+from .errors import ConfigurationError, add_note
 
 __all__ = ["Callback", "CallbackList", "History", "ProgressBar", "TerminateOnNaN",
            "LambdaCallback", "EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger"]
@@ -208,8 +208,8 @@ class CallbackList:
                 try:
                     cb.on_train_end({"error": f"{type(exc).__name__}: {exc}"})
                 except Exception as cleanup:  # the first error is the one to report
-                    exc.add_note(f"on_train_end also failed: {type(cleanup).__name__}: "
-                                 f"{cleanup}")
+                    add_note(exc, f"on_train_end also failed: {type(cleanup).__name__}: "
+                                  f"{cleanup}")
             raise
 
     def on_epoch_begin(self, epoch, logs):
@@ -262,8 +262,8 @@ def _end(cb: Callback, logs: dict, first: Exception | None) -> Exception | None:
     except Exception as exc:
         if first is None:
             return exc
-        first.add_note(f"{type(cb).__name__}.on_train_end also failed: "
-                       f"{type(exc).__name__}: {exc}")
+        add_note(first, f"{type(cb).__name__}.on_train_end also failed: "
+                        f"{type(exc).__name__}: {exc}")
     return first
 
 

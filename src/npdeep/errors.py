@@ -41,3 +41,16 @@ class ModelFileError(NpdeepError, ValueError):
 
 class TrainingError(NpdeepError, RuntimeError):
     """Training cannot go on (for example the gradients became NaN)."""
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """Add ``note`` to ``exc`` as ``exc.add_note(note)`` does (Python 3.11+).
+
+    Python 3.10 has no ``add_note``: the note then joins ``exc.__notes__`` all the same (which
+    3.10's tracebacks do not print), where calling ``add_note`` would replace ``exc`` by an
+    AttributeError.
+    """
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]

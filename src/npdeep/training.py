@@ -31,7 +31,7 @@ from ._mmap import is_memmap
 from ._validation import caller_level, check_positive_float, check_positive_int, check_seed
 from .batches import BatchSource, columns
 from .callbacks import Callback, CallbackList, History, ProgressBar, TerminateOnNaN
-from .errors import ConfigurationError
+from .errors import ConfigurationError, add_note
 from .loggers import check_separate_files
 from .splits import Metric, weighted_validation
 from .trainer import Trainer
@@ -350,7 +350,7 @@ def fit(
         try:
             cb.on_train_end({"error": f"{type(exc).__name__}: {exc}"})
         except Exception as cleanup:  # the first error is the one to report
-            exc.add_note(f"on_train_end also failed: {type(cleanup).__name__}: {cleanup}")
+            add_note(exc, f"on_train_end also failed: {type(cleanup).__name__}: {cleanup}")
         history.trainer = None
         raise
     net.release_inputs()  # the workspaces must not keep the training set (full batch) alive
