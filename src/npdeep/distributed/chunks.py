@@ -16,6 +16,7 @@ A list of in-memory ``(X, y)`` chunks runs the same loop in this process.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import math
 import numbers
@@ -379,7 +380,7 @@ def _wait_or_cancel(client, futures, timeout, what: str) -> None:
 
     try:
         wait(futures, timeout=timeout)
-    except TimeoutError as exc:
+    except (TimeoutError, asyncio.TimeoutError) as exc:  # 3.10: asyncio's is not the built-in
         client.cancel(futures)
         raise TimeoutError(f"fit_chunks: {what}; their tasks were cancelled. Raise timeout, or "
                            "check the workers (client.dashboard_link)") from exc
