@@ -1118,7 +1118,8 @@ def test_sample_weight_errors_are_npdeep_data_errors(Estimator, method):
         (np.ones(3), r"^sample_weight\.shape == \(3,\), expected \(50,\)!$"),
         (nan, r"^Input sample_weight contains NaN\.$"),
         (inf, r"^Input sample_weight contains infinity"),
-        (np.ones((50, 1)), r"^Sample weights must be 1D array or scalar, got 2D array"),
+        # the ", got 2D array" of newer scikit-learn (Python 3.10 gets 1.7, which ends there)
+        (np.ones((50, 1)), r"^Sample weights must be 1D array or scalar(, got 2D array|$)"),
         (["a"] * 50, r"^could not convert string to float: .*'a'$"),
     ]:
         est = Estimator((4,), max_iter=3, random_state=0)
