@@ -12,7 +12,9 @@ onnxruntime's CPU provider has float32 kernels only for Elu, Selu, Softplus and 
 float64 graph spells those out in operators it runs in double: elu and selu as
 ``scale (Max(z, 0) + alpha (Exp(Min(z, 0)) - 1))``, softplus as
 ``Max(z, 0) + Log(1 + Exp(-|z|))``, and gelu's Erf runs on a Cast to float32 (its value,
-below 1.2e-7 off, cast back: gelu's float64 graph is float32-accurate).
+below 1.2e-7 off, cast back: gelu's float64 graph is float32-accurate). A float64 graph spells
+silu ``z / (1 + Exp(-z))``: onnxruntime 1.23, the newest for Python 3.10, fuses ``z Sigmoid(z)``
+into a float-only kernel (QuickGelu) and then cannot run the graph.
 
 Outputs:
 
@@ -180,6 +182,12 @@ def _activation(g: _Graph, act, Z: str, l: int) -> str:
         one_plus = g.node("Add", [erf, g.const(f"one{l}", 1.0)], f"one_plus_erf{l}")
         half_Z = g.node("Mul", [Z, g.const(f"half{l}", 0.5)], f"half_Z{l}")
         return g.node("Mul", [half_Z, one_plus], out)
+    if name == "silu" and not native:
+        # z / (1 + exp(-z)): onnxruntime 1.23 (the newest for Python 3.10) fuses z Sigmoid(z)
+        # into its QuickGelu, which has a float kernel only; exp(-z) = inf gives -0, as z -> -inf
+        exp_minus_Z = g.node("Exp", [g.node("Neg", [Z], f"minus_Z{l}")], f"exp_minus_Z{l}")
+        one_plus = g.node("Add", [exp_minus_Z, g.const(f"one{l}", 1.0)], f"one_plus_exp{l}")
+        return g.node("Div", [Z, one_plus], out)
     if name == "silu":
         return g.node("Mul", [Z, g.node("Sigmoid", [Z], f"sigmoid_Z{l}")], out)
     op = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softmax": "Softmax",
