@@ -261,3 +261,5 @@ def test_each_new_activation_as_hidden_and_output_layer_matches_npdeep(activatio
     ops = {node.op_type for node in proto.graph.node}
     native = {"elu": "Elu", "selu": "Selu", "softplus": "Softplus"}.get(net.activations[1].name)
     assert (native in ops) == (native is not None and dtype == "float32")
+    if net.activations[1].name == "silu":  # z Sigmoid(z) in float64: onnxruntime 1.23 fused it
+        assert ("Sigmoid" in ops) == (dtype == "float32")  # into a float-only kernel, and failed

@@ -11,7 +11,7 @@ opset 17 has no Gelu (it came in opset 20) and none has SiLU).
 onnxruntime's CPU provider has float32 kernels only for Elu, Selu, Softplus and Erf, so a
 float64 graph spells those out in operators it runs in double: elu and selu as
 ``scale (Max(z, 0) + alpha (Exp(Min(z, 0)) - 1))``, softplus as
-``Max(z, 0) + Log(1 + Exp(-|z|))``, silu as ``z / (1 + Exp(-z))`` (onnxruntime 1.18 to 1.22
+``Max(z, 0) + Log(1 + Exp(-|z|))``, silu as ``z / (1 + Exp(-z))`` (onnxruntime 1.18 to 1.23
 fuse ``z Sigmoid(z)`` into QuickGelu, which has a float kernel only), and gelu's Erf runs on a
 Cast to float32 (its value, below 1.2e-7 off, cast back: gelu's float64 graph is
 float32-accurate).
@@ -185,7 +185,7 @@ def _activation(g: _Graph, act, Z: str, l: int) -> str:
     if name == "silu" and native:
         return g.node("Mul", [Z, g.node("Sigmoid", [Z], f"sigmoid_Z{l}")], out)
     if name == "silu":
-        # z / (1 + exp(-z)): onnxruntime (1.18-1.22) fuses z Sigmoid(z) into a float-only
+        # z / (1 + exp(-z)): onnxruntime (1.18-1.23) fuses z Sigmoid(z) into a float-only
         # QuickGelu; exp(-z) overflows to inf for z < -709, where z / inf gives silu's limit, -0
         exp_neg = g.node("Exp", [g.node("Neg", [Z], f"minus_Z{l}")], f"exp_minus_Z{l}")
         one_plus = g.node("Add", [exp_neg, g.const(f"one{l}", 1.0)], f"one_plus_exp_minus_Z{l}")

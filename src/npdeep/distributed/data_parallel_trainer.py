@@ -33,9 +33,11 @@ from .gradients import shard_local_steps, shard_loss_and_gradients, with_registe
 
 __all__ = ["DataParallelTrainer", "DataParallelResult"]
 
-#: Failures of the cluster (not of the computation) after which a step is re-run.
+#: Failures of the cluster (not of the computation) after which a step is re-run. On Python
+#: 3.10 the timeouts of asyncio and concurrent.futures are not yet the built-in TimeoutError.
 _TRANSIENT = (KilledWorker, concurrent.futures.CancelledError, asyncio.CancelledError,
-              CommClosedError, TimeoutError, asyncio.TimeoutError, OSError)
+              CommClosedError, TimeoutError, asyncio.TimeoutError,
+              concurrent.futures.TimeoutError, OSError)
 
 
 @dataclass
