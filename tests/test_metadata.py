@@ -24,3 +24,9 @@ def test_the_classifiers_name_every_python_from_requires_python_on():
     named = [int(c.rsplit(".", 1)[1]) for c in PROJECT["classifiers"]
              if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
     assert named == list(range(int(lowest), 14))
+
+
+def test_the_license_file_ships_with_the_package():
+    root = Path(__file__).resolve().parent.parent
+    assert PROJECT["license-files"] == ["LICENSE"]
+    assert (root / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
