@@ -29,25 +29,31 @@ from ._common import (
     load_model,
 )
 from ._options import max_elements_option
+from ._types import ColumnsType
 
 DEFAULT_CHUNK_ROWS = 10_000
 
 
-def _chunks(m, source: str, chunk_rows: int) -> Iterator[np.ndarray]:
-    """Yield ``X: (n_chunk, n_features)`` blocks of DATA, each checked against the model."""
+def _chunks(m, source: str, chunk_rows: int, keep=()) -> Iterator[tuple[np.ndarray, list]]:
+    """Yield ``(X, kept)``: ``X: (n_chunk, n_features)`` blocks of DATA, each checked against
+    the model, and each row's cells of the CSV columns ``keep`` (lists of str)."""
     from .. import data as npdata
 
     names = m.data.get("feature_names")
     if npdata.sniff(source) == "csv":
-        yield from npdata.iter_csv_chunks(
+        chunks = npdata.iter_csv_chunks(
             source, chunk_rows, feature_names=None if m.encoder_config else names,
             encoder_config=m.encoder_config,
-            n_features=None if m.encoder_config or names else m.n_features)
+            n_features=None if m.encoder_config or names else m.n_features, keep=keep)
+        yield from chunks if keep else ((X, [[]] * len(X)) for X in chunks)
         return
+    if keep:
+        raise click.UsageError("--keep copies columns of a CSV DATA; this DATA is not a CSV")
     ds = npdata.load_features(source, feature_names=names if names else None,
                               encoder_config=m.encoder_config)
     for start in range(0, ds.n_samples, chunk_rows):
-        yield ds.X[start: start + chunk_rows]
+        X = ds.X[start: start + chunk_rows]
+        yield X, [[]] * len(X)
 
 
 def columns(m) -> list[str]:
@@ -56,23 +62,31 @@ def columns(m) -> list[str]:
     return m.output_columns()
 
 
-def write_predictions(m, source: str, fh, chunk_rows: int, delimiter: str = ",") -> dict:
+def write_predictions(m, source: str, fh, chunk_rows: int, delimiter: str = ",",
+                      keep=()) -> dict:
     """Write the header and one row per sample to ``fh``; return counts and class totals.
 
     ``m`` is a network's :class:`Model` or an estimator file's ``EstimatorModel``;
-    ``delimiter``: "," (CSV) or a tab (TSV).
+    ``delimiter``: "," (CSV) or a tab (TSV); ``keep``: CSV columns copied before the
+    predictions.
     """
+    keep = list(keep)
+    clash = [k for k in keep if k in columns(m)]
+    if clash:
+        raise click.UsageError(f"--keep {clash[0]!r}: the predictions have a column of that "
+                               f"name ({', '.join(columns(m))})")
     writer = csv.writer(fh, lineterminator="\n", delimiter=delimiter)
     rows = 0
     counts: dict = {}
-    for X in _chunks(m, source, chunk_rows):
+    for X, kept in _chunks(m, source, chunk_rows, keep):
         pred, proba = m.predict_rows(X)
         if rows == 0:  # the header only once the first chunk proved the data fits the model
-            writer.writerow(columns(m))
+            writer.writerow([*keep, *columns(m)])
         # labels, or rows of values or of 0/1 per label; a float is written as Python's repr,
         # the shortest text that reads back as the same float64 (8 digits rounded a target
         # near 1.7e9 to steps of 100)
         first = [[v] for v in pred.tolist()] if pred.ndim == 1 else pred.tolist()
+        first = [[*k, *a] for k, a in zip(kept, first, strict=True)]
         if proba is not None:
             text = np.char.mod("%.6g", proba).tolist()
             writer.writerows([*a, *p] for a, p in zip(first, text, strict=True))
@@ -84,7 +98,7 @@ def write_predictions(m, source: str, fh, chunk_rows: int, delimiter: str = ",")
                 counts[lab] = counts.get(lab, 0) + k
         rows += len(X)
     if rows == 0:
-        writer.writerow(columns(m))
+        writer.writerow([*keep, *columns(m)])
     return {"rows": rows, "predicted_counts": {str(k): v for k, v in counts.items()}}
 
 
@@ -96,9 +110,13 @@ def write_predictions(m, source: str, fh, chunk_rows: int, delimiter: str = ",")
                    "output) [default: standard output].")
 @click.option("--chunk-rows", type=click.IntRange(1), default=DEFAULT_CHUNK_ROWS,
               show_default=True, help="Rows read and predicted at a time (bounds memory).")
+@click.option("--keep", type=ColumnsType(), default=None,
+              help="CSV columns of DATA to copy into the output before the predictions, "
+                   "comma-separated (an identifier, such as one `train --drop` left out). "
+                   "[default: none]")
 @max_elements_option
 @json_option
-def predict(model, data, output, chunk_rows, max_elements, as_json):
+def predict(model, data, output, chunk_rows, keep, max_elements, as_json):
     """Predict labels (and class probabilities) for DATA with MODEL, as CSV.
 
     DATA is a file or built-in name as for train, or - to read standard input:
@@ -116,7 +134,7 @@ def predict(model, data, output, chunk_rows, max_elements, as_json):
             raise click.UsageError("--json needs -o/--output FILE (the predictions go to the file, "
                                    "the JSON summary to standard output)")
         with data_source(data) as source:
-            write_predictions(m, source, sys.stdout, chunk_rows)
+            write_predictions(m, source, sys.stdout, chunk_rows, keep=keep or ())
         return
     out = check_output_path(output, "--output")
     check_not_input(out, "--output", {"the model file MODEL": model, "the data file DATA": data})
@@ -126,8 +144,10 @@ def predict(model, data, output, chunk_rows, max_elements, as_json):
     tabs = out.name.lower().removesuffix(".gz").endswith((".tsv", ".tab"))
     with data_source(data) as source:
         summary = atomic_write_text(
-            out, lambda fh: write_predictions(m, source, fh, chunk_rows, "\t" if tabs else ","),
+            out, lambda fh: write_predictions(m, source, fh, chunk_rows, "\t" if tabs else ",",
+                                              keep or ()),
             "predictions file", compress=compress)
-    emit(as_json, {"model": str(m.path), "output": str(out), "columns": columns(m), **summary},
+    emit(as_json, {"model": str(m.path), "output": str(out),
+                   "columns": [*(keep or ()), *columns(m)], **summary},
          f"wrote {summary['rows']} predictions to {out}")
 

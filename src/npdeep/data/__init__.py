@@ -28,6 +28,7 @@ import numpy as np
 from npdeep.data.arrays import load_arrays, read_npy, read_npz
 from npdeep.data.builtin import BUILTIN_NAMES, find_mnist_dir, load_builtin
 from npdeep.data.csv import iter_csv_chunks as _iter_csv_chunks
+from npdeep.data.csv import iter_csv_chunks_keeping as _iter_csv_chunks_keeping
 from npdeep.data.csv import read_csv, read_csv_features
 from npdeep.data.dataset import Dataset, check_classes, check_features, detect_task
 from npdeep.data.encoding import Column, FeatureEncoder
@@ -311,7 +312,8 @@ def iter_csv_chunks(
     feature_names: list[str] | None = None,
     encoder_config: dict[str, Any] | FeatureEncoder | None = None,
     n_features: int | None = None,
-) -> Iterator[np.ndarray]:
+    keep: Sequence[str] = (),
+) -> Iterator[np.ndarray] | Iterator[tuple[np.ndarray, list[list[str]]]]:
     """Stream a CSV's features in chunks of at most ``chunk_rows`` rows, with bounded memory.
 
     Parameters
@@ -323,14 +325,23 @@ def iter_csv_chunks(
     n_features : int, optional
         Without names or an encoding: every column is a feature, and their count must be
         this (a DataError names the file and asks whether it still holds the target).
+    keep : sequence of str
+        Columns whose cells are passed through as text (an identifier for the predictions);
+        without names or an encoding they are not features.
 
     Yields
     ------
-    ndarray of float64, shape (n_chunk, n_features)
+    X : ndarray of float64, shape (n_chunk, n_features); with ``keep``, pairs
+    ``(X, kept)``, ``kept`` a list of n_chunk lists of the ``keep`` cells as written
     """
     if sniff(path) != "csv":
         raise DataError(f"{path}: streaming in chunks needs a CSV file")
     encoder = _encoder(encoder_config)
     if encoder is None and feature_names is not None:
         encoder = FeatureEncoder.numeric(_names(feature_names))
-    yield from _iter_csv_chunks(Path(path), chunk_rows, encoder=encoder, n_features=n_features)
+    if keep:
+        yield from _iter_csv_chunks_keeping(Path(path), chunk_rows, list(keep), encoder=encoder,
+                                            n_features=n_features)
+    else:
+        yield from _iter_csv_chunks(Path(path), chunk_rows, encoder=encoder,
+                                    n_features=n_features)

@@ -48,6 +48,20 @@ def _dropped(drop: Sequence[str], header: list[str], t: int, path: Path) -> set[
     return indices
 
 
+def _kept_columns(keep: Sequence[str], header: list[str], path: Path) -> list[int]:
+    """The indices of the columns ``keep`` names, in its order; an unknown name is refused."""
+    columns = ", ".join(repr(h) for h in header)
+    indices = []
+    for name in keep:
+        if name not in header:
+            raise DataError(f"{path}: cannot keep column {name!r}, which it does not have; the "
+                            f"columns are: {columns}{_nearest_column(str(name), header)}")
+        if header.index(name) in indices:
+            raise DataError(f"{path}: column {name!r} is named twice in --keep")
+        indices.append(header.index(name))
+    return indices
+
+
 def _resolve_target(target: str | int | None, header: list[str], path: Path) -> int:
     columns = ", ".join(repr(h) for h in header)
     if target is None:

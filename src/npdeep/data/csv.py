@@ -23,6 +23,7 @@ import numpy as np
 from npdeep.data import cells
 from npdeep.data._csv_columns import (  # noqa: F401
     _dropped,
+    _kept_columns,
     _nearest_column,
     _plan_for,
     _resolve_target,
@@ -206,6 +207,8 @@ def iter_csv_chunks(
 ) -> Iterator[np.ndarray]:
     """Stream a CSV's features in chunks of at most ``chunk_rows`` rows (bounded memory).
 
+    :func:`iter_csv_chunks_keeping` also yields the text of named columns (an identifier).
+
     Parameters
     ----------
     path : str or Path
@@ -222,6 +225,29 @@ def iter_csv_chunks(
     ------
     ndarray of float64, shape (n_chunk, n_features)
     """
+    for X, _ in iter_csv_chunks_keeping(path, chunk_rows, (), encoder=encoder,
+                                        n_features=n_features):
+        yield X
+
+
+def iter_csv_chunks_keeping(
+    path: str | Path,
+    chunk_rows: int,
+    keep: Sequence[str],
+    *,
+    encoder: FeatureEncoder | None = None,
+    n_features: int | None = None,
+) -> Iterator[tuple[np.ndarray, list[list[str]]]]:
+    """Stream a CSV as :func:`iter_csv_chunks` does, with the cells of the columns ``keep``.
+
+    Yields
+    ------
+    X : ndarray of float64, shape (n_chunk, n_features)
+    kept : list of n_chunk lists of len(keep) str, each row's cells of ``keep`` as written
+
+    A name of ``keep`` that the header lacks is a DataError listing the columns. Without an
+    encoder the kept columns are not features (the rest must number ``n_features``).
+    """
     path = Path(path)
     if (
         isinstance(chunk_rows, bool)
@@ -231,16 +257,18 @@ def iter_csv_chunks(
         raise DataError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
     rows = _rows(path)
     header_line, header = _header(rows, path)
+    kept = _kept_columns(keep, header, path)
     if encoder is None:
-        if n_features is not None and len(header) != n_features:
+        if n_features is not None and len(header) - len(kept) != n_features:
             extra = (
                 " (does the file still hold the target column?)" if len(header) > n_features else ""
             )
             raise DataError(
-                f"{path}: has {len(header)} columns but the model expects "
+                f"{path}: has {len(header) - len(kept)} columns"
+                f"{' besides --keep' if kept else ''} but the model expects "
                 f"{n_features} features{extra}"
             )
-        encoder = FeatureEncoder.numeric(header)
+        encoder = FeatureEncoder.numeric([h for j, h in enumerate(header) if j not in kept])
     plan = _plan_for(encoder, header, None, path)
     n_total = 0
     for block, lines in _chunks(rows, header, header_line, path, int(chunk_rows)):
@@ -248,7 +276,7 @@ def iter_csv_chunks(
             X = cells.encode(block, header, lines, plan, path)
         except MemoryError:
             raise _out_of_memory(path) from None
-        yield X
+        yield X, [[row[j] for j in kept] for row in block]
         n_total += len(block)
     if n_total == 0:
         raise _no_rows(path, header_line)
