@@ -142,14 +142,17 @@ def header_errors(where: str, what: str):
     """Turn what a malformed header makes Python raise into a ModelFileError naming the file.
 
     The header is untrusted input: a value of the wrong type or a missing key surfaces as a
-    KeyError, TypeError, AttributeError... while the model is rebuilt from it.
+    KeyError, TypeError, AttributeError... while the model is rebuilt from it (a
+    RecursionError: JSON text inside it, such as a checkpoint's ``rng_state``, nested too
+    deeply).
     """
     try:
         yield
     except ModelFileError:
         raise
     except (NpdeepError, KeyError, TypeError, ValueError, AttributeError, IndexError,
-            OverflowError) as exc:
-        detail = f"missing key {exc}" if type(exc) is KeyError else str(exc)
+            OverflowError, RecursionError) as exc:
+        detail = (f"missing key {exc}" if type(exc) is KeyError else
+                  "it nests too deeply" if isinstance(exc, RecursionError) else str(exc))
         raise ModelFileError(f"{where}: invalid {what}: {detail}") from None
 

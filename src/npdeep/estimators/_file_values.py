@@ -101,6 +101,16 @@ def _read_classes(data: Any, where: str) -> np.ndarray:
         raise ModelFileError(f"{where}: invalid classes_ dtype {dtype!r}")
     return np.array(values, dtype=parsed)
 
+def feature_names(value: Any, n: int, where: str) -> np.ndarray:
+    """Return a fitted ``feature_names_in_`` read from a file: a list of ``n`` strings, as an
+    object array (as scikit-learn keeps it)."""
+    if not isinstance(value, list) or len(value) != n or \
+            not all(isinstance(name, str) for name in value):
+        raise ModelFileError(f"{where} feature_names_in_ must be a list of {n} strings, one "
+                             f"per input, got {value!r:.100}")
+    return np.array(value, dtype=object)
+
+
 def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
