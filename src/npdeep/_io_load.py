@@ -136,8 +136,8 @@ def _parse_manifest(header: dict[str, Any], where: str, max_elements: int,
         raise ModelFileError(f"{where}: header 'arrays' must be an object, got {manifest!r:.80}")
     if len(manifest) > MAX_ARRAYS:
         raise ModelFileError(f"{where}: the manifest declares {len(manifest)} arrays, more than "
-                             f"the {MAX_ARRAYS} a model file may hold; the file is not one npdeep "
-                             "wrote")
+                             f"the {MAX_ARRAYS} a model file may hold (npdeep writes two per "
+                             "layer); refusing to read them")
     total, total_bytes, first_over = 0, 0, None
     for name, entry in manifest.items():
         if not _NAME.fullmatch(name):
