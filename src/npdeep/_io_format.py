@@ -50,5 +50,7 @@ def _nesting_depth(value: Any, limit: int) -> int:
             if depth > limit:
                 return depth
             children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+            # only containers go on the stack: a list of a million numbers costs one pass
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, (dict, list, tuple)))
     return deepest

@@ -43,8 +43,8 @@ def _jsonable(value: Any, what: str) -> Any:
 def _from_json(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"__pairs__"}:
         return {_key(k): _from_json(v) for k, v in value["__pairs__"]}
-    if isinstance(value, list):
-        return [_from_json(v) for v in value]
+    if isinstance(value, list):  # numbers, most often (loss_curve_): kept as they are
+        return [_from_json(v) if isinstance(v, (dict, list, str)) else v for v in value]
     if value in ("inf", "-inf"):
         return float(value)
     return value
