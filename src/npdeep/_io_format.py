@@ -17,6 +17,11 @@ HEADER_MEMBER = "header.json"
 RESERVED_KEYS = ("format", "format_version", "npdeep_version", "arrays")
 NUMERIC_KINDS = frozenset("biufc")  # bool, int, uint, float, complex
 MAX_NDIM = 32
+#: Most arrays a file may declare (npdeep writes two per layer, eight in an Adam checkpoint
+#: with EarlyStopping): each costs a zip member to open and a .npy header to parse.
+MAX_ARRAYS = 10_000
+#: Bytes ``max_elements`` allows per element: a cap of n elements is n float64 of memory.
+BYTES_PER_ELEMENT = 8
 NPY_MAX_HEADER_SIZE = 10_000  # bytes of .npy header text numpy itself accepts by default
 #: Deepest nesting of lists and objects accepted in ``header.json`` (npdeep writes about 8).
 MAX_HEADER_DEPTH = 64
@@ -24,6 +29,15 @@ CHUNK_BYTES = 16 * 2**20
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamp: reproducible files
+
+
+def few(names, limit: int = 10) -> str:
+    """Return ``list(names)`` as its repr, the first ``limit`` only when there are more:
+    ``['a', 'b', ... (60000 in all)]`` (a hostile file's list must not fill the message)."""
+    names = list(names)
+    if len(names) <= limit:
+        return repr(names)
+    return repr(names[:limit])[:-1] + f", ... ({len(names)} in all)]"
 
 
 def _nesting_depth(value: Any, limit: int) -> int:
@@ -36,5 +50,7 @@ def _nesting_depth(value: Any, limit: int) -> int:
             if depth > limit:
                 return depth
             children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+            # only containers go on the stack: a list of a million numbers costs one pass
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, (dict, list, tuple)))
     return deepest

@@ -9,6 +9,7 @@ import math
 import os
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -18,17 +19,20 @@ import numpy as np
 from npdeep._io_format import (
     _NAME,
     _SHA256,
+    BYTES_PER_ELEMENT,
     CHUNK_BYTES,
     DEFAULT_MAX_ELEMENTS,
     DEFAULT_MAX_HEADER_BYTES,
     FORMAT_NAME,
     FORMAT_VERSION,
     HEADER_MEMBER,
+    MAX_ARRAYS,
     MAX_HEADER_DEPTH,
     MAX_NDIM,
     NPY_MAX_HEADER_SIZE,
     NUMERIC_KINDS,
     _nesting_depth,
+    few,
 )
 from npdeep.atomic import as_path
 from npdeep.errors import ConfigurationError, ModelFileError
@@ -130,7 +134,11 @@ def _parse_manifest(header: dict[str, Any], where: str, max_elements: int,
     manifest = header.get("arrays")
     if not isinstance(manifest, dict):
         raise ModelFileError(f"{where}: header 'arrays' must be an object, got {manifest!r:.80}")
-    total, first_over = 0, None
+    if len(manifest) > MAX_ARRAYS:
+        raise ModelFileError(f"{where}: the manifest declares {len(manifest)} arrays, more than "
+                             f"the {MAX_ARRAYS} a model file may hold (npdeep writes two per "
+                             "layer); refusing to read them")
+    total, total_bytes, first_over = 0, 0, None
     for name, entry in manifest.items():
         if not _NAME.fullmatch(name):
             raise ModelFileError(f"{where}: invalid array name {name!r:.80} in the manifest")
@@ -154,21 +162,47 @@ def _parse_manifest(header: dict[str, Any], where: str, max_elements: int,
             or not _SHA256.fullmatch(entry["sha256"])
         ):
             raise ModelFileError(f"{where}: manifest dtype or sha256 of {name!r} is malformed")
+        dtype = _manifest_dtype(entry["dtype"], name, where)
         if name.startswith(skip):  # not read: not counted
             continue
         total += math.prod(shape)
+        total_bytes += math.prod(shape) * dtype.itemsize
         if total > max_elements and first_over is None:
             first_over = (name, tuple(shape))
+    raise_it = ("(a parameter of npdeep.load, Network.load, npdeep.load_trained, "
+                "npdeep.checkpoint.resume and load_checkpoint; the commands' --max-elements)")
     if first_over is not None:
         name, shape = first_over
         raise ModelFileError(
             f"{where}: arrays declare more than max_elements={max_elements} elements in "
             f"total (array {name!r} has shape {shape}; {total} elements in all); refusing to "
             f"allocate them. If you trust the file, raise the cap to max_elements={total} "
-            "(a parameter of npdeep.load, Network.load, npdeep.load_trained, "
-            "npdeep.checkpoint.resume and load_checkpoint; the commands' --max-elements)"
+            + raise_it
+        )
+    if total_bytes > max_elements * BYTES_PER_ELEMENT:  # wide dtypes: complex, long double
+        needed = -(-total_bytes // BYTES_PER_ELEMENT)
+        raise ModelFileError(
+            f"{where}: arrays declare {total_bytes} bytes in total, more than the "
+            f"{max_elements * BYTES_PER_ELEMENT} of max_elements={max_elements} float64 "
+            f"elements; refusing to allocate them. If you trust the file, raise the cap to "
+            f"max_elements={needed} " + raise_it
         )
     return manifest
+
+
+def _manifest_dtype(descr: str, name: str, where: str) -> np.dtype:
+    """Return the numeric dtype a manifest's descriptor string names, else raise."""
+    try:
+        dtype = np.lib.format.descr_to_dtype(descr)
+    except (TypeError, ValueError, SyntaxError) as exc:
+        raise ModelFileError(f"{where}: manifest dtype of {name!r} is malformed "
+                             f"({descr!r:.40}: {exc})") from None
+    if dtype.hasobject or dtype.fields is not None or dtype.kind not in NUMERIC_KINDS:
+        raise ModelFileError(
+            f"{where}: array {name!r} has dtype {dtype}; only numeric dtypes are loaded, "
+            "never objects (pickles), strings or structured records"
+        )
+    return dtype
 
 
 def _check_expected(
@@ -177,9 +211,8 @@ def _check_expected(
     missing = [name for name in expected if name not in manifest]
     extra = [name for name in manifest if name not in expected]
     if missing or extra:
-        raise ModelFileError(
-            f"{where}: arrays do not match the architecture (missing {missing}, unexpected {extra})"
-        )
+        raise ModelFileError(f"{where}: arrays do not match the architecture (missing "
+                             f"{few(missing)}, unexpected {few(extra)})")
     for name, shape in expected.items():
         found = tuple(manifest[name]["shape"])
         if found != tuple(shape):
@@ -227,7 +260,11 @@ def _read_array(
                 f"{where}: array {name!r} declares {nbytes} data bytes but its member holds "
                 f"{info.file_size - reader.count}; the file is corrupt"
             )
-        flat = np.empty(math.prod(shape), dtype=dtype)
+        try:
+            flat = np.empty(math.prod(shape), dtype=dtype)
+        except MemoryError:
+            raise ModelFileError(f"{where}: not enough memory to load array {name!r} "
+                                 f"({nbytes} bytes)") from None
         view = memoryview(flat.view(np.uint8))
         for start in range(0, nbytes, CHUNK_BYTES):
             chunk = view[start : start + CHUNK_BYTES]
@@ -293,8 +330,8 @@ def _load(
     if sorted(names) != wanted:
         missing = sorted(set(wanted) - set(names))
         extra = sorted(set(names) - set(wanted))
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        problems = [f"{label} {found}" for label, found in
+        repeated = sorted(n for n, count in Counter(names).items() if count > 1)
+        problems = [f"{label} {few(found)}" for label, found in
                     (("missing", missing), ("unexpected", extra), ("repeated", repeated)) if found]
         raise ModelFileError(
             f"{where}: archive members do not match the manifest ({'; '.join(problems)})"

@@ -44,6 +44,7 @@ import numpy as np
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from ._best_only_state import best_only_checkpoints, load_model_checkpoint, match_model_checkpoint
+from ._io_format import few
 from ._registry import recorded_config
 from ._stopping_state import count as _count
 from ._stopping_state import early_stoppings, load_early_stopping, match_early_stopping
@@ -250,7 +251,7 @@ def checkpoint_from_header(header: dict, arrays: dict, where: str) -> Checkpoint
                if w is not None for k in parameters}
         unexpected = sorted(set(arrays) - set(parameters) - set(opt.state_arrays()) - set(own))
         if unexpected:
-            raise ModelFileError(f"{where}: arrays {unexpected} are not state of the "
+            raise ModelFileError(f"{where}: arrays {few(unexpected)} are not state of the "
                                  f"{opt.name} optimizer")
         sched = _schedules.get(training["schedule"]["config"])
         if training.get("rng_state"):

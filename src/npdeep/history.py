@@ -260,4 +260,8 @@ def _is_int(v) -> bool:
 
 
 def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A float, or an int a float holds (plotting and the diagnostics compute with them)."""
+    return isinstance(v, float) or _is_int(v) and abs(v) <= _FLOAT_MAX
+
+
+_FLOAT_MAX = 1.7976931348623157e308

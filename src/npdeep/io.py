@@ -37,7 +37,9 @@ Loading never unpickles, never evaluates and never imports anything named in the
 reading any array data it checks, in order: the file is a complete zip archive; ``header.json``
 exists, is below ``max_header_bytes``, is valid JSON and nests at most ``MAX_HEADER_DEPTH``
 (64) levels; ``format`` is ``"npdeep"`` and ``format_version`` is one this npdeep knows; the
-manifest is well formed and its total element count is at most ``max_elements``; the archive
+manifest is well formed, declares at most ``MAX_ARRAYS`` (10,000) arrays of numeric dtypes,
+and its total element count is at most ``max_elements`` and its bytes at most
+``8 * max_elements`` (as many float64: a wider dtype counts for more); the archive
 holds exactly the manifest's members; the shapes match ``expected_shapes`` when given. For each
 array it then parses the ``.npy`` header alone, refuses object, structured and other
 non-numeric dtypes, checks dtype and shape against the manifest and the member's uncompressed size
@@ -59,12 +61,14 @@ from npdeep._io_format import (  # noqa: F401
     _NAME,
     _SHA256,
     _ZIP_DATE,
+    BYTES_PER_ELEMENT,
     CHUNK_BYTES,
     DEFAULT_MAX_ELEMENTS,
     DEFAULT_MAX_HEADER_BYTES,
     FORMAT_NAME,
     FORMAT_VERSION,
     HEADER_MEMBER,
+    MAX_ARRAYS,
     MAX_HEADER_DEPTH,
     MAX_NDIM,
     NPY_MAX_HEADER_SIZE,
@@ -142,14 +146,17 @@ def header_errors(where: str, what: str):
     """Turn what a malformed header makes Python raise into a ModelFileError naming the file.
 
     The header is untrusted input: a value of the wrong type or a missing key surfaces as a
-    KeyError, TypeError, AttributeError... while the model is rebuilt from it.
+    KeyError, TypeError, AttributeError... while the model is rebuilt from it (a
+    RecursionError: JSON text inside it, such as a checkpoint's ``rng_state``, nested too
+    deeply).
     """
     try:
         yield
     except ModelFileError:
         raise
     except (NpdeepError, KeyError, TypeError, ValueError, AttributeError, IndexError,
-            OverflowError) as exc:
-        detail = f"missing key {exc}" if type(exc) is KeyError else str(exc)
+            OverflowError, RecursionError) as exc:
+        detail = (f"missing key {exc}" if type(exc) is KeyError else
+                  "it nests too deeply" if isinstance(exc, RecursionError) else str(exc))
         raise ModelFileError(f"{where}: invalid {what}: {detail}") from None
 

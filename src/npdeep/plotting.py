@@ -111,7 +111,7 @@ def _draw_panel(ax, data: dict, epochs: list[int], label: str, keys: list[str],
         values = data.get(key)
         if not values:
             continue
-        ys = [float("nan") if v is None else v for v in values]
+        ys = [float("nan") if v is None else float(v) for v in values]
         finite = finite or bool(np.isfinite(ys).any())
         name = ("validation" if key.startswith("val_") else
                 "training" if key != "learning_rate" else "learning rate")

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ._io_format import few
 from ._validation import caller_level
 from .callbacks import History
 from .errors import ConfigurationError, ModelFileError
@@ -108,8 +109,8 @@ def _check_network_file(header: dict, arrays: dict, where: str) -> tuple[dict, d
     expected = expected_shapes(units)
     if set(arrays) != set(expected):
         raise ModelFileError(
-            f"{where}: arrays {sorted(arrays)} do not match the architecture "
-            f"{units} (expected {sorted(expected)})"
+            f"{where}: arrays {few(sorted(arrays))} do not match the architecture "
+            f"{few(units)} (expected {few(sorted(expected))})"
         )
     for key, shape in expected.items():
         if tuple(arrays[key].shape) != shape:

@@ -124,7 +124,7 @@ def _rng(training: dict) -> dict:
     try:
         state = json.loads(raw)
         name = state["bit_generator"]
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, RecursionError):
         return {"saved": True, "bit_generator": None}  # resume would say what is wrong
     return {"saved": True, "bit_generator": name, "state": state}
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._io_format import few
 from .._registry import recorded_config
 from ..errors import ConfigurationError, ModelFileError
 from ..io import header_errors, load_model_file, merged_header, save_model_file
@@ -126,8 +127,8 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
             raise ModelFileError(f"{where}: invalid architecture units {units!r}")
         shapes = expected_shapes(units)
         if set(arrays) != set(shapes):
-            raise ModelFileError(f"{where}: arrays {sorted(arrays)} do not match the "
-                                 f"architecture {units} (expected {sorted(shapes)})")
+            raise ModelFileError(f"{where}: arrays {few(sorted(arrays))} do not match the "
+                                 f"architecture {few(units)} (expected {few(sorted(shapes))})")
         for key, shape in shapes.items():
             if tuple(arrays[key].shape) != shape:
                 raise ModelFileError(f"{where}: array {key!r} has shape {arrays[key].shape}, "
@@ -143,7 +144,11 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
         if "classes_" in state:
             est.classes_ = _classes_from_json(state.pop("classes_"), where)
         if "feature_names_in_" in state:
-            est.feature_names_in_ = np.array(state.pop("feature_names_in_"), dtype=object)
+            names = state.pop("feature_names_in_")
+            if not isinstance(names, list) or not all(isinstance(f, str) for f in names):
+                raise ModelFileError(f"{where}: feature_names_in_ must be a list of strings, "
+                                     f"one per input, got {names!r:.100}")
+            est.feature_names_in_ = np.array(names, dtype=object)
         for key, value in state.items():
             if key not in _STATE_KEYS:
                 raise ModelFileError(f"{where}: unknown estimator state {key!r}")

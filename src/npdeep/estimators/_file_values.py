@@ -43,8 +43,8 @@ def _jsonable(value: Any, what: str) -> Any:
 def _from_json(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"__pairs__"}:
         return {_key(k): _from_json(v) for k, v in value["__pairs__"]}
-    if isinstance(value, list):
-        return [_from_json(v) for v in value]
+    if isinstance(value, list):  # numbers, most often (loss_curve_): kept as they are
+        return [_from_json(v) if isinstance(v, (dict, list, str)) else v for v in value]
     if value in ("inf", "-inf"):
         return float(value)
     return value
@@ -100,6 +100,16 @@ def _read_classes(data: Any, where: str) -> np.ndarray:
     if parsed is None or parsed.kind not in "biuf":
         raise ModelFileError(f"{where}: invalid classes_ dtype {dtype!r}")
     return np.array(values, dtype=parsed)
+
+def feature_names(value: Any, n: int, where: str) -> np.ndarray:
+    """Return a fitted ``feature_names_in_`` read from a file: a list of ``n`` strings, as an
+    object array (as scikit-learn keeps it)."""
+    if not isinstance(value, list) or len(value) != n or \
+            not all(isinstance(name, str) for name in value):
+        raise ModelFileError(f"{where} feature_names_in_ must be a list of {n} strings, one "
+                             f"per input, got {value!r:.100}")
+    return np.array(value, dtype=object)
+
 
 def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from .._io_format import few
 from ..errors import ConfigurationError, ModelFileError
 from ..io import header_errors, merged_header, save_model_file
 from ._estimator_file import estimator_from_header, estimator_to_header, read_file_of_kind
-from ._file_values import _from_json, _jsonable
+from ._file_values import _from_json, _is_count, _jsonable, feature_names
 
 __all__ = ["save_pipeline", "load_pipeline", "pipeline_from_header"]
 
@@ -116,6 +117,22 @@ def _set_scaler_arrays(scaler, arrays: dict, n: int, where: str) -> None:
         setattr(scaler, attr, value)
 
 
+def _samples_seen(value, n: int, where: str):
+    """Return a scaler's ``n_samples_seen_`` read from a file: a count, or one per feature
+    (as scikit-learn keeps it when X held NaN)."""
+    value = _from_json(value)
+    if _is_whole(value) or (isinstance(value, list) and len(value) == n
+                            and all(map(_is_whole, value))):
+        return value
+    raise ModelFileError(f"{where} n_samples_seen_ must be a whole number >= 0 or a list of "
+                         f"{n} of them, got {value!r:.100}")
+
+
+def _is_whole(value) -> bool:
+    """An int >= 0, or a float that holds one (scikit-learn counts samples in floats)."""
+    return _is_count(value) or isinstance(value, float) and value.is_integer() and value >= 0
+
+
 def _check_step_names(names: list, where: str) -> None:
     """Refuse step names scikit-learn's Pipeline would refuse at fit: each a non-empty str
     without ``__``, all distinct."""
@@ -137,7 +154,7 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
     indexes = {str(i) for i in range(len(entries))}
     stray = sorted(k for k in arrays if k.partition(".")[0] not in indexes or "." not in k)
     if stray:
-        raise ModelFileError(f"{where}: arrays {stray} belong to none of the "
+        raise ModelFileError(f"{where}: arrays {few(stray)} belong to none of the "
                              f"{len(entries)} pipeline steps")
     steps = []
     with header_errors(where, "pipeline description"):
@@ -159,9 +176,11 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
                 n = int(entry["n_features_in_"])
                 _set_scaler_arrays(scaler, mine, n, f"{where}: step {i}")
                 scaler.n_features_in_ = n
-                scaler.n_samples_seen_ = _from_json(entry["n_samples_seen_"])
+                scaler.n_samples_seen_ = _samples_seen(entry["n_samples_seen_"], n,
+                                                       f"{where}: step {i}")
                 if "feature_names_in_" in entry:
-                    scaler.feature_names_in_ = np.array(entry["feature_names_in_"], dtype=object)
+                    scaler.feature_names_in_ = feature_names(entry["feature_names_in_"], n,
+                                                             f"{where}: step {i}")
                 if "set_output" in entry:
                     if entry["set_output"] not in _OUTPUTS:
                         raise ModelFileError(f"{where}: step {i} has set_output "
