@@ -171,7 +171,8 @@ def test_gradients_have_the_articles_keys_and_shapes(rng):
     assert grads["dW1"].shape == (4, 3) and grads["db2"].shape == (2, 1)
 
 
-@pytest.mark.parametrize("name", [*HIDDEN, "softmax", {"name": "elu", "alpha": 0.5}], ids=str)
+@pytest.mark.parametrize("name", [*HIDDEN, "softmax", "exp", {"name": "elu", "alpha": 0.5}],
+                         ids=str)
 def test_derivative_matches_central_differences_elementwise(name, rng):
     g = activations.get(name)
     Z = rng.normal(size=(4, 6))
