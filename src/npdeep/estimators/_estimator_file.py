@@ -53,11 +53,11 @@ def _search_hint(obj, verb: str) -> str:
 
 
 #: Parameters that may be an npdeep object, saved as its config dict (:func:`_as_config`).
-_CONFIG_PARAMS = ("optimizer", "schedule", "activation", "output_activation")
+_CONFIG_PARAMS = ("optimizer", "schedule", "activation", "output_activation", "loss")
 
 
 def _as_config(value: Any) -> Any:
-    """Return an Optimizer, Schedule or Activation object given as a parameter as its config
+    """Return an Optimizer, Schedule, Activation or Loss object given as a parameter as its config
     dict (a list of them, one activation per layer, as a list of dicts); anything else as is.
 
     The estimator only ever uses such an object's config (it trains a copy), so the loaded
