@@ -347,6 +347,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         A fresh network's initial weights are drawn for standardized outputs (near 0, the
         mean) and train as drawn; a trained one, in ``y``'s units, is folded in first.
         """
+        self.network_.loss.check_targets(Y.T)  # poisson's negative y: refused, not warned of
         _warn_if_unreachable(Y, self.network_.output_activation)
         fresh = False
         if sample_weight is not None:
