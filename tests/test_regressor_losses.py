@@ -35,9 +35,9 @@ def _fit(loss, X, y, **options):
 def test_the_robust_losses_beat_squared_error_on_targets_with_gross_outliers(outliers):
     Xtr, ytr, Xte, yte = outliers
     scores = {str(loss): _fit(loss, Xtr, ytr).score(Xte, yte)
-              for loss in ["squared_error", "mae", {"name": "huber", "delta": 0.3}]}
+              for loss in ["squared_error", "mae", "huber", {"name": "huber", "delta": 0.3}]}
     mse = scores.pop("squared_error")
-    assert mse < 0.8, mse  # the outliers pull the fit
+    assert mse < 0.85, mse  # the outliers pull the fit (0.78)
     for loss, score in scores.items():
         assert score > 0.95 and score > mse + 0.15, (loss, score, mse)
 
