@@ -5,8 +5,8 @@ import re
 
 import numpy as np
 import pytest
-
 from cli_helpers import call, call_json
+
 from npdeep import load_trained
 
 
@@ -16,7 +16,8 @@ def _csv(folder, y_of):
     X = rng.normal(size=(400, 3))
     y = y_of(X, rng)
     path = folder / "data.csv"
-    lines = ["a,b,c,y"] + [",".join(f"{v:.17g}" for v in (*row, t)) for row, t in zip(X, y)]
+    lines = ["a,b,c,y"] + [",".join(f"{v:.17g}" for v in (*row, t)) for row, t in
+                              zip(X, y, strict=True)]
     path.write_text("\n".join(lines) + "\n")
     return path, X, y
 

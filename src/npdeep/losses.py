@@ -16,13 +16,13 @@ through ``dZ[L] = dA[L] * g'(Z[L])`` with ``dA[L]`` from :meth:`Loss.gradient`.
 The regression losses sum over the n[L] outputs of a sample and average over samples, as the
 mean squared error does: ``J = sum_i c_i sum_k loss(a_ki, y_ki)``.
 
-| name                | loss(a, y) per output                            | dZ[L] fused (output)      |
-|---------------------|--------------------------------------------------|---------------------------|
-| mean_squared_error  | (a - y)^2 / 2                                    | c (a - y)  (identity)     |
-| mean_absolute_error | abs(a - y)                                       | c sign(a - y)  (identity) |
-| huber               | (a-y)^2/2 if abs(a-y) <= delta else              | c clip(a - y, +-delta)    |
-|                     | delta (abs(a - y) - delta/2)                     | (identity)                |
-| poisson             | a - y log a  (= exp(z) - y z)                    | c (a - y)  (exp)          |
+| name                | loss(a, y) per output                  | fused dZ[L] (with the output)  |
+|---------------------|----------------------------------------|--------------------------------|
+| mean_squared_error  | (a - y)^2 / 2                          | c (a - y)  (identity)          |
+| mean_absolute_error | abs(a - y)                             | c sign(a - y)  (identity)      |
+| huber               | (a - y)^2 / 2 if abs(a - y) <= delta,  | c clip(a - y, -delta, delta)   |
+|                     | else delta (abs(a - y) - delta / 2)    | (identity)                     |
+| poisson             | a - y log a  (= exp(z) - y z)          | c (a - y)  (exp)               |
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._registry import build, family
-from .activations import exp_floor
 from ._validation import check_positive_float
+from .activations import exp_floor
 from .errors import DataError
 
 __all__ = [

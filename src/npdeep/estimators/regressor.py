@@ -97,9 +97,9 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     drawn for the standardized targets. An output with no spread in the first fit's ``y`` (one
     sample to ``partial_fit``, or a constant) keeps the scale 1 until a later call's ``y``
     spreads it, which then sets its scale (its mean stays). ``loss_curve_``, ``loss_``,
-    ``best_loss_`` and ``tol`` are in standardized units (the cost of ``loss``); callbacks see the network in them
-    during training (a ``ModelCheckpoint`` in ``callbacks`` writes that network only, marked
-    so: :func:`npdeep.load` warns, ``load_trained`` and ``npdeep predict`` refuse it; save the
+    ``best_loss_`` and ``tol`` are in standardized units (the cost of ``loss``); callbacks see
+    the network in them during training (a ``ModelCheckpoint`` in ``callbacks`` writes that
+    network only, marked so: :func:`npdeep.load` warns, ``load_trained`` and ``npdeep predict`` refuse it; save the
     fitted estimator or pipeline with :func:`npdeep.save` for predictions). Other output
     activations (e.g. "sigmoid" for targets in [0, 1]) train on
     ``y`` as given. The fitted output layer holds the targets' mean, so fit warns when
