@@ -99,10 +99,10 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     spreads it, which then sets its scale (its mean stays). ``loss_curve_``, ``loss_``,
     ``best_loss_`` and ``tol`` are in standardized units (the cost of ``loss``); callbacks see
     the network in them during training (a ``ModelCheckpoint`` in ``callbacks`` writes that
-    network only, marked so: :func:`npdeep.load` warns, ``load_trained`` and ``npdeep predict`` refuse it; save the
-    fitted estimator or pipeline with :func:`npdeep.save` for predictions). Other output
-    activations (e.g. "sigmoid" for targets in [0, 1]) train on
-    ``y`` as given. The fitted output layer holds the targets' mean, so fit warns when
+    network only, marked so: :func:`npdeep.load` warns, ``load_trained`` and ``npdeep predict``
+    refuse it; save the fitted estimator or pipeline with :func:`npdeep.save` for
+    predictions). Other output activations (e.g. "sigmoid" for targets in [0, 1], "exp" for
+    ``loss="poisson"``) train on ``y`` as given. The fitted output layer holds the targets' mean, so fit warns when
     ``dtype`` would round predictions to more than a tenth of ``y``'s standard deviation
     (float32 and targets near 1e8 +- 1: multiples of 8); subtract an offset from ``y`` first,
     or use float64.
