@@ -103,9 +103,9 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     refuse it; save the fitted estimator or pipeline with :func:`npdeep.save` for
     predictions). Other output activations (e.g. "sigmoid" for targets in [0, 1], "exp" for
     ``loss="poisson"``) train on ``y`` as given. The fitted output layer holds the targets'
-    mean, so fit warns when ``dtype`` would round predictions to more than a tenth of ``y``'s standard deviation
-    (float32 and targets near 1e8 +- 1: multiples of 8); subtract an offset from ``y`` first,
-    or use float64.
+    mean, so fit warns when ``dtype`` would round predictions to more than a tenth of ``y``'s
+    standard deviation (float32 and targets near 1e8 +- 1: multiples of 8); subtract an
+    offset from ``y`` first, or use float64.
 
     Attributes
     ----------
