@@ -99,3 +99,12 @@ def test_exp_is_offered_for_the_output_only(tmp_path, capsys):
     data, _, _ = _csv(tmp_path, _counts)
     code, _, err = call(capsys, "train", data, "--activation", "exp", "--epochs", "1")
     assert code == 2 and "'exp' is not one of" in err
+
+
+@pytest.mark.parametrize("flags", [["--loss", "mae"], ["--loss", "huber"],
+                                   ["--loss", "poisson"], ["--output-activation", "exp"]],
+                         ids=lambda f: f[1])
+def test_gradcheck_checks_the_regression_losses(capsys, flags):
+    # poisson's random targets are counts: normal ones were refused as negative
+    result = call_json(capsys, "gradcheck", *flags)
+    assert result["passed"] is True
