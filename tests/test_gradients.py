@@ -29,8 +29,8 @@ PAIRS = [
 ]
 
 
-#: the regression losses with their canonical outputs (tests/test_losses_regression.py checks
-#: them against central differences in both dtypes)
+#: the regression losses with their canonical outputs, drawn by the property test too
+#: (tests/test_losses_regression.py checks them in both dtypes, and through other outputs)
 REGRESSION_PAIRS = [
     ("identity", "mean_absolute_error"),
     ("identity", {"name": "huber", "delta": 0.5}),
@@ -63,7 +63,7 @@ def min_abs_pre_activation(net, X):
     depth=st.integers(1, 6),
     widths=st.lists(st.integers(1, 6), min_size=6, max_size=6),
     hidden=st.sampled_from(HIDDEN),
-    pair=st.sampled_from(PAIRS),
+    pair=st.sampled_from(PAIRS + REGRESSION_PAIRS),
     n_x=st.integers(1, 5),
     m=st.integers(1, 7),
     weighted=st.booleans(),
