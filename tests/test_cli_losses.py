@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 from cli_helpers import call, call_json
+from sklearn.metrics import mean_poisson_deviance
 
 from npdeep import load_trained
 
@@ -78,12 +79,24 @@ def test_poisson_trains_on_counts_as_given_with_an_exp_output(tmp_path, capsys, 
         ("poisson", {"name": "exp"})
     trained = load_trained(model)
     assert trained.header["target_scaling"]["mean"] == [0.0]
-    assert {"mse", "mae", "r2"} <= set(call_json(capsys, "evaluate", model, data))
+    scores = call_json(capsys, "evaluate", model, data)
+    assert {"mse", "mae", "r2"} <= set(scores)
     out = tmp_path / "p.csv"
     call_json(capsys, "predict", model, data, "-o", out)
     predicted = np.loadtxt(out, delimiter=",", skiprows=1)
     assert predicted.min() > 0
     np.testing.assert_allclose(predicted, trained.predict(X), rtol=1e-6)
+    assert scores["poisson_deviance"] == pytest.approx(mean_poisson_deviance(y, predicted),
+                                                       rel=1e-5)
+    code, text, _ = call(capsys, "evaluate", model, data)
+    assert code == 0 and re.search(r"mean Poisson deviance: \d", text)
+
+
+def test_evaluate_gives_no_poisson_deviance_for_other_losses(tmp_path, capsys):
+    data, _, _ = _csv(tmp_path, _counts)
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", data, "--task", "regression", "--epochs", "1", "-o", model)
+    assert "poisson_deviance" not in call_json(capsys, "evaluate", model, data)
 
 
 def test_poisson_refuses_negative_targets(tmp_path, capsys):
@@ -108,3 +121,17 @@ def test_gradcheck_checks_the_regression_losses(capsys, flags):
     # poisson's random targets are counts: normal ones were refused as negative
     result = call_json(capsys, "gradcheck", *flags)
     assert result["passed"] is True
+
+
+def test_evaluate_gives_the_poisson_deviance_of_a_saved_regressor(tmp_path, capsys):
+    import npdeep
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = _counts(X, rng)
+    reg = npdeep.DeepRegressor((8,), loss="poisson", max_iter=5, random_state=0).fit(X, y)
+    npdeep.save(reg, tmp_path / "reg.npdeep")
+    np.savez(tmp_path / "data.npz", X=X, y=y)
+    scores = call_json(capsys, "evaluate", tmp_path / "reg.npdeep", tmp_path / "data.npz")
+    assert scores["poisson_deviance"] == pytest.approx(
+        mean_poisson_deviance(y, reg.predict(X)), rel=1e-9)
