@@ -295,7 +295,7 @@ def test_dropout_in_selu_layers_is_alpha_dropout_and_keeps_them_self_normalizing
 
 
 BUILT_IN = ["sigmoid", "tanh", "relu", "leaky_relu", {"name": "leaky_relu", "alpha": 0.0},
-            "identity", "softmax", *SPECS]
+            "identity", "softmax", "exp", *SPECS]
 
 
 @pytest.mark.parametrize("spec", BUILT_IN, ids=str)

@@ -172,7 +172,8 @@ def test_config_activations_may_be_tables_of_options(tmp_path, capsys):
     ('optimizer = {momentum = 0.5}',
      r"run.toml': table 'optimizer': an optimizer config dict needs a 'name' key"),
     ('units = {a = 3}', r"key 'units' must be a value, not a table \(only activation, "
-                        r"output_activation, optimizer, schedule, class_weight may be tables\)"),
+                        r"output_activation, loss, optimizer, schedule, class_weight may be "
+                        r"tables\)"),
     ('activation = {name = "elu", alpha = -1}',
      r"run.toml': table 'activation': elu alpha must be a finite number >= 0, got -1"),
 ])

@@ -309,6 +309,8 @@ def _set(path, value):
     ("regressor", _set(["params", "output_activation"], "sigmoid"),
      r"params output_activation='sigmoid' does not match the architecture's "
      r"\{'name': 'identity'\}"),
+    ("regressor", _set(["params", "loss"], "mae"),
+     r"params loss='mae' does not match the architecture's 'mean_squared_error'"),
     ("regressor", _set(["params", "dtype"], "float32"),
      r"params dtype='float32' does not match the architecture's float64"),
     ("classifier", _set(["state", "feature_names_in_"], ["a"]),

@@ -29,7 +29,18 @@ PAIRS = [
 ]
 
 
+#: the regression losses with their canonical outputs, drawn by the property test too
+#: (tests/test_losses_regression.py checks them in both dtypes, and through other outputs)
+REGRESSION_PAIRS = [
+    ("identity", "mean_absolute_error"),
+    ("identity", {"name": "huber", "delta": 0.5}),
+    ("exp", "poisson"),
+]
+
+
 def make_targets(rng, output, loss, n_L, m):
+    if loss == "poisson":
+        return rng.poisson(1.5, size=(n_L, m)).astype(float)
     if output == "softmax":
         return np.eye(n_L)[rng.integers(0, n_L, size=m)].T
     if loss == "binary_crossentropy":
@@ -52,7 +63,7 @@ def min_abs_pre_activation(net, X):
     depth=st.integers(1, 6),
     widths=st.lists(st.integers(1, 6), min_size=6, max_size=6),
     hidden=st.sampled_from(HIDDEN),
-    pair=st.sampled_from(PAIRS),
+    pair=st.sampled_from(PAIRS + REGRESSION_PAIRS),
     n_x=st.integers(1, 5),
     m=st.integers(1, 7),
     weighted=st.booleans(),
@@ -171,7 +182,8 @@ def test_gradients_have_the_articles_keys_and_shapes(rng):
     assert grads["dW1"].shape == (4, 3) and grads["db2"].shape == (2, 1)
 
 
-@pytest.mark.parametrize("name", [*HIDDEN, "softmax", {"name": "elu", "alpha": 0.5}], ids=str)
+@pytest.mark.parametrize("name", [*HIDDEN, "softmax", "exp", {"name": "elu", "alpha": 0.5}],
+                         ids=str)
 def test_derivative_matches_central_differences_elementwise(name, rng):
     g = activations.get(name)
     Z = rng.normal(size=(4, 6))
@@ -340,6 +352,8 @@ def _g(name, Z):
     if name == "softmax":
         E = np.exp(Z - Z.max(axis=0))
         return E / E.sum(axis=0)
+    if name == "exp":
+        return np.exp(Z)
     return Z
 
 
@@ -368,6 +382,13 @@ def _reference_cost(P, names, loss, X, Y, c, l2, masks, p):
         per = -(Y * np.log(A) + (1 - Y) * np.log(1 - A)).sum(axis=0)
     elif loss == "categorical_crossentropy":
         per = -(Y * np.log(A)).sum(axis=0)
+    elif loss == "mean_absolute_error":
+        per = np.abs(A - Y).sum(axis=0)
+    elif isinstance(loss, dict):  # huber
+        D, delta = np.abs(A - Y), loss["delta"]
+        per = np.where(D <= delta, 0.5 * D**2, delta * (D - 0.5 * delta)).sum(axis=0)
+    elif loss == "poisson":
+        per = (A - Y * np.log(A)).sum(axis=0)
     else:
         per = 0.5 * ((A - Y) ** 2).sum(axis=0)
     J = float(np.sum(c * per)) + l2 / (2 * m) * sum(float(np.sum(P[f"W{l}"] ** 2))
@@ -376,7 +397,8 @@ def _reference_cost(P, names, loss, X, Y, c, l2, masks, p):
 
 
 @pytest.mark.parametrize("m", [1, 4])
-@pytest.mark.parametrize("pair", PAIRS + [("relu", "mean_squared_error")], ids=str)
+@pytest.mark.parametrize("pair", PAIRS + [("relu", "mean_squared_error")] + REGRESSION_PAIRS,
+                         ids=str)
 @pytest.mark.parametrize("hidden", HIDDEN)
 def test_the_applied_update_is_the_derivative_of_the_reported_cost(hidden, pair, m):
     output, loss = pair

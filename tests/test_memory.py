@@ -26,6 +26,10 @@ CASES = [
      {"dropout": 0.3, "weights": True}),
     # Z[l] kept apart from a[l], and a second float scratch for the backward pass
     ("gelu", "softmax", "categorical_crossentropy", 4, "adam", {"dropout": 0.2}),
+    # the regression losses fuse with their outputs too: their delta and cost in place
+    ("relu", "identity", "mean_absolute_error", 3, "adam", {"weights": True}),
+    ("tanh", "identity", {"name": "huber", "delta": 0.5}, 2, "sgd", {}),
+    ("relu", "exp", "poisson", 2, "adam", {"weights": True}),
 ]
 
 
@@ -38,6 +42,8 @@ def _step_peak(case, m, rng):
     X = rng.random((N, n_x), dtype=np.float32).T       # samples as rows, the usual layout
     if output == "identity":
         Y = rng.standard_normal((n_L, N)).astype(np.float32)
+    elif output == "exp":
+        Y = rng.poisson(2.0, (n_L, N)).astype(np.float32)
     elif n_L == 1:
         Y = (rng.random((1, N)) > 0.5).astype(np.float32)
     else:
@@ -63,7 +69,7 @@ def _step_peak(case, m, rng):
     return peak
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c[0] + "-" + c[1] for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in CASES])
 def test_a_training_step_allocates_nothing_proportional_to_the_batch(case, rng):
     small, large = _step_peak(case, 256, rng), _step_peak(case, 4096, rng)
     # one (m,) boolean array at m = 4096 would add 3,840 bytes between the two sizes

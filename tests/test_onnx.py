@@ -263,3 +263,28 @@ def test_each_new_activation_as_hidden_and_output_layer_matches_npdeep(activatio
     assert (native in ops) == (native is not None and dtype == "float32")
     if net.activations[1].name == "silu":  # z Sigmoid(z) in float64: onnxruntime 1.23 fused it
         assert ("Sigmoid" in ops) == (dtype == "float32")  # into a float-only kernel, and failed
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float32", 2e-6), ("float64", 1e-12)])
+def test_the_exp_output_matches_npdeep_also_where_it_underflows(dtype, rtol):
+    # Poisson regression's output: z = -1e4 gives npdeep's floor e * tiny, not 0
+    rng = np.random.default_rng(1)
+    net = Network([4, 6, 3], activation="tanh", output_activation="exp", loss="poisson",
+                  dtype=dtype, seed=0)
+    X = rng.normal(size=(4, 40))
+    net.layers[-1][1][0] = -1e4  # b[L] of unit 0: every z of it far below the floor
+    out = _run(to_onnx(net), X.T.astype(dtype))["a_L"]
+    expected = net.predict(X.astype(dtype)).T
+    assert {node.op_type for node in to_onnx(net).graph.node} >= {"Exp", "Max"}
+    _assert_allclose_strict(out, expected, rtol=rtol, atol=0)
+    assert (out[:, 0] > 0).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_poisson_regressor_exports(dtype):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = rng.poisson(np.exp(0.5 * X[:, 0] + 0.3)).astype(float)
+    reg = DeepRegressor((8,), loss="poisson", dtype=dtype, max_iter=5, random_state=0).fit(X, y)
+    out = _run(to_onnx(reg), X.astype(dtype))
+    _assert_allclose_strict(out["predictions"], reg.predict(X), rtol=1e-5, atol=0)

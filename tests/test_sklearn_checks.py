@@ -1,4 +1,5 @@
-"""scikit-learn's own estimator checks on both estimators, with their default parameters.
+"""scikit-learn's own estimator checks on both estimators, with their default parameters (and
+the regressor with the robust losses, whose targets are standardized as the squared error's).
 
 Nothing is skipped or marked as an expected failure by us. One check skips itself:
 ``check_array_api_input`` runs only when the environment variable ``SCIPY_ARRAY_API=1`` was set
@@ -16,7 +17,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from npdeep import DeepClassifier, DeepRegressor
 
 
-@parametrize_with_checks([DeepClassifier(random_state=0), DeepRegressor(random_state=0)])
+@parametrize_with_checks([DeepClassifier(random_state=0), DeepRegressor(random_state=0),
+                          DeepRegressor(loss="huber", random_state=0),
+                          DeepRegressor(loss="mae", random_state=0)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 

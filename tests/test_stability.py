@@ -10,8 +10,10 @@ EXTREME = np.array([[-1e4, -50.0, 0.0, 50.0, 1e4], [1e4, 1e4, -1e4, 0.0, -1e4]])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", activations.NAMES)
+@pytest.mark.parametrize("name", [n for n in activations.NAMES if n != "exp"])
 def test_activations_finite_without_warnings(name, dtype):
+    # exp(1e4) is inf by definition: tests/test_losses_regression.py checks that it comes out
+    # without a warning and that its tiny values do not underflow
     g = activations.get(name)
     Z = EXTREME.astype(dtype)
     with np.errstate(all="raise"):

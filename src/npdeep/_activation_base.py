@@ -34,7 +34,8 @@ class Activation:
     name: str = ""
     #: True when ``forward(Z, out=Z)`` is allowed (the result may overwrite Z).
     inplace_ok: bool = False
-    #: True for activations whose Jacobian is not diagonal (softmax): output layer only.
+    #: True for activations of the output layer only: softmax (its Jacobian is not diagonal),
+    #: exp (Poisson regression's output; in a hidden layer it compounds overflow).
     output_only: bool = False
     #: True when g' jumps at z = 0 (relu, leaky_relu, selu, elu with alpha != 1): the gradient
     #: check skips perturbations that move a pre-activation across it (no derivative exists

@@ -92,7 +92,8 @@ class GradientCheckResult:
                      f"(tolerance {self.tolerance:.0e}, epsilon {self.epsilon:.0e})")
         if sum(self.skipped.values()):
             lines.append(f"{sum(self.skipped.values())} entries skipped: their perturbation moved "
-                         "a pre-activation across a kink (z = 0), where no derivative exists")
+                         "a pre-activation across a kink (z = 0), or an output across its "
+                         "target under the mean absolute error, where no derivative exists")
         if sum(self.checked.values()) == 0:
             lines.append("no entry could be compared: use a smaller epsilon or other samples")
         elif self.unchecked:

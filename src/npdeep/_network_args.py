@@ -49,6 +49,7 @@ def default_loss_for(output_name: str, n_L: int) -> str:
     return {
         "sigmoid": "binary_crossentropy",
         "softmax": "categorical_crossentropy",
+        "exp": "poisson",
     }.get(output_name, "mean_squared_error")
 
 

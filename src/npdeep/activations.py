@@ -30,6 +30,7 @@ layers may store a[l] over Z[l]). gelu and silu need Z itself (``inplace_ok`` is
 | gelu       | z Phi(z) (Phi: standard normal cdf)     | Phi(z) + z phi(z)                   |
 | silu       | z sigmoid(z) (alias swish)              | s (1 + z (1 - s)), s = sigmoid(z)   |
 | identity   | z                                       | 1                                   |
+| exp        | exp(z) (output only: Poisson counts)    | g                                   |
 | softmax    | exp(z_i) / sum_j exp(z_j) (output only) | Jacobian-vector product             |
 
 >>> import numpy as np
@@ -65,6 +66,7 @@ __all__ = [
     "SiLU",
     "Softmax",
     "Identity",
+    "Exp",
     "get",
     "exp_floor",
     "NAMES",
@@ -209,6 +211,34 @@ class Identity(Activation):
         return out
 
 
+class Exp(Activation):
+    """Exponential ``g(z) = exp(z)``, ``g'(z) = g(z)``: the output of a Poisson regression
+    (scikit-learn's MLPRegressor ``out_activation_ = 'exp'`` for ``loss='poisson'``), whose
+    cost is computed from ``z = log a``. Output layer only, as MLPRegressor has it: in a hidden
+    layer each exp compounds the last.
+
+    Exponents below ``log(tiny) + 1`` are raised to it (g is then about ``e * tiny``, not a
+    subnormal, and never exactly 0); one above ``log(max)`` gives inf, which prediction refuses
+    and training stops on.
+    """
+
+    name = "exp"
+    inplace_ok = True
+    output_only = True
+    bounds = (0.0, math.inf)
+
+    def forward(self, Z, out, work=None):
+        np.maximum(Z, exp_floor(Z.dtype), out=out)
+        with np.errstate(over="ignore"):
+            return np.exp(out, out=out)
+
+    def derivative(self, Z, A):
+        return A.copy()
+
+    def backward(self, dA, Z, A, out, work=None):
+        return np.multiply(dA, A, out=out)
+
+
 class Softmax(Activation):
     """Softmax over the units of a column: ``a_i = exp(z_i) / sum_j exp(z_j)``.
 
@@ -254,6 +284,7 @@ _REGISTRY: dict[str, type[Activation]] = {
     "silu": SiLU,
     "softmax": Softmax,
     "identity": Identity,
+    "exp": Exp,
 }
 _ALIASES = {"linear": "identity", "logistic": "sigmoid", "leakyrelu": "leaky_relu",
             "swish": "silu"}
@@ -261,7 +292,7 @@ family("activation", Activation, _REGISTRY, _ALIASES)
 
 #: The valid activation names.
 NAMES: tuple[str, ...] = tuple(_REGISTRY)
-#: The names valid for a hidden layer (softmax is output-only).
+#: The names valid for a hidden layer (softmax and exp are output-only).
 HIDDEN_NAMES: tuple[str, ...] = tuple(n for n, cls in _REGISTRY.items() if not cls.output_only)
 
 

@@ -4,7 +4,8 @@ The equations are the article's, layer by layer (``l`` runs 1..L, ``a[0] = X``):
 
     Z[l]  = W[l] . a[l-1] + b[l]                 forward
     a[l]  = g[l](Z[l])
-    dZ[L] = c * (a[L] - Y)                       fused output delta (c = 1/m)
+    dZ[L] = c * (a[L] - Y)                       fused output delta (c = 1/m; the robust
+                                                 losses clip or take the sign of a[L] - Y)
     dZ[l] = (W[l+1]^T . dZ[l+1]) * g'[l](Z[l])   backward
     dW[l] = dZ[l] . a[l-1]^T
     db[l] = sum over samples of dZ[l]
@@ -196,7 +197,8 @@ def backward(
     grads : list of (dW, db)
         ``grads[l-1] = (dW[l], db[l])``: (n[l], n[l-1]) and (n[l], 1), written in place.
     fused : bool
-        True for a canonical output/loss pair: ``dZ[L] = coef * (a[L] - Y)``.
+        True for a canonical output/loss pair: ``dZ[L] = loss.fused_delta(...)``, mostly
+        ``coef * (a[L] - Y)``.
     dropout : bool
         True when :func:`forward` ran with dropout (masks in ``ws``).
     """
@@ -204,8 +206,7 @@ def backward(
     mm = ws.mm
     dZ = ws.dZ[L]
     if fused:
-        np.subtract(ws.A[L], Y, out=dZ)
-        dZ *= coef
+        loss.fused_delta(ws.A[L], Y, coef, dZ)
     else:
         dA = loss.gradient(ws.A[L], Y, coef)
         activations[L].backward(dA, ws.Z[L], ws.A[L], dZ, ws.work[L])

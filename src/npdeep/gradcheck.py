@@ -21,8 +21,9 @@ well-trained network, whose gradients are near zero, is not failed for round-off
 wrong gradient larger than round-off still fails. Computed in float64 (a float32 network is
 checked through a float64 copy of the same activation and loss objects), without dropout,
 with the L2 term. An entry whose perturbation moves some pre-activation of a relu or leaky
-relu layer across its kink at z = 0 is skipped (central differences straddle a jump of the
-derivative there) and counted in ``skipped``. Parameters holding NaN or inf are refused; a cost
+relu layer across its kink at z = 0, or an output across a loss's kink (the mean absolute
+error's at a = y), is skipped (central differences straddle a jump of the derivative there) and
+counted in ``skipped``. Parameters holding NaN or inf are refused; a cost
 or gradient that overflows fails the parameters it reaches (error inf, with a note).
 
 The Richardson value still carries a truncation error of order ``eps^4`` times the cost's fifth
@@ -99,15 +100,16 @@ def _whole_cost(net, X: np.ndarray, Y: np.ndarray, coef) -> float:
     return net.batch_cost(ws, forward(net.layers, net.activations, X, ws), Y, coef)
 
 
-def _kink_sides(net, m: int, layers: list[int]) -> list[np.ndarray]:
+def _kink_sides(net, m: int, layers: list, Y: np.ndarray) -> list[np.ndarray]:
     """Return, after :func:`_whole_cost` on ``m`` samples, ``Z[l] > 0`` (n[l], m) per kinked
-    layer.
+    layer, and ``sign(a[L] - Y)`` (n[L], m) for the entry ``"loss"`` (a loss with a kink: the
+    mean absolute error at a = y).
 
     A hidden layer may hold ``a[l]`` over ``Z[l]``; relu and leaky relu keep the sign of z, so
     the test reads the same either way.
     """
     ws = net.workspace(m, train=False)
-    return [ws.Z[l] > 0 for l in layers]
+    return [np.sign(ws.A[net.L] - Y) if l == "loss" else ws.Z[l] > 0 for l in layers]
 
 
 def _cost_round_off(net, X: np.ndarray, J: float) -> float:
@@ -148,7 +150,8 @@ def _central_differences(net, X, Y, coef, theta, idx, epsilon, sides):
                     J.append(_whole_cost(net, X, Y, coef))
                     if kinked and smooth[j]:
                         smooth[j] = all(np.array_equal(a, sides[l]) for a, l in
-                                        zip(_kink_sides(net, m, kinked), kinked, strict=True))
+                                        zip(_kink_sides(net, m, kinked, Y), kinked,
+                                            strict=True))
                 D.append((J[0] - J[1]) / span)
         finally:  # also on Ctrl-C: the copy's parameters stay those of the network
             theta[i] = old
@@ -192,8 +195,10 @@ def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scal
     m = X.shape[1]
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow fails the check, below
         delta = _cost_round_off(net64, X, _whole_cost(net64, X, Y, coef))
-    kinked = [l for l in range(1, net64.L + 1) if net64.activations[l].kink]
-    sides = dict(zip(kinked, _kink_sides(net64, m, kinked), strict=True))
+    kinked: list = [l for l in range(1, net64.L + 1) if net64.activations[l].kink]
+    if getattr(net64.loss, "kink", False):
+        kinked.append("loss")
+    sides = dict(zip(kinked, _kink_sides(net64, m, kinked, Y), strict=True))
     errors, checked, skipped, round_off, steps, entries = {}, {}, {}, {}, {}, {}
     refined: list[str] = []
     overflow: list[str] = []
@@ -288,7 +293,8 @@ def gradient_check(
     max_checks : int >= 1 or None
         Entries perturbed per parameter, drawn without replacement (seeded) when the parameter
         is larger; None checks every entry. Entries whose perturbation crosses a kink of relu
-        or leaky relu (a pre-activation changes sign) are skipped and counted.
+        or leaky relu (a pre-activation changes sign), or of the mean absolute error (an output
+        crosses its target), are skipped and counted.
     min_scale : float >= 0
         An extra fixed floor of the relative error's denominator (0: only the round-off one).
     seed : int or Generator

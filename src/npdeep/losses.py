@@ -6,10 +6,23 @@ weights, ``c_i = w_i / sum(w)``. ``coef`` below is that ``c``: a scalar ``1/m`` 
 shape ``(1, m)``.
 
 For the canonical pairs (sigmoid + binary cross-entropy, softmax + categorical
-cross-entropy, identity + mean squared error) the output delta fuses into the article's
-``dZ[L] = (1/m)(a[L] - Y)``, and the cost is computed from the logits ``Z[L]``, which keeps
-it finite when an output saturates (no ``log(0)``). Every other pair goes through
-``dZ[L] = dA[L] * g'(Z[L])`` with ``dA[L]`` from :meth:`Loss.gradient`.
+cross-entropy, identity + mean squared error, exp + Poisson) the output delta fuses into the
+article's ``dZ[L] = (1/m)(a[L] - Y)``, and the cost is computed from the logits ``Z[L]``,
+which keeps it finite when an output saturates (no ``log(0)``). The robust losses fuse with
+the identity output too, with their own delta (:meth:`Loss.fused_delta`): ``c sign(a - y)`` for the
+mean absolute error, ``c clip(a - y, -delta, delta)`` for Huber. Every other pair goes
+through ``dZ[L] = dA[L] * g'(Z[L])`` with ``dA[L]`` from :meth:`Loss.gradient`.
+
+The regression losses sum over the n[L] outputs of a sample and average over samples, as the
+mean squared error does: ``J = sum_i c_i sum_k loss(a_ki, y_ki)``.
+
+| name                | loss(a, y) per output                  | fused dZ[L] (with the output)  |
+|---------------------|----------------------------------------|--------------------------------|
+| mean_squared_error  | (a - y)^2 / 2                          | c (a - y)  (identity)          |
+| mean_absolute_error | abs(a - y)                             | c sign(a - y)  (identity)      |
+| huber               | (a - y)^2 / 2 if abs(a - y) <= delta,  | c clip(a - y, -delta, delta)   |
+|                     | else delta (abs(a - y) - delta / 2)    | (identity)                     |
+| poisson             | a - y log a  (= exp(z) - y z)          | c (a - y)  (exp)               |
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._registry import build, family
+from ._validation import check_positive_float
 from .activations import exp_floor
 from .errors import DataError
 
@@ -25,6 +39,9 @@ __all__ = [
     "BinaryCrossEntropy",
     "CategoricalCrossEntropy",
     "MeanSquaredError",
+    "MeanAbsoluteError",
+    "Huber",
+    "Poisson",
     "fuses",
     "get",
     "NAMES",
@@ -58,10 +75,14 @@ class Loss:
     """Base class of the costs. ``Y`` and ``A`` are ``(n[L], m)``."""
 
     name: str = ""
-    #: the output activation whose pairing gives dZ[L] = coef * (a[L] - Y)
+    #: the output activation paired with this loss: dZ[L] = fused_delta(...), which is
+    #: coef * (a[L] - Y) unless the loss says otherwise, and the cost from the logits
     canonical: str = ""
     #: output activations this loss accepts; None means any
     compatible: tuple[str, ...] | None = None
+    #: True when dJ/da[L] jumps (the mean absolute error at a = y): the gradient check skips
+    #: perturbations that move an output across it, as it does relu's kink
+    kink: bool = False
 
     def cost(self, A: np.ndarray, Y: np.ndarray, coef, Z: np.ndarray | None = None,
              work=None) -> float:
@@ -75,6 +96,17 @@ class Loss:
     def gradient(self, A: np.ndarray, Y: np.ndarray, coef) -> np.ndarray:
         """Return ``dA[L] = dJ/da[L]``, shape (n[L], m)."""
         raise NotImplementedError
+
+    def fused_delta(self, A: np.ndarray, Y: np.ndarray, coef, out: np.ndarray) -> np.ndarray:
+        """Write the canonical pair's ``dZ[L] = dJ/dZ[L]`` into ``out`` and return it.
+
+        ``A``, ``Y``, ``out``: (n[L], m). The default is ``coef * (a[L] - Y)``, the delta of
+        every pair where g[L] is the inverse of the loss's link (sigmoid, softmax, identity
+        with squared error, exp); in place, allocation-free.
+        """
+        np.subtract(A, Y, out=out)
+        out *= coef
+        return out
 
     def check_targets(self, Y: np.ndarray) -> None:
         """Raise DataError when targets ``Y`` are outside this loss's domain."""
@@ -220,6 +252,137 @@ class MeanSquaredError(Loss):
         return coef * (A - Y)
 
 
+class MeanAbsoluteError(Loss):
+    """Mean absolute error ``J = sum_i c_i sum_k |a_ki - y_ki|`` (Keras's MeanAbsoluteError,
+    PyTorch's L1Loss; summed over the n[L] outputs as the mean squared error is, where those
+    average over them).
+
+    The gradient is the subgradient ``c sign(a - y)``, 0 at ``a = y`` exactly (there ``|.|``
+    has no derivative: ``kink``). With the identity output it fuses into
+    ``dZ[L] = c sign(a[L] - Y)``.
+    """
+
+    name = "mean_absolute_error"
+    canonical = "identity"
+    compatible = None
+    kink = True
+
+    def cost(self, A, Y, coef, Z=None, work=None):
+        if work is not None:
+            D, _, _, r = work
+            np.subtract(A, Y, out=D)
+            np.abs(D, out=D)
+            return _weighted_sum(np.add.reduce(D, axis=0, out=r), coef)
+        return _weighted_sum(np.abs(A - Y).sum(axis=0), coef)
+
+    def gradient(self, A, Y, coef):
+        return coef * np.sign(A - Y)
+
+    def fused_delta(self, A, Y, coef, out):
+        np.subtract(A, Y, out=out)
+        np.sign(out, out=out)
+        out *= coef
+        return out
+
+
+class Huber(Loss):
+    """Huber loss, quadratic within ``delta`` of the target and linear outside::
+
+        loss(a, y) = (a - y)^2 / 2                 if |a - y| <= delta
+                     delta (|a - y| - delta / 2)   otherwise
+
+    ``J = sum_i c_i sum_k loss(a_ki, y_ki)`` (Keras's Huber and PyTorch's HuberLoss, with
+    their default ``delta = 1``, average over the outputs; this sums, as the mean squared
+    error does). Within ``delta`` it is the mean squared error; ``dJ/da = c clip(a - y,
+    -delta, delta)`` is continuous (its own derivative jumps at ``|a - y| = delta``, as elu's
+    does at 0). With the identity output it fuses into ``dZ[L] = c clip(a[L] - Y, -delta,
+    delta)``.
+
+    Parameters
+    ----------
+    delta : float > 0
+        Where the quadratic part ends, in the targets' units (DeepRegressor trains on
+        standardized targets: there it is in standard deviations of y).
+    """
+
+    name = "huber"
+    canonical = "identity"
+    compatible = None
+
+    def __init__(self, delta: float = 1.0):
+        self.delta = check_positive_float(delta, "huber delta")
+
+    def cost(self, A, Y, coef, Z=None, work=None):
+        # with D = |a - y| and T = min(D, delta): loss = T (D - T / 2), both branches at once
+        if work is not None:
+            D, T, _, r = work
+            np.subtract(A, Y, out=D)
+            np.abs(D, out=D)
+            np.minimum(D, self.delta, out=T)
+            T *= 0.5
+            D -= T
+            T *= 2.0
+            D *= T
+            return _weighted_sum(np.add.reduce(D, axis=0, out=r), coef)
+        D = np.abs(A - Y)
+        T = np.minimum(D, self.delta)
+        return _weighted_sum((T * (D - 0.5 * T)).sum(axis=0), coef)
+
+    def gradient(self, A, Y, coef):
+        return coef * np.clip(A - Y, -self.delta, self.delta)
+
+    def fused_delta(self, A, Y, coef, out):
+        np.subtract(A, Y, out=out)
+        np.clip(out, -self.delta, self.delta, out=out)
+        out *= coef
+        return out
+
+    def get_config(self):
+        return {"name": self.name, "delta": self.delta}
+
+    def __repr__(self):
+        return f"Huber(delta={self.delta})"
+
+
+class Poisson(Loss):
+    """Poisson loss ``J = sum_i c_i sum_k (a_ki - y_ki log a_ki)``, for counts ``y >= 0``.
+
+    That is scikit-learn's half Poisson deviance ``y log(y / a) - y + a`` (MLPRegressor's
+    ``loss='poisson'``; ``mean_poisson_deviance`` is twice its mean) less the constant
+    ``y log y - y`` (0 log 0 = 0), which does not depend on the network: the same gradients
+    (PyTorch's PoissonNLLLoss with ``log_input=True``, Keras's Poisson up to that constant).
+    With the exp output (``a = exp(z)``, ``z = log a``) it is computed from the logits,
+    ``exp(z) - y z``, so no log of a tiny ``a`` is taken, and fuses into
+    ``dZ[L] = c (a[L] - Y)``; other positive outputs (softplus) go through
+    ``dJ/da = c (1 - y / a)``.
+    """
+
+    name = "poisson"
+    canonical = "exp"
+    compatible = ("exp", "softplus")
+
+    def cost(self, A, Y, coef, Z=None, work=None):
+        if Z is not None and work is not None:
+            T1, _, _, r = work
+            np.multiply(Y, Z, out=T1)
+            np.subtract(A, T1, out=T1)       # exp(z) - y z
+            return _weighted_sum(np.add.reduce(T1, axis=0, out=r), coef)
+        if Z is not None:
+            return _weighted_sum((A - Y * Z).sum(axis=0), coef)
+        log_a = np.log(np.maximum(A, np.finfo(A.dtype).tiny))
+        return _weighted_sum((A - Y * log_a).sum(axis=0), coef)
+
+    def gradient(self, A, Y, coef):
+        return coef * (1.0 - Y / np.maximum(A, np.finfo(A.dtype).tiny))
+
+    def check_targets(self, Y):
+        if Y.size and Y.min() < 0:
+            raise DataError(
+                f"poisson targets must be >= 0 (counts or rates), got values down to "
+                f"{Y.min():.6g}; for targets of both signs use mean_squared_error or huber"
+            )
+
+
 def _as_declared(obj, attribute: str, methods: tuple[str, ...]) -> bool:
     """True when no subclass below the class that sets ``attribute`` overrides ``methods``."""
     mro = type(obj).__mro__
@@ -229,7 +392,8 @@ def _as_declared(obj, attribute: str, methods: tuple[str, ...]) -> bool:
 
 def fuses(g_L, loss: Loss) -> bool:
     """Return whether output activation ``g_L`` and ``loss`` are a canonical pair, trained with
-    the fused ``dZ[L] = coef * (a[L] - Y)`` and costed from the logits.
+    the fused ``dZ[L] = loss.fused_delta(...)`` (``coef * (a[L] - Y)`` but for the robust
+    losses) and costed from the logits.
 
     The pair is ``loss.canonical`` and the activation of that name, each as the class that
     declares it computes: a subclass that inherits ``canonical`` (or ``name``) but overrides
@@ -237,7 +401,7 @@ def fuses(g_L, loss: Loss) -> bool:
     binary cross-entropy say, has another delta and goes through ``dA[L] * g'(Z[L])``.
     """
     return (bool(loss.canonical) and g_L.name == loss.canonical
-            and _as_declared(loss, "canonical", ("cost", "gradient"))
+            and _as_declared(loss, "canonical", ("cost", "gradient", "fused_delta"))
             and _as_declared(g_L, "name", ("forward", "derivative", "backward")))
 
 
@@ -245,6 +409,9 @@ _REGISTRY: dict[str, type[Loss]] = {
     "binary_crossentropy": BinaryCrossEntropy,
     "categorical_crossentropy": CategoricalCrossEntropy,
     "mean_squared_error": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "huber": Huber,
+    "poisson": Poisson,
 }
 _ALIASES = {
     "bce": "binary_crossentropy",
@@ -255,17 +422,20 @@ _ALIASES = {
     "crossentropy": "categorical_crossentropy",
     "mse": "mean_squared_error",
     "squared_error": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    "absolute_error": "mean_absolute_error",
+    "huber_loss": "huber",
 }
 family("loss", Loss, _REGISTRY, _ALIASES)
 
-#: The valid loss names (aliases: bce, cce, mse).
+#: The valid loss names (aliases: bce, cce, mse, mae...).
 NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
 def get(spec: str | dict | Loss) -> Loss:
     """Return the loss named by ``spec`` (a name, a config dict or a Loss).
 
-    The losses take no options: a config dict holds ``name`` only (any other key is refused,
-    not ignored).
+    Only huber takes an option, ``delta`` (``{"name": "huber", "delta": 0.5}``); any other key
+    of a config dict is refused, not ignored.
     """
     return build(spec, "loss", Loss, _REGISTRY, _ALIASES)

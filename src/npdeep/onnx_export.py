@@ -4,7 +4,8 @@ Needs the ``onnx`` extra (``pip install npdeep[onnx]``). The graph takes samples
 ONNX runtimes expect: input ``X`` of shape (N, n_x). Layer l is one ``Gemm``
 ``Z[l].T = A[l-1].T W[l].T + b[l].T`` with ``W[l]`` stored as in the article, (n[l], n[l-1]),
 and ``transB=1``, followed by the node of g[l] (Sigmoid, Tanh, Relu, ``Max(z, alpha z)`` for
-leaky ReLU, Elu, Selu, Softplus, Softmax over the units, Identity; gelu as
+leaky ReLU, Elu, Selu, Softplus, Softmax over the units, Identity, ``Exp(Max(z, log(tiny) + 1))``
+as npdeep's exp output computes it; gelu as
 ``0.5 z (1 + Erf(z / sqrt 2))`` and silu as ``z Sigmoid(z)``, from basic operators, since
 opset 17 has no Gelu (it came in opset 20) and none has SiLU).
 
@@ -56,7 +57,7 @@ MIN_OPSET = 13
 _INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/\-]{0,199}")
 #: Activations with an ONNX equivalent.
 EXPORTABLE_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus",
-                          "gelu", "silu", "softmax", "identity")
+                          "gelu", "silu", "softmax", "identity", "exp")
 
 
 class ExportError(ConfigurationError):
@@ -150,6 +151,10 @@ def _activation(g: _Graph, act, Z: str, l: int) -> str:
     out = f"a{l}"
     if name == "identity":
         return g.node("Identity", [Z], out)
+    if name == "exp":
+        # exp(max(z, log(tiny) + 1)), npdeep's floor: never a subnormal, never exactly 0
+        floor = g.const(f"exp_floor{l}", _activations.exp_floor(g.dtype))
+        return g.node("Exp", [g.node("Max", [Z, floor], f"floored_Z{l}")], out)
     if name == "leaky_relu":
         # max(z, alpha z) equals leaky ReLU for 0 <= alpha < 1 and runs in float32 and float64
         scaled = g.node("Mul", [Z, g.const(f"alpha{l}", act.alpha)], f"alpha_Z{l}")

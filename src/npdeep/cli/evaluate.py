@@ -148,21 +148,33 @@ def _check_outputs(ds, pred: np.ndarray, model: str, source: str) -> None:
         )
 
 
-def regression_scores(y: np.ndarray, pred: np.ndarray) -> dict:
-    """MSE, MAE and R^2 (averaged over outputs)."""
+def regression_scores(y: np.ndarray, pred: np.ndarray, poisson: bool = False) -> dict:
+    """MSE, MAE and R^2 (averaged over outputs); with ``poisson`` (a model trained with the
+    poisson loss) also scikit-learn's mean Poisson deviance ``2 mean(y log(y / a) - y + a)``
+    over every output, None where a target is negative or a prediction not positive."""
+    from scipy.special import xlogy
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
     y2 = y.reshape(len(y), -1)
     scores = {"mse": float(mean_squared_error(y2, pred)),
               "mae": float(mean_absolute_error(y2, pred))}
     scores["r2"] = float(r2_score(y2, pred)) if len(y2) > 1 else None
+    if poisson:
+        a = pred.reshape(y2.shape)
+        valid = y2.size and y2.min() >= 0 and a.min() > 0
+        scores["poisson_deviance"] = (float(2 * np.mean(xlogy(y2, y2 / a) - y2 + a))
+                                      if valid else None)
     return scores
 
 
 def _report(scores: dict, task: str) -> str:
     if task == "regression":
         r2 = "-" if scores["r2"] is None else f"{scores['r2']:.4f}"
-        return (f"MSE: {scores['mse']:.6g}\nMAE: {scores['mae']:.6g}\nR^2: {r2}")
+        text = f"MSE: {scores['mse']:.6g}\nMAE: {scores['mae']:.6g}\nR^2: {r2}"
+        if "poisson_deviance" in scores:
+            deviance = scores["poisson_deviance"]
+            text += f"\nmean Poisson deviance: {'-' if deviance is None else f'{deviance:.6g}'}"
+        return text
     lines = [f"accuracy: {scores['accuracy']:.4f}", "",
              f"{'class':>12} {'precision':>10} {'recall':>10} {'f1':>10} {'support':>8}"]
     for row in scores["per_class"]:
@@ -206,6 +218,8 @@ def evaluate(model, data, target, max_elements, as_json):
         scores = classification_scores(ds.y, pred, m.classes, data_name(data))
     else:
         _check_outputs(ds, pred, m.path.name, data_name(data))
-        scores = regression_scores(ds.y, pred)
+        net = getattr(m, "net", None) or getattr(getattr(m, "final", None), "network_", None)
+        loss = getattr(net, "loss", None)  # a network file's, or a saved DeepRegressor's
+        scores = regression_scores(ds.y, pred, poisson=getattr(loss, "name", "") == "poisson")
     emit(as_json, {"model": str(m.path), "data": ds.summary(), "task": m.task, **scores},
          f"{m.path.name} on {ds.source}: {ds.n_samples} samples\n" + _report(scores, m.task))

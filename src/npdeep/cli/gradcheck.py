@@ -29,13 +29,16 @@ from .train import UnitsType, named_choice
 
 
 def _random_targets(net, m: int, rng: np.random.Generator) -> np.ndarray:
-    """Targets that suit the output layer: labels, 0/1 values, or real values. (n_L, m)."""
+    """Targets that suit the output layer: labels, 0/1 values, counts (poisson), or real
+    values. (n_L, m)."""
     n_L = net.units[-1]
     out = net.output_activation.name
     if out == "softmax":
         return np.eye(n_L)[:, rng.integers(0, n_L, size=m)]
     if out == "sigmoid" or net.loss.name == "binary_crossentropy":
         return (rng.random((n_L, m)) > 0.5).astype(np.float64)
+    if net.loss.name == "poisson":
+        return rng.poisson(2.0, size=(n_L, m)).astype(np.float64)
     return rng.normal(size=(n_L, m))
 
 

@@ -101,6 +101,7 @@ CONFIG_KEYS = ["data", "target", "task", "categorical", "drop", "test_fraction",
 #: each checked and completed by its registry
 CONFIG_TABLES = {"activation": lambda t: activations.get(t).get_config(),
                  "output_activation": lambda t: activations.get(t).get_config(),
+                 "loss": lambda t: losses.get(t).get_config(),
                  "optimizer": lambda t: optimizers.get(t).get_config(),
                  "schedule": lambda t: schedules.get(t).get_config(),
                  "class_weight": lambda t: ClassWeightType().from_table(t)}
@@ -130,10 +131,13 @@ CONFIG_TABLES = {"activation": lambda t: activations.get(t).get_config(),
               help="Hidden activation." + _d("activation"))
 @click.option("--output-activation", type=named_choice(activations),
               help="Output activation. [default: the canonical one of --loss when it is given "
-              "(identity for mean_squared_error); else softmax (several classes), sigmoid "
+              "(identity for mean_squared_error, mean_absolute_error and huber, exp for "
+              "poisson); else softmax (several classes), sigmoid "
               "(two), identity (regression)].")
 @click.option("--loss", type=named_choice(losses),
-              help="Loss [default: the output activation's canonical pair].")
+              help="Loss; huber's delta (1) is in standard deviations of the target, which "
+              "the identity output standardizes; a config file sets it (loss = {name = "
+              "\"huber\", delta = 0.5}) [default: the output activation's canonical pair].")
 @click.option("--init", type=RegistryChoice(initializers.NAMES, initializers.check_name),
               help="Weight initializer [default: he for relu, leaky_relu, elu, softplus, gelu "
               "and silu, lecun for selu, glorot otherwise].")

@@ -54,11 +54,11 @@ def _search_hint(obj, verb: str) -> str:
 
 
 #: Parameters that may be an npdeep object, saved as its config dict (:func:`_as_config`).
-_CONFIG_PARAMS = ("optimizer", "schedule", "activation", "output_activation")
+_CONFIG_PARAMS = ("optimizer", "schedule", "activation", "output_activation", "loss")
 
 
 def _as_config(value: Any) -> Any:
-    """Return an Optimizer, Schedule or Activation object given as a parameter as its config
+    """Return an Optimizer, Schedule, Activation or Loss object given as a parameter as its config
     dict (a list of them, one activation per layer, as a list of dicts); anything else as is.
 
     The estimator only ever uses such an object's config (it trains a copy), so the loaded
@@ -179,6 +179,12 @@ def _check_params_build_it(est, arch: dict, where: str) -> None:
             arch["output_activation"]:
         raise ModelFileError(f"{where}: params output_activation={output!r} does not match "
                              f"the architecture's {arch['output_activation']}")
+    if hasattr(est, "_loss"):  # DeepRegressor's loss; a classifier's follows its output
+        from .. import losses
+
+        if est._loss().get_config() != losses.get(arch["loss"]).get_config():
+            raise ModelFileError(f"{where}: params loss={est.loss!r} does not match the "
+                                 f"architecture's {arch['loss']!r}")
     if np.dtype(est._float()).name != arch["dtype"]:
         raise ModelFileError(f"{where}: params dtype={est.dtype!r} does not match the "
                              f"architecture's {arch['dtype']}")

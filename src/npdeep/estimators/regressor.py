@@ -8,10 +8,14 @@ import numpy as np
 from sklearn.base import RegressorMixin
 
 from .._validation import as_numeric_array, caller_level
+from ..errors import ConfigurationError
 from ._base import BaseDeepEstimator, restores_on_error
 from ._inputs import checked_sample_weight, plain, plain_targets
 
 __all__ = ["DeepRegressor"]
+
+#: losses for class labels, which DeepRegressor refuses
+_CLASSIFICATION_LOSSES = ("binary_crossentropy", "categorical_crossentropy")
 
 
 def _warn_if_rounded(peak: np.ndarray, std: np.ndarray, dtype: np.dtype) -> None:
@@ -59,16 +63,29 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
 
     Samples are rows here: ``X`` is (m, n_x), ``y`` is (m,) or (m, n_outputs); inside, the
     network sees ``X.T`` (n_x, m) and ``Y`` (n_L, m). The output layer is ``output_activation``
-    (identity by default) with the mean squared error ``J = sum_i c_i ||a[L]_i - y_i||^2 / 2``.
-    ``X`` may be a scipy.sparse matrix or array of any format, as in :class:`DeepClassifier`.
+    (identity by default) with the loss ``loss`` (by default the mean squared error
+    ``J = sum_i c_i ||a[L]_i - y_i||^2 / 2``). ``X`` may be a scipy.sparse matrix or array of
+    any format, as in :class:`DeepClassifier`.
 
     Parameters are those of :class:`DeepClassifier` (without ``class_weight``), plus
 
-    output_activation : str, default "identity"
-        g[L]; e.g. "sigmoid" for targets in [0, 1]. Targets outside what g[L] reaches (above 1
-        for "sigmoid", below 0 for "relu") draw a warning at each training call.
+    loss : str or dict, default "squared_error"
+        The cost: scikit-learn MLPRegressor's names ``"squared_error"`` and ``"poisson"``, or
+        npdeep's: ``"mean_squared_error"`` (``"mse"``), ``"mean_absolute_error"`` (``"mae"``,
+        ``"absolute_error"``), ``"huber"`` or ``{"name": "huber", "delta": 0.5}``
+        (:mod:`npdeep.losses`). ``"poisson"`` (targets >= 0, counts or rates) pairs with the
+        exp output, ``out_activation_ == "exp"`` as in MLPRegressor, and trains on ``y`` as
+        given. With the identity output the targets are standardized (below) for every
+        loss: huber's ``delta`` is then in units of the power-of-two scale of ``y``'s standard
+        deviation (``delta = 1``: about one standard deviation), not in ``y``'s units, and the
+        mean absolute error is measured in that scale too (its minimizer, the median, is not
+        changed by it).
+    output_activation : str or None, default None
+        g[L]; None is the loss's own: "identity", or "exp" for ``loss="poisson"``. E.g.
+        "sigmoid" for targets in [0, 1]. Targets outside what g[L] reaches (above 1 for
+        "sigmoid", below 0 for "relu") draw a warning at each training call.
 
-    ``early_stopping`` scores the held-out data with R^2.
+    ``early_stopping`` scores the held-out data with R^2 (whatever the loss, as MLPRegressor).
 
     With the identity output (the default) the targets are standardized for training, per
     output, with the mean and the standard deviation (rounded to a power of two) of the first
@@ -80,15 +97,15 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     drawn for the standardized targets. An output with no spread in the first fit's ``y`` (one
     sample to ``partial_fit``, or a constant) keeps the scale 1 until a later call's ``y``
     spreads it, which then sets its scale (its mean stays). ``loss_curve_``, ``loss_``,
-    ``best_loss_`` and ``tol`` are in standardized units; callbacks see the network in them
-    during training (a ``ModelCheckpoint`` in ``callbacks`` writes that network only, marked
-    so: :func:`npdeep.load` warns, ``load_trained`` and ``npdeep predict`` refuse it; save the
-    fitted estimator or pipeline with :func:`npdeep.save` for predictions). Other output
-    activations (e.g. "sigmoid" for targets in [0, 1]) train on
-    ``y`` as given. The fitted output layer holds the targets' mean, so fit warns when
-    ``dtype`` would round predictions to more than a tenth of ``y``'s standard deviation
-    (float32 and targets near 1e8 +- 1: multiples of 8); subtract an offset from ``y`` first,
-    or use float64.
+    ``best_loss_`` and ``tol`` are in standardized units (the cost of ``loss``); callbacks see
+    the network in them during training (a ``ModelCheckpoint`` in ``callbacks`` writes that
+    network only, marked so: :func:`npdeep.load` warns, ``load_trained`` and ``npdeep predict``
+    refuse it; save the fitted estimator or pipeline with :func:`npdeep.save` for
+    predictions). Other output activations (e.g. "sigmoid" for targets in [0, 1], "exp" for
+    ``loss="poisson"``) train on ``y`` as given. The fitted output layer holds the targets'
+    mean, so fit warns when ``dtype`` would round predictions to more than a tenth of ``y``'s
+    standard deviation (float32 and targets near 1e8 +- 1: multiples of 8); subtract an
+    offset from ``y`` first, or use float64.
 
     Attributes
     ----------
@@ -116,7 +133,8 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
-        output_activation="identity",
+        loss="squared_error",
+        output_activation=None,
         optimizer="adam",
         learning_rate=0.001,
         batch_size="auto",
@@ -145,6 +163,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             warm_start=warm_start, schedule=schedule, clip_norm=clip_norm,
             callbacks=callbacks, random_state=random_state, verbose=verbose,
         )
+        self.loss = loss
         self.output_activation = output_activation
 
     _min_validation_samples = 2  # R^2 of one sample is undefined (NaN): nothing would improve
@@ -154,8 +173,22 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def _output_activation_for(self, n_L: int) -> str:
-        return self.output_activation
+    def _loss(self):
+        """Return the Loss ``loss`` names; a classification loss is refused."""
+        from .. import losses
+
+        loss = losses.get(self.loss)
+        if loss.name in _CLASSIFICATION_LOSSES:
+            raise ConfigurationError(
+                f"DeepRegressor's loss must be a regression loss, got {self.loss!r}: "
+                f"'squared_error', 'poisson', 'mean_absolute_error' or 'huber' (for "
+                f"{loss.name} use DeepClassifier)")
+        return loss
+
+    def _output_activation_for(self, n_L: int):
+        if self.output_activation is not None:
+            return self.output_activation
+        return self._loss().canonical or "identity"
 
     def _new_network(self, n_x, n_L, seed):
         from ..network import Network
@@ -163,10 +196,20 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         units = self._units(n_x, n_L)
         return Network(
             units, activation=self.activation,
-            output_activation=self.output_activation, loss="mean_squared_error",
+            output_activation=self._output_activation_for(n_L), loss=self._loss(),
             init=self._init_for(units), dtype=self.dtype, seed=seed, l2=self.l2,
             dropout=self.dropout,
         )
+
+    def _check_architecture(self, n_L: int) -> None:
+        """Also refuse a warm start or partial_fit with another ``loss`` than the fitted one
+        (the targets' scaling and the output layer were chosen for it)."""
+        super()._check_architecture(n_L)
+        fitted = self.network_.loss
+        if self._loss().get_config() != fitted.get_config():
+            raise ConfigurationError(
+                f"warm_start/partial_fit cannot change loss={self.loss!r} (fitted: "
+                f"{fitted.get_config()}); set warm_start=False to train a new network")
 
     @staticmethod
     def _as_rows(y) -> np.ndarray:
@@ -304,6 +347,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         A fresh network's initial weights are drawn for standardized outputs (near 0, the
         mean) and train as drawn; a trained one, in ``y``'s units, is folded in first.
         """
+        self.network_.loss.check_targets(Y.T)  # poisson's negative y: refused, not warned of
         _warn_if_unreachable(Y, self.network_.output_activation)
         fresh = False
         if sample_weight is not None:

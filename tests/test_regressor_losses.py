@@ -1,0 +1,148 @@
+"""DeepRegressor's ``loss``: MLPRegressor's names (squared_error, poisson) and npdeep's robust
+losses (mean absolute error, Huber), their target scaling, and files."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_regression
+from sklearn.metrics import mean_poisson_deviance
+from sklearn.neural_network import MLPRegressor
+
+import npdeep
+from npdeep import DeepRegressor
+from npdeep.errors import ConfigurationError, DataError
+
+
+@pytest.fixture
+def outliers():
+    """make_regression with 5% of the training targets moved by 5-10 standard deviations."""
+    X, y = make_regression(800, 8, noise=5.0, random_state=0)
+    rng = np.random.default_rng(0)
+    Xtr, Xte, ytr, yte = X[:600], X[600:], y[:600].copy(), y[600:]
+    idx = rng.choice(600, 30, replace=False)
+    ytr[idx] += rng.choice([-1, 1], 30) * rng.uniform(5, 10, 30) * ytr.std()
+    return Xtr, ytr, Xte, yte
+
+
+def _fit(loss, X, y, **options):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not converged in the few epochs a test affords
+        return DeepRegressor((32,), loss=loss, **{"learning_rate": 0.003, "max_iter": 150,
+                                                  "random_state": 0, **options}).fit(X, y)
+
+
+def test_the_robust_losses_beat_squared_error_on_targets_with_gross_outliers(outliers):
+    Xtr, ytr, Xte, yte = outliers
+    scores = {str(loss): _fit(loss, Xtr, ytr).score(Xte, yte)
+              for loss in ["squared_error", "mae", "huber", {"name": "huber", "delta": 0.3}]}
+    mse = scores.pop("squared_error")
+    assert mse < 0.85, mse  # the outliers pull the fit (0.78)
+    for loss, score in scores.items():
+        assert score > 0.95 and score > mse + 0.15, (loss, score, mse)
+
+
+def test_squared_error_is_the_default_and_mlps_name_is_npdeeps(outliers):
+    Xtr, ytr, _, _ = outliers
+    a = _fit("squared_error", Xtr[:100], ytr[:100])
+    b = _fit("mse", Xtr[:100], ytr[:100])
+    for Wa, Wb in zip(a.coefs_, b.coefs_, strict=True):
+        np.testing.assert_array_equal(Wa, Wb)
+    assert DeepRegressor().loss == "squared_error"
+    assert a.network_.loss.name == "mean_squared_error" and a.out_activation_ == "identity"
+
+
+def _counts(m=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, 4))
+    mu = np.exp(0.5 * X[:, 0] - 0.3 * X[:, 1] + 0.2 * X[:, 2] * X[:, 3] + 0.5)
+    return X, rng.poisson(mu).astype(float)
+
+
+def test_poisson_has_mlps_exp_output_and_its_deviance():
+    X, y = _counts()
+    Xtr, ytr, Xte, yte = X[:1000], y[:1000], X[1000:], y[1000:]
+    reg = _fit("poisson", Xtr, ytr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlp = MLPRegressor(hidden_layer_sizes=(32,), loss="poisson", learning_rate_init=0.003,
+                           max_iter=150, random_state=0).fit(Xtr, ytr)
+    assert reg.out_activation_ == mlp.out_activation_ == "exp"
+    ours = mean_poisson_deviance(yte, reg.predict(Xte))
+    theirs = mean_poisson_deviance(yte, mlp.predict(Xte))
+    constant = mean_poisson_deviance(yte, np.full_like(yte, ytr.mean()))
+    assert ours < 0.7 * constant and ours < 1.1 * theirs, (ours, theirs, constant)
+
+
+def test_poisson_trains_on_the_counts_as_given():
+    X, y = _counts(200)
+    reg = _fit("poisson", X, y, max_iter=2)
+    # not standardized: the network's own outputs are the predictions, and y's mean is kept
+    np.testing.assert_array_equal(reg.network_.predict(X.T)[0], reg.predict(X))
+    assert reg._y_mean.tolist() == [0.0] and reg._y_scale.tolist() == [1.0]
+
+
+def test_poisson_refuses_negative_targets():
+    X, y = _counts(50)
+    y[3] = -2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused, not warned of as out of exp's reach
+        with pytest.raises(DataError, match=r"poisson targets must be >= 0 \(counts or "
+                                            r"rates\), got values down to -2"):
+            DeepRegressor((4,), loss="poisson", max_iter=1).fit(X, y)
+
+
+def test_poisson_with_a_softplus_output_and_refused_with_identity():
+    X, y = _counts(100)
+    reg = _fit("poisson", X, y, output_activation="softplus", max_iter=3)
+    assert reg.out_activation_ == "softplus" and (reg.predict(X) > 0).all()
+    with pytest.raises(ConfigurationError, match=r"loss 'poisson' needs an output activation "
+                                                 r"in \['exp', 'softplus'\], got 'identity'"):
+        DeepRegressor((4,), loss="poisson", output_activation="identity").fit(X, y)
+
+
+@pytest.mark.parametrize("loss", ["bce", "categorical_crossentropy"])
+def test_a_classification_loss_is_refused(loss):
+    X, y = _counts(20)
+    with pytest.raises(ConfigurationError,
+                       match=rf"^DeepRegressor's loss must be a regression loss, got {loss!r}: "
+                             r"'squared_error', 'poisson', 'mean_absolute_error' or 'huber'"):
+        DeepRegressor((4,), loss=loss, max_iter=1).fit(X, y)
+
+
+def test_an_unknown_loss_lists_the_valid_names():
+    with pytest.raises(ConfigurationError, match=r"unknown loss 'l1'; valid names: .*huber"):
+        DeepRegressor((4,), loss="l1", max_iter=1).fit(np.zeros((3, 2)), np.zeros(3))
+
+
+def test_a_warm_start_cannot_change_the_loss():
+    X, y = _counts(60)
+    reg = _fit("huber", X, y, max_iter=2, warm_start=True)
+    reg.set_params(loss={"name": "huber", "delta": 0.5})
+    with pytest.raises(ConfigurationError,
+                       match=r"^warm_start/partial_fit cannot change loss=\{'name': 'huber', "
+                             r"'delta': 0\.5\} \(fitted: \{'name': 'huber', 'delta': 1\.0\}\)"):
+        reg.fit(X, y)
+
+
+@pytest.mark.parametrize("loss", [{"name": "huber", "delta": 0.25}, "mae", "poisson"], ids=str)
+def test_a_saved_regressor_keeps_its_loss(tmp_path, loss):
+    X, y = _counts(80)
+    reg = _fit(loss, X, y, max_iter=3)
+    path = tmp_path / "reg.npdeep"
+    npdeep.save(reg, path)
+    loaded = npdeep.load(path)
+    assert loaded.loss == loss
+    assert loaded.network_.loss.get_config() == reg.network_.loss.get_config()
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+    loaded.set_params(warm_start=True, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaded.fit(X, y)  # the loaded parameters build the same network
+
+
+def test_a_loss_object_is_saved_as_its_config(tmp_path):
+    X, y = _counts(40)
+    reg = _fit(npdeep.losses.Huber(delta=2.0), X, y, max_iter=2)
+    npdeep.save(reg, tmp_path / "r.npdeep")
+    assert npdeep.load(tmp_path / "r.npdeep").loss == {"name": "huber", "delta": 2.0}
