@@ -225,3 +225,27 @@ def test_a_saved_network_loads_with_its_loss_and_options(tmp_path, output, loss,
     np.testing.assert_array_equal(other.predict(X), net.predict(X))
     if isinstance(loss, dict):
         assert other.loss.delta == 0.25
+
+
+def test_a_subclass_that_overrides_fused_delta_is_called_and_the_others_are_inlined():
+    # the engine writes coef * (a - Y) itself for losses that keep the default fused_delta
+    # (Loss.plain_delta, set per class); an override must still be called
+    from npdeep.losses import Loss, MeanSquaredError
+
+    class Doubled(MeanSquaredError):
+        canonical = "identity"  # declared again: an override keeps the fused path
+
+        def fused_delta(self, A, Y, coef, out):
+            super().fused_delta(A, Y, coef, out)
+            out *= 2.0
+            return out
+
+    assert MeanSquaredError.plain_delta and not Doubled.plain_delta
+    assert Loss.plain_delta
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(3, 7)), rng.normal(size=(2, 7))
+    nets = [npdeep.Network([3, 4, 2], activation="tanh", loss=loss, seed=0)
+            for loss in ("mean_squared_error", Doubled())]
+    plain, doubled = (net.gradients(X, Y) for net in nets)
+    for key in plain:
+        np.testing.assert_allclose(doubled[key], 2.0 * plain[key], rtol=1e-12)

@@ -205,7 +205,10 @@ def backward(
     L = len(layers)
     mm = ws.mm
     dZ = ws.dZ[L]
-    if fused:
+    if fused and loss.plain_delta:  # coef * (a[L] - Y), inline: no call per step
+        np.subtract(ws.A[L], Y, out=dZ)
+        dZ *= coef
+    elif fused:
         loss.fused_delta(ws.A[L], Y, coef, dZ)
     else:
         dA = loss.gradient(ws.A[L], Y, coef)

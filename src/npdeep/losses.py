@@ -83,6 +83,13 @@ class Loss:
     #: True when dJ/da[L] jumps (the mean absolute error at a = y): the gradient check skips
     #: perturbations that move an output across it, as it does relu's kink
     kink: bool = False
+    #: True unless a subclass overrides fused_delta (set per class): the engine then writes
+    #: coef * (a[L] - Y) itself, without a method call per step (case b's steps are ~60 calls)
+    plain_delta: bool = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.plain_delta = cls.fused_delta is Loss.fused_delta
 
     def cost(self, A: np.ndarray, Y: np.ndarray, coef, Z: np.ndarray | None = None,
              work=None) -> float:
