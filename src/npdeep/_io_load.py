@@ -197,12 +197,17 @@ def _manifest_dtype(descr: str, name: str, where: str) -> np.dtype:
     except (TypeError, ValueError, SyntaxError) as exc:
         raise ModelFileError(f"{where}: manifest dtype of {name!r} is malformed "
                              f"({descr!r:.40}: {exc})") from None
+    _refuse_non_numeric(dtype, name, where)
+    return dtype
+
+
+def _refuse_non_numeric(dtype: np.dtype, name: str, where: str) -> None:
+    """Raise unless ``dtype`` (a manifest's or a .npy header's) is a plain numeric one."""
     if dtype.hasobject or dtype.fields is not None or dtype.kind not in NUMERIC_KINDS:
         raise ModelFileError(
             f"{where}: array {name!r} has dtype {dtype}; only numeric dtypes are loaded, "
             "never objects (pickles), strings or structured records"
         )
-    return dtype
 
 
 def _check_expected(
@@ -243,11 +248,7 @@ def _read_array(
             raise ModelFileError(
                 f"{where}: array {name!r} has a malformed .npy header ({exc})"
             ) from exc
-        if dtype.hasobject or dtype.fields is not None or dtype.kind not in NUMERIC_KINDS:
-            raise ModelFileError(
-                f"{where}: array {name!r} has dtype {dtype}; only numeric dtypes are loaded, "
-                "never objects (pickles), strings or structured records"
-            )
+        _refuse_non_numeric(dtype, name, where)
         descr = np.lib.format.dtype_to_descr(dtype)
         if descr != entry["dtype"] or list(shape) != entry["shape"]:
             raise ModelFileError(

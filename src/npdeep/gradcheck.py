@@ -196,7 +196,7 @@ def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scal
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow fails the check, below
         delta = _cost_round_off(net64, X, _whole_cost(net64, X, Y, coef))
     kinked: list = [l for l in range(1, net64.L + 1) if net64.activations[l].kink]
-    if getattr(net64.loss, "kink", False):
+    if net64.loss.kink:
         kinked.append("loss")
     sides = dict(zip(kinked, _kink_sides(net64, m, kinked, Y), strict=True))
     errors, checked, skipped, round_off, steps, entries = {}, {}, {}, {}, {}, {}

@@ -8,6 +8,7 @@ Re-exported by :mod:`npdeep.callbacks`, where the callback protocol it follows i
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -264,4 +265,4 @@ def _is_number(v) -> bool:
     return isinstance(v, float) or _is_int(v) and abs(v) <= _FLOAT_MAX
 
 
-_FLOAT_MAX = 1.7976931348623157e308
+_FLOAT_MAX = sys.float_info.max

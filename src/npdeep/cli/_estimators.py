@@ -55,6 +55,11 @@ class EstimatorModel:
         return "classification" if hasattr(self.final, "classes_") else "regression"
 
     @property
+    def loss_name(self) -> str:
+        """The name of the loss the fitted network trained with."""
+        return self.final.network_.loss.name
+
+    @property
     def multilabel(self) -> bool:
         return getattr(self.final, "_target_type", None) == "multilabel"
 

@@ -84,6 +84,11 @@ class Model:
         return "classification" if out in ("softmax", "sigmoid") else "regression"
 
     @property
+    def loss_name(self) -> str:
+        """The name of the loss the network trained with."""
+        return self.net.loss.name
+
+    @property
     def classes(self) -> np.ndarray | None:
         """Class labels in output order (stored ones, else 0..n_L-1)."""
         if self.task != "classification":

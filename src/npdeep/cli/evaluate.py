@@ -218,8 +218,6 @@ def evaluate(model, data, target, max_elements, as_json):
         scores = classification_scores(ds.y, pred, m.classes, data_name(data))
     else:
         _check_outputs(ds, pred, m.path.name, data_name(data))
-        net = getattr(m, "net", None) or getattr(getattr(m, "final", None), "network_", None)
-        loss = getattr(net, "loss", None)  # a network file's, or a saved DeepRegressor's
-        scores = regression_scores(ds.y, pred, poisson=getattr(loss, "name", "") == "poisson")
+        scores = regression_scores(ds.y, pred, poisson=m.loss_name == "poisson")
     emit(as_json, {"model": str(m.path), "data": ds.summary(), "task": m.task, **scores},
          f"{m.path.name} on {ds.source}: {ds.n_samples} samples\n" + _report(scores, m.task))

@@ -243,6 +243,7 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
             units,
             activation=self.activation,
             output_activation=self._output_activation_for(n_L),
+            loss=self._network_loss(),
             init=self._init_for(units),
             dtype=self.dtype,
             seed=seed,
@@ -252,6 +253,10 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
 
     def _output_activation_for(self, n_L: int) -> str:
         return self._output_activation
+
+    def _network_loss(self):
+        """The network's loss: None, the output activation's canonical one."""
+        return None
 
     # ----------------------------------------------------------------------- training
     def _float(self):

@@ -179,10 +179,11 @@ def _check_params_build_it(est, arch: dict, where: str) -> None:
             arch["output_activation"]:
         raise ModelFileError(f"{where}: params output_activation={output!r} does not match "
                              f"the architecture's {arch['output_activation']}")
-    if hasattr(est, "_loss"):  # DeepRegressor's loss; a classifier's follows its output
+    loss = est._network_loss()  # DeepRegressor's; a classifier's (None) follows its output
+    if loss is not None:
         from .. import losses
 
-        if est._loss().get_config() != losses.get(arch["loss"]).get_config():
+        if loss.get_config() != losses.get(arch["loss"]).get_config():
             raise ModelFileError(f"{where}: params loss={est.loss!r} does not match the "
                                  f"architecture's {arch['loss']!r}")
     if np.dtype(est._float()).name != arch["dtype"]:

@@ -101,6 +101,7 @@ def _read_classes(data: Any, where: str) -> np.ndarray:
         raise ModelFileError(f"{where}: invalid classes_ dtype {dtype!r}")
     return np.array(values, dtype=parsed)
 
+
 def feature_names(value: Any, n: int, where: str) -> np.ndarray:
     """Return a fitted ``feature_names_in_`` read from a file: a list of ``n`` strings, as an
     object array (as scikit-learn keeps it)."""

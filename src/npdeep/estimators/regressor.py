@@ -173,7 +173,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def _loss(self):
+    def _network_loss(self):
         """Return the Loss ``loss`` names; a classification loss is refused."""
         from .. import losses
 
@@ -188,25 +188,14 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     def _output_activation_for(self, n_L: int):
         if self.output_activation is not None:
             return self.output_activation
-        return self._loss().canonical or "identity"
-
-    def _new_network(self, n_x, n_L, seed):
-        from ..network import Network
-
-        units = self._units(n_x, n_L)
-        return Network(
-            units, activation=self.activation,
-            output_activation=self._output_activation_for(n_L), loss=self._loss(),
-            init=self._init_for(units), dtype=self.dtype, seed=seed, l2=self.l2,
-            dropout=self.dropout,
-        )
+        return self._network_loss().canonical or "identity"
 
     def _check_architecture(self, n_L: int) -> None:
         """Also refuse a warm start or partial_fit with another ``loss`` than the fitted one
         (the targets' scaling and the output layer were chosen for it)."""
         super()._check_architecture(n_L)
         fitted = self.network_.loss
-        if self._loss().get_config() != fitted.get_config():
+        if self._network_loss().get_config() != fitted.get_config():
             raise ConfigurationError(
                 f"warm_start/partial_fit cannot change loss={self.loss!r} (fitted: "
                 f"{fitted.get_config()}); set warm_start=False to train a new network")
