@@ -1099,3 +1099,12 @@ def test_train_notes_regression_of_class_numbers(tmp_path, capsys, first):
     code, _, err = call(capsys, "train", "diabetes", "--epochs", "1", "-q",
                         "-o", tmp_path / "d.npz")
     assert code == 0 and "note:" not in err
+
+
+def test_gradcheck_with_a_tiny_epsilon_is_incomplete_not_passed(capsys):
+    # round-off of central differences at 1e-12 is a sizeable part of the gradient: the
+    # check used to print PASSED whatever the derivative
+    code, out, _ = call(capsys, "gradcheck", "--units", "4,5,1", "--activation", "tanh",
+                        "--epsilon", "1e-12")
+    assert code == 1 and "INCOMPLETE" in out and "PASSED" not in out
+    assert "round-off" in out and "larger epsilon" in out

@@ -671,3 +671,54 @@ def test_a_float32_network_is_checked_only_on_data_it_accepts(rng):
         net.gradients(X, Y)
     with pytest.raises(DataError, match="too large for float32"):
         npdeep.gradient_check(net, X, Y)
+
+
+class _ScaledTanh(activations.Tanh):
+    """tanh whose derivative is ``factor`` times the true one (1.01: wrong by 1%)."""
+
+    def __init__(self, factor):
+        self.factor = factor
+
+    def derivative(self, Z, A):
+        return (1.0 - A * A) * self.factor
+
+    def backward(self, dA, Z, A, out, work=None):
+        return np.multiply(dA, self.derivative(Z, A), out=out)
+
+
+def _tiny_check(factor, epsilon):
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(4, 8)), (rng.random((1, 8)) > 0.5) * 1.0
+    net = npdeep.Network([4, 5, 1], activation=[_ScaledTanh(factor)],
+                         output_activation="sigmoid", loss="binary_crossentropy", seed=0)
+    return npdeep.gradient_check(net, X, Y, epsilon=epsilon)
+
+
+@pytest.mark.parametrize("factor", [1.01, 1.1, 2.0])
+@pytest.mark.parametrize("epsilon", [1e-3, 1e-7, 1e-10, 1e-11, 1e-12, 1e-13])
+def test_a_wrong_derivative_never_passes_however_small_epsilon(factor, epsilon):
+    # with epsilon 1e-12 the round-off floor of the relative error hid a derivative wrong by
+    # 1%, 10% and 2x ("PASSED", via the check with smaller steps at 1e-11)
+    result = _tiny_check(factor, epsilon)
+    assert not result.passed, str(result)
+    text = str(result)
+    rows = {r["parameter"]: r for r in result.rows()}
+    assert "PASSED" not in text and rows["W1"]["passed"] is not True  # W1, b1 feel g'(z)
+    if not any(r["passed"] is False for r in result.rows()):
+        assert result.inconclusive and "INCOMPLETE" in text and "round-off:" in text
+
+
+@pytest.mark.parametrize("epsilon", [1e-3, 1e-7, 1e-10])
+def test_right_gradients_pass_down_to_steps_the_round_off_allows(epsilon):
+    assert _tiny_check(1.0, epsilon).passed
+
+
+def test_right_gradients_at_a_step_too_small_to_tell_are_inconclusive():
+    result = _tiny_check(1.0, 1e-12)
+    assert not result.passed and result.inconclusive
+    text = str(result)
+    assert "INCOMPLETE" in text and "FAILED" not in text and "round-off" in text
+    assert "check with a larger epsilon" in text
+    rows = {r["parameter"]: r for r in result.rows()}
+    assert all(rows[k]["inconclusive"] and rows[k]["passed"] is None
+               for k in result.inconclusive)

@@ -36,9 +36,13 @@ class GradientCheckResult:
     epsilons : dict
         The largest perturbation behind each parameter's verdict: ``epsilon``, or the smaller
         step (``epsilon / 4**k``, k <= 3) at which a parameter that failed at ``epsilon`` passed.
+    inconclusive : list of str
+        The parameters whose difference was within round-off, but a round-off larger than
+        ``sqrt(tolerance)`` times the whole gradient's norm (a tiny ``epsilon``, or a gradient near
+        zero everywhere): a wrong gradient that small would pass too, so they did not.
     passed : bool
-        Every relative error is below ``tolerance``, and every parameter had at least one
-        entry compared (``unchecked`` is empty).
+        Every relative error is below ``tolerance``, every parameter had at least one
+        entry compared (``unchecked`` is empty), and none is ``inconclusive``.
     unchecked : list of str
         The parameters none of whose entries could be compared (each perturbation crossed a
         kink): nothing is known of their gradient, so the check did not pass.
@@ -53,13 +57,15 @@ class GradientCheckResult:
     notes: list[str] = field(default_factory=list)
     entries: dict[str, int] = field(default_factory=dict)
     epsilons: dict[str, float] = field(default_factory=dict)
+    inconclusive: list[str] = field(default_factory=list)
     passed: bool = field(init=False)
     unchecked: list[str] = field(init=False)
 
     def __post_init__(self):
         self.unchecked = [k for k, n in self.checked.items() if n == 0]
         self.passed = (all(e < self.tolerance for e in self.errors.values())
-                       and bool(self.checked) and not self.unchecked)
+                       and bool(self.checked) and not self.unchecked
+                       and not self.inconclusive)
 
     @property
     def max_error(self) -> float:
@@ -68,14 +74,16 @@ class GradientCheckResult:
     def rows(self) -> list[dict]:
         """Return one dict per parameter: key, layer, relative error, entries checked and
         skipped of its ``entries``, round-off bound, the step that decided, verdict (None: no
-        entry compared)."""
+        entry compared, or ``inconclusive``) and whether it is inconclusive."""
         return [
             {"parameter": k, "layer": int(k[1:]), "relative_error": e,
              "checked": self.checked[k], "skipped": self.skipped.get(k, 0),
              "entries": self.entries.get(k, self.checked[k] + self.skipped.get(k, 0)),
              "round_off": self.round_off.get(k, 0.0),
              "epsilon": self.epsilons.get(k, self.epsilon),
-             "passed": e < self.tolerance if self.checked[k] else None}
+             "passed": (e < self.tolerance if self.checked[k] and k not in self.inconclusive
+                        else None),
+             "inconclusive": k in self.inconclusive}
             for k, e in self.errors.items()
         ]
 
@@ -83,7 +91,8 @@ class GradientCheckResult:
         lines = [f"{'parameter':<10}{'rel. error':>14}{'round-off':>12}{'checked':>10}"
                  f"{'skipped':>10}  verdict"]
         for r in self.rows():
-            verdict = {True: "ok", False: "FAIL", None: "not checked"}[r["passed"]]
+            verdict = ("round-off" if r["inconclusive"] else
+                       {True: "ok", False: "FAIL", None: "not checked"}[r["passed"]])
             lines.append(f"{r['parameter']:<10}{r['relative_error']:>14.3e}"
                          f"{r['round_off']:>12.1e}{r['checked']:>10}{r['skipped']:>10}  {verdict}")
         failed = any(r["passed"] is False for r in self.rows())

@@ -18,7 +18,11 @@ weighted by how much J feels it), and ``3 delta / eps`` bounds its effect on one
 estimate. So a parameter passes when its relative error is below ``tolerance``, or when the
 difference is no larger than central differences can resolve (``||num - bp|| < noise``): a
 well-trained network, whose gradients are near zero, is not failed for round-off, while a
-wrong gradient larger than round-off still fails. Computed in float64 (a float32 network is
+wrong gradient larger than round-off still fails. Such a pass within round-off counts only
+where the round-off is below ``sqrt(tolerance)`` times the norm of the whole gradient (1e-3 at
+the default tolerance): with a tiny ``epsilon`` (1e-12) the round-off of central differences
+exceeds a tenth of the gradient, a derivative wrong by 1% or 2x would pass on it too, and such
+a parameter is reported ``inconclusive`` (verdict "round-off"), never ok. Computed in float64 (a float32 network is
 checked through a float64 copy of the same activation and loss objects), without dropout,
 with the L2 term. An entry whose perturbation moves some pre-activation of a relu or leaky
 relu layer across its kink at z = 0, or an output across a loss's kink (the mean absolute
@@ -30,8 +34,10 @@ The Richardson value still carries a truncation error of order ``eps^4`` times t
 derivative, which a cost strongly curved at the scale of ``epsilon`` makes visible (unscaled
 inputs: a feature of 30 multiplies that derivative along W[1] by 30^5). A parameter that fails
 is therefore checked again with steps four times smaller (truncation falls 256 times, the
-round-off bound rises 4 times), and again, down to ``epsilon/64``, while its error falls at
-least fourfold at each step, as a truncation error does and a wrong gradient's does not. A
+round-off bound rises 4 times, but the floor of the relative error stays that of the first
+step: else a wrong gradient's error, measured against a floor four times higher, would fall
+fourfold too), and again, down to ``epsilon/64``, while its error falls at least fourfold at
+each step, as a truncation error does and a wrong gradient's does not. A
 parameter that passes at a smaller step passes (``epsilons`` says at which); one that does not
 is reported as checked at ``epsilon``.
 
@@ -160,37 +166,50 @@ def _central_differences(net, X, Y, coef, theta, idx, epsilon, sides):
 
 
 def _compare(numeric: np.ndarray, bp: np.ndarray, delta: float, epsilon: float,
-             tolerance: float, min_scale: float) -> tuple[float, float]:
-    """Return ``(error, noise)`` of the k compared entries, ``numeric`` and ``bp`` (k,).
+             tolerance: float, min_scale: float, floor: float | None = None
+             ) -> tuple[float, float, bool]:
+    """Return ``(error, noise, floored)`` of the k compared entries, ``numeric`` and ``bp`` (k,).
 
     Each J is off by up to delta: D(eps) by delta/eps, D(eps/2) by 2 delta/eps, the
     Richardson value by (4 * 2 + 1) delta / (3 eps); ``noise`` is that bound on ``||num - bp||``.
+    ``floor``: the round-off bound the denominator is floored with, ``noise`` unless given (a
+    smaller step checked again keeps the floor of the first: its larger round-off must not
+    let a difference pass that the first step could resolve). ``floored``: the relative error
+    without the round-off floor is not below ``tolerance`` (an error below it passed on the
+    floor: ``||num - bp||`` within round-off).
     """
     noise = float(np.sqrt(numeric.size) * 3.0 * delta / epsilon)
-    denom = max(_norm(numeric) + _norm(bp), noise / tolerance, min_scale)
-    return (float(_norm(numeric - bp) / denom) if denom > 0 else 0.0), noise
+    floor = noise if floor is None else floor
+    scale, difference = _norm(numeric) + _norm(bp), _norm(numeric - bp)
+    denom = max(scale, floor / tolerance, min_scale)
+    floored = not difference < tolerance * max(scale, min_scale)
+    return (float(difference / denom) if denom > 0 else 0.0), noise, floored
 
 
 def _compared_at(step, *, net64, X, Y, coef, theta, idx, bp, sides, delta, tolerance,
-                 min_scale):
-    """Return ``(smooth, error, noise)`` of the entries ``idx`` of ``theta`` checked with
-    ``step`` against backpropagation's ``bp`` (k,); None when the step rounds away."""
+                 min_scale, floor=None):
+    """Return ``(smooth, error, noise, floored)`` of the entries ``idx`` of ``theta`` checked with
+    ``step`` against backpropagation's ``bp`` (k,); None when the step rounds away.
+    ``floor``: see :func:`_compare`."""
     if np.any(theta[idx] + step / 2 == theta[idx]):
         return None
     with np.errstate(over="ignore", invalid="ignore"):
         numeric, smooth = _central_differences(net64, X, Y, coef, theta, idx, step, sides)
-    return smooth, *_compare(numeric[smooth], bp[smooth], delta, step, tolerance, min_scale)
+    return smooth, *_compare(numeric[smooth], bp[smooth], delta, step, tolerance, min_scale,
+                             floor)
 
 
 def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scale, rng):
     """Return ``(errors, checked, skipped, round_off, epsilons, refined, entries, overflow,
-    off_kinks)`` of :func:`gradient_check`, for the float64 network ``net64`` and checked
+    off_kinks, allowance)`` of :func:`gradient_check`, for the float64 network ``net64`` and checked
     X (n_x, m), Y (n_L, m).
 
     ``analytic``: backpropagation's gradients ``{'dW1': ..., ...}``; ``refined``: the keys of
     the parameters that passed only with the smaller steps; ``overflow``: those whose cost or
     gradient was NaN or inf (error inf: nothing was compared); ``off_kinks``: those compared
-    with a smaller step because at ``epsilon`` every entry's perturbation crossed a kink.
+    with a smaller step because at ``epsilon`` every entry's perturbation crossed a kink;
+    ``allowance``: per parameter, the round-off bound its difference was measured against when
+    that floor decided its error (0 when its relative error did).
     """
     m = X.shape[1]
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow fails the check, below
@@ -200,6 +219,7 @@ def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scal
         kinked.append("loss")
     sides = dict(zip(kinked, _kink_sides(net64, m, kinked, Y), strict=True))
     errors, checked, skipped, round_off, steps, entries = {}, {}, {}, {}, {}, {}
+    allowance: dict[str, float] = {}
     refined: list[str] = []
     overflow: list[str] = []
     off_kinks: list[str] = []
@@ -222,8 +242,8 @@ def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scal
         step = epsilon
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow fails it, below
             numeric, smooth = _central_differences(net64, X, Y, coef, theta, idx, step, sides)
-            error, noise = _compare(numeric[smooth], grad[idx][smooth], delta, step,
-                                    tolerance, min_scale)
+            error, noise, floored = _compare(numeric[smooth], grad[idx][smooth], delta,
+                                             step, tolerance, min_scale)
         if not (np.isfinite(numeric).all() and np.isfinite(grad[idx]).all()
                 and np.isfinite(delta)):
             error = math.inf  # an overflowing cost or gradient: nothing was compared
@@ -240,18 +260,23 @@ def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scal
                 break
             step /= _REFINE
             if trial[0].any():
-                smooth, error, noise = trial
+                smooth, error, noise, floored = trial
                 off_kinks.append(key)
                 break
         # a cost strongly curved at the scale of epsilon (unscaled inputs, |Z| of 100) leaves
         # a truncation error, which falls as step^4; a wrong gradient's error does not fall
+        allowance[key] = noise if floored else 0.0
         trial_step, trial_error = step, error
         for _ in range(_MAX_REFINE if not error < tolerance and key not in overflow else 0):
-            trial = at(trial_step / _REFINE)
+            # the floor stays this step's: floored by the smaller step's (4x larger) round-off,
+            # a wrong gradient's error also fell fourfold, and passed at a small enough step
+            trial = at(trial_step / _REFINE, floor=noise)
             if trial is None:
                 break
             if trial[1] < tolerance:
-                step, (smooth, error, noise) = trial_step / _REFINE, trial
+                floor = noise  # what the trial's difference was measured against
+                step, (smooth, error, noise, floored) = trial_step / _REFINE, trial
+                allowance[key] = floor if floored else 0.0
                 refined.append(key)
                 break
             if not trial[1] <= trial_error / _REFINE:  # not truncation: epsilon's verdict
@@ -260,7 +285,8 @@ def _check(net64, X, Y, coef, analytic, epsilon, tolerance, max_checks, min_scal
         errors[key], round_off[key], steps[key] = error, noise, step
         checked[key] = int(smooth.sum())
         skipped[key] = int(idx.size - smooth.sum())
-    return errors, checked, skipped, round_off, steps, refined, entries, overflow, off_kinks
+    return (errors, checked, skipped, round_off, steps, refined, entries, overflow, off_kinks,
+            allowance)
 
 
 def gradient_check(
@@ -345,7 +371,14 @@ def gradient_check(
                         min_scale, rng)
     finally:
         net64.release_inputs()  # the workspaces must not keep X alive
-    errors, checked, skipped, round_off, steps, refined, entries, overflow, off_kinks = result
+    errors, checked, skipped, round_off, steps, refined, entries, overflow, off_kinks, \
+        allowance = result
+    # a difference within round-off says nothing of a gradient error smaller than that
+    # round-off: a pass on it counts only where the round-off is below sqrt(tolerance) of the
+    # whole gradient's norm (1e-3 at the default: an error of 0.1% of the gradient still shows)
+    gradient = _norm(np.concatenate([analytic["d" + k].reshape(-1) for k in errors]))
+    blurred = [k for k, bound in allowance.items()
+               if errors[k] < tolerance and bound > math.sqrt(tolerance) * gradient]
     notes = []
     if net.dtype != np.float64:
         notes.append(f"checked on a float64 copy of this {net.dtype.name} network (same "
@@ -363,9 +396,17 @@ def gradient_check(
         at = ", ".join(f"{k} at {steps[k]:g}" for k in off_kinks)
         notes.append(f"checked with smaller steps ({at}): at epsilon every entry's "
                      "perturbation moved some sample's pre-activation across a kink")
+    if blurred:
+        worst = max(allowance[k] for k in blurred)
+        notes.append(f"round-off: central differences at this step cannot see a difference "
+                     f"below {worst:.1e} in {', '.join(blurred)}, more than sqrt(tolerance) x "
+                     f"the gradient's norm ({gradient:.1e}), so a wrong gradient of that size "
+                     "would pass: check with a larger epsilon (the default 1e-3), or where "
+                     "the gradient is not near zero (before training, other samples)")
     if overflow:
         notes.append(f"the cost or its gradient is NaN or inf here ({', '.join(overflow)} "
                      "failed for it): check on smaller inputs or weights")
     return GradientCheckResult(errors=errors, checked=checked, tolerance=tolerance,
                                epsilon=epsilon, skipped=skipped, round_off=round_off,
-                               notes=notes, entries=entries, epsilons=steps)
+                               notes=notes, entries=entries, epsilons=steps,
+                               inconclusive=blurred)
