@@ -319,7 +319,7 @@ def test_dropout_without_hidden_layers_is_refused():
     assert npdeep.Network([4, 3], dropout=0.0).dropout == []
 
 
-@pytest.mark.parametrize("scale", [1e-30, 1.0, 1e37, 1e300])
+@pytest.mark.parametrize("scale", [1e-30, 1.0, 1e37, 1e300, 1e307])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_sample_weights_count_only_relative_to_each_other(dtype, scale, rng):
     # float32 weights of 1e37 summed to inf: every coefficient w / sum(w) became 0 and training
@@ -332,6 +332,10 @@ def test_sample_weights_count_only_relative_to_each_other(dtype, scale, rng):
     np.testing.assert_allclose(coef[0], w / w.sum(), rtol=1e-6 if dtype == "float32" else 1e-14)
     with np.errstate(all="raise", under="ignore"):
         assert net.cost(X, Y, w * scale) == pytest.approx(net.cost(X, Y, w), rel=1e-6)
+        # the metric too: weights of 1e307 summed to inf in evaluate, and accuracy read NaN
+        assert net.evaluate(X, Y, w * scale) == pytest.approx(net.evaluate(X, Y, w), rel=1e-6)
+        reg = npdeep.Network([3, 4, 1], output_activation="identity", dtype=dtype, seed=0)
+        assert reg.evaluate(X, Y, w * scale) == pytest.approx(reg.evaluate(X, Y, w), rel=1e-5)
 
 
 @pytest.mark.parametrize("assign", [

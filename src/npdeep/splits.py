@@ -150,6 +150,10 @@ class Metric:
         self.sst = None
         # sample weights (m,) of Y_all's columns, met in order by add: a weighted metric
         self.weights = None if weights is None else np.asarray(weights, np.float64).reshape(-1)
+        if self.weights is not None and self.weights.size and self.weights.max() > 0:
+            # accuracy and r2 do not change with the weights' scale; their sums do overflow
+            # (weights of 1e307 gave an accuracy of NaN), as in inputs.sample_coef
+            self.weights = self.weights / self.weights.max()
         self.seen = 0
         # one-hot targets let the accuracy count skip argmax, which copies (n_L, m) arrays
         self.one_hot = (self.kind == "softmax" and Y_all is not None
