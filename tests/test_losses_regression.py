@@ -165,6 +165,20 @@ def test_exp_neither_underflows_nor_hides_an_overflow(dtype):
     assert A.dtype == dtype
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_an_exp_output_that_overflows_is_named_as_such_when_predicting(dtype):
+    # z = 100 is finite; exp(100) is not a float32: the error blamed W[l]·a[l-1] and X's scale
+    net = npdeep.Network([1, 1], output_activation="exp", loss="poisson", dtype=dtype)
+    net.parameters = {"W1": np.ones((1, 1)), "b1": np.zeros((1, 1))}
+    X = np.array([[1.0, 10.0, 100.0, 1000.0]], dtype)
+    with pytest.raises(DataError) as info:
+        net.predict(X)
+    message = str(info.value)
+    assert "the exp output overflows " + dtype in message and "overflows W" not in message
+    assert ("float64 network holds" in message) == (dtype == "float32")
+    assert "the first: sample " + ("2" if dtype == "float32" else "3") in message
+
+
 PAIRS = [("identity", "mean_absolute_error"), ("identity", {"name": "huber", "delta": 0.3}),
          ("exp", "poisson"), ("softplus", "poisson"), ("sigmoid", "mean_absolute_error"),
          ("tanh", {"name": "huber", "delta": 0.5})]

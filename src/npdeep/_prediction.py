@@ -61,15 +61,23 @@ def data_cost(net, X: np.ndarray, Y: np.ndarray, coef, chunk: int, metric=None) 
 
 
 def non_finite_error(A: np.ndarray, finite: np.ndarray, theta: np.ndarray, dtype: np.dtype,
-                     what: str) -> DataError:
+                     what: str, output: str | None = None) -> DataError:
     """Return the DataError for an output ``A`` (n[L], m) with NaN or inf in some samples.
 
     ``finite``: (m,) whether each sample's column is finite; ``theta``: the flat parameters,
-    whose values tell the cause (non-finite weights, or an overflow of ``W[l]·a[l-1]``).
+    whose values tell the cause (non-finite weights, an overflow of ``W[l]·a[l-1]``, or of
+    the ``exp`` output itself: ``output`` is the output activation's name).
     """
     bad = np.flatnonzero(~finite)
     if not np.isfinite(theta).all():
         cause = "the parameters are not finite"
+    elif output == "exp" and not np.isnan(A[:, bad]).any():
+        # z is finite: exp(z) passed the dtype's largest value (z > 88.7 in float32)
+        top = np.finfo(dtype).max
+        cause = (f"the exp output overflows {dtype.name}: a predicted mean above {top:.1e} "
+                 f"(z > {np.log(top):.1f}), far outside what the network was trained on"
+                 + ("; a float64 network holds means up to 1.8e+308" if dtype != np.float64
+                    else ""))
     else:  # too large inputs, or weights thrown far by a diverging training run
         cause = (f"W[l]·a[l-1] overflows {dtype.name} (|z| > "
                  f"{np.finfo(dtype).max:.1e}), with parameters up to "

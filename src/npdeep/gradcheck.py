@@ -17,18 +17,18 @@ for the O(1) terms a loss sums, as log-sum-exp does, the sum for the rounding of
 weighted by how much J feels it), and ``3 delta / eps`` bounds its effect on one Richardson
 estimate. So a parameter passes when its relative error is below ``tolerance``, or when the
 difference is no larger than central differences can resolve (``||num - bp|| < noise``): a
-well-trained network, whose gradients are near zero, is not failed for round-off, while a
-wrong gradient larger than round-off still fails. Such a pass within round-off counts only
-where the round-off is below ``sqrt(tolerance)`` times the norm of the whole gradient (1e-3 at
-the default tolerance): with a tiny ``epsilon`` (1e-12) the round-off of central differences
+well-trained network, whose gradients are near zero, is not failed for round-off, while a wrong
+gradient larger than round-off still fails. Such a pass within round-off counts only where the
+round-off is below ``sqrt(tolerance)`` times the norm of the whole gradient (1e-3 at the
+default tolerance): with a tiny ``epsilon`` (1e-12) the round-off of central differences
 exceeds a tenth of the gradient, a derivative wrong by 1% or 2x would pass on it too, and such
-a parameter is reported ``inconclusive`` (verdict "round-off"), never ok. Computed in float64 (a float32 network is
-checked through a float64 copy of the same activation and loss objects), without dropout,
-with the L2 term. An entry whose perturbation moves some pre-activation of a relu or leaky
-relu layer across its kink at z = 0, or an output across a loss's kink (the mean absolute
-error's at a = y), is skipped (central differences straddle a jump of the derivative there) and
-counted in ``skipped``. Parameters holding NaN or inf are refused; a cost
-or gradient that overflows fails the parameters it reaches (error inf, with a note).
+a parameter is reported ``inconclusive`` (verdict "round-off"), never ok. Computed in float64
+(a float32 network is checked through a float64 copy of the same activation and loss objects),
+without dropout, with the L2 term. An entry whose perturbation moves some pre-activation of a
+relu or leaky relu layer across its kink at z = 0, or an output across a loss's kink (the mean
+absolute error's at a = y), is skipped (central differences straddle a jump of the derivative
+there) and counted in ``skipped``. Parameters holding NaN or inf are refused; a cost or
+gradient that overflows fails the parameters it reaches (error inf, with a note).
 
 The Richardson value still carries a truncation error of order ``eps^4`` times the cost's fifth
 derivative, which a cost strongly curved at the scale of ``epsilon`` makes visible (unscaled

@@ -304,7 +304,8 @@ class Network:
         finite = np.isfinite(A).all(axis=0)
         if finite.all():  # finite values whose sum overflowed
             return A
-        raise _prediction.non_finite_error(A, finite, self.parameters.flat, self.dtype, what)
+        raise _prediction.non_finite_error(A, finite, self.parameters.flat, self.dtype, what,
+                                           self.output_activation.name)
 
     def cost(self, X, Y, sample_weight=None) -> float:
         """Return the cost J(W, b) on ``X`` (n_x, m) and ``Y`` (n_L, m), L2 term included.
