@@ -204,3 +204,30 @@ def test_every_spelling_of_the_identity_output_standardizes_y(spelling):
     assert other._y_mean == pytest.approx(plain._y_mean) and other._y_mean[0] > 100
     np.testing.assert_array_equal(other.predict(X[:20]), plain.predict(X[:20]))
     assert plain.score(X, y) > 0.1  # raw targets scored -2.8
+
+
+@pytest.mark.parametrize("scale", [1e-3, 0.05])
+def test_features_all_far_below_unit_size_warn_too(scale):
+    # features all of 1e-3 trained silently to the class prior (accuracy 0.56 against 0.99)
+    from npdeep import DeepClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5))
+    X[:, 3] = 0.0  # an all-zero column is not what is measured
+    with pytest.warns(UserWarning, match=r"not standardized \(the largest root mean square of a "
+                      r"column is [0-9.e-]+, column \d's\).*StandardScaler"):
+        DeepClassifier((4,), max_iter=1).fit(X * scale, X[:, 0] > 0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "DeepClassifier: the features", UserWarning)
+        DeepClassifier((4,), max_iter=1).fit(X * 0.5, X[:, 0] > 0)  # one column of 0.5: fine
+        DeepClassifier((4,), max_iter=1).fit(np.zeros((60, 2)), X[:, 0] > 0)  # nothing to say
+
+
+def test_features_whose_squares_overflow_say_how_large_they_are():
+    # 1e300 squared is inf: the warning read "a root mean square of inf"
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    X[:, 1] *= 1e300
+    with pytest.warns(UserWarning, match=r"column 1 has values up to [0-9.]+e\+300"):
+        DeepRegressor((4,), max_iter=1).fit(X, X[:, 0])
