@@ -80,12 +80,61 @@ def test_poisson_has_mlps_exp_output_and_its_deviance():
     assert ours < 0.7 * constant and ours < 1.1 * theirs, (ours, theirs, constant)
 
 
-def test_poisson_trains_on_the_counts_as_given():
+def test_poisson_trains_on_the_counts_divided_by_a_power_of_two_near_their_mean():
     X, y = _counts(200)
     reg = _fit("poisson", X, y, max_iter=2)
-    # not standardized: the network's own outputs are the predictions, and y's mean is kept
-    np.testing.assert_array_equal(reg.network_.predict(X.T)[0], reg.predict(X))
-    assert reg._y_mean.tolist() == [0.0] and reg._y_scale.tolist() == [1.0]
+    # not centred: the network's own outputs are the predictions (the scale folds into b[L])
+    np.testing.assert_allclose(reg.network_.predict(X.T)[0], reg.predict(X), rtol=1e-12)
+    scale = reg._y_scale[0]
+    assert reg._y_mean.tolist() == [0.0] and np.log2(scale) == round(np.log2(scale))
+    assert scale / 2**0.5 <= y.mean() <= scale * 2**0.5
+
+
+@pytest.mark.parametrize("level", [1e-9, 1.0, 9000.0])
+def test_poisson_learns_rates_of_any_size(level):
+    # rates near 9,000 started from exp(0) = 1 and stopped at R^2 -11.5; near 1e-9 the cost
+    # and tol were of 1e-9, and fit stopped predicting 0.01 (R^2 -1.8e13)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 4))
+    y = np.exp(0.5 * X[:, 0]) * level
+    reg = DeepRegressor(loss="poisson", random_state=0, max_iter=300).fit(X, y)
+    assert reg.score(X, y) > 0.9
+    assert mean_poisson_deviance(y, reg.predict(X)) < 0.1 * mean_poisson_deviance(
+        y, np.full_like(y, y.mean()))
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+@pytest.mark.parametrize("level", [1e-6, 1.0, 1e3])
+def test_a_relu_output_learns_targets_of_any_size(activation, level):
+    # relu(s z) = s relu(z): y is divided by a power of two; targets of 1e3 reached R^2 -5,
+    # of 1e-6 R^2 -5.3 after 18 iterations, without a warning
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 4))
+    y = (np.abs(X[:, 0]) + 0.5) * level
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        reg = DeepRegressor(output_activation=activation, random_state=0).fit(X, y)
+    assert reg.score(X, y) > 0.9
+    assert reg._y_mean.tolist() == [0.0]
+    np.testing.assert_allclose(reg.network_.predict(X.T)[0], reg.predict(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("level, warns", [(1e-6, True), (1e-3, True), (0.5, False),
+                                          (1e3, True)])
+def test_an_output_trained_on_y_as_given_warns_when_y_is_far_from_unit_size(level, warns):
+    # tanh on targets of 1e-6 trained to an R^2 of -6.5e8 without a word
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.tanh(X[:, 0]) * level
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        DeepRegressor((4,), output_activation="softplus" if level > 1 else "tanh",
+                      max_iter=1).fit(X, np.abs(y) if level > 1 else y)
+    messages = [str(w.message) for w in caught]
+    far = [m for m in messages if "far from the unit size" in m]
+    assert bool(far) == warns, messages
+    if warns:
+        assert "y's root mean square is" in far[0] and "output_activation='identity'" in far[0]
 
 
 def test_poisson_refuses_negative_targets():

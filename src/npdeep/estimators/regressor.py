@@ -58,6 +58,52 @@ def _warn_if_unreachable(Y: np.ndarray, g) -> None:
     )
 
 
+#: Output activations with g(s z) = s g(z) for s > 0: DeepRegressor scales y for them.
+_HOMOGENEOUS = ("relu", "leaky_relu")
+#: Those that take y as given and start from y's mean (exp: b[L] = log mean(y), as a GLM).
+_TRAINED_ON_Y = ("identity",) + _HOMOGENEOUS + ("exp",)
+
+
+def _root_mean_square(Y: np.ndarray, sample_weight) -> np.ndarray:
+    """Return the (weighted) root mean square (n_L,) of ``Y`` (m, n_L), without overflow."""
+    peak = np.max(np.abs(Y), axis=0)
+    peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
+    w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if w is not None and w.size:
+        w = w / w.max() if w.max() > 0 else None
+    return peak * np.sqrt(np.average((Y / peak) ** 2, axis=0, weights=w))
+
+
+def _start_at_the_mean(net, Y: np.ndarray, sample_weight) -> None:
+    """Set an ``exp`` output's bias b[L] (n_L, 1) to ``log`` of the (weighted) mean of ``Y``
+    (m, n_L), as a Poisson GLM's intercept starts: counts near 9,000 started from
+    ``exp(0) = 1``, and training stopped far from them (R^2 -11.5)."""
+    w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+    mean = np.average(Y, axis=0, weights=w)
+    b = net.layers[-1][1]
+    with np.errstate(divide="ignore"):
+        start = np.log(mean)
+    b[:, 0] = np.where(np.isfinite(start), start, b[:, 0])
+
+
+def _warn_if_far_from_unit(Y: np.ndarray, g) -> None:
+    """Warn when targets ``Y`` (m, n_L) are all far from unit size (root mean square of the
+    largest output below 0.01, or above 100) for an output activation ``g`` that trains on
+    ``y`` as given (tanh, sigmoid, softplus...): tanh on targets of 1e-6 trained to an R^2
+    of -6.5e8 without a word."""
+    if Y.size == 0 or g.name in _TRAINED_ON_Y:
+        return
+    rms = float(np.max(_root_mean_square(Y, None)))
+    if not (0 < rms < 0.01 or rms > 100):
+        return
+    warnings.warn(
+        f"DeepRegressor: y's root mean square is {rms:.3g}, far from the unit size that "
+        f"output_activation={g.name!r} trains on as given; scale y (and scale the "
+        "predictions back), or use output_activation='identity' (which standardizes y)",
+        UserWarning, stacklevel=caller_level(),
+    )
+
+
 class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     """A deep L-layer network regressor with scikit-learn's interface.
 
@@ -101,10 +147,15 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     the network in them during training (a ``ModelCheckpoint`` in ``callbacks`` writes that
     network only, marked so: :func:`npdeep.load` warns, ``load_trained`` and ``npdeep predict``
     refuse it; save the fitted estimator or pipeline with :func:`npdeep.save` for
-    predictions). Other output activations (e.g. "sigmoid" for targets in [0, 1], "exp" for
-    ``loss="poisson"``) train on ``y`` as given. The fitted output layer holds the targets'
-    mean, so fit warns when ``dtype`` would round predictions to more than a tenth of ``y``'s
-    standard deviation (float32 and targets near 1e8 +- 1: multiples of 8); subtract an
+    predictions). A relu or leaky relu output (``g(s z) = s g(z)``) trains on ``y`` divided
+    by a power of two near its root mean square (not centred). An "exp" output (the default
+    of ``loss="poisson"``) trains on ``y`` divided by a power of two near its mean (``exp(z)
+    s = exp(z + log s)``: the scale folds into b[L]), its bias starting at ``log`` of that
+    mean, as a Poisson GLM's intercept. Other output activations (e.g. "sigmoid" for targets
+    in [0, 1]) train on ``y`` as given, and fit warns when ``y`` is far from unit size. The
+    fitted output layer holds the targets' mean, so fit warns when ``dtype`` would round
+    predictions to more than a tenth of ``y``'s standard deviation (float32 and targets near
+    1e8 +- 1: multiples of 8); subtract an
     offset from ``y`` first, or use float64.
 
     Attributes
@@ -289,7 +340,24 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         n_L = Y.shape[1]
         self._y_mean, self._y_scale = np.zeros(n_L), np.ones(n_L)
         self._y_unscaled = np.zeros(n_L, dtype=bool)
-        if self.network_.output_activation.name != "identity":  # any spelling: 'linear' too
+        name = self.network_.output_activation.name  # any spelling: 'linear' is identity
+        if name in _HOMOGENEOUS:
+            # g(s z) = s g(z) for s > 0: y is scaled (not centred, g's zero stays y's zero),
+            # and folding W[L], b[L] by the power of two s is exact, as for identity
+            rms = _root_mean_square(Y, sample_weight)
+            scaled = (rms > 0) & np.isfinite(rms)
+            self._y_scale = np.where(scaled, np.exp2(np.round(np.log2(np.where(scaled, rms,
+                                                                                1.0)))), 1.0)
+            return
+        if name == "exp":
+            # exp(z) s = exp(z + log s): y is divided by a power of two near its mean, and
+            # folding adds log s to b[L] (the cost and tol then see y near 1, not 1e-9)
+            mean = np.average(Y, axis=0, weights=sample_weight)
+            scaled = (mean > 0) & np.isfinite(mean)
+            self._y_scale = np.where(scaled, np.exp2(np.round(np.log2(np.where(scaled, mean,
+                                                                                1.0)))), 1.0)
+            return
+        if name != "identity":
             return
         mean, std, spread, peak = self._target_statistics(Y, sample_weight)
         _warn_if_rounded(peak, np.where(spread, std, np.inf), self.network_.dtype)
@@ -321,6 +389,13 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         W, b = self.network_.layers[-1]
         mean = self._y_mean.astype(W.dtype)[:, None]
         scale = self._y_scale.astype(W.dtype)[:, None]
+        if self.network_.output_activation.name == "exp":  # exp(z) s = exp(z + log s)
+            shift = np.log(self._y_scale).astype(W.dtype)[:, None]
+            if inverse:
+                b -= shift
+            else:
+                b += shift
+            return
         if inverse:  # target units -> standardized units
             W /= scale
             b -= mean
@@ -338,6 +413,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         """
         self.network_.loss.check_targets(Y.T)  # poisson's negative y: refused, not warned of
         _warn_if_unreachable(Y, self.network_.output_activation)
+        _warn_if_far_from_unit(Y, self.network_.output_activation)
         fresh = False
         if sample_weight is not None:
             sample_weight = checked_sample_weight(sample_weight, X, dtype=self._float())
@@ -347,6 +423,8 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         else:
             self._take_late_scales(Y, sample_weight)
         Ys = (Y - self._y_mean) / self._y_scale
+        if fresh and self.network_.output_activation.name == "exp":
+            _start_at_the_mean(self.network_, Ys, sample_weight)
         if not fresh:
             self._fold_target_scaling(inverse=True)
         try:
