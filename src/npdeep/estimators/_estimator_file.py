@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io_format import few
+from .._file_arrays import check_declared_arrays
 from .._registry import recorded_config
 from ..errors import ConfigurationError, ModelFileError
 from ..io import header_errors, load_model_file, merged_header, save_model_file
@@ -109,7 +109,7 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
     """Rebuild a fitted estimator from :func:`estimator_to_header`'s output (shapes checked)."""
     from .. import optimizers as _optimizers
     from ..network import Network
-    from ..serialization import expected_shapes
+    from ..serialization import check_layer_arrays, checked_units
 
     name = header.get("estimator")
     table = _classes()
@@ -122,17 +122,8 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
         est = table[name](**params)
         est._check_params()
         arch = header["architecture"]
-        units = arch["units"]
-        if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
-            raise ModelFileError(f"{where}: invalid architecture units {units!r}")
-        shapes = expected_shapes(units)
-        if set(arrays) != set(shapes):
-            raise ModelFileError(f"{where}: arrays {few(sorted(arrays))} do not match the "
-                                 f"architecture {few(units)} (expected {few(sorted(shapes))})")
-        for key, shape in shapes.items():
-            if tuple(arrays[key].shape) != shape:
-                raise ModelFileError(f"{where}: array {key!r} has shape {arrays[key].shape}, "
-                                     f"the architecture {units} needs {shape}")
+        units = checked_units(arch["units"], where)
+        check_layer_arrays(units, {k: v.shape for k, v in arrays.items()}, where)
         if est._units(units[0], units[-1]) != units:
             raise ModelFileError(f"{where}: hidden_layer_sizes={est.hidden_layer_sizes!r} does "
                                  f"not match the architecture {units}")
@@ -226,7 +217,7 @@ def save_estimator(est, path: str | os.PathLike, *, compress: bool = False, **ex
 def read_file_of_kind(path: str | os.PathLike, kind: str) -> tuple[dict, dict, str]:
     """Return ``(header, arrays, where)`` of a model file whose header's kind is ``kind``
     (``"estimator"`` or ``"pipeline"``), else raise ModelFileError naming the file."""
-    header, arrays = load_model_file(path)
+    header, arrays = load_model_file(path, check_arrays=check_declared_arrays)
     where = f"model file {os.fspath(path)!r}"
     if header.get("kind") != kind:
         article = "an" if kind == "estimator" else "a"
