@@ -10,7 +10,7 @@ import os
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -36,6 +36,9 @@ from npdeep._io_format import (
 )
 from npdeep.atomic import as_path
 from npdeep.errors import ConfigurationError, ModelFileError
+
+#: ``check_arrays(header, {name: (shape, dtype)}, where)``: see :func:`load_model_file`.
+CheckArrays = Callable[[dict[str, Any], dict[str, tuple[tuple[int, ...], np.dtype]], str], None]
 
 
 class _HashingReader:
@@ -227,40 +230,62 @@ def _check_expected(
             )
 
 
+def _open_npy(
+    member: BinaryIO, info: zipfile.ZipInfo, name: str, entry: dict[str, Any], where: str
+) -> tuple[_HashingReader, tuple[int, ...], bool, np.dtype]:
+    """Parse the ``.npy`` header at the start of ``member`` (nothing more is inflated); check
+    it against the manifest's ``entry`` and the zip's uncompressed size ``info.file_size``.
+
+    Returns the reader (its hash and count cover the header), shape, fortran order and dtype.
+    """
+    reader = _HashingReader(member)
+    try:
+        version = np.lib.format.read_magic(reader)
+        if version == (1, 0):
+            read_header = np.lib.format.read_array_header_1_0
+        elif version == (2, 0):
+            read_header = np.lib.format.read_array_header_2_0
+        else:
+            raise ModelFileError(f"{where}: array {name!r} uses .npy version {version}")
+        shape, fortran_order, dtype = read_header(reader, max_header_size=NPY_MAX_HEADER_SIZE)
+    except ModelFileError:
+        raise
+    except (ValueError, TypeError, SyntaxError) as exc:
+        raise ModelFileError(
+            f"{where}: array {name!r} has a malformed .npy header ({exc})"
+        ) from exc
+    _refuse_non_numeric(dtype, name, where)
+    descr = np.lib.format.dtype_to_descr(dtype)
+    if descr != entry["dtype"] or list(shape) != entry["shape"]:
+        raise ModelFileError(
+            f"{where}: array {name!r} is {descr} {tuple(shape)} in its .npy header but "
+            f"{entry['dtype']} {tuple(entry['shape'])} in the manifest"
+        )
+    nbytes = math.prod(shape) * dtype.itemsize
+    if info.file_size != reader.count + nbytes:
+        raise ModelFileError(
+            f"{where}: array {name!r} declares {nbytes} data bytes but its member holds "
+            f"{info.file_size - reader.count}; the file is corrupt"
+        )
+    return reader, shape, fortran_order, dtype
+
+
+def _check_npy_header(
+    archive: zipfile.ZipFile, name: str, entry: dict[str, Any], where: str
+) -> None:
+    """Check one member's ``.npy`` header and size (:func:`_open_npy`), reading no data."""
+    info = archive.getinfo(f"{name}.npy")
+    with archive.open(info) as member:
+        _open_npy(member, info, name, entry, where)
+
+
 def _read_array(
     archive: zipfile.ZipFile, name: str, entry: dict[str, Any], where: str
 ) -> np.ndarray:
     info = archive.getinfo(f"{name}.npy")
     with archive.open(info) as member:
-        reader = _HashingReader(member)
-        try:
-            version = np.lib.format.read_magic(reader)
-            if version == (1, 0):
-                read_header = np.lib.format.read_array_header_1_0
-            elif version == (2, 0):
-                read_header = np.lib.format.read_array_header_2_0
-            else:
-                raise ModelFileError(f"{where}: array {name!r} uses .npy version {version}")
-            shape, fortran_order, dtype = read_header(reader, max_header_size=NPY_MAX_HEADER_SIZE)
-        except ModelFileError:
-            raise
-        except (ValueError, TypeError, SyntaxError) as exc:
-            raise ModelFileError(
-                f"{where}: array {name!r} has a malformed .npy header ({exc})"
-            ) from exc
-        _refuse_non_numeric(dtype, name, where)
-        descr = np.lib.format.dtype_to_descr(dtype)
-        if descr != entry["dtype"] or list(shape) != entry["shape"]:
-            raise ModelFileError(
-                f"{where}: array {name!r} is {descr} {tuple(shape)} in its .npy header but "
-                f"{entry['dtype']} {tuple(entry['shape'])} in the manifest"
-            )
+        reader, shape, fortran_order, dtype = _open_npy(member, info, name, entry, where)
         nbytes = math.prod(shape) * dtype.itemsize
-        if info.file_size != reader.count + nbytes:
-            raise ModelFileError(
-                f"{where}: array {name!r} declares {nbytes} data bytes but its member holds "
-                f"{info.file_size - reader.count}; the file is corrupt"
-            )
         try:
             flat = np.empty(math.prod(shape), dtype=dtype)
         except MemoryError:
@@ -300,6 +325,7 @@ def _load(
     max_header_bytes: int,
     expected_shapes: Mapping[str, tuple[int, ...]] | None,
     network_only: bool = False,
+    check_arrays: CheckArrays | None = None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     names = archive.namelist()
     if HEADER_MEMBER not in names:
@@ -339,8 +365,13 @@ def _load(
         )
     if expected_shapes is not None:
         _check_expected(manifest, expected_shapes, where)
-    arrays = {name: _read_array(archive, name, entry, where) for name, entry in manifest.items()
-              if not name.startswith(skip)}
+    if check_arrays is not None:  # what the header implies, before any array is inflated
+        check_arrays(header, {name: (tuple(entry["shape"]), np.lib.format.descr_to_dtype(
+            entry["dtype"])) for name, entry in manifest.items()}, where)
+    read = [name for name in manifest if not name.startswith(skip)]
+    for name in read:  # every .npy header and size, before any array's data
+        _check_npy_header(archive, name, manifest[name], where)
+    arrays = {name: _read_array(archive, name, manifest[name], where) for name in read}
     return header, arrays
 
 
@@ -351,6 +382,7 @@ def load_model_file(
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
     expected_shapes: Mapping[str, tuple[int, ...]] | None = None,
     network_only: bool = False,
+    check_arrays: CheckArrays | None = None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read a model file written by :func:`save_model_file`, refusing anything unsafe.
 
@@ -370,6 +402,12 @@ def load_model_file(
         For a checkpoint (a header with ``training``): leave out its training state, the
         arrays ``'optimizer.*'`` and ``'early_stopping.*'``, which are then neither counted
         against ``max_elements`` nor read (their members must still be there).
+    check_arrays : callable, optional
+        Called as ``check_arrays(header, declared, where)`` once the header and the manifest
+        are checked, before any array data is read, with ``declared``
+        ``{name: (shape, dtype)}`` as the manifest declares every array and ``where`` naming
+        the file; it raises ModelFileError to refuse arrays the header does not imply
+        (npdeep's loaders give :func:`npdeep._file_arrays.check_declared_arrays`).
 
     Returns
     -------
@@ -401,7 +439,7 @@ def load_model_file(
             raise ModelFileError(_not_a_zip_message(path, where))
         with zipfile.ZipFile(path, "r") as archive:
             return _load(archive, where, max_elements, max_header_bytes, expected_shapes,
-                         network_only)
+                         network_only, check_arrays)
     except ModelFileError:
         raise
     except (

@@ -44,6 +44,7 @@ import numpy as np
 from . import optimizers as _optimizers
 from . import schedules as _schedules
 from ._best_only_state import best_only_checkpoints, load_model_checkpoint, match_model_checkpoint
+from ._file_arrays import check_declared_arrays
 from ._io_format import few
 from ._registry import recorded_config
 from ._stopping_state import count as _count
@@ -212,7 +213,8 @@ def load_checkpoint(path, *, max_elements: int | None = None) -> Checkpoint:
     """Load a checkpoint written by :func:`save_checkpoint` (or a plain model file, at epoch 0
     without optimizer state). ``max_elements`` caps the total number of array elements read,
     optimizer state included (default 2**28, 2 GiB of float64)."""
-    header, arrays = load_model_file(path, max_elements=max_elements)
+    header, arrays = load_model_file(path, max_elements=max_elements,
+                                     check_arrays=check_declared_arrays)
     return checkpoint_from_header(header, arrays, os.fspath(path))
 
 
@@ -295,7 +297,8 @@ def resume(path, X, Y, *, epochs: int | None = None, sample_weight=None, validat
     Network
         The trained network; ``net.history`` continues the saved history.
     """
-    header, arrays = load_model_file(path, max_elements=max_elements)
+    header, arrays = load_model_file(path, max_elements=max_elements,
+                                     check_arrays=check_declared_arrays)
     note = estimator_network_note(header)
     if note:  # its targets were encoded and its features scaled by the estimator, not by X, Y
         raise ModelFileError(

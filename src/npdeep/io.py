@@ -40,10 +40,14 @@ exists, is below ``max_header_bytes``, is valid JSON and nests at most ``MAX_HEA
 manifest is well formed, declares at most ``MAX_ARRAYS`` (10,000) arrays of numeric dtypes,
 and its total element count is at most ``max_elements`` and its bytes at most
 ``8 * max_elements`` (as many float64: a wider dtype counts for more); the archive
-holds exactly the manifest's members; the shapes match ``expected_shapes`` when given. For each
-array it then parses the ``.npy`` header alone, refuses object, structured and other
-non-numeric dtypes, checks dtype and shape against the manifest and the member's uncompressed size
-against ``shape * itemsize + header``, and only then allocates the array and reads its bytes,
+holds exactly the manifest's members; the shapes match ``expected_shapes`` when given, and
+``check_arrays(header, declared, where)`` accepts the declared arrays when given (npdeep's own
+loaders pass :func:`npdeep._file_arrays.check_declared_arrays`: exactly the arrays the
+header's kind and architecture imply, by name, shape and real dtype). For every array it then
+parses the ``.npy`` header alone (only the member's first bytes are inflated), refuses object,
+structured and other non-numeric dtypes, and checks dtype and shape against the manifest and
+the member's uncompressed size, as the zip declares it, against ``shape * itemsize +
+header``. Only once every member has passed does it allocate each array and read its bytes,
 verifying the SHA-256 digest (and the zip CRC).
 Every failure raises :class:`~npdeep.errors.ModelFileError` naming the file.
 """

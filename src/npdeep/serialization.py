@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ._file_arrays import check_declared_arrays
 from ._io_format import few
 from ._validation import caller_level
 from .callbacks import History
@@ -66,11 +67,34 @@ def expected_shapes(units: list[int]) -> dict[str, tuple[int, int]]:
     return shapes
 
 
+def checked_units(units, where: str) -> list[int]:
+    """Return an architecture's ``units`` [n[0], ..., n[L]], refused unless positive ints."""
+    if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
+        raise ModelFileError(f"{where}: invalid architecture units {units!r}")
+    return units
+
+
+def check_layer_arrays(units: list[int], shapes: dict, where: str) -> None:
+    """Refuse arrays other than ``'W1', 'b1', ..., 'WL', 'bL'`` of the shapes ``units`` implies
+    (``shapes``: ``{name: shape}``, as the manifest declares them or as read)."""
+    expected = expected_shapes(units)
+    if set(shapes) != set(expected):
+        raise ModelFileError(
+            f"{where}: arrays {few(sorted(shapes))} do not match the architecture "
+            f"{few(units)} (expected {few(sorted(expected))})"
+        )
+    for key, shape in expected.items():
+        if tuple(shapes[key]) != shape:
+            raise ModelFileError(f"{where}: array {key!r} has shape {tuple(shapes[key])}, the "
+                                 f"architecture {units} needs {shape}")
+
+
 def read_header(path: str | os.PathLike, *, max_elements: int | None = None,
                 network_only: bool = False) -> tuple[dict, dict]:
     """Return ``(header, arrays)`` of a network model file, checked against its architecture
     (``max_elements``, ``network_only``: see :func:`npdeep.io.load_model_file`)."""
-    header, arrays = load_model_file(path, max_elements=max_elements, network_only=network_only)
+    header, arrays = load_model_file(path, max_elements=max_elements, network_only=network_only,
+                                     check_arrays=check_declared_arrays)
     return _check_network_file(header, arrays, os.fspath(path))
 
 
@@ -100,24 +124,11 @@ def _check_network_file(header: dict, arrays: dict, where: str) -> tuple[dict, d
     if not isinstance(header["architecture"], dict):
         raise ModelFileError(f"{where}: invalid architecture "
                              f"{header['architecture']!r} (expected a JSON object)")
-    units = header["architecture"].get("units")
-    if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
-        raise ModelFileError(f"{where}: invalid architecture units {units!r}")
+    units = checked_units(header["architecture"].get("units"), where)
     if header.get("training"):  # a checkpoint (npdeep.checkpoint): skip the training state
         arrays = {k: v for k, v in arrays.items()
                   if not k.startswith(("optimizer.", "early_stopping."))}
-    expected = expected_shapes(units)
-    if set(arrays) != set(expected):
-        raise ModelFileError(
-            f"{where}: arrays {few(sorted(arrays))} do not match the architecture "
-            f"{few(units)} (expected {few(sorted(expected))})"
-        )
-    for key, shape in expected.items():
-        if tuple(arrays[key].shape) != shape:
-            raise ModelFileError(
-                f"{where}: array {key!r} has shape {arrays[key].shape}, the "
-                f"architecture {units} needs {shape}"
-            )
+    check_layer_arrays(units, {k: v.shape for k, v in arrays.items()}, where)
     return header, arrays
 
 
@@ -281,7 +292,8 @@ def load(path: str | os.PathLike, *, max_elements: int | None = None):
     nor counted: its network alone is loaded.
     """
     # read once: what is checked is what is loaded
-    header, arrays = load_model_file(path, max_elements=max_elements, network_only=True)
+    header, arrays = load_model_file(path, max_elements=max_elements, network_only=True,
+                                     check_arrays=check_declared_arrays)
     kind = check_kind(header, os.fspath(path))
     if kind == "network":
         where = os.fspath(path)

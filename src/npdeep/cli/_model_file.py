@@ -382,8 +382,9 @@ def read_model_file(path: str | os.PathLike, *, max_elements: int | None = None,
     if p.is_dir():
         raise ModelFileError(f"{p}: is a folder, not a model file")
     try:
-        header, arrays = serialization.load_model_file(p, max_elements=max_elements,
-                                                       network_only=network_only)
+        header, arrays = serialization.load_model_file(
+            p, max_elements=max_elements, network_only=network_only,
+            check_arrays=serialization.check_declared_arrays)
     except ModelFileError:
         kind = _data_kind(p)
         if kind == "text":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ import numpy as np
 
 
 def jsonable(obj: Any) -> Any:
-    """Return ``obj`` with NumPy values, paths and non-finite floats made JSON-safe."""
+    """Return ``obj`` with NumPy values, paths, non-finite floats and a RandomState (as
+    ``"RandomState(MT19937)"``) made JSON-safe."""
     if isinstance(obj, dict):
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -25,7 +27,14 @@ def jsonable(obj: Any) -> Any:
         return None
     if isinstance(obj, Path):
         return str(obj)
+    if isinstance(obj, np.random.RandomState):  # an estimator's random_state, from its file
+        return without_address(repr(obj))
     return obj
+
+
+def without_address(text: str) -> str:
+    """Return an object's repr without its ``at 0x7f...`` (which changes every run)."""
+    return re.sub(r" at 0x[0-9A-Fa-f]+", "", text)
 
 
 def emit(as_json: bool, result: dict, text: str | None) -> None:

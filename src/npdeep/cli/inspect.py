@@ -20,6 +20,7 @@ from ..errors import ModelFileError
 from ..serialization import check_kind
 from ._common import emit, fmt, json_option, jsonable, model_from_file, read_model_file
 from ._options import max_elements_option
+from ._output import without_address
 
 
 def history_figures(history: dict | None) -> dict:
@@ -239,7 +240,8 @@ def _network(p, header: dict, arrays: dict) -> tuple[dict, str]:
 
 # ------------------------------------------------------- scikit-learn (npdeep.save)
 def _one_line(obj) -> str:
-    return " ".join(repr(obj).split())  # scikit-learn's repr: the non-default parameters
+    # scikit-learn's repr: the non-default parameters (a RandomState without its address)
+    return without_address(" ".join(repr(obj).split()))
 
 
 def _estimator(est) -> dict:

@@ -10,12 +10,14 @@ the format.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
 
-from .._io_format import few
+from .._file_arrays import check_declared_arrays
 from .._registry import recorded_config
+from .._validation import caller_level
 from ..errors import ConfigurationError, ModelFileError
 from ..io import header_errors, load_model_file, merged_header, save_model_file
 from ..serialization import check_finite_parameters
@@ -25,6 +27,11 @@ from ._file_values import (
     _from_json,
     _jsonable,
     _state_value,
+)
+from ._random_state_file import (
+    is_saved_random_state,
+    random_state_from_json,
+    random_state_to_json,
 )
 
 __all__ = ["save_estimator", "load_estimator", "estimator_to_header", "estimator_from_header"]
@@ -88,10 +95,14 @@ def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
               for k, v in est.get_params(deep=False).items()}
     if isinstance(params.get("dtype"), (type, np.dtype)):  # np.float32: stored by name
         params["dtype"] = np.dtype(params["dtype"]).name
+    if params.get("callbacks"):
+        _warn_callbacks_left_out(name, params["callbacks"])
+        params["callbacks"] = None
+    params = {k: _param_json(k, v) for k, v in params.items()}
     header: dict[str, Any] = {
         "kind": "estimator",
         "estimator": name,
-        "params": {k: _jsonable(v, k) for k, v in params.items()},
+        "params": params,
         "architecture": est.network_.get_config(),
         "optimizer": recorded_config(est.optimizer_),
         "state": {k: _jsonable(getattr(est, k), k) for k in _STATE_KEYS if hasattr(est, k)},
@@ -105,11 +116,31 @@ def estimator_to_header(est) -> tuple[dict, dict[str, np.ndarray]]:
     return header, arrays
 
 
+def _param_json(key: str, value: Any) -> Any:
+    """Return a parameter as JSON: a RandomState as its tagged state, the rest plain."""
+    if key == "random_state":
+        value = random_state_to_json(value)
+        if is_saved_random_state(value):
+            return value
+    return _jsonable(value, key)
+
+
+def _warn_callbacks_left_out(name: str, callbacks) -> None:
+    """Warn that a model file keeps no callbacks (code and open files, as Keras's files):
+    the loaded estimator has ``callbacks=None``."""
+    names = ", ".join(type(c).__name__ for c in callbacks)
+    warnings.warn(
+        f"{name}'s callbacks [{names}] are not saved in the model file (it holds arrays and "
+        "JSON, never code); the loaded estimator has callbacks=None: give them again with "
+        "est.set_params(callbacks=[...]) before fitting it further", UserWarning,
+        stacklevel=caller_level())
+
+
 def estimator_from_header(header: dict, arrays: dict, where: str):
     """Rebuild a fitted estimator from :func:`estimator_to_header`'s output (shapes checked)."""
     from .. import optimizers as _optimizers
     from ..network import Network
-    from ..serialization import expected_shapes
+    from ..serialization import check_layer_arrays, checked_units
 
     name = header.get("estimator")
     table = _classes()
@@ -117,22 +148,15 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
         raise ModelFileError(f"{where}: unknown estimator {name!r}; expected one of {list(table)}")
     with header_errors(where, "estimator description"):
         params = {k: _from_json(v) for k, v in dict(header["params"]).items()}
+        if is_saved_random_state(params.get("random_state")):
+            params["random_state"] = random_state_from_json(params["random_state"], where)
         if isinstance(params.get("hidden_layer_sizes"), list):
             params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
         est = table[name](**params)
         est._check_params()
         arch = header["architecture"]
-        units = arch["units"]
-        if not isinstance(units, list) or not all(isinstance(n, int) and n > 0 for n in units):
-            raise ModelFileError(f"{where}: invalid architecture units {units!r}")
-        shapes = expected_shapes(units)
-        if set(arrays) != set(shapes):
-            raise ModelFileError(f"{where}: arrays {few(sorted(arrays))} do not match the "
-                                 f"architecture {few(units)} (expected {few(sorted(shapes))})")
-        for key, shape in shapes.items():
-            if tuple(arrays[key].shape) != shape:
-                raise ModelFileError(f"{where}: array {key!r} has shape {arrays[key].shape}, "
-                                     f"the architecture {units} needs {shape}")
+        units = checked_units(arch["units"], where)
+        check_layer_arrays(units, {k: v.shape for k, v in arrays.items()}, where)
         if est._units(units[0], units[-1]) != units:
             raise ModelFileError(f"{where}: hidden_layer_sizes={est.hidden_layer_sizes!r} does "
                                  f"not match the architecture {units}")
@@ -226,7 +250,7 @@ def save_estimator(est, path: str | os.PathLike, *, compress: bool = False, **ex
 def read_file_of_kind(path: str | os.PathLike, kind: str) -> tuple[dict, dict, str]:
     """Return ``(header, arrays, where)`` of a model file whose header's kind is ``kind``
     (``"estimator"`` or ``"pipeline"``), else raise ModelFileError naming the file."""
-    header, arrays = load_model_file(path)
+    header, arrays = load_model_file(path, check_arrays=check_declared_arrays)
     where = f"model file {os.fspath(path)!r}"
     if header.get("kind") != kind:
         article = "an" if kind == "estimator" else "a"

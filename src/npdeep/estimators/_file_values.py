@@ -35,8 +35,7 @@ def _jsonable(value: Any, what: str) -> Any:
         return value.tolist()
     raise ConfigurationError(
         f"cannot save {what}={value!r} in a model file: only numbers, strings, lists and dicts "
-        "of them can be stored (pass an int random_state; callbacks: "
-        "est.set_params(callbacks=None) before saving)"
+        "of them can be stored"
     )
 
 

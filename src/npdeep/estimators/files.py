@@ -7,7 +7,9 @@ checked loads; nothing is ever unpickled). On top of it:
   name, looked up in a fixed table, never imported from the file), ``params`` (its
   ``get_params()``), ``architecture`` (:meth:`Network.get_config`), ``state`` (``classes_``,
   ``n_iter_``, ``loss_curve_``, ...) and the arrays ``W1, b1, ..., WL, bL`` in the article's
-  orientation (W[l]: (n[l], n[l-1]));
+  orientation (W[l]: (n[l], n[l-1])); a ``random_state`` that is a ``numpy.random.RandomState``
+  is stored as its MT19937 state (:mod:`._random_state_file`), ``callbacks`` never (a save
+  with callbacks warns, and the loaded estimator has ``callbacks=None``);
 * a pipeline file has ``"kind": "pipeline"`` and ``steps``: a list of ``{"name", "type",
   ...}``, where a ``"passthrough"`` step has only its name, each StandardScaler stores its
   parameters in the header and ``mean_``, ``scale_``, ``var_`` as arrays ``"<i>.mean_"``...,
