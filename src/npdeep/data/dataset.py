@@ -122,8 +122,8 @@ def detect_task(y: np.ndarray) -> str:
 
     Rule: text or boolean labels, or an integer-valued 1-D target with at most
     ``min(50, max(10, 5% of the samples))`` distinct values, is classification; a 2-D target
-    of only 0s and 1s (scikit-learn's ``type_of_target``: ``'multilabel-indicator'``) is
-    multi-label; anything else (non-integer values, many distinct integers, another 2-D
+    of 0s and 1s, both present (scikit-learn's ``type_of_target``:
+    ``'multilabel-indicator'``), is multi-label; anything else (non-integer values, many distinct integers, another 2-D
     target) is regression. (:func:`prepare_target` refuses a 2-D target of one-hot labels
     unless the task is given.)
 
@@ -136,7 +136,8 @@ def detect_task(y: np.ndarray) -> str:
     {"classification", "regression", "multilabel"}
     """
     if y.ndim != 1:
-        multilabel = y.ndim == 2 and y.shape[1] > 1 and len(y) and _zeros_and_ones(y)
+        multilabel = y.ndim == 2 and y.shape[1] > 1 and _zeros_and_ones(y) \
+            and bool(np.any(y == 0)) and bool(np.any(y == 1))
         return "multilabel" if multilabel else "regression"
     if y.dtype.kind in "USOb":
         return "classification"
@@ -287,8 +288,9 @@ def prepare_targets(
         )
     joined = ",".join(names)
     if task is None:
-        binary = all(_zeros_and_ones(c) for c in columns)
-        task = "multilabel" if binary else "regression"
+        task = detect_task(np.column_stack(columns)) if all(
+            c.dtype.kind in "biuf" for c in columns) else "regression"
+        task = "multilabel" if task == "multilabel" else "regression"
     if task == "regression":
         ys = [prepare_target(c, "regression", n, line_numbers)[0]
               for c, n in zip(columns, names, strict=True)]
