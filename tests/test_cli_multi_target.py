@@ -315,3 +315,25 @@ def test_a_sigmoid_per_label_has_a_numerical_gradient_witness(rng):
     Y = (rng.random(size=(4, 20)) > 0.5).astype(float)
     assert net.loss.name == "binary_crossentropy"
     assert npdeep.gradient_check(net, X, Y, tolerance=1e-7).passed
+
+
+def test_a_config_file_lists_the_targets(regression_csv, tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text('target = ["a", "b"]\nepochs = 2\nquiet = true\n')
+    trained = call_json(capsys, "train", regression_csv, "--config", config, "-o",
+                        tmp_path / "m.npz")
+    assert trained["data"]["targets"] == ["a", "b"]
+    config.write_text("target = [true]\n")
+    code, _, err = call(capsys, "train", regression_csv, "--config", config)
+    assert code == 2 and "key 'target': expected a list of column names or indices, got " \
+                         "[True]" in err
+    config.write_text("target = 1.5\n")
+    code, _, err = call(capsys, "train", regression_csv, "--config", config)
+    assert code == 2 and "key 'target': must be a string, an integer or a list of them, got " \
+                         "1.5 (float)" in err
+
+
+def test_several_targets_of_data_that_is_not_a_csv_are_refused():
+    with pytest.raises(DataError, match=r"iris: several target columns are chosen from a CSV "
+                                        r"file only, not from builtin data"):
+        npdata.load("iris", ["a", "b"])

@@ -2,8 +2,9 @@
 
 Classification: accuracy, per-class precision/recall/F1 and the confusion matrix. Regression:
 MSE, MAE and R^2 (several targets: each target's and their mean). Multi-label: subset
-accuracy, Hamming loss and each label's accuracy, precision, recall and F1. All through :mod:`sklearn.metrics`, in the data's own units (the stored
-feature scaling and target scaling are applied and undone by the model). A scikit-learn
+accuracy, Hamming loss and each label's accuracy, precision, recall and F1. All through
+:mod:`sklearn.metrics`, in the data's own units (the stored feature scaling and target
+scaling are applied and undone by the model). A scikit-learn
 estimator or pipeline saved by ``npdeep.save`` is scored on its own predictions (see
 :mod:`npdeep.cli._estimators`).
 """

@@ -51,6 +51,7 @@ from ._types import (
     ColumnsType,
     DropoutType,
     RegistryChoice,
+    TargetsType,
     UnitsType,
     _choice,
     class_weight_indices,
@@ -111,10 +112,11 @@ CONFIG_TABLES = {"activation": lambda t: activations.get(t).get_config(),
 @click.argument("data", required=False)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML file holding any of these options (flags override it).")
-@click.option("--target", help="CSV: target column by name or index [default: last column], "
-              "or several, comma-separated (a,b: one output per target; columns of only 0 "
-              "and 1 are multi-label); .npz: the target array [default: y]; .npy: the .npy "
-              "file holding y.")
+@click.option("--target", type=TargetsType(),
+              help="CSV: target column by name or index [default: last column], or several, "
+              "comma-separated (a,b: one output per target; columns of only 0 and 1 are "
+              "multi-label); .npz: the target array [default: y]; .npy: the .npy file "
+              "holding y.")
 @click.option("--task", type=_choice(["classification", "regression", "multilabel"]),
               help="Override the task detected from the target (multilabel: several 0/1 "
               "columns, a sigmoid unit each).")

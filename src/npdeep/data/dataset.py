@@ -123,9 +123,9 @@ def detect_task(y: np.ndarray) -> str:
     Rule: text or boolean labels, or an integer-valued 1-D target with at most
     ``min(50, max(10, 5% of the samples))`` distinct values, is classification; a 2-D target
     of 0s and 1s, both present (scikit-learn's ``type_of_target``:
-    ``'multilabel-indicator'``), is multi-label; anything else (non-integer values, many distinct integers, another 2-D
-    target) is regression. (:func:`prepare_target` refuses a 2-D target of one-hot labels
-    unless the task is given.)
+    ``'multilabel-indicator'``), is multi-label; anything else (non-integer values, many
+    distinct integers, another 2-D target) is regression. (:func:`prepare_target` refuses a
+    2-D target of one-hot labels unless the task is given.)
 
     Parameters
     ----------
