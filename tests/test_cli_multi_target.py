@@ -337,3 +337,11 @@ def test_several_targets_of_data_that_is_not_a_csv_are_refused():
     with pytest.raises(DataError, match=r"iris: several target columns are chosen from a CSV "
                                         r"file only, not from builtin data"):
         npdata.load("iris", ["a", "b"])
+
+
+def test_gradcheck_of_a_multilabel_model_on_its_data(multilabel_csv, tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", multilabel_csv, "--target", "a,b", "-o", model, *FAST)
+    code, out, err = call(capsys, "gradcheck", model, "--data", multilabel_csv)
+    assert code == 0, err
+    assert "PASSED" in out

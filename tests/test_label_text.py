@@ -112,3 +112,10 @@ def test_label_text_rule(cells, y, task, expected):
         assert out is y
     else:
         assert out.tolist() == expected and out.dtype.kind == "U"
+
+
+def test_class_weight_of_a_rewritten_label_is_refused_by_name(tmp_path, capsys):
+    path = _labelled(tmp_path / "d.csv", ["007", "7"])
+    code, _, err = call(capsys, "train", path, "--class-weight", "7.0=3", "-o",
+                        tmp_path / "m.npz", *FAST)
+    assert code == 2 and "the data has no class '7.0'; its classes are 007, 7" in err
