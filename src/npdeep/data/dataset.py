@@ -125,7 +125,7 @@ def detect_task(y: np.ndarray) -> str:
     of 0s and 1s, both present (scikit-learn's ``type_of_target``:
     ``'multilabel-indicator'``), is multi-label; anything else (non-integer values, many
     distinct integers, another 2-D target) is regression. (:func:`prepare_target` refuses a
-    2-D target of one-hot labels unless the task is given.)
+    2-D target of one-hot labels unless the task is regression or multilabel.)
 
     Parameters
     ----------
@@ -239,6 +239,8 @@ def _check_zeros_and_ones(y: np.ndarray, columns: Sequence[str], what: str,
                           line_numbers: Sequence[int] | None) -> None:
     """Refuse a multi-label target ``y`` (n_samples, k) holding a value other than 0 and 1,
     naming the line (or sample) and the column ``columns[j]`` of the first."""
+    if y.size == 0:
+        return
     if y.dtype.kind not in "biuf":
         bad = np.argwhere(np.ones(y.shape, bool))[0]
     elif _zeros_and_ones(y):
