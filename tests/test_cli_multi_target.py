@@ -345,3 +345,9 @@ def test_gradcheck_of_a_multilabel_model_on_its_data(multilabel_csv, tmp_path, c
     code, out, err = call(capsys, "gradcheck", model, "--data", multilabel_csv)
     assert code == 0, err
     assert "PASSED" in out
+
+
+def test_multilabel_of_one_column_is_refused(multilabel_csv):
+    with pytest.raises(DataError, match=r"target 'a' has shape \(200,\); multi-label needs one "
+                                        r"column of 0s and 1s per label, at least 2"):
+        npdata.load(multilabel_csv, "a", task="multilabel")
