@@ -291,7 +291,8 @@ def model_file_to_onnx(m, path: str | os.PathLike | None = None, *, dtype=None, 
     ``m`` is the file as the command line loads it (``npdeep.cli._common.load_model``): the
     network plus what ``npdeep predict`` applies around it, which the graph holds too: the
     stored feature scaling ``(X - mean) / scale``, then ``label`` (N,) from the stored classes
-    and ``probabilities`` (N, n_classes) for a sigmoid or softmax output; for regression
+    and ``probabilities`` (N, n_classes) for a sigmoid or softmax output (multi-label:
+    ``label`` (N, n_L) 0/1 and ``probabilities`` (N, n_L)); for regression
     ``predictions`` (N, n_L), in the target's units when the targets were scaled.
 
     Raises
@@ -332,6 +333,11 @@ def _file_heads(g: _Graph, A: str, m) -> list[tuple[str, object, list]]:
 
     float_type = TensorProto.FLOAT if g.dtype == np.float32 else TensorProto.DOUBLE
     n_L = m.net.units[-1]
+    if getattr(m, "multilabel", False):  # a sigmoid per label: 0/1 each, as npdeep predict
+        P = g.node("Identity", [A], "probabilities")
+        above = g.node("Greater", [A, g.const("half", 0.5)], "above")
+        label = g.node("Cast", [above], "label", to=TensorProto.INT64)
+        return [(label, TensorProto.INT64, ["N", n_L]), (P, float_type, ["N", n_L])]
     if m.task != "classification":
         if m.header.get("target_scaling"):
             from .data import Standardizer

@@ -228,7 +228,8 @@ def load_trained(path: str | os.PathLike, *, max_elements: int | None = None):
         - an array (or a DataFrame, when the file names no columns) is taken by position.
 
         ``predict`` gives labels ``(n_samples,)``, or regression values in the target's
-        units: ``(n_samples,)`` for one target, ``(n_samples, n_outputs)`` for several;
+        units: ``(n_samples,)`` for one target, ``(n_samples, n_outputs)`` for several
+        (a multi-label model: 0/1 ``(n_samples, n_labels)``);
         ``predict_proba`` gives ``(n_samples, n_classes)`` in the order of ``.classes``.
         ``.net`` is the Network (it takes standardized ``X: (n_x, m)``), ``.header`` the
         file's header.

@@ -77,11 +77,19 @@ class Model:
 
     @property
     def task(self) -> str:
+        """``'classification'`` (multi-label too: see :attr:`multilabel`) or ``'regression'``."""
         task = self.header.get("task")
+        if task == "multilabel":
+            return "classification"
         if task:
             return task
         out = self.net.output_activation.name
         return "classification" if out in ("softmax", "sigmoid") else "regression"
+
+    @property
+    def multilabel(self) -> bool:
+        """Whether the network gives a 0/1 label per output unit (several 0/1 targets)."""
+        return self.header.get("task") == "multilabel"
 
     @property
     def loss_name(self) -> str:
@@ -89,8 +97,14 @@ class Model:
         return self.net.loss.name
 
     @property
+    def target_names(self) -> list[str] | None:
+        """The names of the several target columns it was trained on, else None."""
+        return self.data.get("targets") or None
+
+    @property
     def classes(self) -> np.ndarray | None:
-        """Class labels in output order (stored ones, else 0..n_L-1)."""
+        """Class labels in output order (stored ones, else 0..n_L-1); a multi-label network's
+        label names."""
         if self.task != "classification":
             return None
         if self.header.get("classes") is not None:
@@ -151,8 +165,9 @@ class Model:
 
         Returns
         -------
-        labels_or_values : (n_samples,) labels, or (n_samples, n_L) values for regression
-        probabilities : (n_samples, n_classes) or None
+        labels_or_values : (n_samples,) labels, (n_samples, n_L) values for regression, or
+            (n_samples, n_L) 0/1 for a multi-label network
+        probabilities : (n_samples, n_classes) or None (multi-label: (n_samples, n_L))
         """
         from ..batches import blocks
 
@@ -207,6 +222,9 @@ class Model:
     def _predict_block(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """:meth:`predict_rows` for scaled samples ``Xs: (n_x, k)``, samples as columns."""
         net = self.net
+        if self.multilabel:  # a sigmoid per label, each on its own
+            P = np.asarray(net.predict_proba(Xs), dtype=np.float64).T  # (k, n_L)
+            return (P > 0.5).astype(np.int64), P
         if self.task == "classification":
             out = net.output_activation.name
             if out not in ("softmax", "sigmoid"):  # e.g. identity + MSE: scores, no probabilities
@@ -298,9 +316,12 @@ class Model:
 
     def target_for(self, source: str) -> str | None:
         """The target to read from ``source`` when none is named: the one trained on, when
-        ``source`` is a CSV or an .npz holding it; else None (the loaders' default)."""
+        ``source`` is a CSV or an .npz holding it; else None (the loaders' default). Several
+        targets: the list of their names (a CSV's)."""
         from ..data import sniff
 
+        if self.target_names:
+            return list(self.target_names) if sniff(source) == "csv" else None
         stored = self.data.get("target")
         if not stored:
             return None
@@ -308,13 +329,19 @@ class Model:
         return stored if kind == "csv" or (kind == "npz" and _npz_holds(source, stored)) else None
 
     def output_columns(self) -> list[str]:
-        """``predict``'s CSV columns: ``prediction`` then ``probability_<class>`` per class."""
+        """``predict``'s CSV columns: ``prediction`` then ``probability_<class>`` per class;
+        several targets: ``prediction_<target>`` each (multi-label: then
+        ``probability_<label>`` each), as for an estimator file."""
+        if self.multilabel:
+            labels = self.classes.tolist()
+            return [*(f"prediction_{c}" for c in labels), *(f"probability_{c}" for c in labels)]
         if self.task == "classification":
             if self.net.output_activation.name not in ("softmax", "sigmoid"):
                 return ["prediction"]
             return ["prediction", *(f"probability_{c}" for c in self.classes.tolist())]
         n_L = self.net.units[-1]
-        return ["prediction"] if n_L == 1 else [f"prediction_{i}" for i in range(n_L)]
+        names = self.target_names or range(n_L)
+        return ["prediction"] if n_L == 1 else [f"prediction_{name}" for name in names]
 
     def history(self) -> dict:
         """The training history (``History.to_dict()``; empty when none was saved)."""

@@ -56,9 +56,12 @@ def _check_header(m: Model) -> None:
     from ..data import FeatureEncoder, Standardizer
 
     h, n_x, n_L = m.header, m.net.n_x, m.net.units[-1]
-    if h.get("task") not in (None, "classification", "regression"):
-        raise ModelFileError(f"'task' must be 'classification' or 'regression', got "
-                             f"{h['task']!r:.100}")
+    if h.get("task") not in (None, "classification", "regression", "multilabel"):
+        raise ModelFileError(f"'task' must be 'classification', 'regression' or 'multilabel', "
+                             f"got {h['task']!r:.100}")
+    if h.get("task") == "multilabel" and (n_L < 2 or m.net.output_activation.name != "sigmoid"):
+        raise ModelFileError(f"'task' 'multilabel' needs a sigmoid unit per label (at least 2), "
+                             f"the network has {n_L} {m.net.output_activation.name} unit(s)")
     classes = h.get("classes")
     if m.task == "classification" and classes is not None:
         k = 2 if n_L == 1 else n_L
@@ -83,6 +86,10 @@ def _check_header(m: Model) -> None:
         raise ModelFileError(f"'data' must be a JSON object, got {data!r:.100}")
     if data.get("classes") is not None and not isinstance(data["classes"], list):
         raise ModelFileError(f"'data.classes' must be a list, got {data['classes']!r:.100}")
+    targets = data.get("targets")
+    if targets is not None and (not isinstance(targets, list) or len(targets) != n_L
+                                or not all(isinstance(n, str) for n in targets)):
+        raise ModelFileError(f"'data.targets' must list {n_L} names, got {targets!r:.100}")
     names = data.get("feature_names")
     if names is not None and (not isinstance(names, list) or len(names) != n_x
                               or not all(isinstance(n, str) for n in names)):

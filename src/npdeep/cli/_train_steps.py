@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..callbacks import Callback, keep_copy
-from ..errors import DataError, TrainingError
+from ..errors import ConfigurationError, DataError, TrainingError
 from ..trainer import NAN_ADVICE
 
 __all__ = ["BestWeights"]
@@ -92,11 +92,17 @@ def _build_network(ds, o):
     if ds.task == "classification":
         k = len(ds.classes)
         n_out = 1 if k == 2 else k
-    else:
+    else:  # regression, or multi-label: one unit per target column
         n_out = 1 if ds.y.ndim == 1 else ds.y.shape[1]
     output_activation = o["output_activation"]
+    if ds.task == "multilabel" and output_activation not in (None, "sigmoid"):
+        raise ConfigurationError(
+            f"--output-activation {output_activation}: a multi-label target ({n_out} columns "
+            "of 0 and 1) needs a sigmoid unit per label; drop it (sigmoid then)")
     if output_activation is None and o["loss"] is None:
-        if ds.task == "classification":
+        if ds.task == "multilabel":
+            output_activation = "sigmoid"  # binary cross-entropy, one unit per label
+        elif ds.task == "classification":
             output_activation = "sigmoid" if n_out == 1 else "softmax"
         else:
             output_activation = "identity"
@@ -131,7 +137,10 @@ def _target_scaler(y, g, name) -> Any:
 
 
 def _targets(ds, y, target_scaler) -> np.ndarray:
-    """Return the network's targets: class indices (m,) / 0-1 row (1, m), or scaled (n_L, m)."""
+    """Return the network's targets: one-hot (k, m) / 0-1 row (1, m), 0/1 per label (k, m)
+    for multi-label, or scaled (n_L, m)."""
+    if ds.task == "multilabel":
+        return np.asarray(y, dtype=np.float64).T
     if ds.task == "classification":
         index = np.searchsorted(ds.classes, y)
         if len(ds.classes) == 2:
@@ -152,6 +161,9 @@ def _test_scores(net, ds, split, scaler, target_scaler) -> dict:
     model = Model(net=net, header=header, path=Path("<training>"))
     pred, _ = model.predict_rows(split["X_test"])
     y = split["y_test"]
+    if ds.task == "multilabel":  # subset accuracy: every label of a sample right
+        return {"subset_accuracy": float(np.mean(np.all(pred == y, axis=1))),
+                "hamming_loss": float(np.mean(pred != y)), "n_test": len(y)}
     if ds.task == "classification":
         return {"accuracy": float(np.mean(pred == y)), "n_test": len(y)}
     from sklearn.metrics import mean_squared_error, r2_score
@@ -159,14 +171,22 @@ def _test_scores(net, ds, split, scaler, target_scaler) -> dict:
     y2 = y.reshape(len(y), -1)
     try:
         r2 = float(r2_score(y2, pred))
+        per_target = r2_score(y2, pred, multioutput="raw_values") if ds.target_names else None
     except ValueError as exc:  # pragma: no cover - sklearn refuses too few samples
         raise errors.DataError(f"cannot score the test split: {exc}") from None
-    return {"r2": r2, "mse": float(mean_squared_error(y2, pred)), "n_test": len(y)}
+    scores = {"r2": r2, "mse": float(mean_squared_error(y2, pred)), "n_test": len(y)}
+    if per_target is not None:  # several CSV targets: R^2 of each, by name (r2 is their mean)
+        scores["r2_per_target"] = dict(zip(ds.target_names, map(float, per_target),
+                                           strict=True))
+    return scores
 
 
 def _test_lines(test: dict) -> list[tuple[str, Any]]:
-    names = {"accuracy": "test accuracy", "r2": "test R^2", "mse": "test MSE"}
-    return [(names[k], v) for k, v in test.items() if k in names]
+    names = {"accuracy": "test accuracy", "subset_accuracy": "test subset accuracy",
+             "hamming_loss": "test Hamming loss", "r2": "test R^2", "mse": "test MSE"}
+    lines = [(names[k], v) for k, v in test.items() if k in names]
+    lines += [(f"test R^2 of {name!r}", v) for name, v in test.get("r2_per_target", {}).items()]
+    return lines
 
 
 def _final_logs(history) -> dict:
@@ -199,6 +219,19 @@ def _data_notes(ds, task_given: bool) -> list[str]:
             notes.append(f"note: regression, as {ds.target_name!r} holds {k} distinct integers "
                          f"({values[0]:.0f}..{values[-1]:.0f}), too many to be read as classes; "
                          "if they are class numbers, --task classification treats them so")
+    if ds.task == "classification" and y is not None and y.dtype.kind == "U" \
+            and _all_numbers(classes):
+        notes.append(f"note: the labels of {ds.target_name!r} are kept as written "
+                     f"({', '.join(map(repr, classes[:5].tolist()))}"
+                     f"{', ...' if len(classes) > 5 else ''}): read as numbers, some would be "
+                     "written otherwise or merge into one class; predictions give them back "
+                     "as written")
+    if not task_given and ds.task == "regression" and ds.target_names \
+            and all(_class_numbers_like(c) for c in y.T):
+        notes.append(f"note: regression of the {len(ds.target_names)} targets "
+                     f"{', '.join(map(repr, ds.target_names))} as numbers; they hold integers, "
+                     "but multi-label needs only 0 and 1 in every column (--task multilabel "
+                     "names the first other value)")
     X = ds.X
     if X.shape[0] >= 3:
         for j, name in enumerate(ds.feature_names):
@@ -216,3 +249,22 @@ def _class_numbers(classes: np.ndarray) -> bool:
     k = len(classes)
     return k <= 10 and (np.array_equal(classes, np.arange(k))
                         or np.array_equal(classes, np.arange(1, k + 1)))
+
+
+def _all_numbers(labels: np.ndarray) -> bool:
+    """Whether every text label reads as a number (``007``, ``7.0``): kept as written."""
+    from ..data.cells import number
+
+    try:
+        for label in labels.tolist():
+            number(label)
+    except ValueError:
+        return False
+    return True
+
+
+def _class_numbers_like(y: np.ndarray) -> bool:
+    """Whether a regression target column ``y`` (n_samples,) holds few distinct integers."""
+    from ..data.dataset import detect_task
+
+    return y.size > 0 and detect_task(y) == "classification"

@@ -8,8 +8,8 @@ import math
 
 import click
 
-__all__ = ["UnitsType", "ColumnsType", "DropoutType", "RegistryChoice", "named_choice",
-           "ClassWeightType"]
+__all__ = ["UnitsType", "ColumnsType", "TargetsType", "DropoutType", "RegistryChoice",
+           "named_choice", "ClassWeightType"]
 
 
 class UnitsType(click.ParamType):
@@ -51,6 +51,27 @@ class ColumnsType(click.ParamType):
             self.fail(f"expected comma-separated column names like id,name, got {value!r}",
                       param, ctx)
         return names
+
+
+class TargetsType(click.ParamType):
+    """The target column(s): a name or index, several comma-separated (``a,b``), or in a TOML
+    config a list of names and indices (commas in names kept). Text is passed on as written:
+    the loader tells one column whose name holds a comma from several."""
+
+    name = "target"
+    takes_list = True
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, list):
+            if not value or not all(isinstance(v, (str, int)) and not isinstance(v, bool)
+                                    for v in value):
+                self.fail(f"expected a list of column names or indices, got {value!r}", param,
+                          ctx)
+            return value[0] if len(value) == 1 else list(value)
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            self.fail(f"must be a string, an integer or a list of them, got {value!r} "
+                      f"({type(value).__name__})", param, ctx)
+        return value
 
 
 class DropoutType(click.ParamType):

@@ -1,8 +1,10 @@
 """``npdeep evaluate MODEL DATA``: score a saved model on labelled data.
 
 Classification: accuracy, per-class precision/recall/F1 and the confusion matrix. Regression:
-MSE, MAE and R^2. All through :mod:`sklearn.metrics`, in the data's own units (the stored
-feature scaling and target scaling are applied and undone by the model). A scikit-learn
+MSE, MAE and R^2 (several targets: each target's and their mean). Multi-label: subset
+accuracy, Hamming loss and each label's accuracy, precision, recall and F1. All through
+:mod:`sklearn.metrics`, in the data's own units (the stored feature scaling and target
+scaling are applied and undone by the model). A scikit-learn
 estimator or pipeline saved by ``npdeep.save`` is scored on its own predictions (see
 :mod:`npdeep.cli._estimators`).
 """
@@ -26,7 +28,8 @@ def load_labelled(m, source: str, target: str | None):
         target = m.target_for(source)
         _check_stored_target(m, source, target)
     try:
-        ds = npdata.load(source, target, task=m.task, encoder_config=m.encoder_config,
+        task = "multilabel" if getattr(m, "multilabel", False) else m.task
+        ds = npdata.load(source, target, task=task, encoder_config=m.encoder_config,
                          min_classes=1)  # scoring a subset of one class is fine
     except NonIntegerLabelsError as exc:  # the task is the model's: no --task to suggest
         raise DataError(
@@ -55,8 +58,17 @@ def _check_stored_target(m, source: str, target: str | None) -> None:
     if target is None or sniff(source) != "csv":
         return
     header = read_header(Path(source))
+    shown = ", ".join(repr(h) for h in header[:20]) + (", ..." if len(header) > 20 else "")
+    if isinstance(target, list):  # several targets
+        missing = [t for t in target if t not in header]
+        if missing:
+            raise DataError(
+                f"{source}: has no column {missing[0]!r}, one of the targets "
+                f"({', '.join(map(repr, target))}) {m.path.name} was trained on; name this "
+                f"file's target columns with --target a,b (the columns are: {shown})"
+            )
+        return
     if target not in header:
-        shown = ", ".join(repr(h) for h in header[:20]) + (", ..." if len(header) > 20 else "")
         raise DataError(
             f"{source}: has no column {target!r}, the target {m.path.name} was trained on; "
             f"name this file's target column with --target (the columns are: {shown})"
@@ -167,7 +179,51 @@ def regression_scores(y: np.ndarray, pred: np.ndarray, poisson: bool = False) ->
     return scores
 
 
+def target_scores(y: np.ndarray, pred: np.ndarray, names: list, poisson: bool = False) -> dict:
+    """:func:`regression_scores` of several targets ``y`` (n_samples, k), their mean over the
+    targets, and ``per_target``: each target's, by name."""
+    scores = regression_scores(y, pred, poisson)
+    scores["per_target"] = [{"target": name, **regression_scores(y[:, j], pred[:, j:j + 1],
+                                                                 poisson)}
+                            for j, name in enumerate(names)]
+    return scores
+
+
+def multilabel_scores(y: np.ndarray, pred: np.ndarray, labels: list) -> dict:
+    """Subset accuracy (every label of a sample right), Hamming loss, and each label's
+    accuracy, precision, recall, F1 and support, for 0/1 ``y`` and ``pred`` (n_samples, k)."""
+    from sklearn.metrics import accuracy_score, hamming_loss, precision_recall_fscore_support
+
+    p, r, f, s = precision_recall_fscore_support(y, pred, average=None, zero_division=0)
+    return {
+        "subset_accuracy": float(accuracy_score(y, pred)),
+        "hamming_loss": float(hamming_loss(y, pred)),
+        "per_label": [
+            {"label": c, "accuracy": float(np.mean(y[:, j] == pred[:, j])),
+             "precision": float(pi), "recall": float(ri), "f1": float(fi), "support": int(si)}
+            for j, (c, pi, ri, fi, si) in enumerate(zip(labels, p, r, f, s, strict=True))
+        ],
+    }
+
+
 def _report(scores: dict, task: str) -> str:
+    if "subset_accuracy" in scores:
+        lines = [f"subset accuracy: {scores['subset_accuracy']:.4f}",
+                 f"Hamming loss: {scores['hamming_loss']:.4f}", "",
+                 f"{'label':>12} {'accuracy':>10} {'precision':>10} {'recall':>10} "
+                 f"{'f1':>10} {'support':>8}"]
+        for row in scores["per_label"]:
+            lines.append(f"{str(row['label']):>12} {row['accuracy']:>10.4f} "
+                         f"{row['precision']:>10.4f} {row['recall']:>10.4f} "
+                         f"{row['f1']:>10.4f} {row['support']:>8}")
+        return "\n".join(lines)
+    if "per_target" in scores:
+        lines = [f"{'target':>12} {'MSE':>12} {'MAE':>12} {'R^2':>8}"]
+        for row in [*scores["per_target"], {"target": "mean", **scores}]:
+            r2 = "-" if row["r2"] is None else f"{row['r2']:.4f}"
+            lines.append(f"{str(row['target']):>12} {row['mse']:>12.6g} {row['mae']:>12.6g} "
+                         f"{r2:>8}")
+        return "\n".join(lines)
     if task == "regression":
         r2 = "-" if scores["r2"] is None else f"{scores['r2']:.4f}"
         text = f"MSE: {scores['mse']:.6g}\nMAE: {scores['mae']:.6g}\nR^2: {r2}"
@@ -208,16 +264,24 @@ def evaluate(model, data, target, max_elements, as_json):
     picked by name, and the one other column is the target).
     """
     m = load_model(model, estimators=True, max_elements=max_elements)
-    if getattr(m, "multilabel", False):
+    if getattr(m, "multilabel", False) and hasattr(m, "est"):
         raise DataError(f"{m.path}: holds a multi-label classifier; evaluate scores one label "
                         "per sample (use predict, or score it in Python)")
     with data_source(data) as source:
         ds = load_labelled(m, source, target)
     pred, _ = m.predict_rows(ds.X)
-    if m.task == "classification":
+    if getattr(m, "multilabel", False):
+        _check_outputs(ds, pred, m.path.name, data_name(data))
+        scores = multilabel_scores(ds.y, pred, m.classes.tolist())
+    elif m.task == "classification":
         scores = classification_scores(ds.y, pred, m.classes, data_name(data))
     else:
         _check_outputs(ds, pred, m.path.name, data_name(data))
-        scores = regression_scores(ds.y, pred, poisson=m.loss_name == "poisson")
-    emit(as_json, {"model": str(m.path), "data": ds.summary(), "task": m.task, **scores},
+        names = getattr(m, "target_names", None)
+        if names and pred.shape[1] == len(names):
+            scores = target_scores(ds.y, pred, names, poisson=m.loss_name == "poisson")
+        else:
+            scores = regression_scores(ds.y, pred, poisson=m.loss_name == "poisson")
+    task = "multilabel" if getattr(m, "multilabel", False) else m.task
+    emit(as_json, {"model": str(m.path), "data": ds.summary(), "task": task, **scores},
          f"{m.path.name} on {ds.source}: {ds.n_samples} samples\n" + _report(scores, m.task))

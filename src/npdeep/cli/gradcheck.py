@@ -45,6 +45,8 @@ def _random_targets(net, m: int, rng: np.random.Generator) -> np.ndarray:
 def _real_targets(m, y: np.ndarray, source: str) -> np.ndarray:
     """The network's targets (n_L, m) for labels or values ``y`` read from data ``source``."""
     n_L = m.net.units[-1]
+    if getattr(m, "multilabel", False):  # 0/1 per label, already as the sigmoid units take
+        return np.asarray(y, dtype=np.float64).reshape(len(y), -1).T
     if m.task == "classification":
         unseen = np.setdiff1d(np.unique(y), m.classes)
         if unseen.size:  # searchsorted gave them a neighbouring class's target

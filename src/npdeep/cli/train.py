@@ -51,6 +51,7 @@ from ._types import (
     ColumnsType,
     DropoutType,
     RegistryChoice,
+    TargetsType,
     UnitsType,
     _choice,
     class_weight_indices,
@@ -111,10 +112,14 @@ CONFIG_TABLES = {"activation": lambda t: activations.get(t).get_config(),
 @click.argument("data", required=False)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML file holding any of these options (flags override it).")
-@click.option("--target", help="CSV: target column by name or index [default: last column]; "
-              ".npz: the target array [default: y]; .npy: the .npy file holding y.")
-@click.option("--task", type=_choice(["classification", "regression"]),
-              help="Override the task detected from the target.")
+@click.option("--target", type=TargetsType(),
+              help="CSV: target column by name or index [default: last column], or several, "
+              "comma-separated (a,b: one output per target; columns of only 0 and 1 are "
+              "multi-label); .npz: the target array [default: y]; .npy: the .npy file "
+              "holding y.")
+@click.option("--task", type=_choice(["classification", "regression", "multilabel"]),
+              help="Override the task detected from the target (multilabel: several 0/1 "
+              "columns, a sigmoid unit each).")
 @click.option("--categorical", type=_choice(["reject", "onehot"]),
               help="CSV text feature columns: refuse them, or one-hot encode them."
               + _d("categorical"))
@@ -244,6 +249,10 @@ def train(ctx: click.Context, config_path, as_json, **given):
         ds = npdata.load(source, o["target"], task=o["task"], categorical=o["categorical"],
                          drop=o["drop"])
     class_weight = o["class_weight"]
+    if class_weight is not None and ds.task == "multilabel":
+        raise click.BadParameter(
+            f"weighs classes, but {ds.source} is a multi-label task (a 0/1 column per label); "
+            "drop it", ctx, param_hint="'--class-weight'")
     if class_weight is not None and ds.task != "classification":
         raise click.BadParameter(
             f"weighs classes, but {ds.source} is a regression task; drop it (or give --task "

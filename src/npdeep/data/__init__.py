@@ -175,11 +175,13 @@ def load(
     ----------
     source : str or Path
         A CSV/TSV file, ``.npz``, ``.npy``, an IDX images file or folder, or a built-in name.
-    target : str, int or Path, optional
-        CSV: the target column by name or index (default: the last column). ``.npz``: the
+    target : str, int, Path or list, optional
+        CSV: the target column by name or index (default: the last column), or several: a
+        list of them, or a text of them separated by commas (``"a,b"``; numbers give
+        multi-target regression, columns of only 0 and 1 multi-label). ``.npz``: the
         array holding the target (default ``"y"``). ``.npy``: a ``.npy`` file holding y.
         IDX and built-in data have their own target ("label", "target"); another name is an error.
-    task : {"classification", "regression"}, optional
+    task : {"classification", "regression", "multilabel"}, optional
         Detected from the target when omitted (:func:`detect_task`).
     categorical : {"reject", "onehot"}
         CSV text feature columns: refused by name, or one-hot encoded.
@@ -197,6 +199,8 @@ def load(
     -------
     Dataset
         ``X: (n_samples, n_features)`` float64, ``y: (n_samples,)`` (or ``(n_samples, k)``).
+        Class labels that reading as numbers would rewrite (``007``, ``7.0``, ``+1``) are
+        kept as text (:func:`npdeep.data.dataset.label_text`).
 
     Examples
     --------
@@ -212,6 +216,10 @@ def load(
         ds = read_csv(Path(source), target, task=task, categorical=categorical, encoder=encoder,
                       drop=drop)
         return _check_classes(ds, min_classes, source)
+    if isinstance(target, (list, tuple)):
+        raise DataError(f"{source}: several target columns are chosen from a CSV file only, "
+                        f"not from {kind} data (asked for {', '.join(map(repr, target))}); an "
+                        ".npz holds several targets as one 2-D array y (n_samples, k)")
     if drop:
         raise DataError(f"{source}: columns can be dropped from a CSV file only, not from "
                         f"{kind} data (asked to drop {', '.join(map(repr, drop))})")

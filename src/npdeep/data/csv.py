@@ -27,6 +27,7 @@ from npdeep.data._csv_columns import (  # noqa: F401
     _nearest_column,
     _plan_for,
     _resolve_target,
+    _resolve_targets,
 )
 from npdeep.data._csv_rows import (  # noqa: F401
     _check_width,
@@ -46,7 +47,7 @@ from npdeep.data._csv_rows import (  # noqa: F401
     read_header,
 )
 from npdeep.data.cells import Plan
-from npdeep.data.dataset import Dataset, prepare_target
+from npdeep.data.dataset import Dataset, label_text, prepare_target, prepare_targets
 from npdeep.data.encoding import Column, FeatureEncoder
 from npdeep.errors import DataError, NonIntegerLabelsError
 
@@ -75,9 +76,11 @@ def read_csv(
     Parameters
     ----------
     path : Path
-    target : str or int, optional
-        Target column by name, or by integer index (negative counts from the end); default last.
-    task : {"classification", "regression"}, optional
+    target : str, int or list, optional
+        Target column by name, or by integer index (negative counts from the end); default
+        last. Several targets: a list of them, or their names or indices separated by
+        commas (``"a,b"``); a name holding a comma is one column when the header has it.
+    task : {"classification", "regression", "multilabel"}, optional
         Detected from the target when omitted (see :func:`npdeep.data.dataset.detect_task`).
     categorical : {"reject", "onehot"}
         What to do with text feature columns.
@@ -89,7 +92,8 @@ def read_csv(
     Returns
     -------
     Dataset
-        ``X: (n_samples, n_features)`` float64, ``y: (n_samples,)``.
+        ``X: (n_samples, n_features)`` float64, ``y: (n_samples,)``, or ``(n_samples, k)``
+        for k targets (numbers: regression; all 0 and 1: multi-label).
     """
     if categorical not in ("reject", "onehot"):
         raise DataError(f"categorical must be 'reject' or 'onehot', got {categorical!r}")
@@ -116,39 +120,40 @@ def _read_csv(
             "expected at least one feature column and a target column"
             f"{_separator_hint(header, path)}"
         )
-    t = _resolve_target(target, header, path)
-    dropped = _dropped(drop, header, t, path)
-    features = [j for j in range(len(header)) if j != t and j not in dropped]
+    ts = _resolve_targets(target, header, path)
+    dropped = _dropped(drop, header, ts, path)
+    features = [j for j in range(len(header)) if j not in ts and j not in dropped]
     plan: Plan | None = None
     if encoder is not None:
-        plan = _plan_for(encoder, header, t, path)
+        plan = _plan_for(encoder, header, ts, path)
     else:
         plan = [(j, Column(header[j])) for j in features]  # tried first: every column numeric
-    X_parts, y_parts, all_lines = [], [], []
+    X_parts, all_lines = [], []
+    y_parts: list[list[np.ndarray]] = [[] for _ in ts]
     for block, lines in _chunks(rows, header, header_line, path, _chunk_rows(header)):
         if encoder is None:
             values = cells.fast_float(block)
             if values is None:  # text somewhere: read the whole file column by column
-                return _read_csv_text(path, header, header_line, t, task, categorical, dropped)
-            read = [*features, t]  # a dropped column may hold anything
+                return _read_csv_text(path, header, header_line, ts, task, categorical, dropped)
+            read = [*features, *ts]  # a dropped column may hold anything
             cells.check_finite(values[:, read], read, block, header, lines, path)
             X_parts.append(values[:, features])
-            y_parts.append(cells.column(block, t))  # read exactly below
         else:
             X_parts.append(cells.encode(block, header, lines, plan, path))
-            y_parts.append(cells.column(block, t))
+        for parts, t in zip(y_parts, ts, strict=True):
+            parts.append(cells.column(block, t))  # read exactly below
         all_lines += lines
     if not all_lines:
         raise _no_rows(path, header_line)
     X = np.vstack(X_parts)
-    y = cells.target_values(np.concatenate(y_parts), header[t], all_lines, task, path)
+    y = [np.concatenate(parts) for parts in y_parts]
     encoder = encoder or FeatureEncoder(tuple(c for _, c in plan))
-    return _dataset(path, X, y, header[t], task, all_lines, encoder)
+    return _dataset(path, X, y, [header[t] for t in ts], task, all_lines, encoder)
 
 
 def _read_csv_text(
-    path: Path, header: list[str], header_line: int, t: int, task: str | None, categorical: str,
-    dropped: set[int],
+    path: Path, header: list[str], header_line: int, ts: list[int], task: str | None,
+    categorical: str, dropped: set[int],
 ) -> Dataset:
     """Read a CSV holding text cells: the whole file at once, each column classified."""
     rows = _rows(path)
@@ -159,42 +164,57 @@ def _read_csv_text(
         lines += chunk_lines
     columns, parts = [], []
     for j in range(len(header)):  # column by column: a dropped column is never converted
-        if j != t and j not in dropped:
+        if j not in ts and j not in dropped:
             column, part = cells.classify(cells.column(block, j), header[j], lines, path,
                                           categorical)
             columns.append(column)
             parts.append(part)
-    y = cells.target_values(cells.column(block, t), header[t], lines, task, path)
+    y = [cells.column(block, t) for t in ts]
     del block
     return _dataset(
-        path, np.hstack(parts), y, header[t], task, lines, FeatureEncoder(tuple(columns))
+        path, np.hstack(parts), y, [header[t] for t in ts], task, lines,
+        FeatureEncoder(tuple(columns))
     )
 
 
 def _dataset(
     path: Path,
     X: np.ndarray,
-    y: np.ndarray,
-    target_name: str,
+    y_cells: list[np.ndarray],
+    target_names: list[str],
     task: str | None,
     lines: list[int],
     encoder: FeatureEncoder,
 ) -> Dataset:
+    """The Dataset of features ``X`` and the text cells of each target column (n_rows,)."""
     try:
-        y, task, classes = prepare_target(y, task, target_name, lines)
+        if len(target_names) == 1:
+            name = target_names[0]
+            y = cells.target_values(y_cells[0], name, lines, task, path)
+            y, task, classes = prepare_target(label_text(y_cells[0], y, task), task, name, lines)
+        else:
+            name = ",".join(target_names)
+            y, task, classes = prepare_targets(
+                [cells.target_values(c, n, lines, "regression" if task == "regression" else
+                                     None, path) for c, n in zip(y_cells, target_names,
+                                                                 strict=True)],
+                task, target_names, lines)
     except NonIntegerLabelsError as exc:  # keep the kind: evaluate words it for a model
         raise NonIntegerLabelsError(f"{path}: {exc}", exc.target_name, exc.example) from None
     except DataError as exc:  # name the file (prepare_target knows only lines)
-        raise DataError(f"{path}: {exc}") from None
+        message = str(exc)
+        raise DataError(message if message.startswith(f"{path}:") else f"{path}: {message}") \
+            from None
     return Dataset(
         X=X,
         y=y,
         feature_names=encoder.feature_names,
-        target_name=target_name,
+        target_name=name,
         task=task,
         classes=classes,
-        source=f"{path.name} (CSV, {len(lines)} rows, target {target_name!r})",
+        source=f"{path.name} (CSV, {len(lines)} rows, target {name!r})",
         encoder=encoder,
+        target_names=tuple(target_names) if len(target_names) > 1 else (),
     )
 
 

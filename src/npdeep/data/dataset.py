@@ -16,7 +16,7 @@ from npdeep.data.cells import number
 from npdeep.data.encoding import FeatureEncoder
 from npdeep.errors import DataError, NonIntegerLabelsError
 
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "multilabel")
 
 #: An integer-valued target is read as class labels when it has at most this many distinct values...
 MAX_CLASSES = 50
@@ -39,13 +39,18 @@ class Dataset:
     feature_names : list of str
         One name per column of ``X`` (one-hot features are named ``"column=category"``).
     target_name : str or None
-    task : {"classification", "regression"} or None
+        Several targets: their names joined by commas.
+    task : {"classification", "regression", "multilabel"} or None
+        ``"multilabel"``: ``y`` is ``(n_samples, k)`` of 0 and 1, one column per label.
     classes : ndarray or None
-        Sorted distinct labels of a classification target.
+        Sorted distinct labels of a classification target; the k label names (or 0..k-1)
+        of a multi-label one, in the order of ``y``'s columns.
     source : str
         What was loaded, for ``npdeep inspect`` (for example ``"iris.csv (CSV, 150 rows)"``).
     encoder : FeatureEncoder
         How the input columns became ``X``; store ``encoder.to_config()`` with a model.
+    target_names : tuple of str
+        The names of several target columns, in the order of ``y``'s columns; empty for one.
     """
 
     X: np.ndarray
@@ -56,6 +61,7 @@ class Dataset:
     classes: np.ndarray | None
     source: str
     encoder: FeatureEncoder = field(repr=False)
+    target_names: tuple[str, ...] = ()
 
     @property
     def n_samples(self) -> int:
@@ -66,8 +72,9 @@ class Dataset:
         return int(self.X.shape[1])
 
     def summary(self) -> dict[str, Any]:
-        """Return a JSON-serialisable description (source, sizes, task, target, classes)."""
-        return {
+        """Return a JSON-serialisable description (source, sizes, task, target, classes;
+        ``targets``, their names, when there are several target columns)."""
+        summary = {
             "source": self.source,
             "n_samples": self.n_samples,
             "n_features": self.n_features,
@@ -75,6 +82,9 @@ class Dataset:
             "task": self.task,
             "classes": None if self.classes is None else self.classes.tolist(),
         }
+        if self.target_names:
+            summary["targets"] = list(self.target_names)
+        return summary
 
     def to_config(self) -> dict[str, Any]:
         """Return what a model file records about its data, JSON-serialisable.
@@ -102,14 +112,20 @@ def _one_hot_labels(y: np.ndarray) -> bool:
     return bool(np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1))
 
 
+def _zeros_and_ones(y: np.ndarray) -> bool:
+    """True for a numeric target whose values are all 0 or 1."""
+    return y.dtype.kind in "biuf" and bool(np.all((y == 0) | (y == 1)))
+
+
 def detect_task(y: np.ndarray) -> str:
     """Guess the task from a target.
 
     Rule: text or boolean labels, or an integer-valued 1-D target with at most
-    ``min(50, max(10, 5% of the samples))`` distinct values, is classification; anything
-    else (non-integer values, many distinct integers, a 2-D target) is regression.
-    (:func:`prepare_target` refuses a 2-D target of one-hot labels unless the task is
-    regression.)
+    ``min(50, max(10, 5% of the samples))`` distinct values, is classification; a 2-D target
+    of 0s and 1s, both present (scikit-learn's ``type_of_target``:
+    ``'multilabel-indicator'``), is multi-label; anything else (non-integer values, many
+    distinct integers, another 2-D target) is regression. (:func:`prepare_target` refuses a
+    2-D target of one-hot labels unless the task is regression or multilabel.)
 
     Parameters
     ----------
@@ -117,10 +133,12 @@ def detect_task(y: np.ndarray) -> str:
 
     Returns
     -------
-    {"classification", "regression"}
+    {"classification", "regression", "multilabel"}
     """
     if y.ndim != 1:
-        return "regression"
+        multilabel = y.ndim == 2 and y.shape[1] > 1 and _zeros_and_ones(y) \
+            and bool(np.any(y == 0)) and bool(np.any(y == 1))
+        return "multilabel" if multilabel else "regression"
     if y.dtype.kind in "USOb":
         return "classification"
     if not _integer_like(y):
@@ -167,13 +185,23 @@ def prepare_target(
         bad = int(np.flatnonzero(~np.isfinite(y).reshape(len(y), -1).all(axis=1))[0])
         where = f"line {line_numbers[bad]}" if line_numbers is not None else f"sample {bad}"
         raise DataError(f"{where}: target {target_name!r} is not finite ({y[bad].tolist()!r})")
-    if task != "regression" and _one_hot_labels(y):
+    if task not in ("regression", "multilabel") and _one_hot_labels(y):
         raise DataError(
             f"target {target_name!r} has shape {y.shape} with a single 1 in each row, like "
             "one-hot encoded labels: save the class numbers instead, y.argmax(axis=1) "
-            f"(task='regression', --task regression, fits the {y.shape[1]} columns as numbers)"
+            f"(task='regression', --task regression, fits the {y.shape[1]} columns as numbers; "
+            "task='multilabel', --task multilabel, as independent labels)"
         )
     task = task or detect_task(y)
+    if task == "multilabel":
+        if y.ndim != 2 or y.shape[1] < 2:
+            raise DataError(
+                f"target {target_name!r} has shape {y.shape}; multi-label needs one column of "
+                "0s and 1s per label, at least 2 (a single 0/1 target is binary "
+                "classification)")
+        _check_zeros_and_ones(y, [f"column {j}" for j in range(y.shape[1])], target_name,
+                              line_numbers)
+        return y.astype(np.int64), task, np.arange(y.shape[1])
     if task == "regression":
         if y.dtype.kind in "US":
             i = _first_non_number(y)
@@ -205,6 +233,110 @@ def prepare_target(
             )
         y = y.astype(np.int64)
     return y, task, np.unique(y)
+
+
+def _check_zeros_and_ones(y: np.ndarray, columns: Sequence[str], what: str,
+                          line_numbers: Sequence[int] | None) -> None:
+    """Refuse a multi-label target ``y`` (n_samples, k) holding a value other than 0 and 1,
+    naming the line (or sample) and the column ``columns[j]`` of the first."""
+    if y.size == 0:
+        return
+    if y.dtype.kind not in "biuf":
+        bad = np.argwhere(np.ones(y.shape, bool))[0]
+    elif _zeros_and_ones(y):
+        return
+    else:
+        bad = np.argwhere(~((y == 0) | (y == 1)))[0]
+    i, j = int(bad[0]), int(bad[1])
+    where = f"line {line_numbers[i]}" if line_numbers is not None else f"sample {i}"
+    raise DataError(
+        f"{where}: multi-label target {what!r}, {columns[j]}, holds {y[i, j].item()!r}; each "
+        "label must be 0 or 1 (for numbers, --task regression, task='regression')"
+    )
+
+
+def prepare_targets(
+    columns: Sequence[np.ndarray],
+    task: str | None,
+    names: Sequence[str],
+    line_numbers: Sequence[int] | None = None,
+) -> tuple[np.ndarray, str, np.ndarray | None]:
+    """Check several target columns against the task (detected when ``task`` is None).
+
+    Rule, as scikit-learn's ``type_of_target`` reads the stacked columns: columns that all
+    hold only 0 and 1 are multi-label (``'multilabel-indicator'``), a sigmoid unit per
+    label; other numbers are multi-target regression (``'continuous-multioutput'``), one
+    identity unit per target. ``task="classification"`` is read as multi-label (one class
+    label per column has no other meaning for the network); text is refused.
+
+    Parameters
+    ----------
+    columns : sequence of k ndarrays, shape (n_samples,)
+        Each target column, as :func:`npdeep.data.cells.target_values` reads it.
+    task : {"classification", "regression", "multilabel"} or None
+    names : sequence of k str
+    line_numbers : sequence of int, optional
+
+    Returns
+    -------
+    y : ndarray, shape (n_samples, k)
+        int64 0/1 (multi-label) or float64 (regression).
+    task : {"multilabel", "regression"}
+    classes : ndarray of str (the k names) or None
+    """
+    if task is not None and task not in TASKS:
+        raise DataError(
+            f"task must be one of {', '.join(TASKS)} (or None to detect it), got {task!r}"
+        )
+    joined = ",".join(names)
+    if task is None:
+        task = detect_task(np.column_stack(columns)) if all(
+            c.dtype.kind in "biuf" for c in columns) else "regression"
+        task = "multilabel" if task == "multilabel" else "regression"
+    if task == "regression":
+        ys = [prepare_target(c, "regression", n, line_numbers)[0]
+              for c, n in zip(columns, names, strict=True)]
+        return np.column_stack(ys), task, None
+    for j, c in enumerate(columns):  # a text column is named before it is stacked
+        if c.dtype.kind not in "biuf":
+            _check_zeros_and_ones(c.reshape(-1, 1), [f"column {names[j]!r}"], joined,
+                                  line_numbers)
+    y = np.column_stack(columns)
+    _check_zeros_and_ones(y, [f"column {n!r}" for n in names], joined, line_numbers)
+    return y.astype(np.int64), "multilabel", np.array(list(names), dtype=str)
+
+
+def label_text(cells: np.ndarray, y: np.ndarray, task: str | None) -> np.ndarray:
+    """Return class labels ``y`` (n_samples,) as the text of their ``cells`` when reading
+    them as numbers rewrote one (``007``, ``7.0``, ``+1``, ``1e1`` become 7, 7, 1, 10).
+
+    Rule: a target read as classes (``task``, else :func:`detect_task` of the numbers) keeps
+    its labels as written whenever some cell is not its integer's canonical text: numbers
+    would merge ``7`` and ``007`` into one class silently, and predictions would give back
+    ``7`` for ``007``. Labels that are all written canonically stay numbers, as before.
+
+    Parameters
+    ----------
+    cells : ndarray of str, shape (n_samples,)
+        The target's cells as written (stripped).
+    y : ndarray, shape (n_samples,)
+        The same cells read as numbers (or text already).
+    task : {"classification", "regression", "multilabel"} or None
+    """
+    if task == "regression" or y.dtype.kind not in "iuf" or not _integer_like(y):
+        return y
+    if y.dtype.kind == "f":
+        if y.size and np.abs(y).max() >= 2.0**63:  # prepare_target refuses these
+            return y
+        canonical = y.astype(np.int64)
+    else:
+        canonical = y
+    if (task or detect_task(y)) != "classification":
+        return y
+    written = np.array([str(c).strip() for c in cells.tolist()], dtype=str)
+    if np.array_equal(written, canonical.astype(str)):
+        return y
+    return written
 
 
 def check_classes(ds: Dataset, minimum: int = 2) -> Dataset:
