@@ -92,6 +92,27 @@ def test_poisson_trains_on_counts_as_given_with_an_exp_output(tmp_path, capsys, 
     assert code == 0 and re.search(r"mean Poisson deviance: \d", text)
 
 
+@pytest.mark.parametrize("flags, level", [(["--loss", "poisson"], 9000.0),
+                                          (["--loss", "poisson"], 1e-6),
+                                          (["--output-activation", "relu"], 1e4)],
+                         ids=["counts of 9000", "rates of 1e-6", "relu"])
+def test_outputs_trained_as_given_learn_targets_of_any_size(tmp_path, capsys, flags, level):
+    # counts near 9,000 trained from exp(0) = 1 to a test R^2 of -11.5: the network now learns
+    # y divided by a power of two near its mean (exp) or root mean square (relu)
+    data, X, y = _csv(tmp_path, lambda X, rng: np.exp(0.5 * X[:, 0]) * level)
+    model = tmp_path / "m.npz"
+    result = call_json(capsys, "train", data, "--task", "regression", *flags, "--units", "16",
+                       "--epochs", "100", "--learning-rate", "0.01", "--dropout", "0",
+                       "-o", model)
+    assert result["test"]["r2"] > 0.8
+    scale = load_trained(model).header["target_scaling"]["scale"][0]
+    assert np.log2(scale) == round(np.log2(scale)) and level / 4 < scale < level * 4
+    out = tmp_path / "p.csv"
+    call_json(capsys, "predict", model, data, "-o", out)
+    predicted = np.loadtxt(out, delimiter=",", skiprows=1)
+    assert np.corrcoef(predicted, y)[0, 1] > 0.9
+
+
 def test_evaluate_gives_no_poisson_deviance_for_other_losses(tmp_path, capsys):
     data, _, _ = _csv(tmp_path, _counts)
     model = tmp_path / "m.npz"

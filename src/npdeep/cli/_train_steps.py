@@ -114,10 +114,12 @@ def _build_network(ds, o):
 def _target_scaler(y, g, name) -> Any:
     """Return the Standardizer of regression targets ``y`` (m, n_L) for output activation ``g``.
 
-    Standardized for the identity output only, as DeepRegressor does. Any other output keeps
-    the targets as given and refuses them outside ``g.bounds``: centred targets fall below 0,
-    out of reach of a sigmoid, relu or softplus output (which then predicted no value below the
-    mean, silently), and of binary cross-entropy's domain.
+    Standardized for the identity output only, as DeepRegressor does; a relu, leaky relu or exp
+    output divides them by a power of two near their root mean square (relu) or mean (exp),
+    which ``g`` carries through (``g(s z) = s g(z)``; ``exp(z + log s)``). Any other output
+    keeps the targets as given. Every one refuses targets outside ``g.bounds``: centred targets
+    fall below 0, out of reach of a sigmoid, relu or softplus output (which then predicted no
+    value below the mean, silently), and of binary cross-entropy's domain.
     """
     from .. import data as npdata
 
@@ -133,6 +135,16 @@ def _target_scaler(y, g, name) -> Any:
             "it)"
         )
     scaler.mean_, scaler.scale_ = np.zeros_like(scaler.mean_), np.ones_like(scaler.scale_)
+    if g.name in ("relu", "leaky_relu", "exp") and y.size:
+        # g(z) s: relu(s z) = s relu(z), exp(z) s = exp(z + log s): the network learns y / s
+        # for a power of two s near y's root mean square (relu) or mean (exp), as
+        # DeepRegressor does: poisson counts near 9,000 trained from exp(0) = 1 to R^2 -11.5
+        peak = np.max(np.abs(y), axis=0)
+        peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
+        size = (np.mean(y / peak, axis=0) if g.name == "exp"
+                else np.sqrt(np.mean((y / peak) ** 2, axis=0))) * peak
+        ok = (size > 0) & np.isfinite(size)
+        scaler.scale_ = np.where(ok, np.exp2(np.round(np.log2(np.where(ok, size, 1.0)))), 1.0)
     return scaler
 
 
@@ -166,15 +178,21 @@ def _test_scores(net, ds, split, scaler, target_scaler) -> dict:
                 "hamming_loss": float(np.mean(pred != y)), "n_test": len(y)}
     if ds.task == "classification":
         return {"accuracy": float(np.mean(pred == y)), "n_test": len(y)}
-    from sklearn.metrics import mean_squared_error, r2_score
+    from sklearn.metrics import r2_score
 
-    y2 = y.reshape(len(y), -1)
+    # in the network's units (y / scale per target): R^2 does not change, and the squares of
+    # targets of 1e160 overflowed (NaN, and the model was not saved) or of 1e-300 underflowed
+    # (R^2 read 1.0)
+    y2 = target_scaler.transform(y.reshape(len(y), -1))
+    p2 = target_scaler.transform(np.reshape(pred, y2.shape))
     try:
-        r2 = float(r2_score(y2, pred))
-        per_target = r2_score(y2, pred, multioutput="raw_values") if ds.target_names else None
+        r2 = float(r2_score(y2, p2))
+        per_target = r2_score(y2, p2, multioutput="raw_values") if ds.target_names else None
     except ValueError as exc:  # pragma: no cover - sklearn refuses too few samples
         raise errors.DataError(f"cannot score the test split: {exc}") from None
-    scores = {"r2": r2, "mse": float(mean_squared_error(y2, pred)), "n_test": len(y)}
+    with np.errstate(over="ignore", under="ignore"):
+        mse = float(np.mean(np.mean((y2 - p2) ** 2, axis=0) * target_scaler.scale_ ** 2))
+    scores = {"r2": r2, "mse": mse if np.isfinite(mse) else None, "n_test": len(y)}
     if per_target is not None:  # several CSV targets: R^2 of each, by name (r2 is their mean)
         scores["r2_per_target"] = dict(zip(ds.target_names, map(float, per_target),
                                            strict=True))

@@ -160,17 +160,32 @@ def _check_outputs(ds, pred: np.ndarray, model: str, source: str) -> None:
         )
 
 
+def _g(value) -> str:
+    """``value`` to 6 significant digits, ``-`` for None (beyond float64: an MSE of 1e320)."""
+    return "-" if value is None else f"{value:.6g}"
+
+
 def regression_scores(y: np.ndarray, pred: np.ndarray, poisson: bool = False) -> dict:
     """MSE, MAE and R^2 (averaged over outputs); with ``poisson`` (a model trained with the
     poisson loss) also scikit-learn's mean Poisson deviance ``2 mean(y log(y / a) - y + a)``
-    over every output, None where a target is negative or a prediction not positive."""
+    over every output, None where a target is negative or a prediction not positive. An MSE
+    or MAE beyond float64 (targets of 1e160) is None; R^2 is measured in units where the
+    squares neither overflow nor underflow."""
     from scipy.special import xlogy
-    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+    from sklearn.metrics import r2_score
 
     y2 = y.reshape(len(y), -1)
-    scores = {"mse": float(mean_squared_error(y2, pred)),
-              "mae": float(mean_absolute_error(y2, pred))}
-    scores["r2"] = float(r2_score(y2, pred)) if len(y2) > 1 else None
+    # measured in units of a power of two near each target's largest value, then scaled back:
+    # the squares of targets of 1e160 overflowed (NaN), of 1e-300 underflowed (R^2 read 1.0)
+    peak = np.max(np.abs(y2), axis=0) if len(y2) else np.ones(y2.shape[1])
+    s = np.exp2(np.round(np.log2(np.where((peak > 0) & np.isfinite(peak), peak, 1.0))))
+    ys, ps = y2 / s, np.reshape(pred, y2.shape) / s
+    with np.errstate(over="ignore", under="ignore"):
+        mse = float(np.mean(np.mean((ys - ps) ** 2, axis=0) * s**2))
+        mae = float(np.mean(np.mean(np.abs(ys - ps), axis=0) * s))
+    scores = {"mse": mse if np.isfinite(mse) else None,
+              "mae": mae if np.isfinite(mae) else None}
+    scores["r2"] = float(r2_score(ys, ps)) if len(y2) > 1 else None
     if poisson:
         a = pred.reshape(y2.shape)
         valid = y2.size and y2.min() >= 0 and a.min() > 0
@@ -221,12 +236,12 @@ def _report(scores: dict, task: str) -> str:
         lines = [f"{'target':>12} {'MSE':>12} {'MAE':>12} {'R^2':>8}"]
         for row in [*scores["per_target"], {"target": "mean", **scores}]:
             r2 = "-" if row["r2"] is None else f"{row['r2']:.4f}"
-            lines.append(f"{str(row['target']):>12} {row['mse']:>12.6g} {row['mae']:>12.6g} "
+            lines.append(f"{str(row['target']):>12} {_g(row['mse']):>12} {_g(row['mae']):>12} "
                          f"{r2:>8}")
         return "\n".join(lines)
     if task == "regression":
         r2 = "-" if scores["r2"] is None else f"{scores['r2']:.4f}"
-        text = f"MSE: {scores['mse']:.6g}\nMAE: {scores['mae']:.6g}\nR^2: {r2}"
+        text = f"MSE: {_g(scores['mse'])}\nMAE: {_g(scores['mae'])}\nR^2: {r2}"
         if "poisson_deviance" in scores:
             deviance = scores["poisson_deviance"]
             text += f"\nmean Poisson deviance: {'-' if deviance is None else f'{deviance:.6g}'}"

@@ -449,5 +449,15 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         ``y`` or ``sample_weight`` is read as a plain array, as in fit."""
         X = plain(X)
         y = plain_targets(y, X)
-        return RegressorMixin.score(self, X, y,
-                                    sample_weight=plain(sample_weight, vector=True))
+        sample_weight = plain(sample_weight, vector=True)
+        target = np.asarray(y)
+        if target.dtype.kind not in "fiu" or target.ndim not in (1, 2) or not target.size:
+            return RegressorMixin.score(self, X, y, sample_weight=sample_weight)
+        from sklearn.metrics import r2_score
+
+        # in units of a power of two near each output's largest |y| (R^2 does not change):
+        # the squares of targets of 1e-300 underflowed, and R^2 read 1.0 for any prediction
+        peak = np.max(np.abs(target.reshape(len(target), -1)), axis=0).astype(np.float64)
+        s = np.exp2(np.round(np.log2(np.where((peak > 0) & np.isfinite(peak), peak, 1.0))))
+        s = s if target.ndim == 2 else s[0]
+        return float(r2_score(target / s, self.predict(X) / s, sample_weight=sample_weight))
