@@ -1108,3 +1108,24 @@ def test_gradcheck_with_a_tiny_epsilon_is_incomplete_not_passed(capsys):
                         "--epsilon", "1e-12")
     assert code == 1 and "INCOMPLETE" in out and "PASSED" not in out
     assert "round-off" in out and "larger epsilon" in out
+
+
+@pytest.mark.parametrize("k", [8, 30, 60])
+def test_evaluate_text_of_many_classes_stays_readable(tmp_path, capsys, k):
+    # 600 classes printed 1,207 lines of up to 4,207 characters: the whole matrix and table
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(3 * k, 3)), np.repeat(np.arange(k), 3)
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,c,y\n" + "".join(f"{r[0]:.6f},{r[1]:.6f},{r[2]:.6f},{t}\n"
+                                           for r, t in zip(X, y, strict=True)))
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", data, "--task", "classification", "--epochs", "2",
+              "--test-fraction", "0", "-o", model)
+    code, out, _ = call(capsys, "evaluate", model, data)
+    assert code == 0
+    assert ("confusion matrix (rows: true class" in out) == (k <= 20)
+    assert ("most confused (true -> predicted" in out) == (k > 20)
+    assert ("macro avg" in out) == (k > 50)
+    assert max(map(len, out.splitlines())) < 200 and len(out.splitlines()) < 80
+    full = call_json(capsys, "evaluate", model, data)  # --json keeps every class and cell
+    assert len(full["per_class"]) == k and np.asarray(full["confusion_matrix"]).shape == (k, k)

@@ -160,6 +160,12 @@ def _check_outputs(ds, pred: np.ndarray, model: str, source: str) -> None:
         )
 
 
+#: More classes than these: the text report gives the averages and the worst classes, and
+#: the most confused pairs instead of the matrix (--json keeps everything).
+_MAX_CLASS_ROWS = 50
+_MAX_MATRIX = 20
+
+
 def _g(value) -> str:
     """``value`` to 6 significant digits, ``-`` for None (beyond float64: an MSE of 1e320)."""
     return "-" if value is None else f"{value:.6g}"
@@ -248,15 +254,37 @@ def _report(scores: dict, task: str) -> str:
         return text
     lines = [f"accuracy: {scores['accuracy']:.4f}", "",
              f"{'class':>12} {'precision':>10} {'recall':>10} {'f1':>10} {'support':>8}"]
-    for row in scores["per_class"]:
+    rows = scores["per_class"]
+    shown = rows if len(rows) <= _MAX_CLASS_ROWS else sorted(rows, key=lambda r: r["f1"])[:10]
+    for row in shown:
         lines.append(f"{str(row['class']):>12} {row['precision']:>10.4f} {row['recall']:>10.4f} "
                      f"{row['f1']:>10.4f} {row['support']:>8}")
+    if len(rows) > _MAX_CLASS_ROWS:  # 600 classes printed 1,207 lines of 4,207 characters
+        support = np.array([r["support"] for r in rows], dtype=float)
+        for name, w in (("macro avg", None), ("weighted avg", support)):
+            avg = [np.average([r[k] for r in rows], weights=w) if w is None or w.sum() else 0.0
+                   for k in ("precision", "recall", "f1")]
+            lines.append(f"{name:>12} {avg[0]:>10.4f} {avg[1]:>10.4f} {avg[2]:>10.4f} "
+                         f"{int(support.sum()):>8}")
+        lines.append(f"(the 10 classes of lowest f1 of {len(rows)}, and the averages; every "
+                     "class and the confusion matrix: --json)")
     labels = [str(c) for c in scores["labels"]]
-    width = max(6, *(len(s) for s in labels)) + 1
-    lines += ["", "confusion matrix (rows: true class, columns: predicted class)",
-              " " * width + "".join(f"{s:>{width}}" for s in labels)]
-    for s, row in zip(labels, scores["confusion_matrix"], strict=True):
-        lines.append(f"{s:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+    matrix = np.asarray(scores["confusion_matrix"])
+    if len(labels) > _MAX_MATRIX:
+        off = matrix.copy()
+        np.fill_diagonal(off, 0)
+        order = np.argsort(off, axis=None, kind="stable")[::-1][:10]
+        pairs = [(labels[i], labels[j], int(off[i, j]))
+                 for i, j in zip(*np.unravel_index(order, off.shape), strict=True) if off[i, j]]
+        lines += ["", f"most confused (true -> predicted: samples; the {len(labels)} x "
+                      f"{len(labels)} confusion matrix: --json)"]
+        lines += [f"  {t} -> {p}: {n}" for t, p, n in pairs] or ["  none"]
+    else:
+        width = max(6, *(len(s) for s in labels)) + 1
+        lines += ["", "confusion matrix (rows: true class, columns: predicted class)",
+                  " " * width + "".join(f"{s:>{width}}" for s in labels)]
+        for s, row in zip(labels, scores["confusion_matrix"], strict=True):
+            lines.append(f"{s:>{width}}" + "".join(f"{v:>{width}}" for v in row))
     if scores["unseen_labels"]:
         lines.append(f"note: labels not seen in training: {scores['unseen_labels']}")
     return "\n".join(lines)
