@@ -64,3 +64,17 @@ def test_deep_regressor_score_of_extreme_targets_is_the_r2_in_any_units(factor):
         two = DeepRegressor((8,), max_iter=5, random_state=0).fit(X, Y)
     assert two.score(X, Y) == pytest.approx(r2_score(Y / factor, two.predict(X) / factor),
                                             rel=1e-9)
+
+
+def test_a_float32_regressor_refuses_targets_beyond_float32():
+    # targets of 1e39 trained with a RuntimeWarning "overflow encountered in cast", left inf
+    # weights, and every prediction was refused as "the parameters are not finite"
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    with pytest.raises(ValueError, match=r"y has values up to \d\.\d+e\+39 in absolute value, "
+                                         r"beyond what dtype='float32' holds.*'float64'"):
+        DeepRegressor((4,), dtype="float32", max_iter=2).fit(X, X[:, 0] * 1e39)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = DeepRegressor((4,), dtype="float64", max_iter=2).fit(X, X[:, 0] * 1e39)
+    assert np.isfinite(reg.predict(X)).all()

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 
 from .._validation import as_numeric_array, caller_level
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, DataError
 from ._base import BaseDeepEstimator, restores_on_error
 from ._inputs import checked_sample_weight, plain, plain_targets
 
@@ -84,6 +84,20 @@ def _start_at_the_mean(net, Y: np.ndarray, sample_weight) -> None:
     with np.errstate(divide="ignore"):
         start = np.log(mean)
     b[:, 0] = np.where(np.isfinite(start), start, b[:, 0])
+
+
+def _refuse_beyond_dtype(Y: np.ndarray, dtype: np.dtype) -> None:
+    """Refuse targets ``Y`` (m, n_L) beyond the network's float type: its output layer holds
+    y's units after fit (float32 and targets of 1e39 left inf weights, and every prediction
+    was refused as "the parameters are not finite")."""
+    top = float(np.finfo(dtype).max)
+    largest = float(np.max(np.abs(Y))) if Y.size else 0.0
+    if largest > top / 4:  # the mean plus a few of the scale must fit too
+        raise DataError(
+            f"DeepRegressor: y has values up to {largest:.3g} in absolute value, beyond what "
+            f"dtype={dtype.name!r} holds (up to {top:.3g}), and the fitted network predicts "
+            "in y's units: use dtype='float64', or divide y by a constant first"
+        )
 
 
 def _warn_if_far_from_unit(Y: np.ndarray, g) -> None:
@@ -414,6 +428,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         self.network_.loss.check_targets(Y.T)  # poisson's negative y: refused, not warned of
         _warn_if_unreachable(Y, self.network_.output_activation)
         _warn_if_far_from_unit(Y, self.network_.output_activation)
+        _refuse_beyond_dtype(Y, self.network_.dtype)
         fresh = False
         if sample_weight is not None:
             sample_weight = checked_sample_weight(sample_weight, X, dtype=self._float())
