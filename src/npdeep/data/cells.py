@@ -2,7 +2,9 @@
 
 The fast path converts a whole block of rows at once (``np.array(rows, dtype=float64)``,
 several times quicker than column by column); only when it fails do the slower per-column
-conversions run, and the cell-by-cell search runs only to name the offending cell.
+conversions run, and the cell-by-cell search runs only to name the offending cell. With a
+decimal comma (``decimal=","``) numeric columns are read column by column through
+:func:`pointed`, and :func:`refuse_points` names a number written with a ``.`` in one.
 """
 
 from __future__ import annotations
