@@ -75,6 +75,23 @@ def test_train_records_the_dialect_and_predict_reads_a_same_dialect_file(excel_m
     assert call_json(capsys, "inspect", folder / "m.npz")["data"]["dialect"]["decimal"] == ","
 
 
+def test_inspect_shows_the_recorded_dialect(excel_model, pipes_model, capsys):
+    code, out, _ = call(capsys, "inspect", excel_model / "m.npz")
+    assert code == 0 and "csv:      delimiter ';', decimal ',', encoding cp1252, header" in out
+    code, out, _ = call(capsys, "inspect", pipes_model / "m.npz")
+    assert code == 0 and "csv:      delimiter '|', decimal '.', encoding utf-8, no header" in out
+
+
+def test_standard_input_is_read_in_the_recorded_dialect(excel_model, capsys, monkeypatch):
+    import io
+
+    new = _excel(excel_model / "stdin.csv", n=3, seed=6, target=False).read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(new)))
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
+    code, out, err = call(capsys, "predict", excel_model / "m.npz", "-")
+    assert code == 0 and len(out.splitlines()) == 4, err
+
+
 def test_options_given_to_predict_win_over_the_recorded_dialect(excel_model, capsys):
     folder = excel_model
     a, b, _ = _rows(5, 2)
@@ -109,7 +126,9 @@ def test_a_header_less_model_reads_new_files_header_less(pipes_model, capsys):
     assert code == 0, err
     assert len(out.splitlines()) == 4
     code, _, err = call(capsys, "predict", folder / "m.npz", named)
-    assert code == 1 and "named.txt: line 1, column '0': 'p' is not a number" in err
+    assert code == 1 and "named.txt: line 1, column '0': 'p' is not a number (this column is " \
+        "numeric) (is line 1 a header? the file is read without one: give header=True, " \
+        "--header)" in err
 
 
 def test_gradcheck_reads_its_data_in_the_recorded_dialect(pipes_model, capsys):

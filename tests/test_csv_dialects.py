@@ -252,6 +252,21 @@ def test_header_less_errors(tmp_path):
         load(write(tmp_path, "d.csv", "1,0\n2,1\n"), header=False, drop=["a"])
 
 
+def test_a_header_read_as_data_is_named_as_a_likely_header(tmp_path):
+    path = write(tmp_path, "h.csv", "a,b,y\n1,2,0\n3,4,1\n")
+    with pytest.raises(DataError, match=re.escape(
+            "h.csv: line 1, column '0': 'a' is not a number (this column is numeric) (is line 1 "
+            "a header? the file is read without one: give header=True, --header)")):
+        load(path, header=False)
+    encoder = FeatureEncoder.numeric(["0", "1"])
+    with pytest.raises(DataError, match=r"\(is line 1 a header\? the file is read without one"):
+        load_features(path, encoder_config=encoder, header=False)
+    text = write(tmp_path, "t.csv", "1,2,0\n3,x,1\n")  # the first row is numbers: no hint
+    with pytest.raises(DataError, match=r"line 2, column '1': 'x' is not a number \(this column "
+                                        r"is numeric\)$"):
+        load_features(text, encoder_config=encoder, header=False)
+
+
 def test_a_dialect_asked_of_data_that_is_not_a_csv_is_refused():
     with pytest.raises(DataError, match=re.escape(
             "iris: delimiter, decimal, encoding and header describe a CSV file, not builtin "

@@ -106,6 +106,26 @@ def read_csv(
                          dialect or CsvDialect())
     except MemoryError:
         raise _out_of_memory(path) from None
+    except DataError as exc:
+        raise _header_hint(exc, path, dialect or CsvDialect()) from None
+
+
+def _header_hint(exc: DataError, path: Path, dialect: CsvDialect) -> DataError:
+    """``exc``, saying so when a file read without a header fails on its first row, a row of
+    words only: a header, most likely (a model trained ``--no-header`` reads new files so)."""
+    if dialect.header or type(exc) is not DataError:
+        return exc
+    rows = _rows(path, dialect)
+    try:
+        line, first = next(rows, (0, []))
+    finally:
+        rows.close()
+    words = cells.pointed(np.array(first, dtype=object), dialect.decimal)
+    if not line or f": line {line}, " not in str(exc) or any(
+            _is_number(w) or not w.strip() for w in words.tolist()):
+        return exc
+    return DataError(f"{exc} (is line {line} a header? the file is read without one: give "
+                     "header=True, --header)")
 
 
 def _out_of_memory(path: Path) -> DataError:
@@ -295,6 +315,8 @@ def iter_csv_chunks_keeping(
             X = cells.encode(block, header, lines, plan, path, dialect.decimal)
         except MemoryError:
             raise _out_of_memory(path) from None
+        except DataError as exc:
+            raise _header_hint(exc, path, dialect) from None
         yield X, [[row[j] for j in kept] for row in block]
         n_total += len(block)
     if n_total == 0:
