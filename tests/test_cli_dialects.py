@@ -280,3 +280,20 @@ def test_as_processes_a_european_file_trains_predicts_and_a_bad_value_exits_2(tm
     proc = npdeep("predict", "m.npz", "new.csv", "--encoding", "utf-8")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "new.csv: line 1: not a UTF-8 text file" in proc.stderr
+
+
+def test_click_runner_bad_values_and_a_clash_exit_2_with_the_message(tmp_path):
+    data = _excel(tmp_path / "d.csv")
+    runner = CliRunner()
+    result = runner.invoke(main, ["train", str(data), "--delimiter", "ab"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--delimiter': must be one character (or 'tab'), got 'ab'" in \
+        result.output
+    result = runner.invoke(main, ["train", str(data), "--delimiter", ",", "--decimal", ",",
+                                  "-o", str(tmp_path / "m.npz")])
+    assert result.exit_code == 2 and "decimal=',' and delimiter=',' are the same" in result.output
+    result = runner.invoke(main, ["evaluate", str(tmp_path / "m.npz"), str(data), "--encoding",
+                                  "klingon"])
+    assert result.exit_code == 2
+    assert "'klingon' is not a text encoding Python knows" in " ".join(result.output.split())
+    assert not (tmp_path / "m.npz").exists()
