@@ -562,7 +562,9 @@ def test_pandas_default_integer_column_names_are_refused_with_the_way_out(tmp_pa
         path = write(tmp_path, f"{first}\n5,6,7,8\n")
         with pytest.raises(DataError, match=r"line 1 looks like data, not a header "
                                             r"\(every cell is a number\); the first line "
-                                            r"must name the columns$"):
+                                            r"must name the columns; or, for a file without "
+                                            r"a header row, give header=False "
+                                            r"\(--no-header\)$"):
             load(path)
 
 

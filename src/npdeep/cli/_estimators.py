@@ -99,21 +99,25 @@ class EstimatorModel:
         name = type(self.final).__name__
         return f"a Pipeline ending in a {name}" if hasattr(self.est, "steps") else f"a {name}"
 
-    def target_for(self, source: str) -> str | None:
-        """The target column of CSV ``source`` when none is named (``--target``).
+    #: an estimator file records no CSV dialect: the options given, else the default
+    csv_dialect = None
+
+    def target_for(self, source: str, dialect: dict | None = None) -> str | None:
+        """The target column of CSV ``source`` (read in ``dialect``, the keywords of
+        :func:`npdeep.data.load`) when none is named (``--target``).
 
         Fitted with feature names: the one column that is not a feature (a DataFrame's
         ``y`` written beside it); none, or several, is an error asking for ``--target``.
         Without names, or a file in which none of them occur: None, the loaders' default
         (the last column, as for a network file; ``y`` in an .npz).
         """
-        from ..data import sniff
+        from ..data import csv_dialect, sniff
         from ..data.csv import read_header
 
         names = self.feature_names
         if names is None or sniff(source) != "csv":
             return None
-        header = read_header(Path(source))
+        header = read_header(Path(source), csv_dialect(**(dialect or {})))
         others = [h for h in header if h not in names]
         if len(others) == len(header):  # none of the names: by position, as for any model
             return None

@@ -121,6 +121,12 @@ class Model:
         return self.data.get("encoder")
 
     @property
+    def csv_dialect(self) -> dict | None:
+        """The dialect of the CSV the network was trained on (delimiter, decimal, encoding,
+        header), or None (other data, or a file from before npdeep recorded it)."""
+        return self.data.get("dialect")
+
+    @property
     def encoder(self):
         """The columns trained on (a :class:`~npdeep.data.FeatureEncoder`: the stored encoding,
         else numeric columns of the stored feature names), or None when the file names none."""
@@ -314,10 +320,11 @@ class Model:
                 "as text), or predict from a CSV with `npdeep predict`")
         return X  # cast to float64 a block at a time by predict_rows
 
-    def target_for(self, source: str) -> str | None:
+    def target_for(self, source: str, dialect: dict | None = None) -> str | None:
         """The target to read from ``source`` when none is named: the one trained on, when
         ``source`` is a CSV or an .npz holding it; else None (the loaders' default). Several
-        targets: the list of their names (a CSV's)."""
+        targets: the list of their names (a CSV's). (``dialect``, the CSV's, names no column:
+        the stored name is taken as it is.)"""
         from ..data import sniff
 
         if self.target_names:

@@ -16,21 +16,24 @@ import numpy as np
 
 from ..errors import DataError, NonIntegerLabelsError
 from ._common import data_name, data_source, emit, json_option, load_model
+from ._dialect import dialect_options, resolve
 from ._options import max_elements_option
 
 
-def load_labelled(m, source: str, target: str | None):
+def load_labelled(m, source: str, target: str | None, dialect: dict | None = None):
     """Load DATA for ``m`` (a network's :class:`Model` or an ``EstimatorModel``), replaying
-    the stored encoding and reading the target it was trained on (``m.target_for``)."""
+    the stored encoding and reading the target it was trained on (``m.target_for``); a CSV
+    in ``dialect`` (the keywords of :func:`npdeep.data.load`; see :mod:`._dialect`)."""
     from .. import data as npdata
 
+    dialect = dialect or {}
     if target is None:
-        target = m.target_for(source)
-        _check_stored_target(m, source, target)
+        target = m.target_for(source, dialect)
+        _check_stored_target(m, source, target, dialect)
     try:
         task = "multilabel" if getattr(m, "multilabel", False) else m.task
         ds = npdata.load(source, target, task=task, encoder_config=m.encoder_config,
-                         min_classes=1)  # scoring a subset of one class is fine
+                         min_classes=1, **dialect)  # scoring a subset of one class is fine
     except NonIntegerLabelsError as exc:  # the task is the model's: no --task to suggest
         raise DataError(
             f"{source}: target {exc.target_name!r} holds non-integer numbers (e.g. "
@@ -47,17 +50,17 @@ def load_labelled(m, source: str, target: str | None):
     return ds
 
 
-def _check_stored_target(m, source: str, target: str | None) -> None:
+def _check_stored_target(m, source: str, target: str | None, dialect: dict) -> None:
     """Say that the target the model was trained on is missing from CSV ``source`` (the user
     named no target, so 'target column not found' alone would puzzle)."""
     from pathlib import Path
 
-    from ..data import sniff
+    from ..data import csv_dialect, sniff
     from ..data.csv import read_header
 
     if target is None or sniff(source) != "csv":
         return
-    header = read_header(Path(source))
+    header = read_header(Path(source), csv_dialect(**dialect))
     shown = ", ".join(repr(h) for h in header[:20]) + (", ..." if len(header) > 20 else "")
     if isinstance(target, list):  # several targets
         missing = [t for t in target if t not in header]
@@ -297,21 +300,25 @@ def _report(scores: dict, task: str) -> str:
               ".npy file holding y [default: the one the model was trained on; for an "
               "estimator fitted on a DataFrame, the one column that is not a feature; else "
               "the last column, or y in an .npz].")
+@dialect_options
 @max_elements_option
 @json_option
-def evaluate(model, data, target, max_elements, as_json):
+def evaluate(model, data, target, max_elements, as_json, **dialect):
     """Score MODEL on labelled DATA (same kinds of DATA as train; - reads standard input).
 
     MODEL is a model file from `npdeep train` or Network.save, or a DeepClassifier,
     DeepRegressor or Pipeline saved by npdeep.save (fitted on a DataFrame: its columns are
     picked by name, and the one other column is the target).
+
+    A CSV DATA is read in the dialect the model was trained on (--delimiter, --decimal,
+    --encoding, --header/--no-header); an option given overrides it.
     """
     m = load_model(model, estimators=True, max_elements=max_elements)
     if getattr(m, "multilabel", False) and hasattr(m, "est"):
         raise DataError(f"{m.path}: holds a multi-label classifier; evaluate scores one label "
                         "per sample (use predict, or score it in Python)")
     with data_source(data) as source:
-        ds = load_labelled(m, source, target)
+        ds = load_labelled(m, source, target, resolve(dialect, m.csv_dialect, source))
     pred, _ = m.predict_rows(ds.X)
     if getattr(m, "multilabel", False):
         _check_outputs(ds, pred, m.path.name, data_name(data))

@@ -25,6 +25,7 @@ from ._common import (
     json_option,
     load_model,
 )
+from ._dialect import dialect_options, resolve
 from .train import UnitsType, named_choice
 
 
@@ -74,6 +75,7 @@ NETWORK_OPTIONS = ("inputs", "units", "outputs", "activation", "output_activatio
 @click.argument("model", required=False)
 @click.option("--data", help="With MODEL: check on the first --samples rows of this data ('-': "
               "standard input).")
+@dialect_options
 @click.option("--inputs", type=click.IntRange(1), default=4, show_default=True,
               help="n_x of the network built from options.")
 @click.option("--units", type=UnitsType(), default="5,4", show_default=True,
@@ -110,7 +112,7 @@ NETWORK_OPTIONS = ("inputs", "units", "outputs", "activation", "output_activatio
 @json_option
 @click.pass_context
 def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activation, loss,
-              l2, samples, seed, tolerance, epsilon, max_checks, as_json):
+              l2, samples, seed, tolerance, epsilon, max_checks, as_json, **dialect):
     """Check backpropagation's gradients of MODEL (or of a network given by options).
 
     MODEL is a network file (`npdeep train`, Network.save, a training checkpoint); a
@@ -123,6 +125,10 @@ def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activ
     from ..network import Network
 
     rng = np.random.default_rng(seed)
+    given = [f"--{k}" for k, v in dialect.items() if v is not None]
+    if given and data is None:
+        raise click.UsageError(f"{', '.join(given)}: describe(s) the CSV of --data, which is "
+                               "not given (--data FILE, with a MODEL)")
     if model is not None:
         built = [f"--{name.replace('_', '-')}" for name in NETWORK_OPTIONS
                  if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
@@ -136,7 +142,8 @@ def gradcheck(ctx, model, data, inputs, units, outputs, activation, output_activ
             from .evaluate import load_labelled
 
             with data_source(data) as data_path:
-                ds = load_labelled(m, data_path, None)
+                ds = load_labelled(m, data_path, None,
+                                   resolve(dialect, m.csv_dialect, data_path))
             X = m.scale(ds.X[:samples]).T
             Y = _real_targets(m, ds.y[:samples], data_name(data))
         else:

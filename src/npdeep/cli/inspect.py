@@ -91,7 +91,19 @@ def _data_lines(data: dict) -> list[str]:
     names = data.get("feature_names") or []
     if names:
         lines.append(f"  features: {_shown(names, 8)}")
+    if data.get("dialect"):
+        lines.append(f"  csv:      {_dialect_text(data['dialect'])}")
     return lines
+
+
+def _dialect_text(dialect: dict) -> str:
+    """``delimiter ';', decimal ',', encoding cp1252, header``: how predict reads a CSV."""
+    from ..data.dialect import shown
+
+    delimiter = dialect.get("delimiter")
+    return (f"delimiter {'by extension' if delimiter is None else shown(delimiter)}, "
+            f"decimal {dialect.get('decimal')!r}, encoding {dialect.get('encoding')}, "
+            f"{'header' if dialect.get('header', True) else 'no header'}")
 
 
 def _shown(items, limit: int) -> str:

@@ -28,29 +28,34 @@ from ._common import (
     json_option,
     load_model,
 )
+from ._dialect import dialect_options, resolve
 from ._options import max_elements_option
 from ._types import ColumnsType
 
 DEFAULT_CHUNK_ROWS = 10_000
 
 
-def _chunks(m, source: str, chunk_rows: int, keep=()) -> Iterator[tuple[np.ndarray, list]]:
+def _chunks(m, source: str, chunk_rows: int, keep=(), dialect: dict | None = None
+            ) -> Iterator[tuple[np.ndarray, list]]:
     """Yield ``(X, kept)``: ``X: (n_chunk, n_features)`` blocks of DATA, each checked against
-    the model, and each row's cells of the CSV columns ``keep`` (lists of str)."""
+    the model, and each row's cells of the CSV columns ``keep`` (lists of str); a CSV is
+    read in ``dialect`` (the keywords of :func:`npdeep.data.load`)."""
     from .. import data as npdata
 
     names = m.data.get("feature_names")
+    dialect = dialect or {}
     if npdata.sniff(source) == "csv":
         chunks = npdata.iter_csv_chunks(
             source, chunk_rows, feature_names=None if m.encoder_config else names,
             encoder_config=m.encoder_config,
-            n_features=None if m.encoder_config or names else m.n_features, keep=keep)
+            n_features=None if m.encoder_config or names else m.n_features, keep=keep,
+            **dialect)
         yield from chunks if keep else ((X, [[]] * len(X)) for X in chunks)
         return
     if keep:
         raise click.UsageError("--keep copies columns of a CSV DATA; this DATA is not a CSV")
     ds = npdata.load_features(source, feature_names=names if names else None,
-                              encoder_config=m.encoder_config)
+                              encoder_config=m.encoder_config, **dialect)
     for start in range(0, ds.n_samples, chunk_rows):
         X = ds.X[start: start + chunk_rows]
         yield X, [[]] * len(X)
@@ -63,12 +68,12 @@ def columns(m) -> list[str]:
 
 
 def write_predictions(m, source: str, fh, chunk_rows: int, delimiter: str = ",",
-                      keep=()) -> dict:
+                      keep=(), dialect: dict | None = None) -> dict:
     """Write the header and one row per sample to ``fh``; return counts and class totals.
 
     ``m`` is a network's :class:`Model` or an estimator file's ``EstimatorModel``;
-    ``delimiter``: "," (CSV) or a tab (TSV); ``keep``: CSV columns copied before the
-    predictions.
+    ``delimiter``: "," (CSV) or a tab (TSV) of the output; ``keep``: CSV columns copied
+    before the predictions; ``dialect``: how DATA is read (see :mod:`._dialect`).
     """
     keep = list(keep)
     clash = [k for k in keep if k in columns(m)]
@@ -78,7 +83,7 @@ def write_predictions(m, source: str, fh, chunk_rows: int, delimiter: str = ",",
     writer = csv.writer(fh, lineterminator="\n", delimiter=delimiter)
     rows = 0
     counts: dict = {}
-    for X, kept in _chunks(m, source, chunk_rows, keep):
+    for X, kept in _chunks(m, source, chunk_rows, keep, dialect):
         pred, proba = m.predict_rows(X)
         if rows == 0:  # the header only once the first chunk proved the data fits the model
             writer.writerow([*keep, *columns(m)])
@@ -114,9 +119,10 @@ def write_predictions(m, source: str, fh, chunk_rows: int, delimiter: str = ",",
               help="CSV columns of DATA to copy into the output before the predictions, "
                    "comma-separated (an identifier, such as one `train --drop` left out). "
                    "[default: none]")
+@dialect_options
 @max_elements_option
 @json_option
-def predict(model, data, output, chunk_rows, keep, max_elements, as_json):
+def predict(model, data, output, chunk_rows, keep, max_elements, as_json, **dialect):
     """Predict labels (and class probabilities) for DATA with MODEL, as CSV.
 
     DATA is a file or built-in name as for train, or - to read standard input:
@@ -127,6 +133,10 @@ def predict(model, data, output, chunk_rows, keep, max_elements, as_json):
     MODEL is a model file from `npdeep train` or Network.save, or a DeepClassifier,
     DeepRegressor or Pipeline saved by npdeep.save (fitted on a DataFrame: the CSV's
     columns are picked by name).
+
+    A CSV DATA is read in the dialect the model was trained on (--delimiter, --decimal,
+    --encoding, --header/--no-header); an option given overrides it. The output is always
+    written with '.' decimals, in UTF-8, comma-separated (tabs for a .tsv name).
     """
     m = load_model(model, estimators=True, max_elements=max_elements)
     if output is None or output == "-":
@@ -134,7 +144,8 @@ def predict(model, data, output, chunk_rows, keep, max_elements, as_json):
             raise click.UsageError("--json needs -o/--output FILE (the predictions go to the file, "
                                    "the JSON summary to standard output)")
         with data_source(data) as source:
-            write_predictions(m, source, sys.stdout, chunk_rows, keep=keep or ())
+            write_predictions(m, source, sys.stdout, chunk_rows, keep=keep or (),
+                              dialect=resolve(dialect, m.csv_dialect, source))
         return
     out = check_output_path(output, "--output")
     check_not_input(out, "--output", {"the model file MODEL": model, "the data file DATA": data})
@@ -143,9 +154,10 @@ def predict(model, data, output, chunk_rows, keep, max_elements, as_json):
     compress = out.name.lower().endswith(".gz")
     tabs = out.name.lower().removesuffix(".gz").endswith((".tsv", ".tab"))
     with data_source(data) as source:
+        read = resolve(dialect, m.csv_dialect, source)
         summary = atomic_write_text(
             out, lambda fh: write_predictions(m, source, fh, chunk_rows, "\t" if tabs else ",",
-                                              keep or ()),
+                                              keep or (), read),
             "predictions file", compress=compress)
     emit(as_json, {"model": str(m.path), "output": str(out),
                    "columns": [*(keep or ()), *columns(m)], **summary},

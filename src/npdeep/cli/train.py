@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import activations, defaults, initializers, losses, optimizers, schedules
 from ..errors import ConfigurationError, DataError
+from . import _dialect
 from ._common import (
     SEED,
     FiniteFloatRange,
@@ -34,6 +35,7 @@ from ._common import (
     json_option,
 )
 from ._config import read_config
+from ._dialect import dialect_options, resolve
 from ._train_steps import (  # noqa: F401  (BestWeights: tests patch it through this module)
     BestWeights,
     _build_network,
@@ -65,7 +67,8 @@ DEFAULT_DATA = "digits"
 #: Used where :data:`npdeep.defaults.TRAIN` has no entry.
 FALLBACK = {"schedule": "constant", "l2": 0.0, "dropout": 0.0, "validation_fraction": 0.0,
             "patience": 10, "early_stopping": False, "test_fraction": 0.25, "categorical": "reject",
-            "output": DEFAULT_MODEL_PATH, "clip_norm": None, "drop": [], "class_weight": None}
+            "output": DEFAULT_MODEL_PATH, "clip_norm": None, "drop": [], "class_weight": None,
+            "delimiter": None, "decimal": ".", "encoding": "utf-8", "header": True}
 #: Validation share used by ``--early-stopping`` when no ``--validation-fraction`` is given.
 EARLY_STOPPING_VALIDATION = 0.1
 INTERRUPTED_EXIT = 130
@@ -91,7 +94,8 @@ def _d(name: str) -> str:
     return f" [default: {value}]"
 
 
-CONFIG_KEYS = ["data", "target", "task", "categorical", "drop", "test_fraction", "units",
+CONFIG_KEYS = ["data", "target", "task", "categorical", "drop", "delimiter", "decimal",
+               "encoding", "header", "test_fraction", "units",
                "activation", "output_activation", "loss", "init", "optimizer", "schedule",
                "learning_rate", "epochs", "batch_size", "clip_norm", "l2", "dropout",
                "validation_fraction", "early_stopping", "patience", "seed", "dtype", "output",
@@ -126,6 +130,7 @@ CONFIG_TABLES = {"activation": lambda t: activations.get(t).get_config(),
 @click.option("--drop", type=ColumnsType(),
               help="CSV columns to leave out of the features, comma-separated (an identifier, "
               "free text); evaluate and predict then ignore them too. [default: none]")
+@dialect_options
 @click.option("--test-fraction", type=click.FloatRange(0, 1, max_open=True),
               help="Share held out for the test score (stratified for classification)."
               + _d("test_fraction"))
@@ -186,11 +191,12 @@ CONFIG_TABLES = {"activation": lambda t: activations.get(t).get_config(),
 def train(ctx: click.Context, config_path, as_json, **given):
     """Train a deep network on DATA and save it.
 
-    DATA is a CSV file (header row; the target is the last column unless --target says
-    otherwise), an .npz (arrays X and y), an .npy of features with --target y.npy, an IDX
-    images file or folder (MNIST's format), or a built-in name: digits, breast_cancer, wine,
-    iris, diabetes, mnist-t10k; - reads it from standard input. With no DATA: the digits
-    default job.
+    DATA is a CSV file (header row, or --no-header; the target is the last column unless
+    --target says otherwise; --delimiter, --decimal and --encoding for other dialects, which
+    the model records for predict and evaluate), an .npz (arrays X and y), an .npy of
+    features with --target y.npy, an IDX images file or folder (MNIST's format), or a
+    built-in name: digits, breast_cancer, wine, iris, diabetes, mnist-t10k; - reads it from
+    standard input. With no DATA: the digits default job.
     """
     if config_path == "":  # an unset variable, most likely: never silently no config
         raise click.BadParameter("is empty; give the path of a TOML file", ctx,
@@ -245,9 +251,11 @@ def train(ctx: click.Context, config_path, as_json, **given):
 
     from .. import data as npdata
 
+    dialect = resolve({k: opts.get(k) for k in _dialect.NAMES}, None, None)
     with data_source(o["data"]) as source:
         ds = npdata.load(source, o["target"], task=o["task"], categorical=o["categorical"],
-                         drop=o["drop"])
+                         drop=o["drop"], **dialect)
+        csv = npdata.sniff(source) == "csv"
     class_weight = o["class_weight"]
     if class_weight is not None and ds.task == "multilabel":
         raise click.BadParameter(
@@ -333,7 +341,9 @@ def train(ctx: click.Context, config_path, as_json, **given):
         "classes": None if ds.classes is None else ds.classes.tolist(),
         "data": {**ds.to_config(), "n_train": len(split["y_train"]),
                  "n_test": len(split["y_test"]), "test_fraction": o["test_fraction"],
-                 "split_seed": o["seed"]},
+                 "split_seed": o["seed"],
+                 # what predict and evaluate read a CSV with, unless told otherwise
+                 **({"dialect": npdata.csv_dialect(**dialect).to_config()} if csv else {})},
         "scaling": scaler.to_config(),
         "target_scaling": None if target_scaler is None else target_scaler.to_config(),
         "training": {k: o[k] for k in CONFIG_KEYS if k not in ("output", "plot", "quiet")},

@@ -6,7 +6,9 @@ one-hot encoding. Every problem raises :class:`npdeep.errors.DataError` naming t
 line and the column where it can. Arrays have samples as rows (``X: (n_samples, n_features)``):
 the core works on ``X.T``, of shape ``(n_x, m)``.
 
-Sources: a CSV file (``.csv``, ``.tsv``, optionally gzipped), ``.npz`` (arrays ``X``, ``y``),
+Sources: a CSV file (``.csv``, ``.tsv``, optionally gzipped; another delimiter, a decimal
+comma, another encoding or no header row by the keywords ``delimiter``, ``decimal``,
+``encoding``, ``header``), ``.npz`` (arrays ``X``, ``y``),
 ``.npy`` (``X`` only), IDX files (MNIST's format, plain or gzipped; an images file or a folder
 holding one images/labels pair), or a built-in name (``digits``, ``breast_cancer``, ``wine``,
 ``iris``, ``diabetes``, ``mnist-t10k``).
@@ -31,6 +33,7 @@ from npdeep.data.csv import iter_csv_chunks as _iter_csv_chunks
 from npdeep.data.csv import iter_csv_chunks_keeping as _iter_csv_chunks_keeping
 from npdeep.data.csv import read_csv, read_csv_features
 from npdeep.data.dataset import Dataset, check_classes, check_features, detect_task
+from npdeep.data.dialect import CsvDialect, csv_dialect
 from npdeep.data.encoding import Column, FeatureEncoder
 from npdeep.data.idx import check_images, find_images, is_idx, load_idx, read_idx
 from npdeep.data.scaling import Standardizer, standardize
@@ -39,9 +42,11 @@ from npdeep.errors import DataError
 __all__ = [
     "BUILTIN_NAMES",
     "Column",
+    "CsvDialect",
     "Dataset",
     "FeatureEncoder",
     "Standardizer",
+    "csv_dialect",
     "detect_task",
     "find_mnist_dir",
     "iter_csv_chunks",
@@ -149,6 +154,18 @@ def _names(feature_names: Any) -> list[str]:
     return list(feature_names)
 
 
+def _dialect(source: str | Path, kind: str, delimiter: str | None, decimal: str,
+             encoding: str, header: bool) -> CsvDialect:
+    """The checked dialect of CSV ``source``; one asked of other data is an error."""
+    dialect = csv_dialect(delimiter, decimal, encoding, header)
+    if kind != "csv" and not dialect.is_default:
+        asked = ", ".join(f"{k}={v!r}" for k, v in dialect.to_config().items()
+                          if v != CsvDialect().to_config()[k])
+        raise DataError(f"{source}: delimiter, decimal, encoding and header describe a CSV "
+                        f"file, not {kind} data (asked for {asked})")
+    return dialect
+
+
 def _check_count(X: np.ndarray, expected: int | None, source: str | Path, kind: str) -> None:
     if expected is not None and X.shape[1] != expected:
         hint = (" (does it still hold the target column?)"
@@ -168,6 +185,10 @@ def load(
     encoder_config: dict[str, Any] | FeatureEncoder | None = None,
     min_classes: int = 2,
     drop: Sequence[str] = (),
+    delimiter: str | None = None,
+    decimal: str = ".",
+    encoding: str = "utf-8",
+    header: bool = True,
 ) -> Dataset:
     """Load training or evaluation data (features and target) from a path or a built-in name.
 
@@ -194,6 +215,12 @@ def load(
         Fewest classes a classification target may hold: 2 to train on, 1 to score a subset.
     drop : sequence of str
         CSV: columns to leave out of the features, by name (an identifier, free text).
+    delimiter, decimal, encoding, header :
+        CSV: the column separator (one character, ``"tab"``; default: a tab for ``.tsv`` and
+        ``.tab`` files, a comma otherwise), the decimal sign (``"."`` or ``","``), the text
+        encoding (default UTF-8) and whether the first row names the columns (without one,
+        they are named ``"0"``, ``"1"``... so ``target="3"`` or ``target=3``); see
+        :func:`npdeep.data.dialect.csv_dialect`.
 
     Returns
     -------
@@ -211,10 +238,12 @@ def load(
     if categorical not in ("reject", "onehot"):  # checked for every source, not only CSV
         raise DataError(f"categorical must be 'reject' or 'onehot', got {categorical!r}")
     encoder = _encoder(encoder_config)
+    dialect = csv_dialect(delimiter, decimal, encoding, header)
     kind = sniff(source)
+    dialect = _dialect(source, kind, **dialect.to_config())
     if kind == "csv":
         ds = read_csv(Path(source), target, task=task, categorical=categorical, encoder=encoder,
-                      drop=drop)
+                      drop=drop, dialect=dialect)
         return _check_classes(ds, min_classes, source)
     if isinstance(target, (list, tuple)):
         raise DataError(f"{source}: several target columns are chosen from a CSV file only, "
@@ -253,6 +282,10 @@ def load_features(
     encoder_config: dict[str, Any] | FeatureEncoder | None = None,
     *,
     mnist_dir: str | Path | None = None,
+    delimiter: str | None = None,
+    decimal: str = ".",
+    encoding: str = "utf-8",
+    header: bool = True,
 ) -> Dataset:
     """Load prediction data (no target needed), replaying the model's encoding.
 
@@ -267,6 +300,8 @@ def load_features(
         or other extra columns are ignored), or by position when none of the names occur; a
         file holding only some of them is refused.
     mnist_dir : str or Path, optional
+    delimiter, decimal, encoding, header :
+        A CSV's dialect, as for :func:`load`.
 
     Returns
     -------
@@ -278,9 +313,11 @@ def load_features(
     if encoder is None and feature_names is not None:
         encoder = FeatureEncoder.numeric(_names(feature_names))
     expected = None if encoder is None else encoder.n_features
+    dialect = csv_dialect(delimiter, decimal, encoding, header)
     kind = sniff(source)
+    dialect = _dialect(source, kind, **dialect.to_config())
     if kind == "csv":
-        X = read_csv_features(Path(source), encoder, expected)
+        X = read_csv_features(Path(source), encoder, expected, dialect)
         if encoder is None:
             encoder = FeatureEncoder.numeric([f"x{i}" for i in range(X.shape[1])])
         label = f"{Path(source).name} (CSV, {X.shape[0]} rows)"
@@ -321,6 +358,10 @@ def iter_csv_chunks(
     encoder_config: dict[str, Any] | FeatureEncoder | None = None,
     n_features: int | None = None,
     keep: Sequence[str] = (),
+    delimiter: str | None = None,
+    decimal: str = ".",
+    encoding: str = "utf-8",
+    header: bool = True,
 ) -> Iterator[np.ndarray] | Iterator[tuple[np.ndarray, list[list[str]]]]:
     """Stream a CSV's features in chunks of at most ``chunk_rows`` rows, with bounded memory.
 
@@ -336,12 +377,15 @@ def iter_csv_chunks(
     keep : sequence of str
         Columns whose cells are passed through as text (an identifier for the predictions);
         without names or an encoding they are not features.
+    delimiter, decimal, encoding, header :
+        The CSV's dialect, as for :func:`load`.
 
     Yields
     ------
     X : ndarray of float64, shape (n_chunk, n_features); with ``keep``, pairs
     ``(X, kept)``, ``kept`` a list of n_chunk lists of the ``keep`` cells as written
     """
+    dialect = csv_dialect(delimiter, decimal, encoding, header)
     if sniff(path) != "csv":
         raise DataError(f"{path}: streaming in chunks needs a CSV file")
     encoder = _encoder(encoder_config)
@@ -349,7 +393,7 @@ def iter_csv_chunks(
         encoder = FeatureEncoder.numeric(_names(feature_names))
     if keep:
         yield from _iter_csv_chunks_keeping(Path(path), chunk_rows, list(keep), encoder=encoder,
-                                            n_features=n_features)
+                                            n_features=n_features, dialect=dialect)
     else:
         yield from _iter_csv_chunks(Path(path), chunk_rows, encoder=encoder,
-                                    n_features=n_features)
+                                    n_features=n_features, dialect=dialect)

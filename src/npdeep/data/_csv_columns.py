@@ -14,6 +14,7 @@ import numpy as np
 
 from npdeep.data._csv_rows import _separator_hint
 from npdeep.data.cells import Plan
+from npdeep.data.dialect import CsvDialect
 from npdeep.data.encoding import FeatureEncoder
 from npdeep.errors import DataError
 
@@ -89,7 +90,7 @@ def _resolve_target(target: str | int | None, header: list[str], path: Path) -> 
 
 
 def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | Sequence[int] | None,
-              path: Path | str, what: str = "file") -> Plan:
+              path: Path | str, what: str = "file", dialect: CsvDialect | None = None) -> Plan:
     """Match a stored encoding to a file's columns (or a DataFrame's: ``what="DataFrame"``).
 
     By name when the file holds every feature the model was trained on (in any order, extra
@@ -112,7 +113,7 @@ def _plan_for(encoder: FeatureEncoder, header: list[str], skip: int | Sequence[i
             f"{shown} (the {what} has {has}); matching the rest by position could feed one "
             "column as another, so name the columns as in training"
         )
-    hint = _separator_hint(header, Path(path)) if what == "file" else ""
+    hint = _separator_hint(header, Path(path), dialect or CsvDialect()) if what == "file" else ""
     if encoder.has_categorical:  # one-hot columns make more features than columns
         raise DataError(
             f"{path}: holds none of the {len(missing)} columns the model was trained on "

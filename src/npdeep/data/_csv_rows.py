@@ -1,8 +1,10 @@
-"""A CSV file's rows as text: gzip or not, UTF-8, comma or tab, each row with its line number.
+"""A CSV file's rows as text: gzip or not, in its dialect's encoding and delimiter, each row
+with its line number (see :mod:`npdeep.data.dialect`: UTF-8 and comma or tab by default).
 
 Read with the standard library's :mod:`csv` module so that every error can name the file
 line (``reader.line_num``, which counts quoted newlines too). The header row is checked
-(every column named, once, and not a row of data) and every data row's width against it;
+(every column named, once, and not a row of data; a file without one has its columns named
+``"0"``, ``"1"``...) and every data row's width against it;
 rows are grouped into blocks for :mod:`npdeep.data.csv` to convert a block at a time.
 """
 
@@ -11,13 +13,19 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from npdeep.data import cells
+from npdeep.data.dialect import CsvDialect, delimiter_name, extension_delimiter, shown
 from npdeep.errors import DataError
+
+_DEFAULT = CsvDialect()
 
 # the csv module refuses a field over 131,072 characters as "field larger than field limit"
 # (a long free-text cell, even in a column that is dropped): allow any that fits a C long,
@@ -30,10 +38,12 @@ def _is_gzip(path: Path) -> bool:
         return fh.read(2) == b"\x1f\x8b"
 
 
-def _open_text(path: Path) -> io.TextIOBase:
+def _open_text(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
+    """Open the (gzipped or plain) file as text; UTF-8's byte-order mark is skipped."""
+    encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     if _is_gzip(path):
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+        return gzip.open(path, "rt", encoding=encoding, newline="")
+    return open(path, encoding=encoding, newline="")
 
 
 def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DataError:
@@ -51,18 +61,36 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DataError:
             except UnicodeDecodeError as bad:
                 return DataError(
                     f"{path}: line {line}: not a UTF-8 text file ({bad.reason} at byte "
-                    f"{offset + bad.start}); save it as UTF-8 (Excel: 'CSV UTF-8')"
+                    f"{offset + bad.start}); save it as UTF-8 (Excel: 'CSV UTF-8'), or give its "
+                    "encoding (encoding='cp1252', --encoding cp1252)"
                 )
             offset += len(raw)
     return DataError(f"{path}: not a UTF-8 text file ({exc.reason})")
 
 
+def _not_encoded(path: Path, exc: UnicodeDecodeError, encoding: str) -> DataError:
+    """:func:`_not_utf8` for a file read in another encoding (``encoding=``, ``--encoding``)."""
+    if encoding == "utf-8":
+        return _not_utf8(path, exc)
+    offset = 0
+    opener = gzip.open if _is_gzip(path) else open
+    with opener(path, "rb") as fh:  # line by line: right for encodings that keep b"\n" whole
+        for line, raw in enumerate(fh, start=1):
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError as bad:
+                return DataError(
+                    f"{path}: line {line}: not {encoding} text ({bad.reason} at byte "
+                    f"{offset + bad.start}); is the encoding right (--encoding)?"
+                )
+            offset += len(raw)
+    return DataError(f"{path}: not {encoding} text ({exc.reason}); is the encoding right "
+                     "(--encoding)?")
+
+
 def _delimiter(path: Path) -> str:
     """Tab for ``.tsv`` and ``.tab`` files (gzipped or not), comma otherwise."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]  # data.tsv.gz is a TSV
-    return "\t" if suffixes and suffixes[-1] in (".tsv", ".tab") else ","
+    return extension_delimiter(path)
 
 
 def _no_nul(lines: Iterator[str], path: Path) -> Iterator[str]:
@@ -81,12 +109,12 @@ def _no_nul(lines: Iterator[str], path: Path) -> Iterator[str]:
         yield line
 
 
-def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+def _rows(path: Path, dialect: CsvDialect = _DEFAULT) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line number, cells)`` for each non-blank row of the file."""
-    delimiter = _delimiter(path)
+    delimiter = dialect.delimiter_for(path)
     previous = csv.field_size_limit(_FIELD_LIMIT)
     try:
-        with _open_text(path) as fh:
+        with _open_text(path, dialect.encoding) as fh:
             reader = csv.reader(_no_nul(fh, path), delimiter=delimiter, skipinitialspace=True,
                                 strict=True)
             try:
@@ -97,25 +125,31 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             except csv.Error as exc:
                 raise DataError(f"{path}: line {reader.line_num}: malformed CSV ({exc})") from None
     except UnicodeDecodeError as exc:
-        raise _not_utf8(path, exc) from None
+        raise _not_encoded(path, exc, dialect.encoding) from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: corrupt gzip stream ({exc})") from None
     finally:
         csv.field_size_limit(previous)
 
 
-def _separator_hint(header: list[str], path: Path) -> str:
+def _separator_hint(header: list[str], path: Path, dialect: CsvDialect = _DEFAULT) -> str:
     """A hint when a one-column header holds another separator (``a;b;label``, or commas in a
     ``.tsv`` file, which is read with tabs), or when it looks like a comment line."""
-    if header and header[0].startswith("#"):
+    if header and header[0].startswith("#") and dialect.header:
         return (" (is line 1 a comment? npdeep reads the first line as the header naming the "
                 "columns: remove comment lines)")
     if len(header) == 1:
-        others = [(";", "semicolons"), ("\t", "tabs"), (",", "commas")]
-        for sep, name in others:
-            if sep != _delimiter(path) and sep in header[0]:
+        delimiter = dialect.delimiter or _delimiter(path)
+        for sep in (";", "\t", ",", "|"):
+            if sep != delimiter and sep in header[0]:
+                name = delimiter_name(sep)
+                if dialect.delimiter is not None:
+                    return (f" (the columns seem separated by {name}, but the delimiter given "
+                            f"is {shown(delimiter)}: give delimiter={sep!r} (--delimiter "
+                            f"{shown(sep)}))")
                 return (f" (the columns seem separated by {name}: npdeep reads commas, and tabs "
-                        "in .tsv and .tab files)")
+                        f"in .tsv and .tab files; give delimiter={sep!r} (--delimiter "
+                        f"{shown(sep)}))")
     return ""
 
 
@@ -133,7 +167,9 @@ def _is_decimal(text: str) -> bool:
         "nan", "inf", "-inf", "+inf", "infinity", "-infinity")
 
 
-def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, list[str]]:
+def _header(
+    rows: Iterator[tuple[int, list[str]]], path: Path, dialect: CsvDialect = _DEFAULT
+) -> tuple[int, list[str]]:
     first = next(rows, None)
     if first is None:
         raise DataError(f"{path}: the file is empty; expected a header row and data rows")
@@ -144,7 +180,10 @@ def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, lis
             hint = (" (an index written by pandas' to_csv? write with index=False)" if i == 0
                     else " (a comma at the end of the line?)" if i == len(header) - 1 else "")
             raise DataError(f"{path}: line {line}: header column {i} has no name{hint}")
-    if cells.fast_float([header]) is not None:
+    probe = header
+    if dialect.decimal != ".":  # a header of decimal-comma numbers is data all the same
+        probe = cells.pointed(np.array(header, dtype=object), dialect.decimal).tolist()
+    if cells.fast_float([probe]) is not None:
         # 0,1,...,n-1 are pandas' default column names (DataFrame(X).to_csv(index=False)), and
         # also a likely first row of 0/1 data: read as a header, that row would be lost
         pandas = (" (pandas writes 0,1,...,n-1 as the header of a frame without column "
@@ -152,14 +191,14 @@ def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, lis
                   if header == [str(i) for i in range(len(header))] else "")
         raise DataError(
             f"{path}: line {line} looks like data, not a header (every cell is a number); "
-            f"the first line must name the columns{pandas}"
+            f"the first line must name the columns{pandas}{_no_header_hint()}"
         )
-    decimals = [h for h in header if _is_decimal(h)]
-    if decimals and 2 * len([h for h in header if _is_number(h)]) > len(header):
+    decimals = [h for h, p in zip(header, probe, strict=True) if _is_decimal(p)]
+    if decimals and 2 * len([p for p in probe if _is_number(p)]) > len(header):
         raise DataError(
             f"{path}: line {line} looks like data, not a header (cells such as "
             f"{', '.join(repr(h) for h in decimals[:3])} are numbers, not column names); the "
-            "first line must name the columns"
+            f"first line must name the columns{_no_header_hint()}"
         )
     seen: set[str] = set()
     for name in header:
@@ -169,11 +208,37 @@ def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> tuple[int, lis
     return line, header
 
 
-def read_header(path: Path) -> list[str]:
-    """Return the column names of a CSV file's header row (checked as the readers check it)."""
-    rows = _rows(path)
+def _no_header_hint() -> str:
+    return "; or, for a file without a header row, give header=False (--no-header)"
+
+
+def _start(
+    path: Path, dialect: CsvDialect = _DEFAULT
+) -> tuple[Iterator[tuple[int, list[str]]], int, list[str]]:
+    """Open the file's rows: ``(data rows, header line, column names)``.
+
+    Without a header row (``dialect.header`` False) the header line is 0 and the columns are
+    named by their 0-based index, ``"0"``, ``"1"``..., as many as the first row has cells.
+    """
+    rows = _rows(path, dialect)
+    if dialect.header:
+        line, header = _header(rows, path, dialect)
+        return rows, line, header
+    first = next(rows, None)
+    if first is None:
+        raise DataError(f"{path}: the file is empty; expected data rows (read without a header)")
+    return itertools.chain([first], rows), 0, [str(j) for j in range(len(first[1]))]
+
+
+def read_header(path: Path, dialect: CsvDialect = _DEFAULT) -> list[str]:
+    """Return the column names of a CSV file's header row (checked as the readers check it);
+    ``"0"``, ``"1"``... for a file read without one."""
+    rows = _rows(path, dialect)
     try:
-        return _header(rows, path)[1]
+        if not dialect.header:
+            first = next(rows, None)
+            return [] if first is None else [str(j) for j in range(len(first[1]))]
+        return _header(rows, path, dialect)[1]
     finally:
         rows.close()
 
@@ -186,14 +251,16 @@ def _trailing_hint(row: list[str], header: list[str]) -> str:
 
 
 def _check_width(
-    row: list[str], line: int, header: list[str], header_line: int, path: Path
+    row: list[str], line: int, header: list[str], header_line: int, path: Path,
+    dialect: CsvDialect = _DEFAULT,
 ) -> None:
     if len(row) != len(header):
+        where = (f"the header on line {header_line} names {len(header)} columns" if header_line
+                 else f"the first row has {len(header)}; the file is read without a header")
         raise DataError(
             f"{path}: line {line} has {len(row)} field{'' if len(row) == 1 else 's'}, "
-            f"expected {len(header)} "
-            f"(the header on line {header_line} names {len(header)} columns)"
-            f"{_trailing_hint(row, header)}{_separator_hint(header, path)}"
+            f"expected {len(header)} ({where})"
+            f"{_trailing_hint(row, header)}{_separator_hint(header, path, dialect)}"
         )
 
 
@@ -203,12 +270,13 @@ def _chunks(
     header_line: int,
     path: Path,
     chunk_rows: int,
+    dialect: CsvDialect = _DEFAULT,
 ) -> Iterator[tuple[list[list[str]], list[int]]]:
     """Group rows into blocks of at most ``chunk_rows``, checking each row's width."""
     block: list[list[str]] = []
     lines: list[int] = []
     for line, row in rows:
-        _check_width(row, line, header, header_line, path)
+        _check_width(row, line, header, header_line, path, dialect)
         block.append(row)
         lines.append(line)
         if len(block) == chunk_rows:

@@ -2,7 +2,9 @@
 
 The fast path converts a whole block of rows at once (``np.array(rows, dtype=float64)``,
 several times quicker than column by column); only when it fails do the slower per-column
-conversions run, and the cell-by-cell search runs only to name the offending cell.
+conversions run, and the cell-by-cell search runs only to name the offending cell. With a
+decimal comma (``decimal=","``) numeric columns are read column by column through
+:func:`pointed`, and :func:`refuse_points` names a number written with a ``.`` in one.
 """
 
 from __future__ import annotations
@@ -97,6 +99,41 @@ def try_float(cells: np.ndarray) -> np.ndarray | None:
         return np.array(flat, dtype=np.float64).reshape(cells.shape)
     except ValueError:
         return None
+
+
+_COMMA_NUMBER = re.compile(r"\s*[-+]?(\d+,\d*|,\d+)([eE][-+]?\d+)?\s*", re.ASCII)  # 1,5  -0,25
+
+
+def pointed(cells: np.ndarray, decimal: str) -> np.ndarray:
+    """Cells ``(n,)`` with each decimal-comma number (``1,5``) rewritten with a point (``1.5``)
+    when ``decimal`` is ``","``; every other cell, and every cell for ``"."``, as it was (so
+    a message quoting a bad cell quotes it as written). ``cells`` itself for ``"."``."""
+    if decimal == ".":
+        return cells
+    out = np.empty(len(cells), dtype=object)
+    out[:] = [c.replace(",", ".") if _COMMA_NUMBER.fullmatch(c) else c for c in cells.tolist()]
+    return out
+
+
+def refuse_points(
+    cells: np.ndarray, name: str, lines: Sequence[int], path: Path, decimal: str
+) -> None:
+    """With the decimal comma, refuse a number written with a ``.`` in numeric column ``name``:
+    ``1.234`` may be 1.234 or a grouping of 1234, never silently either."""
+    if decimal == ".":
+        return
+    for i, cell in enumerate(cells.tolist()):
+        if "." in cell:
+            try:
+                number(cell)
+            except ValueError:
+                continue  # not a number: the conversion names it as such
+            raise DataError(
+                f"{path}: line {lines[i]}, column {name!r}: {cell.strip()!r} holds a '.', but "
+                "the decimal sign is ',' (decimal=',', --decimal ,): is it a thousands "
+                "separator or a decimal point? write the number without '.', with a decimal "
+                "comma (1234 or 1,234)"
+            )
 
 
 _MISSING_ADVICE = ("missing values are not supported: fill them in or drop those rows first "
@@ -238,10 +275,12 @@ def text(cells: np.ndarray, name: str, lines: Sequence[int], path: Path) -> np.n
 
 
 def encode(
-    rows: list[list[str]], header: list[str], lines: Sequence[int], plan: Plan, path: Path
+    rows: list[list[str]], header: list[str], lines: Sequence[int], plan: Plan, path: Path,
+    decimal: str = ".",
 ) -> np.ndarray:
-    """Turn rows of text cells into ``X: (n_rows, n_features)`` float64 following ``plan``."""
-    if not any(c.is_categorical for _, c in plan):
+    """Turn rows of text cells into ``X: (n_rows, n_features)`` float64 following ``plan``;
+    numeric cells use the decimal sign ``decimal`` (see :func:`pointed`)."""
+    if decimal == "." and not any(c.is_categorical for _, c in plan):
         values = fast_float(rows)
         if values is not None:
             columns = [j for j, _ in plan]
@@ -252,7 +291,8 @@ def encode(
     for j, col in plan:  # only the planned columns are read, one at a time
         cells = column(rows, j)
         if col.categories is None:
-            parts.append(to_float(cells, col.name, lines, path)[:, None])
+            refuse_points(cells, col.name, lines, path, decimal)
+            parts.append(to_float(pointed(cells, decimal), col.name, lines, path)[:, None])
         else:
             words = text(cells, col.name, lines, path)  # its errors name the file
             try:
@@ -310,7 +350,8 @@ def _formatted_numbers(words: list[str], name: str, lines: Sequence[int], path: 
         i = next(i for i in found if kinds[i] == "decimal")
         raise DataError(
             f"{path}: column {name!r} holds numbers written with a decimal comma (e.g. "
-            f"{words[i]!r} on line {lines[i]}); write them with a decimal point"
+            f"{words[i]!r} on line {lines[i]}); write them with a decimal point, or read the "
+            "file with decimal=',' (--decimal ,)"
         )
     if seen <= {"thousands", "ambiguous"} and ("thousands" in seen or len(found) > 1):
         raise DataError(
@@ -329,7 +370,8 @@ def _formatted_numbers(words: list[str], name: str, lines: Sequence[int], path: 
 
 
 def classify(
-    cells: np.ndarray, name: str, lines: Sequence[int], path: Path, categorical: str
+    cells: np.ndarray, name: str, lines: Sequence[int], path: Path, categorical: str,
+    decimal: str = ".",
 ) -> tuple[Column, np.ndarray]:
     """Decide how a training column ``(n_rows,)`` is encoded; return it with its features.
 
@@ -339,12 +381,15 @@ def classify(
     with missing-value markers (``NA``, ``?``...), numbers written with a decimal comma,
     thousands separators, % or a currency symbol; and, under one-hot encoding, a column like
     an identifier (over :data:`MAX_IDENTIFIER_CATEGORIES` values, every one distinct).
+    Numbers are written with the decimal sign ``decimal`` (see :func:`pointed`).
     """
-    values = try_float(cells)
+    numbers = pointed(cells, decimal)
+    values = try_float(numbers)
     if values is None or not np.isfinite(values).all():
-        _missing_values(cells, name, lines, path)
-    if values is not None or mostly_numbers(cells):
-        return Column(name), to_float(cells, name, lines, path)[:, None]
+        _missing_values(numbers, name, lines, path)
+    if values is not None or mostly_numbers(numbers):
+        refuse_points(cells, name, lines, path, decimal)
+        return Column(name), to_float(numbers, name, lines, path)[:, None]
     words = text(cells, name, lines, path)
     _formatted_numbers(words.tolist(), name, lines, path)
     grouped = [w for w in words.tolist() if _GROUPED.match(w)]
@@ -392,18 +437,21 @@ def integers(cells: np.ndarray) -> np.ndarray | None:
 
 
 def target_values(
-    cells: np.ndarray, name: str, lines: Sequence[int], task: str | None, path: Path
+    cells: np.ndarray, name: str, lines: Sequence[int], task: str | None, path: Path,
+    decimal: str = ".",
 ) -> np.ndarray:
-    """Read a target column: integers exactly, other numbers as float64 when it is numeric,
-    text labels when it is text."""
+    """Read a target column: integers exactly, other numbers (with the decimal sign
+    ``decimal``) as float64 when it is numeric, text labels when it is text."""
     cells = text(cells, name, lines, path)
     exact = integers(cells)
     if exact is not None:
         return exact
-    if try_float(cells) is not None:
-        return to_float(cells, name, lines, path)
-    if task != "classification" and mostly_numbers(cells):
-        i = first_non_number(cells)
+    numbers = pointed(cells, decimal)
+    if try_float(numbers) is not None:
+        refuse_points(cells, name, lines, path, decimal)
+        return to_float(numbers, name, lines, path)
+    if task != "classification" and mostly_numbers(numbers):
+        i = first_non_number(numbers)
         assert i is not None
         if is_missing(cells[i]) or formatting(cells[i]) or "_" in cells[i] \
                 or not cells[i].isascii():

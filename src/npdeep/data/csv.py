@@ -1,4 +1,4 @@
-"""CSV files: a header row, one sample per line, numeric or text columns.
+"""CSV files: a header row (or none), one sample per line, numeric or text columns.
 
 Read with the standard library's :mod:`csv` module so that every error can name the file line
 (``reader.line_num``, which counts quoted newlines too), a block of rows at a time so that only
@@ -7,6 +7,8 @@ one block's text is held in memory (see :mod:`npdeep.data.cells` for the convers
 A column is *numeric* when at least half of its cells read as numbers (a stray word in it is
 then an error naming its line), otherwise it is *text*: one-hot encoded when asked for,
 rejected by name otherwise. Empty cells, NaN and inf are rejected wherever they appear.
+The delimiter, decimal sign, encoding and header row are a :class:`~npdeep.data.dialect.
+CsvDialect`'s (by default: comma, or tab by extension; ``.``; UTF-8; a header).
 
 The file's text, rows and header are read in :mod:`npdeep.data._csv_rows`; which columns are
 the target, dropped or features (a stored encoding matched to them) is decided in
@@ -43,11 +45,13 @@ from npdeep.data._csv_rows import (  # noqa: F401
     _open_text,
     _rows,
     _separator_hint,
+    _start,
     _trailing_hint,
     read_header,
 )
 from npdeep.data.cells import Plan
 from npdeep.data.dataset import Dataset, label_text, prepare_target, prepare_targets
+from npdeep.data.dialect import CsvDialect
 from npdeep.data.encoding import Column, FeatureEncoder
 from npdeep.errors import DataError, NonIntegerLabelsError
 
@@ -70,8 +74,9 @@ def read_csv(
     categorical: str = "reject",
     encoder: FeatureEncoder | None = None,
     drop: Sequence[str] = (),
+    dialect: CsvDialect | None = None,
 ) -> Dataset:
-    """Load a CSV file with a header row into a :class:`Dataset`.
+    """Load a CSV file with a header row (or, by its dialect, none) into a :class:`Dataset`.
 
     Parameters
     ----------
@@ -88,6 +93,9 @@ def read_csv(
         A stored encoding to replay (evaluation data): columns are taken as it lists them.
     drop : sequence of str
         Columns left out of the features (an identifier, free text), by name; never read.
+    dialect : CsvDialect, optional
+        Delimiter, decimal sign, encoding, header row (:func:`npdeep.data.dialect.csv_dialect`);
+        default: a header row, comma (tab for ``.tsv``), ``.``, UTF-8.
 
     Returns
     -------
@@ -98,9 +106,30 @@ def read_csv(
     if categorical not in ("reject", "onehot"):
         raise DataError(f"categorical must be 'reject' or 'onehot', got {categorical!r}")
     try:
-        return _read_csv(path, target, task, categorical, encoder, drop)
+        return _read_csv(path, target, task, categorical, encoder, drop,
+                         dialect or CsvDialect())
     except MemoryError:
         raise _out_of_memory(path) from None
+    except DataError as exc:
+        raise _header_hint(exc, path, dialect or CsvDialect()) from None
+
+
+def _header_hint(exc: DataError, path: Path, dialect: CsvDialect) -> DataError:
+    """``exc``, saying so when a file read without a header fails on its first row, a row of
+    words only: a header, most likely (a model trained ``--no-header`` reads new files so)."""
+    if dialect.header or type(exc) is not DataError:
+        return exc
+    rows = _rows(path, dialect)
+    try:
+        line, first = next(rows, (0, []))
+    finally:
+        rows.close()
+    words = cells.pointed(np.array(first, dtype=object), dialect.decimal)
+    if not line or f": line {line}, " not in str(exc) or any(
+            _is_number(w) or not w.strip() for w in words.tolist()):
+        return exc
+    return DataError(f"{exc} (is line {line} a header? the file is read without one: give "
+                     "header=True, --header)")
 
 
 def _out_of_memory(path: Path) -> DataError:
@@ -110,36 +139,39 @@ def _out_of_memory(path: Path) -> DataError:
 
 def _read_csv(
     path: Path, target: str | int | None, task: str | None, categorical: str,
-    encoder: FeatureEncoder | None, drop: Sequence[str],
+    encoder: FeatureEncoder | None, drop: Sequence[str], dialect: CsvDialect,
 ) -> Dataset:
-    rows = _rows(path)
-    header_line, header = _header(rows, path)
+    rows, header_line, header = _start(path, dialect)
     if len(header) < 2:
+        where, first = f"the header on line {header_line} names only {header!r}", header
+        if not header_line:
+            where, first = "its first row has one column (read without a header)", next(rows)[1]
         raise DataError(
-            f"{path}: the header on line {header_line} names only {header!r}; "
-            "expected at least one feature column and a target column"
-            f"{_separator_hint(header, path)}"
+            f"{path}: {where}; expected at least one feature column and a target column"
+            f"{_separator_hint(first, path, dialect)}"
         )
     ts = _resolve_targets(target, header, path)
     dropped = _dropped(drop, header, ts, path)
     features = [j for j in range(len(header)) if j not in ts and j not in dropped]
     plan: Plan | None = None
     if encoder is not None:
-        plan = _plan_for(encoder, header, ts, path)
+        plan = _plan_for(encoder, header, ts, path, dialect=dialect)
     else:
         plan = [(j, Column(header[j])) for j in features]  # tried first: every column numeric
     X_parts, all_lines = [], []
     y_parts: list[list[np.ndarray]] = [[] for _ in ts]
-    for block, lines in _chunks(rows, header, header_line, path, _chunk_rows(header)):
+    for block, lines in _chunks(rows, header, header_line, path, _chunk_rows(header), dialect):
         if encoder is None:
-            values = cells.fast_float(block)
-            if values is None:  # text somewhere: read the whole file column by column
-                return _read_csv_text(path, header, header_line, ts, task, categorical, dropped)
+            # text somewhere, or a decimal comma: read the whole file column by column
+            values = cells.fast_float(block) if dialect.decimal == "." else None
+            if values is None:
+                return _read_csv_text(path, header, header_line, ts, task, categorical, dropped,
+                                      dialect)
             read = [*features, *ts]  # a dropped column may hold anything
             cells.check_finite(values[:, read], read, block, header, lines, path)
             X_parts.append(values[:, features])
         else:
-            X_parts.append(cells.encode(block, header, lines, plan, path))
+            X_parts.append(cells.encode(block, header, lines, plan, path, dialect.decimal))
         for parts, t in zip(y_parts, ts, strict=True):
             parts.append(cells.column(block, t))  # read exactly below
         all_lines += lines
@@ -148,32 +180,33 @@ def _read_csv(
     X = np.vstack(X_parts)
     y = [np.concatenate(parts) for parts in y_parts]
     encoder = encoder or FeatureEncoder(tuple(c for _, c in plan))
-    return _dataset(path, X, y, [header[t] for t in ts], task, all_lines, encoder)
+    return _dataset(path, X, y, [header[t] for t in ts], task, all_lines, encoder,
+                    dialect.decimal)
 
 
 def _read_csv_text(
     path: Path, header: list[str], header_line: int, ts: list[int], task: str | None,
-    categorical: str, dropped: set[int],
+    categorical: str, dropped: set[int], dialect: CsvDialect,
 ) -> Dataset:
     """Read a CSV holding text cells: the whole file at once, each column classified."""
-    rows = _rows(path)
-    next(rows)
+    rows = _start(path, dialect)[0]
     block, lines = [], []
-    for chunk, chunk_lines in _chunks(rows, header, header_line, path, _chunk_rows(header)):
+    for chunk, chunk_lines in _chunks(rows, header, header_line, path, _chunk_rows(header),
+                                      dialect):
         block += chunk
         lines += chunk_lines
     columns, parts = [], []
     for j in range(len(header)):  # column by column: a dropped column is never converted
         if j not in ts and j not in dropped:
             column, part = cells.classify(cells.column(block, j), header[j], lines, path,
-                                          categorical)
+                                          categorical, dialect.decimal)
             columns.append(column)
             parts.append(part)
     y = [cells.column(block, t) for t in ts]
     del block
     return _dataset(
         path, np.hstack(parts), y, [header[t] for t in ts], task, lines,
-        FeatureEncoder(tuple(columns))
+        FeatureEncoder(tuple(columns)), dialect.decimal
     )
 
 
@@ -185,19 +218,21 @@ def _dataset(
     task: str | None,
     lines: list[int],
     encoder: FeatureEncoder,
+    decimal: str = ".",
 ) -> Dataset:
-    """The Dataset of features ``X`` and the text cells of each target column (n_rows,)."""
+    """The Dataset of features ``X`` and the text cells of each target column (n_rows,),
+    numbers written with the decimal sign ``decimal``."""
     try:
         if len(target_names) == 1:
             name = target_names[0]
-            y = cells.target_values(y_cells[0], name, lines, task, path)
+            y = cells.target_values(y_cells[0], name, lines, task, path, decimal)
             y, task, classes = prepare_target(label_text(y_cells[0], y, task), task, name, lines)
         else:
             name = ",".join(target_names)
             y, task, classes = prepare_targets(
                 [cells.target_values(c, n, lines, "regression" if task == "regression" else
-                                     None, path) for c, n in zip(y_cells, target_names,
-                                                                 strict=True)],
+                                     None, path, decimal)
+                 for c, n in zip(y_cells, target_names, strict=True)],
                 task, target_names, lines)
     except NonIntegerLabelsError as exc:  # keep the kind: evaluate words it for a model
         raise NonIntegerLabelsError(f"{path}: {exc}", exc.target_name, exc.example) from None
@@ -224,6 +259,7 @@ def iter_csv_chunks(
     *,
     encoder: FeatureEncoder | None = None,
     n_features: int | None = None,
+    dialect: CsvDialect | None = None,
 ) -> Iterator[np.ndarray]:
     """Stream a CSV's features in chunks of at most ``chunk_rows`` rows (bounded memory).
 
@@ -240,13 +276,16 @@ def iter_csv_chunks(
         only some of the names is refused.
     n_features : int, optional
         Without an encoder, every column is a numeric feature and their count must equal this.
+    dialect : CsvDialect, optional
+        The file's delimiter, decimal sign, encoding and header row (default: as
+        :func:`read_csv`'s).
 
     Yields
     ------
     ndarray of float64, shape (n_chunk, n_features)
     """
     for X, _ in iter_csv_chunks_keeping(path, chunk_rows, (), encoder=encoder,
-                                        n_features=n_features):
+                                        n_features=n_features, dialect=dialect):
         yield X
 
 
@@ -257,6 +296,7 @@ def iter_csv_chunks_keeping(
     *,
     encoder: FeatureEncoder | None = None,
     n_features: int | None = None,
+    dialect: CsvDialect | None = None,
 ) -> Iterator[tuple[np.ndarray, list[list[str]]]]:
     """Stream a CSV as :func:`iter_csv_chunks` does, with the cells of the columns ``keep``.
 
@@ -275,8 +315,8 @@ def iter_csv_chunks_keeping(
         or chunk_rows < 1
     ):
         raise DataError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
-    rows = _rows(path)
-    header_line, header = _header(rows, path)
+    dialect = dialect or CsvDialect()
+    rows, header_line, header = _start(path, dialect)
     kept = _kept_columns(keep, header, path)
     if encoder is None:
         if n_features is not None and len(header) - len(kept) != n_features:
@@ -289,13 +329,15 @@ def iter_csv_chunks_keeping(
                 f"{n_features} features{extra}"
             )
         encoder = FeatureEncoder.numeric([h for j, h in enumerate(header) if j not in kept])
-    plan = _plan_for(encoder, header, None, path)
+    plan = _plan_for(encoder, header, None, path, dialect=dialect)
     n_total = 0
-    for block, lines in _chunks(rows, header, header_line, path, int(chunk_rows)):
+    for block, lines in _chunks(rows, header, header_line, path, int(chunk_rows), dialect):
         try:
-            X = cells.encode(block, header, lines, plan, path)
+            X = cells.encode(block, header, lines, plan, path, dialect.decimal)
         except MemoryError:
             raise _out_of_memory(path) from None
+        except DataError as exc:
+            raise _header_hint(exc, path, dialect) from None
         yield X, [[row[j] for j in kept] for row in block]
         n_total += len(block)
     if n_total == 0:
@@ -303,7 +345,9 @@ def iter_csv_chunks_keeping(
 
 
 def read_csv_features(
-    path: Path, encoder: FeatureEncoder | None, n_features: int | None
+    path: Path, encoder: FeatureEncoder | None, n_features: int | None,
+    dialect: CsvDialect | None = None,
 ) -> np.ndarray:
     """Load every row's features (no target needed): ``X: (n_samples, n_features)``."""
-    return np.vstack(list(iter_csv_chunks(path, 1024, encoder=encoder, n_features=n_features)))
+    return np.vstack(list(iter_csv_chunks(path, 1024, encoder=encoder, n_features=n_features,
+                                          dialect=dialect)))
