@@ -153,3 +153,35 @@ def test_the_cli_says_a_run_diverged_in_words_without_numpys_warnings(tmp_path, 
     assert re.search(r"Error: training diverged before any epoch had a finite cost, so no model "
                      r"was saved: the gradients became NaN or inf at epoch 1, batch \d+", err)
     assert "Try a smaller --learning-rate (got 1e+06), --clip-norm, or another --optimizer" in err
+
+
+def test_early_stopping_on_a_run_that_overflows_keeps_its_best_epoch_and_says_so(rng):
+    # the validation outputs overflowed to inf: r2_score raised "Input contains infinity"
+    # out of fit; now that epoch scores -inf and the best epoch's weights come back
+    X = rng.normal(size=(300, 4))
+    y = X @ np.array([1.0, 2.0, -1.0, 0.5])
+    reg = DeepRegressor((16,), optimizer="sgd", learning_rate=3.0, max_iter=60,
+                        early_stopping=True, n_iter_no_change=20, random_state=0)
+    _, record = _recorded(lambda: reg.fit(X, y))
+    assert _numpy_warnings(record) == []
+    (warning,) = record
+    assert warning.category is ConvergenceWarning
+    best = int(np.argmax(reg.validation_scores_))
+    assert reg.validation_scores_[-1] == -np.inf and best < len(reg.validation_scores_) - 1
+    assert re.match(r"training stopped early: the gradients became NaN or inf at epoch \d+, "
+                    r".*Try a smaller learning_rate, clip_norm, or standardized inputs\. "
+                    rf"early_stopping then restored the weights of epoch {best + 1}, whose "
+                    rf"validation score \({reg.best_validation_score_:.4g}\) was the best: the "
+                    r"model keeps those$", str(warning.message))
+    assert np.isfinite(reg.predict(X)).all() and np.isfinite(reg.score(X, y))
+
+
+def test_a_classifiers_validation_counts_a_sample_with_nan_outputs_as_a_miss(rng):
+    X = rng.normal(size=(60, 3))
+    y = np.arange(60) % 3
+    clf = DeepClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    net = clf.network_
+    Yv = np.eye(3)[:, y]
+    assert clf._validation_score(net, X.T, Yv) > 0
+    net.parameters.flat[:] = np.nan  # argmax of a NaN column is 0: a third of "hits"
+    assert clf._validation_score(net, X.T, Yv) == 0.0
