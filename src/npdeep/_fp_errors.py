@@ -9,7 +9,9 @@ words: the NaN guard's stop reason, the diagnosis's "training diverged". So
 loop (never per step: an errstate costs a tiny network's step a measurable share), and
 :class:`~npdeep.callbacks.CallbackList` runs each hook written outside npdeep (a user's
 Callback subclass, a LambdaCallback's functions) through :func:`in_callers_state`, under the
-settings the caller had, so that its own overflows still warn.
+settings the caller had, so that its own overflows still warn. Code the loop itself calls
+stays silenced with it, a registered activation, loss, optimizer or schedule of the user's
+included: it is part of the kernels, whose overflow the NaN guard reports.
 
 Only ``"warn"`` becomes ``"ignore"``: a caller's ``np.errstate(all="raise")`` still raises
 FloatingPointError from the kernels, as it did.
