@@ -164,7 +164,10 @@ def fit(
     Training that stops on NaN or inf (a gradient, or an epoch's cost: the update is skipped
     and finite weights kept) warns with the reason (RuntimeWarning) unless a progress bar
     printed it; ``history.stop_reason`` keeps it. Training whose cost ended over ten times
-    above its first epoch's (``history.diagnosis.diverged``) warns the same way.
+    above its first epoch's (``history.diagnosis.diverged``) warns the same way. NumPy's own
+    overflow, invalid-value and divide-by-zero warnings are silenced around the loop (one
+    ``np.errstate`` per fit, leaving a caller's ``"raise"`` as it is), so a diverging run is
+    said once; callback hooks written outside npdeep run under the caller's settings.
 
     A stateful schedule (``plateau``) starts afresh at every call. An Optimizer object keeps
     its state when it trains the same network again, and starts from zero on another one.
