@@ -30,3 +30,25 @@ def _registries():
     for registry, before in saved:
         registry.clear()
         registry.update(before)
+
+
+@pytest.fixture
+def closes_its_event_loops():
+    """Fail the test if it leaves an asyncio event loop open that it made.
+
+    Python warns ``ResourceWarning: unclosed event loop`` for such a loop when it is collected,
+    often at interpreter exit, long after the test that made it (IPython's shell makes one for
+    ``%matplotlib``). Loops running in threads (a Dask cluster's) are left out.
+    """
+    import asyncio
+    import gc
+
+    def idle_open_loops():
+        return {id(o): o for o in gc.get_objects()
+                if isinstance(o, asyncio.AbstractEventLoop) and not o.is_closed()
+                and not o.is_running()}
+
+    before = idle_open_loops()
+    yield
+    left = [loop for key, loop in idle_open_loops().items() if key not in before]
+    assert not left, f"the test left {len(left)} event loop(s) open: {left}"

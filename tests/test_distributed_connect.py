@@ -33,7 +33,7 @@ def _threads_left(before: set[int], deadline: float = 5.0) -> list[str]:
         time.sleep(0.05)
 
 
-def test_a_failed_connect_raises_and_leaves_no_thread_running():
+def test_a_failed_connect_raises_and_leaves_no_thread_running(closes_its_event_loops):
     address = f"tcp://127.0.0.1:{_unused_port()}"
     with pytest.raises(OSError, match="Timed out trying to connect"):
         connect(address, timeout=0.5)  # first call: Dask's lasting pools, if any, start here

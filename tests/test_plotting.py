@@ -247,7 +247,7 @@ def test_a_one_epoch_plot_has_one_whole_tick():
     assert list(fig.axes[0].get_xticks()) == [1]
 
 
-def test_a_notebook_shows_a_plot_once(history):
+def test_a_notebook_shows_a_plot_once(history, closes_its_event_loops):
     # the inline backend shows every pyplot figure at the cell's end, and the Figure
     # returned as the cell's value was shown a second time
     pytest.importorskip("IPython")
@@ -272,6 +272,11 @@ def test_a_notebook_shows_a_plot_once(history):
     finally:
         plt.close("all")
         plt.switch_backend(backend)  # the tests after this one draw with the one they had
+        # %matplotlib made the terminal shell an event loop for its prompt, never closed:
+        # "ResourceWarning: unclosed event loop" at the exit of every run with IPython installed
+        loop = getattr(ip, "pt_loop", None)
+        if loop is not None and not loop.is_running():
+            loop.close()
 
 
 def test_a_log_read_with_nullable_dtypes_or_with_a_column_twice():

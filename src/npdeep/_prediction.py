@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._fp_errors import quieted
 from .batches import blocks
 from .engine import forward
 from .errors import DataError
@@ -23,17 +24,18 @@ def outputs(net, X: np.ndarray, chunk: int, logits: bool = False) -> np.ndarray:
     """
     m, L = X.shape[1], net.L
     out = None
-    for start, A0 in blocks(X, net.dtype, chunk):
-        k = A0.shape[1]
-        ws = net.workspace(k, train=False)
-        A_L = forward(net.layers, net.activations, A0, ws)
-        result = ws.Z[L] if logits else A_L
-        if k == m:  # one block: a copy of the workspace's array
-            out = result.copy()
-            continue  # (the generator goes on to release a memmap's pages)
-        if out is None:
-            out = np.empty((net.units[-1], m), dtype=net.dtype)
-        out[:, start : start + k] = result
+    with np.errstate(**quieted(np.geterr())):  # outputs that overflow: non_finite_error
+        for start, A0 in blocks(X, net.dtype, chunk):
+            k = A0.shape[1]
+            ws = net.workspace(k, train=False)
+            A_L = forward(net.layers, net.activations, A0, ws)
+            result = ws.Z[L] if logits else A_L
+            if k == m:  # one block: a copy of the workspace's array
+                out = result.copy()
+                continue  # (the generator goes on to release a memmap's pages)
+            if out is None:
+                out = np.empty((net.units[-1], m), dtype=net.dtype)
+            out[:, start : start + k] = result
     net.release_inputs()
     return out
 
@@ -47,15 +49,17 @@ def data_cost(net, X: np.ndarray, Y: np.ndarray, coef, chunk: int, metric=None) 
     """
     total = 0.0
     weighted = np.ndim(coef) != 0
-    for start, A0 in blocks(X, net.dtype, chunk):
-        k = A0.shape[1]
-        ws = net.workspace(k, train=False)
-        A_L = forward(net.layers, net.activations, A0, ws)
-        Yb = Y[:, start : start + k]
-        c = coef[:, start : start + k] if weighted else coef
-        total += net.loss.cost(A_L, Yb, c, ws.Z[net.L] if net.fused else None, ws.loss_work)
-        if metric is not None:
-            metric.add(A_L, Yb, ws)
+    with np.errstate(**quieted(np.geterr())):  # a diverged network's cost: inf, said as such
+        for start, A0 in blocks(X, net.dtype, chunk):
+            k = A0.shape[1]
+            ws = net.workspace(k, train=False)
+            A_L = forward(net.layers, net.activations, A0, ws)
+            Yb = Y[:, start : start + k]
+            c = coef[:, start : start + k] if weighted else coef
+            total += net.loss.cost(A_L, Yb, c, ws.Z[net.L] if net.fused else None,
+                                   ws.loss_work)
+            if metric is not None:
+                metric.add(A_L, Yb, ws)
     net.release_inputs()
     return float(total)
 

@@ -51,6 +51,7 @@ import time
 
 import numpy as np
 
+from ._fp_errors import in_callers_state
 from ._notes import add_note
 from ._validation import check_flag
 from .errors import ConfigurationError
@@ -168,23 +169,35 @@ def _bar_hook(cb: Callback, hook: str) -> bool:
 
 
 class CallbackList:
-    """Dispatch each hook to every callback; batch hooks only to those that define them."""
+    """Dispatch each hook to every callback; batch hooks only to those that define them.
 
-    def __init__(self, callbacks, network, trainer):
+    ``errors``: the caller's ``np.geterr()`` when ``fit`` silenced NumPy's floating-point
+    warnings for its loop; each hook written outside npdeep then runs under it
+    (:func:`npdeep._fp_errors.in_callers_state`).
+    """
+
+    def __init__(self, callbacks, network, trainer, errors: dict | None = None):
         self.callbacks = list(callbacks)
+        self._errors = errors
         for cb in self.callbacks:
             cb.set_context(network, trainer)
+        hook = self._hook
         # a ProgressBar's own batch hooks only where it draws a live bar (_batch_hooks); a
         # subclass's hooks of its own always
-        self._batch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_batch_begin")
+        self._batch_begin = [hook(cb, "on_batch_begin") for cb in self.callbacks
+                             if _overrides(cb, "on_batch_begin")
                              and (not _bar_hook(cb, "on_batch_begin") or cb._batch_hooks)]
-        self._batch_end = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end")
+        self._batch_end = [hook(cb, "on_batch_end") for cb in self.callbacks
+                           if _overrides(cb, "on_batch_end")
                            and (not _bar_hook(cb, "on_batch_end") or cb._batch_hooks)]
         # per-epoch hooks run for every epoch (every step in full-batch training): call only
         # the callbacks that define them
-        self._epoch_begin = [cb for cb in self.callbacks if _overrides(cb, "on_epoch_begin")]
-        self._epoch_end = [cb for cb in self.callbacks if _overrides(cb, "on_epoch_end")]
-        self._after_epoch = [cb for cb in self.callbacks if hasattr(cb, "after_epoch_end")]
+        self._epoch_begin = [hook(cb, "on_epoch_begin") for cb in self.callbacks
+                             if _overrides(cb, "on_epoch_begin")]
+        self._epoch_end = [hook(cb, "on_epoch_end") for cb in self.callbacks
+                           if _overrides(cb, "on_epoch_end")]
+        self._after_epoch = [hook(cb, "after_epoch_end") for cb in self.callbacks
+                             if hasattr(cb, "after_epoch_end")]
         #: whether any callback has a batch hook (checked at every step, so computed once)
         self.wants_batches = bool(self._batch_begin or self._batch_end)
         self.wants_batch_begin = bool(self._batch_begin)  # each checked at every step
@@ -192,9 +205,13 @@ class CallbackList:
         #: whether a batch hook may end an epoch early (a progress bar's never does): then
         #: every batch records what the epoch's logs take from its last one
         self.batches_may_stop = any(
-            not _bar_hook(cb, hook) for hook, cbs in (("on_batch_begin", self._batch_begin),
-                                                      ("on_batch_end", self._batch_end))
-            for cb in cbs)
+            not _bar_hook(cb, name) for name in ("on_batch_begin", "on_batch_end")
+            for cb in self.callbacks if _overrides(cb, name)
+            and (not _bar_hook(cb, name) or cb._batch_hooks))
+
+    def _hook(self, cb: Callback, name: str):
+        """``cb``'s hook ``name``, run under the caller's errstate if not npdeep's code."""
+        return in_callers_state(getattr(cb, name), self._errors)
 
     def on_train_begin(self, logs):
         """Run every ``on_train_begin``; should one fail, end those already begun (a logger
@@ -202,38 +219,38 @@ class CallbackList:
         begun = []
         try:
             for cb in self.callbacks:
-                cb.on_train_begin(logs)
+                self._hook(cb, "on_train_begin")(logs)
                 begun.append(cb)
         except Exception as exc:
             for cb in begun:
                 try:
-                    cb.on_train_end({"error": f"{type(exc).__name__}: {exc}"})
+                    self._hook(cb, "on_train_end")({"error": f"{type(exc).__name__}: {exc}"})
                 except Exception as cleanup:  # the first error is the one to report
                     add_note(exc, f"on_train_end also failed: {type(cleanup).__name__}: "
                                   f"{cleanup}")
             raise
 
     def on_epoch_begin(self, epoch, logs):
-        for cb in self._epoch_begin:
-            cb.on_epoch_begin(epoch, logs)
+        for hook in self._epoch_begin:
+            hook(epoch, logs)
 
     def on_batch_begin(self, batch, logs):
-        for cb in self._batch_begin:
-            cb.on_batch_begin(batch, logs)
+        for hook in self._batch_begin:
+            hook(batch, logs)
 
     def on_batch_end(self, batch, logs):
-        for cb in self._batch_end:
-            cb.on_batch_end(batch, logs)
+        for hook in self._batch_end:
+            hook(batch, logs)
 
     def on_epoch_end(self, epoch, logs, schedule=None):
         """Run every ``on_epoch_end``; then settle a ``pending`` ``schedule`` (a plateau
         monitoring a name a callback added to ``logs``), then every ``after_epoch_end``."""
-        for cb in self._epoch_end:
-            cb.on_epoch_end(epoch, logs)
+        for hook in self._epoch_end:
+            hook(epoch, logs)
         if schedule is not None and schedule.pending:
             schedule.settle()
-        for cb in self._after_epoch:  # checkpoints: the state once every callback has run
-            cb.after_epoch_end(epoch)
+        for hook in self._after_epoch:  # checkpoints: the state once every callback has run
+            hook(epoch)
 
     def on_train_end(self, logs, before_reports=None):
         """Run every ``on_train_end``; progress bars last, after ``before_reports()``.
@@ -246,20 +263,20 @@ class CallbackList:
         first = None  # one that fails does not keep the others from ending (closing a log,
         for cb in self.callbacks:  # restoring the best weights); its error is raised after
             if not isinstance(cb, ProgressBar):
-                first = _end(cb, logs, first)
+                first = _end(cb, self._hook(cb, "on_train_end"), logs, first)
         if before_reports is not None and first is None:
             before_reports()
         for cb in reports:
-            first = _end(cb, logs, first)
+            first = _end(cb, self._hook(cb, "on_train_end"), logs, first)
         if first is not None:
             raise first
 
 
-def _end(cb: Callback, logs: dict, first: Exception | None) -> Exception | None:
-    """Run ``cb.on_train_end(logs)``; return the first error of the round (a later one
-    becomes a note on it)."""
+def _end(cb: Callback, hook, logs: dict, first: Exception | None) -> Exception | None:
+    """Run ``hook(logs)``, ``cb``'s ``on_train_end``; return the first error of the round (a
+    later one becomes a note on it)."""
     try:
-        cb.on_train_end(logs)
+        hook(logs)
     except Exception as exc:
         if first is None:
             return exc

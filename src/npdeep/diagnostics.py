@@ -258,10 +258,10 @@ def diagnose(net, X, Y, history=None, *, updates: int | None = None) -> Diagnosi
     return diag
 
 
-def _divergence(history, rows, cost: float) -> str:
-    """Why training diverged (the cost rose, or the gradients are not finite), or ''."""
-    values = [c for c in (getattr(history, "history", {}) or {}).get("cost", ())
-              if c is not None]
+def cost_rise(costs) -> str:
+    """Say how the epochs' ``costs`` rose if the last is not finite or over
+    ``DIVERGENCE_FACTOR`` times the first; else ''."""
+    values = [c for c in costs if c is not None]
     if values and math.isfinite(values[0]):  # NaN at the first epoch is TerminateOnNaN's
         first, last = values[0], values[-1]
         if not math.isfinite(last):
@@ -269,6 +269,14 @@ def _divergence(history, rows, cost: float) -> str:
         if first > 0 and last > DIVERGENCE_FACTOR * first:
             return (f"the cost rose from {_number(first)} in the first epoch to "
                     f"{_number(last)} in the last ({last / first:.3g} times higher)")
+    return ""
+
+
+def _divergence(history, rows, cost: float) -> str:
+    """Why training diverged (the cost rose, or the gradients are not finite), or ''."""
+    rose = cost_rise((getattr(history, "history", {}) or {}).get("cost", ()))
+    if rose:
+        return rose
     # a sum of norms (each >= 0) is finite when every norm is, NaN or inf when one is not
     if not math.isfinite(sum([r["gradient_norm"] for r in rows]) + cost):
         return "the cost or the gradients ||dW[l]|| of the final weights are not finite"

@@ -19,6 +19,7 @@ import numpy as np
 from . import _network_config, _prediction, inputs
 from . import initializers as _initializers
 from . import losses as _losses
+from ._fp_errors import quieted
 from ._network_args import check_units as _check_units
 from ._network_args import resolve_dropout, resolve_dtype, resolve_hidden, resolve_output
 from ._validation import check_nonneg_float, check_seed
@@ -290,7 +291,9 @@ class Network:
                 ws.A[0] = None  # do not keep the caller's X alive
                 return self.check_output(A_L)
         # uncast: _output casts one chunk at a time (a float64 or uint8 X is never copied whole)
-        return self.check_output(self._output(self.check_X(X, cast=False)))
+        X = self.check_X(X, cast=False)
+        with np.errstate(**quieted(np.geterr())):  # once per call (not on the short path):
+            return self.check_output(self._output(X))  # an overflow: the DataError alone
 
     def check_output(self, A: np.ndarray, what: str = "a[L]") -> np.ndarray:
         """Return ``A`` (n[L], m) if finite; else raise a DataError naming the first sample.
@@ -326,7 +329,8 @@ class Network:
     def _refuse_non_finite_outputs(self, X) -> None:
         """Raise predict's DataError if a[L] of checked ``X`` (n_x, m) is not finite (a cost
         or metric that came out NaN or inf: its outputs say whether they caused it)."""
-        self.check_output(self._output(X))
+        with np.errstate(**quieted(np.geterr())):
+            self.check_output(self._output(X))
 
     def batch_cost(self, ws: Workspace, A_L: np.ndarray, Y: np.ndarray, coef) -> float:
         """Return J of a batch just propagated into ``ws`` (L2 term included, no allocation).
@@ -350,7 +354,8 @@ class Network:
         coef = self.sample_coef(m, sample_weight)
         ws = self.workspace(m, train=False)
         try:
-            self.check_output(forward(self.layers, self.activations, X, ws))  # as predict
+            with np.errstate(**quieted(np.geterr())):  # an overflow: check_output says why
+                self.check_output(forward(self.layers, self.activations, X, ws))  # as predict
             backward(self.layers, self.activations, self.loss, ws, Y, coef, self.grad_layers,
                      self.fused)
         finally:

@@ -27,6 +27,7 @@ from . import optimizers as _optimizers
 from . import schedules as _schedules
 from ._fit_data import _prepare_data  # the data's checks and split before the loop
 from ._fit_guard import one_fit_at_a_time
+from ._fp_errors import quieted
 from ._mmap import is_memmap
 from ._notes import add_note
 from ._validation import caller_level, check_positive_float, check_positive_int, check_seed
@@ -163,7 +164,10 @@ def fit(
     Training that stops on NaN or inf (a gradient, or an epoch's cost: the update is skipped
     and finite weights kept) warns with the reason (RuntimeWarning) unless a progress bar
     printed it; ``history.stop_reason`` keeps it. Training whose cost ended over ten times
-    above its first epoch's (``history.diagnosis.diverged``) warns the same way.
+    above its first epoch's (``history.diagnosis.diverged``) warns the same way. NumPy's own
+    overflow, invalid-value and divide-by-zero warnings are silenced around the loop (one
+    ``np.errstate`` per fit, leaving a caller's ``"raise"`` as it is), so a diverging run is
+    said once; callback hooks written outside npdeep run under the caller's settings.
 
     A stateful schedule (``plateau``) starts afresh at every call. An Optimizer object keeps
     its state when it trains the same network again, and starts from zero on another one.
@@ -275,7 +279,9 @@ def fit(
         shown._reports = not bar  # a quiet one given prints them: once, not twice
         cbs.append(shown)
         bar = True
-    cb = CallbackList(cbs, net, trainer)
+    outer = np.geterr()  # the caller's: a user's callback hooks run under it
+    quiet = quieted(outer)
+    cb = CallbackList(cbs, net, trainer, errors=outer if quiet else None)
     trainer.callbacks = cb.callbacks
     full_batch = trainer.full_batch = batch_size is None or batch_size >= m
     held = m * X.shape[0] * net.dtype.itemsize
@@ -298,72 +304,75 @@ def fit(
                       stacklevel=caller_level())
     metric = Metric(net, Y if train_idx is None else Y[:, train_idx])
 
-    cb.on_train_begin({"epochs": end, "samples": m, "initial_epoch": start_epoch})
-    epoch = start_epoch
-    rate_warned = False
-    try:
-        for epoch in range(start_epoch, end):
-            if trainer.stop_training:  # stopped in on_train_begin (a resumed EarlyStopping)
-                break
-            trainer.epoch = epoch
-            trainer.learning_rate = sched.learning_rate(epoch - sched_offset,
-                                                        trainer.initial_learning_rate)
-            cb.on_epoch_begin(epoch, {"learning_rate": trainer.learning_rate})
-            start = time.perf_counter()
-            metric.total, metric.count = 0.0, 0
-            if full_batch:
-                trainer.batch = 0
-                if cb.wants_batch_begin:
-                    cb.on_batch_begin(0, {"size": m})
-                cost = trainer.step(X, Y, coef_full, metric, record=True)
-                if cb.wants_batch_end:
-                    cb.on_batch_end(0, {"cost": cost, "size": m})
-            else:
-                cost = _run_batches(trainer, source, metric, cb, rng if shuffle else None)
-            logs = {"cost": float(cost), metric.name: float(metric.result())}
-            if val is not None:
-                vc, vm = evaluate(net, *val, weigh_metric=False)
-                logs["val_cost"], logs[f"val_{metric.name}"] = vc, vm
-            logs["learning_rate"] = rate = trainer.learning_rate
-            logs["gradient_norms"] = list(trainer.gradient_norms or [])
-            logs["time"] = time.perf_counter() - start
-            sched.update(epoch - sched_offset, logs)
-            cb.on_epoch_end(epoch, logs, sched)
-            if trainer.stop_training:
-                break
-            if trainer._learning_rate != rate and not rate_warned and epoch + 1 < end:
-                # a callback set it in on_epoch_end: the next epoch's schedule replaces it
-                rate_warned = _warn_rate_replaced(trainer.learning_rate, rate)
-    except KeyboardInterrupt:
-        net.release_inputs()
-        trainer.stop_reason = f"interrupted (KeyboardInterrupt) during epoch {epoch + 1}"
-        history.stop_reason = trainer.stop_reason
-        net.history = history
-        cb.on_train_end({"interrupted": True})  # close files and bars, restore best weights
-        history.trainer = None
-        raise
-    except Exception as exc:
-        # an error in a step or a callback: the same clean-up as Ctrl-C, then the error itself
-        net.release_inputs()
-        trainer.stop_reason = f"error ({type(exc).__name__}) during epoch {epoch + 1}"
-        history.stop_reason = trainer.stop_reason
-        net.history = history
+    # NumPy's overflow/invalid/divide warnings, once per fit (not per step): a diverging run
+    # is reported once, in words, by the NaN guard and the diagnosis (_fp_errors)
+    with np.errstate(**quiet):
+        cb.on_train_begin({"epochs": end, "samples": m, "initial_epoch": start_epoch})
+        epoch = start_epoch
+        rate_warned = False
         try:
-            cb.on_train_end({"error": f"{type(exc).__name__}: {exc}"})
-        except Exception as cleanup:  # the first error is the one to report
-            add_note(exc, f"on_train_end also failed: {type(cleanup).__name__}: {cleanup}")
-        history.trainer = None
-        raise
-    net.release_inputs()  # the workspaces must not keep the training set (full batch) alive
-    report = (lambda: _diagnose_end(trainer, X, Y, train_idx)) if diagnose else None
-    try:
-        cb.on_train_end({}, before_reports=report)
-    finally:
-        # net.history outlives the fit: it must not keep the trainer, whose optimizer state
-        # (Adam: twice the parameters) would stay in memory and travel with every pickle of
-        # the network. Set even when a callback's on_train_end fails: the epochs were run.
-        history.trainer = None
-        net.history = history
+            for epoch in range(start_epoch, end):
+                if trainer.stop_training:  # stopped in on_train_begin (a resumed EarlyStopping)
+                    break
+                trainer.epoch = epoch
+                trainer.learning_rate = sched.learning_rate(epoch - sched_offset,
+                                                            trainer.initial_learning_rate)
+                cb.on_epoch_begin(epoch, {"learning_rate": trainer.learning_rate})
+                start = time.perf_counter()
+                metric.total, metric.count = 0.0, 0
+                if full_batch:
+                    trainer.batch = 0
+                    if cb.wants_batch_begin:
+                        cb.on_batch_begin(0, {"size": m})
+                    cost = trainer.step(X, Y, coef_full, metric, record=True)
+                    if cb.wants_batch_end:
+                        cb.on_batch_end(0, {"cost": cost, "size": m})
+                else:
+                    cost = _run_batches(trainer, source, metric, cb, rng if shuffle else None)
+                logs = {"cost": float(cost), metric.name: float(metric.result())}
+                if val is not None:
+                    vc, vm = evaluate(net, *val, weigh_metric=False)
+                    logs["val_cost"], logs[f"val_{metric.name}"] = vc, vm
+                logs["learning_rate"] = rate = trainer.learning_rate
+                logs["gradient_norms"] = list(trainer.gradient_norms or [])
+                logs["time"] = time.perf_counter() - start
+                sched.update(epoch - sched_offset, logs)
+                cb.on_epoch_end(epoch, logs, sched)
+                if trainer.stop_training:
+                    break
+                if trainer._learning_rate != rate and not rate_warned and epoch + 1 < end:
+                    # a callback set it in on_epoch_end: the next epoch's schedule replaces it
+                    rate_warned = _warn_rate_replaced(trainer.learning_rate, rate)
+        except KeyboardInterrupt:
+            net.release_inputs()
+            trainer.stop_reason = f"interrupted (KeyboardInterrupt) during epoch {epoch + 1}"
+            history.stop_reason = trainer.stop_reason
+            net.history = history
+            cb.on_train_end({"interrupted": True})  # close files and bars, restore best weights
+            history.trainer = None
+            raise
+        except Exception as exc:
+            # an error in a step or a callback: the same clean-up as Ctrl-C, then the error itself
+            net.release_inputs()
+            trainer.stop_reason = f"error ({type(exc).__name__}) during epoch {epoch + 1}"
+            history.stop_reason = trainer.stop_reason
+            net.history = history
+            try:
+                cb.on_train_end({"error": f"{type(exc).__name__}: {exc}"})
+            except Exception as cleanup:  # the first error is the one to report
+                add_note(exc, f"on_train_end also failed: {type(cleanup).__name__}: {cleanup}")
+            history.trainer = None
+            raise
+        net.release_inputs()  # the workspaces must not keep the training set (full batch) alive
+        report = (lambda: _diagnose_end(trainer, X, Y, train_idx)) if diagnose else None
+        try:
+            cb.on_train_end({}, before_reports=report)
+        finally:
+            # net.history outlives the fit: it must not keep the trainer, whose optimizer state
+            # (Adam: twice the parameters) would stay in memory and travel with every pickle of
+            # the network. Set even when a callback's on_train_end fails: the epochs were run.
+            history.trainer = None
+            net.history = history
     if trainer.nan_stop and _warn_nan and not bar:  # a bar printed the reason already
         warnings.warn(f"training stopped early: {trainer.stop_reason}", RuntimeWarning,
                       stacklevel=caller_level())

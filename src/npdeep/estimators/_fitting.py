@@ -22,6 +22,7 @@ from .._mmap import is_memmap
 from .._sparse import is_sparse
 from .._validation import caller_level
 from ..batches import columns
+from ..diagnostics import cost_rise
 from ..errors import DataError
 from ..splits import validation_split
 from ..training import fit as _train
@@ -56,6 +57,15 @@ def restores_on_error(method):
             raise
 
     return wrapper
+
+
+def _restored(monitor) -> str:
+    """What a warning of a stopped run adds when early_stopping restored its best epoch."""
+    if monitor.best_epoch is None:
+        return ""
+    return (f". early_stopping then restored the weights of epoch {monitor.best_epoch + 1}, "
+            f"whose validation score ({monitor.est.best_validation_score_:.4g}) was the best: "
+            "the model keeps those")
 
 
 class FittingMixin:
@@ -95,9 +105,17 @@ class FittingMixin:
         )
         self.t_ += m * len(history)
         self.network_.history = None  # the estimator's loss_curve_ is the record
+        rose = "" if incremental else cost_rise(history.history.get("cost", ()))
         if getattr(monitor.trainer, "nan_stop", False):
-            warnings.warn(f"training stopped early: {monitor.trainer.stop_reason}",
-                          ConvergenceWarning, stacklevel=caller_level())
+            warnings.warn(f"training stopped early: {monitor.trainer.stop_reason}"
+                          f"{_restored(monitor)}", ConvergenceWarning,
+                          stacklevel=caller_level())
+        elif rose:  # a stop on n_iter_no_change: no epoch improved on the first ones
+            warnings.warn(
+                f"training diverged: {rose}; the steps are too large: lower learning_rate "
+                f"({self.learning_rate:g} now) tenfold, or bound the steps with clip_norm; "
+                f"features far from unit size need standardizing (StandardScaler)"
+                f"{_restored(monitor)}", ConvergenceWarning, stacklevel=caller_level())
         elif not incremental and len(history) == epochs and not monitor.trainer.stop_training:
             warnings.warn(
                 f"Maximum iterations ({epochs}) reached and the optimization hasn't converged "

@@ -28,6 +28,7 @@ class FitMonitor(Callback):
         self.validation = validation
         self.stop = stop
         self.best_flat = None
+        self.best_epoch = None  # the epoch (from 0) whose validation score best_flat holds
 
     def on_epoch_end(self, epoch, logs):
         est = self.est
@@ -47,6 +48,7 @@ class FitMonitor(Callback):
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
                 self.best_flat = self.network.parameters.flat.copy()
+                self.best_epoch = epoch
         else:
             improved = cost < est.best_loss_ - est.tol
         est.best_loss_ = min(est.best_loss_, cost)  # the lowest training cost, in every mode

@@ -301,12 +301,14 @@ class DeepClassifier(ClassifierMixin, ClassTargets, BaseDeepEstimator):
 
     def _validation_score(self, net, Xv, Yv, w=None) -> float:
         """Accuracy of ``net`` on ``Xv`` (n_x, m) against encoded ``Yv`` (n_L, m), each sample
-        weighing ``w`` (m,) when given (scikit-learn's ``accuracy_score``)."""
+        weighing ``w`` (m,) when given (scikit-learn's ``accuracy_score``). A sample whose
+        outputs are not finite (a diverging run) is a miss: NaN's argmax is not a class."""
         A = net._output(Xv)
         if self._target_type == "multiclass":
             hits = A.argmax(axis=0) == Yv.argmax(axis=0)
         else:
             hits = np.all((A > 0.5) == (Yv > 0.5), axis=0)
+        hits &= np.isfinite(A).all(axis=0)
         return float(np.average(hits, weights=w))
 
     # --------------------------------------------------------------------- prediction

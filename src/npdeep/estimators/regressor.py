@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -449,10 +450,14 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
 
     def _validation_score(self, net, Xv, Yv, w=None) -> float:
         """R^2 of ``net`` on ``Xv`` (n_x, m) against ``Yv`` (n_L, m), averaged over outputs,
-        each sample weighing ``w`` (m,) when given."""
+        each sample weighing ``w`` (m,) when given; ``-inf`` when an output is not finite (a
+        diverging run: r2_score would raise on it, where the epoch is only the worst yet)."""
         from sklearn.metrics import r2_score
 
-        return float(r2_score(Yv.T, net._output(Xv).T, sample_weight=w))
+        A = net._output(Xv)
+        if not np.isfinite(A).all():
+            return -math.inf
+        return float(r2_score(Yv.T, A.T, sample_weight=w))
 
     def predict(self, X) -> np.ndarray:
         """Return ``a[L].T``: (m,) for one target, (m, n_outputs) for several."""
