@@ -148,6 +148,40 @@ def test_a_run_that_ends_in_nan_is_diagnosed_diverged(rng):
     assert "not finite" in h.diagnosis.warnings[-1]
 
 
+def test_a_run_thrown_far_at_its_first_epoch_is_diagnosed_diverged():
+    # adam at a learning rate of 1e6: the first epoch's cost 1.9e21 fell to 2.4e4 by the
+    # tenth, at chance accuracy; the cost never rose, and nothing was said
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    net = npdeep.Network([64, 32, 10], seed=0)
+    with pytest.warns(RuntimeWarning, match=r"training diverged: the final cost, \S+, is "
+                                            r"\S+ times 2\.3026, the cost of predicting every "
+                                            r"class alike") as rec:
+        h = net.fit(X.T / 16, y, epochs=10, learning_rate=1e6, optimizer="adam",
+                    batch_size=64)
+    assert h.cost[-1] < h.cost[0] and h.diagnosis.diverged
+    assert str(rec[-1].message) == h.diagnosis.warnings[-1]
+    from sklearn.exceptions import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning, match=r"training diverged: the final cost, \S+, is "
+                                                r"\S+ times 2\.3026"):
+        npdeep.DeepClassifier(optimizer="adam", learning_rate=1e6, max_iter=10,
+                              random_state=0).fit(X / 16, y)
+
+
+@pytest.mark.parametrize("positives", [1, 50])
+def test_a_fresh_or_imbalanced_classifier_is_not_called_diverged(rng, positives):
+    # the baseline is the cost of predicting every class alike (where a fresh network
+    # starts), not the prior's entropy, which is 0.01 with 1 positive in 1000
+    X = rng.normal(size=(4, 1000))
+    Y = np.zeros((1, 1000))
+    Y[0, :positives] = 1
+    net = npdeep.Network([4, 8, 1], seed=0)
+    h = net.fit(X, Y, epochs=1, learning_rate=1e-4)
+    assert not h.diagnosis.diverged
+
+
 def test_a_learning_run_is_not_diverged(rng):
     X, Y = _binary(rng)
     net = npdeep.Network([4, 8, 1], seed=0)

@@ -245,7 +245,7 @@ def diagnose(net, X, Y, history=None, *, updates: int | None = None) -> Diagnosi
         if causes:
             text += " Likely causes and fixes: " + " | ".join(causes) + "."
         diag.warnings.append(text)
-    rose = _divergence(history, rows, cost)
+    rose = _divergence(history, rows, cost, net)
     if rose:
         diag.diverged = True
         diag.reasons.append(rose)
@@ -272,10 +272,35 @@ def cost_rise(costs) -> str:
     return ""
 
 
-def _divergence(history, rows, cost: float) -> str:
-    """Why training diverged (the cost rose, or the gradients are not finite), or ''."""
+def _uniform_cost(net) -> float:
+    """The cross-entropy of predicting every class alike: ``log K`` for a softmax of K
+    classes, ``n_L log 2`` for n_L sigmoid outputs (where a fresh network starts)."""
+    n_L = net.units[-1]
+    return math.log(n_L) if net.output_activation.name == "softmax" else n_L * math.log(2.0)
+
+
+def thrown_far(net, cost) -> str:
+    """Say how far a classifier's ``cost`` (cross-entropy, None: unknown) lies above the cost
+    of predicting every class alike, if over ``DIVERGENCE_FACTOR`` times it; else ''.
+
+    A first epoch already thrown far (adam at a learning rate of 1e6: a cost of 1.9e21,
+    falling to 2.4e4 by the tenth, at chance accuracy) never rises above it."""
+    if cost is None or net.loss.name not in ("binary_crossentropy",
+                                             "categorical_crossentropy") \
+            or net.output_activation.name not in ("softmax", "sigmoid"):
+        return ""
+    U = _uniform_cost(net)
+    if not (math.isfinite(cost) and cost > DIVERGENCE_FACTOR * U):
+        return ""
+    return (f"the final cost, {_number(cost)}, is {cost / U:.3g} times "
+            f"{U:.4f}, the cost of predicting every class alike")
+
+
+def _divergence(history, rows, cost: float, net) -> str:
+    """Why training diverged (the cost rose, the final cost lies far above that of
+    predicting every class alike, or the gradients are not finite), or ''."""
     rose = cost_rise((getattr(history, "history", {}) or {}).get("cost", ()))
-    if rose:
+    if rose or (rose := thrown_far(net, cost)):
         return rose
     # a sum of norms (each >= 0) is finite when every norm is, NaN or inf when one is not
     if not math.isfinite(sum([r["gradient_norm"] for r in rows]) + cost):

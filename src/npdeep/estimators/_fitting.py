@@ -22,7 +22,7 @@ from .._mmap import is_memmap
 from .._sparse import is_sparse
 from .._validation import caller_level
 from ..batches import columns
-from ..diagnostics import cost_rise
+from ..diagnostics import cost_rise, thrown_far
 from ..errors import DataError
 from ..splits import validation_split
 from ..training import fit as _train
@@ -105,7 +105,9 @@ class FittingMixin:
         )
         self.t_ += m * len(history)
         self.network_.history = None  # the estimator's loss_curve_ is the record
-        rose = "" if incremental else cost_rise(history.history.get("cost", ()))
+        costs = history.history.get("cost", ())
+        rose = "" if incremental else (cost_rise(costs)
+                                       or thrown_far(self.network_, costs[-1] if costs else None))
         if getattr(monitor.trainer, "nan_stop", False):
             warnings.warn(f"training stopped early: {monitor.trainer.stop_reason}"
                           f"{_restored(monitor)}", ConvergenceWarning,
