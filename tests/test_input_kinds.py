@@ -262,3 +262,43 @@ def test_mixed_type_column_names_are_a_data_error(rng):
         DeepClassifier((2,), max_iter=1).fit(mixed, y)
     with pytest.raises(DataError, match=message):
         _fitted_classifier(X, y).predict(mixed)
+
+
+@pytest.mark.parametrize("column, message", [
+    ("period", r"X has columns of dates or durations.*\['d'\]"),
+    ("interval", r"X has columns of text or categories.*\['d'\]"),
+])
+def test_pandas_period_and_interval_columns_are_refused_by_name(rng, column, message):
+    # a raw TypeError ("float() argument must be ... not 'Period'") came out of fit
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"a": rng.normal(size=8)})
+    X["d"] = (pd.period_range("2020", periods=8, freq="D") if column == "period"
+              else pd.interval_range(0, 8))
+    for estimator in (DeepClassifier((2,), max_iter=1), DeepRegressor((2,), max_iter=1)):
+        with pytest.raises(DataError, match=message):
+            estimator.fit(X, np.arange(8) % 2)
+
+
+@pytest.mark.parametrize("column", ["date", "datetime", "duration", "text", "category"])
+def test_polars_columns_that_are_not_numbers_are_refused_by_name(rng, column):
+    # dates trained silently as day counts (18262...), text raised AttributeError ('Float64'
+    # object has no attribute 'kind') from the error path
+    import datetime
+
+    pl = pytest.importorskip("polars")
+    values = {
+        "date": [datetime.date(2020, 1, i + 1) for i in range(8)],
+        "datetime": [datetime.datetime(2020, 1, i + 1) for i in range(8)],
+        "duration": [datetime.timedelta(days=i) for i in range(8)],
+        "text": list("xyxyxyxy"),
+        "category": pl.Series(list("xyxyxyxy"), dtype=pl.Categorical),
+    }[column]
+    X = pl.DataFrame({"a": rng.normal(size=8), "d": values})
+    kind = "dates or durations" if column in ("date", "datetime", "duration") \
+        else "text or categories"
+    with pytest.raises(DataError, match=rf"X has columns of {kind}.*\['d'\]"):
+        DeepClassifier((2,), max_iter=1).fit(X, np.arange(8) % 2)
+    numbers = pl.DataFrame({"a": rng.normal(size=8), "b": [True, False] * 4, "i": range(8)})
+    fitted = _fitted_classifier(numbers, np.arange(8) % 2)
+    with pytest.raises(DataError, match=rf"X has columns of {kind}.*\['b'\]"):
+        fitted.predict(pl.DataFrame({"a": rng.normal(size=8), "b": values, "i": range(8)}))

@@ -541,3 +541,12 @@ def test_a_pickled_estimator_carries_every_registered_module_but_main(monkeypatc
         from npdeep.activations import _REGISTRY
         for key in ("other_softsign", "in_main_softsign"):
             _REGISTRY.pop(key, None)
+
+
+def test_an_unknown_name_says_what_worker_processes_need():
+    # a class defined in __main__ and named in a search with n_jobs=2: the workers knew only
+    # "Register it first, in every process"; an instance travels to them with the estimator
+    with pytest.raises(ConfigurationError, match=r"unknown activation 'softsign'.*for a class "
+                                                 r"defined in a script or notebook, pass an "
+                                                 r"instance instead of its name"):
+        npdeep.Network([2, 3, 1], activation="softsign")

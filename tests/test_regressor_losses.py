@@ -180,6 +180,37 @@ def test_a_warm_start_cannot_change_the_loss():
         reg.fit(X, y)
 
 
+def test_a_warm_start_to_a_loss_of_another_output_names_the_loss():
+    # said "cannot change output_activation='exp'", a parameter the user never set
+    X, y = _counts(60)
+    reg = _fit("squared_error", X, y, max_iter=2, warm_start=True)
+    reg.set_params(loss="poisson")
+    with pytest.raises(ConfigurationError,
+                       match=r"^warm_start/partial_fit cannot change loss='poisson', whose "
+                             r"output is 'exp' \(fitted: 'identity'\)"):
+        reg.fit(X, y)
+
+
+def test_hubers_delta_is_a_nested_parameter_for_a_search():
+    # loss__delta was refused ("loss ('huber') has no nested parameters"), unlike
+    # optimizer__<option>
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = _counts(80)
+    reg = DeepRegressor((4,), loss="huber", max_iter=3, random_state=0)
+    assert reg.get_params()["loss__delta"] == 1.0
+    assert clone(reg.set_params(loss__delta=0.5)).loss == {"name": "huber", "delta": 0.5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search = GridSearchCV(reg, {"loss__delta": [0.5, 2.0]}, cv=2).fit(X, y)
+    assert search.best_estimator_.loss["delta"] in (0.5, 2.0)
+    assert search.best_estimator_.network_.loss.delta == search.best_estimator_.loss["delta"]
+    with pytest.raises(ConfigurationError, match=r"cannot set loss__delta: invalid options for "
+                                                 r"loss 'mean_squared_error': \['delta'\]"):
+        DeepRegressor().set_params(loss__delta=2.0)
+
+
 @pytest.mark.parametrize("loss", [{"name": "huber", "delta": 0.25}, "mae", "poisson"], ids=str)
 def test_a_saved_regressor_keeps_its_loss(tmp_path, loss):
     X, y = _counts(80)

@@ -739,7 +739,8 @@ def test_regressor_early_stopping_refuses_a_single_validation_sample():
 @pytest.mark.parametrize("key, value, message", [
     ("hidden_layer_sizes__width", 3, r"^Invalid parameter 'hidden_layer_sizes__width' for "
      r"estimator Deep\w+: hidden_layer_sizes \(\(100,\)\) has no nested parameters; only "
-     r"optimizer__<option> and schedule__<option> are nested$"),
+     r"optimizer__<option>(, schedule__<option> and loss__<option>| and schedule__<option>) "
+     r"are nested$"),
     ("callbacks__patience", 3, r"^Invalid parameter 'callbacks__patience' .*: callbacks \(None\) "
      r"has no nested parameters"),
     ("optimizer__name", "sgd", r"^cannot set optimizer__name: choose another optimizer with "

@@ -72,7 +72,9 @@ def build(spec, kind: str, base: type, registry: dict, aliases: dict):
         raise ConfigurationError(
             f"unknown {kind} {spec!r}; valid names: {valid}{also}. Your own {base.__name__} "
             f"subclass? Register it first, in every process that names it or loads a file that "
-            f"does: npdeep.register(YourClass) (command line: npdeep --import your_module ...)")
+            f"does: npdeep.register(YourClass) (command line: npdeep --import your_module ...); "
+            f"worker processes (n_jobs, Dask) import only modules: for a class defined in a "
+            f"script or notebook, pass an instance instead of its name")
     cls = registry[key]
     options = list(inspect.signature(cls).parameters) if config else []
     unknown = [n for n in config if n not in options]

@@ -42,7 +42,7 @@ from ._fitting import FittingMixin, restores_on_error
 from ._inputs import plain, plain_targets, refuse_non_numbers, warn_if_unscaled
 from ._learned import assign_layers
 from ._params import EstimatorParams
-from ._text_columns import _text_columns_named
+from ._text_columns import _text_columns_named, refuse_frame_columns
 
 # the training run and the DataFrame column errors moved out to _fitting and _text_columns;
 # every name this module held before stays importable from here (restores_on_error too)
@@ -278,6 +278,7 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
         (``reset=False``): the network casts it one chunk of samples at a time, never whole.
         """
         X = refuse_non_numbers(plain(X))
+        refuse_frame_columns(X)
         checks = self._X_checks(X)
         if not reset and not is_sparse(X):
             checks["dtype"] = "numeric"
@@ -309,6 +310,7 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
         X = refuse_non_numbers(plain(X))
+        refuse_frame_columns(X)
         y = plain_targets(y, X)
         try:
             with _text_columns_named(X):
@@ -366,8 +368,14 @@ class BaseDeepEstimator(FittingMixin, EstimatorParams, BaseEstimator):
             changed.append(f"dropout={self.dropout!r} (fitted: {list(net.dropout)})")
         output = _activations.get(self._output_activation_for(n_L))
         if output.get_config() != net.activations[-1].get_config():
-            changed.append(f"output_activation={self._output_activation_for(n_L)!r} (fitted: "
-                           f"{net.activations[-1].name!r})")
+            fitted = net.activations[-1].name
+            if getattr(self, "output_activation", "") is None and hasattr(self, "loss"):
+                # the output follows the loss: the user changed loss, not output_activation
+                changed.append(f"loss={self.loss!r}, whose output is {output.name!r} (fitted: "
+                               f"{fitted!r})")
+            else:
+                changed.append(f"output_activation={self._output_activation_for(n_L)!r} "
+                               f"(fitted: {fitted!r})")
         if np.dtype(self._float()) != net.dtype:
             changed.append(f"dtype={self.dtype!r} (fitted: {net.dtype.name!r})")
         if _optimizers.get(_spec(self.optimizer)).get_config() != self.optimizer_.get_config():

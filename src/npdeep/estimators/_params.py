@@ -24,10 +24,11 @@ __all__ = ["EstimatorParams"]
 _NESTED = {"optimizer": _optimizers, "schedule": _schedules}
 
 
-def _full_config(name: str, value) -> dict:
-    """Return the complete config of an optimizer/schedule spec (defaults filled in)."""
+def _full_config(registry, value) -> dict:
+    """Return the complete config of an optimizer/schedule/loss spec (defaults filled in),
+    ``registry`` the module that builds it."""
     spec = value.get_config() if hasattr(value, "get_config") else value
-    return _NESTED[name].get(spec).get_config()
+    return registry.get(spec).get_config()
 
 
 #: MLP's ``learning_rate`` schedules, which are npdeep's ``schedule`` (docs/MIGRATING.md)
@@ -63,8 +64,17 @@ def foreign_param_hint(name: str) -> str:
         else ""
 
 
+def _and(names: list[str]) -> str:
+    """``'a, b and c'``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 class EstimatorParams:
     """Mixin before ``sklearn.base.BaseEstimator``: nested parameters and their checks."""
+
+    #: the parameters reachable option by option, and the module that builds each
+    #: (DeepRegressor adds ``loss``: ``loss__delta`` of huber)
+    _nested = _NESTED
 
     def __new__(cls, *args, **kwargs):
         """Answer an MLP or Keras parameter name with npdeep's (``alpha``: ``l2``), as the
@@ -83,10 +93,10 @@ class EstimatorParams:
         ``schedule__<option>`` for every option of the optimizer and schedule (defaults too)."""
         params = super().get_params(deep=deep)
         if deep:
-            for name in _NESTED:
+            for name, registry in self._nested.items():
                 value = getattr(self, name, None)
                 try:
-                    config = {} if value is None else _full_config(name, value)
+                    config = {} if value is None else _full_config(registry, value)
                 except (ConfigurationError, TypeError, ValueError):
                     continue  # an invalid spec is reported by fit, not by get_params
                 params.update({f"{name}__{k}": v for k, v in config.items() if k != "name"})
@@ -99,7 +109,7 @@ class EstimatorParams:
         ``{"name": "momentum", "momentum": 0.5}``; an option it does not have is refused.
         """
         nested: dict[str, dict] = {}
-        for key in [k for k in params if k.partition("__")[0] in _NESTED and "__" in k]:
+        for key in [k for k in params if k.partition("__")[0] in self._nested and "__" in k]:
             name, _, option = key.partition("__")
             if option == "name":
                 raise ConfigurationError(
@@ -119,7 +129,7 @@ class EstimatorParams:
                 raise ConfigurationError(
                     f"Invalid parameter {key!r} for estimator {type(self).__name__}: "
                     f"{name} ({valid[name]!r:.60}) has no nested parameters; only "
-                    f"{' and '.join(f'{n}__<option>' for n in _NESTED)} are nested"
+                    f"{_and([f'{n}__<option>' for n in self._nested])} are nested"
                 )
         super().set_params(**params)
         for name, options in nested.items():
@@ -135,7 +145,7 @@ class EstimatorParams:
                 f"cannot set {keys}: {name} is None; give {name} a name or config dict first"
             )
         try:
-            current = _full_config(name, value)
+            current = _full_config(self._nested[name], value)
             unknown = [k for k in options if k not in current]
             if unknown:
                 own = [k for k in unknown if k in self.get_params(deep=False)]
@@ -145,7 +155,7 @@ class EstimatorParams:
                     f"options: {', '.join(k for k in current if k != 'name') or 'none'}){mine}"
                 )
             config = {**current, **options}
-            _NESTED[name].get(config)
+            self._nested[name].get(config)
         except ConfigurationError as exc:
             raise ConfigurationError(f"cannot set {keys}: {exc}") from None
         return value if config == current else config  # set_params(**get_params()) is a no-op

@@ -8,10 +8,12 @@ import warnings
 import numpy as np
 from sklearn.base import RegressorMixin
 
+from .. import losses as _losses
 from .._validation import as_numeric_array, caller_level
 from ..errors import ConfigurationError, DataError
 from ._base import BaseDeepEstimator, restores_on_error
 from ._inputs import checked_sample_weight, plain, plain_targets
+from ._params import _NESTED
 
 __all__ = ["DeepRegressor"]
 
@@ -193,6 +195,9 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
     >>> reg.fit(X, 2 * X[:, 0]).predict(X[:2]).shape
     (2,)
     """
+
+    #: ``loss__delta`` (huber) is reachable as optimizer__<option> is, for GridSearchCV
+    _nested = {**_NESTED, "loss": _losses}
 
     def __init__(
         self,
