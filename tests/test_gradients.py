@@ -528,7 +528,11 @@ def test_gradients_of_a_huge_l2_are_compared_without_overflowing_their_norms(rng
     Y = np.eye(3)[:, np.arange(8) % 3]
     result = npdeep.gradient_check(net, X, Y)
     assert all(np.isfinite(e) for e in result.errors.values()), result.errors
-    assert result.passed, result.errors
+    # the weights pass; the biases (no L2) have gradients of order 1, far below the round-off
+    # of a cost of 1e200: central differences cannot see them, and say so
+    assert all(result.errors[k] < 1e-6 for k in ("W1", "W2")), result.errors
+    assert result.inconclusive == ["b1", "b2"] and not any(
+        r["passed"] is False for r in result.rows())
 
 
 def test_a_sampled_check_says_how_many_entries_of_each_parameter_it_compared(rng):
@@ -708,7 +712,7 @@ def test_a_wrong_derivative_never_passes_however_small_epsilon(factor, epsilon):
         assert result.inconclusive and "INCOMPLETE" in text and "round-off:" in text
 
 
-@pytest.mark.parametrize("epsilon", [1e-3, 1e-7, 1e-10])
+@pytest.mark.parametrize("epsilon", [1e-3, 1e-7, 1e-9])
 def test_right_gradients_pass_down_to_steps_the_round_off_allows(epsilon):
     assert _tiny_check(1.0, epsilon).passed
 
@@ -722,3 +726,28 @@ def test_right_gradients_at_a_step_too_small_to_tell_are_inconclusive():
     rows = {r["parameter"]: r for r in result.rows()}
     assert all(rows[k]["inconclusive"] and rows[k]["passed"] is None
                for k in result.inconclusive)
+
+
+class _DoubledSigmoid(activations.Sigmoid):
+    """sigmoid whose derivative is twice the true one."""
+
+    def derivative(self, Z, A):
+        return 2.0 * A * (1.0 - A)
+
+    def backward(self, dA, Z, A, out, work=None):
+        return np.multiply(dA, self.derivative(Z, A), out=out)
+
+
+@pytest.mark.parametrize("depth", [4, 16, 20])
+def test_a_wrong_first_layer_of_a_deep_network_is_never_ok(depth):
+    # at 16 sigmoid layers ||dW1|| (1.6e-11) lies below the round-off of central differences
+    # (1.8e-11): W1 passed on the round-off floor, doubled, judged against the whole gradient
+    rng = np.random.RandomState(0)
+    X = rng.randn(5, 50)
+    Y = (X[:1] > 0) * 1.0
+    net = npdeep.Network([5] + [10] * depth + [1],
+                         activation=[_DoubledSigmoid()] + ["sigmoid"] * (depth - 1), seed=0)
+    result = npdeep.gradient_check(net, X, Y)
+    row = {r["parameter"]: r for r in result.rows()}["W1"]
+    assert not result.passed and row["passed"] is not True
+    assert row["passed"] is False or "W1" in result.inconclusive
