@@ -38,8 +38,8 @@ class GradientCheckResult:
         step (``epsilon / 4**k``, k <= 3) at which a parameter that failed at ``epsilon`` passed.
     inconclusive : list of str
         The parameters whose difference was within round-off, but a round-off larger than
-        ``sqrt(tolerance)`` times the whole gradient's norm (a tiny ``epsilon``, or a gradient near
-        zero everywhere): a wrong gradient that small would pass too, so they did not.
+        ``sqrt(tolerance)`` times the norm of their own gradient (a tiny ``epsilon``, or a
+        vanishing gradient): a wrong gradient that small would pass too, so they did not.
     passed : bool
         Every relative error is below ``tolerance``, every parameter had at least one
         entry compared (``unchecked`` is empty), and none is ``inconclusive``.

@@ -19,10 +19,12 @@ estimate. So a parameter passes when its relative error is below ``tolerance``, 
 difference is no larger than central differences can resolve (``||num - bp|| < noise``): a
 well-trained network, whose gradients are near zero, is not failed for round-off, while a wrong
 gradient larger than round-off still fails. Such a pass within round-off counts only where the
-round-off is below ``sqrt(tolerance)`` times the norm of the whole gradient (1e-3 at the
-default tolerance): with a tiny ``epsilon`` (1e-12) the round-off of central differences
-exceeds a tenth of the gradient, a derivative wrong by 1% or 2x would pass on it too, and such
-a parameter is reported ``inconclusive`` (verdict "round-off"), never ok. Computed in float64
+round-off is below ``sqrt(tolerance)`` times the norm of the parameter's own gradient (1e-3 at
+the default tolerance): with a tiny ``epsilon`` (1e-12), or a first layer of a deep sigmoid
+network (1e-11), the round-off of central differences exceeds a tenth of the gradient, a
+derivative wrong by 1% or 2x would pass on it too, and such a parameter is reported
+``inconclusive`` (verdict "round-off"), never ok; a gradient of exactly 0 found within
+round-off of 0 passes. Computed in float64
 (a float32 network is checked through a float64 copy of the same activation and loss objects),
 without dropout, with the L2 term. An entry whose perturbation moves some pre-activation of a
 relu or leaky relu layer across its kink at z = 0, or an output across a loss's kink (the mean
