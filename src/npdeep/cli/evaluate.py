@@ -11,6 +11,8 @@ estimator or pipeline saved by ``npdeep.save`` is scored on its own predictions 
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 import numpy as np
 
@@ -169,6 +171,26 @@ _MAX_CLASS_ROWS = 50
 _MAX_MATRIX = 20
 
 
+def _match_targets(ds, model_names):
+    """Return ``(ds, names)``: ``ds`` with its target columns (n_samples, k) in the order of
+    the model's outputs ``model_names`` when they are the same columns in another order
+    (``--target b,a``: each was scored against the other's output, under the other's name),
+    and the names to report each column under: the model's, or, for other columns, the
+    file's column with the model's output it was scored against."""
+    read = list(getattr(ds, "target_names", ()) or ())
+    if not model_names or len(read) != len(model_names) or len(model_names) < 2:
+        return ds, model_names
+    model_names = [str(n) for n in model_names]
+    if read == model_names:
+        return ds, model_names
+    if sorted(read) == sorted(model_names):
+        order = [read.index(n) for n in model_names]
+        return dataclasses.replace(ds, y=ds.y[:, order], target_names=tuple(model_names)), \
+            model_names
+    return ds, [r if r == n else f"{r} (as {n})"
+                for r, n in zip(read, model_names, strict=True)]
+
+
 def _g(value) -> str:
     """``value`` to 6 significant digits, ``-`` for None (beyond float64: an MSE of 1e320)."""
     return "-" if value is None else f"{value:.6g}"
@@ -320,14 +342,16 @@ def evaluate(model, data, target, max_elements, as_json, **dialect):
     with data_source(data) as source:
         ds = load_labelled(m, source, target, resolve(dialect, m.csv_dialect, source))
     pred, _ = m.predict_rows(ds.X)
+    model_names = (m.classes.tolist() if getattr(m, "multilabel", False)
+                   else getattr(m, "target_names", None))
+    ds, names = _match_targets(ds, model_names)
     if getattr(m, "multilabel", False):
         _check_outputs(ds, pred, m.path.name, data_name(data))
-        scores = multilabel_scores(ds.y, pred, m.classes.tolist())
+        scores = multilabel_scores(ds.y, pred, names)
     elif m.task == "classification":
         scores = classification_scores(ds.y, pred, m.classes, data_name(data))
     else:
         _check_outputs(ds, pred, m.path.name, data_name(data))
-        names = getattr(m, "target_names", None)
         if names and pred.shape[1] == len(names):
             scores = target_scores(ds.y, pred, names, poisson=m.loss_name == "poisson")
         else:
