@@ -1,5 +1,7 @@
 """Diagnostics: saturation, dead units, gradient ratio, and the stuck verdict in words."""
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
@@ -234,3 +236,21 @@ def test_a_short_run_of_many_mini_batches_is_judged_stuck(cancer):
     fresh = npdeep.Network(ARTICLE_UNITS, activation="sigmoid", init="article", seed=0)
     short = fresh.fit(X, y, epochs=3, learning_rate=0.01).diagnosis  # 3 updates: too early
     assert not any(at_prior in r for r in short.reasons)
+
+
+def test_a_dead_relu_output_is_diagnosed(rng):
+    # npdeep train --output-activation relu: at some seeds the output was 0 for every sample
+    # after the first epoch (cost frozen, R^2 -0.5, every prediction 0) without a word
+    X = rng.normal(size=(3, 60))
+    Y = np.abs(X[:1]) + 0.5
+    net = npdeep.Network([3, 4, 1], output_activation="relu", loss="mean_squared_error", seed=0)
+    net.parameters = {"b2": np.full((1, 1), -100.0)}
+    h = net.fit(X, Y, epochs=5, learning_rate=1e-3)
+    assert h.diagnosis.stuck
+    assert re.search(r"dead output: the relu output 0 is 0 for every sample diagnosed.*"
+                     r"'leaky_relu'", h.diagnosis.warnings[0])
+    alive = npdeep.Network([3, 4, 1], output_activation="relu", loss="mean_squared_error",
+                           seed=0)
+    alive.parameters = {"b2": np.ones((1, 1))}
+    assert not any("dead output" in w for w in
+                   alive.fit(X, Y, epochs=5, learning_rate=1e-3).diagnosis.warnings)

@@ -232,3 +232,36 @@ def test_a_loss_object_is_saved_as_its_config(tmp_path):
     reg = _fit(npdeep.losses.Huber(delta=2.0), X, y, max_iter=2)
     npdeep.save(reg, tmp_path / "r.npdeep")
     assert npdeep.load(tmp_path / "r.npdeep").loss == {"name": "huber", "delta": 2.0}
+
+
+def test_a_relu_output_starts_alive_at_every_seed():
+    # b[L] = 0: after relu hidden layers the output was 0 for every sample at some seeds, and
+    # never came alive (every prediction 0, R^2 -2.4, no warning); it starts at the mean now
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 4)
+    y = np.abs(X[:, 0]) * 10 + X[:, 1] ** 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = [DeepRegressor((64, 32), output_activation="relu", random_state=seed,
+                                max_iter=60).fit(X, y).score(X, y) for seed in range(8, 16)]
+    assert min(scores) > 0.8, scores
+
+
+@pytest.mark.parametrize("spec", [dict(output_activation="relu"), dict(loss="poisson")],
+                         ids=["relu", "poisson"])
+def test_a_first_partial_fit_of_zeros_leaves_the_scale_to_a_later_batch(spec):
+    # a zero-inflated stream: the first batch's zeros fixed the scale at 1 for good (R^2 -0.44
+    # for targets near 1e4)
+    rng = np.random.RandomState(0)
+    X = rng.randn(1000, 4)
+    y = (np.abs(X[:, 0]) + 0.5) * 1e4
+    reg = DeepRegressor((32,), learning_rate=0.01, random_state=0, **spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg.partial_fit(X[:20], np.zeros(20))
+        assert reg._y_scale.tolist() == [1.0] and reg._y_unscaled.tolist() == [True]
+        for _ in range(20):
+            for s in range(0, 1000, 200):
+                reg.partial_fit(X[s:s + 200], y[s:s + 200])
+    assert reg._y_scale[0] in (8192.0, 16384.0) and not reg._y_unscaled.any()
+    assert reg.score(X, y) > 0.5

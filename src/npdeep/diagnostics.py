@@ -214,6 +214,9 @@ def diagnose(net, X, Y, history=None, *, updates: int | None = None) -> Diagnosi
     backward(net.layers, net.activations, net.loss, ws, Y, 1.0 / m, net.grad_layers, net.fused)
     net.add_l2_gradient(m)
     rows = _layer_rows(net, ws.A, net.grad_layers)
+    # a relu output that is 0 for every sample has a zero gradient: nothing revives it
+    dead_outputs = ([k for k in range(A_L.shape[0]) if not (A_L[k] > 0).any() and (Y[k] > 0).any()]
+                    if net.output_activation.name == "relu" else [])
     net.release_inputs()
     first, last = rows[0]["gradient_norm"], rows[-1]["gradient_norm"]
     ratio = first / last if last > 0 else (math.inf if first > 0 else float("nan"))
@@ -234,6 +237,14 @@ def diagnose(net, X, Y, history=None, *, updates: int | None = None) -> Diagnosi
             "network predicts the class frequencies for every sample, ignoring its input"
             + ("" if moved or not costs else
                f", and the epochs' cost has held there for {held} epoch{_s(held)}"))
+    if dead_outputs:
+        which = (f"output {dead_outputs[0]} is" if len(dead_outputs) == 1
+                 else f"outputs {dead_outputs} are")
+        diag.reasons.append(
+            f"dead output: the relu {which} 0 for every sample diagnosed, where the targets are "
+            "not, and its gradient is 0, so training cannot revive it; use "
+            "output_activation='leaky_relu' or 'identity', init='glorot', or a smaller "
+            "learning rate")
     if net.L >= 2 and ratio < VANISHING_RATIO:
         diag.reasons.append(
             f"vanishing gradients: ||dW[1]|| / ||dW[L]|| = {ratio:.1e}, the first layers "

@@ -78,15 +78,17 @@ def _root_mean_square(Y: np.ndarray, sample_weight) -> np.ndarray:
 
 
 def _start_at_the_mean(net, Y: np.ndarray, sample_weight) -> None:
-    """Set an ``exp`` output's bias b[L] (n_L, 1) to ``log`` of the (weighted) mean of ``Y``
-    (m, n_L), as a Poisson GLM's intercept starts: counts near 9,000 started from
-    ``exp(0) = 1``, and training stopped far from them (R^2 -11.5)."""
+    """Set the output bias b[L] (n_L, 1) where g(b) is the (weighted) mean of ``Y`` (m, n_L):
+    ``log`` of it for an ``exp`` output, as a Poisson GLM's intercept starts (counts near
+    9,000 started from ``exp(0) = 1``, and training stopped far from them: R^2 -11.5), the
+    mean itself for relu and leaky relu (from b = 0, the outputs of some seeds were 0 for
+    every sample at the first step, and the output never came alive: R^2 -2.4)."""
     w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
     mean = np.average(Y, axis=0, weights=w)
     b = net.layers[-1][1]
-    with np.errstate(divide="ignore"):
-        start = np.log(mean)
-    b[:, 0] = np.where(np.isfinite(start), start, b[:, 0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        start = np.log(mean) if net.output_activation.name == "exp" else mean
+    b[:, 0] = np.where(np.isfinite(start) & (mean > 0), start, b[:, 0])
 
 
 def _refuse_beyond_dtype(Y: np.ndarray, dtype: np.dtype) -> None:
@@ -361,21 +363,16 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         self._y_mean, self._y_scale = np.zeros(n_L), np.ones(n_L)
         self._y_unscaled = np.zeros(n_L, dtype=bool)
         name = self.network_.output_activation.name  # any spelling: 'linear' is identity
-        if name in _HOMOGENEOUS:
-            # g(s z) = s g(z) for s > 0: y is scaled (not centred, g's zero stays y's zero),
-            # and folding W[L], b[L] by the power of two s is exact, as for identity
-            rms = _root_mean_square(Y, sample_weight)
-            scaled = (rms > 0) & np.isfinite(rms)
-            self._y_scale = np.where(scaled, np.exp2(np.round(np.log2(np.where(scaled, rms,
+        if name in _HOMOGENEOUS or name == "exp":
+            # relu, leaky relu: g(s z) = s g(z) for s > 0, y scaled (not centred: g's zero
+            # stays y's zero) and W[L], b[L] folded exactly by the power of two s; exp:
+            # exp(z) s = exp(z + log s), y divided by a power of two near its mean and log s
+            # folded into b[L] (the cost and tol then see y near 1, not 1e-9). An output of
+            # all zeros (a first partial_fit batch) waits for a later batch's scale
+            size, scaled = self._target_size(Y, sample_weight)
+            self._y_scale = np.where(scaled, np.exp2(np.round(np.log2(np.where(scaled, size,
                                                                                 1.0)))), 1.0)
-            return
-        if name == "exp":
-            # exp(z) s = exp(z + log s): y is divided by a power of two near its mean, and
-            # folding adds log s to b[L] (the cost and tol then see y near 1, not 1e-9)
-            mean = np.average(Y, axis=0, weights=sample_weight)
-            scaled = (mean > 0) & np.isfinite(mean)
-            self._y_scale = np.where(scaled, np.exp2(np.round(np.log2(np.where(scaled, mean,
-                                                                                1.0)))), 1.0)
+            self._y_unscaled = ~scaled
             return
         if name != "identity":
             return
@@ -385,6 +382,16 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         # a power of two makes W[L] / scale * scale exact: folding in and out adds no rounding
         self._y_scale = np.exp2(np.round(np.log2(std)))
         self._y_unscaled = ~spread
+
+    def _target_size(self, Y, sample_weight) -> tuple[np.ndarray, np.ndarray]:
+        """Return the size (n_L,) of each output of ``Y`` (m, n_L) that a relu or leaky relu
+        output (root mean square) or an exp output (mean) is scaled by, and where it is
+        positive and finite."""
+        if self.network_.output_activation.name == "exp":
+            size = np.average(Y, axis=0, weights=sample_weight)
+        else:
+            size = _root_mean_square(Y, sample_weight)
+        return size, (size > 0) & np.isfinite(size)
 
     def _take_late_scales(self, Y, sample_weight) -> None:
         """Give the outputs still unscaled (``_y_unscaled``) the power-of-two scale of ``Y``
@@ -396,13 +403,26 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         pending = getattr(self, "_y_unscaled", None)
         if pending is None or not pending.any():
             return
-        _, std, spread, peak = self._target_statistics(Y, sample_weight)
+        if self.network_.output_activation.name in (*_HOMOGENEOUS, "exp"):
+            std, spread = self._target_size(Y, sample_weight)
+            std = np.where(spread, std, 1.0)
+        else:
+            _, std, spread, peak = self._target_statistics(Y, sample_weight)
         late = pending & spread
         if not late.any():
             return
-        _warn_if_rounded(peak, np.where(late, std, np.inf), self.network_.dtype)
+        if self.network_.output_activation.name == "identity":
+            _warn_if_rounded(peak, np.where(late, std, np.inf), self.network_.dtype)
         self._y_scale = np.where(late, np.exp2(np.round(np.log2(std))), self._y_scale)
         self._y_unscaled = pending & ~late
+        name = self.network_.output_activation.name
+        if name in (*_HOMOGENEOUS, "exp"):
+            # an output that so far saw only zeros learnt to predict 0 (exp: b[L] far below 0,
+            # R^2 -7.7 after 100 more epochs): it starts again where g(b) is this batch's mean
+            b = self.network_.layers[-1][1]
+            before = b[:, 0].copy()
+            _start_at_the_mean(self.network_, Y, sample_weight)
+            b[:, 0] = np.where(late, b[:, 0], before)
 
     def _fold_target_scaling(self, inverse: bool) -> None:
         """Move the output layer between target units and standardized units, in place."""
@@ -444,7 +464,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         else:
             self._take_late_scales(Y, sample_weight)
         Ys = (Y - self._y_mean) / self._y_scale
-        if fresh and self.network_.output_activation.name == "exp":
+        if fresh and self.network_.output_activation.name in (*_HOMOGENEOUS, "exp"):
             _start_at_the_mean(self.network_, Ys, sample_weight)
         if not fresh:
             self._fold_target_scaling(inverse=True)
