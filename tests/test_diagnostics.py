@@ -1,6 +1,7 @@
 """Diagnostics: saturation, dead units, gradient ratio, and the stuck verdict in words."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -254,3 +255,36 @@ def test_a_dead_relu_output_is_diagnosed(rng):
     alive.parameters = {"b2": np.ones((1, 1))}
     assert not any("dead output" in w for w in
                    alive.fit(X, Y, epochs=5, learning_rate=1e-3).diagnosis.warnings)
+
+
+def test_a_regression_thrown_far_at_its_first_epoch_is_called_diverged():
+    # a first epoch of 1.3e14 falling to 1.2e9: no "diverged", and the only warning said to
+    # raise max_iter or learning_rate
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(500, 5)
+    y = X @ [1.0, 2.0, 3.0, 0.0, 1.0] + 0.1 * rng.randn(500)
+    with pytest.warns(ConvergenceWarning, match=r"training diverged: the final cost, \S+, is "
+                                                r"\S+ times \S+, the cost of predicting the "
+                                                r"targets' mean") as rec:
+        npdeep.DeepRegressor((32,), max_iter=30, random_state=0, learning_rate=1e3).fit(X, y)
+    assert not any("raise max_iter or learning_rate" in str(w.message) for w in rec)
+    Y = (y - y.mean()) / y.std()
+    net = npdeep.Network([5, 32, 1], output_activation="identity", loss="mean_squared_error",
+                         seed=0)
+    with pytest.warns(RuntimeWarning, match=r"training diverged: the final cost.*targets' mean"):
+        net.fit(X.T, Y[None, :], optimizer="adam", learning_rate=1e3, batch_size=100,
+                epochs=10)
+
+
+def test_a_healthy_fit_with_a_large_l2_is_not_called_diverged():
+    # the epoch's cost holds the L2 term once per batch: 7.29 read as 10.5 times log 2 for a
+    # run whose cost fell every epoch to an accuracy of 0.91
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 10)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        npdeep.DeepClassifier((512, 512, 512), l2=3.0, max_iter=5, random_state=0).fit(X, y)
+    assert not any("diverged" in str(w.message) for w in caught)

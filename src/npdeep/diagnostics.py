@@ -256,7 +256,7 @@ def diagnose(net, X, Y, history=None, *, updates: int | None = None) -> Diagnosi
         if causes:
             text += " Likely causes and fixes: " + " | ".join(causes) + "."
         diag.warnings.append(text)
-    rose = _divergence(history, rows, cost, net)
+    rose = _divergence(history, rows, cost, net, Y)
     if rose:
         diag.diverged = True
         diag.reasons.append(rose)
@@ -290,28 +290,54 @@ def _uniform_cost(net) -> float:
     return math.log(n_L) if net.output_activation.name == "softmax" else n_L * math.log(2.0)
 
 
-def thrown_far(net, cost) -> str:
-    """Say how far a classifier's ``cost`` (cross-entropy, None: unknown) lies above the cost
-    of predicting every class alike, if over ``DIVERGENCE_FACTOR`` times it; else ''.
+_CROSS_ENTROPIES = ("binary_crossentropy", "categorical_crossentropy")
+
+
+def constant_cost(net, Y: np.ndarray, coef) -> tuple[float | None, str]:
+    """Return the cost of a constant prediction for targets ``Y`` (n_L, m) and what it is:
+    for a cross-entropy classifier, every class alike (``log K``; where a fresh network
+    starts), else each output's (weighted: ``coef`` (1, m), or ``1/m``) mean of ``Y``
+    through the network's loss. ``(None, '')`` when it cannot be computed."""
+    if net.loss.name in _CROSS_ENTROPIES:
+        if net.output_activation.name not in ("softmax", "sigmoid"):
+            return None, ""
+        return _uniform_cost(net), "predicting every class alike"
+    Y = np.asarray(Y, dtype=np.float64)
+    if Y.ndim != 2 or not Y.size:
+        return None, ""
+    mean = (Y * coef).sum(axis=1) if np.ndim(coef) else Y.mean(axis=1)
+    A = np.repeat(mean[:, None], Y.shape[1], axis=1)
+    try:
+        with np.errstate(all="ignore"):
+            value = float(net.loss.cost(A, Y, coef))
+    except (ArithmeticError, ValueError, TypeError):
+        return None, ""
+    return (value, "predicting the targets' mean") if math.isfinite(value) else (None, "")
+
+
+def thrown_far(net, cost, baseline: tuple[float | None, str] | None = None) -> str:
+    """Say how far ``cost`` (None: unknown) lies above ``baseline``, the cost of a constant
+    prediction and what it is (:func:`constant_cost`; a cross-entropy classifier's by
+    default), if over ``DIVERGENCE_FACTOR`` times it; else ''.
 
     A first epoch already thrown far (adam at a learning rate of 1e6: a cost of 1.9e21,
     falling to 2.4e4 by the tenth, at chance accuracy) never rises above it."""
-    if cost is None or net.loss.name not in ("binary_crossentropy",
-                                             "categorical_crossentropy") \
-            or net.output_activation.name not in ("softmax", "sigmoid"):
+    if baseline is None:
+        baseline = constant_cost(net, np.zeros((0, 0)), 1.0)
+    U, what = baseline
+    if cost is None or U is None or not U > 0:
         return ""
-    U = _uniform_cost(net)
     if not (math.isfinite(cost) and cost > DIVERGENCE_FACTOR * U):
         return ""
     return (f"the final cost, {_number(cost)}, is {cost / U:.3g} times "
-            f"{U:.4f}, the cost of predicting every class alike")
+            f"{_number(U)}, the cost of {what}")
 
 
-def _divergence(history, rows, cost: float, net) -> str:
-    """Why training diverged (the cost rose, the final cost lies far above that of
-    predicting every class alike, or the gradients are not finite), or ''."""
+def _divergence(history, rows, cost: float, net, Y: np.ndarray) -> str:
+    """Why training diverged (the cost rose, the final cost lies far above that of a
+    constant prediction for ``Y`` (n_L, m), or the gradients are not finite), or ''."""
     rose = cost_rise((getattr(history, "history", {}) or {}).get("cost", ()))
-    if rose or (rose := thrown_far(net, cost)):
+    if rose or (rose := thrown_far(net, cost, constant_cost(net, Y, 1.0 / Y.shape[1]))):
         return rose
     # a sum of norms (each >= 0) is finite when every norm is, NaN or inf when one is not
     if not math.isfinite(sum([r["gradient_norm"] for r in rows]) + cost):
