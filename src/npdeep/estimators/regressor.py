@@ -63,7 +63,8 @@ def _warn_if_unreachable(Y: np.ndarray, g) -> None:
 
 #: Output activations with g(s z) = s g(z) for s > 0: DeepRegressor scales y for them.
 _HOMOGENEOUS = ("relu", "leaky_relu")
-#: Those that take y as given and start from y's mean (exp: b[L] = log mean(y), as a GLM).
+#: The outputs DeepRegressor scales y for (the others train on y as given, and warn when it
+#: is far from unit size); exp starts at b[L] = log mean(y), as a GLM's intercept.
 _TRAINED_ON_Y = ("identity",) + _HOMOGENEOUS + ("exp",)
 
 
@@ -139,10 +140,11 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         npdeep's: ``"mean_squared_error"`` (``"mse"``), ``"mean_absolute_error"`` (``"mae"``,
         ``"absolute_error"``), ``"huber"`` or ``{"name": "huber", "delta": 0.5}``
         (:mod:`npdeep.losses`). ``"poisson"`` (targets >= 0, counts or rates) pairs with the
-        exp output, ``out_activation_ == "exp"`` as in MLPRegressor, and trains on ``y`` as
-        given. With the identity output the targets are standardized (below) for every
-        loss: huber's ``delta`` is then in units of the power-of-two scale of ``y``'s standard
-        deviation (``delta = 1``: about one standard deviation), not in ``y``'s units, and the
+        exp output, ``out_activation_ == "exp"`` as in MLPRegressor, and trains on ``y``
+        divided by a power of two near its mean (below). With the identity output the targets
+        are standardized (below) for every loss: huber's ``delta`` is then in units of the
+        power-of-two scale of ``y``'s standard deviation (``delta = 1``: about one standard
+        deviation), not in ``y``'s units (with a relu output, of its root mean square), and the
         mean absolute error is measured in that scale too (its minimizer, the median, is not
         changed by it).
     output_activation : str or None, default None
