@@ -284,7 +284,7 @@ def _set(path, value):
     ("network", _set(["architecture", "seed"], "x"), "invalid model"),
     ("network", _set(["history"], [1, 2]), "invalid model"),
     ("network", _set(["history"], {"epoch": 5}), "invalid model"),
-    ("pipeline", _set(["steps"], [1, 2]), "invalid pipeline description"),
+    ("pipeline", _set(["steps"], [1, 2]), "pipeline step 0 is 1, not a JSON object"),
     ("classifier", _set(["state", "classes_", "values"], [0, 1]),
      r"classes_ \[0, 1\] \(multiclass\) do not match the 3 output units"),
     ("classifier", _set(["state", "_target_type"], "evil"), "target type 'evil'"),

@@ -249,3 +249,22 @@ def test_a_pickle_in_an_array_member_is_never_unpickled(tmp_path, files):
     with pytest.raises(ModelFileError, match=r"p.npz'?: array 'W1' has dtype object; only "
                        "numeric dtypes are loaded, never objects"):
         npdeep.load(tmp_path / "p.npz")
+
+
+@pytest.mark.parametrize("kind, edit, message", [
+    ("est", lambda h: h.update(architecture=[1]),
+     r"invalid estimator architecture \[1\] \(expected a JSON object\)"),
+    ("pipe", lambda h: h["steps"].__setitem__(0, "StandardScaler"),
+     r"pipeline step 0 is 'StandardScaler', not a JSON object describing a step"),
+    ("net", lambda h: h.update(training=[1, 2]),
+     r"invalid 'training' \[1, 2\] \(expected a JSON object\)"),
+])
+def test_header_values_of_the_wrong_json_type_are_named(tmp_path, files, kind, edit, message,
+                                                       capsys):
+    # "list indices must be integers or slices, not str", "'str' object has no attribute
+    # 'get'"; a network with "training": [1, 2] loaded through npdeep.load only
+    edit_header(files[kind], tmp_path / "m.npz", edit)
+    with pytest.raises(ModelFileError, match=message):
+        npdeep.load(tmp_path / "m.npz")
+    code, _, err = call(capsys, "inspect", str(tmp_path / "m.npz"))
+    assert code == 1 and "Traceback" not in err

@@ -94,6 +94,9 @@ def _check_network(header: dict, shapes: dict, where: str, dtypes: dict) -> None
                              "object)")
     units = checked_units(architecture.get("units"), where)
     training = header.get("training")
+    if training is not None and not isinstance(training, dict):
+        raise ModelFileError(f"{where}: invalid 'training' {training!r:.100} (expected a JSON "
+                             "object)")
     if training:  # a checkpoint's state (or `npdeep train`'s options, with no state arrays)
         state = {k: v for k, v in shapes.items() if k.startswith(TRAINING_STATE_PREFIXES)}
         _check_training_state(training, state, dtypes, units, where)
@@ -160,8 +163,11 @@ def _optimizer_states(training) -> set[str] | None:
 def _check_estimator(entry: dict, shapes: dict, where: str, dtypes: dict) -> None:
     from .serialization import check_layer_arrays, checked_units
 
-    architecture = entry["architecture"]
-    check_layer_arrays(checked_units(architecture["units"], where), shapes, where)
+    architecture = entry.get("architecture")
+    if not isinstance(architecture, dict):
+        raise ModelFileError(f"{where}: invalid estimator architecture {architecture!r:.100} "
+                             "(expected a JSON object)")
+    check_layer_arrays(checked_units(architecture.get("units"), where), shapes, where)
 
 
 def _check_pipeline(header: dict, shapes: dict, where: str, dtypes: dict) -> None:
@@ -173,6 +179,10 @@ def _check_pipeline(header: dict, shapes: dict, where: str, dtypes: dict) -> Non
     if stray:
         raise ModelFileError(f"{where}: arrays {few(stray)} belong to none of the "
                              f"{len(steps)} pipeline steps")
+    odd = [i for i, entry in enumerate(steps) if not isinstance(entry, dict)]
+    if odd:
+        raise ModelFileError(f"{where}: pipeline step {odd[0]} is {steps[odd[0]]!r:.100}, not "
+                             "a JSON object describing a step")
     for i, entry in enumerate(steps):
         prefix = f"{i}."
         mine = {k[len(prefix):]: v for k, v in shapes.items() if k.startswith(prefix)}

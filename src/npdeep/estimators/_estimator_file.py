@@ -146,6 +146,10 @@ def estimator_from_header(header: dict, arrays: dict, where: str):
     table = _classes()
     if not isinstance(name, str) or name not in table:
         raise ModelFileError(f"{where}: unknown estimator {name!r}; expected one of {list(table)}")
+    for key in ("params", "architecture"):
+        if not isinstance(header.get(key), dict):
+            raise ModelFileError(f"{where}: invalid estimator {key} {header.get(key)!r:.100} "
+                                 "(expected a JSON object)")
     with header_errors(where, "estimator description"):
         params = {k: _from_json(v) for k, v in dict(header["params"]).items()}
         if is_saved_random_state(params.get("random_state")):

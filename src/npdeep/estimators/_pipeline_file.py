@@ -151,6 +151,10 @@ def pipeline_from_header(header: dict, arrays: dict, where: str):
     entries = header.get("steps")
     if not isinstance(entries, list) or not entries:
         raise ModelFileError(f"{where}: pipeline has no steps")
+    odd = [i for i, entry in enumerate(entries) if not isinstance(entry, dict)]
+    if odd:
+        raise ModelFileError(f"{where}: pipeline step {odd[0]} is {entries[odd[0]]!r:.100}, "
+                             "not a JSON object describing a step")
     indexes = {str(i) for i in range(len(entries))}
     stray = sorted(k for k in arrays if k.partition(".")[0] not in indexes or "." not in k)
     if stray:
