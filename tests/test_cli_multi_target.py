@@ -370,3 +370,14 @@ def test_evaluate_matches_reordered_targets_to_the_models_outputs(
     if kind == "regression":  # other columns: named with the output each was scored against
         other = call_json(capsys, "evaluate", model, data, "--target", "x1,b")
         assert [r["target"] for r in other["per_target"]] == ["x1 (as a)", "b"]
+
+
+def test_the_export_of_several_targets_names_its_prediction_columns(regression_csv, tmp_path,
+                                                                   capsys):
+    # the metadata held feature_names only: which column of predictions (N, 2) was which?
+    onnx = pytest.importorskip("onnx")
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", regression_csv, "--target", "b,a", "-o", model, *FAST)
+    call_json(capsys, "export", model, "-o", tmp_path / "m.onnx")
+    props = {p.key: p.value for p in onnx.load(str(tmp_path / "m.onnx")).metadata_props}
+    assert json.loads(props["target_names"]) == ["b", "a"]

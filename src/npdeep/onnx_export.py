@@ -302,7 +302,8 @@ def model_file_to_onnx(m, path: str | os.PathLike | None = None, *, dtype=None, 
         network (the graph would take the encoded numbers, not the CSV's values).
 
     ``opset`` and ``input_name``: as for :func:`to_onnx`; the metadata holds the file's
-    feature names and classes. A float32 graph warns, as :func:`to_onnx` does, when rounding
+    feature names and classes, and ``target_names`` for several regression targets (the
+    columns of ``predictions``). A float32 graph warns, as :func:`to_onnx` does, when rounding
     its input moves a scaled column by more than :data:`ROUNDING_TOLERANCE` standardized
     units (large offsets).
     """
@@ -323,8 +324,9 @@ def model_file_to_onnx(m, path: str | os.PathLike | None = None, *, dtype=None, 
         scalers.append(Standardizer.from_config(m.header["scaling"]))
     names = m.encoder.input_names if m.encoder is not None else None
     classes = None if m.classes is None else np.asarray(m.classes).tolist()
+    targets = None if getattr(m, "multilabel", False) else getattr(m, "target_names", None)
     return _export(m.net, scalers, lambda g, A: _file_heads(g, A, m), dtype, path, names,
-                   classes, opset, input_name)
+                   classes, opset, input_name, targets)
 
 
 def _file_heads(g: _Graph, A: str, m) -> list[tuple[str, object, list]]:
@@ -497,7 +499,7 @@ def _checked_input_name(name) -> str:
     return name
 
 
-def _metadata(names, classes) -> dict[str, str]:
+def _metadata(names, classes, targets=None) -> dict[str, str]:
     from ._io_save import _npdeep_version
 
     props = {"npdeep_version": _npdeep_version()}
@@ -505,15 +507,17 @@ def _metadata(names, classes) -> dict[str, str]:
         props["feature_names"] = json.dumps([str(n) for n in names])
     if classes is not None:
         props["classes"] = json.dumps(classes, default=str)
+    if targets:  # several CSV targets: which column of predictions is which
+        props["target_names"] = json.dumps([str(n) for n in targets])
     return props
 
 
 def _export(net, scalers: list, heads, dtype, path, names=None, classes=None, opset=None,
-            input_name="X"):
+            input_name="X", targets=None):
     """Build (and write to ``path``) the graph: ``scalers``, the layers of ``net``, then
     ``heads(g, A)``, which adds the outputs and returns ``[(name, elem_type, shape), ...]``.
     ``names``: the feature names (the float32 rounding warning, the metadata); ``classes``
-    (a list) for the metadata."""
+    (a list) and ``targets`` (several regression targets' names) for the metadata."""
     onnx, helper, numpy_helper = _require_onnx()
     from onnx import TensorProto
 
@@ -551,7 +555,7 @@ def _export(net, scalers: list, heads, dtype, path, names=None, classes=None, op
         [helper.make_tensor_value_info(n, t, s) for n, t, s in outputs],
         initializer=g.inits,
     )
-    props = _metadata(names, classes)
+    props = _metadata(names, classes, targets)
     imports = [helper.make_opsetid("", opset)]
     proto = helper.make_model(graph, producer_name="npdeep",
                               producer_version=props["npdeep_version"], opset_imports=imports)
