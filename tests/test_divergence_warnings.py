@@ -185,3 +185,21 @@ def test_a_classifiers_validation_counts_a_sample_with_nan_outputs_as_a_miss(rng
     assert clf._validation_score(net, X.T, Yv) > 0
     net.parameters.flat[:] = np.nan  # argmax of a NaN column is 0: a third of "hits"
     assert clf._validation_score(net, X.T, Yv) == 0.0
+
+
+def test_a_workers_gradients_of_a_diverged_network_print_no_numpy_warnings():
+    # each Dask worker printed "overflow encountered in dot" per task of a diverging run; the
+    # driver's NaN guard reports it once, in words
+    pytest.importorskip("dask")
+    from npdeep.distributed.gradients import loss_and_gradients
+
+    net = npdeep.Network([3, 8, 1], seed=0)
+    theta = net.parameters.flat * 1e200
+    X, Y = np.full((3, 4), 1e10), np.ones((1, 4))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cost, grad, m = loss_and_gradients(net.get_config(), theta, X, Y)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert m == 4 and not (np.isfinite(cost) and np.isfinite(grad).all())
+    with np.errstate(all="raise"), pytest.raises(FloatingPointError):  # the caller's setting
+        loss_and_gradients(net.get_config(), theta, X, Y)

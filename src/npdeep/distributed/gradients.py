@@ -20,6 +20,7 @@ import threading
 import numpy as np
 
 from .. import optimizers as _optimizers
+from .._fp_errors import quieted
 from .._registry import modules_naming
 from ..engine import backward, forward
 from ..errors import DataError
@@ -132,10 +133,13 @@ def _sums(config: dict, theta, X, Y, weight, count=None) -> tuple[float, np.ndar
     theta = theta.astype(net.dtype, copy=False)
     layers = net.layout.layer_views(theta)
     ws = net.workspace(m, train=False)
-    A_L = forward(layers, net.activations, X, ws)
-    cost = net.loss.cost(A_L, Y, coef, ws.Z[net.L] if net.fused else None)
-    backward(layers, net.activations, net.loss, ws, Y, coef, net.layout.layer_views(grad),
-             net.fused)
+    # a diverging run overflows here first: the driver reports it once, in words (the NaN
+    # guard), as a single-process fit does, without each worker printing NumPy's warnings
+    with np.errstate(**quieted(np.geterr())):
+        A_L = forward(layers, net.activations, X, ws)
+        cost = net.loss.cost(A_L, Y, coef, ws.Z[net.L] if net.fused else None)
+        backward(layers, net.activations, net.loss, ws, Y, coef, net.layout.layer_views(grad),
+                 net.fused)
     return float(cost), grad, m if count is None else count
 
 
