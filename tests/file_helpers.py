@@ -1,7 +1,10 @@
 """Tampering with model files in tests: rewrite a file's header or arrays."""
 
 import json
+import warnings
 import zipfile
+
+import numpy as np
 
 from npdeep.io import load_model_file, save_model_file
 
@@ -25,3 +28,25 @@ def retouched(src, dst, edit):
               if k not in ("format", "format_version", "npdeep_version", "arrays")}
     edit(header, arrays)
     return save_model_file(dst, header, arrays)
+
+
+def valid_files(folder, X):
+    """Write one valid file of each kind, trained on ``X`` (m, 3), into ``folder``: network,
+    estimator, pipeline, checkpoint; return ``{kind: path}``."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import npdeep
+    from npdeep.callbacks import ModelCheckpoint
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = npdeep.DeepClassifier((4,), max_iter=2, random_state=0).fit(X, X[:, 0] > 0)
+    npdeep.Network([3, 4, 1], seed=0).save(folder / "net.npz")
+    npdeep.save(clf, folder / "est.npz")
+    npdeep.save(make_pipeline(StandardScaler().fit(X), clf), folder / "pipe.npz")
+    npdeep.Network([3, 4, 1], seed=0).fit(
+        X.T, np.asarray(X[:, 0] > 0)[None], epochs=2, optimizer="adam", batch_size=16,
+        verbose=0, callbacks=[ModelCheckpoint(folder / "ck.npz")], diagnose=False)
+    return {kind: folder / f"{kind}.npz" for kind in ("net", "est", "pipe", "ck")}

@@ -6,19 +6,14 @@ import hashlib
 import json
 import re
 import tracemalloc
-import warnings
 import zipfile
 
 import numpy as np
 import pytest
-from file_helpers import edit_header
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from file_helpers import edit_header, valid_files
 
 import npdeep
 import npdeep._io_load
-from npdeep.callbacks import ModelCheckpoint
 from npdeep.checkpoint import load_checkpoint, resume
 from npdeep.errors import ModelFileError
 from npdeep.estimators.files import load_estimator, load_pipeline
@@ -31,17 +26,7 @@ MiB = 2**20
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """One valid file of each kind: network, estimator, pipeline, checkpoint."""
-    folder = tmp_path_factory.mktemp("valid")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = npdeep.DeepClassifier((4,), max_iter=2, random_state=0).fit(X, X[:, 0] > 0)
-    npdeep.Network([3, 4, 1], seed=0).save(folder / "net.npz")
-    npdeep.save(clf, folder / "est.npz")
-    npdeep.save(make_pipeline(StandardScaler().fit(X), clf), folder / "pipe.npz")
-    npdeep.Network([3, 4, 1], seed=0).fit(
-        X.T, (X[:, 0] > 0)[None], epochs=2, optimizer="adam", batch_size=16, verbose=0,
-        callbacks=[ModelCheckpoint(folder / "ck.npz")], diagnose=False)
-    return {kind: folder / f"{kind}.npz" for kind in ("net", "est", "pipe", "ck")}
+    return valid_files(tmp_path_factory.mktemp("valid"), X)
 
 
 def _npy_header(shape, dtype="<f8") -> bytes:

@@ -11,15 +11,11 @@ import zipfile
 import numpy as np
 import pytest
 from cli_helpers import call
-from file_helpers import edit_header, retouched
+from file_helpers import edit_header, retouched, valid_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 import npdeep
-from npdeep.callbacks import ModelCheckpoint
 from npdeep.checkpoint import load_checkpoint
 from npdeep.errors import ModelFileError, NpdeepError
 from npdeep.io import MAX_ARRAYS, load_model_file, save_model_file
@@ -30,17 +26,7 @@ X = np.random.default_rng(0).normal(size=(40, 3))
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """One valid file of each kind: network, estimator, pipeline, checkpoint."""
-    folder = tmp_path_factory.mktemp("valid")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = npdeep.DeepClassifier((4,), max_iter=2, random_state=0).fit(X, X[:, 0] > 0)
-    npdeep.Network([3, 4, 1], seed=0).save(folder / "net.npz")
-    npdeep.save(clf, folder / "est.npz")
-    npdeep.save(make_pipeline(StandardScaler().fit(X), clf), folder / "pipe.npz")
-    npdeep.Network([3, 4, 1], seed=0).fit(
-        X.T, (X[:, 0] > 0)[None], epochs=2, optimizer="adam", batch_size=16, verbose=0,
-        callbacks=[ModelCheckpoint(folder / "ck.npz")], diagnose=False)
-    return {kind: folder / f"{kind}.npz" for kind in ("net", "est", "pipe", "ck")}
+    return valid_files(tmp_path_factory.mktemp("valid"), X)
 
 
 def _with_members(src, dst, extra):

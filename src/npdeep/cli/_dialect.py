@@ -20,28 +20,28 @@ from ..errors import ConfigurationError
 NAMES = ("delimiter", "decimal", "encoding", "header")
 
 
-class DelimiterType(click.ParamType):
+class _CheckedType(click.ParamType):
+    """A value ``check`` returns, or click's usage error with its message (less the option's
+    name, which click adds)."""
+
+    def __init__(self, name: str, check: Callable, prefix: str):
+        self.name, self._check, self._prefix = name, check, prefix
+
+    def convert(self, value, param, ctx):
+        try:
+            return self._check(value)
+        except ConfigurationError as exc:
+            self.fail(str(exc).removeprefix(self._prefix), param, ctx)
+
+
+def DelimiterType() -> click.ParamType:
     """One character separating the columns; ``tab`` or ``\\t`` for a tab."""
-
-    name = "char"
-
-    def convert(self, value, param, ctx):
-        try:
-            return _delimiter(value)
-        except ConfigurationError as exc:
-            self.fail(str(exc).removeprefix("delimiter "), param, ctx)
+    return _CheckedType("char", _delimiter, "delimiter ")
 
 
-class EncodingType(click.ParamType):
+def EncodingType() -> click.ParamType:
     """A text encoding Python knows: ``utf-8``, ``latin-1``, ``cp1252``..."""
-
-    name = "encoding"
-
-    def convert(self, value, param, ctx):
-        try:
-            return _encoding(value)
-        except ConfigurationError as exc:
-            self.fail(str(exc).removeprefix("encoding "), param, ctx)
+    return _CheckedType("encoding", _encoding, "encoding ")
 
 
 def dialect_options(f: Callable) -> Callable:
