@@ -101,3 +101,40 @@ def test_excels_sep_line_is_named(tmp_path, delimiter):
         load(path, delimiter=delimiter, decimal="," if delimiter else ".")
     with pytest.raises(DataError, match=message):
         read_header(path, csv_dialect(delimiter, header=False))
+
+
+def _column(folder, cells, name="c.csv"):
+    path = folder / name
+    path.write_text("a,y\n" + "".join(f'"{c}",{i % 2}\n' for i, c in enumerate(cells)))
+    return path
+
+
+@pytest.mark.parametrize("categorical", ["reject", "onehot"])
+def test_three_decimals_after_a_zero_are_a_decimal_comma_not_thousands(tmp_path, categorical):
+    path = _column(tmp_path, ["-0,803", "0,243", "-1,656", "1,143", "+0,430", "0,251"])
+    with pytest.raises(DataError, match=re.escape(
+            f"{path}: column 'a' holds numbers written with a decimal comma (e.g. '-0,803' on "
+            "line 2); write them with a decimal point, or read the file with decimal=',' "
+            "(--decimal ,)")):
+        load(path, categorical=categorical)
+
+
+def test_ambiguous_groups_mention_the_decimal_comma(tmp_path):
+    path = _column(tmp_path, ["1,234", "12,345", "2,000"])
+    with pytest.raises(DataError, match=re.escape(
+            "column 'a' holds numbers with thousands separators (e.g. '1,234' on line 2)? remove "
+            "them (a CSV number is written 1234 or 1234.5); or, for a decimal comma, read the "
+            "file with decimal=',' (--decimal ,)")):
+        load(path)
+    grouped = _column(tmp_path, ["1,234,567", "12,345", "2,000"], "g.csv")
+    with pytest.raises(DataError, match=r"\(a CSV number is written 1234 or 1234\.5\)$"):
+        load(grouped)  # 1,234,567 has no decimal comma
+
+
+def test_a_decimal_comma_target_cell_after_a_zero(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,y\n1,0.5\n2,1.5\n3,\"0,125\"\n")
+    with pytest.raises(DataError, match=re.escape(
+            "line 4, column 'y': '0,125' is not a number (this column is numeric; a decimal "
+            "comma? write a decimal point)")):
+        load(path, "y", task="regression")
