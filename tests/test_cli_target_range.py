@@ -56,3 +56,53 @@ def test_scaled_outputs_get_no_unit_size_note(tmp_path, capsys, g):
     result = call_json(capsys, "train", data, "--target", "y", "--output-activation", g,
                        "--test-fraction", "0", *FAST, "-o", tmp_path / "m.npz")
     assert not any("unit size" in n for n in result["notes"])
+
+
+def _with_text_cell(path, source, column, line=4):
+    rows = source.read_text().splitlines()
+    header = rows[0].split(",")
+    cells = rows[line - 1].split(",")
+    cells[header.index(column)] = "n/d"  # text, no missing-value marker
+    rows[line - 1] = ",".join(cells)
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_train_advises_task_classification_for_a_text_cell_in_a_numeric_target(tmp_path,
+                                                                              capsys):
+    data = _with_text_cell(tmp_path / "bad.csv",
+                           _csv(tmp_path / "r.csv", y=lambda X: X[:, 0] + 0.5), "y")
+    code, _, err = call(capsys, "train", data, *FAST, "-o", tmp_path / "m.npz")
+    assert code == 1 and (f"{data}: line 4, column 'y': the target holds numbers and text "
+                          "('n/d'): for classes use --task classification "
+                          "(task='classification'); regression needs a number in every "
+                          "row") in err, err
+
+
+@pytest.mark.parametrize("command", ["evaluate", "gradcheck"])
+def test_a_text_cell_in_the_target_of_a_regression_model_names_the_model(tmp_path, capsys,
+                                                                         command):
+    good = _csv(tmp_path / "r.csv", y=lambda X: X[:, 0] + 0.5)
+    model = tmp_path / "m.npz"
+    call_json(capsys, "train", good, *FAST, "-o", model)
+    data = _with_text_cell(tmp_path / "bad.csv", good, "y")
+    argv = [model, data] if command == "evaluate" else [model, "--data", data]
+    code, _, err = call(capsys, command, *argv)
+    assert code == 1
+    assert (f"{data}: line 4, column 'y': 'n/d' is not a number, but m.npz was trained for "
+            "regression (a number in every row)") in err, err
+    assert "--task" not in err
+
+
+def test_a_text_cell_in_a_multi_label_target_names_the_model(tmp_path, capsys):
+    good = _csv(tmp_path / "ml.csv", a=lambda X: (X[:, 0] > 0).astype(int),
+                b=lambda X: (X[:, 1] > 0).astype(int))
+    model = tmp_path / "m.npz"
+    assert call_json(capsys, "train", good, "--target", "a,b", *FAST,
+                     "-o", model)["task"] == "multilabel"
+    data = _with_text_cell(tmp_path / "bad.csv", good, "b", line=6)
+    code, _, err = call(capsys, "evaluate", model, data)
+    assert code == 1
+    assert (f"{data}: line 6, column 'b': 'n/d' is not a number, but m.npz was trained for "
+            "multi-label classification (0 or 1 in every row of each label column)") in err, err
+    assert "--task" not in err and "regression" not in err

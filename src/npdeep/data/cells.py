@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from npdeep.data.encoding import Column, one_hot
-from npdeep.errors import DataError
+from npdeep.errors import DataError, MixedTargetError
 
 Plan = list[tuple[int, Column]]  # (index of the column in the file, how to encode it)
 
@@ -447,7 +447,11 @@ def target_values(
     decimal: str = ".",
 ) -> np.ndarray:
     """Read a target column: integers exactly, other numbers (with the decimal sign
-    ``decimal``) as float64 when it is numeric, text labels when it is text."""
+    ``decimal``) as float64 when it is numeric, text labels when it is text.
+
+    A column mostly of numbers with a text cell is a MixedTargetError unless ``task`` is
+    ``"classification"`` (its message advises ``--task classification``; a command whose task
+    comes from a model words it for that model)."""
     cells = text(cells, name, lines, path)
     exact = integers(cells)
     if exact is not None:
@@ -462,9 +466,11 @@ def target_values(
         if is_missing(cells[i]) or formatting(cells[i]) or "_" in cells[i] \
                 or not cells[i].isascii():
             raise not_a_number(cells[i], name, lines[i], path)
-        raise DataError(
+        needs = ("multi-label classification needs 0 or 1" if task == "multilabel"
+                 else "regression needs a number")
+        raise MixedTargetError(
             f"{path}: line {lines[i]}, column {name!r}: the target holds numbers and text "
             f"({cells[i]!r}): for classes use --task classification (task='classification'); "
-            "regression needs a number in every row"
+            f"{needs} in every row", name, lines[i], cells[i]
         )
     return np.array(cells.tolist(), dtype=str)  # text labels
