@@ -106,3 +106,14 @@ def test_a_text_cell_in_a_multi_label_target_names_the_model(tmp_path, capsys):
     assert (f"{data}: line 6, column 'b': 'n/d' is not a number, but m.npz was trained for "
             "multi-label classification (0 or 1 in every row of each label column)") in err, err
     assert "--task" not in err and "regression" not in err
+
+
+def test_train_task_multilabel_says_what_multi_label_needs(tmp_path, capsys):
+    good = _csv(tmp_path / "ml.csv", a=lambda X: (X[:, 0] > 0).astype(int),
+                b=lambda X: (X[:, 1] > 0).astype(int))
+    data = _with_text_cell(tmp_path / "bad.csv", good, "b", line=6)
+    code, _, err = call(capsys, "train", data, "--target", "a,b", "--task", "multilabel",
+                        *FAST, "-o", tmp_path / "m.npz")
+    assert code == 1 and (f"{data}: line 6, column 'b': the target holds numbers and text "
+                          "('n/d'): multi-label classification needs 0 or 1 in every "
+                          "row") in err, err

@@ -466,11 +466,11 @@ def target_values(
         if is_missing(cells[i]) or formatting(cells[i]) or "_" in cells[i] \
                 or not cells[i].isascii():
             raise not_a_number(cells[i], name, lines[i], path)
-        needs = ("multi-label classification needs 0 or 1" if task == "multilabel"
-                 else "regression needs a number")
+        advice = ("multi-label classification needs 0 or 1 in every row" if task == "multilabel"
+                  else "for classes use --task classification (task='classification'); "
+                  "regression needs a number in every row")
         raise MixedTargetError(
             f"{path}: line {lines[i]}, column {name!r}: the target holds numbers and text "
-            f"({cells[i]!r}): for classes use --task classification (task='classification'); "
-            f"{needs} in every row", name, lines[i], cells[i]
+            f"({cells[i]!r}): {advice}", name, lines[i], cells[i]
         )
     return np.array(cells.tolist(), dtype=str)  # text labels
