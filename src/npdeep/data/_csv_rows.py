@@ -161,7 +161,7 @@ def _no_nul(lines: Iterator[str], path: Path) -> Iterator[str]:
         yield line
 
 
-_EXCEL_SEP = re.compile(r"\s*sep=(.)\s*", re.DOTALL)  # Excel's first line naming the delimiter
+_EXCEL_SEP = re.compile(r"\s*sep=([^\r\n])\s*")  # Excel's first line naming the delimiter
 
 
 def _first_line(lines: Iterator[str], path: Path) -> Iterator[str]:
