@@ -873,7 +873,7 @@ def test_regression_targets_a_sigmoid_output_cannot_reach_are_refused(tmp_path, 
                         "-o", tmp_path / "m.npz")
     assert code == 1 and not (tmp_path / "m.npz").exists()
     assert re.search(r"target 'y' has values in \[25, 346\], outside \[0, 1\] where "
-                     r"--output-activation sigmoid can reach; scale the target", err)
+                     r"--output-activation sigmoid can reach; shift or scale the target", err)
 
 
 def test_regression_with_a_softplus_output_keeps_the_target_as_given(tmp_path, capsys):
@@ -901,7 +901,8 @@ def test_regression_targets_a_bounded_output_cannot_reach_are_refused(tmp_path, 
     code, _, err = call(capsys, "train", data, "--output-activation", g, "-o", tmp_path / "m.npz")
     assert code == 1 and not (tmp_path / "m.npz").exists()
     assert re.search(rf"target 'y' has values in \[{y.min():g}, {y.max():g}\], outside {reach} "
-                     rf"where --output-activation {g} can reach; scale the target", err), err
+                     rf"where --output-activation {g} can reach; shift or scale the target",
+                     err), err
 
 
 @pytest.fixture

@@ -634,7 +634,8 @@ def test_a_text_column_like_an_identifier_is_refused_under_one_hot(tmp_path):
          r"remove them"),
         (['"1,234,567"'], r"holds numbers with thousands separators \(e.g. '1,234,567'"),
         (['"1,234"'], r"column 'a' holds '1,234' \(line 2\): a number with a thousands separator "
-                      r"\(remove it\) or with a decimal comma \(write a decimal point\)\?"),
+                      r"\(remove it\) or with a decimal comma \(write a decimal point, or read "
+                      r"the file with decimal=',' \(--decimal ,\)\)\?"),
         (['"0,5"', '"1,250"', '"2,0"'], r"holds numbers written with a decimal comma \(e.g. '0,5' "
                                         r"on line 2\); write them with a decimal point"),
         (['"1,234.56"', '"12,345.00"'], r"column 'a' holds numbers with formatting \(e.g. "
@@ -652,7 +653,8 @@ def test_formatted_numbers_are_named_so(tmp_path, cells, message, categorical):
 
 
 @pytest.mark.parametrize(("cell", "hint"), [
-    ('"5,000"', "a thousands separator? remove it"),
+    ('"5,000"', "a thousands separator? remove it; or, for a decimal comma, read the file with "
+                "decimal=',' (--decimal ,)"),
     ('"2,5"', "a decimal comma? write a decimal point"),
     ("7%", "numbers with formatting (thousands separators, %, currency): remove it"),
 ])

@@ -35,6 +35,23 @@ class NonIntegerLabelsError(DataError):
         self.example = example
 
 
+class MixedTargetError(DataError):
+    """A regression or multi-label target column holds numbers and a text cell.
+
+    Attributes
+    ----------
+    target_name : str
+    line : int, the file line of the first text cell.
+    cell : str, that cell.
+    """
+
+    def __init__(self, message: str, target_name: str, line: int, cell: str):
+        super().__init__(message)
+        self.target_name = target_name
+        self.line = line
+        self.cell = cell
+
+
 class ModelFileError(NpdeepError, ValueError):
     """A model file is corrupt, truncated, of an unknown version or otherwise unsafe to load."""
 

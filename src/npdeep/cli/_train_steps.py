@@ -111,15 +111,21 @@ def _build_network(ds, o):
                    dtype=o["dtype"], seed=o["seed"], l2=o["l2"], dropout=o["dropout"])
 
 
-def _target_scaler(y, g, name) -> Any:
+def _target_names(ds, n: int) -> list[str]:
+    """The names of the ``n`` target columns of ``ds`` (one, or those of ``--target a,b``)."""
+    return list(ds.target_names) if len(ds.target_names) == n else [ds.target_name] * n
+
+
+def _target_scaler(y, g, ds, data: str) -> Any:
     """Return the Standardizer of regression targets ``y`` (m, n_L) for output activation ``g``.
 
     Standardized for the identity output only, as DeepRegressor does; a relu, leaky relu or exp
     output divides them by a power of two near their root mean square (relu) or mean (exp),
     which ``g`` carries through (``g(s z) = s g(z)``; ``exp(z + log s)``). Any other output
-    keeps the targets as given. Every one refuses targets outside ``g.bounds``: centred targets
-    fall below 0, out of reach of a sigmoid, relu or softplus output (which then predicted no
-    value below the mean, silently), and of binary cross-entropy's domain.
+    keeps the targets as given. Every one refuses targets outside ``g.bounds``, naming the
+    column of ``ds`` and the file ``data``: centred targets fall below 0, out of reach of a sigmoid,
+    relu or softplus output (which then predicted no value below the mean, silently), and of
+    binary cross-entropy's domain.
     """
     from .. import data as npdata
 
@@ -127,13 +133,14 @@ def _target_scaler(y, g, name) -> Any:
     if g.name == "identity":
         return scaler
     low, high = g.bounds
-    if y.size and (y.min() < low or y.max() > high):
-        raise DataError(
-            f"target {name!r} has values in [{y.min():.4g}, {y.max():.4g}], outside "
-            f"[{low:.4g}, {high:g}] where --output-activation {g.name} can reach; scale the "
-            "target into that range, or use --output-activation identity (which standardizes "
-            "it)"
-        )
+    for name, column in zip(_target_names(ds, y.shape[1]), y.T, strict=True):
+        if column.size and (column.min() < low or column.max() > high):
+            raise DataError(
+                f"{data}: target {name!r} has values in [{column.min():.4g}, "
+                f"{column.max():.4g}], outside [{low:.4g}, {high:g}] where --output-activation "
+                f"{g.name} can reach; shift or scale the target into that range, or use "
+                "--output-activation identity (which standardizes it)"
+            )
     scaler.mean_, scaler.scale_ = np.zeros_like(scaler.mean_), np.ones_like(scaler.scale_)
     if g.name in ("relu", "leaky_relu", "exp") and y.size:
         # g(z) s: relu(s z) = s relu(z), exp(z) s = exp(z + log s): the network learns y / s
@@ -146,6 +153,32 @@ def _target_scaler(y, g, name) -> Any:
         ok = (size > 0) & np.isfinite(size)
         scaler.scale_ = np.where(ok, np.exp2(np.round(np.log2(np.where(ok, size, 1.0)))), 1.0)
     return scaler
+
+
+#: Output activations whose targets train scaled (see :func:`_target_scaler`); any other
+#: trains on the targets as given.
+_SCALED = ("identity", "relu", "leaky_relu", "exp")
+
+
+def _unit_notes(y, g, ds) -> list[str]:
+    """A note when regression targets ``y`` (m,) or (m, n_L) are far from unit size (root mean
+    square of the largest column below 0.01 or above 100) for an output activation ``g`` that
+    trains on them as given (softplus, tanh, sigmoid...), as DeepRegressor warns: poisson
+    counts near 5,000 under softplus trained to a test R^2 of -1.76 without a word."""
+    Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    if Y.size == 0 or g.name in _SCALED:
+        return []
+    peak = np.max(np.abs(Y), axis=0)
+    peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
+    rms = peak * np.sqrt(np.mean((Y / peak) ** 2, axis=0))  # without overflow
+    j = int(np.argmax(rms))
+    if not (0 < rms[j] < 0.01 or rms[j] > 100):
+        return []
+    name = _target_names(ds, Y.shape[1])[j]
+    return [f"note: target {name!r} has a root mean square of {rms[j]:.3g}, far from the unit "
+            f"size that --output-activation {g.name} trains on as given; scale the target (and "
+            "the predictions back), or use --output-activation identity (which standardizes "
+            "it)"]
 
 
 def _targets(ds, y, target_scaler) -> np.ndarray:

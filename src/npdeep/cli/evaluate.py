@@ -16,7 +16,7 @@ import dataclasses
 import click
 import numpy as np
 
-from ..errors import DataError, NonIntegerLabelsError
+from ..errors import DataError, MixedTargetError, NonIntegerLabelsError
 from ._common import data_name, data_source, emit, json_option, load_model
 from ._dialect import dialect_options, resolve
 from ._options import max_elements_option
@@ -41,6 +41,13 @@ def load_labelled(m, source: str, target: str | None, dialect: dict | None = Non
             f"{source}: target {exc.target_name!r} holds non-integer numbers (e.g. "
             f"{exc.example!r}), but {m.path.name} is a classifier; name its class-label "
             "column with --target"
+        ) from None
+    except MixedTargetError as exc:  # the same: the model fixed the task
+        trained = ("multi-label classification (0 or 1 in every row of each label column)"
+                   if task == "multilabel" else "regression (a number in every row)")
+        raise DataError(
+            f"{source}: line {exc.line}, column {exc.target_name!r}: {exc.cell!r} is not a "
+            f"number, but {m.path.name} was trained for {trained}"
         ) from None
     if ds.n_features != m.n_features:  # no names to pick the columns by: every other one
         hint = (" (does the file hold a target column? it is the last one unless --target "

@@ -47,6 +47,7 @@ from ._train_steps import (  # noqa: F401  (BestWeights: tests patch it through 
     _targets,
     _test_lines,
     _test_scores,
+    _unit_notes,
 )
 from ._types import (
     ClassWeightType,
@@ -281,7 +282,7 @@ def train(ctx: click.Context, config_path, as_json, **given):
     target_scaler = None
     if ds.task == "regression":
         y2 = split["y_train"].reshape(len(split["y_train"]), -1)
-        target_scaler = _target_scaler(y2, net.output_activation, ds.target_name)
+        target_scaler = _target_scaler(y2, net.output_activation, ds, data_name(o["data"]))
     X_tr = scaler.transform(split.pop("X_train")).T  # (n_x, m); the unscaled copy is freed
     Y_tr = _targets(ds, split["y_train"], target_scaler)
     best = BestWeights()
@@ -294,6 +295,8 @@ def train(ctx: click.Context, config_path, as_json, **given):
     if live:
         callbacks.append(LiveProgress(o["batch_size"] or None))
     notes = _data_notes(ds, o["task"] is not None)
+    if ds.task == "regression":
+        notes += _unit_notes(split["y_train"], net.output_activation, ds)
     if not as_json:  # --json gives them as "notes"
         for note in notes:
             click.echo(note, err=True)

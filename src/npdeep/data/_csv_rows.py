@@ -10,10 +10,12 @@ rows are grouped into blocks for :mod:`npdeep.data.csv` to convert a block at a 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import itertools
+import re
 import sys
 import zlib
 from collections.abc import Iterator
@@ -22,7 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from npdeep.data import cells
-from npdeep.data.dialect import CsvDialect, delimiter_name, extension_delimiter, shown
+from npdeep.data.dialect import (
+    CsvDialect,
+    delimiter_name,
+    delimiter_word,
+    extension_delimiter,
+    shown,
+)
 from npdeep.errors import DataError
 
 _DEFAULT = CsvDialect()
@@ -51,7 +59,11 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DataError:
 
     ``exc.start`` counts from the start of the text reader's read-ahead block, not of the
     file, so the file is scanned again line by line (no UTF-8 sequence holds a newline byte).
+    A file that starts with UTF-16's or UTF-32's byte-order mark is named as such.
     """
+    marked = _bom_encoding(path)
+    if marked is not None:
+        return DataError(f"{path}: line 1: not a UTF-8 text file{_bom_advice(marked)}")
     offset = 0
     opener = gzip.open if _is_gzip(path) else open
     with opener(path, "rb") as fh:
@@ -66,6 +78,41 @@ def _not_utf8(path: Path, exc: UnicodeDecodeError) -> DataError:
                 )
             offset += len(raw)
     return DataError(f"{path}: not a UTF-8 text file ({exc.reason})")
+
+
+# longest first: UTF-32 LE's mark starts with UTF-16 LE's
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _bom_encoding(path: Path) -> str | None:
+    """``"utf-16"`` or ``"utf-32"`` when the (gzipped or plain) file starts with that
+    encoding's byte-order mark, else None."""
+    opener = gzip.open if _is_gzip(path) else open
+    try:
+        with opener(path, "rb") as fh:
+            start = fh.read(4)
+    except (OSError, EOFError, zlib.error):
+        return None  # a corrupt gzip stream is named where the rows are read
+    return next((name for bom, name in _BOMS if start.startswith(bom)), None)
+
+
+def _bom_advice(encoding: str) -> str:
+    return (f" (it starts with {encoding.upper()}'s byte-order mark): give its encoding "
+            f"(encoding={encoding!r}, --encoding {encoding}), or save it as UTF-8")
+
+
+def _no_byte_order(path: Path, exc: UnicodeError, encoding: str) -> DataError:
+    """A UnicodeError that is not a decoding error: UTF-16 or UTF-32 read without knowing the
+    byte order (``"UTF-16 stream does not start with BOM"``)."""
+    name = codecs.lookup(encoding).name
+    if name in ("utf-16", "utf-32"):
+        return DataError(
+            f"{path}: not {name} text ({exc}): a file without a byte-order mark needs its "
+            f"byte order, encoding='{name}-le' or '{name}-be' (--encoding {name}-le or "
+            f"{name}-be); or is the encoding right (--encoding)?"
+        )
+    return DataError(f"{path}: not {encoding} text ({exc}); is the encoding right (--encoding)?")
 
 
 def _not_encoded(path: Path, exc: UnicodeDecodeError, encoding: str) -> DataError:
@@ -102,11 +149,39 @@ def _no_nul(lines: Iterator[str], path: Path) -> Iterator[str]:
     """
     for number, line in enumerate(lines, start=1):
         if "\0" in line:
+            marked = _bom_encoding(path)
+            if marked is not None:
+                raise DataError(f"{path}: line {number}: holds a NUL character: the file is "
+                                f"{marked.upper()} text{_bom_advice(marked)}")
             raise DataError(
                 f"{path}: line {number}: holds a NUL character, which no CSV text holds: is the "
-                "file UTF-16 (save it as UTF-8) or not a table at all?"
+                "file UTF-16 (save it as UTF-8, or give its encoding: --encoding utf-16-le) or "
+                "not a table at all?"
             )
         yield line
+
+
+_EXCEL_SEP = re.compile(r"\s*sep=([^\r\n])\s*")  # Excel's first line naming the delimiter
+
+
+def _first_line(lines: Iterator[str], path: Path) -> Iterator[str]:
+    """Pass text lines on without a byte-order mark at the start of the first (read as a
+    character by an encoding that keeps it, such as ``utf-16-le``); Excel's ``sep=;`` first
+    line is an error saying what it is."""
+    first = next(lines, None)
+    if first is None:
+        return
+    first = first.removeprefix("\ufeff")
+    sep = _EXCEL_SEP.fullmatch(first)
+    if sep is not None:
+        delimiter = sep.group(1)
+        raise DataError(
+            f"{path}: line 1 is {first.strip()!r}, the line Excel writes to name the "
+            f"delimiter ({delimiter_name(delimiter)}), not a header: delete that line, and "
+            f"read the file with delimiter={delimiter!r} (--delimiter {shown(delimiter)})"
+        )
+    yield first
+    yield from lines
 
 
 def _rows(path: Path, dialect: CsvDialect = _DEFAULT) -> Iterator[tuple[int, list[str]]]:
@@ -115,8 +190,8 @@ def _rows(path: Path, dialect: CsvDialect = _DEFAULT) -> Iterator[tuple[int, lis
     previous = csv.field_size_limit(_FIELD_LIMIT)
     try:
         with _open_text(path, dialect.encoding) as fh:
-            reader = csv.reader(_no_nul(fh, path), delimiter=delimiter, skipinitialspace=True,
-                                strict=True)
+            reader = csv.reader(_first_line(_no_nul(fh, path), path), delimiter=delimiter,
+                                skipinitialspace=True, strict=True)
             try:
                 for row in reader:
                     # a blank line is skipped; ",," is a row of empty cells (refused later)
@@ -126,6 +201,8 @@ def _rows(path: Path, dialect: CsvDialect = _DEFAULT) -> Iterator[tuple[int, lis
                 raise DataError(f"{path}: line {reader.line_num}: malformed CSV ({exc})") from None
     except UnicodeDecodeError as exc:
         raise _not_encoded(path, exc, dialect.encoding) from None
+    except UnicodeError as exc:  # "UTF-16 stream does not start with BOM"
+        raise _no_byte_order(path, exc, dialect.encoding) from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: corrupt gzip stream ({exc})") from None
     finally:
@@ -177,8 +254,9 @@ def _header(
     header = [h.strip() for h in header]
     for i, name in enumerate(header):
         if not name:
+            end = f" (a {delimiter_word(dialect.delimiter_for(path))} at the end of the line?)"
             hint = (" (an index written by pandas' to_csv? write with index=False)" if i == 0
-                    else " (a comma at the end of the line?)" if i == len(header) - 1 else "")
+                    else end if i == len(header) - 1 else "")
             raise DataError(f"{path}: line {line}: header column {i} has no name{hint}")
     probe = header
     if dialect.decimal != ".":  # a header of decimal-comma numbers is data all the same

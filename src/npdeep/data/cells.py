@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from npdeep.data.encoding import Column, one_hot
-from npdeep.errors import DataError
+from npdeep.errors import DataError, MixedTargetError
 
 Plan = list[tuple[int, Column]]  # (index of the column in the file, how to encode it)
 
@@ -151,6 +151,8 @@ def is_missing(cell) -> bool:
 
 _DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+", re.ASCII)  # 0,5  3,14159 (1,234: _AMBIGUOUS)
 _AMBIGUOUS = re.compile(r"[-+]?\d{1,3},\d{3}", re.ASCII)  # 1,234: thousands or decimal comma?
+_ZERO_POINT = re.compile(r"[-+]?0,\d+", re.ASCII)  # 0,243: no grouped number starts with 0,
+_OR_DECIMAL = "for a decimal comma, read the file with decimal=',' (--decimal ,)"
 _THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3}){2,}", re.ASCII)  # 1,234,567
 _PLAIN = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", re.ASCII)
 _CURRENCY = "$\u20ac\u00a3\u00a5\u20b9"  # $ euro pound yen rupee
@@ -161,13 +163,15 @@ _GROUPING = re.compile(r"(?<=\d)[,' \u00a0\u2009\u202f](?=\d{3}(?!\d))", re.ASCI
 def formatting(cell) -> str | None:
     """How a cell that is not a plain number is a formatted one, or None.
 
-    ``"decimal"`` (``0,5``), ``"ambiguous"`` (``1,234``: a thousands separator or a decimal
-    comma), ``"thousands"`` (``1,234,567``), ``"formatted"`` (``1,234.56``, ``10%``, ``$5``,
+    ``"decimal"`` (``0,5``, ``-0,803``), ``"ambiguous"`` (``1,234``: a thousands separator or a
+    decimal comma), ``"thousands"`` (``1,234,567``), ``"formatted"`` (``1,234.56``, ``10%``, ``$5``,
     ``1 000 000``, ``$1 000``; a lone ``555 123`` is not: a code as likely as a number).
     """
     word = str(cell).strip()
     if _THOUSANDS.fullmatch(word):
         return "thousands"
+    if _ZERO_POINT.fullmatch(word):
+        return "decimal"
     if _AMBIGUOUS.fullmatch(word):
         return "ambiguous"
     if _DECIMAL_COMMA.fullmatch(word):
@@ -187,7 +191,7 @@ def formatting(cell) -> str | None:
 
 _FORMAT_HINTS = {
     "decimal": "a decimal comma? write a decimal point",
-    "ambiguous": "a thousands separator? remove it",
+    "ambiguous": f"a thousands separator? remove it; or, {_OR_DECIMAL}",
     "thousands": "thousands separators? remove them",
     "formatted": "numbers with formatting (thousands separators, %, currency): remove it",
 }
@@ -357,11 +361,13 @@ def _formatted_numbers(words: list[str], name: str, lines: Sequence[int], path: 
         raise DataError(
             f"{path}: column {name!r} holds numbers with thousands separators ({example})? "
             "remove them (a CSV number is written 1234 or 1234.5)"
+            + ("" if "thousands" in seen else f"; or, {_OR_DECIMAL}")
         )
     if seen == {"ambiguous"}:
         raise DataError(
             f"{path}: column {name!r} holds {words[i]!r} (line {lines[i]}): a number with a "
-            "thousands separator (remove it) or with a decimal comma (write a decimal point)?"
+            "thousands separator (remove it) or with a decimal comma (write a decimal point, "
+            "or read the file with decimal=',' (--decimal ,))?"
         )
     raise DataError(
         f"{path}: column {name!r} holds numbers with formatting ({example}): thousands "
@@ -441,7 +447,11 @@ def target_values(
     decimal: str = ".",
 ) -> np.ndarray:
     """Read a target column: integers exactly, other numbers (with the decimal sign
-    ``decimal``) as float64 when it is numeric, text labels when it is text."""
+    ``decimal``) as float64 when it is numeric, text labels when it is text.
+
+    A column mostly of numbers with a text cell is a MixedTargetError unless ``task`` is
+    ``"classification"`` (its message advises ``--task classification``; a command whose task
+    comes from a model words it for that model)."""
     cells = text(cells, name, lines, path)
     exact = integers(cells)
     if exact is not None:
@@ -456,9 +466,11 @@ def target_values(
         if is_missing(cells[i]) or formatting(cells[i]) or "_" in cells[i] \
                 or not cells[i].isascii():
             raise not_a_number(cells[i], name, lines[i], path)
-        raise DataError(
+        advice = ("multi-label classification needs 0 or 1 in every row" if task == "multilabel"
+                  else "for classes use --task classification (task='classification'); "
+                  "regression needs a number in every row")
+        raise MixedTargetError(
             f"{path}: line {lines[i]}, column {name!r}: the target holds numbers and text "
-            f"({cells[i]!r}): for classes use --task classification (task='classification'); "
-            "regression needs a number in every row"
+            f"({cells[i]!r}): {advice}", name, lines[i], cells[i]
         )
     return np.array(cells.tolist(), dtype=str)  # text labels

@@ -53,7 +53,7 @@ from npdeep.data.cells import Plan
 from npdeep.data.dataset import Dataset, label_text, prepare_target, prepare_targets
 from npdeep.data.dialect import CsvDialect
 from npdeep.data.encoding import Column, FeatureEncoder
-from npdeep.errors import DataError, NonIntegerLabelsError
+from npdeep.errors import DataError, MixedTargetError, NonIntegerLabelsError
 
 # the file's rows and header, and the choice of columns, moved out to _csv_rows and
 # _csv_columns; every name this module held before stays importable from here
@@ -230,12 +230,14 @@ def _dataset(
         else:
             name = ",".join(target_names)
             y, task, classes = prepare_targets(
-                [cells.target_values(c, n, lines, "regression" if task == "regression" else
-                                     None, path, decimal)
+                [cells.target_values(c, n, lines, task if task in ("regression", "multilabel")
+                                     else None, path, decimal)
                  for c, n in zip(y_cells, target_names, strict=True)],
                 task, target_names, lines)
     except NonIntegerLabelsError as exc:  # keep the kind: evaluate words it for a model
         raise NonIntegerLabelsError(f"{path}: {exc}", exc.target_name, exc.example) from None
+    except MixedTargetError:  # keep the kind (its message names the file): evaluate words it
+        raise                 # for a model
     except DataError as exc:  # name the file (prepare_target knows only lines)
         message = str(exc)
         raise DataError(message if message.startswith(f"{path}:") else f"{path}: {message}") \

@@ -39,6 +39,11 @@ def delimiter_name(delimiter: str) -> str:
     return _DELIMITER_NAMES.get(delimiter, f"{delimiter!r}")
 
 
+def delimiter_word(delimiter: str) -> str:
+    """``'semicolon'``, ``'tab'``...: one separator, as messages call it."""
+    return delimiter_name(delimiter)[:-1] if delimiter in _DELIMITER_NAMES else repr(delimiter)
+
+
 def shown(delimiter: str) -> str:
     """The delimiter as a user types it: ``tab`` for a tab, quoted otherwise (``';'``)."""
     return "tab" if delimiter == "\t" else repr(delimiter)
