@@ -243,7 +243,7 @@ def test_a_pickle_in_an_array_member_is_never_unpickled(tmp_path, files):
     ("pipe", lambda h: h["steps"].__setitem__(0, "StandardScaler"),
      r"pipeline step 0 is 'StandardScaler', not a JSON object describing a step"),
     ("net", lambda h: h.update(training=[1, 2]),
-     r"invalid 'training' \[1, 2\] \(expected a JSON object\)"),
+     r"invalid model header: 'training' must be a JSON object, got \[1, 2\]"),
 ])
 def test_header_values_of_the_wrong_json_type_are_named(tmp_path, files, kind, edit, message,
                                                        capsys):

@@ -95,8 +95,8 @@ def _check_network(header: dict, shapes: dict, where: str, dtypes: dict) -> None
     units = checked_units(architecture.get("units"), where)
     training = header.get("training")
     if training is not None and not isinstance(training, dict):
-        raise ModelFileError(f"{where}: invalid 'training' {training!r:.100} (expected a JSON "
-                             "object)")
+        raise ModelFileError(f"{where}: invalid model header: 'training' must be a JSON "
+                             f"object, got {training!r:.100}")
     if training:  # a checkpoint's state (or `npdeep train`'s options, with no state arrays)
         state = {k: v for k, v in shapes.items() if k.startswith(TRAINING_STATE_PREFIXES)}
         _check_training_state(training, state, dtypes, units, where)

@@ -126,8 +126,8 @@ def _check_network_file(header: dict, arrays: dict, where: str) -> tuple[dict, d
                              f"{header['architecture']!r} (expected a JSON object)")
     units = checked_units(header["architecture"].get("units"), where)
     if header.get("training") is not None and not isinstance(header["training"], dict):
-        raise ModelFileError(f"{where}: invalid 'training' {header['training']!r:.100} "
-                             "(expected a JSON object)")
+        raise ModelFileError(f"{where}: invalid model header: 'training' must be a JSON "
+                             f"object, got {header['training']!r:.100}")
     if header.get("training"):  # a checkpoint (npdeep.checkpoint): skip the training state
         arrays = {k: v for k, v in arrays.items()
                   if not k.startswith(("optimizer.", "early_stopping."))}
