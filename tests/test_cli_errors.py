@@ -519,7 +519,7 @@ def test_inspect_refuses_an_edited_header_in_one_line(files, tmp_path, capsys, e
     path = _edited_model(files, tmp_path, edit)
     assert run(["inspect", str(path)]) == 1
     err = capsys.readouterr().err
-    assert re.fullmatch(r"Error: .*edited\.npz: invalid model header: " + message + "\n", err)
+    assert re.fullmatch(r"Error: .*edited\.npz'?: invalid model header: " + message + "\n", err)
 
 
 def test_inspect_shows_a_history_holding_nulls(files, tmp_path, capsys):
