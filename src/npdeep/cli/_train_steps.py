@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._target_size import far_from_unit, power_of_two, root_mean_square
 from ..callbacks import Callback, keep_copy
 from ..errors import ConfigurationError, DataError, TrainingError
 from ..trainer import NAN_ADVICE
@@ -146,36 +147,25 @@ def _target_scaler(y, g, ds, data: str) -> Any:
         # g(z) s: relu(s z) = s relu(z), exp(z) s = exp(z + log s): the network learns y / s
         # for a power of two s near y's root mean square (relu) or mean (exp), as
         # DeepRegressor does: poisson counts near 9,000 trained from exp(0) = 1 to R^2 -11.5
-        peak = np.max(np.abs(y), axis=0)
-        peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
-        size = (np.mean(y / peak, axis=0) if g.name == "exp"
-                else np.sqrt(np.mean((y / peak) ** 2, axis=0))) * peak
-        ok = (size > 0) & np.isfinite(size)
-        scaler.scale_ = np.where(ok, np.exp2(np.round(np.log2(np.where(ok, size, 1.0)))), 1.0)
+        size = np.mean(y, axis=0) if g.name == "exp" else root_mean_square(y)
+        scaler.scale_ = power_of_two(size)[0]
     return scaler
 
 
 #: Output activations whose targets train scaled (see :func:`_target_scaler`); any other
 #: trains on the targets as given.
-_SCALED = ("identity", "relu", "leaky_relu", "exp")
-
-
 def _unit_notes(y, g, ds) -> list[str]:
     """A note when regression targets ``y`` (m,) or (m, n_L) are far from unit size (root mean
     square of the largest column below 0.01 or above 100) for an output activation ``g`` that
     trains on them as given (softplus, tanh, sigmoid...), as DeepRegressor warns: poisson
     counts near 5,000 under softplus trained to a test R^2 of -1.76 without a word."""
     Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-    if Y.size == 0 or g.name in _SCALED:
+    far = far_from_unit(Y, g.name)
+    if far is None:
         return []
-    peak = np.max(np.abs(Y), axis=0)
-    peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
-    rms = peak * np.sqrt(np.mean((Y / peak) ** 2, axis=0))  # without overflow
-    j = int(np.argmax(rms))
-    if not (0 < rms[j] < 0.01 or rms[j] > 100):
-        return []
+    j, rms = far
     name = _target_names(ds, Y.shape[1])[j]
-    return [f"note: target {name!r} has a root mean square of {rms[j]:.3g}, far from the unit "
+    return [f"note: target {name!r} has a root mean square of {rms:.3g}, far from the unit "
             f"size that --output-activation {g.name} trains on as given; scale the target (and "
             "the predictions back), or use --output-activation identity (which standardizes "
             "it)"]

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 
 from .. import losses as _losses
+from .._target_size import far_from_unit, power_of_two, root_mean_square
 from .._validation import as_numeric_array, caller_level
 from ..errors import ConfigurationError, DataError
 from ._base import BaseDeepEstimator, restores_on_error
@@ -63,19 +64,6 @@ def _warn_if_unreachable(Y: np.ndarray, g) -> None:
 
 #: Output activations with g(s z) = s g(z) for s > 0: DeepRegressor scales y for them.
 _HOMOGENEOUS = ("relu", "leaky_relu")
-#: The outputs DeepRegressor scales y for (the others train on y as given, and warn when it
-#: is far from unit size); exp starts at b[L] = log mean(y), as a GLM's intercept.
-_TRAINED_ON_Y = ("identity",) + _HOMOGENEOUS + ("exp",)
-
-
-def _root_mean_square(Y: np.ndarray, sample_weight) -> np.ndarray:
-    """Return the (weighted) root mean square (n_L,) of ``Y`` (m, n_L), without overflow."""
-    peak = np.max(np.abs(Y), axis=0)
-    peak = np.where((peak > 0) & np.isfinite(peak), peak, 1.0)
-    w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
-    if w is not None and w.size:
-        w = w / w.max() if w.max() > 0 else None
-    return peak * np.sqrt(np.average((Y / peak) ** 2, axis=0, weights=w))
 
 
 def _start_at_the_mean(net, Y: np.ndarray, sample_weight) -> None:
@@ -111,11 +99,10 @@ def _warn_if_far_from_unit(Y: np.ndarray, g) -> None:
     largest output below 0.01, or above 100) for an output activation ``g`` that trains on
     ``y`` as given (tanh, sigmoid, softplus...): tanh on targets of 1e-6 trained to an R^2
     of -6.5e8 without a word."""
-    if Y.size == 0 or g.name in _TRAINED_ON_Y:
+    far = far_from_unit(Y, g.name)
+    if far is None:
         return
-    rms = float(np.max(_root_mean_square(Y, None)))
-    if not (0 < rms < 0.01 or rms > 100):
-        return
+    rms = far[1]
     warnings.warn(
         f"DeepRegressor: y's root mean square is {rms:.3g}, far from the unit size that "
         f"output_activation={g.name!r} trains on as given; scale y (and scale the "
@@ -371,9 +358,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             # exp(z) s = exp(z + log s), y divided by a power of two near its mean and log s
             # folded into b[L] (the cost and tol then see y near 1, not 1e-9). An output of
             # all zeros (a first partial_fit batch) waits for a later batch's scale
-            size, scaled = self._target_size(Y, sample_weight)
-            self._y_scale = np.where(scaled, np.exp2(np.round(np.log2(np.where(scaled, size,
-                                                                                1.0)))), 1.0)
+            self._y_scale, scaled = power_of_two(self._target_size(Y, sample_weight)[0])
             self._y_unscaled = ~scaled
             return
         if name != "identity":
@@ -392,7 +377,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         if self.network_.output_activation.name == "exp":
             size = np.average(Y, axis=0, weights=sample_weight)
         else:
-            size = _root_mean_square(Y, sample_weight)
+            size = root_mean_square(Y, sample_weight)
         return size, (size > 0) & np.isfinite(size)
 
     def _take_late_scales(self, Y, sample_weight) -> None:
