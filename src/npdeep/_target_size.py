@@ -33,6 +33,13 @@ def power_of_two(size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, np.exp2(np.round(np.log2(np.where(ok, size, 1.0)))), 1.0), ok
 
 
+def peak_scale(Y: np.ndarray) -> np.ndarray:
+    """Return the power of two (n_L,) near each column's largest ``|y|`` of ``Y`` (m, n_L):
+    units in which scores of targets of 1e160 or 1e-300 neither overflow nor underflow (R^2
+    does not change with them)."""
+    return power_of_two(np.max(np.abs(Y), axis=0).astype(np.float64))[0]
+
+
 def far_from_unit(Y: np.ndarray, output: str) -> tuple[int, float] | None:
     """Return ``(j, rms)`` of the largest output of ``Y`` (m, n_L) when the output activation
     named ``output`` trains on y as given and that root mean square lies outside

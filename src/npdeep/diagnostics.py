@@ -315,15 +315,13 @@ def constant_cost(net, Y: np.ndarray, coef) -> tuple[float | None, str]:
     return (value, "predicting the targets' mean") if math.isfinite(value) else (None, "")
 
 
-def thrown_far(net, cost, baseline: tuple[float | None, str] | None = None) -> str:
+def thrown_far(cost, baseline: tuple[float | None, str]) -> str:
     """Say how far ``cost`` (None: unknown) lies above ``baseline``, the cost of a constant
-    prediction and what it is (:func:`constant_cost`; a cross-entropy classifier's by
-    default), if over ``DIVERGENCE_FACTOR`` times it; else ''.
+    prediction and what it is (:func:`constant_cost`), if over ``DIVERGENCE_FACTOR`` times
+    it; else ''.
 
     A first epoch already thrown far (adam at a learning rate of 1e6: a cost of 1.9e21,
     falling to 2.4e4 by the tenth, at chance accuracy) never rises above it."""
-    if baseline is None:
-        baseline = constant_cost(net, np.zeros((0, 0)), 1.0)
     U, what = baseline
     if cost is None or U is None or not U > 0:
         return ""
@@ -337,7 +335,7 @@ def _divergence(history, rows, cost: float, net, Y: np.ndarray) -> str:
     """Why training diverged (the cost rose, the final cost lies far above that of a
     constant prediction for ``Y`` (n_L, m), or the gradients are not finite), or ''."""
     rose = cost_rise((getattr(history, "history", {}) or {}).get("cost", ()))
-    if rose or (rose := thrown_far(net, cost, constant_cost(net, Y, 1.0 / Y.shape[1]))):
+    if rose or (rose := thrown_far(cost, constant_cost(net, Y, 1.0 / Y.shape[1]))):
         return rose
     # a sum of norms (each >= 0) is finite when every norm is, NaN or inf when one is not
     if not math.isfinite(sum([r["gradient_norm"] for r in rows]) + cost):

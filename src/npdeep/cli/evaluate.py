@@ -16,6 +16,7 @@ import dataclasses
 import click
 import numpy as np
 
+from .._target_size import peak_scale
 from ..errors import DataError, MixedTargetError, NonIntegerLabelsError
 from ._common import data_name, data_source, emit, json_option, load_model
 from ._dialect import dialect_options, resolve
@@ -215,8 +216,7 @@ def regression_scores(y: np.ndarray, pred: np.ndarray, poisson: bool = False) ->
     y2 = y.reshape(len(y), -1)
     # measured in units of a power of two near each target's largest value, then scaled back:
     # the squares of targets of 1e160 overflowed (NaN), of 1e-300 underflowed (R^2 read 1.0)
-    peak = np.max(np.abs(y2), axis=0) if len(y2) else np.ones(y2.shape[1])
-    s = np.exp2(np.round(np.log2(np.where((peak > 0) & np.isfinite(peak), peak, 1.0))))
+    s = peak_scale(y2) if len(y2) else np.ones(y2.shape[1])
     ys, ps = y2 / s, np.reshape(pred, y2.shape) / s
     with np.errstate(over="ignore", under="ignore"):
         mse = float(np.mean(np.mean((ys - ps) ** 2, axis=0) * s**2))

@@ -144,13 +144,13 @@ class FittingMixin:
         m = Y.shape[0]
         coef = net.sample_coef(m, sample_weight)
         baseline = constant_cost(net, Y.T, coef)
-        rose = thrown_far(net, cost, baseline)
+        rose = thrown_far(cost, baseline)
         if rose and net.l2:
             Xt = X if rows is None else X[rows]
             with np.errstate(all="ignore"):
                 data = net._data_cost(net.check_X(Xt.T, cast=False), net.check_Y(Y.T, m), coef)
             net.release_inputs()
-            rose = thrown_far(net, data, baseline)
+            rose = thrown_far(data, baseline)
         return rose
 
     def _checkpoint_origin(self) -> dict:

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 
 from .. import losses as _losses
-from .._target_size import far_from_unit, power_of_two, root_mean_square
+from .._target_size import far_from_unit, peak_scale, power_of_two, root_mean_square
 from .._validation import as_numeric_array, caller_level
 from ..errors import ConfigurationError, DataError
 from ._base import BaseDeepEstimator, restores_on_error
@@ -358,7 +358,7 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
             # exp(z) s = exp(z + log s), y divided by a power of two near its mean and log s
             # folded into b[L] (the cost and tol then see y near 1, not 1e-9). An output of
             # all zeros (a first partial_fit batch) waits for a later batch's scale
-            self._y_scale, scaled = power_of_two(self._target_size(Y, sample_weight)[0])
+            self._y_scale, scaled = power_of_two(self._target_size(Y, sample_weight))
             self._y_unscaled = ~scaled
             return
         if name != "identity":
@@ -370,15 +370,12 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         self._y_scale = np.exp2(np.round(np.log2(std)))
         self._y_unscaled = ~spread
 
-    def _target_size(self, Y, sample_weight) -> tuple[np.ndarray, np.ndarray]:
+    def _target_size(self, Y, sample_weight) -> np.ndarray:
         """Return the size (n_L,) of each output of ``Y`` (m, n_L) that a relu or leaky relu
-        output (root mean square) or an exp output (mean) is scaled by, and where it is
-        positive and finite."""
+        output (root mean square) or an exp output (mean) is scaled by."""
         if self.network_.output_activation.name == "exp":
-            size = np.average(Y, axis=0, weights=sample_weight)
-        else:
-            size = root_mean_square(Y, sample_weight)
-        return size, (size > 0) & np.isfinite(size)
+            return np.average(Y, axis=0, weights=sample_weight)
+        return root_mean_square(Y, sample_weight)
 
     def _take_late_scales(self, Y, sample_weight) -> None:
         """Give the outputs still unscaled (``_y_unscaled``) the power-of-two scale of ``Y``
@@ -390,19 +387,19 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
         pending = getattr(self, "_y_unscaled", None)
         if pending is None or not pending.any():
             return
-        if self.network_.output_activation.name in (*_HOMOGENEOUS, "exp"):
-            std, spread = self._target_size(Y, sample_weight)
-            std = np.where(spread, std, 1.0)
+        name = self.network_.output_activation.name
+        if name in (*_HOMOGENEOUS, "exp"):
+            scale, spread = power_of_two(self._target_size(Y, sample_weight))
         else:
             _, std, spread, peak = self._target_statistics(Y, sample_weight)
+            scale = np.exp2(np.round(np.log2(std)))
         late = pending & spread
         if not late.any():
             return
-        if self.network_.output_activation.name == "identity":
+        if name == "identity":
             _warn_if_rounded(peak, np.where(late, std, np.inf), self.network_.dtype)
-        self._y_scale = np.where(late, np.exp2(np.round(np.log2(std))), self._y_scale)
+        self._y_scale = np.where(late, scale, self._y_scale)
         self._y_unscaled = pending & ~late
-        name = self.network_.output_activation.name
         if name in (*_HOMOGENEOUS, "exp"):
             # an output that so far saw only zeros learnt to predict 0 (exp: b[L] far below 0,
             # R^2 -7.7 after 100 more epochs): it starts again where g(b) is this batch's mean
@@ -489,7 +486,6 @@ class DeepRegressor(RegressorMixin, BaseDeepEstimator):
 
         # in units of a power of two near each output's largest |y| (R^2 does not change):
         # the squares of targets of 1e-300 underflowed, and R^2 read 1.0 for any prediction
-        peak = np.max(np.abs(target.reshape(len(target), -1)), axis=0).astype(np.float64)
-        s = np.exp2(np.round(np.log2(np.where((peak > 0) & np.isfinite(peak), peak, 1.0))))
+        s = peak_scale(target.reshape(len(target), -1))
         s = s if target.ndim == 2 else s[0]
         return float(r2_score(target / s, self.predict(X) / s, sample_weight=sample_weight))
